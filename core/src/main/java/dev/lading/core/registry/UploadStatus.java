@@ -1,0 +1,6 @@
+package dev.lading.core.registry;
+
+import dev.lading.core.model.RepositoryName;
+
+/** An upload session's progress: {@code offset} bytes received so far. */
+public record UploadStatus(RepositoryName repository, UploadId id, long offset) {}

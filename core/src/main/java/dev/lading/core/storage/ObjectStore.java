@@ -1,0 +1,69 @@
+package dev.lading.core.storage;
+
+import java.io.IOException;
+import java.util.Collection;
+import java.util.Optional;
+
+/**
+ * The storage SPI: a flat namespace of keys ({@code a/b/c}, ASCII, no {@code .} or {@code ..}
+ * segments, built only by {@link StorageLayout}) holding immutable-once-written objects. Stores
+ * move bytes; they know nothing of blobs, tags or repositories. The filesystem store and the S3
+ * store implement exactly this and pass one contract suite (core's test-jar).
+ *
+ * <p>Every method blocks and may be called from many threads at once. Failures are
+ * {@link IOException}s; a failed call leaves no partially written object visible.
+ */
+public interface ObjectStore extends AutoCloseable {
+
+  /** Size and modification time of the object at {@code key}, or empty when there is none. */
+  Optional<ObjectInfo> stat(String key) throws IOException;
+
+  /**
+   * The whole content of a small object (records, links, manifests, session state). Callers
+   * only use this for objects they wrote with {@link #write}; blobs are read with
+   * {@link #openRange}.
+   */
+  Optional<byte[]> read(String key) throws IOException;
+
+  /**
+   * Opens {@code length} bytes of the object at {@code key} from {@code offset} for streaming.
+   * The caller closes the returned source. Throws {@link java.nio.file.NoSuchFileException} when
+   * the object does not exist.
+   */
+  BlobSource openRange(String key, long offset, long length) throws IOException;
+
+  /** Writes a small object atomically: readers see the previous content or the new, never part. */
+  void write(String key, byte[] content) throws IOException;
+
+  /**
+   * Writes a small object only when none exists at {@code key}; {@code false} when one did (the
+   * existing object is left as it was). Atomic where the store allows it.
+   */
+  boolean writeIfAbsent(String key, byte[] content) throws IOException;
+
+  /**
+   * Keys that start with {@code prefix}, in ascending byte order of the whole key (as S3's
+   * ListObjectsV2 orders them), strictly after {@code startAfter} when given, at most
+   * {@code limit} of them. Objects of multipart writes not yet completed are not listed.
+   */
+  KeyPage list(String prefix, Optional<String> startAfter, int limit) throws IOException;
+
+  /** Deletes the objects; keys that do not exist are ignored. */
+  void delete(Collection<String> keys) throws IOException;
+
+  /**
+   * Begins a multipart write whose bytes become the object at {@code key} on
+   * {@link MultipartWrite#complete()}. Until then nothing is visible at {@code key}.
+   */
+  MultipartWrite startMultipart(String key) throws IOException;
+
+  /**
+   * Continues a multipart write from the token its last {@link MultipartWrite#suspend()}
+   * returned, in this process or another one, after a restart or on another instance. Bytes
+   * appended after that suspend and never suspended are discarded.
+   */
+  MultipartWrite resumeMultipart(String key, String resumeToken) throws IOException;
+
+  @Override
+  default void close() throws IOException {}
+}
