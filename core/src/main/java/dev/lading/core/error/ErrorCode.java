@@ -27,6 +27,12 @@ public enum ErrorCode {
   /** Pagination parameter or other query argument that fails validation. */
   PAGINATION_NUMBER_INVALID(400, "invalid number of results requested"),
   TAG_INVALID(400, "manifest tag did not match URI"),
+  /** No route matches the request's path. */
+  NOT_FOUND(404, "page not found"),
+  /** The route exists but not for this HTTP method. */
+  METHOD_NOT_ALLOWED(405, "method not allowed"),
+  /** A malformed request: bad header, query parameter or body framing. */
+  BAD_REQUEST(400, "bad request"),
   /** The store failed; the request changed nothing visible. */
   STORAGE_UNAVAILABLE(503, "storage temporarily unavailable");
 
