@@ -125,7 +125,8 @@ public final class LadingServer implements AutoCloseable {
           .syncUninterruptibly()
           .channel();
       InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
-      log.info("listening on {}:{} ({}{})", bound.getAddress().getHostAddress(), bound.getPort(),
+      String host = bound.getAddress().isAnyLocalAddress() ? config.http().host() : bound.getAddress().getHostAddress();
+      log.info("listening on {}:{} ({}{})", host, bound.getPort(),
           epoll ? "epoll" : "nio", config.readOnly() ? ", read-only" : "");
       return new LadingServer(
           config, boss, workers, serverChannel, channels, inFlight, requestThreads, ownedStore);

@@ -53,6 +53,9 @@ public final class RequestBodyStream extends InputStream {
     this.onFirstDemand = onFirstDemand;
     this.paused = expectsBody;
     this.demanded = !expectsBody;
+    // A request without a body is complete as soon as its headers are: its end marker may come
+    // after a quick response, and must not make the connection look like it has unread bytes.
+    this.ended = !expectsBody;
   }
 
   // ---- event loop side ----------------------------------------------------------------------
