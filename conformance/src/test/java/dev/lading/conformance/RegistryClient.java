@@ -46,8 +46,14 @@ public final class RegistryClient {
     return base;
   }
 
-  /** A path ({@code /v2/...}) or an absolute URL as a {@code Location} header gave it. */
+  /**
+   * A path ({@code /v2/...}) or an absolute URL as a {@code Location} header gave it. Paths are
+   * appended as they are, never normalized: a test that sends {@code ..} must send it.
+   */
   public URI resolve(String pathOrUrl) {
+    if (pathOrUrl.startsWith("/")) {
+      return URI.create(base.toString() + pathOrUrl);
+    }
     return base.resolve(pathOrUrl);
   }
 
