@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code podman push} and {@code podman pull} against the registry, with podman's storage
- * isolated under target/ (vfs driver, its own registries.conf) so nothing on the machine is
+ * isolated in a temporary directory (vfs driver, its own registries.conf) so nothing on the machine is
  * touched and no network beyond loopback is used.
  */
 class PodmanIT {
@@ -35,14 +35,16 @@ class PodmanIT {
     Command.assumeInstalled("podman");
     byte[] id = new byte[4];
     ThreadLocalRandom.current().nextBytes(id);
-    podmanHome = Path.of("target", "podman", HexFormat.of().formatHex(id)).toAbsolutePath();
-    Files.createDirectories(podmanHome);
-    logs = podmanHome.resolve("logs");
+    // Podman refuses a runroot longer than 50 characters, so its state lives in a short
+    // temporary directory; the logs stay under target/ for debugging.
+    podmanHome = Files.createTempDirectory("lpd-");
+    logs = Path.of("target", "client-logs", "podman", HexFormat.of().formatHex(id));
     Path registries = podmanHome.resolve("registries.conf");
     Files.writeString(
         registries,
         "unqualified-search-registries = []\n\n[[registry]]\nlocation = \""
             + registry.hostAndPort() + "\"\ninsecure = true\n");
+    Files.writeString(podmanHome.resolve("auth.json"), "{\"auths\":{}}");
     Path policy = podmanHome.resolve("policy.json");
     Files.writeString(policy, "{\"default\":[{\"type\":\"insecureAcceptAnything\"}]}");
     environment =
@@ -58,7 +60,7 @@ class PodmanIT {
       Command.run(podman("system", "reset", "--force"), environment, logs.resolve("reset.log"));
     }
     if (podmanHome != null) {
-      RegistryProcess.deleteRecursively(podmanHome.resolve("root"));
+      RegistryProcess.deleteRecursively(podmanHome);
     }
   }
 
