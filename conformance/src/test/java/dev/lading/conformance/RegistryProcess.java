@@ -1,0 +1,241 @@
+package dev.lading.conformance;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * The real server, {@code registry-server/target/lading.jar}, as a child process on a free
+ * loopback port with its own data directory. Register it on a {@code static} field with
+ * {@code @RegisterExtension}: it starts before the class's first test and is killed after its
+ * last, whether the tests passed or not, so every test class shares one server.
+ *
+ * <p>The jar is never built here: a missing jar fails the class with a message saying how to
+ * build it (CI builds it; skipping would hide a broken build).
+ */
+public final class RegistryProcess implements BeforeAllCallback, AfterAllCallback {
+  private static final Duration START_DEADLINE = Duration.ofSeconds(60);
+  private static final Duration STOP_GRACE = Duration.ofSeconds(20);
+
+  private final List<String> extraEnvironment = new ArrayList<>();
+  private Path dataDir;
+  private Path logFile;
+  private int port;
+  private Process process;
+  private Thread shutdownHook;
+
+  private RegistryProcess() {}
+
+  public static RegistryProcess create() {
+    return new RegistryProcess();
+  }
+
+  /** Adds an environment variable ({@code NAME=value}) to every start of this server. */
+  public RegistryProcess withEnvironment(String name, String value) {
+    extraEnvironment.add(name + "=" + value);
+    return this;
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) throws Exception {
+    String owner = context.getRequiredTestClass().getSimpleName();
+    dataDir = Files.createTempDirectory("lading-conformance-" + owner + "-");
+    Path logs = Path.of("target", "registry-logs");
+    Files.createDirectories(logs);
+    logFile = logs.resolve(owner + ".log");
+    Files.deleteIfExists(logFile);
+    port = freePort();
+    start();
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) throws Exception {
+    try {
+      stop();
+    } finally {
+      deleteRecursively(dataDir);
+    }
+  }
+
+  /** {@code http://127.0.0.1:<port>}: the base every request of the tests goes to. */
+  public URI baseUri() {
+    return URI.create("http://127.0.0.1:" + port);
+  }
+
+  /** {@code localhost:<port>}: the registry host as container tools spell it. */
+  public String hostAndPort() {
+    return "localhost:" + port;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public Path dataDir() {
+    return dataDir;
+  }
+
+  public Path logFile() {
+    return logFile;
+  }
+
+  public RegistryClient client() {
+    return new RegistryClient(baseUri());
+  }
+
+  /** Launches the jar and returns once {@code GET /v2/} answers 200. */
+  public synchronized void start() {
+    if (process != null && process.isAlive()) {
+      throw new IllegalStateException("the registry is already running");
+    }
+    Path jar = locateJar();
+    String java = ProcessHandle.current().info().command().orElse("java");
+    ProcessBuilder builder =
+        new ProcessBuilder(java, "-Xmx512m", "-jar", jar.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+    builder.environment().put("LADING_HTTP_PORT", Integer.toString(port));
+    builder.environment().put("LADING_STORAGE_FILESYSTEM_ROOT", dataDir.toString());
+    for (String entry : extraEnvironment) {
+      int eq = entry.indexOf('=');
+      builder.environment().put(entry.substring(0, eq), entry.substring(eq + 1));
+    }
+    try {
+      process = builder.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot launch " + jar, e);
+    }
+    Process started = process;
+    shutdownHook = new Thread(started::destroyForcibly, "kill-lading-" + port);
+    Runtime.getRuntime().addShutdownHook(shutdownHook);
+    awaitReady();
+  }
+
+  /** Stops the server (SIGTERM, then SIGKILL after a grace period) and waits for it to exit. */
+  public synchronized void stop() throws InterruptedException {
+    if (process == null) {
+      return;
+    }
+    process.destroy();
+    if (!process.waitFor(STOP_GRACE.toSeconds(), TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      process.waitFor();
+    }
+    try {
+      Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    } catch (IllegalStateException shuttingDown) {
+      // The JVM is exiting; the hook runs anyway and finds the process gone.
+    }
+    process = null;
+  }
+
+  /** Stops the server and starts it again on the same port and data directory. */
+  public synchronized void restart() throws InterruptedException {
+    stop();
+    start();
+  }
+
+  private void awaitReady() {
+    HttpClient http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(1))
+            .build();
+    HttpRequest ping =
+        HttpRequest.newBuilder(baseUri().resolve("/v2/"))
+            .timeout(Duration.ofSeconds(2))
+            .GET()
+            .build();
+    Instant deadline = Instant.now().plus(START_DEADLINE);
+    String lastProblem = "no answer yet";
+    while (Instant.now().isBefore(deadline)) {
+      try {
+        HttpResponse<Void> answer = http.send(ping, HttpResponse.BodyHandlers.discarding());
+        if (answer.statusCode() == 200) {
+          return;
+        }
+        lastProblem = "GET /v2/ answered " + answer.statusCode();
+      } catch (IOException e) {
+        lastProblem = e.toString();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for the registry", e);
+      }
+      try {
+        // Waits for the process to exit, at most a tenth of a second: the pause between polls
+        // that also notices a server that died on start.
+        if (process.waitFor(100, TimeUnit.MILLISECONDS)) {
+          throw new IllegalStateException(
+              "the registry exited with status " + process.exitValue() + " before it was ready;"
+                  + " its output:\n" + logTail());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for the registry", e);
+      }
+    }
+    process.destroyForcibly();
+    throw new IllegalStateException(
+        "the registry did not answer GET /v2/ with 200 within " + START_DEADLINE + " ("
+            + lastProblem + "); its output:\n" + logTail());
+  }
+
+  private static Path locateJar() {
+    String configured = System.getProperty("lading.jar");
+    Path jar =
+        configured != null && !configured.isBlank()
+            ? Path.of(configured)
+            : Path.of("..", "registry-server", "target", "lading.jar");
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException(
+          "the server jar " + jar.toAbsolutePath().normalize() + " does not exist; build it first"
+              + " with `./mvnw -pl registry-server -am -DskipTests package`, or run the"
+              + " conformance tests through the reactor: `./mvnw -pl conformance -am verify`");
+    }
+    return jar;
+  }
+
+  private String logTail() {
+    try {
+      List<String> lines = Files.readAllLines(logFile, StandardCharsets.UTF_8);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
+    } catch (IOException e) {
+      return "(cannot read " + logFile + ": " + e + ")";
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      socket.setReuseAddress(true);
+      return socket.getLocalPort();
+    }
+  }
+
+  static void deleteRecursively(Path root) throws IOException {
+    if (root == null || !Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(root)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}
