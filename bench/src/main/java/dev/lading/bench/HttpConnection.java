@@ -85,10 +85,24 @@ final class HttpConnection implements Closeable {
     }
     head.append("\r\n");
     out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
-    if (contentLength > 0) {
-      body.writeTo(out);
+    try {
+      if (contentLength > 0) {
+        body.writeTo(out);
+      }
+      out.flush();
+    } catch (IOException writeFailed) {
+      // A server may answer an error and close before taking the whole body; its answer
+      // says more than "broken pipe", so read it if it is there.
+      Response early;
+      try {
+        early = readResponse(method.equals("HEAD"), true);
+      } catch (IOException noAnswer) {
+        close();
+        throw writeFailed;
+      }
+      close();
+      throw new IOException("server stopped reading the body and answered " + early, writeFailed);
     }
-    out.flush();
     return readResponse(method.equals("HEAD"), keepBody);
   }
 

@@ -324,6 +324,7 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
     String name = server.name();
     try {
       double cpuBefore = server.cpuSeconds();
+      double clientBefore = clientCpuSeconds();
       LoadHammer.Summary s = LoadHammer.run(server.client(), request, connections,
           Duration.ofMillis((long) (seconds(warmupSeconds, 2, 1) * 1000)),
           Duration.ofMillis((long) (seconds(durationSeconds, 10, 3) * 1000)));
@@ -332,6 +333,7 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
       results.add(Measurement.of(name, scenario, "p50", s.p50Millis(), Unit.MILLISECONDS));
       results.add(Measurement.of(name, scenario, "p99", s.p99Millis(), Unit.MILLISECONDS));
       results.add(Measurement.of(name, scenario, "server CPU (incl. warm-up)", cpu, Unit.CPU_SECONDS));
+      results.add(Measurement.of(name, scenario, "bench client CPU (incl. warm-up)", clientCpuSeconds() - clientBefore, Unit.CPU_SECONDS));
       results.add(Measurement.of(name, scenario, "server peak RSS so far", server.memory().peakBytes() / (double) MIB, Unit.MIB));
     } catch (Exception e) {
       results.add(Measurement.failed(name, scenario, connections + " connections", Unit.REQUESTS_PER_S, describe(e, server)));
@@ -347,6 +349,7 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
   private void measure(ServerProcess server, String scenario, String metric, Unit unit, Work work) {
     String name = server.name();
     double cpuBefore;
+    double clientBefore = clientCpuSeconds();
     try {
       cpuBefore = server.cpuSeconds();
     } catch (IOException e) {
@@ -360,6 +363,7 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
     }
     try {
       results.add(Measurement.of(name, scenario, "server CPU", server.cpuSeconds() - cpuBefore, Unit.CPU_SECONDS));
+      results.add(Measurement.of(name, scenario, "bench client CPU", clientCpuSeconds() - clientBefore, Unit.CPU_SECONDS));
       results.add(Measurement.of(name, scenario, "server peak RSS so far", server.memory().peakBytes() / (double) MIB, Unit.MIB));
     } catch (IOException e) {
       results.add(Measurement.failed(name, scenario, "server peak RSS so far", Unit.MIB, "server gone: " + e.getMessage()));
@@ -372,6 +376,11 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
     } catch (Exception e) {
       results.add(Measurement.failed(target, scenario, metric, unit, String.valueOf(e)));
     }
+  }
+
+  /** CPU time of this bench process, so a reader sees how much of the 2 cores the client took. */
+  private static double clientCpuSeconds() {
+    return ProcessHandle.current().info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(Double.NaN);
   }
 
   private ServerProcess start(Target target, Path directory) throws IOException {
