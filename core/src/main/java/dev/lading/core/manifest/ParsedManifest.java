@@ -1,0 +1,48 @@
+package dev.lading.core.manifest;
+
+import dev.lading.core.model.MediaTypes;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What the registry needs from a validated manifest or index: its media type, the blobs
+ * ({@code config}, {@code layers}) or child manifests ({@code manifests}) it references, its
+ * {@code subject}, and what a referrers listing shows ({@code artifactType}, annotations). The
+ * bytes themselves are stored verbatim, never re-serialised from this.
+ */
+public record ParsedManifest(
+    String mediaType,
+    Optional<ManifestDescriptor> config,
+    List<ManifestDescriptor> layers,
+    List<ManifestDescriptor> manifests,
+    Optional<ManifestDescriptor> subject,
+    Optional<String> artifactType,
+    Map<String, String> annotations) {
+
+  public ParsedManifest {
+    Objects.requireNonNull(mediaType);
+    Objects.requireNonNull(config);
+    layers = List.copyOf(layers);
+    manifests = List.copyOf(manifests);
+    Objects.requireNonNull(subject);
+    Objects.requireNonNull(artifactType);
+    annotations = Map.copyOf(annotations);
+  }
+
+  public boolean isIndex() {
+    return MediaTypes.INDEXES.contains(mediaType);
+  }
+
+  /**
+   * The artifact type a referrers listing shows: {@code artifactType} when set, else the config's
+   * media type for image manifests (image-spec manifest.md, "artifactType"), else none.
+   */
+  public Optional<String> effectiveArtifactType() {
+    if (artifactType.isPresent()) {
+      return artifactType;
+    }
+    return config.map(ManifestDescriptor::mediaType);
+  }
+}

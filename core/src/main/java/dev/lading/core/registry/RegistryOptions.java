@@ -1,0 +1,47 @@
+package dev.lading.core.registry;
+
+import java.time.Clock;
+import java.util.Objects;
+
+/**
+ * Tunables of {@link StoreRegistry}.
+ *
+ * @param maxManifestBytes manifests larger than this are refused ({@code MANIFEST_TOO_LARGE})
+ * @param clock time source for session timestamps (tests inject a fixed one)
+ * @param resumableHashing save the SHA-256 state with each upload chunk so any instance can go
+ *     on hashing; when false (or when the JVM does not open {@code sun.security.provider}) a
+ *     chunked upload is hashed by re-reading its bytes at commit, slower but equally correct
+ * @param blobRecordCacheSize how many blob records (immutable, content-addressed) to cache
+ */
+public record RegistryOptions(
+    long maxManifestBytes, Clock clock, boolean resumableHashing, long blobRecordCacheSize) {
+
+  /** 4 MiB, the limit Distribution and most registries apply. */
+  public static final long DEFAULT_MAX_MANIFEST_BYTES = 4L * 1024 * 1024;
+
+  public RegistryOptions {
+    if (maxManifestBytes <= 0) {
+      throw new IllegalArgumentException("maxManifestBytes must be positive");
+    }
+    Objects.requireNonNull(clock, "clock");
+    if (blobRecordCacheSize < 0) {
+      throw new IllegalArgumentException("blobRecordCacheSize must not be negative");
+    }
+  }
+
+  public static RegistryOptions defaults() {
+    return new RegistryOptions(DEFAULT_MAX_MANIFEST_BYTES, Clock.systemUTC(), true, 100_000);
+  }
+
+  public RegistryOptions withMaxManifestBytes(long value) {
+    return new RegistryOptions(value, clock, resumableHashing, blobRecordCacheSize);
+  }
+
+  public RegistryOptions withClock(Clock value) {
+    return new RegistryOptions(maxManifestBytes, value, resumableHashing, blobRecordCacheSize);
+  }
+
+  public RegistryOptions withResumableHashing(boolean value) {
+    return new RegistryOptions(maxManifestBytes, clock, value, blobRecordCacheSize);
+  }
+}

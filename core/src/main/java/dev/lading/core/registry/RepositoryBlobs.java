@@ -1,0 +1,98 @@
+package dev.lading.core.registry;
+
+import static dev.lading.core.registry.StorageCalls.io;
+import static dev.lading.core.registry.StorageCalls.run;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.lading.core.model.Digest;
+import dev.lading.core.model.RepositoryName;
+import dev.lading.core.registry.StoredJson.BlobRecord;
+import dev.lading.core.storage.ObjectStore;
+import dev.lading.core.storage.StorageLayout;
+import dev.lading.core.storage.StorageLayout.BlobRecordKey;
+import dev.lading.core.storage.StorageLayout.DataKey;
+import dev.lading.core.storage.StorageLayout.LayerLinkKey;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Blobs as repositories see them: global content-addressed records reached only through a
+ * per-repository link (Distribution's linked blob store). Records are immutable once written, so
+ * they are cached; links are not.
+ */
+final class RepositoryBlobs {
+  private final ObjectStore store;
+  private final Cache<Digest, BlobRecord> records;
+
+  RepositoryBlobs(ObjectStore store, long cacheSize) {
+    this.store = store;
+    this.records = Caffeine.newBuilder().maximumSize(cacheSize).build();
+  }
+
+  /** The global record of {@code digest}, wherever it was pushed. */
+  Optional<BlobRecord> record(Digest digest) {
+    BlobRecord cached = records.getIfPresent(digest);
+    if (cached != null) {
+      return Optional.of(cached);
+    }
+    Optional<BlobRecord> read =
+        io(() -> store.read(StorageLayout.keyOf(new BlobRecordKey(digest))))
+            .map(bytes -> StoredJson.read(bytes, BlobRecord.class));
+    read.ifPresent(r -> records.put(digest, r));
+    return read;
+  }
+
+  boolean isLinked(RepositoryName repo, Digest digest) {
+    return io(() -> store.stat(StorageLayout.keyOf(new LayerLinkKey(repo, digest)))).isPresent();
+  }
+
+  /** The blob's record when it is linked into {@code repo}. */
+  Optional<BlobRecord> linkedRecord(RepositoryName repo, Digest digest) {
+    return isLinked(repo, digest) ? record(digest) : Optional.empty();
+  }
+
+  void link(RepositoryName repo, Digest digest) {
+    run(() -> store.write(StorageLayout.keyOf(new LayerLinkKey(repo, digest)), new byte[0]));
+  }
+
+  void unlink(RepositoryName repo, Digest digest) {
+    run(() -> store.delete(List.of(StorageLayout.keyOf(new LayerLinkKey(repo, digest)))));
+  }
+
+  /**
+   * Publishes data already written at {@code dataKey} as {@code digest}: writes the small record
+   * pointing at it, never moving the bytes. When the blob exists already, the first record wins
+   * and this data is deleted, so one copy remains.
+   */
+  BlobRecord commit(Digest digest, DataKey dataKey, long size) {
+    String dataKeyText = StorageLayout.keyOf(dataKey);
+    BlobRecord fresh = new BlobRecord(size, dataKeyText);
+    boolean written =
+        io(() -> store.writeIfAbsent(
+            StorageLayout.keyOf(new BlobRecordKey(digest)), StoredJson.write(fresh)));
+    if (written) {
+      records.put(digest, fresh);
+      return fresh;
+    }
+    run(() -> store.delete(List.of(dataKeyText)));
+    return record(digest).orElseThrow(() -> StorageCalls.unavailable(
+        new IllegalStateException("blob record vanished after a conflicting write")));
+  }
+
+  /** Stores small content (a manifest) as a blob, unless that blob exists already. */
+  BlobRecord putSmall(Digest digest, byte[] content) {
+    Optional<BlobRecord> existing = record(digest);
+    if (existing.isPresent()) {
+      return existing.get();
+    }
+    DataKey dataKey = DataKey.random();
+    run(() -> store.write(StorageLayout.keyOf(dataKey), content));
+    return commit(digest, dataKey, content.length);
+  }
+
+  /** The content of a small blob written by {@link #putSmall}. */
+  Optional<byte[]> readSmall(Digest digest) {
+    return record(digest).flatMap(r -> io(() -> store.read(r.dataKey())));
+  }
+}

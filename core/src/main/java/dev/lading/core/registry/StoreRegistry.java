@@ -1,0 +1,387 @@
+package dev.lading.core.registry;
+
+import static dev.lading.core.registry.StorageCalls.io;
+import static dev.lading.core.registry.StorageCalls.run;
+
+import dev.lading.core.error.ErrorCode;
+import dev.lading.core.error.RegistryException;
+import dev.lading.core.manifest.ManifestParser;
+import dev.lading.core.manifest.ManifestValidator;
+import dev.lading.core.manifest.ParsedManifest;
+import dev.lading.core.model.ByteRange;
+import dev.lading.core.model.Digest;
+import dev.lading.core.model.Reference;
+import dev.lading.core.model.RepositoryName;
+import dev.lading.core.model.Tag;
+import dev.lading.core.registry.StoredJson.BlobRecord;
+import dev.lading.core.registry.StoredJson.ManifestLink;
+import dev.lading.core.registry.StoredJson.StoredDescriptor;
+import dev.lading.core.storage.BlobSource;
+import dev.lading.core.storage.KeyPage;
+import dev.lading.core.storage.ObjectStore;
+import dev.lading.core.storage.StorageLayout;
+import dev.lading.core.storage.StorageLayout.CatalogKey;
+import dev.lading.core.storage.StorageLayout.ManifestLinkKey;
+import dev.lading.core.storage.StorageLayout.ReferrerKey;
+import dev.lading.core.storage.StorageLayout.TagKey;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The registry implemented once over any {@link ObjectStore}, with every key taken from
+ * {@link StorageLayout}. Holds no state of its own beyond caches of immutable things, so any
+ * number of instances may share one store.
+ *
+ * <p>Write order matters where a reader could see a half-done operation: a manifest's bytes
+ * and record come before its link, the link before its tag, so a tag never names a manifest the
+ * repository lacks; deletes go the other way.
+ */
+public final class StoreRegistry implements Registry {
+  private static final Logger LOG = LoggerFactory.getLogger(StoreRegistry.class);
+  private static final int LIST_PAGE = 1000;
+
+  private final ObjectStore store;
+  private final RegistryOptions options;
+  private final RepositoryBlobs blobs;
+  private final UploadSessions uploads;
+  private final ManifestValidator validator;
+
+  public StoreRegistry(ObjectStore store, RegistryOptions options) {
+    this.store = Objects.requireNonNull(store, "store");
+    this.options = Objects.requireNonNull(options, "options");
+    this.blobs = new RepositoryBlobs(store, options.blobRecordCacheSize());
+    this.uploads = new UploadSessions(store, blobs, options);
+    this.validator = new ManifestValidator(options.maxManifestBytes());
+  }
+
+  public RegistryOptions options() {
+    return options;
+  }
+
+  // ---- blobs --------------------------------------------------------------------------------
+
+  @Override
+  public BlobInfo statBlob(RepositoryName repo, Digest digest) {
+    BlobRecord record = blobs.linkedRecord(repo, digest).orElseThrow(() -> blobUnknown(digest));
+    return new BlobInfo(digest, record.size());
+  }
+
+  @Override
+  public BlobContent openBlob(RepositoryName repo, Digest digest, Optional<ByteRange> range) {
+    BlobRecord record = blobs.linkedRecord(repo, digest).orElseThrow(() -> blobUnknown(digest));
+    BlobInfo info = new BlobInfo(digest, record.size());
+    if (range.isPresent() && !range.get().fitsIn(record.size())) {
+      throw new RegistryException(
+          ErrorCode.RANGE_INVALID, "range outside the blob", Map.of("size", record.size()));
+    }
+    long offset = range.map(ByteRange::first).orElse(0L);
+    long length = range.map(ByteRange::length).orElse(record.size());
+    BlobSource source = io(() -> store.openRange(record.dataKey(), offset, length));
+    return new BlobContent(info, range, source);
+  }
+
+  @Override
+  public void deleteBlob(RepositoryName repo, Digest digest) {
+    if (!blobs.isLinked(repo, digest)) {
+      throw blobUnknown(digest);
+    }
+    blobs.unlink(repo, digest);
+    LOG.info("blob deleted repository={} digest={}", repo, digest);
+  }
+
+  // ---- uploads ------------------------------------------------------------------------------
+
+  @Override
+  public UploadStatus startUpload(RepositoryName repo) {
+    return uploads.start(repo);
+  }
+
+  @Override
+  public Optional<BlobInfo> mountBlob(
+      RepositoryName repo, Digest digest, Optional<RepositoryName> from) {
+    Optional<BlobRecord> record =
+        from.isPresent() ? blobs.linkedRecord(from.get(), digest) : blobs.record(digest);
+    if (record.isEmpty()) {
+      return Optional.empty();
+    }
+    blobs.link(repo, digest);
+    LOG.info(
+        "blob mounted repository={} digest={} from={}",
+        repo, digest, from.map(RepositoryName::value).orElse("*"));
+    return Optional.of(new BlobInfo(digest, record.get().size()));
+  }
+
+  @Override
+  public BlobInfo putBlob(RepositoryName repo, Digest digest, InputStream body, OptionalLong length) {
+    return uploads.putMonolithic(repo, digest, body, length);
+  }
+
+  @Override
+  public UploadStatus appendToUpload(
+      RepositoryName repo, UploadId id, OptionalLong start, InputStream body, OptionalLong length) {
+    return uploads.append(repo, id, start, body, length);
+  }
+
+  @Override
+  public UploadStatus uploadStatus(RepositoryName repo, UploadId id) {
+    return uploads.status(repo, id);
+  }
+
+  @Override
+  public BlobInfo completeUpload(
+      RepositoryName repo,
+      UploadId id,
+      Digest digest,
+      OptionalLong start,
+      InputStream finalChunk,
+      OptionalLong length) {
+    return uploads.complete(repo, id, digest, start, finalChunk, length);
+  }
+
+  @Override
+  public void cancelUpload(RepositoryName repo, UploadId id) {
+    uploads.cancel(repo, id);
+  }
+
+  // ---- manifests ----------------------------------------------------------------------------
+
+  @Override
+  public ManifestContent getManifest(RepositoryName repo, Reference reference) {
+    Digest digest = resolve(repo, reference);
+    ManifestLink link = manifestLink(repo, digest).orElseThrow(() -> manifestUnknown(reference));
+    byte[] body = blobs.readSmall(digest).orElseThrow(() -> manifestUnknown(reference));
+    return new ManifestContent(digest, link.mediaType(), body);
+  }
+
+  @Override
+  public ManifestInfo statManifest(RepositoryName repo, Reference reference) {
+    Digest digest = resolve(repo, reference);
+    ManifestLink link = manifestLink(repo, digest).orElseThrow(() -> manifestUnknown(reference));
+    BlobRecord record = blobs.record(digest).orElseThrow(() -> manifestUnknown(reference));
+    return new ManifestInfo(digest, link.mediaType(), record.size());
+  }
+
+  @Override
+  public PutManifestResult putManifest(
+      RepositoryName repo, Reference reference, String contentType, byte[] body) {
+    ManifestValidator.Accepted accepted =
+        validator.validate(
+            reference,
+            contentType,
+            body,
+            new ManifestValidator.RepositoryContents() {
+              @Override
+              public boolean hasBlob(Digest digest) {
+                return blobs.linkedRecord(repo, digest).isPresent();
+              }
+
+              @Override
+              public boolean hasManifest(Digest digest) {
+                return manifestLink(repo, digest).isPresent();
+              }
+            });
+    ParsedManifest manifest = accepted.manifest();
+    Digest digest = accepted.digest();
+    blobs.putSmall(digest, body);
+    run(() -> store.write(
+        StorageLayout.keyOf(new ManifestLinkKey(repo, digest)),
+        StoredJson.write(new ManifestLink(manifest.mediaType()))));
+    Optional<Digest> subject = manifest.subject().map(s -> s.digest());
+    if (subject.isPresent()) {
+      StoredDescriptor entry =
+          new StoredDescriptor(
+              manifest.mediaType(),
+              digest.toString(),
+              body.length,
+              manifest.effectiveArtifactType().orElse(null),
+              manifest.annotations().isEmpty() ? null : manifest.annotations());
+      run(() -> store.write(
+          StorageLayout.keyOf(new ReferrerKey(repo, subject.get(), digest)),
+          StoredJson.write(entry)));
+    }
+    run(() -> store.writeIfAbsent(StorageLayout.keyOf(new CatalogKey(repo)), new byte[0]));
+    if (reference instanceof Tag tag) {
+      // One object per tag: moving a tag is one atomic write.
+      run(() -> store.write(
+          StorageLayout.keyOf(new TagKey(repo, tag)),
+          digest.toString().getBytes(StandardCharsets.US_ASCII)));
+    }
+    LOG.info(
+        "manifest pushed repository={} digest={} tag={} mediaType={}",
+        repo, digest, reference instanceof Tag t ? t.value() : "-", manifest.mediaType());
+    return new PutManifestResult(digest, subject);
+  }
+
+  @Override
+  public void deleteManifest(RepositoryName repo, Reference reference) {
+    switch (reference) {
+      case Tag tag -> {
+        String key = StorageLayout.keyOf(new TagKey(repo, tag));
+        if (io(() -> store.stat(key)).isEmpty()) {
+          throw manifestUnknown(reference);
+        }
+        run(() -> store.delete(List.of(key)));
+        LOG.info("tag deleted repository={} tag={}", repo, tag.value());
+      }
+      case Digest digest -> {
+        ManifestLink link = manifestLink(repo, digest).orElseThrow(() -> manifestUnknown(reference));
+        List<String> doomed = new ArrayList<>();
+        for (String tagKey : allKeys(StorageLayout.tagsPrefix(repo))) {
+          Optional<byte[]> target = io(() -> store.read(tagKey));
+          if (target.isPresent()
+              && new String(target.get(), StandardCharsets.US_ASCII).trim().equals(digest.toString())) {
+            doomed.add(tagKey);
+          }
+        }
+        subjectOf(digest, link).ifPresent(
+            subject -> doomed.add(StorageLayout.keyOf(new ReferrerKey(repo, subject, digest))));
+        doomed.add(StorageLayout.keyOf(new ManifestLinkKey(repo, digest)));
+        run(() -> store.delete(doomed));
+        LOG.info("manifest deleted repository={} digest={} tagsRemoved={}",
+            repo, digest, doomed.size() - 1);
+      }
+    }
+  }
+
+  // ---- discovery ----------------------------------------------------------------------------
+
+  @Override
+  public Page listTags(RepositoryName repo, int limit, Optional<String> last) {
+    checkLimit(limit);
+    if (io(() -> store.stat(StorageLayout.keyOf(new CatalogKey(repo)))).isEmpty()) {
+      throw new RegistryException(
+          ErrorCode.NAME_UNKNOWN, "repository name not known to registry", Map.of("name", repo.value()));
+    }
+    if (limit == 0) {
+      return new Page(List.of(), false);
+    }
+    Optional<String> startAfter =
+        last.map(l -> {
+          if (!Tag.isTag(l)) {
+            throw new RegistryException(ErrorCode.BAD_REQUEST, "invalid last tag", l);
+          }
+          return StorageLayout.keyOf(new TagKey(repo, Tag.parse(l)));
+        });
+    KeyPage page = io(() -> store.list(StorageLayout.tagsPrefix(repo), startAfter, limit));
+    List<String> tags = new ArrayList<>(page.keys().size());
+    for (String key : page.keys()) {
+      tags.add(StorageLayout.tagOf(repo, key).value());
+    }
+    return new Page(tags, page.truncated());
+  }
+
+  @Override
+  public Page listRepositories(int limit, Optional<String> last) {
+    checkLimit(limit);
+    if (limit == 0) {
+      return new Page(List.of(), false);
+    }
+    Optional<String> startAfter =
+        last.map(l -> {
+          if (!RepositoryName.isValid(l)) {
+            throw new RegistryException(ErrorCode.BAD_REQUEST, "invalid last repository", l);
+          }
+          return StorageLayout.keyOf(new CatalogKey(RepositoryName.parse(l)));
+        });
+    KeyPage page = io(() -> store.list(StorageLayout.catalogPrefix(), startAfter, limit));
+    List<String> names = new ArrayList<>(page.keys().size());
+    for (String key : page.keys()) {
+      names.add(StorageLayout.repositoryOfCatalogKey(key).value());
+    }
+    return new Page(names, page.truncated());
+  }
+
+  @Override
+  public Referrers referrers(RepositoryName repo, Digest subject, Optional<String> artifactType) {
+    List<Descriptor> out = new ArrayList<>();
+    for (String key : allKeys(StorageLayout.referrersPrefix(repo, subject))) {
+      Optional<byte[]> bytes = io(() -> store.read(key));
+      if (bytes.isEmpty()) {
+        continue; // deleted while listing
+      }
+      StoredDescriptor stored = StoredJson.read(bytes.get(), StoredDescriptor.class);
+      Optional<String> type = Optional.ofNullable(stored.artifactType());
+      if (artifactType.isPresent() && !artifactType.equals(type)) {
+        continue;
+      }
+      out.add(new Descriptor(
+          stored.mediaType(),
+          Digest.parse(stored.digest()),
+          stored.size(),
+          type,
+          stored.annotations() == null ? Map.of() : stored.annotations()));
+    }
+    return new Referrers(out, artifactType);
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private Digest resolve(RepositoryName repo, Reference reference) {
+    return switch (reference) {
+      case Digest digest -> digest;
+      case Tag tag -> {
+        byte[] target = io(() -> store.read(StorageLayout.keyOf(new TagKey(repo, tag))))
+            .orElseThrow(() -> manifestUnknown(reference));
+        yield Digest.parse(new String(target, StandardCharsets.US_ASCII).trim());
+      }
+    };
+  }
+
+  private Optional<ManifestLink> manifestLink(RepositoryName repo, Digest digest) {
+    return io(() -> store.read(StorageLayout.keyOf(new ManifestLinkKey(repo, digest))))
+        .map(bytes -> StoredJson.read(bytes, ManifestLink.class));
+  }
+
+  /** The subject of a stored manifest, read back from its bytes (they were valid when pushed). */
+  private Optional<Digest> subjectOf(Digest digest, ManifestLink link) {
+    return blobs.readSmall(digest).flatMap(body -> {
+      try {
+        return ManifestParser.parse(link.mediaType(), body).subject().map(s -> s.digest());
+      } catch (RegistryException e) {
+        return Optional.empty();
+      }
+    });
+  }
+
+  /** Every key under {@code prefix}, page by page. */
+  private List<String> allKeys(String prefix) {
+    List<String> keys = new ArrayList<>();
+    Optional<String> after = Optional.empty();
+    while (true) {
+      Optional<String> from = after;
+      KeyPage page = io(() -> store.list(prefix, from, LIST_PAGE));
+      keys.addAll(page.keys());
+      if (!page.truncated() || page.keys().isEmpty()) {
+        return keys;
+      }
+      after = Optional.of(page.keys().get(page.keys().size() - 1));
+    }
+  }
+
+  private static void checkLimit(int limit) {
+    if (limit < 0) {
+      throw new RegistryException(
+          ErrorCode.PAGINATION_NUMBER_INVALID, "invalid number of results requested", limit);
+    }
+  }
+
+  private static RegistryException blobUnknown(Digest digest) {
+    return new RegistryException(
+        ErrorCode.BLOB_UNKNOWN, "blob unknown to registry", Map.of("digest", digest.toString()));
+  }
+
+  private static RegistryException manifestUnknown(Reference reference) {
+    return new RegistryException(
+        ErrorCode.MANIFEST_UNKNOWN,
+        "manifest unknown to registry",
+        Map.of("reference", reference.toString()));
+  }
+}

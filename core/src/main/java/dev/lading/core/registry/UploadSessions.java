@@ -1,0 +1,384 @@
+package dev.lading.core.registry;
+
+import static dev.lading.core.registry.StorageCalls.io;
+import static dev.lading.core.registry.StorageCalls.run;
+
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.LoadingCache;
+import dev.lading.core.error.ErrorCode;
+import dev.lading.core.error.RegistryException;
+import dev.lading.core.hash.ResumableSha256;
+import dev.lading.core.model.Digest;
+import dev.lading.core.model.DigestAlgorithm;
+import dev.lading.core.model.RepositoryName;
+import dev.lading.core.registry.StoredJson.UploadState;
+import dev.lading.core.storage.BlobSource;
+import dev.lading.core.storage.MultipartWrite;
+import dev.lading.core.storage.ObjectStore;
+import dev.lading.core.storage.StorageLayout;
+import dev.lading.core.storage.StorageLayout.DataKey;
+import dev.lading.core.storage.StorageLayout.UploadStateKey;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Upload sessions kept in the store, so any instance continues any session after a restart.
+ *
+ * <p>A session streams its bytes into one multipart write at a data key chosen when it starts.
+ * After each request the write is suspended (bytes durable) and the session state is saved with
+ * the new offset, the store's resume token and the SHA-256 state at that offset. A request that
+ * dies mid-way saves nothing, so the next one resumes from the last saved offset and the store
+ * drops the dead request's bytes. Closing compares the digest, then commits by writing the small
+ * blob record ({@link RepositoryBlobs#commit}); the bytes never move.
+ *
+ * <p>Concurrency: one request per session at a time in this process (a lock, tried without
+ * waiting: a second request is refused rather than queued behind a long upload); across
+ * processes the stored offset is re-checked before the state is saved. That narrows but does not
+ * close a race between two instances writing the same session at once, which well-behaved
+ * clients never do.
+ */
+final class UploadSessions {
+  private static final Logger LOG = LoggerFactory.getLogger(UploadSessions.class);
+  private static final int BUFFER_BYTES = 256 * 1024;
+
+  private final ObjectStore store;
+  private final RepositoryBlobs blobs;
+  private final RegistryOptions options;
+  private final LoadingCache<UploadId, ReentrantLock> locks =
+      Caffeine.newBuilder().weakValues().build(id -> new ReentrantLock());
+
+  UploadSessions(ObjectStore store, RepositoryBlobs blobs, RegistryOptions options) {
+    this.store = store;
+    this.blobs = blobs;
+    this.options = options;
+  }
+
+  UploadStatus start(RepositoryName repo) {
+    UploadId id = UploadId.random();
+    DataKey dataKey = DataKey.random();
+    String token =
+        io(() -> {
+          MultipartWrite write = store.startMultipart(StorageLayout.keyOf(dataKey));
+          return write.suspend();
+        });
+    String hashState = options.resumableHashing()
+        ? ResumableSha256.create().exportState().map(Base64.getEncoder()::encodeToString).orElse(null)
+        : null;
+    UploadState state =
+        new UploadState(
+            repo.value(),
+            id.value(),
+            options.clock().instant().toString(),
+            0,
+            StorageLayout.keyOf(dataKey),
+            token,
+            hashState,
+            null,
+            null);
+    save(repo, id, state);
+    return new UploadStatus(repo, id, 0);
+  }
+
+  UploadStatus status(RepositoryName repo, UploadId id) {
+    UploadState state = load(repo, id).filter(s -> !s.isCompleted()).orElseThrow(() -> unknown(id));
+    return new UploadStatus(repo, id, state.offset());
+  }
+
+  UploadStatus append(
+      RepositoryName repo, UploadId id, OptionalLong start, InputStream body, OptionalLong length) {
+    return locked(id, () -> {
+      UploadState state = open(repo, id);
+      Chunk chunk = receive(state, start, body, length);
+      UploadState next = suspend(repo, id, state, chunk);
+      return new UploadStatus(repo, id, next.offset());
+    });
+  }
+
+  BlobInfo complete(
+      RepositoryName repo,
+      UploadId id,
+      Digest digest,
+      OptionalLong start,
+      InputStream finalChunk,
+      OptionalLong length) {
+    return locked(id, () -> {
+      UploadState state = load(repo, id).orElseThrow(() -> unknown(id));
+      if (state.isCompleted()) {
+        if (state.completedDigest().equals(digest.toString())) {
+          // A retried close: the commit happened; make sure the link is there and answer again.
+          blobs.link(repo, digest);
+          return new BlobInfo(digest, state.completedSize());
+        }
+        throw unknown(id);
+      }
+      Chunk chunk = receive(state, start, finalChunk, length);
+      DataKey dataKey = DataKey.parse(state.dataKey());
+      long size = chunk.write().size();
+      run(() -> chunk.write().complete());
+      Digest actual;
+      try {
+        actual = chunk.hasher().isPresent() && digest.algorithm() == DigestAlgorithm.SHA256
+            ? chunk.hasher().get().digest()
+            : rehash(state.dataKey(), size, digest.algorithm());
+      } catch (RuntimeException e) {
+        discard(repo, id, state.dataKey());
+        throw e;
+      }
+      if (!actual.equals(digest)) {
+        discard(repo, id, state.dataKey());
+        throw new RegistryException(
+            ErrorCode.DIGEST_INVALID,
+            "provided digest did not match uploaded content",
+            Map.of("expected", digest.toString(), "actual", actual.toString()));
+      }
+      StoredJson.BlobRecord record = blobs.commit(digest, dataKey, size);
+      blobs.link(repo, digest);
+      save(repo, id, state.completed(digest.toString(), record.size()));
+      LOG.info("blob pushed repository={} digest={} size={}", repo, digest, record.size());
+      return new BlobInfo(digest, record.size());
+    });
+  }
+
+  void cancel(RepositoryName repo, UploadId id) {
+    locked(id, () -> {
+      UploadState state = open(repo, id);
+      run(() -> store.resumeMultipart(state.dataKey(), state.resumeToken()).abort());
+      run(() -> store.delete(List.of(stateKey(repo, id))));
+      return null;
+    });
+  }
+
+  /** Monolithic upload: one request, no session state; the digest is known before the bytes. */
+  BlobInfo putMonolithic(RepositoryName repo, Digest digest, InputStream body, OptionalLong length) {
+    DataKey dataKey = DataKey.random();
+    String key = StorageLayout.keyOf(dataKey);
+    MultipartWrite write = io(() -> store.startMultipart(key));
+    MessageDigest hasher = digest.algorithm().newMessageDigest();
+    long size;
+    try {
+      size = copy(body, write, buffer -> hasher.update(buffer.duplicate()));
+      checkLength(length, size);
+    } catch (RuntimeException e) {
+      abortQuietly(write);
+      throw e;
+    }
+    Digest actual = Digest.of(digest.algorithm(), hasher.digest());
+    if (!actual.equals(digest)) {
+      abortQuietly(write);
+      throw new RegistryException(
+          ErrorCode.DIGEST_INVALID,
+          "provided digest did not match uploaded content",
+          Map.of("expected", digest.toString(), "actual", actual.toString()));
+    }
+    run(write::complete);
+    StoredJson.BlobRecord record = blobs.commit(digest, dataKey, size);
+    blobs.link(repo, digest);
+    LOG.info("blob pushed repository={} digest={} size={}", repo, digest, record.size());
+    return new BlobInfo(digest, record.size());
+  }
+
+  // ---- one request's bytes ------------------------------------------------------------------
+
+  /** The bytes of one request appended to the session's write, with the hash after them. */
+  private record Chunk(MultipartWrite write, long received, Optional<ResumableSha256> hasher) {}
+
+  private Chunk receive(
+      UploadState state, OptionalLong start, InputStream body, OptionalLong length) {
+    if (start.isPresent() && start.getAsLong() != state.offset()) {
+      throw new RegistryException(
+          ErrorCode.RANGE_INVALID,
+          "chunk does not start at the upload's offset",
+          Map.of("offset", state.offset(), "start", start.getAsLong()));
+    }
+    Optional<ResumableSha256> hasher = restoreHasher(state);
+    MultipartWrite write = io(() -> store.resumeMultipart(state.dataKey(), state.resumeToken()));
+    long received;
+    try {
+      received = copy(body, write, buffer -> hasher.ifPresent(h -> h.update(buffer)));
+      checkLength(length, received);
+    } catch (RuntimeException e) {
+      // Nothing is saved: the session stays at its last offset and the next resume drops these
+      // bytes. The write is released (suspend), not aborted, which would end the session.
+      releaseQuietly(write);
+      throw e;
+    }
+    return new Chunk(write, received, hasher);
+  }
+
+  private Optional<ResumableSha256> restoreHasher(UploadState state) {
+    if (state.offset() == 0) {
+      return Optional.of(options.resumableHashing() ? ResumableSha256.create() : ResumableSha256.createPlain());
+    }
+    if (state.hashState() == null || !options.resumableHashing()) {
+      return Optional.empty(); // hashed at commit by re-reading
+    }
+    try {
+      return ResumableSha256.restore(Base64.getDecoder().decode(state.hashState()));
+    } catch (IllegalArgumentException e) {
+      LOG.warn("upload {} has an unreadable hash state; it will be re-read at commit", state.id());
+      return Optional.empty();
+    }
+  }
+
+  private UploadState suspend(RepositoryName repo, UploadId id, UploadState state, Chunk chunk) {
+    String token = io(() -> chunk.write().suspend());
+    String hashState =
+        chunk.hasher()
+            .flatMap(ResumableSha256::exportState)
+            .map(Base64.getEncoder()::encodeToString)
+            .orElse(null);
+    UploadState current = load(repo, id).orElseThrow(() -> unknown(id));
+    if (current.offset() != state.offset() || current.isCompleted()) {
+      throw new RegistryException(
+          ErrorCode.RANGE_INVALID,
+          "the upload moved on while this chunk was received",
+          Map.of("offset", current.offset()));
+    }
+    UploadState next = state.advanced(state.offset() + chunk.received(), token, hashState);
+    save(repo, id, next);
+    return next;
+  }
+
+  private Digest rehash(String dataKey, long size, DigestAlgorithm algorithm) {
+    MessageDigest hasher = algorithm.newMessageDigest();
+    run(() -> {
+      try (BlobSource source = store.openRange(dataKey, 0, size)) {
+        ByteBuffer buffer = ByteBuffer.allocate(BUFFER_BYTES);
+        switch (source) {
+          case BlobSource.FileSource file -> {
+            long position = file.offset();
+            long end = file.offset() + file.length();
+            while (position < end) {
+              buffer.clear().limit((int) Math.min(buffer.capacity(), end - position));
+              int n = file.channel().read(buffer, position);
+              if (n < 0) {
+                throw new IOException("blob data shorter than recorded");
+              }
+              position += n;
+              buffer.flip();
+              hasher.update(buffer);
+            }
+          }
+          case BlobSource.StreamSource stream -> {
+            byte[] bytes = buffer.array();
+            int n;
+            while ((n = stream.stream().read(bytes)) > 0) {
+              hasher.update(bytes, 0, n);
+            }
+          }
+        }
+      }
+    });
+    return Digest.of(algorithm, hasher.digest());
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private interface BufferSink {
+    void accept(ByteBuffer buffer);
+  }
+
+  /** Streams {@code body} into {@code write} with one constant-size buffer. */
+  private static long copy(InputStream body, MultipartWrite write, BufferSink hash) {
+    byte[] bytes = new byte[BUFFER_BYTES];
+    long total = 0;
+    while (true) {
+      int n;
+      try {
+        n = body.readNBytes(bytes, 0, bytes.length);
+      } catch (IOException e) {
+        throw new RegistryException(
+            ErrorCode.BLOB_UPLOAD_INVALID, "request body ended early", null, e);
+      }
+      if (n <= 0) {
+        return total;
+      }
+      ByteBuffer buffer = ByteBuffer.wrap(bytes, 0, n);
+      hash.accept(buffer);
+      run(() -> write.write(buffer));
+      total += n;
+    }
+  }
+
+  private static void checkLength(OptionalLong declared, long received) {
+    if (declared.isPresent() && declared.getAsLong() != received) {
+      throw new RegistryException(
+          ErrorCode.SIZE_INVALID,
+          "provided length did not match content length",
+          Map.of("declared", declared.getAsLong(), "received", received));
+    }
+  }
+
+  private UploadState open(RepositoryName repo, UploadId id) {
+    return load(repo, id).filter(s -> !s.isCompleted()).orElseThrow(() -> unknown(id));
+  }
+
+  private Optional<UploadState> load(RepositoryName repo, UploadId id) {
+    return io(() -> store.read(stateKey(repo, id)))
+        .map(bytes -> StoredJson.read(bytes, UploadState.class))
+        .filter(s -> s.repository().equals(repo.value()) && s.id().equals(id.value()));
+  }
+
+  private void save(RepositoryName repo, UploadId id, UploadState state) {
+    run(() -> store.write(stateKey(repo, id), StoredJson.write(state)));
+  }
+
+  /** Ends a failed session: its data and its state go, nothing stays visible. */
+  private void discard(RepositoryName repo, UploadId id, String dataKey) {
+    run(() -> store.delete(List.of(dataKey, stateKey(repo, id))));
+  }
+
+  private static void releaseQuietly(MultipartWrite write) {
+    try {
+      write.suspend();
+    } catch (IOException e) {
+      LOG.warn("could not release multipart write {}: {}", write.key(), e.toString());
+    }
+  }
+
+  private static void abortQuietly(MultipartWrite write) {
+    try {
+      write.abort();
+    } catch (IOException e) {
+      LOG.warn("could not abort multipart write {}: {}", write.key(), e.toString());
+    }
+  }
+
+  private static String stateKey(RepositoryName repo, UploadId id) {
+    return StorageLayout.keyOf(new UploadStateKey(repo, id));
+  }
+
+  private static RegistryException unknown(UploadId id) {
+    return new RegistryException(
+        ErrorCode.BLOB_UPLOAD_UNKNOWN, "blob upload unknown to registry", Map.of("id", id.value()));
+  }
+
+  private interface Locked<T> {
+    T run();
+  }
+
+  private <T> T locked(UploadId id, Locked<T> body) {
+    ReentrantLock lock = locks.get(id);
+    if (!lock.tryLock()) {
+      throw new RegistryException(
+          ErrorCode.BLOB_UPLOAD_INVALID,
+          "another request is writing to this upload",
+          Map.of("id", id.value()));
+    }
+    try {
+      return body.run();
+    } finally {
+      lock.unlock();
+    }
+  }
+}

@@ -1,0 +1,264 @@
+package dev.lading.core.storage;
+
+import dev.lading.core.model.Digest;
+import dev.lading.core.model.DigestAlgorithm;
+import dev.lading.core.model.RepositoryName;
+import dev.lading.core.model.Tag;
+import dev.lading.core.registry.UploadId;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * The one place that knows where things live in an {@link ObjectStore}. Stores never build keys;
+ * the registry asks this class for a key by handing it one of the sealed {@link Key} records, and
+ * one switch ({@link #keyOf}) maps each record to its key. The whole tree:
+ *
+ * <pre>
+ * blobs/&lt;alg&gt;/&lt;hex&gt;                         blob record: JSON {size, dataKey}; global, content-addressed,
+ *                                             written once (writeIfAbsent) when an upload commits
+ * data/&lt;uuid&gt;                               blob bytes, at a key chosen when the upload starts
+ *                                             (manifest bytes too, written small)
+ * repositories/&lt;name&gt;/_layers/&lt;alg&gt;/&lt;hex&gt;    link (empty): the blob is in this repository
+ * repositories/&lt;name&gt;/_manifests/&lt;alg&gt;/&lt;hex&gt; link: the manifest revision is in this repository;
+ *                                             JSON {mediaType}
+ * repositories/&lt;name&gt;/_tags/&lt;tag&gt;             the tag's current digest (text); one object per tag, so
+ *                                             listing the prefix is the lexical tag list
+ * repositories/&lt;name&gt;/_referrers/&lt;s-alg&gt;/&lt;s-hex&gt;/&lt;alg&gt;/&lt;hex&gt;
+ *                                             descriptor JSON of a manifest whose subject is s
+ * repositories/&lt;name&gt;/_uploads/&lt;uuid&gt;         upload session state (JSON)
+ * catalog/&lt;encoded name&gt;                     marker (empty): the repository exists
+ * </pre>
+ *
+ * <p>Why it is safe: repository-name components never start with {@code _}, so
+ * {@code _layers} and its siblings never collide with a nested repository, and no key is ever
+ * both an object and the prefix of another object (the filesystem store needs that: a file
+ * cannot also be a directory).
+ *
+ * <p>Why the catalog encodes names: a marker at {@code catalog/a} and one at {@code catalog/a/b}
+ * would make {@code a} both a file and a directory, and a marker under {@code catalog/<name>/}
+ * would list {@code a-b} before {@code a} (byte {@code -} sorts below {@code /}). So the name
+ * becomes one key segment by an order-preserving, one-to-one character map ({@code /}&rarr;{@code 0},
+ * digits shift up by one, {@code 9}&rarr;{@code A}; the rest unchanged). Byte order of the
+ * markers is then exactly the lexical order of the names, which the catalog API pages by.
+ *
+ * <p>Commit never moves bytes: an upload streams to {@code data/<uuid>} and commit writes the
+ * small {@code blobs/} record pointing at it. A second upload of the same content keeps the
+ * first record and deletes its own data. (Online GC, issue #6, will add {@code gc/...} keys for
+ * deletion intents and marks, and sweep {@code data/} keys that no record and no live upload
+ * session points to.)
+ */
+public final class StorageLayout {
+
+  /** A location in the store; each record names one kind of object. */
+  public sealed interface Key
+      permits BlobRecordKey,
+          DataKey,
+          LayerLinkKey,
+          ManifestLinkKey,
+          TagKey,
+          ReferrerKey,
+          UploadStateKey,
+          CatalogKey {}
+
+  public record BlobRecordKey(Digest digest) implements Key {
+    public BlobRecordKey {
+      Objects.requireNonNull(digest);
+    }
+  }
+
+  /** Bytes of a blob; {@code id} is a random UUID chosen when writing starts. */
+  public record DataKey(String id) implements Key {
+    private static final Pattern UUID_GRAMMAR =
+        Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+
+    public DataKey {
+      if (id == null || !UUID_GRAMMAR.matcher(id).matches()) {
+        throw new IllegalArgumentException("data id must be a UUID");
+      }
+    }
+
+    public static DataKey random() {
+      return new DataKey(UUID.randomUUID().toString());
+    }
+
+    /** The data key a stored key string names, e.g. from a blob record. */
+    public static DataKey parse(String key) {
+      if (key == null || !key.startsWith(DATA)) {
+        throw new IllegalArgumentException("not a data key");
+      }
+      return new DataKey(key.substring(DATA.length()));
+    }
+  }
+
+  public record LayerLinkKey(RepositoryName repository, Digest digest) implements Key {
+    public LayerLinkKey {
+      Objects.requireNonNull(repository);
+      Objects.requireNonNull(digest);
+    }
+  }
+
+  public record ManifestLinkKey(RepositoryName repository, Digest digest) implements Key {
+    public ManifestLinkKey {
+      Objects.requireNonNull(repository);
+      Objects.requireNonNull(digest);
+    }
+  }
+
+  public record TagKey(RepositoryName repository, Tag tag) implements Key {
+    public TagKey {
+      Objects.requireNonNull(repository);
+      Objects.requireNonNull(tag);
+    }
+  }
+
+  public record ReferrerKey(RepositoryName repository, Digest subject, Digest referrer)
+      implements Key {
+    public ReferrerKey {
+      Objects.requireNonNull(repository);
+      Objects.requireNonNull(subject);
+      Objects.requireNonNull(referrer);
+    }
+  }
+
+  public record UploadStateKey(RepositoryName repository, UploadId id) implements Key {
+    public UploadStateKey {
+      Objects.requireNonNull(repository);
+      Objects.requireNonNull(id);
+    }
+  }
+
+  public record CatalogKey(RepositoryName repository) implements Key {
+    public CatalogKey {
+      Objects.requireNonNull(repository);
+    }
+  }
+
+  private static final String BLOBS = "blobs/";
+  private static final String DATA = "data/";
+  private static final String REPOSITORIES = "repositories/";
+  private static final String CATALOG = "catalog/";
+
+  private StorageLayout() {}
+
+  /** The key of {@code key}: the one switch over every kind of object. */
+  public static String keyOf(Key key) {
+    return switch (key) {
+      case BlobRecordKey k -> BLOBS + digestPath(k.digest());
+      case DataKey k -> DATA + k.id();
+      case LayerLinkKey k -> repository(k.repository()) + "_layers/" + digestPath(k.digest());
+      case ManifestLinkKey k -> repository(k.repository()) + "_manifests/" + digestPath(k.digest());
+      case TagKey k -> tagsPrefix(k.repository()) + k.tag().value();
+      case ReferrerKey k -> referrersPrefix(k.repository(), k.subject()) + digestPath(k.referrer());
+      case UploadStateKey k -> repository(k.repository()) + "_uploads/" + k.id().value();
+      case CatalogKey k -> CATALOG + encodeName(k.repository().value());
+    };
+  }
+
+  /** Prefix of every tag of {@code repository}; the rest of each key is the tag. */
+  public static String tagsPrefix(RepositoryName repository) {
+    return repository(repository) + "_tags/";
+  }
+
+  /** The tag a key under {@link #tagsPrefix} names. */
+  public static Tag tagOf(RepositoryName repository, String key) {
+    return Tag.parse(stripPrefix(tagsPrefix(repository), key));
+  }
+
+  /** Prefix of the referrers of {@code subject} in {@code repository}. */
+  public static String referrersPrefix(RepositoryName repository, Digest subject) {
+    return repository(repository) + "_referrers/" + digestPath(subject) + "/";
+  }
+
+  /** The referrer's digest a key under {@link #referrersPrefix} names. */
+  public static Digest referrerOf(RepositoryName repository, Digest subject, String key) {
+    String rest = stripPrefix(referrersPrefix(repository, subject), key);
+    return digestFromPath(rest);
+  }
+
+  /** Prefix of every catalog marker. */
+  public static String catalogPrefix() {
+    return CATALOG;
+  }
+
+  /** The repository a catalog marker key names. */
+  public static RepositoryName repositoryOfCatalogKey(String key) {
+    return RepositoryName.parse(decodeName(stripPrefix(CATALOG, key)));
+  }
+
+  /** Prefix of every data key (for GC's sweep). */
+  public static String dataPrefix() {
+    return DATA;
+  }
+
+  /** The digest a blob record key names, if {@code key} is one. */
+  public static Optional<Digest> blobRecordDigest(String key) {
+    if (!key.startsWith(BLOBS)) {
+      return Optional.empty();
+    }
+    return Optional.of(digestFromPath(key.substring(BLOBS.length())));
+  }
+
+  private static String repository(RepositoryName name) {
+    return REPOSITORIES + name.value() + "/";
+  }
+
+  private static String digestPath(Digest digest) {
+    return digest.algorithm().wireName() + "/" + digest.hex();
+  }
+
+  private static Digest digestFromPath(String path) {
+    int slash = path.indexOf('/');
+    if (slash <= 0) {
+      throw new IllegalArgumentException("not a digest path");
+    }
+    DigestAlgorithm algorithm =
+        DigestAlgorithm.fromWireName(path.substring(0, slash))
+            .orElseThrow(() -> new IllegalArgumentException("unknown algorithm in key"));
+    return new Digest(algorithm, path.substring(slash + 1));
+  }
+
+  private static String stripPrefix(String prefix, String key) {
+    if (!key.startsWith(prefix)) {
+      throw new IllegalArgumentException("key outside " + prefix);
+    }
+    return key.substring(prefix.length());
+  }
+
+  // Order-preserving one-to-one map of name characters [a-z0-9._/-] to key characters: '/' sorts
+  // between '.' and '0', so it takes '0' and digits shift up, '9' taking 'A' (below '_' and 'a').
+  static String encodeName(String name) {
+    StringBuilder out = new StringBuilder(name.length());
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c == '/') {
+        out.append('0');
+      } else if (c >= '0' && c <= '8') {
+        out.append((char) (c + 1));
+      } else if (c == '9') {
+        out.append('A');
+      } else {
+        out.append(c);
+      }
+    }
+    return out.toString();
+  }
+
+  static String decodeName(String encoded) {
+    StringBuilder out = new StringBuilder(encoded.length());
+    for (int i = 0; i < encoded.length(); i++) {
+      char c = encoded.charAt(i);
+      if (c == '0') {
+        out.append('/');
+      } else if (c >= '1' && c <= '9') {
+        out.append((char) (c - 1));
+      } else if (c == 'A') {
+        out.append('9');
+      } else {
+        out.append(c);
+      }
+    }
+    return out.toString();
+  }
+}

@@ -1,0 +1,401 @@
+package dev.lading.core.storage.fs;
+
+import dev.lading.core.storage.BlobSource;
+import dev.lading.core.storage.KeyPage;
+import dev.lading.core.storage.MultipartWrite;
+import dev.lading.core.storage.ObjectInfo;
+import dev.lading.core.storage.ObjectStore;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The embedded default store: each key is a file under {@code root}, its segments directories.
+ *
+ * <p>Every object is published by an atomic rename of a fully written and fsynced file, so a
+ * reader sees the old content or the new, never part, and a crash leaves at worst a stray file in
+ * the staging directories. Those directories ({@code +staging}, {@code +multipart}) start with
+ * {@code +}, which no key segment may contain, so they can never collide with a key and are never
+ * listed. Nothing is ever written outside {@code root}.
+ */
+public final class FilesystemStore implements ObjectStore {
+  private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9._-]+");
+  private static final Pattern PARTIAL_SEGMENT = Pattern.compile("[A-Za-z0-9._-]*");
+  private static final int MAX_KEY_LENGTH = 1024;
+
+  static final String STAGING = "+staging";
+  static final String MULTIPART = "+multipart";
+
+  private final Path root;
+  private final Path staging;
+  private final Path multipart;
+
+  public FilesystemStore(Path root) throws IOException {
+    this.root = root.toAbsolutePath().normalize();
+    this.staging = this.root.resolve(STAGING);
+    this.multipart = this.root.resolve(MULTIPART);
+    Files.createDirectories(staging);
+    Files.createDirectories(multipart);
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  @Override
+  public Optional<ObjectInfo> stat(String key) throws IOException {
+    Path file = resolve(key);
+    try {
+      BasicFileAttributes attributes =
+          Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      if (!attributes.isRegularFile()) {
+        return Optional.empty();
+      }
+      return Optional.of(
+          new ObjectInfo(attributes.size(), attributes.lastModifiedTime().toInstant()));
+    } catch (NoSuchFileException | NotDirectoryException e) {
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public Optional<byte[]> read(String key) throws IOException {
+    Path file = resolve(key);
+    if (Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(Files.readAllBytes(file));
+    } catch (NoSuchFileException | NotDirectoryException e) {
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public BlobSource openRange(String key, long offset, long length) throws IOException {
+    Path file = resolve(key);
+    if (offset < 0 || length < 0) {
+      throw new IllegalArgumentException("negative offset or length");
+    }
+    if (Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
+      throw new NoSuchFileException(key);
+    }
+    FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+    try {
+      long size = channel.size();
+      if (offset > size || length > size - offset) {
+        throw new IllegalArgumentException(
+            "range " + offset + "+" + length + " outside an object of " + size + " bytes");
+      }
+      return new BlobSource.FileSource(channel, offset, length);
+    } catch (RuntimeException e) {
+      channel.close();
+      throw e;
+    }
+  }
+
+  @Override
+  public void write(String key, byte[] content) throws IOException {
+    Path target = resolve(key);
+    Path temp = stage(content);
+    try {
+      publish(temp, target, () -> {
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        return true;
+      });
+    } finally {
+      Files.deleteIfExists(temp);
+    }
+  }
+
+  /**
+   * Atomic create-if-absent: the content is written and fsynced in staging first, then published
+   * with a hard link, which the kernel creates only when no entry exists at the target (it fails
+   * with EEXIST otherwise) and which never exposes a partly written file. {@code createFile} then
+   * write would expose an empty file to readers for a moment; check-then-rename would race.
+   */
+  @Override
+  public boolean writeIfAbsent(String key, byte[] content) throws IOException {
+    Path target = resolve(key);
+    Path temp = stage(content);
+    try {
+      return publish(temp, target, () -> {
+        try {
+          Files.createLink(target, temp);
+          return true;
+        } catch (FileAlreadyExistsException e) {
+          return false;
+        }
+      });
+    } finally {
+      Files.deleteIfExists(temp);
+    }
+  }
+
+  @Override
+  public KeyPage list(String prefix, Optional<String> startAfter, int limit) throws IOException {
+    validatePrefix(prefix);
+    if (limit < 0) {
+      throw new IllegalArgumentException("negative limit");
+    }
+    int slash = prefix.lastIndexOf('/');
+    String dirKey = slash < 0 ? "" : prefix.substring(0, slash + 1);
+    String namePrefix = prefix.substring(slash + 1);
+    Path dir = dirKey.isEmpty() ? root : root.resolve(dirKey.substring(0, dirKey.length() - 1));
+    List<String> keys = new ArrayList<>();
+    // One more than asked, to know whether the page is truncated.
+    walk(dir, dirKey, namePrefix, startAfter.orElse(null), limit + 1, keys);
+    boolean truncated = keys.size() > limit;
+    return new KeyPage(truncated ? keys.subList(0, limit) : keys, truncated);
+  }
+
+  /**
+   * Appends keys under {@code dir} in byte order of the whole key. A directory {@code d} sorts
+   * as {@code d/} among its siblings, which is exactly where its keys fall in byte order
+   * ({@code a-b} before {@code a/x}); no object is ever both a file and a directory.
+   */
+  private void walk(
+      Path dir, String dirKey, String namePrefix, String startAfter, int want, List<String> out)
+      throws IOException {
+    List<Entry> entries = new ArrayList<>();
+    try (Stream<Path> children = Files.list(dir)) {
+      for (Path child : (Iterable<Path>) children::iterator) {
+        String name = child.getFileName().toString();
+        if (!name.startsWith(namePrefix) || !isSegment(name)) {
+          continue;
+        }
+        boolean directory = Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS);
+        entries.add(new Entry(directory ? dirKey + name + "/" : dirKey + name, child, directory));
+      }
+    } catch (NoSuchFileException | NotDirectoryException e) {
+      return;
+    }
+    entries.sort(Comparator.comparing(Entry::key));
+    for (Entry entry : entries) {
+      if (out.size() >= want) {
+        return;
+      }
+      if (entry.directory()) {
+        boolean allBefore =
+            startAfter != null
+                && !startAfter.startsWith(entry.key())
+                && entry.key().compareTo(startAfter) < 0;
+        if (!allBefore) {
+          walk(entry.path(), entry.key(), "", startAfter, want, out);
+        }
+      } else if (startAfter == null || entry.key().compareTo(startAfter) > 0) {
+        if (Files.isRegularFile(entry.path(), LinkOption.NOFOLLOW_LINKS)) {
+          out.add(entry.key());
+        }
+      }
+    }
+  }
+
+  private record Entry(String key, Path path, boolean directory) {}
+
+  @Override
+  public void delete(Collection<String> keys) throws IOException {
+    for (String key : keys) {
+      Path file = resolve(key);
+      if (Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
+        continue; // a prefix, not an object
+      }
+      try {
+        Files.deleteIfExists(file);
+      } catch (NotDirectoryException e) {
+        continue;
+      }
+      pruneEmptyParents(file.getParent());
+    }
+  }
+
+  @Override
+  public MultipartWrite startMultipart(String key) throws IOException {
+    resolve(key);
+    FileChannel channel =
+        FileChannel.open(
+            inProgressFile(key),
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING);
+    return new FilesystemMultipartWrite(this, key, channel, 0);
+  }
+
+  @Override
+  public MultipartWrite resumeMultipart(String key, String resumeToken) throws IOException {
+    resolve(key);
+    long durable;
+    try {
+      durable = Long.parseLong(resumeToken);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("not a resume token of this store");
+    }
+    if (durable < 0) {
+      throw new IllegalArgumentException("not a resume token of this store");
+    }
+    FileChannel channel = FileChannel.open(inProgressFile(key), StandardOpenOption.WRITE);
+    try {
+      long size = channel.size();
+      if (size < durable) {
+        throw new IOException("multipart data shorter than its last suspend: " + size + " < " + durable);
+      }
+      // Bytes after the last suspend belong to a request that died mid-way: drop them.
+      channel.truncate(durable);
+      channel.position(durable);
+      return new FilesystemMultipartWrite(this, key, channel, durable);
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
+    }
+  }
+
+  // ---- used by FilesystemMultipartWrite -----------------------------------------------------
+
+  /** Where a multipart write's bytes live until complete: named by a hash of the key. */
+  Path inProgressFile(String key) {
+    byte[] hash =
+        dev.lading.core.model.DigestAlgorithm.SHA256
+            .newMessageDigest()
+            .digest(key.getBytes(StandardCharsets.US_ASCII));
+    return multipart.resolve(HexFormat.of().formatHex(hash));
+  }
+
+  void publishCompleted(Path inProgress, String key) throws IOException {
+    Path target = resolve(key);
+    publish(inProgress, target, () -> {
+      Files.move(inProgress, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      return true;
+    });
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  private interface Publication {
+    boolean run() throws IOException;
+  }
+
+  /**
+   * Creates the target's parent directories and runs the publishing step, retrying when a
+   * concurrent delete pruned a freshly created, still empty directory in between.
+   */
+  private boolean publish(Path source, Path target, Publication step) throws IOException {
+    Path parent = target.getParent();
+    for (int attempt = 0; ; attempt++) {
+      Files.createDirectories(parent);
+      try {
+        boolean published = step.run();
+        fsyncDirectory(parent);
+        return published;
+      } catch (NoSuchFileException e) {
+        if (attempt >= 10 || !Files.exists(source)) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private Path stage(byte[] content) throws IOException {
+    Path temp = staging.resolve(UUID.randomUUID().toString());
+    try (FileChannel channel =
+        FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      ByteBuffer buffer = ByteBuffer.wrap(content);
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
+      channel.force(true);
+    } catch (IOException e) {
+      Files.deleteIfExists(temp);
+      throw e;
+    }
+    return temp;
+  }
+
+  static void fsyncDirectory(Path dir) throws IOException {
+    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+      channel.force(true);
+    } catch (IOException e) {
+      // Some platforms cannot open a directory for fsync; the rename is still atomic there.
+      if (!System.getProperty("os.name", "").toLowerCase().contains("win")) {
+        throw e;
+      }
+    }
+  }
+
+  private void pruneEmptyParents(Path dir) throws IOException {
+    while (dir != null && dir.startsWith(root) && !dir.equals(root)) {
+      try {
+        Files.delete(dir);
+      } catch (DirectoryNotEmptyException | NoSuchFileException e) {
+        return;
+      }
+      dir = dir.getParent();
+    }
+  }
+
+  /** Validates {@code key} and resolves it under root; nothing else ever makes a path from a key. */
+  Path resolve(String key) {
+    validateKey(key);
+    Path path = root.resolve(key).normalize();
+    if (!path.startsWith(root) || path.equals(root)) {
+      throw new IllegalArgumentException("key escapes the store");
+    }
+    return path;
+  }
+
+  static void validateKey(String key) {
+    if (key == null || key.isEmpty() || key.length() > MAX_KEY_LENGTH) {
+      throw new IllegalArgumentException("invalid key");
+    }
+    for (String segment : key.split("/", -1)) {
+      if (!isSegment(segment)) {
+        throw new IllegalArgumentException("invalid key segment in " + shorten(key));
+      }
+    }
+  }
+
+  static void validatePrefix(String prefix) {
+    if (prefix == null || prefix.length() > MAX_KEY_LENGTH) {
+      throw new IllegalArgumentException("invalid prefix");
+    }
+    if (prefix.isEmpty()) {
+      return;
+    }
+    String[] segments = prefix.split("/", -1);
+    for (int i = 0; i < segments.length - 1; i++) {
+      if (!isSegment(segments[i])) {
+        throw new IllegalArgumentException("invalid prefix segment in " + shorten(prefix));
+      }
+    }
+    if (!PARTIAL_SEGMENT.matcher(segments[segments.length - 1]).matches()) {
+      throw new IllegalArgumentException("invalid prefix " + shorten(prefix));
+    }
+  }
+
+  private static boolean isSegment(String segment) {
+    return SEGMENT.matcher(segment).matches() && !segment.equals(".") && !segment.equals("..");
+  }
+
+  private static String shorten(String s) {
+    return s.length() > 100 ? s.substring(0, 100) + "..." : s;
+  }
+}

@@ -1,0 +1,119 @@
+package dev.lading.core.manifest;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.lading.core.error.ErrorCode;
+import dev.lading.core.error.RegistryException;
+import dev.lading.core.model.Digest;
+import dev.lading.core.model.MediaTypes;
+import dev.lading.core.model.Tag;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ManifestParserTest {
+  private static final Digest A = Digest.sha256("a".getBytes(UTF_8));
+  private static final Digest EMPTY = Digest.sha256("{}".getBytes(UTF_8));
+
+  private static String d(String mediaType, Digest digest, long size) {
+    return "{\"mediaType\":\"" + mediaType + "\",\"digest\":\"" + digest + "\",\"size\":" + size + "}";
+  }
+
+  private static String image(String config, String layers) {
+    return "{\"schemaVersion\":2,\"config\":" + config + ",\"layers\":[" + layers + "]}";
+  }
+
+  static Stream<String> invalidImageManifests() {
+    String good = d("application/x.c", A, 1);
+    return Stream.of(
+        image("{\"digest\":\"" + A + "\",\"size\":1}", ""), // no mediaType
+        image(d("application/x.c", A, -1), ""), // negative size
+        image("{\"mediaType\":\"application/x.c\",\"digest\":\"sha256:abc\",\"size\":1}", ""),
+        image("{\"mediaType\":\"no-slash\",\"digest\":\"" + A + "\",\"size\":1}", ""),
+        image("{\"mediaType\":\"application/x.c\",\"digest\":\"" + A + "\",\"size\":\"1\"}", ""),
+        image(good, "\"not a descriptor\""),
+        image("{\"mediaType\":\"application/x.c\",\"digest\":\"" + A + "\",\"size\":1,\"data\":\"e30=\"}", ""),
+        image("{\"mediaType\":\"application/x.c\",\"digest\":\"" + A + "\",\"size\":1,\"urls\":\"x\"}", ""),
+        "{\"schemaVersion\":2,\"config\":" + good + "}", // no layers
+        "{\"schemaVersion\":2,\"config\":" + good + ",\"layers\":[],\"annotations\":{\"a\":1}}",
+        "{\"schemaVersion\":2,\"config\":" + good + ",\"layers\":[],\"manifests\":[]}",
+        "{\"schemaVersion\":\"2\",\"config\":" + good + ",\"layers\":[]}",
+        "{\"schemaVersion\":2,\"config\":" + good + ",\"layers\":[]} trailing",
+        "{\"schemaVersion\":2,\"config\":" + good + ",\"layers\":[],\"subject\":null}");
+  }
+
+  @ParameterizedTest
+  @MethodSource("invalidImageManifests")
+  void invalidImageManifestsAreRefused(String body) {
+    assertThatThrownBy(() -> ManifestParser.parse(MediaTypes.OCI_MANIFEST, body.getBytes(UTF_8)))
+        .isInstanceOfSatisfying(RegistryException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.MANIFEST_INVALID));
+  }
+
+  @Test
+  void artifactManifestWithEmptyConfigAndEmbeddedData() {
+    String body = "{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\","
+        + "\"artifactType\":\"application/vnd.example+type\","
+        + "\"config\":{\"mediaType\":\"" + MediaTypes.OCI_EMPTY + "\",\"digest\":\"" + EMPTY
+        + "\",\"size\":2,\"data\":\"e30=\"},"
+        + "\"layers\":[{\"mediaType\":\"application/x.gguf\",\"digest\":\"" + A + "\",\"size\":1,"
+        + "\"annotations\":{\"org.opencontainers.image.title\":\"model.gguf\"}}],"
+        + "\"subject\":" + d(MediaTypes.OCI_MANIFEST, A, 10) + ","
+        + "\"annotations\":{\"k\":\"v\"}}";
+    ParsedManifest parsed = ManifestParser.parse(MediaTypes.OCI_MANIFEST, body.getBytes(UTF_8));
+    assertThat(parsed.effectiveArtifactType()).hasValue("application/vnd.example+type");
+    assertThat(parsed.subject()).hasValueSatisfying(s -> assertThat(s.digest()).isEqualTo(A));
+    assertThat(parsed.layers().getFirst().annotations())
+        .containsEntry("org.opencontainers.image.title", "model.gguf");
+    assertThat(parsed.annotations()).containsEntry("k", "v");
+  }
+
+  @Test
+  void effectiveArtifactTypeFallsBackToTheConfigMediaType() {
+    ParsedManifest parsed = ManifestParser.parse(
+        MediaTypes.OCI_MANIFEST, image(d("application/x.sig", A, 1), "").getBytes(UTF_8));
+    assertThat(parsed.effectiveArtifactType()).hasValue("application/x.sig");
+  }
+
+  @Test
+  void contentTypeIsUsedWhenTheBodyHasNoMediaTypeAndBodyMediaTypeWhenNoContentType() {
+    byte[] body = image(d("application/x.c", A, 1), "").getBytes(UTF_8);
+    assertThat(ManifestParser.parse(MediaTypes.DOCKER_MANIFEST, body).mediaType())
+        .isEqualTo(MediaTypes.DOCKER_MANIFEST);
+    byte[] withType = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_INDEX
+        + "\",\"manifests\":[]}").getBytes(UTF_8);
+    assertThat(ManifestParser.parse(null, withType).isIndex()).isTrue();
+    assertThatThrownBy(() -> ManifestParser.parse(null, body)).isInstanceOf(RegistryException.class);
+  }
+
+  @Test
+  void foreignLayersNeedUrlsToBeSkipped() {
+    Digest absent = Digest.sha256("absent".getBytes(UTF_8));
+    String foreignWithUrls = "{\"mediaType\":\"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip\","
+        + "\"digest\":\"" + absent + "\",\"size\":6,\"urls\":[\"https://example.com/l\"]}";
+    String foreignWithoutUrls = d("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", absent, 6);
+    ManifestValidator validator = new ManifestValidator(1 << 20);
+    ManifestValidator.RepositoryContents onlyA = new ManifestValidator.RepositoryContents() {
+      @Override
+      public boolean hasBlob(Digest digest) {
+        return Set.of(A).contains(digest);
+      }
+
+      @Override
+      public boolean hasManifest(Digest digest) {
+        return false;
+      }
+    };
+    byte[] ok = image(d("application/x.c", A, 1), foreignWithUrls).getBytes(UTF_8);
+    assertThat(validator.validate(Tag.parse("t"), MediaTypes.OCI_MANIFEST, ok, onlyA).digest())
+        .isEqualTo(Digest.sha256(ok));
+    byte[] refused = image(d("application/x.c", A, 1), foreignWithoutUrls).getBytes(UTF_8);
+    assertThatThrownBy(() -> validator.validate(Tag.parse("t"), MediaTypes.OCI_MANIFEST, refused, onlyA))
+        .isInstanceOfSatisfying(RegistryException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.MANIFEST_BLOB_UNKNOWN));
+  }
+}

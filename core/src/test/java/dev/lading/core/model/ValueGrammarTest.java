@@ -1,0 +1,100 @@
+package dev.lading.core.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.lading.core.error.ErrorCode;
+import dev.lading.core.error.RegistryException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import java.util.stream.Stream;
+
+/** The distribution-spec's grammars for names, tags, digests and references. */
+class ValueGrammarTest {
+  private static final String HEX64 = "a".repeat(64);
+
+  @ParameterizedTest
+  @ValueSource(strings = {"a", "library/ubuntu", "a/b/c/d", "a-b", "a--b", "a.b", "a_b", "a__b",
+      "ml/vllm-rocm", "0", "a0/b1", "x.y-z_w"})
+  void repositoryNamesAccepted(String name) {
+    assertThat(RepositoryName.parse(name).value()).isEqualTo(name);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", "A", "a/", "/a", "a//b", "-a", "a-", ".a", "a.", "_a", "a/_b",
+      "a___b", "a..b", "a/../b", "..", "a b", "a:b", "é"})
+  void repositoryNamesRefused(String name) {
+    assertThatThrownBy(() -> RepositoryName.parse(name))
+        .isInstanceOfSatisfying(RegistryException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.NAME_INVALID));
+  }
+
+  @Test
+  void overlongRepositoryNameRefused() {
+    assertThat(RepositoryName.isValid("a".repeat(255))).isTrue();
+    assertThat(RepositoryName.isValid("a".repeat(256))).isFalse();
+  }
+
+  static Stream<String> goodTags() {
+    return Stream.of("latest", "v1.0", "_x", "1", "A-b_c.D", "a".repeat(128));
+  }
+
+  static Stream<String> badTags() {
+    return Stream.of("", ".x", "-x", "a/b", "a:b", "a b", "é", "x".repeat(129));
+  }
+
+  static Stream<String> badDigests() {
+    return Stream.of("", "sha256", "sha256:", ":" + HEX64, "sha256:" + "A".repeat(64),
+        "md5:" + HEX64, "sha256:" + "g".repeat(64), "sha256:" + "a".repeat(63),
+        "sha256:" + "a".repeat(65), "sha512:" + HEX64, "sha256:../../etc", "SHA256:" + HEX64,
+        "sha256:" + HEX64 + "\n");
+  }
+
+  @ParameterizedTest
+  @MethodSource("goodTags")
+  void tagsAccepted(String tag) {
+    assertThat(Tag.parse(tag).value()).isEqualTo(tag);
+  }
+
+  @ParameterizedTest
+  @MethodSource("badTags")
+  void tagsRefused(String tag) {
+    assertThatThrownBy(() -> Tag.parse(tag))
+        .isInstanceOfSatisfying(RegistryException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.TAG_INVALID));
+  }
+
+  @Test
+  void digestsAccepted() {
+    assertThat(Digest.parse("sha256:" + HEX64).hex()).isEqualTo(HEX64);
+    assertThat(Digest.parse("sha512:" + "0".repeat(128)).algorithm()).isEqualTo(DigestAlgorithm.SHA512);
+    assertThat(Digest.parse("sha256:" + HEX64).toString()).isEqualTo("sha256:" + HEX64);
+  }
+
+  @ParameterizedTest
+  @MethodSource("badDigests")
+  void digestsRefused(String wire) {
+    assertThatThrownBy(() -> Digest.parse(wire))
+        .isInstanceOfSatisfying(RegistryException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.DIGEST_INVALID));
+  }
+
+  @Test
+  void referencesAreTagsOrDigests() {
+    assertThat(Reference.parse("latest")).isInstanceOf(Tag.class);
+    assertThat(Reference.parse("sha256:" + HEX64)).isInstanceOf(Digest.class);
+    assertThatThrownBy(() -> Reference.parse("sha256:short")).isInstanceOf(RegistryException.class);
+    assertThatThrownBy(() -> Reference.parse("")).isInstanceOf(RegistryException.class);
+  }
+
+  @Test
+  void byteRangesStayInsideTheObject() {
+    assertThat(new ByteRange(0, 9).length()).isEqualTo(10);
+    assertThat(new ByteRange(5, 9).fitsIn(10)).isTrue();
+    assertThat(new ByteRange(5, 10).fitsIn(10)).isFalse();
+    assertThatThrownBy(() -> new ByteRange(5, 4)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new ByteRange(-1, 4)).isInstanceOf(IllegalArgumentException.class);
+  }
+}

@@ -1,0 +1,29 @@
+package dev.lading.core.registry;
+
+import dev.lading.core.storage.ObjectStore;
+import dev.lading.core.storage.fs.FilesystemStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
+
+class FilesystemRegistryTest extends RegistryContract {
+  @TempDir Path dir;
+
+  @Override
+  protected ObjectStore newStore() throws Exception {
+    return new FilesystemStore(dir.resolve("root"));
+  }
+
+  @Override
+  protected ObjectStore reopen(ObjectStore store) throws Exception {
+    return new FilesystemStore(((FilesystemStore) store).root());
+  }
+
+  @Override
+  protected long pendingMultipartWrites(ObjectStore store) throws Exception {
+    try (Stream<Path> files = Files.list(((FilesystemStore) store).root().resolve("+multipart"))) {
+      return files.count();
+    }
+  }
+}

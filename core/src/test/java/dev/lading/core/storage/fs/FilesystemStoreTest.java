@@ -1,0 +1,65 @@
+package dev.lading.core.storage.fs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lading.core.storage.BlobSource;
+import dev.lading.core.storage.ObjectStore;
+import dev.lading.core.storage.ObjectStoreContract;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FilesystemStoreTest extends ObjectStoreContract {
+  @TempDir Path dir;
+
+  @Override
+  protected ObjectStore newStore() throws Exception {
+    return new FilesystemStore(dir.resolve("root"));
+  }
+
+  @Override
+  protected ObjectStore reopen(ObjectStore store) throws Exception {
+    return new FilesystemStore(((FilesystemStore) store).root());
+  }
+
+  @AfterEach
+  void noStagingOrMultipartFilesAndNothingOutsideRoot() throws Exception {
+    Path root = dir.resolve("root");
+    try (Stream<Path> staged = Files.list(root.resolve(FilesystemStore.STAGING));
+        Stream<Path> multipart = Files.list(root.resolve(FilesystemStore.MULTIPART));
+        Stream<Path> top = Files.list(dir)) {
+      assertThat(staged).isEmpty();
+      assertThat(multipart).isEmpty();
+      assertThat(top).containsExactly(root);
+    }
+    try (Stream<Path> entries = Files.list(root)) {
+      assertThat(entries.map(p -> p.getFileName().toString()))
+          .as("empty directories are pruned")
+          .containsExactlyInAnyOrder(FilesystemStore.STAGING, FilesystemStore.MULTIPART);
+    }
+  }
+
+  @Test
+  void openRangeHandsOutAFileForZeroCopy() throws Exception {
+    store.write("z", "zero-copy".getBytes(StandardCharsets.US_ASCII));
+    try (BlobSource source = store.openRange("z", 5, 4)) {
+      assertThat(source).isInstanceOfSatisfying(BlobSource.FileSource.class, f -> {
+        assertThat(f.offset()).isEqualTo(5);
+        assertThat(f.length()).isEqualTo(4);
+        assertThat(f.channel().isOpen()).isTrue();
+      });
+    }
+    store.delete(List.of("z"));
+  }
+
+  @Test
+  void keysResolveInsideTheRoot() throws Exception {
+    FilesystemStore fs = (FilesystemStore) store;
+    assertThat(fs.resolve("a/b")).startsWithRaw(fs.root());
+  }
+}

@@ -1,0 +1,206 @@
+package dev.lading.server;
+
+import dev.lading.core.registry.Registry;
+import dev.lading.core.registry.RegistryOptions;
+import dev.lading.core.registry.StoreRegistry;
+import dev.lading.core.storage.ObjectStore;
+import dev.lading.core.storage.fs.FilesystemStore;
+import dev.lading.server.config.ConfigException;
+import dev.lading.server.config.LadingConfig;
+import dev.lading.server.http.InFlightRequests;
+import dev.lading.server.http.RegistryChannelInitializer;
+import dev.lading.server.http.RegistryHandlers;
+import dev.lading.server.http.RequestAuthorizer;
+import dev.lading.server.http.RequestDispatcher;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running registry: the Netty server, its registry and its store. {@link #start} binds and
+ * returns once the socket listens; {@link #close} stops accepting, lets requests in flight
+ * finish (up to {@code http.shutdown_timeout_seconds}), then closes connections and the store.
+ * Tests and benchmarks start one on port 0 and ask {@link #port()}.
+ */
+public final class LadingServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(LadingServer.class);
+
+  private final LadingConfig config;
+  private final EventLoopGroup boss;
+  private final EventLoopGroup workers;
+  private final Channel serverChannel;
+  private final ChannelGroup channels;
+  private final InFlightRequests inFlight;
+  private final ExecutorService requestThreads;
+  private final AutoCloseable ownedStore;
+  private boolean closed;
+
+  private LadingServer(
+      LadingConfig config,
+      EventLoopGroup boss,
+      EventLoopGroup workers,
+      Channel serverChannel,
+      ChannelGroup channels,
+      InFlightRequests inFlight,
+      ExecutorService requestThreads,
+      AutoCloseable ownedStore) {
+    this.config = config;
+    this.boss = boss;
+    this.workers = workers;
+    this.serverChannel = serverChannel;
+    this.channels = channels;
+    this.inFlight = inFlight;
+    this.requestThreads = requestThreads;
+    this.ownedStore = ownedStore;
+  }
+
+  /** Starts a registry on the store the configuration names. */
+  public static LadingServer start(LadingConfig config) {
+    ObjectStore store = openStore(config);
+    Registry registry = new StoreRegistry(
+        store, RegistryOptions.defaults().withMaxManifestBytes(config.limits().manifestBytes()));
+    try {
+      return start(config, registry, RequestAuthorizer.allowAll(), store);
+    } catch (RuntimeException e) {
+      closeQuietly(store);
+      throw e;
+    }
+  }
+
+  /** Starts a server in front of a given registry (which the caller closes). */
+  public static LadingServer start(LadingConfig config, Registry registry, RequestAuthorizer authorizer) {
+    return start(config, registry, authorizer, null);
+  }
+
+  private static LadingServer start(
+      LadingConfig config, Registry registry, RequestAuthorizer authorizer, AutoCloseable ownedStore) {
+    boolean epoll = Epoll.isAvailable();
+    IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    Class<? extends ServerChannel> channelType =
+        epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, io);
+    EventLoopGroup workers = new MultiThreadIoEventLoopGroup(0, io);
+    ExecutorService requestThreads =
+        Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("lading-request-", 0).factory());
+    ChannelGroup channels = new DefaultChannelGroup("lading", GlobalEventExecutor.INSTANCE);
+    InFlightRequests inFlight = new InFlightRequests();
+    RequestDispatcher dispatcher = new RequestDispatcher(
+        RegistryHandlers.of(registry, config.limits().manifestBytes()),
+        authorizer,
+        config.readOnly(),
+        requestThreads);
+    try {
+      Channel serverChannel = new ServerBootstrap()
+          .group(boss, workers)
+          .channel(channelType)
+          .option(ChannelOption.SO_BACKLOG, 1024)
+          .childOption(ChannelOption.TCP_NODELAY, true)
+          .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 << 10, 1 << 20))
+          .childHandler(new RegistryChannelInitializer(
+              dispatcher, inFlight, channels,
+              config.http().maxInitialLineBytes(), config.http().maxHeaderBytes()))
+          .bind(config.http().host(), config.http().port())
+          .syncUninterruptibly()
+          .channel();
+      InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
+      String host = bound.getAddress().isAnyLocalAddress() ? config.http().host() : bound.getAddress().getHostAddress();
+      log.info("listening on {}:{} ({}{})", host, bound.getPort(),
+          epoll ? "epoll" : "nio", config.readOnly() ? ", read-only" : "");
+      return new LadingServer(
+          config, boss, workers, serverChannel, channels, inFlight, requestThreads, ownedStore);
+    } catch (RuntimeException e) {
+      boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+      workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+      requestThreads.shutdownNow();
+      throw e;
+    }
+  }
+
+  public int port() {
+    return address().getPort();
+  }
+
+  public InetSocketAddress address() {
+    return (InetSocketAddress) serverChannel.localAddress();
+  }
+
+  /** Requests between their first byte and their response's last. */
+  public int requestsInFlight() {
+    return inFlight.count();
+  }
+
+  /** Blocks until the server channel closes (the {@code serve} command waits here). */
+  public void awaitClosed() throws InterruptedException {
+    serverChannel.closeFuture().await();
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    Duration grace = config.http().shutdownTimeout();
+    serverChannel.close().syncUninterruptibly();
+    try {
+      if (!inFlight.awaitIdle(grace)) {
+        log.warn("{} requests still in flight after {}s; closing their connections",
+            inFlight.count(), grace.toSeconds());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    channels.close().awaitUninterruptibly();
+    workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    requestThreads.shutdownNow();
+    if (ownedStore != null) {
+      closeQuietly(ownedStore);
+    }
+    log.info("stopped");
+  }
+
+  private static ObjectStore openStore(LadingConfig config) {
+    return switch (config.storage().type()) {
+      case FILESYSTEM -> {
+        try {
+          yield new FilesystemStore(config.storage().filesystem().root());
+        } catch (IOException e) {
+          throw new UncheckedIOException(
+              "cannot open the filesystem store at " + config.storage().filesystem().root(), e);
+        }
+      }
+      case S3 -> throw new ConfigException("storage.type: s3 is not supported by this build yet");
+    };
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception e) {
+      log.warn("closing the store failed", e);
+    }
+  }
+}

@@ -1,0 +1,135 @@
+package dev.lading.server;
+
+import dev.lading.server.config.ConfigException;
+import dev.lading.server.config.ConfigLoader;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code java -jar lading.jar [--config FILE]} serves (the default subcommand is {@code serve});
+ * {@code config check} validates a configuration offline. Exit codes: 0 fine, 1 the server failed
+ * at run time, 2 bad usage or an invalid configuration. Room is left for more subcommands
+ * ({@code gc}).
+ */
+@Command(
+    name = "lading",
+    mixinStandardHelpOptions = true,
+    version = "lading 0.1.0",
+    description = {
+      "A standalone OCI registry for big images and model artifacts.",
+      "Without a subcommand it serves, as 'serve' does.",
+      "Every configuration key can be set by environment: LADING_ + the key path in upper snake"
+          + " case, e.g. LADING_HTTP_PORT=5001."
+    },
+    subcommands = {Main.Serve.class, Main.ConfigCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Callable<Integer> {
+  static final int EXIT_USAGE = 2;
+
+  @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file.")
+  Path config;
+
+  private final Map<String, String> env;
+  private final PrintWriter out;
+  private final PrintWriter err;
+
+  Main(Map<String, String> env, PrintWriter out, PrintWriter err) {
+    this.env = env;
+    this.out = out;
+    this.err = err;
+  }
+
+  public static void main(String[] args) {
+    PrintWriter out = new PrintWriter(System.out, true);
+    PrintWriter err = new PrintWriter(System.err, true);
+    System.exit(run(args, System.getenv(), out, err));
+  }
+
+  /** Runs the command line with an explicit environment and streams (tests pass their own). */
+  public static int run(String[] args, Map<String, String> env, PrintWriter out, PrintWriter err) {
+    CommandLine cli = new CommandLine(new Main(env, out, err));
+    cli.setOut(out);
+    cli.setErr(err);
+    cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+      if (ex instanceof ConfigException) {
+        err.println(ex.getMessage());
+        return EXIT_USAGE;
+      }
+      err.println("lading: " + ex.getMessage());
+      return 1;
+    });
+    return cli.execute(args);
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    return serve(config);
+  }
+
+  int serve(Path file) throws InterruptedException {
+    ConfigLoader.Loaded loaded = ConfigLoader.load(file, env);
+    LadingServer server = LadingServer.start(loaded.config());
+    Thread hook = new Thread(server::close, "lading-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    server.awaitClosed();
+    return 0;
+  }
+
+  @Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the registry (the default).")
+  static final class Serve implements Callable<Integer> {
+    @ParentCommand Main main;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file.")
+    Path config;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      return main.serve(config != null ? config : main.config);
+    }
+  }
+
+  @Command(
+      name = "config",
+      mixinStandardHelpOptions = true,
+      description = "Work with the configuration offline.",
+      subcommands = {ConfigCheck.class})
+  static final class ConfigCommand implements Callable<Integer> {
+    @ParentCommand Main main;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      spec.commandLine().usage(main.err);
+      return EXIT_USAGE;
+    }
+  }
+
+  @Command(
+      name = "check",
+      mixinStandardHelpOptions = true,
+      description = "Validate the configuration (file and LADING_* environment) and print the"
+          + " effective values, secrets masked.")
+  static final class ConfigCheck implements Callable<Integer> {
+    @ParentCommand ConfigCommand parent;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file.")
+    Path config;
+
+    @Override
+    public Integer call() {
+      Main main = parent.main;
+      ConfigLoader.Loaded loaded = ConfigLoader.load(config != null ? config : main.config, main.env);
+      for (ConfigLoader.Setting s : loaded.settings()) {
+        main.out.println(s.key().path() + " = " + s.shown() + "    # " + s.source());
+      }
+      main.out.println("configuration is valid");
+      return 0;
+    }
+  }
+}

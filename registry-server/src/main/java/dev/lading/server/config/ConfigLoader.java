@@ -1,0 +1,138 @@
+package dev.lading.server.config;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Reads the YAML file and the environment against the schema. Precedence: environment over
+ * file over default. Every problem is collected, so one start attempt reports them all.
+ */
+public final class ConfigLoader {
+  private static final YAMLMapper YAML = new YAMLMapper();
+
+  private ConfigLoader() {}
+
+  /** One key's effective value and where it came from ({@code default}, the file, or the variable). */
+  public record Setting(ConfigKey key, String raw, String source) {
+    /** The value as it may be printed: secrets masked. */
+    public String shown() {
+      return key.secret() && !raw.isEmpty() ? "********" : raw;
+    }
+  }
+
+  /** The validated configuration and the settings it was built from, in schema order. */
+  public record Loaded(LadingConfig config, List<Setting> settings) {
+    public Loaded {
+      settings = List.copyOf(settings);
+    }
+  }
+
+  /**
+   * @param file the YAML file, or {@code null} for none
+   * @param env the environment (only {@code LADING_*} names are looked at)
+   * @throws ConfigException naming every unknown key and invalid value
+   */
+  public static Loaded load(Path file, Map<String, String> env) {
+    List<String> problems = new ArrayList<>();
+    Map<ConfigKey, Setting> raw = new EnumMap<>(ConfigKey.class);
+    for (ConfigKey k : ConfigKey.values()) {
+      raw.put(k, new Setting(k, k.defaultValue(), "default"));
+    }
+    if (file != null) {
+      readFile(file, raw, problems);
+    }
+    // Sorted so errors come out in a stable order whatever the map's iteration order.
+    for (Map.Entry<String, String> e : new TreeMap<>(env).entrySet()) {
+      String name = e.getKey();
+      if (!name.startsWith(ConfigKey.ENV_PREFIX)) {
+        continue;
+      }
+      ConfigKey.byEnvName(name)
+          .ifPresentOrElse(
+              k -> raw.put(k, new Setting(k, e.getValue() == null ? "" : e.getValue(), name)),
+              () -> problems.add(name + ": unknown environment variable (known: " + knownEnvNames() + ")"));
+    }
+    Map<ConfigKey, Object> typed = new EnumMap<>(ConfigKey.class);
+    for (Setting s : raw.values()) {
+      try {
+        typed.put(s.key(), s.key().parse(s.raw()));
+      } catch (IllegalArgumentException ex) {
+        problems.add(s.key().path() + ": " + ex.getMessage() + " (from " + s.source() + ")");
+      }
+    }
+    if (problems.isEmpty() && typed.get(ConfigKey.STORAGE_TYPE) == StorageType.S3) {
+      problems.add(
+          "storage.type: s3 is not supported by this build yet; use filesystem (from "
+              + raw.get(ConfigKey.STORAGE_TYPE).source() + ")");
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    return new Loaded(LadingConfig.from(typed), List.copyOf(raw.values()));
+  }
+
+  private static void readFile(Path file, Map<ConfigKey, Setting> raw, List<String> problems) {
+    JsonNode root;
+    try {
+      root = YAML.readTree(Files.readAllBytes(file));
+    } catch (NoSuchFileException e) {
+      throw new ConfigException(file + ": no such file");
+    } catch (JacksonException e) {
+      throw new ConfigException(file + ": not valid YAML: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot read: " + e.getMessage());
+    }
+    if (root == null || root.isMissingNode() || root.isNull()) {
+      return; // an empty file: every key at its default
+    }
+    if (!root.isObject()) {
+      throw new ConfigException(file + ": must be a YAML mapping of keys");
+    }
+    walk(root, "", file.toString(), raw, problems);
+  }
+
+  private static void walk(
+      JsonNode node, String prefix, String source, Map<ConfigKey, Setting> raw, List<String> problems) {
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> field = it.next();
+      String path = prefix.isEmpty() ? field.getKey() : prefix + "." + field.getKey();
+      JsonNode value = field.getValue();
+      var key = ConfigKey.byPath(path);
+      if (key.isPresent()) {
+        if (value.isContainerNode()) {
+          problems.add(path + ": must be a single value, not a " + (value.isArray() ? "list" : "mapping")
+              + " (from " + source + ")");
+        } else {
+          raw.put(key.get(), new Setting(key.get(), value.isNull() ? "" : value.asText(), source));
+        }
+      } else if (ConfigKey.isSection(path)) {
+        if (value.isObject()) {
+          walk(value, path, source, raw, problems);
+        } else {
+          problems.add(path + ": must be a mapping of keys (from " + source + ")");
+        }
+      } else {
+        problems.add(path + ": unknown key (from " + source + ")");
+      }
+    }
+  }
+
+  private static String knownEnvNames() {
+    List<String> names = new ArrayList<>();
+    for (ConfigKey k : ConfigKey.values()) {
+      names.add(k.envName());
+    }
+    return String.join(", ", names);
+  }
+}

@@ -1,0 +1,88 @@
+package dev.lading.server.http;
+
+import dev.lading.core.error.ErrorCode;
+import dev.lading.core.error.RegistryException;
+import dev.lading.core.model.ByteRange;
+import dev.lading.core.model.Digest;
+import dev.lading.core.model.RepositoryName;
+import dev.lading.core.registry.BlobContent;
+import dev.lading.core.registry.BlobInfo;
+import dev.lading.core.registry.Registry;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.io.IOException;
+import java.util.Optional;
+
+/**
+ * {@code /v2/<name>/blobs/<digest>}: HEAD, GET (whole or one range) and DELETE. A blob addressed
+ * by digest never changes, so it is cacheable forever and its ETag is its digest.
+ */
+final class BlobHandler implements ResourceHandler {
+  private final Registry registry;
+
+  BlobHandler(Registry registry) {
+    this.registry = registry;
+  }
+
+  @Override
+  public void handle(Exchange exchange) throws IOException {
+    RepositoryName repo = exchange.repository();
+    Digest digest = Digest.parse(exchange.param());
+    if (HttpMethod.DELETE.equals(exchange.method())) {
+      registry.deleteBlob(repo, digest);
+      exchange.respond(HttpResponseStatus.ACCEPTED, Exchange.headers());
+      return;
+    }
+    BlobInfo blob = registry.statBlob(repo, digest);
+    String etag = "\"" + digest + "\"";
+    HttpHeaders headers = Exchange.headers();
+    headers.set("Docker-Content-Digest", digest.toString());
+    headers.set(HttpHeaderNames.ETAG, etag);
+    headers.set(HttpHeaderNames.CACHE_CONTROL, "max-age=31536000, immutable");
+    headers.set(HttpHeaderNames.ACCEPT_RANGES, "bytes");
+    headers.set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
+
+    Optional<ByteRange> range = Optional.empty();
+    String rangeHeader = exchange.header(HttpHeaderNames.RANGE);
+    if (rangeHeader != null && ifRangeAllows(exchange.header(HttpHeaderNames.IF_RANGE), etag)) {
+      try {
+        range = Optional.of(ByteRangeHeader.resolve(rangeHeader, blob.size()));
+      } catch (RegistryException e) {
+        HttpHeaders refusal = Exchange.headers();
+        refusal.set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + blob.size());
+        exchange.fail(e, refusal);
+        return;
+      }
+    }
+    HttpResponseStatus status = HttpResponseStatus.OK;
+    long length = blob.size();
+    if (range.isPresent()) {
+      ByteRange r = range.get();
+      status = HttpResponseStatus.PARTIAL_CONTENT;
+      length = r.length();
+      headers.set(HttpHeaderNames.CONTENT_RANGE, "bytes " + r.first() + "-" + r.last() + "/" + blob.size());
+    }
+    headers.set(HttpHeaderNames.CONTENT_LENGTH, length);
+    if (exchange.isHead()) {
+      exchange.respond(status, headers);
+      return;
+    }
+    BlobContent content = registry.openBlob(repo, digest, range);
+    if (content.source().length() != length) {
+      content.close();
+      throw new RegistryException(ErrorCode.BLOB_UNKNOWN, "blob changed while being opened");
+    }
+    exchange.respondBlob(status, headers, content.source());
+  }
+
+  /**
+   * RFC 9110 §13.1.5: the range applies only when {@code If-Range} is absent or names the current
+   * representation by strong ETag. A date never matches: a blob has no modification time worth
+   * comparing, and answering the whole blob is the safe side of that rule.
+   */
+  private static boolean ifRangeAllows(String ifRange, String etag) {
+    return ifRange == null || ifRange.strip().equals(etag);
+  }
+}

@@ -1,0 +1,300 @@
+package dev.lading.server.http;
+
+import dev.lading.core.error.ErrorCode;
+import dev.lading.core.error.RegistryException;
+import dev.lading.core.model.RepositoryName;
+import dev.lading.core.storage.BlobSource;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.DefaultFileRegion;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.SocketAddress;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
+
+/**
+ * One request and its single response. Handlers read the request through it and answer through
+ * it, from their virtual thread; every response gets the API version header, and a response
+ * sent before the request body was fully received closes the connection (the unread body
+ * would otherwise be parsed as the next request).
+ */
+public final class Exchange {
+  static final String API_VERSION_HEADER = "Docker-Distribution-API-Version";
+  private static final int STREAM_CHUNK_BYTES = 64 << 10;
+
+  private final Channel channel;
+  private final HttpRequest request;
+  private final QueryStringDecoder uri;
+  private final RequestBodyStream body;
+  private final WritabilityGate gate;
+  private final BiConsumer<Exchange, Boolean> onDone;
+  private final long startNanos = System.nanoTime();
+  private final AtomicBoolean responded = new AtomicBoolean();
+  private final AtomicBoolean done = new AtomicBoolean();
+  private volatile Routes.Match match;
+  private volatile int status;
+  private volatile long bytesSent;
+
+  Exchange(
+      Channel channel,
+      HttpRequest request,
+      RequestBodyStream body,
+      WritabilityGate gate,
+      BiConsumer<Exchange, Boolean> onDone) {
+    this.channel = channel;
+    this.request = request;
+    this.uri = new QueryStringDecoder(request.uri());
+    this.body = body;
+    this.gate = gate;
+    this.onDone = onDone;
+  }
+
+  // ---- the request --------------------------------------------------------------------------
+
+  public HttpMethod method() {
+    return request.method();
+  }
+
+  public boolean isHead() {
+    return HttpMethod.HEAD.equals(request.method());
+  }
+
+  /** The path as sent, still percent-encoded, without the query. */
+  public String rawPath() {
+    return uri.rawPath();
+  }
+
+  public String header(CharSequence name) {
+    return request.headers().get(name);
+  }
+
+  /** The first value of a query parameter, percent-decoded. */
+  public Optional<String> query(String name) {
+    List<String> values = uri.parameters().get(name);
+    return values == null || values.isEmpty() ? Optional.empty() : Optional.of(values.get(0));
+  }
+
+  void route(Routes.Match match) {
+    this.match = match;
+  }
+
+  public Routes.Match match() {
+    return match;
+  }
+
+  public RepositoryName repository() {
+    return match.repository().orElseThrow();
+  }
+
+  /** The route's path parameter: digest, reference or upload id, percent-decoded. */
+  public String param() {
+    return match.param();
+  }
+
+  public RequestBodyStream body() {
+    return body;
+  }
+
+  public SocketAddress remote() {
+    return channel.remoteAddress();
+  }
+
+  /** The declared body length, empty for a chunked body; {@code BAD_REQUEST} when malformed. */
+  public OptionalLong contentLength() {
+    String value = header(HttpHeaderNames.CONTENT_LENGTH);
+    if (value == null) {
+      return OptionalLong.empty();
+    }
+    return OptionalLong.of(HeaderValues.nonNegativeLong(value, "Content-Length"));
+  }
+
+  // ---- the response -------------------------------------------------------------------------
+
+  /** A header set to fill for a response. */
+  public static HttpHeaders headers() {
+    return new DefaultHttpHeaders();
+  }
+
+  /** Answers with no body ({@code Content-Length: 0} unless the handler set it, as HEAD does). */
+  public void respond(HttpResponseStatus status, HttpHeaders headers) {
+    respond(status, headers, new byte[0]);
+  }
+
+  /** Answers with a small body held in memory (JSON, manifests); HEAD sends only the headers. */
+  public void respond(HttpResponseStatus status, HttpHeaders headers, byte[] content) {
+    claim();
+    if (!headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+      headers.setInt(HttpHeaderNames.CONTENT_LENGTH, content.length);
+    }
+    ByteBuf buf = isHead() || content.length == 0 ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(content);
+    DefaultFullHttpResponse response =
+        new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, buf, decorate(headers), new DefaultHttpHeaders());
+    this.status = status.code();
+    this.bytesSent = buf.readableBytes();
+    channel.writeAndFlush(response).addListener(f -> finish(f.isSuccess()));
+  }
+
+  /** Answers with JSON. */
+  public void respondJson(HttpResponseStatus status, HttpHeaders headers, Object json) {
+    headers.set(HttpHeaderNames.CONTENT_TYPE, headers.contains(HttpHeaderNames.CONTENT_TYPE)
+        ? headers.get(HttpHeaderNames.CONTENT_TYPE) : HttpHeaderValues.APPLICATION_JSON);
+    try {
+      respond(status, headers, ErrorResponses.JSON.writeValueAsBytes(json));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Streams a blob's bytes: a file with zero-copy, anything else in chunks written only while the
+   * channel is writable. Takes ownership of {@code source}. {@code Content-Length} must be set.
+   * Blocks the calling virtual thread until a stream is written out.
+   */
+  public void respondBlob(HttpResponseStatus status, HttpHeaders headers, BlobSource source)
+      throws IOException {
+    claim();
+    this.status = status.code();
+    DefaultHttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, decorate(headers));
+    switch (source) {
+      case BlobSource.FileSource file -> {
+        channel.write(head);
+        // The region owns the FileChannel from here on and closes it once written or discarded.
+        if (file.length() > 0) {
+          channel.write(new DefaultFileRegion(file.channel(), file.offset(), file.length()));
+        } else {
+          file.close();
+        }
+        bytesSent = file.length();
+        channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(f -> finish(f.isSuccess()));
+      }
+      case BlobSource.StreamSource stream -> {
+        try (InputStream in = stream.stream()) {
+          channel.writeAndFlush(head);
+          long remaining = stream.length();
+          while (remaining > 0) {
+            gate.awaitWritable();
+            int want = (int) Math.min(STREAM_CHUNK_BYTES, remaining);
+            ByteBuf chunk = channel.alloc().buffer(want);
+            int n;
+            try {
+              n = chunk.writeBytes(in, want);
+            } catch (IOException | RuntimeException e) {
+              chunk.release();
+              throw e;
+            }
+            if (n < 0) {
+              chunk.release();
+              throw new IOException("blob stream ended " + remaining + " bytes early");
+            }
+            remaining -= n;
+            bytesSent += n;
+            channel.writeAndFlush(new DefaultHttpContent(chunk));
+          }
+          channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(f -> finish(f.isSuccess()));
+        } catch (IOException | RuntimeException e) {
+          // Headers are out: the only honest way to fail now is to cut the connection.
+          channel.close();
+          finish(false);
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** Answers a failure through {@link ErrorResponses}, with {@code extra} headers. */
+  public void fail(Throwable failure, HttpHeaders extra) {
+    if (responded.get()) {
+      // The response is already (partly) out; nothing sane can be added to it.
+      if (!(failure instanceof IOException)) {
+        ErrorResponses.render(failure);
+      }
+      channel.close();
+      return;
+    }
+    ErrorResponses.Rendered r = ErrorResponses.render(failure);
+    HttpHeaders headers = extra == null ? headers() : extra;
+    headers.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+    if (isHead()) {
+      headers.setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+    }
+    respond(r.status(), headers, r.body());
+  }
+
+  public void fail(Throwable failure) {
+    fail(failure, null);
+  }
+
+  /** True once a response started. */
+  public boolean responded() {
+    return responded.get();
+  }
+
+  int status() {
+    return status;
+  }
+
+  long bytesSent() {
+    return bytesSent;
+  }
+
+  long elapsedMillis() {
+    return (System.nanoTime() - startNanos) / 1_000_000;
+  }
+
+  private void claim() {
+    if (!responded.compareAndSet(false, true)) {
+      throw new IllegalStateException("a response was already sent");
+    }
+  }
+
+  private HttpHeaders decorate(HttpHeaders headers) {
+    headers.set(API_VERSION_HEADER, "registry/2.0");
+    if (!body.ended()) {
+      headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
+    return headers;
+  }
+
+  /** Hands the finished exchange to its connection, on the event loop. */
+  private void finish(boolean success) {
+    if (done.compareAndSet(false, true)) {
+      if (channel.eventLoop().inEventLoop()) {
+        onDone.accept(this, success);
+      } else {
+        channel.eventLoop().execute(() -> onDone.accept(this, success));
+      }
+    }
+  }
+
+  Channel channel() {
+    return channel;
+  }
+
+  String uri() {
+    return request.uri();
+  }
+
+  static RegistryException badRequest(String message, String detail) {
+    return new RegistryException(ErrorCode.BAD_REQUEST, message, detail);
+  }
+}

@@ -1,0 +1,93 @@
+package dev.lading.server.http;
+
+import dev.lading.core.error.ErrorCode;
+import dev.lading.core.error.RegistryException;
+import dev.lading.core.model.Reference;
+import dev.lading.core.model.RepositoryName;
+import dev.lading.core.registry.ManifestContent;
+import dev.lading.core.registry.ManifestInfo;
+import dev.lading.core.registry.PutManifestResult;
+import dev.lading.core.registry.Registry;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.io.IOException;
+import java.util.OptionalLong;
+
+/**
+ * {@code /v2/<name>/manifests/<reference>}: GET, HEAD, PUT, DELETE. A manifest is small and is
+ * validated whole, so its body is read into memory, but never more than the configured limit:
+ * a declared length above it is refused before any byte is read, a chunked body as soon as it
+ * passes the limit ({@code 413 MANIFEST_TOO_LARGE}).
+ */
+final class ManifestHandler implements ResourceHandler {
+  private final Registry registry;
+  private final long limitBytes;
+
+  ManifestHandler(Registry registry, long limitBytes) {
+    this.registry = registry;
+    this.limitBytes = Math.min(limitBytes, Integer.MAX_VALUE - 16);
+  }
+
+  @Override
+  public void handle(Exchange exchange) throws IOException {
+    RepositoryName repo = exchange.repository();
+    Reference reference = Reference.parse(exchange.param());
+    switch (exchange.method().name()) {
+      case "GET" -> {
+        ManifestContent m = registry.getManifest(repo, reference);
+        exchange.respond(HttpResponseStatus.OK, describe(m.info()), m.body());
+      }
+      case "HEAD" -> {
+        ManifestInfo info = registry.statManifest(repo, reference);
+        HttpHeaders headers = describe(info);
+        headers.set(HttpHeaderNames.CONTENT_LENGTH, info.size());
+        exchange.respond(HttpResponseStatus.OK, headers);
+      }
+      case "PUT" -> put(exchange, repo, reference);
+      case "DELETE" -> {
+        registry.deleteManifest(repo, reference);
+        exchange.respond(HttpResponseStatus.ACCEPTED, Exchange.headers());
+      }
+      default -> throw new IllegalStateException("routed " + exchange.method() + " to manifests");
+    }
+  }
+
+  private void put(Exchange exchange, RepositoryName repo, Reference reference) throws IOException {
+    OptionalLong declared = exchange.contentLength();
+    if (declared.isPresent() && declared.getAsLong() > limitBytes) {
+      throw tooLarge();
+    }
+    byte[] body = exchange.body().readNBytes((int) limitBytes + 1);
+    if (body.length > limitBytes) {
+      throw tooLarge();
+    }
+    String contentType = exchange.header(HttpHeaderNames.CONTENT_TYPE);
+    PutManifestResult result =
+        registry.putManifest(repo, reference, contentType == null ? "" : mediaTypeOf(contentType), body);
+    HttpHeaders headers = Exchange.headers();
+    headers.set(HttpHeaderNames.LOCATION, Locations.manifest(repo, result.digest()));
+    headers.set("Docker-Content-Digest", result.digest().toString());
+    result.subject().ifPresent(s -> headers.set("OCI-Subject", s.toString()));
+    exchange.respond(HttpResponseStatus.CREATED, headers);
+  }
+
+  private RegistryException tooLarge() {
+    return new RegistryException(
+        ErrorCode.MANIFEST_TOO_LARGE, "manifest larger than " + limitBytes + " bytes", limitBytes);
+  }
+
+  private static HttpHeaders describe(ManifestInfo info) {
+    HttpHeaders headers = Exchange.headers();
+    headers.set(HttpHeaderNames.CONTENT_TYPE, info.mediaType());
+    headers.set("Docker-Content-Digest", info.digest().toString());
+    headers.set(HttpHeaderNames.ETAG, "\"" + info.digest() + "\"");
+    return headers;
+  }
+
+  /** The media type without parameters ({@code ; charset=utf-8}), as the registry compares it. */
+  private static String mediaTypeOf(String contentType) {
+    int semicolon = contentType.indexOf(';');
+    return (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).strip();
+  }
+}

@@ -1,0 +1,50 @@
+package dev.lading.server.http;
+
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.flow.FlowControlHandler;
+
+/**
+ * The pipeline: codec (bounded request line and headers) → keep-alive → flow control (holds
+ * decoded messages while autoRead is off) → the registry. No aggregator: bodies stream, and the
+ * manifest handler bounds what it reads itself. No {@code ChunkedWriteHandler} either: files go
+ * out as {@code FileRegion}s and streamed blobs are paced by the writer waiting on writability.
+ */
+public final class RegistryChannelInitializer extends ChannelInitializer<SocketChannel> {
+  private final RequestDispatcher dispatcher;
+  private final InFlightRequests inFlight;
+  private final ChannelGroup channels;
+  private final int maxInitialLineBytes;
+  private final int maxHeaderBytes;
+  private final AccessLog accessLog = new AccessLog();
+
+  public RegistryChannelInitializer(
+      RequestDispatcher dispatcher,
+      InFlightRequests inFlight,
+      ChannelGroup channels,
+      int maxInitialLineBytes,
+      int maxHeaderBytes) {
+    this.dispatcher = dispatcher;
+    this.inFlight = inFlight;
+    this.channels = channels;
+    this.maxInitialLineBytes = maxInitialLineBytes;
+    this.maxHeaderBytes = maxHeaderBytes;
+  }
+
+  @Override
+  protected void initChannel(SocketChannel ch) {
+    channels.add(ch);
+    ch.pipeline()
+        .addLast("codec", new HttpServerCodec(new HttpDecoderConfig()
+            .setMaxInitialLineLength(maxInitialLineBytes)
+            .setMaxHeaderSize(maxHeaderBytes)
+            .setMaxChunkSize(64 << 10)))
+        .addLast("keep-alive", new HttpServerKeepAliveHandler())
+        .addLast("flow-control", new FlowControlHandler())
+        .addLast("registry", new RegistryConnectionHandler(dispatcher, inFlight, accessLog));
+  }
+}

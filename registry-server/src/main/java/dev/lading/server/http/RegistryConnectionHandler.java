@@ -1,0 +1,161 @@
+package dev.lading.server.http;
+
+import dev.lading.core.error.ErrorCode;
+import dev.lading.core.error.RegistryException;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One per connection, on the event loop: turns decoded HTTP messages into {@link Exchange}s, feeds
+ * body chunks to the exchange's {@link RequestBodyStream}, and serialises requests: after a
+ * request's last chunk the channel stops reading until its response is out, so a pipelined
+ * request waits in {@code FlowControlHandler}.
+ */
+final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
+  private static final Logger log = LoggerFactory.getLogger(RegistryConnectionHandler.class);
+
+  private final RequestDispatcher dispatcher;
+  private final InFlightRequests inFlight;
+  private final AccessLog accessLog;
+  private WritabilityGate gate;
+  private Exchange current;
+
+  RegistryConnectionHandler(RequestDispatcher dispatcher, InFlightRequests inFlight, AccessLog accessLog) {
+    this.dispatcher = dispatcher;
+    this.inFlight = inFlight;
+    this.accessLog = accessLog;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    gate = new WritabilityGate(ctx.channel());
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    try {
+      if (msg instanceof HttpRequest request) {
+        onRequest(ctx, request);
+      }
+      if (msg instanceof HttpContent content) {
+        onContent(ctx, content);
+      }
+    } finally {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  private void onRequest(ChannelHandlerContext ctx, HttpRequest request) {
+    if (current != null) {
+      // Cannot happen while reads are held between requests; refuse rather than interleave.
+      ctx.close();
+      return;
+    }
+    if (request.decoderResult().isFailure()) {
+      Throwable cause = request.decoderResult().cause();
+      String why = cause instanceof TooLongFrameException ? "request line or headers too long" : "malformed request";
+      rejectUnparsable(ctx, new RegistryException(ErrorCode.BAD_REQUEST, why));
+      return;
+    }
+    boolean expectsBody;
+    try {
+      String length = request.headers().get("Content-Length");
+      expectsBody = HttpUtil.isTransferEncodingChunked(request)
+          || length != null && HeaderValues.nonNegativeLong(length, "Content-Length") > 0;
+    } catch (RegistryException e) {
+      rejectUnparsable(ctx, e);
+      return;
+    }
+    RequestBodyStream body = new RequestBodyStream(ctx.channel(), expectsBody, () -> {
+      if (HttpUtil.is100ContinueExpected(request)) {
+        ctx.channel().writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+      }
+    });
+    Exchange exchange = new Exchange(ctx.channel(), request, body, gate, this::done);
+    current = exchange;
+    inFlight.started();
+    if (expectsBody) {
+      ctx.channel().config().setAutoRead(false);
+    }
+    dispatcher.dispatch(exchange);
+  }
+
+  private void onContent(ChannelHandlerContext ctx, HttpContent content) {
+    Exchange exchange = current;
+    if (exchange == null) {
+      return; // the end marker of a body-less request whose response is already out
+    }
+    if (content.decoderResult().isFailure()) {
+      exchange.body().fail(new IOException("malformed request body"));
+      return;
+    }
+    boolean last = content instanceof LastHttpContent;
+    exchange.body().offer(content.content().retain(), last);
+    if (last) {
+      ctx.channel().config().setAutoRead(false);
+    }
+  }
+
+  /** The response is written (or failed); runs on the event loop. */
+  private void done(Exchange exchange, boolean success) {
+    accessLog.log(exchange);
+    inFlight.finished();
+    if (current == exchange) {
+      current = null;
+    }
+    var channel = exchange.channel();
+    if (!success || !exchange.body().ended()) {
+      exchange.body().close();
+      channel.close();
+      return;
+    }
+    channel.config().setAutoRead(true);
+  }
+
+  private void rejectUnparsable(ChannelHandlerContext ctx, RegistryException e) {
+    ErrorResponses.Rendered r = ErrorResponses.render(e);
+    var response = new DefaultFullHttpResponse(
+        HttpVersion.HTTP_1_1, r.status(), ctx.alloc().buffer(r.body().length).writeBytes(r.body()));
+    response.headers()
+        .set("Content-Type", "application/json")
+        .setInt("Content-Length", r.body().length)
+        .set(Exchange.API_VERSION_HEADER, "registry/2.0")
+        .set("Connection", "close");
+    ctx.writeAndFlush(response).addListener(f -> ctx.close());
+    log.debug("refused an unparsable request from {}: {}", ctx.channel().remoteAddress(), e.getMessage());
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    gate.signal();
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    Exchange exchange = current;
+    if (exchange != null) {
+      exchange.body().fail(new IOException("connection closed by the client"));
+    }
+    gate.signal();
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    log.debug("connection {} failed", ctx.channel().remoteAddress(), cause);
+    ctx.close();
+  }
+}

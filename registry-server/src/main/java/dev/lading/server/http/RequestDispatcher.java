@@ -1,0 +1,93 @@
+package dev.lading.server.http;
+
+import dev.lading.core.error.ErrorCode;
+import dev.lading.core.error.RegistryException;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executor;
+
+/**
+ * Routes a request (on the event loop: cheap, no I/O), then runs the access check and the
+ * resource's handler on a virtual thread. Read-only mode refuses writes here, before any
+ * handler or body byte is involved.
+ */
+public final class RequestDispatcher {
+  private final Map<Routes.Resource, ResourceHandler> handlers;
+  private final RequestAuthorizer authorizer;
+  private final boolean readOnly;
+  private final Executor executor;
+
+  public RequestDispatcher(
+      Map<Routes.Resource, ResourceHandler> handlers,
+      RequestAuthorizer authorizer,
+      boolean readOnly,
+      Executor executor) {
+    this.handlers = new EnumMap<>(handlers);
+    for (Routes.Resource r : Routes.Resource.values()) {
+      if (!this.handlers.containsKey(r)) {
+        throw new IllegalArgumentException("no handler for " + r);
+      }
+    }
+    this.authorizer = authorizer;
+    this.readOnly = readOnly;
+    this.executor = executor;
+  }
+
+  void dispatch(Exchange exchange) {
+    Routes.Match match;
+    try {
+      match = Routes.match(exchange.method(), exchange.rawPath());
+      if (readOnly && match.writes()) {
+        throw new RegistryException(ErrorCode.UNSUPPORTED, "the registry is read-only");
+      }
+    } catch (RegistryException e) {
+      HttpHeaders extra = Exchange.headers();
+      if (e.code() == ErrorCode.METHOD_NOT_ALLOWED && e.detail() instanceof String allow) {
+        extra.set(HttpHeaderNames.ALLOW, allow);
+      }
+      exchange.fail(e, extra);
+      return;
+    }
+    exchange.route(match);
+    executor.execute(() -> run(exchange, match));
+  }
+
+  private void run(Exchange exchange, Routes.Match match) {
+    try {
+      RequestAuthorizer.Decision decision = authorizer.authorize(new RequestAuthorizer.AccessRequest(
+          match.method().name(), match.repository(), actions(match), exchange::header, exchange.remote()));
+      if (decision instanceof RequestAuthorizer.Decision.Refused refused) {
+        HttpHeaders extra = Exchange.headers();
+        refused.headers().forEach(extra::set);
+        exchange.fail(refused.error(), extra);
+        return;
+      }
+      handlers.get(match.resource()).handle(exchange);
+      if (!exchange.responded()) {
+        throw new IllegalStateException(match.resource() + " handler sent no response");
+      }
+    } catch (Throwable t) {
+      exchange.fail(t);
+    }
+  }
+
+  static Set<RequestAuthorizer.Action> actions(Routes.Match match) {
+    HttpMethod m = match.method();
+    return switch (match.resource()) {
+      case BASE -> Set.of();
+      case CATALOG -> Set.of(RequestAuthorizer.Action.CATALOG);
+      default -> {
+        if (HttpMethod.DELETE.equals(m)) {
+          yield Set.of(RequestAuthorizer.Action.DELETE);
+        }
+        yield match.writes() || HttpMethod.GET.equals(m) && match.resource() == Routes.Resource.UPLOAD
+            ? Set.of(RequestAuthorizer.Action.PULL, RequestAuthorizer.Action.PUSH)
+            : Set.of(RequestAuthorizer.Action.PULL);
+      }
+    };
+  }
+}

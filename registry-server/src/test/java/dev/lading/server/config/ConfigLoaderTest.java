@@ -1,0 +1,144 @@
+package dev.lading.server.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+  @TempDir Path dir;
+
+  private Path yaml(String text) throws Exception {
+    return Files.writeString(dir.resolve("lading.yaml"), text);
+  }
+
+  @Test
+  void defaultsWithoutFileOrEnvironment() {
+    LadingConfig c = ConfigLoader.load(null, Map.of()).config();
+    assertThat(c.http().host()).isEqualTo("0.0.0.0");
+    assertThat(c.http().port()).isEqualTo(5000);
+    assertThat(c.storage().type()).isEqualTo(StorageType.FILESYSTEM);
+    assertThat(c.storage().filesystem().root()).isEqualTo(Path.of("./data"));
+    assertThat(c.limits().manifestBytes()).isEqualTo(4L << 20);
+    assertThat(c.readOnly()).isFalse();
+  }
+
+  @Test
+  void yamlSetsNestedAndMultiWordKeys() throws Exception {
+    LadingConfig c = ConfigLoader.load(yaml("""
+        http:
+          port: 5001
+        storage:
+          filesystem:
+            root: /srv/lading
+        limits:
+          manifest_bytes: 8192
+        read_only: true
+        """), Map.of()).config();
+    assertThat(c.http().port()).isEqualTo(5001);
+    assertThat(c.storage().filesystem().root()).isEqualTo(Path.of("/srv/lading"));
+    assertThat(c.limits().manifestBytes()).isEqualTo(8192);
+    assertThat(c.readOnly()).isTrue();
+  }
+
+  @Test
+  void environmentOverridesYamlForEveryKindOfKey() throws Exception {
+    LadingConfig c = ConfigLoader.load(yaml("http:\n  port: 5001\n"), Map.of(
+        "LADING_HTTP_PORT", "5002",
+        "LADING_STORAGE_TYPE", "filesystem",
+        "LADING_STORAGE_FILESYSTEM_ROOT", "/srv/x",
+        "LADING_LIMITS_MANIFEST_BYTES", "2048",
+        "LADING_READ_ONLY", "true",
+        "PATH", "/usr/bin")).config();
+    assertThat(c.http().port()).isEqualTo(5002);
+    assertThat(c.storage().filesystem().root()).isEqualTo(Path.of("/srv/x"));
+    assertThat(c.limits().manifestBytes()).isEqualTo(2048);
+    assertThat(c.readOnly()).isTrue();
+  }
+
+  @Test
+  void everyKeyHasAnEnvironmentName() {
+    for (ConfigKey k : ConfigKey.values()) {
+      assertThat(ConfigKey.byEnvName(k.envName())).hasValue(k);
+      assertThat(k.envName()).startsWith("LADING_").doesNotContain(".");
+    }
+    assertThat(ConfigKey.LIMITS_MANIFEST_BYTES.envName()).isEqualTo("LADING_LIMITS_MANIFEST_BYTES");
+  }
+
+  @Test
+  void invalidPortFromEnvironmentNamesKeyAndSource() {
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("LADING_HTTP_PORT", "70000")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("invalid config: http.port: must be between 0 and 65535 (from LADING_HTTP_PORT)");
+  }
+
+  @Test
+  void badTypeInYamlNamesKeyAndFile() throws Exception {
+    Path file = yaml("http:\n  port: abc\n");
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("http.port: must be a whole number")
+        .hasMessageContaining("from " + file);
+  }
+
+  @Test
+  void unknownYamlKeyIsNamed() throws Exception {
+    assertThatThrownBy(() -> ConfigLoader.load(yaml("http:\n  prot: 5000\n"), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("http.prot: unknown key");
+  }
+
+  @Test
+  void unknownEnvironmentVariableIsNamed() {
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("LADING_HTTP_PROT", "1")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("LADING_HTTP_PROT: unknown environment variable");
+  }
+
+  @Test
+  void sectionGivenAsValueIsRefused() throws Exception {
+    assertThatThrownBy(() -> ConfigLoader.load(yaml("storage: filesystem\n"), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("storage: must be a mapping");
+  }
+
+  @Test
+  void everyProblemIsReportedAtOnce() {
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("LADING_HTTP_PORT", "-1", "LADING_READ_ONLY", "maybe")))
+        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).hasSize(2));
+  }
+
+  @Test
+  void s3IsRefusedClearlyForNow() {
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("LADING_STORAGE_TYPE", "s3")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("storage.type: s3 is not supported");
+  }
+
+  @Test
+  void emptyFileMeansDefaults() throws Exception {
+    assertThat(ConfigLoader.load(yaml(""), Map.of()).config()).isEqualTo(LadingConfig.defaults());
+  }
+
+  @Test
+  void settingsSayWhereEachValueCameFrom() throws Exception {
+    Path file = yaml("http:\n  port: 5001\n");
+    var settings = ConfigLoader.load(file, Map.of("LADING_READ_ONLY", "true")).settings();
+    assertThat(settings).anySatisfy(s -> {
+      assertThat(s.key()).isEqualTo(ConfigKey.HTTP_PORT);
+      assertThat(s.source()).isEqualTo(file.toString());
+    });
+    assertThat(settings).anySatisfy(s -> {
+      assertThat(s.key()).isEqualTo(ConfigKey.READ_ONLY);
+      assertThat(s.source()).isEqualTo("LADING_READ_ONLY");
+    });
+    assertThat(settings).anySatisfy(s -> {
+      assertThat(s.key()).isEqualTo(ConfigKey.HTTP_HOST);
+      assertThat(s.source()).isEqualTo("default");
+    });
+  }
+}

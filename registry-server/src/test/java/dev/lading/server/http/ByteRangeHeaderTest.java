@@ -1,0 +1,47 @@
+package dev.lading.server.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.lading.core.error.ErrorCode;
+import dev.lading.core.error.RegistryException;
+import dev.lading.core.model.ByteRange;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ByteRangeHeaderTest {
+
+  @ParameterizedTest(name = "{0} of {1} bytes -> {2}-{3}")
+  @CsvSource({
+    "'bytes=0-0',      100, 0,  0",
+    "'bytes=0-99',     100, 0,  99",
+    "'bytes=10-19',    100, 10, 19",
+    "'bytes=10-',      100, 10, 99",
+    "'bytes=90-500',   100, 90, 99",
+    "'bytes=-10',      100, 90, 99",
+    "'bytes=-1000',    100, 0,  99",
+    "'BYTES = 5 - 6',  100, 5,  6",
+  })
+  void resolvesOneRange(String header, long size, long first, long last) {
+    assertThat(ByteRangeHeader.resolve(header, size)).isEqualTo(new ByteRange(first, last));
+  }
+
+  @ParameterizedTest(name = "{0} of {1} bytes is refused")
+  @CsvSource({
+    "'bytes=100-',        100",
+    "'bytes=100-200',     100",
+    "'bytes=5-4',         100",
+    "'bytes=-0',          100",
+    "'bytes=0-0',         0",
+    "'bytes=0-1,5-6',     100",
+    "'items=0-1',         100",
+    "'bytes=a-b',         100",
+    "'bytes=',            100",
+    "'0-10',              100",
+    "'bytes=99999999999999999999-', 100",
+  })
+  void refusesWhatItCannotHonourExactly(String header, long size) {
+    assertThatThrownBy(() -> ByteRangeHeader.resolve(header, size))
+        .isInstanceOfSatisfying(RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.RANGE_INVALID));
+  }
+}
