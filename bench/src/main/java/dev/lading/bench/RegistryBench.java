@@ -333,7 +333,7 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
       results.add(Measurement.of(name, scenario, "p50", s.p50Millis(), Unit.MILLISECONDS));
       results.add(Measurement.of(name, scenario, "p99", s.p99Millis(), Unit.MILLISECONDS));
       results.add(Measurement.of(name, scenario, "server CPU (incl. warm-up)", cpu, Unit.CPU_SECONDS));
-      results.add(Measurement.of(name, scenario, "bench client CPU (incl. warm-up)", clientCpuSeconds() - clientBefore, Unit.CPU_SECONDS));
+      results.add(Measurement.of(name, scenario, "client CPU (incl. warm-up)", clientCpuSeconds() - clientBefore, Unit.CPU_SECONDS));
       results.add(Measurement.of(name, scenario, "server peak RSS so far", server.memory().peakBytes() / (double) MIB, Unit.MIB));
     } catch (Exception e) {
       results.add(Measurement.failed(name, scenario, connections + " connections", Unit.REQUESTS_PER_S, describe(e, server)));
@@ -363,7 +363,7 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
     }
     try {
       results.add(Measurement.of(name, scenario, "server CPU", server.cpuSeconds() - cpuBefore, Unit.CPU_SECONDS));
-      results.add(Measurement.of(name, scenario, "bench client CPU", clientCpuSeconds() - clientBefore, Unit.CPU_SECONDS));
+      results.add(Measurement.of(name, scenario, "client CPU", clientCpuSeconds() - clientBefore, Unit.CPU_SECONDS));
       results.add(Measurement.of(name, scenario, "server peak RSS so far", server.memory().peakBytes() / (double) MIB, Unit.MIB));
     } catch (IOException e) {
       results.add(Measurement.failed(name, scenario, "server peak RSS so far", Unit.MIB, "server gone: " + e.getMessage()));
