@@ -1,0 +1,468 @@
+package dev.lading.bench;
+
+import dev.lading.core.model.Digest;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Starts Lading's server jar and, when installed, CNCF Distribution as child processes, runs the
+ * same scenarios against both over loopback, and prints a side-by-side table. Run from the
+ * repository root after {@code ./mvnw -q -DskipTests package}:
+ *
+ * <pre>java -jar bench/target/lading-bench.jar [--quick] [--size-gib 4] [--scenarios push,pull]</pre>
+ */
+@Command(name = "lading-bench", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Benchmarks Lading against CNCF Distribution over loopback: push, pull, "
+        + "HEAD/manifest load, and server memory.")
+public final class RegistryBench implements java.util.concurrent.Callable<Integer> {
+
+  enum Scenario { ceilings, push, pull, head, manifest, memory }
+
+  enum Target { lading, distribution }
+
+  @Option(names = "--quick", description = "Small sizes and short runs, for trying the bench out.")
+  boolean quick;
+
+  @Option(names = "--size-gib", description = "Blob size for push and pull (default 4; quick 0.25).")
+  Double sizeGib;
+
+  @Option(names = "--chunk-mib", description = "PATCH size of the chunked push (default 64).")
+  int chunkMib = 64;
+
+  @Option(names = "--memory-sizes-gib", split = ",",
+      description = "Blob sizes pushed to a fresh server to compare peak RSS (default 1,8; quick 0.0625,0.5).")
+  List<Double> memorySizesGib;
+
+  @Option(names = "--disk-gib", description = "File size of the disk ceiling (default 2; quick 0.25).")
+  Double diskGib;
+
+  @Option(names = "--duration-s", description = "Measured seconds of each load run (default 10; quick 3).")
+  Double durationSeconds;
+
+  @Option(names = "--warmup-s", description = "Unmeasured seconds before each load run (default 2; quick 1).")
+  Double warmupSeconds;
+
+  @Option(names = "--connections", description = "Keep-alive connections of the HEAD/GET load (default 64).")
+  int connections = 64;
+
+  @Option(names = "--readers", description = "Concurrent ranged readers of the pull (default 16).")
+  int readers = 16;
+
+  @Option(names = "--scenarios", split = ",",
+      description = "Any of ${COMPLETION-CANDIDATES} (default all).")
+  Set<Scenario> scenarios = EnumSet.allOf(Scenario.class);
+
+  @Option(names = "--targets", split = ",", description = "Any of ${COMPLETION-CANDIDATES} (default both).")
+  Set<Target> targets = EnumSet.allOf(Target.class);
+
+  @Option(names = "--data-dir", description = "Bench data on the real disk (default bench/target/bench-data).")
+  Path dataDir = Path.of("bench", "target", "bench-data");
+
+  @Option(names = "--lading-jar", description = "Lading's server jar (default registry-server/target/lading.jar).")
+  Path ladingJar = Path.of("registry-server", "target", "lading.jar");
+
+  @Option(names = "--lading-jvm-options", split = " ",
+      description = "JVM options of the Lading child (default -Xmx256m).")
+  List<String> ladingJvmOptions = List.of("-Xmx256m");
+
+  @Option(names = "--distribution-binary", description = "CNCF Distribution (default /usr/bin/docker-registry).")
+  Path distributionBinary = Path.of("/usr/bin/docker-registry");
+
+  @Option(names = "--allow-tmpfs", description = "Run even if the data dir is on tmpfs (numbers will lie).")
+  boolean allowTmpfs;
+
+  @Option(names = "--keep-data", description = "Keep the registries' stores after the run.")
+  boolean keepData;
+
+  private static final long GIB = 1L << 30;
+  private static final long MIB = 1L << 20;
+  private static final String BIG_REPO = "bench/big";
+  private static final String CHUNKED_REPO = "bench/chunked";
+  private static final String SMALL_REPO = "bench/small";
+  private static final String TAG = "latest";
+
+  private final PrintStream out = System.out;
+  private final Results results = new Results(out);
+  private GeneratedBlob monolithicBlob;
+  private GeneratedBlob chunkedBlob;
+  private final List<GeneratedBlob> memoryBlobs = new ArrayList<>();
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new RegistryBench()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Files.createDirectories(dataDir);
+    String fileSystem = fileSystemType(dataDir.toRealPath());
+    if ((fileSystem.equals("tmpfs") || fileSystem.equals("ramfs")) && !allowTmpfs) {
+      System.err.println(dataDir.toRealPath() + " is on " + fileSystem
+          + ": disk numbers would be memory numbers. Choose --data-dir on a disk, or --allow-tmpfs.");
+      return 2;
+    }
+    long size = gib(sizeGib, 4, 0.25);
+    out.printf(Locale.ROOT, "lading-bench: JDK %s, %d cores, data dir %s (%s)%n",
+        Runtime.version(), Runtime.getRuntime().availableProcessors(), dataDir.toRealPath(), fileSystem);
+    out.printf(Locale.ROOT, "  blob %s, chunks %d MiB, memory pushes %s, load %d connections for %.0f s "
+            + "after %.0f s warm-up, %d ranged readers, scenarios %s%n",
+        bytes(size), chunkMib, memorySizes().stream().map(RegistryBench::bytes).toList(), connections,
+        seconds(durationSeconds, 10, 3), seconds(warmupSeconds, 2, 1), readers, scenarios);
+
+    if (scenarios.contains(Scenario.ceilings)) {
+      runCeilings();
+    }
+    prepareBlobs(size);
+    for (Target target : targets) {
+      runTarget(target);
+    }
+    results.printTable();
+    return 0;
+  }
+
+  private void runCeilings() {
+    out.println("Machine ceilings");
+    long shaBytes = quick ? 256 * MIB : GIB;
+    record(Results.MACHINE, "sha256", "1 core, 1 MiB updates", Unit.MB_PER_S,
+        () -> MachineCeilings.sha256(shaBytes));
+    long diskBytes = gib(diskGib, 2, 0.25);
+    record(Results.MACHINE, "disk", "write " + bytes(diskBytes) + " + fsync", Unit.MB_PER_S,
+        () -> MachineCeilings.diskWriteWithFsync(dataDir, diskBytes));
+    long tcpBytes = quick ? 512 * MIB : 4 * GIB;
+    record(Results.MACHINE, "loopback tcp", "one connection", Unit.MB_PER_S,
+        () -> MachineCeilings.loopbackTcp(tcpBytes));
+  }
+
+  /** Digests are computed once, before any server runs, so hashing never competes with one. */
+  private void prepareBlobs(long size) {
+    boolean anyServerScenario = scenarios.stream().anyMatch(s -> s != Scenario.ceilings);
+    if (!anyServerScenario) {
+      return;
+    }
+    List<GeneratedBlob> toHash = new ArrayList<>();
+    monolithicBlob = new GeneratedBlob(1, size);
+    chunkedBlob = new GeneratedBlob(2, size);
+    if (scenarios.contains(Scenario.push) || scenarios.contains(Scenario.pull)) {
+      toHash.add(monolithicBlob);
+    }
+    if (scenarios.contains(Scenario.push)) {
+      toHash.add(chunkedBlob);
+    }
+    if (scenarios.contains(Scenario.memory)) {
+      long seed = 10;
+      for (long memorySize : memorySizes()) {
+        GeneratedBlob blob = new GeneratedBlob(seed++, memorySize);
+        memoryBlobs.add(blob);
+        toHash.add(blob);
+      }
+    }
+    long total = toHash.stream().mapToLong(GeneratedBlob::size).sum();
+    out.printf(Locale.ROOT, "Hashing %s of generated blobs ...%n", bytes(total));
+    long start = System.nanoTime();
+    toHash.forEach(GeneratedBlob::digest);
+    out.printf(Locale.ROOT, "  generated + hashed at %.0f MB/s%n",
+        Measurement.megabytesPerSecond(total, System.nanoTime() - start));
+  }
+
+  private void runTarget(Target target) throws IOException {
+    String name = target.name();
+    out.println();
+    out.println("Target " + name);
+    String missing = switch (target) {
+      case lading -> Files.isRegularFile(ladingJar) ? null : "no jar at " + ladingJar.toAbsolutePath();
+      case distribution -> Files.isExecutable(distributionBinary) ? null : "no binary at " + distributionBinary;
+    };
+    if (missing != null) {
+      out.println("  skipped: " + missing);
+      return;
+    }
+    Path directory = dataDir.resolve(name);
+    boolean serverScenarios = scenarios.stream()
+        .anyMatch(s -> s == Scenario.push || s == Scenario.pull || s == Scenario.head || s == Scenario.manifest);
+    if (serverScenarios) {
+      reset(directory);
+      try (ServerProcess server = start(target, directory)) {
+        out.printf(Locale.ROOT, "  started pid %d on port %d%n", server.pid(), server.port());
+        runServerScenarios(server);
+      } catch (IOException e) {
+        results.add(Measurement.failed(name, "start", "server", Unit.SECONDS, e.getMessage()));
+      }
+      cleanUp(directory);
+    }
+    if (scenarios.contains(Scenario.memory)) {
+      for (GeneratedBlob blob : memoryBlobs) {
+        reset(directory);
+        String scenario = "memory " + bytes(blob.size());
+        try (ServerProcess server = start(target, directory)) {
+          results.add(Measurement.of(name, scenario, "peak RSS idle", server.memory().peakBytes() / (double) MIB, Unit.MIB));
+          measure(server, scenario, "monolithic push", Unit.MB_PER_S, () -> {
+            long begin = System.nanoTime();
+            server.client().pushMonolithic(BIG_REPO, blob);
+            return Measurement.megabytesPerSecond(blob.size(), System.nanoTime() - begin);
+          });
+        } catch (IOException e) {
+          results.add(Measurement.failed(name, scenario, "server", Unit.SECONDS, e.getMessage()));
+        }
+        cleanUp(directory);
+      }
+    }
+  }
+
+  private void runServerScenarios(ServerProcess server) {
+    RegistryClient client = server.client();
+    if (scenarios.contains(Scenario.push)) {
+      measure(server, "push monolithic", "POST + one PUT", Unit.MB_PER_S, () -> {
+        long begin = System.nanoTime();
+        client.pushMonolithic(BIG_REPO, monolithicBlob);
+        return Measurement.megabytesPerSecond(monolithicBlob.size(), System.nanoTime() - begin);
+      });
+      measure(server, "push chunked", "PATCH " + chunkMib + " MiB", Unit.MB_PER_S, () -> {
+        long begin = System.nanoTime();
+        client.pushChunked(CHUNKED_REPO, chunkedBlob, chunkMib * MIB);
+        return Measurement.megabytesPerSecond(chunkedBlob.size(), System.nanoTime() - begin);
+      });
+    }
+    if (scenarios.contains(Scenario.pull)) {
+      if (!scenarios.contains(Scenario.push)) {
+        out.println("  (pushing the pull blob first, unmeasured)");
+        try {
+          client.pushMonolithic(BIG_REPO, monolithicBlob);
+        } catch (IOException e) {
+          results.add(Measurement.failed(server.name(), "pull", "setup push", Unit.MB_PER_S, e.getMessage()));
+        }
+      }
+      Digest digest = monolithicBlob.digest();
+      long size = monolithicBlob.size();
+      measure(server, "pull full", "one GET", Unit.MB_PER_S, () -> {
+        long begin = System.nanoTime();
+        long received = client.pull(BIG_REPO, digest);
+        long nanos = System.nanoTime() - begin;
+        if (received != size) {
+          throw new IOException("GET returned " + received + " of " + size + " bytes");
+        }
+        return Measurement.megabytesPerSecond(size, nanos);
+      });
+      measure(server, "pull ranged", readers + " readers, aggregate", Unit.MB_PER_S,
+          () -> rangedPull(client, digest, size));
+    }
+    if (scenarios.contains(Scenario.head) || scenarios.contains(Scenario.manifest)) {
+      Digest layer;
+      try {
+        layer = pushSmallImage(client);
+      } catch (IOException e) {
+        results.add(Measurement.failed(server.name(), "load", "setup image", Unit.REQUESTS_PER_S, e.getMessage()));
+        return;
+      }
+      if (scenarios.contains(Scenario.head)) {
+        hammer(server, "blob HEAD", new LoadHammer.Request("HEAD",
+            RegistryClient.blobPath(SMALL_REPO, layer), Map.of(), 200));
+      }
+      if (scenarios.contains(Scenario.manifest)) {
+        hammer(server, "manifest GET", new LoadHammer.Request("GET",
+            RegistryClient.manifestPath(SMALL_REPO, TAG), Map.of("Accept", RegistryClient.OCI_MANIFEST), 200));
+      }
+    }
+  }
+
+  private double rangedPull(RegistryClient client, Digest digest, long size) throws Exception {
+    long begin = System.nanoTime();
+    List<Future<Long>> parts = new ArrayList<>();
+    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int i = 0; i < readers; i++) {
+        long first = size * i / readers;
+        long last = size * (i + 1) / readers - 1;
+        parts.add(threads.submit(() -> client.pullRange(BIG_REPO, digest, first, last)));
+      }
+    }
+    long received = 0;
+    for (Future<Long> part : parts) {
+      received += part.get();
+    }
+    long nanos = System.nanoTime() - begin;
+    if (received != size) {
+      throw new IOException("ranged readers received " + received + " of " + size + " bytes");
+    }
+    return Measurement.megabytesPerSecond(size, nanos);
+  }
+
+  /** A config, a small layer and a manifest tagged {@code latest}; returns the layer's digest. */
+  private static Digest pushSmallImage(RegistryClient client) throws IOException {
+    byte[] config = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}"
+        .getBytes(StandardCharsets.UTF_8);
+    byte[] layer = new byte[4096];
+    new java.util.SplittableRandom(7).nextBytes(layer);
+    client.pushSmall(SMALL_REPO, config);
+    client.pushSmall(SMALL_REPO, layer);
+    String manifest = """
+        {"schemaVersion":2,"mediaType":"%s",\
+        "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},\
+        "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":%d}]}"""
+        .formatted(RegistryClient.OCI_MANIFEST, Digest.sha256(config), config.length,
+            Digest.sha256(layer), layer.length);
+    client.putManifest(SMALL_REPO, TAG, manifest.getBytes(StandardCharsets.UTF_8));
+    return Digest.sha256(layer);
+  }
+
+  private void hammer(ServerProcess server, String scenario, LoadHammer.Request request) {
+    String name = server.name();
+    try {
+      double cpuBefore = server.cpuSeconds();
+      double clientBefore = clientCpuSeconds();
+      LoadHammer.Summary s = LoadHammer.run(server.client(), request, connections,
+          Duration.ofMillis((long) (seconds(warmupSeconds, 2, 1) * 1000)),
+          Duration.ofMillis((long) (seconds(durationSeconds, 10, 3) * 1000)));
+      double cpu = server.cpuSeconds() - cpuBefore;
+      results.add(Measurement.of(name, scenario, connections + " connections", s.requestsPerSecond(), Unit.REQUESTS_PER_S));
+      results.add(Measurement.of(name, scenario, "p50", s.p50Millis(), Unit.MILLISECONDS));
+      results.add(Measurement.of(name, scenario, "p99", s.p99Millis(), Unit.MILLISECONDS));
+      results.add(Measurement.of(name, scenario, "server CPU (incl. warm-up)", cpu, Unit.CPU_SECONDS));
+      results.add(Measurement.of(name, scenario, "client CPU (incl. warm-up)", clientCpuSeconds() - clientBefore, Unit.CPU_SECONDS));
+      results.add(Measurement.of(name, scenario, "server peak RSS so far", server.memory().peakBytes() / (double) MIB, Unit.MIB));
+    } catch (Exception e) {
+      results.add(Measurement.failed(name, scenario, connections + " connections", Unit.REQUESTS_PER_S, describe(e, server)));
+    }
+  }
+
+  @FunctionalInterface
+  private interface Work {
+    double run() throws Exception;
+  }
+
+  /** Runs one transfer, then records its rate, the server's CPU time and its peak RSS so far. */
+  private void measure(ServerProcess server, String scenario, String metric, Unit unit, Work work) {
+    String name = server.name();
+    double cpuBefore;
+    double clientBefore = clientCpuSeconds();
+    try {
+      cpuBefore = server.cpuSeconds();
+    } catch (IOException e) {
+      results.add(Measurement.failed(name, scenario, metric, unit, describe(e, server)));
+      return;
+    }
+    try {
+      results.add(Measurement.of(name, scenario, metric, work.run(), unit));
+    } catch (Exception e) {
+      results.add(Measurement.failed(name, scenario, metric, unit, describe(e, server)));
+    }
+    try {
+      results.add(Measurement.of(name, scenario, "server CPU", server.cpuSeconds() - cpuBefore, Unit.CPU_SECONDS));
+      results.add(Measurement.of(name, scenario, "client CPU", clientCpuSeconds() - clientBefore, Unit.CPU_SECONDS));
+      results.add(Measurement.of(name, scenario, "server peak RSS so far", server.memory().peakBytes() / (double) MIB, Unit.MIB));
+    } catch (IOException e) {
+      results.add(Measurement.failed(name, scenario, "server peak RSS so far", Unit.MIB, "server gone: " + e.getMessage()));
+    }
+  }
+
+  private void record(String target, String scenario, String metric, Unit unit, Work work) {
+    try {
+      results.add(Measurement.of(target, scenario, metric, work.run(), unit));
+    } catch (Exception e) {
+      results.add(Measurement.failed(target, scenario, metric, unit, String.valueOf(e)));
+    }
+  }
+
+  /** CPU time of this bench process, so a reader sees how much of the 2 cores the client took. */
+  private static double clientCpuSeconds() {
+    return ProcessHandle.current().info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(Double.NaN);
+  }
+
+  private ServerProcess start(Target target, Path directory) throws IOException {
+    return switch (target) {
+      case lading -> ServerProcess.lading(ladingJar, ladingJvmOptions, directory);
+      case distribution -> ServerProcess.distribution(distributionBinary, directory);
+    };
+  }
+
+  private static String describe(Exception e, ServerProcess server) {
+    String message = e.getClass().getSimpleName() + ": " + e.getMessage();
+    try {
+      server.cpuSeconds();
+      return message;
+    } catch (IOException gone) {
+      return message + "\n    server died; log tail:\n" + server.logTail().indent(6);
+    }
+  }
+
+  private void reset(Path directory) throws IOException {
+    deleteTree(directory);
+    Files.createDirectories(directory);
+  }
+
+  private void cleanUp(Path directory) throws IOException {
+    if (!keepData) {
+      deleteTree(directory.resolve("store"));
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(root)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+
+  private List<Long> memorySizes() {
+    List<Double> sizes = memorySizesGib != null ? memorySizesGib : quick ? List.of(0.0625, 0.5) : List.of(1.0, 8.0);
+    return sizes.stream().map(g -> (long) (g * GIB)).toList();
+  }
+
+  private long gib(Double chosen, double normal, double quickValue) {
+    return (long) ((chosen != null ? chosen : quick ? quickValue : normal) * GIB);
+  }
+
+  private double seconds(Double chosen, double normal, double quickValue) {
+    return chosen != null ? chosen : quick ? quickValue : normal;
+  }
+
+  static String bytes(long n) {
+    if (n >= GIB && n % (GIB / 4) == 0) {
+      return String.format(Locale.ROOT, "%s GiB", trim(n / (double) GIB));
+    }
+    return String.format(Locale.ROOT, "%s MiB", trim(n / (double) MIB));
+  }
+
+  private static String trim(double v) {
+    return v == Math.rint(v) ? Long.toString((long) v) : String.format(Locale.ROOT, "%.2f", v);
+  }
+
+  /** The type of the file system holding {@code path}: the longest mount point that contains it. */
+  static String fileSystemType(Path path) throws IOException {
+    String best = "";
+    String type = "unknown";
+    for (String line : Files.readAllLines(Path.of("/proc/mounts"))) {
+      String[] fields = line.split(" ");
+      if (fields.length < 3) {
+        continue;
+      }
+      String mountPoint = fields[1].replace("\\040", " ");
+      boolean contains = path.toString().equals(mountPoint) || mountPoint.equals("/")
+          || path.toString().startsWith(mountPoint + "/");
+      if (contains && mountPoint.length() >= best.length()) {
+        best = mountPoint;
+        type = fields[2];
+      }
+    }
+    return type;
+  }
+}

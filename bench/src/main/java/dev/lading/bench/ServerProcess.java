@@ -1,0 +1,200 @@
+package dev.lading.bench;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A registry running as a child process on a free loopback port, with its store under a bench
+ * directory, so the bench measures the real jar or binary as users run it, and can read the
+ * child's peak memory and CPU time from {@code /proc}.
+ */
+final class ServerProcess implements AutoCloseable {
+
+  private static final Duration STARTUP = Duration.ofSeconds(60);
+  private static final long CLOCK_TICKS = clockTicksPerSecond();
+
+  private final String name;
+  private final Process process;
+  private final int port;
+  private final Path log;
+
+  private ServerProcess(String name, Process process, int port, Path log) {
+    this.name = name;
+    this.process = process;
+    this.port = port;
+    this.log = log;
+  }
+
+  /** Peak and current resident memory of the child, in bytes, from /proc/<pid>/status. */
+  record Memory(long peakBytes, long currentBytes) {}
+
+  /** Starts Lading's server jar with the given JVM options (e.g. -Xmx256m). */
+  static ServerProcess lading(Path jar, List<String> jvmOptions, Path directory) throws IOException {
+    if (!Files.isRegularFile(jar)) {
+      throw new IOException("no server jar at " + jar.toAbsolutePath()
+          + "; build it with ./mvnw -q -DskipTests package");
+    }
+    Path root = Files.createDirectories(directory.resolve("store"));
+    int port = freePort();
+    List<String> command = new ArrayList<>();
+    command.add(ProcessHandle.current().info().command().orElse("java"));
+    command.addAll(jvmOptions);
+    command.add("-jar");
+    command.add(jar.toAbsolutePath().toString());
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().put("LADING_HTTP_PORT", Integer.toString(port));
+    builder.environment().put("LADING_STORAGE_FILESYSTEM_ROOT", root.toAbsolutePath().toString());
+    return start("lading", builder, port, directory);
+  }
+
+  /**
+   * Starts CNCF Distribution (Debian's docker-registry) with a generated filesystem config. Its
+   * logging is left as Debian ships it (info level, access log on), as Lading's is: both pay
+   * for one log line or so per request.
+   */
+  static ServerProcess distribution(Path binary, Path directory) throws IOException {
+    Path root = Files.createDirectories(directory.resolve("store"));
+    int port = freePort();
+    String config = """
+        version: 0.1
+        log:
+          fields:
+            service: registry
+        storage:
+          filesystem:
+            rootdirectory: %s
+          delete:
+            enabled: true
+          cache:
+            blobdescriptor: inmemory
+        http:
+          addr: 127.0.0.1:%d
+        """.formatted(root.toAbsolutePath(), port);
+    Path configFile = directory.resolve("config.yml");
+    Files.writeString(configFile, config, StandardCharsets.UTF_8);
+    ProcessBuilder builder =
+        new ProcessBuilder(binary.toString(), "serve", configFile.toAbsolutePath().toString());
+    return start("distribution", builder, port, directory);
+  }
+
+  private static ServerProcess start(String name, ProcessBuilder builder, int port, Path directory)
+      throws IOException {
+    Path log = directory.resolve("server.log");
+    builder.redirectErrorStream(true).redirectOutput(log.toFile());
+    ServerProcess server = new ServerProcess(name, builder.start(), port, log);
+    server.awaitReady();
+    return server;
+  }
+
+  String name() {
+    return name;
+  }
+
+  int port() {
+    return port;
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  RegistryClient client() {
+    return new RegistryClient("127.0.0.1", port);
+  }
+
+  Memory memory() throws IOException {
+    long peak = -1;
+    long current = -1;
+    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
+      if (line.startsWith("VmHWM:")) {
+        peak = kibibytes(line);
+      } else if (line.startsWith("VmRSS:")) {
+        current = kibibytes(line);
+      }
+    }
+    return new Memory(peak * 1024, current * 1024);
+  }
+
+  /** User plus system CPU seconds the child has used so far. */
+  double cpuSeconds() throws IOException {
+    String stat = Files.readString(Path.of("/proc", Long.toString(pid()), "stat"));
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    // fields[0] is field 3 (state) of proc(5); utime and stime are fields 14 and 15.
+    return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / (double) CLOCK_TICKS;
+  }
+
+  private void awaitReady() throws IOException {
+    long deadline = System.nanoTime() + STARTUP.toNanos();
+    RegistryClient client = client();
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IOException(name + " exited with " + process.exitValue() + " at start:\n" + logTail());
+      }
+      if (client.answers()) {
+        return;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while waiting for " + name, e);
+      }
+    }
+    close();
+    throw new IOException(name + " did not answer GET /v2/ within " + STARTUP + ":\n" + logTail());
+  }
+
+  String logTail() {
+    try {
+      List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
+  }
+
+  @Override
+  public void close() {
+    process.destroy();
+    try {
+      if (!process.waitFor(15, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static long kibibytes(String statusLine) {
+    String[] parts = statusLine.trim().split("\\s+");
+    return Long.parseLong(parts[1]);
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  private static long clockTicksPerSecond() {
+    try {
+      Process getconf = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
+      String out = new String(getconf.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+      getconf.waitFor(5, TimeUnit.SECONDS);
+      return Long.parseLong(out);
+    } catch (IOException | NumberFormatException e) {
+      return 100;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 100;
+    }
+  }
+}

@@ -1,0 +1,52 @@
+package dev.lading.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lading.core.model.Digest;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import org.junit.jupiter.api.Test;
+
+class GeneratedBlobTest {
+
+  private static final long SIZE = 3L * GeneratedBlob.BLOCK + 12_345;
+
+  @Test
+  void digestIsTheSha256OfTheWrittenBytes() throws IOException {
+    GeneratedBlob blob = new GeneratedBlob(1, SIZE);
+    ByteArrayOutputStream whole = new ByteArrayOutputStream();
+    blob.writeTo(whole, 0, SIZE);
+
+    assertThat(whole.size()).isEqualTo(SIZE);
+    assertThat(blob.digest()).isEqualTo(Digest.sha256(whole.toByteArray()));
+  }
+
+  @Test
+  void rangesWrittenSeparatelyJoinToTheWholeBlob() throws IOException {
+    GeneratedBlob blob = new GeneratedBlob(1, SIZE);
+    ByteArrayOutputStream whole = new ByteArrayOutputStream();
+    blob.writeTo(whole, 0, SIZE);
+    ByteArrayOutputStream pieces = new ByteArrayOutputStream();
+    long chunk = 777_777;
+    for (long offset = 0; offset < SIZE; offset += chunk) {
+      blob.writeTo(pieces, offset, Math.min(chunk, SIZE - offset));
+    }
+
+    assertThat(pieces.toByteArray()).isEqualTo(whole.toByteArray());
+  }
+
+  @Test
+  void blocksAndSeedsDiffer() {
+    assertThat(new GeneratedBlob(1, SIZE).digest()).isNotEqualTo(new GeneratedBlob(2, SIZE).digest());
+    GeneratedBlob twoBlocks = new GeneratedBlob(1, 2L * GeneratedBlob.BLOCK);
+    ByteArrayOutputStream first = new ByteArrayOutputStream();
+    ByteArrayOutputStream second = new ByteArrayOutputStream();
+    try {
+      twoBlocks.writeTo(first, 0, GeneratedBlob.BLOCK);
+      twoBlocks.writeTo(second, GeneratedBlob.BLOCK, GeneratedBlob.BLOCK);
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+    assertThat(first.toByteArray()).isNotEqualTo(second.toByteArray());
+  }
+}
