@@ -59,6 +59,9 @@ public final class GarbageCollector {
   public interface SweepHooks {
     SweepHooks NONE = new SweepHooks() {};
 
+    /** The mark is done; no intent written yet. */
+    default void afterMark(Set<Digest> candidates) {}
+
     /** Intents are written for {@code candidates}; marks not yet read. */
     default void afterIntents(Set<Digest> candidates) {}
 
@@ -232,6 +235,7 @@ public final class GarbageCollector {
     long sweepStart = System.nanoTime();
     int protectedCount = 0;
     Set<Digest> doomed = new HashSet<>(candidates.keySet());
+    hooks.afterMark(Set.copyOf(doomed));
     if (!options.dryRun() && !doomed.isEmpty()) {
       Instant deadline = clock.instant().plus(options.intentTtl());
       byte[] intent = StoredJson.write(new GcIntent(runId, deadline.toString()));
@@ -270,13 +274,17 @@ public final class GarbageCollector {
         liveData.add(c.record.dataKey());
       }
     }
+    // Data is written before its record, and a commit may wait out an intent in between: stray
+    // data must also be older than an intent's lifetime, or a record written after the listing
+    // above could point at data swept here.
+    Instant dataCutoff = min(cutoff, runStart.minus(options.intentTtl()).minusSeconds(60));
     List<String> strayData = new ArrayList<>();
     for (String key : allKeys(StorageLayout.dataPrefix())) {
       if (liveData.contains(key)) {
         continue;
       }
       Optional<ObjectInfo> info = store.stat(key);
-      if (info.isPresent() && info.get().lastModified().isBefore(cutoff)) {
+      if (info.isPresent() && info.get().lastModified().isBefore(dataCutoff)) {
         strayData.add(key);
         items.add(new SweptItem(Kind.STRAY_DATA, key, info.get().size()));
       }
@@ -628,6 +636,10 @@ public final class GarbageCollector {
       }
       after = Optional.of(page.keys().get(page.keys().size() - 1));
     }
+  }
+
+  private static Instant min(Instant a, Instant b) {
+    return a.isBefore(b) ? a : b;
   }
 
   private static <T> List<T> concat(Collection<T> a, Collection<T> b) {
