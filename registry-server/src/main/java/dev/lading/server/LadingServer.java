@@ -31,7 +31,12 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import dev.lading.gc.GarbageCollector;
+import dev.lading.gc.GcOptions;
+import dev.lading.gc.OnlineCollector;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -55,6 +60,7 @@ public final class LadingServer implements AutoCloseable {
   private final InFlightRequests inFlight;
   private final ExecutorService requestThreads;
   private final AutoCloseable ownedStore;
+  private volatile OnlineCollector gc;
   private boolean closed;
 
   private LadingServer(
@@ -81,12 +87,39 @@ public final class LadingServer implements AutoCloseable {
     ObjectStore store = openStore(config);
     Registry registry = new StoreRegistry(
         store, RegistryOptions.defaults().withMaxManifestBytes(config.limits().manifestBytes()));
+    OnlineCollector gc = new OnlineCollector(
+        new GarbageCollector(store, Clock.systemUTC()), gcOptions(config.gc()), Clock.systemUTC());
     try {
-      return start(config, registry, RequestAuthorizer.allowAll(), store);
+      LadingServer server = start(config, registry, RequestAuthorizer.allowAll(), store);
+      server.gc = gc;
+      if (config.gc().interval().isPositive()) {
+        gc.schedule(config.gc().interval());
+      }
+      return server;
     } catch (RuntimeException e) {
+      gc.close();
       closeQuietly(store);
       throw e;
     }
+  }
+
+  /** GC policy from the configuration; the fence delay keeps its safe default. */
+  public static GcOptions gcOptions(LadingConfig.Gc gc) {
+    return GcOptions.defaults()
+        .withGrace(gc.grace())
+        .withUploadExpiry(gc.uploadExpiry())
+        .withDeleteUntagged(gc.deleteUntagged())
+        .withDryRun(gc.dryRun());
+  }
+
+  /** The online collector of a server started on its own store (empty for a given registry). */
+  public Optional<OnlineCollector> gc() {
+    return Optional.ofNullable(gc);
+  }
+
+  /** Opens the store the configuration names (the {@code gc} command uses it offline). */
+  public static ObjectStore openConfiguredStore(LadingConfig config) {
+    return openStore(config);
   }
 
   /** Starts a server in front of a given registry (which the caller closes). */
@@ -164,6 +197,9 @@ public final class LadingServer implements AutoCloseable {
     closed = true;
     Duration grace = config.http().shutdownTimeout();
     serverChannel.close().syncUninterruptibly();
+    if (gc != null) {
+      gc.close();
+    }
     try {
       if (!inFlight.awaitIdle(grace)) {
         log.warn("{} requests still in flight after {}s; closing their connections",

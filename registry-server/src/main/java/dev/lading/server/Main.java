@@ -14,8 +14,8 @@ import picocli.CommandLine.ParentCommand;
 /**
  * {@code java -jar lading.jar [--config FILE]} serves (the default subcommand is {@code serve});
  * {@code config check} validates a configuration offline. Exit codes: 0 fine, 1 the server failed
- * at run time, 2 bad usage or an invalid configuration. Room is left for more subcommands
- * ({@code gc}).
+ * at run time, 2 bad usage or an invalid configuration. {@code gc [--dry-run]} collects garbage
+ * in the configured store, online-safe.
  */
 @Command(
     name = "lading",
@@ -27,7 +27,9 @@ import picocli.CommandLine.ParentCommand;
       "Every configuration key can be set by environment: LADING_ + the key path in upper snake"
           + " case, e.g. LADING_HTTP_PORT=5001."
     },
-    subcommands = {Main.Serve.class, Main.ConfigCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      Main.Serve.class, Main.ConfigCommand.class, Main.Gc.class, CommandLine.HelpCommand.class
+    })
 public final class Main implements Callable<Integer> {
   static final int EXIT_USAGE = 2;
 
@@ -90,6 +92,57 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
       return main.serve(config != null ? config : main.config);
+    }
+  }
+
+  @Command(
+      name = "gc",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Collect garbage in the configured store: mark from tags, indexes and referrers, sweep"
+            + " the rest. Safe while registries serve the same store (they keep pushing).",
+        "--dry-run prints what would go and how many bytes, and deletes nothing."
+      })
+  static final class Gc implements Callable<Integer> {
+    @ParentCommand Main main;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file.")
+    Path config;
+
+    @Option(names = "--dry-run", description = "Report what would be swept; delete nothing.")
+    boolean dryRun;
+
+    @Option(names = "--delete-untagged", description = "Also sweep untagged manifests (gc.delete_untagged).")
+    boolean deleteUntagged;
+
+    @Option(names = "--no-registry-running",
+        description = "Skip the fence delay: no registry serves this store now.")
+    boolean offline;
+
+    @Override
+    public Integer call() throws Exception {
+      ConfigLoader.Loaded loaded = ConfigLoader.load(config != null ? config : main.config, main.env);
+      dev.lading.gc.GcOptions options = LadingServer.gcOptions(loaded.config().gc());
+      if (dryRun) {
+        options = options.withDryRun(true);
+      }
+      if (deleteUntagged) {
+        options = options.withDeleteUntagged(true);
+      }
+      if (offline) {
+        options = options.withFenceDelay(java.time.Duration.ZERO);
+      }
+      try (dev.lading.core.storage.ObjectStore store = LadingServer.openConfiguredStore(loaded.config())) {
+        dev.lading.gc.GcStats stats =
+            new dev.lading.gc.GarbageCollector(store, java.time.Clock.systemUTC()).run(options);
+        if (options.dryRun()) {
+          for (dev.lading.gc.GcStats.SweptItem item : stats.items()) {
+            main.out.println(item.kind() + " " + item.what() + " " + item.bytes());
+          }
+        }
+        main.out.println(stats.summary());
+      }
+      return 0;
     }
   }
 

@@ -58,4 +58,21 @@ class MainTest {
     assertThat(run(Map.of("LADING_NOPE", "1"), "config", "check")).isEqualTo(2);
     assertThat(err.toString()).contains("LADING_NOPE: unknown environment variable");
   }
+
+  @Test
+  void gcDryRunPrintsASummaryAndKeepsAYoungUpload(@TempDir Path dir) throws Exception {
+    Path root = dir.resolve("data");
+    var store = new dev.lading.core.storage.fs.FilesystemStore(root);
+    var registry = new dev.lading.core.registry.StoreRegistry(
+        store, dev.lading.core.registry.RegistryOptions.defaults());
+    var upload = registry.startUpload(dev.lading.core.model.RepositoryName.parse("team/app"));
+    Map<String, String> env = Map.of(
+        "LADING_STORAGE_FILESYSTEM_ROOT", root.toString(),
+        "LADING_GC_UPLOAD_EXPIRY_HOURS", "1");
+
+    assertThat(run(env, "gc", "--dry-run", "--no-registry-running")).isZero();
+    assertThat(out.toString()).contains("dry-run: would sweep").contains("0 expired uploads");
+    assertThat(registry.uploadStatus(dev.lading.core.model.RepositoryName.parse("team/app"), upload.id())
+        .offset()).isZero();
+  }
 }

@@ -24,10 +24,44 @@ import java.util.Optional;
 final class RepositoryBlobs {
   private final ObjectStore store;
   private final Cache<Digest, BlobRecord> records;
+  private final GcFence fence;
 
-  RepositoryBlobs(ObjectStore store, long cacheSize) {
+  RepositoryBlobs(ObjectStore store, long cacheSize, GcFence fence) {
     this.store = store;
     this.records = Caffeine.newBuilder().maximumSize(cacheSize).build();
+    this.fence = fence;
+  }
+
+  GcFence fence() {
+    return fence;
+  }
+
+  /**
+   * The record as the store has it now, bypassing (and refreshing) the cache: GC may have deleted
+   * a cached record, or deleted and a later commit re-created it with other data.
+   */
+  Optional<BlobRecord> freshRecord(Digest digest) {
+    Optional<BlobRecord> read =
+        io(() -> store.read(StorageLayout.keyOf(new BlobRecordKey(digest))))
+            .map(bytes -> StoredJson.read(bytes, BlobRecord.class));
+    read.ifPresentOrElse(r -> records.put(digest, r), () -> records.invalidate(digest));
+    return read;
+  }
+
+  /**
+   * An upload's commit under GC's fence: mark the digest (when a run is active), wait out any
+   * deletion intent on it, then write the record and the link. A sweeper that saw the mark keeps
+   * the old record; one that did not had written its intent before the mark, so this waits until
+   * it has deleted the old record and the fresh one written here is never swept.
+   */
+  BlobRecord commitAndLink(RepositoryName repo, Digest digest, DataKey dataKey, long size) {
+    GcFence.Ticket ticket = fence.enter(List.of(digest));
+    do {
+      fence.awaitNoIntent(digest);
+    } while (!fence.stillClear(ticket));
+    BlobRecord record = commit(digest, dataKey, size);
+    link(repo, digest);
+    return record;
   }
 
   /** The global record of {@code digest}, wherever it was pushed. */
@@ -76,13 +110,13 @@ final class RepositoryBlobs {
       return fresh;
     }
     run(() -> store.delete(List.of(dataKeyText)));
-    return record(digest).orElseThrow(() -> StorageCalls.unavailable(
+    return freshRecord(digest).orElseThrow(() -> StorageCalls.unavailable(
         new IllegalStateException("blob record vanished after a conflicting write")));
   }
 
   /** Stores small content (a manifest) as a blob, unless that blob exists already. */
   BlobRecord putSmall(Digest digest, byte[] content) {
-    Optional<BlobRecord> existing = record(digest);
+    Optional<BlobRecord> existing = freshRecord(digest);
     if (existing.isPresent()) {
       return existing.get();
     }
@@ -93,6 +127,10 @@ final class RepositoryBlobs {
 
   /** The content of a small blob written by {@link #putSmall}. */
   Optional<byte[]> readSmall(Digest digest) {
-    return record(digest).flatMap(r -> io(() -> store.read(r.dataKey())));
+    Optional<byte[]> bytes = record(digest).flatMap(r -> io(() -> store.read(r.dataKey())));
+    if (bytes.isPresent()) {
+      return bytes;
+    }
+    return freshRecord(digest).flatMap(r -> io(() -> store.read(r.dataKey())));
   }
 }

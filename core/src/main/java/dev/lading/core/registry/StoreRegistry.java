@@ -24,7 +24,10 @@ import dev.lading.core.storage.StorageLayout.CatalogKey;
 import dev.lading.core.storage.StorageLayout.ManifestLinkKey;
 import dev.lading.core.storage.StorageLayout.ReferrerKey;
 import dev.lading.core.storage.StorageLayout.TagKey;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.NoSuchFileException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,9 +58,14 @@ public final class StoreRegistry implements Registry {
   private final ManifestValidator validator;
 
   public StoreRegistry(ObjectStore store, RegistryOptions options) {
+    this(store, options, GcFence.of(store, options.clock()));
+  }
+
+  /** A registry whose pushes take part in online GC's fence through {@code fence}. */
+  public StoreRegistry(ObjectStore store, RegistryOptions options, GcFence fence) {
     this.store = Objects.requireNonNull(store, "store");
     this.options = Objects.requireNonNull(options, "options");
-    this.blobs = new RepositoryBlobs(store, options.blobRecordCacheSize());
+    this.blobs = new RepositoryBlobs(store, options.blobRecordCacheSize(), Objects.requireNonNull(fence, "fence"));
     this.uploads = new UploadSessions(store, blobs, options);
     this.validator = new ManifestValidator(options.maxManifestBytes());
   }
@@ -66,11 +74,21 @@ public final class StoreRegistry implements Registry {
     return options;
   }
 
+  /** The pushers' half of the GC fence this registry uses (tests install hooks on it). */
+  public GcFence fence() {
+    return blobs.fence();
+  }
+
   // ---- blobs --------------------------------------------------------------------------------
 
   @Override
   public BlobInfo statBlob(RepositoryName repo, Digest digest) {
     BlobRecord record = blobs.linkedRecord(repo, digest).orElseThrow(() -> blobUnknown(digest));
+    // A HEAD is how a client decides to skip an upload: while GC runs, confirm (mark) the blob,
+    // and call it unknown when a sweeper is about to delete it, so the client uploads it again.
+    if (!blobs.fence().confirmIfRunActive(digest)) {
+      throw blobUnknown(digest);
+    }
     return new BlobInfo(digest, record.size());
   }
 
@@ -84,7 +102,19 @@ public final class StoreRegistry implements Registry {
     }
     long offset = range.map(ByteRange::first).orElse(0L);
     long length = range.map(ByteRange::length).orElse(record.size());
-    BlobSource source = io(() -> store.openRange(record.dataKey(), offset, length));
+    BlobSource source;
+    try {
+      source = store.openRange(record.dataKey(), offset, length);
+    } catch (NoSuchFileException e) {
+      // A cached record whose data GC removed: the store's current record decides.
+      BlobRecord current = blobs.freshRecord(digest).orElseThrow(() -> blobUnknown(digest));
+      if (current.size() != record.size()) {
+        throw blobUnknown(digest);
+      }
+      source = io(() -> store.openRange(current.dataKey(), offset, length));
+    } catch (IOException | UncheckedIOException e) {
+      throw StorageCalls.unavailable(e);
+    }
     return new BlobContent(info, range, source);
   }
 
@@ -107,9 +137,18 @@ public final class StoreRegistry implements Registry {
   @Override
   public Optional<BlobInfo> mountBlob(
       RepositoryName repo, Digest digest, Optional<RepositoryName> from) {
+    // Fenced like a commit, except that a blob being swept is simply not mountable: the client
+    // falls back to an upload, whose commit then waits for the sweep.
+    GcFence fence = blobs.fence();
+    GcFence.Ticket ticket = fence.enter(List.of(digest));
+    if (fence.intended(digest)) {
+      return Optional.empty();
+    }
     Optional<BlobRecord> record =
-        from.isPresent() ? blobs.linkedRecord(from.get(), digest) : blobs.record(digest);
-    if (record.isEmpty()) {
+        from.isPresent() && !blobs.isLinked(from.get(), digest)
+            ? Optional.empty()
+            : blobs.freshRecord(digest);
+    if (record.isEmpty() || !fence.stillClear(ticket)) {
       return Optional.empty();
     }
     blobs.link(repo, digest);
@@ -190,6 +229,7 @@ public final class StoreRegistry implements Registry {
             });
     ParsedManifest manifest = accepted.manifest();
     Digest digest = accepted.digest();
+    fenceManifest(repo, manifest, digest);
     blobs.putSmall(digest, body);
     run(() -> store.write(
         StorageLayout.keyOf(new ManifestLinkKey(repo, digest)),
@@ -323,6 +363,51 @@ public final class StoreRegistry implements Registry {
   }
 
   // ---- helpers ------------------------------------------------------------------------------
+
+  /**
+   * GC's fence for a manifest push: mark every digest the manifest needs (and its own), refuse
+   * with {@code MANIFEST_BLOB_UNKNOWN} when a sweeper intends to delete one of them, re-check
+   * that they still exist in the store itself (not a cache), and only then let the caller write.
+   * A blob swept before this check makes the push fail (the client re-uploads and retries); one
+   * swept after it is impossible, since the sweeper re-reads the marks after writing its intent.
+   */
+  private void fenceManifest(RepositoryName repo, ParsedManifest manifest, Digest digest) {
+    List<Digest> blobRefs = new ArrayList<>();
+    manifest.config().ifPresent(c -> blobRefs.add(c.digest()));
+    manifest.layers().stream().filter(l -> !l.isForeign()).forEach(l -> blobRefs.add(l.digest()));
+    List<Digest> manifestRefs = manifest.manifests().stream().map(m -> m.digest()).toList();
+    List<Digest> all = new ArrayList<>(blobRefs);
+    all.addAll(manifestRefs);
+    List<Digest> marked = new ArrayList<>(all);
+    marked.add(digest);
+    GcFence fence = blobs.fence();
+    GcFence.Ticket ticket = fence.enter(marked);
+    for (Digest swept : fence.intended(all)) {
+      throw manifestBlobUnknown(swept);
+    }
+    for (Digest d : blobRefs) {
+      if (!blobs.isLinked(repo, d) || blobs.freshRecord(d).isEmpty()) {
+        throw manifestBlobUnknown(d);
+      }
+    }
+    for (Digest d : manifestRefs) {
+      if (manifestLink(repo, d).isEmpty() || blobs.freshRecord(d).isEmpty()) {
+        throw manifestBlobUnknown(d);
+      }
+    }
+    // The manifest's own bytes: an old copy being swept goes first, then ours is written.
+    fence.awaitNoIntent(digest);
+    if (!fence.stillClear(ticket)) {
+      throw manifestBlobUnknown(digest);
+    }
+  }
+
+  private static RegistryException manifestBlobUnknown(Digest digest) {
+    return new RegistryException(
+        ErrorCode.MANIFEST_BLOB_UNKNOWN,
+        "manifest references a manifest or blob unknown to registry",
+        Map.of("digest", digest.toString()));
+  }
 
   private Digest resolve(RepositoryName repo, Reference reference) {
     return switch (reference) {

@@ -10,9 +10,10 @@ import java.util.Map;
 
 /**
  * The small JSON objects the registry keeps in the store. Unknown fields are ignored so a newer
- * instance may add fields that an older one still reads.
+ * instance may add fields that an older one still reads. Public so the GC module reads the same
+ * shapes the registry writes (one definition, no drift).
  */
-final class StoredJson {
+public final class StoredJson {
   static final ObjectMapper MAPPER =
       JsonMapper.builder()
           .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -21,14 +22,14 @@ final class StoredJson {
   private StoredJson() {}
 
   /** {@code blobs/<alg>/<hex>}: a committed blob, pointing at the data its upload wrote. */
-  record BlobRecord(long size, String dataKey) {}
+  public record BlobRecord(long size, String dataKey) {}
 
   /** {@code _manifests/<alg>/<hex>}: a manifest revision linked into a repository. */
-  record ManifestLink(String mediaType) {}
+  public record ManifestLink(String mediaType) {}
 
   /** {@code _referrers/...}: what the referrers API lists for one referrer. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  record StoredDescriptor(
+  public record StoredDescriptor(
       String mediaType,
       String digest,
       long size,
@@ -42,7 +43,7 @@ final class StoredJson {
    * the session committed, so a retried close answers the same.
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  record UploadState(
+  public record UploadState(
       String repository,
       String id,
       String startedAt,
@@ -62,12 +63,24 @@ final class StoredJson {
       return new UploadState(repository, id, startedAt, size, dataKey, null, null, digest, size);
     }
 
-    boolean isCompleted() {
+    public boolean isCompleted() {
       return completedDigest != null;
     }
   }
 
-  static byte[] write(Object value) {
+  /**
+   * {@code gc/runs/<id>}: a GC run in progress. {@code expiresAt} (ISO-8601) is renewed by the
+   * sweeper while it works; pushers ignore a run past it (a crashed sweeper blocks nobody).
+   */
+  public record GcRun(String id, String startedAt, String expiresAt) {}
+
+  /**
+   * {@code gc/intents/<alg>/<hex>}: the sweeper {@code runId} may delete the digest until
+   * {@code deadline} (ISO-8601); after it, nobody honours the intent and the sweeper gives up.
+   */
+  public record GcIntent(String runId, String deadline) {}
+
+  public static byte[] write(Object value) {
     try {
       return MAPPER.writeValueAsBytes(value);
     } catch (IOException e) {
@@ -75,7 +88,7 @@ final class StoredJson {
     }
   }
 
-  static <T> T read(byte[] bytes, Class<T> type) {
+  public static <T> T read(byte[] bytes, Class<T> type) {
     try {
       return MAPPER.readValue(bytes, type);
     } catch (IOException e) {

@@ -141,8 +141,7 @@ final class UploadSessions {
             "provided digest did not match uploaded content",
             Map.of("expected", digest.toString(), "actual", actual.toString()));
       }
-      StoredJson.BlobRecord record = blobs.commit(digest, dataKey, size);
-      blobs.link(repo, digest);
+      StoredJson.BlobRecord record = blobs.commitAndLink(repo, digest, dataKey, size);
       save(repo, id, state.completed(digest.toString(), record.size()));
       LOG.info("blob pushed repository={} digest={} size={}", repo, digest, record.size());
       return new BlobInfo(digest, record.size());
@@ -181,8 +180,7 @@ final class UploadSessions {
           Map.of("expected", digest.toString(), "actual", actual.toString()));
     }
     run(write::complete);
-    StoredJson.BlobRecord record = blobs.commit(digest, dataKey, size);
-    blobs.link(repo, digest);
+    StoredJson.BlobRecord record = blobs.commitAndLink(repo, digest, dataKey, size);
     LOG.info("blob pushed repository={} digest={} size={}", repo, digest, record.size());
     return new BlobInfo(digest, record.size());
   }

@@ -29,6 +29,12 @@ import java.util.regex.Pattern;
  *                                             descriptor JSON of a manifest whose subject is s
  * repositories/&lt;name&gt;/_uploads/&lt;uuid&gt;         upload session state (JSON)
  * catalog/&lt;encoded name&gt;                     marker (empty): the repository exists
+ * gc/runs/&lt;run id&gt;                          a GC run in progress (JSON {startedAt, expiresAt});
+ *                                             pushers that see one write marks
+ * gc/intents/&lt;alg&gt;/&lt;hex&gt;                   a sweeper is about to delete this digest's links and
+ *                                             record (JSON {runId, deadline})
+ * gc/marks/&lt;alg&gt;/&lt;hex&gt;                     (empty) a pusher uploaded, mounted, confirmed or
+ *                                             referenced this digest while a run was active
  * </pre>
  *
  * <p>Why it is safe: repository-name components never start with {@code _}, so
@@ -45,9 +51,9 @@ import java.util.regex.Pattern;
  *
  * <p>Commit never moves bytes: an upload streams to {@code data/<uuid>} and commit writes the
  * small {@code blobs/} record pointing at it. A second upload of the same content keeps the
- * first record and deletes its own data. (Online GC, issue #6, will add {@code gc/...} keys for
- * deletion intents and marks, and sweep {@code data/} keys that no record and no live upload
- * session points to.)
+ * first record and deletes its own data. Online GC (module {@code gc}) sweeps {@code data/} keys that no record
+ * and no live upload session points to; the {@code gc/} keys are its fence against concurrent
+ * pushes (see {@code dev.lading.gc}'s package documentation for the protocol).
  */
 public final class StorageLayout {
 
@@ -60,7 +66,10 @@ public final class StorageLayout {
           TagKey,
           ReferrerKey,
           UploadStateKey,
-          CatalogKey {}
+          CatalogKey,
+          GcRunKey,
+          GcIntentKey,
+          GcMarkKey {}
 
   public record BlobRecordKey(Digest digest) implements Key {
     public BlobRecordKey {
@@ -135,7 +144,31 @@ public final class StorageLayout {
     }
   }
 
+  /** A GC run in progress; {@code id} is a random UUID. */
+  public record GcRunKey(String id) implements Key {
+    public GcRunKey {
+      new DataKey(id); // the same UUID grammar: safe inside a key
+    }
+  }
+
+  /** A sweeper's announced intent to delete {@code digest}. */
+  public record GcIntentKey(Digest digest) implements Key {
+    public GcIntentKey {
+      Objects.requireNonNull(digest);
+    }
+  }
+
+  /** A pusher's mark: {@code digest} was needed while a GC run was active. */
+  public record GcMarkKey(Digest digest) implements Key {
+    public GcMarkKey {
+      Objects.requireNonNull(digest);
+    }
+  }
+
   private static final String BLOBS = "blobs/";
+  private static final String GC_RUNS = "gc/runs/";
+  private static final String GC_INTENTS = "gc/intents/";
+  private static final String GC_MARKS = "gc/marks/";
   private static final String DATA = "data/";
   private static final String REPOSITORIES = "repositories/";
   private static final String CATALOG = "catalog/";
@@ -153,6 +186,9 @@ public final class StorageLayout {
       case ReferrerKey k -> referrersPrefix(k.repository(), k.subject()) + digestPath(k.referrer());
       case UploadStateKey k -> repository(k.repository()) + "_uploads/" + k.id().value();
       case CatalogKey k -> CATALOG + encodeName(k.repository().value());
+      case GcRunKey k -> GC_RUNS + k.id();
+      case GcIntentKey k -> GC_INTENTS + digestPath(k.digest());
+      case GcMarkKey k -> GC_MARKS + digestPath(k.digest());
     };
   }
 
@@ -190,6 +226,75 @@ public final class StorageLayout {
   /** Prefix of every data key (for GC's sweep). */
   public static String dataPrefix() {
     return DATA;
+  }
+
+  /** Prefix of every blob record. */
+  public static String blobsPrefix() {
+    return BLOBS;
+  }
+
+  /** Prefix of every repository's objects; the repository is {@code repositories/<name>/}. */
+  public static String repositoryPrefix(RepositoryName repository) {
+    return repository(repository);
+  }
+
+  /** Prefix of {@code repository}'s layer links. */
+  public static String layersPrefix(RepositoryName repository) {
+    return repository(repository) + "_layers/";
+  }
+
+  /** Prefix of {@code repository}'s manifest revision links. */
+  public static String manifestsPrefix(RepositoryName repository) {
+    return repository(repository) + "_manifests/";
+  }
+
+  /** Prefix of every referrer entry of {@code repository}, whatever the subject. */
+  public static String allReferrersPrefix(RepositoryName repository) {
+    return repository(repository) + "_referrers/";
+  }
+
+  /** Prefix of {@code repository}'s upload session states. */
+  public static String uploadsPrefix(RepositoryName repository) {
+    return repository(repository) + "_uploads/";
+  }
+
+  /** The digest a key {@code <prefix><alg>/<hex>} names (layer and manifest links, GC keys). */
+  public static Digest digestUnder(String prefix, String key) {
+    return digestFromPath(stripPrefix(prefix, key));
+  }
+
+  /** The (subject, referrer) pair a key under {@link #allReferrersPrefix} names. */
+  public static ReferrerEntry referrerEntryOf(RepositoryName repository, String key) {
+    String rest = stripPrefix(allReferrersPrefix(repository), key);
+    String[] parts = rest.split("/");
+    if (parts.length != 4) {
+      throw new IllegalArgumentException("not a referrer key");
+    }
+    return new ReferrerEntry(
+        digestFromPath(parts[0] + "/" + parts[1]), digestFromPath(parts[2] + "/" + parts[3]));
+  }
+
+  /** What one referrer key says: {@code referrer}'s subject is {@code subject}. */
+  public record ReferrerEntry(Digest subject, Digest referrer) {}
+
+  /** The upload id a key under {@link #uploadsPrefix} names. */
+  public static UploadId uploadIdOf(RepositoryName repository, String key) {
+    return UploadId.parse(stripPrefix(uploadsPrefix(repository), key));
+  }
+
+  /** Prefix of the GC run objects. */
+  public static String gcRunsPrefix() {
+    return GC_RUNS;
+  }
+
+  /** Prefix of the GC deletion intents. */
+  public static String gcIntentsPrefix() {
+    return GC_INTENTS;
+  }
+
+  /** Prefix of the pushers' GC marks. */
+  public static String gcMarksPrefix() {
+    return GC_MARKS;
   }
 
   /** The digest a blob record key names, if {@code key} is one. */

@@ -24,6 +24,17 @@ public enum ConfigKey {
   STORAGE_FILESYSTEM_ROOT("storage.filesystem.root", "./data", ConfigKey::nonBlank),
   /** Manifests above this many bytes are refused with 413 before more is read. */
   LIMITS_MANIFEST_BYTES("limits.manifest_bytes", "4194304", v -> longBetween(v, 1_024, 268_435_456)),
+  // ---- garbage collection (module gc) ----
+  /** Minutes between online GC runs; 0: only on demand (admin endpoint, {@code gc} command). */
+  GC_INTERVAL_MINUTES("gc.interval_minutes", "0", v -> intBetween(v, 0, 525_600)),
+  /** Objects younger than this are never swept (a layer whose manifest is still coming). */
+  GC_GRACE_MINUTES("gc.grace_minutes", "60", v -> intBetween(v, 0, 10_080)),
+  /** Upload sessions started longer ago are aborted and removed. */
+  GC_UPLOAD_EXPIRY_HOURS("gc.upload_expiry_hours", "24", v -> intBetween(v, 1, 8_760)),
+  /** Sweep untagged manifests that no tag, index or referrer keeps (default: keep them). */
+  GC_DELETE_UNTAGGED("gc.delete_untagged", "false", ConfigKey::bool),
+  /** Online runs only report what they would sweep. */
+  GC_DRY_RUN("gc.dry_run", "false", ConfigKey::bool),
   /** Refuse every write with 405 UNSUPPORTED (pulls keep working). */
   READ_ONLY("read_only", "false", ConfigKey::bool);
 

@@ -10,12 +10,27 @@ import java.util.Objects;
  * schema ({@link ConfigKey}); tests and benchmarks start from {@link #defaults()} and change
  * what they need with the {@code with*} methods.
  */
-public record LadingConfig(Http http, Storage storage, Limits limits, boolean readOnly) {
+public record LadingConfig(Http http, Storage storage, Limits limits, boolean readOnly, Gc gc) {
 
   public LadingConfig {
     Objects.requireNonNull(http, "http");
     Objects.requireNonNull(storage, "storage");
     Objects.requireNonNull(limits, "limits");
+    Objects.requireNonNull(gc, "gc");
+  }
+
+  /** Garbage collection: schedule ({@code interval} zero: on demand only) and policy. */
+  public record Gc(
+      Duration interval, Duration grace, Duration uploadExpiry, boolean deleteUntagged, boolean dryRun) {
+    public Gc {
+      Objects.requireNonNull(interval, "interval");
+      Objects.requireNonNull(grace, "grace");
+      Objects.requireNonNull(uploadExpiry, "uploadExpiry");
+    }
+  }
+
+  public LadingConfig withGc(Gc value) {
+    return new LadingConfig(http, storage, limits, readOnly, value);
   }
 
   /** The listening socket and HTTP parsing bounds. */
@@ -63,31 +78,31 @@ public record LadingConfig(Http http, Storage storage, Limits limits, boolean re
   public LadingConfig withHttpPort(int port) {
     return new LadingConfig(
         new Http(http.host, port, http.maxInitialLineBytes, http.maxHeaderBytes, http.shutdownTimeout),
-        storage, limits, readOnly);
+        storage, limits, readOnly, gc);
   }
 
   public LadingConfig withHttpHost(String host) {
     return new LadingConfig(
         new Http(host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes, http.shutdownTimeout),
-        storage, limits, readOnly);
+        storage, limits, readOnly, gc);
   }
 
   public LadingConfig withShutdownTimeout(Duration timeout) {
     return new LadingConfig(
         new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes, timeout),
-        storage, limits, readOnly);
+        storage, limits, readOnly, gc);
   }
 
   public LadingConfig withFilesystemRoot(Path root) {
-    return new LadingConfig(http, new Storage(storage.type, new Filesystem(root)), limits, readOnly);
+    return new LadingConfig(http, new Storage(storage.type, new Filesystem(root)), limits, readOnly, gc);
   }
 
   public LadingConfig withManifestLimit(long bytes) {
-    return new LadingConfig(http, storage, new Limits(bytes), readOnly);
+    return new LadingConfig(http, storage, new Limits(bytes), readOnly, gc);
   }
 
   public LadingConfig withReadOnly(boolean readOnly) {
-    return new LadingConfig(http, storage, limits, readOnly);
+    return new LadingConfig(http, storage, limits, readOnly, gc);
   }
 
   static LadingConfig from(Map<ConfigKey, Object> v) {
@@ -102,6 +117,12 @@ public record LadingConfig(Http http, Storage storage, Limits limits, boolean re
             (StorageType) v.get(ConfigKey.STORAGE_TYPE),
             new Filesystem(Path.of((String) v.get(ConfigKey.STORAGE_FILESYSTEM_ROOT)))),
         new Limits((Long) v.get(ConfigKey.LIMITS_MANIFEST_BYTES)),
-        (Boolean) v.get(ConfigKey.READ_ONLY));
+        (Boolean) v.get(ConfigKey.READ_ONLY),
+        new Gc(
+            Duration.ofMinutes((Integer) v.get(ConfigKey.GC_INTERVAL_MINUTES)),
+            Duration.ofMinutes((Integer) v.get(ConfigKey.GC_GRACE_MINUTES)),
+            Duration.ofHours((Integer) v.get(ConfigKey.GC_UPLOAD_EXPIRY_HOURS)),
+            (Boolean) v.get(ConfigKey.GC_DELETE_UNTAGGED),
+            (Boolean) v.get(ConfigKey.GC_DRY_RUN)));
   }
 }

@@ -1,0 +1,282 @@
+package dev.lading.core.registry;
+
+import static dev.lading.core.registry.StorageCalls.io;
+import static dev.lading.core.registry.StorageCalls.run;
+
+import dev.lading.core.model.Digest;
+import dev.lading.core.registry.StoredJson.GcIntent;
+import dev.lading.core.registry.StoredJson.GcRun;
+import dev.lading.core.storage.KeyPage;
+import dev.lading.core.storage.ObjectStore;
+import dev.lading.core.storage.StorageLayout;
+import dev.lading.core.storage.StorageLayout.GcIntentKey;
+import dev.lading.core.storage.StorageLayout.GcMarkKey;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The pushers' half of online GC's fence; the sweeper's half and the argument why the two halves
+ * together never lose a blob a push needs are in module {@code gc} ({@code dev.lading.gc}).
+ *
+ * <p>A fenced operation (upload commit, mount, manifest {@code PUT}, and {@code HEAD} while a run
+ * is known) first <em>writes</em> a mark {@code gc/marks/<digest>} for each digest it needs, but
+ * only when a GC run is active, then <em>reads</em> the sweeper's deletion intents. The sweeper
+ * does the opposite (write intent, read marks), so one of the two always sees the other.
+ *
+ * <p>Which runs are active is read from {@code gc/runs/} and cached for {@link #runCacheTtl}:
+ * writing a mark on every {@code HEAD} and commit would double the hot path's store calls for the
+ * weeks when no GC runs. A cached "no run" is safe because (1) the sweeper waits at least the
+ * TTL plus a margin after announcing its run before it starts marking, so whatever a pusher
+ * finishes within the TTL of its cached read is seen by the mark, and (2) just before its final
+ * write a fenced operation whose cached answer has aged past the TTL re-reads it
+ * ({@link #stillClear}), and, if a run appeared, writes its marks and checks intents then.
+ *
+ * <p>All waiting and pausing points call {@link Hooks}, so tests interleave a pusher with a
+ * sweeper deterministically.
+ */
+public final class GcFence {
+
+  /** Where a fenced operation may be paused by a test. */
+  public enum Point {
+    /** Marks are written (or none were needed); intents not yet read. */
+    MARKED,
+    /** Intents read and existence re-checked; the operation's final write comes next. */
+    BEFORE_FINAL_WRITE,
+    /** A commit found a deletion intent on its digest and waits for it to clear. */
+    WAITING_FOR_INTENT
+  }
+
+  /** Test seam: called at each {@link Point} with the digests involved. */
+  @FunctionalInterface
+  public interface Hooks {
+    Hooks NONE = (point, digests) -> {};
+
+    void at(Point point, Collection<Digest> digests);
+  }
+
+  /** A fenced operation in progress: whether it wrote marks, and when it last knew the runs. */
+  public static final class Ticket {
+    private final Set<Digest> digests;
+    private boolean marked;
+    private long knownAtMillis;
+
+    private Ticket(Set<Digest> digests, boolean marked, long knownAtMillis) {
+      this.digests = digests;
+      this.marked = marked;
+      this.knownAtMillis = knownAtMillis;
+    }
+
+    public boolean marked() {
+      return marked;
+    }
+  }
+
+  private record Runs(boolean active, long readAtMillis) {}
+
+  private static final Duration DEFAULT_TTL = Duration.ofSeconds(5);
+  private static final Duration DEFAULT_POLL = Duration.ofMillis(200);
+
+  private final ObjectStore store;
+  private final Clock clock;
+  private final Duration runCacheTtl;
+  private final Duration intentPoll;
+  private volatile Hooks hooks = Hooks.NONE;
+  private volatile Runs runs;
+
+  public GcFence(ObjectStore store, Clock clock, Duration runCacheTtl, Duration intentPoll) {
+    this.store = Objects.requireNonNull(store, "store");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.runCacheTtl = Objects.requireNonNull(runCacheTtl, "runCacheTtl");
+    this.intentPoll = Objects.requireNonNull(intentPoll, "intentPoll");
+    if (runCacheTtl.isNegative() || intentPoll.isNegative()) {
+      throw new IllegalArgumentException("durations must not be negative");
+    }
+  }
+
+  /** A 5 s run cache and a commit re-checking a pending intent every 200 ms. */
+  public static GcFence of(ObjectStore store, Clock clock) {
+    return new GcFence(store, clock, DEFAULT_TTL, DEFAULT_POLL);
+  }
+
+  /** How long a read of the active runs is trusted; the sweeper waits longer than this. */
+  public Duration runCacheTtl() {
+    return runCacheTtl;
+  }
+
+  public void setHooks(Hooks value) {
+    hooks = Objects.requireNonNull(value);
+  }
+
+  /** Whether a GC run is active, from the cache (re-read once it is older than the TTL). */
+  public boolean runActive() {
+    return runs(false).active();
+  }
+
+  /** Step one of a fenced operation: marks {@code digests} when a run is active. */
+  public Ticket enter(Collection<Digest> digests) {
+    Set<Digest> set = new LinkedHashSet<>(digests);
+    Runs known = runs(false);
+    if (known.active()) {
+      writeMarks(set);
+    }
+    Ticket ticket = new Ticket(set, known.active(), known.readAtMillis());
+    hooks.at(Point.MARKED, set);
+    return ticket;
+  }
+
+  /** Marks {@code digest} and reports whether it is free of intents, only when a run is active. */
+  public boolean confirmIfRunActive(Digest digest) {
+    if (!runs(false).active()) {
+      return true;
+    }
+    writeMarks(Set.of(digest));
+    hooks.at(Point.MARKED, Set.of(digest));
+    return !intended(digest);
+  }
+
+  /** Step two: the digests among {@code digests} a sweeper currently intends to delete. */
+  public Set<Digest> intended(Collection<Digest> digests) {
+    Set<Digest> out = new HashSet<>();
+    if (digests.size() <= 4) {
+      for (Digest d : digests) {
+        if (intended(d)) {
+          out.add(d);
+        }
+      }
+      return out;
+    }
+    // Many digests: one listing (intents exist only while a sweep runs, so it is short).
+    Set<Digest> wanted = new HashSet<>(digests);
+    String prefix = StorageLayout.gcIntentsPrefix();
+    Optional<String> after = Optional.empty();
+    while (true) {
+      Optional<String> from = after;
+      KeyPage page = io(() -> store.list(prefix, from, 1000));
+      for (String key : page.keys()) {
+        Digest d = StorageLayout.digestUnder(prefix, key);
+        if (wanted.contains(d) && intended(d)) {
+          out.add(d);
+        }
+      }
+      if (!page.truncated() || page.keys().isEmpty()) {
+        return out;
+      }
+      after = Optional.of(page.keys().get(page.keys().size() - 1));
+    }
+  }
+
+  /** Whether a live (not past its deadline) deletion intent exists for {@code digest}. */
+  public boolean intended(Digest digest) {
+    return liveIntent(digest).isPresent();
+  }
+
+  /**
+   * The last step before an operation's final write. A ticket that wrote marks is clear (the
+   * intents were read after them). A ticket that wrote none relied on a cached "no run": while
+   * that answer is younger than the TTL the sweeper has not started marking; once older, the
+   * runs are re-read and, when one appeared, the marks are written and intents read now.
+   *
+   * @return false when a sweeper intends to delete one of the ticket's digests
+   */
+  public boolean stillClear(Ticket ticket) {
+    hooks.at(Point.BEFORE_FINAL_WRITE, ticket.digests);
+    if (ticket.marked) {
+      return true;
+    }
+    if (clock.millis() - ticket.knownAtMillis < runCacheTtl.toMillis()) {
+      return true;
+    }
+    Runs known = runs(true);
+    ticket.knownAtMillis = known.readAtMillis();
+    if (!known.active()) {
+      return true;
+    }
+    writeMarks(ticket.digests);
+    ticket.marked = true;
+    return intended(ticket.digests).isEmpty();
+  }
+
+  /**
+   * Blocks while a sweeper intends to delete {@code digest}: a commit of fresh bytes must come
+   * after the sweeper deleted the old record (or gave up), so the sweep never removes the fresh
+   * copy. Returns at once when there is no intent or its deadline has passed.
+   */
+  public void awaitNoIntent(Digest digest) {
+    while (liveIntent(digest).isPresent()) {
+      hooks.at(Point.WAITING_FOR_INTENT, Set.of(digest));
+      try {
+        Thread.sleep(Math.max(1, intentPoll.toMillis()));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw StorageCalls.unavailable(e);
+      }
+    }
+  }
+
+  private Optional<GcIntent> liveIntent(Digest digest) {
+    Optional<byte[]> bytes =
+        io(() -> store.read(StorageLayout.keyOf(new GcIntentKey(digest))));
+    if (bytes.isEmpty()) {
+      return Optional.empty();
+    }
+    GcIntent intent;
+    try {
+      intent = StoredJson.read(bytes.get(), GcIntent.class);
+    } catch (RuntimeException e) {
+      return Optional.empty(); // unreadable: honoured by nobody, the sweeper re-checks its own
+    }
+    return isFuture(intent.deadline()) ? Optional.of(intent) : Optional.empty();
+  }
+
+  private void writeMarks(Set<Digest> digests) {
+    for (Digest d : digests) {
+      run(() -> store.write(StorageLayout.keyOf(new GcMarkKey(d)), new byte[0]));
+    }
+  }
+
+  private Runs runs(boolean forceRead) {
+    Runs known = runs;
+    long now = clock.millis();
+    if (!forceRead && known != null && now - known.readAtMillis() < runCacheTtl.toMillis()) {
+      return known;
+    }
+    String prefix = StorageLayout.gcRunsPrefix();
+    KeyPage page = io(() -> store.list(prefix, Optional.empty(), 100));
+    boolean active = false;
+    for (String key : page.keys()) {
+      Optional<byte[]> bytes = io(() -> store.read(key));
+      if (bytes.isEmpty()) {
+        continue;
+      }
+      try {
+        GcRun gcRun = StoredJson.read(bytes.get(), GcRun.class);
+        if (isFuture(gcRun.expiresAt())) {
+          active = true;
+          break;
+        }
+      } catch (RuntimeException e) {
+        active = true; // unreadable: assume a run, which costs marks and never safety
+        break;
+      }
+    }
+    Runs fresh = new Runs(active || page.truncated(), now);
+    runs = fresh;
+    return fresh;
+  }
+
+  private boolean isFuture(String isoInstant) {
+    try {
+      return Instant.parse(isoInstant).isAfter(clock.instant());
+    } catch (DateTimeParseException | NullPointerException e) {
+      return false;
+    }
+  }
+}

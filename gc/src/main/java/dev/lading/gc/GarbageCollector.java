@@ -1,0 +1,686 @@
+package dev.lading.gc;
+
+import dev.lading.core.error.RegistryException;
+import dev.lading.core.manifest.ManifestDescriptor;
+import dev.lading.core.manifest.ManifestParser;
+import dev.lading.core.manifest.ParsedManifest;
+import dev.lading.core.model.Digest;
+import dev.lading.core.model.RepositoryName;
+import dev.lading.core.registry.StoredJson;
+import dev.lading.core.registry.StoredJson.BlobRecord;
+import dev.lading.core.registry.StoredJson.GcIntent;
+import dev.lading.core.registry.StoredJson.GcRun;
+import dev.lading.core.registry.StoredJson.ManifestLink;
+import dev.lading.core.registry.StoredJson.UploadState;
+import dev.lading.core.storage.KeyPage;
+import dev.lading.core.storage.ObjectInfo;
+import dev.lading.core.storage.ObjectStore;
+import dev.lading.core.storage.StorageLayout;
+import dev.lading.core.storage.StorageLayout.BlobRecordKey;
+import dev.lading.core.storage.StorageLayout.GcIntentKey;
+import dev.lading.core.storage.StorageLayout.GcMarkKey;
+import dev.lading.core.storage.StorageLayout.GcRunKey;
+import dev.lading.core.storage.StorageLayout.LayerLinkKey;
+import dev.lading.core.storage.StorageLayout.ManifestLinkKey;
+import dev.lading.core.storage.StorageLayout.ReferrerEntry;
+import dev.lading.gc.GcStats.Kind;
+import dev.lading.gc.GcStats.SweptItem;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One mark-and-sweep over an {@link ObjectStore}, safe while pushes go on (the protocol and why
+ * it is safe are in the package documentation). Holds no state between runs: a run interrupted
+ * anywhere is simply run again; it finds the same candidates, and its leftovers (intents, a run
+ * object) carry deadlines after which nobody honours them.
+ */
+public final class GarbageCollector {
+  private static final Logger LOG = LoggerFactory.getLogger(GarbageCollector.class);
+  private static final int PAGE = 1000;
+  private static final int DELETE_BATCH = 1000;
+
+  /** Test seam: the sweeper's pause points. */
+  public interface SweepHooks {
+    SweepHooks NONE = new SweepHooks() {};
+
+    /** The mark is done; no intent written yet. */
+    default void afterMark(Set<Digest> candidates) {}
+
+    /** Intents are written for {@code candidates}; marks not yet read. */
+    default void afterIntents(Set<Digest> candidates) {}
+
+    /** Marks read; {@code doomed} will be deleted next. */
+    default void beforeDelete(Set<Digest> doomed) {}
+  }
+
+  private final ObjectStore store;
+  private final Clock clock;
+  private volatile SweepHooks hooks = SweepHooks.NONE;
+
+  public GarbageCollector(ObjectStore store, Clock clock) {
+    this.store = Objects.requireNonNull(store, "store");
+    this.clock = Objects.requireNonNull(clock, "clock");
+  }
+
+  public void setHooks(SweepHooks value) {
+    hooks = Objects.requireNonNull(value);
+  }
+
+  // ---- what the mark finds ------------------------------------------------------------------
+
+  /** What one repository holds, from one listing of its keys. */
+  private static final class Repo {
+    final RepositoryName name;
+    final Set<Digest> manifests = new HashSet<>();
+    final Map<String, String> tagKeys = new LinkedHashMap<>(); // tag key -> (read later)
+    final List<ReferrerEntry> referrers = new ArrayList<>();
+    final Set<Digest> layers = new HashSet<>();
+    final List<String> uploadKeys = new ArrayList<>();
+
+    Repo(RepositoryName name) {
+      this.name = name;
+    }
+  }
+
+  /** What a manifest references: blobs (config, layers) and child manifests. */
+  private record Refs(Set<Digest> blobs, Set<Digest> children) {
+    static final Refs NONE = new Refs(Set.of(), Set.of());
+  }
+
+  /** Everything a digest's sweep would delete, gathered across repositories. */
+  private static final class Candidate {
+    final Digest digest;
+    final List<RepositoryName> layerLinks = new ArrayList<>();
+    final List<RepositoryName> manifestLinks = new ArrayList<>();
+    final List<String> referrerKeys = new ArrayList<>();
+    BlobRecord record; // when the record goes too
+    long manifestBytes;
+
+    Candidate(Digest digest) {
+      this.digest = digest;
+    }
+  }
+
+  /** Runs once with {@code options}; returns what it did (or would do, dry). */
+  public GcStats run(GcOptions options) {
+    try {
+      return runOnce(options);
+    } catch (IOException e) {
+      throw new UncheckedIOException("gc failed: " + e.getMessage(), e);
+    }
+  }
+
+  private GcStats runOnce(GcOptions options) throws IOException {
+    long started = System.nanoTime();
+    String runId = UUID.randomUUID().toString();
+    Instant runStart;
+    String runKey = StorageLayout.keyOf(new GcRunKey(runId));
+    Instant runExpiry = clock.instant().plus(options.intentTtl()).plus(options.grace());
+    if (options.dryRun()) {
+      runStart = clock.instant();
+    } else {
+      store.write(runKey, StoredJson.write(
+          new GcRun(runId, clock.instant().toString(), runExpiry.toString())));
+      // The store's clock, the one that stamps the pushers' marks and links.
+      runStart = store.stat(runKey).map(ObjectInfo::lastModified).orElse(clock.instant());
+      LOG.info("gc run {} announced; waiting {} for pushers to learn of it", runId, options.fenceDelay());
+      pause(options.fenceDelay().toMillis());
+      clearExpiredIntents();
+    }
+    Instant cutoff = runStart.minus(options.grace());
+    try {
+      return markAndSweep(options, runId, runStart, cutoff, runExpiry, started);
+    } finally {
+      if (!options.dryRun()) {
+        store.delete(List.of(runKey));
+      }
+    }
+  }
+
+  private GcStats markAndSweep(
+      GcOptions options, String runId, Instant runStart, Instant cutoff, Instant runExpiry,
+      long started) throws IOException {
+    List<SweptItem> items = new ArrayList<>();
+    // ---- mark ----
+    Map<RepositoryName, Repo> repos = listRepositories();
+    LOG.info("gc mark: {} repositories", repos.size());
+    Map<Digest, Refs> refsCache = new HashMap<>();
+    Map<Digest, Candidate> candidates = new LinkedHashMap<>();
+    Set<Digest> live = new HashSet<>();
+    Set<String> liveData = new HashSet<>();
+    int manifestsKept = 0;
+    int uploadsExpired = 0;
+    List<String> strayReferrerKeys = new ArrayList<>();
+    for (Repo repo : repos.values()) {
+      Set<Digest> kept = keptManifests(repo, options, cutoff, refsCache);
+      manifestsKept += kept.size();
+      live.addAll(kept);
+      Set<Digest> referenced = new HashSet<>();
+      for (Digest m : kept) {
+        referenced.addAll(refs(m, repo.name, refsCache).blobs());
+      }
+      for (Digest m : repo.manifests) {
+        if (!kept.contains(m)) {
+          candidate(candidates, m).manifestLinks.add(repo.name);
+        }
+      }
+      for (ReferrerEntry entry : repo.referrers) {
+        String key = StorageLayout.keyOf(
+            new StorageLayout.ReferrerKey(repo.name, entry.subject(), entry.referrer()));
+        if (!kept.contains(entry.referrer())) {
+          if (repo.manifests.contains(entry.referrer())) {
+            candidate(candidates, entry.referrer()).referrerKeys.add(key);
+          } else {
+            strayReferrerKeys.add(key); // its manifest is gone already: an index entry only
+          }
+        }
+      }
+      for (Digest layer : repo.layers) {
+        if (referenced.contains(layer)) {
+          live.add(layer);
+          continue;
+        }
+        Optional<ObjectInfo> info = store.stat(StorageLayout.keyOf(new LayerLinkKey(repo.name, layer)));
+        if (info.isPresent() && info.get().lastModified().isBefore(cutoff)) {
+          candidate(candidates, layer).layerLinks.add(repo.name);
+        } else {
+          live.add(layer); // young: a manifest may still come for it
+        }
+      }
+      uploadsExpired += expireUploads(repo, options, liveData, items);
+    }
+    // Blob records: a record goes when nothing keeps its digest and it is older than the grace.
+    Map<Digest, BlobRecord> records = new HashMap<>();
+    for (String key : allKeys(StorageLayout.blobsPrefix())) {
+      Digest digest = StorageLayout.blobRecordDigest(key).orElseThrow();
+      Optional<BlobRecord> record = readRecord(digest);
+      if (record.isEmpty()) {
+        continue;
+      }
+      records.put(digest, record.get());
+      if (live.contains(digest)) {
+        liveData.add(record.get().dataKey());
+        continue;
+      }
+      Optional<ObjectInfo> info = store.stat(key);
+      if (info.isPresent() && info.get().lastModified().isBefore(cutoff)) {
+        Candidate c = candidate(candidates, digest);
+        c.record = record.get();
+      } else {
+        liveData.add(record.get().dataKey());
+      }
+    }
+    // A candidate whose record is live elsewhere keeps it; only its links go.
+    long markMillis = (System.nanoTime() - started) / 1_000_000;
+    LOG.info("gc mark done in {} ms: {} candidates, {} manifests kept", markMillis,
+        candidates.size(), manifestsKept);
+
+    // ---- sweep ----
+    long sweepStart = System.nanoTime();
+    int protectedCount = 0;
+    Set<Digest> doomed = new HashSet<>(candidates.keySet());
+    hooks.afterMark(Set.copyOf(doomed));
+    if (!options.dryRun() && !doomed.isEmpty()) {
+      Instant deadline = clock.instant().plus(options.intentTtl());
+      byte[] intent = StoredJson.write(new GcIntent(runId, deadline.toString()));
+      for (Digest d : doomed) {
+        store.write(StorageLayout.keyOf(new GcIntentKey(d)), intent);
+      }
+      hooks.afterIntents(Set.copyOf(doomed));
+      Set<Digest> saved = recheck(candidates, cutoff, refsCache);
+      protectedCount = saved.size();
+      doomed.removeAll(saved);
+      hooks.beforeDelete(Set.copyOf(doomed));
+      if (!clock.instant().isBefore(deadline.minus(options.intentTtl().dividedBy(10)))) {
+        LOG.warn("gc run {}: intents near their deadline; leaving the sweep to the next run", runId);
+        doomed.clear();
+      }
+      deleteCandidates(candidates, doomed, items);
+      List<String> intentKeys = new ArrayList<>();
+      for (Digest d : candidates.keySet()) {
+        intentKeys.add(StorageLayout.keyOf(new GcIntentKey(d)));
+      }
+      deleteBatched(intentKeys);
+    } else {
+      for (Digest d : doomed) {
+        describe(candidates.get(d), items);
+      }
+    }
+    // Referrer entries whose manifest is gone already, and data nothing points to.
+    for (String key : strayReferrerKeys) {
+      items.add(new SweptItem(Kind.REFERRER_ENTRY, key, 0));
+    }
+    if (!options.dryRun()) {
+      deleteBatched(strayReferrerKeys);
+    }
+    for (Candidate c : candidates.values()) {
+      if (c.record != null && !doomed.contains(c.digest)) {
+        liveData.add(c.record.dataKey());
+      }
+    }
+    // Data is written before its record, and a commit may wait out an intent in between: stray
+    // data must also be older than an intent's lifetime, or a record written after the listing
+    // above could point at data swept here.
+    Instant dataCutoff = min(cutoff, runStart.minus(options.intentTtl()).minusSeconds(60));
+    List<String> strayData = new ArrayList<>();
+    for (String key : allKeys(StorageLayout.dataPrefix())) {
+      if (liveData.contains(key)) {
+        continue;
+      }
+      Optional<ObjectInfo> info = store.stat(key);
+      if (info.isPresent() && info.get().lastModified().isBefore(dataCutoff)) {
+        strayData.add(key);
+        items.add(new SweptItem(Kind.STRAY_DATA, key, info.get().size()));
+      }
+    }
+    if (!options.dryRun()) {
+      deleteBatched(strayData);
+      clearOldMarks(runStart);
+    }
+    long sweepMillis = (System.nanoTime() - sweepStart) / 1_000_000;
+    GcStats stats = stats(options.dryRun(), repos.size(), manifestsKept, uploadsExpired,
+        protectedCount, markMillis, sweepMillis, items);
+    LOG.info("gc run {}: {}", runId, stats.summary());
+    return stats;
+  }
+
+  // ---- mark helpers -------------------------------------------------------------------------
+
+  /**
+   * Every repository found under {@code repositories/} in one pass (not from the catalog, which
+   * only names repositories that got a manifest: layers pushed to a new repository are linked
+   * before its first manifest).
+   */
+  private Map<RepositoryName, Repo> listRepositories() throws IOException {
+    Map<RepositoryName, Repo> repos = new LinkedHashMap<>();
+    String root = "repositories/";
+    for (String key : allKeys(root)) {
+      int split = key.indexOf("/_", root.length());
+      if (split < 0) {
+        continue;
+      }
+      RepositoryName name;
+      try {
+        name = RepositoryName.parse(key.substring(root.length(), split));
+      } catch (RuntimeException e) {
+        LOG.warn("gc: skipping a key outside the layout: {}", key);
+        continue;
+      }
+      Repo repo = repos.computeIfAbsent(name, Repo::new);
+      try {
+        if (key.startsWith(StorageLayout.manifestsPrefix(name))) {
+          repo.manifests.add(StorageLayout.digestUnder(StorageLayout.manifestsPrefix(name), key));
+        } else if (key.startsWith(StorageLayout.layersPrefix(name))) {
+          repo.layers.add(StorageLayout.digestUnder(StorageLayout.layersPrefix(name), key));
+        } else if (key.startsWith(StorageLayout.tagsPrefix(name))) {
+          repo.tagKeys.put(key, null);
+        } else if (key.startsWith(StorageLayout.allReferrersPrefix(name))) {
+          repo.referrers.add(StorageLayout.referrerEntryOf(name, key));
+        } else if (key.startsWith(StorageLayout.uploadsPrefix(name))) {
+          repo.uploadKeys.add(key);
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("gc: skipping a key outside the layout: {}", key);
+      }
+    }
+    return repos;
+  }
+
+  /** Roots (tags; every manifest unless untagged ones are swept) and what they reach. */
+  private Set<Digest> keptManifests(
+      Repo repo, GcOptions options, Instant cutoff, Map<Digest, Refs> refsCache)
+      throws IOException {
+    Set<Digest> kept = new HashSet<>();
+    for (String tagKey : repo.tagKeys.keySet()) {
+      Optional<byte[]> target = store.read(tagKey);
+      if (target.isEmpty()) {
+        continue;
+      }
+      try {
+        Digest d = Digest.parse(new String(target.get(), StandardCharsets.US_ASCII).trim());
+        if (repo.manifests.contains(d)) {
+          kept.add(d);
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("gc: unreadable tag {}", tagKey);
+      }
+    }
+    for (Digest m : repo.manifests) {
+      if (kept.contains(m)) {
+        continue;
+      }
+      if (!options.deleteUntagged()) {
+        kept.add(m);
+        continue;
+      }
+      Optional<ObjectInfo> link = store.stat(StorageLayout.keyOf(new ManifestLinkKey(repo.name, m)));
+      if (link.isPresent() && !link.get().lastModified().isBefore(cutoff)) {
+        kept.add(m); // young: an index or a tag may still come for it
+      }
+    }
+    // Fixpoint: children of kept indexes, and referrers of kept subjects.
+    boolean grew = true;
+    List<Digest> queue = new ArrayList<>(kept);
+    while (grew) {
+      while (!queue.isEmpty()) {
+        Digest m = queue.removeLast();
+        for (Digest child : refs(m, repo.name, refsCache).children()) {
+          if (repo.manifests.contains(child) && kept.add(child)) {
+            queue.add(child);
+          }
+        }
+      }
+      grew = false;
+      for (ReferrerEntry entry : repo.referrers) {
+        if (kept.contains(entry.subject())
+            && repo.manifests.contains(entry.referrer())
+            && kept.add(entry.referrer())) {
+          queue.add(entry.referrer());
+          grew = true;
+        }
+      }
+    }
+    return kept;
+  }
+
+  /** What manifest {@code digest} references, read once per run whatever the repository. */
+  private Refs refs(Digest digest, RepositoryName repo, Map<Digest, Refs> cache) throws IOException {
+    Refs known = cache.get(digest);
+    if (known != null) {
+      return known;
+    }
+    Refs refs = Refs.NONE;
+    Optional<BlobRecord> record = readRecord(digest);
+    Optional<String> mediaType = store.read(StorageLayout.keyOf(new ManifestLinkKey(repo, digest)))
+        .map(bytes -> StoredJson.read(bytes, ManifestLink.class).mediaType());
+    if (record.isPresent()) {
+      Optional<byte[]> body = store.read(record.get().dataKey());
+      if (body.isPresent()) {
+        try {
+          ParsedManifest parsed = ManifestParser.parse(mediaType.orElse(null), body.get());
+          Set<Digest> blobs = new HashSet<>();
+          parsed.config().ifPresent(c -> blobs.add(c.digest()));
+          for (ManifestDescriptor layer : parsed.layers()) {
+            blobs.add(layer.digest());
+          }
+          Set<Digest> children = new HashSet<>();
+          for (ManifestDescriptor child : parsed.manifests()) {
+            children.add(child.digest());
+          }
+          refs = new Refs(blobs, children);
+        } catch (RegistryException e) {
+          LOG.warn("gc: manifest {} does not parse; it keeps nothing", digest);
+        }
+      }
+    }
+    cache.put(digest, refs);
+    return refs;
+  }
+
+  private int expireUploads(Repo repo, GcOptions options, Set<String> liveData, List<SweptItem> items)
+      throws IOException {
+    Instant expiry = clock.instant().minus(options.uploadExpiry());
+    int expired = 0;
+    for (String key : repo.uploadKeys) {
+      Optional<byte[]> bytes = store.read(key);
+      if (bytes.isEmpty()) {
+        continue;
+      }
+      UploadState state;
+      Instant startedAt;
+      try {
+        state = StoredJson.read(bytes.get(), UploadState.class);
+        startedAt = Instant.parse(state.startedAt());
+      } catch (RuntimeException e) {
+        LOG.warn("gc: unreadable upload state {}", key);
+        continue;
+      }
+      if (!startedAt.isBefore(expiry)) {
+        if (!state.isCompleted()) {
+          liveData.add(state.dataKey());
+        }
+        continue;
+      }
+      expired++;
+      items.add(new SweptItem(Kind.UPLOAD, key, state.isCompleted() ? 0 : state.offset()));
+      if (options.dryRun()) {
+        if (!state.isCompleted()) {
+          liveData.add(state.dataKey()); // still there after a dry run
+        }
+        continue;
+      }
+      if (!state.isCompleted() && state.resumeToken() != null) {
+        try {
+          // Aborting releases the store's multipart upload (on S3: AbortMultipartUpload).
+          store.resumeMultipart(state.dataKey(), state.resumeToken()).abort();
+        } catch (IOException | RuntimeException e) {
+          LOG.warn("gc: could not abort the multipart write of {}: {}", key, e.toString());
+        }
+      }
+      store.delete(List.of(key));
+    }
+    return expired;
+  }
+
+  // ---- sweep helpers ------------------------------------------------------------------------
+
+  /**
+   * After the intents are written: which candidates a pusher needed meanwhile. A candidate is
+   * saved by a mark younger than the cutoff, or by a link (layer or manifest) re-written after
+   * the cutoff; a saved manifest saves what it references, transitively.
+   */
+  private Set<Digest> recheck(Map<Digest, Candidate> candidates, Instant cutoff, Map<Digest, Refs> refsCache)
+      throws IOException {
+    Set<Digest> saved = new HashSet<>();
+    for (Candidate c : candidates.values()) {
+      if (isSaved(c, cutoff)) {
+        saved.add(c.digest);
+      }
+    }
+    List<Digest> queue = new ArrayList<>(saved);
+    while (!queue.isEmpty()) {
+      Digest d = queue.removeLast();
+      Refs refs = refsCache.getOrDefault(d, Refs.NONE);
+      for (Digest r : concat(refs.blobs(), refs.children())) {
+        if (candidates.containsKey(r) && saved.add(r)) {
+          queue.add(r);
+        }
+      }
+    }
+    return saved;
+  }
+
+  private boolean isSaved(Candidate c, Instant cutoff) throws IOException {
+    Optional<ObjectInfo> mark = store.stat(StorageLayout.keyOf(new GcMarkKey(c.digest)));
+    if (mark.isPresent() && !mark.get().lastModified().isBefore(cutoff)) {
+      return true;
+    }
+    for (RepositoryName repo : c.layerLinks) {
+      if (youngOrGone(StorageLayout.keyOf(new LayerLinkKey(repo, c.digest)), cutoff)) {
+        return true;
+      }
+    }
+    for (RepositoryName repo : c.manifestLinks) {
+      if (youngOrGone(StorageLayout.keyOf(new ManifestLinkKey(repo, c.digest)), cutoff)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Young: re-written since the cutoff. (Gone: someone deleted it; nothing to do, not saved.) */
+  private boolean youngOrGone(String key, Instant cutoff) throws IOException {
+    Optional<ObjectInfo> info = store.stat(key);
+    return info.isPresent() && !info.get().lastModified().isBefore(cutoff);
+  }
+
+  /** Links and referrer entries first, then records and their data: never a link to nothing. */
+  private void deleteCandidates(Map<Digest, Candidate> candidates, Set<Digest> doomed, List<SweptItem> items)
+      throws IOException {
+    List<String> links = new ArrayList<>();
+    List<String> blobs = new ArrayList<>();
+    for (Digest d : doomed) {
+      Candidate c = candidates.get(d);
+      describe(c, items);
+      for (RepositoryName repo : c.layerLinks) {
+        links.add(StorageLayout.keyOf(new LayerLinkKey(repo, d)));
+      }
+      links.addAll(c.referrerKeys);
+      for (RepositoryName repo : c.manifestLinks) {
+        links.add(StorageLayout.keyOf(new ManifestLinkKey(repo, d)));
+      }
+      if (c.record != null) {
+        blobs.add(StorageLayout.keyOf(new BlobRecordKey(d)));
+        blobs.add(c.record.dataKey());
+      }
+    }
+    deleteBatched(links);
+    deleteBatched(blobs);
+  }
+
+  private static void describe(Candidate c, List<SweptItem> items) {
+    for (RepositoryName repo : c.manifestLinks) {
+      items.add(new SweptItem(Kind.MANIFEST, repo + "@" + c.digest, 0));
+    }
+    for (String key : c.referrerKeys) {
+      items.add(new SweptItem(Kind.REFERRER_ENTRY, key, 0));
+    }
+    for (RepositoryName repo : c.layerLinks) {
+      items.add(new SweptItem(Kind.LAYER_LINK, repo + "@" + c.digest, 0));
+    }
+    if (c.record != null) {
+      items.add(new SweptItem(Kind.BLOB, c.digest.toString(), c.record.size()));
+    }
+  }
+
+  private void clearExpiredIntents() throws IOException {
+    List<String> expired = new ArrayList<>();
+    for (String key : allKeys(StorageLayout.gcIntentsPrefix())) {
+      Optional<byte[]> bytes = store.read(key);
+      if (bytes.isEmpty()) {
+        continue;
+      }
+      try {
+        GcIntent intent = StoredJson.read(bytes.get(), GcIntent.class);
+        if (!Instant.parse(intent.deadline()).isAfter(clock.instant())) {
+          expired.add(key);
+        }
+      } catch (RuntimeException e) {
+        expired.add(key);
+      }
+    }
+    deleteBatched(expired);
+  }
+
+  /** Marks older than this run's start served earlier runs; this run's mark saw their pushes. */
+  private void clearOldMarks(Instant runStart) throws IOException {
+    List<String> old = new ArrayList<>();
+    for (String key : allKeys(StorageLayout.gcMarksPrefix())) {
+      Optional<ObjectInfo> info = store.stat(key);
+      if (info.isPresent() && info.get().lastModified().isBefore(runStart)) {
+        old.add(key);
+      }
+    }
+    deleteBatched(old);
+  }
+
+  // ---- plumbing -----------------------------------------------------------------------------
+
+  private Optional<BlobRecord> readRecord(Digest digest) throws IOException {
+    Optional<byte[]> bytes = store.read(StorageLayout.keyOf(new BlobRecordKey(digest)));
+    if (bytes.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(StoredJson.read(bytes.get(), BlobRecord.class));
+    } catch (RuntimeException e) {
+      LOG.warn("gc: unreadable blob record {}", digest);
+      return Optional.empty();
+    }
+  }
+
+  private static Candidate candidate(Map<Digest, Candidate> candidates, Digest digest) {
+    return candidates.computeIfAbsent(digest, Candidate::new);
+  }
+
+  private void deleteBatched(List<String> keys) throws IOException {
+    for (int i = 0; i < keys.size(); i += DELETE_BATCH) {
+      store.delete(keys.subList(i, Math.min(keys.size(), i + DELETE_BATCH)));
+    }
+  }
+
+  private List<String> allKeys(String prefix) throws IOException {
+    List<String> keys = new ArrayList<>();
+    Optional<String> after = Optional.empty();
+    while (true) {
+      KeyPage page = store.list(prefix, after, PAGE);
+      keys.addAll(page.keys());
+      if (!page.truncated() || page.keys().isEmpty()) {
+        return keys;
+      }
+      after = Optional.of(page.keys().get(page.keys().size() - 1));
+    }
+  }
+
+  private static Instant min(Instant a, Instant b) {
+    return a.isBefore(b) ? a : b;
+  }
+
+  private static <T> List<T> concat(Collection<T> a, Collection<T> b) {
+    List<T> out = new ArrayList<>(a);
+    out.addAll(b);
+    return out;
+  }
+
+  private static void pause(long millis) {
+    if (millis <= 0) {
+      return;
+    }
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("gc interrupted while announcing its run", e);
+    }
+  }
+
+  private static GcStats stats(
+      boolean dryRun, int repositories, int manifestsKept, int uploadsExpired, int protectedCount,
+      long markMillis, long sweepMillis, List<SweptItem> items) {
+    int manifests = 0;
+    int referrers = 0;
+    int layers = 0;
+    int blobs = 0;
+    int stray = 0;
+    long bytes = 0;
+    for (SweptItem item : items) {
+      switch (item.kind()) {
+        case MANIFEST -> manifests++;
+        case REFERRER_ENTRY -> referrers++;
+        case LAYER_LINK -> layers++;
+        case BLOB -> blobs++;
+        case STRAY_DATA -> stray++;
+        case UPLOAD -> {}
+      }
+      bytes += item.kind() == Kind.UPLOAD ? 0 : item.bytes();
+    }
+    return new GcStats(dryRun, repositories, manifestsKept, manifests, referrers, layers, blobs,
+        bytes, stray, uploadsExpired, protectedCount, markMillis, sweepMillis, items);
+  }
+}

@@ -1,0 +1,72 @@
+package dev.lading.gc;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How a GC run behaves.
+ *
+ * @param grace objects (links, records, data, untagged manifests) younger than this at the run's
+ *     start are never swept: a layer whose upload just finished but whose manifest is not pushed
+ *     yet survives; it also bounds how long a pusher may stall between its fence check and its
+ *     write (see the package documentation)
+ * @param uploadExpiry upload sessions started longer ago are aborted and removed
+ * @param deleteUntagged sweep manifests no tag, index or referrer keeps (older than the grace)
+ * @param dryRun report what would go and delete nothing (no run is announced either)
+ * @param fenceDelay wait after announcing the run before marking; must exceed the pushers' run
+ *     cache TTL so every pusher either sees the run or finishes before the mark reads
+ * @param intentTtl deadline of each deletion intent; a sweep that cannot finish before it gives up
+ *     and leaves the rest to the next run
+ */
+public record GcOptions(
+    Duration grace,
+    Duration uploadExpiry,
+    boolean deleteUntagged,
+    boolean dryRun,
+    Duration fenceDelay,
+    Duration intentTtl) {
+
+  public GcOptions {
+    Objects.requireNonNull(grace, "grace");
+    Objects.requireNonNull(uploadExpiry, "uploadExpiry");
+    Objects.requireNonNull(fenceDelay, "fenceDelay");
+    Objects.requireNonNull(intentTtl, "intentTtl");
+    if (grace.isNegative() || uploadExpiry.isNegative() || fenceDelay.isNegative()) {
+      throw new IllegalArgumentException("durations must not be negative");
+    }
+    if (!intentTtl.isPositive()) {
+      throw new IllegalArgumentException("intentTtl must be positive");
+    }
+  }
+
+  /** One hour of grace, uploads expire after a day, untagged manifests kept, 15 s fence delay. */
+  public static GcOptions defaults() {
+    return new GcOptions(
+        Duration.ofHours(1), Duration.ofHours(24), false, false, Duration.ofSeconds(15),
+        Duration.ofMinutes(10));
+  }
+
+  public GcOptions withGrace(Duration value) {
+    return new GcOptions(value, uploadExpiry, deleteUntagged, dryRun, fenceDelay, intentTtl);
+  }
+
+  public GcOptions withUploadExpiry(Duration value) {
+    return new GcOptions(grace, value, deleteUntagged, dryRun, fenceDelay, intentTtl);
+  }
+
+  public GcOptions withDeleteUntagged(boolean value) {
+    return new GcOptions(grace, uploadExpiry, value, dryRun, fenceDelay, intentTtl);
+  }
+
+  public GcOptions withDryRun(boolean value) {
+    return new GcOptions(grace, uploadExpiry, deleteUntagged, value, fenceDelay, intentTtl);
+  }
+
+  public GcOptions withFenceDelay(Duration value) {
+    return new GcOptions(grace, uploadExpiry, deleteUntagged, dryRun, value, intentTtl);
+  }
+
+  public GcOptions withIntentTtl(Duration value) {
+    return new GcOptions(grace, uploadExpiry, deleteUntagged, dryRun, fenceDelay, value);
+  }
+}

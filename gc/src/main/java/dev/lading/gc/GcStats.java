@@ -1,0 +1,45 @@
+package dev.lading.gc;
+
+import java.util.List;
+
+/**
+ * What one run did (or, dry, would do): counters a metrics module can export as they are, and
+ * the swept items for a dry-run's report.
+ *
+ * @param protectedByFence candidates a pusher marked or re-linked while the run went on, kept
+ */
+public record GcStats(
+    boolean dryRun,
+    int repositories,
+    int manifestsKept,
+    int manifestsSwept,
+    int referrerEntriesSwept,
+    int layerLinksSwept,
+    int blobsSwept,
+    long bytesFreed,
+    int strayDataSwept,
+    int uploadsExpired,
+    int protectedByFence,
+    long markMillis,
+    long sweepMillis,
+    List<SweptItem> items) {
+
+  public GcStats {
+    items = List.copyOf(items);
+  }
+
+  /** One object that went (or would go); {@code bytes} is the data it frees, 0 for links. */
+  public record SweptItem(Kind kind, String what, long bytes) {}
+
+  public enum Kind { MANIFEST, REFERRER_ENTRY, LAYER_LINK, BLOB, STRAY_DATA, UPLOAD }
+
+  public String summary() {
+    return (dryRun ? "dry-run: would sweep " : "swept ")
+        + manifestsSwept + " manifests, " + layerLinksSwept + " layer links, "
+        + referrerEntriesSwept + " referrer entries, " + blobsSwept + " blobs ("
+        + bytesFreed + " bytes), " + strayDataSwept + " stray data objects, "
+        + uploadsExpired + " expired uploads; kept " + manifestsKept + " manifests in "
+        + repositories + " repositories; " + protectedByFence + " protected by the fence; mark "
+        + markMillis + " ms, sweep " + sweepMillis + " ms";
+  }
+}

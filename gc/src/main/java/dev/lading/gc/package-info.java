@@ -1,0 +1,70 @@
+/**
+ * Online mark-and-sweep garbage collection over the storage SPI, safe while any number of
+ * instances push to the same store. Imports core only: no HTTP, no S3 SDK, no JWT.
+ *
+ * <h2>What is kept</h2>
+ * Per repository: every tag's manifest; every child of a kept index; every referrer whose subject
+ * is kept (to a fixpoint). Kept blobs are the config and layers of kept manifests, plus the kept
+ * manifests themselves (they are blobs). <b>Untagged manifests are kept by default</b>: clients
+ * push index children and referrers by digest only and pull by digest ({@code skopeo copy}
+ * by digest, signatures, SBOMs), so an untagged manifest is not garbage by itself. With
+ * {@code deleteUntagged} they are swept once older than the grace period (and not reachable from
+ * a tag). Swept: manifest links and their referrer entries, layer links no kept manifest of that
+ * repository references (older than the grace period: a layer pushed before its manifest
+ * survives), blob records no repository still links to (with their data), data objects no record
+ * and no live upload session points to, and upload sessions older than the upload expiry (their
+ * multipart writes aborted, which on S3 aborts the multipart upload).
+ *
+ * <h2>The fence (why a push in flight never loses a blob)</h2>
+ * Both sides write first, then read what the other wrote; the store has read-after-write
+ * consistency (filesystem, S3, Ceph RGW).
+ * <ul>
+ *   <li><b>Sweeper:</b> announces the run ({@code gc/runs/<id>}), waits the fence delay (longer
+ *       than the pushers' run-cache TTL), marks, then for every candidate digest writes an intent
+ *       {@code gc/intents/<digest>} (S1), re-reads the marks {@code gc/marks/<digest>} and the
+ *       links it is about to delete (S2), deletes what nobody touched since the cutoff (S3, links
+ *       before records before data), and clears its intents (S4).
+ *   <li><b>Pusher</b> (core's {@code GcFence}): commit, mount and manifest {@code PUT} write a
+ *       mark for each digest they need when a run is active (P1), then read the intents (P2),
+ *       then re-check existence in the store, not a cache (P3), then write (P4). {@code HEAD}
+ *       does P1/P2 while a run is known and answers 404 for a digest with an intent.
+ * </ul>
+ * Take a candidate digest D and a pusher that needs it. If P1 came before S2, the sweeper sees
+ * the mark (its time is after the cutoff) and keeps D and, transitively, everything a kept
+ * manifest references. Otherwise S1 &lt; S2 &lt; P1 &lt; P2, so the pusher sees the intent:
+ * a manifest {@code PUT} answers {@code MANIFEST_BLOB_UNKNOWN} before writing anything (the
+ * client re-uploads and retries); a mount reports the blob unmountable (the client uploads); a
+ * {@code HEAD} answers 404; an upload commit <em>waits</em> until the intent is gone (S4, after
+ * the old record and data are deleted) or its deadline passed, and only then writes its record,
+ * so the fresh copy is never the one swept. If P2 comes after S4, the blob is already gone and
+ * P3 sees it gone. There is no interleaving in which a manifest is written pointing at a swept
+ * blob.
+ *
+ * <p><b>Why marks are written only while a run is active, and why a stale cache is safe:</b> a
+ * pusher learns of runs from {@code gc/runs/} cached for a few seconds (TTL), so in the weeks
+ * without GC a {@code HEAD} costs no extra store call. A pusher holding a cached "no run" that is
+ * younger than the TTL read it before the run was announced, and the sweeper starts marking
+ * only after the fence delay (&gt; TTL): whatever such a pusher writes before its cache turns
+ * TTL old lands before the mark reads, and is seen as a link, manifest or young record. Before
+ * its final write (P4) a fenced operation whose "no run" answer has aged past the TTL re-reads
+ * the runs and, if one appeared, writes its marks and reads the intents then. A {@code HEAD}
+ * served from a stale "no run" may confirm a blob that is swept a moment later; the manifest
+ * {@code PUT} that follows then fails with {@code MANIFEST_BLOB_UNKNOWN} and the retry re-uploads,
+ * which costs a retry and never an image.
+ *
+ * <p><b>Assumptions</b>, as in every lease-based protocol: a process is not paused for longer than
+ * the fence delay's margin between its last check and its write, nor for longer than the grace
+ * period between writing an upload's data and its record; the store's clock (object times) is
+ * the one both sides compare (the run's start is the run object's store time). Intents carry a
+ * deadline: a crashed sweeper blocks a commit at most until then, and a sweeper that reaches its
+ * deletes too close to the deadline gives up and leaves them to the next run.
+ *
+ * <h2>Runs</h2>
+ * A run holds no state between runs and can be stopped anywhere: re-running finds the same
+ * candidates; expired intents of a crashed run are cleared at the next run's start; a run object
+ * expires by itself. Two concurrent runs only do the same deletes twice. Dry-run announces
+ * nothing, deletes nothing and reports the same set a real run would sweep
+ * ({@link dev.lading.gc.GcStats}). Blob-record caches in core re-read the store where a swept
+ * record could otherwise be served (a link is always read fresh and goes before its record).
+ */
+package dev.lading.gc;

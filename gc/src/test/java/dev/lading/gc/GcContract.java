@@ -1,0 +1,566 @@
+package dev.lading.gc;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.lading.core.error.ErrorCode;
+import dev.lading.core.error.RegistryException;
+import dev.lading.core.model.Digest;
+import dev.lading.core.model.MediaTypes;
+import dev.lading.core.model.Reference;
+import dev.lading.core.model.RepositoryName;
+import dev.lading.core.registry.BlobContent;
+import dev.lading.core.registry.GcFence;
+import dev.lading.core.registry.ManifestContent;
+import dev.lading.core.registry.RegistryOptions;
+import dev.lading.core.registry.StoreRegistry;
+import dev.lading.core.storage.BlobSource;
+import dev.lading.core.storage.ObjectInfo;
+import dev.lading.core.storage.ObjectStore;
+import dev.lading.core.storage.StorageLayout;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * GC over a real store, abstract over the store so every store runs it (the S3 store adds one
+ * subclass). Registries use a zero-TTL run cache and GC a zero fence delay, so a run is visible
+ * to pushers at once; interleavings are forced with latches in the fence's and sweeper's hooks.
+ */
+public abstract class GcContract {
+  protected static final RepositoryName APP = RepositoryName.parse("team/app");
+  protected static final RepositoryName OTHER = RepositoryName.parse("team/other");
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
+  /** A new, empty store. */
+  protected abstract ObjectStore newStore() throws Exception;
+
+  /** Multipart writes not completed nor aborted, when the store can tell; -1 otherwise. */
+  protected long pendingMultipartWrites(ObjectStore store) throws Exception {
+    return -1;
+  }
+
+  protected ObjectStore store;
+  protected StoreRegistry registry;
+  protected GarbageCollector gc;
+  private ExecutorService threads;
+
+  @BeforeEach
+  void open() throws Exception {
+    store = newStore();
+    registry = newRegistry(store);
+    gc = new GarbageCollector(store, Clock.systemUTC());
+    threads = Executors.newCachedThreadPool();
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    threads.shutdownNow();
+    store.close();
+  }
+
+  protected static StoreRegistry newRegistry(ObjectStore store) {
+    GcFence fence = new GcFence(store, Clock.systemUTC(), Duration.ZERO, Duration.ofMillis(5));
+    return new StoreRegistry(store, RegistryOptions.defaults(), fence);
+  }
+
+  protected static GcOptions now() {
+    return GcOptions.defaults().withGrace(Duration.ZERO).withFenceDelay(Duration.ZERO);
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  protected static byte[] bytes(String s) {
+    return s.getBytes(UTF_8);
+  }
+
+  protected Digest pushBlob(RepositoryName repo, byte[] content) {
+    Digest digest = Digest.sha256(content);
+    registry.putBlob(repo, digest, new ByteArrayInputStream(content), OptionalLong.of(content.length));
+    return digest;
+  }
+
+  protected static String descriptor(String mediaType, Digest digest, long size) {
+    return "{\"mediaType\":\"" + mediaType + "\",\"digest\":\"" + digest + "\",\"size\":" + size + "}";
+  }
+
+  /** An image manifest over blobs already pushed (config first). */
+  protected static byte[] manifest(List<byte[]> blobs, String extra) {
+    byte[] config = blobs.get(0);
+    String layers = blobs.subList(1, blobs.size()).stream()
+        .map(b -> descriptor("application/vnd.oci.image.layer.v1.tar", Digest.sha256(b), b.length))
+        .collect(Collectors.joining(","));
+    return bytes("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\","
+        + "\"config\":" + descriptor("application/vnd.oci.image.config.v1+json", Digest.sha256(config), config.length)
+        + ",\"layers\":[" + layers + "]" + extra + "}");
+  }
+
+  /** Pushes config + layers and the manifest under {@code reference}. */
+  protected Digest pushImage(RepositoryName repo, String reference, List<byte[]> blobs) {
+    for (byte[] b : blobs) {
+      pushBlob(repo, b);
+    }
+    return putManifest(repo, reference, manifest(blobs, ""));
+  }
+
+  protected Digest putManifest(RepositoryName repo, String reference, byte[] body) {
+    return registry.putManifest(repo, Reference.parse(reference), MediaTypes.OCI_MANIFEST, body).digest();
+  }
+
+  protected static List<byte[]> image(String name, int layers) {
+    List<byte[]> blobs = new ArrayList<>();
+    blobs.add(bytes("{\"architecture\":\"amd64\",\"name\":\"" + name + "\"}"));
+    for (int i = 0; i < layers; i++) {
+      blobs.add(bytes("layer " + i + " of " + name));
+    }
+    return blobs;
+  }
+
+  protected static byte[] readAll(BlobContent content) throws IOException {
+    try (content) {
+      return switch (content.source()) {
+        case BlobSource.FileSource f -> {
+          ByteBuffer buffer = ByteBuffer.allocate((int) f.length());
+          long position = f.offset();
+          while (buffer.hasRemaining() && f.channel().read(buffer, position) > 0) {
+            position = f.offset() + buffer.position();
+          }
+          yield buffer.array();
+        }
+        case BlobSource.StreamSource s -> s.stream().readNBytes((int) s.length());
+      };
+    }
+  }
+
+  /** Pulls the manifest and every blob it references, verifying each digest. */
+  protected void assertPullsCompletely(RepositoryName repo, String reference) throws IOException {
+    ManifestContent m = registry.getManifest(repo, Reference.parse(reference));
+    assertThat(Digest.sha256(m.body())).isEqualTo(m.digest());
+    for (Digest d : referencedBlobs(m.body())) {
+      byte[] content = readAll(registry.openBlob(repo, d, Optional.empty()));
+      assertThat(Digest.sha256(content)).as("blob %s of %s", d, reference).isEqualTo(d);
+    }
+  }
+
+  private static List<Digest> referencedBlobs(byte[] manifest) {
+    List<Digest> out = new ArrayList<>();
+    String text = new String(manifest, UTF_8);
+    int subject = text.indexOf("\"subject\"");
+    if (subject >= 0) {
+      text = text.substring(0, subject); // the subject is a manifest, not a blob of this one
+    }
+    int at = 0;
+    while ((at = text.indexOf("\"digest\":\"", at)) >= 0) {
+      int start = at + 10;
+      out.add(Digest.parse(text.substring(start, text.indexOf('"', start))));
+      at = start;
+    }
+    return out;
+  }
+
+  protected boolean blobExists(Digest digest) throws IOException {
+    return store.stat(StorageLayout.keyOf(new StorageLayout.BlobRecordKey(digest))).isPresent();
+  }
+
+  protected static void assertRefused(Runnable call, ErrorCode code) {
+    assertThatThrownBy(call::run)
+        .isInstanceOfSatisfying(RegistryException.class, e -> assertThat(e.code()).isEqualTo(code));
+  }
+
+  /**
+   * Waits (polling, with a deadline) until the store's clock has moved past every object written
+   * so far, so a zero grace period treats them as old: file times can be a few ms coarse.
+   */
+  protected void storeClockMovesOn() throws IOException {
+    String probe = StorageLayout.keyOf(new StorageLayout.DataKey("00000000-0000-0000-0000-000000000000"));
+    store.write(probe, new byte[0]);
+    Instant first = store.stat(probe).map(ObjectInfo::lastModified).orElseThrow();
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (System.nanoTime() < deadline) {
+      store.write(probe, new byte[0]);
+      if (store.stat(probe).map(ObjectInfo::lastModified).orElseThrow().isAfter(first)) {
+        store.delete(List.of(probe));
+        return;
+      }
+    }
+    throw new AssertionError("the store's clock did not move");
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      if (!latch.await(WAIT.toSeconds(), TimeUnit.SECONDS)) {
+        throw new AssertionError("timed out waiting for the other side");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  private static <T> T get(Future<T> f) throws Exception {
+    return f.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+  }
+
+  // ---- what is kept and what goes -----------------------------------------------------------
+
+  @Test
+  void sweepsExactlyWhatNoTagReaches() throws Exception {
+    List<byte[]> a = image("a", 2);
+    List<byte[]> b = image("b", 2);
+    b.set(1, a.get(1)); // b shares a's first layer
+    Digest aDigest = pushImage(APP, "v1", a);
+    pushImage(APP, "v2", b);
+    List<byte[]> c = image("c", 1);
+    pushImage(APP, "v1", c); // v1 moves on: a is untagged now
+    registry.deleteManifest(APP, aDigest); // and deleted through the API
+    storeClockMovesOn();
+
+    GcStats stats = gc.run(now());
+
+    assertThat(blobExists(aDigest)).isFalse();
+    assertThat(blobExists(Digest.sha256(a.get(0)))).isFalse(); // a's config
+    assertThat(blobExists(Digest.sha256(a.get(2)))).isFalse(); // a's own layer
+    assertThat(blobExists(Digest.sha256(a.get(1)))).isTrue(); // shared with b
+    assertThat(stats.blobsSwept()).isEqualTo(3);
+    assertThat(stats.layerLinksSwept()).isEqualTo(2);
+    assertPullsCompletely(APP, "v1");
+    assertPullsCompletely(APP, "v2");
+    assertRefused(() -> registry.statBlob(APP, Digest.sha256(a.get(2))), ErrorCode.BLOB_UNKNOWN);
+    assertThat(gc.run(now()).items()).as("a second run finds nothing").isEmpty();
+  }
+
+  @Test
+  void untaggedManifestsAreKeptByDefaultAndSweptWhenConfigured() throws Exception {
+    Digest untagged = pushImage(APP, "v1", image("old", 1));
+    pushImage(APP, "v1", image("new", 1));
+    storeClockMovesOn();
+
+    gc.run(now());
+    assertPullsCompletely(APP, untagged.toString());
+
+    GcStats stats = gc.run(now().withDeleteUntagged(true));
+    assertThat(stats.manifestsSwept()).isEqualTo(1);
+    assertRefused(() -> registry.getManifest(APP, untagged), ErrorCode.MANIFEST_UNKNOWN);
+    assertThat(blobExists(untagged)).isFalse();
+    assertPullsCompletely(APP, "v1");
+  }
+
+  /** Pushes blobs and an image manifest by digest only. */
+  protected Digest pushByDigest(RepositoryName repo, List<byte[]> blobs, String extra) {
+    for (byte[] b : blobs) {
+      pushBlob(repo, b);
+    }
+    byte[] body = manifest(blobs, extra);
+    return putManifest(repo, Digest.sha256(body).toString(), body);
+  }
+
+  protected static String subject(Digest digest) {
+    return ",\"subject\":" + descriptor(MediaTypes.OCI_MANIFEST, digest, 100);
+  }
+
+  @Test
+  void indexChildrenAndReferrersOfKeptSubjectsAreKept() throws Exception {
+    Digest amd = pushByDigest(APP, image("amd64", 1), "");
+    Digest arm = pushByDigest(APP, image("arm64", 1), "");
+    byte[] index = bytes("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_INDEX + "\","
+        + "\"manifests\":[" + descriptor(MediaTypes.OCI_MANIFEST, amd, 10) + ","
+        + descriptor(MediaTypes.OCI_MANIFEST, arm, 10) + "]}");
+    registry.putManifest(APP, Reference.parse("latest"), MediaTypes.OCI_INDEX, index);
+    Digest signature = pushByDigest(APP, image("signature of amd64", 1), subject(amd));
+    Digest signatureOfSignature = pushByDigest(APP, image("countersignature", 1), subject(signature));
+    Digest orphan = pushByDigest(APP, image("orphan", 1), "");
+    Digest orphanSbom = pushByDigest(APP, image("sbom of orphan", 1), subject(orphan));
+    storeClockMovesOn();
+
+    GcStats stats = gc.run(now().withDeleteUntagged(true));
+
+    for (Digest kept : List.of(amd, arm, signature, signatureOfSignature)) {
+      assertPullsCompletely(APP, kept.toString());
+    }
+    assertThat(registry.referrers(APP, amd, Optional.empty()).manifests()).hasSize(1);
+    assertRefused(() -> registry.getManifest(APP, orphan), ErrorCode.MANIFEST_UNKNOWN);
+    assertRefused(() -> registry.getManifest(APP, orphanSbom), ErrorCode.MANIFEST_UNKNOWN);
+    assertThat(registry.referrers(APP, orphan, Optional.empty()).manifests()).isEmpty();
+    assertThat(stats.manifestsSwept()).isEqualTo(2);
+    assertThat(stats.referrerEntriesSwept()).isEqualTo(1);
+  }
+
+  @Test
+  void dryRunReportsTheSameSetAndDeletesNothing() throws Exception {
+    Digest old = pushImage(APP, "v1", image("old", 2));
+    pushImage(APP, "v1", image("new", 2));
+    pushImage(OTHER, "x", image("other", 1));
+    registry.deleteManifest(OTHER, Reference.parse("x"));
+    storeClockMovesOn();
+    List<String> before = store.list("", Optional.empty(), 10_000).keys();
+
+    GcStats dry = gc.run(now().withDeleteUntagged(true).withDryRun(true));
+    assertThat(store.list("", Optional.empty(), 10_000).keys()).isEqualTo(before);
+    assertPullsCompletely(APP, old.toString());
+
+    GcStats real = gc.run(now().withDeleteUntagged(true));
+    assertThat(dry.items()).isNotEmpty();
+    assertThat(Set.copyOf(real.items())).isEqualTo(Set.copyOf(dry.items()));
+    assertThat(real.bytesFreed()).isEqualTo(dry.bytesFreed()).isPositive();
+  }
+
+  @Test
+  void staleUploadSessionsExpireAndTheirWritesAreAborted() throws Exception {
+    var upload = registry.startUpload(APP);
+    registry.appendToUpload(APP, upload.id(), OptionalLong.empty(),
+        new ByteArrayInputStream(bytes("half a layer")), OptionalLong.empty());
+    var young = registry.startUpload(APP);
+
+    GcStats kept = gc.run(now());
+    assertThat(kept.uploadsExpired()).isZero();
+    assertThat(registry.uploadStatus(APP, young.id()).offset()).isZero();
+
+    GcStats stats = gc.run(now().withUploadExpiry(Duration.ZERO));
+    assertThat(stats.uploadsExpired()).isEqualTo(2);
+    assertRefused(() -> registry.uploadStatus(APP, upload.id()), ErrorCode.BLOB_UPLOAD_UNKNOWN);
+    long pending = pendingMultipartWrites(store);
+    if (pending >= 0) {
+      assertThat(pending).isZero();
+    }
+    assertThat(store.list("", Optional.empty(), 100).keys())
+        .noneMatch(k -> k.startsWith(StorageLayout.dataPrefix()) || k.contains("/_uploads/"));
+  }
+
+  @Test
+  void aLayerPushedBeforeItsManifestSurvivesTheGracePeriod() throws Exception {
+    Digest layer = pushBlob(APP, bytes("a layer whose manifest comes later"));
+    storeClockMovesOn();
+    gc.run(now().withGrace(Duration.ofHours(1)));
+    assertThat(blobExists(layer)).isTrue();
+    assertThat(registry.statBlob(APP, layer).size()).isPositive();
+  }
+
+  // ---- the fence, deterministically ----------------------------------------------------------
+
+  /** An unreferenced old layer, and a manifest that wants it. */
+  private record Orphan(List<byte[]> blobs, Digest layer) {}
+
+  private Orphan orphanLayer() throws IOException {
+    List<byte[]> blobs = image("comes back", 1);
+    pushBlob(APP, blobs.get(0));
+    Digest layer = pushBlob(APP, blobs.get(1));
+    storeClockMovesOn();
+    return new Orphan(blobs, layer);
+  }
+
+  @Test
+  void manifestPushMarkedBeforeTheIntentKeepsItsBlobs() throws Exception {
+    Orphan o = orphanLayer();
+    CountDownLatch gcMarked = new CountDownLatch(1);
+    CountDownLatch pusherMarked = new CountDownLatch(1);
+    CountDownLatch gcDone = new CountDownLatch(1);
+    gc.setHooks(new GarbageCollector.SweepHooks() {
+      @Override
+      public void afterMark(Set<Digest> candidates) {
+        assertThat(candidates).contains(o.layer());
+        gcMarked.countDown();
+        await(pusherMarked);
+      }
+    });
+    registry.fence().setHooks((point, digests) -> {
+      if (point == GcFence.Point.MARKED && digests.contains(o.layer())) {
+        pusherMarked.countDown();
+        await(gcDone);
+      }
+    });
+    Future<GcStats> run = threads.submit(() -> gc.run(now()));
+    await(gcMarked); // the run is announced: the pusher will see it and mark
+    Future<Digest> push = threads.submit(() -> putManifest(APP, "v1", manifest(o.blobs(), "")));
+    GcStats stats = get(run);
+    gcDone.countDown();
+    get(push);
+
+    assertThat(stats.protectedByFence()).isGreaterThanOrEqualTo(2);
+    assertThat(blobExists(o.layer())).isTrue();
+    assertPullsCompletely(APP, "v1");
+  }
+
+  @Test
+  void manifestPushAfterTheIntentIsRefusedAndItsRetrySucceeds() throws Exception {
+    Orphan o = orphanLayer();
+    CountDownLatch intentsWritten = new CountDownLatch(1);
+    CountDownLatch pusherRefused = new CountDownLatch(1);
+    gc.setHooks(new GarbageCollector.SweepHooks() {
+      @Override
+      public void afterIntents(Set<Digest> candidates) {
+        intentsWritten.countDown();
+        await(pusherRefused);
+      }
+    });
+    Future<GcStats> run = threads.submit(() -> gc.run(now()));
+    await(intentsWritten);
+    assertRefused(() -> putManifest(APP, "v1", manifest(o.blobs(), "")), ErrorCode.MANIFEST_BLOB_UNKNOWN);
+    assertRefused(() -> registry.statBlob(APP, o.layer()), ErrorCode.BLOB_UNKNOWN);
+    assertThat(registry.mountBlob(OTHER, o.layer(), Optional.of(APP))).isEmpty();
+    pusherRefused.countDown();
+    get(run);
+    // The refused pushers' marks came after the intents: the sweeper may keep the blob (they
+    // asked for it) or not; either way the retry below must succeed.
+
+    // The client's retry: it uploads again (HEAD said unknown), then pushes the manifest.
+    pushImage(APP, "v1", o.blobs());
+    assertPullsCompletely(APP, "v1");
+  }
+
+  @Test
+  void uploadCommittingDuringTheSweepWaitsAndItsFreshCopySurvives() throws Exception {
+    Orphan o = orphanLayer();
+    CountDownLatch aboutToDelete = new CountDownLatch(1);
+    CountDownLatch commitWaiting = new CountDownLatch(1);
+    gc.setHooks(new GarbageCollector.SweepHooks() {
+      @Override
+      public void beforeDelete(Set<Digest> doomed) {
+        assertThat(doomed).contains(o.layer());
+        aboutToDelete.countDown();
+        await(commitWaiting);
+      }
+    });
+    registry.fence().setHooks((point, digests) -> {
+      if (point == GcFence.Point.WAITING_FOR_INTENT) {
+        commitWaiting.countDown();
+      }
+    });
+    Future<GcStats> run = threads.submit(() -> gc.run(now()));
+    await(aboutToDelete);
+    Future<Digest> upload = threads.submit(() -> pushBlob(APP, o.blobs().get(1)));
+    get(run);
+    get(upload);
+
+    assertThat(blobExists(o.layer())).isTrue();
+    byte[] content = readAll(registry.openBlob(APP, o.layer(), Optional.empty()));
+    assertThat(Digest.sha256(content)).isEqualTo(o.layer());
+    pushBlob(APP, o.blobs().get(0));
+    putManifest(APP, "v1", manifest(o.blobs(), ""));
+    assertPullsCompletely(APP, "v1");
+  }
+
+  @Test
+  void headAndMountConfirmABlobWhileARunIsActive() throws Exception {
+    Orphan o = orphanLayer();
+    CountDownLatch marked = new CountDownLatch(1);
+    CountDownLatch confirmed = new CountDownLatch(1);
+    gc.setHooks(new GarbageCollector.SweepHooks() {
+      @Override
+      public void afterMark(Set<Digest> candidates) {
+        marked.countDown();
+        await(confirmed);
+      }
+    });
+    Future<GcStats> run = threads.submit(() -> gc.run(now()));
+    await(marked);
+    assertThat(registry.statBlob(APP, o.layer()).digest()).isEqualTo(o.layer()); // HEAD marks
+    confirmed.countDown();
+    GcStats stats = get(run);
+    assertThat(stats.protectedByFence()).isPositive();
+    assertThat(blobExists(o.layer())).isTrue();
+    pushBlob(APP, o.blobs().get(0));
+    putManifest(APP, "v1", manifest(o.blobs(), ""));
+    assertPullsCompletely(APP, "v1");
+  }
+
+  // ---- concurrency ---------------------------------------------------------------------------
+
+  @Test
+  void pushersAndALoopingCollectorNeverLoseABlob() throws Exception {
+    int pushers = 3;
+    int pushesEach = 80;
+    List<byte[]> pool = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      pool.add(bytes("shared layer " + i + " " + "x".repeat(i * 100)));
+    }
+    ObjectStore sameStore = store;
+    StoreRegistry second = newRegistry(sameStore); // another instance on the same store
+    java.util.concurrent.atomic.AtomicInteger retries = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger pushed = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+    List<Future<?>> work = new ArrayList<>();
+    for (int p = 0; p < pushers; p++) {
+      int pusher = p;
+      StoreRegistry r = p % 2 == 0 ? registry : second;
+      work.add(threads.submit(() -> {
+        java.util.Random random = new java.util.Random(pusher);
+        for (int i = 0; i < pushesEach; i++) {
+          List<byte[]> blobs = new ArrayList<>();
+          blobs.add(bytes("{\"pusher\":" + pusher + ",\"push\":" + i + "}"));
+          for (int l = 0; l < 3; l++) {
+            blobs.add(pool.get(random.nextInt(pool.size())));
+          }
+          byte[] body = manifest(blobs.stream().distinct().toList(), "");
+          String tag = "p" + pusher + "-t" + (i % 4); // tags move on: older images become garbage
+          for (int attempt = 0; ; attempt++) {
+            for (byte[] b : blobs) {
+              Digest d = Digest.sha256(b);
+              try {
+                r.statBlob(APP, d); // HEAD first, as clients do
+              } catch (RegistryException e) {
+                r.putBlob(APP, d, new ByteArrayInputStream(b), OptionalLong.of(b.length));
+              }
+            }
+            try {
+              r.putManifest(APP, Reference.parse(tag), MediaTypes.OCI_MANIFEST, body);
+              pushed.incrementAndGet();
+              break;
+            } catch (RegistryException e) {
+              if (e.code() != ErrorCode.MANIFEST_BLOB_UNKNOWN || attempt > 20) {
+                throw e;
+              }
+              retries.incrementAndGet();
+            }
+          }
+        }
+        return null;
+      }));
+    }
+    Future<Integer> collector = threads.submit(() -> {
+      int cycles = 0;
+      while (!done.get()) {
+        // Pushers' run cache has a zero TTL here; the delay is the margin the protocol assumes
+        // between a pusher's last check and its write (see the package documentation).
+        gc.run(now().withDeleteUntagged(true).withFenceDelay(Duration.ofMillis(200)));
+        cycles++;
+      }
+      return cycles;
+    });
+    for (Future<?> f : work) {
+      f.get(5, TimeUnit.MINUTES);
+    }
+    done.set(true);
+    int cycles = get(collector);
+    gc.run(now().withDeleteUntagged(true));
+
+    int verified = 0;
+    for (int p = 0; p < pushers; p++) {
+      for (int t = 0; t < 4; t++) {
+        assertPullsCompletely(APP, "p" + p + "-t" + t);
+        verified++;
+      }
+    }
+    System.out.printf("gc concurrency: %d pushes (%d retried after MANIFEST_BLOB_UNKNOWN), %d gc cycles,"
+        + " %d tagged images pulled and verified%n", pushed.get(), retries.get(), cycles, verified);
+    assertThat(pushed.get()).isEqualTo(pushers * pushesEach);
+    assertThat(cycles).isGreaterThanOrEqualTo(1);
+  }
+}
