@@ -165,11 +165,9 @@ class PullIT {
             java.net.http.HttpRequest.BodyPublishers.noBody(),
             "Range",
             "bytes=0-9");
-    assertThat(reply.status()).as("%s", reply).isIn(200, 206);
-    if (reply.status() == 206) {
-      assertThat(reply.headerOrNull("Content-Range")).isEqualTo("bytes 0-9/" + layer.size());
-      assertThat(reply.headerOrNull("Content-Length")).isEqualTo("10");
-    }
+    assertThat(reply.status()).as("%s", reply).isEqualTo(206);
+    assertThat(reply.headerOrNull("Content-Range")).isEqualTo("bytes 0-9/" + layer.size());
+    assertThat(reply.headerOrNull("Content-Length")).isEqualTo("10");
     assertThat(reply.body()).isEmpty();
   }
 
@@ -212,8 +210,8 @@ class PullIT {
   @Test
   void manifestOfUnknownRepositoryAnswers404() {
     Reply reply = client.getManifest(Checks.uniqueRepo("never-pushed"), "latest");
-    assertThat(reply.status()).isEqualTo(404);
-    assertThat(reply.errorCodes()).containsAnyOf("MANIFEST_UNKNOWN", "NAME_UNKNOWN");
+    // A manifest read answers for the manifest: Lading does not tell an unknown repository apart here.
+    assertError(reply, 404, "MANIFEST_UNKNOWN");
   }
 
   @Test

@@ -4,6 +4,24 @@ package dev.lading.core.error;
  * Every error the registry can answer, registered once: the distribution-spec code, the HTTP
  * status and the spec's message. Handlers never choose a status; they throw a
  * {@link RegistryException} carrying one of these and the server writes the JSON body.
+ *
+ * <p>The spec says the {@code code} MUST be one of its fourteen (the first block below), so a
+ * refusal uses a spec code whenever one fits, e.g. a malformed upload {@code Content-Range} is
+ * {@link #BLOB_UPLOAD_INVALID}, a chunk whose length contradicts its range {@link #SIZE_INVALID},
+ * an invalid tag on a manifest push {@link #MANIFEST_INVALID}. The codes after it exist only
+ * where no spec code fits, because the status the spec or HTTP demands belongs to none of them
+ * or the request never reached an API resource:
+ * <ul>
+ *   <li>{@link #RANGE_INVALID} (416): the spec demands 416 for an out-of-order chunk and HTTP for
+ *       an unsatisfiable blob {@code Range}; no spec code carries 416.
+ *   <li>{@link #MANIFEST_TOO_LARGE} (413): the spec's status for a manifest above the limit.
+ *   <li>{@link #PAGINATION_NUMBER_INVALID} (400): a bad {@code n}, Distribution's own code.
+ *   <li>{@link #NOT_FOUND}, {@link #METHOD_NOT_ALLOWED}: no route, or not this method.
+ *   <li>{@link #BAD_REQUEST}: a malformed header, query parameter or request framing that no
+ *       spec code names (e.g. {@code last} too long, an {@code artifactType} that is no media type).
+ *   <li>{@link #STORAGE_UNAVAILABLE} (503), {@link #UNKNOWN} (500): failures of the server, not
+ *       of the request; clients treat unknown codes as {@code UNKNOWN} anyway.
+ * </ul>
  */
 public enum ErrorCode {
   BLOB_UNKNOWN(404, "blob unknown to registry"),
@@ -24,9 +42,8 @@ public enum ErrorCode {
   RANGE_INVALID(416, "requested range not satisfiable"),
   /** A manifest body above the configured limit (spec: 413 for manifests too big). */
   MANIFEST_TOO_LARGE(413, "manifest too large"),
-  /** Pagination parameter or other query argument that fails validation. */
+  /** Pagination parameter {@code n} that is not a non-negative number. */
   PAGINATION_NUMBER_INVALID(400, "invalid number of results requested"),
-  TAG_INVALID(400, "manifest tag did not match URI"),
   /** No route matches the request's path. */
   NOT_FOUND(404, "page not found"),
   /** The route exists but not for this HTTP method. */
@@ -34,7 +51,9 @@ public enum ErrorCode {
   /** A malformed request: bad header, query parameter or body framing. */
   BAD_REQUEST(400, "bad request"),
   /** The store failed; the request changed nothing visible. */
-  STORAGE_UNAVAILABLE(503, "storage temporarily unavailable");
+  STORAGE_UNAVAILABLE(503, "storage temporarily unavailable"),
+  /** A failure nobody foresaw; the answer carries no internals (the log has the stack). */
+  UNKNOWN(500, "unknown error");
 
   private final int httpStatus;
   private final String message;

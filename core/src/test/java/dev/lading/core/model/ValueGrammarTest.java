@@ -63,7 +63,7 @@ class ValueGrammarTest {
   void tagsRefused(String tag) {
     assertThatThrownBy(() -> Tag.parse(tag))
         .isInstanceOfSatisfying(RegistryException.class,
-            e -> assertThat(e.code()).isEqualTo(ErrorCode.TAG_INVALID));
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.MANIFEST_INVALID));
   }
 
   @Test

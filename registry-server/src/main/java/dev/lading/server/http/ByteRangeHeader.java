@@ -45,11 +45,11 @@ final class ByteRangeHeader {
     }
     long first = Long.parseLong(m.group(1));
     long last = m.group(2).isEmpty() ? size - 1 : Long.parseLong(m.group(2));
-    if (last < first) {
-      throw unsatisfiable("the range ends before it starts", header);
-    }
     if (first >= size) {
       throw unsatisfiable("the range starts after the blob ends", header);
+    }
+    if (last < first) {
+      throw unsatisfiable("the range ends before it starts", header);
     }
     return new ByteRange(first, Math.min(last, size - 1));
   }

@@ -37,7 +37,8 @@ public final class ErrorResponses {
       return of(c.httpStatus(), c.code(), c.message(), null);
     }
     log.error("unexpected failure", failure);
-    return of(500, "UNKNOWN", "unknown error", null);
+    ErrorCode c = ErrorCode.UNKNOWN;
+    return of(c.httpStatus(), c.code(), c.message(), null);
   }
 
   private static Rendered of(int status, String code, String message, Object detail) {

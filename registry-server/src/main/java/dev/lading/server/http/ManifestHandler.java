@@ -32,7 +32,7 @@ final class ManifestHandler implements ResourceHandler {
   @Override
   public void handle(Exchange exchange) throws IOException {
     RepositoryName repo = exchange.repository();
-    Reference reference = Reference.parse(exchange.param());
+    Reference reference = reference(exchange);
     switch (exchange.method().name()) {
       case "GET" -> {
         ManifestContent m = registry.getManifest(repo, reference);
@@ -50,6 +50,23 @@ final class ManifestHandler implements ResourceHandler {
         exchange.respond(HttpResponseStatus.ACCEPTED, Exchange.headers());
       }
       default -> throw new IllegalStateException("routed " + exchange.method() + " to manifests");
+    }
+  }
+
+  /**
+   * The reference, or for a read or delete of a tag outside the grammar {@code 404
+   * MANIFEST_UNKNOWN}: no manifest can be under it (the choice is documented on {@code Tag}).
+   * A malformed digest stays {@code 400 DIGEST_INVALID} for every method.
+   */
+  private static Reference reference(Exchange exchange) {
+    String wire = exchange.param();
+    try {
+      return Reference.parse(wire);
+    } catch (RegistryException e) {
+      if (e.code() == ErrorCode.MANIFEST_INVALID && !"PUT".equals(exchange.method().name())) {
+        throw new RegistryException(ErrorCode.MANIFEST_UNKNOWN, null, e.detail());
+      }
+      throw e;
     }
   }
 

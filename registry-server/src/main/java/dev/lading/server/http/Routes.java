@@ -134,7 +134,9 @@ public final class Routes {
 
   private static Route route(Resource resource, boolean named, String suffix, HttpMethod... methods) {
     List<String> parts = suffix.isEmpty() && !named ? List.of("") : List.of(suffix.split("/", -1));
-    return new Route(resource, named, parts, Set.of(methods));
+    // Declared order, not Set.of's per-JVM order: the Allow header of a 405 must not vary by run.
+    return new Route(resource, named, parts, java.util.Collections.unmodifiableSet(
+        new LinkedHashSet<>(List.of(methods))));
   }
 
   /**

@@ -51,6 +51,23 @@ final class RunningRegistry implements AutoCloseable {
     return digest;
   }
 
+  /**
+   * The one error code of a spec error body; fails unless the body carries exactly one error,
+   * so a test that pins a code cannot pass on a body with several or none.
+   */
+  static String errorCode(HttpResponse<String> response) {
+    try {
+      com.fasterxml.jackson.databind.JsonNode errors =
+          new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body()).path("errors");
+      if (errors.size() != 1) {
+        throw new AssertionError("expected exactly one error in " + response.body());
+      }
+      return errors.get(0).path("code").asText();
+    } catch (IOException e) {
+      throw new AssertionError("not a JSON error body: " + response.body(), e);
+    }
+  }
+
   static String sha256(byte[] content) {
     try {
       return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));

@@ -44,7 +44,7 @@ class ServerErrorsAndRoutingTest {
     assertThat(r.headers().firstValue("Docker-Distribution-API-Version")).hasValue("registry/2.0");
     assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
     JsonNode error = JSON.readTree(r.body()).get("errors").get(0);
-    assertThat(error.get("code").asText()).isEqualTo("NOT_FOUND");
+    assertThat(RunningRegistry.errorCode(r)).isEqualTo("NOT_FOUND");
     assertThat(error.get("message").asText()).isNotBlank();
   }
 
@@ -54,26 +54,49 @@ class ServerErrorsAndRoutingTest {
         registry.request("/v2/a/tags/list").DELETE().build());
     assertThat(r.statusCode()).isEqualTo(405);
     assertThat(r.headers().firstValue("Allow")).hasValue("GET");
-    assertThat(JSON.readTree(r.body()).at("/errors/0/code").asText()).isEqualTo("METHOD_NOT_ALLOWED");
+    assertThat(RunningRegistry.errorCode(r)).isEqualTo("METHOD_NOT_ALLOWED");
+    HttpResponse<String> manifest = registry.send(registry.request("/v2/a/manifests/x")
+        .POST(HttpRequest.BodyPublishers.noBody()).build());
+    assertThat(manifest.statusCode()).isEqualTo(405);
+    assertThat(manifest.headers().firstValue("Allow")).hasValue("GET, HEAD, PUT, DELETE");
+  }
+
+  @Test
+  void invalidTagIsManifestInvalidOnPushAndManifestUnknownOnRead() throws Exception {
+    HttpResponse<String> put = registry.send(registry.request("/v2/a/manifests/-bad")
+        .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+        .PUT(HttpRequest.BodyPublishers.ofString("{}")).build());
+    assertThat(put.statusCode()).isEqualTo(400);
+    assertThat(RunningRegistry.errorCode(put)).isEqualTo("MANIFEST_INVALID");
+    for (String method : new String[] {"GET", "DELETE"}) {
+      HttpResponse<String> r = registry.send(registry.request("/v2/a/manifests/-bad")
+          .method(method, HttpRequest.BodyPublishers.noBody()).build());
+      assertThat(r.statusCode()).as(method).isEqualTo(404);
+      assertThat(RunningRegistry.errorCode(r)).isEqualTo("MANIFEST_UNKNOWN");
+    }
+    HttpResponse<String> digest = registry.send(registry.request("/v2/a/manifests/sha256:short").GET().build());
+    assertThat(digest.statusCode()).isEqualTo(400);
+    assertThat(RunningRegistry.errorCode(digest)).isEqualTo("DIGEST_INVALID");
   }
 
   @Test
   void manifestOfDeepNameIsRoutedAndUnknown() throws Exception {
     HttpResponse<String> r = registry.send(registry.request("/v2/a/b/c/manifests/x").GET().build());
     assertThat(r.statusCode()).isEqualTo(404);
-    assertThat(JSON.readTree(r.body()).at("/errors/0/code").asText()).isEqualTo("MANIFEST_UNKNOWN");
+    assertThat(RunningRegistry.errorCode(r)).isEqualTo("MANIFEST_UNKNOWN");
   }
 
   @Test
   void invalidNameAndDigestAre400() throws Exception {
     HttpResponse<String> name = registry.send(registry.request("/v2/UPPER/tags/list").GET().build());
     assertThat(name.statusCode()).isEqualTo(400);
-    assertThat(JSON.readTree(name.body()).at("/errors/0/code").asText()).isEqualTo("NAME_INVALID");
+    assertThat(RunningRegistry.errorCode(name)).isEqualTo("NAME_INVALID");
     HttpResponse<String> digest = registry.send(registry.request("/v2/a/blobs/sha256:xyz").GET().build());
     assertThat(digest.statusCode()).isEqualTo(400);
-    assertThat(JSON.readTree(digest.body()).at("/errors/0/code").asText()).isEqualTo("DIGEST_INVALID");
+    assertThat(RunningRegistry.errorCode(digest)).isEqualTo("DIGEST_INVALID");
     HttpResponse<String> referrers = registry.send(registry.request("/v2/a/referrers/nope").GET().build());
     assertThat(referrers.statusCode()).isEqualTo(400);
+    assertThat(RunningRegistry.errorCode(referrers)).isEqualTo("DIGEST_INVALID");
   }
 
   @Test
@@ -97,7 +120,7 @@ class ServerErrorsAndRoutingTest {
   void badPaginationIs400() throws Exception {
     HttpResponse<String> r = registry.send(registry.request("/v2/_catalog?n=-1").GET().build());
     assertThat(r.statusCode()).isEqualTo(400);
-    assertThat(JSON.readTree(r.body()).at("/errors/0/code").asText()).isEqualTo("PAGINATION_NUMBER_INVALID");
+    assertThat(RunningRegistry.errorCode(r)).isEqualTo("PAGINATION_NUMBER_INVALID");
   }
 
   @Test
@@ -144,7 +167,7 @@ class ServerErrorsAndRoutingTest {
     HttpResponse<String> post = registry.send(registry.request("/v2/a/blobs/uploads/")
         .POST(HttpRequest.BodyPublishers.noBody()).build());
     assertThat(post.statusCode()).isEqualTo(405);
-    assertThat(JSON.readTree(post.body()).at("/errors/0/code").asText()).isEqualTo("UNSUPPORTED");
+    assertThat(RunningRegistry.errorCode(post)).isEqualTo("UNSUPPORTED");
     assertThat(registry.send(registry.request("/v2/").GET().build()).statusCode()).isEqualTo(200);
   }
 }

@@ -12,6 +12,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class UploadFlowTest {
   @TempDir Path root;
@@ -82,15 +84,45 @@ class UploadFlowTest {
         .method("PATCH", HttpRequest.BodyPublishers.ofByteArray(new byte[10])).build());
     assertThat(r.statusCode()).isEqualTo(416);
     assertThat(r.headers().firstValue("Range")).hasValue("0-9");
-    assertThat(r.body()).contains("RANGE_INVALID");
+    assertThat(r.headers().firstValue("Location")).hasValue(location);
+    assertThat(RunningRegistry.errorCode(r)).isEqualTo("RANGE_INVALID");
+    assertThat(sessionRange(location)).isEqualTo("0-9");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"ten-twenty", "10-5", "0-", "10-19/15", "bytes 10-19/10"})
+  void malformedOrInconsistentContentRangeIsBlobUploadInvalidAndTakesNothing(String contentRange)
+      throws Exception {
+    String location = startSession("a").headers().firstValue("Location").orElseThrow();
+    registry.send(registry.request(location).header("Content-Range", "0-9")
+        .method("PATCH", HttpRequest.BodyPublishers.ofByteArray(new byte[10])).build());
+    HttpResponse<String> r = registry.send(registry.request(location).header("Content-Range", contentRange)
+        .method("PATCH", HttpRequest.BodyPublishers.ofByteArray(new byte[10])).build());
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(RunningRegistry.errorCode(r)).isEqualTo("BLOB_UPLOAD_INVALID");
+    assertThat(sessionRange(location)).isEqualTo("0-9");
   }
 
   @Test
-  void malformedContentRangeIs400() throws Exception {
+  void streamedChunkShorterOrLongerThanItsRangeIsSizeInvalidAndTakesNothing() throws Exception {
     String location = startSession("a").headers().firstValue("Location").orElseThrow();
-    HttpResponse<String> r = registry.send(registry.request(location).header("Content-Range", "ten-twenty")
+    registry.send(registry.request(location).header("Content-Range", "0-9")
         .method("PATCH", HttpRequest.BodyPublishers.ofByteArray(new byte[10])).build());
-    assertThat(r.statusCode()).isEqualTo(400);
+    for (String contentRange : new String[] {"10-99", "10-14"}) {
+      // No Content-Length: the body is chunked, so only its end shows the mismatch.
+      HttpResponse<String> r = registry.send(registry.request(location).header("Content-Range", contentRange)
+          .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(
+              () -> new ByteArrayInputStream(new byte[10]))).build());
+      assertThat(r.statusCode()).as(contentRange).isEqualTo(400);
+      assertThat(RunningRegistry.errorCode(r)).isEqualTo("SIZE_INVALID");
+      assertThat(sessionRange(location)).isEqualTo("0-9");
+    }
+  }
+
+  private String sessionRange(String location) throws Exception {
+    HttpResponse<String> status = registry.send(registry.request(location).GET().build());
+    assertThat(status.statusCode()).isEqualTo(204);
+    return status.headers().firstValue("Range").orElseThrow();
   }
 
   @Test
@@ -100,7 +132,7 @@ class UploadFlowTest {
     HttpResponse<String> r = registry.send(registry.request(location + "?digest=" + wrong)
         .PUT(HttpRequest.BodyPublishers.ofString("content")).build());
     assertThat(r.statusCode()).isEqualTo(400);
-    assertThat(r.body()).contains("DIGEST_INVALID");
+    assertThat(RunningRegistry.errorCode(r)).isEqualTo("DIGEST_INVALID");
     assertThat(registry.send(registry.request("/v2/a/blobs/" + wrong)
         .method("HEAD", HttpRequest.BodyPublishers.noBody()).build()).statusCode()).isEqualTo(404);
   }
@@ -111,14 +143,14 @@ class UploadFlowTest {
     assertThat(registry.send(registry.request(location).DELETE().build()).statusCode()).isEqualTo(204);
     HttpResponse<String> r = registry.send(registry.request(location).GET().build());
     assertThat(r.statusCode()).isEqualTo(404);
-    assertThat(r.body()).contains("BLOB_UPLOAD_UNKNOWN");
+    assertThat(RunningRegistry.errorCode(r)).isEqualTo("BLOB_UPLOAD_UNKNOWN");
   }
 
   @Test
   void unknownUploadIdIs404() throws Exception {
     HttpResponse<String> r = registry.send(registry.request("/v2/a/blobs/uploads/not-a-uuid").GET().build());
     assertThat(r.statusCode()).isEqualTo(404);
-    assertThat(r.body()).contains("BLOB_UPLOAD_UNKNOWN");
+    assertThat(RunningRegistry.errorCode(r)).isEqualTo("BLOB_UPLOAD_UNKNOWN");
   }
 
   @Test

@@ -1,0 +1,48 @@
+package dev.lading.server.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.lading.core.error.ErrorCode;
+import dev.lading.core.error.RegistryException;
+import java.io.IOException;
+import org.junit.jupiter.api.Test;
+
+class ErrorResponsesTest {
+
+  @Test
+  void unforeseenFailureIs500UnknownWithoutInternals() throws Exception {
+    ErrorResponses.Rendered r = ErrorResponses.render(new IllegalStateException("secret /var/lib/x"));
+    assertThat(r.status().code()).isEqualTo(500);
+    JsonNode error = onlyError(r);
+    assertThat(error.get("code").asText()).isEqualTo(ErrorCode.UNKNOWN.code()).isEqualTo("UNKNOWN");
+    assertThat(error.get("message").asText()).isEqualTo("unknown error");
+    assertThat(error.has("detail")).isFalse();
+    assertThat(new String(r.body(), java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("secret");
+  }
+
+  @Test
+  void storeFailureIs503StorageUnavailable() throws Exception {
+    ErrorResponses.Rendered r = ErrorResponses.render(new IOException("disk /data full"));
+    assertThat(r.status().code()).isEqualTo(503);
+    assertThat(onlyError(r).get("code").asText()).isEqualTo("STORAGE_UNAVAILABLE");
+    assertThat(new String(r.body(), java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("/data");
+  }
+
+  @Test
+  void refusalCarriesItsRegisteredStatusCodeAndDetail() throws Exception {
+    ErrorResponses.Rendered r = ErrorResponses.render(
+        new RegistryException(ErrorCode.BLOB_UPLOAD_INVALID, "malformed Content-Range header", "x-y"));
+    assertThat(r.status().code()).isEqualTo(400);
+    JsonNode error = onlyError(r);
+    assertThat(error.get("code").asText()).isEqualTo("BLOB_UPLOAD_INVALID");
+    assertThat(error.get("message").asText()).isEqualTo("malformed Content-Range header");
+    assertThat(error.get("detail").asText()).isEqualTo("x-y");
+  }
+
+  private static JsonNode onlyError(ErrorResponses.Rendered r) throws IOException {
+    JsonNode errors = ErrorResponses.JSON.readTree(r.body()).get("errors");
+    assertThat(errors).hasSize(1);
+    return errors.get(0);
+  }
+}
