@@ -45,6 +45,11 @@ final class MemoryBudget {
     return kibibytes.availablePermits() * 1024L;
   }
 
+  /** Whether some write is waiting for memory right now. */
+  boolean hasWaiters() {
+    return kibibytes.hasQueuedThreads();
+  }
+
   /** Waits until {@code bytes} (rounded up to KiB) are free and takes them. */
   Reservation reserve(long bytes) throws IOException {
     int permits = permits(bytes);
