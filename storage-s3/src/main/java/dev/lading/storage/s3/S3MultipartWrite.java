@@ -5,10 +5,13 @@ import static dev.lading.storage.s3.S3Calls.io;
 import dev.lading.core.storage.MultipartWrite;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
@@ -44,6 +47,11 @@ final class S3MultipartWrite implements MultipartWrite {
   private boolean appended;
   private PartBuffer buffer;
   private MemoryBudget.Reservation reservation;
+  /** The part being uploaded in the background while {@link #buffer} fills, if any. */
+  private InFlight inFlight;
+  /** A second part's buffer and memory, kept between background uploads of this write. */
+  private PartBuffer spare;
+  private MemoryBudget.Reservation spareReservation;
   private Optional<ResumeToken> suspendedAs = Optional.empty();
   private boolean finished;
 
@@ -85,7 +93,7 @@ final class S3MultipartWrite implements MultipartWrite {
       size += n;
       appended = true;
       if (buffer.isFull()) {
-        uploadPart();
+        handOff();
       }
     }
   }
@@ -94,6 +102,7 @@ final class S3MultipartWrite implements MultipartWrite {
   public String suspend() throws IOException {
     requireOpen();
     try {
+      awaitInFlight();
       if (!appended) {
         // Nothing new: the token we came from still describes every byte, tail included.
         suspendedAs = Optional.of(base);
@@ -124,6 +133,7 @@ final class S3MultipartWrite implements MultipartWrite {
   public void complete() throws IOException {
     requireOpen();
     try {
+      awaitInFlight();
       if (base.tailSize() > 0 || appended) {
         openBuffer();
       }
@@ -155,6 +165,11 @@ final class S3MultipartWrite implements MultipartWrite {
 
   @Override
   public void abort() throws IOException {
+    try {
+      awaitInFlight();
+    } catch (IOException e) {
+      // the upload is being thrown away; a failed part changes nothing
+    }
     finish();
     List<String> tails = new ArrayList<>(tailKeysAround(base.generation()));
     suspendedAs.ifPresent(t -> tails.addAll(tailKeysAround(t.generation())));
@@ -168,23 +183,100 @@ final class S3MultipartWrite implements MultipartWrite {
 
   // ---- parts --------------------------------------------------------------------------------
 
-  private void uploadPart() throws IOException {
-    if (uploadId.isEmpty()) {
-      abortOrphanedUploads();
-      String created = io("create multipart " + objectKey, () -> store.s3().createMultipartUpload(
-          b -> b.bucket(store.config().bucket()).key(objectKey).contentType(CONTENT_TYPE)).uploadId());
-      if (created == null || created.isEmpty()) {
-        throw new IOException("S3 created a multipart upload for " + objectKey + " without an id");
+  /** A part on its way to S3 on a background thread. */
+  private record InFlight(int number, Future<?> upload, PartBuffer buffer, MemoryBudget.Reservation reservation) {}
+
+  /**
+   * Sends the full buffer as the next part. When the budget has a second part free right now,
+   * the upload runs in the background while the next part fills, so the client is not paused
+   * for every part; otherwise (budget spent) it runs here, and the client waits: backpressure.
+   * At most one part of a write is in flight, so a write holds at most two parts of memory.
+   */
+  private void handOff() throws IOException {
+    createUploadIfNeeded();
+    awaitInFlight();
+    if (spare == null) {
+      Optional<MemoryBudget.Reservation> second = store.memoryBudget().tryReserve(partSize);
+      if (second.isEmpty()) {
+        uploadPart();
+        return;
       }
-      uploadId = Optional.of(created);
+      spareReservation = second.get();
+      spare = new PartBuffer(partSize);
     }
     int number = parts + 1;
-    long length = buffer.size();
-    String id = uploadId.get();
+    PartBuffer full = buffer;
+    MemoryBudget.Reservation fullReservation = reservation;
+    Future<?> upload = store.partUploads().submit(() -> {
+      sendPart(number, full);
+      return null;
+    });
+    inFlight = new InFlight(number, upload, full, fullReservation);
+    parts = number;
+    buffer = spare;
+    reservation = spareReservation;
+    spare = null;
+    spareReservation = null;
+  }
+
+  /** Waits for the part in flight; its buffer becomes the spare. Rethrows its failure. */
+  private void awaitInFlight() throws IOException {
+    if (inFlight == null) {
+      return;
+    }
+    InFlight waited = inFlight;
+    inFlight = null;
+    try {
+      waited.upload().get();
+    } catch (InterruptedException e) {
+      // The upload may still be reading its buffer: cancel it and never reuse that buffer.
+      waited.upload().cancel(true);
+      waited.reservation().close();
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while part " + waited.number() + " uploaded");
+    } catch (ExecutionException e) {
+      recycle(waited);
+      throw e.getCause() instanceof IOException io
+          ? io
+          : new IOException("part " + waited.number() + " of " + objectKey + " failed", e.getCause());
+    }
+    recycle(waited);
+  }
+
+  /** A finished upload's buffer and memory become the spare for the next part. */
+  private void recycle(InFlight done) {
+    done.buffer().clear();
+    spare = done.buffer();
+    spareReservation = done.reservation();
+  }
+
+  private void createUploadIfNeeded() throws IOException {
+    if (uploadId.isPresent()) {
+      return;
+    }
+    abortOrphanedUploads();
+    String created = io("create multipart " + objectKey, () -> store.s3().createMultipartUpload(
+        b -> b.bucket(store.config().bucket()).key(objectKey).contentType(CONTENT_TYPE)).uploadId());
+    if (created == null || created.isEmpty()) {
+      throw new IOException("S3 created a multipart upload for " + objectKey + " without an id");
+    }
+    uploadId = Optional.of(created);
+  }
+
+  private void sendPart(int number, PartBuffer part) throws IOException {
+    long length = part.size();
+    String id = uploadId.orElseThrow();
     io("upload part " + number + " of " + objectKey, () -> store.s3().uploadPart(
         b -> b.bucket(store.config().bucket()).key(objectKey).uploadId(id).partNumber(number)
             .contentLength(length),
-        RequestBody.fromContentProvider(buffer::newStream, length, CONTENT_TYPE)));
+        RequestBody.fromContentProvider(part::newStream, length, CONTENT_TYPE)));
+  }
+
+  /** Sends the buffer as the next part on this thread. */
+  private void uploadPart() throws IOException {
+    createUploadIfNeeded();
+    int number = parts + 1;
+    sendPart(number, buffer);
     parts = number;
     buffer.clear();
   }
@@ -304,8 +396,16 @@ final class S3MultipartWrite implements MultipartWrite {
     }
   }
 
+  /** Gives back every byte of memory; callers have awaited any part in flight first. */
   private void finish() {
     finished = true;
+    if (inFlight != null) {
+      // only after a failure to await it: let it end on its own, then free its memory
+      InFlight orphan = inFlight;
+      inFlight = null;
+      orphan.upload().cancel(true);
+      orphan.reservation().close();
+    }
     if (buffer != null) {
       buffer.release();
       buffer = null;
@@ -313,6 +413,14 @@ final class S3MultipartWrite implements MultipartWrite {
     if (reservation != null) {
       reservation.close();
       reservation = null;
+    }
+    if (spare != null) {
+      spare.release();
+      spare = null;
+    }
+    if (spareReservation != null) {
+      spareReservation.close();
+      spareReservation = null;
     }
   }
 

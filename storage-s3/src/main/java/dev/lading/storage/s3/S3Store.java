@@ -17,6 +17,8 @@ import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -65,6 +67,8 @@ public final class S3Store implements ObjectStore {
   private final S3Client s3;
   private final S3StoreConfig config;
   private final MemoryBudget budget;
+  /** Background part uploads: blocking S3 calls, so virtual threads, one per part in flight. */
+  private final ExecutorService partUploads = Executors.newVirtualThreadPerTaskExecutor();
 
   private S3Store(S3Client s3, S3StoreConfig config) {
     this.s3 = s3;
@@ -123,6 +127,10 @@ public final class S3Store implements ObjectStore {
 
   MemoryBudget memoryBudget() {
     return budget;
+  }
+
+  ExecutorService partUploads() {
+    return partUploads;
   }
 
   /** The bucket key of a store key. */
@@ -390,6 +398,7 @@ public final class S3Store implements ObjectStore {
 
   @Override
   public void close() {
+    partUploads.shutdown();
     s3.close();
   }
 
