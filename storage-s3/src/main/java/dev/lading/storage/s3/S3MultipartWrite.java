@@ -53,6 +53,8 @@ final class S3MultipartWrite implements MultipartWrite {
   private PartBuffer spare;
   private MemoryBudget.Reservation spareReservation;
   private Optional<ResumeToken> suspendedAs = Optional.empty();
+  /** Parts S3 listed past this write's last part at complete: left by requests that died. */
+  private int partsLeftOut;
   private boolean finished;
 
   S3MultipartWrite(S3Store store, String key, ResumeToken base) {
@@ -112,7 +114,7 @@ final class S3MultipartWrite implements MultipartWrite {
       long tail = buffer.size();
       if (tail > 0) {
         String tailKey = store.tailKey(key, generation);
-        io("PUT tail " + tailKey, () -> store.s3().putObject(
+        io("PUT tail " + tailKey, () -> store.puts().putObject(
             b -> b.bucket(store.config().bucket()).key(tailKey).contentType(CONTENT_TYPE),
             RequestBody.fromContentProvider(buffer::newStream, tail, CONTENT_TYPE)));
       }
@@ -144,7 +146,7 @@ final class S3MultipartWrite implements MultipartWrite {
             length == 0
                 ? RequestBody.empty()
                 : RequestBody.fromContentProvider(buffer::newStream, length, CONTENT_TYPE);
-        io("PUT " + objectKey, () -> store.s3().putObject(
+        io("PUT " + objectKey, () -> store.puts().putObject(
             b -> b.bucket(store.config().bucket()).key(objectKey).contentType(CONTENT_TYPE), body));
       } else {
         if (buffer != null && buffer.size() > 0) {
@@ -153,9 +155,19 @@ final class S3MultipartWrite implements MultipartWrite {
         List<CompletedPart> completed = completedParts();
         String id = uploadId.get();
         // The response's ETag is not used: Ceph RGW 16 answers an empty one.
-        io("complete multipart " + objectKey, () -> store.s3().completeMultipartUpload(
-            b -> b.bucket(store.config().bucket()).key(objectKey).uploadId(id)
-                .multipartUpload(m -> m.parts(completed))));
+        try {
+          io("complete multipart " + objectKey, () -> store.s3().completeMultipartUpload(
+              b -> b.bucket(store.config().bucket()).key(objectKey).uploadId(id)
+                  .multipartUpload(m -> m.parts(completed))));
+        } catch (IOException e) {
+          if (partsLeftOut > 0) {
+            throw new IOException(
+                e.getMessage() + " (" + partsLeftOut + " parts past part " + parts + " were uploaded"
+                    + " by a request that died unsaved; S3 discards unlisted parts, but Ceph RGW 16"
+                    + " refuses such a Complete, so this upload can only be aborted)", e);
+          }
+          throw e;
+        }
       }
       deleteQuietly(tailKeysAround(base.generation()));
     } finally {
@@ -295,6 +307,8 @@ final class S3MultipartWrite implements MultipartWrite {
         Integer number = part.partNumber();
         if (number != null && number >= 1 && number <= parts) {
           byNumber[number] = part;
+        } else {
+          partsLeftOut++;
         }
       }
       return null;

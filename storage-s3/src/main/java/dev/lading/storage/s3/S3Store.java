@@ -65,13 +65,16 @@ public final class S3Store implements ObjectStore {
   private static final int LIST_PAGE = 1000;
 
   private final S3Client s3;
+  /** For whole-object PUTs, signed over the full payload (see {@link #client}). */
+  private final S3Client puts;
   private final S3StoreConfig config;
   private final MemoryBudget budget;
   /** Background part uploads: blocking S3 calls, so virtual threads, one per part in flight. */
   private final ExecutorService partUploads = Executors.newVirtualThreadPerTaskExecutor();
 
-  private S3Store(S3Client s3, S3StoreConfig config) {
+  private S3Store(S3Client s3, S3Client puts, S3StoreConfig config) {
     this.s3 = s3;
+    this.puts = puts;
     this.config = config;
     this.budget = new MemoryBudget(config.memoryBudget());
   }
@@ -81,12 +84,24 @@ public final class S3Store implements ObjectStore {
    * first request shows whether endpoint, bucket and credentials are right.
    */
   public static S3Store create(S3StoreConfig config) {
-    return new S3Store(client(config), config);
+    return new S3Store(client(config, true), client(config, false), config);
   }
 
   static S3Client client(S3StoreConfig config) {
+    return client(config, true);
+  }
+
+  /**
+   * An S3 client for the configuration. With {@code chunked}, bodies over plain HTTP are signed
+   * chunk by chunk as they stream ({@code aws-chunked}), which parts need: S3Proxy would buffer
+   * a non-chunked signed body in its heap. Without, the SDK signs the whole payload's SHA-256,
+   * which whole-object PUTs need: Ceph RGW 16 refuses an empty {@code aws-chunked} body with
+   * XAmzContentSHA256Mismatch, and every link and marker is empty.
+   */
+  static S3Client client(S3StoreConfig config, boolean chunked) {
     S3ClientBuilder builder =
         S3Client.builder()
+            .serviceConfiguration(c -> c.chunkedEncodingEnabled(chunked))
             .region(Region.of(config.region()))
             .credentialsProvider(
                 StaticCredentialsProvider.create(
@@ -123,6 +138,10 @@ public final class S3Store implements ObjectStore {
 
   S3Client s3() {
     return s3;
+  }
+
+  S3Client puts() {
+    return puts;
   }
 
   MemoryBudget memoryBudget() {
@@ -183,7 +202,7 @@ public final class S3Store implements ObjectStore {
   @Override
   public void write(String key, byte[] content) throws IOException {
     String objectKey = objectKey(key);
-    io("PUT " + objectKey, () -> s3.putObject(
+    io("PUT " + objectKey, () -> puts.putObject(
         b -> b.bucket(config.bucket()).key(objectKey).contentType("application/octet-stream"),
         RequestBody.fromBytes(content)));
   }
@@ -202,7 +221,7 @@ public final class S3Store implements ObjectStore {
     }
     return io("conditional PUT " + objectKey, () -> {
       try {
-        s3.putObject(
+        puts.putObject(
             b -> b.bucket(config.bucket()).key(objectKey).ifNoneMatch("*")
                 .contentType("application/octet-stream"),
             RequestBody.fromBytes(content));
@@ -400,6 +419,7 @@ public final class S3Store implements ObjectStore {
   public void close() {
     partUploads.shutdown();
     s3.close();
+    puts.close();
   }
 
   static Instant lastModified(Instant value) {

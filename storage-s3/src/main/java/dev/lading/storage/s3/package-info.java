@@ -64,5 +64,11 @@
  * DeleteObjects (the SDK's {@code LegacyMd5Plugin}). Path-style addressing. The ETag of
  * CompleteMultipartUpload is never used (RGW answers an empty one), and a 404 from
  * AbortMultipartUpload is taken as already aborted (RGW says NoSuchKey, AWS NoSuchUpload).
+ * Found by running the suites against RGW 16.2.15: an empty {@code aws-chunked} PUT fails with
+ * XAmzContentSHA256Mismatch, so whole-object PUTs go through a second client that signs the
+ * full payload (parts stay chunk-signed and streamed); and Complete must list every part ever
+ * uploaded (gaps in numbering are fine, leaving one out is InvalidPart), so parts a dead
+ * request uploaded past what the retry reaches make that upload impossible to complete on RGW.
+ * The store reports that plainly; core avoids it if it keeps a failed request's durable bytes.
  */
 package dev.lading.storage.s3;

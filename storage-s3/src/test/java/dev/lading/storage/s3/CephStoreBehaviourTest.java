@@ -10,4 +10,9 @@ class CephStoreBehaviourTest extends S3StoreBehaviour {
   protected S3StoreConfig config(String name) {
     return CephTarget.config(EmbeddedS3Proxy.freshPrefix("ceph-" + name + "-" + System.nanoTime()));
   }
+
+  @Override
+  protected boolean discardsUnlistedParts() {
+    return false;
+  }
 }

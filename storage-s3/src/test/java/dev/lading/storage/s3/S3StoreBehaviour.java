@@ -30,6 +30,14 @@ abstract class S3StoreBehaviour {
 
   private S3Store store;
 
+  /**
+   * Whether Complete may leave uploaded parts out (S3 then discards them). AWS, S3Proxy and
+   * MinIO allow it; Ceph RGW 16 answers 400 InvalidPart unless every uploaded part is listed.
+   */
+  protected boolean discardsUnlistedParts() {
+    return true;
+  }
+
   protected S3Store open(S3StoreConfig config) {
     store = S3Store.create(config);
     return store;
@@ -209,6 +217,8 @@ abstract class S3StoreBehaviour {
 
   @Test
   void partsOfARequestThatDiedAreLeftOutOfTheObject() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(discardsUnlistedParts(),
+        "this server refuses a Complete that leaves uploaded parts out (Ceph RGW 16: InvalidPart)");
     S3Store s3 = open(config("dead-parts"));
     MultipartWrite write = s3.startMultipart("data/d");
     append(write, 0, PART + 10, null);
