@@ -16,7 +16,6 @@ final class StoredJson {
   static final ObjectMapper MAPPER =
       JsonMapper.builder()
           .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-          .serializationInclusion(JsonInclude.Include.NON_NULL)
           .build();
 
   private StoredJson() {}
@@ -28,6 +27,7 @@ final class StoredJson {
   record ManifestLink(String mediaType) {}
 
   /** {@code _referrers/...}: what the referrers API lists for one referrer. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   record StoredDescriptor(
       String mediaType,
       String digest,
@@ -41,6 +41,7 @@ final class StoredJson {
    * could not be saved (the commit then re-reads the bytes). {@code completedDigest} is set once
    * the session committed, so a retried close answers the same.
    */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   record UploadState(
       String repository,
       String id,

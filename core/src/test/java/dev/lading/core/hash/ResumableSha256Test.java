@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.lading.core.model.Digest;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -75,6 +77,19 @@ class ResumableSha256Test {
     assertThat(plain.exportState()).isEmpty();
     assertThat(plain.bytesHashed()).isEmpty();
     assertThat(plain.digest()).isEqualTo(Digest.sha256(data));
+  }
+
+  @Test
+  void withoutTheOpenedPackageHashingStillWorksButIsNotResumable() throws Exception {
+    String java = ProcessHandle.current().info().command().orElse(null);
+    assumeTrue(java != null, "cannot tell which java runs this test");
+    Process child = new ProcessBuilder(
+            java, "-cp", System.getProperty("java.class.path"), ClosedJdkProbe.class.getName())
+        .redirectErrorStream(true)
+        .start();
+    String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(output).contains("resumable=false exported=false correct=true");
   }
 
   @Test

@@ -10,6 +10,11 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -121,6 +126,61 @@ public abstract class ObjectStoreContract {
     assertThat(store.writeIfAbsent("once", bytes("second"))).isFalse();
     assertThat(store.read("once")).hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("first")));
     cleanUp("once");
+  }
+
+  @Test
+  void concurrentWriteIfAbsentHasExactlyOneWinner() throws Exception {
+    int writers = 8;
+    ExecutorService pool = Executors.newFixedThreadPool(writers);
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<Boolean>> results = new ArrayList<>();
+      for (int i = 0; i < writers; i++) {
+        byte[] content = bytes("writer-" + i);
+        results.add(pool.submit(() -> {
+          go.await();
+          return store.writeIfAbsent("race/key", content);
+        }));
+      }
+      go.countDown();
+      List<Integer> winners = new ArrayList<>();
+      for (int i = 0; i < writers; i++) {
+        if (results.get(i).get(60, TimeUnit.SECONDS)) {
+          winners.add(i);
+        }
+      }
+      assertThat(winners).hasSize(1);
+      assertThat(store.read("race/key"))
+          .hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("writer-" + winners.getFirst())));
+    } finally {
+      pool.shutdownNow();
+    }
+    cleanUp("race/key");
+  }
+
+  @Test
+  void concurrentWritesAndDeletesInOneDirectoryNeverFail() throws Exception {
+    int threads = 4;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        String key = "shared/dir/k" + t;
+        done.add(pool.submit(() -> {
+          for (int i = 0; i < 100; i++) {
+            store.write(key, bytes("v" + i));
+            assertThat(store.read(key)).isPresent();
+            store.delete(List.of(key));
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : done) {
+        f.get(120, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   @Test

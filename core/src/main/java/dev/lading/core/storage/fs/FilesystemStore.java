@@ -296,21 +296,29 @@ public final class FilesystemStore implements ObjectStore {
 
   /**
    * Creates the target's parent directories and runs the publishing step, retrying when a
-   * concurrent delete pruned a freshly created, still empty directory in between.
+   * concurrent delete pruned a directory on the way: {@code createDirectories} then reports the
+   * vanished directory as FileAlreadyExists, and the rename or link as NoSuchFile.
    */
   private boolean publish(Path source, Path target, Publication step) throws IOException {
     Path parent = target.getParent();
     for (int attempt = 0; ; attempt++) {
-      Files.createDirectories(parent);
+      boolean published;
       try {
-        boolean published = step.run();
-        fsyncDirectory(parent);
-        return published;
-      } catch (NoSuchFileException e) {
-        if (attempt >= 10 || !Files.exists(source)) {
+        Files.createDirectories(parent);
+        published = step.run();
+      } catch (NoSuchFileException | FileAlreadyExistsException e) {
+        if (attempt >= 100 || !Files.exists(source)) {
           throw e;
         }
+        continue;
       }
+      try {
+        fsyncDirectory(parent);
+      } catch (NoSuchFileException e) {
+        // A concurrent delete of this very key removed the entry and pruned the directory:
+        // the delete came after the publication, which is an order readers may observe anyway.
+      }
+      return published;
     }
   }
 
