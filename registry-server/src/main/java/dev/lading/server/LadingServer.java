@@ -12,6 +12,10 @@ import dev.lading.server.http.RegistryChannelInitializer;
 import dev.lading.server.http.RegistryHandlers;
 import dev.lading.server.http.RequestAuthorizer;
 import dev.lading.server.http.RequestDispatcher;
+import dev.lading.server.http.ResourceHandler;
+import dev.lading.server.auth.TokenAuth;
+import java.time.Clock;
+import java.util.Map;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
@@ -82,7 +86,11 @@ public final class LadingServer implements AutoCloseable {
     Registry registry = new StoreRegistry(
         store, RegistryOptions.defaults().withMaxManifestBytes(config.limits().manifestBytes()));
     try {
-      return start(config, registry, RequestAuthorizer.allowAll(), store);
+      if (config.auth().enabled()) {
+        TokenAuth auth = TokenAuth.from(config, Clock.systemUTC());
+        return start(config, registry, auth.authorizer(), auth.endpoints(), store);
+      }
+      return start(config, registry, RequestAuthorizer.allowAll(), Map.of(), store);
     } catch (RuntimeException e) {
       closeQuietly(store);
       throw e;
@@ -91,11 +99,15 @@ public final class LadingServer implements AutoCloseable {
 
   /** Starts a server in front of a given registry (which the caller closes). */
   public static LadingServer start(LadingConfig config, Registry registry, RequestAuthorizer authorizer) {
-    return start(config, registry, authorizer, null);
+    return start(config, registry, authorizer, Map.of(), null);
   }
 
   private static LadingServer start(
-      LadingConfig config, Registry registry, RequestAuthorizer authorizer, AutoCloseable ownedStore) {
+      LadingConfig config,
+      Registry registry,
+      RequestAuthorizer authorizer,
+      Map<String, ResourceHandler> endpoints,
+      AutoCloseable ownedStore) {
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     Class<? extends ServerChannel> channelType =
@@ -108,6 +120,7 @@ public final class LadingServer implements AutoCloseable {
     InFlightRequests inFlight = new InFlightRequests();
     RequestDispatcher dispatcher = new RequestDispatcher(
         RegistryHandlers.of(registry, config.limits().manifestBytes()),
+        endpoints,
         authorizer,
         config.readOnly(),
         requestThreads);
