@@ -151,6 +151,11 @@ public final class LadingServer implements AutoCloseable {
     }
   }
 
+  /** The configuration this server runs with. */
+  public LadingConfig config() {
+    return config;
+  }
+
   public int port() {
     return address().getPort();
   }
