@@ -65,11 +65,23 @@ public final class TokenIssuer {
 
   /** An access token holding exactly {@code granted} (already intersected with the rules). */
   public IssuedToken issue(Principal principal, List<Scope> granted) {
+    return issue(principal, granted, Instant.MAX);
+  }
+
+  /**
+   * An access token that expires no later than {@code notAfter}: used when a client exchanges
+   * a still-valid access token for another scope, so an exchange never extends a token's life.
+   */
+  public IssuedToken issue(Principal principal, List<Scope> granted, Instant notAfter) {
     Instant now = clock.instant();
-    JWTClaimsSet.Builder claims = base(principal, now, ttl)
+    Duration life = notAfter.isBefore(now.plus(ttl)) ? Duration.between(now, notAfter) : ttl;
+    if (life.isNegative() || life.isZero()) {
+      throw new IllegalArgumentException("the token to exchange has expired");
+    }
+    JWTClaimsSet.Builder claims = base(principal, now, life)
         .notBeforeTime(Date.from(now))
         .claim(TokenClaims.ACCESS, accessClaim(granted));
-    return new IssuedToken(sign(claims.build()), now, ttl, granted);
+    return new IssuedToken(sign(claims.build()), now, life, granted);
   }
 
   public IssuedToken issueRefresh(Principal principal) {

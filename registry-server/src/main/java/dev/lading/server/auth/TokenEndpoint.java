@@ -86,7 +86,12 @@ public final class TokenEndpoint implements ResourceHandler {
   private void get(Exchange exchange) {
     checkService(exchange.query("service"));
     List<Scope> scopes = scopes(exchange.queryAll("scope"));
-    Principal principal = login(exchange, basic(exchange.header(HttpHeaderNames.AUTHORIZATION)));
+    String authorization = exchange.header(HttpHeaderNames.AUTHORIZATION);
+    if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      exchangeBearer(exchange, authorization.substring(7).strip(), scopes);
+      return;
+    }
+    Principal principal = login(exchange, basic(authorization));
     boolean offline = exchange.query("offline_token").map("true"::equalsIgnoreCase).orElse(false);
     answer(exchange, principal, scopes, offline && !principal.anonymous(), false);
   }
@@ -136,9 +141,49 @@ public final class TokenEndpoint implements ResourceHandler {
     }
   }
 
+  /**
+   * Some clients (the ORAS Java SDK) present their current access token instead of Basic
+   * credentials when they need a new scope. That token proves a recent login of its subject, so
+   * it is exchanged for the asked scope within the rules, but the new token expires when the
+   * presented one does: an exchange can widen scope only as far as the rules allow, and can
+   * never extend a token's life.
+   */
+  private void exchangeBearer(Exchange exchange, String bearer, List<Scope> scopes) {
+    AccessGrant presented;
+    try {
+      presented = verifier.verify(bearer);
+    } catch (TokenRejectedException e) {
+      auditLogin(exchange, "-", 401, "bearer token rejected");
+      throw unauthorized();
+    }
+    Principal principal;
+    if (presented.kind() == Principal.Kind.ANONYMOUS) {
+      principal = Principal.ANONYMOUS;
+    } else {
+      principal = authenticator.account(presented.subject())
+          .filter(a -> a.principal().kind() == presented.kind())
+          .map(Account::principal)
+          .orElseThrow(() -> {
+            auditLogin(exchange, presented.subject(), 401, "account gone");
+            return unauthorized();
+          });
+    }
+    answer(exchange, principal, scopes, false, false, presented.expiresAt());
+  }
+
   private void answer(Exchange exchange, Principal principal, List<Scope> asked, boolean withRefresh, boolean oauth) {
+    answer(exchange, principal, asked, withRefresh, oauth, java.time.Instant.MAX);
+  }
+
+  private void answer(Exchange exchange, Principal principal, List<Scope> asked, boolean withRefresh, boolean oauth,
+      java.time.Instant notAfter) {
     List<Scope> granted = rules.grant(principal, asked);
-    IssuedToken token = issuer.issue(principal, granted);
+    IssuedToken token;
+    try {
+      token = issuer.issue(principal, granted, notAfter);
+    } catch (IllegalArgumentException expired) {
+      throw unauthorized();
+    }
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("token", token.token());
     json.put("access_token", token.token());
@@ -213,17 +258,20 @@ public final class TokenEndpoint implements ResourceHandler {
       return Optional.empty();
     }
     if (!header.regionMatches(true, 0, "Basic ", 0, 6)) {
-      throw new RegistryException(ErrorCode.UNAUTHORIZED, "the token endpoint takes Basic credentials");
+      throw new HeadersException(new RegistryException(ErrorCode.UNAUTHORIZED, "the token endpoint takes Basic credentials"),
+          headers("WWW-Authenticate", "Basic realm=\"lading\""));
     }
     String decoded;
     try {
       decoded = new String(Base64.getDecoder().decode(header.substring(6).strip()), StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {
-      throw new RegistryException(ErrorCode.UNAUTHORIZED, "malformed Basic credentials");
+      throw new HeadersException(new RegistryException(ErrorCode.UNAUTHORIZED, "malformed Basic credentials"),
+          headers("WWW-Authenticate", "Basic realm=\"lading\""));
     }
     int colon = decoded.indexOf(':');
     if (colon < 0) {
-      throw new RegistryException(ErrorCode.UNAUTHORIZED, "malformed Basic credentials");
+      throw new HeadersException(new RegistryException(ErrorCode.UNAUTHORIZED, "malformed Basic credentials"),
+          headers("WWW-Authenticate", "Basic realm=\"lading\""));
     }
     return Optional.of(new Credentials(decoded.substring(0, colon), decoded.substring(colon + 1).toCharArray()));
   }

@@ -105,6 +105,26 @@ class TokenEndpointTest {
   }
 
   @Test
+  void bearerExchangeStaysWithinTheRulesAndNeverOutlivesThePresentedToken() throws Exception {
+    String first = registry.token("ml-builder", "repository:ml/a:pull");
+    HttpResponse<String> r = registry.send(registry.request("/auth/token?service=lading.test&scope="
+        + URLEncoder.encode("repository:ml/a:pull,push", StandardCharsets.UTF_8) + "&scope="
+        + URLEncoder.encode("repository:other/app:push", StandardCharsets.UTF_8), first).GET().build());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode body = registry.json(r.body());
+    assertThat(body.get("expires_in").asLong()).isLessThanOrEqualTo(300);
+    String payload = new String(java.util.Base64.getUrlDecoder().decode(body.get("token").asText().split("\\.")[1]),
+        StandardCharsets.UTF_8);
+    JsonNode claims = registry.json(payload);
+    String firstPayload = new String(java.util.Base64.getUrlDecoder().decode(first.split("\\.")[1]), StandardCharsets.UTF_8);
+    assertThat(claims.get("exp").asLong()).isLessThanOrEqualTo(registry.json(firstPayload).get("exp").asLong());
+    assertThat(claims.get("access").toString())
+        .isEqualTo("[{\"type\":\"repository\",\"name\":\"ml/a\",\"actions\":[\"pull\",\"push\"]}]");
+    assertThat(registry.send(registry.request("/auth/token?service=lading.test", "forged.token.here").GET().build())
+        .statusCode()).isEqualTo(401);
+  }
+
+  @Test
   void repeatedFailedLoginsAreRateLimitedWith429() throws Exception {
     for (int i = 0; i < 10; i++) {
       assertThat(registry.tokenResponse("reader", "guess-" + i).statusCode()).isEqualTo(401);
