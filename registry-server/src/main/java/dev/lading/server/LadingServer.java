@@ -12,6 +12,10 @@ import dev.lading.server.http.RegistryChannelInitializer;
 import dev.lading.server.http.RegistryHandlers;
 import dev.lading.server.http.RequestAuthorizer;
 import dev.lading.server.http.RequestDispatcher;
+import dev.lading.server.http.ResourceHandler;
+import dev.lading.server.auth.TokenAuth;
+import java.time.Clock;
+import java.util.Map;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
@@ -90,7 +94,13 @@ public final class LadingServer implements AutoCloseable {
     OnlineCollector gc = new OnlineCollector(
         new GarbageCollector(store, Clock.systemUTC()), gcOptions(config.gc()), Clock.systemUTC());
     try {
-      LadingServer server = start(config, registry, RequestAuthorizer.allowAll(), store);
+      LadingServer server;
+      if (config.auth().enabled()) {
+        TokenAuth auth = TokenAuth.from(config, Clock.systemUTC());
+        server = start(config, registry, auth.authorizer(), auth.endpoints(), store);
+      } else {
+        server = start(config, registry, RequestAuthorizer.allowAll(), Map.of(), store);
+      }
       server.gc = gc;
       if (config.gc().interval().isPositive()) {
         gc.schedule(config.gc().interval());
@@ -124,11 +134,15 @@ public final class LadingServer implements AutoCloseable {
 
   /** Starts a server in front of a given registry (which the caller closes). */
   public static LadingServer start(LadingConfig config, Registry registry, RequestAuthorizer authorizer) {
-    return start(config, registry, authorizer, null);
+    return start(config, registry, authorizer, Map.of(), null);
   }
 
   private static LadingServer start(
-      LadingConfig config, Registry registry, RequestAuthorizer authorizer, AutoCloseable ownedStore) {
+      LadingConfig config,
+      Registry registry,
+      RequestAuthorizer authorizer,
+      Map<String, ResourceHandler> endpoints,
+      AutoCloseable ownedStore) {
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     Class<? extends ServerChannel> channelType =
@@ -141,6 +155,7 @@ public final class LadingServer implements AutoCloseable {
     InFlightRequests inFlight = new InFlightRequests();
     RequestDispatcher dispatcher = new RequestDispatcher(
         RegistryHandlers.of(registry, config.limits().manifestBytes()),
+        endpoints,
         authorizer,
         config.readOnly(),
         requestThreads);
@@ -169,6 +184,11 @@ public final class LadingServer implements AutoCloseable {
       requestThreads.shutdownNow();
       throw e;
     }
+  }
+
+  /** The configuration this server runs with. */
+  public LadingConfig config() {
+    return config;
   }
 
   public int port() {

@@ -28,7 +28,11 @@ import picocli.CommandLine.ParentCommand;
           + " case, e.g. LADING_HTTP_PORT=5001."
     },
     subcommands = {
-      Main.Serve.class, Main.ConfigCommand.class, Main.Gc.class, CommandLine.HelpCommand.class
+      Main.Serve.class,
+      Main.ConfigCommand.class,
+      Main.Gc.class,
+      Main.RobotCommand.class,
+      CommandLine.HelpCommand.class
     })
 public final class Main implements Callable<Integer> {
   static final int EXIT_USAGE = 2;
@@ -182,6 +186,73 @@ public final class Main implements Callable<Integer> {
         main.out.println(s.key().path() + " = " + s.shown() + "    # " + s.source());
       }
       main.out.println("configuration is valid");
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "robot",
+      mixinStandardHelpOptions = true,
+      description = "Robot accounts for token auth.",
+      subcommands = {RobotCreate.class})
+  static final class RobotCommand implements Callable<Integer> {
+    @ParentCommand Main main;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      spec.commandLine().usage(main.err);
+      return EXIT_USAGE;
+    }
+  }
+
+  @Command(
+      name = "create",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Generate a robot account: prints its secret ONCE and the YAML to add under auth.robots"
+            + " and auth.rules. Only the bcrypt hash goes into the configuration."
+      })
+  static final class RobotCreate implements Callable<Integer> {
+    @ParentCommand RobotCommand parent;
+
+    @Option(names = "--name", required = true, description = "Account name ([a-z0-9._-], up to 64).")
+    String name;
+
+    @Option(names = "--repositories", split = ",", paramLabel = "PATTERN",
+        description = "Repository patterns for the rule, e.g. ml/** (none: no rule printed).")
+    java.util.List<String> repositories = java.util.List.of();
+
+    @Option(names = "--actions", split = ",", defaultValue = "pull,push", paramLabel = "ACTION",
+        description = "Actions the rule grants (default: ${DEFAULT-VALUE}).")
+    java.util.List<String> actions;
+
+    @Override
+    public Integer call() {
+      Main main = parent.main;
+      try {
+        dev.lading.auth.Principal.requireAccountName(name);
+        repositories.forEach(dev.lading.auth.RepositoryPattern::parse);
+        actions.forEach(dev.lading.auth.Action::parse);
+      } catch (IllegalArgumentException e) {
+        main.err.println("lading robot create: " + e.getMessage());
+        return EXIT_USAGE;
+      }
+      dev.lading.auth.RobotCredentials created = dev.lading.auth.RobotCredentials.create(name);
+      main.out.println("# Secret for robot '" + name + "' (shown once; use it as the password with the name as the user):");
+      main.out.println("#   " + new String(created.secret()));
+      java.util.Arrays.fill(created.secret(), '\0');
+      main.out.println("auth:");
+      main.out.println("  robots:");
+      main.out.println("    - name: " + name);
+      main.out.println("      secret_hash: '" + created.hash().value() + "'");
+      if (!repositories.isEmpty()) {
+        main.out.println("  rules:");
+        main.out.println("    - subjects: [" + name + "]");
+        main.out.println("      repositories: [" + String.join(", ", repositories.stream().map(r -> "'" + r + "'").toList()) + "]");
+        main.out.println("      actions: [" + String.join(", ", actions) + "]");
+      }
       return 0;
     }
   }

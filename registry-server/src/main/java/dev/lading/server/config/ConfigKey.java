@@ -36,7 +36,41 @@ public enum ConfigKey {
   /** Online runs only report what they would sweep. */
   GC_DRY_RUN("gc.dry_run", "false", ConfigKey::bool),
   /** Refuse every write with 405 UNSUPPORTED (pulls keep working). */
-  READ_ONLY("read_only", "false", ConfigKey::bool);
+  READ_ONLY("read_only", "false", ConfigKey::bool),
+
+  // ---- auth (token auth; "none" keeps every request allowed) ---------------------------------
+  /** {@code none} (default: no auth, the embedded quick start) or {@code token}. */
+  AUTH_MODE("auth.mode", "none", AuthSettings::mode),
+  /** The {@code iss} of tokens the registry issues or, with an external issuer, trusts. */
+  AUTH_TOKEN_ISSUER("auth.token.issuer", "lading", AuthSettings::printable),
+  /** The {@code service} of the challenge and the tokens' audience. */
+  AUTH_TOKEN_SERVICE("auth.token.service", "lading", AuthSettings::printable),
+  /** The token endpoint the challenge names; empty: {@code http://<Host>/auth/token}. */
+  AUTH_TOKEN_REALM("auth.token.realm", "", AuthSettings::realm),
+  AUTH_TOKEN_TTL_SECONDS("auth.token.ttl_seconds", "300", v -> intBetween(v, 60, 86_400)),
+  /** Life of refresh tokens (docker login's identity token); the rules apply again at each use. */
+  AUTH_TOKEN_REFRESH_TTL_SECONDS("auth.token.refresh_ttl_seconds", "2592000", v -> intBetween(v, 60, 31_536_000)),
+  /** The signing key set (JWK set, current key first); empty: {@code <storage root>/auth/signing-keys.jwks}, created when missing. */
+  AUTH_TOKEN_KEY_FILE("auth.token.key_file", "", v -> v),
+  /** Trust an external issuer instead: its JWKS URL ... */
+  AUTH_TOKEN_EXTERNAL_JWKS_URL("auth.token.external.jwks_url", "", AuthSettings::url),
+  /** ... or a file holding its public JWK set. */
+  AUTH_TOKEN_EXTERNAL_KEY_FILE("auth.token.external.key_file", "", v -> v),
+  AUTH_TOKEN_EXTERNAL_ALGORITHM("auth.token.external.algorithm", "RS256", AuthSettings::algorithm),
+  /** Users: a list of {@code {name, password_hash | password_hash_file}} (bcrypt). */
+  AUTH_USERS("auth.users", "[]", v -> AuthSettings.accounts(v, dev.lading.auth.Principal.Kind.USER), Shape.LIST_SECRET),
+  /** Robot accounts: a list of {@code {name, secret_hash | secret_hash_file}} ({@code lading robot create}). */
+  AUTH_ROBOTS("auth.robots", "[]", v -> AuthSettings.accounts(v, dev.lading.auth.Principal.Kind.ROBOT), Shape.LIST_SECRET),
+  /** Grants: a list of {@code {subjects: [name | anonymous | *], repositories: [pattern], actions: [pull, push, delete]}}. */
+  AUTH_RULES("auth.rules", "[]", AuthSettings::rules, Shape.LIST),
+  /** Repository patterns anyone may pull without credentials. */
+  AUTH_ANONYMOUS_PULL("auth.anonymous_pull", "[]", AuthSettings::patterns, Shape.LIST);
+
+  /**
+   * A key's form in YAML: one scalar, or a list (kept as JSON text, so the environment can set
+   * it too: {@code LADING_AUTH_RULES='[{...}]'}). A secret is masked wherever it is printed.
+   */
+  enum Shape { SCALAR, SCALAR_SECRET, LIST, LIST_SECRET }
 
   /** Prefix of every environment variable the server reads. */
   public static final String ENV_PREFIX = "LADING_";
@@ -44,17 +78,22 @@ public enum ConfigKey {
   private final String path;
   private final String defaultValue;
   private final Function<String, Object> parser;
-  private final boolean secret;
+  private final Shape shape;
 
   ConfigKey(String path, String defaultValue, Function<String, Object> parser) {
-    this(path, defaultValue, parser, false);
+    this(path, defaultValue, parser, Shape.SCALAR);
   }
 
-  ConfigKey(String path, String defaultValue, Function<String, Object> parser, boolean secret) {
+  ConfigKey(String path, String defaultValue, Function<String, Object> parser, Shape shape) {
     this.path = path;
     this.defaultValue = defaultValue;
     this.parser = parser;
-    this.secret = secret;
+    this.shape = shape;
+  }
+
+  /** True when the YAML value is a list (its raw form is JSON text). */
+  public boolean list() {
+    return shape == Shape.LIST || shape == Shape.LIST_SECRET;
   }
 
   public String path() {
@@ -71,7 +110,7 @@ public enum ConfigKey {
 
   /** Secrets are masked wherever the effective configuration is printed or logged. */
   public boolean secret() {
-    return secret;
+    return shape == Shape.SCALAR_SECRET || shape == Shape.LIST_SECRET;
   }
 
   /**

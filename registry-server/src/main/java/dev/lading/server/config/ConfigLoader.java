@@ -27,7 +27,7 @@ public final class ConfigLoader {
   public record Setting(ConfigKey key, String raw, String source) {
     /** The value as it may be printed: secrets masked. */
     public String shown() {
-      return key.secret() && !raw.isEmpty() ? "********" : raw;
+      return key.secret() && !raw.isEmpty() && !raw.equals("[]") ? "********" : raw;
     }
   }
 
@@ -71,6 +71,9 @@ public final class ConfigLoader {
         problems.add(s.key().path() + ": " + ex.getMessage() + " (from " + s.source() + ")");
       }
     }
+    if (problems.isEmpty()) {
+      problems.addAll(AuthSettings.crossCheck(typed, raw));
+    }
     if (problems.isEmpty() && typed.get(ConfigKey.STORAGE_TYPE) == StorageType.S3) {
       problems.add(
           "storage.type: s3 is not supported by this build yet; use filesystem (from "
@@ -109,7 +112,13 @@ public final class ConfigLoader {
       String path = prefix.isEmpty() ? field.getKey() : prefix + "." + field.getKey();
       JsonNode value = field.getValue();
       var key = ConfigKey.byPath(path);
-      if (key.isPresent()) {
+      if (key.isPresent() && key.get().list()) {
+        if (value.isArray() || value.isNull()) {
+          raw.put(key.get(), new Setting(key.get(), value.isNull() ? "[]" : value.toString(), source));
+        } else {
+          problems.add(path + ": must be a list (from " + source + ")");
+        }
+      } else if (key.isPresent()) {
         if (value.isContainerNode()) {
           problems.add(path + ": must be a single value, not a " + (value.isArray() ? "list" : "mapping")
               + " (from " + source + ")");

@@ -1,22 +1,35 @@
 package dev.lading.server.config;
 
+import com.nimbusds.jose.JWSAlgorithm;
+import dev.lading.auth.AccessRule;
+import dev.lading.auth.Account;
+import dev.lading.auth.Action;
+import dev.lading.auth.Principal;
+import dev.lading.auth.RepositoryPattern;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * The validated configuration the server runs with. Built by {@link ConfigLoader} from the
  * schema ({@link ConfigKey}); tests and benchmarks start from {@link #defaults()} and change
  * what they need with the {@code with*} methods.
  */
-public record LadingConfig(Http http, Storage storage, Limits limits, boolean readOnly, Gc gc) {
+public record LadingConfig(
+    Http http, Storage storage, Limits limits, boolean readOnly, Gc gc, Auth auth) {
 
   public LadingConfig {
     Objects.requireNonNull(http, "http");
     Objects.requireNonNull(storage, "storage");
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(gc, "gc");
+    Objects.requireNonNull(auth, "auth");
   }
 
   /** Garbage collection: schedule ({@code interval} zero: on demand only) and policy. */
@@ -30,7 +43,7 @@ public record LadingConfig(Http http, Storage storage, Limits limits, boolean re
   }
 
   public LadingConfig withGc(Gc value) {
-    return new LadingConfig(http, storage, limits, readOnly, value);
+    return new LadingConfig(http, storage, limits, readOnly, value, auth);
   }
 
   /** The listening socket and HTTP parsing bounds. */
@@ -65,6 +78,81 @@ public record LadingConfig(Http http, Storage storage, Limits limits, boolean re
     }
   }
 
+  /**
+   * Token auth, or none ({@link #enabled} false: every request allowed, as before auth existed).
+   * {@code rules} already include the {@code auth.anonymous_pull} patterns as rules for
+   * {@code anonymous}; {@code accounts} are users and robots together.
+   */
+  public record Auth(
+      boolean enabled,
+      String issuer,
+      String service,
+      Optional<String> realm,
+      Duration ttl,
+      Duration refreshTtl,
+      Optional<Path> keyFile,
+      Optional<URI> externalJwksUrl,
+      Optional<Path> externalKeyFile,
+      JWSAlgorithm externalAlgorithm,
+      List<Account> accounts,
+      List<AccessRule> rules) {
+    public Auth {
+      Objects.requireNonNull(issuer, "issuer");
+      Objects.requireNonNull(service, "service");
+      accounts = List.copyOf(accounts);
+      rules = List.copyOf(rules);
+    }
+
+    /** True when tokens come from another issuer (no token endpoint here). */
+    public boolean external() {
+      return externalJwksUrl.isPresent() || externalKeyFile.isPresent();
+    }
+
+    /** Built-in token auth with these accounts and rules, everything else at its default. */
+    public static Auth token(String service, List<Account> accounts, List<AccessRule> rules) {
+      Auth d = defaults().auth();
+      return new Auth(true, d.issuer, service, Optional.empty(), d.ttl, d.refreshTtl, Optional.empty(),
+          Optional.empty(), Optional.empty(), d.externalAlgorithm, accounts, rules);
+    }
+
+    public Auth withRealm(String realm) {
+      return new Auth(enabled, issuer, service, Optional.of(realm), ttl, refreshTtl, keyFile,
+          externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules);
+    }
+
+    @SuppressWarnings("unchecked")
+    static Auth from(Map<ConfigKey, Object> v) {
+      List<Account> accounts = new ArrayList<>((List<Account>) v.get(ConfigKey.AUTH_USERS));
+      accounts.addAll((List<Account>) v.get(ConfigKey.AUTH_ROBOTS));
+      List<AccessRule> rules = new ArrayList<>((List<AccessRule>) v.get(ConfigKey.AUTH_RULES));
+      List<RepositoryPattern> anonymous = (List<RepositoryPattern>) v.get(ConfigKey.AUTH_ANONYMOUS_PULL);
+      if (!anonymous.isEmpty()) {
+        rules.add(new AccessRule(Set.of(Principal.ANONYMOUS_NAME), anonymous, Set.of(Action.PULL)));
+      }
+      return new Auth(
+          v.get(ConfigKey.AUTH_MODE) == AuthSettings.Mode.TOKEN,
+          (String) v.get(ConfigKey.AUTH_TOKEN_ISSUER),
+          (String) v.get(ConfigKey.AUTH_TOKEN_SERVICE),
+          optional((String) v.get(ConfigKey.AUTH_TOKEN_REALM)),
+          Duration.ofSeconds((Integer) v.get(ConfigKey.AUTH_TOKEN_TTL_SECONDS)),
+          Duration.ofSeconds((Integer) v.get(ConfigKey.AUTH_TOKEN_REFRESH_TTL_SECONDS)),
+          optional((String) v.get(ConfigKey.AUTH_TOKEN_KEY_FILE)).map(Path::of),
+          optional((String) v.get(ConfigKey.AUTH_TOKEN_EXTERNAL_JWKS_URL)).map(URI::create),
+          optional((String) v.get(ConfigKey.AUTH_TOKEN_EXTERNAL_KEY_FILE)).map(Path::of),
+          (JWSAlgorithm) v.get(ConfigKey.AUTH_TOKEN_EXTERNAL_ALGORITHM),
+          accounts,
+          rules);
+    }
+
+    private static Optional<String> optional(String s) {
+      return s == null || s.isEmpty() ? Optional.empty() : Optional.of(s);
+    }
+  }
+
+  public LadingConfig withAuth(Auth auth) {
+    return new LadingConfig(http, storage, limits, readOnly, gc, auth);
+  }
+
   /** Every key at its default. */
   public static LadingConfig defaults() {
     return ConfigLoader.load(null, Map.of()).config();
@@ -78,31 +166,31 @@ public record LadingConfig(Http http, Storage storage, Limits limits, boolean re
   public LadingConfig withHttpPort(int port) {
     return new LadingConfig(
         new Http(http.host, port, http.maxInitialLineBytes, http.maxHeaderBytes, http.shutdownTimeout),
-        storage, limits, readOnly, gc);
+        storage, limits, readOnly, gc, auth);
   }
 
   public LadingConfig withHttpHost(String host) {
     return new LadingConfig(
         new Http(host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes, http.shutdownTimeout),
-        storage, limits, readOnly, gc);
+        storage, limits, readOnly, gc, auth);
   }
 
   public LadingConfig withShutdownTimeout(Duration timeout) {
     return new LadingConfig(
         new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes, timeout),
-        storage, limits, readOnly, gc);
+        storage, limits, readOnly, gc, auth);
   }
 
   public LadingConfig withFilesystemRoot(Path root) {
-    return new LadingConfig(http, new Storage(storage.type, new Filesystem(root)), limits, readOnly, gc);
+    return new LadingConfig(http, new Storage(storage.type, new Filesystem(root)), limits, readOnly, gc, auth);
   }
 
   public LadingConfig withManifestLimit(long bytes) {
-    return new LadingConfig(http, storage, new Limits(bytes), readOnly, gc);
+    return new LadingConfig(http, storage, new Limits(bytes), readOnly, gc, auth);
   }
 
   public LadingConfig withReadOnly(boolean readOnly) {
-    return new LadingConfig(http, storage, limits, readOnly, gc);
+    return new LadingConfig(http, storage, limits, readOnly, gc, auth);
   }
 
   static LadingConfig from(Map<ConfigKey, Object> v) {
@@ -123,6 +211,7 @@ public record LadingConfig(Http http, Storage storage, Limits limits, boolean re
             Duration.ofMinutes((Integer) v.get(ConfigKey.GC_GRACE_MINUTES)),
             Duration.ofHours((Integer) v.get(ConfigKey.GC_UPLOAD_EXPIRY_HOURS)),
             (Boolean) v.get(ConfigKey.GC_DELETE_UNTAGGED),
-            (Boolean) v.get(ConfigKey.GC_DRY_RUN)));
+            (Boolean) v.get(ConfigKey.GC_DRY_RUN)),
+        Auth.from(v));
   }
 }

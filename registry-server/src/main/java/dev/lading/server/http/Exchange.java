@@ -52,6 +52,9 @@ public final class Exchange {
   private final AtomicBoolean responded = new AtomicBoolean();
   private final AtomicBoolean done = new AtomicBoolean();
   private volatile Routes.Match match;
+  private volatile RequestAuthorizer.Caller caller = RequestAuthorizer.Caller.UNRESTRICTED;
+  private volatile String auditDigest;
+  private volatile String auditReplacedDigest;
   private volatile int status;
   private volatile long bytesSent;
 
@@ -109,6 +112,35 @@ public final class Exchange {
   /** The route's path parameter: digest, reference or upload id, percent-decoded. */
   public String param() {
     return match.param();
+  }
+
+  /** Who the request acts for, as the authorizer decided. */
+  public RequestAuthorizer.Caller caller() {
+    return caller;
+  }
+
+  void caller(RequestAuthorizer.Caller caller) {
+    this.caller = caller;
+  }
+
+  /** For the audit log: the digest a tag pointed at before this request moved it. */
+  void noteReplacedDigest(String digest) {
+    this.auditReplacedDigest = digest;
+  }
+
+  String auditReplacedDigest() {
+    return auditReplacedDigest;
+  }
+
+  /** The {@code Docker-Content-Digest} this exchange answered with, if any. */
+  String auditDigest() {
+    return auditDigest;
+  }
+
+  /** All values of a query parameter, percent-decoded (the token endpoint's repeated {@code scope}). */
+  public List<String> queryAll(String name) {
+    List<String> values = uri.parameters().get(name);
+    return values == null ? List.of() : List.copyOf(values);
   }
 
   public RequestBodyStream body() {
@@ -269,6 +301,10 @@ public final class Exchange {
 
   private HttpHeaders decorate(HttpHeaders headers) {
     headers.set(API_VERSION_HEADER, "registry/2.0");
+    String digest = headers.get("Docker-Content-Digest");
+    if (digest != null) {
+      auditDigest = digest;
+    }
     if (!body.ended()) {
       headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }

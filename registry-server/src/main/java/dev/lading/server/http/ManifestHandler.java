@@ -80,6 +80,14 @@ final class ManifestHandler implements ResourceHandler {
       throw tooLarge();
     }
     String contentType = exchange.header(HttpHeaderNames.CONTENT_TYPE);
+    if (reference instanceof dev.lading.core.model.Tag) {
+      // For the audit log's tag-move line: where the tag pointed before.
+      try {
+        exchange.noteReplacedDigest(registry.statManifest(repo, reference).digest().toString());
+      } catch (RegistryException unknown) {
+        // A new tag.
+      }
+    }
     PutManifestResult result =
         registry.putManifest(repo, reference, contentType == null ? "" : mediaTypeOf(contentType), body);
     HttpHeaders headers = Exchange.headers();

@@ -11,8 +11,9 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * The seam for access control (token auth arrives later): called after routing, on the
- * request's virtual thread, BEFORE any body byte is read. The default allows everything.
+ * The seam for access control: called after routing, on the request's virtual thread, BEFORE
+ * any body byte is read. {@link #allowAll()} is {@code auth.mode: none}; token auth lives in
+ * {@code dev.lading.server.auth}.
  */
 @FunctionalInterface
 public interface RequestAuthorizer {
@@ -23,23 +24,79 @@ public interface RequestAuthorizer {
   /**
    * @param header the request's headers by case-insensitive name (e.g. {@code Authorization}),
    *     {@code null} when absent
+   * @param mountSource the {@code from} of a cross-repository mount: not required for the
+   *     request to proceed (without pull on it the mount becomes a plain upload), but named in
+   *     the challenge so a client asks for it
    */
   record AccessRequest(
       String method,
       Optional<RepositoryName> repository,
       Set<Action> actions,
       Function<String, String> header,
-      SocketAddress remote) {
+      SocketAddress remote,
+      Optional<RepositoryName> mountSource) {
     public AccessRequest {
       actions = Set.copyOf(actions);
+      Objects.requireNonNull(mountSource, "mountSource");
+    }
+
+    public AccessRequest(
+        String method, Optional<RepositoryName> repository, Set<Action> actions,
+        Function<String, String> header, SocketAddress remote) {
+      this(method, repository, actions, header, remote, Optional.empty());
     }
   }
 
-  /** Allowed, or refused with the error and the headers (a {@code WWW-Authenticate} challenge). */
-  sealed interface Decision {
-    record Allowed() implements Decision {}
+  /**
+   * Who an allowed request acts for, as handlers need it after the check: the audit log's
+   * "who", whether a mount source may be read, and which repositories the catalog may list.
+   */
+  interface Caller {
+    /** The principal's name, {@code -} when auth is off. */
+    String name();
 
-    record Refused(RegistryException error, Map<String, String> headers) implements Decision {
+    /** {@code user}, {@code robot}, {@code anonymous}, or {@code none} when auth is off. */
+    String kind();
+
+    /** Whether this caller may pull {@code repository} (mount sources, catalog entries). */
+    boolean mayPull(RepositoryName repository);
+
+    /** True when auth is off: a mount without {@code from} may then link from anywhere. */
+    boolean unrestricted();
+
+    Caller UNRESTRICTED = new Caller() {
+      @Override
+      public String name() {
+        return "-";
+      }
+
+      @Override
+      public String kind() {
+        return "none";
+      }
+
+      @Override
+      public boolean mayPull(RepositoryName repository) {
+        return true;
+      }
+
+      @Override
+      public boolean unrestricted() {
+        return true;
+      }
+    };
+  }
+
+  /** Allowed (for a caller), or refused with the error and the headers (a {@code WWW-Authenticate} challenge). */
+  sealed interface Decision {
+    record Allowed(Caller caller) implements Decision {
+      public Allowed {
+        Objects.requireNonNull(caller, "caller");
+      }
+    }
+
+    /** {@code who} and {@code kind} name the refused caller for the audit log ({@code -} when unknown). */
+    record Refused(RegistryException error, Map<String, String> headers, String who, String kind) implements Decision {
       public Refused {
         Objects.requireNonNull(error, "error");
         if (error.code() != ErrorCode.UNAUTHORIZED && error.code() != ErrorCode.DENIED) {
@@ -47,9 +104,13 @@ public interface RequestAuthorizer {
         }
         headers = Map.copyOf(headers);
       }
+
+      public Refused(RegistryException error, Map<String, String> headers) {
+        this(error, headers, "-", "-");
+      }
     }
 
-    Decision ALLOWED = new Allowed();
+    Decision ALLOWED = new Allowed(Caller.UNRESTRICTED);
   }
 
   Decision authorize(AccessRequest request);

@@ -17,6 +17,7 @@ import java.util.concurrent.Executor;
  */
 public final class RequestDispatcher {
   private final Map<Routes.Resource, ResourceHandler> handlers;
+  private final Map<String, ResourceHandler> plainRoutes;
   private final RequestAuthorizer authorizer;
   private final boolean readOnly;
   private final Executor executor;
@@ -26,6 +27,20 @@ public final class RequestDispatcher {
       RequestAuthorizer authorizer,
       boolean readOnly,
       Executor executor) {
+    this(handlers, Map.of(), authorizer, readOnly, executor);
+  }
+
+  /**
+   * @param plainRoutes handlers for exact paths outside {@code /v2/} (the token endpoint and
+   *     JWKS): they run without the authorizer, since they are how a client gets authorized
+   */
+  public RequestDispatcher(
+      Map<Routes.Resource, ResourceHandler> handlers,
+      Map<String, ResourceHandler> plainRoutes,
+      RequestAuthorizer authorizer,
+      boolean readOnly,
+      Executor executor) {
+    this.plainRoutes = Map.copyOf(plainRoutes);
     this.handlers = new EnumMap<>(handlers);
     for (Routes.Resource r : Routes.Resource.values()) {
       if (!this.handlers.containsKey(r)) {
@@ -38,6 +53,11 @@ public final class RequestDispatcher {
   }
 
   void dispatch(Exchange exchange) {
+    ResourceHandler plain = plainRoutes.get(exchange.rawPath());
+    if (plain != null) {
+      executor.execute(() -> runPlain(exchange, plain));
+      return;
+    }
     Routes.Match match;
     try {
       match = Routes.match(exchange.method(), exchange.rawPath());
@@ -56,23 +76,55 @@ public final class RequestDispatcher {
     executor.execute(() -> run(exchange, match));
   }
 
-  private void run(Exchange exchange, Routes.Match match) {
+  private void runPlain(Exchange exchange, ResourceHandler handler) {
     try {
+      handler.handle(exchange);
+      if (!exchange.responded()) {
+        throw new IllegalStateException(exchange.rawPath() + " handler sent no response");
+      }
+    } catch (Throwable t) {
+      exchange.fail(t);
+    }
+  }
+
+  private void run(Exchange exchange, Routes.Match match) {
+    boolean handled = false;
+    try {
+      Set<RequestAuthorizer.Action> actions = actions(match);
       RequestAuthorizer.Decision decision = authorizer.authorize(new RequestAuthorizer.AccessRequest(
-          match.method().name(), match.repository(), actions(match), exchange::header, exchange.remote()));
+          match.method().name(), match.repository(), actions, exchange::header, exchange.remote(),
+          mountSource(exchange, match)));
       if (decision instanceof RequestAuthorizer.Decision.Refused refused) {
         HttpHeaders extra = Exchange.headers();
         refused.headers().forEach(extra::set);
         exchange.fail(refused.error(), extra);
+        AuditLog.refused(exchange, refused.who(), refused.kind(), actions.toString());
         return;
       }
+      exchange.caller(((RequestAuthorizer.Decision.Allowed) decision).caller());
+      handled = true;
       handlers.get(match.resource()).handle(exchange);
       if (!exchange.responded()) {
         throw new IllegalStateException(match.resource() + " handler sent no response");
       }
     } catch (Throwable t) {
       exchange.fail(t);
+    } finally {
+      if (handled) {
+        AuditLog.afterHandler(exchange);
+      }
     }
+  }
+
+  /** The {@code from} of a mount request, when it is a valid name (an invalid one mounts nothing). */
+  private static java.util.Optional<dev.lading.core.model.RepositoryName> mountSource(
+      Exchange exchange, Routes.Match match) {
+    if (match.resource() != Routes.Resource.UPLOADS || exchange.query("mount").isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    return exchange.query("from")
+        .filter(dev.lading.core.model.RepositoryName::isValid)
+        .map(dev.lading.core.model.RepositoryName::parse);
   }
 
   static Set<RequestAuthorizer.Action> actions(Routes.Match match) {

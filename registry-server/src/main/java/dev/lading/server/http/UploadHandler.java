@@ -53,7 +53,11 @@ final class UploadHandler implements ResourceHandler {
     if (mount.isPresent()) {
       Digest d = Digest.parse(mount.get());
       Optional<RepositoryName> from = exchange.query("from").filter(s -> !s.isEmpty()).map(RepositoryName::parse);
-      Optional<BlobInfo> mounted = registry.mountBlob(repo, d, from);
+      // With auth on, a mount needs pull on its source, and a mount without a source (which
+      // would link the blob from ANY repository) is not offered: both become plain uploads,
+      // as the spec allows, so an unreadable blob cannot be linked by knowing its digest.
+      boolean mayMount = from.isPresent() ? exchange.caller().mayPull(from.get()) : exchange.caller().unrestricted();
+      Optional<BlobInfo> mounted = mayMount ? registry.mountBlob(repo, d, from) : Optional.empty();
       if (mounted.isPresent()) {
         created(exchange, repo, mounted.get().digest());
       } else {

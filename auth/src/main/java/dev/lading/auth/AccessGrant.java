@@ -1,0 +1,43 @@
+package dev.lading.auth;
+
+import dev.lading.core.model.RepositoryName;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What a verified access token allows: its subject and the {@code access} entries it carries.
+ * The registry decides every request from this alone (plus the rules, for the catalog's filter),
+ * never from anything the client claims outside the signature.
+ */
+public record AccessGrant(String subject, Principal.Kind kind, List<Scope> access, Instant expiresAt, String tokenId) {
+  public AccessGrant {
+    Objects.requireNonNull(subject, "subject");
+    Objects.requireNonNull(kind, "kind");
+    Objects.requireNonNull(expiresAt, "expiresAt");
+    access = List.copyOf(access);
+    tokenId = tokenId == null ? "" : tokenId;
+  }
+
+  public boolean allows(RepositoryName repository, Action action) {
+    for (Scope s : access) {
+      if (s.resource() instanceof Scope.Repository r && r.repository().equals(repository) && s.allows(action)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  public boolean allowsCatalog() {
+    return access.stream().anyMatch(s -> s.resource() instanceof Scope.Catalog);
+  }
+
+  /** The built-in principal this grant was issued to, when the subject is one. */
+  public java.util.Optional<Principal> principal() {
+    try {
+      return java.util.Optional.of(kind == Principal.Kind.ANONYMOUS ? Principal.ANONYMOUS : new Principal(subject, kind));
+    } catch (IllegalArgumentException e) {
+      return java.util.Optional.empty();
+    }
+  }
+}

@@ -1,0 +1,55 @@
+package dev.lading.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class AuthenticatorTest {
+  private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+  private final Authenticator auth = new Authenticator(
+      List.of(Account.user("alice", BcryptHash.of("correct horse".toCharArray(), 4))),
+      new LoginLimiter(clock, 2, Duration.ofSeconds(30), 1000));
+
+  @Test
+  void rightSecretAuthenticates() throws Exception {
+    assertThat(auth.authenticate("alice", "correct horse".toCharArray(), "a")).isEqualTo(
+        new Principal("alice", Principal.Kind.USER));
+    // The remembered success answers the same.
+    assertThat(auth.authenticate("alice", "correct horse".toCharArray(), "a").name()).isEqualTo("alice");
+  }
+
+  @Test
+  void wrongSecretAndUnknownNameAreRefusedAlike() {
+    assertThatThrownBy(() -> auth.authenticate("alice", "wrong".toCharArray(), "a"))
+        .isInstanceOf(LoginRefusedException.class).hasMessage("invalid credentials");
+    assertThatThrownBy(() -> auth.authenticate("mallory", "correct horse".toCharArray(), "b"))
+        .isInstanceOf(LoginRefusedException.class).hasMessage("invalid credentials");
+  }
+
+  @Test
+  void afterTooManyFailuresEvenTheRightSecretWaits() throws Exception {
+    for (int i = 0; i < 2; i++) {
+      assertThatThrownBy(() -> auth.authenticate("alice", "guess".toCharArray(), "a"));
+    }
+    assertThatThrownBy(() -> auth.authenticate("alice", "correct horse".toCharArray(), "a"))
+        .isInstanceOfSatisfying(LoginRefusedException.class, e -> assertThat(e.rateLimited()).isTrue());
+    clock.advance(Duration.ofSeconds(30));
+    assertThat(auth.authenticate("alice", "correct horse".toCharArray(), "a").name()).isEqualTo("alice");
+  }
+
+  @Test
+  void overlongSecretIsRefusedNotTruncated() {
+    BcryptHash h = BcryptHash.of("x".repeat(72).toCharArray(), 4);
+    assertThat(h.verify(("x".repeat(72) + "y").toCharArray())).isFalse();
+    assertThat(h.verify("x".repeat(72).toCharArray())).isTrue();
+  }
+
+  @Test
+  void hashIsNeverPrinted() {
+    assertThat(BcryptHash.of("s".toCharArray(), 4).toString()).doesNotContain("$2");
+  }
+}

@@ -1,0 +1,38 @@
+package dev.lading.server.auth;
+
+import dev.lading.auth.SigningKeys;
+import dev.lading.core.error.ErrorCode;
+import dev.lading.core.error.RegistryException;
+import dev.lading.server.http.Exchange;
+import dev.lading.server.http.ResourceHandler;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+
+/**
+ * {@code GET /auth/jwks.json}: the public halves of the current and previous signing keys, so
+ * another registry instance or an operator's tool can verify our tokens.
+ */
+public final class JwksEndpoint implements ResourceHandler {
+  public static final String PATH = "/auth/jwks.json";
+  private final SigningKeys keys;
+
+  public JwksEndpoint(SigningKeys keys) {
+    this.keys = keys;
+  }
+
+  @Override
+  public void handle(Exchange exchange) {
+    if (!HttpMethod.GET.equals(exchange.method()) && !exchange.isHead()) {
+      HttpHeaders h = Exchange.headers();
+      h.set(HttpHeaderNames.ALLOW, "GET, HEAD");
+      exchange.fail(new RegistryException(ErrorCode.METHOD_NOT_ALLOWED, "only GET"), h);
+      return;
+    }
+    HttpHeaders headers = Exchange.headers();
+    headers.set(HttpHeaderNames.CACHE_CONTROL, "max-age=300");
+    headers.set(HttpHeaderNames.CONTENT_TYPE, "application/jwk-set+json");
+    exchange.respondJson(HttpResponseStatus.OK, headers, keys.publicSet().toJSONObject(true));
+  }
+}

@@ -1,0 +1,331 @@
+package dev.lading.server.auth;
+
+import dev.lading.auth.AccessRules;
+import dev.lading.auth.Account;
+import dev.lading.auth.AccessGrant;
+import dev.lading.auth.Authenticator;
+import dev.lading.auth.IssuedToken;
+import dev.lading.auth.LoginRefusedException;
+import dev.lading.auth.Principal;
+import dev.lading.auth.Scope;
+import dev.lading.auth.TokenIssuer;
+import dev.lading.auth.TokenRejectedException;
+import dev.lading.auth.TokenVerifier;
+import dev.lading.core.error.ErrorCode;
+import dev.lading.core.error.RegistryException;
+import dev.lading.server.http.Exchange;
+import dev.lading.server.http.ResourceHandler;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The token endpoint ({@code /auth/token}) as docker, podman, skopeo and ORAS use it:
+ *
+ * <ul>
+ *   <li>{@code GET} with Basic credentials, or none for anonymous, and {@code service}, repeated
+ *       {@code scope}, {@code account}, {@code offline_token=true} (adds a refresh token);
+ *   <li>{@code POST} of the OAuth2 form (distribution's {@code oauth.md}): {@code grant_type} =
+ *       {@code password} ({@code username}, {@code password}; answers a refresh token too, which
+ *       docker keeps as its identity token) or {@code refresh_token} ({@code refresh_token});
+ *       {@code service}, space-separated {@code scope}.
+ * </ul>
+ *
+ * The token holds the intersection of the asked scopes and the rules; an empty intersection is
+ * not an error here (the registry refuses the request later). Bad credentials are {@code 401};
+ * too many recent failures for the name or the address are {@code 429 TOOMANYREQUESTS} with
+ * {@code Retry-After} (clients show it, and it tells an operator why a right password fails).
+ */
+public final class TokenEndpoint implements ResourceHandler {
+  public static final String PATH = "/auth/token";
+  private static final Logger audit = LoggerFactory.getLogger("lading.audit");
+  private static final int MAX_FORM_BYTES = 16 * 1024;
+  private static final int MAX_SCOPES = 64;
+
+  private final Authenticator authenticator;
+  private final AccessRules rules;
+  private final TokenIssuer issuer;
+  private final TokenVerifier verifier;
+
+  public TokenEndpoint(Authenticator authenticator, AccessRules rules, TokenIssuer issuer, TokenVerifier verifier) {
+    this.authenticator = authenticator;
+    this.rules = rules;
+    this.issuer = issuer;
+    this.verifier = verifier;
+  }
+
+  @Override
+  public void handle(Exchange exchange) throws Exception {
+    switch (exchange.method().name()) {
+      case "GET" -> get(exchange);
+      case "POST" -> post(exchange);
+      default -> {
+        HttpHeaders h = Exchange.headers();
+        h.set(HttpHeaderNames.ALLOW, "GET, POST");
+        exchange.fail(new RegistryException(ErrorCode.METHOD_NOT_ALLOWED, exchange.method().name() + " is not allowed here"), h);
+      }
+    }
+  }
+
+  private void get(Exchange exchange) {
+    checkService(exchange.query("service"));
+    List<Scope> scopes = scopes(exchange.queryAll("scope"));
+    String authorization = exchange.header(HttpHeaderNames.AUTHORIZATION);
+    if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      exchangeBearer(exchange, authorization.substring(7).strip(), scopes);
+      return;
+    }
+    Principal principal = login(exchange, basic(authorization));
+    boolean offline = exchange.query("offline_token").map("true"::equalsIgnoreCase).orElse(false);
+    answer(exchange, principal, scopes, offline && !principal.anonymous(), false);
+  }
+
+  private void post(Exchange exchange) throws java.io.IOException {
+    byte[] body = exchange.body().readNBytes(MAX_FORM_BYTES + 1);
+    if (body.length > MAX_FORM_BYTES) {
+      throw new RegistryException(ErrorCode.BAD_REQUEST, "form too large");
+    }
+    Map<String, List<String>> form = new QueryStringDecoder(new String(body, StandardCharsets.UTF_8), StandardCharsets.UTF_8, false)
+        .parameters();
+    checkService(first(form, "service"));
+    List<Scope> scopes = new ArrayList<>();
+    for (String s : form.getOrDefault("scope", List.of())) {
+      scopes.addAll(parseScopes(s));
+    }
+    String grantType = first(form, "grant_type").orElse("");
+    switch (grantType) {
+      case "password" -> {
+        String user = first(form, "username").orElse("");
+        char[] password = first(form, "password").orElse("").toCharArray();
+        try {
+          Principal principal = login(exchange, Optional.of(new Credentials(user, password)));
+          answer(exchange, principal, scopes, true, true);
+        } finally {
+          Arrays.fill(password, '\0');
+        }
+      }
+      case "refresh_token" -> {
+        AccessGrant refresh;
+        try {
+          refresh = verifier.verifyRefresh(first(form, "refresh_token").orElse(""));
+        } catch (TokenRejectedException e) {
+          auditLogin(exchange, "-", 401, "refresh token rejected");
+          throw unauthorized();
+        }
+        // The account must still exist as the same kind: removing it revokes its refresh tokens.
+        Optional<Account> account = authenticator.account(refresh.subject())
+            .filter(a -> a.principal().kind() == refresh.kind());
+        if (account.isEmpty()) {
+          auditLogin(exchange, refresh.subject(), 401, "account gone");
+          throw unauthorized();
+        }
+        answer(exchange, account.get().principal(), scopes, false, true);
+      }
+      default -> throw new RegistryException(ErrorCode.BAD_REQUEST, "grant_type must be password or refresh_token");
+    }
+  }
+
+  /**
+   * Some clients (the ORAS Java SDK) present their current access token instead of Basic
+   * credentials when they need a new scope. That token proves a recent login of its subject, so
+   * it is exchanged for the asked scope within the rules, but the new token expires when the
+   * presented one does: an exchange can widen scope only as far as the rules allow, and can
+   * never extend a token's life.
+   */
+  private void exchangeBearer(Exchange exchange, String bearer, List<Scope> scopes) {
+    AccessGrant presented;
+    try {
+      presented = verifier.verify(bearer);
+    } catch (TokenRejectedException e) {
+      auditLogin(exchange, "-", 401, "bearer token rejected");
+      throw unauthorized();
+    }
+    Principal principal;
+    if (presented.kind() == Principal.Kind.ANONYMOUS) {
+      principal = Principal.ANONYMOUS;
+    } else {
+      principal = authenticator.account(presented.subject())
+          .filter(a -> a.principal().kind() == presented.kind())
+          .map(Account::principal)
+          .orElseThrow(() -> {
+            auditLogin(exchange, presented.subject(), 401, "account gone");
+            return unauthorized();
+          });
+    }
+    answer(exchange, principal, scopes, false, false, presented.expiresAt());
+  }
+
+  private void answer(Exchange exchange, Principal principal, List<Scope> asked, boolean withRefresh, boolean oauth) {
+    answer(exchange, principal, asked, withRefresh, oauth, java.time.Instant.MAX);
+  }
+
+  private void answer(Exchange exchange, Principal principal, List<Scope> asked, boolean withRefresh, boolean oauth,
+      java.time.Instant notAfter) {
+    List<Scope> granted = rules.grant(principal, asked);
+    IssuedToken token;
+    try {
+      token = issuer.issue(principal, granted, notAfter);
+    } catch (IllegalArgumentException expired) {
+      throw unauthorized();
+    }
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("token", token.token());
+    json.put("access_token", token.token());
+    json.put("expires_in", token.expiresIn().toSeconds());
+    json.put("issued_at", DateTimeFormatter.ISO_INSTANT.format(token.issuedAt()));
+    if (oauth) {
+      json.put("scope", granted.stream().map(Scope::toString).collect(Collectors.joining(" ")));
+    }
+    if (withRefresh) {
+      json.put("refresh_token", issuer.issueRefresh(principal).token());
+    }
+    HttpHeaders headers = Exchange.headers();
+    headers.set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+    exchange.respondJson(HttpResponseStatus.OK, headers, json);
+  }
+
+  private Principal login(Exchange exchange, Optional<Credentials> credentials) {
+    if (credentials.isEmpty()) {
+      return Principal.ANONYMOUS;
+    }
+    Credentials c = credentials.get();
+    try {
+      return authenticator.authenticate(c.user, c.secret, address(exchange.remote()));
+    } catch (LoginRefusedException e) {
+      if (e.rateLimited()) {
+        auditLogin(exchange, c.user, 429, e.getMessage());
+        Duration wait = e.retryAfter().orElseThrow();
+        HttpHeaders h = Exchange.headers();
+        h.set(HttpHeaderNames.RETRY_AFTER, Long.toString(Math.max(1, (wait.toMillis() + 999) / 1000)));
+        throw new HeadersException(new RegistryException(ErrorCode.TOOMANYREQUESTS, "too many failed logins; retry later"), h);
+      }
+      auditLogin(exchange, c.user, 401, e.getMessage());
+      throw unauthorized();
+    }
+  }
+
+  private HeadersException unauthorized() {
+    return new HeadersException(new RegistryException(ErrorCode.UNAUTHORIZED, "invalid credentials"),
+        headers("WWW-Authenticate", "Basic realm=\"" + issuer.service() + "\""));
+  }
+
+  private void checkService(Optional<String> service) {
+    if (service.isPresent() && !service.get().isEmpty() && !service.get().equals(issuer.service())) {
+      throw new RegistryException(ErrorCode.BAD_REQUEST, "this token endpoint serves another service", issuer.service());
+    }
+  }
+
+  private static List<Scope> scopes(List<String> values) {
+    List<Scope> out = new ArrayList<>();
+    for (String v : values) {
+      out.addAll(parseScopes(v));
+    }
+    return out;
+  }
+
+  private static List<Scope> parseScopes(String spaceSeparated) {
+    try {
+      List<Scope> parsed = Scope.parseAll(spaceSeparated);
+      if (parsed.size() > MAX_SCOPES) {
+        throw new IllegalArgumentException("too many scopes");
+      }
+      return parsed;
+    } catch (IllegalArgumentException e) {
+      throw new RegistryException(ErrorCode.BAD_REQUEST, "invalid scope: " + e.getMessage());
+    }
+  }
+
+  private record Credentials(String user, char[] secret) {}
+
+  private static Optional<Credentials> basic(String header) {
+    if (header == null) {
+      return Optional.empty();
+    }
+    if (!header.regionMatches(true, 0, "Basic ", 0, 6)) {
+      throw new HeadersException(new RegistryException(ErrorCode.UNAUTHORIZED, "the token endpoint takes Basic credentials"),
+          headers("WWW-Authenticate", "Basic realm=\"lading\""));
+    }
+    String decoded;
+    try {
+      decoded = new String(Base64.getDecoder().decode(header.substring(6).strip()), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      throw new HeadersException(new RegistryException(ErrorCode.UNAUTHORIZED, "malformed Basic credentials"),
+          headers("WWW-Authenticate", "Basic realm=\"lading\""));
+    }
+    int colon = decoded.indexOf(':');
+    if (colon < 0) {
+      throw new HeadersException(new RegistryException(ErrorCode.UNAUTHORIZED, "malformed Basic credentials"),
+          headers("WWW-Authenticate", "Basic realm=\"lading\""));
+    }
+    return Optional.of(new Credentials(decoded.substring(0, colon), decoded.substring(colon + 1).toCharArray()));
+  }
+
+  private static Optional<String> first(Map<String, List<String>> form, String name) {
+    List<String> v = form.get(name);
+    return v == null || v.isEmpty() ? Optional.empty() : Optional.of(v.get(0));
+  }
+
+  static String address(SocketAddress remote) {
+    return remote instanceof InetSocketAddress in && in.getAddress() != null
+        ? in.getAddress().getHostAddress() : String.valueOf(remote);
+  }
+
+  private static void auditLogin(Exchange exchange, String who, int status, String why) {
+    audit.info("action=login outcome={} who={} remote={} reason={}",
+        status, printable(who), exchange.remote(), printable(why));
+  }
+
+  private static String printable(String s) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < s.length() && i < 128; i++) {
+      char c = s.charAt(i);
+      b.append(c < 0x21 || c > 0x7e ? '?' : c);
+    }
+    return b.isEmpty() ? "-" : b.toString();
+  }
+
+  private static HttpHeaders headers(String name, String value) {
+    HttpHeaders h = Exchange.headers();
+    h.set(name, value);
+    return h;
+  }
+
+  /** A refusal that carries response headers (challenge, Retry-After) to {@link #handleWith}. */
+  static final class HeadersException extends RuntimeException {
+    final transient RegistryException error;
+    final transient HttpHeaders headers;
+
+    HeadersException(RegistryException error, HttpHeaders headers) {
+      super(error.getMessage(), null, false, false);
+      this.error = error;
+      this.headers = headers;
+    }
+  }
+
+  /** Wraps this endpoint so refusals keep their headers. */
+  public ResourceHandler handleWith() {
+    return exchange -> {
+      try {
+        handle(exchange);
+      } catch (HeadersException e) {
+        exchange.fail(e.error, e.headers);
+      }
+    };
+  }
+}
