@@ -165,7 +165,7 @@ final class UploadSessions {
     MessageDigest hasher = digest.algorithm().newMessageDigest();
     long size;
     try {
-      size = copy(body, write, buffer -> hasher.update(buffer.duplicate()));
+      size = BodyCopier.copy(body, write, hasher::update);
       checkLength(length, size);
     } catch (RuntimeException e) {
       abortQuietly(write);
@@ -202,7 +202,7 @@ final class UploadSessions {
     MultipartWrite write = io(() -> store.resumeMultipart(state.dataKey(), state.resumeToken()));
     long received;
     try {
-      received = copy(body, write, buffer -> hasher.ifPresent(h -> h.update(buffer)));
+      received = BodyCopier.copy(body, write, buffer -> hasher.ifPresent(h -> h.update(buffer)));
       checkLength(length, received);
     } catch (RuntimeException e) {
       // Nothing is saved: the session stays at its last offset and the next resume drops these
@@ -282,31 +282,7 @@ final class UploadSessions {
 
   // ---- helpers ------------------------------------------------------------------------------
 
-  private interface BufferSink {
-    void accept(ByteBuffer buffer);
-  }
 
-  /** Streams {@code body} into {@code write} with one constant-size buffer. */
-  private static long copy(InputStream body, MultipartWrite write, BufferSink hash) {
-    byte[] bytes = new byte[BUFFER_BYTES];
-    long total = 0;
-    while (true) {
-      int n;
-      try {
-        n = body.readNBytes(bytes, 0, bytes.length);
-      } catch (IOException e) {
-        throw new RegistryException(
-            ErrorCode.BLOB_UPLOAD_INVALID, "request body ended early", null, e);
-      }
-      if (n <= 0) {
-        return total;
-      }
-      ByteBuffer buffer = ByteBuffer.wrap(bytes, 0, n);
-      hash.accept(buffer);
-      run(() -> write.write(buffer));
-      total += n;
-    }
-  }
 
   private static void checkLength(OptionalLong declared, long received) {
     if (declared.isPresent() && declared.getAsLong() != received) {

@@ -1,0 +1,139 @@
+package dev.lading.core.registry;
+
+import dev.lading.core.error.ErrorCode;
+import dev.lading.core.error.RegistryException;
+import dev.lading.core.storage.MultipartWrite;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.function.Consumer;
+
+/**
+ * Streams a request body into a {@link MultipartWrite}, hashing every byte on the way, with the
+ * hashing and the storing overlapped: the calling thread reads and hashes one buffer while a
+ * second (virtual) thread hands the previous one to the store. Push speed is bounded by
+ * SHA-256 plus the store's write, and done one after the other they leave a core idle; done side
+ * by side the slower of the two sets the pace.
+ *
+ * <p>Memory is two constant-size buffers per upload whatever the body's size. The write is
+ * touched by one thread at a time (only the writer thread until it has stopped), and
+ * {@link #copy} returns or throws only after the writer has stopped, so the caller may suspend,
+ * complete or abort the write as soon as it returns.
+ */
+final class BodyCopier {
+  static final int BUFFER_BYTES = 256 * 1024;
+
+  private static final ByteBuffer END = ByteBuffer.allocate(0);
+
+  private BodyCopier() {}
+
+  /**
+   * Copies {@code body} to its end into {@code write}; {@code hash} sees each buffer (its
+   * remaining bytes, in order) before the store does. Returns the number of bytes copied.
+   *
+   * @throws RegistryException {@code BLOB_UPLOAD_INVALID} when the body breaks off,
+   *     {@code STORAGE_UNAVAILABLE} when the store fails
+   */
+  static long copy(InputStream body, MultipartWrite write, Consumer<ByteBuffer> hash) {
+    BlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(3);
+    // Room for both buffers and the end marker, so handing over never waits on a dead writer.
+    BlockingQueue<ByteBuffer> full = new ArrayBlockingQueue<>(3);
+    free.add(ByteBuffer.allocate(BUFFER_BYTES));
+    free.add(ByteBuffer.allocate(BUFFER_BYTES));
+    Writer writer = new Writer(write, full, free);
+    Thread thread = Thread.ofVirtual().name("upload-store-writer").start(writer);
+    long total = 0;
+    try {
+      while (true) {
+        ByteBuffer buffer = free.take();
+        writer.rethrow();
+        int n = fill(body, buffer.array());
+        if (n <= 0) {
+          return total;
+        }
+        buffer.clear().limit(n);
+        hash.accept(buffer.duplicate());
+        full.put(buffer);
+        total += n;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw StorageCalls.unavailable(new InterruptedIOException("interrupted while uploading"));
+    } finally {
+      full.add(END);
+      joinUninterruptibly(thread);
+      writer.rethrow();
+    }
+  }
+
+  private static int fill(InputStream body, byte[] bytes) {
+    try {
+      return body.readNBytes(bytes, 0, bytes.length);
+    } catch (IOException e) {
+      throw new RegistryException(ErrorCode.BLOB_UPLOAD_INVALID, "request body ended early", null, e);
+    }
+  }
+
+  private static void joinUninterruptibly(Thread thread) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        thread.join();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Takes filled buffers, stores them, gives them back empty; stops at {@link #END}. */
+  private static final class Writer implements Runnable {
+    private final MultipartWrite write;
+    private final BlockingQueue<ByteBuffer> full;
+    private final BlockingQueue<ByteBuffer> free;
+    private volatile RuntimeException failure;
+
+    Writer(MultipartWrite write, BlockingQueue<ByteBuffer> full, BlockingQueue<ByteBuffer> free) {
+      this.write = write;
+      this.full = full;
+      this.free = free;
+    }
+
+    @Override
+    public void run() {
+      try {
+        while (true) {
+          ByteBuffer buffer = full.take();
+          if (buffer == END) {
+            return;
+          }
+          while (buffer.hasRemaining()) {
+            write.write(buffer);
+          }
+          free.put(buffer);
+        }
+      } catch (IOException | RuntimeException e) {
+        failure = e instanceof RuntimeException r ? r : StorageCalls.unavailable(e);
+      } catch (InterruptedException e) {
+        failure = StorageCalls.unavailable(new InterruptedIOException("store writer interrupted"));
+      } finally {
+        if (failure != null) {
+          free.add(END); // wakes the reader, which then sees the failure
+        }
+      }
+    }
+
+    void rethrow() {
+      RuntimeException f = failure;
+      if (f != null) {
+        throw f;
+      }
+    }
+  }
+}
