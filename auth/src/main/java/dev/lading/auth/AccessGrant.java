@@ -28,6 +28,36 @@ public record AccessGrant(String subject, Principal.Kind kind, List<Scope> acces
     return false;
   }
 
+  /**
+   * The part of {@code scopes} this grant already holds, per resource and action. A token
+   * exchanged for another one (the ORAS Java SDK presents its cached token at the token endpoint)
+   * is limited to this, so a leaked pull-only token can never be turned into a push token.
+   */
+  public List<Scope> retain(List<Scope> scopes) {
+    List<Scope> out = new java.util.ArrayList<>();
+    for (Scope s : scopes) {
+      switch (s.resource()) {
+        case Scope.Catalog c -> {
+          if (allowsCatalog()) {
+            out.add(s);
+          }
+        }
+        case Scope.Repository r -> {
+          java.util.EnumSet<Action> kept = java.util.EnumSet.noneOf(Action.class);
+          for (Action a : s.actions()) {
+            if (allows(r.repository(), a)) {
+              kept.add(a);
+            }
+          }
+          if (!kept.isEmpty()) {
+            out.add(Scope.repository(r.repository(), kept));
+          }
+        }
+      }
+    }
+    return AccessRules.merge(out);
+  }
+
   public boolean allowsCatalog() {
     return access.stream().anyMatch(s -> s.resource() instanceof Scope.Catalog);
   }

@@ -11,7 +11,6 @@ import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,6 +36,8 @@ import java.util.UUID;
 public final class SigningKeys {
   private final List<JWK> keys;
   private final JWSAlgorithm algorithm;
+  /** Computed once: the verifier selects from it on every uncached verification. */
+  private final JWKSet publicSet;
 
   private SigningKeys(List<JWK> keys) {
     if (keys.isEmpty() || keys.size() > 2) {
@@ -55,6 +56,7 @@ public final class SigningKeys {
       }
     }
     this.keys = List.copyOf(keys);
+    this.publicSet = new JWKSet(this.keys).toPublicJWKSet();
   }
 
   /** A fresh ES256 key, not stored anywhere (tests, and the first start before {@link #save}). */
@@ -75,35 +77,59 @@ public final class SigningKeys {
     if (Files.exists(file)) {
       return load(file);
     }
-    SigningKeys created = generate();
+    return loadOrCreate(file, generate());
+  }
+
+  /** As {@link #loadOrCreate(Path)}, writing {@code created} when the file does not exist. */
+  static SigningKeys loadOrCreate(Path file, SigningKeys created) throws IOException {
     Path dir = file.toAbsolutePath().getParent();
     Files.createDirectories(dir);
     trySetPermissions(dir, "rwx------");
     Path partial = dir.resolve(file.getFileName() + ".new-" + UUID.randomUUID());
     created.writeTo(partial);
     try {
-      Files.move(partial, file, StandardCopyOption.ATOMIC_MOVE);
-    } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
-      Files.deleteIfExists(partial);
+      // A hard link publishes the complete file and, unlike rename(2), refuses to replace one
+      // that appeared meanwhile: the loser of a create race reads the winner's keys.
+      Files.createLink(file, partial);
+    } catch (FileAlreadyExistsException e) {
       return load(file);
+    } catch (UnsupportedOperationException e) {
+      Files.move(partial, file, StandardCopyOption.ATOMIC_MOVE);
+      return created;
+    } finally {
+      Files.deleteIfExists(partial);
     }
     return created;
   }
 
   public static SigningKeys load(Path file) throws IOException {
-    String text = Files.readString(file, StandardCharsets.UTF_8);
+    return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+  }
+
+  /**
+   * Parses a JWK or JWK set of private signing keys, as {@link #toJson} writes it.
+   *
+   * @param source names where the text came from, for the message (never the text itself)
+   */
+  public static SigningKeys parse(String text, String source) throws IOException {
     try {
       List<JWK> keys = text.contains("\"keys\"") ? JWKSet.parse(text).getKeys() : List.of(JWK.parse(text));
       return new SigningKeys(keys);
     } catch (ParseException | IllegalArgumentException e) {
-      throw new IOException(file + " is not a JWK or JWK set of private signing keys: " + e.getMessage());
+      throw new IOException(source + " is not a JWK or JWK set of private signing keys: " + e.getMessage());
     }
   }
 
-  /** Writes the set to {@code file}, owner-only. */
+  /** The whole set WITH private parts, current key first: what a {@link KeySetStorage} keeps. */
+  public String toJson() {
+    return new JWKSet(keys).toString(false);
+  }
+
+  /** Writes the set to {@code file}, owner-only, replacing what was there in one rename. */
   public void save(Path file) throws IOException {
     Path dir = file.toAbsolutePath().getParent();
     Files.createDirectories(dir);
+    trySetPermissions(dir, "rwx------");
     Path partial = dir.resolve(file.getFileName() + ".new-" + UUID.randomUUID());
     writeTo(partial);
     Files.move(partial, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -131,11 +157,11 @@ public final class SigningKeys {
 
   /** The public halves, as {@code /auth/jwks.json} serves them. */
   public JWKSet publicSet() {
-    return new JWKSet(keys).toPublicJWKSet();
+    return publicSet;
   }
 
   private void writeTo(Path file) throws IOException {
-    byte[] json = new JWKSet(keys).toString(false).getBytes(StandardCharsets.UTF_8);
+    byte[] json = toJson().getBytes(StandardCharsets.UTF_8);
     try {
       Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     } catch (UnsupportedOperationException e) {
@@ -184,5 +210,11 @@ public final class SigningKeys {
       return JWSAlgorithm.RS256;
     }
     throw new IllegalArgumentException("signing keys must be EC P-256 or RSA");
+  }
+
+  /** Key ids only: the private parts never reach a log line. */
+  @Override
+  public String toString() {
+    return "SigningKeys" + keys.stream().map(JWK::getKeyID).toList();
   }
 }

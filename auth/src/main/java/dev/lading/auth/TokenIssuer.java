@@ -30,15 +30,31 @@ public final class TokenIssuer {
   /** Clients older than the spec's note treat less than 60 s as 60 s anyway. */
   public static final Duration MIN_TTL = Duration.ofSeconds(60);
 
-  private final SigningKeys keys;
-  private final JWSSigner signer;
+  private final KeyRing keys;
+  /** The signer of the current key, rebuilt when a reload brings a new set. */
+  private volatile Signing signing;
   private final String issuer;
   private final String service;
   private final Duration ttl;
   private final Duration refreshTtl;
   private final Clock clock;
 
+  private record Signing(SigningKeys keys, JWSSigner signer) {
+    static Signing of(SigningKeys keys) {
+      try {
+        return new Signing(keys, new DefaultJWSSignerFactory().createJWSSigner(keys.current(), keys.algorithm()));
+      } catch (JOSEException e) {
+        throw new IllegalArgumentException("cannot sign with the current key: " + e.getMessage(), e);
+      }
+    }
+  }
+
   public TokenIssuer(SigningKeys keys, String issuer, String service, Duration ttl, Duration refreshTtl, Clock clock) {
+    this(KeyRing.fixed(keys), issuer, service, ttl, refreshTtl, clock);
+  }
+
+  /** Signs with whatever {@code keys} holds as current at each issue (it changes on rotation). */
+  public TokenIssuer(KeyRing keys, String issuer, String service, Duration ttl, Duration refreshTtl, Clock clock) {
     this.keys = Objects.requireNonNull(keys, "keys");
     this.issuer = requireText(issuer, "issuer");
     this.service = requireText(service, "service");
@@ -48,11 +64,7 @@ public final class TokenIssuer {
     this.ttl = ttl;
     this.refreshTtl = refreshTtl;
     this.clock = clock;
-    try {
-      this.signer = new DefaultJWSSignerFactory().createJWSSigner(keys.current(), keys.algorithm());
-    } catch (JOSEException e) {
-      throw new IllegalArgumentException("cannot sign with the current key: " + e.getMessage(), e);
-    }
+    this.signing = Signing.of(keys.keys());
   }
 
   public String service() {
@@ -105,11 +117,17 @@ public final class TokenIssuer {
   }
 
   private String sign(JWTClaimsSet claims) {
+    Signing s = signing;
+    SigningKeys now = keys.keys();
+    if (s.keys() != now) {
+      s = Signing.of(now);
+      signing = s;
+    }
     SignedJWT jwt = new SignedJWT(
-        new JWSHeader.Builder(keys.algorithm()).keyID(keys.current().getKeyID()).type(JOSEObjectType.JWT).build(),
+        new JWSHeader.Builder(now.algorithm()).keyID(now.current().getKeyID()).type(JOSEObjectType.JWT).build(),
         claims);
     try {
-      jwt.sign(signer);
+      jwt.sign(s.signer());
     } catch (JOSEException e) {
       throw new IllegalStateException("signing failed", e);
     }

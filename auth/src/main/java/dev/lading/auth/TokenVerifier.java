@@ -44,9 +44,16 @@ public final class TokenVerifier {
   private final DefaultJWTProcessor<SecurityContext> refresh;
   private final Clock clock;
   private final Cache<String, AccessGrant> verified;
+  /** The built-in issuer's ring, when this verifier trusts it; null for an external issuer. */
+  private final KeyRing ring;
+  /** The key set the cached grants were verified against: a new set (rotation) clears them. */
+  private volatile SigningKeys cachedUnder;
 
-  private TokenVerifier(JWKSource<SecurityContext> keys, JWSAlgorithm algorithm, String issuer, String service, Clock clock) {
+  private TokenVerifier(JWKSource<SecurityContext> keys, JWSAlgorithm algorithm, String issuer, String service, Clock clock,
+      KeyRing ring) {
     this.clock = clock;
+    this.ring = ring;
+    this.cachedUnder = ring == null ? null : ring.keys();
     this.access = processor(keys, algorithm, verifier(issuer, service, Set.of(TokenClaims.TOKEN_USE), null));
     this.refresh = processor(keys, algorithm, verifier(issuer, service, Set.of(TokenClaims.ACCESS), TokenClaims.REFRESH));
     this.verified = Caffeine.newBuilder().maximumSize(20_000).expireAfterWrite(Duration.ofMinutes(2)).build();
@@ -54,7 +61,22 @@ public final class TokenVerifier {
 
   /** Trusts the built-in issuer's keys (current and previous). */
   public static TokenVerifier forKeys(SigningKeys keys, String issuer, String service, Clock clock) {
-    return new TokenVerifier(new ImmutableJWKSet<>(keys.publicSet()), keys.algorithm(), issuer, service, clock);
+    return forKeyRing(KeyRing.fixed(keys), issuer, service, clock);
+  }
+
+  /**
+   * Trusts the built-in issuer's keys as the ring holds them now. A token naming a key id the
+   * ring does not know makes it reload (rate-limited): another instance may have rotated first.
+   */
+  public static TokenVerifier forKeyRing(KeyRing ring, String issuer, String service, Clock clock) {
+    JWKSource<SecurityContext> source = (selector, context) -> {
+      List<com.nimbusds.jose.jwk.JWK> found = selector.select(ring.keys().publicSet());
+      if (found.isEmpty() && ring.reloadAfterMiss()) {
+        found = selector.select(ring.keys().publicSet());
+      }
+      return found;
+    };
+    return new TokenVerifier(source, ring.keys().algorithm(), issuer, service, clock, ring);
   }
 
   /** Trusts an external issuer: its published keys (a JWKS URL source or a fixed set). */
@@ -63,7 +85,7 @@ public final class TokenVerifier {
     if (!JWSAlgorithm.Family.SIGNATURE.contains(algorithm)) {
       throw new IllegalArgumentException("an external issuer must sign with an asymmetric algorithm (RS*, PS*, ES*, EdDSA)");
     }
-    return new TokenVerifier(keys, algorithm, issuer, service, clock);
+    return new TokenVerifier(keys, algorithm, issuer, service, clock, null);
   }
 
   public static TokenVerifier forExternal(JWKSet publicKeys, JWSAlgorithm algorithm, String issuer, String service, Clock clock) {
@@ -74,6 +96,11 @@ public final class TokenVerifier {
   public AccessGrant verify(String token) throws TokenRejectedException {
     if (token == null || token.isEmpty() || token.length() > MAX_TOKEN_CHARS) {
       throw new TokenRejectedException("token missing or too long");
+    }
+    if (ring != null && ring.keys() != cachedUnder) {
+      // A rotation may have dropped the key a cached token was signed with: verify afresh.
+      cachedUnder = ring.keys();
+      verified.invalidateAll();
     }
     AccessGrant cached = verified.getIfPresent(token);
     Instant now = clock.instant();

@@ -18,6 +18,32 @@
  * bcrypt's constant-time compare, a dummy verification for unknown names, and a per-name and
  * per-address limit on failed logins. Nothing in this package logs.
  *
+ * <p>Signing keys and where they live. The built-in issuer signs with the current key of a
+ * {@link dev.lading.auth.KeyRing} and verifies with the current and the previous one (both in
+ * the JWKS), so {@code lading keys rotate} never breaks a token in flight; running servers
+ * re-read the set periodically and at once when a token names a key id they do not know, so
+ * the instance that reloaded first cannot sign tokens the others refuse. The set is stored in
+ * one of three places, chosen in this order:
+ * <ol>
+ *   <li>{@code auth.token.key_file}, when the operator sets one: a file the operator manages
+ *       (a Kubernetes secret mounted into every instance, say). The private key never enters
+ *       the bucket, and whoever can read the bucket (backup jobs, a read-only analytics role,
+ *       a leaked bucket credential) still cannot mint tokens. The price: every instance needs
+ *       the same file, and a rotation must reach all of them (a re-mounted secret is re-read).
+ *   <li>With the filesystem store: a file under its root, owner-only (0600), because the
+ *       store's own objects are written with the process's default permissions.
+ *   <li>With a shared store (S3): the object {@code auth/signing-keys.jwks} in the bucket,
+ *       written through the storage SPI. Zero configuration, and every instance sharing the
+ *       bucket agrees at once (the first to start creates the set with {@code writeIfAbsent};
+ *       a rotation is one atomic write). The price: the bucket now holds a private key, so
+ *       bucket read access becomes token-minting power. That is acceptable where the bucket is
+ *       already as protected as the registry (its writers can replace any image anyway), and a
+ *       reason to set {@code key_file} where it is not.
+ * </ol>
+ * Rotating twice within a token's life drops the key it was signed with; refresh tokens live
+ * long ({@code refresh_ttl_seconds}), so two rotations within that time make older docker logins
+ * log in again.
+ *
  * <p>Must not import Netty, the server, or any storage implementation; only
  * {@code dev.lading.core.model} from the core.
  */

@@ -65,6 +65,7 @@ public final class LadingServer implements AutoCloseable {
   private final ExecutorService requestThreads;
   private final AutoCloseable ownedStore;
   private volatile OnlineCollector gc;
+  private volatile TokenAuth auth;
   private boolean closed;
 
   private LadingServer(
@@ -96,8 +97,14 @@ public final class LadingServer implements AutoCloseable {
     try {
       LadingServer server;
       if (config.auth().enabled()) {
-        TokenAuth auth = TokenAuth.from(config, Clock.systemUTC());
-        server = start(config, registry, auth.authorizer(), auth.endpoints(), store);
+        TokenAuth auth = TokenAuth.from(config, Clock.systemUTC(), Optional.of(store));
+        try {
+          server = start(config, registry, auth.authorizer(), auth.endpoints(), store);
+        } catch (RuntimeException e) {
+          auth.close();
+          throw e;
+        }
+        server.auth = auth;
       } else {
         server = start(config, registry, RequestAuthorizer.allowAll(), Map.of(), store);
       }
@@ -219,6 +226,9 @@ public final class LadingServer implements AutoCloseable {
     serverChannel.close().syncUninterruptibly();
     if (gc != null) {
       gc.close();
+    }
+    if (auth != null) {
+      auth.close();
     }
     try {
       if (!inFlight.awaitIdle(grace)) {

@@ -32,6 +32,7 @@ import picocli.CommandLine.ParentCommand;
       Main.ConfigCommand.class,
       Main.Gc.class,
       Main.RobotCommand.class,
+      Main.KeysCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Callable<Integer> {
@@ -252,6 +253,77 @@ public final class Main implements Callable<Integer> {
         main.out.println("    - subjects: [" + name + "]");
         main.out.println("      repositories: [" + String.join(", ", repositories.stream().map(r -> "'" + r + "'").toList()) + "]");
         main.out.println("      actions: [" + String.join(", ", actions) + "]");
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "keys",
+      mixinStandardHelpOptions = true,
+      description = "The built-in token issuer's signing keys.",
+      subcommands = {KeysRotate.class})
+  static final class KeysCommand implements Callable<Integer> {
+    @ParentCommand Main main;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      spec.commandLine().usage(main.err);
+      return EXIT_USAGE;
+    }
+  }
+
+  @Command(
+      name = "rotate",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Rotate the signing keys offline: a new current key signs from now on, the old current"
+            + " key keeps verifying the tokens it signed until they expire (both are in the JWKS),"
+            + " the key before it is dropped. Running servers pick the new set up within"
+            + " auth.token.key_reload_seconds, no restart. Where the keys live: auth.token.key_file,"
+            + " else the filesystem store's auth/signing-keys.jwks, else the shared store's object.",
+        "Rotating twice within the refresh-token life (auth.token.refresh_ttl_seconds) makes"
+            + " docker logins older than the first rotation log in again."
+      })
+  static final class KeysRotate implements Callable<Integer> {
+    @ParentCommand KeysCommand parent;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file.")
+    Path config;
+
+    @Override
+    public Integer call() throws Exception {
+      Main main = parent.main;
+      ConfigLoader.Loaded loaded = ConfigLoader.load(config != null ? config : main.config, main.env);
+      dev.lading.server.config.LadingConfig c = loaded.config();
+      if (c.auth().external()) {
+        main.err.println("lading keys rotate: tokens come from an external issuer (auth.token.external.*);"
+            + " rotate its keys there");
+        return EXIT_USAGE;
+      }
+      boolean needsStore = c.auth().keyFile().isEmpty()
+          && c.storage().type() != dev.lading.server.config.StorageType.FILESYSTEM;
+      try (dev.lading.core.storage.ObjectStore store = needsStore ? LadingServer.openConfiguredStore(c) : null) {
+        dev.lading.auth.KeySetStorage storage =
+            dev.lading.server.auth.TokenAuth.keyStorage(c, java.util.Optional.ofNullable(store));
+        java.util.Optional<dev.lading.auth.SigningKeys> before = storage.read();
+        dev.lading.auth.SigningKeys after;
+        try {
+          after = dev.lading.auth.KeyRing.rotate(storage);
+        } catch (IllegalStateException e) {
+          main.err.println("lading keys rotate: " + e.getMessage());
+          return EXIT_USAGE;
+        }
+        if (before.isEmpty()) {
+          main.out.println("created signing key " + after.current().getKeyID() + " in " + storage.describe());
+        } else {
+          main.out.println("rotated " + storage.describe() + ": signing with " + after.current().getKeyID()
+              + "; " + before.get().current().getKeyID() + " still verifies"
+              + (before.get().all().size() > 1 ? "; dropped " + before.get().all().get(1).getKeyID() : ""));
+        }
+        main.out.println("running servers reload within " + c.auth().keyReload().toSeconds() + " s");
       }
       return 0;
     }

@@ -35,6 +35,8 @@ import java.util.regex.Pattern;
  *                                             record (JSON {runId, deadline})
  * gc/marks/&lt;alg&gt;/&lt;hex&gt;                     (empty) a pusher uploaded, mounted, confirmed or
  *                                             referenced this digest while a run was active
+ * auth/signing-keys.jwks                     token auth's signing key set (JWK set with private keys)
+ *                                             when the store is shared (S3) and no key file is configured
  * </pre>
  *
  * <p>Why it is safe: repository-name components never start with {@code _}, so
@@ -69,7 +71,8 @@ public final class StorageLayout {
           CatalogKey,
           GcRunKey,
           GcIntentKey,
-          GcMarkKey {}
+          GcMarkKey,
+          SigningKeySetKey {}
 
   public record BlobRecordKey(Digest digest) implements Key {
     public BlobRecordKey {
@@ -159,6 +162,9 @@ public final class StorageLayout {
   }
 
   /** A pusher's mark: {@code digest} was needed while a GC run was active. */
+  /** The built-in token issuer's signing keys, shared by every instance on this store. */
+  public record SigningKeySetKey() implements Key {}
+
   public record GcMarkKey(Digest digest) implements Key {
     public GcMarkKey {
       Objects.requireNonNull(digest);
@@ -189,6 +195,7 @@ public final class StorageLayout {
       case GcRunKey k -> GC_RUNS + k.id();
       case GcIntentKey k -> GC_INTENTS + digestPath(k.digest());
       case GcMarkKey k -> GC_MARKS + digestPath(k.digest());
+      case SigningKeySetKey k -> "auth/signing-keys.jwks";
     };
   }
 

@@ -1,6 +1,6 @@
 package dev.lading.server.auth;
 
-import dev.lading.auth.SigningKeys;
+import dev.lading.auth.KeyRing;
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
 import dev.lading.server.http.Exchange;
@@ -12,13 +12,14 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 
 /**
  * {@code GET /auth/jwks.json}: the public halves of the current and previous signing keys, so
- * another registry instance or an operator's tool can verify our tokens.
+ * another registry instance or an operator's tool can verify our tokens. Served from the key ring
+ * as last reloaded, so a rotation shows here without a restart.
  */
 public final class JwksEndpoint implements ResourceHandler {
   public static final String PATH = "/auth/jwks.json";
-  private final SigningKeys keys;
+  private final KeyRing keys;
 
-  public JwksEndpoint(SigningKeys keys) {
+  public JwksEndpoint(KeyRing keys) {
     this.keys = keys;
   }
 
@@ -33,6 +34,6 @@ public final class JwksEndpoint implements ResourceHandler {
     HttpHeaders headers = Exchange.headers();
     headers.set(HttpHeaderNames.CACHE_CONTROL, "max-age=300");
     headers.set(HttpHeaderNames.CONTENT_TYPE, "application/jwk-set+json");
-    exchange.respondJson(HttpResponseStatus.OK, headers, keys.publicSet().toJSONObject(true));
+    exchange.respondJson(HttpResponseStatus.OK, headers, keys.keys().publicSet().toJSONObject(true));
   }
 }

@@ -6,12 +6,15 @@ import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
 import com.nimbusds.jose.proc.SecurityContext;
 import dev.lading.auth.AccessRules;
 import dev.lading.auth.Authenticator;
+import dev.lading.auth.KeyRing;
+import dev.lading.auth.KeySetStorage;
 import dev.lading.auth.LoginLimiter;
-import dev.lading.auth.SigningKeys;
 import dev.lading.auth.TokenIssuer;
 import dev.lading.auth.TokenVerifier;
+import dev.lading.core.storage.ObjectStore;
 import dev.lading.server.config.ConfigException;
 import dev.lading.server.config.LadingConfig;
+import dev.lading.server.config.StorageType;
 import dev.lading.server.http.RequestAuthorizer;
 import dev.lading.server.http.ResourceHandler;
 import java.io.IOException;
@@ -21,52 +24,131 @@ import java.text.ParseException;
 import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Token auth assembled from the configuration: the authorizer for {@code /v2/}, and with the
- * built-in issuer the token and JWKS endpoints. With an external issuer there is no endpoint
- * here; the challenge's realm points at the issuer.
+ * built-in issuer the token and JWKS endpoints plus a timer that re-reads the signing key set
+ * ({@code auth.token.key_reload_seconds}), so {@code lading keys rotate} reaches a running server.
+ * With an external issuer there is no endpoint here; the challenge's realm points at the issuer.
+ * {@link #close} stops the timer.
  */
-public record TokenAuth(RequestAuthorizer authorizer, Map<String, ResourceHandler> endpoints) {
+public final class TokenAuth implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TokenAuth.class);
+
+  private final RequestAuthorizer authorizer;
+  private final Map<String, ResourceHandler> endpoints;
+  private final Optional<KeyRing> keys;
+  private final Optional<ScheduledExecutorService> reloader;
+
+  private TokenAuth(RequestAuthorizer authorizer, Map<String, ResourceHandler> endpoints, Optional<KeyRing> keys,
+      Optional<ScheduledExecutorService> reloader) {
+    this.authorizer = authorizer;
+    this.endpoints = Map.copyOf(endpoints);
+    this.keys = keys;
+    this.reloader = reloader;
+  }
+
+  public RequestAuthorizer authorizer() {
+    return authorizer;
+  }
+
+  public Map<String, ResourceHandler> endpoints() {
+    return endpoints;
+  }
+
+  /** The built-in issuer's keys (empty with an external issuer). */
+  public Optional<KeyRing> keys() {
+    return keys;
+  }
 
   /** The default key file: under the filesystem store's root, beside the registry's data. */
   public static Path defaultKeyFile(LadingConfig config) {
     return config.storage().filesystem().root().resolve("auth").resolve("signing-keys.jwks");
   }
 
-  public static TokenAuth from(LadingConfig config, Clock clock) {
+  /**
+   * Where the built-in issuer's keys live: the operator's {@code auth.token.key_file} when set;
+   * else with the filesystem store a file under its root (owner-only, which the store's own
+   * objects are not); else (a shared store such as S3) an object in {@code store}, so every
+   * instance on the bucket uses the same keys. See {@code dev.lading.auth}'s package notes.
+   */
+  public static KeySetStorage keyStorage(LadingConfig config, Optional<ObjectStore> store) {
+    return keyStorage(config.auth(), config.storage().type() == StorageType.FILESYSTEM, defaultKeyFile(config), store);
+  }
+
+  static KeySetStorage keyStorage(
+      LadingConfig.Auth auth, boolean filesystemStore, Path filesystemKeyFile, Optional<ObjectStore> store) {
+    if (auth.keyFile().isPresent()) {
+      return KeySetStorage.file(auth.keyFile().get());
+    }
+    if (filesystemStore) {
+      return KeySetStorage.file(filesystemKeyFile);
+    }
+    return new StoredKeySet(store.orElseThrow(() -> new ConfigException(
+        "auth.token.key_file: required when the registry's store is not open here")));
+  }
+
+  /** Token auth over {@code store} (where keys live when the store is shared and no key file is set). */
+  public static TokenAuth from(LadingConfig config, Clock clock, Optional<ObjectStore> store) {
     LadingConfig.Auth a = config.auth();
     if (a.external()) {
       TokenVerifier verifier = TokenVerifier.forExternal(externalKeys(a), a.externalAlgorithm(), a.issuer(), a.service(), clock);
       log.info("token auth: trusting external issuer {} for service {}", a.issuer(), a.service());
-      return new TokenAuth(new TokenAuthorizer(verifier, Optional.empty(), a.realm(), a.service()), Map.of());
+      return new TokenAuth(new TokenAuthorizer(verifier, Optional.empty(), a.realm(), a.service()), Map.of(),
+          Optional.empty(), Optional.empty());
     }
-    Path keyFile = a.keyFile().orElse(defaultKeyFile(config));
-    SigningKeys keys;
+    KeySetStorage storage = keyStorage(config, store);
+    KeyRing keys;
     try {
-      keys = SigningKeys.loadOrCreate(keyFile);
+      keys = KeyRing.open(storage, clock);
     } catch (IOException | IllegalArgumentException e) {
       throw new ConfigException("auth.token.key_file: " + e.getMessage());
     }
     AccessRules rules = new AccessRules(a.rules());
     TokenIssuer issuer = new TokenIssuer(keys, a.issuer(), a.service(), a.ttl(), a.refreshTtl(), clock);
-    TokenVerifier verifier = TokenVerifier.forKeys(keys, a.issuer(), a.service(), clock);
+    TokenVerifier verifier = TokenVerifier.forKeyRing(keys, a.issuer(), a.service(), clock);
     Authenticator authenticator = new Authenticator(a.accounts(), LoginLimiter.standard(clock));
-    log.info("token auth: issuer {}, service {}, {} accounts, {} rules, signing key {} ({})",
-        a.issuer(), a.service(), a.accounts().size(), a.rules().size(), keys.current().getKeyID(), keys.algorithm());
+    log.info("token auth: issuer {}, service {}, {} accounts, {} rules, signing key {} ({}) from {}",
+        a.issuer(), a.service(), a.accounts().size(), a.rules().size(), keys.keys().current().getKeyID(),
+        keys.keys().algorithm(), storage.describe());
+    ScheduledExecutorService reloader = Executors.newSingleThreadScheduledExecutor(
+        Thread.ofPlatform().daemon().name("lading-key-reload").factory());
+    long every = a.keyReload().toMillis();
+    reloader.scheduleWithFixedDelay(() -> reload(keys), every, every, TimeUnit.MILLISECONDS);
     return new TokenAuth(
         new TokenAuthorizer(verifier, Optional.of(rules), a.realm(), a.service()),
         Map.of(
             TokenEndpoint.PATH, new TokenEndpoint(authenticator, rules, issuer, verifier).handleWith(),
-            JwksEndpoint.PATH, new JwksEndpoint(keys)));
+            JwksEndpoint.PATH, new JwksEndpoint(keys)),
+        Optional.of(keys), Optional.of(reloader));
+  }
+
+  private static void reload(KeyRing keys) {
+    try {
+      if (keys.reload()) {
+        log.info("token auth: signing keys reloaded, now signing with {}; verifying {}",
+            keys.keys().current().getKeyID(), keys.keys().all().stream().map(k -> k.getKeyID()).toList());
+      }
+    } catch (IOException | RuntimeException e) {
+      log.warn("token auth: cannot re-read the signing keys, keeping {}: {}", keys.keys().current().getKeyID(), e.getMessage());
+    }
+  }
+
+  @Override
+  public void close() {
+    reloader.ifPresent(ScheduledExecutorService::shutdownNow);
   }
 
   private static JWKSource<SecurityContext> externalKeys(LadingConfig.Auth a) {
     try {
       if (a.externalJwksUrl().isPresent()) {
+        // Cached, refreshed when a token names an unknown kid (rate-limited), retried once on a
+        // network error: an issuer's rotation reaches us without a restart.
         return JWKSourceBuilder.create(a.externalJwksUrl().get().toURL()).retrying(true).build();
       }
       JWKSet set = JWKSet.load(a.externalKeyFile().orElseThrow().toFile());

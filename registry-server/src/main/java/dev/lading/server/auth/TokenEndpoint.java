@@ -142,11 +142,16 @@ public final class TokenEndpoint implements ResourceHandler {
   }
 
   /**
-   * Some clients (the ORAS Java SDK) present their current access token instead of Basic
-   * credentials when they need a new scope. That token proves a recent login of its subject, so
-   * it is exchanged for the asked scope within the rules, but the new token expires when the
-   * presented one does: an exchange can widen scope only as far as the rules allow, and can
-   * never extend a token's life.
+   * Some clients present their current access token instead of Basic credentials. The ORAS Java
+   * SDK (0.7) does: it caches tokens by the scope set they were asked for, and when a request
+   * with that same scope set is challenged again (it sends the next blob's POST without the
+   * token), it asks the token endpoint again with the cached token as its bearer. When its scope
+   * GROWS (pull, then pull and push) the cache misses and it sends Basic credentials.
+   *
+   * <p>So a presented token is honoured only as itself: the new token holds what was asked AND
+   * what the presented token already holds AND what the rules allow today, and it expires no
+   * later than the presented one. A leaked pull-only token (say from a cluster node) buys at most
+   * another pull-only token that dies with it; widening a grant always takes the secret again.
    */
   private void exchangeBearer(Exchange exchange, String bearer, List<Scope> scopes) {
     AccessGrant presented;
@@ -168,16 +173,16 @@ public final class TokenEndpoint implements ResourceHandler {
             return unauthorized();
           });
     }
-    answer(exchange, principal, scopes, false, false, presented.expiresAt());
+    List<Scope> granted = presented.retain(rules.grant(principal, scopes));
+    respond(exchange, principal, granted, false, false, presented.expiresAt());
   }
 
   private void answer(Exchange exchange, Principal principal, List<Scope> asked, boolean withRefresh, boolean oauth) {
-    answer(exchange, principal, asked, withRefresh, oauth, java.time.Instant.MAX);
+    respond(exchange, principal, rules.grant(principal, asked), withRefresh, oauth, java.time.Instant.MAX);
   }
 
-  private void answer(Exchange exchange, Principal principal, List<Scope> asked, boolean withRefresh, boolean oauth,
+  private void respond(Exchange exchange, Principal principal, List<Scope> granted, boolean withRefresh, boolean oauth,
       java.time.Instant notAfter) {
-    List<Scope> granted = rules.grant(principal, asked);
     IssuedToken token;
     try {
       token = issuer.issue(principal, granted, notAfter);

@@ -6,6 +6,7 @@
  * this package only speaks HTTP for them.
  *
  * <p>Must not import any storage implementation or the registry service: auth decides before
- * the registry is involved.
+ * the registry is involved. The storage SPI is used for one thing only: the signing key set as
+ * an object in a shared store ({@link dev.lading.server.auth.StoredKeySet}).
  */
 package dev.lading.server.auth;

@@ -50,8 +50,15 @@ public enum ConfigKey {
   AUTH_TOKEN_TTL_SECONDS("auth.token.ttl_seconds", "300", v -> intBetween(v, 60, 86_400)),
   /** Life of refresh tokens (docker login's identity token); the rules apply again at each use. */
   AUTH_TOKEN_REFRESH_TTL_SECONDS("auth.token.refresh_ttl_seconds", "2592000", v -> intBetween(v, 60, 31_536_000)),
-  /** The signing key set (JWK set, current key first); empty: {@code <storage root>/auth/signing-keys.jwks}, created when missing. */
+  /**
+   * The signing key set (JWK set, current key first), kept by the operator. Empty: with the
+   * filesystem store {@code <storage root>/auth/signing-keys.jwks}; with a shared store (S3) the
+   * store's object {@code auth/signing-keys.jwks}; created when missing, rotated by
+   * {@code lading keys rotate}.
+   */
   AUTH_TOKEN_KEY_FILE("auth.token.key_file", "", v -> v),
+  /** How often a running server re-reads the signing key set, so a rotation reaches it without a restart. */
+  AUTH_TOKEN_KEY_RELOAD_SECONDS("auth.token.key_reload_seconds", "30", v -> intBetween(v, 1, 3_600)),
   /** Trust an external issuer instead: its JWKS URL ... */
   AUTH_TOKEN_EXTERNAL_JWKS_URL("auth.token.external.jwks_url", "", AuthSettings::url),
   /** ... or a file holding its public JWK set. */

@@ -91,6 +91,7 @@ public record LadingConfig(
       Duration ttl,
       Duration refreshTtl,
       Optional<Path> keyFile,
+      Duration keyReload,
       Optional<URI> externalJwksUrl,
       Optional<Path> externalKeyFile,
       JWSAlgorithm externalAlgorithm,
@@ -98,6 +99,7 @@ public record LadingConfig(
       List<AccessRule> rules) {
     public Auth {
       Objects.requireNonNull(issuer, "issuer");
+      Objects.requireNonNull(keyReload, "keyReload");
       Objects.requireNonNull(service, "service");
       accounts = List.copyOf(accounts);
       rules = List.copyOf(rules);
@@ -112,12 +114,29 @@ public record LadingConfig(
     public static Auth token(String service, List<Account> accounts, List<AccessRule> rules) {
       Auth d = defaults().auth();
       return new Auth(true, d.issuer, service, Optional.empty(), d.ttl, d.refreshTtl, Optional.empty(),
-          Optional.empty(), Optional.empty(), d.externalAlgorithm, accounts, rules);
+          d.keyReload, Optional.empty(), Optional.empty(), d.externalAlgorithm, accounts, rules);
+    }
+
+    /** Trusting only an external issuer's tokens, its keys at {@code jwksUrl}. */
+    public static Auth external(String service, String issuer, URI jwksUrl, JWSAlgorithm algorithm, String realm) {
+      Auth d = defaults().auth();
+      return new Auth(true, issuer, service, Optional.of(realm), d.ttl, d.refreshTtl, Optional.empty(),
+          d.keyReload, Optional.of(jwksUrl), Optional.empty(), algorithm, List.of(), List.of());
     }
 
     public Auth withRealm(String realm) {
       return new Auth(enabled, issuer, service, Optional.of(realm), ttl, refreshTtl, keyFile,
-          externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules);
+          keyReload, externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules);
+    }
+
+    public Auth withKeyFile(Path file) {
+      return new Auth(enabled, issuer, service, realm, ttl, refreshTtl, Optional.of(file),
+          keyReload, externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules);
+    }
+
+    public Auth withKeyReload(Duration every) {
+      return new Auth(enabled, issuer, service, realm, ttl, refreshTtl, keyFile,
+          every, externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules);
     }
 
     @SuppressWarnings("unchecked")
@@ -137,6 +156,7 @@ public record LadingConfig(
           Duration.ofSeconds((Integer) v.get(ConfigKey.AUTH_TOKEN_TTL_SECONDS)),
           Duration.ofSeconds((Integer) v.get(ConfigKey.AUTH_TOKEN_REFRESH_TTL_SECONDS)),
           optional((String) v.get(ConfigKey.AUTH_TOKEN_KEY_FILE)).map(Path::of),
+          Duration.ofSeconds((Integer) v.get(ConfigKey.AUTH_TOKEN_KEY_RELOAD_SECONDS)),
           optional((String) v.get(ConfigKey.AUTH_TOKEN_EXTERNAL_JWKS_URL)).map(URI::create),
           optional((String) v.get(ConfigKey.AUTH_TOKEN_EXTERNAL_KEY_FILE)).map(Path::of),
           (JWSAlgorithm) v.get(ConfigKey.AUTH_TOKEN_EXTERNAL_ALGORITHM),

@@ -16,7 +16,11 @@ final class AuditLog {
 
   private AuditLog() {}
 
-  /** After a handler answered: audits the request when it is one of the audited kinds. */
+  /**
+   * As a handler's answer is about to leave (status and digest known, nothing sent yet): audits
+   * the request when it is one of the audited kinds. Writing before the response means a client
+   * never sees a push acknowledged that the trail does not hold.
+   */
   static void afterHandler(Exchange exchange) {
     Routes.Match m = exchange.match();
     if (m == null || !log.isInfoEnabled()) {

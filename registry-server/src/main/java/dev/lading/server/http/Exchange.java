@@ -54,6 +54,8 @@ public final class Exchange {
   private volatile Routes.Match match;
   private volatile RequestAuthorizer.Caller caller = RequestAuthorizer.Caller.UNRESTRICTED;
   private volatile String auditDigest;
+  /** Runs once, on the responding thread, when the status is known and before any byte goes out. */
+  private volatile Runnable beforeResponse;
   private volatile String auditReplacedDigest;
   private volatile int status;
   private volatile long bytesSent;
@@ -162,6 +164,23 @@ public final class Exchange {
 
   // ---- the response -------------------------------------------------------------------------
 
+  /**
+   * Runs {@code hook} when this exchange answers, after its status and headers are settled and
+   * before the response is written: the audit line of a push is written before the client can
+   * see the push acknowledged.
+   */
+  void beforeResponse(Runnable hook) {
+    this.beforeResponse = hook;
+  }
+
+  private void runBeforeResponse() {
+    Runnable hook = beforeResponse;
+    beforeResponse = null;
+    if (hook != null) {
+      hook.run();
+    }
+  }
+
   /** A header set to fill for a response. */
   public static HttpHeaders headers() {
     return new DefaultHttpHeaders();
@@ -183,6 +202,7 @@ public final class Exchange {
         new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, buf, decorate(headers), new DefaultHttpHeaders());
     this.status = status.code();
     this.bytesSent = buf.readableBytes();
+    runBeforeResponse();
     channel.writeAndFlush(response).addListener(f -> finish(f.isSuccess()));
   }
 
@@ -207,6 +227,7 @@ public final class Exchange {
     claim();
     this.status = status.code();
     DefaultHttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, decorate(headers));
+    runBeforeResponse();
     switch (source) {
       case BlobSource.FileSource file -> {
         channel.write(head);

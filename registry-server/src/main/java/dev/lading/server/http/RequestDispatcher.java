@@ -88,7 +88,6 @@ public final class RequestDispatcher {
   }
 
   private void run(Exchange exchange, Routes.Match match) {
-    boolean handled = false;
     try {
       Set<RequestAuthorizer.Action> actions = actions(match);
       RequestAuthorizer.Decision decision = authorizer.authorize(new RequestAuthorizer.AccessRequest(
@@ -97,22 +96,19 @@ public final class RequestDispatcher {
       if (decision instanceof RequestAuthorizer.Decision.Refused refused) {
         HttpHeaders extra = Exchange.headers();
         refused.headers().forEach(extra::set);
+        exchange.beforeResponse(() -> AuditLog.refused(exchange, refused.who(), refused.kind(), actions.toString()));
         exchange.fail(refused.error(), extra);
-        AuditLog.refused(exchange, refused.who(), refused.kind(), actions.toString());
         return;
       }
       exchange.caller(((RequestAuthorizer.Decision.Allowed) decision).caller());
-      handled = true;
+      // Audited as the answer leaves (whatever it is, failures included), exactly once.
+      exchange.beforeResponse(() -> AuditLog.afterHandler(exchange));
       handlers.get(match.resource()).handle(exchange);
       if (!exchange.responded()) {
         throw new IllegalStateException(match.resource() + " handler sent no response");
       }
     } catch (Throwable t) {
       exchange.fail(t);
-    } finally {
-      if (handled) {
-        AuditLog.afterHandler(exchange);
-      }
     }
   }
 

@@ -44,6 +44,11 @@ final class AuthFixture implements AutoCloseable {
   final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   AuthFixture(Path root) {
+    this(root, auth -> auth);
+  }
+
+  /** With the auth settings changed by {@code tweak} (key reload period, key file, ...). */
+  AuthFixture(Path root, java.util.function.UnaryOperator<LadingConfig.Auth> tweak) {
     this.root = root;
     List<Account> accounts = List.of(
         Account.user("admin", BcryptHash.of(SECRETS.get("admin").toCharArray(), 4)),
@@ -54,7 +59,8 @@ final class AuthFixture implements AutoCloseable {
         rule("ml-builder", "ml/**", Action.PULL, Action.PUSH),
         rule("reader", "**", Action.PULL),
         rule(Principal.ANONYMOUS_NAME, "other/*", Action.PULL));
-    server = LadingServer.start(LadingConfig.forTests(root).withAuth(LadingConfig.Auth.token(SERVICE, accounts, rules)));
+    server = LadingServer.start(LadingConfig.forTests(root)
+        .withAuth(tweak.apply(LadingConfig.Auth.token(SERVICE, accounts, rules))));
   }
 
   static AccessRule rule(String subject, String pattern, Action... actions) {

@@ -46,7 +46,7 @@ class AuthMatrixTest {
 
   /** Principals in an order that runs admin (who deletes) last. */
   static final List<String> PRINCIPALS = List.of(
-      "ml-builder", "reader", "anonymous", "wrong-password", "expired-token", "other-key", "alg-none",
+      "ml-builder", "leaked-pull", "reader", "anonymous", "wrong-password", "expired-token", "other-key", "alg-none",
       "other-service", "admin");
 
   /** Rules of the fixture: who may pull, push, delete where. */
@@ -54,6 +54,8 @@ class AuthMatrixTest {
     return switch (p) {
       case "admin" -> true;
       case "ml-builder" -> repo.startsWith("ml/") && !action.equals("delete");
+      // ml-builder's pull-only token, leaked and presented at the token endpoint for everything.
+      case "leaked-pull" -> repo.startsWith("ml/") && action.equals("pull");
       case "reader" -> action.equals("pull");
       case "anonymous" -> repo.startsWith("other/") && action.equals("pull");
       default -> false;
@@ -61,7 +63,12 @@ class AuthMatrixTest {
   }
 
   static boolean known(String p) {
-    return Set.of("admin", "ml-builder", "reader").contains(p);
+    return Set.of("admin", "ml-builder", "reader", "leaked-pull").contains(p);
+  }
+
+  /** The account whose rules the authorizer consults for {@code p}'s token. */
+  static String account(String p) {
+    return p.equals("leaked-pull") ? "ml-builder" : p;
   }
 
   @BeforeAll
@@ -98,6 +105,16 @@ class AuthMatrixTest {
     return switch (principal) {
       case "admin", "ml-builder", "reader" -> registry.token(principal, scopes(repo));
       case "anonymous" -> registry.token(null, scopes(repo));
+      case "leaked-pull" -> {
+        String pullOnly = registry.token("ml-builder", "repository:" + repo + ":pull");
+        StringBuilder q = new StringBuilder("/auth/token?service=" + AuthFixture.SERVICE);
+        for (String s : scopes(repo)) {
+          q.append("&scope=").append(java.net.URLEncoder.encode(s, StandardCharsets.UTF_8));
+        }
+        HttpResponse<String> r = registry.send(registry.request(q.toString(), pullOnly).GET().build());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        yield registry.json(r.body()).get("token").asText();
+      }
       case "wrong-password" -> {
         HttpResponse<String> r = registry.tokenResponse("admin", "not-the-password", scopes(repo));
         assertThat(r.statusCode()).isEqualTo(401);
@@ -151,8 +168,18 @@ class AuthMatrixTest {
               case MOUNT_FROM_UNREADABLE -> may(p, VAULT, "pull") ? 201 : 202;
               case DELETE -> 202;
             };
+          } else if (!known(p)) {
+            expected = 401;
           } else {
-            expected = known(p) ? 403 : 401;
+            // A known account's token that lacks an action its rules grant is told to fetch a
+            // new token (401 insufficient_scope); one the rules refuse is 403.
+            boolean rulesWouldAllow = switch (act) {
+              case PULL -> may(account(p), repo, "pull");
+              case PUSH_BLOB, PUSH_MANIFEST, MOUNT_FROM_UNREADABLE ->
+                  may(account(p), repo, "pull") && may(account(p), repo, "push");
+              case DELETE -> may(account(p), repo, "delete");
+            };
+            expected = rulesWouldAllow ? 401 : 403;
           }
           Map<String, Long> before = registry.storeSnapshot();
           HttpResponse<String> r = perform(act, repo, p, token);

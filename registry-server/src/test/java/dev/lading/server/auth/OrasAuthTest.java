@@ -15,7 +15,17 @@ import land.oras.Registry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The ORAS Java SDK pushes a model artifact with the robot's credentials, inside its path only. */
+/**
+ * The ORAS Java SDK pushes a model artifact with the robot's credentials, inside its path only.
+ *
+ * <p>How SDK 0.7.0 authenticates (read from its {@code land.oras.auth.HttpClient}): it caches
+ * tokens by the exact scope set asked; a request whose scope set has a cached token carries it,
+ * else it carries Basic credentials. On a 401 it asks the token endpoint, with the same rule for
+ * its own Authorization header. So when the scope grows (HEAD for pull, then POST for pull and
+ * push) it sends Basic; it presents a bearer token at the token endpoint only for the scope set
+ * that token was issued for (the next blob's POST). The endpoint's "never more than the presented
+ * token" rule therefore costs this SDK nothing, and this test passing shows it.
+ */
 class OrasAuthTest {
   @TempDir Path root;
   @TempDir Path work;

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -105,23 +106,72 @@ class TokenEndpointTest {
   }
 
   @Test
-  void bearerExchangeStaysWithinTheRulesAndNeverOutlivesThePresentedToken() throws Exception {
-    String first = registry.token("ml-builder", "repository:ml/a:pull");
-    HttpResponse<String> r = registry.send(registry.request("/auth/token?service=lading.test&scope="
-        + URLEncoder.encode("repository:ml/a:pull,push", StandardCharsets.UTF_8) + "&scope="
-        + URLEncoder.encode("repository:other/app:push", StandardCharsets.UTF_8), first).GET().build());
+  void bearerExchangeNeverWidensThePresentedTokenNorOutlivesIt() throws Exception {
+    String pullOnly = registry.token("ml-builder", "repository:ml/a:pull");
+    HttpResponse<String> r = exchange(pullOnly, "repository:ml/a:pull,push,delete", "repository:ml/b:pull,push",
+        "repository:other/app:push", "registry:catalog:*");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     JsonNode body = registry.json(r.body());
     assertThat(body.get("expires_in").asLong()).isLessThanOrEqualTo(300);
-    String payload = new String(java.util.Base64.getUrlDecoder().decode(body.get("token").asText().split("\\.")[1]),
-        StandardCharsets.UTF_8);
-    JsonNode claims = registry.json(payload);
-    String firstPayload = new String(java.util.Base64.getUrlDecoder().decode(first.split("\\.")[1]), StandardCharsets.UTF_8);
-    assertThat(claims.get("exp").asLong()).isLessThanOrEqualTo(registry.json(firstPayload).get("exp").asLong());
-    assertThat(claims.get("access").toString())
+    String exchanged = body.get("token").asText();
+    assertThat(claims(exchanged).get("exp").asLong()).isLessThanOrEqualTo(claims(pullOnly).get("exp").asLong());
+    assertThat(claims(exchanged).get("access").toString())
+        .isEqualTo("[{\"type\":\"repository\",\"name\":\"ml/a\",\"actions\":[\"pull\"]}]");
+
+    // Exchanging the exchanged token again gains nothing either.
+    String twice = registry.json(exchange(exchanged, "repository:ml/a:pull,push").body()).get("token").asText();
+    assertThat(claims(twice).get("access").toString())
+        .isEqualTo("[{\"type\":\"repository\",\"name\":\"ml/a\",\"actions\":[\"pull\"]}]");
+
+    // And the registry refuses the push: the robot could push with its secret, so 401 says "log in".
+    Map<String, Long> before = registry.storeSnapshot();
+    byte[] content = "escalated".getBytes(StandardCharsets.UTF_8);
+    HttpResponse<String> push = registry.send(registry.request("/v2/ml/a/blobs/uploads/?digest=" + AuthFixture.sha256(content), twice)
+        .POST(HttpRequest.BodyPublishers.ofByteArray(content)).build());
+    assertThat(push.statusCode()).isEqualTo(401);
+    assertThat(push.headers().firstValue("WWW-Authenticate").orElseThrow()).endsWith("error=\"insufficient_scope\"");
+    assertThat(registry.storeSnapshot()).isEqualTo(before);
+  }
+
+  @Test
+  void bearerExchangeKeepsWhatThePresentedTokenHoldsSoTheOrasSdkCanRepeatItsAsk() throws Exception {
+    String pushToken = registry.token("ml-builder", "repository:ml/a:pull,push");
+    HttpResponse<String> r = exchange(pushToken, "repository:ml/a:pull,push");
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(claims(registry.json(r.body()).get("token").asText()).get("access").toString())
         .isEqualTo("[{\"type\":\"repository\",\"name\":\"ml/a\",\"actions\":[\"pull\",\"push\"]}]");
-    assertThat(registry.send(registry.request("/auth/token?service=lading.test", "forged.token.here").GET().build())
-        .statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void anonymousTokenExchangeStaysAnonymousAndWithinItsToken() throws Exception {
+    String anonymous = registry.token(null, "repository:other/app:pull");
+    HttpResponse<String> r = exchange(anonymous, "repository:other/app:pull,push", "repository:ml/a:pull");
+    assertThat(r.statusCode()).isEqualTo(200);
+    JsonNode claims = claims(registry.json(r.body()).get("token").asText());
+    assertThat(claims.get("kind").asText()).isEqualTo("anonymous");
+    assertThat(claims.get("access").toString())
+        .isEqualTo("[{\"type\":\"repository\",\"name\":\"other/app\",\"actions\":[\"pull\"]}]");
+  }
+
+  @Test
+  void forgedOrRefreshTokensAreNoBearerForTheTokenEndpoint() throws Exception {
+    assertThat(exchange("forged.token.here", "repository:ml/a:pull").statusCode()).isEqualTo(401);
+    HttpResponse<String> login = postForm("grant_type=password&username=ml-builder&password="
+        + URLEncoder.encode(AuthFixture.SECRETS.get("ml-builder"), StandardCharsets.UTF_8) + "&service=lading.test");
+    String refresh = registry.json(login.body()).get("refresh_token").asText();
+    assertThat(exchange(refresh, "repository:ml/a:pull,push").statusCode()).isEqualTo(401);
+  }
+
+  private HttpResponse<String> exchange(String bearer, String... scopes) throws Exception {
+    StringBuilder q = new StringBuilder("/auth/token?service=lading.test");
+    for (String s : scopes) {
+      q.append("&scope=").append(URLEncoder.encode(s, StandardCharsets.UTF_8));
+    }
+    return registry.send(registry.request(q.toString(), bearer).GET().build());
+  }
+
+  private JsonNode claims(String jwt) throws Exception {
+    return registry.json(new String(java.util.Base64.getUrlDecoder().decode(jwt.split("\\.")[1]), StandardCharsets.UTF_8));
   }
 
   @Test

@@ -77,6 +77,16 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void keyReloadPeriodDefaultsToThirtySecondsAndIsBounded() {
+    assertThat(ConfigLoader.load(null, Map.of()).config().auth().keyReload()).isEqualTo(java.time.Duration.ofSeconds(30));
+    assertThat(ConfigLoader.load(null, Map.of("LADING_AUTH_TOKEN_KEY_RELOAD_SECONDS", "5")).config().auth().keyReload())
+        .isEqualTo(java.time.Duration.ofSeconds(5));
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("LADING_AUTH_TOKEN_KEY_RELOAD_SECONDS", "0")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("auth.token.key_reload_seconds");
+  }
+
+  @Test
   void badTypeInYamlNamesKeyAndFile() throws Exception {
     Path file = yaml("http:\n  port: abc\n");
     assertThatThrownBy(() -> ConfigLoader.load(file, Map.of()))
