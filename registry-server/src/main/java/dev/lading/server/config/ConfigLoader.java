@@ -12,6 +12,7 @@ import java.util.EnumMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -74,15 +75,41 @@ public final class ConfigLoader {
     if (problems.isEmpty()) {
       problems.addAll(AuthSettings.crossCheck(typed, raw));
     }
-    if (problems.isEmpty() && typed.get(ConfigKey.STORAGE_TYPE) == StorageType.S3) {
-      problems.add(
-          "storage.type: s3 is not supported by this build yet; use filesystem (from "
-              + raw.get(ConfigKey.STORAGE_TYPE).source() + ")");
+    Optional<LadingConfig.S3> s3 = Optional.empty();
+    if (problems.isEmpty()) {
+      try {
+        s3 = S3Settings.from(typed, raw);
+      } catch (ConfigException e) {
+        problems.addAll(e.problems());
+      }
+    }
+    if (problems.isEmpty()) {
+      problems.addAll(storageCrossCheck(typed));
     }
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
-    return new Loaded(LadingConfig.from(typed), List.copyOf(raw.values()));
+    return new Loaded(LadingConfig.from(typed, s3), List.copyOf(raw.values()));
+  }
+
+  /**
+   * What the store type decides elsewhere. With S3, instances share a bucket but not a disk:
+   * the built-in issuer's default signing key lives under the filesystem root, so each instance
+   * would create its own and refuse the others' tokens. The key file must then be named (and be
+   * the same file, mounted on every instance).
+   */
+  private static List<String> storageCrossCheck(Map<ConfigKey, Object> typed) {
+    List<String> problems = new ArrayList<>();
+    if (typed.get(ConfigKey.STORAGE_TYPE) == StorageType.S3
+        && typed.get(ConfigKey.AUTH_MODE) == AuthSettings.Mode.TOKEN
+        && ((String) typed.get(ConfigKey.AUTH_TOKEN_KEY_FILE)).isEmpty()
+        && ((String) typed.get(ConfigKey.AUTH_TOKEN_EXTERNAL_JWKS_URL)).isEmpty()
+        && ((String) typed.get(ConfigKey.AUTH_TOKEN_EXTERNAL_KEY_FILE)).isEmpty()) {
+      problems.add(ConfigKey.AUTH_TOKEN_KEY_FILE.path() + ": required with storage.type s3 and the"
+          + " built-in issuer (the default lives under storage.filesystem.root, which instances"
+          + " sharing a bucket do not share; give every instance the same key file)");
+    }
+    return problems;
   }
 
   private static void readFile(Path file, Map<ConfigKey, Setting> raw, List<String> problems) {
