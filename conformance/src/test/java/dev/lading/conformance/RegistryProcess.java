@@ -100,9 +100,10 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
   public void beforeAll(ExtensionContext context) throws Exception {
     String owner = context.getRequiredTestClass().getSimpleName();
     if (sharedWith == null) {
-      dataDir = Files.createTempDirectory("lading-conformance-" + owner + "-");
-      s3Prefix = TestS3.freshPrefix(owner);
+      prepareStore(owner);
     } else {
+      // JUnit does not promise to start the first server's extension before this one.
+      sharedWith.prepareStore(owner);
       dataDir = sharedWith.dataDir;
       s3Prefix = sharedWith.s3Prefix;
       owner = owner + "-2";
@@ -113,6 +114,13 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
     Files.deleteIfExists(logFile);
     port = freePort();
     start();
+  }
+
+  private synchronized void prepareStore(String owner) throws IOException {
+    if (dataDir == null) {
+      dataDir = Files.createTempDirectory("lading-conformance-" + owner + "-");
+      s3Prefix = TestS3.freshPrefix(owner);
+    }
   }
 
   @Override
