@@ -54,6 +54,28 @@ final class ServerProcess implements AutoCloseable {
     return start("lading", builder, port, directory);
   }
 
+  /** Starts Lading's server jar on an S3 store: {@code env} holds the LADING_STORAGE_S3_* settings. */
+  static ServerProcess ladingOnS3(Path jar, List<String> jvmOptions, Path directory, java.util.Map<String, String> env)
+      throws IOException {
+    if (!Files.isRegularFile(jar)) {
+      throw new IOException("no server jar at " + jar.toAbsolutePath()
+          + "; build it with ./mvnw -q -DskipTests package");
+    }
+    Files.createDirectories(directory);
+    int port = freePort();
+    List<String> command = new ArrayList<>();
+    command.add(ProcessHandle.current().info().command().orElse("java"));
+    command.addAll(jvmOptions);
+    command.add("-jar");
+    command.add(jar.toAbsolutePath().toString());
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().put("LADING_HTTP_PORT", Integer.toString(port));
+    builder.environment().put("LADING_HTTP_HOST", "127.0.0.1");
+    builder.environment().put("LADING_STORAGE_TYPE", "s3");
+    builder.environment().putAll(env);
+    return start("lading-s3", builder, port, directory);
+  }
+
   /**
    * Starts CNCF Distribution (Debian's docker-registry) with a generated filesystem config. Its
    * logging is left as Debian ships it (info level, access log on), as Lading's is: both pay

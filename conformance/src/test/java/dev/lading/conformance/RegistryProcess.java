@@ -23,7 +23,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * The real server, {@code registry-server/target/lading.jar}, as a child process on a free
- * loopback port with its own data directory. Register it on a {@code static} field with
+ * loopback port with its own data directory, or its own prefix in the embedded S3Proxy's bucket
+ * when the run tests the S3 store ({@link TestS3}). Register it on a {@code static} field with
  * {@code @RegisterExtension}: it starts before the class's first test and is killed after its
  * last, whether the tests passed or not, so every test class shares one server.
  *
@@ -35,16 +36,58 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
   private static final Duration STOP_GRACE = Duration.ofSeconds(20);
 
   private final List<String> extraEnvironment = new ArrayList<>();
+  private final RegistryProcess sharedWith;
+  private boolean s3 = TestS3.selected();
+  private String maxHeap = "512m";
   private Path dataDir;
+  private String s3Prefix;
   private Path logFile;
   private int port;
   private Process process;
   private Thread shutdownHook;
 
-  private RegistryProcess() {}
+  private RegistryProcess(RegistryProcess sharedWith) {
+    this.sharedWith = sharedWith;
+  }
 
+  /**
+   * A server on its own store: the filesystem, or, when the run selects S3
+   * ({@code -Dlading.conformance.store=s3}), its own prefix in the bucket of the S3Proxy embedded
+   * in this JVM ({@link TestS3}).
+   */
   public static RegistryProcess create() {
-    return new RegistryProcess();
+    return new RegistryProcess(null);
+  }
+
+  /**
+   * A second server on the same store as {@code first} (same data directory or same bucket
+   * prefix), on its own port. Register it after {@code first}: JUnit starts extensions of static
+   * fields in declaration order, and this one takes the store {@code first} prepared.
+   */
+  public static RegistryProcess sharingStoreWith(RegistryProcess first) {
+    RegistryProcess second = new RegistryProcess(first);
+    second.s3 = first.s3;
+    return second;
+  }
+
+  /** Uses the embedded S3Proxy whatever the run selected (tests about S3 itself). */
+  public RegistryProcess onS3() {
+    if (sharedWith != null) {
+      throw new IllegalStateException("a server sharing a store takes its kind from the first");
+    }
+    s3 = true;
+    return this;
+  }
+
+  /** The child JVM's {@code -Xmx} (default 512m). */
+  public RegistryProcess withMaxHeap(String value) {
+    maxHeap = value;
+    return this;
+  }
+
+  /** True when this server's store is S3. */
+  public boolean onS3Store() {
+    return s3;
   }
 
   /** Adds an environment variable ({@code NAME=value}) to every start of this server. */
@@ -56,8 +99,16 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
     String owner = context.getRequiredTestClass().getSimpleName();
-    dataDir = Files.createTempDirectory("lading-conformance-" + owner + "-");
-    Path logs = Path.of("target", "registry-logs");
+    if (sharedWith == null) {
+      prepareStore(owner);
+    } else {
+      // JUnit does not promise to start the first server's extension before this one.
+      sharedWith.prepareStore(owner);
+      dataDir = sharedWith.dataDir;
+      s3Prefix = sharedWith.s3Prefix;
+      owner = owner + "-2";
+    }
+    Path logs = Path.of("target", s3 ? "registry-logs-s3" : "registry-logs");
     Files.createDirectories(logs);
     logFile = logs.resolve(owner + ".log");
     Files.deleteIfExists(logFile);
@@ -65,12 +116,21 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
     start();
   }
 
+  private synchronized void prepareStore(String owner) throws IOException {
+    if (dataDir == null) {
+      dataDir = Files.createTempDirectory("lading-conformance-" + owner + "-");
+      s3Prefix = TestS3.freshPrefix(owner);
+    }
+  }
+
   @Override
   public void afterAll(ExtensionContext context) throws Exception {
     try {
       stop();
     } finally {
-      deleteRecursively(dataDir);
+      if (sharedWith == null) {
+        deleteRecursively(dataDir);
+      }
     }
   }
 
@@ -92,6 +152,11 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
     return dataDir;
   }
 
+  /** The key prefix of this server's store in the embedded S3Proxy's bucket (S3 runs only). */
+  public String s3Prefix() {
+    return s3Prefix;
+  }
+
   public Path logFile() {
     return logFile;
   }
@@ -108,11 +173,22 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
     Path jar = locateJar();
     String java = ProcessHandle.current().info().command().orElse("java");
     ProcessBuilder builder =
-        new ProcessBuilder(java, "-Xmx512m", "-jar", jar.toString())
+        new ProcessBuilder(java, "-Xmx" + maxHeap, "-jar", jar.toString())
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
     builder.environment().put("LADING_HTTP_PORT", Integer.toString(port));
     builder.environment().put("LADING_STORAGE_FILESYSTEM_ROOT", dataDir.toString());
+    if (s3) {
+      TestS3 proxy = TestS3.get();
+      builder.environment().put("LADING_STORAGE_TYPE", "s3");
+      builder.environment().put("LADING_STORAGE_S3_ENDPOINT", proxy.endpoint().toString());
+      builder.environment().put("LADING_STORAGE_S3_BUCKET", TestS3.BUCKET);
+      builder.environment().put("LADING_STORAGE_S3_PREFIX", s3Prefix);
+      builder.environment().put("LADING_STORAGE_S3_ACCESS_KEY", TestS3.ACCESS_KEY);
+      builder.environment().put("LADING_STORAGE_S3_SECRET_KEY", TestS3.SECRET_KEY);
+      // S3's smallest part, so the tests' small blobs cross part boundaries and tails.
+      builder.environment().put("LADING_STORAGE_S3_PART_SIZE_MIB", "5");
+    }
     for (String entry : extraEnvironment) {
       int eq = entry.indexOf('=');
       builder.environment().put(entry.substring(0, eq), entry.substring(eq + 1));
@@ -144,6 +220,26 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
       // The JVM is exiting; the hook runs anyway and finds the process gone.
     }
     process = null;
+  }
+
+  /**
+   * The child's peak resident set so far ({@code VmHWM} of {@code /proc/<pid>/status}), in KiB;
+   * -1 where there is no such file.
+   */
+  public synchronized long peakRssKib() {
+    if (process == null) {
+      return -1;
+    }
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+        if (line.startsWith("VmHWM:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", ""));
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      return -1;
+    }
+    return -1;
   }
 
   /** Stops the server and starts it again on the same port and data directory. */

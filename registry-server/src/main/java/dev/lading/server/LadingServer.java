@@ -5,6 +5,7 @@ import dev.lading.core.registry.RegistryOptions;
 import dev.lading.core.registry.StoreRegistry;
 import dev.lading.core.storage.ObjectStore;
 import dev.lading.core.storage.fs.FilesystemStore;
+import dev.lading.storage.s3.S3Store;
 import dev.lading.server.config.ConfigException;
 import dev.lading.server.config.LadingConfig;
 import dev.lading.server.http.InFlightRequests;
@@ -161,7 +162,10 @@ public final class LadingServer implements AutoCloseable {
     ChannelGroup channels = new DefaultChannelGroup("lading", GlobalEventExecutor.INSTANCE);
     InFlightRequests inFlight = new InFlightRequests();
     RequestDispatcher dispatcher = new RequestDispatcher(
-        RegistryHandlers.of(registry, config.limits().manifestBytes()),
+        RegistryHandlers.of(
+            registry,
+            config.limits().manifestBytes(),
+            config.storage().s3().filter(LadingConfig.S3::redirect).map(LadingConfig.S3::redirectTtl)),
         endpoints,
         authorizer,
         config.readOnly(),
@@ -258,7 +262,19 @@ public final class LadingServer implements AutoCloseable {
               "cannot open the filesystem store at " + config.storage().filesystem().root(), e);
         }
       }
-      case S3 -> throw new ConfigException("storage.type: s3 is not supported by this build yet");
+      case S3 -> {
+        LadingConfig.S3 s3 = config.storage().s3().orElseThrow();
+        S3Store store = S3Store.create(s3.store());
+        try {
+          store.checkBucket();
+        } catch (IOException e) {
+          store.close();
+          throw new ConfigException("storage.s3.bucket: " + e.getMessage());
+        }
+        log.info("storage: {}{}", s3.store(),
+            s3.redirect() ? ", blob GETs redirected (" + s3.redirectTtl().toSeconds() + " s URLs)" : "");
+        yield store;
+      }
     };
   }
 

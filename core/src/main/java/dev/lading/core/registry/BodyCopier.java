@@ -33,11 +33,14 @@ final class BodyCopier {
   /**
    * Copies {@code body} to its end into {@code write}; {@code hash} sees each buffer (its
    * remaining bytes, in order) before the store does. Returns the number of bytes copied.
+   * {@code progress} tells a caller that catches the failure how far the copy got: when the
+   * store did not fail, every byte counted there was both hashed and written.
    *
    * @throws RegistryException {@code BLOB_UPLOAD_INVALID} when the body breaks off,
    *     {@code STORAGE_UNAVAILABLE} when the store fails
    */
-  static long copy(InputStream body, MultipartWrite write, Consumer<ByteBuffer> hash) {
+  static long copy(
+      InputStream body, MultipartWrite write, Consumer<ByteBuffer> hash, Progress progress) {
     BlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(3);
     // Room for both buffers and the end marker, so handing over never waits on a dead writer.
     BlockingQueue<ByteBuffer> full = new ArrayBlockingQueue<>(3);
@@ -45,19 +48,18 @@ final class BodyCopier {
     free.add(ByteBuffer.allocate(BUFFER_BYTES));
     Writer writer = new Writer(write, full, free);
     Thread thread = Thread.ofVirtual().name("upload-store-writer").start(writer);
-    long total = 0;
     try {
       while (true) {
         ByteBuffer buffer = free.take();
         writer.rethrow();
-        int n = fill(body, buffer.array());
+        int n = fill(body, buffer.array(), progress);
         if (n <= 0) {
-          return total;
+          return progress.bytes;
         }
         buffer.clear().limit(n);
         hash.accept(buffer.duplicate());
         full.put(buffer);
-        total += n;
+        progress.bytes += n;
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -69,10 +71,11 @@ final class BodyCopier {
     }
   }
 
-  private static int fill(InputStream body, byte[] bytes) {
+  private static int fill(InputStream body, byte[] bytes, Progress progress) {
     try {
       return body.readNBytes(bytes, 0, bytes.length);
     } catch (IOException e) {
+      progress.bodyBroke = true;
       throw new RegistryException(ErrorCode.BLOB_UPLOAD_INVALID, "request body ended early", null, e);
     }
   }
@@ -89,6 +92,20 @@ final class BodyCopier {
     }
     if (interrupted) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /** How far a copy got: bytes hashed and handed to the store, and whether the body broke off. */
+  static final class Progress {
+    private long bytes;
+    private boolean bodyBroke;
+
+    long bytes() {
+      return bytes;
+    }
+
+    boolean bodyBroke() {
+      return bodyBroke;
     }
   }
 

@@ -5,6 +5,8 @@ import dev.lading.core.model.Digest;
 import dev.lading.core.model.Reference;
 import dev.lading.core.model.RepositoryName;
 import java.io.InputStream;
+import java.net.URI;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -30,6 +32,16 @@ public interface Registry {
    * empty. The range must already be resolved against {@link #statBlob}'s size.
    */
   BlobContent openBlob(RepositoryName repo, Digest digest, Optional<ByteRange> range);
+
+  /**
+   * A URL the client may fetch the blob's bytes from directly (an S3 presigned GET valid for
+   * {@code ttl}), when the store hands such URLs out; empty otherwise, and the caller streams
+   * the blob itself. {@code BLOB_UNKNOWN} when not linked into {@code repo}.
+   */
+  default Optional<URI> blobRedirect(RepositoryName repo, Digest digest, Duration ttl) {
+    statBlob(repo, digest);
+    return Optional.empty();
+  }
 
   /** Unlinks the blob from {@code repo} ({@code BLOB_UNKNOWN} when not linked). */
   void deleteBlob(RepositoryName repo, Digest digest);

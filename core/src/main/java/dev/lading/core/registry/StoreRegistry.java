@@ -26,6 +26,8 @@ import dev.lading.core.storage.StorageLayout.ReferrerKey;
 import dev.lading.core.storage.StorageLayout.TagKey;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
+import java.time.Duration;
 import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.charset.StandardCharsets;
@@ -116,6 +118,21 @@ public final class StoreRegistry implements Registry {
       throw StorageCalls.unavailable(e);
     }
     return new BlobContent(info, range, source);
+  }
+
+  /**
+   * The store's presigned URL of the blob's data. The link is checked like a {@code HEAD}; the
+   * record is read fresh, not from the cache: a cached record may name data GC swept before the
+   * blob was pushed again under a new data key, and a client sent there would find nothing (the
+   * streaming path recovers from that, a redirect cannot).
+   */
+  @Override
+  public Optional<URI> blobRedirect(RepositoryName repo, Digest digest, Duration ttl) {
+    if (!blobs.isLinked(repo, digest)) {
+      throw blobUnknown(digest);
+    }
+    BlobRecord record = blobs.freshRecord(digest).orElseThrow(() -> blobUnknown(digest));
+    return io(() -> store.presignedGet(record.dataKey(), ttl));
   }
 
   @Override

@@ -36,9 +36,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A session streams its bytes into one multipart write at a data key chosen when it starts.
  * After each request the write is suspended (bytes durable) and the session state is saved with
- * the new offset, the store's resume token and the SHA-256 state at that offset. A request that
- * dies mid-way saves nothing, so the next one resumes from the last saved offset and the store
- * drops the dead request's bytes. Closing compares the digest, then commits by writing the small
+ * the new offset, the store's resume token and the SHA-256 state at that offset. A request whose
+ * body breaks off mid-way keeps what arrived (saved the same way, see {@link #keepReceived});
+ * a refused request saves nothing, so the next one resumes from the last saved offset and the
+ * store drops the refused bytes. Closing compares the digest, then commits by writing the small
  * blob record ({@link RepositoryBlobs#commit}); the bytes never move.
  *
  * <p>Concurrency: one request per session at a time in this process (a lock, tried without
@@ -165,7 +166,7 @@ final class UploadSessions {
     MessageDigest hasher = digest.algorithm().newMessageDigest();
     long size;
     try {
-      size = BodyCopier.copy(body, write, hasher::update);
+      size = BodyCopier.copy(body, write, hasher::update, new BodyCopier.Progress());
       checkLength(length, size);
     } catch (RuntimeException e) {
       abortQuietly(write);
@@ -200,17 +201,50 @@ final class UploadSessions {
     }
     Optional<ResumableSha256> hasher = restoreHasher(state);
     MultipartWrite write = io(() -> store.resumeMultipart(state.dataKey(), state.resumeToken()));
+    BodyCopier.Progress copied = new BodyCopier.Progress();
     long received;
     try {
-      received = BodyCopier.copy(body, write, buffer -> hasher.ifPresent(h -> h.update(buffer)));
+      received = BodyCopier.copy(body, write, buffer -> hasher.ifPresent(h -> h.update(buffer)), copied);
       checkLength(length, received);
     } catch (RuntimeException e) {
-      // Nothing is saved: the session stays at its last offset and the next resume drops these
-      // bytes. The write is released (suspend), not aborted, which would end the session.
-      releaseQuietly(write);
+      if (copied.bodyBroke()) {
+        keepReceived(state, new Chunk(write, copied.bytes(), hasher));
+      } else {
+        // A refusal: nothing is saved, the session stays at its last offset and the next resume
+        // drops these bytes. The write is released (suspend), not aborted (that ends the session).
+        releaseQuietly(write);
+      }
       throw e;
     }
     return new Chunk(write, received, hasher);
+  }
+
+  /**
+   * A request whose body broke off (the client or the network died) still delivered real bytes
+   * of the blob, in order, at the session's offset: make them durable and save the session at
+   * the new offset, as Distribution does; the client asks for the offset and sends the rest.
+   * Dropping them instead would leave multipart parts in the store that no saved token names,
+   * which S3 discards at Complete but Ceph RGW refuses (InvalidPart): the upload could then
+   * never complete. Saved only when the hash state covers exactly the bytes the write took
+   * ({@link BodyCopier} returns only once every hashed buffer was written, unless the store
+   * failed, which leaves the write's size short of the hash); otherwise, or when the store fails
+   * too, nothing is saved, exactly as before.
+   */
+  private void keepReceived(UploadState state, Chunk chunk) {
+    RepositoryName repo = RepositoryName.parse(state.repository());
+    UploadId id = UploadId.parse(state.id());
+    if (chunk.received() == 0 || chunk.write().size() != state.offset() + chunk.received()) {
+      releaseQuietly(chunk.write());
+      return;
+    }
+    try {
+      UploadState next = suspend(repo, id, state, chunk);
+      LOG.info("upload {} kept {} bytes of a request that broke off; offset now {}",
+          id.value(), chunk.received(), next.offset());
+    } catch (RuntimeException e) {
+      LOG.warn("upload {}: could not keep the bytes of a request that broke off: {}",
+          id.value(), e.toString());
+    }
   }
 
   private Optional<ResumableSha256> restoreHasher(UploadState state) {

@@ -1,6 +1,8 @@
 package dev.lading.core.storage;
 
 import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.Optional;
 
@@ -63,6 +65,16 @@ public interface ObjectStore extends AutoCloseable {
    * appended after that suspend and never suspended are discarded.
    */
   MultipartWrite resumeMultipart(String key, String resumeToken) throws IOException;
+
+  /**
+   * A URL at which an HTTP client can GET the object at {@code key} directly (Range honoured)
+   * for {@code ttl}, without credentials of its own: S3's presigned URLs. Empty when the store
+   * cannot hand out such URLs (the filesystem store); the server then streams the bytes itself.
+   * Creating the URL calls nothing remote and does not check that the object exists.
+   */
+  default Optional<URI> presignedGet(String key, Duration ttl) throws IOException {
+    return Optional.empty();
+  }
 
   @Override
   default void close() throws IOException {}

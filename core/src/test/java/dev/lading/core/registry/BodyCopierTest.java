@@ -31,7 +31,7 @@ class BodyCopierTest {
     MessageDigest seen = MessageDigest.getInstance("SHA-256");
     try (FilesystemStore store = new FilesystemStore(root)) {
       MultipartWrite write = store.startMultipart("data/x");
-      long copied = BodyCopier.copy(new ByteArrayInputStream(body), write, seen::update);
+      long copied = BodyCopier.copy(new ByteArrayInputStream(body), write, seen::update, new BodyCopier.Progress());
       write.complete();
       assertThat(copied).isEqualTo(body.length);
       assertThat(seen.digest()).isEqualTo(MessageDigest.getInstance("SHA-256").digest(body));
@@ -53,7 +53,7 @@ class BodyCopierTest {
         return len;
       }
     };
-    assertThatThrownBy(() -> BodyCopier.copy(endless, write, b -> {}))
+    assertThatThrownBy(() -> BodyCopier.copy(endless, write, b -> {}, new BodyCopier.Progress()))
         .isInstanceOfSatisfying(
             RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.STORAGE_UNAVAILABLE));
     write.returned.set(true);
@@ -72,12 +72,15 @@ class BodyCopierTest {
                 throw new IOException("connection reset");
               }
             });
-    assertThatThrownBy(() -> BodyCopier.copy(breaking, write, b -> {}))
+    BodyCopier.Progress progress = new BodyCopier.Progress();
+    assertThatThrownBy(() -> BodyCopier.copy(breaking, write, b -> {}, progress))
         .isInstanceOfSatisfying(
             RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BLOB_UPLOAD_INVALID));
     write.returned.set(true);
     assertThat(write.writesAfterReturn.get()).isZero();
     assertThat(write.size()).isEqualTo(BodyCopier.BUFFER_BYTES * 3L);
+    assertThat(progress.bodyBroke()).isTrue();
+    assertThat(progress.bytes()).isEqualTo(write.size());
   }
 
   /** A write that fails on its n-th call and counts calls made after the copier returned. */

@@ -323,7 +323,7 @@ public abstract class RegistryContract {
   }
 
   @Test
-  void requestDyingMidChunkLeavesTheSessionAtItsLastOffset() throws Exception {
+  void requestDyingMidChunkKeepsTheBytesThatArrived() throws Exception {
     UploadId id = registry.startUpload(REPO).id();
     registry.appendToUpload(REPO, id, OptionalLong.empty(), body(bytes("good-")), OptionalLong.empty());
     InputStream dying = new InputStream() {
@@ -339,6 +339,34 @@ public abstract class RegistryContract {
     };
     assertRefused(
         () -> registry.appendToUpload(REPO, id, OptionalLong.empty(), dying, OptionalLong.empty()),
+        ErrorCode.BLOB_UPLOAD_INVALID);
+    // What a client does next: ask for the offset and send the rest from there.
+    long offset = registry.uploadStatus(REPO, id).offset();
+    assertThat(offset).isBetween(5L + 1, 5L + 300_000);
+    long kept = offset - 5;
+    byte[] whole = new byte[(int) (5 + 300_000 + 5)];
+    System.arraycopy(bytes("good-"), 0, whole, 0, 5);
+    java.util.Arrays.fill(whole, 5, 5 + 300_000, (byte) 'x');
+    System.arraycopy(bytes("bytes"), 0, whole, 5 + 300_000, 5);
+    byte[] rest = java.util.Arrays.copyOfRange(whole, (int) offset, whole.length);
+    Digest digest = Digest.sha256(whole);
+    registry.completeUpload(REPO, id, digest, OptionalLong.of(offset), body(rest), OptionalLong.empty());
+    assertThat(readAll(registry.openBlob(REPO, digest, Optional.empty()))).isEqualTo(whole);
+    assertThat(kept).as("bytes kept from the broken request").isPositive();
+  }
+
+  @Test
+  void bodyBreakingOffBeforeAnyByteChangesNothing() throws Exception {
+    UploadId id = registry.startUpload(REPO).id();
+    registry.appendToUpload(REPO, id, OptionalLong.empty(), body(bytes("good-")), OptionalLong.empty());
+    InputStream dead = new InputStream() {
+      @Override
+      public int read() throws IOException {
+        throw new IOException("connection reset");
+      }
+    };
+    assertRefused(
+        () -> registry.appendToUpload(REPO, id, OptionalLong.empty(), dead, OptionalLong.empty()),
         ErrorCode.BLOB_UPLOAD_INVALID);
     assertThat(registry.uploadStatus(REPO, id).offset()).isEqualTo(5);
     Digest digest = Digest.sha256(bytes("good-bytes"));

@@ -22,6 +22,34 @@ public enum ConfigKey {
   HTTP_SHUTDOWN_TIMEOUT_SECONDS("http.shutdown_timeout_seconds", "30", v -> intBetween(v, 0, 3_600)),
   STORAGE_TYPE("storage.type", "filesystem", ConfigKey::storageType),
   STORAGE_FILESYSTEM_ROOT("storage.filesystem.root", "./data", ConfigKey::nonBlank),
+  // ---- the S3 store (storage.type: s3); checked together by S3Settings ----
+  /** Where S3 answers ({@code http(s)://host:port}); empty: AWS itself, derived from the region. */
+  STORAGE_S3_ENDPOINT("storage.s3.endpoint", "", S3Settings::endpoint),
+  STORAGE_S3_REGION("storage.s3.region", "us-east-1", ConfigKey::nonBlank),
+  /** An existing bucket; required with {@code storage.type: s3}. */
+  STORAGE_S3_BUCKET("storage.s3.bucket", "", v -> v),
+  /** Key prefix inside the bucket: empty, or segments each ending in {@code /}. */
+  STORAGE_S3_PREFIX("storage.s3.prefix", "", v -> v),
+  STORAGE_S3_PATH_STYLE("storage.s3.path_style", "true", ConfigKey::bool),
+  /** The access key id, or {@code access_key_file}, a file holding it. */
+  STORAGE_S3_ACCESS_KEY("storage.s3.access_key", "", v -> v, Shape.SCALAR_SECRET),
+  STORAGE_S3_ACCESS_KEY_FILE("storage.s3.access_key_file", "", v -> v),
+  /** The secret, or {@code secret_key_file}, a file holding it; never printed. */
+  STORAGE_S3_SECRET_KEY("storage.s3.secret_key", "", v -> v, Shape.SCALAR_SECRET),
+  STORAGE_S3_SECRET_KEY_FILE("storage.s3.secret_key_file", "", v -> v),
+  /** {@code when_required} (what Ceph RGW 16 accepts) or {@code when_supported}. */
+  STORAGE_S3_CHECKSUM_MODE("storage.s3.checksum_mode", "when_required", S3Settings::checksumMode),
+  /** Bytes of every multipart part but the last, in MiB. */
+  STORAGE_S3_PART_SIZE_MIB("storage.s3.part_size_mib", "32", v -> intBetween(v, 5, 128)),
+  /** Part buffers all uploads may hold at once, in MiB; 0: a quarter of the heap (1 GiB at most). */
+  STORAGE_S3_MEMORY_BUDGET_MIB("storage.s3.memory_budget_mib", "0", v -> intBetween(v, 0, 1_048_576)),
+  /** Bytes per ranged GET when streaming a blob out, in MiB. */
+  STORAGE_S3_READ_WINDOW_MIB("storage.s3.read_window_mib", "8", v -> intBetween(v, 1, 1_024)),
+  STORAGE_S3_MAX_CONNECTIONS("storage.s3.max_connections", "64", v -> intBetween(v, 1, 10_000)),
+  /** Answer blob GETs with 307 to a presigned S3 URL (HEAD never is). */
+  STORAGE_S3_REDIRECT("storage.s3.redirect", "false", ConfigKey::bool),
+  /** Life of a redirect's presigned URL. */
+  STORAGE_S3_REDIRECT_TTL_SECONDS("storage.s3.redirect_ttl_seconds", "300", v -> intBetween(v, 10, 604_800)),
   /** Manifests above this many bytes are refused with 413 before more is read. */
   LIMITS_MANIFEST_BYTES("limits.manifest_bytes", "4194304", v -> longBetween(v, 1_024, 268_435_456)),
   // ---- garbage collection (module gc) ----

@@ -12,6 +12,7 @@ import java.util.EnumMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -74,15 +75,20 @@ public final class ConfigLoader {
     if (problems.isEmpty()) {
       problems.addAll(AuthSettings.crossCheck(typed, raw));
     }
-    if (problems.isEmpty() && typed.get(ConfigKey.STORAGE_TYPE) == StorageType.S3) {
-      problems.add(
-          "storage.type: s3 is not supported by this build yet; use filesystem (from "
-              + raw.get(ConfigKey.STORAGE_TYPE).source() + ")");
+    Optional<LadingConfig.S3> s3 = Optional.empty();
+    if (problems.isEmpty()) {
+      try {
+        s3 = S3Settings.from(typed, raw);
+      } catch (ConfigException e) {
+        problems.addAll(e.problems());
+      }
+    }
+    if (problems.isEmpty()) {
     }
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
-    return new Loaded(LadingConfig.from(typed), List.copyOf(raw.values()));
+    return new Loaded(LadingConfig.from(typed, s3), List.copyOf(raw.values()));
   }
 
   private static void readFile(Path file, Map<ConfigKey, Setting> raw, List<String> problems) {

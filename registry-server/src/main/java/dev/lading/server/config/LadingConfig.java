@@ -1,6 +1,7 @@
 package dev.lading.server.config;
 
 import com.nimbusds.jose.JWSAlgorithm;
+import dev.lading.storage.s3.S3StoreConfig;
 import dev.lading.auth.AccessRule;
 import dev.lading.auth.Account;
 import dev.lading.auth.Action;
@@ -57,11 +58,34 @@ public record LadingConfig(
     }
   }
 
-  public record Storage(StorageType type, Filesystem filesystem) {
+  /** The store: its type, the filesystem root, and the S3 settings when the type is S3. */
+  public record Storage(StorageType type, Filesystem filesystem, Optional<S3> s3) {
     public Storage {
       Objects.requireNonNull(type, "type");
       Objects.requireNonNull(filesystem, "filesystem");
+      Objects.requireNonNull(s3, "s3");
+      if ((type == StorageType.S3) != s3.isPresent()) {
+        throw new IllegalArgumentException("S3 settings are given exactly when the type is s3");
+      }
     }
+  }
+
+  /**
+   * The S3 store's settings and how blob GETs are served: streamed by the server, or answered
+   * with {@code 307} to a presigned URL valid for {@code redirectTtl} when {@code redirect}.
+   * {@link S3StoreConfig#toString()} masks the secret, so this record may be logged.
+   */
+  public record S3(S3StoreConfig store, boolean redirect, Duration redirectTtl) {
+    public S3 {
+      Objects.requireNonNull(store, "store");
+      Objects.requireNonNull(redirectTtl, "redirectTtl");
+    }
+  }
+
+  /** The S3 store instead of the filesystem. */
+  public LadingConfig withS3(S3 s3) {
+    return new LadingConfig(http, new Storage(StorageType.S3, storage.filesystem, Optional.of(s3)),
+        limits, readOnly, gc, auth);
   }
 
   public record Filesystem(Path root) {
@@ -202,7 +226,8 @@ public record LadingConfig(
   }
 
   public LadingConfig withFilesystemRoot(Path root) {
-    return new LadingConfig(http, new Storage(storage.type, new Filesystem(root)), limits, readOnly, gc, auth);
+    return new LadingConfig(
+        http, new Storage(storage.type, new Filesystem(root), storage.s3), limits, readOnly, gc, auth);
   }
 
   public LadingConfig withManifestLimit(long bytes) {
@@ -213,7 +238,7 @@ public record LadingConfig(
     return new LadingConfig(http, storage, limits, readOnly, gc, auth);
   }
 
-  static LadingConfig from(Map<ConfigKey, Object> v) {
+  static LadingConfig from(Map<ConfigKey, Object> v, Optional<S3> s3) {
     return new LadingConfig(
         new Http(
             (String) v.get(ConfigKey.HTTP_HOST),
@@ -223,7 +248,8 @@ public record LadingConfig(
             Duration.ofSeconds((Integer) v.get(ConfigKey.HTTP_SHUTDOWN_TIMEOUT_SECONDS))),
         new Storage(
             (StorageType) v.get(ConfigKey.STORAGE_TYPE),
-            new Filesystem(Path.of((String) v.get(ConfigKey.STORAGE_FILESYSTEM_ROOT)))),
+            new Filesystem(Path.of((String) v.get(ConfigKey.STORAGE_FILESYSTEM_ROOT))),
+            s3),
         new Limits((Long) v.get(ConfigKey.LIMITS_MANIFEST_BYTES)),
         (Boolean) v.get(ConfigKey.READ_ONLY),
         new Gc(

@@ -13,17 +13,22 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
- * {@code /v2/<name>/blobs/<digest>}: HEAD, GET (whole or one range) and DELETE. A blob addressed
+ * {@code /v2/<name>/blobs/<digest>}: HEAD, GET (whole or one range, or a {@code 307} to a
+ * presigned store URL when configured) and DELETE. A blob addressed
  * by digest never changes, so it is cacheable forever and its ETag is its digest.
  */
 final class BlobHandler implements ResourceHandler {
   private final Registry registry;
+  private final Optional<Duration> redirect;
 
-  BlobHandler(Registry registry) {
+  BlobHandler(Registry registry, Optional<Duration> redirect) {
     this.registry = registry;
+    this.redirect = redirect;
   }
 
   @Override
@@ -34,6 +39,19 @@ final class BlobHandler implements ResourceHandler {
       registry.deleteBlob(repo, digest);
       exchange.respond(HttpResponseStatus.ACCEPTED, Exchange.headers());
       return;
+    }
+    if (redirect.isPresent() && HttpMethod.GET.equals(exchange.method())) {
+      // HEAD is never redirected: clients use it to decide whether to push, and it costs S3
+      // nothing extra here. The client re-sends its Range to the Location, which S3 honours.
+      Optional<URI> location = registry.blobRedirect(repo, digest, redirect.get());
+      if (location.isPresent()) {
+        HttpHeaders headers = Exchange.headers();
+        headers.set("Docker-Content-Digest", digest.toString());
+        headers.set(HttpHeaderNames.LOCATION, location.get().toASCIIString());
+        headers.set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+        exchange.respond(HttpResponseStatus.TEMPORARY_REDIRECT, headers);
+        return;
+      }
     }
     BlobInfo blob = registry.statBlob(repo, digest);
     String etag = "\"" + digest + "\"";

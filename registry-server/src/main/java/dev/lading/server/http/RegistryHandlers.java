@@ -3,18 +3,29 @@ package dev.lading.server.http;
 import dev.lading.core.registry.Registry;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Optional;
+import java.time.Duration;
 
 /** The one handler per resource, wired to one registry. */
 public final class RegistryHandlers {
   private RegistryHandlers() {}
 
   public static Map<Routes.Resource, ResourceHandler> of(Registry registry, long manifestLimitBytes) {
+    return of(registry, manifestLimitBytes, Optional.empty());
+  }
+
+  /**
+   * With {@code blobRedirect}, blob GETs are answered {@code 307} to a URL valid that long where
+   * the store hands such URLs out (S3 presigned); HEADs are always answered here.
+   */
+  public static Map<Routes.Resource, ResourceHandler> of(
+      Registry registry, long manifestLimitBytes, Optional<Duration> blobRedirect) {
     Map<Routes.Resource, ResourceHandler> m = new EnumMap<>(Routes.Resource.class);
     m.put(Routes.Resource.BASE, new BaseHandler());
     m.put(Routes.Resource.CATALOG, new CatalogHandler(registry));
     m.put(Routes.Resource.TAGS, new TagsHandler(registry));
     m.put(Routes.Resource.MANIFEST, new ManifestHandler(registry, manifestLimitBytes));
-    m.put(Routes.Resource.BLOB, new BlobHandler(registry));
+    m.put(Routes.Resource.BLOB, new BlobHandler(registry, blobRedirect));
     UploadHandler uploads = new UploadHandler(registry);
     m.put(Routes.Resource.UPLOADS, uploads);
     m.put(Routes.Resource.UPLOAD, uploads);

@@ -123,10 +123,10 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void s3IsRefusedClearlyForNow() {
+  void s3WithoutItsBucketIsRefusedNamingTheKey() {
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("LADING_STORAGE_TYPE", "s3")))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("storage.type: s3 is not supported");
+        .hasMessageContaining("storage.s3.bucket: required with storage.type s3");
   }
 
   @Test

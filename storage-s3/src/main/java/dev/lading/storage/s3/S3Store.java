@@ -9,6 +9,8 @@ import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ObjectStore;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.time.Instant;
@@ -33,6 +35,9 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.LegacyMd5Plugin;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.S3Configuration;
+import software.amazon.awssdk.services.s3.presigner.S3Presigner;
+import software.amazon.awssdk.services.s3.presigner.model.GetObjectPresignRequest;
 import software.amazon.awssdk.services.s3.model.Delete;
 import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
@@ -69,6 +74,8 @@ public final class S3Store implements ObjectStore {
   private final S3Client puts;
   private final S3StoreConfig config;
   private final MemoryBudget budget;
+  /** Signs redirect URLs locally; holds no connections. */
+  private final S3Presigner presigner;
   /** Background part uploads: blocking S3 calls, so virtual threads, one per part in flight. */
   private final ExecutorService partUploads = Executors.newVirtualThreadPerTaskExecutor();
 
@@ -76,6 +83,7 @@ public final class S3Store implements ObjectStore {
     this.s3 = s3;
     this.puts = puts;
     this.config = config;
+    this.presigner = presigner(config);
     this.budget = new MemoryBudget(config.memoryBudget());
   }
 
@@ -128,6 +136,19 @@ public final class S3Store implements ObjectStore {
                     // CompleteMultipartUpload of a big object can take minutes on stores that
                     // join parts by copying (S3Proxy's filesystem store: ~4 s per GiB).
                     .socketTimeout(Duration.ofMinutes(10)));
+    config.endpoint().ifPresent(builder::endpointOverride);
+    return builder.build();
+  }
+
+  private static S3Presigner presigner(S3StoreConfig config) {
+    S3Presigner.Builder builder =
+        S3Presigner.builder()
+            .region(Region.of(config.region()))
+            .credentialsProvider(
+                StaticCredentialsProvider.create(
+                    AwsBasicCredentials.create(config.accessKey(), config.secretKey())))
+            .serviceConfiguration(
+                S3Configuration.builder().pathStyleAccessEnabled(config.pathStyle()).build());
     config.endpoint().ifPresent(builder::endpointOverride);
     return builder.build();
   }
@@ -415,8 +436,53 @@ public final class S3Store implements ObjectStore {
     return new S3MultipartWrite(this, key, ResumeToken.parse(resumeToken));
   }
 
+  /**
+   * A SigV4 presigned GET of the object, signed locally with the store's credentials (no S3
+   * call). The client that follows it may send {@code Range}: S3 answers 206 as for any GET.
+   */
+  @Override
+  public Optional<URI> presignedGet(String key, Duration ttl) {
+    String objectKey = objectKey(key);
+    if (ttl.isNegative() || ttl.isZero() || ttl.compareTo(Duration.ofDays(7)) > 0) {
+      throw new IllegalArgumentException("a presigned URL lives from 1 s to 7 days, not " + ttl);
+    }
+    GetObjectPresignRequest request =
+        GetObjectPresignRequest.builder()
+            .signatureDuration(ttl)
+            .getObjectRequest(b -> b.bucket(config.bucket()).key(objectKey))
+            .build();
+    try {
+      return Optional.of(presigner.presignGetObject(request).url().toURI());
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException("the SDK presigned an unparsable URL", e);
+    }
+  }
+
+  /**
+   * Asks S3 whether the bucket is there and the credentials may use it (one HEAD), so a server
+   * misconfigured at start fails there with a plain message instead of at the first push.
+   */
+  public void checkBucket() throws IOException {
+    try {
+      s3.headBucket(b -> b.bucket(config.bucket()));
+    } catch (S3Exception e) {
+      String why = switch (e.statusCode()) {
+        case 404 -> "does not exist";
+        case 301, 400 -> "is in another region or the endpoint is wrong";
+        case 401, 403 -> "refuses these credentials";
+        default -> "cannot be used (" + e.statusCode() + ")";
+      };
+      throw new IOException("bucket " + config.bucket() + " at "
+          + config.endpoint().map(URI::toString).orElse("AWS") + " " + why, e);
+    } catch (SdkException e) {
+      throw new IOException("cannot reach S3 at "
+          + config.endpoint().map(URI::toString).orElse("AWS") + ": " + e.getMessage(), e);
+    }
+  }
+
   @Override
   public void close() {
+    presigner.close();
     partUploads.shutdown();
     s3.close();
     puts.close();

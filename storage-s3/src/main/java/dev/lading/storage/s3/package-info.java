@@ -51,6 +51,22 @@
  * again) is small; a bucket lifecycle rule {@code AbortIncompleteMultipartUpload} and online GC
  * (issue #6, sweeping {@code +tails/} of sessions that no longer exist) remove it.
  *
+ * <h2>Pulls: what a HEAD costs, what is cached, redirects</h2>
+ * A blob {@code HEAD} (and the check before a {@code GET}) costs one S3 {@code HEAD} of the
+ * repository's link and nothing more: core caches blob records ({@code blobs/<digest>}, written
+ * once, content-addressed) in Caffeine, and GC's run state for a few seconds. Links are not
+ * cached, on purpose: they are mutable across instances (a {@code DELETE} on another instance,
+ * GC's sweep) and a {@code HEAD} is how a client decides to skip an upload, so a cached "linked"
+ * would answer 200 for a blob another instance unlinked (the manifest {@code PUT} would then
+ * fail). A cached record can outlive its data when GC sweeps a blob that is pushed again under
+ * a new data key; the streaming {@code GET} sees the missing data and re-reads the record, and
+ * the redirect path reads the record fresh for that reason (one small GET).
+ *
+ * <p>With {@code storage.s3.redirect} a blob {@code GET} is answered {@code 307} to a SigV4
+ * presigned URL of the data object ({@link dev.lading.storage.s3.S3Store#presignedGet}, signed
+ * locally, no S3 call); the client re-sends its {@code Range} there. {@code HEAD} is never
+ * redirected. The data object holds exactly the blob's bytes, so the URL serves the blob as is.
+ *
  * <h2>Conditional writes</h2>
  * {@code writeIfAbsent} HEADs, then PUTs with {@code If-None-Match: *}, which AWS, S3Proxy,
  * MinIO and Ceph RGW answer with 412 when the key exists. A server that ignored the header
@@ -69,6 +85,11 @@
  * full payload (parts stay chunk-signed and streamed); and Complete must list every part ever
  * uploaded (gaps in numbering are fine, leaving one out is InvalidPart), so parts a dead
  * request uploaded past what the retry reaches make that upload impossible to complete on RGW.
- * The store reports that plainly; core avoids it if it keeps a failed request's durable bytes.
+ * The store reports that plainly. Core avoids it for the common case, a request whose body
+ * breaks off (client or network gone): it keeps the bytes that arrived, saving the session with
+ * this store's token and the hash state at exactly that offset, so every uploaded part is named
+ * by the saved token. What remains is a request refused after its bytes reached S3 (a chunked
+ * body longer or shorter than its {@code Content-Range}) or one whose suspend itself failed; on
+ * RGW such an upload cannot complete and the client must start it again.
  */
 package dev.lading.storage.s3;

@@ -1,0 +1,251 @@
+package dev.lading.server.s3;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lading.core.registry.RegistryOptions;
+import dev.lading.core.registry.StoreRegistry;
+import dev.lading.core.storage.BlobSource;
+import dev.lading.core.storage.KeyPage;
+import dev.lading.core.storage.MultipartWrite;
+import dev.lading.core.storage.ObjectInfo;
+import dev.lading.core.storage.ObjectStore;
+import dev.lading.server.LadingServer;
+import dev.lading.server.config.LadingConfig;
+import dev.lading.server.http.RequestAuthorizer;
+import dev.lading.storage.s3.S3Store;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Blob GETs served from the S3 store: streamed with backpressure, or redirected when asked. */
+class S3BlobServingTest {
+  private static final int MIB = 1 << 20;
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+  @TempDir Path root;
+
+  @Test
+  void aClientThatStopsReadingStopsTheReadsFromS3() throws Exception {
+    byte[] blob = new byte[64 * MIB];
+    new Random(3).nextBytes(blob);
+    LadingConfig config = EmbeddedS3.serverConfig(root, "backpressure", false);
+    try (CountingStore store = new CountingStore(S3Store.create(config.storage().s3().orElseThrow().store()));
+        LadingServer server = LadingServer.start(
+            config, new StoreRegistry(store, RegistryOptions.defaults()), RequestAuthorizer.allowAll())) {
+      String digest = push(server, "slow/reader", blob);
+
+      try (Socket socket = new Socket()) {
+        socket.setReceiveBufferSize(64 * 1024);
+        socket.connect(new InetSocketAddress("127.0.0.1", server.port()));
+        OutputStream out = socket.getOutputStream();
+        out.write(("GET /v2/slow/reader/blobs/" + digest + " HTTP/1.1\r\nHost: x\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        InputStream in = socket.getInputStream();
+        byte[] head = readHead(in);
+        assertThat(new String(head, StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 200");
+
+        // The client reads nothing more. The server must stop pulling from S3 once the socket
+        // and its outbound buffer (1 MiB high water mark) are full: wait until the count of
+        // bytes read from S3 settles, then check it is a small part of the blob.
+        long settled = awaitSettled(store.streamed);
+        assertThat(settled)
+            .as("bytes read from S3 while the client read nothing")
+            .isLessThan(24L * MIB);
+
+        // Reading on resumes the stream, and every byte arrives.
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        byte[] buffer = new byte[MIB];
+        long remaining = blob.length;
+        while (remaining > 0) {
+          int n = in.read(buffer, 0, (int) Math.min(buffer.length, remaining));
+          assertThat(n).isPositive();
+          sha.update(buffer, 0, n);
+          remaining -= n;
+        }
+        assertThat("sha256:" + HexFormat.of().formatHex(sha.digest())).isEqualTo(digest);
+        assertThat(store.streamed.get()).isEqualTo(blob.length);
+      }
+    }
+  }
+
+  @Test
+  void redirectedGetLeadsToTheBytesAndARangeWorksThroughIt() throws Exception {
+    byte[] blob = new byte[6 * MIB + 99];
+    new Random(5).nextBytes(blob);
+    try (LadingServer server = LadingServer.start(EmbeddedS3.serverConfig(root, "redirect", true))) {
+      String digest = push(server, "ml/weights", blob);
+      URI url = URI.create("http://127.0.0.1:" + server.port() + "/v2/ml/weights/blobs/" + digest);
+
+      HttpResponse<Void> head = http.send(HttpRequest.newBuilder(url).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+          HttpResponse.BodyHandlers.discarding());
+      assertThat(head.statusCode()).as("HEAD is never redirected").isEqualTo(200);
+      assertThat(head.headers().firstValueAsLong("Content-Length")).hasValue(blob.length);
+
+      HttpResponse<Void> redirect = http.send(HttpRequest.newBuilder(url).GET().build(), HttpResponse.BodyHandlers.discarding());
+      assertThat(redirect.statusCode()).isEqualTo(307);
+      assertThat(redirect.headers().firstValue("Docker-Content-Digest")).hasValue(digest);
+      URI location = URI.create(redirect.headers().firstValue("Location").orElseThrow());
+      assertThat(location.toString()).startsWith(EmbeddedS3.endpoint().toString()).contains("X-Amz-Signature=");
+
+      HttpResponse<byte[]> whole = http.send(HttpRequest.newBuilder(location).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+      assertThat(whole.statusCode()).isEqualTo(200);
+      assertThat(whole.body()).isEqualTo(blob);
+
+      HttpResponse<byte[]> ranged = http.send(
+          HttpRequest.newBuilder(location).header("Range", "bytes=5242870-5242889").GET().build(),
+          HttpResponse.BodyHandlers.ofByteArray());
+      assertThat(ranged.statusCode()).isEqualTo(206);
+      assertThat(ranged.body()).isEqualTo(Arrays.copyOfRange(blob, 5242870, 5242890));
+
+      // A client that follows redirects itself (the JDK's, as container runtimes do) gets there too.
+      HttpClient following = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build();
+      HttpResponse<byte[]> followed = following.send(
+          HttpRequest.newBuilder(url).header("Range", "bytes=10-19").GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+      assertThat(followed.statusCode()).isEqualTo(206);
+      assertThat(followed.body()).isEqualTo(Arrays.copyOfRange(blob, 10, 20));
+
+      HttpResponse<String> unknown = http.send(
+          HttpRequest.newBuilder(URI.create(url.toString().replace("ml/weights", "ml/other"))).GET().build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(unknown.statusCode()).as("no redirect for a blob not linked here").isEqualTo(404);
+    }
+  }
+
+  private String push(LadingServer server, String repo, byte[] blob) throws Exception {
+    String digest = "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(blob));
+    HttpResponse<String> r = http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v2/" + repo + "/blobs/uploads/?digest=" + digest))
+            .POST(HttpRequest.BodyPublishers.ofByteArray(blob)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    return digest;
+  }
+
+  private static byte[] readHead(InputStream in) throws IOException {
+    java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+    int matched = 0;
+    while (matched < 4) {
+      int b = in.read();
+      if (b < 0) {
+        throw new IOException("connection closed in the response head");
+      }
+      head.write(b);
+      matched = (b == (matched % 2 == 0 ? '\r' : '\n')) ? matched + 1 : (b == '\r' ? 1 : 0);
+    }
+    return head.toByteArray();
+  }
+
+  /**
+   * Polls (every 50 ms, at most 30 s) until {@code counter} has not moved for 20 polls in a row
+   * and answers its value: the point where the server waits for the client.
+   */
+  private static long awaitSettled(AtomicLong counter) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    long last = -1;
+    int still = 0;
+    while (System.nanoTime() < deadline) {
+      long now = counter.get();
+      still = now == last && now > 0 ? still + 1 : 0;
+      if (still >= 20) {
+        return now;
+      }
+      last = now;
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+    }
+    throw new AssertionError("reads from S3 never settled; at " + counter.get() + " bytes");
+  }
+
+  /** The S3 store, counting the bytes blob streams hand to the server. */
+  private static final class CountingStore implements ObjectStore {
+    final AtomicLong streamed = new AtomicLong();
+    private final ObjectStore delegate;
+
+    CountingStore(ObjectStore delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public BlobSource openRange(String key, long offset, long length) throws IOException {
+      BlobSource source = delegate.openRange(key, offset, length);
+      if (source instanceof BlobSource.StreamSource s) {
+        return new BlobSource.StreamSource(new FilterInputStream(s.stream()) {
+          @Override
+          public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) {
+              streamed.addAndGet(n);
+            }
+            return n;
+          }
+        }, s.length());
+      }
+      return source;
+    }
+
+    @Override
+    public Optional<ObjectInfo> stat(String key) throws IOException {
+      return delegate.stat(key);
+    }
+
+    @Override
+    public Optional<byte[]> read(String key) throws IOException {
+      return delegate.read(key);
+    }
+
+    @Override
+    public void write(String key, byte[] content) throws IOException {
+      delegate.write(key, content);
+    }
+
+    @Override
+    public boolean writeIfAbsent(String key, byte[] content) throws IOException {
+      return delegate.writeIfAbsent(key, content);
+    }
+
+    @Override
+    public KeyPage list(String prefix, Optional<String> startAfter, int limit) throws IOException {
+      return delegate.list(prefix, startAfter, limit);
+    }
+
+    @Override
+    public void delete(Collection<String> keys) throws IOException {
+      delegate.delete(keys);
+    }
+
+    @Override
+    public MultipartWrite startMultipart(String key) throws IOException {
+      return delegate.startMultipart(key);
+    }
+
+    @Override
+    public MultipartWrite resumeMultipart(String key, String resumeToken) throws IOException {
+      return delegate.resumeMultipart(key, resumeToken);
+    }
+
+    @Override
+    public void close() throws IOException {
+      delegate.close();
+    }
+  }
+}
