@@ -69,13 +69,39 @@ public final class GarbageCollector {
     default void beforeDelete(Set<Digest> doomed) {}
   }
 
+  /** Store calls in flight at once during mark and sweep (see {@link BoundedCalls}). */
+  public static final int DEFAULT_PARALLELISM = 32;
+
   private final ObjectStore store;
   private final Clock clock;
+  private final BoundedCalls calls;
   private volatile SweepHooks hooks = SweepHooks.NONE;
+  private volatile Progress progress = Progress.NONE;
 
   public GarbageCollector(ObjectStore store, Clock clock) {
+    this(store, clock, DEFAULT_PARALLELISM);
+  }
+
+  public GarbageCollector(ObjectStore store, Clock clock, int parallelism) {
     this.store = Objects.requireNonNull(store, "store");
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.calls = new BoundedCalls(parallelism);
+  }
+
+  /** Where a run reports its phases as it goes (metrics, logs of a long run). */
+  @FunctionalInterface
+  public interface Progress {
+    Progress NONE = (phase, count) -> {};
+
+    /** {@code phase} reached; {@code count} is what it found (repositories, candidates, ...). */
+    void at(Phase phase, long count);
+  }
+
+  /** The phases of a run, in order. */
+  public enum Phase { ANNOUNCED, LISTED, MARKED, INTENTS_WRITTEN, SWEPT, DONE }
+
+  public void setProgress(Progress value) {
+    progress = Objects.requireNonNull(value);
   }
 
   public void setHooks(SweepHooks value) {
@@ -142,6 +168,7 @@ public final class GarbageCollector {
       LOG.info("gc run {} announced; waiting {} for pushers to learn of it", runId, options.fenceDelay());
       pause(options.fenceDelay().toMillis());
       clearExpiredIntents();
+      progress.at(Phase.ANNOUNCED, 0);
     }
     Instant cutoff = runStart.minus(options.grace());
     try {
@@ -160,12 +187,14 @@ public final class GarbageCollector {
     // ---- mark ----
     Map<RepositoryName, Repo> repos = listRepositories();
     LOG.info("gc mark: {} repositories", repos.size());
-    Map<Digest, Refs> refsCache = new HashMap<>();
+    progress.at(Phase.LISTED, repos.size());
+    Map<Digest, Refs> refsCache = prefetchRefs(repos.values());
     Map<Digest, Candidate> candidates = new LinkedHashMap<>();
     Set<Digest> live = new HashSet<>();
     Set<String> liveData = new HashSet<>();
     int manifestsKept = 0;
     int uploadsExpired = 0;
+    Set<String> liveWrites = new HashSet<>();
     List<String> strayReferrerKeys = new ArrayList<>();
     for (Repo repo : repos.values()) {
       Set<Digest> kept = keptManifests(repo, options, cutoff, refsCache);
@@ -191,45 +220,69 @@ public final class GarbageCollector {
           }
         }
       }
+      List<Digest> unreferenced = new ArrayList<>();
       for (Digest layer : repo.layers) {
         if (referenced.contains(layer)) {
           live.add(layer);
-          continue;
+        } else {
+          unreferenced.add(layer);
         }
-        Optional<ObjectInfo> info = store.stat(StorageLayout.keyOf(new LayerLinkKey(repo.name, layer)));
+      }
+      List<Optional<ObjectInfo>> ages = calls.map(unreferenced,
+          layer -> store.stat(StorageLayout.keyOf(new LayerLinkKey(repo.name, layer))));
+      for (int i = 0; i < unreferenced.size(); i++) {
+        Digest layer = unreferenced.get(i);
+        Optional<ObjectInfo> info = ages.get(i);
         if (info.isPresent() && info.get().lastModified().isBefore(cutoff)) {
           candidate(candidates, layer).layerLinks.add(repo.name);
         } else {
           live.add(layer); // young: a manifest may still come for it
         }
       }
-      uploadsExpired += expireUploads(repo, options, liveData, items);
+      uploadsExpired += expireUploads(repo, options, liveWrites, items);
+    }
+    liveData.addAll(liveWrites);
+    // Multipart residue no live session names (a request died after creating it): its data key
+    // was chosen after the session started, so it is older than the cutoff only when its session
+    // is, and sessions are listed above.
+    for (String residue : store.sweepAbandonedWrites(liveWrites, cutoff, options.dryRun())) {
+      items.add(new SweptItem(Kind.ABANDONED_WRITE, residue, 0));
     }
     // Blob records: a record goes when nothing keeps its digest and it is older than the grace.
-    Map<Digest, BlobRecord> records = new HashMap<>();
+    // Only records that are not live are read here; live ones only matter to the stray-data pass.
+    List<Digest> liveRecords = new ArrayList<>();
+    List<Digest> otherRecords = new ArrayList<>();
     for (String key : allKeys(StorageLayout.blobsPrefix())) {
-      Digest digest = StorageLayout.blobRecordDigest(key).orElseThrow();
+      Digest digest;
+      try {
+        digest = StorageLayout.blobRecordDigest(key).orElseThrow();
+      } catch (RuntimeException e) {
+        // Not ours (S3Proxy's filesystem backend lists a PUT's temporary file, for one).
+        LOG.debug("gc: skipping a key outside the layout: {}", key);
+        continue;
+      }
+      (live.contains(digest) ? liveRecords : otherRecords).add(digest);
+    }
+    List<RecordAge> others = calls.map(otherRecords, digest -> {
       Optional<BlobRecord> record = readRecord(digest);
-      if (record.isEmpty()) {
+      return new RecordAge(digest, record, record.isPresent()
+          ? store.stat(StorageLayout.keyOf(new BlobRecordKey(digest))) : Optional.empty());
+    });
+    for (RecordAge r : others) {
+      if (r.record().isEmpty()) {
         continue;
       }
-      records.put(digest, record.get());
-      if (live.contains(digest)) {
-        liveData.add(record.get().dataKey());
-        continue;
-      }
-      Optional<ObjectInfo> info = store.stat(key);
-      if (info.isPresent() && info.get().lastModified().isBefore(cutoff)) {
-        Candidate c = candidate(candidates, digest);
-        c.record = record.get();
+      if (r.info().isPresent() && r.info().get().lastModified().isBefore(cutoff)) {
+        candidate(candidates, r.digest()).record = r.record().get();
       } else {
-        liveData.add(record.get().dataKey());
+        liveData.add(r.record().get().dataKey());
       }
     }
     // A candidate whose record is live elsewhere keeps it; only its links go.
     long markMillis = (System.nanoTime() - started) / 1_000_000;
     LOG.info("gc mark done in {} ms: {} candidates, {} manifests kept", markMillis,
         candidates.size(), manifestsKept);
+    progress.at(Phase.MARKED, candidates.size());
 
     // ---- sweep ----
     long sweepStart = System.nanoTime();
@@ -239,9 +292,11 @@ public final class GarbageCollector {
     if (!options.dryRun() && !doomed.isEmpty()) {
       Instant deadline = clock.instant().plus(options.intentTtl());
       byte[] intent = StoredJson.write(new GcIntent(runId, deadline.toString()));
-      for (Digest d : doomed) {
+      calls.map(doomed, d -> {
         store.write(StorageLayout.keyOf(new GcIntentKey(d)), intent);
-      }
+        return d;
+      });
+      progress.at(Phase.INTENTS_WRITTEN, doomed.size());
       hooks.afterIntents(Set.copyOf(doomed));
       Set<Digest> saved = recheck(candidates, cutoff, refsCache);
       protectedCount = saved.size();
@@ -269,8 +324,11 @@ public final class GarbageCollector {
     if (!options.dryRun()) {
       deleteBatched(strayReferrerKeys);
     }
+    progress.at(Phase.SWEPT, doomed.size());
+    // Kept candidates keep their data; doomed ones had theirs deleted (or, dry, report it as a
+    // blob, not again as stray data).
     for (Candidate c : candidates.values()) {
-      if (c.record != null && !doomed.contains(c.digest)) {
+      if (c.record != null) {
         liveData.add(c.record.dataKey());
       }
     }
@@ -279,14 +337,30 @@ public final class GarbageCollector {
     // above could point at data swept here.
     Instant dataCutoff = min(cutoff, runStart.minus(options.intentTtl()).minusSeconds(60));
     List<String> strayData = new ArrayList<>();
+    List<String> unexplained = new ArrayList<>();
     for (String key : allKeys(StorageLayout.dataPrefix())) {
-      if (liveData.contains(key)) {
-        continue;
+      if (!liveData.contains(key)) {
+        unexplained.add(key);
       }
-      Optional<ObjectInfo> info = store.stat(key);
-      if (info.isPresent() && info.get().lastModified().isBefore(dataCutoff)) {
-        strayData.add(key);
-        items.add(new SweptItem(Kind.STRAY_DATA, key, info.get().size()));
+    }
+    // Each live record points at its own data object, listed above (data is listed after the
+    // records and deleted only after its record). So data not explained otherwise is exactly
+    // the live records' data plus the strays, and as many unexplained keys as live records
+    // means no stray: the live records need not be read. When there are more, they are read
+    // (in parallel) and only data no record names goes. Skipping can only miss a stray (say,
+    // when another run deleted a blob between the two listings), never delete live data.
+    if (unexplained.size() > liveRecords.size()) {
+      for (Optional<BlobRecord> record : calls.map(liveRecords, this::readRecord)) {
+        record.ifPresent(r -> liveData.add(r.dataKey()));
+      }
+      List<String> suspects = unexplained.stream().filter(k -> !liveData.contains(k)).toList();
+      List<Optional<ObjectInfo>> infos = calls.map(suspects, store::stat);
+      for (int i = 0; i < suspects.size(); i++) {
+        Optional<ObjectInfo> info = infos.get(i);
+        if (info.isPresent() && info.get().lastModified().isBefore(dataCutoff)) {
+          strayData.add(suspects.get(i));
+          items.add(new SweptItem(Kind.STRAY_DATA, suspects.get(i), info.get().size()));
+        }
       }
     }
     if (!options.dryRun()) {
@@ -297,6 +371,7 @@ public final class GarbageCollector {
     GcStats stats = stats(options.dryRun(), repos.size(), manifestsKept, uploadsExpired,
         protectedCount, markMillis, sweepMillis, items);
     LOG.info("gc run {}: {}", runId, stats.summary());
+    progress.at(Phase.DONE, items.size());
     return stats;
   }
 
@@ -347,8 +422,11 @@ public final class GarbageCollector {
       Repo repo, GcOptions options, Instant cutoff, Map<Digest, Refs> refsCache)
       throws IOException {
     Set<Digest> kept = new HashSet<>();
-    for (String tagKey : repo.tagKeys.keySet()) {
-      Optional<byte[]> target = store.read(tagKey);
+    List<String> tagKeys = new ArrayList<>(repo.tagKeys.keySet());
+    List<Optional<byte[]>> targets = calls.map(tagKeys, store::read);
+    for (int i = 0; i < tagKeys.size(); i++) {
+      String tagKey = tagKeys.get(i);
+      Optional<byte[]> target = targets.get(i);
       if (target.isEmpty()) {
         continue;
       }
@@ -399,12 +477,41 @@ public final class GarbageCollector {
     return kept;
   }
 
+  /** A blob record read for the sweep, with its age. */
+  private record RecordAge(Digest digest, Optional<BlobRecord> record, Optional<ObjectInfo> info) {}
+
+  /**
+   * What every listed manifest references, read in parallel up front (three small reads each:
+   * link, record, body), so the per-repository mark below works from memory.
+   */
+  private Map<Digest, Refs> prefetchRefs(Collection<Repo> repos) throws IOException {
+    Map<Digest, RepositoryName> where = new LinkedHashMap<>();
+    for (Repo repo : repos) {
+      for (Digest m : repo.manifests) {
+        where.putIfAbsent(m, repo.name);
+      }
+    }
+    List<Digest> digests = new ArrayList<>(where.keySet());
+    List<Refs> read = calls.map(digests, d -> readRefs(d, where.get(d)));
+    Map<Digest, Refs> cache = new java.util.concurrent.ConcurrentHashMap<>();
+    for (int i = 0; i < digests.size(); i++) {
+      cache.put(digests.get(i), read.get(i));
+    }
+    return cache;
+  }
+
   /** What manifest {@code digest} references, read once per run whatever the repository. */
   private Refs refs(Digest digest, RepositoryName repo, Map<Digest, Refs> cache) throws IOException {
     Refs known = cache.get(digest);
     if (known != null) {
       return known;
     }
+    Refs refs = readRefs(digest, repo);
+    cache.put(digest, refs);
+    return refs;
+  }
+
+  private Refs readRefs(Digest digest, RepositoryName repo) throws IOException {
     Refs refs = Refs.NONE;
     Optional<BlobRecord> record = readRecord(digest);
     Optional<String> mediaType = store.read(StorageLayout.keyOf(new ManifestLinkKey(repo, digest)))
@@ -429,11 +536,10 @@ public final class GarbageCollector {
         }
       }
     }
-    cache.put(digest, refs);
     return refs;
   }
 
-  private int expireUploads(Repo repo, GcOptions options, Set<String> liveData, List<SweptItem> items)
+  private int expireUploads(Repo repo, GcOptions options, Set<String> liveWrites, List<SweptItem> items)
       throws IOException {
     Instant expiry = clock.instant().minus(options.uploadExpiry());
     int expired = 0;
@@ -453,7 +559,7 @@ public final class GarbageCollector {
       }
       if (!startedAt.isBefore(expiry)) {
         if (!state.isCompleted()) {
-          liveData.add(state.dataKey());
+          liveWrites.add(state.dataKey());
         }
         continue;
       }
@@ -461,7 +567,7 @@ public final class GarbageCollector {
       items.add(new SweptItem(Kind.UPLOAD, key, state.isCompleted() ? 0 : state.offset()));
       if (options.dryRun()) {
         if (!state.isCompleted()) {
-          liveData.add(state.dataKey()); // still there after a dry run
+          liveWrites.add(state.dataKey()); // still there after a dry run
         }
         continue;
       }
@@ -588,13 +694,35 @@ public final class GarbageCollector {
     deleteBatched(expired);
   }
 
-  /** Marks older than this run's start served earlier runs; this run's mark saw their pushes. */
+  /**
+   * Marks older than this run's start served earlier runs; this run's mark saw their pushes. But
+   * a run that started earlier and is still going (another instance's) may not have re-read the
+   * marks yet: only marks older than the oldest active run's start go.
+   */
   private void clearOldMarks(Instant runStart) throws IOException {
-    List<String> old = new ArrayList<>();
-    for (String key : allKeys(StorageLayout.gcMarksPrefix())) {
+    Instant oldest = runStart;
+    for (String key : allKeys(StorageLayout.gcRunsPrefix())) {
+      Optional<byte[]> bytes = store.read(key);
       Optional<ObjectInfo> info = store.stat(key);
-      if (info.isPresent() && info.get().lastModified().isBefore(runStart)) {
-        old.add(key);
+      if (bytes.isEmpty() || info.isEmpty()) {
+        continue;
+      }
+      try {
+        GcRun other = StoredJson.read(bytes.get(), GcRun.class);
+        if (Instant.parse(other.expiresAt()).isAfter(clock.instant())) {
+          oldest = min(oldest, info.get().lastModified());
+        }
+      } catch (RuntimeException e) {
+        return; // unreadable: keep every mark, which costs nothing but keys
+      }
+    }
+    List<String> marks = allKeys(StorageLayout.gcMarksPrefix());
+    List<Optional<ObjectInfo>> infos = calls.map(marks, store::stat);
+    List<String> old = new ArrayList<>();
+    for (int i = 0; i < marks.size(); i++) {
+      Optional<ObjectInfo> info = infos.get(i);
+      if (info.isPresent() && info.get().lastModified().isBefore(oldest)) {
+        old.add(marks.get(i));
       }
     }
     deleteBatched(old);
@@ -668,6 +796,7 @@ public final class GarbageCollector {
     int layers = 0;
     int blobs = 0;
     int stray = 0;
+    int abandoned = 0;
     long bytes = 0;
     for (SweptItem item : items) {
       switch (item.kind()) {
@@ -677,10 +806,11 @@ public final class GarbageCollector {
         case BLOB -> blobs++;
         case STRAY_DATA -> stray++;
         case UPLOAD -> {}
+        case ABANDONED_WRITE -> abandoned++;
       }
       bytes += item.kind() == Kind.UPLOAD ? 0 : item.bytes();
     }
     return new GcStats(dryRun, repositories, manifestsKept, manifests, referrers, layers, blobs,
-        bytes, stray, uploadsExpired, protectedCount, markMillis, sweepMillis, items);
+        bytes, stray, uploadsExpired, abandoned, protectedCount, markMillis, sweepMillis, items);
   }
 }
