@@ -143,7 +143,23 @@ public final class GarbageCollector {
     }
   }
 
-  /** Runs once with {@code options}; returns what it did (or would do, dry). */
+  /**
+   * A run found another instance's run active and stood down without marking or deleting
+   * anything. Not a failure: the other run does the work; the next scheduled run tries again.
+   */
+  public static final class AnotherRunActive extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    AnotherRunActive(String other) {
+      super("another gc run is active (" + other + "); this one stood down");
+    }
+  }
+
+  /**
+   * Runs once with {@code options}; returns what it did (or would do, dry).
+   *
+   * @throws AnotherRunActive when a run of another instance (or thread) is active
+   */
   public GcStats run(GcOptions options) {
     try {
       return runOnce(options);
@@ -163,6 +179,11 @@ public final class GarbageCollector {
     } else {
       store.write(runKey, StoredJson.write(
           new GcRun(runId, clock.instant().toString(), runExpiry.toString())));
+      Optional<String> other = otherActiveRun(runKey);
+      if (other.isPresent()) {
+        store.delete(List.of(runKey));
+        throw new AnotherRunActive(other.get());
+      }
       // The store's clock, the one that stamps the pushers' marks and links.
       runStart = store.stat(runKey).map(ObjectInfo::lastModified).orElse(clock.instant());
       LOG.info("gc run {} announced; waiting {} for pushers to learn of it", runId, options.fenceDelay());
@@ -178,6 +199,35 @@ public final class GarbageCollector {
         store.delete(List.of(runKey));
       }
     }
+  }
+
+  /**
+   * One run at a time per store. Two overlapping runs are not safe together: each clears its
+   * candidates' intents when done, and {@code gc/intents/<digest>} is one key per digest, so
+   * one run could remove the intent another still relies on while a pusher checks it. Both
+   * sides write their run object and then list the runs, so of two overlapping runs at least
+   * the later lister sees the other and stands down (both may, which only delays GC to the next
+   * schedule). A crashed run's object stops counting at its {@code expiresAt}.
+   */
+  private Optional<String> otherActiveRun(String ownKey) throws IOException {
+    for (String key : allKeys(StorageLayout.gcRunsPrefix())) {
+      if (key.equals(ownKey)) {
+        continue;
+      }
+      Optional<byte[]> bytes = store.read(key);
+      if (bytes.isEmpty()) {
+        continue;
+      }
+      try {
+        GcRun other = StoredJson.read(bytes.get(), GcRun.class);
+        if (Instant.parse(other.expiresAt()).isAfter(clock.instant())) {
+          return Optional.of(key);
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("gc: unreadable run object {}; ignored", key);
+      }
+    }
+    return Optional.empty();
   }
 
   private GcStats markAndSweep(
@@ -204,6 +254,9 @@ public final class GarbageCollector {
       for (Digest m : kept) {
         referenced.addAll(refs(m, repo.name, refsCache).blobs());
       }
+      // Whatever a kept manifest references is live, linked in this listing or not (a store
+      // whose overwrite is not atomic may list a link being rewritten under another name).
+      live.addAll(referenced);
       for (Digest m : repo.manifests) {
         if (!kept.contains(m)) {
           candidate(candidates, m).manifestLinks.add(repo.name);

@@ -515,6 +515,8 @@ public abstract class GcContract {
     AtomicInteger pushed = new AtomicInteger();
     AtomicInteger swept = new AtomicInteger();
     AtomicInteger protectedByFence = new AtomicInteger();
+    AtomicInteger stoodDown = new AtomicInteger();
+    AtomicInteger completed = new AtomicInteger(); // also the monitor a stood-down collector waits on
     AtomicBoolean done = new AtomicBoolean();
     List<Future<?>> work = new ArrayList<>();
     try {
@@ -562,11 +564,25 @@ public abstract class GcContract {
           while (!done.get()) {
             // Pushers' run cache has a zero TTL here; the delay is the margin the protocol
             // assumes between a pusher's last check and its write (see the package docs).
-            GcStats stats = collector.run(
-                now().withDeleteUntagged(true).withFenceDelay(Duration.ofMillis(100)));
-            swept.addAndGet(stats.blobsSwept());
-            protectedByFence.addAndGet(stats.protectedByFence());
-            cycles++;
+            try {
+              GcStats stats = collector.run(
+                  now().withDeleteUntagged(true).withFenceDelay(Duration.ofMillis(100)));
+              swept.addAndGet(stats.blobsSwept());
+              protectedByFence.addAndGet(stats.protectedByFence());
+              cycles++;
+              synchronized (completed) {
+                completed.incrementAndGet();
+                completed.notifyAll();
+              }
+            } catch (GarbageCollector.AnotherRunActive e) {
+              stoodDown.incrementAndGet(); // the other instance's run is going on: wait for it
+              synchronized (completed) {
+                int seen = completed.get();
+                while (completed.get() == seen && !done.get()) {
+                  completed.wait(100);
+                }
+              }
+            }
           }
           return cycles;
         }));
@@ -590,10 +606,11 @@ public abstract class GcContract {
         }
       }
       System.out.printf("gc concurrency on %s: %d pushes through 2 instances, %d refused with"
-          + " MANIFEST_BLOB_UNKNOWN and retried, %d gc cycles from 2 instances, %d blobs swept,"
-          + " %d candidates protected by the fence, %d tagged images pulled and verified%n",
-          getClass().getSimpleName(), pushed.get(), retries.get(), cycles, swept.get(),
-          protectedByFence.get(), verified);
+          + " MANIFEST_BLOB_UNKNOWN and retried, %d gc cycles completed from 2 instances (%d"
+          + " stood down for the other's run), %d blobs swept, %d candidates protected by the"
+          + " fence, %d tagged images pulled and verified%n",
+          getClass().getSimpleName(), pushed.get(), retries.get(), cycles, stoodDown.get(),
+          swept.get(), protectedByFence.get(), verified);
       assertThat(pushed.get()).isEqualTo(pushers * pushesEach);
       assertThat(cycles).isGreaterThanOrEqualTo(minimumCycles());
       assertThat(swept.get()).as("the collectors did collect").isPositive();
