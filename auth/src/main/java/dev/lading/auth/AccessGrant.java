@@ -28,6 +28,11 @@ public record AccessGrant(String subject, Principal.Kind kind, List<Scope> acces
     return false;
   }
 
+  /** {@code registry:gc:delete}: may run garbage collection. */
+  public boolean allowsGc() {
+    return access.stream().anyMatch(s -> s.resource() instanceof Scope.Gc);
+  }
+
   public boolean allowsCatalog() {
     return access.stream().anyMatch(s -> s.resource() instanceof Scope.Catalog);
   }
