@@ -516,7 +516,7 @@ public abstract class GcContract {
     AtomicInteger swept = new AtomicInteger();
     AtomicInteger protectedByFence = new AtomicInteger();
     AtomicInteger stoodDown = new AtomicInteger();
-    AtomicInteger completed = new AtomicInteger(); // also the monitor a stood-down collector waits on
+    AtomicInteger inRun = new AtomicInteger(); // also the monitor a collector waits on
     AtomicBoolean done = new AtomicBoolean();
     List<Future<?>> work = new ArrayList<>();
     try {
@@ -564,23 +564,26 @@ public abstract class GcContract {
           while (!done.get()) {
             // Pushers' run cache has a zero TTL here; the delay is the margin the protocol
             // assumes between a pusher's last check and its write (see the package docs).
+            inRun.incrementAndGet();
             try {
               GcStats stats = collector.run(
                   now().withDeleteUntagged(true).withFenceDelay(Duration.ofMillis(100)));
               swept.addAndGet(stats.blobsSwept());
               protectedByFence.addAndGet(stats.protectedByFence());
               cycles++;
-              synchronized (completed) {
-                completed.incrementAndGet();
-                completed.notifyAll();
-              }
             } catch (GarbageCollector.AnotherRunActive e) {
-              stoodDown.incrementAndGet(); // the other instance's run is going on: wait for it
-              synchronized (completed) {
-                int seen = completed.get();
-                while (completed.get() == seen && !done.get()) {
-                  completed.wait(100);
-                }
+              stoodDown.incrementAndGet();
+            } finally {
+              synchronized (inRun) {
+                inRun.decrementAndGet();
+                inRun.notifyAll();
+              }
+            }
+            // While the other instance's run goes on, wait for it rather than spin; when it
+            // stood down too, go again at once.
+            synchronized (inRun) {
+              while (inRun.get() > 0 && !done.get()) {
+                inRun.wait(100);
               }
             }
           }
