@@ -116,6 +116,9 @@ public final class GcBench implements Callable<Integer> {
   @Option(names = "--writers", defaultValue = "64", description = "Store calls in flight while generating.")
   int writers;
 
+  @Option(names = "--reuse", description = "Skip generation: collect the store as it is (a prefix for s3).")
+  boolean reuse;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new GcBench()).execute(args));
   }
@@ -124,10 +127,12 @@ public final class GcBench implements Callable<Integer> {
   public Integer call() throws Exception {
     try (ObjectStore objects = open()) {
       long t0 = System.nanoTime();
-      long[] counts = generate(objects);
-      System.out.printf("generated %,d blobs and %,d manifests in %d repositories (%,d manifests deleted,"
-              + " %,d stray data objects) in %.1f s%n",
-          counts[0], counts[1], repositories, counts[2], strays, seconds(t0));
+      if (!reuse) {
+        long[] counts = generate(objects);
+        System.out.printf("generated %,d blobs and %,d manifests in %d repositories (%,d manifests"
+                + " deleted, %,d stray data objects) in %.1f s%n",
+            counts[0], counts[1], repositories, counts[2], strays, seconds(t0));
+      }
       GarbageCollector gc = new GarbageCollector(objects, Clock.systemUTC(), parallelism);
       GcOptions options = GcOptions.defaults().withGrace(Duration.ZERO).withFenceDelay(Duration.ZERO)
           .withDeleteUntagged(false);
