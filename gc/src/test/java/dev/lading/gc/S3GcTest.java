@@ -42,6 +42,12 @@ class S3GcTest extends GcContract {
     return 16;
   }
 
+  /** More than a part, so the expired session owns a real S3 multipart upload to abort. */
+  @Override
+  protected int halfALayerBytes() {
+    return (int) ((S3Store) store).config().partSize() + 1000;
+  }
+
   @Override
   protected long pendingMultipartWrites(ObjectStore store) {
     return S3Targets.pendingUploads((S3Store) store).size();
