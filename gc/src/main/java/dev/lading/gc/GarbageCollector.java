@@ -29,6 +29,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -173,36 +174,102 @@ public final class GarbageCollector {
     }
   }
 
+  /**
+   * How long a run object counts as active without renewal. A live run renews it every quarter
+   * of this, so pushers keep marking however long the run takes, and a killed run stops counting
+   * (for pushers and for other runs) this long after its last renewal.
+   */
+  static final Duration RUN_LEASE = Duration.ofMinutes(2);
+
+  /** The run object's lease, renewed in the background while a run goes on. */
+  private final class Lease implements AutoCloseable {
+    private final String key;
+    private final String id;
+    private final String startedAt;
+    private final Duration length;
+    private volatile Instant until;
+    /** When the store stamped the first write: the run's start on the store's clock. */
+    private final Instant announced;
+    private final Thread renewer;
+    private volatile boolean closed;
+
+    Lease(String key, String id, Duration length) throws IOException {
+      this.key = key;
+      this.id = id;
+      this.startedAt = clock.instant().toString();
+      this.length = length;
+      write();
+      // Read before any renewal moves the object's time: pushers learned of the run from here.
+      this.announced = store.stat(key).map(ObjectInfo::lastModified).orElse(clock.instant());
+      this.renewer = Thread.ofVirtual().name("lading-gc-lease").start(this::renew);
+    }
+
+    private void write() throws IOException {
+      Instant next = clock.instant().plus(length);
+      store.write(key, StoredJson.write(new GcRun(id, startedAt, next.toString())));
+      until = next;
+    }
+
+    private void renew() {
+      while (!closed) {
+        try {
+          Thread.sleep(Math.max(1, length.toMillis() / 4));
+        } catch (InterruptedException e) {
+          return;
+        }
+        if (closed) {
+          return;
+        }
+        try {
+          write();
+        } catch (IOException | RuntimeException e) {
+          LOG.warn("gc run {}: could not renew its lease: {}", id, e.toString());
+        }
+      }
+    }
+
+    /** Whether the lease is surely still seen by pushers for a while (renewals are working). */
+    boolean healthy() {
+      return clock.instant().plus(length.dividedBy(2)).isBefore(until);
+    }
+
+    /** Stops renewing (waiting for a renewal in flight, so none lands after) and deletes the object. */
+    @Override
+    public void close() throws IOException {
+      closed = true;
+      renewer.interrupt();
+      try {
+        renewer.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      store.delete(List.of(key));
+    }
+  }
+
   private GcStats runOnce(GcOptions options) throws IOException {
     long started = System.nanoTime();
     String runId = UUID.randomUUID().toString();
     Instant runStart;
     String runKey = StorageLayout.keyOf(new GcRunKey(runId));
-    Instant runExpiry = clock.instant().plus(options.intentTtl()).plus(options.grace());
     if (options.dryRun()) {
-      runStart = clock.instant();
-    } else {
-      store.write(runKey, StoredJson.write(
-          new GcRun(runId, clock.instant().toString(), runExpiry.toString())));
+      return markAndSweep(options, runId, clock.instant(), clock.instant().minus(options.grace()),
+          null, started);
+    }
+    Duration leaseLength = RUN_LEASE.compareTo(options.intentTtl().plus(options.grace())) < 0
+        ? RUN_LEASE : options.intentTtl().plus(options.grace());
+    try (Lease lease = new Lease(runKey, runId, leaseLength)) {
       Optional<String> other = otherActiveRun(runKey);
       if (other.isPresent()) {
-        store.delete(List.of(runKey));
         throw new AnotherRunActive(other.get());
       }
       // The store's clock, the one that stamps the pushers' marks and links.
-      runStart = store.stat(runKey).map(ObjectInfo::lastModified).orElse(clock.instant());
+      runStart = lease.announced;
       LOG.info("gc run {} announced; waiting {} for pushers to learn of it", runId, options.fenceDelay());
       pause(options.fenceDelay().toMillis());
       clearExpiredIntents();
       progress.at(Phase.ANNOUNCED, 0);
-    }
-    Instant cutoff = runStart.minus(options.grace());
-    try {
-      return markAndSweep(options, runId, runStart, cutoff, runExpiry, started);
-    } finally {
-      if (!options.dryRun()) {
-        store.delete(List.of(runKey));
-      }
+      return markAndSweep(options, runId, runStart, runStart.minus(options.grace()), lease, started);
     }
   }
 
@@ -236,7 +303,7 @@ public final class GarbageCollector {
   }
 
   private GcStats markAndSweep(
-      GcOptions options, String runId, Instant runStart, Instant cutoff, Instant runExpiry,
+      GcOptions options, String runId, Instant runStart, Instant cutoff, Lease lease,
       long started) throws IOException {
     List<SweptItem> items = new ArrayList<>();
     // ---- mark ----
@@ -362,6 +429,10 @@ public final class GarbageCollector {
       hooks.beforeDelete(Set.copyOf(doomed));
       if (!clock.instant().isBefore(deadline.minus(options.intentTtl().dividedBy(10)))) {
         LOG.warn("gc run {}: intents near their deadline; leaving the sweep to the next run", runId);
+        doomed.clear();
+      } else if (!lease.healthy()) {
+        // Pushers may soon stop seeing the run and stop marking: delete nothing.
+        LOG.warn("gc run {}: its lease is not being renewed; leaving the sweep to the next run", runId);
         doomed.clear();
       }
       deleteCandidates(candidates, doomed, items);

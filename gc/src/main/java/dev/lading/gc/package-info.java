@@ -68,10 +68,12 @@
  * while a pusher reads it. A run writes its run object and then lists the runs; seeing another
  * active one, it deletes its own and stands down
  * ({@link dev.lading.gc.GarbageCollector.AnotherRunActive}). Of two overlapping runs the later
- * lister always sees the other (both may stand down, which only delays GC). A crashed run's
- * object stops counting at its {@code expiresAt} (intent TTL plus grace after its start), so a
- * run killed mid-way blocks pushers at most until its intents' deadline and other runs at most
- * until then too; the test {@code aRunKilledAfterItsIntentsBlocksNobodyForLong...} kills one
+ * lister always sees the other (both may stand down, which only delays GC). The run object is a
+ * lease: a live run rewrites it every quarter of {@code GarbageCollector.RUN_LEASE} (two
+ * minutes, or intent TTL plus grace when shorter) with a later {@code expiresAt}, so pushers keep
+ * marking however long the run takes, and a run whose renewals fail deletes nothing. A killed
+ * run's object stops counting within one lease, so it blocks pushers' commits at most until its
+ * intents' deadline and other runs at most one lease; the test {@code aRunKilledAfterItsIntentsBlocksNobodyForLong...} kills one
  * after its intents and shows a restarted run loses nothing reachable. Dry-run announces
  * nothing, deletes nothing and reports the same set a real run would sweep
  * ({@link dev.lading.gc.GcStats}). Blob-record caches in core re-read the store where a swept

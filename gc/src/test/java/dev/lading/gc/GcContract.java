@@ -683,8 +683,8 @@ public abstract class GcContract {
     putManifest(APP, "v2", manifest(o.blobs(), ""));
 
     long deadline = System.nanoTime() + WAIT.toNanos();
-    while (registry.fence().intended(garbage)) {
-      assertThat(System.nanoTime()).as("the intent's deadline passes").isLessThan(deadline);
+    while (registry.fence().intended(garbage) || registry.fence().runActive()) {
+      assertThat(System.nanoTime()).as("the dead run's intents and lease lapse").isLessThan(deadline);
       Thread.onSpinWait();
     }
     storeClockMovesOn();
@@ -696,6 +696,29 @@ public abstract class GcContract {
     assertThat(blobExists(garbage)).as("the restarted run finishes the job").isFalse();
     assertThat(restarted.blobsSwept()).isGreaterThanOrEqualTo(1);
     assertThat(store.list(StorageLayout.gcIntentsPrefix(), Optional.empty(), 10).keys()).isEmpty();
+  }
+
+  @Test
+  void aRunLongerThanItsLeaseStaysVisibleToPushersAndItsObjectGoesWithIt() throws Exception {
+    orphanLayer();
+    Duration intentTtl = Duration.ofSeconds(1); // the lease is at most intent TTL plus grace
+    AtomicInteger checks = new AtomicInteger();
+    gc.setHooks(new GarbageCollector.SweepHooks() {
+      @Override
+      public void afterMark(Set<Digest> candidates) {
+        long until = System.nanoTime() + intentTtl.multipliedBy(3).toNanos();
+        while (System.nanoTime() < until) {
+          assertThat(registry.fence().runActive()).as("the run, past its first lease").isTrue();
+          checks.incrementAndGet();
+          Thread.onSpinWait();
+        }
+      }
+    });
+    GcStats stats = gc.run(now().withIntentTtl(intentTtl));
+    assertThat(checks.get()).isPositive();
+    assertThat(stats.blobsSwept()).as("a long run still sweeps: its lease is healthy").isEqualTo(2);
+    assertThat(registry.fence().runActive()).isFalse();
+    assertThat(store.list(StorageLayout.gcRunsPrefix(), Optional.empty(), 10).keys()).isEmpty();
   }
 
   /** A store that stops answering at once, as the process holding it would by dying. */
