@@ -377,7 +377,7 @@ public final class GarbageCollector {
     // Only records that are not live are read here; live ones only matter to the stray-data pass.
     List<Digest> liveRecords = new ArrayList<>();
     List<Digest> otherRecords = new ArrayList<>();
-    for (String key : allKeys(StorageLayout.blobsPrefix())) {
+    for (String key : digestKeys(StorageLayout.blobsPrefix())) {
       Digest digest;
       try {
         digest = StorageLayout.blobRecordDigest(key).orElseThrow();
@@ -467,7 +467,7 @@ public final class GarbageCollector {
     Instant dataCutoff = min(cutoff, runStart.minus(options.intentTtl()).minusSeconds(60));
     List<String> strayData = new ArrayList<>();
     List<String> unexplained = new ArrayList<>();
-    for (String key : allKeys(StorageLayout.dataPrefix())) {
+    for (String key : shardedKeys(StorageLayout.dataPrefix(), HEX)) {
       if (!liveData.contains(key)) {
         unexplained.add(key);
       }
@@ -514,7 +514,7 @@ public final class GarbageCollector {
   private Map<RepositoryName, Repo> listRepositories() throws IOException {
     Map<RepositoryName, Repo> repos = new LinkedHashMap<>();
     String root = "repositories/";
-    for (String key : allKeys(root)) {
+    for (String key : shardedKeys(root, NAME_START)) {
       int split = key.indexOf("/_", root.length());
       if (split < 0) {
         continue;
@@ -845,7 +845,7 @@ public final class GarbageCollector {
         return; // unreadable: keep every mark, which costs nothing but keys
       }
     }
-    List<String> marks = allKeys(StorageLayout.gcMarksPrefix());
+    List<String> marks = digestKeys(StorageLayout.gcMarksPrefix());
     List<Optional<ObjectInfo>> infos = calls.map(marks, store::stat);
     List<String> old = new ArrayList<>();
     for (int i = 0; i < marks.size(); i++) {
@@ -880,6 +880,34 @@ public final class GarbageCollector {
     for (int i = 0; i < keys.size(); i += DELETE_BATCH) {
       store.delete(keys.subList(i, Math.min(keys.size(), i + DELETE_BATCH)));
     }
+  }
+
+  private static final List<String> HEX = List.of("0123456789abcdef".split(""));
+  /** What a repository name (and so a key under {@code repositories/}) can start with. */
+  private static final List<String> NAME_START = List.of("0123456789abcdefghijklmnopqrstuvwxyz".split(""));
+
+  /**
+   * Every key under {@code prefix}, listed as one listing per next character, in parallel, in
+   * key order. Listing is the part of a run that cannot be spread over many calls otherwise: S3
+   * answers 1,000 keys per round trip, and S3Proxy's and the filesystem store's cost per call
+   * grows with the directory, so one sequential listing of 100,000 records is the slowest step
+   * of a run. Keys under {@code prefix} must start with one of {@code shards}.
+   */
+  private List<String> shardedKeys(String prefix, List<String> shards) throws IOException {
+    List<String> out = new ArrayList<>();
+    for (List<String> part : calls.map(shards, shard -> allKeys(prefix + shard))) {
+      out.addAll(part);
+    }
+    return out;
+  }
+
+  /** Keys {@code <prefix><alg>/<hex>}, sharded by the first hex digit. */
+  private List<String> digestKeys(String prefix) throws IOException {
+    List<String> out = new ArrayList<>();
+    for (dev.lading.core.model.DigestAlgorithm algorithm : dev.lading.core.model.DigestAlgorithm.values()) {
+      out.addAll(shardedKeys(prefix + algorithm.wireName() + "/", HEX));
+    }
+    return out;
   }
 
   private List<String> allKeys(String prefix) throws IOException {
