@@ -42,6 +42,11 @@ public record AccessGrant(String subject, Principal.Kind kind, List<Scope> acces
             out.add(s);
           }
         }
+        case Scope.Gc g -> {
+          if (allowsGc()) {
+            out.add(s);
+          }
+        }
         case Scope.Repository r -> {
           java.util.EnumSet<Action> kept = java.util.EnumSet.noneOf(Action.class);
           for (Action a : s.actions()) {
@@ -56,6 +61,11 @@ public record AccessGrant(String subject, Principal.Kind kind, List<Scope> acces
       }
     }
     return AccessRules.merge(out);
+  }
+
+  /** {@code registry:gc:delete}: may run garbage collection. */
+  public boolean allowsGc() {
+    return access.stream().anyMatch(s -> s.resource() instanceof Scope.Gc);
   }
 
   public boolean allowsCatalog() {

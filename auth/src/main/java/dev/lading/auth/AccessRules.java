@@ -46,6 +46,20 @@ public final class AccessRules {
   }
 
   /**
+   * Whether {@code principal} may run garbage collection: a rule that applies to it grants
+   * {@code delete} on {@code **}, every repository (a run deletes anywhere).
+   */
+  public boolean mayCollectGarbage(Principal principal) {
+    for (AccessRule r : rules) {
+      if (r.appliesTo(principal) && r.actions().contains(Action.DELETE)
+          && r.repositories().contains(RepositoryPattern.parse("**"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
    * What a token for {@code principal} asking {@code requested} may hold: per scope, the asked
    * actions that the rules allow; scopes left with nothing are dropped (an empty intersection is
    * not an error: the token protocol leaves refusals to the registry).
@@ -55,6 +69,11 @@ public final class AccessRules {
     for (Scope s : requested) {
       switch (s.resource()) {
         case Scope.Catalog c -> out.add(Scope.catalog());
+        case Scope.Gc g -> {
+          if (mayCollectGarbage(principal)) {
+            out.add(Scope.gc());
+          }
+        }
         case Scope.Repository r -> {
           EnumSet<Action> granted = EnumSet.noneOf(Action.class);
           granted.addAll(s.actions());

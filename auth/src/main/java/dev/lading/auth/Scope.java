@@ -52,6 +52,23 @@ public record Scope(Resource resource, Set<Action> actions) {
     }
   }
 
+  /**
+   * {@code registry:gc:delete}: running garbage collection ({@code POST /admin/gc}). Granted only
+   * to principals the rules let delete in every repository ({@code **}), since a run deletes
+   * anywhere.
+   */
+  public record Gc() implements Resource {
+    @Override
+    public String type() {
+      return "registry";
+    }
+
+    @Override
+    public String name() {
+      return "gc";
+    }
+  }
+
   private static final int MAX_WIRE_LENGTH = 512;
 
   public Scope {
@@ -59,6 +76,9 @@ public record Scope(Resource resource, Set<Action> actions) {
     actions = actions.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(actions));
     if (resource instanceof Catalog && !actions.stream().allMatch(a -> a == Action.ALL)) {
       throw new IllegalArgumentException("registry:catalog takes only the action *");
+    }
+    if (resource instanceof Gc && !actions.equals(Set.of(Action.DELETE))) {
+      throw new IllegalArgumentException("registry:gc takes only the action delete");
     }
     if (resource instanceof Repository && actions.contains(Action.ALL)) {
       // '*' on a repository is expanded by parse(); stored scopes list concrete actions only.
@@ -72,6 +92,10 @@ public record Scope(Resource resource, Set<Action> actions) {
 
   public static Scope catalog() {
     return new Scope(new Catalog(), Set.of(Action.ALL));
+  }
+
+  public static Scope gc() {
+    return new Scope(new Gc(), Set.of(Action.DELETE));
   }
 
   /**
@@ -117,12 +141,11 @@ public record Scope(Resource resource, Set<Action> actions) {
         }
         yield repository(RepositoryName.parse(name), actions);
       }
-      case "registry" -> {
-        if (!name.equals("catalog")) {
-          throw new IllegalArgumentException("the only registry resource is catalog");
-        }
-        yield new Scope(new Catalog(), actions);
-      }
+      case "registry" -> switch (name) {
+        case "catalog" -> new Scope(new Catalog(), actions);
+        case "gc" -> new Scope(new Gc(), actions);
+        default -> throw new IllegalArgumentException("the registry resources are catalog and gc");
+      };
       default -> throw new IllegalArgumentException("unknown resource type in scope");
     };
   }

@@ -229,6 +229,8 @@ public final class TokenVerifier {
         case "registry" -> {
           if (name.equals("catalog") && parsed.contains(Action.ALL)) {
             out.add(Scope.catalog());
+          } else if (name.equals("gc") && parsed.contains(Action.DELETE)) {
+            out.add(Scope.gc());
           }
         }
         default -> { }

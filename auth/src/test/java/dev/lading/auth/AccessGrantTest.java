@@ -29,4 +29,12 @@ class AccessGrantTest {
     assertThat(withCatalog.retain(List.of(Scope.catalog(), Scope.parse("repository:ml/a:pull"))))
         .containsExactly(Scope.catalog());
   }
+
+  @Test
+  void retainNeverTurnsATokenWithoutGcIntoOneWithIt() {
+    assertThat(PULL_ML_A.retain(List.of(Scope.gc()))).isEmpty();
+    AccessGrant admin = new AccessGrant("admin", Principal.Kind.USER,
+        List.of(Scope.gc()), Instant.parse("2030-01-01T00:00:00Z"), "t3");
+    assertThat(admin.retain(List.of(Scope.gc()))).containsExactly(Scope.gc());
+  }
 }

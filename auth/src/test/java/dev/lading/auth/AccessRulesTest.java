@@ -46,4 +46,18 @@ class AccessRulesTest {
     assertThat(rules.grant(ROBOT, List.of(Scope.parse("repository:ml/a:pull"), Scope.parse("repository:ml/a:push"))))
         .containsExactly(Scope.parse("repository:ml/a:pull,push"));
   }
+
+  @Test
+  void gcIsGrantedOnlyToWhoMayDeleteInEveryRepository() {
+    Principal admin = new Principal("admin", Principal.Kind.USER);
+    Principal mlAdmin = new Principal("ml-admin", Principal.Kind.USER);
+    AccessRules withAdmins = new AccessRules(List.of(
+        new AccessRule(Set.of("admin"), List.of(RepositoryPattern.parse("**")), Set.of(Action.ALL)),
+        new AccessRule(Set.of("ml-admin"), List.of(RepositoryPattern.parse("ml/**")), Set.of(Action.DELETE)),
+        new AccessRule(Set.of("*"), List.of(RepositoryPattern.parse("**")), Set.of(Action.PULL))));
+    assertThat(withAdmins.grant(admin, List.of(Scope.gc()))).containsExactly(Scope.gc());
+    assertThat(withAdmins.grant(mlAdmin, List.of(Scope.gc()))).as("delete under ml/** only").isEmpty();
+    assertThat(withAdmins.grant(READER, List.of(Scope.gc()))).isEmpty();
+    assertThat(withAdmins.grant(Principal.ANONYMOUS, List.of(Scope.gc()))).isEmpty();
+  }
 }

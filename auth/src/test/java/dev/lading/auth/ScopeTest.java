@@ -30,6 +30,15 @@ class ScopeTest {
   }
 
   @Test
+  void gcScopeIsRegistryGcDeleteOnly() {
+    assertThat(Scope.parse("registry:gc:delete")).isEqualTo(Scope.gc());
+    assertThat(Scope.gc()).hasToString("registry:gc:delete");
+    assertThatThrownBy(() -> Scope.parse("registry:gc:pull")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Scope.parse("registry:gc:*")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Scope.parse("registry:other:delete")).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void resourceClassIsAcceptedAndCarriesNothing() {
     assertThat(Scope.parse("repository(plugin):a/b:pull")).isEqualTo(Scope.parse("repository:a/b:pull"));
   }

@@ -29,6 +29,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -52,7 +53,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class GarbageCollector {
   private static final Logger LOG = LoggerFactory.getLogger(GarbageCollector.class);
-  private static final int PAGE = 1000;
+  /**
+   * Keys per listing call. Large: every key of a prefix is collected anyway, S3 pages by 1,000
+   * inside one call, and the filesystem store lists (and stats) a whole directory per call, so
+   * 1,000-key pages over a directory of 100,000 blob records cost 100 full directory scans.
+   */
+  private static final int PAGE = 100_000;
   private static final int DELETE_BATCH = 1000;
 
   /** Test seam: the sweeper's pause points. */
@@ -69,13 +75,39 @@ public final class GarbageCollector {
     default void beforeDelete(Set<Digest> doomed) {}
   }
 
+  /** Store calls in flight at once during mark and sweep (see {@link BoundedCalls}). */
+  public static final int DEFAULT_PARALLELISM = 32;
+
   private final ObjectStore store;
   private final Clock clock;
+  private final BoundedCalls calls;
   private volatile SweepHooks hooks = SweepHooks.NONE;
+  private volatile Progress progress = Progress.NONE;
 
   public GarbageCollector(ObjectStore store, Clock clock) {
+    this(store, clock, DEFAULT_PARALLELISM);
+  }
+
+  public GarbageCollector(ObjectStore store, Clock clock, int parallelism) {
     this.store = Objects.requireNonNull(store, "store");
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.calls = new BoundedCalls(parallelism);
+  }
+
+  /** Where a run reports its phases as it goes (metrics, logs of a long run). */
+  @FunctionalInterface
+  public interface Progress {
+    Progress NONE = (phase, count) -> {};
+
+    /** {@code phase} reached; {@code count} is what it found (repositories, candidates, ...). */
+    void at(Phase phase, long count);
+  }
+
+  /** The phases of a run, in order. */
+  public enum Phase { ANNOUNCED, LISTED, MARKED, INTENTS_WRITTEN, SWEPT, DONE }
+
+  public void setProgress(Progress value) {
+    progress = Objects.requireNonNull(value);
   }
 
   public void setHooks(SweepHooks value) {
@@ -117,7 +149,23 @@ public final class GarbageCollector {
     }
   }
 
-  /** Runs once with {@code options}; returns what it did (or would do, dry). */
+  /**
+   * A run found another instance's run active and stood down without marking or deleting
+   * anything. Not a failure: the other run does the work; the next scheduled run tries again.
+   */
+  public static final class AnotherRunActive extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    AnotherRunActive(String other) {
+      super("another gc run is active (" + other + "); this one stood down");
+    }
+  }
+
+  /**
+   * Runs once with {@code options}; returns what it did (or would do, dry).
+   *
+   * @throws AnotherRunActive when a run of another instance (or thread) is active
+   */
   public GcStats run(GcOptions options) {
     try {
       return runOnce(options);
@@ -126,46 +174,149 @@ public final class GarbageCollector {
     }
   }
 
+  /**
+   * How long a run object counts as active without renewal. A live run renews it every quarter
+   * of this, so pushers keep marking however long the run takes, and a killed run stops counting
+   * (for pushers and for other runs) this long after its last renewal.
+   */
+  static final Duration RUN_LEASE = Duration.ofMinutes(2);
+
+  /** The run object's lease, renewed in the background while a run goes on. */
+  private final class Lease implements AutoCloseable {
+    private final String key;
+    private final String id;
+    private final String startedAt;
+    private final Duration length;
+    private volatile Instant until;
+    /** When the store stamped the first write: the run's start on the store's clock. */
+    private final Instant announced;
+    private final Thread renewer;
+    private volatile boolean closed;
+
+    Lease(String key, String id, Duration length) throws IOException {
+      this.key = key;
+      this.id = id;
+      this.startedAt = clock.instant().toString();
+      this.length = length;
+      write();
+      // Read before any renewal moves the object's time: pushers learned of the run from here.
+      this.announced = store.stat(key).map(ObjectInfo::lastModified).orElse(clock.instant());
+      this.renewer = Thread.ofVirtual().name("lading-gc-lease").start(this::renew);
+    }
+
+    private void write() throws IOException {
+      Instant next = clock.instant().plus(length);
+      store.write(key, StoredJson.write(new GcRun(id, startedAt, next.toString())));
+      until = next;
+    }
+
+    private void renew() {
+      while (!closed) {
+        try {
+          Thread.sleep(Math.max(1, length.toMillis() / 4));
+        } catch (InterruptedException e) {
+          return;
+        }
+        if (closed) {
+          return;
+        }
+        try {
+          write();
+        } catch (IOException | RuntimeException e) {
+          LOG.warn("gc run {}: could not renew its lease: {}", id, e.toString());
+        }
+      }
+    }
+
+    /** Whether the lease is surely still seen by pushers for a while (renewals are working). */
+    boolean healthy() {
+      return clock.instant().plus(length.dividedBy(2)).isBefore(until);
+    }
+
+    /** Stops renewing (waiting for a renewal in flight, so none lands after) and deletes the object. */
+    @Override
+    public void close() throws IOException {
+      closed = true;
+      renewer.interrupt();
+      try {
+        renewer.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      store.delete(List.of(key));
+    }
+  }
+
   private GcStats runOnce(GcOptions options) throws IOException {
     long started = System.nanoTime();
     String runId = UUID.randomUUID().toString();
     Instant runStart;
     String runKey = StorageLayout.keyOf(new GcRunKey(runId));
-    Instant runExpiry = clock.instant().plus(options.intentTtl()).plus(options.grace());
     if (options.dryRun()) {
-      runStart = clock.instant();
-    } else {
-      store.write(runKey, StoredJson.write(
-          new GcRun(runId, clock.instant().toString(), runExpiry.toString())));
+      return markAndSweep(options, runId, clock.instant(), clock.instant().minus(options.grace()),
+          null, started);
+    }
+    Duration leaseLength = RUN_LEASE.compareTo(options.intentTtl().plus(options.grace())) < 0
+        ? RUN_LEASE : options.intentTtl().plus(options.grace());
+    try (Lease lease = new Lease(runKey, runId, leaseLength)) {
+      Optional<String> other = otherActiveRun(runKey);
+      if (other.isPresent()) {
+        throw new AnotherRunActive(other.get());
+      }
       // The store's clock, the one that stamps the pushers' marks and links.
-      runStart = store.stat(runKey).map(ObjectInfo::lastModified).orElse(clock.instant());
+      runStart = lease.announced;
       LOG.info("gc run {} announced; waiting {} for pushers to learn of it", runId, options.fenceDelay());
       pause(options.fenceDelay().toMillis());
       clearExpiredIntents();
-    }
-    Instant cutoff = runStart.minus(options.grace());
-    try {
-      return markAndSweep(options, runId, runStart, cutoff, runExpiry, started);
-    } finally {
-      if (!options.dryRun()) {
-        store.delete(List.of(runKey));
-      }
+      progress.at(Phase.ANNOUNCED, 0);
+      return markAndSweep(options, runId, runStart, runStart.minus(options.grace()), lease, started);
     }
   }
 
+  /**
+   * One run at a time per store. Two overlapping runs are not safe together: each clears its
+   * candidates' intents when done, and {@code gc/intents/<digest>} is one key per digest, so
+   * one run could remove the intent another still relies on while a pusher checks it. Both
+   * sides write their run object and then list the runs, so of two overlapping runs at least
+   * the later lister sees the other and stands down (both may, which only delays GC to the next
+   * schedule). A crashed run's object stops counting at its {@code expiresAt}.
+   */
+  private Optional<String> otherActiveRun(String ownKey) throws IOException {
+    for (String key : allKeys(StorageLayout.gcRunsPrefix())) {
+      if (key.equals(ownKey)) {
+        continue;
+      }
+      Optional<byte[]> bytes = store.read(key);
+      if (bytes.isEmpty()) {
+        continue;
+      }
+      try {
+        GcRun other = StoredJson.read(bytes.get(), GcRun.class);
+        if (Instant.parse(other.expiresAt()).isAfter(clock.instant())) {
+          return Optional.of(key);
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("gc: unreadable run object {}; ignored", key);
+      }
+    }
+    return Optional.empty();
+  }
+
   private GcStats markAndSweep(
-      GcOptions options, String runId, Instant runStart, Instant cutoff, Instant runExpiry,
+      GcOptions options, String runId, Instant runStart, Instant cutoff, Lease lease,
       long started) throws IOException {
     List<SweptItem> items = new ArrayList<>();
     // ---- mark ----
     Map<RepositoryName, Repo> repos = listRepositories();
     LOG.info("gc mark: {} repositories", repos.size());
-    Map<Digest, Refs> refsCache = new HashMap<>();
+    progress.at(Phase.LISTED, repos.size());
+    Map<Digest, Refs> refsCache = prefetchRefs(repos.values());
     Map<Digest, Candidate> candidates = new LinkedHashMap<>();
     Set<Digest> live = new HashSet<>();
     Set<String> liveData = new HashSet<>();
     int manifestsKept = 0;
     int uploadsExpired = 0;
+    Set<String> liveWrites = new HashSet<>();
     List<String> strayReferrerKeys = new ArrayList<>();
     for (Repo repo : repos.values()) {
       Set<Digest> kept = keptManifests(repo, options, cutoff, refsCache);
@@ -175,6 +326,9 @@ public final class GarbageCollector {
       for (Digest m : kept) {
         referenced.addAll(refs(m, repo.name, refsCache).blobs());
       }
+      // Whatever a kept manifest references is live, linked in this listing or not (a store
+      // whose overwrite is not atomic may list a link being rewritten under another name).
+      live.addAll(referenced);
       for (Digest m : repo.manifests) {
         if (!kept.contains(m)) {
           candidate(candidates, m).manifestLinks.add(repo.name);
@@ -191,45 +345,69 @@ public final class GarbageCollector {
           }
         }
       }
+      List<Digest> unreferenced = new ArrayList<>();
       for (Digest layer : repo.layers) {
         if (referenced.contains(layer)) {
           live.add(layer);
-          continue;
+        } else {
+          unreferenced.add(layer);
         }
-        Optional<ObjectInfo> info = store.stat(StorageLayout.keyOf(new LayerLinkKey(repo.name, layer)));
+      }
+      List<Optional<ObjectInfo>> ages = calls.map(unreferenced,
+          layer -> store.stat(StorageLayout.keyOf(new LayerLinkKey(repo.name, layer))));
+      for (int i = 0; i < unreferenced.size(); i++) {
+        Digest layer = unreferenced.get(i);
+        Optional<ObjectInfo> info = ages.get(i);
         if (info.isPresent() && info.get().lastModified().isBefore(cutoff)) {
           candidate(candidates, layer).layerLinks.add(repo.name);
         } else {
           live.add(layer); // young: a manifest may still come for it
         }
       }
-      uploadsExpired += expireUploads(repo, options, liveData, items);
+      uploadsExpired += expireUploads(repo, options, liveWrites, items);
+    }
+    liveData.addAll(liveWrites);
+    // Multipart residue no live session names (a request died after creating it): its data key
+    // was chosen after the session started, so it is older than the cutoff only when its session
+    // is, and sessions are listed above.
+    for (String residue : store.sweepAbandonedWrites(liveWrites, cutoff, options.dryRun())) {
+      items.add(new SweptItem(Kind.ABANDONED_WRITE, residue, 0));
     }
     // Blob records: a record goes when nothing keeps its digest and it is older than the grace.
-    Map<Digest, BlobRecord> records = new HashMap<>();
-    for (String key : allKeys(StorageLayout.blobsPrefix())) {
-      Digest digest = StorageLayout.blobRecordDigest(key).orElseThrow();
+    // Only records that are not live are read here; live ones only matter to the stray-data pass.
+    List<Digest> liveRecords = new ArrayList<>();
+    List<Digest> otherRecords = new ArrayList<>();
+    for (String key : digestKeys(StorageLayout.blobsPrefix())) {
+      Digest digest;
+      try {
+        digest = StorageLayout.blobRecordDigest(key).orElseThrow();
+      } catch (RuntimeException e) {
+        // Not ours (S3Proxy's filesystem backend lists a PUT's temporary file, for one).
+        LOG.debug("gc: skipping a key outside the layout: {}", key);
+        continue;
+      }
+      (live.contains(digest) ? liveRecords : otherRecords).add(digest);
+    }
+    List<RecordAge> others = calls.map(otherRecords, digest -> {
       Optional<BlobRecord> record = readRecord(digest);
-      if (record.isEmpty()) {
+      return new RecordAge(digest, record, record.isPresent()
+          ? store.stat(StorageLayout.keyOf(new BlobRecordKey(digest))) : Optional.empty());
+    });
+    for (RecordAge r : others) {
+      if (r.record().isEmpty()) {
         continue;
       }
-      records.put(digest, record.get());
-      if (live.contains(digest)) {
-        liveData.add(record.get().dataKey());
-        continue;
-      }
-      Optional<ObjectInfo> info = store.stat(key);
-      if (info.isPresent() && info.get().lastModified().isBefore(cutoff)) {
-        Candidate c = candidate(candidates, digest);
-        c.record = record.get();
+      if (r.info().isPresent() && r.info().get().lastModified().isBefore(cutoff)) {
+        candidate(candidates, r.digest()).record = r.record().get();
       } else {
-        liveData.add(record.get().dataKey());
+        liveData.add(r.record().get().dataKey());
       }
     }
     // A candidate whose record is live elsewhere keeps it; only its links go.
     long markMillis = (System.nanoTime() - started) / 1_000_000;
     LOG.info("gc mark done in {} ms: {} candidates, {} manifests kept", markMillis,
         candidates.size(), manifestsKept);
+    progress.at(Phase.MARKED, candidates.size());
 
     // ---- sweep ----
     long sweepStart = System.nanoTime();
@@ -239,9 +417,11 @@ public final class GarbageCollector {
     if (!options.dryRun() && !doomed.isEmpty()) {
       Instant deadline = clock.instant().plus(options.intentTtl());
       byte[] intent = StoredJson.write(new GcIntent(runId, deadline.toString()));
-      for (Digest d : doomed) {
+      calls.map(doomed, d -> {
         store.write(StorageLayout.keyOf(new GcIntentKey(d)), intent);
-      }
+        return d;
+      });
+      progress.at(Phase.INTENTS_WRITTEN, doomed.size());
       hooks.afterIntents(Set.copyOf(doomed));
       Set<Digest> saved = recheck(candidates, cutoff, refsCache);
       protectedCount = saved.size();
@@ -249,6 +429,10 @@ public final class GarbageCollector {
       hooks.beforeDelete(Set.copyOf(doomed));
       if (!clock.instant().isBefore(deadline.minus(options.intentTtl().dividedBy(10)))) {
         LOG.warn("gc run {}: intents near their deadline; leaving the sweep to the next run", runId);
+        doomed.clear();
+      } else if (!lease.healthy()) {
+        // Pushers may soon stop seeing the run and stop marking: delete nothing.
+        LOG.warn("gc run {}: its lease is not being renewed; leaving the sweep to the next run", runId);
         doomed.clear();
       }
       deleteCandidates(candidates, doomed, items);
@@ -269,8 +453,11 @@ public final class GarbageCollector {
     if (!options.dryRun()) {
       deleteBatched(strayReferrerKeys);
     }
+    progress.at(Phase.SWEPT, doomed.size());
+    // Kept candidates keep their data; doomed ones had theirs deleted (or, dry, report it as a
+    // blob, not again as stray data).
     for (Candidate c : candidates.values()) {
-      if (c.record != null && !doomed.contains(c.digest)) {
+      if (c.record != null) {
         liveData.add(c.record.dataKey());
       }
     }
@@ -279,14 +466,30 @@ public final class GarbageCollector {
     // above could point at data swept here.
     Instant dataCutoff = min(cutoff, runStart.minus(options.intentTtl()).minusSeconds(60));
     List<String> strayData = new ArrayList<>();
-    for (String key : allKeys(StorageLayout.dataPrefix())) {
-      if (liveData.contains(key)) {
-        continue;
+    List<String> unexplained = new ArrayList<>();
+    for (String key : shardedKeys(StorageLayout.dataPrefix(), HEX)) {
+      if (!liveData.contains(key)) {
+        unexplained.add(key);
       }
-      Optional<ObjectInfo> info = store.stat(key);
-      if (info.isPresent() && info.get().lastModified().isBefore(dataCutoff)) {
-        strayData.add(key);
-        items.add(new SweptItem(Kind.STRAY_DATA, key, info.get().size()));
+    }
+    // Each live record points at its own data object, listed above (data is listed after the
+    // records and deleted only after its record). So data not explained otherwise is exactly
+    // the live records' data plus the strays, and as many unexplained keys as live records
+    // means no stray: the live records need not be read. When there are more, they are read
+    // (in parallel) and only data no record names goes. Skipping can only miss a stray (say,
+    // when another run deleted a blob between the two listings), never delete live data.
+    if (unexplained.size() > liveRecords.size()) {
+      for (Optional<BlobRecord> record : calls.map(liveRecords, this::readRecord)) {
+        record.ifPresent(r -> liveData.add(r.dataKey()));
+      }
+      List<String> suspects = unexplained.stream().filter(k -> !liveData.contains(k)).toList();
+      List<Optional<ObjectInfo>> infos = calls.map(suspects, store::stat);
+      for (int i = 0; i < suspects.size(); i++) {
+        Optional<ObjectInfo> info = infos.get(i);
+        if (info.isPresent() && info.get().lastModified().isBefore(dataCutoff)) {
+          strayData.add(suspects.get(i));
+          items.add(new SweptItem(Kind.STRAY_DATA, suspects.get(i), info.get().size()));
+        }
       }
     }
     if (!options.dryRun()) {
@@ -297,6 +500,7 @@ public final class GarbageCollector {
     GcStats stats = stats(options.dryRun(), repos.size(), manifestsKept, uploadsExpired,
         protectedCount, markMillis, sweepMillis, items);
     LOG.info("gc run {}: {}", runId, stats.summary());
+    progress.at(Phase.DONE, items.size());
     return stats;
   }
 
@@ -310,7 +514,7 @@ public final class GarbageCollector {
   private Map<RepositoryName, Repo> listRepositories() throws IOException {
     Map<RepositoryName, Repo> repos = new LinkedHashMap<>();
     String root = "repositories/";
-    for (String key : allKeys(root)) {
+    for (String key : shardedKeys(root, NAME_START)) {
       int split = key.indexOf("/_", root.length());
       if (split < 0) {
         continue;
@@ -347,8 +551,11 @@ public final class GarbageCollector {
       Repo repo, GcOptions options, Instant cutoff, Map<Digest, Refs> refsCache)
       throws IOException {
     Set<Digest> kept = new HashSet<>();
-    for (String tagKey : repo.tagKeys.keySet()) {
-      Optional<byte[]> target = store.read(tagKey);
+    List<String> tagKeys = new ArrayList<>(repo.tagKeys.keySet());
+    List<Optional<byte[]>> targets = calls.map(tagKeys, store::read);
+    for (int i = 0; i < tagKeys.size(); i++) {
+      String tagKey = tagKeys.get(i);
+      Optional<byte[]> target = targets.get(i);
       if (target.isEmpty()) {
         continue;
       }
@@ -399,12 +606,41 @@ public final class GarbageCollector {
     return kept;
   }
 
+  /** A blob record read for the sweep, with its age. */
+  private record RecordAge(Digest digest, Optional<BlobRecord> record, Optional<ObjectInfo> info) {}
+
+  /**
+   * What every listed manifest references, read in parallel up front (three small reads each:
+   * link, record, body), so the per-repository mark below works from memory.
+   */
+  private Map<Digest, Refs> prefetchRefs(Collection<Repo> repos) throws IOException {
+    Map<Digest, RepositoryName> where = new LinkedHashMap<>();
+    for (Repo repo : repos) {
+      for (Digest m : repo.manifests) {
+        where.putIfAbsent(m, repo.name);
+      }
+    }
+    List<Digest> digests = new ArrayList<>(where.keySet());
+    List<Refs> read = calls.map(digests, d -> readRefs(d, where.get(d)));
+    Map<Digest, Refs> cache = new java.util.concurrent.ConcurrentHashMap<>();
+    for (int i = 0; i < digests.size(); i++) {
+      cache.put(digests.get(i), read.get(i));
+    }
+    return cache;
+  }
+
   /** What manifest {@code digest} references, read once per run whatever the repository. */
   private Refs refs(Digest digest, RepositoryName repo, Map<Digest, Refs> cache) throws IOException {
     Refs known = cache.get(digest);
     if (known != null) {
       return known;
     }
+    Refs refs = readRefs(digest, repo);
+    cache.put(digest, refs);
+    return refs;
+  }
+
+  private Refs readRefs(Digest digest, RepositoryName repo) throws IOException {
     Refs refs = Refs.NONE;
     Optional<BlobRecord> record = readRecord(digest);
     Optional<String> mediaType = store.read(StorageLayout.keyOf(new ManifestLinkKey(repo, digest)))
@@ -429,11 +665,10 @@ public final class GarbageCollector {
         }
       }
     }
-    cache.put(digest, refs);
     return refs;
   }
 
-  private int expireUploads(Repo repo, GcOptions options, Set<String> liveData, List<SweptItem> items)
+  private int expireUploads(Repo repo, GcOptions options, Set<String> liveWrites, List<SweptItem> items)
       throws IOException {
     Instant expiry = clock.instant().minus(options.uploadExpiry());
     int expired = 0;
@@ -453,7 +688,7 @@ public final class GarbageCollector {
       }
       if (!startedAt.isBefore(expiry)) {
         if (!state.isCompleted()) {
-          liveData.add(state.dataKey());
+          liveWrites.add(state.dataKey());
         }
         continue;
       }
@@ -461,7 +696,7 @@ public final class GarbageCollector {
       items.add(new SweptItem(Kind.UPLOAD, key, state.isCompleted() ? 0 : state.offset()));
       if (options.dryRun()) {
         if (!state.isCompleted()) {
-          liveData.add(state.dataKey()); // still there after a dry run
+          liveWrites.add(state.dataKey()); // still there after a dry run
         }
         continue;
       }
@@ -588,13 +823,35 @@ public final class GarbageCollector {
     deleteBatched(expired);
   }
 
-  /** Marks older than this run's start served earlier runs; this run's mark saw their pushes. */
+  /**
+   * Marks older than this run's start served earlier runs; this run's mark saw their pushes. But
+   * a run that started earlier and is still going (another instance's) may not have re-read the
+   * marks yet: only marks older than the oldest active run's start go.
+   */
   private void clearOldMarks(Instant runStart) throws IOException {
-    List<String> old = new ArrayList<>();
-    for (String key : allKeys(StorageLayout.gcMarksPrefix())) {
+    Instant oldest = runStart;
+    for (String key : allKeys(StorageLayout.gcRunsPrefix())) {
+      Optional<byte[]> bytes = store.read(key);
       Optional<ObjectInfo> info = store.stat(key);
-      if (info.isPresent() && info.get().lastModified().isBefore(runStart)) {
-        old.add(key);
+      if (bytes.isEmpty() || info.isEmpty()) {
+        continue;
+      }
+      try {
+        GcRun other = StoredJson.read(bytes.get(), GcRun.class);
+        if (Instant.parse(other.expiresAt()).isAfter(clock.instant())) {
+          oldest = min(oldest, info.get().lastModified());
+        }
+      } catch (RuntimeException e) {
+        return; // unreadable: keep every mark, which costs nothing but keys
+      }
+    }
+    List<String> marks = digestKeys(StorageLayout.gcMarksPrefix());
+    List<Optional<ObjectInfo>> infos = calls.map(marks, store::stat);
+    List<String> old = new ArrayList<>();
+    for (int i = 0; i < marks.size(); i++) {
+      Optional<ObjectInfo> info = infos.get(i);
+      if (info.isPresent() && info.get().lastModified().isBefore(oldest)) {
+        old.add(marks.get(i));
       }
     }
     deleteBatched(old);
@@ -623,6 +880,34 @@ public final class GarbageCollector {
     for (int i = 0; i < keys.size(); i += DELETE_BATCH) {
       store.delete(keys.subList(i, Math.min(keys.size(), i + DELETE_BATCH)));
     }
+  }
+
+  private static final List<String> HEX = List.of("0123456789abcdef".split(""));
+  /** What a repository name (and so a key under {@code repositories/}) can start with. */
+  private static final List<String> NAME_START = List.of("0123456789abcdefghijklmnopqrstuvwxyz".split(""));
+
+  /**
+   * Every key under {@code prefix}, listed as one listing per next character, in parallel, in
+   * key order. Listing is the part of a run that cannot be spread over many calls otherwise: S3
+   * answers 1,000 keys per round trip, and S3Proxy's and the filesystem store's cost per call
+   * grows with the directory, so one sequential listing of 100,000 records is the slowest step
+   * of a run. Keys under {@code prefix} must start with one of {@code shards}.
+   */
+  private List<String> shardedKeys(String prefix, List<String> shards) throws IOException {
+    List<String> out = new ArrayList<>();
+    for (List<String> part : calls.map(shards, shard -> allKeys(prefix + shard))) {
+      out.addAll(part);
+    }
+    return out;
+  }
+
+  /** Keys {@code <prefix><alg>/<hex>}, sharded by the first hex digit. */
+  private List<String> digestKeys(String prefix) throws IOException {
+    List<String> out = new ArrayList<>();
+    for (dev.lading.core.model.DigestAlgorithm algorithm : dev.lading.core.model.DigestAlgorithm.values()) {
+      out.addAll(shardedKeys(prefix + algorithm.wireName() + "/", HEX));
+    }
+    return out;
   }
 
   private List<String> allKeys(String prefix) throws IOException {
@@ -668,6 +953,7 @@ public final class GarbageCollector {
     int layers = 0;
     int blobs = 0;
     int stray = 0;
+    int abandoned = 0;
     long bytes = 0;
     for (SweptItem item : items) {
       switch (item.kind()) {
@@ -677,10 +963,11 @@ public final class GarbageCollector {
         case BLOB -> blobs++;
         case STRAY_DATA -> stray++;
         case UPLOAD -> {}
+        case ABANDONED_WRITE -> abandoned++;
       }
       bytes += item.kind() == Kind.UPLOAD ? 0 : item.bytes();
     }
     return new GcStats(dryRun, repositories, manifestsKept, manifests, referrers, layers, blobs,
-        bytes, stray, uploadsExpired, protectedCount, markMillis, sweepMillis, items);
+        bytes, stray, uploadsExpired, abandoned, protectedCount, markMillis, sweepMillis, items);
   }
 }

@@ -7,6 +7,8 @@ import java.util.List;
  * the swept items for a dry-run's report.
  *
  * @param protectedByFence candidates a pusher marked or re-linked while the run went on, kept
+ * @param abandonedWrites residue of dead multipart writes the store removed (S3: multipart
+ *     uploads aborted, tail objects deleted), see {@code ObjectStore#sweepAbandonedWrites}
  */
 public record GcStats(
     boolean dryRun,
@@ -19,6 +21,7 @@ public record GcStats(
     long bytesFreed,
     int strayDataSwept,
     int uploadsExpired,
+    int abandonedWrites,
     int protectedByFence,
     long markMillis,
     long sweepMillis,
@@ -31,14 +34,14 @@ public record GcStats(
   /** One object that went (or would go); {@code bytes} is the data it frees, 0 for links. */
   public record SweptItem(Kind kind, String what, long bytes) {}
 
-  public enum Kind { MANIFEST, REFERRER_ENTRY, LAYER_LINK, BLOB, STRAY_DATA, UPLOAD }
+  public enum Kind { MANIFEST, REFERRER_ENTRY, LAYER_LINK, BLOB, STRAY_DATA, UPLOAD, ABANDONED_WRITE }
 
   public String summary() {
     return (dryRun ? "dry-run: would sweep " : "swept ")
         + manifestsSwept + " manifests, " + layerLinksSwept + " layer links, "
         + referrerEntriesSwept + " referrer entries, " + blobsSwept + " blobs ("
         + bytesFreed + " bytes), " + strayDataSwept + " stray data objects, "
-        + uploadsExpired + " expired uploads; kept " + manifestsKept + " manifests in "
+        + uploadsExpired + " expired uploads, " + abandonedWrites + " abandoned writes; kept " + manifestsKept + " manifests in "
         + repositories + " repositories; " + protectedByFence + " protected by the fence; mark "
         + markMillis + " ms, sweep " + sweepMillis + " ms";
   }

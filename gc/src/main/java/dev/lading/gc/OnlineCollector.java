@@ -3,8 +3,10 @@ package dev.lading.gc;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -15,21 +17,30 @@ import org.slf4j.LoggerFactory;
 /**
  * GC inside a running server: on a schedule and on demand, one run at a time in this process
  * (runs from other instances are harmless, see the package documentation), with the last
- * result kept for a status endpoint and a later metrics module.
+ * result kept for the admin endpoint and reported to listeners (metrics).
  */
 public final class OnlineCollector implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(OnlineCollector.class);
 
-  /** What a status endpoint shows. */
-  public record Status(boolean running, long runs, Optional<Instant> lastFinished,
-      Optional<GcStats> last, Optional<String> lastError) {}
+  /** What the status endpoint shows. */
+  public record Status(boolean running, long runs, Optional<Instant> lastStarted,
+      Optional<Instant> lastFinished, Optional<GcStats> last, Optional<String> lastError) {}
+
+  /** Told about every run's end, on the collector's thread. */
+  public interface Listener {
+    void finished(GcStats stats, Duration took);
+
+    void failed(Throwable failure);
+  }
 
   private final GarbageCollector collector;
   private final GcOptions options;
   private final Clock clock;
   private final AtomicBoolean running = new AtomicBoolean();
   private final ScheduledExecutorService scheduler;
+  private final List<Listener> listeners = new CopyOnWriteArrayList<>();
   private volatile long runs;
+  private volatile Instant lastStarted;
   private volatile Instant lastFinished;
   private volatile GcStats last;
   private volatile String lastError;
@@ -42,40 +53,83 @@ public final class OnlineCollector implements AutoCloseable {
         Thread.ofPlatform().name("lading-gc").daemon(true).factory());
   }
 
+  /** The collector this one runs (for progress hooks). */
+  public GarbageCollector collector() {
+    return collector;
+  }
+
+  /** The options scheduled and triggered runs use. */
+  public GcOptions options() {
+    return options;
+  }
+
+  public void addListener(Listener listener) {
+    listeners.add(Objects.requireNonNull(listener));
+  }
+
   /** Runs every {@code interval} (first run after one interval). */
   public void schedule(Duration interval) {
     if (!interval.isPositive()) {
       throw new IllegalArgumentException("interval must be positive");
     }
     scheduler.scheduleWithFixedDelay(
-        this::runIfIdle, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        () -> {
+          if (running.compareAndSet(false, true)) {
+            runHoldingFlag(options);
+          }
+        },
+        interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
     LOG.info("online gc every {}", interval);
   }
 
-  /** Starts a run in the background unless one is running; false when one was. */
+  /** Starts a run with the configured options in the background; false when one is running. */
   public boolean trigger() {
-    if (running.get()) {
+    return trigger(options.dryRun());
+  }
+
+  /**
+   * Starts a run in the background, dry or not, unless one is running in this process; the
+   * check and the claim are one atomic step, so two callers never both hear "started".
+   */
+  public boolean trigger(boolean dryRun) {
+    if (!running.compareAndSet(false, true)) {
       return false;
     }
-    scheduler.execute(this::runIfIdle);
+    GcOptions chosen = options.withDryRun(dryRun);
+    try {
+      scheduler.execute(() -> runHoldingFlag(chosen));
+    } catch (RuntimeException e) {
+      running.set(false);
+      throw e;
+    }
     return true;
   }
 
   public Status status() {
-    return new Status(running.get(), runs, Optional.ofNullable(lastFinished),
-        Optional.ofNullable(last), Optional.ofNullable(lastError));
+    return new Status(running.get(), runs, Optional.ofNullable(lastStarted),
+        Optional.ofNullable(lastFinished), Optional.ofNullable(last), Optional.ofNullable(lastError));
   }
 
-  private void runIfIdle() {
-    if (!running.compareAndSet(false, true)) {
-      return;
-    }
+  private void runHoldingFlag(GcOptions chosen) {
+    long started = System.nanoTime();
+    lastStarted = clock.instant();
     try {
-      last = collector.run(options);
+      GcStats stats = collector.run(chosen);
+      last = stats;
       lastError = null;
+      Duration took = Duration.ofNanos(System.nanoTime() - started);
+      for (Listener l : listeners) {
+        l.finished(stats, took);
+      }
+    } catch (GarbageCollector.AnotherRunActive e) {
+      lastError = e.getMessage();
+      LOG.info("{}", e.getMessage());
     } catch (RuntimeException e) {
       lastError = e.toString();
       LOG.warn("gc run failed; the next run starts over", e);
+      for (Listener l : listeners) {
+        l.failed(e);
+      }
     } finally {
       runs++;
       lastFinished = clock.instant();

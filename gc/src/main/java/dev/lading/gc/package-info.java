@@ -62,9 +62,39 @@
  * <h2>Runs</h2>
  * A run holds no state between runs and can be stopped anywhere: re-running finds the same
  * candidates; expired intents of a crashed run are cleared at the next run's start; a run object
- * expires by itself. Two concurrent runs only do the same deletes twice. Dry-run announces
+ * expires by itself. <b>One run at a time per store:</b> two overlapping runs are not safe
+ * together, because {@code gc/intents/<digest>} is one key per digest and each run clears its
+ * candidates' intents when done, so one run could remove an intent the other still relies on
+ * while a pusher reads it. A run writes its run object and then lists the runs; seeing another
+ * active one, it deletes its own and stands down
+ * ({@link dev.lading.gc.GarbageCollector.AnotherRunActive}). Of two overlapping runs the later
+ * lister always sees the other (both may stand down, which only delays GC). The run object is a
+ * lease: a live run rewrites it every quarter of {@code GarbageCollector.RUN_LEASE} (two
+ * minutes, or intent TTL plus grace when shorter) with a later {@code expiresAt}, so pushers keep
+ * marking however long the run takes, and a run whose renewals fail deletes nothing. A killed
+ * run's object stops counting within one lease, so it blocks pushers' commits at most until its
+ * intents' deadline and other runs at most one lease; the test {@code aRunKilledAfterItsIntentsBlocksNobodyForLong...} kills one
+ * after its intents and shows a restarted run loses nothing reachable. Dry-run announces
  * nothing, deletes nothing and reports the same set a real run would sweep
  * ({@link dev.lading.gc.GcStats}). Blob-record caches in core re-read the store where a swept
  * record could otherwise be served (a link is always read fresh and goes before its record).
+ *
+ * <h2>Dead writes</h2>
+ * Upload sessions older than the upload expiry are aborted through their multipart write.
+ * Residue no session names (a request that died after creating an S3 multipart upload, the
+ * tails of its suspends, a staged file on the filesystem) is removed through
+ * {@code ObjectStore.sweepAbandonedWrites}, for write keys of no live session and older than the
+ * cutoff: a session listed by the mark names its key; one started later has residue younger
+ * than the run's start.
+ *
+ * <h2>Scale</h2>
+ * Independent store calls (manifest reads, tag reads, link and record stats, intent writes,
+ * mark stats) run on virtual threads, {@link dev.lading.gc.GarbageCollector#DEFAULT_PARALLELISM}
+ * at a time ({@link dev.lading.gc.BoundedCalls}). Only records that are not live are read for
+ * the sweep. Live records matter only to the stray-data pass, and are read only when there is
+ * more unexplained data than live records: each live record points at its own data object, so
+ * as many unexplained data keys as live records means no stray (skipping can only miss a
+ * stray, never delete live data). {@code bench/}'s {@code GcBench} prints mark and sweep time
+ * for 100,000 blobs and 10,000 manifests.
  */
 package dev.lading.gc;

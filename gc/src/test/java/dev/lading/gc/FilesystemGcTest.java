@@ -15,6 +15,17 @@ class FilesystemGcTest extends GcContract {
     return new FilesystemStore(dir.resolve("root"));
   }
 
+  /** Another instance on the same directory (a shared volume). */
+  @Override
+  protected ObjectStore openSameStore(ObjectStore store) throws Exception {
+    return new FilesystemStore(((FilesystemStore) store).root());
+  }
+
+  @Override
+  protected int pushesPerPusher() {
+    return 150;
+  }
+
   @Override
   protected long pendingMultipartWrites(ObjectStore store) throws Exception {
     try (Stream<Path> files = Files.list(((FilesystemStore) store).root().resolve("+multipart"))) {

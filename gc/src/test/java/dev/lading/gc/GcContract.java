@@ -16,6 +16,8 @@ import dev.lading.core.registry.ManifestContent;
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.core.registry.StoreRegistry;
 import dev.lading.core.storage.BlobSource;
+import dev.lading.core.storage.KeyPage;
+import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ObjectStore;
 import dev.lading.core.storage.StorageLayout;
@@ -26,15 +28,19 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -52,6 +58,11 @@ public abstract class GcContract {
 
   /** A new, empty store. */
   protected abstract ObjectStore newStore() throws Exception;
+
+  /** Bytes of the half-pushed layer of the upload-expiry test: enough for a multipart write. */
+  protected int halfALayerBytes() {
+    return 1000;
+  }
 
   /** Multipart writes not completed nor aborted, when the store can tell; -1 otherwise. */
   protected long pendingMultipartWrites(ObjectStore store) throws Exception {
@@ -152,6 +163,11 @@ public abstract class GcContract {
 
   /** Pulls the manifest and every blob it references, verifying each digest. */
   protected void assertPullsCompletely(RepositoryName repo, String reference) throws IOException {
+    assertPullsCompletely(registry, repo, reference);
+  }
+
+  protected static void assertPullsCompletely(StoreRegistry registry, RepositoryName repo, String reference)
+      throws IOException {
     ManifestContent m = registry.getManifest(repo, Reference.parse(reference));
     assertThat(Digest.sha256(m.body())).isEqualTo(m.digest());
     for (Digest d : referencedBlobs(m.body())) {
@@ -326,8 +342,12 @@ public abstract class GcContract {
   void staleUploadSessionsExpireAndTheirWritesAreAborted() throws Exception {
     var upload = registry.startUpload(APP);
     registry.appendToUpload(APP, upload.id(), OptionalLong.empty(),
-        new ByteArrayInputStream(bytes("half a layer")), OptionalLong.empty());
+        new ByteArrayInputStream(new byte[halfALayerBytes()]), OptionalLong.empty());
     var young = registry.startUpload(APP);
+    long pendingBefore = pendingMultipartWrites(store);
+    if (pendingBefore >= 0) {
+      assertThat(pendingBefore).as("the half layer is a multipart write in the store").isPositive();
+    }
 
     GcStats kept = gc.run(now());
     assertThat(kept.uploadsExpired()).isZero();
@@ -483,84 +503,308 @@ public abstract class GcContract {
 
   // ---- concurrency ---------------------------------------------------------------------------
 
+  /**
+   * Two instances on one store (two store clients, two registries, two collectors), pushers on
+   * both pushing images that share a small pool of layers while tags move on (so layers keep
+   * becoming unreferenced and wanted again), and both collectors looping until the pushers are
+   * done. Afterwards every tagged image pulls completely and every blob verifies.
+   */
   @Test
-  void pushersAndALoopingCollectorNeverLoseABlob() throws Exception {
-    int pushers = 3;
-    int pushesEach = 80;
+  void pushersOnTwoInstancesAndLoopingCollectorsNeverLoseABlob() throws Exception {
+    int pushers = 4;
+    int pushesEach = pushesPerPusher();
     List<byte[]> pool = new ArrayList<>();
     for (int i = 0; i < 12; i++) {
       pool.add(bytes("shared layer " + i + " " + "x".repeat(i * 100)));
     }
-    ObjectStore sameStore = store;
-    StoreRegistry second = newRegistry(sameStore); // another instance on the same store
-    java.util.concurrent.atomic.AtomicInteger retries = new java.util.concurrent.atomic.AtomicInteger();
-    java.util.concurrent.atomic.AtomicInteger pushed = new java.util.concurrent.atomic.AtomicInteger();
-    java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+    ObjectStore secondStore = openSameStore(store);
+    StoreRegistry second = newRegistry(secondStore);
+    GarbageCollector secondGc = new GarbageCollector(secondStore, Clock.systemUTC());
+    AtomicInteger retries = new AtomicInteger();
+    AtomicInteger pushed = new AtomicInteger();
+    AtomicInteger swept = new AtomicInteger();
+    AtomicInteger protectedByFence = new AtomicInteger();
+    AtomicInteger stoodDown = new AtomicInteger();
+    AtomicInteger inRun = new AtomicInteger(); // also the monitor a collector waits on
+    AtomicBoolean done = new AtomicBoolean();
     List<Future<?>> work = new ArrayList<>();
-    for (int p = 0; p < pushers; p++) {
-      int pusher = p;
-      StoreRegistry r = p % 2 == 0 ? registry : second;
-      work.add(threads.submit(() -> {
-        java.util.Random random = new java.util.Random(pusher);
-        for (int i = 0; i < pushesEach; i++) {
-          List<byte[]> blobs = new ArrayList<>();
-          blobs.add(bytes("{\"pusher\":" + pusher + ",\"push\":" + i + "}"));
-          for (int l = 0; l < 3; l++) {
-            blobs.add(pool.get(random.nextInt(pool.size())));
-          }
-          byte[] body = manifest(blobs.stream().distinct().toList(), "");
-          String tag = "p" + pusher + "-t" + (i % 4); // tags move on: older images become garbage
-          for (int attempt = 0; ; attempt++) {
-            for (byte[] b : blobs) {
-              Digest d = Digest.sha256(b);
+    try {
+      for (int p = 0; p < pushers; p++) {
+        int pusher = p;
+        StoreRegistry r = p % 2 == 0 ? registry : second;
+        work.add(threads.submit(() -> {
+          Random random = new Random(pusher);
+          for (int i = 0; i < pushesEach; i++) {
+            List<byte[]> blobs = new ArrayList<>();
+            blobs.add(bytes("{\"pusher\":" + pusher + ",\"push\":" + i + "}"));
+            for (int l = 0; l < 3; l++) {
+              blobs.add(pool.get(random.nextInt(pool.size())));
+            }
+            byte[] body = manifest(blobs.stream().distinct().toList(), "");
+            String tag = "p" + pusher + "-t" + (i % 4); // tags move on: older images become garbage
+            for (int attempt = 0; ; attempt++) {
+              for (byte[] b : blobs) {
+                Digest d = Digest.sha256(b);
+                try {
+                  r.statBlob(APP, d); // HEAD first, as clients do
+                } catch (RegistryException e) {
+                  r.putBlob(APP, d, new ByteArrayInputStream(b), OptionalLong.of(b.length));
+                }
+              }
               try {
-                r.statBlob(APP, d); // HEAD first, as clients do
+                r.putManifest(APP, Reference.parse(tag), MediaTypes.OCI_MANIFEST, body);
+                pushed.incrementAndGet();
+                break;
               } catch (RegistryException e) {
-                r.putBlob(APP, d, new ByteArrayInputStream(b), OptionalLong.of(b.length));
+                if (e.code() != ErrorCode.MANIFEST_BLOB_UNKNOWN || attempt > 20) {
+                  throw e;
+                }
+                retries.incrementAndGet();
               }
-            }
-            try {
-              r.putManifest(APP, Reference.parse(tag), MediaTypes.OCI_MANIFEST, body);
-              pushed.incrementAndGet();
-              break;
-            } catch (RegistryException e) {
-              if (e.code() != ErrorCode.MANIFEST_BLOB_UNKNOWN || attempt > 20) {
-                throw e;
-              }
-              retries.incrementAndGet();
             }
           }
-        }
-        return null;
-      }));
-    }
-    Future<Integer> collector = threads.submit(() -> {
+          return null;
+        }));
+      }
+      List<Future<Integer>> collectors = new ArrayList<>();
+      for (GarbageCollector collector : List.of(gc, secondGc)) {
+        collectors.add(threads.submit(() -> {
+          int cycles = 0;
+          while (!done.get()) {
+            // Pushers' run cache has a zero TTL here; the delay is the margin the protocol
+            // assumes between a pusher's last check and its write (see the package docs).
+            inRun.incrementAndGet();
+            try {
+              GcStats stats = collector.run(
+                  now().withDeleteUntagged(true).withFenceDelay(Duration.ofMillis(100)));
+              swept.addAndGet(stats.blobsSwept());
+              protectedByFence.addAndGet(stats.protectedByFence());
+              cycles++;
+            } catch (GarbageCollector.AnotherRunActive e) {
+              stoodDown.incrementAndGet();
+            } finally {
+              synchronized (inRun) {
+                inRun.decrementAndGet();
+                inRun.notifyAll();
+              }
+            }
+            // While the other instance's run goes on, wait for it rather than spin; when it
+            // stood down too, go again at once.
+            synchronized (inRun) {
+              while (inRun.get() > 0 && !done.get()) {
+                inRun.wait(100);
+              }
+            }
+          }
+          return cycles;
+        }));
+      }
+      for (Future<?> f : work) {
+        f.get(5, TimeUnit.MINUTES);
+      }
+      done.set(true);
       int cycles = 0;
-      while (!done.get()) {
-        // Pushers' run cache has a zero TTL here; the delay is the margin the protocol assumes
-        // between a pusher's last check and its write (see the package documentation).
-        gc.run(now().withDeleteUntagged(true).withFenceDelay(Duration.ofMillis(200)));
-        cycles++;
+      for (Future<Integer> c : collectors) {
+        cycles += get(c);
       }
-      return cycles;
-    });
-    for (Future<?> f : work) {
-      f.get(5, TimeUnit.MINUTES);
-    }
-    done.set(true);
-    int cycles = get(collector);
-    gc.run(now().withDeleteUntagged(true));
+      gc.run(now().withDeleteUntagged(true));
 
-    int verified = 0;
-    for (int p = 0; p < pushers; p++) {
-      for (int t = 0; t < 4; t++) {
-        assertPullsCompletely(APP, "p" + p + "-t" + t);
-        verified++;
+      int verified = 0;
+      for (int p = 0; p < pushers; p++) {
+        for (int t = 0; t < 4; t++) {
+          assertPullsCompletely(APP, "p" + p + "-t" + t);
+          assertPullsCompletely(second, APP, "p" + p + "-t" + t);
+          verified++;
+        }
+      }
+      System.out.printf("gc concurrency on %s: %d pushes through 2 instances, %d refused with"
+          + " MANIFEST_BLOB_UNKNOWN and retried, %d gc cycles completed from 2 instances (%d"
+          + " stood down for the other's run), %d blobs swept, %d candidates protected by the"
+          + " fence, %d tagged images pulled and verified%n",
+          getClass().getSimpleName(), pushed.get(), retries.get(), cycles, stoodDown.get(),
+          swept.get(), protectedByFence.get(), verified);
+      assertThat(pushed.get()).isEqualTo(pushers * pushesEach);
+      assertThat(cycles).isGreaterThanOrEqualTo(minimumCycles());
+      assertThat(swept.get()).as("the collectors did collect").isPositive();
+    } finally {
+      done.set(true);
+      if (secondStore != store) {
+        secondStore.close();
       }
     }
-    System.out.printf("gc concurrency: %d pushes (%d retried after MANIFEST_BLOB_UNKNOWN), %d gc cycles,"
-        + " %d tagged images pulled and verified%n", pushed.get(), retries.get(), cycles, verified);
-    assertThat(pushed.get()).isEqualTo(pushers * pushesEach);
-    assertThat(cycles).isGreaterThanOrEqualTo(1);
+  }
+
+  /** Pushes per pusher in the concurrency test (four pushers). */
+  protected int pushesPerPusher() {
+    return 100;
+  }
+
+  /** Collector cycles the concurrency test must reach, summed over both instances. */
+  protected int minimumCycles() {
+    return 24;
+  }
+
+  /** A second client of the same store, as another instance would open it. */
+  protected ObjectStore openSameStore(ObjectStore store) throws Exception {
+    return store;
+  }
+
+  // ---- interruption ---------------------------------------------------------------------------
+
+  @Test
+  void aRunKilledAfterItsIntentsBlocksNobodyForLongAndARestartedRunLosesNothing() throws Exception {
+    Digest kept = pushImage(APP, "v1", image("kept", 2));
+    Orphan o = orphanLayer();
+    Digest garbage = pushBlob(APP, bytes("truly garbage"));
+    storeClockMovesOn();
+    DyingStore dying = new DyingStore(store);
+    GarbageCollector doomedRun = new GarbageCollector(dying, Clock.systemUTC());
+    doomedRun.setHooks(new GarbageCollector.SweepHooks() {
+      @Override
+      public void afterIntents(Set<Digest> candidates) {
+        assertThat(candidates).contains(o.layer(), garbage);
+        dying.die(); // the process is gone: not one more store call, not even its cleanup
+      }
+    });
+    Duration intentTtl = Duration.ofSeconds(2);
+    assertThatThrownBy(() -> doomedRun.run(now().withIntentTtl(intentTtl)))
+        .hasRootCauseInstanceOf(DyingStore.Dead.class);
+    assertThat(store.list(StorageLayout.gcIntentsPrefix(), Optional.empty(), 10).keys())
+        .as("the dead run's intents").isNotEmpty();
+    assertThat(store.list(StorageLayout.gcRunsPrefix(), Optional.empty(), 10).keys())
+        .as("the dead run's announcement").hasSize(1);
+
+    // A client pushes an image that wants the layer the dead run intended to delete: HEAD says
+    // unknown, the upload waits out the intent's deadline, the manifest goes in.
+    assertRefused(() -> registry.statBlob(APP, o.layer()), ErrorCode.BLOB_UNKNOWN);
+    for (byte[] b : o.blobs()) {
+      pushBlob(APP, b);
+    }
+    putManifest(APP, "v2", manifest(o.blobs(), ""));
+
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (registry.fence().intended(garbage) || registry.fence().runActive()) {
+      assertThat(System.nanoTime()).as("the dead run's intents and lease lapse").isLessThan(deadline);
+      Thread.onSpinWait();
+    }
+    storeClockMovesOn();
+    GcStats restarted = gc.run(now().withIntentTtl(intentTtl));
+
+    assertPullsCompletely(APP, "v1");
+    assertPullsCompletely(APP, "v2");
+    assertPullsCompletely(APP, kept.toString());
+    assertThat(blobExists(garbage)).as("the restarted run finishes the job").isFalse();
+    assertThat(restarted.blobsSwept()).isGreaterThanOrEqualTo(1);
+    assertThat(store.list(StorageLayout.gcIntentsPrefix(), Optional.empty(), 10).keys()).isEmpty();
+  }
+
+  @Test
+  void aRunLongerThanItsLeaseStaysVisibleToPushersAndItsObjectGoesWithIt() throws Exception {
+    orphanLayer();
+    Duration intentTtl = Duration.ofSeconds(1); // the lease is at most intent TTL plus grace
+    AtomicInteger checks = new AtomicInteger();
+    gc.setHooks(new GarbageCollector.SweepHooks() {
+      @Override
+      public void afterMark(Set<Digest> candidates) {
+        long until = System.nanoTime() + intentTtl.multipliedBy(3).toNanos();
+        while (System.nanoTime() < until) {
+          assertThat(registry.fence().runActive()).as("the run, past its first lease").isTrue();
+          checks.incrementAndGet();
+          Thread.onSpinWait();
+        }
+      }
+    });
+    GcStats stats = gc.run(now().withIntentTtl(intentTtl));
+    assertThat(checks.get()).isPositive();
+    assertThat(stats.blobsSwept()).as("a long run still sweeps: its lease is healthy").isEqualTo(2);
+    assertThat(registry.fence().runActive()).isFalse();
+    assertThat(store.list(StorageLayout.gcRunsPrefix(), Optional.empty(), 10).keys()).isEmpty();
+  }
+
+  /** A store that stops answering at once, as the process holding it would by dying. */
+  static final class DyingStore implements ObjectStore {
+    static final class Dead extends IOException {
+      Dead() {
+        super("the process died");
+      }
+    }
+
+    private final ObjectStore store;
+    private volatile boolean dead;
+
+    DyingStore(ObjectStore store) {
+      this.store = store;
+    }
+
+    void die() {
+      dead = true;
+    }
+
+    private void alive() throws IOException {
+      if (dead) {
+        throw new Dead();
+      }
+    }
+
+    @Override
+    public Optional<ObjectInfo> stat(String key) throws IOException {
+      alive();
+      return store.stat(key);
+    }
+
+    @Override
+    public Optional<byte[]> read(String key) throws IOException {
+      alive();
+      return store.read(key);
+    }
+
+    @Override
+    public BlobSource openRange(String key, long offset, long length) throws IOException {
+      alive();
+      return store.openRange(key, offset, length);
+    }
+
+    @Override
+    public void write(String key, byte[] content) throws IOException {
+      alive();
+      store.write(key, content);
+    }
+
+    @Override
+    public boolean writeIfAbsent(String key, byte[] content) throws IOException {
+      alive();
+      return store.writeIfAbsent(key, content);
+    }
+
+    @Override
+    public KeyPage list(String prefix, Optional<String> startAfter, int limit) throws IOException {
+      alive();
+      return store.list(prefix, startAfter, limit);
+    }
+
+    @Override
+    public void delete(Collection<String> keys) throws IOException {
+      alive();
+      store.delete(keys);
+    }
+
+    @Override
+    public MultipartWrite startMultipart(String key) throws IOException {
+      alive();
+      return store.startMultipart(key);
+    }
+
+    @Override
+    public MultipartWrite resumeMultipart(String key, String resumeToken) throws IOException {
+      alive();
+      return store.resumeMultipart(key, resumeToken);
+    }
+
+    @Override
+    public List<String> sweepAbandonedWrites(Set<String> liveKeys, Instant before, boolean dryRun)
+        throws IOException {
+      alive();
+      return store.sweepAbandonedWrites(liveKeys, before, dryRun);
+    }
   }
 }

@@ -14,7 +14,10 @@ import dev.lading.server.http.RegistryHandlers;
 import dev.lading.server.http.RequestAuthorizer;
 import dev.lading.server.http.RequestDispatcher;
 import dev.lading.server.http.ResourceHandler;
+import dev.lading.server.admin.GcAdminHandler;
 import dev.lading.server.auth.TokenAuth;
+import dev.lading.server.metrics.LadingMetrics;
+import dev.lading.server.metrics.MetricsHandler;
 import java.time.Clock;
 import java.util.Map;
 import io.netty.bootstrap.ServerBootstrap;
@@ -67,6 +70,7 @@ public final class LadingServer implements AutoCloseable {
   private final AutoCloseable ownedStore;
   private volatile OnlineCollector gc;
   private volatile TokenAuth auth;
+  private final LadingMetrics metrics;
   private boolean closed;
 
   private LadingServer(
@@ -77,8 +81,10 @@ public final class LadingServer implements AutoCloseable {
       ChannelGroup channels,
       InFlightRequests inFlight,
       ExecutorService requestThreads,
-      AutoCloseable ownedStore) {
+      AutoCloseable ownedStore,
+      LadingMetrics metrics) {
     this.config = config;
+    this.metrics = metrics;
     this.boss = boss;
     this.workers = workers;
     this.serverChannel = serverChannel;
@@ -93,21 +99,24 @@ public final class LadingServer implements AutoCloseable {
     ObjectStore store = openStore(config);
     Registry registry = new StoreRegistry(
         store, RegistryOptions.defaults().withMaxManifestBytes(config.limits().manifestBytes()));
-    OnlineCollector gc = new OnlineCollector(
-        new GarbageCollector(store, Clock.systemUTC()), gcOptions(config.gc()), Clock.systemUTC());
+    GarbageCollector collector = new GarbageCollector(store, Clock.systemUTC());
+    OnlineCollector gc = new OnlineCollector(collector, gcOptions(config.gc()), Clock.systemUTC());
+    LadingMetrics metrics = new LadingMetrics(Clock.systemUTC());
+    metrics.bindGc(gc, collector);
+    Map<String, ResourceHandler> admin = Map.of(GcAdminHandler.PATH, new GcAdminHandler(gc));
     try {
       LadingServer server;
       if (config.auth().enabled()) {
         TokenAuth auth = TokenAuth.from(config, Clock.systemUTC(), Optional.of(store));
         try {
-          server = start(config, registry, auth.authorizer(), auth.endpoints(), store);
+          server = start(config, registry, auth.authorizer(), auth.endpoints(), admin, metrics, store);
         } catch (RuntimeException e) {
           auth.close();
           throw e;
         }
         server.auth = auth;
       } else {
-        server = start(config, registry, RequestAuthorizer.allowAll(), Map.of(), store);
+        server = start(config, registry, RequestAuthorizer.allowAll(), Map.of(), admin, metrics, store);
       }
       server.gc = gc;
       if (config.gc().interval().isPositive()) {
@@ -142,7 +151,7 @@ public final class LadingServer implements AutoCloseable {
 
   /** Starts a server in front of a given registry (which the caller closes). */
   public static LadingServer start(LadingConfig config, Registry registry, RequestAuthorizer authorizer) {
-    return start(config, registry, authorizer, Map.of(), null);
+    return start(config, registry, authorizer, Map.of(), Map.of(), new LadingMetrics(Clock.systemUTC()), null);
   }
 
   private static LadingServer start(
@@ -150,6 +159,8 @@ public final class LadingServer implements AutoCloseable {
       Registry registry,
       RequestAuthorizer authorizer,
       Map<String, ResourceHandler> endpoints,
+      Map<String, ResourceHandler> adminRoutes,
+      LadingMetrics metrics,
       AutoCloseable ownedStore) {
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
@@ -161,12 +172,16 @@ public final class LadingServer implements AutoCloseable {
         Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("lading-request-", 0).factory());
     ChannelGroup channels = new DefaultChannelGroup("lading", GlobalEventExecutor.INSTANCE);
     InFlightRequests inFlight = new InFlightRequests();
+    Map<String, ResourceHandler> plainRoutes = new java.util.HashMap<>(endpoints);
+    plainRoutes.put(MetricsHandler.PATH, new MetricsHandler(metrics));
     RequestDispatcher dispatcher = new RequestDispatcher(
         RegistryHandlers.of(
             registry,
             config.limits().manifestBytes(),
             config.storage().s3().filter(LadingConfig.S3::redirect).map(LadingConfig.S3::redirectTtl)),
-        endpoints,
+        plainRoutes,
+        adminRoutes,
+        metrics,
         authorizer,
         config.readOnly(),
         requestThreads);
@@ -188,13 +203,18 @@ public final class LadingServer implements AutoCloseable {
       log.info("listening on {}:{} ({}{})", host, bound.getPort(),
           epoll ? "epoll" : "nio", config.readOnly() ? ", read-only" : "");
       return new LadingServer(
-          config, boss, workers, serverChannel, channels, inFlight, requestThreads, ownedStore);
+          config, boss, workers, serverChannel, channels, inFlight, requestThreads, ownedStore, metrics);
     } catch (RuntimeException e) {
       boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
       workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
       requestThreads.shutdownNow();
       throw e;
     }
+  }
+
+  /** The server's meters ({@code GET /metrics}). */
+  public LadingMetrics metrics() {
+    return metrics;
   }
 
   /** The configuration this server runs with. */

@@ -138,8 +138,13 @@ public final class Main implements Callable<Integer> {
         options = options.withFenceDelay(java.time.Duration.ZERO);
       }
       try (dev.lading.core.storage.ObjectStore store = LadingServer.openConfiguredStore(loaded.config())) {
-        dev.lading.gc.GcStats stats =
-            new dev.lading.gc.GarbageCollector(store, java.time.Clock.systemUTC()).run(options);
+        dev.lading.gc.GcStats stats;
+        try {
+          stats = new dev.lading.gc.GarbageCollector(store, java.time.Clock.systemUTC()).run(options);
+        } catch (dev.lading.gc.GarbageCollector.AnotherRunActive e) {
+          main.err.println(e.getMessage() + "; try again when it is done");
+          return 1;
+        }
         if (options.dryRun()) {
           for (dev.lading.gc.GcStats.SweptItem item : stats.items()) {
             main.out.println(item.kind() + " " + item.what() + " " + item.bytes());

@@ -19,6 +19,7 @@ package dev.lading.core.error;
  *   <li>{@link #NOT_FOUND}, {@link #METHOD_NOT_ALLOWED}: no route, or not this method.
  *   <li>{@link #BAD_REQUEST}: a malformed header, query parameter or request framing that no
  *       spec code names (e.g. {@code last} too long, an {@code artifactType} that is no media type).
+ *   <li>{@link #GC_RUNNING} (409): the admin endpoint asked for a second concurrent GC run.
  *   <li>{@link #STORAGE_UNAVAILABLE} (503), {@link #UNKNOWN} (500): failures of the server, not
  *       of the request; clients treat unknown codes as {@code UNKNOWN} anyway.
  * </ul>
@@ -50,6 +51,8 @@ public enum ErrorCode {
   METHOD_NOT_ALLOWED(405, "method not allowed"),
   /** A malformed request: bad header, query parameter or body framing. */
   BAD_REQUEST(400, "bad request"),
+  /** {@code POST /admin/gc} while this instance runs GC already (not an API resource). */
+  GC_RUNNING(409, "a garbage collection run is in progress"),
   /** The store failed; the request changed nothing visible. */
   STORAGE_UNAVAILABLE(503, "storage temporarily unavailable"),
   /** A failure nobody foresaw; the answer carries no internals (the log has the stack). */

@@ -161,7 +161,12 @@ public final class GcFence {
       Optional<String> from = after;
       KeyPage page = io(() -> store.list(prefix, from, 1000));
       for (String key : page.keys()) {
-        Digest d = StorageLayout.digestUnder(prefix, key);
+        Digest d;
+        try {
+          d = StorageLayout.digestUnder(prefix, key);
+        } catch (RuntimeException e) {
+          continue; // not an intent (S3Proxy's filesystem backend lists a PUT's temporary file)
+        }
         if (wanted.contains(d) && intended(d)) {
           out.add(d);
         }

@@ -3,8 +3,11 @@ package dev.lading.core.storage;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Collection;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The storage SPI: a flat namespace of keys ({@code a/b/c}, ASCII, no {@code .} or {@code ..}
@@ -74,6 +77,23 @@ public interface ObjectStore extends AutoCloseable {
    */
   default Optional<URI> presignedGet(String key, Duration ttl) throws IOException {
     return Optional.empty();
+  }
+
+  /**
+   * Residue of multipart writes nobody will continue: what the store keeps beside the callers'
+   * keys for a write in progress (S3: multipart uploads never completed nor aborted, and the
+   * tail objects of suspends; the filesystem: a write's staged file), for write keys NOT in
+   * {@code liveKeys} and last touched before {@code before}. Removed unless {@code dryRun}.
+   *
+   * <p>Online GC calls this after expiring upload sessions, with the data keys of the sessions
+   * still alive: a request that died after creating an upload its session never recorded, or a
+   * session deleted without its write, leaves residue no key lists. The default has none.
+   *
+   * @return one line per residue, for GC's report
+   */
+  default List<String> sweepAbandonedWrites(Set<String> liveKeys, Instant before, boolean dryRun)
+      throws IOException {
+    return List.of();
   }
 
   @Override

@@ -75,10 +75,13 @@ public final class TokenAuthorizer implements RequestAuthorizer {
     for (RequestAuthorizer.Action needed : request.actions()) {
       boolean ok = switch (needed) {
         case CATALOG -> grant.allowsCatalog();
+        case GC -> grant.allowsGc();
         case PULL, PUSH, DELETE -> request.repository().isPresent()
             && grant.allows(request.repository().get(), map(needed));
       };
-      if (!ok && needed != RequestAuthorizer.Action.CATALOG) {
+      if (!ok && needed == RequestAuthorizer.Action.GC) {
+        missing.add(dev.lading.auth.Action.DELETE);
+      } else if (!ok && needed != RequestAuthorizer.Action.CATALOG) {
         missing.add(map(needed));
       } else if (!ok) {
         missing.add(dev.lading.auth.Action.ALL);
@@ -87,7 +90,10 @@ public final class TokenAuthorizer implements RequestAuthorizer {
     if (missing.isEmpty()) {
       return new Decision.Allowed(new GrantCaller(grant, principal, localRules));
     }
-    boolean hopeless = localRules.isPresent() && principal.isPresent() && !principal.get().anonymous()
+    boolean gcHopeless = request.actions().contains(RequestAuthorizer.Action.GC)
+        && localRules.isPresent() && principal.isPresent() && !principal.get().anonymous()
+        && !localRules.get().mayCollectGarbage(principal.get());
+    boolean hopeless = gcHopeless || localRules.isPresent() && principal.isPresent() && !principal.get().anonymous()
         && request.repository().isPresent()
         && missing.stream().anyMatch(a -> a != dev.lading.auth.Action.ALL
             && !localRules.get().allows(principal.get(), request.repository().get(), a));
@@ -116,6 +122,9 @@ public final class TokenAuthorizer implements RequestAuthorizer {
   static String scopeFor(AccessRequest request) {
     if (request.actions().contains(RequestAuthorizer.Action.CATALOG)) {
       return "registry:catalog:*";
+    }
+    if (request.actions().contains(RequestAuthorizer.Action.GC)) {
+      return "registry:gc:delete";
     }
     if (request.repository().isEmpty() || request.actions().isEmpty()) {
       return "";
@@ -149,6 +158,10 @@ public final class TokenAuthorizer implements RequestAuthorizer {
         entry.put("Type", "registry");
         entry.put("Name", "catalog");
         entry.put("Action", "*");
+      } else if (a == RequestAuthorizer.Action.GC) {
+        entry.put("Type", "registry");
+        entry.put("Name", "gc");
+        entry.put("Action", "delete");
       } else {
         entry.put("Type", "repository");
         entry.put("Name", request.repository().map(RepositoryName::value).orElse(""));
@@ -165,6 +178,7 @@ public final class TokenAuthorizer implements RequestAuthorizer {
       case PUSH -> dev.lading.auth.Action.PUSH;
       case DELETE -> dev.lading.auth.Action.DELETE;
       case CATALOG -> dev.lading.auth.Action.ALL;
+      case GC -> dev.lading.auth.Action.DELETE;
     };
   }
 

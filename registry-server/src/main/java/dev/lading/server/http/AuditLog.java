@@ -1,5 +1,7 @@
 package dev.lading.server.http;
 
+import io.netty.handler.codec.http.HttpMethod;
+
 import dev.lading.core.model.Reference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +55,17 @@ final class AuditLog {
         && !previous.equals(digest)) {
       line(exchange, "tag-move", digest, tag, previous);
     }
+  }
+
+  /** An admin request (GC trigger) that was allowed and answered. */
+  static void admin(Exchange exchange) {
+    if (!log.isInfoEnabled() || HttpMethod.GET.equals(exchange.method())) {
+      return;
+    }
+    RequestAuthorizer.Caller caller = exchange.caller();
+    log.info("action=gc outcome={} who={} kind={} remote={} dry_run={}", exchange.status(),
+        AccessLog.printable(caller.name()), caller.kind(), exchange.remote(),
+        AccessLog.printable(exchange.query("dry_run").orElse("false")));
   }
 
   /** A request the authorizer refused. */

@@ -59,6 +59,7 @@ public final class Exchange {
   private volatile String auditReplacedDigest;
   private volatile int status;
   private volatile long bytesSent;
+  private volatile long bytesReceived;
 
   Exchange(
       Channel channel,
@@ -308,6 +309,19 @@ public final class Exchange {
 
   long bytesSent() {
     return bytesSent;
+  }
+
+  long elapsedNanos() {
+    return System.nanoTime() - startNanos;
+  }
+
+  /** Body bytes the connection handed to this request (written on the event loop only). */
+  long bytesReceived() {
+    return bytesReceived;
+  }
+
+  void received(long bytes) {
+    bytesReceived += bytes;
   }
 
   long elapsedMillis() {

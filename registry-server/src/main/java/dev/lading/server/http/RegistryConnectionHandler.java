@@ -102,6 +102,7 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     boolean last = content instanceof LastHttpContent;
+    exchange.received(content.content().readableBytes());
     exchange.body().offer(content.content().retain(), last);
     if (last) {
       ctx.channel().config().setAutoRead(false);
@@ -111,6 +112,7 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
   /** The response is written (or failed); runs on the event loop. */
   private void done(Exchange exchange, boolean success) {
     accessLog.log(exchange);
+    dispatcher.finished(exchange, success);
     inFlight.finished();
     if (current == exchange) {
       current = null;

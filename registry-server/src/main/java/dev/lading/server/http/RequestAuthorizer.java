@@ -18,8 +18,11 @@ import java.util.function.Function;
 @FunctionalInterface
 public interface RequestAuthorizer {
 
-  /** What a request needs: {@code registry:catalog:*} has no repository. */
-  enum Action { PULL, PUSH, DELETE, CATALOG }
+  /**
+   * What a request needs: {@code registry:catalog:*} and {@code registry:gc:delete} (the admin
+   * GC endpoint) have no repository.
+   */
+  enum Action { PULL, PUSH, DELETE, CATALOG, GC }
 
   /**
    * @param header the request's headers by case-insensitive name (e.g. {@code Authorization}),

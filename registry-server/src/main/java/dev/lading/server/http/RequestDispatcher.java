@@ -18,6 +18,8 @@ import java.util.concurrent.Executor;
 public final class RequestDispatcher {
   private final Map<Routes.Resource, ResourceHandler> handlers;
   private final Map<String, ResourceHandler> plainRoutes;
+  private final Map<String, ResourceHandler> adminRoutes;
+  private final RequestMetrics metrics;
   private final RequestAuthorizer authorizer;
   private final boolean readOnly;
   private final Executor executor;
@@ -40,7 +42,26 @@ public final class RequestDispatcher {
       RequestAuthorizer authorizer,
       boolean readOnly,
       Executor executor) {
+    this(handlers, plainRoutes, Map.of(), RequestMetrics.NONE, authorizer, readOnly, executor);
+  }
+
+  /**
+   * @param adminRoutes handlers for exact {@code /admin/} paths: they need the GC permission
+   *     ({@link RequestAuthorizer.Action#GC}, {@code registry:gc:delete}), and their writes are
+   *     refused in read-only mode like the API's
+   * @param metrics told about every finished request (see {@link #finished})
+   */
+  public RequestDispatcher(
+      Map<Routes.Resource, ResourceHandler> handlers,
+      Map<String, ResourceHandler> plainRoutes,
+      Map<String, ResourceHandler> adminRoutes,
+      RequestMetrics metrics,
+      RequestAuthorizer authorizer,
+      boolean readOnly,
+      Executor executor) {
     this.plainRoutes = Map.copyOf(plainRoutes);
+    this.adminRoutes = Map.copyOf(adminRoutes);
+    this.metrics = metrics;
     this.handlers = new EnumMap<>(handlers);
     for (Routes.Resource r : Routes.Resource.values()) {
       if (!this.handlers.containsKey(r)) {
@@ -56,6 +77,15 @@ public final class RequestDispatcher {
     ResourceHandler plain = plainRoutes.get(exchange.rawPath());
     if (plain != null) {
       executor.execute(() -> runPlain(exchange, plain));
+      return;
+    }
+    ResourceHandler admin = adminRoutes.get(exchange.rawPath());
+    if (admin != null) {
+      if (readOnly && !HttpMethod.GET.equals(exchange.method()) && !HttpMethod.HEAD.equals(exchange.method())) {
+        exchange.fail(new RegistryException(ErrorCode.UNSUPPORTED, "the registry is read-only"));
+        return;
+      }
+      executor.execute(() -> runAdmin(exchange, admin));
       return;
     }
     Routes.Match match;
@@ -84,6 +114,51 @@ public final class RequestDispatcher {
       }
     } catch (Throwable t) {
       exchange.fail(t);
+    }
+  }
+
+  private void runAdmin(Exchange exchange, ResourceHandler handler) {
+    try {
+      Set<RequestAuthorizer.Action> actions = Set.of(RequestAuthorizer.Action.GC);
+      RequestAuthorizer.Decision decision = authorizer.authorize(new RequestAuthorizer.AccessRequest(
+          exchange.method().name(), java.util.Optional.empty(), actions, exchange::header, exchange.remote()));
+      if (decision instanceof RequestAuthorizer.Decision.Refused refused) {
+        HttpHeaders extra = Exchange.headers();
+        refused.headers().forEach(extra::set);
+        exchange.fail(refused.error(), extra);
+        AuditLog.refused(exchange, refused.who(), refused.kind(), actions.toString());
+        return;
+      }
+      exchange.caller(((RequestAuthorizer.Decision.Allowed) decision).caller());
+      handler.handle(exchange);
+      if (!exchange.responded()) {
+        throw new IllegalStateException(exchange.rawPath() + " handler sent no response");
+      }
+      AuditLog.admin(exchange);
+    } catch (Throwable t) {
+      exchange.fail(t);
+    }
+  }
+
+  /**
+   * Called once per request when its response is written or its connection failed, on the event
+   * loop: the one place requests are counted and timed. Labels use the route, never the path.
+   */
+  void finished(Exchange exchange, boolean success) {
+    Routes.Match match = exchange.match();
+    String route;
+    if (match != null) {
+      route = match.resource().name().toLowerCase(java.util.Locale.ROOT);
+    } else if (plainRoutes.containsKey(exchange.rawPath()) || adminRoutes.containsKey(exchange.rawPath())) {
+      route = exchange.rawPath();
+    } else {
+      route = "unmatched";
+    }
+    metrics.finished(route, exchange.method().name(), success ? exchange.status() : 0,
+        exchange.elapsedNanos());
+    if (match != null && (match.resource() == Routes.Resource.UPLOAD || match.resource() == Routes.Resource.UPLOADS)
+        && exchange.bytesReceived() > 0) {
+      metrics.uploadBytes(exchange.bytesReceived());
     }
   }
 

@@ -19,6 +19,7 @@ import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.slf4j.Logger;
@@ -45,6 +46,7 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -342,6 +344,70 @@ public final class S3Store implements ObjectStore {
                 + first.key() + ": " + first.code() + " " + first.message());
       }
     }
+  }
+
+  // ---- residue of dead writes ---------------------------------------------------------------
+
+  /**
+   * Multipart uploads under the prefix initiated before {@code before} whose key no live write
+   * names (ListMultipartUploads; aborted), and tail objects {@code +tails/<key>/<generation>} of
+   * such keys written before {@code before} (deleted). A live session's orphans (uploads its
+   * token does not name) are left to the session, which aborts them when it next creates one or
+   * aborts; a completed write's tails are deleted by complete, and here if that died half-way.
+   */
+  @Override
+  public List<String> sweepAbandonedWrites(Set<String> liveKeys, Instant before, boolean dryRun)
+      throws IOException {
+    String p = config.prefix();
+    List<String> found = new ArrayList<>();
+    List<MultipartUpload> uploads = new ArrayList<>();
+    io("list multipart uploads under " + p, () -> {
+      for (MultipartUpload upload : s3.listMultipartUploadsPaginator(
+          b -> b.bucket(config.bucket()).prefix(p)).uploads()) {
+        String key = upload.key().substring(p.length());
+        if (isCallerKey(key) && !liveKeys.contains(key)
+            && upload.initiated() != null && upload.initiated().isBefore(before)) {
+          uploads.add(upload);
+        }
+      }
+      return null;
+    });
+    for (MultipartUpload upload : uploads) {
+      found.add("multipart upload " + upload.key().substring(p.length()) + " (" + upload.uploadId() + ")");
+      if (!dryRun) {
+        io("abort multipart " + upload.key(), () -> {
+          try {
+            return s3.abortMultipartUpload(
+                b -> b.bucket(config.bucket()).key(upload.key()).uploadId(upload.uploadId()));
+          } catch (S3Exception e) {
+            if (e.statusCode() == 404) {
+              return null; // aborted or completed meanwhile
+            }
+            throw e;
+          }
+        });
+      }
+    }
+    String tails = p + TAILS;
+    List<String> deadTails = new ArrayList<>();
+    io("LIST " + tails, () -> {
+      for (S3Object object : s3.listObjectsV2Paginator(
+          b -> b.bucket(config.bucket()).prefix(tails)).contents()) {
+        String rest = object.key().substring(tails.length());
+        int slash = rest.lastIndexOf('/');
+        if (slash <= 0 || liveKeys.contains(rest.substring(0, slash))
+            || !lastModified(object.lastModified()).isBefore(before)) {
+          continue;
+        }
+        deadTails.add(object.key());
+        found.add("tail " + rest + " (" + object.size() + " bytes)");
+      }
+      return null;
+    });
+    if (!dryRun) {
+      deleteObjects(deadTails);
+    }
+    return found;
   }
 
   // ---- ranged reads -------------------------------------------------------------------------

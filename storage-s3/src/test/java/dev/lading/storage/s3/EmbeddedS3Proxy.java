@@ -20,7 +20,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * context. Each test gets its own key prefix in the one bucket, so tests never see each other's
  * objects and a store's "nothing stray is left" check stays meaningful.
  */
-final class EmbeddedS3Proxy implements ExtensionContext.Store.CloseableResource, AutoCloseable {
+public final class EmbeddedS3Proxy implements ExtensionContext.Store.CloseableResource, AutoCloseable {
   static final String ACCESS_KEY = "lading-test-access";
   static final String SECRET_KEY = "lading-test-secret";
   static final String BUCKET = "lading-test";
@@ -54,7 +54,7 @@ final class EmbeddedS3Proxy implements ExtensionContext.Store.CloseableResource,
   }
 
   /** The proxy of this test run, started once. */
-  static EmbeddedS3Proxy get(ExtensionContext context) {
+  public static EmbeddedS3Proxy get(ExtensionContext context) {
     return context
         .getRoot()
         .getStore(ExtensionContext.Namespace.GLOBAL)
@@ -70,7 +70,7 @@ final class EmbeddedS3Proxy implements ExtensionContext.Store.CloseableResource,
   }
 
   /** A store configuration with 5 MiB parts (S3's smallest), so small tests exercise multipart. */
-  S3StoreConfig config(String prefix) {
+  public S3StoreConfig config(String prefix) {
     return S3StoreConfig.of(Optional.of(endpoint), "us-east-1", BUCKET, ACCESS_KEY, SECRET_KEY)
         .withPrefix(prefix)
         .withPartSize(S3StoreConfig.MIN_PART_SIZE)
@@ -78,7 +78,7 @@ final class EmbeddedS3Proxy implements ExtensionContext.Store.CloseableResource,
   }
 
   /** A prefix no other test of this run uses. */
-  static String freshPrefix(String name) {
+  public static String freshPrefix(String name) {
     return name + "-" + PREFIXES.incrementAndGet() + "/";
   }
 

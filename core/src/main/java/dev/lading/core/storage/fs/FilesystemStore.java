@@ -19,12 +19,15 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -267,6 +270,46 @@ public final class FilesystemStore implements ObjectStore {
       channel.close();
       throw e;
     }
+  }
+
+  /**
+   * Staged multipart files no live key names (their writer died, or its session went without
+   * aborting) and staging files a crash left between write and rename, older than
+   * {@code before}.
+   */
+  @Override
+  public List<String> sweepAbandonedWrites(Set<String> liveKeys, Instant before, boolean dryRun)
+      throws IOException {
+    Set<Path> live = new HashSet<>();
+    for (String key : liveKeys) {
+      live.add(inProgressFile(key));
+    }
+    List<String> found = new ArrayList<>();
+    for (Path dir : List.of(multipart, staging)) {
+      List<Path> files;
+      try (Stream<Path> listing = Files.list(dir)) {
+        files = listing.toList();
+      }
+      for (Path file : files) {
+        if (live.contains(file)) {
+          continue;
+        }
+        BasicFileAttributes attributes;
+        try {
+          attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+          continue;
+        }
+        if (!attributes.isRegularFile() || !attributes.lastModifiedTime().toInstant().isBefore(before)) {
+          continue;
+        }
+        found.add(root.relativize(file) + " (" + attributes.size() + " bytes)");
+        if (!dryRun) {
+          Files.deleteIfExists(file);
+        }
+      }
+    }
+    return found;
   }
 
   // ---- used by FilesystemMultipartWrite -----------------------------------------------------

@@ -1,0 +1,288 @@
+package dev.lading.bench;
+
+import dev.lading.core.model.Digest;
+import dev.lading.core.model.MediaTypes;
+import dev.lading.core.model.RepositoryName;
+import dev.lading.core.model.Tag;
+import dev.lading.core.registry.StoredJson;
+import dev.lading.core.registry.StoredJson.BlobRecord;
+import dev.lading.core.registry.StoredJson.ManifestLink;
+import dev.lading.core.storage.ObjectStore;
+import dev.lading.core.storage.StorageLayout;
+import dev.lading.core.storage.StorageLayout.BlobRecordKey;
+import dev.lading.core.storage.StorageLayout.DataKey;
+import dev.lading.core.storage.StorageLayout.LayerLinkKey;
+import dev.lading.core.storage.StorageLayout.ManifestLinkKey;
+import dev.lading.core.storage.StorageLayout.TagKey;
+import dev.lading.core.storage.fs.FilesystemStore;
+import dev.lading.gc.GarbageCollector;
+import dev.lading.gc.GcOptions;
+import dev.lading.gc.GcStats;
+import dev.lading.storage.s3.S3Store;
+import dev.lading.storage.s3.S3StoreConfig;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Mark and sweep time of online GC over a big store: writes {@code --manifests} image manifests
+ * of {@code --layers} layers plus a config each (100,000 blobs and 10,000 manifests by
+ * default) straight through the storage SPI in the registry's layout (tiny blobs, no HTTP),
+ * deletes {@code --garbage-percent} of the manifests (as a tag move plus an API delete would),
+ * then runs GC twice and prints each run's mark and sweep time: the first sweeps the garbage,
+ * the second finds none (the steady state of a scheduled collector). Run after
+ * {@code ./mvnw -q -pl bench -am -DskipTests package}:
+ *
+ * <pre>
+ * java -cp bench/target/lading-bench.jar dev.lading.bench.GcBench --store fs --root /var/tmp/gcbench
+ * eval "$(/work/shared/tools/s3proxy-up.sh 15200 /var/tmp/s3 | grep '^export ')"
+ * java -cp bench/target/lading-bench.jar dev.lading.bench.GcBench --store s3 \
+ *     --endpoint http://127.0.0.1:15200 --bucket gcbench --access-key ... --secret-key ...
+ * </pre>
+ */
+@Command(name = "gc-bench", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Prints online GC's mark and sweep time for a generated store.")
+public final class GcBench implements Callable<Integer> {
+
+  enum StoreType { fs, s3 }
+
+  @Option(names = "--store", required = true, description = "fs or s3")
+  StoreType store;
+
+  @Option(names = "--root", description = "Filesystem store root (must not exist or be empty).")
+  Path root;
+
+  @Option(names = "--endpoint", description = "S3 endpoint, e.g. http://127.0.0.1:15200")
+  URI endpoint;
+
+  @Option(names = "--region", defaultValue = "us-east-1")
+  String region;
+
+  @Option(names = "--bucket", defaultValue = "gcbench", description = "Created when missing.")
+  String bucket;
+
+  @Option(names = "--access-key", defaultValue = "local-access-key")
+  String accessKey;
+
+  @Option(names = "--secret-key", defaultValue = "local-secret-key")
+  String secretKey;
+
+  @Option(names = "--prefix", description = "Key prefix in the bucket (default: a fresh one).")
+  String prefix;
+
+  @Option(names = "--manifests", defaultValue = "10000")
+  int manifests;
+
+  @Option(names = "--layers", defaultValue = "9", description = "Layers per manifest (plus a config).")
+  int layers;
+
+  @Option(names = "--repositories", defaultValue = "100")
+  int repositories;
+
+  @Option(names = "--garbage-percent", defaultValue = "10")
+  int garbagePercent;
+
+  @Option(names = "--strays", defaultValue = "100",
+      description = "Data objects no record names (an upload that died before commit): they make"
+          + " the sweep read every live record, its worst case.")
+  int strays;
+
+  @Option(names = "--parallelism", defaultValue = "" + GarbageCollector.DEFAULT_PARALLELISM,
+      description = "GC's store calls in flight.")
+  int parallelism;
+
+  @Option(names = "--writers", defaultValue = "64", description = "Store calls in flight while generating.")
+  int writers;
+
+  @Option(names = "--reuse", description = "Skip generation: collect the store as it is (a prefix for s3).")
+  boolean reuse;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new GcBench()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    try (ObjectStore objects = open()) {
+      long t0 = System.nanoTime();
+      if (!reuse) {
+        long[] counts = generate(objects);
+        System.out.printf("generated %,d blobs and %,d manifests in %d repositories (%,d manifests"
+                + " deleted, %,d stray data objects) in %.1f s%n",
+            counts[0], counts[1], repositories, counts[2], strays, seconds(t0));
+      }
+      GarbageCollector gc = new GarbageCollector(objects, Clock.systemUTC(), parallelism);
+      GcOptions options = GcOptions.defaults().withGrace(Duration.ZERO).withFenceDelay(Duration.ZERO)
+          .withDeleteUntagged(false);
+      for (String label : List.of("first run (sweeps the garbage)", "second run (nothing to sweep)")) {
+        GcStats stats = null;
+        long start = System.nanoTime();
+        while (stats == null) {
+          try {
+            start = System.nanoTime();
+            stats = gc.run(options);
+          } catch (GarbageCollector.AnotherRunActive e) {
+            // A killed earlier bench leaves its run object until its lease lapses.
+            System.out.println(e.getMessage() + "; retrying in 10 s");
+            Thread.sleep(10_000);
+          }
+        }
+        System.out.printf("%s store, %s: mark %.1f s, sweep %.1f s, total %.1f s%n  %s%n",
+            store, label, stats.markMillis() / 1000.0, stats.sweepMillis() / 1000.0, seconds(start),
+            stats.summary());
+      }
+    }
+    return 0;
+  }
+
+  private ObjectStore open() throws IOException {
+    return switch (store) {
+      case fs -> {
+        if (root == null) {
+          throw new CommandLine.ParameterException(new CommandLine(this), "--root is required for fs");
+        }
+        yield new FilesystemStore(root);
+      }
+      case s3 -> {
+        if (endpoint == null) {
+          throw new CommandLine.ParameterException(new CommandLine(this), "--endpoint is required for s3");
+        }
+        S3StoreConfig config = S3StoreConfig.of(Optional.of(endpoint), region, bucket, accessKey, secretKey)
+            .withPrefix(prefix != null ? prefix : "gcbench-" + UUID.randomUUID() + "/")
+            .withMaxConnections(Math.max(writers, parallelism) + 8);
+        createBucketIfMissing();
+        yield S3Store.create(config);
+      }
+    };
+  }
+
+  private void createBucketIfMissing() {
+    try (S3Client s3 = S3Client.builder()
+        .endpointOverride(endpoint)
+        .region(Region.of(region))
+        .forcePathStyle(true)
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
+        .httpClientBuilder(ApacheHttpClient.builder())
+        .build()) {
+      try {
+        s3.headBucket(b -> b.bucket(bucket));
+      } catch (NoSuchBucketException e) {
+        s3.createBucket(b -> b.bucket(bucket));
+      }
+    }
+  }
+
+  /** Returns {blobs, manifests, deleted manifests}. */
+  private long[] generate(ObjectStore objects) throws Exception {
+    AtomicLong blobs = new AtomicLong();
+    Semaphore inFlight = new Semaphore(writers);
+    List<Future<?>> work = new ArrayList<>();
+    int perRepository = Math.max(1, manifests / repositories);
+    long deleted = 0;
+    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int m = 0; m < manifests; m++) {
+        int image = m;
+        boolean garbage = (m % 100) < garbagePercent;
+        if (garbage) {
+          deleted++;
+        }
+        RepositoryName repo = RepositoryName.parse("bench/repo-" + (m / perRepository));
+        inFlight.acquire();
+        work.add(threads.submit(() -> {
+          try {
+            writeImage(objects, repo, image, garbage);
+            blobs.addAndGet(layers + 1);
+            return null;
+          } finally {
+            inFlight.release();
+          }
+        }));
+      }
+      for (int s = 0; s < strays; s++) {
+        inFlight.acquire();
+        work.add(threads.submit(() -> {
+          try {
+            objects.write(StorageLayout.keyOf(DataKey.random()), "stray".getBytes(StandardCharsets.US_ASCII));
+            return null;
+          } finally {
+            inFlight.release();
+          }
+        }));
+      }
+      for (Future<?> f : work) {
+        f.get();
+      }
+    }
+    return new long[] {blobs.get(), manifests, deleted};
+  }
+
+  /** One image as a push leaves it: blobs with records and layer links, the manifest, a tag. */
+  private void writeImage(ObjectStore objects, RepositoryName repo, int image, boolean garbage)
+      throws IOException {
+    StringBuilder layerJson = new StringBuilder();
+    String configDigest = null;
+    long configSize = 0;
+    for (int b = 0; b <= layers; b++) {
+      byte[] content = ("image " + image + " blob " + b).getBytes(StandardCharsets.US_ASCII);
+      Digest digest = Digest.sha256(content);
+      putBlob(objects, digest, content);
+      objects.write(StorageLayout.keyOf(new LayerLinkKey(repo, digest)), new byte[0]);
+      if (b == 0) {
+        configDigest = digest.toString();
+        configSize = content.length;
+      } else {
+        if (layerJson.length() > 0) {
+          layerJson.append(',');
+        }
+        layerJson.append("{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"")
+            .append(digest).append("\",\"size\":").append(content.length).append('}');
+      }
+    }
+    byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\","
+        + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\""
+        + configDigest + "\",\"size\":" + configSize + "},\"layers\":[" + layerJson + "]}")
+        .getBytes(StandardCharsets.UTF_8);
+    Digest manifestDigest = Digest.sha256(manifest);
+    putBlob(objects, manifestDigest, manifest);
+    if (garbage) {
+      return; // pushed, then its tag moved on and the manifest was deleted through the API
+    }
+    objects.write(StorageLayout.keyOf(new ManifestLinkKey(repo, manifestDigest)),
+        StoredJson.write(new ManifestLink(MediaTypes.OCI_MANIFEST)));
+    objects.write(StorageLayout.keyOf(new TagKey(repo, Tag.parse("v" + image))),
+        manifestDigest.toString().getBytes(StandardCharsets.US_ASCII));
+  }
+
+  private static void putBlob(ObjectStore objects, Digest digest, byte[] content) throws IOException {
+    String dataKey = StorageLayout.keyOf(DataKey.random());
+    objects.write(dataKey, content);
+    objects.write(StorageLayout.keyOf(new BlobRecordKey(digest)),
+        StoredJson.write(new BlobRecord(content.length, dataKey)));
+  }
+
+  private static double seconds(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1e9;
+  }
+}
