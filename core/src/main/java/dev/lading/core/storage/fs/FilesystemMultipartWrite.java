@@ -1,31 +1,116 @@
 package dev.lading.core.storage.fs;
 
+import com.sun.nio.file.ExtendedOpenOption;
 import dev.lading.core.storage.MultipartWrite;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 /**
  * A multipart write on the filesystem: one file in the store's hidden {@code +multipart}
- * directory, appended in place (no buffering, so memory is constant), fsynced on
- * {@link #suspend()} and renamed to its key on {@link #complete()}. The resume token is the
- * durable size, to which {@link FilesystemStore#resumeMultipart} truncates.
+ * directory, appended in place, fsynced on {@link #suspend()} and renamed to its key on
+ * {@link #complete()}. The resume token is the durable size, to which
+ * {@link FilesystemStore#resumeMultipart} truncates.
+ *
+ * <p>Where the filesystem allows it, whole blocks go to the disk with direct I/O
+ * ({@code O_DIRECT}) from one block-aligned staging buffer. A push is a long sequential write that
+ * nobody reads back soon, and through the page cache it costs the kernel a page allocation and a
+ * copy per 4 KiB, then leaves gigabytes dirty for the final fsync to wait on: measured on a
+ * 2-core VM, a buffered 2 GiB write took 3.3 CPU seconds before its 3.3 s fsync, a direct one
+ * 0.3 CPU seconds in all. Direct I/O needs block-aligned offsets and lengths, so the staging
+ * buffer always starts at a block boundary of the file; the partial block left when a request
+ * ends is written through the page cache, and a resumed write reads it back into the buffer and
+ * rewrites that block. On a filesystem without direct I/O (tmpfs, some network filesystems) the
+ * write is buffered, and a background {@code fdatasync} every {@link #WRITEBACK_BYTES} keeps the
+ * disk busy while the body still streams instead of leaving all of it to the last fsync.
+ *
+ * <p>Memory per write is the one staging buffer ({@link #STAGING_BYTES}), whatever the size.
  */
 final class FilesystemMultipartWrite implements MultipartWrite {
+  static final int STAGING_BYTES = 1 << 20;
+  static final long WRITEBACK_BYTES = 32L << 20;
+
   private final FilesystemStore store;
   private final String key;
   private final Path file;
+  /** Buffered channel: partial blocks, reading back, fsync; every write when direct is null. */
   private FileChannel channel;
+  /** Direct-I/O channel, or null where the filesystem does not support it. */
+  private FileChannel direct;
+  private final int blockBytes;
+  /** Starts at file offset {@link #staged}, which is a multiple of {@link #blockBytes}. */
+  private final ByteBuffer staging;
+  private long staged;
   private long size;
+  private long sizeAtLastWriteback;
+  private Thread writeback;
 
-  FilesystemMultipartWrite(FilesystemStore store, String key, FileChannel channel, long size) {
+  private FilesystemMultipartWrite(
+      FilesystemStore store, String key, FileChannel channel, FileChannel direct, int blockBytes,
+      long size) throws IOException {
     this.store = store;
     this.key = key;
     this.file = store.inProgressFile(key);
     this.channel = channel;
+    this.direct = direct;
+    this.blockBytes = blockBytes;
     this.size = size;
+    this.sizeAtLastWriteback = size;
+    if (direct == null) {
+      this.staging = null;
+      this.staged = size;
+      channel.position(size);
+    } else {
+      this.staging = ByteBuffer.allocateDirect(STAGING_BYTES + blockBytes).alignedSlice(blockBytes);
+      this.staged = size - size % blockBytes;
+      // The partial last block goes back into the buffer, to be rewritten whole.
+      staging.limit((int) (size - staged));
+      while (staging.hasRemaining()) {
+        if (channel.read(staging, staged + staging.position()) < 0) {
+          throw new IOException("multipart data of " + key + " ended before " + size);
+        }
+      }
+      staging.limit(staging.capacity());
+    }
+  }
+
+  /**
+   * Opens {@code file} (created or truncated to {@code size}) for appending at {@code size}.
+   */
+  static FilesystemMultipartWrite open(
+      FilesystemStore store, String key, Path file, long size, boolean tryDirect) throws IOException {
+    FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    FileChannel direct = null;
+    int blockBytes = 0;
+    try {
+      blockBytes = tryDirect ? blockBytes(file) : 0;
+      if (blockBytes > 0) {
+        direct = FileChannel.open(file, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
+      }
+    } catch (IOException | UnsupportedOperationException e) {
+      // No direct I/O here: the buffered path works everywhere.
+      direct = null;
+    }
+    try {
+      return new FilesystemMultipartWrite(store, key, channel, direct, blockBytes, size);
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(direct);
+      closeQuietly(channel);
+      throw e;
+    }
+  }
+
+  private static int blockBytes(Path file) throws IOException {
+    long block = Files.getFileStore(file).getBlockSize();
+    return block > 0 && block <= STAGING_BYTES && Long.bitCount(block) == 1 ? (int) block : 0;
+  }
+
+  /** True when whole blocks go to the disk with direct I/O. */
+  boolean direct() {
+    return direct != null;
   }
 
   @Override
@@ -41,17 +126,95 @@ final class FilesystemMultipartWrite implements MultipartWrite {
   @Override
   public void write(ByteBuffer src) throws IOException {
     FileChannel open = open();
+    if (direct == null) {
+      while (src.hasRemaining()) {
+        size += open.write(src);
+      }
+      startWritebackIfDue(open);
+      return;
+    }
     while (src.hasRemaining()) {
-      size += open.write(src);
+      int n = Math.min(src.remaining(), staging.remaining());
+      int limit = src.limit();
+      staging.put(src.limit(src.position() + n));
+      src.limit(limit);
+      size += n;
+      if (!staging.hasRemaining()) {
+        writeWholeBlocks();
+      }
+    }
+  }
+
+  /** Writes the staged whole blocks with direct I/O and keeps the partial one staged. */
+  private void writeWholeBlocks() throws IOException {
+    int whole = staging.position() - staging.position() % blockBytes;
+    if (whole == 0) {
+      return;
+    }
+    ByteBuffer out = staging.duplicate().flip().limit(whole);
+    while (out.hasRemaining()) {
+      direct.write(out, staged + out.position());
+    }
+    staging.flip().position(whole);
+    staging.compact();
+    staged += whole;
+  }
+
+  /** Puts every appended byte in the file: whole blocks direct, the partial one buffered. */
+  private void drainStaging() throws IOException {
+    if (direct == null) {
+      return;
+    }
+    writeWholeBlocks();
+    ByteBuffer tail = staging.duplicate().flip();
+    while (tail.hasRemaining()) {
+      channel.write(tail, staged + tail.position());
+    }
+  }
+
+  private void startWritebackIfDue(FileChannel open) {
+    if (size - sizeAtLastWriteback < WRITEBACK_BYTES || (writeback != null && writeback.isAlive())) {
+      return;
+    }
+    sizeAtLastWriteback = size;
+    writeback = Thread.ofVirtual().name("fs-writeback").start(() -> {
+      try {
+        open.force(false);
+      } catch (IOException e) {
+        // Only a head start: the fsync of suspend() or complete() reports a failing disk.
+      }
+    });
+  }
+
+  private void awaitWriteback() {
+    Thread running = writeback;
+    if (running == null) {
+      return;
+    }
+    boolean interrupted = false;
+    while (true) {
+      try {
+        running.join();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
     }
   }
 
   @Override
   public String suspend() throws IOException {
     FileChannel open = open();
-    open.force(true);
-    open.close();
-    channel = null;
+    try {
+      drainStaging();
+      awaitWriteback();
+      open.force(true);
+    } finally {
+      close();
+    }
     return Long.toString(size);
   }
 
@@ -59,10 +222,11 @@ final class FilesystemMultipartWrite implements MultipartWrite {
   public void complete() throws IOException {
     FileChannel open = open();
     try {
+      drainStaging();
+      awaitWriteback();
       open.force(true);
     } finally {
-      open.close();
-      channel = null;
+      close();
     }
     store.publishCompleted(file, key);
   }
@@ -70,10 +234,33 @@ final class FilesystemMultipartWrite implements MultipartWrite {
   @Override
   public void abort() throws IOException {
     if (channel != null) {
+      awaitWriteback();
+      close();
+    }
+    Files.deleteIfExists(file);
+  }
+
+  private void close() throws IOException {
+    FileChannel d = direct;
+    direct = null;
+    try {
+      if (d != null) {
+        d.close();
+      }
+    } finally {
       channel.close();
       channel = null;
     }
-    Files.deleteIfExists(file);
+  }
+
+  private static void closeQuietly(FileChannel c) {
+    if (c != null) {
+      try {
+        c.close();
+      } catch (IOException ignored) {
+        // already failing
+      }
+    }
   }
 
   private FileChannel open() throws IOException {

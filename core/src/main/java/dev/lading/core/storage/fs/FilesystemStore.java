@@ -52,8 +52,19 @@ public final class FilesystemStore implements ObjectStore {
   private final Path root;
   private final Path staging;
   private final Path multipart;
+  private final boolean directWrites;
 
+  /** A store that writes uploads with direct I/O where the filesystem supports it. */
   public FilesystemStore(Path root) throws IOException {
+    this(root, true);
+  }
+
+  /**
+   * @param directWrites false to write uploads through the page cache even where direct I/O
+   *     works (see {@link FilesystemMultipartWrite} for what each costs)
+   */
+  public FilesystemStore(Path root, boolean directWrites) throws IOException {
+    this.directWrites = directWrites;
     this.root = root.toAbsolutePath().normalize();
     this.staging = this.root.resolve(STAGING);
     this.multipart = this.root.resolve(MULTIPART);
@@ -235,13 +246,12 @@ public final class FilesystemStore implements ObjectStore {
   @Override
   public MultipartWrite startMultipart(String key) throws IOException {
     resolve(key);
-    FileChannel channel =
-        FileChannel.open(
-            inProgressFile(key),
-            StandardOpenOption.CREATE,
-            StandardOpenOption.WRITE,
-            StandardOpenOption.TRUNCATE_EXISTING);
-    return new FilesystemMultipartWrite(this, key, channel, 0);
+    Path file = inProgressFile(key);
+    try (FileChannel created = FileChannel.open(
+        file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      // created empty; FilesystemMultipartWrite opens its own channels
+    }
+    return FilesystemMultipartWrite.open(this, key, file, 0, directWrites);
   }
 
   @Override
@@ -256,20 +266,16 @@ public final class FilesystemStore implements ObjectStore {
     if (durable < 0) {
       throw new IllegalArgumentException("not a resume token of this store");
     }
-    FileChannel channel = FileChannel.open(inProgressFile(key), StandardOpenOption.WRITE);
-    try {
+    Path file = inProgressFile(key);
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
       long size = channel.size();
       if (size < durable) {
         throw new IOException("multipart data shorter than its last suspend: " + size + " < " + durable);
       }
       // Bytes after the last suspend belong to a request that died mid-way: drop them.
       channel.truncate(durable);
-      channel.position(durable);
-      return new FilesystemMultipartWrite(this, key, channel, durable);
-    } catch (IOException | RuntimeException e) {
-      channel.close();
-      throw e;
     }
+    return FilesystemMultipartWrite.open(this, key, file, durable, directWrites);
   }
 
   /**

@@ -5,7 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.ObjectStore;
 import dev.lading.core.storage.ObjectStoreContract;
+import com.sun.nio.file.ExtendedOpenOption;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,14 +22,37 @@ import org.junit.jupiter.api.io.TempDir;
 class FilesystemStoreTest extends ObjectStoreContract {
   @TempDir Path dir;
 
+  /** Whether the stores under test may write uploads with direct I/O. */
+  protected boolean directWrites() {
+    return true;
+  }
+
   @Override
   protected ObjectStore newStore() throws Exception {
-    return new FilesystemStore(dir.resolve("root"));
+    return new FilesystemStore(dir.resolve("root"), directWrites());
   }
 
   @Override
   protected ObjectStore reopen(ObjectStore store) throws Exception {
-    return new FilesystemStore(((FilesystemStore) store).root());
+    return new FilesystemStore(((FilesystemStore) store).root(), directWrites());
+  }
+
+  @Test
+  void uploadsUseDirectIoExactlyWhereEnabledAndSupported() throws Exception {
+    boolean supported;
+    Path probe = dir.resolve("probe");
+    try (FileChannel c = FileChannel.open(
+        probe, StandardOpenOption.CREATE, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT)) {
+      supported = true;
+    } catch (IOException | UnsupportedOperationException e) {
+      supported = false;
+    } finally {
+      Files.deleteIfExists(probe);
+    }
+    FilesystemMultipartWrite write = (FilesystemMultipartWrite) store.startMultipart("data/d");
+    write.write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
+    assertThat(write.direct()).isEqualTo(directWrites() && supported);
+    write.abort();
   }
 
   @AfterEach
