@@ -5,21 +5,23 @@ import dev.lading.core.registry.RegistryOptions;
 import dev.lading.core.registry.StoreRegistry;
 import dev.lading.core.storage.ObjectStore;
 import dev.lading.core.storage.fs.FilesystemStore;
-import dev.lading.storage.s3.S3Store;
+import dev.lading.gc.GarbageCollector;
+import dev.lading.gc.GcOptions;
+import dev.lading.gc.OnlineCollector;
+import dev.lading.server.admin.GcAdminHandler;
+import dev.lading.server.auth.TokenAuth;
 import dev.lading.server.config.ConfigException;
 import dev.lading.server.config.LadingConfig;
+import dev.lading.server.http.HealthHandler;
 import dev.lading.server.http.InFlightRequests;
 import dev.lading.server.http.RegistryChannelInitializer;
 import dev.lading.server.http.RegistryHandlers;
 import dev.lading.server.http.RequestAuthorizer;
 import dev.lading.server.http.RequestDispatcher;
 import dev.lading.server.http.ResourceHandler;
-import dev.lading.server.admin.GcAdminHandler;
-import dev.lading.server.auth.TokenAuth;
 import dev.lading.server.metrics.LadingMetrics;
 import dev.lading.server.metrics.MetricsHandler;
-import java.time.Clock;
-import java.util.Map;
+import dev.lading.storage.s3.S3Store;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
@@ -39,15 +41,14 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import dev.lading.gc.GarbageCollector;
-import dev.lading.gc.GcOptions;
-import dev.lading.gc.OnlineCollector;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,6 +72,8 @@ public final class LadingServer implements AutoCloseable {
   private volatile OnlineCollector gc;
   private volatile TokenAuth auth;
   private final LadingMetrics metrics;
+  /** Set when {@link #close} begins: readiness turns 503 while requests in flight finish. */
+  private final AtomicBoolean draining;
   private boolean closed;
 
   private LadingServer(
@@ -82,7 +85,9 @@ public final class LadingServer implements AutoCloseable {
       InFlightRequests inFlight,
       ExecutorService requestThreads,
       AutoCloseable ownedStore,
-      LadingMetrics metrics) {
+      LadingMetrics metrics,
+      AtomicBoolean draining) {
+    this.draining = draining;
     this.config = config;
     this.metrics = metrics;
     this.boss = boss;
@@ -174,6 +179,8 @@ public final class LadingServer implements AutoCloseable {
     InFlightRequests inFlight = new InFlightRequests();
     Map<String, ResourceHandler> plainRoutes = new java.util.HashMap<>(endpoints);
     plainRoutes.put(MetricsHandler.PATH, new MetricsHandler(metrics));
+    AtomicBoolean draining = new AtomicBoolean();
+    plainRoutes.putAll(new HealthHandler(registry, draining::get, Clock.systemUTC()).routes());
     RequestDispatcher dispatcher = new RequestDispatcher(
         RegistryHandlers.of(
             registry,
@@ -203,7 +210,8 @@ public final class LadingServer implements AutoCloseable {
       log.info("listening on {}:{} ({}{})", host, bound.getPort(),
           epoll ? "epoll" : "nio", config.readOnly() ? ", read-only" : "");
       return new LadingServer(
-          config, boss, workers, serverChannel, channels, inFlight, requestThreads, ownedStore, metrics);
+          config, boss, workers, serverChannel, channels, inFlight, requestThreads, ownedStore, metrics,
+          draining);
     } catch (RuntimeException e) {
       boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
       workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
@@ -246,6 +254,7 @@ public final class LadingServer implements AutoCloseable {
       return;
     }
     closed = true;
+    draining.set(true);
     Duration grace = config.http().shutdownTimeout();
     serverChannel.close().syncUninterruptibly();
     if (gc != null) {
