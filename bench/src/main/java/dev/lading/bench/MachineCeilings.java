@@ -1,5 +1,6 @@
 package dev.lading.bench;
 
+import com.sun.nio.file.ExtendedOpenOption;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -63,6 +64,36 @@ final class MachineCeilings {
       }
       channel.force(true);
       return Measurement.megabytesPerSecond(bytes, System.nanoTime() - start);
+    } finally {
+      Files.deleteIfExists(file);
+    }
+  }
+
+  /**
+   * Writes a file of {@code bytes} in 1 MiB writes with direct I/O ({@code O_DIRECT}, no page
+   * cache), then fsyncs; MB/s including the fsync. This is what the disk itself takes without
+   * the kernel's page-cache work, which Lading's filesystem store skips the same way. NaN where
+   * the filesystem refuses direct I/O.
+   */
+  static double diskWriteDirect(Path directory, long bytes) throws IOException {
+    Path file = directory.resolve("disk-ceiling-direct.bin");
+    int alignment = (int) Files.getFileStore(directory).getBlockSize();
+    ByteBuffer block = ByteBuffer.allocateDirect(BLOCK + alignment).alignedSlice(alignment);
+    block.put(randomBlock()).flip();
+    long whole = bytes - bytes % alignment;
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE,
+        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT)) {
+      long start = System.nanoTime();
+      for (long done = 0; done < whole; done += BLOCK) {
+        block.clear().limit((int) Math.min(BLOCK, whole - done));
+        while (block.hasRemaining()) {
+          channel.write(block);
+        }
+      }
+      channel.force(true);
+      return Measurement.megabytesPerSecond(whole, System.nanoTime() - start);
+    } catch (UnsupportedOperationException e) {
+      return Double.NaN;
     } finally {
       Files.deleteIfExists(file);
     }
