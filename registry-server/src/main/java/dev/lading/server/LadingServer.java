@@ -285,7 +285,8 @@ public final class LadingServer implements AutoCloseable {
     return switch (config.storage().type()) {
       case FILESYSTEM -> {
         try {
-          yield new FilesystemStore(config.storage().filesystem().root());
+          yield new FilesystemStore(
+              config.storage().filesystem().root(), config.storage().filesystem().directIo());
         } catch (IOException e) {
           throw new UncheckedIOException(
               "cannot open the filesystem store at " + config.storage().filesystem().root(), e);

@@ -22,6 +22,12 @@ public enum ConfigKey {
   HTTP_SHUTDOWN_TIMEOUT_SECONDS("http.shutdown_timeout_seconds", "30", v -> intBetween(v, 0, 3_600)),
   STORAGE_TYPE("storage.type", "filesystem", ConfigKey::storageType),
   STORAGE_FILESYSTEM_ROOT("storage.filesystem.root", "./data", ConfigKey::nonBlank),
+  /**
+   * Write uploads with direct I/O where the filesystem supports it (less CPU, no gigabytes of
+   * dirty page cache); {@code false} writes through the page cache, which keeps a just-pushed
+   * blob cached for its first pull.
+   */
+  STORAGE_FILESYSTEM_DIRECT_IO("storage.filesystem.direct_io", "true", ConfigKey::bool),
   // ---- the S3 store (storage.type: s3); checked together by S3Settings ----
   /** Where S3 answers ({@code http(s)://host:port}); empty: AWS itself, derived from the region. */
   STORAGE_S3_ENDPOINT("storage.s3.endpoint", "", S3Settings::endpoint),

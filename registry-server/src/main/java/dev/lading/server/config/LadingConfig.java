@@ -88,7 +88,8 @@ public record LadingConfig(
         limits, readOnly, gc, auth);
   }
 
-  public record Filesystem(Path root) {
+  /** @param directIo write uploads with direct I/O where the filesystem allows it */
+  public record Filesystem(Path root, boolean directIo) {
     public Filesystem {
       Objects.requireNonNull(root, "root");
     }
@@ -227,7 +228,7 @@ public record LadingConfig(
 
   public LadingConfig withFilesystemRoot(Path root) {
     return new LadingConfig(
-        http, new Storage(storage.type, new Filesystem(root), storage.s3), limits, readOnly, gc, auth);
+        http, new Storage(storage.type, new Filesystem(root, storage.filesystem.directIo), storage.s3), limits, readOnly, gc, auth);
   }
 
   public LadingConfig withManifestLimit(long bytes) {
@@ -248,7 +249,9 @@ public record LadingConfig(
             Duration.ofSeconds((Integer) v.get(ConfigKey.HTTP_SHUTDOWN_TIMEOUT_SECONDS))),
         new Storage(
             (StorageType) v.get(ConfigKey.STORAGE_TYPE),
-            new Filesystem(Path.of((String) v.get(ConfigKey.STORAGE_FILESYSTEM_ROOT))),
+            new Filesystem(
+                Path.of((String) v.get(ConfigKey.STORAGE_FILESYSTEM_ROOT)),
+                (Boolean) v.get(ConfigKey.STORAGE_FILESYSTEM_DIRECT_IO)),
             s3),
         new Limits((Long) v.get(ConfigKey.LIMITS_MANIFEST_BYTES)),
         (Boolean) v.get(ConfigKey.READ_ONLY),

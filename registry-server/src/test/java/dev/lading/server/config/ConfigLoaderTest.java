@@ -51,11 +51,15 @@ class ConfigLoaderTest {
         "LADING_HTTP_PORT", "5002",
         "LADING_STORAGE_TYPE", "filesystem",
         "LADING_STORAGE_FILESYSTEM_ROOT", "/srv/x",
+        "LADING_STORAGE_FILESYSTEM_DIRECT_IO", "false",
         "LADING_LIMITS_MANIFEST_BYTES", "2048",
         "LADING_READ_ONLY", "true",
         "PATH", "/usr/bin")).config();
     assertThat(c.http().port()).isEqualTo(5002);
     assertThat(c.storage().filesystem().root()).isEqualTo(Path.of("/srv/x"));
+    assertThat(c.storage().filesystem().directIo()).isFalse();
+    assertThat(ConfigLoader.load(null, Map.of()).config().storage().filesystem().directIo())
+        .as("direct I/O is the default").isTrue();
     assertThat(c.limits().manifestBytes()).isEqualTo(2048);
     assertThat(c.readOnly()).isTrue();
   }
