@@ -2,15 +2,10 @@ package dev.lading.storage.s3;
 
 import dev.lading.core.registry.RegistryContract;
 import dev.lading.core.storage.ObjectStore;
-import org.junit.jupiter.api.extension.BeforeEachCallback;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Core's registry contract (uploads, manifests, tags, referrers...) over S3Proxy. */
 class S3RegistryContractTest extends RegistryContract {
-  private EmbeddedS3Proxy proxy;
-
-  @RegisterExtension
-  final BeforeEachCallback proxyStarter = context -> proxy = EmbeddedS3Proxy.get(context);
+  private final EmbeddedS3Proxy proxy = EmbeddedS3Proxy.shared();
 
   @Override
   protected ObjectStore newStore() {

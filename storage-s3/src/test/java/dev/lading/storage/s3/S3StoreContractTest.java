@@ -5,15 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.lading.core.storage.ObjectStore;
 import dev.lading.core.storage.ObjectStoreContract;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.extension.BeforeEachCallback;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Core's storage contract against S3Proxy embedded in the test JVM. */
 class S3StoreContractTest extends ObjectStoreContract {
-  private EmbeddedS3Proxy proxy;
-
-  @RegisterExtension
-  final BeforeEachCallback proxyStarter = context -> proxy = EmbeddedS3Proxy.get(context);
+  private final EmbeddedS3Proxy proxy = EmbeddedS3Proxy.shared();
 
   @Override
   protected ObjectStore newStore() {
