@@ -7,7 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -37,31 +39,30 @@ final class ServerProcess implements AutoCloseable {
 
   /** Starts Lading's server jar with the given JVM options (e.g. -Xmx256m). */
   static ServerProcess lading(Path jar, List<String> jvmOptions, Path directory) throws IOException {
-    if (!Files.isRegularFile(jar)) {
-      throw new IOException("no server jar at " + jar.toAbsolutePath()
-          + "; build it with ./mvnw -q -DskipTests package");
-    }
     Path root = Files.createDirectories(directory.resolve("store"));
-    int port = freePort();
-    List<String> command = new ArrayList<>();
-    command.add(ProcessHandle.current().info().command().orElse("java"));
-    command.addAll(jvmOptions);
-    command.add("-jar");
-    command.add(jar.toAbsolutePath().toString());
-    ProcessBuilder builder = new ProcessBuilder(command);
-    builder.environment().put("LADING_HTTP_PORT", Integer.toString(port));
-    builder.environment().put("LADING_STORAGE_FILESYSTEM_ROOT", root.toAbsolutePath().toString());
-    return start("lading", builder, port, directory);
+    return startLading("lading", jar, jvmOptions, directory,
+        Map.of("LADING_STORAGE_FILESYSTEM_ROOT", root.toAbsolutePath().toString()));
   }
 
   /** Starts Lading's server jar on an S3 store: {@code env} holds the LADING_STORAGE_S3_* settings. */
-  static ServerProcess ladingOnS3(Path jar, List<String> jvmOptions, Path directory, java.util.Map<String, String> env)
+  static ServerProcess ladingOnS3(Path jar, List<String> jvmOptions, Path directory, Map<String, String> env)
+      throws IOException {
+    Files.createDirectories(directory);
+    Map<String, String> all = new LinkedHashMap<>();
+    all.put("LADING_HTTP_HOST", "127.0.0.1");
+    all.put("LADING_STORAGE_TYPE", "s3");
+    all.putAll(env);
+    return startLading("lading-s3", jar, jvmOptions, directory, all);
+  }
+
+  /** The jar as a child JVM on a free port, configured by {@code env} (LADING_* variables). */
+  private static ServerProcess startLading(
+      String name, Path jar, List<String> jvmOptions, Path directory, Map<String, String> env)
       throws IOException {
     if (!Files.isRegularFile(jar)) {
       throw new IOException("no server jar at " + jar.toAbsolutePath()
           + "; build it with ./mvnw -q -DskipTests package");
     }
-    Files.createDirectories(directory);
     int port = freePort();
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse("java"));
@@ -70,10 +71,8 @@ final class ServerProcess implements AutoCloseable {
     command.add(jar.toAbsolutePath().toString());
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().put("LADING_HTTP_PORT", Integer.toString(port));
-    builder.environment().put("LADING_HTTP_HOST", "127.0.0.1");
-    builder.environment().put("LADING_STORAGE_TYPE", "s3");
     builder.environment().putAll(env);
-    return start("lading-s3", builder, port, directory);
+    return start(name, builder, port, directory);
   }
 
   /**

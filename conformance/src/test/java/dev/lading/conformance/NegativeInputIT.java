@@ -4,6 +4,7 @@ import static dev.lading.conformance.Checks.assertError;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
+import java.net.http.HttpRequest.BodyPublisher;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -209,55 +210,53 @@ class NegativeInputIT {
   @ValueSource(strings = {"garbage", "10-5", "-5", "0-", "10-19/5", "bytes 10-19/19"})
   void malformedContentRangeOnAChunkIsBlobUploadInvalidAndKeepsTheSession(String contentRange) {
     Blob blob = Blob.random(20);
-    URI upload = client.startUpload(repo);
-    Reply first = client.patchChunk(upload, Arrays.copyOfRange(blob.bytes(), 0, 10), 0);
-    assertThat(first.status()).isEqualTo(202);
-    Reply bad =
-        client.send(
-            "PATCH",
-            first.location(),
-            BodyPublishers.ofByteArray(Arrays.copyOfRange(blob.bytes(), 10, 20)),
-            "Content-Type",
-            RegistryClient.OCTET_STREAM,
-            "Content-Range",
-            contentRange);
+    URI session = uploadHoldingTheFirstTenBytesOf(blob);
+    Reply bad = patchWithContentRange(session, bytesTenToTwenty(blob), contentRange);
     // Spec 1.1 names 416 only for chunks out of order; a header that does not parse or
     // contradicts itself is a bad upload request, refused before any byte of it was taken.
     assertError(bad, 400, "BLOB_UPLOAD_INVALID");
-    assertSessionAt(first.location(), "0-9");
+    assertSessionAt(session, "0-9");
     Reply put =
         client.putUpload(
-            first.location(),
+            session,
             blob.digest(),
             Arrays.copyOfRange(blob.bytes(), 10, 20),
             "Content-Range",
             contentRange);
     assertError(put, 400, "BLOB_UPLOAD_INVALID");
-    assertSessionAt(first.location(), "0-9");
+    assertSessionAt(session, "0-9");
     assertThat(client.headBlob(repo, blob.digest()).status()).isEqualTo(404);
   }
 
   @Test
   void wellFormedChunkOutOfOrderAnswers416WithWhereTheSessionStands() {
     Blob blob = Blob.random(20);
-    URI upload = client.startUpload(repo);
-    Reply first = client.patchChunk(upload, Arrays.copyOfRange(blob.bytes(), 0, 10), 0);
-    assertThat(first.status()).isEqualTo(202);
+    URI session = uploadHoldingTheFirstTenBytesOf(blob);
     for (String contentRange : new String[] {"bytes 0-9/20", "15-24", "5-14"}) {
-      Reply bad =
-          client.send(
-              "PATCH",
-              first.location(),
-              BodyPublishers.ofByteArray(Arrays.copyOfRange(blob.bytes(), 10, 20)),
-              "Content-Type",
-              RegistryClient.OCTET_STREAM,
-              "Content-Range",
-              contentRange);
+      Reply bad = patchWithContentRange(session, bytesTenToTwenty(blob), contentRange);
       assertError(bad, 416, "RANGE_INVALID");
       assertThat(bad.headerOrNull("Range")).isEqualTo("0-9");
-      assertThat(bad.location()).isEqualTo(first.location());
-      assertSessionAt(first.location(), "0-9");
+      assertThat(bad.location()).isEqualTo(session);
+      assertSessionAt(session, "0-9");
     }
+  }
+
+  /** A new upload session that holds {@code blob}'s first ten bytes: its location. */
+  private URI uploadHoldingTheFirstTenBytesOf(Blob blob) {
+    Reply first =
+        client.patchChunk(client.startUpload(repo), Arrays.copyOfRange(blob.bytes(), 0, 10), 0);
+    assertThat(first.status()).isEqualTo(202);
+    return first.location();
+  }
+
+  private static BodyPublisher bytesTenToTwenty(Blob blob) {
+    return BodyPublishers.ofByteArray(Arrays.copyOfRange(blob.bytes(), 10, 20));
+  }
+
+  /** A PATCH whose Content-Range header is sent as given, well-formed or not. */
+  private static Reply patchWithContentRange(URI session, BodyPublisher body, String contentRange) {
+    return client.send("PATCH", session, body,
+        "Content-Type", RegistryClient.OCTET_STREAM, "Content-Range", contentRange);
   }
 
   private static void assertSessionAt(URI upload, String range) {
@@ -269,21 +268,11 @@ class NegativeInputIT {
   @Test
   void chunkShorterThanItsContentRangeIsRefusedAndKeepsTheSession() {
     Blob blob = Blob.random(100);
-    URI upload = client.startUpload(repo);
-    Reply first = client.patchChunk(upload, Arrays.copyOfRange(blob.bytes(), 0, 10), 0);
-    assertThat(first.status()).isEqualTo(202);
-    Reply bad =
-        client.send(
-            "PATCH",
-            first.location(),
-            BodyPublishers.ofByteArray(Arrays.copyOfRange(blob.bytes(), 10, 20)),
-            "Content-Type",
-            RegistryClient.OCTET_STREAM,
-            "Content-Range",
-            "10-99");
+    URI session = uploadHoldingTheFirstTenBytesOf(blob);
+    Reply bad = patchWithContentRange(session, bytesTenToTwenty(blob), "10-99");
     // Content-Length 10 against a range of 90: refused before the body is read.
     assertError(bad, 400, "SIZE_INVALID");
-    assertSessionAt(first.location(), "0-9");
+    assertSessionAt(session, "0-9");
   }
 
   @ParameterizedTest
@@ -291,24 +280,14 @@ class NegativeInputIT {
   void streamedChunkOfAnotherLengthThanItsContentRangeIsSizeInvalidAndKeepsTheSession(
       String contentRange) {
     Blob blob = Blob.random(100);
-    URI upload = client.startUpload(repo);
-    Reply first = client.patchChunk(upload, Arrays.copyOfRange(blob.bytes(), 0, 10), 0);
-    assertThat(first.status()).isEqualTo(202);
+    URI session = uploadHoldingTheFirstTenBytesOf(blob);
     // No Content-Length (chunked transfer): only the body's end shows it is short or long, and
     // the part already streamed must not count.
-    Reply bad =
-        client.send(
-            "PATCH",
-            first.location(),
-            BodyPublishers.ofInputStream(
-                () -> new java.io.ByteArrayInputStream(Arrays.copyOfRange(blob.bytes(), 10, 20))),
-            "Content-Type",
-            RegistryClient.OCTET_STREAM,
-            "Content-Range",
-            contentRange);
+    Reply bad = patchWithContentRange(
+        session, RegistryClient.streamed(Arrays.copyOfRange(blob.bytes(), 10, 20)), contentRange);
     assertError(bad, 400, "SIZE_INVALID");
-    assertSessionAt(first.location(), "0-9");
-    Reply rest = client.patchChunk(first.location(), Arrays.copyOfRange(blob.bytes(), 10, 100), 10);
+    assertSessionAt(session, "0-9");
+    Reply rest = client.patchChunk(session, Arrays.copyOfRange(blob.bytes(), 10, 100), 10);
     assertThat(rest.status()).as("%s", rest).isEqualTo(202);
     assertThat(client.putUpload(rest.location(), blob.digest(), new byte[0]).status()).isEqualTo(201);
     assertThat(client.getBlob(repo, blob.digest()).body()).isEqualTo(blob.bytes());

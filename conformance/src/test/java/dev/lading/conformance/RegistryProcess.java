@@ -1,5 +1,6 @@
 package dev.lading.conformance;
 
+import dev.lading.storage.s3.EmbeddedS3Proxy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -15,6 +16,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -24,7 +26,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 /**
  * The real server, {@code registry-server/target/lading.jar}, as a child process on a free
  * loopback port with its own data directory, or its own prefix in the embedded S3Proxy's bucket
- * when the run tests the S3 store ({@link TestS3}). Register it on a {@code static} field with
+ * when the run tests the S3 store ({@code -Dlading.conformance.store=s3}, see {@link EmbeddedS3Proxy}). Register it on a {@code static} field with
  * {@code @RegisterExtension}: it starts before the class's first test and is killed after its
  * last, whether the tests passed or not, so every test class shares one server.
  *
@@ -37,7 +39,7 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
 
   private final List<String> extraEnvironment = new ArrayList<>();
   private final RegistryProcess sharedWith;
-  private boolean s3 = TestS3.selected();
+  private boolean s3 = "s3".equals(System.getProperty("lading.conformance.store", "filesystem"));
   private String maxHeap = "512m";
   private Path dataDir;
   private String s3Prefix;
@@ -53,7 +55,7 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
   /**
    * A server on its own store: the filesystem, or, when the run selects S3
    * ({@code -Dlading.conformance.store=s3}), its own prefix in the bucket of the S3Proxy embedded
-   * in this JVM ({@link TestS3}).
+   * in this JVM ({@link EmbeddedS3Proxy}).
    */
   public static RegistryProcess create() {
     return new RegistryProcess(null);
@@ -119,7 +121,7 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
   private synchronized void prepareStore(String owner) throws IOException {
     if (dataDir == null) {
       dataDir = Files.createTempDirectory("lading-conformance-" + owner + "-");
-      s3Prefix = TestS3.freshPrefix(owner);
+      s3Prefix = EmbeddedS3Proxy.freshPrefix(owner.toLowerCase(Locale.ROOT));
     }
   }
 
@@ -179,13 +181,13 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
     builder.environment().put("LADING_HTTP_PORT", Integer.toString(port));
     builder.environment().put("LADING_STORAGE_FILESYSTEM_ROOT", dataDir.toString());
     if (s3) {
-      TestS3 proxy = TestS3.get();
+      EmbeddedS3Proxy proxy = EmbeddedS3Proxy.shared();
       builder.environment().put("LADING_STORAGE_TYPE", "s3");
       builder.environment().put("LADING_STORAGE_S3_ENDPOINT", proxy.endpoint().toString());
-      builder.environment().put("LADING_STORAGE_S3_BUCKET", TestS3.BUCKET);
+      builder.environment().put("LADING_STORAGE_S3_BUCKET", EmbeddedS3Proxy.BUCKET);
       builder.environment().put("LADING_STORAGE_S3_PREFIX", s3Prefix);
-      builder.environment().put("LADING_STORAGE_S3_ACCESS_KEY", TestS3.ACCESS_KEY);
-      builder.environment().put("LADING_STORAGE_S3_SECRET_KEY", TestS3.SECRET_KEY);
+      builder.environment().put("LADING_STORAGE_S3_ACCESS_KEY", EmbeddedS3Proxy.ACCESS_KEY);
+      builder.environment().put("LADING_STORAGE_S3_SECRET_KEY", EmbeddedS3Proxy.SECRET_KEY);
       // S3's smallest part, so the tests' small blobs cross part boundaries and tails.
       builder.environment().put("LADING_STORAGE_S3_PART_SIZE_MIB", "5");
     }

@@ -1,15 +1,38 @@
 package dev.lading.server;
 
+import dev.lading.auth.Action;
+import dev.lading.auth.KeyRing;
+import dev.lading.auth.KeySetStorage;
+import dev.lading.auth.Principal;
+import dev.lading.auth.RepositoryPattern;
+import dev.lading.auth.RobotCredentials;
+import dev.lading.auth.SigningKeys;
+import dev.lading.core.storage.ObjectStore;
+import dev.lading.gc.GarbageCollector;
+import dev.lading.gc.GcOptions;
+import dev.lading.gc.GcStats;
+import dev.lading.server.auth.TokenAuth;
 import dev.lading.server.config.ConfigException;
 import dev.lading.server.config.ConfigLoader;
+import dev.lading.server.config.LadingConfig;
+import dev.lading.server.config.StorageType;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.HelpCommand;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code java -jar lading.jar [--config FILE]} serves (the default subcommand is {@code serve});
@@ -33,13 +56,12 @@ import picocli.CommandLine.ParentCommand;
       Main.Gc.class,
       Main.RobotCommand.class,
       Main.KeysCommand.class,
-      CommandLine.HelpCommand.class
+      HelpCommand.class
     })
 public final class Main implements Callable<Integer> {
   static final int EXIT_USAGE = 2;
 
-  @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file.")
-  Path config;
+  @Mixin ConfigFile config;
 
   private final Map<String, String> env;
   private final PrintWriter out;
@@ -73,14 +95,37 @@ public final class Main implements Callable<Integer> {
     return cli.execute(args);
   }
 
+  /**
+   * The one {@code --config FILE} option: on {@code lading} itself and on every subcommand that
+   * reads the configuration, where the subcommand's own wins ({@code lading --config a gc} and
+   * {@code lading gc --config a} mean the same).
+   */
+  static final class ConfigFile {
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file.")
+    Path file;
+  }
+
+  /**
+   * The configuration from the subcommand's {@code --config} (else the top-level one) and the
+   * {@code LADING_*} environment; a {@link ConfigException} naming each bad key ends the run with
+   * exit code 2 (see {@link #run}).
+   */
+  LadingConfig loadConfig(ConfigFile own) {
+    return loadSettings(own).config();
+  }
+
+  ConfigLoader.Loaded loadSettings(ConfigFile own) {
+    Path file = own.file != null ? own.file : config.file;
+    return ConfigLoader.load(file, env);
+  }
+
   @Override
   public Integer call() throws InterruptedException {
     return serve(config);
   }
 
-  int serve(Path file) throws InterruptedException {
-    ConfigLoader.Loaded loaded = ConfigLoader.load(file, env);
-    LadingServer server = LadingServer.start(loaded.config());
+  int serve(ConfigFile own) throws InterruptedException {
+    LadingServer server = LadingServer.start(loadConfig(own));
     Thread hook = new Thread(server::close, "lading-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     server.awaitClosed();
@@ -91,12 +136,11 @@ public final class Main implements Callable<Integer> {
   static final class Serve implements Callable<Integer> {
     @ParentCommand Main main;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file.")
-    Path config;
+    @Mixin ConfigFile config;
 
     @Override
     public Integer call() throws InterruptedException {
-      return main.serve(config != null ? config : main.config);
+      return main.serve(config);
     }
   }
 
@@ -111,8 +155,7 @@ public final class Main implements Callable<Integer> {
   static final class Gc implements Callable<Integer> {
     @ParentCommand Main main;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file.")
-    Path config;
+    @Mixin ConfigFile config;
 
     @Option(names = "--dry-run", description = "Report what would be swept; delete nothing.")
     boolean dryRun;
@@ -126,8 +169,8 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      ConfigLoader.Loaded loaded = ConfigLoader.load(config != null ? config : main.config, main.env);
-      dev.lading.gc.GcOptions options = LadingServer.gcOptions(loaded.config().gc());
+      LadingConfig loaded = main.loadConfig(config);
+      GcOptions options = LadingServer.gcOptions(loaded.gc());
       if (dryRun) {
         options = options.withDryRun(true);
       }
@@ -135,18 +178,18 @@ public final class Main implements Callable<Integer> {
         options = options.withDeleteUntagged(true);
       }
       if (offline) {
-        options = options.withFenceDelay(java.time.Duration.ZERO);
+        options = options.withFenceDelay(Duration.ZERO);
       }
-      try (dev.lading.core.storage.ObjectStore store = LadingServer.openConfiguredStore(loaded.config())) {
-        dev.lading.gc.GcStats stats;
+      try (ObjectStore store = LadingServer.openConfiguredStore(loaded)) {
+        GcStats stats;
         try {
-          stats = new dev.lading.gc.GarbageCollector(store, java.time.Clock.systemUTC()).run(options);
-        } catch (dev.lading.gc.GarbageCollector.AnotherRunActive e) {
+          stats = new GarbageCollector(store, Clock.systemUTC()).run(options);
+        } catch (GarbageCollector.AnotherRunActive e) {
           main.err.println(e.getMessage() + "; try again when it is done");
           return 1;
         }
         if (options.dryRun()) {
-          for (dev.lading.gc.GcStats.SweptItem item : stats.items()) {
+          for (GcStats.SweptItem item : stats.items()) {
             main.out.println(item.kind() + " " + item.what() + " " + item.bytes());
           }
         }
@@ -156,15 +199,11 @@ public final class Main implements Callable<Integer> {
     }
   }
 
-  @Command(
-      name = "config",
-      mixinStandardHelpOptions = true,
-      description = "Work with the configuration offline.",
-      subcommands = {ConfigCheck.class})
-  static final class ConfigCommand implements Callable<Integer> {
+  /** A command that only groups subcommands: run alone, it shows its usage as a usage error. */
+  abstract static class CommandGroup implements Callable<Integer> {
     @ParentCommand Main main;
 
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @Spec CommandSpec spec;
 
     @Override
     public Integer call() {
@@ -174,6 +213,13 @@ public final class Main implements Callable<Integer> {
   }
 
   @Command(
+      name = "config",
+      mixinStandardHelpOptions = true,
+      description = "Work with the configuration offline.",
+      subcommands = {ConfigCheck.class})
+  static final class ConfigCommand extends CommandGroup {}
+
+  @Command(
       name = "check",
       mixinStandardHelpOptions = true,
       description = "Validate the configuration (file and LADING_* environment) and print the"
@@ -181,13 +227,12 @@ public final class Main implements Callable<Integer> {
   static final class ConfigCheck implements Callable<Integer> {
     @ParentCommand ConfigCommand parent;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file.")
-    Path config;
+    @Mixin ConfigFile config;
 
     @Override
     public Integer call() {
       Main main = parent.main;
-      ConfigLoader.Loaded loaded = ConfigLoader.load(config != null ? config : main.config, main.env);
+      ConfigLoader.Loaded loaded = main.loadSettings(config);
       for (ConfigLoader.Setting s : loaded.settings()) {
         main.out.println(s.key().path() + " = " + s.shown() + "    # " + s.source());
       }
@@ -201,17 +246,7 @@ public final class Main implements Callable<Integer> {
       mixinStandardHelpOptions = true,
       description = "Robot accounts for token auth.",
       subcommands = {RobotCreate.class})
-  static final class RobotCommand implements Callable<Integer> {
-    @ParentCommand Main main;
-
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public Integer call() {
-      spec.commandLine().usage(main.err);
-      return EXIT_USAGE;
-    }
-  }
+  static final class RobotCommand extends CommandGroup {}
 
   @Command(
       name = "create",
@@ -228,27 +263,27 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--repositories", split = ",", paramLabel = "PATTERN",
         description = "Repository patterns for the rule, e.g. ml/** (none: no rule printed).")
-    java.util.List<String> repositories = java.util.List.of();
+    List<String> repositories = List.of();
 
     @Option(names = "--actions", split = ",", defaultValue = "pull,push", paramLabel = "ACTION",
         description = "Actions the rule grants (default: ${DEFAULT-VALUE}).")
-    java.util.List<String> actions;
+    List<String> actions;
 
     @Override
     public Integer call() {
       Main main = parent.main;
       try {
-        dev.lading.auth.Principal.requireAccountName(name);
-        repositories.forEach(dev.lading.auth.RepositoryPattern::parse);
-        actions.forEach(dev.lading.auth.Action::parse);
+        Principal.requireAccountName(name);
+        repositories.forEach(RepositoryPattern::parse);
+        actions.forEach(Action::parse);
       } catch (IllegalArgumentException e) {
         main.err.println("lading robot create: " + e.getMessage());
         return EXIT_USAGE;
       }
-      dev.lading.auth.RobotCredentials created = dev.lading.auth.RobotCredentials.create(name);
+      RobotCredentials created = RobotCredentials.create(name);
       main.out.println("# Secret for robot '" + name + "' (shown once; use it as the password with the name as the user):");
       main.out.println("#   " + new String(created.secret()));
-      java.util.Arrays.fill(created.secret(), '\0');
+      Arrays.fill(created.secret(), '\0');
       main.out.println("auth:");
       main.out.println("  robots:");
       main.out.println("    - name: " + name);
@@ -268,17 +303,7 @@ public final class Main implements Callable<Integer> {
       mixinStandardHelpOptions = true,
       description = "The built-in token issuer's signing keys.",
       subcommands = {KeysRotate.class})
-  static final class KeysCommand implements Callable<Integer> {
-    @ParentCommand Main main;
-
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public Integer call() {
-      spec.commandLine().usage(main.err);
-      return EXIT_USAGE;
-    }
-  }
+  static final class KeysCommand extends CommandGroup {}
 
   @Command(
       name = "rotate",
@@ -295,28 +320,25 @@ public final class Main implements Callable<Integer> {
   static final class KeysRotate implements Callable<Integer> {
     @ParentCommand KeysCommand parent;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file.")
-    Path config;
+    @Mixin ConfigFile config;
 
     @Override
     public Integer call() throws Exception {
       Main main = parent.main;
-      ConfigLoader.Loaded loaded = ConfigLoader.load(config != null ? config : main.config, main.env);
-      dev.lading.server.config.LadingConfig c = loaded.config();
+      LadingConfig c = main.loadConfig(config);
       if (c.auth().external()) {
         main.err.println("lading keys rotate: tokens come from an external issuer (auth.token.external.*);"
             + " rotate its keys there");
         return EXIT_USAGE;
       }
       boolean needsStore = c.auth().keyFile().isEmpty()
-          && c.storage().type() != dev.lading.server.config.StorageType.FILESYSTEM;
-      try (dev.lading.core.storage.ObjectStore store = needsStore ? LadingServer.openConfiguredStore(c) : null) {
-        dev.lading.auth.KeySetStorage storage =
-            dev.lading.server.auth.TokenAuth.keyStorage(c, java.util.Optional.ofNullable(store));
-        java.util.Optional<dev.lading.auth.SigningKeys> before = storage.read();
-        dev.lading.auth.SigningKeys after;
+          && c.storage().type() != StorageType.FILESYSTEM;
+      try (ObjectStore store = needsStore ? LadingServer.openConfiguredStore(c) : null) {
+        KeySetStorage storage = TokenAuth.keyStorage(c, Optional.ofNullable(store));
+        Optional<SigningKeys> before = storage.read();
+        SigningKeys after;
         try {
-          after = dev.lading.auth.KeyRing.rotate(storage);
+          after = KeyRing.rotate(storage);
         } catch (IllegalStateException e) {
           main.err.println("lading keys rotate: " + e.getMessage());
           return EXIT_USAGE;

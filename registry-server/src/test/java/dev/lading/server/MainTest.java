@@ -2,6 +2,10 @@ package dev.lading.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lading.core.model.RepositoryName;
+import dev.lading.core.registry.RegistryOptions;
+import dev.lading.core.registry.StoreRegistry;
+import dev.lading.core.storage.fs.FilesystemStore;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -54,6 +58,36 @@ class MainTest {
   }
 
   @Test
+  void subcommandConfigWinsOverTheTopLevelOneWhichStillApplies(@TempDir Path dir) throws Exception {
+    Path top = Files.writeString(dir.resolve("top.yaml"), "http:\n  port: 5006\n");
+    Path own = Files.writeString(dir.resolve("own.yaml"), "http:\n  port: 5007\n");
+
+    assertThat(run(Map.of(), "--config", top.toString(), "config", "check")).isZero();
+    assertThat(out.toString()).contains("http.port = 5006    # " + top);
+
+    assertThat(run(Map.of(), "--config", top.toString(), "config", "check", "--config", own.toString()))
+        .isZero();
+    assertThat(out.toString()).contains("http.port = 5007    # " + own);
+  }
+
+  @Test
+  void everySubcommandThatReadsTheConfigNamesTheBadKeyWithExit2() {
+    Map<String, String> env = Map.of("LADING_HTTP_PORT", "99999");
+    for (String[] args : new String[][] {{"gc", "--dry-run"}, {"keys", "rotate"}, {"config", "check"}}) {
+      assertThat(run(env, args)).as(String.join(" ", args)).isEqualTo(2);
+    }
+    assertThat(err.toString().lines()
+            .filter(l -> l.contains("http.port: must be between 0 and 65535 (from LADING_HTTP_PORT)")))
+        .hasSize(3);
+  }
+
+  @Test
+  void aCommandGroupAloneShowsItsUsageWithExit2() {
+    assertThat(run(Map.of(), "keys")).isEqualTo(2);
+    assertThat(err.toString()).contains("Usage: lading keys").contains("rotate");
+  }
+
+  @Test
   void configCheckRefusesUnknownVariablesWithExit2() {
     assertThat(run(Map.of("LADING_NOPE", "1"), "config", "check")).isEqualTo(2);
     assertThat(err.toString()).contains("LADING_NOPE: unknown environment variable");
@@ -62,17 +96,16 @@ class MainTest {
   @Test
   void gcDryRunPrintsASummaryAndKeepsAYoungUpload(@TempDir Path dir) throws Exception {
     Path root = dir.resolve("data");
-    var store = new dev.lading.core.storage.fs.FilesystemStore(root);
-    var registry = new dev.lading.core.registry.StoreRegistry(
-        store, dev.lading.core.registry.RegistryOptions.defaults());
-    var upload = registry.startUpload(dev.lading.core.model.RepositoryName.parse("team/app"));
+    var store = new FilesystemStore(root);
+    var registry = new StoreRegistry(store, RegistryOptions.defaults());
+    var upload = registry.startUpload(RepositoryName.parse("team/app"));
     Map<String, String> env = Map.of(
         "LADING_STORAGE_FILESYSTEM_ROOT", root.toString(),
         "LADING_GC_UPLOAD_EXPIRY_HOURS", "1");
 
     assertThat(run(env, "gc", "--dry-run", "--no-registry-running")).isZero();
     assertThat(out.toString()).contains("dry-run: would sweep").contains("0 expired uploads");
-    assertThat(registry.uploadStatus(dev.lading.core.model.RepositoryName.parse("team/app"), upload.id())
+    assertThat(registry.uploadStatus(RepositoryName.parse("team/app"), upload.id())
         .offset()).isZero();
   }
 }

@@ -148,7 +148,7 @@ final class S3Settings {
 
   private static ConfigKey keyOfFieldKey(String message) {
     String field = message == null ? "" : message.split(":", 2)[0].strip();
-    // KeyGrammar's messages about the prefix do not start with a field name.
+    // StorageKeys' messages about the prefix do not start with a field name.
     return FIELDS.getOrDefault(field, ConfigKey.STORAGE_S3_PREFIX);
   }
 

@@ -2,10 +2,6 @@ package dev.lading.server.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +12,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * The audit trail ({@code lading.audit}) read back line by line: every push (monolithic blob,
@@ -27,33 +22,25 @@ import org.slf4j.LoggerFactory;
 class AuditTrailTest {
   @TempDir Path root;
   AuthFixture registry;
-  ListAppender<ILoggingEvent> audit;
+  AuditCapture audit;
   final List<String> everything = new ArrayList<>();
   final List<String> secrets = new ArrayList<>(AuthFixture.SECRETS.values());
 
   @BeforeEach
   void start() {
     registry = new AuthFixture(root);
-    Logger logger = (Logger) LoggerFactory.getLogger("lading.audit");
-    logger.setLevel(Level.INFO);
-    audit = new ListAppender<>();
-    audit.start();
-    logger.addAppender(audit);
+    audit = new AuditCapture();
   }
 
   @AfterEach
   void stop() {
-    ((Logger) LoggerFactory.getLogger("lading.audit")).detachAppender(audit);
+    audit.close();
     registry.close();
   }
 
   /** The lines written since the last call. */
   List<String> lines() {
-    List<String> out = new ArrayList<>();
-    synchronized (audit.list) {
-      audit.list.forEach(e -> out.add(e.getFormattedMessage()));
-      audit.list.clear();
-    }
+    List<String> out = audit.drain();
     everything.addAll(out);
     return out;
   }

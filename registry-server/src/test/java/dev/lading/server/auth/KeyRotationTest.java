@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -66,7 +67,7 @@ class KeyRotationTest {
     Instant until = Instant.now().plus(DEADLINE);
     while (!jwksKids(registry).get(0).equals(kid)) {
       assertThat(Instant.now()).as("the server never reloaded the rotated keys").isBefore(until);
-      java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L); // poll, not spin: the machine is shared
+      LockSupport.parkNanos(20_000_000L); // poll, not spin: the machine is shared
     }
   }
 

@@ -2,9 +2,6 @@ package dev.lading.server.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
@@ -18,26 +15,21 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 class TokenEndpointTest {
   @TempDir Path root;
   AuthFixture registry;
-  ListAppender<ILoggingEvent> audit;
+  AuditCapture audit;
 
   @BeforeEach
   void start() {
     registry = new AuthFixture(root);
-    Logger logger = (Logger) LoggerFactory.getLogger("lading.audit");
-    logger.setLevel(ch.qos.logback.classic.Level.INFO);
-    audit = new ListAppender<>();
-    audit.start();
-    logger.addAppender(audit);
+    audit = new AuditCapture();
   }
 
   @AfterEach
   void stop() {
-    ((Logger) LoggerFactory.getLogger("lading.audit")).detachAppender(audit);
+    audit.close();
     registry.close();
   }
 
@@ -236,8 +228,7 @@ class TokenEndpointTest {
     registry.send(registry.request("/v2/ml/a/manifests/latest", registry.token("reader")).DELETE().build());
     registry.tokenResponse("reader", "wrong-secret");
 
-    List<String> lines = new ArrayList<>();
-    audit.list.forEach(e -> lines.add(e.getFormattedMessage()));
+    List<String> lines = audit.drain();
     assertThat(lines).anyMatch(l -> l.startsWith("action=push-blob outcome=201 who=admin kind=user remote=/127.0.0.1")
         && l.contains("repository=ml/a digest=" + AuthFixture.sha256(layer1)));
     assertThat(lines).anyMatch(l -> l.startsWith("action=push-manifest outcome=201 who=admin") && l.contains("tag=latest"));

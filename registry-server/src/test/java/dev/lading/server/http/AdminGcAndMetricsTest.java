@@ -56,8 +56,7 @@ class AdminGcAndMetricsTest {
       assertThat(started.statusCode()).isEqualTo(202);
       assertThat(JSON.readTree(started.body()).path("dryRun").asBoolean()).isFalse();
       HttpResponse<String> second = r.send(r.request("/admin/gc").POST(HttpRequest.BodyPublishers.noBody()).build());
-      assertThat(second.statusCode()).isEqualTo(409);
-      assertThat(RunningRegistry.errorCode(second)).isEqualTo("GC_RUNNING");
+      RunningRegistry.assertError(second, 409, "GC_RUNNING");
       assertThat(status(r).path("running").asBoolean()).isTrue();
 
       JsonNode done = awaitRuns(r, 1);
@@ -100,8 +99,7 @@ class AdminGcAndMetricsTest {
   void readOnlyModeRefusesTheTriggerButShowsTheStatus() throws Exception {
     try (RunningRegistry r = new RunningRegistry(sweepingAtOnce(root).withReadOnly(true))) {
       HttpResponse<String> refused = r.send(r.request("/admin/gc").POST(HttpRequest.BodyPublishers.noBody()).build());
-      assertThat(refused.statusCode()).isEqualTo(405);
-      assertThat(RunningRegistry.errorCode(refused)).isEqualTo("UNSUPPORTED");
+      RunningRegistry.assertError(refused, 405, "UNSUPPORTED");
       assertThat(status(r).path("runs").asLong()).isZero();
       assertThat(r.send(r.request("/metrics").GET().build()).headers().firstValue("Content-Type").orElseThrow())
           .startsWith("text/plain");

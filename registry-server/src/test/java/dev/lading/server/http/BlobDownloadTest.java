@@ -101,10 +101,8 @@ class BlobDownloadTest {
 
   @Test
   void unknownBlobIs404BlobUnknown() throws Exception {
-    HttpResponse<String> r = registry.send(registry.request(
-        "/v2/p2p/cache/blobs/" + RunningRegistry.sha256(new byte[] {9})).GET().build());
-    assertThat(r.statusCode()).isEqualTo(404);
-    assertThat(RunningRegistry.errorCode(r)).isEqualTo("BLOB_UNKNOWN");
+    HttpResponse<String> r = registry.get("/v2/p2p/cache/blobs/" + RunningRegistry.sha256(new byte[] {9}));
+    RunningRegistry.assertError(r, 404, "BLOB_UNKNOWN");
   }
 
   @Test

@@ -1,5 +1,9 @@
 package dev.lading.server.http;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lading.server.LadingServer;
 import dev.lading.server.config.LadingConfig;
 import java.io.IOException;
@@ -9,6 +13,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /** A real server on an ephemeral port over a temporary filesystem store, and a real client. */
@@ -36,6 +41,11 @@ final class RunningRegistry implements AutoCloseable {
     return client.send(request, HttpResponse.BodyHandlers.ofString());
   }
 
+  /** A GET of {@code pathAndQuery}, the body as text. */
+  HttpResponse<String> get(String pathAndQuery) throws IOException, InterruptedException {
+    return send(request(pathAndQuery).GET().build());
+  }
+
   HttpResponse<byte[]> sendForBytes(HttpRequest request) throws IOException, InterruptedException {
     return client.send(request, HttpResponse.BodyHandlers.ofByteArray());
   }
@@ -57,8 +67,7 @@ final class RunningRegistry implements AutoCloseable {
    */
   static String errorCode(HttpResponse<String> response) {
     try {
-      com.fasterxml.jackson.databind.JsonNode errors =
-          new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body()).path("errors");
+      JsonNode errors = new ObjectMapper().readTree(response.body()).path("errors");
       if (errors.size() != 1) {
         throw new AssertionError("expected exactly one error in " + response.body());
       }
@@ -68,10 +77,16 @@ final class RunningRegistry implements AutoCloseable {
     }
   }
 
+  /** Asserts a spec error: the status and the body's one error code. */
+  static void assertError(HttpResponse<String> response, int status, String code) {
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+    assertThat(errorCode(response)).isEqualTo(code);
+  }
+
   static String sha256(byte[] content) {
     try {
       return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
-    } catch (java.security.NoSuchAlgorithmException e) {
+    } catch (NoSuchAlgorithmException e) {
       throw new AssertionError(e);
     }
   }

@@ -31,7 +31,7 @@ class ServerErrorsAndRoutingTest {
 
   @Test
   void baseAnswersEmptyObjectWithApiVersion() throws Exception {
-    HttpResponse<String> r = registry.send(registry.request("/v2/").GET().build());
+    HttpResponse<String> r = registry.get("/v2/");
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).isEqualTo("{}");
     assertThat(r.headers().firstValue("Docker-Distribution-API-Version")).hasValue("registry/2.0");
@@ -39,7 +39,7 @@ class ServerErrorsAndRoutingTest {
 
   @Test
   void unknownPathIsNotFoundInTheSpecErrorShape() throws Exception {
-    HttpResponse<String> r = registry.send(registry.request("/v2/a/nothing-here").GET().build());
+    HttpResponse<String> r = registry.get("/v2/a/nothing-here");
     assertThat(r.statusCode()).isEqualTo(404);
     assertThat(r.headers().firstValue("Docker-Distribution-API-Version")).hasValue("registry/2.0");
     assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
@@ -66,37 +66,31 @@ class ServerErrorsAndRoutingTest {
     HttpResponse<String> put = registry.send(registry.request("/v2/a/manifests/-bad")
         .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
         .PUT(HttpRequest.BodyPublishers.ofString("{}")).build());
-    assertThat(put.statusCode()).isEqualTo(400);
-    assertThat(RunningRegistry.errorCode(put)).isEqualTo("MANIFEST_INVALID");
+    RunningRegistry.assertError(put, 400, "MANIFEST_INVALID");
     for (String method : new String[] {"GET", "DELETE"}) {
       HttpResponse<String> r = registry.send(registry.request("/v2/a/manifests/-bad")
           .method(method, HttpRequest.BodyPublishers.noBody()).build());
       assertThat(r.statusCode()).as(method).isEqualTo(404);
       assertThat(RunningRegistry.errorCode(r)).isEqualTo("MANIFEST_UNKNOWN");
     }
-    HttpResponse<String> digest = registry.send(registry.request("/v2/a/manifests/sha256:short").GET().build());
-    assertThat(digest.statusCode()).isEqualTo(400);
-    assertThat(RunningRegistry.errorCode(digest)).isEqualTo("DIGEST_INVALID");
+    HttpResponse<String> digest = registry.get("/v2/a/manifests/sha256:short");
+    RunningRegistry.assertError(digest, 400, "DIGEST_INVALID");
   }
 
   @Test
   void manifestOfDeepNameIsRoutedAndUnknown() throws Exception {
-    HttpResponse<String> r = registry.send(registry.request("/v2/a/b/c/manifests/x").GET().build());
-    assertThat(r.statusCode()).isEqualTo(404);
-    assertThat(RunningRegistry.errorCode(r)).isEqualTo("MANIFEST_UNKNOWN");
+    HttpResponse<String> r = registry.get("/v2/a/b/c/manifests/x");
+    RunningRegistry.assertError(r, 404, "MANIFEST_UNKNOWN");
   }
 
   @Test
   void invalidNameAndDigestAre400() throws Exception {
-    HttpResponse<String> name = registry.send(registry.request("/v2/UPPER/tags/list").GET().build());
-    assertThat(name.statusCode()).isEqualTo(400);
-    assertThat(RunningRegistry.errorCode(name)).isEqualTo("NAME_INVALID");
-    HttpResponse<String> digest = registry.send(registry.request("/v2/a/blobs/sha256:xyz").GET().build());
-    assertThat(digest.statusCode()).isEqualTo(400);
-    assertThat(RunningRegistry.errorCode(digest)).isEqualTo("DIGEST_INVALID");
-    HttpResponse<String> referrers = registry.send(registry.request("/v2/a/referrers/nope").GET().build());
-    assertThat(referrers.statusCode()).isEqualTo(400);
-    assertThat(RunningRegistry.errorCode(referrers)).isEqualTo("DIGEST_INVALID");
+    HttpResponse<String> name = registry.get("/v2/UPPER/tags/list");
+    RunningRegistry.assertError(name, 400, "NAME_INVALID");
+    HttpResponse<String> digest = registry.get("/v2/a/blobs/sha256:xyz");
+    RunningRegistry.assertError(digest, 400, "DIGEST_INVALID");
+    HttpResponse<String> referrers = registry.get("/v2/a/referrers/nope");
+    RunningRegistry.assertError(referrers, 400, "DIGEST_INVALID");
   }
 
   @Test
@@ -118,9 +112,8 @@ class ServerErrorsAndRoutingTest {
 
   @Test
   void badPaginationIs400() throws Exception {
-    HttpResponse<String> r = registry.send(registry.request("/v2/_catalog?n=-1").GET().build());
-    assertThat(r.statusCode()).isEqualTo(400);
-    assertThat(RunningRegistry.errorCode(r)).isEqualTo("PAGINATION_NUMBER_INVALID");
+    HttpResponse<String> r = registry.get("/v2/_catalog?n=-1");
+    RunningRegistry.assertError(r, 400, "PAGINATION_NUMBER_INVALID");
   }
 
   @Test
@@ -137,22 +130,22 @@ class ServerErrorsAndRoutingTest {
           .PUT(HttpRequest.BodyPublishers.ofString(manifest)).build());
       assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
     }
-    HttpResponse<String> page = registry.send(registry.request("/v2/lib/app/tags/list?n=2").GET().build());
+    HttpResponse<String> page = registry.get("/v2/lib/app/tags/list?n=2");
     assertThat(page.statusCode()).isEqualTo(200);
     assertThat(JSON.readTree(page.body()).get("name").asText()).isEqualTo("lib/app");
     assertThat(JSON.readTree(page.body()).get("tags")).hasSize(2);
     assertThat(page.headers().firstValue("Link")).hasValue("</v2/lib/app/tags/list?n=2&last=b>; rel=\"next\"");
-    HttpResponse<String> rest = registry.send(registry.request("/v2/lib/app/tags/list?n=2&last=b").GET().build());
+    HttpResponse<String> rest = registry.get("/v2/lib/app/tags/list?n=2&last=b");
     assertThat(JSON.readTree(rest.body()).get("tags").get(0).asText()).isEqualTo("c");
     assertThat(rest.headers().firstValue("Link")).isEmpty();
-    HttpResponse<String> catalog = registry.send(registry.request("/v2/_catalog").GET().build());
+    HttpResponse<String> catalog = registry.get("/v2/_catalog");
     assertThat(JSON.readTree(catalog.body()).get("repositories").get(0).asText()).isEqualTo("lib/app");
   }
 
   @Test
   void referrersOfUnknownSubjectIsAnEmptyIndex() throws Exception {
     String subject = RunningRegistry.sha256(new byte[] {1});
-    HttpResponse<String> r = registry.send(registry.request("/v2/a/referrers/" + subject).GET().build());
+    HttpResponse<String> r = registry.get("/v2/a/referrers/" + subject);
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("Content-Type")).hasValue("application/vnd.oci.image.index.v1+json");
     JsonNode index = JSON.readTree(r.body());
@@ -166,8 +159,7 @@ class ServerErrorsAndRoutingTest {
     registry = new RunningRegistry(LadingConfig.forTests(root).withReadOnly(true));
     HttpResponse<String> post = registry.send(registry.request("/v2/a/blobs/uploads/")
         .POST(HttpRequest.BodyPublishers.noBody()).build());
-    assertThat(post.statusCode()).isEqualTo(405);
-    assertThat(RunningRegistry.errorCode(post)).isEqualTo("UNSUPPORTED");
-    assertThat(registry.send(registry.request("/v2/").GET().build()).statusCode()).isEqualTo(200);
+    RunningRegistry.assertError(post, 405, "UNSUPPORTED");
+    assertThat(registry.get("/v2/").statusCode()).isEqualTo(200);
   }
 }

@@ -62,7 +62,7 @@ class UploadFlowTest {
             () -> new ByteArrayInputStream(data, 100_000, 150_000))).build());
     assertThat(second.statusCode()).as(second.body()).isEqualTo(202);
     assertThat(second.headers().firstValue("Range")).hasValue("0-249999");
-    HttpResponse<String> status = registry.send(registry.request(location).GET().build());
+    HttpResponse<String> status = registry.get(location);
     assertThat(status.statusCode()).isEqualTo(204);
     assertThat(status.headers().firstValue("Range")).hasValue("0-249999");
     String digest = RunningRegistry.sha256(data);
@@ -98,8 +98,7 @@ class UploadFlowTest {
         .method("PATCH", HttpRequest.BodyPublishers.ofByteArray(new byte[10])).build());
     HttpResponse<String> r = registry.send(registry.request(location).header("Content-Range", contentRange)
         .method("PATCH", HttpRequest.BodyPublishers.ofByteArray(new byte[10])).build());
-    assertThat(r.statusCode()).isEqualTo(400);
-    assertThat(RunningRegistry.errorCode(r)).isEqualTo("BLOB_UPLOAD_INVALID");
+    RunningRegistry.assertError(r, 400, "BLOB_UPLOAD_INVALID");
     assertThat(sessionRange(location)).isEqualTo("0-9");
   }
 
@@ -120,7 +119,7 @@ class UploadFlowTest {
   }
 
   private String sessionRange(String location) throws Exception {
-    HttpResponse<String> status = registry.send(registry.request(location).GET().build());
+    HttpResponse<String> status = registry.get(location);
     assertThat(status.statusCode()).isEqualTo(204);
     return status.headers().firstValue("Range").orElseThrow();
   }
@@ -131,8 +130,7 @@ class UploadFlowTest {
     String wrong = RunningRegistry.sha256("other".getBytes());
     HttpResponse<String> r = registry.send(registry.request(location + "?digest=" + wrong)
         .PUT(HttpRequest.BodyPublishers.ofString("content")).build());
-    assertThat(r.statusCode()).isEqualTo(400);
-    assertThat(RunningRegistry.errorCode(r)).isEqualTo("DIGEST_INVALID");
+    RunningRegistry.assertError(r, 400, "DIGEST_INVALID");
     assertThat(registry.send(registry.request("/v2/a/blobs/" + wrong)
         .method("HEAD", HttpRequest.BodyPublishers.noBody()).build()).statusCode()).isEqualTo(404);
   }
@@ -141,16 +139,14 @@ class UploadFlowTest {
   void cancelledSessionIsGone() throws Exception {
     String location = startSession("a").headers().firstValue("Location").orElseThrow();
     assertThat(registry.send(registry.request(location).DELETE().build()).statusCode()).isEqualTo(204);
-    HttpResponse<String> r = registry.send(registry.request(location).GET().build());
-    assertThat(r.statusCode()).isEqualTo(404);
-    assertThat(RunningRegistry.errorCode(r)).isEqualTo("BLOB_UPLOAD_UNKNOWN");
+    HttpResponse<String> r = registry.get(location);
+    RunningRegistry.assertError(r, 404, "BLOB_UPLOAD_UNKNOWN");
   }
 
   @Test
   void unknownUploadIdIs404() throws Exception {
-    HttpResponse<String> r = registry.send(registry.request("/v2/a/blobs/uploads/not-a-uuid").GET().build());
-    assertThat(r.statusCode()).isEqualTo(404);
-    assertThat(RunningRegistry.errorCode(r)).isEqualTo("BLOB_UPLOAD_UNKNOWN");
+    HttpResponse<String> r = registry.get("/v2/a/blobs/uploads/not-a-uuid");
+    RunningRegistry.assertError(r, 404, "BLOB_UPLOAD_UNKNOWN");
   }
 
   @Test

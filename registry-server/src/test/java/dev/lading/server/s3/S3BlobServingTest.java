@@ -66,9 +66,9 @@ class S3BlobServingTest {
         assertThat(new String(head, StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 200");
 
         // The client reads nothing more. The server must stop pulling from S3 once the socket
-        // and its outbound buffer (1 MiB high water mark) are full: wait until the count of
-        // bytes read from S3 settles, then check it is a small part of the blob.
-        long settled = awaitSettled(store.streamed);
+        // and its outbound buffer (1 MiB high water mark) are full: wait until the thread that
+        // reads from S3 waits for the client to read, then check it read a small part of the blob.
+        long settled = awaitWaitingForTheClient(store);
         assertThat(settled)
             .as("bytes read from S3 while the client read nothing")
             .isLessThan(24L * MIB);
@@ -157,28 +157,39 @@ class S3BlobServingTest {
   }
 
   /**
-   * Polls (every 50 ms, at most 30 s) until {@code counter} has not moved for 20 polls in a row
-   * and answers its value: the point where the server waits for the client.
+   * Polls (every 20 ms, at most 30 s) until the thread streaming the blob from S3 is parked in
+   * the server's writability gate on two polls in a row with no byte read in between, and answers
+   * the bytes read from S3 by then: the point where the server waits for the client.
    */
-  private static long awaitSettled(AtomicLong counter) {
+  private static long awaitWaitingForTheClient(CountingStore store) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    long last = -1;
-    int still = 0;
+    long seenWaitingAt = -1;
     while (System.nanoTime() < deadline) {
-      long now = counter.get();
-      still = now == last && now > 0 ? still + 1 : 0;
-      if (still >= 20) {
-        return now;
+      long now = store.streamed.get();
+      if (waitsForTheClient(store.reader)) {
+        if (now == seenWaitingAt) {
+          return now;
+        }
+        seenWaitingAt = now;
+      } else {
+        seenWaitingAt = -1;
       }
-      last = now;
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20)); // poll, not spin: the machine is shared
     }
-    throw new AssertionError("reads from S3 never settled; at " + counter.get() + " bytes");
+    throw new AssertionError("the server never waited for the client; read " + store.streamed.get()
+        + " bytes from S3");
+  }
+
+  private static boolean waitsForTheClient(Thread thread) {
+    return thread != null && Arrays.stream(thread.getStackTrace()).anyMatch(frame ->
+        frame.getClassName().equals("dev.lading.server.http.WritabilityGate")
+            && frame.getMethodName().equals("awaitWritable"));
   }
 
   /** The S3 store, counting the bytes blob streams hand to the server. */
   private static final class CountingStore implements ObjectStore {
     final AtomicLong streamed = new AtomicLong();
+    volatile Thread reader;
     private final ObjectStore delegate;
 
     CountingStore(ObjectStore delegate) {
@@ -192,6 +203,7 @@ class S3BlobServingTest {
         return new BlobSource.StreamSource(new FilterInputStream(s.stream()) {
           @Override
           public int read(byte[] b, int off, int len) throws IOException {
+            reader = Thread.currentThread();
             int n = super.read(b, off, len);
             if (n > 0) {
               streamed.addAndGet(n);

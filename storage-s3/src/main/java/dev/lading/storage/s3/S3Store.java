@@ -7,6 +7,7 @@ import dev.lading.core.storage.KeyPage;
 import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ObjectStore;
+import dev.lading.core.storage.StorageKeys;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -177,7 +178,7 @@ public final class S3Store implements ObjectStore {
 
   /** The bucket key of a store key. */
   String objectKey(String key) {
-    return config.prefix() + KeyGrammar.requireKey(key);
+    return config.prefix() + StorageKeys.requireKey(key);
   }
 
   /** The tail object of {@code key}'s multipart write at {@code generation}. */
@@ -268,7 +269,7 @@ public final class S3Store implements ObjectStore {
 
   @Override
   public KeyPage list(String prefix, Optional<String> startAfter, int limit) throws IOException {
-    KeyGrammar.requirePrefix(prefix);
+    StorageKeys.requirePrefix(prefix);
     if (limit < 0) {
       throw new IllegalArgumentException("negative limit");
     }
@@ -309,12 +310,7 @@ public final class S3Store implements ObjectStore {
 
   /** Objects someone else put in the bucket under our prefix are not ours to list. */
   private static boolean isCallerKey(String key) {
-    try {
-      KeyGrammar.requireKey(key);
-      return true;
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
+    return StorageKeys.isKey(key);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.lading.storage.s3;
 
+import dev.lading.core.storage.StorageKeys;
 import java.net.URI;
 import java.util.Locale;
 import java.util.Objects;
@@ -91,7 +92,7 @@ public record S3StoreConfig(
       if (!prefix.endsWith("/")) {
         throw new IllegalArgumentException("prefix: must be empty or end with '/': " + prefix);
       }
-      KeyGrammar.requireKey(prefix.substring(0, prefix.length() - 1));
+      StorageKeys.requireKey(prefix.substring(0, prefix.length() - 1));
       if (prefix.length() > 256) {
         throw new IllegalArgumentException("prefix: longer than 256 characters");
       }

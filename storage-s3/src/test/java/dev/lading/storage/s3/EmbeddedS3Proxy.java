@@ -13,28 +13,38 @@ import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
 import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import software.amazon.awssdk.services.s3.model.CreateBucketRequest;
 
 /**
- * One S3Proxy (filesystem store in a temporary directory, 127.0.0.1, an ephemeral port, AWS
- * SigV4) for the whole test JVM, started on first use and stopped when JUnit closes its root
- * context. Each test gets its own key prefix in the one bucket, so tests never see each other's
- * objects and a store's "nothing stray is left" check stays meaningful.
+ * The one embedded S3Proxy of a test JVM (filesystem store under the module's {@code target/},
+ * 127.0.0.1, an ephemeral port, AWS SigV4), for every module whose tests need S3: this module's
+ * store suites, gc's, the server's and the conformance suite's (whose registry child processes
+ * get {@link #endpoint()} and the credentials below). Started on first use, stopped and its
+ * directory removed when the JVM exits. Each test or server gets its own key prefix in the one
+ * bucket ({@link #freshPrefix}), so they never see each other's objects and a store's "nothing
+ * stray is left" check stays meaningful.
  */
-public final class EmbeddedS3Proxy implements ExtensionContext.Store.CloseableResource, AutoCloseable {
-  static final String ACCESS_KEY = "lading-test-access";
-  static final String SECRET_KEY = "lading-test-secret";
-  static final String BUCKET = "lading-test";
+public final class EmbeddedS3Proxy {
+  public static final String ACCESS_KEY = "lading-test-access";
+  public static final String SECRET_KEY = "lading-test-secret";
+  public static final String BUCKET = "lading-test";
   private static final AtomicInteger PREFIXES = new AtomicInteger();
+  private static EmbeddedS3Proxy shared;
 
   private final Path dir;
   private final S3Proxy proxy;
   private final URI endpoint;
 
   private EmbeddedS3Proxy() throws Exception {
-    dir = Files.createTempDirectory("lading-s3proxy-");
+    // Under target/, not the system temp dir: a killed run leaves nothing behind that
+    // `mvn clean` does not remove.
+    Path base = Files.createDirectories(Path.of("target").toAbsolutePath());
+    dir = Files.createTempDirectory(base, "s3proxy-");
+    FilesystemNio2BlobStore blobs = new FilesystemNio2BlobStore(dir.toString());
+    blobs.createContainer(CreateBucketRequest.builder().bucket(BUCKET).build());
     proxy =
         S3Proxy.builder()
-            .blobStore(new FilesystemNio2BlobStore(dir.toString()))
+            .blobStore(blobs)
             .endpoint(URI.create("http://127.0.0.1:0"))
             .awsAuthentication(AuthenticationType.AWS_V4, ACCESS_KEY, SECRET_KEY)
             .stopTimeout(0)
@@ -48,25 +58,29 @@ public final class EmbeddedS3Proxy implements ExtensionContext.Store.CloseableRe
       Thread.onSpinWait();
     }
     endpoint = URI.create("http://127.0.0.1:" + proxy.getPort());
-    try (var s3 = S3Store.client(config("unused/"))) {
-      s3.createBucket(b -> b.bucket(BUCKET));
-    }
+    Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "stop-s3proxy"));
   }
 
-  /** The proxy of this test run, started once. */
+  /** The proxy of this test JVM, started on first use. */
+  public static synchronized EmbeddedS3Proxy shared() {
+    if (shared == null) {
+      try {
+        shared = new EmbeddedS3Proxy();
+      } catch (Exception e) {
+        throw new IllegalStateException("could not start S3Proxy", e);
+      }
+    }
+    return shared;
+  }
+
+  /** The same as {@link #shared()}, for suites that start it from a JUnit callback. */
   public static EmbeddedS3Proxy get(ExtensionContext context) {
-    return context
-        .getRoot()
-        .getStore(ExtensionContext.Namespace.GLOBAL)
-        .getOrComputeIfAbsent(EmbeddedS3Proxy.class, k -> start(), EmbeddedS3Proxy.class);
+    return shared();
   }
 
-  private static EmbeddedS3Proxy start() {
-    try {
-      return new EmbeddedS3Proxy();
-    } catch (Exception e) {
-      throw new IllegalStateException("could not start S3Proxy", e);
-    }
+  /** Where the proxy listens, {@code http://127.0.0.1:<port>}. */
+  public URI endpoint() {
+    return endpoint;
   }
 
   /** A store configuration with 5 MiB parts (S3's smallest), so small tests exercise multipart. */
@@ -82,10 +96,17 @@ public final class EmbeddedS3Proxy implements ExtensionContext.Store.CloseableRe
     return name + "-" + PREFIXES.incrementAndGet() + "/";
   }
 
-  @Override
-  public void close() throws Exception {
-    proxy.stop();
-    Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+  private void stop() {
+    try {
+      proxy.stop();
+      deleteRecursively(dir);
+    } catch (Exception e) {
+      // the JVM is exiting; what is left under target/ goes with the next clean
+    }
+  }
+
+  private static void deleteRecursively(Path root) throws IOException {
+    Files.walkFileTree(root, new SimpleFileVisitor<>() {
       @Override
       public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
         Files.delete(file);

@@ -20,8 +20,6 @@ import java.util.OptionalLong;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.BeforeEachCallback;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 
@@ -35,11 +33,8 @@ class S3UploadSessionRecoveryTest {
   private static final RepositoryName REPO = RepositoryName.parse("team/recovery");
   private static final int PART = (int) S3StoreConfig.MIN_PART_SIZE;
 
-  private EmbeddedS3Proxy proxy;
+  private final EmbeddedS3Proxy proxy = EmbeddedS3Proxy.shared();
   private S3Store store;
-
-  @RegisterExtension
-  final BeforeEachCallback proxyStarter = context -> proxy = EmbeddedS3Proxy.get(context);
 
   @AfterEach
   void close() {

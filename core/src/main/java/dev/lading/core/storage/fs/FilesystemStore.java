@@ -5,6 +5,7 @@ import dev.lading.core.storage.KeyPage;
 import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ObjectStore;
+import dev.lading.core.storage.StorageKeys;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -29,7 +30,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -42,10 +42,6 @@ import java.util.stream.Stream;
  * listed. Nothing is ever written outside {@code root}.
  */
 public final class FilesystemStore implements ObjectStore {
-  private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9._-]+");
-  private static final Pattern PARTIAL_SEGMENT = Pattern.compile("[A-Za-z0-9._-]*");
-  private static final int MAX_KEY_LENGTH = 1024;
-
   static final String STAGING = "+staging";
   static final String MULTIPART = "+multipart";
 
@@ -168,7 +164,7 @@ public final class FilesystemStore implements ObjectStore {
 
   @Override
   public KeyPage list(String prefix, Optional<String> startAfter, int limit) throws IOException {
-    validatePrefix(prefix);
+    StorageKeys.requirePrefix(prefix);
     if (limit < 0) {
       throw new IllegalArgumentException("negative limit");
     }
@@ -195,7 +191,7 @@ public final class FilesystemStore implements ObjectStore {
     try (Stream<Path> children = Files.list(dir)) {
       for (Path child : (Iterable<Path>) children::iterator) {
         String name = child.getFileName().toString();
-        if (!name.startsWith(namePrefix) || !isSegment(name)) {
+        if (!name.startsWith(namePrefix) || !StorageKeys.isSegment(name)) {
           continue;
         }
         boolean directory = Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS);
@@ -411,48 +407,11 @@ public final class FilesystemStore implements ObjectStore {
 
   /** Validates {@code key} and resolves it under root; nothing else ever makes a path from a key. */
   Path resolve(String key) {
-    validateKey(key);
+    StorageKeys.requireKey(key);
     Path path = root.resolve(key).normalize();
     if (!path.startsWith(root) || path.equals(root)) {
       throw new IllegalArgumentException("key escapes the store");
     }
     return path;
-  }
-
-  static void validateKey(String key) {
-    if (key == null || key.isEmpty() || key.length() > MAX_KEY_LENGTH) {
-      throw new IllegalArgumentException("invalid key");
-    }
-    for (String segment : key.split("/", -1)) {
-      if (!isSegment(segment)) {
-        throw new IllegalArgumentException("invalid key segment in " + shorten(key));
-      }
-    }
-  }
-
-  static void validatePrefix(String prefix) {
-    if (prefix == null || prefix.length() > MAX_KEY_LENGTH) {
-      throw new IllegalArgumentException("invalid prefix");
-    }
-    if (prefix.isEmpty()) {
-      return;
-    }
-    String[] segments = prefix.split("/", -1);
-    for (int i = 0; i < segments.length - 1; i++) {
-      if (!isSegment(segments[i])) {
-        throw new IllegalArgumentException("invalid prefix segment in " + shorten(prefix));
-      }
-    }
-    if (!PARTIAL_SEGMENT.matcher(segments[segments.length - 1]).matches()) {
-      throw new IllegalArgumentException("invalid prefix " + shorten(prefix));
-    }
-  }
-
-  private static boolean isSegment(String segment) {
-    return SEGMENT.matcher(segment).matches() && !segment.equals(".") && !segment.equals("..");
-  }
-
-  private static String shorten(String s) {
-    return s.length() > 100 ? s.substring(0, 100) + "..." : s;
   }
 }
