@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lading.server.LadingServer;
 import dev.lading.server.config.LadingConfig;
+import dev.lading.storage.s3.EmbeddedS3Proxy;
 import dev.lading.storage.s3.S3StoreConfig;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -38,11 +39,11 @@ class ReadinessOnS3Test {
         .region(Region.US_EAST_1)
         .forcePathStyle(true)
         .credentialsProvider(StaticCredentialsProvider.create(
-            AwsBasicCredentials.create(EmbeddedS3.ACCESS_KEY, EmbeddedS3.SECRET_KEY)))
+            AwsBasicCredentials.create(EmbeddedS3Proxy.ACCESS_KEY, EmbeddedS3Proxy.SECRET_KEY)))
         .build()) {
       s3.createBucket(b -> b.bucket(BUCKET));
       S3StoreConfig store = S3StoreConfig.of(
-          Optional.of(endpoint), "us-east-1", BUCKET, EmbeddedS3.ACCESS_KEY, EmbeddedS3.SECRET_KEY);
+          Optional.of(endpoint), "us-east-1", BUCKET, EmbeddedS3Proxy.ACCESS_KEY, EmbeddedS3Proxy.SECRET_KEY);
       LadingConfig config = LadingConfig.forTests(root)
           .withS3(new LadingConfig.S3(store, false, Duration.ofMinutes(5)));
       HttpClient http = HttpClient.newHttpClient();
