@@ -48,7 +48,7 @@ public final class GcAdminHandler implements ResourceHandler {
     } else if (HttpMethod.GET.equals(exchange.method()) || HttpMethod.HEAD.equals(exchange.method())) {
       exchange.respondJson(HttpResponseStatus.OK, Exchange.headers(), status(gc.status()));
     } else {
-      throw new RegistryException(ErrorCode.METHOD_NOT_ALLOWED, exchange.method().name() + " is not allowed here");
+      throw Exchange.methodNotAllowed(exchange.method(), "GET, HEAD, POST");
     }
   }
 

@@ -1,8 +1,6 @@
 package dev.lading.server.auth;
 
 import dev.lading.auth.KeyRing;
-import dev.lading.core.error.ErrorCode;
-import dev.lading.core.error.RegistryException;
 import dev.lading.server.http.Exchange;
 import dev.lading.server.http.ResourceHandler;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -26,10 +24,7 @@ public final class JwksEndpoint implements ResourceHandler {
   @Override
   public void handle(Exchange exchange) {
     if (!HttpMethod.GET.equals(exchange.method()) && !exchange.isHead()) {
-      HttpHeaders h = Exchange.headers();
-      h.set(HttpHeaderNames.ALLOW, "GET, HEAD");
-      exchange.fail(new RegistryException(ErrorCode.METHOD_NOT_ALLOWED, "only GET"), h);
-      return;
+      throw Exchange.methodNotAllowed(exchange.method(), "GET, HEAD");
     }
     HttpHeaders headers = Exchange.headers();
     headers.set(HttpHeaderNames.CACHE_CONTROL, "max-age=300");

@@ -76,9 +76,7 @@ public final class TokenEndpoint implements ResourceHandler {
       case "GET" -> get(exchange);
       case "POST" -> post(exchange);
       default -> {
-        HttpHeaders h = Exchange.headers();
-        h.set(HttpHeaderNames.ALLOW, "GET, POST");
-        exchange.fail(new RegistryException(ErrorCode.METHOD_NOT_ALLOWED, exchange.method().name() + " is not allowed here"), h);
+        exchange.fail(Exchange.methodNotAllowed(exchange.method(), "GET, POST"));
       }
     }
   }

@@ -7,7 +7,6 @@ import dev.lading.core.storage.BlobSource;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.DefaultFileRegion;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -287,6 +286,11 @@ public final class Exchange {
     }
     ErrorResponses.Rendered r = ErrorResponses.render(failure);
     HttpHeaders headers = extra == null ? headers() : extra;
+    if (failure instanceof RegistryException e
+        && e.code() == ErrorCode.METHOD_NOT_ALLOWED
+        && e.detail() instanceof String allow) {
+      headers.set(HttpHeaderNames.ALLOW, allow);
+    }
     headers.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
     if (isHead()) {
       headers.setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
@@ -296,6 +300,14 @@ public final class Exchange {
 
   public void fail(Throwable failure) {
     fail(failure, null);
+  }
+
+  /**
+   * The refusal of a method the resource does not serve: 405 with the {@code Allow} header
+   * (added by {@link #fail}) listing {@code allow}, e.g. {@code "GET, HEAD"}.
+   */
+  public static RegistryException methodNotAllowed(HttpMethod method, String allow) {
+    return new RegistryException(ErrorCode.METHOD_NOT_ALLOWED, method.name() + " is not allowed here", allow);
   }
 
   /** True once a response started. */

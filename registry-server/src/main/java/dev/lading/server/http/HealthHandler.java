@@ -1,7 +1,5 @@
 package dev.lading.server.http;
 
-import dev.lading.core.error.ErrorCode;
-import dev.lading.core.error.RegistryException;
 import dev.lading.core.registry.Registry;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -54,7 +52,7 @@ public final class HealthHandler implements ResourceHandler {
   public void handle(Exchange exchange) {
     HttpMethod method = exchange.method();
     if (!method.equals(HttpMethod.GET) && !exchange.isHead()) {
-      throw new RegistryException(ErrorCode.METHOD_NOT_ALLOWED, method.name() + " is not allowed here");
+      throw Exchange.methodNotAllowed(method, "GET, HEAD");
     }
     if (exchange.rawPath().equals(LIVENESS_PATH)) {
       exchange.respondJson(HttpResponseStatus.OK, Exchange.headers(), Map.of("status", "ok"));

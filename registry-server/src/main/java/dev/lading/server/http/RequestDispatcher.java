@@ -2,7 +2,6 @@ package dev.lading.server.http;
 
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import java.util.EnumMap;
@@ -95,11 +94,7 @@ public final class RequestDispatcher {
         throw new RegistryException(ErrorCode.UNSUPPORTED, "the registry is read-only");
       }
     } catch (RegistryException e) {
-      HttpHeaders extra = Exchange.headers();
-      if (e.code() == ErrorCode.METHOD_NOT_ALLOWED && e.detail() instanceof String allow) {
-        extra.set(HttpHeaderNames.ALLOW, allow);
-      }
-      exchange.fail(e, extra);
+      exchange.fail(e);
       return;
     }
     exchange.route(match);

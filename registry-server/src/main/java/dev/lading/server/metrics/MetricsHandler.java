@@ -3,6 +3,7 @@ package dev.lading.server.metrics;
 import dev.lading.server.http.Exchange;
 import dev.lading.server.http.ResourceHandler;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.nio.charset.StandardCharsets;
 
@@ -18,10 +19,9 @@ public final class MetricsHandler implements ResourceHandler {
 
   @Override
   public void handle(Exchange exchange) {
-    if (!exchange.method().equals(io.netty.handler.codec.http.HttpMethod.GET)
+    if (!exchange.method().equals(HttpMethod.GET)
         && !exchange.isHead()) {
-      throw new dev.lading.core.error.RegistryException(
-          dev.lading.core.error.ErrorCode.METHOD_NOT_ALLOWED, exchange.method().name() + " is not allowed here");
+      throw Exchange.methodNotAllowed(exchange.method(), "GET, HEAD");
     }
     var headers = Exchange.headers();
     headers.set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");

@@ -43,6 +43,22 @@ class HealthEndpointsTest {
       HttpResponse<String> post = r.send(r.request("/readyz").POST(HttpRequest.BodyPublishers.noBody()).build());
       assertThat(post.statusCode()).isEqualTo(405);
       assertThat(RunningRegistry.errorCode(post)).isEqualTo("METHOD_NOT_ALLOWED");
+      assertThat(post.headers().firstValue("Allow")).hasValue("GET, HEAD");
+    }
+  }
+
+  @Test
+  void everyEndpointOutsideV2NamesItsMethodsWhenRefusingOne() throws Exception {
+    try (RunningRegistry r = new RunningRegistry(root)) {
+      for (String[] pathAndAllow : new String[][] {
+          {"/healthz", "GET, HEAD"}, {"/readyz", "GET, HEAD"}, {"/metrics", "GET, HEAD"},
+          {"/admin/gc", "GET, HEAD, POST"}}) {
+        HttpResponse<String> put = r.send(r.request(pathAndAllow[0])
+            .PUT(HttpRequest.BodyPublishers.noBody()).build());
+        assertThat(put.statusCode()).as(pathAndAllow[0]).isEqualTo(405);
+        assertThat(RunningRegistry.errorCode(put)).isEqualTo("METHOD_NOT_ALLOWED");
+        assertThat(put.headers().firstValue("Allow")).as(pathAndAllow[0]).hasValue(pathAndAllow[1]);
+      }
     }
   }
 
