@@ -30,6 +30,7 @@ import java.nio.file.StandardOpenOption;
  * <p>Memory per write is the one staging buffer ({@link #STAGING_BYTES}), whatever the size.
  */
 final class FilesystemMultipartWrite implements MultipartWrite {
+  /** Size of the direct-I/O staging buffer; one per write, from {@link DirectBuffers}. */
   static final int STAGING_BYTES = 1 << 20;
   static final long WRITEBACK_BYTES = 32L << 20;
 
@@ -38,33 +39,35 @@ final class FilesystemMultipartWrite implements MultipartWrite {
   private final Path file;
   /** Buffered channel: partial blocks, reading back, fsync; every write when direct is null. */
   private FileChannel channel;
-  /** Direct-I/O channel, or null where the filesystem does not support it. */
+  /** Direct-I/O channel, or null when this write goes through the page cache. */
   private FileChannel direct;
+  /** Where {@link #staging} came from and goes back to; null with {@link #direct}. */
+  private final DirectBuffers buffers;
   private final int blockBytes;
-  /** Starts at file offset {@link #staged}, which is a multiple of {@link #blockBytes}. */
-  private final ByteBuffer staging;
+  /** Starts at file offset {@link #staged}, a multiple of {@link #blockBytes}; or null. */
+  private ByteBuffer staging;
   private long staged;
   private long size;
   private long sizeAtLastWriteback;
   private Thread writeback;
 
   private FilesystemMultipartWrite(
-      FilesystemStore store, String key, FileChannel channel, FileChannel direct, int blockBytes,
-      long size) throws IOException {
+      FilesystemStore store, String key, FileChannel channel, FileChannel direct,
+      DirectBuffers buffers, ByteBuffer staging, long size) throws IOException {
     this.store = store;
     this.key = key;
     this.file = store.inProgressFile(key);
     this.channel = channel;
     this.direct = direct;
-    this.blockBytes = blockBytes;
+    this.buffers = buffers;
+    this.staging = staging;
+    this.blockBytes = direct == null ? 0 : buffers.alignment();
     this.size = size;
     this.sizeAtLastWriteback = size;
     if (direct == null) {
-      this.staging = null;
       this.staged = size;
       channel.position(size);
     } else {
-      this.staging = ByteBuffer.allocateDirect(STAGING_BYTES + blockBytes).alignedSlice(blockBytes);
       this.staged = size - size % blockBytes;
       // The partial last block goes back into the buffer, to be rewritten whole.
       staging.limit((int) (size - staged));
@@ -78,34 +81,31 @@ final class FilesystemMultipartWrite implements MultipartWrite {
   }
 
   /**
-   * Opens {@code file} (created or truncated to {@code size}) for appending at {@code size}.
+   * Opens {@code file} (already {@code size} bytes long) for appending at {@code size}, with
+   * direct I/O when {@code buffers} is there and has a buffer free.
    */
   static FilesystemMultipartWrite open(
-      FilesystemStore store, String key, Path file, long size, boolean tryDirect) throws IOException {
+      FilesystemStore store, String key, Path file, long size, DirectBuffers buffers)
+      throws IOException {
     FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    ByteBuffer staging = buffers == null ? null : buffers.tryTake().orElse(null);
     FileChannel direct = null;
-    int blockBytes = 0;
     try {
-      blockBytes = tryDirect ? blockBytes(file) : 0;
-      if (blockBytes > 0) {
+      if (staging != null) {
         direct = FileChannel.open(file, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
       }
-    } catch (IOException | UnsupportedOperationException e) {
-      // No direct I/O here: the buffered path works everywhere.
-      direct = null;
-    }
-    try {
-      return new FilesystemMultipartWrite(store, key, channel, direct, blockBytes, size);
+      return new FilesystemMultipartWrite(
+          store, key, channel, direct, direct == null ? null : buffers, direct == null ? null : staging,
+          size);
     } catch (IOException | RuntimeException e) {
       closeQuietly(direct);
       closeQuietly(channel);
       throw e;
+    } finally {
+      if (staging != null && direct == null) {
+        buffers.give(staging);
+      }
     }
-  }
-
-  private static int blockBytes(Path file) throws IOException {
-    long block = Files.getFileStore(file).getBlockSize();
-    return block > 0 && block <= STAGING_BYTES && Long.bitCount(block) == 1 ? (int) block : 0;
   }
 
   /** True when whole blocks go to the disk with direct I/O. */
@@ -248,8 +248,15 @@ final class FilesystemMultipartWrite implements MultipartWrite {
         d.close();
       }
     } finally {
-      channel.close();
-      channel = null;
+      try {
+        channel.close();
+      } finally {
+        channel = null;
+        if (staging != null) {
+          buffers.give(staging);
+          staging = null;
+        }
+      }
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.lading.core.storage.fs;
 
+import com.sun.nio.file.ExtendedOpenOption;
 import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.KeyPage;
 import dev.lading.core.storage.MultipartWrite;
@@ -31,6 +32,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The embedded default store: each key is a file under {@code root}, its segments directories.
@@ -42,13 +45,19 @@ import java.util.stream.Stream;
  * listed. Nothing is ever written outside {@code root}.
  */
 public final class FilesystemStore implements ObjectStore {
+  /** Direct-I/O uploads at once (1 MiB of direct memory each); more go through the page cache. */
+  static final int MAX_DIRECT_BUFFERS = 64;
+
+  private static final Logger LOG = LoggerFactory.getLogger(FilesystemStore.class);
+
   static final String STAGING = "+staging";
   static final String MULTIPART = "+multipart";
 
   private final Path root;
   private final Path staging;
   private final Path multipart;
-  private final boolean directWrites;
+  /** Staging buffers for direct-I/O uploads; null when uploads go through the page cache. */
+  private final DirectBuffers directBuffers;
 
   /** A store that writes uploads with direct I/O where the filesystem supports it. */
   public FilesystemStore(Path root) throws IOException {
@@ -60,12 +69,41 @@ public final class FilesystemStore implements ObjectStore {
    *     works (see {@link FilesystemMultipartWrite} for what each costs)
    */
   public FilesystemStore(Path root, boolean directWrites) throws IOException {
-    this.directWrites = directWrites;
     this.root = root.toAbsolutePath().normalize();
     this.staging = this.root.resolve(STAGING);
     this.multipart = this.root.resolve(MULTIPART);
     Files.createDirectories(staging);
     Files.createDirectories(multipart);
+    this.directBuffers = directWrites ? probeDirectIo(multipart) : null;
+    LOG.info("filesystem store at {}: uploads written {}", this.root,
+        directBuffers == null ? "through the page cache"
+            : "with direct I/O (" + directBuffers.alignment() + "-byte blocks)");
+  }
+
+  /**
+   * Buffers for direct I/O when the filesystem under {@code dir} takes it (tmpfs and some
+   * network filesystems refuse {@code O_DIRECT}), else null.
+   */
+  private static DirectBuffers probeDirectIo(Path dir) throws IOException {
+    long block = Files.getFileStore(dir).getBlockSize();
+    if (block <= 0 || Long.bitCount(block) != 1 || block > FilesystemMultipartWrite.STAGING_BYTES) {
+      return null;
+    }
+    Path probe = dir.resolve("direct-io-probe-" + UUID.randomUUID());
+    try (FileChannel direct = FileChannel.open(probe, StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT)) {
+      direct.write(ByteBuffer.allocateDirect((int) block * 2).alignedSlice((int) block).limit((int) block));
+    } catch (IOException | UnsupportedOperationException e) {
+      return null;
+    } finally {
+      Files.deleteIfExists(probe);
+    }
+    return new DirectBuffers(FilesystemMultipartWrite.STAGING_BYTES, (int) block, MAX_DIRECT_BUFFERS);
+  }
+
+  /** Direct-I/O staging buffers now in use by uploads (0 when uploads are buffered). */
+  int directBuffersInUse() {
+    return directBuffers == null ? 0 : directBuffers.out();
   }
 
   public Path root() {
@@ -247,7 +285,7 @@ public final class FilesystemStore implements ObjectStore {
         file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
       // created empty; FilesystemMultipartWrite opens its own channels
     }
-    return FilesystemMultipartWrite.open(this, key, file, 0, directWrites);
+    return FilesystemMultipartWrite.open(this, key, file, 0, directBuffers);
   }
 
   @Override
@@ -271,7 +309,7 @@ public final class FilesystemStore implements ObjectStore {
       // Bytes after the last suspend belong to a request that died mid-way: drop them.
       channel.truncate(durable);
     }
-    return FilesystemMultipartWrite.open(this, key, file, durable, directWrites);
+    return FilesystemMultipartWrite.open(this, key, file, durable, directBuffers);
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.lading.core.storage.fs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lading.core.storage.BlobSource;
+import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectStore;
 import dev.lading.core.storage.ObjectStoreContract;
 import com.sun.nio.file.ExtendedOpenOption;
@@ -53,6 +54,49 @@ class FilesystemStoreTest extends ObjectStoreContract {
     write.write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
     assertThat(write.direct()).isEqualTo(directWrites() && supported);
     write.abort();
+  }
+
+  @Test
+  void directBuffersGoBackWhenWritesEndHoweverTheyEnd() throws Exception {
+    FilesystemStore fs = (FilesystemStore) store;
+    MultipartWrite completed = fs.startMultipart("data/c");
+    MultipartWrite suspended = fs.startMultipart("data/s");
+    MultipartWrite aborted = fs.startMultipart("data/a");
+    for (MultipartWrite w : List.of(completed, suspended, aborted)) {
+      w.write(ByteBuffer.wrap(new byte[5000]));
+    }
+    completed.complete();
+    String token = suspended.suspend();
+    aborted.abort();
+    assertThat(fs.directBuffersInUse()).isZero();
+    fs.resumeMultipart("data/s", token).abort();
+    assertThat(fs.directBuffersInUse()).isZero();
+    store.delete(List.of("data/c"));
+  }
+
+  @Test
+  void writesBeyondTheDirectBufferLimitGoThroughThePageCacheAndKeepEveryByte() throws Exception {
+    FilesystemStore fs = (FilesystemStore) store;
+    List<FilesystemMultipartWrite> writes = new java.util.ArrayList<>();
+    for (int i = 0; i <= FilesystemStore.MAX_DIRECT_BUFFERS; i++) {
+      writes.add((FilesystemMultipartWrite) fs.startMultipart("data/w" + i));
+    }
+    long direct = writes.stream().filter(FilesystemMultipartWrite::direct).count();
+    assertThat(direct).isLessThanOrEqualTo(FilesystemStore.MAX_DIRECT_BUFFERS);
+    if (writes.get(0).direct()) {
+      assertThat(writes.get(FilesystemStore.MAX_DIRECT_BUFFERS).direct())
+          .as("the one past the limit is buffered").isFalse();
+    }
+    for (int i = 0; i < writes.size(); i++) {
+      writes.get(i).write(ByteBuffer.wrap(("upload " + i).repeat(1000).getBytes(StandardCharsets.US_ASCII)));
+      writes.get(i).complete();
+    }
+    assertThat(fs.directBuffersInUse()).isZero();
+    for (int i = 0; i < writes.size(); i++) {
+      byte[] expected = ("upload " + i).repeat(1000).getBytes(StandardCharsets.US_ASCII);
+      assertThat(store.read("data/w" + i)).hasValueSatisfying(bytes -> assertThat(bytes).isEqualTo(expected));
+      store.delete(List.of("data/w" + i));
+    }
   }
 
   @AfterEach
