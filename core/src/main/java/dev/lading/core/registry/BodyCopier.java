@@ -18,13 +18,19 @@ import java.util.function.Consumer;
  * SHA-256 plus the store's write, and done one after the other they leave a core idle; done side
  * by side the slower of the two sets the pace.
  *
- * <p>Memory is two constant-size buffers per upload whatever the body's size. The write is
+ * <p>Memory is {@link #BUFFERS} constant-size buffers per upload whatever the body's size. The write is
  * touched by one thread at a time (only the writer thread until it has stopped), and
  * {@link #copy} returns or throws only after the writer has stopped, so the caller may suspend,
  * complete or abort the write as soon as it returns.
  */
 final class BodyCopier {
   static final int BUFFER_BYTES = 256 * 1024;
+  /**
+   * Buffers per copy. While the store is busy with a slow write (a 1 MiB direct write to the
+   * disk, an S3 part waiting to go), the reader keeps hashing into the others, so when the store
+   * is free again the next megabyte is ready at once instead of still to be received and hashed.
+   */
+  static final int BUFFERS = 4;
 
   private static final ByteBuffer END = ByteBuffer.allocate(0);
 
@@ -41,11 +47,12 @@ final class BodyCopier {
    */
   static long copy(
       InputStream body, MultipartWrite write, Consumer<ByteBuffer> hash, Progress progress) {
-    BlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(3);
-    // Room for both buffers and the end marker, so handing over never waits on a dead writer.
-    BlockingQueue<ByteBuffer> full = new ArrayBlockingQueue<>(3);
-    free.add(ByteBuffer.allocate(BUFFER_BYTES));
-    free.add(ByteBuffer.allocate(BUFFER_BYTES));
+    // Room for every buffer and an end marker, so handing over never waits on a dead writer.
+    BlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(BUFFERS + 1);
+    BlockingQueue<ByteBuffer> full = new ArrayBlockingQueue<>(BUFFERS + 1);
+    for (int i = 0; i < BUFFERS; i++) {
+      free.add(ByteBuffer.allocate(BUFFER_BYTES));
+    }
     Writer writer = new Writer(write, full, free);
     Thread thread = Thread.ofVirtual().name("upload-store-writer").start(writer);
     try {
