@@ -125,7 +125,7 @@ public final class GcBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try (ObjectStore objects = open()) {
+    try (CountingStore objects = new CountingStore(open())) {
       long t0 = System.nanoTime();
       if (!reuse) {
         long[] counts = generate(objects);
@@ -133,6 +133,7 @@ public final class GcBench implements Callable<Integer> {
                 + " deleted, %,d stray data objects) in %.1f s%n",
             counts[0], counts[1], repositories, counts[2], strays, seconds(t0));
       }
+      objects.reset();
       GarbageCollector gc = new GarbageCollector(objects, Clock.systemUTC(), parallelism);
       GcOptions options = GcOptions.defaults().withGrace(Duration.ZERO).withFenceDelay(Duration.ZERO)
           .withDeleteUntagged(false);
@@ -152,6 +153,8 @@ public final class GcBench implements Callable<Integer> {
         System.out.printf("%s store, %s: mark %.1f s, sweep %.1f s, total %.1f s%n  %s%n",
             store, label, stats.markMillis() / 1000.0, stats.sweepMillis() / 1000.0, seconds(start),
             stats.summary());
+        System.out.print(objects.report());
+        objects.reset();
       }
     }
     return 0;

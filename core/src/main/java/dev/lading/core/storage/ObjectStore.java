@@ -53,6 +53,32 @@ public interface ObjectStore extends AutoCloseable {
    */
   KeyPage list(String prefix, Optional<String> startAfter, int limit) throws IOException;
 
+  /**
+   * As {@link #list}, with each object's size and modification time, which S3's ListObjectsV2
+   * and a directory walk give with the keys: a caller that needs the ages of many objects (GC)
+   * lists them instead of a {@link #stat} per key. The default lists, then stats each key (a key
+   * deleted in between is left out).
+   */
+  default ListedPage listWithInfo(String prefix, Optional<String> startAfter, int limit)
+      throws IOException {
+    KeyPage page = list(prefix, startAfter, limit);
+    List<ListedObject> objects = new java.util.ArrayList<>(page.keys().size());
+    for (String key : page.keys()) {
+      stat(key).ifPresent(info -> objects.add(new ListedObject(key, info)));
+    }
+    return new ListedPage(objects, page.truncated());
+  }
+
+  /**
+   * How many keys one listing call returns for about the cost of one: S3 answers at most 1,000
+   * keys a round trip, so a caller listing a big prefix splits it into narrower prefixes listed
+   * side by side; the filesystem store reads a whole directory per call, so there splitting only
+   * repeats the read and a caller lists in one call.
+   */
+  default int keysPerListCall() {
+    return 1000;
+  }
+
   /** Deletes the objects; keys that do not exist are ignored. */
   void delete(Collection<String> keys) throws IOException;
 

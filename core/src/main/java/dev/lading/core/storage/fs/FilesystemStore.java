@@ -2,6 +2,8 @@ package dev.lading.core.storage.fs;
 
 import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.KeyPage;
+import dev.lading.core.storage.ListedObject;
+import dev.lading.core.storage.ListedPage;
 import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ObjectStore;
@@ -165,11 +167,39 @@ public final class FilesystemStore implements ObjectStore {
     String dirKey = slash < 0 ? "" : prefix.substring(0, slash + 1);
     String namePrefix = prefix.substring(slash + 1);
     Path dir = dirKey.isEmpty() ? root : root.resolve(dirKey.substring(0, dirKey.length() - 1));
-    List<String> keys = new ArrayList<>();
+    List<ListedObject> objects = new ArrayList<>();
     // One more than asked, to know whether the page is truncated.
-    walk(dir, dirKey, namePrefix, startAfter.orElse(null), limit + 1, keys);
-    boolean truncated = keys.size() > limit;
-    return new KeyPage(truncated ? keys.subList(0, limit) : keys, truncated);
+    walk(dir, dirKey, namePrefix, startAfter.orElse(null), limit + 1, objects);
+    boolean truncated = objects.size() > limit;
+    List<String> keys = new ArrayList<>(Math.min(objects.size(), limit));
+    for (ListedObject object : truncated ? objects.subList(0, limit) : objects) {
+      keys.add(object.key());
+    }
+    return new KeyPage(keys, truncated);
+  }
+
+  /** The walk reads each file's attributes anyway (to skip what is not a regular file). */
+  @Override
+  public ListedPage listWithInfo(String prefix, Optional<String> startAfter, int limit)
+      throws IOException {
+    validatePrefix(prefix);
+    if (limit < 0) {
+      throw new IllegalArgumentException("negative limit");
+    }
+    int slash = prefix.lastIndexOf('/');
+    String dirKey = slash < 0 ? "" : prefix.substring(0, slash + 1);
+    String namePrefix = prefix.substring(slash + 1);
+    Path dir = dirKey.isEmpty() ? root : root.resolve(dirKey.substring(0, dirKey.length() - 1));
+    List<ListedObject> objects = new ArrayList<>();
+    walk(dir, dirKey, namePrefix, startAfter.orElse(null), limit + 1, objects);
+    boolean truncated = objects.size() > limit;
+    return new ListedPage(truncated ? objects.subList(0, limit) : objects, truncated);
+  }
+
+  /** A call reads (and sorts) a whole directory whatever the limit: splitting only repeats it. */
+  @Override
+  public int keysPerListCall() {
+    return Integer.MAX_VALUE;
   }
 
   /**
@@ -178,7 +208,7 @@ public final class FilesystemStore implements ObjectStore {
    * ({@code a-b} before {@code a/x}); no object is ever both a file and a directory.
    */
   private void walk(
-      Path dir, String dirKey, String namePrefix, String startAfter, int want, List<String> out)
+      Path dir, String dirKey, String namePrefix, String startAfter, int want, List<ListedObject> out)
       throws IOException {
     List<Entry> entries = new ArrayList<>();
     try (Stream<Path> children = Files.list(dir)) {
@@ -207,8 +237,16 @@ public final class FilesystemStore implements ObjectStore {
           walk(entry.path(), entry.key(), "", startAfter, want, out);
         }
       } else if (startAfter == null || entry.key().compareTo(startAfter) > 0) {
-        if (Files.isRegularFile(entry.path(), LinkOption.NOFOLLOW_LINKS)) {
-          out.add(entry.key());
+        BasicFileAttributes attributes;
+        try {
+          attributes = Files.readAttributes(
+              entry.path(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+          continue; // deleted since the directory was read
+        }
+        if (attributes.isRegularFile()) {
+          out.add(new ListedObject(entry.key(),
+              new ObjectInfo(attributes.size(), attributes.lastModifiedTime().toInstant())));
         }
       }
     }
