@@ -4,6 +4,8 @@ import static dev.lading.storage.s3.S3Calls.io;
 
 import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.KeyPage;
+import dev.lading.core.storage.ListedObject;
+import dev.lading.core.storage.ListedPage;
 import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ObjectStore;
@@ -268,6 +270,18 @@ public final class S3Store implements ObjectStore {
 
   @Override
   public KeyPage list(String prefix, Optional<String> startAfter, int limit) throws IOException {
+    ListedPage page = listWithInfo(prefix, startAfter, limit);
+    List<String> keys = new ArrayList<>(page.objects().size());
+    for (ListedObject object : page.objects()) {
+      keys.add(object.key());
+    }
+    return new KeyPage(keys, page.truncated());
+  }
+
+  /** ListObjectsV2 answers each key's size and time with it: no HEAD per key. */
+  @Override
+  public ListedPage listWithInfo(String prefix, Optional<String> startAfter, int limit)
+      throws IOException {
     KeyGrammar.requirePrefix(prefix);
     if (limit < 0) {
       throw new IllegalArgumentException("negative limit");
@@ -277,15 +291,15 @@ public final class S3Store implements ObjectStore {
     if (after.compareTo(p + AFTER_TAILS) < 0) {
       after = p + AFTER_TAILS;
     }
-    List<String> keys = new ArrayList<>();
+    List<ListedObject> objects = new ArrayList<>();
     String continuation = null;
     // One more key than asked, to know whether the page is truncated.
-    while (keys.size() <= limit) {
+    while (objects.size() <= limit) {
       ListObjectsV2Request.Builder request =
           ListObjectsV2Request.builder()
               .bucket(config.bucket())
               .prefix(p + prefix)
-              .maxKeys(Math.min(LIST_PAGE, limit + 1 - keys.size()));
+              .maxKeys(Math.min(LIST_PAGE, limit + 1 - objects.size()));
       if (continuation == null) {
         request.startAfter(after);
       } else {
@@ -295,7 +309,8 @@ public final class S3Store implements ObjectStore {
       for (S3Object object : page.contents()) {
         String key = object.key().substring(p.length());
         if (isCallerKey(key)) {
-          keys.add(key);
+          long size = object.size() == null ? 0 : object.size();
+          objects.add(new ListedObject(key, new ObjectInfo(size, lastModified(object.lastModified()))));
         }
       }
       if (!Boolean.TRUE.equals(page.isTruncated()) || page.nextContinuationToken() == null) {
@@ -303,8 +318,13 @@ public final class S3Store implements ObjectStore {
       }
       continuation = page.nextContinuationToken();
     }
-    boolean truncated = keys.size() > limit;
-    return new KeyPage(truncated ? keys.subList(0, limit) : keys, truncated);
+    boolean truncated = objects.size() > limit;
+    return new ListedPage(truncated ? objects.subList(0, limit) : objects, truncated);
+  }
+
+  @Override
+  public int keysPerListCall() {
+    return LIST_PAGE;
   }
 
   /** Objects someone else put in the bucket under our prefix are not ours to list. */
