@@ -2,6 +2,7 @@ package dev.lading.bench;
 
 import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.KeyPage;
+import dev.lading.core.storage.ListedLevel;
 import dev.lading.core.storage.ListedPage;
 import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectInfo;
@@ -106,6 +107,12 @@ final class CountingStore implements ObjectStore {
   public ListedPage listWithInfo(String prefix, Optional<String> startAfter, int limit)
       throws IOException {
     return timed("listWithInfo", () -> store.listWithInfo(prefix, startAfter, limit));
+  }
+
+  @Override
+  public ListedLevel listLevel(String prefix, Optional<String> startAfter, int limit)
+      throws IOException {
+    return timed("listLevel", () -> store.listLevel(prefix, startAfter, limit));
   }
 
   @Override

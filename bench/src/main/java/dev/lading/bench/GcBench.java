@@ -160,25 +160,21 @@ public final class GcBench implements Callable<Integer> {
     return 0;
   }
 
+  /** The store under test: each kind needs one option, checked the same way. */
   private ObjectStore open() throws IOException {
-    return switch (store) {
-      case fs -> {
-        if (root == null) {
-          throw new CommandLine.ParameterException(new CommandLine(this), "--root is required for fs");
-        }
-        yield new FilesystemStore(root);
-      }
-      case s3 -> {
-        if (endpoint == null) {
-          throw new CommandLine.ParameterException(new CommandLine(this), "--endpoint is required for s3");
-        }
-        S3StoreConfig config = S3StoreConfig.of(Optional.of(endpoint), region, bucket, accessKey, secretKey)
+    Object required = store == StoreType.fs ? root : endpoint;
+    if (required == null) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          (store == StoreType.fs ? "--root" : "--endpoint") + " is required for --store " + store);
+    }
+    if (store == StoreType.fs) {
+      return new FilesystemStore(root);
+    }
+    createBucketIfMissing();
+    return S3Store.create(
+        S3StoreConfig.of(Optional.of(endpoint), region, bucket, accessKey, secretKey)
             .withPrefix(prefix != null ? prefix : "gcbench-" + UUID.randomUUID() + "/")
-            .withMaxConnections(Math.max(writers, parallelism) + 8);
-        createBucketIfMissing();
-        yield S3Store.create(config);
-      }
-    };
+            .withMaxConnections(Math.max(writers, parallelism) + 8));
   }
 
   private void createBucketIfMissing() {

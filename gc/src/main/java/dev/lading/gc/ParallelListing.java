@@ -1,5 +1,6 @@
 package dev.lading.gc;
 
+import dev.lading.core.storage.ListedLevel;
 import dev.lading.core.storage.ListedObject;
 import dev.lading.core.storage.ListedPage;
 import dev.lading.core.storage.ObjectStore;
@@ -12,23 +13,29 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Every object under a prefix, with its size and time, listed as narrower prefixes side by side
+ * Every object under a prefix, with its size and time, listed as narrow prefixes side by side
  * when the store answers few keys a call (S3: 1,000).
  *
- * <p>Why split: a listing continued page after page is one round trip after another, and on some
- * servers each page costs as much as the whole prefix (S3Proxy's filesystem backend walks and
- * sorts every key under the prefix for every page, so 120,000 keys in 1,000-key pages cost 120
- * walks of 120,000). Splitting by the next character bounds what each call walks and lets calls
- * run in parallel. How: list the prefix; if the page is truncated at key {@code K}, the rest is
- * the keys of {@code prefix + K[n]} after {@code K} plus every {@code prefix + c} for the key
- * characters {@code c > K[n]} ({@code n} the prefix's length), each listed the same way. A
- * narrow prefix that holds no key costs one empty call. The split adapts to where keys are:
- * a prefix of 500 keys costs one call, one of 100,000 under a shared first character is split
- * as deep as needed, and no layout knowledge is built in.
- *
- * <p>Stores that read a whole directory per call whatever the limit (the filesystem store,
- * {@link ObjectStore#keysPerListCall()} at least {@link #LARGE_PAGE}) are listed in large pages,
- * one after another: splitting would only re-read the directory.
+ * <p>Why: a listing continued page after page is one round trip after another, and on some
+ * servers each page costs as much as the whole prefix (S3Proxy's filesystem backend walks,
+ * stats and sorts every key under the prefix for every page: 120,000 repository keys in
+ * 1,000-key pages cost 120 walks of 120,000, the 645 s mark GcBench measured). So no call here
+ * covers more than it must:
+ * <ul>
+ *   <li>A directory-like prefix ({@code repositories/}) is read one level at a time
+ *       ({@link ObjectStore#listLevel}, S3's delimiter listing), and its sub-prefixes are walked
+ *       in parallel: each repository's links are listed under the repository's own prefix.
+ *   <li>A level too big for one call that holds only objects (a flat directory like
+ *       {@code blobs/sha256/}) is split by the next character: when a page is truncated at key
+ *       {@code K}, the rest is the keys of {@code prefix + K[n]} after {@code K} plus every
+ *       {@code prefix + c} for the characters {@code c > K[n]} the layout allows there
+ *       ({@code n} the prefix's length), each listed the same way, in parallel. The split
+ *       adapts to where the keys are: 500 keys cost one call, 100,000 are split as deep as needed.
+ * </ul>
+ * Calls in flight are bounded by one gate however deep the walk. Stores that read a whole
+ * directory per call whatever the limit (the filesystem store, {@link ObjectStore#keysPerListCall()}
+ * at least {@link #LARGE_PAGE}) are listed in large pages one after another instead: splitting
+ * would only re-read the directory.
  */
 final class ParallelListing {
   /** Keys per call for stores that answer many per call; also the bound below which we split. */
@@ -63,16 +70,16 @@ final class ParallelListing {
 
   /**
    * Every object under {@code prefix}, in key order, where the layout promises that the keys
-   * hold only {@code alphabet}'s characters after the prefix (hex digits under {@code blobs/sha256/}):
-   * a split then probes only those, which matters where a probe is not free (S3Proxy reads the
-   * whole parent directory for each call, even an empty one).
+   * hold only {@code alphabet}'s characters after the prefix (hex digits under
+   * {@code blobs/sha256/}): a split then probes only those, which matters where a probe is not
+   * free (S3Proxy reads the whole parent directory for each call, even an empty one).
    */
   List<ListedObject> all(String prefix, String alphabet) throws IOException {
     int perCall = store.keysPerListCall();
     if (perCall >= LARGE_PAGE) {
       return sequential(prefix);
     }
-    return from(prefix, Optional.empty(), Math.max(1, perCall), sorted(alphabet), prefix.length());
+    return new Walk(Math.max(1, perCall), sorted(alphabet), prefix.length()).node(prefix);
   }
 
   private static String sorted(String alphabet) {
@@ -93,59 +100,88 @@ final class ParallelListing {
     }
   }
 
-  /**
-   * Objects under {@code prefix} strictly after {@code after}, in key order. A truncated page
-   * ending at key {@code K} leaves exactly the keys that leave {@code K}'s path at some depth
-   * {@code d} with a greater character. The page's keys all share their common prefix
-   * {@code L}, so nothing diverges there from a key of the page; the rest is, for each depth
-   * {@code d} from the prefix's end to {@code L}'s end, the siblings {@code K[0,d) + c} with
-   * {@code c > K[d]} (listed fresh), plus the keys under {@code K[0,|L|]} after {@code K} (the
-   * continuation). Jumping to {@code L} matters on servers whose call walks the whole prefix:
-   * {@code repositories/} of one bench repository is listed at {@code repositories/bench/repo-0/...}
-   * straight away, not one character deeper per call.
-   */
-  private List<ListedObject> from(
-      String prefix, Optional<String> after, int perCall, String alphabet, int alphabetFrom)
-      throws IOException {
-    ListedPage first = page(prefix, after, perCall);
-    if (!first.truncated() || first.objects().isEmpty()) {
-      return first.objects();
+  /** One listing of a prefix: the page size and the alphabet the layout allows past {@code alphabetFrom}. */
+  private final class Walk {
+    private final int perCall;
+    private final String alphabet;
+    private final int alphabetFrom;
+
+    Walk(int perCall, String alphabet, int alphabetFrom) {
+      this.perCall = perCall;
+      this.alphabet = alphabet;
+      this.alphabetFrom = alphabetFrom;
     }
-    String head = first.objects().get(0).key();
-    String last = first.lastKey().orElseThrow();
-    int common = prefix.length();
-    while (common < head.length() && common < last.length()
-        && head.charAt(common) == last.charAt(common)) {
-      common++;
+
+    /**
+     * Everything under {@code prefix}. A directory-like prefix (empty or ending in {@code /}) is
+     * first read as one level of the tree: when the level fits one call, its deeper prefixes
+     * are walked side by side (a repository's links are listed under its own prefix, never as
+     * part of one big listing of {@code repositories/}). A level that does not fit one call and
+     * holds only objects (a flat directory such as {@code blobs/sha256/}) is split by character.
+     */
+    List<ListedObject> node(String prefix) throws IOException {
+      if (prefix.isEmpty() || prefix.endsWith("/")) {
+        ListedLevel level = level(prefix, perCall);
+        if (!level.truncated()) {
+          java.util.TreeMap<String, List<ListedObject>> parts = new java.util.TreeMap<>();
+          for (ListedObject object : level.objects()) {
+            parts.put(object.key(), List.of(object));
+          }
+          List<List<ListedObject>> below = calls.map(level.prefixes(), this::node);
+          for (int i = 0; i < below.size(); i++) {
+            parts.put(level.prefixes().get(i), below.get(i));
+          }
+          List<ListedObject> out = new ArrayList<>();
+          parts.values().forEach(out::addAll);
+          return out;
+        }
+        if (level.prefixes().isEmpty() && !level.objects().isEmpty()) {
+          // Only objects so far, in key order: exactly the first page of a plain listing.
+          return split(prefix, new ListedPage(level.objects(), true));
+        }
+      }
+      return from(prefix, Optional.empty());
     }
-    List<Branch> branches = new ArrayList<>();
-    if (common < last.length()) {
-      branches.add(new Branch(last.substring(0, common + 1), Optional.of(last)));
+
+    /** Objects under {@code prefix} strictly after {@code after}, in key order. */
+    private List<ListedObject> from(String prefix, Optional<String> after) throws IOException {
+      ListedPage first = page(prefix, after, perCall);
+      if (!first.truncated() || first.objects().isEmpty()) {
+        return first.objects();
+      }
+      return split(prefix, first);
     }
-    for (int d = Math.min(common, last.length()); d >= prefix.length(); d--) {
-      // Within the layout's fixed part (before alphabetFrom) any key character may follow.
-      String chars = d >= alphabetFrom ? alphabet : KEY_CHARS;
+
+    /**
+     * The rest after a truncated page ending at key {@code K}: the keys of
+     * {@code prefix + K[n]} after {@code K} (n the prefix's length), then every
+     * {@code prefix + c} for the characters {@code c > K[n]}, each listed the same way.
+     */
+    private List<ListedObject> split(String prefix, ListedPage first) throws IOException {
+      String last = first.lastKey().orElseThrow();
+      List<Branch> branches = new ArrayList<>();
       int next = 0;
-      if (d < last.length()) {
-        char at = last.charAt(d);
+      String chars = prefix.length() >= alphabetFrom ? alphabet : KEY_CHARS;
+      if (last.length() > prefix.length()) {
+        char at = last.charAt(prefix.length());
+        branches.add(new Branch(prefix + at, Optional.of(last)));
         while (next < chars.length() && chars.charAt(next) <= at) {
           next++;
         }
-      }
+      } // else the last key is the prefix itself: every longer key is still to come
       for (int i = next; i < chars.length(); i++) {
-        String child = last.substring(0, d) + chars.charAt(i);
+        String child = prefix + chars.charAt(i);
         if (canPrefixAKey(child)) {
           branches.add(new Branch(child, Optional.empty()));
         }
       }
+      List<ListedObject> out = new ArrayList<>(first.objects());
+      for (List<ListedObject> part : calls.map(branches,
+          b -> b.after().isPresent() ? from(b.prefix(), b.after()) : node(b.prefix()))) {
+        out.addAll(part);
+      }
+      return out;
     }
-    // In key order: the continuation first, then siblings from the deepest level up.
-    List<ListedObject> out = new ArrayList<>(first.objects());
-    for (List<ListedObject> part : calls.map(branches,
-        b -> from(b.prefix(), b.after(), perCall, alphabet, alphabetFrom))) {
-      out.addAll(part);
-    }
-    return out;
   }
 
   private record Branch(String prefix, Optional<String> after) {}
@@ -160,6 +196,21 @@ final class ParallelListing {
     try {
       listCalls.increment();
       return store.listWithInfo(prefix, after, limit);
+    } finally {
+      inFlight.release();
+    }
+  }
+
+  private ListedLevel level(String prefix, int limit) throws IOException {
+    try {
+      inFlight.acquire();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("gc interrupted while listing");
+    }
+    try {
+      listCalls.increment();
+      return store.listLevel(prefix, Optional.empty(), limit);
     } finally {
       inFlight.release();
     }

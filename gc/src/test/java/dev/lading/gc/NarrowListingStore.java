@@ -2,6 +2,7 @@ package dev.lading.gc;
 
 import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.KeyPage;
+import dev.lading.core.storage.ListedLevel;
 import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ObjectStore;
@@ -24,9 +25,25 @@ final class NarrowListingStore implements ObjectStore {
   private final int perCall;
   final LongAdder listCalls = new LongAdder();
 
-  NarrowListingStore(ObjectStore store, int perCall) {
+  private final boolean storeLevels;
+
+  /** Levels are the SPI's default (derived from listings) unless {@code storeLevels}. */
+  NarrowListingStore(ObjectStore store, int perCall, boolean storeLevels) {
     this.store = store;
     this.perCall = perCall;
+    this.storeLevels = storeLevels;
+  }
+
+  NarrowListingStore(ObjectStore store, int perCall) {
+    this(store, perCall, false);
+  }
+
+  @Override
+  public ListedLevel listLevel(String prefix, Optional<String> startAfter, int limit)
+      throws IOException {
+    return storeLevels
+        ? store.listLevel(prefix, startAfter, limit)
+        : ObjectStore.super.listLevel(prefix, startAfter, limit);
   }
 
   ObjectStore inner() {

@@ -2,6 +2,7 @@ package dev.lading.gc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lading.core.storage.ListedLevel;
 import dev.lading.core.storage.ListedObject;
 import dev.lading.core.storage.ObjectStore;
 import dev.lading.core.storage.fs.FilesystemStore;
@@ -11,6 +12,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 class ParallelListingTest {
@@ -53,9 +56,10 @@ class ParallelListingTest {
     }
   }
 
-  @Test
-  void aSplitListingFindsEveryKeyOnceInOrder() throws Exception {
-    try (NarrowListingStore store = new NarrowListingStore(new FilesystemStore(dir), 5)) {
+  @ParameterizedTest(name = "levels from the store: {0}")
+  @ValueSource(booleans = {false, true})
+  void aSplitListingFindsEveryKeyOnceInOrder(boolean storeLevels) throws Exception {
+    try (NarrowListingStore store = new NarrowListingStore(new FilesystemStore(dir), 5, storeLevels)) {
       for (String key : keys()) {
         store.write(key, new byte[] {1, 2, 3});
       }
@@ -66,6 +70,26 @@ class ParallelListingTest {
         assertThat(listed).extracting(ListedObject::key).as(prefix).containsExactlyElementsOf(expected);
         assertThat(listed).allSatisfy(o ->
             assertThat(o.info().size()).isEqualTo(o.key().startsWith("outside/") ? 0 : 3));
+      }
+    }
+  }
+
+  @Test
+  void theFilesystemStoresLevelsAreTheDefaultDerivedFromListings() throws Exception {
+    try (FilesystemStore fs = new FilesystemStore(dir);
+        NarrowListingStore derived = new NarrowListingStore(fs, 5, false)) {
+      for (String key : keys()) {
+        fs.write(key, new byte[0]);
+      }
+      for (String prefix : List.of("", "repositories/", "repositories/bench/", "repositories/a/", "none/")) {
+        for (int limit : List.of(1, 3, 1000)) {
+          ListedLevel mine = fs.listLevel(prefix, java.util.Optional.empty(), limit);
+          ListedLevel theirs = derived.listLevel(prefix, java.util.Optional.empty(), limit);
+          assertThat(mine.prefixes()).as(prefix + " " + limit).isEqualTo(theirs.prefixes());
+          assertThat(mine.objects()).extracting(ListedObject::key).as(prefix + " " + limit)
+              .isEqualTo(theirs.objects().stream().map(ListedObject::key).toList());
+          assertThat(mine.truncated()).isEqualTo(theirs.truncated());
+        }
       }
     }
   }

@@ -2,6 +2,7 @@ package dev.lading.core.storage.fs;
 
 import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.KeyPage;
+import dev.lading.core.storage.ListedLevel;
 import dev.lading.core.storage.ListedObject;
 import dev.lading.core.storage.ListedPage;
 import dev.lading.core.storage.MultipartWrite;
@@ -194,6 +195,58 @@ public final class FilesystemStore implements ObjectStore {
     walk(dir, dirKey, namePrefix, startAfter.orElse(null), limit + 1, objects);
     boolean truncated = objects.size() > limit;
     return new ListedPage(truncated ? objects.subList(0, limit) : objects, truncated);
+  }
+
+  /** One directory read; a directory emptied by deletes may show as a prefix holding no key. */
+  @Override
+  public ListedLevel listLevel(String prefix, Optional<String> startAfter, int limit)
+      throws IOException {
+    validatePrefix(prefix);
+    if (!prefix.isEmpty() && !prefix.endsWith("/")) {
+      throw new IllegalArgumentException("a level's prefix ends with /");
+    }
+    if (limit < 0) {
+      throw new IllegalArgumentException("negative limit");
+    }
+    Path dir = prefix.isEmpty() ? root : root.resolve(prefix.substring(0, prefix.length() - 1));
+    java.util.TreeMap<String, ObjectInfo> entries = new java.util.TreeMap<>();
+    try (Stream<Path> children = Files.list(dir)) {
+      for (Path child : (Iterable<Path>) children::iterator) {
+        String name = child.getFileName().toString();
+        if (!isSegment(name)) {
+          continue;
+        }
+        BasicFileAttributes attributes;
+        try {
+          attributes = Files.readAttributes(child, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+          continue;
+        }
+        if (attributes.isDirectory()) {
+          entries.put(prefix + name + "/", null);
+        } else if (attributes.isRegularFile()) {
+          entries.put(prefix + name,
+              new ObjectInfo(attributes.size(), attributes.lastModifiedTime().toInstant()));
+        }
+      }
+    } catch (NoSuchFileException | NotDirectoryException e) {
+      return new ListedLevel(List.of(), List.of(), false);
+    }
+    List<String> prefixes = new ArrayList<>();
+    List<ListedObject> objects = new ArrayList<>();
+    int taken = 0;
+    for (var e : (startAfter.isPresent() ? entries.tailMap(startAfter.get(), false) : entries).entrySet()) {
+      if (taken == limit) {
+        return new ListedLevel(prefixes, objects, true);
+      }
+      taken++;
+      if (e.getValue() == null) {
+        prefixes.add(e.getKey());
+      } else {
+        objects.add(new ListedObject(e.getKey(), e.getValue()));
+      }
+    }
+    return new ListedLevel(prefixes, objects, false);
   }
 
   /** A call reads (and sorts) a whole directory whatever the limit: splitting only repeats it. */
