@@ -28,7 +28,7 @@ class NarrowListingGcTest extends GcContract {
 
   @Override
   protected int pushesPerPusher() {
-    return 60;
+    return 250;
   }
 
   @Override
