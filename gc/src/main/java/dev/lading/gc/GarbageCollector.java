@@ -479,7 +479,16 @@ public final class GarbageCollector {
     // means no stray: the live records need not be read. When there are more, they are read
     // (in parallel) and only data no record names goes. Skipping can only miss a stray (say,
     // when another run deleted a blob between the two listings), never delete live data.
-    if (unexplained.size() > liveRecords.size()) {
+    //
+    // The same count over old data only: a record is written after its data, so each live
+    // record older than the data cutoff points at its own unexplained data object older than it
+    // too. As many old unexplained keys as old live records means no stray old enough to go
+    // (young strays are never deleted here anyway), however many young ones there are.
+    long oldUnexplained = unexplained.stream()
+        .filter(o -> o.info().lastModified().isBefore(dataCutoff)).count();
+    long oldLiveRecords = liveRecords.stream()
+        .filter(d -> recordTimes.get(d).isBefore(dataCutoff)).count();
+    if (unexplained.size() > liveRecords.size() && oldUnexplained > oldLiveRecords) {
       for (Optional<BlobRecord> record : calls.map(liveRecords, this::readRecord)) {
         record.ifPresent(r -> liveData.add(r.dataKey()));
       }
