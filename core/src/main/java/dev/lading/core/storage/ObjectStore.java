@@ -75,7 +75,8 @@ public interface ObjectStore extends AutoCloseable {
    * key order, strictly after {@code startAfter}, at most {@code limit} entries of either kind
    * (S3's ListObjectsV2 with delimiter {@code /}). Lets a caller descend a deep tree by narrow
    * prefixes instead of listing everything under a broad one. The default derives the level
-   * from a full listing of the prefix.
+   * from a full listing of the prefix: correct, but a store that wraps another should delegate
+   * this, {@link #listWithInfo} and {@link #keysPerListCall} to it.
    */
   default ListedLevel listLevel(String prefix, Optional<String> startAfter, int limit)
       throws IOException {
