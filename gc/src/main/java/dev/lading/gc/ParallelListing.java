@@ -29,8 +29,11 @@ import java.util.concurrent.atomic.LongAdder;
  *       {@code blobs/sha256/}) is split by the next character: when a page is truncated at key
  *       {@code K}, the rest is the keys of {@code prefix + K[n]} after {@code K} plus every
  *       {@code prefix + c} for the characters {@code c > K[n]} the layout allows there
- *       ({@code n} the prefix's length), each listed the same way, in parallel. The split
- *       adapts to where the keys are: 500 keys cost one call, 100,000 are split as deep as needed.
+ *       ({@code n} the prefix's length), each listed the same way, in parallel. A split is made
+ *       only while it adds parallelism (fewer character branches in flight than the bound);
+ *       past that a branch pages on, since more branches only add calls (S3Proxy reads the
+ *       whole directory for each one). 100,000 hex-named records become 16 branches of about
+ *       7 pages each.
  * </ul>
  * Calls in flight are bounded by one gate however deep the walk. Stores that read a whole
  * directory per call whatever the limit (the filesystem store, {@link ObjectStore#keysPerListCall()}
@@ -51,8 +54,11 @@ final class ParallelListing {
   private final Semaphore inFlight;
   private final LongAdder listCalls = new LongAdder();
 
+  private final int parallelism;
+
   ParallelListing(ObjectStore store, int parallelism) {
     this.store = store;
+    this.parallelism = parallelism;
     // Split levels each run their children through their own bound; the gate bounds the calls.
     this.calls = new BoundedCalls(Math.max(2, parallelism));
     this.inFlight = new Semaphore(parallelism);
@@ -105,6 +111,10 @@ final class ParallelListing {
     private final int perCall;
     private final String alphabet;
     private final int alphabetFrom;
+
+    /** Listings of this walk's character splits that go on side by side. */
+    private final java.util.concurrent.atomic.AtomicInteger chains =
+        new java.util.concurrent.atomic.AtomicInteger(1);
 
     Walk(int perCall, String alphabet, int alphabetFrom) {
       this.perCall = perCall;
@@ -176,9 +186,25 @@ final class ParallelListing {
         }
       }
       List<ListedObject> out = new ArrayList<>(first.objects());
-      for (List<ListedObject> part : calls.map(branches,
-          b -> b.after().isPresent() ? from(b.prefix(), b.after()) : node(b.prefix()))) {
-        out.addAll(part);
+      int extra = branches.size() - 1;
+      if (chains.addAndGet(extra) > parallelism) {
+        // Enough listings run side by side already: more branches would add calls, not speed
+        // (and on S3Proxy every call reads the whole directory), so page on from here.
+        chains.addAndGet(-extra);
+        ListedPage page = first;
+        while (page.truncated() && !page.objects().isEmpty()) {
+          page = page(prefix, page.lastKey(), perCall);
+          out.addAll(page.objects());
+        }
+        return out;
+      }
+      try {
+        for (List<ListedObject> part : calls.map(branches,
+            b -> b.after().isPresent() ? from(b.prefix(), b.after()) : node(b.prefix()))) {
+          out.addAll(part);
+        }
+      } finally {
+        chains.addAndGet(-extra);
       }
       return out;
     }

@@ -104,14 +104,20 @@ class ParallelListingTest {
         expected.add(key);
       }
       expected.sort(null);
-      ParallelListing listing = new ParallelListing(store, 4);
+      // Unbounded (1,000 in flight), every truncated prefix splits.
+      ParallelListing listing = new ParallelListing(store, 1000);
       assertThat(listing.all("blobs/sha256/", "0123456789abcdef"))
           .extracting(ListedObject::key).containsExactlyElementsOf(expected);
       long hexCalls = listing.calls();
-      ParallelListing anyChar = new ParallelListing(store, 4);
-      anyChar.all("blobs/sha256/");
+      ParallelListing anyChar = new ParallelListing(store, 1000);
+      assertThat(anyChar.all("blobs/sha256/")).hasSize(expected.size());
       // Probing only hex digits costs fewer calls than probing every key character.
       assertThat(hexCalls).isLessThan(anyChar.calls());
+      // Bounded, branches past the bound page on instead of splitting: fewer calls, same keys.
+      ParallelListing bounded = new ParallelListing(store, 4);
+      assertThat(bounded.all("blobs/sha256/", "0123456789abcdef"))
+          .extracting(ListedObject::key).containsExactlyElementsOf(expected);
+      assertThat(bounded.calls()).isLessThan(hexCalls);
     }
   }
 
