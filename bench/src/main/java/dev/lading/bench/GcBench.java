@@ -125,7 +125,7 @@ public final class GcBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try (ObjectStore objects = open()) {
+    try (CountingStore objects = new CountingStore(open())) {
       long t0 = System.nanoTime();
       if (!reuse) {
         long[] counts = generate(objects);
@@ -133,6 +133,7 @@ public final class GcBench implements Callable<Integer> {
                 + " deleted, %,d stray data objects) in %.1f s%n",
             counts[0], counts[1], repositories, counts[2], strays, seconds(t0));
       }
+      objects.reset();
       GarbageCollector gc = new GarbageCollector(objects, Clock.systemUTC(), parallelism);
       GcOptions options = GcOptions.defaults().withGrace(Duration.ZERO).withFenceDelay(Duration.ZERO)
           .withDeleteUntagged(false);
@@ -152,30 +153,28 @@ public final class GcBench implements Callable<Integer> {
         System.out.printf("%s store, %s: mark %.1f s, sweep %.1f s, total %.1f s%n  %s%n",
             store, label, stats.markMillis() / 1000.0, stats.sweepMillis() / 1000.0, seconds(start),
             stats.summary());
+        System.out.print(objects.report());
+        objects.reset();
       }
     }
     return 0;
   }
 
+  /** The store under test: each kind needs one option, checked the same way. */
   private ObjectStore open() throws IOException {
-    return switch (store) {
-      case fs -> {
-        if (root == null) {
-          throw new CommandLine.ParameterException(new CommandLine(this), "--root is required for fs");
-        }
-        yield new FilesystemStore(root);
-      }
-      case s3 -> {
-        if (endpoint == null) {
-          throw new CommandLine.ParameterException(new CommandLine(this), "--endpoint is required for s3");
-        }
-        S3StoreConfig config = S3StoreConfig.of(Optional.of(endpoint), region, bucket, accessKey, secretKey)
+    Object required = store == StoreType.fs ? root : endpoint;
+    if (required == null) {
+      throw new CommandLine.ParameterException(new CommandLine(this),
+          (store == StoreType.fs ? "--root" : "--endpoint") + " is required for --store " + store);
+    }
+    if (store == StoreType.fs) {
+      return new FilesystemStore(root);
+    }
+    createBucketIfMissing();
+    return S3Store.create(
+        S3StoreConfig.of(Optional.of(endpoint), region, bucket, accessKey, secretKey)
             .withPrefix(prefix != null ? prefix : "gcbench-" + UUID.randomUUID() + "/")
-            .withMaxConnections(Math.max(writers, parallelism) + 8);
-        createBucketIfMissing();
-        yield S3Store.create(config);
-      }
-    };
+            .withMaxConnections(Math.max(writers, parallelism) + 8));
   }
 
   private void createBucketIfMissing() {

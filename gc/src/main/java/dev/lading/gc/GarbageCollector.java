@@ -6,19 +6,19 @@ import dev.lading.core.manifest.ManifestParser;
 import dev.lading.core.manifest.ParsedManifest;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
+import dev.lading.core.registry.Pause;
 import dev.lading.core.registry.StoredJson;
 import dev.lading.core.registry.StoredJson.BlobRecord;
 import dev.lading.core.registry.StoredJson.GcIntent;
 import dev.lading.core.registry.StoredJson.GcRun;
 import dev.lading.core.registry.StoredJson.ManifestLink;
 import dev.lading.core.registry.StoredJson.UploadState;
-import dev.lading.core.storage.KeyPage;
+import dev.lading.core.storage.ListedObject;
 import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ObjectStore;
 import dev.lading.core.storage.StorageLayout;
 import dev.lading.core.storage.StorageLayout.BlobRecordKey;
 import dev.lading.core.storage.StorageLayout.GcIntentKey;
-import dev.lading.core.storage.StorageLayout.GcMarkKey;
 import dev.lading.core.storage.StorageLayout.GcRunKey;
 import dev.lading.core.storage.StorageLayout.LayerLinkKey;
 import dev.lading.core.storage.StorageLayout.ManifestLinkKey;
@@ -53,12 +53,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class GarbageCollector {
   private static final Logger LOG = LoggerFactory.getLogger(GarbageCollector.class);
-  /**
-   * Keys per listing call. Large: every key of a prefix is collected anyway, S3 pages by 1,000
-   * inside one call, and the filesystem store lists (and stats) a whole directory per call, so
-   * 1,000-key pages over a directory of 100,000 blob records cost 100 full directory scans.
-   */
-  private static final int PAGE = 100_000;
   private static final int DELETE_BATCH = 1000;
 
   /** Test seam: the sweeper's pause points. */
@@ -81,6 +75,8 @@ public final class GarbageCollector {
   private final ObjectStore store;
   private final Clock clock;
   private final BoundedCalls calls;
+  private final ParallelListing listing;
+  private final Pause pause;
   private volatile SweepHooks hooks = SweepHooks.NONE;
   private volatile Progress progress = Progress.NONE;
 
@@ -89,9 +85,19 @@ public final class GarbageCollector {
   }
 
   public GarbageCollector(ObjectStore store, Clock clock, int parallelism) {
+    this(store, clock, parallelism, Pause.PARK);
+  }
+
+  /**
+   * With {@code pause} as the wait for the fence delay and between lease renewals: a test
+   * passes one that advances its clock, so no test sleeps through a fence delay.
+   */
+  public GarbageCollector(ObjectStore store, Clock clock, int parallelism, Pause pause) {
+    this.pause = Objects.requireNonNull(pause, "pause");
     this.store = Objects.requireNonNull(store, "store");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.calls = new BoundedCalls(parallelism);
+    this.listing = new ParallelListing(store, parallelism);
   }
 
   /** Where a run reports its phases as it goes (metrics, logs of a long run). */
@@ -120,9 +126,12 @@ public final class GarbageCollector {
   private static final class Repo {
     final RepositoryName name;
     final Set<Digest> manifests = new HashSet<>();
+    /** When each manifest link was last written, as the listing told it. */
+    final Map<Digest, Instant> manifestTimes = new HashMap<>();
     final Map<String, String> tagKeys = new LinkedHashMap<>(); // tag key -> (read later)
     final List<ReferrerEntry> referrers = new ArrayList<>();
-    final Set<Digest> layers = new HashSet<>();
+    /** Layer links and when each was last written, as the listing told it. */
+    final Map<Digest, Instant> layers = new HashMap<>();
     final List<String> uploadKeys = new ArrayList<>();
 
     Repo(RepositoryName name) {
@@ -213,7 +222,7 @@ public final class GarbageCollector {
     private void renew() {
       while (!closed) {
         try {
-          Thread.sleep(Math.max(1, length.toMillis() / 4));
+          pause.pause(length.dividedBy(4).isZero() ? Duration.ofMillis(1) : length.dividedBy(4));
         } catch (InterruptedException e) {
           return;
         }
@@ -266,7 +275,7 @@ public final class GarbageCollector {
       // The store's clock, the one that stamps the pushers' marks and links.
       runStart = lease.announced;
       LOG.info("gc run {} announced; waiting {} for pushers to learn of it", runId, options.fenceDelay());
-      pause(options.fenceDelay().toMillis());
+      awaitFence(options.fenceDelay());
       clearExpiredIntents();
       progress.at(Phase.ANNOUNCED, 0);
       return markAndSweep(options, runId, runStart, runStart.minus(options.grace()), lease, started);
@@ -345,23 +354,14 @@ public final class GarbageCollector {
           }
         }
       }
-      List<Digest> unreferenced = new ArrayList<>();
-      for (Digest layer : repo.layers) {
-        if (referenced.contains(layer)) {
-          live.add(layer);
+      // The listing told each link's time: no stat per link.
+      for (Map.Entry<Digest, Instant> layer : repo.layers.entrySet()) {
+        if (referenced.contains(layer.getKey())) {
+          live.add(layer.getKey());
+        } else if (layer.getValue().isBefore(cutoff)) {
+          candidate(candidates, layer.getKey()).layerLinks.add(repo.name);
         } else {
-          unreferenced.add(layer);
-        }
-      }
-      List<Optional<ObjectInfo>> ages = calls.map(unreferenced,
-          layer -> store.stat(StorageLayout.keyOf(new LayerLinkKey(repo.name, layer))));
-      for (int i = 0; i < unreferenced.size(); i++) {
-        Digest layer = unreferenced.get(i);
-        Optional<ObjectInfo> info = ages.get(i);
-        if (info.isPresent() && info.get().lastModified().isBefore(cutoff)) {
-          candidate(candidates, layer).layerLinks.add(repo.name);
-        } else {
-          live.add(layer); // young: a manifest may still come for it
+          live.add(layer.getKey()); // young: a manifest may still come for it
         }
       }
       uploadsExpired += expireUploads(repo, options, liveWrites, items);
@@ -377,7 +377,9 @@ public final class GarbageCollector {
     // Only records that are not live are read here; live ones only matter to the stray-data pass.
     List<Digest> liveRecords = new ArrayList<>();
     List<Digest> otherRecords = new ArrayList<>();
-    for (String key : digestKeys(StorageLayout.blobsPrefix())) {
+    Map<Digest, Instant> recordTimes = new HashMap<>();
+    for (ListedObject object : digestObjects(StorageLayout.blobsPrefix())) {
+      String key = object.key();
       Digest digest;
       try {
         digest = StorageLayout.blobRecordDigest(key).orElseThrow();
@@ -387,17 +389,16 @@ public final class GarbageCollector {
         continue;
       }
       (live.contains(digest) ? liveRecords : otherRecords).add(digest);
+      recordTimes.put(digest, object.info().lastModified());
     }
-    List<RecordAge> others = calls.map(otherRecords, digest -> {
-      Optional<BlobRecord> record = readRecord(digest);
-      return new RecordAge(digest, record, record.isPresent()
-          ? store.stat(StorageLayout.keyOf(new BlobRecordKey(digest))) : Optional.empty());
-    });
+    // Records are written once (writeIfAbsent), so the listed time is the record's age.
+    List<RecordAge> others = calls.map(otherRecords,
+        digest -> new RecordAge(digest, readRecord(digest), recordTimes.get(digest)));
     for (RecordAge r : others) {
       if (r.record().isEmpty()) {
         continue;
       }
-      if (r.info().isPresent() && r.info().get().lastModified().isBefore(cutoff)) {
+      if (r.time().isBefore(cutoff)) {
         candidate(candidates, r.digest()).record = r.record().get();
       } else {
         liveData.add(r.record().get().dataKey());
@@ -423,7 +424,7 @@ public final class GarbageCollector {
       });
       progress.at(Phase.INTENTS_WRITTEN, doomed.size());
       hooks.afterIntents(Set.copyOf(doomed));
-      Set<Digest> saved = recheck(candidates, cutoff, refsCache);
+      Set<Digest> saved = recheck(candidates, cutoff, refsCache, repos);
       protectedCount = saved.size();
       doomed.removeAll(saved);
       hooks.beforeDelete(Set.copyOf(doomed));
@@ -466,10 +467,10 @@ public final class GarbageCollector {
     // above could point at data swept here.
     Instant dataCutoff = min(cutoff, runStart.minus(options.intentTtl()).minusSeconds(60));
     List<String> strayData = new ArrayList<>();
-    List<String> unexplained = new ArrayList<>();
-    for (String key : shardedKeys(StorageLayout.dataPrefix(), HEX)) {
-      if (!liveData.contains(key)) {
-        unexplained.add(key);
+    List<ListedObject> unexplained = new ArrayList<>();
+    for (ListedObject object : listing.all(StorageLayout.dataPrefix(), UUID_CHARS)) {
+      if (!liveData.contains(object.key())) {
+        unexplained.add(object);
       }
     }
     // Each live record points at its own data object, listed above (data is listed after the
@@ -478,17 +479,23 @@ public final class GarbageCollector {
     // means no stray: the live records need not be read. When there are more, they are read
     // (in parallel) and only data no record names goes. Skipping can only miss a stray (say,
     // when another run deleted a blob between the two listings), never delete live data.
-    if (unexplained.size() > liveRecords.size()) {
+    //
+    // The same count over old data only: a record is written after its data, so each live
+    // record older than the data cutoff points at its own unexplained data object older than it
+    // too. As many old unexplained keys as old live records means no stray old enough to go
+    // (young strays are never deleted here anyway), however many young ones there are.
+    long oldUnexplained = unexplained.stream()
+        .filter(o -> o.info().lastModified().isBefore(dataCutoff)).count();
+    long oldLiveRecords = liveRecords.stream()
+        .filter(d -> recordTimes.get(d).isBefore(dataCutoff)).count();
+    if (unexplained.size() > liveRecords.size() && oldUnexplained > oldLiveRecords) {
       for (Optional<BlobRecord> record : calls.map(liveRecords, this::readRecord)) {
         record.ifPresent(r -> liveData.add(r.dataKey()));
       }
-      List<String> suspects = unexplained.stream().filter(k -> !liveData.contains(k)).toList();
-      List<Optional<ObjectInfo>> infos = calls.map(suspects, store::stat);
-      for (int i = 0; i < suspects.size(); i++) {
-        Optional<ObjectInfo> info = infos.get(i);
-        if (info.isPresent() && info.get().lastModified().isBefore(dataCutoff)) {
-          strayData.add(suspects.get(i));
-          items.add(new SweptItem(Kind.STRAY_DATA, suspects.get(i), info.get().size()));
+      for (ListedObject suspect : unexplained) {
+        if (!liveData.contains(suspect.key()) && suspect.info().lastModified().isBefore(dataCutoff)) {
+          strayData.add(suspect.key());
+          items.add(new SweptItem(Kind.STRAY_DATA, suspect.key(), suspect.info().size()));
         }
       }
     }
@@ -514,7 +521,8 @@ public final class GarbageCollector {
   private Map<RepositoryName, Repo> listRepositories() throws IOException {
     Map<RepositoryName, Repo> repos = new LinkedHashMap<>();
     String root = "repositories/";
-    for (String key : shardedKeys(root, NAME_START)) {
+    for (ListedObject object : listing.all(root)) {
+      String key = object.key();
       int split = key.indexOf("/_", root.length());
       if (split < 0) {
         continue;
@@ -529,9 +537,12 @@ public final class GarbageCollector {
       Repo repo = repos.computeIfAbsent(name, Repo::new);
       try {
         if (key.startsWith(StorageLayout.manifestsPrefix(name))) {
-          repo.manifests.add(StorageLayout.digestUnder(StorageLayout.manifestsPrefix(name), key));
+          Digest digest = StorageLayout.digestUnder(StorageLayout.manifestsPrefix(name), key);
+          repo.manifests.add(digest);
+          repo.manifestTimes.put(digest, object.info().lastModified());
         } else if (key.startsWith(StorageLayout.layersPrefix(name))) {
-          repo.layers.add(StorageLayout.digestUnder(StorageLayout.layersPrefix(name), key));
+          repo.layers.put(StorageLayout.digestUnder(StorageLayout.layersPrefix(name), key),
+              object.info().lastModified());
         } else if (key.startsWith(StorageLayout.tagsPrefix(name))) {
           repo.tagKeys.put(key, null);
         } else if (key.startsWith(StorageLayout.allReferrersPrefix(name))) {
@@ -576,8 +587,8 @@ public final class GarbageCollector {
         kept.add(m);
         continue;
       }
-      Optional<ObjectInfo> link = store.stat(StorageLayout.keyOf(new ManifestLinkKey(repo.name, m)));
-      if (link.isPresent() && !link.get().lastModified().isBefore(cutoff)) {
+      Instant linked = repo.manifestTimes.get(m);
+      if (linked != null && !linked.isBefore(cutoff)) {
         kept.add(m); // young: an index or a tag may still come for it
       }
     }
@@ -607,11 +618,11 @@ public final class GarbageCollector {
   }
 
   /** A blob record read for the sweep, with its age. */
-  private record RecordAge(Digest digest, Optional<BlobRecord> record, Optional<ObjectInfo> info) {}
+  private record RecordAge(Digest digest, Optional<BlobRecord> record, Instant time) {}
 
   /**
-   * What every listed manifest references, read in parallel up front (three small reads each:
-   * link, record, body), so the per-repository mark below works from memory.
+   * What every listed manifest references, read in parallel up front (two small reads each:
+   * record, body), so the per-repository mark below works from memory.
    */
   private Map<Digest, Refs> prefetchRefs(Collection<Repo> repos) throws IOException {
     Map<Digest, RepositoryName> where = new LinkedHashMap<>();
@@ -640,32 +651,42 @@ public final class GarbageCollector {
     return refs;
   }
 
+  /**
+   * Two reads (record, body); the link's media type is read only for a body that does not name
+   * its own (a manifest pushed by Content-Type alone), a third of the reads saved on the rest.
+   */
   private Refs readRefs(Digest digest, RepositoryName repo) throws IOException {
-    Refs refs = Refs.NONE;
     Optional<BlobRecord> record = readRecord(digest);
-    Optional<String> mediaType = store.read(StorageLayout.keyOf(new ManifestLinkKey(repo, digest)))
-        .map(bytes -> StoredJson.read(bytes, ManifestLink.class).mediaType());
-    if (record.isPresent()) {
-      Optional<byte[]> body = store.read(record.get().dataKey());
-      if (body.isPresent()) {
-        try {
-          ParsedManifest parsed = ManifestParser.parse(mediaType.orElse(null), body.get());
-          Set<Digest> blobs = new HashSet<>();
-          parsed.config().ifPresent(c -> blobs.add(c.digest()));
-          for (ManifestDescriptor layer : parsed.layers()) {
-            blobs.add(layer.digest());
-          }
-          Set<Digest> children = new HashSet<>();
-          for (ManifestDescriptor child : parsed.manifests()) {
-            children.add(child.digest());
-          }
-          refs = new Refs(blobs, children);
-        } catch (RegistryException e) {
-          LOG.warn("gc: manifest {} does not parse; it keeps nothing", digest);
-        }
+    if (record.isEmpty()) {
+      return Refs.NONE;
+    }
+    Optional<byte[]> body = store.read(record.get().dataKey());
+    if (body.isEmpty()) {
+      return Refs.NONE;
+    }
+    ParsedManifest parsed;
+    try {
+      parsed = ManifestParser.parse(null, body.get());
+    } catch (RegistryException withoutOwnType) {
+      Optional<String> mediaType = store.read(StorageLayout.keyOf(new ManifestLinkKey(repo, digest)))
+          .map(bytes -> StoredJson.read(bytes, ManifestLink.class).mediaType());
+      try {
+        parsed = ManifestParser.parse(mediaType.orElse(null), body.get());
+      } catch (RegistryException e) {
+        LOG.warn("gc: manifest {} does not parse; it keeps nothing", digest);
+        return Refs.NONE;
       }
     }
-    return refs;
+    Set<Digest> blobs = new HashSet<>();
+    parsed.config().ifPresent(c -> blobs.add(c.digest()));
+    for (ManifestDescriptor layer : parsed.layers()) {
+      blobs.add(layer.digest());
+    }
+    Set<Digest> children = new HashSet<>();
+    for (ManifestDescriptor child : parsed.manifests()) {
+      children.add(child.digest());
+    }
+    return new Refs(blobs, children);
   }
 
   private int expireUploads(Repo repo, GcOptions options, Set<String> liveWrites, List<SweptItem> items)
@@ -720,14 +741,54 @@ public final class GarbageCollector {
    * saved by a mark younger than the cutoff, or by a link (layer or manifest) re-written after
    * the cutoff; a saved manifest saves what it references, transitively.
    */
-  private Set<Digest> recheck(Map<Digest, Candidate> candidates, Instant cutoff, Map<Digest, Refs> refsCache)
-      throws IOException {
+  private Set<Digest> recheck(
+      Map<Digest, Candidate> candidates, Instant cutoff, Map<Digest, Refs> refsCache,
+      Map<RepositoryName, Repo> repos) throws IOException {
     Set<Digest> saved = new HashSet<>();
-    for (Candidate c : candidates.values()) {
-      if (isSaved(c, cutoff)) {
-        saved.add(c.digest);
+    // Marks: one listing (read after the intents were written) instead of a stat per candidate.
+    for (ListedObject mark : digestObjects(StorageLayout.gcMarksPrefix())) {
+      Optional<Digest> digest = markDigest(mark.key());
+      if (digest.isPresent() && candidates.containsKey(digest.get())
+          && !mark.info().lastModified().isBefore(cutoff)) {
+        saved.add(digest.get());
       }
     }
+    // Links: per repository and kind, re-listed when that takes fewer calls than a stat each.
+    Map<LinkGroup, List<Digest>> groups = new LinkedHashMap<>();
+    for (Candidate c : candidates.values()) {
+      for (RepositoryName repo : c.layerLinks) {
+        groups.computeIfAbsent(new LinkGroup(repo, true), k -> new ArrayList<>()).add(c.digest);
+      }
+      for (RepositoryName repo : c.manifestLinks) {
+        groups.computeIfAbsent(new LinkGroup(repo, false), k -> new ArrayList<>()).add(c.digest);
+      }
+    }
+    int perCall = Math.max(1, Math.min(store.keysPerListCall(), ParallelListing.LARGE_PAGE));
+    List<LinkGroup> keys = new ArrayList<>(groups.keySet());
+    List<Set<Digest>> young = calls.map(keys, group -> {
+      List<Digest> digests = groups.get(group);
+      Repo repo = repos.get(group.repo());
+      int listed = group.layer() ? repo.layers.size() : repo.manifests.size();
+      Set<Digest> found = new HashSet<>();
+      if (digests.size() > listed / perCall + 1) {
+        Set<Digest> wanted = new HashSet<>(digests);
+        String prefix = group.prefix();
+        for (ListedObject link : listing.all(prefix)) {
+          Digest d = digestUnder(prefix, link.key());
+          if (d != null && wanted.contains(d) && !link.info().lastModified().isBefore(cutoff)) {
+            found.add(d);
+          }
+        }
+      } else {
+        for (Digest d : digests) {
+          if (youngOrGone(group.key(d), cutoff)) {
+            found.add(d);
+          }
+        }
+      }
+      return found;
+    });
+    young.forEach(saved::addAll);
     List<Digest> queue = new ArrayList<>(saved);
     while (!queue.isEmpty()) {
       Digest d = queue.removeLast();
@@ -741,22 +802,30 @@ public final class GarbageCollector {
     return saved;
   }
 
-  private boolean isSaved(Candidate c, Instant cutoff) throws IOException {
-    Optional<ObjectInfo> mark = store.stat(StorageLayout.keyOf(new GcMarkKey(c.digest)));
-    if (mark.isPresent() && !mark.get().lastModified().isBefore(cutoff)) {
-      return true;
+  /** The layer links ({@code layer}) or manifest links of one repository. */
+  private record LinkGroup(RepositoryName repo, boolean layer) {
+    String prefix() {
+      return layer ? StorageLayout.layersPrefix(repo) : StorageLayout.manifestsPrefix(repo);
     }
-    for (RepositoryName repo : c.layerLinks) {
-      if (youngOrGone(StorageLayout.keyOf(new LayerLinkKey(repo, c.digest)), cutoff)) {
-        return true;
-      }
+
+    String key(Digest digest) {
+      return StorageLayout.keyOf(
+          layer ? new LayerLinkKey(repo, digest) : new ManifestLinkKey(repo, digest));
     }
-    for (RepositoryName repo : c.manifestLinks) {
-      if (youngOrGone(StorageLayout.keyOf(new ManifestLinkKey(repo, c.digest)), cutoff)) {
-        return true;
-      }
+  }
+
+  private static Optional<Digest> markDigest(String key) {
+    Digest d = digestUnder(StorageLayout.gcMarksPrefix(), key);
+    return Optional.ofNullable(d);
+  }
+
+  /** The digest of key {@code <prefix><alg>/<hex>}, or null for a key outside the layout. */
+  private static Digest digestUnder(String prefix, String key) {
+    try {
+      return StorageLayout.digestUnder(prefix, key);
+    } catch (RuntimeException e) {
+      return null;
     }
-    return false;
   }
 
   /** Young: re-written since the cutoff. (Gone: someone deleted it; nothing to do, not saved.) */
@@ -845,13 +914,10 @@ public final class GarbageCollector {
         return; // unreadable: keep every mark, which costs nothing but keys
       }
     }
-    List<String> marks = digestKeys(StorageLayout.gcMarksPrefix());
-    List<Optional<ObjectInfo>> infos = calls.map(marks, store::stat);
     List<String> old = new ArrayList<>();
-    for (int i = 0; i < marks.size(); i++) {
-      Optional<ObjectInfo> info = infos.get(i);
-      if (info.isPresent() && info.get().lastModified().isBefore(oldest)) {
-        old.add(marks.get(i));
+    for (ListedObject mark : digestObjects(StorageLayout.gcMarksPrefix())) {
+      if (mark.info().lastModified().isBefore(oldest)) {
+        old.add(mark.key());
       }
     }
     deleteBatched(old);
@@ -882,45 +948,26 @@ public final class GarbageCollector {
     }
   }
 
-  private static final List<String> HEX = List.of("0123456789abcdef".split(""));
-  /** What a repository name (and so a key under {@code repositories/}) can start with. */
-  private static final List<String> NAME_START = List.of("0123456789abcdefghijklmnopqrstuvwxyz".split(""));
+  /** What follows {@code <alg>/} in digest keys: lowercase hex. */
+  private static final String HEX = "0123456789abcdef";
+  /** What follows {@code data/}: a lowercase UUID. */
+  private static final String UUID_CHARS = HEX + "-";
 
-  /**
-   * Every key under {@code prefix}, listed as one listing per next character, in parallel, in
-   * key order. Listing is the part of a run that cannot be spread over many calls otherwise: S3
-   * answers 1,000 keys per round trip, and S3Proxy's and the filesystem store's cost per call
-   * grows with the directory, so one sequential listing of 100,000 records is the slowest step
-   * of a run. Keys under {@code prefix} must start with one of {@code shards}.
-   */
-  private List<String> shardedKeys(String prefix, List<String> shards) throws IOException {
-    List<String> out = new ArrayList<>();
-    for (List<String> part : calls.map(shards, shard -> allKeys(prefix + shard))) {
-      out.addAll(part);
-    }
-    return out;
-  }
-
-  /** Keys {@code <prefix><alg>/<hex>}, sharded by the first hex digit. */
-  private List<String> digestKeys(String prefix) throws IOException {
-    List<String> out = new ArrayList<>();
+  /** Objects {@code <prefix><alg>/<hex>} of every algorithm, with their listed times. */
+  private List<ListedObject> digestObjects(String prefix) throws IOException {
+    List<ListedObject> out = new ArrayList<>();
     for (dev.lading.core.model.DigestAlgorithm algorithm : dev.lading.core.model.DigestAlgorithm.values()) {
-      out.addAll(shardedKeys(prefix + algorithm.wireName() + "/", HEX));
+      out.addAll(listing.all(prefix + algorithm.wireName() + "/", HEX));
     }
     return out;
   }
 
   private List<String> allKeys(String prefix) throws IOException {
     List<String> keys = new ArrayList<>();
-    Optional<String> after = Optional.empty();
-    while (true) {
-      KeyPage page = store.list(prefix, after, PAGE);
-      keys.addAll(page.keys());
-      if (!page.truncated() || page.keys().isEmpty()) {
-        return keys;
-      }
-      after = Optional.of(page.keys().get(page.keys().size() - 1));
+    for (ListedObject object : listing.all(prefix)) {
+      keys.add(object.key());
     }
+    return keys;
   }
 
   private static Instant min(Instant a, Instant b) {
@@ -933,12 +980,12 @@ public final class GarbageCollector {
     return out;
   }
 
-  private static void pause(long millis) {
-    if (millis <= 0) {
+  private void awaitFence(Duration delay) {
+    if (!delay.isPositive()) {
       return;
     }
     try {
-      Thread.sleep(millis);
+      pause.pause(delay);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("gc interrupted while announcing its run", e);

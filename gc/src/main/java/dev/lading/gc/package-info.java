@@ -88,13 +88,35 @@
  * than the run's start.
  *
  * <h2>Scale</h2>
- * Independent store calls (manifest reads, tag reads, link and record stats, intent writes,
- * mark stats) run on virtual threads, {@link dev.lading.gc.GarbageCollector#DEFAULT_PARALLELISM}
- * at a time ({@link dev.lading.gc.BoundedCalls}). Only records that are not live are read for
+ * Ages come from listings, never from a stat per key: {@code ObjectStore.listWithInfo} answers
+ * each key's time with it (S3's ListObjectsV2 does; the filesystem store reads the attributes
+ * while walking), so layer links, manifest links, blob records, marks and data are aged as they
+ * are listed. Listings are walked by {@link dev.lading.gc.ParallelListing}: directory-like
+ * prefixes one level at a time ({@code ObjectStore.listLevel}, S3's delimiter listing), so each
+ * repository is listed under its own prefix, and flat directories ({@code blobs/sha256/},
+ * {@code data/}) split by the next character when a page is truncated, all in parallel under
+ * one bound. This matters on servers whose cost per listing call grows with everything under
+ * the prefix (S3Proxy's filesystem backend walks and stats the whole prefix for every 1,000-key
+ * page), and on S3 it turns a sequential chain of pages into parallel calls. The re-check after
+ * the intents reads the marks with one listing (after the intents were written, as S2 requires;
+ * the stores list with read-after-write consistency) and the candidates' links by re-listing a
+ * repository's links when that takes fewer calls than a stat per link. Listed times are at least
+ * as fine as a stat's (S3 lists milliseconds where HEAD answers seconds), so a link or mark
+ * written after the cutoff still reads as young.
+ *
+ * <p>Independent store calls (manifest reads, tag reads, record reads, intent writes) run on
+ * virtual threads, {@link dev.lading.gc.GarbageCollector#DEFAULT_PARALLELISM} at a time
+ * ({@link dev.lading.gc.BoundedCalls}). A manifest costs two reads (record, body; its link only
+ * when the body does not name its media type). Only records that are not live are read for
  * the sweep. Live records matter only to the stray-data pass, and are read only when there is
  * more unexplained data than live records: each live record points at its own data object, so
  * as many unexplained data keys as live records means no stray (skipping can only miss a
  * stray, never delete live data). {@code bench/}'s {@code GcBench} prints mark and sweep time
- * for 100,000 blobs and 10,000 manifests.
+ * for 100,000 blobs and 10,000 manifests, and the store calls per kind.
+ *
+ * <p>Waiting (the fence delay, lease renewals, a commit waiting out an intent in core's
+ * {@code GcFence}) goes through an injected {@code dev.lading.core.registry.Pause}, so tests
+ * drive it instead of sleeping. The fence delay is {@code gc.fence_delay_seconds} (15 s by
+ * default; the configuration refuses anything not above the pushers' 5 s run cache).
  */
 package dev.lading.gc;

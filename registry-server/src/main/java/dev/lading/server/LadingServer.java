@@ -135,9 +135,10 @@ public final class LadingServer implements AutoCloseable {
     }
   }
 
-  /** GC policy from the configuration; the fence delay keeps its safe default. */
+  /** GC policy and fence delay from the configuration. */
   public static GcOptions gcOptions(LadingConfig.Gc gc) {
     return GcOptions.defaults()
+        .withFenceDelay(gc.fenceDelay())
         .withGrace(gc.grace())
         .withUploadExpiry(gc.uploadExpiry())
         .withDeleteUntagged(gc.deleteUntagged())

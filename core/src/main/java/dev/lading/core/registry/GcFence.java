@@ -81,17 +81,26 @@ public final class GcFence {
 
   private record Runs(boolean active, long readAtMillis) {}
 
-  private static final Duration DEFAULT_TTL = Duration.ofSeconds(5);
+  /** How long pushers trust a read of the run list; a run's fence delay must exceed it. */
+  public static final Duration DEFAULT_TTL = Duration.ofSeconds(5);
   private static final Duration DEFAULT_POLL = Duration.ofMillis(200);
 
   private final ObjectStore store;
   private final Clock clock;
   private final Duration runCacheTtl;
   private final Duration intentPoll;
+  private final Pause pause;
   private volatile Hooks hooks = Hooks.NONE;
   private volatile Runs runs;
 
   public GcFence(ObjectStore store, Clock clock, Duration runCacheTtl, Duration intentPoll) {
+    this(store, clock, runCacheTtl, intentPoll, Pause.PARK);
+  }
+
+  /** With {@code pause} as the wait between reads of an intent (a test advances its clock there). */
+  public GcFence(
+      ObjectStore store, Clock clock, Duration runCacheTtl, Duration intentPoll, Pause pause) {
+    this.pause = Objects.requireNonNull(pause, "pause");
     this.store = Objects.requireNonNull(store, "store");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.runCacheTtl = Objects.requireNonNull(runCacheTtl, "runCacheTtl");
@@ -218,7 +227,7 @@ public final class GcFence {
     while (liveIntent(digest).isPresent()) {
       hooks.at(Point.WAITING_FOR_INTENT, Set.of(digest));
       try {
-        Thread.sleep(Math.max(1, intentPoll.toMillis()));
+        pause.pause(intentPoll.isZero() ? Duration.ofMillis(1) : intentPoll);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw StorageCalls.unavailable(e);

@@ -53,6 +53,78 @@ public interface ObjectStore extends AutoCloseable {
    */
   KeyPage list(String prefix, Optional<String> startAfter, int limit) throws IOException;
 
+  /**
+   * As {@link #list}, with each object's size and modification time, which S3's ListObjectsV2
+   * and a directory walk give with the keys: a caller that needs the ages of many objects (GC)
+   * lists them instead of a {@link #stat} per key. The default lists, then stats each key (a key
+   * deleted in between is left out).
+   */
+  default ListedPage listWithInfo(String prefix, Optional<String> startAfter, int limit)
+      throws IOException {
+    KeyPage page = list(prefix, startAfter, limit);
+    List<ListedObject> objects = new java.util.ArrayList<>(page.keys().size());
+    for (String key : page.keys()) {
+      stat(key).ifPresent(info -> objects.add(new ListedObject(key, info)));
+    }
+    return new ListedPage(objects, page.truncated());
+  }
+
+  /**
+   * One level of the key tree under {@code prefix} (empty, or ending in {@code /}): the objects
+   * directly under it and the {@code <prefix><segment>/} prefixes that hold deeper keys, both in
+   * key order, strictly after {@code startAfter}, at most {@code limit} entries of either kind
+   * (S3's ListObjectsV2 with delimiter {@code /}). Lets a caller descend a deep tree by narrow
+   * prefixes instead of listing everything under a broad one. The default derives the level
+   * from a full listing of the prefix: correct, but a store that wraps another should delegate
+   * this, {@link #listWithInfo} and {@link #keysPerListCall} to it.
+   */
+  default ListedLevel listLevel(String prefix, Optional<String> startAfter, int limit)
+      throws IOException {
+    if (!prefix.isEmpty() && !prefix.endsWith("/")) {
+      throw new IllegalArgumentException("a level's prefix ends with /");
+    }
+    java.util.TreeMap<String, ObjectInfo> entries = new java.util.TreeMap<>();
+    Optional<String> after = Optional.empty();
+    while (true) {
+      ListedPage page = listWithInfo(prefix, after, 1000);
+      for (ListedObject object : page.objects()) {
+        int slash = object.key().indexOf('/', prefix.length());
+        entries.putIfAbsent(
+            slash < 0 ? object.key() : object.key().substring(0, slash + 1),
+            slash < 0 ? object.info() : null);
+      }
+      if (!page.truncated() || page.objects().isEmpty()) {
+        break;
+      }
+      after = page.lastKey();
+    }
+    java.util.List<String> prefixes = new java.util.ArrayList<>();
+    java.util.List<ListedObject> objects = new java.util.ArrayList<>();
+    int taken = 0;
+    for (var e : (startAfter.isPresent() ? entries.tailMap(startAfter.get(), false) : entries).entrySet()) {
+      if (taken == limit) {
+        return new ListedLevel(prefixes, objects, true);
+      }
+      taken++;
+      if (e.getValue() == null) {
+        prefixes.add(e.getKey());
+      } else {
+        objects.add(new ListedObject(e.getKey(), e.getValue()));
+      }
+    }
+    return new ListedLevel(prefixes, objects, false);
+  }
+
+  /**
+   * How many keys one listing call returns for about the cost of one: S3 answers at most 1,000
+   * keys a round trip, so a caller listing a big prefix splits it into narrower prefixes listed
+   * side by side; the filesystem store reads a whole directory per call, so there splitting only
+   * repeats the read and a caller lists in one call.
+   */
+  default int keysPerListCall() {
+    return 1000;
+  }
+
   /** Deletes the objects; keys that do not exist are ignored. */
   void delete(Collection<String> keys) throws IOException;
 

@@ -67,6 +67,12 @@ public enum ConfigKey {
   GC_UPLOAD_EXPIRY_HOURS("gc.upload_expiry_hours", "24", v -> intBetween(v, 1, 8_760)),
   /** Sweep untagged manifests that no tag, index or referrer keeps (default: keep them). */
   GC_DELETE_UNTAGGED("gc.delete_untagged", "false", ConfigKey::bool),
+  /**
+   * Seconds a run waits after announcing itself before it marks: every instance's pushers must
+   * have seen the run by then, so it must exceed their cache of the run list (5 s).
+   */
+  GC_FENCE_DELAY_SECONDS("gc.fence_delay_seconds", "15", v -> intBetween(
+      v, (int) dev.lading.core.registry.GcFence.DEFAULT_TTL.toSeconds() + 1, 3_600)),
   /** Online runs only report what they would sweep. */
   GC_DRY_RUN("gc.dry_run", "false", ConfigKey::bool),
   /** Refuse every write with 405 UNSUPPORTED (pulls keep working). */

@@ -33,13 +33,24 @@ public record LadingConfig(
     Objects.requireNonNull(auth, "auth");
   }
 
-  /** Garbage collection: schedule ({@code interval} zero: on demand only) and policy. */
+  /**
+   * Garbage collection: schedule ({@code interval} zero: on demand only), policy, and the wait
+   * after announcing a run before marking ({@code fenceDelay}, see {@code dev.lading.gc}).
+   */
   public record Gc(
-      Duration interval, Duration grace, Duration uploadExpiry, boolean deleteUntagged, boolean dryRun) {
+      Duration interval, Duration grace, Duration uploadExpiry, boolean deleteUntagged, boolean dryRun,
+      Duration fenceDelay) {
     public Gc {
       Objects.requireNonNull(interval, "interval");
       Objects.requireNonNull(grace, "grace");
       Objects.requireNonNull(uploadExpiry, "uploadExpiry");
+      Objects.requireNonNull(fenceDelay, "fenceDelay");
+    }
+
+    /** As before the fence delay was configurable: 15 s. */
+    public Gc(
+        Duration interval, Duration grace, Duration uploadExpiry, boolean deleteUntagged, boolean dryRun) {
+      this(interval, grace, uploadExpiry, deleteUntagged, dryRun, Duration.ofSeconds(15));
     }
   }
 
@@ -260,7 +271,8 @@ public record LadingConfig(
             Duration.ofMinutes((Integer) v.get(ConfigKey.GC_GRACE_MINUTES)),
             Duration.ofHours((Integer) v.get(ConfigKey.GC_UPLOAD_EXPIRY_HOURS)),
             (Boolean) v.get(ConfigKey.GC_DELETE_UNTAGGED),
-            (Boolean) v.get(ConfigKey.GC_DRY_RUN)),
+            (Boolean) v.get(ConfigKey.GC_DRY_RUN),
+            Duration.ofSeconds((Integer) v.get(ConfigKey.GC_FENCE_DELAY_SECONDS))),
         Auth.from(v));
   }
 }

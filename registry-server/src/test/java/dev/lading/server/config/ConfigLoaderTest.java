@@ -91,6 +91,23 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void gcFenceDelayDefaultsToFifteenSecondsAndMustOutlastThePushersRunCache() throws Exception {
+    LadingConfig defaults = ConfigLoader.load(null, Map.of()).config();
+    assertThat(defaults.gc().fenceDelay()).isEqualTo(java.time.Duration.ofSeconds(15));
+    assertThat(dev.lading.server.LadingServer.gcOptions(defaults.gc()).fenceDelay())
+        .isEqualTo(java.time.Duration.ofSeconds(15));
+    assertThat(ConfigLoader.load(yaml("gc:\n  fence_delay_seconds: 30\n"), Map.of()).config().gc().fenceDelay())
+        .isEqualTo(java.time.Duration.ofSeconds(30));
+    LadingConfig fromEnv = ConfigLoader.load(null, Map.of("LADING_GC_FENCE_DELAY_SECONDS", "6")).config();
+    assertThat(dev.lading.server.LadingServer.gcOptions(fromEnv.gc()).fenceDelay())
+        .isEqualTo(java.time.Duration.ofSeconds(6));
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("LADING_GC_FENCE_DELAY_SECONDS", "5")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("invalid config: gc.fence_delay_seconds: must be between 6 and 3600"
+            + " (from LADING_GC_FENCE_DELAY_SECONDS)");
+  }
+
+  @Test
   void badTypeInYamlNamesKeyAndFile() throws Exception {
     Path file = yaml("http:\n  port: abc\n");
     assertThatThrownBy(() -> ConfigLoader.load(file, Map.of()))

@@ -4,6 +4,9 @@ import static dev.lading.storage.s3.S3Calls.io;
 
 import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.KeyPage;
+import dev.lading.core.storage.ListedLevel;
+import dev.lading.core.storage.ListedObject;
+import dev.lading.core.storage.ListedPage;
 import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ObjectStore;
@@ -269,6 +272,18 @@ public final class S3Store implements ObjectStore {
 
   @Override
   public KeyPage list(String prefix, Optional<String> startAfter, int limit) throws IOException {
+    ListedPage page = listWithInfo(prefix, startAfter, limit);
+    List<String> keys = new ArrayList<>(page.objects().size());
+    for (ListedObject object : page.objects()) {
+      keys.add(object.key());
+    }
+    return new KeyPage(keys, page.truncated());
+  }
+
+  /** ListObjectsV2 answers each key's size and time with it: no HEAD per key. */
+  @Override
+  public ListedPage listWithInfo(String prefix, Optional<String> startAfter, int limit)
+      throws IOException {
     StorageKeys.requirePrefix(prefix);
     if (limit < 0) {
       throw new IllegalArgumentException("negative limit");
@@ -278,15 +293,15 @@ public final class S3Store implements ObjectStore {
     if (after.compareTo(p + AFTER_TAILS) < 0) {
       after = p + AFTER_TAILS;
     }
-    List<String> keys = new ArrayList<>();
+    List<ListedObject> objects = new ArrayList<>();
     String continuation = null;
     // One more key than asked, to know whether the page is truncated.
-    while (keys.size() <= limit) {
+    while (objects.size() <= limit) {
       ListObjectsV2Request.Builder request =
           ListObjectsV2Request.builder()
               .bucket(config.bucket())
               .prefix(p + prefix)
-              .maxKeys(Math.min(LIST_PAGE, limit + 1 - keys.size()));
+              .maxKeys(Math.min(LIST_PAGE, limit + 1 - objects.size()));
       if (continuation == null) {
         request.startAfter(after);
       } else {
@@ -296,7 +311,8 @@ public final class S3Store implements ObjectStore {
       for (S3Object object : page.contents()) {
         String key = object.key().substring(p.length());
         if (isCallerKey(key)) {
-          keys.add(key);
+          long size = object.size() == null ? 0 : object.size();
+          objects.add(new ListedObject(key, new ObjectInfo(size, lastModified(object.lastModified()))));
         }
       }
       if (!Boolean.TRUE.equals(page.isTruncated()) || page.nextContinuationToken() == null) {
@@ -304,8 +320,86 @@ public final class S3Store implements ObjectStore {
       }
       continuation = page.nextContinuationToken();
     }
-    boolean truncated = keys.size() > limit;
-    return new KeyPage(truncated ? keys.subList(0, limit) : keys, truncated);
+    boolean truncated = objects.size() > limit;
+    return new ListedPage(truncated ? objects.subList(0, limit) : objects, truncated);
+  }
+
+  /** ListObjectsV2 with delimiter {@code /}: a level of a deep tree costs no walk below it. */
+  @Override
+  public ListedLevel listLevel(String prefix, Optional<String> startAfter, int limit)
+      throws IOException {
+    StorageKeys.requirePrefix(prefix);
+    if (!prefix.isEmpty() && !prefix.endsWith("/")) {
+      throw new IllegalArgumentException("a level's prefix ends with /");
+    }
+    if (limit < 0) {
+      throw new IllegalArgumentException("negative limit");
+    }
+    String p = config.prefix();
+    // After a prefix entry, start after every key under it ('~' sorts above every key character).
+    String after = startAfter.map(s -> p + s + (s.endsWith("/") ? "~" : "")).orElse("");
+    if (after.compareTo(p + AFTER_TAILS) < 0) {
+      after = p + AFTER_TAILS;
+    }
+    List<String> prefixes = new ArrayList<>();
+    List<ListedObject> objects = new ArrayList<>();
+    String continuation = null;
+    while (prefixes.size() + objects.size() <= limit) {
+      ListObjectsV2Request.Builder request =
+          ListObjectsV2Request.builder()
+              .bucket(config.bucket())
+              .prefix(p + prefix)
+              .delimiter("/")
+              .maxKeys(Math.min(LIST_PAGE, limit + 1 - prefixes.size() - objects.size()));
+      if (continuation == null) {
+        request.startAfter(after);
+      } else {
+        request.continuationToken(continuation);
+      }
+      ListObjectsV2Response page =
+          io("LIST " + p + prefix + " by level", () -> s3.listObjectsV2(request.build()));
+      for (S3Object object : page.contents()) {
+        String key = object.key().substring(p.length());
+        if (isCallerKey(key)) {
+          long size = object.size() == null ? 0 : object.size();
+          objects.add(new ListedObject(key, new ObjectInfo(size, lastModified(object.lastModified()))));
+        }
+      }
+      for (var common : page.commonPrefixes()) {
+        String child = common.prefix().substring(p.length());
+        if (child.endsWith("/") && isCallerKey(child.substring(0, child.length() - 1))) {
+          prefixes.add(child);
+        }
+      }
+      if (!Boolean.TRUE.equals(page.isTruncated()) || page.nextContinuationToken() == null) {
+        break;
+      }
+      continuation = page.nextContinuationToken();
+    }
+    // Entries of both kinds interleave in key order; keep the first `limit` of them.
+    java.util.TreeMap<String, ObjectInfo> entries = new java.util.TreeMap<>();
+    prefixes.forEach(x -> entries.put(x, null));
+    objects.forEach(o -> entries.put(o.key(), o.info()));
+    boolean truncated = entries.size() > limit;
+    List<String> keptPrefixes = new ArrayList<>();
+    List<ListedObject> keptObjects = new ArrayList<>();
+    int taken = 0;
+    for (var e : entries.entrySet()) {
+      if (taken++ == limit) {
+        break;
+      }
+      if (e.getValue() == null) {
+        keptPrefixes.add(e.getKey());
+      } else {
+        keptObjects.add(new ListedObject(e.getKey(), e.getValue()));
+      }
+    }
+    return new ListedLevel(keptPrefixes, keptObjects, truncated);
+  }
+
+  @Override
+  public int keysPerListCall() {
+    return LIST_PAGE;
   }
 
   /** Objects someone else put in the bucket under our prefix are not ours to list. */

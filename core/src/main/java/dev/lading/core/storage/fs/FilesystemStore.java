@@ -3,6 +3,9 @@ package dev.lading.core.storage.fs;
 import com.sun.nio.file.ExtendedOpenOption;
 import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.KeyPage;
+import dev.lading.core.storage.ListedLevel;
+import dev.lading.core.storage.ListedObject;
+import dev.lading.core.storage.ListedPage;
 import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ObjectStore;
@@ -210,11 +213,91 @@ public final class FilesystemStore implements ObjectStore {
     String dirKey = slash < 0 ? "" : prefix.substring(0, slash + 1);
     String namePrefix = prefix.substring(slash + 1);
     Path dir = dirKey.isEmpty() ? root : root.resolve(dirKey.substring(0, dirKey.length() - 1));
-    List<String> keys = new ArrayList<>();
+    List<ListedObject> objects = new ArrayList<>();
     // One more than asked, to know whether the page is truncated.
-    walk(dir, dirKey, namePrefix, startAfter.orElse(null), limit + 1, keys);
-    boolean truncated = keys.size() > limit;
-    return new KeyPage(truncated ? keys.subList(0, limit) : keys, truncated);
+    walk(dir, dirKey, namePrefix, startAfter.orElse(null), limit + 1, objects);
+    boolean truncated = objects.size() > limit;
+    List<String> keys = new ArrayList<>(Math.min(objects.size(), limit));
+    for (ListedObject object : truncated ? objects.subList(0, limit) : objects) {
+      keys.add(object.key());
+    }
+    return new KeyPage(keys, truncated);
+  }
+
+  /** The walk reads each file's attributes anyway (to skip what is not a regular file). */
+  @Override
+  public ListedPage listWithInfo(String prefix, Optional<String> startAfter, int limit)
+      throws IOException {
+    StorageKeys.requirePrefix(prefix);
+    if (limit < 0) {
+      throw new IllegalArgumentException("negative limit");
+    }
+    int slash = prefix.lastIndexOf('/');
+    String dirKey = slash < 0 ? "" : prefix.substring(0, slash + 1);
+    String namePrefix = prefix.substring(slash + 1);
+    Path dir = dirKey.isEmpty() ? root : root.resolve(dirKey.substring(0, dirKey.length() - 1));
+    List<ListedObject> objects = new ArrayList<>();
+    walk(dir, dirKey, namePrefix, startAfter.orElse(null), limit + 1, objects);
+    boolean truncated = objects.size() > limit;
+    return new ListedPage(truncated ? objects.subList(0, limit) : objects, truncated);
+  }
+
+  /** One directory read; a directory emptied by deletes may show as a prefix holding no key. */
+  @Override
+  public ListedLevel listLevel(String prefix, Optional<String> startAfter, int limit)
+      throws IOException {
+    StorageKeys.requirePrefix(prefix);
+    if (!prefix.isEmpty() && !prefix.endsWith("/")) {
+      throw new IllegalArgumentException("a level's prefix ends with /");
+    }
+    if (limit < 0) {
+      throw new IllegalArgumentException("negative limit");
+    }
+    Path dir = prefix.isEmpty() ? root : root.resolve(prefix.substring(0, prefix.length() - 1));
+    java.util.TreeMap<String, ObjectInfo> entries = new java.util.TreeMap<>();
+    try (Stream<Path> children = Files.list(dir)) {
+      for (Path child : (Iterable<Path>) children::iterator) {
+        String name = child.getFileName().toString();
+        if (!StorageKeys.isSegment(name)) {
+          continue;
+        }
+        BasicFileAttributes attributes;
+        try {
+          attributes = Files.readAttributes(child, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+          continue;
+        }
+        if (attributes.isDirectory()) {
+          entries.put(prefix + name + "/", null);
+        } else if (attributes.isRegularFile()) {
+          entries.put(prefix + name,
+              new ObjectInfo(attributes.size(), attributes.lastModifiedTime().toInstant()));
+        }
+      }
+    } catch (NoSuchFileException | NotDirectoryException e) {
+      return new ListedLevel(List.of(), List.of(), false);
+    }
+    List<String> prefixes = new ArrayList<>();
+    List<ListedObject> objects = new ArrayList<>();
+    int taken = 0;
+    for (var e : (startAfter.isPresent() ? entries.tailMap(startAfter.get(), false) : entries).entrySet()) {
+      if (taken == limit) {
+        return new ListedLevel(prefixes, objects, true);
+      }
+      taken++;
+      if (e.getValue() == null) {
+        prefixes.add(e.getKey());
+      } else {
+        objects.add(new ListedObject(e.getKey(), e.getValue()));
+      }
+    }
+    return new ListedLevel(prefixes, objects, false);
+  }
+
+  /** A call reads (and sorts) a whole directory whatever the limit: splitting only repeats it. */
+  @Override
+  public int keysPerListCall() {
+    return Integer.MAX_VALUE;
   }
 
   /**
@@ -223,7 +306,7 @@ public final class FilesystemStore implements ObjectStore {
    * ({@code a-b} before {@code a/x}); no object is ever both a file and a directory.
    */
   private void walk(
-      Path dir, String dirKey, String namePrefix, String startAfter, int want, List<String> out)
+      Path dir, String dirKey, String namePrefix, String startAfter, int want, List<ListedObject> out)
       throws IOException {
     List<Entry> entries = new ArrayList<>();
     try (Stream<Path> children = Files.list(dir)) {
@@ -252,8 +335,16 @@ public final class FilesystemStore implements ObjectStore {
           walk(entry.path(), entry.key(), "", startAfter, want, out);
         }
       } else if (startAfter == null || entry.key().compareTo(startAfter) > 0) {
-        if (Files.isRegularFile(entry.path(), LinkOption.NOFOLLOW_LINKS)) {
-          out.add(entry.key());
+        BasicFileAttributes attributes;
+        try {
+          attributes = Files.readAttributes(
+              entry.path(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+          continue; // deleted since the directory was read
+        }
+        if (attributes.isRegularFile()) {
+          out.add(new ListedObject(entry.key(),
+              new ObjectInfo(attributes.size(), attributes.lastModifiedTime().toInstant())));
         }
       }
     }

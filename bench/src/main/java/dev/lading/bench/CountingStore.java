@@ -1,0 +1,151 @@
+package dev.lading.bench;
+
+import dev.lading.core.storage.BlobSource;
+import dev.lading.core.storage.KeyPage;
+import dev.lading.core.storage.ListedLevel;
+import dev.lading.core.storage.ListedPage;
+import dev.lading.core.storage.MultipartWrite;
+import dev.lading.core.storage.ObjectInfo;
+import dev.lading.core.storage.ObjectStore;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A store that counts the calls made through it and their time, per kind, so a benchmark can
+ * say where a run's time goes (how many listing pages, reads, stats and deletes, and how long
+ * each took on average) instead of only how long the whole took.
+ */
+final class CountingStore implements ObjectStore {
+
+  /** Calls of one kind: how many, and their summed wall time. */
+  private static final class Tally {
+    final LongAdder calls = new LongAdder();
+    final LongAdder nanos = new LongAdder();
+  }
+
+  @FunctionalInterface
+  private interface StoreCall<R> {
+    R call() throws IOException;
+  }
+
+  private final ObjectStore store;
+  private final Map<String, Tally> tallies = new ConcurrentHashMap<>();
+
+  CountingStore(ObjectStore store) {
+    this.store = store;
+  }
+
+  private <R> R timed(String kind, StoreCall<R> call) throws IOException {
+    long start = System.nanoTime();
+    try {
+      return call.call();
+    } finally {
+      Tally tally = tallies.computeIfAbsent(kind, k -> new Tally());
+      tally.calls.increment();
+      tally.nanos.add(System.nanoTime() - start);
+    }
+  }
+
+  /** One line per kind of call since the last reset ({@code list 120 calls, 310.2 ms avg}). */
+  String report() {
+    StringBuilder out = new StringBuilder();
+    for (Map.Entry<String, Tally> e : new TreeMap<>(tallies).entrySet()) {
+      long calls = e.getValue().calls.sum();
+      double avgMillis = calls == 0 ? 0 : e.getValue().nanos.sum() / 1e6 / calls;
+      out.append(String.format("    %-12s %,9d calls, %8.2f ms avg, %8.1f s summed%n",
+          e.getKey(), calls, avgMillis, e.getValue().nanos.sum() / 1e9));
+    }
+    return out.toString();
+  }
+
+  void reset() {
+    tallies.clear();
+  }
+
+  @Override
+  public Optional<ObjectInfo> stat(String key) throws IOException {
+    return timed("stat", () -> store.stat(key));
+  }
+
+  @Override
+  public Optional<byte[]> read(String key) throws IOException {
+    return timed("read", () -> store.read(key));
+  }
+
+  @Override
+  public BlobSource openRange(String key, long offset, long length) throws IOException {
+    return timed("openRange", () -> store.openRange(key, offset, length));
+  }
+
+  @Override
+  public void write(String key, byte[] content) throws IOException {
+    timed("write", () -> {
+      store.write(key, content);
+      return null;
+    });
+  }
+
+  @Override
+  public boolean writeIfAbsent(String key, byte[] content) throws IOException {
+    return timed("writeIfAbsent", () -> store.writeIfAbsent(key, content));
+  }
+
+  @Override
+  public KeyPage list(String prefix, Optional<String> startAfter, int limit) throws IOException {
+    return timed("list", () -> store.list(prefix, startAfter, limit));
+  }
+
+  @Override
+  public ListedPage listWithInfo(String prefix, Optional<String> startAfter, int limit)
+      throws IOException {
+    return timed("listWithInfo", () -> store.listWithInfo(prefix, startAfter, limit));
+  }
+
+  @Override
+  public ListedLevel listLevel(String prefix, Optional<String> startAfter, int limit)
+      throws IOException {
+    return timed("listLevel", () -> store.listLevel(prefix, startAfter, limit));
+  }
+
+  @Override
+  public int keysPerListCall() {
+    return store.keysPerListCall();
+  }
+
+  @Override
+  public void delete(Collection<String> keys) throws IOException {
+    timed("delete", () -> {
+      store.delete(keys);
+      return null;
+    });
+  }
+
+  @Override
+  public MultipartWrite startMultipart(String key) throws IOException {
+    return timed("startMultipart", () -> store.startMultipart(key));
+  }
+
+  @Override
+  public MultipartWrite resumeMultipart(String key, String resumeToken) throws IOException {
+    return timed("resumeMultipart", () -> store.resumeMultipart(key, resumeToken));
+  }
+
+  @Override
+  public List<String> sweepAbandonedWrites(Set<String> liveKeys, Instant before, boolean dryRun)
+      throws IOException {
+    return timed("sweepAbandoned", () -> store.sweepAbandonedWrites(liveKeys, before, dryRun));
+  }
+
+  @Override
+  public void close() throws IOException {
+    store.close();
+  }
+}
