@@ -527,6 +527,9 @@ public abstract class GcContract {
     AtomicInteger stoodDown = new AtomicInteger();
     AtomicInteger inRun = new AtomicInteger(); // also the monitor a collector waits on
     AtomicBoolean done = new AtomicBoolean();
+    // Cycles completed so far: pushers go on past their quota until the collectors have looped
+    // enough, so a fast machine cannot finish the pushes before the GC has run its cycles.
+    AtomicInteger cyclesSoFar = new AtomicInteger();
     List<Future<?>> work = new ArrayList<>();
     try {
       for (int p = 0; p < pushers; p++) {
@@ -534,7 +537,9 @@ public abstract class GcContract {
         StoreRegistry r = p % 2 == 0 ? registry : second;
         work.add(threads.submit(() -> {
           Random random = new Random(pusher);
-          for (int i = 0; i < pushesEach; i++) {
+          for (int i = 0;
+              i < pushesEach || (cyclesSoFar.get() < minimumCycles() && i < 20 * pushesEach);
+              i++) {
             List<byte[]> blobs = new ArrayList<>();
             blobs.add(bytes("{\"pusher\":" + pusher + ",\"push\":" + i + "}"));
             for (int l = 0; l < 3; l++) {
@@ -580,6 +585,7 @@ public abstract class GcContract {
               swept.addAndGet(stats.blobsSwept());
               protectedByFence.addAndGet(stats.protectedByFence());
               cycles++;
+              cyclesSoFar.incrementAndGet();
             } catch (GarbageCollector.AnotherRunActive e) {
               stoodDown.incrementAndGet();
             } finally {
@@ -623,7 +629,7 @@ public abstract class GcContract {
           + " fence, %d tagged images pulled and verified%n",
           getClass().getSimpleName(), pushed.get(), retries.get(), cycles, stoodDown.get(),
           swept.get(), protectedByFence.get(), verified);
-      assertThat(pushed.get()).isEqualTo(pushers * pushesEach);
+      assertThat(pushed.get()).isGreaterThanOrEqualTo(pushers * pushesEach);
       assertThat(cycles).isGreaterThanOrEqualTo(minimumCycles());
       assertThat(swept.get()).as("the collectors did collect").isPositive();
     } finally {
