@@ -51,6 +51,10 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
       description = "Blob sizes pushed to a fresh server to compare peak RSS (default 1,8; quick 0.0625,0.5).")
   List<Double> memorySizesGib;
 
+  @Option(names = "--push-rounds",
+      description = "Pushes of each kind, each after a fresh disk measurement (default 3; quick 1).")
+  Integer pushRounds;
+
   @Option(names = "--disk-gib", description = "File size of the disk ceiling (default 2; quick 0.25).")
   Double diskGib;
 
@@ -230,16 +234,10 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
   private void runServerScenarios(ServerProcess server) {
     RegistryClient client = server.client();
     if (scenarios.contains(Scenario.push)) {
-      measure(server, "push monolithic", "POST + one PUT", Unit.MB_PER_S, () -> {
-        long begin = System.nanoTime();
-        client.pushMonolithic(BIG_REPO, monolithicBlob);
-        return Measurement.megabytesPerSecond(monolithicBlob.size(), System.nanoTime() - begin);
-      });
-      measure(server, "push chunked", "PATCH " + chunkMib + " MiB", Unit.MB_PER_S, () -> {
-        long begin = System.nanoTime();
-        client.pushChunked(CHUNKED_REPO, chunkedBlob, chunkMib * MIB);
-        return Measurement.megabytesPerSecond(chunkedBlob.size(), System.nanoTime() - begin);
-      });
+      pushRounds(server, "push monolithic", "POST + one PUT", monolithicBlob,
+          repository -> client.pushMonolithic(repository, monolithicBlob));
+      pushRounds(server, "push chunked", "PATCH " + chunkMib + " MiB", chunkedBlob,
+          repository -> client.pushChunked(repository, chunkedBlob, chunkMib * MIB));
     }
     if (scenarios.contains(Scenario.pull)) {
       if (!scenarios.contains(Scenario.push)) {
@@ -285,6 +283,59 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
             RegistryClient.manifestPath(SMALL_REPO, TAG), Map.of("Accept", RegistryClient.OCI_MANIFEST), 200));
       }
     }
+  }
+
+  /**
+   * Pushes {@code blob} {@link #pushRounds} times, each into a repository of its own, with the
+   * disk's direct-I/O write speed measured just before each push: this machine's virtual disk
+   * varies by 2x from one minute to the next (dd, 2 GiB, 1 MiB direct writes: 287 to 592 MiB/s
+   * within a minute), so a push is only comparable with the disk as it was at that moment. Prints
+   * the medians of the pushes, of the disk just before them, and of their per-round ratios.
+   */
+  private void pushRounds(ServerProcess server, String scenario, String metric, GeneratedBlob blob, Push push) {
+    int rounds = pushRounds != null ? pushRounds : quick ? 1 : 3;
+    List<Double> pushes = new ArrayList<>();
+    List<Double> disks = new ArrayList<>();
+    List<Double> ratios = new ArrayList<>();
+    for (int round = 1; round <= rounds; round++) {
+      String repository = round == 1 ? BIG_REPO : BIG_REPO + "-" + round;
+      double disk;
+      try {
+        disk = MachineCeilings.diskWriteDirect(dataDir, blob.size());
+      } catch (IOException e) {
+        results.add(Measurement.failed(server.name(), scenario, "disk before round " + round, Unit.MB_PER_S,
+            e.toString()));
+        continue;
+      }
+      measure(server, scenario, metric + ", round " + round, Unit.MB_PER_S, () -> {
+        long begin = System.nanoTime();
+        push.to(repository);
+        double pushed = Measurement.megabytesPerSecond(blob.size(), System.nanoTime() - begin);
+        pushes.add(pushed);
+        disks.add(disk);
+        ratios.add(100 * pushed / disk);
+        return pushed;
+      });
+    }
+    if (!pushes.isEmpty()) {
+      results.add(Measurement.of(server.name(), scenario, metric + ", median", median(pushes), Unit.MB_PER_S));
+      results.add(Measurement.of(server.name(), scenario, "disk direct+fsync just before, median",
+          median(disks), Unit.MB_PER_S));
+      results.add(Measurement.of(server.name(), scenario, "push / disk just before, median",
+          median(ratios), Unit.PERCENT));
+    }
+  }
+
+  private static double median(List<Double> values) {
+    List<Double> sorted = values.stream().sorted().toList();
+    int n = sorted.size();
+    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+  }
+
+  /** One push of the bench's blob into {@code repository}. */
+  @FunctionalInterface
+  private interface Push {
+    void to(String repository) throws Exception;
   }
 
   private double rangedPull(RegistryClient client, Digest digest, long size) throws Exception {
@@ -368,8 +419,11 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
       results.add(Measurement.failed(name, scenario, metric, unit, describe(e, server)));
     }
     try {
-      results.add(Measurement.of(name, scenario, "server CPU", server.cpuSeconds() - cpuBefore, Unit.CPU_SECONDS));
-      results.add(Measurement.of(name, scenario, "client CPU", clientCpuSeconds() - clientBefore, Unit.CPU_SECONDS));
+      // Named after the metric: a scenario may measure several things, each with its own CPU.
+      results.add(Measurement.of(name, scenario, metric + ", server CPU", server.cpuSeconds() - cpuBefore,
+          Unit.CPU_SECONDS));
+      results.add(Measurement.of(name, scenario, metric + ", client CPU", clientCpuSeconds() - clientBefore,
+          Unit.CPU_SECONDS));
       results.add(Measurement.of(name, scenario, "server peak RSS so far", server.memory().peakBytes() / (double) MIB, Unit.MIB));
     } catch (IOException e) {
       results.add(Measurement.failed(name, scenario, "server peak RSS so far", Unit.MIB, "server gone: " + e.getMessage()));

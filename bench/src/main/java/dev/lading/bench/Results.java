@@ -55,9 +55,9 @@ final class Results {
     }
     out.println();
     out.println("Registries over loopback (ratio = lading / distribution; the unit says which way is better)");
-    String format = "  %-18s %-32s %-7s %14s %14s %8s%n";
+    String format = "  %-18s %-42s %-7s %14s %14s %8s%n";
     out.printf(Locale.ROOT, format, "scenario", "metric", "unit", LADING, DISTRIBUTION, "ratio");
-    out.println("  " + "-".repeat(99));
+    out.println("  " + "-".repeat(109));
     for (Map<String, Measurement> row : rows.values()) {
       Measurement any = row.values().iterator().next();
       Measurement lading = row.get(LADING);

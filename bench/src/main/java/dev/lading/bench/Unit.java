@@ -9,7 +9,8 @@ enum Unit {
   MILLISECONDS("ms", false),
   MIB("MiB", false),
   CPU_SECONDS("CPU s", false),
-  SECONDS("s", false);
+  SECONDS("s", false),
+  PERCENT("%", true);
 
   private final String label;
   private final boolean higherIsBetter;

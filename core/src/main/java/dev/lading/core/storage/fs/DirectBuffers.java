@@ -34,9 +34,22 @@ final class DirectBuffers {
 
   /** A cleared buffer, or empty when {@link #limit} buffers are out. */
   Optional<ByteBuffer> tryTake() {
+    return take(limit);
+  }
+
+  /**
+   * A cleared buffer for an upload that already has one, or empty when half the pool is out:
+   * a second buffer only makes one upload faster, and must not leave the next upload without
+   * its first.
+   */
+  Optional<ByteBuffer> tryTakeSpare() {
+    return take(limit / 2);
+  }
+
+  private Optional<ByteBuffer> take(int bound) {
     while (true) {
       int now = out.get();
-      if (now >= limit) {
+      if (now >= bound) {
         return Optional.empty();
       }
       if (out.compareAndSet(now, now + 1)) {

@@ -8,6 +8,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
 
 /**
  * A multipart write on the filesystem: one file in the store's hidden {@code +multipart}
@@ -27,12 +28,23 @@ import java.nio.file.StandardOpenOption;
  * write is buffered, and a background {@code fdatasync} every {@link #WRITEBACK_BYTES} keeps the
  * disk busy while the body still streams instead of leaving all of it to the last fsync.
  *
- * <p>Memory per write is the one staging buffer ({@link #STAGING_BYTES}), whatever the size.
+ * <p>A full staging buffer goes to the disk on its own (virtual) thread while the next one fills,
+ * with up to {@link #WRITES_IN_FLIGHT} writes in flight: a virtual disk is much faster with more
+ * than one request queued (fio on the 2-core VM, 1 MiB direct writes: 353 MiB/s one at a time,
+ * 718 MiB/s two at a time), and the caller keeps receiving and hashing meanwhile. Positional
+ * writes to disjoint ranges need no lock between them.
+ *
+ * <p>Memory per write is at most {@code WRITES_IN_FLIGHT + 1} buffers of {@link #STAGING_BYTES},
+ * whatever the size; beyond the first, buffers are only taken while the pool has plenty (see
+ * {@link DirectBuffers#tryTakeSpare}), so a busy store writes one block at a time per upload
+ * rather than sending new uploads through the page cache.
  */
 final class FilesystemMultipartWrite implements MultipartWrite {
   /** Size of the direct-I/O staging buffer; one per write, from {@link DirectBuffers}. */
   static final int STAGING_BYTES = 1 << 20;
   static final long WRITEBACK_BYTES = 32L << 20;
+  /** Direct writes of one upload that may be in flight at once. */
+  static final int WRITES_IN_FLIGHT = 2;
 
   private final FilesystemStore store;
   private final String key;
@@ -47,7 +59,11 @@ final class FilesystemMultipartWrite implements MultipartWrite {
   /** Starts at file offset {@link #staged}, a multiple of {@link #blockBytes}; or null. */
   private ByteBuffer staging;
   private long staged;
+  /** Full buffers being written, oldest first; each goes back to {@link #buffers} or is reused. */
+  private final ArrayDeque<DirectWrite> inFlight = new ArrayDeque<>();
   private long size;
+  /** A direct write that failed: the file has a hole, so nothing but abort may follow. */
+  private IOException failed;
   private long sizeAtLastWriteback;
   private Thread writeback;
 
@@ -140,8 +156,53 @@ final class FilesystemMultipartWrite implements MultipartWrite {
       src.limit(limit);
       size += n;
       if (!staging.hasRemaining()) {
-        writeWholeBlocks();
+        sendStaging();
       }
+    }
+  }
+
+  /**
+   * Starts the direct write of the full staging buffer and stages into another: a spare one
+   * from the pool while fewer than {@link #WRITES_IN_FLIGHT} are in flight, else the oldest
+   * in flight once its write has finished.
+   */
+  private void sendStaging() throws IOException {
+    staging.flip();
+    inFlight.add(DirectWrite.start(direct, staging, staged));
+    staged += staging.remaining();
+    staging = null;
+    if (inFlight.size() < WRITES_IN_FLIGHT) {
+      staging = buffers.tryTakeSpare().orElse(null);
+    }
+    if (staging == null) {
+      DirectWrite oldest = inFlight.remove();
+      try {
+        staging = oldest.await();
+      } catch (IOException e) {
+        buffers.give(oldest.buffer);
+        failed = e;
+        throw e;
+      }
+    }
+  }
+
+  /** Waits for every write in flight; all their buffers go back to the pool. */
+  private void awaitInFlight() throws IOException {
+    IOException failure = null;
+    while (!inFlight.isEmpty()) {
+      DirectWrite oldest = inFlight.remove();
+      try {
+        buffers.give(oldest.await());
+      } catch (IOException e) {
+        buffers.give(oldest.buffer);
+        if (failure == null) {
+          failure = e;
+        }
+      }
+    }
+    if (failure != null) {
+      failed = failure;
+      throw failure;
     }
   }
 
@@ -165,6 +226,7 @@ final class FilesystemMultipartWrite implements MultipartWrite {
     if (direct == null) {
       return;
     }
+    awaitInFlight();
     writeWholeBlocks();
     ByteBuffer tail = staging.duplicate().flip();
     while (tail.hasRemaining()) {
@@ -187,21 +249,8 @@ final class FilesystemMultipartWrite implements MultipartWrite {
   }
 
   private void awaitWriteback() {
-    Thread running = writeback;
-    if (running == null) {
-      return;
-    }
-    boolean interrupted = false;
-    while (true) {
-      try {
-        running.join();
-        break;
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
+    if (writeback != null) {
+      joinUninterruptibly(writeback);
     }
   }
 
@@ -241,6 +290,13 @@ final class FilesystemMultipartWrite implements MultipartWrite {
   }
 
   private void close() throws IOException {
+    // The kernel may still be reading a buffer in flight: neither the channel nor the buffer
+    // may go before the write has ended. Only failed paths get here with writes in flight.
+    try {
+      awaitInFlight();
+    } catch (IOException ignored) {
+      // the caller is already failing or aborting
+    }
     FileChannel d = direct;
     direct = null;
     try {
@@ -260,6 +316,63 @@ final class FilesystemMultipartWrite implements MultipartWrite {
     }
   }
 
+  /** One full staging buffer being written with direct I/O on its own virtual thread. */
+  private static final class DirectWrite implements Runnable {
+    private final FileChannel channel;
+    private final ByteBuffer buffer;
+    private final long offset;
+    private Thread thread;
+    private Exception failure;
+
+    private DirectWrite(FileChannel channel, ByteBuffer buffer, long offset) {
+      this.channel = channel;
+      this.buffer = buffer;
+      this.offset = offset;
+    }
+
+    static DirectWrite start(FileChannel channel, ByteBuffer buffer, long offset) {
+      DirectWrite write = new DirectWrite(channel, buffer, offset);
+      write.thread = Thread.ofVirtual().name("fs-direct-write").start(write);
+      return write;
+    }
+
+    @Override
+    public void run() {
+      try {
+        ByteBuffer out = buffer.duplicate();
+        while (out.hasRemaining()) {
+          channel.write(out, offset + out.position());
+        }
+      } catch (IOException | RuntimeException e) {
+        failure = e;
+      }
+    }
+
+    /** Waits for the write to end; returns the buffer, cleared, or throws what the write threw. */
+    ByteBuffer await() throws IOException {
+      joinUninterruptibly(thread);
+      if (failure != null) {
+        throw failure instanceof IOException io ? io : new IOException(failure);
+      }
+      return buffer.clear();
+    }
+  }
+
+  private static void joinUninterruptibly(Thread thread) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        thread.join();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   private static void closeQuietly(FileChannel c) {
     if (c != null) {
       try {
@@ -273,6 +386,9 @@ final class FilesystemMultipartWrite implements MultipartWrite {
   private FileChannel open() throws IOException {
     if (channel == null) {
       throw new IOException("multipart write of " + key + " is no longer open");
+    }
+    if (failed != null) {
+      throw new IOException("multipart write of " + key + " failed earlier", failed);
     }
     return channel;
   }

@@ -75,6 +75,35 @@ class FilesystemStoreTest extends ObjectStoreContract {
   }
 
   @Test
+  void manyMegabytesInOddPiecesSurviveWritesInFlightASuspendAndAResume() throws Exception {
+    FilesystemStore fs = (FilesystemStore) store;
+    byte[] content = new byte[(int) (5.5 * FilesystemMultipartWrite.STAGING_BYTES) + 777];
+    new java.util.SplittableRandom(3).nextBytes(content);
+    int suspendAt = 3 * FilesystemMultipartWrite.STAGING_BYTES + 4097; // not on a block boundary
+    MultipartWrite write = fs.startMultipart("data/big");
+    writeInPieces(write, content, 0, suspendAt);
+    String token = write.suspend();
+    assertThat(fs.directBuffersInUse()).as("a suspended write holds no buffer").isZero();
+    MultipartWrite resumed = fs.resumeMultipart("data/big", token);
+    assertThat(resumed.size()).isEqualTo(suspendAt);
+    writeInPieces(resumed, content, suspendAt, content.length);
+    resumed.complete();
+    assertThat(fs.directBuffersInUse()).isZero();
+    assertThat(store.read("data/big")).hasValueSatisfying(bytes -> assertThat(bytes).isEqualTo(content));
+    store.delete(List.of("data/big"));
+  }
+
+  /** Writes {@code content[from, to)} in pieces of varying, mostly unaligned sizes. */
+  private static void writeInPieces(MultipartWrite write, byte[] content, int from, int to) throws IOException {
+    int[] sizes = {1, 4095, 65536, 300_001, 1 << 20, 3 << 20};
+    for (int at = from, i = 0; at < to; i++) {
+      int n = Math.min(sizes[i % sizes.length], to - at);
+      write.write(ByteBuffer.wrap(content, at, n));
+      at += n;
+    }
+  }
+
+  @Test
   void writesBeyondTheDirectBufferLimitGoThroughThePageCacheAndKeepEveryByte() throws Exception {
     FilesystemStore fs = (FilesystemStore) store;
     List<FilesystemMultipartWrite> writes = new java.util.ArrayList<>();
