@@ -9,6 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * A multipart write on the filesystem: one file in the store's hidden {@code +multipart}
@@ -256,19 +259,18 @@ final class FilesystemMultipartWrite implements MultipartWrite {
 
   @Override
   public String suspend() throws IOException {
-    FileChannel open = open();
-    try {
-      drainStaging();
-      awaitWriteback();
-      open.force(true);
-    } finally {
-      close();
-    }
+    makeDurableAndClose();
     return Long.toString(size);
   }
 
   @Override
   public void complete() throws IOException {
+    makeDurableAndClose();
+    store.publishCompleted(file, key);
+  }
+
+  /** Puts every appended byte in the file, fsyncs it and closes the write, even on failure. */
+  private void makeDurableAndClose() throws IOException {
     FileChannel open = open();
     try {
       drainStaging();
@@ -277,7 +279,6 @@ final class FilesystemMultipartWrite implements MultipartWrite {
     } finally {
       close();
     }
-    store.publishCompleted(file, key);
   }
 
   @Override
@@ -318,10 +319,20 @@ final class FilesystemMultipartWrite implements MultipartWrite {
 
   /** One full staging buffer being written with direct I/O on its own virtual thread. */
   private static final class DirectWrite implements Runnable {
+    /**
+     * Platform threads, not virtual ones: a virtual thread would first need one of the few
+     * carriers, which the upload's own hashing keeps busy, so on a 2-core machine the write
+     * started only when the uploader blocked waiting for it, and the two writes in flight ran
+     * one after the other. A blocked platform thread costs no carrier. Daemon threads, kept
+     * 60 s when idle, so the pool needs no shutdown.
+     */
+    private static final ExecutorService THREADS = Executors.newCachedThreadPool(
+        Thread.ofPlatform().daemon().name("fs-direct-write-", 0).factory());
+
     private final FileChannel channel;
     private final ByteBuffer buffer;
     private final long offset;
-    private Thread thread;
+    private final CountDownLatch done = new CountDownLatch(1);
     private Exception failure;
 
     private DirectWrite(FileChannel channel, ByteBuffer buffer, long offset) {
@@ -332,7 +343,7 @@ final class FilesystemMultipartWrite implements MultipartWrite {
 
     static DirectWrite start(FileChannel channel, ByteBuffer buffer, long offset) {
       DirectWrite write = new DirectWrite(channel, buffer, offset);
-      write.thread = Thread.ofVirtual().name("fs-direct-write").start(write);
+      THREADS.execute(write);
       return write;
     }
 
@@ -345,12 +356,25 @@ final class FilesystemMultipartWrite implements MultipartWrite {
         }
       } catch (IOException | RuntimeException e) {
         failure = e;
+      } finally {
+        done.countDown();
       }
     }
 
     /** Waits for the write to end; returns the buffer, cleared, or throws what the write threw. */
     ByteBuffer await() throws IOException {
-      joinUninterruptibly(thread);
+      boolean interrupted = false;
+      while (true) {
+        try {
+          done.await();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true; // the kernel may be reading the buffer: it must not be reused early
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
       if (failure != null) {
         throw failure instanceof IOException io ? io : new IOException(failure);
       }
