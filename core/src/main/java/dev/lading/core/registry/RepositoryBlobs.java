@@ -22,13 +22,26 @@ import java.util.Optional;
  * they are cached; links are not.
  */
 final class RepositoryBlobs {
+  /**
+   * Bytes of small blobs (manifests) read through {@link #readSmall}, at most this many in all:
+   * they are content-addressed, so the bytes cached for a digest can never be wrong, and a
+   * manifest GET then costs the store only its tag and link reads (which may change and are
+   * always read fresh).
+   */
+  static final long SMALL_CONTENT_CACHE_BYTES = 16L << 20;
+
   private final ObjectStore store;
   private final Cache<Digest, BlobRecord> records;
+  private final Cache<Digest, byte[]> smallContent;
   private final GcFence fence;
 
   RepositoryBlobs(ObjectStore store, long cacheSize, GcFence fence) {
     this.store = store;
     this.records = Caffeine.newBuilder().maximumSize(cacheSize).build();
+    this.smallContent = Caffeine.newBuilder()
+        .maximumWeight(SMALL_CONTENT_CACHE_BYTES)
+        .weigher((Digest d, byte[] bytes) -> bytes.length)
+        .build();
     this.fence = fence;
   }
 
@@ -127,10 +140,15 @@ final class RepositoryBlobs {
 
   /** The content of a small blob written by {@link #putSmall}. */
   Optional<byte[]> readSmall(Digest digest) {
-    Optional<byte[]> bytes = record(digest).flatMap(r -> io(() -> store.read(r.dataKey())));
-    if (bytes.isPresent()) {
-      return bytes;
+    byte[] cached = smallContent.getIfPresent(digest);
+    if (cached != null) {
+      return Optional.of(cached);
     }
-    return freshRecord(digest).flatMap(r -> io(() -> store.read(r.dataKey())));
+    Optional<byte[]> bytes = record(digest).flatMap(r -> io(() -> store.read(r.dataKey())));
+    if (bytes.isEmpty()) {
+      bytes = freshRecord(digest).flatMap(r -> io(() -> store.read(r.dataKey())));
+    }
+    bytes.ifPresent(b -> smallContent.put(digest, b));
+    return bytes;
   }
 }

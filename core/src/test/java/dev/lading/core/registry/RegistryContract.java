@@ -673,6 +673,23 @@ public abstract class RegistryContract {
     assertRefused(() -> registry.deleteManifest(REPO, digest), ErrorCode.MANIFEST_UNKNOWN);
   }
 
+  @Test
+  void manifestBytesOnceReadComeFromMemoryWhileTagsAndLinksAreReadFresh() throws Exception {
+    byte[] manifest = ociManifest(REPO, "");
+    Digest digest = putManifest(REPO, "a", manifest);
+    assertThat(registry.getManifest(REPO, Tag.parse("a")).body()).isEqualTo(manifest);
+    StoredJson.BlobRecord record = StoredJson.read(
+        store.read(StorageLayout.keyOf(new StorageLayout.BlobRecordKey(digest))).orElseThrow(),
+        StoredJson.BlobRecord.class);
+    store.delete(List.of(record.dataKey()));
+    assertThat(registry.getManifest(REPO, Tag.parse("a")).body())
+        .as("content-addressed bytes, served from memory once read").isEqualTo(manifest);
+    registry.deleteManifest(REPO, Tag.parse("a"));
+    assertRefused(() -> registry.getManifest(REPO, Tag.parse("a")), ErrorCode.MANIFEST_UNKNOWN);
+    registry.deleteManifest(REPO, digest);
+    assertRefused(() -> registry.getManifest(REPO, digest), ErrorCode.MANIFEST_UNKNOWN);
+  }
+
   // ---- discovery ----------------------------------------------------------------------------
 
   @Test
