@@ -378,16 +378,14 @@ public final class GarbageCollector {
     List<Digest> liveRecords = new ArrayList<>();
     List<Digest> otherRecords = new ArrayList<>();
     Map<Digest, Instant> recordTimes = new HashMap<>();
-    for (ListedObject object : digestObjects(StorageLayout.blobsPrefix())) {
-      String key = object.key();
-      Digest digest;
-      try {
-        digest = StorageLayout.blobRecordDigest(key).orElseThrow();
-      } catch (RuntimeException e) {
+    for (ListedObject object : listing.all(StorageLayout.blobRecordShards())) {
+      Optional<Digest> record = StorageLayout.blobRecordDigest(object.key());
+      if (record.isEmpty()) {
         // Not ours (S3Proxy's filesystem backend lists a PUT's temporary file, for one).
-        LOG.debug("gc: skipping a key outside the layout: {}", key);
+        LOG.debug("gc: skipping a key outside the layout: {}", object.key());
         continue;
       }
+      Digest digest = record.get();
       (live.contains(digest) ? liveRecords : otherRecords).add(digest);
       recordTimes.put(digest, object.info().lastModified());
     }
@@ -468,7 +466,7 @@ public final class GarbageCollector {
     Instant dataCutoff = min(cutoff, runStart.minus(options.intentTtl()).minusSeconds(60));
     List<String> strayData = new ArrayList<>();
     List<ListedObject> unexplained = new ArrayList<>();
-    for (ListedObject object : listing.all(StorageLayout.dataPrefix(), UUID_CHARS)) {
+    for (ListedObject object : listing.all(StorageLayout.dataShards())) {
       if (!liveData.contains(object.key())) {
         unexplained.add(object);
       }
@@ -950,8 +948,6 @@ public final class GarbageCollector {
 
   /** What follows {@code <alg>/} in digest keys: lowercase hex. */
   private static final String HEX = "0123456789abcdef";
-  /** What follows {@code data/}: a lowercase UUID. */
-  private static final String UUID_CHARS = HEX + "-";
 
   /** Objects {@code <prefix><alg>/<hex>} of every algorithm, with their listed times. */
   private List<ListedObject> digestObjects(String prefix) throws IOException {

@@ -88,6 +88,16 @@ final class ParallelListing {
     return new Walk(Math.max(1, perCall), sorted(alphabet), prefix.length()).node(prefix);
   }
 
+  /**
+   * Every object under each of {@code prefixes}, which no key is under twice (a layout's shards),
+   * listed side by side; in the order of the prefixes, each in key order.
+   */
+  List<ListedObject> all(List<String> prefixes) throws IOException {
+    List<ListedObject> out = new ArrayList<>();
+    calls.map(prefixes, this::all).forEach(out::addAll);
+    return out;
+  }
+
   private static String sorted(String alphabet) {
     return alphabet.chars().distinct().sorted()
         .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();

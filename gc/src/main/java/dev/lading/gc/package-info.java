@@ -93,9 +93,10 @@
  * while walking), so layer links, manifest links, blob records, marks and data are aged as they
  * are listed. Listings are walked by {@link dev.lading.gc.ParallelListing}: directory-like
  * prefixes one level at a time ({@code ObjectStore.listLevel}, S3's delimiter listing), so each
- * repository is listed under its own prefix, and flat directories ({@code blobs/sha256/},
- * {@code data/}) split by the next character when a page is truncated, all in parallel under
- * one bound. This matters on servers whose cost per listing call grows with everything under
+ * repository is listed under its own prefix, blob records and data, which the layout spreads
+ * over 256 shards each, shard by shard with no call over their parent, and flat directories
+ * split by the next character when a page is truncated, all in parallel under one bound. This
+ * matters on servers whose cost per listing call grows with everything under
  * the prefix (S3Proxy's filesystem backend walks and stats the whole prefix for every 1,000-key
  * page), and on S3 it turns a sequential chain of pages into parallel calls. The re-check after
  * the intents reads the marks with one listing (after the intents were written, as S2 requires;

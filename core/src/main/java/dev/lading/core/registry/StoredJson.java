@@ -21,7 +21,7 @@ public final class StoredJson {
 
   private StoredJson() {}
 
-  /** {@code blobs/<alg>/<hex>}: a committed blob, pointing at the data its upload wrote. */
+  /** {@code blobs/<alg>/<hex[:2]>/<hex>}: a committed blob, pointing at the data its upload wrote. */
   public record BlobRecord(long size, String dataKey) {}
 
   /** {@code _manifests/<alg>/<hex>}: a manifest revision linked into a repository. */

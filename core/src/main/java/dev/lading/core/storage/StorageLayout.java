@@ -5,10 +5,14 @@ import dev.lading.core.model.DigestAlgorithm;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.Tag;
 import dev.lading.core.registry.UploadId;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 
 /**
  * The one place that knows where things live in an {@link ObjectStore}. Stores never build keys;
@@ -16,10 +20,11 @@ import java.util.regex.Pattern;
  * one switch ({@link #keyOf}) maps each record to its key. The whole tree:
  *
  * <pre>
- * blobs/&lt;alg&gt;/&lt;hex&gt;                         blob record: JSON {size, dataKey}; global, content-addressed,
- *                                             written once (writeIfAbsent) when an upload commits
- * data/&lt;uuid&gt;                               blob bytes, at a key chosen when the upload starts
- *                                             (manifest bytes too, written small)
+ * blobs/&lt;alg&gt;/&lt;hex[:2]&gt;/&lt;hex&gt;                 blob record: JSON {size, dataKey}; global, content-addressed,
+ *                                             written once (writeIfAbsent) when an upload commits;
+ *                                             in 256 shards by the hex's first two characters
+ * data/&lt;uuid[:2]&gt;/&lt;uuid&gt;                      blob bytes, at a key chosen when the upload starts
+ *                                             (manifest bytes too, written small); 256 shards
  * repositories/&lt;name&gt;/_layers/&lt;alg&gt;/&lt;hex&gt;    link (empty): the blob is in this repository
  * repositories/&lt;name&gt;/_manifests/&lt;alg&gt;/&lt;hex&gt; link: the manifest revision is in this repository;
  *                                             JSON {mediaType}
@@ -44,6 +49,15 @@ import java.util.regex.Pattern;
  * both an object and the prefix of another object (the filesystem store needs that: a file
  * cannot also be a directory).
  *
+ * <p>Why blobs and data fan out: they are the two big flat sets (one record and one data object
+ * per blob, 100,000 each for 100,000 blobs), and some servers read a whole directory for every
+ * listing call under it (S3Proxy's filesystem backend). The first two characters of the hex
+ * digest or of the UUID (lowercase hex both, so 256 directories, about 400 entries each at
+ * 100,000 blobs) split each set into shards that are listed on their own, side by side
+ * ({@link #blobRecordShards}, {@link #dataShards}); Distribution fans out its {@code blobs/}
+ * the same way for the same reason. A shard is a whole segment of two characters and every name
+ * inside it is longer, so no key is both an object and a prefix here either.
+ *
  * <p>Why the catalog encodes names: a marker at {@code catalog/a} and one at {@code catalog/a/b}
  * would make {@code a} both a file and a directory, and a marker under {@code catalog/<name>/}
  * would list {@code a-b} before {@code a} (byte {@code -} sorts below {@code /}). So the name
@@ -51,7 +65,7 @@ import java.util.regex.Pattern;
  * digits shift up by one, {@code 9}&rarr;{@code A}; the rest unchanged). Byte order of the
  * markers is then exactly the lexical order of the names, which the catalog API pages by.
  *
- * <p>Commit never moves bytes: an upload streams to {@code data/<uuid>} and commit writes the
+ * <p>Commit never moves bytes: an upload streams to its {@code data/} key and commit writes the
  * small {@code blobs/} record pointing at it. A second upload of the same content keeps the
  * first record and deletes its own data. Online GC (module {@code gc}) sweeps {@code data/} keys that no record
  * and no live upload session points to; the {@code gc/} keys are its fence against concurrent
@@ -97,10 +111,14 @@ public final class StorageLayout {
 
     /** The data key a stored key string names, e.g. from a blob record. */
     public static DataKey parse(String key) {
-      if (key == null || !key.startsWith(DATA)) {
+      if (key == null) {
         throw new IllegalArgumentException("not a data key");
       }
-      return new DataKey(key.substring(DATA.length()));
+      DataKey parsed = new DataKey(key.substring(key.lastIndexOf('/') + 1));
+      if (!keyOf(parsed).equals(key)) {
+        throw new IllegalArgumentException("not a data key"); // elsewhere, or in the wrong shard
+      }
+      return parsed;
     }
   }
 
@@ -178,14 +196,18 @@ public final class StorageLayout {
   private static final String DATA = "data/";
   private static final String REPOSITORIES = "repositories/";
   private static final String CATALOG = "catalog/";
+  private static final List<String> DATA_SHARDS = shards(DATA);
+  private static final List<String> BLOB_RECORD_SHARDS = Arrays.stream(DigestAlgorithm.values())
+      .flatMap(algorithm -> shards(blobsPrefix(algorithm)).stream()).toList();
 
   private StorageLayout() {}
 
   /** The key of {@code key}: the one switch over every kind of object. */
   public static String keyOf(Key key) {
     return switch (key) {
-      case BlobRecordKey k -> BLOBS + digestPath(k.digest());
-      case DataKey k -> DATA + k.id();
+      case BlobRecordKey k -> blobsPrefix(k.digest().algorithm()) + shard(k.digest().hex())
+          + k.digest().hex();
+      case DataKey k -> DATA + shard(k.id()) + k.id();
       case LayerLinkKey k -> repository(k.repository()) + "_layers/" + digestPath(k.digest());
       case ManifestLinkKey k -> repository(k.repository()) + "_manifests/" + digestPath(k.digest());
       case TagKey k -> tagsPrefix(k.repository()) + k.tag().value();
@@ -230,14 +252,22 @@ public final class StorageLayout {
     return RepositoryName.parse(decodeName(stripPrefix(CATALOG, key)));
   }
 
-  /** Prefix of every data key (for GC's sweep). */
+  /** Prefix of every data key. */
   public static String dataPrefix() {
     return DATA;
   }
 
-  /** Prefix of every blob record. */
-  public static String blobsPrefix() {
-    return BLOBS;
+  /** The 256 shards {@code data/<xx>/} every data key is in, in key order. */
+  public static List<String> dataShards() {
+    return DATA_SHARDS;
+  }
+
+  /**
+   * The shards {@code blobs/<alg>/<xx>/} every blob record is in: 256 per algorithm, in key
+   * order within each.
+   */
+  public static List<String> blobRecordShards() {
+    return BLOB_RECORD_SHARDS;
   }
 
   /** Prefix of every repository's objects; the repository is {@code repositories/<name>/}. */
@@ -304,12 +334,33 @@ public final class StorageLayout {
     return GC_MARKS;
   }
 
-  /** The digest a blob record key names, if {@code key} is one. */
+  /** The digest a blob record key names, if {@code key} is one (in its own shard). */
   public static Optional<Digest> blobRecordDigest(String key) {
-    if (!key.startsWith(BLOBS)) {
+    int algorithmEnd = key.indexOf('/', BLOBS.length());
+    if (!key.startsWith(BLOBS) || algorithmEnd < 0) {
       return Optional.empty();
     }
-    return Optional.of(digestFromPath(key.substring(BLOBS.length())));
+    String wire = key.substring(BLOBS.length(), algorithmEnd) + ":"
+        + key.substring(key.lastIndexOf('/') + 1);
+    if (!Digest.isDigest(wire)) {
+      return Optional.empty();
+    }
+    Digest digest = Digest.parse(wire);
+    return keyOf(new BlobRecordKey(digest)).equals(key) ? Optional.of(digest) : Optional.empty();
+  }
+
+  private static String blobsPrefix(DigestAlgorithm algorithm) {
+    return BLOBS + algorithm.wireName() + "/";
+  }
+
+  /** The shard of a name that starts with two lowercase hex characters (a digest, a UUID). */
+  private static String shard(String name) {
+    return name.substring(0, 2) + "/";
+  }
+
+  private static List<String> shards(String parent) {
+    return IntStream.range(0, 256)
+        .mapToObj(i -> parent + HexFormat.of().toHexDigits((byte) i) + "/").toList();
   }
 
   private static String repository(RepositoryName name) {

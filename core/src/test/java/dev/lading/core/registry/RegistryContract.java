@@ -192,6 +192,22 @@ public abstract class RegistryContract {
   }
 
   @Test
+  void committedBlobsLieInTheirShards() throws Exception {
+    Digest monolithic = pushBlob(REPO, bytes("pushed whole"));
+    UploadId id = registry.startUpload(REPO).id();
+    byte[] chunked = bytes("pushed in a session");
+    Digest sessioned = Digest.sha256(chunked);
+    registry.completeUpload(REPO, id, sessioned, OptionalLong.empty(), body(chunked), OptionalLong.empty());
+    for (Digest digest : List.of(monolithic, sessioned)) {
+      String hex = digest.hex();
+      assertThat(store.stat("blobs/sha256/" + hex.substring(0, 2) + "/" + hex)).as(hex).isPresent();
+      assertThat(store.stat("blobs/sha256/" + hex)).as(hex).isEmpty();
+    }
+    assertThat(dataKeys()).hasSize(2).allSatisfy(key ->
+        assertThat(key).matches("data/([0-9a-f]{2})/\\1[0-9a-f]{6}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"));
+  }
+
+  @Test
   void rangeOutsideTheBlobIsRefused() {
     Digest digest = pushBlob(REPO, bytes("0123"));
     assertRefused(

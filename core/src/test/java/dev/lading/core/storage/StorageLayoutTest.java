@@ -1,8 +1,10 @@
 package dev.lading.core.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lading.core.model.Digest;
+import dev.lading.core.model.DigestAlgorithm;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.Tag;
 import dev.lading.core.registry.UploadId;
@@ -27,9 +29,10 @@ class StorageLayoutTest {
   @Test
   void everyKindOfObjectHasItsPlace() {
     String hex = D.hex();
-    assertThat(StorageLayout.keyOf(new BlobRecordKey(D))).isEqualTo("blobs/sha256/" + hex);
+    assertThat(StorageLayout.keyOf(new BlobRecordKey(D)))
+        .isEqualTo("blobs/sha256/" + hex.substring(0, 2) + "/" + hex);
     assertThat(StorageLayout.keyOf(new DataKey("0f8b3a1e-1111-4222-8333-444455556666")))
-        .isEqualTo("data/0f8b3a1e-1111-4222-8333-444455556666");
+        .isEqualTo("data/0f/0f8b3a1e-1111-4222-8333-444455556666");
     assertThat(StorageLayout.keyOf(new LayerLinkKey(REPO, D)))
         .isEqualTo("repositories/ml/vllm/_layers/sha256/" + hex);
     assertThat(StorageLayout.keyOf(new ManifestLinkKey(REPO, D)))
@@ -55,6 +58,42 @@ class StorageLayoutTest {
     assertThat(StorageLayout.blobRecordDigest(StorageLayout.keyOf(new BlobRecordKey(D)))).hasValue(D);
     assertThat(DataKey.parse(StorageLayout.keyOf(new DataKey("0f8b3a1e-1111-4222-8333-444455556666"))))
         .isEqualTo(new DataKey("0f8b3a1e-1111-4222-8333-444455556666"));
+  }
+
+  @Test
+  void blobRecordsAndDataAreSpreadOverTheirShards() {
+    List<String> data = StorageLayout.dataShards();
+    assertThat(data).hasSize(256).doesNotHaveDuplicates().isSorted()
+        .startsWith("data/00/", "data/01/").endsWith("data/fe/", "data/ff/");
+    List<String> records = StorageLayout.blobRecordShards();
+    assertThat(records).hasSize(256 * DigestAlgorithm.values().length).doesNotHaveDuplicates()
+        .contains("blobs/sha256/00/", "blobs/sha256/ff/", "blobs/sha512/a7/");
+    for (int i = 0; i < 200; i++) {
+      DataKey dataKey = DataKey.random();
+      String key = StorageLayout.keyOf(dataKey);
+      assertThat(data).filteredOn(key::startsWith).hasSize(1);
+      Digest digest = Digest.sha256(new byte[] {(byte) i});
+      String record = StorageLayout.keyOf(new BlobRecordKey(digest));
+      assertThat(records).filteredOn(record::startsWith).hasSize(1);
+      // A whole segment: the shard directory is never also an object.
+      assertThat(record.substring(record.lastIndexOf('/') + 1)).isEqualTo(digest.hex());
+    }
+  }
+
+  @Test
+  void keysOutsideTheirShardDoNotParse() {
+    String hex = D.hex();
+    String other = hex.startsWith("00") ? "01" : "00";
+    assertThat(StorageLayout.blobRecordDigest("blobs/sha256/" + hex)).isEmpty();
+    assertThat(StorageLayout.blobRecordDigest("blobs/sha256/" + other + "/" + hex)).isEmpty();
+    assertThat(StorageLayout.blobRecordDigest("blobs/sha256/" + hex.substring(0, 2) + "/x")).isEmpty();
+    assertThat(StorageLayout.blobRecordDigest("blobs/sha256/" + hex.substring(0, 2) + "/")).isEmpty();
+    assertThat(StorageLayout.blobRecordDigest("blobs/sha256")).isEmpty();
+    assertThat(StorageLayout.blobRecordDigest("gc/marks/sha256/" + hex)).isEmpty();
+    String id = "0f8b3a1e-1111-4222-8333-444455556666";
+    for (String key : List.of("data/" + id, "data/00/" + id, "blobs/0f/" + id, "data/0f/0f8b", "data/0f/")) {
+      assertThatThrownBy(() -> DataKey.parse(key)).as(key).isInstanceOf(IllegalArgumentException.class);
+    }
   }
 
   @Test

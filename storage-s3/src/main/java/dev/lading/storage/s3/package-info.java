@@ -5,11 +5,12 @@
  * from a validated {@link dev.lading.storage.s3.S3StoreConfig}.
  *
  * <h2>Records point at data: commit copies nothing</h2>
- * An upload streams into an S3 multipart upload at {@code data/<uuid>}, a key chosen when the
- * upload starts, before its digest is known. Commit completes that multipart upload in place
- * and the registry writes the small {@code blobs/<alg>/<hex>} record pointing at it (core's
- * {@code StorageLayout}); the bytes never move. A 20 GB layer is never copied inside the bucket,
- * as Distribution's "move" does, and a second upload of an existing blob deletes its own data.
+ * An upload streams into an S3 multipart upload at {@code data/<uuid[:2]>/<uuid>}, a key chosen
+ * when the upload starts, before its digest is known. Commit completes that multipart upload in
+ * place and the registry writes the small {@code blobs/<alg>/<hex[:2]>/<hex>} record pointing at
+ * it (core's {@code StorageLayout}); the bytes never move. A 20 GB layer is never copied inside
+ * the bucket, as Distribution's "move" does, and a second upload of an existing blob deletes its
+ * own data.
  *
  * <h2>Part size</h2>
  * Every part has the same size but the last (some S3-compatible stores refuse unequal parts),
