@@ -2,8 +2,11 @@ package dev.lading.conformance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -61,5 +64,21 @@ class RestartIT {
       assertThat(client.getBlob(repo, layer.digest()).body()).isEqualTo(layer.bytes());
     }
     assertThat(RegistryClient.strings(client.listTags(repo), "tags")).containsExactly("durable");
+  }
+
+  @Test
+  void aStoppedServerHasWrittenOutEveryLineItLogged() throws InterruptedException, IOException {
+    // Log lines are queued for a logging thread (so no event loop waits on stdout); a stop
+    // must still write out the last requests' access lines and the shutdown's own lines.
+    String repo = Checks.uniqueRepo("lastwords");
+    Reply last = registry.client().headManifest(repo, "gone");
+    assertThat(last.status()).as("%s", last).isEqualTo(404);
+
+    registry.stop();
+    List<String> lines = Files.readAllLines(registry.logFile());
+    registry.start();
+
+    assertThat(lines).anyMatch(line -> line.contains(" access HEAD /v2/" + repo + "/manifests/gone 404 "));
+    assertThat(lines.getLast()).endsWith("LadingServer stopped");
   }
 }

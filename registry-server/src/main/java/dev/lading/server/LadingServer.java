@@ -45,6 +45,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -75,6 +76,7 @@ public final class LadingServer implements AutoCloseable {
   /** Set when {@link #close} begins: readiness turns 503 while requests in flight finish. */
   private final AtomicBoolean draining;
   private boolean closed;
+  private final CountDownLatch stopped = new CountDownLatch(1);
 
   private LadingServer(
       LadingConfig config,
@@ -244,9 +246,12 @@ public final class LadingServer implements AutoCloseable {
     return inFlight.count();
   }
 
-  /** Blocks until the server channel closes (the {@code serve} command waits here). */
+  /**
+   * Blocks until {@link #close()} has finished (the {@code serve} command waits here, then
+   * flushes the logs, so everything the shutdown logged is written out).
+   */
   public void awaitClosed() throws InterruptedException {
-    serverChannel.closeFuture().await();
+    stopped.await();
   }
 
   @Override
@@ -255,6 +260,14 @@ public final class LadingServer implements AutoCloseable {
       return;
     }
     closed = true;
+    try {
+      drainAndStop();
+    } finally {
+      stopped.countDown();
+    }
+  }
+
+  private void drainAndStop() {
     draining.set(true);
     Duration grace = config.http().shutdownTimeout();
     serverChannel.close().syncUninterruptibly();

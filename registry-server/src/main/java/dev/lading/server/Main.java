@@ -1,5 +1,6 @@
 package dev.lading.server;
 
+import ch.qos.logback.classic.LoggerContext;
 import dev.lading.auth.Action;
 import dev.lading.auth.KeyRing;
 import dev.lading.auth.KeySetStorage;
@@ -25,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.HelpCommand;
@@ -76,7 +78,20 @@ public final class Main implements Callable<Integer> {
   public static void main(String[] args) {
     PrintWriter out = new PrintWriter(System.out, true);
     PrintWriter err = new PrintWriter(System.err, true);
-    System.exit(run(args, System.getenv(), out, err));
+    int code = run(args, System.getenv(), out, err);
+    flushLogs();
+    System.exit(code);
+  }
+
+  /**
+   * Stops logback, which writes out the lines its async appenders still hold (logback.xml
+   * queues them so no request thread waits on stdout); without it the last lines of a run,
+   * the GC summary or "stopped", could be lost at exit.
+   */
+  static void flushLogs() {
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+      context.stop();
+    }
   }
 
   /** Runs the command line with an explicit environment and streams (tests pass their own). */
@@ -126,7 +141,10 @@ public final class Main implements Callable<Integer> {
 
   int serve(ConfigFile own) throws InterruptedException {
     LadingServer server = LadingServer.start(loadConfig(own));
-    Thread hook = new Thread(server::close, "lading-shutdown");
+    Thread hook = new Thread(() -> {
+      server.close();
+      flushLogs();
+    }, "lading-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     server.awaitClosed();
     return 0;
