@@ -13,10 +13,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.ToDoubleFunction;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
@@ -34,11 +36,15 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * Lading on the S3 store against the AWS SDK alone, into the same S3 server with the same part
  * size: push MB/s of big layers (one streamed PATCH, then the closing PUT, whose time is the
  * commit), pull MB/s (whole, and 16 readers of ranges at once) and the server's peak RSS. One
- * server process per size at the given heap, so each peak belongs to one size.
+ * server process per size and round at the given heap, so each peak belongs to one push.
+ *
+ * <p>With ROUNDS above 1, the SDK-alone push and Lading's push alternate, ROUNDS times each per
+ * size, and a median row follows: on a 2-core machine where the S3 server shares the cores,
+ * one pair of pushes varied by 15 points of ratio from one minute to the next.
  *
  * <pre>
  * java -cp bench/target/lading-bench.jar dev.lading.bench.S3Bench \
- *   ENDPOINT BUCKET ACCESS_KEY SECRET_KEY SIZES_MIB(comma) [PART_MIB=32] [LABEL=s3] [HEAP=256m]
+ *   ENDPOINT BUCKET ACCESS_KEY SECRET_KEY SIZES_MIB(comma) [PART_MIB=32] [LABEL=s3] [HEAP=256m] [ROUNDS=1]
  * </pre>
  * The bucket must exist. Everything the run writes goes under a fresh prefix and is deleted.
  */
@@ -48,7 +54,7 @@ public final class S3Bench {
 
   public static void main(String[] args) throws Exception {
     if (args.length < 5) {
-      System.err.println("usage: S3Bench ENDPOINT BUCKET ACCESS_KEY SECRET_KEY SIZES_MIB [PART_MIB] [LABEL] [HEAP]");
+      System.err.println("usage: S3Bench ENDPOINT BUCKET ACCESS_KEY SECRET_KEY SIZES_MIB [PART_MIB] [LABEL] [HEAP] [ROUNDS]");
       System.exit(2);
     }
     URI endpoint = URI.create(args[0]);
@@ -62,6 +68,7 @@ public final class S3Bench {
     long part = (args.length > 5 ? Long.parseLong(args[5]) : 32) * S3StoreConfig.MIB;
     String label = args.length > 6 ? args[6] : "s3";
     String heap = args.length > 7 ? args[7] : "256m";
+    int rounds = args.length > 8 ? Integer.parseInt(args[8]) : 1;
     Path jar = Path.of(System.getProperty("lading.jar", "registry-server/target/lading.jar"));
     Path work = Files.createDirectories(Path.of("bench", "target", "s3bench-" + System.currentTimeMillis()));
 
@@ -71,40 +78,70 @@ public final class S3Bench {
     System.out.println("|---|---|---|---|---|---|---|---|---|");
     for (long size : sizes) {
       GeneratedBlob blob = new GeneratedBlob(size, size);
-      Digest digest = blob.digest(); // outside every timing
-      String prefix = "s3bench-" + System.nanoTime() + "/";
-
-      double sdkMbps = sdkPush(sdk, bucket, prefix + "sdk-alone", blob, part);
-      deletePrefix(sdk, bucket, prefix);
-
-      Map<String, String> env = Map.of(
-          "LADING_STORAGE_S3_ENDPOINT", endpoint.toString(),
-          "LADING_STORAGE_S3_BUCKET", bucket,
-          "LADING_STORAGE_S3_PREFIX", prefix,
-          "LADING_STORAGE_S3_ACCESS_KEY", accessKey,
-          "LADING_STORAGE_S3_SECRET_KEY", secretKey,
-          "LADING_STORAGE_S3_PART_SIZE_MIB", Long.toString(part >> 20));
-      try (ServerProcess server = ServerProcess.ladingOnS3(jar, List.of("-Xmx" + heap), work.resolve(label + "-" + (size >> 20)), env)) {
-        RegistryClient client = server.client();
-        long[] phases = pushTimed(server, blob);
-        double pushMbps = size / MB / (phases[0] / 1e9);
-        double commitSeconds = phases[1] / 1e9;
-
-        long t0 = System.nanoTime();
-        long got = client.pull(REPO, digest);
-        double pullMbps = got / MB / ((System.nanoTime() - t0) / 1e9);
-        if (got != size) {
-          throw new IOException("pulled " + got + " of " + size + " bytes");
-        }
-        double rangedMbps = rangedPull(client, digest, size, 16);
-        long peakMib = server.memory().peakBytes() >> 20;
-        System.out.printf("| %s | %d MiB | %.1f | %.1f | %.0f %% | %.2f | %.1f | %.1f | %d |%n",
-            label, size >> 20, sdkMbps, pushMbps, 100 * pushMbps / sdkMbps, commitSeconds, pullMbps, rangedMbps, peakMib);
-      } finally {
-        deletePrefix(sdk, bucket, prefix);
+      blob.digest(); // outside every timing
+      List<Row> rows = new ArrayList<>();
+      for (int round = 1; round <= rounds; round++) {
+        Row row = round(sdk, endpoint, bucket, accessKey, secretKey, blob, part, heap,
+            jar, work.resolve(label + "-" + (size >> 20) + "-" + round));
+        rows.add(row);
+        row.print(label + (rounds > 1 ? " round " + round : ""), size);
+      }
+      if (rounds > 1) {
+        new Row(median(rows, Row::sdkMbps), median(rows, Row::pushMbps), median(rows, Row::ratio),
+            median(rows, Row::commitSeconds), median(rows, Row::pullMbps), median(rows, Row::rangedMbps),
+            (long) median(rows, Row::peakMib))
+            .print(label + " median of " + rounds, size);
       }
     }
     sdk.close();
+  }
+
+  /** One push by the SDK alone, then one through a fresh Lading server, into fresh prefixes. */
+  private static Row round(S3Client sdk, URI endpoint, String bucket, String accessKey, String secretKey,
+      GeneratedBlob blob, long part, String heap, Path jar, Path work) throws Exception {
+    long size = blob.size();
+    String prefix = "s3bench-" + System.nanoTime() + "/";
+    double sdkMbps = sdkPush(sdk, bucket, prefix + "sdk-alone", blob, part);
+    deletePrefix(sdk, bucket, prefix);
+
+    Map<String, String> env = Map.of(
+        "LADING_STORAGE_S3_ENDPOINT", endpoint.toString(),
+        "LADING_STORAGE_S3_BUCKET", bucket,
+        "LADING_STORAGE_S3_PREFIX", prefix,
+        "LADING_STORAGE_S3_ACCESS_KEY", accessKey,
+        "LADING_STORAGE_S3_SECRET_KEY", secretKey,
+        "LADING_STORAGE_S3_PART_SIZE_MIB", Long.toString(part >> 20));
+    try (ServerProcess server = ServerProcess.ladingOnS3(jar, List.of("-Xmx" + heap), work, env)) {
+      RegistryClient client = server.client();
+      long[] phases = pushTimed(server, blob);
+      double pushMbps = size / MB / (phases[0] / 1e9);
+      long t0 = System.nanoTime();
+      long got = client.pull(REPO, blob.digest());
+      double pullMbps = got / MB / ((System.nanoTime() - t0) / 1e9);
+      if (got != size) {
+        throw new IOException("pulled " + got + " of " + size + " bytes");
+      }
+      double rangedMbps = rangedPull(client, blob.digest(), size, 16);
+      return new Row(sdkMbps, pushMbps, 100 * pushMbps / sdkMbps, phases[1] / 1e9, pullMbps, rangedMbps,
+          server.memory().peakBytes() >> 20);
+    } finally {
+      deletePrefix(sdk, bucket, prefix);
+    }
+  }
+
+  /** One line of the table: MB/s of both pushes, their ratio in percent, and the rest. */
+  private record Row(double sdkMbps, double pushMbps, double ratio, double commitSeconds, double pullMbps,
+      double rangedMbps, long peakMib) {
+    void print(String label, long size) {
+      System.out.printf(Locale.ROOT, "| %s | %d MiB | %.1f | %.1f | %.0f %% | %.2f | %.1f | %.1f | %d |%n",
+          label, size >> 20, sdkMbps, pushMbps, ratio, commitSeconds, pullMbps, rangedMbps, peakMib);
+    }
+  }
+
+  private static double median(List<Row> rows, ToDoubleFunction<Row> value) {
+    double[] sorted = rows.stream().mapToDouble(value).sorted().toArray();
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
   }
 
   /** The whole blob in one streamed PATCH, then the closing PUT: {total, commit} nanoseconds. */
