@@ -1,5 +1,6 @@
 package dev.lading.core.registry;
 
+import dev.lading.core.concurrent.Uninterruptibly;
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
 import dev.lading.core.storage.MultipartWrite;
@@ -73,7 +74,7 @@ final class BodyCopier {
       throw StorageCalls.unavailable(new InterruptedIOException("interrupted while uploading"));
     } finally {
       full.add(END);
-      joinUninterruptibly(thread);
+      Uninterruptibly.join(thread);
       writer.rethrow();
     }
   }
@@ -84,21 +85,6 @@ final class BodyCopier {
     } catch (IOException e) {
       progress.bodyBroke = true;
       throw new RegistryException(ErrorCode.BLOB_UPLOAD_INVALID, "request body ended early", null, e);
-    }
-  }
-
-  private static void joinUninterruptibly(Thread thread) {
-    boolean interrupted = false;
-    while (true) {
-      try {
-        thread.join();
-        break;
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
     }
   }
 

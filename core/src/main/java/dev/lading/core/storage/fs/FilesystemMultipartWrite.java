@@ -1,6 +1,7 @@
 package dev.lading.core.storage.fs;
 
 import com.sun.nio.file.ExtendedOpenOption;
+import dev.lading.core.concurrent.Uninterruptibly;
 import dev.lading.core.storage.MultipartWrite;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -253,7 +254,7 @@ final class FilesystemMultipartWrite implements MultipartWrite {
 
   private void awaitWriteback() {
     if (writeback != null) {
-      joinUninterruptibly(writeback);
+      Uninterruptibly.join(writeback);
     }
   }
 
@@ -363,37 +364,12 @@ final class FilesystemMultipartWrite implements MultipartWrite {
 
     /** Waits for the write to end; returns the buffer, cleared, or throws what the write threw. */
     ByteBuffer await() throws IOException {
-      boolean interrupted = false;
-      while (true) {
-        try {
-          done.await();
-          break;
-        } catch (InterruptedException e) {
-          interrupted = true; // the kernel may be reading the buffer: it must not be reused early
-        }
-      }
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
+      // Even when interrupted: the kernel may be reading the buffer, which must not be reused early.
+      Uninterruptibly.await(done);
       if (failure != null) {
         throw failure instanceof IOException io ? io : new IOException(failure);
       }
       return buffer.clear();
-    }
-  }
-
-  private static void joinUninterruptibly(Thread thread) {
-    boolean interrupted = false;
-    while (true) {
-      try {
-        thread.join();
-        break;
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
     }
   }
 

@@ -1,0 +1,44 @@
+package dev.lading.core.concurrent;
+
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * Waits that an interrupt cannot cut short, for the places where leaving early would be wrong:
+ * a buffer the kernel may still be reading, a writer thread that still holds the upload. The
+ * interrupt is not lost: the thread's interrupt status is set again when the wait is over.
+ */
+public final class Uninterruptibly {
+  private Uninterruptibly() {}
+
+  /** {@link Thread#join()} until {@code thread} has ended. */
+  public static void join(Thread thread) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        thread.join();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** {@link CountDownLatch#await()} until {@code latch} has counted down. */
+  public static void await(CountDownLatch latch) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        latch.await();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
