@@ -6,13 +6,18 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The bytes of one part being gathered, at most {@code capacity} of them, in 1 MiB slabs
+ * The bytes of one part being gathered, at most {@code capacity} of them, in 256 KiB slabs
  * allocated as bytes arrive: a write that holds a 3-byte tail uses one slab of heap, not a
  * whole part, though its reservation in the {@link MemoryBudget} covers the whole part. Slabs
  * are kept when the buffer is cleared, so a long upload allocates a part's worth once.
  */
 final class PartBuffer {
-  static final int SLAB = 1024 * 1024;
+  /**
+   * Under half a G1 region even at the smallest heaps (regions are 1 MiB up to a 2 GiB heap): an
+   * array of half a region or more is "humongous", gets whole regions of its own, and a 1 MiB
+   * array plus its header took two, so 1 MiB slabs held twice their bytes in heap.
+   */
+  static final int SLAB = 256 * 1024;
 
   private final long capacity;
   private final List<byte[]> slabs = new ArrayList<>();
