@@ -1,5 +1,7 @@
 package dev.lading.bench;
 
+import java.util.List;
+
 /**
  * One number a scenario produced for one target; {@code NaN} with a note when it failed, so one
  * broken scenario does not hide the others.
@@ -18,6 +20,13 @@ record Measurement(String target, String scenario, String metric, double value, 
 
   static double megabytesPerSecond(long bytes, long nanos) {
     return bytes / MEGABYTE / (nanos / 1e9);
+  }
+
+  /** The median of {@code values} (the mean of the middle two for an even count). */
+  static double median(List<Double> values) {
+    List<Double> sorted = values.stream().sorted().toList();
+    int n = sorted.size();
+    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
   }
 
   boolean isFailure() {

@@ -322,18 +322,12 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
       });
     }
     if (!pushes.isEmpty()) {
-      results.add(Measurement.of(server.name(), scenario, metric + ", median", median(pushes), Unit.MB_PER_S));
+      results.add(Measurement.of(server.name(), scenario, metric + ", median", Measurement.median(pushes), Unit.MB_PER_S));
       results.add(Measurement.of(server.name(), scenario, "disk direct+fsync just before, median",
-          median(disks), Unit.MB_PER_S));
+          Measurement.median(disks), Unit.MB_PER_S));
       results.add(Measurement.of(server.name(), scenario, "push / disk just before, median",
-          median(ratios), Unit.PERCENT));
+          Measurement.median(ratios), Unit.PERCENT));
     }
-  }
-
-  private static double median(List<Double> values) {
-    List<Double> sorted = values.stream().sorted().toList();
-    int n = sorted.size();
-    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
   }
 
   /** One push of the bench's blob into {@code repository}. */

@@ -139,9 +139,7 @@ public final class S3Bench {
   }
 
   private static double median(List<Row> rows, ToDoubleFunction<Row> value) {
-    double[] sorted = rows.stream().mapToDouble(value).sorted().toArray();
-    int n = sorted.length;
-    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    return Measurement.median(rows.stream().map(value::applyAsDouble).toList());
   }
 
   /** The whole blob in one streamed PATCH, then the closing PUT: {total, commit} nanoseconds. */

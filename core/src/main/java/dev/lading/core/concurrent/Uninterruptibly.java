@@ -12,26 +12,23 @@ public final class Uninterruptibly {
 
   /** {@link Thread#join()} until {@code thread} has ended. */
   public static void join(Thread thread) {
-    boolean interrupted = false;
-    while (true) {
-      try {
-        thread.join();
-        break;
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
+    waitFor(thread::join);
   }
 
   /** {@link CountDownLatch#await()} until {@code latch} has counted down. */
   public static void await(CountDownLatch latch) {
+    waitFor(latch::await);
+  }
+
+  private interface Wait {
+    void run() throws InterruptedException;
+  }
+
+  private static void waitFor(Wait wait) {
     boolean interrupted = false;
     while (true) {
       try {
-        latch.await();
+        wait.run();
         break;
       } catch (InterruptedException e) {
         interrupted = true;

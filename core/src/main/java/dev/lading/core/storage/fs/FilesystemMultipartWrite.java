@@ -32,7 +32,7 @@ import java.util.concurrent.Executors;
  * write is buffered, and a background {@code fdatasync} every {@link #WRITEBACK_BYTES} keeps the
  * disk busy while the body still streams instead of leaving all of it to the last fsync.
  *
- * <p>A full staging buffer goes to the disk on its own (virtual) thread while the next one fills,
+ * <p>A full staging buffer goes to the disk on a platform thread while the next one fills,
  * with up to {@link #WRITES_IN_FLIGHT} writes in flight: a virtual disk is much faster with more
  * than one request queued (fio on the 2-core VM, 1 MiB direct writes: 353 MiB/s one at a time,
  * 718 MiB/s two at a time), and the caller keeps receiving and hashing meanwhile. Positional
@@ -179,14 +179,21 @@ final class FilesystemMultipartWrite implements MultipartWrite {
       staging = buffers.tryTakeSpare().orElse(null);
     }
     if (staging == null) {
-      DirectWrite oldest = inFlight.remove();
-      try {
-        staging = oldest.await();
-      } catch (IOException e) {
-        buffers.give(oldest.buffer);
-        failed = e;
-        throw e;
-      }
+      staging = finish(inFlight.remove());
+    }
+  }
+
+  /**
+   * Waits for {@code write}; returns its buffer, cleared. When the write failed, the buffer goes
+   * back to the pool and the failure is kept, so nothing but abort follows.
+   */
+  private ByteBuffer finish(DirectWrite write) throws IOException {
+    try {
+      return write.await();
+    } catch (IOException e) {
+      buffers.give(write.buffer);
+      failed = e;
+      throw e;
     }
   }
 
@@ -194,14 +201,10 @@ final class FilesystemMultipartWrite implements MultipartWrite {
   private void awaitInFlight() throws IOException {
     IOException failure = null;
     while (!inFlight.isEmpty()) {
-      DirectWrite oldest = inFlight.remove();
       try {
-        buffers.give(oldest.await());
+        buffers.give(finish(inFlight.remove()));
       } catch (IOException e) {
-        buffers.give(oldest.buffer);
-        if (failure == null) {
-          failure = e;
-        }
+        failure = failure == null ? e : failure;
       }
     }
     if (failure != null) {
@@ -318,7 +321,7 @@ final class FilesystemMultipartWrite implements MultipartWrite {
     }
   }
 
-  /** One full staging buffer being written with direct I/O on its own virtual thread. */
+  /** One full staging buffer being written with direct I/O on a pooled platform thread. */
   private static final class DirectWrite implements Runnable {
     /**
      * Platform threads, not virtual ones: a virtual thread would first need one of the few
