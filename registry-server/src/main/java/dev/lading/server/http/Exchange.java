@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
@@ -59,6 +60,8 @@ public final class Exchange {
   private volatile int status;
   private volatile long bytesSent;
   private volatile long bytesReceived;
+  /** Decided with the response head: whether the connection ends after this exchange. */
+  private volatile boolean closesConnection;
 
   Exchange(
       Channel channel,
@@ -352,8 +355,14 @@ public final class Exchange {
     if (digest != null) {
       auditDigest = digest;
     }
-    if (!body.ended()) {
+    // A body not yet read to its end would be parsed as the next request: such a response ends
+    // the connection, as does a client that asked for that (or an HTTP/1.0 one that did not ask
+    // for keep-alive).
+    closesConnection = !body.ended() || !HttpUtil.isKeepAlive(request);
+    if (closesConnection) {
       headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    } else if (request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+      headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
     }
     return headers;
   }
@@ -367,6 +376,11 @@ public final class Exchange {
         channel.eventLoop().execute(() -> onDone.accept(this, success));
       }
     }
+  }
+
+  /** True when the response told the client that the connection ends after it. */
+  boolean closesConnection() {
+    return closesConnection;
   }
 
   Channel channel() {

@@ -5,13 +5,14 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.flow.FlowControlHandler;
 
 /**
- * The pipeline: codec (bounded request line and headers) → keep-alive → flow control (holds
- * decoded messages while autoRead is off) → the registry. No aggregator: bodies stream, and the
- * manifest handler bounds what it reads itself. No {@code ChunkedWriteHandler} either: files go
+ * The pipeline: codec (bounded request line and headers) → flow control (holds decoded messages
+ * while autoRead is off) → the registry, which also decides keep-alive: Netty's
+ * {@code HttpServerKeepAliveHandler} closes at once after a closing response, and an immediate
+ * close loses refusals sent mid-body (see {@link RegistryConnectionHandler}). No aggregator:
+ * bodies stream, and the manifest handler bounds what it reads itself. No {@code ChunkedWriteHandler} either: files go
  * out as {@code FileRegion}s and streamed blobs are paced by the writer waiting on writability.
  */
 public final class RegistryChannelInitializer extends ChannelInitializer<SocketChannel> {
@@ -43,7 +44,6 @@ public final class RegistryChannelInitializer extends ChannelInitializer<SocketC
             .setMaxInitialLineLength(maxInitialLineBytes)
             .setMaxHeaderSize(maxHeaderBytes)
             .setMaxChunkSize(64 << 10)))
-        .addLast("keep-alive", new HttpServerKeepAliveHandler())
         .addLast("flow-control", new FlowControlHandler())
         .addLast("registry", new RegistryConnectionHandler(dispatcher, inFlight, accessLog));
   }

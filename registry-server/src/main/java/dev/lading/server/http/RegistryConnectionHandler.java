@@ -2,8 +2,10 @@ package dev.lading.server.http;
 
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -14,6 +16,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,15 +25,27 @@ import org.slf4j.LoggerFactory;
  * body chunks to the exchange's {@link RequestBodyStream}, and serialises requests: after a
  * request's last chunk the channel stops reading until its response is out, so a pipelined
  * request waits in {@code FlowControlHandler}.
+ *
+ * <p>It also decides when the connection ends ({@link Exchange#closesConnection()}), and ends it
+ * in stages (RFC 9112 §9.6): a refusal sent while the client is still sending its body (a
+ * manifest over the limit, a chunk out of order) would, on an immediate close, make the kernel
+ * answer the client's next bytes with a reset, and a reset can destroy the refusal in the
+ * client's receive buffer before the client read it. So the response is followed by a FIN, the
+ * client's remaining bytes are read and discarded, and the connection closes when the client
+ * closes its side or after {@link #LINGER_MILLIS}, whichever comes first.
  */
 final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(RegistryConnectionHandler.class);
+  /** How long a closing connection keeps discarding what the client still sends. */
+  static final long LINGER_MILLIS = 2_000;
 
   private final RequestDispatcher dispatcher;
   private final InFlightRequests inFlight;
   private final AccessLog accessLog;
   private WritabilityGate gate;
   private Exchange current;
+  /** Set once the connection is ending: whatever still arrives is discarded. */
+  private boolean closing;
 
   RegistryConnectionHandler(RequestDispatcher dispatcher, InFlightRequests inFlight, AccessLog accessLog) {
     this.dispatcher = dispatcher;
@@ -46,6 +61,9 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     try {
+      if (closing) {
+        return;
+      }
       if (msg instanceof HttpRequest request) {
         onRequest(ctx, request);
       }
@@ -118,9 +136,14 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
       current = null;
     }
     var channel = exchange.channel();
-    if (!success || !exchange.body().ended()) {
+    if (!success) {
       exchange.body().close();
       channel.close();
+      return;
+    }
+    if (exchange.closesConnection()) {
+      exchange.body().close();
+      closeInStages(channel);
       return;
     }
     channel.config().setAutoRead(true);
@@ -135,8 +158,33 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
         .setInt("Content-Length", r.body().length)
         .set(Exchange.API_VERSION_HEADER, "registry/2.0")
         .set("Connection", "close");
-    ctx.writeAndFlush(response).addListener(f -> ctx.close());
+    ctx.writeAndFlush(response).addListener(f -> {
+      if (f.isSuccess()) {
+        closeInStages(ctx.channel());
+      } else {
+        ctx.close();
+      }
+    });
     log.debug("refused an unparsable request from {}: {}", ctx.channel().remoteAddress(), e.getMessage());
+  }
+
+  /**
+   * Ends a connection whose last response is written: FIN now, then discard until the client
+   * closes (the channel closes itself on end of input) or the linger time runs out.
+   */
+  private void closeInStages(Channel channel) {
+    closing = true;
+    if (!(channel instanceof DuplexChannel duplex)) {
+      channel.close();
+      return;
+    }
+    duplex.shutdownOutput().addListener(f -> {
+      if (!f.isSuccess()) {
+        channel.close();
+      }
+    });
+    channel.eventLoop().schedule((Runnable) channel::close, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+    channel.config().setAutoRead(true);
   }
 
   @Override
