@@ -47,10 +47,15 @@ public enum ConfigKey {
   STORAGE_S3_CHECKSUM_MODE("storage.s3.checksum_mode", "when_required", S3Settings::checksumMode),
   /** Bytes of every multipart part but the last, in MiB. */
   STORAGE_S3_PART_SIZE_MIB("storage.s3.part_size_mib", "32", v -> intBetween(v, 5, 128)),
-  /** Part buffers all uploads may hold at once, in MiB; 0: a quarter of the heap (1 GiB at most). */
+  /**
+   * Part buffers all uploads may hold at once, in MiB; 0: a quarter of the heap (1 GiB at most),
+   * but at least one part filling plus {@code parts_in_flight} uploading.
+   */
   STORAGE_S3_MEMORY_BUDGET_MIB("storage.s3.memory_budget_mib", "0", v -> intBetween(v, 0, 1_048_576)),
   /** Bytes per ranged GET when streaming a blob out, in MiB. */
   STORAGE_S3_READ_WINDOW_MIB("storage.s3.read_window_mib", "8", v -> intBetween(v, 1, 1_024)),
+  /** Parts one upload sends to S3 at once while the next fills (memory budget permitting). */
+  STORAGE_S3_PARTS_IN_FLIGHT("storage.s3.parts_in_flight", "2", v -> intBetween(v, 1, 16)),
   STORAGE_S3_MAX_CONNECTIONS("storage.s3.max_connections", "64", v -> intBetween(v, 1, 10_000)),
   /** Answer blob GETs with 307 to a presigned S3 URL (HEAD never is). */
   STORAGE_S3_REDIRECT("storage.s3.redirect", "false", ConfigKey::bool),

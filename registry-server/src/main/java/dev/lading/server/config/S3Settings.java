@@ -85,11 +85,13 @@ final class S3Settings {
           .withChecksumMode((S3StoreConfig.ChecksumMode) typed.get(ConfigKey.STORAGE_S3_CHECKSUM_MODE))
           .withPartSize((Integer) typed.get(ConfigKey.STORAGE_S3_PART_SIZE_MIB) * S3StoreConfig.MIB)
           .withReadWindow((Integer) typed.get(ConfigKey.STORAGE_S3_READ_WINDOW_MIB) * S3StoreConfig.MIB)
-          .withMaxConnections((Integer) typed.get(ConfigKey.STORAGE_S3_MAX_CONNECTIONS));
+          .withMaxConnections((Integer) typed.get(ConfigKey.STORAGE_S3_MAX_CONNECTIONS))
+          .withPartsInFlight((Integer) typed.get(ConfigKey.STORAGE_S3_PARTS_IN_FLIGHT));
       int budgetMib = (Integer) typed.get(ConfigKey.STORAGE_S3_MEMORY_BUDGET_MIB);
-      if (budgetMib > 0) {
-        store = store.withMemoryBudget(budgetMib * S3StoreConfig.MIB);
-      }
+      // 0 is the default: sized for the part size and depth configured here.
+      store = store.withMemoryBudget(budgetMib > 0
+          ? budgetMib * S3StoreConfig.MIB
+          : S3StoreConfig.defaultMemoryBudget(store.partSize(), store.partsInFlight()));
     } catch (IllegalArgumentException e) {
       // S3StoreConfig's messages start with its field's name; say which key that is.
       throw new ConfigException(keyOfField(e.getMessage()) + ": " + afterField(e.getMessage())
@@ -134,17 +136,18 @@ final class S3Settings {
     return value;
   }
 
-  private static final Map<String, ConfigKey> FIELDS = Map.of(
-      "endpoint", ConfigKey.STORAGE_S3_ENDPOINT,
-      "region", ConfigKey.STORAGE_S3_REGION,
-      "bucket", ConfigKey.STORAGE_S3_BUCKET,
-      "prefix", ConfigKey.STORAGE_S3_PREFIX,
-      "accessKey", ConfigKey.STORAGE_S3_ACCESS_KEY,
-      "secretKey", ConfigKey.STORAGE_S3_SECRET_KEY,
-      "partSize", ConfigKey.STORAGE_S3_PART_SIZE_MIB,
-      "memoryBudget", ConfigKey.STORAGE_S3_MEMORY_BUDGET_MIB,
-      "readWindow", ConfigKey.STORAGE_S3_READ_WINDOW_MIB,
-      "maxConnections", ConfigKey.STORAGE_S3_MAX_CONNECTIONS);
+  private static final Map<String, ConfigKey> FIELDS = Map.ofEntries(
+      Map.entry("endpoint", ConfigKey.STORAGE_S3_ENDPOINT),
+      Map.entry("region", ConfigKey.STORAGE_S3_REGION),
+      Map.entry("bucket", ConfigKey.STORAGE_S3_BUCKET),
+      Map.entry("prefix", ConfigKey.STORAGE_S3_PREFIX),
+      Map.entry("accessKey", ConfigKey.STORAGE_S3_ACCESS_KEY),
+      Map.entry("secretKey", ConfigKey.STORAGE_S3_SECRET_KEY),
+      Map.entry("partSize", ConfigKey.STORAGE_S3_PART_SIZE_MIB),
+      Map.entry("memoryBudget", ConfigKey.STORAGE_S3_MEMORY_BUDGET_MIB),
+      Map.entry("readWindow", ConfigKey.STORAGE_S3_READ_WINDOW_MIB),
+      Map.entry("maxConnections", ConfigKey.STORAGE_S3_MAX_CONNECTIONS),
+      Map.entry("partsInFlight", ConfigKey.STORAGE_S3_PARTS_IN_FLIGHT));
 
   private static ConfigKey keyOfFieldKey(String message) {
     String field = message == null ? "" : message.split(":", 2)[0].strip();

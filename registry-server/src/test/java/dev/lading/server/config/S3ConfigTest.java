@@ -45,6 +45,9 @@ class S3ConfigTest {
     assertThat(s3.partSize()).isEqualTo(32 * S3StoreConfig.MIB);
     assertThat(s3.readWindow()).isEqualTo(8 * S3StoreConfig.MIB);
     assertThat(s3.maxConnections()).isEqualTo(64);
+    assertThat(s3.partsInFlight()).isEqualTo(2);
+    assertThat(s3.memoryBudget()).as("one part filling and two uploading fit the default budget")
+        .isGreaterThanOrEqualTo(3 * s3.partSize());
     assertThat(s3.secretKey()).isEqualTo(SECRET);
     assertThat(c.storage().s3().orElseThrow().redirect()).isFalse();
     assertThat(c.toString()).doesNotContain(SECRET);
@@ -70,6 +73,7 @@ class S3ConfigTest {
             memory_budget_mib: 512
             read_window_mib: 16
             max_connections: 128
+            parts_in_flight: 3
             redirect: true
             redirect_ttl_seconds: 600
         """.formatted(access, secret));
@@ -86,6 +90,7 @@ class S3ConfigTest {
     assertThat(s3.store().memoryBudget()).isEqualTo(512 * S3StoreConfig.MIB);
     assertThat(s3.store().readWindow()).isEqualTo(16 * S3StoreConfig.MIB);
     assertThat(s3.store().maxConnections()).isEqualTo(128);
+    assertThat(s3.store().partsInFlight()).isEqualTo(3);
     assertThat(s3.redirect()).isTrue();
     assertThat(s3.redirectTtl()).isEqualTo(Duration.ofMinutes(10));
   }

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -22,7 +23,8 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
  * One request's turn at a multipart write: bytes gather in a {@link PartBuffer} and leave as an
- * S3 part each time a whole part is there, so memory stays one part whatever the object's size.
+ * S3 part each time a whole part is there, so memory stays a few parts (one filling, up to
+ * {@link S3StoreConfig#partsInFlight()} uploading) whatever the object's size.
  *
  * <p>The memory for that part is reserved from the store's {@link MemoryBudget} at the first
  * byte (waiting there when the budget is spent) and given back when the write suspends,
@@ -47,11 +49,10 @@ final class S3MultipartWrite implements MultipartWrite {
   private boolean appended;
   private PartBuffer buffer;
   private MemoryBudget.Reservation reservation;
-  /** The part being uploaded in the background while {@link #buffer} fills, if any. */
-  private InFlight inFlight;
-  /** A second part's buffer and memory, kept between background uploads of this write. */
-  private PartBuffer spare;
-  private MemoryBudget.Reservation spareReservation;
+  /** Parts being uploaded in the background while {@link #buffer} fills, oldest first. */
+  private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
+  /** Part buffers with their memory, kept between background uploads of this write. */
+  private final ArrayDeque<Slot> spares = new ArrayDeque<>();
   private Optional<ResumeToken> suspendedAs = Optional.empty();
   /** Parts S3 listed past this write's last part at complete: left by requests that died. */
   private int partsLeftOut;
@@ -196,54 +197,81 @@ final class S3MultipartWrite implements MultipartWrite {
   // ---- parts --------------------------------------------------------------------------------
 
   /** A part on its way to S3 on a background thread. */
-  private record InFlight(int number, Future<?> upload, PartBuffer buffer, MemoryBudget.Reservation reservation) {}
+  private record InFlight(int number, Future<?> upload, Slot slot) {}
+
+  /** A part buffer and the budget memory it holds. */
+  private record Slot(PartBuffer buffer, MemoryBudget.Reservation reservation) {
+    void release() {
+      buffer.release();
+      reservation.close();
+    }
+  }
 
   /**
-   * Sends the full buffer as the next part. When the budget has a second part free right now,
-   * the upload runs in the background while the next part fills, so the client is not paused
-   * for every part; otherwise (budget spent) it runs here, and the client waits: backpressure.
-   * At most one part of a write is in flight, so a write holds at most two parts of memory.
+   * Sends the full buffer as the next part. When the budget has memory for another part right
+   * now, the upload runs in the background while the next part fills, so the client is not
+   * paused for every part; otherwise (budget spent) it runs here, and the client waits:
+   * backpressure. At most {@link S3StoreConfig#partsInFlight()} parts of a write are in flight.
    */
   private void handOff() throws IOException {
     createUploadIfNeeded();
-    awaitInFlight();
-    if (spare == null) {
-      Optional<MemoryBudget.Reservation> second = store.memoryBudget().tryReserve(partSize);
-      if (second.isEmpty()) {
-        uploadPart();
-        return;
-      }
-      spareReservation = second.get();
-      spare = new PartBuffer(partSize);
+    if (inFlight.size() >= store.config().partsInFlight()) {
+      awaitOldest();
     }
-    int number = parts + 1;
-    PartBuffer full = buffer;
-    MemoryBudget.Reservation fullReservation = reservation;
-    Future<?> upload = store.partUploads().submit(() -> {
-      sendPart(number, full);
-      return null;
-    });
-    inFlight = new InFlight(number, upload, full, fullReservation);
-    parts = number;
-    buffer = spare;
-    reservation = spareReservation;
-    spare = null;
-    spareReservation = null;
-  }
-
-  /** Waits for the part in flight; its buffer becomes the spare. Rethrows its failure. */
-  private void awaitInFlight() throws IOException {
-    if (inFlight == null) {
+    Slot next = spares.pollFirst();
+    if (next == null) {
+      Optional<MemoryBudget.Reservation> more = store.memoryBudget().tryReserve(partSize);
+      if (more.isPresent()) {
+        next = new Slot(new PartBuffer(partSize), more.get());
+      } else if (!inFlight.isEmpty()) {
+        awaitOldest();
+        next = spares.pollFirst();
+      }
+    }
+    if (next == null) {
+      uploadPart();
       return;
     }
-    InFlight waited = inFlight;
-    inFlight = null;
+    int number = parts + 1;
+    Slot full = new Slot(buffer, reservation);
+    Future<?> upload = store.partUploads().submit(() -> {
+      sendPart(number, full.buffer());
+      return null;
+    });
+    inFlight.addLast(new InFlight(number, upload, full));
+    parts = number;
+    buffer = next.buffer();
+    reservation = next.reservation();
+  }
+
+  /** Waits for every part in flight. Rethrows the first failure. */
+  private void awaitInFlight() throws IOException {
+    IOException failed = null;
+    while (!inFlight.isEmpty()) {
+      try {
+        awaitOldest();
+      } catch (InterruptedIOException e) {
+        throw e;
+      } catch (IOException e) {
+        if (failed == null) {
+          failed = e;
+        }
+      }
+    }
+    if (failed != null) {
+      throw failed;
+    }
+  }
+
+  /** Waits for the oldest part in flight; its buffer becomes a spare. Rethrows its failure. */
+  private void awaitOldest() throws IOException {
+    InFlight waited = inFlight.pollFirst();
     try {
       waited.upload().get();
     } catch (InterruptedException e) {
       // The upload may still be reading its buffer: cancel it and never reuse that buffer.
       waited.upload().cancel(true);
-      waited.reservation().close();
+      waited.slot().reservation().close();
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted while part " + waited.number() + " uploaded");
     } catch (ExecutionException e) {
@@ -255,11 +283,10 @@ final class S3MultipartWrite implements MultipartWrite {
     recycle(waited);
   }
 
-  /** A finished upload's buffer and memory become the spare for the next part. */
+  /** A finished upload's buffer and memory become a spare for a next part. */
   private void recycle(InFlight done) {
-    done.buffer().clear();
-    spare = done.buffer();
-    spareReservation = done.reservation();
+    done.slot().buffer().clear();
+    spares.addLast(done.slot());
   }
 
   private void createUploadIfNeeded() throws IOException {
@@ -413,13 +440,12 @@ final class S3MultipartWrite implements MultipartWrite {
   /** Gives back every byte of memory; callers have awaited any part in flight first. */
   private void finish() {
     finished = true;
-    if (inFlight != null) {
-      // only after a failure to await it: let it end on its own, then free its memory
-      InFlight orphan = inFlight;
-      inFlight = null;
+    // Only after a failure to await them: let them end on their own, then free their memory.
+    for (InFlight orphan : inFlight) {
       orphan.upload().cancel(true);
-      orphan.reservation().close();
+      orphan.slot().reservation().close();
     }
+    inFlight.clear();
     if (buffer != null) {
       buffer.release();
       buffer = null;
@@ -428,14 +454,8 @@ final class S3MultipartWrite implements MultipartWrite {
       reservation.close();
       reservation = null;
     }
-    if (spare != null) {
-      spare.release();
-      spare = null;
-    }
-    if (spareReservation != null) {
-      spareReservation.close();
-      spareReservation = null;
-    }
+    spares.forEach(Slot::release);
+    spares.clear();
   }
 
   private void requireOpen() throws IOException {

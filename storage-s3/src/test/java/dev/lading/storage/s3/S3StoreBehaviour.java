@@ -16,6 +16,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * What the S3 store must do beyond the SPI contract: parts, tails, the memory budget, resume in
@@ -279,6 +281,26 @@ abstract class S3StoreBehaviour {
 
     s3.resumeMultipart("data/holder", token).abort();
     s3.resumeMultipart("data/waiter", waiterToken).abort();
+  }
+
+  /**
+   * A write keeps S3 busy with up to {@code partsInFlight} parts while the next fills, and holds
+   * exactly that much budget: a part buffer stays reserved as a spare once its upload is done, so
+   * what the write holds does not depend on how fast S3 answered.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2, 3})
+  void aWriteHoldsOnePartFillingAndItsPartsInFlightAndLandsEveryByte(int partsInFlight) throws Exception {
+    S3Store s3 = open(config("depth" + partsInFlight).withMemoryBudget(8 * PART).withPartsInFlight(partsInFlight));
+    long size = 5 * PART + 7;
+    MessageDigest pushed = sha256();
+    MultipartWrite write = s3.startMultipart("data/deep");
+    append(write, 0, size, pushed);
+    assertThat(s3.memoryBudget().available()).isEqualTo((8L - 1 - partsInFlight) * PART);
+    write.complete();
+    assertThat(s3.memoryBudget().available()).isEqualTo(8 * PART);
+    assertThat(sha256Of(s3, "data/deep", 0, size)).isEqualTo(HexFormat.of().formatHex(pushed.digest()));
+    s3.delete(List.of("data/deep"));
   }
 
   @Test

@@ -26,11 +26,22 @@ class S3StoreConfigTest {
   }
 
   @Test
-  void defaultBudgetHoldsAtLeastTwoPartsAndAQuarterOfTheHeapAtMost() {
+  void defaultBudgetHoldsAPartFillingAndEveryPartInFlightAndAQuarterOfTheHeapBeyondThat() {
     S3StoreConfig config = config();
-    assertThat(config.memoryBudget()).isGreaterThanOrEqualTo(2 * config.partSize());
+    long oneWrite = (1L + config.partsInFlight()) * config.partSize();
+    assertThat(config.partsInFlight()).isEqualTo(2);
+    assertThat(config.memoryBudget()).isGreaterThanOrEqualTo(oneWrite);
     assertThat(config.memoryBudget())
-        .isLessThanOrEqualTo(Math.max(2 * config.partSize(), Runtime.getRuntime().maxMemory() / 4));
+        .isLessThanOrEqualTo(Math.max(oneWrite, Runtime.getRuntime().maxMemory() / 4));
+    assertThat(S3StoreConfig.defaultMemoryBudget(128 * S3StoreConfig.MIB, 4))
+        .isGreaterThanOrEqualTo(5 * 128 * S3StoreConfig.MIB);
+  }
+
+  @Test
+  void partsInFlightOutsideOneToSixteenAreRefused() {
+    assertThatThrownBy(() -> config().withPartsInFlight(0)).hasMessageContaining("partsInFlight");
+    assertThatThrownBy(() -> config().withPartsInFlight(17)).hasMessageContaining("partsInFlight");
+    assertThat(config().withPartsInFlight(16).partsInFlight()).isEqualTo(16);
   }
 
   @Test
