@@ -47,9 +47,9 @@ final class S3MultipartWrite implements MultipartWrite {
   private int parts;
   private long size;
   private boolean appended;
-  private PartBuffer buffer;
-  private MemoryBudget.Reservation reservation;
-  /** Parts being uploaded in the background while {@link #buffer} fills, oldest first. */
+  /** The part being filled and its memory; null until the first byte. */
+  private Slot filling;
+  /** Parts being uploaded in the background while {@link #filling} fills, oldest first. */
   private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
   /** Part buffers with their memory, kept between background uploads of this write. */
   private final ArrayDeque<Slot> spares = new ArrayDeque<>();
@@ -92,10 +92,10 @@ final class S3MultipartWrite implements MultipartWrite {
     }
     openBuffer();
     while (src.hasRemaining()) {
-      int n = buffer.fill(src);
+      int n = filling.buffer().fill(src);
       size += n;
       appended = true;
-      if (buffer.isFull()) {
+      if (filling.buffer().isFull()) {
         handOff();
       }
     }
@@ -112,12 +112,13 @@ final class S3MultipartWrite implements MultipartWrite {
         return base.encode();
       }
       int generation = base.generation() + 1;
-      long tail = buffer.size();
+      PartBuffer tailBuffer = filling.buffer();
+      long tail = tailBuffer.size();
       if (tail > 0) {
         String tailKey = store.tailKey(key, generation);
         io("PUT tail " + tailKey, () -> store.puts().putObject(
             b -> b.bucket(store.config().bucket()).key(tailKey).contentType(CONTENT_TYPE),
-            RequestBody.fromContentProvider(buffer::newStream, tail, CONTENT_TYPE)));
+            RequestBody.fromContentProvider(tailBuffer::newStream, tail, CONTENT_TYPE)));
       }
       if (base.olderTail()) {
         // The tail before the one we resumed from: no saved token names it any more.
@@ -142,15 +143,15 @@ final class S3MultipartWrite implements MultipartWrite {
       }
       if (uploadId.isEmpty()) {
         // Everything fits in one part: a plain PUT, no multipart upload at all.
-        long length = buffer == null ? 0 : buffer.size();
+        long length = filling == null ? 0 : filling.buffer().size();
         RequestBody body =
             length == 0
                 ? RequestBody.empty()
-                : RequestBody.fromContentProvider(buffer::newStream, length, CONTENT_TYPE);
+                : RequestBody.fromContentProvider(filling.buffer()::newStream, length, CONTENT_TYPE);
         io("PUT " + objectKey, () -> store.puts().putObject(
             b -> b.bucket(store.config().bucket()).key(objectKey).contentType(CONTENT_TYPE), body));
       } else {
-        if (buffer != null && buffer.size() > 0) {
+        if (filling != null && filling.buffer().size() > 0) {
           uploadPart();
         }
         List<CompletedPart> completed = completedParts();
@@ -205,6 +206,14 @@ final class S3MultipartWrite implements MultipartWrite {
       buffer.release();
       reservation.close();
     }
+
+    /**
+     * For a part whose upload may still be reading the buffer (cancelled, not awaited): the
+     * memory goes back to the budget, the buffer is never touched again.
+     */
+    void abandon() {
+      reservation.close();
+    }
   }
 
   /**
@@ -233,15 +242,14 @@ final class S3MultipartWrite implements MultipartWrite {
       return;
     }
     int number = parts + 1;
-    Slot full = new Slot(buffer, reservation);
+    Slot full = filling;
     Future<?> upload = store.partUploads().submit(() -> {
       sendPart(number, full.buffer());
       return null;
     });
     inFlight.addLast(new InFlight(number, upload, full));
     parts = number;
-    buffer = next.buffer();
-    reservation = next.reservation();
+    filling = next;
   }
 
   /** Waits for every part in flight. Rethrows the first failure. */
@@ -269,9 +277,8 @@ final class S3MultipartWrite implements MultipartWrite {
     try {
       waited.upload().get();
     } catch (InterruptedException e) {
-      // The upload may still be reading its buffer: cancel it and never reuse that buffer.
       waited.upload().cancel(true);
-      waited.slot().reservation().close();
+      waited.slot().abandon();
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted while part " + waited.number() + " uploaded");
     } catch (ExecutionException e) {
@@ -315,9 +322,9 @@ final class S3MultipartWrite implements MultipartWrite {
   private void uploadPart() throws IOException {
     createUploadIfNeeded();
     int number = parts + 1;
-    sendPart(number, buffer);
+    sendPart(number, filling.buffer());
     parts = number;
-    buffer.clear();
+    filling.buffer().clear();
   }
 
   /**
@@ -395,7 +402,7 @@ final class S3MultipartWrite implements MultipartWrite {
 
   /** Reserves a part's memory and loads the tail the token left, once per write. */
   private void openBuffer() throws IOException {
-    if (buffer != null) {
+    if (filling != null) {
       return;
     }
     MemoryBudget.Reservation reserved = store.memoryBudget().reserve(partSize);
@@ -404,8 +411,7 @@ final class S3MultipartWrite implements MultipartWrite {
       if (base.tailSize() > 0) {
         loadTail(fresh);
       }
-      buffer = fresh;
-      reservation = reserved;
+      filling = new Slot(fresh, reserved);
     } catch (IOException | RuntimeException e) {
       reserved.close();
       throw e;
@@ -443,16 +449,12 @@ final class S3MultipartWrite implements MultipartWrite {
     // Only after a failure to await them: let them end on their own, then free their memory.
     for (InFlight orphan : inFlight) {
       orphan.upload().cancel(true);
-      orphan.slot().reservation().close();
+      orphan.slot().abandon();
     }
     inFlight.clear();
-    if (buffer != null) {
-      buffer.release();
-      buffer = null;
-    }
-    if (reservation != null) {
-      reservation.close();
-      reservation = null;
+    if (filling != null) {
+      filling.release();
+      filling = null;
     }
     spares.forEach(Slot::release);
     spares.clear();
