@@ -64,9 +64,10 @@ public record S3StoreConfig(
   public static final long DEFAULT_PART_SIZE = 32 * MIB;
   public static final long DEFAULT_READ_WINDOW = 8 * MIB;
   /**
-   * Two: with one, S3 idles between the end of a part and the start of the next while the client
-   * competes for the CPU; with two, a 4 GiB push into S3Proxy went from 82–93 % to 98–100 % of
-   * what the SDK alone reaches (see bench/README.md).
+   * Two: with one, S3 was busy all the time but each part went slower than the SDK alone's, the
+   * client's stream competing for the same cores; with two, S3 works on two parts at once, and a
+   * 4 GiB push into S3Proxy went from 82–93 % to 98–100 % of what the SDK alone reaches (see
+   * bench/README.md).
    */
   public static final int DEFAULT_PARTS_IN_FLIGHT = 2;
 

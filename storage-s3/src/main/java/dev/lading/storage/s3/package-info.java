@@ -31,9 +31,9 @@
  * <p>While a part fills, up to {@code parts_in_flight} (default 2) earlier parts of the same
  * write upload in the background, each with memory taken from the budget only if it is free at
  * that moment ({@code tryReserve}): with spare memory a push keeps S3 busy, without it the write
- * uploads in line and the client waits, so the budget never deadlocks. One part in flight left S3
- * idle between parts while the client competed for CPU; two took a 4 GiB push into S3Proxy from
- * 82–93 % to 98–100 % of the SDK alone. The default budget is a quarter of the heap, at most
+ * uploads in line and the client waits, so the budget never deadlocks. With one part in flight S3
+ * was never idle, but each part went slower than the SDK alone's while the client's stream took
+ * CPU; two at once took a 4 GiB push into S3Proxy from 82–93 % to 98–100 % of the SDK alone. The default budget is a quarter of the heap, at most
  * 1 GiB, and never less than one write's full depth (three 32 MiB parts). Reads hold no buffers of their own: {@link dev.lading.storage.s3.RangedObjectStream}
  * passes bytes from bounded {@code Range: bytes=a-b} GETs (8 MiB windows by default) straight
  * to the caller.
