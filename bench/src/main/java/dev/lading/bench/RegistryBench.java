@@ -284,7 +284,7 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
    * against 4.5 for the third. The same blob goes again each time, so the warm-up stores it once.
    */
   private void warmUpPushes(ServerProcess server) {
-    long until = System.nanoTime() + (long) (seconds(warmupSeconds, 30, 1) * 1e9);
+    long until = System.nanoTime() + warmup().toNanos();
     GeneratedBlob blob = new GeneratedBlob(3, Math.min(WARMUP_BLOB, monolithicBlob.size()));
     RegistryClient client = server.client();
     int pushes = 0;
@@ -311,7 +311,7 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
    * the medians of the pushes, of the disk just before them, and of their per-round ratios.
    */
   private void pushRounds(ServerProcess server, String scenario, String metric, GeneratedBlob blob, Push push) {
-    int rounds = pushRounds != null ? pushRounds : quick ? 1 : 3;
+    int rounds = rounds();
     List<Double> pushes = new ArrayList<>();
     List<Double> disks = new ArrayList<>();
     List<Double> ratios = new ArrayList<>();
@@ -364,7 +364,7 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
     Digest digest = blob.digest();
     long size = blob.size();
     measure(server, "pull full", "first GET after the push", Unit.MB_PER_S, () -> fullPull(client, digest, size));
-    long warmUntil = System.nanoTime() + (long) (seconds(warmupSeconds, 30, 1) * 1e9);
+    long warmUntil = System.nanoTime() + warmup().toNanos();
     try {
       do {
         fullPull(client, digest, size);
@@ -374,7 +374,7 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
       results.add(Measurement.failed(server.name(), "pull ranged", "warm-up round", Unit.MB_PER_S, e.toString()));
       return;
     }
-    int rounds = pushRounds != null ? pushRounds : quick ? 1 : 3;
+    int rounds = rounds();
     List<Double> fulls = new ArrayList<>();
     List<Double> ranged = new ArrayList<>();
     List<Double> ratios = new ArrayList<>();
@@ -463,7 +463,7 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
       double cpuBefore = server.cpuSeconds();
       double clientBefore = clientCpuSeconds();
       LoadHammer.Summary s = LoadHammer.run(server.client(), request, connections,
-          Duration.ofMillis((long) (seconds(warmupSeconds, 30, 1) * 1000)),
+          warmup(),
           Duration.ofMillis((long) (seconds(durationSeconds, 10, 3) * 1000)));
       double cpu = server.cpuSeconds() - cpuBefore;
       results.add(Measurement.of(name, scenario, connections + " connections", s.requestsPerSecond(), Unit.REQUESTS_PER_S));
@@ -569,6 +569,16 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
 
   private long gib(Double chosen, double normal, double quickValue) {
     return (long) ((chosen != null ? chosen : quick ? quickValue : normal) * GIB);
+  }
+
+  /** Unmeasured time before each load run, the measured pushes and the measured pulls. */
+  private Duration warmup() {
+    return Duration.ofMillis((long) (seconds(warmupSeconds, 30, 1) * 1000));
+  }
+
+  /** Measured rounds of each push and of the full-against-ranged pulls. */
+  private int rounds() {
+    return pushRounds != null ? pushRounds : quick ? 1 : 3;
   }
 
   private double seconds(Double chosen, double normal, double quickValue) {
