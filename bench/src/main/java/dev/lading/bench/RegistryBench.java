@@ -259,14 +259,7 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
   private void runPipeline(Target target) throws IOException {
     String name = target.name();
     String scenario = "push into tmpfs";
-    Files.createDirectories(tmpfsDir);
-    String fileSystem = fileSystemType(tmpfsDir.toRealPath());
-    long needed = 2 * monolithicBlob.size() + WARMUP_BLOB + 64 * MIB;
-    String unusable = !fileSystem.equals("tmpfs") && !fileSystem.equals("ramfs")
-        ? tmpfsDir.toRealPath() + " is on " + fileSystem + ", not tmpfs"
-        : Files.getFileStore(tmpfsDir).getUsableSpace() < needed
-            ? tmpfsDir.toRealPath() + " has less than " + bytes(needed) + " free"
-            : null;
+    String unusable = unusableTmpfs(2 * monolithicBlob.size() + WARMUP_BLOB + 64 * MIB);
     if (unusable != null) {
       out.printf("  [%s] %s skipped: %s (choose --tmpfs-dir)%n", name, scenario, unusable);
       return;
@@ -277,7 +270,7 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
       warmUpPushes(server);
       List<Double> pushes = new ArrayList<>();
       for (int round = 1; round <= rounds(); round++) {
-        String repository = round == 1 ? BIG_REPO : BIG_REPO + "-" + round;
+        String repository = roundRepository(round);
         measure(server, scenario, "POST + one PUT, round " + round, Unit.MB_PER_S, () -> {
           long begin = System.nanoTime();
           server.client().pushMonolithic(repository, monolithicBlob);
@@ -299,6 +292,24 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
       results.add(Measurement.failed(name, scenario, "server", Unit.SECONDS, e.getMessage()));
     } finally {
       deleteTree(directory);
+    }
+  }
+
+  /** Why {@link #tmpfsDir} cannot take {@code needed} bytes in memory, or null when it can. */
+  private String unusableTmpfs(long needed) {
+    try {
+      Files.createDirectories(tmpfsDir);
+      Path real = tmpfsDir.toRealPath();
+      String fileSystem = fileSystemType(real);
+      if (!fileSystem.equals("tmpfs") && !fileSystem.equals("ramfs")) {
+        return real + " is on " + fileSystem + ", not tmpfs";
+      }
+      if (Files.getFileStore(real).getUsableSpace() < needed) {
+        return real + " has less than " + bytes(needed) + " free";
+      }
+      return null;
+    } catch (IOException e) {
+      return tmpfsDir + " is not usable: " + e;
     }
   }
 
@@ -381,7 +392,7 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
     List<Double> disks = new ArrayList<>();
     List<Double> ratios = new ArrayList<>();
     for (int round = 1; round <= rounds; round++) {
-      String repository = round == 1 ? BIG_REPO : BIG_REPO + "-" + round;
+      String repository = roundRepository(round);
       double disk;
       try {
         disk = MachineCeilings.diskWriteDirect(dataDir, blob.size());
@@ -410,6 +421,11 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
       results.add(Measurement.of(server.name(), scenario, "push / disk just before, median",
           Measurement.median(ratios), Unit.PERCENT));
     }
+  }
+
+  /** Each push round goes into a repository of its own. */
+  private static String roundRepository(int round) {
+    return round == 1 ? BIG_REPO : BIG_REPO + "-" + round;
   }
 
   /** One push of the bench's blob into {@code repository}. */
