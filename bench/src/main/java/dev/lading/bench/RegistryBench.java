@@ -233,9 +233,7 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
         try (ServerProcess server = start(target, directory)) {
           results.add(Measurement.of(name, scenario, "peak RSS idle", server.memory().peakBytes() / (double) MIB, Unit.MIB));
           measure(server, scenario, "monolithic push", Unit.MB_PER_S, () -> {
-            long begin = System.nanoTime();
-            server.client().pushMonolithic(BIG_REPO, blob);
-            return Measurement.megabytesPerSecond(blob.size(), System.nanoTime() - begin);
+            return pushRate(blob, BIG_REPO, repository -> server.client().pushMonolithic(repository, blob));
           });
         } catch (IOException e) {
           results.add(Measurement.failed(name, scenario, "server", Unit.SECONDS, e.getMessage()));
@@ -272,9 +270,8 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
       for (int round = 1; round <= rounds(); round++) {
         String repository = roundRepository(round);
         measure(server, scenario, "POST + one PUT, round " + round, Unit.MB_PER_S, () -> {
-          long begin = System.nanoTime();
-          server.client().pushMonolithic(repository, monolithicBlob);
-          double pushed = Measurement.megabytesPerSecond(monolithicBlob.size(), System.nanoTime() - begin);
+          double pushed = pushRate(monolithicBlob, repository,
+              r -> server.client().pushMonolithic(r, monolithicBlob));
           pushes.add(pushed);
           return pushed;
         });
@@ -402,9 +399,7 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
         continue;
       }
       measure(server, scenario, metric + ", round " + round, Unit.MB_PER_S, () -> {
-        long begin = System.nanoTime();
-        push.to(repository);
-        double pushed = Measurement.megabytesPerSecond(blob.size(), System.nanoTime() - begin);
+        double pushed = pushRate(blob, repository, push);
         pushes.add(pushed);
         disks.add(disk);
         ratios.add(100 * pushed / disk);
@@ -421,6 +416,13 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
       results.add(Measurement.of(server.name(), scenario, "push / disk just before, median",
           Measurement.median(ratios), Unit.PERCENT));
     }
+  }
+
+  /** Pushes {@code blob} into {@code repository}; the push's MB/s. */
+  private static double pushRate(GeneratedBlob blob, String repository, Push push) throws Exception {
+    long begin = System.nanoTime();
+    push.to(repository);
+    return Measurement.megabytesPerSecond(blob.size(), System.nanoTime() - begin);
   }
 
   /** Each push round goes into a repository of its own. */
