@@ -232,9 +232,8 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
         String scenario = "memory " + bytes(blob.size());
         try (ServerProcess server = start(target, directory)) {
           results.add(Measurement.of(name, scenario, "peak RSS idle", server.memory().peakBytes() / (double) MIB, Unit.MIB));
-          measure(server, scenario, "monolithic push", Unit.MB_PER_S, () -> {
-            return pushRate(blob, BIG_REPO, repository -> server.client().pushMonolithic(repository, blob));
-          });
+          measure(server, scenario, "monolithic push", Unit.MB_PER_S,
+              () -> pushRate(blob, BIG_REPO, repository -> server.client().pushMonolithic(repository, blob)));
         } catch (IOException e) {
           results.add(Measurement.failed(name, scenario, "server", Unit.SECONDS, e.getMessage()));
         }
@@ -266,24 +265,12 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
     reset(directory);
     try (ServerProcess server = start(target, directory)) {
       warmUpPushes(server);
-      List<Double> pushes = new ArrayList<>();
-      for (int round = 1; round <= rounds(); round++) {
-        String repository = roundRepository(round);
-        measure(server, scenario, "POST + one PUT, round " + round, Unit.MB_PER_S, () -> {
-          double pushed = pushRate(monolithicBlob, repository,
-              r -> server.client().pushMonolithic(r, monolithicBlob));
-          pushes.add(pushed);
-          return pushed;
-        });
-      }
-      if (!pushes.isEmpty()) {
-        double median = Measurement.median(pushes);
-        results.add(Measurement.of(name, scenario, "POST + one PUT, median", median, Unit.MB_PER_S));
-        Double toDisk = monolithicToDisk.get(name);
-        if (toDisk != null) {
-          results.add(Measurement.of(name, scenario, "push to the disk / push into tmpfs, medians",
-              100 * toDisk / median, Unit.PERCENT));
-        }
+      double median = pushRounds(server, scenario, "POST + one PUT", monolithicBlob,
+          repository -> server.client().pushMonolithic(repository, monolithicBlob), false);
+      Double toDisk = monolithicToDisk.get(name);
+      if (toDisk != null && !Double.isNaN(median)) {
+        results.add(Measurement.of(name, scenario, "push to the disk / push into tmpfs, medians",
+            100 * toDisk / median, Unit.PERCENT));
       }
     } catch (IOException e) {
       results.add(Measurement.failed(name, scenario, "server", Unit.SECONDS, e.getMessage()));
@@ -314,10 +301,13 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
     RegistryClient client = server.client();
     if (scenarios.contains(Scenario.push)) {
       warmUpPushes(server);
-      pushRounds(server, "push monolithic", "POST + one PUT", monolithicBlob,
-          repository -> client.pushMonolithic(repository, monolithicBlob));
+      double monolithic = pushRounds(server, "push monolithic", "POST + one PUT", monolithicBlob,
+          repository -> client.pushMonolithic(repository, monolithicBlob), true);
+      if (!Double.isNaN(monolithic)) {
+        monolithicToDisk.put(server.name(), monolithic);
+      }
       pushRounds(server, "push chunked", "PATCH " + chunkMib + " MiB", chunkedBlob,
-          repository -> client.pushChunked(repository, chunkedBlob, chunkMib * MIB));
+          repository -> client.pushChunked(repository, chunkedBlob, chunkMib * MIB), true);
     }
     if (scenarios.contains(Scenario.pull)) {
       if (!scenarios.contains(Scenario.push)) {
@@ -377,45 +367,54 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
   }
 
   /**
-   * Pushes {@code blob} {@link #pushRounds} times, each into a repository of its own, with the
-   * disk's direct-I/O write speed measured just before each push: this machine's virtual disk
-   * varies by 2x from one minute to the next (dd, 2 GiB, 1 MiB direct writes: 287 to 592 MiB/s
-   * within a minute), so a push is only comparable with the disk as it was at that moment. Prints
-   * the medians of the pushes, of the disk just before them, and of their per-round ratios.
+   * Pushes {@code blob} {@link #pushRounds} times, each into a repository of its own; returns
+   * the median push, NaN when no round succeeded. With {@code againstDisk}, the disk's direct-I/O
+   * write speed is measured just before each push: this machine's virtual disk varies by 2x from
+   * one minute to the next (dd, 2 GiB, 1 MiB direct writes: 287 to 592 MiB/s within a minute),
+   * so a push is only comparable with the disk as it was at that moment. Prints every round and
+   * the median push, and with {@code againstDisk} the medians of the disk just before and of the
+   * per-round ratios.
    */
-  private void pushRounds(ServerProcess server, String scenario, String metric, GeneratedBlob blob, Push push) {
-    int rounds = rounds();
+  private double pushRounds(
+      ServerProcess server, String scenario, String metric, GeneratedBlob blob, Push push, boolean againstDisk) {
     List<Double> pushes = new ArrayList<>();
     List<Double> disks = new ArrayList<>();
     List<Double> ratios = new ArrayList<>();
-    for (int round = 1; round <= rounds; round++) {
+    for (int round = 1; round <= rounds(); round++) {
       String repository = roundRepository(round);
-      double disk;
-      try {
-        disk = MachineCeilings.diskWriteDirect(dataDir, blob.size());
-      } catch (IOException e) {
-        results.add(Measurement.failed(server.name(), scenario, "disk before round " + round, Unit.MB_PER_S,
-            e.toString()));
-        continue;
+      double disk = Double.NaN;
+      if (againstDisk) {
+        try {
+          disk = MachineCeilings.diskWriteDirect(dataDir, blob.size());
+        } catch (IOException e) {
+          results.add(Measurement.failed(server.name(), scenario, "disk before round " + round, Unit.MB_PER_S,
+              e.toString()));
+          continue;
+        }
       }
+      double diskBefore = disk;
       measure(server, scenario, metric + ", round " + round, Unit.MB_PER_S, () -> {
         double pushed = pushRate(blob, repository, push);
         pushes.add(pushed);
-        disks.add(disk);
-        ratios.add(100 * pushed / disk);
+        if (againstDisk) {
+          disks.add(diskBefore);
+          ratios.add(100 * pushed / diskBefore);
+        }
         return pushed;
       });
     }
-    if (!pushes.isEmpty()) {
-      results.add(Measurement.of(server.name(), scenario, metric + ", median", Measurement.median(pushes), Unit.MB_PER_S));
-      if (blob == monolithicBlob) {
-        monolithicToDisk.put(server.name(), Measurement.median(pushes));
-      }
+    if (pushes.isEmpty()) {
+      return Double.NaN;
+    }
+    double median = Measurement.median(pushes);
+    results.add(Measurement.of(server.name(), scenario, metric + ", median", median, Unit.MB_PER_S));
+    if (againstDisk) {
       results.add(Measurement.of(server.name(), scenario, "disk direct+fsync just before, median",
           Measurement.median(disks), Unit.MB_PER_S));
       results.add(Measurement.of(server.name(), scenario, "push / disk just before, median",
           Measurement.median(ratios), Unit.PERCENT));
     }
+    return median;
   }
 
   /** Pushes {@code blob} into {@code repository}; the push's MB/s. */
