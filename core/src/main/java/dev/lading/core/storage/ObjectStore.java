@@ -125,7 +125,12 @@ public interface ObjectStore extends AutoCloseable {
     return 1000;
   }
 
-  /** Deletes the objects; keys that do not exist are ignored. */
+  /**
+   * Deletes the objects; keys that do not exist are ignored. Keys go in the order given (the
+   * filesystem) or in one request that the process either sent whole or not at all (S3's
+   * DeleteObjects): a caller lists what depends on an object before the object, so a crash
+   * part-way never leaves a dependent naming something deleted.
+   */
   void delete(Collection<String> keys) throws IOException;
 
   /**
@@ -138,6 +143,11 @@ public interface ObjectStore extends AutoCloseable {
    * Continues a multipart write from the token its last {@link MultipartWrite#suspend()}
    * returned, in this process or another one, after a restart or on another instance. Bytes
    * appended after that suspend and never suspended are discarded.
+   *
+   * <p>When the write no longer exists as that token saved it (it was completed or aborted, by
+   * this process or another, or its data is lost), this or a later call on the returned write
+   * throws {@link java.nio.file.NoSuchFileException}: the caller's session is over and a client
+   * must start again. Every other {@link IOException} is a store failure worth retrying.
    */
   MultipartWrite resumeMultipart(String key, String resumeToken) throws IOException;
 

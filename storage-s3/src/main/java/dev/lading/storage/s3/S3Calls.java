@@ -33,6 +33,26 @@ final class S3Calls {
     }
   }
 
+  /**
+   * As {@link #io}, for a call on a multipart write's own state (its upload, parts and tail): a
+   * 404 there means the write no longer exists (completed, aborted or expired by another request
+   * or instance), which the SPI reports as {@link java.nio.file.NoSuchFileException} so the
+   * upload session can tell "gone, restart the upload" from "S3 is failing, try again".
+   */
+  static <T> T writeIo(String what, Call<T> call) throws IOException {
+    try {
+      return io(what, call);
+    } catch (IOException e) {
+      if (e.getCause() instanceof SdkException sdk && status(sdk) == 404) {
+        java.nio.file.NoSuchFileException gone =
+            new java.nio.file.NoSuchFileException(what, null, "the multipart write is gone: " + e.getMessage());
+        gone.initCause(e);
+        throw gone;
+      }
+      throw e;
+    }
+  }
+
   /** The HTTP status of a service error, or 0 when S3 never answered. */
   static int status(SdkException e) {
     return e instanceof AwsServiceException service ? service.statusCode() : 0;

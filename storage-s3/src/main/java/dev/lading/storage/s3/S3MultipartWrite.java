@@ -1,6 +1,7 @@
 package dev.lading.storage.s3;
 
 import static dev.lading.storage.s3.S3Calls.io;
+import static dev.lading.storage.s3.S3Calls.writeIo;
 
 import dev.lading.core.storage.MultipartWrite;
 import java.io.IOException;
@@ -158,7 +159,7 @@ final class S3MultipartWrite implements MultipartWrite {
         String id = uploadId.get();
         // The response's ETag is not used: Ceph RGW 16 answers an empty one.
         try {
-          io("complete multipart " + objectKey, () -> store.s3().completeMultipartUpload(
+          writeIo("complete multipart " + objectKey, () -> store.s3().completeMultipartUpload(
               b -> b.bucket(store.config().bucket()).key(objectKey).uploadId(id)
                   .multipartUpload(m -> m.parts(completed))));
         } catch (IOException e) {
@@ -312,7 +313,7 @@ final class S3MultipartWrite implements MultipartWrite {
   private void sendPart(int number, PartBuffer part) throws IOException {
     long length = part.size();
     String id = uploadId.orElseThrow();
-    io("upload part " + number + " of " + objectKey, () -> store.s3().uploadPart(
+    writeIo("upload part " + number + " of " + objectKey, () -> store.s3().uploadPart(
         b -> b.bucket(store.config().bucket()).key(objectKey).uploadId(id).partNumber(number)
             .contentLength(length),
         RequestBody.fromContentProvider(part::newStream, length, CONTENT_TYPE)));
@@ -335,7 +336,7 @@ final class S3MultipartWrite implements MultipartWrite {
   private List<CompletedPart> completedParts() throws IOException {
     String id = uploadId.orElseThrow();
     Part[] byNumber = new Part[parts + 1];
-    io("list parts of " + objectKey, () -> {
+    writeIo("list parts of " + objectKey, () -> {
       for (Part part : store.s3().listPartsPaginator(
           b -> b.bucket(store.config().bucket()).key(objectKey).uploadId(id)).parts()) {
         Integer number = part.partNumber();
@@ -420,7 +421,7 @@ final class S3MultipartWrite implements MultipartWrite {
 
   private void loadTail(PartBuffer into) throws IOException {
     String tailKey = store.tailKey(key, base.generation());
-    long loaded = io("GET tail " + tailKey, () -> {
+    long loaded = writeIo("GET tail " + tailKey, () -> {
       try (ResponseInputStream<GetObjectResponse> in = store.s3().getObject(
           b -> b.bucket(store.config().bucket()).key(tailKey))) {
         long n = into.fill((InputStream) in);
@@ -431,7 +432,8 @@ final class S3MultipartWrite implements MultipartWrite {
         return n;
       } catch (S3Exception e) {
         if (e.statusCode() == 404) {
-          throw new IOException("the tail of " + key + " (" + tailKey + ") is gone from S3");
+          throw new java.nio.file.NoSuchFileException(
+              tailKey, null, "the tail of " + key + " is gone from S3: the write is gone");
         }
         throw e;
       }

@@ -395,7 +395,9 @@ public final class FilesystemStore implements ObjectStore {
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
       long size = channel.size();
       if (size < durable) {
-        throw new IOException("multipart data shorter than its last suspend: " + size + " < " + durable);
+        // Bytes a suspend made durable are missing: this write cannot continue as saved.
+        throw new NoSuchFileException(key, null,
+            "multipart data shorter than its last suspend: " + size + " < " + durable);
       }
       // Bytes after the last suspend belong to a request that died mid-way: drop them.
       channel.truncate(durable);
