@@ -77,6 +77,24 @@ final class RepositoryBlobs {
     return record;
   }
 
+  /**
+   * Links a blob that is already in the store into {@code repo} (a mount, a retried close), under
+   * GC's fence: empty when the blob is gone or a sweeper is about to delete it, and the client
+   * uploads it again, whose commit then waits for the sweep.
+   */
+  Optional<BlobRecord> linkExisting(RepositoryName repo, Digest digest) {
+    GcFence.Ticket ticket = fence.enter(List.of(digest));
+    if (fence.intended(digest)) {
+      return Optional.empty();
+    }
+    Optional<BlobRecord> record = freshRecord(digest);
+    if (record.isEmpty() || !fence.stillClear(ticket)) {
+      return Optional.empty();
+    }
+    link(repo, digest);
+    return record;
+  }
+
   /** The global record of {@code digest}, wherever it was pushed. */
   Optional<BlobRecord> record(Digest digest) {
     BlobRecord cached = records.getIfPresent(digest);
@@ -110,7 +128,8 @@ final class RepositoryBlobs {
   /**
    * Publishes data already written at {@code dataKey} as {@code digest}: writes the small record
    * pointing at it, never moving the bytes. When the blob exists already, the first record wins
-   * and this data is deleted, so one copy remains.
+   * and this data is deleted, so one copy remains, unless that record names this very data: a
+   * commit that crashed after its record and is now retried (deleting would orphan the record).
    */
   BlobRecord commit(Digest digest, DataKey dataKey, long size) {
     String dataKeyText = StorageLayout.keyOf(dataKey);
@@ -122,9 +141,12 @@ final class RepositoryBlobs {
       records.put(digest, fresh);
       return fresh;
     }
-    run(() -> store.delete(List.of(dataKeyText)));
-    return freshRecord(digest).orElseThrow(() -> StorageCalls.unavailable(
+    BlobRecord existing = freshRecord(digest).orElseThrow(() -> StorageCalls.unavailable(
         new IllegalStateException("blob record vanished after a conflicting write")));
+    if (!existing.dataKey().equals(dataKeyText)) {
+      run(() -> store.delete(List.of(dataKeyText)));
+    }
+    return existing;
   }
 
   /** Stores small content (a manifest) as a blob, unless that blob exists already. */

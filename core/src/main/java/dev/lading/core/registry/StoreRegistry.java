@@ -154,21 +154,13 @@ public final class StoreRegistry implements Registry {
   @Override
   public Optional<BlobInfo> mountBlob(
       RepositoryName repo, Digest digest, Optional<RepositoryName> from) {
-    // Fenced like a commit, except that a blob being swept is simply not mountable: the client
-    // falls back to an upload, whose commit then waits for the sweep.
-    GcFence fence = blobs.fence();
-    GcFence.Ticket ticket = fence.enter(List.of(digest));
-    if (fence.intended(digest)) {
+    if (from.isPresent() && !blobs.isLinked(from.get(), digest)) {
       return Optional.empty();
     }
-    Optional<BlobRecord> record =
-        from.isPresent() && !blobs.isLinked(from.get(), digest)
-            ? Optional.empty()
-            : blobs.freshRecord(digest);
-    if (record.isEmpty() || !fence.stillClear(ticket)) {
+    Optional<BlobRecord> record = blobs.linkExisting(repo, digest);
+    if (record.isEmpty()) {
       return Optional.empty();
     }
-    blobs.link(repo, digest);
     LOG.info(
         "blob mounted repository={} digest={} from={}",
         repo, digest, from.map(RepositoryName::value).orElse("*"));

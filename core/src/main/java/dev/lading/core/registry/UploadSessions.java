@@ -14,12 +14,14 @@ import dev.lading.core.model.RepositoryName;
 import dev.lading.core.registry.StoredJson.UploadState;
 import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.MultipartWrite;
+import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ObjectStore;
 import dev.lading.core.storage.StorageLayout;
 import dev.lading.core.storage.StorageLayout.DataKey;
 import dev.lading.core.storage.StorageLayout.UploadStateKey;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.util.Base64;
@@ -99,12 +101,40 @@ final class UploadSessions {
       RepositoryName repo, UploadId id, OptionalLong start, InputStream body, OptionalLong length) {
     return locked(id, () -> {
       UploadState state = open(repo, id);
-      Chunk chunk = receive(state, start, body, length);
-      UploadState next = suspend(repo, id, state, chunk);
-      return new UploadStatus(repo, id, next.offset());
+      return endIfGone(repo, id, () -> {
+        Chunk chunk = receive(state, start, body, length);
+        UploadState next = suspend(repo, id, state, chunk);
+        return new UploadStatus(repo, id, next.offset());
+      });
     });
   }
 
+  /**
+   * Closes the session: the last bytes, the digest check, then the commit. Write order and why
+   * a crash at any point loses nothing acknowledged and leaves no session that cannot finish:
+   *
+   * <ol>
+   *   <li>The final chunk is appended and the digest checked while the write is still open;
+   *       a mismatch aborts the write, so nothing becomes visible.
+   *   <li>The write completes: its bytes become the object at the session's data key. This is
+   *       the point of no return for the bytes; a crash before it leaves the session as it was
+   *       saved (the client retries the close and it runs again from its saved offset).
+   *   <li>The blob record is written (create-if-absent) and the repository link after it.
+   *   <li>The session is saved as completed.
+   * </ol>
+   *
+   * A crash after 2 and before 4 leaves a session whose state says "open" while its data key
+   * already holds an object. Data objects appear only when a write completes, so that object is
+   * exactly what a close of this session completed: a retried close ({@link #recoverClose})
+   * sees it (one stat before anything else), re-checks its digest (skipped when a record already
+   * names this data: a record is written only after the check) and finishes steps 3 and 4, which
+   * are idempotent (the record is create-if-absent and {@link RepositoryBlobs#commit} keeps data
+   * its record names; links are plain overwrites). The retry answers {@code 201} as the lost
+   * answer would have. Never again is the write resumed, so a retry can never overwrite data a
+   * record may already name. A write that is gone for another reason (expired and aborted by GC,
+   * its staged bytes lost) ends the session: {@code BLOB_UPLOAD_UNKNOWN}, and the client starts
+   * over, instead of a storage error on every retry.
+   */
   BlobInfo complete(
       RepositoryName repo,
       UploadId id,
@@ -116,43 +146,92 @@ final class UploadSessions {
       UploadState state = load(repo, id).orElseThrow(() -> unknown(id));
       if (state.isCompleted()) {
         if (state.completedDigest().equals(digest.toString())) {
-          // A retried close: the commit happened; make sure the link is there and answer again.
-          blobs.link(repo, digest);
+          // A retried close: the commit happened; link again (GC may have swept it since).
+          blobs.linkExisting(repo, digest).orElseThrow(() -> unknown(id));
           return new BlobInfo(digest, state.completedSize());
         }
         throw unknown(id);
       }
-      Chunk chunk = receive(state, start, finalChunk, length);
-      DataKey dataKey = DataKey.parse(state.dataKey());
-      long size = chunk.write().size();
-      run(() -> chunk.write().complete());
-      Digest actual;
-      try {
-        actual = chunk.hasher().isPresent() && digest.algorithm() == DigestAlgorithm.SHA256
-            ? chunk.hasher().get().digest()
-            : rehash(state.dataKey(), size, digest.algorithm());
-      } catch (RuntimeException e) {
-        discard(repo, id, state.dataKey());
-        throw e;
+      Optional<ObjectInfo> closed = io(() -> store.stat(state.dataKey()));
+      if (closed.isPresent()) {
+        return recoverClose(repo, id, state, digest, finalChunk, closed.get().size());
       }
-      if (!actual.equals(digest)) {
-        discard(repo, id, state.dataKey());
-        throw new RegistryException(
-            ErrorCode.DIGEST_INVALID,
-            "provided digest did not match uploaded content",
-            Map.of("expected", digest.toString(), "actual", actual.toString()));
-      }
-      StoredJson.BlobRecord record = blobs.commitAndLink(repo, digest, dataKey, size);
-      save(repo, id, state.completed(digest.toString(), record.size()));
-      LOG.info("blob pushed repository={} digest={} size={}", repo, digest, record.size());
-      return new BlobInfo(digest, record.size());
+      return endIfGone(repo, id, () -> {
+        Chunk chunk = receive(state, start, finalChunk, length);
+        long size = chunk.write().size();
+        Optional<Digest> hashed =
+            chunk.hasher().isPresent() && digest.algorithm() == DigestAlgorithm.SHA256
+                ? Optional.of(chunk.hasher().get().digest())
+                : Optional.empty();
+        if (hashed.isPresent() && !hashed.get().equals(digest)) {
+          abortQuietly(chunk.write());
+          run(() -> store.delete(List.of(stateKey(repo, id))));
+          throw digestInvalid(digest, hashed.get());
+        }
+        run(() -> chunk.write().complete());
+        // Without the hash state (another instance's session, or another algorithm) the bytes
+        // are read back. A failure here leaves completed data behind; the retried close finds
+        // it and checks again, so nothing is deleted on a failure that may be passing.
+        Digest actual = hashed.orElseGet(() -> rehash(state.dataKey(), size, digest.algorithm()));
+        if (!actual.equals(digest)) {
+          discard(repo, id, state.dataKey());
+          throw digestInvalid(digest, actual);
+        }
+        return commit(repo, id, state, digest, size, "");
+      });
     });
+  }
+
+  /**
+   * A close whose write an earlier close completed before it crashed (see {@link #complete}).
+   * The retried request's body is read to its end and dropped: its bytes are those the earlier
+   * close appended, and the digest check below covers whatever the data holds.
+   */
+  private BlobInfo recoverClose(
+      RepositoryName repo, UploadId id, UploadState state, Digest digest, InputStream body, long size) {
+    drain(body);
+    boolean checkedBefore = blobs.freshRecord(digest)
+        .map(r -> r.dataKey().equals(state.dataKey()))
+        .orElse(false);
+    if (!checkedBefore) {
+      Digest actual = rehash(state.dataKey(), size, digest.algorithm());
+      if (!actual.equals(digest)) {
+        boolean ownedByAnotherDigest = blobs.freshRecord(actual)
+            .map(r -> r.dataKey().equals(state.dataKey()))
+            .orElse(false);
+        if (ownedByAnotherDigest) {
+          run(() -> store.delete(List.of(stateKey(repo, id)))); // the data is that blob's now
+        } else {
+          discard(repo, id, state.dataKey());
+        }
+        throw digestInvalid(digest, actual);
+      }
+    }
+    return commit(repo, id, state, digest, size, " (close retried after a crash)");
+  }
+
+  /** Steps 3 and 4 of {@link #complete}: record and link under GC's fence, then the session. */
+  private BlobInfo commit(
+      RepositoryName repo, UploadId id, UploadState state, Digest digest, long size, String how) {
+    StoredJson.BlobRecord record =
+        blobs.commitAndLink(repo, digest, DataKey.parse(state.dataKey()), size);
+    save(repo, id, state.completed(digest.toString(), record.size()));
+    LOG.info("blob pushed repository={} digest={} size={}{}", repo, digest, record.size(), how);
+    return new BlobInfo(digest, record.size());
   }
 
   void cancel(RepositoryName repo, UploadId id) {
     locked(id, () -> {
       UploadState state = open(repo, id);
-      run(() -> store.resumeMultipart(state.dataKey(), state.resumeToken()).abort());
+      // The write goes first, then the state: a crash between leaves a session whose write is
+      // gone, which a retried cancel (or any request) ends the same way.
+      try {
+        run(() -> store.resumeMultipart(state.dataKey(), state.resumeToken()).abort());
+      } catch (RegistryException e) {
+        if (!isGone(e)) {
+          throw e;
+        }
+      }
       run(() -> store.delete(List.of(stateKey(repo, id))));
       return null;
     });
@@ -175,10 +254,7 @@ final class UploadSessions {
     Digest actual = Digest.of(digest.algorithm(), hasher.digest());
     if (!actual.equals(digest)) {
       abortQuietly(write);
-      throw new RegistryException(
-          ErrorCode.DIGEST_INVALID,
-          "provided digest did not match uploaded content",
-          Map.of("expected", digest.toString(), "actual", actual.toString()));
+      throw digestInvalid(digest, actual);
     }
     run(write::complete);
     StoredJson.BlobRecord record = blobs.commitAndLink(repo, digest, dataKey, size);
@@ -364,6 +440,59 @@ final class UploadSessions {
 
   private static String stateKey(RepositoryName repo, UploadId id) {
     return StorageLayout.keyOf(new UploadStateKey(repo, id));
+  }
+
+  /**
+   * Runs {@code body} on the session's write and ends the session when the store says the write
+   * is gone ({@link java.nio.file.NoSuchFileException}, see {@link ObjectStore#resumeMultipart}):
+   * its state is deleted and the client told {@code BLOB_UPLOAD_UNKNOWN}, so it starts over
+   * instead of meeting a storage error on every retry.
+   */
+  private <T> T endIfGone(RepositoryName repo, UploadId id, Locked<T> body) {
+    try {
+      return body.run();
+    } catch (RegistryException e) {
+      if (e.code() != ErrorCode.STORAGE_UNAVAILABLE || !isGone(e)) {
+        throw e;
+      }
+      LOG.warn("upload {}: its write is gone ({}); the session ends", id.value(), rootMessage(e));
+      run(() -> store.delete(List.of(stateKey(repo, id))));
+      throw unknown(id);
+    }
+  }
+
+  private static boolean isGone(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.nio.file.NoSuchFileException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.toString();
+  }
+
+  /** Reads a body to its end, so the connection stays in step with the client. */
+  private static void drain(InputStream body) {
+    try {
+      body.transferTo(OutputStream.nullOutputStream());
+    } catch (IOException e) {
+      throw new RegistryException(
+          ErrorCode.BLOB_UPLOAD_INVALID, "request body broke off", Map.of(), e);
+    }
+  }
+
+  private static RegistryException digestInvalid(Digest expected, Digest actual) {
+    return new RegistryException(
+        ErrorCode.DIGEST_INVALID,
+        "provided digest did not match uploaded content",
+        Map.of("expected", expected.toString(), "actual", actual.toString()));
   }
 
   private static RegistryException unknown(UploadId id) {
