@@ -239,7 +239,14 @@ public final class StoreRegistry implements Registry {
     ParsedManifest manifest = accepted.manifest();
     Digest digest = accepted.digest();
     fenceManifest(repo, manifest, digest);
+    // Write order, each step one atomic object write, so a crash after any step leaves a state
+    // readers may see and a retry of the same PUT completes (every step is idempotent):
+    // the manifest's bytes and record (a crash before the record leaves only stray data, which
+    // GC collects), the catalog marker (a listed repository whose tag list is still empty), the
+    // revision link (pullable by digest), the referrer entry (only ever for a linked manifest),
+    // and last the tag, the one step that makes the push visible by name.
     blobs.putSmall(digest, body);
+    run(() -> store.writeIfAbsent(StorageLayout.keyOf(new CatalogKey(repo)), new byte[0]));
     run(() -> store.write(
         StorageLayout.keyOf(new ManifestLinkKey(repo, digest)),
         StoredJson.write(new ManifestLink(manifest.mediaType()))));
@@ -256,7 +263,6 @@ public final class StoreRegistry implements Registry {
           StorageLayout.keyOf(new ReferrerKey(repo, subject.get(), digest)),
           StoredJson.write(entry)));
     }
-    run(() -> store.writeIfAbsent(StorageLayout.keyOf(new CatalogKey(repo)), new byte[0]));
     if (reference instanceof Tag tag) {
       // One object per tag: moving a tag is one atomic write.
       run(() -> store.write(
@@ -290,6 +296,10 @@ public final class StoreRegistry implements Registry {
             doomed.add(tagKey);
           }
         }
+        // The reverse of a put: tags, then the referrer entry, then the link, deleted in this
+        // order (a store deletes a batch's keys in order or all at once), so a crash part-way
+        // leaves no tag or referrer entry naming a manifest the repository no longer links, and
+        // a retried DELETE finishes the rest.
         subjectOf(digest, link).ifPresent(
             subject -> doomed.add(StorageLayout.keyOf(new ReferrerKey(repo, subject, digest))));
         doomed.add(StorageLayout.keyOf(new ManifestLinkKey(repo, digest)));
