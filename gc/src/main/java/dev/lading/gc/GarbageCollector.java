@@ -291,6 +291,18 @@ public final class GarbageCollector {
    * schedule). A crashed run's object stops counting at its {@code expiresAt}.
    */
   private Optional<String> otherActiveRun(String ownKey) throws IOException {
+    List<String> dead = new ArrayList<>();
+    try {
+      return otherActiveRun(ownKey, dead);
+    } finally {
+      // A run that crashed left its object behind. Everyone ignores it past its expiresAt; one
+      // expired for a whole lease more (room for clocks that differ between instances) is
+      // deleted, so crashed runs do not pile up under gc/runs/.
+      deleteBatched(dead);
+    }
+  }
+
+  private Optional<String> otherActiveRun(String ownKey, List<String> dead) throws IOException {
     for (String key : allKeys(StorageLayout.gcRunsPrefix())) {
       if (key.equals(ownKey)) {
         continue;
@@ -301,8 +313,12 @@ public final class GarbageCollector {
       }
       try {
         GcRun other = StoredJson.read(bytes.get(), GcRun.class);
-        if (Instant.parse(other.expiresAt()).isAfter(clock.instant())) {
+        Instant expires = Instant.parse(other.expiresAt());
+        if (expires.isAfter(clock.instant())) {
           return Optional.of(key);
+        }
+        if (expires.plus(RUN_LEASE).isBefore(clock.instant())) {
+          dead.add(key);
         }
       } catch (RuntimeException e) {
         LOG.warn("gc: unreadable run object {}; ignored", key);
