@@ -107,7 +107,8 @@ final class BodyCopier {
     private final MultipartWrite write;
     private final BlockingQueue<ByteBuffer> full;
     private final BlockingQueue<ByteBuffer> free;
-    private volatile RuntimeException failure;
+    /** A RuntimeException, or an Error (which must reach the reader too, or it waits forever). */
+    private volatile Throwable failure;
 
     Writer(MultipartWrite write, BlockingQueue<ByteBuffer> full, BlockingQueue<ByteBuffer> free) {
       this.write = write;
@@ -132,6 +133,8 @@ final class BodyCopier {
         failure = e instanceof RuntimeException r ? r : StorageCalls.unavailable(e);
       } catch (InterruptedException e) {
         failure = StorageCalls.unavailable(new InterruptedIOException("store writer interrupted"));
+      } catch (Error e) {
+        failure = e;
       } finally {
         if (failure != null) {
           free.add(END); // wakes the reader, which then sees the failure
@@ -140,9 +143,11 @@ final class BodyCopier {
     }
 
     void rethrow() {
-      RuntimeException f = failure;
-      if (f != null) {
-        throw f;
+      switch (failure) {
+        case null -> {}
+        case RuntimeException r -> throw r;
+        case Error e -> throw e;
+        default -> throw new IllegalStateException(failure);
       }
     }
   }

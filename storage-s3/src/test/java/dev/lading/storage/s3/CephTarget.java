@@ -13,13 +13,13 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * prints ({@code S3_ENDPOINT}, {@code AWS_ACCESS_KEY_ID}, {@code AWS_SECRET_ACCESS_KEY}), else
  * that script's defaults. The bucket is created when missing.
  */
-final class CephTarget {
-  static final String ENABLED = "lading.s3.ceph";
+public final class CephTarget {
+  public static final String ENABLED = "lading.s3.ceph";
   private static final AtomicBoolean BUCKET_READY = new AtomicBoolean();
 
   private CephTarget() {}
 
-  static S3StoreConfig config(String prefix) {
+  public static S3StoreConfig config(String prefix) {
     S3StoreConfig config =
         S3StoreConfig.of(
                 Optional.of(URI.create(setting("endpoint", "S3_ENDPOINT", "http://127.0.0.1:15280"))),

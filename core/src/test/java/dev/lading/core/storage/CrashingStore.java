@@ -1,0 +1,238 @@
+package dev.lading.core.storage;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A store that stops the world at a chosen point, as a power failure or {@code kill -9} would:
+ * the first {@code survivingChanges} calls that change the store go through, and the next one
+ * and every call after it (reads too, on any thread) throw {@link Crash}. A test then opens the
+ * same store again as a fresh process would and checks what the crash left.
+ *
+ * <p>What counts as a change: {@code write}, {@code writeIfAbsent}, {@code delete},
+ * {@code startMultipart}, {@code resumeMultipart} (the filesystem store truncates there), and a
+ * multipart write's {@code write}, {@code suspend}, {@code complete} and {@code abort}. Reads
+ * never change anything, so a crash before a read is the same as one after the previous change.
+ *
+ * <p>The crashing call itself may be torn, as a real crash can be inside an operation: a
+ * {@code delete} of several keys removes the first half of them, a multipart {@code write}
+ * appends the first half of its bytes (never made durable, as a crash before the suspend
+ * leaves them), and a small {@code write} runs {@link #tornWrite} (the filesystem store's test
+ * leaves a staged file behind, what a crash between its write and its rename leaves).
+ *
+ * <p>{@link Crash} is an {@link Error}: code under test that catches {@code RuntimeException}
+ * to clean up must not run its cleanup against a store that, in the real world, is gone.
+ */
+public final class CrashingStore extends ForwardingObjectStore {
+
+  /** The world stopped here. */
+  public static final class Crash extends Error {
+    Crash(String where) {
+      super("crashed at " + where, null, false, false);
+    }
+  }
+
+  /** What a small write leaves when the process dies inside it. */
+  @FunctionalInterface
+  public interface TornWrite {
+    void leave(String key, byte[] content) throws IOException;
+  }
+
+  private final long survivingChanges;
+  private final TornWrite tornWrite;
+  private final AtomicLong changes = new AtomicLong();
+  private volatile String crashedAt;
+
+  /** A store that never crashes and only counts the changes made through it. */
+  public static CrashingStore counting(ObjectStore delegate) {
+    return new CrashingStore(delegate, Long.MAX_VALUE, (k, c) -> {});
+  }
+
+  public CrashingStore(ObjectStore delegate, long survivingChanges, TornWrite tornWrite) {
+    super(delegate);
+    this.survivingChanges = survivingChanges;
+    this.tornWrite = tornWrite;
+  }
+
+  /** Changes made (or attempted, the crashing one included) through this store. */
+  public long changes() {
+    return changes.get();
+  }
+
+  /** Where the world stopped, or empty while it runs. */
+  public Optional<String> crashedAt() {
+    return Optional.ofNullable(crashedAt);
+  }
+
+  private void alive() {
+    String at = crashedAt;
+    if (at != null) {
+      throw new Crash(at + " (already down)");
+    }
+  }
+
+  /** Counts a change; true when it is the one that crashes (the caller may tear it, then throws). */
+  private boolean crashesAt(String what) {
+    alive();
+    if (changes.incrementAndGet() > survivingChanges) {
+      crashedAt = "change " + changes.get() + ": " + what;
+      return true;
+    }
+    return false;
+  }
+
+  private Crash crash() {
+    return new Crash(crashedAt);
+  }
+
+  @Override
+  public Optional<ObjectInfo> stat(String key) throws IOException {
+    alive();
+    return super.stat(key);
+  }
+
+  @Override
+  public Optional<byte[]> read(String key) throws IOException {
+    alive();
+    return super.read(key);
+  }
+
+  @Override
+  public BlobSource openRange(String key, long offset, long length) throws IOException {
+    alive();
+    return super.openRange(key, offset, length);
+  }
+
+  @Override
+  public KeyPage list(String prefix, Optional<String> startAfter, int limit) throws IOException {
+    alive();
+    return super.list(prefix, startAfter, limit);
+  }
+
+  @Override
+  public ListedPage listWithInfo(String prefix, Optional<String> startAfter, int limit)
+      throws IOException {
+    alive();
+    return super.listWithInfo(prefix, startAfter, limit);
+  }
+
+  @Override
+  public ListedLevel listLevel(String prefix, Optional<String> startAfter, int limit)
+      throws IOException {
+    alive();
+    return super.listLevel(prefix, startAfter, limit);
+  }
+
+  @Override
+  public void write(String key, byte[] content) throws IOException {
+    if (crashesAt("write " + key)) {
+      tornWrite.leave(key, content);
+      throw crash();
+    }
+    super.write(key, content);
+  }
+
+  @Override
+  public boolean writeIfAbsent(String key, byte[] content) throws IOException {
+    if (crashesAt("writeIfAbsent " + key)) {
+      tornWrite.leave(key, content);
+      throw crash();
+    }
+    return super.writeIfAbsent(key, content);
+  }
+
+  @Override
+  public void delete(Collection<String> keys) throws IOException {
+    if (crashesAt("delete " + keys)) {
+      List<String> all = new ArrayList<>(keys);
+      super.delete(all.subList(0, all.size() / 2));
+      throw crash();
+    }
+    super.delete(keys);
+  }
+
+  @Override
+  public MultipartWrite startMultipart(String key) throws IOException {
+    if (crashesAt("startMultipart " + key)) {
+      throw crash();
+    }
+    return new Write(super.startMultipart(key));
+  }
+
+  @Override
+  public MultipartWrite resumeMultipart(String key, String resumeToken) throws IOException {
+    if (crashesAt("resumeMultipart " + key)) {
+      throw crash();
+    }
+    return new Write(super.resumeMultipart(key, resumeToken));
+  }
+
+  @Override
+  public java.util.List<String> sweepAbandonedWrites(
+      java.util.Set<String> liveKeys, java.time.Instant before, boolean dryRun) throws IOException {
+    if (!dryRun && crashesAt("sweepAbandonedWrites")) {
+      throw crash();
+    }
+    alive();
+    return super.sweepAbandonedWrites(liveKeys, before, dryRun);
+  }
+
+  /** A multipart write whose calls count and crash like the store's. */
+  private final class Write implements MultipartWrite {
+    private final MultipartWrite write;
+
+    Write(MultipartWrite write) {
+      this.write = write;
+    }
+
+    @Override
+    public String key() {
+      return write.key();
+    }
+
+    @Override
+    public long size() {
+      return write.size();
+    }
+
+    @Override
+    public void write(ByteBuffer src) throws IOException {
+      if (crashesAt("multipart write of " + src.remaining() + " bytes to " + write.key())) {
+        ByteBuffer half = src.duplicate();
+        half.limit(half.position() + half.remaining() / 2);
+        write.write(half);
+        throw crash();
+      }
+      write.write(src);
+    }
+
+    @Override
+    public String suspend() throws IOException {
+      if (crashesAt("suspend " + write.key())) {
+        throw crash();
+      }
+      return write.suspend();
+    }
+
+    @Override
+    public void complete() throws IOException {
+      if (crashesAt("complete " + write.key())) {
+        throw crash();
+      }
+      write.complete();
+    }
+
+    @Override
+    public void abort() throws IOException {
+      if (crashesAt("abort " + write.key())) {
+        throw crash();
+      }
+      write.abort();
+    }
+  }
+}
