@@ -244,6 +244,24 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
     return -1;
   }
 
+  /**
+   * Kills the server as a power failure would ({@code SIGKILL}: no shutdown hook, no drain, no
+   * flush) and waits for it to be gone; {@link #start} then opens the same data as a new process.
+   */
+  public synchronized void kill() throws InterruptedException {
+    if (process == null) {
+      return;
+    }
+    process.destroyForcibly();
+    process.waitFor();
+    try {
+      Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    } catch (IllegalStateException shuttingDown) {
+      // The JVM is exiting; the hook runs anyway and finds the process gone.
+    }
+    process = null;
+  }
+
   /** Stops the server and starts it again on the same port and data directory. */
   public synchronized void restart() throws InterruptedException {
     stop();
