@@ -15,8 +15,10 @@
  * of the rules naming it, readable straight off the configuration.
  *
  * <p>Secrets: bcrypt hashes for users and robots (robot secrets are generated and shown once),
- * bcrypt's constant-time compare, a dummy verification for unknown names, and a per-name and
- * per-address limit on failed logins. Nothing in this package logs.
+ * bcrypt's constant-time compare, a dummy verification for unknown names, and a back-off on
+ * failed logins per (account, client address) plus a coarser limit per address across accounts
+ * ({@link dev.lading.auth.LoginLimiter}), so nobody can lock an account out from elsewhere.
+ * Nothing in this package logs.
  *
  * <p>Signing keys and where they live. The built-in issuer signs with the current key of a
  * {@link dev.lading.auth.KeyRing} and verifies with the current and the previous one (both in

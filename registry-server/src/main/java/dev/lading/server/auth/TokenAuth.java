@@ -112,7 +112,8 @@ public final class TokenAuth implements AutoCloseable {
     AccessRules rules = new AccessRules(a.rules());
     TokenIssuer issuer = new TokenIssuer(keys, a.issuer(), a.service(), a.ttl(), a.refreshTtl(), clock);
     TokenVerifier verifier = TokenVerifier.forKeyRing(keys, a.issuer(), a.service(), clock);
-    Authenticator authenticator = new Authenticator(a.accounts(), LoginLimiter.standard(clock));
+    Authenticator authenticator = new Authenticator(a.accounts(), new LoginLimiter(clock, a.login().maxBackoff(),
+        a.login().addressFailures(), LoginLimiter.DEFAULT_ADDRESS_REFILL, 100_000));
     log.info("token auth: issuer {}, service {}, {} accounts, {} rules, signing key {} ({}) from {}",
         a.issuer(), a.service(), a.accounts().size(), a.rules().size(), keys.keys().current().getKeyID(),
         keys.keys().algorithm(), storage.describe());
@@ -123,7 +124,8 @@ public final class TokenAuth implements AutoCloseable {
     return new TokenAuth(
         new TokenAuthorizer(verifier, Optional.of(rules), a.realm(), a.service()),
         Map.of(
-            TokenEndpoint.PATH, new TokenEndpoint(authenticator, rules, issuer, verifier).handleWith(),
+            TokenEndpoint.PATH, new TokenEndpoint(authenticator, rules, issuer, verifier,
+                new ClientAddress(a.login().trustedProxies())).handleWith(),
             JwksEndpoint.PATH, new JwksEndpoint(keys)),
         Optional.of(keys), Optional.of(reloader));
   }

@@ -20,6 +20,12 @@ public enum ConfigKey {
   HTTP_MAX_HEADER_BYTES("http.max_header_bytes", "16384", v -> intBetween(v, 1_024, 1_048_576)),
   /** How long {@code close()} lets requests in flight finish before cutting connections. */
   HTTP_SHUTDOWN_TIMEOUT_SECONDS("http.shutdown_timeout_seconds", "30", v -> intBetween(v, 0, 3_600)),
+  /**
+   * Peers (IP addresses or CIDR blocks) allowed to say who the client is with
+   * {@code X-Forwarded-For}: the reverse proxy or ingress in front of the registry. Empty: the
+   * TCP peer is the client. Used by the token endpoint (login throttling and its audit lines).
+   */
+  HTTP_TRUSTED_PROXIES("http.trusted_proxies", "[]", AuthSettings::proxies, Shape.LIST),
   STORAGE_TYPE("storage.type", "filesystem", ConfigKey::storageType),
   STORAGE_FILESYSTEM_ROOT("storage.filesystem.root", "./data", ConfigKey::nonBlank),
   /**
@@ -109,6 +115,16 @@ public enum ConfigKey {
   /** ... or a file holding its public JWK set. */
   AUTH_TOKEN_EXTERNAL_KEY_FILE("auth.token.external.key_file", "", v -> v),
   AUTH_TOKEN_EXTERNAL_ALGORITHM("auth.token.external.algorithm", "RS256", AuthSettings::algorithm),
+  /**
+   * The longest wait after failed logins of one account from one address: 1 s after the first,
+   * doubling with each further failure in a row, reset by a success.
+   */
+  AUTH_LOGIN_MAX_BACKOFF_SECONDS("auth.login.max_backoff_seconds", "300", v -> intBetween(v, 1, 86_400)),
+  /**
+   * Accounts that may fail from one address before every login from it waits (password
+   * spraying); one more every 30 s. 0: no limit per address (only per account and address).
+   */
+  AUTH_LOGIN_ADDRESS_FAILURES("auth.login.address_failures", "20", v -> intBetween(v, 0, 1_000_000)),
   /** Users: a list of {@code {name, password_hash | password_hash_file}} (bcrypt). */
   AUTH_USERS("auth.users", "[]", v -> AuthSettings.accounts(v, dev.lading.auth.Principal.Kind.USER), Shape.LIST_SECRET),
   /** Robot accounts: a list of {@code {name, secret_hash | secret_hash_file}} ({@code lading robot create}). */
