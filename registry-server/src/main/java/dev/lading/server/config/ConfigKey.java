@@ -102,12 +102,18 @@ public enum ConfigKey {
   /** Life of refresh tokens (docker login's identity token); the rules apply again at each use. */
   AUTH_TOKEN_REFRESH_TTL_SECONDS("auth.token.refresh_ttl_seconds", "2592000", v -> intBetween(v, 60, 31_536_000)),
   /**
-   * The signing key set (JWK set, current key first), kept by the operator. Empty: with the
-   * filesystem store {@code <storage root>/auth/signing-keys.jwks}; with a shared store (S3) the
-   * store's object {@code auth/signing-keys.jwks}; created when missing, rotated by
-   * {@code lading keys rotate}.
+   * The signing keys, kept by the operator outside the store and only read by Lading: a JWK set
+   * file (current key first) or a directory holding {@code current.jwk} and optionally
+   * {@code previous.jwk}; owner-only. Empty: the keys live in the store (with the filesystem
+   * store {@code <storage root>/auth/signing-keys.jwks}, with S3 the object
+   * {@code auth/signing-keys.jwks}), created when missing, rotated by {@code lading keys rotate}.
    */
   AUTH_TOKEN_KEY_FILE("auth.token.key_file", "", v -> v),
+  /**
+   * Let {@code key_file}'s group read it (never write it; others never): Kubernetes adds group
+   * read to a Secret's files when the pod sets {@code fsGroup}.
+   */
+  AUTH_TOKEN_KEY_FILE_GROUP_READABLE("auth.token.key_file_group_readable", "false", ConfigKey::bool),
   /** How often a running server re-reads the signing key set, so a rotation reaches it without a restart. */
   AUTH_TOKEN_KEY_RELOAD_SECONDS("auth.token.key_reload_seconds", "30", v -> intBetween(v, 1, 3_600)),
   /** Trust an external issuer instead: its JWKS URL ... */

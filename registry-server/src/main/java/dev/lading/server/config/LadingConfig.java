@@ -127,6 +127,7 @@ public record LadingConfig(
       Duration ttl,
       Duration refreshTtl,
       Optional<Path> keyFile,
+      boolean keyFileGroupReadable,
       Duration keyReload,
       Optional<URI> externalJwksUrl,
       Optional<Path> externalKeyFile,
@@ -152,34 +153,39 @@ public record LadingConfig(
     public static Auth token(String service, List<Account> accounts, List<AccessRule> rules) {
       Auth d = defaults().auth();
       return new Auth(true, d.issuer, service, Optional.empty(), d.ttl, d.refreshTtl, Optional.empty(),
-          d.keyReload, Optional.empty(), Optional.empty(), d.externalAlgorithm, accounts, rules, d.login);
+          false, d.keyReload, Optional.empty(), Optional.empty(), d.externalAlgorithm, accounts, rules, d.login);
     }
 
     /** Trusting only an external issuer's tokens, its keys at {@code jwksUrl}. */
     public static Auth external(String service, String issuer, URI jwksUrl, JWSAlgorithm algorithm, String realm) {
       Auth d = defaults().auth();
       return new Auth(true, issuer, service, Optional.of(realm), d.ttl, d.refreshTtl, Optional.empty(),
-          d.keyReload, Optional.of(jwksUrl), Optional.empty(), algorithm, List.of(), List.of(), d.login);
+          false, d.keyReload, Optional.of(jwksUrl), Optional.empty(), algorithm, List.of(), List.of(), d.login);
     }
 
     public Auth withRealm(String realm) {
       return new Auth(enabled, issuer, service, Optional.of(realm), ttl, refreshTtl, keyFile,
-          keyReload, externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules, login);
+          keyFileGroupReadable, keyReload, externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules, login);
     }
 
     public Auth withKeyFile(Path file) {
       return new Auth(enabled, issuer, service, realm, ttl, refreshTtl, Optional.of(file),
-          keyReload, externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules, login);
+          keyFileGroupReadable, keyReload, externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules, login);
     }
 
     public Auth withLogin(Login value) {
       return new Auth(enabled, issuer, service, realm, ttl, refreshTtl, keyFile,
-          keyReload, externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules, value);
+          keyFileGroupReadable, keyReload, externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules, value);
+    }
+
+    public Auth withKeyFileGroupReadable(boolean value) {
+      return new Auth(enabled, issuer, service, realm, ttl, refreshTtl, keyFile,
+          value, keyReload, externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules, login);
     }
 
     public Auth withKeyReload(Duration every) {
       return new Auth(enabled, issuer, service, realm, ttl, refreshTtl, keyFile,
-          every, externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules, login);
+          keyFileGroupReadable, every, externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules, login);
     }
 
     @SuppressWarnings("unchecked")
@@ -199,6 +205,7 @@ public record LadingConfig(
           Duration.ofSeconds((Integer) v.get(ConfigKey.AUTH_TOKEN_TTL_SECONDS)),
           Duration.ofSeconds((Integer) v.get(ConfigKey.AUTH_TOKEN_REFRESH_TTL_SECONDS)),
           optional((String) v.get(ConfigKey.AUTH_TOKEN_KEY_FILE)).map(Path::of),
+          (Boolean) v.get(ConfigKey.AUTH_TOKEN_KEY_FILE_GROUP_READABLE),
           Duration.ofSeconds((Integer) v.get(ConfigKey.AUTH_TOKEN_KEY_RELOAD_SECONDS)),
           optional((String) v.get(ConfigKey.AUTH_TOKEN_EXTERNAL_JWKS_URL)).map(URI::create),
           optional((String) v.get(ConfigKey.AUTH_TOKEN_EXTERNAL_KEY_FILE)).map(Path::of),

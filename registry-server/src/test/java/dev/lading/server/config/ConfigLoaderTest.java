@@ -120,6 +120,15 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void keyFileGroupReadIsRefusedUnlessAllowed() {
+    assertThat(ConfigLoader.load(null, Map.of()).config().auth().keyFileGroupReadable()).isFalse();
+    assertThat(ConfigLoader.load(null, Map.of("LADING_AUTH_TOKEN_KEY_FILE_GROUP_READABLE", "true")).config().auth()
+        .keyFileGroupReadable()).isTrue();
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("LADING_AUTH_TOKEN_KEY_FILE_GROUP_READABLE", "yes")))
+        .hasMessageContaining("auth.token.key_file_group_readable: must be true or false");
+  }
+
+  @Test
   void keyReloadPeriodDefaultsToThirtySecondsAndIsBounded() {
     assertThat(ConfigLoader.load(null, Map.of()).config().auth().keyReload()).isEqualTo(java.time.Duration.ofSeconds(30));
     assertThat(ConfigLoader.load(null, Map.of("LADING_AUTH_TOKEN_KEY_RELOAD_SECONDS", "5")).config().auth().keyReload())
