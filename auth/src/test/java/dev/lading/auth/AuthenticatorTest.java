@@ -3,6 +3,7 @@ package dev.lading.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -12,33 +13,44 @@ class AuthenticatorTest {
   private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
   private final Authenticator auth = new Authenticator(
       List.of(Account.user("alice", BcryptHash.of("correct horse".toCharArray(), 4))),
-      new LoginLimiter(clock, 2, Duration.ofSeconds(30), 1000));
+      new LoginLimiter(clock, Duration.ofSeconds(30), 20, Duration.ofSeconds(30), 1000));
+  private static final InetAddress A = InetAddress.getLoopbackAddress();
 
   @Test
   void rightSecretAuthenticates() throws Exception {
-    assertThat(auth.authenticate("alice", "correct horse".toCharArray(), "a")).isEqualTo(
+    assertThat(auth.authenticate("alice", "correct horse".toCharArray(), A)).isEqualTo(
         new Principal("alice", Principal.Kind.USER));
     // The remembered success answers the same.
-    assertThat(auth.authenticate("alice", "correct horse".toCharArray(), "a").name()).isEqualTo("alice");
+    assertThat(auth.authenticate("alice", "correct horse".toCharArray(), A).name()).isEqualTo("alice");
   }
 
   @Test
   void wrongSecretAndUnknownNameAreRefusedAlike() {
-    assertThatThrownBy(() -> auth.authenticate("alice", "wrong".toCharArray(), "a"))
+    assertThatThrownBy(() -> auth.authenticate("alice", "wrong".toCharArray(), A))
         .isInstanceOf(LoginRefusedException.class).hasMessage("invalid credentials");
-    assertThatThrownBy(() -> auth.authenticate("mallory", "correct horse".toCharArray(), "b"))
+    assertThatThrownBy(() -> auth.authenticate("mallory", "correct horse".toCharArray(), A))
         .isInstanceOf(LoginRefusedException.class).hasMessage("invalid credentials");
   }
 
   @Test
-  void afterTooManyFailuresEvenTheRightSecretWaits() throws Exception {
-    for (int i = 0; i < 2; i++) {
-      assertThatThrownBy(() -> auth.authenticate("alice", "guess".toCharArray(), "a"));
+  void pastTheFreeFailuresEvenTheRightSecretWaitsOutTheBackOff() throws Exception {
+    for (int i = 0; i <= LoginLimiter.FREE_FAILURES; i++) {
+      assertThatThrownBy(() -> auth.authenticate("alice", "guess".toCharArray(), A))
+          .isInstanceOfSatisfying(LoginRefusedException.class, e -> assertThat(e.rateLimited()).isFalse());
     }
-    assertThatThrownBy(() -> auth.authenticate("alice", "correct horse".toCharArray(), "a"))
+    assertThatThrownBy(() -> auth.authenticate("alice", "correct horse".toCharArray(), A))
         .isInstanceOfSatisfying(LoginRefusedException.class, e -> assertThat(e.rateLimited()).isTrue());
-    clock.advance(Duration.ofSeconds(30));
-    assertThat(auth.authenticate("alice", "correct horse".toCharArray(), "a").name()).isEqualTo("alice");
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(auth.authenticate("alice", "correct horse".toCharArray(), A).name()).isEqualTo("alice");
+  }
+
+  @Test
+  void aNameNoAccountCouldHaveIsRefusedWithoutTouchingTheLimiter() {
+    String huge = "x".repeat(10_000);
+    for (int i = 0; i < 100; i++) {
+      assertThatThrownBy(() -> auth.authenticate(huge, "s".toCharArray(), A))
+          .isInstanceOfSatisfying(LoginRefusedException.class, e -> assertThat(e.rateLimited()).isFalse());
+    }
   }
 
   @Test

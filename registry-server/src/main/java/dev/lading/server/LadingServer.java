@@ -103,6 +103,14 @@ public final class LadingServer implements AutoCloseable {
 
   /** Starts a registry on the store the configuration names. */
   public static LadingServer start(LadingConfig config) {
+    return start(config, Clock.systemUTC());
+  }
+
+  /**
+   * As {@link #start(LadingConfig)}, with the clock token auth reads (token times, login
+   * back-off), so tests can move time instead of sleeping through a back-off.
+   */
+  public static LadingServer start(LadingConfig config, Clock authClock) {
     ObjectStore store = openStore(config);
     Registry registry = new StoreRegistry(
         store, RegistryOptions.defaults().withMaxManifestBytes(config.limits().manifestBytes()));
@@ -114,7 +122,7 @@ public final class LadingServer implements AutoCloseable {
     try {
       LadingServer server;
       if (config.auth().enabled()) {
-        TokenAuth auth = TokenAuth.from(config, Clock.systemUTC(), Optional.of(store));
+        TokenAuth auth = TokenAuth.from(config, authClock, Optional.of(store));
         try {
           server = start(config, registry, auth.authorizer(), auth.endpoints(), admin, metrics, store);
         } catch (RuntimeException e) {

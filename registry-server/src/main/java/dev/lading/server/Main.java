@@ -2,6 +2,7 @@ package dev.lading.server;
 
 import ch.qos.logback.classic.LoggerContext;
 import dev.lading.auth.Action;
+import dev.lading.auth.ExternalKeySet;
 import dev.lading.auth.KeyRing;
 import dev.lading.auth.KeySetStorage;
 import dev.lading.auth.Principal;
@@ -330,8 +331,14 @@ public final class Main implements Callable<Integer> {
         "Rotate the signing keys offline: a new current key signs from now on, the old current"
             + " key keeps verifying the tokens it signed until they expire (both are in the JWKS),"
             + " the key before it is dropped. Running servers pick the new set up within"
-            + " auth.token.key_reload_seconds, no restart. Where the keys live: auth.token.key_file,"
-            + " else the filesystem store's auth/signing-keys.jwks, else the shared store's object.",
+            + " auth.token.key_reload_seconds, no restart.",
+        "Keys in the store (no auth.token.key_file): the filesystem store's auth/signing-keys.jwks,"
+            + " or the shared store's object, is rotated in place.",
+        "auth.token.key_file is never written: --output NEW writes the rotated set to NEW (a file,"
+            + " or a directory of current.jwk and previous.jwk when key_file is one), owner-only,"
+            + " for you to install in its place. Without key_file, --output makes the first key file"
+            + " from the store's keys (the store's current key stays as the previous one, so tokens"
+            + " in flight keep verifying after the switch) and changes nothing in the store.",
         "Rotating twice within the refresh-token life (auth.token.refresh_ttl_seconds) makes"
             + " docker logins older than the first rotation log in again."
       })
@@ -339,6 +346,10 @@ public final class Main implements Callable<Integer> {
     @ParentCommand KeysCommand parent;
 
     @Mixin ConfigFile config;
+
+    @Option(names = "--output", paramLabel = "NEW",
+        description = "Write the rotated set to NEW (must not exist) instead of where the keys live.")
+    Path output;
 
     @Override
     public Integer call() throws Exception {
@@ -353,23 +364,51 @@ public final class Main implements Callable<Integer> {
           && c.storage().type() != StorageType.FILESYSTEM;
       try (ObjectStore store = needsStore ? LadingServer.openConfiguredStore(c) : null) {
         KeySetStorage storage = TokenAuth.keyStorage(c, Optional.ofNullable(store));
-        Optional<SigningKeys> before = storage.read();
-        SigningKeys after;
+        if (storage instanceof ExternalKeySet external && output == null) {
+          main.err.println("lading keys rotate: auth.token.key_file (" + external.path() + ") is yours, and Lading"
+              + " never writes it. Run 'lading keys rotate --output NEW' to write the rotated set to NEW (a new"
+              + " signing key; the current one stays as the previous), then install NEW in its place (a Kubernetes"
+              + " Secret: kubectl create secret generic NAME --from-file=... --dry-run=client -o yaml | kubectl apply -f -);"
+              + " running servers reload it within " + c.auth().keyReload().toSeconds() + " s");
+          return EXIT_USAGE;
+        }
         try {
-          after = KeyRing.rotate(storage);
+          return output != null ? export(main, storage) : rotateInPlace(main, c, storage);
         } catch (IllegalStateException e) {
           main.err.println("lading keys rotate: " + e.getMessage());
           return EXIT_USAGE;
         }
-        if (before.isEmpty()) {
-          main.out.println("created signing key " + after.current().getKeyID() + " in " + storage.describe());
-        } else {
-          main.out.println("rotated " + storage.describe() + ": signing with " + after.current().getKeyID()
-              + "; " + before.get().current().getKeyID() + " still verifies"
-              + (before.get().all().size() > 1 ? "; dropped " + before.get().all().get(1).getKeyID() : ""));
-        }
-        main.out.println("running servers reload within " + c.auth().keyReload().toSeconds() + " s");
       }
+    }
+
+    private int rotateInPlace(Main main, LadingConfig c, KeySetStorage storage) throws java.io.IOException {
+      Optional<SigningKeys> before = storage.read();
+      SigningKeys after = KeyRing.rotate(storage);
+      if (before.isEmpty()) {
+        main.out.println("created signing key " + after.current().getKeyID() + " in " + storage.describe());
+      } else {
+        main.out.println("rotated " + storage.describe() + ": signing with " + after.current().getKeyID()
+            + "; " + before.get().current().getKeyID() + " still verifies"
+            + (before.get().all().size() > 1 ? "; dropped " + before.get().all().get(1).getKeyID() : ""));
+      }
+      main.out.println("running servers reload within " + c.auth().keyReload().toSeconds() + " s");
+      return 0;
+    }
+
+    private int export(Main main, KeySetStorage storage) throws java.io.IOException {
+      boolean bootstrap = storage instanceof ExternalKeySet e && !java.nio.file.Files.exists(e.path());
+      Optional<SigningKeys> before = bootstrap ? Optional.empty() : storage.read();
+      SigningKeys after = before.map(SigningKeys::rotate).orElseGet(SigningKeys::generate);
+      boolean directory = storage instanceof ExternalKeySet e && java.nio.file.Files.isDirectory(e.path());
+      try {
+        ExternalKeySet.export(after, output, directory);
+      } catch (java.nio.file.FileAlreadyExistsException e) {
+        main.err.println("lading keys rotate: " + output + " exists; --output writes a new file and replaces nothing");
+        return EXIT_USAGE;
+      }
+      main.out.println("wrote " + output + ": signing key " + after.current().getKeyID()
+          + before.map(b -> "; " + b.current().getKeyID() + " (from " + storage.describe() + ") still verifies").orElse("")
+          + ". Nothing else was changed: install it as auth.token.key_file (owner-only, outside the store)");
       return 0;
     }
   }

@@ -6,6 +6,7 @@ import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
 import com.nimbusds.jose.proc.SecurityContext;
 import dev.lading.auth.AccessRules;
 import dev.lading.auth.Authenticator;
+import dev.lading.auth.ExternalKeySet;
 import dev.lading.auth.KeyRing;
 import dev.lading.auth.KeySetStorage;
 import dev.lading.auth.LoginLimiter;
@@ -72,10 +73,11 @@ public final class TokenAuth implements AutoCloseable {
   }
 
   /**
-   * Where the built-in issuer's keys live: the operator's {@code auth.token.key_file} when set;
-   * else with the filesystem store a file under its root (owner-only, which the store's own
-   * objects are not); else (a shared store such as S3) an object in {@code store}, so every
-   * instance on the bucket uses the same keys. See {@code dev.lading.auth}'s package notes.
+   * Where the built-in issuer's keys live: the operator's {@code auth.token.key_file} when set
+   * (read-only, outside the store); else with the filesystem store a file under its root
+   * (owner-only, which the store's own objects are not); else (a shared store such as S3) an
+   * object in {@code store}, so every instance on the bucket uses the same keys. See
+   * {@code dev.lading.auth}'s package notes.
    */
   public static KeySetStorage keyStorage(LadingConfig config, Optional<ObjectStore> store) {
     return keyStorage(config.auth(), config.storage().type() == StorageType.FILESYSTEM, defaultKeyFile(config), store);
@@ -84,13 +86,50 @@ public final class TokenAuth implements AutoCloseable {
   static KeySetStorage keyStorage(
       LadingConfig.Auth auth, boolean filesystemStore, Path filesystemKeyFile, Optional<ObjectStore> store) {
     if (auth.keyFile().isPresent()) {
-      return KeySetStorage.file(auth.keyFile().get());
+      return new ExternalKeySet(auth.keyFile().get(), auth.keyFileGroupReadable());
     }
     if (filesystemStore) {
       return KeySetStorage.file(filesystemKeyFile);
     }
     return new StoredKeySet(store.orElseThrow(() -> new ConfigException(
         "auth.token.key_file: required when the registry's store is not open here")));
+  }
+
+  /** The configuration key an operator changes when the keys at {@code storage} are wrong. */
+  private static String keyNaming(KeySetStorage storage) {
+    if (storage instanceof ExternalKeySet) {
+      return "auth.token.key_file";
+    }
+    return storage instanceof StoredKeySet ? "storage.s3" : "storage.filesystem.root";
+  }
+
+  /**
+   * Says at every start where the keys are and what that means: keys in the store are the
+   * quick start's convenience, and whoever can read the store or a backup of it can mint tokens
+   * with them. With a key file, a key set left behind in the store is pointed out, so the
+   * migration to the file can finish by deleting it.
+   */
+  private static void warnAboutKeyLocation(LadingConfig config, KeySetStorage storage, Optional<ObjectStore> store) {
+    if (!(storage instanceof ExternalKeySet)) {
+      log.warn("token auth: the signing keys are kept in the store ({}); whoever can read the store or a backup"
+          + " of it can mint tokens. For production keep them outside the store with auth.token.key_file"
+          + " (a read-only file or Kubernetes Secret; 'lading keys rotate --output FILE' makes one from the"
+          + " current keys){}", storage.describe(), storage instanceof StoredKeySet
+              ? "; S3 objects have no file modes, so only the bucket's policy and its backups decide who can read it" : "");
+      return;
+    }
+    try {
+      boolean leftover = config.storage().type() == StorageType.FILESYSTEM
+          ? java.nio.file.Files.exists(defaultKeyFile(config))
+          : store.isPresent() && new StoredKeySet(store.get()).read().isPresent();
+      if (leftover) {
+        log.warn("token auth: signing with {}, but the store still holds a signing key set ({}) that store"
+            + " backups carry; delete it once no token it signed is needed", storage.describe(),
+            config.storage().type() == StorageType.FILESYSTEM ? defaultKeyFile(config) : "the object auth/signing-keys.jwks");
+      }
+    } catch (IOException | RuntimeException e) {
+      log.debug("token auth: could not look for a key set left in the store", e);
+    }
   }
 
   /** Token auth over {@code store} (where keys live when the store is shared and no key file is set). */
@@ -107,12 +146,14 @@ public final class TokenAuth implements AutoCloseable {
     try {
       keys = KeyRing.open(storage, clock);
     } catch (IOException | IllegalArgumentException e) {
-      throw new ConfigException("auth.token.key_file: " + e.getMessage());
+      throw new ConfigException(keyNaming(storage) + ": " + e.getMessage());
     }
+    warnAboutKeyLocation(config, storage, store);
     AccessRules rules = new AccessRules(a.rules());
     TokenIssuer issuer = new TokenIssuer(keys, a.issuer(), a.service(), a.ttl(), a.refreshTtl(), clock);
     TokenVerifier verifier = TokenVerifier.forKeyRing(keys, a.issuer(), a.service(), clock);
-    Authenticator authenticator = new Authenticator(a.accounts(), LoginLimiter.standard(clock));
+    Authenticator authenticator = new Authenticator(a.accounts(), new LoginLimiter(clock, a.login().maxBackoff(),
+        a.login().addressFailures(), LoginLimiter.DEFAULT_ADDRESS_REFILL, 100_000));
     log.info("token auth: issuer {}, service {}, {} accounts, {} rules, signing key {} ({}) from {}",
         a.issuer(), a.service(), a.accounts().size(), a.rules().size(), keys.keys().current().getKeyID(),
         keys.keys().algorithm(), storage.describe());
@@ -123,7 +164,8 @@ public final class TokenAuth implements AutoCloseable {
     return new TokenAuth(
         new TokenAuthorizer(verifier, Optional.of(rules), a.realm(), a.service()),
         Map.of(
-            TokenEndpoint.PATH, new TokenEndpoint(authenticator, rules, issuer, verifier).handleWith(),
+            TokenEndpoint.PATH, new TokenEndpoint(authenticator, rules, issuer, verifier,
+                new ClientAddress(a.login().trustedProxies())).handleWith(),
             JwksEndpoint.PATH, new JwksEndpoint(keys)),
         Optional.of(keys), Optional.of(reloader));
   }

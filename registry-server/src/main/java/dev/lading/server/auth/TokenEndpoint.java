@@ -19,8 +19,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.format.DateTimeFormatter;
@@ -49,8 +47,10 @@ import org.slf4j.LoggerFactory;
  *
  * The token holds the intersection of the asked scopes and the rules; an empty intersection is
  * not an error here (the registry refuses the request later). Bad credentials are {@code 401};
- * too many recent failures for the name or the address are {@code 429 TOOMANYREQUESTS} with
+ * a login the {@link dev.lading.auth.LoginLimiter} holds back (the account failed from this
+ * client's address, or many accounts failed from it) is {@code 429 TOOMANYREQUESTS} with
  * {@code Retry-After} (clients show it, and it tells an operator why a right password fails).
+ * The client's address is {@link ClientAddress}'s: the peer, or what a trusted proxy forwarded.
  */
 public final class TokenEndpoint implements ResourceHandler {
   public static final String PATH = "/auth/token";
@@ -62,8 +62,15 @@ public final class TokenEndpoint implements ResourceHandler {
   private final AccessRules rules;
   private final TokenIssuer issuer;
   private final TokenVerifier verifier;
+  private final ClientAddress clients;
 
   public TokenEndpoint(Authenticator authenticator, AccessRules rules, TokenIssuer issuer, TokenVerifier verifier) {
+    this(authenticator, rules, issuer, verifier, new ClientAddress(List.of()));
+  }
+
+  TokenEndpoint(Authenticator authenticator, AccessRules rules, TokenIssuer issuer, TokenVerifier verifier,
+      ClientAddress clients) {
+    this.clients = clients;
     this.authenticator = authenticator;
     this.rules = rules;
     this.issuer = issuer;
@@ -123,14 +130,14 @@ public final class TokenEndpoint implements ResourceHandler {
         try {
           refresh = verifier.verifyRefresh(first(form, "refresh_token").orElse(""));
         } catch (TokenRejectedException e) {
-          auditLogin(exchange, "-", 401, "refresh token rejected");
+          auditLogin(exchange, "-", 401, "refresh-token-rejected");
           throw unauthorized();
         }
         // The account must still exist as the same kind: removing it revokes its refresh tokens.
         Optional<Account> account = authenticator.account(refresh.subject())
             .filter(a -> a.principal().kind() == refresh.kind());
         if (account.isEmpty()) {
-          auditLogin(exchange, refresh.subject(), 401, "account gone");
+          auditLogin(exchange, refresh.subject(), 401, "account-gone");
           throw unauthorized();
         }
         answer(exchange, account.get().principal(), scopes, false, true);
@@ -156,7 +163,7 @@ public final class TokenEndpoint implements ResourceHandler {
     try {
       presented = verifier.verify(bearer);
     } catch (TokenRejectedException e) {
-      auditLogin(exchange, "-", 401, "bearer token rejected");
+      auditLogin(exchange, "-", 401, "bearer-token-rejected");
       throw unauthorized();
     }
     Principal principal;
@@ -167,7 +174,7 @@ public final class TokenEndpoint implements ResourceHandler {
           .filter(a -> a.principal().kind() == presented.kind())
           .map(Account::principal)
           .orElseThrow(() -> {
-            auditLogin(exchange, presented.subject(), 401, "account gone");
+            auditLogin(exchange, presented.subject(), 401, "account-gone");
             return unauthorized();
           });
     }
@@ -209,18 +216,23 @@ public final class TokenEndpoint implements ResourceHandler {
     }
     Credentials c = credentials.get();
     try {
-      return authenticator.authenticate(c.user, c.secret, address(exchange.remote()));
+      return authenticator.authenticate(c.user, c.secret, clients.resolve(exchange));
     } catch (LoginRefusedException e) {
       if (e.rateLimited()) {
-        auditLogin(exchange, c.user, 429, e.getMessage());
-        Duration wait = e.retryAfter().orElseThrow();
+        long seconds = retryAfterSeconds(e.retryAfter().orElseThrow());
+        auditLogin(exchange, c.user, 429, e.getMessage() + " retry_after=" + seconds);
         HttpHeaders h = Exchange.headers();
-        h.set(HttpHeaderNames.RETRY_AFTER, Long.toString(Math.max(1, (wait.toMillis() + 999) / 1000)));
+        h.set(HttpHeaderNames.RETRY_AFTER, Long.toString(seconds));
         throw new HeadersException(new RegistryException(ErrorCode.TOOMANYREQUESTS, "too many failed logins; retry later"), h);
       }
-      auditLogin(exchange, c.user, 401, e.getMessage());
+      auditLogin(exchange, c.user, 401, "invalid-credentials");
       throw unauthorized();
     }
+  }
+
+  /** Whole seconds, rounded up (a client retrying at the advertised second must not be early), at least 1. */
+  static long retryAfterSeconds(Duration wait) {
+    return Math.max(1, (wait.toMillis() + 999) / 1000);
   }
 
   private HeadersException unauthorized() {
@@ -284,14 +296,14 @@ public final class TokenEndpoint implements ResourceHandler {
     return v == null || v.isEmpty() ? Optional.empty() : Optional.of(v.get(0));
   }
 
-  static String address(SocketAddress remote) {
-    return remote instanceof InetSocketAddress in && in.getAddress() != null
-        ? in.getAddress().getHostAddress() : String.valueOf(remote);
-  }
-
-  private static void auditLogin(Exchange exchange, String who, int status, String why) {
-    audit.info("action=login outcome={} who={} remote={} reason={}",
-        status, printable(who), exchange.remote(), printable(why));
+  /**
+   * One line per refused login ({@code why} is this class's own tokens, never client text): the name tried, the TCP peer ({@code remote}, as every audit
+   * line has it) and the client as the server trusts it ({@code client}: the peer, or what a
+   * trusted proxy forwarded), never the secret.
+   */
+  private void auditLogin(Exchange exchange, String who, int status, String why) {
+    audit.info("action=login outcome={} who={} remote={} client={} reason={}",
+        status, printable(who), exchange.remote(), clients.resolve(exchange).getHostAddress(), why);
   }
 
   private static String printable(String s) {

@@ -79,6 +79,21 @@ final class AuthSettings {
     return a;
   }
 
+  /**
+   * IP literals or CIDR blocks ({@code 10.0.0.0/8}, {@code fd00::/8}, {@code 192.0.2.7}); never
+   * host names, which would make trust depend on DNS.
+   */
+  static Object proxies(String v) {
+    List<TrustedProxy> out = new ArrayList<>();
+    for (JsonNode n : list(v)) {
+      if (!n.isTextual()) {
+        throw new IllegalArgumentException("must be a list of IP addresses or CIDR blocks");
+      }
+      out.add(TrustedProxy.parse(n.asText()));
+    }
+    return List.copyOf(out);
+  }
+
   static Object accounts(String v, Principal.Kind kind) {
     String hashField = kind == Principal.Kind.ROBOT ? "secret_hash" : "password_hash";
     List<Account> out = new ArrayList<>();

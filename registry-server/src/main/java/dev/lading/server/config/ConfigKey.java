@@ -20,6 +20,12 @@ public enum ConfigKey {
   HTTP_MAX_HEADER_BYTES("http.max_header_bytes", "16384", v -> intBetween(v, 1_024, 1_048_576)),
   /** How long {@code close()} lets requests in flight finish before cutting connections. */
   HTTP_SHUTDOWN_TIMEOUT_SECONDS("http.shutdown_timeout_seconds", "30", v -> intBetween(v, 0, 3_600)),
+  /**
+   * Peers (IP addresses or CIDR blocks) allowed to say who the client is with
+   * {@code X-Forwarded-For}: the reverse proxy or ingress in front of the registry. Empty: the
+   * TCP peer is the client. Used by the token endpoint (login throttling and its audit lines).
+   */
+  HTTP_TRUSTED_PROXIES("http.trusted_proxies", "[]", AuthSettings::proxies, Shape.LIST),
   STORAGE_TYPE("storage.type", "filesystem", ConfigKey::storageType),
   STORAGE_FILESYSTEM_ROOT("storage.filesystem.root", "./data", ConfigKey::nonBlank),
   /**
@@ -96,12 +102,18 @@ public enum ConfigKey {
   /** Life of refresh tokens (docker login's identity token); the rules apply again at each use. */
   AUTH_TOKEN_REFRESH_TTL_SECONDS("auth.token.refresh_ttl_seconds", "2592000", v -> intBetween(v, 60, 31_536_000)),
   /**
-   * The signing key set (JWK set, current key first), kept by the operator. Empty: with the
-   * filesystem store {@code <storage root>/auth/signing-keys.jwks}; with a shared store (S3) the
-   * store's object {@code auth/signing-keys.jwks}; created when missing, rotated by
-   * {@code lading keys rotate}.
+   * The signing keys, kept by the operator outside the store and only read by Lading: a JWK set
+   * file (current key first) or a directory holding {@code current.jwk} and optionally
+   * {@code previous.jwk}; owner-only. Empty: the keys live in the store (with the filesystem
+   * store {@code <storage root>/auth/signing-keys.jwks}, with S3 the object
+   * {@code auth/signing-keys.jwks}), created when missing, rotated by {@code lading keys rotate}.
    */
   AUTH_TOKEN_KEY_FILE("auth.token.key_file", "", v -> v),
+  /**
+   * Let {@code key_file}'s group read it (never write it; others never): Kubernetes adds group
+   * read to a Secret's files when the pod sets {@code fsGroup}.
+   */
+  AUTH_TOKEN_KEY_FILE_GROUP_READABLE("auth.token.key_file_group_readable", "false", ConfigKey::bool),
   /** How often a running server re-reads the signing key set, so a rotation reaches it without a restart. */
   AUTH_TOKEN_KEY_RELOAD_SECONDS("auth.token.key_reload_seconds", "30", v -> intBetween(v, 1, 3_600)),
   /** Trust an external issuer instead: its JWKS URL ... */
@@ -109,6 +121,16 @@ public enum ConfigKey {
   /** ... or a file holding its public JWK set. */
   AUTH_TOKEN_EXTERNAL_KEY_FILE("auth.token.external.key_file", "", v -> v),
   AUTH_TOKEN_EXTERNAL_ALGORITHM("auth.token.external.algorithm", "RS256", AuthSettings::algorithm),
+  /**
+   * The longest wait after failed logins of one account from one address: 1 s after the first,
+   * doubling with each further failure in a row, reset by a success.
+   */
+  AUTH_LOGIN_MAX_BACKOFF_SECONDS("auth.login.max_backoff_seconds", "300", v -> intBetween(v, 1, 86_400)),
+  /**
+   * Accounts that may fail from one address before every login from it waits (password
+   * spraying); one more every 30 s. 0: no limit per address (only per account and address).
+   */
+  AUTH_LOGIN_ADDRESS_FAILURES("auth.login.address_failures", "20", v -> intBetween(v, 0, 1_000_000)),
   /** Users: a list of {@code {name, password_hash | password_hash_file}} (bcrypt). */
   AUTH_USERS("auth.users", "[]", v -> AuthSettings.accounts(v, dev.lading.auth.Principal.Kind.USER), Shape.LIST_SECRET),
   /** Robot accounts: a list of {@code {name, secret_hash | secret_hash_file}} ({@code lading robot create}). */

@@ -127,13 +127,16 @@ public record LadingConfig(
       Duration ttl,
       Duration refreshTtl,
       Optional<Path> keyFile,
+      boolean keyFileGroupReadable,
       Duration keyReload,
       Optional<URI> externalJwksUrl,
       Optional<Path> externalKeyFile,
       JWSAlgorithm externalAlgorithm,
       List<Account> accounts,
-      List<AccessRule> rules) {
+      List<AccessRule> rules,
+      Login login) {
     public Auth {
+      Objects.requireNonNull(login, "login");
       Objects.requireNonNull(issuer, "issuer");
       Objects.requireNonNull(keyReload, "keyReload");
       Objects.requireNonNull(service, "service");
@@ -150,29 +153,39 @@ public record LadingConfig(
     public static Auth token(String service, List<Account> accounts, List<AccessRule> rules) {
       Auth d = defaults().auth();
       return new Auth(true, d.issuer, service, Optional.empty(), d.ttl, d.refreshTtl, Optional.empty(),
-          d.keyReload, Optional.empty(), Optional.empty(), d.externalAlgorithm, accounts, rules);
+          false, d.keyReload, Optional.empty(), Optional.empty(), d.externalAlgorithm, accounts, rules, d.login);
     }
 
     /** Trusting only an external issuer's tokens, its keys at {@code jwksUrl}. */
     public static Auth external(String service, String issuer, URI jwksUrl, JWSAlgorithm algorithm, String realm) {
       Auth d = defaults().auth();
       return new Auth(true, issuer, service, Optional.of(realm), d.ttl, d.refreshTtl, Optional.empty(),
-          d.keyReload, Optional.of(jwksUrl), Optional.empty(), algorithm, List.of(), List.of());
+          false, d.keyReload, Optional.of(jwksUrl), Optional.empty(), algorithm, List.of(), List.of(), d.login);
     }
 
     public Auth withRealm(String realm) {
       return new Auth(enabled, issuer, service, Optional.of(realm), ttl, refreshTtl, keyFile,
-          keyReload, externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules);
+          keyFileGroupReadable, keyReload, externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules, login);
     }
 
     public Auth withKeyFile(Path file) {
       return new Auth(enabled, issuer, service, realm, ttl, refreshTtl, Optional.of(file),
-          keyReload, externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules);
+          keyFileGroupReadable, keyReload, externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules, login);
+    }
+
+    public Auth withLogin(Login value) {
+      return new Auth(enabled, issuer, service, realm, ttl, refreshTtl, keyFile,
+          keyFileGroupReadable, keyReload, externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules, value);
+    }
+
+    public Auth withKeyFileGroupReadable(boolean value) {
+      return new Auth(enabled, issuer, service, realm, ttl, refreshTtl, keyFile,
+          value, keyReload, externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules, login);
     }
 
     public Auth withKeyReload(Duration every) {
       return new Auth(enabled, issuer, service, realm, ttl, refreshTtl, keyFile,
-          every, externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules);
+          keyFileGroupReadable, every, externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules, login);
     }
 
     @SuppressWarnings("unchecked")
@@ -192,16 +205,39 @@ public record LadingConfig(
           Duration.ofSeconds((Integer) v.get(ConfigKey.AUTH_TOKEN_TTL_SECONDS)),
           Duration.ofSeconds((Integer) v.get(ConfigKey.AUTH_TOKEN_REFRESH_TTL_SECONDS)),
           optional((String) v.get(ConfigKey.AUTH_TOKEN_KEY_FILE)).map(Path::of),
+          (Boolean) v.get(ConfigKey.AUTH_TOKEN_KEY_FILE_GROUP_READABLE),
           Duration.ofSeconds((Integer) v.get(ConfigKey.AUTH_TOKEN_KEY_RELOAD_SECONDS)),
           optional((String) v.get(ConfigKey.AUTH_TOKEN_EXTERNAL_JWKS_URL)).map(URI::create),
           optional((String) v.get(ConfigKey.AUTH_TOKEN_EXTERNAL_KEY_FILE)).map(Path::of),
           (JWSAlgorithm) v.get(ConfigKey.AUTH_TOKEN_EXTERNAL_ALGORITHM),
           accounts,
-          rules);
+          rules,
+          new Login(
+              Duration.ofSeconds((Integer) v.get(ConfigKey.AUTH_LOGIN_MAX_BACKOFF_SECONDS)),
+              (Integer) v.get(ConfigKey.AUTH_LOGIN_ADDRESS_FAILURES),
+              (List<TrustedProxy>) v.get(ConfigKey.HTTP_TRUSTED_PROXIES)));
     }
 
     private static Optional<String> optional(String s) {
       return s == null || s.isEmpty() ? Optional.empty() : Optional.of(s);
+    }
+  }
+
+  /**
+   * Login throttling at the token endpoint: the longest back-off of one account from one
+   * address, how many accounts may fail from one address (0: no such limit), and the proxies
+   * whose {@code X-Forwarded-For} names the client. The proxies are {@code http.trusted_proxies}
+   * (a property of the deployment, not of auth); they travel here because the token endpoint is
+   * the only reader so far.
+   */
+  public record Login(Duration maxBackoff, int addressFailures, List<TrustedProxy> trustedProxies) {
+    public Login {
+      Objects.requireNonNull(maxBackoff, "maxBackoff");
+      trustedProxies = List.copyOf(trustedProxies);
+    }
+
+    public Login withTrustedProxies(List<TrustedProxy> value) {
+      return new Login(maxBackoff, addressFailures, value);
     }
   }
 

@@ -96,6 +96,11 @@ public final class Exchange {
     return request.headers().get(name);
   }
 
+  /** Every value of a header, in the order received (repeated lines, as proxies may add them). */
+  public List<String> headerValues(CharSequence name) {
+    return request.headers().getAll(name);
+  }
+
   /** The first value of a query parameter, percent-decoded. */
   public Optional<String> query(String name) {
     List<String> values = uri.parameters().get(name);

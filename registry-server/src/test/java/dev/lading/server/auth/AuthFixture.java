@@ -49,6 +49,11 @@ final class AuthFixture implements AutoCloseable {
 
   /** With the auth settings changed by {@code tweak} (key reload period, key file, ...). */
   AuthFixture(Path root, java.util.function.UnaryOperator<LadingConfig.Auth> tweak) {
+    this(root, tweak, java.time.Clock.systemUTC());
+  }
+
+  /** With {@code clock} for token times and login back-off (a {@link TestClock} to move by hand). */
+  AuthFixture(Path root, java.util.function.UnaryOperator<LadingConfig.Auth> tweak, java.time.Clock clock) {
     this.root = root;
     List<Account> accounts = List.of(
         Account.user("admin", BcryptHash.of(SECRETS.get("admin").toCharArray(), 4)),
@@ -60,7 +65,7 @@ final class AuthFixture implements AutoCloseable {
         rule("reader", "**", Action.PULL),
         rule(Principal.ANONYMOUS_NAME, "other/*", Action.PULL));
     server = LadingServer.start(LadingConfig.forTests(root)
-        .withAuth(tweak.apply(LadingConfig.Auth.token(SERVICE, accounts, rules))));
+        .withAuth(tweak.apply(LadingConfig.Auth.token(SERVICE, accounts, rules))), clock);
   }
 
   static AccessRule rule(String subject, String pattern, Action... actions) {

@@ -81,6 +81,54 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void loginThrottlingAndTrustedProxiesComeFromYamlOrEnvironmentAndBadValuesNameTheirKey() throws Exception {
+    LadingConfig.Login defaults = ConfigLoader.load(null, Map.of()).config().auth().login();
+    assertThat(defaults.maxBackoff()).isEqualTo(java.time.Duration.ofMinutes(5));
+    assertThat(defaults.addressFailures()).isEqualTo(20);
+    assertThat(defaults.trustedProxies()).isEmpty();
+
+    LadingConfig.Login fromYaml = ConfigLoader.load(yaml("""
+        http:
+          trusted_proxies: [10.0.0.0/8, 'fd00::/8', 192.0.2.7]
+        auth:
+          login:
+            max_backoff_seconds: 60
+            address_failures: 0
+        """), Map.of()).config().auth().login();
+    assertThat(fromYaml.trustedProxies()).extracting(Object::toString)
+        .containsExactly("10.0.0.0/8", "fd00:0:0:0:0:0:0:0/8", "192.0.2.7/32");
+    assertThat(fromYaml.maxBackoff()).isEqualTo(java.time.Duration.ofSeconds(60));
+    assertThat(fromYaml.addressFailures()).isZero();
+
+    LadingConfig.Login fromEnv = ConfigLoader.load(null, Map.of(
+        "LADING_HTTP_TRUSTED_PROXIES", "[\"172.16.0.0/12\"]",
+        "LADING_AUTH_LOGIN_MAX_BACKOFF_SECONDS", "900",
+        "LADING_AUTH_LOGIN_ADDRESS_FAILURES", "50")).config().auth().login();
+    assertThat(fromEnv.trustedProxies()).extracting(Object::toString).containsExactly("172.16.0.0/12");
+    assertThat(fromEnv.maxBackoff()).isEqualTo(java.time.Duration.ofSeconds(900));
+    assertThat(fromEnv.addressFailures()).isEqualTo(50);
+
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("LADING_HTTP_TRUSTED_PROXIES", "[\"ingress.internal\"]")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("http.trusted_proxies: ingress.internal is not an IP address or CIDR block");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("LADING_HTTP_TRUSTED_PROXIES", "[\"10.0.0.0/33\"]")))
+        .hasMessageContaining("http.trusted_proxies");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("LADING_AUTH_LOGIN_MAX_BACKOFF_SECONDS", "0")))
+        .hasMessageContaining("auth.login.max_backoff_seconds: must be between 1 and 86400");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("LADING_AUTH_LOGIN_ADDRESS_FAILURES", "-1")))
+        .hasMessageContaining("auth.login.address_failures");
+  }
+
+  @Test
+  void keyFileGroupReadIsRefusedUnlessAllowed() {
+    assertThat(ConfigLoader.load(null, Map.of()).config().auth().keyFileGroupReadable()).isFalse();
+    assertThat(ConfigLoader.load(null, Map.of("LADING_AUTH_TOKEN_KEY_FILE_GROUP_READABLE", "true")).config().auth()
+        .keyFileGroupReadable()).isTrue();
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("LADING_AUTH_TOKEN_KEY_FILE_GROUP_READABLE", "yes")))
+        .hasMessageContaining("auth.token.key_file_group_readable: must be true or false");
+  }
+
+  @Test
   void keyReloadPeriodDefaultsToThirtySecondsAndIsBounded() {
     assertThat(ConfigLoader.load(null, Map.of()).config().auth().keyReload()).isEqualTo(java.time.Duration.ofSeconds(30));
     assertThat(ConfigLoader.load(null, Map.of("LADING_AUTH_TOKEN_KEY_RELOAD_SECONDS", "5")).config().auth().keyReload())
