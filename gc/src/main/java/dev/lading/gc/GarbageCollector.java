@@ -156,6 +156,18 @@ public final class GarbageCollector {
     Candidate(Digest digest) {
       this.digest = digest;
     }
+
+    /**
+     * The intent announcing what this candidate's sweep may delete: its links in these
+     * repositories, and the blob itself only when its record goes. Pushers into other
+     * repositories are not held up by a shared layer's dead link somewhere else.
+     */
+    GcIntent intent(String runId, Instant deadline) {
+      java.util.TreeSet<String> repos = new java.util.TreeSet<>();
+      layerLinks.forEach(r -> repos.add(r.value()));
+      manifestLinks.forEach(r -> repos.add(r.value()));
+      return new GcIntent(runId, deadline.toString(), record != null, List.copyOf(repos));
+    }
   }
 
   /**
@@ -431,9 +443,9 @@ public final class GarbageCollector {
     hooks.afterMark(Set.copyOf(doomed));
     if (!options.dryRun() && !doomed.isEmpty()) {
       Instant deadline = clock.instant().plus(options.intentTtl());
-      byte[] intent = StoredJson.write(new GcIntent(runId, deadline.toString()));
       calls.map(doomed, d -> {
-        store.write(StorageLayout.keyOf(new GcIntentKey(d)), intent);
+        store.write(StorageLayout.keyOf(new GcIntentKey(d)),
+            StoredJson.write(candidates.get(d).intent(runId, deadline)));
         return d;
       });
       progress.at(Phase.INTENTS_WRITTEN, doomed.size());
@@ -441,6 +453,9 @@ public final class GarbageCollector {
       Set<Digest> saved = recheck(candidates, cutoff, refsCache, repos);
       protectedCount = saved.size();
       doomed.removeAll(saved);
+      // What the re-check saved is settled now: clear those intents at once, so a manifest push
+      // waiting on one of them goes ahead instead of waiting out the whole sweep.
+      deleteBatched(intentKeys(saved));
       hooks.beforeDelete(Set.copyOf(doomed));
       if (!clock.instant().isBefore(deadline.minus(options.intentTtl().dividedBy(10)))) {
         LOG.warn("gc run {}: intents near their deadline; leaving the sweep to the next run", runId);
@@ -451,11 +466,9 @@ public final class GarbageCollector {
         doomed.clear();
       }
       deleteCandidates(candidates, doomed, items);
-      List<String> intentKeys = new ArrayList<>();
-      for (Digest d : candidates.keySet()) {
-        intentKeys.add(StorageLayout.keyOf(new GcIntentKey(d)));
-      }
-      deleteBatched(intentKeys);
+      Set<Digest> unsaved = new HashSet<>(candidates.keySet());
+      unsaved.removeAll(saved);
+      deleteBatched(intentKeys(unsaved));
     } else {
       for (Digest d : doomed) {
         describe(candidates.get(d), items);
@@ -870,6 +883,14 @@ public final class GarbageCollector {
     }
     deleteBatched(links);
     deleteBatched(blobs);
+  }
+
+  private static List<String> intentKeys(Collection<Digest> digests) {
+    List<String> keys = new ArrayList<>(digests.size());
+    for (Digest d : digests) {
+      keys.add(StorageLayout.keyOf(new GcIntentKey(d)));
+    }
+    return keys;
   }
 
   private static void describe(Candidate c, List<SweptItem> items) {

@@ -21,24 +21,39 @@
  * <ul>
  *   <li><b>Sweeper:</b> announces the run ({@code gc/runs/<id>}), waits the fence delay (longer
  *       than the pushers' run-cache TTL), marks, then for every candidate digest writes an intent
- *       {@code gc/intents/<digest>} (S1), re-reads the marks {@code gc/marks/<digest>} and the
- *       links it is about to delete (S2), deletes what nobody touched since the cutoff (S3, links
- *       before records before data), and clears its intents (S4).
- *   <li><b>Pusher</b> (core's {@code GcFence}): commit, mount and manifest {@code PUT} write a
- *       mark for each digest they need when a run is active (P1), then read the intents (P2),
- *       then re-check existence in the store, not a cache (P3), then write (P4). {@code HEAD}
- *       does P1/P2 while a run is known and answers 404 for a digest with an intent.
+ *       {@code gc/intents/<digest>} (S1) that names what may go: the digest's links in the
+ *       repositories listed, and the blob itself only when no live link or reference is left
+ *       anywhere. It re-reads the marks {@code gc/marks/<digest>} and the links it is about to
+ *       delete (S2), clears at once the intents of what that saved, deletes what nobody touched
+ *       since the cutoff (S3, links before records before data), and clears the remaining
+ *       intents (S4).
+ *   <li><b>Pusher</b> (core's {@code GcFence}): commit, mount and manifest {@code PUT} into
+ *       repository R write a mark for each digest they need when a run is active (P1), then read
+ *       the intents (P2), then re-check existence in the store, not a cache (P3), then write
+ *       (P4). An intent <em>concerns</em> R when it deletes the blob or its link in R; one that
+ *       only removes a dead link in another repository concerns nobody in R. {@code HEAD} does
+ *       P1/P2 while a run is known and answers 404 for a digest with an intent concerning R.
+ *   <li><b>Puller:</b> a blob {@code GET} consults no intent and is never refused because a run
+ *       is active; while one is, it writes a mark (once per run, digest and instance), so a run
+ *       that has not re-checked yet keeps what is being pulled.
  * </ul>
- * Take a candidate digest D and a pusher that needs it. If P1 came before S2, the sweeper sees
- * the mark (its time is after the cutoff) and keeps D and, transitively, everything a kept
- * manifest references. Otherwise S1 &lt; S2 &lt; P1 &lt; P2, so the pusher sees the intent:
- * a manifest {@code PUT} answers {@code MANIFEST_BLOB_UNKNOWN} before writing anything (the
- * client re-uploads and retries); a mount reports the blob unmountable (the client uploads); a
- * {@code HEAD} answers 404; an upload commit <em>waits</em> until the intent is gone (S4, after
- * the old record and data are deleted) or its deadline passed, and only then writes its record,
- * so the fresh copy is never the one swept. If P2 comes after S4, the blob is already gone and
- * P3 sees it gone. There is no interleaving in which a manifest is written pointing at a swept
- * blob.
+ * Take a candidate digest D and a pusher into R that needs it. If P1 came before S2, the sweeper
+ * sees the mark (its time is after the cutoff) and keeps D and, transitively, everything a kept
+ * manifest references. If the intent does not concern R, the run deletes neither D nor R's link
+ * to it, whatever the order. Otherwise S1 &lt; S2 &lt; P1 &lt; P2, so the pusher sees the intent:
+ * a manifest {@code PUT} <em>waits</em> (a bounded time) until the intent is cleared, which
+ * happens at S2 for a saved candidate and at S4 after the deletes for a doomed one, and then P3
+ * tells which: it proceeds when the blob and its link are there, and answers
+ * {@code MANIFEST_BLOB_UNKNOWN} only when the run really deleted them (the client re-uploads and
+ * retries), or when the sweep did not settle in time; a mount reports the blob unmountable (the
+ * client uploads); a {@code HEAD} answers 404; an upload commit waits until the intent is gone
+ * (S4) or its deadline passed, and only then writes its record, so the fresh copy is never the
+ * one swept. If P2 comes after S4, the blob is already gone and P3 sees it gone. After S4 the run
+ * deletes nothing more. There is no interleaving in which a manifest is written pointing at a
+ * swept blob or link. A pull, which writes nothing a manifest depends on, needs no such order:
+ * it is served from a link that exists when it starts; a run deletes a link only when no kept
+ * manifest of that repository references it, so an image whose tag does not move is never
+ * pulled through a link a run deletes.
  *
  * <p><b>Why marks are written only while a run is active, and why a stale cache is safe:</b> a
  * pusher learns of runs from {@code gc/runs/} cached for a few seconds (TTL), so in the weeks

@@ -176,6 +176,22 @@ public abstract class GcContract {
     }
   }
 
+  /**
+   * A pull as the HTTP handlers make one: the manifest by tag, then each blob by {@code GET}
+   * (not {@code HEAD}: that is a pusher's question), verified.
+   */
+  protected static void pullAsAClientDoes(StoreRegistry registry, RepositoryName repo, String tag)
+      throws IOException {
+    ManifestContent m = registry.getManifest(repo, Reference.parse(tag));
+    for (Digest d : referencedBlobs(m.body())) {
+      registry.statBlobForRead(repo, d);
+      byte[] content = readAll(registry.openBlob(repo, d, Optional.empty()));
+      if (!Digest.sha256(content).equals(d)) {
+        throw new AssertionError("blob " + d + " of " + tag + " has other content");
+      }
+    }
+  }
+
   private static List<Digest> referencedBlobs(byte[] manifest) {
     List<Digest> out = new ArrayList<>();
     String text = new String(manifest, UTF_8);
@@ -419,28 +435,65 @@ public abstract class GcContract {
   }
 
   @Test
-  void manifestPushAfterTheIntentIsRefusedAndItsRetrySucceeds() throws Exception {
+  void manifestPushMeetingAnIntentBeforeTheRecheckWaitsAndItsMarkKeepsTheBlob() throws Exception {
     Orphan o = orphanLayer();
     CountDownLatch intentsWritten = new CountDownLatch(1);
-    CountDownLatch pusherRefused = new CountDownLatch(1);
+    CountDownLatch pusherWaiting = new CountDownLatch(1);
     gc.setHooks(new GarbageCollector.SweepHooks() {
       @Override
       public void afterIntents(Set<Digest> candidates) {
         intentsWritten.countDown();
-        await(pusherRefused);
+        await(pusherWaiting);
       }
     });
     Future<GcStats> run = threads.submit(() -> gc.run(now()));
     await(intentsWritten);
-    assertRefused(() -> putManifest(APP, "v1", manifest(o.blobs(), "")), ErrorCode.MANIFEST_BLOB_UNKNOWN);
+    // A HEAD and a mount still say no (a client then uploads, which costs a retry, never data).
     assertRefused(() -> registry.statBlob(APP, o.layer()), ErrorCode.BLOB_UNKNOWN);
     assertThat(registry.mountBlob(OTHER, o.layer(), Optional.of(APP))).isEmpty();
-    pusherRefused.countDown();
-    get(run);
-    // The refused pushers' marks came after the intents: the sweeper may keep the blob (they
-    // asked for it) or not; either way the retry below must succeed.
+    // A pull is served whatever the intents.
+    assertThat(readAll(registry.openBlob(APP, o.layer(), Optional.empty()))).isEqualTo(o.blobs().get(1));
+    registry.fence().setHooks((point, digests) -> {
+      if (point == GcFence.Point.WAITING_FOR_INTENT) {
+        pusherWaiting.countDown();
+      }
+    });
+    // The manifest push waits for the sweep instead of failing; its marks came before the
+    // sweeper's re-check, so the run keeps the layer and the push goes in.
+    Future<Digest> push = threads.submit(() -> putManifest(APP, "v1", manifest(o.blobs(), "")));
+    GcStats stats = get(run);
+    get(push);
+    assertThat(stats.protectedByFence()).isPositive();
+    assertPullsCompletely(APP, "v1");
+  }
 
-    // The client's retry: it uploads again (HEAD said unknown), then pushes the manifest.
+  @Test
+  void manifestPushMeetingAnIntentAfterTheRecheckIsRefusedOnlyOnceTheBlobIsGone() throws Exception {
+    Orphan o = orphanLayer();
+    CountDownLatch aboutToDelete = new CountDownLatch(1);
+    CountDownLatch pusherWaiting = new CountDownLatch(1);
+    gc.setHooks(new GarbageCollector.SweepHooks() {
+      @Override
+      public void beforeDelete(Set<Digest> doomed) {
+        assertThat(doomed).contains(o.layer());
+        aboutToDelete.countDown();
+        await(pusherWaiting);
+      }
+    });
+    Future<GcStats> run = threads.submit(() -> gc.run(now()));
+    await(aboutToDelete);
+    registry.fence().setHooks((point, digests) -> {
+      if (point == GcFence.Point.WAITING_FOR_INTENT) {
+        pusherWaiting.countDown();
+      }
+    });
+    Future<Digest> push = threads.submit(() -> putManifest(APP, "v1", manifest(o.blobs(), "")));
+    get(run);
+    assertThatThrownBy(() -> get(push)).hasCauseInstanceOf(RegistryException.class)
+        .cause().satisfies(e -> assertThat(((RegistryException) e).code()).isEqualTo(ErrorCode.MANIFEST_BLOB_UNKNOWN));
+    assertThat(blobExists(o.layer())).as("refused because the run really deleted it").isFalse();
+
+    // The client's retry: it uploads again (HEAD says unknown), then pushes the manifest.
     pushImage(APP, "v1", o.blobs());
     assertPullsCompletely(APP, "v1");
   }
@@ -508,6 +561,12 @@ public abstract class GcContract {
    * both pushing images that share a small pool of layers while tags move on (so layers keep
    * becoming unreferenced and wanted again), and both collectors looping until the pushers are
    * done. Afterwards every tagged image pulls completely and every blob verifies.
+   *
+   * <p>Meanwhile a puller pulls images of another repository whose tags never move and which
+   * share the pool's layers, as a node pulls a base image while CI pushes: whenever a layer's
+   * link goes dead in the pushers' repository, a run sweeps that link while the layer stays, and
+   * the pull must not notice (zero failures). Every manifest push refused with
+   * {@code MANIFEST_BLOB_UNKNOWN} must name a blob or link a run really swept.
    */
   @Test
   void pushersOnTwoInstancesAndLoopingCollectorsNeverLoseABlob() throws Exception {
@@ -531,6 +590,35 @@ public abstract class GcContract {
     // enough, so a fast machine cannot finish the pushes before the GC has run its cycles.
     AtomicInteger cyclesSoFar = new AtomicInteger();
     List<Future<?>> work = new ArrayList<>();
+    // Images that never move, sharing the pool's layers, pulled throughout from both instances.
+    List<String> stableTags = new ArrayList<>();
+    for (int s = 0; s < 3; s++) {
+      List<byte[]> blobs = new ArrayList<>();
+      blobs.add(bytes("{\"stable\":" + s + "}"));
+      for (int l = 0; l < 4; l++) {
+        blobs.add(pool.get((s * 4 + l) % pool.size()));
+      }
+      pushImage(OTHER, "stable-" + s, blobs);
+      stableTags.add("stable-" + s);
+    }
+    AtomicInteger pulls = new AtomicInteger();
+    List<String> failedPulls = java.util.Collections.synchronizedList(new ArrayList<>());
+    Set<String> refused = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    Set<String> sweptForReal = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    Future<?> puller = threads.submit(() -> {
+      int n = 0;
+      while (!done.get()) {
+        StoreRegistry r = n % 2 == 0 ? registry : second;
+        String tag = stableTags.get(n++ % stableTags.size());
+        try {
+          pullAsAClientDoes(r, OTHER, tag);
+          pulls.incrementAndGet();
+        } catch (RegistryException | IOException | AssertionError e) {
+          failedPulls.add(tag + ": " + e.getMessage());
+        }
+      }
+      return null;
+    });
     try {
       for (int p = 0; p < pushers; p++) {
         int pusher = p;
@@ -565,6 +653,9 @@ public abstract class GcContract {
                   throw e;
                 }
                 retries.incrementAndGet();
+                if (e.detail() instanceof java.util.Map<?, ?> detail) {
+                  refused.add(String.valueOf(detail.get("digest")));
+                }
               }
             }
           }
@@ -584,6 +675,13 @@ public abstract class GcContract {
                   now().withDeleteUntagged(true).withFenceDelay(Duration.ofMillis(100)));
               swept.addAndGet(stats.blobsSwept());
               protectedByFence.addAndGet(stats.protectedByFence());
+              for (GcStats.SweptItem item : stats.items()) {
+                switch (item.kind()) {
+                  case BLOB -> sweptForReal.add(item.what());
+                  case LAYER_LINK, MANIFEST -> sweptForReal.add(item.what().substring(item.what().indexOf('@') + 1));
+                  default -> { }
+                }
+              }
               cycles++;
               cyclesSoFar.incrementAndGet();
             } catch (GarbageCollector.AnotherRunActive e) {
@@ -609,6 +707,7 @@ public abstract class GcContract {
         f.get(5, TimeUnit.MINUTES);
       }
       done.set(true);
+      get(puller);
       int cycles = 0;
       for (Future<Integer> c : collectors) {
         cycles += get(c);
@@ -623,12 +722,22 @@ public abstract class GcContract {
           verified++;
         }
       }
+      Set<String> refusedButKept = new java.util.TreeSet<>(refused);
+      refusedButKept.removeAll(sweptForReal);
       System.out.printf("gc concurrency on %s: %d pushes through 2 instances, %d refused with"
-          + " MANIFEST_BLOB_UNKNOWN and retried, %d gc cycles completed from 2 instances (%d"
-          + " stood down for the other's run), %d blobs swept, %d candidates protected by the"
-          + " fence, %d tagged images pulled and verified%n",
-          getClass().getSimpleName(), pushed.get(), retries.get(), cycles, stoodDown.get(),
-          swept.get(), protectedByFence.get(), verified);
+          + " MANIFEST_BLOB_UNKNOWN and retried (%d distinct blobs, %d of them never swept),"
+          + " %d gc cycles completed from 2 instances (%d stood down for the other's run), %d"
+          + " blobs swept, %d candidates protected by the fence, %d pulls of unchanged images"
+          + " during the runs (%d failed), %d tagged images pulled and verified%n",
+          getClass().getSimpleName(), pushed.get(), retries.get(), refused.size(),
+          refusedButKept.size(), cycles, stoodDown.get(), swept.get(), protectedByFence.get(),
+          pulls.get(), failedPulls.size(), verified);
+      assertThat(failedPulls).as("pulls of images whose tags never moved").isEmpty();
+      assertThat(pulls.get()).as("the puller pulled while the collectors ran").isPositive();
+      assertThat(refusedButKept).as("manifest pushes refused for blobs no run swept").isEmpty();
+      for (String tag : stableTags) {
+        assertPullsCompletely(OTHER, tag);
+      }
       assertThat(pushed.get()).isGreaterThanOrEqualTo(pushers * pushesEach);
       assertThat(cycles).isGreaterThanOrEqualTo(minimumCycles());
       assertThat(swept.get()).as("the collectors did collect").isPositive();

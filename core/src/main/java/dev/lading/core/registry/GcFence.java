@@ -3,7 +3,10 @@ package dev.lading.core.registry;
 import static dev.lading.core.registry.StorageCalls.io;
 import static dev.lading.core.registry.StorageCalls.run;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.lading.core.model.Digest;
+import dev.lading.core.model.RepositoryName;
 import dev.lading.core.registry.StoredJson.GcIntent;
 import dev.lading.core.registry.StoredJson.GcRun;
 import dev.lading.core.storage.KeyPage;
@@ -21,6 +24,8 @@ import java.util.LinkedHashSet;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The pushers' half of online GC's fence; the sweeper's half and the argument why the two halves
@@ -43,6 +48,7 @@ import java.util.Set;
  * sweeper deterministically.
  */
 public final class GcFence {
+  private static final Logger LOG = LoggerFactory.getLogger(GcFence.class);
 
   /** Where a fenced operation may be paused by a test. */
   public enum Point {
@@ -62,13 +68,18 @@ public final class GcFence {
     void at(Point point, Collection<Digest> digests);
   }
 
-  /** A fenced operation in progress: whether it wrote marks, and when it last knew the runs. */
+  /**
+   * A fenced operation in progress: the repository it writes to, whether it wrote marks, and when
+   * it last knew the runs.
+   */
   public static final class Ticket {
+    private final RepositoryName repository;
     private final Set<Digest> digests;
     private boolean marked;
     private long knownAtMillis;
 
-    private Ticket(Set<Digest> digests, boolean marked, long knownAtMillis) {
+    private Ticket(RepositoryName repository, Set<Digest> digests, boolean marked, long knownAtMillis) {
+      this.repository = repository;
       this.digests = digests;
       this.marked = marked;
       this.knownAtMillis = knownAtMillis;
@@ -79,7 +90,8 @@ public final class GcFence {
     }
   }
 
-  private record Runs(boolean active, long readAtMillis) {}
+  /** What a read of {@code gc/runs/} found; {@code ids} names the active runs, for read marks. */
+  private record Runs(boolean active, String ids, long readAtMillis) {}
 
   /** How long pushers trust a read of the run list; a run's fence delay must exceed it. */
   public static final Duration DEFAULT_TTL = Duration.ofSeconds(5);
@@ -92,6 +104,13 @@ public final class GcFence {
   private final Pause pause;
   private volatile Hooks hooks = Hooks.NONE;
   private volatile Runs runs;
+  /**
+   * Read marks written during the runs now known, by "run ids|digest": many nodes pulling one
+   * layer while a run goes on cost the store one mark per instance, not one per request. Only
+   * reads use it; a fenced write always writes its own marks.
+   */
+  private final Cache<String, Boolean> readMarks =
+      Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(10)).build();
 
   public GcFence(ObjectStore store, Clock clock, Duration runCacheTtl, Duration intentPoll) {
     this(store, clock, runCacheTtl, intentPoll, Pause.PARK);
@@ -129,34 +148,70 @@ public final class GcFence {
     return runs(false).active();
   }
 
-  /** Step one of a fenced operation: marks {@code digests} when a run is active. */
-  public Ticket enter(Collection<Digest> digests) {
+  /**
+   * Step one of a fenced operation that will write to {@code repository}: marks {@code digests}
+   * when a run is active.
+   */
+  public Ticket enter(RepositoryName repository, Collection<Digest> digests) {
     Set<Digest> set = new LinkedHashSet<>(digests);
     Runs known = runs(false);
     if (known.active()) {
       writeMarks(set);
     }
-    Ticket ticket = new Ticket(set, known.active(), known.readAtMillis());
+    Ticket ticket = new Ticket(repository, set, known.active(), known.readAtMillis());
     hooks.at(Point.MARKED, set);
     return ticket;
   }
 
-  /** Marks {@code digest} and reports whether it is free of intents, only when a run is active. */
-  public boolean confirmIfRunActive(Digest digest) {
-    if (!runs(false).active()) {
+  /**
+   * A {@code HEAD}, which a client uses to skip an upload into {@code repository}: when a run is
+   * active, marks {@code digest} and reports whether no sweeper intends to delete what a push
+   * into {@code repository} would rely on (the blob, or its link there).
+   */
+  public boolean confirmIfRunActive(Digest digest, RepositoryName repository) {
+    Runs known = runs(false);
+    if (!known.active()) {
       return true;
     }
-    writeMarks(Set.of(digest));
+    markRead(known, digest);
     hooks.at(Point.MARKED, Set.of(digest));
-    return !intended(digest);
+    return !intended(digest, repository);
   }
 
-  /** Step two: the digests among {@code digests} a sweeper currently intends to delete. */
-  public Set<Digest> intended(Collection<Digest> digests) {
+  /**
+   * A pull ({@code GET}): when a run is active, marks {@code digest} as in use so the run keeps
+   * it, and never refuses, whatever the intents: reads never fail because of a collection. A
+   * mark that cannot be written only loses this run's respect for the read (the blob was
+   * linked when the pull began, and a run deletes only what no kept manifest references).
+   */
+  public void markReadIfRunActive(Digest digest) {
+    try {
+      Runs known = runs(false);
+      if (known.active()) {
+        markRead(known, digest);
+      }
+    } catch (RuntimeException e) {
+      LOG.debug("could not mark {} as read during a GC run: {}", digest, e.toString());
+    }
+  }
+
+  private void markRead(Runs known, Digest digest) {
+    String key = known.ids() + "|" + digest;
+    if (readMarks.getIfPresent(key) == null) {
+      writeMarks(Set.of(digest));
+      readMarks.put(key, Boolean.TRUE);
+    }
+  }
+
+  /**
+   * Step two: the digests among {@code digests} for which a sweeper intends to delete what a
+   * write into {@code repository} relies on (see {@link GcIntent#concerns}).
+   */
+  public Set<Digest> intended(Collection<Digest> digests, RepositoryName repository) {
     Set<Digest> out = new HashSet<>();
     if (digests.size() <= 4) {
       for (Digest d : digests) {
-        if (intended(d)) {
+        if (intended(d, repository)) {
           out.add(d);
         }
       }
@@ -176,7 +231,7 @@ public final class GcFence {
         } catch (RuntimeException e) {
           continue; // not an intent (S3Proxy's filesystem backend lists a PUT's temporary file)
         }
-        if (wanted.contains(d) && intended(d)) {
+        if (wanted.contains(d) && intended(d, repository)) {
           out.add(d);
         }
       }
@@ -187,7 +242,15 @@ public final class GcFence {
     }
   }
 
-  /** Whether a live (not past its deadline) deletion intent exists for {@code digest}. */
+  /**
+   * Whether a live (not past its deadline) deletion intent on {@code digest} concerns a write
+   * into {@code repository}.
+   */
+  public boolean intended(Digest digest, RepositoryName repository) {
+    return liveIntent(digest).filter(i -> i.concerns(repository.value())).isPresent();
+  }
+
+  /** Whether any live deletion intent exists for {@code digest}, whatever it concerns. */
   public boolean intended(Digest digest) {
     return liveIntent(digest).isPresent();
   }
@@ -215,7 +278,7 @@ public final class GcFence {
     }
     writeMarks(ticket.digests);
     ticket.marked = true;
-    return intended(ticket.digests).isEmpty();
+    return intended(ticket.digests, ticket.repository).isEmpty();
   }
 
   /**
@@ -223,15 +286,37 @@ public final class GcFence {
    * after the sweeper deleted the old record (or gave up), so the sweep never removes the fresh
    * copy. Returns at once when there is no intent or its deadline has passed.
    */
-  public void awaitNoIntent(Digest digest) {
-    while (liveIntent(digest).isPresent()) {
+  public void awaitNoIntent(Digest digest, RepositoryName repository) {
+    while (intended(digest, repository)) {
       hooks.at(Point.WAITING_FOR_INTENT, Set.of(digest));
-      try {
-        pause.pause(intentPoll.isZero() ? Duration.ofMillis(1) : intentPoll);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw StorageCalls.unavailable(e);
-      }
+      pauseOnce();
+    }
+  }
+
+  /**
+   * Waits, at most {@code atMost}, until no intent on {@code digests} concerns a write into
+   * {@code repository}; returns those still concerned then. A sweeper clears the intents of the
+   * candidates its re-check saved right after that re-check, and the others once it has deleted
+   * them, so a manifest push that waits here is refused only for blobs really deleted (its own
+   * re-check of existence then tells), not for those a run merely considered.
+   */
+  public Set<Digest> awaitNoIntents(Collection<Digest> digests, RepositoryName repository, Duration atMost) {
+    long deadline = clock.millis() + atMost.toMillis();
+    Set<Digest> pending = intended(digests, repository);
+    while (!pending.isEmpty() && clock.millis() < deadline) {
+      hooks.at(Point.WAITING_FOR_INTENT, pending);
+      pauseOnce();
+      pending = intended(pending, repository);
+    }
+    return pending;
+  }
+
+  private void pauseOnce() {
+    try {
+      pause.pause(intentPoll.isZero() ? Duration.ofMillis(1) : intentPoll);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw StorageCalls.unavailable(e);
     }
   }
 
@@ -265,6 +350,7 @@ public final class GcFence {
     String prefix = StorageLayout.gcRunsPrefix();
     KeyPage page = io(() -> store.list(prefix, Optional.empty(), 100));
     boolean active = false;
+    StringBuilder ids = new StringBuilder();
     for (String key : page.keys()) {
       Optional<byte[]> bytes = io(() -> store.read(key));
       if (bytes.isEmpty()) {
@@ -274,14 +360,14 @@ public final class GcFence {
         GcRun gcRun = StoredJson.read(bytes.get(), GcRun.class);
         if (isFuture(gcRun.expiresAt())) {
           active = true;
-          break;
+          ids.append(key).append(',');
         }
       } catch (RuntimeException e) {
         active = true; // unreadable: assume a run, which costs marks and never safety
-        break;
+        ids.append(key).append(',');
       }
     }
-    Runs fresh = new Runs(active || page.truncated(), now);
+    Runs fresh = new Runs(active || page.truncated(), ids.toString(), now);
     runs = fresh;
     return fresh;
   }

@@ -34,6 +34,15 @@ public interface Registry {
   BlobContent openBlob(RepositoryName repo, Digest digest, Optional<ByteRange> range);
 
   /**
+   * The blob as a pull ({@code GET}) sees it: {@code BLOB_UNKNOWN} only when it is not linked in
+   * {@code repo}. Unlike {@link #statBlob} (a {@code HEAD}, which clients use to skip an upload),
+   * it never answers unknown because a garbage collection is considering the blob.
+   */
+  default BlobInfo statBlobForRead(RepositoryName repo, Digest digest) {
+    return statBlob(repo, digest);
+  }
+
+  /**
    * A URL the client may fetch the blob's bytes from directly (an S3 presigned GET valid for
    * {@code ttl}), when the store hands such URLs out; empty otherwise, and the caller streams
    * the blob itself. {@code BLOB_UNKNOWN} when not linked into {@code repo}.

@@ -68,9 +68,9 @@ final class RepositoryBlobs {
    * it has deleted the old record and the fresh one written here is never swept.
    */
   BlobRecord commitAndLink(RepositoryName repo, Digest digest, DataKey dataKey, long size) {
-    GcFence.Ticket ticket = fence.enter(List.of(digest));
+    GcFence.Ticket ticket = fence.enter(repo, List.of(digest));
     do {
-      fence.awaitNoIntent(digest);
+      fence.awaitNoIntent(digest, repo);
     } while (!fence.stillClear(ticket));
     BlobRecord record = commit(digest, dataKey, size);
     link(repo, digest);
@@ -83,8 +83,8 @@ final class RepositoryBlobs {
    * uploads it again, whose commit then waits for the sweep.
    */
   Optional<BlobRecord> linkExisting(RepositoryName repo, Digest digest) {
-    GcFence.Ticket ticket = fence.enter(List.of(digest));
-    if (fence.intended(digest)) {
+    GcFence.Ticket ticket = fence.enter(repo, List.of(digest));
+    if (fence.intended(digest, repo)) {
       return Optional.empty();
     }
     Optional<BlobRecord> record = freshRecord(digest);

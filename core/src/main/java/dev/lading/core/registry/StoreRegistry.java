@@ -87,10 +87,22 @@ public final class StoreRegistry implements Registry {
   public BlobInfo statBlob(RepositoryName repo, Digest digest) {
     BlobRecord record = blobs.linkedRecord(repo, digest).orElseThrow(() -> blobUnknown(digest));
     // A HEAD is how a client decides to skip an upload: while GC runs, confirm (mark) the blob,
-    // and call it unknown when a sweeper is about to delete it, so the client uploads it again.
-    if (!blobs.fence().confirmIfRunActive(digest)) {
+    // and call it unknown when a sweeper is about to delete the blob or its link here, so the
+    // client uploads it again.
+    if (!blobs.fence().confirmIfRunActive(digest, repo)) {
       throw blobUnknown(digest);
     }
+    return new BlobInfo(digest, record.size());
+  }
+
+  /**
+   * A pull never fails because a collection runs: no intent is consulted, and while a run is
+   * active the read is marked as a use, so the run keeps the blob.
+   */
+  @Override
+  public BlobInfo statBlobForRead(RepositoryName repo, Digest digest) {
+    BlobRecord record = blobs.linkedRecord(repo, digest).orElseThrow(() -> blobUnknown(digest));
+    blobs.fence().markReadIfRunActive(digest);
     return new BlobInfo(digest, record.size());
   }
 
@@ -132,6 +144,7 @@ public final class StoreRegistry implements Registry {
       throw blobUnknown(digest);
     }
     BlobRecord record = blobs.freshRecord(digest).orElseThrow(() -> blobUnknown(digest));
+    blobs.fence().markReadIfRunActive(digest);
     return io(() -> store.presignedGet(record.dataKey(), ttl));
   }
 
@@ -384,11 +397,21 @@ public final class StoreRegistry implements Registry {
   // ---- helpers ------------------------------------------------------------------------------
 
   /**
-   * GC's fence for a manifest push: mark every digest the manifest needs (and its own), refuse
-   * with {@code MANIFEST_BLOB_UNKNOWN} when a sweeper intends to delete one of them, re-check
-   * that they still exist in the store itself (not a cache), and only then let the caller write.
-   * A blob swept before this check makes the push fail (the client re-uploads and retries); one
-   * swept after it is impossible, since the sweeper re-reads the marks after writing its intent.
+   * How long a manifest push waits for a sweeper to settle the blobs it references before it is
+   * refused: a sweep clears the intents of what its re-check saved at once and of the rest once
+   * deleted, which takes seconds even for large runs.
+   */
+  static final Duration MANIFEST_WAITS_FOR_SWEEP = Duration.ofSeconds(30);
+
+  /**
+   * GC's fence for a manifest push: mark every digest the manifest needs (and its own); when a
+   * sweeper intends to delete one of them or its link here, wait until that sweep has settled it
+   * (see {@link GcFence#awaitNoIntents}); then re-check that they still exist in the store itself
+   * (not a cache), and only then let the caller write. So the push is refused with
+   * {@code MANIFEST_BLOB_UNKNOWN} only for a blob a run really deleted (the client re-uploads and
+   * retries), or when the sweep does not settle within {@link #MANIFEST_WAITS_FOR_SWEEP}. A
+   * blob swept after the re-check is impossible: the sweeper re-reads the marks after writing
+   * its intent, and deletes nothing after clearing it.
    */
   private void fenceManifest(RepositoryName repo, ParsedManifest manifest, Digest digest) {
     List<Digest> blobRefs = new ArrayList<>();
@@ -400,9 +423,19 @@ public final class StoreRegistry implements Registry {
     List<Digest> marked = new ArrayList<>(all);
     marked.add(digest);
     GcFence fence = blobs.fence();
-    GcFence.Ticket ticket = fence.enter(marked);
-    for (Digest swept : fence.intended(all)) {
-      throw manifestBlobUnknown(swept);
+    GcFence.Ticket ticket = fence.enter(repo, marked);
+    settleAndCheck(repo, blobRefs, manifestRefs, all, digest);
+    if (!fence.stillClear(ticket)) {
+      // A run appeared after a cached "no run": the marks are written now; settle again.
+      settleAndCheck(repo, blobRefs, manifestRefs, all, digest);
+    }
+  }
+
+  private void settleAndCheck(
+      RepositoryName repo, List<Digest> blobRefs, List<Digest> manifestRefs, List<Digest> all, Digest digest) {
+    GcFence fence = blobs.fence();
+    for (Digest unsettled : fence.awaitNoIntents(all, repo, MANIFEST_WAITS_FOR_SWEEP)) {
+      throw manifestBlobUnknown(unsettled);
     }
     for (Digest d : blobRefs) {
       if (!blobs.isLinked(repo, d) || blobs.freshRecord(d).isEmpty()) {
@@ -415,10 +448,7 @@ public final class StoreRegistry implements Registry {
       }
     }
     // The manifest's own bytes: an old copy being swept goes first, then ours is written.
-    fence.awaitNoIntent(digest);
-    if (!fence.stillClear(ticket)) {
-      throw manifestBlobUnknown(digest);
-    }
+    fence.awaitNoIntent(digest, repo);
   }
 
   private static RegistryException manifestBlobUnknown(Digest digest) {

@@ -75,10 +75,24 @@ public final class StoredJson {
   public record GcRun(String id, String startedAt, String expiresAt) {}
 
   /**
-   * {@code gc/intents/<alg>/<hex>}: the sweeper {@code runId} may delete the digest until
-   * {@code deadline} (ISO-8601); after it, nobody honours the intent and the sweeper gives up.
+   * {@code gc/intents/<alg>/<hex>}: the sweeper {@code runId} may delete, until {@code deadline}
+   * (ISO-8601; after it nobody honours the intent and the sweeper gives up), the digest's links
+   * in {@code repositories} and, when {@code record} is true, the blob itself. Pushers elsewhere
+   * are not concerned: a shared layer whose link goes in one repository stays pushable and
+   * mountable everywhere else. An intent without these fields (written by an older instance)
+   * concerns everyone.
    */
-  public record GcIntent(String runId, String deadline) {}
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record GcIntent(String runId, String deadline, Boolean record, java.util.List<String> repositories) {
+    public GcIntent(String runId, String deadline) {
+      this(runId, deadline, null, null);
+    }
+
+    /** Whether a push or mount in {@code repository} depends on what this intent may delete. */
+    public boolean concerns(String repository) {
+      return record == null || repositories == null || record || repositories.contains(repository);
+    }
+  }
 
   public static byte[] write(Object value) {
     try {

@@ -3,6 +3,7 @@ package dev.lading.core.registry;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lading.core.model.Digest;
+import dev.lading.core.model.RepositoryName;
 import dev.lading.core.registry.StoredJson.GcIntent;
 import dev.lading.core.storage.StorageLayout;
 import dev.lading.core.storage.StorageLayout.GcIntentKey;
@@ -46,6 +47,9 @@ class GcFenceWaitTest {
     }
   }
 
+  private static final RepositoryName APP = RepositoryName.parse("team/app");
+  private static final RepositoryName OTHER = RepositoryName.parse("team/other");
+
   @Test
   void aCommitWaitsOutAnIntentUntilItsDeadlineThroughTheInjectedPause() throws Exception {
     Instant start = Instant.parse("2026-01-01T00:00:00Z");
@@ -61,9 +65,37 @@ class GcFenceWaitTest {
       store.write(StorageLayout.keyOf(new GcIntentKey(digest)),
           StoredJson.write(new GcIntent("run", start.plusSeconds(10).toString())));
       GcFence fence = new GcFence(store, clock, Duration.ZERO, Duration.ofSeconds(1), pause);
-      fence.awaitNoIntent(digest);
+      fence.awaitNoIntent(digest, APP);
     }
     assertThat(pauses).hasSize(10).containsOnly(Duration.ofSeconds(1));
     assertThat(clock.instant()).isEqualTo(start.plusSeconds(10));
+  }
+
+  @Test
+  void anIntentOnAnotherRepositorysLinkConcernsNoPushHere() throws Exception {
+    Instant start = Instant.parse("2026-01-01T00:00:00Z");
+    HandClock clock = new HandClock(start);
+    Pause pause = d -> clock.now.updateAndGet(t -> t.plus(d));
+    Digest shared = Digest.sha256("shared base layer".getBytes(StandardCharsets.US_ASCII));
+    try (FilesystemStore store = new FilesystemStore(dir)) {
+      // A sweeper removes the layer's dead link in team/other; the blob itself stays.
+      store.write(StorageLayout.keyOf(new GcIntentKey(shared)), StoredJson.write(
+          new GcIntent("run", start.plusSeconds(10).toString(), false, List.of("team/other"))));
+      GcFence fence = new GcFence(store, clock, Duration.ZERO, Duration.ofSeconds(1), pause);
+
+      assertThat(fence.intended(shared, APP)).isFalse();
+      assertThat(fence.awaitNoIntents(List.of(shared), APP, Duration.ofSeconds(30))).isEmpty();
+      assertThat(clock.instant()).as("no wait for a push into team/app").isEqualTo(start);
+      assertThat(fence.intended(shared, OTHER)).isTrue();
+      assertThat(fence.awaitNoIntents(List.of(shared), OTHER, Duration.ofSeconds(3)))
+          .as("a push into team/other waits, then is told which blob did not settle")
+          .containsExactly(shared);
+      assertThat(clock.instant()).isEqualTo(start.plusSeconds(3));
+
+      // The blob itself going concerns every repository.
+      store.write(StorageLayout.keyOf(new GcIntentKey(shared)), StoredJson.write(
+          new GcIntent("run", start.plusSeconds(10).toString(), true, List.of("team/other"))));
+      assertThat(fence.intended(shared, APP)).isTrue();
+    }
   }
 }
