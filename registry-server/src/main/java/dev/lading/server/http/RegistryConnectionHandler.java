@@ -15,7 +15,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -116,7 +115,9 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
       return; // the end marker of a body-less request whose response is already out
     }
     if (content.decoderResult().isFailure()) {
-      exchange.body().fail(new IOException("malformed request body"));
+      // The decoder discards the rest of the connection; the response to this request closes it.
+      log.debug("malformed request body from {}", ctx.channel().remoteAddress(), content.decoderResult().cause());
+      exchange.body().fail(RequestBodyException.malformed(content.decoderResult().cause()));
       return;
     }
     boolean last = content instanceof LastHttpContent;
@@ -197,7 +198,7 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
   public void channelInactive(ChannelHandlerContext ctx) {
     Exchange exchange = current;
     if (exchange != null) {
-      exchange.body().fail(new IOException("connection closed by the client"));
+      exchange.body().fail(RequestBodyException.connectionLost());
     }
     gate.signal();
     ctx.fireChannelInactive();
