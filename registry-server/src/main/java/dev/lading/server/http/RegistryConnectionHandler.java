@@ -88,6 +88,7 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
     }
     boolean expectsBody;
     try {
+      RequestTarget.normalise(request);
       String length = request.headers().get("Content-Length");
       expectsBody = HttpUtil.isTransferEncodingChunked(request)
           || length != null && HeaderValues.nonNegativeLong(length, "Content-Length") > 0;
