@@ -150,6 +150,14 @@ final class ConnectionDeadlines extends ChannelDuplexHandler {
     }
   }
 
+  /**
+   * The connection is ending (its last response is out, what the client still sends is
+   * discarded for a moment): the close is already under way, nothing is waited for.
+   */
+  void ending() {
+    phase = Phase.BUSY;
+  }
+
   /** The response is out and the connection stays open for the next request. */
   void responded() {
     phase = Phase.IDLE;

@@ -206,6 +206,7 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
    */
   private void closeInStages(Channel channel) {
     closing = true;
+    deadlines.ending();
     if (!(channel instanceof DuplexChannel duplex)) {
       channel.close();
       return;
