@@ -185,7 +185,7 @@ class NegativeInputIT {
   // ---- ranges -------------------------------------------------------------------------------
 
   @ParameterizedTest
-  @ValueSource(strings = {"bytes=abc", "bytes=20-10", "lines=0-5", "bytes=--5", "bytes="})
+  @ValueSource(strings = {"bytes=abc", "bytes=20-10", "bytes=--5", "bytes="})
   void malformedRangesAreRefusedWith416AndTheSize(String range) {
     // Never a 200 with the whole blob: a peer-to-peer cache asking for a piece would store the
     // whole blob as that piece.

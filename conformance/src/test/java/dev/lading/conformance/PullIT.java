@@ -127,6 +127,15 @@ class PullIT {
   }
 
   @Test
+  void rangeInAnotherUnitIsIgnored() {
+    // RFC 9110 §14.2: a unit the server does not know is ignored; the client asked for no bytes.
+    Reply reply = client.getBlob(repo, layer.digest(), "Range", "lines=0-5");
+    assertThat(reply.status()).as("%s", reply).isEqualTo(200);
+    assertThat(reply.body()).isEqualTo(layer.bytes());
+    assertThat(reply.headerOrNull("Content-Range")).isNull();
+  }
+
+  @Test
   void rangeStartingAtTheEndIsUnsatisfiable() {
     Reply reply = client.getBlob(repo, layer.digest(), "Range", "bytes=" + layer.size() + "-");
     assertThat(reply.status()).as("%s", reply).isEqualTo(416);

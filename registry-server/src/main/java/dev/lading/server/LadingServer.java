@@ -12,6 +12,7 @@ import dev.lading.server.admin.GcAdminHandler;
 import dev.lading.server.auth.TokenAuth;
 import dev.lading.server.config.ConfigException;
 import dev.lading.server.config.LadingConfig;
+import dev.lading.server.http.ConnectionCeiling;
 import dev.lading.server.http.HealthHandler;
 import dev.lading.server.http.InFlightRequests;
 import dev.lading.server.http.RegistryChannelInitializer;
@@ -188,6 +189,8 @@ public final class LadingServer implements AutoCloseable {
         Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("lading-request-", 0).factory());
     ChannelGroup channels = new DefaultChannelGroup("lading", GlobalEventExecutor.INSTANCE);
     InFlightRequests inFlight = new InFlightRequests();
+    ConnectionCeiling ceiling = new ConnectionCeiling(config.http().maxConnections(), metrics);
+    metrics.bindOpenConnections(ceiling::open);
     Map<String, ResourceHandler> plainRoutes = new java.util.HashMap<>(endpoints);
     plainRoutes.put(MetricsHandler.PATH, new MetricsHandler(metrics));
     AtomicBoolean draining = new AtomicBoolean();
@@ -212,7 +215,9 @@ public final class LadingServer implements AutoCloseable {
           .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 << 10, 1 << 20))
           .childHandler(new RegistryChannelInitializer(
               dispatcher, inFlight, channels,
-              config.http().maxInitialLineBytes(), config.http().maxHeaderBytes()))
+              config.http().maxInitialLineBytes(), config.http().maxHeaderBytes(),
+              config.http().headerTimeout(), config.http().idleTimeout(), config.http().bodyStallTimeout(),
+              ceiling, metrics))
           .bind(config.http().host(), config.http().port())
           .syncUninterruptibly()
           .channel();

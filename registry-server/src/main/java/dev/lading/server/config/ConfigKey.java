@@ -26,6 +26,32 @@ public enum ConfigKey {
    * TCP peer is the client. Used by the token endpoint (login throttling and its audit lines).
    */
   HTTP_TRUSTED_PROXIES("http.trusted_proxies", "[]", AuthSettings::proxies, Shape.LIST),
+  /**
+   * A request head must arrive whole within this many seconds of its first byte (of the
+   * connection, for a connection's first request). A real client sends its head in one write;
+   * 30 s still lets a very slow link through while a client trickling bytes to hold the
+   * connection loses it.
+   */
+  HTTP_HEADER_TIMEOUT_SECONDS("http.header_timeout_seconds", "30", v -> intBetween(v, 1, 3_600)),
+  /**
+   * A kept-alive connection with no new request for this many seconds after its last response is
+   * closed. Longer than the 90 s for which Go clients (docker, containerd, podman, skopeo) keep
+   * an idle connection, so the client closes first and never sends a request on a connection the
+   * server is closing at that moment.
+   */
+  HTTP_IDLE_TIMEOUT_SECONDS("http.idle_timeout_seconds", "120", v -> intBetween(v, 1, 86_400)),
+  /**
+   * A request whose body sends no byte for this many seconds while the server is ready to read
+   * is cut off; time the server itself holds reading off (a slow store) never counts. Generous,
+   * because a client copying from another registry streams at that registry's pace.
+   */
+  HTTP_BODY_STALL_TIMEOUT_SECONDS("http.body_stall_timeout_seconds", "120", v -> intBetween(v, 1, 86_400)),
+  /**
+   * Open connections beyond this are answered 503 with {@code Retry-After} and closed. Each one
+   * holds a file descriptor and buffers; the ceiling keeps a flood from taking the descriptors
+   * the store needs.
+   */
+  HTTP_MAX_CONNECTIONS("http.max_connections", "4096", v -> intBetween(v, 1, 1_000_000)),
   STORAGE_TYPE("storage.type", "filesystem", ConfigKey::storageType),
   STORAGE_FILESYSTEM_ROOT("storage.filesystem.root", "./data", ConfigKey::nonBlank),
   /**

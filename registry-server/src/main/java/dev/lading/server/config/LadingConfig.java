@@ -58,15 +58,50 @@ public record LadingConfig(
     return new LadingConfig(http, storage, limits, readOnly, value, auth);
   }
 
-  /** The listening socket and HTTP parsing bounds. */
+  /**
+   * The listening socket, HTTP parsing bounds, and what a connection may cost: how long its
+   * request head, its idle time between requests and a stall of its body may last, and how
+   * many connections may be open at once.
+   */
   public record Http(
-      String host, int port, int maxInitialLineBytes, int maxHeaderBytes, Duration shutdownTimeout) {
+      String host,
+      int port,
+      int maxInitialLineBytes,
+      int maxHeaderBytes,
+      Duration shutdownTimeout,
+      Duration headerTimeout,
+      Duration idleTimeout,
+      Duration bodyStallTimeout,
+      int maxConnections) {
     public Http {
       Objects.requireNonNull(host, "host");
       if (port < 0 || port > 65_535) {
         throw new IllegalArgumentException("port out of range: " + port);
       }
+      for (Duration d : new Duration[] {headerTimeout, idleTimeout, bodyStallTimeout}) {
+        if (!d.isPositive()) {
+          throw new IllegalArgumentException("timeouts must be positive");
+        }
+      }
+      if (maxConnections < 1) {
+        throw new IllegalArgumentException("maxConnections must be positive");
+      }
     }
+  }
+
+  private LadingConfig withHttp(Http value) {
+    return new LadingConfig(value, storage, limits, readOnly, gc, auth);
+  }
+
+  /** Connection timeouts: request head, idle between requests, body stall. */
+  public LadingConfig withHttpTimeouts(Duration header, Duration idle, Duration bodyStall) {
+    return withHttp(new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
+        http.shutdownTimeout, header, idle, bodyStall, http.maxConnections));
+  }
+
+  public LadingConfig withMaxConnections(int max) {
+    return withHttp(new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
+        http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, max));
   }
 
   /** The store: its type, the filesystem root, and the S3 settings when the type is S3. */
@@ -256,21 +291,18 @@ public record LadingConfig(
   }
 
   public LadingConfig withHttpPort(int port) {
-    return new LadingConfig(
-        new Http(http.host, port, http.maxInitialLineBytes, http.maxHeaderBytes, http.shutdownTimeout),
-        storage, limits, readOnly, gc, auth);
+    return withHttp(new Http(http.host, port, http.maxInitialLineBytes, http.maxHeaderBytes,
+        http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections));
   }
 
   public LadingConfig withHttpHost(String host) {
-    return new LadingConfig(
-        new Http(host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes, http.shutdownTimeout),
-        storage, limits, readOnly, gc, auth);
+    return withHttp(new Http(host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
+        http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections));
   }
 
   public LadingConfig withShutdownTimeout(Duration timeout) {
-    return new LadingConfig(
-        new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes, timeout),
-        storage, limits, readOnly, gc, auth);
+    return withHttp(new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
+        timeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections));
   }
 
   public LadingConfig withFilesystemRoot(Path root) {
@@ -293,7 +325,11 @@ public record LadingConfig(
             (Integer) v.get(ConfigKey.HTTP_PORT),
             (Integer) v.get(ConfigKey.HTTP_MAX_INITIAL_LINE_BYTES),
             (Integer) v.get(ConfigKey.HTTP_MAX_HEADER_BYTES),
-            Duration.ofSeconds((Integer) v.get(ConfigKey.HTTP_SHUTDOWN_TIMEOUT_SECONDS))),
+            Duration.ofSeconds((Integer) v.get(ConfigKey.HTTP_SHUTDOWN_TIMEOUT_SECONDS)),
+            Duration.ofSeconds((Integer) v.get(ConfigKey.HTTP_HEADER_TIMEOUT_SECONDS)),
+            Duration.ofSeconds((Integer) v.get(ConfigKey.HTTP_IDLE_TIMEOUT_SECONDS)),
+            Duration.ofSeconds((Integer) v.get(ConfigKey.HTTP_BODY_STALL_TIMEOUT_SECONDS)),
+            (Integer) v.get(ConfigKey.HTTP_MAX_CONNECTIONS)),
         new Storage(
             (StorageType) v.get(ConfigKey.STORAGE_TYPE),
             new Filesystem(

@@ -68,7 +68,7 @@ final class BlobHandler implements ResourceHandler {
     String rangeHeader = exchange.header(HttpHeaderNames.RANGE);
     if (rangeHeader != null && ifRangeAllows(exchange.header(HttpHeaderNames.IF_RANGE), etag)) {
       try {
-        range = Optional.of(ByteRangeHeader.resolve(rangeHeader, blob.size()));
+        range = ByteRangeHeader.resolve(rangeHeader, blob.size());
       } catch (RegistryException e) {
         HttpHeaders refusal = Exchange.headers();
         refusal.set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + blob.size());

@@ -31,6 +31,8 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One request and its single response. Handlers read the request through it and answer through
@@ -39,6 +41,7 @@ import java.util.function.BiConsumer;
  * would otherwise be parsed as the next request).
  */
 public final class Exchange {
+  private static final Logger log = LoggerFactory.getLogger(Exchange.class);
   static final String API_VERSION_HEADER = "Docker-Distribution-API-Version";
   private static final int STREAM_CHUNK_BYTES = 64 << 10;
 
@@ -282,8 +285,17 @@ public final class Exchange {
     }
   }
 
-  /** Answers a failure through {@link ErrorResponses}, with {@code extra} headers. */
+  /**
+   * Answers a failure through {@link ErrorResponses}, with {@code extra} headers. A failure
+   * caused by the request body breaking on the client's side is the client's error, whatever
+   * the handler or the registry made of it (see {@link RequestBodyException}).
+   */
   public void fail(Throwable failure, HttpHeaders extra) {
+    RequestBodyException broken = RequestBodyException.findIn(failure);
+    if (broken != null) {
+      log.debug("request body from {} broke: {}", remote(), broken.getMessage());
+      failure = new RegistryException(brokenBodyCode(), broken.getMessage());
+    }
     if (responded.get()) {
       // The response is already (partly) out; nothing sane can be added to it.
       if (!(failure instanceof IOException)) {
@@ -308,6 +320,24 @@ public final class Exchange {
 
   public void fail(Throwable failure) {
     fail(failure, null);
+  }
+
+  /**
+   * The code for a body that broke: the spec's code for the resource when one fits (the upload
+   * or the manifest cannot be what the client meant to send), {@code BAD_REQUEST} elsewhere (the
+   * token endpoint's form is no API resource). Always a 400: the framing is HTTP's, the store
+   * never saw a byte of the failure.
+   */
+  private ErrorCode brokenBodyCode() {
+    Routes.Match m = match;
+    if (m == null) {
+      return ErrorCode.BAD_REQUEST;
+    }
+    return switch (m.resource()) {
+      case UPLOAD, UPLOADS -> ErrorCode.BLOB_UPLOAD_INVALID;
+      case MANIFEST -> ErrorCode.MANIFEST_INVALID;
+      default -> ErrorCode.BAD_REQUEST;
+    };
   }
 
   /**

@@ -6,14 +6,19 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.flow.FlowControlHandler;
+import java.time.Duration;
 
 /**
- * The pipeline: codec (bounded request line and headers) → flow control (holds decoded messages
- * while autoRead is off) → the registry, which also decides keep-alive: Netty's
+ * The pipeline: deadlines (header, idle and body-stall timeouts; first, so it sees raw bytes) →
+ * codec (bounded request line and headers) → flow control (holds decoded messages while
+ * autoRead is off) → the registry, which also decides keep-alive: Netty's
  * {@code HttpServerKeepAliveHandler} closes at once after a closing response, and an immediate
  * close loses refusals sent mid-body (see {@link RegistryConnectionHandler}). No aggregator:
  * bodies stream, and the manifest handler bounds what it reads itself. No {@code ChunkedWriteHandler} either: files go
  * out as {@code FileRegion}s and streamed blobs are paced by the writer waiting on writability.
+ *
+ * <p>A connection beyond the {@link ConnectionCeiling} gets the same pipeline, so that its first
+ * request is answered (503) as HTTP and its timeouts still apply, but it is never served.
  */
 public final class RegistryChannelInitializer extends ChannelInitializer<SocketChannel> {
   private final RequestDispatcher dispatcher;
@@ -21,30 +26,45 @@ public final class RegistryChannelInitializer extends ChannelInitializer<SocketC
   private final ChannelGroup channels;
   private final int maxInitialLineBytes;
   private final int maxHeaderBytes;
+  private final ConnectionDeadlines.Timeouts timeouts;
+  private final ConnectionCeiling ceiling;
+  private final ConnectionMetrics metrics;
   private final AccessLog accessLog = new AccessLog();
 
+  /** The timeouts are those of {@link ConnectionDeadlines}. */
   public RegistryChannelInitializer(
       RequestDispatcher dispatcher,
       InFlightRequests inFlight,
       ChannelGroup channels,
       int maxInitialLineBytes,
-      int maxHeaderBytes) {
+      int maxHeaderBytes,
+      Duration headerTimeout,
+      Duration idleTimeout,
+      Duration bodyStallTimeout,
+      ConnectionCeiling ceiling,
+      ConnectionMetrics metrics) {
     this.dispatcher = dispatcher;
     this.inFlight = inFlight;
     this.channels = channels;
     this.maxInitialLineBytes = maxInitialLineBytes;
     this.maxHeaderBytes = maxHeaderBytes;
+    this.timeouts = new ConnectionDeadlines.Timeouts(headerTimeout, idleTimeout, bodyStallTimeout);
+    this.ceiling = ceiling;
+    this.metrics = metrics;
   }
 
   @Override
   protected void initChannel(SocketChannel ch) {
     channels.add(ch);
+    boolean admitted = ceiling.admit(ch);
+    ConnectionDeadlines deadlines = new ConnectionDeadlines(timeouts, metrics);
     ch.pipeline()
+        .addLast("deadlines", deadlines)
         .addLast("codec", new HttpServerCodec(new HttpDecoderConfig()
             .setMaxInitialLineLength(maxInitialLineBytes)
             .setMaxHeaderSize(maxHeaderBytes)
             .setMaxChunkSize(64 << 10)))
         .addLast("flow-control", new FlowControlHandler())
-        .addLast("registry", new RegistryConnectionHandler(dispatcher, inFlight, accessLog));
+        .addLast("registry", new RegistryConnectionHandler(dispatcher, inFlight, accessLog, deadlines, !admitted));
   }
 }

@@ -15,7 +15,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,15 +41,25 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
   private final RequestDispatcher dispatcher;
   private final InFlightRequests inFlight;
   private final AccessLog accessLog;
+  private final ConnectionDeadlines deadlines;
+  /** True on a connection beyond the ceiling: its first request is answered 503, then it ends. */
+  private final boolean overCeiling;
   private WritabilityGate gate;
   private Exchange current;
   /** Set once the connection is ending: whatever still arrives is discarded. */
   private boolean closing;
 
-  RegistryConnectionHandler(RequestDispatcher dispatcher, InFlightRequests inFlight, AccessLog accessLog) {
+  RegistryConnectionHandler(
+      RequestDispatcher dispatcher,
+      InFlightRequests inFlight,
+      AccessLog accessLog,
+      ConnectionDeadlines deadlines,
+      boolean overCeiling) {
     this.dispatcher = dispatcher;
     this.inFlight = inFlight;
     this.accessLog = accessLog;
+    this.deadlines = deadlines;
+    this.overCeiling = overCeiling;
   }
 
   @Override
@@ -84,16 +93,24 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
     if (request.decoderResult().isFailure()) {
       Throwable cause = request.decoderResult().cause();
       String why = cause instanceof TooLongFrameException ? "request line or headers too long" : "malformed request";
-      rejectUnparsable(ctx, new RegistryException(ErrorCode.BAD_REQUEST, why));
+      refuse(ctx, new RegistryException(ErrorCode.BAD_REQUEST, why));
+      return;
+    }
+    if (overCeiling) {
+      // Answered only once a request arrived, so that a client is waiting for the answer. The
+      // one 503 code there is: the message says what is short.
+      refuse(ctx, new RegistryException(ErrorCode.STORAGE_UNAVAILABLE, "too many open connections, retry later"),
+          "Retry-After", Integer.toString(ConnectionCeiling.RETRY_AFTER_SECONDS));
       return;
     }
     boolean expectsBody;
     try {
+      RequestTarget.normalise(request);
       String length = request.headers().get("Content-Length");
       expectsBody = HttpUtil.isTransferEncodingChunked(request)
           || length != null && HeaderValues.nonNegativeLong(length, "Content-Length") > 0;
     } catch (RegistryException e) {
-      rejectUnparsable(ctx, e);
+      refuse(ctx, e);
       return;
     }
     RequestBodyStream body = new RequestBodyStream(ctx.channel(), expectsBody, () -> {
@@ -107,6 +124,8 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
     if (expectsBody) {
       ctx.channel().config().setAutoRead(false);
     }
+    // Before dispatching: the response may be out (and the next request wanted) before it returns.
+    deadlines.headReceived(expectsBody);
     dispatcher.dispatch(exchange);
   }
 
@@ -116,7 +135,9 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
       return; // the end marker of a body-less request whose response is already out
     }
     if (content.decoderResult().isFailure()) {
-      exchange.body().fail(new IOException("malformed request body"));
+      // The decoder discards the rest of the connection; the response to this request closes it.
+      log.debug("malformed request body from {}", ctx.channel().remoteAddress(), content.decoderResult().cause());
+      exchange.body().fail(RequestBodyException.malformed(content.decoderResult().cause()));
       return;
     }
     boolean last = content instanceof LastHttpContent;
@@ -124,6 +145,7 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
     exchange.body().offer(content.content().retain(), last);
     if (last) {
       ctx.channel().config().setAutoRead(false);
+      deadlines.bodyEnded();
     }
   }
 
@@ -146,10 +168,17 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
       closeInStages(channel);
       return;
     }
+    // Before reading resumes, which may hand over a pipelined request at once.
+    deadlines.responded();
     channel.config().setAutoRead(true);
   }
 
-  private void rejectUnparsable(ChannelHandlerContext ctx, RegistryException e) {
+  /**
+   * Answers a request that is not handed to the dispatcher (it did not parse, or the server is
+   * over its connection ceiling) with {@code e} and {@code extraHeaders} (name, value, ...), then
+   * ends the connection.
+   */
+  private void refuse(ChannelHandlerContext ctx, RegistryException e, String... extraHeaders) {
     ErrorResponses.Rendered r = ErrorResponses.render(e);
     var response = new DefaultFullHttpResponse(
         HttpVersion.HTTP_1_1, r.status(), ctx.alloc().buffer(r.body().length).writeBytes(r.body()));
@@ -158,6 +187,9 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
         .setInt("Content-Length", r.body().length)
         .set(Exchange.API_VERSION_HEADER, "registry/2.0")
         .set("Connection", "close");
+    for (int i = 0; i + 1 < extraHeaders.length; i += 2) {
+      response.headers().set(extraHeaders[i], extraHeaders[i + 1]);
+    }
     ctx.writeAndFlush(response).addListener(f -> {
       if (f.isSuccess()) {
         closeInStages(ctx.channel());
@@ -165,7 +197,7 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
         ctx.close();
       }
     });
-    log.debug("refused an unparsable request from {}: {}", ctx.channel().remoteAddress(), e.getMessage());
+    log.debug("refused a request from {}: {}", ctx.channel().remoteAddress(), e.getMessage());
   }
 
   /**
@@ -174,6 +206,7 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
    */
   private void closeInStages(Channel channel) {
     closing = true;
+    deadlines.ending();
     if (!(channel instanceof DuplexChannel duplex)) {
       channel.close();
       return;
@@ -197,7 +230,7 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
   public void channelInactive(ChannelHandlerContext ctx) {
     Exchange exchange = current;
     if (exchange != null) {
-      exchange.body().fail(new IOException("connection closed by the client"));
+      exchange.body().fail(RequestBodyException.connectionLost());
     }
     gate.signal();
     ctx.fireChannelInactive();

@@ -21,8 +21,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * checks and validation happen before any body byte is accepted, and that first demand is when a
  * {@code 100 Continue} is sent to a client that expects one.
  *
- * <p>When the connection dies the stream fails with an {@link IOException}, so the registry
- * call reading it fails and commits nothing.
+ * <p>When the connection dies or the body's framing does not decode, the stream fails with a
+ * {@link RequestBodyException}, so the registry call reading it fails and commits nothing, and
+ * the answer is the client's error, never a storage failure.
  */
 public final class RequestBodyStream extends InputStream {
   public static final int HIGH_WATER_BYTES = 1 << 20;
@@ -90,7 +91,7 @@ public final class RequestBodyStream extends InputStream {
   }
 
   /** The connection died or sent a malformed body: the reader gets {@code cause}. */
-  public void fail(IOException cause) {
+  public void fail(RequestBodyException cause) {
     lock.lock();
     try {
       if (!ended && failure == null) {

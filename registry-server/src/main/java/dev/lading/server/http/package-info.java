@@ -13,12 +13,20 @@
  * for the channel to become writable again. A connection serves one request at a time; a
  * pipelined request waits (autoRead off) until the previous response is written.
  *
- * <p>Range requests. A {@code Range} header we cannot honour exactly (malformed, another unit,
- * several ranges) is answered {@code 416}, never {@code 200}: RFC 9110 allows ignoring it, but
+ * <p>Connections. {@link dev.lading.server.http.ConnectionDeadlines} closes a connection that
+ * keeps the server waiting too long for a request head, a next request or a body byte (never
+ * for the server's own time), {@link dev.lading.server.http.ConnectionCeiling} bounds how many
+ * are served at once, and {@link dev.lading.server.http.RequestTarget} holds every request to
+ * HTTP/1.1's one valid {@code Host}. A body whose framing breaks is the client's error
+ * ({@link dev.lading.server.http.RequestBodyException}), never a storage failure.
+ *
+ * <p>Range requests. A {@code bytes} range we cannot honour exactly (malformed, several ranges,
+ * outside the blob) is answered {@code 416}, never {@code 200}: RFC 9110 allows ignoring it, but
  * peer-to-peer caches such as Dragonfly store whatever bytes come back as the piece they asked
  * for, so a full body answered to a ranged request corrupts their copy. Only a non-matching
  * {@code If-Range} yields the full {@code 200}, as the RFC requires, because the client asked
- * for that explicitly.
+ * for that explicitly, and so does a range in another unit ({@code items=0-1}), which the RFC
+ * requires to be ignored: nobody asked for bytes.
  *
  * <p>Must not import any storage implementation: handlers see only the {@code Registry}.
  */

@@ -3,6 +3,7 @@ package dev.lading.server.metrics;
 import dev.lading.gc.GarbageCollector;
 import dev.lading.gc.GcStats;
 import dev.lading.gc.OnlineCollector;
+import dev.lading.server.http.ConnectionMetrics;
 import dev.lading.server.http.RequestMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -16,16 +17,19 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntSupplier;
 
 /**
  * The server's meters in one Prometheus registry: HTTP requests by route, method and status
- * (recorded by the dispatcher, {@link RequestMetrics}), upload bytes, JVM memory and threads,
- * and garbage collection (runs, phase, what was marked and swept, durations, last success).
- * {@code GET /metrics} serves {@link #scrape()}.
+ * (recorded by the dispatcher, {@link RequestMetrics}), upload bytes, connections (open,
+ * refused at the ceiling, closed by a timeout, {@link ConnectionMetrics}), JVM memory and
+ * threads, and garbage collection (runs, phase, what was marked and swept, durations, last
+ * success). {@code GET /metrics} serves {@link #scrape()}.
  */
-public final class LadingMetrics implements RequestMetrics {
+public final class LadingMetrics implements RequestMetrics, ConnectionMetrics {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Counter uploadBytes;
+  private final Counter connectionsRefused;
   private final AtomicLong gcPhase = new AtomicLong(-1);
   private final AtomicLong gcLastSuccess = new AtomicLong();
   private final AtomicLong gcLastCandidates = new AtomicLong();
@@ -39,6 +43,13 @@ public final class LadingMetrics implements RequestMetrics {
         .description("Body bytes received by blob upload requests")
         .baseUnit("bytes")
         .register(registry);
+    connectionsRefused = Counter.builder("lading.http.connections.refused")
+        .description("Connections answered 503 because http.max_connections were open")
+        .register(registry);
+    for (String kind : new String[] {"header", "idle", "body_stall"}) {
+      // Present at zero from the start, so a rate over them works before the first timeout.
+      timeouts(kind);
+    }
   }
 
   @Override
@@ -55,6 +66,31 @@ public final class LadingMetrics implements RequestMetrics {
   @Override
   public void uploadBytes(long bytes) {
     uploadBytes.increment(bytes);
+  }
+
+  @Override
+  public void timedOut(String kind) {
+    timeouts(kind).increment();
+  }
+
+  private Counter timeouts(String kind) {
+    return Counter.builder("lading.http.timeouts")
+        .description("Connections closed because the client kept the server waiting, by kind"
+            + " (header, idle, body_stall)")
+        .tag("kind", kind)
+        .register(registry);
+  }
+
+  @Override
+  public void refused() {
+    connectionsRefused.increment();
+  }
+
+  /** Exports the number of connections being served. */
+  public void bindOpenConnections(IntSupplier open) {
+    Gauge.builder("lading.http.connections.open", open, IntSupplier::getAsInt)
+        .description("Connections being served (those refused at the ceiling not counted)")
+        .register(registry);
   }
 
   /** Exports {@code gc}'s runs, and {@code collector}'s phases while a run goes on. */

@@ -129,6 +129,38 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void connectionTimeoutsAndCeilingHaveDefaultsAndComeFromFileAndEnvironment() throws Exception {
+    LadingConfig.Http defaults = ConfigLoader.load(null, Map.of()).config().http();
+    assertThat(defaults.headerTimeout()).isEqualTo(java.time.Duration.ofSeconds(30));
+    assertThat(defaults.idleTimeout()).isEqualTo(java.time.Duration.ofSeconds(120));
+    assertThat(defaults.bodyStallTimeout()).isEqualTo(java.time.Duration.ofSeconds(120));
+    assertThat(defaults.maxConnections()).isEqualTo(4096);
+    LadingConfig.Http set = ConfigLoader.load(yaml("""
+        http:
+          header_timeout_seconds: 5
+          idle_timeout_seconds: 6
+          body_stall_timeout_seconds: 7
+          max_connections: 8
+        """), Map.of("LADING_HTTP_MAX_CONNECTIONS", "9")).config().http();
+    assertThat(set.headerTimeout()).isEqualTo(java.time.Duration.ofSeconds(5));
+    assertThat(set.idleTimeout()).isEqualTo(java.time.Duration.ofSeconds(6));
+    assertThat(set.bodyStallTimeout()).isEqualTo(java.time.Duration.ofSeconds(7));
+    assertThat(set.maxConnections()).isEqualTo(9);
+  }
+
+  @Test
+  void aZeroTimeoutOrCeilingStopsTheStartNamingTheKey() {
+    for (String key : new String[] {"LADING_HTTP_HEADER_TIMEOUT_SECONDS", "LADING_HTTP_IDLE_TIMEOUT_SECONDS",
+        "LADING_HTTP_BODY_STALL_TIMEOUT_SECONDS", "LADING_HTTP_MAX_CONNECTIONS"}) {
+      String path = key.substring("LADING_".length()).toLowerCase(java.util.Locale.ROOT).replaceFirst("_", ".");
+      assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(key, "0")))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining(path + ": must be between 1 and")
+          .hasMessageContaining("(from " + key + ")");
+    }
+  }
+
+  @Test
   void keyReloadPeriodDefaultsToThirtySecondsAndIsBounded() {
     assertThat(ConfigLoader.load(null, Map.of()).config().auth().keyReload()).isEqualTo(java.time.Duration.ofSeconds(30));
     assertThat(ConfigLoader.load(null, Map.of("LADING_AUTH_TOKEN_KEY_RELOAD_SECONDS", "5")).config().auth().keyReload())

@@ -63,6 +63,9 @@ class BlobDownloadTest {
     "'bytes=900-',    900, 999",
     "'bytes=-24',     976, 999",
     "'bytes=990-5000', 990, 999",
+    "'bytes=0-99999999999999999999999', 0, 999",
+    "'bytes=500-99999999999999999999999', 500, 999",
+    "'bytes=-99999999999999999999', 0, 999",
   })
   void rangeIsAlways206WithExactContentRange(String range, int first, int last) throws Exception {
     HttpResponse<byte[]> r = registry.sendForBytes(registry.request("/v2/p2p/cache/blobs/" + digest)
@@ -74,13 +77,24 @@ class BlobDownloadTest {
   }
 
   @ParameterizedTest(name = "{0} -> 416")
-  @CsvSource({"'bytes=1000-'", "'bytes=5-1'", "'bytes=0-1,3-4'", "'pages=1-2'", "'bytes=x'"})
+  @CsvSource({"'bytes=1000-'", "'bytes=5-1'", "'bytes=0-1,3-4'", "'bytes=x'",
+      "'bytes=99999999999999999999-'", "'bytes=99999999999999999999-99999999999999999999'"})
   void unsatisfiableOrUnsupportedRangeIs416WithSize(String range) throws Exception {
     HttpResponse<String> r = registry.send(registry.request("/v2/p2p/cache/blobs/" + digest)
         .header("Range", range).GET().build());
     assertThat(r.statusCode()).isEqualTo(416);
     assertThat(r.headers().firstValue("Content-Range")).hasValue("bytes */1000");
     assertThat(RunningRegistry.errorCode(r)).isEqualTo("RANGE_INVALID");
+  }
+
+  @ParameterizedTest(name = "{0} -> 200")
+  @CsvSource({"'items=0-1'", "'pages=1-2,3-4'"})
+  void rangeInAnotherUnitIsIgnoredAndTheWholeBlobSent(String range) throws Exception {
+    HttpResponse<byte[]> r = registry.sendForBytes(registry.request("/v2/p2p/cache/blobs/" + digest)
+        .header("Range", range).GET().build());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("Content-Range")).isEmpty();
+    assertThat(r.body()).isEqualTo(blob);
   }
 
   @Test

@@ -21,9 +21,19 @@ class ByteRangeHeaderTest {
     "'bytes=-10',      100, 90, 99",
     "'bytes=-1000',    100, 0,  99",
     "'BYTES = 5 - 6',  100, 5,  6",
+    "'bytes=0-99999999999999999999999', 100, 0, 99",
+    "'bytes=10-9223372036854775807',    100, 10, 99",
+    "'bytes=-99999999999999999999',     100, 0, 99",
+    "'bytes=000000000000000000000005-6', 100, 5, 6",
   })
   void resolvesOneRange(String header, long size, long first, long last) {
-    assertThat(ByteRangeHeader.resolve(header, size)).isEqualTo(new ByteRange(first, last));
+    assertThat(ByteRangeHeader.resolve(header, size)).hasValue(new ByteRange(first, last));
+  }
+
+  @ParameterizedTest(name = "{0} is ignored")
+  @CsvSource({"'items=0-1'", "'pages = 1-2,5-6'", "'x=whatever'"})
+  void ignoresOtherUnits(String header) {
+    assertThat(ByteRangeHeader.resolve(header, 100)).isEmpty();
   }
 
   @ParameterizedTest(name = "{0} of {1} bytes is refused")
@@ -34,11 +44,13 @@ class ByteRangeHeaderTest {
     "'bytes=-0',          100",
     "'bytes=0-0',         0",
     "'bytes=0-1,5-6',     100",
-    "'items=0-1',         100",
+    "'=0-1',              100",
+    "'by tes=0-1',        100",
     "'bytes=a-b',         100",
     "'bytes=',            100",
     "'0-10',              100",
     "'bytes=99999999999999999999-', 100",
+    "'bytes=99999999999999999999-99999999999999999999', 100",
   })
   void refusesWhatItCannotHonourExactly(String header, long size) {
     assertThatThrownBy(() -> ByteRangeHeader.resolve(header, size))
