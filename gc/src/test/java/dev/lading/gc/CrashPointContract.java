@@ -838,20 +838,19 @@ public abstract class CrashPointContract {
    * manifests linked in their repository.
    */
   static void assertInvariants(ObjectStore store, String when) throws IOException {
-    for (String shard : StorageLayout.blobRecordShards()) {
-      for (String key : allKeys(store, shard)) {
-        Optional<Digest> digest = StorageLayout.blobRecordDigest(key);
-        if (digest.isEmpty()) {
-          continue;
-        }
-        Optional<byte[]> bytes = store.read(key);
-        if (bytes.isEmpty()) {
-          continue;
-        }
-        BlobRecord record = StoredJson.read(bytes.get(), BlobRecord.class);
-        assertThat(store.stat(record.dataKey())).as("%s: data of %s", when, digest.get()).isPresent();
-        assertThat(hash(store, record)).as("%s: content of %s", when, digest.get()).isEqualTo(digest.get());
+    // One listing of every record (S3 lists flat; the filesystem walks), not one per shard.
+    for (String key : allKeys(store, "blobs/")) {
+      Optional<Digest> digest = StorageLayout.blobRecordDigest(key);
+      if (digest.isEmpty()) {
+        continue;
       }
+      Optional<byte[]> bytes = store.read(key);
+      if (bytes.isEmpty()) {
+        continue;
+      }
+      BlobRecord record = StoredJson.read(bytes.get(), BlobRecord.class);
+      assertThat(store.stat(record.dataKey())).as("%s: data of %s", when, digest.get()).isPresent();
+      assertThat(hash(store, record)).as("%s: content of %s", when, digest.get()).isEqualTo(digest.get());
     }
     for (RepositoryName repo : List.of(APP, OTHER)) {
       for (String key : allKeys(store, StorageLayout.tagsPrefix(repo))) {

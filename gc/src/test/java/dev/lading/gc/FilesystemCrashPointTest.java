@@ -59,10 +59,8 @@ class FilesystemCrashPointTest extends CrashPointContract {
     assertThat(root.resolve("+staging")).isEmptyDirectory();
     assertThat(root.resolve("+multipart")).isEmptyDirectory();
     Set<String> named = new HashSet<>();
-    for (String shard : StorageLayout.blobRecordShards()) {
-      for (String key : allKeys(store, shard)) {
-        store.read(key).ifPresent(b -> named.add(StoredJson.read(b, BlobRecord.class).dataKey()));
-      }
+    for (String key : allKeys(store, "blobs/")) {
+      store.read(key).ifPresent(b -> named.add(StoredJson.read(b, BlobRecord.class).dataKey()));
     }
     List<String> data = allKeys(store, StorageLayout.dataPrefix());
     assertThat(data).as("data no record names").allMatch(named::contains);
