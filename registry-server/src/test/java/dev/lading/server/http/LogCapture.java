@@ -32,6 +32,13 @@ final class LogCapture implements AutoCloseable {
     return out;
   }
 
+  /** Forgets what was logged so far (a server's start-up advice, say), to judge what follows. */
+  void clear() {
+    synchronized (appender) {
+      appender.list.clear();
+    }
+  }
+
   @Override
   public void close() {
     root.detachAppender(appender);
