@@ -16,6 +16,7 @@ import dev.lading.core.registry.ManifestContent;
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.core.registry.StoreRegistry;
 import dev.lading.core.storage.BlobSource;
+import dev.lading.core.storage.CrashingStore;
 import dev.lading.core.storage.KeyPage;
 import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectInfo;
@@ -772,18 +773,24 @@ public abstract class GcContract {
     Orphan o = orphanLayer();
     Digest garbage = pushBlob(APP, bytes("truly garbage"));
     storeClockMovesOn();
-    DyingStore dying = new DyingStore(store);
+    CrashingStore dying = CrashingStore.counting(store);
     GarbageCollector doomedRun = new GarbageCollector(dying, Clock.systemUTC());
     doomedRun.setHooks(new GarbageCollector.SweepHooks() {
       @Override
       public void afterIntents(Set<Digest> candidates) {
         assertThat(candidates).contains(o.layer(), garbage);
-        dying.die(); // the process is gone: not one more store call, not even its cleanup
+        dying.crashNow("after the intents"); // the process is gone: not one more store call
       }
     });
     Duration intentTtl = Duration.ofSeconds(2);
     assertThatThrownBy(() -> doomedRun.run(now().withIntentTtl(intentTtl)))
-        .hasRootCauseInstanceOf(DyingStore.Dead.class);
+        .satisfies(e -> {
+          boolean crashed = false;
+          for (Throwable t = e; t != null; t = t.getCause()) {
+            crashed |= t instanceof CrashingStore.Crash;
+          }
+          assertThat(crashed).as("the run died with its store: %s", e).isTrue();
+        });
     assertThat(store.list(StorageLayout.gcIntentsPrefix(), Optional.empty(), 10).keys())
         .as("the dead run's intents").isNotEmpty();
     assertThat(store.list(StorageLayout.gcRunsPrefix(), Optional.empty(), 10).keys())
@@ -834,92 +841,5 @@ public abstract class GcContract {
     assertThat(stats.blobsSwept()).as("a long run still sweeps: its lease is healthy").isEqualTo(2);
     assertThat(registry.fence().runActive()).isFalse();
     assertThat(store.list(StorageLayout.gcRunsPrefix(), Optional.empty(), 10).keys()).isEmpty();
-  }
-
-  /** A store that stops answering at once, as the process holding it would by dying. */
-  static final class DyingStore implements ObjectStore {
-    static final class Dead extends IOException {
-      Dead() {
-        super("the process died");
-      }
-    }
-
-    private final ObjectStore store;
-    private volatile boolean dead;
-
-    DyingStore(ObjectStore store) {
-      this.store = store;
-    }
-
-    void die() {
-      dead = true;
-    }
-
-    private void alive() throws IOException {
-      if (dead) {
-        throw new Dead();
-      }
-    }
-
-    @Override
-    public Optional<ObjectInfo> stat(String key) throws IOException {
-      alive();
-      return store.stat(key);
-    }
-
-    @Override
-    public Optional<byte[]> read(String key) throws IOException {
-      alive();
-      return store.read(key);
-    }
-
-    @Override
-    public BlobSource openRange(String key, long offset, long length) throws IOException {
-      alive();
-      return store.openRange(key, offset, length);
-    }
-
-    @Override
-    public void write(String key, byte[] content) throws IOException {
-      alive();
-      store.write(key, content);
-    }
-
-    @Override
-    public boolean writeIfAbsent(String key, byte[] content) throws IOException {
-      alive();
-      return store.writeIfAbsent(key, content);
-    }
-
-    @Override
-    public KeyPage list(String prefix, Optional<String> startAfter, int limit) throws IOException {
-      alive();
-      return store.list(prefix, startAfter, limit);
-    }
-
-    @Override
-    public void delete(Collection<String> keys) throws IOException {
-      alive();
-      store.delete(keys);
-    }
-
-    @Override
-    public MultipartWrite startMultipart(String key) throws IOException {
-      alive();
-      return store.startMultipart(key);
-    }
-
-    @Override
-    public MultipartWrite resumeMultipart(String key, String resumeToken) throws IOException {
-      alive();
-      return store.resumeMultipart(key, resumeToken);
-    }
-
-    @Override
-    public List<String> sweepAbandonedWrites(Set<String> liveKeys, Instant before, boolean dryRun)
-        throws IOException {
-      alive();
-      return store.sweepAbandonedWrites(liveKeys, before, dryRun);
-    }
   }
 }
