@@ -1,6 +1,7 @@
 package dev.lading.bench;
 
 import dev.lading.core.storage.BlobSource;
+import dev.lading.core.storage.ForwardingObjectStore;
 import dev.lading.core.storage.KeyPage;
 import dev.lading.core.storage.ListedLevel;
 import dev.lading.core.storage.ListedPage;
@@ -23,7 +24,7 @@ import java.util.concurrent.atomic.LongAdder;
  * say where a run's time goes (how many listing pages, reads, stats and deletes, and how long
  * each took on average) instead of only how long the whole took.
  */
-final class CountingStore implements ObjectStore {
+final class CountingStore extends ForwardingObjectStore {
 
   /** Calls of one kind: how many, and their summed wall time. */
   private static final class Tally {
@@ -36,11 +37,10 @@ final class CountingStore implements ObjectStore {
     R call() throws IOException;
   }
 
-  private final ObjectStore store;
   private final Map<String, Tally> tallies = new ConcurrentHashMap<>();
 
   CountingStore(ObjectStore store) {
-    this.store = store;
+    super(store);
   }
 
   private <R> R timed(String kind, StoreCall<R> call) throws IOException {
@@ -72,80 +72,70 @@ final class CountingStore implements ObjectStore {
 
   @Override
   public Optional<ObjectInfo> stat(String key) throws IOException {
-    return timed("stat", () -> store.stat(key));
+    return timed("stat", () -> delegate.stat(key));
   }
 
   @Override
   public Optional<byte[]> read(String key) throws IOException {
-    return timed("read", () -> store.read(key));
+    return timed("read", () -> delegate.read(key));
   }
 
   @Override
   public BlobSource openRange(String key, long offset, long length) throws IOException {
-    return timed("openRange", () -> store.openRange(key, offset, length));
+    return timed("openRange", () -> delegate.openRange(key, offset, length));
   }
 
   @Override
   public void write(String key, byte[] content) throws IOException {
     timed("write", () -> {
-      store.write(key, content);
+      delegate.write(key, content);
       return null;
     });
   }
 
   @Override
   public boolean writeIfAbsent(String key, byte[] content) throws IOException {
-    return timed("writeIfAbsent", () -> store.writeIfAbsent(key, content));
+    return timed("writeIfAbsent", () -> delegate.writeIfAbsent(key, content));
   }
 
   @Override
   public KeyPage list(String prefix, Optional<String> startAfter, int limit) throws IOException {
-    return timed("list", () -> store.list(prefix, startAfter, limit));
+    return timed("list", () -> delegate.list(prefix, startAfter, limit));
   }
 
   @Override
   public ListedPage listWithInfo(String prefix, Optional<String> startAfter, int limit)
       throws IOException {
-    return timed("listWithInfo", () -> store.listWithInfo(prefix, startAfter, limit));
+    return timed("listWithInfo", () -> delegate.listWithInfo(prefix, startAfter, limit));
   }
 
   @Override
   public ListedLevel listLevel(String prefix, Optional<String> startAfter, int limit)
       throws IOException {
-    return timed("listLevel", () -> store.listLevel(prefix, startAfter, limit));
-  }
-
-  @Override
-  public int keysPerListCall() {
-    return store.keysPerListCall();
+    return timed("listLevel", () -> delegate.listLevel(prefix, startAfter, limit));
   }
 
   @Override
   public void delete(Collection<String> keys) throws IOException {
     timed("delete", () -> {
-      store.delete(keys);
+      delegate.delete(keys);
       return null;
     });
   }
 
   @Override
   public MultipartWrite startMultipart(String key) throws IOException {
-    return timed("startMultipart", () -> store.startMultipart(key));
+    return timed("startMultipart", () -> delegate.startMultipart(key));
   }
 
   @Override
   public MultipartWrite resumeMultipart(String key, String resumeToken) throws IOException {
-    return timed("resumeMultipart", () -> store.resumeMultipart(key, resumeToken));
+    return timed("resumeMultipart", () -> delegate.resumeMultipart(key, resumeToken));
   }
 
   @Override
   public List<String> sweepAbandonedWrites(Set<String> liveKeys, Instant before, boolean dryRun)
       throws IOException {
-    return timed("sweepAbandoned", () -> store.sweepAbandonedWrites(liveKeys, before, dryRun));
-  }
-
-  @Override
-  public void close() throws IOException {
-    store.close();
+    return timed("sweepAbandoned", () -> delegate.sweepAbandonedWrites(liveKeys, before, dryRun));
   }
 }

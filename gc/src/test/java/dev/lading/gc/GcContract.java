@@ -16,6 +16,7 @@ import dev.lading.core.registry.ManifestContent;
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.core.registry.StoreRegistry;
 import dev.lading.core.storage.BlobSource;
+import dev.lading.core.storage.CrashingStore;
 import dev.lading.core.storage.KeyPage;
 import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectInfo;
@@ -616,6 +617,9 @@ public abstract class GcContract {
         } catch (RegistryException | IOException | AssertionError e) {
           failedPulls.add(tag + ": " + e.getMessage());
         }
+        // A node pulls now and then, not in a tight loop that would starve the collectors on a
+        // small machine: a few hundred pulls a second still overlap every phase of every run.
+        Thread.sleep(2);
       }
       return null;
     });
@@ -710,7 +714,7 @@ public abstract class GcContract {
       get(puller);
       int cycles = 0;
       for (Future<Integer> c : collectors) {
-        cycles += get(c);
+        cycles += c.get(3, TimeUnit.MINUTES); // a run in flight finishes first
       }
       gc.run(now().withDeleteUntagged(true));
 
@@ -772,18 +776,24 @@ public abstract class GcContract {
     Orphan o = orphanLayer();
     Digest garbage = pushBlob(APP, bytes("truly garbage"));
     storeClockMovesOn();
-    DyingStore dying = new DyingStore(store);
+    CrashingStore dying = CrashingStore.counting(store);
     GarbageCollector doomedRun = new GarbageCollector(dying, Clock.systemUTC());
     doomedRun.setHooks(new GarbageCollector.SweepHooks() {
       @Override
       public void afterIntents(Set<Digest> candidates) {
         assertThat(candidates).contains(o.layer(), garbage);
-        dying.die(); // the process is gone: not one more store call, not even its cleanup
+        dying.crashNow("after the intents"); // the process is gone: not one more store call
       }
     });
     Duration intentTtl = Duration.ofSeconds(2);
     assertThatThrownBy(() -> doomedRun.run(now().withIntentTtl(intentTtl)))
-        .hasRootCauseInstanceOf(DyingStore.Dead.class);
+        .satisfies(e -> {
+          boolean crashed = false;
+          for (Throwable t = e; t != null; t = t.getCause()) {
+            crashed |= t instanceof CrashingStore.Crash;
+          }
+          assertThat(crashed).as("the run died with its store: %s", e).isTrue();
+        });
     assertThat(store.list(StorageLayout.gcIntentsPrefix(), Optional.empty(), 10).keys())
         .as("the dead run's intents").isNotEmpty();
     assertThat(store.list(StorageLayout.gcRunsPrefix(), Optional.empty(), 10).keys())
@@ -834,92 +844,5 @@ public abstract class GcContract {
     assertThat(stats.blobsSwept()).as("a long run still sweeps: its lease is healthy").isEqualTo(2);
     assertThat(registry.fence().runActive()).isFalse();
     assertThat(store.list(StorageLayout.gcRunsPrefix(), Optional.empty(), 10).keys()).isEmpty();
-  }
-
-  /** A store that stops answering at once, as the process holding it would by dying. */
-  static final class DyingStore implements ObjectStore {
-    static final class Dead extends IOException {
-      Dead() {
-        super("the process died");
-      }
-    }
-
-    private final ObjectStore store;
-    private volatile boolean dead;
-
-    DyingStore(ObjectStore store) {
-      this.store = store;
-    }
-
-    void die() {
-      dead = true;
-    }
-
-    private void alive() throws IOException {
-      if (dead) {
-        throw new Dead();
-      }
-    }
-
-    @Override
-    public Optional<ObjectInfo> stat(String key) throws IOException {
-      alive();
-      return store.stat(key);
-    }
-
-    @Override
-    public Optional<byte[]> read(String key) throws IOException {
-      alive();
-      return store.read(key);
-    }
-
-    @Override
-    public BlobSource openRange(String key, long offset, long length) throws IOException {
-      alive();
-      return store.openRange(key, offset, length);
-    }
-
-    @Override
-    public void write(String key, byte[] content) throws IOException {
-      alive();
-      store.write(key, content);
-    }
-
-    @Override
-    public boolean writeIfAbsent(String key, byte[] content) throws IOException {
-      alive();
-      return store.writeIfAbsent(key, content);
-    }
-
-    @Override
-    public KeyPage list(String prefix, Optional<String> startAfter, int limit) throws IOException {
-      alive();
-      return store.list(prefix, startAfter, limit);
-    }
-
-    @Override
-    public void delete(Collection<String> keys) throws IOException {
-      alive();
-      store.delete(keys);
-    }
-
-    @Override
-    public MultipartWrite startMultipart(String key) throws IOException {
-      alive();
-      return store.startMultipart(key);
-    }
-
-    @Override
-    public MultipartWrite resumeMultipart(String key, String resumeToken) throws IOException {
-      alive();
-      return store.resumeMultipart(key, resumeToken);
-    }
-
-    @Override
-    public List<String> sweepAbandonedWrites(Set<String> liveKeys, Instant before, boolean dryRun)
-        throws IOException {
-      alive();
-      return store.sweepAbandonedWrites(liveKeys, before, dryRun);
-    }
   }
 }

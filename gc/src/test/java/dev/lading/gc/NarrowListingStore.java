@@ -18,7 +18,9 @@ import java.util.concurrent.atomic.LongAdder;
  * A real store that claims to answer only a few keys per listing call, as S3 answers 1,000: GC
  * then splits every listing of more than that into narrower prefixes, so tests on a handful of
  * keys exercise the split the way 100,000 keys on S3 do. Its listings with info are the SPI's
- * default (list, then stat each key), so the default is exercised too.
+ * default (list, then stat each key), so the default is exercised too. That is why it implements
+ * the SPI itself instead of extending {@code ForwardingObjectStore}, which forwards the listings
+ * with info to the wrapped store.
  */
 final class NarrowListingStore implements ObjectStore {
   private final ObjectStore store;

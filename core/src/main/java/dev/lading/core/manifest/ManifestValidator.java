@@ -7,21 +7,13 @@ import dev.lading.core.model.Reference;
 import java.util.Map;
 
 /**
- * The registry's rules for accepting a pushed manifest: a size limit, a well-formed body
- * ({@link ManifestParser}), a digest that matches when pushed by digest, and references that
- * resolve in the repository. An image manifest's config and layers must be blobs linked there
- * (except foreign layers with {@code urls}); an index's children must be manifests there. The
- * {@code subject} need not exist (distribution-spec: referrers may be pushed before their
- * subject).
+ * The registry's rules for accepting a pushed manifest document: a size limit, a well-formed
+ * body ({@link ManifestParser}) and a digest that matches when pushed by digest. That its
+ * references resolve in the repository (an image manifest's config and layers linked there,
+ * except foreign layers with {@code urls}; an index's children; never the {@code subject}, which
+ * referrers may precede) the registry checks once, under GC's fence.
  */
 public final class ManifestValidator {
-
-  /** What the validator asks of the repository the manifest is pushed to. */
-  public interface RepositoryContents {
-    boolean hasBlob(Digest digest);
-
-    boolean hasManifest(Digest digest);
-  }
 
   private final long maxManifestBytes;
 
@@ -35,8 +27,12 @@ public final class ManifestValidator {
   /** A manifest accepted for storage: what it says, and its digest. */
   public record Accepted(ParsedManifest manifest, Digest digest) {}
 
-  public Accepted validate(
-      Reference reference, String contentType, byte[] body, RepositoryContents contents) {
+  /**
+   * Checks the document itself: its size, its grammar and, for a push by digest, that the bytes
+   * are that digest. Whether the repository holds what it references is the registry's check,
+   * made once, under GC's fence ({@link ParsedManifest#requiredBlobs}).
+   */
+  public Accepted validate(Reference reference, String contentType, byte[] body) {
     if (body.length > maxManifestBytes) {
       throw new RegistryException(
           ErrorCode.MANIFEST_TOO_LARGE,
@@ -56,30 +52,6 @@ public final class ManifestValidator {
     } else {
       digest = Digest.sha256(body);
     }
-    if (manifest.isIndex()) {
-      for (ManifestDescriptor child : manifest.manifests()) {
-        if (!contents.hasManifest(child.digest())) {
-          throw blobUnknown(child.digest());
-        }
-      }
-    } else {
-      ManifestDescriptor config = manifest.config().orElseThrow();
-      if (!contents.hasBlob(config.digest())) {
-        throw blobUnknown(config.digest());
-      }
-      for (ManifestDescriptor layer : manifest.layers()) {
-        if (!layer.isForeign() && !contents.hasBlob(layer.digest())) {
-          throw blobUnknown(layer.digest());
-        }
-      }
-    }
     return new Accepted(manifest, digest);
-  }
-
-  private static RegistryException blobUnknown(Digest digest) {
-    return new RegistryException(
-        ErrorCode.MANIFEST_BLOB_UNKNOWN,
-        "manifest references a manifest or blob unknown to registry",
-        Map.of("digest", digest.toString()));
   }
 }

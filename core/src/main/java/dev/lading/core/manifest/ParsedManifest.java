@@ -1,6 +1,8 @@
 package dev.lading.core.manifest;
 
+import dev.lading.core.model.Digest;
 import dev.lading.core.model.MediaTypes;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -33,6 +35,22 @@ public record ParsedManifest(
 
   public boolean isIndex() {
     return MediaTypes.INDEXES.contains(mediaType);
+  }
+
+  /**
+   * The blobs the repository must hold for this manifest to be accepted: the config and every
+   * layer except foreign ones (non-distributable layers with URLs, fetched from elsewhere).
+   */
+  public List<Digest> requiredBlobs() {
+    List<Digest> out = new ArrayList<>();
+    config.ifPresent(c -> out.add(c.digest()));
+    layers.stream().filter(l -> !l.isForeign()).forEach(l -> out.add(l.digest()));
+    return out;
+  }
+
+  /** The manifests an index needs in the repository: its children. */
+  public List<Digest> requiredManifests() {
+    return manifests.stream().map(ManifestDescriptor::digest).toList();
   }
 
   /**

@@ -32,6 +32,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import dev.lading.core.concurrent.Concurrently;
+import java.util.concurrent.Callable;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -233,22 +235,7 @@ public final class StoreRegistry implements Registry {
   @Override
   public PutManifestResult putManifest(
       RepositoryName repo, Reference reference, String contentType, byte[] body) {
-    ManifestValidator.Accepted accepted =
-        validator.validate(
-            reference,
-            contentType,
-            body,
-            new ManifestValidator.RepositoryContents() {
-              @Override
-              public boolean hasBlob(Digest digest) {
-                return blobs.linkedRecord(repo, digest).isPresent();
-              }
-
-              @Override
-              public boolean hasManifest(Digest digest) {
-                return manifestLink(repo, digest).isPresent();
-              }
-            });
+    ManifestValidator.Accepted accepted = validator.validate(reference, contentType, body);
     ParsedManifest manifest = accepted.manifest();
     Digest digest = accepted.digest();
     fenceManifest(repo, manifest, digest);
@@ -414,41 +401,55 @@ public final class StoreRegistry implements Registry {
    * its intent, and deletes nothing after clearing it.
    */
   private void fenceManifest(RepositoryName repo, ParsedManifest manifest, Digest digest) {
-    List<Digest> blobRefs = new ArrayList<>();
-    manifest.config().ifPresent(c -> blobRefs.add(c.digest()));
-    manifest.layers().stream().filter(l -> !l.isForeign()).forEach(l -> blobRefs.add(l.digest()));
-    List<Digest> manifestRefs = manifest.manifests().stream().map(m -> m.digest()).toList();
+    List<Digest> blobRefs = manifest.requiredBlobs();
+    List<Digest> manifestRefs = manifest.requiredManifests();
     List<Digest> all = new ArrayList<>(blobRefs);
     all.addAll(manifestRefs);
     List<Digest> marked = new ArrayList<>(all);
     marked.add(digest);
     GcFence fence = blobs.fence();
     GcFence.Ticket ticket = fence.enter(repo, marked);
-    settleAndCheck(repo, blobRefs, manifestRefs, all, digest);
+    settleAndCheck(repo, blobRefs, manifestRefs, all, digest, ticket.marked());
     if (!fence.stillClear(ticket)) {
       // A run appeared after a cached "no run": the marks are written now; settle again.
-      settleAndCheck(repo, blobRefs, manifestRefs, all, digest);
+      settleAndCheck(repo, blobRefs, manifestRefs, all, digest, true);
     }
   }
 
-  private void settleAndCheck(
-      RepositoryName repo, List<Digest> blobRefs, List<Digest> manifestRefs, List<Digest> all, Digest digest) {
+  /**
+   * P3 of the fence and the manifest's only check of its references: after any intent on them
+   * has settled, each referenced blob must be linked here with its record in the store (read
+   * fresh, not from a cache), each child manifest linked here. The checks run side by side, two
+   * store calls each; the first missing reference in the manifest's order is the one reported.
+   */
+  private void settleAndCheck(RepositoryName repo, List<Digest> blobRefs, List<Digest> manifestRefs,
+      List<Digest> all, Digest digest, boolean runActive) {
     GcFence fence = blobs.fence();
-    for (Digest unsettled : fence.awaitNoIntents(all, repo, MANIFEST_WAITS_FOR_SWEEP)) {
-      throw manifestBlobUnknown(unsettled);
-    }
-    for (Digest d : blobRefs) {
-      if (!blobs.isLinked(repo, d) || blobs.freshRecord(d).isEmpty()) {
-        throw manifestBlobUnknown(d);
+    // Intents exist only while a run sweeps, and a run writes them only after its fence delay,
+    // longer than the run cache: with no run known (and that answer fresh) there are none to
+    // read. stillClear re-reads the runs before the final write once that answer has aged.
+    if (runActive) {
+      for (Digest unsettled : fence.awaitNoIntents(all, repo, MANIFEST_WAITS_FOR_SWEEP)) {
+        throw manifestBlobUnknown(unsettled);
       }
     }
+    List<Callable<Boolean>> checks = new ArrayList<>(all.size());
+    for (Digest d : blobRefs) {
+      checks.add(() -> blobs.isLinked(repo, d) && blobs.freshRecord(d).isPresent());
+    }
     for (Digest d : manifestRefs) {
-      if (manifestLink(repo, d).isEmpty() || blobs.freshRecord(d).isEmpty()) {
-        throw manifestBlobUnknown(d);
+      checks.add(() -> manifestLink(repo, d).isPresent() && blobs.freshRecord(d).isPresent());
+    }
+    List<Boolean> present = Concurrently.call(checks);
+    for (int i = 0; i < all.size(); i++) {
+      if (!present.get(i)) {
+        throw manifestBlobUnknown(all.get(i));
       }
     }
     // The manifest's own bytes: an old copy being swept goes first, then ours is written.
-    fence.awaitNoIntent(digest, repo);
+    if (runActive) {
+      fence.awaitNoIntent(digest, repo);
+    }
   }
 
   private static RegistryException manifestBlobUnknown(Digest digest) {

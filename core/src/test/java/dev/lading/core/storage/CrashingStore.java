@@ -69,6 +69,11 @@ public final class CrashingStore extends ForwardingObjectStore {
     return Optional.ofNullable(crashedAt);
   }
 
+  /** Stops the world now, whatever the count: from here on every call throws {@link Crash}. */
+  public void crashNow(String where) {
+    crashedAt = where;
+  }
+
   private void alive() {
     String at = crashedAt;
     if (at != null) {

@@ -8,6 +8,7 @@ import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.KeyPage;
 import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectInfo;
+import dev.lading.core.storage.ForwardingObjectStore;
 import dev.lading.core.storage.ObjectStore;
 import dev.lading.server.LadingServer;
 import dev.lading.server.config.LadingConfig;
@@ -187,13 +188,12 @@ class S3BlobServingTest {
   }
 
   /** The S3 store, counting the bytes blob streams hand to the server. */
-  private static final class CountingStore implements ObjectStore {
+  private static final class CountingStore extends ForwardingObjectStore {
     final AtomicLong streamed = new AtomicLong();
     volatile Thread reader;
-    private final ObjectStore delegate;
 
     CountingStore(ObjectStore delegate) {
-      this.delegate = delegate;
+      super(delegate);
     }
 
     @Override
@@ -213,51 +213,6 @@ class S3BlobServingTest {
         }, s.length());
       }
       return source;
-    }
-
-    @Override
-    public Optional<ObjectInfo> stat(String key) throws IOException {
-      return delegate.stat(key);
-    }
-
-    @Override
-    public Optional<byte[]> read(String key) throws IOException {
-      return delegate.read(key);
-    }
-
-    @Override
-    public void write(String key, byte[] content) throws IOException {
-      delegate.write(key, content);
-    }
-
-    @Override
-    public boolean writeIfAbsent(String key, byte[] content) throws IOException {
-      return delegate.writeIfAbsent(key, content);
-    }
-
-    @Override
-    public KeyPage list(String prefix, Optional<String> startAfter, int limit) throws IOException {
-      return delegate.list(prefix, startAfter, limit);
-    }
-
-    @Override
-    public void delete(Collection<String> keys) throws IOException {
-      delegate.delete(keys);
-    }
-
-    @Override
-    public MultipartWrite startMultipart(String key) throws IOException {
-      return delegate.startMultipart(key);
-    }
-
-    @Override
-    public MultipartWrite resumeMultipart(String key, String resumeToken) throws IOException {
-      return delegate.resumeMultipart(key, resumeToken);
-    }
-
-    @Override
-    public void close() throws IOException {
-      delegate.close();
     }
   }
 }

@@ -1,0 +1,75 @@
+package dev.lading.core.concurrent;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Independent blocking calls (store round trips) side by side on virtual threads, for a request
+ * that needs several: a manifest's references are checked at once instead of one round trip
+ * after another. Results come back in the calls' order; every call has ended before this
+ * returns or throws (none is left running behind the caller), and the first failure in that
+ * order is rethrown as it was thrown.
+ */
+public final class Concurrently {
+  private Concurrently() {}
+
+  public static <T> List<T> call(List<? extends Callable<T>> calls) {
+    if (calls.size() <= 1) {
+      List<T> out = new ArrayList<>(calls.size());
+      for (Callable<T> call : calls) {
+        out.add(run(call));
+      }
+      return out;
+    }
+    List<Future<T>> futures = new ArrayList<>(calls.size());
+    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (Callable<T> call : calls) {
+        futures.add(threads.submit(call));
+      }
+    } // close() waits for every call
+    List<T> out = new ArrayList<>(calls.size());
+    for (Future<T> future : futures) {
+      try {
+        out.add(future.resultNow());
+      } catch (IllegalStateException failed) {
+        throw rethrow(future);
+      }
+    }
+    return out;
+  }
+
+  private static <T> T run(Callable<T> call) {
+    try {
+      return call.call();
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static RuntimeException rethrow(Future<?> failed) {
+    Throwable cause;
+    try {
+      failed.get();
+      return new IllegalStateException("a call failed without an exception");
+    } catch (ExecutionException e) {
+      cause = e.getCause();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new IllegalStateException(e);
+    }
+    if (cause instanceof RuntimeException r) {
+      return r;
+    }
+    if (cause instanceof Error e) {
+      throw e;
+    }
+    return new IllegalStateException(cause);
+  }
+}

@@ -1,0 +1,130 @@
+package dev.lading.core.registry;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lading.core.model.Digest;
+import dev.lading.core.model.MediaTypes;
+import dev.lading.core.model.RepositoryName;
+import dev.lading.core.model.Tag;
+import dev.lading.core.storage.ForwardingObjectStore;
+import dev.lading.core.storage.KeyPage;
+import dev.lading.core.storage.ObjectInfo;
+import dev.lading.core.storage.fs.FilesystemStore;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What a manifest push costs the store: the push of a 10-layer image's manifest (blobs already
+ * pushed, no GC run) is counted call by call. Each referenced blob is checked once (its link and
+ * its record, read fresh), and the manifest's own writes follow.
+ */
+class ManifestPutStoreCallsTest {
+  private static final RepositoryName REPO = RepositoryName.parse("team/app");
+
+  @TempDir Path dir;
+
+  /** Counts every call by kind. */
+  static final class CallCounter extends ForwardingObjectStore {
+    final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+
+    CallCounter(FilesystemStore store) {
+      super(store);
+    }
+
+    private void count(String kind) {
+      calls.computeIfAbsent(kind, k -> new AtomicInteger()).incrementAndGet();
+    }
+
+    int total() {
+      return calls.values().stream().mapToInt(AtomicInteger::get).sum();
+    }
+
+    @Override
+    public Optional<ObjectInfo> stat(String key) throws IOException {
+      count("stat");
+      return super.stat(key);
+    }
+
+    @Override
+    public Optional<byte[]> read(String key) throws IOException {
+      count("read");
+      return super.read(key);
+    }
+
+    @Override
+    public void write(String key, byte[] content) throws IOException {
+      count("write");
+      super.write(key, content);
+    }
+
+    @Override
+    public boolean writeIfAbsent(String key, byte[] content) throws IOException {
+      count("writeIfAbsent");
+      return super.writeIfAbsent(key, content);
+    }
+
+    @Override
+    public KeyPage list(String prefix, Optional<String> startAfter, int limit) throws IOException {
+      count("list");
+      return super.list(prefix, startAfter, limit);
+    }
+
+    @Override
+    public void delete(Collection<String> keys) throws IOException {
+      count("delete");
+      super.delete(keys);
+    }
+  }
+
+  @Test
+  void aTenLayerManifestPushChecksEachBlobOnce() throws Exception {
+    CallCounter store = new CallCounter(new FilesystemStore(dir.resolve("root")));
+    StoreRegistry registry = new StoreRegistry(store, RegistryOptions.defaults(),
+        GcFence.of(store, Clock.systemUTC()));
+    List<String> layers = new ArrayList<>();
+    byte[] config = "{\"architecture\":\"amd64\"}".getBytes(UTF_8);
+    push(registry, config);
+    for (int i = 0; i < 10; i++) {
+      byte[] layer = ("layer " + i).getBytes(UTF_8);
+      push(registry, layer);
+      layers.add(descriptor("application/vnd.oci.image.layer.v1.tar", layer));
+    }
+    byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\","
+        + "\"config\":" + descriptor("application/vnd.oci.image.config.v1+json", config)
+        + ",\"layers\":[" + String.join(",", layers) + "]}").getBytes(UTF_8);
+    registry.fence().runActive(); // the run cache is warm, as on a server that has been up a while
+    store.calls.clear();
+
+    registry.putManifest(REPO, Tag.parse("v1"), MediaTypes.OCI_MANIFEST, manifest);
+
+    System.out.printf("manifest PUT of a 10-layer image: %d store calls %s%n",
+        store.total(), new TreeMap<>(store.calls));
+    // 11 blobs (config and layers): a link stat and a fresh record read each; then the
+    // manifest's record lookup, data, record, catalog marker, link and tag.
+    assertThat(store.total()).isLessThanOrEqualTo(2 * 11 + 6);
+  }
+
+  private static void push(StoreRegistry registry, byte[] blob) {
+    registry.putBlob(REPO, Digest.sha256(blob), new ByteArrayInputStream(blob), OptionalLong.of(blob.length));
+  }
+
+  private static String descriptor(String mediaType, byte[] blob) {
+    return "{\"mediaType\":\"" + mediaType + "\",\"digest\":\"" + Digest.sha256(blob)
+        + "\",\"size\":" + blob.length + "}";
+  }
+}

@@ -1,0 +1,84 @@
+package dev.lading.gc;
+
+import dev.lading.core.model.Digest;
+import dev.lading.core.model.DigestAlgorithm;
+import dev.lading.core.registry.StoredJson;
+import dev.lading.core.registry.StoredJson.BlobRecord;
+import dev.lading.core.storage.ListedObject;
+import dev.lading.core.storage.ObjectStore;
+import dev.lading.core.storage.StorageLayout;
+import dev.lading.core.storage.StorageLayout.BlobRecordKey;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The store as every step of a run uses it: independent calls side by side under one bound,
+ * listings walked in parallel, deletes in batches of what S3's DeleteObjects takes, and records
+ * read leniently (an unreadable one keeps nothing and deletes nothing).
+ */
+final class CollectorStore {
+  private static final Logger LOG = LoggerFactory.getLogger(CollectorStore.class);
+  /** Keys per delete call: S3's DeleteObjects takes at most 1,000. */
+  static final int DELETE_BATCH = 1000;
+  /** What follows {@code <alg>/} in digest keys: lowercase hex. */
+  private static final String HEX = "0123456789abcdef";
+
+  final ObjectStore store;
+  final BoundedCalls calls;
+  final ParallelListing listing;
+
+  CollectorStore(ObjectStore store, int parallelism) {
+    this.store = store;
+    this.calls = new BoundedCalls(parallelism);
+    this.listing = new ParallelListing(store, parallelism);
+  }
+
+  void deleteBatched(List<String> keys) throws IOException {
+    for (int i = 0; i < keys.size(); i += DELETE_BATCH) {
+      store.delete(keys.subList(i, Math.min(keys.size(), i + DELETE_BATCH)));
+    }
+  }
+
+  Optional<BlobRecord> readRecord(Digest digest) throws IOException {
+    Optional<byte[]> bytes = store.read(StorageLayout.keyOf(new BlobRecordKey(digest)));
+    if (bytes.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(StoredJson.read(bytes.get(), BlobRecord.class));
+    } catch (RuntimeException e) {
+      LOG.warn("gc: unreadable blob record {}", digest);
+      return Optional.empty();
+    }
+  }
+
+  /** Objects {@code <prefix><alg>/<hex>} of every algorithm, with their listed times. */
+  List<ListedObject> digestObjects(String prefix) throws IOException {
+    List<ListedObject> out = new ArrayList<>();
+    for (DigestAlgorithm algorithm : DigestAlgorithm.values()) {
+      out.addAll(listing.all(prefix + algorithm.wireName() + "/", HEX));
+    }
+    return out;
+  }
+
+  List<String> allKeys(String prefix) throws IOException {
+    List<String> keys = new ArrayList<>();
+    for (ListedObject object : listing.all(prefix)) {
+      keys.add(object.key());
+    }
+    return keys;
+  }
+
+  /** The digest of key {@code <prefix><alg>/<hex>}, or empty for a key outside the layout. */
+  static Optional<Digest> digestUnder(String prefix, String key) {
+    try {
+      return Optional.of(StorageLayout.digestUnder(prefix, key));
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+}

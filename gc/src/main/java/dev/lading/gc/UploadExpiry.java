@@ -1,0 +1,91 @@
+package dev.lading.gc;
+
+import dev.lading.core.registry.StoredJson;
+import dev.lading.core.registry.StoredJson.UploadState;
+import dev.lading.gc.GcStats.Kind;
+import dev.lading.gc.GcStats.SweptItem;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Dead writes: upload sessions older than the upload expiry are aborted through their multipart
+ * write and removed; then residue no live session names (a request that died after creating an
+ * S3 multipart upload, the tails of its suspends, a staged file) goes through
+ * {@code ObjectStore.sweepAbandonedWrites}.
+ */
+final class UploadExpiry {
+  private static final Logger LOG = LoggerFactory.getLogger(UploadExpiry.class);
+
+  private UploadExpiry() {}
+
+  /** What the step did: sessions expired, and the data keys of the sessions still alive. */
+  record Result(int expired, Set<String> liveWrites) {}
+
+  static Result run(CollectorStore io, Clock clock, GcOptions options, Instant cutoff,
+      Collection<RepositoryContents> repos, List<SweptItem> items) throws IOException {
+    Set<String> liveWrites = new HashSet<>();
+    int expired = 0;
+    for (RepositoryContents repo : repos) {
+      expired += expire(io, clock, options, repo, liveWrites, items);
+    }
+    // Residue no live session names: its data key was chosen after the session started, so it
+    // is older than the cutoff only when its session is, and sessions are listed above.
+    for (String residue : io.store.sweepAbandonedWrites(liveWrites, cutoff, options.dryRun())) {
+      items.add(new SweptItem(Kind.ABANDONED_WRITE, residue, 0));
+    }
+    return new Result(expired, liveWrites);
+  }
+
+  private static int expire(CollectorStore io, Clock clock, GcOptions options,
+      RepositoryContents repo, Set<String> liveWrites, List<SweptItem> items) throws IOException {
+    Instant expiry = clock.instant().minus(options.uploadExpiry());
+    int expired = 0;
+    for (String key : repo.uploadKeys) {
+      Optional<byte[]> bytes = io.store.read(key);
+      if (bytes.isEmpty()) {
+        continue;
+      }
+      UploadState state;
+      Instant startedAt;
+      try {
+        state = StoredJson.read(bytes.get(), UploadState.class);
+        startedAt = Instant.parse(state.startedAt());
+      } catch (RuntimeException e) {
+        LOG.warn("gc: unreadable upload state {}", key);
+        continue;
+      }
+      if (!startedAt.isBefore(expiry)) {
+        if (!state.isCompleted()) {
+          liveWrites.add(state.dataKey());
+        }
+        continue;
+      }
+      expired++;
+      items.add(new SweptItem(Kind.UPLOAD, key, state.isCompleted() ? 0 : state.offset()));
+      if (options.dryRun()) {
+        if (!state.isCompleted()) {
+          liveWrites.add(state.dataKey()); // still there after a dry run
+        }
+        continue;
+      }
+      if (!state.isCompleted() && state.resumeToken() != null) {
+        try {
+          // Aborting releases the store's multipart upload (on S3: AbortMultipartUpload).
+          io.store.resumeMultipart(state.dataKey(), state.resumeToken()).abort();
+        } catch (IOException | RuntimeException e) {
+          LOG.warn("gc: could not abort the multipart write of {}: {}", key, e.toString());
+        }
+      }
+      io.store.delete(List.of(key));
+    }
+    return expired;
+  }
+}
