@@ -32,11 +32,13 @@ final class BlobPusher {
   private final SoakClient client;
   private final SoakStats stats;
   private final Random random;
+  private final KillAim aim;
 
-  BlobPusher(SoakClient client, SoakStats stats, Random random) {
+  BlobPusher(SoakClient client, SoakStats stats, Random random, KillAim aim) {
     this.client = client;
     this.stats = stats;
     this.random = random;
+    this.aim = aim;
   }
 
   /** True when the server answered 201 for the blob. */
@@ -253,6 +255,7 @@ final class BlobPusher {
       throws SoakClient.ServerGone {
     String target = RegistryClient.withDigest(location, digest);
     long rest = blob.size() - from;
+    aim.closingPutSent();
     if (rest == 0) {
       return client.send("PUT", target, Map.of());
     }

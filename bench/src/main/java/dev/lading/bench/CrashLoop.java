@@ -12,22 +12,32 @@ import java.util.concurrent.TimeUnit;
  */
 final class CrashLoop implements Runnable {
 
+  /** How long an aimed kill waits for a closing PUT before it kills anyway. */
+  private static final long AIM_WAIT_MILLIS = 5_000;
+  /** An aimed kill lands 0 to this many ms after the PUT was sent: before, in or after its commit. */
+  private static final int AIM_SPREAD_MILLIS = 40;
+
   private final SoakServer server;
   private final SoakStats stats;
   private final PauseGate gate;
+  private final KillAim aim;
   private final Random random;
   private final int minSeconds;
   private final int maxSeconds;
+  private final int aimedPercent;
   private final CountDownLatch stop = new CountDownLatch(1);
   private double longestRestart;
 
-  CrashLoop(SoakServer server, SoakStats stats, PauseGate gate, long seed, int minSeconds, int maxSeconds) {
+  CrashLoop(SoakServer server, SoakStats stats, PauseGate gate, KillAim aim, long seed, int minSeconds,
+      int maxSeconds, int aimedPercent) {
     this.server = server;
     this.stats = stats;
     this.gate = gate;
+    this.aim = aim;
     this.random = new Random(seed);
     this.minSeconds = minSeconds;
     this.maxSeconds = maxSeconds;
+    this.aimedPercent = aimedPercent;
   }
 
   void stop() {
@@ -50,7 +60,9 @@ final class CrashLoop implements Runnable {
           }
           gate.step(this::restartIfDied);
         }
-        gate.step(this::crash);
+        boolean aimed = random.nextInt(100) < aimedPercent;
+        int spread = random.nextInt(AIM_SPREAD_MILLIS);
+        gate.step(() -> crash(aimed, spread));
       }
     } catch (Exception e) {
       stats.log("crash loop stopped: " + e);
@@ -58,15 +70,23 @@ final class CrashLoop implements Runnable {
     }
   }
 
-  private void crash() throws Exception {
+  private void crash(boolean aimed, int spreadMillis) throws Exception {
+    boolean hit = aimed && aim.awaitClosingPut(AIM_WAIT_MILLIS);
+    if (hit) {
+      Thread.sleep(spreadMillis);
+    }
     long pid = server.pid();
     double down = server.killAndRestart();
     stats.crashes.increment();
+    if (hit) {
+      stats.count("crash.aimed-at-closing-put");
+    }
     synchronized (this) {
       longestRestart = Math.max(longestRestart, down);
     }
-    stats.log(String.format(Locale.ROOT, "crash %d: killed pid %d, back as pid %d after %.1f s",
-        stats.crashes.sum(), pid, server.pid(), down));
+    stats.log(String.format(Locale.ROOT, "crash %d%s: killed pid %d, back as pid %d after %.1f s",
+        stats.crashes.sum(), hit ? " (" + spreadMillis + " ms after a closing PUT was sent)" : "", pid,
+        server.pid(), down));
   }
 
   private void restartIfDied() throws Exception {

@@ -60,6 +60,10 @@ public final class CrashSoak implements Callable<Integer> {
   @Option(names = "--kill-max-s", defaultValue = "40")
   int killMaxSeconds;
 
+  @Option(names = "--aimed-kills-percent", defaultValue = "30",
+      description = "Share of kills that wait for a closing PUT of an upload and land 0-40 ms after it was sent.")
+  int aimedPercent;
+
   @Option(names = "--gc-every-s", defaultValue = "30", description = "Mean time between POST /admin/gc.")
   int gcEverySeconds;
 
@@ -184,15 +188,17 @@ public final class CrashSoak implements Callable<Integer> {
     Ledger ledger = new Ledger(Duration.ofMinutes(graceMinutes), deleteUntagged);
     SoakClient client = new SoakClient(server, stats);
     PauseGate gate = new PauseGate();
+    KillAim aim = new KillAim();
     Verifier verifier = new Verifier(ledger, new ContentChecks(client, stats), stats, runSeed + 3);
-    CrashLoop crashLoop = new CrashLoop(server, stats, gate, runSeed + 1, killMinSeconds, killMaxSeconds);
+    CrashLoop crashLoop =
+        new CrashLoop(server, stats, gate, aim, runSeed + 1, killMinSeconds, killMaxSeconds, aimedPercent);
     GcLoop gcLoop = new GcLoop(client, stats, gate, runSeed + 2, gcEverySeconds);
     SoakWorker.Sizes sizes = new SoakWorker.Sizes(bigPercent, (long) bigMib << 20);
 
     List<Thread> threads = new ArrayList<>();
     for (int w = 0; w < workers; w++) {
-      SoakWorker worker = new SoakWorker(w, ledger, client, stats, gate, runSeed * 1_000_003L + w, sizes,
-          thinkMillis, () -> loadRunning && broken.get() == null);
+      SoakWorker worker = new SoakWorker(w, ledger, client, stats, gate, aim, runSeed * 1_000_003L + w,
+          sizes, thinkMillis, () -> loadRunning && broken.get() == null);
       threads.add(thread("soak-worker-" + w, worker));
     }
     Thread crashes = thread("soak-crash-loop", crashLoop);

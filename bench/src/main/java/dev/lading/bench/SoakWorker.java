@@ -56,15 +56,15 @@ final class SoakWorker implements Runnable {
   private final BooleanSupplier running;
   private long pushes;
 
-  SoakWorker(int id, Ledger ledger, SoakClient client, SoakStats stats, PauseGate gate, long seed,
-      Sizes sizes, long thinkMillis, BooleanSupplier running) {
+  SoakWorker(int id, Ledger ledger, SoakClient client, SoakStats stats, PauseGate gate, KillAim aim,
+      long seed, Sizes sizes, long thinkMillis, BooleanSupplier running) {
     this.id = id;
     this.ledger = ledger;
     this.client = client;
     this.stats = stats;
     this.gate = gate;
     this.random = new Random(seed);
-    this.pusher = new BlobPusher(client, stats, random);
+    this.pusher = new BlobPusher(client, stats, random, aim);
     this.checks = new ContentChecks(client, stats);
     this.sizes = sizes;
     this.thinkMillis = thinkMillis;
