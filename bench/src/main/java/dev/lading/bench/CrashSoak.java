@@ -39,7 +39,8 @@ public final class CrashSoak implements Callable<Integer> {
 
   enum StoreType { fs, s3 }
 
-  @Option(names = "--minutes", defaultValue = "20", description = "Length of the load (checkpoints pause it).")
+  @Option(names = "--minutes", defaultValue = "20",
+      description = "Length of the load, not counting the checkpoints, which pause it.")
   double minutes;
 
   @Option(names = "--store", defaultValue = "fs", description = "fs or s3 (default: ${DEFAULT-VALUE}).")
@@ -48,13 +49,13 @@ public final class CrashSoak implements Callable<Integer> {
   @Option(names = "--seed", description = "Seeds the workers' choices and the kill schedule (default: random, printed).")
   Long seed;
 
-  @Option(names = "--workers", defaultValue = "4")
+  @Option(names = "--workers", defaultValue = "4", description = "Client threads, two repositories each.")
   int workers;
 
   @Option(names = "--think-ms", defaultValue = "100", description = "Mean pause between a worker's operations.")
   long thinkMillis;
 
-  @Option(names = "--kill-min-s", defaultValue = "5")
+  @Option(names = "--kill-min-s", defaultValue = "5", description = "Seconds between kills: uniform from min to max.")
   int killMinSeconds;
 
   @Option(names = "--kill-max-s", defaultValue = "40")
@@ -127,6 +128,11 @@ public final class CrashSoak implements Callable<Integer> {
   private final AtomicReference<String> broken = new AtomicReference<>();
 
   public static void main(String[] args) {
+    // The AWS SDK (bucket set-up for --store s3) logs through SLF4J, which has no provider in
+    // the bench jar and would say so in three lines of warnings.
+    if (System.getProperty("slf4j.internal.verbosity") == null) {
+      System.setProperty("slf4j.internal.verbosity", "ERROR");
+    }
     System.exit(new CommandLine(new CrashSoak()).execute(args));
   }
 
@@ -211,7 +217,10 @@ public final class CrashSoak implements Callable<Integer> {
     while (System.nanoTime() < deadline && broken.get() == null) {
       Thread.sleep(Math.max(1, Math.min(1000, (Math.min(deadline, nextCheckpoint) - System.nanoTime()) / 1_000_000)));
       if (System.nanoTime() >= nextCheckpoint && System.nanoTime() < deadline - 30e9) {
+        long paused = System.nanoTime();
         checkpoint(gate, server, gcLoop, verifier, stats, "checkpoint " + ++checkpoint);
+        // The load lasts --minutes; the time it stood still for a checkpoint does not count.
+        deadline += System.nanoTime() - paused;
         nextCheckpoint = System.nanoTime() + checkpointNanos;
       }
     }
