@@ -94,7 +94,8 @@ public final class CrashSoak implements Callable<Integer> {
       description = "A run directory is made under it (store, server log, S3Proxy) and deleted at the end.")
   Path dataDir;
 
-  @Option(names = "--keep", description = "Keep the run directory (and the bucket prefix) at the end.")
+  @Option(names = "--keep", description = "Keep the run directory (and the bucket prefix) at the end; a run"
+      + " that lost something keeps it anyway.")
   boolean keep;
 
   @Option(names = "--lading-jar", defaultValue = "registry-server/target/lading.jar")
@@ -125,6 +126,8 @@ public final class CrashSoak implements Callable<Integer> {
   Path tools;
 
   private volatile boolean loadRunning = true;
+  private boolean failed = true;
+  private boolean keepData;
   private final AtomicReference<String> broken = new AtomicReference<>();
 
   public static void main(String[] args) {
@@ -159,12 +162,15 @@ public final class CrashSoak implements Callable<Integer> {
             + ", -Xmx" + heap + ", gc grace " + graceMinutes + " min, fence delay " + fenceDelaySeconds
             + " s, delete_untagged " + deleteUntagged);
         exit = soak(server, runSeed, stats);
+        failed = exit == 1;
       } finally {
         server.close();
       }
     } finally {
-      soakStore.close(keep);
-      if (!keep) {
+      // What a failed run leaves is the evidence: keep it (the store, the server log).
+      keepData = keep || failed;
+      soakStore.close(keepData);
+      if (!keepData) {
         deleteTree(runDir);
       }
     }
@@ -176,7 +182,7 @@ public final class CrashSoak implements Callable<Integer> {
       System.out.println("run broke off: " + broken.get());
     }
     System.out.println("result: " + (exit == 0 ? "PASS" : exit == 2 ? "FAIL (stuck sessions)" : "FAIL (lost)")
-        + (keep ? "; data kept in " + runDir : ""));
+        + (keepData ? "; data kept in " + runDir : ""));
     return exit;
   }
 

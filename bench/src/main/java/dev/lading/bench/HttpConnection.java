@@ -108,7 +108,8 @@ final class HttpConnection implements Closeable {
   /**
    * A bodiless request whose answer's body goes to {@code sink} as it arrives (a hash, a
    * comparison), so a blob of any size can be checked without holding it; the returned
-   * response carries the length, not the bytes.
+   * response carries the length, not the bytes, except for an error (status 300 and up),
+   * whose body is kept instead.
    */
   Response exchange(String method, String target, Map<String, String> headers, OutputStream sink)
       throws IOException {
@@ -153,7 +154,9 @@ final class HttpConnection implements Closeable {
     if ("close".equalsIgnoreCase(headers.get("connection"))) {
       open = false;
     }
-    ByteArrayOutputStream kept = keepBody ? new ByteArrayOutputStream() : null;
+    // An error's body (the spec's JSON, small) is kept even when a sink waits for a blob: it
+    // says why.
+    ByteArrayOutputStream kept = keepBody || (sink != null && status >= 300) ? new ByteArrayOutputStream() : null;
     OutputStream to = kept != null ? kept : sink;
     long length;
     if (head || status == 204 || status == 304) {
