@@ -72,8 +72,54 @@ final class HttpConnection implements Closeable {
     return open;
   }
 
+  /**
+   * Fails a read that waits longer than {@code millis} (0: wait forever, the default): a soak
+   * must notice a server that hangs instead of waiting on it for ever.
+   */
+  HttpConnection readTimeout(int millis) throws IOException {
+    socket.setSoTimeout(millis);
+    return this;
+  }
+
   Response exchange(String method, String target, Map<String, String> headers, long contentLength,
       Body body, boolean keepBody) throws IOException {
+    writeHead(method, target, headers, contentLength);
+    try {
+      if (contentLength > 0) {
+        body.writeTo(out);
+      }
+      out.flush();
+    } catch (IOException writeFailed) {
+      // A server may answer an error and close before taking the whole body; its answer
+      // says more than "broken pipe", so read it if it is there.
+      Response early;
+      try {
+        early = readResponse(method.equals("HEAD"), true, null);
+      } catch (IOException noAnswer) {
+        close();
+        throw writeFailed;
+      }
+      close();
+      throw new IOException("server stopped reading the body and answered " + early, writeFailed);
+    }
+    return readResponse(method.equals("HEAD"), keepBody, null);
+  }
+
+  /**
+   * A bodiless request whose answer's body goes to {@code sink} as it arrives (a hash, a
+   * comparison), so a blob of any size can be checked without holding it; the returned
+   * response carries the length, not the bytes, except for an error (status 300 and up),
+   * whose body is kept instead.
+   */
+  Response exchange(String method, String target, Map<String, String> headers, OutputStream sink)
+      throws IOException {
+    writeHead(method, target, headers, -1);
+    out.flush();
+    return readResponse(method.equals("HEAD"), false, sink);
+  }
+
+  private void writeHead(String method, String target, Map<String, String> headers, long contentLength)
+      throws IOException {
     StringBuilder head = new StringBuilder(256);
     head.append(method).append(' ').append(target).append(" HTTP/1.1\r\n");
     head.append("Host: ").append(host).append(':').append(port).append("\r\n");
@@ -85,25 +131,6 @@ final class HttpConnection implements Closeable {
     }
     head.append("\r\n");
     out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
-    try {
-      if (contentLength > 0) {
-        body.writeTo(out);
-      }
-      out.flush();
-    } catch (IOException writeFailed) {
-      // A server may answer an error and close before taking the whole body; its answer
-      // says more than "broken pipe", so read it if it is there.
-      Response early;
-      try {
-        early = readResponse(method.equals("HEAD"), true);
-      } catch (IOException noAnswer) {
-        close();
-        throw writeFailed;
-      }
-      close();
-      throw new IOException("server stopped reading the body and answered " + early, writeFailed);
-    }
-    return readResponse(method.equals("HEAD"), keepBody);
   }
 
   Response exchange(String method, String target, Map<String, String> headers, boolean keepBody)
@@ -112,7 +139,7 @@ final class HttpConnection implements Closeable {
     return exchange(method, target, headers, sendsLength ? 0 : -1, Body.EMPTY, keepBody);
   }
 
-  private Response readResponse(boolean head, boolean keepBody) throws IOException {
+  private Response readResponse(boolean head, boolean keepBody, OutputStream sink) throws IOException {
     String statusLine = readLine();
     // Skip interim 1xx answers (100 Continue); a final answer follows.
     while (statusLine.length() >= 12 && statusLine.charAt(9) == '1') {
@@ -127,16 +154,19 @@ final class HttpConnection implements Closeable {
     if ("close".equalsIgnoreCase(headers.get("connection"))) {
       open = false;
     }
-    ByteArrayOutputStream kept = keepBody ? new ByteArrayOutputStream() : null;
+    // An error's body (the spec's JSON, small) is kept even when a sink waits for a blob: it
+    // says why.
+    ByteArrayOutputStream kept = keepBody || (sink != null && status >= 300) ? new ByteArrayOutputStream() : null;
+    OutputStream to = kept != null ? kept : sink;
     long length;
     if (head || status == 204 || status == 304) {
       length = 0;
     } else if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
-      length = readChunked(kept);
+      length = readChunked(to);
     } else if (headers.containsKey("content-length")) {
-      length = readFixed(Long.parseLong(headers.get("content-length").trim()), kept);
+      length = readFixed(Long.parseLong(headers.get("content-length").trim()), to);
     } else {
-      length = readFixed(Long.MAX_VALUE, kept);
+      length = readFixed(Long.MAX_VALUE, to);
       open = false;
     }
     if (!open) {
@@ -157,7 +187,7 @@ final class HttpConnection implements Closeable {
     return headers;
   }
 
-  private long readChunked(ByteArrayOutputStream kept) throws IOException {
+  private long readChunked(OutputStream kept) throws IOException {
     long total = 0;
     while (true) {
       String sizeLine = readLine();
@@ -174,8 +204,8 @@ final class HttpConnection implements Closeable {
     }
   }
 
-  /** Reads {@code length} body bytes (or up to end of stream for MAX_VALUE). */
-  private long readFixed(long length, ByteArrayOutputStream kept) throws IOException {
+  /** Reads {@code length} body bytes (or up to end of stream for MAX_VALUE) into {@code kept}, if any. */
+  private long readFixed(long length, OutputStream kept) throws IOException {
     long remaining = length;
     long read = 0;
     while (remaining > 0) {
@@ -187,7 +217,7 @@ final class HttpConnection implements Closeable {
       }
       int n = (int) Math.min(limit - position, remaining);
       if (kept != null) {
-        if (kept.size() + n > MAX_KEPT_BODY) {
+        if (kept instanceof ByteArrayOutputStream b && b.size() + n > MAX_KEPT_BODY) {
           throw new IOException("response body too big to keep");
         }
         kept.write(buffer, position, n);

@@ -121,12 +121,12 @@ final class RegistryClient {
     return pathOf(started.header("Location"));
   }
 
-  private static String withDigest(String location, Digest digest) {
+  static String withDigest(String location, Digest digest) {
     return location + (location.contains("?") ? "&" : "?") + "digest=" + digest;
   }
 
   /** A Location may be absolute or relative; the bench always talks to the same server. */
-  private static String pathOf(String location) throws IOException {
+  static String pathOf(String location) throws IOException {
     if (location == null || location.isEmpty()) {
       throw new IOException("answer without a Location header");
     }

@@ -59,11 +59,27 @@ final class ServerProcess implements AutoCloseable {
   private static ServerProcess startLading(
       String name, Path jar, List<String> jvmOptions, Path directory, Map<String, String> env)
       throws IOException {
+    return startLading(name, jar, jvmOptions, directory, freePort(), env, false);
+  }
+
+  /**
+   * Starts the jar on {@code port} with only {@code env} as its LADING_* settings, appending to
+   * {@code directory/server.log}: a restart after a kill comes back where clients expect it,
+   * on the same store, and the log keeps every incarnation.
+   */
+  static ServerProcess ladingOnPort(
+      Path jar, List<String> jvmOptions, Path directory, int port, Map<String, String> env)
+      throws IOException {
+    Files.createDirectories(directory);
+    return startLading("lading", jar, jvmOptions, directory, port, env, true);
+  }
+
+  private static ServerProcess startLading(String name, Path jar, List<String> jvmOptions,
+      Path directory, int port, Map<String, String> env, boolean appendLog) throws IOException {
     if (!Files.isRegularFile(jar)) {
       throw new IOException("no server jar at " + jar.toAbsolutePath()
           + "; build it with ./mvnw -q -DskipTests package");
     }
-    int port = freePort();
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse("java"));
     command.addAll(jvmOptions);
@@ -72,7 +88,7 @@ final class ServerProcess implements AutoCloseable {
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().put("LADING_HTTP_PORT", Integer.toString(port));
     builder.environment().putAll(env);
-    return start(name, builder, port, directory);
+    return start(name, builder, port, directory, appendLog);
   }
 
   /**
@@ -102,13 +118,14 @@ final class ServerProcess implements AutoCloseable {
     Files.writeString(configFile, config, StandardCharsets.UTF_8);
     ProcessBuilder builder =
         new ProcessBuilder(binary.toString(), "serve", configFile.toAbsolutePath().toString());
-    return start("distribution", builder, port, directory);
+    return start("distribution", builder, port, directory, false);
   }
 
-  private static ServerProcess start(String name, ProcessBuilder builder, int port, Path directory)
-      throws IOException {
+  private static ServerProcess start(
+      String name, ProcessBuilder builder, int port, Path directory, boolean appendLog) throws IOException {
     Path log = directory.resolve("server.log");
-    builder.redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.redirectErrorStream(true).redirectOutput(
+        appendLog ? ProcessBuilder.Redirect.appendTo(log.toFile()) : ProcessBuilder.Redirect.to(log.toFile()));
     ServerProcess server = new ServerProcess(name, builder.start(), port, log);
     server.awaitReady();
     return server;
@@ -124,6 +141,26 @@ final class ServerProcess implements AutoCloseable {
 
   long pid() {
     return process.pid();
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** The exit status, once the process has ended. */
+  int exitValue() {
+    return process.exitValue();
+  }
+
+  /**
+   * SIGKILL on Linux ({@link Process#destroyForcibly}): no shutdown hook, no drain, no flush, the
+   * way a crashed or OOM-killed server ends. Returns once the process is gone.
+   */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      throw new IllegalStateException(name + " (pid " + pid() + ") still alive 30 s after SIGKILL");
+    }
   }
 
   RegistryClient client() {
@@ -199,7 +236,7 @@ final class ServerProcess implements AutoCloseable {
     return Long.parseLong(parts[1]);
   }
 
-  private static int freePort() throws IOException {
+  static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();
     }
