@@ -216,6 +216,10 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
       process.destroyForcibly();
       process.waitFor();
     }
+    forgetProcess();
+  }
+
+  private void forgetProcess() {
     try {
       Runtime.getRuntime().removeShutdownHook(shutdownHook);
     } catch (IllegalStateException shuttingDown) {
@@ -254,12 +258,7 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
     }
     process.destroyForcibly();
     process.waitFor();
-    try {
-      Runtime.getRuntime().removeShutdownHook(shutdownHook);
-    } catch (IllegalStateException shuttingDown) {
-      // The JVM is exiting; the hook runs anyway and finds the process gone.
-    }
-    process = null;
+    forgetProcess();
   }
 
   /** Stops the server and starts it again on the same port and data directory. */

@@ -473,23 +473,30 @@ public abstract class CrashPointContract {
     abstract Op fresh();
   }
 
-  private static final class MonolithicPush extends Op {
+  /** An operation that ends with {@code blob} linked in {@code repo}. */
+  private abstract static class BlobPushOp extends Op {
     final RepositoryName repo;
     final byte[] blob;
 
-    MonolithicPush(RepositoryName repo, byte[] blob) {
+    BlobPushOp(RepositoryName repo, byte[] blob) {
       this.repo = repo;
       this.blob = blob;
     }
 
     @Override
-    void run(Client client, StoreRegistry registry) {
-      registry.putBlob(repo, Digest.sha256(blob), new ByteArrayInputStream(blob), OptionalLong.of(blob.length));
+    void acknowledged(Ledger ledger) {
+      ledger.looseBlobs.put(at(repo, Digest.sha256(blob)), blob);
+    }
+  }
+
+  private static final class MonolithicPush extends BlobPushOp {
+    MonolithicPush(RepositoryName repo, byte[] blob) {
+      super(repo, blob);
     }
 
     @Override
-    void acknowledged(Ledger ledger) {
-      ledger.looseBlobs.put(at(repo, Digest.sha256(blob)), blob);
+    void run(Client client, StoreRegistry registry) {
+      registry.putBlob(repo, Digest.sha256(blob), new ByteArrayInputStream(blob), OptionalLong.of(blob.length));
     }
 
     @Override
@@ -503,17 +510,14 @@ public abstract class CrashPointContract {
    * that got no answer: a PATCH after asking the session's offset (re-sending from there), the
    * closing PUT as it was; {@code BLOB_UPLOAD_UNKNOWN} at any point restarts the upload.
    */
-  private static final class ChunkedUpload extends Op {
-    final RepositoryName repo;
-    final byte[] blob;
+  private static final class ChunkedUpload extends BlobPushOp {
     final int chunks;
     UploadId id;
     /** The offset the client last saw acknowledged. */
     long acked;
 
     ChunkedUpload(RepositoryName repo, byte[] blob, int chunks) {
-      this.repo = repo;
-      this.blob = blob;
+      super(repo, blob);
       this.chunks = chunks;
     }
 
@@ -566,26 +570,18 @@ public abstract class CrashPointContract {
     }
 
     @Override
-    void acknowledged(Ledger ledger) {
-      ledger.looseBlobs.put(at(repo, Digest.sha256(blob)), blob);
-    }
-
-    @Override
     Op fresh() {
       return new ChunkedUpload(repo, blob, chunks);
     }
   }
 
   /** A cross-repository mount, or the upload a client falls back to when it is refused. */
-  private static final class Mount extends Op {
-    final RepositoryName repo;
+  private static final class Mount extends BlobPushOp {
     final RepositoryName from;
-    final byte[] blob;
 
     Mount(RepositoryName repo, RepositoryName from, byte[] blob) {
-      this.repo = repo;
+      super(repo, blob);
       this.from = from;
-      this.blob = blob;
     }
 
     @Override
@@ -594,11 +590,6 @@ public abstract class CrashPointContract {
         // Not mountable (not there, or being swept): the client uploads it.
         registry.putBlob(repo, Digest.sha256(blob), new ByteArrayInputStream(blob), OptionalLong.of(blob.length));
       }
-    }
-
-    @Override
-    void acknowledged(Ledger ledger) {
-      ledger.looseBlobs.put(at(repo, Digest.sha256(blob)), blob);
     }
 
     @Override

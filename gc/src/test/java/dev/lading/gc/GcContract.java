@@ -435,6 +435,15 @@ public abstract class GcContract {
     assertPullsCompletely(APP, "v1");
   }
 
+  /** Counts {@code latch} down when a push waits for a sweeper's intent to settle. */
+  private void countDownWhenAPusherWaits(CountDownLatch latch) {
+    registry.fence().setHooks((point, digests) -> {
+      if (point == GcFence.Point.WAITING_FOR_INTENT) {
+        latch.countDown();
+      }
+    });
+  }
+
   @Test
   void manifestPushMeetingAnIntentBeforeTheRecheckWaitsAndItsMarkKeepsTheBlob() throws Exception {
     Orphan o = orphanLayer();
@@ -454,11 +463,7 @@ public abstract class GcContract {
     assertThat(registry.mountBlob(OTHER, o.layer(), Optional.of(APP))).isEmpty();
     // A pull is served whatever the intents.
     assertThat(readAll(registry.openBlob(APP, o.layer(), Optional.empty()))).isEqualTo(o.blobs().get(1));
-    registry.fence().setHooks((point, digests) -> {
-      if (point == GcFence.Point.WAITING_FOR_INTENT) {
-        pusherWaiting.countDown();
-      }
-    });
+    countDownWhenAPusherWaits(pusherWaiting);
     // The manifest push waits for the sweep instead of failing; its marks came before the
     // sweeper's re-check, so the run keeps the layer and the push goes in.
     Future<Digest> push = threads.submit(() -> putManifest(APP, "v1", manifest(o.blobs(), "")));
@@ -483,11 +488,7 @@ public abstract class GcContract {
     });
     Future<GcStats> run = threads.submit(() -> gc.run(now()));
     await(aboutToDelete);
-    registry.fence().setHooks((point, digests) -> {
-      if (point == GcFence.Point.WAITING_FOR_INTENT) {
-        pusherWaiting.countDown();
-      }
-    });
+    countDownWhenAPusherWaits(pusherWaiting);
     Future<Digest> push = threads.submit(() -> putManifest(APP, "v1", manifest(o.blobs(), "")));
     get(run);
     assertThatThrownBy(() -> get(push)).hasCauseInstanceOf(RegistryException.class)
@@ -512,11 +513,7 @@ public abstract class GcContract {
         await(commitWaiting);
       }
     });
-    registry.fence().setHooks((point, digests) -> {
-      if (point == GcFence.Point.WAITING_FOR_INTENT) {
-        commitWaiting.countDown();
-      }
-    });
+    countDownWhenAPusherWaits(commitWaiting);
     Future<GcStats> run = threads.submit(() -> gc.run(now()));
     await(aboutToDelete);
     Future<Digest> upload = threads.submit(() -> pushBlob(APP, o.blobs().get(1)));

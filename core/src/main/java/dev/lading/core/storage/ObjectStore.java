@@ -61,10 +61,16 @@ public interface ObjectStore extends AutoCloseable {
    */
   default ListedPage listWithInfo(String prefix, Optional<String> startAfter, int limit)
       throws IOException {
-    KeyPage page = list(prefix, startAfter, limit);
+    return listWithInfoByStat(this, prefix, startAfter, limit);
+  }
+
+  /** The default {@link #listWithInfo}: {@code store}'s listing, then a stat per key. */
+  static ListedPage listWithInfoByStat(
+      ObjectStore store, String prefix, Optional<String> startAfter, int limit) throws IOException {
+    KeyPage page = store.list(prefix, startAfter, limit);
     List<ListedObject> objects = new java.util.ArrayList<>(page.keys().size());
     for (String key : page.keys()) {
-      stat(key).ifPresent(info -> objects.add(new ListedObject(key, info)));
+      store.stat(key).ifPresent(info -> objects.add(new ListedObject(key, info)));
     }
     return new ListedPage(objects, page.truncated());
   }
@@ -80,13 +86,19 @@ public interface ObjectStore extends AutoCloseable {
    */
   default ListedLevel listLevel(String prefix, Optional<String> startAfter, int limit)
       throws IOException {
+    return levelFromListing(this, prefix, startAfter, limit);
+  }
+
+  /** The default {@link #listLevel}: derived from {@code store}'s full listing of the prefix. */
+  static ListedLevel levelFromListing(
+      ObjectStore store, String prefix, Optional<String> startAfter, int limit) throws IOException {
     if (!prefix.isEmpty() && !prefix.endsWith("/")) {
       throw new IllegalArgumentException("a level's prefix ends with /");
     }
     java.util.TreeMap<String, ObjectInfo> entries = new java.util.TreeMap<>();
     Optional<String> after = Optional.empty();
     while (true) {
-      ListedPage page = listWithInfo(prefix, after, 1000);
+      ListedPage page = store.listWithInfo(prefix, after, 1000);
       for (ListedObject object : page.objects()) {
         int slash = object.key().indexOf('/', prefix.length());
         entries.putIfAbsent(
