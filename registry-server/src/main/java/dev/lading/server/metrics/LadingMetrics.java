@@ -62,6 +62,11 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics, A
   private final AtomicLong gcLastCandidates = new AtomicLong();
   private final Map<GarbageCollector.Phase, AtomicLong> gcProgress = new java.util.EnumMap<>(GarbageCollector.Phase.class);
   private final JvmGcMetrics jvmGc = new JvmGcMetrics();
+  /**
+   * The suppliers function counters read: Micrometer holds a meter's object weakly, and a method
+   * reference has no other owner, so without this its series would turn NaN after a GC.
+   */
+  private final java.util.List<Object> held = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Clock clock;
 
   public LadingMetrics(Clock clock) {
@@ -114,13 +119,17 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics, A
 
   /** Exports the requests between their head and their response's last byte. */
   public void bindRequestsInFlight(IntSupplier inFlight) {
+    // Strong: Micrometer holds a gauge's object weakly, and a method reference has no other owner.
     Gauge.builder("lading.http.requests.in.flight", inFlight, IntSupplier::getAsInt)
+        .strongReference(true)
         .description("HTTP requests between their head and their response's last byte")
         .register(registry);
   }
 
   /** Exports the bytes read from and written to clients' connections (see {@code WireBytes}). */
   public void bindWireBytes(LongSupplier received, LongSupplier sent) {
+    held.add(received);
+    held.add(sent);
     FunctionCounter.builder("lading.http.request.bytes", received, LongSupplier::getAsLong)
         .description("Bytes read from client connections: request heads and bodies")
         .baseUnit("bytes")
@@ -137,6 +146,7 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics, A
    * gives a snapshot per cache name, read at each scrape.
    */
   public void bindCaches(Supplier<Map<String, CacheStats>> stats) {
+    held.add(stats);
     for (String cache : stats.get().keySet()) {
       FunctionCounter.builder("lading.cache.gets", stats, s -> s.get().get(cache).hitCount())
           .description("Lookups in the registry's in-memory caches by result")
@@ -179,6 +189,7 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics, A
   /** Exports the number of connections being served. */
   public void bindOpenConnections(IntSupplier open) {
     Gauge.builder("lading.http.connections.open", open, IntSupplier::getAsInt)
+        .strongReference(true) // held weakly otherwise, and the method reference has no other owner
         .description("Connections being served (those refused at the ceiling not counted)")
         .register(registry);
   }
