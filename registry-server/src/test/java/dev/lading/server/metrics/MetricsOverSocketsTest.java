@@ -146,7 +146,7 @@ class MetricsOverSocketsTest {
     assertThat(own.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/plain; version=0.0.4");
     Scrape s = Scrape.parse(own.body());
     for (String name : new String[] {"lading_http_connections_open", "jvm_memory_used_bytes", "jvm_threads_live_threads",
-        "jvm_gc_live_data_size_bytes", "jvm_classes_loaded_classes", "process_cpu_usage", "system_cpu_count",
+        "jvm_gc_live_data_size_bytes", "jvm_classes_loaded_classes", "process_cpu_usage", "process_cpu_seconds_total", "system_cpu_processors",
         "process_uptime_seconds", "process_files_open_files", "lading_gc_phase", "lading_gc_progress"}) {
       assertThat(s.has(name)).as(name).isTrue();
     }
