@@ -20,8 +20,11 @@ import dev.lading.server.http.RegistryHandlers;
 import dev.lading.server.http.RequestAuthorizer;
 import dev.lading.server.http.RequestDispatcher;
 import dev.lading.server.http.ResourceHandler;
+import dev.lading.server.http.WireBytes;
 import dev.lading.server.metrics.LadingMetrics;
+import dev.lading.server.metrics.MeteredObjectStore;
 import dev.lading.server.metrics.MetricsHandler;
+import dev.lading.server.metrics.MetricsServer;
 import dev.lading.storage.s3.S3Store;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -74,6 +77,8 @@ public final class LadingServer implements AutoCloseable {
   private volatile OnlineCollector gc;
   private volatile TokenAuth auth;
   private final LadingMetrics metrics;
+  /** The listener of {@code metrics.port}; null when {@code /metrics} is on the registry's port. */
+  private volatile MetricsServer metricsServer;
   /** Set when {@link #close} begins: readiness turns 503 while requests in flight finish. */
   private final AtomicBoolean draining;
   private boolean closed;
@@ -112,12 +117,15 @@ public final class LadingServer implements AutoCloseable {
    * back-off), so tests can move time instead of sleeping through a back-off.
    */
   public static LadingServer start(LadingConfig config, Clock authClock) {
-    ObjectStore store = openStore(config);
-    Registry registry = new StoreRegistry(
+    LadingMetrics metrics = new LadingMetrics(Clock.systemUTC());
+    // Everything the server does with its store (registry, GC, keys, readiness) goes through
+    // the one metering wrapper, so store calls are counted whoever makes them.
+    ObjectStore store = new MeteredObjectStore(openStore(config), metrics.registry());
+    StoreRegistry registry = new StoreRegistry(
         store, RegistryOptions.defaults().withMaxManifestBytes(config.limits().manifestBytes()));
+    metrics.bindCaches(registry::cacheStats);
     GarbageCollector collector = new GarbageCollector(store, Clock.systemUTC());
     OnlineCollector gc = new OnlineCollector(collector, gcOptions(config.gc()), Clock.systemUTC());
-    LadingMetrics metrics = new LadingMetrics(Clock.systemUTC());
     metrics.bindGc(gc, collector);
     Map<String, ResourceHandler> admin = Map.of(GcAdminHandler.PATH, new GcAdminHandler(gc));
     try {
@@ -141,6 +149,7 @@ public final class LadingServer implements AutoCloseable {
       return server;
     } catch (RuntimeException e) {
       gc.close();
+      metrics.close();
       closeQuietly(store);
       throw e;
     }
@@ -191,8 +200,13 @@ public final class LadingServer implements AutoCloseable {
     InFlightRequests inFlight = new InFlightRequests();
     ConnectionCeiling ceiling = new ConnectionCeiling(config.http().maxConnections(), metrics);
     metrics.bindOpenConnections(ceiling::open);
+    metrics.bindRequestsInFlight(inFlight::count);
+    WireBytes wireBytes = new WireBytes();
+    metrics.bindWireBytes(wireBytes::received, wireBytes::sent);
     Map<String, ResourceHandler> plainRoutes = new java.util.HashMap<>(endpoints);
-    plainRoutes.put(MetricsHandler.PATH, new MetricsHandler(metrics));
+    if (config.telemetry().metricsPort().isEmpty()) {
+      plainRoutes.put(MetricsHandler.PATH, new MetricsHandler(metrics));
+    }
     AtomicBoolean draining = new AtomicBoolean();
     plainRoutes.putAll(new HealthHandler(registry, draining::get, Clock.systemUTC()).routes());
     RequestDispatcher dispatcher = new RequestDispatcher(
@@ -217,17 +231,28 @@ public final class LadingServer implements AutoCloseable {
               dispatcher, inFlight, channels,
               config.http().maxInitialLineBytes(), config.http().maxHeaderBytes(),
               config.http().headerTimeout(), config.http().idleTimeout(), config.http().bodyStallTimeout(),
-              ceiling, metrics))
+              ceiling, metrics, wireBytes))
           .bind(config.http().host(), config.http().port())
           .syncUninterruptibly()
           .channel();
       InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
-      String host = bound.getAddress().isAnyLocalAddress() ? config.http().host() : bound.getAddress().getHostAddress();
-      log.info("listening on {}:{} ({}{})", host, bound.getPort(),
-          epoll ? "epoll" : "nio", config.readOnly() ? ", read-only" : "");
-      return new LadingServer(
+      MetricsServer metricsServer = null;
+      try {
+        if (config.telemetry().metricsPort().isPresent()) {
+          metricsServer = MetricsServer.start(
+              config.http().host(), config.telemetry().metricsPort().getAsInt(), metrics);
+        }
+      } catch (RuntimeException e) {
+        serverChannel.close().syncUninterruptibly();
+        throw e;
+      }
+      StartupReport.log(config, bound, epoll ? "epoll" : "nio",
+          Optional.ofNullable(metricsServer).map(MetricsServer::address));
+      LadingServer server = new LadingServer(
           config, boss, workers, serverChannel, channels, inFlight, requestThreads, ownedStore, metrics,
           draining);
+      server.metricsServer = metricsServer;
+      return server;
     } catch (RuntimeException e) {
       boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
       workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
@@ -239,6 +264,11 @@ public final class LadingServer implements AutoCloseable {
   /** The server's meters ({@code GET /metrics}). */
   public LadingMetrics metrics() {
     return metrics;
+  }
+
+  /** Where {@code /metrics} is served on its own port ({@code metrics.port}), if it is. */
+  public Optional<InetSocketAddress> metricsAddress() {
+    return Optional.ofNullable(metricsServer).map(MetricsServer::address);
   }
 
   /** The configuration this server runs with. */
@@ -305,6 +335,11 @@ public final class LadingServer implements AutoCloseable {
     if (ownedStore != null) {
       closeQuietly(ownedStore);
     }
+    // Last, so a scrape during the drain still sees the requests finishing.
+    if (metricsServer != null) {
+      metricsServer.close();
+    }
+    metrics.close();
     log.info("stopped");
   }
 
@@ -328,8 +363,6 @@ public final class LadingServer implements AutoCloseable {
           store.close();
           throw new ConfigException("storage.s3.bucket: " + e.getMessage());
         }
-        log.info("storage: {}{}", s3.store(),
-            s3.redirect() ? ", blob GETs redirected (" + s3.redirectTtl().toSeconds() + " s URLs)" : "");
         yield store;
       }
     };

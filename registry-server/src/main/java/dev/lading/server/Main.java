@@ -18,6 +18,7 @@ import dev.lading.server.config.ConfigException;
 import dev.lading.server.config.ConfigLoader;
 import dev.lading.server.config.LadingConfig;
 import dev.lading.server.config.StorageType;
+import dev.lading.server.logging.LogSettings;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -127,7 +128,10 @@ public final class Main implements Callable<Integer> {
    * exit code 2 (see {@link #run}).
    */
   LadingConfig loadConfig(ConfigFile own) {
-    return loadSettings(own).config();
+    LadingConfig loaded = loadSettings(own).config();
+    // Before anything is logged with it: the format and level the configuration asks for.
+    LogSettings.apply(loaded.telemetry());
+    return loaded;
   }
 
   ConfigLoader.Loaded loadSettings(ConfigFile own) {

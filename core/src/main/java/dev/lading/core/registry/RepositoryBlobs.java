@@ -37,16 +37,24 @@ final class RepositoryBlobs {
 
   RepositoryBlobs(ObjectStore store, long cacheSize, GcFence fence) {
     this.store = store;
-    this.records = Caffeine.newBuilder().maximumSize(cacheSize).build();
+    // Stats are recorded (a few LongAdders) so the server can export hit rates: a falling hit
+    // rate is what says the record cache is too small for the working set.
+    this.records = Caffeine.newBuilder().maximumSize(cacheSize).recordStats().build();
     this.smallContent = Caffeine.newBuilder()
         .maximumWeight(SMALL_CONTENT_CACHE_BYTES)
         .weigher((Digest d, byte[] bytes) -> bytes.length)
+        .recordStats()
         .build();
     this.fence = fence;
   }
 
   GcFence fence() {
     return fence;
+  }
+
+  /** Hits, misses and evictions so far of the record cache and the small-content cache. */
+  java.util.Map<String, com.github.benmanes.caffeine.cache.stats.CacheStats> cacheStats() {
+    return java.util.Map.of("blob_records", records.stats(), "small_content", smallContent.stats());
   }
 
   /**

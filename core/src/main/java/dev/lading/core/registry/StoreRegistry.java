@@ -78,6 +78,14 @@ public final class StoreRegistry implements Registry {
     return options;
   }
 
+  /**
+   * A snapshot of the in-memory caches' counters by cache name ({@code blob_records},
+   * {@code small_content}), for metrics.
+   */
+  public java.util.Map<String, com.github.benmanes.caffeine.cache.stats.CacheStats> cacheStats() {
+    return blobs.cacheStats();
+  }
+
   /** The pushers' half of the GC fence this registry uses (tests install hooks on it). */
   public GcFence fence() {
     return blobs.fence();

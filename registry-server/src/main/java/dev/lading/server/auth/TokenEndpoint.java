@@ -98,7 +98,8 @@ public final class TokenEndpoint implements ResourceHandler {
     }
     Principal principal = login(exchange, basic(authorization));
     boolean offline = exchange.query("offline_token").map("true"::equalsIgnoreCase).orElse(false);
-    answer(exchange, principal, scopes, offline && !principal.anonymous(), false);
+    answer(exchange, principal, scopes, offline && !principal.anonymous(), false,
+        principal.anonymous() ? "anonymous" : "basic");
   }
 
   private void post(Exchange exchange) throws java.io.IOException {
@@ -120,7 +121,7 @@ public final class TokenEndpoint implements ResourceHandler {
         char[] password = first(form, "password").orElse("").toCharArray();
         try {
           Principal principal = login(exchange, Optional.of(new Credentials(user, password)));
-          answer(exchange, principal, scopes, true, true);
+          answer(exchange, principal, scopes, true, true, "password");
         } finally {
           Arrays.fill(password, '\0');
         }
@@ -140,7 +141,7 @@ public final class TokenEndpoint implements ResourceHandler {
           auditLogin(exchange, refresh.subject(), 401, "account-gone");
           throw unauthorized();
         }
-        answer(exchange, account.get().principal(), scopes, false, true);
+        answer(exchange, account.get().principal(), scopes, false, true, "refresh_token");
       }
       default -> throw new RegistryException(ErrorCode.BAD_REQUEST, "grant_type must be password or refresh_token");
     }
@@ -179,15 +180,17 @@ public final class TokenEndpoint implements ResourceHandler {
           });
     }
     List<Scope> granted = presented.retain(rules.grant(principal, scopes));
-    respond(exchange, principal, granted, false, false, presented.expiresAt());
+    respond(exchange, principal, granted, false, false, presented.expiresAt(), "bearer");
   }
 
-  private void answer(Exchange exchange, Principal principal, List<Scope> asked, boolean withRefresh, boolean oauth) {
-    respond(exchange, principal, rules.grant(principal, asked), withRefresh, oauth, java.time.Instant.MAX);
+  private void answer(Exchange exchange, Principal principal, List<Scope> asked, boolean withRefresh, boolean oauth,
+      String via) {
+    respond(exchange, principal, rules.grant(principal, asked), withRefresh, oauth, java.time.Instant.MAX, via);
   }
 
+  /** @param via how the caller proved who it is: {@code basic}, {@code password}, {@code refresh_token}, {@code bearer}, {@code anonymous} */
   private void respond(Exchange exchange, Principal principal, List<Scope> granted, boolean withRefresh, boolean oauth,
-      java.time.Instant notAfter) {
+      java.time.Instant notAfter, String via) {
     IssuedToken token;
     try {
       token = issuer.issue(principal, granted, notAfter);
@@ -207,6 +210,7 @@ public final class TokenEndpoint implements ResourceHandler {
     }
     HttpHeaders headers = Exchange.headers();
     headers.set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+    auditIssued(exchange, principal, granted, withRefresh, via);
     exchange.respondJson(HttpResponseStatus.OK, headers, json);
   }
 
@@ -302,8 +306,48 @@ public final class TokenEndpoint implements ResourceHandler {
    * trusted proxy forwarded), never the secret.
    */
   private void auditLogin(Exchange exchange, String who, int status, String why) {
-    audit.info("action=login outcome={} who={} remote={} client={} reason={}",
-        status, printable(who), exchange.remote(), clients.resolve(exchange).getHostAddress(), why);
+    String client = clients.resolve(exchange).getHostAddress();
+    audit.atInfo()
+        .setMessage("action=login outcome={} who={} remote={} client={} reason={}")
+        .addArgument(status).addArgument(printable(who)).addArgument(exchange.remote()).addArgument(client)
+        .addArgument(why)
+        .addKeyValue("event", "login")
+        .addKeyValue("status", status)
+        .addKeyValue("principal", printable(who))
+        .addKeyValue("client", client)
+        .addKeyValue("reason", why)
+        .addKeyValue("request_id", exchange.requestId())
+        .log();
+  }
+
+  /**
+   * One line per token issued (a successful login, or a token renewed from a refresh or access
+   * token): who, how they proved it, from where, and the scopes granted; never the token.
+   * Written before the token leaves, so no token exists that the trail does not show.
+   */
+  private void auditIssued(Exchange exchange, Principal principal, List<Scope> granted, boolean withRefresh, String via) {
+    if (!audit.isInfoEnabled()) {
+      return;
+    }
+    String who = principal.anonymous() ? Principal.ANONYMOUS_NAME : printable(principal.name());
+    String kind = principal.kind().wire();
+    String client = clients.resolve(exchange).getHostAddress();
+    String scopes = granted.stream().map(Scope::toString).map(TokenEndpoint::printable)
+        .collect(Collectors.joining(" "));
+    audit.atInfo()
+        .setMessage("action=token outcome=200 who={} kind={} remote={} client={} via={} refresh={} scopes=[{}]")
+        .addArgument(who).addArgument(kind).addArgument(exchange.remote()).addArgument(client)
+        .addArgument(via).addArgument(withRefresh).addArgument(scopes)
+        .addKeyValue("event", "token")
+        .addKeyValue("status", 200)
+        .addKeyValue("principal", who)
+        .addKeyValue("principal_kind", kind)
+        .addKeyValue("client", client)
+        .addKeyValue("via", via)
+        .addKeyValue("refresh_token_issued", withRefresh)
+        .addKeyValue("scopes", granted.stream().map(Scope::toString).map(TokenEndpoint::printable).toList())
+        .addKeyValue("request_id", exchange.requestId())
+        .log();
   }
 
   private static String printable(String s) {

@@ -115,6 +115,17 @@ public enum ConfigKey {
   /** Refuse every write with 405 UNSUPPORTED (pulls keep working). */
   READ_ONLY("read_only", "false", ConfigKey::bool),
 
+  // ---- what operators see: metrics and logs --------------------------------------------------
+  /**
+   * Serve {@code /metrics} only on this port, on a listener of its own bound to {@code http.host}
+   * (the registry's port then answers 404 there); empty: on the registry's port. 0: any free port.
+   */
+  METRICS_PORT("metrics.port", "", ConfigKey::optionalPort),
+  /** {@code text} (readable lines) or {@code json} (one object per line, every field its own key). */
+  LOG_FORMAT("log.format", "text", ConfigKey::logFormat),
+  /** The least severe level written: {@code trace}, {@code debug}, {@code info}, {@code warn} or {@code error}. */
+  LOG_LEVEL("log.level", "info", ConfigKey::logLevel),
+
   // ---- auth (token auth; "none" keeps every request allowed) ---------------------------------
   /** {@code none} (default: no auth, the embedded quick start) or {@code token}. */
   AUTH_MODE("auth.mode", "none", AuthSettings::mode),
@@ -272,6 +283,26 @@ public enum ConfigKey {
     };
   }
 
+  private static Object optionalPort(String v) {
+    return v.isEmpty() ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(intBetween(v, 0, 65_535));
+  }
+
+  private static Object logFormat(String v) {
+    return switch (v.toLowerCase(Locale.ROOT)) {
+      case "text" -> LadingConfig.Telemetry.LogFormat.TEXT;
+      case "json" -> LadingConfig.Telemetry.LogFormat.JSON;
+      default -> throw new IllegalArgumentException("must be one of text, json");
+    };
+  }
+
+  private static Object logLevel(String v) {
+    String level = v.toLowerCase(Locale.ROOT);
+    return switch (level) {
+      case "trace", "debug", "info", "warn", "error" -> level;
+      default -> throw new IllegalArgumentException("must be one of trace, debug, info, warn, error");
+    };
+  }
+
   private static Object bool(String v) {
     return switch (v.toLowerCase(Locale.ROOT)) {
       case "true" -> Boolean.TRUE;
@@ -280,7 +311,7 @@ public enum ConfigKey {
     };
   }
 
-  private static Object intBetween(String v, int min, int max) {
+  private static int intBetween(String v, int min, int max) {
     return (int) longBetween(v, min, max);
   }
 

@@ -75,6 +75,9 @@ public final class ConfigLoader {
     if (problems.isEmpty()) {
       problems.addAll(AuthSettings.crossCheck(typed, raw));
     }
+    if (problems.isEmpty()) {
+      problems.addAll(metricsPortCheck(typed, raw));
+    }
     Optional<LadingConfig.S3> s3 = Optional.empty();
     if (problems.isEmpty()) {
       try {
@@ -89,6 +92,18 @@ public final class ConfigLoader {
       throw new ConfigException(problems);
     }
     return new Loaded(LadingConfig.from(typed, s3), List.copyOf(raw.values()));
+  }
+
+  /** {@code metrics.port} must differ from {@code http.port}: both listen on {@code http.host}. */
+  private static List<String> metricsPortCheck(Map<ConfigKey, Object> typed, Map<ConfigKey, Setting> raw) {
+    var metricsPort = (java.util.OptionalInt) typed.get(ConfigKey.METRICS_PORT);
+    int httpPort = (Integer) typed.get(ConfigKey.HTTP_PORT);
+    if (metricsPort.isPresent() && metricsPort.getAsInt() != 0 && metricsPort.getAsInt() == httpPort) {
+      return List.of(ConfigKey.METRICS_PORT.path() + ": must differ from http.port (" + httpPort
+          + "); leave it unset to serve /metrics on the registry's port (from "
+          + raw.get(ConfigKey.METRICS_PORT).source() + ")");
+    }
+    return List.of();
   }
 
   private static void readFile(Path file, Map<ConfigKey, Setting> raw, List<String> problems) {

@@ -23,9 +23,10 @@ import java.util.Set;
  * what they need with the {@code with*} methods.
  */
 public record LadingConfig(
-    Http http, Storage storage, Limits limits, boolean readOnly, Gc gc, Auth auth) {
+    Http http, Storage storage, Limits limits, boolean readOnly, Gc gc, Auth auth, Telemetry telemetry) {
 
   public LadingConfig {
+    Objects.requireNonNull(telemetry, "telemetry");
     Objects.requireNonNull(http, "http");
     Objects.requireNonNull(storage, "storage");
     Objects.requireNonNull(limits, "limits");
@@ -55,7 +56,7 @@ public record LadingConfig(
   }
 
   public LadingConfig withGc(Gc value) {
-    return new LadingConfig(http, storage, limits, readOnly, value, auth);
+    return new LadingConfig(http, storage, limits, readOnly, value, auth, telemetry);
   }
 
   /**
@@ -90,7 +91,7 @@ public record LadingConfig(
   }
 
   private LadingConfig withHttp(Http value) {
-    return new LadingConfig(value, storage, limits, readOnly, gc, auth);
+    return new LadingConfig(value, storage, limits, readOnly, gc, auth, telemetry);
   }
 
   /** Connection timeouts: request head, idle between requests, body stall. */
@@ -131,7 +132,7 @@ public record LadingConfig(
   /** The S3 store instead of the filesystem. */
   public LadingConfig withS3(S3 s3) {
     return new LadingConfig(http, new Storage(StorageType.S3, storage.filesystem, Optional.of(s3)),
-        limits, readOnly, gc, auth);
+        limits, readOnly, gc, auth, telemetry);
   }
 
   /** @param directIo write uploads with direct I/O where the filesystem allows it */
@@ -277,7 +278,7 @@ public record LadingConfig(
   }
 
   public LadingConfig withAuth(Auth auth) {
-    return new LadingConfig(http, storage, limits, readOnly, gc, auth);
+    return new LadingConfig(http, storage, limits, readOnly, gc, auth, telemetry);
   }
 
   /** Every key at its default. */
@@ -307,15 +308,15 @@ public record LadingConfig(
 
   public LadingConfig withFilesystemRoot(Path root) {
     return new LadingConfig(
-        http, new Storage(storage.type, new Filesystem(root, storage.filesystem.directIo), storage.s3), limits, readOnly, gc, auth);
+        http, new Storage(storage.type, new Filesystem(root, storage.filesystem.directIo), storage.s3), limits, readOnly, gc, auth, telemetry);
   }
 
   public LadingConfig withManifestLimit(long bytes) {
-    return new LadingConfig(http, storage, new Limits(bytes), readOnly, gc, auth);
+    return new LadingConfig(http, storage, new Limits(bytes), readOnly, gc, auth, telemetry);
   }
 
   public LadingConfig withReadOnly(boolean readOnly) {
-    return new LadingConfig(http, storage, limits, readOnly, gc, auth);
+    return new LadingConfig(http, storage, limits, readOnly, gc, auth, telemetry);
   }
 
   static LadingConfig from(Map<ConfigKey, Object> v, Optional<S3> s3) {
@@ -345,6 +346,35 @@ public record LadingConfig(
             (Boolean) v.get(ConfigKey.GC_DELETE_UNTAGGED),
             (Boolean) v.get(ConfigKey.GC_DRY_RUN),
             Duration.ofSeconds((Integer) v.get(ConfigKey.GC_FENCE_DELAY_SECONDS))),
-        Auth.from(v));
+        Auth.from(v),
+        new Telemetry(
+            (java.util.OptionalInt) v.get(ConfigKey.METRICS_PORT),
+            (Telemetry.LogFormat) v.get(ConfigKey.LOG_FORMAT),
+            (String) v.get(ConfigKey.LOG_LEVEL)));
+  }
+
+  /**
+   * What the server tells its operators: {@code metricsPort} serves {@code /metrics} on a
+   * listener of its own (empty: on the registry's port, 0: any free port); logs as text lines or
+   * JSON lines, at {@code logLevel} ({@code trace} to {@code error}) and above.
+   */
+  public record Telemetry(java.util.OptionalInt metricsPort, LogFormat logFormat, String logLevel) {
+    public Telemetry {
+      Objects.requireNonNull(metricsPort, "metricsPort");
+      Objects.requireNonNull(logFormat, "logFormat");
+      Objects.requireNonNull(logLevel, "logLevel");
+    }
+
+    /** {@code text}: one readable line per event; {@code json}: one JSON object per line, fields as keys. */
+    public enum LogFormat { TEXT, JSON }
+  }
+
+  public LadingConfig withTelemetry(Telemetry value) {
+    return new LadingConfig(http, storage, limits, readOnly, gc, auth, value);
+  }
+
+  /** With {@code /metrics} served only on a listener of its own at {@code port} (0: any free port). */
+  public LadingConfig withMetricsPort(int port) {
+    return withTelemetry(new Telemetry(java.util.OptionalInt.of(port), telemetry.logFormat, telemetry.logLevel));
   }
 }

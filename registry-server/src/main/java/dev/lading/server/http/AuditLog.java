@@ -12,6 +12,14 @@ import org.slf4j.LoggerFactory;
  * log shipper can parse it. Who (principal and kind), from where, what (action, repository,
  * digest, tag) and the outcome (HTTP status). Never a header, token, secret or body; every
  * value is escaped like the access log so a name cannot forge a line.
+ *
+ * <p>The same facts go with each line as key-value pairs, which the JSON log format writes as
+ * fields: {@code event}, {@code status}, {@code principal}, {@code principal_kind},
+ * {@code client}, {@code repository}, {@code digest}, {@code tag}, {@code previous},
+ * {@code request_id} (and {@code needed} for a refusal, {@code dry_run} for GC).
+ *
+ * <p>A refusal is audited only when the request presented credentials: a request without any is
+ * a client's normal first step (it is challenged, fetches a token and comes back), not a denial.
  */
 final class AuditLog {
   private static final Logger log = LoggerFactory.getLogger("lading.audit");
@@ -63,30 +71,70 @@ final class AuditLog {
       return;
     }
     RequestAuthorizer.Caller caller = exchange.caller();
-    log.info("action=gc outcome={} who={} kind={} remote={} dry_run={}", exchange.status(),
-        AccessLog.printable(caller.name()), caller.kind(), exchange.remote(),
-        AccessLog.printable(exchange.query("dry_run").orElse("false")));
+    String dryRun = AccessLog.printable(exchange.query("dry_run").orElse("false"));
+    log.atInfo()
+        .setMessage("action=gc outcome={} who={} kind={} remote={} dry_run={}")
+        .addArgument(exchange.status()).addArgument(AccessLog.printable(caller.name()))
+        .addArgument(caller.kind()).addArgument(exchange.remote()).addArgument(dryRun)
+        .addKeyValue("event", "gc")
+        .addKeyValue("status", exchange.status())
+        .addKeyValue("principal", AccessLog.printable(caller.name()))
+        .addKeyValue("principal_kind", caller.kind())
+        .addKeyValue("client", AccessLog.address(exchange.remote()))
+        .addKeyValue("dry_run", dryRun)
+        .addKeyValue("request_id", exchange.requestId())
+        .log();
   }
 
-  /** A request the authorizer refused. */
+  /**
+   * A request the authorizer refused, when it presented credentials. Without an
+   * {@code Authorization} header the refusal is the challenge every client gets first, and the
+   * access log has it.
+   */
   static void refused(Exchange exchange, String who, String kind, String needed) {
-    if (!log.isInfoEnabled()) {
+    if (!log.isInfoEnabled() || exchange.header("Authorization") == null) {
       return;
     }
-    log.info("action=denied outcome={} who={} kind={} remote={} method={} repository={} needed={}",
-        exchange.status(), AccessLog.printable(who), kind, exchange.remote(), exchange.method().name(),
-        exchange.match() == null ? "-" : exchange.match().repository().map(Object::toString).orElse("-"),
-        needed);
+    String repository = exchange.match() == null ? "-" : exchange.match().repository().map(Object::toString).orElse("-");
+    log.atInfo()
+        .setMessage("action=denied outcome={} who={} kind={} remote={} method={} repository={} needed={}")
+        .addArgument(exchange.status()).addArgument(AccessLog.printable(who)).addArgument(kind)
+        .addArgument(exchange.remote()).addArgument(exchange.method().name()).addArgument(repository)
+        .addArgument(needed)
+        .addKeyValue("event", "denied")
+        .addKeyValue("status", exchange.status())
+        .addKeyValue("principal", AccessLog.printable(who))
+        .addKeyValue("principal_kind", kind)
+        .addKeyValue("client", AccessLog.address(exchange.remote()))
+        .addKeyValue("method", exchange.method().name())
+        .addKeyValue("repository", repository)
+        .addKeyValue("needed", needed)
+        .addKeyValue("request_id", exchange.requestId())
+        .log();
   }
 
   private static void line(Exchange exchange, String action, String digest, String tag, String previous) {
     RequestAuthorizer.Caller caller = exchange.caller();
-    log.info("action={} outcome={} who={} kind={} remote={} repository={} digest={} tag={}{}",
-        action, exchange.status(), AccessLog.printable(caller.name()), caller.kind(), exchange.remote(),
-        exchange.match().repository().map(Object::toString).orElse("-"),
-        digest == null ? "-" : AccessLog.printable(digest),
-        tag == null ? "-" : AccessLog.printable(tag),
-        previous == null ? "" : " previous=" + AccessLog.printable(previous));
+    String repository = exchange.match().repository().map(Object::toString).orElse("-");
+    String shownDigest = digest == null ? "-" : AccessLog.printable(digest);
+    String shownTag = tag == null ? "-" : AccessLog.printable(tag);
+    log.atInfo()
+        .setMessage("action={} outcome={} who={} kind={} remote={} repository={} digest={} tag={}{}")
+        .addArgument(action).addArgument(exchange.status()).addArgument(AccessLog.printable(caller.name()))
+        .addArgument(caller.kind()).addArgument(exchange.remote()).addArgument(repository)
+        .addArgument(shownDigest).addArgument(shownTag)
+        .addArgument(previous == null ? "" : " previous=" + AccessLog.printable(previous))
+        .addKeyValue("event", action)
+        .addKeyValue("status", exchange.status())
+        .addKeyValue("principal", AccessLog.printable(caller.name()))
+        .addKeyValue("principal_kind", caller.kind())
+        .addKeyValue("client", AccessLog.address(exchange.remote()))
+        .addKeyValue("repository", repository)
+        .addKeyValue("digest", digest == null ? null : shownDigest)
+        .addKeyValue("tag", tag == null ? null : shownTag)
+        .addKeyValue("previous", previous == null ? null : AccessLog.printable(previous))
+        .addKeyValue("request_id", exchange.requestId())
+        .log();
   }
 
   private static boolean isDigest(String param) {

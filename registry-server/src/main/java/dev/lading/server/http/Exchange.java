@@ -43,6 +43,7 @@ import org.slf4j.LoggerFactory;
 public final class Exchange {
   private static final Logger log = LoggerFactory.getLogger(Exchange.class);
   static final String API_VERSION_HEADER = "Docker-Distribution-API-Version";
+  static final String REQUEST_ID_HEADER = "X-Request-Id";
   private static final int STREAM_CHUNK_BYTES = 64 << 10;
 
   private final Channel channel;
@@ -52,6 +53,8 @@ public final class Exchange {
   private final WritabilityGate gate;
   private final BiConsumer<Exchange, Boolean> onDone;
   private final long startNanos = System.nanoTime();
+  /** Names this request in its access line, its audit lines and the {@code X-Request-Id} response header. */
+  private final String requestId = newRequestId();
   private final AtomicBoolean responded = new AtomicBoolean();
   private final AtomicBoolean done = new AtomicBoolean();
   private volatile Routes.Match match;
@@ -365,6 +368,16 @@ public final class Exchange {
     return System.nanoTime() - startNanos;
   }
 
+  /** This request's id: 16 hex digits, random, so ids from many instances do not collide. */
+  public String requestId() {
+    return requestId;
+  }
+
+  private static String newRequestId() {
+    String hex = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
+    return "0".repeat(16 - hex.length()) + hex;
+  }
+
   /** Body bytes the connection handed to this request (written on the event loop only). */
   long bytesReceived() {
     return bytesReceived;
@@ -386,6 +399,8 @@ public final class Exchange {
 
   private HttpHeaders decorate(HttpHeaders headers) {
     headers.set(API_VERSION_HEADER, "registry/2.0");
+    // A client (or whoever reads its error) can quote it, and the operator finds the lines.
+    headers.set(REQUEST_ID_HEADER, requestId);
     String digest = headers.get("Docker-Content-Digest");
     if (digest != null) {
       auditDigest = digest;

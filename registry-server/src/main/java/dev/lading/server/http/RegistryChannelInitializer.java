@@ -30,6 +30,7 @@ public final class RegistryChannelInitializer extends ChannelInitializer<SocketC
   private final ConnectionCeiling ceiling;
   private final ConnectionMetrics metrics;
   private final AccessLog accessLog = new AccessLog();
+  private final WireBytes wireBytes;
 
   /** The timeouts are those of {@link ConnectionDeadlines}. */
   public RegistryChannelInitializer(
@@ -43,6 +44,24 @@ public final class RegistryChannelInitializer extends ChannelInitializer<SocketC
       Duration bodyStallTimeout,
       ConnectionCeiling ceiling,
       ConnectionMetrics metrics) {
+    this(dispatcher, inFlight, channels, maxInitialLineBytes, maxHeaderBytes, headerTimeout, idleTimeout,
+        bodyStallTimeout, ceiling, metrics, new WireBytes());
+  }
+
+  /** As above, counting every connection's bytes in {@code wireBytes}. */
+  public RegistryChannelInitializer(
+      RequestDispatcher dispatcher,
+      InFlightRequests inFlight,
+      ChannelGroup channels,
+      int maxInitialLineBytes,
+      int maxHeaderBytes,
+      Duration headerTimeout,
+      Duration idleTimeout,
+      Duration bodyStallTimeout,
+      ConnectionCeiling ceiling,
+      ConnectionMetrics metrics,
+      WireBytes wireBytes) {
+    this.wireBytes = wireBytes;
     this.dispatcher = dispatcher;
     this.inFlight = inFlight;
     this.channels = channels;
@@ -59,6 +78,8 @@ public final class RegistryChannelInitializer extends ChannelInitializer<SocketC
     boolean admitted = ceiling.admit(ch);
     ConnectionDeadlines deadlines = new ConnectionDeadlines(timeouts, metrics);
     ch.pipeline()
+        // At the socket end, so it counts what crosses the wire (heads, bodies, file regions).
+        .addLast("wire-bytes", wireBytes)
         .addLast("deadlines", deadlines)
         .addLast("codec", new HttpServerCodec(new HttpDecoderConfig()
             .setMaxInitialLineLength(maxInitialLineBytes)

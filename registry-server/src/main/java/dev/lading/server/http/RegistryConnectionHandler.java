@@ -151,7 +151,7 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
 
   /** The response is written (or failed); runs on the event loop. */
   private void done(Exchange exchange, boolean success) {
-    accessLog.log(exchange);
+    accessLog.log(exchange, dispatcher.routeLabel(exchange), success);
     dispatcher.finished(exchange, success);
     inFlight.finished();
     if (current == exchange) {

@@ -98,6 +98,9 @@ public final class RequestDispatcher {
       return;
     }
     exchange.route(match);
+    if (RouteLabels.isUpload(match)) {
+      metrics.uploadStarted(); // ended in finished(), which every routed exchange reaches
+    }
     executor.execute(() -> run(exchange, match));
   }
 
@@ -141,20 +144,29 @@ public final class RequestDispatcher {
    */
   void finished(Exchange exchange, boolean success) {
     Routes.Match match = exchange.match();
-    String route;
-    if (match != null) {
-      route = match.resource().name().toLowerCase(java.util.Locale.ROOT);
-    } else if (plainRoutes.containsKey(exchange.rawPath()) || adminRoutes.containsKey(exchange.rawPath())) {
-      route = exchange.rawPath();
-    } else {
-      route = "unmatched";
-    }
-    metrics.finished(route, exchange.method().name(), success ? exchange.status() : 0,
+    metrics.finished(routeLabel(exchange), RouteLabels.method(exchange.method()), success ? exchange.status() : 0,
         exchange.elapsedNanos());
     if (match != null && (match.resource() == Routes.Resource.UPLOAD || match.resource() == Routes.Resource.UPLOADS)
         && exchange.bytesReceived() > 0) {
       metrics.uploadBytes(exchange.bytesReceived());
     }
+    if (match != null && RouteLabels.isUpload(match)) {
+      metrics.uploadFinished();
+    }
+  }
+
+  /**
+   * The route a request took as metrics and logs name it: an API route's template, a plain or
+   * admin route's path (a fixed set), else {@link RouteLabels#UNMATCHED}.
+   */
+  String routeLabel(Exchange exchange) {
+    Routes.Match match = exchange.match();
+    if (match != null) {
+      return RouteLabels.of(match.resource());
+    } else if (plainRoutes.containsKey(exchange.rawPath()) || adminRoutes.containsKey(exchange.rawPath())) {
+      return exchange.rawPath();
+    }
+    return RouteLabels.UNMATCHED;
   }
 
   private void run(Exchange exchange, Routes.Match match) {

@@ -13,11 +13,18 @@ public interface RequestMetrics {
     public void uploadBytes(long bytes) {}
   };
 
+  /** An upload request (a POST, PATCH or PUT of an upload) was routed; {@link #uploadFinished} follows. */
+  default void uploadStarted() {}
+
+  /** The upload request {@link #uploadStarted} announced was answered or failed. */
+  default void uploadFinished() {}
+
   /**
    * A request was answered (or its connection failed: {@code status} 0).
    *
-   * @param route the API resource ({@code manifest}, {@code blob}...) or the plain path; never a
-   *     repository name or digest, so the label's values stay few
+   * @param route the API route's template ({@code /v2/{name}/manifests/{reference}}, see
+   *     {@link RouteLabels}) or the plain path; never a repository name or digest, so the
+   *     label's values stay few
    */
   void finished(String route, String method, int status, long nanos);
 

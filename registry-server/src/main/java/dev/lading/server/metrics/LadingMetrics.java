@@ -5,40 +5,102 @@ import dev.lading.gc.GcStats;
 import dev.lading.gc.OnlineCollector;
 import dev.lading.server.http.ConnectionMetrics;
 import dev.lading.server.http.RequestMetrics;
+import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
- * The server's meters in one Prometheus registry: HTTP requests by route, method and status
- * (recorded by the dispatcher, {@link RequestMetrics}), upload bytes, connections (open,
- * refused at the ceiling, closed by a timeout, {@link ConnectionMetrics}), JVM memory and
- * threads, and garbage collection (runs, phase, what was marked and swept, durations, last
- * success). {@code GET /metrics} serves {@link #scrape()}.
+ * The server's meters in one Prometheus registry: HTTP requests by route, method and status as
+ * histograms (recorded by the dispatcher, {@link RequestMetrics}), bytes over the wire, requests
+ * and uploads in flight, upload bytes, connections (open, refused at the ceiling, closed by a
+ * timeout, {@link ConnectionMetrics}), store calls ({@link MeteredObjectStore}), the registry's
+ * caches, the JVM and the process, and garbage collection (runs, phase and progress, what was
+ * marked and swept, durations, last success). {@code GET /metrics} serves {@link #scrape()}.
+ *
+ * <p>Latencies are histograms with fixed buckets, not client-side percentiles: buckets add up
+ * across instances and any quantile can be asked of them afterwards.
  */
-public final class LadingMetrics implements RequestMetrics, ConnectionMetrics {
+public final class LadingMetrics implements RequestMetrics, ConnectionMetrics, AutoCloseable {
+  /**
+   * Request latency buckets: a blob HEAD takes a millisecond, a layer push minutes. Few enough
+   * that every route, method and status seen keeps the series count small.
+   */
+  static final Duration[] REQUEST_BUCKETS = {
+    Duration.ofMillis(1), Duration.ofNanos(2_500_000), Duration.ofMillis(5), Duration.ofMillis(10),
+    Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+    Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2_500), Duration.ofSeconds(5),
+    Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(300)
+  };
+
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Counter uploadBytes;
   private final Counter connectionsRefused;
+  private final AtomicInteger uploadsInFlight = new AtomicInteger();
   private final AtomicLong gcPhase = new AtomicLong(-1);
   private final AtomicLong gcLastSuccess = new AtomicLong();
   private final AtomicLong gcLastCandidates = new AtomicLong();
+  private final Map<GarbageCollector.Phase, AtomicLong> gcProgress = new java.util.EnumMap<>(GarbageCollector.Phase.class);
+  private final JvmGcMetrics jvmGc = new JvmGcMetrics();
+  /**
+   * The suppliers function counters read: Micrometer holds a meter's object weakly, and a method
+   * reference has no other owner, so without this its series would turn NaN after a GC.
+   */
+  private final java.util.List<Object> held = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Clock clock;
 
   public LadingMetrics(Clock clock) {
     this.clock = clock;
+    // Two of ProcessorMetrics' names break Prometheus' naming rules (promtool lints them): CPU
+    // time in nanoseconds, exported instead as the conventional process_cpu_seconds_total, and
+    // a gauge ending in _count, which reads as a histogram's.
+    registry.config()
+        .meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")))
+        .meterFilter(new MeterFilter() {
+          @Override
+          public Meter.Id map(Meter.Id id) {
+            return id.getName().equals("system.cpu.count") ? id.withName("system.cpu.processors") : id;
+          }
+        });
+    if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+      FunctionCounter.builder("process.cpu", os, o -> o.getProcessCpuTime() / 1e9)
+          .description("CPU time the process used")
+          .baseUnit("seconds")
+          .register(registry);
+    }
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
+    jvmGc.bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    new FileDescriptorMetrics().bindTo(registry);
+    Gauge.builder("lading.uploads.in.flight", uploadsInFlight, AtomicInteger::get)
+        .description("Upload requests (POST, PATCH, PUT of blob uploads) being served")
+        .register(registry);
     uploadBytes = Counter.builder("lading.upload.bytes")
         .description("Body bytes received by blob upload requests")
         .baseUnit("bytes")
@@ -55,12 +117,70 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics {
   @Override
   public void finished(String route, String method, int status, long nanos) {
     Timer.builder("lading.http.requests")
-        .description("HTTP requests by route, method and status, from first byte to last response byte")
+        .description("HTTP requests by route template, method and status (0: the connection failed"
+            + " before the response was out), from the request head to the last response byte")
         .tag("route", route)
         .tag("method", method)
         .tag("status", Integer.toString(status))
+        .serviceLevelObjectives(REQUEST_BUCKETS)
         .register(registry)
         .record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  @Override
+  public void uploadStarted() {
+    uploadsInFlight.incrementAndGet();
+  }
+
+  @Override
+  public void uploadFinished() {
+    uploadsInFlight.decrementAndGet();
+  }
+
+  /** Exports the requests between their head and their response's last byte. */
+  public void bindRequestsInFlight(IntSupplier inFlight) {
+    // Strong: Micrometer holds a gauge's object weakly, and a method reference has no other owner.
+    Gauge.builder("lading.http.requests.in.flight", inFlight, IntSupplier::getAsInt)
+        .strongReference(true)
+        .description("HTTP requests between their head and their response's last byte")
+        .register(registry);
+  }
+
+  /** Exports the bytes read from and written to clients' connections (see {@code WireBytes}). */
+  public void bindWireBytes(LongSupplier received, LongSupplier sent) {
+    held.add(received);
+    held.add(sent);
+    FunctionCounter.builder("lading.http.request.bytes", received, LongSupplier::getAsLong)
+        .description("Bytes read from client connections: request heads and bodies")
+        .baseUnit("bytes")
+        .register(registry);
+    FunctionCounter.builder("lading.http.response.bytes", sent, LongSupplier::getAsLong)
+        .description("Bytes written to client connections: response heads and bodies, zero-copy"
+            + " file transfers by what the kernel sent")
+        .baseUnit("bytes")
+        .register(registry);
+  }
+
+  /**
+   * Exports the hits, misses and evictions of the registry's in-memory caches; {@code stats}
+   * gives a snapshot per cache name, read at each scrape.
+   */
+  public void bindCaches(Supplier<Map<String, CacheStats>> stats) {
+    held.add(stats);
+    for (String cache : stats.get().keySet()) {
+      FunctionCounter.builder("lading.cache.gets", stats, s -> s.get().get(cache).hitCount())
+          .description("Lookups in the registry's in-memory caches by result")
+          .tag("cache", cache).tag("result", "hit")
+          .register(registry);
+      FunctionCounter.builder("lading.cache.gets", stats, s -> s.get().get(cache).missCount())
+          .description("Lookups in the registry's in-memory caches by result")
+          .tag("cache", cache).tag("result", "miss")
+          .register(registry);
+      FunctionCounter.builder("lading.cache.evictions", stats, s -> s.get().get(cache).evictionCount())
+          .description("Entries the registry's in-memory caches dropped for room")
+          .tag("cache", cache)
+          .register(registry);
+    }
   }
 
   @Override
@@ -89,6 +209,7 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics {
   /** Exports the number of connections being served. */
   public void bindOpenConnections(IntSupplier open) {
     Gauge.builder("lading.http.connections.open", open, IntSupplier::getAsInt)
+        .strongReference(true) // held weakly otherwise, and the method reference has no other owner
         .description("Connections being served (those refused at the ceiling not counted)")
         .register(registry);
   }
@@ -109,7 +230,21 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics {
         .description("When the last GC run succeeded, seconds since the epoch (0: never)")
         .baseUnit("seconds")
         .register(registry);
+    for (GarbageCollector.Phase phase : GarbageCollector.Phase.values()) {
+      AtomicLong count = new AtomicLong();
+      gcProgress.put(phase, count);
+      Gauge.builder("lading.gc.progress", count, AtomicLong::get)
+          .description("What the current or last run found on reaching each phase: announced (0),"
+              + " listed (repositories), marked (candidates), intents_written and swept (objects"
+              + " to delete and deleted), done (items reported)")
+          .tag("phase", phase.name().toLowerCase(java.util.Locale.ROOT))
+          .register(registry);
+    }
     collector.setProgress((phase, count) -> {
+      if (phase == GarbageCollector.Phase.ANNOUNCED) {
+        gcProgress.values().forEach(c -> c.set(0)); // a new run: the last one's counts no longer apply
+      }
+      gcProgress.get(phase).set(count);
       gcPhase.set(phase.ordinal());
       if (phase == GarbageCollector.Phase.MARKED) {
         gcLastCandidates.set(count);
@@ -169,5 +304,11 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics {
 
   public PrometheusMeterRegistry registry() {
     return registry;
+  }
+
+  /** Unhooks the JVM GC listener this registry installed. */
+  @Override
+  public void close() {
+    jvmGc.close();
   }
 }

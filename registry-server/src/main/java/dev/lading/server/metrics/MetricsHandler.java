@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 /** {@code GET /metrics}: the Prometheus text exposition (version 0.0.4). */
 public final class MetricsHandler implements ResourceHandler {
   public static final String PATH = "/metrics";
+  static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
   private final LadingMetrics metrics;
 
@@ -24,7 +25,7 @@ public final class MetricsHandler implements ResourceHandler {
       throw Exchange.methodNotAllowed(exchange.method(), "GET, HEAD");
     }
     var headers = Exchange.headers();
-    headers.set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+    headers.set(HttpHeaderNames.CONTENT_TYPE, CONTENT_TYPE);
     exchange.respond(HttpResponseStatus.OK, headers, metrics.scrape().getBytes(StandardCharsets.UTF_8));
   }
 }

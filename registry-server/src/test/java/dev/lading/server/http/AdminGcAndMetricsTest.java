@@ -70,7 +70,7 @@ class AdminGcAndMetricsTest {
           .contains("lading_gc_runs_total{mode=\"real\",outcome=\"success\"} 1.0")
           .contains("lading_gc_swept_total{kind=\"blobs\"} 3.0")
           .contains("lading_gc_last_success_seconds")
-          .containsPattern("lading_http_requests_seconds_count\\{method=\"PUT\",route=\"manifest\",status=\"201\"} 1")
+          .containsPattern("lading_http_requests_seconds_count\\{method=\"PUT\",route=\"/v2/\\{name}/manifests/\\{reference}\",status=\"201\"} 1")
           .containsPattern("lading_http_requests_seconds_count\\{method=\"POST\",route=\"/admin/gc\",status=\"409\"} 1")
           .containsPattern("lading_upload_bytes_total \\d");
     }
