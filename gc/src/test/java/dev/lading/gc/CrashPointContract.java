@@ -261,6 +261,8 @@ public abstract class CrashPointContract {
     counting.close();
     assertThat(changes).as("the operation changes the store").isPositive();
 
+    System.out.printf("crash points on %s: %d (every store change of the operation, and after it)%n",
+        getClass().getSimpleName(), changes + 1);
     for (long k = 0; k <= changes; k++) {
       Client client = new Client(newStore(), Long.MAX_VALUE);
       setup.run(client);
