@@ -669,11 +669,13 @@ public abstract class GcContract {
           int cycles = 0;
           while (!done.get()) {
             // Pushers' run cache has a zero TTL here; the delay is the margin the protocol
-            // assumes between a pusher's last check and its write (see the package docs).
+            // assumes between a pusher's last check and its write (see the package docs): a
+            // pusher stalled longer than that between its manifest link and its tag may lose
+            // the manifest, so it must exceed what a loaded 2-core machine stalls a thread.
             inRun.incrementAndGet();
             try {
               GcStats stats = collector.run(
-                  now().withDeleteUntagged(true).withFenceDelay(Duration.ofMillis(100)));
+                  now().withDeleteUntagged(true).withFenceDelay(Duration.ofMillis(500)));
               swept.addAndGet(stats.blobsSwept());
               protectedByFence.addAndGet(stats.protectedByFence());
               for (GcStats.SweptItem item : stats.items()) {
