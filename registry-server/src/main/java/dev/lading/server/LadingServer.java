@@ -13,6 +13,7 @@ import dev.lading.server.auth.TokenAuth;
 import dev.lading.server.config.ConfigException;
 import dev.lading.server.config.LadingConfig;
 import dev.lading.server.http.ConnectionCeiling;
+import dev.lading.server.http.ForwardedHeaders;
 import dev.lading.server.http.HealthHandler;
 import dev.lading.server.http.InFlightRequests;
 import dev.lading.server.http.RegistryChannelInitializer;
@@ -22,6 +23,7 @@ import dev.lading.server.http.RequestDispatcher;
 import dev.lading.server.http.ResourceHandler;
 import dev.lading.server.metrics.LadingMetrics;
 import dev.lading.server.metrics.MetricsHandler;
+import dev.lading.server.tls.ServerTls;
 import dev.lading.storage.s3.S3Store;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -73,6 +75,8 @@ public final class LadingServer implements AutoCloseable {
   private final AutoCloseable ownedStore;
   private volatile OnlineCollector gc;
   private volatile TokenAuth auth;
+  /** The listener's certificate and its reloader; null for plain HTTP. */
+  private final ServerTls tls;
   private final LadingMetrics metrics;
   /** Set when {@link #close} begins: readiness turns 503 while requests in flight finish. */
   private final AtomicBoolean draining;
@@ -89,7 +93,9 @@ public final class LadingServer implements AutoCloseable {
       ExecutorService requestThreads,
       AutoCloseable ownedStore,
       LadingMetrics metrics,
-      AtomicBoolean draining) {
+      AtomicBoolean draining,
+      ServerTls tls) {
+    this.tls = tls;
     this.draining = draining;
     this.config = config;
     this.metrics = metrics;
@@ -179,6 +185,8 @@ public final class LadingServer implements AutoCloseable {
       Map<String, ResourceHandler> adminRoutes,
       LadingMetrics metrics,
       AutoCloseable ownedStore) {
+    // Read first: a missing or broken pair stops the start before anything else is set up.
+    ServerTls tls = config.http().tls().map(ServerTls::start).orElse(null);
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     Class<? extends ServerChannel> channelType =
@@ -217,21 +225,26 @@ public final class LadingServer implements AutoCloseable {
               dispatcher, inFlight, channels,
               config.http().maxInitialLineBytes(), config.http().maxHeaderBytes(),
               config.http().headerTimeout(), config.http().idleTimeout(), config.http().bodyStallTimeout(),
-              ceiling, metrics))
+              ceiling, metrics)
+              .tls(tls)
+              .forwardedHeaders(new ForwardedHeaders(config.http().trustedProxies())))
           .bind(config.http().host(), config.http().port())
           .syncUninterruptibly()
           .channel();
       InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
       String host = bound.getAddress().isAnyLocalAddress() ? config.http().host() : bound.getAddress().getHostAddress();
-      log.info("listening on {}:{} ({}{})", host, bound.getPort(),
-          epoll ? "epoll" : "nio", config.readOnly() ? ", read-only" : "");
+      log.info("listening on {}:{} ({}{}{})", host, bound.getPort(),
+          tls != null ? "https, " : "", epoll ? "epoll" : "nio", config.readOnly() ? ", read-only" : "");
       return new LadingServer(
           config, boss, workers, serverChannel, channels, inFlight, requestThreads, ownedStore, metrics,
-          draining);
+          draining, tls);
     } catch (RuntimeException e) {
       boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
       workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
       requestThreads.shutdownNow();
+      if (tls != null) {
+        tls.close();
+      }
       throw e;
     }
   }
@@ -289,6 +302,9 @@ public final class LadingServer implements AutoCloseable {
     }
     if (auth != null) {
       auth.close();
+    }
+    if (tls != null) {
+      tls.close();
     }
     try {
       if (!inFlight.awaitIdle(grace)) {

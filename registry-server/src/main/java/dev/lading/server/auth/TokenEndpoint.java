@@ -50,7 +50,8 @@ import org.slf4j.LoggerFactory;
  * a login the {@link dev.lading.auth.LoginLimiter} holds back (the account failed from this
  * client's address, or many accounts failed from it) is {@code 429 TOOMANYREQUESTS} with
  * {@code Retry-After} (clients show it, and it tells an operator why a right password fails).
- * The client's address is {@link ClientAddress}'s: the peer, or what a trusted proxy forwarded.
+ * The client's address is the request's ({@link Exchange#forwarded()}): the peer, or what a
+ * trusted proxy forwarded.
  */
 public final class TokenEndpoint implements ResourceHandler {
   public static final String PATH = "/auth/token";
@@ -62,15 +63,8 @@ public final class TokenEndpoint implements ResourceHandler {
   private final AccessRules rules;
   private final TokenIssuer issuer;
   private final TokenVerifier verifier;
-  private final ClientAddress clients;
 
   public TokenEndpoint(Authenticator authenticator, AccessRules rules, TokenIssuer issuer, TokenVerifier verifier) {
-    this(authenticator, rules, issuer, verifier, new ClientAddress(List.of()));
-  }
-
-  TokenEndpoint(Authenticator authenticator, AccessRules rules, TokenIssuer issuer, TokenVerifier verifier,
-      ClientAddress clients) {
-    this.clients = clients;
     this.authenticator = authenticator;
     this.rules = rules;
     this.issuer = issuer;
@@ -216,7 +210,7 @@ public final class TokenEndpoint implements ResourceHandler {
     }
     Credentials c = credentials.get();
     try {
-      return authenticator.authenticate(c.user, c.secret, clients.resolve(exchange));
+      return authenticator.authenticate(c.user, c.secret, exchange.forwarded().client());
     } catch (LoginRefusedException e) {
       if (e.rateLimited()) {
         long seconds = retryAfterSeconds(e.retryAfter().orElseThrow());
@@ -303,7 +297,7 @@ public final class TokenEndpoint implements ResourceHandler {
    */
   private void auditLogin(Exchange exchange, String who, int status, String why) {
     audit.info("action=login outcome={} who={} remote={} client={} reason={}",
-        status, printable(who), exchange.remote(), clients.resolve(exchange).getHostAddress(), why);
+        status, printable(who), exchange.remote(), exchange.forwarded().client().getHostAddress(), why);
   }
 
   private static String printable(String s) {

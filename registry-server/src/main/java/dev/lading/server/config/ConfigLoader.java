@@ -74,6 +74,7 @@ public final class ConfigLoader {
     }
     if (problems.isEmpty()) {
       problems.addAll(AuthSettings.crossCheck(typed, raw));
+      problems.addAll(TlsSettings.crossCheck(typed, raw));
     }
     Optional<LadingConfig.S3> s3 = Optional.empty();
     if (problems.isEmpty()) {

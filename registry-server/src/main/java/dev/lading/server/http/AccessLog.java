@@ -5,7 +5,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One line per request on the {@code dev.lading.access} logger: method, path, status, bytes
- * sent, milliseconds, remote address. Never a header (no {@code Authorization}); the path's
+ * sent, milliseconds, and the client: the TCP peer, or {@code <client> via <peer>} when a
+ * trusted proxy named the client ({@link ForwardedRequest#describe()}). Never a header (no {@code Authorization}); the path's
  * control characters are escaped so a request cannot forge log lines.
  */
 final class AccessLog {
@@ -21,7 +22,7 @@ final class AccessLog {
         exchange.status(),
         exchange.bytesSent(),
         exchange.elapsedMillis(),
-        exchange.remote());
+        exchange.forwarded().describe());
   }
 
   static String printable(String s) {

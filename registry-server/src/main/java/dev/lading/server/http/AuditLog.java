@@ -10,7 +10,8 @@ import org.slf4j.LoggerFactory;
  * The audit trail on its own logger, {@code lading.audit}: one line per push (blob commit,
  * mount, manifest put), tag move, delete and refused request, as {@code key=value} pairs so a
  * log shipper can parse it. Who (principal and kind), from where, what (action, repository,
- * digest, tag) and the outcome (HTTP status). Never a header, token, secret or body; every
+ * digest, tag) and the outcome (HTTP status). {@code remote} is the TCP peer, {@code client}
+ * the client's address as the server trusts it (the peer, or what a trusted proxy forwarded). Never a header, token, secret or body; every
  * value is escaped like the access log so a name cannot forge a line.
  */
 final class AuditLog {
@@ -63,8 +64,8 @@ final class AuditLog {
       return;
     }
     RequestAuthorizer.Caller caller = exchange.caller();
-    log.info("action=gc outcome={} who={} kind={} remote={} dry_run={}", exchange.status(),
-        AccessLog.printable(caller.name()), caller.kind(), exchange.remote(),
+    log.info("action=gc outcome={} who={} kind={} remote={} client={} dry_run={}", exchange.status(),
+        AccessLog.printable(caller.name()), caller.kind(), exchange.remote(), client(exchange),
         AccessLog.printable(exchange.query("dry_run").orElse("false")));
   }
 
@@ -73,20 +74,26 @@ final class AuditLog {
     if (!log.isInfoEnabled()) {
       return;
     }
-    log.info("action=denied outcome={} who={} kind={} remote={} method={} repository={} needed={}",
-        exchange.status(), AccessLog.printable(who), kind, exchange.remote(), exchange.method().name(),
+    log.info("action=denied outcome={} who={} kind={} remote={} client={} method={} repository={} needed={}",
+        exchange.status(), AccessLog.printable(who), kind, exchange.remote(), client(exchange),
+        exchange.method().name(),
         exchange.match() == null ? "-" : exchange.match().repository().map(Object::toString).orElse("-"),
         needed);
   }
 
   private static void line(Exchange exchange, String action, String digest, String tag, String previous) {
     RequestAuthorizer.Caller caller = exchange.caller();
-    log.info("action={} outcome={} who={} kind={} remote={} repository={} digest={} tag={}{}",
+    log.info("action={} outcome={} who={} kind={} remote={} client={} repository={} digest={} tag={}{}",
         action, exchange.status(), AccessLog.printable(caller.name()), caller.kind(), exchange.remote(),
+        client(exchange),
         exchange.match().repository().map(Object::toString).orElse("-"),
         digest == null ? "-" : AccessLog.printable(digest),
         tag == null ? "-" : AccessLog.printable(tag),
         previous == null ? "" : " previous=" + AccessLog.printable(previous));
+  }
+
+  private static String client(Exchange exchange) {
+    return exchange.forwarded().client().getHostAddress();
   }
 
   private static boolean isDigest(String param) {
