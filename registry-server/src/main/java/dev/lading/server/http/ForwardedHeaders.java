@@ -53,6 +53,7 @@ public final class ForwardedHeaders {
       Pattern.compile("(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\\[[0-9A-Fa-f:.]{2,45}\\])(?::[0-9]{1,5})?");
   private static final Pattern PORT = Pattern.compile("[0-9]{1,5}");
   private static final String FALLBACK_HOST = "localhost";
+  private static final InetAddress UNKNOWN = NetUtil.createInetAddressFromIpAddressString("0.0.0.0");
 
   private final List<IpSubnetFilterRule> trusted;
 
@@ -76,9 +77,12 @@ public final class ForwardedHeaders {
    * @param headers the request's headers ({@code Host} already checked by {@link RequestTarget})
    */
   ForwardedRequest resolve(SocketAddress peer, boolean tls, HttpHeaders headers) {
-    if (!(peer instanceof InetSocketAddress in) || in.getAddress() == null) {
-      throw new IllegalStateException("a TCP connection has an IP peer, not " + peer);
-    }
+    InetSocketAddress in = peer instanceof InetSocketAddress a && a.getAddress() != null
+        ? a
+        // A TCP peer always has an address; should a closing channel have lost it, the request
+        // is still served (and logged as from nowhere) rather than failed.
+        : new InetSocketAddress(UNKNOWN, 0);
+    peer = in;
     String host = headers.get(HttpHeaderNames.HOST);
     if (!isHost(host)) {
       // HTTP/1.0 without Host, or a valid reg-name this stricter form does not take.

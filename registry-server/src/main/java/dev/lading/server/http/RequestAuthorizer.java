@@ -123,9 +123,12 @@ public interface RequestAuthorizer {
 
   /** A request taken as it reached this plain-HTTP listener, for callers that have no exchange. */
   private static ForwardedRequest direct(SocketAddress remote, Function<String, String> header) {
+    io.netty.handler.codec.http.HttpHeaders headers = new io.netty.handler.codec.http.DefaultHttpHeaders();
     String host = header.apply("Host");
-    return new ForwardedRequest(remote, ((java.net.InetSocketAddress) remote).getAddress(), "http",
-        ForwardedHeaders.isHost(host) ? host : "localhost");
+    if (host != null) {
+      headers.add("Host", host);
+    }
+    return ForwardedHeaders.NONE.resolve(remote, false, headers);
   }
 
   static RequestAuthorizer allowAll() {
