@@ -41,6 +41,8 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
   private final RegistryProcess sharedWith;
   private boolean s3 = "s3".equals(System.getProperty("lading.conformance.store", "filesystem"));
   private String maxHeap = "512m";
+  /** Set when the server listens with TLS: the client side's trust in its certificate. */
+  private javax.net.ssl.SSLContext tlsTrust;
   private Path dataDir;
   private String s3Prefix;
   private Path logFile;
@@ -92,6 +94,16 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
     return s3;
   }
 
+  /**
+   * Listens with TLS on the PEM pair given (the environment's {@code LADING_HTTP_TLS_*}); the
+   * readiness check and {@link #baseUri()} then speak HTTPS, trusting {@code trust}.
+   */
+  public RegistryProcess withTls(Path certFile, Path keyFile, javax.net.ssl.SSLContext trust) {
+    tlsTrust = trust;
+    return withEnvironment("LADING_HTTP_TLS_CERT_FILE", certFile.toString())
+        .withEnvironment("LADING_HTTP_TLS_KEY_FILE", keyFile.toString());
+  }
+
   /** Adds an environment variable ({@code NAME=value}) to every start of this server. */
   public RegistryProcess withEnvironment(String name, String value) {
     extraEnvironment.add(name + "=" + value);
@@ -136,9 +148,9 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
     }
   }
 
-  /** {@code http://127.0.0.1:<port>}: the base every request of the tests goes to. */
+  /** {@code http://127.0.0.1:<port>} ({@code https} with TLS): the base every request of the tests goes to. */
   public URI baseUri() {
-    return URI.create("http://127.0.0.1:" + port);
+    return URI.create((tlsTrust != null ? "https" : "http") + "://127.0.0.1:" + port);
   }
 
   /** {@code localhost:<port>}: the registry host as container tools spell it. */
@@ -268,11 +280,14 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
   }
 
   private void awaitReady() {
-    HttpClient http =
+    HttpClient.Builder clientBuilder =
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(1))
-            .build();
+            .connectTimeout(Duration.ofSeconds(1));
+    if (tlsTrust != null) {
+      clientBuilder.sslContext(tlsTrust);
+    }
+    HttpClient http = clientBuilder.build();
     HttpRequest ping =
         HttpRequest.newBuilder(baseUri().resolve("/v2/"))
             .timeout(Duration.ofSeconds(2))
@@ -283,7 +298,8 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
     while (Instant.now().isBefore(deadline)) {
       try {
         HttpResponse<Void> answer = http.send(ping, HttpResponse.BodyHandlers.discarding());
-        if (answer.statusCode() == 200) {
+        // 401: token auth is on, and the server is serving.
+        if (answer.statusCode() == 200 || answer.statusCode() == 401) {
           return;
         }
         lastProblem = "GET /v2/ answered " + answer.statusCode();

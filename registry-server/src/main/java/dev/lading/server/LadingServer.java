@@ -13,6 +13,7 @@ import dev.lading.server.auth.TokenAuth;
 import dev.lading.server.config.ConfigException;
 import dev.lading.server.config.LadingConfig;
 import dev.lading.server.http.ConnectionCeiling;
+import dev.lading.server.http.ForwardedHeaders;
 import dev.lading.server.http.HealthHandler;
 import dev.lading.server.http.InFlightRequests;
 import dev.lading.server.http.RegistryChannelInitializer;
@@ -25,6 +26,7 @@ import dev.lading.server.metrics.LadingMetrics;
 import dev.lading.server.metrics.MeteredObjectStore;
 import dev.lading.server.metrics.MetricsHandler;
 import dev.lading.server.metrics.MetricsServer;
+import dev.lading.server.tls.ServerTls;
 import dev.lading.storage.s3.S3Store;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -76,6 +78,8 @@ public final class LadingServer implements AutoCloseable {
   private final AutoCloseable ownedStore;
   private volatile OnlineCollector gc;
   private volatile TokenAuth auth;
+  /** The listener's certificate and its reloader; null for plain HTTP. */
+  private final ServerTls tls;
   private final LadingMetrics metrics;
   /** The listener of {@code metrics.port}; null when {@code /metrics} is on the registry's port. */
   private volatile MetricsServer metricsServer;
@@ -94,7 +98,9 @@ public final class LadingServer implements AutoCloseable {
       ExecutorService requestThreads,
       AutoCloseable ownedStore,
       LadingMetrics metrics,
-      AtomicBoolean draining) {
+      AtomicBoolean draining,
+      ServerTls tls) {
+    this.tls = tls;
     this.draining = draining;
     this.config = config;
     this.metrics = metrics;
@@ -188,6 +194,8 @@ public final class LadingServer implements AutoCloseable {
       Map<String, ResourceHandler> adminRoutes,
       LadingMetrics metrics,
       AutoCloseable ownedStore) {
+    // Read first: a missing or broken pair stops the start before anything else is set up.
+    ServerTls tls = config.http().tls().map(ServerTls::start).orElse(null);
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     Class<? extends ServerChannel> channelType =
@@ -231,7 +239,9 @@ public final class LadingServer implements AutoCloseable {
               dispatcher, inFlight, channels,
               config.http().maxInitialLineBytes(), config.http().maxHeaderBytes(),
               config.http().headerTimeout(), config.http().idleTimeout(), config.http().bodyStallTimeout(),
-              ceiling, metrics, wireBytes))
+              ceiling, metrics, wireBytes)
+              .tls(tls)
+              .forwardedHeaders(new ForwardedHeaders(config.http().trustedProxies())))
           .bind(config.http().host(), config.http().port())
           .syncUninterruptibly()
           .channel();
@@ -246,17 +256,20 @@ public final class LadingServer implements AutoCloseable {
         serverChannel.close().syncUninterruptibly();
         throw e;
       }
-      StartupReport.log(config, bound, epoll ? "epoll" : "nio",
+      StartupReport.log(config, bound, (tls != null ? "https, " : "") + (epoll ? "epoll" : "nio"),
           Optional.ofNullable(metricsServer).map(MetricsServer::address));
       LadingServer server = new LadingServer(
           config, boss, workers, serverChannel, channels, inFlight, requestThreads, ownedStore, metrics,
-          draining);
+          draining, tls);
       server.metricsServer = metricsServer;
       return server;
     } catch (RuntimeException e) {
       boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
       workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
       requestThreads.shutdownNow();
+      if (tls != null) {
+        tls.close();
+      }
       throw e;
     }
   }
@@ -319,6 +332,9 @@ public final class LadingServer implements AutoCloseable {
     }
     if (auth != null) {
       auth.close();
+    }
+    if (tls != null) {
+      tls.close();
     }
     try {
       if (!inFlight.awaitIdle(grace)) {

@@ -164,8 +164,7 @@ public final class TokenAuth implements AutoCloseable {
     return new TokenAuth(
         new TokenAuthorizer(verifier, Optional.of(rules), a.realm(), a.service()),
         Map.of(
-            TokenEndpoint.PATH, new TokenEndpoint(authenticator, rules, issuer, verifier,
-                new ClientAddress(a.login().trustedProxies())).handleWith(),
+            TokenEndpoint.PATH, new TokenEndpoint(authenticator, rules, issuer, verifier).handleWith(),
             JwksEndpoint.PATH, new JwksEndpoint(keys)),
         Optional.of(keys), Optional.of(reloader));
   }

@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +38,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class TokenAuthorizer implements RequestAuthorizer {
   private static final Logger log = LoggerFactory.getLogger(TokenAuthorizer.class);
-  private static final Pattern HOST = Pattern.compile("(?:[A-Za-z0-9.-]{1,253}|\\[[0-9A-Fa-f:.]{2,45}\\])(?::[0-9]{1,5})?");
 
   private final TokenVerifier verifier;
   private final Optional<AccessRules> localRules;
@@ -67,7 +65,7 @@ public final class TokenAuthorizer implements RequestAuthorizer {
     try {
       grant = verifier.verify(authorization.substring(7).strip());
     } catch (TokenRejectedException e) {
-      log.debug("bearer token rejected from {}: {}", request.remote(), e.getMessage());
+      log.debug("bearer token rejected from {}: {}", request.forwarded().describe(), e.getMessage());
       return challenge(request, "invalid_token", "-", "-");
     }
     Optional<Principal> principal = grant.principal();
@@ -138,15 +136,13 @@ public final class TokenAuthorizer implements RequestAuthorizer {
     return scope;
   }
 
+  /**
+   * The configured realm, else the token endpoint at the origin the client used: behind a TLS
+   * proxy that is {@code https://<forwarded host>}, which the client can reach, never this
+   * listener's own address.
+   */
   private String realmFor(AccessRequest request) {
-    if (realm.isPresent()) {
-      return realm.get();
-    }
-    String host = request.header().apply("Host");
-    if (host == null || !HOST.matcher(host).matches()) {
-      host = "localhost";
-    }
-    return "http://" + host + TokenEndpoint.PATH;
+    return realm.orElseGet(() -> request.forwarded().origin() + TokenEndpoint.PATH);
   }
 
   /** Distribution's detail shape: what was needed, one entry per action. */

@@ -50,7 +50,8 @@ import org.slf4j.LoggerFactory;
  * a login the {@link dev.lading.auth.LoginLimiter} holds back (the account failed from this
  * client's address, or many accounts failed from it) is {@code 429 TOOMANYREQUESTS} with
  * {@code Retry-After} (clients show it, and it tells an operator why a right password fails).
- * The client's address is {@link ClientAddress}'s: the peer, or what a trusted proxy forwarded.
+ * The client's address is the request's ({@link Exchange#forwarded()}): the peer, or what a
+ * trusted proxy forwarded.
  */
 public final class TokenEndpoint implements ResourceHandler {
   public static final String PATH = "/auth/token";
@@ -62,15 +63,8 @@ public final class TokenEndpoint implements ResourceHandler {
   private final AccessRules rules;
   private final TokenIssuer issuer;
   private final TokenVerifier verifier;
-  private final ClientAddress clients;
 
   public TokenEndpoint(Authenticator authenticator, AccessRules rules, TokenIssuer issuer, TokenVerifier verifier) {
-    this(authenticator, rules, issuer, verifier, new ClientAddress(List.of()));
-  }
-
-  TokenEndpoint(Authenticator authenticator, AccessRules rules, TokenIssuer issuer, TokenVerifier verifier,
-      ClientAddress clients) {
-    this.clients = clients;
     this.authenticator = authenticator;
     this.rules = rules;
     this.issuer = issuer;
@@ -220,7 +214,7 @@ public final class TokenEndpoint implements ResourceHandler {
     }
     Credentials c = credentials.get();
     try {
-      return authenticator.authenticate(c.user, c.secret, clients.resolve(exchange));
+      return authenticator.authenticate(c.user, c.secret, exchange.forwarded().client());
     } catch (LoginRefusedException e) {
       if (e.rateLimited()) {
         long seconds = retryAfterSeconds(e.retryAfter().orElseThrow());
@@ -306,7 +300,7 @@ public final class TokenEndpoint implements ResourceHandler {
    * trusted proxy forwarded), never the secret.
    */
   private void auditLogin(Exchange exchange, String who, int status, String why) {
-    String client = clients.resolve(exchange).getHostAddress();
+    String client = exchange.forwarded().client().getHostAddress();
     audit.atInfo()
         .setMessage("action=login outcome={} who={} remote={} client={} reason={}")
         .addArgument(status).addArgument(printable(who)).addArgument(exchange.remote()).addArgument(client)
@@ -331,7 +325,7 @@ public final class TokenEndpoint implements ResourceHandler {
     }
     String who = principal.anonymous() ? Principal.ANONYMOUS_NAME : printable(principal.name());
     String kind = principal.kind().wire();
-    String client = clients.resolve(exchange).getHostAddress();
+    String client = exchange.forwarded().client().getHostAddress();
     String scopes = granted.stream().map(Scope::toString).map(TokenEndpoint::printable)
         .collect(Collectors.joining(" "));
     audit.atInfo()

@@ -21,11 +21,20 @@ public enum ConfigKey {
   /** How long {@code close()} lets requests in flight finish before cutting connections. */
   HTTP_SHUTDOWN_TIMEOUT_SECONDS("http.shutdown_timeout_seconds", "30", v -> intBetween(v, 0, 3_600)),
   /**
-   * Peers (IP addresses or CIDR blocks) allowed to say who the client is with
-   * {@code X-Forwarded-For}: the reverse proxy or ingress in front of the registry. Empty: the
-   * TCP peer is the client. Used by the token endpoint (login throttling and its audit lines).
+   * Peers (IP addresses or CIDR blocks) allowed to say who the client is and which URL it used,
+   * with {@code X-Forwarded-For}, {@code -Proto}, {@code -Host} and {@code -Port}: the reverse
+   * proxy or ingress in front of the registry. Empty: the TCP peer is the client and this
+   * listener the origin. Read by the token challenge's realm, the access and audit logs and
+   * login throttling.
    */
   HTTP_TRUSTED_PROXIES("http.trusted_proxies", "[]", AuthSettings::proxies, Shape.LIST),
+  /**
+   * TLS on the listener: a PEM file with the server's certificate first, then its intermediates.
+   * With {@code key_file}, or neither (plain HTTP). Re-read while the server runs.
+   */
+  HTTP_TLS_CERT_FILE("http.tls.cert_file", "", v -> v),
+  /** The PEM private key of {@code cert_file}'s first certificate (PKCS#8, PKCS#1 or SEC1, unencrypted). */
+  HTTP_TLS_KEY_FILE("http.tls.key_file", "", v -> v),
   /**
    * A request head must arrive whole within this many seconds of its first byte (of the
    * connection, for a connection's first request). A real client sends its head in one write;

@@ -74,6 +74,7 @@ public final class ConfigLoader {
     }
     if (problems.isEmpty()) {
       problems.addAll(AuthSettings.crossCheck(typed, raw));
+      problems.addAll(TlsSettings.crossCheck(typed, raw));
     }
     if (problems.isEmpty()) {
       problems.addAll(metricsPortCheck(typed, raw));

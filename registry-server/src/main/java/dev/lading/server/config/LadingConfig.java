@@ -73,9 +73,13 @@ public record LadingConfig(
       Duration headerTimeout,
       Duration idleTimeout,
       Duration bodyStallTimeout,
-      int maxConnections) {
+      int maxConnections,
+      List<TrustedProxy> trustedProxies,
+      Optional<Tls> tls) {
     public Http {
       Objects.requireNonNull(host, "host");
+      trustedProxies = List.copyOf(trustedProxies);
+      Objects.requireNonNull(tls, "tls");
       if (port < 0 || port > 65_535) {
         throw new IllegalArgumentException("port out of range: " + port);
       }
@@ -90,6 +94,40 @@ public record LadingConfig(
     }
   }
 
+  /**
+   * TLS on the listener from PEM files, re-read every {@code reloadInterval} (5 s; shorter only
+   * in tests, which is why it is no configuration key).
+   */
+  public record Tls(Path certFile, Path keyFile, Duration reloadInterval) {
+    public static final Duration DEFAULT_RELOAD = Duration.ofSeconds(5);
+
+    public Tls {
+      Objects.requireNonNull(certFile, "certFile");
+      Objects.requireNonNull(keyFile, "keyFile");
+      if (!reloadInterval.isPositive()) {
+        throw new IllegalArgumentException("reloadInterval must be positive");
+      }
+    }
+
+    public Tls(Path certFile, Path keyFile) {
+      this(certFile, keyFile, DEFAULT_RELOAD);
+    }
+  }
+
+  /** TLS on the listener; empty: plain HTTP. */
+  public LadingConfig withTls(Optional<Tls> tls) {
+    return withHttp(new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
+        http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections,
+        http.trustedProxies, tls));
+  }
+
+  /** The reverse proxies whose {@code X-Forwarded-*} headers are believed. */
+  public LadingConfig withTrustedProxies(List<TrustedProxy> proxies) {
+    return withHttp(new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
+        http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections,
+        proxies, http.tls));
+  }
+
   private LadingConfig withHttp(Http value) {
     return new LadingConfig(value, storage, limits, readOnly, gc, auth, telemetry);
   }
@@ -97,12 +135,13 @@ public record LadingConfig(
   /** Connection timeouts: request head, idle between requests, body stall. */
   public LadingConfig withHttpTimeouts(Duration header, Duration idle, Duration bodyStall) {
     return withHttp(new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
-        http.shutdownTimeout, header, idle, bodyStall, http.maxConnections));
+        http.shutdownTimeout, header, idle, bodyStall, http.maxConnections, http.trustedProxies, http.tls));
   }
 
   public LadingConfig withMaxConnections(int max) {
     return withHttp(new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
-        http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, max));
+        http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, max,
+        http.trustedProxies, http.tls));
   }
 
   /** The store: its type, the filesystem root, and the S3 settings when the type is S3. */
@@ -250,8 +289,7 @@ public record LadingConfig(
           rules,
           new Login(
               Duration.ofSeconds((Integer) v.get(ConfigKey.AUTH_LOGIN_MAX_BACKOFF_SECONDS)),
-              (Integer) v.get(ConfigKey.AUTH_LOGIN_ADDRESS_FAILURES),
-              (List<TrustedProxy>) v.get(ConfigKey.HTTP_TRUSTED_PROXIES)));
+              (Integer) v.get(ConfigKey.AUTH_LOGIN_ADDRESS_FAILURES)));
     }
 
     private static Optional<String> optional(String s) {
@@ -261,19 +299,12 @@ public record LadingConfig(
 
   /**
    * Login throttling at the token endpoint: the longest back-off of one account from one
-   * address, how many accounts may fail from one address (0: no such limit), and the proxies
-   * whose {@code X-Forwarded-For} names the client. The proxies are {@code http.trusted_proxies}
-   * (a property of the deployment, not of auth); they travel here because the token endpoint is
-   * the only reader so far.
+   * address, and how many accounts may fail from one address (0: no such limit). The client's
+   * address is the request's ({@code http.trusted_proxies} decides whom to believe).
    */
-  public record Login(Duration maxBackoff, int addressFailures, List<TrustedProxy> trustedProxies) {
+  public record Login(Duration maxBackoff, int addressFailures) {
     public Login {
       Objects.requireNonNull(maxBackoff, "maxBackoff");
-      trustedProxies = List.copyOf(trustedProxies);
-    }
-
-    public Login withTrustedProxies(List<TrustedProxy> value) {
-      return new Login(maxBackoff, addressFailures, value);
     }
   }
 
@@ -293,17 +324,20 @@ public record LadingConfig(
 
   public LadingConfig withHttpPort(int port) {
     return withHttp(new Http(http.host, port, http.maxInitialLineBytes, http.maxHeaderBytes,
-        http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections));
+        http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections,
+        http.trustedProxies, http.tls));
   }
 
   public LadingConfig withHttpHost(String host) {
     return withHttp(new Http(host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
-        http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections));
+        http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections,
+        http.trustedProxies, http.tls));
   }
 
   public LadingConfig withShutdownTimeout(Duration timeout) {
     return withHttp(new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
-        timeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections));
+        timeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections,
+        http.trustedProxies, http.tls));
   }
 
   public LadingConfig withFilesystemRoot(Path root) {
@@ -319,6 +353,7 @@ public record LadingConfig(
     return new LadingConfig(http, storage, limits, readOnly, gc, auth, telemetry);
   }
 
+  @SuppressWarnings("unchecked")
   static LadingConfig from(Map<ConfigKey, Object> v, Optional<S3> s3) {
     return new LadingConfig(
         new Http(
@@ -330,7 +365,9 @@ public record LadingConfig(
             Duration.ofSeconds((Integer) v.get(ConfigKey.HTTP_HEADER_TIMEOUT_SECONDS)),
             Duration.ofSeconds((Integer) v.get(ConfigKey.HTTP_IDLE_TIMEOUT_SECONDS)),
             Duration.ofSeconds((Integer) v.get(ConfigKey.HTTP_BODY_STALL_TIMEOUT_SECONDS)),
-            (Integer) v.get(ConfigKey.HTTP_MAX_CONNECTIONS)),
+            (Integer) v.get(ConfigKey.HTTP_MAX_CONNECTIONS),
+            (List<TrustedProxy>) v.get(ConfigKey.HTTP_TRUSTED_PROXIES),
+            TlsSettings.from(v)),
         new Storage(
             (StorageType) v.get(ConfigKey.STORAGE_TYPE),
             new Filesystem(

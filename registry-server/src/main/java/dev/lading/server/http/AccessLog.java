@@ -7,7 +7,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One line per request on the {@code dev.lading.access} logger. The message is the compact text
- * line (method, path, status, bytes sent, milliseconds, remote address); the same facts and more
+ * line (method, path, status, bytes sent, milliseconds, and the client: the TCP peer, or
+ * {@code <client> via <peer>} when a trusted proxy named it, {@link ForwardedRequest#describe()});
+ * the same facts and more
  * travel as key-value pairs, which the JSON log format writes as fields: {@code request_id},
  * {@code method}, {@code route} (the template, as metrics label it), {@code path},
  * {@code repository}, {@code status}, {@code bytes_sent}, {@code bytes_received},
@@ -36,7 +38,7 @@ final class AccessLog {
         .addArgument(exchange.status())
         .addArgument(exchange.bytesSent())
         .addArgument(exchange.elapsedMillis())
-        .addArgument(exchange.remote())
+        .addArgument(exchange.forwarded().describe())
         .addKeyValue("request_id", exchange.requestId())
         .addKeyValue("method", exchange.method().name())
         .addKeyValue("route", route)
@@ -48,7 +50,7 @@ final class AccessLog {
         .addKeyValue("duration_ms", exchange.elapsedMillis())
         .addKeyValue("principal", exchange.caller().name())
         .addKeyValue("user_agent", userAgent == null ? null : printable(userAgent, MAX_USER_AGENT))
-        .addKeyValue("client", address(exchange.remote()))
+        .addKeyValue("client", exchange.forwarded().client().getHostAddress())
         .addKeyValue("completed", completed)
         .log();
   }

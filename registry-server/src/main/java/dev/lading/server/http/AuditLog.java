@@ -10,7 +10,8 @@ import org.slf4j.LoggerFactory;
  * The audit trail on its own logger, {@code lading.audit}: one line per push (blob commit,
  * mount, manifest put), tag move, delete and refused request, as {@code key=value} pairs so a
  * log shipper can parse it. Who (principal and kind), from where, what (action, repository,
- * digest, tag) and the outcome (HTTP status). Never a header, token, secret or body; every
+ * digest, tag) and the outcome (HTTP status). {@code remote} is the TCP peer, {@code client}
+ * the client's address as the server trusts it (the peer, or what a trusted proxy forwarded). Never a header, token, secret or body; every
  * value is escaped like the access log so a name cannot forge a line.
  *
  * <p>The same facts go with each line as key-value pairs, which the JSON log format writes as
@@ -73,14 +74,14 @@ final class AuditLog {
     RequestAuthorizer.Caller caller = exchange.caller();
     String dryRun = AccessLog.printable(exchange.query("dry_run").orElse("false"));
     log.atInfo()
-        .setMessage("action=gc outcome={} who={} kind={} remote={} dry_run={}")
+        .setMessage("action=gc outcome={} who={} kind={} remote={} client={} dry_run={}")
         .addArgument(exchange.status()).addArgument(AccessLog.printable(caller.name()))
-        .addArgument(caller.kind()).addArgument(exchange.remote()).addArgument(dryRun)
+        .addArgument(caller.kind()).addArgument(exchange.remote()).addArgument(client(exchange)).addArgument(dryRun)
         .addKeyValue("event", "gc")
         .addKeyValue("status", exchange.status())
         .addKeyValue("principal", AccessLog.printable(caller.name()))
         .addKeyValue("principal_kind", caller.kind())
-        .addKeyValue("client", AccessLog.address(exchange.remote()))
+        .addKeyValue("client", client(exchange))
         .addKeyValue("dry_run", dryRun)
         .addKeyValue("request_id", exchange.requestId())
         .log();
@@ -97,15 +98,15 @@ final class AuditLog {
     }
     String repository = exchange.match() == null ? "-" : exchange.match().repository().map(Object::toString).orElse("-");
     log.atInfo()
-        .setMessage("action=denied outcome={} who={} kind={} remote={} method={} repository={} needed={}")
+        .setMessage("action=denied outcome={} who={} kind={} remote={} client={} method={} repository={} needed={}")
         .addArgument(exchange.status()).addArgument(AccessLog.printable(who)).addArgument(kind)
-        .addArgument(exchange.remote()).addArgument(exchange.method().name()).addArgument(repository)
+        .addArgument(exchange.remote()).addArgument(client(exchange)).addArgument(exchange.method().name()).addArgument(repository)
         .addArgument(needed)
         .addKeyValue("event", "denied")
         .addKeyValue("status", exchange.status())
         .addKeyValue("principal", AccessLog.printable(who))
         .addKeyValue("principal_kind", kind)
-        .addKeyValue("client", AccessLog.address(exchange.remote()))
+        .addKeyValue("client", client(exchange))
         .addKeyValue("method", exchange.method().name())
         .addKeyValue("repository", repository)
         .addKeyValue("needed", needed)
@@ -119,22 +120,26 @@ final class AuditLog {
     String shownDigest = digest == null ? "-" : AccessLog.printable(digest);
     String shownTag = tag == null ? "-" : AccessLog.printable(tag);
     log.atInfo()
-        .setMessage("action={} outcome={} who={} kind={} remote={} repository={} digest={} tag={}{}")
+        .setMessage("action={} outcome={} who={} kind={} remote={} client={} repository={} digest={} tag={}{}")
         .addArgument(action).addArgument(exchange.status()).addArgument(AccessLog.printable(caller.name()))
-        .addArgument(caller.kind()).addArgument(exchange.remote()).addArgument(repository)
+        .addArgument(caller.kind()).addArgument(exchange.remote()).addArgument(client(exchange)).addArgument(repository)
         .addArgument(shownDigest).addArgument(shownTag)
         .addArgument(previous == null ? "" : " previous=" + AccessLog.printable(previous))
         .addKeyValue("event", action)
         .addKeyValue("status", exchange.status())
         .addKeyValue("principal", AccessLog.printable(caller.name()))
         .addKeyValue("principal_kind", caller.kind())
-        .addKeyValue("client", AccessLog.address(exchange.remote()))
+        .addKeyValue("client", client(exchange))
         .addKeyValue("repository", repository)
         .addKeyValue("digest", digest == null ? null : shownDigest)
         .addKeyValue("tag", tag == null ? null : shownTag)
         .addKeyValue("previous", previous == null ? null : AccessLog.printable(previous))
         .addKeyValue("request_id", exchange.requestId())
         .log();
+  }
+
+  private static String client(Exchange exchange) {
+    return exchange.forwarded().client().getHostAddress();
   }
 
   private static boolean isDigest(String param) {

@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.ssl.SslHandler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -52,6 +53,8 @@ public final class Exchange {
   private final RequestBodyStream body;
   private final WritabilityGate gate;
   private final BiConsumer<Exchange, Boolean> onDone;
+  /** Who sent this request and which URL it used, resolved once from the peer and a trusted proxy's headers. */
+  private final ForwardedRequest forwarded;
   private final long startNanos = System.nanoTime();
   /** Names this request in its access line, its audit lines and the {@code X-Request-Id} response header. */
   private final String requestId = newRequestId();
@@ -75,8 +78,19 @@ public final class Exchange {
       RequestBodyStream body,
       WritabilityGate gate,
       BiConsumer<Exchange, Boolean> onDone) {
+    this(channel, request, body, gate, onDone, ForwardedHeaders.NONE);
+  }
+
+  Exchange(
+      Channel channel,
+      HttpRequest request,
+      RequestBodyStream body,
+      WritabilityGate gate,
+      BiConsumer<Exchange, Boolean> onDone,
+      ForwardedHeaders forwardedHeaders) {
     this.channel = channel;
     this.request = request;
+    this.forwarded = forwardedHeaders.resolve(channel, request.headers());
     this.uri = new QueryStringDecoder(request.uri());
     this.body = body;
     this.gate = gate;
@@ -163,8 +177,17 @@ public final class Exchange {
     return body;
   }
 
+  /** The TCP peer: the client itself, or the proxy in front of the registry. */
   public SocketAddress remote() {
     return channel.remoteAddress();
+  }
+
+  /**
+   * The client's address and the origin it addressed, as far as they can be trusted (see
+   * {@link ForwardedHeaders}): what the logs, login throttling and absolute URLs must use.
+   */
+  public ForwardedRequest forwarded() {
+    return forwarded;
   }
 
   /** The declared body length, empty for a chunked body; {@code BAD_REQUEST} when malformed. */
@@ -232,9 +255,9 @@ public final class Exchange {
   }
 
   /**
-   * Streams a blob's bytes: a file with zero-copy, anything else in chunks written only while the
-   * channel is writable. Takes ownership of {@code source}. {@code Content-Length} must be set.
-   * Blocks the calling virtual thread until a stream is written out.
+   * Streams a blob's bytes: a file with zero-copy (over TLS, which must encrypt every byte, read
+   * into chunks), anything else in chunks written only while the channel is writable. Takes
+   * ownership of {@code source}. {@code Content-Length} must be set. Blocks the calling virtual thread until a stream is written out.
    */
   public void respondBlob(HttpResponseStatus status, HttpHeaders headers, BlobSource source)
       throws IOException {
@@ -243,6 +266,19 @@ public final class Exchange {
     DefaultHttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, decorate(headers));
     runBeforeResponse();
     switch (source) {
+      case BlobSource.FileSource file when encrypted() -> {
+        // TLS must see the bytes to encrypt them, so a FileRegion (which SslHandler refuses)
+        // cannot go out here: read the range into buffers on this thread instead.
+        try (file) {
+          channel.writeAndFlush(head);
+          copyPaced(file);
+          channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(f -> finish(f.isSuccess()));
+        } catch (IOException | RuntimeException e) {
+          channel.close();
+          finish(false);
+          throw e;
+        }
+      }
       case BlobSource.FileSource file -> {
         channel.write(head);
         // The region owns the FileChannel from here on and closes it once written or discarded.
@@ -285,6 +321,40 @@ public final class Exchange {
           throw e;
         }
       }
+    }
+  }
+
+  /** True when the connection is TLS: bytes must pass through the encrypting handler, no zero-copy. */
+  private boolean encrypted() {
+    return channel.pipeline().get(SslHandler.class) != null;
+  }
+
+  /**
+   * Writes a file's range in chunks read with positional reads (the channel's own position is
+   * never moved), each only once the channel is writable, so a slow client holds at most the
+   * outbound high water mark plus one chunk of memory.
+   */
+  private void copyPaced(BlobSource.FileSource file) throws IOException {
+    long position = file.offset();
+    long end = file.offset() + file.length();
+    while (position < end) {
+      gate.awaitWritable();
+      int want = (int) Math.min(STREAM_CHUNK_BYTES, end - position);
+      ByteBuf chunk = channel.alloc().directBuffer(want);
+      try {
+        while (chunk.writerIndex() < want) {
+          int n = chunk.writeBytes(file.channel(), position + chunk.writerIndex(), want - chunk.writerIndex());
+          if (n < 0) {
+            throw new IOException("blob file ended " + (end - position - chunk.writerIndex()) + " bytes early");
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        chunk.release();
+        throw e;
+      }
+      position += want;
+      bytesSent += want;
+      channel.writeAndFlush(new DefaultHttpContent(chunk));
     }
   }
 

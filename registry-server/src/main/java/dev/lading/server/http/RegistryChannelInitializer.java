@@ -1,5 +1,6 @@
 package dev.lading.server.http;
 
+import dev.lading.server.tls.ServerTls;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.socket.SocketChannel;
@@ -10,12 +11,13 @@ import java.time.Duration;
 
 /**
  * The pipeline: deadlines (header, idle and body-stall timeouts; first, so it sees raw bytes) →
- * codec (bounded request line and headers) → flow control (holds decoded messages while
+ * TLS when configured → codec (bounded request line and headers) → flow control (holds decoded messages while
  * autoRead is off) → the registry, which also decides keep-alive: Netty's
  * {@code HttpServerKeepAliveHandler} closes at once after a closing response, and an immediate
  * close loses refusals sent mid-body (see {@link RegistryConnectionHandler}). No aggregator:
  * bodies stream, and the manifest handler bounds what it reads itself. No {@code ChunkedWriteHandler} either: files go
- * out as {@code FileRegion}s and streamed blobs are paced by the writer waiting on writability.
+ * out as {@code FileRegion}s (over TLS, as chunks read on the request's thread) and streamed
+ * blobs are paced by the writer waiting on writability.
  *
  * <p>A connection beyond the {@link ConnectionCeiling} gets the same pipeline, so that its first
  * request is answered (503) as HTTP and its timeouts still apply, but it is never served.
@@ -31,6 +33,8 @@ public final class RegistryChannelInitializer extends ChannelInitializer<SocketC
   private final ConnectionMetrics metrics;
   private final AccessLog accessLog = new AccessLog();
   private final WireBytes wireBytes;
+  private ServerTls tls;
+  private ForwardedHeaders forwardedHeaders = ForwardedHeaders.NONE;
 
   /** The timeouts are those of {@link ConnectionDeadlines}. */
   public RegistryChannelInitializer(
@@ -72,6 +76,18 @@ public final class RegistryChannelInitializer extends ChannelInitializer<SocketC
     this.metrics = metrics;
   }
 
+  /** Serves HTTPS with {@code tls}'s current certificate (set before the server binds). */
+  public RegistryChannelInitializer tls(ServerTls tls) {
+    this.tls = tls;
+    return this;
+  }
+
+  /** Believes {@code X-Forwarded-*} from these proxies (set before the server binds). */
+  public RegistryChannelInitializer forwardedHeaders(ForwardedHeaders value) {
+    this.forwardedHeaders = value;
+    return this;
+  }
+
   @Override
   protected void initChannel(SocketChannel ch) {
     channels.add(ch);
@@ -80,12 +96,19 @@ public final class RegistryChannelInitializer extends ChannelInitializer<SocketC
     ch.pipeline()
         // At the socket end, so it counts what crosses the wire (heads, bodies, file regions).
         .addLast("wire-bytes", wireBytes)
-        .addLast("deadlines", deadlines)
+        .addLast("deadlines", deadlines);
+    if (tls != null) {
+      // After the deadlines, which thus see the raw bytes: a handshake that never completes is
+      // a request head that never arrives, cut off by the header timeout.
+      ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+    }
+    ch.pipeline()
         .addLast("codec", new HttpServerCodec(new HttpDecoderConfig()
             .setMaxInitialLineLength(maxInitialLineBytes)
             .setMaxHeaderSize(maxHeaderBytes)
             .setMaxChunkSize(64 << 10)))
         .addLast("flow-control", new FlowControlHandler())
-        .addLast("registry", new RegistryConnectionHandler(dispatcher, inFlight, accessLog, deadlines, !admitted));
+        .addLast("registry", new RegistryConnectionHandler(
+            dispatcher, inFlight, accessLog, deadlines, !admitted, forwardedHeaders));
   }
 }

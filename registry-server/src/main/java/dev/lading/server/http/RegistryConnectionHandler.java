@@ -44,6 +44,7 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
   private final ConnectionDeadlines deadlines;
   /** True on a connection beyond the ceiling: its first request is answered 503, then it ends. */
   private final boolean overCeiling;
+  private final ForwardedHeaders forwardedHeaders;
   private WritabilityGate gate;
   private Exchange current;
   /** Set once the connection is ending: whatever still arrives is discarded. */
@@ -55,6 +56,17 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
       AccessLog accessLog,
       ConnectionDeadlines deadlines,
       boolean overCeiling) {
+    this(dispatcher, inFlight, accessLog, deadlines, overCeiling, ForwardedHeaders.NONE);
+  }
+
+  RegistryConnectionHandler(
+      RequestDispatcher dispatcher,
+      InFlightRequests inFlight,
+      AccessLog accessLog,
+      ConnectionDeadlines deadlines,
+      boolean overCeiling,
+      ForwardedHeaders forwardedHeaders) {
+    this.forwardedHeaders = forwardedHeaders;
     this.dispatcher = dispatcher;
     this.inFlight = inFlight;
     this.accessLog = accessLog;
@@ -118,7 +130,7 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
         ctx.channel().writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
       }
     });
-    Exchange exchange = new Exchange(ctx.channel(), request, body, gate, this::done);
+    Exchange exchange = new Exchange(ctx.channel(), request, body, gate, this::done, forwardedHeaders);
     current = exchange;
     inFlight.started();
     if (expectsBody) {

@@ -30,6 +30,7 @@ public interface RequestAuthorizer {
    * @param mountSource the {@code from} of a cross-repository mount: not required for the
    *     request to proceed (without pull on it the mount becomes a plain upload), but named in
    *     the challenge so a client asks for it
+   * @param forwarded the client and the origin it used (a challenge's default realm is on it)
    */
   record AccessRequest(
       String method,
@@ -37,16 +38,18 @@ public interface RequestAuthorizer {
       Set<Action> actions,
       Function<String, String> header,
       SocketAddress remote,
-      Optional<RepositoryName> mountSource) {
+      Optional<RepositoryName> mountSource,
+      ForwardedRequest forwarded) {
     public AccessRequest {
       actions = Set.copyOf(actions);
       Objects.requireNonNull(mountSource, "mountSource");
+      Objects.requireNonNull(forwarded, "forwarded");
     }
 
     public AccessRequest(
         String method, Optional<RepositoryName> repository, Set<Action> actions,
         Function<String, String> header, SocketAddress remote) {
-      this(method, repository, actions, header, remote, Optional.empty());
+      this(method, repository, actions, header, remote, Optional.empty(), direct(remote, header));
     }
   }
 
@@ -117,6 +120,16 @@ public interface RequestAuthorizer {
   }
 
   Decision authorize(AccessRequest request);
+
+  /** A request taken as it reached this plain-HTTP listener, for callers that have no exchange. */
+  private static ForwardedRequest direct(SocketAddress remote, Function<String, String> header) {
+    io.netty.handler.codec.http.HttpHeaders headers = new io.netty.handler.codec.http.DefaultHttpHeaders();
+    String host = header.apply("Host");
+    if (host != null) {
+      headers.add("Host", host);
+    }
+    return ForwardedHeaders.NONE.resolve(remote, false, headers);
+  }
 
   static RequestAuthorizer allowAll() {
     return request -> Decision.ALLOWED;

@@ -119,7 +119,8 @@ public final class RequestDispatcher {
     try {
       Set<RequestAuthorizer.Action> actions = Set.of(RequestAuthorizer.Action.GC);
       RequestAuthorizer.Decision decision = authorizer.authorize(new RequestAuthorizer.AccessRequest(
-          exchange.method().name(), java.util.Optional.empty(), actions, exchange::header, exchange.remote()));
+          exchange.method().name(), java.util.Optional.empty(), actions, exchange::header, exchange.remote(),
+          java.util.Optional.empty(), exchange.forwarded()));
       if (decision instanceof RequestAuthorizer.Decision.Refused refused) {
         HttpHeaders extra = Exchange.headers();
         refused.headers().forEach(extra::set);
@@ -174,7 +175,7 @@ public final class RequestDispatcher {
       Set<RequestAuthorizer.Action> actions = actions(match);
       RequestAuthorizer.Decision decision = authorizer.authorize(new RequestAuthorizer.AccessRequest(
           match.method().name(), match.repository(), actions, exchange::header, exchange.remote(),
-          mountSource(exchange, match)));
+          mountSource(exchange, match), exchange.forwarded()));
       if (decision instanceof RequestAuthorizer.Decision.Refused refused) {
         HttpHeaders extra = Exchange.headers();
         refused.headers().forEach(extra::set);

@@ -54,6 +54,12 @@ final class AuthFixture implements AutoCloseable {
 
   /** With {@code clock} for token times and login back-off (a {@link TestClock} to move by hand). */
   AuthFixture(Path root, java.util.function.UnaryOperator<LadingConfig.Auth> tweak, java.time.Clock clock) {
+    this(root, tweak, clock, config -> config);
+  }
+
+  /** As above, with the rest of the configuration changed by {@code tweakConfig} (trusted proxies, TLS). */
+  AuthFixture(Path root, java.util.function.UnaryOperator<LadingConfig.Auth> tweak, java.time.Clock clock,
+      java.util.function.UnaryOperator<LadingConfig> tweakConfig) {
     this.root = root;
     List<Account> accounts = List.of(
         Account.user("admin", BcryptHash.of(SECRETS.get("admin").toCharArray(), 4)),
@@ -64,8 +70,8 @@ final class AuthFixture implements AutoCloseable {
         rule("ml-builder", "ml/**", Action.PULL, Action.PUSH),
         rule("reader", "**", Action.PULL),
         rule(Principal.ANONYMOUS_NAME, "other/*", Action.PULL));
-    server = LadingServer.start(LadingConfig.forTests(root)
-        .withAuth(tweak.apply(LadingConfig.Auth.token(SERVICE, accounts, rules))), clock);
+    server = LadingServer.start(tweakConfig.apply(LadingConfig.forTests(root)
+        .withAuth(tweak.apply(LadingConfig.Auth.token(SERVICE, accounts, rules)))), clock);
   }
 
   static AccessRule rule(String subject, String pattern, Action... actions) {

@@ -139,7 +139,7 @@ class LoginThrottleTest {
 
   @Test
   void theCapIsConfigurable() throws Exception {
-    start(a -> a.withLogin(new dev.lading.server.config.LadingConfig.Login(Duration.ofSeconds(10), 20, List.of())));
+    start(a -> a.withLogin(new dev.lading.server.config.LadingConfig.Login(Duration.ofSeconds(10), 20)));
     for (int i = 0; i < 9; i++) {
       assertThat(form(fromA, "reader", "wrong").statusCode()).isEqualTo(401);
       clock.advance(Duration.ofSeconds(10));
@@ -181,7 +181,8 @@ class LoginThrottleTest {
   @Test
   void xForwardedForIsBelievedOnlyFromATrustedProxy() throws Exception {
     // B plays the ingress; A is anyone else, who may send the header too.
-    start(a -> a.withLogin(a.login().withTrustedProxies(List.of(TrustedProxy.parse("127.0.0.2/32")))));
+    registry = new AuthFixture(root, a -> a, clock,
+        c -> c.withTrustedProxies(List.of(TrustedProxy.parse("127.0.0.2/32"))));
     for (int i = 0; i <= LoginLimiter.FREE_FAILURES; i++) {
       assertThat(basic(fromB, ROBOT, "guess", "X-Forwarded-For", "203.0.113.66").statusCode()).isEqualTo(401);
     }

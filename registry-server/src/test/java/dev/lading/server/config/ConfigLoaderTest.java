@@ -85,26 +85,28 @@ class ConfigLoaderTest {
     LadingConfig.Login defaults = ConfigLoader.load(null, Map.of()).config().auth().login();
     assertThat(defaults.maxBackoff()).isEqualTo(java.time.Duration.ofMinutes(5));
     assertThat(defaults.addressFailures()).isEqualTo(20);
-    assertThat(defaults.trustedProxies()).isEmpty();
+    assertThat(ConfigLoader.load(null, Map.of()).config().http().trustedProxies()).isEmpty();
 
-    LadingConfig.Login fromYaml = ConfigLoader.load(yaml("""
+    LadingConfig fromYamlConfig = ConfigLoader.load(yaml("""
         http:
           trusted_proxies: [10.0.0.0/8, 'fd00::/8', 192.0.2.7]
         auth:
           login:
             max_backoff_seconds: 60
             address_failures: 0
-        """), Map.of()).config().auth().login();
-    assertThat(fromYaml.trustedProxies()).extracting(Object::toString)
+        """), Map.of()).config();
+    LadingConfig.Login fromYaml = fromYamlConfig.auth().login();
+    assertThat(fromYamlConfig.http().trustedProxies()).extracting(Object::toString)
         .containsExactly("10.0.0.0/8", "fd00:0:0:0:0:0:0:0/8", "192.0.2.7/32");
     assertThat(fromYaml.maxBackoff()).isEqualTo(java.time.Duration.ofSeconds(60));
     assertThat(fromYaml.addressFailures()).isZero();
 
-    LadingConfig.Login fromEnv = ConfigLoader.load(null, Map.of(
+    LadingConfig fromEnvConfig = ConfigLoader.load(null, Map.of(
         "LADING_HTTP_TRUSTED_PROXIES", "[\"172.16.0.0/12\"]",
         "LADING_AUTH_LOGIN_MAX_BACKOFF_SECONDS", "900",
-        "LADING_AUTH_LOGIN_ADDRESS_FAILURES", "50")).config().auth().login();
-    assertThat(fromEnv.trustedProxies()).extracting(Object::toString).containsExactly("172.16.0.0/12");
+        "LADING_AUTH_LOGIN_ADDRESS_FAILURES", "50")).config();
+    LadingConfig.Login fromEnv = fromEnvConfig.auth().login();
+    assertThat(fromEnvConfig.http().trustedProxies()).extracting(Object::toString).containsExactly("172.16.0.0/12");
     assertThat(fromEnv.maxBackoff()).isEqualTo(java.time.Duration.ofSeconds(900));
     assertThat(fromEnv.addressFailures()).isEqualTo(50);
 
