@@ -103,7 +103,9 @@ class BrokenRequestBodyTest {
       assertThat(new ObjectMapper().readTree(r.body()).at("/errors/0/code").asText()).isEqualTo("BAD_REQUEST");
       assertThat(c.endsWithin(Duration.ofSeconds(10))).isTrue();
     }
-    assertThat(log.warnings()).isEmpty();
+    // Token auth warns at every start that its keys live in the store (the quick start's
+    // default, which this test uses); that warning is about the setup, not the broken body.
+    assertThat(log.warnings()).filteredOn(w -> !w.contains("signing keys are kept in the store")).isEmpty();
   }
 
   /** A new upload session's path. */
