@@ -20,6 +20,7 @@ import dev.lading.server.http.RegistryHandlers;
 import dev.lading.server.http.RequestAuthorizer;
 import dev.lading.server.http.RequestDispatcher;
 import dev.lading.server.http.ResourceHandler;
+import dev.lading.server.http.ShutdownCut;
 import dev.lading.server.metrics.LadingMetrics;
 import dev.lading.server.metrics.MetricsHandler;
 import dev.lading.storage.s3.S3Store;
@@ -62,6 +63,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class LadingServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LadingServer.class);
+  /** How long requests cut at the shutdown deadline may take to save what they received. */
+  private static final Duration AFTER_CUT = Duration.ofSeconds(5);
 
   private final LadingConfig config;
   private final EventLoopGroup boss;
@@ -194,7 +197,9 @@ public final class LadingServer implements AutoCloseable {
     Map<String, ResourceHandler> plainRoutes = new java.util.HashMap<>(endpoints);
     plainRoutes.put(MetricsHandler.PATH, new MetricsHandler(metrics));
     AtomicBoolean draining = new AtomicBoolean();
-    plainRoutes.putAll(new HealthHandler(registry, draining::get, Clock.systemUTC()).routes());
+    HealthHandler.StoreCheck storeCheck = ownedStore instanceof FilesystemStore fs
+        ? HealthHandler.directoryCheck(fs.root()) : HealthHandler.StoreCheck.NONE;
+    plainRoutes.putAll(new HealthHandler(registry, draining::get, Clock.systemUTC(), storeCheck).routes());
     RequestDispatcher dispatcher = new RequestDispatcher(
         RegistryHandlers.of(
             registry,
@@ -267,6 +272,27 @@ public final class LadingServer implements AutoCloseable {
     stopped.await();
   }
 
+  /**
+   * A graceful stop as an orchestrator asks for it (SIGTERM): readiness answers 503 at once,
+   * while the listener keeps accepting and serving as usual for {@code http.drain_delay_seconds}
+   * (load balancers and Kubernetes endpoints take a few probe periods to stop sending new
+   * connections; closing the socket before then refuses clients that were still routed here);
+   * then {@link #close()}: stop accepting, let requests in flight finish, exit.
+   */
+  public void drainAndClose() {
+    if (draining.compareAndSet(false, true)) {
+      Duration delay = config.http().drainDelay();
+      log.info("draining: /readyz answers 503; serving on for {} s before the listener closes, then up to {} s"
+          + " for requests in flight", delay.toSeconds(), config.http().shutdownTimeout().toSeconds());
+      try {
+        Thread.sleep(delay);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    close();
+  }
+
   @Override
   public synchronized void close() {
     if (closed) {
@@ -284,6 +310,7 @@ public final class LadingServer implements AutoCloseable {
     draining.set(true);
     Duration grace = config.http().shutdownTimeout();
     serverChannel.close().syncUninterruptibly();
+    log.info("listener closed; waiting up to {} s for {} requests in flight", grace.toSeconds(), inFlight.count());
     if (gc != null) {
       gc.close();
     }
@@ -292,8 +319,16 @@ public final class LadingServer implements AutoCloseable {
     }
     try {
       if (!inFlight.awaitIdle(grace)) {
-        log.warn("{} requests still in flight after {}s; closing their connections",
-            inFlight.count(), grace.toSeconds());
+        log.warn("{} requests still in flight after {}s; closing their connections (uploads keep the"
+            + " bytes received and resume after the restart)", inFlight.count(), grace.toSeconds());
+        channels.forEach(ShutdownCut::mark);
+        channels.close().awaitUninterruptibly();
+        // The cut requests' handlers now save their upload sessions (a broken body keeps what
+        // arrived); give them a moment before their threads are interrupted and the store closes.
+        if (!inFlight.awaitIdle(AFTER_CUT)) {
+          log.warn("{} requests still busy {} s after their connections closed", inFlight.count(),
+              AFTER_CUT.toSeconds());
+        }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -141,12 +141,16 @@ public final class Main implements Callable<Integer> {
   }
 
   int serve(ConfigFile own) throws InterruptedException {
-    LadingServer server = LadingServer.start(loadConfig(own));
+    ConfigLoader.Loaded loaded = loadSettings(own);
+    LadingServer server = LadingServer.start(loaded.config());
+    // Ctrl-C and System.exit: a graceful close without the drain delay (nobody routes to a
+    // registry started by hand; an orchestrator sends SIGTERM, handled below).
     Thread hook = new Thread(() -> {
       server.close();
       flushLogs();
     }, "lading-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
+    ProcessSignals.on("TERM", server::drainAndClose);
     server.awaitClosed();
     return 0;
   }

@@ -72,8 +72,10 @@ public record LadingConfig(
       Duration headerTimeout,
       Duration idleTimeout,
       Duration bodyStallTimeout,
-      int maxConnections) {
+      int maxConnections,
+      Duration drainDelay) {
     public Http {
+      Objects.requireNonNull(drainDelay, "drainDelay");
       Objects.requireNonNull(host, "host");
       if (port < 0 || port > 65_535) {
         throw new IllegalArgumentException("port out of range: " + port);
@@ -96,12 +98,12 @@ public record LadingConfig(
   /** Connection timeouts: request head, idle between requests, body stall. */
   public LadingConfig withHttpTimeouts(Duration header, Duration idle, Duration bodyStall) {
     return withHttp(new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
-        http.shutdownTimeout, header, idle, bodyStall, http.maxConnections));
+        http.shutdownTimeout, header, idle, bodyStall, http.maxConnections, http.drainDelay));
   }
 
   public LadingConfig withMaxConnections(int max) {
     return withHttp(new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
-        http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, max));
+        http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, max, http.drainDelay));
   }
 
   /** The store: its type, the filesystem root, and the S3 settings when the type is S3. */
@@ -292,17 +294,23 @@ public record LadingConfig(
 
   public LadingConfig withHttpPort(int port) {
     return withHttp(new Http(http.host, port, http.maxInitialLineBytes, http.maxHeaderBytes,
-        http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections));
+        http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections, http.drainDelay));
   }
 
   public LadingConfig withHttpHost(String host) {
     return withHttp(new Http(host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
-        http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections));
+        http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections, http.drainDelay));
   }
 
   public LadingConfig withShutdownTimeout(Duration timeout) {
     return withHttp(new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
-        timeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections));
+        timeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections, http.drainDelay));
+  }
+
+  /** How long readiness reports draining before the listener closes on SIGTERM. */
+  public LadingConfig withDrainDelay(Duration delay) {
+    return withHttp(new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
+        http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections, delay));
   }
 
   public LadingConfig withFilesystemRoot(Path root) {
@@ -329,7 +337,8 @@ public record LadingConfig(
             Duration.ofSeconds((Integer) v.get(ConfigKey.HTTP_HEADER_TIMEOUT_SECONDS)),
             Duration.ofSeconds((Integer) v.get(ConfigKey.HTTP_IDLE_TIMEOUT_SECONDS)),
             Duration.ofSeconds((Integer) v.get(ConfigKey.HTTP_BODY_STALL_TIMEOUT_SECONDS)),
-            (Integer) v.get(ConfigKey.HTTP_MAX_CONNECTIONS)),
+            (Integer) v.get(ConfigKey.HTTP_MAX_CONNECTIONS),
+            Duration.ofSeconds((Integer) v.get(ConfigKey.HTTP_DRAIN_DELAY_SECONDS))),
         new Storage(
             (StorageType) v.get(ConfigKey.STORAGE_TYPE),
             new Filesystem(
