@@ -241,6 +241,11 @@ public final class LadingServer implements AutoCloseable {
     }
   }
 
+  /** Token auth of a server started from its configuration with {@code auth.mode: token}. */
+  public Optional<TokenAuth> auth() {
+    return Optional.ofNullable(auth);
+  }
+
   /** The server's meters ({@code GET /metrics}). */
   public LadingMetrics metrics() {
     return metrics;

@@ -150,8 +150,13 @@ public final class Main implements Callable<Integer> {
       flushLogs();
     }, "lading-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
-    ProcessSignals.on("TERM", server::drainAndClose);
-    server.awaitClosed();
+    Path file = own.file != null ? own.file : config.file;
+    try (ConfigReloader reloader = new ConfigReloader(file, env, loaded, server.auth())
+        .watch(ConfigReloader.POLL_EVERY)) {
+      ProcessSignals.on("TERM", server::drainAndClose);
+      ProcessSignals.on("HUP", () -> reloader.reload("SIGHUP"));
+      server.awaitClosed();
+    }
     return 0;
   }
 
