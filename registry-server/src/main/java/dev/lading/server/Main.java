@@ -49,6 +49,7 @@ import picocli.CommandLine.Spec;
     version = "lading 0.1.0",
     description = {
       "A standalone OCI registry for big images and model artifacts.",
+      "SIGTERM drains (readiness 503, then a graceful stop); SIGHUP reloads accounts and rules.",
       "Without a subcommand it serves, as 'serve' does.",
       "Every configuration key can be set by environment: LADING_ + the key path in upper snake"
           + " case, e.g. LADING_HTTP_PORT=5001."
@@ -59,6 +60,8 @@ import picocli.CommandLine.Spec;
       Main.Gc.class,
       Main.RobotCommand.class,
       Main.KeysCommand.class,
+      OperatorCommands.UserCommand.class,
+      OperatorCommands.AuthCommand.class,
       HelpCommand.class
     })
 public final class Main implements Callable<Integer> {
@@ -67,8 +70,8 @@ public final class Main implements Callable<Integer> {
   @Mixin ConfigFile config;
 
   private final Map<String, String> env;
-  private final PrintWriter out;
-  private final PrintWriter err;
+  final PrintWriter out;
+  final PrintWriter err;
 
   Main(Map<String, String> env, PrintWriter out, PrintWriter err) {
     this.env = env;
