@@ -79,6 +79,7 @@ public final class GarbageCollector {
   private final Pause pause;
   private volatile SweepHooks hooks = SweepHooks.NONE;
   private volatile Progress progress = Progress.NONE;
+  private final List<Progress> moreProgress = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public GarbageCollector(ObjectStore store, Clock clock) {
     this(store, clock, DEFAULT_PARALLELISM);
@@ -114,6 +115,21 @@ public final class GarbageCollector {
 
   public void setProgress(Progress value) {
     progress = Objects.requireNonNull(value);
+  }
+
+  /**
+   * Adds a listener beside the one {@link #setProgress} sets (metrics own that one; the admin
+   * endpoint and the command line follow a run too).
+   */
+  public void addProgress(Progress value) {
+    moreProgress.add(Objects.requireNonNull(value));
+  }
+
+  private void report(Phase phase, long count) {
+    progress.at(phase, count);
+    for (Progress p : moreProgress) {
+      p.at(phase, count);
+    }
   }
 
   public void setHooks(SweepHooks value) {
@@ -289,7 +305,7 @@ public final class GarbageCollector {
       LOG.info("gc run {} announced; waiting {} for pushers to learn of it", runId, options.fenceDelay());
       awaitFence(options.fenceDelay());
       clearExpiredIntents();
-      progress.at(Phase.ANNOUNCED, 0);
+      report(Phase.ANNOUNCED, 0);
       return markAndSweep(options, runId, runStart, runStart.minus(options.grace()), lease, started);
     }
   }
@@ -346,7 +362,7 @@ public final class GarbageCollector {
     // ---- mark ----
     Map<RepositoryName, Repo> repos = listRepositories();
     LOG.info("gc mark: {} repositories", repos.size());
-    progress.at(Phase.LISTED, repos.size());
+    report(Phase.LISTED, repos.size());
     Map<Digest, Refs> refsCache = prefetchRefs(repos.values());
     Map<Digest, Candidate> candidates = new LinkedHashMap<>();
     Set<Digest> live = new HashSet<>();
@@ -434,7 +450,7 @@ public final class GarbageCollector {
     long markMillis = (System.nanoTime() - started) / 1_000_000;
     LOG.info("gc mark done in {} ms: {} candidates, {} manifests kept", markMillis,
         candidates.size(), manifestsKept);
-    progress.at(Phase.MARKED, candidates.size());
+    report(Phase.MARKED, candidates.size());
 
     // ---- sweep ----
     long sweepStart = System.nanoTime();
@@ -448,7 +464,7 @@ public final class GarbageCollector {
             StoredJson.write(candidates.get(d).intent(runId, deadline)));
         return d;
       });
-      progress.at(Phase.INTENTS_WRITTEN, doomed.size());
+      report(Phase.INTENTS_WRITTEN, doomed.size());
       hooks.afterIntents(Set.copyOf(doomed));
       Set<Digest> saved = recheck(candidates, cutoff, refsCache, repos);
       protectedCount = saved.size();
@@ -481,7 +497,7 @@ public final class GarbageCollector {
     if (!options.dryRun()) {
       deleteBatched(strayReferrerKeys);
     }
-    progress.at(Phase.SWEPT, doomed.size());
+    report(Phase.SWEPT, doomed.size());
     // Kept candidates keep their data; doomed ones had theirs deleted (or, dry, report it as a
     // blob, not again as stray data).
     for (Candidate c : candidates.values()) {
@@ -534,7 +550,7 @@ public final class GarbageCollector {
     GcStats stats = stats(options.dryRun(), repos.size(), manifestsKept, uploadsExpired,
         protectedCount, markMillis, sweepMillis, items);
     LOG.info("gc run {}: {}", runId, stats.summary());
-    progress.at(Phase.DONE, items.size());
+    report(Phase.DONE, items.size());
     return stats;
   }
 

@@ -10,6 +10,7 @@ import dev.lading.auth.RepositoryPattern;
 import dev.lading.auth.RobotCredentials;
 import dev.lading.auth.SigningKeys;
 import dev.lading.core.storage.ObjectStore;
+import dev.lading.gc.ByteSize;
 import dev.lading.gc.GarbageCollector;
 import dev.lading.gc.GcOptions;
 import dev.lading.gc.GcStats;
@@ -213,15 +214,24 @@ public final class Main implements Callable<Integer> {
       }
       try (ObjectStore store = LadingServer.openConfiguredStore(loaded)) {
         GcStats stats;
+        GarbageCollector collector = new GarbageCollector(store, Clock.systemUTC());
+        GcProgressPrinter progress = new GcProgressPrinter(main.out, Terminal.interactive());
+        collector.addProgress(progress);
+        if (!options.dryRun()) {
+          progress.starting(options.fenceDelay()); // a dry run deletes nothing, so it waits for no fence
+        }
         try {
-          stats = new GarbageCollector(store, Clock.systemUTC()).run(options);
+          stats = collector.run(options);
         } catch (GarbageCollector.AnotherRunActive e) {
+          progress.end(); // before the message, which must not land on the progress line
           main.err.println(e.getMessage() + "; try again when it is done");
           return 1;
+        } finally {
+          progress.end();
         }
         if (options.dryRun()) {
           for (GcStats.SweptItem item : stats.items()) {
-            main.out.println(item.kind() + " " + item.what() + " " + item.bytes());
+            main.out.println(item.kind() + " " + item.what() + " " + ByteSize.human(item.bytes()));
           }
         }
         main.out.println(stats.summary());
