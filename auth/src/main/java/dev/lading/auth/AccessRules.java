@@ -16,10 +16,23 @@ import java.util.Set;
  * filtered by {@link #allowed} pull, so it reveals only names the caller could pull anyway.
  */
 public final class AccessRules {
-  private final List<AccessRule> rules;
+  /**
+   * Swapped whole by {@link #replace} (a configuration reload), never changed in place: every
+   * method reads it once, so one decision always sees one consistent set of rules.
+   */
+  private volatile List<AccessRule> rules;
 
   public AccessRules(List<AccessRule> rules) {
     this.rules = List.copyOf(rules);
+  }
+
+  /**
+   * Puts {@code next} in force for every decision from now on (a reload without a restart).
+   * Tokens already issued keep what they hold until they expire: a token is checked against its
+   * own claims, never against the rules again.
+   */
+  public void replace(List<AccessRule> next) {
+    this.rules = List.copyOf(next);
   }
 
   public static AccessRules none() {
@@ -33,7 +46,7 @@ public final class AccessRules {
   /** Every concrete action {@code principal} may take on {@code repository}. */
   public Set<Action> allowed(Principal principal, RepositoryName repository) {
     EnumSet<Action> out = EnumSet.noneOf(Action.class);
-    for (AccessRule r : rules) {
+    for (AccessRule r : this.rules) {
       if (r.appliesTo(principal) && r.covers(repository)) {
         out.addAll(r.actions());
       }

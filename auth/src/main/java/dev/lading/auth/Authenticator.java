@@ -31,22 +31,39 @@ import javax.crypto.spec.SecretKeySpec;
 public final class Authenticator {
   private static final BcryptHash DUMMY = BcryptHash.of("lading-no-such-account".toCharArray(), BcryptHash.DEFAULT_COST);
 
-  private final Map<String, Account> accounts;
+  /** Swapped whole by {@link #replaceAccounts} (a configuration reload). */
+  private volatile Map<String, Account> accounts;
   private final LoginLimiter limiter;
   private final Cache<String, Account> recent;
   private final byte[] cacheKey = new byte[32];
 
   public Authenticator(List<Account> accounts, LoginLimiter limiter) {
+    this.accounts = byName(accounts);
+    this.limiter = limiter;
+    this.recent = Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(Duration.ofMinutes(5)).build();
+    new SecureRandom().nextBytes(cacheKey);
+  }
+
+  private static Map<String, Account> byName(List<Account> accounts) {
     Map<String, Account> byName = new LinkedHashMap<>();
     for (Account a : accounts) {
       if (byName.put(a.name(), a) != null) {
         throw new IllegalArgumentException("two accounts are named " + a.name());
       }
     }
-    this.accounts = Map.copyOf(byName);
-    this.limiter = limiter;
-    this.recent = Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(Duration.ofMinutes(5)).build();
-    new SecureRandom().nextBytes(cacheKey);
+    return Map.copyOf(byName);
+  }
+
+  /**
+   * Puts {@code next} in force for every login from now on (a reload without a restart). The
+   * login limiter's memory stays: a reload must not reset an attacker's back-off. A remembered
+   * login stops matching at once when its account's hash changed or the account went, because
+   * the cache entry records the account it matched.
+   *
+   * @throws IllegalArgumentException when two accounts share a name (nothing changes then)
+   */
+  public void replaceAccounts(List<Account> next) {
+    this.accounts = byName(next);
   }
 
   /** The account of that name, for refresh tokens (which prove a past login, not a secret). */

@@ -192,6 +192,8 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
             .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
     builder.environment().put("LADING_HTTP_PORT", Integer.toString(port));
     builder.environment().put("LADING_STORAGE_FILESYSTEM_ROOT", dataDir.toString());
+    // Tests stop servers nobody routes to: no drain delay (DrainOnSigtermIT sets its own).
+    builder.environment().put("LADING_HTTP_DRAIN_DELAY_SECONDS", "0");
     if (s3) {
       EmbeddedS3Proxy proxy = EmbeddedS3Proxy.shared();
       builder.environment().put("LADING_STORAGE_TYPE", "s3");
@@ -238,6 +240,35 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
       // The JVM is exiting; the hook runs anyway and finds the process gone.
     }
     process = null;
+  }
+
+  /**
+   * Sends SIGTERM, as Kubernetes does to stop a pod, and returns at once; {@link #awaitExit}
+   * then waits for the process to end.
+   */
+  public synchronized void terminate() {
+    if (process == null) {
+      throw new IllegalStateException("the registry is not running");
+    }
+    process.destroy(); // SIGTERM on Linux
+  }
+
+  /** Waits up to {@code limit} for the process to exit after {@link #terminate}; its exit status, or -1 on timeout. */
+  public synchronized int awaitExit(Duration limit) throws InterruptedException {
+    if (process == null) {
+      throw new IllegalStateException("the registry is not running");
+    }
+    if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+      return -1;
+    }
+    int status = process.exitValue();
+    try {
+      Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    } catch (IllegalStateException shuttingDown) {
+      // The JVM is exiting; the hook runs anyway and finds the process gone.
+    }
+    process = null;
+    return status;
   }
 
   /**

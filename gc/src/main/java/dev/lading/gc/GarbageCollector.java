@@ -62,6 +62,7 @@ public final class GarbageCollector {
   private final Pause pause;
   private volatile SweepHooks hooks = SweepHooks.NONE;
   private volatile Progress progress = Progress.NONE;
+  private final List<Progress> moreProgress = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public GarbageCollector(ObjectStore store, Clock clock) {
     this(store, clock, DEFAULT_PARALLELISM);
@@ -95,6 +96,21 @@ public final class GarbageCollector {
 
   public void setProgress(Progress value) {
     progress = Objects.requireNonNull(value);
+  }
+
+  /**
+   * Adds a listener beside the one {@link #setProgress} sets (metrics own that one; the admin
+   * endpoint and the command line follow a run too).
+   */
+  public void addProgress(Progress value) {
+    moreProgress.add(Objects.requireNonNull(value));
+  }
+
+  private void report(Phase phase, long count) {
+    progress.at(phase, count);
+    for (Progress p : moreProgress) {
+      p.at(phase, count);
+    }
   }
 
   public void setHooks(SweepHooks value) {
@@ -146,7 +162,7 @@ public final class GarbageCollector {
       LOG.info("gc run {} announced; waiting {} for pushers to learn of it", runId, options.fenceDelay());
       awaitFence(options.fenceDelay());
       Sweep.clearExpiredIntents(io, clock);
-      progress.at(Phase.ANNOUNCED, 0);
+      report(Phase.ANNOUNCED, 0);
       return markAndSweep(options, runId, runStart, runStart.minus(options.grace()), lease, started);
     }
   }
@@ -157,25 +173,25 @@ public final class GarbageCollector {
     List<SweptItem> items = new ArrayList<>();
     Map<RepositoryName, RepositoryContents> repos = RepositoryContents.list(io);
     LOG.info("gc mark: {} repositories", repos.size());
-    progress.at(Phase.LISTED, repos.size());
+    report(Phase.LISTED, repos.size());
     ManifestReferences refs = ManifestReferences.prefetch(io, repos.values());
     UploadExpiry.Result uploads = UploadExpiry.run(io, clock, options, cutoff, repos.values(), items);
     Mark.Result mark = Mark.run(io, options, cutoff, repos.values(), refs, uploads.liveWrites());
     long markMillis = (System.nanoTime() - started) / 1_000_000;
     LOG.info("gc mark done in {} ms: {} candidates, {} manifests kept", markMillis,
         mark.candidates.size(), mark.manifestsKept);
-    progress.at(Phase.MARKED, mark.candidates.size());
+    report(Phase.MARKED, mark.candidates.size());
 
     long sweepStart = System.nanoTime();
     Sweep.Result sweep = Sweep.run(io, clock, options, cutoff, refs, repos, runId,
-        mark.candidates, lease, hooks, progress, items);
-    progress.at(Phase.SWEPT, sweep.doomed());
+        mark.candidates, lease, hooks, this::report, items);
+    report(Phase.SWEPT, sweep.doomed());
     StrayData.run(io, options, runStart, cutoff, mark, lease, items);
     long sweepMillis = (System.nanoTime() - sweepStart) / 1_000_000;
     GcStats stats = stats(options.dryRun(), repos.size(), mark.manifestsKept, uploads.expired(),
         sweep.saved(), markMillis, sweepMillis, items);
     LOG.info("gc run {}: {}", runId, stats.summary());
-    progress.at(Phase.DONE, items.size());
+    report(Phase.DONE, items.size());
     return stats;
   }
 

@@ -40,7 +40,7 @@ public record GcStats(
     return (dryRun ? "dry-run: would sweep " : "swept ")
         + manifestsSwept + " manifests, " + layerLinksSwept + " layer links, "
         + referrerEntriesSwept + " referrer entries, " + blobsSwept + " blobs ("
-        + bytesFreed + " bytes), " + strayDataSwept + " stray data objects, "
+        + ByteSize.human(bytesFreed) + "), " + strayDataSwept + " stray data objects, "
         + uploadsExpired + " expired uploads, " + abandonedWrites + " abandoned writes; kept " + manifestsKept + " manifests in "
         + repositories + " repositories; " + protectedByFence + " protected by the fence; mark "
         + markMillis + " ms, sweep " + sweepMillis + " ms";

@@ -3,7 +3,9 @@ package dev.lading.gc;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -26,6 +28,18 @@ public final class OnlineCollector implements AutoCloseable {
   public record Status(boolean running, long runs, Optional<Instant> lastStarted,
       Optional<Instant> lastFinished, Optional<GcStats> last, Optional<String> lastError) {}
 
+  /**
+   * The run going on now: when it started, whether it is dry, the last phase it reached
+   * ({@code null} while it waits out the fence delay after announcing itself) and what each
+   * phase reached so far found (repositories listed, candidates marked, intents written, ...).
+   */
+  public record RunProgress(Instant started, boolean dryRun, Optional<GarbageCollector.Phase> phase,
+      Map<GarbageCollector.Phase, Long> counts) {
+    public RunProgress {
+      counts = Map.copyOf(counts);
+    }
+  }
+
   /** Told about every run's end, on the collector's thread. */
   public interface Listener {
     void finished(GcStats stats, Duration took);
@@ -44,6 +58,7 @@ public final class OnlineCollector implements AutoCloseable {
   private volatile Instant lastFinished;
   private volatile GcStats last;
   private volatile String lastError;
+  private volatile RunProgress current;
 
   public OnlineCollector(GarbageCollector collector, GcOptions options, Clock clock) {
     this.collector = Objects.requireNonNull(collector);
@@ -51,6 +66,24 @@ public final class OnlineCollector implements AutoCloseable {
     this.clock = Objects.requireNonNull(clock);
     this.scheduler = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().name("lading-gc").daemon(true).factory());
+    collector.addProgress(this::reached);
+  }
+
+  /** Progress of this process's run; runs of other callers of the same collector are ignored. */
+  private void reached(GarbageCollector.Phase phase, long count) {
+    RunProgress now = current;
+    if (now == null || !running.get()) {
+      return;
+    }
+    Map<GarbageCollector.Phase, Long> counts = new EnumMap<>(GarbageCollector.Phase.class);
+    counts.putAll(now.counts());
+    counts.put(phase, count);
+    current = new RunProgress(now.started(), now.dryRun(), Optional.of(phase), counts);
+  }
+
+  /** The run in progress in this process, if any, with the phase it reached ({@code GET /admin/gc}). */
+  public Optional<RunProgress> current() {
+    return Optional.ofNullable(current);
   }
 
   /** The collector this one runs (for progress hooks). */
@@ -96,9 +129,12 @@ public final class OnlineCollector implements AutoCloseable {
       return false;
     }
     GcOptions chosen = options.withDryRun(dryRun);
+    // Shown from the moment the trigger is answered, before the run's thread gets going.
+    current = new RunProgress(clock.instant(), dryRun, Optional.empty(), Map.of());
     try {
       scheduler.execute(() -> runHoldingFlag(chosen));
     } catch (RuntimeException e) {
+      current = null;
       running.set(false);
       throw e;
     }
@@ -113,6 +149,7 @@ public final class OnlineCollector implements AutoCloseable {
   private void runHoldingFlag(GcOptions chosen) {
     long started = System.nanoTime();
     lastStarted = clock.instant();
+    current = new RunProgress(lastStarted, chosen.dryRun(), Optional.empty(), Map.of());
     try {
       GcStats stats = collector.run(chosen);
       last = stats;
@@ -133,6 +170,7 @@ public final class OnlineCollector implements AutoCloseable {
     } finally {
       runs++;
       lastFinished = clock.instant();
+      current = null;
       running.set(false);
     }
   }

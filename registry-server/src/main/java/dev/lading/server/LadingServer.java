@@ -3,6 +3,7 @@ package dev.lading.server;
 import dev.lading.core.registry.Registry;
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.core.registry.StoreRegistry;
+import dev.lading.core.storage.ForwardingObjectStore;
 import dev.lading.core.storage.ObjectStore;
 import dev.lading.core.storage.fs.FilesystemStore;
 import dev.lading.gc.GarbageCollector;
@@ -22,6 +23,7 @@ import dev.lading.server.http.RequestAuthorizer;
 import dev.lading.server.http.RequestDispatcher;
 import dev.lading.server.http.ResourceHandler;
 import dev.lading.server.http.WireBytes;
+import dev.lading.server.http.ShutdownCut;
 import dev.lading.server.metrics.LadingMetrics;
 import dev.lading.server.metrics.MeteredObjectStore;
 import dev.lading.server.metrics.MetricsHandler;
@@ -67,6 +69,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class LadingServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LadingServer.class);
+  /** How long requests cut at the shutdown deadline may take to save what they received. */
+  private static final Duration AFTER_CUT = Duration.ofSeconds(5);
 
   private final LadingConfig config;
   private final EventLoopGroup boss;
@@ -216,7 +220,12 @@ public final class LadingServer implements AutoCloseable {
       plainRoutes.put(MetricsHandler.PATH, new MetricsHandler(metrics));
     }
     AtomicBoolean draining = new AtomicBoolean();
-    plainRoutes.putAll(new HealthHandler(registry, draining::get, Clock.systemUTC()).routes());
+    // Readiness looks through the metering wrapper at the filesystem store itself.
+    HealthHandler.StoreCheck storeCheck =
+        ownedStore instanceof ObjectStore owned
+            && ForwardingObjectStore.innermost(owned) instanceof FilesystemStore fs
+        ? HealthHandler.directoryCheck(fs.root()) : HealthHandler.StoreCheck.NONE;
+    plainRoutes.putAll(new HealthHandler(registry, draining::get, Clock.systemUTC(), storeCheck).routes());
     RequestDispatcher dispatcher = new RequestDispatcher(
         RegistryHandlers.of(
             registry,
@@ -274,6 +283,11 @@ public final class LadingServer implements AutoCloseable {
     }
   }
 
+  /** Token auth of a server started from its configuration with {@code auth.mode: token}. */
+  public Optional<TokenAuth> auth() {
+    return Optional.ofNullable(auth);
+  }
+
   /** The server's meters ({@code GET /metrics}). */
   public LadingMetrics metrics() {
     return metrics;
@@ -310,6 +324,27 @@ public final class LadingServer implements AutoCloseable {
     stopped.await();
   }
 
+  /**
+   * A graceful stop as an orchestrator asks for it (SIGTERM): readiness answers 503 at once,
+   * while the listener keeps accepting and serving as usual for {@code http.drain_delay_seconds}
+   * (load balancers and Kubernetes endpoints take a few probe periods to stop sending new
+   * connections; closing the socket before then refuses clients that were still routed here);
+   * then {@link #close()}: stop accepting, let requests in flight finish, exit.
+   */
+  public void drainAndClose() {
+    if (draining.compareAndSet(false, true)) {
+      Duration delay = config.http().drainDelay();
+      log.info("draining: /readyz answers 503; serving on for {} s before the listener closes, then up to {} s"
+          + " for requests in flight", delay.toSeconds(), config.http().shutdownTimeout().toSeconds());
+      try {
+        Thread.sleep(delay);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    close();
+  }
+
   @Override
   public synchronized void close() {
     if (closed) {
@@ -327,6 +362,7 @@ public final class LadingServer implements AutoCloseable {
     draining.set(true);
     Duration grace = config.http().shutdownTimeout();
     serverChannel.close().syncUninterruptibly();
+    log.info("listener closed; waiting up to {} s for {} requests in flight", grace.toSeconds(), inFlight.count());
     if (gc != null) {
       gc.close();
     }
@@ -338,8 +374,16 @@ public final class LadingServer implements AutoCloseable {
     }
     try {
       if (!inFlight.awaitIdle(grace)) {
-        log.warn("{} requests still in flight after {}s; closing their connections",
-            inFlight.count(), grace.toSeconds());
+        log.warn("{} requests still in flight after {}s; closing their connections (uploads keep the"
+            + " bytes received and resume after the restart)", inFlight.count(), grace.toSeconds());
+        channels.forEach(ShutdownCut::mark);
+        channels.close().awaitUninterruptibly();
+        // The cut requests' handlers now save their upload sessions (a broken body keeps what
+        // arrived); give them a moment before their threads are interrupted and the store closes.
+        if (!inFlight.awaitIdle(AFTER_CUT)) {
+          log.warn("{} requests still busy {} s after their connections closed", inFlight.count(),
+              AFTER_CUT.toSeconds());
+        }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

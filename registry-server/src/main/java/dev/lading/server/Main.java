@@ -10,6 +10,7 @@ import dev.lading.auth.RepositoryPattern;
 import dev.lading.auth.RobotCredentials;
 import dev.lading.auth.SigningKeys;
 import dev.lading.core.storage.ObjectStore;
+import dev.lading.gc.ByteSize;
 import dev.lading.gc.GarbageCollector;
 import dev.lading.gc.GcOptions;
 import dev.lading.gc.GcStats;
@@ -50,6 +51,7 @@ import picocli.CommandLine.Spec;
     version = "lading 0.1.0",
     description = {
       "A standalone OCI registry for big images and model artifacts.",
+      "SIGTERM drains (readiness 503, then a graceful stop); SIGHUP reloads accounts and rules.",
       "Without a subcommand it serves, as 'serve' does.",
       "Every configuration key can be set by environment: LADING_ + the key path in upper snake"
           + " case, e.g. LADING_HTTP_PORT=5001."
@@ -60,6 +62,8 @@ import picocli.CommandLine.Spec;
       Main.Gc.class,
       Main.RobotCommand.class,
       Main.KeysCommand.class,
+      OperatorCommands.UserCommand.class,
+      OperatorCommands.AuthCommand.class,
       HelpCommand.class
     })
 public final class Main implements Callable<Integer> {
@@ -68,8 +72,8 @@ public final class Main implements Callable<Integer> {
   @Mixin ConfigFile config;
 
   private final Map<String, String> env;
-  private final PrintWriter out;
-  private final PrintWriter err;
+  final PrintWriter out;
+  final PrintWriter err;
 
   Main(Map<String, String> env, PrintWriter out, PrintWriter err) {
     this.env = env;
@@ -145,13 +149,22 @@ public final class Main implements Callable<Integer> {
   }
 
   int serve(ConfigFile own) throws InterruptedException {
-    LadingServer server = LadingServer.start(loadConfig(own));
+    ConfigLoader.Loaded loaded = loadSettings(own);
+    LadingServer server = LadingServer.start(loaded.config());
+    // Ctrl-C and System.exit: a graceful close without the drain delay (nobody routes to a
+    // registry started by hand; an orchestrator sends SIGTERM, handled below).
     Thread hook = new Thread(() -> {
       server.close();
       flushLogs();
     }, "lading-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
-    server.awaitClosed();
+    Path file = own.file != null ? own.file : config.file;
+    try (ConfigReloader reloader = new ConfigReloader(file, env, loaded, server.auth())
+        .watch(ConfigReloader.POLL_EVERY)) {
+      ProcessSignals.on("TERM", server::drainAndClose);
+      ProcessSignals.on("HUP", () -> reloader.reload("SIGHUP"));
+      server.awaitClosed();
+    }
     return 0;
   }
 
@@ -205,15 +218,24 @@ public final class Main implements Callable<Integer> {
       }
       try (ObjectStore store = LadingServer.openConfiguredStore(loaded)) {
         GcStats stats;
+        GarbageCollector collector = new GarbageCollector(store, Clock.systemUTC());
+        GcProgressPrinter progress = new GcProgressPrinter(main.out, Terminal.interactive());
+        collector.addProgress(progress);
+        if (!options.dryRun()) {
+          progress.starting(options.fenceDelay()); // a dry run deletes nothing, so it waits for no fence
+        }
         try {
-          stats = new GarbageCollector(store, Clock.systemUTC()).run(options);
+          stats = collector.run(options);
         } catch (GarbageCollector.AnotherRunActive e) {
+          progress.end(); // before the message, which must not land on the progress line
           main.err.println(e.getMessage() + "; try again when it is done");
           return 1;
+        } finally {
+          progress.end();
         }
         if (options.dryRun()) {
           for (GcStats.SweptItem item : stats.items()) {
-            main.out.println(item.kind() + " " + item.what() + " " + item.bytes());
+            main.out.println(item.kind() + " " + item.what() + " " + ByteSize.human(item.bytes()));
           }
         }
         main.out.println(stats.summary());

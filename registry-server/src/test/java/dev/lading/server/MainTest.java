@@ -104,7 +104,8 @@ class MainTest {
         "LADING_GC_UPLOAD_EXPIRY_HOURS", "1");
 
     assertThat(run(env, "gc", "--dry-run", "--no-registry-running")).isZero();
-    assertThat(out.toString()).contains("dry-run: would sweep").contains("0 expired uploads");
+    assertThat(out.toString()).contains("dry-run: would sweep").contains("0 expired uploads")
+        .contains("blobs (0 B)").contains("gc: done");
     assertThat(registry.uploadStatus(RepositoryName.parse("team/app"), upload.id())
         .offset()).isZero();
   }

@@ -20,6 +20,7 @@ package dev.lading.core.error;
  *   <li>{@link #BAD_REQUEST}: a malformed header, query parameter or request framing that no
  *       spec code names (e.g. {@code last} too long, an {@code artifactType} that is no media type).
  *   <li>{@link #GC_RUNNING} (409): the admin endpoint asked for a second concurrent GC run.
+ *   <li>{@link #SHUTTING_DOWN} (503): a request cut off when the shutdown timeout ran out.
  *   <li>{@link #STORAGE_UNAVAILABLE} (503), {@link #UNKNOWN} (500): failures of the server, not
  *       of the request; clients treat unknown codes as {@code UNKNOWN} anyway.
  * </ul>
@@ -53,6 +54,11 @@ public enum ErrorCode {
   BAD_REQUEST(400, "bad request"),
   /** {@code POST /admin/gc} while this instance runs GC already (not an API resource). */
   GC_RUNNING(409, "a garbage collection run is in progress"),
+  /**
+   * The server stopped reading the request because it is shutting down (the shutdown timeout
+   * ran out); an upload keeps the bytes received and resumes on the next start.
+   */
+  SHUTTING_DOWN(503, "the server is shutting down"),
   /** The store failed; the request changed nothing visible. */
   STORAGE_UNAVAILABLE(503, "storage temporarily unavailable"),
   /** A failure nobody foresaw; the answer carries no internals (the log has the stack). */

@@ -26,6 +26,15 @@ public abstract class ForwardingObjectStore implements ObjectStore {
     return delegate;
   }
 
+  /** The store under every wrapper: what a caller inspects for the backend's own traits. */
+  public static ObjectStore innermost(ObjectStore store) {
+    ObjectStore inner = store;
+    while (inner instanceof ForwardingObjectStore wrapper) {
+      inner = wrapper.delegate();
+    }
+    return inner;
+  }
+
   @Override
   public Optional<ObjectInfo> stat(String key) throws IOException {
     return delegate.stat(key);

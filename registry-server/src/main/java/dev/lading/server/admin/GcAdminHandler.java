@@ -2,6 +2,7 @@ package dev.lading.server.admin;
 
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
+import dev.lading.gc.GarbageCollector;
 import dev.lading.gc.GcStats;
 import dev.lading.gc.OnlineCollector;
 import dev.lading.server.http.Exchange;
@@ -46,7 +47,7 @@ public final class GcAdminHandler implements ResourceHandler {
       body.put("dryRun", dryRun);
       exchange.respondJson(HttpResponseStatus.ACCEPTED, headers, body);
     } else if (HttpMethod.GET.equals(exchange.method()) || HttpMethod.HEAD.equals(exchange.method())) {
-      exchange.respondJson(HttpResponseStatus.OK, Exchange.headers(), status(gc.status()));
+      exchange.respondJson(HttpResponseStatus.OK, Exchange.headers(), status(gc.status(), gc.current()));
     } else {
       throw Exchange.methodNotAllowed(exchange.method(), "GET, HEAD, POST");
     }
@@ -61,6 +62,34 @@ public final class GcAdminHandler implements ResourceHandler {
       return true;
     }
     throw new RegistryException(ErrorCode.BAD_REQUEST, "dry_run must be true or false");
+  }
+
+  /**
+   * The status, and while a run goes on its progress under {@code current}: the phase it reached
+   * ({@code waiting_for_fence} until it may mark, then {@code announced}, {@code listed},
+   * {@code marked}, {@code intents_written}, {@code swept}, {@code done}) and what each phase
+   * found so far. {@code last} stays the previous run's result until this one ends.
+   */
+  static Map<String, Object> status(OnlineCollector.Status s, Optional<OnlineCollector.RunProgress> current) {
+    Map<String, Object> out = status(s);
+    out.put("current", current.map(GcAdminHandler::progress).orElse(null));
+    return out;
+  }
+
+  private static Map<String, Object> progress(OnlineCollector.RunProgress p) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("started", p.started().toString());
+    out.put("dryRun", p.dryRun());
+    out.put("phase", p.phase().map(GcPhases::wire).orElse(GcPhases.WAITING));
+    Map<String, Object> counts = new LinkedHashMap<>();
+    for (GarbageCollector.Phase phase : GarbageCollector.Phase.values()) {
+      Long n = p.counts().get(phase);
+      if (n != null) {
+        counts.put(GcPhases.countName(phase), n);
+      }
+    }
+    out.put("counts", counts);
+    return out;
   }
 
   static Map<String, Object> status(OnlineCollector.Status s) {

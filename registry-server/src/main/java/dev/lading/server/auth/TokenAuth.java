@@ -4,7 +4,9 @@ import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
 import com.nimbusds.jose.proc.SecurityContext;
+import dev.lading.auth.AccessRule;
 import dev.lading.auth.AccessRules;
+import dev.lading.auth.Account;
 import dev.lading.auth.Authenticator;
 import dev.lading.auth.ExternalKeySet;
 import dev.lading.auth.KeyRing;
@@ -23,6 +25,7 @@ import java.net.MalformedURLException;
 import java.nio.file.Path;
 import java.text.ParseException;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executors;
@@ -45,13 +48,48 @@ public final class TokenAuth implements AutoCloseable {
   private final Map<String, ResourceHandler> endpoints;
   private final Optional<KeyRing> keys;
   private final Optional<ScheduledExecutorService> reloader;
+  /** The built-in issuer's accounts and rules, replaceable by a configuration reload. */
+  private final Optional<Authenticator> accounts;
+  private final Optional<AccessRules> rules;
 
   private TokenAuth(RequestAuthorizer authorizer, Map<String, ResourceHandler> endpoints, Optional<KeyRing> keys,
       Optional<ScheduledExecutorService> reloader) {
+    this(authorizer, endpoints, keys, reloader, Optional.empty(), Optional.empty());
+  }
+
+  private TokenAuth(RequestAuthorizer authorizer, Map<String, ResourceHandler> endpoints, Optional<KeyRing> keys,
+      Optional<ScheduledExecutorService> reloader, Optional<Authenticator> accounts, Optional<AccessRules> rules) {
     this.authorizer = authorizer;
     this.endpoints = Map.copyOf(endpoints);
     this.keys = keys;
     this.reloader = reloader;
+    this.accounts = accounts;
+    this.rules = rules;
+  }
+
+  /**
+   * True when accounts and rules are this server's own (the built-in issuer), so a reload can
+   * replace them; with an external issuer its tokens alone decide.
+   */
+  public boolean reloadable() {
+    return accounts.isPresent() && rules.isPresent();
+  }
+
+  /**
+   * Puts new accounts and rules (the anonymous pull patterns among them) in force without a
+   * restart: logins and token requests from now on are decided by them. The signing keys stay,
+   * so every token issued before stays valid until it expires, with what it holds.
+   *
+   * @throws IllegalStateException with an external issuer (see {@link #reloadable})
+   */
+  public void replacePrincipals(List<Account> nextAccounts, List<AccessRule> nextRules) {
+    if (!reloadable()) {
+      throw new IllegalStateException("accounts and rules belong to the external issuer");
+    }
+    // Accounts first: a rule naming a new account must never meet an authenticator without it
+    // (harmless either way, since rules only grant, but this order never grants to nobody).
+    accounts.get().replaceAccounts(nextAccounts);
+    rules.get().replace(nextRules);
   }
 
   public RequestAuthorizer authorizer() {
@@ -166,7 +204,7 @@ public final class TokenAuth implements AutoCloseable {
         Map.of(
             TokenEndpoint.PATH, new TokenEndpoint(authenticator, rules, issuer, verifier).handleWith(),
             JwksEndpoint.PATH, new JwksEndpoint(keys)),
-        Optional.of(keys), Optional.of(reloader));
+        Optional.of(keys), Optional.of(reloader), Optional.of(authenticator), Optional.of(rules));
   }
 
   private static void reload(KeyRing keys) {

@@ -21,6 +21,12 @@ public enum ConfigKey {
   /** How long {@code close()} lets requests in flight finish before cutting connections. */
   HTTP_SHUTDOWN_TIMEOUT_SECONDS("http.shutdown_timeout_seconds", "30", v -> intBetween(v, 0, 3_600)),
   /**
+   * On SIGTERM, how long {@code /readyz} answers 503 while the listener still accepts and serves
+   * as usual, before it closes: the time load balancers and Kubernetes endpoints need to stop
+   * sending new connections (their probes run every few seconds). 0 skips the wait.
+   */
+  HTTP_DRAIN_DELAY_SECONDS("http.drain_delay_seconds", "5", v -> intBetween(v, 0, 3_600)),
+  /**
    * Peers (IP addresses or CIDR blocks) allowed to say who the client is and which URL it used,
    * with {@code X-Forwarded-For}, {@code -Proto}, {@code -Host} and {@code -Port}: the reverse
    * proxy or ingress in front of the registry. Empty: the TCP peer is the client and this

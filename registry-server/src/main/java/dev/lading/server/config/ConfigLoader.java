@@ -59,17 +59,23 @@ public final class ConfigLoader {
       if (!name.startsWith(ConfigKey.ENV_PREFIX)) {
         continue;
       }
-      ConfigKey.byEnvName(name)
-          .ifPresentOrElse(
-              k -> raw.put(k, new Setting(k, e.getValue() == null ? "" : e.getValue(), name)),
-              () -> problems.add(name + ": unknown environment variable (known: " + knownEnvNames() + ")"));
+      Optional<ConfigKey> key = ConfigKey.byEnvName(name);
+      if (key.isPresent()) {
+        raw.put(key.get(), new Setting(key.get(), e.getValue() == null ? "" : e.getValue(), name));
+      } else if (!KubernetesServiceLinks.isServiceLink(name, e.getValue())) {
+        problems.add(name + ": unknown environment variable; did you mean "
+            + KeySuggestions.closestEnvName(name) + "?");
+      }
     }
     Map<ConfigKey, Object> typed = new EnumMap<>(ConfigKey.class);
     for (Setting s : raw.values()) {
       try {
         typed.put(s.key(), s.key().parse(s.raw()));
       } catch (IllegalArgumentException ex) {
-        problems.add(s.key().path() + ": " + ex.getMessage() + " (from " + s.source() + ")");
+        problems.add(KeySuggestions.listFromEnvironment(s)
+            .map(example -> s.source() + ": expects a JSON list, e.g. " + example + " ("
+                + s.key().path() + ": " + ex.getMessage() + ")")
+            .orElse(s.key().path() + ": " + ex.getMessage() + " (from " + s.source() + ")"));
       }
     }
     if (problems.isEmpty()) {
@@ -86,8 +92,6 @@ public final class ConfigLoader {
       } catch (ConfigException e) {
         problems.addAll(e.problems());
       }
-    }
-    if (problems.isEmpty()) {
     }
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
@@ -154,16 +158,9 @@ public final class ConfigLoader {
           problems.add(path + ": must be a mapping of keys (from " + source + ")");
         }
       } else {
-        problems.add(path + ": unknown key (from " + source + ")");
+        problems.add(path + ": unknown key (from " + source + "); did you mean "
+            + KeySuggestions.closestPath(path) + "?");
       }
     }
-  }
-
-  private static String knownEnvNames() {
-    List<String> names = new ArrayList<>();
-    for (ConfigKey k : ConfigKey.values()) {
-      names.add(k.envName());
-    }
-    return String.join(", ", names);
   }
 }

@@ -75,8 +75,10 @@ public record LadingConfig(
       Duration bodyStallTimeout,
       int maxConnections,
       List<TrustedProxy> trustedProxies,
-      Optional<Tls> tls) {
+      Optional<Tls> tls,
+      Duration drainDelay) {
     public Http {
+      Objects.requireNonNull(drainDelay, "drainDelay");
       Objects.requireNonNull(host, "host");
       trustedProxies = List.copyOf(trustedProxies);
       Objects.requireNonNull(tls, "tls");
@@ -118,14 +120,14 @@ public record LadingConfig(
   public LadingConfig withTls(Optional<Tls> tls) {
     return withHttp(new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
         http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections,
-        http.trustedProxies, tls));
+        http.trustedProxies, tls, http.drainDelay));
   }
 
   /** The reverse proxies whose {@code X-Forwarded-*} headers are believed. */
   public LadingConfig withTrustedProxies(List<TrustedProxy> proxies) {
     return withHttp(new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
         http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections,
-        proxies, http.tls));
+        proxies, http.tls, http.drainDelay));
   }
 
   private LadingConfig withHttp(Http value) {
@@ -135,13 +137,13 @@ public record LadingConfig(
   /** Connection timeouts: request head, idle between requests, body stall. */
   public LadingConfig withHttpTimeouts(Duration header, Duration idle, Duration bodyStall) {
     return withHttp(new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
-        http.shutdownTimeout, header, idle, bodyStall, http.maxConnections, http.trustedProxies, http.tls));
+        http.shutdownTimeout, header, idle, bodyStall, http.maxConnections, http.trustedProxies, http.tls, http.drainDelay));
   }
 
   public LadingConfig withMaxConnections(int max) {
     return withHttp(new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
         http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, max,
-        http.trustedProxies, http.tls));
+        http.trustedProxies, http.tls, http.drainDelay));
   }
 
   /** The store: its type, the filesystem root, and the S3 settings when the type is S3. */
@@ -325,19 +327,26 @@ public record LadingConfig(
   public LadingConfig withHttpPort(int port) {
     return withHttp(new Http(http.host, port, http.maxInitialLineBytes, http.maxHeaderBytes,
         http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections,
-        http.trustedProxies, http.tls));
+        http.trustedProxies, http.tls, http.drainDelay));
   }
 
   public LadingConfig withHttpHost(String host) {
     return withHttp(new Http(host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
         http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections,
-        http.trustedProxies, http.tls));
+        http.trustedProxies, http.tls, http.drainDelay));
   }
 
   public LadingConfig withShutdownTimeout(Duration timeout) {
     return withHttp(new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
         timeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections,
-        http.trustedProxies, http.tls));
+        http.trustedProxies, http.tls, http.drainDelay));
+  }
+
+  /** How long readiness reports draining before the listener closes on SIGTERM. */
+  public LadingConfig withDrainDelay(Duration delay) {
+    return withHttp(new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
+        http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections,
+        http.trustedProxies, http.tls, delay));
   }
 
   public LadingConfig withFilesystemRoot(Path root) {
@@ -367,7 +376,8 @@ public record LadingConfig(
             Duration.ofSeconds((Integer) v.get(ConfigKey.HTTP_BODY_STALL_TIMEOUT_SECONDS)),
             (Integer) v.get(ConfigKey.HTTP_MAX_CONNECTIONS),
             (List<TrustedProxy>) v.get(ConfigKey.HTTP_TRUSTED_PROXIES),
-            TlsSettings.from(v)),
+            TlsSettings.from(v),
+            Duration.ofSeconds((Integer) v.get(ConfigKey.HTTP_DRAIN_DELAY_SECONDS))),
         new Storage(
             (StorageType) v.get(ConfigKey.STORAGE_TYPE),
             new Filesystem(

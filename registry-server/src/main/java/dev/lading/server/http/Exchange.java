@@ -365,7 +365,13 @@ public final class Exchange {
    */
   public void fail(Throwable failure, HttpHeaders extra) {
     RequestBodyException broken = RequestBodyException.findIn(failure);
-    if (broken != null) {
+    if (broken != null && broken.byShutdown()) {
+      // Not the client's fault: the shutdown timeout ran out. An upload's session has kept the
+      // bytes received (UploadSessions.keepReceived), so the client resumes after the restart.
+      log.info("{} {} from {} interrupted by shutdown; an upload resumes from its saved offset"
+          + " after the restart", method().name(), rawPath(), remote());
+      failure = new RegistryException(ErrorCode.SHUTTING_DOWN, broken.getMessage());
+    } else if (broken != null) {
       log.debug("request body from {} broke: {}", remote(), broken.getMessage());
       failure = new RegistryException(brokenBodyCode(), broken.getMessage());
     }

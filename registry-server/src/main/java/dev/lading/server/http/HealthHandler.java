@@ -3,6 +3,9 @@ package dev.lading.server.http;
 import dev.lading.core.registry.Registry;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -10,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,10 +41,42 @@ public final class HealthHandler implements ResourceHandler {
   private Instant probedAt = Instant.MIN;
   private Optional<String> lastFailure = Optional.empty();
 
+  private final StoreCheck storeCheck;
+
+  /**
+   * A check of the store beyond the registry's one-key listing, for stores whose listing cannot
+   * tell "empty" from "gone": the filesystem store lists a missing directory as empty (it may
+   * not have been created yet), so a vanished or unreadable root would look ready.
+   */
+  @FunctionalInterface
+  public interface StoreCheck {
+    StoreCheck NONE = () -> {};
+
+    /** Returns when the store is usable; throws saying why not. */
+    void check() throws IOException;
+  }
+
+  /** The filesystem store's root must be a directory this process can list. */
+  public static StoreCheck directoryCheck(Path root) {
+    return () -> {
+      if (!Files.isDirectory(root)) {
+        throw new IOException("the store's root " + root + " is not a directory");
+      }
+      try (Stream<Path> entries = Files.list(root)) {
+        entries.findFirst();
+      }
+    };
+  }
+
   public HealthHandler(Registry registry, BooleanSupplier draining, Clock clock) {
+    this(registry, draining, clock, StoreCheck.NONE);
+  }
+
+  public HealthHandler(Registry registry, BooleanSupplier draining, Clock clock, StoreCheck storeCheck) {
     this.registry = registry;
     this.draining = draining;
     this.clock = clock;
+    this.storeCheck = storeCheck;
   }
 
   /** Both paths, each to this handler. */
@@ -83,9 +119,10 @@ public final class HealthHandler implements ResourceHandler {
       }
       Optional<String> failure;
       try {
+        storeCheck.check();
         registry.listRepositories(1, Optional.empty());
         failure = Optional.empty();
-      } catch (RuntimeException e) {
+      } catch (IOException | RuntimeException e) {
         failure = Optional.of(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
         if (lastFailure.isEmpty()) {
           log.warn("not ready: the store does not answer: {}", failure.get());

@@ -242,7 +242,8 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
   public void channelInactive(ChannelHandlerContext ctx) {
     Exchange exchange = current;
     if (exchange != null) {
-      exchange.body().fail(RequestBodyException.connectionLost());
+      exchange.body().fail(ShutdownCut.isCut(ctx.channel())
+          ? RequestBodyException.cutByShutdown() : RequestBodyException.connectionLost());
     }
     gate.signal();
     ctx.fireChannelInactive();

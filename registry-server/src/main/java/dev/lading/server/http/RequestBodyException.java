@@ -11,8 +11,28 @@ import java.io.IOException;
  * client cannot make the server report a storage outage or fill its log with stack traces.
  */
 public final class RequestBodyException extends IOException {
+  private final boolean byShutdown;
+
   private RequestBodyException(String message, Throwable cause) {
+    this(message, cause, false);
+  }
+
+  private RequestBodyException(String message, Throwable cause, boolean byShutdown) {
     super(message, cause);
+    this.byShutdown = byShutdown;
+  }
+
+  /**
+   * The server itself cut the connection because its shutdown timeout ran out: the client did
+   * nothing wrong, so this is no client error (see {@link ShutdownCut}).
+   */
+  static RequestBodyException cutByShutdown() {
+    return new RequestBodyException("the server shut down before the request body ended", null, true);
+  }
+
+  /** True when the server's shutdown, not the client, ended the body. */
+  boolean byShutdown() {
+    return byShutdown;
   }
 
   /** The decoder could not make sense of the body; the connection's framing is lost. */

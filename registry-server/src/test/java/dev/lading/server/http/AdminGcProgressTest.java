@@ -1,0 +1,105 @@
+package dev.lading.server.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lading.core.model.Digest;
+import dev.lading.gc.GarbageCollector;
+import dev.lading.server.config.LadingConfig;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code GET /admin/gc} while a run goes on shows the run's phase and what it found so far,
+ * not only the previous run: a run held right after its mark (by the collector's own pause
+ * point) is reported as "marked" with its candidates, and one waiting out its fence delay as
+ * waiting for the fence.
+ */
+class AdminGcProgressTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path root;
+
+  private static JsonNode status(RunningRegistry r) throws Exception {
+    HttpResponse<String> s = r.send(r.request("/admin/gc").GET().build());
+    assertThat(s.statusCode()).isEqualTo(200);
+    return JSON.readTree(s.body());
+  }
+
+  private static void trigger(RunningRegistry r) throws Exception {
+    assertThat(r.send(r.request("/admin/gc").POST(HttpRequest.BodyPublishers.noBody()).build()).statusCode())
+        .isEqualTo(202);
+  }
+
+  private static JsonNode awaitIdle(RunningRegistry r) throws Exception {
+    for (int i = 0; i < 600; i++) {
+      JsonNode s = status(r);
+      if (!s.path("running").asBoolean() && s.path("runs").asLong() >= 1) {
+        return s;
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("the run did not finish");
+  }
+
+  @Test
+  void aRunHeldAfterItsMarkIsShownInThatPhaseWithItsCounts() throws Exception {
+    LadingConfig config = LadingConfig.forTests(root)
+        .withGc(new LadingConfig.Gc(Duration.ZERO, Duration.ZERO, Duration.ofHours(24), false, false, Duration.ZERO));
+    try (RunningRegistry r = new RunningRegistry(config)) {
+      r.pushBlob("team/app", "a layer nobody references".getBytes(StandardCharsets.UTF_8));
+      CountDownLatch marked = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      r.server.gc().orElseThrow().collector().setHooks(new GarbageCollector.SweepHooks() {
+        @Override
+        public void afterMark(Set<Digest> candidates) {
+          marked.countDown();
+          try {
+            release.await(30, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+      });
+      trigger(r);
+      assertThat(marked.await(30, TimeUnit.SECONDS)).isTrue();
+      try {
+        JsonNode during = status(r);
+        assertThat(during.path("running").asBoolean()).isTrue();
+        assertThat(during.path("last").isNull()).as("no previous run").isTrue();
+        JsonNode current = during.path("current");
+        assertThat(current.path("phase").asText()).as(during.toString()).isEqualTo("marked");
+        assertThat(current.path("dryRun").asBoolean()).isFalse();
+        assertThat(current.path("counts").path("repositories").asLong()).isEqualTo(1);
+        assertThat(current.path("counts").path("candidates").asLong()).isGreaterThanOrEqualTo(1);
+      } finally {
+        release.countDown();
+      }
+      JsonNode after = awaitIdle(r);
+      assertThat(after.path("current").isNull()).as(after.toString()).isTrue();
+      assertThat(after.path("last").path("blobsSwept").asLong()).isGreaterThanOrEqualTo(1);
+    }
+  }
+
+  @Test
+  void aRunWaitingOutItsFenceDelaySaysSo() throws Exception {
+    LadingConfig config = LadingConfig.forTests(root)
+        .withGc(new LadingConfig.Gc(Duration.ZERO, Duration.ZERO, Duration.ofHours(24), false, false,
+            Duration.ofSeconds(2)));
+    try (RunningRegistry r = new RunningRegistry(config)) {
+      trigger(r);
+      JsonNode during = status(r);
+      assertThat(during.path("current").path("phase").asText()).as(during.toString()).isEqualTo("waiting_for_fence");
+      awaitIdle(r);
+    }
+  }
+}
