@@ -54,13 +54,13 @@ final class GcPusher implements Runnable {
   private final SoakStats stats;
   private final Random random;
   private final List<BlobPusher> blobPushers = new ArrayList<>();
-  private final long thinkMillis;
+  private final Pace pace;
   private final BooleanSupplier running;
   private long turn;
   private long pushes;
 
   GcPusher(int id, List<GcInstance> instances, Ledger ledger, List<String> everyPusherRepo, LayerPool pool,
-      StableImages stable, SoakStats stats, long seed, long thinkMillis, BooleanSupplier running) {
+      StableImages stable, SoakStats stats, long seed, Pace pace, BooleanSupplier running) {
     this.id = id;
     this.instances = instances;
     this.ledger = ledger;
@@ -69,7 +69,7 @@ final class GcPusher implements Runnable {
     this.stable = stable;
     this.stats = stats;
     this.random = new Random(seed);
-    this.thinkMillis = thinkMillis;
+    this.pace = pace;
     this.running = running;
     for (GcInstance instance : instances) {
       blobPushers.add(new BlobPusher(instance.client(), stats, random, new KillAim()));
@@ -78,6 +78,14 @@ final class GcPusher implements Runnable {
       repos.add(ledger.newRepo(repoName(id, r)));
     }
   }
+
+  /**
+   * How fast a pusher goes: a mean pause between operations, and the share of image pushes
+   * whose manifest comes {@code lateSeconds} (half to one and a half of it) after the blobs.
+   * Those are the clients a sweep catches between HEAD and PUT: with a 6 s fence delay, a
+   * push that takes less than that never straddles a run's announcement and its deletes.
+   */
+  record Pace(long thinkMillis, int latePercent, int lateSeconds) {}
 
   static String repoName(int pusher, int repo) {
     return "gcsoak/p" + pusher + "-r" + repo;
@@ -92,7 +100,7 @@ final class GcPusher implements Runnable {
     try {
       while (running.getAsBoolean()) {
         oneOperation();
-        Thread.sleep(thinkMillis / 2 + random.nextLong(thinkMillis + 1));
+        Thread.sleep(pace.thinkMillis() / 2 + random.nextLong(pace.thinkMillis() + 1));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -148,6 +156,11 @@ final class GcPusher implements Runnable {
       if (!ensure(repo, b)) {
         return;
       }
+    }
+    if (random.nextInt(100) < pace.latePercent()) {
+      // A client still busy with another layer, or one that pushed its layers in an earlier job.
+      stats.count("push.manifest.late");
+      Thread.sleep((long) (pace.lateSeconds() * (0.5 + random.nextDouble()) * 1000));
     }
     putManifest(repo, OciImages.image(config, layers, "p" + id + "-" + ++pushes), tag, parts);
   }

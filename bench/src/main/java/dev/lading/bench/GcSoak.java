@@ -52,6 +52,13 @@ public final class GcSoak implements Callable<Integer> {
   @Option(names = "--think-ms", defaultValue = "100", description = "Mean pause between a thread's operations.")
   long thinkMillis;
 
+  @Option(names = "--late-percent", defaultValue = "15",
+      description = "Share of image pushes whose manifest comes --late-s after their blobs.")
+  int latePercent;
+
+  @Option(names = "--late-s", defaultValue = "12", description = "Mean delay of a late manifest, in seconds.")
+  int lateSeconds;
+
   @Option(names = "--pool-layers", defaultValue = "24", description = "Layers the images share.")
   int poolLayers;
 
@@ -196,7 +203,7 @@ public final class GcSoak implements Callable<Integer> {
     List<Thread> load = new ArrayList<>();
     for (int p = 0; p < pushers; p++) {
       load.add(thread("gcsoak-pusher-" + p, new GcPusher(p, instances, ledger, pusherRepos, pool, stable, stats,
-          runSeed * 1_000_003L + p, thinkMillis, this::loadGoesOn)));
+          runSeed * 1_000_003L + p, new GcPusher.Pace(thinkMillis, latePercent, lateSeconds), this::loadGoesOn)));
     }
     for (int p = 0; p < pullers; p++) {
       load.add(thread("gcsoak-puller-" + p, new GcPuller(p, instances, stable, stats, runSeed * 7_000_003L + p,
