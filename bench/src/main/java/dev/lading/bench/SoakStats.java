@@ -18,7 +18,7 @@ final class SoakStats {
 
   private static final int SAMPLES = 12;
 
-  private final long startNanos = System.nanoTime();
+  private final long startNanos;
   private final Map<String, LongAdder> operations = new ConcurrentSkipListMap<>();
   private final Map<String, String> lost = new ConcurrentHashMap<>();
   private final Map<String, String> undoneDeletes = new ConcurrentHashMap<>();
@@ -33,6 +33,22 @@ final class SoakStats {
   final LongAdder fiveHundredsOutside = new LongAdder();
   final LongAdder anomalies = new LongAdder();
   final LongAdder checkErrors = new LongAdder();
+
+  SoakStats() {
+    this(System.nanoTime());
+  }
+
+  /**
+   * Counts kept apart from another set's (one check's losses, say) that still log on its clock,
+   * so their lines interleave in time order.
+   */
+  SoakStats(SoakStats clockOf) {
+    this(clockOf.startNanos);
+  }
+
+  private SoakStats(long startNanos) {
+    this.startNanos = startNanos;
+  }
 
   void count(String operation) {
     operations.computeIfAbsent(operation, k -> new LongAdder()).increment();
@@ -117,19 +133,33 @@ final class SoakStats {
   }
 
   synchronized void print(PrintStream out) {
-    out.println("operations and events, by kind:");
-    operations.forEach((k, v) -> out.printf(Locale.ROOT, "  %-34s %,10d%n", k, v.sum()));
+    printOperations(out);
     out.printf(Locale.ROOT, "crashes injected (kill -9):          %,d%n", crashes.sum());
     out.printf(Locale.ROOT, "server exits not caused by the soak: %,d%n", unexpectedExits.sum());
     out.printf(Locale.ROOT, "writes left ambiguous by a crash:    %,d%n", ambiguous.sum());
     out.printf(Locale.ROOT, "acknowledged writes checked:         %,d%n", checked.sum());
+    printLosses(out);
+    out.printf(Locale.ROOT, "stuck sessions:                      %,d%n", stuck.size());
+    stuck.forEach(s -> out.println("  " + s));
+    printAnswers(out);
+  }
+
+  // The parts below are also printed alone by soaks without crashes (GcSoak).
+
+  void printOperations(PrintStream out) {
+    out.println("operations and events, by kind:");
+    operations.forEach((k, v) -> out.printf(Locale.ROOT, "  %-34s %,10d%n", k, v.sum()));
+  }
+
+  void printLosses(PrintStream out) {
     out.printf(Locale.ROOT, "lost:                                %,d%n", lost.size());
     lost.forEach((k, v) -> out.println("  " + k + ": " + v));
     out.printf(Locale.ROOT, "acknowledged deletes undone:         %,d%n", undoneDeletes.size());
     undoneDeletes.forEach((k, v) -> out.println("  " + k + ": " + v));
     out.printf(Locale.ROOT, "checks that could not be made:       %,d%n", checkErrors.sum());
-    out.printf(Locale.ROOT, "stuck sessions:                      %,d%n", stuck.size());
-    stuck.forEach(s -> out.println("  " + s));
+  }
+
+  synchronized void printAnswers(PrintStream out) {
     out.printf(Locale.ROOT, "5xx outside restart windows:         %,d%n", fiveHundredsOutside.sum());
     fiveHundredSamples.forEach(s -> out.println("  " + s));
     out.printf(Locale.ROOT, "5xx inside restart windows:          %,d%n", fiveHundredsInRestartWindows.sum());
