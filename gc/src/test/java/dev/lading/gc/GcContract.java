@@ -706,8 +706,10 @@ public abstract class GcContract {
           return cycles;
         }));
       }
+      // Pushes that meet a sweep wait for it to settle (instead of being refused), so with
+      // collectors looping back to back a pusher spends much of its time waiting.
       for (Future<?> f : work) {
-        f.get(5, TimeUnit.MINUTES);
+        f.get(10, TimeUnit.MINUTES);
       }
       done.set(true);
       get(puller);

@@ -28,7 +28,7 @@ class NarrowListingGcTest extends GcContract {
 
   @Override
   protected int pushesPerPusher() {
-    return 250;
+    return 120;
   }
 
   @Override
