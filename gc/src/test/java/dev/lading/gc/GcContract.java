@@ -584,8 +584,9 @@ public abstract class GcContract {
     AtomicInteger stoodDown = new AtomicInteger();
     AtomicInteger inRun = new AtomicInteger(); // also the monitor a collector waits on
     AtomicBoolean done = new AtomicBoolean();
-    // Cycles completed so far: pushers go on past their quota until the collectors have looped
-    // enough, so a fast machine cannot finish the pushes before the GC has run its cycles.
+    // Cycles completed so far: pushers go on past their quota (up to four times it, so the store
+    // and each run stay small enough) until the collectors have looped enough, so a fast machine
+    // cannot finish the pushes before the GC has run its cycles.
     AtomicInteger cyclesSoFar = new AtomicInteger();
     List<Future<?>> work = new ArrayList<>();
     // Images that never move, sharing the pool's layers, pulled throughout from both instances.
@@ -627,7 +628,7 @@ public abstract class GcContract {
         work.add(threads.submit(() -> {
           Random random = new Random(pusher);
           for (int i = 0;
-              i < pushesEach || (cyclesSoFar.get() < minimumCycles() && i < 20 * pushesEach);
+              i < pushesEach || (cyclesSoFar.get() < minimumCycles() && i < 4 * pushesEach);
               i++) {
             List<byte[]> blobs = new ArrayList<>();
             blobs.add(bytes("{\"pusher\":" + pusher + ",\"push\":" + i + "}"));
@@ -671,11 +672,11 @@ public abstract class GcContract {
             // Pushers' run cache has a zero TTL here; the delay is the margin the protocol
             // assumes between a pusher's last check and its write (see the package docs): a
             // pusher stalled longer than that between its manifest link and its tag may lose
-            // the manifest, so it must exceed what a loaded 2-core machine stalls a thread.
+            // the manifest, so it must exceed what a busy 2-core machine stalls a thread.
             inRun.incrementAndGet();
             try {
               GcStats stats = collector.run(
-                  now().withDeleteUntagged(true).withFenceDelay(Duration.ofMillis(500)));
+                  now().withDeleteUntagged(true).withFenceDelay(Duration.ofMillis(250)));
               swept.addAndGet(stats.blobsSwept());
               protectedByFence.addAndGet(stats.protectedByFence());
               for (GcStats.SweptItem item : stats.items()) {

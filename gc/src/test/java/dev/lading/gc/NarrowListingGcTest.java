@@ -31,6 +31,12 @@ class NarrowListingGcTest extends GcContract {
     return 120;
   }
 
+  /** Every listing split into pages of two keys makes each run slow; fewer cycles suffice. */
+  @Override
+  protected int minimumCycles() {
+    return 12;
+  }
+
   @Override
   protected long pendingMultipartWrites(ObjectStore store) throws Exception {
     Path root = ((FilesystemStore) ((NarrowListingStore) store).inner()).root();
