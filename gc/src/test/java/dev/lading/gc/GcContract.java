@@ -584,9 +584,8 @@ public abstract class GcContract {
     AtomicInteger stoodDown = new AtomicInteger();
     AtomicInteger inRun = new AtomicInteger(); // also the monitor a collector waits on
     AtomicBoolean done = new AtomicBoolean();
-    // Cycles completed so far: pushers go on past their quota (up to four times it, so the store
-    // and each run stay small enough) until the collectors have looped enough, so a fast machine
-    // cannot finish the pushes before the GC has run its cycles.
+    // Cycles completed so far: pushers go on past their quota until the collectors have looped
+    // enough, so a fast machine cannot finish the pushes before the GC has run its cycles.
     AtomicInteger cyclesSoFar = new AtomicInteger();
     List<Future<?>> work = new ArrayList<>();
     // Images that never move, sharing the pool's layers, pulled throughout from both instances.
@@ -628,7 +627,7 @@ public abstract class GcContract {
         work.add(threads.submit(() -> {
           Random random = new Random(pusher);
           for (int i = 0;
-              i < pushesEach || (cyclesSoFar.get() < minimumCycles() && i < 4 * pushesEach);
+              i < pushesEach || (cyclesSoFar.get() < minimumCycles() && i < 20 * pushesEach);
               i++) {
             List<byte[]> blobs = new ArrayList<>();
             blobs.add(bytes("{\"pusher\":" + pusher + ",\"push\":" + i + "}"));
