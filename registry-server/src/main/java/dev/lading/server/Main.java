@@ -150,6 +150,8 @@ public final class Main implements Callable<Integer> {
 
   int serve(ConfigFile own) throws InterruptedException {
     ConfigLoader.Loaded loaded = loadSettings(own);
+    // Before anything is logged (the store's first line included): the configured format and level.
+    LogSettings.apply(loaded.config().telemetry());
     LadingServer server = LadingServer.start(loaded.config());
     // Ctrl-C and System.exit: a graceful close without the drain delay (nobody routes to a
     // registry started by hand; an orchestrator sends SIGTERM, handled below).

@@ -86,7 +86,11 @@ class JsonLogsTest {
     List<JsonNode> lines = new ArrayList<>();
     for (String line : Files.readAllLines(stdout, StandardCharsets.UTF_8)) {
       if (!line.isBlank()) {
-        lines.add(JSON.readTree(line)); // throws, failing the test, on a line that is not JSON
+        try {
+          lines.add(JSON.readTree(line));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+          throw new AssertionError("a stdout line that is not JSON: " + line, e);
+        }
       }
     }
     String everything = Files.readString(stdout);

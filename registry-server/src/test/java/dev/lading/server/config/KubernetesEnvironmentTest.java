@@ -34,12 +34,12 @@ class KubernetesEnvironmentTest {
     env.put("LADING_PORT_53_UDP_PROTO", "udp");
     env.put("LADING_PORT_53_UDP_PORT", "53");
     env.put("LADING_PORT_53_UDP_ADDR", "10.96.0.10");
-    // A second Service, "lading-metrics", on an IPv6 cluster IP.
-    env.put("LADING_METRICS_SERVICE_HOST", "fd00:10:96::a");
-    env.put("LADING_METRICS_SERVICE_PORT", "9090");
-    env.put("LADING_METRICS_PORT", "tcp://[fd00:10:96::a]:9090");
-    env.put("LADING_METRICS_PORT_9090_TCP", "tcp://[fd00:10:96::a]:9090");
-    env.put("LADING_METRICS_PORT_9090_TCP_ADDR", "fd00:10:96::a");
+    // A second Service, "lading-cache", on an IPv6 cluster IP (not "lading-metrics": metrics.port is a real key).
+    env.put("LADING_CACHE_SERVICE_HOST", "fd00:10:96::a");
+    env.put("LADING_CACHE_SERVICE_PORT", "9090");
+    env.put("LADING_CACHE_PORT", "tcp://[fd00:10:96::a]:9090");
+    env.put("LADING_CACHE_PORT_9090_TCP", "tcp://[fd00:10:96::a]:9090");
+    env.put("LADING_CACHE_PORT_9090_TCP_ADDR", "fd00:10:96::a");
     return env;
   }
 
