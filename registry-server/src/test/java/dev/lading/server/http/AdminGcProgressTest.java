@@ -57,6 +57,10 @@ class AdminGcProgressTest {
         .withGc(new LadingConfig.Gc(Duration.ZERO, Duration.ZERO, Duration.ofHours(24), false, false, Duration.ZERO));
     try (RunningRegistry r = new RunningRegistry(config)) {
       r.pushBlob("team/app", "a layer nobody references".getBytes(StandardCharsets.UTF_8));
+      // With no grace a candidate must still be strictly older than the run's announcement,
+      // and file times move in clock ticks (4 ms on a 250 Hz kernel): a run announced in the
+      // same tick as the push rightly keeps the layer. Let the store's clock move on first.
+      Thread.sleep(50);
       CountDownLatch marked = new CountDownLatch(1);
       CountDownLatch release = new CountDownLatch(1);
       r.server.gc().orElseThrow().collector().setHooks(new GarbageCollector.SweepHooks() {
