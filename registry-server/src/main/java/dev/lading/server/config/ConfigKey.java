@@ -28,7 +28,8 @@ public enum ConfigKey {
   HTTP_DRAIN_DELAY_SECONDS("http.drain_delay_seconds", "5", v -> intBetween(v, 0, 3_600)),
   /**
    * Peers (IP addresses or CIDR blocks) allowed to say who the client is and which URL it used,
-   * with {@code X-Forwarded-For}, {@code -Proto}, {@code -Host} and {@code -Port}: the reverse
+   * with {@code Forwarded} (RFC 7239) or {@code X-Forwarded-For}, {@code -Proto}, {@code -Host}
+   * and {@code -Port}: the reverse
    * proxy or ingress in front of the registry. Empty: the TCP peer is the client and this
    * listener the origin. Read by the token challenge's realm, the access and audit logs and
    * login throttling.

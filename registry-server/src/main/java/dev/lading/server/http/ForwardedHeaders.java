@@ -13,14 +13,29 @@ import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * Resolves a request's {@link ForwardedRequest}: the one place {@code X-Forwarded-*} is read.
+ * Resolves a request's {@link ForwardedRequest}: the one place {@code Forwarded} (RFC 7239) and
+ * {@code X-Forwarded-*} are read.
  *
  * <p>Only when the TCP peer is one of {@code http.trusted_proxies} are the headers looked at at
  * all; anyone else can write them, so from other peers they are ignored entirely.
  *
+ * <p>{@code Forwarded}, when a trusted peer sends one that parses, wins over {@code X-Forwarded-*}
+ * (Envoy, Traefik and HAProxy can send either; a proxy sending both means the same thing):
+ * <ul>
+ *   <li>its elements are read from the right (the nearest proxy appends the last one); while the
+ *       element's {@code for} is a trusted proxy the walk goes on to the element to its left. The
+ *       element where it stops was written by the proxy the client spoke to: its {@code for} is
+ *       the client, its {@code proto} and {@code host} the scheme and authority the client used.
+ *       A {@code for} that is not an IP literal ({@code unknown}, an obfuscated {@code _name})
+ *       stops the walk at the last address known good, still taking that element's
+ *       {@code proto} and {@code host}.
+ * </ul>
+ * Otherwise:
  * <ul>
  *   <li>{@code X-Forwarded-For} is read from the right (the entry the nearest proxy appended)
  *       and the first address that is not itself a trusted proxy is the client. Entries further
@@ -40,6 +55,7 @@ public final class ForwardedHeaders {
   /** No proxy is trusted: the peer is the client, this listener the origin. */
   public static final ForwardedHeaders NONE = new ForwardedHeaders(List.of());
 
+  private static final String FORWARDED = "Forwarded";
   private static final String X_FORWARDED_FOR = "X-Forwarded-For";
   private static final String X_FORWARDED_PROTO = "X-Forwarded-Proto";
   private static final String X_FORWARDED_HOST = "X-Forwarded-Host";
@@ -92,13 +108,17 @@ public final class ForwardedHeaders {
     if (!isTrusted(in.getAddress())) {
       return new ForwardedRequest(peer, in.getAddress(), scheme, host);
     }
+    List<String> forwardedLines = headers.getAll(FORWARDED);
+    if (!forwardedLines.isEmpty()) {
+      Optional<List<Map<String, String>>> elements = ForwardedElements.parse(forwardedLines);
+      if (elements.isPresent()) {
+        return fromForwarded(in, elements.get(), scheme, host);
+      }
+    }
     InetAddress client = client(in.getAddress(), headers.getAll(X_FORWARDED_FOR));
     String proto = single(headers, X_FORWARDED_PROTO);
     if (proto != null) {
-      proto = proto.toLowerCase(Locale.ROOT);
-      if (proto.equals("http") || proto.equals("https")) {
-        scheme = proto;
-      }
+      scheme = scheme(proto, scheme);
     }
     String forwardedHost = single(headers, X_FORWARDED_HOST);
     if (isHost(forwardedHost)) {
@@ -115,12 +135,37 @@ public final class ForwardedHeaders {
     return new ForwardedRequest(peer, client, scheme, host);
   }
 
-  /** The client address alone (login throttling keys on it). */
-  InetAddress client(SocketAddress peer, List<String> forwardedFor) {
-    if (!(peer instanceof InetSocketAddress in) || in.getAddress() == null) {
-      throw new IllegalStateException("a TCP connection has an IP peer, not " + peer);
+  /** RFC 7239 elements from a trusted peer: walk from the right while the hop is a trusted proxy. */
+  private ForwardedRequest fromForwarded(
+      InetSocketAddress peer, List<Map<String, String>> elements, String scheme, String host) {
+    InetAddress client = peer.getAddress();
+    Map<String, String> facingClient = null;
+    for (int i = elements.size() - 1; i >= 0 && isTrusted(client); i--) {
+      Map<String, String> element = elements.get(i);
+      facingClient = element;
+      String hop = element.get("for");
+      InetAddress address = hop == null ? null : NetUtil.createInetAddressFromIpAddressString(stripPort(hop));
+      if (address == null) {
+        break;
+      }
+      client = address;
     }
-    return isTrusted(in.getAddress()) ? client(in.getAddress(), forwardedFor) : in.getAddress();
+    if (facingClient != null) {
+      String proto = facingClient.get("proto");
+      if (proto != null) {
+        scheme = scheme(proto, scheme);
+      }
+      String forwardedHost = facingClient.get("host");
+      if (isHost(forwardedHost)) {
+        host = forwardedHost;
+      }
+    }
+    return new ForwardedRequest(peer, client, scheme, host);
+  }
+
+  private static String scheme(String proto, String otherwise) {
+    String p = proto.toLowerCase(Locale.ROOT);
+    return p.equals("http") || p.equals("https") ? p : otherwise;
   }
 
   private InetAddress client(InetAddress peer, List<String> forwardedFor) {
