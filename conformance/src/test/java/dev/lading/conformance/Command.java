@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -38,6 +39,12 @@ public final class Command {
 
   public static Result run(List<String> command, Map<String, String> environment, Path log)
       throws IOException, InterruptedException {
+    return run(command, environment, log, Duration.ofMinutes(5));
+  }
+
+  /** As {@link #run(List, Map, Path)}, with a deadline of its own (an image build takes longer). */
+  public static Result run(List<String> command, Map<String, String> environment, Path log, Duration deadline)
+      throws IOException, InterruptedException {
     Files.createDirectories(log.getParent());
     Path out = log.resolveSibling(log.getFileName() + ".stdout");
     Files.writeString(log, "$ " + String.join(" ", command) + "\n");
@@ -48,7 +55,7 @@ public final class Command {
             .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
     builder.environment().putAll(environment);
     Process process = builder.start();
-    if (!process.waitFor(5, TimeUnit.MINUTES)) {
+    if (!process.waitFor(deadline.toMillis(), TimeUnit.MILLISECONDS)) {
       process.destroyForcibly().waitFor();
       throw new AssertionError(
           "timed out: " + command + "\n" + Files.readString(log, StandardCharsets.UTF_8));
