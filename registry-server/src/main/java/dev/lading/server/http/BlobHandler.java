@@ -70,10 +70,7 @@ final class BlobHandler implements ResourceHandler {
       try {
         range = ByteRangeHeader.resolve(rangeHeader, blob.size());
       } catch (RegistryException e) {
-        HttpHeaders refusal = Exchange.headers();
-        refusal.set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + blob.size());
-        exchange.fail(e, refusal);
-        return;
+        throw e.withHeader(HttpHeaderNames.CONTENT_RANGE.toString(), "bytes */" + blob.size());
       }
     }
     HttpResponseStatus status = HttpResponseStatus.OK;

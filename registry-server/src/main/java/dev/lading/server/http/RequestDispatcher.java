@@ -2,7 +2,6 @@ package dev.lading.server.http;
 
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import java.util.EnumMap;
 import java.util.Map;
@@ -122,9 +121,7 @@ public final class RequestDispatcher {
           exchange.method().name(), java.util.Optional.empty(), actions, exchange::header, exchange.remote(),
           java.util.Optional.empty(), exchange.forwarded()));
       if (decision instanceof RequestAuthorizer.Decision.Refused refused) {
-        HttpHeaders extra = Exchange.headers();
-        refused.headers().forEach(extra::set);
-        exchange.fail(refused.error(), extra);
+        exchange.fail(refused.error());
         AuditLog.refused(exchange, refused.who(), refused.kind(), actions.toString());
         return;
       }
@@ -177,10 +174,8 @@ public final class RequestDispatcher {
           match.method().name(), match.repository(), actions, exchange::header, exchange.remote(),
           mountSource(exchange, match), exchange.forwarded()));
       if (decision instanceof RequestAuthorizer.Decision.Refused refused) {
-        HttpHeaders extra = Exchange.headers();
-        refused.headers().forEach(extra::set);
         exchange.beforeResponse(() -> AuditLog.refused(exchange, refused.who(), refused.kind(), actions.toString()));
-        exchange.fail(refused.error(), extra);
+        exchange.fail(refused.error());
         return;
       }
       exchange.caller(((RequestAuthorizer.Decision.Allowed) decision).caller());

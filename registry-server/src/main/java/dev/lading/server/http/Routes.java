@@ -66,8 +66,8 @@ public final class Routes {
    * Matches a decoded-path request.
    *
    * @param rawPath the request path without the query, still percent-encoded
-   * @throws RegistryException {@code NOT_FOUND}, {@code METHOD_NOT_ALLOWED} (detail: the allowed
-   *     methods) or {@code NAME_INVALID}
+   * @throws RegistryException {@code NOT_FOUND}, {@code METHOD_NOT_ALLOWED} (with the
+   *     {@code Allow} header; detail: the allowed methods) or {@code NAME_INVALID}
    */
   public static Match match(HttpMethod method, String rawPath) {
     String rest;
@@ -126,8 +126,7 @@ public final class Routes {
       name = Optional.of(RepositoryName.parse(joined));
     }
     if (!r.methods.contains(method)) {
-      throw new RegistryException(
-          ErrorCode.METHOD_NOT_ALLOWED, method.name() + " is not allowed here", allowed(r.resource));
+      throw Exchange.methodNotAllowed(method, allowed(r.resource));
     }
     return Optional.of(new Match(r.resource, method, name, param));
   }

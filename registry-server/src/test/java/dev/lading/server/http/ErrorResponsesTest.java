@@ -40,6 +40,17 @@ class ErrorResponsesTest {
     assertThat(error.get("detail").asText()).isEqualTo("x-y");
   }
 
+  @Test
+  void theRefusalsHeadersGoOutWithTheJsonContentType() {
+    ErrorResponses.Rendered r = ErrorResponses.render(ErrorCode.UNAUTHORIZED.exception()
+        .withHeader("WWW-Authenticate", "Basic realm=\"lading\"")
+        .withHeader("Content-Type", "text/plain"));
+    assertThat(r.status().code()).isEqualTo(401);
+    assertThat(r.headers().get("WWW-Authenticate")).isEqualTo("Basic realm=\"lading\"");
+    assertThat(r.headers().getAll("Content-Type")).containsExactly("application/json");
+    assertThat(ErrorResponses.render(new IOException("x")).headers().names()).containsExactly("content-type");
+  }
+
   private static JsonNode onlyError(ErrorResponses.Rendered r) throws IOException {
     JsonNode errors = ErrorResponses.JSON.readTree(r.body()).get("errors");
     assertThat(errors).hasSize(1);
