@@ -36,18 +36,6 @@ public final class RegistryException extends RuntimeException {
     this(code, message, null, Map.of(), null);
   }
 
-  /** @deprecated restates what the code registers: use {@code code.exception(...).withDetail(detail)} */
-  @Deprecated
-  public RegistryException(ErrorCode code, String message, Object detail) {
-    this(code, message, detail, Map.of(), null);
-  }
-
-  /** @deprecated use {@code code.exception(...).withDetail(detail).withCause(cause)} */
-  @Deprecated
-  public RegistryException(ErrorCode code, String message, Object detail, Throwable cause) {
-    this(code, message, detail, Map.of(), cause);
-  }
-
   private RegistryException(
       ErrorCode code, String message, Object detail, Map<String, String> headers, Throwable cause) {
     super(message == null ? Objects.requireNonNull(code, "code").message() : message, cause);

@@ -97,7 +97,7 @@ public final class TokenEndpoint implements ResourceHandler {
   private void post(Exchange exchange) throws java.io.IOException {
     byte[] body = exchange.body().readNBytes(MAX_FORM_BYTES + 1);
     if (body.length > MAX_FORM_BYTES) {
-      throw new RegistryException(ErrorCode.BAD_REQUEST, "form too large");
+      throw ErrorCode.BAD_REQUEST.exception("form too large");
     }
     Map<String, List<String>> form = new QueryStringDecoder(new String(body, StandardCharsets.UTF_8), StandardCharsets.UTF_8, false)
         .parameters();
@@ -135,7 +135,7 @@ public final class TokenEndpoint implements ResourceHandler {
         }
         answer(exchange, account.get().principal(), scopes, false, true, "refresh_token");
       }
-      default -> throw new RegistryException(ErrorCode.BAD_REQUEST, "grant_type must be password or refresh_token");
+      default -> throw ErrorCode.BAD_REQUEST.exception("grant_type must be password or refresh_token");
     }
   }
 
@@ -237,7 +237,7 @@ public final class TokenEndpoint implements ResourceHandler {
 
   private void checkService(Optional<String> service) {
     if (service.isPresent() && !service.get().isEmpty() && !service.get().equals(issuer.service())) {
-      throw new RegistryException(ErrorCode.BAD_REQUEST, "this token endpoint serves another service", issuer.service());
+      throw ErrorCode.BAD_REQUEST.exception("this token endpoint serves another service").withDetail(issuer.service());
     }
   }
 
@@ -257,7 +257,7 @@ public final class TokenEndpoint implements ResourceHandler {
       }
       return parsed;
     } catch (IllegalArgumentException e) {
-      throw new RegistryException(ErrorCode.BAD_REQUEST, "invalid scope: " + e.getMessage());
+      throw ErrorCode.BAD_REQUEST.exception("invalid scope: " + e.getMessage());
     }
   }
 

@@ -89,7 +89,7 @@ final class BlobHandler implements ResourceHandler {
     BlobContent content = registry.openBlob(repo, digest, range);
     if (content.source().length() != length) {
       content.close();
-      throw new RegistryException(ErrorCode.BLOB_UNKNOWN, "blob changed while being opened");
+      throw ErrorCode.BLOB_UNKNOWN.exception("blob changed while being opened");
     }
     exchange.respondBlob(status, headers, content.source());
   }

@@ -371,10 +371,10 @@ public final class Exchange {
       // bytes received (UploadSessions.keepReceived), so the client resumes after the restart.
       log.info("{} {} from {} interrupted by shutdown; an upload resumes from its saved offset"
           + " after the restart", method().name(), rawPath(), remote());
-      failure = new RegistryException(ErrorCode.SHUTTING_DOWN, broken.getMessage());
+      failure = ErrorCode.SHUTTING_DOWN.exception(broken.getMessage());
     } else if (broken != null) {
       log.debug("request body from {} broke: {}", remote(), broken.getMessage());
-      failure = new RegistryException(brokenBodyCode(), broken.getMessage());
+      failure = brokenBodyCode().exception(broken.getMessage());
     }
     if (responded.get()) {
       // The response is already (partly) out; nothing sane can be added to it.
@@ -414,7 +414,7 @@ public final class Exchange {
    * listing {@code allow}, e.g. {@code "GET, HEAD"}, which is also the error's detail.
    */
   public static RegistryException methodNotAllowed(HttpMethod method, String allow) {
-    return ErrorCode.METHOD_NOT_ALLOWED.exception(method.name() + " is not allowed here")
+    return ErrorCode.METHOD_NOT_ALLOWED.exception()
         .withDetail(allow)
         .withHeader(HttpHeaderNames.ALLOW.toString(), allow);
   }
@@ -507,9 +507,5 @@ public final class Exchange {
 
   String uri() {
     return request.uri();
-  }
-
-  static RegistryException badRequest(String message, String detail) {
-    return new RegistryException(ErrorCode.BAD_REQUEST, message, detail);
   }
 }

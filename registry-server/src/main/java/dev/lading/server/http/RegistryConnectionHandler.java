@@ -106,7 +106,7 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
     if (request.decoderResult().isFailure()) {
       Throwable cause = request.decoderResult().cause();
       String why = cause instanceof TooLongFrameException ? "request line or headers too long" : "malformed request";
-      refuse(ctx, new RegistryException(ErrorCode.BAD_REQUEST, why));
+      refuse(ctx, ErrorCode.BAD_REQUEST.exception(why));
       return;
     }
     if (overCeiling) {

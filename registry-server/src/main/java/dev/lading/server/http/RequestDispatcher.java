@@ -80,7 +80,7 @@ public final class RequestDispatcher {
     ResourceHandler admin = adminRoutes.get(exchange.rawPath());
     if (admin != null) {
       if (readOnly && !HttpMethod.GET.equals(exchange.method()) && !HttpMethod.HEAD.equals(exchange.method())) {
-        exchange.fail(new RegistryException(ErrorCode.UNSUPPORTED, "the registry is read-only"));
+        exchange.fail(readOnly());
         return;
       }
       executor.execute(() -> runAdmin(exchange, admin));
@@ -90,7 +90,7 @@ public final class RequestDispatcher {
     try {
       match = Routes.match(exchange.method(), exchange.rawPath());
       if (readOnly && match.writes()) {
-        throw new RegistryException(ErrorCode.UNSUPPORTED, "the registry is read-only");
+        throw readOnly();
       }
     } catch (RegistryException e) {
       exchange.fail(e);
@@ -188,6 +188,11 @@ public final class RequestDispatcher {
     } catch (Throwable t) {
       exchange.fail(t);
     }
+  }
+
+  /** A write refused because the registry serves reads only ({@code read_only}). */
+  private static RegistryException readOnly() {
+    return ErrorCode.UNSUPPORTED.exception("the registry is read-only");
   }
 
   /** The {@code from} of a mount request, when it is a valid name (an invalid one mounts nothing). */

@@ -76,7 +76,7 @@ public final class Routes {
     } else if (rawPath.startsWith("/v2/")) {
       rest = rawPath.substring(4);
     } else {
-      throw new RegistryException(ErrorCode.NOT_FOUND, "no route for this path");
+      throw ErrorCode.NOT_FOUND.exception();
     }
     String[] segments = rest.split("/", -1);
     for (Route r : TABLE) {
@@ -85,7 +85,7 @@ public final class Routes {
         return m.get();
       }
     }
-    throw new RegistryException(ErrorCode.NOT_FOUND, "no route for this path");
+    throw ErrorCode.NOT_FOUND.exception();
   }
 
   /** The methods a resource answers, for the {@code Allow} header of a 405. */
@@ -174,6 +174,6 @@ public final class Routes {
   }
 
   private static RegistryException malformed() {
-    return new RegistryException(ErrorCode.NOT_FOUND, "malformed percent-encoding in path");
+    return ErrorCode.NOT_FOUND.exception("malformed percent-encoding in path");
   }
 }

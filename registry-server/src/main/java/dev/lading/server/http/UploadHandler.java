@@ -86,7 +86,7 @@ final class UploadHandler implements ResourceHandler {
 
   private void put(Exchange exchange, RepositoryName repo, UploadId id) {
     Digest digest = Digest.parse(exchange.query("digest").orElseThrow(
-        () -> new RegistryException(ErrorCode.DIGEST_INVALID, "the digest query parameter is required")));
+        () -> ErrorCode.DIGEST_INVALID.exception("the digest query parameter is required")));
     Optional<UploadRangeHeader> range = contentRange(exchange);
     OptionalLong start = range.map(r -> OptionalLong.of(r.start())).orElse(OptionalLong.empty());
     try {
@@ -126,8 +126,8 @@ final class UploadHandler implements ResourceHandler {
   private static OptionalLong bodyLength(Exchange exchange, Optional<UploadRangeHeader> range) {
     OptionalLong declared = exchange.contentLength();
     if (declared.isPresent() && range.isPresent() && declared.getAsLong() != range.get().length()) {
-      throw new RegistryException(ErrorCode.SIZE_INVALID, "Content-Length does not match Content-Range",
-          "Content-Length " + declared.getAsLong() + ", Content-Range spans " + range.get().length());
+      throw ErrorCode.SIZE_INVALID.exception("Content-Length does not match Content-Range")
+          .withDetail("Content-Length " + declared.getAsLong() + ", Content-Range spans " + range.get().length());
     }
     if (declared.isPresent()) {
       return declared;

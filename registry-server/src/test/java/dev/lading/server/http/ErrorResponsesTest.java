@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.lading.core.error.ErrorCode;
-import dev.lading.core.error.RegistryException;
 import java.io.IOException;
 import org.junit.jupiter.api.Test;
 
@@ -32,7 +31,7 @@ class ErrorResponsesTest {
   @Test
   void refusalCarriesItsRegisteredStatusCodeAndDetail() throws Exception {
     ErrorResponses.Rendered r = ErrorResponses.render(
-        new RegistryException(ErrorCode.BLOB_UPLOAD_INVALID, "malformed Content-Range header", "x-y"));
+        ErrorCode.BLOB_UPLOAD_INVALID.exception("malformed Content-Range header").withDetail("x-y"));
     assertThat(r.status().code()).isEqualTo(400);
     JsonNode error = onlyError(r);
     assertThat(error.get("code").asText()).isEqualTo("BLOB_UPLOAD_INVALID");
