@@ -63,7 +63,10 @@ public final class Routes {
   private Routes() {}
 
   /**
-   * Matches a decoded-path request.
+   * Matches a request by its path as sent: the route is found on the still-encoded segments,
+   * and only then are the name's segments and the parameter percent-decoded, so an encoded
+   * {@code %2F} never moves the boundary between name and route (the decoded name is still held
+   * to the name grammar).
    *
    * @param rawPath the request path without the query, still percent-encoded
    * @throws RegistryException {@code NOT_FOUND}, {@code METHOD_NOT_ALLOWED} (with the
