@@ -3,7 +3,9 @@ package dev.lading.core.error;
 /**
  * Every error the registry can answer, registered once: the distribution-spec code, the HTTP
  * status and the spec's message. Handlers never choose a status; they throw a
- * {@link RegistryException} carrying one of these and the server writes the JSON body.
+ * {@link RegistryException} made from one of these ({@link #exception()}) and the server writes
+ * the JSON body. Call sites do not restate the message: a code's message is the spec's text, and
+ * a refusal carries a message of its own only where it says more.
  *
  * <p>The spec says the {@code code} MUST be one of its fourteen (the first block below), so a
  * refusal uses a spec code whenever one fits, e.g. a malformed upload {@code Content-Range} is
@@ -83,5 +85,15 @@ public enum ErrorCode {
   /** The wire form of the code, e.g. {@code BLOB_UNKNOWN}. */
   public String code() {
     return name();
+  }
+
+  /** A refusal with this code and its message (add {@code withDetail}, {@code withHeader}). */
+  public RegistryException exception() {
+    return new RegistryException(this);
+  }
+
+  /** A refusal with this code and a message that says more than the code's own. */
+  public RegistryException exception(String message) {
+    return new RegistryException(this, message);
   }
 }

@@ -236,6 +236,6 @@ public final class ManifestParser {
   }
 
   private static RegistryException invalid(String detail) {
-    return new RegistryException(ErrorCode.MANIFEST_INVALID, "manifest invalid", detail);
+    return ErrorCode.MANIFEST_INVALID.exception().withDetail(detail);
   }
 }

@@ -1,7 +1,6 @@
 package dev.lading.core.manifest;
 
 import dev.lading.core.error.ErrorCode;
-import dev.lading.core.error.RegistryException;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.Reference;
 import java.util.Map;
@@ -34,20 +33,16 @@ public final class ManifestValidator {
    */
   public Accepted validate(Reference reference, String contentType, byte[] body) {
     if (body.length > maxManifestBytes) {
-      throw new RegistryException(
-          ErrorCode.MANIFEST_TOO_LARGE,
-          "manifest too large",
-          Map.of("size", body.length, "limit", maxManifestBytes));
+      throw ErrorCode.MANIFEST_TOO_LARGE.exception()
+          .withDetail(Map.of("size", body.length, "limit", maxManifestBytes));
     }
     ParsedManifest manifest = ManifestParser.parse(contentType, body);
     Digest digest;
     if (reference instanceof Digest expected) {
       digest = Digest.compute(expected.algorithm(), body);
       if (!digest.equals(expected)) {
-        throw new RegistryException(
-            ErrorCode.DIGEST_INVALID,
-            "manifest digest does not match the reference",
-            Map.of("expected", expected.toString(), "actual", digest.toString()));
+        throw ErrorCode.DIGEST_INVALID.exception("manifest digest does not match the reference")
+            .withDetail(Map.of("expected", expected.toString(), "actual", digest.toString()));
       }
     } else {
       digest = Digest.sha256(body);

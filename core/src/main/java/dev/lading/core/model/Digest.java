@@ -68,6 +68,6 @@ public record Digest(DigestAlgorithm algorithm, String hex) implements Reference
 
   private static RegistryException invalid(String wire) {
     String shown = wire.length() > 140 ? wire.substring(0, 140) + "..." : wire;
-    return new RegistryException(ErrorCode.DIGEST_INVALID, "invalid digest", shown);
+    return ErrorCode.DIGEST_INVALID.exception("invalid digest").withDetail(shown);
   }
 }

@@ -1,7 +1,6 @@
 package dev.lading.core.model;
 
 import dev.lading.core.error.ErrorCode;
-import dev.lading.core.error.RegistryException;
 
 /** What follows {@code /manifests/} in a URL: a tag or a digest. */
 public sealed interface Reference permits Tag, Digest {
@@ -9,7 +8,7 @@ public sealed interface Reference permits Tag, Digest {
   /** A reference with a colon is a digest, otherwise a tag; each is validated by its grammar. */
   static Reference parse(String wire) {
     if (wire == null || wire.isEmpty()) {
-      throw new RegistryException(ErrorCode.MANIFEST_INVALID, "empty reference");
+      throw ErrorCode.MANIFEST_INVALID.exception("empty reference");
     }
     return wire.indexOf(':') >= 0 ? Digest.parse(wire) : Tag.parse(wire);
   }

@@ -1,7 +1,6 @@
 package dev.lading.core.model;
 
 import dev.lading.core.error.ErrorCode;
-import dev.lading.core.error.RegistryException;
 import java.util.regex.Pattern;
 
 /**
@@ -21,7 +20,7 @@ public record RepositoryName(String value) implements Comparable<RepositoryName>
   public RepositoryName {
     if (value == null || value.length() > MAX_LENGTH || !GRAMMAR.matcher(value).matches()) {
       String shown = value == null ? "" : value.length() > 140 ? value.substring(0, 140) + "..." : value;
-      throw new RegistryException(ErrorCode.NAME_INVALID, "invalid repository name", shown);
+      throw ErrorCode.NAME_INVALID.exception().withDetail(shown);
     }
   }
 

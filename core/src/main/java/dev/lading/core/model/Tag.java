@@ -1,7 +1,6 @@
 package dev.lading.core.model;
 
 import dev.lading.core.error.ErrorCode;
-import dev.lading.core.error.RegistryException;
 import java.util.regex.Pattern;
 
 /**
@@ -18,7 +17,7 @@ public record Tag(String value) implements Reference {
 
   public Tag {
     if (value == null || !GRAMMAR.matcher(value).matches()) {
-      throw new RegistryException(ErrorCode.MANIFEST_INVALID, "invalid tag", shorten(value));
+      throw ErrorCode.MANIFEST_INVALID.exception("invalid tag").withDetail(shorten(value));
     }
   }
 

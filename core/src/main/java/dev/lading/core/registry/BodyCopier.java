@@ -84,7 +84,7 @@ final class BodyCopier {
       return body.readNBytes(bytes, 0, bytes.length);
     } catch (IOException e) {
       progress.bodyBroke = true;
-      throw new RegistryException(ErrorCode.BLOB_UPLOAD_INVALID, "request body ended early", null, e);
+      throw ErrorCode.BLOB_UPLOAD_INVALID.exception("request body ended early").withCause(e);
     }
   }
 

@@ -34,7 +34,6 @@ final class StorageCalls {
   }
 
   static RegistryException unavailable(Exception cause) {
-    return new RegistryException(
-        ErrorCode.STORAGE_UNAVAILABLE, "storage temporarily unavailable", null, cause);
+    return ErrorCode.STORAGE_UNAVAILABLE.exception().withCause(cause);
   }
 }

@@ -121,8 +121,7 @@ public final class StoreRegistry implements Registry {
     BlobRecord record = blobs.linkedRecord(repo, digest).orElseThrow(() -> blobUnknown(digest));
     BlobInfo info = new BlobInfo(digest, record.size());
     if (range.isPresent() && !range.get().fitsIn(record.size())) {
-      throw new RegistryException(
-          ErrorCode.RANGE_INVALID, "range outside the blob", Map.of("size", record.size()));
+      throw ErrorCode.RANGE_INVALID.exception("range outside the blob").withDetail(Map.of("size", record.size()));
     }
     long offset = range.map(ByteRange::first).orElse(0L);
     long length = range.map(ByteRange::length).orElse(record.size());
@@ -324,8 +323,7 @@ public final class StoreRegistry implements Registry {
   public Page listTags(RepositoryName repo, int limit, Optional<String> last) {
     checkLimit(limit);
     if (io(() -> store.stat(StorageLayout.keyOf(new CatalogKey(repo)))).isEmpty()) {
-      throw new RegistryException(
-          ErrorCode.NAME_UNKNOWN, "repository name not known to registry", Map.of("name", repo.value()));
+      throw ErrorCode.NAME_UNKNOWN.exception().withDetail(Map.of("name", repo.value()));
     }
     if (limit == 0) {
       return new Page(List.of(), false);
@@ -333,7 +331,7 @@ public final class StoreRegistry implements Registry {
     Optional<String> startAfter =
         last.map(l -> {
           if (!Tag.isTag(l)) {
-            throw new RegistryException(ErrorCode.BAD_REQUEST, "invalid last tag", l);
+            throw ErrorCode.BAD_REQUEST.exception("invalid last tag").withDetail(l);
           }
           return StorageLayout.keyOf(new TagKey(repo, Tag.parse(l)));
         });
@@ -354,7 +352,7 @@ public final class StoreRegistry implements Registry {
     Optional<String> startAfter =
         last.map(l -> {
           if (!RepositoryName.isValid(l)) {
-            throw new RegistryException(ErrorCode.BAD_REQUEST, "invalid last repository", l);
+            throw ErrorCode.BAD_REQUEST.exception("invalid last repository").withDetail(l);
           }
           return StorageLayout.keyOf(new CatalogKey(RepositoryName.parse(l)));
         });
@@ -461,10 +459,7 @@ public final class StoreRegistry implements Registry {
   }
 
   private static RegistryException manifestBlobUnknown(Digest digest) {
-    return new RegistryException(
-        ErrorCode.MANIFEST_BLOB_UNKNOWN,
-        "manifest references a manifest or blob unknown to registry",
-        Map.of("digest", digest.toString()));
+    return ErrorCode.MANIFEST_BLOB_UNKNOWN.exception().withDetail(Map.of("digest", digest.toString()));
   }
 
   private Digest resolve(RepositoryName repo, Reference reference) {
@@ -511,20 +506,15 @@ public final class StoreRegistry implements Registry {
 
   private static void checkLimit(int limit) {
     if (limit < 0) {
-      throw new RegistryException(
-          ErrorCode.PAGINATION_NUMBER_INVALID, "invalid number of results requested", limit);
+      throw ErrorCode.PAGINATION_NUMBER_INVALID.exception().withDetail(limit);
     }
   }
 
   private static RegistryException blobUnknown(Digest digest) {
-    return new RegistryException(
-        ErrorCode.BLOB_UNKNOWN, "blob unknown to registry", Map.of("digest", digest.toString()));
+    return ErrorCode.BLOB_UNKNOWN.exception().withDetail(Map.of("digest", digest.toString()));
   }
 
   private static RegistryException manifestUnknown(Reference reference) {
-    return new RegistryException(
-        ErrorCode.MANIFEST_UNKNOWN,
-        "manifest unknown to registry",
-        Map.of("reference", reference.toString()));
+    return ErrorCode.MANIFEST_UNKNOWN.exception().withDetail(Map.of("reference", reference.toString()));
   }
 }

@@ -1,7 +1,6 @@
 package dev.lading.core.registry;
 
 import dev.lading.core.error.ErrorCode;
-import dev.lading.core.error.RegistryException;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -12,7 +11,7 @@ public record UploadId(String value) {
 
   public UploadId {
     if (value == null || !GRAMMAR.matcher(value).matches()) {
-      throw new RegistryException(ErrorCode.BLOB_UPLOAD_UNKNOWN, "unknown upload id");
+      throw ErrorCode.BLOB_UPLOAD_UNKNOWN.exception();
     }
   }
 

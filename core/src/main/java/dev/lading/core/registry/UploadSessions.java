@@ -270,10 +270,8 @@ final class UploadSessions {
   private Chunk receive(
       UploadState state, OptionalLong start, InputStream body, OptionalLong length) {
     if (start.isPresent() && start.getAsLong() != state.offset()) {
-      throw new RegistryException(
-          ErrorCode.RANGE_INVALID,
-          "chunk does not start at the upload's offset",
-          Map.of("offset", state.offset(), "start", start.getAsLong()));
+      throw ErrorCode.RANGE_INVALID.exception("chunk does not start at the upload's offset")
+          .withDetail(Map.of("offset", state.offset(), "start", start.getAsLong()));
     }
     Optional<ResumableSha256> hasher = restoreHasher(state);
     MultipartWrite write = io(() -> store.resumeMultipart(state.dataKey(), state.resumeToken()));
@@ -347,10 +345,8 @@ final class UploadSessions {
             .orElse(null);
     UploadState current = load(repo, id).orElseThrow(() -> unknown(id));
     if (current.offset() != state.offset() || current.isCompleted()) {
-      throw new RegistryException(
-          ErrorCode.RANGE_INVALID,
-          "the upload moved on while this chunk was received",
-          Map.of("offset", current.offset()));
+      throw ErrorCode.RANGE_INVALID.exception("the upload moved on while this chunk was received")
+          .withDetail(Map.of("offset", current.offset()));
     }
     UploadState next = state.advanced(state.offset() + chunk.received(), token, hashState);
     save(repo, id, next);
@@ -396,10 +392,8 @@ final class UploadSessions {
 
   private static void checkLength(OptionalLong declared, long received) {
     if (declared.isPresent() && declared.getAsLong() != received) {
-      throw new RegistryException(
-          ErrorCode.SIZE_INVALID,
-          "provided length did not match content length",
-          Map.of("declared", declared.getAsLong(), "received", received));
+      throw ErrorCode.SIZE_INVALID.exception()
+          .withDetail(Map.of("declared", declared.getAsLong(), "received", received));
     }
   }
 
@@ -483,21 +477,17 @@ final class UploadSessions {
     try {
       body.transferTo(OutputStream.nullOutputStream());
     } catch (IOException e) {
-      throw new RegistryException(
-          ErrorCode.BLOB_UPLOAD_INVALID, "request body broke off", Map.of(), e);
+      throw ErrorCode.BLOB_UPLOAD_INVALID.exception("request body broke off").withDetail(Map.of()).withCause(e);
     }
   }
 
   private static RegistryException digestInvalid(Digest expected, Digest actual) {
-    return new RegistryException(
-        ErrorCode.DIGEST_INVALID,
-        "provided digest did not match uploaded content",
-        Map.of("expected", expected.toString(), "actual", actual.toString()));
+    return ErrorCode.DIGEST_INVALID.exception()
+        .withDetail(Map.of("expected", expected.toString(), "actual", actual.toString()));
   }
 
   private static RegistryException unknown(UploadId id) {
-    return new RegistryException(
-        ErrorCode.BLOB_UPLOAD_UNKNOWN, "blob upload unknown to registry", Map.of("id", id.value()));
+    return ErrorCode.BLOB_UPLOAD_UNKNOWN.exception().withDetail(Map.of("id", id.value()));
   }
 
   private interface Locked<T> {
@@ -507,10 +497,8 @@ final class UploadSessions {
   private <T> T locked(UploadId id, Locked<T> body) {
     ReentrantLock lock = locks.get(id);
     if (!lock.tryLock()) {
-      throw new RegistryException(
-          ErrorCode.BLOB_UPLOAD_INVALID,
-          "another request is writing to this upload",
-          Map.of("id", id.value()));
+      throw ErrorCode.BLOB_UPLOAD_INVALID.exception("another request is writing to this upload")
+          .withDetail(Map.of("id", id.value()));
     }
     try {
       return body.run();

@@ -1,7 +1,6 @@
 package dev.lading.server.admin;
 
 import dev.lading.core.error.ErrorCode;
-import dev.lading.core.error.RegistryException;
 import dev.lading.gc.GarbageCollector;
 import dev.lading.gc.GcStats;
 import dev.lading.gc.OnlineCollector;
@@ -38,7 +37,7 @@ public final class GcAdminHandler implements ResourceHandler {
     if (HttpMethod.POST.equals(exchange.method())) {
       boolean dryRun = dryRun(exchange);
       if (!gc.trigger(dryRun)) {
-        throw new RegistryException(ErrorCode.GC_RUNNING, "a run started by this instance is in progress");
+        throw ErrorCode.GC_RUNNING.exception();
       }
       var headers = Exchange.headers();
       headers.set(HttpHeaderNames.LOCATION, PATH);
@@ -61,7 +60,7 @@ public final class GcAdminHandler implements ResourceHandler {
     if (value.get().equals("true") || value.get().isEmpty()) {
       return true;
     }
-    throw new RegistryException(ErrorCode.BAD_REQUEST, "dry_run must be true or false");
+    throw ErrorCode.BAD_REQUEST.exception("dry_run must be true or false");
   }
 
   /**

@@ -202,7 +202,7 @@ public final class TokenAuth implements AutoCloseable {
     return new TokenAuth(
         new TokenAuthorizer(verifier, Optional.of(rules), a.realm(), a.service()),
         Map.of(
-            TokenEndpoint.PATH, new TokenEndpoint(authenticator, rules, issuer, verifier).handleWith(),
+            TokenEndpoint.PATH, new TokenEndpoint(authenticator, rules, issuer, verifier),
             JwksEndpoint.PATH, new JwksEndpoint(keys)),
         Optional.of(keys), Optional.of(reloader), Optional.of(authenticator), Optional.of(rules));
   }

@@ -96,8 +96,8 @@ public final class TokenAuthorizer implements RequestAuthorizer {
         && missing.stream().anyMatch(a -> a != dev.lading.auth.Action.ALL
             && !localRules.get().allows(principal.get(), request.repository().get(), a));
     if (hopeless) {
-      RegistryException denied = new RegistryException(ErrorCode.DENIED, null, detail(request));
-      return new Decision.Refused(denied, Map.of(), grant.subject(), grant.kind().wire());
+      return new Decision.Refused(
+          ErrorCode.DENIED.exception().withDetail(detail(request)), grant.subject(), grant.kind().wire());
     }
     return challenge(request, "insufficient_scope", grant.subject(), grant.kind().wire());
   }
@@ -112,8 +112,10 @@ public final class TokenAuthorizer implements RequestAuthorizer {
     if (error != null) {
       h.append(",error=\"").append(error).append('"');
     }
-    RegistryException e = new RegistryException(ErrorCode.UNAUTHORIZED, null, detail(request));
-    return new Decision.Refused(e, Map.of("WWW-Authenticate", h.toString()), who, kind);
+    RegistryException e = ErrorCode.UNAUTHORIZED.exception()
+        .withDetail(detail(request))
+        .withHeader("WWW-Authenticate", h.toString());
+    return new Decision.Refused(e, who, kind);
   }
 
   /** The scopes the request needs, space-separated as RFC 6750 allows; a mount also asks pull on its source. */

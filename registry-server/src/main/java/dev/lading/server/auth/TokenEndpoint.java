@@ -76,9 +76,7 @@ public final class TokenEndpoint implements ResourceHandler {
     switch (exchange.method().name()) {
       case "GET" -> get(exchange);
       case "POST" -> post(exchange);
-      default -> {
-        exchange.fail(Exchange.methodNotAllowed(exchange.method(), "GET, POST"));
-      }
+      default -> throw Exchange.methodNotAllowed(exchange.method(), "GET, POST");
     }
   }
 
@@ -99,7 +97,7 @@ public final class TokenEndpoint implements ResourceHandler {
   private void post(Exchange exchange) throws java.io.IOException {
     byte[] body = exchange.body().readNBytes(MAX_FORM_BYTES + 1);
     if (body.length > MAX_FORM_BYTES) {
-      throw new RegistryException(ErrorCode.BAD_REQUEST, "form too large");
+      throw ErrorCode.BAD_REQUEST.exception("form too large");
     }
     Map<String, List<String>> form = new QueryStringDecoder(new String(body, StandardCharsets.UTF_8), StandardCharsets.UTF_8, false)
         .parameters();
@@ -137,7 +135,7 @@ public final class TokenEndpoint implements ResourceHandler {
         }
         answer(exchange, account.get().principal(), scopes, false, true, "refresh_token");
       }
-      default -> throw new RegistryException(ErrorCode.BAD_REQUEST, "grant_type must be password or refresh_token");
+      default -> throw ErrorCode.BAD_REQUEST.exception("grant_type must be password or refresh_token");
     }
   }
 
@@ -219,9 +217,8 @@ public final class TokenEndpoint implements ResourceHandler {
       if (e.rateLimited()) {
         long seconds = retryAfterSeconds(e.retryAfter().orElseThrow());
         auditLogin(exchange, c.user, 429, e.getMessage() + " retry_after=" + seconds);
-        HttpHeaders h = Exchange.headers();
-        h.set(HttpHeaderNames.RETRY_AFTER, Long.toString(seconds));
-        throw new HeadersException(new RegistryException(ErrorCode.TOOMANYREQUESTS, "too many failed logins; retry later"), h);
+        throw ErrorCode.TOOMANYREQUESTS.exception("too many failed logins; retry later")
+            .withHeader(HttpHeaderNames.RETRY_AFTER.toString(), Long.toString(seconds));
       }
       auditLogin(exchange, c.user, 401, "invalid-credentials");
       throw unauthorized();
@@ -233,14 +230,14 @@ public final class TokenEndpoint implements ResourceHandler {
     return Math.max(1, (wait.toMillis() + 999) / 1000);
   }
 
-  private HeadersException unauthorized() {
-    return new HeadersException(new RegistryException(ErrorCode.UNAUTHORIZED, "invalid credentials"),
-        headers("WWW-Authenticate", "Basic realm=\"" + issuer.service() + "\""));
+  private RegistryException unauthorized() {
+    return ErrorCode.UNAUTHORIZED.exception("invalid credentials")
+        .withHeader("WWW-Authenticate", "Basic realm=\"" + issuer.service() + "\"");
   }
 
   private void checkService(Optional<String> service) {
     if (service.isPresent() && !service.get().isEmpty() && !service.get().equals(issuer.service())) {
-      throw new RegistryException(ErrorCode.BAD_REQUEST, "this token endpoint serves another service", issuer.service());
+      throw ErrorCode.BAD_REQUEST.exception("this token endpoint serves another service").withDetail(issuer.service());
     }
   }
 
@@ -260,7 +257,7 @@ public final class TokenEndpoint implements ResourceHandler {
       }
       return parsed;
     } catch (IllegalArgumentException e) {
-      throw new RegistryException(ErrorCode.BAD_REQUEST, "invalid scope: " + e.getMessage());
+      throw ErrorCode.BAD_REQUEST.exception("invalid scope: " + e.getMessage());
     }
   }
 
@@ -271,22 +268,24 @@ public final class TokenEndpoint implements ResourceHandler {
       return Optional.empty();
     }
     if (!header.regionMatches(true, 0, "Basic ", 0, 6)) {
-      throw new HeadersException(new RegistryException(ErrorCode.UNAUTHORIZED, "the token endpoint takes Basic credentials"),
-          headers("WWW-Authenticate", "Basic realm=\"lading\""));
+      throw unreadableCredentials("the token endpoint takes Basic credentials");
     }
     String decoded;
     try {
       decoded = new String(Base64.getDecoder().decode(header.substring(6).strip()), StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {
-      throw new HeadersException(new RegistryException(ErrorCode.UNAUTHORIZED, "malformed Basic credentials"),
-          headers("WWW-Authenticate", "Basic realm=\"lading\""));
+      throw unreadableCredentials("malformed Basic credentials");
     }
     int colon = decoded.indexOf(':');
     if (colon < 0) {
-      throw new HeadersException(new RegistryException(ErrorCode.UNAUTHORIZED, "malformed Basic credentials"),
-          headers("WWW-Authenticate", "Basic realm=\"lading\""));
+      throw unreadableCredentials("malformed Basic credentials");
     }
     return Optional.of(new Credentials(decoded.substring(0, colon), decoded.substring(colon + 1).toCharArray()));
+  }
+
+  /** Credentials that cannot be read at all: a challenge for Basic ones. */
+  private static RegistryException unreadableCredentials(String why) {
+    return ErrorCode.UNAUTHORIZED.exception(why).withHeader("WWW-Authenticate", "Basic realm=\"lading\"");
   }
 
   private static Optional<String> first(Map<String, List<String>> form, String name) {
@@ -351,34 +350,5 @@ public final class TokenEndpoint implements ResourceHandler {
       b.append(c < 0x21 || c > 0x7e ? '?' : c);
     }
     return b.isEmpty() ? "-" : b.toString();
-  }
-
-  private static HttpHeaders headers(String name, String value) {
-    HttpHeaders h = Exchange.headers();
-    h.set(name, value);
-    return h;
-  }
-
-  /** A refusal that carries response headers (challenge, Retry-After) to {@link #handleWith}. */
-  static final class HeadersException extends RuntimeException {
-    final transient RegistryException error;
-    final transient HttpHeaders headers;
-
-    HeadersException(RegistryException error, HttpHeaders headers) {
-      super(error.getMessage(), null, false, false);
-      this.error = error;
-      this.headers = headers;
-    }
-  }
-
-  /** Wraps this endpoint so refusals keep their headers. */
-  public ResourceHandler handleWith() {
-    return exchange -> {
-      try {
-        handle(exchange);
-      } catch (HeadersException e) {
-        exchange.fail(e.error, e.headers);
-      }
-    };
   }
 }

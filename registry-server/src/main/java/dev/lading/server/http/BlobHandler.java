@@ -70,10 +70,7 @@ final class BlobHandler implements ResourceHandler {
       try {
         range = ByteRangeHeader.resolve(rangeHeader, blob.size());
       } catch (RegistryException e) {
-        HttpHeaders refusal = Exchange.headers();
-        refusal.set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + blob.size());
-        exchange.fail(e, refusal);
-        return;
+        throw e.withHeader(HttpHeaderNames.CONTENT_RANGE.toString(), "bytes */" + blob.size());
       }
     }
     HttpResponseStatus status = HttpResponseStatus.OK;
@@ -92,7 +89,7 @@ final class BlobHandler implements ResourceHandler {
     BlobContent content = registry.openBlob(repo, digest, range);
     if (content.source().length() != length) {
       content.close();
-      throw new RegistryException(ErrorCode.BLOB_UNKNOWN, "blob changed while being opened");
+      throw ErrorCode.BLOB_UNKNOWN.exception("blob changed while being opened");
     }
     exchange.respondBlob(status, headers, content.source());
   }

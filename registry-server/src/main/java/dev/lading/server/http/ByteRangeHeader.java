@@ -80,6 +80,6 @@ final class ByteRangeHeader {
   }
 
   private static RegistryException unsatisfiable(String why, String header) {
-    return new RegistryException(ErrorCode.RANGE_INVALID, why, HeaderValues.shown(header));
+    return ErrorCode.RANGE_INVALID.exception(why).withDetail(HeaderValues.shown(header));
   }
 }

@@ -5,6 +5,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,47 +17,57 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one place a failure becomes an HTTP answer: the status registered with the
- * {@link ErrorCode} and the spec's body {@code {"errors":[{"code","message","detail"}]}}.
- * Jackson writes the strings, so nothing a client sent is echoed unescaped. A store failure is
- * {@code 503 STORAGE_UNAVAILABLE}; anything unforeseen is logged with its stack and answered
- * {@code 500 UNKNOWN} without internals.
+ * {@link ErrorCode}, the headers the {@link RegistryException} carries (a challenge, a
+ * {@code Retry-After}, an {@code Allow}) with {@code Content-Type: application/json}, and the
+ * spec's body {@code {"errors":[{"code","message","detail"}]}}. Jackson writes the strings, so
+ * nothing a client sent is echoed unescaped. A store failure is {@code 503 STORAGE_UNAVAILABLE};
+ * anything unforeseen is logged with its stack and answered {@code 500 UNKNOWN} without
+ * internals. {@link Exchange#fail} sends the result for a routed request, and the connection
+ * handler for one refused before it became an exchange; neither adds to the error.
  */
 public final class ErrorResponses {
   private static final Logger log = LoggerFactory.getLogger(ErrorResponses.class);
   static final ObjectMapper JSON = new ObjectMapper();
 
-  /** The status and JSON body for a failure. */
-  public record Rendered(HttpResponseStatus status, byte[] body) {}
+  /** A failure as it goes on the wire: status, headers (fresh, the caller's to add to) and JSON body. */
+  public record Rendered(HttpResponseStatus status, HttpHeaders headers, byte[] body) {}
 
   private ErrorResponses() {}
 
   public static Rendered render(Throwable failure) {
+    RegistryException e = refusal(failure);
+    HttpHeaders headers = new DefaultHttpHeaders();
+    e.headers().forEach(headers::set);
+    headers.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+    return new Rendered(HttpResponseStatus.valueOf(e.code().httpStatus()), headers, body(e));
+  }
+
+  /** The refusal a failure is answered with: itself, or what a store or an unforeseen failure becomes. */
+  private static RegistryException refusal(Throwable failure) {
     if (failure instanceof RegistryException e) {
-      return of(e.code().httpStatus(), e.code().code(), e.getMessage(), e.detail());
+      return e;
     }
     if (failure instanceof IOException || failure instanceof UncheckedIOException) {
       log.warn("storage failure", failure);
-      ErrorCode c = ErrorCode.STORAGE_UNAVAILABLE;
-      return of(c.httpStatus(), c.code(), c.message(), null);
+      return ErrorCode.STORAGE_UNAVAILABLE.exception();
     }
     log.error("unexpected failure", failure);
-    ErrorCode c = ErrorCode.UNKNOWN;
-    return of(c.httpStatus(), c.code(), c.message(), null);
+    return ErrorCode.UNKNOWN.exception();
   }
 
-  private static Rendered of(int status, String code, String message, Object detail) {
+  private static byte[] body(RegistryException e) {
     ObjectNode root = JSON.createObjectNode();
     ArrayNode errors = root.putArray("errors");
     ObjectNode error = errors.addObject();
-    error.put("code", code);
-    error.put("message", message);
-    if (detail != null) {
-      error.set("detail", JSON.valueToTree(detail));
+    error.put("code", e.code().code());
+    error.put("message", e.getMessage());
+    if (e.detail() != null) {
+      error.set("detail", JSON.valueToTree(e.detail()));
     }
     try {
-      return new Rendered(HttpResponseStatus.valueOf(status), JSON.writeValueAsBytes(root));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      return JSON.writeValueAsBytes(root);
+    } catch (IOException io) {
+      throw new UncheckedIOException(io);
     }
   }
 }

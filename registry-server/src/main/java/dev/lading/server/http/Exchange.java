@@ -359,21 +359,22 @@ public final class Exchange {
   }
 
   /**
-   * Answers a failure through {@link ErrorResponses}, with {@code extra} headers. A failure
-   * caused by the request body breaking on the client's side is the client's error, whatever
-   * the handler or the registry made of it (see {@link RequestBodyException}).
+   * Answers a failure as {@link ErrorResponses} renders it, with the headers the refusal carries
+   * ({@link RegistryException#withHeader}). A failure caused by the request body breaking on the
+   * client's side is the client's error, whatever the handler or the registry made of it (see
+   * {@link RequestBodyException}).
    */
-  public void fail(Throwable failure, HttpHeaders extra) {
+  public void fail(Throwable failure) {
     RequestBodyException broken = RequestBodyException.findIn(failure);
     if (broken != null && broken.byShutdown()) {
       // Not the client's fault: the shutdown timeout ran out. An upload's session has kept the
       // bytes received (UploadSessions.keepReceived), so the client resumes after the restart.
       log.info("{} {} from {} interrupted by shutdown; an upload resumes from its saved offset"
           + " after the restart", method().name(), rawPath(), remote());
-      failure = new RegistryException(ErrorCode.SHUTTING_DOWN, broken.getMessage());
+      failure = ErrorCode.SHUTTING_DOWN.exception(broken.getMessage());
     } else if (broken != null) {
       log.debug("request body from {} broke: {}", remote(), broken.getMessage());
-      failure = new RegistryException(brokenBodyCode(), broken.getMessage());
+      failure = brokenBodyCode().exception(broken.getMessage());
     }
     if (responded.get()) {
       // The response is already (partly) out; nothing sane can be added to it.
@@ -384,21 +385,10 @@ public final class Exchange {
       return;
     }
     ErrorResponses.Rendered r = ErrorResponses.render(failure);
-    HttpHeaders headers = extra == null ? headers() : extra;
-    if (failure instanceof RegistryException e
-        && e.code() == ErrorCode.METHOD_NOT_ALLOWED
-        && e.detail() instanceof String allow) {
-      headers.set(HttpHeaderNames.ALLOW, allow);
-    }
-    headers.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
     if (isHead()) {
-      headers.setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+      r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
     }
-    respond(r.status(), headers, r.body());
-  }
-
-  public void fail(Throwable failure) {
-    fail(failure, null);
+    respond(r.status(), r.headers(), r.body());
   }
 
   /**
@@ -421,10 +411,12 @@ public final class Exchange {
 
   /**
    * The refusal of a method the resource does not serve: 405 with the {@code Allow} header
-   * (added by {@link #fail}) listing {@code allow}, e.g. {@code "GET, HEAD"}.
+   * listing {@code allow}, e.g. {@code "GET, HEAD"}, which is also the error's detail.
    */
   public static RegistryException methodNotAllowed(HttpMethod method, String allow) {
-    return new RegistryException(ErrorCode.METHOD_NOT_ALLOWED, method.name() + " is not allowed here", allow);
+    return ErrorCode.METHOD_NOT_ALLOWED.exception()
+        .withDetail(allow)
+        .withHeader(HttpHeaderNames.ALLOW.toString(), allow);
   }
 
   /** True once a response started. */
@@ -515,9 +507,5 @@ public final class Exchange {
 
   String uri() {
     return request.uri();
-  }
-
-  static RegistryException badRequest(String message, String detail) {
-    return new RegistryException(ErrorCode.BAD_REQUEST, message, detail);
   }
 }

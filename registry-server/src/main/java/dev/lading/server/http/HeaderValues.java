@@ -1,7 +1,6 @@
 package dev.lading.server.http;
 
 import dev.lading.core.error.ErrorCode;
-import dev.lading.core.error.RegistryException;
 
 /** Strict parsing of numeric header and query values: digits only, bounded, never echoed raw. */
 final class HeaderValues {
@@ -10,7 +9,7 @@ final class HeaderValues {
   static long nonNegativeLong(String value, String name) {
     String v = value.strip();
     if (v.isEmpty() || v.length() > 18 || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
-      throw new RegistryException(ErrorCode.BAD_REQUEST, "invalid " + name + " header", shown(value));
+      throw ErrorCode.BAD_REQUEST.exception("invalid " + name + " header").withDetail(shown(value));
     }
     return Long.parseLong(v);
   }

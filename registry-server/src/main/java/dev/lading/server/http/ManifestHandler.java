@@ -64,7 +64,7 @@ final class ManifestHandler implements ResourceHandler {
       return Reference.parse(wire);
     } catch (RegistryException e) {
       if (e.code() == ErrorCode.MANIFEST_INVALID && !"PUT".equals(exchange.method().name())) {
-        throw new RegistryException(ErrorCode.MANIFEST_UNKNOWN, null, e.detail());
+        throw ErrorCode.MANIFEST_UNKNOWN.exception().withDetail(e.detail());
       }
       throw e;
     }
@@ -98,8 +98,8 @@ final class ManifestHandler implements ResourceHandler {
   }
 
   private RegistryException tooLarge() {
-    return new RegistryException(
-        ErrorCode.MANIFEST_TOO_LARGE, "manifest larger than " + limitBytes + " bytes", limitBytes);
+    return ErrorCode.MANIFEST_TOO_LARGE.exception("manifest larger than " + limitBytes + " bytes")
+        .withDetail(limitBytes);
   }
 
   private static HttpHeaders describe(ManifestInfo info) {

@@ -1,7 +1,6 @@
 package dev.lading.server.http;
 
 import dev.lading.core.error.ErrorCode;
-import dev.lading.core.error.RegistryException;
 import dev.lading.core.registry.Page;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.net.URLEncoder;
@@ -22,14 +21,14 @@ record Pagination(int limit, Optional<String> last) {
     if (n.isPresent()) {
       String v = n.get();
       if (v.isEmpty() || v.length() > 9 || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
-        throw new RegistryException(
-            ErrorCode.PAGINATION_NUMBER_INVALID, "n must be a non-negative number", HeaderValues.shown(v));
+        throw ErrorCode.PAGINATION_NUMBER_INVALID.exception("n must be a non-negative number")
+            .withDetail(HeaderValues.shown(v));
       }
       limit = Math.min(MAX_PAGE, Integer.parseInt(v));
     }
     Optional<String> last = exchange.query("last");
     if (last.isPresent() && last.get().length() > 1024) {
-      throw new RegistryException(ErrorCode.BAD_REQUEST, "last is too long");
+      throw ErrorCode.BAD_REQUEST.exception("last is too long");
     }
     return new Pagination(limit, last.filter(s -> !s.isEmpty()));
   }

@@ -1,7 +1,6 @@
 package dev.lading.server.http;
 
 import dev.lading.core.error.ErrorCode;
-import dev.lading.core.error.RegistryException;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.MediaTypes;
 import dev.lading.core.registry.Descriptor;
@@ -37,8 +36,8 @@ final class ReferrersHandler implements ResourceHandler {
     Digest subject = Digest.parse(exchange.param());
     Optional<String> artifactType = exchange.query("artifactType").filter(s -> !s.isEmpty());
     if (artifactType.isPresent() && !MEDIA_TYPE.matcher(artifactType.get()).matches()) {
-      throw new RegistryException(
-          ErrorCode.BAD_REQUEST, "artifactType is not a media type", HeaderValues.shown(artifactType.get()));
+      throw ErrorCode.BAD_REQUEST.exception("artifactType is not a media type")
+          .withDetail(HeaderValues.shown(artifactType.get()));
     }
     Referrers referrers = registry.referrers(exchange.repository(), subject, artifactType);
     List<Map<String, Object>> manifests = new ArrayList<>();

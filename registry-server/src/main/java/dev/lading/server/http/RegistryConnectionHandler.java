@@ -8,6 +8,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -105,14 +106,14 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
     if (request.decoderResult().isFailure()) {
       Throwable cause = request.decoderResult().cause();
       String why = cause instanceof TooLongFrameException ? "request line or headers too long" : "malformed request";
-      refuse(ctx, new RegistryException(ErrorCode.BAD_REQUEST, why));
+      refuse(ctx, ErrorCode.BAD_REQUEST.exception(why));
       return;
     }
     if (overCeiling) {
       // Answered only once a request arrived, so that a client is waiting for the answer. The
       // one 503 code there is: the message says what is short.
-      refuse(ctx, new RegistryException(ErrorCode.STORAGE_UNAVAILABLE, "too many open connections, retry later"),
-          "Retry-After", Integer.toString(ConnectionCeiling.RETRY_AFTER_SECONDS));
+      refuse(ctx, ErrorCode.STORAGE_UNAVAILABLE.exception("too many open connections, retry later")
+          .withHeader("Retry-After", Integer.toString(ConnectionCeiling.RETRY_AFTER_SECONDS)));
       return;
     }
     boolean expectsBody;
@@ -187,21 +188,17 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
 
   /**
    * Answers a request that is not handed to the dispatcher (it did not parse, or the server is
-   * over its connection ceiling) with {@code e} and {@code extraHeaders} (name, value, ...), then
-   * ends the connection.
+   * over its connection ceiling) with {@code e} as {@link ErrorResponses} renders it, headers
+   * included, then ends the connection.
    */
-  private void refuse(ChannelHandlerContext ctx, RegistryException e, String... extraHeaders) {
+  private void refuse(ChannelHandlerContext ctx, RegistryException e) {
     ErrorResponses.Rendered r = ErrorResponses.render(e);
-    var response = new DefaultFullHttpResponse(
-        HttpVersion.HTTP_1_1, r.status(), ctx.alloc().buffer(r.body().length).writeBytes(r.body()));
-    response.headers()
-        .set("Content-Type", "application/json")
+    r.headers()
         .setInt("Content-Length", r.body().length)
         .set(Exchange.API_VERSION_HEADER, "registry/2.0")
         .set("Connection", "close");
-    for (int i = 0; i + 1 < extraHeaders.length; i += 2) {
-      response.headers().set(extraHeaders[i], extraHeaders[i + 1]);
-    }
+    var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, r.status(),
+        ctx.alloc().buffer(r.body().length).writeBytes(r.body()), r.headers(), new DefaultHttpHeaders());
     ctx.writeAndFlush(response).addListener(f -> {
       if (f.isSuccess()) {
         closeInStages(ctx.channel());

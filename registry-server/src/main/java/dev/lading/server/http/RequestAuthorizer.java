@@ -4,7 +4,6 @@ import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
 import dev.lading.core.model.RepositoryName;
 import java.net.SocketAddress;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -93,7 +92,7 @@ public interface RequestAuthorizer {
     };
   }
 
-  /** Allowed (for a caller), or refused with the error and the headers (a {@code WWW-Authenticate} challenge). */
+  /** Allowed (for a caller), or refused with the error, which carries its headers (a {@code WWW-Authenticate} challenge). */
   sealed interface Decision {
     record Allowed(Caller caller) implements Decision {
       public Allowed {
@@ -102,17 +101,16 @@ public interface RequestAuthorizer {
     }
 
     /** {@code who} and {@code kind} name the refused caller for the audit log ({@code -} when unknown). */
-    record Refused(RegistryException error, Map<String, String> headers, String who, String kind) implements Decision {
+    record Refused(RegistryException error, String who, String kind) implements Decision {
       public Refused {
         Objects.requireNonNull(error, "error");
         if (error.code() != ErrorCode.UNAUTHORIZED && error.code() != ErrorCode.DENIED) {
           throw new IllegalArgumentException("refuse with UNAUTHORIZED or DENIED, not " + error.code());
         }
-        headers = Map.copyOf(headers);
       }
 
-      public Refused(RegistryException error, Map<String, String> headers) {
-        this(error, headers, "-", "-");
+      public Refused(RegistryException error) {
+        this(error, "-", "-");
       }
     }
 

@@ -2,7 +2,6 @@ package dev.lading.server.http;
 
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import java.util.EnumMap;
 import java.util.Map;
@@ -81,7 +80,7 @@ public final class RequestDispatcher {
     ResourceHandler admin = adminRoutes.get(exchange.rawPath());
     if (admin != null) {
       if (readOnly && !HttpMethod.GET.equals(exchange.method()) && !HttpMethod.HEAD.equals(exchange.method())) {
-        exchange.fail(new RegistryException(ErrorCode.UNSUPPORTED, "the registry is read-only"));
+        exchange.fail(readOnly());
         return;
       }
       executor.execute(() -> runAdmin(exchange, admin));
@@ -91,7 +90,7 @@ public final class RequestDispatcher {
     try {
       match = Routes.match(exchange.method(), exchange.rawPath());
       if (readOnly && match.writes()) {
-        throw new RegistryException(ErrorCode.UNSUPPORTED, "the registry is read-only");
+        throw readOnly();
       }
     } catch (RegistryException e) {
       exchange.fail(e);
@@ -122,9 +121,7 @@ public final class RequestDispatcher {
           exchange.method().name(), java.util.Optional.empty(), actions, exchange::header, exchange.remote(),
           java.util.Optional.empty(), exchange.forwarded()));
       if (decision instanceof RequestAuthorizer.Decision.Refused refused) {
-        HttpHeaders extra = Exchange.headers();
-        refused.headers().forEach(extra::set);
-        exchange.fail(refused.error(), extra);
+        exchange.fail(refused.error());
         AuditLog.refused(exchange, refused.who(), refused.kind(), actions.toString());
         return;
       }
@@ -177,10 +174,8 @@ public final class RequestDispatcher {
           match.method().name(), match.repository(), actions, exchange::header, exchange.remote(),
           mountSource(exchange, match), exchange.forwarded()));
       if (decision instanceof RequestAuthorizer.Decision.Refused refused) {
-        HttpHeaders extra = Exchange.headers();
-        refused.headers().forEach(extra::set);
         exchange.beforeResponse(() -> AuditLog.refused(exchange, refused.who(), refused.kind(), actions.toString()));
-        exchange.fail(refused.error(), extra);
+        exchange.fail(refused.error());
         return;
       }
       exchange.caller(((RequestAuthorizer.Decision.Allowed) decision).caller());
@@ -193,6 +188,11 @@ public final class RequestDispatcher {
     } catch (Throwable t) {
       exchange.fail(t);
     }
+  }
+
+  /** A write refused because the registry serves reads only ({@code read_only}). */
+  private static RegistryException readOnly() {
+    return ErrorCode.UNSUPPORTED.exception("the registry is read-only");
   }
 
   /** The {@code from} of a mount request, when it is a valid name (an invalid one mounts nothing). */

@@ -41,13 +41,13 @@ final class RequestTarget {
   static void normalise(HttpRequest request) {
     List<String> hosts = request.headers().getAll(HttpHeaderNames.HOST);
     if (hosts.size() > 1) {
-      throw new RegistryException(ErrorCode.BAD_REQUEST, "more than one Host header");
+      throw ErrorCode.BAD_REQUEST.exception("more than one Host header");
     }
     if (hosts.isEmpty() && !request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
-      throw new RegistryException(ErrorCode.BAD_REQUEST, "no Host header");
+      throw ErrorCode.BAD_REQUEST.exception("no Host header");
     }
     if (!hosts.isEmpty() && !AUTHORITY.matcher(hosts.get(0)).matches()) {
-      throw new RegistryException(ErrorCode.BAD_REQUEST, "invalid Host header", HeaderValues.shown(hosts.get(0)));
+      throw ErrorCode.BAD_REQUEST.exception("invalid Host header").withDetail(HeaderValues.shown(hosts.get(0)));
     }
     String uri = request.uri();
     if (uri.startsWith("/")) {
@@ -60,7 +60,7 @@ final class RequestTarget {
     String authority = absolute.group(1);
     // RFC 9110 §4.2.1: an http(s) URI with an empty host is invalid; §4.2.4: and one with userinfo.
     if (!AUTHORITY.matcher(authority).matches() || authority.isEmpty() || authority.startsWith(":")) {
-      throw new RegistryException(ErrorCode.BAD_REQUEST, "invalid host in the request target", HeaderValues.shown(uri));
+      throw ErrorCode.BAD_REQUEST.exception("invalid host in the request target").withDetail(HeaderValues.shown(uri));
     }
     String rest = absolute.group(2);
     request.setUri(rest.startsWith("/") ? rest : "/" + rest);

@@ -63,11 +63,14 @@ public final class Routes {
   private Routes() {}
 
   /**
-   * Matches a decoded-path request.
+   * Matches a request by its path as sent: the route is found on the still-encoded segments,
+   * and only then are the name's segments and the parameter percent-decoded, so an encoded
+   * {@code %2F} never moves the boundary between name and route (the decoded name is still held
+   * to the name grammar).
    *
    * @param rawPath the request path without the query, still percent-encoded
-   * @throws RegistryException {@code NOT_FOUND}, {@code METHOD_NOT_ALLOWED} (detail: the allowed
-   *     methods) or {@code NAME_INVALID}
+   * @throws RegistryException {@code NOT_FOUND}, {@code METHOD_NOT_ALLOWED} (with the
+   *     {@code Allow} header; detail: the allowed methods) or {@code NAME_INVALID}
    */
   public static Match match(HttpMethod method, String rawPath) {
     String rest;
@@ -76,7 +79,7 @@ public final class Routes {
     } else if (rawPath.startsWith("/v2/")) {
       rest = rawPath.substring(4);
     } else {
-      throw new RegistryException(ErrorCode.NOT_FOUND, "no route for this path");
+      throw ErrorCode.NOT_FOUND.exception();
     }
     String[] segments = rest.split("/", -1);
     for (Route r : TABLE) {
@@ -85,7 +88,7 @@ public final class Routes {
         return m.get();
       }
     }
-    throw new RegistryException(ErrorCode.NOT_FOUND, "no route for this path");
+    throw ErrorCode.NOT_FOUND.exception();
   }
 
   /** The methods a resource answers, for the {@code Allow} header of a 405. */
@@ -126,8 +129,7 @@ public final class Routes {
       name = Optional.of(RepositoryName.parse(joined));
     }
     if (!r.methods.contains(method)) {
-      throw new RegistryException(
-          ErrorCode.METHOD_NOT_ALLOWED, method.name() + " is not allowed here", allowed(r.resource));
+      throw Exchange.methodNotAllowed(method, allowed(r.resource));
     }
     return Optional.of(new Match(r.resource, method, name, param));
   }
@@ -175,6 +177,6 @@ public final class Routes {
   }
 
   private static RegistryException malformed() {
-    return new RegistryException(ErrorCode.NOT_FOUND, "malformed percent-encoding in path");
+    return ErrorCode.NOT_FOUND.exception("malformed percent-encoding in path");
   }
 }

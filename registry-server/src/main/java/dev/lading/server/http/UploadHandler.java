@@ -80,13 +80,13 @@ final class UploadHandler implements ResourceHandler {
           registry.appendToUpload(repo, id, start, exchange.body(), bodyLength(exchange, range));
       accepted(exchange, HttpResponseStatus.ACCEPTED, status);
     } catch (RegistryException e) {
-      refuseWithOffset(exchange, repo, id, e);
+      throw withOffset(repo, id, e);
     }
   }
 
   private void put(Exchange exchange, RepositoryName repo, UploadId id) {
     Digest digest = Digest.parse(exchange.query("digest").orElseThrow(
-        () -> new RegistryException(ErrorCode.DIGEST_INVALID, "the digest query parameter is required")));
+        () -> ErrorCode.DIGEST_INVALID.exception("the digest query parameter is required")));
     Optional<UploadRangeHeader> range = contentRange(exchange);
     OptionalLong start = range.map(r -> OptionalLong.of(r.start())).orElse(OptionalLong.empty());
     try {
@@ -94,25 +94,24 @@ final class UploadHandler implements ResourceHandler {
           repo, id, digest, start, exchange.body(), bodyLength(exchange, range));
       created(exchange, repo, blob.digest());
     } catch (RegistryException e) {
-      refuseWithOffset(exchange, repo, id, e);
+      throw withOffset(repo, id, e);
     }
   }
 
   /** An out-of-order chunk is answered 416 with where the session stands, so the client can resume. */
-  private void refuseWithOffset(Exchange exchange, RepositoryName repo, UploadId id, RegistryException e) {
+  private RegistryException withOffset(RepositoryName repo, UploadId id, RegistryException e) {
     if (e.code() != ErrorCode.RANGE_INVALID) {
-      throw e;
+      return e;
     }
-    HttpHeaders headers = Exchange.headers();
+    UploadStatus status;
     try {
-      UploadStatus status = registry.uploadStatus(repo, id);
-      headers.set(HttpHeaderNames.LOCATION, Locations.upload(repo, id));
-      headers.set(HttpHeaderNames.RANGE, rangeOf(status));
-      headers.set("Docker-Upload-UUID", id.value());
+      status = registry.uploadStatus(repo, id);
     } catch (RegistryException gone) {
-      // The session ended meanwhile; the 416 alone still tells the truth.
+      return e; // The session ended meanwhile; the 416 alone still tells the truth.
     }
-    exchange.fail(e, headers);
+    return e.withHeader(HttpHeaderNames.LOCATION.toString(), Locations.upload(repo, id))
+        .withHeader(HttpHeaderNames.RANGE.toString(), rangeOf(status))
+        .withHeader("Docker-Upload-UUID", id.value());
   }
 
   private static Optional<UploadRangeHeader> contentRange(Exchange exchange) {
@@ -127,8 +126,8 @@ final class UploadHandler implements ResourceHandler {
   private static OptionalLong bodyLength(Exchange exchange, Optional<UploadRangeHeader> range) {
     OptionalLong declared = exchange.contentLength();
     if (declared.isPresent() && range.isPresent() && declared.getAsLong() != range.get().length()) {
-      throw new RegistryException(ErrorCode.SIZE_INVALID, "Content-Length does not match Content-Range",
-          "Content-Length " + declared.getAsLong() + ", Content-Range spans " + range.get().length());
+      throw ErrorCode.SIZE_INVALID.exception("Content-Length does not match Content-Range")
+          .withDetail("Content-Length " + declared.getAsLong() + ", Content-Range spans " + range.get().length());
     }
     if (declared.isPresent()) {
       return declared;

@@ -34,7 +34,7 @@ record UploadRangeHeader(long start, long end) {
   }
 
   private static RegistryException invalid(String why, String header) {
-    return new RegistryException(ErrorCode.BLOB_UPLOAD_INVALID, why, HeaderValues.shown(header));
+    return ErrorCode.BLOB_UPLOAD_INVALID.exception(why).withDetail(HeaderValues.shown(header));
   }
 
   long length() {

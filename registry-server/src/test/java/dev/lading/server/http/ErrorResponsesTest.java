@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.lading.core.error.ErrorCode;
-import dev.lading.core.error.RegistryException;
 import java.io.IOException;
 import org.junit.jupiter.api.Test;
 
@@ -32,12 +31,23 @@ class ErrorResponsesTest {
   @Test
   void refusalCarriesItsRegisteredStatusCodeAndDetail() throws Exception {
     ErrorResponses.Rendered r = ErrorResponses.render(
-        new RegistryException(ErrorCode.BLOB_UPLOAD_INVALID, "malformed Content-Range header", "x-y"));
+        ErrorCode.BLOB_UPLOAD_INVALID.exception("malformed Content-Range header").withDetail("x-y"));
     assertThat(r.status().code()).isEqualTo(400);
     JsonNode error = onlyError(r);
     assertThat(error.get("code").asText()).isEqualTo("BLOB_UPLOAD_INVALID");
     assertThat(error.get("message").asText()).isEqualTo("malformed Content-Range header");
     assertThat(error.get("detail").asText()).isEqualTo("x-y");
+  }
+
+  @Test
+  void theRefusalsHeadersGoOutWithTheJsonContentType() {
+    ErrorResponses.Rendered r = ErrorResponses.render(ErrorCode.UNAUTHORIZED.exception()
+        .withHeader("WWW-Authenticate", "Basic realm=\"lading\"")
+        .withHeader("Content-Type", "text/plain"));
+    assertThat(r.status().code()).isEqualTo(401);
+    assertThat(r.headers().get("WWW-Authenticate")).isEqualTo("Basic realm=\"lading\"");
+    assertThat(r.headers().getAll("Content-Type")).containsExactly("application/json");
+    assertThat(ErrorResponses.render(new IOException("x")).headers().names()).containsExactly("content-type");
   }
 
   private static JsonNode onlyError(ErrorResponses.Rendered r) throws IOException {
