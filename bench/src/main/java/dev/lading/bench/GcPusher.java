@@ -274,8 +274,7 @@ final class GcPusher implements Runnable {
         repo.manifestAcknowledged(m, tag);
         return;
       }
-      // The spec's status for MANIFEST_BLOB_UNKNOWN is 404; Distribution and others answer 400.
-      if ((r.status() == 404 || r.status() == 400) && r.bodyText().contains("MANIFEST_BLOB_UNKNOWN")) {
+      if (r.status() == 400 && r.bodyText().contains("MANIFEST_BLOB_UNKNOWN")) {
         Matcher named = DETAIL_DIGEST.matcher(r.bodyText());
         BlobFact missing = named.find() ? parts.get(Digest.parse(named.group(1))) : null;
         if (missing == null) {

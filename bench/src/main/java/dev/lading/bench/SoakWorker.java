@@ -219,7 +219,7 @@ final class SoakWorker implements Runnable {
         repo.manifestAcknowledged(m, tag);
         return true;
       }
-      if (r.status() == 404 && r.bodyText().contains("MANIFEST_BLOB_UNKNOWN") && refusals++ < 3) {
+      if (r.status() == 400 && r.bodyText().contains("MANIFEST_BLOB_UNKNOWN") && refusals++ < 3) {
         if (!pushAgain(repo, m, r)) {
           break;
         }

@@ -219,7 +219,7 @@ class ManifestPushIT {
             .add(missing.descriptor(MediaType.OCI_LAYER_GZIP))
             .build();
     Reply put = client.putManifest(repo, "stable", bad.mediaType(), bad.bytes());
-    assertError(put, 404, "MANIFEST_BLOB_UNKNOWN");
+    assertError(put, 400, "MANIFEST_BLOB_UNKNOWN");
     assertServed(repo, "stable", kept.manifest());
     assertNoManifest(repo, bad.digest());
   }
@@ -235,7 +235,7 @@ class ManifestPushIT {
             .add(layer.descriptor(MediaType.OCI_LAYER_GZIP))
             .build();
     Reply put = client.putManifest(repo, "t", bad.mediaType(), bad.bytes());
-    assertError(put, 404, "MANIFEST_BLOB_UNKNOWN");
+    assertError(put, 400, "MANIFEST_BLOB_UNKNOWN");
     assertNoManifest(repo, "t");
     assertNoManifest(repo, bad.digest());
   }
@@ -314,7 +314,7 @@ class ManifestPushIT {
     Manifest index =
         Manifest.ociIndex().add(absent.descriptor().withPlatform("linux", "amd64")).build();
     Reply put = client.putManifest(repo, "idx", index.mediaType(), index.bytes());
-    assertError(put, 404, "MANIFEST_BLOB_UNKNOWN");
+    assertError(put, 400, "MANIFEST_BLOB_UNKNOWN");
     assertNoManifest(repo, "idx");
     assertNoManifest(repo, index.digest());
   }

@@ -32,7 +32,12 @@ public enum ErrorCode {
   BLOB_UPLOAD_INVALID(400, "blob upload invalid"),
   BLOB_UPLOAD_UNKNOWN(404, "blob upload unknown to registry"),
   DIGEST_INVALID(400, "provided digest did not match uploaded content"),
-  MANIFEST_BLOB_UNKNOWN(404, "manifest references a manifest or blob unknown to registry"),
+  /**
+   * 400, not 404: the spec gives no status per code (its endpoint table's 404 for a manifest
+   * {@code PUT} is the unknown repository), and Distribution, zot and Harbor answer 400 here,
+   * which clients and independent conformance suites expect: the request is what is wrong.
+   */
+  MANIFEST_BLOB_UNKNOWN(400, "manifest references a manifest or blob unknown to registry"),
   MANIFEST_INVALID(400, "manifest invalid"),
   MANIFEST_UNKNOWN(404, "manifest unknown to registry"),
   NAME_INVALID(400, "invalid repository name"),

@@ -22,7 +22,7 @@ class ErrorCodeTest {
     assertThat(e.headers()).isEmpty();
   }
 
-  /** The distribution-spec's table, verbatim: clients match on the code, people read the message. */
+  /** The distribution-spec's codes and messages verbatim, with the status clients expect for each. */
   @Test
   void theSpecCodesCarryTheSpecsStatusAndMessage() {
     Map<ErrorCode, Object[]> spec = Map.ofEntries(
@@ -31,7 +31,7 @@ class ErrorCodeTest {
         Map.entry(ErrorCode.BLOB_UPLOAD_UNKNOWN, new Object[] {404, "blob upload unknown to registry"}),
         Map.entry(ErrorCode.DIGEST_INVALID, new Object[] {400, "provided digest did not match uploaded content"}),
         Map.entry(ErrorCode.MANIFEST_BLOB_UNKNOWN,
-            new Object[] {404, "manifest references a manifest or blob unknown to registry"}),
+            new Object[] {400, "manifest references a manifest or blob unknown to registry"}),
         Map.entry(ErrorCode.MANIFEST_INVALID, new Object[] {400, "manifest invalid"}),
         Map.entry(ErrorCode.MANIFEST_UNKNOWN, new Object[] {404, "manifest unknown to registry"}),
         Map.entry(ErrorCode.NAME_INVALID, new Object[] {400, "invalid repository name"}),

@@ -232,7 +232,7 @@ public final class TokenEndpoint implements ResourceHandler {
 
   private RegistryException unauthorized() {
     return ErrorCode.UNAUTHORIZED.exception("invalid credentials")
-        .withHeader("WWW-Authenticate", "Basic realm=\"" + issuer.service() + "\"");
+        .withHeader("WWW-Authenticate", basicChallenge());
   }
 
   private void checkService(Optional<String> service) {
@@ -263,7 +263,7 @@ public final class TokenEndpoint implements ResourceHandler {
 
   private record Credentials(String user, char[] secret) {}
 
-  private static Optional<Credentials> basic(String header) {
+  private Optional<Credentials> basic(String header) {
     if (header == null) {
       return Optional.empty();
     }
@@ -284,8 +284,13 @@ public final class TokenEndpoint implements ResourceHandler {
   }
 
   /** Credentials that cannot be read at all: a challenge for Basic ones. */
-  private static RegistryException unreadableCredentials(String why) {
-    return ErrorCode.UNAUTHORIZED.exception(why).withHeader("WWW-Authenticate", "Basic realm=\"lading\"");
+  private RegistryException unreadableCredentials(String why) {
+    return ErrorCode.UNAUTHORIZED.exception(why).withHeader("WWW-Authenticate", basicChallenge());
+  }
+
+  /** One Basic realm for every refusal of this endpoint: the service, as the wrong-password case says. */
+  private String basicChallenge() {
+    return "Basic realm=\"" + issuer.service() + "\"";
   }
 
   private static Optional<String> first(Map<String, List<String>> form, String name) {
