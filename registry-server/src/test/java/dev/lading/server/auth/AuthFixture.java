@@ -52,7 +52,7 @@ final class AuthFixture implements AutoCloseable {
     this(root, tweak, java.time.Clock.systemUTC());
   }
 
-  /** With {@code clock} for token times and login back-off (a {@link TestClock} to move by hand). */
+  /** With {@code clock} for token times and login back-off (a {@code MutableClock} to move by hand). */
   AuthFixture(Path root, java.util.function.UnaryOperator<LadingConfig.Auth> tweak, java.time.Clock clock) {
     this(root, tweak, clock, config -> config);
   }

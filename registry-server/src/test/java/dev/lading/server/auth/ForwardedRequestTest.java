@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.lading.core.testing.MutableClock;
 import dev.lading.server.config.TrustedProxy;
 import java.net.InetAddress;
 import java.net.http.HttpClient;
@@ -38,7 +39,7 @@ class ForwardedRequestTest {
     accessLines.start();
     access.setLevel(ch.qos.logback.classic.Level.INFO); // the tests' logback config keeps access lines quiet
     access.addAppender(accessLines);
-    registry = new AuthFixture(root, a -> a, new TestClock(Instant.now()),
+    registry = new AuthFixture(root, a -> a, new MutableClock(Instant.now()),
         c -> c.withTrustedProxies(List.of(TrustedProxy.parse("127.0.0.2"))));
   }
 

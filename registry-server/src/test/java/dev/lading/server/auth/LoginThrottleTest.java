@@ -3,6 +3,7 @@ package dev.lading.server.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lading.auth.LoginLimiter;
+import dev.lading.core.testing.MutableClock;
 import dev.lading.server.config.TrustedProxy;
 import java.net.InetAddress;
 import java.net.URLEncoder;
@@ -32,7 +33,7 @@ class LoginThrottleTest {
 
   @TempDir Path root;
 
-  private final TestClock clock = new TestClock(Instant.now());
+  private final MutableClock clock = new MutableClock(Instant.now());
   private final AuditCapture audit = new AuditCapture();
   private AuthFixture registry;
   private final HttpClient fromA = client("127.0.0.1");
