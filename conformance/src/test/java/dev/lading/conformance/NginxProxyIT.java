@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import at.favre.lib.crypto.bcrypt.BCrypt;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lading.core.testing.TestPki;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
