@@ -226,6 +226,20 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void everyCheckAcrossKeysReportsAtOnce() {
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(
+            "LADING_HTTP_TLS_CERT_FILE", "/etc/lading/tls.crt",
+            "LADING_METRICS_PORT", "5000",
+            "LADING_STORAGE_TYPE", "s3")))
+        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).satisfiesExactlyInAnyOrder(
+            p -> assertThat(p).startsWith("http.tls.key_file: required with http.tls.cert_file"),
+            p -> assertThat(p).startsWith("metrics.port: must differ from http.port"),
+            p -> assertThat(p).startsWith("storage.s3.bucket: required with storage.type s3"),
+            p -> assertThat(p).startsWith("storage.s3.access_key: required"),
+            p -> assertThat(p).startsWith("storage.s3.secret_key: required")));
+  }
+
+  @Test
   void s3WithoutItsBucketIsRefusedNamingTheKey() {
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("LADING_STORAGE_TYPE", "s3")))
         .isInstanceOf(ConfigException.class)
