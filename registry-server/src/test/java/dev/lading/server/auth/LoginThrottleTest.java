@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.lading.auth.LoginLimiter;
 import dev.lading.core.testing.MutableClock;
 import dev.lading.server.config.TrustedProxy;
-import java.net.InetAddress;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,8 +35,8 @@ class LoginThrottleTest {
   private final MutableClock clock = new MutableClock(Instant.now());
   private final AuditCapture audit = new AuditCapture();
   private AuthFixture registry;
-  private final HttpClient fromA = client("127.0.0.1");
-  private final HttpClient fromB = client("127.0.0.2");
+  private final HttpClient fromA = AuthFixture.clientFrom("127.0.0.1");
+  private final HttpClient fromB = AuthFixture.clientFrom("127.0.0.2");
 
   private void start(UnaryOperator<dev.lading.server.config.LadingConfig.Auth> tweak) {
     registry = new AuthFixture(root, tweak, clock);
@@ -48,15 +47,6 @@ class LoginThrottleTest {
     audit.close();
     if (registry != null) {
       registry.close();
-    }
-  }
-
-  private static HttpClient client(String localAddress) {
-    try {
-      return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-          .localAddress(InetAddress.getByName(localAddress)).build();
-    } catch (java.net.UnknownHostException e) {
-      throw new AssertionError(e);
     }
   }
 
