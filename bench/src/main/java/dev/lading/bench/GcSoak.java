@@ -1,25 +1,15 @@
 package dev.lading.bench;
 
-import java.io.IOException;
-import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -40,17 +30,11 @@ public final class GcSoak implements Callable<Integer> {
   @Option(names = "--minutes", defaultValue = "10", description = "Length of the load (default: ${DEFAULT-VALUE}).")
   double minutes;
 
-  @Option(names = "--seed", description = "Seeds every choice (default: random, printed).")
-  Long seed;
-
   @Option(names = "--pushers", defaultValue = "4", description = "Pushing threads, two repositories each.")
   int pushers;
 
   @Option(names = "--pullers", defaultValue = "2", description = "Threads pulling the stable images.")
   int pullers;
-
-  @Option(names = "--think-ms", defaultValue = "100", description = "Mean pause between a thread's operations.")
-  long thinkMillis;
 
   @Option(names = "--late-percent", defaultValue = "15",
       description = "Share of image pushes whose manifest comes --late-s after their blobs.")
@@ -69,58 +53,18 @@ public final class GcSoak implements Callable<Integer> {
       description = "LADING_GC_GRACE_MINUTES: 0 sweeps a layer pushed just before a run, which is what makes refusals.")
   int graceMinutes;
 
-  @Option(names = "--gc-fence-delay-s", defaultValue = "6", description = "LADING_GC_FENCE_DELAY_SECONDS (at least 6).")
-  int fenceDelaySeconds;
-
   @Option(names = "--delete-untagged", negatable = true, defaultValue = "true", fallbackValue = "true",
       description = "LADING_GC_DELETE_UNTAGGED (default true: an image a moved tag left behind is garbage).")
   boolean deleteUntagged;
 
-  @Option(names = "--heap", defaultValue = "256m", description = "Each server's -Xmx.")
-  String heap;
-
-  @Option(names = "--data-dir", defaultValue = "/work/gcsoak-data",
-      description = "A run directory is made under it (server logs, the S3Proxy) and deleted at the end.")
-  Path dataDir;
-
-  @Option(names = "--keep", description = "Keep the run directory and the bucket prefix; a failed run keeps them anyway.")
-  boolean keep;
-
-  @Option(names = "--lading-jar", defaultValue = "registry-server/target/lading.jar")
-  Path jar;
-
-  @Option(names = "--s3-endpoint", description = "An S3 endpoint already running (e.g. a Ceph RGW); without it an S3Proxy is started.")
-  URI s3Endpoint;
-
-  @Option(names = "--s3-bucket", defaultValue = "lading-gcsoak", description = "Created when missing.")
-  String s3Bucket;
-
-  @Option(names = "--s3-region", defaultValue = "us-east-1")
-  String s3Region;
-
-  @Option(names = "--s3-access-key", defaultValue = "local-access-key")
-  String s3AccessKey;
-
-  @Option(names = "--s3-secret-key", defaultValue = "local-secret-key")
-  String s3SecretKey;
-
-  @Option(names = "--s3-part-mib", defaultValue = "8", description = "LADING_STORAGE_S3_PART_SIZE_MIB.")
-  int s3PartMib;
-
-  @Option(names = "--s3proxy-port", defaultValue = "15278", description = "Not CrashSoak's 15277: both may run at once.")
-  int s3proxyPort;
-
-  @Option(names = "--tools", defaultValue = "/work/shared/tools", description = "Where s3proxy-up.sh and s3proxy-down.sh are.")
-  Path tools;
+  @Mixin
+  SoakOptions options = new SoakOptions("lading-gcsoak", 15278, Path.of("/work/gcsoak-data"));
 
   private volatile boolean loadRunning = true;
-  private final AtomicReference<String> broken = new AtomicReference<>();
+  private final SoakThreads threads = new SoakThreads();
 
   public static void main(String[] args) {
-    // The AWS SDK (bucket set-up) logs through SLF4J, which has no provider in the bench jar.
-    if (System.getProperty("slf4j.internal.verbosity") == null) {
-      System.setProperty("slf4j.internal.verbosity", "ERROR");
-    }
+    SoakOptions.quietSdkLogging();
     System.exit(new CommandLine(new GcSoak()).execute(args));
   }
 
@@ -134,15 +78,12 @@ public final class GcSoak implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    long runSeed = seed != null ? seed : new SecureRandom().nextLong();
-    Path runDir = Files.createDirectories(dataDir.resolve(
-        "gcsoak-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-" + runSeed));
+    long runSeed = options.seedOrRandom();
+    Path runDir = options.runDirectory("gcsoak", runSeed);
     SoakStats stats = new SoakStats();
     stats.log(String.format(Locale.ROOT, "gc soak: %.1f min, seed %d (--seed %d repeats the choices), %d pushers, "
         + "%d pullers, data %s", minutes, runSeed, runSeed, pushers, pullers, runDir));
-    SoakStore store = SoakStore.s3(new SoakStore.S3Target(s3Endpoint, s3Bucket, s3Region, s3AccessKey, s3SecretKey),
-        s3PartMib, runDir, s3proxyPort, tools,
-        "gcsoak-" + Long.toUnsignedString(runSeed, 36) + "-" + System.currentTimeMillis() + "/");
+    SoakStore store = options.s3Store(runDir, "gcsoak", runSeed);
     long started = System.nanoTime();
     Outcome outcome = null;
     boolean keepData = true;
@@ -151,14 +92,14 @@ public final class GcSoak implements Callable<Integer> {
       try {
         List<GcInstance> instances = new ArrayList<>();
         for (String name : List.of("A", "B")) {
-          SoakServer server = new SoakServer(jar, List.of("-Xmx" + heap), runDir.resolve("server-" + name), serverEnv(store));
+          SoakServer server = options.server(runDir.resolve("server-" + name), store, graceMinutes, deleteUntagged);
           servers.add(server);
           server.start();
           instances.add(GcInstance.of(name, server, stats));
           stats.log("instance " + name + ": pid " + server.pid() + " on port " + server.port());
         }
-        stats.log("store: " + store.describe() + "; -Xmx" + heap + ", gc grace " + graceMinutes + " min, fence delay "
-            + fenceDelaySeconds + " s, delete_untagged " + deleteUntagged);
+        stats.log("store: " + store.describe() + "; -Xmx" + options.heap + ", gc grace " + graceMinutes
+            + " min, fence delay " + options.fenceDelaySeconds + " s, delete_untagged " + deleteUntagged);
         outcome = soak(instances, runSeed, stats);
       } finally {
         for (SoakServer s : servers) {
@@ -167,23 +108,14 @@ public final class GcSoak implements Callable<Integer> {
       }
     } finally {
       // A failed run's bucket prefix and server logs are the evidence: keep them.
-      keepData = keep || outcome == null || broken.get() != null || outcome.failedPulls() > 0 || !outcome.verified();
+      keepData = options.keep || outcome == null || threads.broken() || outcome.failedPulls() > 0
+          || !outcome.verified();
       store.close(keepData);
       if (!keepData) {
-        deleteTree(runDir);
+        DirectoryTrees.delete(runDir);
       }
     }
     return report(outcome, stats, store, runSeed, (System.nanoTime() - started) / 60e9, keepData ? runDir : null);
-  }
-
-  private Map<String, String> serverEnv(SoakStore store) {
-    Map<String, String> env = new LinkedHashMap<>(store.env());
-    env.put("LADING_HTTP_HOST", "127.0.0.1");
-    env.put("LADING_GC_INTERVAL_MINUTES", "0");
-    env.put("LADING_GC_GRACE_MINUTES", Integer.toString(graceMinutes));
-    env.put("LADING_GC_FENCE_DELAY_SECONDS", Integer.toString(fenceDelaySeconds));
-    env.put("LADING_GC_DELETE_UNTAGGED", Boolean.toString(deleteUntagged));
-    return env;
   }
 
   private Outcome soak(List<GcInstance> instances, long runSeed, SoakStats stats) throws Exception {
@@ -202,24 +134,24 @@ public final class GcSoak implements Callable<Integer> {
     LongAdder failedPulls = new LongAdder();
     List<Thread> load = new ArrayList<>();
     for (int p = 0; p < pushers; p++) {
-      load.add(thread("gcsoak-pusher-" + p, new GcPusher(p, instances, ledger, pusherRepos, pool, stable, stats,
-          runSeed * 1_000_003L + p, new GcPusher.Pace(thinkMillis, latePercent, lateSeconds), this::loadGoesOn)));
+      load.add(threads.start("gcsoak-pusher-" + p, new GcPusher(p, instances, ledger, pusherRepos, pool, stable, stats,
+          runSeed * 1_000_003L + p, new GcPusher.Pace(options.thinkMillis, latePercent, lateSeconds), this::loadGoesOn)));
     }
     for (int p = 0; p < pullers; p++) {
-      load.add(thread("gcsoak-puller-" + p, new GcPuller(p, instances, stable, stats, runSeed * 7_000_003L + p,
-          thinkMillis, this::loadGoesOn, pulls, failedPulls)));
+      load.add(threads.start("gcsoak-puller-" + p, new GcPuller(p, instances, stable, stats, runSeed * 7_000_003L + p,
+          options.thinkMillis, this::loadGoesOn, pulls, failedPulls)));
     }
     List<BackToBackGc> gcs = new ArrayList<>();
     List<Thread> gcThreads = new ArrayList<>();
     for (GcInstance instance : instances) {
       BackToBackGc gc = new BackToBackGc(instance, stats, runSeed + 3 + gcs.size());
       gcs.add(gc);
-      gcThreads.add(thread("gcsoak-gc-" + instance.name(), gc));
+      gcThreads.add(threads.start("gcsoak-gc-" + instance.name(), gc));
     }
 
     long deadline = System.nanoTime() + (long) (minutes * 60e9);
     long nextProgress = System.nanoTime() + 60_000_000_000L;
-    while (System.nanoTime() < deadline && broken.get() == null) {
+    while (System.nanoTime() < deadline && !threads.broken()) {
       Thread.sleep(500);
       if (System.nanoTime() >= nextProgress) {
         nextProgress += 60_000_000_000L;
@@ -239,7 +171,7 @@ public final class GcSoak implements Callable<Integer> {
     stats.log("load stopped, GC loops finished their runs");
 
     SoakStats finalCheck = null;
-    if (broken.get() == null) {
+    if (!threads.broken()) {
       // One last run with nothing pushing, to its end, so the check reads what a sweep left.
       String last = gcs.get(0).runToCompletion(Duration.ofMinutes(5));
       stats.log("last GC run on " + instances.get(0).name() + ": " + last + "; GC quiescent, final check");
@@ -253,7 +185,7 @@ public final class GcSoak implements Callable<Integer> {
   }
 
   private boolean loadGoesOn() {
-    return loadRunning && broken.get() == null;
+    return loadRunning && !threads.broken();
   }
 
   private int report(Outcome o, SoakStats stats, SoakStore store, long runSeed, double tookMinutes, Path kept) {
@@ -261,7 +193,7 @@ public final class GcSoak implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "== gc soak done: %.1f min (load %.1f min), seed %d ==%n", tookMinutes, minutes, runSeed);
     System.out.println("store: " + store.describe());
     System.out.printf(Locale.ROOT, "gc: grace %d min, fence delay %d s, delete_untagged %s%n",
-        graceMinutes, fenceDelaySeconds, deleteUntagged);
+        graceMinutes, options.fenceDelaySeconds, deleteUntagged);
     stats.printOperations(System.out);
     long refused = stats.operations("manifest.refused");
     System.out.printf(Locale.ROOT, "manifest pushes acknowledged:        %,d (%,d blob uploads, %,d mounts)%n",
@@ -293,33 +225,12 @@ public final class GcSoak implements Callable<Integer> {
       o.finalCheck().printLosses(System.out);
       o.finalCheck().printAnswers(System.out);
     }
-    if (broken.get() != null) {
-      System.out.println("run broke off: " + broken.get());
+    if (threads.broken()) {
+      System.out.println("run broke off: " + threads.why());
     }
-    boolean pass = o != null && broken.get() == null && o.failedPulls() == 0 && verified;
+    boolean pass = o != null && !threads.broken() && o.failedPulls() == 0 && verified;
     System.out.println("final verification: " + (verified ? "every tagged image pulls byte for byte from both instances"
         : "FAILED") + "; result: " + (pass ? "PASS" : "FAIL") + (kept != null ? "; data kept in " + kept : ""));
     return pass ? 0 : 1;
-  }
-
-  private Thread thread(String name, Runnable body) {
-    Thread t = new Thread(body, name);
-    t.setUncaughtExceptionHandler((thread, e) -> {
-      broken.compareAndSet(null, thread.getName() + ": " + e);
-      e.printStackTrace();
-    });
-    t.start();
-    return t;
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
   }
 }

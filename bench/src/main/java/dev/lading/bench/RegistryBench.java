@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
@@ -18,7 +17,6 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -275,7 +273,7 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
     } catch (IOException e) {
       results.add(Measurement.failed(name, scenario, "server", Unit.SECONDS, e.getMessage()));
     } finally {
-      deleteTree(directory);
+      DirectoryTrees.delete(directory);
     }
   }
 
@@ -626,24 +624,13 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
   }
 
   private void reset(Path directory) throws IOException {
-    deleteTree(directory);
+    DirectoryTrees.delete(directory);
     Files.createDirectories(directory);
   }
 
   private void cleanUp(Path directory) throws IOException {
     if (!keepData) {
-      deleteTree(directory.resolve("store"));
-    }
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
+      DirectoryTrees.delete(directory.resolve("store"));
     }
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import at.favre.lib.crypto.bcrypt.BCrypt;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lading.core.testing.TestPki;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -24,7 +25,6 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -177,7 +177,7 @@ class NginxProxyIT {
     assertThat(location).doesNotContain(":" + registry.port());
 
     long size = 2L << 30;
-    Generated body = new Generated(size);
+    GeneratedBody body = new GeneratedBody(size);
     long began = System.nanoTime();
     // No length given: the JDK client sends it chunked, nginx streams it on (proxy_request_buffering off).
     HttpResponse<String> patch = send(HttpRequest.newBuilder(upload)
@@ -217,7 +217,7 @@ class NginxProxyIT {
         .header("Authorization", "Bearer " + token).header("Range", "bytes=" + from + "-" + to).build(),
         HttpResponse.BodyHandlers.ofByteArray());
     assertThat(range.statusCode()).isEqualTo(206);
-    assertThat(Arrays.equals(range.body(), Generated.bytes(from, (int) (to - from + 1))))
+    assertThat(Arrays.equals(range.body(), GeneratedBody.bytes(from, (int) (to - from + 1))))
         .as("range near the end of the 2 GiB through nginx").isTrue();
 
     // The registry's access line for the push names the client behind nginx, and nginx as the peer.
@@ -253,75 +253,6 @@ class NginxProxyIT {
         throw new AssertionError("no log line with " + fragment + " in " + registry.logFile());
       }
       Thread.sleep(100);
-    }
-  }
-
-  /**
-   * {@code size} bytes made as they are read, never held: a fixed random megabyte with its
-   * index written over its first eight bytes, so no two megabytes are alike and any range can
-   * be recomputed. Hashed as it is read.
-   */
-  static final class Generated extends InputStream {
-    private static final int BLOCK = 1 << 20;
-    private static final byte[] PATTERN = pattern();
-    private final long size;
-    private final MessageDigest sha;
-    private long position;
-
-    Generated(long size) throws Exception {
-      this.size = size;
-      this.sha = MessageDigest.getInstance("SHA-256");
-    }
-
-    private static byte[] pattern() {
-      byte[] b = new byte[BLOCK];
-      new Random(2026).nextBytes(b);
-      return b;
-    }
-
-    static byte byteAt(long p) {
-      long block = p / BLOCK;
-      int offset = (int) (p % BLOCK);
-      return offset < 8 ? (byte) (block >>> (8 * offset)) : PATTERN[offset];
-    }
-
-    static byte[] bytes(long from, int length) {
-      byte[] out = new byte[length];
-      for (int i = 0; i < length; i++) {
-        out[i] = byteAt(from + i);
-      }
-      return out;
-    }
-
-    @Override
-    public int read() {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) {
-      if (position >= size) {
-        return -1;
-      }
-      int offset = (int) (position % BLOCK);
-      int n = (int) Math.min(Math.min(len, BLOCK - offset), size - position);
-      System.arraycopy(PATTERN, offset, b, off, n);
-      long block = position / BLOCK;
-      for (int i = offset; i < 8 && i < offset + n; i++) {
-        b[off + i - offset] = (byte) (block >>> (8 * i));
-      }
-      sha.update(b, off, n);
-      position += n;
-      return n;
-    }
-
-    /** The digest of everything read; call after the last byte. */
-    String digest() {
-      if (position != size) {
-        throw new IllegalStateException("read " + position + " of " + size + " bytes");
-      }
-      return "sha256:" + HexFormat.of().formatHex(sha.digest());
     }
   }
 

@@ -8,11 +8,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -41,18 +39,17 @@ class S3BigBlobIT {
     String repo = Checks.uniqueRepo("big");
     URI upload = registry.client().startUpload(repo);
 
-    MessageDigest sent = MessageDigest.getInstance("SHA-256");
+    GeneratedBody body = new GeneratedBody(SIZE);
     HttpResponse<String> patched = http.send(
         HttpRequest.newBuilder(upload)
-            .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(
-                () -> new DigestInputStream(new Generated(SIZE), sent)))
+            .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> body))
             .header("Content-Type", "application/octet-stream")
             .timeout(Duration.ofMinutes(20))
             .build(),
         HttpResponse.BodyHandlers.ofString());
     assertThat(patched.statusCode()).as(patched.body()).isEqualTo(202);
     assertThat(patched.headers().firstValue("Range")).hasValue("0-" + (SIZE - 1));
-    String digest = "sha256:" + HexFormat.of().formatHex(sent.digest());
+    String digest = body.digest();
 
     URI location = upload.resolve(patched.headers().firstValue("Location").orElseThrow());
     HttpResponse<String> closed = http.send(
@@ -83,41 +80,5 @@ class S3BigBlobIT {
     assertThat("sha256:" + HexFormat.of().formatHex(received.digest())).isEqualTo(digest);
     System.out.printf("S3BigBlobIT: %d MiB through -Xmx256m, server peak RSS %d MiB%n",
         SIZE >> 20, registry.peakRssKib() / 1024);
-  }
-
-  /** {@code size} bytes: one random MiB repeated, each copy stamped with its index. */
-  private static final class Generated extends InputStream {
-    private final byte[] block = new byte[1 << 20];
-    private final long size;
-    private long position;
-
-    Generated(long size) {
-      this.size = size;
-      new Random(42).nextBytes(block);
-    }
-
-    @Override
-    public int read() {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) {
-      if (position >= size) {
-        return -1;
-      }
-      int within = (int) (position % block.length);
-      if (within == 0) {
-        long index = position / block.length;
-        for (int i = 0; i < 8; i++) {
-          block[i] = (byte) (index >>> (8 * i));
-        }
-      }
-      int n = (int) Math.min(Math.min(len, block.length - within), size - position);
-      System.arraycopy(block, within, b, off, n);
-      position += n;
-      return n;
-    }
   }
 }

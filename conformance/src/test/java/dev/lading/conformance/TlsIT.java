@@ -2,6 +2,7 @@ package dev.lading.conformance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lading.core.testing.TestPki;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;

@@ -12,6 +12,7 @@ import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.Tag;
 import dev.lading.core.registry.Descriptor;
 import dev.lading.core.registry.GcFence;
+import dev.lading.core.registry.RegistryContract;
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.core.registry.StoreRegistry;
 import dev.lading.core.registry.StoredJson;
@@ -422,13 +423,13 @@ public abstract class CrashPointContract {
         assertThat(manifest.digest()).as("%s: tag %s", when, e.getKey()).isEqualTo(image.digest());
         assertThat(manifest.body()).isEqualTo(image.body());
         for (byte[] blob : image.blobs()) {
-          assertThat(GcContract.readAll(registry.openBlob(image.repo(), Digest.sha256(blob), Optional.empty())))
+          assertThat(RegistryContract.readAll(registry.openBlob(image.repo(), Digest.sha256(blob), Optional.empty())))
               .as("%s: a blob of %s", when, e.getKey()).isEqualTo(blob);
         }
       }
       for (Map.Entry<String, byte[]> e : ledger.looseBlobs.entrySet()) {
         RepositoryName repo = RepositoryName.parse(e.getKey().substring(0, e.getKey().indexOf('@')));
-        assertThat(GcContract.readAll(registry.openBlob(repo, Digest.sha256(e.getValue()), Optional.empty())))
+        assertThat(RegistryContract.readAll(registry.openBlob(repo, Digest.sha256(e.getValue()), Optional.empty())))
             .as("%s: blob %s", when, e.getKey()).isEqualTo(e.getValue());
       }
       for (String deleted : ledger.deletedManifests) {

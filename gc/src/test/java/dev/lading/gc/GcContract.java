@@ -1,5 +1,6 @@
 package dev.lading.gc;
 
+import static dev.lading.core.registry.RegistryContract.readAll;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -10,12 +11,10 @@ import dev.lading.core.model.Digest;
 import dev.lading.core.model.MediaTypes;
 import dev.lading.core.model.Reference;
 import dev.lading.core.model.RepositoryName;
-import dev.lading.core.registry.BlobContent;
 import dev.lading.core.registry.GcFence;
 import dev.lading.core.registry.ManifestContent;
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.core.registry.StoreRegistry;
-import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.CrashingStore;
 import dev.lading.core.storage.KeyPage;
 import dev.lading.core.storage.MultipartWrite;
@@ -24,7 +23,6 @@ import dev.lading.core.storage.ObjectStore;
 import dev.lading.core.storage.StorageLayout;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -144,22 +142,6 @@ public abstract class GcContract {
       blobs.add(bytes("layer " + i + " of " + name));
     }
     return blobs;
-  }
-
-  protected static byte[] readAll(BlobContent content) throws IOException {
-    try (content) {
-      return switch (content.source()) {
-        case BlobSource.FileSource f -> {
-          ByteBuffer buffer = ByteBuffer.allocate((int) f.length());
-          long position = f.offset();
-          while (buffer.hasRemaining() && f.channel().read(buffer, position) > 0) {
-            position = f.offset() + buffer.position();
-          }
-          yield buffer.array();
-        }
-        case BlobSource.StreamSource s -> s.stream().readNBytes((int) s.length());
-      };
-    }
   }
 
   /** Pulls the manifest and every blob it references, verifying each digest. */

@@ -14,7 +14,6 @@ import dev.lading.server.auth.TokenAuth;
 import dev.lading.server.config.ConfigException;
 import dev.lading.server.config.LadingConfig;
 import dev.lading.server.http.ConnectionCeiling;
-import dev.lading.server.http.ForwardedHeaders;
 import dev.lading.server.http.HealthHandler;
 import dev.lading.server.http.InFlightRequests;
 import dev.lading.server.http.RegistryChannelInitializer;
@@ -245,12 +244,7 @@ public final class LadingServer implements AutoCloseable {
           .childOption(ChannelOption.TCP_NODELAY, true)
           .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 << 10, 1 << 20))
           .childHandler(new RegistryChannelInitializer(
-              dispatcher, inFlight, channels,
-              config.http().maxInitialLineBytes(), config.http().maxHeaderBytes(),
-              config.http().headerTimeout(), config.http().idleTimeout(), config.http().bodyStallTimeout(),
-              ceiling, metrics, wireBytes)
-              .tls(tls)
-              .forwardedHeaders(new ForwardedHeaders(config.http().trustedProxies())))
+              dispatcher, inFlight, channels, config.http(), tls, ceiling, metrics, wireBytes))
           .bind(config.http().host(), config.http().port())
           .syncUninterruptibly()
           .channel();

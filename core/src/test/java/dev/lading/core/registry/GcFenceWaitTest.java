@@ -8,44 +8,18 @@ import dev.lading.core.registry.StoredJson.GcIntent;
 import dev.lading.core.storage.StorageLayout;
 import dev.lading.core.storage.StorageLayout.GcIntentKey;
 import dev.lading.core.storage.fs.FilesystemStore;
+import dev.lading.core.testing.MutableClock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class GcFenceWaitTest {
   @TempDir Path dir;
-
-  /** A clock a test moves by hand. */
-  private static final class HandClock extends Clock {
-    final AtomicReference<Instant> now;
-
-    HandClock(Instant start) {
-      now = new AtomicReference<>(start);
-    }
-
-    @Override
-    public Instant instant() {
-      return now.get();
-    }
-
-    @Override
-    public java.time.ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-  }
 
   private static final RepositoryName APP = RepositoryName.parse("team/app");
   private static final RepositoryName OTHER = RepositoryName.parse("team/other");
@@ -53,12 +27,12 @@ class GcFenceWaitTest {
   @Test
   void aCommitWaitsOutAnIntentUntilItsDeadlineThroughTheInjectedPause() throws Exception {
     Instant start = Instant.parse("2026-01-01T00:00:00Z");
-    HandClock clock = new HandClock(start);
+    MutableClock clock = new MutableClock(start);
     List<Duration> pauses = new CopyOnWriteArrayList<>();
     // Each pause moves the clock by the polling interval instead of sleeping through it.
     Pause pause = d -> {
       pauses.add(d);
-      clock.now.updateAndGet(t -> t.plus(d));
+      clock.advance(d);
     };
     Digest digest = Digest.sha256("layer".getBytes(StandardCharsets.US_ASCII));
     try (FilesystemStore store = new FilesystemStore(dir)) {
@@ -74,8 +48,8 @@ class GcFenceWaitTest {
   @Test
   void anIntentOnAnotherRepositorysLinkConcernsNoPushHere() throws Exception {
     Instant start = Instant.parse("2026-01-01T00:00:00Z");
-    HandClock clock = new HandClock(start);
-    Pause pause = d -> clock.now.updateAndGet(t -> t.plus(d));
+    MutableClock clock = new MutableClock(start);
+    Pause pause = clock::advance;
     Digest shared = Digest.sha256("shared base layer".getBytes(StandardCharsets.US_ASCII));
     try (FilesystemStore store = new FilesystemStore(dir)) {
       // A sweeper removes the layer's dead link in team/other; the blob itself stays.

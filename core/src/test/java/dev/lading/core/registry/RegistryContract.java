@@ -87,7 +87,8 @@ public abstract class RegistryContract {
     return digest;
   }
 
-  protected static byte[] readAll(BlobContent content) throws IOException {
+  /** Every byte of {@code content}, whichever source the store handed out; closes it. */
+  public static byte[] readAll(BlobContent content) throws IOException {
     try (content) {
       BlobSource source = content.source();
       return switch (source) {

@@ -188,56 +188,44 @@ public final class CrashingStore extends ForwardingObjectStore {
   }
 
   /** A multipart write whose calls count and crash like the store's. */
-  private final class Write implements MultipartWrite {
-    private final MultipartWrite write;
-
+  private final class Write extends ForwardingMultipartWrite {
     Write(MultipartWrite write) {
-      this.write = write;
-    }
-
-    @Override
-    public String key() {
-      return write.key();
-    }
-
-    @Override
-    public long size() {
-      return write.size();
+      super(write);
     }
 
     @Override
     public void write(ByteBuffer src) throws IOException {
-      if (crashesAt("multipart write of " + src.remaining() + " bytes to " + write.key())) {
+      if (crashesAt("multipart write of " + src.remaining() + " bytes to " + key())) {
         ByteBuffer half = src.duplicate();
         half.limit(half.position() + half.remaining() / 2);
-        write.write(half);
+        super.write(half);
         throw crash();
       }
-      write.write(src);
+      super.write(src);
     }
 
     @Override
     public String suspend() throws IOException {
-      if (crashesAt("suspend " + write.key())) {
+      if (crashesAt("suspend " + key())) {
         throw crash();
       }
-      return write.suspend();
+      return super.suspend();
     }
 
     @Override
     public void complete() throws IOException {
-      if (crashesAt("complete " + write.key())) {
+      if (crashesAt("complete " + key())) {
         throw crash();
       }
-      write.complete();
+      super.complete();
     }
 
     @Override
     public void abort() throws IOException {
-      if (crashesAt("abort " + write.key())) {
+      if (crashesAt("abort " + key())) {
         throw crash();
       }
-      write.abort();
+      super.abort();
     }
   }
 }

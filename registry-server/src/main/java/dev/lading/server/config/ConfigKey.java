@@ -1,5 +1,12 @@
 package dev.lading.server.config;
 
+import dev.lading.auth.LoginLimiter;
+import dev.lading.core.registry.GcFence;
+import dev.lading.core.registry.RegistryOptions;
+import dev.lading.gc.GcOptions;
+import dev.lading.storage.s3.S3StoreConfig;
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Function;
@@ -10,6 +17,11 @@ import java.util.function.Function;
  * derived from the path ({@code LADING_HTTP_PORT}); matching names against this list (instead
  * of splitting them on underscores) is what lets multi-word keys such as
  * {@code limits.manifest_bytes} be set from the environment.
+ *
+ * <p>A default the module that uses the value declares ({@code GcOptions}, {@code S3StoreConfig},
+ * {@code RegistryOptions}, {@code LoginLimiter}) is that module's constant, rendered here in the
+ * key's unit: the modules never see this schema, so the constant is the one source and the
+ * README's table is checked against what this enum renders.
  */
 public enum ConfigKey {
   HTTP_HOST("http.host", "0.0.0.0", ConfigKey::host),
@@ -84,7 +96,7 @@ public enum ConfigKey {
   STORAGE_S3_BUCKET("storage.s3.bucket", "", v -> v),
   /** Key prefix inside the bucket: empty, or segments each ending in {@code /}. */
   STORAGE_S3_PREFIX("storage.s3.prefix", "", v -> v),
-  STORAGE_S3_PATH_STYLE("storage.s3.path_style", "true", ConfigKey::bool),
+  STORAGE_S3_PATH_STYLE("storage.s3.path_style", String.valueOf(S3StoreConfig.DEFAULT_PATH_STYLE), ConfigKey::bool),
   /** The access key id, or {@code access_key_file}, a file holding it. */
   STORAGE_S3_ACCESS_KEY("storage.s3.access_key", "", v -> v, Shape.SCALAR_SECRET),
   STORAGE_S3_ACCESS_KEY_FILE("storage.s3.access_key_file", "", v -> v),
@@ -92,42 +104,51 @@ public enum ConfigKey {
   STORAGE_S3_SECRET_KEY("storage.s3.secret_key", "", v -> v, Shape.SCALAR_SECRET),
   STORAGE_S3_SECRET_KEY_FILE("storage.s3.secret_key_file", "", v -> v),
   /** {@code when_required} (what Ceph RGW 16 accepts) or {@code when_supported}. */
-  STORAGE_S3_CHECKSUM_MODE("storage.s3.checksum_mode", "when_required", S3Settings::checksumMode),
+  STORAGE_S3_CHECKSUM_MODE("storage.s3.checksum_mode", S3StoreConfig.ChecksumMode.DEFAULT.configName(),
+      S3Settings::checksumMode),
   /** Bytes of every multipart part but the last, in MiB. */
-  STORAGE_S3_PART_SIZE_MIB("storage.s3.part_size_mib", "32", v -> intBetween(v, 5, 128)),
+  STORAGE_S3_PART_SIZE_MIB(
+      "storage.s3.part_size_mib", mib(S3StoreConfig.DEFAULT_PART_SIZE), v -> intBetween(v, 5, 128)),
   /**
    * Part buffers all uploads may hold at once, in MiB; 0: a quarter of the heap (1 GiB at most),
    * but at least one part filling plus {@code parts_in_flight} uploading.
    */
   STORAGE_S3_MEMORY_BUDGET_MIB("storage.s3.memory_budget_mib", "0", v -> intBetween(v, 0, 1_048_576)),
   /** Bytes per ranged GET when streaming a blob out, in MiB. */
-  STORAGE_S3_READ_WINDOW_MIB("storage.s3.read_window_mib", "8", v -> intBetween(v, 1, 1_024)),
+  STORAGE_S3_READ_WINDOW_MIB(
+      "storage.s3.read_window_mib", mib(S3StoreConfig.DEFAULT_READ_WINDOW), v -> intBetween(v, 1, 1_024)),
   /** Parts one upload sends to S3 at once while the next fills (memory budget permitting). */
-  STORAGE_S3_PARTS_IN_FLIGHT("storage.s3.parts_in_flight", "2", v -> intBetween(v, 1, 16)),
-  STORAGE_S3_MAX_CONNECTIONS("storage.s3.max_connections", "64", v -> intBetween(v, 1, 10_000)),
+  STORAGE_S3_PARTS_IN_FLIGHT(
+      "storage.s3.parts_in_flight", String.valueOf(S3StoreConfig.DEFAULT_PARTS_IN_FLIGHT), v -> intBetween(v, 1, 16)),
+  STORAGE_S3_MAX_CONNECTIONS(
+      "storage.s3.max_connections", String.valueOf(S3StoreConfig.DEFAULT_MAX_CONNECTIONS), v -> intBetween(v, 1, 10_000)),
   /** Answer blob GETs with 307 to a presigned S3 URL (HEAD never is). */
   STORAGE_S3_REDIRECT("storage.s3.redirect", "false", ConfigKey::bool),
   /** Life of a redirect's presigned URL. */
   STORAGE_S3_REDIRECT_TTL_SECONDS("storage.s3.redirect_ttl_seconds", "300", v -> intBetween(v, 10, 604_800)),
   /** Manifests above this many bytes are refused with 413 before more is read. */
-  LIMITS_MANIFEST_BYTES("limits.manifest_bytes", "4194304", v -> longBetween(v, 1_024, 268_435_456)),
+  LIMITS_MANIFEST_BYTES("limits.manifest_bytes", String.valueOf(RegistryOptions.DEFAULT_MAX_MANIFEST_BYTES),
+      v -> longBetween(v, 1_024, 268_435_456)),
   // ---- garbage collection (module gc) ----
   /** Minutes between online GC runs; 0: only on demand (admin endpoint, {@code gc} command). */
   GC_INTERVAL_MINUTES("gc.interval_minutes", "0", v -> intBetween(v, 0, 525_600)),
   /** Objects younger than this are never swept (a layer whose manifest is still coming). */
-  GC_GRACE_MINUTES("gc.grace_minutes", "60", v -> intBetween(v, 0, 10_080)),
+  GC_GRACE_MINUTES(
+      "gc.grace_minutes", whole(GcOptions.DEFAULT_GRACE, ChronoUnit.MINUTES), v -> intBetween(v, 0, 10_080)),
   /** Upload sessions started longer ago are aborted and removed. */
-  GC_UPLOAD_EXPIRY_HOURS("gc.upload_expiry_hours", "24", v -> intBetween(v, 1, 8_760)),
+  GC_UPLOAD_EXPIRY_HOURS(
+      "gc.upload_expiry_hours", whole(GcOptions.DEFAULT_UPLOAD_EXPIRY, ChronoUnit.HOURS), v -> intBetween(v, 1, 8_760)),
   /** Sweep untagged manifests that no tag, index or referrer keeps (default: keep them). */
-  GC_DELETE_UNTAGGED("gc.delete_untagged", "false", ConfigKey::bool),
+  GC_DELETE_UNTAGGED(
+      "gc.delete_untagged", String.valueOf(GcOptions.DEFAULT_DELETE_UNTAGGED), ConfigKey::bool),
   /**
    * Seconds a run waits after announcing itself before it marks: every instance's pushers must
    * have seen the run by then, so it must exceed their cache of the run list (5 s).
    */
-  GC_FENCE_DELAY_SECONDS("gc.fence_delay_seconds", "15", v -> intBetween(
-      v, (int) dev.lading.core.registry.GcFence.DEFAULT_TTL.toSeconds() + 1, 3_600)),
+  GC_FENCE_DELAY_SECONDS("gc.fence_delay_seconds", whole(GcOptions.DEFAULT_FENCE_DELAY, ChronoUnit.SECONDS),
+      v -> intBetween(v, (int) GcFence.DEFAULT_TTL.toSeconds() + 1, 3_600)),
   /** Online runs only report what they would sweep. */
-  GC_DRY_RUN("gc.dry_run", "false", ConfigKey::bool),
+  GC_DRY_RUN("gc.dry_run", String.valueOf(GcOptions.DEFAULT_DRY_RUN), ConfigKey::bool),
   /** Refuse every write with 405 UNSUPPORTED (pulls keep working). */
   READ_ONLY("read_only", "false", ConfigKey::bool),
 
@@ -178,12 +199,14 @@ public enum ConfigKey {
    * The longest wait after failed logins of one account from one address: 1 s after the first,
    * doubling with each further failure in a row, reset by a success.
    */
-  AUTH_LOGIN_MAX_BACKOFF_SECONDS("auth.login.max_backoff_seconds", "300", v -> intBetween(v, 1, 86_400)),
+  AUTH_LOGIN_MAX_BACKOFF_SECONDS("auth.login.max_backoff_seconds",
+      whole(LoginLimiter.DEFAULT_MAX_BACKOFF, ChronoUnit.SECONDS), v -> intBetween(v, 1, 86_400)),
   /**
    * Accounts that may fail from one address before every login from it waits (password
    * spraying); one more every 30 s. 0: no limit per address (only per account and address).
    */
-  AUTH_LOGIN_ADDRESS_FAILURES("auth.login.address_failures", "20", v -> intBetween(v, 0, 1_000_000)),
+  AUTH_LOGIN_ADDRESS_FAILURES("auth.login.address_failures",
+      String.valueOf(LoginLimiter.DEFAULT_ADDRESS_BURST), v -> intBetween(v, 0, 1_000_000)),
   /** Users: a list of {@code {name, password_hash | password_hash_file}} (bcrypt). */
   AUTH_USERS("auth.users", "[]", v -> AuthSettings.accounts(v, dev.lading.auth.Principal.Kind.USER), Shape.LIST_SECRET),
   /** Robot accounts: a list of {@code {name, secret_hash | secret_hash_file}} ({@code lading robot create}). */
@@ -275,6 +298,23 @@ public enum ConfigKey {
       }
     }
     return false;
+  }
+
+  /** {@code bytes} as a whole number of MiB, as the {@code *_mib} keys take it. */
+  private static String mib(long bytes) {
+    if (bytes % S3StoreConfig.MIB != 0) {
+      throw new IllegalStateException(bytes + " bytes is no whole number of MiB");
+    }
+    return Long.toString(bytes / S3StoreConfig.MIB);
+  }
+
+  /** {@code d} as a whole number of {@code unit}s, as a key named for that unit takes it. */
+  private static String whole(Duration d, ChronoUnit unit) {
+    long n = d.dividedBy(unit.getDuration());
+    if (!unit.getDuration().multipliedBy(n).equals(d)) {
+      throw new IllegalStateException(d + " is no whole number of " + unit);
+    }
+    return Long.toString(n);
   }
 
   private static Object host(String v) {

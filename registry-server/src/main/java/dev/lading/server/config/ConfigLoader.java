@@ -78,15 +78,13 @@ public final class ConfigLoader {
             .orElse(s.key().path() + ": " + ex.getMessage() + " (from " + s.source() + ")"));
       }
     }
+    // Checks across keys need every value parsed; once they are, each check runs, so a start
+    // attempt reports the problems of all of them (not only those of the first that fails).
+    Optional<LadingConfig.S3> s3 = Optional.empty();
     if (problems.isEmpty()) {
       problems.addAll(AuthSettings.crossCheck(typed, raw));
       problems.addAll(TlsSettings.crossCheck(typed, raw));
-    }
-    if (problems.isEmpty()) {
       problems.addAll(metricsPortCheck(typed, raw));
-    }
-    Optional<LadingConfig.S3> s3 = Optional.empty();
-    if (problems.isEmpty()) {
       try {
         s3 = S3Settings.from(typed, raw);
       } catch (ConfigException e) {

@@ -7,6 +7,7 @@ import dev.lading.auth.Account;
 import dev.lading.auth.Action;
 import dev.lading.auth.Principal;
 import dev.lading.auth.RepositoryPattern;
+import dev.lading.gc.GcOptions;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,10 +49,10 @@ public record LadingConfig(
       Objects.requireNonNull(fenceDelay, "fenceDelay");
     }
 
-    /** As before the fence delay was configurable: 15 s. */
+    /** With the default fence delay ({@link GcOptions#DEFAULT_FENCE_DELAY}). */
     public Gc(
         Duration interval, Duration grace, Duration uploadExpiry, boolean deleteUntagged, boolean dryRun) {
-      this(interval, grace, uploadExpiry, deleteUntagged, dryRun, Duration.ofSeconds(15));
+      this(interval, grace, uploadExpiry, deleteUntagged, dryRun, GcOptions.DEFAULT_FENCE_DELAY);
     }
   }
 

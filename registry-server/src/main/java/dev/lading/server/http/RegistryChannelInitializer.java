@@ -1,5 +1,6 @@
 package dev.lading.server.http;
 
+import dev.lading.server.config.LadingConfig;
 import dev.lading.server.tls.ServerTls;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
@@ -7,7 +8,6 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.flow.FlowControlHandler;
-import java.time.Duration;
 
 /**
  * The pipeline: deadlines (header, idle and body-stall timeouts; first, so it sees raw bytes) →
@@ -29,63 +29,38 @@ public final class RegistryChannelInitializer extends ChannelInitializer<SocketC
   private final int maxInitialLineBytes;
   private final int maxHeaderBytes;
   private final ConnectionDeadlines.Timeouts timeouts;
+  private final ForwardedHeaders forwardedHeaders;
+  private final ServerTls tls;
   private final ConnectionCeiling ceiling;
   private final ConnectionMetrics metrics;
   private final AccessLog accessLog = new AccessLog();
   private final WireBytes wireBytes;
-  private ServerTls tls;
-  private ForwardedHeaders forwardedHeaders = ForwardedHeaders.NONE;
 
-  /** The timeouts are those of {@link ConnectionDeadlines}. */
+  /**
+   * Connections set up by {@code http}'s parsing bounds, timeouts (those of
+   * {@link ConnectionDeadlines}) and trusted proxies, served over {@code tls}'s current
+   * certificate ({@code null}: plain HTTP), every connection's bytes counted in {@code wireBytes}.
+   */
   public RegistryChannelInitializer(
       RequestDispatcher dispatcher,
       InFlightRequests inFlight,
       ChannelGroup channels,
-      int maxInitialLineBytes,
-      int maxHeaderBytes,
-      Duration headerTimeout,
-      Duration idleTimeout,
-      Duration bodyStallTimeout,
-      ConnectionCeiling ceiling,
-      ConnectionMetrics metrics) {
-    this(dispatcher, inFlight, channels, maxInitialLineBytes, maxHeaderBytes, headerTimeout, idleTimeout,
-        bodyStallTimeout, ceiling, metrics, new WireBytes());
-  }
-
-  /** As above, counting every connection's bytes in {@code wireBytes}. */
-  public RegistryChannelInitializer(
-      RequestDispatcher dispatcher,
-      InFlightRequests inFlight,
-      ChannelGroup channels,
-      int maxInitialLineBytes,
-      int maxHeaderBytes,
-      Duration headerTimeout,
-      Duration idleTimeout,
-      Duration bodyStallTimeout,
+      LadingConfig.Http http,
+      ServerTls tls,
       ConnectionCeiling ceiling,
       ConnectionMetrics metrics,
       WireBytes wireBytes) {
-    this.wireBytes = wireBytes;
     this.dispatcher = dispatcher;
     this.inFlight = inFlight;
     this.channels = channels;
-    this.maxInitialLineBytes = maxInitialLineBytes;
-    this.maxHeaderBytes = maxHeaderBytes;
-    this.timeouts = new ConnectionDeadlines.Timeouts(headerTimeout, idleTimeout, bodyStallTimeout);
+    this.maxInitialLineBytes = http.maxInitialLineBytes();
+    this.maxHeaderBytes = http.maxHeaderBytes();
+    this.timeouts = new ConnectionDeadlines.Timeouts(http.headerTimeout(), http.idleTimeout(), http.bodyStallTimeout());
+    this.forwardedHeaders = new ForwardedHeaders(http.trustedProxies());
+    this.tls = tls;
     this.ceiling = ceiling;
     this.metrics = metrics;
-  }
-
-  /** Serves HTTPS with {@code tls}'s current certificate (set before the server binds). */
-  public RegistryChannelInitializer tls(ServerTls tls) {
-    this.tls = tls;
-    return this;
-  }
-
-  /** Believes {@code X-Forwarded-*} from these proxies (set before the server binds). */
-  public RegistryChannelInitializer forwardedHeaders(ForwardedHeaders value) {
-    this.forwardedHeaders = value;
-    return this;
+    this.wireBytes = wireBytes;
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.lading.server.metrics;
 import static java.util.concurrent.TimeUnit.NANOSECONDS;
 
 import dev.lading.core.storage.BlobSource;
+import dev.lading.core.storage.ForwardingMultipartWrite;
 import dev.lading.core.storage.ForwardingObjectStore;
 import dev.lading.core.storage.KeyPage;
 import dev.lading.core.storage.ListedLevel;
@@ -196,40 +197,28 @@ public final class MeteredObjectStore extends ForwardingObjectStore {
   }
 
   /** A multipart write whose appends, suspends, completion and abort are timed too. */
-  private final class MeteredWrite implements MultipartWrite {
-    private final MultipartWrite write;
-
+  private final class MeteredWrite extends ForwardingMultipartWrite {
     MeteredWrite(MultipartWrite write) {
-      this.write = write;
-    }
-
-    @Override
-    public String key() {
-      return write.key();
-    }
-
-    @Override
-    public long size() {
-      return write.size();
+      super(write);
     }
 
     @Override
     public void write(ByteBuffer src) throws IOException {
       timed(Op.MULTIPART_WRITE, () -> {
-        write.write(src);
+        super.write(src);
         return null;
       });
     }
 
     @Override
     public String suspend() throws IOException {
-      return timed(Op.MULTIPART_SUSPEND, write::suspend);
+      return timed(Op.MULTIPART_SUSPEND, super::suspend);
     }
 
     @Override
     public void complete() throws IOException {
       timed(Op.MULTIPART_COMPLETE, () -> {
-        write.complete();
+        super.complete();
         return null;
       });
     }
@@ -237,7 +226,7 @@ public final class MeteredObjectStore extends ForwardingObjectStore {
     @Override
     public void abort() throws IOException {
       timed(Op.MULTIPART_ABORT, () -> {
-        write.abort();
+        super.abort();
         return null;
       });
     }

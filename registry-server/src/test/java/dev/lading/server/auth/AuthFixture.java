@@ -11,8 +11,10 @@ import dev.lading.auth.RepositoryPattern;
 import dev.lading.server.LadingServer;
 import dev.lading.server.config.LadingConfig;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.URLEncoder;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -52,7 +54,7 @@ final class AuthFixture implements AutoCloseable {
     this(root, tweak, java.time.Clock.systemUTC());
   }
 
-  /** With {@code clock} for token times and login back-off (a {@link TestClock} to move by hand). */
+  /** With {@code clock} for token times and login back-off (a {@code MutableClock} to move by hand). */
   AuthFixture(Path root, java.util.function.UnaryOperator<LadingConfig.Auth> tweak, java.time.Clock clock) {
     this(root, tweak, clock, config -> config);
   }
@@ -128,6 +130,19 @@ final class AuthFixture implements AutoCloseable {
       }
     }
     return out;
+  }
+
+  /**
+   * A client whose connections leave from {@code localAddress}, a loopback address other than
+   * 127.0.0.1 where a test needs a second client address (Linux's loopback serves all of 127/8).
+   */
+  static HttpClient clientFrom(String localAddress) {
+    try {
+      return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+          .localAddress(InetAddress.getByName(localAddress)).build();
+    } catch (UnknownHostException e) {
+      throw new AssertionError(e);
+    }
   }
 
   static String sha256(byte[] content) {

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.lading.core.testing.MutableClock;
 import dev.lading.server.config.TrustedProxy;
-import java.net.InetAddress;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -30,15 +30,15 @@ class ForwardedRequestTest {
   private final AuditCapture audit = new AuditCapture();
   private final Logger access = (Logger) LoggerFactory.getLogger("dev.lading.access");
   private final ListAppender<ILoggingEvent> accessLines = new ListAppender<>();
-  private final HttpClient direct = client("127.0.0.1");
-  private final HttpClient proxy = client("127.0.0.2");
+  private final HttpClient direct = AuthFixture.clientFrom("127.0.0.1");
+  private final HttpClient proxy = AuthFixture.clientFrom("127.0.0.2");
 
   @BeforeEach
   void start() {
     accessLines.start();
     access.setLevel(ch.qos.logback.classic.Level.INFO); // the tests' logback config keeps access lines quiet
     access.addAppender(accessLines);
-    registry = new AuthFixture(root, a -> a, new TestClock(Instant.now()),
+    registry = new AuthFixture(root, a -> a, new MutableClock(Instant.now()),
         c -> c.withTrustedProxies(List.of(TrustedProxy.parse("127.0.0.2"))));
   }
 
@@ -48,15 +48,6 @@ class ForwardedRequestTest {
     access.setLevel(null);
     audit.close();
     registry.close();
-  }
-
-  private static HttpClient client(String localAddress) {
-    try {
-      return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-          .localAddress(InetAddress.getByName(localAddress)).build();
-    } catch (java.net.UnknownHostException e) {
-      throw new AssertionError(e);
-    }
   }
 
   private HttpResponse<String> get(HttpClient from, String path, String... headers) throws Exception {

@@ -3,8 +3,8 @@ package dev.lading.server.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lading.auth.LoginLimiter;
+import dev.lading.core.testing.MutableClock;
 import dev.lading.server.config.TrustedProxy;
-import java.net.InetAddress;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -32,11 +32,11 @@ class LoginThrottleTest {
 
   @TempDir Path root;
 
-  private final TestClock clock = new TestClock(Instant.now());
+  private final MutableClock clock = new MutableClock(Instant.now());
   private final AuditCapture audit = new AuditCapture();
   private AuthFixture registry;
-  private final HttpClient fromA = client("127.0.0.1");
-  private final HttpClient fromB = client("127.0.0.2");
+  private final HttpClient fromA = AuthFixture.clientFrom("127.0.0.1");
+  private final HttpClient fromB = AuthFixture.clientFrom("127.0.0.2");
 
   private void start(UnaryOperator<dev.lading.server.config.LadingConfig.Auth> tweak) {
     registry = new AuthFixture(root, tweak, clock);
@@ -47,15 +47,6 @@ class LoginThrottleTest {
     audit.close();
     if (registry != null) {
       registry.close();
-    }
-  }
-
-  private static HttpClient client(String localAddress) {
-    try {
-      return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-          .localAddress(InetAddress.getByName(localAddress)).build();
-    } catch (java.net.UnknownHostException e) {
-      throw new AssertionError(e);
     }
   }
 

@@ -3,9 +3,15 @@ package dev.lading.server.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.lading.auth.LoginLimiter;
+import dev.lading.core.registry.RegistryOptions;
+import dev.lading.gc.GcOptions;
+import dev.lading.server.LadingServer;
+import dev.lading.storage.s3.S3StoreConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,6 +31,21 @@ class ConfigLoaderTest {
     assertThat(c.storage().filesystem().root()).isEqualTo(Path.of("./data"));
     assertThat(c.limits().manifestBytes()).isEqualTo(4L << 20);
     assertThat(c.readOnly()).isFalse();
+  }
+
+  /** The schema declares no default of its own where a module has one: it renders the module's. */
+  @Test
+  void theDefaultsAreTheModulesOwn() {
+    LadingConfig c = ConfigLoader.load(null, Map.of()).config();
+    assertThat(LadingServer.gcOptions(c.gc())).isEqualTo(GcOptions.defaults());
+    assertThat(c.limits().manifestBytes()).isEqualTo(RegistryOptions.DEFAULT_MAX_MANIFEST_BYTES);
+    assertThat(c.auth().login().maxBackoff()).isEqualTo(LoginLimiter.DEFAULT_MAX_BACKOFF);
+    assertThat(c.auth().login().addressFailures()).isEqualTo(LoginLimiter.DEFAULT_ADDRESS_BURST);
+
+    LadingConfig s3 = ConfigLoader.load(null, Map.of("LADING_STORAGE_TYPE", "s3", "LADING_STORAGE_S3_BUCKET", "images",
+        "LADING_STORAGE_S3_ACCESS_KEY", "ak", "LADING_STORAGE_S3_SECRET_KEY", "sk")).config();
+    assertThat(s3.storage().s3().orElseThrow().store())
+        .isEqualTo(S3StoreConfig.of(Optional.empty(), "us-east-1", "images", "ak", "sk"));
   }
 
   @Test
@@ -223,6 +244,20 @@ class ConfigLoaderTest {
   void everyProblemIsReportedAtOnce() {
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("LADING_HTTP_PORT", "-1", "LADING_READ_ONLY", "maybe")))
         .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).hasSize(2));
+  }
+
+  @Test
+  void everyCheckAcrossKeysReportsAtOnce() {
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(
+            "LADING_HTTP_TLS_CERT_FILE", "/etc/lading/tls.crt",
+            "LADING_METRICS_PORT", "5000",
+            "LADING_STORAGE_TYPE", "s3")))
+        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).satisfiesExactlyInAnyOrder(
+            p -> assertThat(p).startsWith("http.tls.key_file: required with http.tls.cert_file"),
+            p -> assertThat(p).startsWith("metrics.port: must differ from http.port"),
+            p -> assertThat(p).startsWith("storage.s3.bucket: required with storage.type s3"),
+            p -> assertThat(p).startsWith("storage.s3.access_key: required"),
+            p -> assertThat(p).startsWith("storage.s3.secret_key: required")));
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.lading.server.tls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.lading.core.testing.TestPki;
 import dev.lading.server.config.LadingConfig;
 import java.math.BigInteger;
 import java.nio.file.Files;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.lading.core.testing.TestPki;
 import dev.lading.server.LadingServer;
 import dev.lading.server.config.ConfigException;
 import dev.lading.server.config.ConfigLoader;

@@ -70,6 +70,10 @@ public record S3StoreConfig(
    * bench/README.md).
    */
   public static final int DEFAULT_PARTS_IN_FLIGHT = 2;
+  /** HTTP connections the client pools. */
+  public static final int DEFAULT_MAX_CONNECTIONS = 64;
+  /** Path-style addressing: what Ceph RGW, MinIO and S3Proxy need unless DNS is set up for virtual hosts. */
+  public static final boolean DEFAULT_PATH_STYLE = true;
 
   /** How the SDK treats flexible checksums (CRC32 trailers and response validation). */
   public enum ChecksumMode {
@@ -77,6 +81,14 @@ public record S3StoreConfig(
     WHEN_REQUIRED,
     /** Wherever the operation supports one (AWS, MinIO, newer Ceph). */
     WHEN_SUPPORTED;
+
+    /** What Ceph RGW 16 accepts, and AWS too. */
+    public static final ChecksumMode DEFAULT = WHEN_REQUIRED;
+
+    /** As a config file spells it: {@code when_required}, {@code when_supported}. */
+    public String configName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
 
     /** Parses {@code when_required} / {@code when_supported}, as a config file spells them. */
     public static ChecksumMode parse(String value) {
@@ -145,14 +157,14 @@ public record S3StoreConfig(
         region,
         bucket,
         "",
-        true,
+        DEFAULT_PATH_STYLE,
         accessKey,
         secretKey,
-        ChecksumMode.WHEN_REQUIRED,
+        ChecksumMode.DEFAULT,
         DEFAULT_PART_SIZE,
         defaultMemoryBudget(DEFAULT_PART_SIZE, DEFAULT_PARTS_IN_FLIGHT),
         DEFAULT_READ_WINDOW,
-        64,
+        DEFAULT_MAX_CONNECTIONS,
         DEFAULT_PARTS_IN_FLIGHT);
   }
 
@@ -222,7 +234,7 @@ public record S3StoreConfig(
         + ", pathStyle=" + pathStyle
         + ", accessKey=" + accessKey
         + ", secretKey=****"
-        + ", checksumMode=" + checksumMode.name().toLowerCase(Locale.ROOT)
+        + ", checksumMode=" + checksumMode.configName()
         + ", partSize=" + partSize
         + ", memoryBudget=" + memoryBudget
         + ", readWindow=" + readWindow

@@ -1,4 +1,4 @@
-package dev.lading.conformance;
+package dev.lading.core.testing;
 
 import java.io.IOException;
 import java.io.StringWriter;
@@ -35,10 +35,10 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * A test certificate authority, made in memory: a CA and server certificates for
  * {@code localhost} and {@code 127.0.0.1} with chosen serial numbers (how a test tells which
  * certificate a connection got), written as PEM the way cert-manager and openssl write them.
- * A copy of registry-server's test helper of the same name: this module sees none of that
- * module's test classes.
+ * Shared through core's test-jar by the server's TLS tests and the conformance suite; a module
+ * that uses it brings Bouncy Castle ({@code bcpkix-jdk18on}) to its own test classpath.
  */
-final class TestPki {
+public final class TestPki {
   private final KeyPair caKeys;
   private final X509Certificate ca;
 
@@ -48,7 +48,7 @@ final class TestPki {
   }
 
   /** A new self-signed CA. */
-  static TestPki create(String name) {
+  public static TestPki create(String name) {
     KeyPair keys = keys("EC");
     X500Name subject = new X500Name("CN=" + name);
     try {
@@ -64,7 +64,7 @@ final class TestPki {
   }
 
   /** A server certificate, its key of {@code algorithm} ({@code RSA} or {@code EC}). */
-  Issued issue(long serial, String algorithm, String... hosts) {
+  public Issued issue(long serial, String algorithm, String... hosts) {
     KeyPair keys = keys(algorithm);
     try {
       JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(
@@ -86,20 +86,20 @@ final class TestPki {
   }
 
   /** A server certificate for {@code localhost} and {@code 127.0.0.1}. */
-  Issued issue(long serial, String algorithm) {
+  public Issued issue(long serial, String algorithm) {
     return issue(serial, algorithm, "localhost", "127.0.0.1");
   }
 
-  X509Certificate caCertificate() {
+  public X509Certificate caCertificate() {
     return ca;
   }
 
-  String caPem() {
+  public String caPem() {
     return pem(ca);
   }
 
   /** A client context trusting this CA only. */
-  SSLContext clientContext() {
+  public SSLContext clientContext() {
     try {
       KeyStore trust = KeyStore.getInstance("PKCS12");
       trust.load(null, null);
@@ -115,13 +115,13 @@ final class TestPki {
   }
 
   /** A certificate and its key pair. */
-  record Issued(X509Certificate certificate, KeyPair keys) {
-    String certificatePem() {
+  public record Issued(X509Certificate certificate, KeyPair keys) {
+    public String certificatePem() {
       return pem(certificate);
     }
 
     /** PKCS#8 ({@code PRIVATE KEY}). */
-    String keyPkcs8Pem() {
+    public String keyPkcs8Pem() {
       try {
         return pem(new JcaPKCS8Generator(keys.getPrivate(), null));
       } catch (IOException e) {
@@ -134,7 +134,7 @@ final class TestPki {
      * SEC1 written as openssl writes it, naming its curve and carrying the public key (the JDK's
      * own encoding leaves the curve to the PKCS#8 wrapper).
      */
-    String keyTraditionalPem() {
+    public String keyTraditionalPem() {
       if (keys.getPrivate() instanceof java.security.interfaces.ECPrivateKey ec) {
         org.bouncycastle.asn1.x509.SubjectPublicKeyInfo spki =
             org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(keys.getPublic().getEncoded());
@@ -150,7 +150,7 @@ final class TestPki {
     }
 
     /** Writes the certificate (then {@code more} PEM, an intermediate) and the key as PKCS#8 into {@code dir}. */
-    void writeTo(Path cert, Path key, String... more) throws IOException {
+    public void writeTo(Path cert, Path key, String... more) throws IOException {
       Files.writeString(cert, certificatePem() + String.join("", more));
       Files.writeString(key, keyPkcs8Pem());
     }
@@ -180,7 +180,7 @@ final class TestPki {
     }
   }
 
-  static String pem(Object o) {
+  public static String pem(Object o) {
     StringWriter out = new StringWriter();
     try (JcaPEMWriter w = new JcaPEMWriter(out)) {
       if (o instanceof org.bouncycastle.util.io.pem.PemObjectGenerator g) {
