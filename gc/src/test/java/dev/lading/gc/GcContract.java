@@ -548,18 +548,8 @@ public abstract class GcContract {
    * the pull must not notice (zero failures). Every manifest push refused with
    * {@code MANIFEST_BLOB_UNKNOWN} must name a blob or link a run really swept.
    */
-  /**
-   * Why this store does not run the two-instance concurrency test, or empty when it does: a
-   * store whose every run is slow by design would make it take many minutes.
-   */
-  protected Optional<String> skipsConcurrencyTestBecause() {
-    return Optional.empty();
-  }
-
   @Test
   void pushersOnTwoInstancesAndLoopingCollectorsNeverLoseABlob() throws Exception {
-    org.junit.jupiter.api.Assumptions.assumeTrue(skipsConcurrencyTestBecause().isEmpty(),
-        () -> skipsConcurrencyTestBecause().orElse(""));
     int pushers = 4;
     int pushesEach = pushesPerPusher();
     List<byte[]> pool = new ArrayList<>();

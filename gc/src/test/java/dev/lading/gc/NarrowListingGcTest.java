@@ -38,13 +38,6 @@ class NarrowListingGcTest extends GcContract {
   }
 
   @Override
-  protected java.util.Optional<String> skipsConcurrencyTestBecause() {
-    return java.util.Optional.of("every listing here is split into pages of two keys, so with"
-        + " collectors looping back to back and pushes waiting for their sweeps one run takes"
-        + " minutes on 2 cores; the same test runs on the filesystem store and on S3Proxy");
-  }
-
-  @Override
   protected long pendingMultipartWrites(ObjectStore store) throws Exception {
     Path root = ((FilesystemStore) ((NarrowListingStore) store).inner()).root();
     try (Stream<Path> files = Files.list(root.resolve("+multipart"))) {
