@@ -3,6 +3,7 @@ package dev.lading.server.http;
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
 import dev.lading.core.model.ByteRange;
+import dev.lading.server.config.LadingConfig;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -55,7 +56,7 @@ import java.util.regex.Pattern;
  */
 final class ByteRangeHeader {
   /** The default of {@code limits.max_ranges}: containers/storage's largest request. */
-  static final int DEFAULT_MAX_RANGES = 1024;
+  static final int DEFAULT_MAX_RANGES = LadingConfig.Limits.DEFAULT_MAX_RANGES;
   /** RFC 9110 §5.6.2's token: what a range unit must be. */
   private static final Pattern UNIT = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
   private static final Pattern SINGLE =

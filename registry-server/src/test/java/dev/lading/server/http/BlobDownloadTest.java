@@ -2,6 +2,7 @@ package dev.lading.server.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lading.server.config.LadingConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
@@ -186,6 +187,22 @@ class BlobDownloadTest {
         .header("Range", "bytes=0-9,20-29").header("If-Range", "\"sha256:other\"").GET().build());
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).isEqualTo(blob);
+  }
+
+  @Test
+  void moreRangesThanTheCapAre416AndTheCapItselfIsServed(@TempDir Path root) throws Exception {
+    try (RunningRegistry capped = new RunningRegistry(LadingConfig.forTests(root).withMaxRanges(4))) {
+      String d = capped.pushBlob("p2p/capped", blob);
+      HttpResponse<String> over = capped.send(capped.request("/v2/p2p/capped/blobs/" + d)
+          .header("Range", "bytes=0-0,2-2,4-4,6-6,8-8").GET().build());
+      assertThat(over.statusCode()).isEqualTo(416);
+      assertThat(over.headers().firstValue("Content-Range")).hasValue("bytes */1000");
+      assertThat(RunningRegistry.errorCode(over)).isEqualTo("RANGE_INVALID");
+      HttpResponse<byte[]> at = capped.sendForBytes(capped.request("/v2/p2p/capped/blobs/" + d)
+          .header("Range", "bytes=0-0,2-2,4-4,6-6").GET().build());
+      assertThat(at.statusCode()).isEqualTo(206);
+      assertThat(StrictMultipart.parse(at.headers().firstValue("Content-Type").orElseThrow(), at.body())).hasSize(4);
+    }
   }
 
   @Test
