@@ -16,17 +16,17 @@ import java.util.regex.Pattern;
  * {@code Content-Range} whose length is the part's length to the byte, the close delimiter
  * as the very last bytes. Anything else fails with what was found where.
  */
-final class StrictMultipart {
+public final class StrictMultipart {
   private static final Pattern BOUNDARY =
       Pattern.compile("multipart/byteranges; boundary=([0-9A-Za-z'()+_,./:=?-]{1,70})");
   private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+)");
 
-  record Part(Map<String, String> headers, long first, long last, long size, byte[] bytes) {}
+  public record Part(Map<String, String> headers, long first, long last, long size, byte[] bytes) {}
 
   private StrictMultipart() {}
 
   /** The boundary of a {@code multipart/byteranges} content type, or an assertion error. */
-  static String boundary(String contentType) {
+  public static String boundary(String contentType) {
     Matcher m = BOUNDARY.matcher(contentType);
     if (!m.matches()) {
       throw new AssertionError("not multipart/byteranges with a token boundary: " + contentType);
@@ -34,7 +34,7 @@ final class StrictMultipart {
     return m.group(1);
   }
 
-  static List<Part> parse(String contentType, byte[] body) {
+  public static List<Part> parse(String contentType, byte[] body) {
     String boundary = boundary(contentType);
     byte[] delimiter = ("--" + boundary).getBytes(StandardCharsets.US_ASCII);
     List<Part> parts = new ArrayList<>();
