@@ -73,6 +73,10 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
   @Option(names = "--readers", description = "Concurrent ranged readers of the pull (default 16).")
   int readers = 16;
 
+  @Option(names = "--ranges-per-request",
+      description = "Ranges in each GET of the multi-range pull, whose clients are the --readers (default 64).")
+  int rangesPerRequest = 64;
+
   @Option(names = "--scenarios", split = ",",
       description = "Any of ${COMPLETION-CANDIDATES} (default all).")
   Set<Scenario> scenarios = EnumSet.allOf(Scenario.class);
@@ -137,9 +141,9 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
     out.printf(Locale.ROOT, "lading-bench: JDK %s, %d cores, data dir %s (%s)%n",
         Runtime.version(), Runtime.getRuntime().availableProcessors(), dataDir.toRealPath(), fileSystem);
     out.printf(Locale.ROOT, "  blob %s, chunks %d MiB, memory pushes %s, load %d connections for %.0f s "
-            + "after %.0f s warm-up, %d ranged readers, scenarios %s%n",
+            + "after %.0f s warm-up, %d ranged readers (multi-range: %d ranges each), scenarios %s%n",
         bytes(size), chunkMib, memorySizes().stream().map(RegistryBench::bytes).toList(), connections,
-        seconds(durationSeconds, 10, 3), seconds(warmupSeconds, 30, 1), readers, scenarios);
+        seconds(durationSeconds, 10, 3), seconds(warmupSeconds, 30, 1), readers, rangesPerRequest, scenarios);
 
     if (scenarios.contains(Scenario.ceilings)) {
       runCeilings();
@@ -448,10 +452,19 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
     long size = blob.size();
     measure(server, "pull full", "first GET after the push", Unit.MB_PER_S, () -> fullPull(client, digest, size));
     long warmUntil = System.nanoTime() + warmup().toNanos();
+    boolean multi = true;
     try {
       do {
         fullPull(client, digest, size);
         rangedPull(client, digest, size);
+        if (multi) {
+          try {
+            multiRangePull(client, digest, size);
+          } catch (Exception e) {
+            // Measured below all the same, where the failure is printed; the other pulls go on.
+            multi = false;
+          }
+        }
       } while (System.nanoTime() < warmUntil);
     } catch (Exception e) {
       results.add(Measurement.failed(server.name(), "pull ranged", "warm-up round", Unit.MB_PER_S, e.toString()));
@@ -461,7 +474,10 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
     List<Double> fulls = new ArrayList<>();
     List<Double> ranged = new ArrayList<>();
     List<Double> ratios = new ArrayList<>();
+    List<Double> multis = new ArrayList<>();
+    List<Double> multiRatios = new ArrayList<>();
     String rangedMetric = readers + " readers, aggregate";
+    String multiMetric = readers + " clients x " + rangesPerRequest + " ranges per GET, aggregate";
     for (int round = 1; round <= rounds; round++) {
       double[] full = {Double.NaN};
       measure(server, "pull full", "GET from the page cache, round " + round, Unit.MB_PER_S, () -> {
@@ -477,6 +493,14 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
         }
         return aggregate;
       });
+      measure(server, "pull multi-range", multiMetric + ", round " + round, Unit.MB_PER_S, () -> {
+        double aggregate = multiRangePull(client, digest, size);
+        multis.add(aggregate);
+        if (!Double.isNaN(full[0])) {
+          multiRatios.add(100 * aggregate / full[0]);
+        }
+        return aggregate;
+      });
     }
     if (!fulls.isEmpty() && !ranged.isEmpty()) {
       results.add(Measurement.of(server.name(), "pull full", "GET from the page cache, median",
@@ -487,6 +511,14 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
     if (!ratios.isEmpty()) {
       results.add(Measurement.of(server.name(), "pull ranged", "ranged / full GET of the same round, median",
           Measurement.median(ratios), Unit.PERCENT));
+    }
+    if (!multis.isEmpty()) {
+      results.add(Measurement.of(server.name(), "pull multi-range", multiMetric + ", median",
+          Measurement.median(multis), Unit.MB_PER_S));
+    }
+    if (!multiRatios.isEmpty()) {
+      results.add(Measurement.of(server.name(), "pull multi-range", "multi-range / full GET of the same round, median",
+          Measurement.median(multiRatios), Unit.PERCENT));
     }
   }
 
@@ -518,6 +550,38 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
     long nanos = System.nanoTime() - begin;
     if (received != size) {
       throw new IOException("ranged readers received " + received + " of " + size + " bytes");
+    }
+    return Measurement.megabytesPerSecond(size, nanos);
+  }
+
+  /**
+   * {@link #readers} concurrent GETs of {@link #rangesPerRequest} ranges each, as a lazy pull
+   * asks for the chunks it lacks: the blob cut into readers x ranges slices, client {@code c}
+   * asking for slices {@code c}, {@code c + readers}, {@code c + 2 readers}, ... so no two ranges
+   * of one GET touch (none is merged) and together the clients read the blob once. Every answer
+   * is read as multipart and checked part by part (ranges and order); the aggregate MB/s counts
+   * the parts' bytes, not the framing, so it compares with the single-range pull's.
+   */
+  private double multiRangePull(RegistryClient client, Digest digest, long size) throws Exception {
+    long slices = (long) readers * rangesPerRequest;
+    long begin = System.nanoTime();
+    List<Future<Long>> requests = new ArrayList<>();
+    try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int c = 0; c < readers; c++) {
+        List<long[]> ranges = new ArrayList<>();
+        for (long k = c; k < slices; k += readers) {
+          ranges.add(new long[] {size * k / slices, size * (k + 1) / slices - 1});
+        }
+        requests.add(threads.submit(() -> client.pullRanges(BIG_REPO, digest, ranges)));
+      }
+    }
+    long received = 0;
+    for (Future<Long> request : requests) {
+      received += request.get();
+    }
+    long nanos = System.nanoTime() - begin;
+    if (received != size) {
+      throw new IOException("multi-range clients received " + received + " of " + size + " bytes");
     }
     return Measurement.megabytesPerSecond(size, nanos);
   }

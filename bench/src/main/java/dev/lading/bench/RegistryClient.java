@@ -3,6 +3,7 @@ package dev.lading.bench;
 import dev.lading.core.model.Digest;
 import java.io.IOException;
 import java.net.URI;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -103,6 +104,30 @@ final class RegistryClient {
         throw new IOException("range " + first + "-" + last + " returned " + got.bodyLength() + " bytes");
       }
       return got.bodyLength();
+    }
+  }
+
+  /**
+   * GETs several ranges ({@code [first, last]} pairs) of a blob in one request, reading the
+   * {@code multipart/byteranges} answer as it streams; checks it is a 206 whose parts are
+   * exactly the ranges asked, in the order asked. Returns the bytes the parts carried.
+   */
+  long pullRanges(String repository, Digest digest, List<long[]> ranges) throws IOException {
+    List<String> asked = ranges.stream().map(r -> r[0] + "-" + r[1]).toList();
+    try (HttpConnection c = connect()) {
+      MultipartParts parts = new MultipartParts();
+      HttpConnection.Response got = c.exchange("GET", blobPath(repository, digest),
+          Map.of("Range", "bytes=" + String.join(",", asked)), parts);
+      expect(got, 206, "multi-range blob GET");
+      String type = got.header("Content-Type");
+      if (type == null || !type.startsWith("multipart/byteranges") || !parts.complete()
+          || !type.contains("boundary=" + parts.boundary())) {
+        throw new IOException("multi-range GET answered " + type + ", body complete: " + parts.complete());
+      }
+      if (!parts.ranges().equals(asked)) {
+        throw new IOException("multi-range GET answered parts " + parts.ranges() + " for " + asked);
+      }
+      return parts.payloadBytes();
     }
   }
 

@@ -196,8 +196,9 @@ class NegativeInputIT {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"bytes=0-1,3-4", "bytes=999999999-"})
-  void multipleOrUnsatisfiableRangesAreRefusedWith416AndTheSize(String range) {
+  @ValueSource(strings = {"bytes=999999999-", "bytes=999999999-,-0,9999999999-99999999999"})
+  void unsatisfiableRangesAreRefusedWith416AndTheSize(String range) {
+    // Several ranges are served (MultiRangeIT); none of these lies inside the blob.
     Blob layer = image.layers().get(0);
     Reply reply = client.getBlob(repo, layer.digest(), "Range", range);
     assertError(reply, 416, "RANGE_INVALID");

@@ -229,7 +229,8 @@ public final class LadingServer implements AutoCloseable {
         RegistryHandlers.of(
             registry,
             config.limits().manifestBytes(),
-            config.storage().s3().filter(LadingConfig.S3::redirect).map(LadingConfig.S3::redirectTtl)),
+            config.storage().s3().filter(LadingConfig.S3::redirect).map(LadingConfig.S3::redirectTtl),
+            config.limits().maxRanges()),
         plainRoutes,
         adminRoutes,
         metrics,

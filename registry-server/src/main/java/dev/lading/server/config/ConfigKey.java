@@ -129,6 +129,13 @@ public enum ConfigKey {
   /** Manifests above this many bytes are refused with 413 before more is read. */
   LIMITS_MANIFEST_BYTES("limits.manifest_bytes", String.valueOf(RegistryOptions.DEFAULT_MAX_MANIFEST_BYTES),
       v -> longBetween(v, 1_024, 268_435_456)),
+  /**
+   * The most byte ranges one blob GET may name ({@code Range: bytes=0-9,100-109,...}); more are
+   * answered 416. 1024 is the most containers/storage asks for in one request (zstd:chunked and
+   * eStargz partial pulls).
+   */
+  LIMITS_MAX_RANGES("limits.max_ranges", String.valueOf(LadingConfig.Limits.DEFAULT_MAX_RANGES),
+      v -> intBetween(v, 1, 65_536)),
   // ---- garbage collection (module gc) ----
   /** Minutes between online GC runs; 0: only on demand (admin endpoint, {@code gc} command). */
   GC_INTERVAL_MINUTES("gc.interval_minutes", "0", v -> intBetween(v, 0, 525_600)),

@@ -184,11 +184,22 @@ public record LadingConfig(
     }
   }
 
-  public record Limits(long manifestBytes) {
+  /** {@code maxRanges}: the most byte ranges one blob GET may name ({@code limits.max_ranges}). */
+  public record Limits(long manifestBytes, int maxRanges) {
+    /** {@code limits.max_ranges}'s default. */
+    public static final int DEFAULT_MAX_RANGES = 1024;
+
     public Limits {
       if (manifestBytes <= 0) {
         throw new IllegalArgumentException("manifestBytes must be positive");
       }
+      if (maxRanges <= 0) {
+        throw new IllegalArgumentException("maxRanges must be positive");
+      }
+    }
+
+    public Limits(long manifestBytes) {
+      this(manifestBytes, DEFAULT_MAX_RANGES);
     }
   }
 
@@ -356,7 +367,11 @@ public record LadingConfig(
   }
 
   public LadingConfig withManifestLimit(long bytes) {
-    return new LadingConfig(http, storage, new Limits(bytes), readOnly, gc, auth, telemetry);
+    return new LadingConfig(http, storage, new Limits(bytes, limits.maxRanges()), readOnly, gc, auth, telemetry);
+  }
+
+  public LadingConfig withMaxRanges(int maxRanges) {
+    return new LadingConfig(http, storage, new Limits(limits.manifestBytes(), maxRanges), readOnly, gc, auth, telemetry);
   }
 
   public LadingConfig withReadOnly(boolean readOnly) {
@@ -385,7 +400,7 @@ public record LadingConfig(
                 Path.of((String) v.get(ConfigKey.STORAGE_FILESYSTEM_ROOT)),
                 (Boolean) v.get(ConfigKey.STORAGE_FILESYSTEM_DIRECT_IO)),
             s3),
-        new Limits((Long) v.get(ConfigKey.LIMITS_MANIFEST_BYTES)),
+        new Limits((Long) v.get(ConfigKey.LIMITS_MANIFEST_BYTES), (Integer) v.get(ConfigKey.LIMITS_MAX_RANGES)),
         (Boolean) v.get(ConfigKey.READ_ONLY),
         new Gc(
             Duration.ofMinutes((Integer) v.get(ConfigKey.GC_INTERVAL_MINUTES)),

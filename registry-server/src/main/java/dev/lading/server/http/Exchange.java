@@ -2,6 +2,7 @@ package dev.lading.server.http;
 
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
+import dev.lading.core.model.ByteRange;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.storage.BlobSource;
 import io.netty.buffer.ByteBuf;
@@ -27,6 +28,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.SocketAddress;
+import java.nio.channels.FileChannel;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -293,26 +295,7 @@ public final class Exchange {
       case BlobSource.StreamSource stream -> {
         try (InputStream in = stream.stream()) {
           channel.writeAndFlush(head);
-          long remaining = stream.length();
-          while (remaining > 0) {
-            gate.awaitWritable();
-            int want = (int) Math.min(STREAM_CHUNK_BYTES, remaining);
-            ByteBuf chunk = channel.alloc().buffer(want);
-            int n;
-            try {
-              n = chunk.writeBytes(in, want);
-            } catch (IOException | RuntimeException e) {
-              chunk.release();
-              throw e;
-            }
-            if (n < 0) {
-              chunk.release();
-              throw new IOException("blob stream ended " + remaining + " bytes early");
-            }
-            remaining -= n;
-            bytesSent += n;
-            channel.writeAndFlush(new DefaultHttpContent(chunk));
-          }
+          streamPaced(in, stream.length());
           channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(f -> finish(f.isSuccess()));
         } catch (IOException | RuntimeException e) {
           // Headers are out: the only honest way to fail now is to cut the connection.
@@ -335,15 +318,19 @@ public final class Exchange {
    * outbound high water mark plus one chunk of memory.
    */
   private void copyPaced(BlobSource.FileSource file) throws IOException {
-    long position = file.offset();
-    long end = file.offset() + file.length();
+    copyPaced(file.channel(), file.offset(), file.length());
+  }
+
+  private void copyPaced(FileChannel file, long offset, long length) throws IOException {
+    long position = offset;
+    long end = offset + length;
     while (position < end) {
       gate.awaitWritable();
       int want = (int) Math.min(STREAM_CHUNK_BYTES, end - position);
       ByteBuf chunk = channel.alloc().directBuffer(want);
       try {
         while (chunk.writerIndex() < want) {
-          int n = chunk.writeBytes(file.channel(), position + chunk.writerIndex(), want - chunk.writerIndex());
+          int n = chunk.writeBytes(file, position + chunk.writerIndex(), want - chunk.writerIndex());
           if (n < 0) {
             throw new IOException("blob file ended " + (end - position - chunk.writerIndex()) + " bytes early");
           }
@@ -355,6 +342,101 @@ public final class Exchange {
       position += want;
       bytesSent += want;
       channel.writeAndFlush(new DefaultHttpContent(chunk));
+    }
+  }
+
+  /**
+   * Writes exactly {@code length} bytes of {@code in} in chunks, each only once the channel is
+   * writable, so a slow client slows the read instead of filling memory.
+   */
+  private void streamPaced(InputStream in, long length) throws IOException {
+    long remaining = length;
+    while (remaining > 0) {
+      gate.awaitWritable();
+      int want = (int) Math.min(STREAM_CHUNK_BYTES, remaining);
+      ByteBuf chunk = channel.alloc().buffer(want);
+      int n;
+      try {
+        n = chunk.writeBytes(in, want);
+      } catch (IOException | RuntimeException e) {
+        chunk.release();
+        throw e;
+      }
+      if (n < 0) {
+        chunk.release();
+        throw new IOException("blob stream ended " + remaining + " bytes early");
+      }
+      remaining -= n;
+      bytesSent += n;
+      channel.writeAndFlush(new DefaultHttpContent(chunk));
+    }
+  }
+
+  /**
+   * Streams a {@code multipart/byteranges} body: for each part its head (delimiter and headers)
+   * from {@code body}, then its bytes, then the close delimiter. Parts of one open file go out
+   * as zero-copy regions of it (over TLS, read into chunks each written once the channel is
+   * writable); parts opened one by one (a stream store: one bounded ranged read each) are
+   * streamed like {@link #respondBlob}'s, one open at a time. Takes ownership of {@code bytes}.
+   * {@code Content-Length} must be {@code body}'s; the bytes counted as sent are the whole body,
+   * framing included, as the access log reports them. Blocks the calling virtual thread while
+   * parts it reads itself (over TLS, or from a stream) are written out.
+   */
+  void respondParts(HttpResponseStatus status, HttpHeaders headers, MultipartByteranges body, PartBytes bytes)
+      throws IOException {
+    claim();
+    this.status = status.code();
+    DefaultHttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, decorate(headers));
+    runBeforeResponse();
+    boolean zeroCopy = bytes instanceof PartBytes.OneFile && !encrypted();
+    try (bytes) {
+      if (zeroCopy) {
+        channel.write(head);
+      } else {
+        channel.writeAndFlush(head);
+      }
+      List<ByteRange> parts = body.parts();
+      for (int i = 0; i < parts.size(); i++) {
+        ByteRange part = parts.get(i);
+        writeFraming(body.head(i), !zeroCopy);
+        switch (bytes) {
+          case PartBytes.OneFile file when zeroCopy -> {
+            channel.write(file.region(part));
+            bytesSent += part.length();
+          }
+          case PartBytes.OneFile file -> copyPaced(file.channel(), file.position(part), part.length());
+          case PartBytes.EachPart each -> {
+            try (BlobSource source = each.open(i, part)) {
+              switch (source) {
+                case BlobSource.FileSource file -> copyPaced(file);
+                case BlobSource.StreamSource stream -> {
+                  try (InputStream in = stream.stream()) {
+                    streamPaced(in, stream.length());
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+      writeFraming(body.tail(), false);
+      channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(f -> finish(f.isSuccess()));
+    } catch (IOException | RuntimeException e) {
+      // Headers are out: the only honest way to fail now is to cut the connection.
+      channel.close();
+      finish(false);
+      throw e;
+    }
+  }
+
+  /** Writes framing bytes of a multipart body (flushed when a part's read may block next). */
+  private void writeFraming(byte[] framing, boolean flush) {
+    DefaultHttpContent content = new DefaultHttpContent(Unpooled.wrappedBuffer(framing));
+    bytesSent += framing.length;
+    if (flush) {
+      channel.writeAndFlush(content);
+    } else {
+      channel.write(content);
     }
   }
 

@@ -20,12 +20,18 @@ public final class RegistryHandlers {
    */
   public static Map<Routes.Resource, ResourceHandler> of(
       Registry registry, long manifestLimitBytes, Optional<Duration> blobRedirect) {
+    return of(registry, manifestLimitBytes, blobRedirect, ByteRangeHeader.DEFAULT_MAX_RANGES);
+  }
+
+  /** With {@code maxRanges}: the most byte ranges one blob GET may name ({@code limits.max_ranges}). */
+  public static Map<Routes.Resource, ResourceHandler> of(
+      Registry registry, long manifestLimitBytes, Optional<Duration> blobRedirect, int maxRanges) {
     Map<Routes.Resource, ResourceHandler> m = new EnumMap<>(Routes.Resource.class);
     m.put(Routes.Resource.BASE, new BaseHandler());
     m.put(Routes.Resource.CATALOG, new CatalogHandler(registry));
     m.put(Routes.Resource.TAGS, new TagsHandler(registry));
     m.put(Routes.Resource.MANIFEST, new ManifestHandler(registry, manifestLimitBytes));
-    m.put(Routes.Resource.BLOB, new BlobHandler(registry, blobRedirect));
+    m.put(Routes.Resource.BLOB, new BlobHandler(registry, blobRedirect, maxRanges));
     UploadHandler uploads = new UploadHandler(registry);
     m.put(Routes.Resource.UPLOADS, uploads);
     m.put(Routes.Resource.UPLOAD, uploads);

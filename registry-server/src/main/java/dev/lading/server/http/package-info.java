@@ -20,8 +20,11 @@
  * HTTP/1.1's one valid {@code Host}. A body whose framing breaks is the client's error
  * ({@link dev.lading.server.http.RequestBodyException}), never a storage failure.
  *
- * <p>Range requests. A {@code bytes} range we cannot honour exactly (malformed, several ranges,
- * outside the blob) is answered {@code 416}, never {@code 200}: RFC 9110 allows ignoring it, but
+ * <p>Range requests. One {@code bytes} range is answered {@code 206} with its bytes, several
+ * with a {@code multipart/byteranges} body ({@code ByteRangeHeader},
+ * {@code MultipartByteranges}). A {@code bytes} header we cannot honour
+ * (malformed, outside the blob, more ranges than {@code limits.max_ranges}) is answered
+ * {@code 416}, never {@code 200}: RFC 9110 allows ignoring it, but
  * peer-to-peer caches such as Dragonfly store whatever bytes come back as the piece they asked
  * for, so a full body answered to a ranged request corrupts their copy. Only a non-matching
  * {@code If-Range} yields the full {@code 200}, as the RFC requires, because the client asked

@@ -13,6 +13,7 @@ import dev.lading.core.storage.ObjectStore;
 import dev.lading.server.LadingServer;
 import dev.lading.server.config.LadingConfig;
 import dev.lading.server.http.RequestAuthorizer;
+import dev.lading.server.http.StrictMultipart;
 import dev.lading.storage.s3.S3Store;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -30,6 +31,7 @@ import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -133,6 +135,42 @@ class S3BlobServingTest {
     }
   }
 
+  @Test
+  void severalRangesAreServedHereEvenWithRedirectsOneBoundedReadPerPart() throws Exception {
+    byte[] blob = new byte[6 * MIB + 99];
+    new Random(9).nextBytes(blob);
+    LadingConfig config = EmbeddedS3.serverConfig(root, "multirange", true);
+    try (CountingStore store = new CountingStore(S3Store.create(config.storage().s3().orElseThrow().store()));
+        LadingServer server = LadingServer.start(
+            config, new StoreRegistry(store, RegistryOptions.defaults()), RequestAuthorizer.allowAll())) {
+      String digest = push(server, "ml/chunks", blob);
+      URI url = URI.create("http://127.0.0.1:" + server.port() + "/v2/ml/chunks/blobs/" + digest);
+      store.opened.clear();
+      store.streamed.set(0);
+
+      // S3 serves one range per GET (several get the whole object), so these are not redirected.
+      HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(url)
+          .header("Range", "bytes=5242870-5242889,10-19,6291000-6291455,15-16").GET().build(),
+          HttpResponse.BodyHandlers.ofByteArray());
+      assertThat(r.statusCode()).isEqualTo(206);
+      assertThat(r.headers().firstValueAsLong("Content-Length")).hasValue(r.body().length);
+      List<StrictMultipart.Part> parts = StrictMultipart.parse(r.headers().firstValue("Content-Type").orElseThrow(), r.body());
+      assertThat(parts).extracting(p -> p.first() + "-" + p.last())
+          .containsExactly("5242870-5242889", "10-19", "6291000-6291455");
+      for (StrictMultipart.Part p : parts) {
+        assertThat(p.bytes()).isEqualTo(Arrays.copyOfRange(blob, (int) p.first(), (int) p.last() + 1));
+      }
+      // One ranged read per part, of that part only: never the gaps, never the whole blob.
+      assertThat(store.opened).containsExactly(5242870L + "+20", 10L + "+10", 6291000L + "+456");
+      assertThat(store.streamed.get()).isEqualTo(20 + 10 + 456);
+
+      HttpResponse<Void> head = http.send(HttpRequest.newBuilder(url).header("Range", "bytes=0-0,9-9")
+          .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
+      assertThat(head.statusCode()).isEqualTo(206);
+      assertThat(head.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("multipart/byteranges; boundary="));
+    }
+  }
+
   private String push(LadingServer server, String repo, byte[] blob) throws Exception {
     String digest = "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(blob));
     HttpResponse<String> r = http.send(
@@ -190,6 +228,8 @@ class S3BlobServingTest {
   /** The S3 store, counting the bytes blob streams hand to the server. */
   private static final class CountingStore extends ForwardingObjectStore {
     final AtomicLong streamed = new AtomicLong();
+    /** Every range opened, as {@code offset+length}. */
+    final List<String> opened = new java.util.concurrent.CopyOnWriteArrayList<>();
     volatile Thread reader;
 
     CountingStore(ObjectStore delegate) {
@@ -198,6 +238,7 @@ class S3BlobServingTest {
 
     @Override
     public BlobSource openRange(String key, long offset, long length) throws IOException {
+      opened.add(offset + "+" + length);
       BlobSource source = delegate.openRange(key, offset, length);
       if (source instanceof BlobSource.StreamSource s) {
         return new BlobSource.StreamSource(new FilterInputStream(s.stream()) {

@@ -11,6 +11,7 @@ import dev.lading.server.LadingServer;
 import dev.lading.server.config.ConfigException;
 import dev.lading.server.config.ConfigLoader;
 import dev.lading.server.config.LadingConfig;
+import dev.lading.server.http.StrictMultipart;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -101,6 +102,20 @@ class TlsListenerTest {
     HttpResponse<byte[]> tail = client.send(HttpRequest.newBuilder(uri("/v2/tls/app/blobs/" + digest))
         .header("Range", "bytes=-10").build(), HttpResponse.BodyHandlers.ofByteArray());
     assertThat(tail.body()).isEqualTo(Arrays.copyOfRange(blob, blob.length - 10, blob.length));
+
+    // Several ranges: over TLS each part is read into chunks, its framing before it.
+    HttpResponse<byte[]> several = client.send(HttpRequest.newBuilder(uri("/v2/tls/app/blobs/" + digest))
+        .header("Range", "bytes=-10,0-99999,4194300-4194400,70000-70099").build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(several.statusCode()).isEqualTo(206);
+    assertThat(several.headers().firstValueAsLong("Content-Length")).hasValue(several.body().length);
+    List<StrictMultipart.Part> parts =
+        StrictMultipart.parse(several.headers().firstValue("Content-Type").orElseThrow(), several.body());
+    assertThat(parts).extracting(p -> p.first() + "-" + p.last())
+        .containsExactly((blob.length - 10) + "-" + (blob.length - 1), "0-99999", "4194300-4194400");
+    for (StrictMultipart.Part p : parts) {
+      assertThat(Arrays.equals(p.bytes(), Arrays.copyOfRange(blob, (int) p.first(), (int) p.last() + 1)))
+          .as("part %d-%d over TLS is byte-exact", p.first(), p.last()).isTrue();
+    }
   }
 
   @Test
