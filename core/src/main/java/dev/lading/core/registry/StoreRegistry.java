@@ -13,6 +13,7 @@ import dev.lading.core.model.Digest;
 import dev.lading.core.model.Reference;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.Tag;
+import dev.lading.core.model.UploadId;
 import dev.lading.core.registry.StoredJson.BlobRecord;
 import dev.lading.core.registry.StoredJson.ManifestLink;
 import dev.lading.core.registry.StoredJson.StoredDescriptor;

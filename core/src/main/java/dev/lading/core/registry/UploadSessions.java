@@ -11,6 +11,7 @@ import dev.lading.core.hash.ResumableSha256;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.DigestAlgorithm;
 import dev.lading.core.model.RepositoryName;
+import dev.lading.core.model.UploadId;
 import dev.lading.core.registry.StoredJson.UploadState;
 import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.MultipartWrite;

@@ -4,7 +4,7 @@ import dev.lading.core.model.Digest;
 import dev.lading.core.model.DigestAlgorithm;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.Tag;
-import dev.lading.core.registry.UploadId;
+import dev.lading.core.model.UploadId;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;

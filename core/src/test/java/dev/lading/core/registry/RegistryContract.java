@@ -13,6 +13,7 @@ import dev.lading.core.model.MediaTypes;
 import dev.lading.core.model.Reference;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.Tag;
+import dev.lading.core.model.UploadId;
 import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.ObjectStore;
 import dev.lading.core.storage.StorageLayout;

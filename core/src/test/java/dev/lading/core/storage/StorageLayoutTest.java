@@ -7,7 +7,7 @@ import dev.lading.core.model.Digest;
 import dev.lading.core.model.DigestAlgorithm;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.Tag;
-import dev.lading.core.registry.UploadId;
+import dev.lading.core.model.UploadId;
 import dev.lading.core.storage.StorageLayout.BlobRecordKey;
 import dev.lading.core.storage.StorageLayout.CatalogKey;
 import dev.lading.core.storage.StorageLayout.DataKey;
