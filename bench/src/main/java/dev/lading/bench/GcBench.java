@@ -1,19 +1,20 @@
 package dev.lading.bench;
 
+import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StorageLayout.BlobRecordKey;
+import dev.lading.core.layout.StorageLayout.DataKey;
+import dev.lading.core.layout.StorageLayout.LayerLinkKey;
+import dev.lading.core.layout.StorageLayout.ManifestLinkKey;
+import dev.lading.core.layout.StorageLayout.TagKey;
+import dev.lading.core.layout.StoredValues;
+import dev.lading.core.layout.StoredValues.BlobRecord;
+import dev.lading.core.layout.StoredValues.ManifestLink;
+import dev.lading.core.layout.StoredValues.TagTarget;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.MediaTypes;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.Tag;
-import dev.lading.core.registry.StoredJson;
-import dev.lading.core.registry.StoredJson.BlobRecord;
-import dev.lading.core.registry.StoredJson.ManifestLink;
 import dev.lading.core.storage.ObjectStore;
-import dev.lading.core.storage.StorageLayout;
-import dev.lading.core.storage.StorageLayout.BlobRecordKey;
-import dev.lading.core.storage.StorageLayout.DataKey;
-import dev.lading.core.storage.StorageLayout.LayerLinkKey;
-import dev.lading.core.storage.StorageLayout.ManifestLinkKey;
-import dev.lading.core.storage.StorageLayout.TagKey;
 import dev.lading.core.storage.fs.FilesystemStore;
 import dev.lading.gc.GarbageCollector;
 import dev.lading.gc.GcOptions;
@@ -37,14 +38,14 @@ import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * Mark and sweep time of online GC over a big store: writes {@code --manifests} image manifests
@@ -247,7 +248,7 @@ public final class GcBench implements Callable<Integer> {
       byte[] content = ("image " + image + " blob " + b).getBytes(StandardCharsets.US_ASCII);
       Digest digest = Digest.sha256(content);
       putBlob(objects, digest, content);
-      objects.write(StorageLayout.keyOf(new LayerLinkKey(repo, digest)), new byte[0]);
+      objects.write(StorageLayout.keyOf(new LayerLinkKey(repo, digest)), StoredValues.empty());
       if (b == 0) {
         configDigest = digest.toString();
         configSize = content.length;
@@ -269,16 +270,16 @@ public final class GcBench implements Callable<Integer> {
       return; // pushed, then its tag moved on and the manifest was deleted through the API
     }
     objects.write(StorageLayout.keyOf(new ManifestLinkKey(repo, manifestDigest)),
-        StoredJson.write(new ManifestLink(MediaTypes.OCI_MANIFEST)));
+        new ManifestLink(MediaTypes.OCI_MANIFEST).write());
     objects.write(StorageLayout.keyOf(new TagKey(repo, Tag.parse("v" + image))),
-        manifestDigest.toString().getBytes(StandardCharsets.US_ASCII));
+        new TagTarget(manifestDigest).write());
   }
 
   private static void putBlob(ObjectStore objects, Digest digest, byte[] content) throws IOException {
-    String dataKey = StorageLayout.keyOf(DataKey.random());
-    objects.write(dataKey, content);
+    DataKey dataKey = DataKey.random();
+    objects.write(StorageLayout.keyOf(dataKey), content);
     objects.write(StorageLayout.keyOf(new BlobRecordKey(digest)),
-        StoredJson.write(new BlobRecord(content.length, dataKey)));
+        new BlobRecord(content.length, dataKey).write());
   }
 
   private static double seconds(long startNanos) {

@@ -1,19 +1,21 @@
 package dev.lading.gc;
 
+import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StorageLayout.BlobRecordKey;
+import dev.lading.core.layout.StorageLayout.LayerLinkKey;
+import dev.lading.core.layout.StorageLayout.ManifestLinkKey;
+import dev.lading.core.layout.StoredValues.BlobRecord;
+import dev.lading.core.layout.StoredValues.GcIntent;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
-import dev.lading.core.registry.StoredJson.BlobRecord;
-import dev.lading.core.registry.StoredJson.GcIntent;
-import dev.lading.core.storage.StorageLayout;
-import dev.lading.core.storage.StorageLayout.BlobRecordKey;
-import dev.lading.core.storage.StorageLayout.LayerLinkKey;
-import dev.lading.core.storage.StorageLayout.ManifestLinkKey;
 import dev.lading.gc.GcStats.Kind;
 import dev.lading.gc.GcStats.SweptItem;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeSet;
 
 /** Everything one digest's sweep would delete, gathered across repositories by the mark. */
@@ -40,10 +42,11 @@ final class Candidate {
    * repositories are not held up by a shared layer's dead link somewhere else.
    */
   GcIntent intent(String runId, Instant deadline) {
-    TreeSet<String> repos = new TreeSet<>();
-    layerLinks.forEach(r -> repos.add(r.value()));
-    manifestLinks.forEach(r -> repos.add(r.value()));
-    return new GcIntent(runId, deadline.toString(), record != null, List.copyOf(repos));
+    TreeSet<RepositoryName> repos = new TreeSet<>(Comparator.comparing(RepositoryName::value));
+    repos.addAll(layerLinks);
+    repos.addAll(manifestLinks);
+    return new GcIntent(runId, deadline,
+        Optional.of(new GcIntent.Reach(record != null, List.copyOf(repos))));
   }
 
   /** Its links and referrer entries, which go before any record: never a link to nothing. */
@@ -61,7 +64,7 @@ final class Candidate {
   void blobKeys(List<String> out) {
     if (record != null) {
       out.add(StorageLayout.keyOf(new BlobRecordKey(digest)));
-      out.add(record.dataKey());
+      out.add(StorageLayout.keyOf(record.dataKey()));
     }
   }
 

@@ -1,13 +1,11 @@
 package dev.lading.gc;
 
+import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StorageLayout.BlobRecordKey;
+import dev.lading.core.layout.StoredValues.BlobRecord;
 import dev.lading.core.model.Digest;
-import dev.lading.core.model.DigestAlgorithm;
-import dev.lading.core.registry.StoredJson;
-import dev.lading.core.registry.StoredJson.BlobRecord;
 import dev.lading.core.storage.ListedObject;
 import dev.lading.core.storage.ObjectStore;
-import dev.lading.core.storage.StorageLayout;
-import dev.lading.core.storage.StorageLayout.BlobRecordKey;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +22,7 @@ final class CollectorStore {
   private static final Logger LOG = LoggerFactory.getLogger(CollectorStore.class);
   /** Keys per delete call: S3's DeleteObjects takes at most 1,000. */
   static final int DELETE_BATCH = 1000;
-  /** What follows {@code <alg>/} in digest keys: lowercase hex. */
+  /** What follows {@code <alg>/} in digest keys (GC marks): lowercase hex. */
   private static final String HEX = "0123456789abcdef";
 
   final ObjectStore store;
@@ -49,18 +47,18 @@ final class CollectorStore {
       return Optional.empty();
     }
     try {
-      return Optional.of(StoredJson.read(bytes.get(), BlobRecord.class));
+      return Optional.of(BlobRecord.read(bytes.get()));
     } catch (RuntimeException e) {
       LOG.warn("gc: unreadable blob record {}", digest);
       return Optional.empty();
     }
   }
 
-  /** Objects {@code <prefix><alg>/<hex>} of every algorithm, with their listed times. */
-  List<ListedObject> digestObjects(String prefix) throws IOException {
+  /** Objects under {@code prefixes}, each followed by a hex digest, with their listed times. */
+  List<ListedObject> digestObjects(List<String> prefixes) throws IOException {
     List<ListedObject> out = new ArrayList<>();
-    for (DigestAlgorithm algorithm : DigestAlgorithm.values()) {
-      out.addAll(listing.all(prefix + algorithm.wireName() + "/", HEX));
+    for (String prefix : prefixes) {
+      out.addAll(listing.all(prefix, HEX));
     }
     return out;
   }
@@ -71,14 +69,5 @@ final class CollectorStore {
       keys.add(object.key());
     }
     return keys;
-  }
-
-  /** The digest of key {@code <prefix><alg>/<hex>}, or empty for a key outside the layout. */
-  static Optional<Digest> digestUnder(String prefix, String key) {
-    try {
-      return Optional.of(StorageLayout.digestUnder(prefix, key));
-    } catch (RuntimeException e) {
-      return Optional.empty();
-    }
   }
 }

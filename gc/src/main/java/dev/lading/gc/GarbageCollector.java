@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>This class only sequences the steps, each a class with one job: {@link RunLease} (announce
  * the run, one run at a time), {@link RepositoryContents} (list what each repository holds),
- * {@link ManifestReferences} (what each manifest references, read once), {@link UploadExpiry}
+ * {@link KnownReferences} (what each manifest references, read once), {@link UploadExpiry}
  * (dead upload sessions and their residue), {@link Mark} (what is kept, what is a
  * {@link Candidate}), {@link Sweep} (intents, re-check, deletes) and {@link StrayData} (data and
  * entries nothing names, old marks).
@@ -174,7 +174,7 @@ public final class GarbageCollector {
     Map<RepositoryName, RepositoryContents> repos = RepositoryContents.list(io);
     LOG.info("gc mark: {} repositories", repos.size());
     report(Phase.LISTED, repos.size());
-    ManifestReferences refs = ManifestReferences.prefetch(io, repos.values());
+    KnownReferences refs = KnownReferences.prefetch(io, repos.values());
     UploadExpiry.Result uploads = UploadExpiry.run(io, clock, options, cutoff, repos.values(), items);
     Mark.Result mark = Mark.run(io, options, cutoff, repos.values(), refs, uploads.liveWrites());
     long markMillis = (System.nanoTime() - started) / 1_000_000;

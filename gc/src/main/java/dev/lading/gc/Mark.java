@@ -1,12 +1,13 @@
 package dev.lading.gc;
 
+import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StorageLayout.BlobRecordKey;
+import dev.lading.core.layout.StorageLayout.ReferrerKey;
+import dev.lading.core.layout.StoredValues.BlobRecord;
+import dev.lading.core.layout.StoredValues.TagTarget;
 import dev.lading.core.model.Digest;
 import dev.lading.core.storage.ListedObject;
-import dev.lading.core.storage.StorageLayout;
-import dev.lading.core.storage.StorageLayout.ReferrerEntry;
-import dev.lading.core.registry.StoredJson.BlobRecord;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -48,10 +49,10 @@ final class Mark {
   private final CollectorStore io;
   private final GcOptions options;
   private final Instant cutoff;
-  private final ManifestReferences refs;
+  private final KnownReferences refs;
   private final Result result = new Result();
 
-  private Mark(CollectorStore io, GcOptions options, Instant cutoff, ManifestReferences refs) {
+  private Mark(CollectorStore io, GcOptions options, Instant cutoff, KnownReferences refs) {
     this.io = io;
     this.options = options;
     this.cutoff = cutoff;
@@ -60,7 +61,7 @@ final class Mark {
 
   /** Marks every repository, then sorts the blob records into live ones and candidates. */
   static Result run(CollectorStore io, GcOptions options, Instant cutoff,
-      Collection<RepositoryContents> repos, ManifestReferences refs, Set<String> liveWrites)
+      Collection<RepositoryContents> repos, KnownReferences refs, Set<String> liveWrites)
       throws IOException {
     Mark mark = new Mark(io, options, cutoff, refs);
     for (RepositoryContents repo : repos) {
@@ -87,9 +88,8 @@ final class Mark {
         Candidate.of(result.candidates, m).manifestLinks.add(repo.name);
       }
     }
-    for (ReferrerEntry entry : repo.referrers) {
-      String key = StorageLayout.keyOf(
-          new StorageLayout.ReferrerKey(repo.name, entry.subject(), entry.referrer()));
+    for (ReferrerKey entry : repo.referrers) {
+      String key = StorageLayout.keyOf(entry);
       if (!kept.contains(entry.referrer())) {
         if (repo.manifests.contains(entry.referrer())) {
           Candidate.of(result.candidates, entry.referrer()).referrerKeys.add(key);
@@ -113,19 +113,19 @@ final class Mark {
   /** Roots (tags; every manifest unless untagged ones are swept) and what they reach. */
   private Set<Digest> keptManifests(RepositoryContents repo) throws IOException {
     Set<Digest> kept = new HashSet<>();
-    List<Optional<byte[]>> targets = io.calls.map(repo.tagKeys, io.store::read);
-    for (int i = 0; i < repo.tagKeys.size(); i++) {
+    List<Optional<byte[]>> targets = io.calls.map(repo.tags, tag -> io.store.read(StorageLayout.keyOf(tag)));
+    for (int i = 0; i < repo.tags.size(); i++) {
       Optional<byte[]> target = targets.get(i);
       if (target.isEmpty()) {
         continue;
       }
       try {
-        Digest d = Digest.parse(new String(target.get(), StandardCharsets.US_ASCII).trim());
+        Digest d = TagTarget.read(target.get()).manifest();
         if (repo.manifests.contains(d)) {
           kept.add(d);
         }
       } catch (RuntimeException e) {
-        LOG.warn("gc: unreadable tag {}", repo.tagKeys.get(i));
+        LOG.warn("gc: unreadable tag {}", StorageLayout.keyOf(repo.tags.get(i)));
       }
     }
     for (Digest m : repo.manifests) {
@@ -147,14 +147,14 @@ final class Mark {
     while (grew) {
       while (!queue.isEmpty()) {
         Digest m = queue.removeLast();
-        for (Digest child : refs.of(m, repo.name).children()) {
+        for (Digest child : refs.of(m, repo.name).manifests()) {
           if (repo.manifests.contains(child) && kept.add(child)) {
             queue.add(child);
           }
         }
       }
       grew = false;
-      for (ReferrerEntry entry : repo.referrers) {
+      for (ReferrerKey entry : repo.referrers) {
         if (kept.contains(entry.subject())
             && repo.manifests.contains(entry.referrer())
             && kept.add(entry.referrer())) {
@@ -177,7 +177,8 @@ final class Mark {
   private void records() throws IOException {
     List<Digest> otherRecords = new ArrayList<>();
     for (ListedObject object : io.listing.all(StorageLayout.blobRecordShards())) {
-      Optional<Digest> record = StorageLayout.blobRecordDigest(object.key());
+      Optional<Digest> record =
+          StorageLayout.parse(object.key(), BlobRecordKey.class).map(BlobRecordKey::digest);
       if (record.isEmpty()) {
         // Not ours (S3Proxy's filesystem backend lists a PUT's temporary file, for one).
         LOG.debug("gc: skipping a key outside the layout: {}", object.key());
@@ -196,7 +197,7 @@ final class Mark {
       if (r.time().isBefore(cutoff)) {
         Candidate.of(result.candidates, r.digest()).record = r.record().get();
       } else {
-        result.liveData.add(r.record().get().dataKey());
+        result.liveData.add(StorageLayout.keyOf(r.record().get().dataKey()));
       }
     }
   }

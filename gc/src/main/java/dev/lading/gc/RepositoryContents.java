@@ -1,10 +1,15 @@
 package dev.lading.gc;
 
+import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StorageLayout.Key;
+import dev.lading.core.layout.StorageLayout.LayerLinkKey;
+import dev.lading.core.layout.StorageLayout.ManifestLinkKey;
+import dev.lading.core.layout.StorageLayout.ReferrerKey;
+import dev.lading.core.layout.StorageLayout.TagKey;
+import dev.lading.core.layout.StorageLayout.UploadStateKey;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.storage.ListedObject;
-import dev.lading.core.storage.StorageLayout;
-import dev.lading.core.storage.StorageLayout.ReferrerEntry;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -13,6 +18,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,11 +31,11 @@ final class RepositoryContents {
   final Set<Digest> manifests = new HashSet<>();
   /** When each manifest link was last written, as the listing told it. */
   final Map<Digest, Instant> manifestTimes = new HashMap<>();
-  final List<String> tagKeys = new ArrayList<>();
-  final List<ReferrerEntry> referrers = new ArrayList<>();
+  final List<TagKey> tags = new ArrayList<>();
+  final List<ReferrerKey> referrers = new ArrayList<>();
   /** Layer links and when each was last written, as the listing told it. */
   final Map<Digest, Instant> layers = new HashMap<>();
-  final List<String> uploadKeys = new ArrayList<>();
+  final List<UploadStateKey> uploads = new ArrayList<>();
 
   private RepositoryContents(RepositoryName name) {
     this.name = name;
@@ -42,43 +48,26 @@ final class RepositoryContents {
    */
   static Map<RepositoryName, RepositoryContents> list(CollectorStore io) throws IOException {
     Map<RepositoryName, RepositoryContents> repos = new LinkedHashMap<>();
-    String root = "repositories/";
-    for (ListedObject object : io.listing.all(root)) {
-      String key = object.key();
-      int split = key.indexOf("/_", root.length());
-      if (split < 0) {
-        continue;
-      }
-      RepositoryName name;
-      try {
-        name = RepositoryName.parse(key.substring(root.length(), split));
-      } catch (RuntimeException e) {
-        LOG.warn("gc: skipping a key outside the layout: {}", key);
-        continue;
-      }
-      RepositoryContents repo = repos.computeIfAbsent(name, RepositoryContents::new);
-      try {
-        repo.add(key, object.info().lastModified());
-      } catch (RuntimeException e) {
-        LOG.warn("gc: skipping a key outside the layout: {}", key);
+    for (ListedObject object : io.listing.all(StorageLayout.repositoriesPrefix())) {
+      Optional<Key> key = StorageLayout.parse(object.key());
+      Instant time = object.info().lastModified();
+      switch (key.orElse(null)) {
+        case LayerLinkKey k -> of(repos, k.repository()).layers.put(k.digest(), time);
+        case ManifestLinkKey k -> {
+          RepositoryContents repo = of(repos, k.repository());
+          repo.manifests.add(k.digest());
+          repo.manifestTimes.put(k.digest(), time);
+        }
+        case TagKey k -> of(repos, k.repository()).tags.add(k);
+        case ReferrerKey k -> of(repos, k.repository()).referrers.add(k);
+        case UploadStateKey k -> of(repos, k.repository()).uploads.add(k);
+        case null, default -> LOG.warn("gc: skipping a key outside the layout: {}", object.key());
       }
     }
     return repos;
   }
 
-  private void add(String key, Instant time) {
-    if (key.startsWith(StorageLayout.manifestsPrefix(name))) {
-      Digest digest = StorageLayout.digestUnder(StorageLayout.manifestsPrefix(name), key);
-      manifests.add(digest);
-      manifestTimes.put(digest, time);
-    } else if (key.startsWith(StorageLayout.layersPrefix(name))) {
-      layers.put(StorageLayout.digestUnder(StorageLayout.layersPrefix(name), key), time);
-    } else if (key.startsWith(StorageLayout.tagsPrefix(name))) {
-      tagKeys.add(key);
-    } else if (key.startsWith(StorageLayout.allReferrersPrefix(name))) {
-      referrers.add(StorageLayout.referrerEntryOf(name, key));
-    } else if (key.startsWith(StorageLayout.uploadsPrefix(name))) {
-      uploadKeys.add(key);
-    }
+  private static RepositoryContents of(Map<RepositoryName, RepositoryContents> repos, RepositoryName name) {
+    return repos.computeIfAbsent(name, RepositoryContents::new);
   }
 }

@@ -1,10 +1,10 @@
 package dev.lading.gc;
 
+import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StorageLayout.GcRunKey;
+import dev.lading.core.layout.StoredValues.GcRun;
 import dev.lading.core.registry.Pause;
-import dev.lading.core.registry.StoredJson;
-import dev.lading.core.registry.StoredJson.GcRun;
 import dev.lading.core.storage.ObjectInfo;
-import dev.lading.core.storage.StorageLayout;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -35,7 +35,7 @@ final class RunLease implements AutoCloseable {
   private final Pause pause;
   private final String key;
   private final String id;
-  private final String startedAt;
+  private final Instant startedAt;
   private final Duration length;
   private volatile Instant until;
   /** When the store stamped the first write: the run's start on the store's clock. */
@@ -47,9 +47,9 @@ final class RunLease implements AutoCloseable {
     this.io = io;
     this.clock = clock;
     this.pause = pause;
-    this.key = StorageLayout.keyOf(new StorageLayout.GcRunKey(id));
+    this.key = StorageLayout.keyOf(new GcRunKey(id));
     this.id = id;
-    this.startedAt = clock.instant().toString();
+    this.startedAt = clock.instant();
     this.length = length;
     write();
     // Read before any renewal moves the object's time: pushers learned of the run from here.
@@ -64,7 +64,7 @@ final class RunLease implements AutoCloseable {
 
   private void write() throws IOException {
     Instant next = clock.instant().plus(length);
-    io.store.write(key, StoredJson.write(new GcRun(id, startedAt, next.toString())));
+    io.store.write(key, new GcRun(id, startedAt, next).write());
     until = next;
   }
 
@@ -109,7 +109,7 @@ final class RunLease implements AutoCloseable {
           continue;
         }
         try {
-          Instant expires = Instant.parse(StoredJson.read(bytes.get(), GcRun.class).expiresAt());
+          Instant expires = GcRun.read(bytes.get()).expiresAt();
           if (expires.isAfter(clock.instant())) {
             return Optional.of(other);
           }
@@ -139,8 +139,8 @@ final class RunLease implements AutoCloseable {
         continue;
       }
       try {
-        GcRun run = StoredJson.read(bytes.get(), GcRun.class);
-        if (Instant.parse(run.expiresAt()).isAfter(clock.instant())
+        GcRun run = GcRun.read(bytes.get());
+        if (run.expiresAt().isAfter(clock.instant())
             && info.get().lastModified().isBefore(oldest)) {
           oldest = info.get().lastModified();
         }

@@ -1,9 +1,9 @@
 package dev.lading.gc;
 
+import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StoredValues.BlobRecord;
 import dev.lading.core.model.Digest;
-import dev.lading.core.registry.StoredJson.BlobRecord;
 import dev.lading.core.storage.ListedObject;
-import dev.lading.core.storage.StorageLayout;
 import dev.lading.gc.GcStats.Kind;
 import dev.lading.gc.GcStats.SweptItem;
 import java.io.IOException;
@@ -33,7 +33,7 @@ final class StrayData {
     // blob, not again as stray data).
     for (Candidate c : mark.candidates.values()) {
       if (c.record != null) {
-        mark.liveData.add(c.record.dataKey());
+        mark.liveData.add(StorageLayout.keyOf(c.record.dataKey()));
       }
     }
     // Data is written before its record, and a commit may wait out an intent in between: stray
@@ -65,7 +65,7 @@ final class StrayData {
         .filter(d -> recordTimes.get(d).isBefore(dataCutoff)).count();
     if (unexplained.size() > mark.liveRecords.size() && oldUnexplained > oldLiveRecords) {
       for (Optional<BlobRecord> record : io.calls.map(mark.liveRecords, io::readRecord)) {
-        record.ifPresent(r -> mark.liveData.add(r.dataKey()));
+        record.ifPresent(r -> mark.liveData.add(StorageLayout.keyOf(r.dataKey())));
       }
       for (ListedObject suspect : unexplained) {
         if (!mark.liveData.contains(suspect.key())
@@ -93,7 +93,7 @@ final class StrayData {
       return; // a run object is unreadable: keep every mark, which costs nothing but keys
     }
     List<String> old = new ArrayList<>();
-    for (ListedObject mark : io.digestObjects(StorageLayout.gcMarksPrefix())) {
+    for (ListedObject mark : io.digestObjects(StorageLayout.gcMarkPrefixes())) {
       if (mark.info().lastModified().isBefore(oldest.get())) {
         old.add(mark.key());
       }

@@ -1,15 +1,16 @@
 package dev.lading.gc;
 
+import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StorageLayout.GcIntentKey;
+import dev.lading.core.layout.StorageLayout.GcMarkKey;
+import dev.lading.core.layout.StorageLayout.LayerLinkKey;
+import dev.lading.core.layout.StorageLayout.ManifestLinkKey;
+import dev.lading.core.layout.StoredValues.GcIntent;
+import dev.lading.core.layout.StoredValues.ManifestReferences;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
-import dev.lading.core.registry.StoredJson;
-import dev.lading.core.registry.StoredJson.GcIntent;
 import dev.lading.core.storage.ListedObject;
 import dev.lading.core.storage.ObjectInfo;
-import dev.lading.core.storage.StorageLayout;
-import dev.lading.core.storage.StorageLayout.GcIntentKey;
-import dev.lading.core.storage.StorageLayout.LayerLinkKey;
-import dev.lading.core.storage.StorageLayout.ManifestLinkKey;
 import dev.lading.gc.GarbageCollector.Phase;
 import dev.lading.gc.GarbageCollector.Progress;
 import dev.lading.gc.GarbageCollector.SweepHooks;
@@ -39,13 +40,13 @@ final class Sweep {
 
   private final CollectorStore io;
   private final Instant cutoff;
-  private final ManifestReferences refs;
+  private final KnownReferences refs;
   private final Map<RepositoryName, RepositoryContents> repos;
 
   /** What the sweep did: candidates it deleted, and those the re-check saved. */
   record Result(int doomed, int saved) {}
 
-  private Sweep(CollectorStore io, Instant cutoff, ManifestReferences refs,
+  private Sweep(CollectorStore io, Instant cutoff, KnownReferences refs,
       Map<RepositoryName, RepositoryContents> repos) {
     this.io = io;
     this.cutoff = cutoff;
@@ -54,7 +55,7 @@ final class Sweep {
   }
 
   static Result run(CollectorStore io, Clock clock, GcOptions options, Instant cutoff,
-      ManifestReferences refs, Map<RepositoryName, RepositoryContents> repos, String runId,
+      KnownReferences refs, Map<RepositoryName, RepositoryContents> repos, String runId,
       Map<Digest, Candidate> candidates, RunLease lease, SweepHooks hooks, Progress progress,
       List<SweptItem> items) throws IOException {
     Set<Digest> doomed = new HashSet<>(candidates.keySet());
@@ -68,8 +69,7 @@ final class Sweep {
     Sweep sweep = new Sweep(io, cutoff, refs, repos);
     Instant deadline = clock.instant().plus(options.intentTtl());
     io.calls.map(doomed, d -> {
-      io.store.write(StorageLayout.keyOf(new GcIntentKey(d)),
-          StoredJson.write(candidates.get(d).intent(runId, deadline)));
+      io.store.write(StorageLayout.keyOf(new GcIntentKey(d)), candidates.get(d).intent(runId, deadline).write());
       return d;
     });
     progress.at(Phase.INTENTS_WRITTEN, doomed.size());
@@ -113,8 +113,8 @@ final class Sweep {
         continue;
       }
       try {
-        GcIntent intent = StoredJson.read(bytes.get(), GcIntent.class);
-        if (!Instant.parse(intent.deadline()).isAfter(clock.instant())) {
+        GcIntent intent = GcIntent.read(bytes.get());
+        if (!intent.deadline().isAfter(clock.instant())) {
           expired.add(key);
         }
       } catch (RuntimeException e) {
@@ -139,8 +139,8 @@ final class Sweep {
   private Set<Digest> recheck(Map<Digest, Candidate> candidates) throws IOException {
     Set<Digest> saved = new HashSet<>();
     // Marks: one listing (read after the intents were written) instead of a stat per candidate.
-    for (ListedObject mark : io.digestObjects(StorageLayout.gcMarksPrefix())) {
-      Optional<Digest> digest = CollectorStore.digestUnder(StorageLayout.gcMarksPrefix(), mark.key());
+    for (ListedObject mark : io.digestObjects(StorageLayout.gcMarkPrefixes())) {
+      Optional<Digest> digest = StorageLayout.parse(mark.key(), GcMarkKey.class).map(GcMarkKey::digest);
       if (digest.isPresent() && candidates.containsKey(digest.get())
           && !mark.info().lastModified().isBefore(cutoff)) {
         saved.add(digest.get());
@@ -167,7 +167,7 @@ final class Sweep {
         Set<Digest> wanted = new HashSet<>(digests);
         String prefix = group.prefix();
         for (ListedObject link : io.listing.all(prefix)) {
-          Optional<Digest> d = CollectorStore.digestUnder(prefix, link.key());
+          Optional<Digest> d = group.digestOf(link.key());
           if (d.isPresent() && wanted.contains(d.get()) && !link.info().lastModified().isBefore(cutoff)) {
             found.add(d.get());
           }
@@ -185,8 +185,8 @@ final class Sweep {
     List<Digest> queue = new ArrayList<>(saved);
     while (!queue.isEmpty()) {
       Digest d = queue.removeLast();
-      ManifestReferences.Refs refs = this.refs.readSoFar(d);
-      for (Digest r : concat(refs.blobs(), refs.children())) {
+      ManifestReferences refs = this.refs.readSoFar(d);
+      for (Digest r : concat(refs.blobs(), refs.manifests())) {
         if (candidates.containsKey(r) && saved.add(r)) {
           queue.add(r);
         }
@@ -204,6 +204,15 @@ final class Sweep {
     String key(Digest digest) {
       return StorageLayout.keyOf(
           layer ? new LayerLinkKey(repo, digest) : new ManifestLinkKey(repo, digest));
+    }
+
+    /** The digest a listed key under {@link #prefix} links, or empty for a key outside the layout. */
+    Optional<Digest> digestOf(String key) {
+      return switch (StorageLayout.parse(key).orElse(null)) {
+        case LayerLinkKey k when layer && k.repository().equals(repo) -> Optional.of(k.digest());
+        case ManifestLinkKey k when !layer && k.repository().equals(repo) -> Optional.of(k.digest());
+        case null, default -> Optional.empty();
+      };
     }
   }
 

@@ -1,7 +1,8 @@
 package dev.lading.gc;
 
-import dev.lading.core.registry.StoredJson;
-import dev.lading.core.registry.StoredJson.UploadState;
+import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StorageLayout.UploadStateKey;
+import dev.lading.core.layout.StoredValues.UploadState;
 import dev.lading.gc.GcStats.Kind;
 import dev.lading.gc.GcStats.SweptItem;
 import java.io.IOException;
@@ -48,23 +49,23 @@ final class UploadExpiry {
       RepositoryContents repo, Set<String> liveWrites, List<SweptItem> items) throws IOException {
     Instant expiry = clock.instant().minus(options.uploadExpiry());
     int expired = 0;
-    for (String key : repo.uploadKeys) {
+    for (UploadStateKey upload : repo.uploads) {
+      String key = StorageLayout.keyOf(upload);
       Optional<byte[]> bytes = io.store.read(key);
       if (bytes.isEmpty()) {
         continue;
       }
       UploadState state;
-      Instant startedAt;
       try {
-        state = StoredJson.read(bytes.get(), UploadState.class);
-        startedAt = Instant.parse(state.startedAt());
+        state = UploadState.read(bytes.get());
       } catch (RuntimeException e) {
         LOG.warn("gc: unreadable upload state {}", key);
         continue;
       }
-      if (!startedAt.isBefore(expiry)) {
+      String dataKey = StorageLayout.keyOf(state.dataKey());
+      if (!state.startedAt().isBefore(expiry)) {
         if (!state.isCompleted()) {
-          liveWrites.add(state.dataKey());
+          liveWrites.add(dataKey);
         }
         continue;
       }
@@ -72,14 +73,14 @@ final class UploadExpiry {
       items.add(new SweptItem(Kind.UPLOAD, key, state.isCompleted() ? 0 : state.offset()));
       if (options.dryRun()) {
         if (!state.isCompleted()) {
-          liveWrites.add(state.dataKey()); // still there after a dry run
+          liveWrites.add(dataKey); // still there after a dry run
         }
         continue;
       }
-      if (!state.isCompleted() && state.resumeToken() != null) {
+      if (!state.isCompleted() && state.resumeToken().isPresent()) {
         try {
           // Aborting releases the store's multipart upload (on S3: AbortMultipartUpload).
-          io.store.resumeMultipart(state.dataKey(), state.resumeToken()).abort();
+          io.store.resumeMultipart(dataKey, state.resumeToken().get()).abort();
         } catch (IOException | RuntimeException e) {
           LOG.warn("gc: could not abort the multipart write of {}: {}", key, e.toString());
         }

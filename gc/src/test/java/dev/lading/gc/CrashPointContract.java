@@ -5,24 +5,29 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
+import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StorageLayout.BlobRecordKey;
+import dev.lading.core.layout.StorageLayout.LayerLinkKey;
+import dev.lading.core.layout.StorageLayout.ManifestLinkKey;
+import dev.lading.core.layout.StorageLayout.ReferrerKey;
+import dev.lading.core.layout.StorageLayout.TagKey;
+import dev.lading.core.layout.StoredValues.BlobRecord;
+import dev.lading.core.layout.StoredValues.TagTarget;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.MediaTypes;
 import dev.lading.core.model.Reference;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.Tag;
+import dev.lading.core.model.UploadId;
 import dev.lading.core.registry.Descriptor;
 import dev.lading.core.registry.GcFence;
 import dev.lading.core.registry.RegistryContract;
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.core.registry.StoreRegistry;
-import dev.lading.core.registry.StoredJson;
-import dev.lading.core.registry.StoredJson.BlobRecord;
-import dev.lading.core.registry.UploadId;
 import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.CrashingStore;
 import dev.lading.core.storage.KeyPage;
 import dev.lading.core.storage.ObjectStore;
-import dev.lading.core.storage.StorageLayout;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -855,7 +860,7 @@ public abstract class CrashPointContract {
   static void assertInvariants(ObjectStore store, String when) throws IOException {
     // One listing of every record (S3 lists flat; the filesystem walks), not one per shard.
     for (String key : allKeys(store, "blobs/")) {
-      Optional<Digest> digest = StorageLayout.blobRecordDigest(key);
+      Optional<Digest> digest = StorageLayout.parse(key, BlobRecordKey.class).map(BlobRecordKey::digest);
       if (digest.isEmpty()) {
         continue;
       }
@@ -863,40 +868,39 @@ public abstract class CrashPointContract {
       if (bytes.isEmpty()) {
         continue;
       }
-      BlobRecord record = StoredJson.read(bytes.get(), BlobRecord.class);
-      assertThat(store.stat(record.dataKey())).as("%s: data of %s", when, digest.get()).isPresent();
+      BlobRecord record = BlobRecord.read(bytes.get());
+      assertThat(store.stat(StorageLayout.keyOf(record.dataKey())))
+          .as("%s: data of %s", when, digest.get()).isPresent();
       assertThat(hash(store, record)).as("%s: content of %s", when, digest.get()).isEqualTo(digest.get());
     }
-    for (RepositoryName repo : List.of(APP, OTHER)) {
-      for (String key : allKeys(store, StorageLayout.tagsPrefix(repo))) {
-        Optional<byte[]> target = store.read(key);
-        if (target.isEmpty()) {
-          continue;
+    for (String key : allKeys(store, StorageLayout.repositoriesPrefix())) {
+      switch (StorageLayout.parse(key).orElse(null)) {
+        case TagKey tag -> {
+          Optional<byte[]> target = store.read(key);
+          if (target.isEmpty()) {
+            continue;
+          }
+          Digest digest = TagTarget.read(target.get()).manifest();
+          assertThat(store.stat(StorageLayout.keyOf(new ManifestLinkKey(tag.repository(), digest))))
+              .as("%s: manifest link of tag %s", when, key).isPresent();
+          assertThat(store.stat(StorageLayout.keyOf(new BlobRecordKey(digest))))
+              .as("%s: record of tag %s", when, key).isPresent();
         }
-        Digest digest = Digest.parse(new String(target.get(), UTF_8).trim());
-        assertThat(store.stat(StorageLayout.keyOf(new StorageLayout.ManifestLinkKey(repo, digest))))
-            .as("%s: manifest link of tag %s", when, key).isPresent();
-        assertThat(store.stat(StorageLayout.keyOf(new StorageLayout.BlobRecordKey(digest))))
-            .as("%s: record of tag %s", when, key).isPresent();
-      }
-      for (String prefix : List.of(StorageLayout.manifestsPrefix(repo), StorageLayout.layersPrefix(repo))) {
-        for (String key : allKeys(store, prefix)) {
-          Digest digest = StorageLayout.digestUnder(prefix, key);
-          assertThat(store.stat(StorageLayout.keyOf(new StorageLayout.BlobRecordKey(digest))))
-              .as("%s: record of link %s", when, key).isPresent();
-        }
-      }
-      for (String key : allKeys(store, StorageLayout.allReferrersPrefix(repo))) {
-        var entry = StorageLayout.referrerEntryOf(repo, key);
-        assertThat(store.stat(StorageLayout.keyOf(new StorageLayout.ManifestLinkKey(repo, entry.referrer()))))
+        case LayerLinkKey link -> assertThat(store.stat(StorageLayout.keyOf(new BlobRecordKey(link.digest()))))
+            .as("%s: record of link %s", when, key).isPresent();
+        case ManifestLinkKey link -> assertThat(store.stat(StorageLayout.keyOf(new BlobRecordKey(link.digest()))))
+            .as("%s: record of link %s", when, key).isPresent();
+        case ReferrerKey entry -> assertThat(
+                store.stat(StorageLayout.keyOf(new ManifestLinkKey(entry.repository(), entry.referrer()))))
             .as("%s: manifest link of referrer entry %s", when, key).isPresent();
+        case null, default -> { }
       }
     }
   }
 
   private static Digest hash(ObjectStore store, BlobRecord record) throws IOException {
     var sha = dev.lading.core.model.DigestAlgorithm.SHA256.newMessageDigest();
-    try (BlobSource source = store.openRange(record.dataKey(), 0, record.size())) {
+    try (BlobSource source = store.openRange(StorageLayout.keyOf(record.dataKey()), 0, record.size())) {
       switch (source) {
         case BlobSource.FileSource f -> {
           ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);

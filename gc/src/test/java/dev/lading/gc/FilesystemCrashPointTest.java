@@ -2,11 +2,10 @@ package dev.lading.gc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.lading.core.registry.StoredJson;
-import dev.lading.core.registry.StoredJson.BlobRecord;
+import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StoredValues.BlobRecord;
 import dev.lading.core.storage.CrashingStore;
 import dev.lading.core.storage.ObjectStore;
-import dev.lading.core.storage.StorageLayout;
 import dev.lading.core.storage.fs.FilesystemStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,7 +59,7 @@ class FilesystemCrashPointTest extends CrashPointContract {
     assertThat(root.resolve("+multipart")).isEmptyDirectory();
     Set<String> named = new HashSet<>();
     for (String key : allKeys(store, "blobs/")) {
-      store.read(key).ifPresent(b -> named.add(StoredJson.read(b, BlobRecord.class).dataKey()));
+      store.read(key).ifPresent(b -> named.add(StorageLayout.keyOf(BlobRecord.read(b).dataKey())));
     }
     List<String> data = allKeys(store, StorageLayout.dataPrefix());
     assertThat(data).as("data no record names").allMatch(named::contains);

@@ -2,8 +2,8 @@ package dev.lading.gc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lading.core.layout.StorageLayout;
 import dev.lading.core.storage.ObjectStore;
-import dev.lading.core.storage.StorageLayout;
 import dev.lading.core.storage.fs.FilesystemStore;
 import java.nio.file.Files;
 import java.nio.file.Path;

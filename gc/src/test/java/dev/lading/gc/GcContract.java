@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
+import dev.lading.core.layout.StorageLayout;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.MediaTypes;
 import dev.lading.core.model.Reference;
@@ -20,7 +21,6 @@ import dev.lading.core.storage.KeyPage;
 import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ObjectStore;
-import dev.lading.core.storage.StorageLayout;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.time.Clock;

@@ -1,5 +1,6 @@
 package dev.lading.server;
 
+import dev.lading.core.layout.StoreFormat;
 import dev.lading.core.registry.Registry;
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.core.registry.StoreRegistry;
@@ -130,6 +131,14 @@ public final class LadingServer implements AutoCloseable {
     // Everything the server does with its store (registry, GC, keys, readiness) goes through
     // the one metering wrapper, so store calls are counted whoever makes them.
     ObjectStore store = new MeteredObjectStore(openStore(config), metrics.registry());
+    try {
+      // A read-only server may run on credentials that cannot write: it checks, and marks nothing.
+      checkStoreFormat(store, !config.readOnly());
+    } catch (RuntimeException e) {
+      metrics.close();
+      closeQuietly(store);
+      throw e;
+    }
     StoreRegistry registry = new StoreRegistry(
         store, RegistryOptions.defaults().withMaxManifestBytes(config.limits().manifestBytes()));
     metrics.bindCaches(registry::cacheStats);
@@ -179,7 +188,25 @@ public final class LadingServer implements AutoCloseable {
     return Optional.ofNullable(gc);
   }
 
-  /** Opens the store the configuration names (the {@code gc} command uses it offline). */
+  /**
+   * Stops the start unless {@code store} holds the storage layout this Lading reads
+   * ({@link StoreFormat}); when {@code mark}, a store without the record (new, or written before
+   * it existed) gets it. Instances starting together on one bucket may all do this.
+   */
+  public static void checkStoreFormat(ObjectStore store, boolean mark) {
+    try {
+      if (StoreFormat.check(store, mark)) {
+        log.info("store: recorded storage layout version {}", StoreFormat.CURRENT);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the store's storage layout version", e);
+    }
+  }
+
+  /**
+   * Opens the store the configuration names (the {@code gc} command uses it offline, after
+   * {@link #checkStoreFormat}).
+   */
   public static ObjectStore openConfiguredStore(LadingConfig config) {
     return openStore(config);
   }

@@ -219,6 +219,8 @@ public final class Main implements Callable<Integer> {
         options = options.withFenceDelay(Duration.ZERO);
       }
       try (ObjectStore store = LadingServer.openConfiguredStore(loaded)) {
+        // A dry run changes nothing, not even the layout record; it only checks it.
+        LadingServer.checkStoreFormat(store, !options.dryRun());
         GcStats stats;
         GarbageCollector collector = new GarbageCollector(store, Clock.systemUTC());
         GcProgressPrinter progress = new GcProgressPrinter(main.out, Terminal.interactive());

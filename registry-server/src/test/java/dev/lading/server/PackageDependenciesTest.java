@@ -1,7 +1,5 @@
 package dev.lading.server;
 
-import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
-import static com.tngtech.archunit.core.domain.properties.HasName.Predicates.name;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -68,12 +66,7 @@ class PackageDependenciesTest {
   @Test
   void noModuleHasACycleBetweenItsPackages() {
     for (String module : MODULES) {
-      slices().assignedFrom(eachPackageUnder(module))
-          .should().beFreeOfCycles()
-          // UploadId moves to core.model (layout work): until then StorageLayout's upload keys
-          // make core.storage depend on core.registry, the one known cycle. Remove at that merge.
-          .ignoreDependency(resideInAPackage("dev.lading.core.storage"), name("dev.lading.core.registry.UploadId"))
-          .check(lading);
+      slices().assignedFrom(eachPackageUnder(module)).should().beFreeOfCycles().check(lading);
     }
   }
 

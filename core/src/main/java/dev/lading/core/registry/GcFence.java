@@ -5,19 +5,19 @@ import static dev.lading.core.registry.StorageCalls.run;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StorageLayout.GcIntentKey;
+import dev.lading.core.layout.StorageLayout.GcMarkKey;
+import dev.lading.core.layout.StoredValues;
+import dev.lading.core.layout.StoredValues.GcIntent;
+import dev.lading.core.layout.StoredValues.GcRun;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
-import dev.lading.core.registry.StoredJson.GcIntent;
-import dev.lading.core.registry.StoredJson.GcRun;
 import dev.lading.core.storage.KeyPage;
 import dev.lading.core.storage.ObjectStore;
-import dev.lading.core.storage.StorageLayout;
-import dev.lading.core.storage.StorageLayout.GcIntentKey;
-import dev.lading.core.storage.StorageLayout.GcMarkKey;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -225,14 +225,10 @@ public final class GcFence {
       Optional<String> from = after;
       KeyPage page = io(() -> store.list(prefix, from, 1000));
       for (String key : page.keys()) {
-        Digest d;
-        try {
-          d = StorageLayout.digestUnder(prefix, key);
-        } catch (RuntimeException e) {
-          continue; // not an intent (S3Proxy's filesystem backend lists a PUT's temporary file)
-        }
-        if (wanted.contains(d) && intended(d, repository)) {
-          out.add(d);
+        // Not an intent: S3Proxy's filesystem backend lists a PUT's temporary file, for one.
+        Optional<Digest> d = StorageLayout.parse(key, GcIntentKey.class).map(GcIntentKey::digest);
+        if (d.isPresent() && wanted.contains(d.get()) && intended(d.get(), repository)) {
+          out.add(d.get());
         }
       }
       if (!page.truncated() || page.keys().isEmpty()) {
@@ -247,7 +243,7 @@ public final class GcFence {
    * into {@code repository}.
    */
   public boolean intended(Digest digest, RepositoryName repository) {
-    return liveIntent(digest).filter(i -> i.concerns(repository.value())).isPresent();
+    return liveIntent(digest).filter(i -> i.concerns(repository)).isPresent();
   }
 
   /** Whether any live deletion intent exists for {@code digest}, whatever it concerns. */
@@ -328,7 +324,7 @@ public final class GcFence {
     }
     GcIntent intent;
     try {
-      intent = StoredJson.read(bytes.get(), GcIntent.class);
+      intent = GcIntent.read(bytes.get());
     } catch (RuntimeException e) {
       return Optional.empty(); // unreadable: honoured by nobody, the sweeper re-checks its own
     }
@@ -337,7 +333,7 @@ public final class GcFence {
 
   private void writeMarks(Set<Digest> digests) {
     for (Digest d : digests) {
-      run(() -> store.write(StorageLayout.keyOf(new GcMarkKey(d)), new byte[0]));
+      run(() -> store.write(StorageLayout.keyOf(new GcMarkKey(d)), StoredValues.empty()));
     }
   }
 
@@ -357,7 +353,7 @@ public final class GcFence {
         continue;
       }
       try {
-        GcRun gcRun = StoredJson.read(bytes.get(), GcRun.class);
+        GcRun gcRun = GcRun.read(bytes.get());
         if (isFuture(gcRun.expiresAt())) {
           active = true;
           ids.append(key).append(',');
@@ -372,11 +368,7 @@ public final class GcFence {
     return fresh;
   }
 
-  private boolean isFuture(String isoInstant) {
-    try {
-      return Instant.parse(isoInstant).isAfter(clock.instant());
-    } catch (DateTimeParseException | NullPointerException e) {
-      return false;
-    }
+  private boolean isFuture(Instant instant) {
+    return instant.isAfter(clock.instant());
   }
 }

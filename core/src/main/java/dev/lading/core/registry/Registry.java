@@ -4,6 +4,7 @@ import dev.lading.core.model.ByteRange;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.Reference;
 import dev.lading.core.model.RepositoryName;
+import dev.lading.core.model.UploadId;
 import java.io.InputStream;
 import java.net.URI;
 import java.time.Duration;

@@ -5,14 +5,15 @@ import static dev.lading.core.registry.StorageCalls.run;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StorageLayout.BlobRecordKey;
+import dev.lading.core.layout.StorageLayout.DataKey;
+import dev.lading.core.layout.StorageLayout.LayerLinkKey;
+import dev.lading.core.layout.StoredValues;
+import dev.lading.core.layout.StoredValues.BlobRecord;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
-import dev.lading.core.registry.StoredJson.BlobRecord;
 import dev.lading.core.storage.ObjectStore;
-import dev.lading.core.storage.StorageLayout;
-import dev.lading.core.storage.StorageLayout.BlobRecordKey;
-import dev.lading.core.storage.StorageLayout.DataKey;
-import dev.lading.core.storage.StorageLayout.LayerLinkKey;
 import java.util.List;
 import java.util.Optional;
 
@@ -62,9 +63,7 @@ final class RepositoryBlobs {
    * a cached record, or deleted and a later commit re-created it with other data.
    */
   Optional<BlobRecord> freshRecord(Digest digest) {
-    Optional<BlobRecord> read =
-        io(() -> store.read(StorageLayout.keyOf(new BlobRecordKey(digest))))
-            .map(bytes -> StoredJson.read(bytes, BlobRecord.class));
+    Optional<BlobRecord> read = readRecord(digest);
     read.ifPresentOrElse(r -> records.put(digest, r), () -> records.invalidate(digest));
     return read;
   }
@@ -109,11 +108,14 @@ final class RepositoryBlobs {
     if (cached != null) {
       return Optional.of(cached);
     }
-    Optional<BlobRecord> read =
-        io(() -> store.read(StorageLayout.keyOf(new BlobRecordKey(digest))))
-            .map(bytes -> StoredJson.read(bytes, BlobRecord.class));
+    Optional<BlobRecord> read = readRecord(digest);
     read.ifPresent(r -> records.put(digest, r));
     return read;
+  }
+
+  private Optional<BlobRecord> readRecord(Digest digest) {
+    return io(() -> store.read(StorageLayout.keyOf(new BlobRecordKey(digest))))
+        .map(BlobRecord::read);
   }
 
   boolean isLinked(RepositoryName repo, Digest digest) {
@@ -126,7 +128,7 @@ final class RepositoryBlobs {
   }
 
   void link(RepositoryName repo, Digest digest) {
-    run(() -> store.write(StorageLayout.keyOf(new LayerLinkKey(repo, digest)), new byte[0]));
+    run(() -> store.write(StorageLayout.keyOf(new LayerLinkKey(repo, digest)), StoredValues.empty()));
   }
 
   void unlink(RepositoryName repo, Digest digest) {
@@ -140,19 +142,17 @@ final class RepositoryBlobs {
    * commit that crashed after its record and is now retried (deleting would orphan the record).
    */
   BlobRecord commit(Digest digest, DataKey dataKey, long size) {
-    String dataKeyText = StorageLayout.keyOf(dataKey);
-    BlobRecord fresh = new BlobRecord(size, dataKeyText);
+    BlobRecord fresh = new BlobRecord(size, dataKey);
     boolean written =
-        io(() -> store.writeIfAbsent(
-            StorageLayout.keyOf(new BlobRecordKey(digest)), StoredJson.write(fresh)));
+        io(() -> store.writeIfAbsent(StorageLayout.keyOf(new BlobRecordKey(digest)), fresh.write()));
     if (written) {
       records.put(digest, fresh);
       return fresh;
     }
     BlobRecord existing = freshRecord(digest).orElseThrow(() -> StorageCalls.unavailable(
         new IllegalStateException("blob record vanished after a conflicting write")));
-    if (!existing.dataKey().equals(dataKeyText)) {
-      run(() -> store.delete(List.of(dataKeyText)));
+    if (!existing.dataKey().equals(dataKey)) {
+      run(() -> store.delete(List.of(StorageLayout.keyOf(dataKey))));
     }
     return existing;
   }
@@ -174,11 +174,15 @@ final class RepositoryBlobs {
     if (cached != null) {
       return Optional.of(cached);
     }
-    Optional<byte[]> bytes = record(digest).flatMap(r -> io(() -> store.read(r.dataKey())));
+    Optional<byte[]> bytes = record(digest).flatMap(this::readData);
     if (bytes.isEmpty()) {
-      bytes = freshRecord(digest).flatMap(r -> io(() -> store.read(r.dataKey())));
+      bytes = freshRecord(digest).flatMap(this::readData);
     }
     bytes.ifPresent(b -> smallContent.put(digest, b));
     return bytes;
+  }
+
+  private Optional<byte[]> readData(BlobRecord record) {
+    return io(() -> store.read(StorageLayout.keyOf(record.dataKey())));
   }
 }

@@ -3,9 +3,19 @@ package dev.lading.core.registry;
 import static dev.lading.core.registry.StorageCalls.io;
 import static dev.lading.core.registry.StorageCalls.run;
 
+import dev.lading.core.concurrent.Concurrently;
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
-import dev.lading.core.manifest.ManifestParser;
+import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StorageLayout.CatalogKey;
+import dev.lading.core.layout.StorageLayout.ManifestLinkKey;
+import dev.lading.core.layout.StorageLayout.ReferrerKey;
+import dev.lading.core.layout.StorageLayout.TagKey;
+import dev.lading.core.layout.StoredValues;
+import dev.lading.core.layout.StoredValues.BlobRecord;
+import dev.lading.core.layout.StoredValues.ManifestLink;
+import dev.lading.core.layout.StoredValues.ReferrerDescriptor;
+import dev.lading.core.layout.StoredValues.TagTarget;
 import dev.lading.core.manifest.ManifestValidator;
 import dev.lading.core.manifest.ParsedManifest;
 import dev.lading.core.model.ByteRange;
@@ -13,32 +23,23 @@ import dev.lading.core.model.Digest;
 import dev.lading.core.model.Reference;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.Tag;
-import dev.lading.core.registry.StoredJson.BlobRecord;
-import dev.lading.core.registry.StoredJson.ManifestLink;
-import dev.lading.core.registry.StoredJson.StoredDescriptor;
+import dev.lading.core.model.UploadId;
 import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.KeyPage;
 import dev.lading.core.storage.ObjectStore;
-import dev.lading.core.storage.StorageLayout;
-import dev.lading.core.storage.StorageLayout.CatalogKey;
-import dev.lading.core.storage.StorageLayout.ManifestLinkKey;
-import dev.lading.core.storage.StorageLayout.ReferrerKey;
-import dev.lading.core.storage.StorageLayout.TagKey;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URI;
-import java.time.Duration;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.NoSuchFileException;
-import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
-import dev.lading.core.concurrent.Concurrently;
-import java.util.concurrent.Callable;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -127,14 +128,14 @@ public final class StoreRegistry implements Registry {
     long length = range.map(ByteRange::length).orElse(record.size());
     BlobSource source;
     try {
-      source = store.openRange(record.dataKey(), offset, length);
+      source = store.openRange(StorageLayout.keyOf(record.dataKey()), offset, length);
     } catch (NoSuchFileException e) {
       // A cached record whose data GC removed: the store's current record decides.
       BlobRecord current = blobs.freshRecord(digest).orElseThrow(() -> blobUnknown(digest));
       if (current.size() != record.size()) {
         throw blobUnknown(digest);
       }
-      source = io(() -> store.openRange(current.dataKey(), offset, length));
+      source = io(() -> store.openRange(StorageLayout.keyOf(current.dataKey()), offset, length));
     } catch (IOException | UncheckedIOException e) {
       throw StorageCalls.unavailable(e);
     }
@@ -154,7 +155,7 @@ public final class StoreRegistry implements Registry {
     }
     BlobRecord record = blobs.freshRecord(digest).orElseThrow(() -> blobUnknown(digest));
     blobs.fence().markReadIfRunActive(digest);
-    return io(() -> store.presignedGet(record.dataKey(), ttl));
+    return io(() -> store.presignedGet(StorageLayout.keyOf(record.dataKey()), ttl));
   }
 
   @Override
@@ -253,28 +254,25 @@ public final class StoreRegistry implements Registry {
     // revision link (pullable by digest), the referrer entry (only ever for a linked manifest),
     // and last the tag, the one step that makes the push visible by name.
     blobs.putSmall(digest, body);
-    run(() -> store.writeIfAbsent(StorageLayout.keyOf(new CatalogKey(repo)), new byte[0]));
+    run(() -> store.writeIfAbsent(StorageLayout.keyOf(new CatalogKey(repo)), StoredValues.empty()));
     run(() -> store.write(
         StorageLayout.keyOf(new ManifestLinkKey(repo, digest)),
-        StoredJson.write(new ManifestLink(manifest.mediaType()))));
+        new ManifestLink(manifest.mediaType()).write()));
     Optional<Digest> subject = manifest.subject().map(s -> s.digest());
     if (subject.isPresent()) {
-      StoredDescriptor entry =
-          new StoredDescriptor(
+      ReferrerDescriptor entry =
+          new ReferrerDescriptor(
               manifest.mediaType(),
-              digest.toString(),
+              digest,
               body.length,
-              manifest.effectiveArtifactType().orElse(null),
-              manifest.annotations().isEmpty() ? null : manifest.annotations());
+              manifest.effectiveArtifactType(),
+              manifest.annotations());
       run(() -> store.write(
-          StorageLayout.keyOf(new ReferrerKey(repo, subject.get(), digest)),
-          StoredJson.write(entry)));
+          StorageLayout.keyOf(new ReferrerKey(repo, subject.get(), digest)), entry.write()));
     }
     if (reference instanceof Tag tag) {
       // One object per tag: moving a tag is one atomic write.
-      run(() -> store.write(
-          StorageLayout.keyOf(new TagKey(repo, tag)),
-          digest.toString().getBytes(StandardCharsets.US_ASCII)));
+      run(() -> store.write(StorageLayout.keyOf(new TagKey(repo, tag)), new TagTarget(digest).write()));
     }
     LOG.info(
         "manifest pushed repository={} digest={} tag={} mediaType={}",
@@ -297,9 +295,8 @@ public final class StoreRegistry implements Registry {
         ManifestLink link = manifestLink(repo, digest).orElseThrow(() -> manifestUnknown(reference));
         List<String> doomed = new ArrayList<>();
         for (String tagKey : allKeys(StorageLayout.tagsPrefix(repo))) {
-          Optional<byte[]> target = io(() -> store.read(tagKey));
-          if (target.isPresent()
-              && new String(target.get(), StandardCharsets.US_ASCII).trim().equals(digest.toString())) {
+          Optional<TagTarget> target = io(() -> store.read(tagKey)).map(TagTarget::read);
+          if (target.isPresent() && target.get().manifest().equals(digest)) {
             doomed.add(tagKey);
           }
         }
@@ -338,7 +335,8 @@ public final class StoreRegistry implements Registry {
     KeyPage page = io(() -> store.list(StorageLayout.tagsPrefix(repo), startAfter, limit));
     List<String> tags = new ArrayList<>(page.keys().size());
     for (String key : page.keys()) {
-      tags.add(StorageLayout.tagOf(repo, key).value());
+      tags.add(StorageLayout.parse(key, TagKey.class)
+          .orElseThrow(() -> new IllegalStateException("not a tag: " + key)).tag().value());
     }
     return new Page(tags, page.truncated());
   }
@@ -359,7 +357,9 @@ public final class StoreRegistry implements Registry {
     KeyPage page = io(() -> store.list(StorageLayout.catalogPrefix(), startAfter, limit));
     List<String> names = new ArrayList<>(page.keys().size());
     for (String key : page.keys()) {
-      names.add(StorageLayout.repositoryOfCatalogKey(key).value());
+      names.add(StorageLayout.parse(key, CatalogKey.class)
+          .orElseThrow(() -> new IllegalStateException("not a catalog marker: " + key))
+          .repository().value());
     }
     return new Page(names, page.truncated());
   }
@@ -372,17 +372,12 @@ public final class StoreRegistry implements Registry {
       if (bytes.isEmpty()) {
         continue; // deleted while listing
       }
-      StoredDescriptor stored = StoredJson.read(bytes.get(), StoredDescriptor.class);
-      Optional<String> type = Optional.ofNullable(stored.artifactType());
-      if (artifactType.isPresent() && !artifactType.equals(type)) {
+      ReferrerDescriptor stored = ReferrerDescriptor.read(bytes.get());
+      if (artifactType.isPresent() && !artifactType.equals(stored.artifactType())) {
         continue;
       }
       out.add(new Descriptor(
-          stored.mediaType(),
-          Digest.parse(stored.digest()),
-          stored.size(),
-          type,
-          stored.annotations() == null ? Map.of() : stored.annotations()));
+          stored.mediaType(), stored.digest(), stored.size(), stored.artifactType(), stored.annotations()));
     }
     return new Referrers(out, artifactType);
   }
@@ -468,22 +463,22 @@ public final class StoreRegistry implements Registry {
       case Tag tag -> {
         byte[] target = io(() -> store.read(StorageLayout.keyOf(new TagKey(repo, tag))))
             .orElseThrow(() -> manifestUnknown(reference));
-        yield Digest.parse(new String(target, StandardCharsets.US_ASCII).trim());
+        yield TagTarget.read(target).manifest();
       }
     };
   }
 
   private Optional<ManifestLink> manifestLink(RepositoryName repo, Digest digest) {
     return io(() -> store.read(StorageLayout.keyOf(new ManifestLinkKey(repo, digest))))
-        .map(bytes -> StoredJson.read(bytes, ManifestLink.class));
+        .map(ManifestLink::read);
   }
 
   /** The subject of a stored manifest, read back from its bytes (they were valid when pushed). */
   private Optional<Digest> subjectOf(Digest digest, ManifestLink link) {
     return blobs.readSmall(digest).flatMap(body -> {
       try {
-        return ManifestParser.parse(link.mediaType(), body).subject().map(s -> s.digest());
-      } catch (RegistryException e) {
+        return StoredValues.readManifest(body, () -> Optional.of(link)).subject().map(s -> s.digest());
+      } catch (RegistryException | IOException e) {
         return Optional.empty();
       }
     });

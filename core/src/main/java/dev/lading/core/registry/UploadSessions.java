@@ -8,17 +8,19 @@ import com.github.benmanes.caffeine.cache.LoadingCache;
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
 import dev.lading.core.hash.ResumableSha256;
+import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StorageLayout.DataKey;
+import dev.lading.core.layout.StorageLayout.UploadStateKey;
+import dev.lading.core.layout.StoredValues.BlobRecord;
+import dev.lading.core.layout.StoredValues.UploadState;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.DigestAlgorithm;
 import dev.lading.core.model.RepositoryName;
-import dev.lading.core.registry.StoredJson.UploadState;
+import dev.lading.core.model.UploadId;
 import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ObjectStore;
-import dev.lading.core.storage.StorageLayout;
-import dev.lading.core.storage.StorageLayout.DataKey;
-import dev.lading.core.storage.StorageLayout.UploadStateKey;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -74,21 +76,10 @@ final class UploadSessions {
           MultipartWrite write = store.startMultipart(StorageLayout.keyOf(dataKey));
           return write.suspend();
         });
-    String hashState = options.resumableHashing()
-        ? ResumableSha256.create().exportState().map(Base64.getEncoder()::encodeToString).orElse(null)
-        : null;
-    UploadState state =
-        new UploadState(
-            repo.value(),
-            id.value(),
-            options.clock().instant().toString(),
-            0,
-            StorageLayout.keyOf(dataKey),
-            token,
-            hashState,
-            null,
-            null);
-    save(repo, id, state);
+    Optional<String> hashState = options.resumableHashing()
+        ? ResumableSha256.create().exportState().map(Base64.getEncoder()::encodeToString)
+        : Optional.empty();
+    save(repo, id, UploadState.started(repo, id, options.clock().instant(), dataKey, token, hashState));
     return new UploadStatus(repo, id, 0);
   }
 
@@ -145,14 +136,15 @@ final class UploadSessions {
     return locked(id, () -> {
       UploadState state = load(repo, id).orElseThrow(() -> unknown(id));
       if (state.isCompleted()) {
-        if (state.completedDigest().equals(digest.toString())) {
+        UploadState.Completed completed = state.completed().orElseThrow();
+        if (completed.digest().equals(digest)) {
           // A retried close: the commit happened; link again (GC may have swept it since).
           blobs.linkExisting(repo, digest).orElseThrow(() -> unknown(id));
-          return new BlobInfo(digest, state.completedSize());
+          return new BlobInfo(digest, completed.size());
         }
         throw unknown(id);
       }
-      Optional<ObjectInfo> closed = io(() -> store.stat(state.dataKey()));
+      Optional<ObjectInfo> closed = io(() -> store.stat(StorageLayout.keyOf(state.dataKey())));
       if (closed.isPresent()) {
         return recoverClose(repo, id, state, digest, finalChunk, closed.get().size());
       }
@@ -213,9 +205,8 @@ final class UploadSessions {
   /** Steps 3 and 4 of {@link #complete}: record and link under GC's fence, then the session. */
   private BlobInfo commit(
       RepositoryName repo, UploadId id, UploadState state, Digest digest, long size, String how) {
-    StoredJson.BlobRecord record =
-        blobs.commitAndLink(repo, digest, DataKey.parse(state.dataKey()), size);
-    save(repo, id, state.completed(digest.toString(), record.size()));
+    BlobRecord record = blobs.commitAndLink(repo, digest, state.dataKey(), size);
+    save(repo, id, state.completed(digest, record.size()));
     LOG.info("blob pushed repository={} digest={} size={}{}", repo, digest, record.size(), how);
     return new BlobInfo(digest, record.size());
   }
@@ -226,7 +217,7 @@ final class UploadSessions {
       // The write goes first, then the state: a crash between leaves a session whose write is
       // gone, which a retried cancel (or any request) ends the same way.
       try {
-        run(() -> store.resumeMultipart(state.dataKey(), state.resumeToken()).abort());
+        run(() -> resume(state).abort());
       } catch (RegistryException e) {
         if (!isGone(e)) {
           throw e;
@@ -257,7 +248,7 @@ final class UploadSessions {
       throw digestInvalid(digest, actual);
     }
     run(write::complete);
-    StoredJson.BlobRecord record = blobs.commitAndLink(repo, digest, dataKey, size);
+    BlobRecord record = blobs.commitAndLink(repo, digest, dataKey, size);
     LOG.info("blob pushed repository={} digest={} size={}", repo, digest, record.size());
     return new BlobInfo(digest, record.size());
   }
@@ -274,7 +265,7 @@ final class UploadSessions {
           .withDetail(Map.of("offset", state.offset(), "start", start.getAsLong()));
     }
     Optional<ResumableSha256> hasher = restoreHasher(state);
-    MultipartWrite write = io(() -> store.resumeMultipart(state.dataKey(), state.resumeToken()));
+    MultipartWrite write = io(() -> resume(state));
     BodyCopier.Progress copied = new BodyCopier.Progress();
     long received;
     try {
@@ -305,8 +296,8 @@ final class UploadSessions {
    * too, nothing is saved, exactly as before.
    */
   private void keepReceived(UploadState state, Chunk chunk) {
-    RepositoryName repo = RepositoryName.parse(state.repository());
-    UploadId id = UploadId.parse(state.id());
+    RepositoryName repo = state.repository();
+    UploadId id = state.id();
     if (chunk.received() == 0 || chunk.write().size() != state.offset() + chunk.received()) {
       releaseQuietly(chunk.write());
       return;
@@ -325,11 +316,11 @@ final class UploadSessions {
     if (state.offset() == 0) {
       return Optional.of(options.resumableHashing() ? ResumableSha256.create() : ResumableSha256.createPlain());
     }
-    if (state.hashState() == null || !options.resumableHashing()) {
+    if (state.hashState().isEmpty() || !options.resumableHashing()) {
       return Optional.empty(); // hashed at commit by re-reading
     }
     try {
-      return ResumableSha256.restore(Base64.getDecoder().decode(state.hashState()));
+      return ResumableSha256.restore(Base64.getDecoder().decode(state.hashState().get()));
     } catch (IllegalArgumentException e) {
       LOG.warn("upload {} has an unreadable hash state; it will be re-read at commit", state.id());
       return Optional.empty();
@@ -338,11 +329,10 @@ final class UploadSessions {
 
   private UploadState suspend(RepositoryName repo, UploadId id, UploadState state, Chunk chunk) {
     String token = io(() -> chunk.write().suspend());
-    String hashState =
+    Optional<String> hashState =
         chunk.hasher()
             .flatMap(ResumableSha256::exportState)
-            .map(Base64.getEncoder()::encodeToString)
-            .orElse(null);
+            .map(Base64.getEncoder()::encodeToString);
     UploadState current = load(repo, id).orElseThrow(() -> unknown(id));
     if (current.offset() != state.offset() || current.isCompleted()) {
       throw ErrorCode.RANGE_INVALID.exception("the upload moved on while this chunk was received")
@@ -353,10 +343,10 @@ final class UploadSessions {
     return next;
   }
 
-  private Digest rehash(String dataKey, long size, DigestAlgorithm algorithm) {
+  private Digest rehash(DataKey dataKey, long size, DigestAlgorithm algorithm) {
     MessageDigest hasher = algorithm.newMessageDigest();
     run(() -> {
-      try (BlobSource source = store.openRange(dataKey, 0, size)) {
+      try (BlobSource source = store.openRange(StorageLayout.keyOf(dataKey), 0, size)) {
         ByteBuffer buffer = ByteBuffer.allocate(BUFFER_BYTES);
         switch (source) {
           case BlobSource.FileSource file -> {
@@ -403,17 +393,24 @@ final class UploadSessions {
 
   private Optional<UploadState> load(RepositoryName repo, UploadId id) {
     return io(() -> store.read(stateKey(repo, id)))
-        .map(bytes -> StoredJson.read(bytes, UploadState.class))
-        .filter(s -> s.repository().equals(repo.value()) && s.id().equals(id.value()));
+        .map(UploadState::read)
+        .filter(s -> s.repository().equals(repo) && s.id().equals(id));
   }
 
   private void save(RepositoryName repo, UploadId id, UploadState state) {
-    run(() -> store.write(stateKey(repo, id), StoredJson.write(state)));
+    run(() -> store.write(stateKey(repo, id), state.write()));
   }
 
   /** Ends a failed session: its data and its state go, nothing stays visible. */
-  private void discard(RepositoryName repo, UploadId id, String dataKey) {
-    run(() -> store.delete(List.of(dataKey, stateKey(repo, id))));
+  private void discard(RepositoryName repo, UploadId id, DataKey dataKey) {
+    run(() -> store.delete(List.of(StorageLayout.keyOf(dataKey), stateKey(repo, id))));
+  }
+
+  /** The session's multipart write, resumed from its saved token. */
+  private MultipartWrite resume(UploadState state) throws IOException {
+    return store.resumeMultipart(
+        StorageLayout.keyOf(state.dataKey()), state.resumeToken().orElseThrow(
+            () -> new IOException("upload " + state.id() + " has no resume token")));
   }
 
   private static void releaseQuietly(MultipartWrite write) {

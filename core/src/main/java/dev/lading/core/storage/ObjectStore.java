@@ -11,8 +11,9 @@ import java.util.Set;
 
 /**
  * The storage SPI: a flat namespace of keys ({@code a/b/c}, ASCII, no {@code .} or {@code ..}
- * segments, built only by {@link StorageLayout}) holding immutable-once-written objects. Stores
- * move bytes; they know nothing of blobs, tags or repositories. The filesystem store and the S3
+ * segments, built only by {@code dev.lading.core.layout.StorageLayout}) holding
+ * immutable-once-written objects. Stores move bytes; they know nothing of blobs, tags or
+ * repositories. The filesystem store and the S3
  * store implement exactly this and pass one contract suite (core's test-jar).
  *
  * <p>Every method blocks and may be called from many threads at once. Failures are

@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
  * slashes, at most {@value #MAX_KEY_LENGTH} characters. One check for all stores, so a key valid
  * in one is valid in every other, no key can climb out of a filesystem root, and a store's own
  * namespaces ({@code +staging}, {@code +tails/}...) can never be named by a caller: {@code +} is in
- * no segment. {@link StorageLayout} only ever builds keys of this grammar.
+ * no segment. {@code dev.lading.core.layout.StorageLayout} only ever builds keys of this grammar.
  */
 public final class StorageKeys {
   /** The longest key (and prefix) a store accepts. */

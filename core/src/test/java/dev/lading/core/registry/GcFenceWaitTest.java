@@ -2,11 +2,11 @@ package dev.lading.core.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StorageLayout.GcIntentKey;
+import dev.lading.core.layout.StoredValues.GcIntent;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
-import dev.lading.core.registry.StoredJson.GcIntent;
-import dev.lading.core.storage.StorageLayout;
-import dev.lading.core.storage.StorageLayout.GcIntentKey;
 import dev.lading.core.storage.fs.FilesystemStore;
 import dev.lading.core.testing.MutableClock;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,7 +38,7 @@ class GcFenceWaitTest {
     Digest digest = Digest.sha256("layer".getBytes(StandardCharsets.US_ASCII));
     try (FilesystemStore store = new FilesystemStore(dir)) {
       store.write(StorageLayout.keyOf(new GcIntentKey(digest)),
-          StoredJson.write(new GcIntent("run", start.plusSeconds(10).toString())));
+          new GcIntent("run", start.plusSeconds(10), Optional.empty()).write());
       GcFence fence = new GcFence(store, clock, Duration.ZERO, Duration.ofSeconds(1), pause);
       fence.awaitNoIntent(digest, APP);
     }
@@ -53,8 +54,8 @@ class GcFenceWaitTest {
     Digest shared = Digest.sha256("shared base layer".getBytes(StandardCharsets.US_ASCII));
     try (FilesystemStore store = new FilesystemStore(dir)) {
       // A sweeper removes the layer's dead link in team/other; the blob itself stays.
-      store.write(StorageLayout.keyOf(new GcIntentKey(shared)), StoredJson.write(
-          new GcIntent("run", start.plusSeconds(10).toString(), false, List.of("team/other"))));
+      store.write(StorageLayout.keyOf(new GcIntentKey(shared)), new GcIntent("run", start.plusSeconds(10),
+          Optional.of(new GcIntent.Reach(false, List.of(OTHER)))).write());
       GcFence fence = new GcFence(store, clock, Duration.ZERO, Duration.ofSeconds(1), pause);
 
       assertThat(fence.intended(shared, APP)).isFalse();
@@ -67,8 +68,8 @@ class GcFenceWaitTest {
       assertThat(clock.instant()).isEqualTo(start.plusSeconds(3));
 
       // The blob itself going concerns every repository.
-      store.write(StorageLayout.keyOf(new GcIntentKey(shared)), StoredJson.write(
-          new GcIntent("run", start.plusSeconds(10).toString(), true, List.of("team/other"))));
+      store.write(StorageLayout.keyOf(new GcIntentKey(shared)), new GcIntent("run", start.plusSeconds(10),
+          Optional.of(new GcIntent.Reach(true, List.of(OTHER)))).write());
       assertThat(fence.intended(shared, APP)).isTrue();
     }
   }

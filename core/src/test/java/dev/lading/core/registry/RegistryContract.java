@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
+import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StoredValues.BlobRecord;
 import dev.lading.core.model.ByteRange;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.DigestAlgorithm;
@@ -13,9 +15,9 @@ import dev.lading.core.model.MediaTypes;
 import dev.lading.core.model.Reference;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.Tag;
+import dev.lading.core.model.UploadId;
 import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.ObjectStore;
-import dev.lading.core.storage.StorageLayout;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -695,10 +697,9 @@ public abstract class RegistryContract {
     byte[] manifest = ociManifest(REPO, "");
     Digest digest = putManifest(REPO, "a", manifest);
     assertThat(registry.getManifest(REPO, Tag.parse("a")).body()).isEqualTo(manifest);
-    StoredJson.BlobRecord record = StoredJson.read(
-        store.read(StorageLayout.keyOf(new StorageLayout.BlobRecordKey(digest))).orElseThrow(),
-        StoredJson.BlobRecord.class);
-    store.delete(List.of(record.dataKey()));
+    BlobRecord record = BlobRecord.read(
+        store.read(StorageLayout.keyOf(new StorageLayout.BlobRecordKey(digest))).orElseThrow());
+    store.delete(List.of(StorageLayout.keyOf(record.dataKey())));
     assertThat(registry.getManifest(REPO, Tag.parse("a")).body())
         .as("content-addressed bytes, served from memory once read").isEqualTo(manifest);
     registry.deleteManifest(REPO, Tag.parse("a"));
@@ -782,11 +783,6 @@ public abstract class RegistryContract {
     assertThat(registry.referrers(REPO, subject, Optional.empty()).manifests())
         .extracting(Descriptor::digest).containsExactly(sbomResult.digest());
     assertThat(registry.referrers(OTHER, subject, Optional.empty()).manifests()).isEmpty();
-
-    String json = new String(ReferrersIndex.toJson(registry.referrers(REPO, subject, Optional.empty())), UTF_8);
-    assertThat(json).startsWith("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_INDEX + "\",\"manifests\":[{")
-        .contains("\"artifactType\":\"application/spdx+json\"")
-        .contains("\"digest\":\"" + sbomResult.digest() + "\"");
   }
 
   @Test

@@ -2,8 +2,9 @@ package dev.lading.server.auth;
 
 import dev.lading.auth.KeySetStorage;
 import dev.lading.auth.SigningKeys;
+import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StorageLayout.SigningKeySetKey;
 import dev.lading.core.storage.ObjectStore;
-import dev.lading.core.storage.StorageLayout;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
@@ -16,7 +17,8 @@ import java.util.Optional;
  * reader never sees half a set.
  */
 public final class StoredKeySet implements KeySetStorage {
-  private static final String KEY = StorageLayout.keyOf(new StorageLayout.SigningKeySetKey());
+  /** Where the layout keeps the set; with the filesystem store, the key file's path under its root. */
+  static final String KEY = StorageLayout.keyOf(new SigningKeySetKey());
   private final ObjectStore store;
 
   public StoredKeySet(ObjectStore store) {

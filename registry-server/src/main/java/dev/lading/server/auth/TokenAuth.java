@@ -105,9 +105,12 @@ public final class TokenAuth implements AutoCloseable {
     return keys;
   }
 
-  /** The default key file: under the filesystem store's root, beside the registry's data. */
+  /**
+   * The default key file: under the filesystem store's root, beside the registry's data, where
+   * the layout keeps the signing key set.
+   */
   public static Path defaultKeyFile(LadingConfig config) {
-    return config.storage().filesystem().root().resolve("auth").resolve("signing-keys.jwks");
+    return config.storage().filesystem().root().resolve(StoredKeySet.KEY);
   }
 
   /**
@@ -163,7 +166,7 @@ public final class TokenAuth implements AutoCloseable {
       if (leftover) {
         log.warn("token auth: signing with {}, but the store still holds a signing key set ({}) that store"
             + " backups carry; delete it once no token it signed is needed", storage.describe(),
-            config.storage().type() == StorageType.FILESYSTEM ? defaultKeyFile(config) : "the object auth/signing-keys.jwks");
+            config.storage().type() == StorageType.FILESYSTEM ? defaultKeyFile(config) : "the object " + StoredKeySet.KEY);
       }
     } catch (IOException | RuntimeException e) {
       log.debug("token auth: could not look for a key set left in the store", e);

@@ -2,7 +2,7 @@ package dev.lading.server.http;
 
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
-import dev.lading.core.registry.UploadId;
+import dev.lading.core.model.UploadId;
 
 /**
  * Every URL the server hands out, in one place. Relative to the host, so they work behind any

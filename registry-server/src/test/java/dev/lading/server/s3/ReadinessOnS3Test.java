@@ -52,16 +52,23 @@ class ReadinessOnS3Test {
         URI healthz = URI.create("http://127.0.0.1:" + server.port() + "/healthz");
         assertThat(statusOf(http, readyz)).isEqualTo(200);
 
-        s3.deleteBucket(b -> b.bucket(BUCKET));
+        deleteBucket(s3);
         assertThat(waitForStatus(http, readyz, 503)).isEqualTo(503);
         assertThat(statusOf(http, healthz)).isEqualTo(200);
 
         s3.createBucket(b -> b.bucket(BUCKET));
         assertThat(waitForStatus(http, readyz, 200)).isEqualTo(200);
       } finally {
-        s3.deleteBucket(b -> b.bucket(BUCKET));
+        deleteBucket(s3);
       }
     }
+  }
+
+  /** The bucket and what the start put in it (the storage layout's version record). */
+  private static void deleteBucket(S3Client s3) {
+    s3.listObjectsV2Paginator(b -> b.bucket(BUCKET)).contents()
+        .forEach(o -> s3.deleteObject(b -> b.bucket(BUCKET).key(o.key())));
+    s3.deleteBucket(b -> b.bucket(BUCKET));
   }
 
   private static int statusOf(HttpClient http, URI uri) throws Exception {

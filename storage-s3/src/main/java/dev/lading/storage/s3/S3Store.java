@@ -2,6 +2,7 @@ package dev.lading.storage.s3;
 
 import static dev.lading.storage.s3.S3Calls.io;
 
+import dev.lading.core.layout.StorageLayout;
 import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.KeyPage;
 import dev.lading.core.storage.ListedLevel;
@@ -63,13 +64,12 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * and the key.
  *
  * <p>Besides the caller's keys the store keeps only tail objects of suspended multipart writes,
- * under {@code <prefix>+tails/}. No caller key can start with {@code +}, and {@code +} sorts
+ * under {@code <prefix>+tails/} ({@link StorageLayout#S3_TAILS}). No caller key can start with {@code +}, and {@code +} sorts
  * before every character a key may start with, so listings skip the whole namespace with one
  * {@code start-after}.
  */
 public final class S3Store implements ObjectStore {
   private static final Logger LOG = LoggerFactory.getLogger(S3Store.class);
-  static final String TAILS = "+tails/";
   /** Sorts after every {@code +tails/...} key and before every caller key (see class doc). */
   private static final String AFTER_TAILS = ",";
   private static final int DELETE_BATCH = 1000;
@@ -186,7 +186,7 @@ public final class S3Store implements ObjectStore {
 
   /** The tail object of {@code key}'s multipart write at {@code generation}. */
   String tailKey(String key, int generation) {
-    return config.prefix() + TAILS + key + "/" + generation;
+    return config.prefix() + StorageLayout.S3_TAILS + key + "/" + generation;
   }
 
   // ---- small objects ------------------------------------------------------------------------
@@ -478,7 +478,7 @@ public final class S3Store implements ObjectStore {
         });
       }
     }
-    String tails = p + TAILS;
+    String tails = p + StorageLayout.S3_TAILS;
     List<String> deadTails = new ArrayList<>();
     io("LIST " + tails, () -> {
       for (S3Object object : s3.listObjectsV2Paginator(

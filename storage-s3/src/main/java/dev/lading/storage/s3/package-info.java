@@ -1,14 +1,14 @@
 /**
  * The S3 store: core's storage SPI over one bucket of AWS S3, Ceph RGW, MinIO or S3Proxy, with
- * the AWS SDK for Java v2 (sync client, Apache HTTP). Imports core's SPI only; nothing of the
- * registry's rules, no Netty. The server builds it with {@link dev.lading.storage.s3.S3Store#create}
+ * the AWS SDK for Java v2 (sync client, Apache HTTP). Imports core's SPI, and from core's layout
+ * only the name of its private area; nothing of the registry's rules, no Netty. The server builds it with {@link dev.lading.storage.s3.S3Store#create}
  * from a validated {@link dev.lading.storage.s3.S3StoreConfig}.
  *
  * <h2>Records point at data: commit copies nothing</h2>
  * An upload streams into an S3 multipart upload at {@code data/<uuid[:2]>/<uuid>}, a key chosen
  * when the upload starts, before its digest is known. Commit completes that multipart upload in
  * place and the registry writes the small {@code blobs/<alg>/<hex[:2]>/<hex>} record pointing at
- * it (core's {@code StorageLayout}); the bytes never move. A 20 GB layer is never copied inside
+ * it (core's {@code dev.lading.core.layout}); the bytes never move. A 20 GB layer is never copied inside
  * the bucket, as Distribution's "move" does, and a second upload of an existing blob deletes its
  * own data.
  *

@@ -3,6 +3,7 @@ package dev.lading.storage.s3;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.lading.core.layout.StorageLayout;
 import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.MultipartWrite;
 import java.io.IOException;
@@ -119,7 +120,7 @@ abstract class S3StoreBehaviour {
   }
 
   static List<String> tails(S3Store store) {
-    return S3Targets.allObjects(store).stream().filter(k -> k.startsWith(S3Store.TAILS)).toList();
+    return S3Targets.allObjects(store).stream().filter(k -> k.startsWith(StorageLayout.S3_TAILS)).toList();
   }
 
   // ---- tests --------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 package dev.lading.core.storage.fs;
 
 import com.sun.nio.file.ExtendedOpenOption;
+import dev.lading.core.layout.StorageLayout;
 import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.KeyPage;
 import dev.lading.core.storage.ListedLevel;
@@ -43,18 +44,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every object is published by an atomic rename of a fully written and fsynced file, so a
  * reader sees the old content or the new, never part, and a crash leaves at worst a stray file in
- * the staging directories. Those directories ({@code +staging}, {@code +multipart}) start with
- * {@code +}, which no key segment may contain, so they can never collide with a key and are never
- * listed. Nothing is ever written outside {@code root}.
+ * the staging directories. Those directories ({@code +staging}, {@code +multipart}, named in
+ * {@link StorageLayout}) start with {@code +}, which no key segment may contain, so they can never
+ * collide with a key and are never listed. Nothing is ever written outside {@code root}.
  */
 public final class FilesystemStore implements ObjectStore {
   /** Direct-I/O uploads at once (1 MiB of direct memory each); more go through the page cache. */
   static final int MAX_DIRECT_BUFFERS = 64;
 
   private static final Logger LOG = LoggerFactory.getLogger(FilesystemStore.class);
-
-  static final String STAGING = "+staging";
-  static final String MULTIPART = "+multipart";
 
   private final Path root;
   private final Path staging;
@@ -73,8 +71,8 @@ public final class FilesystemStore implements ObjectStore {
    */
   public FilesystemStore(Path root, boolean directWrites) throws IOException {
     this.root = root.toAbsolutePath().normalize();
-    this.staging = this.root.resolve(STAGING);
-    this.multipart = this.root.resolve(MULTIPART);
+    this.staging = this.root.resolve(StorageLayout.FILESYSTEM_STAGING);
+    this.multipart = this.root.resolve(StorageLayout.FILESYSTEM_MULTIPART);
     Files.createDirectories(staging);
     Files.createDirectories(multipart);
     this.directBuffers = directWrites ? probeDirectIo(multipart) : null;

@@ -2,18 +2,19 @@ package dev.lading.core.storage.fs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.nio.file.ExtendedOpenOption;
+import dev.lading.core.layout.StorageLayout;
 import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectStore;
 import dev.lading.core.storage.ObjectStoreContract;
-import com.sun.nio.file.ExtendedOpenOption;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -131,8 +132,8 @@ class FilesystemStoreTest extends ObjectStoreContract {
   @AfterEach
   void noStagingOrMultipartFilesAndNothingOutsideRoot() throws Exception {
     Path root = dir.resolve("root");
-    try (Stream<Path> staged = Files.list(root.resolve(FilesystemStore.STAGING));
-        Stream<Path> multipart = Files.list(root.resolve(FilesystemStore.MULTIPART));
+    try (Stream<Path> staged = Files.list(root.resolve(StorageLayout.FILESYSTEM_STAGING));
+        Stream<Path> multipart = Files.list(root.resolve(StorageLayout.FILESYSTEM_MULTIPART));
         Stream<Path> top = Files.list(dir)) {
       assertThat(staged).isEmpty();
       assertThat(multipart).isEmpty();
@@ -141,7 +142,7 @@ class FilesystemStoreTest extends ObjectStoreContract {
     try (Stream<Path> entries = Files.list(root)) {
       assertThat(entries.map(p -> p.getFileName().toString()))
           .as("empty directories are pruned")
-          .containsExactlyInAnyOrder(FilesystemStore.STAGING, FilesystemStore.MULTIPART);
+          .containsExactlyInAnyOrder(StorageLayout.FILESYSTEM_STAGING, StorageLayout.FILESYSTEM_MULTIPART);
     }
   }
 

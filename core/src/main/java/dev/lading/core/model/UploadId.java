@@ -1,4 +1,4 @@
-package dev.lading.core.registry;
+package dev.lading.core.model;
 
 import dev.lading.core.error.ErrorCode;
 import java.util.UUID;

@@ -1,10 +1,10 @@
-package dev.lading.core.storage;
+package dev.lading.core.layout;
 
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.DigestAlgorithm;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.Tag;
-import dev.lading.core.registry.UploadId;
+import dev.lading.core.model.UploadId;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
@@ -15,11 +15,13 @@ import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 
 /**
- * The one place that knows where things live in an {@link ObjectStore}. Stores never build keys;
- * the registry asks this class for a key by handing it one of the sealed {@link Key} records, and
- * one switch ({@link #keyOf}) maps each record to its key. The whole tree:
+ * Where things live in an {@code ObjectStore}: every key as one of the sealed {@link Key} records,
+ * one switch ({@link #keyOf}) from a record to its key and one parser ({@link #parse}) back.
+ * Nothing else builds or takes apart a key; what each object holds is {@link StoredValues}'s
+ * business. The whole tree:
  *
  * <pre>
+ * lading-format                              the layout's version (JSON {version}), see {@link StoreFormat}
  * blobs/&lt;alg&gt;/&lt;hex[:2]&gt;/&lt;hex&gt;                 blob record: JSON {size, dataKey}; global, content-addressed,
  *                                             written once (writeIfAbsent) when an upload commits;
  *                                             in 256 shards by the hex's first two characters
@@ -34,15 +36,20 @@ import java.util.stream.IntStream;
  *                                             descriptor JSON of a manifest whose subject is s
  * repositories/&lt;name&gt;/_uploads/&lt;uuid&gt;         upload session state (JSON)
  * catalog/&lt;encoded name&gt;                     marker (empty): the repository exists
- * gc/runs/&lt;run id&gt;                          a GC run in progress (JSON {startedAt, expiresAt});
+ * gc/runs/&lt;run id&gt;                          a GC run in progress (JSON {id, startedAt, expiresAt});
  *                                             pushers that see one write marks
  * gc/intents/&lt;alg&gt;/&lt;hex&gt;                   a sweeper is about to delete this digest's links and
- *                                             record (JSON {runId, deadline})
+ *                                             record (JSON {runId, deadline, record, repositories})
  * gc/marks/&lt;alg&gt;/&lt;hex&gt;                     (empty) a pusher uploaded, mounted, confirmed or
  *                                             referenced this digest while a run was active
  * auth/signing-keys.jwks                     token auth's signing key set (JWK set with private keys)
  *                                             when the store is shared (S3) and no key file is configured
  * </pre>
+ *
+ * <p>Beside these keys the stores keep private areas whose names start with {@code +}, which no
+ * key segment may contain, so no key ever names them: {@link #FILESYSTEM_STAGING} and
+ * {@link #FILESYSTEM_MULTIPART} (directories under the filesystem store's root) and
+ * {@link #S3_TAILS} (objects under the S3 store's prefix).
  *
  * <p>Why it is safe: repository-name components never start with {@code _}, so
  * {@code _layers} and its siblings never collide with a nested repository, and no key is ever
@@ -67,15 +74,16 @@ import java.util.stream.IntStream;
  *
  * <p>Commit never moves bytes: an upload streams to its {@code data/} key and commit writes the
  * small {@code blobs/} record pointing at it. A second upload of the same content keeps the
- * first record and deletes its own data. Online GC (module {@code gc}) sweeps {@code data/} keys that no record
- * and no live upload session points to; the {@code gc/} keys are its fence against concurrent
- * pushes (see {@code dev.lading.gc}'s package documentation for the protocol).
+ * first record and deletes its own data. Online GC (module {@code gc}) sweeps {@code data/} keys
+ * that no record and no live upload session points to; the {@code gc/} keys are its fence
+ * against concurrent pushes (see {@code dev.lading.gc}'s package documentation for the protocol).
  */
 public final class StorageLayout {
 
   /** A location in the store; each record names one kind of object. */
   public sealed interface Key
-      permits BlobRecordKey,
+      permits FormatVersionKey,
+          BlobRecordKey,
           DataKey,
           LayerLinkKey,
           ManifestLinkKey,
@@ -88,6 +96,10 @@ public final class StorageLayout {
           GcMarkKey,
           SigningKeySetKey {}
 
+  /** The store's layout version ({@link StoredValues.FormatVersion}). */
+  public record FormatVersionKey() implements Key {}
+
+  /** A committed blob ({@link StoredValues.BlobRecord}). */
   public record BlobRecordKey(Digest digest) implements Key {
     public BlobRecordKey {
       Objects.requireNonNull(digest);
@@ -108,20 +120,9 @@ public final class StorageLayout {
     public static DataKey random() {
       return new DataKey(UUID.randomUUID().toString());
     }
-
-    /** The data key a stored key string names, e.g. from a blob record. */
-    public static DataKey parse(String key) {
-      if (key == null) {
-        throw new IllegalArgumentException("not a data key");
-      }
-      DataKey parsed = new DataKey(key.substring(key.lastIndexOf('/') + 1));
-      if (!keyOf(parsed).equals(key)) {
-        throw new IllegalArgumentException("not a data key"); // elsewhere, or in the wrong shard
-      }
-      return parsed;
-    }
   }
 
+  /** A blob linked into a repository (an empty object). */
   public record LayerLinkKey(RepositoryName repository, Digest digest) implements Key {
     public LayerLinkKey {
       Objects.requireNonNull(repository);
@@ -129,6 +130,7 @@ public final class StorageLayout {
     }
   }
 
+  /** A manifest revision linked into a repository ({@link StoredValues.ManifestLink}). */
   public record ManifestLinkKey(RepositoryName repository, Digest digest) implements Key {
     public ManifestLinkKey {
       Objects.requireNonNull(repository);
@@ -136,6 +138,7 @@ public final class StorageLayout {
     }
   }
 
+  /** A tag ({@link StoredValues.TagTarget}). */
   public record TagKey(RepositoryName repository, Tag tag) implements Key {
     public TagKey {
       Objects.requireNonNull(repository);
@@ -143,6 +146,7 @@ public final class StorageLayout {
     }
   }
 
+  /** {@code referrer}'s subject is {@code subject} ({@link StoredValues.ReferrerDescriptor}). */
   public record ReferrerKey(RepositoryName repository, Digest subject, Digest referrer)
       implements Key {
     public ReferrerKey {
@@ -152,6 +156,7 @@ public final class StorageLayout {
     }
   }
 
+  /** An upload session ({@link StoredValues.UploadState}). */
   public record UploadStateKey(RepositoryName repository, UploadId id) implements Key {
     public UploadStateKey {
       Objects.requireNonNull(repository);
@@ -159,97 +164,187 @@ public final class StorageLayout {
     }
   }
 
+  /** The repository exists (an empty object). */
   public record CatalogKey(RepositoryName repository) implements Key {
     public CatalogKey {
       Objects.requireNonNull(repository);
     }
   }
 
-  /** A GC run in progress; {@code id} is a random UUID. */
+  /** A GC run in progress ({@link StoredValues.GcRun}); {@code id} is a random UUID. */
   public record GcRunKey(String id) implements Key {
     public GcRunKey {
       new DataKey(id); // the same UUID grammar: safe inside a key
     }
   }
 
-  /** A sweeper's announced intent to delete {@code digest}. */
+  /** A sweeper's announced intent to delete {@code digest} ({@link StoredValues.GcIntent}). */
   public record GcIntentKey(Digest digest) implements Key {
     public GcIntentKey {
       Objects.requireNonNull(digest);
     }
   }
 
-  /** A pusher's mark: {@code digest} was needed while a GC run was active. */
-  /** The built-in token issuer's signing keys, shared by every instance on this store. */
-  public record SigningKeySetKey() implements Key {}
-
+  /** A pusher's mark (an empty object): {@code digest} was needed while a GC run was active. */
   public record GcMarkKey(Digest digest) implements Key {
     public GcMarkKey {
       Objects.requireNonNull(digest);
     }
   }
 
+  /** The built-in token issuer's signing keys, shared by every instance on this store. */
+  public record SigningKeySetKey() implements Key {}
+
+  /** The filesystem store's directory of objects being written, published by rename. */
+  public static final String FILESYSTEM_STAGING = "+staging";
+  /** The filesystem store's directory of multipart writes in progress. */
+  public static final String FILESYSTEM_MULTIPART = "+multipart";
+  /** The S3 store's prefix (under its own) of the tails suspended multipart writes carry. */
+  public static final String S3_TAILS = "+tails/";
+
+  private static final String FORMAT = "lading-format";
   private static final String BLOBS = "blobs/";
+  private static final String DATA = "data/";
+  private static final String REPOSITORIES = "repositories/";
+  private static final String LAYERS = "_layers/";
+  private static final String MANIFESTS = "_manifests/";
+  private static final String TAGS = "_tags/";
+  private static final String REFERRERS = "_referrers/";
+  private static final String UPLOADS = "_uploads/";
+  private static final String CATALOG = "catalog/";
   private static final String GC_RUNS = "gc/runs/";
   private static final String GC_INTENTS = "gc/intents/";
   private static final String GC_MARKS = "gc/marks/";
-  private static final String DATA = "data/";
-  private static final String REPOSITORIES = "repositories/";
-  private static final String CATALOG = "catalog/";
+  private static final String SIGNING_KEYS = "auth/signing-keys.jwks";
   private static final List<String> DATA_SHARDS = shards(DATA);
   private static final List<String> BLOB_RECORD_SHARDS = Arrays.stream(DigestAlgorithm.values())
-      .flatMap(algorithm -> shards(blobsPrefix(algorithm)).stream()).toList();
+      .flatMap(algorithm -> shards(BLOBS + algorithm.wireName() + "/").stream()).toList();
+  private static final List<String> GC_MARK_PREFIXES = Arrays.stream(DigestAlgorithm.values())
+      .map(algorithm -> GC_MARKS + algorithm.wireName() + "/").toList();
 
   private StorageLayout() {}
 
   /** The key of {@code key}: the one switch over every kind of object. */
   public static String keyOf(Key key) {
     return switch (key) {
-      case BlobRecordKey k -> blobsPrefix(k.digest().algorithm()) + shard(k.digest().hex())
-          + k.digest().hex();
+      case FormatVersionKey k -> FORMAT;
+      case BlobRecordKey k -> BLOBS + digestPath(k.digest(), true);
       case DataKey k -> DATA + shard(k.id()) + k.id();
-      case LayerLinkKey k -> repository(k.repository()) + "_layers/" + digestPath(k.digest());
-      case ManifestLinkKey k -> repository(k.repository()) + "_manifests/" + digestPath(k.digest());
+      case LayerLinkKey k -> repository(k.repository()) + LAYERS + digestPath(k.digest(), false);
+      case ManifestLinkKey k ->
+          repository(k.repository()) + MANIFESTS + digestPath(k.digest(), false);
       case TagKey k -> tagsPrefix(k.repository()) + k.tag().value();
-      case ReferrerKey k -> referrersPrefix(k.repository(), k.subject()) + digestPath(k.referrer());
-      case UploadStateKey k -> repository(k.repository()) + "_uploads/" + k.id().value();
+      case ReferrerKey k ->
+          referrersPrefix(k.repository(), k.subject()) + digestPath(k.referrer(), false);
+      case UploadStateKey k -> repository(k.repository()) + UPLOADS + k.id().value();
       case CatalogKey k -> CATALOG + encodeName(k.repository().value());
       case GcRunKey k -> GC_RUNS + k.id();
-      case GcIntentKey k -> GC_INTENTS + digestPath(k.digest());
-      case GcMarkKey k -> GC_MARKS + digestPath(k.digest());
-      case SigningKeySetKey k -> "auth/signing-keys.jwks";
+      case GcIntentKey k -> GC_INTENTS + digestPath(k.digest(), false);
+      case GcMarkKey k -> GC_MARKS + digestPath(k.digest(), false);
+      case SigningKeySetKey k -> SIGNING_KEYS;
     };
+  }
+
+  /**
+   * What {@code key} names, or empty when it is no key of this layout (a listing may show what
+   * others put beside it: S3Proxy's filesystem backend lists a PUT's temporary file, for one). A
+   * key parses only when {@link #keyOf} of the result gives it back, so a blob record or data
+   * key in the wrong shard is no key.
+   */
+  public static Optional<Key> parse(String key) {
+    try {
+      Key parsed = parseLenient(key);
+      return parsed != null && keyOf(parsed).equals(key) ? Optional.of(parsed) : Optional.empty();
+    } catch (RuntimeException e) {
+      return Optional.empty(); // a part that is no digest, name, tag or id
+    }
+  }
+
+  /** What {@code key} names when it is a key of the {@code kind} given, else empty. */
+  public static <K extends Key> Optional<K> parse(String key, Class<K> kind) {
+    return parse(key).filter(kind::isInstance).map(kind::cast);
+  }
+
+  private static Key parseLenient(String key) {
+    if (key.equals(FORMAT)) {
+      return new FormatVersionKey();
+    } else if (key.equals(SIGNING_KEYS)) {
+      return new SigningKeySetKey();
+    } else if (key.startsWith(BLOBS)) {
+      String[] parts = key.substring(BLOBS.length()).split("/", -1); // alg, shard, hex
+      return parts.length == 3 ? new BlobRecordKey(digest(parts[0], parts[2])) : null;
+    } else if (key.startsWith(DATA)) {
+      String[] parts = key.substring(DATA.length()).split("/", -1); // shard, uuid
+      return parts.length == 2 ? new DataKey(parts[1]) : null;
+    } else if (key.startsWith(CATALOG)) {
+      return new CatalogKey(RepositoryName.parse(decodeName(key.substring(CATALOG.length()))));
+    } else if (key.startsWith(GC_RUNS)) {
+      return new GcRunKey(key.substring(GC_RUNS.length()));
+    } else if (key.startsWith(GC_INTENTS)) {
+      return new GcIntentKey(digestFromPath(key.substring(GC_INTENTS.length())));
+    } else if (key.startsWith(GC_MARKS)) {
+      return new GcMarkKey(digestFromPath(key.substring(GC_MARKS.length())));
+    } else if (key.startsWith(REPOSITORIES)) {
+      return repositoryKey(key);
+    }
+    return null;
+  }
+
+  /** A key under {@code repositories/<name>/_...}: the name ends at the first {@code /_}. */
+  private static Key repositoryKey(String key) {
+    int end = key.indexOf("/_", REPOSITORIES.length());
+    if (end < 0) {
+      return null;
+    }
+    RepositoryName repo = RepositoryName.parse(key.substring(REPOSITORIES.length(), end));
+    String rest = key.substring(end + 1);
+    if (rest.startsWith(LAYERS)) {
+      return new LayerLinkKey(repo, digestFromPath(rest.substring(LAYERS.length())));
+    } else if (rest.startsWith(MANIFESTS)) {
+      return new ManifestLinkKey(repo, digestFromPath(rest.substring(MANIFESTS.length())));
+    } else if (rest.startsWith(TAGS)) {
+      return new TagKey(repo, Tag.parse(rest.substring(TAGS.length())));
+    } else if (rest.startsWith(UPLOADS)) {
+      return new UploadStateKey(repo, UploadId.parse(rest.substring(UPLOADS.length())));
+    } else if (rest.startsWith(REFERRERS)) {
+      String[] parts = rest.substring(REFERRERS.length()).split("/", -1);
+      return parts.length == 4
+          ? new ReferrerKey(repo, digest(parts[0], parts[1]), digest(parts[2], parts[3]))
+          : null;
+    }
+    return null;
+  }
+
+  // ---- prefixes to list ---------------------------------------------------------------------
+
+  /** Prefix of every repository's links, tags, referrer entries and upload sessions. */
+  public static String repositoriesPrefix() {
+    return REPOSITORIES;
   }
 
   /** Prefix of every tag of {@code repository}; the rest of each key is the tag. */
   public static String tagsPrefix(RepositoryName repository) {
-    return repository(repository) + "_tags/";
-  }
-
-  /** The tag a key under {@link #tagsPrefix} names. */
-  public static Tag tagOf(RepositoryName repository, String key) {
-    return Tag.parse(stripPrefix(tagsPrefix(repository), key));
+    return repository(repository) + TAGS;
   }
 
   /** Prefix of the referrers of {@code subject} in {@code repository}. */
   public static String referrersPrefix(RepositoryName repository, Digest subject) {
-    return repository(repository) + "_referrers/" + digestPath(subject) + "/";
+    return repository(repository) + REFERRERS + digestPath(subject, false) + "/";
   }
 
-  /** The referrer's digest a key under {@link #referrersPrefix} names. */
-  public static Digest referrerOf(RepositoryName repository, Digest subject, String key) {
-    String rest = stripPrefix(referrersPrefix(repository, subject), key);
-    return digestFromPath(rest);
+  /** Prefix of {@code repository}'s layer links. */
+  public static String layersPrefix(RepositoryName repository) {
+    return repository(repository) + LAYERS;
+  }
+
+  /** Prefix of {@code repository}'s manifest revision links. */
+  public static String manifestsPrefix(RepositoryName repository) {
+    return repository(repository) + MANIFESTS;
   }
 
   /** Prefix of every catalog marker. */
   public static String catalogPrefix() {
     return CATALOG;
-  }
-
-  /** The repository a catalog marker key names. */
-  public static RepositoryName repositoryOfCatalogKey(String key) {
-    return RepositoryName.parse(decodeName(stripPrefix(CATALOG, key)));
   }
 
   /** Prefix of every data key. */
@@ -270,55 +365,6 @@ public final class StorageLayout {
     return BLOB_RECORD_SHARDS;
   }
 
-  /** Prefix of every repository's objects; the repository is {@code repositories/<name>/}. */
-  public static String repositoryPrefix(RepositoryName repository) {
-    return repository(repository);
-  }
-
-  /** Prefix of {@code repository}'s layer links. */
-  public static String layersPrefix(RepositoryName repository) {
-    return repository(repository) + "_layers/";
-  }
-
-  /** Prefix of {@code repository}'s manifest revision links. */
-  public static String manifestsPrefix(RepositoryName repository) {
-    return repository(repository) + "_manifests/";
-  }
-
-  /** Prefix of every referrer entry of {@code repository}, whatever the subject. */
-  public static String allReferrersPrefix(RepositoryName repository) {
-    return repository(repository) + "_referrers/";
-  }
-
-  /** Prefix of {@code repository}'s upload session states. */
-  public static String uploadsPrefix(RepositoryName repository) {
-    return repository(repository) + "_uploads/";
-  }
-
-  /** The digest a key {@code <prefix><alg>/<hex>} names (layer and manifest links, GC keys). */
-  public static Digest digestUnder(String prefix, String key) {
-    return digestFromPath(stripPrefix(prefix, key));
-  }
-
-  /** The (subject, referrer) pair a key under {@link #allReferrersPrefix} names. */
-  public static ReferrerEntry referrerEntryOf(RepositoryName repository, String key) {
-    String rest = stripPrefix(allReferrersPrefix(repository), key);
-    String[] parts = rest.split("/");
-    if (parts.length != 4) {
-      throw new IllegalArgumentException("not a referrer key");
-    }
-    return new ReferrerEntry(
-        digestFromPath(parts[0] + "/" + parts[1]), digestFromPath(parts[2] + "/" + parts[3]));
-  }
-
-  /** What one referrer key says: {@code referrer}'s subject is {@code subject}. */
-  public record ReferrerEntry(Digest subject, Digest referrer) {}
-
-  /** The upload id a key under {@link #uploadsPrefix} names. */
-  public static UploadId uploadIdOf(RepositoryName repository, String key) {
-    return UploadId.parse(stripPrefix(uploadsPrefix(repository), key));
-  }
-
   /** Prefix of the GC run objects. */
   public static String gcRunsPrefix() {
     return GC_RUNS;
@@ -329,29 +375,12 @@ public final class StorageLayout {
     return GC_INTENTS;
   }
 
-  /** Prefix of the pushers' GC marks. */
-  public static String gcMarksPrefix() {
-    return GC_MARKS;
+  /** Prefixes {@code gc/marks/<alg>/} of the pushers' GC marks, one per algorithm. */
+  public static List<String> gcMarkPrefixes() {
+    return GC_MARK_PREFIXES;
   }
 
-  /** The digest a blob record key names, if {@code key} is one (in its own shard). */
-  public static Optional<Digest> blobRecordDigest(String key) {
-    int algorithmEnd = key.indexOf('/', BLOBS.length());
-    if (!key.startsWith(BLOBS) || algorithmEnd < 0) {
-      return Optional.empty();
-    }
-    String wire = key.substring(BLOBS.length(), algorithmEnd) + ":"
-        + key.substring(key.lastIndexOf('/') + 1);
-    if (!Digest.isDigest(wire)) {
-      return Optional.empty();
-    }
-    Digest digest = Digest.parse(wire);
-    return keyOf(new BlobRecordKey(digest)).equals(key) ? Optional.of(digest) : Optional.empty();
-  }
-
-  private static String blobsPrefix(DigestAlgorithm algorithm) {
-    return BLOBS + algorithm.wireName() + "/";
-  }
+  // ---- helpers ------------------------------------------------------------------------------
 
   /** The shard of a name that starts with two lowercase hex characters (a digest, a UUID). */
   private static String shard(String name) {
@@ -367,8 +396,10 @@ public final class StorageLayout {
     return REPOSITORIES + name.value() + "/";
   }
 
-  private static String digestPath(Digest digest) {
-    return digest.algorithm().wireName() + "/" + digest.hex();
+  /** {@code <alg>/<hex>}, or {@code <alg>/<hex[:2]>/<hex>} when {@code sharded}. */
+  private static String digestPath(Digest digest, boolean sharded) {
+    return digest.algorithm().wireName() + "/" + (sharded ? shard(digest.hex()) : "")
+        + digest.hex();
   }
 
   private static Digest digestFromPath(String path) {
@@ -376,17 +407,14 @@ public final class StorageLayout {
     if (slash <= 0) {
       throw new IllegalArgumentException("not a digest path");
     }
-    DigestAlgorithm algorithm =
-        DigestAlgorithm.fromWireName(path.substring(0, slash))
-            .orElseThrow(() -> new IllegalArgumentException("unknown algorithm in key"));
-    return new Digest(algorithm, path.substring(slash + 1));
+    return digest(path.substring(0, slash), path.substring(slash + 1));
   }
 
-  private static String stripPrefix(String prefix, String key) {
-    if (!key.startsWith(prefix)) {
-      throw new IllegalArgumentException("key outside " + prefix);
-    }
-    return key.substring(prefix.length());
+  private static Digest digest(String algorithm, String hex) {
+    return new Digest(
+        DigestAlgorithm.fromWireName(algorithm)
+            .orElseThrow(() -> new IllegalArgumentException("unknown algorithm in key")),
+        hex);
   }
 
   // Order-preserving one-to-one map of name characters [a-z0-9._/-] to key characters: '/' sorts

@@ -1,0 +1,421 @@
+package dev.lading.core.layout;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.lading.core.error.RegistryException;
+import dev.lading.core.layout.StorageLayout.DataKey;
+import dev.lading.core.manifest.ManifestDescriptor;
+import dev.lading.core.manifest.ManifestParser;
+import dev.lading.core.manifest.ParsedManifest;
+import dev.lading.core.model.Digest;
+import dev.lading.core.model.RepositoryName;
+import dev.lading.core.model.UploadId;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * What the objects of {@link StorageLayout} hold, each as a typed record with the one reader
+ * ({@code read}) and writer ({@code write}) of its bytes. The JSON ones keep the field names and
+ * the ISO-8601 instants they have always had, and unknown fields are ignored, so a newer instance
+ * may add fields an older one still reads. Empty objects (layer links, catalog markers, GC marks)
+ * are {@link #empty}. A value that does not read throws {@link UncheckedIOException}, except a
+ * tag target, which is a digest and fails as one.
+ */
+public final class StoredValues {
+  private static final ObjectMapper MAPPER =
+      JsonMapper.builder().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
+
+  private StoredValues() {}
+
+  /** The bytes of an empty object: a layer link, a catalog marker, a GC mark. */
+  public static byte[] empty() {
+    return new byte[0];
+  }
+
+  /**
+   * {@code lading-format}: the version of this layout the store holds. Written by
+   * {@link StoreFormat} when a server (or the offline {@code gc}) first uses the store; a store
+   * without it holds version 1, the layout before the marker existed.
+   */
+  public record FormatVersion(int version) {
+    public static FormatVersion read(byte[] bytes) {
+      return json(bytes, FormatVersion.class);
+    }
+
+    public byte[] write() {
+      return toJson(this);
+    }
+  }
+
+  /**
+   * {@code blobs/<alg>/<hex[:2]>/<hex>}: a committed blob, pointing at the data its upload (or a
+   * manifest push) wrote. Written once, create-if-absent, by the registry's commit; deleted only
+   * by GC.
+   */
+  public record BlobRecord(long size, DataKey dataKey) {
+    public BlobRecord {
+      Objects.requireNonNull(dataKey, "dataKey");
+    }
+
+    public static BlobRecord read(byte[] bytes) {
+      Shape shape = json(bytes, Shape.class);
+      return new BlobRecord(shape.size(), parseDataKey(shape.dataKey(), BlobRecord.class));
+    }
+
+    public byte[] write() {
+      return toJson(new Shape(size, StorageLayout.keyOf(dataKey)));
+    }
+
+    private record Shape(long size, String dataKey) {}
+  }
+
+  /**
+   * {@code repositories/<name>/_manifests/<alg>/<hex>}: a manifest revision linked into a
+   * repository, with the media type it was pushed as. Written by a manifest push; deleted by a
+   * manifest delete or GC.
+   */
+  public record ManifestLink(String mediaType) {
+    public static ManifestLink read(byte[] bytes) {
+      return json(bytes, ManifestLink.class);
+    }
+
+    public byte[] write() {
+      return toJson(this);
+    }
+  }
+
+  /**
+   * {@code repositories/<name>/_tags/<tag>}: the digest the tag names, as ASCII text. Written by
+   * a manifest push by tag; deleted by a tag or manifest delete.
+   */
+  public record TagTarget(Digest manifest) {
+    public TagTarget {
+      Objects.requireNonNull(manifest, "manifest");
+    }
+
+    /** The target; {@code DIGEST_INVALID} when the text is no digest. */
+    public static TagTarget read(byte[] bytes) {
+      return new TagTarget(Digest.parse(new String(bytes, StandardCharsets.US_ASCII).trim()));
+    }
+
+    public byte[] write() {
+      return manifest.toString().getBytes(StandardCharsets.US_ASCII);
+    }
+  }
+
+  /**
+   * {@code repositories/<name>/_referrers/<subject>/<digest>}: what the referrers API lists for
+   * one manifest whose subject is {@code <subject>}. Written by that manifest's push; deleted
+   * with its link (a manifest delete, GC).
+   */
+  public record ReferrerDescriptor(
+      String mediaType,
+      Digest digest,
+      long size,
+      Optional<String> artifactType,
+      Map<String, String> annotations) {
+    public ReferrerDescriptor {
+      Objects.requireNonNull(digest, "digest");
+      Objects.requireNonNull(artifactType, "artifactType");
+      annotations = Collections.unmodifiableMap(new LinkedHashMap<>(annotations));
+    }
+
+    public static ReferrerDescriptor read(byte[] bytes) {
+      Shape shape = json(bytes, Shape.class);
+      return new ReferrerDescriptor(
+          shape.mediaType(),
+          parseDigest(shape.digest(), ReferrerDescriptor.class),
+          shape.size(),
+          Optional.ofNullable(shape.artifactType()),
+          shape.annotations() == null ? Map.of() : shape.annotations());
+    }
+
+    public byte[] write() {
+      return toJson(new Shape(mediaType, digest.toString(), size, artifactType.orElse(null),
+          annotations.isEmpty() ? null : annotations));
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    private record Shape(
+        String mediaType,
+        String digest,
+        long size,
+        String artifactType,
+        Map<String, String> annotations) {}
+  }
+
+  /**
+   * {@code repositories/<name>/_uploads/<id>}: an upload session, enough for any instance to
+   * continue it. {@code hashState} is the base64 SHA-256 state after {@code offset} bytes, absent
+   * when it could not be saved (the commit then re-reads the bytes). {@code completed} is set once
+   * the session committed, so a retried close answers the same. Written by the registry after
+   * every request of the session; deleted by a cancel, a failed close or GC's upload expiry.
+   */
+  public record UploadState(
+      RepositoryName repository,
+      UploadId id,
+      Instant startedAt,
+      long offset,
+      DataKey dataKey,
+      Optional<String> resumeToken,
+      Optional<String> hashState,
+      Optional<Completed> completed) {
+
+    /** The blob a session committed. */
+    public record Completed(Digest digest, long size) {
+      public Completed {
+        Objects.requireNonNull(digest, "digest");
+      }
+    }
+
+    public UploadState {
+      Objects.requireNonNull(repository, "repository");
+      Objects.requireNonNull(id, "id");
+      Objects.requireNonNull(startedAt, "startedAt");
+      Objects.requireNonNull(dataKey, "dataKey");
+      Objects.requireNonNull(resumeToken, "resumeToken");
+      Objects.requireNonNull(hashState, "hashState");
+      Objects.requireNonNull(completed, "completed");
+    }
+
+    /** A session just started: nothing received yet. */
+    public static UploadState started(RepositoryName repository, UploadId id, Instant startedAt,
+        DataKey dataKey, String resumeToken, Optional<String> hashState) {
+      return new UploadState(repository, id, startedAt, 0, dataKey, Optional.of(resumeToken),
+          hashState, Optional.empty());
+    }
+
+    /** This session after more bytes arrived: {@code newOffset} in all. */
+    public UploadState advanced(long newOffset, String token, Optional<String> newHashState) {
+      return new UploadState(repository, id, startedAt, newOffset, dataKey, Optional.of(token),
+          newHashState, Optional.empty());
+    }
+
+    /** This session once its blob is committed. */
+    public UploadState completed(Digest digest, long size) {
+      return new UploadState(repository, id, startedAt, size, dataKey, Optional.empty(),
+          Optional.empty(), Optional.of(new Completed(digest, size)));
+    }
+
+    public boolean isCompleted() {
+      return completed.isPresent();
+    }
+
+    public static UploadState read(byte[] bytes) {
+      Shape s = json(bytes, Shape.class);
+      try {
+        return new UploadState(
+            RepositoryName.parse(s.repository()),
+            UploadId.parse(s.id()),
+            Instant.parse(s.startedAt()),
+            s.offset(),
+            parseDataKey(s.dataKey(), UploadState.class),
+            Optional.ofNullable(s.resumeToken()),
+            Optional.ofNullable(s.hashState()),
+            s.completedDigest() == null
+                ? Optional.empty()
+                : Optional.of(new Completed(Digest.parse(s.completedDigest()),
+                    s.completedSize() == null ? s.offset() : s.completedSize())));
+      } catch (RuntimeException e) {
+        throw corrupt(UploadState.class, e);
+      }
+    }
+
+    public byte[] write() {
+      return toJson(new Shape(
+          repository.value(),
+          id.value(),
+          startedAt.toString(),
+          offset,
+          StorageLayout.keyOf(dataKey),
+          resumeToken.orElse(null),
+          hashState.orElse(null),
+          completed.map(c -> c.digest().toString()).orElse(null),
+          completed.map(Completed::size).orElse(null)));
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    private record Shape(
+        String repository,
+        String id,
+        String startedAt,
+        long offset,
+        String dataKey,
+        String resumeToken,
+        String hashState,
+        String completedDigest,
+        Long completedSize) {}
+  }
+
+  /**
+   * {@code gc/runs/<id>}: a GC run in progress. {@code expiresAt} is renewed by the run's lease
+   * while it works; pushers ignore a run past it (a crashed run blocks nobody). Written by the
+   * GC's run lease; deleted by it at the end, or by a later run once long expired.
+   */
+  public record GcRun(String id, Instant startedAt, Instant expiresAt) {
+    public GcRun {
+      Objects.requireNonNull(id, "id");
+      Objects.requireNonNull(startedAt, "startedAt");
+      Objects.requireNonNull(expiresAt, "expiresAt");
+    }
+
+    public static GcRun read(byte[] bytes) {
+      Shape s = json(bytes, Shape.class);
+      try {
+        return new GcRun(s.id(), Instant.parse(s.startedAt()), Instant.parse(s.expiresAt()));
+      } catch (RuntimeException e) {
+        throw corrupt(GcRun.class, e);
+      }
+    }
+
+    public byte[] write() {
+      return toJson(new Shape(id, startedAt.toString(), expiresAt.toString()));
+    }
+
+    private record Shape(String id, String startedAt, String expiresAt) {}
+  }
+
+  /**
+   * {@code gc/intents/<alg>/<hex>}: the sweeper {@code runId} may delete, until {@code deadline}
+   * (after it nobody honours the intent and the sweeper gives up), what {@code reach} names. Pushers
+   * elsewhere are not concerned: a shared layer whose link goes in one repository stays pushable
+   * and mountable everywhere else. An intent without a reach (written by an older instance)
+   * concerns everyone. Written by the GC's sweep; deleted by it once the digest is settled.
+   */
+  public record GcIntent(String runId, Instant deadline, Optional<Reach> reach) {
+    /** The digest's links in {@code repositories}, and its blob too when {@code record}. */
+    public record Reach(boolean record, List<RepositoryName> repositories) {
+      public Reach {
+        repositories = List.copyOf(repositories);
+      }
+    }
+
+    public GcIntent {
+      Objects.requireNonNull(runId, "runId");
+      Objects.requireNonNull(deadline, "deadline");
+      Objects.requireNonNull(reach, "reach");
+    }
+
+    /** Whether a push or mount in {@code repository} depends on what this intent may delete. */
+    public boolean concerns(RepositoryName repository) {
+      return reach.isEmpty() || reach.get().record() || reach.get().repositories().contains(repository);
+    }
+
+    public static GcIntent read(byte[] bytes) {
+      Shape s = json(bytes, Shape.class);
+      try {
+        Optional<Reach> reach = s.record() == null || s.repositories() == null
+            ? Optional.empty()
+            : Optional.of(new Reach(s.record(),
+                s.repositories().stream().map(RepositoryName::parse).toList()));
+        return new GcIntent(s.runId(), Instant.parse(s.deadline()), reach);
+      } catch (RuntimeException e) {
+        throw corrupt(GcIntent.class, e);
+      }
+    }
+
+    public byte[] write() {
+      return toJson(new Shape(
+          runId,
+          deadline.toString(),
+          reach.map(Reach::record).orElse(null),
+          reach.map(r -> r.repositories().stream().map(RepositoryName::value).toList()).orElse(null)));
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    private record Shape(String runId, String deadline, Boolean record, List<String> repositories) {}
+  }
+
+  /**
+   * What a stored manifest keeps alive: every blob it names (config and layers, foreign layers
+   * too: when one was pushed it stays) and its child manifests. Read from the manifest's bytes at
+   * its data key ({@link #readManifest}); GC's mark is built on it.
+   */
+  public record ManifestReferences(Set<Digest> blobs, Set<Digest> manifests) {
+    public static final ManifestReferences NONE = new ManifestReferences(Set.of(), Set.of());
+
+    public ManifestReferences {
+      blobs = Collections.unmodifiableSet(new LinkedHashSet<>(blobs));
+      manifests = Collections.unmodifiableSet(new LinkedHashSet<>(manifests));
+    }
+
+    public static ManifestReferences of(ParsedManifest manifest) {
+      Set<Digest> blobs = new LinkedHashSet<>();
+      manifest.config().ifPresent(c -> blobs.add(c.digest()));
+      manifest.layers().forEach(layer -> blobs.add(layer.digest()));
+      Set<Digest> children = new LinkedHashSet<>();
+      manifest.manifests().stream().map(ManifestDescriptor::digest).forEach(children::add);
+      return new ManifestReferences(blobs, children);
+    }
+  }
+
+  /** Reads a manifest's link, only when its bytes do not name their own media type. */
+  @FunctionalInterface
+  public interface LinkReader {
+    Optional<ManifestLink> read() throws IOException;
+  }
+
+  /**
+   * A stored manifest's bytes parsed: by the media type the bytes name, else by the one its link
+   * recorded (a manifest pushed by Content-Type alone), which {@code link} reads only then. The
+   * bytes were valid when pushed; {@code MANIFEST_INVALID} when they do not parse now.
+   */
+  public static ParsedManifest readManifest(byte[] body, LinkReader link) throws IOException {
+    try {
+      return ManifestParser.parse(null, body);
+    } catch (RegistryException withoutOwnType) {
+      return ManifestParser.parse(link.read().map(ManifestLink::mediaType).orElse(null), body);
+    }
+  }
+
+  // ---- JSON ---------------------------------------------------------------------------------
+
+  private static byte[] toJson(Object shape) {
+    try {
+      return MAPPER.writeValueAsBytes(shape);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static <T> T json(byte[] bytes, Class<T> shape) {
+    try {
+      return MAPPER.readValue(bytes, shape);
+    } catch (IOException e) {
+      throw corrupt(shape.getEnclosingClass() == StoredValues.class ? shape : shape.getEnclosingClass(), e);
+    }
+  }
+
+  private static DataKey parseDataKey(String key, Class<?> value) {
+    return StorageLayout.parse(key == null ? "" : key, DataKey.class)
+        .orElseThrow(() -> corrupt(value, new IOException("not a data key")));
+  }
+
+  private static Digest parseDigest(String wire, Class<?> value) {
+    try {
+      return Digest.parse(wire);
+    } catch (RegistryException e) {
+      throw corrupt(value, e);
+    }
+  }
+
+  private static UncheckedIOException corrupt(Class<?> value, Exception cause) {
+    if (cause instanceof UncheckedIOException unchecked) {
+      return unchecked;
+    }
+    IOException io = cause instanceof IOException e ? e : new IOException(cause.getMessage(), cause);
+    return new UncheckedIOException("corrupt stored " + value.getSimpleName(), io);
+  }
+}
