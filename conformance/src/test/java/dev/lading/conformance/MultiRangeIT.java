@@ -1,5 +1,6 @@
 package dev.lading.conformance;
 
+import dev.lading.core.testing.StrictMultipart;
 import static dev.lading.conformance.Checks.assertError;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -57,7 +58,7 @@ class MultiRangeIT {
   }
 
   /** The parts of a multipart answer, after every check that holds for all of them. */
-  private static List<ByteRanges.Part> multipart(Reply reply) {
+  private static List<StrictMultipart.Part> multipart(Reply reply) {
     assertThat(reply.status()).as("%s", reply).isEqualTo(206);
     String type = reply.headerOrNull("Content-Type");
     assertThat(type).startsWith("multipart/byteranges; boundary=");
@@ -68,8 +69,8 @@ class MultiRangeIT {
     assertThat(reply.headerOrNull("Docker-Content-Digest")).isEqualTo(blob.digest());
     assertThat(reply.headerOrNull("ETag")).isEqualTo("\"" + blob.digest() + "\"");
     assertThat(reply.headerOrNull("Accept-Ranges")).isEqualTo("bytes");
-    List<ByteRanges.Part> parts = ByteRanges.parse(type, reply.body());
-    for (ByteRanges.Part p : parts) {
+    List<StrictMultipart.Part> parts = ByteRanges.parse(type, reply.body());
+    for (StrictMultipart.Part p : parts) {
       assertThat(p.headers()).as("part %s", p.range())
           .containsOnlyKeys("content-type", "content-range")
           .containsEntry("content-type", "application/octet-stream");
@@ -80,8 +81,8 @@ class MultiRangeIT {
     return parts;
   }
 
-  private static List<String> ranges(List<ByteRanges.Part> parts) {
-    return parts.stream().map(ByteRanges.Part::range).toList();
+  private static List<String> ranges(List<StrictMultipart.Part> parts) {
+    return parts.stream().map(StrictMultipart.Part::range).toList();
   }
 
   @Test
@@ -142,7 +143,7 @@ class MultiRangeIT {
     assertThat(head.status()).as("%s", head).isEqualTo(206);
     assertThat(head.body()).isEmpty();
     assertThat(head.headerOrNull("Content-Range")).isNull();
-    assertThat(ByteRanges.boundary(head.headerOrNull("Content-Type"))).isNotEmpty();
+    assertThat(StrictMultipart.boundary(head.headerOrNull("Content-Type"))).isNotEmpty();
     assertThat(head.headerOrNull("Content-Length"))
         .as("what the GET sends: its boundary differs, its length does not")
         .isEqualTo(got.headerOrNull("Content-Length"));

@@ -1,5 +1,6 @@
 package dev.lading.server.http;
 
+import dev.lading.core.testing.StrictMultipart;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lading.core.model.ByteRange;

@@ -1,5 +1,6 @@
 package dev.lading.server.s3;
 
+import dev.lading.core.testing.StrictMultipart;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lading.core.registry.RegistryOptions;
@@ -13,7 +14,6 @@ import dev.lading.core.storage.ObjectStore;
 import dev.lading.server.LadingServer;
 import dev.lading.server.config.LadingConfig;
 import dev.lading.server.http.RequestAuthorizer;
-import dev.lading.server.http.StrictMultipart;
 import dev.lading.storage.s3.S3Store;
 import java.io.FilterInputStream;
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package dev.lading.server.tls;
 
+import dev.lading.core.testing.StrictMultipart;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,7 +12,6 @@ import dev.lading.server.LadingServer;
 import dev.lading.server.config.ConfigException;
 import dev.lading.server.config.ConfigLoader;
 import dev.lading.server.config.LadingConfig;
-import dev.lading.server.http.StrictMultipart;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
