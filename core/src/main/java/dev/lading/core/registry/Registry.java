@@ -115,8 +115,24 @@ public interface Registry {
    * {@code contentType} is the request's {@code Content-Type}, which must agree with the body's
    * {@code mediaType} when that is present.
    */
+  default PutManifestResult putManifest(
+      RepositoryName repo, Reference reference, String contentType, byte[] body) {
+    return putManifest(repo, reference, java.util.List.of(), contentType, body);
+  }
+
+  /**
+   * {@link #putManifest(RepositoryName, Reference, String, byte[])} that also points every tag
+   * of {@code tags} at the manifest (a push by digest with {@code ?tag=} query parameters,
+   * distribution-spec main). {@code tags} must be empty when {@code reference} is a tag
+   * ({@code MANIFEST_INVALID}). Every tag is a valid {@link dev.lading.core.model.Tag} already,
+   * so nothing is written unless the manifest itself is accepted; then all the tags are set.
+   */
   PutManifestResult putManifest(
-      RepositoryName repo, Reference reference, String contentType, byte[] body);
+      RepositoryName repo,
+      Reference reference,
+      java.util.List<dev.lading.core.model.Tag> tags,
+      String contentType,
+      byte[] body);
 
   /**
    * By digest: removes the manifest from {@code repo}, with every tag pointing at it and its

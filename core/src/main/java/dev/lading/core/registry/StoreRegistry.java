@@ -242,10 +242,20 @@ public final class StoreRegistry implements Registry {
 
   @Override
   public PutManifestResult putManifest(
-      RepositoryName repo, Reference reference, String contentType, byte[] body) {
+      RepositoryName repo, Reference reference, List<Tag> tagParams, String contentType, byte[] body) {
+    if (reference instanceof Tag && !tagParams.isEmpty()) {
+      throw ErrorCode.MANIFEST_INVALID.exception("tag query parameters need a push by digest")
+          .withDetail(Map.of("reference", reference.toString()));
+    }
     ManifestValidator.Accepted accepted = validator.validate(reference, contentType, body);
     ParsedManifest manifest = accepted.manifest();
-    Digest digest = accepted.digest();
+    Digest digest = reference instanceof Tag
+        ? ManifestDigests.asTheClientPushedIt(accepted.digest(), body, d -> manifestLink(repo, d).isPresent())
+        : accepted.digest();
+    List<Tag> tags = new ArrayList<>(tagParams.stream().distinct().toList());
+    if (reference instanceof Tag tag) {
+      tags.add(tag);
+    }
     fenceManifest(repo, manifest, digest);
     // Write order, each step one atomic object write, so a crash after any step leaves a state
     // readers may see and a retry of the same PUT completes (every step is idempotent):
@@ -270,13 +280,18 @@ public final class StoreRegistry implements Registry {
       run(() -> store.write(
           StorageLayout.keyOf(new ReferrerKey(repo, subject.get(), digest)), entry.write()));
     }
-    if (reference instanceof Tag tag) {
-      // One object per tag: moving a tag is one atomic write.
+    // One object per tag: moving a tag is one atomic write, but several tags (?tag=a&tag=b) are
+    // several writes, in the order given. Every tag was validated before the first write above,
+    // so a refused push moves none. A crash between two tag writes leaves the first tags moved
+    // and the rest where they were, each pointing at a complete manifest (the link is written);
+    // the client got no 201, so it retries the same PUT, which is idempotent and sets them all.
+    for (Tag tag : tags) {
       run(() -> store.write(StorageLayout.keyOf(new TagKey(repo, tag)), new TagTarget(digest).write()));
     }
     LOG.info(
         "manifest pushed repository={} digest={} tag={} mediaType={}",
-        repo, digest, reference instanceof Tag t ? t.value() : "-", manifest.mediaType());
+        repo, digest, tags.isEmpty() ? "-" : String.join(",", tags.stream().map(Tag::value).toList()),
+        manifest.mediaType());
     return new PutManifestResult(digest, subject);
   }
 

@@ -569,6 +569,37 @@ public abstract class RegistryContract {
   }
 
   @Test
+  void tagParametersPointEveryTagAtTheManifestPushedByDigest() {
+    byte[] manifest = ociManifest(REPO, "");
+    Digest digest = Digest.sha256(manifest);
+    PutManifestResult result = registry.putManifest(
+        REPO, digest, List.of(Tag.parse("a"), Tag.parse("b"), Tag.parse("a")), MediaTypes.OCI_MANIFEST, manifest);
+    assertThat(result.digest()).isEqualTo(digest);
+    assertThat(registry.statManifest(REPO, Tag.parse("a")).digest()).isEqualTo(digest);
+    assertThat(registry.statManifest(REPO, Tag.parse("b")).digest()).isEqualTo(digest);
+    assertThat(registry.listTags(REPO, 10, Optional.empty()).items()).containsExactly("a", "b");
+    assertRefused(
+        () -> registry.putManifest(REPO, Tag.parse("c"), List.of(Tag.parse("d")), MediaTypes.OCI_MANIFEST, manifest),
+        ErrorCode.MANIFEST_INVALID);
+    assertRefused(() -> registry.statManifest(REPO, Tag.parse("c")), ErrorCode.MANIFEST_UNKNOWN);
+  }
+
+  @Test
+  void aPushByTagKeepsTheAlgorithmTheRepositoryLinksTheBytesUnder() {
+    byte[] manifest = ociManifest(REPO, "");
+    Digest sha512 = Digest.compute(DigestAlgorithm.SHA512, manifest);
+    registry.putManifest(REPO, sha512, List.of(Tag.parse("by-param")), MediaTypes.OCI_MANIFEST, manifest);
+    assertThat(registry.statManifest(REPO, Tag.parse("by-param")).digest()).isEqualTo(sha512);
+    assertThat(registry.putManifest(REPO, Tag.parse("by-tag"), MediaTypes.OCI_MANIFEST, manifest).digest())
+        .isEqualTo(sha512);
+    assertThat(registry.statManifest(REPO, Tag.parse("by-tag")).digest()).isEqualTo(sha512);
+    // Once linked under sha256 too, a push by tag answers the canonical sha256.
+    registry.putManifest(REPO, Digest.sha256(manifest), MediaTypes.OCI_MANIFEST, manifest);
+    assertThat(registry.putManifest(REPO, Tag.parse("by-tag"), MediaTypes.OCI_MANIFEST, manifest).digest())
+        .isEqualTo(Digest.sha256(manifest));
+  }
+
+  @Test
   void ociIndexOverManifestsInTheRepository() {
     Digest amd = putManifest(REPO, "amd", ociManifest(REPO, ""));
     byte[] arm = ociManifest(REPO, ",\"annotations\":{\"arch\":\"arm\"}");

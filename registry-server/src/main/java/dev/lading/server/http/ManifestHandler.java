@@ -4,6 +4,7 @@ import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
 import dev.lading.core.model.Reference;
 import dev.lading.core.model.RepositoryName;
+import dev.lading.core.model.Tag;
 import dev.lading.core.registry.ManifestContent;
 import dev.lading.core.registry.ManifestInfo;
 import dev.lading.core.registry.PutManifestResult;
@@ -12,6 +13,8 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.OptionalLong;
 
 /**
@@ -71,6 +74,19 @@ final class ManifestHandler implements ResourceHandler {
   }
 
   private void put(Exchange exchange, RepositoryName repo, Reference reference) throws IOException {
+    // ?tag=a&tag=b (distribution-spec main, "pushing manifests with tags"): every value is
+    // checked against the tag grammar before the body is read, so one bad tag refuses the push
+    // (400 MANIFEST_INVALID, as a bad tag in the path) and nothing is written. The spec defines
+    // the parameters for a push by digest only; with a tag reference they are refused the same
+    // way rather than silently dropped (the client would believe them set).
+    List<Tag> tags = new ArrayList<>();
+    for (String value : exchange.queryAll("tag")) {
+      tags.add(Tag.parse(value));
+    }
+    if (reference instanceof Tag && !tags.isEmpty()) {
+      throw ErrorCode.MANIFEST_INVALID.exception("tag query parameters need a push by digest")
+          .withDetail(java.util.Map.of("reference", reference.toString()));
+    }
     OptionalLong declared = exchange.contentLength();
     if (declared.isPresent() && declared.getAsLong() > limitBytes) {
       throw tooLarge();
@@ -80,7 +96,7 @@ final class ManifestHandler implements ResourceHandler {
       throw tooLarge();
     }
     String contentType = exchange.header(HttpHeaderNames.CONTENT_TYPE);
-    if (reference instanceof dev.lading.core.model.Tag) {
+    if (reference instanceof Tag) {
       // For the audit log's tag-move line: where the tag pointed before.
       try {
         exchange.noteReplacedDigest(registry.statManifest(repo, reference).digest().toString());
@@ -89,11 +105,14 @@ final class ManifestHandler implements ResourceHandler {
       }
     }
     PutManifestResult result =
-        registry.putManifest(repo, reference, contentType == null ? "" : mediaTypeOf(contentType), body);
+        registry.putManifest(
+            repo, reference, tags, contentType == null ? "" : mediaTypeOf(contentType), body);
     HttpHeaders headers = Exchange.headers();
     headers.set(HttpHeaderNames.LOCATION, Locations.manifest(repo, result.digest()));
     headers.set("Docker-Content-Digest", result.digest().toString());
     result.subject().ifPresent(s -> headers.set("OCI-Subject", s.toString()));
+    // One OCI-Tag per tag set by the query, each once (all of them are set when we get here).
+    tags.stream().map(Tag::value).distinct().forEach(t -> headers.add("OCI-Tag", t));
     exchange.respond(HttpResponseStatus.CREATED, headers);
   }
 
