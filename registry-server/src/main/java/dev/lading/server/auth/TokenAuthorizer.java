@@ -205,5 +205,20 @@ public final class TokenAuthorizer implements RequestAuthorizer {
     public boolean unrestricted() {
       return false;
     }
+
+    @Override
+    public List<RepositoryName> mountCandidates(int max) {
+      List<RepositoryName> out = new ArrayList<>();
+      for (dev.lading.auth.Scope s : grant.access()) {
+        if (out.size() >= max) {
+          break;
+        }
+        if (s.resource() instanceof dev.lading.auth.Scope.Repository r
+            && s.allows(dev.lading.auth.Action.PULL) && !out.contains(r.repository())) {
+          out.add(r.repository());
+        }
+      }
+      return out;
+    }
   }
 }

@@ -69,6 +69,18 @@ public interface RequestAuthorizer {
     /** True when auth is off: a mount without {@code from} may then link from anywhere. */
     boolean unrestricted();
 
+    /**
+     * Where a mount without {@code from} may look under auth: the repositories this caller's
+     * credentials name with pull (a token's {@code access} entries), in the token's order, at
+     * most {@code max}. Not the repositories a path-pattern rule ({@code ml/**}) covers: those
+     * are not listed (that would walk the catalog per request); a client mounts from one of them
+     * by naming it in {@code from}, or by asking the token for it (Docker asks pull on the
+     * source it wants). Empty when auth is off ({@link #unrestricted()} covers that case).
+     */
+    default java.util.List<RepositoryName> mountCandidates(int max) {
+      return java.util.List.of();
+    }
+
     Caller UNRESTRICTED = new Caller() {
       @Override
       public String name() {

@@ -16,7 +16,7 @@ import java.util.OptionalLong;
 
 /**
  * Blob uploads: {@code POST /v2/<name>/blobs/uploads/} (monolithic with {@code ?digest=}, mount
- * with {@code ?mount=&from=}, otherwise a session) and {@code /v2/<name>/blobs/uploads/<id>}
+ * with {@code ?mount=} and an optional {@code &from=}, otherwise a session) and {@code /v2/<name>/blobs/uploads/<id>}
  * GET, PATCH, PUT, DELETE. Every parameter and header is validated before the first body byte
  * is read; the body streams into the registry through the exchange's bounded hand-off.
  */
@@ -52,12 +52,11 @@ final class UploadHandler implements ResourceHandler {
     Optional<String> digest = exchange.query("digest");
     if (mount.isPresent()) {
       Digest d = Digest.parse(mount.get());
-      Optional<RepositoryName> from = exchange.query("from").filter(s -> !s.isEmpty()).map(RepositoryName::parse);
-      // With auth on, a mount needs pull on its source, and a mount without a source (which
-      // would link the blob from ANY repository) is not offered: both become plain uploads,
-      // as the spec allows, so an unreadable blob cannot be linked by knowing its digest.
-      boolean mayMount = from.isPresent() ? exchange.caller().mayPull(from.get()) : exchange.caller().unrestricted();
-      Optional<BlobInfo> mounted = mayMount ? registry.mountBlob(repo, d, from) : Optional.empty();
+      // A from that is not a repository name (Ollama sends one) is taken as no from at all.
+      Optional<RepositoryName> from = exchange.query("from").filter(RepositoryName::isValid).map(RepositoryName::parse);
+      Optional<BlobInfo> mounted = from.isPresent()
+          ? mountFrom(exchange, repo, d, from.get())
+          : mountFromAnywhereReadable(exchange, repo, d);
       if (mounted.isPresent()) {
         created(exchange, repo, mounted.get().digest());
       } else {
@@ -71,6 +70,41 @@ final class UploadHandler implements ResourceHandler {
       accepted(exchange, HttpResponseStatus.ACCEPTED, registry.startUpload(repo));
     }
   }
+
+  /** With auth on, a mount needs pull on its source; without it, a plain upload follows. */
+  private Optional<BlobInfo> mountFrom(Exchange exchange, RepositoryName repo, Digest d, RepositoryName from) {
+    return exchange.caller().mayPull(from) ? registry.mountBlob(repo, d, Optional.of(from)) : Optional.empty();
+  }
+
+  /**
+   * A mount without {@code from} (automatic mount). Auth off: from any repository linking the
+   * blob. Auth on: only from a repository the caller may pull, so a blob the caller cannot read
+   * is never linked (nor revealed) by knowing its digest. There is no digest-to-repositories
+   * index (blob records are per digest, links per repository), and listing the store per
+   * request is out, so the candidates are the repositories the caller's token names with pull
+   * ({@link RequestAuthorizer.Caller#mountCandidates}), at most {@link #MOUNT_CANDIDATES}, each
+   * one link check. When none links the blob the answer is the one for an unknown blob: 202 and
+   * a new session, indistinguishable from "not found anywhere".
+   */
+  private Optional<BlobInfo> mountFromAnywhereReadable(Exchange exchange, RepositoryName repo, Digest d) {
+    RequestAuthorizer.Caller caller = exchange.caller();
+    if (caller.unrestricted()) {
+      return registry.mountBlob(repo, d, Optional.empty());
+    }
+    for (RepositoryName candidate : caller.mountCandidates(MOUNT_CANDIDATES)) {
+      if (!caller.mayPull(candidate)) {
+        continue;
+      }
+      Optional<BlobInfo> mounted = registry.mountBlob(repo, d, Optional.of(candidate));
+      if (mounted.isPresent()) {
+        return mounted;
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** How many repositories an automatic mount under auth checks, at most: one link stat each. */
+  static final int MOUNT_CANDIDATES = 16;
 
   private void patch(Exchange exchange, RepositoryName repo, UploadId id) {
     Optional<UploadRangeHeader> range = contentRange(exchange);
