@@ -39,8 +39,17 @@ public final class ErrorResponses {
     HttpHeaders headers = new DefaultHttpHeaders();
     e.headers().forEach(headers::set);
     headers.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+    if (e.code().httpStatus() == 429 && !headers.contains(HttpHeaderNames.RETRY_AFTER)) {
+      // Every 429 tells the client when to come back (RFC 6585 says it MAY; clients such as
+      // containers/image and regclient back off by it). The login limiter sets its own wait;
+      // a 429 raised anywhere else without one gets this floor rather than none.
+      headers.set(HttpHeaderNames.RETRY_AFTER, Long.toString(DEFAULT_RETRY_AFTER_SECONDS));
+    }
     return new Rendered(HttpResponseStatus.valueOf(e.code().httpStatus()), headers, body(e));
   }
+
+  /** The {@code Retry-After} of a 429 whose thrower named no wait, in seconds. */
+  static final long DEFAULT_RETRY_AFTER_SECONDS = 1;
 
   /** The refusal a failure is answered with: itself, or what a store or an unforeseen failure becomes. */
   private static RegistryException refusal(Throwable failure) {

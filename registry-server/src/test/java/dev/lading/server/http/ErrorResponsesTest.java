@@ -50,6 +50,18 @@ class ErrorResponsesTest {
     assertThat(ErrorResponses.render(new IOException("x")).headers().names()).containsExactly("content-type");
   }
 
+  @Test
+  void every429CarriesRetryAfterInSeconds() {
+    ErrorResponses.Rendered bare = ErrorResponses.render(ErrorCode.TOOMANYREQUESTS.exception("slow down"));
+    assertThat(bare.status().code()).isEqualTo(429);
+    assertThat(bare.headers().get("Retry-After")).isEqualTo("1");
+    ErrorResponses.Rendered named = ErrorResponses.render(
+        ErrorCode.TOOMANYREQUESTS.exception("slow down").withHeader("Retry-After", "7"));
+    assertThat(named.headers().getAll("Retry-After")).containsExactly("7");
+    // Only a 429 gets one by default.
+    assertThat(ErrorResponses.render(ErrorCode.DENIED.exception()).headers().contains("Retry-After")).isFalse();
+  }
+
   private static JsonNode onlyError(ErrorResponses.Rendered r) throws IOException {
     JsonNode errors = ErrorResponses.JSON.readTree(r.body()).get("errors");
     assertThat(errors).hasSize(1);
