@@ -15,22 +15,21 @@ import java.util.function.Predicate;
  * the digest it computed. So: when the repository does not link the bytes under sha256 but does
  * under another registered algorithm, the tag points at that digest and the response names it.
  * A new manifest, or one linked under sha256, stays sha256. At most one extra link read per
- * registered algorithm, and only for a push by tag of bytes not linked under sha256.
+ * registered algorithm other than sha256, on a push by tag only.
  */
 final class ManifestDigests {
   private ManifestDigests() {}
 
   static Digest asTheClientPushedIt(Digest sha256, byte[] body, Predicate<Digest> linked) {
-    if (linked.test(sha256)) {
-      return sha256;
-    }
+    // The other algorithms first: for the usual push (bytes new to the repository, or linked
+    // under sha256 only) that is one link stat per other algorithm and no sha256 check at all.
     for (DigestAlgorithm algorithm : DigestAlgorithm.values()) {
       if (algorithm == sha256.algorithm()) {
         continue;
       }
       Digest other = Digest.compute(algorithm, body);
       if (linked.test(other)) {
-        return other;
+        return linked.test(sha256) ? sha256 : other;
       }
     }
     return sha256;

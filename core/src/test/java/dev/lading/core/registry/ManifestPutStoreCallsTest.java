@@ -115,8 +115,10 @@ class ManifestPutStoreCallsTest {
     System.out.printf("manifest PUT of a 10-layer image: %d store calls %s%n",
         store.total(), new TreeMap<>(store.calls));
     // 11 blobs (config and layers): a link stat and a fresh record read each; then the
-    // manifest's record lookup, data, record, catalog marker, link and tag.
-    assertThat(store.total()).isLessThanOrEqualTo(2 * 11 + 6);
+    // manifest's record lookup, data, record, catalog marker, link and tag; and, a push by tag,
+    // one link stat for the same bytes under sha512 (a client working in sha512 keeps its
+    // digest, see ManifestDigests).
+    assertThat(store.total()).isLessThanOrEqualTo(2 * 11 + 6 + 1);
   }
 
   private static void push(StoreRegistry registry, byte[] blob) {
