@@ -140,7 +140,8 @@ public final class LadingServer implements AutoCloseable {
       throw e;
     }
     StoreRegistry registry = new StoreRegistry(
-        store, RegistryOptions.defaults().withMaxManifestBytes(config.limits().manifestBytes()));
+        store, RegistryOptions.defaults().withMaxManifestBytes(config.limits().manifestBytes())
+            .withAllowSparseIndex(config.limits().allowSparseIndex()));
     metrics.bindCaches(registry::cacheStats);
     GarbageCollector collector = new GarbageCollector(store, Clock.systemUTC());
     OnlineCollector gc = new OnlineCollector(collector, gcOptions(config.gc()), Clock.systemUTC());

@@ -14,7 +14,26 @@ import java.util.Objects;
  * @param blobRecordCacheSize how many blob records (immutable, content-addressed) to cache
  */
 public record RegistryOptions(
-    long maxManifestBytes, Clock clock, boolean resumableHashing, long blobRecordCacheSize) {
+    long maxManifestBytes,
+    Clock clock,
+    boolean resumableHashing,
+    long blobRecordCacheSize,
+    boolean allowSparseIndex) {
+
+  /**
+   * Whether an index may name child manifests the repository does not hold (a sparse index,
+   * image-spec {@code image-index.md}). The distribution-spec lets a registry refuse a manifest
+   * whose references are missing ("MAY reject ... MANIFEST_BLOB_UNKNOWN") and the spec's own
+   * conformance suite tests sparse content only when asked ({@code OCI_DATA_SPARSE}, off by
+   * default), so refusing stays the default. An image manifest's config and layers are checked
+   * whatever the switch.
+   */
+  public static final boolean DEFAULT_ALLOW_SPARSE_INDEX = false;
+
+  public RegistryOptions(
+      long maxManifestBytes, Clock clock, boolean resumableHashing, long blobRecordCacheSize) {
+    this(maxManifestBytes, clock, resumableHashing, blobRecordCacheSize, DEFAULT_ALLOW_SPARSE_INDEX);
+  }
 
   /** 4 MiB, the limit Distribution and most registries apply. */
   public static final long DEFAULT_MAX_MANIFEST_BYTES = 4L * 1024 * 1024;
@@ -34,14 +53,18 @@ public record RegistryOptions(
   }
 
   public RegistryOptions withMaxManifestBytes(long value) {
-    return new RegistryOptions(value, clock, resumableHashing, blobRecordCacheSize);
+    return new RegistryOptions(value, clock, resumableHashing, blobRecordCacheSize, allowSparseIndex);
   }
 
   public RegistryOptions withClock(Clock value) {
-    return new RegistryOptions(maxManifestBytes, value, resumableHashing, blobRecordCacheSize);
+    return new RegistryOptions(maxManifestBytes, value, resumableHashing, blobRecordCacheSize, allowSparseIndex);
   }
 
   public RegistryOptions withResumableHashing(boolean value) {
-    return new RegistryOptions(maxManifestBytes, clock, value, blobRecordCacheSize);
+    return new RegistryOptions(maxManifestBytes, clock, value, blobRecordCacheSize, allowSparseIndex);
+  }
+
+  public RegistryOptions withAllowSparseIndex(boolean value) {
+    return new RegistryOptions(maxManifestBytes, clock, resumableHashing, blobRecordCacheSize, value);
   }
 }

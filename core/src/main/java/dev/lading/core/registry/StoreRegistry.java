@@ -418,7 +418,10 @@ public final class StoreRegistry implements Registry {
    */
   private void fenceManifest(RepositoryName repo, ParsedManifest manifest, Digest digest) {
     List<Digest> blobRefs = manifest.requiredBlobs();
-    List<Digest> manifestRefs = manifest.requiredManifests();
+    // A sparse index (children not all here) is accepted only when configured so; the children
+    // it does not check are not marked either: GC keeps only children the repository links.
+    List<Digest> manifestRefs = options.allowSparseIndex() && manifest.isIndex()
+        ? List.of() : manifest.requiredManifests();
     List<Digest> all = new ArrayList<>(blobRefs);
     all.addAll(manifestRefs);
     List<Digest> marked = new ArrayList<>(all);

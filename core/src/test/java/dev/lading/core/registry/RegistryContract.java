@@ -620,6 +620,26 @@ public abstract class RegistryContract {
   }
 
   @Test
+  void sparseIndexIsAcceptedOnlyWhenConfigured() {
+    Digest present = putManifest(REPO, "amd", ociManifest(REPO, ""));
+    Digest absent = Digest.sha256(bytes("a child manifest never pushed"));
+    byte[] index = bytes("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_INDEX + "\",\"manifests\":["
+        + descriptor(MediaTypes.OCI_MANIFEST, present, 1) + "," + descriptor(MediaTypes.OCI_MANIFEST, absent, 2) + "]}");
+    assertRefused(() -> registry.putManifest(REPO, Tag.parse("sparse"), MediaTypes.OCI_INDEX, index),
+        ErrorCode.MANIFEST_BLOB_UNKNOWN);
+    StoreRegistry sparse = new StoreRegistry(store, RegistryOptions.defaults().withAllowSparseIndex(true));
+    Digest digest = sparse.putManifest(REPO, Tag.parse("sparse"), MediaTypes.OCI_INDEX, index).digest();
+    assertThat(registry.getManifest(REPO, Tag.parse("sparse")).body()).isEqualTo(index);
+    assertThat(registry.statManifest(REPO, digest).mediaType()).isEqualTo(MediaTypes.OCI_INDEX);
+    assertRefused(() -> registry.statManifest(REPO, absent), ErrorCode.MANIFEST_UNKNOWN);
+    // An image manifest's blobs are checked whatever the switch.
+    byte[] missingLayer = bytes("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\","
+        + "\"config\":" + descriptor("application/vnd.oci.image.config.v1+json", absent, 2) + ",\"layers\":[]}");
+    assertRefused(() -> sparse.putManifest(REPO, Tag.parse("img"), MediaTypes.OCI_MANIFEST, missingLayer),
+        ErrorCode.MANIFEST_BLOB_UNKNOWN);
+  }
+
+  @Test
   void dockerManifestAndManifestList() {
     byte[] config = bytes("{\"os\":\"linux\"}");
     byte[] layer = bytes("docker layer");

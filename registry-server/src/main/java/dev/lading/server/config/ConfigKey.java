@@ -136,6 +136,12 @@ public enum ConfigKey {
    */
   LIMITS_MAX_RANGES("limits.max_ranges", String.valueOf(LadingConfig.Limits.DEFAULT_MAX_RANGES),
       v -> intBetween(v, 1, 65_536)),
+  /**
+   * Accept an index whose child manifests are not all in the repository (a sparse index,
+   * optional in the specs); off: such an index is refused with MANIFEST_BLOB_UNKNOWN.
+   */
+  MANIFESTS_ALLOW_SPARSE_INDEX("manifests.allow_sparse_index",
+      String.valueOf(RegistryOptions.DEFAULT_ALLOW_SPARSE_INDEX), ConfigKey::bool),
   // ---- garbage collection (module gc) ----
   /** Minutes between online GC runs; 0: only on demand (admin endpoint, {@code gc} command). */
   GC_INTERVAL_MINUTES("gc.interval_minutes", "0", v -> intBetween(v, 0, 525_600)),

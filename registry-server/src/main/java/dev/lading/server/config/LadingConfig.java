@@ -185,7 +185,8 @@ public record LadingConfig(
   }
 
   /** {@code maxRanges}: the most byte ranges one blob GET may name ({@code limits.max_ranges}). */
-  public record Limits(long manifestBytes, int maxRanges) {
+  /** {@code allowSparseIndex}: {@code manifests.allow_sparse_index}. */
+  public record Limits(long manifestBytes, int maxRanges, boolean allowSparseIndex) {
     /** {@code limits.max_ranges}'s default. */
     public static final int DEFAULT_MAX_RANGES = 1024;
 
@@ -200,6 +201,10 @@ public record LadingConfig(
 
     public Limits(long manifestBytes) {
       this(manifestBytes, DEFAULT_MAX_RANGES);
+    }
+
+    public Limits(long manifestBytes, int maxRanges) {
+      this(manifestBytes, maxRanges, dev.lading.core.registry.RegistryOptions.DEFAULT_ALLOW_SPARSE_INDEX);
     }
   }
 
@@ -367,11 +372,16 @@ public record LadingConfig(
   }
 
   public LadingConfig withManifestLimit(long bytes) {
-    return new LadingConfig(http, storage, new Limits(bytes, limits.maxRanges()), readOnly, gc, auth, telemetry);
+    return new LadingConfig(http, storage, new Limits(bytes, limits.maxRanges(), limits.allowSparseIndex()), readOnly, gc, auth, telemetry);
   }
 
   public LadingConfig withMaxRanges(int maxRanges) {
-    return new LadingConfig(http, storage, new Limits(limits.manifestBytes(), maxRanges), readOnly, gc, auth, telemetry);
+    return new LadingConfig(http, storage, new Limits(limits.manifestBytes(), maxRanges, limits.allowSparseIndex()), readOnly, gc, auth, telemetry);
+  }
+
+  public LadingConfig withAllowSparseIndex(boolean allow) {
+    return new LadingConfig(http, storage, new Limits(limits.manifestBytes(), limits.maxRanges(), allow),
+        readOnly, gc, auth, telemetry);
   }
 
   public LadingConfig withReadOnly(boolean readOnly) {
@@ -400,7 +410,8 @@ public record LadingConfig(
                 Path.of((String) v.get(ConfigKey.STORAGE_FILESYSTEM_ROOT)),
                 (Boolean) v.get(ConfigKey.STORAGE_FILESYSTEM_DIRECT_IO)),
             s3),
-        new Limits((Long) v.get(ConfigKey.LIMITS_MANIFEST_BYTES), (Integer) v.get(ConfigKey.LIMITS_MAX_RANGES)),
+        new Limits((Long) v.get(ConfigKey.LIMITS_MANIFEST_BYTES), (Integer) v.get(ConfigKey.LIMITS_MAX_RANGES),
+            (Boolean) v.get(ConfigKey.MANIFESTS_ALLOW_SPARSE_INDEX)),
         (Boolean) v.get(ConfigKey.READ_ONLY),
         new Gc(
             Duration.ofMinutes((Integer) v.get(ConfigKey.GC_INTERVAL_MINUTES)),

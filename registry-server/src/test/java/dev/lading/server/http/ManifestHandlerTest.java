@@ -38,6 +38,45 @@ class ManifestHandlerTest {
          "layers":[]}""".formatted(OCI_MANIFEST, digest, config.length);
   }
 
+  private static String sparseIndex(String child) {
+    String absent = "sha256:" + "0".repeat(64);
+    return """
+        {"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[
+         {"mediaType":"%s","digest":"%s","size":10},{"mediaType":"%s","digest":"%s","size":10}]}"""
+        .formatted(OCI_MANIFEST, child, OCI_MANIFEST, absent);
+  }
+
+  private static HttpResponse<String> putIndex(RunningRegistry r, String body) throws Exception {
+    return r.send(r.request("/v2/a/b/manifests/sparse")
+        .header("Content-Type", "application/vnd.oci.image.index.v1+json")
+        .PUT(HttpRequest.BodyPublishers.ofString(body)).build());
+  }
+
+  @Test
+  void sparseIndexIsRefusedByDefaultAndAcceptedWhenConfigured(@TempDir Path other) throws Exception {
+    String body = manifest("a/b");
+    String child = RunningRegistry.sha256(body.getBytes(StandardCharsets.UTF_8));
+    registry.send(registry.request("/v2/a/b/manifests/" + child)
+        .header("Content-Type", OCI_MANIFEST).PUT(HttpRequest.BodyPublishers.ofString(body)).build());
+    HttpResponse<String> refused = putIndex(registry, sparseIndex(child));
+    assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+    assertThat(refused.body()).contains("MANIFEST_BLOB_UNKNOWN");
+    try (RunningRegistry sparse = new RunningRegistry(LadingConfig.forTests(other).withAllowSparseIndex(true))) {
+      String config = "{}";
+      String configDigest = sparse.pushBlob("a/b", config.getBytes(StandardCharsets.UTF_8));
+      String m = """
+          {"schemaVersion":2,"mediaType":"%s",
+           "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":2},
+           "layers":[]}""".formatted(OCI_MANIFEST, configDigest);
+      String mDigest = RunningRegistry.sha256(m.getBytes(StandardCharsets.UTF_8));
+      assertThat(sparse.send(sparse.request("/v2/a/b/manifests/" + mDigest).header("Content-Type", OCI_MANIFEST)
+          .PUT(HttpRequest.BodyPublishers.ofString(m)).build()).statusCode()).isEqualTo(201);
+      HttpResponse<String> accepted = putIndex(sparse, sparseIndex(mDigest));
+      assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(201);
+      assertThat(sparse.get("/v2/a/b/manifests/sparse").statusCode()).isEqualTo(200);
+    }
+  }
+
   @Test
   void putThenGetAndHeadAnswerTheStoredBytesAndHeaders() throws Exception {
     String body = manifest("a/b");
