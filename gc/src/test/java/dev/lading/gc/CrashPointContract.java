@@ -154,6 +154,18 @@ public abstract class CrashPointContract {
   }
 
   @Test
+  void manifestPutByDigestMovingSeveralTags() throws Exception {
+    // ?tag=v1&tag=v2&tag=v3: separate tag writes. A crash between them leaves some tags moved,
+    // each on a complete manifest (checked while the push is in flight), and the retry moves all.
+    everyCrashPoint(
+        c -> {
+          c.perform(new PushImage(APP, "v1", "first", null));
+          c.perform(new PushImage(APP, "v2", "first", null));
+        },
+        () -> new PushImageWithTags(APP, List.of("v1", "v2", "v3"), "second"));
+  }
+
+  @Test
   void manifestDeleteWithItsTagsAndReferrerEntry() throws Exception {
     everyCrashPoint(c -> {
       c.perform(new PushImage(APP, "base", "base", null));
@@ -675,6 +687,54 @@ public abstract class CrashPointContract {
     @Override
     Op fresh() {
       return new PushImage(repo, tag, name, subjectTag);
+    }
+  }
+
+  /** A push by digest with {@code ?tag=} parameters: every tag set by one request. */
+  private static final class PushImageWithTags extends Op {
+    final RepositoryName repo;
+    final List<String> tags;
+    final String name;
+    Image image;
+
+    PushImageWithTags(RepositoryName repo, List<String> tags, String name) {
+      this.repo = repo;
+      this.tags = tags;
+      this.name = name;
+    }
+
+    @Override
+    void run(Client client, StoreRegistry registry) {
+      List<byte[]> blobs = List.of(
+          ("{\"architecture\":\"amd64\",\"name\":\"" + name + "\"}").getBytes(UTF_8),
+          content(name + " layer", 20_000));
+      for (byte[] blob : blobs) {
+        registry.putBlob(repo, Digest.sha256(blob), new ByteArrayInputStream(blob), OptionalLong.of(blob.length));
+      }
+      byte[] body = GcContract.manifest(blobs, "");
+      Digest digest = registry.putManifest(
+          repo, Digest.sha256(body), tags.stream().map(Tag::parse).toList(), MediaTypes.OCI_MANIFEST, body).digest();
+      image = new Image(repo, digest, body, blobs);
+    }
+
+    @Override
+    void acknowledged(Ledger ledger) {
+      for (String tag : tags) {
+        ledger.tags.put(repo.value() + ":" + tag, image);
+      }
+      ledger.deletedManifests.remove(at(repo, image.digest()));
+    }
+
+    @Override
+    void forgetInFlight(Ledger ledger) {
+      for (String tag : tags) {
+        ledger.tags.remove(repo.value() + ":" + tag);
+      }
+    }
+
+    @Override
+    Op fresh() {
+      return new PushImageWithTags(repo, tags, name);
     }
   }
 
