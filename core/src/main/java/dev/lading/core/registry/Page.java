@@ -1,5 +1,6 @@
 package dev.lading.core.registry;
 
+import dev.lading.core.error.ErrorCode;
 import java.util.List;
 
 /**
@@ -10,5 +11,12 @@ import java.util.List;
 public record Page(List<String> items, boolean more) {
   public Page {
     items = List.copyOf(items);
+  }
+
+  /** A page size a client may ask for: {@code n=0} is an empty page, a negative one a refusal. */
+  static void requireValidLimit(int limit) {
+    if (limit < 0) {
+      throw ErrorCode.PAGINATION_NUMBER_INVALID.exception().withDetail(limit);
+    }
   }
 }
