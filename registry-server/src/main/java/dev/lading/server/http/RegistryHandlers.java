@@ -36,6 +36,7 @@ public final class RegistryHandlers {
     m.put(Routes.Resource.UPLOADS, uploads);
     m.put(Routes.Resource.UPLOAD, uploads);
     m.put(Routes.Resource.REFERRERS, new ReferrersHandler(registry));
+    m.put(Routes.Resource.FILES, new FilesHandler(registry, maxRanges));
     return m;
   }
 }

@@ -29,6 +29,7 @@ public final class RouteLabels {
       case UPLOADS -> "/v2/{name}/blobs/uploads/";
       case UPLOAD -> "/v2/{name}/blobs/uploads/{uuid}";
       case REFERRERS -> "/v2/{name}/referrers/{digest}";
+      case FILES -> FileRoutes.LABEL;
     };
   }
 

@@ -29,7 +29,7 @@ import java.util.stream.Collectors;
 public final class Routes {
 
   /** The API resources, one handler class each. */
-  public enum Resource { BASE, CATALOG, TAGS, MANIFEST, BLOB, UPLOADS, UPLOAD, REFERRERS }
+  public enum Resource { BASE, CATALOG, TAGS, MANIFEST, BLOB, UPLOADS, UPLOAD, REFERRERS, FILES }
 
   private static final String PARAM = "{}";
 
@@ -73,6 +73,9 @@ public final class Routes {
    *     {@code Allow} header; detail: the allowed methods) or {@code NAME_INVALID}
    */
   public static Match match(HttpMethod method, String rawPath) {
+    if (rawPath.startsWith(FileRoutes.PREFIX)) {
+      return FileRoutes.match(method, rawPath);
+    }
     String rest;
     if (rawPath.equals("/v2")) {
       rest = "";
@@ -93,6 +96,9 @@ public final class Routes {
 
   /** The methods a resource answers, for the {@code Allow} header of a 405. */
   public static String allowed(Resource resource) {
+    if (resource == Resource.FILES) {
+      return FileRoutes.ALLOWED;
+    }
     Set<HttpMethod> all = new LinkedHashSet<>();
     for (Route r : TABLE) {
       if (r.resource == resource) {
