@@ -551,6 +551,13 @@ public final class Exchange {
     headers.set(API_VERSION_HEADER, "registry/2.0");
     // A client (or whoever reads its error) can quote it, and the operator finds the lines.
     headers.set(REQUEST_ID_HEADER, requestId);
+    // Every Location absolute, at the origin the client used (a trusted proxy's forwarded one):
+    // RFC 9110 §10.2.2 allows both forms, and ollama builds its next URL from the header without
+    // resolving a relative one against the request (an empty host: "http:///v2/...").
+    String location = headers.get(HttpHeaderNames.LOCATION);
+    if (location != null && location.startsWith("/")) {
+      headers.set(HttpHeaderNames.LOCATION, forwarded.origin() + location);
+    }
     String digest = headers.get("Docker-Content-Digest");
     if (digest != null) {
       auditDigest = digest;

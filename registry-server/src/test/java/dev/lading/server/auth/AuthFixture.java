@@ -81,6 +81,9 @@ final class AuthFixture implements AutoCloseable {
   }
 
   URI uri(String pathAndQuery) {
+    if (pathAndQuery.startsWith("http://") || pathAndQuery.startsWith("https://")) {
+      return URI.create(pathAndQuery); // an absolute Location as the server sends it
+    }
     return URI.create("http://127.0.0.1:" + server.port() + pathAndQuery);
   }
 

@@ -84,7 +84,7 @@ class ManifestHandlerTest {
     HttpResponse<String> put = registry.send(registry.request("/v2/a/b/manifests/v1")
         .header("Content-Type", OCI_MANIFEST).PUT(HttpRequest.BodyPublishers.ofString(body)).build());
     assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
-    assertThat(put.headers().firstValue("Location")).hasValue("/v2/a/b/manifests/" + digest);
+    assertThat(put.headers().firstValue("Location")).hasValue(registry.uri("/v2/a/b/manifests/" + digest).toString());
     assertThat(put.headers().firstValue("Docker-Content-Digest")).hasValue(digest);
     HttpResponse<String> get = registry.get("/v2/a/b/manifests/v1");
     assertThat(get.statusCode()).isEqualTo(200);

@@ -40,7 +40,7 @@ class UploadFlowTest {
   void sessionAnswersLocationUuidAndEmptyRange() throws Exception {
     HttpResponse<String> r = startSession("ml/llm");
     String location = r.headers().firstValue("Location").orElseThrow();
-    assertThat(location).startsWith("/v2/ml/llm/blobs/uploads/");
+    assertThat(location).as("absolute, at the origin the client used").startsWith(registry.uri("/v2/ml/llm/blobs/uploads/").toString());
     assertThat(location).endsWith(r.headers().firstValue("Docker-Upload-UUID").orElseThrow());
     assertThat(r.headers().firstValue("Range")).hasValue("0-0");
     assertThat(r.headers().firstValue("Content-Length")).hasValue("0");
@@ -69,7 +69,7 @@ class UploadFlowTest {
     HttpResponse<String> put = registry.send(registry.request(location + "?digest=" + digest)
         .PUT(HttpRequest.BodyPublishers.ofByteArray(data, 250_000, 50_000)).build());
     assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
-    assertThat(put.headers().firstValue("Location")).hasValue("/v2/a/blobs/" + digest);
+    assertThat(put.headers().firstValue("Location")).hasValue(registry.uri("/v2/a/blobs/" + digest).toString());
     assertThat(put.headers().firstValue("Docker-Content-Digest")).hasValue(digest);
     HttpResponse<byte[]> get = registry.sendForBytes(registry.request("/v2/a/blobs/" + digest).GET().build());
     assertThat(get.body()).isEqualTo(data);
@@ -155,12 +155,12 @@ class UploadFlowTest {
     HttpResponse<String> mounted = registry.send(registry.request(
         "/v2/target/blobs/uploads/?mount=" + digest + "&from=source").POST(HttpRequest.BodyPublishers.noBody()).build());
     assertThat(mounted.statusCode()).isEqualTo(201);
-    assertThat(mounted.headers().firstValue("Location")).hasValue("/v2/target/blobs/" + digest);
+    assertThat(mounted.headers().firstValue("Location")).hasValue(registry.uri("/v2/target/blobs/" + digest).toString());
     String unknown = RunningRegistry.sha256("nowhere".getBytes());
     HttpResponse<String> session = registry.send(registry.request(
         "/v2/target/blobs/uploads/?mount=" + unknown + "&from=source").POST(HttpRequest.BodyPublishers.noBody()).build());
     assertThat(session.statusCode()).isEqualTo(202);
-    assertThat(session.headers().firstValue("Location")).hasValueSatisfying(l -> assertThat(l).startsWith("/v2/target/blobs/uploads/"));
+    assertThat(session.headers().firstValue("Location")).hasValueSatisfying(l -> assertThat(l).startsWith(registry.uri("/v2/target/blobs/uploads/").toString()));
   }
 
   @Test

@@ -84,7 +84,7 @@ class TlsListenerTest {
     HttpResponse<String> push = client.send(HttpRequest.newBuilder(uri("/v2/tls/app/blobs/uploads/?digest=" + digest))
         .POST(HttpRequest.BodyPublishers.ofByteArray(blob)).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(push.statusCode()).isEqualTo(201);
-    assertThat(push.headers().firstValue("Location")).hasValue("/v2/tls/app/blobs/" + digest);
+    assertThat(push.headers().firstValue("Location")).hasValue(uri("/v2/tls/app/blobs/" + digest).toString());
 
     HttpResponse<byte[]> whole = client.send(HttpRequest.newBuilder(uri("/v2/tls/app/blobs/" + digest)).build(),
         HttpResponse.BodyHandlers.ofByteArray());
