@@ -22,6 +22,7 @@ final class BlobHandler implements ResourceHandler {
   private final Registry registry;
   private final Optional<Duration> redirect;
   private final BlobDownload download;
+  private final SignedBlobUrls signed;
 
   BlobHandler(Registry registry, Optional<Duration> redirect) {
     this(registry, redirect, ByteRangeHeader.DEFAULT_MAX_RANGES);
@@ -29,9 +30,15 @@ final class BlobHandler implements ResourceHandler {
 
   /** {@code maxRanges}: the most ranges one request may name ({@code limits.max_ranges}). */
   BlobHandler(Registry registry, Optional<Duration> redirect, int maxRanges) {
+    this(registry, redirect, maxRanges, new SignedBlobUrls());
+  }
+
+  /** {@code signed}: issues the URLs clients that need a redirect are sent to (see {@link #needsRedirect}). */
+  BlobHandler(Registry registry, Optional<Duration> redirect, int maxRanges, SignedBlobUrls signed) {
     this.registry = registry;
     this.redirect = redirect;
     this.download = new BlobDownload(registry, maxRanges);
+    this.signed = signed;
   }
 
   @Override
@@ -57,8 +64,29 @@ final class BlobHandler implements ResourceHandler {
         return;
       }
     }
+    if (needsRedirect(exchange) && !BlobDownload.asksForSeveralRanges(exchange, digest)) {
+      registry.statBlobForRead(repo, digest); // an unknown blob is a 404 here, not at the location
+      HttpHeaders headers = Exchange.headers();
+      headers.set("Docker-Content-Digest", digest.toString());
+      headers.set(HttpHeaderNames.LOCATION, signed.issue(repo, digest));
+      headers.set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+      exchange.respond(HttpResponseStatus.TEMPORARY_REDIRECT, headers);
+      return;
+    }
     HttpHeaders headers = Exchange.headers();
     headers.set(HttpHeaderNames.CACHE_CONTROL, "max-age=31536000, immutable");
     download.serve(exchange, repo, digest, headers);
+  }
+
+  /**
+   * Whether this client needs its blob GET answered with a {@code 307} even without a store that
+   * presigns: ollama ({@code User-Agent: ollama/<version> ...}, ollama {@code server/images.go}
+   * {@code makeRequest}), which fails on a {@code 200} (see {@link SignedBlobUrls}). Every other
+   * client gets the blob itself, as before.
+   */
+  static boolean needsRedirect(Exchange exchange) {
+    String agent = exchange.header(HttpHeaderNames.USER_AGENT);
+    return HttpMethod.GET.equals(exchange.method()) && agent != null
+        && agent.regionMatches(true, 0, "ollama/", 0, 7);
   }
 }

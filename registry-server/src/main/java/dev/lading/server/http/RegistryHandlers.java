@@ -31,7 +31,9 @@ public final class RegistryHandlers {
     m.put(Routes.Resource.CATALOG, new CatalogHandler(registry));
     m.put(Routes.Resource.TAGS, new TagsHandler(registry));
     m.put(Routes.Resource.MANIFEST, new ManifestHandler(registry, manifestLimitBytes));
-    m.put(Routes.Resource.BLOB, new BlobHandler(registry, blobRedirect, maxRanges));
+    SignedBlobUrls signed = new SignedBlobUrls();
+    m.put(Routes.Resource.BLOB, new BlobHandler(registry, blobRedirect, maxRanges, signed));
+    m.put(Routes.Resource.SIGNED_BLOB, new SignedBlobUrls.Handler(signed, new BlobDownload(registry, maxRanges)));
     UploadHandler uploads = new UploadHandler(registry);
     m.put(Routes.Resource.UPLOADS, uploads);
     m.put(Routes.Resource.UPLOAD, uploads);

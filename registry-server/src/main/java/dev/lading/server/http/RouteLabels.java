@@ -30,6 +30,7 @@ public final class RouteLabels {
       case UPLOAD -> "/v2/{name}/blobs/uploads/{uuid}";
       case REFERRERS -> "/v2/{name}/referrers/{digest}";
       case FILES -> FileRoutes.LABEL;
+      case SIGNED_BLOB -> SignedBlobUrls.LABEL;
     };
   }
 

@@ -29,7 +29,7 @@ import java.util.stream.Collectors;
 public final class Routes {
 
   /** The API resources, one handler class each. */
-  public enum Resource { BASE, CATALOG, TAGS, MANIFEST, BLOB, UPLOADS, UPLOAD, REFERRERS, FILES }
+  public enum Resource { BASE, CATALOG, TAGS, MANIFEST, BLOB, UPLOADS, UPLOAD, REFERRERS, FILES, SIGNED_BLOB }
 
   private static final String PARAM = "{}";
 
@@ -76,6 +76,9 @@ public final class Routes {
     if (rawPath.startsWith(FileRoutes.PREFIX)) {
       return FileRoutes.match(method, rawPath);
     }
+    if (rawPath.startsWith(SignedBlobUrls.PREFIX)) {
+      return SignedBlobUrls.match(method, rawPath);
+    }
     String rest;
     if (rawPath.equals("/v2")) {
       rest = "";
@@ -96,7 +99,7 @@ public final class Routes {
 
   /** The methods a resource answers, for the {@code Allow} header of a 405. */
   public static String allowed(Resource resource) {
-    if (resource == Resource.FILES) {
+    if (resource == Resource.FILES || resource == Resource.SIGNED_BLOB) {
       return FileRoutes.ALLOWED;
     }
     Set<HttpMethod> all = new LinkedHashSet<>();

@@ -56,4 +56,38 @@ class FilesAuthTest {
       assertThat(anonymous.statusCode()).isEqualTo(200);
     }
   }
+
+  /**
+   * ollama pull with token auth (ollama {@code server/download.go} {@code blobDownload.run},
+   * {@code downloadChunk}): its blob GET carries the token and is answered {@code 307}; the parts
+   * are then fetched from that location with {@code http.DefaultClient}, without Authorization.
+   */
+  @Test
+  void ollamaPullIsRedirectedToASignedUrlThatNeedsNoToken() throws Exception {
+    try (AuthFixture registry = new AuthFixture(root)) {
+      byte[] gguf = "GGUF weights for a tiny model".getBytes(StandardCharsets.UTF_8);
+      String repo = "ml/models/ollama";
+      assertThat(registry.pushBlob(repo, gguf, registry.token("admin", "repository:" + repo + ":pull,push")))
+          .isEqualTo(201);
+      String blob = "/v2/" + repo + "/blobs/" + AuthFixture.sha256(gguf);
+      String ua = "ollama/0.32.15 (amd64 linux) Go/go1.24.4";
+
+      HttpResponse<String> anonymous = registry.send(registry.request(blob, null).header("User-Agent", ua).GET().build());
+      assertThat(anonymous.statusCode()).as("no token, no redirect").isEqualTo(401);
+
+      String pull = registry.token("reader", "repository:" + repo + ":pull");
+      HttpResponse<String> redirect = registry.send(registry.request(blob, pull).header("User-Agent", ua).GET().build());
+      assertThat(redirect.statusCode()).isEqualTo(307);
+      String location = redirect.headers().firstValue("Location").orElseThrow();
+      assertThat(location).startsWith(registry.uri("/signed/" + repo + "/-/").toString());
+
+      HttpResponse<String> part = registry.send(registry.request(location, null).header("Range", "bytes=5-11").GET().build());
+      assertThat(part.statusCode()).isEqualTo(206);
+      assertThat(part.body()).isEqualTo("weights");
+      assertThat(part.headers().firstValue("Location")).as("resp.Location() after a same-host redirect")
+          .hasValue(location);
+      // Without the ollama User-Agent, the blob itself, as before.
+      assertThat(registry.send(registry.request(blob, pull).GET().build()).statusCode()).isEqualTo(200);
+    }
+  }
 }
