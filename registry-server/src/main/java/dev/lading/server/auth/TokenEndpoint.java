@@ -80,6 +80,10 @@ public final class TokenEndpoint implements ResourceHandler {
     }
   }
 
+  /** ollama's key signature: {@code <base64 public key>:<base64 signature>}, without a scheme. */
+  private static final java.util.regex.Pattern OLLAMA_KEY_SIGNATURE =
+      java.util.regex.Pattern.compile("[A-Za-z0-9+/]{16,}={0,2}:[A-Za-z0-9+/]{16,}={0,2}");
+
   private void get(Exchange exchange) {
     checkService(exchange.query("service"));
     List<Scope> scopes = scopes(exchange.queryAll("scope"));
@@ -87,6 +91,13 @@ public final class TokenEndpoint implements ResourceHandler {
     if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
       exchangeBearer(exchange, authorization.substring(7).strip(), scopes);
       return;
+    }
+    if (authorization != null && OLLAMA_KEY_SIGNATURE.matcher(authorization).matches()) {
+      // ollama signs every token request with its own ed25519 key ("<public key>:<signature>",
+      // no scheme; ollama server/auth.go getAuthorizationToken) and has no way to send Basic
+      // credentials to another registry. The signature proves nothing here: it is read as no
+      // credentials at all, so ollama gets what anonymous may (instead of a 401 it cannot answer).
+      authorization = null;
     }
     Principal principal = login(exchange, basic(authorization));
     boolean offline = exchange.query("offline_token").map("true"::equalsIgnoreCase).orElse(false);

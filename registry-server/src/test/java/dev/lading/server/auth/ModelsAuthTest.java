@@ -9,11 +9,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The files endpoint is authorized exactly like a pull of its repository: anonymous where the
+ * Model clients under token auth. The files endpoint is authorized exactly like a pull of its repository: anonymous where the
  * rules let anonymous pull, a token with pull on that repository otherwise, and a caller
  * without access gets what a blob GET of the same repository gets (status, error and challenge).
  */
-class FilesAuthTest {
+class ModelsAuthTest {
   @TempDir Path root;
 
   @Test
@@ -88,6 +88,42 @@ class FilesAuthTest {
           .hasValue(location);
       // Without the ollama User-Agent, the blob itself, as before.
       assertThat(registry.send(registry.request(blob, pull).GET().build()).statusCode()).isEqualTo(200);
+    }
+  }
+
+  /**
+   * ollama pull of a repository anonymous may pull, with token auth on, as ollama asks for its
+   * token (ollama {@code server/auth.go} {@code getAuthorizationToken}: the realm with
+   * {@code service}, {@code scope}, {@code ts} and {@code nonce}, and an {@code Authorization}
+   * that is its own key signature, not Basic): it gets the anonymous token, then the 307.
+   */
+  @Test
+  void ollamaGetsAnAnonymousTokenWithItsKeySignature() throws Exception {
+    try (AuthFixture registry = new AuthFixture(root)) {
+      byte[] gguf = "GGUF public weights".getBytes(StandardCharsets.UTF_8);
+      String repo = "other/public";
+      assertThat(registry.pushBlob(repo, gguf, registry.token("admin", "repository:" + repo + ":pull,push")))
+          .isEqualTo(201);
+      String blob = "/v2/" + repo + "/blobs/" + AuthFixture.sha256(gguf);
+      String ua = "ollama/0.32.15 (amd64 linux) Go/go1.24.4";
+      HttpResponse<String> challenge = registry.send(registry.request(blob, null).header("User-Agent", ua).GET().build());
+      assertThat(challenge.statusCode()).isEqualTo(401);
+      String signature = "AAAAC3NzaC1lZDI1NTE5AAAAIJ4x0pUWZ0Wl1q9r9Xo4pQwWm1aFZ3kWq7m0z5b1c2d3"
+          + ":MEUCIQDx8vYQ0f9m6Xg2WZ4p1c8jv2E4rQ5xkW0p4r3g1u9s2wIgR5o3bq0t6y8w1n2m4k6j8h0g2f4d6s8a0q2w4e6r8t0=";
+      HttpResponse<String> token = registry.send(registry.request("/auth/token?service=" + AuthFixture.SERVICE
+              + "&scope=repository:" + repo + ":pull&ts=1767225600&nonce=bm9uY2Vub25jZQ", null)
+          .header("Authorization", signature).header("User-Agent", ua).GET().build());
+      assertThat(token.statusCode()).as(token.body()).isEqualTo(200);
+      String bearer = registry.json(token.body()).path("token").asText();
+      HttpResponse<String> redirect = registry.send(registry.request(blob, bearer).header("User-Agent", ua).GET().build());
+      assertThat(redirect.statusCode()).isEqualTo(307);
+      HttpResponse<String> part = registry.send(registry.request(redirect.headers().firstValue("Location").orElseThrow(), null)
+          .header("Range", "bytes=0-3").GET().build());
+      assertThat(part.body()).isEqualTo("GGUF");
+      // A private repository stays private: the anonymous token does not reach it.
+      String privateBlob = "/v2/ml/models/x/blobs/" + AuthFixture.sha256(gguf);
+      assertThat(registry.send(registry.request(privateBlob, bearer).header("User-Agent", ua).GET().build()).statusCode())
+          .isEqualTo(401);
     }
   }
 }
