@@ -4,6 +4,9 @@ import dev.lading.core.model.RepositoryName;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.Optional;
 
 /**
  * What a verified access token allows: its subject and the {@code access} entries it carries.
@@ -34,7 +37,7 @@ public record AccessGrant(String subject, Principal.Kind kind, List<Scope> acces
    * is limited to this, so a leaked pull-only token can never be turned into a push token.
    */
   public List<Scope> retain(List<Scope> scopes) {
-    List<Scope> out = new java.util.ArrayList<>();
+    List<Scope> out = new ArrayList<>();
     for (Scope s : scopes) {
       switch (s.resource()) {
         case Scope.Catalog c -> {
@@ -48,7 +51,7 @@ public record AccessGrant(String subject, Principal.Kind kind, List<Scope> acces
           }
         }
         case Scope.Repository r -> {
-          java.util.EnumSet<Action> kept = java.util.EnumSet.noneOf(Action.class);
+          EnumSet<Action> kept = EnumSet.noneOf(Action.class);
           for (Action a : s.actions()) {
             if (allows(r.repository(), a)) {
               kept.add(a);
@@ -73,11 +76,11 @@ public record AccessGrant(String subject, Principal.Kind kind, List<Scope> acces
   }
 
   /** The built-in principal this grant was issued to, when the subject is one. */
-  public java.util.Optional<Principal> principal() {
+  public Optional<Principal> principal() {
     try {
-      return java.util.Optional.of(kind == Principal.Kind.ANONYMOUS ? Principal.ANONYMOUS : new Principal(subject, kind));
+      return Optional.of(kind == Principal.Kind.ANONYMOUS ? Principal.ANONYMOUS : new Principal(subject, kind));
     } catch (IllegalArgumentException e) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
   }
 }

@@ -5,6 +5,8 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * The access policy: the union of every rule that applies. Rules only grant; nothing denies, so
@@ -102,7 +104,7 @@ public final class AccessRules {
 
   /** One entry per resource (a client may repeat a repository across scope parameters). */
   static List<Scope> merge(List<Scope> scopes) {
-    java.util.Map<Scope.Resource, EnumSet<Action>> byResource = new java.util.LinkedHashMap<>();
+    Map<Scope.Resource, EnumSet<Action>> byResource = new LinkedHashMap<>();
     for (Scope s : scopes) {
       byResource.computeIfAbsent(s.resource(), k -> EnumSet.noneOf(Action.class)).addAll(s.actions());
     }

@@ -4,6 +4,7 @@ import at.favre.lib.crypto.bcrypt.BCrypt;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.regex.Pattern;
+import java.nio.CharBuffer;
 
 /**
  * A bcrypt hash in modular-crypt form ({@code $2a$}, {@code $2b$} or {@code $2y$}, as
@@ -35,7 +36,7 @@ public record BcryptHash(String value) {
 
   /** True when {@code secret} hashes to this; false for any secret bcrypt cannot take. */
   public boolean verify(char[] secret) {
-    if (secret == null || StandardCharsets.UTF_8.encode(java.nio.CharBuffer.wrap(secret)).remaining() > MAX_SECRET_BYTES) {
+    if (secret == null || StandardCharsets.UTF_8.encode(CharBuffer.wrap(secret)).remaining() > MAX_SECRET_BYTES) {
       return false;
     }
     try {
@@ -47,7 +48,7 @@ public record BcryptHash(String value) {
 
   private static void requireSecretLength(char[] secret) {
     if (secret.length == 0
-        || StandardCharsets.UTF_8.encode(java.nio.CharBuffer.wrap(secret)).remaining() > MAX_SECRET_BYTES) {
+        || StandardCharsets.UTF_8.encode(CharBuffer.wrap(secret)).remaining() > MAX_SECRET_BYTES) {
       throw new IllegalArgumentException("a secret must be 1.." + MAX_SECRET_BYTES + " bytes");
     }
   }

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Slows password guessing without letting a stranger lock an account out.
@@ -181,7 +182,7 @@ public final class LoginLimiter {
   }
 
   private static LoginRefusedException refused(Duration wait, Reason reason) {
-    return new LoginRefusedException(reason.toString(), java.util.Optional.of(wait));
+    return new LoginRefusedException(reason.toString(), Optional.of(wait));
   }
 
   private void refund(Bucket bucket, long now) {

@@ -2,6 +2,7 @@ package dev.lading.auth;
 
 import java.util.Objects;
 import java.util.regex.Pattern;
+import java.util.Locale;
 
 /**
  * Who a request acts for. Users and robots share one namespace of login names (a robot is a
@@ -12,7 +13,7 @@ public record Principal(String name, Kind kind) {
   public enum Kind { USER, ROBOT, ANONYMOUS;
 
     public String wire() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return name().toLowerCase(Locale.ROOT);
     }
 
     public static Kind parse(String wire) {

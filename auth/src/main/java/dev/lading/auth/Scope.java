@@ -6,6 +6,8 @@ import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * One resource scope of the token protocol: {@code repository:ml/vllm:pull,push} or
@@ -151,8 +153,8 @@ public record Scope(Resource resource, Set<Action> actions) {
   }
 
   /** Parses a space-separated list (the OAuth2 form's {@code scope}); empty entries are skipped. */
-  public static java.util.List<Scope> parseAll(String spaceSeparated) {
-    java.util.List<Scope> out = new java.util.ArrayList<>();
+  public static List<Scope> parseAll(String spaceSeparated) {
+    List<Scope> out = new ArrayList<>();
     for (String s : spaceSeparated.split(" ")) {
       if (!s.isEmpty()) {
         out.add(parse(s));

@@ -22,6 +22,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 
 /**
  * The built-in issuer's signing keys: the CURRENT key signs, the PREVIOUS one (if any) still
@@ -173,9 +175,9 @@ public final class SigningKeys {
       Files.createFile(file);
     }
     try (var ch = Files.newByteChannel(file, StandardOpenOption.WRITE)) {
-      ch.write(java.nio.ByteBuffer.wrap(json));
+      ch.write(ByteBuffer.wrap(json));
     }
-    try (var fc = java.nio.channels.FileChannel.open(file, StandardOpenOption.WRITE)) {
+    try (var fc = FileChannel.open(file, StandardOpenOption.WRITE)) {
       fc.force(true);
     }
   }

@@ -24,6 +24,8 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import com.nimbusds.jose.jwk.JWK;
+import java.util.HashSet;
 
 /**
  * Verifies bearer tokens with Nimbus's {@link DefaultJWTProcessor}: the key selector is pinned
@@ -70,7 +72,7 @@ public final class TokenVerifier {
    */
   public static TokenVerifier forKeyRing(KeyRing ring, String issuer, String service, Clock clock) {
     JWKSource<SecurityContext> source = (selector, context) -> {
-      List<com.nimbusds.jose.jwk.JWK> found = selector.select(ring.keys().publicSet());
+      List<JWK> found = selector.select(ring.keys().publicSet());
       if (found.isEmpty() && ring.reloadAfterMiss()) {
         found = selector.select(ring.keys().publicSet());
       }
@@ -161,8 +163,8 @@ public final class TokenVerifier {
     }
     DefaultJWTClaimsVerifier<SecurityContext> v = new DefaultJWTClaimsVerifier<>(
         // Mutable sets: Nimbus probes them with contains(null), which Set.of refuses.
-        new java.util.HashSet<>(Set.of(service)), exact.build(),
-        new java.util.HashSet<>(Set.of("sub", "exp", "iat")), new java.util.HashSet<>(prohibited)) {
+        new HashSet<>(Set.of(service)), exact.build(),
+        new HashSet<>(Set.of("sub", "exp", "iat")), new HashSet<>(prohibited)) {
       @Override
       protected Date currentTime() {
         return Date.from(clock.instant());

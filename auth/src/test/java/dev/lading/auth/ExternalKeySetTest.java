@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.time.Clock;
 
 class ExternalKeySetTest {
   @TempDir Path dir;
@@ -18,7 +19,7 @@ class ExternalKeySetTest {
     ExternalKeySet missing = new ExternalKeySet(dir.resolve("keys.jwks"), false);
     assertThatThrownBy(missing::read).isInstanceOf(IOException.class).hasMessageContaining("does not exist");
     assertThatThrownBy(() -> missing.createIfAbsent(SigningKeys.generate())).hasMessageContaining("never writes");
-    assertThatThrownBy(() -> KeyRing.open(missing, java.time.Clock.systemUTC())).isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> KeyRing.open(missing, Clock.systemUTC())).isInstanceOf(IOException.class);
     assertThat(Files.exists(dir.resolve("keys.jwks"))).isFalse();
 
     SigningKeys keys = SigningKeys.generate();

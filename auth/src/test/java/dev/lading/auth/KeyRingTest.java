@@ -16,6 +16,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import com.nimbusds.jwt.SignedJWT;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 
 class KeyRingTest {
   @TempDir Path dir;
@@ -32,7 +36,7 @@ class KeyRingTest {
   }
 
   static String kid(String jwt) throws Exception {
-    return com.nimbusds.jwt.SignedJWT.parse(jwt).getHeader().getKeyID();
+    return SignedJWT.parse(jwt).getHeader().getKeyID();
   }
 
   @Test
@@ -106,19 +110,19 @@ class KeyRingTest {
     CountDownLatch go = new CountDownLatch(1);
     ExecutorService pool = Executors.newFixedThreadPool(n);
     try {
-      List<Callable<String>> tasks = new java.util.ArrayList<>();
+      List<Callable<String>> tasks = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         tasks.add(() -> {
           go.await();
           return KeyRing.open(KeySetStorage.file(file), clock).keys().current().getKeyID();
         });
       }
-      List<Future<String>> futures = new java.util.ArrayList<>();
+      List<Future<String>> futures = new ArrayList<>();
       for (Callable<String> t : tasks) {
         futures.add(pool.submit(t));
       }
       go.countDown();
-      java.util.Set<String> kids = new java.util.HashSet<>();
+      Set<String> kids = new HashSet<>();
       for (Future<String> f : futures) {
         kids.add(f.get());
       }

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import java.net.UnknownHostException;
 
 class LoginLimiterTest {
   private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
@@ -18,7 +19,7 @@ class LoginLimiterTest {
   private static InetAddress ip(String literal) {
     try {
       return InetAddress.getByName(literal);
-    } catch (java.net.UnknownHostException e) {
+    } catch (UnknownHostException e) {
       throw new AssertionError(e);
     }
   }

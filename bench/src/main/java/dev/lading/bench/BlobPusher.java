@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.Locale;
 
 /**
  * Pushes one blob as clients do, through crashes: monolithic ({@code POST ?digest=}), a session
@@ -43,7 +44,7 @@ final class BlobPusher {
 
   /** True when the server answered 201 for the blob. */
   boolean push(String repo, GeneratedBlob blob, Digest digest, Mode mode) throws InterruptedException {
-    stats.count("push.blob." + mode.name().toLowerCase(java.util.Locale.ROOT));
+    stats.count("push.blob." + mode.name().toLowerCase(Locale.ROOT));
     for (int upload = 0; upload < MAX_UPLOADS; upload++) {
       boolean done = mode == Mode.MONOLITHIC
           ? monolithic(repo, blob, digest)

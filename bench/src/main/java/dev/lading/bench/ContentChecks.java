@@ -12,6 +12,7 @@ import java.io.OutputStream;
 import java.security.MessageDigest;
 import java.util.Map;
 import java.util.Random;
+import java.util.Arrays;
 
 /**
  * Pulls one thing and holds the answer against the ledger: a tag, a manifest by digest, a blob
@@ -133,7 +134,7 @@ final class ContentChecks {
         Map.of("Range", "bytes=" + first + "-" + last), got);
     String key = "blob " + b.digest() + " in " + repo.name;
     if (r.status() == 206) {
-      if (!java.util.Arrays.equals(got.toByteArray(), expected.toByteArray())) {
+      if (!Arrays.equals(got.toByteArray(), expected.toByteArray())) {
         stats.lost(key, "range " + first + "-" + last + " served " + got.size() + " bytes that differ");
         return Result.LOST;
       }

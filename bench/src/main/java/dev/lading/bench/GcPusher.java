@@ -15,6 +15,7 @@ import java.util.Random;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.Locale;
 
 /**
  * One pushing client of GcSoak, behaving as docker, podman or skopeo do, with its requests going
@@ -321,7 +322,7 @@ final class GcPusher implements Runnable {
       long n = stats.operations("manifest.refused.blob-still-there");
       stats.count("manifest.refused.blob-still-there");
       if (n < SAMPLES) {
-        stats.log(String.format(java.util.Locale.ROOT, "NEEDLESS REFUSAL on %s after %.1f s: %s in %s is there "
+        stats.log(String.format(Locale.ROOT, "NEEDLESS REFUSAL on %s after %.1f s: %s in %s is there "
             + "(GET 200, %d bytes) but the manifest PUT answered %s", on.name(), seconds, missing.digest(),
             repo.name, r.bodyLength(), refusal));
       }

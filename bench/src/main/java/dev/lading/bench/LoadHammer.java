@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.ExecutionException;
 
 /**
  * Many keep-alive connections sending one small request in a closed loop for a fixed time,
@@ -74,7 +75,7 @@ final class LoadHammer {
         long[] latencies = worker.get();
         parts.add(latencies);
         total += latencies.length;
-      } catch (java.util.concurrent.ExecutionException e) {
+      } catch (ExecutionException e) {
         throw new IOException(e.getCause());
       }
     }

@@ -20,6 +20,8 @@ import java.util.concurrent.Future;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
 
 /**
  * Starts Lading's server jar and, when installed, CNCF Distribution as child processes, runs the
@@ -31,7 +33,7 @@ import picocli.CommandLine.Option;
 @Command(name = "lading-bench", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Benchmarks Lading against CNCF Distribution over loopback: push, pull, "
         + "HEAD/manifest load, and server memory.")
-public final class RegistryBench implements java.util.concurrent.Callable<Integer> {
+public final class RegistryBench implements Callable<Integer> {
 
   enum Scenario { ceilings, push, pull, head, manifest, memory, pipeline }
 
@@ -591,7 +593,7 @@ public final class RegistryBench implements java.util.concurrent.Callable<Intege
     byte[] config = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}"
         .getBytes(StandardCharsets.UTF_8);
     byte[] layer = new byte[4096];
-    new java.util.SplittableRandom(7).nextBytes(layer);
+    new SplittableRandom(7).nextBytes(layer);
     client.pushSmall(SMALL_REPO, config);
     client.pushSmall(SMALL_REPO, layer);
     String manifest = """

@@ -31,6 +31,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.S3Object;
+import java.io.UncheckedIOException;
 
 /**
  * Lading on the S3 store against the AWS SDK alone, into the same S3 server with the same part
@@ -216,7 +217,7 @@ public final class S3Bench {
       });
       return in;
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new UncheckedIOException(e);
     }
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.List;
 
 /** Assertions and names every conformance test shares. */
 public final class Checks {
@@ -40,8 +41,8 @@ public final class Checks {
   }
 
   /** The spec's list of error codes (distribution-spec, "Error Codes"). */
-  public static final java.util.List<String> SPEC_ERROR_CODES =
-      java.util.List.of(
+  public static final List<String> SPEC_ERROR_CODES =
+      List.of(
           "BLOB_UNKNOWN",
           "BLOB_UPLOAD_INVALID",
           "BLOB_UPLOAD_UNKNOWN",

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import java.nio.file.Files;
 
 /**
  * SIGTERM as Kubernetes sends it to a pod: readiness turns 503 at once while the listener keeps
@@ -93,7 +94,7 @@ class DrainOnSigtermIT {
     assertThat(exit).as("exit status after SIGTERM").isZero();
     long took = (System.nanoTime() - signalled) / 1_000_000;
     assertThat(took).as("ms from SIGTERM to exit").isGreaterThanOrEqualTo(DRAIN_SECONDS * 1000L - 100);
-    assertThat(java.nio.file.Files.readString(registry.logFile())).contains("SIGTERM received", "draining");
+    assertThat(Files.readString(registry.logFile())).contains("SIGTERM received", "draining");
 
     // The session was saved at 202: the next start completes the upload.
     registry.start();

@@ -16,6 +16,7 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import dev.lading.core.testing.StrictMultipart;
 
 /**
  * {@code GET|HEAD /files/<repository>/-/<reference>/<path>}: files of model artifacts by name,
@@ -124,7 +125,7 @@ class FilesEndpointIT {
 
     Reply multi = client.get(file("modelpack", "model-00001-of-00002.safetensors"), "Range", "bytes=0-9,9000000-9000099");
     assertThat(multi.status()).isEqualTo(206);
-    List<dev.lading.core.testing.StrictMultipart.Part> parts = ByteRanges.parse(multi.headerOrNull("Content-Type"), multi.body());
+    List<StrictMultipart.Part> parts = ByteRanges.parse(multi.headerOrNull("Content-Type"), multi.body());
     assertThat(parts).hasSize(2);
     assertThat(parts.get(0).bytes()).isEqualTo(Arrays.copyOfRange(weights1.bytes(), 0, 10));
     assertThat(parts.get(1).bytes()).isEqualTo(Arrays.copyOfRange(weights1.bytes(), 9000000, 9000100));

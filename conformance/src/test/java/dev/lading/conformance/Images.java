@@ -3,6 +3,7 @@ package dev.lading.conformance;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
+import java.util.stream.IntStream;
 
 /** A small image pushed over HTTP: config, layers and the manifest naming them. */
 public record Images(Blob config, List<Blob> layers, Manifest manifest) {
@@ -16,7 +17,7 @@ public record Images(Blob config, List<Blob> layers, Manifest manifest) {
                     + "\"comment\":\"" + UUID.randomUUID() + "\"}")
                 .getBytes(StandardCharsets.UTF_8));
     List<Blob> layers =
-        java.util.stream.IntStream.range(0, layerCount)
+        IntStream.range(0, layerCount)
             .mapToObj(i -> Blob.random(layerSize))
             .toList();
     Manifest.Builder manifest = Manifest.oci().config(config.descriptor(MediaType.OCI_CONFIG));

@@ -20,6 +20,9 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import java.net.SocketTimeoutException;
+import java.net.http.HttpRequest;
+import java.util.Collections;
 
 /**
  * Several byte ranges in one blob GET, as lazy pulls (containers/storage's zstd:chunked and
@@ -105,7 +108,7 @@ class MultiRangeIT {
     // A gap of one byte is a gap: two parts.
     assertThat(ranges(multipart(get("bytes=0-9,11-20")))).containsExactly("0-9", "11-20");
     // The §17.15 amplification: the whole blob many times over in one header is sent once.
-    Reply stacked = get("bytes=" + String.join(",", java.util.Collections.nCopies(200, "0-")));
+    Reply stacked = get("bytes=" + String.join(",", Collections.nCopies(200, "0-")));
     assertThat(ranges(multipart(stacked))).containsExactly("0-" + (size - 1));
     assertThat((long) stacked.body().length).isLessThan(size + 200);
   }
@@ -138,7 +141,7 @@ class MultiRangeIT {
   void headAnswersTheMultipartHeadersWithoutABody() {
     String range = "bytes=0-9,5000000-5000999";
     Reply head = client.send("HEAD", client.resolve("/v2/" + repo + "/blobs/" + blob.digest()),
-        java.net.http.HttpRequest.BodyPublishers.noBody(), "Range", range);
+        HttpRequest.BodyPublishers.noBody(), "Range", range);
     Reply got = get(range);
     assertThat(head.status()).as("%s", head).isEqualTo(206);
     assertThat(head.body()).isEmpty();
@@ -160,7 +163,7 @@ class MultiRangeIT {
       asked.add(first + "-" + (first + 1 + random.nextInt(20_000)));
     }
     // Apart from each other (each under 21 KB, 147 KB apart), in a shuffled order: 64 parts as asked.
-    java.util.Collections.shuffle(asked, random);
+    Collections.shuffle(asked, random);
     assertThat(ranges(multipart(get("bytes=" + String.join(",", asked))))).isEqualTo(asked);
   }
 
@@ -228,7 +231,7 @@ class MultiRangeIT {
       try {
         int more = in.read();
         throw new AssertionError("a byte after the last response: " + more);
-      } catch (java.net.SocketTimeoutException expected) {
+      } catch (SocketTimeoutException expected) {
         // the connection waits for the next request
       }
     }

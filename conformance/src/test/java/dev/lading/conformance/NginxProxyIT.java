@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import java.nio.file.StandardCopyOption;
 
 /**
  * Lading behind a real nginx that terminates TLS, as production runs it: the client talks
@@ -98,7 +99,7 @@ class NginxProxyIT {
       Path logs = Files.createDirectories(Path.of("target", "nginx-logs"));
       for (String f : List.of("error.log", "access.log", "nginx.out", "nginx.conf")) {
         if (Files.exists(nginxDir.resolve(f))) {
-          Files.copy(nginxDir.resolve(f), logs.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+          Files.copy(nginxDir.resolve(f), logs.resolve(f), StandardCopyOption.REPLACE_EXISTING);
         }
       }
     }

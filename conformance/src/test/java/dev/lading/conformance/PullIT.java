@@ -7,6 +7,7 @@ import java.util.Arrays;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import java.net.http.HttpRequest;
 
 /** The spec's pull workflow: manifests and blobs by tag and digest, ranged reads, 404s. */
 class PullIT {
@@ -171,7 +172,7 @@ class PullIT {
         client.send(
             "HEAD",
             client.resolve("/v2/" + repo + "/blobs/" + layer.digest()),
-            java.net.http.HttpRequest.BodyPublishers.noBody(),
+            HttpRequest.BodyPublishers.noBody(),
             "Range",
             "bytes=0-9");
     assertThat(reply.status()).as("%s", reply).isEqualTo(206);

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
+import java.io.ByteArrayInputStream;
 
 /**
  * The spec's requests over real sockets, one method per step a client takes. Every method returns
@@ -121,7 +122,7 @@ public final class RegistryClient {
 
   /** A body without a declared length: the JDK sends it with chunked transfer encoding. */
   public static BodyPublisher streamed(byte[] bytes) {
-    Supplier<InputStream> source = () -> new java.io.ByteArrayInputStream(bytes);
+    Supplier<InputStream> source = () -> new ByteArrayInputStream(bytes);
     return BodyPublishers.ofInputStream(source);
   }
 

@@ -22,6 +22,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import javax.net.ssl.SSLContext;
 
 /**
  * The real server, {@code registry-server/target/lading.jar}, as a child process on a free
@@ -42,7 +43,7 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
   private boolean s3 = "s3".equals(System.getProperty("lading.conformance.store", "filesystem"));
   private String maxHeap = "512m";
   /** Set when the server listens with TLS: the client side's trust in its certificate. */
-  private javax.net.ssl.SSLContext tlsTrust;
+  private SSLContext tlsTrust;
   private Path dataDir;
   private String s3Prefix;
   private Path logFile;
@@ -98,7 +99,7 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
    * Listens with TLS on the PEM pair given (the environment's {@code LADING_HTTP_TLS_*}); the
    * readiness check and {@link #baseUri()} then speak HTTPS, trusting {@code trust}.
    */
-  public RegistryProcess withTls(Path certFile, Path keyFile, javax.net.ssl.SSLContext trust) {
+  public RegistryProcess withTls(Path certFile, Path keyFile, SSLContext trust) {
     tlsTrust = trust;
     return withEnvironment("LADING_HTTP_TLS_CERT_FILE", certFile.toString())
         .withEnvironment("LADING_HTTP_TLS_KEY_FILE", keyFile.toString());

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import java.nio.file.Files;
 
 /**
  * {@code skopeo copy} from OCI layouts made in the test into the registry and back out, with
@@ -143,7 +144,7 @@ class SkopeoIT {
     OciLayout back = new OciLayout(work.resolve("back"));
     skopeo("pull", "copy", "--src-tls-verify=false", "--preserve-digests",
         docker(repo, "v1"), "dir:" + work.resolve("dir-back"));
-    assertThat(java.nio.file.Files.readAllBytes(work.resolve("dir-back").resolve("manifest.json")))
+    assertThat(Files.readAllBytes(work.resolve("dir-back").resolve("manifest.json")))
         .isEqualTo(served.body());
     assertThat(back.root()).exists();
   }

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import java.nio.charset.StandardCharsets;
 
 /**
  * The real jar listening with TLS ({@code LADING_HTTP_TLS_CERT_FILE}/{@code _KEY_FILE}) on a
@@ -104,7 +105,7 @@ class TlsIT {
         Map.of(), logs.resolve("inspect.log"));
     // skopeo prints the raw manifest with a newline added unless it ends in one (as SkopeoIT reads it).
     String body = raw.endsWith("\n") && !raw.endsWith("}") ? raw.stripTrailing() : raw;
-    assertThat(Blob.sha256(body.getBytes(java.nio.charset.StandardCharsets.UTF_8))).isEqualTo(image.manifest().digest());
+    assertThat(Blob.sha256(body.getBytes(StandardCharsets.UTF_8))).isEqualTo(image.manifest().digest());
     OciLayout back = new OciLayout(work.resolve("back"));
     Command.succeed(skopeo("copy", "--src-cert-dir", certDir.toString(), "--preserve-digests",
         target, back.reference("v1")), Map.of(), logs.resolve("pull.log"));

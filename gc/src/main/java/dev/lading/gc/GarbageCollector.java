@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * One mark-and-sweep over an {@link ObjectStore}, safe while pushes go on (the protocol and why
@@ -62,7 +63,7 @@ public final class GarbageCollector {
   private final Pause pause;
   private volatile SweepHooks hooks = SweepHooks.NONE;
   private volatile Progress progress = Progress.NONE;
-  private final List<Progress> moreProgress = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Progress> moreProgress = new CopyOnWriteArrayList<>();
 
   public GarbageCollector(ObjectStore store, Clock clock) {
     this(store, clock, DEFAULT_PARALLELISM);

@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Every object under a prefix, with its size and time, listed as narrow prefixes side by side
@@ -123,8 +125,8 @@ final class ParallelListing {
     private final int alphabetFrom;
 
     /** Listings of this walk's character splits that go on side by side. */
-    private final java.util.concurrent.atomic.AtomicInteger chains =
-        new java.util.concurrent.atomic.AtomicInteger(1);
+    private final AtomicInteger chains =
+        new AtomicInteger(1);
 
     Walk(int perCall, String alphabet, int alphabetFrom) {
       this.perCall = perCall;
@@ -143,7 +145,7 @@ final class ParallelListing {
       if (prefix.isEmpty() || prefix.endsWith("/")) {
         ListedLevel level = level(prefix, perCall);
         if (!level.truncated()) {
-          java.util.TreeMap<String, List<ListedObject>> parts = new java.util.TreeMap<>();
+          TreeMap<String, List<ListedObject>> parts = new TreeMap<>();
           for (ListedObject object : level.objects()) {
             parts.put(object.key(), List.of(object));
           }

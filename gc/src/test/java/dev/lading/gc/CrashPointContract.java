@@ -47,6 +47,8 @@ import java.util.Random;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
+import dev.lading.core.model.DigestAlgorithm;
+import java.time.Instant;
 
 /**
  * Crash-point testing of every multi-step write, abstract over the store so every store runs it.
@@ -959,7 +961,7 @@ public abstract class CrashPointContract {
   }
 
   private static Digest hash(ObjectStore store, BlobRecord record) throws IOException {
-    var sha = dev.lading.core.model.DigestAlgorithm.SHA256.newMessageDigest();
+    var sha = DigestAlgorithm.SHA256.newMessageDigest();
     try (BlobSource source = store.openRange(StorageLayout.keyOf(record.dataKey()), 0, record.size())) {
       switch (source) {
         case BlobSource.FileSource f -> {
@@ -978,7 +980,7 @@ public abstract class CrashPointContract {
         case BlobSource.StreamSource s -> sha.update(s.stream().readAllBytes());
       }
     }
-    return Digest.of(dev.lading.core.model.DigestAlgorithm.SHA256, sha.digest());
+    return Digest.of(DigestAlgorithm.SHA256, sha.digest());
   }
 
   static List<String> allKeys(ObjectStore store, String prefix) throws IOException {
@@ -1023,7 +1025,7 @@ public abstract class CrashPointContract {
   static void storeClockMovesOn(ObjectStore store) throws IOException {
     String probe = StorageLayout.keyOf(new StorageLayout.DataKey("00000000-0000-0000-0000-000000000000"));
     store.write(probe, new byte[0]);
-    java.time.Instant first = store.stat(probe).orElseThrow().lastModified();
+    Instant first = store.stat(probe).orElseThrow().lastModified();
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (System.nanoTime() < deadline) {
       store.write(probe, new byte[0]);

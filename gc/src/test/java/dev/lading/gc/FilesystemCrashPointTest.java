@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
+import java.time.Clock;
 
 /**
  * The crash-point suite on the filesystem store. A small write that crashes is torn the way a
@@ -52,7 +53,7 @@ class FilesystemCrashPointTest extends CrashPointContract {
             FileTime.from(Files.getLastModifiedTime(file).toInstant().minus(Duration.ofHours(2))));
       }
     }
-    new GarbageCollector(store, java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofHours(1)))
+    new GarbageCollector(store, Clock.offset(Clock.systemUTC(), Duration.ofHours(1)))
         .run(GcOptions.defaults().withGrace(Duration.ZERO).withFenceDelay(Duration.ZERO)
             .withUploadExpiry(Duration.ZERO));
     assertThat(root.resolve("+staging")).isEmptyDirectory();

@@ -44,6 +44,10 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * GC over a real store, abstract over the store so every store runs it (the S3 store adds one
@@ -582,9 +586,9 @@ public abstract class GcContract {
       stableTags.add("stable-" + s);
     }
     AtomicInteger pulls = new AtomicInteger();
-    List<String> failedPulls = java.util.Collections.synchronizedList(new ArrayList<>());
-    Set<String> refused = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    Set<String> sweptForReal = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    List<String> failedPulls = Collections.synchronizedList(new ArrayList<>());
+    Set<String> refused = ConcurrentHashMap.newKeySet();
+    Set<String> sweptForReal = ConcurrentHashMap.newKeySet();
     Future<?> puller = threads.submit(() -> {
       int n = 0;
       while (!done.get()) {
@@ -636,7 +640,7 @@ public abstract class GcContract {
                   throw e;
                 }
                 retries.incrementAndGet();
-                if (e.detail() instanceof java.util.Map<?, ?> detail) {
+                if (e.detail() instanceof Map<?, ?> detail) {
                   refused.add(String.valueOf(detail.get("digest")));
                 }
               }
@@ -709,7 +713,7 @@ public abstract class GcContract {
           verified++;
         }
       }
-      Set<String> refusedButKept = new java.util.TreeSet<>(refused);
+      Set<String> refusedButKept = new TreeSet<>(refused);
       refusedButKept.removeAll(sweptForReal);
       System.out.printf("gc concurrency on %s: %d pushes through 2 instances, %d refused with"
           + " MANIFEST_BLOB_UNKNOWN and retried (%d distinct blobs, %d of them never swept),"

@@ -83,8 +83,8 @@ class ParallelListingTest {
       }
       for (String prefix : List.of("", "repositories/", "repositories/bench/", "repositories/a/", "none/")) {
         for (int limit : List.of(1, 3, 1000)) {
-          ListedLevel mine = fs.listLevel(prefix, java.util.Optional.empty(), limit);
-          ListedLevel theirs = derived.listLevel(prefix, java.util.Optional.empty(), limit);
+          ListedLevel mine = fs.listLevel(prefix, Optional.empty(), limit);
+          ListedLevel theirs = derived.listLevel(prefix, Optional.empty(), limit);
           assertThat(mine.prefixes()).as(prefix + " " + limit).isEqualTo(theirs.prefixes());
           assertThat(mine.objects()).extracting(ListedObject::key).as(prefix + " " + limit)
               .isEqualTo(theirs.objects().stream().map(ListedObject::key).toList());

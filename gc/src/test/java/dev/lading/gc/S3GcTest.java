@@ -12,6 +12,9 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import java.io.ByteArrayInputStream;
+import java.time.Instant;
+import java.util.OptionalLong;
 
 /** The GC suites on S3Proxy; the second instance of the concurrency test is a second client. */
 class S3GcTest extends GcContract {
@@ -64,9 +67,9 @@ class S3GcTest extends GcContract {
     write.suspend();
     // A live session keeps its write.
     var live = registry.startUpload(APP);
-    registry.appendToUpload(APP, live.id(), java.util.OptionalLong.empty(),
-        new java.io.ByteArrayInputStream(new byte[(int) s3.config().partSize() + 10]),
-        java.util.OptionalLong.empty());
+    registry.appendToUpload(APP, live.id(), OptionalLong.empty(),
+        new ByteArrayInputStream(new byte[(int) s3.config().partSize() + 10]),
+        OptionalLong.empty());
     assertThat(S3Targets.pendingUploads(s3)).hasSize(2);
     storeClockMovesOn();
 
@@ -79,6 +82,6 @@ class S3GcTest extends GcContract {
     assertThat(S3Targets.pendingUploads(s3)).hasSize(1);
     assertThat(S3Targets.allObjects(s3)).noneMatch(k -> k.startsWith("+tails/" + dead));
     assertThat(registry.uploadStatus(APP, live.id()).offset()).isEqualTo(s3.config().partSize() + 10);
-    assertThat(store.sweepAbandonedWrites(Set.of(), java.time.Instant.EPOCH, true)).isEmpty();
+    assertThat(store.sweepAbandonedWrites(Set.of(), Instant.EPOCH, true)).isEmpty();
   }
 }

@@ -24,6 +24,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.io.UncheckedIOException;
 
 /**
  * Applies a changed configuration to a running server without a restart, as far as that is
@@ -106,7 +107,7 @@ final class ConfigReloader implements AutoCloseable {
     ConfigLoader.Loaded next;
     try {
       next = ConfigLoader.load(file, env);
-    } catch (ConfigException | java.io.UncheckedIOException e) {
+    } catch (ConfigException | UncheckedIOException e) {
       log.error("config reload ({}): {} is not valid, keeping the previous settings: {}", trigger, file,
           e.getMessage());
       return new Outcome(false, List.of(), Optional.of(e.getMessage()));

@@ -60,6 +60,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.HashMap;
 
 /**
  * A running registry: the Netty server, its registry and its store. {@link #start} binds and
@@ -242,7 +243,7 @@ public final class LadingServer implements AutoCloseable {
     metrics.bindRequestsInFlight(inFlight::count);
     WireBytes wireBytes = new WireBytes();
     metrics.bindWireBytes(wireBytes::received, wireBytes::sent);
-    Map<String, ResourceHandler> plainRoutes = new java.util.HashMap<>(endpoints);
+    Map<String, ResourceHandler> plainRoutes = new HashMap<>(endpoints);
     if (config.telemetry().metricsPort().isEmpty()) {
       plainRoutes.put(MetricsHandler.PATH, new MetricsHandler(metrics));
     }

@@ -38,6 +38,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
 
 /**
  * {@code java -jar lading.jar [--config FILE]} serves (the default subcommand is {@code serve});
@@ -411,7 +414,7 @@ public final class Main implements Callable<Integer> {
       }
     }
 
-    private int rotateInPlace(Main main, LadingConfig c, KeySetStorage storage) throws java.io.IOException {
+    private int rotateInPlace(Main main, LadingConfig c, KeySetStorage storage) throws IOException {
       Optional<SigningKeys> before = storage.read();
       SigningKeys after = KeyRing.rotate(storage);
       if (before.isEmpty()) {
@@ -425,14 +428,14 @@ public final class Main implements Callable<Integer> {
       return 0;
     }
 
-    private int export(Main main, KeySetStorage storage) throws java.io.IOException {
-      boolean bootstrap = storage instanceof ExternalKeySet e && !java.nio.file.Files.exists(e.path());
+    private int export(Main main, KeySetStorage storage) throws IOException {
+      boolean bootstrap = storage instanceof ExternalKeySet e && !Files.exists(e.path());
       Optional<SigningKeys> before = bootstrap ? Optional.empty() : storage.read();
       SigningKeys after = before.map(SigningKeys::rotate).orElseGet(SigningKeys::generate);
-      boolean directory = storage instanceof ExternalKeySet e && java.nio.file.Files.isDirectory(e.path());
+      boolean directory = storage instanceof ExternalKeySet e && Files.isDirectory(e.path());
       try {
         ExternalKeySet.export(after, output, directory);
-      } catch (java.nio.file.FileAlreadyExistsException e) {
+      } catch (FileAlreadyExistsException e) {
         main.err.println("lading keys rotate: " + output + " exists; --output writes a new file and replaces nothing");
         return EXIT_USAGE;
       }

@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
+import java.util.Set;
 
 /**
  * Commands an operator runs next to a deployment: {@code user hash} makes the bcrypt hash for
@@ -164,7 +165,7 @@ final class OperatorCommands {
         main.out.println("  " + String.join(", ", r.subjects().stream().sorted().toList())
             + ": " + r.actions().stream().map(Action::wire).sorted().collect(Collectors.joining(", "))
             + " on " + r.repositories().stream().map(RepositoryPattern::value).collect(Collectors.joining(", "))
-            + (r.subjects().equals(java.util.Set.of(Principal.ANONYMOUS_NAME)) ? "   (anonymous)" : ""));
+            + (r.subjects().equals(Set.of(Principal.ANONYMOUS_NAME)) ? "   (anonymous)" : ""));
       }
       return 0;
     }

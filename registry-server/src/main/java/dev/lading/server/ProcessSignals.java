@@ -2,6 +2,7 @@ package dev.lading.server;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.Locale;
 
 /**
  * The process signals the server acts on: SIGTERM drains (readiness 503, serving on for the
@@ -25,7 +26,7 @@ final class ProcessSignals {
       sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> {
         log.info("SIG{} received", name);
         // The JVM's signal thread must return quickly: the work runs on its own thread.
-        Thread.ofPlatform().name("lading-sig" + name.toLowerCase(java.util.Locale.ROOT)).start(action);
+        Thread.ofPlatform().name("lading-sig" + name.toLowerCase(Locale.ROOT)).start(action);
       });
       return true;
     } catch (IllegalArgumentException | UnsupportedOperationException e) {

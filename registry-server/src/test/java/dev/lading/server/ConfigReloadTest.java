@@ -20,6 +20,7 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.nio.file.StandardCopyOption;
 
 /**
  * A running server (real sockets) whose configuration file is rewritten: the new rules apply
@@ -54,7 +55,7 @@ class ConfigReloadTest {
           rules:
         %s
         """.formatted(dir.resolve("data"), HASH, rules.indent(4).stripTrailing()));
-    return Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    return Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
   private void start(Path file) {

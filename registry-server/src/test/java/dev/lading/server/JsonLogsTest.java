@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import com.fasterxml.jackson.core.JsonProcessingException;
 
 /**
  * The logs as an operator gets them: the server runs as its own process with the production
@@ -88,7 +89,7 @@ class JsonLogsTest {
       if (!line.isBlank()) {
         try {
           lines.add(JSON.readTree(line));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
           throw new AssertionError("a stdout line that is not JSON: " + line, e);
         }
       }

@@ -10,6 +10,8 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalLong;
+import dev.lading.core.model.Tag;
+import java.util.List;
 
 /**
  * The registry's operations in the distribution-spec's terms, free of HTTP. Every method blocks
@@ -117,7 +119,7 @@ public interface Registry {
    */
   default PutManifestResult putManifest(
       RepositoryName repo, Reference reference, String contentType, byte[] body) {
-    return putManifest(repo, reference, java.util.List.of(), contentType, body);
+    return putManifest(repo, reference, List.of(), contentType, body);
   }
 
   /**
@@ -130,7 +132,7 @@ public interface Registry {
   PutManifestResult putManifest(
       RepositoryName repo,
       Reference reference,
-      java.util.List<dev.lading.core.model.Tag> tags,
+      List<Tag> tags,
       String contentType,
       byte[] body);
 

@@ -16,6 +16,8 @@ import dev.lading.core.model.RepositoryName;
 import dev.lading.core.storage.ObjectStore;
 import java.util.List;
 import java.util.Optional;
+import com.github.benmanes.caffeine.cache.stats.CacheStats;
+import java.util.Map;
 
 /**
  * Blobs as repositories see them: global content-addressed records reached only through a
@@ -54,8 +56,8 @@ final class RepositoryBlobs {
   }
 
   /** Hits, misses and evictions so far of the record cache and the small-content cache. */
-  java.util.Map<String, com.github.benmanes.caffeine.cache.stats.CacheStats> cacheStats() {
-    return java.util.Map.of("blob_records", records.stats(), "small_content", smallContent.stats());
+  Map<String, CacheStats> cacheStats() {
+    return Map.of("blob_records", records.stats(), "small_content", smallContent.stats());
   }
 
   /**

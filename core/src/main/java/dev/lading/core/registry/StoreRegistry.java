@@ -42,6 +42,7 @@ import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import com.github.benmanes.caffeine.cache.stats.CacheStats;
 
 /**
  * The registry implemented once over any {@link ObjectStore}, with every key taken from
@@ -80,7 +81,7 @@ public final class StoreRegistry implements Registry {
    * A snapshot of the in-memory caches' counters by cache name ({@code blob_records},
    * {@code small_content}), for metrics.
    */
-  public java.util.Map<String, com.github.benmanes.caffeine.cache.stats.CacheStats> cacheStats() {
+  public Map<String, CacheStats> cacheStats() {
     return blobs.cacheStats();
   }
 

@@ -34,6 +34,7 @@ import java.util.OptionalLong;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.nio.file.NoSuchFileException;
 
 /**
  * Upload sessions kept in the store, so any instance continues any session after a restart.
@@ -454,7 +455,7 @@ final class UploadSessions {
 
   private static boolean isGone(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof java.nio.file.NoSuchFileException) {
+      if (t instanceof NoSuchFileException) {
         return true;
       }
     }

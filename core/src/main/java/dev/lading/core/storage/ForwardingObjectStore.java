@@ -8,6 +8,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.Objects;
 
 /**
  * A store that hands every call to another: the one base for wrappers that count, meter, slow
@@ -19,7 +20,7 @@ public abstract class ForwardingObjectStore implements ObjectStore {
   protected final ObjectStore delegate;
 
   protected ForwardingObjectStore(ObjectStore delegate) {
-    this.delegate = java.util.Objects.requireNonNull(delegate, "delegate");
+    this.delegate = Objects.requireNonNull(delegate, "delegate");
   }
 
   public ObjectStore delegate() {

@@ -1,6 +1,7 @@
 package dev.lading.core.storage;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * One page of a listing with each object's size and time ({@link ObjectStore#listWithInfo}), in
@@ -12,9 +13,9 @@ public record ListedPage(List<ListedObject> objects, boolean truncated) {
   }
 
   /** The last key of the page, where the next page starts after. */
-  public java.util.Optional<String> lastKey() {
+  public Optional<String> lastKey() {
     return objects.isEmpty()
-        ? java.util.Optional.empty()
-        : java.util.Optional.of(objects.get(objects.size() - 1).key());
+        ? Optional.empty()
+        : Optional.of(objects.get(objects.size() - 1).key());
   }
 }

@@ -8,6 +8,8 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.ArrayList;
+import java.util.TreeMap;
 
 /**
  * The storage SPI: a flat namespace of keys ({@code a/b/c}, ASCII, no {@code .} or {@code ..}
@@ -69,7 +71,7 @@ public interface ObjectStore extends AutoCloseable {
   static ListedPage listWithInfoByStat(
       ObjectStore store, String prefix, Optional<String> startAfter, int limit) throws IOException {
     KeyPage page = store.list(prefix, startAfter, limit);
-    List<ListedObject> objects = new java.util.ArrayList<>(page.keys().size());
+    List<ListedObject> objects = new ArrayList<>(page.keys().size());
     for (String key : page.keys()) {
       store.stat(key).ifPresent(info -> objects.add(new ListedObject(key, info)));
     }
@@ -96,7 +98,7 @@ public interface ObjectStore extends AutoCloseable {
     if (!prefix.isEmpty() && !prefix.endsWith("/")) {
       throw new IllegalArgumentException("a level's prefix ends with /");
     }
-    java.util.TreeMap<String, ObjectInfo> entries = new java.util.TreeMap<>();
+    TreeMap<String, ObjectInfo> entries = new TreeMap<>();
     Optional<String> after = Optional.empty();
     while (true) {
       ListedPage page = store.listWithInfo(prefix, after, 1000);
@@ -111,8 +113,8 @@ public interface ObjectStore extends AutoCloseable {
       }
       after = page.lastKey();
     }
-    java.util.List<String> prefixes = new java.util.ArrayList<>();
-    java.util.List<ListedObject> objects = new java.util.ArrayList<>();
+    List<String> prefixes = new ArrayList<>();
+    List<ListedObject> objects = new ArrayList<>();
     int taken = 0;
     for (var e : (startAfter.isPresent() ? entries.tailMap(startAfter.get(), false) : entries).entrySet()) {
       if (taken == limit) {

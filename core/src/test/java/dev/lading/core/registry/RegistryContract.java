@@ -365,9 +365,9 @@ public abstract class RegistryContract {
     long kept = offset - 5;
     byte[] whole = new byte[(int) (5 + 300_000 + 5)];
     System.arraycopy(bytes("good-"), 0, whole, 0, 5);
-    java.util.Arrays.fill(whole, 5, 5 + 300_000, (byte) 'x');
+    Arrays.fill(whole, 5, 5 + 300_000, (byte) 'x');
     System.arraycopy(bytes("bytes"), 0, whole, 5 + 300_000, 5);
-    byte[] rest = java.util.Arrays.copyOfRange(whole, (int) offset, whole.length);
+    byte[] rest = Arrays.copyOfRange(whole, (int) offset, whole.length);
     Digest digest = Digest.sha256(whole);
     registry.completeUpload(REPO, id, digest, OptionalLong.of(offset), body(rest), OptionalLong.empty());
     assertThat(readAll(registry.openBlob(REPO, digest, Optional.empty()))).isEqualTo(whole);

@@ -7,6 +7,8 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import java.time.Instant;
+import java.util.Set;
 
 /**
  * A store that stops the world at a chosen point, as a power failure or {@code kill -9} would:
@@ -178,8 +180,8 @@ public final class CrashingStore extends ForwardingObjectStore {
   }
 
   @Override
-  public java.util.List<String> sweepAbandonedWrites(
-      java.util.Set<String> liveKeys, java.time.Instant before, boolean dryRun) throws IOException {
+  public List<String> sweepAbandonedWrites(
+      Set<String> liveKeys, Instant before, boolean dryRun) throws IOException {
     if (!dryRun && crashesAt("sweepAbandonedWrites")) {
       throw crash();
     }

@@ -20,6 +20,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import java.security.MessageDigest;
+import java.util.Random;
 
 /**
  * The storage contract every {@link ObjectStore} passes (shipped in core's test-jar). A
@@ -330,8 +332,8 @@ public abstract class ObjectStoreContract {
   void multipartOfOddSizedPiecesAcrossSuspendsKeepsEveryByte() throws Exception {
     // Sizes straddle 4 KiB blocks and 1 MiB buffers; suspends land on odd offsets.
     int[] pieces = {1, 4095, 4097, 3, (1 << 20) - 7, (1 << 20) + 9, 5000, 2 << 20, 1, 77777};
-    java.security.MessageDigest expected = java.security.MessageDigest.getInstance("SHA-256");
-    java.util.Random random = new java.util.Random(42);
+    MessageDigest expected = MessageDigest.getInstance("SHA-256");
+    Random random = new Random(42);
     MultipartWrite write = store.startMultipart("data/odd");
     long total = 0;
     for (int i = 0; i < pieces.length; i++) {
@@ -347,7 +349,7 @@ public abstract class ObjectStoreContract {
       }
     }
     write.complete();
-    java.security.MessageDigest actual = java.security.MessageDigest.getInstance("SHA-256");
+    MessageDigest actual = MessageDigest.getInstance("SHA-256");
     try (BlobSource source = store.openRange("data/odd", 0, total)) {
       actual.update(readAll(source));
     }

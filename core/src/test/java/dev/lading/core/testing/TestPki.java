@@ -30,6 +30,11 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.asn1.sec.SECObjectIdentifiers;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.util.io.pem.PemObject;
+import org.bouncycastle.util.io.pem.PemObjectGenerator;
 
 /**
  * A test certificate authority, made in memory: a CA and server certificates for
@@ -136,12 +141,12 @@ public final class TestPki {
      */
     public String keyTraditionalPem() {
       if (keys.getPrivate() instanceof java.security.interfaces.ECPrivateKey ec) {
-        org.bouncycastle.asn1.x509.SubjectPublicKeyInfo spki =
-            org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(keys.getPublic().getEncoded());
+        SubjectPublicKeyInfo spki =
+            SubjectPublicKeyInfo.getInstance(keys.getPublic().getEncoded());
         try {
           byte[] sec1 = new org.bouncycastle.asn1.sec.ECPrivateKey(256, ec.getS(), spki.getPublicKeyData(),
-              org.bouncycastle.asn1.sec.SECObjectIdentifiers.secp256r1).getEncoded();
-          return pem(new org.bouncycastle.util.io.pem.PemObject("EC PRIVATE KEY", sec1));
+              SECObjectIdentifiers.secp256r1).getEncoded();
+          return pem(new PemObject("EC PRIVATE KEY", sec1));
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
@@ -161,7 +166,7 @@ public final class TestPki {
       String algorithm = signer.getPrivate().getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
       return new JcaX509CertificateConverter().getCertificate(
           b.build(new JcaContentSignerBuilder(algorithm).build(signer.getPrivate())));
-    } catch (GeneralSecurityException | org.bouncycastle.operator.OperatorCreationException e) {
+    } catch (GeneralSecurityException | OperatorCreationException e) {
       throw new IllegalStateException(e);
     }
   }
@@ -183,7 +188,7 @@ public final class TestPki {
   public static String pem(Object o) {
     StringWriter out = new StringWriter();
     try (JcaPEMWriter w = new JcaPEMWriter(out)) {
-      if (o instanceof org.bouncycastle.util.io.pem.PemObjectGenerator g) {
+      if (o instanceof PemObjectGenerator g) {
         w.writeObject(g);
       } else {
         w.writeObject(o);

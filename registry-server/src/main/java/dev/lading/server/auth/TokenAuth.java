@@ -33,6 +33,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
+import java.nio.file.Files;
 
 /**
  * Token auth assembled from the configuration: the authorizer for {@code /v2/}, and with the
@@ -161,7 +163,7 @@ public final class TokenAuth implements AutoCloseable {
     }
     try {
       boolean leftover = config.storage().type() == StorageType.FILESYSTEM
-          ? java.nio.file.Files.exists(defaultKeyFile(config))
+          ? Files.exists(defaultKeyFile(config))
           : store.isPresent() && new StoredKeySet(store.get()).read().isPresent();
       if (leftover) {
         log.warn("token auth: signing with {}, but the store still holds a signing key set ({}) that store"
@@ -234,7 +236,7 @@ public final class TokenAuth implements AutoCloseable {
         return JWKSourceBuilder.create(a.externalJwksUrl().get().toURL()).retrying(true).build();
       }
       JWKSet set = JWKSet.load(a.externalKeyFile().orElseThrow().toFile());
-      return new com.nimbusds.jose.jwk.source.ImmutableJWKSet<>(set.toPublicJWKSet());
+      return new ImmutableJWKSet<>(set.toPublicJWKSet());
     } catch (MalformedURLException e) {
       throw new ConfigException("auth.token.external.jwks_url: " + e.getMessage());
     } catch (IOException | ParseException e) {

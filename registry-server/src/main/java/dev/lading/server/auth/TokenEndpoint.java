@@ -32,6 +32,9 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.regex.Pattern;
 
 /**
  * The token endpoint ({@code /auth/token}) as docker, podman, skopeo and ORAS use it:
@@ -81,8 +84,8 @@ public final class TokenEndpoint implements ResourceHandler {
   }
 
   /** ollama's key signature: {@code <base64 public key>:<base64 signature>}, without a scheme. */
-  private static final java.util.regex.Pattern OLLAMA_KEY_SIGNATURE =
-      java.util.regex.Pattern.compile("[A-Za-z0-9+/]{16,}={0,2}:[A-Za-z0-9+/]{16,}={0,2}");
+  private static final Pattern OLLAMA_KEY_SIGNATURE =
+      Pattern.compile("[A-Za-z0-9+/]{16,}={0,2}:[A-Za-z0-9+/]{16,}={0,2}");
 
   private void get(Exchange exchange) {
     checkService(exchange.query("service"));
@@ -105,7 +108,7 @@ public final class TokenEndpoint implements ResourceHandler {
         principal.anonymous() ? "anonymous" : "basic");
   }
 
-  private void post(Exchange exchange) throws java.io.IOException {
+  private void post(Exchange exchange) throws IOException {
     byte[] body = exchange.body().readNBytes(MAX_FORM_BYTES + 1);
     if (body.length > MAX_FORM_BYTES) {
       throw ErrorCode.BAD_REQUEST.exception("form too large");
@@ -188,12 +191,12 @@ public final class TokenEndpoint implements ResourceHandler {
 
   private void answer(Exchange exchange, Principal principal, List<Scope> asked, boolean withRefresh, boolean oauth,
       String via) {
-    respond(exchange, principal, rules.grant(principal, asked), withRefresh, oauth, java.time.Instant.MAX, via);
+    respond(exchange, principal, rules.grant(principal, asked), withRefresh, oauth, Instant.MAX, via);
   }
 
   /** @param via how the caller proved who it is: {@code basic}, {@code password}, {@code refresh_token}, {@code bearer}, {@code anonymous} */
   private void respond(Exchange exchange, Principal principal, List<Scope> granted, boolean withRefresh, boolean oauth,
-      java.time.Instant notAfter, String via) {
+      Instant notAfter, String via) {
     IssuedToken token;
     try {
       token = issuer.issue(principal, granted, notAfter);

@@ -22,6 +22,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Grammars of the {@code auth.*} keys. List values arrive as JSON or YAML flow text (from the
@@ -248,7 +249,7 @@ final class AuthSettings {
     for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
       String f = it.next();
       if (!known.contains(f)) {
-        throw new IllegalArgumentException(at + ": unknown field " + f + " (known: " + String.join(", ", new java.util.TreeSet<>(known)) + ")");
+        throw new IllegalArgumentException(at + ": unknown field " + f + " (known: " + String.join(", ", new TreeSet<>(known)) + ")");
       }
     }
   }

@@ -10,6 +10,8 @@ import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Function;
+import dev.lading.auth.Principal;
+import java.util.OptionalInt;
 
 /**
  * The configuration schema: every key the server understands, in YAML path form
@@ -221,9 +223,9 @@ public enum ConfigKey {
   AUTH_LOGIN_ADDRESS_FAILURES("auth.login.address_failures",
       String.valueOf(LoginLimiter.DEFAULT_ADDRESS_BURST), v -> intBetween(v, 0, 1_000_000)),
   /** Users: a list of {@code {name, password_hash | password_hash_file}} (bcrypt). */
-  AUTH_USERS("auth.users", "[]", v -> AuthSettings.accounts(v, dev.lading.auth.Principal.Kind.USER), Shape.LIST_SECRET),
+  AUTH_USERS("auth.users", "[]", v -> AuthSettings.accounts(v, Principal.Kind.USER), Shape.LIST_SECRET),
   /** Robot accounts: a list of {@code {name, secret_hash | secret_hash_file}} ({@code lading robot create}). */
-  AUTH_ROBOTS("auth.robots", "[]", v -> AuthSettings.accounts(v, dev.lading.auth.Principal.Kind.ROBOT), Shape.LIST_SECRET),
+  AUTH_ROBOTS("auth.robots", "[]", v -> AuthSettings.accounts(v, Principal.Kind.ROBOT), Shape.LIST_SECRET),
   /** Grants: a list of {@code {subjects: [name | anonymous | *], repositories: [pattern], actions: [pull, push, delete]}}. */
   AUTH_RULES("auth.rules", "[]", AuthSettings::rules, Shape.LIST),
   /** Repository patterns anyone may pull without credentials. */
@@ -353,7 +355,7 @@ public enum ConfigKey {
   }
 
   private static Object optionalPort(String v) {
-    return v.isEmpty() ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(intBetween(v, 0, 65_535));
+    return v.isEmpty() ? OptionalInt.empty() : OptionalInt.of(intBetween(v, 0, 65_535));
   }
 
   private static Object logFormat(String v) {

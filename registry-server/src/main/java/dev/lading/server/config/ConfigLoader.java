@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.OptionalInt;
 
 /**
  * Reads the YAML file and the environment against the schema. Precedence: environment over
@@ -99,7 +100,7 @@ public final class ConfigLoader {
 
   /** {@code metrics.port} must differ from {@code http.port}: both listen on {@code http.host}. */
   private static List<String> metricsPortCheck(Map<ConfigKey, Object> typed, Map<ConfigKey, Setting> raw) {
-    var metricsPort = (java.util.OptionalInt) typed.get(ConfigKey.METRICS_PORT);
+    var metricsPort = (OptionalInt) typed.get(ConfigKey.METRICS_PORT);
     int httpPort = (Integer) typed.get(ConfigKey.HTTP_PORT);
     if (metricsPort.isPresent() && metricsPort.getAsInt() != 0 && metricsPort.getAsInt() == httpPort) {
       return List.of(ConfigKey.METRICS_PORT.path() + ": must differ from http.port (" + httpPort

@@ -17,6 +17,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import dev.lading.core.registry.RegistryOptions;
+import java.util.OptionalInt;
 
 /**
  * The validated configuration the server runs with. Built by {@link ConfigLoader} from the
@@ -204,7 +206,7 @@ public record LadingConfig(
     }
 
     public Limits(long manifestBytes, int maxRanges) {
-      this(manifestBytes, maxRanges, dev.lading.core.registry.RegistryOptions.DEFAULT_ALLOW_SPARSE_INDEX);
+      this(manifestBytes, maxRanges, RegistryOptions.DEFAULT_ALLOW_SPARSE_INDEX);
     }
   }
 
@@ -422,7 +424,7 @@ public record LadingConfig(
             Duration.ofSeconds((Integer) v.get(ConfigKey.GC_FENCE_DELAY_SECONDS))),
         Auth.from(v),
         new Telemetry(
-            (java.util.OptionalInt) v.get(ConfigKey.METRICS_PORT),
+            (OptionalInt) v.get(ConfigKey.METRICS_PORT),
             (Telemetry.LogFormat) v.get(ConfigKey.LOG_FORMAT),
             (String) v.get(ConfigKey.LOG_LEVEL)));
   }
@@ -432,7 +434,7 @@ public record LadingConfig(
    * listener of its own (empty: on the registry's port, 0: any free port); logs as text lines or
    * JSON lines, at {@code logLevel} ({@code trace} to {@code error}) and above.
    */
-  public record Telemetry(java.util.OptionalInt metricsPort, LogFormat logFormat, String logLevel) {
+  public record Telemetry(OptionalInt metricsPort, LogFormat logFormat, String logLevel) {
     public Telemetry {
       Objects.requireNonNull(metricsPort, "metricsPort");
       Objects.requireNonNull(logFormat, "logFormat");
@@ -449,6 +451,6 @@ public record LadingConfig(
 
   /** With {@code /metrics} served only on a listener of its own at {@code port} (0: any free port). */
   public LadingConfig withMetricsPort(int port) {
-    return withTelemetry(new Telemetry(java.util.OptionalInt.of(port), telemetry.logFormat, telemetry.logLevel));
+    return withTelemetry(new Telemetry(OptionalInt.of(port), telemetry.logFormat, telemetry.logLevel));
   }
 }

@@ -5,6 +5,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import dev.lading.core.model.Reference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.lading.core.model.Digest;
 
 /**
  * The audit trail on its own logger, {@code lading.audit}: one line per push (blob commit,
@@ -144,7 +145,7 @@ final class AuditLog {
 
   private static boolean isDigest(String param) {
     try {
-      return Reference.parse(param) instanceof dev.lading.core.model.Digest;
+      return Reference.parse(param) instanceof Digest;
     } catch (RuntimeException e) {
       return false;
     }

@@ -36,6 +36,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * One request and its single response. Handlers read the request through it and answer through
@@ -524,7 +525,7 @@ public final class Exchange {
   }
 
   private static String newRequestId() {
-    String hex = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
+    String hex = Long.toHexString(ThreadLocalRandom.current().nextLong());
     return "0".repeat(16 - hex.length()) + hex;
   }
 

@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Map;
 
 /**
  * The files endpoint's route, outside the distribution API:
@@ -61,7 +62,7 @@ final class FileRoutes {
         path.add(""); // a trailing slash: a directory listing
       } else if (!validSegment(segment)) {
         throw ErrorCode.BLOB_UNKNOWN.exception("invalid file name: empty, . or .. segment")
-            .withDetail(java.util.Map.of("path", rawPath));
+            .withDetail(Map.of("path", rawPath));
       } else {
         path.add(segment);
       }

@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.Map;
 
 /**
  * {@code /v2/<name>/manifests/<reference>}: GET, HEAD, PUT, DELETE. A manifest is small and is
@@ -85,7 +86,7 @@ final class ManifestHandler implements ResourceHandler {
     }
     if (reference instanceof Tag && !tags.isEmpty()) {
       throw ErrorCode.MANIFEST_INVALID.exception("tag query parameters need a push by digest")
-          .withDetail(java.util.Map.of("reference", reference.toString()));
+          .withDetail(Map.of("reference", reference.toString()));
     }
     OptionalLong declared = exchange.contentLength();
     if (declared.isPresent() && declared.getAsLong() > limitBytes) {

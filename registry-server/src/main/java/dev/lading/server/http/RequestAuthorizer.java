@@ -8,6 +8,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.util.List;
 
 /**
  * The seam for access control: called after routing, on the request's virtual thread, BEFORE
@@ -77,8 +80,8 @@ public interface RequestAuthorizer {
      * by naming it in {@code from}, or by asking the token for it (Docker asks pull on the
      * source it wants). Empty when auth is off ({@link #unrestricted()} covers that case).
      */
-    default java.util.List<RepositoryName> mountCandidates(int max) {
-      return java.util.List.of();
+    default List<RepositoryName> mountCandidates(int max) {
+      return List.of();
     }
 
     Caller UNRESTRICTED = new Caller() {
@@ -133,7 +136,7 @@ public interface RequestAuthorizer {
 
   /** A request taken as it reached this plain-HTTP listener, for callers that have no exchange. */
   private static ForwardedRequest direct(SocketAddress remote, Function<String, String> header) {
-    io.netty.handler.codec.http.HttpHeaders headers = new io.netty.handler.codec.http.DefaultHttpHeaders();
+    HttpHeaders headers = new DefaultHttpHeaders();
     String host = header.apply("Host");
     if (host != null) {
       headers.add("Host", host);

@@ -7,6 +7,8 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executor;
+import dev.lading.core.model.RepositoryName;
+import java.util.Optional;
 
 /**
  * Routes a request (on the event loop: cheap, no I/O), then runs the access check and the
@@ -118,8 +120,8 @@ public final class RequestDispatcher {
     try {
       Set<RequestAuthorizer.Action> actions = Set.of(RequestAuthorizer.Action.GC);
       RequestAuthorizer.Decision decision = authorizer.authorize(new RequestAuthorizer.AccessRequest(
-          exchange.method().name(), java.util.Optional.empty(), actions, exchange::header, exchange.remote(),
-          java.util.Optional.empty(), exchange.forwarded()));
+          exchange.method().name(), Optional.empty(), actions, exchange::header, exchange.remote(),
+          Optional.empty(), exchange.forwarded()));
       if (decision instanceof RequestAuthorizer.Decision.Refused refused) {
         exchange.fail(refused.error());
         AuditLog.refused(exchange, refused.who(), refused.kind(), actions.toString());
@@ -200,14 +202,14 @@ public final class RequestDispatcher {
   }
 
   /** The {@code from} of a mount request, when it is a valid name (an invalid one mounts nothing). */
-  private static java.util.Optional<dev.lading.core.model.RepositoryName> mountSource(
+  private static Optional<RepositoryName> mountSource(
       Exchange exchange, Routes.Match match) {
     if (match.resource() != Routes.Resource.UPLOADS || exchange.query("mount").isEmpty()) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
     return exchange.query("from")
-        .filter(dev.lading.core.model.RepositoryName::isValid)
-        .map(dev.lading.core.model.RepositoryName::parse);
+        .filter(RepositoryName::isValid)
+        .map(RepositoryName::parse);
   }
 
   static Set<RequestAuthorizer.Action> actions(Routes.Match match) {

@@ -19,6 +19,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.util.Collections;
 
 /**
  * Every route of the distribution-spec on one screen. A route is a suffix of path segments
@@ -146,7 +149,7 @@ public final class Routes {
   private static Route route(Resource resource, boolean named, String suffix, HttpMethod... methods) {
     List<String> parts = suffix.isEmpty() && !named ? List.of("") : List.of(suffix.split("/", -1));
     // Declared order, not Set.of's per-JVM order: the Allow header of a 405 must not vary by run.
-    return new Route(resource, named, parts, java.util.Collections.unmodifiableSet(
+    return new Route(resource, named, parts, Collections.unmodifiableSet(
         new LinkedHashSet<>(List.of(methods))));
   }
 
@@ -179,8 +182,8 @@ public final class Routes {
     byte[] bytes = out.toByteArray();
     var decoder = StandardCharsets.UTF_8.newDecoder();
     try {
-      return decoder.decode(java.nio.ByteBuffer.wrap(bytes)).toString();
-    } catch (java.nio.charset.CharacterCodingException e) {
+      return decoder.decode(ByteBuffer.wrap(bytes)).toString();
+    } catch (CharacterCodingException e) {
       throw malformed();
     }
   }

@@ -17,6 +17,8 @@ import java.util.Base64;
 import java.util.Optional;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import dev.lading.core.error.RegistryException;
+import io.netty.handler.codec.http.HttpHeaderNames;
 
 /**
  * Short-lived blob URLs of Lading's own, for clients that insist on a redirect before they read a
@@ -86,7 +88,7 @@ final class SignedBlobUrls {
     }
   }
 
-  private static dev.lading.core.error.RegistryException denied() {
+  private static RegistryException denied() {
     return ErrorCode.DENIED.exception("signed blob URL invalid or expired");
   }
 
@@ -159,8 +161,8 @@ final class SignedBlobUrls {
       Digest digest = Digest.parse(exchange.param());
       urls.verify(repo, digest, exchange.query("expires"), exchange.query("signature"));
       var headers = Exchange.headers();
-      headers.set(io.netty.handler.codec.http.HttpHeaderNames.CACHE_CONTROL, "private, no-store");
-      headers.set(io.netty.handler.codec.http.HttpHeaderNames.LOCATION,
+      headers.set(HttpHeaderNames.CACHE_CONTROL, "private, no-store");
+      headers.set(HttpHeaderNames.LOCATION,
           path(repo, digest) + "?expires=" + exchange.query("expires").get()
               + "&signature=" + exchange.query("signature").get());
       download.serve(exchange, repo, digest, headers);

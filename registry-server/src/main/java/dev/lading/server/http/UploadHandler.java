@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Locale;
 
 /**
  * Blob uploads: {@code POST /v2/<name>/blobs/uploads/} (monolithic with {@code ?digest=}, mount
@@ -170,7 +171,7 @@ final class UploadHandler implements ResourceHandler {
       return OptionalLong.of(range.get().length());
     }
     String te = exchange.header(HttpHeaderNames.TRANSFER_ENCODING);
-    return te != null && te.toLowerCase(java.util.Locale.ROOT).contains("chunked")
+    return te != null && te.toLowerCase(Locale.ROOT).contains("chunked")
         ? OptionalLong.empty() : OptionalLong.of(0);
   }
 

@@ -32,6 +32,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
+import com.sun.management.OperatingSystemMXBean;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The server's meters in one Prometheus registry: HTTP requests by route, method and status as
@@ -63,13 +68,13 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics, A
   private final AtomicLong gcPhase = new AtomicLong(-1);
   private final AtomicLong gcLastSuccess = new AtomicLong();
   private final AtomicLong gcLastCandidates = new AtomicLong();
-  private final Map<GarbageCollector.Phase, AtomicLong> gcProgress = new java.util.EnumMap<>(GarbageCollector.Phase.class);
+  private final Map<GarbageCollector.Phase, AtomicLong> gcProgress = new EnumMap<>(GarbageCollector.Phase.class);
   private final JvmGcMetrics jvmGc = new JvmGcMetrics();
   /**
    * The suppliers function counters read: Micrometer holds a meter's object weakly, and a method
    * reference has no other owner, so without this its series would turn NaN after a GC.
    */
-  private final java.util.List<Object> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Object> held = new CopyOnWriteArrayList<>();
   private final Clock clock;
 
   public LadingMetrics(Clock clock) {
@@ -85,7 +90,7 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics, A
             return id.getName().equals("system.cpu.count") ? id.withName("system.cpu.processors") : id;
           }
         });
-    if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+    if (ManagementFactory.getOperatingSystemMXBean() instanceof OperatingSystemMXBean os) {
       FunctionCounter.builder("process.cpu", os, o -> o.getProcessCpuTime() / 1e9)
           .description("CPU time the process used")
           .baseUnit("seconds")
@@ -237,7 +242,7 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics, A
           .description("What the current or last run found on reaching each phase: announced (0),"
               + " listed (repositories), marked (candidates), intents_written and swept (objects"
               + " to delete and deleted), done (items reported)")
-          .tag("phase", phase.name().toLowerCase(java.util.Locale.ROOT))
+          .tag("phase", phase.name().toLowerCase(Locale.ROOT))
           .register(registry);
     }
     collector.setProgress((phase, count) -> {

@@ -15,6 +15,8 @@ import java.util.Base64;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.Arrays;
+import java.util.HexFormat;
 
 /**
  * PEM certificate chains and private keys, with the JDK alone. Keys come as PKCS#8
@@ -137,7 +139,7 @@ final class PemFiles {
         if (oid.tag != 0x06) {
           throw new IllegalArgumentException("the EC private key names its curve by explicit parameters, not by name");
         }
-        curve = java.util.Arrays.copyOfRange(sec1, field.contentStart, oid.end);
+        curve = Arrays.copyOfRange(sec1, field.contentStart, oid.end);
       }
       at = field.end;
     }
@@ -208,6 +210,6 @@ final class PemFiles {
   }
 
   private static byte[] hex(String s) {
-    return java.util.HexFormat.of().parseHex(s);
+    return HexFormat.of().parseHex(s);
   }
 }

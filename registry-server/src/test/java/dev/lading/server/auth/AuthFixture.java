@@ -29,6 +29,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.util.function.UnaryOperator;
 
 /**
  * A registry with token auth on, over a temporary store, and a real HTTP client. Accounts:
@@ -50,18 +53,18 @@ final class AuthFixture implements AutoCloseable {
   }
 
   /** With the auth settings changed by {@code tweak} (key reload period, key file, ...). */
-  AuthFixture(Path root, java.util.function.UnaryOperator<LadingConfig.Auth> tweak) {
-    this(root, tweak, java.time.Clock.systemUTC());
+  AuthFixture(Path root, UnaryOperator<LadingConfig.Auth> tweak) {
+    this(root, tweak, Clock.systemUTC());
   }
 
   /** With {@code clock} for token times and login back-off (a {@code MutableClock} to move by hand). */
-  AuthFixture(Path root, java.util.function.UnaryOperator<LadingConfig.Auth> tweak, java.time.Clock clock) {
+  AuthFixture(Path root, UnaryOperator<LadingConfig.Auth> tweak, Clock clock) {
     this(root, tweak, clock, config -> config);
   }
 
   /** As above, with the rest of the configuration changed by {@code tweakConfig} (trusted proxies, TLS). */
-  AuthFixture(Path root, java.util.function.UnaryOperator<LadingConfig.Auth> tweak, java.time.Clock clock,
-      java.util.function.UnaryOperator<LadingConfig> tweakConfig) {
+  AuthFixture(Path root, UnaryOperator<LadingConfig.Auth> tweak, Clock clock,
+      UnaryOperator<LadingConfig> tweakConfig) {
     this.root = root;
     List<Account> accounts = List.of(
         Account.user("admin", BcryptHash.of(SECRETS.get("admin").toCharArray(), 4)),
@@ -151,7 +154,7 @@ final class AuthFixture implements AutoCloseable {
   static String sha256(byte[] content) {
     try {
       return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
-    } catch (java.security.NoSuchAlgorithmException e) {
+    } catch (NoSuchAlgorithmException e) {
       throw new AssertionError(e);
     }
   }

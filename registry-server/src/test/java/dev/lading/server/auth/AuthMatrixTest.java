@@ -27,6 +27,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.net.URLEncoder;
+import java.util.HashMap;
 
 /**
  * The issue's matrix over real sockets: every principal (good, bad and forged) × repository ×
@@ -109,7 +111,7 @@ class AuthMatrixTest {
         String pullOnly = registry.token("ml-builder", "repository:" + repo + ":pull");
         StringBuilder q = new StringBuilder("/auth/token?service=" + AuthFixture.SERVICE);
         for (String s : scopes(repo)) {
-          q.append("&scope=").append(java.net.URLEncoder.encode(s, StandardCharsets.UTF_8));
+          q.append("&scope=").append(URLEncoder.encode(s, StandardCharsets.UTF_8));
         }
         HttpResponse<String> r = registry.send(registry.request(q.toString(), pullOnly).GET().build());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
@@ -144,7 +146,7 @@ class AuthMatrixTest {
   void everyCellAnswersAsTheRulesSayAndRefusalsChangeNothing() throws Exception {
     SoftAssertions soft = new SoftAssertions();
     List<String> cells = new ArrayList<>();
-    Map<String, String> tokens = new java.util.HashMap<>();
+    Map<String, String> tokens = new HashMap<>();
     for (Act act : Act.values()) {
       for (String repo : REPOS) {
         for (String p : PRINCIPALS) {

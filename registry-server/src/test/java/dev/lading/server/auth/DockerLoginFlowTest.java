@@ -21,6 +21,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.net.URLEncoder;
 
 /**
  * {@code docker login} and the push after it, replayed byte for byte over a raw socket (the
@@ -120,7 +121,7 @@ class DockerLoginFlowTest {
 
   /** Go's url.QueryEscape: what url.Values.Encode applies to keys and values. */
   static String goEscape(String s) {
-    return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8).replace("*", "%2A").replace("%7E", "~");
+    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("*", "%2A").replace("%7E", "~");
   }
 
   /** The challenge's parameters, as docker's challenge parser reads them. */

@@ -19,6 +19,7 @@ import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.lading.server.config.LadingConfig;
 
 /**
  * Login throttling at the token endpoint over real sockets, from two client addresses on the
@@ -38,7 +39,7 @@ class LoginThrottleTest {
   private final HttpClient fromA = AuthFixture.clientFrom("127.0.0.1");
   private final HttpClient fromB = AuthFixture.clientFrom("127.0.0.2");
 
-  private void start(UnaryOperator<dev.lading.server.config.LadingConfig.Auth> tweak) {
+  private void start(UnaryOperator<LadingConfig.Auth> tweak) {
     registry = new AuthFixture(root, tweak, clock);
   }
 
@@ -130,7 +131,7 @@ class LoginThrottleTest {
 
   @Test
   void theCapIsConfigurable() throws Exception {
-    start(a -> a.withLogin(new dev.lading.server.config.LadingConfig.Login(Duration.ofSeconds(10), 20)));
+    start(a -> a.withLogin(new LadingConfig.Login(Duration.ofSeconds(10), 20)));
     for (int i = 0; i < 9; i++) {
       assertThat(form(fromA, "reader", "wrong").statusCode()).isEqualTo(401);
       clock.advance(Duration.ofSeconds(10));

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.util.Map;
 
 /**
  * skopeo and podman against a registry with token auth on: the {@code ml-builder} robot pushes
@@ -118,8 +119,8 @@ class RealClientsAuthTest {
     String configDigest = AuthFixture.sha256(config);
     byte[] manifest = AuthFixture.manifest(configDigest, config.length, layerDigest, layer.length).getBytes(StandardCharsets.UTF_8);
     String manifestDigest = AuthFixture.sha256(manifest);
-    for (var e : List.of(java.util.Map.entry(layerDigest, layer), java.util.Map.entry(configDigest, config),
-        java.util.Map.entry(manifestDigest, manifest))) {
+    for (var e : List.of(Map.entry(layerDigest, layer), Map.entry(configDigest, config),
+        Map.entry(manifestDigest, manifest))) {
       Files.write(blobs.resolve(e.getKey().substring(7)), e.getValue());
     }
     Files.writeString(dir.resolve("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");

@@ -15,6 +15,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.lading.auth.LoginLimiter;
+import java.util.Base64;
 
 class TokenEndpointTest {
   @TempDir Path root;
@@ -70,7 +72,7 @@ class TokenEndpointTest {
     assertThat(body.get("issued_at").asText()).endsWith("Z");
     assertThat(body.get("access_token").asText()).isEqualTo(body.get("token").asText());
     assertThat(body.has("refresh_token")).isFalse();
-    String payload = new String(java.util.Base64.getUrlDecoder().decode(body.get("token").asText().split("\\.")[1]),
+    String payload = new String(Base64.getUrlDecoder().decode(body.get("token").asText().split("\\.")[1]),
         StandardCharsets.UTF_8);
     assertThat(registry.json(payload).get("access").toString())
         .isEqualTo("[{\"type\":\"repository\",\"name\":\"ml/vllm\",\"actions\":[\"pull\",\"push\"]}]");
@@ -163,12 +165,12 @@ class TokenEndpointTest {
   }
 
   private JsonNode claims(String jwt) throws Exception {
-    return registry.json(new String(java.util.Base64.getUrlDecoder().decode(jwt.split("\\.")[1]), StandardCharsets.UTF_8));
+    return registry.json(new String(Base64.getUrlDecoder().decode(jwt.split("\\.")[1]), StandardCharsets.UTF_8));
   }
 
   @Test
   void failedLoginsPastTheFreeOnesHoldTheNextOneFromThatAddressBackWith429() throws Exception {
-    for (int i = 0; i <= dev.lading.auth.LoginLimiter.FREE_FAILURES; i++) {
+    for (int i = 0; i <= LoginLimiter.FREE_FAILURES; i++) {
       assertThat(registry.tokenResponse("reader", "guess-" + i).statusCode()).isEqualTo(401);
     }
     HttpResponse<String> r = registry.tokenResponse("reader", AuthFixture.SECRETS.get("reader"));

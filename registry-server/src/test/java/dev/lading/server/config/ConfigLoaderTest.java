@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.time.Duration;
+import java.util.Locale;
 
 class ConfigLoaderTest {
   @TempDir Path dir;
@@ -104,7 +106,7 @@ class ConfigLoaderTest {
   @Test
   void loginThrottlingAndTrustedProxiesComeFromYamlOrEnvironmentAndBadValuesNameTheirKey() throws Exception {
     LadingConfig.Login defaults = ConfigLoader.load(null, Map.of()).config().auth().login();
-    assertThat(defaults.maxBackoff()).isEqualTo(java.time.Duration.ofMinutes(5));
+    assertThat(defaults.maxBackoff()).isEqualTo(Duration.ofMinutes(5));
     assertThat(defaults.addressFailures()).isEqualTo(20);
     assertThat(ConfigLoader.load(null, Map.of()).config().http().trustedProxies()).isEmpty();
 
@@ -119,7 +121,7 @@ class ConfigLoaderTest {
     LadingConfig.Login fromYaml = fromYamlConfig.auth().login();
     assertThat(fromYamlConfig.http().trustedProxies()).extracting(Object::toString)
         .containsExactly("10.0.0.0/8", "fd00:0:0:0:0:0:0:0/8", "192.0.2.7/32");
-    assertThat(fromYaml.maxBackoff()).isEqualTo(java.time.Duration.ofSeconds(60));
+    assertThat(fromYaml.maxBackoff()).isEqualTo(Duration.ofSeconds(60));
     assertThat(fromYaml.addressFailures()).isZero();
 
     LadingConfig fromEnvConfig = ConfigLoader.load(null, Map.of(
@@ -128,7 +130,7 @@ class ConfigLoaderTest {
         "LADING_AUTH_LOGIN_ADDRESS_FAILURES", "50")).config();
     LadingConfig.Login fromEnv = fromEnvConfig.auth().login();
     assertThat(fromEnvConfig.http().trustedProxies()).extracting(Object::toString).containsExactly("172.16.0.0/12");
-    assertThat(fromEnv.maxBackoff()).isEqualTo(java.time.Duration.ofSeconds(900));
+    assertThat(fromEnv.maxBackoff()).isEqualTo(Duration.ofSeconds(900));
     assertThat(fromEnv.addressFailures()).isEqualTo(50);
 
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("LADING_HTTP_TRUSTED_PROXIES", "[\"ingress.internal\"]")))
@@ -154,9 +156,9 @@ class ConfigLoaderTest {
   @Test
   void connectionTimeoutsAndCeilingHaveDefaultsAndComeFromFileAndEnvironment() throws Exception {
     LadingConfig.Http defaults = ConfigLoader.load(null, Map.of()).config().http();
-    assertThat(defaults.headerTimeout()).isEqualTo(java.time.Duration.ofSeconds(30));
-    assertThat(defaults.idleTimeout()).isEqualTo(java.time.Duration.ofSeconds(120));
-    assertThat(defaults.bodyStallTimeout()).isEqualTo(java.time.Duration.ofSeconds(120));
+    assertThat(defaults.headerTimeout()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(defaults.idleTimeout()).isEqualTo(Duration.ofSeconds(120));
+    assertThat(defaults.bodyStallTimeout()).isEqualTo(Duration.ofSeconds(120));
     assertThat(defaults.maxConnections()).isEqualTo(4096);
     LadingConfig.Http set = ConfigLoader.load(yaml("""
         http:
@@ -165,9 +167,9 @@ class ConfigLoaderTest {
           body_stall_timeout_seconds: 7
           max_connections: 8
         """), Map.of("LADING_HTTP_MAX_CONNECTIONS", "9")).config().http();
-    assertThat(set.headerTimeout()).isEqualTo(java.time.Duration.ofSeconds(5));
-    assertThat(set.idleTimeout()).isEqualTo(java.time.Duration.ofSeconds(6));
-    assertThat(set.bodyStallTimeout()).isEqualTo(java.time.Duration.ofSeconds(7));
+    assertThat(set.headerTimeout()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(set.idleTimeout()).isEqualTo(Duration.ofSeconds(6));
+    assertThat(set.bodyStallTimeout()).isEqualTo(Duration.ofSeconds(7));
     assertThat(set.maxConnections()).isEqualTo(9);
   }
 
@@ -175,7 +177,7 @@ class ConfigLoaderTest {
   void aZeroTimeoutOrCeilingStopsTheStartNamingTheKey() {
     for (String key : new String[] {"LADING_HTTP_HEADER_TIMEOUT_SECONDS", "LADING_HTTP_IDLE_TIMEOUT_SECONDS",
         "LADING_HTTP_BODY_STALL_TIMEOUT_SECONDS", "LADING_HTTP_MAX_CONNECTIONS"}) {
-      String path = key.substring("LADING_".length()).toLowerCase(java.util.Locale.ROOT).replaceFirst("_", ".");
+      String path = key.substring("LADING_".length()).toLowerCase(Locale.ROOT).replaceFirst("_", ".");
       assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(key, "0")))
           .isInstanceOf(ConfigException.class)
           .hasMessageContaining(path + ": must be between 1 and")
@@ -185,9 +187,9 @@ class ConfigLoaderTest {
 
   @Test
   void keyReloadPeriodDefaultsToThirtySecondsAndIsBounded() {
-    assertThat(ConfigLoader.load(null, Map.of()).config().auth().keyReload()).isEqualTo(java.time.Duration.ofSeconds(30));
+    assertThat(ConfigLoader.load(null, Map.of()).config().auth().keyReload()).isEqualTo(Duration.ofSeconds(30));
     assertThat(ConfigLoader.load(null, Map.of("LADING_AUTH_TOKEN_KEY_RELOAD_SECONDS", "5")).config().auth().keyReload())
-        .isEqualTo(java.time.Duration.ofSeconds(5));
+        .isEqualTo(Duration.ofSeconds(5));
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("LADING_AUTH_TOKEN_KEY_RELOAD_SECONDS", "0")))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("auth.token.key_reload_seconds");
@@ -196,14 +198,14 @@ class ConfigLoaderTest {
   @Test
   void gcFenceDelayDefaultsToFifteenSecondsAndMustOutlastThePushersRunCache() throws Exception {
     LadingConfig defaults = ConfigLoader.load(null, Map.of()).config();
-    assertThat(defaults.gc().fenceDelay()).isEqualTo(java.time.Duration.ofSeconds(15));
-    assertThat(dev.lading.server.LadingServer.gcOptions(defaults.gc()).fenceDelay())
-        .isEqualTo(java.time.Duration.ofSeconds(15));
+    assertThat(defaults.gc().fenceDelay()).isEqualTo(Duration.ofSeconds(15));
+    assertThat(LadingServer.gcOptions(defaults.gc()).fenceDelay())
+        .isEqualTo(Duration.ofSeconds(15));
     assertThat(ConfigLoader.load(yaml("gc:\n  fence_delay_seconds: 30\n"), Map.of()).config().gc().fenceDelay())
-        .isEqualTo(java.time.Duration.ofSeconds(30));
+        .isEqualTo(Duration.ofSeconds(30));
     LadingConfig fromEnv = ConfigLoader.load(null, Map.of("LADING_GC_FENCE_DELAY_SECONDS", "6")).config();
-    assertThat(dev.lading.server.LadingServer.gcOptions(fromEnv.gc()).fenceDelay())
-        .isEqualTo(java.time.Duration.ofSeconds(6));
+    assertThat(LadingServer.gcOptions(fromEnv.gc()).fenceDelay())
+        .isEqualTo(Duration.ofSeconds(6));
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("LADING_GC_FENCE_DELAY_SECONDS", "5")))
         .isInstanceOf(ConfigException.class)
         .hasMessage("invalid config: gc.fence_delay_seconds: must be between 6 and 3600"

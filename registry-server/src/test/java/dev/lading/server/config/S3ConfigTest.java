@@ -13,6 +13,10 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.lading.server.LadingServer;
+import dev.lading.server.Main;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 
 class S3ConfigTest {
   private static final String SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY";
@@ -140,9 +144,9 @@ class S3ConfigTest {
         .filteredOn(s -> s.key() == ConfigKey.STORAGE_S3_SECRET_KEY || s.key() == ConfigKey.STORAGE_S3_ACCESS_KEY)
         .hasSize(2)
         .allSatisfy(s -> assertThat(s.shown()).isEqualTo("********"));
-    java.io.StringWriter out = new java.io.StringWriter();
-    int exit = dev.lading.server.Main.run(new String[] {"config", "check"}, s3Env(),
-        new java.io.PrintWriter(out, true), new java.io.PrintWriter(new java.io.StringWriter(), true));
+    StringWriter out = new StringWriter();
+    int exit = Main.run(new String[] {"config", "check"}, s3Env(),
+        new PrintWriter(out, true), new PrintWriter(new StringWriter(), true));
     assertThat(exit).isZero();
     assertThat(out.toString()).contains("storage.s3.bucket = images").doesNotContain(SECRET).doesNotContain("AKIDEXAMPLE");
   }
@@ -164,7 +168,7 @@ class S3ConfigTest {
   void aBucketThatDoesNotExistStopsTheServerAtStart() throws Exception {
     LadingConfig config = ConfigLoader.load(null, s3Env(
         "LADING_STORAGE_S3_ENDPOINT", "http://127.0.0.1:1", "LADING_HTTP_PORT", "0")).config();
-    assertThatThrownBy(() -> dev.lading.server.LadingServer.start(config))
+    assertThatThrownBy(() -> LadingServer.start(config))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("storage.s3.bucket:")
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain(SECRET));

@@ -26,6 +26,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.io.OutputStream;
 
 /**
  * {@code docker/compose.yaml} and the monitoring files it mounts: compose itself validates the
@@ -144,7 +145,7 @@ class ComposeFileTest {
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     pb.environment().put("LADING_HTTP_PORT", String.valueOf(port));
     Process p = pb.start();
-    p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+    p.getInputStream().transferTo(OutputStream.nullOutputStream());
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     return p.exitValue();
   }

@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import java.util.Locale;
 
 /**
  * The repository's deployment files under {@code docker/}, read the way the tools that consume
@@ -140,7 +141,7 @@ final class DeploymentFiles {
         String text = current.toString().strip();
         int space = text.indexOf(' ');
         instructions.add(new Instruction(
-            text.substring(0, space < 0 ? text.length() : space).toUpperCase(java.util.Locale.ROOT),
+            text.substring(0, space < 0 ? text.length() : space).toUpperCase(Locale.ROOT),
             space < 0 ? "" : text.substring(space + 1).strip(), start));
         current = null;
       }

@@ -27,6 +27,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 
 /**
  * The manifests under {@code docker/kubernetes/}, one directory per setup: each workload's
@@ -251,8 +253,8 @@ class KubernetesManifestsTest {
           assertThat(data.isTextual()).as("ConfigMap " + mapName + " holds " + path.getFileName()).isTrue();
           try {
             return Files.writeString(Files.createTempFile(dir, "configmap", ".yaml"), data.asText());
-          } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
           }
         }
       }

@@ -24,6 +24,9 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
 
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class BlobDownloadTest {
@@ -231,7 +234,7 @@ class BlobDownloadTest {
   @Test
   void multipartAnswersCloseTheirFileAndKeepTheConnection() throws Exception {
     Path fds = Path.of("/proc/self/fd");
-    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(fds), "needs /proc/self/fd");
+    Assumptions.assumeTrue(Files.isDirectory(fds), "needs /proc/self/fd");
     byte[] request = ("GET /v2/p2p/cache/blobs/" + digest + " HTTP/1.1\r\nHost: x\r\n"
         + "Range: bytes=0-9,100-199,300-\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
     try (Socket socket = new Socket("127.0.0.1", registry.server.port())) {
@@ -243,9 +246,9 @@ class BlobDownloadTest {
         String head = readHead(in);
         assertThat(head).startsWith("HTTP/1.1 206").doesNotContainIgnoringCase("transfer-encoding")
             .doesNotContainIgnoringCase("connection: close");
-        java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?im)^content-length: (\\d+)\\s*$").matcher(head);
+        Matcher length = Pattern.compile("(?im)^content-length: (\\d+)\\s*$").matcher(head);
         assertThat(length.find()).as(head).isTrue();
-        java.util.regex.Matcher type = java.util.regex.Pattern.compile("(?im)^content-type: (.*?)\\s*$").matcher(head);
+        Matcher type = Pattern.compile("(?im)^content-type: (.*?)\\s*$").matcher(head);
         assertThat(type.find()).isTrue();
         byte[] body = in.readNBytes(Integer.parseInt(length.group(1)));
         assertThat(StrictMultipart.parse(type.group(1), body)).hasSize(3);

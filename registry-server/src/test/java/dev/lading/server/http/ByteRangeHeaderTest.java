@@ -12,6 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import java.util.stream.IntStream;
 
 class ByteRangeHeaderTest {
 
@@ -142,7 +143,7 @@ class ByteRangeHeaderTest {
     // RFC 9110 §17.15's amplification: a thousand times the whole blob in one small header.
     String header = "bytes=" + String.join(",", Collections.nCopies(1000, "0-"));
     assertThat(ByteRangeHeader.resolve(header, 1000).orElseThrow().parts()).containsExactly(new ByteRange(0, 999));
-    String shifted = "bytes=" + String.join(",", java.util.stream.IntStream.range(0, 999)
+    String shifted = "bytes=" + String.join(",", IntStream.range(0, 999)
         .mapToObj(i -> i + "-" + (i + 1)).toList());
     assertThat(ByteRangeHeader.resolve(shifted, 1000).orElseThrow().parts()).containsExactly(new ByteRange(0, 999));
   }

@@ -24,6 +24,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
 
 /**
  * The header, idle and body-stall timeouts over real sockets, each configured to a second or two
@@ -138,7 +140,7 @@ class ConnectionTimeoutsTest {
         try {
           c.send(blob);
         } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
+          throw new UncheckedIOException(e);
         }
       });
       RawConnection.Response r = c.read();
@@ -211,7 +213,7 @@ class ConnectionTimeoutsTest {
           Thread.sleep(pause);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
-          throw new java.io.InterruptedIOException();
+          throw new InterruptedIOException();
         }
       }
       int n = super.read(b, off, read < after ? (int) Math.min(len, after - read) : len);

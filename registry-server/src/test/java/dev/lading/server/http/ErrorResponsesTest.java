@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.lading.core.error.ErrorCode;
 import java.io.IOException;
 import org.junit.jupiter.api.Test;
+import java.nio.charset.StandardCharsets;
 
 class ErrorResponsesTest {
 
@@ -17,7 +18,7 @@ class ErrorResponsesTest {
     assertThat(error.get("code").asText()).isEqualTo(ErrorCode.UNKNOWN.code()).isEqualTo("UNKNOWN");
     assertThat(error.get("message").asText()).isEqualTo("unknown error");
     assertThat(error.has("detail")).isFalse();
-    assertThat(new String(r.body(), java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("secret");
+    assertThat(new String(r.body(), StandardCharsets.UTF_8)).doesNotContain("secret");
   }
 
   @Test
@@ -25,7 +26,7 @@ class ErrorResponsesTest {
     ErrorResponses.Rendered r = ErrorResponses.render(new IOException("disk /data full"));
     assertThat(r.status().code()).isEqualTo(503);
     assertThat(onlyError(r).get("code").asText()).isEqualTo("STORAGE_UNAVAILABLE");
-    assertThat(new String(r.body(), java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("/data");
+    assertThat(new String(r.body(), StandardCharsets.UTF_8)).doesNotContain("/data");
   }
 
   @Test

@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.util.Locale;
 
 /**
  * {@code /healthz} and {@code /readyz} over real sockets: both answer without credentials, other
@@ -117,7 +118,7 @@ class HealthEndpointsTest {
     String status = line(in);
     int length = 0;
     for (String header = line(in); !header.isEmpty(); header = line(in)) {
-      if (header.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+      if (header.toLowerCase(Locale.ROOT).startsWith("content-length:")) {
         length = Integer.parseInt(header.substring("content-length:".length()).trim());
       }
     }

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.util.Arrays;
 
 class ManifestHandlerTest {
   private static final String OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
@@ -122,7 +123,7 @@ class ManifestHandlerTest {
       @Override
       public int read(byte[] b, int off, int len) {
         int n = Math.min(len, 1024);
-        java.util.Arrays.fill(b, off, off + n, (byte) ' ');
+        Arrays.fill(b, off, off + n, (byte) ' ');
         produced.addAndGet(n);
         return n;
       }

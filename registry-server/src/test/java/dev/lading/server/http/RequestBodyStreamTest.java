@@ -9,12 +9,13 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import java.util.Arrays;
 
 class RequestBodyStreamTest {
 
   private static ByteBuf chunk(int size, int value) {
     byte[] b = new byte[size];
-    java.util.Arrays.fill(b, (byte) value);
+    Arrays.fill(b, (byte) value);
     return Unpooled.wrappedBuffer(b);
   }
 

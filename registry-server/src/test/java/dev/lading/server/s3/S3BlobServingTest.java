@@ -39,6 +39,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.io.ByteArrayOutputStream;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /** Blob GETs served from the S3 store: streamed with backpressure, or redirected when asked. */
 class S3BlobServingTest {
@@ -182,7 +184,7 @@ class S3BlobServingTest {
   }
 
   private static byte[] readHead(InputStream in) throws IOException {
-    java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
     int matched = 0;
     while (matched < 4) {
       int b = in.read();
@@ -229,7 +231,7 @@ class S3BlobServingTest {
   private static final class CountingStore extends ForwardingObjectStore {
     final AtomicLong streamed = new AtomicLong();
     /** Every range opened, as {@code offset+length}. */
-    final List<String> opened = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final List<String> opened = new CopyOnWriteArrayList<>();
     volatile Thread reader;
 
     CountingStore(ObjectStore delegate) {

@@ -10,6 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.security.PrivateKey;
+import java.security.interfaces.ECPrivateKey;
+import java.security.interfaces.RSAPrivateKey;
 
 class CertificatePairTest {
   private static final TestPki PKI = TestPki.create("Lading Test CA");
@@ -38,9 +41,9 @@ class CertificatePairTest {
     }
   }
 
-  private static BigInteger secret(java.security.PrivateKey key) {
-    return key instanceof java.security.interfaces.ECPrivateKey ec ? ec.getS()
-        : ((java.security.interfaces.RSAPrivateKey) key).getPrivateExponent();
+  private static BigInteger secret(PrivateKey key) {
+    return key instanceof ECPrivateKey ec ? ec.getS()
+        : ((RSAPrivateKey) key).getPrivateExponent();
   }
 
   @Test

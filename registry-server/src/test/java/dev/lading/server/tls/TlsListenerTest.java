@@ -38,6 +38,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
+import java.util.Optional;
 
 /**
  * The listener over TLS with real clients on real sockets: the JDK's HTTP client trusting a test
@@ -60,7 +61,7 @@ class TlsListenerTest {
 
   private LadingServer start(Path cert, Path key, Duration reload) {
     server = LadingServer.start(LadingConfig.forTests(root.resolve("data"))
-        .withTls(java.util.Optional.of(new LadingConfig.Tls(cert, key, reload))));
+        .withTls(Optional.of(new LadingConfig.Tls(cert, key, reload))));
     return server;
   }
 

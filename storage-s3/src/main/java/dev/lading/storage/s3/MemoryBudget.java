@@ -5,6 +5,7 @@ import java.io.InterruptedIOException;
 import java.lang.ref.Cleaner;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.Optional;
 
 /**
  * The bytes of part buffers all multipart writes of one store may hold at once. A write reserves
@@ -63,11 +64,11 @@ final class MemoryBudget {
   }
 
   /** Takes {@code bytes} only when they are free now; empty otherwise. */
-  java.util.Optional<Reservation> tryReserve(long bytes) {
+  Optional<Reservation> tryReserve(long bytes) {
     int permits = permits(bytes);
     return kibibytes.tryAcquire(permits)
-        ? java.util.Optional.of(new Reservation(this, permits))
-        : java.util.Optional.empty();
+        ? Optional.of(new Reservation(this, permits))
+        : Optional.empty();
   }
 
   private int permits(long bytes) {

@@ -4,6 +4,7 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.io.IOException;
 
 /**
  * The bytes of one part being gathered, at most {@code capacity} of them, in 256 KiB slabs
@@ -61,7 +62,7 @@ final class PartBuffer {
   }
 
   /** Fills the buffer from {@code in} until it ends; returns the bytes read. */
-  long fill(InputStream in) throws java.io.IOException {
+  long fill(InputStream in) throws IOException {
     byte[] chunk = new byte[64 * 1024];
     long total = 0;
     int n;

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.AbortedException;
 import software.amazon.awssdk.core.exception.SdkException;
+import java.nio.file.NoSuchFileException;
 
 /**
  * Runs one S3 call and turns whatever the SDK throws into an {@link IOException} that says what
@@ -44,8 +45,8 @@ final class S3Calls {
       return io(what, call);
     } catch (IOException e) {
       if (e.getCause() instanceof SdkException sdk && status(sdk) == 404) {
-        java.nio.file.NoSuchFileException gone =
-            new java.nio.file.NoSuchFileException(what, null, "the multipart write is gone: " + e.getMessage());
+        NoSuchFileException gone =
+            new NoSuchFileException(what, null, "the multipart write is gone: " + e.getMessage());
         gone.initCause(e);
         throw gone;
       }

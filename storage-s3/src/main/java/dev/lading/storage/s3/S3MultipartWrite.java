@@ -21,6 +21,7 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.Part;
 import software.amazon.awssdk.services.s3.model.S3Exception;
+import java.nio.file.NoSuchFileException;
 
 /**
  * One request's turn at a multipart write: bytes gather in a {@link PartBuffer} and leave as an
@@ -432,7 +433,7 @@ final class S3MultipartWrite implements MultipartWrite {
         return n;
       } catch (S3Exception e) {
         if (e.statusCode() == 404) {
-          throw new java.nio.file.NoSuchFileException(
+          throw new NoSuchFileException(
               tailKey, null, "the tail of " + key + " is gone from S3: the write is gone");
         }
         throw e;

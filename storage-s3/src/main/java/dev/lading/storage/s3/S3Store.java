@@ -55,6 +55,7 @@ import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
+import java.util.TreeMap;
 
 /**
  * The {@link ObjectStore} SPI over one S3 bucket (AWS, Ceph RGW, MinIO, S3Proxy), with keys
@@ -377,7 +378,7 @@ public final class S3Store implements ObjectStore {
       continuation = page.nextContinuationToken();
     }
     // Entries of both kinds interleave in key order; keep the first `limit` of them.
-    java.util.TreeMap<String, ObjectInfo> entries = new java.util.TreeMap<>();
+    TreeMap<String, ObjectInfo> entries = new TreeMap<>();
     prefixes.forEach(x -> entries.put(x, null));
     objects.forEach(o -> entries.put(o.key(), o.info()));
     boolean truncated = entries.size() > limit;

@@ -9,6 +9,9 @@ import java.util.Optional;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
+import java.io.ByteArrayInputStream;
+import java.util.Random;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
  * A quick measurement, not a test: pushes SIZE bytes through {@link S3Store} and through the
@@ -28,12 +31,12 @@ public final class PushThroughputProbe {
     try (S3Client s3 = S3Store.client(config)) {
       try {
         s3.createBucket(b -> b.bucket(config.bucket()));
-      } catch (software.amazon.awssdk.services.s3.model.S3Exception e) {
+      } catch (S3Exception e) {
         // exists
       }
     }
     byte[] chunk = new byte[256 * 1024];
-    new java.util.Random(1).nextBytes(chunk);
+    new Random(1).nextBytes(chunk);
     for (int round = 0; round < 2; round++) {
       try (S3Store store = S3Store.create(config)) {
         long t0 = System.nanoTime();
@@ -62,7 +65,7 @@ public final class PushThroughputProbe {
           long length = Math.min(part, size - at);
           String etag = s3.uploadPart(b -> b.bucket(config.bucket()).key(key).uploadId(id).partNumber(n)
               .contentLength(length), RequestBody.fromContentProvider(
-                  () -> new java.io.ByteArrayInputStream(partBytes, 0, (int) length), length, "application/octet-stream")).eTag();
+                  () -> new ByteArrayInputStream(partBytes, 0, (int) length), length, "application/octet-stream")).eTag();
           parts.add(CompletedPart.builder().partNumber(n).eTag(etag).build());
         }
         long t1 = System.nanoTime();

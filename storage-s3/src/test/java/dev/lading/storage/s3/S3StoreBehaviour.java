@@ -19,6 +19,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import java.io.UncheckedIOException;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * What the S3 store must do beyond the SPI contract: parts, tails, the memory budget, resume in
@@ -114,7 +118,7 @@ abstract class S3StoreBehaviour {
   static MessageDigest sha256() {
     try {
       return MessageDigest.getInstance("SHA-256");
-    } catch (java.security.NoSuchAlgorithmException e) {
+    } catch (NoSuchAlgorithmException e) {
       throw new AssertionError(e);
     }
   }
@@ -220,7 +224,7 @@ abstract class S3StoreBehaviour {
 
   @Test
   void partsOfARequestThatDiedAreLeftOutOfTheObject() throws Exception {
-    org.junit.jupiter.api.Assumptions.assumeTrue(discardsUnlistedParts(),
+    Assumptions.assumeTrue(discardsUnlistedParts(),
         "this server refuses a Complete that leaves uploaded parts out (Ceph RGW 16: InvalidPart)");
     S3Store s3 = open(config("dead-parts"));
     MultipartWrite write = s3.startMultipart("data/d");
@@ -263,7 +267,7 @@ abstract class S3StoreBehaviour {
       try {
         waiter.write(ByteBuffer.wrap(new byte[] {2}));
       } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
+        throw new UncheckedIOException(e);
       }
     });
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -323,7 +327,7 @@ abstract class S3StoreBehaviour {
     S3Store s3 = open(config("replaced").withReadWindow(64 * 1024));
     byte[] one = new byte[256 * 1024];
     byte[] two = new byte[256 * 1024];
-    java.util.Arrays.fill(two, (byte) 7);
+    Arrays.fill(two, (byte) 7);
     s3.write("small/x", one);
     try (BlobSource source = s3.openRange("small/x", 0, one.length);
         InputStream in = ((BlobSource.StreamSource) source).stream()) {

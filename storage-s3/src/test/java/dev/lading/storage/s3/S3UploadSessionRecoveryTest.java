@@ -22,6 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
+import dev.lading.core.storage.BlobSource;
 
 /**
  * A PATCH whose body breaks off after whole parts went to S3: core keeps those bytes (saves the
@@ -68,8 +69,8 @@ class S3UploadSessionRecoveryTest {
     registry.completeUpload(REPO, id, digest, OptionalLong.of(offset),
         new ByteArrayInputStream(blob, (int) offset, blob.length - (int) offset), OptionalLong.empty());
     try (BlobContent content = registry.openBlob(REPO, digest, Optional.empty())) {
-      assertThat(content.source()).isInstanceOf(dev.lading.core.storage.BlobSource.StreamSource.class);
-      byte[] back = ((dev.lading.core.storage.BlobSource.StreamSource) content.source()).stream().readAllBytes();
+      assertThat(content.source()).isInstanceOf(BlobSource.StreamSource.class);
+      byte[] back = ((BlobSource.StreamSource) content.source()).stream().readAllBytes();
       assertThat(Digest.sha256(back)).isEqualTo(digest);
     }
     assertThat(S3Targets.pendingUploads(store)).isEmpty();

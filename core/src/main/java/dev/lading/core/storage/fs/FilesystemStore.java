@@ -38,6 +38,8 @@ import java.util.UUID;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.lading.core.model.DigestAlgorithm;
+import java.util.TreeMap;
 
 /**
  * The embedded default store: each key is a file under {@code root}, its segments directories.
@@ -252,7 +254,7 @@ public final class FilesystemStore implements ObjectStore {
       throw new IllegalArgumentException("negative limit");
     }
     Path dir = prefix.isEmpty() ? root : root.resolve(prefix.substring(0, prefix.length() - 1));
-    java.util.TreeMap<String, ObjectInfo> entries = new java.util.TreeMap<>();
+    TreeMap<String, ObjectInfo> entries = new TreeMap<>();
     try (Stream<Path> children = Files.list(dir)) {
       for (Path child : (Iterable<Path>) children::iterator) {
         String name = child.getFileName().toString();
@@ -448,7 +450,7 @@ public final class FilesystemStore implements ObjectStore {
   /** Where a multipart write's bytes live until complete: named by a hash of the key. */
   Path inProgressFile(String key) {
     byte[] hash =
-        dev.lading.core.model.DigestAlgorithm.SHA256
+        DigestAlgorithm.SHA256
             .newMessageDigest()
             .digest(key.getBytes(StandardCharsets.US_ASCII));
     return multipart.resolve(HexFormat.of().formatHex(hash));

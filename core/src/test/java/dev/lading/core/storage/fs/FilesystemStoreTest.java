@@ -20,6 +20,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.util.ArrayList;
+import java.util.SplittableRandom;
 
 class FilesystemStoreTest extends ObjectStoreContract {
   @TempDir Path dir;
@@ -79,7 +81,7 @@ class FilesystemStoreTest extends ObjectStoreContract {
   void manyMegabytesInOddPiecesSurviveWritesInFlightASuspendAndAResume() throws Exception {
     FilesystemStore fs = (FilesystemStore) store;
     byte[] content = new byte[(int) (5.5 * FilesystemMultipartWrite.STAGING_BYTES) + 777];
-    new java.util.SplittableRandom(3).nextBytes(content);
+    new SplittableRandom(3).nextBytes(content);
     int suspendAt = 3 * FilesystemMultipartWrite.STAGING_BYTES + 4097; // not on a block boundary
     MultipartWrite write = fs.startMultipart("data/big");
     writeInPieces(write, content, 0, suspendAt);
@@ -107,7 +109,7 @@ class FilesystemStoreTest extends ObjectStoreContract {
   @Test
   void writesBeyondTheDirectBufferLimitGoThroughThePageCacheAndKeepEveryByte() throws Exception {
     FilesystemStore fs = (FilesystemStore) store;
-    List<FilesystemMultipartWrite> writes = new java.util.ArrayList<>();
+    List<FilesystemMultipartWrite> writes = new ArrayList<>();
     for (int i = 0; i <= FilesystemStore.MAX_DIRECT_BUFFERS; i++) {
       writes.add((FilesystemMultipartWrite) fs.startMultipart("data/w" + i));
     }
