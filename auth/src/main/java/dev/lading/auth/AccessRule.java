@@ -6,11 +6,12 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * One grant: these principals may do these actions on repositories matching any of these
- * patterns. A subject is an account name, {@code anonymous}, or {@code *} for every
- * authenticated account (never anonymous: granting the world must be spelled out).
+ * One grant: these principals may do these actions on repositories matching any of these patterns.
+ * A subject is an account name, {@code anonymous}, or {@code *} for every authenticated account
+ * (never anonymous: granting the world must be spelled out).
  */
-public record AccessRule(Set<String> subjects, List<RepositoryPattern> repositories, Set<Action> actions) {
+public record AccessRule(
+    Set<String> subjects, List<RepositoryPattern> repositories, Set<Action> actions) {
   public static final String ANY_ACCOUNT = "*";
 
   public AccessRule {

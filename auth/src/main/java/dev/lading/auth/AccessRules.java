@@ -3,16 +3,16 @@ package dev.lading.auth;
 import dev.lading.core.model.RepositoryName;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.List;
-import java.util.Set;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * The access policy: the union of every rule that applies. Rules only grant; nothing denies, so
- * the allowed set of a principal on a repository is easy to read off the configuration, and a
- * token can never hold more than the rules give (it holds the intersection of what was asked
- * and what this class allows).
+ * The access policy: the union of every rule that applies. Rules only grant; nothing denies, so the
+ * allowed set of a principal on a repository is easy to read off the configuration, and a token can
+ * never hold more than the rules give (it holds the intersection of what was asked and what this
+ * class allows).
  *
  * <p>The catalog endpoint itself is open to every caller (anonymous included): what it lists is
  * filtered by {@link #allowed} pull, so it reveals only names the caller could pull anyway.
@@ -29,9 +29,9 @@ public final class AccessRules {
   }
 
   /**
-   * Puts {@code next} in force for every decision from now on (a reload without a restart).
-   * Tokens already issued keep what they hold until they expire: a token is checked against its
-   * own claims, never against the rules again.
+   * Puts {@code next} in force for every decision from now on (a reload without a restart). Tokens
+   * already issued keep what they hold until they expire: a token is checked against its own
+   * claims, never against the rules again.
    */
   public void replace(List<AccessRule> next) {
     this.rules = List.copyOf(next);
@@ -61,12 +61,13 @@ public final class AccessRules {
   }
 
   /**
-   * Whether {@code principal} may run garbage collection: a rule that applies to it grants
-   * {@code delete} on {@code **}, every repository (a run deletes anywhere).
+   * Whether {@code principal} may run garbage collection: a rule that applies to it grants {@code
+   * delete} on {@code **}, every repository (a run deletes anywhere).
    */
   public boolean mayCollectGarbage(Principal principal) {
     for (AccessRule r : rules) {
-      if (r.appliesTo(principal) && r.actions().contains(Action.DELETE)
+      if (r.appliesTo(principal)
+          && r.actions().contains(Action.DELETE)
           && r.repositories().contains(RepositoryPattern.parse("**"))) {
         return true;
       }
@@ -106,7 +107,9 @@ public final class AccessRules {
   static List<Scope> merge(List<Scope> scopes) {
     Map<Scope.Resource, EnumSet<Action>> byResource = new LinkedHashMap<>();
     for (Scope s : scopes) {
-      byResource.computeIfAbsent(s.resource(), k -> EnumSet.noneOf(Action.class)).addAll(s.actions());
+      byResource
+          .computeIfAbsent(s.resource(), k -> EnumSet.noneOf(Action.class))
+          .addAll(s.actions());
     }
     List<Scope> out = new ArrayList<>();
     byResource.forEach((res, acts) -> out.add(new Scope(res, acts)));

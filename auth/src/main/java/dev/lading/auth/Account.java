@@ -3,9 +3,9 @@ package dev.lading.auth;
 import java.util.Objects;
 
 /**
- * A user or robot that can log in: its name, its kind and the bcrypt hash of its secret. The
- * hash is not the secret, but it is still kept out of every log and printed configuration
- * (an offline guess against it is the attack bcrypt only slows down).
+ * A user or robot that can log in: its name, its kind and the bcrypt hash of its secret. The hash
+ * is not the secret, but it is still kept out of every log and printed configuration (an offline
+ * guess against it is the attack bcrypt only slows down).
  */
 public record Account(Principal principal, BcryptHash secretHash) {
   public Account {

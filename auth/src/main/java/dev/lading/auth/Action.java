@@ -27,14 +27,17 @@ public enum Action {
     return wire;
   }
 
-  /** Parses {@code pull}, {@code push}, {@code delete} or {@code *} (case-sensitive, as the spec). */
+  /**
+   * Parses {@code pull}, {@code push}, {@code delete} or {@code *} (case-sensitive, as the spec).
+   */
   public static Action parse(String wire) {
     for (Action a : values()) {
       if (a.wire.equals(wire)) {
         return a;
       }
     }
-    String shown = wire == null ? "null" : wire.length() > 32 ? wire.substring(0, 32) + "..." : wire;
+    String shown =
+        wire == null ? "null" : wire.length() > 32 ? wire.substring(0, 32) + "..." : wire;
     throw new IllegalArgumentException("unknown action '" + shown.toLowerCase(Locale.ROOT) + "'");
   }
 

@@ -22,17 +22,19 @@ import javax.crypto.spec.SecretKeySpec;
  * which names exist. Each attempt is admitted by the {@link LoginLimiter} first and reports its
  * outcome to it.
  *
- * <p>Clients log in often: docker and podman send Basic credentials to the token endpoint for
- * every new scope, and a cluster pulling one image asks once per node. So a SUCCESSFUL check is
- * remembered for a short while, keyed by an HMAC of name and secret under a key drawn at start
- * and never stored: the cache holds nothing that helps an offline guess, and a changed or
- * removed account stops matching at once because the entry also records which hash it matched.
+ * <p>Clients log in often: docker and podman send Basic credentials to the token endpoint for every
+ * new scope, and a cluster pulling one image asks once per node. So a SUCCESSFUL check is
+ * remembered for a short while, keyed by an HMAC of name and secret under a key drawn at start and
+ * never stored: the cache holds nothing that helps an offline guess, and a changed or removed
+ * account stops matching at once because the entry also records which hash it matched.
  */
 public final class Authenticator {
-  private static final BcryptHash DUMMY = BcryptHash.of("lading-no-such-account".toCharArray(), BcryptHash.DEFAULT_COST);
+  private static final BcryptHash DUMMY =
+      BcryptHash.of("lading-no-such-account".toCharArray(), BcryptHash.DEFAULT_COST);
 
   /** Swapped whole by {@link #replaceAccounts} (a configuration reload). */
   private volatile Map<String, Account> accounts;
+
   private final LoginLimiter limiter;
   private final Cache<String, Account> recent;
   private final byte[] cacheKey = new byte[32];
@@ -40,7 +42,8 @@ public final class Authenticator {
   public Authenticator(List<Account> accounts, LoginLimiter limiter) {
     this.accounts = byName(accounts);
     this.limiter = limiter;
-    this.recent = Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(Duration.ofMinutes(5)).build();
+    this.recent =
+        Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(Duration.ofMinutes(5)).build();
     new SecureRandom().nextBytes(cacheKey);
   }
 
@@ -55,10 +58,10 @@ public final class Authenticator {
   }
 
   /**
-   * Puts {@code next} in force for every login from now on (a reload without a restart). The
-   * login limiter's memory stays: a reload must not reset an attacker's back-off. A remembered
-   * login stops matching at once when its account's hash changed or the account went, because
-   * the cache entry records the account it matched.
+   * Puts {@code next} in force for every login from now on (a reload without a restart). The login
+   * limiter's memory stays: a reload must not reset an attacker's back-off. A remembered login
+   * stops matching at once when its account's hash changed or the account went, because the cache
+   * entry records the account it matched.
    *
    * @throws IllegalArgumentException when two accounts share a name (nothing changes then)
    */
@@ -79,7 +82,8 @@ public final class Authenticator {
    * @param address the caller's address as the server trusts it (the login limiter's key)
    * @throws LoginRefusedException bad name or secret, or the limiter's refusal (with the wait)
    */
-  public Principal authenticate(String name, char[] secret, InetAddress address) throws LoginRefusedException {
+  public Principal authenticate(String name, char[] secret, InetAddress address)
+      throws LoginRefusedException {
     if (!isAccountName(name)) {
       // The name grammar is public, so refusing at once tells nothing; and a name that can
       // never log in must not take room in the limiter (a header may carry 16 KiB of it).
@@ -91,8 +95,9 @@ public final class Authenticator {
     try {
       String fingerprint = fingerprint(name, secret);
       Account remembered = recent.getIfPresent(fingerprint);
-      ok = remembered != null && remembered.equals(account)
-          || (account == null ? DUMMY : account.secretHash()).verify(secret) && account != null;
+      ok =
+          remembered != null && remembered.equals(account)
+              || (account == null ? DUMMY : account.secretHash()).verify(secret) && account != null;
       if (ok) {
         recent.put(fingerprint, account);
       }

@@ -12,28 +12,30 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Signing keys the operator keeps outside the registry's store ({@code auth.token.key_file}):
- * a file, or a directory, mounted read-only (a Kubernetes Secret, say). Whoever can read the
- * store or its backups then holds no key to mint tokens with.
+ * Signing keys the operator keeps outside the registry's store ({@code auth.token.key_file}): a
+ * file, or a directory, mounted read-only (a Kubernetes Secret, say). Whoever can read the store or
+ * its backups then holds no key to mint tokens with.
  *
- * <p>Lading only reads it, never writes it: not at the first start (a missing set stops the
- * start), not on rotation ({@code lading keys rotate --output NEW} writes the rotated set
- * elsewhere for the operator to install). A running server re-reads it every
- * {@code key_reload_seconds}, by path, so an updated Secret (whose files are links the kubelet
- * swaps at once) is picked up without a restart; a set that cannot be read then, or whose mode
- * has become too open, is logged and the keys in use are kept.
+ * <p>Lading only reads it, never writes it: not at the first start (a missing set stops the start),
+ * not on rotation ({@code lading keys rotate --output NEW} writes the rotated set elsewhere for the
+ * operator to install). A running server re-reads it every {@code key_reload_seconds}, by path, so
+ * an updated Secret (whose files are links the kubelet swaps at once) is picked up without a
+ * restart; a set that cannot be read then, or whose mode has become too open, is logged and the
+ * keys in use are kept.
  *
  * <p>Two forms:
+ *
  * <ul>
- *   <li>a file: a JWK or a JWK set, the current (signing) key first, at most one previous key
- *       after it (what {@link SigningKeys#toJson} writes);
+ *   <li>a file: a JWK or a JWK set, the current (signing) key first, at most one previous key after
+ *       it (what {@link SigningKeys#toJson} writes);
  *   <li>a directory: {@value #CURRENT} holds the signing key and {@value #PREVIOUS}, if present,
- *       one that still verifies. Names rather than order say which key signs, so a Secret with
- *       two entries reads plainly.
+ *       one that still verifies. Names rather than order say which key signs, so a Secret with two
+ *       entries reads plainly.
  * </ul>
- * Every key file must be the owner's alone ({@link KeyFilePermissions}); with
- * {@code groupReadable} its group may read it too (Kubernetes adds group read to Secret files
- * when the pod sets {@code fsGroup}).
+ *
+ * Every key file must be the owner's alone ({@link KeyFilePermissions}); with {@code groupReadable}
+ * its group may read it too (Kubernetes adds group read to Secret files when the pod sets {@code
+ * fsGroup}).
  */
 public final class ExternalKeySet implements KeySetStorage {
   public static final String CURRENT = "current.jwk";
@@ -69,20 +71,31 @@ public final class ExternalKeySet implements KeySetStorage {
   private Optional<SigningKeys> readOne(Path file, boolean required) throws IOException {
     String text;
     try {
-      KeyFilePermissions.requireOwnerOnly(file, groupReadable,
-          "make it readable by its owner only (chmod 400 " + file + "; a Kubernetes Secret: defaultMode 0400)"
-              + (groupReadable ? "" : ", or allow group read with auth.token.key_file_group_readable"));
+      KeyFilePermissions.requireOwnerOnly(
+          file,
+          groupReadable,
+          "make it readable by its owner only (chmod 400 "
+              + file
+              + "; a Kubernetes Secret: defaultMode 0400)"
+              + (groupReadable
+                  ? ""
+                  : ", or allow group read with auth.token.key_file_group_readable"));
       text = Files.readString(file, StandardCharsets.UTF_8);
     } catch (NoSuchFileException e) {
       if (!required) {
         return Optional.empty();
       }
-      throw new IOException(file + " does not exist; Lading never creates it: make one with"
-          + " 'lading keys rotate --output " + file + "' (or provide your own ES256 or RSA JWK set)");
+      throw new IOException(
+          file
+              + " does not exist; Lading never creates it: make one with"
+              + " 'lading keys rotate --output "
+              + file
+              + "' (or provide your own ES256 or RSA JWK set)");
     }
     SigningKeys keys = SigningKeys.parse(text, file.toString());
     if (Files.isDirectory(path) && keys.all().size() != 1) {
-      throw new IOException(file + ": holds " + keys.all().size() + " keys; each file of a key directory holds one");
+      throw new IOException(
+          file + ": holds " + keys.all().size() + " keys; each file of a key directory holds one");
     }
     return Optional.of(keys);
   }
@@ -98,8 +111,10 @@ public final class ExternalKeySet implements KeySetStorage {
   }
 
   private IOException neverWritten() {
-    return new IOException(path + " is auth.token.key_file, which Lading never writes; write a rotated set"
-        + " elsewhere with 'lading keys rotate --output NEW' and install it in its place");
+    return new IOException(
+        path
+            + " is auth.token.key_file, which Lading never writes; write a rotated set"
+            + " elsewhere with 'lading keys rotate --output NEW' and install it in its place");
   }
 
   @Override
@@ -108,9 +123,9 @@ public final class ExternalKeySet implements KeySetStorage {
   }
 
   /**
-   * Writes {@code keys} in the form a key file at {@code like} has (a directory of
-   * {@value #CURRENT} and {@value #PREVIOUS}, else one JWK set file) to {@code out}, which must
-   * not exist yet, owner-only. What {@code lading keys rotate --output} hands the operator.
+   * Writes {@code keys} in the form a key file at {@code like} has (a directory of {@value
+   * #CURRENT} and {@value #PREVIOUS}, else one JWK set file) to {@code out}, which must not exist
+   * yet, owner-only. What {@code lading keys rotate --output} hands the operator.
    */
   public static void export(SigningKeys keys, Path out, boolean directoryForm) throws IOException {
     if (!directoryForm) {
@@ -118,7 +133,8 @@ public final class ExternalKeySet implements KeySetStorage {
       return;
     }
     try {
-      Files.createDirectory(out, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      Files.createDirectory(
+          out, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     } catch (UnsupportedOperationException e) {
       Files.createDirectory(out);
     }

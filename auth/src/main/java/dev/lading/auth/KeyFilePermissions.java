@@ -9,29 +9,33 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * The check that a file holding private signing keys is the owner's alone. A key readable by
- * others (or by a group, unless the operator allowed that) lets whoever else is on the machine,
- * or whoever restores a backup of it with its modes, mint tokens; so such a key stops the start
- * instead of being used. Symbolic links are followed: a Kubernetes Secret's files are links into
- * its {@code ..data} directory, and the target's mode is what protects the key.
+ * The check that a file holding private signing keys is the owner's alone. A key readable by others
+ * (or by a group, unless the operator allowed that) lets whoever else is on the machine, or whoever
+ * restores a backup of it with its modes, mint tokens; so such a key stops the start instead of
+ * being used. Symbolic links are followed: a Kubernetes Secret's files are links into its {@code
+ * ..data} directory, and the target's mode is what protects the key.
  *
  * <p>On a filesystem without POSIX modes (Windows) there is nothing to check, and nothing is.
  */
 public final class KeyFilePermissions {
-  private static final Set<PosixFilePermission> OTHERS = EnumSet.of(
-      PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_EXECUTE);
-  private static final Set<PosixFilePermission> GROUP_BEYOND_READ = EnumSet.of(
-      PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_EXECUTE);
+  private static final Set<PosixFilePermission> OTHERS =
+      EnumSet.of(
+          PosixFilePermission.OTHERS_READ,
+          PosixFilePermission.OTHERS_WRITE,
+          PosixFilePermission.OTHERS_EXECUTE);
+  private static final Set<PosixFilePermission> GROUP_BEYOND_READ =
+      EnumSet.of(PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_EXECUTE);
 
   private KeyFilePermissions() {}
 
   /**
    * @param groupReadable whether the file's group may read it (never write it)
    * @param fix what the operator should do, appended to the message
-   * @throws IOException naming the file, its mode and {@code fix} when others, or the group
-   *     beyond what {@code groupReadable} allows, have any access
+   * @throws IOException naming the file, its mode and {@code fix} when others, or the group beyond
+   *     what {@code groupReadable} allows, have any access
    */
-  public static void requireOwnerOnly(Path file, boolean groupReadable, String fix) throws IOException {
+  public static void requireOwnerOnly(Path file, boolean groupReadable, String fix)
+      throws IOException {
     Set<PosixFilePermission> mode;
     try {
       mode = Files.getPosixFilePermissions(file);
@@ -45,8 +49,16 @@ public final class KeyFilePermissions {
     }
     forbidden.retainAll(mode);
     if (!forbidden.isEmpty()) {
-      throw new IOException(file + " holds private signing keys but its mode is " + PosixFilePermissions.toString(mode)
-          + " (" + octal(mode) + "): " + (groupReadable ? "others" : "its group or others") + " may access it; " + fix);
+      throw new IOException(
+          file
+              + " holds private signing keys but its mode is "
+              + PosixFilePermissions.toString(mode)
+              + " ("
+              + octal(mode)
+              + "): "
+              + (groupReadable ? "others" : "its group or others")
+              + " may access it; "
+              + fix);
     }
   }
 

@@ -8,13 +8,13 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The built-in issuer's keys as they are NOW in their {@link KeySetStorage}: the issuer signs
- * with {@link #keys()}'s current key, the verifier and the JWKS use all of them. A rotation
- * ({@link #rotate}, the {@code lading keys rotate} command) writes a new set; each running
- * instance sees it at its next {@link #reload} (the server calls it periodically), and at once
- * when a token names a key id it does not know ({@link #reloadAfterMiss}), so a token signed by
- * an instance that reloaded first verifies everywhere. The previous key stays in the set, so
- * tokens signed before a rotation keep verifying until they expire.
+ * The built-in issuer's keys as they are NOW in their {@link KeySetStorage}: the issuer signs with
+ * {@link #keys()}'s current key, the verifier and the JWKS use all of them. A rotation ({@link
+ * #rotate}, the {@code lading keys rotate} command) writes a new set; each running instance sees it
+ * at its next {@link #reload} (the server calls it periodically), and at once when a token names a
+ * key id it does not know ({@link #reloadAfterMiss}), so a token signed by an instance that
+ * reloaded first verifies everywhere. The previous key stays in the set, so tokens signed before a
+ * rotation keep verifying until they expire.
  *
  * <p>Reloads triggered by unknown key ids are rate-limited ({@link #MISS_RELOAD_INTERVAL}), so
  * forged tokens with random {@code kid}s cannot turn into a read of the store per request.
@@ -53,8 +53,8 @@ public final class KeyRing {
   }
 
   /**
-   * Reads the storage again; {@code true} when the set changed. A set that cannot be read or
-   * parsed throws and leaves the keys in use as they were.
+   * Reads the storage again; {@code true} when the set changed. A set that cannot be read or parsed
+   * throws and leaves the keys in use as they were.
    */
   public boolean reload() throws IOException {
     if (storage.isEmpty()) {
@@ -62,7 +62,9 @@ public final class KeyRing {
     }
     Optional<SigningKeys> stored = storage.get().read();
     if (stored.isEmpty()) {
-      throw new IOException(storage.get().describe() + ": the signing key set has disappeared; keeping the keys in use");
+      throw new IOException(
+          storage.get().describe()
+              + ": the signing key set has disappeared; keeping the keys in use");
     }
     if (stored.get().toJson().equals(keys.toJson())) {
       return false;
@@ -111,6 +113,9 @@ public final class KeyRing {
     if (storage.createIfAbsent(created)) {
       return created;
     }
-    return storage.read().orElseThrow(() -> new IOException(storage.describe() + ": no signing key set after creating one"));
+    return storage
+        .read()
+        .orElseThrow(
+            () -> new IOException(storage.describe() + ": no signing key set after creating one"));
   }
 }

@@ -1,16 +1,19 @@
 package dev.lading.auth;
 
+import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Pattern;
-import java.util.Locale;
 
 /**
- * Who a request acts for. Users and robots share one namespace of login names (a robot is a
- * user whose secret the registry generated and which no human types); {@code anonymous} is the
- * caller without credentials and cannot be claimed as an account name.
+ * Who a request acts for. Users and robots share one namespace of login names (a robot is a user
+ * whose secret the registry generated and which no human types); {@code anonymous} is the caller
+ * without credentials and cannot be claimed as an account name.
  */
 public record Principal(String name, Kind kind) {
-  public enum Kind { USER, ROBOT, ANONYMOUS;
+  public enum Kind {
+    USER,
+    ROBOT,
+    ANONYMOUS;
 
     public String wire() {
       return name().toLowerCase(Locale.ROOT);
@@ -43,11 +46,15 @@ public record Principal(String name, Kind kind) {
     }
   }
 
-  /** @throws IllegalArgumentException unless {@code name} may name a user or robot */
+  /**
+   * @throws IllegalArgumentException unless {@code name} may name a user or robot
+   */
   public static String requireAccountName(String name) {
     if (name == null || !NAME.matcher(name).matches() || name.equals(ANONYMOUS_NAME)) {
       throw new IllegalArgumentException(
-          "an account name is 1..64 of [a-z0-9._-], starting with a letter or digit, and not '" + ANONYMOUS_NAME + "'");
+          "an account name is 1..64 of [a-z0-9._-], starting with a letter or digit, and not '"
+              + ANONYMOUS_NAME
+              + "'");
     }
     return name;
   }

@@ -5,25 +5,31 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
- * A repository path pattern in a rule: components separated by {@code /}; {@code *} matches
- * exactly one component, {@code **} one or more components, and a {@code *} inside a component
- * matches any run of characters within it ({@code team-*}). So {@code ml/**} covers
- * {@code ml/vllm} and {@code ml/deep/x} but not {@code ml} itself, nor {@code mlx/a}: a grant
- * never leaks into a sibling path that merely shares a prefix. Matching is on whole components
- * against a validated {@link RepositoryName}, so no {@code ..} or encoded slash can slip through.
+ * A repository path pattern in a rule: components separated by {@code /}; {@code *} matches exactly
+ * one component, {@code **} one or more components, and a {@code *} inside a component matches any
+ * run of characters within it ({@code team-*}). So {@code ml/**} covers {@code ml/vllm} and {@code
+ * ml/deep/x} but not {@code ml} itself, nor {@code mlx/a}: a grant never leaks into a sibling path
+ * that merely shares a prefix. Matching is on whole components against a validated {@link
+ * RepositoryName}, so no {@code ..} or encoded slash can slip through.
  */
 public record RepositoryPattern(String value) {
-  private static final Pattern COMPONENT = Pattern.compile("\\*\\*|[a-z0-9*](?:[a-z0-9._*-]*[a-z0-9*])?");
+  private static final Pattern COMPONENT =
+      Pattern.compile("\\*\\*|[a-z0-9*](?:[a-z0-9._*-]*[a-z0-9*])?");
 
   public RepositoryPattern {
     Objects.requireNonNull(value, "value");
     if (value.isEmpty() || value.length() > RepositoryName.MAX_LENGTH) {
-      throw new IllegalArgumentException("a repository pattern must be 1.." + RepositoryName.MAX_LENGTH + " characters");
+      throw new IllegalArgumentException(
+          "a repository pattern must be 1.." + RepositoryName.MAX_LENGTH + " characters");
     }
     for (String c : value.split("/", -1)) {
-      if (!COMPONENT.matcher(c).matches() || c.contains("**") && !c.equals("**") || c.contains("..")) {
-        throw new IllegalArgumentException("invalid repository pattern '" + value
-            + "': components are names, *, or ** (a lone ** component)");
+      if (!COMPONENT.matcher(c).matches()
+          || c.contains("**") && !c.equals("**")
+          || c.contains("..")) {
+        throw new IllegalArgumentException(
+            "invalid repository pattern '"
+                + value
+                + "': components are names, *, or ** (a lone ** component)");
       }
     }
   }

@@ -4,9 +4,9 @@ import java.security.SecureRandom;
 import java.util.Base64;
 
 /**
- * A new robot account's secret: 32 random bytes (256 bits) from {@link SecureRandom}, shown once
- * to the operator and stored only as its bcrypt hash. The {@code lading_} prefix lets secret
- * scanners recognise a leaked one.
+ * A new robot account's secret: 32 random bytes (256 bits) from {@link SecureRandom}, shown once to
+ * the operator and stored only as its bcrypt hash. The {@code lading_} prefix lets secret scanners
+ * recognise a leaked one.
  */
 public record RobotCredentials(String name, char[] secret, BcryptHash hash) {
   public RobotCredentials {
@@ -16,7 +16,8 @@ public record RobotCredentials(String name, char[] secret, BcryptHash hash) {
   public static RobotCredentials create(String name) {
     byte[] random = new byte[32];
     new SecureRandom().nextBytes(random);
-    char[] secret = ("lading_" + Base64.getUrlEncoder().withoutPadding().encodeToString(random)).toCharArray();
+    char[] secret =
+        ("lading_" + Base64.getUrlEncoder().withoutPadding().encodeToString(random)).toCharArray();
     return new RobotCredentials(name, secret, BcryptHash.of(secret, BcryptHash.DEFAULT_COST));
   }
 

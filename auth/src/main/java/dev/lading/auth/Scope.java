@@ -1,20 +1,20 @@
 package dev.lading.auth;
 
 import dev.lading.core.model.RepositoryName;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
- * One resource scope of the token protocol: {@code repository:ml/vllm:pull,push} or
- * {@code registry:catalog:*}. Grammar (distribution {@code docs/spec/auth/scope.md}):
- * {@code type[(class)]:name:action[,action]*}; the name is everything between the first and the
- * LAST colon, so a repository name is validated by its own grammar (which has no colon). An
- * invalid scope cannot exist: every constructor path validates.
+ * One resource scope of the token protocol: {@code repository:ml/vllm:pull,push} or {@code
+ * registry:catalog:*}. Grammar (distribution {@code docs/spec/auth/scope.md}): {@code
+ * type[(class)]:name:action[,action]*}; the name is everything between the first and the LAST
+ * colon, so a repository name is validated by its own grammar (which has no colon). An invalid
+ * scope cannot exist: every constructor path validates.
  */
 public record Scope(Resource resource, Set<Action> actions) {
 
@@ -103,8 +103,8 @@ public record Scope(Resource resource, Set<Action> actions) {
   /**
    * Parses one scope as a client sends it ({@code scope} query parameter or challenge).
    *
-   * @throws IllegalArgumentException for anything outside the grammar, an unknown resource type,
-   *     an invalid repository name or an unknown action
+   * @throws IllegalArgumentException for anything outside the grammar, an unknown resource type, an
+   *     invalid repository name or an unknown action
    */
   public static Scope parse(String wire) {
     if (wire == null || wire.isEmpty() || wire.length() > MAX_WIRE_LENGTH) {
@@ -121,7 +121,8 @@ public record Scope(Resource resource, Set<Action> actions) {
     int paren = type.indexOf('(');
     if (paren >= 0) {
       // A resource class, e.g. repository(plugin): allowed by the grammar, carries no rights here.
-      if (!type.endsWith(")") || !type.substring(paren + 1, type.length() - 1).matches("[a-zA-Z0-9]+")) {
+      if (!type.endsWith(")")
+          || !type.substring(paren + 1, type.length() - 1).matches("[a-zA-Z0-9]+")) {
         throw new IllegalArgumentException("malformed resource class in scope");
       }
       type = type.substring(0, paren);
@@ -143,11 +144,13 @@ public record Scope(Resource resource, Set<Action> actions) {
         }
         yield repository(RepositoryName.parse(name), actions);
       }
-      case "registry" -> switch (name) {
-        case "catalog" -> new Scope(new Catalog(), actions);
-        case "gc" -> new Scope(new Gc(), actions);
-        default -> throw new IllegalArgumentException("the registry resources are catalog and gc");
-      };
+      case "registry" ->
+          switch (name) {
+            case "catalog" -> new Scope(new Catalog(), actions);
+            case "gc" -> new Scope(new Gc(), actions);
+            default ->
+                throw new IllegalArgumentException("the registry resources are catalog and gc");
+          };
       default -> throw new IllegalArgumentException("unknown resource type in scope");
     };
   }
@@ -170,7 +173,13 @@ public record Scope(Resource resource, Set<Action> actions) {
   /** The wire form, actions in a stable order. */
   @Override
   public String toString() {
-    return resource.type() + ":" + resource.name() + ":" + actions.stream()
-        .sorted(Comparator.naturalOrder()).map(Action::wire).collect(Collectors.joining(","));
+    return resource.type()
+        + ":"
+        + resource.name()
+        + ":"
+        + actions.stream()
+            .sorted(Comparator.naturalOrder())
+            .map(Action::wire)
+            .collect(Collectors.joining(","));
   }
 }

@@ -10,6 +10,8 @@ import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -18,32 +20,31 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.text.ParseException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 
 /**
  * The built-in issuer's signing keys: the CURRENT key signs, the PREVIOUS one (if any) still
- * verifies, and both are published in the JWKS, so a rotation never invalidates tokens in
- * flight. Kept as a JWK set file ({@code <data root>/auth/signing-keys.jwks} by default), the
- * current key first, written owner-only (0600) through a sibling file and an atomic rename.
+ * verifies, and both are published in the JWKS, so a rotation never invalidates tokens in flight.
+ * Kept as a JWK set file ({@code <data root>/auth/signing-keys.jwks} by default), the current key
+ * first, written owner-only (0600) through a sibling file and an atomic rename.
  *
  * <p>One asymmetric algorithm for all keys (ES256 for generated keys; RS256 when an operator
- * supplies RSA keys): the verifier is pinned to it, so neither {@code alg: none} nor an HMAC
- * token keyed with the public key can pass.
+ * supplies RSA keys): the verifier is pinned to it, so neither {@code alg: none} nor an HMAC token
+ * keyed with the public key can pass.
  */
 public final class SigningKeys {
   private final List<JWK> keys;
   private final JWSAlgorithm algorithm;
+
   /** Computed once: the verifier selects from it on every uncached verification. */
   private final JWKSet publicSet;
 
   private SigningKeys(List<JWK> keys) {
     if (keys.isEmpty() || keys.size() > 2) {
-      throw new IllegalArgumentException("a signing key set holds the current key and at most one previous key");
+      throw new IllegalArgumentException(
+          "a signing key set holds the current key and at most one previous key");
     }
     this.algorithm = algorithmOf(keys.get(0));
     for (JWK k : keys) {
@@ -72,8 +73,8 @@ public final class SigningKeys {
 
   /**
    * The keys in {@code file}; when the file does not exist, a new key written there (0600,
-   * directory 0700). Two instances starting at once on one root agree: the loser of the create
-   * race reads the winner's file.
+   * directory 0700). Two instances starting at once on one root agree: the loser of the create race
+   * reads the winner's file.
    */
   public static SigningKeys loadOrCreate(Path file) throws IOException {
     if (Files.exists(file)) {
@@ -115,10 +116,12 @@ public final class SigningKeys {
    */
   public static SigningKeys parse(String text, String source) throws IOException {
     try {
-      List<JWK> keys = text.contains("\"keys\"") ? JWKSet.parse(text).getKeys() : List.of(JWK.parse(text));
+      List<JWK> keys =
+          text.contains("\"keys\"") ? JWKSet.parse(text).getKeys() : List.of(JWK.parse(text));
       return new SigningKeys(keys);
     } catch (ParseException | IllegalArgumentException e) {
-      throw new IOException(source + " is not a JWK or JWK set of private signing keys: " + e.getMessage());
+      throw new IOException(
+          source + " is not a JWK or JWK set of private signing keys: " + e.getMessage());
     }
   }
 
@@ -145,7 +148,8 @@ public final class SigningKeys {
   /** A new current key; the old current becomes the previous, the old previous is dropped. */
   public SigningKeys rotate() {
     if (!algorithm.equals(JWSAlgorithm.ES256)) {
-      throw new IllegalStateException("only generated (ES256) key sets rotate; replace RSA keys by hand");
+      throw new IllegalStateException(
+          "only generated (ES256) key sets rotate; replace RSA keys by hand");
     }
     return new SigningKeys(List.of(newKey(), keys.get(0)));
   }
@@ -170,7 +174,8 @@ public final class SigningKeys {
   private void writeTo(Path file) throws IOException {
     byte[] json = toJson().getBytes(StandardCharsets.UTF_8);
     try {
-      Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Files.createFile(
+          file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     } catch (UnsupportedOperationException e) {
       Files.createFile(file);
     }

@@ -19,20 +19,22 @@ import java.util.Objects;
 import java.util.UUID;
 
 /**
- * Signs tokens with the current key. An access token carries the Docker token claims
- * ({@code iss}, {@code sub}, {@code aud} = the service, {@code exp}, {@code nbf}, {@code iat},
- * {@code jti}, {@code access}) plus {@code kind} (user, robot, anonymous) for the audit log. A
- * refresh token is a long-lived signed JWT with {@code token_use: refresh} and no {@code access}:
- * it proves a past login, and the rules are applied again each time it is exchanged, so a rule
- * change or a removed account takes effect at the next access token.
+ * Signs tokens with the current key. An access token carries the Docker token claims ({@code iss},
+ * {@code sub}, {@code aud} = the service, {@code exp}, {@code nbf}, {@code iat}, {@code jti},
+ * {@code access}) plus {@code kind} (user, robot, anonymous) for the audit log. A refresh token is
+ * a long-lived signed JWT with {@code token_use: refresh} and no {@code access}: it proves a past
+ * login, and the rules are applied again each time it is exchanged, so a rule change or a removed
+ * account takes effect at the next access token.
  */
 public final class TokenIssuer {
   /** Clients older than the spec's note treat less than 60 s as 60 s anyway. */
   public static final Duration MIN_TTL = Duration.ofSeconds(60);
 
   private final KeyRing keys;
+
   /** The signer of the current key, rebuilt when a reload brings a new set. */
   private volatile Signing signing;
+
   private final String issuer;
   private final String service;
   private final Duration ttl;
@@ -42,19 +44,28 @@ public final class TokenIssuer {
   private record Signing(SigningKeys keys, JWSSigner signer) {
     static Signing of(SigningKeys keys) {
       try {
-        return new Signing(keys, new DefaultJWSSignerFactory().createJWSSigner(keys.current(), keys.algorithm()));
+        return new Signing(
+            keys, new DefaultJWSSignerFactory().createJWSSigner(keys.current(), keys.algorithm()));
       } catch (JOSEException e) {
-        throw new IllegalArgumentException("cannot sign with the current key: " + e.getMessage(), e);
+        throw new IllegalArgumentException(
+            "cannot sign with the current key: " + e.getMessage(), e);
       }
     }
   }
 
-  public TokenIssuer(SigningKeys keys, String issuer, String service, Duration ttl, Duration refreshTtl, Clock clock) {
+  public TokenIssuer(
+      SigningKeys keys,
+      String issuer,
+      String service,
+      Duration ttl,
+      Duration refreshTtl,
+      Clock clock) {
     this(KeyRing.fixed(keys), issuer, service, ttl, refreshTtl, clock);
   }
 
   /** Signs with whatever {@code keys} holds as current at each issue (it changes on rotation). */
-  public TokenIssuer(KeyRing keys, String issuer, String service, Duration ttl, Duration refreshTtl, Clock clock) {
+  public TokenIssuer(
+      KeyRing keys, String issuer, String service, Duration ttl, Duration refreshTtl, Clock clock) {
     this.keys = Objects.requireNonNull(keys, "keys");
     this.issuer = requireText(issuer, "issuer");
     this.service = requireText(service, "service");
@@ -81,8 +92,8 @@ public final class TokenIssuer {
   }
 
   /**
-   * An access token that expires no later than {@code notAfter}: used when a client exchanges
-   * a still-valid access token for another scope, so an exchange never extends a token's life.
+   * An access token that expires no later than {@code notAfter}: used when a client exchanges a
+   * still-valid access token for another scope, so an exchange never extends a token's life.
    */
   public IssuedToken issue(Principal principal, List<Scope> granted, Instant notAfter) {
     Instant now = clock.instant();
@@ -90,9 +101,10 @@ public final class TokenIssuer {
     if (life.isNegative() || life.isZero()) {
       throw new IllegalArgumentException("the token to exchange has expired");
     }
-    JWTClaimsSet.Builder claims = base(principal, now, life)
-        .notBeforeTime(Date.from(now))
-        .claim(TokenClaims.ACCESS, accessClaim(granted));
+    JWTClaimsSet.Builder claims =
+        base(principal, now, life)
+            .notBeforeTime(Date.from(now))
+            .claim(TokenClaims.ACCESS, accessClaim(granted));
     return new IssuedToken(sign(claims.build()), now, life, granted);
   }
 
@@ -101,7 +113,8 @@ public final class TokenIssuer {
       throw new IllegalArgumentException("anonymous callers get no refresh token");
     }
     Instant now = clock.instant();
-    JWTClaimsSet claims = base(principal, now, refreshTtl).claim(TokenClaims.TOKEN_USE, TokenClaims.REFRESH).build();
+    JWTClaimsSet claims =
+        base(principal, now, refreshTtl).claim(TokenClaims.TOKEN_USE, TokenClaims.REFRESH).build();
     return new IssuedToken(sign(claims), now, refreshTtl, List.of());
   }
 
@@ -123,9 +136,13 @@ public final class TokenIssuer {
       s = Signing.of(now);
       signing = s;
     }
-    SignedJWT jwt = new SignedJWT(
-        new JWSHeader.Builder(now.algorithm()).keyID(now.current().getKeyID()).type(JOSEObjectType.JWT).build(),
-        claims);
+    SignedJWT jwt =
+        new SignedJWT(
+            new JWSHeader.Builder(now.algorithm())
+                .keyID(now.current().getKeyID())
+                .type(JOSEObjectType.JWT)
+                .build(),
+            claims);
     try {
       jwt.sign(s.signer());
     } catch (JOSEException e) {
@@ -147,8 +164,11 @@ public final class TokenIssuer {
   }
 
   private static String requireText(String s, String what) {
-    if (s == null || s.isBlank() || s.chars().anyMatch(c -> c < 0x20 || c == '"' || c == '\\' || c > 0x7e)) {
-      throw new IllegalArgumentException(what + " must be printable ASCII without quotes or backslashes");
+    if (s == null
+        || s.isBlank()
+        || s.chars().anyMatch(c -> c < 0x20 || c == '"' || c == '\\' || c > 0x7e)) {
+      throw new IllegalArgumentException(
+          what + " must be printable ASCII without quotes or backslashes");
     }
     return s;
   }

@@ -3,12 +3,16 @@ package dev.lading.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.nimbusds.jwt.SignedJWT;
 import dev.lading.core.testing.MutableClock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -16,10 +20,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import com.nimbusds.jwt.SignedJWT;
-import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.Set;
 
 class KeyRingTest {
   @TempDir Path dir;
@@ -28,7 +28,8 @@ class KeyRingTest {
   static final List<Scope> PUSH = List.of(Scope.parse("repository:ml/a:pull,push"));
 
   TokenIssuer issuer(KeyRing ring) {
-    return new TokenIssuer(ring, "lading", "registry.test", Duration.ofMinutes(5), Duration.ofDays(1), clock);
+    return new TokenIssuer(
+        ring, "lading", "registry.test", Duration.ofMinutes(5), Duration.ofDays(1), clock);
   }
 
   TokenVerifier verifier(KeyRing ring) {
@@ -65,7 +66,8 @@ class KeyRingTest {
   }
 
   @Test
-  void anInstanceThatHasNotReloadedVerifiesTokensOfOneThatHasByReloadingOnAnUnknownKeyId() throws Exception {
+  void anInstanceThatHasNotReloadedVerifiesTokensOfOneThatHasByReloadingOnAnUnknownKeyId()
+      throws Exception {
     KeySetStorage shared = KeySetStorage.file(dir.resolve("keys.jwks"));
     KeyRing a = KeyRing.open(shared, clock);
     KeyRing b = KeyRing.open(shared, clock);
@@ -96,7 +98,9 @@ class KeyRingTest {
     KeyRing ring = KeyRing.open(KeySetStorage.file(file), clock);
     SigningKeys inUse = ring.keys();
     Files.writeString(file, "{\"keys\":[{\"kty\":\"EC\"");
-    assertThatThrownBy(ring::reload).hasMessageContaining(file.toString()).hasMessageNotContaining("\"kty\"");
+    assertThatThrownBy(ring::reload)
+        .hasMessageContaining(file.toString())
+        .hasMessageNotContaining("\"kty\"");
     assertThat(ring.keys()).isSameAs(inUse);
     Files.delete(file);
     assertThatThrownBy(ring::reload).hasMessageContaining("disappeared");
@@ -112,10 +116,11 @@ class KeyRingTest {
     try {
       List<Callable<String>> tasks = new ArrayList<>();
       for (int i = 0; i < n; i++) {
-        tasks.add(() -> {
-          go.await();
-          return KeyRing.open(KeySetStorage.file(file), clock).keys().current().getKeyID();
-        });
+        tasks.add(
+            () -> {
+              go.await();
+              return KeyRing.open(KeySetStorage.file(file), clock).keys().current().getKeyID();
+            });
       }
       List<Future<String>> futures = new ArrayList<>();
       for (Callable<String> t : tasks) {
@@ -140,7 +145,8 @@ class KeyRingTest {
     KeySetStorage storage = KeySetStorage.file(dir.resolve("fresh.jwks"));
     SigningKeys created = KeyRing.rotate(storage);
     assertThat(created.all()).hasSize(1);
-    assertThat(storage.read().orElseThrow().current().getKeyID()).isEqualTo(created.current().getKeyID());
+    assertThat(storage.read().orElseThrow().current().getKeyID())
+        .isEqualTo(created.current().getKeyID());
     assertThat(created.toString()).doesNotContain("\"d\"");
   }
 }

@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lading.core.testing.MutableClock;
 import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
-import java.net.UnknownHostException;
 
 class LoginLimiterTest {
   private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
@@ -62,10 +62,12 @@ class LoginLimiterTest {
     failFreely("bob", "10.0.0.1");
     fail("bob", "10.0.0.1");
     assertThatThrownBy(() -> limiter.begin("bob", ip("10.0.0.1")))
-        .isInstanceOfSatisfying(LoginRefusedException.class, e -> {
-          assertThat(e.rateLimited()).isTrue();
-          assertThat(e.getMessage()).isEqualTo("account-backoff");
-        });
+        .isInstanceOfSatisfying(
+            LoginRefusedException.class,
+            e -> {
+              assertThat(e.rateLimited()).isTrue();
+              assertThat(e.getMessage()).isEqualTo("account-backoff");
+            });
   }
 
   @Test
@@ -150,7 +152,8 @@ class LoginLimiterTest {
 
   @Test
   void memoryIsBoundedWhateverIsSprayed() throws Exception {
-    LoginLimiter small = new LoginLimiter(clock, Duration.ofSeconds(60), 0, Duration.ofSeconds(10), 100);
+    LoginLimiter small =
+        new LoginLimiter(clock, Duration.ofSeconds(60), 0, Duration.ofSeconds(10), 100);
     for (int i = 0; i < 5_000; i++) {
       small.begin("user" + i, ip("10.1." + (i / 250) + "." + (i % 250))).failed();
     }

@@ -33,14 +33,18 @@ class ScopeTest {
   void gcScopeIsRegistryGcDeleteOnly() {
     assertThat(Scope.parse("registry:gc:delete")).isEqualTo(Scope.gc());
     assertThat(Scope.gc()).hasToString("registry:gc:delete");
-    assertThatThrownBy(() -> Scope.parse("registry:gc:pull")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> Scope.parse("registry:gc:*")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> Scope.parse("registry:other:delete")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Scope.parse("registry:gc:pull"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Scope.parse("registry:gc:*"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Scope.parse("registry:other:delete"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
   void resourceClassIsAcceptedAndCarriesNothing() {
-    assertThat(Scope.parse("repository(plugin):a/b:pull")).isEqualTo(Scope.parse("repository:a/b:pull"));
+    assertThat(Scope.parse("repository(plugin):a/b:pull"))
+        .isEqualTo(Scope.parse("repository:a/b:pull"));
   }
 
   @Test
@@ -49,10 +53,23 @@ class ScopeTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {
-      "", "repository", "repository:a", "repository:a:", "repository:A/b:pull", "repository:a/../b:pull",
-      "repository:a:pull,", "repository:a:PULL", "repository:a:admin", "registry:other:*",
-      "registry:catalog:pull", "blob:a:pull", "repository(x:a:pull", "repository:a/:pull"})
+  @ValueSource(
+      strings = {
+        "",
+        "repository",
+        "repository:a",
+        "repository:a:",
+        "repository:A/b:pull",
+        "repository:a/../b:pull",
+        "repository:a:pull,",
+        "repository:a:PULL",
+        "repository:a:admin",
+        "registry:other:*",
+        "registry:catalog:pull",
+        "blob:a:pull",
+        "repository(x:a:pull",
+        "repository:a/:pull"
+      })
   void malformedScopesAreRefused(String wire) {
     assertThatThrownBy(() -> Scope.parse(wire)).isInstanceOf(IllegalArgumentException.class);
   }

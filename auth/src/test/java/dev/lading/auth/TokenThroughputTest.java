@@ -9,14 +9,16 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Prints (never asserts) how fast tokens are signed and verified on this machine, for the
- * closing notes; the only assertion is that the work was done.
+ * Prints (never asserts) how fast tokens are signed and verified on this machine, for the closing
+ * notes; the only assertion is that the work was done.
  */
 class TokenThroughputTest {
   @Test
   void printsTokensAndVerificationsPerSecond() throws Exception {
     SigningKeys keys = SigningKeys.generate();
-    TokenIssuer issuer = new TokenIssuer(keys, "lading", "bench", Duration.ofMinutes(5), Duration.ofDays(1), Clock.systemUTC());
+    TokenIssuer issuer =
+        new TokenIssuer(
+            keys, "lading", "bench", Duration.ofMinutes(5), Duration.ofDays(1), Clock.systemUTC());
     Principal robot = new Principal("ml-builder", Principal.Kind.ROBOT);
     List<Scope> scopes = List.of(Scope.parse("repository:ml/vllm:pull,push"));
     int n = 2_000;
@@ -47,10 +49,14 @@ class TokenThroughputTest {
       hash.verify("secret".toCharArray());
     }
     long t5 = System.nanoTime();
-    System.out.printf("ES256 tokens issued: %.0f/s; verified (signature): %.0f/s; verified (cached): %.0f/s;"
+    System.out.printf(
+        "ES256 tokens issued: %.0f/s; verified (signature): %.0f/s; verified (cached): %.0f/s;"
             + " bcrypt cost %d checks: %.1f/s (one thread)%n",
-        n / ((t1 - t0) / 1e9), n / ((t2 - t1) / 1e9), hits / ((t3 - t2) / 1e9),
-        BcryptHash.DEFAULT_COST, 10 / ((t5 - t4) / 1e9));
+        n / ((t1 - t0) / 1e9),
+        n / ((t2 - t1) / 1e9),
+        hits / ((t3 - t2) / 1e9),
+        BcryptHash.DEFAULT_COST,
+        10 / ((t5 - t4) / 1e9));
     assertThat(hits).isEqualTo(50 * n);
   }
 }

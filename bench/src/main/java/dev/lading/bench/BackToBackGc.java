@@ -8,19 +8,20 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Keeps one instance collecting: {@code POST /admin/gc}, wait until that run has finished
- * ({@code GET /admin/gc}: {@code running} false and {@code runs} advanced), count how it ended,
- * and start the next at once. With the other instance doing the same on the same bucket, most
- * runs of one of them stand down (one run at a time per store); a run that completes is counted
- * with the blobs, links and manifests it swept and the bytes it freed. {@code 409 GC_RUNNING}
- * means this instance's own run was still going. Not thread-safe: one thread runs it, the
- * counts are read after it has stopped.
+ * Keeps one instance collecting: {@code POST /admin/gc}, wait until that run has finished ({@code
+ * GET /admin/gc}: {@code running} false and {@code runs} advanced), count how it ended, and start
+ * the next at once. With the other instance doing the same on the same bucket, most runs of one of
+ * them stand down (one run at a time per store); a run that completes is counted with the blobs,
+ * links and manifests it swept and the bytes it freed. {@code 409 GC_RUNNING} means this instance's
+ * own run was still going. Not thread-safe: one thread runs it, the counts are read after it has
+ * stopped.
  */
 final class BackToBackGc implements Runnable {
 
   private static final Pattern RUNNING = Pattern.compile("\"running\"\\s*:\\s*(true|false)");
   private static final Pattern RUNS = Pattern.compile("\"runs\"\\s*:\\s*(\\d+)");
-  private static final Pattern ERROR = Pattern.compile("\"lastError\"\\s*:\\s*(\"(?:[^\"\\\\]|\\\\.)*\"|null)");
+  private static final Pattern ERROR =
+      Pattern.compile("\"lastError\"\\s*:\\s*(\"(?:[^\"\\\\]|\\\\.)*\"|null)");
   private static final Duration POLL = Duration.ofMillis(300);
   private static final int SAMPLES = 5;
 
@@ -65,13 +66,14 @@ final class BackToBackGc implements Runnable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (SoakClient.ServerGone e) {
-      throw new IllegalStateException("instance " + instance.name() + " stopped answering /admin/gc", e);
+      throw new IllegalStateException(
+          "instance " + instance.name() + " stopped answering /admin/gc", e);
     }
   }
 
   /**
-   * A run until it completes or {@code timeout} passes (stand-downs are retried every 2 s):
-   * with the loops stopped, this is the last sweep before the final check. Its summary.
+   * A run until it completes or {@code timeout} passes (stand-downs are retried every 2 s): with
+   * the loops stopped, this is the last sweep before the final check. Its summary.
    */
   String runToCompletion(Duration timeout) throws InterruptedException, SoakClient.ServerGone {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -151,9 +153,20 @@ final class BackToBackGc implements Runnable {
   }
 
   String describe() {
-    return String.format(Locale.ROOT, "%s: runs completed %d, stood down %d, failed %d (POST 202 %d, 409 "
-        + "GC_RUNNING %d); swept %d blobs (%.1f MiB), %d layer links, %d manifests; %d kept by the fence",
-        instance.name(), completed, stoodDown, failed, started, busy, blobsSwept, bytesFreed / 1048576.0,
-        layerLinksSwept, manifestsSwept, protectedByFence);
+    return String.format(
+        Locale.ROOT,
+        "%s: runs completed %d, stood down %d, failed %d (POST 202 %d, 409 "
+            + "GC_RUNNING %d); swept %d blobs (%.1f MiB), %d layer links, %d manifests; %d kept by the fence",
+        instance.name(),
+        completed,
+        stoodDown,
+        failed,
+        started,
+        busy,
+        blobsSwept,
+        bytesFreed / 1048576.0,
+        layerLinksSwept,
+        manifestsSwept,
+        protectedByFence);
   }
 }

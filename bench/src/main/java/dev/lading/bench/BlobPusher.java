@@ -3,30 +3,37 @@ package dev.lading.bench;
 import dev.lading.core.model.Digest;
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.Locale;
 
 /**
  * Pushes one blob as clients do, through crashes: monolithic ({@code POST ?digest=}), a session
- * closed by one {@code PUT}, or a session of {@code PATCH}es whose closing {@code PUT} carries
- * the last chunk. When a request dies with the server, the session is asked where it stands
- * ({@code GET} of the upload): 204 with a Range continues from there, 404 BLOB_UPLOAD_UNKNOWN
- * starts a new upload. A request that keeps answering 5xx with the server up is a stuck
- * session: counted, then the blob is uploaded afresh. The blob is acknowledged only by a 201.
+ * closed by one {@code PUT}, or a session of {@code PATCH}es whose closing {@code PUT} carries the
+ * last chunk. When a request dies with the server, the session is asked where it stands ({@code
+ * GET} of the upload): 204 with a Range continues from there, 404 BLOB_UPLOAD_UNKNOWN starts a new
+ * upload. A request that keeps answering 5xx with the server up is a stuck session: counted, then
+ * the blob is uploaded afresh. The blob is acknowledged only by a 201.
  */
 final class BlobPusher {
 
-  enum Mode { MONOLITHIC, SESSION_PUT, CHUNKED }
+  enum Mode {
+    MONOLITHIC,
+    SESSION_PUT,
+    CHUNKED
+  }
 
   /** Answered 5xx tries of one request (the server up) before the session counts as stuck. */
   static final int MAX_5XX_TRIES = 8;
+
   /** Fresh uploads of one blob before it is given up. */
   private static final int MAX_UPLOADS = 5;
+
   /** Requests one upload may make: bounds a session that never moves on. */
   private static final int MAX_REQUESTS = 200;
+
   private static final String OCTETS = "application/octet-stream";
   private static final Pattern RANGE = Pattern.compile("^0-(\\d+)$");
 
@@ -43,30 +50,47 @@ final class BlobPusher {
   }
 
   /** True when the server answered 201 for the blob. */
-  boolean push(String repo, GeneratedBlob blob, Digest digest, Mode mode) throws InterruptedException {
+  boolean push(String repo, GeneratedBlob blob, Digest digest, Mode mode)
+      throws InterruptedException {
     stats.count("push.blob." + mode.name().toLowerCase(Locale.ROOT));
     for (int upload = 0; upload < MAX_UPLOADS; upload++) {
-      boolean done = mode == Mode.MONOLITHIC
-          ? monolithic(repo, blob, digest)
-          : session(repo, blob, digest, mode == Mode.CHUNKED ? chunkEnds(blob.size()) : new long[0]);
+      boolean done =
+          mode == Mode.MONOLITHIC
+              ? monolithic(repo, blob, digest)
+              : session(
+                  repo, blob, digest, mode == Mode.CHUNKED ? chunkEnds(blob.size()) : new long[0]);
       if (done) {
         return true;
       }
       stats.count("push.blob.restarted");
     }
-    stats.anomaly("gave up " + blob.size() + "-byte blob " + digest + " in " + repo + " after "
-        + MAX_UPLOADS + " uploads");
+    stats.anomaly(
+        "gave up "
+            + blob.size()
+            + "-byte blob "
+            + digest
+            + " in "
+            + repo
+            + " after "
+            + MAX_UPLOADS
+            + " uploads");
     return false;
   }
 
-  private boolean monolithic(String repo, GeneratedBlob blob, Digest digest) throws InterruptedException {
+  private boolean monolithic(String repo, GeneratedBlob blob, Digest digest)
+      throws InterruptedException {
     String target = "/v2/" + repo + "/blobs/uploads/?digest=" + digest;
     int fiveHundreds = 0;
     for (int request = 0; request < MAX_REQUESTS; request++) {
       HttpConnection.Response r;
       try {
-        r = client.send("POST", target, Map.of("Content-Type", OCTETS), blob.size(),
-            out -> blob.writeTo(out, 0, blob.size()));
+        r =
+            client.send(
+                "POST",
+                target,
+                Map.of("Content-Type", OCTETS),
+                blob.size(),
+                out -> blob.writeTo(out, 0, blob.size()));
       } catch (SoakClient.ServerGone e) {
         stats.count("interrupted.blob.monolithic");
         continue; // nothing to resume: send it all again
@@ -85,8 +109,8 @@ final class BlobPusher {
   }
 
   /**
-   * One upload session: PATCHes ending at {@code ends}, then the closing PUT with the rest.
-   * False when the session was lost (404), stuck, or refused: the caller starts another.
+   * One upload session: PATCHes ending at {@code ends}, then the closing PUT with the rest. False
+   * when the session was lost (404), stuck, or refused: the caller starts another.
    */
   private boolean session(String repo, GeneratedBlob blob, Digest digest, long[] ends)
       throws InterruptedException {
@@ -120,7 +144,14 @@ final class BlobPusher {
           return false;
         }
         if (status.stuck()) {
-          stats.stuck(describe(repo, digest, size, location, "GET of the session after a crash", status.answer()));
+          stats.stuck(
+              describe(
+                  repo,
+                  digest,
+                  size,
+                  location,
+                  "GET of the session after a crash",
+                  status.answer()));
           return false;
         }
         stats.count("session.resumed.after-crash");
@@ -130,7 +161,8 @@ final class BlobPusher {
       int code = r.status();
       if (code == 201 && closing) {
         if (!digest.toString().equals(r.header("Docker-Content-Digest"))) {
-          stats.anomaly("closing PUT of " + digest + " answered digest " + r.header("Docker-Content-Digest"));
+          stats.anomaly(
+              "closing PUT of " + digest + " answered digest " + r.header("Docker-Content-Digest"));
         }
         return true;
       }
@@ -149,15 +181,22 @@ final class BlobPusher {
         // The server holds a different offset (it kept part of a body that broke off).
         Status status = status(location);
         if (status.stuck()) {
-          stats.stuck(describe(repo, digest, size, location, "GET of the session after a 416", status.answer()));
+          stats.stuck(
+              describe(
+                  repo, digest, size, location, "GET of the session after a 416", status.answer()));
         }
         if (status.gone() || status.stuck()) {
           return false;
         }
         if (status.offset() == offset) {
           if (offset != 0) {
-            stats.anomaly("PATCH at " + offset + " of " + location + " refused with 416 while GET says "
-                + status.answer());
+            stats.anomaly(
+                "PATCH at "
+                    + offset
+                    + " of "
+                    + location
+                    + " refused with 416 while GET says "
+                    + status.answer());
             return false;
           }
           // "0-0" answers both an empty session and one holding one byte; 416 at 0 says which.
@@ -169,8 +208,14 @@ final class BlobPusher {
       }
       if (code >= 500) {
         if (++fiveHundreds >= MAX_5XX_TRIES) {
-          stats.stuck(describe(repo, digest, size, location,
-              (closing ? "closing PUT" : "PATCH") + (crashed ? " after a crash" : ""), r.toString()));
+          stats.stuck(
+              describe(
+                  repo,
+                  digest,
+                  size,
+                  location,
+                  (closing ? "closing PUT" : "PATCH") + (crashed ? " after a crash" : ""),
+                  r.toString()));
           return false;
         }
         backOff(fiveHundreds);
@@ -178,8 +223,18 @@ final class BlobPusher {
       }
       if (code == 400 && r.bodyText().contains("DIGEST_INVALID")) {
         // The session's bytes do not hash to the blob: what it kept across a crash was wrong.
-        stats.anomaly("session " + location + " of " + digest + " (" + size + " bytes) in " + repo
-            + (crashed ? ", resumed after a crash," : "") + " closed with DIGEST_INVALID: " + r);
+        stats.anomaly(
+            "session "
+                + location
+                + " of "
+                + digest
+                + " ("
+                + size
+                + " bytes) in "
+                + repo
+                + (crashed ? ", resumed after a crash," : "")
+                + " closed with DIGEST_INVALID: "
+                + r);
         return false;
       }
       stats.anomaly((closing ? "closing PUT " : "PATCH ") + location + " answered " + r);
@@ -247,21 +302,27 @@ final class BlobPusher {
 
   private HttpConnection.Response patch(String location, GeneratedBlob blob, long from, long to)
       throws SoakClient.ServerGone {
-    return client.send("PATCH", location,
-        Map.of("Content-Type", OCTETS, "Content-Range", from + "-" + (to - 1)), to - from,
+    return client.send(
+        "PATCH",
+        location,
+        Map.of("Content-Type", OCTETS, "Content-Range", from + "-" + (to - 1)),
+        to - from,
         out -> blob.writeTo(out, from, to - from));
   }
 
-  private HttpConnection.Response close(String location, GeneratedBlob blob, long from, Digest digest)
-      throws SoakClient.ServerGone {
+  private HttpConnection.Response close(
+      String location, GeneratedBlob blob, long from, Digest digest) throws SoakClient.ServerGone {
     String target = RegistryClient.withDigest(location, digest);
     long rest = blob.size() - from;
     aim.closingPutSent();
     if (rest == 0) {
       return client.send("PUT", target, Map.of());
     }
-    return client.send("PUT", target,
-        Map.of("Content-Type", OCTETS, "Content-Range", from + "-" + (blob.size() - 1)), rest,
+    return client.send(
+        "PUT",
+        target,
+        Map.of("Content-Type", OCTETS, "Content-Range", from + "-" + (blob.size() - 1)),
+        rest,
         out -> blob.writeTo(out, from, rest));
   }
 
@@ -302,9 +363,9 @@ final class BlobPusher {
   }
 
   /**
-   * The end of the server's {@code Range: 0-<last>}, or -1 for {@code 0-0}: the spec's form
-   * cannot say "nothing received", so Lading (like Distribution) answers {@code 0-0} for both
-   * an empty session and one holding one byte; the callers tell them apart.
+   * The end of the server's {@code Range: 0-<last>}, or -1 for {@code 0-0}: the spec's form cannot
+   * say "nothing received", so Lading (like Distribution) answers {@code 0-0} for both an empty
+   * session and one holding one byte; the callers tell them apart.
    */
   private static long rangeEnd(HttpConnection.Response r) {
     String range = r.header("Range");
@@ -316,10 +377,21 @@ final class BlobPusher {
     return last == 0 ? -1 : last;
   }
 
-  private static String describe(String repo, Digest digest, long size, String location, String what,
-      String answer) {
-    return what + " of a " + size + "-byte blob " + digest + " in " + repo + " (" + location
-        + ") answered 5xx " + MAX_5XX_TRIES + " times with the server up; last: " + answer;
+  private static String describe(
+      String repo, Digest digest, long size, String location, String what, String answer) {
+    return what
+        + " of a "
+        + size
+        + "-byte blob "
+        + digest
+        + " in "
+        + repo
+        + " ("
+        + location
+        + ") answered 5xx "
+        + MAX_5XX_TRIES
+        + " times with the server up; last: "
+        + answer;
   }
 
   static void backOff(int attempt) throws InterruptedException {

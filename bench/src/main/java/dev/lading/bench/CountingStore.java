@@ -20,9 +20,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * A store that counts the calls made through it and their time, per kind, so a benchmark can
- * say where a run's time goes (how many listing pages, reads, stats and deletes, and how long
- * each took on average) instead of only how long the whole took.
+ * A store that counts the calls made through it and their time, per kind, so a benchmark can say
+ * where a run's time goes (how many listing pages, reads, stats and deletes, and how long each took
+ * on average) instead of only how long the whole took.
  */
 final class CountingStore extends ForwardingObjectStore {
 
@@ -60,8 +60,10 @@ final class CountingStore extends ForwardingObjectStore {
     for (Map.Entry<String, Tally> e : new TreeMap<>(tallies).entrySet()) {
       long calls = e.getValue().calls.sum();
       double avgMillis = calls == 0 ? 0 : e.getValue().nanos.sum() / 1e6 / calls;
-      out.append(String.format("    %-12s %,9d calls, %8.2f ms avg, %8.1f s summed%n",
-          e.getKey(), calls, avgMillis, e.getValue().nanos.sum() / 1e9));
+      out.append(
+          String.format(
+              "    %-12s %,9d calls, %8.2f ms avg, %8.1f s summed%n",
+              e.getKey(), calls, avgMillis, e.getValue().nanos.sum() / 1e9));
     }
     return out.toString();
   }
@@ -87,10 +89,12 @@ final class CountingStore extends ForwardingObjectStore {
 
   @Override
   public void write(String key, byte[] content) throws IOException {
-    timed("write", () -> {
-      delegate.write(key, content);
-      return null;
-    });
+    timed(
+        "write",
+        () -> {
+          delegate.write(key, content);
+          return null;
+        });
   }
 
   @Override
@@ -117,10 +121,12 @@ final class CountingStore extends ForwardingObjectStore {
 
   @Override
   public void delete(Collection<String> keys) throws IOException {
-    timed("delete", () -> {
-      delegate.delete(keys);
-      return null;
-    });
+    timed(
+        "delete",
+        () -> {
+          delegate.delete(keys);
+          return null;
+        });
   }
 
   @Override

@@ -7,14 +7,17 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Kills the server with SIGKILL every {@code min..max} seconds (uniform, from its own seeded
- * random, so a seed repeats the same schedule) and starts it again; between kills it checks
- * once a second that the server did not die by itself, which is a finding of its own.
+ * random, so a seed repeats the same schedule) and starts it again; between kills it checks once a
+ * second that the server did not die by itself, which is a finding of its own.
  */
 final class CrashLoop implements Runnable {
 
   /** How long an aimed kill waits for a closing PUT before it kills anyway. */
   private static final long AIM_WAIT_MILLIS = 5_000;
-  /** An aimed kill lands 0 to this many ms after the PUT was sent: before, in or after its commit. */
+
+  /**
+   * An aimed kill lands 0 to this many ms after the PUT was sent: before, in or after its commit.
+   */
   private static final int AIM_SPREAD_MILLIS = 40;
 
   private final SoakServer server;
@@ -28,8 +31,15 @@ final class CrashLoop implements Runnable {
   private final CountDownLatch stop = new CountDownLatch(1);
   private double longestRestart;
 
-  CrashLoop(SoakServer server, SoakStats stats, PauseGate gate, KillAim aim, long seed, int minSeconds,
-      int maxSeconds, int aimedPercent) {
+  CrashLoop(
+      SoakServer server,
+      SoakStats stats,
+      PauseGate gate,
+      KillAim aim,
+      long seed,
+      int minSeconds,
+      int maxSeconds,
+      int aimedPercent) {
     this.server = server;
     this.stats = stats;
     this.gate = gate;
@@ -52,10 +62,12 @@ final class CrashLoop implements Runnable {
   public void run() {
     try {
       while (true) {
-        long waitMillis = 1000L * minSeconds + (long) (random.nextDouble() * 1000 * (maxSeconds - minSeconds));
+        long waitMillis =
+            1000L * minSeconds + (long) (random.nextDouble() * 1000 * (maxSeconds - minSeconds));
         long until = System.nanoTime() + waitMillis * 1_000_000;
         while (System.nanoTime() < until) {
-          if (stop.await(Math.min(1000, (until - System.nanoTime()) / 1_000_000 + 1), TimeUnit.MILLISECONDS)) {
+          if (stop.await(
+              Math.min(1000, (until - System.nanoTime()) / 1_000_000 + 1), TimeUnit.MILLISECONDS)) {
             return;
           }
           gate.step(this::restartIfDied);
@@ -84,9 +96,15 @@ final class CrashLoop implements Runnable {
     synchronized (this) {
       longestRestart = Math.max(longestRestart, down);
     }
-    stats.log(String.format(Locale.ROOT, "crash %d%s: killed pid %d, back as pid %d after %.1f s",
-        stats.crashes.sum(), hit ? " (" + spreadMillis + " ms after a closing PUT was sent)" : "", pid,
-        server.pid(), down));
+    stats.log(
+        String.format(
+            Locale.ROOT,
+            "crash %d%s: killed pid %d, back as pid %d after %.1f s",
+            stats.crashes.sum(),
+            hit ? " (" + spreadMillis + " ms after a closing PUT was sent)" : "",
+            pid,
+            server.pid(),
+            down));
   }
 
   private void restartIfDied() throws Exception {
@@ -94,8 +112,13 @@ final class CrashLoop implements Runnable {
     int status = server.restartIfDead();
     if (status >= 0) {
       stats.unexpectedExits.increment();
-      stats.log("the server (pid " + pid + ") exited by itself with status " + status
-          + "; restarted as pid " + server.pid());
+      stats.log(
+          "the server (pid "
+              + pid
+              + ") exited by itself with status "
+              + status
+              + "; restarted as pid "
+              + server.pid());
     }
   }
 }

@@ -48,13 +48,13 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 
 /**
- * Mark and sweep time of online GC over a big store: writes {@code --manifests} image manifests
- * of {@code --layers} layers plus a config each (100,000 blobs and 10,000 manifests by
- * default) straight through the storage SPI in the registry's layout (tiny blobs, no HTTP),
- * deletes {@code --garbage-percent} of the manifests (as a tag move plus an API delete would),
- * then runs GC twice and prints each run's mark and sweep time: the first sweeps the garbage,
- * the second finds none (the steady state of a scheduled collector). Run after
- * {@code ./mvnw -q -pl bench -am -DskipTests package}:
+ * Mark and sweep time of online GC over a big store: writes {@code --manifests} image manifests of
+ * {@code --layers} layers plus a config each (100,000 blobs and 10,000 manifests by default)
+ * straight through the storage SPI in the registry's layout (tiny blobs, no HTTP), deletes {@code
+ * --garbage-percent} of the manifests (as a tag move plus an API delete would), then runs GC twice
+ * and prints each run's mark and sweep time: the first sweeps the garbage, the second finds none
+ * (the steady state of a scheduled collector). Run after {@code ./mvnw -q -pl bench -am -DskipTests
+ * package}:
  *
  * <pre>
  * java -cp bench/target/lading-bench.jar dev.lading.bench.GcBench --store fs --root /var/tmp/gcbench
@@ -63,11 +63,17 @@ import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
  *     --endpoint http://127.0.0.1:15200 --bucket gcbench --access-key ... --secret-key ...
  * </pre>
  */
-@Command(name = "gc-bench", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+    name = "gc-bench",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
     description = "Prints online GC's mark and sweep time for a generated store.")
 public final class GcBench implements Callable<Integer> {
 
-  enum StoreType { fs, s3 }
+  enum StoreType {
+    fs,
+    s3
+  }
 
   @Option(names = "--store", required = true, description = "fs or s3")
   StoreType store;
@@ -96,7 +102,10 @@ public final class GcBench implements Callable<Integer> {
   @Option(names = "--manifests", defaultValue = "10000")
   int manifests;
 
-  @Option(names = "--layers", defaultValue = "9", description = "Layers per manifest (plus a config).")
+  @Option(
+      names = "--layers",
+      defaultValue = "9",
+      description = "Layers per manifest (plus a config).")
   int layers;
 
   @Option(names = "--repositories", defaultValue = "100")
@@ -105,19 +114,29 @@ public final class GcBench implements Callable<Integer> {
   @Option(names = "--garbage-percent", defaultValue = "10")
   int garbagePercent;
 
-  @Option(names = "--strays", defaultValue = "100",
-      description = "Data objects no record names (an upload that died before commit): they make"
-          + " the sweep read every live record, its worst case.")
+  @Option(
+      names = "--strays",
+      defaultValue = "100",
+      description =
+          "Data objects no record names (an upload that died before commit): they make"
+              + " the sweep read every live record, its worst case.")
   int strays;
 
-  @Option(names = "--parallelism", defaultValue = "" + GarbageCollector.DEFAULT_PARALLELISM,
+  @Option(
+      names = "--parallelism",
+      defaultValue = "" + GarbageCollector.DEFAULT_PARALLELISM,
       description = "GC's store calls in flight.")
   int parallelism;
 
-  @Option(names = "--writers", defaultValue = "64", description = "Store calls in flight while generating.")
+  @Option(
+      names = "--writers",
+      defaultValue = "64",
+      description = "Store calls in flight while generating.")
   int writers;
 
-  @Option(names = "--reuse", description = "Skip generation: collect the store as it is (a prefix for s3).")
+  @Option(
+      names = "--reuse",
+      description = "Skip generation: collect the store as it is (a prefix for s3).")
   boolean reuse;
 
   public static void main(String[] args) {
@@ -130,15 +149,20 @@ public final class GcBench implements Callable<Integer> {
       long t0 = System.nanoTime();
       if (!reuse) {
         long[] counts = generate(objects);
-        System.out.printf("generated %,d blobs and %,d manifests in %d repositories (%,d manifests"
+        System.out.printf(
+            "generated %,d blobs and %,d manifests in %d repositories (%,d manifests"
                 + " deleted, %,d stray data objects) in %.1f s%n",
             counts[0], counts[1], repositories, counts[2], strays, seconds(t0));
       }
       objects.reset();
       GarbageCollector gc = new GarbageCollector(objects, Clock.systemUTC(), parallelism);
-      GcOptions options = GcOptions.defaults().withGrace(Duration.ZERO).withFenceDelay(Duration.ZERO)
-          .withDeleteUntagged(false);
-      for (String label : List.of("first run (sweeps the garbage)", "second run (nothing to sweep)")) {
+      GcOptions options =
+          GcOptions.defaults()
+              .withGrace(Duration.ZERO)
+              .withFenceDelay(Duration.ZERO)
+              .withDeleteUntagged(false);
+      for (String label :
+          List.of("first run (sweeps the garbage)", "second run (nothing to sweep)")) {
         GcStats stats = null;
         long start = System.nanoTime();
         while (stats == null) {
@@ -151,8 +175,13 @@ public final class GcBench implements Callable<Integer> {
             Thread.sleep(10_000);
           }
         }
-        System.out.printf("%s store, %s: mark %.1f s, sweep %.1f s, total %.1f s%n  %s%n",
-            store, label, stats.markMillis() / 1000.0, stats.sweepMillis() / 1000.0, seconds(start),
+        System.out.printf(
+            "%s store, %s: mark %.1f s, sweep %.1f s, total %.1f s%n  %s%n",
+            store,
+            label,
+            stats.markMillis() / 1000.0,
+            stats.sweepMillis() / 1000.0,
+            seconds(start),
             stats.summary());
         System.out.print(objects.report());
         objects.reset();
@@ -165,7 +194,8 @@ public final class GcBench implements Callable<Integer> {
   private ObjectStore open() throws IOException {
     Object required = store == StoreType.fs ? root : endpoint;
     if (required == null) {
-      throw new CommandLine.ParameterException(new CommandLine(this),
+      throw new CommandLine.ParameterException(
+          new CommandLine(this),
           (store == StoreType.fs ? "--root" : "--endpoint") + " is required for --store " + store);
     }
     if (store == StoreType.fs) {
@@ -179,13 +209,15 @@ public final class GcBench implements Callable<Integer> {
   }
 
   private void createBucketIfMissing() {
-    try (S3Client s3 = S3Client.builder()
-        .endpointOverride(endpoint)
-        .region(Region.of(region))
-        .forcePathStyle(true)
-        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
-        .httpClientBuilder(ApacheHttpClient.builder())
-        .build()) {
+    try (S3Client s3 =
+        S3Client.builder()
+            .endpointOverride(endpoint)
+            .region(Region.of(region))
+            .forcePathStyle(true)
+            .credentialsProvider(
+                StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
+            .httpClientBuilder(ApacheHttpClient.builder())
+            .build()) {
       try {
         s3.headBucket(b -> b.bucket(bucket));
       } catch (NoSuchBucketException e) {
@@ -210,26 +242,32 @@ public final class GcBench implements Callable<Integer> {
         }
         RepositoryName repo = RepositoryName.parse("bench/repo-" + (m / perRepository));
         inFlight.acquire();
-        work.add(threads.submit(() -> {
-          try {
-            writeImage(objects, repo, image, garbage);
-            blobs.addAndGet(layers + 1);
-            return null;
-          } finally {
-            inFlight.release();
-          }
-        }));
+        work.add(
+            threads.submit(
+                () -> {
+                  try {
+                    writeImage(objects, repo, image, garbage);
+                    blobs.addAndGet(layers + 1);
+                    return null;
+                  } finally {
+                    inFlight.release();
+                  }
+                }));
       }
       for (int s = 0; s < strays; s++) {
         inFlight.acquire();
-        work.add(threads.submit(() -> {
-          try {
-            objects.write(StorageLayout.keyOf(DataKey.random()), "stray".getBytes(StandardCharsets.US_ASCII));
-            return null;
-          } finally {
-            inFlight.release();
-          }
-        }));
+        work.add(
+            threads.submit(
+                () -> {
+                  try {
+                    objects.write(
+                        StorageLayout.keyOf(DataKey.random()),
+                        "stray".getBytes(StandardCharsets.US_ASCII));
+                    return null;
+                  } finally {
+                    inFlight.release();
+                  }
+                }));
       }
       for (Future<?> f : work) {
         f.get();
@@ -256,29 +294,45 @@ public final class GcBench implements Callable<Integer> {
         if (layerJson.length() > 0) {
           layerJson.append(',');
         }
-        layerJson.append("{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"")
-            .append(digest).append("\",\"size\":").append(content.length).append('}');
+        layerJson
+            .append("{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"")
+            .append(digest)
+            .append("\",\"size\":")
+            .append(content.length)
+            .append('}');
       }
     }
-    byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\","
-        + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\""
-        + configDigest + "\",\"size\":" + configSize + "},\"layers\":[" + layerJson + "]}")
-        .getBytes(StandardCharsets.UTF_8);
+    byte[] manifest =
+        ("{\"schemaVersion\":2,\"mediaType\":\""
+                + MediaTypes.OCI_MANIFEST
+                + "\","
+                + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\""
+                + configDigest
+                + "\",\"size\":"
+                + configSize
+                + "},\"layers\":["
+                + layerJson
+                + "]}")
+            .getBytes(StandardCharsets.UTF_8);
     Digest manifestDigest = Digest.sha256(manifest);
     putBlob(objects, manifestDigest, manifest);
     if (garbage) {
       return; // pushed, then its tag moved on and the manifest was deleted through the API
     }
-    objects.write(StorageLayout.keyOf(new ManifestLinkKey(repo, manifestDigest)),
+    objects.write(
+        StorageLayout.keyOf(new ManifestLinkKey(repo, manifestDigest)),
         new ManifestLink(MediaTypes.OCI_MANIFEST).write());
-    objects.write(StorageLayout.keyOf(new TagKey(repo, Tag.parse("v" + image))),
+    objects.write(
+        StorageLayout.keyOf(new TagKey(repo, Tag.parse("v" + image))),
         new TagTarget(manifestDigest).write());
   }
 
-  private static void putBlob(ObjectStore objects, Digest digest, byte[] content) throws IOException {
+  private static void putBlob(ObjectStore objects, Digest digest, byte[] content)
+      throws IOException {
     DataKey dataKey = DataKey.random();
     objects.write(StorageLayout.keyOf(dataKey), content);
-    objects.write(StorageLayout.keyOf(new BlobRecordKey(digest)),
+    objects.write(
+        StorageLayout.keyOf(new BlobRecordKey(digest)),
         new BlobRecord(content.length, dataKey).write());
   }
 

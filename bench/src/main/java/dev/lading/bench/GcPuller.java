@@ -9,11 +9,10 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 
 /**
- * Pulls the stable images (tags that never move, layers shared with the pushers' garbage) from
- * both instances by turns while GC sweeps: the tag, then every blob, whole (hashed as it
- * streams) or a random range (compared byte for byte). Anything but 200/206 with the right
- * bytes fails the pull; the target is none (gc/package-info.java: reads never fail during a
- * sweep).
+ * Pulls the stable images (tags that never move, layers shared with the pushers' garbage) from both
+ * instances by turns while GC sweeps: the tag, then every blob, whole (hashed as it streams) or a
+ * random range (compared byte for byte). Anything but 200/206 with the right bytes fails the pull;
+ * the target is none (gc/package-info.java: reads never fail during a sweep).
  */
 final class GcPuller implements Runnable {
 
@@ -30,8 +29,16 @@ final class GcPuller implements Runnable {
   private final LongAdder failed;
   private long turn;
 
-  GcPuller(int id, List<GcInstance> instances, StableImages stable, SoakStats stats, long seed,
-      long thinkMillis, BooleanSupplier running, LongAdder pulls, LongAdder failed) {
+  GcPuller(
+      int id,
+      List<GcInstance> instances,
+      StableImages stable,
+      SoakStats stats,
+      long seed,
+      long thinkMillis,
+      BooleanSupplier running,
+      LongAdder pulls,
+      LongAdder failed) {
     this.id = id;
     this.instances = instances;
     this.stable = stable;
@@ -55,8 +62,17 @@ final class GcPuller implements Runnable {
         if (failure != null) {
           failed.increment();
           if (failed.sum() <= SAMPLES) {
-            stats.log("FAILED PULL (puller " + id + ") of " + image.repo().name + ":" + image.tag() + " from "
-                + on.name() + ": " + failure);
+            stats.log(
+                "FAILED PULL (puller "
+                    + id
+                    + ") of "
+                    + image.repo().name
+                    + ":"
+                    + image.tag()
+                    + " from "
+                    + on.name()
+                    + ": "
+                    + failure);
           }
         }
         Thread.sleep(thinkMillis / 2 + random.nextLong(thinkMillis + 1));
@@ -77,8 +93,10 @@ final class GcPuller implements Runnable {
       for (Digest d : m.blobs) {
         BlobFact b = image.repo().blobs.get(d);
         boolean ranged = random.nextInt(10) < 3;
-        ContentChecks.Result result = ranged ? on.checks().blobRange(image.repo(), b, random)
-            : on.checks().blob(image.repo(), b);
+        ContentChecks.Result result =
+            ranged
+                ? on.checks().blobRange(image.repo(), b, random)
+                : on.checks().blob(image.repo(), b);
         stats.count(ranged ? "pull.blob.range" : "pull.blob");
         if (result != ContentChecks.Result.OK) {
           return (ranged ? "ranged GET of " : "GET of ") + d + ": " + result;

@@ -10,38 +10,42 @@ import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.Locale;
 
 /**
- * One pushing client of GcSoak, behaving as docker, podman or skopeo do, with its requests going
- * to both instances by turns: for each blob a {@code HEAD} first, then a cross-repository mount
- * or an upload (monolithic, one {@code PUT}, or chunked); then the manifest by a tag that moves
- * on (the image it pointed at becomes garbage) or by digest; now and then a manifest delete or
- * a blob nobody references. All in two repositories of its own, so the ledger has one writer
- * per repository and a blob missing in one of them after a refusal was missed by this thread.
+ * One pushing client of GcSoak, behaving as docker, podman or skopeo do, with its requests going to
+ * both instances by turns: for each blob a {@code HEAD} first, then a cross-repository mount or an
+ * upload (monolithic, one {@code PUT}, or chunked); then the manifest by a tag that moves on (the
+ * image it pointed at becomes garbage) or by digest; now and then a manifest delete or a blob
+ * nobody references. All in two repositories of its own, so the ledger has one writer per
+ * repository and a blob missing in one of them after a refusal was missed by this thread.
  *
- * <p>A manifest {@code PUT} refused with {@code MANIFEST_BLOB_UNKNOWN} is how a client learns
- * that GC swept a blob between its {@code HEAD} and its {@code PUT}: the named blob is uploaded
- * again and the {@code PUT} retried. Each refusal is judged at once by a {@code GET} of the blob
- * in that repository: 404 means a run really deleted it (or its link here), 200 that the
- * refusal was needless (gc/package-info.java allows that only when a sweep did not settle within
- * the manifest's 30 s wait).
+ * <p>A manifest {@code PUT} refused with {@code MANIFEST_BLOB_UNKNOWN} is how a client learns that
+ * GC swept a blob between its {@code HEAD} and its {@code PUT}: the named blob is uploaded again
+ * and the {@code PUT} retried. Each refusal is judged at once by a {@code GET} of the blob in that
+ * repository: 404 means a run really deleted it (or its link here), 200 that the refusal was
+ * needless (gc/package-info.java allows that only when a sweep did not settle within the manifest's
+ * 30 s wait).
  */
 final class GcPusher implements Runnable {
 
   private static final int REPOSITORIES = 2;
   private static final int TAGS = 3;
+
   /** Past this many live manifests in a repository, half the operations delete one. */
   private static final int MAX_LIVE = 10;
+
   private static final int MAX_TRIES = 8;
   private static final int SAMPLES = 10;
+
   /** A HEAD-confirmed blob's ack time: never young, the ledger cannot know its link's age. */
   private static final long NEVER_YOUNG = Long.MIN_VALUE / 4;
+
   private static final Pattern DETAIL_DIGEST =
       Pattern.compile("\"detail\"\\s*:\\s*\\{[^}]*\"digest\"\\s*:\\s*\"(sha256:[0-9a-f]{64})\"");
 
@@ -60,8 +64,17 @@ final class GcPusher implements Runnable {
   private long turn;
   private long pushes;
 
-  GcPusher(int id, List<GcInstance> instances, Ledger ledger, List<String> everyPusherRepo, LayerPool pool,
-      StableImages stable, SoakStats stats, long seed, Pace pace, BooleanSupplier running) {
+  GcPusher(
+      int id,
+      List<GcInstance> instances,
+      Ledger ledger,
+      List<String> everyPusherRepo,
+      LayerPool pool,
+      StableImages stable,
+      SoakStats stats,
+      long seed,
+      Pace pace,
+      BooleanSupplier running) {
     this.id = id;
     this.instances = instances;
     this.ledger = ledger;
@@ -81,10 +94,10 @@ final class GcPusher implements Runnable {
   }
 
   /**
-   * How fast a pusher goes: a mean pause between operations, and the share of image pushes
-   * whose manifest comes {@code lateSeconds} (half to one and a half of it) after the blobs.
-   * Those are the clients a sweep catches between HEAD and PUT: with a 6 s fence delay, a
-   * push that takes less than that never straddles a run's announcement and its deletes.
+   * How fast a pusher goes: a mean pause between operations, and the share of image pushes whose
+   * manifest comes {@code lateSeconds} (half to one and a half of it) after the blobs. Those are
+   * the clients a sweep catches between HEAD and PUT: with a 6 s fence delay, a push that takes
+   * less than that never straddles a run's announcement and its deletes.
    */
   record Pace(long thinkMillis, int latePercent, int lateSeconds) {}
 
@@ -167,8 +180,8 @@ final class GcPusher implements Runnable {
   }
 
   /**
-   * Makes the blob present in {@code repo} as a client would: HEAD, and when absent a mount
-   * (shared layers, half the time) or an upload. False when the server would not take it.
+   * Makes the blob present in {@code repo} as a client would: HEAD, and when absent a mount (shared
+   * layers, half the time) or an upload. False when the server would not take it.
    */
   private boolean ensure(Repo repo, BlobFact b) throws InterruptedException {
     GcInstance on = instances.get(nextInstance());
@@ -176,7 +189,15 @@ final class GcPusher implements Runnable {
     try {
       head = on.client().send("HEAD", RegistryClient.blobPath(repo.name, b.digest()), Map.of());
     } catch (SoakClient.ServerGone e) {
-      stats.anomaly("HEAD of " + b.digest() + " in " + repo.name + " on " + on.name() + " failed: " + e.getMessage());
+      stats.anomaly(
+          "HEAD of "
+              + b.digest()
+              + " in "
+              + repo.name
+              + " on "
+              + on.name()
+              + " failed: "
+              + e.getMessage());
       return false;
     }
     if (head.status() == 200) {
@@ -186,7 +207,8 @@ final class GcPusher implements Runnable {
       return true;
     }
     if (head.status() != 404) {
-      stats.anomaly("HEAD of " + b.digest() + " in " + repo.name + " on " + on.name() + " answered " + head);
+      stats.anomaly(
+          "HEAD of " + b.digest() + " in " + repo.name + " on " + on.name() + " answered " + head);
     }
     stats.count("blob.head.absent");
     if (pool.contains(b.digest()) && random.nextBoolean() && mount(repo, b)) {
@@ -196,7 +218,8 @@ final class GcPusher implements Runnable {
   }
 
   private boolean upload(Repo repo, BlobFact b) throws InterruptedException {
-    BlobPusher.Mode mode = BlobPusher.Mode.values()[random.nextInt(BlobPusher.Mode.values().length)];
+    BlobPusher.Mode mode =
+        BlobPusher.Mode.values()[random.nextInt(BlobPusher.Mode.values().length)];
     if (!blobPushers.get(nextInstance()).push(repo.name, b.content(), b.digest(), mode)) {
       return false;
     }
@@ -205,14 +228,16 @@ final class GcPusher implements Runnable {
   }
 
   /**
-   * A cross-repository mount, from a stable repository that keeps the layer (should succeed)
-   * or from another pusher's repository (may or may not hold it). A refused mount answers 202
-   * with a fresh session, into which the blob is uploaded with one PUT, as clients do.
+   * A cross-repository mount, from a stable repository that keeps the layer (should succeed) or
+   * from another pusher's repository (may or may not hold it). A refused mount answers 202 with a
+   * fresh session, into which the blob is uploaded with one PUT, as clients do.
    */
   private boolean mount(Repo repo, BlobFact b) throws InterruptedException {
     String keeper = stable.keeperOf(b.digest());
-    String from = keeper != null && random.nextBoolean()
-        ? keeper : everyPusherRepo.get(random.nextInt(everyPusherRepo.size()));
+    String from =
+        keeper != null && random.nextBoolean()
+            ? keeper
+            : everyPusherRepo.get(random.nextInt(everyPusherRepo.size()));
     if (from.equals(repo.name)) {
       return false;
     }
@@ -229,12 +254,23 @@ final class GcPusher implements Runnable {
         stats.anomaly("mount " + target + " on " + on.name() + " answered " + r);
         return false;
       }
-      stats.count(from.equals(keeper) ? "blob.mount-refused.from-stable" : "blob.mount-refused.from-pusher");
-      String location = RegistryClient.withDigest(RegistryClient.pathOf(r.header("Location")), b.digest());
-      HttpConnection.Response put = on.client().send("PUT", location,
-          Map.of("Content-Type", "application/octet-stream"), b.size(), out -> b.content().writeTo(out, 0, b.size()));
+      stats.count(
+          from.equals(keeper)
+              ? "blob.mount-refused.from-stable"
+              : "blob.mount-refused.from-pusher");
+      String location =
+          RegistryClient.withDigest(RegistryClient.pathOf(r.header("Location")), b.digest());
+      HttpConnection.Response put =
+          on.client()
+              .send(
+                  "PUT",
+                  location,
+                  Map.of("Content-Type", "application/octet-stream"),
+                  b.size(),
+                  out -> b.content().writeTo(out, 0, b.size()));
       if (put.status() != 201) {
-        stats.anomaly("PUT into the session of a refused mount on " + on.name() + " answered " + put);
+        stats.anomaly(
+            "PUT into the session of a refused mount on " + on.name() + " answered " + put);
         return false;
       }
       stats.count("push.blob.into-mount-session");
@@ -244,15 +280,16 @@ final class GcPusher implements Runnable {
       stats.anomaly("mount " + target + " on " + on.name() + " failed: " + e.getMessage());
       return false;
     } catch (IOException e) {
-      stats.anomaly("mount " + target + " on " + on.name() + " answered 202 without a usable Location");
+      stats.anomaly(
+          "mount " + target + " on " + on.name() + " answered 202 without a usable Location");
       return false;
     }
   }
 
   /**
-   * PUT of the manifest; a MANIFEST_BLOB_UNKNOWN is judged ({@link #judgeRefusal}), the named
-   * blob uploaded again and the PUT retried. A PUT the server may have written without saying
-   * so (5xx, cut off) leaves the ledger ambiguous.
+   * PUT of the manifest; a MANIFEST_BLOB_UNKNOWN is judged ({@link #judgeRefusal}), the named blob
+   * uploaded again and the PUT retried. A PUT the server may have written without saying so (5xx,
+   * cut off) leaves the ledger ambiguous.
    */
   private void putManifest(Repo repo, ManifestFact m, String tag, Map<Digest, BlobFact> parts)
       throws InterruptedException {
@@ -263,8 +300,14 @@ final class GcPusher implements Runnable {
       long sent = System.nanoTime();
       HttpConnection.Response r;
       try {
-        r = on.client().send("PUT", target, Map.of("Content-Type", m.mediaType), m.body.length,
-            out -> out.write(m.body));
+        r =
+            on.client()
+                .send(
+                    "PUT",
+                    target,
+                    Map.of("Content-Type", m.mediaType),
+                    m.body.length,
+                    out -> out.write(m.body));
       } catch (SoakClient.ServerGone e) {
         stats.anomaly("manifest PUT " + target + " on " + on.name() + " failed: " + e.getMessage());
         mayHaveWritten = true;
@@ -279,7 +322,8 @@ final class GcPusher implements Runnable {
         Matcher named = DETAIL_DIGEST.matcher(r.bodyText());
         BlobFact missing = named.find() ? parts.get(Digest.parse(named.group(1))) : null;
         if (missing == null) {
-          stats.anomaly("MANIFEST_BLOB_UNKNOWN for " + target + " names no blob of the manifest: " + r);
+          stats.anomaly(
+              "MANIFEST_BLOB_UNKNOWN for " + target + " names no blob of the manifest: " + r);
           break;
         }
         judgeRefusal(repo, on, missing, (System.nanoTime() - sent) / 1e9, r);
@@ -305,12 +349,17 @@ final class GcPusher implements Runnable {
   }
 
   /** Right after a refusal: was the blob really swept here (404), or is it still there (200)? */
-  private void judgeRefusal(Repo repo, GcInstance on, BlobFact missing, double seconds,
-      HttpConnection.Response refusal) {
+  private void judgeRefusal(
+      Repo repo, GcInstance on, BlobFact missing, double seconds, HttpConnection.Response refusal) {
     stats.count("manifest.refused");
     HttpConnection.Response r;
     try {
-      r = on.client().get(RegistryClient.blobPath(repo.name, missing.digest()), Map.of(), OutputStream.nullOutputStream());
+      r =
+          on.client()
+              .get(
+                  RegistryClient.blobPath(repo.name, missing.digest()),
+                  Map.of(),
+                  OutputStream.nullOutputStream());
     } catch (SoakClient.ServerGone e) {
       stats.count("manifest.refused.unjudged");
       stats.anomaly("GET after a refusal on " + on.name() + " failed: " + e.getMessage());
@@ -322,13 +371,29 @@ final class GcPusher implements Runnable {
       long n = stats.operations("manifest.refused.blob-still-there");
       stats.count("manifest.refused.blob-still-there");
       if (n < SAMPLES) {
-        stats.log(String.format(Locale.ROOT, "NEEDLESS REFUSAL on %s after %.1f s: %s in %s is there "
-            + "(GET 200, %d bytes) but the manifest PUT answered %s", on.name(), seconds, missing.digest(),
-            repo.name, r.bodyLength(), refusal));
+        stats.log(
+            String.format(
+                Locale.ROOT,
+                "NEEDLESS REFUSAL on %s after %.1f s: %s in %s is there "
+                    + "(GET 200, %d bytes) but the manifest PUT answered %s",
+                on.name(),
+                seconds,
+                missing.digest(),
+                repo.name,
+                r.bodyLength(),
+                refusal));
       }
     } else {
       stats.count("manifest.refused.unjudged");
-      stats.anomaly("GET of refused " + missing.digest() + " in " + repo.name + " on " + on.name() + " answered " + r);
+      stats.anomaly(
+          "GET of refused "
+              + missing.digest()
+              + " in "
+              + repo.name
+              + " on "
+              + on.name()
+              + " answered "
+              + r);
     }
   }
 
@@ -361,7 +426,9 @@ final class GcPusher implements Runnable {
       if (r.status() == 404) {
         // With delete_untagged GC sweeps an untagged manifest; one it must keep is a loss.
         if (ledger.isRequired(repo, m.digest, System.nanoTime())) {
-          stats.lost("manifest " + m.digest + " in " + repo.name, "DELETE on " + on.name() + " answered " + r);
+          stats.lost(
+              "manifest " + m.digest + " in " + repo.name,
+              "DELETE on " + on.name() + " answered " + r);
         }
         stats.count("delete.manifest.already-gone");
         repo.manifestDeleted(m.digest);

@@ -11,8 +11,8 @@ import java.util.SplittableRandom;
 /**
  * Blob content made up on demand: a 1 MiB block of seeded random bytes, with the block's index
  * stamped into its first bytes so no two blocks (and no two seeds) are alike. Generation is a
- * memory copy, far faster than any registry, so the client never stores a multi-GiB blob and
- * never becomes the bottleneck. Any byte range can be regenerated, which chunked uploads need.
+ * memory copy, far faster than any registry, so the client never stores a multi-GiB blob and never
+ * becomes the bottleneck. Any byte range can be regenerated, which chunked uploads need.
  */
 final class GeneratedBlob {
 

@@ -14,10 +14,10 @@ import java.util.Map;
 
 /**
  * One keep-alive HTTP/1.1 connection with just enough protocol for a registry bench: a request
- * line, headers, an optional streamed body; a status line, headers, and a body that is either
- * kept (small answers: JSON, manifests) or drained and counted (blobs). A {@code HEAD} answer
- * has no body whatever its {@code Content-Length} says, which is why this client exists: wrk and
- * friends wait for one. Not thread-safe; a load run gives every worker its own connection.
+ * line, headers, an optional streamed body; a status line, headers, and a body that is either kept
+ * (small answers: JSON, manifests) or drained and counted (blobs). A {@code HEAD} answer has no
+ * body whatever its {@code Content-Length} says, which is why this client exists: wrk and friends
+ * wait for one. Not thread-safe; a load run gives every worker its own connection.
  */
 final class HttpConnection implements Closeable {
 
@@ -42,7 +42,8 @@ final class HttpConnection implements Closeable {
     @Override
     public String toString() {
       String text = bodyText();
-      return status + (text.isEmpty() ? "" : " " + (text.length() > 300 ? text.substring(0, 300) : text));
+      return status
+          + (text.isEmpty() ? "" : " " + (text.length() > 300 ? text.substring(0, 300) : text));
     }
   }
 
@@ -73,16 +74,22 @@ final class HttpConnection implements Closeable {
   }
 
   /**
-   * Fails a read that waits longer than {@code millis} (0: wait forever, the default): a soak
-   * must notice a server that hangs instead of waiting on it for ever.
+   * Fails a read that waits longer than {@code millis} (0: wait forever, the default): a soak must
+   * notice a server that hangs instead of waiting on it for ever.
    */
   HttpConnection readTimeout(int millis) throws IOException {
     socket.setSoTimeout(millis);
     return this;
   }
 
-  Response exchange(String method, String target, Map<String, String> headers, long contentLength,
-      Body body, boolean keepBody) throws IOException {
+  Response exchange(
+      String method,
+      String target,
+      Map<String, String> headers,
+      long contentLength,
+      Body body,
+      boolean keepBody)
+      throws IOException {
     writeHead(method, target, headers, contentLength);
     try {
       if (contentLength > 0) {
@@ -107,9 +114,9 @@ final class HttpConnection implements Closeable {
 
   /**
    * A bodiless request whose answer's body goes to {@code sink} as it arrives (a hash, a
-   * comparison), so a blob of any size can be checked without holding it; the returned
-   * response carries the length, not the bytes, except for an error (status 300 and up),
-   * whose body is kept instead.
+   * comparison), so a blob of any size can be checked without holding it; the returned response
+   * carries the length, not the bytes, except for an error (status 300 and up), whose body is kept
+   * instead.
    */
   Response exchange(String method, String target, Map<String, String> headers, OutputStream sink)
       throws IOException {
@@ -118,7 +125,8 @@ final class HttpConnection implements Closeable {
     return readResponse(method.equals("HEAD"), false, sink);
   }
 
-  private void writeHead(String method, String target, Map<String, String> headers, long contentLength)
+  private void writeHead(
+      String method, String target, Map<String, String> headers, long contentLength)
       throws IOException {
     StringBuilder head = new StringBuilder(256);
     head.append(method).append(' ').append(target).append(" HTTP/1.1\r\n");
@@ -139,7 +147,8 @@ final class HttpConnection implements Closeable {
     return exchange(method, target, headers, sendsLength ? 0 : -1, Body.EMPTY, keepBody);
   }
 
-  private Response readResponse(boolean head, boolean keepBody, OutputStream sink) throws IOException {
+  private Response readResponse(boolean head, boolean keepBody, OutputStream sink)
+      throws IOException {
     String statusLine = readLine();
     // Skip interim 1xx answers (100 Continue); a final answer follows.
     while (statusLine.length() >= 12 && statusLine.charAt(9) == '1') {
@@ -156,7 +165,8 @@ final class HttpConnection implements Closeable {
     }
     // An error's body (the spec's JSON, small) is kept even when a sink waits for a blob: it
     // says why.
-    ByteArrayOutputStream kept = keepBody || (sink != null && status >= 300) ? new ByteArrayOutputStream() : null;
+    ByteArrayOutputStream kept =
+        keepBody || (sink != null && status >= 300) ? new ByteArrayOutputStream() : null;
     OutputStream to = kept != null ? kept : sink;
     long length;
     if (head || status == 204 || status == 304) {
@@ -180,7 +190,8 @@ final class HttpConnection implements Closeable {
     for (String line = readLine(); !line.isEmpty(); line = readLine()) {
       int colon = line.indexOf(':');
       if (colon > 0) {
-        headers.put(line.substring(0, colon).trim().toLowerCase(Locale.ROOT),
+        headers.put(
+            line.substring(0, colon).trim().toLowerCase(Locale.ROOT),
             line.substring(colon + 1).trim());
       }
     }
@@ -192,7 +203,9 @@ final class HttpConnection implements Closeable {
     while (true) {
       String sizeLine = readLine();
       int semicolon = sizeLine.indexOf(';');
-      long chunk = Long.parseLong(semicolon < 0 ? sizeLine.trim() : sizeLine.substring(0, semicolon).trim(), 16);
+      long chunk =
+          Long.parseLong(
+              semicolon < 0 ? sizeLine.trim() : sizeLine.substring(0, semicolon).trim(), 16);
       if (chunk == 0) {
         while (!readLine().isEmpty()) {
           // trailers: ignored
@@ -204,7 +217,10 @@ final class HttpConnection implements Closeable {
     }
   }
 
-  /** Reads {@code length} body bytes (or up to end of stream for MAX_VALUE) into {@code kept}, if any. */
+  /**
+   * Reads {@code length} body bytes (or up to end of stream for MAX_VALUE) into {@code kept}, if
+   * any.
+   */
   private long readFixed(long length, OutputStream kept) throws IOException {
     long remaining = length;
     long read = 0;

@@ -6,10 +6,10 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Lets the crash loop aim a kill at a closing {@code PUT} of an upload session, the request whose
- * commit (data completed, record and link written, session marked done) has the narrowest
- * windows and the worst consequences when a crash splits them. Kills on a timer alone land there
- * rarely; a worker calls {@link #closingPutSent} just before it sends one, and the crash loop
- * waits for that, then kills a few milliseconds later.
+ * commit (data completed, record and link written, session marked done) has the narrowest windows
+ * and the worst consequences when a crash splits them. Kills on a timer alone land there rarely; a
+ * worker calls {@link #closingPutSent} just before it sends one, and the crash loop waits for that,
+ * then kills a few milliseconds later.
  */
 final class KillAim {
 

@@ -7,9 +7,9 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The layers GcSoak's images share: base layers that many images of many repositories carry,
- * as real images share a distribution's base. Each is a seed and a size (its bytes are
- * regenerated on demand), so any repository can push or mount it and any pull can check it.
+ * The layers GcSoak's images share: base layers that many images of many repositories carry, as
+ * real images share a distribution's base. Each is a seed and a size (its bytes are regenerated on
+ * demand), so any repository can push or mount it and any pull can check it.
  */
 final class LayerPool {
 
@@ -39,8 +39,8 @@ final class LayerPool {
   }
 
   /**
-   * Mostly small (1-64 KiB), a quarter up to 1 MiB, a few 1-4 MiB: the soak is about GC and
-   * its races, not throughput, and many small blobs make many candidates per run.
+   * Mostly small (1-64 KiB), a quarter up to 1 MiB, a few 1-4 MiB: the soak is about GC and its
+   * races, not throughput, and many small blobs make many candidates per run.
    */
   static long layerSize(Random random) {
     int roll = random.nextInt(100);

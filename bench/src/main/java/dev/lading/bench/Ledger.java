@@ -13,21 +13,20 @@ import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * What the server acknowledged, and so must still have: blobs (as the seed and size that
- * regenerate their bytes, never the bytes), manifests, where each tag points, and the deletes.
+ * What the server acknowledged, and so must still have: blobs (as the seed and size that regenerate
+ * their bytes, never the bytes), manifests, where each tag points, and the deletes.
  *
- * <p>Every repository belongs to one worker, which alone writes it, so "the last acknowledged
- * write wins" needs no ordering between clients; a checkpoint reads it only while the workers are
- * paused ({@link PauseGate}). A write that was in flight when the server died and was given up
- * has no known outcome: its tag may hold the old or the new digest (or be absent), its manifest
- * may or may not exist. The ledger keeps every outcome allowed until an acknowledged write
- * settles it.
+ * <p>Every repository belongs to one worker, which alone writes it, so "the last acknowledged write
+ * wins" needs no ordering between clients; a checkpoint reads it only while the workers are paused
+ * ({@link PauseGate}). A write that was in flight when the server died and was given up has no
+ * known outcome: its tag may hold the old or the new digest (or be absent), its manifest may or may
+ * not exist. The ledger keeps every outcome allowed until an acknowledged write settles it.
  *
- * <p>What GC may remove (gc/package-info.java) decides what must survive: with
- * {@code delete_untagged} false every manifest that was pushed and not deleted is kept, with its
- * config and layers; with it true only manifests a tag (known for sure) or a kept index reaches,
- * plus anything younger than the grace period. A blob no kept manifest references survives only
- * its grace period; the ledger checks those only while they are clearly younger than that.
+ * <p>What GC may remove (gc/package-info.java) decides what must survive: with {@code
+ * delete_untagged} false every manifest that was pushed and not deleted is kept, with its config
+ * and layers; with it true only manifests a tag (known for sure) or a kept index reaches, plus
+ * anything younger than the grace period. A blob no kept manifest references survives only its
+ * grace period; the ledger checks those only while they are clearly younger than that.
  */
 final class Ledger {
 
@@ -40,7 +39,12 @@ final class Ledger {
     }
   }
 
-  enum ManifestState { LIVE, PUT_AMBIGUOUS, DELETED, DELETE_AMBIGUOUS }
+  enum ManifestState {
+    LIVE,
+    PUT_AMBIGUOUS,
+    DELETED,
+    DELETE_AMBIGUOUS
+  }
 
   static final class ManifestFact {
     final Digest digest;
@@ -51,7 +55,8 @@ final class Ledger {
     ManifestState state;
     long ackedNanos;
 
-    ManifestFact(Digest digest, byte[] body, String mediaType, List<Digest> blobs, List<Digest> children) {
+    ManifestFact(
+        Digest digest, byte[] body, String mediaType, List<Digest> blobs, List<Digest> children) {
       this.digest = digest;
       this.body = body;
       this.mediaType = mediaType;
@@ -111,7 +116,10 @@ final class Ledger {
       }
     }
 
-    /** A manifest PUT given up without an answer: the manifest and the tag may or may not be written. */
+    /**
+     * A manifest PUT given up without an answer: the manifest and the tag may or may not be
+     * written.
+     */
     void manifestAmbiguous(ManifestFact m, String tag) {
       ManifestFact known = manifests.putIfAbsent(m.digest, m);
       if (known == null) {
@@ -215,7 +223,9 @@ final class Ledger {
     return required;
   }
 
-  /** The blobs the server must serve in {@code repo}: those of required manifests, and young ones. */
+  /**
+   * The blobs the server must serve in {@code repo}: those of required manifests, and young ones.
+   */
   Map<Digest, BlobFact> requiredBlobs(Repo repo, long now) {
     Map<Digest, BlobFact> required = new LinkedHashMap<>();
     for (ManifestFact m : requiredManifests(repo, now)) {

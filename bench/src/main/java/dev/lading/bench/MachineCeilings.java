@@ -23,8 +23,8 @@ import java.util.concurrent.Future;
 
 /**
  * What this machine can do at most, so the registries' numbers can be read against it: a push
- * cannot beat single-core SHA-256 (the digest is one sequential hash) nor the disk with fsync,
- * and no transfer beats loopback TCP.
+ * cannot beat single-core SHA-256 (the digest is one sequential hash) nor the disk with fsync, and
+ * no transfer beats loopback TCP.
  */
 final class MachineCeilings {
 
@@ -53,8 +53,12 @@ final class MachineCeilings {
   static double diskWriteWithFsync(Path directory, long bytes) throws IOException {
     Path file = directory.resolve("disk-ceiling.bin");
     ByteBuffer block = ByteBuffer.wrap(randomBlock());
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+    try (FileChannel channel =
+        FileChannel.open(
+            file,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE)) {
       long start = System.nanoTime();
       for (long done = 0; done < bytes; done += BLOCK) {
         block.clear().limit((int) Math.min(BLOCK, bytes - done));
@@ -71,9 +75,9 @@ final class MachineCeilings {
 
   /**
    * Writes a file of {@code bytes} in 1 MiB writes with direct I/O ({@code O_DIRECT}, no page
-   * cache), then fsyncs; MB/s including the fsync. This is what the disk itself takes without
-   * the kernel's page-cache work, which Lading's filesystem store skips the same way. NaN where
-   * the filesystem refuses direct I/O.
+   * cache), then fsyncs; MB/s including the fsync. This is what the disk itself takes without the
+   * kernel's page-cache work, which Lading's filesystem store skips the same way. NaN where the
+   * filesystem refuses direct I/O.
    */
   static double diskWriteDirect(Path directory, long bytes) throws IOException {
     Path file = directory.resolve("disk-ceiling-direct.bin");
@@ -81,8 +85,13 @@ final class MachineCeilings {
     ByteBuffer block = ByteBuffer.allocateDirect(BLOCK + alignment).alignedSlice(alignment);
     block.put(randomBlock()).flip();
     long whole = bytes - bytes % alignment;
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT)) {
+    try (FileChannel channel =
+        FileChannel.open(
+            file,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE,
+            ExtendedOpenOption.DIRECT)) {
       long start = System.nanoTime();
       for (long done = 0; done < whole; done += BLOCK) {
         block.clear().limit((int) Math.min(BLOCK, whole - done));
@@ -104,19 +113,23 @@ final class MachineCeilings {
     byte[] block = randomBlock();
     try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
         ExecutorService reader = Executors.newSingleThreadExecutor()) {
-      Future<Long> received = reader.submit(() -> {
-        try (Socket s = server.accept(); InputStream in = s.getInputStream()) {
-          byte[] sink = new byte[256 << 10];
-          long total = 0;
-          for (int n; (n = in.read(sink)) >= 0; ) {
-            total += n;
-          }
-          return total;
-        }
-      });
+      Future<Long> received =
+          reader.submit(
+              () -> {
+                try (Socket s = server.accept();
+                    InputStream in = s.getInputStream()) {
+                  byte[] sink = new byte[256 << 10];
+                  long total = 0;
+                  for (int n; (n = in.read(sink)) >= 0; ) {
+                    total += n;
+                  }
+                  return total;
+                }
+              });
       long start;
       try (Socket client = new Socket()) {
-        client.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort()));
+        client.connect(
+            new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort()));
         OutputStream out = client.getOutputStream();
         start = System.nanoTime();
         for (long done = 0; done < bytes; done += BLOCK) {

@@ -6,7 +6,8 @@ import java.util.List;
  * One number a scenario produced for one target; {@code NaN} with a note when it failed, so one
  * broken scenario does not hide the others.
  */
-record Measurement(String target, String scenario, String metric, double value, Unit unit, String note) {
+record Measurement(
+    String target, String scenario, String metric, double value, Unit unit, String note) {
 
   static final double MEGABYTE = 1_000_000.0;
 

@@ -9,18 +9,25 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads a {@code multipart/byteranges} body as it streams by (an {@link OutputStream} for
- * {@link HttpConnection#exchange(String, String, java.util.Map, OutputStream)}), holding one
- * line at a time and never a part: the parts' ranges in the order they came and the bytes they
- * carried, so the bench checks every answer of a multi-range pull without keeping it. Framing
- * that is not RFC 2046's (CRLF lines, a delimiter right after each part's bytes, the close
- * delimiter last) fails the write. The boundary is taken from the first line.
+ * Reads a {@code multipart/byteranges} body as it streams by (an {@link OutputStream} for {@link
+ * HttpConnection#exchange(String, String, java.util.Map, OutputStream)}), holding one line at a
+ * time and never a part: the parts' ranges in the order they came and the bytes they carried, so
+ * the bench checks every answer of a multi-range pull without keeping it. Framing that is not RFC
+ * 2046's (CRLF lines, a delimiter right after each part's bytes, the close delimiter last) fails
+ * the write. The boundary is taken from the first line.
  */
 final class MultipartParts extends OutputStream {
   private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+)");
   private static final int MAX_LINE = 4096;
 
-  private enum State { FIRST_DELIMITER, HEADERS, DATA, AFTER_DATA, DELIMITER, DONE }
+  private enum State {
+    FIRST_DELIMITER,
+    HEADERS,
+    DATA,
+    AFTER_DATA,
+    DELIMITER,
+    DONE
+  }
 
   private State state = State.FIRST_DELIMITER;
   private final StringBuilder line = new StringBuilder();
@@ -105,7 +112,8 @@ final class MultipartParts extends OutputStream {
       case HEADERS -> {
         if (!text.isEmpty()) {
           int colon = text.indexOf(':');
-          if (colon > 0 && text.substring(0, colon).trim().toLowerCase(Locale.ROOT).equals("content-range")) {
+          if (colon > 0
+              && text.substring(0, colon).trim().toLowerCase(Locale.ROOT).equals("content-range")) {
             Matcher m = CONTENT_RANGE.matcher(text.substring(colon + 1).trim());
             if (!m.matches()) {
               throw new IOException("malformed part Content-Range: " + text);

@@ -18,8 +18,11 @@ final class OciImages {
 
   /** {@code label} goes into an annotation, so two images of the same blobs still differ. */
   static ManifestFact image(BlobFact config, List<BlobFact> layers, String label) {
-    StringBuilder json = new StringBuilder("{\"schemaVersion\":2,\"mediaType\":\"" + MANIFEST + "\",")
-        .append("\"config\":").append(descriptor(CONFIG, config)).append(",\"layers\":[");
+    StringBuilder json =
+        new StringBuilder("{\"schemaVersion\":2,\"mediaType\":\"" + MANIFEST + "\",")
+            .append("\"config\":")
+            .append(descriptor(CONFIG, config))
+            .append(",\"layers\":[");
     List<Digest> blobs = new ArrayList<>();
     blobs.add(config.digest());
     for (int i = 0; i < layers.size(); i++) {
@@ -32,6 +35,12 @@ final class OciImages {
   }
 
   private static String descriptor(String mediaType, BlobFact b) {
-    return "{\"mediaType\":\"" + mediaType + "\",\"digest\":\"" + b.digest() + "\",\"size\":" + b.size() + "}";
+    return "{\"mediaType\":\""
+        + mediaType
+        + "\",\"digest\":\""
+        + b.digest()
+        + "\",\"size\":"
+        + b.size()
+        + "}";
   }
 }

@@ -4,10 +4,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * Lets a checkpoint stop the soak's moving parts (workers between operations, the crash loop
- * between kills, the GC trigger) and have the ledger to itself: each step runs inside
- * {@link #step}, a checkpoint inside {@link #paused}, which waits for the steps in flight to end
- * and holds new ones back. The lock also publishes every ledger write made in a step to the
- * checkpoint, and the checkpoint's to the steps after it.
+ * between kills, the GC trigger) and have the ledger to itself: each step runs inside {@link
+ * #step}, a checkpoint inside {@link #paused}, which waits for the steps in flight to end and holds
+ * new ones back. The lock also publishes every ledger write made in a step to the checkpoint, and
+ * the checkpoint's to the steps after it.
  */
 final class PauseGate {
 

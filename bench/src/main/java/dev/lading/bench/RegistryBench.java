@@ -14,96 +14,147 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import java.util.SplittableRandom;
-import java.util.concurrent.Callable;
 
 /**
  * Starts Lading's server jar and, when installed, CNCF Distribution as child processes, runs the
  * same scenarios against both over loopback, and prints a side-by-side table. Run from the
  * repository root after {@code ./mvnw -q -DskipTests package}:
  *
- * <pre>java -jar bench/target/lading-bench.jar [--quick] [--size-gib 4] [--scenarios push,pull]</pre>
+ * <pre>java -jar bench/target/lading-bench.jar [--quick] [--size-gib 4] [--scenarios push,pull]
+ * </pre>
  */
-@Command(name = "lading-bench", mixinStandardHelpOptions = true, sortOptions = false,
-    description = "Benchmarks Lading against CNCF Distribution over loopback: push, pull, "
-        + "HEAD/manifest load, and server memory.")
+@Command(
+    name = "lading-bench",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description =
+        "Benchmarks Lading against CNCF Distribution over loopback: push, pull, "
+            + "HEAD/manifest load, and server memory.")
 public final class RegistryBench implements Callable<Integer> {
 
-  enum Scenario { ceilings, push, pull, head, manifest, memory, pipeline }
+  enum Scenario {
+    ceilings,
+    push,
+    pull,
+    head,
+    manifest,
+    memory,
+    pipeline
+  }
 
-  enum Target { lading, distribution }
+  enum Target {
+    lading,
+    distribution
+  }
 
   @Option(names = "--quick", description = "Small sizes and short runs, for trying the bench out.")
   boolean quick;
 
-  @Option(names = "--size-gib", description = "Blob size for push and pull (default 4; quick 0.25).")
+  @Option(
+      names = "--size-gib",
+      description = "Blob size for push and pull (default 4; quick 0.25).")
   Double sizeGib;
 
   @Option(names = "--chunk-mib", description = "PATCH size of the chunked push (default 64).")
   int chunkMib = 64;
 
-  @Option(names = "--memory-sizes-gib", split = ",",
-      description = "Blob sizes pushed to a fresh server to compare peak RSS (default 1,8; quick 0.0625,0.5).")
+  @Option(
+      names = "--memory-sizes-gib",
+      split = ",",
+      description =
+          "Blob sizes pushed to a fresh server to compare peak RSS (default 1,8; quick 0.0625,0.5).")
   List<Double> memorySizesGib;
 
-  @Option(names = "--push-rounds",
-      description = "Rounds of each push (each after a fresh disk measurement) and of full against ranged pulls (default 3; quick 1).")
+  @Option(
+      names = "--push-rounds",
+      description =
+          "Rounds of each push (each after a fresh disk measurement) and of full against ranged pulls (default 3; quick 1).")
   Integer pushRounds;
 
-  @Option(names = "--disk-gib", description = "File size of the disk ceiling (default 2; quick 0.25).")
+  @Option(
+      names = "--disk-gib",
+      description = "File size of the disk ceiling (default 2; quick 0.25).")
   Double diskGib;
 
-  @Option(names = "--duration-s", description = "Measured seconds of each load run (default 10; quick 3).")
+  @Option(
+      names = "--duration-s",
+      description = "Measured seconds of each load run (default 10; quick 3).")
   Double durationSeconds;
 
   // A JVM serves its hot paths interpreted or from C1 code until C2 has compiled them, which
   // under this load takes 20-30 s on 2 cores (blob HEAD measured 8,010 req/s after 2 s of
   // warm-up, 8,000-15,000 after 10 s, 29,300 after 30 s). A registry runs for days, so the
   // bench measures the steady state.
-  @Option(names = "--warmup-s", description = "Unmeasured seconds before each load run and before the measured pushes (default 30; quick 1).")
+  @Option(
+      names = "--warmup-s",
+      description =
+          "Unmeasured seconds before each load run and before the measured pushes (default 30; quick 1).")
   Double warmupSeconds;
 
-  @Option(names = "--connections", description = "Keep-alive connections of the HEAD/GET load (default 64).")
+  @Option(
+      names = "--connections",
+      description = "Keep-alive connections of the HEAD/GET load (default 64).")
   int connections = 64;
 
   @Option(names = "--readers", description = "Concurrent ranged readers of the pull (default 16).")
   int readers = 16;
 
-  @Option(names = "--ranges-per-request",
-      description = "Ranges in each GET of the multi-range pull, whose clients are the --readers (default 64).")
+  @Option(
+      names = "--ranges-per-request",
+      description =
+          "Ranges in each GET of the multi-range pull, whose clients are the --readers (default 64).")
   int rangesPerRequest = 64;
 
-  @Option(names = "--scenarios", split = ",",
+  @Option(
+      names = "--scenarios",
+      split = ",",
       description = "Any of ${COMPLETION-CANDIDATES} (default all).")
   Set<Scenario> scenarios = EnumSet.allOf(Scenario.class);
 
-  @Option(names = "--targets", split = ",", description = "Any of ${COMPLETION-CANDIDATES} (default both).")
+  @Option(
+      names = "--targets",
+      split = ",",
+      description = "Any of ${COMPLETION-CANDIDATES} (default both).")
   Set<Target> targets = EnumSet.allOf(Target.class);
 
-  @Option(names = "--data-dir", description = "Bench data on the real disk (default bench/target/bench-data).")
+  @Option(
+      names = "--data-dir",
+      description = "Bench data on the real disk (default bench/target/bench-data).")
   Path dataDir = Path.of("bench", "target", "bench-data");
 
-  @Option(names = "--lading-jar", description = "Lading's server jar (default registry-server/target/lading.jar).")
+  @Option(
+      names = "--lading-jar",
+      description = "Lading's server jar (default registry-server/target/lading.jar).")
   Path ladingJar = Path.of("registry-server", "target", "lading.jar");
 
-  @Option(names = "--lading-jvm-options", split = " ",
+  @Option(
+      names = "--lading-jvm-options",
+      split = " ",
       description = "JVM options of the Lading child (default -Xmx256m).")
   List<String> ladingJvmOptions = List.of("-Xmx256m");
 
-  @Option(names = "--distribution-binary", description = "CNCF Distribution (default /usr/bin/docker-registry).")
+  @Option(
+      names = "--distribution-binary",
+      description = "CNCF Distribution (default /usr/bin/docker-registry).")
   Path distributionBinary = Path.of("/usr/bin/docker-registry");
 
-  @Option(names = "--tmpfs-dir",
-      description = "Where the pipeline scenario puts a store in memory; must be on tmpfs (default /dev/shm/lading-bench, always deleted after).")
+  @Option(
+      names = "--tmpfs-dir",
+      description =
+          "Where the pipeline scenario puts a store in memory; must be on tmpfs (default /dev/shm/lading-bench, always deleted after).")
   Path tmpfsDir = Path.of("/dev/shm", "lading-bench");
 
-  @Option(names = "--allow-tmpfs", description = "Run even if the data dir is on tmpfs (numbers will lie).")
+  @Option(
+      names = "--allow-tmpfs",
+      description = "Run even if the data dir is on tmpfs (numbers will lie).")
   boolean allowTmpfs;
 
   @Option(names = "--keep-data", description = "Keep the registries' stores after the run.")
@@ -123,11 +174,15 @@ public final class RegistryBench implements Callable<Integer> {
   private GeneratedBlob monolithicBlob;
   private GeneratedBlob chunkedBlob;
   private final List<GeneratedBlob> memoryBlobs = new ArrayList<>();
+
   /** Median monolithic push to the disk, by target, for the pipeline scenario's comparison. */
   private final Map<String, Double> monolithicToDisk = new HashMap<>();
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new RegistryBench()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
+    System.exit(
+        new CommandLine(new RegistryBench())
+            .setCaseInsensitiveEnumValuesAllowed(true)
+            .execute(args));
   }
 
   @Override
@@ -135,17 +190,34 @@ public final class RegistryBench implements Callable<Integer> {
     Files.createDirectories(dataDir);
     String fileSystem = fileSystemType(dataDir.toRealPath());
     if ((fileSystem.equals("tmpfs") || fileSystem.equals("ramfs")) && !allowTmpfs) {
-      System.err.println(dataDir.toRealPath() + " is on " + fileSystem
-          + ": disk numbers would be memory numbers. Choose --data-dir on a disk, or --allow-tmpfs.");
+      System.err.println(
+          dataDir.toRealPath()
+              + " is on "
+              + fileSystem
+              + ": disk numbers would be memory numbers. Choose --data-dir on a disk, or --allow-tmpfs.");
       return 2;
     }
     long size = gib(sizeGib, 4, 0.25);
-    out.printf(Locale.ROOT, "lading-bench: JDK %s, %d cores, data dir %s (%s)%n",
-        Runtime.version(), Runtime.getRuntime().availableProcessors(), dataDir.toRealPath(), fileSystem);
-    out.printf(Locale.ROOT, "  blob %s, chunks %d MiB, memory pushes %s, load %d connections for %.0f s "
+    out.printf(
+        Locale.ROOT,
+        "lading-bench: JDK %s, %d cores, data dir %s (%s)%n",
+        Runtime.version(),
+        Runtime.getRuntime().availableProcessors(),
+        dataDir.toRealPath(),
+        fileSystem);
+    out.printf(
+        Locale.ROOT,
+        "  blob %s, chunks %d MiB, memory pushes %s, load %d connections for %.0f s "
             + "after %.0f s warm-up, %d ranged readers (multi-range: %d ranges each), scenarios %s%n",
-        bytes(size), chunkMib, memorySizes().stream().map(RegistryBench::bytes).toList(), connections,
-        seconds(durationSeconds, 10, 3), seconds(warmupSeconds, 30, 1), readers, rangesPerRequest, scenarios);
+        bytes(size),
+        chunkMib,
+        memorySizes().stream().map(RegistryBench::bytes).toList(),
+        connections,
+        seconds(durationSeconds, 10, 3),
+        seconds(warmupSeconds, 30, 1),
+        readers,
+        rangesPerRequest,
+        scenarios);
 
     if (scenarios.contains(Scenario.ceilings)) {
       runCeilings();
@@ -161,15 +233,31 @@ public final class RegistryBench implements Callable<Integer> {
   private void runCeilings() {
     out.println("Machine ceilings");
     long shaBytes = quick ? 256 * MIB : GIB;
-    record(Results.MACHINE, "sha256", "1 core, 1 MiB updates", Unit.MB_PER_S,
+    record(
+        Results.MACHINE,
+        "sha256",
+        "1 core, 1 MiB updates",
+        Unit.MB_PER_S,
         () -> MachineCeilings.sha256(shaBytes));
     long diskBytes = gib(diskGib, 2, 0.25);
-    record(Results.MACHINE, "disk", "write " + bytes(diskBytes) + " + fsync", Unit.MB_PER_S,
+    record(
+        Results.MACHINE,
+        "disk",
+        "write " + bytes(diskBytes) + " + fsync",
+        Unit.MB_PER_S,
         () -> MachineCeilings.diskWriteWithFsync(dataDir, diskBytes));
-    record(Results.MACHINE, "disk", "write " + bytes(diskBytes) + " direct I/O + fsync", Unit.MB_PER_S,
+    record(
+        Results.MACHINE,
+        "disk",
+        "write " + bytes(diskBytes) + " direct I/O + fsync",
+        Unit.MB_PER_S,
         () -> MachineCeilings.diskWriteDirect(dataDir, diskBytes));
     long tcpBytes = quick ? 512 * MIB : 4 * GIB;
-    record(Results.MACHINE, "loopback tcp", "one connection", Unit.MB_PER_S,
+    record(
+        Results.MACHINE,
+        "loopback tcp",
+        "one connection",
+        Unit.MB_PER_S,
         () -> MachineCeilings.loopbackTcp(tcpBytes));
   }
 
@@ -182,7 +270,8 @@ public final class RegistryBench implements Callable<Integer> {
     List<GeneratedBlob> toHash = new ArrayList<>();
     monolithicBlob = new GeneratedBlob(1, size);
     chunkedBlob = new GeneratedBlob(2, size);
-    if (scenarios.contains(Scenario.push) || scenarios.contains(Scenario.pull)
+    if (scenarios.contains(Scenario.push)
+        || scenarios.contains(Scenario.pull)
         || scenarios.contains(Scenario.pipeline)) {
       toHash.add(monolithicBlob);
     }
@@ -201,7 +290,9 @@ public final class RegistryBench implements Callable<Integer> {
     out.printf(Locale.ROOT, "Hashing %s of generated blobs ...%n", bytes(total));
     long start = System.nanoTime();
     toHash.forEach(GeneratedBlob::digest);
-    out.printf(Locale.ROOT, "  generated + hashed at %.0f MB/s%n",
+    out.printf(
+        Locale.ROOT,
+        "  generated + hashed at %.0f MB/s%n",
         Measurement.megabytesPerSecond(total, System.nanoTime() - start));
   }
 
@@ -209,17 +300,26 @@ public final class RegistryBench implements Callable<Integer> {
     String name = target.name();
     out.println();
     out.println("Target " + name);
-    String missing = switch (target) {
-      case lading -> Files.isRegularFile(ladingJar) ? null : "no jar at " + ladingJar.toAbsolutePath();
-      case distribution -> Files.isExecutable(distributionBinary) ? null : "no binary at " + distributionBinary;
-    };
+    String missing =
+        switch (target) {
+          case lading ->
+              Files.isRegularFile(ladingJar) ? null : "no jar at " + ladingJar.toAbsolutePath();
+          case distribution ->
+              Files.isExecutable(distributionBinary) ? null : "no binary at " + distributionBinary;
+        };
     if (missing != null) {
       out.println("  skipped: " + missing);
       return;
     }
     Path directory = dataDir.resolve(name);
-    boolean serverScenarios = scenarios.stream()
-        .anyMatch(s -> s == Scenario.push || s == Scenario.pull || s == Scenario.head || s == Scenario.manifest);
+    boolean serverScenarios =
+        scenarios.stream()
+            .anyMatch(
+                s ->
+                    s == Scenario.push
+                        || s == Scenario.pull
+                        || s == Scenario.head
+                        || s == Scenario.manifest);
     if (serverScenarios) {
       reset(directory);
       try (ServerProcess server = start(target, directory)) {
@@ -235,9 +335,23 @@ public final class RegistryBench implements Callable<Integer> {
         reset(directory);
         String scenario = "memory " + bytes(blob.size());
         try (ServerProcess server = start(target, directory)) {
-          results.add(Measurement.of(name, scenario, "peak RSS idle", server.memory().peakBytes() / (double) MIB, Unit.MIB));
-          measure(server, scenario, "monolithic push", Unit.MB_PER_S,
-              () -> pushRate(blob, BIG_REPO, repository -> server.client().pushMonolithic(repository, blob)));
+          results.add(
+              Measurement.of(
+                  name,
+                  scenario,
+                  "peak RSS idle",
+                  server.memory().peakBytes() / (double) MIB,
+                  Unit.MIB));
+          measure(
+              server,
+              scenario,
+              "monolithic push",
+              Unit.MB_PER_S,
+              () ->
+                  pushRate(
+                      blob,
+                      BIG_REPO,
+                      repository -> server.client().pushMonolithic(repository, blob)));
         } catch (IOException e) {
           results.add(Measurement.failed(name, scenario, "server", Unit.SECONDS, e.getMessage()));
         }
@@ -250,12 +364,12 @@ public final class RegistryBench implements Callable<Integer> {
   }
 
   /**
-   * The monolithic push again, into a server whose store is on tmpfs: what the network, the
-   * hashing and the copying allow on this machine's cores when no disk is in the way. On a
-   * 2-core machine the client, the loopback and the server share the cores, and this number is
-   * the ceiling of the push to the disk: when it is below the disk's own speed, no store
-   * change can bring the disk push up to the disk. The store is deleted afterwards, whatever
-   * {@code --keep-data} says: it holds memory.
+   * The monolithic push again, into a server whose store is on tmpfs: what the network, the hashing
+   * and the copying allow on this machine's cores when no disk is in the way. On a 2-core machine
+   * the client, the loopback and the server share the cores, and this number is the ceiling of the
+   * push to the disk: when it is below the disk's own speed, no store change can bring the disk
+   * push up to the disk. The store is deleted afterwards, whatever {@code --keep-data} says: it
+   * holds memory.
    */
   private void runPipeline(Target target) throws IOException {
     String name = target.name();
@@ -269,12 +383,23 @@ public final class RegistryBench implements Callable<Integer> {
     reset(directory);
     try (ServerProcess server = start(target, directory)) {
       warmUpPushes(server);
-      double median = pushRounds(server, scenario, "POST + one PUT", monolithicBlob,
-          repository -> server.client().pushMonolithic(repository, monolithicBlob), false);
+      double median =
+          pushRounds(
+              server,
+              scenario,
+              "POST + one PUT",
+              monolithicBlob,
+              repository -> server.client().pushMonolithic(repository, monolithicBlob),
+              false);
       Double toDisk = monolithicToDisk.get(name);
       if (toDisk != null && !Double.isNaN(median)) {
-        results.add(Measurement.of(name, scenario, "push to the disk / push into tmpfs, medians",
-            100 * toDisk / median, Unit.PERCENT));
+        results.add(
+            Measurement.of(
+                name,
+                scenario,
+                "push to the disk / push into tmpfs, medians",
+                100 * toDisk / median,
+                Unit.PERCENT));
       }
     } catch (IOException e) {
       results.add(Measurement.failed(name, scenario, "server", Unit.SECONDS, e.getMessage()));
@@ -305,13 +430,24 @@ public final class RegistryBench implements Callable<Integer> {
     RegistryClient client = server.client();
     if (scenarios.contains(Scenario.push)) {
       warmUpPushes(server);
-      double monolithic = pushRounds(server, "push monolithic", "POST + one PUT", monolithicBlob,
-          repository -> client.pushMonolithic(repository, monolithicBlob), true);
+      double monolithic =
+          pushRounds(
+              server,
+              "push monolithic",
+              "POST + one PUT",
+              monolithicBlob,
+              repository -> client.pushMonolithic(repository, monolithicBlob),
+              true);
       if (!Double.isNaN(monolithic)) {
         monolithicToDisk.put(server.name(), monolithic);
       }
-      pushRounds(server, "push chunked", "PATCH " + chunkMib + " MiB", chunkedBlob,
-          repository -> client.pushChunked(repository, chunkedBlob, chunkMib * MIB), true);
+      pushRounds(
+          server,
+          "push chunked",
+          "PATCH " + chunkMib + " MiB",
+          chunkedBlob,
+          repository -> client.pushChunked(repository, chunkedBlob, chunkMib * MIB),
+          true);
     }
     if (scenarios.contains(Scenario.pull)) {
       if (!scenarios.contains(Scenario.push)) {
@@ -319,7 +455,9 @@ public final class RegistryBench implements Callable<Integer> {
         try {
           client.pushMonolithic(BIG_REPO, monolithicBlob);
         } catch (IOException e) {
-          results.add(Measurement.failed(server.name(), "pull", "setup push", Unit.MB_PER_S, e.getMessage()));
+          results.add(
+              Measurement.failed(
+                  server.name(), "pull", "setup push", Unit.MB_PER_S, e.getMessage()));
         }
       }
       pullRounds(server, monolithicBlob);
@@ -329,26 +467,37 @@ public final class RegistryBench implements Callable<Integer> {
       try {
         layer = pushSmallImage(client);
       } catch (IOException e) {
-        results.add(Measurement.failed(server.name(), "load", "setup image", Unit.REQUESTS_PER_S, e.getMessage()));
+        results.add(
+            Measurement.failed(
+                server.name(), "load", "setup image", Unit.REQUESTS_PER_S, e.getMessage()));
         return;
       }
       if (scenarios.contains(Scenario.head)) {
-        hammer(server, "blob HEAD", new LoadHammer.Request("HEAD",
-            RegistryClient.blobPath(SMALL_REPO, layer), Map.of(), 200));
+        hammer(
+            server,
+            "blob HEAD",
+            new LoadHammer.Request(
+                "HEAD", RegistryClient.blobPath(SMALL_REPO, layer), Map.of(), 200));
       }
       if (scenarios.contains(Scenario.manifest)) {
-        hammer(server, "manifest GET", new LoadHammer.Request("GET",
-            RegistryClient.manifestPath(SMALL_REPO, TAG), Map.of("Accept", RegistryClient.OCI_MANIFEST), 200));
+        hammer(
+            server,
+            "manifest GET",
+            new LoadHammer.Request(
+                "GET",
+                RegistryClient.manifestPath(SMALL_REPO, TAG),
+                Map.of("Accept", RegistryClient.OCI_MANIFEST),
+                200));
       }
     }
   }
 
   /**
-   * Pushes a small blob, monolithic and chunked by turns, for the warm-up time before the
-   * measured pushes, so they measure the server's steady state as the load runs do. A cold JVM
-   * spends the first pushes compiling: measured here, C2 compilation was 28 % of the Lading
-   * server's CPU over a push-only run, and its first two 2 GiB pushes took 6.6-7.6 CPU seconds
-   * against 4.5 for the third. The same blob goes again each time, so the warm-up stores it once.
+   * Pushes a small blob, monolithic and chunked by turns, for the warm-up time before the measured
+   * pushes, so they measure the server's steady state as the load runs do. A cold JVM spends the
+   * first pushes compiling: measured here, C2 compilation was 28 % of the Lading server's CPU over
+   * a push-only run, and its first two 2 GiB pushes took 6.6-7.6 CPU seconds against 4.5 for the
+   * third. The same blob goes again each time, so the warm-up stores it once.
    */
   private void warmUpPushes(ServerProcess server) {
     long until = System.nanoTime() + warmup().toNanos();
@@ -364,23 +513,31 @@ public final class RegistryBench implements Callable<Integer> {
         }
         pushes++;
       } while (pushes < 2 || System.nanoTime() < until);
-      out.printf("  [%s] push warm-up: %d unmeasured pushes of %s%n", server.name(), pushes, bytes(blob.size()));
+      out.printf(
+          "  [%s] push warm-up: %d unmeasured pushes of %s%n",
+          server.name(), pushes, bytes(blob.size()));
     } catch (IOException e) {
-      results.add(Measurement.failed(server.name(), "push", "warm-up", Unit.MB_PER_S, e.getMessage()));
+      results.add(
+          Measurement.failed(server.name(), "push", "warm-up", Unit.MB_PER_S, e.getMessage()));
     }
   }
 
   /**
-   * Pushes {@code blob} {@link #pushRounds} times, each into a repository of its own; returns
-   * the median push, NaN when no round succeeded. With {@code againstDisk}, the disk's direct-I/O
-   * write speed is measured just before each push: this machine's virtual disk varies by 2x from
-   * one minute to the next (dd, 2 GiB, 1 MiB direct writes: 287 to 592 MiB/s within a minute),
-   * so a push is only comparable with the disk as it was at that moment. Prints every round and
-   * the median push, and with {@code againstDisk} the medians of the disk just before and of the
+   * Pushes {@code blob} {@link #pushRounds} times, each into a repository of its own; returns the
+   * median push, NaN when no round succeeded. With {@code againstDisk}, the disk's direct-I/O write
+   * speed is measured just before each push: this machine's virtual disk varies by 2x from one
+   * minute to the next (dd, 2 GiB, 1 MiB direct writes: 287 to 592 MiB/s within a minute), so a
+   * push is only comparable with the disk as it was at that moment. Prints every round and the
+   * median push, and with {@code againstDisk} the medians of the disk just before and of the
    * per-round ratios.
    */
   private double pushRounds(
-      ServerProcess server, String scenario, String metric, GeneratedBlob blob, Push push, boolean againstDisk) {
+      ServerProcess server,
+      String scenario,
+      String metric,
+      GeneratedBlob blob,
+      Push push,
+      boolean againstDisk) {
     List<Double> pushes = new ArrayList<>();
     List<Double> disks = new ArrayList<>();
     List<Double> ratios = new ArrayList<>();
@@ -391,38 +548,60 @@ public final class RegistryBench implements Callable<Integer> {
         try {
           disk = MachineCeilings.diskWriteDirect(dataDir, blob.size());
         } catch (IOException e) {
-          results.add(Measurement.failed(server.name(), scenario, "disk before round " + round, Unit.MB_PER_S,
-              e.toString()));
+          results.add(
+              Measurement.failed(
+                  server.name(),
+                  scenario,
+                  "disk before round " + round,
+                  Unit.MB_PER_S,
+                  e.toString()));
           continue;
         }
       }
       double diskBefore = disk;
-      measure(server, scenario, metric + ", round " + round, Unit.MB_PER_S, () -> {
-        double pushed = pushRate(blob, repository, push);
-        pushes.add(pushed);
-        if (againstDisk) {
-          disks.add(diskBefore);
-          ratios.add(100 * pushed / diskBefore);
-        }
-        return pushed;
-      });
+      measure(
+          server,
+          scenario,
+          metric + ", round " + round,
+          Unit.MB_PER_S,
+          () -> {
+            double pushed = pushRate(blob, repository, push);
+            pushes.add(pushed);
+            if (againstDisk) {
+              disks.add(diskBefore);
+              ratios.add(100 * pushed / diskBefore);
+            }
+            return pushed;
+          });
     }
     if (pushes.isEmpty()) {
       return Double.NaN;
     }
     double median = Measurement.median(pushes);
-    results.add(Measurement.of(server.name(), scenario, metric + ", median", median, Unit.MB_PER_S));
+    results.add(
+        Measurement.of(server.name(), scenario, metric + ", median", median, Unit.MB_PER_S));
     if (againstDisk) {
-      results.add(Measurement.of(server.name(), scenario, "disk direct+fsync just before, median",
-          Measurement.median(disks), Unit.MB_PER_S));
-      results.add(Measurement.of(server.name(), scenario, "push / disk just before, median",
-          Measurement.median(ratios), Unit.PERCENT));
+      results.add(
+          Measurement.of(
+              server.name(),
+              scenario,
+              "disk direct+fsync just before, median",
+              Measurement.median(disks),
+              Unit.MB_PER_S));
+      results.add(
+          Measurement.of(
+              server.name(),
+              scenario,
+              "push / disk just before, median",
+              Measurement.median(ratios),
+              Unit.PERCENT));
     }
     return median;
   }
 
   /** Pushes {@code blob} into {@code repository}; the push's MB/s. */
-  private static double pushRate(GeneratedBlob blob, String repository, Push push) throws Exception {
+  private static double pushRate(GeneratedBlob blob, String repository, Push push)
+      throws Exception {
     long begin = System.nanoTime();
     push.to(repository);
     return Measurement.megabytesPerSecond(blob.size(), System.nanoTime() - begin);
@@ -452,7 +631,12 @@ public final class RegistryBench implements Callable<Integer> {
     RegistryClient client = server.client();
     Digest digest = blob.digest();
     long size = blob.size();
-    measure(server, "pull full", "first GET after the push", Unit.MB_PER_S, () -> fullPull(client, digest, size));
+    measure(
+        server,
+        "pull full",
+        "first GET after the push",
+        Unit.MB_PER_S,
+        () -> fullPull(client, digest, size));
     long warmUntil = System.nanoTime() + warmup().toNanos();
     boolean multi = true;
     try {
@@ -469,7 +653,9 @@ public final class RegistryBench implements Callable<Integer> {
         }
       } while (System.nanoTime() < warmUntil);
     } catch (Exception e) {
-      results.add(Measurement.failed(server.name(), "pull ranged", "warm-up round", Unit.MB_PER_S, e.toString()));
+      results.add(
+          Measurement.failed(
+              server.name(), "pull ranged", "warm-up round", Unit.MB_PER_S, e.toString()));
       return;
     }
     int rounds = rounds();
@@ -482,49 +668,90 @@ public final class RegistryBench implements Callable<Integer> {
     String multiMetric = readers + " clients x " + rangesPerRequest + " ranges per GET, aggregate";
     for (int round = 1; round <= rounds; round++) {
       double[] full = {Double.NaN};
-      measure(server, "pull full", "GET from the page cache, round " + round, Unit.MB_PER_S, () -> {
-        full[0] = fullPull(client, digest, size);
-        fulls.add(full[0]);
-        return full[0];
-      });
-      measure(server, "pull ranged", rangedMetric + ", round " + round, Unit.MB_PER_S, () -> {
-        double aggregate = rangedPull(client, digest, size);
-        ranged.add(aggregate);
-        if (!Double.isNaN(full[0])) {
-          ratios.add(100 * aggregate / full[0]);
-        }
-        return aggregate;
-      });
-      measure(server, "pull multi-range", multiMetric + ", round " + round, Unit.MB_PER_S, () -> {
-        double aggregate = multiRangePull(client, digest, size);
-        multis.add(aggregate);
-        if (!Double.isNaN(full[0])) {
-          multiRatios.add(100 * aggregate / full[0]);
-        }
-        return aggregate;
-      });
+      measure(
+          server,
+          "pull full",
+          "GET from the page cache, round " + round,
+          Unit.MB_PER_S,
+          () -> {
+            full[0] = fullPull(client, digest, size);
+            fulls.add(full[0]);
+            return full[0];
+          });
+      measure(
+          server,
+          "pull ranged",
+          rangedMetric + ", round " + round,
+          Unit.MB_PER_S,
+          () -> {
+            double aggregate = rangedPull(client, digest, size);
+            ranged.add(aggregate);
+            if (!Double.isNaN(full[0])) {
+              ratios.add(100 * aggregate / full[0]);
+            }
+            return aggregate;
+          });
+      measure(
+          server,
+          "pull multi-range",
+          multiMetric + ", round " + round,
+          Unit.MB_PER_S,
+          () -> {
+            double aggregate = multiRangePull(client, digest, size);
+            multis.add(aggregate);
+            if (!Double.isNaN(full[0])) {
+              multiRatios.add(100 * aggregate / full[0]);
+            }
+            return aggregate;
+          });
     }
     if (!fulls.isEmpty() && !ranged.isEmpty()) {
-      results.add(Measurement.of(server.name(), "pull full", "GET from the page cache, median",
-          Measurement.median(fulls), Unit.MB_PER_S));
-      results.add(Measurement.of(server.name(), "pull ranged", rangedMetric + ", median",
-          Measurement.median(ranged), Unit.MB_PER_S));
+      results.add(
+          Measurement.of(
+              server.name(),
+              "pull full",
+              "GET from the page cache, median",
+              Measurement.median(fulls),
+              Unit.MB_PER_S));
+      results.add(
+          Measurement.of(
+              server.name(),
+              "pull ranged",
+              rangedMetric + ", median",
+              Measurement.median(ranged),
+              Unit.MB_PER_S));
     }
     if (!ratios.isEmpty()) {
-      results.add(Measurement.of(server.name(), "pull ranged", "ranged / full GET of the same round, median",
-          Measurement.median(ratios), Unit.PERCENT));
+      results.add(
+          Measurement.of(
+              server.name(),
+              "pull ranged",
+              "ranged / full GET of the same round, median",
+              Measurement.median(ratios),
+              Unit.PERCENT));
     }
     if (!multis.isEmpty()) {
-      results.add(Measurement.of(server.name(), "pull multi-range", multiMetric + ", median",
-          Measurement.median(multis), Unit.MB_PER_S));
+      results.add(
+          Measurement.of(
+              server.name(),
+              "pull multi-range",
+              multiMetric + ", median",
+              Measurement.median(multis),
+              Unit.MB_PER_S));
     }
     if (!multiRatios.isEmpty()) {
-      results.add(Measurement.of(server.name(), "pull multi-range", "multi-range / full GET of the same round, median",
-          Measurement.median(multiRatios), Unit.PERCENT));
+      results.add(
+          Measurement.of(
+              server.name(),
+              "pull multi-range",
+              "multi-range / full GET of the same round, median",
+              Measurement.median(multiRatios),
+              Unit.PERCENT));
     }
   }
 
-  private static double fullPull(RegistryClient client, Digest digest, long size) throws IOException {
+  private static double fullPull(RegistryClient client, Digest digest, long size)
+      throws IOException {
     long begin = System.nanoTime();
     long received = client.pull(BIG_REPO, digest);
     long nanos = System.nanoTime() - begin;
@@ -557,12 +784,12 @@ public final class RegistryBench implements Callable<Integer> {
   }
 
   /**
-   * {@link #readers} concurrent GETs of {@link #rangesPerRequest} ranges each, as a lazy pull
-   * asks for the chunks it lacks: the blob cut into readers x ranges slices, client {@code c}
-   * asking for slices {@code c}, {@code c + readers}, {@code c + 2 readers}, ... so no two ranges
-   * of one GET touch (none is merged) and together the clients read the blob once. Every answer
-   * is read as multipart and checked part by part (ranges and order); the aggregate MB/s counts
-   * the parts' bytes, not the framing, so it compares with the single-range pull's.
+   * {@link #readers} concurrent GETs of {@link #rangesPerRequest} ranges each, as a lazy pull asks
+   * for the chunks it lacks: the blob cut into readers x ranges slices, client {@code c} asking for
+   * slices {@code c}, {@code c + readers}, {@code c + 2 readers}, ... so no two ranges of one GET
+   * touch (none is merged) and together the clients read the blob once. Every answer is read as
+   * multipart and checked part by part (ranges and order); the aggregate MB/s counts the parts'
+   * bytes, not the framing, so it compares with the single-range pull's.
    */
   private double multiRangePull(RegistryClient client, Digest digest, long size) throws Exception {
     long slices = (long) readers * rangesPerRequest;
@@ -590,18 +817,24 @@ public final class RegistryBench implements Callable<Integer> {
 
   /** A config, a small layer and a manifest tagged {@code latest}; returns the layer's digest. */
   private static Digest pushSmallImage(RegistryClient client) throws IOException {
-    byte[] config = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}"
-        .getBytes(StandardCharsets.UTF_8);
+    byte[] config =
+        "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}"
+            .getBytes(StandardCharsets.UTF_8);
     byte[] layer = new byte[4096];
     new SplittableRandom(7).nextBytes(layer);
     client.pushSmall(SMALL_REPO, config);
     client.pushSmall(SMALL_REPO, layer);
-    String manifest = """
+    String manifest =
+        """
         {"schemaVersion":2,"mediaType":"%s",\
         "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},\
         "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":%d}]}"""
-        .formatted(RegistryClient.OCI_MANIFEST, Digest.sha256(config), config.length,
-            Digest.sha256(layer), layer.length);
+            .formatted(
+                RegistryClient.OCI_MANIFEST,
+                Digest.sha256(config),
+                config.length,
+                Digest.sha256(layer),
+                layer.length);
     client.putManifest(SMALL_REPO, TAG, manifest.getBytes(StandardCharsets.UTF_8));
     return Digest.sha256(layer);
   }
@@ -611,18 +844,47 @@ public final class RegistryBench implements Callable<Integer> {
     try {
       double cpuBefore = server.cpuSeconds();
       double clientBefore = clientCpuSeconds();
-      LoadHammer.Summary s = LoadHammer.run(server.client(), request, connections,
-          warmup(),
-          Duration.ofMillis((long) (seconds(durationSeconds, 10, 3) * 1000)));
+      LoadHammer.Summary s =
+          LoadHammer.run(
+              server.client(),
+              request,
+              connections,
+              warmup(),
+              Duration.ofMillis((long) (seconds(durationSeconds, 10, 3) * 1000)));
       double cpu = server.cpuSeconds() - cpuBefore;
-      results.add(Measurement.of(name, scenario, connections + " connections", s.requestsPerSecond(), Unit.REQUESTS_PER_S));
+      results.add(
+          Measurement.of(
+              name,
+              scenario,
+              connections + " connections",
+              s.requestsPerSecond(),
+              Unit.REQUESTS_PER_S));
       results.add(Measurement.of(name, scenario, "p50", s.p50Millis(), Unit.MILLISECONDS));
       results.add(Measurement.of(name, scenario, "p99", s.p99Millis(), Unit.MILLISECONDS));
-      results.add(Measurement.of(name, scenario, "server CPU (incl. warm-up)", cpu, Unit.CPU_SECONDS));
-      results.add(Measurement.of(name, scenario, "client CPU (incl. warm-up)", clientCpuSeconds() - clientBefore, Unit.CPU_SECONDS));
-      results.add(Measurement.of(name, scenario, "server peak RSS so far", server.memory().peakBytes() / (double) MIB, Unit.MIB));
+      results.add(
+          Measurement.of(name, scenario, "server CPU (incl. warm-up)", cpu, Unit.CPU_SECONDS));
+      results.add(
+          Measurement.of(
+              name,
+              scenario,
+              "client CPU (incl. warm-up)",
+              clientCpuSeconds() - clientBefore,
+              Unit.CPU_SECONDS));
+      results.add(
+          Measurement.of(
+              name,
+              scenario,
+              "server peak RSS so far",
+              server.memory().peakBytes() / (double) MIB,
+              Unit.MIB));
     } catch (Exception e) {
-      results.add(Measurement.failed(name, scenario, connections + " connections", Unit.REQUESTS_PER_S, describe(e, server)));
+      results.add(
+          Measurement.failed(
+              name,
+              scenario,
+              connections + " connections",
+              Unit.REQUESTS_PER_S,
+              describe(e, server)));
     }
   }
 
@@ -649,13 +911,35 @@ public final class RegistryBench implements Callable<Integer> {
     }
     try {
       // Named after the metric: a scenario may measure several things, each with its own CPU.
-      results.add(Measurement.of(name, scenario, metric + ", server CPU", server.cpuSeconds() - cpuBefore,
-          Unit.CPU_SECONDS));
-      results.add(Measurement.of(name, scenario, metric + ", client CPU", clientCpuSeconds() - clientBefore,
-          Unit.CPU_SECONDS));
-      results.add(Measurement.of(name, scenario, "server peak RSS so far", server.memory().peakBytes() / (double) MIB, Unit.MIB));
+      results.add(
+          Measurement.of(
+              name,
+              scenario,
+              metric + ", server CPU",
+              server.cpuSeconds() - cpuBefore,
+              Unit.CPU_SECONDS));
+      results.add(
+          Measurement.of(
+              name,
+              scenario,
+              metric + ", client CPU",
+              clientCpuSeconds() - clientBefore,
+              Unit.CPU_SECONDS));
+      results.add(
+          Measurement.of(
+              name,
+              scenario,
+              "server peak RSS so far",
+              server.memory().peakBytes() / (double) MIB,
+              Unit.MIB));
     } catch (IOException e) {
-      results.add(Measurement.failed(name, scenario, "server peak RSS so far", Unit.MIB, "server gone: " + e.getMessage()));
+      results.add(
+          Measurement.failed(
+              name,
+              scenario,
+              "server peak RSS so far",
+              Unit.MIB,
+              "server gone: " + e.getMessage()));
     }
   }
 
@@ -669,7 +953,11 @@ public final class RegistryBench implements Callable<Integer> {
 
   /** CPU time of this bench process, so a reader sees how much of the 2 cores the client took. */
   private static double clientCpuSeconds() {
-    return ProcessHandle.current().info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(Double.NaN);
+    return ProcessHandle.current()
+        .info()
+        .totalCpuDuration()
+        .map(d -> d.toNanos() / 1e9)
+        .orElse(Double.NaN);
   }
 
   private ServerProcess start(Target target, Path directory) throws IOException {
@@ -701,7 +989,8 @@ public final class RegistryBench implements Callable<Integer> {
   }
 
   private List<Long> memorySizes() {
-    List<Double> sizes = memorySizesGib != null ? memorySizesGib : quick ? List.of(0.0625, 0.5) : List.of(1.0, 8.0);
+    List<Double> sizes =
+        memorySizesGib != null ? memorySizesGib : quick ? List.of(0.0625, 0.5) : List.of(1.0, 8.0);
     return sizes.stream().map(g -> (long) (g * GIB)).toList();
   }
 
@@ -744,8 +1033,10 @@ public final class RegistryBench implements Callable<Integer> {
         continue;
       }
       String mountPoint = fields[1].replace("\\040", " ");
-      boolean contains = path.toString().equals(mountPoint) || mountPoint.equals("/")
-          || path.toString().startsWith(mountPoint + "/");
+      boolean contains =
+          path.toString().equals(mountPoint)
+              || mountPoint.equals("/")
+              || path.toString().startsWith(mountPoint + "/");
       if (contains && mountPoint.length() >= best.length()) {
         best = mountPoint;
         type = fields[2];

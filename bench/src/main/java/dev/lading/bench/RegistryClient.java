@@ -8,8 +8,8 @@ import java.util.Map;
 
 /**
  * The distribution-spec operations the bench needs, each on a connection of its own (or one the
- * caller passes in for load loops). Every answer is checked against the status the spec
- * prescribes, so a bench number is never the speed of an error.
+ * caller passes in for load loops). Every answer is checked against the status the spec prescribes,
+ * so a bench number is never the speed of an error.
  */
 final class RegistryClient {
 
@@ -42,8 +42,14 @@ final class RegistryClient {
   void pushMonolithic(String repository, GeneratedBlob blob) throws IOException {
     try (HttpConnection c = connect()) {
       String location = startUpload(c, repository);
-      HttpConnection.Response done = c.exchange("PUT", withDigest(location, blob.digest()),
-          Map.of("Content-Type", OCTETS), blob.size(), out -> blob.writeTo(out, 0, blob.size()), true);
+      HttpConnection.Response done =
+          c.exchange(
+              "PUT",
+              withDigest(location, blob.digest()),
+              Map.of("Content-Type", OCTETS),
+              blob.size(),
+              out -> blob.writeTo(out, 0, blob.size()),
+              true);
       expect(done, 201, "monolithic PUT");
     }
   }
@@ -55,14 +61,25 @@ final class RegistryClient {
       for (long offset = 0; offset < blob.size(); offset += chunkSize) {
         long start = offset;
         long length = Math.min(chunkSize, blob.size() - offset);
-        HttpConnection.Response patched = c.exchange("PATCH", location,
-            Map.of("Content-Type", OCTETS, "Content-Range", start + "-" + (start + length - 1)),
-            length, out -> blob.writeTo(out, start, length), true);
+        HttpConnection.Response patched =
+            c.exchange(
+                "PATCH",
+                location,
+                Map.of("Content-Type", OCTETS, "Content-Range", start + "-" + (start + length - 1)),
+                length,
+                out -> blob.writeTo(out, start, length),
+                true);
         expect(patched, 202, "PATCH at " + start);
         location = pathOf(patched.header("Location"));
       }
       HttpConnection.Response done =
-          c.exchange("PUT", withDigest(location, blob.digest()), Map.of(), 0, HttpConnection.Body.EMPTY, true);
+          c.exchange(
+              "PUT",
+              withDigest(location, blob.digest()),
+              Map.of(),
+              0,
+              HttpConnection.Body.EMPTY,
+              true);
       expect(done, 201, "closing PUT");
     }
   }
@@ -71,16 +88,28 @@ final class RegistryClient {
   void pushSmall(String repository, byte[] content) throws IOException {
     try (HttpConnection c = connect()) {
       String location = startUpload(c, repository);
-      HttpConnection.Response done = c.exchange("PUT", withDigest(location, Digest.sha256(content)),
-          Map.of("Content-Type", OCTETS), content.length, out -> out.write(content), true);
+      HttpConnection.Response done =
+          c.exchange(
+              "PUT",
+              withDigest(location, Digest.sha256(content)),
+              Map.of("Content-Type", OCTETS),
+              content.length,
+              out -> out.write(content),
+              true);
       expect(done, 201, "small blob PUT");
     }
   }
 
   void putManifest(String repository, String tag, byte[] manifest) throws IOException {
     try (HttpConnection c = connect()) {
-      HttpConnection.Response put = c.exchange("PUT", "/v2/" + repository + "/manifests/" + tag,
-          Map.of("Content-Type", OCI_MANIFEST), manifest.length, out -> out.write(manifest), true);
+      HttpConnection.Response put =
+          c.exchange(
+              "PUT",
+              "/v2/" + repository + "/manifests/" + tag,
+              Map.of("Content-Type", OCI_MANIFEST),
+              manifest.length,
+              out -> out.write(manifest),
+              true);
       expect(put, 201, "manifest PUT");
     }
   }
@@ -88,7 +117,8 @@ final class RegistryClient {
   /** GETs a whole blob, discarding it; returns the number of bytes received. */
   long pull(String repository, Digest digest) throws IOException {
     try (HttpConnection c = connect()) {
-      HttpConnection.Response got = c.exchange("GET", blobPath(repository, digest), Map.of(), false);
+      HttpConnection.Response got =
+          c.exchange("GET", blobPath(repository, digest), Map.of(), false);
       expect(got, 200, "blob GET");
       return got.bodyLength();
     }
@@ -97,32 +127,44 @@ final class RegistryClient {
   /** GETs bytes {@code [first, last]} of a blob; returns the number of bytes received. */
   long pullRange(String repository, Digest digest, long first, long last) throws IOException {
     try (HttpConnection c = connect()) {
-      HttpConnection.Response got = c.exchange("GET", blobPath(repository, digest),
-          Map.of("Range", "bytes=" + first + "-" + last), false);
+      HttpConnection.Response got =
+          c.exchange(
+              "GET",
+              blobPath(repository, digest),
+              Map.of("Range", "bytes=" + first + "-" + last),
+              false);
       expect(got, 206, "ranged blob GET");
       if (got.bodyLength() != last - first + 1) {
-        throw new IOException("range " + first + "-" + last + " returned " + got.bodyLength() + " bytes");
+        throw new IOException(
+            "range " + first + "-" + last + " returned " + got.bodyLength() + " bytes");
       }
       return got.bodyLength();
     }
   }
 
   /**
-   * GETs several ranges ({@code [first, last]} pairs) of a blob in one request, reading the
-   * {@code multipart/byteranges} answer as it streams; checks it is a 206 whose parts are
-   * exactly the ranges asked, in the order asked. Returns the bytes the parts carried.
+   * GETs several ranges ({@code [first, last]} pairs) of a blob in one request, reading the {@code
+   * multipart/byteranges} answer as it streams; checks it is a 206 whose parts are exactly the
+   * ranges asked, in the order asked. Returns the bytes the parts carried.
    */
   long pullRanges(String repository, Digest digest, List<long[]> ranges) throws IOException {
     List<String> asked = ranges.stream().map(r -> r[0] + "-" + r[1]).toList();
     try (HttpConnection c = connect()) {
       MultipartParts parts = new MultipartParts();
-      HttpConnection.Response got = c.exchange("GET", blobPath(repository, digest),
-          Map.of("Range", "bytes=" + String.join(",", asked)), parts);
+      HttpConnection.Response got =
+          c.exchange(
+              "GET",
+              blobPath(repository, digest),
+              Map.of("Range", "bytes=" + String.join(",", asked)),
+              parts);
       expect(got, 206, "multi-range blob GET");
       String type = got.header("Content-Type");
-      if (type == null || !type.startsWith("multipart/byteranges") || !parts.complete()
+      if (type == null
+          || !type.startsWith("multipart/byteranges")
+          || !parts.complete()
           || !type.contains("boundary=" + parts.boundary())) {
-        throw new IOException("multi-range GET answered " + type + ", body complete: " + parts.complete());
+        throw new IOException(
+            "multi-range GET answered " + type + ", body complete: " + parts.complete());
       }
       if (!parts.ranges().equals(asked)) {
         throw new IOException("multi-range GET answered parts " + parts.ranges() + " for " + asked);

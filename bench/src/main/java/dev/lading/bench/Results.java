@@ -9,8 +9,8 @@ import java.util.Map;
 
 /**
  * Collects measurements as they come (printing each at once, so a long run shows progress) and
- * prints the side-by-side table at the end: one row per scenario and metric, one column per
- * target, and the ratio Lading / Distribution.
+ * prints the side-by-side table at the end: one row per scenario and metric, one column per target,
+ * and the ratio Lading / Distribution.
  */
 final class Results {
 
@@ -27,8 +27,15 @@ final class Results {
 
   void add(Measurement m) {
     all.add(m);
-    out.printf(Locale.ROOT, "  [%s] %s / %s: %s %s%s%n", m.target(), m.scenario(), m.metric(),
-        m.unit().format(m.value()), m.unit().label(), m.isFailure() ? " (" + m.note() + ")" : "");
+    out.printf(
+        Locale.ROOT,
+        "  [%s] %s / %s: %s %s%s%n",
+        m.target(),
+        m.scenario(),
+        m.metric(),
+        m.unit().format(m.value()),
+        m.unit().label(),
+        m.isFailure() ? " (" + m.note() + ")" : "");
     out.flush();
   }
 
@@ -39,7 +46,11 @@ final class Results {
       out.println("Machine ceilings (1 MB = 10^6 bytes)");
       String format = "  %-34s %14s %-6s%n";
       for (Measurement m : machine) {
-        out.printf(Locale.ROOT, format, m.scenario() + " " + m.metric(), m.unit().format(m.value()),
+        out.printf(
+            Locale.ROOT,
+            format,
+            m.scenario() + " " + m.metric(),
+            m.unit().format(m.value()),
             m.unit().label());
       }
     }
@@ -54,7 +65,8 @@ final class Results {
       return;
     }
     out.println();
-    out.println("Registries over loopback (ratio = lading / distribution; the unit says which way is better)");
+    out.println(
+        "Registries over loopback (ratio = lading / distribution; the unit says which way is better)");
     String format = "  %-18s %-42s %-7s %14s %14s %8s%n";
     out.printf(Locale.ROOT, format, "scenario", "metric", "unit", LADING, DISTRIBUTION, "ratio");
     out.println("  " + "-".repeat(109));
@@ -63,12 +75,23 @@ final class Results {
       Measurement lading = row.get(LADING);
       Measurement distribution = row.get(DISTRIBUTION);
       String ratio = "";
-      if (lading != null && distribution != null && !lading.isFailure() && !distribution.isFailure()
+      if (lading != null
+          && distribution != null
+          && !lading.isFailure()
+          && !distribution.isFailure()
           && distribution.value() != 0) {
         ratio = String.format(Locale.ROOT, "%.2f", lading.value() / distribution.value());
       }
       String unit = any.unit().label() + (any.unit().higherIsBetter() ? " +" : " -");
-      out.printf(Locale.ROOT, format, any.scenario(), any.metric(), unit, cell(lading), cell(distribution), ratio);
+      out.printf(
+          Locale.ROOT,
+          format,
+          any.scenario(),
+          any.metric(),
+          unit,
+          cell(lading),
+          cell(distribution),
+          ratio);
     }
     out.println("  (+ higher is better, - lower is better)");
     List<Measurement> failures = all.stream().filter(Measurement::isFailure).toList();
@@ -76,7 +99,8 @@ final class Results {
       out.println();
       out.println("Failures");
       for (Measurement m : failures) {
-        out.printf(Locale.ROOT, "  [%s] %s / %s: %s%n", m.target(), m.scenario(), m.metric(), m.note());
+        out.printf(
+            Locale.ROOT, "  [%s] %s / %s: %s%n", m.target(), m.scenario(), m.metric(), m.note());
       }
     }
   }

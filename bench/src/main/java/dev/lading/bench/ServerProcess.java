@@ -14,8 +14,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A registry running as a child process on a free loopback port, with its store under a bench
- * directory, so the bench measures the real jar or binary as users run it, and can read the
- * child's peak memory and CPU time from {@code /proc}.
+ * directory, so the bench measures the real jar or binary as users run it, and can read the child's
+ * peak memory and CPU time from {@code /proc}.
  */
 final class ServerProcess implements AutoCloseable {
 
@@ -38,14 +38,22 @@ final class ServerProcess implements AutoCloseable {
   record Memory(long peakBytes, long currentBytes) {}
 
   /** Starts Lading's server jar with the given JVM options (e.g. -Xmx256m). */
-  static ServerProcess lading(Path jar, List<String> jvmOptions, Path directory) throws IOException {
+  static ServerProcess lading(Path jar, List<String> jvmOptions, Path directory)
+      throws IOException {
     Path root = Files.createDirectories(directory.resolve("store"));
-    return startLading("lading", jar, jvmOptions, directory,
+    return startLading(
+        "lading",
+        jar,
+        jvmOptions,
+        directory,
         Map.of("LADING_STORAGE_FILESYSTEM_ROOT", root.toAbsolutePath().toString()));
   }
 
-  /** Starts Lading's server jar on an S3 store: {@code env} holds the LADING_STORAGE_S3_* settings. */
-  static ServerProcess ladingOnS3(Path jar, List<String> jvmOptions, Path directory, Map<String, String> env)
+  /**
+   * Starts Lading's server jar on an S3 store: {@code env} holds the LADING_STORAGE_S3_* settings.
+   */
+  static ServerProcess ladingOnS3(
+      Path jar, List<String> jvmOptions, Path directory, Map<String, String> env)
       throws IOException {
     Files.createDirectories(directory);
     Map<String, String> all = new LinkedHashMap<>();
@@ -64,8 +72,8 @@ final class ServerProcess implements AutoCloseable {
 
   /**
    * Starts the jar on {@code port} with only {@code env} as its LADING_* settings, appending to
-   * {@code directory/server.log}: a restart after a kill comes back where clients expect it,
-   * on the same store, and the log keeps every incarnation.
+   * {@code directory/server.log}: a restart after a kill comes back where clients expect it, on the
+   * same store, and the log keeps every incarnation.
    */
   static ServerProcess ladingOnPort(
       Path jar, List<String> jvmOptions, Path directory, int port, Map<String, String> env)
@@ -74,11 +82,20 @@ final class ServerProcess implements AutoCloseable {
     return startLading("lading", jar, jvmOptions, directory, port, env, true);
   }
 
-  private static ServerProcess startLading(String name, Path jar, List<String> jvmOptions,
-      Path directory, int port, Map<String, String> env, boolean appendLog) throws IOException {
+  private static ServerProcess startLading(
+      String name,
+      Path jar,
+      List<String> jvmOptions,
+      Path directory,
+      int port,
+      Map<String, String> env,
+      boolean appendLog)
+      throws IOException {
     if (!Files.isRegularFile(jar)) {
-      throw new IOException("no server jar at " + jar.toAbsolutePath()
-          + "; build it with ./mvnw -q -DskipTests package");
+      throw new IOException(
+          "no server jar at "
+              + jar.toAbsolutePath()
+              + "; build it with ./mvnw -q -DskipTests package");
     }
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse("java"));
@@ -93,13 +110,14 @@ final class ServerProcess implements AutoCloseable {
 
   /**
    * Starts CNCF Distribution (Debian's docker-registry) with a generated filesystem config. Its
-   * logging is left as Debian ships it (info level, access log on), as Lading's is: both pay
-   * for one log line or so per request.
+   * logging is left as Debian ships it (info level, access log on), as Lading's is: both pay for
+   * one log line or so per request.
    */
   static ServerProcess distribution(Path binary, Path directory) throws IOException {
     Path root = Files.createDirectories(directory.resolve("store"));
     int port = freePort();
-    String config = """
+    String config =
+        """
         version: 0.1
         log:
           fields:
@@ -113,7 +131,8 @@ final class ServerProcess implements AutoCloseable {
             blobdescriptor: inmemory
         http:
           addr: 127.0.0.1:%d
-        """.formatted(root.toAbsolutePath(), port);
+        """
+            .formatted(root.toAbsolutePath(), port);
     Path configFile = directory.resolve("config.yml");
     Files.writeString(configFile, config, StandardCharsets.UTF_8);
     ProcessBuilder builder =
@@ -122,10 +141,15 @@ final class ServerProcess implements AutoCloseable {
   }
 
   private static ServerProcess start(
-      String name, ProcessBuilder builder, int port, Path directory, boolean appendLog) throws IOException {
+      String name, ProcessBuilder builder, int port, Path directory, boolean appendLog)
+      throws IOException {
     Path log = directory.resolve("server.log");
-    builder.redirectErrorStream(true).redirectOutput(
-        appendLog ? ProcessBuilder.Redirect.appendTo(log.toFile()) : ProcessBuilder.Redirect.to(log.toFile()));
+    builder
+        .redirectErrorStream(true)
+        .redirectOutput(
+            appendLog
+                ? ProcessBuilder.Redirect.appendTo(log.toFile())
+                : ProcessBuilder.Redirect.to(log.toFile()));
     ServerProcess server = new ServerProcess(name, builder.start(), port, log);
     server.awaitReady();
     return server;
@@ -193,7 +217,8 @@ final class ServerProcess implements AutoCloseable {
     RegistryClient client = client();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new IOException(name + " exited with " + process.exitValue() + " at start:\n" + logTail());
+        throw new IOException(
+            name + " exited with " + process.exitValue() + " at start:\n" + logTail());
       }
       if (client.answers()) {
         return;
@@ -245,7 +270,8 @@ final class ServerProcess implements AutoCloseable {
   private static long clockTicksPerSecond() {
     try {
       Process getconf = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
-      String out = new String(getconf.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+      String out =
+          new String(getconf.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
       getconf.waitFor(5, TimeUnit.SECONDS);
       return Long.parseLong(out);
     } catch (IOException | NumberFormatException e) {

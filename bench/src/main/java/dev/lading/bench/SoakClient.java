@@ -7,11 +7,10 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * Requests for the soak, one connection each (a restart kills every connection anyway). A
- * request the server could not finish (refused, reset, closed mid-answer) waits until the
- * server answers again and then throws {@link ServerGone}: the caller decides whether to retry,
- * resynchronise or give the write up as ambiguous. Every 5xx answer is counted, inside or outside
- * a restart window.
+ * Requests for the soak, one connection each (a restart kills every connection anyway). A request
+ * the server could not finish (refused, reset, closed mid-answer) waits until the server answers
+ * again and then throws {@link ServerGone}: the caller decides whether to retry, resynchronise or
+ * give the write up as ambiguous. Every 5xx answer is counted, inside or outside a restart window.
  */
 final class SoakClient {
 
@@ -24,6 +23,7 @@ final class SoakClient {
 
   /** Longer than any commit may wait on a GC deletion intent, shorter than a hang we accept. */
   private static final int READ_TIMEOUT_MILLIS = 120_000;
+
   private static final Duration COME_BACK = Duration.ofMinutes(3);
 
   @FunctionalInterface
@@ -40,18 +40,26 @@ final class SoakClient {
   }
 
   /** A request with a body of {@code length} bytes (0 for none); the answer's body is kept. */
-  HttpConnection.Response send(String method, String target, Map<String, String> headers, long length,
-      HttpConnection.Body body) throws ServerGone {
-    return call(method + " " + target, c -> c.exchange(method, target, headers, length, body, true));
+  HttpConnection.Response send(
+      String method,
+      String target,
+      Map<String, String> headers,
+      long length,
+      HttpConnection.Body body)
+      throws ServerGone {
+    return call(
+        method + " " + target, c -> c.exchange(method, target, headers, length, body, true));
   }
 
   /** A bodiless request; PUT, POST and PATCH send {@code Content-Length: 0}. */
-  HttpConnection.Response send(String method, String target, Map<String, String> headers) throws ServerGone {
+  HttpConnection.Response send(String method, String target, Map<String, String> headers)
+      throws ServerGone {
     return call(method + " " + target, c -> c.exchange(method, target, headers, true));
   }
 
   /** A GET whose body streams into {@code sink}. */
-  HttpConnection.Response get(String target, Map<String, String> headers, OutputStream sink) throws ServerGone {
+  HttpConnection.Response get(String target, Map<String, String> headers, OutputStream sink)
+      throws ServerGone {
     return call("GET " + target, c -> c.exchange("GET", target, headers, sink));
   }
 
@@ -75,8 +83,15 @@ final class SoakClient {
   private ServerGone gone(String request, IOException cause) {
     try {
       if (!server.awaitUp(COME_BACK)) {
-        throw new IllegalStateException("the server did not answer for " + COME_BACK + " after "
-            + request + " failed (" + cause + "); its log ends:\n" + server.logTail());
+        throw new IllegalStateException(
+            "the server did not answer for "
+                + COME_BACK
+                + " after "
+                + request
+                + " failed ("
+                + cause
+                + "); its log ends:\n"
+                + server.logTail());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -10,13 +10,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * The Lading process a soak runs against, killed with SIGKILL and started again on the same port
  * and store, as often as the crash loop likes. It remembers when each restart happened, so a 5xx
- * can be told apart: one answered while the server was coming back is expected, one long after
- * is a finding.
+ * can be told apart: one answered while the server was coming back is expected, one long after is a
+ * finding.
  */
 final class SoakServer implements AutoCloseable {
 
   /** After a restart answers, this long still counts as its window (stores settle, caches fill). */
   private static final Duration SETTLE = Duration.ofSeconds(5);
+
   private static final int START_TRIES = 5;
 
   /** From the kill until the new process had answered for {@link #SETTLE}. */
@@ -34,7 +35,8 @@ final class SoakServer implements AutoCloseable {
   private final List<Window> windows = new CopyOnWriteArrayList<>();
   private volatile ServerProcess process;
 
-  SoakServer(Path jar, List<String> jvmOptions, Path directory, Map<String, String> env) throws IOException {
+  SoakServer(Path jar, List<String> jvmOptions, Path directory, Map<String, String> env)
+      throws IOException {
     this.jar = jar;
     this.jvmOptions = List.copyOf(jvmOptions);
     this.directory = directory;
@@ -67,8 +69,8 @@ final class SoakServer implements AutoCloseable {
   }
 
   /**
-   * Starts the server again when it died without being killed (itself: an OOM, a crash);
-   * returns its exit status then, or -1 when it is alive.
+   * Starts the server again when it died without being killed (itself: an OOM, a crash); returns
+   * its exit status then, or -1 when it is alive.
    */
   synchronized int restartIfDead() throws IOException {
     if (process.isAlive()) {
@@ -89,8 +91,8 @@ final class SoakServer implements AutoCloseable {
   }
 
   /**
-   * The listening port of a SIGKILLed JVM is free at once, but a start can still lose a race
-   * for it (or fail for a reason its log names): try a few times before giving up the run.
+   * The listening port of a SIGKILLed JVM is free at once, but a start can still lose a race for it
+   * (or fail for a reason its log names): try a few times before giving up the run.
    */
   private ServerProcess startOnPort() throws IOException {
     IOException last = null;

@@ -11,8 +11,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * What a crash soak counts, from every thread at once, and prints at the end. Losses are kept by
- * what was lost (a blob in a repository, a tag), so a blob found missing by ten pulls is one
- * loss, with the first detail seen.
+ * what was lost (a blob in a repository, a tag), so a blob found missing by ten pulls is one loss,
+ * with the first detail seen.
  */
 final class SoakStats {
 
@@ -39,8 +39,8 @@ final class SoakStats {
   }
 
   /**
-   * Counts kept apart from another set's (one check's losses, say) that still log on its clock,
-   * so their lines interleave in time order.
+   * Counts kept apart from another set's (one check's losses, say) that still log on its clock, so
+   * their lines interleave in time order.
    */
   SoakStats(SoakStats clockOf) {
     this(clockOf.startNanos);
@@ -160,9 +160,13 @@ final class SoakStats {
   }
 
   synchronized void printAnswers(PrintStream out) {
-    out.printf(Locale.ROOT, "5xx outside restart windows:         %,d%n", fiveHundredsOutside.sum());
+    out.printf(
+        Locale.ROOT, "5xx outside restart windows:         %,d%n", fiveHundredsOutside.sum());
     fiveHundredSamples.forEach(s -> out.println("  " + s));
-    out.printf(Locale.ROOT, "5xx inside restart windows:          %,d%n", fiveHundredsInRestartWindows.sum());
+    out.printf(
+        Locale.ROOT,
+        "5xx inside restart windows:          %,d%n",
+        fiveHundredsInRestartWindows.sum());
     out.printf(Locale.ROOT, "other unexpected answers:            %,d%n", anomalies.sum());
     anomalySamples.forEach(s -> out.println("  " + s));
   }

@@ -24,10 +24,10 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * Where the soaked server keeps its data, as the LADING_STORAGE_* settings that say so: a
- * directory, or a fresh prefix in a bucket, on an S3 endpoint given by the caller (a Ceph RGW)
- * or on an S3Proxy started here out of process with {@code s3proxy-up.sh} (a separate JVM, so
- * killing Lading never touches the store's own process). Closing removes what the run wrote
- * unless it is to be kept.
+ * directory, or a fresh prefix in a bucket, on an S3 endpoint given by the caller (a Ceph RGW) or
+ * on an S3Proxy started here out of process with {@code s3proxy-up.sh} (a separate JVM, so killing
+ * Lading never touches the store's own process). Closing removes what the run wrote unless it is to
+ * be kept.
  */
 abstract sealed class SoakStore implements AutoCloseable {
 
@@ -50,11 +50,16 @@ abstract sealed class SoakStore implements AutoCloseable {
   /** The S3 connection: endpoint, bucket, region, keys. */
   record S3Target(URI endpoint, String bucket, String region, String accessKey, String secretKey) {}
 
-  /** On {@code target}, or with no endpoint on an S3Proxy started on {@code s3proxyPort} under {@code dir}. */
-  static SoakStore s3(S3Target target, int partMib, Path dir, int s3proxyPort, Path tools, String prefix)
+  /**
+   * On {@code target}, or with no endpoint on an S3Proxy started on {@code s3proxyPort} under
+   * {@code dir}.
+   */
+  static SoakStore s3(
+      S3Target target, int partMib, Path dir, int s3proxyPort, Path tools, String prefix)
       throws IOException, InterruptedException {
     Path proxyDir = target.endpoint() == null ? dir.resolve("s3proxy") : null;
-    S3Target reached = proxyDir == null ? target : startS3Proxy(tools, s3proxyPort, proxyDir, target);
+    S3Target reached =
+        proxyDir == null ? target : startS3Proxy(tools, s3proxyPort, proxyDir, target);
     S3Client s3 = client(reached);
     try {
       s3.headBucket(b -> b.bucket(reached.bucket()));
@@ -121,9 +126,16 @@ abstract sealed class SoakStore implements AutoCloseable {
 
     @Override
     String describe() {
-      return "s3 " + target.endpoint() + " bucket " + target.bucket() + " prefix " + prefix
+      return "s3 "
+          + target.endpoint()
+          + " bucket "
+          + target.bucket()
+          + " prefix "
+          + prefix
           + (proxyDir != null ? " (S3Proxy started here, data " + proxyDir + ")" : "")
-          + ", " + partMib + " MiB parts";
+          + ", "
+          + partMib
+          + " MiB parts";
     }
 
     @Override
@@ -135,17 +147,27 @@ abstract sealed class SoakStore implements AutoCloseable {
       } finally {
         s3.close();
         if (proxyDir != null) {
-          run(List.of(tools.resolve("s3proxy-down.sh").toString(), proxyDir.toString()), Duration.ofMinutes(1));
+          run(
+              List.of(tools.resolve("s3proxy-down.sh").toString(), proxyDir.toString()),
+              Duration.ofMinutes(1));
         }
       }
     }
 
-    /** Aborts the prefix's multipart uploads and deletes its objects (an S3Proxy's go with its directory). */
+    /**
+     * Aborts the prefix's multipart uploads and deletes its objects (an S3Proxy's go with its
+     * directory).
+     */
     private void deletePrefix() {
-      s3.listMultipartUploadsPaginator(b -> b.bucket(target.bucket()).prefix(prefix)).uploads()
-          .forEach(u -> s3.abortMultipartUpload(b -> b.bucket(target.bucket()).key(u.key()).uploadId(u.uploadId())));
+      s3.listMultipartUploadsPaginator(b -> b.bucket(target.bucket()).prefix(prefix))
+          .uploads()
+          .forEach(
+              u ->
+                  s3.abortMultipartUpload(
+                      b -> b.bucket(target.bucket()).key(u.key()).uploadId(u.uploadId())));
       List<ObjectIdentifier> keys = new ArrayList<>();
-      for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(target.bucket()).prefix(prefix)).contents()) {
+      for (S3Object o :
+          s3.listObjectsV2Paginator(b -> b.bucket(target.bucket()).prefix(prefix)).contents()) {
         keys.add(ObjectIdentifier.builder().key(o.key()).build());
         if (keys.size() == 1000) {
           deleteKeys(keys);
@@ -167,8 +189,11 @@ abstract sealed class SoakStore implements AutoCloseable {
   private static S3Target startS3Proxy(Path tools, int port, Path dir, S3Target defaults)
       throws IOException, InterruptedException {
     Files.createDirectories(dir);
-    String out = run(List.of(tools.resolve("s3proxy-up.sh").toString(), Integer.toString(port), dir.toString()),
-        Duration.ofMinutes(5));
+    String out =
+        run(
+            List.of(
+                tools.resolve("s3proxy-up.sh").toString(), Integer.toString(port), dir.toString()),
+            Duration.ofMinutes(5));
     Map<String, String> exports = new LinkedHashMap<>();
     for (String line : out.split("\n")) {
       if (line.startsWith("export ") && line.contains("=")) {
@@ -180,17 +205,21 @@ abstract sealed class SoakStore implements AutoCloseable {
     if (!exports.containsKey("S3_ENDPOINT")) {
       throw new IOException("s3proxy-up.sh printed no endpoint:\n" + out);
     }
-    return new S3Target(URI.create(exports.get("S3_ENDPOINT")), defaults.bucket(),
+    return new S3Target(
+        URI.create(exports.get("S3_ENDPOINT")),
+        defaults.bucket(),
         exports.getOrDefault("AWS_REGION", defaults.region()),
         exports.getOrDefault("AWS_ACCESS_KEY_ID", defaults.accessKey()),
         exports.getOrDefault("AWS_SECRET_ACCESS_KEY", defaults.secretKey()));
   }
 
-  private static String run(List<String> command, Duration timeout) throws IOException, InterruptedException {
+  private static String run(List<String> command, Duration timeout)
+      throws IOException, InterruptedException {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     byte[] out = p.getInputStream().readAllBytes();
     if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS) || p.exitValue() != 0) {
-      throw new IOException(String.join(" ", command) + " failed:\n" + new String(out, StandardCharsets.UTF_8));
+      throw new IOException(
+          String.join(" ", command) + " failed:\n" + new String(out, StandardCharsets.UTF_8));
     }
     return new String(out, StandardCharsets.UTF_8);
   }
@@ -201,7 +230,9 @@ abstract sealed class SoakStore implements AutoCloseable {
         .region(Region.of(t.region()))
         .endpointOverride(t.endpoint())
         .forcePathStyle(true)
-        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(t.accessKey(), t.secretKey())))
+        .credentialsProvider(
+            StaticCredentialsProvider.create(
+                AwsBasicCredentials.create(t.accessKey(), t.secretKey())))
         .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
         .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
         .httpClientBuilder(ApacheHttpClient.builder())

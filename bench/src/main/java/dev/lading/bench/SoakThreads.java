@@ -3,9 +3,9 @@ package dev.lading.bench;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The threads of a soak run and the first failure that broke the run off: a thread that dies
- * of an uncaught exception, or a check the run could not make. Once broken, the load stops and
- * the report says why.
+ * The threads of a soak run and the first failure that broke the run off: a thread that dies of an
+ * uncaught exception, or a check the run could not make. Once broken, the load stops and the report
+ * says why.
  */
 final class SoakThreads {
   private final AtomicReference<String> broken = new AtomicReference<>();

@@ -16,10 +16,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * One client of the soak: a seeded random mix of pushes (blobs three ways, image manifests by
- * tag or digest, now and then an index), pulls checked against the ledger, tag and manifest
- * deletes, all in repositories of its own, so its ledger entries have a single writer. Every
- * operation runs as one {@link PauseGate} step.
+ * One client of the soak: a seeded random mix of pushes (blobs three ways, image manifests by tag
+ * or digest, now and then an index), pulls checked against the ledger, tag and manifest deletes,
+ * all in repositories of its own, so its ledger entries have a single writer. Every operation runs
+ * as one {@link PauseGate} step.
  */
 final class SoakWorker implements Runnable {
 
@@ -29,14 +29,17 @@ final class SoakWorker implements Runnable {
   private static final String OCI_LAYER = "application/vnd.oci.image.layer.v1.tar";
   private static final int REPOSITORIES = 2;
   private static final int TAGS = 4;
+
   /**
-   * Past this many kept manifests in a repository, half the operations are deletes: the store
-   * (and each checkpoint's reading of it) stays at a steady size however long the run, and GC
-   * always has garbage to sweep.
+   * Past this many kept manifests in a repository, half the operations are deletes: the store (and
+   * each checkpoint's reading of it) stays at a steady size however long the run, and GC always has
+   * garbage to sweep.
    */
   private static final int MAX_LIVE_MANIFESTS = 24;
+
   /** Interrupted or 5xx-answered tries of a manifest write before it is given up as ambiguous. */
   private static final int MAX_WRITE_TRIES = 20;
+
   private static final Pattern DIGEST = Pattern.compile("sha256:[0-9a-f]{64}");
 
   /** Sizes of the blobs pushed; {@code bigPercent} of them are {@code bigBytes}. */
@@ -56,8 +59,17 @@ final class SoakWorker implements Runnable {
   private final BooleanSupplier running;
   private long pushes;
 
-  SoakWorker(int id, Ledger ledger, SoakClient client, SoakStats stats, PauseGate gate, KillAim aim,
-      long seed, Sizes sizes, long thinkMillis, BooleanSupplier running) {
+  SoakWorker(
+      int id,
+      Ledger ledger,
+      SoakClient client,
+      SoakStats stats,
+      PauseGate gate,
+      KillAim aim,
+      long seed,
+      Sizes sizes,
+      long thinkMillis,
+      BooleanSupplier running) {
     this.id = id;
     this.ledger = ledger;
     this.client = client;
@@ -119,11 +131,13 @@ final class SoakWorker implements Runnable {
   private ManifestFact pushImage(Repo repo, String tag) throws InterruptedException {
     List<BlobFact> layers = new ArrayList<>();
     int count = 1 + random.nextInt(3);
-    List<BlobFact> reusable = new ArrayList<>(ledger.requiredBlobs(repo, System.nanoTime()).values());
+    List<BlobFact> reusable =
+        new ArrayList<>(ledger.requiredBlobs(repo, System.nanoTime()).values());
     for (int i = 0; i < count; i++) {
-      BlobFact layer = !reusable.isEmpty() && random.nextInt(4) == 0
-          ? reusable.get(random.nextInt(reusable.size()))
-          : pushBlob(repo, layerSize());
+      BlobFact layer =
+          !reusable.isEmpty() && random.nextInt(4) == 0
+              ? reusable.get(random.nextInt(reusable.size()))
+              : pushBlob(repo, layerSize());
       if (layer == null) {
         return null;
       }
@@ -133,9 +147,11 @@ final class SoakWorker implements Runnable {
     if (config == null) {
       return null;
     }
-    StringBuilder json = new StringBuilder("{\"schemaVersion\":2,\"mediaType\":\"" + OCI_MANIFEST + "\",")
-        .append("\"config\":").append(descriptor(OCI_CONFIG, config.digest(), config.size()))
-        .append(",\"layers\":[");
+    StringBuilder json =
+        new StringBuilder("{\"schemaVersion\":2,\"mediaType\":\"" + OCI_MANIFEST + "\",")
+            .append("\"config\":")
+            .append(descriptor(OCI_CONFIG, config.digest(), config.size()))
+            .append(",\"layers\":[");
     List<Digest> blobs = new ArrayList<>();
     blobs.add(config.digest());
     for (int i = 0; i < layers.size(); i++) {
@@ -143,7 +159,10 @@ final class SoakWorker implements Runnable {
       json.append(i == 0 ? "" : ",").append(descriptor(OCI_LAYER, l.digest(), l.size()));
       blobs.add(l.digest());
     }
-    json.append("],\"annotations\":{\"dev.lading.soak\":\"w").append(id).append('-').append(++pushes)
+    json.append("],\"annotations\":{\"dev.lading.soak\":\"w")
+        .append(id)
+        .append('-')
+        .append(++pushes)
         .append("\"}}");
     byte[] body = json.toString().getBytes(StandardCharsets.UTF_8);
     ManifestFact m = new ManifestFact(Digest.sha256(body), body, OCI_MANIFEST, blobs, List.of());
@@ -160,17 +179,28 @@ final class SoakWorker implements Runnable {
       }
       children.add(child);
     }
-    StringBuilder json = new StringBuilder("{\"schemaVersion\":2,\"mediaType\":\"" + OCI_INDEX + "\",")
-        .append("\"manifests\":[");
+    StringBuilder json =
+        new StringBuilder("{\"schemaVersion\":2,\"mediaType\":\"" + OCI_INDEX + "\",")
+            .append("\"manifests\":[");
     for (int i = 0; i < children.size(); i++) {
       ManifestFact c = children.get(i);
       json.append(i == 0 ? "" : ",").append(descriptor(OCI_MANIFEST, c.digest, c.body.length));
     }
-    json.append("],\"annotations\":{\"dev.lading.soak\":\"w").append(id).append('-').append(++pushes)
+    json.append("],\"annotations\":{\"dev.lading.soak\":\"w")
+        .append(id)
+        .append('-')
+        .append(++pushes)
         .append("\"}}");
     byte[] body = json.toString().getBytes(StandardCharsets.UTF_8);
-    putManifest(repo, new ManifestFact(Digest.sha256(body), body, OCI_INDEX, List.of(),
-        children.stream().map(c -> c.digest).toList()), tag);
+    putManifest(
+        repo,
+        new ManifestFact(
+            Digest.sha256(body),
+            body,
+            OCI_INDEX,
+            List.of(),
+            children.stream().map(c -> c.digest).toList()),
+        tag);
   }
 
   /** A blob no manifest will reference: GC may sweep it once past the grace period. */
@@ -182,7 +212,8 @@ final class SoakWorker implements Runnable {
     long seed = random.nextLong();
     GeneratedBlob blob = new GeneratedBlob(seed, size);
     Digest digest = blob.digest();
-    BlobPusher.Mode mode = BlobPusher.Mode.values()[random.nextInt(BlobPusher.Mode.values().length)];
+    BlobPusher.Mode mode =
+        BlobPusher.Mode.values()[random.nextInt(BlobPusher.Mode.values().length)];
     if (!pusher.push(repo.name, blob, digest, mode)) {
       return null;
     }
@@ -193,19 +224,27 @@ final class SoakWorker implements Runnable {
 
   /**
    * PUT of a manifest by tag ({@code tag} non-null) or digest, retried through crashes. A
-   * MANIFEST_BLOB_UNKNOWN naming something the ledger says must exist is a loss; naming
-   * anything else (a blob GC may have swept since), it is pushed again and the PUT retried.
+   * MANIFEST_BLOB_UNKNOWN naming something the ledger says must exist is a loss; naming anything
+   * else (a blob GC may have swept since), it is pushed again and the PUT retried.
    */
   private boolean putManifest(Repo repo, ManifestFact m, String tag) throws InterruptedException {
-    stats.count(m.isIndex() ? "push.index" : tag == null ? "push.manifest.by-digest" : "push.manifest.by-tag");
+    stats.count(
+        m.isIndex()
+            ? "push.index"
+            : tag == null ? "push.manifest.by-digest" : "push.manifest.by-tag");
     String target = "/v2/" + repo.name + "/manifests/" + (tag != null ? tag : m.digest.toString());
     boolean mayHaveWritten = false;
     int refusals = 0;
     for (int tries = 0; tries < MAX_WRITE_TRIES; tries++) {
       HttpConnection.Response r;
       try {
-        r = client.send("PUT", target, Map.of("Content-Type", m.mediaType), m.body.length,
-            out -> out.write(m.body));
+        r =
+            client.send(
+                "PUT",
+                target,
+                Map.of("Content-Type", m.mediaType),
+                m.body.length,
+                out -> out.write(m.body));
       } catch (SoakClient.ServerGone e) {
         stats.count("interrupted.manifest.put");
         mayHaveWritten = true;
@@ -213,8 +252,13 @@ final class SoakWorker implements Runnable {
       }
       if (r.status() == 201) {
         if (!m.digest.toString().equals(r.header("Docker-Content-Digest"))) {
-          stats.anomaly("manifest PUT " + target + " answered digest " + r.header("Docker-Content-Digest")
-              + ", expected " + m.digest);
+          stats.anomaly(
+              "manifest PUT "
+                  + target
+                  + " answered digest "
+                  + r.header("Docker-Content-Digest")
+                  + ", expected "
+                  + m.digest);
         }
         repo.manifestAcknowledged(m, tag);
         return true;
@@ -251,7 +295,11 @@ final class SoakWorker implements Runnable {
     Digest missing = Digest.parse(named.group());
     long now = System.nanoTime();
     if (ledger.isRequired(repo, missing, now)) {
-      stats.lost((repo.manifests.containsKey(missing) ? "manifest " : "blob ") + missing + " in " + repo.name,
+      stats.lost(
+          (repo.manifests.containsKey(missing) ? "manifest " : "blob ")
+              + missing
+              + " in "
+              + repo.name,
           "manifest PUT of " + m.digest + " refused: " + refusal);
     }
     stats.count("push.again.after-blob-unknown");
@@ -304,39 +352,59 @@ final class SoakWorker implements Runnable {
   // ---- deletes ------------------------------------------------------------------------------
 
   private void deleteTag(Repo repo) throws InterruptedException {
-    List<String> present = repo.tags.entrySet().stream()
-        .filter(e -> !e.getValue().digests.isEmpty()).map(Map.Entry::getKey).toList();
+    List<String> present =
+        repo.tags.entrySet().stream()
+            .filter(e -> !e.getValue().digests.isEmpty())
+            .map(Map.Entry::getKey)
+            .toList();
     if (present.isEmpty()) {
       return;
     }
     String tag = present.get(random.nextInt(present.size()));
     TagFact fact = repo.tags.get(tag);
     stats.count("delete.tag");
-    delete(repo, tag, "tag " + repo.name + ":" + tag, !fact.mayBeAbsent,
-        () -> repo.tagDeleted(tag), () -> repo.tagDeleteAmbiguous(tag));
+    delete(
+        repo,
+        tag,
+        "tag " + repo.name + ":" + tag,
+        !fact.mayBeAbsent,
+        () -> repo.tagDeleted(tag),
+        () -> repo.tagDeleteAmbiguous(tag));
   }
 
   /** Deletes a kept manifest by digest (with its tags), never one an index still lists. */
   private void deleteManifest(Repo repo) throws InterruptedException {
     long now = System.nanoTime();
-    List<ManifestFact> candidates = repo.manifests.values().stream()
-        .filter(m -> m.state == ManifestState.LIVE && !repo.isChildOfAnIndex(m.digest)).toList();
+    List<ManifestFact> candidates =
+        repo.manifests.values().stream()
+            .filter(m -> m.state == ManifestState.LIVE && !repo.isChildOfAnIndex(m.digest))
+            .toList();
     if (candidates.isEmpty()) {
       return;
     }
     ManifestFact m = candidates.get(random.nextInt(candidates.size()));
     stats.count("delete.manifest");
-    delete(repo, m.digest.toString(), "manifest " + m.digest + " in " + repo.name,
+    delete(
+        repo,
+        m.digest.toString(),
+        "manifest " + m.digest + " in " + repo.name,
         ledger.isRequired(repo, m.digest, now),
-        () -> repo.manifestDeleted(m.digest), () -> repo.manifestDeleteAmbiguous(m.digest));
+        () -> repo.manifestDeleted(m.digest),
+        () -> repo.manifestDeleteAmbiguous(m.digest));
   }
 
   /**
-   * DELETE of a manifest reference, retried through crashes. A 404 on the first try of
-   * something that must exist is a loss; after an interrupted try it means the delete happened.
+   * DELETE of a manifest reference, retried through crashes. A 404 on the first try of something
+   * that must exist is a loss; after an interrupted try it means the delete happened.
    */
-  private void delete(Repo repo, String reference, String what, boolean mustExist, Runnable done,
-      Runnable ambiguous) throws InterruptedException {
+  private void delete(
+      Repo repo,
+      String reference,
+      String what,
+      boolean mustExist,
+      Runnable done,
+      Runnable ambiguous)
+      throws InterruptedException {
     String target = "/v2/" + repo.name + "/manifests/" + reference;
     boolean mayHaveDeleted = false;
     for (int tries = 0; tries < MAX_WRITE_TRIES; tries++) {
@@ -399,6 +467,12 @@ final class SoakWorker implements Runnable {
   }
 
   private static String descriptor(String mediaType, Digest digest, long size) {
-    return "{\"mediaType\":\"" + mediaType + "\",\"digest\":\"" + digest + "\",\"size\":" + size + "}";
+    return "{\"mediaType\":\""
+        + mediaType
+        + "\",\"digest\":\""
+        + digest
+        + "\",\"size\":"
+        + size
+        + "}";
   }
 }

@@ -15,16 +15,17 @@ import java.util.Random;
 import java.util.Set;
 
 /**
- * Checks every acknowledged write that must still be there, with the server up, the workers
- * paused and GC quiescent: each tag points where the ledger allows and what it points at pulls,
- * every required manifest pulls by digest with its bytes, every blob they reference pulls whole
- * with the right digest (and a random range of the larger ones byte for byte), young blobs
- * pull, and every acknowledged delete stays done.
+ * Checks every acknowledged write that must still be there, with the server up, the workers paused
+ * and GC quiescent: each tag points where the ledger allows and what it points at pulls, every
+ * required manifest pulls by digest with its bytes, every blob they reference pulls whole with the
+ * right digest (and a random range of the larger ones byte for byte), young blobs pull, and every
+ * acknowledged delete stays done.
  */
 final class Verifier {
 
   /** A check answered with a 5xx (or cut off) is tried again this many times. */
   private static final int TRIES = 5;
+
   private static final long RANGED_FROM = 64 << 10;
 
   private final Ledger ledger;
@@ -86,23 +87,35 @@ final class Verifier {
       for (BlobFact b : requiredBlobs.values()) {
         check("blob " + b.digest() + " in " + repo.name, () -> checks.blob(repo, b));
         if (b.size() >= RANGED_FROM) {
-          check("range of blob " + b.digest() + " in " + repo.name, () -> checks.blobRange(repo, b, random));
+          check(
+              "range of blob " + b.digest() + " in " + repo.name,
+              () -> checks.blobRange(repo, b, random));
         }
         blobs++;
         bytes += b.size();
       }
       for (ManifestFact m : repo.manifests.values()) {
         if (m.state == ManifestState.DELETED) {
-          check("deleted manifest " + m.digest + " in " + repo.name, () -> checks.deletedManifest(repo, m));
+          check(
+              "deleted manifest " + m.digest + " in " + repo.name,
+              () -> checks.deletedManifest(repo, m));
           deletes++;
         }
       }
     }
     stats.checked.add(tags + manifests + blobs + deletes);
-    stats.log(String.format(Locale.ROOT,
-        "%s: checked %d tags, %d manifests, %d blobs (%.1f MiB), %d deletes in %.1f s; lost here: %d",
-        label, tags, manifests, blobs, bytes / 1048576.0, deletes, (System.nanoTime() - t0) / 1e9,
-        stats.lostCount() - lostBefore));
+    stats.log(
+        String.format(
+            Locale.ROOT,
+            "%s: checked %d tags, %d manifests, %d blobs (%.1f MiB), %d deletes in %.1f s; lost here: %d",
+            label,
+            tags,
+            manifests,
+            blobs,
+            bytes / 1048576.0,
+            deletes,
+            (System.nanoTime() - t0) / 1e9,
+            stats.lostCount() - lostBefore));
   }
 
   private ContentChecks.TagAnswer tagAnswer(Repo repo, String tag) throws InterruptedException {

@@ -37,7 +37,8 @@ class GeneratedBlobTest {
 
   @Test
   void blocksAndSeedsDiffer() {
-    assertThat(new GeneratedBlob(1, SIZE).digest()).isNotEqualTo(new GeneratedBlob(2, SIZE).digest());
+    assertThat(new GeneratedBlob(1, SIZE).digest())
+        .isNotEqualTo(new GeneratedBlob(2, SIZE).digest());
     GeneratedBlob twoBlocks = new GeneratedBlob(1, 2L * GeneratedBlob.BLOCK);
     ByteArrayOutputStream first = new ByteArrayOutputStream();
     ByteArrayOutputStream second = new ByteArrayOutputStream();

@@ -22,9 +22,10 @@ class HttpConnectionTest {
 
   @Test
   void headAnswerHasNoBodyWhateverItsContentLengthAndTheConnectionStaysUsable() throws Exception {
-    List<String> answers = List.of(
-        "HTTP/1.1 200 OK\r\nContent-Length: 4294967296\r\nDocker-Content-Digest: sha256:x\r\n\r\n",
-        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+    List<String> answers =
+        List.of(
+            "HTTP/1.1 200 OK\r\nContent-Length: 4294967296\r\nDocker-Content-Digest: sha256:x\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
     try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
         ExecutorService thread = Executors.newSingleThreadExecutor()) {
       Future<String> requests = thread.submit(() -> replay(server, answers));
@@ -37,20 +38,24 @@ class HttpConnectionTest {
         assertThat(head.header("Docker-Content-Digest")).isEqualTo("sha256:x");
         assertThat(get.bodyText()).isEqualTo("hello");
       }
-      assertThat(requests.get()).startsWith("HEAD /v2/a/blobs/x HTTP/1.1\r\n").contains("GET /v2/ HTTP/1.1\r\n");
+      assertThat(requests.get())
+          .startsWith("HEAD /v2/a/blobs/x HTTP/1.1\r\n")
+          .contains("GET /v2/ HTTP/1.1\r\n");
     }
   }
 
   @Test
   void chunkedBodyIsReassembledAndCounted() throws Exception {
-    List<String> answers = List.of(
-        "HTTP/1.1 206 Partial Content\r\nTransfer-Encoding: chunked\r\n\r\n"
-            + "3\r\nabc\r\n4;ext=1\r\ndefg\r\n0\r\nX-Trailer: 1\r\n\r\n");
+    List<String> answers =
+        List.of(
+            "HTTP/1.1 206 Partial Content\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "3\r\nabc\r\n4;ext=1\r\ndefg\r\n0\r\nX-Trailer: 1\r\n\r\n");
     try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
         ExecutorService thread = Executors.newSingleThreadExecutor()) {
       thread.submit(() -> replay(server, answers));
       try (HttpConnection c = new HttpConnection("127.0.0.1", server.getLocalPort())) {
-        HttpConnection.Response got = c.exchange("GET", "/blob", Map.of("Range", "bytes=0-6"), true);
+        HttpConnection.Response got =
+            c.exchange("GET", "/blob", Map.of("Range", "bytes=0-6"), true);
 
         assertThat(got.status()).isEqualTo(206);
         assertThat(got.bodyLength()).isEqualTo(7);
@@ -59,10 +64,14 @@ class HttpConnectionTest {
     }
   }
 
-  /** Answers each request (headers only; bodies are not sent by these tests) with the next answer. */
+  /**
+   * Answers each request (headers only; bodies are not sent by these tests) with the next answer.
+   */
   private static String replay(ServerSocket server, List<String> answers) throws IOException {
     ByteArrayOutputStream seen = new ByteArrayOutputStream();
-    try (Socket s = server.accept(); InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+    try (Socket s = server.accept();
+        InputStream in = s.getInputStream();
+        OutputStream out = s.getOutputStream()) {
       for (String answer : answers) {
         int matched = 0;
         while (matched < 4) {

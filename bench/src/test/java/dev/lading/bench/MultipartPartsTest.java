@@ -10,7 +10,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class MultipartPartsTest {
-  private static final byte[] BLOB = "0123456789abcdefghijklmnopqrstuvwxyz".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] BLOB =
+      "0123456789abcdefghijklmnopqrstuvwxyz".getBytes(StandardCharsets.US_ASCII);
 
   @Test
   void readsThePartsWhateverTheWritesLookLike() throws IOException {
@@ -31,18 +32,22 @@ class MultipartPartsTest {
   void refusesFramingThatIsNotRfc2046s() {
     byte[] good = frame("b0", List.of(new long[] {0, 2}));
     String text = new String(good, StandardCharsets.ISO_8859_1);
-    for (String bad : List.of(
-        text.replace("012\r\n--b0--", "012--b0--"),
-        text.replace("\r\n\r\n012", "\n\r\n012"),
-        text.replace("Content-Range: bytes 0-2/36\r\n", ""),
-        text + "x")) {
+    for (String bad :
+        List.of(
+            text.replace("012\r\n--b0--", "012--b0--"),
+            text.replace("\r\n\r\n012", "\n\r\n012"),
+            text.replace("Content-Range: bytes 0-2/36\r\n", ""),
+            text + "x")) {
       MultipartParts parts = new MultipartParts();
-      assertThatThrownBy(() -> {
-        parts.write(bad.getBytes(StandardCharsets.ISO_8859_1));
-        if (!parts.complete()) {
-          throw new IOException("incomplete");
-        }
-      }).as(bad).isInstanceOf(IOException.class);
+      assertThatThrownBy(
+              () -> {
+                parts.write(bad.getBytes(StandardCharsets.ISO_8859_1));
+                if (!parts.complete()) {
+                  throw new IOException("incomplete");
+                }
+              })
+          .as(bad)
+          .isInstanceOf(IOException.class);
     }
   }
 
@@ -50,9 +55,19 @@ class MultipartPartsTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     for (int i = 0; i < parts.size(); i++) {
       long[] p = parts.get(i);
-      out.writeBytes(((i == 0 ? "" : "\r\n") + "--" + boundary + "\r\nContent-Type: application/octet-stream\r\n"
-          + "Content-Range: bytes " + p[0] + "-" + p[1] + "/" + BLOB.length + "\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
+      out.writeBytes(
+          ((i == 0 ? "" : "\r\n")
+                  + "--"
+                  + boundary
+                  + "\r\nContent-Type: application/octet-stream\r\n"
+                  + "Content-Range: bytes "
+                  + p[0]
+                  + "-"
+                  + p[1]
+                  + "/"
+                  + BLOB.length
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
       out.write(BLOB, (int) p[0], (int) (p[1] - p[0] + 1));
     }
     out.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII));

@@ -6,7 +6,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** The soaks share their options through one mixin, each with its own defaults where both may run at once. */
+/**
+ * The soaks share their options through one mixin, each with its own defaults where both may run at
+ * once.
+ */
 class SoakOptionsTest {
 
   @Test
@@ -33,8 +36,19 @@ class SoakOptionsTest {
   @Test
   void theSharedOptionsParseOnEitherCommand() {
     GcSoak gc = new GcSoak();
-    new CommandLine(gc).parseArgs("--s3-bucket", "other", "--s3proxy-port", "16000", "--seed", "7",
-        "--gc-fence-delay-s", "9", "--keep", "--gc-grace-minutes", "3");
+    new CommandLine(gc)
+        .parseArgs(
+            "--s3-bucket",
+            "other",
+            "--s3proxy-port",
+            "16000",
+            "--seed",
+            "7",
+            "--gc-fence-delay-s",
+            "9",
+            "--keep",
+            "--gc-grace-minutes",
+            "3");
 
     assertThat(gc.options.s3Bucket).isEqualTo("other");
     assertThat(gc.options.s3proxyPort).isEqualTo(16000);

@@ -123,13 +123,15 @@ class BlobPushIT {
     assertThat(one.status()).as("%s", one).isEqualTo(202);
     assertUploadRange(one, 3000);
 
-    Reply gap = client.patchChunk(one.location(), Arrays.copyOfRange(blob.bytes(), 4000, 6000), 4000);
+    Reply gap =
+        client.patchChunk(one.location(), Arrays.copyOfRange(blob.bytes(), 4000, 6000), 4000);
     assertThat(gap.status()).as("%s", gap).isEqualTo(416);
     Reply status = client.get(one.location());
     assertThat(status.status()).isEqualTo(204);
     assertUploadRange(status, 3000);
 
-    Reply two = client.patchChunk(one.location(), Arrays.copyOfRange(blob.bytes(), 3000, 6000), 3000);
+    Reply two =
+        client.patchChunk(one.location(), Arrays.copyOfRange(blob.bytes(), 3000, 6000), 3000);
     assertThat(two.status()).as("%s", two).isEqualTo(202);
     assertBlobCreated(client.putUpload(two.location(), blob.digest(), new byte[0]), repo, blob);
   }
@@ -152,7 +154,8 @@ class BlobPushIT {
     assertThat(status.header("Location")).isPresent();
     assertUploadRange(status, 2000);
 
-    Reply two = client.patchChunk(status.location(), Arrays.copyOfRange(blob.bytes(), 2000, 4000), 2000);
+    Reply two =
+        client.patchChunk(status.location(), Arrays.copyOfRange(blob.bytes(), 2000, 4000), 2000);
     assertThat(two.status()).isEqualTo(202);
     assertBlobCreated(client.putUpload(two.location(), blob.digest(), new byte[0]), repo, blob);
   }
@@ -307,7 +310,8 @@ class BlobPushIT {
     assertBlobAbsent(target, blob.digest());
 
     // The session it opened is an ordinary upload.
-    assertBlobCreated(client.putUpload(mount.location(), blob.digest(), blob.bytes()), target, blob);
+    assertBlobCreated(
+        client.putUpload(mount.location(), blob.digest(), blob.bytes()), target, blob);
   }
 
   @Test

@@ -3,8 +3,8 @@ package dev.lading.conformance;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.HexFormat;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 
 /** Assertions and names every conformance test shares. */
 public final class Checks {
@@ -18,8 +18,8 @@ public final class Checks {
   }
 
   /**
-   * The spec's error answer: the status, a JSON body whose {@code errors} list carries
-   * {@code code}, and nothing else the client could mistake for success.
+   * The spec's error answer: the status, a JSON body whose {@code errors} list carries {@code
+   * code}, and nothing else the client could mistake for success.
    */
   public static void assertError(Reply reply, int status, String code) {
     assertThat(reply.status()).as("status of %s", reply).isEqualTo(status);
@@ -27,8 +27,8 @@ public final class Checks {
   }
 
   /**
-   * The JSON {@code errors} body carrying exactly one error, {@code code}: Lading answers one
-   * error per refusal, so a second code (or none) is a change of behaviour the tests must see.
+   * The JSON {@code errors} body carrying exactly one error, {@code code}: Lading answers one error
+   * per refusal, so a second code (or none) is a change of behaviour the tests must see.
    */
   public static void assertErrorBody(Reply reply, String code) {
     if (reply.method().equals("HEAD")) {

@@ -43,7 +43,8 @@ public final class Command {
   }
 
   /** As {@link #run(List, Map, Path)}, with a deadline of its own (an image build takes longer). */
-  public static Result run(List<String> command, Map<String, String> environment, Path log, Duration deadline)
+  public static Result run(
+      List<String> command, Map<String, String> environment, Path log, Duration deadline)
       throws IOException, InterruptedException {
     Files.createDirectories(log.getParent());
     Path out = log.resolveSibling(log.getFileName() + ".stdout");

@@ -45,11 +45,14 @@ class DiscoveryIT {
   }
 
   private static Optional<String> nextLink(Reply reply) {
-    return reply.header("Link").map(link -> {
-      Matcher m = NEXT_LINK.matcher(link);
-      assertThat(m.find()).as("Link header %s has rel=next", link).isTrue();
-      return m.group(1);
-    });
+    return reply
+        .header("Link")
+        .map(
+            link -> {
+              Matcher m = NEXT_LINK.matcher(link);
+              assertThat(m.find()).as("Link header %s has rel=next", link).isTrue();
+              return m.group(1);
+            });
   }
 
   // ---- tags ---------------------------------------------------------------------------------
@@ -198,7 +201,8 @@ class DiscoveryIT {
     return byDigest;
   }
 
-  private static void assertDescribes(JsonNode descriptor, Manifest m, String artifactType, String purpose) {
+  private static void assertDescribes(
+      JsonNode descriptor, Manifest m, String artifactType, String purpose) {
     assertThat(descriptor.path("mediaType").asText()).isEqualTo(m.mediaType());
     assertThat(descriptor.path("size").asLong()).isEqualTo(m.bytes().length);
     assertThat(descriptor.path("artifactType").asText()).isEqualTo(artifactType);
@@ -225,8 +229,10 @@ class DiscoveryIT {
     assertThat(put.headerOrNull("OCI-Subject")).isEqualTo(subject.manifest().digest());
     Images.pushed(client, repo, "unrelated");
 
-    Map<String, JsonNode> found = referrersByDigest(client.referrers(repo, subject.manifest().digest()));
-    assertThat(found.keySet()).containsExactlyInAnyOrder(sig.digest(), sbom.digest(), legacy.digest(), index.digest());
+    Map<String, JsonNode> found =
+        referrersByDigest(client.referrers(repo, subject.manifest().digest()));
+    assertThat(found.keySet())
+        .containsExactlyInAnyOrder(sig.digest(), sbom.digest(), legacy.digest(), index.digest());
     assertDescribes(found.get(sig.digest()), sig, TYPE_SIGNATURE, "sig");
     assertDescribes(found.get(sbom.digest()), sbom, TYPE_SBOM, "sbom");
     assertDescribes(found.get(legacy.digest()), legacy, TYPE_SIGNATURE, "legacy");
@@ -241,11 +247,14 @@ class DiscoveryIT {
     pushReferrer(repo, subject.manifest(), TYPE_SBOM, null, "sbom");
     Manifest legacy = pushReferrer(repo, subject.manifest(), null, TYPE_SIGNATURE, "legacy");
 
-    Reply reply = client.referrers(repo, subject.manifest().digest(), "artifactType", TYPE_SIGNATURE);
+    Reply reply =
+        client.referrers(repo, subject.manifest().digest(), "artifactType", TYPE_SIGNATURE);
     assertThat(reply.headerOrNull("OCI-Filters-Applied")).isEqualTo("artifactType");
-    assertThat(referrersByDigest(reply).keySet()).containsExactlyInAnyOrder(sig.digest(), legacy.digest());
+    assertThat(referrersByDigest(reply).keySet())
+        .containsExactlyInAnyOrder(sig.digest(), legacy.digest());
 
-    Reply none = client.referrers(repo, subject.manifest().digest(), "artifactType", "application/x-none");
+    Reply none =
+        client.referrers(repo, subject.manifest().digest(), "artifactType", "application/x-none");
     assertThat(none.headerOrNull("OCI-Filters-Applied")).isEqualTo("artifactType");
     assertThat(referrersByDigest(none)).isEmpty();
   }
@@ -278,7 +287,8 @@ class DiscoveryIT {
     assertThat(client.deleteManifest(repo, gone.digest()).status()).isEqualTo(202);
     assertThat(referrersByDigest(client.referrers(repo, subject.manifest().digest())).keySet())
         .containsExactly(keep.digest());
-    Reply filtered = client.referrers(repo, subject.manifest().digest(), "artifactType", TYPE_SIGNATURE);
+    Reply filtered =
+        client.referrers(repo, subject.manifest().digest(), "artifactType", TYPE_SIGNATURE);
     assertThat(referrersByDigest(filtered).keySet()).containsExactly(keep.digest());
   }
 

@@ -4,6 +4,7 @@ import static dev.lading.conformance.Checks.assertError;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.lading.core.testing.StrictMultipart;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,17 +17,15 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import dev.lading.core.testing.StrictMultipart;
 
 /**
- * {@code GET|HEAD /files/<repository>/-/<reference>/<path>}: files of model artifacts by name,
- * over real sockets, on the filesystem store and on S3 (the {@code on-s3} run). Two layouts:
- * a CNCF ModelPack artifact ({@code artifactType application/vnd.cncf.model.manifest.v1+json},
- * weight layers {@code application/vnd.cncf.model.weight.v1.raw} named by
- * {@code org.cncf.model.filepath}, modelpack {@code docs/spec.md} and {@code docs/annotations.md})
- * and an ORAS push (files named by {@code org.opencontainers.image.title}, as {@code oras push
- * reg/repo:tag file} writes them), plus an Ollama-style Docker v2 manifest (layer names implied
- * by the media type).
+ * {@code GET|HEAD /files/<repository>/-/<reference>/<path>}: files of model artifacts by name, over
+ * real sockets, on the filesystem store and on S3 (the {@code on-s3} run). Two layouts: a CNCF
+ * ModelPack artifact ({@code artifactType application/vnd.cncf.model.manifest.v1+json}, weight
+ * layers {@code application/vnd.cncf.model.weight.v1.raw} named by {@code org.cncf.model.filepath},
+ * modelpack {@code docs/spec.md} and {@code docs/annotations.md}) and an ORAS push (files named by
+ * {@code org.opencontainers.image.title}, as {@code oras push reg/repo:tag file} writes them), plus
+ * an Ollama-style Docker v2 manifest (layer names implied by the media type).
  */
 class FilesEndpointIT {
   @RegisterExtension static final RegistryProcess registry = RegistryProcess.create();
@@ -63,41 +62,68 @@ class FilesEndpointIT {
     ollamaModel = Blob.random(50_000);
     ollamaLicense1 = Blob.of("MIT".getBytes(StandardCharsets.UTF_8));
     ollamaLicense2 = Blob.of("Apache-2.0".getBytes(StandardCharsets.UTF_8));
-    Blob config = Blob.of("{\"descriptor\":{\"name\":\"tiny\"},\"modelfs\":{\"type\":\"layers\",\"diffIds\":[]}}"
-        .getBytes(StandardCharsets.UTF_8));
-    for (Blob b : List.of(weights1, weights2, tokenizer, gguf, readme, ollamaModel, ollamaLicense1,
-        ollamaLicense2, config, Blob.EMPTY_JSON)) {
+    Blob config =
+        Blob.of(
+            "{\"descriptor\":{\"name\":\"tiny\"},\"modelfs\":{\"type\":\"layers\",\"diffIds\":[]}}"
+                .getBytes(StandardCharsets.UTF_8));
+    for (Blob b :
+        List.of(
+            weights1,
+            weights2,
+            tokenizer,
+            gguf,
+            readme,
+            ollamaModel,
+            ollamaLicense1,
+            ollamaLicense2,
+            config,
+            Blob.EMPTY_JSON)) {
       client.pushBlob(repo, b);
     }
-    modelpack = Manifest.oci()
-        .artifactType(MODELPACK)
-        .config(config.descriptor(MODELPACK_CONFIG))
-        .add(weights1.descriptor(WEIGHT_RAW).withAnnotation("org.cncf.model.filepath", "model-00001-of-00002.safetensors"))
-        .add(weights2.descriptor(WEIGHT_RAW).withAnnotation("org.cncf.model.filepath", "model-00002-of-00002.safetensors"))
-        .add(tokenizer.descriptor("application/vnd.cncf.model.weight.config.v1.raw")
-            .withAnnotation("org.cncf.model.filepath", "tokenizer/tokenizer.json"))
-        .build();
-    oras = Manifest.oci()
-        .artifactType("application/vnd.example.gguf")
-        .config(Blob.EMPTY_JSON.descriptor("application/vnd.oci.empty.v1+json"))
-        .add(gguf.descriptor("application/vnd.example.gguf.layer")
-            .withAnnotation("org.opencontainers.image.title", "tiny-q4_0.gguf"))
-        .add(readme.descriptor("text/markdown")
-            .withAnnotation("org.opencontainers.image.title", "RÉADME ü.md"))
-        .build();
-    ollama = Manifest.docker()
-        .config(config.descriptor("application/vnd.docker.container.image.v1+json"))
-        .add(ollamaModel.descriptor("application/vnd.ollama.image.model"))
-        .add(ollamaLicense1.descriptor("application/vnd.ollama.image.license"))
-        .add(ollamaLicense2.descriptor("application/vnd.ollama.image.license"))
-        .build();
+    modelpack =
+        Manifest.oci()
+            .artifactType(MODELPACK)
+            .config(config.descriptor(MODELPACK_CONFIG))
+            .add(
+                weights1
+                    .descriptor(WEIGHT_RAW)
+                    .withAnnotation("org.cncf.model.filepath", "model-00001-of-00002.safetensors"))
+            .add(
+                weights2
+                    .descriptor(WEIGHT_RAW)
+                    .withAnnotation("org.cncf.model.filepath", "model-00002-of-00002.safetensors"))
+            .add(
+                tokenizer
+                    .descriptor("application/vnd.cncf.model.weight.config.v1.raw")
+                    .withAnnotation("org.cncf.model.filepath", "tokenizer/tokenizer.json"))
+            .build();
+    oras =
+        Manifest.oci()
+            .artifactType("application/vnd.example.gguf")
+            .config(Blob.EMPTY_JSON.descriptor("application/vnd.oci.empty.v1+json"))
+            .add(
+                gguf.descriptor("application/vnd.example.gguf.layer")
+                    .withAnnotation("org.opencontainers.image.title", "tiny-q4_0.gguf"))
+            .add(
+                readme
+                    .descriptor("text/markdown")
+                    .withAnnotation("org.opencontainers.image.title", "RÉADME ü.md"))
+            .build();
+    ollama =
+        Manifest.docker()
+            .config(config.descriptor("application/vnd.docker.container.image.v1+json"))
+            .add(ollamaModel.descriptor("application/vnd.ollama.image.model"))
+            .add(ollamaLicense1.descriptor("application/vnd.ollama.image.license"))
+            .add(ollamaLicense2.descriptor("application/vnd.ollama.image.license"))
+            .build();
     assertThat(client.pushManifest(repo, "modelpack", modelpack).status()).isEqualTo(201);
     assertThat(client.pushManifest(repo, "oras", oras).status()).isEqualTo(201);
     assertThat(client.pushManifest(repo, "ollama", ollama).status()).isEqualTo(201);
-    index = Manifest.ociIndex()
-        .add(modelpack.descriptor().withPlatform("linux", "amd64"))
-        .add(oras.descriptor().withPlatform("linux", "arm64"))
-        .build();
+    index =
+        Manifest.ociIndex()
+            .add(modelpack.descriptor().withPlatform("linux", "amd64"))
+            .add(oras.descriptor().withPlatform("linux", "arm64"))
+            .build();
     assertThat(client.pushManifest(repo, "multi", index).status()).isEqualTo(201);
   }
 
@@ -118,17 +144,28 @@ class FilesEndpointIT {
     assertThat(whole.headerOrNull("Cache-Control")).isEqualTo("no-cache");
     assertThat(whole.headerOrNull("Accept-Ranges")).isEqualTo("bytes");
 
-    Reply ranged = client.get(file("modelpack", "model-00001-of-00002.safetensors"), "Range", "bytes=8388600-8388707");
+    Reply ranged =
+        client.get(
+            file("modelpack", "model-00001-of-00002.safetensors"),
+            "Range",
+            "bytes=8388600-8388707");
     assertThat(ranged.status()).isEqualTo(206);
-    assertThat(ranged.headerOrNull("Content-Range")).isEqualTo("bytes 8388600-8388707/" + weights1.size());
+    assertThat(ranged.headerOrNull("Content-Range"))
+        .isEqualTo("bytes 8388600-8388707/" + weights1.size());
     assertThat(ranged.body()).isEqualTo(Arrays.copyOfRange(weights1.bytes(), 8388600, 8388708));
 
-    Reply multi = client.get(file("modelpack", "model-00001-of-00002.safetensors"), "Range", "bytes=0-9,9000000-9000099");
+    Reply multi =
+        client.get(
+            file("modelpack", "model-00001-of-00002.safetensors"),
+            "Range",
+            "bytes=0-9,9000000-9000099");
     assertThat(multi.status()).isEqualTo(206);
-    List<StrictMultipart.Part> parts = ByteRanges.parse(multi.headerOrNull("Content-Type"), multi.body());
+    List<StrictMultipart.Part> parts =
+        ByteRanges.parse(multi.headerOrNull("Content-Type"), multi.body());
     assertThat(parts).hasSize(2);
     assertThat(parts.get(0).bytes()).isEqualTo(Arrays.copyOfRange(weights1.bytes(), 0, 10));
-    assertThat(parts.get(1).bytes()).isEqualTo(Arrays.copyOfRange(weights1.bytes(), 9000000, 9000100));
+    assertThat(parts.get(1).bytes())
+        .isEqualTo(Arrays.copyOfRange(weights1.bytes(), 9000000, 9000100));
 
     Reply head = client.head(file("modelpack", "model-00002-of-00002.safetensors"));
     assertThat(head.status()).isEqualTo(200);
@@ -138,7 +175,8 @@ class FilesEndpointIT {
     Reply nested = client.get(file("modelpack", "tokenizer/tokenizer.json"));
     assertThat(nested.status()).isEqualTo(200);
     assertThat(nested.body()).isEqualTo(tokenizer.bytes());
-    assertThat(nested.headerOrNull("Content-Disposition")).isEqualTo("attachment; filename=\"tokenizer.json\"");
+    assertThat(nested.headerOrNull("Content-Disposition"))
+        .isEqualTo("attachment; filename=\"tokenizer.json\"");
   }
 
   @Test
@@ -153,14 +191,17 @@ class FilesEndpointIT {
   void orasTitlesIncludingNonAsciiNames() {
     Reply r = client.get(file("oras", "tiny-q4_0.gguf"), "Range", "bytes=-100");
     assertThat(r.status()).isEqualTo(206);
-    assertThat(r.body()).isEqualTo(Arrays.copyOfRange(gguf.bytes(), gguf.bytes().length - 100, gguf.bytes().length));
+    assertThat(r.body())
+        .isEqualTo(
+            Arrays.copyOfRange(gguf.bytes(), gguf.bytes().length - 100, gguf.bytes().length));
     assertThat(r.headerOrNull("Content-Type")).isEqualTo("application/vnd.example.gguf.layer");
     // The non-ASCII name, percent-encoded as UTF-8 in the path.
     Reply md = client.get("/files/" + repo + "/-/oras/R%C3%89ADME%20%C3%BC.md");
     assertThat(md.status()).as("%s", md).isEqualTo(200);
     assertThat(md.body()).isEqualTo(readme.bytes());
     assertThat(md.headerOrNull("Content-Disposition"))
-        .isEqualTo("attachment; filename=\"R_ADME _.md\"; filename*=UTF-8''R%C3%89ADME%20%C3%BC.md");
+        .isEqualTo(
+            "attachment; filename=\"R_ADME _.md\"; filename*=UTF-8''R%C3%89ADME%20%C3%BC.md");
   }
 
   @Test
@@ -185,8 +226,11 @@ class FilesEndpointIT {
     assertThat(body.path("artifactType").asText()).isEqualTo(MODELPACK);
     List<String> names = new ArrayList<>();
     body.path("files").forEach(f -> names.add(f.path("name").asText()));
-    assertThat(names).containsExactly(
-        "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "tokenizer/tokenizer.json");
+    assertThat(names)
+        .containsExactly(
+            "model-00001-of-00002.safetensors",
+            "model-00002-of-00002.safetensors",
+            "tokenizer/tokenizer.json");
     JsonNode first = body.path("files").get(0);
     assertThat(first.path("size").asLong()).isEqualTo(weights1.size());
     assertThat(first.path("digest").asText()).isEqualTo(weights1.digest());
@@ -221,9 +265,15 @@ class FilesEndpointIT {
 
   @Test
   void traversalIsRefusedHoweverItIsSpelled() throws Exception {
-    for (String path : List.of(
-        "../../../v2/_catalog", "tokenizer/../model-00002-of-00002.safetensors", "./tokenizer/tokenizer.json",
-        "tokenizer//tokenizer.json", "%2E%2E/x", "tokenizer%2Ftokenizer.json", "..%2F..%2Fetc%2Fpasswd")) {
+    for (String path :
+        List.of(
+            "../../../v2/_catalog",
+            "tokenizer/../model-00002-of-00002.safetensors",
+            "./tokenizer/tokenizer.json",
+            "tokenizer//tokenizer.json",
+            "%2E%2E/x",
+            "tokenizer%2Ftokenizer.json",
+            "..%2F..%2Fetc%2Fpasswd")) {
       String[] reply = raw("GET /files/" + repo + "/-/modelpack/" + path);
       assertThat(reply[0]).as(path).startsWith("HTTP/1.1 404 ");
       assertThat(reply[1]).as(path).contains("\"BLOB_UNKNOWN\"");
@@ -235,8 +285,9 @@ class FilesEndpointIT {
     try (Socket socket = new Socket("127.0.0.1", registry.port())) {
       socket.setSoTimeout(30_000);
       OutputStream out = socket.getOutputStream();
-      out.write((requestLine + " HTTP/1.1\r\nHost: registry\r\nConnection: close\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          (requestLine + " HTTP/1.1\r\nHost: registry\r\nConnection: close\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
       out.flush();
       InputStream in = socket.getInputStream();
       ByteArrayOutputStream all = new ByteArrayOutputStream();

@@ -7,10 +7,10 @@ import java.util.HexFormat;
 import java.util.Random;
 
 /**
- * {@code size} bytes made as they are read, never held: a fixed random megabyte with its
- * index written over its first eight bytes, so no two megabytes are alike and any range can
- * be recomputed ({@link #bytes}). Hashed as it is read, so a test of gigabytes knows the digest
- * to push without holding or reading the content twice.
+ * {@code size} bytes made as they are read, never held: a fixed random megabyte with its index
+ * written over its first eight bytes, so no two megabytes are alike and any range can be recomputed
+ * ({@link #bytes}). Hashed as it is read, so a test of gigabytes knows the digest to push without
+ * holding or reading the content twice.
  */
 final class GeneratedBody extends InputStream {
   private static final int BLOCK = 1 << 20;

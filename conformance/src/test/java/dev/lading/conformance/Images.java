@@ -14,12 +14,12 @@ public record Images(Blob config, List<Blob> layers, Manifest manifest) {
         Blob.of(
             ("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{},"
                     + "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]},"
-                    + "\"comment\":\"" + UUID.randomUUID() + "\"}")
+                    + "\"comment\":\""
+                    + UUID.randomUUID()
+                    + "\"}")
                 .getBytes(StandardCharsets.UTF_8));
     List<Blob> layers =
-        IntStream.range(0, layerCount)
-            .mapToObj(i -> Blob.random(layerSize))
-            .toList();
+        IntStream.range(0, layerCount).mapToObj(i -> Blob.random(layerSize)).toList();
     Manifest.Builder manifest = Manifest.oci().config(config.descriptor(MediaType.OCI_CONFIG));
     layers.forEach(l -> manifest.add(l.descriptor(MediaType.OCI_LAYER_GZIP)));
     return new Images(config, layers, manifest.build());

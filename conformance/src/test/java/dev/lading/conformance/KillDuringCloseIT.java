@@ -12,16 +12,17 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code kill -9} of the real process while it closes an upload: the closing {@code PUT} carries
- * the last 8 MiB of a 16 MiB blob, and the process dies at a different moment of it in every
- * round (before the body is in, while the bytes are made durable, around the commit). A client
- * that got no answer retries the same {@code PUT} against the restarted server and must get
- * {@code 201} with the blob pullable, or {@code 404 BLOB_UPLOAD_UNKNOWN} after which a fresh
- * upload succeeds; never a {@code 5xx}, which clients retry forever.
+ * the last 8 MiB of a 16 MiB blob, and the process dies at a different moment of it in every round
+ * (before the body is in, while the bytes are made durable, around the commit). A client that got
+ * no answer retries the same {@code PUT} against the restarted server and must get {@code 201} with
+ * the blob pullable, or {@code 404 BLOB_UPLOAD_UNKNOWN} after which a fresh upload succeeds; never
+ * a {@code 5xx}, which clients retry forever.
  */
 class KillDuringCloseIT {
   @RegisterExtension static final RegistryProcess registry = RegistryProcess.create();
 
   private static final int HALF = 8 * 1024 * 1024;
+
   /** Delays from sending the PUT to the kill, spread over the window the PUT takes here. */
   private static final long[] KILL_AFTER_MILLIS = {0, 10, 25, 40, 55, 70, 100, 150};
 
@@ -59,7 +60,8 @@ class KillDuringCloseIT {
 
     RegistryClient after = registry.client();
     Reply retry = after.putUpload(session, blob.digest(), last);
-    assertThat(retry.status()).as("retried close after a kill (first answer %s): %s", firstAnswer, retry)
+    assertThat(retry.status())
+        .as("retried close after a kill (first answer %s): %s", firstAnswer, retry)
         .isIn(201, 404);
     if (retry.status() == 404) {
       assertThat(retry.errorCodes()).contains("BLOB_UPLOAD_UNKNOWN");

@@ -97,7 +97,8 @@ public record Manifest(String mediaType, byte[] bytes, String digest) {
         annotations.forEach(a::put);
       }
       try {
-        return Manifest.of(mediaType, Reply.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
+        return Manifest.of(
+            mediaType, Reply.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
       } catch (JsonProcessingException e) {
         throw new IllegalStateException(e);
       }

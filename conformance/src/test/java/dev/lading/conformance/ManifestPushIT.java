@@ -145,7 +145,8 @@ class ManifestPushIT {
     client.pushManifest(repo, amd.digest(), amd);
     Manifest list =
         Manifest.dockerList().add(amd.descriptor().withPlatform("linux", "amd64")).build();
-    assertManifestCreated(client.putManifest(repo, "list", list.mediaType(), list.bytes()), repo, list);
+    assertManifestCreated(
+        client.putManifest(repo, "list", list.mediaType(), list.bytes()), repo, list);
   }
 
   @Test
@@ -158,8 +159,10 @@ class ManifestPushIT {
         Manifest.oci()
             .artifactType("application/vnd.example.model.v1")
             .config(Blob.EMPTY_JSON.descriptor(MediaType.OCI_EMPTY))
-            .add(model.descriptor("application/vnd.gguf.model")
-                .withAnnotation("org.opencontainers.image.title", "model.gguf"))
+            .add(
+                model
+                    .descriptor("application/vnd.gguf.model")
+                    .withAnnotation("org.opencontainers.image.title", "model.gguf"))
             .build();
     assertManifestCreated(client.putManifest(repo, "model", m.mediaType(), m.bytes()), repo, m);
     Reply layer = client.getBlob(repo, model.digest());
@@ -245,7 +248,8 @@ class ManifestPushIT {
     String repo = Checks.uniqueRepo("refused");
     Images kept = Images.pushed(client, repo, "stable");
     byte[] junk = "{\"schemaVersion\": 2, \"mediaType\": ".getBytes(StandardCharsets.UTF_8);
-    assertError(client.putManifest(repo, "stable", MediaType.OCI_MANIFEST, junk), 400, "MANIFEST_INVALID");
+    assertError(
+        client.putManifest(repo, "stable", MediaType.OCI_MANIFEST, junk), 400, "MANIFEST_INVALID");
     assertServed(repo, "stable", kept.manifest());
     assertNoManifest(repo, Blob.sha256(junk));
   }
@@ -256,11 +260,17 @@ class ManifestPushIT {
     Blob config = Blob.random(100);
     client.pushBlob(repo, config);
     String json =
-        "{\"mediaType\":\"" + MediaType.OCI_MANIFEST + "\",\"config\":{\"mediaType\":\""
-            + MediaType.OCI_CONFIG + "\",\"digest\":\"" + config.digest() + "\",\"size\":100},"
+        "{\"mediaType\":\""
+            + MediaType.OCI_MANIFEST
+            + "\",\"config\":{\"mediaType\":\""
+            + MediaType.OCI_CONFIG
+            + "\",\"digest\":\""
+            + config.digest()
+            + "\",\"size\":100},"
             + "\"layers\":[]}";
     byte[] body = json.getBytes(StandardCharsets.UTF_8);
-    assertError(client.putManifest(repo, "t", MediaType.OCI_MANIFEST, body), 400, "MANIFEST_INVALID");
+    assertError(
+        client.putManifest(repo, "t", MediaType.OCI_MANIFEST, body), 400, "MANIFEST_INVALID");
     assertNoManifest(repo, "t");
   }
 
@@ -283,8 +293,7 @@ class ManifestPushIT {
     Images image = Images.generate(1, 100);
     image.pushBlobs(client, repo);
     String claimed = Blob.unknownDigest();
-    Reply put =
-        client.putManifest(repo, claimed, MediaType.OCI_MANIFEST, image.manifest().bytes());
+    Reply put = client.putManifest(repo, claimed, MediaType.OCI_MANIFEST, image.manifest().bytes());
     assertError(put, 400, "DIGEST_INVALID");
     assertNoManifest(repo, claimed);
     assertNoManifest(repo, image.manifest().digest());

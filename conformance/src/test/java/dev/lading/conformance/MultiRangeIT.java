@@ -1,18 +1,21 @@
 package dev.lading.conformance;
 
-import dev.lading.core.testing.StrictMultipart;
 import static dev.lading.conformance.Checks.assertError;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lading.core.testing.StrictMultipart;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.regex.Matcher;
@@ -20,23 +23,22 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import java.net.SocketTimeoutException;
-import java.net.http.HttpRequest;
-import java.util.Collections;
 
 /**
  * Several byte ranges in one blob GET, as lazy pulls (containers/storage's zstd:chunked and
- * eStargz) send them: {@code 206} with a {@code multipart/byteranges} body (RFC 9110 §14.6),
- * read by a strict reader and by mime4j and compared byte for byte with the blob, on the
- * filesystem store (parts as regions of one open file) and on S3 (one ranged read per part).
- * Stricter than RFC 9110 where it allows a choice: an exact {@code Content-Length} (never
- * chunked), parts in the header's order, no preamble or epilogue, overlapping and touching
- * ranges merged so no byte comes twice, and never a {@code 200} for a ranged request.
+ * eStargz) send them: {@code 206} with a {@code multipart/byteranges} body (RFC 9110 §14.6), read
+ * by a strict reader and by mime4j and compared byte for byte with the blob, on the filesystem
+ * store (parts as regions of one open file) and on S3 (one ranged read per part). Stricter than RFC
+ * 9110 where it allows a choice: an exact {@code Content-Length} (never chunked), parts in the
+ * header's order, no preamble or epilogue, overlapping and touching ranges merged so no byte comes
+ * twice, and never a {@code 200} for a ranged request.
  */
 class MultiRangeIT {
   @RegisterExtension static final RegistryProcess registry = RegistryProcess.create();
+
   /** The same store served with {@code limits.max_ranges} 8, set from the environment. */
-  @RegisterExtension static final RegistryProcess capped =
+  @RegisterExtension
+  static final RegistryProcess capped =
       RegistryProcess.sharingStoreWith(registry).withEnvironment("LADING_LIMITS_MAX_RANGES", "8");
 
   static RegistryClient client;
@@ -66,19 +68,23 @@ class MultiRangeIT {
     String type = reply.headerOrNull("Content-Type");
     assertThat(type).startsWith("multipart/byteranges; boundary=");
     assertThat(reply.headerOrNull("Content-Range"))
-        .as("RFC 9110 §15.3.7.2: never in the header section of a multipart answer").isNull();
-    assertThat(reply.headerOrNull("Content-Length")).isEqualTo(Integer.toString(reply.body().length));
+        .as("RFC 9110 §15.3.7.2: never in the header section of a multipart answer")
+        .isNull();
+    assertThat(reply.headerOrNull("Content-Length"))
+        .isEqualTo(Integer.toString(reply.body().length));
     assertThat(reply.headerOrNull("Transfer-Encoding")).isNull();
     assertThat(reply.headerOrNull("Docker-Content-Digest")).isEqualTo(blob.digest());
     assertThat(reply.headerOrNull("ETag")).isEqualTo("\"" + blob.digest() + "\"");
     assertThat(reply.headerOrNull("Accept-Ranges")).isEqualTo("bytes");
     List<StrictMultipart.Part> parts = ByteRanges.parse(type, reply.body());
     for (StrictMultipart.Part p : parts) {
-      assertThat(p.headers()).as("part %s", p.range())
+      assertThat(p.headers())
+          .as("part %s", p.range())
           .containsOnlyKeys("content-type", "content-range")
           .containsEntry("content-type", "application/octet-stream");
       assertThat(p.size()).isEqualTo(size);
-      assertThat(p.bytes()).as("part %s byte for byte", p.range())
+      assertThat(p.bytes())
+          .as("part %s byte for byte", p.range())
           .isEqualTo(Arrays.copyOfRange(blob.bytes(), (int) p.first(), (int) p.last() + 1));
     }
     return parts;
@@ -97,8 +103,13 @@ class MultiRangeIT {
   void disjointRangesComeBackInTheHeadersOrder() {
     // RFC 9110 §15.3.7.2 (SHOULD); containers/image matches parts to its ranges by position.
     Reply reply = get("bytes=9000000-9000099,0-0,-7,4194304-4195327,8388600-8388700");
-    assertThat(ranges(multipart(reply))).containsExactly(
-        "9000000-9000099", "0-0", (size - 7) + "-" + (size - 1), "4194304-4195327", "8388600-8388700");
+    assertThat(ranges(multipart(reply)))
+        .containsExactly(
+            "9000000-9000099",
+            "0-0",
+            (size - 7) + "-" + (size - 1),
+            "4194304-4195327",
+            "8388600-8388700");
   }
 
   @Test
@@ -140,8 +151,13 @@ class MultiRangeIT {
   @Test
   void headAnswersTheMultipartHeadersWithoutABody() {
     String range = "bytes=0-9,5000000-5000999";
-    Reply head = client.send("HEAD", client.resolve("/v2/" + repo + "/blobs/" + blob.digest()),
-        HttpRequest.BodyPublishers.noBody(), "Range", range);
+    Reply head =
+        client.send(
+            "HEAD",
+            client.resolve("/v2/" + repo + "/blobs/" + blob.digest()),
+            HttpRequest.BodyPublishers.noBody(),
+            "Range",
+            range);
     Reply got = get(range);
     assertThat(head.status()).as("%s", head).isEqualTo(206);
     assertThat(head.body()).isEmpty();
@@ -162,7 +178,8 @@ class MultiRangeIT {
       long first = i * step + random.nextInt(1000);
       asked.add(first + "-" + (first + 1 + random.nextInt(20_000)));
     }
-    // Apart from each other (each under 21 KB, 147 KB apart), in a shuffled order: 64 parts as asked.
+    // Apart from each other (each under 21 KB, 147 KB apart), in a shuffled order: 64 parts as
+    // asked.
     Collections.shuffle(asked, random);
     assertThat(ranges(multipart(get("bytes=" + String.join(",", asked))))).isEqualTo(asked);
   }
@@ -192,8 +209,11 @@ class MultiRangeIT {
     assertError(over, 416, "RANGE_INVALID");
     assertThat(over.headerOrNull("Content-Range")).isEqualTo("bytes */" + size);
     // Merged or not, the ranges as sent are what counts.
-    assertError(other.getBlob(cappedRepo, blob.digest(), "Range",
-        "bytes=0-0,0-0,0-0,0-0,0-0,0-0,0-0,0-0,0-0"), 416, "RANGE_INVALID");
+    assertError(
+        other.getBlob(
+            cappedRepo, blob.digest(), "Range", "bytes=0-0,0-0,0-0,0-0,0-0,0-0,0-0,0-0,0-0"),
+        416,
+        "RANGE_INVALID");
   }
 
   @Test
@@ -212,8 +232,16 @@ class MultiRangeIT {
       OutputStream out = socket.getOutputStream();
       InputStream in = socket.getInputStream();
       for (String range : List.of("bytes=0-99,8388000-8389999,-100", "bytes=10-19")) {
-        out.write(("GET /v2/" + repo + "/blobs/" + blob.digest() + " HTTP/1.1\r\nHost: registry\r\n"
-            + "Range: " + range + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(
+            ("GET /v2/"
+                    + repo
+                    + "/blobs/"
+                    + blob.digest()
+                    + " HTTP/1.1\r\nHost: registry\r\n"
+                    + "Range: "
+                    + range
+                    + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
         out.flush();
         String head = readHead(in);
         assertThat(head).startsWith("HTTP/1.1 206 ");
@@ -275,7 +303,8 @@ class MultiRangeIT {
   }
 
   private static String header(String head, String name) {
-    Matcher m = Pattern.compile("(?im)^" + Pattern.quote(name) + ":[ \\t]*(.*?)[ \\t]*$").matcher(head);
+    Matcher m =
+        Pattern.compile("(?im)^" + Pattern.quote(name) + ":[ \\t]*(.*?)[ \\t]*$").matcher(head);
     return m.find() ? m.group(1) : null;
   }
 }

@@ -9,9 +9,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code ?ns=<registry>} (distribution-spec main, "Registry Proxying"): containerd, regclient and
- * the stargz snapshotter add it to every request they send to a host configured as a mirror.
- * Lading serves its own repositories and does not scope requests by it, so it must ignore the
- * parameter on every endpoint, pushes included, and (not using it) send no {@code OCI-Namespace}.
+ * the stargz snapshotter add it to every request they send to a host configured as a mirror. Lading
+ * serves its own repositories and does not scope requests by it, so it must ignore the parameter on
+ * every endpoint, pushes included, and (not using it) send no {@code OCI-Namespace}.
  */
 class NamespaceParamIT {
   @RegisterExtension static final RegistryProcess registry = RegistryProcess.create();

@@ -16,8 +16,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Bad input of every kind gets a 4xx with the spec's error code, never a 5xx, and changes
- * nothing: no repository, blob, tag or upload appears.
+ * Bad input of every kind gets a 4xx with the spec's error code, never a 5xx, and changes nothing:
+ * no repository, blob, tag or upload appears.
  */
 class NegativeInputIT {
   @RegisterExtension static final RegistryProcess registry = RegistryProcess.create();
@@ -141,7 +141,8 @@ class NegativeInputIT {
   @Test
   void mountWithAMalformedDigestDoesNotCreateABlob() {
     String fresh = Checks.uniqueRepo("mount-target");
-    assertError(client.postUpload(fresh, "mount", "sha256:bad", "from", repo), 400, "DIGEST_INVALID");
+    assertError(
+        client.postUpload(fresh, "mount", "sha256:bad", "from", repo), 400, "DIGEST_INVALID");
     // Refused before anything was written: the target repository did not come into being.
     assertError(client.listTags(fresh), 404, "NAME_UNKNOWN");
   }
@@ -155,7 +156,13 @@ class NegativeInputIT {
   // ---- tags and references ------------------------------------------------------------------
 
   @ParameterizedTest
-  @ValueSource(strings = {"-dash-first", ".dot-first", "has+plus", "ttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt"})
+  @ValueSource(
+      strings = {
+        "-dash-first",
+        ".dot-first",
+        "has+plus",
+        "ttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt"
+      })
   void invalidTagsAreRefusedAndCreateNothing(String tag) {
     // No spec code names a bad tag; Lading's choice (see core Tag): a push is MANIFEST_INVALID,
     // a read or delete finds no manifest under a tag that cannot exist.
@@ -256,8 +263,14 @@ class NegativeInputIT {
 
   /** A PATCH whose Content-Range header is sent as given, well-formed or not. */
   private static Reply patchWithContentRange(URI session, BodyPublisher body, String contentRange) {
-    return client.send("PATCH", session, body,
-        "Content-Type", RegistryClient.OCTET_STREAM, "Content-Range", contentRange);
+    return client.send(
+        "PATCH",
+        session,
+        body,
+        "Content-Type",
+        RegistryClient.OCTET_STREAM,
+        "Content-Range",
+        contentRange);
   }
 
   private static void assertSessionAt(URI upload, String range) {
@@ -284,13 +297,17 @@ class NegativeInputIT {
     URI session = uploadHoldingTheFirstTenBytesOf(blob);
     // No Content-Length (chunked transfer): only the body's end shows it is short or long, and
     // the part already streamed must not count.
-    Reply bad = patchWithContentRange(
-        session, RegistryClient.streamed(Arrays.copyOfRange(blob.bytes(), 10, 20)), contentRange);
+    Reply bad =
+        patchWithContentRange(
+            session,
+            RegistryClient.streamed(Arrays.copyOfRange(blob.bytes(), 10, 20)),
+            contentRange);
     assertError(bad, 400, "SIZE_INVALID");
     assertSessionAt(session, "0-9");
     Reply rest = client.patchChunk(session, Arrays.copyOfRange(blob.bytes(), 10, 100), 10);
     assertThat(rest.status()).as("%s", rest).isEqualTo(202);
-    assertThat(client.putUpload(rest.location(), blob.digest(), new byte[0]).status()).isEqualTo(201);
+    assertThat(client.putUpload(rest.location(), blob.digest(), new byte[0]).status())
+        .isEqualTo(201);
     assertThat(client.getBlob(repo, blob.digest()).body()).isEqualTo(blob.bytes());
   }
 
@@ -306,7 +323,14 @@ class NegativeInputIT {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"..", "..%2F..%2Fblobs", "%2e%2e", "a%00b", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"})
+  @ValueSource(
+      strings = {
+        "..",
+        "..%2F..%2Fblobs",
+        "%2e%2e",
+        "a%00b",
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+      })
   void hostileUploadIdsAreUnknownUploads(String id) {
     // An id Lading never issued names no session, whatever it contains.
     assertError(client.get("/v2/" + repo + "/blobs/uploads/" + id), 404, "BLOB_UPLOAD_UNKNOWN");

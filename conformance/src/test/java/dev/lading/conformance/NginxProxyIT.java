@@ -18,6 +18,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
@@ -31,16 +32,15 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import java.nio.file.StandardCopyOption;
 
 /**
- * Lading behind a real nginx that terminates TLS, as production runs it: the client talks
- * HTTPS to nginx from 127.0.0.3, nginx forwards plain HTTP from 127.0.0.2 (the registry's only
- * trusted proxy) with {@code X-Forwarded-*}, streaming both ways (request and response buffering
- * off). The registry must answer as the proxy's origin: the token realm is
- * {@code https://<nginx>/auth/token}, {@code Location} leads back through nginx, and the access
- * log names the client, not nginx. A 2 GiB layer generated on the fly is pushed through it and
- * pulled back. Skipped, with the reason, where nginx is not installed.
+ * Lading behind a real nginx that terminates TLS, as production runs it: the client talks HTTPS to
+ * nginx from 127.0.0.3, nginx forwards plain HTTP from 127.0.0.2 (the registry's only trusted
+ * proxy) with {@code X-Forwarded-*}, streaming both ways (request and response buffering off). The
+ * registry must answer as the proxy's origin: the token realm is {@code
+ * https://<nginx>/auth/token}, {@code Location} leads back through nginx, and the access log names
+ * the client, not nginx. A 2 GiB layer generated on the fly is pushed through it and pulled back.
+ * Skipped, with the reason, where nginx is not installed.
  */
 class NginxProxyIT {
   private static final String USER = "ci";
@@ -48,13 +48,22 @@ class NginxProxyIT {
   private static final TestPki PKI = TestPki.create("Lading NginxProxyIT CA");
 
   @RegisterExtension
-  static final RegistryProcess registry = RegistryProcess.create()
-      .withEnvironment("LADING_HTTP_TRUSTED_PROXIES", "[\"127.0.0.2\"]")
-      .withEnvironment("LADING_AUTH_MODE", "token")
-      .withEnvironment("LADING_AUTH_USERS", "[{\"name\":\"" + USER + "\",\"password_hash\":\""
-          + BCrypt.withDefaults().hashToString(4, PASSWORD.toCharArray()) + "\"}]")
-      .withEnvironment("LADING_AUTH_RULES",
-          "[{\"subjects\":[\"" + USER + "\"],\"repositories\":[\"**\"],\"actions\":[\"pull\",\"push\"]}]");
+  static final RegistryProcess registry =
+      RegistryProcess.create()
+          .withEnvironment("LADING_HTTP_TRUSTED_PROXIES", "[\"127.0.0.2\"]")
+          .withEnvironment("LADING_AUTH_MODE", "token")
+          .withEnvironment(
+              "LADING_AUTH_USERS",
+              "[{\"name\":\""
+                  + USER
+                  + "\",\"password_hash\":\""
+                  + BCrypt.withDefaults().hashToString(4, PASSWORD.toCharArray())
+                  + "\"}]")
+          .withEnvironment(
+              "LADING_AUTH_RULES",
+              "[{\"subjects\":[\""
+                  + USER
+                  + "\"],\"repositories\":[\"**\"],\"actions\":[\"pull\",\"push\"]}]");
 
   private static Path nginxDir;
   private static Process nginx;
@@ -75,16 +84,25 @@ class NginxProxyIT {
     Files.writeString(nginxDir.resolve("tls.key"), issued.keyPkcs8Pem());
     nginxPort = freePort();
     Files.writeString(nginxDir.resolve("nginx.conf"), config(nginxPort, registry.port()));
-    nginx = new ProcessBuilder(binary.toString(), "-p", nginxDir.toString(), "-c", "nginx.conf",
-        "-e", nginxDir.resolve("error.log").toString())
-        .redirectErrorStream(true)
-        .redirectOutput(nginxDir.resolve("nginx.out").toFile())
-        .start();
+    nginx =
+        new ProcessBuilder(
+                binary.toString(),
+                "-p",
+                nginxDir.toString(),
+                "-c",
+                "nginx.conf",
+                "-e",
+                nginxDir.resolve("error.log").toString())
+            .redirectErrorStream(true)
+            .redirectOutput(nginxDir.resolve("nginx.out").toFile())
+            .start();
     awaitListening(nginxPort);
-    client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .localAddress(InetAddress.getByName("127.0.0.3"))
-        .sslContext(PKI.clientContext())
-        .build();
+    client =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .localAddress(InetAddress.getByName("127.0.0.3"))
+            .sslContext(PKI.clientContext())
+            .build();
   }
 
   @AfterAll
@@ -111,7 +129,8 @@ class NginxProxyIT {
    */
   private static String config(int port, int upstream) {
     boolean root = "root".equals(System.getProperty("user.name"));
-    return (root ? "user root;\n" : "") + """
+    return (root ? "user root;\n" : "")
+        + """
         daemon off;
         worker_processes 1;
         pid nginx.pid;
@@ -147,7 +166,8 @@ class NginxProxyIT {
             }
           }
         }
-        """.formatted(upstream, port);
+        """
+            .formatted(upstream, port);
   }
 
   private static URI nginx(String path) {
@@ -156,7 +176,9 @@ class NginxProxyIT {
 
   @Test
   void theChallengeNamesTheProxysHttpsRealm() throws Exception {
-    HttpResponse<String> r = client.send(HttpRequest.newBuilder(nginx("/v2/")).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        client.send(
+            HttpRequest.newBuilder(nginx("/v2/")).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).isEqualTo(401);
     assertThat(r.headers().firstValue("WWW-Authenticate").orElseThrow())
         .startsWith("Bearer realm=\"https://127.0.0.1:" + nginxPort + "/auth/token\"");
@@ -164,41 +186,61 @@ class NginxProxyIT {
 
   @Test
   void aTwoGibLayerStreamsThroughTheProxyAndBackByteExact() throws Exception {
-    Assumptions.assumeFalse(registry.onS3Store(),
+    Assumptions.assumeFalse(
+        registry.onS3Store(),
         "the proxy path does not depend on the store; the filesystem run pushes the 2 GiB, S3BigBlobIT covers S3");
     String repo = Checks.uniqueRepo("nginx");
     String token = token("repository:" + repo + ":pull,push");
 
-    HttpResponse<String> start = send(HttpRequest.newBuilder(nginx("/v2/" + repo + "/blobs/uploads/"))
-        .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.noBody()).build());
+    HttpResponse<String> start =
+        send(
+            HttpRequest.newBuilder(nginx("/v2/" + repo + "/blobs/uploads/"))
+                .header("Authorization", "Bearer " + token)
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build());
     assertThat(start.statusCode()).as(start.body()).isEqualTo(202);
     String location = start.headers().firstValue("Location").orElseThrow();
     URI upload = nginx("/").resolve(location);
-    assertThat(upload.getPort()).as("Location %s leads back through nginx", location).isEqualTo(nginxPort);
+    assertThat(upload.getPort())
+        .as("Location %s leads back through nginx", location)
+        .isEqualTo(nginxPort);
     assertThat(location).doesNotContain(":" + registry.port());
 
     long size = 2L << 30;
     GeneratedBody body = new GeneratedBody(size);
     long began = System.nanoTime();
-    // No length given: the JDK client sends it chunked, nginx streams it on (proxy_request_buffering off).
-    HttpResponse<String> patch = send(HttpRequest.newBuilder(upload)
-        .header("Authorization", "Bearer " + token)
-        .header("Content-Type", "application/octet-stream")
-        .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> body)).build());
+    // No length given: the JDK client sends it chunked, nginx streams it on
+    // (proxy_request_buffering off).
+    HttpResponse<String> patch =
+        send(
+            HttpRequest.newBuilder(upload)
+                .header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/octet-stream")
+                .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> body))
+                .build());
     assertThat(patch.statusCode()).as(patch.body()).isEqualTo(202);
     String digest = body.digest();
     String next = patch.headers().firstValue("Location").orElseThrow();
     URI close = nginx("/").resolve(next + (next.contains("?") ? "&" : "?") + "digest=" + digest);
-    HttpResponse<String> put = send(HttpRequest.newBuilder(close)
-        .header("Authorization", "Bearer " + token).PUT(HttpRequest.BodyPublishers.noBody()).build());
+    HttpResponse<String> put =
+        send(
+            HttpRequest.newBuilder(close)
+                .header("Authorization", "Bearer " + token)
+                .PUT(HttpRequest.BodyPublishers.noBody())
+                .build());
     assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
     assertThat(nginx("/").resolve(put.headers().firstValue("Location").orElseThrow()))
         .isEqualTo(nginx("/v2/" + repo + "/blobs/" + digest));
-    System.out.printf("NginxProxyIT: 2 GiB pushed through nginx in %.1f s%n", (System.nanoTime() - began) / 1e9);
+    System.out.printf(
+        "NginxProxyIT: 2 GiB pushed through nginx in %.1f s%n", (System.nanoTime() - began) / 1e9);
 
     // The pull, hashed as it streams, never held in memory.
-    HttpResponse<InputStream> pull = client.send(HttpRequest.newBuilder(nginx("/v2/" + repo + "/blobs/" + digest))
-        .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofInputStream());
+    HttpResponse<InputStream> pull =
+        client.send(
+            HttpRequest.newBuilder(nginx("/v2/" + repo + "/blobs/" + digest))
+                .header("Authorization", "Bearer " + token)
+                .build(),
+            HttpResponse.BodyHandlers.ofInputStream());
     assertThat(pull.statusCode()).isEqualTo(200);
     MessageDigest sha = MessageDigest.getInstance("SHA-256");
     long pulled = 0;
@@ -214,12 +256,17 @@ class NginxProxyIT {
 
     long from = size - (3L << 20) - 12_345;
     long to = size - 1_000;
-    HttpResponse<byte[]> range = client.send(HttpRequest.newBuilder(nginx("/v2/" + repo + "/blobs/" + digest))
-        .header("Authorization", "Bearer " + token).header("Range", "bytes=" + from + "-" + to).build(),
-        HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> range =
+        client.send(
+            HttpRequest.newBuilder(nginx("/v2/" + repo + "/blobs/" + digest))
+                .header("Authorization", "Bearer " + token)
+                .header("Range", "bytes=" + from + "-" + to)
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
     assertThat(range.statusCode()).isEqualTo(206);
     assertThat(Arrays.equals(range.body(), GeneratedBody.bytes(from, (int) (to - from + 1))))
-        .as("range near the end of the 2 GiB through nginx").isTrue();
+        .as("range near the end of the 2 GiB through nginx")
+        .isTrue();
 
     // The registry's access line for the push names the client behind nginx, and nginx as the peer.
     String log = awaitLogLine("PUT /v2/" + repo + "/blobs/uploads/");
@@ -234,10 +281,19 @@ class NginxProxyIT {
   private static String token(String scope) throws Exception {
     HttpResponse<String> challenge = send(HttpRequest.newBuilder(nginx("/v2/")).build());
     String header = challenge.headers().firstValue("WWW-Authenticate").orElseThrow();
-    String realm = header.substring(header.indexOf("realm=\"") + 7, header.indexOf('"', header.indexOf("realm=\"") + 7));
-    HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(realm + "?service=lading&scope=" + scope))
-        .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
-            (USER + ":" + PASSWORD).getBytes(StandardCharsets.UTF_8))).build());
+    String realm =
+        header.substring(
+            header.indexOf("realm=\"") + 7, header.indexOf('"', header.indexOf("realm=\"") + 7));
+    HttpResponse<String> r =
+        send(
+            HttpRequest.newBuilder(URI.create(realm + "?service=lading&scope=" + scope))
+                .header(
+                    "Authorization",
+                    "Basic "
+                        + Base64.getEncoder()
+                            .encodeToString(
+                                (USER + ":" + PASSWORD).getBytes(StandardCharsets.UTF_8)))
+                .build());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     return new ObjectMapper().readTree(r.body()).path("token").asText();
   }
@@ -270,8 +326,11 @@ class NginxProxyIT {
         return;
       } catch (IOException e) {
         if (!nginx.isAlive() || Instant.now().isAfter(deadline)) {
-          throw new IllegalStateException("nginx did not start: "
-              + Files.readString(nginxDir.resolve("nginx.out")) + readIfExists(nginxDir.resolve("error.log")), e);
+          throw new IllegalStateException(
+              "nginx did not start: "
+                  + Files.readString(nginxDir.resolve("nginx.out"))
+                  + readIfExists(nginxDir.resolve("error.log")),
+              e);
         }
         Thread.sleep(50);
       }

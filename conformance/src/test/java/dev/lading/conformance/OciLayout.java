@@ -11,8 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * An OCI image layout directory written by hand ({@code oci-layout}, {@code index.json},
- * {@code blobs/<alg>/<hex>}), so container tools can copy images from it with no network.
+ * An OCI image layout directory written by hand ({@code oci-layout}, {@code index.json}, {@code
+ * blobs/<alg>/<hex>}), so container tools can copy images from it with no network.
  */
 public final class OciLayout {
   private final Path root;

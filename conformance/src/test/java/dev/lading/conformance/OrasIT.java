@@ -26,8 +26,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * ORAS (the Java SDK) pushing and pulling model artifacts: a GGUF file stays byte for byte what
- * it was, and an SBOM attached with {@code subject} is found again through the referrers API.
+ * ORAS (the Java SDK) pushing and pulling model artifacts: a GGUF file stays byte for byte what it
+ * was, and an SBOM attached with {@code subject} is found again through the referrers API.
  */
 class OrasIT {
   @RegisterExtension static final RegistryProcess registry = RegistryProcess.create();
@@ -102,7 +102,8 @@ class OrasIT {
     Path pulled = out.resolve("model.gguf");
     assertThat(pulled).exists();
     assertThat(Files.readAllBytes(pulled)).isEqualTo(original);
-    assertThat(new String(Files.readAllBytes(pulled), 0, 4, StandardCharsets.US_ASCII)).isEqualTo("GGUF");
+    assertThat(new String(Files.readAllBytes(pulled), 0, 4, StandardCharsets.US_ASCII))
+        .isEqualTo("GGUF");
   }
 
   @Test
@@ -113,7 +114,9 @@ class OrasIT {
 
     byte[] sbom =
         ("{\"spdxVersion\":\"SPDX-2.3\",\"name\":\"app\",\"packages\":[{\"name\":\"libexample\"}],"
-                + "\"documentNamespace\":\"https://example.invalid/" + Blob.random(8).digest() + "\"}")
+                + "\"documentNamespace\":\"https://example.invalid/"
+                + Blob.random(8).digest()
+                + "\"}")
             .getBytes(StandardCharsets.UTF_8);
     ContainerRef base = ref(repo, "sbom");
     oras.pushBlob(base, Blob.EMPTY_JSON.bytes());
@@ -142,7 +145,8 @@ class OrasIT {
     Reply other = client.referrers(repo, subject.digest(), "artifactType", "application/x-other");
     assertThat(other.json().path("manifests")).isEmpty();
 
-    Referrers found = oras.getReferrers(ref(repo, "app").withDigest(subject.digest()), ArtifactType.from(SBOM));
+    Referrers found =
+        oras.getReferrers(ref(repo, "app").withDigest(subject.digest()), ArtifactType.from(SBOM));
     assertThat(found.getManifests())
         .extracting(ManifestDescriptor::getDigest)
         .containsExactly(referrerDigest);

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code podman push} and {@code podman pull} against the registry, with podman's storage
- * isolated in a temporary directory (vfs driver, its own registries.conf) so nothing on the machine is
+ * {@code podman push} and {@code podman pull} against the registry, with podman's storage isolated
+ * in a temporary directory (vfs driver, its own registries.conf) so nothing on the machine is
  * touched and no network beyond loopback is used.
  */
 class PodmanIT {
@@ -43,7 +43,8 @@ class PodmanIT {
     Files.writeString(
         registries,
         "unqualified-search-registries = []\n\n[[registry]]\nlocation = \""
-            + registry.hostAndPort() + "\"\ninsecure = true\n");
+            + registry.hostAndPort()
+            + "\"\ninsecure = true\n");
     Files.writeString(podmanHome.resolve("auth.json"), "{\"auths\":{}}");
     Path policy = podmanHome.resolve("policy.json");
     Files.writeString(policy, "{\"default\":[{\"type\":\"insecureAcceptAnything\"}]}");
@@ -69,12 +70,18 @@ class PodmanIT {
         new ArrayList<>(
             List.of(
                 "podman",
-                "--root", podmanHome.resolve("root").toString(),
-                "--runroot", podmanHome.resolve("runroot").toString(),
-                "--storage-driver", "vfs",
-                "--cgroup-manager", "cgroupfs",
-                "--events-backend", "file",
-                "--tmpdir", podmanHome.resolve("tmp").toString()));
+                "--root",
+                podmanHome.resolve("root").toString(),
+                "--runroot",
+                podmanHome.resolve("runroot").toString(),
+                "--storage-driver",
+                "vfs",
+                "--cgroup-manager",
+                "cgroupfs",
+                "--events-backend",
+                "file",
+                "--tmpdir",
+                podmanHome.resolve("tmp").toString()));
     command.addAll(List.of(args));
     return command;
   }
@@ -98,7 +105,8 @@ class PodmanIT {
     RegistryClient client = registry.client();
     Reply manifest = client.getManifest(repo, "v1", RegistryClient.acceptAll());
     assertThat(manifest.status()).as("%s", manifest).isEqualTo(200);
-    assertThat(Blob.sha256(manifest.body())).isEqualTo(manifest.headerOrNull("Docker-Content-Digest"));
+    assertThat(Blob.sha256(manifest.body()))
+        .isEqualTo(manifest.headerOrNull("Docker-Content-Digest"));
     JsonNode pushed = manifest.json();
     String configDigest = pushed.path("config").path("digest").asText();
     assertThat(client.getBlob(repo, configDigest).status()).isEqualTo(200);
@@ -110,7 +118,8 @@ class PodmanIT {
 
     run("forget", "rmi", "--all", "--force");
     run("pull", "pull", "--tls-verify=false", remote);
-    String layers = run("inspect", "image", "inspect", "--format", "{{json .RootFS.Layers}}", remote);
+    String layers =
+        run("inspect", "image", "inspect", "--format", "{{json .RootFS.Layers}}", remote);
     List<String> diffIds = new ArrayList<>();
     Reply.JSON.readTree(layers).forEach(d -> diffIds.add(d.asText()));
     assertThat(diffIds)

@@ -3,11 +3,11 @@ package dev.lading.conformance;
 import static dev.lading.conformance.Checks.assertError;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.http.HttpRequest;
 import java.util.Arrays;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import java.net.http.HttpRequest;
 
 /** The spec's pull workflow: manifests and blobs by tag and digest, ranged reads, 404s. */
 class PullIT {
@@ -39,7 +39,8 @@ class PullIT {
 
   @Test
   void manifestByDigestAnswersItsExactBytesAndHeaders() {
-    Reply reply = client.getManifest(repo, image.manifest().digest(), "Accept", MediaType.OCI_MANIFEST);
+    Reply reply =
+        client.getManifest(repo, image.manifest().digest(), "Accept", MediaType.OCI_MANIFEST);
     assertManifestAnswer(reply, true);
   }
 
@@ -112,7 +113,8 @@ class PullIT {
   @Test
   void suffixRangeAnswersTheLastBytes() {
     long size = layer.size();
-    assertPartial(client.getBlob(repo, layer.digest(), "Range", "bytes=-500"), size - 500, size - 1);
+    assertPartial(
+        client.getBlob(repo, layer.digest(), "Range", "bytes=-500"), size - 500, size - 1);
   }
 
   @Test
@@ -220,7 +222,8 @@ class PullIT {
   @Test
   void manifestOfUnknownRepositoryAnswers404() {
     Reply reply = client.getManifest(Checks.uniqueRepo("never-pushed"), "latest");
-    // A manifest read answers for the manifest: Lading does not tell an unknown repository apart here.
+    // A manifest read answers for the manifest: Lading does not tell an unknown repository apart
+    // here.
     assertError(reply, 404, "MANIFEST_UNKNOWN");
   }
 

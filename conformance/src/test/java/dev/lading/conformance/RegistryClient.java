@@ -2,6 +2,7 @@ package dev.lading.conformance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -17,7 +18,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
-import java.io.ByteArrayInputStream;
 
 /**
  * The spec's requests over real sockets, one method per step a client takes. Every method returns
@@ -188,11 +188,7 @@ public final class RegistryClient {
 
   public Reply putManifest(String repo, String reference, String contentType, byte[] body) {
     return send(
-        "PUT",
-        "/v2/" + repo + "/manifests/" + reference,
-        body,
-        "Content-Type",
-        contentType);
+        "PUT", "/v2/" + repo + "/manifests/" + reference, body, "Content-Type", contentType);
   }
 
   /** Pushes a manifest, asserting {@code 201}; answers the reply for its headers. */

@@ -19,20 +19,21 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
-import javax.net.ssl.SSLContext;
 
 /**
- * The real server, {@code registry-server/target/lading.jar}, as a child process on a free
- * loopback port with its own data directory, or its own prefix in the embedded S3Proxy's bucket
- * when the run tests the S3 store ({@code -Dlading.conformance.store=s3}, see {@link EmbeddedS3Proxy}). Register it on a {@code static} field with
- * {@code @RegisterExtension}: it starts before the class's first test and is killed after its
- * last, whether the tests passed or not, so every test class shares one server.
+ * The real server, {@code registry-server/target/lading.jar}, as a child process on a free loopback
+ * port with its own data directory, or its own prefix in the embedded S3Proxy's bucket when the run
+ * tests the S3 store ({@code -Dlading.conformance.store=s3}, see {@link EmbeddedS3Proxy}). Register
+ * it on a {@code static} field with {@code @RegisterExtension}: it starts before the class's first
+ * test and is killed after its last, whether the tests passed or not, so every test class shares
+ * one server.
  *
- * <p>The jar is never built here: a missing jar fails the class with a message saying how to
- * build it (CI builds it; skipping would hide a broken build).
+ * <p>The jar is never built here: a missing jar fails the class with a message saying how to build
+ * it (CI builds it; skipping would hide a broken build).
  */
 public final class RegistryProcess implements BeforeAllCallback, AfterAllCallback {
   private static final Duration START_DEADLINE = Duration.ofSeconds(60);
@@ -42,8 +43,10 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
   private final RegistryProcess sharedWith;
   private boolean s3 = "s3".equals(System.getProperty("lading.conformance.store", "filesystem"));
   private String maxHeap = "512m";
+
   /** Set when the server listens with TLS: the client side's trust in its certificate. */
   private SSLContext tlsTrust;
+
   private Path dataDir;
   private String s3Prefix;
   private Path logFile;
@@ -56,18 +59,18 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
   }
 
   /**
-   * A server on its own store: the filesystem, or, when the run selects S3
-   * ({@code -Dlading.conformance.store=s3}), its own prefix in the bucket of the S3Proxy embedded
-   * in this JVM ({@link EmbeddedS3Proxy}).
+   * A server on its own store: the filesystem, or, when the run selects S3 ({@code
+   * -Dlading.conformance.store=s3}), its own prefix in the bucket of the S3Proxy embedded in this
+   * JVM ({@link EmbeddedS3Proxy}).
    */
   public static RegistryProcess create() {
     return new RegistryProcess(null);
   }
 
   /**
-   * A second server on the same store as {@code first} (same data directory or same bucket
-   * prefix), on its own port. Register it after {@code first}: JUnit starts extensions of static
-   * fields in declaration order, and this one takes the store {@code first} prepared.
+   * A second server on the same store as {@code first} (same data directory or same bucket prefix),
+   * on its own port. Register it after {@code first}: JUnit starts extensions of static fields in
+   * declaration order, and this one takes the store {@code first} prepared.
    */
   public static RegistryProcess sharingStoreWith(RegistryProcess first) {
     RegistryProcess second = new RegistryProcess(first);
@@ -149,7 +152,10 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
     }
   }
 
-  /** {@code http://127.0.0.1:<port>} ({@code https} with TLS): the base every request of the tests goes to. */
+  /**
+   * {@code http://127.0.0.1:<port>} ({@code https} with TLS): the base every request of the tests
+   * goes to.
+   */
   public URI baseUri() {
     return URI.create((tlsTrust != null ? "https" : "http") + "://127.0.0.1:" + port);
   }
@@ -244,8 +250,8 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
   }
 
   /**
-   * Sends SIGTERM, as Kubernetes does to stop a pod, and returns at once; {@link #awaitExit}
-   * then waits for the process to end.
+   * Sends SIGTERM, as Kubernetes does to stop a pod, and returns at once; {@link #awaitExit} then
+   * waits for the process to end.
    */
   public synchronized void terminate() {
     if (process == null) {
@@ -254,7 +260,10 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
     process.destroy(); // SIGTERM on Linux
   }
 
-  /** Waits up to {@code limit} for the process to exit after {@link #terminate}; its exit status, or -1 on timeout. */
+  /**
+   * Waits up to {@code limit} for the process to exit after {@link #terminate}; its exit status, or
+   * -1 on timeout.
+   */
   public synchronized int awaitExit(Duration limit) throws InterruptedException {
     if (process == null) {
       throw new IllegalStateException("the registry is not running");
@@ -273,15 +282,16 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
   }
 
   /**
-   * The child's peak resident set so far ({@code VmHWM} of {@code /proc/<pid>/status}), in KiB;
-   * -1 where there is no such file.
+   * The child's peak resident set so far ({@code VmHWM} of {@code /proc/<pid>/status}), in KiB; -1
+   * where there is no such file.
    */
   public synchronized long peakRssKib() {
     if (process == null) {
       return -1;
     }
     try {
-      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+      for (String line :
+          Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
         if (line.startsWith("VmHWM:")) {
           return Long.parseLong(line.replaceAll("[^0-9]", ""));
         }
@@ -346,8 +356,11 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
         // that also notices a server that died on start.
         if (process.waitFor(100, TimeUnit.MILLISECONDS)) {
           throw new IllegalStateException(
-              "the registry exited with status " + process.exitValue() + " before it was ready;"
-                  + " its output:\n" + logTail());
+              "the registry exited with status "
+                  + process.exitValue()
+                  + " before it was ready;"
+                  + " its output:\n"
+                  + logTail());
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -356,8 +369,12 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
     }
     process.destroyForcibly();
     throw new IllegalStateException(
-        "the registry did not answer GET /v2/ with 200 within " + START_DEADLINE + " ("
-            + lastProblem + "); its output:\n" + logTail());
+        "the registry did not answer GET /v2/ with 200 within "
+            + START_DEADLINE
+            + " ("
+            + lastProblem
+            + "); its output:\n"
+            + logTail());
   }
 
   private static Path locateJar() {
@@ -368,7 +385,9 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
             : Path.of("..", "registry-server", "target", "lading.jar");
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException(
-          "the server jar " + jar.toAbsolutePath().normalize() + " does not exist; build it first"
+          "the server jar "
+              + jar.toAbsolutePath().normalize()
+              + " does not exist; build it first"
               + " with `./mvnw -pl registry-server -am -DskipTests package`, or run the"
               + " conformance tests through the reactor: `./mvnw -pl conformance -am verify`");
     }

@@ -78,7 +78,8 @@ class RestartIT {
     List<String> lines = Files.readAllLines(registry.logFile());
     registry.start();
 
-    assertThat(lines).anyMatch(line -> line.contains(" access HEAD /v2/" + repo + "/manifests/gone 404 "));
+    assertThat(lines)
+        .anyMatch(line -> line.contains(" access HEAD /v2/" + repo + "/manifests/gone 404 "));
     assertThat(lines.getLast()).endsWith("LadingServer stopped");
   }
 }

@@ -2,7 +2,6 @@ package dev.lading.conformance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -29,9 +28,12 @@ class S3BigBlobIT {
   // 32 MiB parts (the default): the default budget at -Xmx256m is then two parts, 64 MiB.
   @RegisterExtension
   static final RegistryProcess registry =
-      RegistryProcess.create().withMaxHeap("256m").withEnvironment("LADING_STORAGE_S3_PART_SIZE_MIB", "32");
+      RegistryProcess.create()
+          .withMaxHeap("256m")
+          .withEnvironment("LADING_STORAGE_S3_PART_SIZE_MIB", "32");
 
-  private static final long SIZE = Long.getLong("lading.it.bigBlobMib", 3 * 1024) * 1024 * 1024 + 12_345;
+  private static final long SIZE =
+      Long.getLong("lading.it.bigBlobMib", 3 * 1024) * 1024 * 1024 + 12_345;
 
   @Test
   void multiGibibyteBlobGoesThroughA256MibHeapAndComesBackWhole() throws Exception {
@@ -40,30 +42,35 @@ class S3BigBlobIT {
     URI upload = registry.client().startUpload(repo);
 
     GeneratedBody body = new GeneratedBody(SIZE);
-    HttpResponse<String> patched = http.send(
-        HttpRequest.newBuilder(upload)
-            .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> body))
-            .header("Content-Type", "application/octet-stream")
-            .timeout(Duration.ofMinutes(20))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> patched =
+        http.send(
+            HttpRequest.newBuilder(upload)
+                .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> body))
+                .header("Content-Type", "application/octet-stream")
+                .timeout(Duration.ofMinutes(20))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(patched.statusCode()).as(patched.body()).isEqualTo(202);
     assertThat(patched.headers().firstValue("Range")).hasValue("0-" + (SIZE - 1));
     String digest = body.digest();
 
     URI location = upload.resolve(patched.headers().firstValue("Location").orElseThrow());
-    HttpResponse<String> closed = http.send(
-        HttpRequest.newBuilder(RegistryClient.withQuery(location, "digest", digest))
-            .PUT(HttpRequest.BodyPublishers.noBody())
-            .header("Content-Type", "application/octet-stream")
-            .timeout(Duration.ofMinutes(20))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> closed =
+        http.send(
+            HttpRequest.newBuilder(RegistryClient.withQuery(location, "digest", digest))
+                .PUT(HttpRequest.BodyPublishers.noBody())
+                .header("Content-Type", "application/octet-stream")
+                .timeout(Duration.ofMinutes(20))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(closed.statusCode()).as(closed.body()).isEqualTo(201);
 
-    HttpResponse<InputStream> pulled = http.send(
-        HttpRequest.newBuilder(registry.client().resolve("/v2/" + repo + "/blobs/" + digest)).GET().build(),
-        HttpResponse.BodyHandlers.ofInputStream());
+    HttpResponse<InputStream> pulled =
+        http.send(
+            HttpRequest.newBuilder(registry.client().resolve("/v2/" + repo + "/blobs/" + digest))
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofInputStream());
     assertThat(pulled.statusCode()).isEqualTo(200);
     assertThat(pulled.headers().firstValueAsLong("Content-Length")).hasValue(SIZE);
     MessageDigest received = MessageDigest.getInstance("SHA-256");
@@ -78,7 +85,8 @@ class S3BigBlobIT {
     }
     assertThat(count).isEqualTo(SIZE);
     assertThat("sha256:" + HexFormat.of().formatHex(received.digest())).isEqualTo(digest);
-    System.out.printf("S3BigBlobIT: %d MiB through -Xmx256m, server peak RSS %d MiB%n",
+    System.out.printf(
+        "S3BigBlobIT: %d MiB through -Xmx256m, server peak RSS %d MiB%n",
         SIZE >> 20, registry.peakRssKib() / 1024);
   }
 }

@@ -26,7 +26,9 @@ class S3SharedBucketIT {
 
   /** The same upload URL on another instance: only the path and query travel. */
   private static URI on(RegistryProcess instance, URI location) {
-    String pathAndQuery = location.getRawPath() + (location.getRawQuery() == null ? "" : "?" + location.getRawQuery());
+    String pathAndQuery =
+        location.getRawPath()
+            + (location.getRawQuery() == null ? "" : "?" + location.getRawQuery());
     return instance.client().resolve(pathAndQuery);
   }
 
@@ -41,7 +43,9 @@ class S3SharedBucketIT {
       RegistryProcess instance = turn[i];
       byte[] chunk = Arrays.copyOfRange(blob.bytes(), (int) offset, (int) offset + CHUNK);
       Reply patched = instance.client().patchChunk(on(instance, upload), chunk, offset);
-      assertThat(patched.status()).as("chunk %d on instance %d: %s", i, i % 2 == 0 ? 2 : 1, patched).isEqualTo(202);
+      assertThat(patched.status())
+          .as("chunk %d on instance %d: %s", i, i % 2 == 0 ? 2 : 1, patched)
+          .isEqualTo(202);
       offset += CHUNK;
       assertThat(patched.headerOrNull("Range")).isEqualTo("0-" + (offset - 1));
       upload = patched.location();
@@ -70,23 +74,35 @@ class S3SharedBucketIT {
     String repo = Checks.uniqueRepo("shared-restart");
     Blob blob = Blob.random(3 * CHUNK);
     URI upload = first.client().startUpload(repo);
-    Reply one = first.client().patchChunk(on(first, upload), Arrays.copyOfRange(blob.bytes(), 0, CHUNK), 0);
+    Reply one =
+        first.client().patchChunk(on(first, upload), Arrays.copyOfRange(blob.bytes(), 0, CHUNK), 0);
     assertThat(one.status()).as("%s", one).isEqualTo(202);
 
     first.stop();
     try {
       // While the first is down the other instance takes the next chunk.
-      Reply two = second.client().patchChunk(
-          on(second, one.location()), Arrays.copyOfRange(blob.bytes(), CHUNK, 2 * CHUNK), CHUNK);
+      Reply two =
+          second
+              .client()
+              .patchChunk(
+                  on(second, one.location()),
+                  Arrays.copyOfRange(blob.bytes(), CHUNK, 2 * CHUNK),
+                  CHUNK);
       assertThat(two.status()).as("%s", two).isEqualTo(202);
       upload = two.location();
     } finally {
       first.start();
     }
-    Reply three = first.client().patchChunk(
-        on(first, upload), Arrays.copyOfRange(blob.bytes(), 2 * CHUNK, 3 * CHUNK), 2L * CHUNK);
+    Reply three =
+        first
+            .client()
+            .patchChunk(
+                on(first, upload),
+                Arrays.copyOfRange(blob.bytes(), 2 * CHUNK, 3 * CHUNK),
+                2L * CHUNK);
     assertThat(three.status()).as("%s", three).isEqualTo(202);
-    Reply closed = second.client().putUpload(on(second, three.location()), blob.digest(), new byte[0]);
+    Reply closed =
+        second.client().putUpload(on(second, three.location()), blob.digest(), new byte[0]);
     assertThat(closed.status()).as("%s", closed).isEqualTo(201);
 
     Reply pulled = first.client().getBlob(repo, blob.digest());
@@ -98,7 +114,9 @@ class S3SharedBucketIT {
   void theSecretKeyIsNeverLogged() throws Exception {
     first.client().get("/v2/");
     // The start-up line names the store (bucket, prefix, endpoint) and no credential at all.
-    assertThat(Files.readString(first.logFile())).contains("store: s3 bucket").doesNotContain(EmbeddedS3Proxy.SECRET_KEY);
+    assertThat(Files.readString(first.logFile()))
+        .contains("store: s3 bucket")
+        .doesNotContain(EmbeddedS3Proxy.SECRET_KEY);
     assertThat(Files.readString(second.logFile())).doesNotContain(EmbeddedS3Proxy.SECRET_KEY);
   }
 }

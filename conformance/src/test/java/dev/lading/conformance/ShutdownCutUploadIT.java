@@ -13,15 +13,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * A push still streaming when {@code http.shutdown_timeout_seconds} runs out is cut, and that
- * is the server's doing, not the client's: the log says "interrupted by shutdown", no audit line
- * calls it a client's 400, and the session keeps the bytes received so the client resumes
- * after the restart from the offset the server reports.
+ * A push still streaming when {@code http.shutdown_timeout_seconds} runs out is cut, and that is
+ * the server's doing, not the client's: the log says "interrupted by shutdown", no audit line calls
+ * it a client's 400, and the session keeps the bytes received so the client resumes after the
+ * restart from the offset the server reports.
  */
 class ShutdownCutUploadIT {
   @RegisterExtension
-  static final RegistryProcess registry = RegistryProcess.create()
-      .withEnvironment("LADING_HTTP_SHUTDOWN_TIMEOUT_SECONDS", "2");
+  static final RegistryProcess registry =
+      RegistryProcess.create().withEnvironment("LADING_HTTP_SHUTDOWN_TIMEOUT_SECONDS", "2");
 
   @Test
   void anUploadCutAtTheShutdownDeadlineResumesAfterTheRestart() throws Exception {
@@ -30,19 +30,27 @@ class ShutdownCutUploadIT {
     Blob blob = Blob.random(8 * 1024 * 1024);
     URI upload = client.startUpload(repo);
     // 64 KiB every 50 ms: about 6.5 s, far beyond the 2 s the shutdown allows.
-    SlowChunkedPush push = SlowChunkedPush.start(upload, blob.bytes(), 64 * 1024, Duration.ofMillis(50));
+    SlowChunkedPush push =
+        SlowChunkedPush.start(upload, blob.bytes(), 64 * 1024, Duration.ofMillis(50));
     while (push.sent() < 1024 * 1024) {
       Thread.sleep(10);
     }
     long signalled = System.nanoTime();
     registry.terminate();
-    assertThatThrownBy(() -> push.result().get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
+    assertThatThrownBy(() -> push.result().get(30, TimeUnit.SECONDS))
+        .isInstanceOf(ExecutionException.class);
     assertThat(registry.awaitExit(Duration.ofSeconds(20))).as("exit status").isZero();
-    assertThat((System.nanoTime() - signalled) / 1_000_000).as("ms to exit").isLessThan(2_000 + 5_000 + 5_000);
+    assertThat((System.nanoTime() - signalled) / 1_000_000)
+        .as("ms to exit")
+        .isLessThan(2_000 + 5_000 + 5_000);
     String log = Files.readString(registry.logFile());
     assertThat(log).contains("interrupted by shutdown");
-    assertThat(log.lines().filter(l -> l.contains("lading.audit") || l.contains("action="))
-        .filter(l -> l.contains(repo)).filter(l -> l.contains("outcome=400"))).isEmpty();
+    assertThat(
+            log.lines()
+                .filter(l -> l.contains("lading.audit") || l.contains("action="))
+                .filter(l -> l.contains(repo))
+                .filter(l -> l.contains("outcome=400")))
+        .isEmpty();
 
     registry.start();
     RegistryClient after = registry.client();
@@ -51,7 +59,11 @@ class ShutdownCutUploadIT {
     String range = status.headerOrNull("Range");
     long kept = Long.parseLong(range.substring(range.indexOf('-') + 1)) + 1;
     assertThat(kept).as("bytes the session kept").isPositive().isLessThanOrEqualTo(push.sent());
-    Reply rest = after.patchChunk(status.location(), Arrays.copyOfRange(blob.bytes(), (int) kept, blob.bytes().length), kept);
+    Reply rest =
+        after.patchChunk(
+            status.location(),
+            Arrays.copyOfRange(blob.bytes(), (int) kept, blob.bytes().length),
+            kept);
     assertThat(rest.status()).as("%s", rest).isEqualTo(202);
     Reply put = after.putUpload(rest.location(), blob.digest(), new byte[0]);
     assertThat(put.status()).as("%s", put).isEqualTo(201);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +16,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import java.nio.file.Files;
 
 /**
  * {@code skopeo copy} from OCI layouts made in the test into the registry and back out, with
@@ -61,8 +61,13 @@ class SkopeoIT {
     source.tag("v1", image.manifest());
     String repo = Checks.uniqueRepo("skopeo");
 
-    skopeo("push", "copy", "--dest-tls-verify=false", "--preserve-digests",
-        source.reference("v1"), docker(repo, "v1"));
+    skopeo(
+        "push",
+        "copy",
+        "--dest-tls-verify=false",
+        "--preserve-digests",
+        source.reference("v1"),
+        docker(repo, "v1"));
 
     Reply served = client.getManifest(repo, "v1", RegistryClient.acceptAll());
     assertThat(served.status()).as("%s", served).isEqualTo(200);
@@ -76,8 +81,13 @@ class SkopeoIT {
     assertThat(rawDigest(raw)).isEqualTo(image.manifest().digest());
 
     OciLayout back = new OciLayout(work.resolve("back"));
-    skopeo("pull", "copy", "--src-tls-verify=false", "--preserve-digests",
-        docker(repo, "v1"), back.reference("v1"));
+    skopeo(
+        "pull",
+        "copy",
+        "--src-tls-verify=false",
+        "--preserve-digests",
+        docker(repo, "v1"),
+        back.reference("v1"));
     assertThat(back.manifestBytes("v1")).isEqualTo(image.manifest().bytes());
     for (TarLayer layer : image.layers()) {
       assertThat(back.blob(layer.compressed().digest())).isEqualTo(layer.compressed().bytes());
@@ -94,22 +104,35 @@ class SkopeoIT {
     source.tag("multi", index);
     String repo = Checks.uniqueRepo("skopeo-index");
 
-    skopeo("push", "copy", "--all", "--dest-tls-verify=false", "--preserve-digests",
-        source.reference("multi"), docker(repo, "multi"));
+    skopeo(
+        "push",
+        "copy",
+        "--all",
+        "--dest-tls-verify=false",
+        "--preserve-digests",
+        source.reference("multi"),
+        docker(repo, "multi"));
 
     Reply served = client.getManifest(repo, "multi", RegistryClient.acceptAll());
     assertThat(served.status()).isEqualTo(200);
     assertThat(served.headerOrNull("Content-Type")).isEqualTo(MediaType.OCI_INDEX);
     assertThat(served.body()).isEqualTo(index.bytes());
     for (OciLayout.Image platform : List.of(amd, arm)) {
-      Reply child = client.getManifest(repo, platform.manifest().digest(), RegistryClient.acceptAll());
+      Reply child =
+          client.getManifest(repo, platform.manifest().digest(), RegistryClient.acceptAll());
       assertThat(child.status()).as("%s", child).isEqualTo(200);
       assertThat(child.body()).isEqualTo(platform.manifest().bytes());
     }
 
     OciLayout back = new OciLayout(work.resolve("back"));
-    skopeo("pull", "copy", "--all", "--src-tls-verify=false", "--preserve-digests",
-        docker(repo, "multi"), back.reference("multi"));
+    skopeo(
+        "pull",
+        "copy",
+        "--all",
+        "--src-tls-verify=false",
+        "--preserve-digests",
+        docker(repo, "multi"),
+        back.reference("multi"));
     assertThat(back.manifestBytes("multi")).isEqualTo(index.bytes());
     assertThat(back.blob(arm.manifest().digest())).isEqualTo(arm.manifest().bytes());
     assertThat(back.blob(amd.layers().get(1).compressed().digest()))
@@ -123,27 +146,40 @@ class SkopeoIT {
     source.tag("v1", image.manifest());
     String repo = Checks.uniqueRepo("skopeo-v2s2");
 
-    skopeo("push", "copy", "--dest-tls-verify=false", "--format", "v2s2",
-        source.reference("v1"), docker(repo, "v1"));
+    skopeo(
+        "push",
+        "copy",
+        "--dest-tls-verify=false",
+        "--format",
+        "v2s2",
+        source.reference("v1"),
+        docker(repo, "v1"));
 
     Reply served = client.getManifest(repo, "v1", RegistryClient.acceptAll());
     assertThat(served.status()).as("%s", served).isEqualTo(200);
     assertThat(served.headerOrNull("Content-Type")).isEqualTo(MediaType.DOCKER_MANIFEST);
     JsonNode manifest = served.json();
     assertThat(manifest.path("mediaType").asText()).isEqualTo(MediaType.DOCKER_MANIFEST);
-    assertThat(manifest.path("config").path("mediaType").asText()).isEqualTo(MediaType.DOCKER_CONFIG);
+    assertThat(manifest.path("config").path("mediaType").asText())
+        .isEqualTo(MediaType.DOCKER_CONFIG);
     List<String> layerDigests = new ArrayList<>();
     manifest.path("layers").forEach(l -> layerDigests.add(l.path("digest").asText()));
     assertThat(layerDigests)
-        .containsExactlyElementsOf(image.layers().stream().map(l -> l.compressed().digest()).toList());
+        .containsExactlyElementsOf(
+            image.layers().stream().map(l -> l.compressed().digest()).toList());
 
     String raw = skopeo("inspect", "inspect", "--raw", "--tls-verify=false", docker(repo, "v1"));
     assertThat(rawDigest(raw)).isEqualTo(served.headerOrNull("Docker-Content-Digest"));
     assertThat(Blob.sha256(served.body())).isEqualTo(served.headerOrNull("Docker-Content-Digest"));
 
     OciLayout back = new OciLayout(work.resolve("back"));
-    skopeo("pull", "copy", "--src-tls-verify=false", "--preserve-digests",
-        docker(repo, "v1"), "dir:" + work.resolve("dir-back"));
+    skopeo(
+        "pull",
+        "copy",
+        "--src-tls-verify=false",
+        "--preserve-digests",
+        docker(repo, "v1"),
+        "dir:" + work.resolve("dir-back"));
     assertThat(Files.readAllBytes(work.resolve("dir-back").resolve("manifest.json")))
         .isEqualTo(served.body());
     assertThat(back.root()).exists();

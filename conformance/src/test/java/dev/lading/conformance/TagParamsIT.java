@@ -11,10 +11,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * {@code PUT /v2/<name>/manifests/<digest>?tag=a&tag=b} (distribution-spec main, pushing a
- * manifest with tags): every tag set, one {@code OCI-Tag} per tag, nothing written when one tag
- * is bad; and a sha512 manifest keeps its sha512 digest when later pushed by tag, as the spec's
- * own suite does with {@code OCI_VERSION=dev} ({@code tag-param-sha512}).
+ * {@code PUT /v2/<name>/manifests/<digest>?tag=a&tag=b} (distribution-spec main, pushing a manifest
+ * with tags): every tag set, one {@code OCI-Tag} per tag, nothing written when one tag is bad; and
+ * a sha512 manifest keeps its sha512 digest when later pushed by tag, as the spec's own suite does
+ * with {@code OCI_VERSION=dev} ({@code tag-param-sha512}).
  */
 class TagParamsIT {
   @RegisterExtension static final RegistryProcess registry = RegistryProcess.create();
@@ -43,8 +43,9 @@ class TagParamsIT {
     Images image = Images.generate(1, 256);
     image.pushBlobs(client, repo);
     Manifest m = image.manifest();
-    Reply put = client.putManifest(
-        repo, m.digest() + "?tag=v1&tag=v1.2&tag=latest&tag=v1", m.mediaType(), m.bytes());
+    Reply put =
+        client.putManifest(
+            repo, m.digest() + "?tag=v1&tag=v1.2&tag=latest&tag=v1", m.mediaType(), m.bytes());
     assertThat(put.status()).as("%s", put).isEqualTo(201);
     assertThat(put.headerOrNull("Docker-Content-Digest")).isEqualTo(m.digest());
     assertThat(put.headers().allValues("OCI-Tag")).containsExactly("v1", "v1.2", "latest");
@@ -61,12 +62,15 @@ class TagParamsIT {
     Images image = Images.generate(1, 256);
     image.pushBlobs(client, repo);
     Manifest m = image.manifest();
-    Reply put = client.putManifest(
-        repo, m.digest() + "?tag=good&tag=.bad&tag=other", m.mediaType(), m.bytes());
+    Reply put =
+        client.putManifest(
+            repo, m.digest() + "?tag=good&tag=.bad&tag=other", m.mediaType(), m.bytes());
     assertError(put, 400, "MANIFEST_INVALID");
     assertThat(put.header("OCI-Tag")).isEmpty();
-    assertThat(client.headManifest(repo, m.digest(), RegistryClient.acceptAll()).status()).isEqualTo(404);
-    assertThat(client.headManifest(repo, "good", RegistryClient.acceptAll()).status()).isEqualTo(404);
+    assertThat(client.headManifest(repo, m.digest(), RegistryClient.acceptAll()).status())
+        .isEqualTo(404);
+    assertThat(client.headManifest(repo, "good", RegistryClient.acceptAll()).status())
+        .isEqualTo(404);
     Reply empty = client.putManifest(repo, m.digest() + "?tag=", m.mediaType(), m.bytes());
     assertError(empty, 400, "MANIFEST_INVALID");
   }
@@ -78,8 +82,9 @@ class TagParamsIT {
     Images second = Images.generate(1, 256);
     second.pushBlobs(client, repo);
     Manifest m = second.manifest();
-    Reply refused = client.putManifest(
-        repo, m.digest() + "?tag=stable&tag=" + "x".repeat(129), m.mediaType(), m.bytes());
+    Reply refused =
+        client.putManifest(
+            repo, m.digest() + "?tag=stable&tag=" + "x".repeat(129), m.mediaType(), m.bytes());
     assertError(refused, 400, "MANIFEST_INVALID");
     assertTagPoints(repo, "stable", first.manifest(), first.manifest().digest());
     Reply moved = client.putManifest(repo, m.digest() + "?tag=stable", m.mediaType(), m.bytes());
@@ -107,7 +112,8 @@ class TagParamsIT {
     image.pushBlobs(client, repo);
     Manifest m = image.manifest();
     String d512 = sha512(m.bytes());
-    Reply put = client.putManifest(repo, d512 + "?tag=tag-param-sha512-0", m.mediaType(), m.bytes());
+    Reply put =
+        client.putManifest(repo, d512 + "?tag=tag-param-sha512-0", m.mediaType(), m.bytes());
     assertThat(put.status()).as("%s", put).isEqualTo(201);
     assertThat(put.headerOrNull("Docker-Content-Digest")).isEqualTo(d512);
     assertThat(put.headers().allValues("OCI-Tag")).containsExactly("tag-param-sha512-0");
@@ -123,7 +129,8 @@ class TagParamsIT {
     // A manifest new to the repository pushed by tag stays sha256.
     Images other = Images.generate(1, 256);
     other.pushBlobs(client, repo);
-    Reply fresh = client.putManifest(repo, "fresh", other.manifest().mediaType(), other.manifest().bytes());
+    Reply fresh =
+        client.putManifest(repo, "fresh", other.manifest().mediaType(), other.manifest().bytes());
     assertThat(fresh.headerOrNull("Docker-Content-Digest")).isEqualTo(other.manifest().digest());
   }
 }

@@ -10,8 +10,8 @@ import java.util.zip.GZIPOutputStream;
 
 /**
  * A real image layer made in the test: a POSIX ustar archive of random files, gzip-compressed.
- * Container tools unpack layers and check their uncompressed digest (the config's
- * {@code diff_ids}), so the archive must be well formed.
+ * Container tools unpack layers and check their uncompressed digest (the config's {@code
+ * diff_ids}), so the archive must be well formed.
  */
 public record TarLayer(Blob compressed, String diffId) {
 

@@ -9,6 +9,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,7 +21,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import java.nio.charset.StandardCharsets;
 
 /**
  * The real jar listening with TLS ({@code LADING_HTTP_TLS_CERT_FILE}/{@code _KEY_FILE}) on a
@@ -32,11 +32,15 @@ class TlsIT {
   private static final Path SECRETS = secrets();
 
   @RegisterExtension
-  static final RegistryProcess registry = RegistryProcess.create()
-      .withTls(SECRETS.resolve("tls.crt"), SECRETS.resolve("tls.key"), PKI.clientContext());
+  static final RegistryProcess registry =
+      RegistryProcess.create()
+          .withTls(SECRETS.resolve("tls.crt"), SECRETS.resolve("tls.key"), PKI.clientContext());
 
-  private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .sslContext(PKI.clientContext()).build();
+  private final HttpClient client =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .sslContext(PKI.clientContext())
+          .build();
   @TempDir Path work;
 
   private static Path secrets() {
@@ -62,30 +66,48 @@ class TlsIT {
   @Test
   void theJdkClientPushesAndReadsBlobsWholeAndByRangeOverTls() throws Exception {
     assertThat(registry.baseUri().getScheme()).isEqualTo("https");
-    assertThat(client.send(HttpRequest.newBuilder(uri("/v2/")).build(), HttpResponse.BodyHandlers.discarding())
-        .statusCode()).isEqualTo(200);
+    assertThat(
+            client
+                .send(
+                    HttpRequest.newBuilder(uri("/v2/")).build(),
+                    HttpResponse.BodyHandlers.discarding())
+                .statusCode())
+        .isEqualTo(200);
     byte[] blob = new byte[(3 << 20) + 333];
     new Random(42).nextBytes(blob);
     String digest = Blob.sha256(blob);
     String repo = Checks.uniqueRepo("tls");
-    HttpResponse<String> push = client.send(HttpRequest.newBuilder(uri("/v2/" + repo + "/blobs/uploads/?digest=" + digest))
-        .POST(HttpRequest.BodyPublishers.ofByteArray(blob)).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> push =
+        client.send(
+            HttpRequest.newBuilder(uri("/v2/" + repo + "/blobs/uploads/?digest=" + digest))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(blob))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(push.statusCode()).as(push.body()).isEqualTo(201);
 
-    HttpResponse<byte[]> whole = client.send(HttpRequest.newBuilder(uri("/v2/" + repo + "/blobs/" + digest)).build(),
-        HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> whole =
+        client.send(
+            HttpRequest.newBuilder(uri("/v2/" + repo + "/blobs/" + digest)).build(),
+            HttpResponse.BodyHandlers.ofByteArray());
     assertThat(Arrays.equals(whole.body(), blob)).as("whole blob byte-exact over TLS").isTrue();
-    HttpResponse<byte[]> range = client.send(HttpRequest.newBuilder(uri("/v2/" + repo + "/blobs/" + digest))
-        .header("Range", "bytes=65535-2097152").build(), HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> range =
+        client.send(
+            HttpRequest.newBuilder(uri("/v2/" + repo + "/blobs/" + digest))
+                .header("Range", "bytes=65535-2097152")
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
     assertThat(range.statusCode()).isEqualTo(206);
     assertThat(Arrays.equals(range.body(), Arrays.copyOfRange(blob, 65_535, 2_097_153)))
-        .as("ranged read byte-exact over TLS").isTrue();
+        .as("ranged read byte-exact over TLS")
+        .isTrue();
   }
 
   @Test
   void skopeoCopiesAnImageVerifyingTheCertificateAgainstTheCa(TestInfo test) throws Exception {
     Command.assumeInstalled("skopeo");
-    Path logs = Path.of("target", "client-logs", "skopeo-tls", test.getTestMethod().orElseThrow().getName());
+    Path logs =
+        Path.of(
+            "target", "client-logs", "skopeo-tls", test.getTestMethod().orElseThrow().getName());
     OciLayout source = new OciLayout(work.resolve("source"));
     OciLayout.Image image = source.writeImage("amd64", 2);
     source.tag("v1", image.manifest());
@@ -94,21 +116,45 @@ class TlsIT {
     Path certDir = SECRETS.resolve("certs.d");
 
     // Without the CA the certificate is refused: the copy below is verified, not merely encrypted.
-    Command.Result untrusted = Command.run(skopeo("copy", "--dest-tls-verify=true", source.reference("v1"), target),
-        Map.of(), logs.resolve("untrusted.log"));
+    Command.Result untrusted =
+        Command.run(
+            skopeo("copy", "--dest-tls-verify=true", source.reference("v1"), target),
+            Map.of(),
+            logs.resolve("untrusted.log"));
     assertThat(untrusted.exitCode()).as("%s", untrusted).isNotZero();
     assertThat(untrusted.stderr()).containsIgnoringCase("certificate");
 
-    Command.succeed(skopeo("copy", "--dest-cert-dir", certDir.toString(), "--preserve-digests",
-        source.reference("v1"), target), Map.of(), logs.resolve("push.log"));
-    String raw = Command.succeed(skopeo("inspect", "--raw", "--cert-dir", certDir.toString(), target),
-        Map.of(), logs.resolve("inspect.log"));
-    // skopeo prints the raw manifest with a newline added unless it ends in one (as SkopeoIT reads it).
+    Command.succeed(
+        skopeo(
+            "copy",
+            "--dest-cert-dir",
+            certDir.toString(),
+            "--preserve-digests",
+            source.reference("v1"),
+            target),
+        Map.of(),
+        logs.resolve("push.log"));
+    String raw =
+        Command.succeed(
+            skopeo("inspect", "--raw", "--cert-dir", certDir.toString(), target),
+            Map.of(),
+            logs.resolve("inspect.log"));
+    // skopeo prints the raw manifest with a newline added unless it ends in one (as SkopeoIT reads
+    // it).
     String body = raw.endsWith("\n") && !raw.endsWith("}") ? raw.stripTrailing() : raw;
-    assertThat(Blob.sha256(body.getBytes(StandardCharsets.UTF_8))).isEqualTo(image.manifest().digest());
+    assertThat(Blob.sha256(body.getBytes(StandardCharsets.UTF_8)))
+        .isEqualTo(image.manifest().digest());
     OciLayout back = new OciLayout(work.resolve("back"));
-    Command.succeed(skopeo("copy", "--src-cert-dir", certDir.toString(), "--preserve-digests",
-        target, back.reference("v1")), Map.of(), logs.resolve("pull.log"));
+    Command.succeed(
+        skopeo(
+            "copy",
+            "--src-cert-dir",
+            certDir.toString(),
+            "--preserve-digests",
+            target,
+            back.reference("v1")),
+        Map.of(),
+        logs.resolve("pull.log"));
     assertThat(back.manifestBytes("v1")).isEqualTo(image.manifest().bytes());
   }
 

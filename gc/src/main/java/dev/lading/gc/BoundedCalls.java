@@ -12,10 +12,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 
 /**
- * Many independent store calls at once, on virtual threads, at most {@code parallelism} in
- * flight. A run over 100,000 blob records is a round trip per record on S3; one after another
- * that is minutes, with a few dozen in flight it is seconds, and the bound keeps the store's
- * connection pool (and a filesystem's open files) from being flooded.
+ * Many independent store calls at once, on virtual threads, at most {@code parallelism} in flight.
+ * A run over 100,000 blob records is a round trip per record on S3; one after another that is
+ * minutes, with a few dozen in flight it is seconds, and the bound keeps the store's connection
+ * pool (and a filesystem's open files) from being flooded.
  */
 final class BoundedCalls {
 
@@ -35,8 +35,8 @@ final class BoundedCalls {
   }
 
   /**
-   * {@code call} applied to every input, results in the inputs' order; the first failure is
-   * thrown once every call has ended (none is left running behind the caller's back).
+   * {@code call} applied to every input, results in the inputs' order; the first failure is thrown
+   * once every call has ended (none is left running behind the caller's back).
    */
   <T, R> List<R> map(Collection<T> inputs, Call<T, R> call) throws IOException {
     if (inputs.size() <= 1 || parallelism == 1) {
@@ -51,13 +51,15 @@ final class BoundedCalls {
     try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
       for (T input : inputs) {
         permits.acquire();
-        futures.add(threads.submit(() -> {
-          try {
-            return call.apply(input);
-          } finally {
-            permits.release();
-          }
-        }));
+        futures.add(
+            threads.submit(
+                () -> {
+                  try {
+                    return call.apply(input);
+                  } finally {
+                    permits.release();
+                  }
+                }));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -24,6 +24,7 @@ final class Candidate {
   final List<RepositoryName> layerLinks = new ArrayList<>();
   final List<RepositoryName> manifestLinks = new ArrayList<>();
   final List<String> referrerKeys = new ArrayList<>();
+
   /** Set when the blob itself goes too: nothing keeps it anywhere. */
   BlobRecord record;
 
@@ -37,16 +38,16 @@ final class Candidate {
   }
 
   /**
-   * The intent announcing what this candidate's sweep may delete: its links in these
-   * repositories, and the blob itself only when its record goes. Pushers into other
-   * repositories are not held up by a shared layer's dead link somewhere else.
+   * The intent announcing what this candidate's sweep may delete: its links in these repositories,
+   * and the blob itself only when its record goes. Pushers into other repositories are not held up
+   * by a shared layer's dead link somewhere else.
    */
   GcIntent intent(String runId, Instant deadline) {
     TreeSet<RepositoryName> repos = new TreeSet<>(Comparator.comparing(RepositoryName::value));
     repos.addAll(layerLinks);
     repos.addAll(manifestLinks);
-    return new GcIntent(runId, deadline,
-        Optional.of(new GcIntent.Reach(record != null, List.copyOf(repos))));
+    return new GcIntent(
+        runId, deadline, Optional.of(new GcIntent.Reach(record != null, List.copyOf(repos))));
   }
 
   /** Its links and referrer entries, which go before any record: never a link to nothing. */

@@ -20,8 +20,10 @@ import org.slf4j.LoggerFactory;
  */
 final class CollectorStore {
   private static final Logger LOG = LoggerFactory.getLogger(CollectorStore.class);
+
   /** Keys per delete call: S3's DeleteObjects takes at most 1,000. */
   static final int DELETE_BATCH = 1000;
+
   /** What follows {@code <alg>/} in digest keys (GC marks): lowercase hex. */
   private static final String HEX = "0123456789abcdef";
 

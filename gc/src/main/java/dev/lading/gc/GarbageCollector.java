@@ -18,22 +18,22 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * One mark-and-sweep over an {@link ObjectStore}, safe while pushes go on (the protocol and why
- * it is safe are in the package documentation). Holds no state between runs: a run interrupted
+ * One mark-and-sweep over an {@link ObjectStore}, safe while pushes go on (the protocol and why it
+ * is safe are in the package documentation). Holds no state between runs: a run interrupted
  * anywhere is simply run again; it finds the same candidates, and its leftovers (intents, a run
  * object) carry deadlines after which nobody honours them.
  *
- * <p>This class only sequences the steps, each a class with one job: {@link RunLease} (announce
- * the run, one run at a time), {@link RepositoryContents} (list what each repository holds),
- * {@link KnownReferences} (what each manifest references, read once), {@link UploadExpiry}
- * (dead upload sessions and their residue), {@link Mark} (what is kept, what is a
- * {@link Candidate}), {@link Sweep} (intents, re-check, deletes) and {@link StrayData} (data and
- * entries nothing names, old marks).
+ * <p>This class only sequences the steps, each a class with one job: {@link RunLease} (announce the
+ * run, one run at a time), {@link RepositoryContents} (list what each repository holds), {@link
+ * KnownReferences} (what each manifest references, read once), {@link UploadExpiry} (dead upload
+ * sessions and their residue), {@link Mark} (what is kept, what is a {@link Candidate}), {@link
+ * Sweep} (intents, re-check, deletes) and {@link StrayData} (data and entries nothing names, old
+ * marks).
  */
 public final class GarbageCollector {
   private static final Logger LOG = LoggerFactory.getLogger(GarbageCollector.class);
@@ -74,8 +74,8 @@ public final class GarbageCollector {
   }
 
   /**
-   * With {@code pause} as the wait for the fence delay and between lease renewals: a test
-   * passes one that advances its clock, so no test sleeps through a fence delay.
+   * With {@code pause} as the wait for the fence delay and between lease renewals: a test passes
+   * one that advances its clock, so no test sleeps through a fence delay.
    */
   public GarbageCollector(ObjectStore store, Clock clock, int parallelism, Pause pause) {
     this.pause = Objects.requireNonNull(pause, "pause");
@@ -93,7 +93,14 @@ public final class GarbageCollector {
   }
 
   /** The phases of a run, in order. */
-  public enum Phase { ANNOUNCED, LISTED, MARKED, INTENTS_WRITTEN, SWEPT, DONE }
+  public enum Phase {
+    ANNOUNCED,
+    LISTED,
+    MARKED,
+    INTENTS_WRITTEN,
+    SWEPT,
+    DONE
+  }
 
   public void setProgress(Progress value) {
     progress = Objects.requireNonNull(value);
@@ -119,8 +126,8 @@ public final class GarbageCollector {
   }
 
   /**
-   * A run found another instance's run active and stood down without marking or deleting
-   * anything. Not a failure: the other run does the work; the next scheduled run tries again.
+   * A run found another instance's run active and stood down without marking or deleting anything.
+   * Not a failure: the other run does the work; the next scheduled run tries again.
    */
   public static final class AnotherRunActive extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -148,11 +155,13 @@ public final class GarbageCollector {
     String runId = UUID.randomUUID().toString();
     if (options.dryRun()) {
       // A dry run announces nothing and deletes nothing.
-      return markAndSweep(options, runId, clock.instant(), clock.instant().minus(options.grace()),
-          null, started);
+      return markAndSweep(
+          options, runId, clock.instant(), clock.instant().minus(options.grace()), null, started);
     }
-    Duration leaseLength = RUN_LEASE.compareTo(options.intentTtl().plus(options.grace())) < 0
-        ? RUN_LEASE : options.intentTtl().plus(options.grace());
+    Duration leaseLength =
+        RUN_LEASE.compareTo(options.intentTtl().plus(options.grace())) < 0
+            ? RUN_LEASE
+            : options.intentTtl().plus(options.grace());
     try (RunLease lease = new RunLease(io, clock, pause, runId, leaseLength)) {
       Optional<String> other = lease.otherActiveRun();
       if (other.isPresent()) {
@@ -160,37 +169,70 @@ public final class GarbageCollector {
       }
       // The store's clock, the one that stamps the pushers' marks and links.
       Instant runStart = lease.announced();
-      LOG.info("gc run {} announced; waiting {} for pushers to learn of it", runId, options.fenceDelay());
+      LOG.info(
+          "gc run {} announced; waiting {} for pushers to learn of it",
+          runId,
+          options.fenceDelay());
       awaitFence(options.fenceDelay());
       Sweep.clearExpiredIntents(io, clock);
       report(Phase.ANNOUNCED, 0);
-      return markAndSweep(options, runId, runStart, runStart.minus(options.grace()), lease, started);
+      return markAndSweep(
+          options, runId, runStart, runStart.minus(options.grace()), lease, started);
     }
   }
 
   private GcStats markAndSweep(
-      GcOptions options, String runId, Instant runStart, Instant cutoff, RunLease lease,
-      long started) throws IOException {
+      GcOptions options,
+      String runId,
+      Instant runStart,
+      Instant cutoff,
+      RunLease lease,
+      long started)
+      throws IOException {
     List<SweptItem> items = new ArrayList<>();
     Map<RepositoryName, RepositoryContents> repos = RepositoryContents.list(io);
     LOG.info("gc mark: {} repositories", repos.size());
     report(Phase.LISTED, repos.size());
     KnownReferences refs = KnownReferences.prefetch(io, repos.values());
-    UploadExpiry.Result uploads = UploadExpiry.run(io, clock, options, cutoff, repos.values(), items);
+    UploadExpiry.Result uploads =
+        UploadExpiry.run(io, clock, options, cutoff, repos.values(), items);
     Mark.Result mark = Mark.run(io, options, cutoff, repos.values(), refs, uploads.liveWrites());
     long markMillis = (System.nanoTime() - started) / 1_000_000;
-    LOG.info("gc mark done in {} ms: {} candidates, {} manifests kept", markMillis,
-        mark.candidates.size(), mark.manifestsKept);
+    LOG.info(
+        "gc mark done in {} ms: {} candidates, {} manifests kept",
+        markMillis,
+        mark.candidates.size(),
+        mark.manifestsKept);
     report(Phase.MARKED, mark.candidates.size());
 
     long sweepStart = System.nanoTime();
-    Sweep.Result sweep = Sweep.run(io, clock, options, cutoff, refs, repos, runId,
-        mark.candidates, lease, hooks, this::report, items);
+    Sweep.Result sweep =
+        Sweep.run(
+            io,
+            clock,
+            options,
+            cutoff,
+            refs,
+            repos,
+            runId,
+            mark.candidates,
+            lease,
+            hooks,
+            this::report,
+            items);
     report(Phase.SWEPT, sweep.doomed());
     StrayData.run(io, options, runStart, cutoff, mark, lease, items);
     long sweepMillis = (System.nanoTime() - sweepStart) / 1_000_000;
-    GcStats stats = stats(options.dryRun(), repos.size(), mark.manifestsKept, uploads.expired(),
-        sweep.saved(), markMillis, sweepMillis, items);
+    GcStats stats =
+        stats(
+            options.dryRun(),
+            repos.size(),
+            mark.manifestsKept,
+            uploads.expired(),
+            sweep.saved(),
+            markMillis,
+            sweepMillis,
+            items);
     LOG.info("gc run {}: {}", runId, stats.summary());
     report(Phase.DONE, items.size());
     return stats;
@@ -209,8 +251,14 @@ public final class GarbageCollector {
   }
 
   private static GcStats stats(
-      boolean dryRun, int repositories, int manifestsKept, int uploadsExpired, int protectedCount,
-      long markMillis, long sweepMillis, List<SweptItem> items) {
+      boolean dryRun,
+      int repositories,
+      int manifestsKept,
+      int uploadsExpired,
+      int protectedCount,
+      long markMillis,
+      long sweepMillis,
+      List<SweptItem> items) {
     int manifests = 0;
     int referrers = 0;
     int layers = 0;
@@ -230,7 +278,21 @@ public final class GarbageCollector {
       }
       bytes += item.kind() == Kind.UPLOAD ? 0 : item.bytes();
     }
-    return new GcStats(dryRun, repositories, manifestsKept, manifests, referrers, layers, blobs,
-        bytes, stray, uploadsExpired, abandoned, protectedCount, markMillis, sweepMillis, items);
+    return new GcStats(
+        dryRun,
+        repositories,
+        manifestsKept,
+        manifests,
+        referrers,
+        layers,
+        blobs,
+        bytes,
+        stray,
+        uploadsExpired,
+        abandoned,
+        protectedCount,
+        markMillis,
+        sweepMillis,
+        items);
   }
 }

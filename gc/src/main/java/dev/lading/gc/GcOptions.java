@@ -28,13 +28,21 @@ public record GcOptions(
 
   /** One hour: a layer whose manifest is still coming survives. */
   public static final Duration DEFAULT_GRACE = Duration.ofHours(1);
+
   /** Upload sessions expire after a day. */
   public static final Duration DEFAULT_UPLOAD_EXPIRY = Duration.ofHours(24);
+
   /** Untagged manifests are kept: clients pull by digest. */
   public static final boolean DEFAULT_DELETE_UNTAGGED = false;
+
   public static final boolean DEFAULT_DRY_RUN = false;
-  /** 15 s, well past the pushers' run cache ({@code GcFence.DEFAULT_TTL}, 5 s), which it must exceed. */
+
+  /**
+   * 15 s, well past the pushers' run cache ({@code GcFence.DEFAULT_TTL}, 5 s), which it must
+   * exceed.
+   */
   public static final Duration DEFAULT_FENCE_DELAY = Duration.ofSeconds(15);
+
   public static final Duration DEFAULT_INTENT_TTL = Duration.ofMinutes(10);
 
   public GcOptions {
@@ -52,8 +60,13 @@ public record GcOptions(
 
   /** One hour of grace, uploads expire after a day, untagged manifests kept, 15 s fence delay. */
   public static GcOptions defaults() {
-    return new GcOptions(DEFAULT_GRACE, DEFAULT_UPLOAD_EXPIRY, DEFAULT_DELETE_UNTAGGED, DEFAULT_DRY_RUN,
-        DEFAULT_FENCE_DELAY, DEFAULT_INTENT_TTL);
+    return new GcOptions(
+        DEFAULT_GRACE,
+        DEFAULT_UPLOAD_EXPIRY,
+        DEFAULT_DELETE_UNTAGGED,
+        DEFAULT_DRY_RUN,
+        DEFAULT_FENCE_DELAY,
+        DEFAULT_INTENT_TTL);
   }
 
   public GcOptions withGrace(Duration value) {

@@ -3,12 +3,12 @@ package dev.lading.gc;
 import java.util.List;
 
 /**
- * What one run did (or, dry, would do): counters a metrics module can export as they are, and
- * the swept items for a dry-run's report.
+ * What one run did (or, dry, would do): counters a metrics module can export as they are, and the
+ * swept items for a dry-run's report.
  *
  * @param protectedByFence candidates a pusher marked or re-linked while the run went on, kept
- * @param abandonedWrites residue of dead multipart writes the store removed (S3: multipart
- *     uploads aborted, tail objects deleted), see {@code ObjectStore#sweepAbandonedWrites}
+ * @param abandonedWrites residue of dead multipart writes the store removed (S3: multipart uploads
+ *     aborted, tail objects deleted), see {@code ObjectStore#sweepAbandonedWrites}
  */
 public record GcStats(
     boolean dryRun,
@@ -34,15 +34,43 @@ public record GcStats(
   /** One object that went (or would go); {@code bytes} is the data it frees, 0 for links. */
   public record SweptItem(Kind kind, String what, long bytes) {}
 
-  public enum Kind { MANIFEST, REFERRER_ENTRY, LAYER_LINK, BLOB, STRAY_DATA, UPLOAD, ABANDONED_WRITE }
+  public enum Kind {
+    MANIFEST,
+    REFERRER_ENTRY,
+    LAYER_LINK,
+    BLOB,
+    STRAY_DATA,
+    UPLOAD,
+    ABANDONED_WRITE
+  }
 
   public String summary() {
     return (dryRun ? "dry-run: would sweep " : "swept ")
-        + manifestsSwept + " manifests, " + layerLinksSwept + " layer links, "
-        + referrerEntriesSwept + " referrer entries, " + blobsSwept + " blobs ("
-        + ByteSize.human(bytesFreed) + "), " + strayDataSwept + " stray data objects, "
-        + uploadsExpired + " expired uploads, " + abandonedWrites + " abandoned writes; kept " + manifestsKept + " manifests in "
-        + repositories + " repositories; " + protectedByFence + " protected by the fence; mark "
-        + markMillis + " ms, sweep " + sweepMillis + " ms";
+        + manifestsSwept
+        + " manifests, "
+        + layerLinksSwept
+        + " layer links, "
+        + referrerEntriesSwept
+        + " referrer entries, "
+        + blobsSwept
+        + " blobs ("
+        + ByteSize.human(bytesFreed)
+        + "), "
+        + strayDataSwept
+        + " stray data objects, "
+        + uploadsExpired
+        + " expired uploads, "
+        + abandonedWrites
+        + " abandoned writes; kept "
+        + manifestsKept
+        + " manifests in "
+        + repositories
+        + " repositories; "
+        + protectedByFence
+        + " protected by the fence; mark "
+        + markMillis
+        + " ms, sweep "
+        + sweepMillis
+        + " ms";
   }
 }

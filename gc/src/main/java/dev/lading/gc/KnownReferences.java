@@ -32,8 +32,8 @@ final class KnownReferences {
   }
 
   /**
-   * What every listed manifest references, read in parallel up front (two small reads each:
-   * record, body), so the per-repository mark works from memory.
+   * What every listed manifest references, read in parallel up front (two small reads each: record,
+   * body), so the per-repository mark works from memory.
    */
   static KnownReferences prefetch(CollectorStore io, Collection<RepositoryContents> repos)
       throws IOException {
@@ -68,8 +68,8 @@ final class KnownReferences {
   }
 
   /**
-   * Two reads (record, body); the link's media type is read only for a body that does not name
-   * its own (a manifest pushed by Content-Type alone), a third of the reads saved on the rest.
+   * Two reads (record, body); the link's media type is read only for a body that does not name its
+   * own (a manifest pushed by Content-Type alone), a third of the reads saved on the rest.
    */
   private ManifestReferences read(Digest digest, RepositoryName repo) throws IOException {
     Optional<BlobRecord> record = io.readRecord(digest);
@@ -81,8 +81,13 @@ final class KnownReferences {
       return ManifestReferences.NONE;
     }
     try {
-      return ManifestReferences.of(StoredValues.readManifest(body.get(),
-          () -> io.store.read(StorageLayout.keyOf(new ManifestLinkKey(repo, digest))).map(ManifestLink::read)));
+      return ManifestReferences.of(
+          StoredValues.readManifest(
+              body.get(),
+              () ->
+                  io.store
+                      .read(StorageLayout.keyOf(new ManifestLinkKey(repo, digest)))
+                      .map(ManifestLink::read)));
     } catch (RegistryException e) {
       LOG.warn("gc: manifest {} does not parse; it keeps nothing", digest);
       return ManifestReferences.NONE;

@@ -23,10 +23,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The mark: per repository, the manifests kept (tags, the children of kept indexes and the
- * referrers of kept subjects, to a fixpoint; every manifest unless untagged ones are swept) and
- * the blobs they reference; everything else older than the cutoff becomes a {@link Candidate}
- * with the links its sweep would delete; a blob record becomes part of its candidate only when
- * nothing keeps the digest anywhere.
+ * referrers of kept subjects, to a fixpoint; every manifest unless untagged ones are swept) and the
+ * blobs they reference; everything else older than the cutoff becomes a {@link Candidate} with the
+ * links its sweep would delete; a blob record becomes part of its candidate only when nothing keeps
+ * the digest anywhere.
  */
 final class Mark {
   private static final Logger LOG = LoggerFactory.getLogger(Mark.class);
@@ -34,15 +34,21 @@ final class Mark {
   /** What the mark found. */
   static final class Result {
     final Map<Digest, Candidate> candidates = new LinkedHashMap<>();
+
     /** Digests something keeps: kept manifests, what they reference, young links. */
     final Set<Digest> live = new HashSet<>();
+
     /** Data keys something live names (young records, live upload sessions' writes). */
     final Set<String> liveData = new HashSet<>();
+
     /** Records of live digests, and every record's listed time. */
     final List<Digest> liveRecords = new ArrayList<>();
+
     final Map<Digest, Instant> recordTimes = new HashMap<>();
+
     /** Referrer entries whose manifest link is gone already: an index entry only. */
     final List<String> strayReferrerKeys = new ArrayList<>();
+
     int manifestsKept;
   }
 
@@ -60,8 +66,13 @@ final class Mark {
   }
 
   /** Marks every repository, then sorts the blob records into live ones and candidates. */
-  static Result run(CollectorStore io, GcOptions options, Instant cutoff,
-      Collection<RepositoryContents> repos, KnownReferences refs, Set<String> liveWrites)
+  static Result run(
+      CollectorStore io,
+      GcOptions options,
+      Instant cutoff,
+      Collection<RepositoryContents> repos,
+      KnownReferences refs,
+      Set<String> liveWrites)
       throws IOException {
     Mark mark = new Mark(io, options, cutoff, refs);
     for (RepositoryContents repo : repos) {
@@ -113,7 +124,8 @@ final class Mark {
   /** Roots (tags; every manifest unless untagged ones are swept) and what they reach. */
   private Set<Digest> keptManifests(RepositoryContents repo) throws IOException {
     Set<Digest> kept = new HashSet<>();
-    List<Optional<byte[]>> targets = io.calls.map(repo.tags, tag -> io.store.read(StorageLayout.keyOf(tag)));
+    List<Optional<byte[]>> targets =
+        io.calls.map(repo.tags, tag -> io.store.read(StorageLayout.keyOf(tag)));
     for (int i = 0; i < repo.tags.size(); i++) {
       Optional<byte[]> target = targets.get(i);
       if (target.isEmpty()) {
@@ -170,9 +182,9 @@ final class Mark {
   private record RecordAge(Digest digest, Optional<BlobRecord> record, Instant time) {}
 
   /**
-   * Blob records: a record goes when nothing keeps its digest and it is older than the grace.
-   * Only records that are not live are read here; live ones only matter to the stray-data pass.
-   * Records are written once (writeIfAbsent), so the listed time is the record's age.
+   * Blob records: a record goes when nothing keeps its digest and it is older than the grace. Only
+   * records that are not live are read here; live ones only matter to the stray-data pass. Records
+   * are written once (writeIfAbsent), so the listed time is the record's age.
    */
   private void records() throws IOException {
     List<Digest> otherRecords = new ArrayList<>();
@@ -188,8 +200,10 @@ final class Mark {
       (result.live.contains(digest) ? result.liveRecords : otherRecords).add(digest);
       result.recordTimes.put(digest, object.info().lastModified());
     }
-    List<RecordAge> others = io.calls.map(otherRecords,
-        digest -> new RecordAge(digest, io.readRecord(digest), result.recordTimes.get(digest)));
+    List<RecordAge> others =
+        io.calls.map(
+            otherRecords,
+            digest -> new RecordAge(digest, io.readRecord(digest), result.recordTimes.get(digest)));
     for (RecordAge r : others) {
       if (r.record().isEmpty()) {
         continue;

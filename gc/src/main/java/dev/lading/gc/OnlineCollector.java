@@ -17,23 +17,31 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * GC inside a running server: on a schedule and on demand, one run at a time in this process
- * (runs from other instances are harmless, see the package documentation), with the last
- * result kept for the admin endpoint and reported to listeners (metrics).
+ * GC inside a running server: on a schedule and on demand, one run at a time in this process (runs
+ * from other instances are harmless, see the package documentation), with the last result kept for
+ * the admin endpoint and reported to listeners (metrics).
  */
 public final class OnlineCollector implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(OnlineCollector.class);
 
   /** What the status endpoint shows. */
-  public record Status(boolean running, long runs, Optional<Instant> lastStarted,
-      Optional<Instant> lastFinished, Optional<GcStats> last, Optional<String> lastError) {}
+  public record Status(
+      boolean running,
+      long runs,
+      Optional<Instant> lastStarted,
+      Optional<Instant> lastFinished,
+      Optional<GcStats> last,
+      Optional<String> lastError) {}
 
   /**
-   * The run going on now: when it started, whether it is dry, the last phase it reached
-   * ({@code null} while it waits out the fence delay after announcing itself) and what each
-   * phase reached so far found (repositories listed, candidates marked, intents written, ...).
+   * The run going on now: when it started, whether it is dry, the last phase it reached ({@code
+   * null} while it waits out the fence delay after announcing itself) and what each phase reached
+   * so far found (repositories listed, candidates marked, intents written, ...).
    */
-  public record RunProgress(Instant started, boolean dryRun, Optional<GarbageCollector.Phase> phase,
+  public record RunProgress(
+      Instant started,
+      boolean dryRun,
+      Optional<GarbageCollector.Phase> phase,
       Map<GarbageCollector.Phase, Long> counts) {
     public RunProgress {
       counts = Map.copyOf(counts);
@@ -64,8 +72,9 @@ public final class OnlineCollector implements AutoCloseable {
     this.collector = Objects.requireNonNull(collector);
     this.options = Objects.requireNonNull(options);
     this.clock = Objects.requireNonNull(clock);
-    this.scheduler = Executors.newSingleThreadScheduledExecutor(
-        Thread.ofPlatform().name("lading-gc").daemon(true).factory());
+    this.scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("lading-gc").daemon(true).factory());
     collector.addProgress(this::reached);
   }
 
@@ -81,7 +90,9 @@ public final class OnlineCollector implements AutoCloseable {
     current = new RunProgress(now.started(), now.dryRun(), Optional.of(phase), counts);
   }
 
-  /** The run in progress in this process, if any, with the phase it reached ({@code GET /admin/gc}). */
+  /**
+   * The run in progress in this process, if any, with the phase it reached ({@code GET /admin/gc}).
+   */
   public Optional<RunProgress> current() {
     return Optional.ofNullable(current);
   }
@@ -111,7 +122,9 @@ public final class OnlineCollector implements AutoCloseable {
             runHoldingFlag(options);
           }
         },
-        interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        interval.toMillis(),
+        interval.toMillis(),
+        TimeUnit.MILLISECONDS);
     LOG.info("online gc every {}", interval);
   }
 
@@ -121,8 +134,8 @@ public final class OnlineCollector implements AutoCloseable {
   }
 
   /**
-   * Starts a run in the background, dry or not, unless one is running in this process; the
-   * check and the claim are one atomic step, so two callers never both hear "started".
+   * Starts a run in the background, dry or not, unless one is running in this process; the check
+   * and the claim are one atomic step, so two callers never both hear "started".
    */
   public boolean trigger(boolean dryRun) {
     if (!running.compareAndSet(false, true)) {
@@ -142,8 +155,13 @@ public final class OnlineCollector implements AutoCloseable {
   }
 
   public Status status() {
-    return new Status(running.get(), runs, Optional.ofNullable(lastStarted),
-        Optional.ofNullable(lastFinished), Optional.ofNullable(last), Optional.ofNullable(lastError));
+    return new Status(
+        running.get(),
+        runs,
+        Optional.ofNullable(lastStarted),
+        Optional.ofNullable(lastFinished),
+        Optional.ofNullable(last),
+        Optional.ofNullable(lastError));
   }
 
   private void runHoldingFlag(GcOptions chosen) {

@@ -29,12 +29,16 @@ final class RepositoryContents {
 
   final RepositoryName name;
   final Set<Digest> manifests = new HashSet<>();
+
   /** When each manifest link was last written, as the listing told it. */
   final Map<Digest, Instant> manifestTimes = new HashMap<>();
+
   final List<TagKey> tags = new ArrayList<>();
   final List<ReferrerKey> referrers = new ArrayList<>();
+
   /** Layer links and when each was last written, as the listing told it. */
   final Map<Digest, Instant> layers = new HashMap<>();
+
   final List<UploadStateKey> uploads = new ArrayList<>();
 
   private RepositoryContents(RepositoryName name) {
@@ -67,7 +71,8 @@ final class RepositoryContents {
     return repos;
   }
 
-  private static RepositoryContents of(Map<RepositoryName, RepositoryContents> repos, RepositoryName name) {
+  private static RepositoryContents of(
+      Map<RepositoryName, RepositoryContents> repos, RepositoryName name) {
     return repos.computeIfAbsent(name, RepositoryContents::new);
   }
 }

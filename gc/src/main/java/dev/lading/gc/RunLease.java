@@ -17,16 +17,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A run's announcement {@code gc/runs/<id>}: a lease renewed in the background while the run goes
- * on, and the one-run-at-a-time arbitration between instances (see the package documentation:
- * two overlapping runs are not safe together).
+ * on, and the one-run-at-a-time arbitration between instances (see the package documentation: two
+ * overlapping runs are not safe together).
  */
 final class RunLease implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RunLease.class);
 
   /**
-   * How long a run object counts as active without renewal. A live run renews it every quarter
-   * of this, so pushers keep marking however long the run takes, and a killed run stops counting
-   * (for pushers and for other runs) this long after its last renewal.
+   * How long a run object counts as active without renewal. A live run renews it every quarter of
+   * this, so pushers keep marking however long the run takes, and a killed run stops counting (for
+   * pushers and for other runs) this long after its last renewal.
    */
   static final Duration MAX_LENGTH = Duration.ofMinutes(2);
 
@@ -38,12 +38,15 @@ final class RunLease implements AutoCloseable {
   private final Instant startedAt;
   private final Duration length;
   private volatile Instant until;
+
   /** When the store stamped the first write: the run's start on the store's clock. */
   private final Instant announced;
+
   private final Thread renewer;
   private volatile boolean closed;
 
-  RunLease(CollectorStore io, Clock clock, Pause pause, String id, Duration length) throws IOException {
+  RunLease(CollectorStore io, Clock clock, Pause pause, String id, Duration length)
+      throws IOException {
     this.io = io;
     this.clock = clock;
     this.pause = pause;
@@ -127,8 +130,8 @@ final class RunLease implements AutoCloseable {
   }
 
   /**
-   * The start of the oldest run still active on the store's clock ({@code fallback} when there
-   * is none), or empty when a run object cannot be read: whose marks are still needed.
+   * The start of the oldest run still active on the store's clock ({@code fallback} when there is
+   * none), or empty when a run object cannot be read: whose marks are still needed.
    */
   Optional<Instant> oldestActiveStart(Instant fallback) throws IOException {
     Instant oldest = fallback;
@@ -151,7 +154,9 @@ final class RunLease implements AutoCloseable {
     return Optional.of(oldest);
   }
 
-  /** Stops renewing (waiting for a renewal in flight, so none lands after) and deletes the object. */
+  /**
+   * Stops renewing (waiting for a renewal in flight, so none lands after) and deletes the object.
+   */
   @Override
   public void close() throws IOException {
     closed = true;

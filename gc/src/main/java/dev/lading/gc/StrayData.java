@@ -14,15 +14,22 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * After the sweep: referrer entries whose manifest is gone already, data objects no record and
- * no live upload session names (a commit that died between its data and its record, the data of
- * a duplicate upload), and marks no active run needs any more.
+ * After the sweep: referrer entries whose manifest is gone already, data objects no record and no
+ * live upload session names (a commit that died between its data and its record, the data of a
+ * duplicate upload), and marks no active run needs any more.
  */
 final class StrayData {
   private StrayData() {}
 
-  static void run(CollectorStore io, GcOptions options, Instant runStart, Instant cutoff,
-      Mark.Result mark, RunLease lease, List<SweptItem> items) throws IOException {
+  static void run(
+      CollectorStore io,
+      GcOptions options,
+      Instant runStart,
+      Instant cutoff,
+      Mark.Result mark,
+      RunLease lease,
+      List<SweptItem> items)
+      throws IOException {
     for (String key : mark.strayReferrerKeys) {
       items.add(new SweptItem(Kind.REFERRER_ENTRY, key, 0));
     }
@@ -59,10 +66,10 @@ final class StrayData {
     // too. As many old unexplained keys as old live records means no stray old enough to go
     // (young strays are never deleted here anyway), however many young ones there are.
     Map<Digest, Instant> recordTimes = mark.recordTimes;
-    long oldUnexplained = unexplained.stream()
-        .filter(o -> o.info().lastModified().isBefore(dataCutoff)).count();
-    long oldLiveRecords = mark.liveRecords.stream()
-        .filter(d -> recordTimes.get(d).isBefore(dataCutoff)).count();
+    long oldUnexplained =
+        unexplained.stream().filter(o -> o.info().lastModified().isBefore(dataCutoff)).count();
+    long oldLiveRecords =
+        mark.liveRecords.stream().filter(d -> recordTimes.get(d).isBefore(dataCutoff)).count();
     if (unexplained.size() > mark.liveRecords.size() && oldUnexplained > oldLiveRecords) {
       for (Optional<BlobRecord> record : io.calls.map(mark.liveRecords, io::readRecord)) {
         record.ifPresent(r -> mark.liveData.add(StorageLayout.keyOf(r.dataKey())));
@@ -82,9 +89,9 @@ final class StrayData {
   }
 
   /**
-   * Marks older than this run's start served earlier runs; this run's mark saw their pushes. But
-   * a run that started earlier and is still going (another instance's) may not have re-read the
-   * marks yet: only marks older than the oldest active run's start go.
+   * Marks older than this run's start served earlier runs; this run's mark saw their pushes. But a
+   * run that started earlier and is still going (another instance's) may not have re-read the marks
+   * yet: only marks older than the oldest active run's start go.
    */
   private static void clearOldMarks(CollectorStore io, Instant runStart, RunLease lease)
       throws IOException {

@@ -46,7 +46,10 @@ final class Sweep {
   /** What the sweep did: candidates it deleted, and those the re-check saved. */
   record Result(int doomed, int saved) {}
 
-  private Sweep(CollectorStore io, Instant cutoff, KnownReferences refs,
+  private Sweep(
+      CollectorStore io,
+      Instant cutoff,
+      KnownReferences refs,
       Map<RepositoryName, RepositoryContents> repos) {
     this.io = io;
     this.cutoff = cutoff;
@@ -54,10 +57,20 @@ final class Sweep {
     this.repos = repos;
   }
 
-  static Result run(CollectorStore io, Clock clock, GcOptions options, Instant cutoff,
-      KnownReferences refs, Map<RepositoryName, RepositoryContents> repos, String runId,
-      Map<Digest, Candidate> candidates, RunLease lease, SweepHooks hooks, Progress progress,
-      List<SweptItem> items) throws IOException {
+  static Result run(
+      CollectorStore io,
+      Clock clock,
+      GcOptions options,
+      Instant cutoff,
+      KnownReferences refs,
+      Map<RepositoryName, RepositoryContents> repos,
+      String runId,
+      Map<Digest, Candidate> candidates,
+      RunLease lease,
+      SweepHooks hooks,
+      Progress progress,
+      List<SweptItem> items)
+      throws IOException {
     Set<Digest> doomed = new HashSet<>(candidates.keySet());
     hooks.afterMark(Set.copyOf(doomed));
     if (options.dryRun() || doomed.isEmpty()) {
@@ -68,10 +81,14 @@ final class Sweep {
     }
     Sweep sweep = new Sweep(io, cutoff, refs, repos);
     Instant deadline = clock.instant().plus(options.intentTtl());
-    io.calls.map(doomed, d -> {
-      io.store.write(StorageLayout.keyOf(new GcIntentKey(d)), candidates.get(d).intent(runId, deadline).write());
-      return d;
-    });
+    io.calls.map(
+        doomed,
+        d -> {
+          io.store.write(
+              StorageLayout.keyOf(new GcIntentKey(d)),
+              candidates.get(d).intent(runId, deadline).write());
+          return d;
+        });
     progress.at(Phase.INTENTS_WRITTEN, doomed.size());
     hooks.afterIntents(Set.copyOf(doomed));
     Set<Digest> saved = sweep.recheck(candidates);
@@ -85,7 +102,8 @@ final class Sweep {
       doomed.clear();
     } else if (!lease.healthy()) {
       // Pushers may soon stop seeing the run and stop marking: delete nothing.
-      LOG.warn("gc run {}: its lease is not being renewed; leaving the sweep to the next run", runId);
+      LOG.warn(
+          "gc run {}: its lease is not being renewed; leaving the sweep to the next run", runId);
       doomed.clear();
     }
     List<String> links = new ArrayList<>();
@@ -140,8 +158,10 @@ final class Sweep {
     Set<Digest> saved = new HashSet<>();
     // Marks: one listing (read after the intents were written) instead of a stat per candidate.
     for (ListedObject mark : io.digestObjects(StorageLayout.gcMarkPrefixes())) {
-      Optional<Digest> digest = StorageLayout.parse(mark.key(), GcMarkKey.class).map(GcMarkKey::digest);
-      if (digest.isPresent() && candidates.containsKey(digest.get())
+      Optional<Digest> digest =
+          StorageLayout.parse(mark.key(), GcMarkKey.class).map(GcMarkKey::digest);
+      if (digest.isPresent()
+          && candidates.containsKey(digest.get())
           && !mark.info().lastModified().isBefore(cutoff)) {
         saved.add(digest.get());
       }
@@ -158,29 +178,34 @@ final class Sweep {
     }
     int perCall = Math.max(1, Math.min(io.store.keysPerListCall(), ParallelListing.LARGE_PAGE));
     List<LinkGroup> keys = new ArrayList<>(groups.keySet());
-    List<Set<Digest>> young = io.calls.map(keys, group -> {
-      List<Digest> digests = groups.get(group);
-      RepositoryContents repo = repos.get(group.repo());
-      int listed = group.layer() ? repo.layers.size() : repo.manifests.size();
-      Set<Digest> found = new HashSet<>();
-      if (digests.size() > listed / perCall + 1) {
-        Set<Digest> wanted = new HashSet<>(digests);
-        String prefix = group.prefix();
-        for (ListedObject link : io.listing.all(prefix)) {
-          Optional<Digest> d = group.digestOf(link.key());
-          if (d.isPresent() && wanted.contains(d.get()) && !link.info().lastModified().isBefore(cutoff)) {
-            found.add(d.get());
-          }
-        }
-      } else {
-        for (Digest d : digests) {
-          if (youngOrGone(group.key(d))) {
-            found.add(d);
-          }
-        }
-      }
-      return found;
-    });
+    List<Set<Digest>> young =
+        io.calls.map(
+            keys,
+            group -> {
+              List<Digest> digests = groups.get(group);
+              RepositoryContents repo = repos.get(group.repo());
+              int listed = group.layer() ? repo.layers.size() : repo.manifests.size();
+              Set<Digest> found = new HashSet<>();
+              if (digests.size() > listed / perCall + 1) {
+                Set<Digest> wanted = new HashSet<>(digests);
+                String prefix = group.prefix();
+                for (ListedObject link : io.listing.all(prefix)) {
+                  Optional<Digest> d = group.digestOf(link.key());
+                  if (d.isPresent()
+                      && wanted.contains(d.get())
+                      && !link.info().lastModified().isBefore(cutoff)) {
+                    found.add(d.get());
+                  }
+                }
+              } else {
+                for (Digest d : digests) {
+                  if (youngOrGone(group.key(d))) {
+                    found.add(d);
+                  }
+                }
+              }
+              return found;
+            });
     young.forEach(saved::addAll);
     List<Digest> queue = new ArrayList<>(saved);
     while (!queue.isEmpty()) {
@@ -206,11 +231,14 @@ final class Sweep {
           layer ? new LayerLinkKey(repo, digest) : new ManifestLinkKey(repo, digest));
     }
 
-    /** The digest a listed key under {@link #prefix} links, or empty for a key outside the layout. */
+    /**
+     * The digest a listed key under {@link #prefix} links, or empty for a key outside the layout.
+     */
     Optional<Digest> digestOf(String key) {
       return switch (StorageLayout.parse(key).orElse(null)) {
         case LayerLinkKey k when layer && k.repository().equals(repo) -> Optional.of(k.digest());
-        case ManifestLinkKey k when !layer && k.repository().equals(repo) -> Optional.of(k.digest());
+        case ManifestLinkKey k when !layer && k.repository().equals(repo) ->
+            Optional.of(k.digest());
         case null, default -> Optional.empty();
       };
     }

@@ -18,9 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Dead writes: upload sessions older than the upload expiry are aborted through their multipart
- * write and removed; then residue no live session names (a request that died after creating an
- * S3 multipart upload, the tails of its suspends, a staged file) goes through
- * {@code ObjectStore.sweepAbandonedWrites}.
+ * write and removed; then residue no live session names (a request that died after creating an S3
+ * multipart upload, the tails of its suspends, a staged file) goes through {@code
+ * ObjectStore.sweepAbandonedWrites}.
  */
 final class UploadExpiry {
   private static final Logger LOG = LoggerFactory.getLogger(UploadExpiry.class);
@@ -30,8 +30,14 @@ final class UploadExpiry {
   /** What the step did: sessions expired, and the data keys of the sessions still alive. */
   record Result(int expired, Set<String> liveWrites) {}
 
-  static Result run(CollectorStore io, Clock clock, GcOptions options, Instant cutoff,
-      Collection<RepositoryContents> repos, List<SweptItem> items) throws IOException {
+  static Result run(
+      CollectorStore io,
+      Clock clock,
+      GcOptions options,
+      Instant cutoff,
+      Collection<RepositoryContents> repos,
+      List<SweptItem> items)
+      throws IOException {
     Set<String> liveWrites = new HashSet<>();
     int expired = 0;
     for (RepositoryContents repo : repos) {
@@ -45,8 +51,14 @@ final class UploadExpiry {
     return new Result(expired, liveWrites);
   }
 
-  private static int expire(CollectorStore io, Clock clock, GcOptions options,
-      RepositoryContents repo, Set<String> liveWrites, List<SweptItem> items) throws IOException {
+  private static int expire(
+      CollectorStore io,
+      Clock clock,
+      GcOptions options,
+      RepositoryContents repo,
+      Set<String> liveWrites,
+      List<SweptItem> items)
+      throws IOException {
     Instant expiry = clock.instant().minus(options.uploadExpiry());
     int expired = 0;
     for (UploadStateKey upload : repo.uploads) {

@@ -6,8 +6,11 @@ import dev.lading.storage.s3.S3StoreConfig;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /** The crash-point suite on Ceph RGW, the production target; see {@code CephTarget}. */
-@EnabledIfSystemProperty(named = CephTarget.ENABLED, matches = "true",
-    disabledReason = "Ceph RGW tests run with -Dlading.s3.ceph=true (start one with shared/tools/ceph-up.sh)")
+@EnabledIfSystemProperty(
+    named = CephTarget.ENABLED,
+    matches = "true",
+    disabledReason =
+        "Ceph RGW tests run with -Dlading.s3.ceph=true (start one with shared/tools/ceph-up.sh)")
 class CephCrashPointTest extends S3CrashPointTest {
   @Override
   protected S3StoreConfig config() {

@@ -14,8 +14,8 @@ import dev.lading.core.layout.StorageLayout.TagKey;
 import dev.lading.core.layout.StoredValues.BlobRecord;
 import dev.lading.core.layout.StoredValues.TagTarget;
 import dev.lading.core.model.Digest;
+import dev.lading.core.model.DigestAlgorithm;
 import dev.lading.core.model.MediaTypes;
-import dev.lading.core.model.Reference;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.Tag;
 import dev.lading.core.model.UploadId;
@@ -34,6 +34,7 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -47,8 +48,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
-import dev.lading.core.model.DigestAlgorithm;
-import java.time.Instant;
 
 /**
  * Crash-point testing of every multi-step write, abstract over the store so every store runs it.
@@ -61,15 +60,15 @@ import java.time.Instant;
  * can), and the store is opened again as a fresh process would. Then:
  *
  * <ol>
- *   <li>the store's invariants hold: every blob record names data that hashes to its digest,
- *       every link and tag names something that exists, every referrer entry a linked manifest;
+ *   <li>the store's invariants hold: every blob record names data that hashes to its digest, every
+ *       link and tag names something that exists, every referrer entry a linked manifest;
  *   <li>everything acknowledged before the crash is intact;
- *   <li>the client, which never saw an answer, retries as real clients do (the same request,
- *       then the rest; {@code BLOB_UPLOAD_UNKNOWN} restarts an upload) and the operation
- *       completes, with no store error on the way: a crash must never leave a state that answers
- *       {@code 5xx} until someone cleans up;
- *   <li>a GC run succeeds afterwards and what the client holds still pulls;
- *       {@link #assertOnlyCollectableResidue} checks what the store is left holding.
+ *   <li>the client, which never saw an answer, retries as real clients do (the same request, then
+ *       the rest; {@code BLOB_UPLOAD_UNKNOWN} restarts an upload) and the operation completes, with
+ *       no store error on the way: a crash must never leave a state that answers {@code 5xx} until
+ *       someone cleans up;
+ *   <li>a GC run succeeds afterwards and what the client holds still pulls; {@link
+ *       #assertOnlyCollectableResidue} checks what the store is left holding.
  * </ol>
  *
  * <p>A second test runs seeded random sequences of these operations with a crash at a random
@@ -97,16 +96,16 @@ public abstract class CrashPointContract {
   }
 
   /**
-   * After a final GC run whose clock is an hour ahead (every session expired): what the store
-   * may still hold must be residue GC collects once it is old enough. Stores check their own
-   * private areas; the registry's keys are checked by {@link #assertInvariants}.
+   * After a final GC run whose clock is an hour ahead (every session expired): what the store may
+   * still hold must be residue GC collects once it is old enough. Stores check their own private
+   * areas; the registry's keys are checked by {@link #assertInvariants}.
    */
   protected void assertOnlyCollectableResidue(ObjectStore store) throws Exception {}
 
   /**
-   * Every how many crash points one runs: 1, every point, on the filesystem and S3Proxy. A
-   * store whose round trips are slow may take a stride; the last two points (the final change
-   * and after it) always run.
+   * Every how many crash points one runs: 1, every point, on the filesystem and S3Proxy. A store
+   * whose round trips are slow may take a stride; the last two points (the final change and after
+   * it) always run.
    */
   protected int crashPointStride() {
     return 1;
@@ -126,19 +125,22 @@ public abstract class CrashPointContract {
 
   @Test
   void chunkedUpload() throws Exception {
-    everyCrashPoint(c -> {}, () -> new ChunkedUpload(APP, content("chunked", chunkedBlobBytes()), 3));
+    everyCrashPoint(
+        c -> {}, () -> new ChunkedUpload(APP, content("chunked", chunkedBlobBytes()), 3));
   }
 
   @Test
   void chunkedUploadOfABlobThatExists() throws Exception {
     byte[] blob = content("twice", 50_000);
-    everyCrashPoint(c -> c.perform(new MonolithicPush(OTHER, blob)), () -> new ChunkedUpload(APP, blob, 2));
+    everyCrashPoint(
+        c -> c.perform(new MonolithicPush(OTHER, blob)), () -> new ChunkedUpload(APP, blob, 2));
   }
 
   @Test
   void mount() throws Exception {
     byte[] blob = content("mounted", 40_000);
-    everyCrashPoint(c -> c.perform(new MonolithicPush(APP, blob)), () -> new Mount(OTHER, APP, blob));
+    everyCrashPoint(
+        c -> c.perform(new MonolithicPush(APP, blob)), () -> new Mount(OTHER, APP, blob));
   }
 
   @Test
@@ -169,16 +171,19 @@ public abstract class CrashPointContract {
 
   @Test
   void manifestDeleteWithItsTagsAndReferrerEntry() throws Exception {
-    everyCrashPoint(c -> {
-      c.perform(new PushImage(APP, "base", "base", null));
-      c.perform(new PushImage(APP, "sig", "signature", "base"));
-      c.perform(new PushImage(APP, "sig-again", "signature", "base"));
-    }, () -> new DeleteManifest(APP, "sig"));
+    everyCrashPoint(
+        c -> {
+          c.perform(new PushImage(APP, "base", "base", null));
+          c.perform(new PushImage(APP, "sig", "signature", "base"));
+          c.perform(new PushImage(APP, "sig-again", "signature", "base"));
+        },
+        () -> new DeleteManifest(APP, "sig"));
   }
 
   @Test
   void tagDelete() throws Exception {
-    everyCrashPoint(c -> c.perform(new PushImage(APP, "v1", "first", null)), () -> new DeleteTag(APP, "v1"));
+    everyCrashPoint(
+        c -> c.perform(new PushImage(APP, "v1", "first", null)), () -> new DeleteTag(APP, "v1"));
   }
 
   @Test
@@ -194,18 +199,20 @@ public abstract class CrashPointContract {
 
   @Test
   void gcSweep() throws Exception {
-    everyCrashPoint(c -> {
-      c.perform(new PushImage(APP, "kept", "kept", null));
-      c.perform(new PushImage(APP, "doomed", "doomed", null));
-      c.perform(new PushImage(OTHER, "doomed-too", "doomed", null));
-      c.perform(new DeleteManifest(APP, "doomed"));
-      c.perform(new DeleteManifest(OTHER, "doomed-too"));
-      c.perform(new MonolithicPush(APP, content("loose", 5_000)));
-      // With no grace, what the run sweeps depends on which objects are older than its start:
-      // let the store's clock (coarse on some stores) pass them all, so every attempt sweeps
-      // the same and the crash points line up with the counting run's.
-      storeClockMovesOn(c.crashing.delegate());
-    }, GcRun::new);
+    everyCrashPoint(
+        c -> {
+          c.perform(new PushImage(APP, "kept", "kept", null));
+          c.perform(new PushImage(APP, "doomed", "doomed", null));
+          c.perform(new PushImage(OTHER, "doomed-too", "doomed", null));
+          c.perform(new DeleteManifest(APP, "doomed"));
+          c.perform(new DeleteManifest(OTHER, "doomed-too"));
+          c.perform(new MonolithicPush(APP, content("loose", 5_000)));
+          // With no grace, what the run sweeps depends on which objects are older than its start:
+          // let the store's clock (coarse on some stores) pass them all, so every attempt sweeps
+          // the same and the crash points line up with the counting run's.
+          storeClockMovesOn(c.crashing.delegate());
+        },
+        GcRun::new);
   }
 
   @Test
@@ -215,21 +222,30 @@ public abstract class CrashPointContract {
       try {
         randomSequence(seed);
       } catch (AssertionError | RuntimeException e) {
-        throw new AssertionError("random sequence with seed " + seed + " failed: " + e.getMessage(), e);
+        throw new AssertionError(
+            "random sequence with seed " + seed + " failed: " + e.getMessage(), e);
       }
     }
   }
 
   private void randomSequence(long seed) throws Exception {
     Random random = new Random(seed);
-    List<Supplier<Op>> kinds = List.of(
-        () -> new MonolithicPush(pick(random), content("r" + random.nextInt(6), 1000 + random.nextInt(90_000))),
-        () -> new ChunkedUpload(pick(random), content("c" + random.nextInt(6), 1000 + random.nextInt(chunkedBlobBytes())), 1 + random.nextInt(3)),
-        () -> new PushImage(pick(random), "t" + random.nextInt(4), "i" + random.nextInt(5), null),
-        () -> new DeleteTag(pick(random), "t" + random.nextInt(4)),
-        () -> new DeleteManifest(pick(random), "t" + random.nextInt(4)),
-        () -> new Mount(pick(random), pick(random), content("r" + random.nextInt(6), 1000)),
-        GcRun::new);
+    List<Supplier<Op>> kinds =
+        List.of(
+            () ->
+                new MonolithicPush(
+                    pick(random), content("r" + random.nextInt(6), 1000 + random.nextInt(90_000))),
+            () ->
+                new ChunkedUpload(
+                    pick(random),
+                    content("c" + random.nextInt(6), 1000 + random.nextInt(chunkedBlobBytes())),
+                    1 + random.nextInt(3)),
+            () ->
+                new PushImage(pick(random), "t" + random.nextInt(4), "i" + random.nextInt(5), null),
+            () -> new DeleteTag(pick(random), "t" + random.nextInt(4)),
+            () -> new DeleteManifest(pick(random), "t" + random.nextInt(4)),
+            () -> new Mount(pick(random), pick(random), content("r" + random.nextInt(6), 1000)),
+            GcRun::new);
     List<Op> ops = new ArrayList<>();
     for (int i = 0; i < 12; i++) {
       ops.add(kinds.get(random.nextInt(kinds.size())).get());
@@ -258,7 +274,8 @@ public abstract class CrashPointContract {
     Client after = client.restart();
     try {
       if (crashed != null) {
-        after.checkEverything("after the crash (" + client.crashedAt().orElse("none") + ")", crashed);
+        after.checkEverything(
+            "after the crash (" + client.crashedAt().orElse("none") + ")", crashed);
       }
       if (crashed != null) {
         after.retry(crashed);
@@ -290,8 +307,10 @@ public abstract class CrashPointContract {
     counting.close();
     assertThat(changes).as("the operation changes the store").isPositive();
 
-    System.out.printf("crash points on %s: %d (every store change of the operation, and after it)%s%n",
-        getClass().getSimpleName(), changes + 1,
+    System.out.printf(
+        "crash points on %s: %d (every store change of the operation, and after it)%s%n",
+        getClass().getSimpleName(),
+        changes + 1,
         crashPointStride() == 1 ? "" : ", one in " + crashPointStride() + " run");
     for (long k = 0; k <= changes; k++) {
       if (k % crashPointStride() != 0 && k < changes - 1) {
@@ -313,8 +332,14 @@ public abstract class CrashPointContract {
       if (k + 1 < changes) {
         assertThat(crashed).as("crash point %d of %d", k, changes).isTrue();
       }
-      String where = "crash point " + k + " of " + changes + " ("
-          + client.crashedAt().orElse("no crash") + ")";
+      String where =
+          "crash point "
+              + k
+              + " of "
+              + changes
+              + " ("
+              + client.crashedAt().orElse("no crash")
+              + ")";
       Client after = client.restart();
       try {
         after.checkEverything(where, op);
@@ -335,10 +360,13 @@ public abstract class CrashPointContract {
   private static final class Ledger {
     /** repository:tag → the image the tag must pull. */
     final Map<String, Image> tags = new LinkedHashMap<>();
+
     /** Blobs acknowledged and neither deleted nor (possibly) collected since. */
     final Map<String, byte[]> looseBlobs = new HashMap<>();
+
     /** Manifests deleted with an acknowledgement: must stay gone. */
     final Set<String> deletedManifests = new HashSet<>();
+
     /** Referrers acknowledged: repository@subject → referrer digests. */
     final Map<String, Set<Digest>> referrers = new HashMap<>();
 
@@ -381,12 +409,13 @@ public abstract class CrashPointContract {
     private StoreRegistry armedRegistry;
 
     /**
-     * Arms the crash for what follows: setup ran on the store that only counts, the operation
-     * runs on one that lets {@code changes} changes through and crashes at the next.
+     * Arms the crash for what follows: setup ran on the store that only counts, the operation runs
+     * on one that lets {@code changes} changes through and crashes at the next.
      */
     void arm(long changes) {
       armedStore = new CrashingStore(crashing.delegate(), changes, tornWrite(crashing.delegate()));
-      GcFence fence = new GcFence(armedStore, Clock.systemUTC(), Duration.ZERO, Duration.ofMillis(5));
+      GcFence fence =
+          new GcFence(armedStore, Clock.systemUTC(), Duration.ZERO, Duration.ofMillis(5));
       armedRegistry = new StoreRegistry(armedStore, RegistryOptions.defaults(), fence);
     }
 
@@ -442,33 +471,48 @@ public abstract class CrashPointContract {
         assertThat(manifest.digest()).as("%s: tag %s", when, e.getKey()).isEqualTo(image.digest());
         assertThat(manifest.body()).isEqualTo(image.body());
         for (byte[] blob : image.blobs()) {
-          assertThat(RegistryContract.readAll(registry.openBlob(image.repo(), Digest.sha256(blob), Optional.empty())))
-              .as("%s: a blob of %s", when, e.getKey()).isEqualTo(blob);
+          assertThat(
+                  RegistryContract.readAll(
+                      registry.openBlob(image.repo(), Digest.sha256(blob), Optional.empty())))
+              .as("%s: a blob of %s", when, e.getKey())
+              .isEqualTo(blob);
         }
       }
       for (Map.Entry<String, byte[]> e : ledger.looseBlobs.entrySet()) {
-        RepositoryName repo = RepositoryName.parse(e.getKey().substring(0, e.getKey().indexOf('@')));
-        assertThat(RegistryContract.readAll(registry.openBlob(repo, Digest.sha256(e.getValue()), Optional.empty())))
-            .as("%s: blob %s", when, e.getKey()).isEqualTo(e.getValue());
+        RepositoryName repo =
+            RepositoryName.parse(e.getKey().substring(0, e.getKey().indexOf('@')));
+        assertThat(
+                RegistryContract.readAll(
+                    registry.openBlob(repo, Digest.sha256(e.getValue()), Optional.empty())))
+            .as("%s: blob %s", when, e.getKey())
+            .isEqualTo(e.getValue());
       }
       for (String deleted : ledger.deletedManifests) {
         RepositoryName repo = RepositoryName.parse(deleted.substring(0, deleted.indexOf('@')));
         Digest digest = Digest.parse(deleted.substring(deleted.indexOf('@') + 1));
-        assertCode(() -> registry.getManifest(repo, digest), ErrorCode.MANIFEST_UNKNOWN, when + ": deleted " + deleted);
+        assertCode(
+            () -> registry.getManifest(repo, digest),
+            ErrorCode.MANIFEST_UNKNOWN,
+            when + ": deleted " + deleted);
       }
       for (Map.Entry<String, Set<Digest>> e : ledger.referrers.entrySet()) {
-        RepositoryName repo = RepositoryName.parse(e.getKey().substring(0, e.getKey().indexOf('@')));
+        RepositoryName repo =
+            RepositoryName.parse(e.getKey().substring(0, e.getKey().indexOf('@')));
         Digest subject = Digest.parse(e.getKey().substring(e.getKey().indexOf('@') + 1));
         assertThat(registry.referrers(repo, subject, Optional.empty()).manifests())
-            .extracting(Descriptor::digest).as("%s: referrers of %s", when, e.getKey())
+            .extracting(Descriptor::digest)
+            .as("%s: referrers of %s", when, e.getKey())
             .containsAll(e.getValue());
       }
     }
 
     /** GC an hour later (every session expired) runs, and what the client holds still pulls. */
     void finalGc() throws Exception {
-      GcOptions options = GcOptions.defaults().withGrace(Duration.ZERO).withFenceDelay(Duration.ZERO)
-          .withUploadExpiry(Duration.ZERO);
+      GcOptions options =
+          GcOptions.defaults()
+              .withGrace(Duration.ZERO)
+              .withFenceDelay(Duration.ZERO)
+              .withUploadExpiry(Duration.ZERO);
       gc(crashing.delegate()).run(options);
       ledger.looseBlobs.clear(); // unreferenced blobs may go now
       assertInvariants(crashing.delegate(), "after the final GC");
@@ -484,9 +528,9 @@ public abstract class CrashPointContract {
   // ---- operations as a client performs them -------------------------------------------------
 
   /**
-   * One thing a client does. {@link #run} is the first attempt; {@link #retry} is what the
-   * client does after the registry died under it (it never saw an answer); either may throw
-   * only a {@link RegistryException} the client knows how to act on, never a store failure.
+   * One thing a client does. {@link #run} is the first attempt; {@link #retry} is what the client
+   * does after the registry died under it (it never saw an answer); either may throw only a {@link
+   * RegistryException} the client knows how to act on, never a store failure.
    */
   private abstract static class Op {
     abstract void run(Client client, StoreRegistry registry);
@@ -499,8 +543,8 @@ public abstract class CrashPointContract {
     abstract void acknowledged(Ledger ledger);
 
     /**
-     * Drops from {@code ledger} what this operation, while in flight, may or may not have
-     * changed yet (a tag being moved or deleted): the client cannot know, so no check may.
+     * Drops from {@code ledger} what this operation, while in flight, may or may not have changed
+     * yet (a tag being moved or deleted): the client cannot know, so no check may.
      */
     void forgetInFlight(Ledger ledger) {}
 
@@ -531,7 +575,8 @@ public abstract class CrashPointContract {
 
     @Override
     void run(Client client, StoreRegistry registry) {
-      registry.putBlob(repo, Digest.sha256(blob), new ByteArrayInputStream(blob), OptionalLong.of(blob.length));
+      registry.putBlob(
+          repo, Digest.sha256(blob), new ByteArrayInputStream(blob), OptionalLong.of(blob.length));
     }
 
     @Override
@@ -548,6 +593,7 @@ public abstract class CrashPointContract {
   private static final class ChunkedUpload extends BlobPushOp {
     final int chunks;
     UploadId id;
+
     /** The offset the client last saw acknowledged. */
     long acked;
 
@@ -575,12 +621,24 @@ public abstract class CrashPointContract {
         if (end <= acked) {
           continue;
         }
-        acked = registry.appendToUpload(repo, id, OptionalLong.of(acked), slice(acked, end),
-            OptionalLong.of(end - acked)).offset();
+        acked =
+            registry
+                .appendToUpload(
+                    repo,
+                    id,
+                    OptionalLong.of(acked),
+                    slice(acked, end),
+                    OptionalLong.of(end - acked))
+                .offset();
         assertThat(acked).isEqualTo(end);
       }
-      registry.completeUpload(repo, id, Digest.sha256(blob), OptionalLong.of(acked),
-          slice(acked, blob.length), OptionalLong.of(blob.length - acked));
+      registry.completeUpload(
+          repo,
+          id,
+          Digest.sha256(blob),
+          OptionalLong.of(acked),
+          slice(acked, blob.length),
+          OptionalLong.of(blob.length - acked));
     }
 
     private InputStream slice(long from, long to) {
@@ -623,7 +681,11 @@ public abstract class CrashPointContract {
     void run(Client client, StoreRegistry registry) {
       if (registry.mountBlob(repo, Digest.sha256(blob), Optional.of(from)).isEmpty()) {
         // Not mountable (not there, or being swept): the client uploads it.
-        registry.putBlob(repo, Digest.sha256(blob), new ByteArrayInputStream(blob), OptionalLong.of(blob.length));
+        registry.putBlob(
+            repo,
+            Digest.sha256(blob),
+            new ByteArrayInputStream(blob),
+            OptionalLong.of(blob.length));
       }
     }
 
@@ -654,21 +716,29 @@ public abstract class CrashPointContract {
 
     @Override
     void run(Client client, StoreRegistry registry) {
-      List<byte[]> blobs = List.of(
-          ("{\"architecture\":\"amd64\",\"name\":\"" + name + "\"}").getBytes(UTF_8),
-          content(name + " layer", 20_000));
+      List<byte[]> blobs =
+          List.of(
+              ("{\"architecture\":\"amd64\",\"name\":\"" + name + "\"}").getBytes(UTF_8),
+              content(name + " layer", 20_000));
       for (byte[] blob : blobs) {
-        registry.putBlob(repo, Digest.sha256(blob), new ByteArrayInputStream(blob), OptionalLong.of(blob.length));
+        registry.putBlob(
+            repo,
+            Digest.sha256(blob),
+            new ByteArrayInputStream(blob),
+            OptionalLong.of(blob.length));
       }
       String extra = "";
       subject = null;
       if (subjectTag != null) {
         var base = registry.getManifest(repo, Tag.parse(subjectTag));
         subject = base.digest();
-        extra = ",\"subject\":" + GcContract.descriptor(MediaTypes.OCI_MANIFEST, base.digest(), base.body().length);
+        extra =
+            ",\"subject\":"
+                + GcContract.descriptor(MediaTypes.OCI_MANIFEST, base.digest(), base.body().length);
       }
       byte[] body = GcContract.manifest(blobs, extra);
-      Digest digest = registry.putManifest(repo, Tag.parse(tag), MediaTypes.OCI_MANIFEST, body).digest();
+      Digest digest =
+          registry.putManifest(repo, Tag.parse(tag), MediaTypes.OCI_MANIFEST, body).digest();
       image = new Image(repo, digest, body, blobs);
     }
 
@@ -677,7 +747,10 @@ public abstract class CrashPointContract {
       ledger.tags.put(repo.value() + ":" + tag, image);
       ledger.deletedManifests.remove(at(repo, image.digest()));
       if (subject != null) {
-        ledger.referrers.computeIfAbsent(at(repo, subject), k -> new HashSet<>()).add(image.digest());
+        ledger
+            .referrers
+            .computeIfAbsent(at(repo, subject), k -> new HashSet<>())
+            .add(image.digest());
       }
     }
 
@@ -707,15 +780,27 @@ public abstract class CrashPointContract {
 
     @Override
     void run(Client client, StoreRegistry registry) {
-      List<byte[]> blobs = List.of(
-          ("{\"architecture\":\"amd64\",\"name\":\"" + name + "\"}").getBytes(UTF_8),
-          content(name + " layer", 20_000));
+      List<byte[]> blobs =
+          List.of(
+              ("{\"architecture\":\"amd64\",\"name\":\"" + name + "\"}").getBytes(UTF_8),
+              content(name + " layer", 20_000));
       for (byte[] blob : blobs) {
-        registry.putBlob(repo, Digest.sha256(blob), new ByteArrayInputStream(blob), OptionalLong.of(blob.length));
+        registry.putBlob(
+            repo,
+            Digest.sha256(blob),
+            new ByteArrayInputStream(blob),
+            OptionalLong.of(blob.length));
       }
       byte[] body = GcContract.manifest(blobs, "");
-      Digest digest = registry.putManifest(
-          repo, Digest.sha256(body), tags.stream().map(Tag::parse).toList(), MediaTypes.OCI_MANIFEST, body).digest();
+      Digest digest =
+          registry
+              .putManifest(
+                  repo,
+                  Digest.sha256(body),
+                  tags.stream().map(Tag::parse).toList(),
+                  MediaTypes.OCI_MANIFEST,
+                  body)
+              .digest();
       image = new Image(repo, digest, body, blobs);
     }
 
@@ -865,8 +950,12 @@ public abstract class CrashPointContract {
     @Override
     void run(Client client, StoreRegistry registry) {
       id = registry.startUpload(repo).id();
-      registry.appendToUpload(repo, id, OptionalLong.of(0),
-          new ByteArrayInputStream(blob, 0, blob.length / 2), OptionalLong.of(blob.length / 2));
+      registry.appendToUpload(
+          repo,
+          id,
+          OptionalLong.of(0),
+          new ByteArrayInputStream(blob, 0, blob.length / 2),
+          OptionalLong.of(blob.length / 2));
       registry.cancelUpload(repo, id);
       assertCode(() -> registry.uploadStatus(repo, id), ErrorCode.BLOB_UPLOAD_UNKNOWN, "cancelled");
     }
@@ -889,11 +978,15 @@ public abstract class CrashPointContract {
     }
   }
 
-  /** A GC run with no grace; the retry is the next scheduled run, after the crashed lease expired. */
+  /**
+   * A GC run with no grace; the retry is the next scheduled run, after the crashed lease expired.
+   */
   private static final class GcRun extends Op {
     @Override
     void run(Client client, StoreRegistry registry) {
-      client.gc(client.current()).run(GcOptions.defaults().withGrace(Duration.ZERO).withFenceDelay(Duration.ZERO));
+      client
+          .gc(client.current())
+          .run(GcOptions.defaults().withGrace(Duration.ZERO).withFenceDelay(Duration.ZERO));
     }
 
     @Override
@@ -922,7 +1015,8 @@ public abstract class CrashPointContract {
   static void assertInvariants(ObjectStore store, String when) throws IOException {
     // One listing of every record (S3 lists flat; the filesystem walks), not one per shard.
     for (String key : allKeys(store, "blobs/")) {
-      Optional<Digest> digest = StorageLayout.parse(key, BlobRecordKey.class).map(BlobRecordKey::digest);
+      Optional<Digest> digest =
+          StorageLayout.parse(key, BlobRecordKey.class).map(BlobRecordKey::digest);
       if (digest.isEmpty()) {
         continue;
       }
@@ -932,8 +1026,11 @@ public abstract class CrashPointContract {
       }
       BlobRecord record = BlobRecord.read(bytes.get());
       assertThat(store.stat(StorageLayout.keyOf(record.dataKey())))
-          .as("%s: data of %s", when, digest.get()).isPresent();
-      assertThat(hash(store, record)).as("%s: content of %s", when, digest.get()).isEqualTo(digest.get());
+          .as("%s: data of %s", when, digest.get())
+          .isPresent();
+      assertThat(hash(store, record))
+          .as("%s: content of %s", when, digest.get())
+          .isEqualTo(digest.get());
     }
     for (String key : allKeys(store, StorageLayout.repositoriesPrefix())) {
       switch (StorageLayout.parse(key).orElse(null)) {
@@ -944,31 +1041,44 @@ public abstract class CrashPointContract {
           }
           Digest digest = TagTarget.read(target.get()).manifest();
           assertThat(store.stat(StorageLayout.keyOf(new ManifestLinkKey(tag.repository(), digest))))
-              .as("%s: manifest link of tag %s", when, key).isPresent();
+              .as("%s: manifest link of tag %s", when, key)
+              .isPresent();
           assertThat(store.stat(StorageLayout.keyOf(new BlobRecordKey(digest))))
-              .as("%s: record of tag %s", when, key).isPresent();
+              .as("%s: record of tag %s", when, key)
+              .isPresent();
         }
-        case LayerLinkKey link -> assertThat(store.stat(StorageLayout.keyOf(new BlobRecordKey(link.digest()))))
-            .as("%s: record of link %s", when, key).isPresent();
-        case ManifestLinkKey link -> assertThat(store.stat(StorageLayout.keyOf(new BlobRecordKey(link.digest()))))
-            .as("%s: record of link %s", when, key).isPresent();
-        case ReferrerKey entry -> assertThat(
-                store.stat(StorageLayout.keyOf(new ManifestLinkKey(entry.repository(), entry.referrer()))))
-            .as("%s: manifest link of referrer entry %s", when, key).isPresent();
-        case null, default -> { }
+        case LayerLinkKey link ->
+            assertThat(store.stat(StorageLayout.keyOf(new BlobRecordKey(link.digest()))))
+                .as("%s: record of link %s", when, key)
+                .isPresent();
+        case ManifestLinkKey link ->
+            assertThat(store.stat(StorageLayout.keyOf(new BlobRecordKey(link.digest()))))
+                .as("%s: record of link %s", when, key)
+                .isPresent();
+        case ReferrerKey entry ->
+            assertThat(
+                    store.stat(
+                        StorageLayout.keyOf(
+                            new ManifestLinkKey(entry.repository(), entry.referrer()))))
+                .as("%s: manifest link of referrer entry %s", when, key)
+                .isPresent();
+        case null, default -> {}
       }
     }
   }
 
   private static Digest hash(ObjectStore store, BlobRecord record) throws IOException {
     var sha = DigestAlgorithm.SHA256.newMessageDigest();
-    try (BlobSource source = store.openRange(StorageLayout.keyOf(record.dataKey()), 0, record.size())) {
+    try (BlobSource source =
+        store.openRange(StorageLayout.keyOf(record.dataKey()), 0, record.size())) {
       switch (source) {
         case BlobSource.FileSource f -> {
           ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
           long position = f.offset();
           while (position < f.offset() + f.length()) {
-            buffer.clear().limit((int) Math.min(buffer.capacity(), f.offset() + f.length() - position));
+            buffer
+                .clear()
+                .limit((int) Math.min(buffer.capacity(), f.offset() + f.length() - position));
             int n = f.channel().read(buffer, position);
             if (n < 0) {
               break;
@@ -1006,8 +1116,8 @@ public abstract class CrashPointContract {
   }
 
   /**
-   * True when {@code e} is the crash, however the code under test wrapped it (GC's parallel
-   * calls wrap what a call threw); anything else is a real failure and is thrown on.
+   * True when {@code e} is the crash, however the code under test wrapped it (GC's parallel calls
+   * wrap what a call threw); anything else is a real failure and is thrown on.
    */
   private static boolean rethrowUnlessCrash(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
@@ -1023,7 +1133,8 @@ public abstract class CrashPointContract {
 
   /** Waits (with a deadline) until the store stamps a new object later than everything so far. */
   static void storeClockMovesOn(ObjectStore store) throws IOException {
-    String probe = StorageLayout.keyOf(new StorageLayout.DataKey("00000000-0000-0000-0000-000000000000"));
+    String probe =
+        StorageLayout.keyOf(new StorageLayout.DataKey("00000000-0000-0000-0000-000000000000"));
     store.write(probe, new byte[0]);
     Instant first = store.stat(probe).orElseThrow().lastModified();
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();

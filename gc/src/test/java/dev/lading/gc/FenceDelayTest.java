@@ -21,14 +21,15 @@ class FenceDelayTest {
     List<Duration> waited = new CopyOnWriteArrayList<>();
     List<String> order = new CopyOnWriteArrayList<>();
     // The fence delay returns at once (no test sleeps 3 h); lease renewals wait for real.
-    Pause pause = d -> {
-      if (d.equals(fence)) {
-        waited.add(d);
-        order.add("fence");
-      } else {
-        Pause.PARK.pause(d);
-      }
-    };
+    Pause pause =
+        d -> {
+          if (d.equals(fence)) {
+            waited.add(d);
+            order.add("fence");
+          } else {
+            Pause.PARK.pause(d);
+          }
+        };
     try (FilesystemStore store = new FilesystemStore(dir)) {
       GarbageCollector gc = new GarbageCollector(store, Clock.systemUTC(), 4, pause);
       gc.setProgress((phase, count) -> order.add(phase.name()));

@@ -10,6 +10,7 @@ import dev.lading.core.storage.fs.FilesystemStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -17,13 +18,12 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
-import java.time.Clock;
 
 /**
- * The crash-point suite on the filesystem store. A small write that crashes is torn the way a
- * crash between its staging write and its rename leaves it: a staged file nobody will publish.
- * After the final GC, with every file aged past GC's waits, nothing may be left but what the
- * registry's keys need.
+ * The crash-point suite on the filesystem store. A small write that crashes is torn the way a crash
+ * between its staging write and its rename leaves it: a staged file nobody will publish. After the
+ * final GC, with every file aged past GC's waits, nothing may be left but what the registry's keys
+ * need.
  */
 class FilesystemCrashPointTest extends CrashPointContract {
   @TempDir Path dir;
@@ -49,13 +49,17 @@ class FilesystemCrashPointTest extends CrashPointContract {
     Path root = ((FilesystemStore) store).root();
     try (Stream<Path> files = Files.walk(root)) {
       for (Path file : files.filter(Files::isRegularFile).toList()) {
-        Files.setLastModifiedTime(file,
+        Files.setLastModifiedTime(
+            file,
             FileTime.from(Files.getLastModifiedTime(file).toInstant().minus(Duration.ofHours(2))));
       }
     }
     new GarbageCollector(store, Clock.offset(Clock.systemUTC(), Duration.ofHours(1)))
-        .run(GcOptions.defaults().withGrace(Duration.ZERO).withFenceDelay(Duration.ZERO)
-            .withUploadExpiry(Duration.ZERO));
+        .run(
+            GcOptions.defaults()
+                .withGrace(Duration.ZERO)
+                .withFenceDelay(Duration.ZERO)
+                .withUploadExpiry(Duration.ZERO));
     assertThat(root.resolve("+staging")).isEmptyDirectory();
     assertThat(root.resolve("+multipart")).isEmptyDirectory();
     Set<String> named = new HashSet<>();

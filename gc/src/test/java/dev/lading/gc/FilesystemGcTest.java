@@ -33,8 +33,8 @@ class FilesystemGcTest extends GcContract {
     Path root = ((FilesystemStore) store).root();
     try (Stream<Path> files = Files.walk(root)) {
       for (Path file : files.filter(Files::isRegularFile).toList()) {
-        Files.setLastModifiedTime(file,
-            FileTime.from(Files.getLastModifiedTime(file).toInstant().minus(age)));
+        Files.setLastModifiedTime(
+            file, FileTime.from(Files.getLastModifiedTime(file).toInstant().minus(age)));
       }
     }
   }
@@ -50,8 +50,10 @@ class FilesystemGcTest extends GcContract {
 
     GcStats stats = gc.run(now());
 
-    assertThat(stats.items()).filteredOn(i -> i.kind() == GcStats.Kind.STRAY_DATA)
-        .extracting(GcStats.SweptItem::what).containsExactly(stray);
+    assertThat(stats.items())
+        .filteredOn(i -> i.kind() == GcStats.Kind.STRAY_DATA)
+        .extracting(GcStats.SweptItem::what)
+        .containsExactly(stray);
     assertThat(store.stat(stray)).isEmpty();
     assertThat(store.stat(youngStray)).isPresent();
     assertPullsCompletely(APP, "v1");

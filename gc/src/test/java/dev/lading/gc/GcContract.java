@@ -17,8 +17,6 @@ import dev.lading.core.registry.ManifestContent;
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.core.registry.StoreRegistry;
 import dev.lading.core.storage.CrashingStore;
-import dev.lading.core.storage.KeyPage;
-import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ObjectStore;
 import java.io.ByteArrayInputStream;
@@ -27,12 +25,15 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -44,15 +45,11 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import java.util.Collections;
-import java.util.Map;
-import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * GC over a real store, abstract over the store so every store runs it (the S3 store adds one
- * subclass). Registries use a zero-TTL run cache and GC a zero fence delay, so a run is visible
- * to pushers at once; interleavings are forced with latches in the fence's and sweeper's hooks.
+ * subclass). Registries use a zero-TTL run cache and GC a zero fence delay, so a run is visible to
+ * pushers at once; interleavings are forced with latches in the fence's and sweeper's hooks.
  */
 public abstract class GcContract {
   protected static final RepositoryName APP = RepositoryName.parse("team/app");
@@ -108,23 +105,43 @@ public abstract class GcContract {
 
   protected Digest pushBlob(RepositoryName repo, byte[] content) {
     Digest digest = Digest.sha256(content);
-    registry.putBlob(repo, digest, new ByteArrayInputStream(content), OptionalLong.of(content.length));
+    registry.putBlob(
+        repo, digest, new ByteArrayInputStream(content), OptionalLong.of(content.length));
     return digest;
   }
 
   protected static String descriptor(String mediaType, Digest digest, long size) {
-    return "{\"mediaType\":\"" + mediaType + "\",\"digest\":\"" + digest + "\",\"size\":" + size + "}";
+    return "{\"mediaType\":\""
+        + mediaType
+        + "\",\"digest\":\""
+        + digest
+        + "\",\"size\":"
+        + size
+        + "}";
   }
 
   /** An image manifest over blobs already pushed (config first). */
   protected static byte[] manifest(List<byte[]> blobs, String extra) {
     byte[] config = blobs.get(0);
-    String layers = blobs.subList(1, blobs.size()).stream()
-        .map(b -> descriptor("application/vnd.oci.image.layer.v1.tar", Digest.sha256(b), b.length))
-        .collect(Collectors.joining(","));
-    return bytes("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\","
-        + "\"config\":" + descriptor("application/vnd.oci.image.config.v1+json", Digest.sha256(config), config.length)
-        + ",\"layers\":[" + layers + "]" + extra + "}");
+    String layers =
+        blobs.subList(1, blobs.size()).stream()
+            .map(
+                b ->
+                    descriptor(
+                        "application/vnd.oci.image.layer.v1.tar", Digest.sha256(b), b.length))
+            .collect(Collectors.joining(","));
+    return bytes(
+        "{\"schemaVersion\":2,\"mediaType\":\""
+            + MediaTypes.OCI_MANIFEST
+            + "\","
+            + "\"config\":"
+            + descriptor(
+                "application/vnd.oci.image.config.v1+json", Digest.sha256(config), config.length)
+            + ",\"layers\":["
+            + layers
+            + "]"
+            + extra
+            + "}");
   }
 
   /** Pushes config + layers and the manifest under {@code reference}. */
@@ -136,7 +153,9 @@ public abstract class GcContract {
   }
 
   protected Digest putManifest(RepositoryName repo, String reference, byte[] body) {
-    return registry.putManifest(repo, Reference.parse(reference), MediaTypes.OCI_MANIFEST, body).digest();
+    return registry
+        .putManifest(repo, Reference.parse(reference), MediaTypes.OCI_MANIFEST, body)
+        .digest();
   }
 
   protected static List<byte[]> image(String name, int layers) {
@@ -153,8 +172,8 @@ public abstract class GcContract {
     assertPullsCompletely(registry, repo, reference);
   }
 
-  protected static void assertPullsCompletely(StoreRegistry registry, RepositoryName repo, String reference)
-      throws IOException {
+  protected static void assertPullsCompletely(
+      StoreRegistry registry, RepositoryName repo, String reference) throws IOException {
     ManifestContent m = registry.getManifest(repo, Reference.parse(reference));
     assertThat(Digest.sha256(m.body())).isEqualTo(m.digest());
     for (Digest d : referencedBlobs(m.body())) {
@@ -164,8 +183,8 @@ public abstract class GcContract {
   }
 
   /**
-   * A pull as the HTTP handlers make one: the manifest by tag, then each blob by {@code GET}
-   * (not {@code HEAD}: that is a pusher's question), verified.
+   * A pull as the HTTP handlers make one: the manifest by tag, then each blob by {@code GET} (not
+   * {@code HEAD}: that is a pusher's question), verified.
    */
   protected static void pullAsAClientDoes(StoreRegistry registry, RepositoryName repo, String tag)
       throws IOException {
@@ -205,11 +224,12 @@ public abstract class GcContract {
   }
 
   /**
-   * Waits (polling, with a deadline) until the store's clock has moved past every object written
-   * so far, so a zero grace period treats them as old: file times can be a few ms coarse.
+   * Waits (polling, with a deadline) until the store's clock has moved past every object written so
+   * far, so a zero grace period treats them as old: file times can be a few ms coarse.
    */
   protected void storeClockMovesOn() throws IOException {
-    String probe = StorageLayout.keyOf(new StorageLayout.DataKey("00000000-0000-0000-0000-000000000000"));
+    String probe =
+        StorageLayout.keyOf(new StorageLayout.DataKey("00000000-0000-0000-0000-000000000000"));
     store.write(probe, new byte[0]);
     Instant first = store.stat(probe).map(ObjectInfo::lastModified).orElseThrow();
     long deadline = System.nanoTime() + WAIT.toNanos();
@@ -299,12 +319,20 @@ public abstract class GcContract {
   void indexChildrenAndReferrersOfKeptSubjectsAreKept() throws Exception {
     Digest amd = pushByDigest(APP, image("amd64", 1), "");
     Digest arm = pushByDigest(APP, image("arm64", 1), "");
-    byte[] index = bytes("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_INDEX + "\","
-        + "\"manifests\":[" + descriptor(MediaTypes.OCI_MANIFEST, amd, 10) + ","
-        + descriptor(MediaTypes.OCI_MANIFEST, arm, 10) + "]}");
+    byte[] index =
+        bytes(
+            "{\"schemaVersion\":2,\"mediaType\":\""
+                + MediaTypes.OCI_INDEX
+                + "\","
+                + "\"manifests\":["
+                + descriptor(MediaTypes.OCI_MANIFEST, amd, 10)
+                + ","
+                + descriptor(MediaTypes.OCI_MANIFEST, arm, 10)
+                + "]}");
     registry.putManifest(APP, Reference.parse("latest"), MediaTypes.OCI_INDEX, index);
     Digest signature = pushByDigest(APP, image("signature of amd64", 1), subject(amd));
-    Digest signatureOfSignature = pushByDigest(APP, image("countersignature", 1), subject(signature));
+    Digest signatureOfSignature =
+        pushByDigest(APP, image("countersignature", 1), subject(signature));
     Digest orphan = pushByDigest(APP, image("orphan", 1), "");
     Digest orphanSbom = pushByDigest(APP, image("sbom of orphan", 1), subject(orphan));
     storeClockMovesOn();
@@ -344,8 +372,12 @@ public abstract class GcContract {
   @Test
   void staleUploadSessionsExpireAndTheirWritesAreAborted() throws Exception {
     var upload = registry.startUpload(APP);
-    registry.appendToUpload(APP, upload.id(), OptionalLong.empty(),
-        new ByteArrayInputStream(new byte[halfALayerBytes()]), OptionalLong.empty());
+    registry.appendToUpload(
+        APP,
+        upload.id(),
+        OptionalLong.empty(),
+        new ByteArrayInputStream(new byte[halfALayerBytes()]),
+        OptionalLong.empty());
     var young = registry.startUpload(APP);
     long pendingBefore = pendingMultipartWrites(store);
     if (pendingBefore >= 0) {
@@ -395,20 +427,24 @@ public abstract class GcContract {
     CountDownLatch gcMarked = new CountDownLatch(1);
     CountDownLatch pusherMarked = new CountDownLatch(1);
     CountDownLatch gcDone = new CountDownLatch(1);
-    gc.setHooks(new GarbageCollector.SweepHooks() {
-      @Override
-      public void afterMark(Set<Digest> candidates) {
-        assertThat(candidates).contains(o.layer());
-        gcMarked.countDown();
-        await(pusherMarked);
-      }
-    });
-    registry.fence().setHooks((point, digests) -> {
-      if (point == GcFence.Point.MARKED && digests.contains(o.layer())) {
-        pusherMarked.countDown();
-        await(gcDone);
-      }
-    });
+    gc.setHooks(
+        new GarbageCollector.SweepHooks() {
+          @Override
+          public void afterMark(Set<Digest> candidates) {
+            assertThat(candidates).contains(o.layer());
+            gcMarked.countDown();
+            await(pusherMarked);
+          }
+        });
+    registry
+        .fence()
+        .setHooks(
+            (point, digests) -> {
+              if (point == GcFence.Point.MARKED && digests.contains(o.layer())) {
+                pusherMarked.countDown();
+                await(gcDone);
+              }
+            });
     Future<GcStats> run = threads.submit(() -> gc.run(now()));
     await(gcMarked); // the run is announced: the pusher will see it and mark
     Future<Digest> push = threads.submit(() -> putManifest(APP, "v1", manifest(o.blobs(), "")));
@@ -423,11 +459,14 @@ public abstract class GcContract {
 
   /** Counts {@code latch} down when a push waits for a sweeper's intent to settle. */
   private void countDownWhenAPusherWaits(CountDownLatch latch) {
-    registry.fence().setHooks((point, digests) -> {
-      if (point == GcFence.Point.WAITING_FOR_INTENT) {
-        latch.countDown();
-      }
-    });
+    registry
+        .fence()
+        .setHooks(
+            (point, digests) -> {
+              if (point == GcFence.Point.WAITING_FOR_INTENT) {
+                latch.countDown();
+              }
+            });
   }
 
   @Test
@@ -435,20 +474,22 @@ public abstract class GcContract {
     Orphan o = orphanLayer();
     CountDownLatch intentsWritten = new CountDownLatch(1);
     CountDownLatch pusherWaiting = new CountDownLatch(1);
-    gc.setHooks(new GarbageCollector.SweepHooks() {
-      @Override
-      public void afterIntents(Set<Digest> candidates) {
-        intentsWritten.countDown();
-        await(pusherWaiting);
-      }
-    });
+    gc.setHooks(
+        new GarbageCollector.SweepHooks() {
+          @Override
+          public void afterIntents(Set<Digest> candidates) {
+            intentsWritten.countDown();
+            await(pusherWaiting);
+          }
+        });
     Future<GcStats> run = threads.submit(() -> gc.run(now()));
     await(intentsWritten);
     // A HEAD and a mount still say no (a client then uploads, which costs a retry, never data).
     assertRefused(() -> registry.statBlob(APP, o.layer()), ErrorCode.BLOB_UNKNOWN);
     assertThat(registry.mountBlob(OTHER, o.layer(), Optional.of(APP))).isEmpty();
     // A pull is served whatever the intents.
-    assertThat(readAll(registry.openBlob(APP, o.layer(), Optional.empty()))).isEqualTo(o.blobs().get(1));
+    assertThat(readAll(registry.openBlob(APP, o.layer(), Optional.empty())))
+        .isEqualTo(o.blobs().get(1));
     countDownWhenAPusherWaits(pusherWaiting);
     // The manifest push waits for the sweep instead of failing; its marks came before the
     // sweeper's re-check, so the run keeps the layer and the push goes in.
@@ -464,21 +505,27 @@ public abstract class GcContract {
     Orphan o = orphanLayer();
     CountDownLatch aboutToDelete = new CountDownLatch(1);
     CountDownLatch pusherWaiting = new CountDownLatch(1);
-    gc.setHooks(new GarbageCollector.SweepHooks() {
-      @Override
-      public void beforeDelete(Set<Digest> doomed) {
-        assertThat(doomed).contains(o.layer());
-        aboutToDelete.countDown();
-        await(pusherWaiting);
-      }
-    });
+    gc.setHooks(
+        new GarbageCollector.SweepHooks() {
+          @Override
+          public void beforeDelete(Set<Digest> doomed) {
+            assertThat(doomed).contains(o.layer());
+            aboutToDelete.countDown();
+            await(pusherWaiting);
+          }
+        });
     Future<GcStats> run = threads.submit(() -> gc.run(now()));
     await(aboutToDelete);
     countDownWhenAPusherWaits(pusherWaiting);
     Future<Digest> push = threads.submit(() -> putManifest(APP, "v1", manifest(o.blobs(), "")));
     get(run);
-    assertThatThrownBy(() -> get(push)).hasCauseInstanceOf(RegistryException.class)
-        .cause().satisfies(e -> assertThat(((RegistryException) e).code()).isEqualTo(ErrorCode.MANIFEST_BLOB_UNKNOWN));
+    assertThatThrownBy(() -> get(push))
+        .hasCauseInstanceOf(RegistryException.class)
+        .cause()
+        .satisfies(
+            e ->
+                assertThat(((RegistryException) e).code())
+                    .isEqualTo(ErrorCode.MANIFEST_BLOB_UNKNOWN));
     assertThat(blobExists(o.layer())).as("refused because the run really deleted it").isFalse();
 
     // The client's retry: it uploads again (HEAD says unknown), then pushes the manifest.
@@ -491,14 +538,15 @@ public abstract class GcContract {
     Orphan o = orphanLayer();
     CountDownLatch aboutToDelete = new CountDownLatch(1);
     CountDownLatch commitWaiting = new CountDownLatch(1);
-    gc.setHooks(new GarbageCollector.SweepHooks() {
-      @Override
-      public void beforeDelete(Set<Digest> doomed) {
-        assertThat(doomed).contains(o.layer());
-        aboutToDelete.countDown();
-        await(commitWaiting);
-      }
-    });
+    gc.setHooks(
+        new GarbageCollector.SweepHooks() {
+          @Override
+          public void beforeDelete(Set<Digest> doomed) {
+            assertThat(doomed).contains(o.layer());
+            aboutToDelete.countDown();
+            await(commitWaiting);
+          }
+        });
     countDownWhenAPusherWaits(commitWaiting);
     Future<GcStats> run = threads.submit(() -> gc.run(now()));
     await(aboutToDelete);
@@ -519,13 +567,14 @@ public abstract class GcContract {
     Orphan o = orphanLayer();
     CountDownLatch marked = new CountDownLatch(1);
     CountDownLatch confirmed = new CountDownLatch(1);
-    gc.setHooks(new GarbageCollector.SweepHooks() {
-      @Override
-      public void afterMark(Set<Digest> candidates) {
-        marked.countDown();
-        await(confirmed);
-      }
-    });
+    gc.setHooks(
+        new GarbageCollector.SweepHooks() {
+          @Override
+          public void afterMark(Set<Digest> candidates) {
+            marked.countDown();
+            await(confirmed);
+          }
+        });
     Future<GcStats> run = threads.submit(() -> gc.run(now()));
     await(marked);
     assertThat(registry.statBlob(APP, o.layer()).digest()).isEqualTo(o.layer()); // HEAD marks
@@ -541,16 +590,16 @@ public abstract class GcContract {
   // ---- concurrency ---------------------------------------------------------------------------
 
   /**
-   * Two instances on one store (two store clients, two registries, two collectors), pushers on
-   * both pushing images that share a small pool of layers while tags move on (so layers keep
-   * becoming unreferenced and wanted again), and both collectors looping until the pushers are
-   * done. Afterwards every tagged image pulls completely and every blob verifies.
+   * Two instances on one store (two store clients, two registries, two collectors), pushers on both
+   * pushing images that share a small pool of layers while tags move on (so layers keep becoming
+   * unreferenced and wanted again), and both collectors looping until the pushers are done.
+   * Afterwards every tagged image pulls completely and every blob verifies.
    *
-   * <p>Meanwhile a puller pulls images of another repository whose tags never move and which
-   * share the pool's layers, as a node pulls a base image while CI pushes: whenever a layer's
-   * link goes dead in the pushers' repository, a run sweeps that link while the layer stays, and
-   * the pull must not notice (zero failures). Every manifest push refused with
-   * {@code MANIFEST_BLOB_UNKNOWN} must name a blob or link a run really swept.
+   * <p>Meanwhile a puller pulls images of another repository whose tags never move and which share
+   * the pool's layers, as a node pulls a base image while CI pushes: whenever a layer's link goes
+   * dead in the pushers' repository, a run sweeps that link while the layer stays, and the pull
+   * must not notice (zero failures). Every manifest push refused with {@code MANIFEST_BLOB_UNKNOWN}
+   * must name a blob or link a run really swept.
    */
   @Test
   void pushersOnTwoInstancesAndLoopingCollectorsNeverLoseABlob() throws Exception {
@@ -589,108 +638,123 @@ public abstract class GcContract {
     List<String> failedPulls = Collections.synchronizedList(new ArrayList<>());
     Set<String> refused = ConcurrentHashMap.newKeySet();
     Set<String> sweptForReal = ConcurrentHashMap.newKeySet();
-    Future<?> puller = threads.submit(() -> {
-      int n = 0;
-      while (!done.get()) {
-        StoreRegistry r = n % 2 == 0 ? registry : second;
-        String tag = stableTags.get(n++ % stableTags.size());
-        try {
-          pullAsAClientDoes(r, OTHER, tag);
-          pulls.incrementAndGet();
-        } catch (RegistryException | IOException | AssertionError e) {
-          failedPulls.add(tag + ": " + e.getMessage());
-        }
-        // A node pulls now and then, not in a tight loop that would starve the collectors on a
-        // small machine: a few hundred pulls a second still overlap every phase of every run.
-        Thread.sleep(2);
-      }
-      return null;
-    });
+    Future<?> puller =
+        threads.submit(
+            () -> {
+              int n = 0;
+              while (!done.get()) {
+                StoreRegistry r = n % 2 == 0 ? registry : second;
+                String tag = stableTags.get(n++ % stableTags.size());
+                try {
+                  pullAsAClientDoes(r, OTHER, tag);
+                  pulls.incrementAndGet();
+                } catch (RegistryException | IOException | AssertionError e) {
+                  failedPulls.add(tag + ": " + e.getMessage());
+                }
+                // A node pulls now and then, not in a tight loop that would starve the collectors
+                // on a
+                // small machine: a few hundred pulls a second still overlap every phase of every
+                // run.
+                Thread.sleep(2);
+              }
+              return null;
+            });
     try {
       for (int p = 0; p < pushers; p++) {
         int pusher = p;
         StoreRegistry r = p % 2 == 0 ? registry : second;
-        work.add(threads.submit(() -> {
-          Random random = new Random(pusher);
-          for (int i = 0;
-              i < pushesEach || (cyclesSoFar.get() < minimumCycles() && i < 20 * pushesEach);
-              i++) {
-            List<byte[]> blobs = new ArrayList<>();
-            blobs.add(bytes("{\"pusher\":" + pusher + ",\"push\":" + i + "}"));
-            for (int l = 0; l < 3; l++) {
-              blobs.add(pool.get(random.nextInt(pool.size())));
-            }
-            byte[] body = manifest(blobs.stream().distinct().toList(), "");
-            String tag = "p" + pusher + "-t" + (i % 4); // tags move on: older images become garbage
-            for (int attempt = 0; ; attempt++) {
-              for (byte[] b : blobs) {
-                Digest d = Digest.sha256(b);
-                try {
-                  r.statBlob(APP, d); // HEAD first, as clients do
-                } catch (RegistryException e) {
-                  r.putBlob(APP, d, new ByteArrayInputStream(b), OptionalLong.of(b.length));
-                }
-              }
-              try {
-                r.putManifest(APP, Reference.parse(tag), MediaTypes.OCI_MANIFEST, body);
-                pushed.incrementAndGet();
-                break;
-              } catch (RegistryException e) {
-                if (e.code() != ErrorCode.MANIFEST_BLOB_UNKNOWN || attempt > 20) {
-                  throw e;
-                }
-                retries.incrementAndGet();
-                if (e.detail() instanceof Map<?, ?> detail) {
-                  refused.add(String.valueOf(detail.get("digest")));
-                }
-              }
-            }
-          }
-          return null;
-        }));
+        work.add(
+            threads.submit(
+                () -> {
+                  Random random = new Random(pusher);
+                  for (int i = 0;
+                      i < pushesEach
+                          || (cyclesSoFar.get() < minimumCycles() && i < 20 * pushesEach);
+                      i++) {
+                    List<byte[]> blobs = new ArrayList<>();
+                    blobs.add(bytes("{\"pusher\":" + pusher + ",\"push\":" + i + "}"));
+                    for (int l = 0; l < 3; l++) {
+                      blobs.add(pool.get(random.nextInt(pool.size())));
+                    }
+                    byte[] body = manifest(blobs.stream().distinct().toList(), "");
+                    String tag =
+                        "p" + pusher + "-t" + (i % 4); // tags move on: older images become garbage
+                    for (int attempt = 0; ; attempt++) {
+                      for (byte[] b : blobs) {
+                        Digest d = Digest.sha256(b);
+                        try {
+                          r.statBlob(APP, d); // HEAD first, as clients do
+                        } catch (RegistryException e) {
+                          r.putBlob(APP, d, new ByteArrayInputStream(b), OptionalLong.of(b.length));
+                        }
+                      }
+                      try {
+                        r.putManifest(APP, Reference.parse(tag), MediaTypes.OCI_MANIFEST, body);
+                        pushed.incrementAndGet();
+                        break;
+                      } catch (RegistryException e) {
+                        if (e.code() != ErrorCode.MANIFEST_BLOB_UNKNOWN || attempt > 20) {
+                          throw e;
+                        }
+                        retries.incrementAndGet();
+                        if (e.detail() instanceof Map<?, ?> detail) {
+                          refused.add(String.valueOf(detail.get("digest")));
+                        }
+                      }
+                    }
+                  }
+                  return null;
+                }));
       }
       List<Future<Integer>> collectors = new ArrayList<>();
       for (GarbageCollector collector : List.of(gc, secondGc)) {
-        collectors.add(threads.submit(() -> {
-          int cycles = 0;
-          while (!done.get()) {
-            // Pushers' run cache has a zero TTL here; the delay is the margin the protocol
-            // assumes between a pusher's last check and its write (see the package docs): a
-            // pusher stalled longer than that between its manifest link and its tag may lose
-            // the manifest, so it must exceed what a busy 2-core machine stalls a thread.
-            inRun.incrementAndGet();
-            try {
-              GcStats stats = collector.run(
-                  now().withDeleteUntagged(true).withFenceDelay(Duration.ofMillis(250)));
-              swept.addAndGet(stats.blobsSwept());
-              protectedByFence.addAndGet(stats.protectedByFence());
-              for (GcStats.SweptItem item : stats.items()) {
-                switch (item.kind()) {
-                  case BLOB -> sweptForReal.add(item.what());
-                  case LAYER_LINK, MANIFEST -> sweptForReal.add(item.what().substring(item.what().indexOf('@') + 1));
-                  default -> { }
-                }
-              }
-              cycles++;
-              cyclesSoFar.incrementAndGet();
-            } catch (GarbageCollector.AnotherRunActive e) {
-              stoodDown.incrementAndGet();
-            } finally {
-              synchronized (inRun) {
-                inRun.decrementAndGet();
-                inRun.notifyAll();
-              }
-            }
-            // While the other instance's run goes on, wait for it rather than spin; when it
-            // stood down too, go again at once.
-            synchronized (inRun) {
-              while (inRun.get() > 0 && !done.get()) {
-                inRun.wait(100);
-              }
-            }
-          }
-          return cycles;
-        }));
+        collectors.add(
+            threads.submit(
+                () -> {
+                  int cycles = 0;
+                  while (!done.get()) {
+                    // Pushers' run cache has a zero TTL here; the delay is the margin the protocol
+                    // assumes between a pusher's last check and its write (see the package docs): a
+                    // pusher stalled longer than that between its manifest link and its tag may
+                    // lose
+                    // the manifest, so it must exceed what a busy 2-core machine stalls a thread.
+                    inRun.incrementAndGet();
+                    try {
+                      GcStats stats =
+                          collector.run(
+                              now()
+                                  .withDeleteUntagged(true)
+                                  .withFenceDelay(Duration.ofMillis(250)));
+                      swept.addAndGet(stats.blobsSwept());
+                      protectedByFence.addAndGet(stats.protectedByFence());
+                      for (GcStats.SweptItem item : stats.items()) {
+                        switch (item.kind()) {
+                          case BLOB -> sweptForReal.add(item.what());
+                          case LAYER_LINK, MANIFEST ->
+                              sweptForReal.add(item.what().substring(item.what().indexOf('@') + 1));
+                          default -> {}
+                        }
+                      }
+                      cycles++;
+                      cyclesSoFar.incrementAndGet();
+                    } catch (GarbageCollector.AnotherRunActive e) {
+                      stoodDown.incrementAndGet();
+                    } finally {
+                      synchronized (inRun) {
+                        inRun.decrementAndGet();
+                        inRun.notifyAll();
+                      }
+                    }
+                    // While the other instance's run goes on, wait for it rather than spin; when it
+                    // stood down too, go again at once.
+                    synchronized (inRun) {
+                      while (inRun.get() > 0 && !done.get()) {
+                        inRun.wait(100);
+                      }
+                    }
+                  }
+                  return cycles;
+                }));
       }
       // Pushes that meet a sweep wait for it to settle (instead of being refused), so with
       // collectors looping back to back a pusher spends much of its time waiting.
@@ -715,14 +779,24 @@ public abstract class GcContract {
       }
       Set<String> refusedButKept = new TreeSet<>(refused);
       refusedButKept.removeAll(sweptForReal);
-      System.out.printf("gc concurrency on %s: %d pushes through 2 instances, %d refused with"
-          + " MANIFEST_BLOB_UNKNOWN and retried (%d distinct blobs, %d of them never swept),"
-          + " %d gc cycles completed from 2 instances (%d stood down for the other's run), %d"
-          + " blobs swept, %d candidates protected by the fence, %d pulls of unchanged images"
-          + " during the runs (%d failed), %d tagged images pulled and verified%n",
-          getClass().getSimpleName(), pushed.get(), retries.get(), refused.size(),
-          refusedButKept.size(), cycles, stoodDown.get(), swept.get(), protectedByFence.get(),
-          pulls.get(), failedPulls.size(), verified);
+      System.out.printf(
+          "gc concurrency on %s: %d pushes through 2 instances, %d refused with"
+              + " MANIFEST_BLOB_UNKNOWN and retried (%d distinct blobs, %d of them never swept),"
+              + " %d gc cycles completed from 2 instances (%d stood down for the other's run), %d"
+              + " blobs swept, %d candidates protected by the fence, %d pulls of unchanged images"
+              + " during the runs (%d failed), %d tagged images pulled and verified%n",
+          getClass().getSimpleName(),
+          pushed.get(),
+          retries.get(),
+          refused.size(),
+          refusedButKept.size(),
+          cycles,
+          stoodDown.get(),
+          swept.get(),
+          protectedByFence.get(),
+          pulls.get(),
+          failedPulls.size(),
+          verified);
       assertThat(failedPulls).as("pulls of images whose tags never moved").isEmpty();
       assertThat(pulls.get()).as("the puller pulled while the collectors ran").isPositive();
       assertThat(refusedButKept).as("manifest pushes refused for blobs no run swept").isEmpty();
@@ -765,26 +839,30 @@ public abstract class GcContract {
     storeClockMovesOn();
     CrashingStore dying = CrashingStore.counting(store);
     GarbageCollector doomedRun = new GarbageCollector(dying, Clock.systemUTC());
-    doomedRun.setHooks(new GarbageCollector.SweepHooks() {
-      @Override
-      public void afterIntents(Set<Digest> candidates) {
-        assertThat(candidates).contains(o.layer(), garbage);
-        dying.crashNow("after the intents"); // the process is gone: not one more store call
-      }
-    });
+    doomedRun.setHooks(
+        new GarbageCollector.SweepHooks() {
+          @Override
+          public void afterIntents(Set<Digest> candidates) {
+            assertThat(candidates).contains(o.layer(), garbage);
+            dying.crashNow("after the intents"); // the process is gone: not one more store call
+          }
+        });
     Duration intentTtl = Duration.ofSeconds(2);
     assertThatThrownBy(() -> doomedRun.run(now().withIntentTtl(intentTtl)))
-        .satisfies(e -> {
-          boolean crashed = false;
-          for (Throwable t = e; t != null; t = t.getCause()) {
-            crashed |= t instanceof CrashingStore.Crash;
-          }
-          assertThat(crashed).as("the run died with its store: %s", e).isTrue();
-        });
+        .satisfies(
+            e -> {
+              boolean crashed = false;
+              for (Throwable t = e; t != null; t = t.getCause()) {
+                crashed |= t instanceof CrashingStore.Crash;
+              }
+              assertThat(crashed).as("the run died with its store: %s", e).isTrue();
+            });
     assertThat(store.list(StorageLayout.gcIntentsPrefix(), Optional.empty(), 10).keys())
-        .as("the dead run's intents").isNotEmpty();
+        .as("the dead run's intents")
+        .isNotEmpty();
     assertThat(store.list(StorageLayout.gcRunsPrefix(), Optional.empty(), 10).keys())
-        .as("the dead run's announcement").hasSize(1);
+        .as("the dead run's announcement")
+        .hasSize(1);
 
     // A client pushes an image that wants the layer the dead run intended to delete: HEAD says
     // unknown, the upload waits out the intent's deadline, the manifest goes in.
@@ -796,7 +874,9 @@ public abstract class GcContract {
 
     long deadline = System.nanoTime() + WAIT.toNanos();
     while (registry.fence().intended(garbage) || registry.fence().runActive()) {
-      assertThat(System.nanoTime()).as("the dead run's intents and lease lapse").isLessThan(deadline);
+      assertThat(System.nanoTime())
+          .as("the dead run's intents and lease lapse")
+          .isLessThan(deadline);
       Thread.onSpinWait();
     }
     storeClockMovesOn();
@@ -815,17 +895,18 @@ public abstract class GcContract {
     orphanLayer();
     Duration intentTtl = Duration.ofSeconds(1); // the lease is at most intent TTL plus grace
     AtomicInteger checks = new AtomicInteger();
-    gc.setHooks(new GarbageCollector.SweepHooks() {
-      @Override
-      public void afterMark(Set<Digest> candidates) {
-        long until = System.nanoTime() + intentTtl.multipliedBy(3).toNanos();
-        while (System.nanoTime() < until) {
-          assertThat(registry.fence().runActive()).as("the run, past its first lease").isTrue();
-          checks.incrementAndGet();
-          Thread.onSpinWait();
-        }
-      }
-    });
+    gc.setHooks(
+        new GarbageCollector.SweepHooks() {
+          @Override
+          public void afterMark(Set<Digest> candidates) {
+            long until = System.nanoTime() + intentTtl.multipliedBy(3).toNanos();
+            while (System.nanoTime() < until) {
+              assertThat(registry.fence().runActive()).as("the run, past its first lease").isTrue();
+              checks.incrementAndGet();
+              Thread.onSpinWait();
+            }
+          }
+        });
     GcStats stats = gc.run(now().withIntentTtl(intentTtl));
     assertThat(checks.get()).isPositive();
     assertThat(stats.blobsSwept()).as("a long run still sweeps: its lease is healthy").isEqualTo(2);

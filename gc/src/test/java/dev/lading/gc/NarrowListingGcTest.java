@@ -8,9 +8,9 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The whole GC contract on a store that answers two keys per listing call: every listing GC
- * makes is split into narrower prefixes (and the recheck chooses re-listing over stats), so a
- * key a split misses would show up as a swept blob a test still needs.
+ * The whole GC contract on a store that answers two keys per listing call: every listing GC makes
+ * is split into narrower prefixes (and the recheck chooses re-listing over stats), so a key a split
+ * misses would show up as a swept blob a test still needs.
  */
 class NarrowListingGcTest extends GcContract {
   @TempDir Path dir;

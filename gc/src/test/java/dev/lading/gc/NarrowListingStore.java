@@ -10,11 +10,11 @@ import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * A real store that claims to answer only a few keys per listing call, as S3 answers 1,000: GC
- * then splits every listing of more than that into narrower prefixes, so tests on a handful of
- * keys exercise the split the way 100,000 keys on S3 do. Its listings with info are the SPI's
- * default (list, then stat each key), so the default is exercised too; so are its levels unless
- * {@code storeLevels}.
+ * A real store that claims to answer only a few keys per listing call, as S3 answers 1,000: GC then
+ * splits every listing of more than that into narrower prefixes, so tests on a handful of keys
+ * exercise the split the way 100,000 keys on S3 do. Its listings with info are the SPI's default
+ * (list, then stat each key), so the default is exercised too; so are its levels unless {@code
+ * storeLevels}.
  */
 final class NarrowListingStore extends ForwardingObjectStore {
   private final int perCall;

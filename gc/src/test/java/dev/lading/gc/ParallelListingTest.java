@@ -12,9 +12,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 
 class ParallelListingTest {
   @TempDir Path dir;
@@ -59,7 +59,8 @@ class ParallelListingTest {
   @ParameterizedTest(name = "levels from the store: {0}")
   @ValueSource(booleans = {false, true})
   void aSplitListingFindsEveryKeyOnceInOrder(boolean storeLevels) throws Exception {
-    try (NarrowListingStore store = new NarrowListingStore(new FilesystemStore(dir), 5, storeLevels)) {
+    try (NarrowListingStore store =
+        new NarrowListingStore(new FilesystemStore(dir), 5, storeLevels)) {
       for (String key : keys()) {
         store.write(key, new byte[] {1, 2, 3});
       }
@@ -67,9 +68,13 @@ class ParallelListingTest {
       for (String prefix : List.of("repositories/", "repositories/bench/repo-1", "", "nothing/")) {
         List<String> expected = plain(store, prefix);
         List<ListedObject> listed = new ParallelListing(store, 4).all(prefix);
-        assertThat(listed).extracting(ListedObject::key).as(prefix).containsExactlyElementsOf(expected);
-        assertThat(listed).allSatisfy(o ->
-            assertThat(o.info().size()).isEqualTo(o.key().startsWith("outside/") ? 0 : 3));
+        assertThat(listed)
+            .extracting(ListedObject::key)
+            .as(prefix)
+            .containsExactlyElementsOf(expected);
+        assertThat(listed)
+            .allSatisfy(
+                o -> assertThat(o.info().size()).isEqualTo(o.key().startsWith("outside/") ? 0 : 3));
       }
     }
   }
@@ -81,12 +86,15 @@ class ParallelListingTest {
       for (String key : keys()) {
         fs.write(key, new byte[0]);
       }
-      for (String prefix : List.of("", "repositories/", "repositories/bench/", "repositories/a/", "none/")) {
+      for (String prefix :
+          List.of("", "repositories/", "repositories/bench/", "repositories/a/", "none/")) {
         for (int limit : List.of(1, 3, 1000)) {
           ListedLevel mine = fs.listLevel(prefix, Optional.empty(), limit);
           ListedLevel theirs = derived.listLevel(prefix, Optional.empty(), limit);
           assertThat(mine.prefixes()).as(prefix + " " + limit).isEqualTo(theirs.prefixes());
-          assertThat(mine.objects()).extracting(ListedObject::key).as(prefix + " " + limit)
+          assertThat(mine.objects())
+              .extracting(ListedObject::key)
+              .as(prefix + " " + limit)
               .isEqualTo(theirs.objects().stream().map(ListedObject::key).toList());
           assertThat(mine.truncated()).isEqualTo(theirs.truncated());
         }
@@ -107,7 +115,8 @@ class ParallelListingTest {
       // Unbounded (1,000 in flight), every truncated prefix splits.
       ParallelListing listing = new ParallelListing(store, 1000);
       assertThat(listing.all("blobs/sha256/", "0123456789abcdef"))
-          .extracting(ListedObject::key).containsExactlyElementsOf(expected);
+          .extracting(ListedObject::key)
+          .containsExactlyElementsOf(expected);
       long hexCalls = listing.calls();
       ParallelListing anyChar = new ParallelListing(store, 1000);
       assertThat(anyChar.all("blobs/sha256/")).hasSize(expected.size());
@@ -116,7 +125,8 @@ class ParallelListingTest {
       // Bounded, branches past the bound page on instead of splitting: fewer calls, same keys.
       ParallelListing bounded = new ParallelListing(store, 4);
       assertThat(bounded.all("blobs/sha256/", "0123456789abcdef"))
-          .extracting(ListedObject::key).containsExactlyElementsOf(expected);
+          .extracting(ListedObject::key)
+          .containsExactlyElementsOf(expected);
       assertThat(bounded.calls()).isLessThan(hexCalls);
     }
   }

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The crash-point suite on S3 (embedded S3Proxy); {@code CephCrashPointTest} runs it on Ceph RGW.
- * The chunked upload spans a whole multipart part and a tail, so crashes land between part
- * uploads, tail writes and the multipart Complete.
+ * The chunked upload spans a whole multipart part and a tail, so crashes land between part uploads,
+ * tail writes and the multipart Complete.
  */
 class S3CrashPointTest extends CrashPointContract {
   private EmbeddedS3Proxy proxy;
@@ -47,14 +47,15 @@ class S3CrashPointTest extends CrashPointContract {
 
   /**
    * After the final GC no multipart upload, tail or GC object is left. Data no record names may
-   * remain: GC leaves strays younger than its intents' lifetime (they may still be committed),
-   * and the filesystem suite, which can age objects, shows that GC then removes them.
+   * remain: GC leaves strays younger than its intents' lifetime (they may still be committed), and
+   * the filesystem suite, which can age objects, shows that GC then removes them.
    */
   @Override
   protected void assertOnlyCollectableResidue(ObjectStore store) {
     S3Store s3 = (S3Store) store;
     assertThat(S3Targets.pendingUploads(s3)).as("multipart uploads left").isEmpty();
-    assertThat(S3Targets.allObjects(s3)).as("tails and GC objects left")
+    assertThat(S3Targets.allObjects(s3))
+        .as("tails and GC objects left")
         .noneMatch(k -> k.contains("+tails/") || k.contains("gc/"));
   }
 }

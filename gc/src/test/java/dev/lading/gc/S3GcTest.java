@@ -7,14 +7,14 @@ import dev.lading.core.storage.ObjectStore;
 import dev.lading.storage.s3.EmbeddedS3Proxy;
 import dev.lading.storage.s3.S3Store;
 import dev.lading.storage.s3.S3Targets;
+import java.io.ByteArrayInputStream;
 import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.OptionalLong;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import java.io.ByteArrayInputStream;
-import java.time.Instant;
-import java.util.OptionalLong;
 
 /** The GC suites on S3Proxy; the second instance of the concurrency test is a second client. */
 class S3GcTest extends GcContract {
@@ -67,7 +67,10 @@ class S3GcTest extends GcContract {
     write.suspend();
     // A live session keeps its write.
     var live = registry.startUpload(APP);
-    registry.appendToUpload(APP, live.id(), OptionalLong.empty(),
+    registry.appendToUpload(
+        APP,
+        live.id(),
+        OptionalLong.empty(),
         new ByteArrayInputStream(new byte[(int) s3.config().partSize() + 10]),
         OptionalLong.empty());
     assertThat(S3Targets.pendingUploads(s3)).hasSize(2);
@@ -81,7 +84,8 @@ class S3GcTest extends GcContract {
     assertThat(real.abandonedWrites()).isEqualTo(2);
     assertThat(S3Targets.pendingUploads(s3)).hasSize(1);
     assertThat(S3Targets.allObjects(s3)).noneMatch(k -> k.startsWith("+tails/" + dead));
-    assertThat(registry.uploadStatus(APP, live.id()).offset()).isEqualTo(s3.config().partSize() + 10);
+    assertThat(registry.uploadStatus(APP, live.id()).offset())
+        .isEqualTo(s3.config().partSize() + 10);
     assertThat(store.sweepAbandonedWrites(Set.of(), Instant.EPOCH, true)).isEmpty();
   }
 }

@@ -8,6 +8,7 @@ import dev.lading.server.config.ConfigKey;
 import dev.lading.server.config.ConfigLoader;
 import dev.lading.server.config.LadingConfig;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,15 +25,14 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.io.UncheckedIOException;
 
 /**
- * Applies a changed configuration to a running server without a restart, as far as that is
- * safe: users, robots, rules and anonymous pulls (who may do what) take effect at once; every
- * other key is reported as needing a restart, because the socket, the store, the keys and the
- * limits are built once at start. Triggered by SIGHUP ({@link ProcessSignals}) and by a change
- * of the file's content, polled every {@link #POLL_EVERY} (a Kubernetes ConfigMap is updated by
- * swapping a symlink, which no mtime on the path itself shows, so the content is compared).
+ * Applies a changed configuration to a running server without a restart, as far as that is safe:
+ * users, robots, rules and anonymous pulls (who may do what) take effect at once; every other key
+ * is reported as needing a restart, because the socket, the store, the keys and the limits are
+ * built once at start. Triggered by SIGHUP ({@link ProcessSignals}) and by a change of the file's
+ * content, polled every {@link #POLL_EVERY} (a Kubernetes ConfigMap is updated by swapping a
+ * symlink, which no mtime on the path itself shows, so the content is compared).
  *
  * <p>A reload reads the file and the environment exactly as a start does; when that fails
  * validation, nothing changes and the error, naming the key, is logged. Tokens issued before a
@@ -42,23 +42,31 @@ import java.io.UncheckedIOException;
 final class ConfigReloader implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ConfigReloader.class);
   static final Duration POLL_EVERY = Duration.ofSeconds(2);
+
   /** What a reload applies; everything else needs a restart. */
-  static final Set<ConfigKey> RELOADABLE = EnumSet.of(
-      ConfigKey.AUTH_USERS, ConfigKey.AUTH_ROBOTS, ConfigKey.AUTH_RULES, ConfigKey.AUTH_ANONYMOUS_PULL);
+  static final Set<ConfigKey> RELOADABLE =
+      EnumSet.of(
+          ConfigKey.AUTH_USERS,
+          ConfigKey.AUTH_ROBOTS,
+          ConfigKey.AUTH_RULES,
+          ConfigKey.AUTH_ANONYMOUS_PULL);
 
   private final Path file;
   private final Map<String, String> env;
   private final Optional<TokenAuth> auth;
+
   /** The raw value of every key as this process runs with it. */
   private final Map<ConfigKey, String> running = new EnumMap<>(ConfigKey.class);
+
   private final ScheduledExecutorService poller;
   private byte[] lastSeen;
 
   /**
-   * @param file the configuration file ({@code null}: only the environment, which a running
-   *     process cannot change, so there is nothing to reload)
+   * @param file the configuration file ({@code null}: only the environment, which a running process
+   *     cannot change, so there is nothing to reload)
    */
-  ConfigReloader(Path file, Map<String, String> env, ConfigLoader.Loaded started, Optional<TokenAuth> auth) {
+  ConfigReloader(
+      Path file, Map<String, String> env, ConfigLoader.Loaded started, Optional<TokenAuth> auth) {
     this.file = file;
     this.env = Map.copyOf(env);
     this.auth = auth;
@@ -66,14 +74,16 @@ final class ConfigReloader implements AutoCloseable {
       running.put(s.key(), s.raw());
     }
     this.lastSeen = file == null ? null : readQuietly(file);
-    this.poller = Executors.newSingleThreadScheduledExecutor(
-        Thread.ofPlatform().daemon().name("lading-config-watch").factory());
+    this.poller =
+        Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("lading-config-watch").factory());
   }
 
   /** Starts polling the file (nothing to poll without one). */
   ConfigReloader watch(Duration every) {
     if (file != null) {
-      poller.scheduleWithFixedDelay(this::pollOnce, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+      poller.scheduleWithFixedDelay(
+          this::pollOnce, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
     }
     return this;
   }
@@ -100,7 +110,9 @@ final class ConfigReloader implements AutoCloseable {
   /** Reads the configuration again and applies what may change while running. */
   synchronized Outcome reload(String trigger) {
     if (file == null) {
-      log.info("config reload ({}): no --config file; the environment cannot change while running", trigger);
+      log.info(
+          "config reload ({}): no --config file; the environment cannot change while running",
+          trigger);
       return new Outcome(false, List.of(), Optional.empty());
     }
     lastSeen = readQuietly(file);
@@ -108,7 +120,10 @@ final class ConfigReloader implements AutoCloseable {
     try {
       next = ConfigLoader.load(file, env);
     } catch (ConfigException | UncheckedIOException e) {
-      log.error("config reload ({}): {} is not valid, keeping the previous settings: {}", trigger, file,
+      log.error(
+          "config reload ({}): {} is not valid, keeping the previous settings: {}",
+          trigger,
+          file,
           e.getMessage());
       return new Outcome(false, List.of(), Optional.of(e.getMessage()));
     }
@@ -135,16 +150,29 @@ final class ConfigReloader implements AutoCloseable {
         running.put(k, raw(next, k));
       }
       applied = true;
-      log.info("config reload ({}): {} accounts and {} rules in force{}; tokens already issued stay valid"
-          + " until they expire", trigger, accounts.size(), rules.size(), principalsChanged ? " (changed)" : "");
+      log.info(
+          "config reload ({}): {} accounts and {} rules in force{}; tokens already issued stay valid"
+              + " until they expire",
+          trigger,
+          accounts.size(),
+          rules.size(),
+          principalsChanged ? " (changed)" : "");
     } else if (principalsChanged) {
-      restartNeeded.addAll(RELOADABLE.stream().filter(k -> !raw(next, k).equals(running.get(k)))
-          .map(ConfigKey::path).toList());
-      log.warn("config reload ({}): accounts and rules apply only with the built-in token issuer"
-          + " (auth.mode: token, no auth.token.external)", trigger);
+      restartNeeded.addAll(
+          RELOADABLE.stream()
+              .filter(k -> !raw(next, k).equals(running.get(k)))
+              .map(ConfigKey::path)
+              .toList());
+      log.warn(
+          "config reload ({}): accounts and rules apply only with the built-in token issuer"
+              + " (auth.mode: token, no auth.token.external)",
+          trigger);
     }
     if (!restartNeeded.isEmpty()) {
-      log.warn("config reload ({}): changed in {} but only taking effect at the next restart: {}", trigger, file,
+      log.warn(
+          "config reload ({}): changed in {} but only taking effect at the next restart: {}",
+          trigger,
+          file,
           String.join(", ", restartNeeded));
     }
     return new Outcome(applied, List.copyOf(restartNeeded), Optional.empty());

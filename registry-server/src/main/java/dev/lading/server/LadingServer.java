@@ -22,8 +22,8 @@ import dev.lading.server.http.RegistryHandlers;
 import dev.lading.server.http.RequestAuthorizer;
 import dev.lading.server.http.RequestDispatcher;
 import dev.lading.server.http.ResourceHandler;
-import dev.lading.server.http.WireBytes;
 import dev.lading.server.http.ShutdownCut;
+import dev.lading.server.http.WireBytes;
 import dev.lading.server.metrics.LadingMetrics;
 import dev.lading.server.metrics.MeteredObjectStore;
 import dev.lading.server.metrics.MetricsHandler;
@@ -51,6 +51,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -60,16 +61,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.util.HashMap;
 
 /**
  * A running registry: the Netty server, its registry and its store. {@link #start} binds and
- * returns once the socket listens; {@link #close} stops accepting, lets requests in flight
- * finish (up to {@code http.shutdown_timeout_seconds}), then closes connections and the store.
- * Tests and benchmarks start one on port 0 and ask {@link #port()}.
+ * returns once the socket listens; {@link #close} stops accepting, lets requests in flight finish
+ * (up to {@code http.shutdown_timeout_seconds}), then closes connections and the store. Tests and
+ * benchmarks start one on port 0 and ask {@link #port()}.
  */
 public final class LadingServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LadingServer.class);
+
   /** How long requests cut at the shutdown deadline may take to save what they received. */
   private static final Duration AFTER_CUT = Duration.ofSeconds(5);
 
@@ -83,13 +84,18 @@ public final class LadingServer implements AutoCloseable {
   private final AutoCloseable ownedStore;
   private volatile OnlineCollector gc;
   private volatile TokenAuth auth;
+
   /** The listener's certificate and its reloader; null for plain HTTP. */
   private final ServerTls tls;
+
   private final LadingMetrics metrics;
+
   /** The listener of {@code metrics.port}; null when {@code /metrics} is on the registry's port. */
   private volatile MetricsServer metricsServer;
+
   /** Set when {@link #close} begins: readiness turns 503 while requests in flight finish. */
   private final AtomicBoolean draining;
+
   private boolean closed;
   private final CountDownLatch stopped = new CountDownLatch(1);
 
@@ -124,8 +130,8 @@ public final class LadingServer implements AutoCloseable {
   }
 
   /**
-   * As {@link #start(LadingConfig)}, with the clock token auth reads (token times, login
-   * back-off), so tests can move time instead of sleeping through a back-off.
+   * As {@link #start(LadingConfig)}, with the clock token auth reads (token times, login back-off),
+   * so tests can move time instead of sleeping through a back-off.
    */
   public static LadingServer start(LadingConfig config, Clock authClock) {
     LadingMetrics metrics = new LadingMetrics(Clock.systemUTC());
@@ -140,9 +146,12 @@ public final class LadingServer implements AutoCloseable {
       closeQuietly(store);
       throw e;
     }
-    StoreRegistry registry = new StoreRegistry(
-        store, RegistryOptions.defaults().withMaxManifestBytes(config.limits().manifestBytes())
-            .withAllowSparseIndex(config.limits().allowSparseIndex()));
+    StoreRegistry registry =
+        new StoreRegistry(
+            store,
+            RegistryOptions.defaults()
+                .withMaxManifestBytes(config.limits().manifestBytes())
+                .withAllowSparseIndex(config.limits().allowSparseIndex()));
     metrics.bindCaches(registry::cacheStats);
     GarbageCollector collector = new GarbageCollector(store, Clock.systemUTC());
     OnlineCollector gc = new OnlineCollector(collector, gcOptions(config.gc()), Clock.systemUTC());
@@ -153,14 +162,16 @@ public final class LadingServer implements AutoCloseable {
       if (config.auth().enabled()) {
         TokenAuth auth = TokenAuth.from(config, authClock, Optional.of(store));
         try {
-          server = start(config, registry, auth.authorizer(), auth.endpoints(), admin, metrics, store);
+          server =
+              start(config, registry, auth.authorizer(), auth.endpoints(), admin, metrics, store);
         } catch (RuntimeException e) {
           auth.close();
           throw e;
         }
         server.auth = auth;
       } else {
-        server = start(config, registry, RequestAuthorizer.allowAll(), Map.of(), admin, metrics, store);
+        server =
+            start(config, registry, RequestAuthorizer.allowAll(), Map.of(), admin, metrics, store);
       }
       server.gc = gc;
       if (config.gc().interval().isPositive()) {
@@ -191,9 +202,9 @@ public final class LadingServer implements AutoCloseable {
   }
 
   /**
-   * Stops the start unless {@code store} holds the storage layout this Lading reads
-   * ({@link StoreFormat}); when {@code mark}, a store without the record (new, or written before
-   * it existed) gets it. Instances starting together on one bucket may all do this.
+   * Stops the start unless {@code store} holds the storage layout this Lading reads ({@link
+   * StoreFormat}); when {@code mark}, a store without the record (new, or written before it
+   * existed) gets it. Instances starting together on one bucket may all do this.
    */
   public static void checkStoreFormat(ObjectStore store, boolean mark) {
     try {
@@ -206,16 +217,24 @@ public final class LadingServer implements AutoCloseable {
   }
 
   /**
-   * Opens the store the configuration names (the {@code gc} command uses it offline, after
-   * {@link #checkStoreFormat}).
+   * Opens the store the configuration names (the {@code gc} command uses it offline, after {@link
+   * #checkStoreFormat}).
    */
   public static ObjectStore openConfiguredStore(LadingConfig config) {
     return openStore(config);
   }
 
   /** Starts a server in front of a given registry (which the caller closes). */
-  public static LadingServer start(LadingConfig config, Registry registry, RequestAuthorizer authorizer) {
-    return start(config, registry, authorizer, Map.of(), Map.of(), new LadingMetrics(Clock.systemUTC()), null);
+  public static LadingServer start(
+      LadingConfig config, Registry registry, RequestAuthorizer authorizer) {
+    return start(
+        config,
+        registry,
+        authorizer,
+        Map.of(),
+        Map.of(),
+        new LadingMetrics(Clock.systemUTC()),
+        null);
   }
 
   private static LadingServer start(
@@ -251,49 +270,81 @@ public final class LadingServer implements AutoCloseable {
     // Readiness looks through the metering wrapper at the filesystem store itself.
     HealthHandler.StoreCheck storeCheck =
         ownedStore instanceof ObjectStore owned
-            && ForwardingObjectStore.innermost(owned) instanceof FilesystemStore fs
-        ? HealthHandler.directoryCheck(fs.root()) : HealthHandler.StoreCheck.NONE;
-    plainRoutes.putAll(new HealthHandler(registry, draining::get, Clock.systemUTC(), storeCheck).routes());
-    RequestDispatcher dispatcher = new RequestDispatcher(
-        RegistryHandlers.of(
-            registry,
-            config.limits().manifestBytes(),
-            config.storage().s3().filter(LadingConfig.S3::redirect).map(LadingConfig.S3::redirectTtl),
-            config.limits().maxRanges()),
-        plainRoutes,
-        adminRoutes,
-        metrics,
-        authorizer,
-        config.readOnly(),
-        requestThreads);
+                && ForwardingObjectStore.innermost(owned) instanceof FilesystemStore fs
+            ? HealthHandler.directoryCheck(fs.root())
+            : HealthHandler.StoreCheck.NONE;
+    plainRoutes.putAll(
+        new HealthHandler(registry, draining::get, Clock.systemUTC(), storeCheck).routes());
+    RequestDispatcher dispatcher =
+        new RequestDispatcher(
+            RegistryHandlers.of(
+                registry,
+                config.limits().manifestBytes(),
+                config
+                    .storage()
+                    .s3()
+                    .filter(LadingConfig.S3::redirect)
+                    .map(LadingConfig.S3::redirectTtl),
+                config.limits().maxRanges()),
+            plainRoutes,
+            adminRoutes,
+            metrics,
+            authorizer,
+            config.readOnly(),
+            requestThreads);
     try {
-      Channel serverChannel = new ServerBootstrap()
-          .group(boss, workers)
-          .channel(channelType)
-          .option(ChannelOption.SO_BACKLOG, 1024)
-          .childOption(ChannelOption.TCP_NODELAY, true)
-          .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 << 10, 1 << 20))
-          .childHandler(new RegistryChannelInitializer(
-              dispatcher, inFlight, channels, config.http(), tls, ceiling, metrics, wireBytes))
-          .bind(config.http().host(), config.http().port())
-          .syncUninterruptibly()
-          .channel();
+      Channel serverChannel =
+          new ServerBootstrap()
+              .group(boss, workers)
+              .channel(channelType)
+              .option(ChannelOption.SO_BACKLOG, 1024)
+              .childOption(ChannelOption.TCP_NODELAY, true)
+              .childOption(
+                  ChannelOption.WRITE_BUFFER_WATER_MARK,
+                  new WriteBufferWaterMark(256 << 10, 1 << 20))
+              .childHandler(
+                  new RegistryChannelInitializer(
+                      dispatcher,
+                      inFlight,
+                      channels,
+                      config.http(),
+                      tls,
+                      ceiling,
+                      metrics,
+                      wireBytes))
+              .bind(config.http().host(), config.http().port())
+              .syncUninterruptibly()
+              .channel();
       InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
       MetricsServer metricsServer = null;
       try {
         if (config.telemetry().metricsPort().isPresent()) {
-          metricsServer = MetricsServer.start(
-              config.http().host(), config.telemetry().metricsPort().getAsInt(), metrics);
+          metricsServer =
+              MetricsServer.start(
+                  config.http().host(), config.telemetry().metricsPort().getAsInt(), metrics);
         }
       } catch (RuntimeException e) {
         serverChannel.close().syncUninterruptibly();
         throw e;
       }
-      StartupReport.log(config, bound, (tls != null ? "https, " : "") + (epoll ? "epoll" : "nio"),
+      StartupReport.log(
+          config,
+          bound,
+          (tls != null ? "https, " : "") + (epoll ? "epoll" : "nio"),
           Optional.ofNullable(metricsServer).map(MetricsServer::address));
-      LadingServer server = new LadingServer(
-          config, boss, workers, serverChannel, channels, inFlight, requestThreads, ownedStore, metrics,
-          draining, tls);
+      LadingServer server =
+          new LadingServer(
+              config,
+              boss,
+              workers,
+              serverChannel,
+              channels,
+              inFlight,
+              requestThreads,
+              ownedStore,
+              metrics,
+              draining,
+              tls);
       server.metricsServer = metricsServer;
       return server;
     } catch (RuntimeException e) {
@@ -341,25 +392,28 @@ public final class LadingServer implements AutoCloseable {
   }
 
   /**
-   * Blocks until {@link #close()} has finished (the {@code serve} command waits here, then
-   * flushes the logs, so everything the shutdown logged is written out).
+   * Blocks until {@link #close()} has finished (the {@code serve} command waits here, then flushes
+   * the logs, so everything the shutdown logged is written out).
    */
   public void awaitClosed() throws InterruptedException {
     stopped.await();
   }
 
   /**
-   * A graceful stop as an orchestrator asks for it (SIGTERM): readiness answers 503 at once,
-   * while the listener keeps accepting and serving as usual for {@code http.drain_delay_seconds}
-   * (load balancers and Kubernetes endpoints take a few probe periods to stop sending new
-   * connections; closing the socket before then refuses clients that were still routed here);
-   * then {@link #close()}: stop accepting, let requests in flight finish, exit.
+   * A graceful stop as an orchestrator asks for it (SIGTERM): readiness answers 503 at once, while
+   * the listener keeps accepting and serving as usual for {@code http.drain_delay_seconds} (load
+   * balancers and Kubernetes endpoints take a few probe periods to stop sending new connections;
+   * closing the socket before then refuses clients that were still routed here); then {@link
+   * #close()}: stop accepting, let requests in flight finish, exit.
    */
   public void drainAndClose() {
     if (draining.compareAndSet(false, true)) {
       Duration delay = config.http().drainDelay();
-      log.info("draining: /readyz answers 503; serving on for {} s before the listener closes, then up to {} s"
-          + " for requests in flight", delay.toSeconds(), config.http().shutdownTimeout().toSeconds());
+      log.info(
+          "draining: /readyz answers 503; serving on for {} s before the listener closes, then up to {} s"
+              + " for requests in flight",
+          delay.toSeconds(),
+          config.http().shutdownTimeout().toSeconds());
       try {
         Thread.sleep(delay);
       } catch (InterruptedException e) {
@@ -386,7 +440,10 @@ public final class LadingServer implements AutoCloseable {
     draining.set(true);
     Duration grace = config.http().shutdownTimeout();
     serverChannel.close().syncUninterruptibly();
-    log.info("listener closed; waiting up to {} s for {} requests in flight", grace.toSeconds(), inFlight.count());
+    log.info(
+        "listener closed; waiting up to {} s for {} requests in flight",
+        grace.toSeconds(),
+        inFlight.count());
     if (gc != null) {
       gc.close();
     }
@@ -398,14 +455,19 @@ public final class LadingServer implements AutoCloseable {
     }
     try {
       if (!inFlight.awaitIdle(grace)) {
-        log.warn("{} requests still in flight after {}s; closing their connections (uploads keep the"
-            + " bytes received and resume after the restart)", inFlight.count(), grace.toSeconds());
+        log.warn(
+            "{} requests still in flight after {}s; closing their connections (uploads keep the"
+                + " bytes received and resume after the restart)",
+            inFlight.count(),
+            grace.toSeconds());
         channels.forEach(ShutdownCut::mark);
         channels.close().awaitUninterruptibly();
         // The cut requests' handlers now save their upload sessions (a broken body keeps what
         // arrived); give them a moment before their threads are interrupted and the store closes.
         if (!inFlight.awaitIdle(AFTER_CUT)) {
-          log.warn("{} requests still busy {} s after their connections closed", inFlight.count(),
+          log.warn(
+              "{} requests still busy {} s after their connections closed",
+              inFlight.count(),
               AFTER_CUT.toSeconds());
         }
       }

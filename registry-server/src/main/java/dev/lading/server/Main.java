@@ -20,7 +20,10 @@ import dev.lading.server.config.ConfigLoader;
 import dev.lading.server.config.LadingConfig;
 import dev.lading.server.config.StorageType;
 import dev.lading.server.logging.LogSettings;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -38,15 +41,12 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
-import java.io.IOException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 
 /**
  * {@code java -jar lading.jar [--config FILE]} serves (the default subcommand is {@code serve});
  * {@code config check} validates a configuration offline. Exit codes: 0 fine, 1 the server failed
- * at run time, 2 bad usage or an invalid configuration. {@code gc [--dry-run]} collects garbage
- * in the configured store, online-safe.
+ * at run time, 2 bad usage or an invalid configuration. {@code gc [--dry-run]} collects garbage in
+ * the configured store, online-safe.
  */
 @Command(
     name = "lading",
@@ -93,9 +93,9 @@ public final class Main implements Callable<Integer> {
   }
 
   /**
-   * Stops logback, which writes out the lines its async appenders still hold (logback.xml
-   * queues them so no request thread waits on stdout); without it the last lines of a run,
-   * the GC summary or "stopped", could be lost at exit.
+   * Stops logback, which writes out the lines its async appenders still hold (logback.xml queues
+   * them so no request thread waits on stdout); without it the last lines of a run, the GC summary
+   * or "stopped", could be lost at exit.
    */
   static void flushLogs() {
     if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
@@ -108,14 +108,15 @@ public final class Main implements Callable<Integer> {
     CommandLine cli = new CommandLine(new Main(env, out, err));
     cli.setOut(out);
     cli.setErr(err);
-    cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-      if (ex instanceof ConfigException) {
-        err.println(ex.getMessage());
-        return EXIT_USAGE;
-      }
-      err.println("lading: " + ex.getMessage());
-      return 1;
-    });
+    cli.setExecutionExceptionHandler(
+        (ex, commandLine, parseResult) -> {
+          if (ex instanceof ConfigException) {
+            err.println(ex.getMessage());
+            return EXIT_USAGE;
+          }
+          err.println("lading: " + ex.getMessage());
+          return 1;
+        });
     return cli.execute(args);
   }
 
@@ -158,14 +159,17 @@ public final class Main implements Callable<Integer> {
     LadingServer server = LadingServer.start(loaded.config());
     // Ctrl-C and System.exit: a graceful close without the drain delay (nobody routes to a
     // registry started by hand; an orchestrator sends SIGTERM, handled below).
-    Thread hook = new Thread(() -> {
-      server.close();
-      flushLogs();
-    }, "lading-shutdown");
+    Thread hook =
+        new Thread(
+            () -> {
+              server.close();
+              flushLogs();
+            },
+            "lading-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     Path file = own.file != null ? own.file : config.file;
-    try (ConfigReloader reloader = new ConfigReloader(file, env, loaded, server.auth())
-        .watch(ConfigReloader.POLL_EVERY)) {
+    try (ConfigReloader reloader =
+        new ConfigReloader(file, env, loaded, server.auth()).watch(ConfigReloader.POLL_EVERY)) {
       ProcessSignals.on("TERM", server::drainAndClose);
       ProcessSignals.on("HUP", () -> reloader.reload("SIGHUP"));
       server.awaitClosed();
@@ -173,7 +177,10 @@ public final class Main implements Callable<Integer> {
     return 0;
   }
 
-  @Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the registry (the default).")
+  @Command(
+      name = "serve",
+      mixinStandardHelpOptions = true,
+      description = "Run the registry (the default).")
   static final class Serve implements Callable<Integer> {
     @ParentCommand Main main;
 
@@ -201,10 +208,13 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--dry-run", description = "Report what would be swept; delete nothing.")
     boolean dryRun;
 
-    @Option(names = "--delete-untagged", description = "Also sweep untagged manifests (gc.delete_untagged).")
+    @Option(
+        names = "--delete-untagged",
+        description = "Also sweep untagged manifests (gc.delete_untagged).")
     boolean deleteUntagged;
 
-    @Option(names = "--no-registry-running",
+    @Option(
+        names = "--no-registry-running",
         description = "Skip the fence delay: no registry serves this store now.")
     boolean offline;
 
@@ -229,7 +239,8 @@ public final class Main implements Callable<Integer> {
         GcProgressPrinter progress = new GcProgressPrinter(main.out, Terminal.interactive());
         collector.addProgress(progress);
         if (!options.dryRun()) {
-          progress.starting(options.fenceDelay()); // a dry run deletes nothing, so it waits for no fence
+          progress.starting(
+              options.fenceDelay()); // a dry run deletes nothing, so it waits for no fence
         }
         try {
           stats = collector.run(options);
@@ -274,8 +285,9 @@ public final class Main implements Callable<Integer> {
   @Command(
       name = "check",
       mixinStandardHelpOptions = true,
-      description = "Validate the configuration (file and LADING_* environment) and print the"
-          + " effective values, secrets masked.")
+      description =
+          "Validate the configuration (file and LADING_* environment) and print the"
+              + " effective values, secrets masked.")
   static final class ConfigCheck implements Callable<Integer> {
     @ParentCommand ConfigCommand parent;
 
@@ -310,14 +322,24 @@ public final class Main implements Callable<Integer> {
   static final class RobotCreate implements Callable<Integer> {
     @ParentCommand RobotCommand parent;
 
-    @Option(names = "--name", required = true, description = "Account name ([a-z0-9._-], up to 64).")
+    @Option(
+        names = "--name",
+        required = true,
+        description = "Account name ([a-z0-9._-], up to 64).")
     String name;
 
-    @Option(names = "--repositories", split = ",", paramLabel = "PATTERN",
+    @Option(
+        names = "--repositories",
+        split = ",",
+        paramLabel = "PATTERN",
         description = "Repository patterns for the rule, e.g. ml/** (none: no rule printed).")
     List<String> repositories = List.of();
 
-    @Option(names = "--actions", split = ",", defaultValue = "pull,push", paramLabel = "ACTION",
+    @Option(
+        names = "--actions",
+        split = ",",
+        defaultValue = "pull,push",
+        paramLabel = "ACTION",
         description = "Actions the rule grants (default: ${DEFAULT-VALUE}).")
     List<String> actions;
 
@@ -333,7 +355,10 @@ public final class Main implements Callable<Integer> {
         return EXIT_USAGE;
       }
       RobotCredentials created = RobotCredentials.create(name);
-      main.out.println("# Secret for robot '" + name + "' (shown once; use it as the password with the name as the user):");
+      main.out.println(
+          "# Secret for robot '"
+              + name
+              + "' (shown once; use it as the password with the name as the user):");
       main.out.println("#   " + new String(created.secret()));
       Arrays.fill(created.secret(), '\0');
       main.out.println("auth:");
@@ -343,7 +368,10 @@ public final class Main implements Callable<Integer> {
       if (!repositories.isEmpty()) {
         main.out.println("  rules:");
         main.out.println("    - subjects: [" + name + "]");
-        main.out.println("      repositories: [" + String.join(", ", repositories.stream().map(r -> "'" + r + "'").toList()) + "]");
+        main.out.println(
+            "      repositories: ["
+                + String.join(", ", repositories.stream().map(r -> "'" + r + "'").toList())
+                + "]");
         main.out.println("      actions: [" + String.join(", ", actions) + "]");
       }
       return 0;
@@ -380,8 +408,11 @@ public final class Main implements Callable<Integer> {
 
     @Mixin ConfigFile config;
 
-    @Option(names = "--output", paramLabel = "NEW",
-        description = "Write the rotated set to NEW (must not exist) instead of where the keys live.")
+    @Option(
+        names = "--output",
+        paramLabel = "NEW",
+        description =
+            "Write the rotated set to NEW (must not exist) instead of where the keys live.")
     Path output;
 
     @Override
@@ -389,20 +420,26 @@ public final class Main implements Callable<Integer> {
       Main main = parent.main;
       LadingConfig c = main.loadConfig(config);
       if (c.auth().external()) {
-        main.err.println("lading keys rotate: tokens come from an external issuer (auth.token.external.*);"
-            + " rotate its keys there");
+        main.err.println(
+            "lading keys rotate: tokens come from an external issuer (auth.token.external.*);"
+                + " rotate its keys there");
         return EXIT_USAGE;
       }
-      boolean needsStore = c.auth().keyFile().isEmpty()
-          && c.storage().type() != StorageType.FILESYSTEM;
+      boolean needsStore =
+          c.auth().keyFile().isEmpty() && c.storage().type() != StorageType.FILESYSTEM;
       try (ObjectStore store = needsStore ? LadingServer.openConfiguredStore(c) : null) {
         KeySetStorage storage = TokenAuth.keyStorage(c, Optional.ofNullable(store));
         if (storage instanceof ExternalKeySet external && output == null) {
-          main.err.println("lading keys rotate: auth.token.key_file (" + external.path() + ") is yours, and Lading"
-              + " never writes it. Run 'lading keys rotate --output NEW' to write the rotated set to NEW (a new"
-              + " signing key; the current one stays as the previous), then install NEW in its place (a Kubernetes"
-              + " Secret: kubectl create secret generic NAME --from-file=... --dry-run=client -o yaml | kubectl apply -f -);"
-              + " running servers reload it within " + c.auth().keyReload().toSeconds() + " s");
+          main.err.println(
+              "lading keys rotate: auth.token.key_file ("
+                  + external.path()
+                  + ") is yours, and Lading"
+                  + " never writes it. Run 'lading keys rotate --output NEW' to write the rotated set to NEW (a new"
+                  + " signing key; the current one stays as the previous), then install NEW in its place (a Kubernetes"
+                  + " Secret: kubectl create secret generic NAME --from-file=... --dry-run=client -o yaml | kubectl apply -f -);"
+                  + " running servers reload it within "
+                  + c.auth().keyReload().toSeconds()
+                  + " s");
           return EXIT_USAGE;
         }
         try {
@@ -418,11 +455,20 @@ public final class Main implements Callable<Integer> {
       Optional<SigningKeys> before = storage.read();
       SigningKeys after = KeyRing.rotate(storage);
       if (before.isEmpty()) {
-        main.out.println("created signing key " + after.current().getKeyID() + " in " + storage.describe());
+        main.out.println(
+            "created signing key " + after.current().getKeyID() + " in " + storage.describe());
       } else {
-        main.out.println("rotated " + storage.describe() + ": signing with " + after.current().getKeyID()
-            + "; " + before.get().current().getKeyID() + " still verifies"
-            + (before.get().all().size() > 1 ? "; dropped " + before.get().all().get(1).getKeyID() : ""));
+        main.out.println(
+            "rotated "
+                + storage.describe()
+                + ": signing with "
+                + after.current().getKeyID()
+                + "; "
+                + before.get().current().getKeyID()
+                + " still verifies"
+                + (before.get().all().size() > 1
+                    ? "; dropped " + before.get().all().get(1).getKeyID()
+                    : ""));
       }
       main.out.println("running servers reload within " + c.auth().keyReload().toSeconds() + " s");
       return 0;
@@ -436,12 +482,27 @@ public final class Main implements Callable<Integer> {
       try {
         ExternalKeySet.export(after, output, directory);
       } catch (FileAlreadyExistsException e) {
-        main.err.println("lading keys rotate: " + output + " exists; --output writes a new file and replaces nothing");
+        main.err.println(
+            "lading keys rotate: "
+                + output
+                + " exists; --output writes a new file and replaces nothing");
         return EXIT_USAGE;
       }
-      main.out.println("wrote " + output + ": signing key " + after.current().getKeyID()
-          + before.map(b -> "; " + b.current().getKeyID() + " (from " + storage.describe() + ") still verifies").orElse("")
-          + ". Nothing else was changed: install it as auth.token.key_file (owner-only, outside the store)");
+      main.out.println(
+          "wrote "
+              + output
+              + ": signing key "
+              + after.current().getKeyID()
+              + before
+                  .map(
+                      b ->
+                          "; "
+                              + b.current().getKeyID()
+                              + " (from "
+                              + storage.describe()
+                              + ") still verifies")
+                  .orElse("")
+              + ". Nothing else was changed: install it as auth.token.key_file (owner-only, outside the store)");
       return 0;
     }
   }

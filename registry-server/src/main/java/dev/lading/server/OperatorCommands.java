@@ -15,13 +15,13 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
-import java.util.Set;
 
 /**
  * Commands an operator runs next to a deployment: {@code user hash} makes the bcrypt hash for
@@ -50,8 +50,12 @@ final class OperatorCommands {
   static final class UserHash implements Callable<Integer> {
     @ParentCommand UserCommand parent;
 
-    @Option(names = "--cost", defaultValue = "" + BcryptHash.DEFAULT_COST, paramLabel = "N",
-        description = "bcrypt cost, 10..16 (default: ${DEFAULT-VALUE}; each step doubles the time of every login).")
+    @Option(
+        names = "--cost",
+        defaultValue = "" + BcryptHash.DEFAULT_COST,
+        paramLabel = "N",
+        description =
+            "bcrypt cost, 10..16 (default: ${DEFAULT-VALUE}; each step doubles the time of every login).")
     int cost;
 
     /** Where a pipe is read from; tests hand their own. */
@@ -72,7 +76,8 @@ final class OperatorCommands {
           password = console.readPassword("Password: ");
           again = console.readPassword("Repeat: ");
           if (password == null || again == null || !Arrays.equals(password, again)) {
-            main.err.println("lading user hash: the passwords differ (or input ended); nothing printed");
+            main.err.println(
+                "lading user hash: the passwords differ (or input ended); nothing printed");
             return Main.EXIT_USAGE;
           }
         } else {
@@ -91,7 +96,8 @@ final class OperatorCommands {
           return Main.EXIT_USAGE;
         }
         main.out.println(hash.value());
-        main.err.println("# under auth.users: - {name: NAME, password_hash: '" + hash.value() + "'}");
+        main.err.println(
+            "# under auth.users: - {name: NAME, password_hash: '" + hash.value() + "'}");
         return 0;
       } finally {
         if (password != null) {
@@ -104,8 +110,8 @@ final class OperatorCommands {
     }
 
     /**
-     * The first line of {@code in} without its line end, as characters (no String of the
-     * password is made, so it can be wiped); null when the input is empty.
+     * The first line of {@code in} without its line end, as characters (no String of the password
+     * is made, so it can be wiped); null when the input is empty.
      */
     static char[] firstLine(InputStream in) throws IOException {
       Reader reader = new InputStreamReader(in, StandardCharsets.UTF_8);
@@ -140,8 +146,9 @@ final class OperatorCommands {
   @Command(
       name = "list",
       mixinStandardHelpOptions = true,
-      description = "List the accounts, robots, rules and anonymous pulls of the configuration (file and"
-          + " LADING_* environment), as a running server would apply them. Never prints a secret or a hash.")
+      description =
+          "List the accounts, robots, rules and anonymous pulls of the configuration (file and"
+              + " LADING_* environment), as a running server would apply them. Never prints a secret or a hash.")
   static final class AuthList implements Callable<Integer> {
     @ParentCommand AuthCommand parent;
 
@@ -151,9 +158,15 @@ final class OperatorCommands {
     public Integer call() {
       Main main = parent.main;
       LadingConfig.Auth auth = main.loadConfig(config).auth();
-      main.out.println("auth.mode: " + (!auth.enabled() ? "none (every request is allowed; what follows is not enforced)"
-          : auth.external() ? "token, external issuer " + auth.issuer() + " (its tokens decide; what follows is not used)"
-          : "token"));
+      main.out.println(
+          "auth.mode: "
+              + (!auth.enabled()
+                  ? "none (every request is allowed; what follows is not enforced)"
+                  : auth.external()
+                      ? "token, external issuer "
+                          + auth.issuer()
+                          + " (its tokens decide; what follows is not used)"
+                      : "token"));
       main.out.println("users:" + names(auth.accounts(), Principal.Kind.USER));
       main.out.println("robots:" + names(auth.accounts(), Principal.Kind.ROBOT));
       main.out.println("rules:");
@@ -162,17 +175,26 @@ final class OperatorCommands {
         main.out.println("  (none: nobody may do anything)");
       }
       for (AccessRule r : rules) {
-        main.out.println("  " + String.join(", ", r.subjects().stream().sorted().toList())
-            + ": " + r.actions().stream().map(Action::wire).sorted().collect(Collectors.joining(", "))
-            + " on " + r.repositories().stream().map(RepositoryPattern::value).collect(Collectors.joining(", "))
-            + (r.subjects().equals(Set.of(Principal.ANONYMOUS_NAME)) ? "   (anonymous)" : ""));
+        main.out.println(
+            "  "
+                + String.join(", ", r.subjects().stream().sorted().toList())
+                + ": "
+                + r.actions().stream().map(Action::wire).sorted().collect(Collectors.joining(", "))
+                + " on "
+                + r.repositories().stream()
+                    .map(RepositoryPattern::value)
+                    .collect(Collectors.joining(", "))
+                + (r.subjects().equals(Set.of(Principal.ANONYMOUS_NAME)) ? "   (anonymous)" : ""));
       }
       return 0;
     }
 
     private static String names(List<Account> accounts, Principal.Kind kind) {
-      List<String> names = accounts.stream().filter(a -> a.principal().kind() == kind).map(Account::name).toList();
-      return names.isEmpty() ? " (none)" : "\n" + names.stream().map(n -> "  " + n).collect(Collectors.joining("\n"));
+      List<String> names =
+          accounts.stream().filter(a -> a.principal().kind() == kind).map(Account::name).toList();
+      return names.isEmpty()
+          ? " (none)"
+          : "\n" + names.stream().map(n -> "  " + n).collect(Collectors.joining("\n"));
     }
   }
 }

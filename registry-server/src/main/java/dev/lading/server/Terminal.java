@@ -7,9 +7,9 @@ final class Terminal {
   private Terminal() {}
 
   /**
-   * True when standard input and output are a terminal. On JDK 21 {@link System#console()}
-   * exists only then; from JDK 22 it exists for pipes too and {@code Console.isTerminal()}
-   * tells, which the jar (built for 21) can only reach reflectively.
+   * True when standard input and output are a terminal. On JDK 21 {@link System#console()} exists
+   * only then; from JDK 22 it exists for pipes too and {@code Console.isTerminal()} tells, which
+   * the jar (built for 21) can only reach reflectively.
    */
   static boolean interactive() {
     Console console = System.console();

@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
@@ -20,7 +21,6 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import java.nio.file.StandardCopyOption;
 
 /**
  * A running server (real sockets) whose configuration file is rewritten: the new rules apply
@@ -32,15 +32,19 @@ class ConfigReloadTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir Path dir;
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private LadingServer server;
   private ConfigReloader reloader;
 
   private Path writeConfig(String rules) throws Exception {
     Path file = dir.resolve("lading.yaml");
     Path tmp = dir.resolve("lading.yaml.tmp");
-    // Written aside and moved, as an editor or a ConfigMap update does: the poller never reads half a file.
-    Files.writeString(tmp, """
+    // Written aside and moved, as an editor or a ConfigMap update does: the poller never reads half
+    // a file.
+    Files.writeString(
+        tmp,
+        """
         http:
           host: 127.0.0.1
           port: 0
@@ -54,14 +58,17 @@ class ConfigReloadTest {
               secret_hash: '%s'
           rules:
         %s
-        """.formatted(dir.resolve("data"), HASH, rules.indent(4).stripTrailing()));
-    return Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        """
+            .formatted(dir.resolve("data"), HASH, rules.indent(4).stripTrailing()));
+    return Files.move(
+        tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
   private void start(Path file) {
     ConfigLoader.Loaded loaded = ConfigLoader.load(file, Map.of());
     server = LadingServer.start(loaded.config());
-    reloader = new ConfigReloader(file, Map.of(), loaded, server.auth()).watch(Duration.ofMillis(100));
+    reloader =
+        new ConfigReloader(file, Map.of(), loaded, server.auth()).watch(Duration.ofMillis(100));
   }
 
   @AfterEach
@@ -80,24 +87,40 @@ class ConfigReloadTest {
 
   /** The robot's token for push and pull on ml/app: what it holds depends on the rules in force. */
   private String token() throws Exception {
-    String q = "/auth/token?service=lading&scope="
-        + URLEncoder.encode("repository:ml/app:pull,push", StandardCharsets.UTF_8);
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri(q))
-        .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(("ci:" + SECRET).getBytes(StandardCharsets.UTF_8)))
-        .build(), HttpResponse.BodyHandlers.ofString());
+    String q =
+        "/auth/token?service=lading&scope="
+            + URLEncoder.encode("repository:ml/app:pull,push", StandardCharsets.UTF_8);
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(uri(q))
+                .header(
+                    "Authorization",
+                    "Basic "
+                        + Base64.getEncoder()
+                            .encodeToString(("ci:" + SECRET).getBytes(StandardCharsets.UTF_8)))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     return JSON.readTree(r.body()).get("token").asText();
   }
 
   private int startPush(String token) throws Exception {
-    return http.send(HttpRequest.newBuilder(uri("/v2/ml/app/blobs/uploads/"))
-        .header("Authorization", "Bearer " + token)
-        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString()).statusCode();
+    return http.send(
+            HttpRequest.newBuilder(uri("/v2/ml/app/blobs/uploads/"))
+                .header("Authorization", "Bearer " + token)
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .statusCode();
   }
 
   private int listTags(String token) throws Exception {
-    return http.send(HttpRequest.newBuilder(uri("/v2/ml/app/tags/list"))
-        .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString()).statusCode();
+    return http.send(
+            HttpRequest.newBuilder(uri("/v2/ml/app/tags/list"))
+                .header("Authorization", "Bearer " + token)
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .statusCode();
   }
 
   private static void await(BooleanSupplier condition, String what) throws InterruptedException {
@@ -151,7 +174,8 @@ class ConfigReloadTest {
   void otherChangedKeysAreReportedAsNeedingARestart() throws Exception {
     Path file = writeConfig("- {subjects: [ci], repositories: ['ml/**'], actions: [pull]}");
     start(file);
-    Files.writeString(file, Files.readString(file).replace("port: 0", "port: 0\n  max_connections: 10"));
+    Files.writeString(
+        file, Files.readString(file).replace("port: 0", "port: 0\n  max_connections: 10"));
     ConfigReloader.Outcome outcome = reloader.reload("test");
     assertThat(outcome.applied()).isTrue();
     assertThat(outcome.restartNeeded()).containsExactly("http.max_connections");

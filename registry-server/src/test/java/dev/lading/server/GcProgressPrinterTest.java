@@ -26,15 +26,21 @@ class GcProgressPrinterTest {
     String out = print(true);
     // One line end in all (String.lines() would also split at each carriage return).
     assertThat(out.chars().filter(c -> c == '\n').count()).isEqualTo(1);
-    assertThat(out).contains("\r\u001b[Kgc: marking 12 repositories").contains("\r\u001b[Kgc: marked; 340 candidates")
+    assertThat(out)
+        .contains("\r\u001b[Kgc: marking 12 repositories")
+        .contains("\r\u001b[Kgc: marked; 340 candidates")
         .endsWith("gc: done" + System.lineSeparator());
   }
 
   @Test
   void toAPipeEveryPhaseIsAPlainLine() {
-    assertThat(print(false).lines()).containsExactly(
-        "gc: waiting for fence (15 s, so pushers on every instance learn of the run)",
-        "gc: marking", "gc: marking 12 repositories", "gc: marked; 340 candidates", "gc: done");
+    assertThat(print(false).lines())
+        .containsExactly(
+            "gc: waiting for fence (15 s, so pushers on every instance learn of the run)",
+            "gc: marking",
+            "gc: marking 12 repositories",
+            "gc: marked; 340 candidates",
+            "gc: done");
     assertThat(print(false)).doesNotContain("\r").doesNotContain("\u001b");
   }
 }

@@ -42,7 +42,9 @@ class MainTest {
   @Test
   void configCheckPrintsEffectiveValuesAndSources(@TempDir Path dir) throws Exception {
     Path file = Files.writeString(dir.resolve("c.yaml"), "http:\n  port: 5005\n");
-    assertThat(run(Map.of("LADING_READ_ONLY", "true"), "config", "check", "--config", file.toString())).isZero();
+    assertThat(
+            run(Map.of("LADING_READ_ONLY", "true"), "config", "check", "--config", file.toString()))
+        .isZero();
     assertThat(out.toString())
         .contains("http.port = 5005    # " + file)
         .contains("read_only = true    # LADING_READ_ONLY")
@@ -65,7 +67,15 @@ class MainTest {
     assertThat(run(Map.of(), "--config", top.toString(), "config", "check")).isZero();
     assertThat(out.toString()).contains("http.port = 5006    # " + top);
 
-    assertThat(run(Map.of(), "--config", top.toString(), "config", "check", "--config", own.toString()))
+    assertThat(
+            run(
+                Map.of(),
+                "--config",
+                top.toString(),
+                "config",
+                "check",
+                "--config",
+                own.toString()))
         .isZero();
     assertThat(out.toString()).contains("http.port = 5007    # " + own);
   }
@@ -73,11 +83,17 @@ class MainTest {
   @Test
   void everySubcommandThatReadsTheConfigNamesTheBadKeyWithExit2() {
     Map<String, String> env = Map.of("LADING_HTTP_PORT", "99999");
-    for (String[] args : new String[][] {{"gc", "--dry-run"}, {"keys", "rotate"}, {"config", "check"}}) {
+    for (String[] args :
+        new String[][] {{"gc", "--dry-run"}, {"keys", "rotate"}, {"config", "check"}}) {
       assertThat(run(env, args)).as(String.join(" ", args)).isEqualTo(2);
     }
-    assertThat(err.toString().lines()
-            .filter(l -> l.contains("http.port: must be between 0 and 65535 (from LADING_HTTP_PORT)")))
+    assertThat(
+            err.toString()
+                .lines()
+                .filter(
+                    l ->
+                        l.contains(
+                            "http.port: must be between 0 and 65535 (from LADING_HTTP_PORT)")))
         .hasSize(3);
   }
 
@@ -99,14 +115,20 @@ class MainTest {
     var store = new FilesystemStore(root);
     var registry = new StoreRegistry(store, RegistryOptions.defaults());
     var upload = registry.startUpload(RepositoryName.parse("team/app"));
-    Map<String, String> env = Map.of(
-        "LADING_STORAGE_FILESYSTEM_ROOT", root.toString(),
-        "LADING_GC_UPLOAD_EXPIRY_HOURS", "1");
+    Map<String, String> env =
+        Map.of(
+            "LADING_STORAGE_FILESYSTEM_ROOT",
+            root.toString(),
+            "LADING_GC_UPLOAD_EXPIRY_HOURS",
+            "1");
 
     assertThat(run(env, "gc", "--dry-run", "--no-registry-running")).isZero();
-    assertThat(out.toString()).contains("dry-run: would sweep").contains("0 expired uploads")
-        .contains("blobs (0 B)").contains("gc: done");
-    assertThat(registry.uploadStatus(RepositoryName.parse("team/app"), upload.id())
-        .offset()).isZero();
+    assertThat(out.toString())
+        .contains("dry-run: would sweep")
+        .contains("0 expired uploads")
+        .contains("blobs (0 B)")
+        .contains("gc: done");
+    assertThat(registry.uploadStatus(RepositoryName.parse("team/app"), upload.id()).offset())
+        .isZero();
   }
 }

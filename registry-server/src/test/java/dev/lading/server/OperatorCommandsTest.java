@@ -29,7 +29,8 @@ class OperatorCommandsTest {
 
   @Test
   void userHashReadsThePasswordFromAPipeAndPrintsOnlyItsHash() {
-    OperatorCommands.UserHash.stdin = new ByteArrayInputStream("s3cret pass\r\nignored\n".getBytes(StandardCharsets.UTF_8));
+    OperatorCommands.UserHash.stdin =
+        new ByteArrayInputStream("s3cret pass\r\nignored\n".getBytes(StandardCharsets.UTF_8));
     assertThat(run("user", "hash")).isZero();
     String hash = out.toString().strip();
     assertThat(BcryptHash.parse(hash).verify("s3cret pass".toCharArray())).isTrue();
@@ -42,7 +43,8 @@ class OperatorCommandsTest {
     assertThat(run("user", "hash")).isEqualTo(2);
     assertThat(err.toString()).contains("no password");
     String tooLong = "x".repeat(80);
-    OperatorCommands.UserHash.stdin = new ByteArrayInputStream((tooLong + "\n").getBytes(StandardCharsets.UTF_8));
+    OperatorCommands.UserHash.stdin =
+        new ByteArrayInputStream((tooLong + "\n").getBytes(StandardCharsets.UTF_8));
     assertThat(run("user", "hash")).isEqualTo(2);
     assertThat(out.toString()).isEmpty();
     assertThat(err.toString()).doesNotContain(tooLong);
@@ -53,14 +55,19 @@ class OperatorCommandsTest {
     for (String[] cmd : new String[][] {{"user", "hash", "--help"}, {"auth", "list", "--help"}}) {
       assertThat(run(cmd)).as(String.join(" ", cmd)).isZero();
     }
-    assertThat(out.toString()).contains("Usage: lading user hash").contains("Usage: lading auth list");
+    assertThat(out.toString())
+        .contains("Usage: lading user hash")
+        .contains("Usage: lading auth list");
   }
 
   @Test
   void authListShowsAccountsRobotsAndRulesButNoHash(@TempDir Path dir) throws Exception {
     String userHash = BcryptHash.of("admin-pw".toCharArray(), 4).value();
     String robotHash = BcryptHash.of("robot-pw".toCharArray(), 4).value();
-    Path file = Files.writeString(dir.resolve("lading.yaml"), """
+    Path file =
+        Files.writeString(
+            dir.resolve("lading.yaml"),
+            """
         auth:
           mode: token
           users:
@@ -71,7 +78,8 @@ class OperatorCommandsTest {
             - {subjects: [gpu-builder], repositories: ['ml/**'], actions: [pull, push]}
             - {subjects: [admin], repositories: ['**'], actions: [pull, push, delete]}
           anonymous_pull: ['ml/public/*']
-        """.formatted(userHash, robotHash));
+        """
+                .formatted(userHash, robotHash));
     assertThat(run("auth", "list", "--config", file.toString())).as(err.toString()).isZero();
     assertThat(out.toString())
         .contains("auth.mode: token")
@@ -80,6 +88,8 @@ class OperatorCommandsTest {
         .contains("gpu-builder: pull, push on ml/**")
         .contains("admin: delete, pull, push on **")
         .contains("anonymous: pull on ml/public/*")
-        .doesNotContain(userHash).doesNotContain(robotHash).doesNotContain("$2");
+        .doesNotContain(userHash)
+        .doesNotContain(robotHash)
+        .doesNotContain("$2");
   }
 }

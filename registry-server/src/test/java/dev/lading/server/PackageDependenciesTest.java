@@ -15,18 +15,25 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The dependency rules of the design, checked on the compiled classes: modules never import
- * upward (registry-server uses the others, auth, storage-s3 and gc use core, core uses none),
- * and within each module no two packages depend on each other, directly or round a longer
- * cycle. Lives here because the server's test classpath holds every module's classes (bench,
- * which nothing imports, aside). Main classes only: tests and the test-jars are not held to it.
+ * The dependency rules of the design, checked on the compiled classes: modules never import upward
+ * (registry-server uses the others, auth, storage-s3 and gc use core, core uses none), and within
+ * each module no two packages depend on each other, directly or round a longer cycle. Lives here
+ * because the server's test classpath holds every module's classes (bench, which nothing imports,
+ * aside). Main classes only: tests and the test-jars are not held to it.
  */
 class PackageDependenciesTest {
   private static final String[] MODULES = {
-    "dev.lading.core", "dev.lading.auth", "dev.lading.storage.s3", "dev.lading.gc", "dev.lading.server"
+    "dev.lading.core",
+    "dev.lading.auth",
+    "dev.lading.storage.s3",
+    "dev.lading.gc",
+    "dev.lading.server"
   };
 
-  /** Classes of src/test, and of the modules' test-jars (their contract suites share main's packages). */
+  /**
+   * Classes of src/test, and of the modules' test-jars (their contract suites share main's
+   * packages).
+   */
   private static final ImportOption MAIN_CLASSES_ONLY =
       location -> !location.contains("/test-classes/") && !location.contains("-tests.jar");
 
@@ -34,15 +41,24 @@ class PackageDependenciesTest {
 
   @BeforeAll
   static void importClasses() {
-    lading = new ClassFileImporter().withImportOption(MAIN_CLASSES_ONLY).importPackages("dev.lading");
+    lading =
+        new ClassFileImporter().withImportOption(MAIN_CLASSES_ONLY).importPackages("dev.lading");
   }
 
   @Test
   void theRulesSeeEveryModulesMainClassesAndNoTests() {
-    assertThat(Stream.of("dev.lading.core.storage.ObjectStore", "dev.lading.auth.TokenIssuer",
-            "dev.lading.storage.s3.S3Store", "dev.lading.gc.GarbageCollector", "dev.lading.server.LadingServer"))
+    assertThat(
+            Stream.of(
+                "dev.lading.core.storage.ObjectStore",
+                "dev.lading.auth.TokenIssuer",
+                "dev.lading.storage.s3.S3Store",
+                "dev.lading.gc.GarbageCollector",
+                "dev.lading.server.LadingServer"))
         .allMatch(lading::contain);
-    assertThat(Stream.of("dev.lading.core.storage.CrashingStore", "dev.lading.server.PackageDependenciesTest"))
+    assertThat(
+            Stream.of(
+                "dev.lading.core.storage.CrashingStore",
+                "dev.lading.server.PackageDependenciesTest"))
         .noneMatch(lading::contain);
   }
 
@@ -50,16 +66,26 @@ class PackageDependenciesTest {
   void modulesNeverImportUpward() {
     layeredArchitecture()
         .consideringOnlyDependenciesInLayers()
-        .layer("core").definedBy("dev.lading.core..")
-        .layer("auth").definedBy("dev.lading.auth..")
-        .layer("storage-s3").definedBy("dev.lading.storage.s3..")
-        .layer("gc").definedBy("dev.lading.gc..")
-        .layer("registry-server").definedBy("dev.lading.server..")
-        .whereLayer("registry-server").mayNotBeAccessedByAnyLayer()
-        .whereLayer("auth").mayOnlyBeAccessedByLayers("registry-server")
-        .whereLayer("storage-s3").mayOnlyBeAccessedByLayers("registry-server")
-        .whereLayer("gc").mayOnlyBeAccessedByLayers("registry-server")
-        .whereLayer("core").mayOnlyBeAccessedByLayers("auth", "storage-s3", "gc", "registry-server")
+        .layer("core")
+        .definedBy("dev.lading.core..")
+        .layer("auth")
+        .definedBy("dev.lading.auth..")
+        .layer("storage-s3")
+        .definedBy("dev.lading.storage.s3..")
+        .layer("gc")
+        .definedBy("dev.lading.gc..")
+        .layer("registry-server")
+        .definedBy("dev.lading.server..")
+        .whereLayer("registry-server")
+        .mayNotBeAccessedByAnyLayer()
+        .whereLayer("auth")
+        .mayOnlyBeAccessedByLayers("registry-server")
+        .whereLayer("storage-s3")
+        .mayOnlyBeAccessedByLayers("registry-server")
+        .whereLayer("gc")
+        .mayOnlyBeAccessedByLayers("registry-server")
+        .whereLayer("core")
+        .mayOnlyBeAccessedByLayers("auth", "storage-s3", "gc", "registry-server")
         .check(lading);
   }
 
@@ -70,13 +96,18 @@ class PackageDependenciesTest {
     }
   }
 
-  /** Every package under {@code root} (itself included) a slice of its own; classes elsewhere in none. */
+  /**
+   * Every package under {@code root} (itself included) a slice of its own; classes elsewhere in
+   * none.
+   */
   private static SliceAssignment eachPackageUnder(String root) {
     return new SliceAssignment() {
       @Override
       public SliceIdentifier getIdentifierOf(JavaClass c) {
         String p = c.getPackageName();
-        return p.equals(root) || p.startsWith(root + ".") ? SliceIdentifier.of(p) : SliceIdentifier.ignore();
+        return p.equals(root) || p.startsWith(root + ".")
+            ? SliceIdentifier.of(p)
+            : SliceIdentifier.ignore();
       }
 
       @Override

@@ -29,7 +29,9 @@ import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The storage layout version at start: recorded on a store that has none, checked on every start. */
+/**
+ * The storage layout version at start: recorded on a store that has none, checked on every start.
+ */
 class StoreFormatStartTest {
   private static final Path MARKER = Path.of(StorageLayout.keyOf(new FormatVersionKey()));
 
@@ -55,12 +57,18 @@ class StoreFormatStartTest {
     assertThat(root.resolve(MARKER)).doesNotExist();
     try (LadingServer server = LadingServer.start(config())) {
       assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":1}");
-      HttpResponse<Void> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-              URI.create("http://127.0.0.1:" + server.port() + "/v2/team/app/manifests/v1"))
-          .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
-          HttpResponse.BodyHandlers.discarding());
+      HttpResponse<Void> response =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(
+                          URI.create(
+                              "http://127.0.0.1:" + server.port() + "/v2/team/app/manifests/v1"))
+                      .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                      .build(),
+                  HttpResponse.BodyHandlers.discarding());
       assertThat(response.statusCode()).isEqualTo(200);
-      assertThat(response.headers().firstValue("Docker-Content-Digest")).hasValue(manifest.toString());
+      assertThat(response.headers().firstValue("Docker-Content-Digest"))
+          .hasValue(manifest.toString());
     }
   }
 
@@ -69,13 +77,17 @@ class StoreFormatStartTest {
     Files.writeString(root.resolve(MARKER), "{\"version\":99}");
     assertThatThrownBy(() -> LadingServer.start(config()))
         .isInstanceOf(StoreFormat.UnsupportedFormatException.class)
-        .hasMessageContaining("version 99").hasMessageContaining("version 1");
+        .hasMessageContaining("version 99")
+        .hasMessageContaining("version 1");
     assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":99}");
 
     StringWriter err = new StringWriter();
-    int code = Main.run(new String[] {"gc", "--no-registry-running"},
-        Map.of("LADING_STORAGE_FILESYSTEM_ROOT", root.toString()),
-        new PrintWriter(new StringWriter(), true), new PrintWriter(err, true));
+    int code =
+        Main.run(
+            new String[] {"gc", "--no-registry-running"},
+            Map.of("LADING_STORAGE_FILESYSTEM_ROOT", root.toString()),
+            new PrintWriter(new StringWriter(), true),
+            new PrintWriter(err, true));
     assertThat(code).as("the offline gc refuses too").isEqualTo(1);
     assertThat(err.toString()).contains("storage layout version 99").contains("version 1");
   }
@@ -85,9 +97,12 @@ class StoreFormatStartTest {
     try (LadingServer server = LadingServer.start(config().withReadOnly(true))) {
       assertThat(root.resolve(MARKER)).doesNotExist();
     }
-    int code = Main.run(new String[] {"gc", "--dry-run", "--no-registry-running"},
-        Map.of("LADING_STORAGE_FILESYSTEM_ROOT", root.toString()),
-        new PrintWriter(new StringWriter(), true), new PrintWriter(new StringWriter(), true));
+    int code =
+        Main.run(
+            new String[] {"gc", "--dry-run", "--no-registry-running"},
+            Map.of("LADING_STORAGE_FILESYSTEM_ROOT", root.toString()),
+            new PrintWriter(new StringWriter(), true),
+            new PrintWriter(new StringWriter(), true));
     assertThat(code).isZero();
     assertThat(root.resolve(MARKER)).doesNotExist();
   }
@@ -99,10 +114,18 @@ class StoreFormatStartTest {
   private static Digest pushImage(StoreRegistry registry, RepositoryName repo) {
     byte[] config = "{}".getBytes(UTF_8);
     Digest configDigest = Digest.sha256(config);
-    registry.putBlob(repo, configDigest, new ByteArrayInputStream(config), OptionalLong.of(config.length));
-    byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"config\":"
-        + "{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + configDigest
-        + "\",\"size\":" + config.length + "},\"layers\":[]}").getBytes(UTF_8);
+    registry.putBlob(
+        repo, configDigest, new ByteArrayInputStream(config), OptionalLong.of(config.length));
+    byte[] manifest =
+        ("{\"schemaVersion\":2,\"mediaType\":\""
+                + MediaTypes.OCI_MANIFEST
+                + "\",\"config\":"
+                + "{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\""
+                + configDigest
+                + "\",\"size\":"
+                + config.length
+                + "},\"layers\":[]}")
+            .getBytes(UTF_8);
     return registry.putManifest(repo, Tag.parse("v1"), MediaTypes.OCI_MANIFEST, manifest).digest();
   }
 }

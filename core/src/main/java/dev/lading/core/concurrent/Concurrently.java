@@ -10,10 +10,10 @@ import java.util.concurrent.Future;
 
 /**
  * Independent blocking calls (store round trips) side by side on virtual threads, for a request
- * that needs several: a manifest's references are checked at once instead of one round trip
- * after another. Results come back in the calls' order; every call has ended before this
- * returns or throws (none is left running behind the caller), and the first failure in that
- * order is rethrown as it was thrown.
+ * that needs several: a manifest's references are checked at once instead of one round trip after
+ * another. Results come back in the calls' order; every call has ended before this returns or
+ * throws (none is left running behind the caller), and the first failure in that order is rethrown
+ * as it was thrown.
  */
 public final class Concurrently {
   private Concurrently() {}

@@ -3,8 +3,8 @@ package dev.lading.core.concurrent;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * Waits that an interrupt cannot cut short, for the places where leaving early would be wrong:
- * a buffer the kernel may still be reading, a writer thread that still holds the upload. The
+ * Waits that an interrupt cannot cut short, for the places where leaving early would be wrong: a
+ * buffer the kernel may still be reading, a writer thread that still holds the upload. The
  * interrupt is not lost: the thread's interrupt status is set again when the wait is over.
  */
 public final class Uninterruptibly {

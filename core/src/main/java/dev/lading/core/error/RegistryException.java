@@ -7,10 +7,10 @@ import java.util.Objects;
 
 /**
  * A refusal in the spec's terms: an {@link ErrorCode} (which brings the status and the spec's
- * message), and optionally the spec's {@code detail}, response headers the refusal needs
- * ({@code WWW-Authenticate} on a 401, {@code Retry-After} on a 429 or 503, {@code Allow} on a
- * 405, where an upload stands on a 416) and a message of its own where that says more than the
- * code's (which rule refused, which limit was exceeded).
+ * message), and optionally the spec's {@code detail}, response headers the refusal needs ({@code
+ * WWW-Authenticate} on a 401, {@code Retry-After} on a 429 or 503, {@code Allow} on a 405, where an
+ * upload stands on a 416) and a message of its own where that says more than the code's (which rule
+ * refused, which limit was exceeded).
  *
  * <pre>{@code
  * throw ErrorCode.BLOB_UNKNOWN.exception().withDetail(Map.of("digest", digest.toString()));
@@ -18,8 +18,8 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>Immutable: each {@code with...} returns a new exception. {@code detail} and the message are
- * shown to the client: they must never contain a secret, a filesystem path or a storage key.
- * Header names are plain strings; this package imports nothing from HTTP.
+ * shown to the client: they must never contain a secret, a filesystem path or a storage key. Header
+ * names are plain strings; this package imports nothing from HTTP.
  */
 public final class RegistryException extends RuntimeException {
   private final ErrorCode code;
@@ -44,7 +44,9 @@ public final class RegistryException extends RuntimeException {
     this.headers = headers;
   }
 
-  /** This refusal with the spec's {@code detail}: a JSON-serialisable value (string, map, record). */
+  /**
+   * This refusal with the spec's {@code detail}: a JSON-serialisable value (string, map, record).
+   */
   public RegistryException withDetail(Object detail) {
     return new RegistryException(code, getMessage(), detail, headers, getCause());
   }
@@ -57,13 +59,15 @@ public final class RegistryException extends RuntimeException {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(value, "value");
     Map<String, String> more = new LinkedHashMap<>();
-    headers.forEach((n, v) -> {
-      if (!n.equalsIgnoreCase(name)) {
-        more.put(n, v);
-      }
-    });
+    headers.forEach(
+        (n, v) -> {
+          if (!n.equalsIgnoreCase(name)) {
+            more.put(n, v);
+          }
+        });
     more.put(name, value);
-    return new RegistryException(code, getMessage(), detail, Collections.unmodifiableMap(more), getCause());
+    return new RegistryException(
+        code, getMessage(), detail, Collections.unmodifiableMap(more), getCause());
   }
 
   /** This refusal caused by {@code cause} (for the log; the client never sees it). */

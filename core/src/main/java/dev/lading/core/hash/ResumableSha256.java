@@ -13,16 +13,16 @@ import java.util.Arrays;
 import java.util.Optional;
 
 /**
- * A SHA-256 whose state can be saved after any byte and restored in another process, so an
- * upload session continues hashing where the last chunk stopped instead of re-reading the blob.
+ * A SHA-256 whose state can be saved after any byte and restored in another process, so an upload
+ * session continues hashing where the last chunk stopped instead of re-reading the blob.
  *
  * <p>It uses the JDK's own implementation ({@code sun.security.provider.SHA2.SHA256}, about ten
- * times faster than Bouncy Castle's thanks to CPU intrinsics) and reads its private fields
- * ({@code state} in {@code SHA2}; {@code buffer}, {@code bufOfs}, {@code bytesProcessed} in
- * {@code DigestBase}). That needs {@code --add-opens java.base/sun.security.provider=ALL-UNNAMED}
- * (the jar manifest and surefire add it). When the package is not open or the JDK's fields
- * changed, {@link #isResumable()} is false, {@link #exportState()} is empty and callers fall back
- * to re-reading the bytes; hashing itself always works (plain {@link MessageDigest}).
+ * times faster than Bouncy Castle's thanks to CPU intrinsics) and reads its private fields ({@code
+ * state} in {@code SHA2}; {@code buffer}, {@code bufOfs}, {@code bytesProcessed} in {@code
+ * DigestBase}). That needs {@code --add-opens java.base/sun.security.provider=ALL-UNNAMED} (the jar
+ * manifest and surefire add it). When the package is not open or the JDK's fields changed, {@link
+ * #isResumable()} is false, {@link #exportState()} is empty and callers fall back to re-reading the
+ * bytes; hashing itself always works (plain {@link MessageDigest}).
  */
 public final class ResumableSha256 {
   private static final int STATE_VERSION = 1;
@@ -60,8 +60,8 @@ public final class ResumableSha256 {
   }
 
   /**
-   * A digest restored from {@link #exportState()}'s bytes; empty when this JVM cannot restore
-   * (the caller then rebuilds the digest by re-reading the bytes).
+   * A digest restored from {@link #exportState()}'s bytes; empty when this JVM cannot restore (the
+   * caller then rebuilds the digest by re-reading the bytes).
    */
   public static Optional<ResumableSha256> restore(byte[] exported) {
     if (JDK == null) {
@@ -77,7 +77,10 @@ public final class ResumableSha256 {
     }
     int bufOfs = in.getInt();
     long bytesProcessed = in.getLong();
-    if (bufOfs < 0 || bufOfs >= 64 || in.remaining() != bufOfs || bytesProcessed < 0
+    if (bufOfs < 0
+        || bufOfs >= 64
+        || in.remaining() != bufOfs
+        || bytesProcessed < 0
         || bytesProcessed % 64 != bufOfs) {
       throw new IllegalArgumentException("corrupt SHA-256 state");
     }
@@ -138,8 +141,8 @@ public final class ResumableSha256 {
   }
 
   /**
-   * The state after every byte hashed so far, a few dozen bytes; empty when not resumable.
-   * Format: version, eight state words, pending-buffer length, bytes processed, pending bytes.
+   * The state after every byte hashed so far, a few dozen bytes; empty when not resumable. Format:
+   * version, eight state words, pending-buffer length, bytes processed, pending bytes.
    */
   public Optional<byte[]> exportState() {
     if (spi == null) {
@@ -196,14 +199,17 @@ public final class ResumableSha256 {
         Field bufOfs = field(sha256, "bufOfs");
         Field processed = field(sha256, "bytesProcessed");
         Class<?> digestBase = bufOfs.getDeclaringClass();
-        MethodHandles.Lookup lookup = MethodHandles.privateLookupIn(digestBase, MethodHandles.lookup());
+        MethodHandles.Lookup lookup =
+            MethodHandles.privateLookupIn(digestBase, MethodHandles.lookup());
         MethodHandle update =
             lookup
                 .findVirtual(
                     digestBase,
                     "engineUpdate",
                     MethodType.methodType(void.class, byte[].class, int.class, int.class))
-                .asType(MethodType.methodType(void.class, Object.class, byte[].class, int.class, int.class));
+                .asType(
+                    MethodType.methodType(
+                        void.class, Object.class, byte[].class, int.class, int.class));
         MethodHandle digest =
             lookup
                 .findVirtual(digestBase, "engineDigest", MethodType.methodType(byte[].class))
@@ -273,7 +279,11 @@ public final class ResumableSha256 {
       Object first = newSpi();
       update.invoke(first, data, 0, 333);
       Object second = newSpi();
-      setState(second, state(first), Arrays.copyOf(buffer(first), bufOfs(first)), bufOfs(first),
+      setState(
+          second,
+          state(first),
+          Arrays.copyOf(buffer(first), bufOfs(first)),
+          bufOfs(first),
           bytesProcessed(first));
       update.invoke(second, data, 333, data.length - 333);
       byte[] resumed = (byte[]) digest.invoke(second);

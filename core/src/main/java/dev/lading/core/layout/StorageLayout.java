@@ -46,37 +46,36 @@ import java.util.stream.IntStream;
  *                                             when the store is shared (S3) and no key file is configured
  * </pre>
  *
- * <p>Beside these keys the stores keep private areas whose names start with {@code +}, which no
- * key segment may contain, so no key ever names them: {@link #FILESYSTEM_STAGING} and
- * {@link #FILESYSTEM_MULTIPART} (directories under the filesystem store's root) and
- * {@link #S3_TAILS} (objects under the S3 store's prefix).
+ * <p>Beside these keys the stores keep private areas whose names start with {@code +}, which no key
+ * segment may contain, so no key ever names them: {@link #FILESYSTEM_STAGING} and {@link
+ * #FILESYSTEM_MULTIPART} (directories under the filesystem store's root) and {@link #S3_TAILS}
+ * (objects under the S3 store's prefix).
  *
- * <p>Why it is safe: repository-name components never start with {@code _}, so
- * {@code _layers} and its siblings never collide with a nested repository, and no key is ever
- * both an object and the prefix of another object (the filesystem store needs that: a file
- * cannot also be a directory).
+ * <p>Why it is safe: repository-name components never start with {@code _}, so {@code _layers} and
+ * its siblings never collide with a nested repository, and no key is ever both an object and the
+ * prefix of another object (the filesystem store needs that: a file cannot also be a directory).
  *
- * <p>Why blobs and data fan out: they are the two big flat sets (one record and one data object
- * per blob, 100,000 each for 100,000 blobs), and some servers read a whole directory for every
- * listing call under it (S3Proxy's filesystem backend). The first two characters of the hex
- * digest or of the UUID (lowercase hex both, so 256 directories, about 400 entries each at
- * 100,000 blobs) split each set into shards that are listed on their own, side by side
- * ({@link #blobRecordShards}, {@link #dataShards}); Distribution fans out its {@code blobs/}
- * the same way for the same reason. A shard is a whole segment of two characters and every name
- * inside it is longer, so no key is both an object and a prefix here either.
+ * <p>Why blobs and data fan out: they are the two big flat sets (one record and one data object per
+ * blob, 100,000 each for 100,000 blobs), and some servers read a whole directory for every listing
+ * call under it (S3Proxy's filesystem backend). The first two characters of the hex digest or of
+ * the UUID (lowercase hex both, so 256 directories, about 400 entries each at 100,000 blobs) split
+ * each set into shards that are listed on their own, side by side ({@link #blobRecordShards},
+ * {@link #dataShards}); Distribution fans out its {@code blobs/} the same way for the same reason.
+ * A shard is a whole segment of two characters and every name inside it is longer, so no key is
+ * both an object and a prefix here either.
  *
  * <p>Why the catalog encodes names: a marker at {@code catalog/a} and one at {@code catalog/a/b}
  * would make {@code a} both a file and a directory, and a marker under {@code catalog/<name>/}
  * would list {@code a-b} before {@code a} (byte {@code -} sorts below {@code /}). So the name
- * becomes one key segment by an order-preserving, one-to-one character map ({@code /}&rarr;{@code 0},
- * digits shift up by one, {@code 9}&rarr;{@code A}; the rest unchanged). Byte order of the
+ * becomes one key segment by an order-preserving, one-to-one character map ({@code /}&rarr;{@code
+ * 0}, digits shift up by one, {@code 9}&rarr;{@code A}; the rest unchanged). Byte order of the
  * markers is then exactly the lexical order of the names, which the catalog API pages by.
  *
  * <p>Commit never moves bytes: an upload streams to its {@code data/} key and commit writes the
- * small {@code blobs/} record pointing at it. A second upload of the same content keeps the
- * first record and deletes its own data. Online GC (module {@code gc}) sweeps {@code data/} keys
- * that no record and no live upload session points to; the {@code gc/} keys are its fence
- * against concurrent pushes (see {@code dev.lading.gc}'s package documentation for the protocol).
+ * small {@code blobs/} record pointing at it. A second upload of the same content keeps the first
+ * record and deletes its own data. Online GC (module {@code gc}) sweeps {@code data/} keys that no
+ * record and no live upload session points to; the {@code gc/} keys are its fence against
+ * concurrent pushes (see {@code dev.lading.gc}'s package documentation for the protocol).
  */
 public final class StorageLayout {
 
@@ -197,8 +196,10 @@ public final class StorageLayout {
 
   /** The filesystem store's directory of objects being written, published by rename. */
   public static final String FILESYSTEM_STAGING = "+staging";
+
   /** The filesystem store's directory of multipart writes in progress. */
   public static final String FILESYSTEM_MULTIPART = "+multipart";
+
   /** The S3 store's prefix (under its own) of the tails suspended multipart writes carry. */
   public static final String S3_TAILS = "+tails/";
 
@@ -217,10 +218,14 @@ public final class StorageLayout {
   private static final String GC_MARKS = "gc/marks/";
   private static final String SIGNING_KEYS = "auth/signing-keys.jwks";
   private static final List<String> DATA_SHARDS = shards(DATA);
-  private static final List<String> BLOB_RECORD_SHARDS = Arrays.stream(DigestAlgorithm.values())
-      .flatMap(algorithm -> shards(BLOBS + algorithm.wireName() + "/").stream()).toList();
-  private static final List<String> GC_MARK_PREFIXES = Arrays.stream(DigestAlgorithm.values())
-      .map(algorithm -> GC_MARKS + algorithm.wireName() + "/").toList();
+  private static final List<String> BLOB_RECORD_SHARDS =
+      Arrays.stream(DigestAlgorithm.values())
+          .flatMap(algorithm -> shards(BLOBS + algorithm.wireName() + "/").stream())
+          .toList();
+  private static final List<String> GC_MARK_PREFIXES =
+      Arrays.stream(DigestAlgorithm.values())
+          .map(algorithm -> GC_MARKS + algorithm.wireName() + "/")
+          .toList();
 
   private StorageLayout() {}
 
@@ -248,8 +253,8 @@ public final class StorageLayout {
   /**
    * What {@code key} names, or empty when it is no key of this layout (a listing may show what
    * others put beside it: S3Proxy's filesystem backend lists a PUT's temporary file, for one). A
-   * key parses only when {@link #keyOf} of the result gives it back, so a blob record or data
-   * key in the wrong shard is no key.
+   * key parses only when {@link #keyOf} of the result gives it back, so a blob record or data key
+   * in the wrong shard is no key.
    */
   public static Optional<Key> parse(String key) {
     try {
@@ -358,8 +363,8 @@ public final class StorageLayout {
   }
 
   /**
-   * The shards {@code blobs/<alg>/<xx>/} every blob record is in: 256 per algorithm, in key
-   * order within each.
+   * The shards {@code blobs/<alg>/<xx>/} every blob record is in: 256 per algorithm, in key order
+   * within each.
    */
   public static List<String> blobRecordShards() {
     return BLOB_RECORD_SHARDS;
@@ -389,7 +394,8 @@ public final class StorageLayout {
 
   private static List<String> shards(String parent) {
     return IntStream.range(0, 256)
-        .mapToObj(i -> parent + HexFormat.of().toHexDigits((byte) i) + "/").toList();
+        .mapToObj(i -> parent + HexFormat.of().toHexDigits((byte) i) + "/")
+        .toList();
   }
 
   private static String repository(RepositoryName name) {
@@ -398,7 +404,9 @@ public final class StorageLayout {
 
   /** {@code <alg>/<hex>}, or {@code <alg>/<hex[:2]>/<hex>} when {@code sharded}. */
   private static String digestPath(Digest digest, boolean sharded) {
-    return digest.algorithm().wireName() + "/" + (sharded ? shard(digest.hex()) : "")
+    return digest.algorithm().wireName()
+        + "/"
+        + (sharded ? shard(digest.hex()) : "")
         + digest.hex();
   }
 

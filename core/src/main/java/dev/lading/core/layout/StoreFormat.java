@@ -8,14 +8,15 @@ import java.io.UncheckedIOException;
 import java.util.Optional;
 
 /**
- * The version of {@link StorageLayout} a store holds, recorded in {@code lading-format} and
- * checked before a server or the offline {@code gc} uses the store: a later change of layout can
- * then migrate a store instead of misreading it, and an older Lading refuses a store a newer one
- * has changed.
+ * The version of {@link StorageLayout} a store holds, recorded in {@code lading-format} and checked
+ * before a server or the offline {@code gc} uses the store: a later change of layout can then
+ * migrate a store instead of misreading it, and an older Lading refuses a store a newer one has
+ * changed.
  */
 public final class StoreFormat {
   /** The layout this code reads and writes. */
   public static final int CURRENT = 1;
+
   /** What a store without the marker holds: the layout before the marker existed. */
   static final int UNMARKED = 1;
 
@@ -37,8 +38,8 @@ public final class StoreFormat {
    * that loses the race reads the winner's.
    *
    * @return whether this call recorded the version (the store had no marker)
-   * @throws UnsupportedFormatException when the store holds another version, or a marker that
-   *     does not read
+   * @throws UnsupportedFormatException when the store holds another version, or a marker that does
+   *     not read
    */
   public static boolean check(ObjectStore store, boolean mark) throws IOException {
     Optional<byte[]> bytes = store.read(KEY);
@@ -61,8 +62,13 @@ public final class StoreFormat {
     try {
       version = FormatVersion.read(bytes.get()).version();
     } catch (UncheckedIOException e) {
-      throw new UnsupportedFormatException("the store's " + KEY + " does not read ("
-          + e.getCause().getMessage() + "); this Lading reads storage layout version " + CURRENT);
+      throw new UnsupportedFormatException(
+          "the store's "
+              + KEY
+              + " does not read ("
+              + e.getCause().getMessage()
+              + "); this Lading reads storage layout version "
+              + CURRENT);
     }
     if (version != CURRENT) {
       throw unsupported(version);
@@ -71,8 +77,14 @@ public final class StoreFormat {
   }
 
   private static UnsupportedFormatException unsupported(int version) {
-    return new UnsupportedFormatException("the store holds storage layout version " + version
-        + " (" + KEY + ") and this Lading reads version " + CURRENT + " only"
-        + (version > CURRENT ? ": run a Lading that knows version " + version : ""));
+    return new UnsupportedFormatException(
+        "the store holds storage layout version "
+            + version
+            + " ("
+            + KEY
+            + ") and this Lading reads version "
+            + CURRENT
+            + " only"
+            + (version > CURRENT ? ": run a Lading that knows version " + version : ""));
   }
 }

@@ -30,8 +30,8 @@ import java.util.Set;
  * ({@code read}) and writer ({@code write}) of its bytes. The JSON ones keep the field names and
  * the ISO-8601 instants they have always had, and unknown fields are ignored, so a newer instance
  * may add fields an older one still reads. Empty objects (layer links, catalog markers, GC marks)
- * are {@link #empty}. A value that does not read throws {@link UncheckedIOException}, except a
- * tag target, which is a digest and fails as one.
+ * are {@link #empty}. A value that does not read throws {@link UncheckedIOException}, except a tag
+ * target, which is a digest and fails as one.
  */
 public final class StoredValues {
   private static final ObjectMapper MAPPER =
@@ -45,9 +45,9 @@ public final class StoredValues {
   }
 
   /**
-   * {@code lading-format}: the version of this layout the store holds. Written by
-   * {@link StoreFormat} when a server (or the offline {@code gc}) first uses the store; a store
-   * without it holds version 1, the layout before the marker existed.
+   * {@code lading-format}: the version of this layout the store holds. Written by {@link
+   * StoreFormat} when a server (or the offline {@code gc}) first uses the store; a store without it
+   * holds version 1, the layout before the marker existed.
    */
   public record FormatVersion(int version) {
     public static FormatVersion read(byte[] bytes) {
@@ -61,8 +61,8 @@ public final class StoredValues {
 
   /**
    * {@code blobs/<alg>/<hex[:2]>/<hex>}: a committed blob, pointing at the data its upload (or a
-   * manifest push) wrote. Written once, create-if-absent, by the registry's commit; deleted only
-   * by GC.
+   * manifest push) wrote. Written once, create-if-absent, by the registry's commit; deleted only by
+   * GC.
    */
   public record BlobRecord(long size, DataKey dataKey) {
     public BlobRecord {
@@ -97,8 +97,8 @@ public final class StoredValues {
   }
 
   /**
-   * {@code repositories/<name>/_tags/<tag>}: the digest the tag names, as ASCII text. Written by
-   * a manifest push by tag; deleted by a tag or manifest delete.
+   * {@code repositories/<name>/_tags/<tag>}: the digest the tag names, as ASCII text. Written by a
+   * manifest push by tag; deleted by a tag or manifest delete.
    */
   public record TagTarget(Digest manifest) {
     public TagTarget {
@@ -116,9 +116,9 @@ public final class StoredValues {
   }
 
   /**
-   * {@code repositories/<name>/_referrers/<subject>/<digest>}: what the referrers API lists for
-   * one manifest whose subject is {@code <subject>}. Written by that manifest's push; deleted
-   * with its link (a manifest delete, GC).
+   * {@code repositories/<name>/_referrers/<subject>/<digest>}: what the referrers API lists for one
+   * manifest whose subject is {@code <subject>}. Written by that manifest's push; deleted with its
+   * link (a manifest delete, GC).
    */
   public record ReferrerDescriptor(
       String mediaType,
@@ -143,8 +143,13 @@ public final class StoredValues {
     }
 
     public byte[] write() {
-      return toJson(new Shape(mediaType, digest.toString(), size, artifactType.orElse(null),
-          annotations.isEmpty() ? null : annotations));
+      return toJson(
+          new Shape(
+              mediaType,
+              digest.toString(),
+              size,
+              artifactType.orElse(null),
+              annotations.isEmpty() ? null : annotations));
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -160,8 +165,8 @@ public final class StoredValues {
    * {@code repositories/<name>/_uploads/<id>}: an upload session, enough for any instance to
    * continue it. {@code hashState} is the base64 SHA-256 state after {@code offset} bytes, absent
    * when it could not be saved (the commit then re-reads the bytes). {@code completed} is set once
-   * the session committed, so a retried close answers the same. Written by the registry after
-   * every request of the session; deleted by a cancel, a failed close or GC's upload expiry.
+   * the session committed, so a retried close answers the same. Written by the registry after every
+   * request of the session; deleted by a cancel, a failed close or GC's upload expiry.
    */
   public record UploadState(
       RepositoryName repository,
@@ -191,22 +196,48 @@ public final class StoredValues {
     }
 
     /** A session just started: nothing received yet. */
-    public static UploadState started(RepositoryName repository, UploadId id, Instant startedAt,
-        DataKey dataKey, String resumeToken, Optional<String> hashState) {
-      return new UploadState(repository, id, startedAt, 0, dataKey, Optional.of(resumeToken),
-          hashState, Optional.empty());
+    public static UploadState started(
+        RepositoryName repository,
+        UploadId id,
+        Instant startedAt,
+        DataKey dataKey,
+        String resumeToken,
+        Optional<String> hashState) {
+      return new UploadState(
+          repository,
+          id,
+          startedAt,
+          0,
+          dataKey,
+          Optional.of(resumeToken),
+          hashState,
+          Optional.empty());
     }
 
     /** This session after more bytes arrived: {@code newOffset} in all. */
     public UploadState advanced(long newOffset, String token, Optional<String> newHashState) {
-      return new UploadState(repository, id, startedAt, newOffset, dataKey, Optional.of(token),
-          newHashState, Optional.empty());
+      return new UploadState(
+          repository,
+          id,
+          startedAt,
+          newOffset,
+          dataKey,
+          Optional.of(token),
+          newHashState,
+          Optional.empty());
     }
 
     /** This session once its blob is committed. */
     public UploadState completed(Digest digest, long size) {
-      return new UploadState(repository, id, startedAt, size, dataKey, Optional.empty(),
-          Optional.empty(), Optional.of(new Completed(digest, size)));
+      return new UploadState(
+          repository,
+          id,
+          startedAt,
+          size,
+          dataKey,
+          Optional.empty(),
+          Optional.empty(),
+          Optional.of(new Completed(digest, size)));
     }
 
     public boolean isCompleted() {
@@ -226,24 +257,27 @@ public final class StoredValues {
             Optional.ofNullable(s.hashState()),
             s.completedDigest() == null
                 ? Optional.empty()
-                : Optional.of(new Completed(Digest.parse(s.completedDigest()),
-                    s.completedSize() == null ? s.offset() : s.completedSize())));
+                : Optional.of(
+                    new Completed(
+                        Digest.parse(s.completedDigest()),
+                        s.completedSize() == null ? s.offset() : s.completedSize())));
       } catch (RuntimeException e) {
         throw corrupt(UploadState.class, e);
       }
     }
 
     public byte[] write() {
-      return toJson(new Shape(
-          repository.value(),
-          id.value(),
-          startedAt.toString(),
-          offset,
-          StorageLayout.keyOf(dataKey),
-          resumeToken.orElse(null),
-          hashState.orElse(null),
-          completed.map(c -> c.digest().toString()).orElse(null),
-          completed.map(Completed::size).orElse(null)));
+      return toJson(
+          new Shape(
+              repository.value(),
+              id.value(),
+              startedAt.toString(),
+              offset,
+              StorageLayout.keyOf(dataKey),
+              resumeToken.orElse(null),
+              hashState.orElse(null),
+              completed.map(c -> c.digest().toString()).orElse(null),
+              completed.map(Completed::size).orElse(null)));
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -261,8 +295,8 @@ public final class StoredValues {
 
   /**
    * {@code gc/runs/<id>}: a GC run in progress. {@code expiresAt} is renewed by the run's lease
-   * while it works; pushers ignore a run past it (a crashed run blocks nobody). Written by the
-   * GC's run lease; deleted by it at the end, or by a later run once long expired.
+   * while it works; pushers ignore a run past it (a crashed run blocks nobody). Written by the GC's
+   * run lease; deleted by it at the end, or by a later run once long expired.
    */
   public record GcRun(String id, Instant startedAt, Instant expiresAt) {
     public GcRun {
@@ -289,10 +323,11 @@ public final class StoredValues {
 
   /**
    * {@code gc/intents/<alg>/<hex>}: the sweeper {@code runId} may delete, until {@code deadline}
-   * (after it nobody honours the intent and the sweeper gives up), what {@code reach} names. Pushers
-   * elsewhere are not concerned: a shared layer whose link goes in one repository stays pushable
-   * and mountable everywhere else. An intent without a reach (written by an older instance)
-   * concerns everyone. Written by the GC's sweep; deleted by it once the digest is settled.
+   * (after it nobody honours the intent and the sweeper gives up), what {@code reach} names.
+   * Pushers elsewhere are not concerned: a shared layer whose link goes in one repository stays
+   * pushable and mountable everywhere else. An intent without a reach (written by an older
+   * instance) concerns everyone. Written by the GC's sweep; deleted by it once the digest is
+   * settled.
    */
   public record GcIntent(String runId, Instant deadline, Optional<Reach> reach) {
     /** The digest's links in {@code repositories}, and its blob too when {@code record}. */
@@ -310,16 +345,20 @@ public final class StoredValues {
 
     /** Whether a push or mount in {@code repository} depends on what this intent may delete. */
     public boolean concerns(RepositoryName repository) {
-      return reach.isEmpty() || reach.get().record() || reach.get().repositories().contains(repository);
+      return reach.isEmpty()
+          || reach.get().record()
+          || reach.get().repositories().contains(repository);
     }
 
     public static GcIntent read(byte[] bytes) {
       Shape s = json(bytes, Shape.class);
       try {
-        Optional<Reach> reach = s.record() == null || s.repositories() == null
-            ? Optional.empty()
-            : Optional.of(new Reach(s.record(),
-                s.repositories().stream().map(RepositoryName::parse).toList()));
+        Optional<Reach> reach =
+            s.record() == null || s.repositories() == null
+                ? Optional.empty()
+                : Optional.of(
+                    new Reach(
+                        s.record(), s.repositories().stream().map(RepositoryName::parse).toList()));
         return new GcIntent(s.runId(), Instant.parse(s.deadline()), reach);
       } catch (RuntimeException e) {
         throw corrupt(GcIntent.class, e);
@@ -327,21 +366,25 @@ public final class StoredValues {
     }
 
     public byte[] write() {
-      return toJson(new Shape(
-          runId,
-          deadline.toString(),
-          reach.map(Reach::record).orElse(null),
-          reach.map(r -> r.repositories().stream().map(RepositoryName::value).toList()).orElse(null)));
+      return toJson(
+          new Shape(
+              runId,
+              deadline.toString(),
+              reach.map(Reach::record).orElse(null),
+              reach
+                  .map(r -> r.repositories().stream().map(RepositoryName::value).toList())
+                  .orElse(null)));
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    private record Shape(String runId, String deadline, Boolean record, List<String> repositories) {}
+    private record Shape(
+        String runId, String deadline, Boolean record, List<String> repositories) {}
   }
 
   /**
-   * What a stored manifest keeps alive: every blob it names (config and layers, foreign layers
-   * too: when one was pushed it stays) and its child manifests. Read from the manifest's bytes at
-   * its data key ({@link #readManifest}); GC's mark is built on it.
+   * What a stored manifest keeps alive: every blob it names (config and layers, foreign layers too:
+   * when one was pushed it stays) and its child manifests. Read from the manifest's bytes at its
+   * data key ({@link #readManifest}); GC's mark is built on it.
    */
   public record ManifestReferences(Set<Digest> blobs, Set<Digest> manifests) {
     public static final ManifestReferences NONE = new ManifestReferences(Set.of(), Set.of());
@@ -394,7 +437,8 @@ public final class StoredValues {
     try {
       return MAPPER.readValue(bytes, shape);
     } catch (IOException e) {
-      throw corrupt(shape.getEnclosingClass() == StoredValues.class ? shape : shape.getEnclosingClass(), e);
+      throw corrupt(
+          shape.getEnclosingClass() == StoredValues.class ? shape : shape.getEnclosingClass(), e);
     }
   }
 
@@ -415,7 +459,8 @@ public final class StoredValues {
     if (cause instanceof UncheckedIOException unchecked) {
       return unchecked;
     }
-    IOException io = cause instanceof IOException e ? e : new IOException(cause.getMessage(), cause);
+    IOException io =
+        cause instanceof IOException e ? e : new IOException(cause.getMessage(), cause);
     return new UncheckedIOException("corrupt stored " + value.getSimpleName(), io);
   }
 }

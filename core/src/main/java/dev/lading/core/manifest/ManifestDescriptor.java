@@ -31,8 +31,8 @@ public record ManifestDescriptor(
   }
 
   /**
-   * A layer the registry need not hold: Docker foreign layers and OCI non-distributable layers
-   * that name where to fetch them ({@code urls}).
+   * A layer the registry need not hold: Docker foreign layers and OCI non-distributable layers that
+   * name where to fetch them ({@code urls}).
    */
   public boolean isForeign() {
     return !urls.isEmpty()

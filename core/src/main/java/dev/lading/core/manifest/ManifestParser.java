@@ -24,8 +24,8 @@ import java.util.regex.Pattern;
 /**
  * Parses and checks the shape of the four manifest formats the registry interprets (OCI image
  * manifest and index, Docker schema 2 manifest and manifest list), as image-spec manifest.md,
- * image-index.md and descriptor.md define them. Whether referenced blobs exist is the
- * {@link ManifestValidator}'s business; this class looks only at the bytes.
+ * image-index.md and descriptor.md define them. Whether referenced blobs exist is the {@link
+ * ManifestValidator}'s business; this class looks only at the bytes.
  *
  * <p>Every refusal is {@code MANIFEST_INVALID} with a detail that says what is wrong.
  */
@@ -127,7 +127,8 @@ public final class ManifestParser {
     return type.isEmpty() ? Optional.empty() : Optional.of(type.toLowerCase(Locale.ROOT));
   }
 
-  private static List<ManifestDescriptor> descriptors(JsonNode root, String field, boolean required) {
+  private static List<ManifestDescriptor> descriptors(
+      JsonNode root, String field, boolean required) {
     JsonNode array = root.get(field);
     if (array == null || array.isNull()) {
       if (required) {
@@ -163,7 +164,9 @@ public final class ManifestParser {
       throw invalid(where + ".digest is not a valid digest");
     }
     JsonNode sizeNode = node.get("size");
-    if (sizeNode == null || !sizeNode.isIntegralNumber() || !sizeNode.canConvertToLong()
+    if (sizeNode == null
+        || !sizeNode.isIntegralNumber()
+        || !sizeNode.canConvertToLong()
         || sizeNode.asLong() < 0) {
       throw invalid(where + ".size must be an integer of at least zero");
     }

@@ -9,10 +9,10 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * What the registry needs from a validated manifest or index: its media type, the blobs
- * ({@code config}, {@code layers}) or child manifests ({@code manifests}) it references, its
- * {@code subject}, and what a referrers listing shows ({@code artifactType}, annotations). The
- * bytes themselves are stored verbatim, never re-serialised from this.
+ * What the registry needs from a validated manifest or index: its media type, the blobs ({@code
+ * config}, {@code layers}) or child manifests ({@code manifests}) it references, its {@code
+ * subject}, and what a referrers listing shows ({@code artifactType}, annotations). The bytes
+ * themselves are stored verbatim, never re-serialised from this.
  */
 public record ParsedManifest(
     String mediaType,
@@ -38,8 +38,8 @@ public record ParsedManifest(
   }
 
   /**
-   * The blobs the repository must hold for this manifest to be accepted: the config and every
-   * layer except foreign ones (non-distributable layers with URLs, fetched from elsewhere).
+   * The blobs the repository must hold for this manifest to be accepted: the config and every layer
+   * except foreign ones (non-distributable layers with URLs, fetched from elsewhere).
    */
   public List<Digest> requiredBlobs() {
     List<Digest> out = new ArrayList<>();

@@ -7,8 +7,8 @@ import java.util.Objects;
 
 /**
  * A content digest, {@code algorithm:hex}. No invalid digest can exist: the compact constructor
- * checks the encoded part against the algorithm's registered grammar (lower-case hex of the
- * exact length), so a digest is always safe to use in a storage key.
+ * checks the encoded part against the algorithm's registered grammar (lower-case hex of the exact
+ * length), so a digest is always safe to use in a storage key.
  */
 public record Digest(DigestAlgorithm algorithm, String hex) implements Reference {
 

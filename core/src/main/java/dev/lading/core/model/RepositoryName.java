@@ -5,9 +5,9 @@ import java.util.regex.Pattern;
 
 /**
  * A repository name as the distribution-spec defines it: path components of lower-case
- * alphanumerics joined by {@code .}, {@code _}, {@code __} or dashes, separated by {@code /}.
- * No component can be empty, {@code .}, {@code ..} or start with {@code _}, so a name is always
- * safe inside a storage key and can never collide with the layout's {@code _}-prefixed entries.
+ * alphanumerics joined by {@code .}, {@code _}, {@code __} or dashes, separated by {@code /}. No
+ * component can be empty, {@code .}, {@code ..} or start with {@code _}, so a name is always safe
+ * inside a storage key and can never collide with the layout's {@code _}-prefixed entries.
  */
 public record RepositoryName(String value) implements Comparable<RepositoryName> {
   /** Names longer than this are refused (Distribution and most clients use 255). */
@@ -19,7 +19,8 @@ public record RepositoryName(String value) implements Comparable<RepositoryName>
 
   public RepositoryName {
     if (value == null || value.length() > MAX_LENGTH || !GRAMMAR.matcher(value).matches()) {
-      String shown = value == null ? "" : value.length() > 140 ? value.substring(0, 140) + "..." : value;
+      String shown =
+          value == null ? "" : value.length() > 140 ? value.substring(0, 140) + "..." : value;
       throw ErrorCode.NAME_INVALID.exception().withDetail(shown);
     }
   }

@@ -8,9 +8,9 @@ import java.util.regex.Pattern;
  *
  * <p>The spec has no error code for a bad tag, so Lading chose: a value outside the grammar is
  * {@code 400 MANIFEST_INVALID} here, which is what a manifest push to such a tag answers (the
- * manifest cannot be stored under it). Reading or deleting one ({@code GET}, {@code HEAD},
- * {@code DELETE}) answers {@code 404 MANIFEST_UNKNOWN} instead, as Distribution does: no manifest
- * can exist under a tag that cannot exist, and that is the truthful answer for a read.
+ * manifest cannot be stored under it). Reading or deleting one ({@code GET}, {@code HEAD}, {@code
+ * DELETE}) answers {@code 404 MANIFEST_UNKNOWN} instead, as Distribution does: no manifest can
+ * exist under a tag that cannot exist, and that is the truthful answer for a read.
  */
 public record Tag(String value) implements Reference {
   private static final Pattern GRAMMAR = Pattern.compile("[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}");

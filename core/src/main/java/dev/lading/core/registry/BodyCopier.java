@@ -14,22 +14,23 @@ import java.util.function.Consumer;
 
 /**
  * Streams a request body into a {@link MultipartWrite}, hashing every byte on the way, with the
- * hashing and the storing overlapped: the calling thread reads and hashes one buffer while a
- * second (virtual) thread hands the previous one to the store. Push speed is bounded by
- * SHA-256 plus the store's write, and done one after the other they leave a core idle; done side
- * by side the slower of the two sets the pace.
+ * hashing and the storing overlapped: the calling thread reads and hashes one buffer while a second
+ * (virtual) thread hands the previous one to the store. Push speed is bounded by SHA-256 plus the
+ * store's write, and done one after the other they leave a core idle; done side by side the slower
+ * of the two sets the pace.
  *
- * <p>Memory is {@link #BUFFERS} constant-size buffers per upload whatever the body's size. The write is
- * touched by one thread at a time (only the writer thread until it has stopped), and
+ * <p>Memory is {@link #BUFFERS} constant-size buffers per upload whatever the body's size. The
+ * write is touched by one thread at a time (only the writer thread until it has stopped), and
  * {@link #copy} returns or throws only after the writer has stopped, so the caller may suspend,
  * complete or abort the write as soon as it returns.
  */
 final class BodyCopier {
   static final int BUFFER_BYTES = 256 * 1024;
+
   /**
-   * Buffers per copy. While the store is busy with a slow write (a 1 MiB direct write to the
-   * disk, an S3 part waiting to go), the reader keeps hashing into the others, so when the store
-   * is free again the next megabyte is ready at once instead of still to be received and hashed.
+   * Buffers per copy. While the store is busy with a slow write (a 1 MiB direct write to the disk,
+   * an S3 part waiting to go), the reader keeps hashing into the others, so when the store is free
+   * again the next megabyte is ready at once instead of still to be received and hashed.
    */
   static final int BUFFERS = 4;
 
@@ -38,13 +39,13 @@ final class BodyCopier {
   private BodyCopier() {}
 
   /**
-   * Copies {@code body} to its end into {@code write}; {@code hash} sees each buffer (its
-   * remaining bytes, in order) before the store does. Returns the number of bytes copied.
-   * {@code progress} tells a caller that catches the failure how far the copy got: when the
-   * store did not fail, every byte counted there was both hashed and written.
+   * Copies {@code body} to its end into {@code write}; {@code hash} sees each buffer (its remaining
+   * bytes, in order) before the store does. Returns the number of bytes copied. {@code progress}
+   * tells a caller that catches the failure how far the copy got: when the store did not fail,
+   * every byte counted there was both hashed and written.
    *
-   * @throws RegistryException {@code BLOB_UPLOAD_INVALID} when the body breaks off,
-   *     {@code STORAGE_UNAVAILABLE} when the store fails
+   * @throws RegistryException {@code BLOB_UPLOAD_INVALID} when the body breaks off, {@code
+   *     STORAGE_UNAVAILABLE} when the store fails
    */
   static long copy(
       InputStream body, MultipartWrite write, Consumer<ByteBuffer> hash, Progress progress) {
@@ -107,6 +108,7 @@ final class BodyCopier {
     private final MultipartWrite write;
     private final BlockingQueue<ByteBuffer> full;
     private final BlockingQueue<ByteBuffer> free;
+
     /** A RuntimeException, or an Error (which must reach the reader too, or it waits forever). */
     private volatile Throwable failure;
 

@@ -38,14 +38,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Which runs are active is read from {@code gc/runs/} and cached for {@link #runCacheTtl}:
  * writing a mark on every {@code HEAD} and commit would double the hot path's store calls for the
- * weeks when no GC runs. A cached "no run" is safe because (1) the sweeper waits at least the
- * TTL plus a margin after announcing its run before it starts marking, so whatever a pusher
- * finishes within the TTL of its cached read is seen by the mark, and (2) just before its final
- * write a fenced operation whose cached answer has aged past the TTL re-reads it
- * ({@link #stillClear}), and, if a run appeared, writes its marks and checks intents then.
+ * weeks when no GC runs. A cached "no run" is safe because (1) the sweeper waits at least the TTL
+ * plus a margin after announcing its run before it starts marking, so whatever a pusher finishes
+ * within the TTL of its cached read is seen by the mark, and (2) just before its final write a
+ * fenced operation whose cached answer has aged past the TTL re-reads it ({@link #stillClear}),
+ * and, if a run appeared, writes its marks and checks intents then.
  *
- * <p>All waiting and pausing points call {@link Hooks}, so tests interleave a pusher with a
- * sweeper deterministically.
+ * <p>All waiting and pausing points call {@link Hooks}, so tests interleave a pusher with a sweeper
+ * deterministically.
  */
 public final class GcFence {
   private static final Logger LOG = LoggerFactory.getLogger(GcFence.class);
@@ -78,7 +78,8 @@ public final class GcFence {
     private boolean marked;
     private long knownAtMillis;
 
-    private Ticket(RepositoryName repository, Set<Digest> digests, boolean marked, long knownAtMillis) {
+    private Ticket(
+        RepositoryName repository, Set<Digest> digests, boolean marked, long knownAtMillis) {
       this.repository = repository;
       this.digests = digests;
       this.marked = marked;
@@ -95,6 +96,7 @@ public final class GcFence {
 
   /** How long pushers trust a read of the run list; a run's fence delay must exceed it. */
   public static final Duration DEFAULT_TTL = Duration.ofSeconds(5);
+
   private static final Duration DEFAULT_POLL = Duration.ofMillis(200);
 
   private final ObjectStore store;
@@ -104,10 +106,11 @@ public final class GcFence {
   private final Pause pause;
   private volatile Hooks hooks = Hooks.NONE;
   private volatile Runs runs;
+
   /**
-   * Read marks written during the runs now known, by "run ids|digest": many nodes pulling one
-   * layer while a run goes on cost the store one mark per instance, not one per request. Only
-   * reads use it; a fenced write always writes its own marks.
+   * Read marks written during the runs now known, by "run ids|digest": many nodes pulling one layer
+   * while a run goes on cost the store one mark per instance, not one per request. Only reads use
+   * it; a fenced write always writes its own marks.
    */
   private final Cache<String, Boolean> readMarks =
       Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofMinutes(10)).build();
@@ -116,7 +119,9 @@ public final class GcFence {
     this(store, clock, runCacheTtl, intentPoll, Pause.PARK);
   }
 
-  /** With {@code pause} as the wait between reads of an intent (a test advances its clock there). */
+  /**
+   * With {@code pause} as the wait between reads of an intent (a test advances its clock there).
+   */
   public GcFence(
       ObjectStore store, Clock clock, Duration runCacheTtl, Duration intentPoll, Pause pause) {
     this.pause = Objects.requireNonNull(pause, "pause");
@@ -165,8 +170,8 @@ public final class GcFence {
 
   /**
    * A {@code HEAD}, which a client uses to skip an upload into {@code repository}: when a run is
-   * active, marks {@code digest} and reports whether no sweeper intends to delete what a push
-   * into {@code repository} would rely on (the blob, or its link there).
+   * active, marks {@code digest} and reports whether no sweeper intends to delete what a push into
+   * {@code repository} would rely on (the blob, or its link there).
    */
   public boolean confirmIfRunActive(Digest digest, RepositoryName repository) {
     Runs known = runs(false);
@@ -179,10 +184,10 @@ public final class GcFence {
   }
 
   /**
-   * A pull ({@code GET}): when a run is active, marks {@code digest} as in use so the run keeps
-   * it, and never refuses, whatever the intents: reads never fail because of a collection. A
-   * mark that cannot be written only loses this run's respect for the read (the blob was
-   * linked when the pull began, and a run deletes only what no kept manifest references).
+   * A pull ({@code GET}): when a run is active, marks {@code digest} as in use so the run keeps it,
+   * and never refuses, whatever the intents: reads never fail because of a collection. A mark that
+   * cannot be written only loses this run's respect for the read (the blob was linked when the pull
+   * began, and a run deletes only what no kept manifest references).
    */
   public void markReadIfRunActive(Digest digest) {
     try {
@@ -204,8 +209,8 @@ public final class GcFence {
   }
 
   /**
-   * Step two: the digests among {@code digests} for which a sweeper intends to delete what a
-   * write into {@code repository} relies on (see {@link GcIntent#concerns}).
+   * Step two: the digests among {@code digests} for which a sweeper intends to delete what a write
+   * into {@code repository} relies on (see {@link GcIntent#concerns}).
    */
   public Set<Digest> intended(Collection<Digest> digests, RepositoryName repository) {
     Set<Digest> out = new HashSet<>();
@@ -239,8 +244,8 @@ public final class GcFence {
   }
 
   /**
-   * Whether a live (not past its deadline) deletion intent on {@code digest} concerns a write
-   * into {@code repository}.
+   * Whether a live (not past its deadline) deletion intent on {@code digest} concerns a write into
+   * {@code repository}.
    */
   public boolean intended(Digest digest, RepositoryName repository) {
     return liveIntent(digest).filter(i -> i.concerns(repository)).isPresent();
@@ -253,9 +258,9 @@ public final class GcFence {
 
   /**
    * The last step before an operation's final write. A ticket that wrote marks is clear (the
-   * intents were read after them). A ticket that wrote none relied on a cached "no run": while
-   * that answer is younger than the TTL the sweeper has not started marking; once older, the
-   * runs are re-read and, when one appeared, the marks are written and intents read now.
+   * intents were read after them). A ticket that wrote none relied on a cached "no run": while that
+   * answer is younger than the TTL the sweeper has not started marking; once older, the runs are
+   * re-read and, when one appeared, the marks are written and intents read now.
    *
    * @return false when a sweeper intends to delete one of the ticket's digests
    */
@@ -290,13 +295,14 @@ public final class GcFence {
   }
 
   /**
-   * Waits, at most {@code atMost}, until no intent on {@code digests} concerns a write into
-   * {@code repository}; returns those still concerned then. A sweeper clears the intents of the
-   * candidates its re-check saved right after that re-check, and the others once it has deleted
-   * them, so a manifest push that waits here is refused only for blobs really deleted (its own
-   * re-check of existence then tells), not for those a run merely considered.
+   * Waits, at most {@code atMost}, until no intent on {@code digests} concerns a write into {@code
+   * repository}; returns those still concerned then. A sweeper clears the intents of the candidates
+   * its re-check saved right after that re-check, and the others once it has deleted them, so a
+   * manifest push that waits here is refused only for blobs really deleted (its own re-check of
+   * existence then tells), not for those a run merely considered.
    */
-  public Set<Digest> awaitNoIntents(Collection<Digest> digests, RepositoryName repository, Duration atMost) {
+  public Set<Digest> awaitNoIntents(
+      Collection<Digest> digests, RepositoryName repository, Duration atMost) {
     long deadline = clock.millis() + atMost.toMillis();
     Set<Digest> pending = intended(digests, repository);
     while (!pending.isEmpty() && clock.millis() < deadline) {
@@ -317,8 +323,7 @@ public final class GcFence {
   }
 
   private Optional<GcIntent> liveIntent(Digest digest) {
-    Optional<byte[]> bytes =
-        io(() -> store.read(StorageLayout.keyOf(new GcIntentKey(digest))));
+    Optional<byte[]> bytes = io(() -> store.read(StorageLayout.keyOf(new GcIntentKey(digest))));
     if (bytes.isEmpty()) {
       return Optional.empty();
     }

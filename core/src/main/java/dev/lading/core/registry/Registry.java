@@ -4,24 +4,24 @@ import dev.lading.core.model.ByteRange;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.Reference;
 import dev.lading.core.model.RepositoryName;
+import dev.lading.core.model.Tag;
 import dev.lading.core.model.UploadId;
 import java.io.InputStream;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
-import dev.lading.core.model.Tag;
-import java.util.List;
 
 /**
  * The registry's operations in the distribution-spec's terms, free of HTTP. Every method blocks
- * (call it off the event loop) and refuses bad input with a
- * {@link dev.lading.core.error.RegistryException} that carries the spec's error code; a refused
- * call changes nothing visible.
+ * (call it off the event loop) and refuses bad input with a {@link
+ * dev.lading.core.error.RegistryException} that carries the spec's error code; a refused call
+ * changes nothing visible.
  *
- * <p>Request bodies arrive as {@link InputStream}s that the implementation reads to the end
- * (or until it refuses); it never holds a blob whole in memory and never spools it anywhere but
- * the store.
+ * <p>Request bodies arrive as {@link InputStream}s that the implementation reads to the end (or
+ * until it refuses); it never holds a blob whole in memory and never spools it anywhere but the
+ * store.
  */
 public interface Registry {
 
@@ -31,8 +31,8 @@ public interface Registry {
   BlobInfo statBlob(RepositoryName repo, Digest digest);
 
   /**
-   * Opens a blob linked into {@code repo} for reading, the whole of it when {@code range} is
-   * empty. The range must already be resolved against {@link #statBlob}'s size.
+   * Opens a blob linked into {@code repo} for reading, the whole of it when {@code range} is empty.
+   * The range must already be resolved against {@link #statBlob}'s size.
    */
   BlobContent openBlob(RepositoryName repo, Digest digest, Optional<ByteRange> range);
 
@@ -46,9 +46,9 @@ public interface Registry {
   }
 
   /**
-   * A URL the client may fetch the blob's bytes from directly (an S3 presigned GET valid for
-   * {@code ttl}), when the store hands such URLs out; empty otherwise, and the caller streams
-   * the blob itself. {@code BLOB_UNKNOWN} when not linked into {@code repo}.
+   * A URL the client may fetch the blob's bytes from directly (an S3 presigned GET valid for {@code
+   * ttl}), when the store hands such URLs out; empty otherwise, and the caller streams the blob
+   * itself. {@code BLOB_UNKNOWN} when not linked into {@code repo}.
    */
   default Optional<URI> blobRedirect(RepositoryName repo, Digest digest, Duration ttl) {
     statBlob(repo, digest);
@@ -65,21 +65,21 @@ public interface Registry {
 
   /**
    * Links an existing blob into {@code repo} without uploading it: from {@code from} when given
-   * (the blob must be linked there), or from anywhere in the registry when not. Empty when the
-   * blob cannot be mounted; the caller then starts an ordinary upload.
+   * (the blob must be linked there), or from anywhere in the registry when not. Empty when the blob
+   * cannot be mounted; the caller then starts an ordinary upload.
    */
   Optional<BlobInfo> mountBlob(RepositoryName repo, Digest digest, Optional<RepositoryName> from);
 
   /**
-   * Monolithic upload ({@code POST ?digest=}): streams {@code body} into the store and commits
-   * it as {@code digest}. {@code length} is the declared length, empty when unknown.
+   * Monolithic upload ({@code POST ?digest=}): streams {@code body} into the store and commits it
+   * as {@code digest}. {@code length} is the declared length, empty when unknown.
    */
   BlobInfo putBlob(RepositoryName repo, Digest digest, InputStream body, OptionalLong length);
 
   /**
-   * Appends a chunk ({@code PATCH}). {@code start}, when the client sent a
-   * {@code Content-Range}, must equal the session's offset ({@code RANGE_INVALID} otherwise);
-   * {@code length}, when known, must match the bytes received ({@code SIZE_INVALID}).
+   * Appends a chunk ({@code PATCH}). {@code start}, when the client sent a {@code Content-Range},
+   * must equal the session's offset ({@code RANGE_INVALID} otherwise); {@code length}, when known,
+   * must match the bytes received ({@code SIZE_INVALID}).
    */
   UploadStatus appendToUpload(
       RepositoryName repo, UploadId id, OptionalLong start, InputStream body, OptionalLong length);
@@ -89,9 +89,9 @@ public interface Registry {
 
   /**
    * Closes a session ({@code PUT ?digest=}), appending {@code finalChunk} first (which may be
-   * empty), and commits the bytes as {@code digest} ({@code DIGEST_INVALID} when they do not
-   * hash to it; the session then ends and nothing is visible). A retried close of a session
-   * already committed as {@code digest} answers the same {@link BlobInfo}.
+   * empty), and commits the bytes as {@code digest} ({@code DIGEST_INVALID} when they do not hash
+   * to it; the session then ends and nothing is visible). A retried close of a session already
+   * committed as {@code digest} answers the same {@link BlobInfo}.
    */
   BlobInfo completeUpload(
       RepositoryName repo,
@@ -123,18 +123,14 @@ public interface Registry {
   }
 
   /**
-   * {@link #putManifest(RepositoryName, Reference, String, byte[])} that also points every tag
-   * of {@code tags} at the manifest (a push by digest with {@code ?tag=} query parameters,
-   * distribution-spec main). {@code tags} must be empty when {@code reference} is a tag
-   * ({@code MANIFEST_INVALID}). Every tag is a valid {@link dev.lading.core.model.Tag} already,
-   * so nothing is written unless the manifest itself is accepted; then all the tags are set.
+   * {@link #putManifest(RepositoryName, Reference, String, byte[])} that also points every tag of
+   * {@code tags} at the manifest (a push by digest with {@code ?tag=} query parameters,
+   * distribution-spec main). {@code tags} must be empty when {@code reference} is a tag ({@code
+   * MANIFEST_INVALID}). Every tag is a valid {@link dev.lading.core.model.Tag} already, so nothing
+   * is written unless the manifest itself is accepted; then all the tags are set.
    */
   PutManifestResult putManifest(
-      RepositoryName repo,
-      Reference reference,
-      List<Tag> tags,
-      String contentType,
-      byte[] body);
+      RepositoryName repo, Reference reference, List<Tag> tags, String contentType, byte[] body);
 
   /**
    * By digest: removes the manifest from {@code repo}, with every tag pointing at it and its
@@ -144,7 +140,10 @@ public interface Registry {
 
   // ---- discovery ----------------------------------------------------------------------------
 
-  /** Tags in lexical order after {@code last}, at most {@code limit}; {@code NAME_UNKNOWN} when the repository has none ever. */
+  /**
+   * Tags in lexical order after {@code last}, at most {@code limit}; {@code NAME_UNKNOWN} when the
+   * repository has none ever.
+   */
   Page listTags(RepositoryName repo, int limit, Optional<String> last);
 
   /** Repository names in lexical order after {@code last}, at most {@code limit}. */

@@ -8,9 +8,9 @@ import java.util.Objects;
  *
  * @param maxManifestBytes manifests larger than this are refused ({@code MANIFEST_TOO_LARGE})
  * @param clock time source for session timestamps (tests inject a fixed one)
- * @param resumableHashing save the SHA-256 state with each upload chunk so any instance can go
- *     on hashing; when false (or when the JVM does not open {@code sun.security.provider}) a
- *     chunked upload is hashed by re-reading its bytes at commit, slower but equally correct
+ * @param resumableHashing save the SHA-256 state with each upload chunk so any instance can go on
+ *     hashing; when false (or when the JVM does not open {@code sun.security.provider}) a chunked
+ *     upload is hashed by re-reading its bytes at commit, slower but equally correct
  * @param blobRecordCacheSize how many blob records (immutable, content-addressed) to cache
  */
 public record RegistryOptions(
@@ -32,7 +32,8 @@ public record RegistryOptions(
 
   public RegistryOptions(
       long maxManifestBytes, Clock clock, boolean resumableHashing, long blobRecordCacheSize) {
-    this(maxManifestBytes, clock, resumableHashing, blobRecordCacheSize, DEFAULT_ALLOW_SPARSE_INDEX);
+    this(
+        maxManifestBytes, clock, resumableHashing, blobRecordCacheSize, DEFAULT_ALLOW_SPARSE_INDEX);
   }
 
   /** 4 MiB, the limit Distribution and most registries apply. */
@@ -53,18 +54,22 @@ public record RegistryOptions(
   }
 
   public RegistryOptions withMaxManifestBytes(long value) {
-    return new RegistryOptions(value, clock, resumableHashing, blobRecordCacheSize, allowSparseIndex);
+    return new RegistryOptions(
+        value, clock, resumableHashing, blobRecordCacheSize, allowSparseIndex);
   }
 
   public RegistryOptions withClock(Clock value) {
-    return new RegistryOptions(maxManifestBytes, value, resumableHashing, blobRecordCacheSize, allowSparseIndex);
+    return new RegistryOptions(
+        maxManifestBytes, value, resumableHashing, blobRecordCacheSize, allowSparseIndex);
   }
 
   public RegistryOptions withResumableHashing(boolean value) {
-    return new RegistryOptions(maxManifestBytes, clock, value, blobRecordCacheSize, allowSparseIndex);
+    return new RegistryOptions(
+        maxManifestBytes, clock, value, blobRecordCacheSize, allowSparseIndex);
   }
 
   public RegistryOptions withAllowSparseIndex(boolean value) {
-    return new RegistryOptions(maxManifestBytes, clock, resumableHashing, blobRecordCacheSize, value);
+    return new RegistryOptions(
+        maxManifestBytes, clock, resumableHashing, blobRecordCacheSize, value);
   }
 }

@@ -5,6 +5,7 @@ import static dev.lading.core.registry.StorageCalls.run;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import dev.lading.core.layout.StorageLayout;
 import dev.lading.core.layout.StorageLayout.BlobRecordKey;
 import dev.lading.core.layout.StorageLayout.DataKey;
@@ -15,9 +16,8 @@ import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.storage.ObjectStore;
 import java.util.List;
-import java.util.Optional;
-import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Blobs as repositories see them: global content-addressed records reached only through a
@@ -27,9 +27,9 @@ import java.util.Map;
 final class RepositoryBlobs {
   /**
    * Bytes of small blobs (manifests) read through {@link #readSmall}, at most this many in all:
-   * they are content-addressed, so the bytes cached for a digest can never be wrong, and a
-   * manifest GET then costs the store only its tag and link reads (which may change and are
-   * always read fresh).
+   * they are content-addressed, so the bytes cached for a digest can never be wrong, and a manifest
+   * GET then costs the store only its tag and link reads (which may change and are always read
+   * fresh).
    */
   static final long SMALL_CONTENT_CACHE_BYTES = 16L << 20;
 
@@ -43,11 +43,12 @@ final class RepositoryBlobs {
     // Stats are recorded (a few LongAdders) so the server can export hit rates: a falling hit
     // rate is what says the record cache is too small for the working set.
     this.records = Caffeine.newBuilder().maximumSize(cacheSize).recordStats().build();
-    this.smallContent = Caffeine.newBuilder()
-        .maximumWeight(SMALL_CONTENT_CACHE_BYTES)
-        .weigher((Digest d, byte[] bytes) -> bytes.length)
-        .recordStats()
-        .build();
+    this.smallContent =
+        Caffeine.newBuilder()
+            .maximumWeight(SMALL_CONTENT_CACHE_BYTES)
+            .weigher((Digest d, byte[] bytes) -> bytes.length)
+            .recordStats()
+            .build();
     this.fence = fence;
   }
 
@@ -61,8 +62,8 @@ final class RepositoryBlobs {
   }
 
   /**
-   * The record as the store has it now, bypassing (and refreshing) the cache: GC may have deleted
-   * a cached record, or deleted and a later commit re-created it with other data.
+   * The record as the store has it now, bypassing (and refreshing) the cache: GC may have deleted a
+   * cached record, or deleted and a later commit re-created it with other data.
    */
   Optional<BlobRecord> freshRecord(Digest digest) {
     Optional<BlobRecord> read = readRecord(digest);
@@ -73,8 +74,8 @@ final class RepositoryBlobs {
   /**
    * An upload's commit under GC's fence: mark the digest (when a run is active), wait out any
    * deletion intent on it, then write the record and the link. A sweeper that saw the mark keeps
-   * the old record; one that did not had written its intent before the mark, so this waits until
-   * it has deleted the old record and the fresh one written here is never swept.
+   * the old record; one that did not had written its intent before the mark, so this waits until it
+   * has deleted the old record and the fresh one written here is never swept.
    */
   BlobRecord commitAndLink(RepositoryName repo, Digest digest, DataKey dataKey, long size) {
     GcFence.Ticket ticket = fence.enter(repo, List.of(digest));
@@ -130,7 +131,9 @@ final class RepositoryBlobs {
   }
 
   void link(RepositoryName repo, Digest digest) {
-    run(() -> store.write(StorageLayout.keyOf(new LayerLinkKey(repo, digest)), StoredValues.empty()));
+    run(
+        () ->
+            store.write(StorageLayout.keyOf(new LayerLinkKey(repo, digest)), StoredValues.empty()));
   }
 
   void unlink(RepositoryName repo, Digest digest) {
@@ -139,20 +142,27 @@ final class RepositoryBlobs {
 
   /**
    * Publishes data already written at {@code dataKey} as {@code digest}: writes the small record
-   * pointing at it, never moving the bytes. When the blob exists already, the first record wins
-   * and this data is deleted, so one copy remains, unless that record names this very data: a
-   * commit that crashed after its record and is now retried (deleting would orphan the record).
+   * pointing at it, never moving the bytes. When the blob exists already, the first record wins and
+   * this data is deleted, so one copy remains, unless that record names this very data: a commit
+   * that crashed after its record and is now retried (deleting would orphan the record).
    */
   BlobRecord commit(Digest digest, DataKey dataKey, long size) {
     BlobRecord fresh = new BlobRecord(size, dataKey);
     boolean written =
-        io(() -> store.writeIfAbsent(StorageLayout.keyOf(new BlobRecordKey(digest)), fresh.write()));
+        io(
+            () ->
+                store.writeIfAbsent(StorageLayout.keyOf(new BlobRecordKey(digest)), fresh.write()));
     if (written) {
       records.put(digest, fresh);
       return fresh;
     }
-    BlobRecord existing = freshRecord(digest).orElseThrow(() -> StorageCalls.unavailable(
-        new IllegalStateException("blob record vanished after a conflicting write")));
+    BlobRecord existing =
+        freshRecord(digest)
+            .orElseThrow(
+                () ->
+                    StorageCalls.unavailable(
+                        new IllegalStateException(
+                            "blob record vanished after a conflicting write")));
     if (!existing.dataKey().equals(dataKey)) {
       run(() -> store.delete(List.of(StorageLayout.keyOf(dataKey))));
     }

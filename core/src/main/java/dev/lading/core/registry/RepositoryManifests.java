@@ -35,14 +35,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Manifests, tags and referrers of repositories, the peer of {@link RepositoryBlobs} (records
- * and links) and {@link UploadSessions} (resumable uploads): a manifest's bytes are a small
- * blob, its revision link says the repository has it, a tag names one, a referrer entry lists
- * it under its subject. Each referenced blob is checked once per push, the checks side by side,
- * inside GC's fence.
+ * Manifests, tags and referrers of repositories, the peer of {@link RepositoryBlobs} (records and
+ * links) and {@link UploadSessions} (resumable uploads): a manifest's bytes are a small blob, its
+ * revision link says the repository has it, a tag names one, a referrer entry lists it under its
+ * subject. Each referenced blob is checked once per push, the checks side by side, inside GC's
+ * fence.
  *
- * <p>Write order matters where a reader could see a half-done operation: a manifest's bytes
- * and record come before its link, the link before its tag, so a tag never names a manifest the
+ * <p>Write order matters where a reader could see a half-done operation: a manifest's bytes and
+ * record come before its link, the link before its tag, so a tag never names a manifest the
  * repository lacks; deletes go the other way.
  */
 final class RepositoryManifests {
@@ -76,16 +76,23 @@ final class RepositoryManifests {
   }
 
   PutManifestResult putManifest(
-      RepositoryName repo, Reference reference, List<Tag> tagParams, String contentType, byte[] body) {
+      RepositoryName repo,
+      Reference reference,
+      List<Tag> tagParams,
+      String contentType,
+      byte[] body) {
     if (reference instanceof Tag && !tagParams.isEmpty()) {
-      throw ErrorCode.MANIFEST_INVALID.exception("tag query parameters need a push by digest")
+      throw ErrorCode.MANIFEST_INVALID
+          .exception("tag query parameters need a push by digest")
           .withDetail(Map.of("reference", reference.toString()));
     }
     ManifestValidator.Accepted accepted = validator.validate(reference, contentType, body);
     ParsedManifest manifest = accepted.manifest();
-    Digest digest = reference instanceof Tag
-        ? ManifestDigests.asTheClientPushedIt(accepted.digest(), body, d -> manifestLink(repo, d).isPresent())
-        : accepted.digest();
+    Digest digest =
+        reference instanceof Tag
+            ? ManifestDigests.asTheClientPushedIt(
+                accepted.digest(), body, d -> manifestLink(repo, d).isPresent())
+            : accepted.digest();
     List<Tag> tags = new ArrayList<>(tagParams.stream().distinct().toList());
     if (reference instanceof Tag tag) {
       tags.add(tag);
@@ -99,9 +106,11 @@ final class RepositoryManifests {
     // and last the tag, the one step that makes the push visible by name.
     blobs.putSmall(digest, body);
     run(() -> store.writeIfAbsent(StorageLayout.keyOf(new CatalogKey(repo)), StoredValues.empty()));
-    run(() -> store.write(
-        StorageLayout.keyOf(new ManifestLinkKey(repo, digest)),
-        new ManifestLink(manifest.mediaType()).write()));
+    run(
+        () ->
+            store.write(
+                StorageLayout.keyOf(new ManifestLinkKey(repo, digest)),
+                new ManifestLink(manifest.mediaType()).write()));
     Optional<Digest> subject = manifest.subject().map(s -> s.digest());
     if (subject.isPresent()) {
       ReferrerDescriptor entry =
@@ -111,8 +120,11 @@ final class RepositoryManifests {
               body.length,
               manifest.effectiveArtifactType(),
               manifest.annotations());
-      run(() -> store.write(
-          StorageLayout.keyOf(new ReferrerKey(repo, subject.get(), digest)), entry.write()));
+      run(
+          () ->
+              store.write(
+                  StorageLayout.keyOf(new ReferrerKey(repo, subject.get(), digest)),
+                  entry.write()));
     }
     // One object per tag: moving a tag is one atomic write, but several tags (?tag=a&tag=b) are
     // several writes, in the order given. Every tag was validated before the first write above,
@@ -120,11 +132,16 @@ final class RepositoryManifests {
     // and the rest where they were, each pointing at a complete manifest (the link is written);
     // the client got no 201, so it retries the same PUT, which is idempotent and sets them all.
     for (Tag tag : tags) {
-      run(() -> store.write(StorageLayout.keyOf(new TagKey(repo, tag)), new TagTarget(digest).write()));
+      run(
+          () ->
+              store.write(
+                  StorageLayout.keyOf(new TagKey(repo, tag)), new TagTarget(digest).write()));
     }
     LOG.info(
         "manifest pushed repository={} digest={} tag={} mediaType={}",
-        repo, digest, tags.isEmpty() ? "-" : String.join(",", tags.stream().map(Tag::value).toList()),
+        repo,
+        digest,
+        tags.isEmpty() ? "-" : String.join(",", tags.stream().map(Tag::value).toList()),
         manifest.mediaType());
     return new PutManifestResult(digest, subject);
   }
@@ -140,7 +157,8 @@ final class RepositoryManifests {
         LOG.info("tag deleted repository={} tag={}", repo, tag.value());
       }
       case Digest digest -> {
-        ManifestLink link = manifestLink(repo, digest).orElseThrow(() -> manifestUnknown(reference));
+        ManifestLink link =
+            manifestLink(repo, digest).orElseThrow(() -> manifestUnknown(reference));
         List<String> doomed = new ArrayList<>();
         for (String tagKey : allKeys(StorageLayout.tagsPrefix(repo))) {
           Optional<TagTarget> target = io(() -> store.read(tagKey)).map(TagTarget::read);
@@ -152,12 +170,16 @@ final class RepositoryManifests {
         // order (a store deletes a batch's keys in order or all at once), so a crash part-way
         // leaves no tag or referrer entry naming a manifest the repository no longer links, and
         // a retried DELETE finishes the rest.
-        subjectOf(digest, link).ifPresent(
-            subject -> doomed.add(StorageLayout.keyOf(new ReferrerKey(repo, subject, digest))));
+        subjectOf(digest, link)
+            .ifPresent(
+                subject -> doomed.add(StorageLayout.keyOf(new ReferrerKey(repo, subject, digest))));
         doomed.add(StorageLayout.keyOf(new ManifestLinkKey(repo, digest)));
         run(() -> store.delete(doomed));
-        LOG.info("manifest deleted repository={} digest={} tagsRemoved={}",
-            repo, digest, doomed.size() - 1);
+        LOG.info(
+            "manifest deleted repository={} digest={} tagsRemoved={}",
+            repo,
+            digest,
+            doomed.size() - 1);
       }
     }
   }
@@ -171,17 +193,21 @@ final class RepositoryManifests {
       return new Page(List.of(), false);
     }
     Optional<String> startAfter =
-        last.map(l -> {
-          if (!Tag.isTag(l)) {
-            throw ErrorCode.BAD_REQUEST.exception("invalid last tag").withDetail(l);
-          }
-          return StorageLayout.keyOf(new TagKey(repo, Tag.parse(l)));
-        });
+        last.map(
+            l -> {
+              if (!Tag.isTag(l)) {
+                throw ErrorCode.BAD_REQUEST.exception("invalid last tag").withDetail(l);
+              }
+              return StorageLayout.keyOf(new TagKey(repo, Tag.parse(l)));
+            });
     KeyPage page = io(() -> store.list(StorageLayout.tagsPrefix(repo), startAfter, limit));
     List<String> tags = new ArrayList<>(page.keys().size());
     for (String key : page.keys()) {
-      tags.add(StorageLayout.parse(key, TagKey.class)
-          .orElseThrow(() -> new IllegalStateException("not a tag: " + key)).tag().value());
+      tags.add(
+          StorageLayout.parse(key, TagKey.class)
+              .orElseThrow(() -> new IllegalStateException("not a tag: " + key))
+              .tag()
+              .value());
     }
     return new Page(tags, page.truncated());
   }
@@ -197,8 +223,13 @@ final class RepositoryManifests {
       if (artifactType.isPresent() && !artifactType.equals(stored.artifactType())) {
         continue;
       }
-      out.add(new Descriptor(
-          stored.mediaType(), stored.digest(), stored.size(), stored.artifactType(), stored.annotations()));
+      out.add(
+          new Descriptor(
+              stored.mediaType(),
+              stored.digest(),
+              stored.size(),
+              stored.artifactType(),
+              stored.annotations()));
     }
     return new Referrers(out, artifactType);
   }
@@ -214,18 +245,18 @@ final class RepositoryManifests {
    * GC's fence for a manifest push: mark every digest the manifest needs (and its own); when a
    * sweeper intends to delete one of them or its link here, wait until that sweep has settled it
    * (see {@link GcFence#awaitNoIntents}); then re-check that they still exist in the store itself
-   * (not a cache), and only then let the caller write. So the push is refused with
-   * {@code MANIFEST_BLOB_UNKNOWN} only for a blob a run really deleted (the client re-uploads and
-   * retries), or when the sweep does not settle within {@link #MANIFEST_WAITS_FOR_SWEEP}. A
-   * blob swept after the re-check is impossible: the sweeper re-reads the marks after writing
-   * its intent, and deletes nothing after clearing it.
+   * (not a cache), and only then let the caller write. So the push is refused with {@code
+   * MANIFEST_BLOB_UNKNOWN} only for a blob a run really deleted (the client re-uploads and
+   * retries), or when the sweep does not settle within {@link #MANIFEST_WAITS_FOR_SWEEP}. A blob
+   * swept after the re-check is impossible: the sweeper re-reads the marks after writing its
+   * intent, and deletes nothing after clearing it.
    */
   private void fenceManifest(RepositoryName repo, ParsedManifest manifest, Digest digest) {
     List<Digest> blobRefs = manifest.requiredBlobs();
     // A sparse index (children not all here) is accepted only when configured so; the children
     // it does not check are not marked either: GC keeps only children the repository links.
-    List<Digest> manifestRefs = options.allowSparseIndex() && manifest.isIndex()
-        ? List.of() : manifest.requiredManifests();
+    List<Digest> manifestRefs =
+        options.allowSparseIndex() && manifest.isIndex() ? List.of() : manifest.requiredManifests();
     List<Digest> all = new ArrayList<>(blobRefs);
     all.addAll(manifestRefs);
     List<Digest> marked = new ArrayList<>(all);
@@ -240,13 +271,18 @@ final class RepositoryManifests {
   }
 
   /**
-   * P3 of the fence and the manifest's only check of its references: after any intent on them
-   * has settled, each referenced blob must be linked here with its record in the store (read
-   * fresh, not from a cache), each child manifest linked here. The checks run side by side, two
-   * store calls each; the first missing reference in the manifest's order is the one reported.
+   * P3 of the fence and the manifest's only check of its references: after any intent on them has
+   * settled, each referenced blob must be linked here with its record in the store (read fresh, not
+   * from a cache), each child manifest linked here. The checks run side by side, two store calls
+   * each; the first missing reference in the manifest's order is the one reported.
    */
-  private void settleAndCheck(RepositoryName repo, List<Digest> blobRefs, List<Digest> manifestRefs,
-      List<Digest> all, Digest digest, boolean runActive) {
+  private void settleAndCheck(
+      RepositoryName repo,
+      List<Digest> blobRefs,
+      List<Digest> manifestRefs,
+      List<Digest> all,
+      Digest digest,
+      boolean runActive) {
     GcFence fence = blobs.fence();
     // Intents exist only while a run sweeps, and a run writes them only after its fence delay,
     // longer than the run cache: with no run known (and that answer fresh) there are none to
@@ -276,15 +312,18 @@ final class RepositoryManifests {
   }
 
   private static RegistryException manifestBlobUnknown(Digest digest) {
-    return ErrorCode.MANIFEST_BLOB_UNKNOWN.exception().withDetail(Map.of("digest", digest.toString()));
+    return ErrorCode.MANIFEST_BLOB_UNKNOWN
+        .exception()
+        .withDetail(Map.of("digest", digest.toString()));
   }
 
   private Digest resolve(RepositoryName repo, Reference reference) {
     return switch (reference) {
       case Digest digest -> digest;
       case Tag tag -> {
-        byte[] target = io(() -> store.read(StorageLayout.keyOf(new TagKey(repo, tag))))
-            .orElseThrow(() -> manifestUnknown(reference));
+        byte[] target =
+            io(() -> store.read(StorageLayout.keyOf(new TagKey(repo, tag))))
+                .orElseThrow(() -> manifestUnknown(reference));
         yield TagTarget.read(target).manifest();
       }
     };
@@ -297,13 +336,18 @@ final class RepositoryManifests {
 
   /** The subject of a stored manifest, read back from its bytes (they were valid when pushed). */
   private Optional<Digest> subjectOf(Digest digest, ManifestLink link) {
-    return blobs.readSmall(digest).flatMap(body -> {
-      try {
-        return StoredValues.readManifest(body, () -> Optional.of(link)).subject().map(s -> s.digest());
-      } catch (RegistryException | IOException e) {
-        return Optional.empty();
-      }
-    });
+    return blobs
+        .readSmall(digest)
+        .flatMap(
+            body -> {
+              try {
+                return StoredValues.readManifest(body, () -> Optional.of(link))
+                    .subject()
+                    .map(s -> s.digest());
+              } catch (RegistryException | IOException e) {
+                return Optional.empty();
+              }
+            });
   }
 
   /** Every key under {@code prefix}, page by page. */
@@ -322,6 +366,8 @@ final class RepositoryManifests {
   }
 
   private static RegistryException manifestUnknown(Reference reference) {
-    return ErrorCode.MANIFEST_UNKNOWN.exception().withDetail(Map.of("reference", reference.toString()));
+    return ErrorCode.MANIFEST_UNKNOWN
+        .exception()
+        .withDetail(Map.of("reference", reference.toString()));
   }
 }

@@ -1,23 +1,13 @@
 package dev.lading.core.registry;
 
 import static dev.lading.core.registry.StorageCalls.io;
-import static dev.lading.core.registry.StorageCalls.run;
 
-import dev.lading.core.concurrent.Concurrently;
+import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
 import dev.lading.core.layout.StorageLayout;
 import dev.lading.core.layout.StorageLayout.CatalogKey;
-import dev.lading.core.layout.StorageLayout.ManifestLinkKey;
-import dev.lading.core.layout.StorageLayout.ReferrerKey;
-import dev.lading.core.layout.StorageLayout.TagKey;
-import dev.lading.core.layout.StoredValues;
 import dev.lading.core.layout.StoredValues.BlobRecord;
-import dev.lading.core.layout.StoredValues.ManifestLink;
-import dev.lading.core.layout.StoredValues.ReferrerDescriptor;
-import dev.lading.core.layout.StoredValues.TagTarget;
-import dev.lading.core.manifest.ManifestValidator;
-import dev.lading.core.manifest.ParsedManifest;
 import dev.lading.core.model.ByteRange;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.Reference;
@@ -39,17 +29,15 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import com.github.benmanes.caffeine.cache.stats.CacheStats;
 
 /**
- * The registry implemented once over any {@link ObjectStore}, with every key taken from
- * {@link StorageLayout}: blob reads here, and three peers for the rest, {@link RepositoryBlobs}
- * (records and links), {@link UploadSessions} (resumable uploads) and
- * {@link RepositoryManifests} (manifests, tags, referrers). Holds no state of its own beyond
- * caches of immutable things, so any number of instances may share one store.
+ * The registry implemented once over any {@link ObjectStore}, with every key taken from {@link
+ * StorageLayout}: blob reads here, and three peers for the rest, {@link RepositoryBlobs} (records
+ * and links), {@link UploadSessions} (resumable uploads) and {@link RepositoryManifests}
+ * (manifests, tags, referrers). Holds no state of its own beyond caches of immutable things, so any
+ * number of instances may share one store.
  */
 public final class StoreRegistry implements Registry {
   private static final Logger LOG = LoggerFactory.getLogger(StoreRegistry.class);
@@ -68,7 +56,9 @@ public final class StoreRegistry implements Registry {
   public StoreRegistry(ObjectStore store, RegistryOptions options, GcFence fence) {
     this.store = Objects.requireNonNull(store, "store");
     this.options = Objects.requireNonNull(options, "options");
-    this.blobs = new RepositoryBlobs(store, options.blobRecordCacheSize(), Objects.requireNonNull(fence, "fence"));
+    this.blobs =
+        new RepositoryBlobs(
+            store, options.blobRecordCacheSize(), Objects.requireNonNull(fence, "fence"));
     this.uploads = new UploadSessions(store, blobs, options);
     this.manifests = new RepositoryManifests(store, options, blobs);
   }
@@ -78,8 +68,8 @@ public final class StoreRegistry implements Registry {
   }
 
   /**
-   * A snapshot of the in-memory caches' counters by cache name ({@code blob_records},
-   * {@code small_content}), for metrics.
+   * A snapshot of the in-memory caches' counters by cache name ({@code blob_records}, {@code
+   * small_content}), for metrics.
    */
   public Map<String, CacheStats> cacheStats() {
     return blobs.cacheStats();
@@ -105,8 +95,8 @@ public final class StoreRegistry implements Registry {
   }
 
   /**
-   * A pull never fails because a collection runs: no intent is consulted, and while a run is
-   * active the read is marked as a use, so the run keeps the blob.
+   * A pull never fails because a collection runs: no intent is consulted, and while a run is active
+   * the read is marked as a use, so the run keeps the blob.
    */
   @Override
   public BlobInfo statBlobForRead(RepositoryName repo, Digest digest) {
@@ -120,7 +110,9 @@ public final class StoreRegistry implements Registry {
     BlobRecord record = blobs.linkedRecord(repo, digest).orElseThrow(() -> blobUnknown(digest));
     BlobInfo info = new BlobInfo(digest, record.size());
     if (range.isPresent() && !range.get().fitsIn(record.size())) {
-      throw ErrorCode.RANGE_INVALID.exception("range outside the blob").withDetail(Map.of("size", record.size()));
+      throw ErrorCode.RANGE_INVALID
+          .exception("range outside the blob")
+          .withDetail(Map.of("size", record.size()));
     }
     long offset = range.map(ByteRange::first).orElse(0L);
     long length = range.map(ByteRange::length).orElse(record.size());
@@ -184,12 +176,15 @@ public final class StoreRegistry implements Registry {
     }
     LOG.info(
         "blob mounted repository={} digest={} from={}",
-        repo, digest, from.map(RepositoryName::value).orElse("*"));
+        repo,
+        digest,
+        from.map(RepositoryName::value).orElse("*"));
     return Optional.of(new BlobInfo(digest, record.get().size()));
   }
 
   @Override
-  public BlobInfo putBlob(RepositoryName repo, Digest digest, InputStream body, OptionalLong length) {
+  public BlobInfo putBlob(
+      RepositoryName repo, Digest digest, InputStream body, OptionalLong length) {
     return uploads.putMonolithic(repo, digest, body, length);
   }
 
@@ -234,7 +229,11 @@ public final class StoreRegistry implements Registry {
 
   @Override
   public PutManifestResult putManifest(
-      RepositoryName repo, Reference reference, List<Tag> tagParams, String contentType, byte[] body) {
+      RepositoryName repo,
+      Reference reference,
+      List<Tag> tagParams,
+      String contentType,
+      byte[] body) {
     return manifests.putManifest(repo, reference, tagParams, contentType, body);
   }
 
@@ -262,18 +261,21 @@ public final class StoreRegistry implements Registry {
       return new Page(List.of(), false);
     }
     Optional<String> startAfter =
-        last.map(l -> {
-          if (!RepositoryName.isValid(l)) {
-            throw ErrorCode.BAD_REQUEST.exception("invalid last repository").withDetail(l);
-          }
-          return StorageLayout.keyOf(new CatalogKey(RepositoryName.parse(l)));
-        });
+        last.map(
+            l -> {
+              if (!RepositoryName.isValid(l)) {
+                throw ErrorCode.BAD_REQUEST.exception("invalid last repository").withDetail(l);
+              }
+              return StorageLayout.keyOf(new CatalogKey(RepositoryName.parse(l)));
+            });
     KeyPage page = io(() -> store.list(StorageLayout.catalogPrefix(), startAfter, limit));
     List<String> names = new ArrayList<>(page.keys().size());
     for (String key : page.keys()) {
-      names.add(StorageLayout.parse(key, CatalogKey.class)
-          .orElseThrow(() -> new IllegalStateException("not a catalog marker: " + key))
-          .repository().value());
+      names.add(
+          StorageLayout.parse(key, CatalogKey.class)
+              .orElseThrow(() -> new IllegalStateException("not a catalog marker: " + key))
+              .repository()
+              .value());
     }
     return new Page(names, page.truncated());
   }
@@ -283,5 +285,4 @@ public final class StoreRegistry implements Registry {
   private static RegistryException blobUnknown(Digest digest) {
     return ErrorCode.BLOB_UNKNOWN.exception().withDetail(Map.of("digest", digest.toString()));
   }
-
 }

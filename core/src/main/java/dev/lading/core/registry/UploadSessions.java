@@ -25,6 +25,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.file.NoSuchFileException;
 import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.List;
@@ -34,24 +35,22 @@ import java.util.OptionalLong;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.nio.file.NoSuchFileException;
 
 /**
  * Upload sessions kept in the store, so any instance continues any session after a restart.
  *
  * <p>A session streams its bytes into one multipart write at a data key chosen when it starts.
- * After each request the write is suspended (bytes durable) and the session state is saved with
- * the new offset, the store's resume token and the SHA-256 state at that offset. A request whose
- * body breaks off mid-way keeps what arrived (saved the same way, see {@link #keepReceived});
- * a refused request saves nothing, so the next one resumes from the last saved offset and the
- * store drops the refused bytes. Closing compares the digest, then commits by writing the small
- * blob record ({@link RepositoryBlobs#commit}); the bytes never move.
+ * After each request the write is suspended (bytes durable) and the session state is saved with the
+ * new offset, the store's resume token and the SHA-256 state at that offset. A request whose body
+ * breaks off mid-way keeps what arrived (saved the same way, see {@link #keepReceived}); a refused
+ * request saves nothing, so the next one resumes from the last saved offset and the store drops the
+ * refused bytes. Closing compares the digest, then commits by writing the small blob record ({@link
+ * RepositoryBlobs#commit}); the bytes never move.
  *
- * <p>Concurrency: one request per session at a time in this process (a lock, tried without
- * waiting: a second request is refused rather than queued behind a long upload); across
- * processes the stored offset is re-checked before the state is saved. That narrows but does not
- * close a race between two instances writing the same session at once, which well-behaved
- * clients never do.
+ * <p>Concurrency: one request per session at a time in this process (a lock, tried without waiting:
+ * a second request is refused rather than queued behind a long upload); across processes the stored
+ * offset is re-checked before the state is saved. That narrows but does not close a race between
+ * two instances writing the same session at once, which well-behaved clients never do.
  */
 final class UploadSessions {
   private static final Logger LOG = LoggerFactory.getLogger(UploadSessions.class);
@@ -73,14 +72,19 @@ final class UploadSessions {
     UploadId id = UploadId.random();
     DataKey dataKey = DataKey.random();
     String token =
-        io(() -> {
-          MultipartWrite write = store.startMultipart(StorageLayout.keyOf(dataKey));
-          return write.suspend();
-        });
-    Optional<String> hashState = options.resumableHashing()
-        ? ResumableSha256.create().exportState().map(Base64.getEncoder()::encodeToString)
-        : Optional.empty();
-    save(repo, id, UploadState.started(repo, id, options.clock().instant(), dataKey, token, hashState));
+        io(
+            () -> {
+              MultipartWrite write = store.startMultipart(StorageLayout.keyOf(dataKey));
+              return write.suspend();
+            });
+    Optional<String> hashState =
+        options.resumableHashing()
+            ? ResumableSha256.create().exportState().map(Base64.getEncoder()::encodeToString)
+            : Optional.empty();
+    save(
+        repo,
+        id,
+        UploadState.started(repo, id, options.clock().instant(), dataKey, token, hashState));
     return new UploadStatus(repo, id, 0);
   }
 
@@ -91,41 +95,46 @@ final class UploadSessions {
 
   UploadStatus append(
       RepositoryName repo, UploadId id, OptionalLong start, InputStream body, OptionalLong length) {
-    return locked(id, () -> {
-      UploadState state = open(repo, id);
-      return endIfGone(repo, id, () -> {
-        Chunk chunk = receive(state, start, body, length);
-        UploadState next = suspend(repo, id, state, chunk);
-        return new UploadStatus(repo, id, next.offset());
-      });
-    });
+    return locked(
+        id,
+        () -> {
+          UploadState state = open(repo, id);
+          return endIfGone(
+              repo,
+              id,
+              () -> {
+                Chunk chunk = receive(state, start, body, length);
+                UploadState next = suspend(repo, id, state, chunk);
+                return new UploadStatus(repo, id, next.offset());
+              });
+        });
   }
 
   /**
-   * Closes the session: the last bytes, the digest check, then the commit. Write order and why
-   * a crash at any point loses nothing acknowledged and leaves no session that cannot finish:
+   * Closes the session: the last bytes, the digest check, then the commit. Write order and why a
+   * crash at any point loses nothing acknowledged and leaves no session that cannot finish:
    *
    * <ol>
-   *   <li>The final chunk is appended and the digest checked while the write is still open;
-   *       a mismatch aborts the write, so nothing becomes visible.
-   *   <li>The write completes: its bytes become the object at the session's data key. This is
-   *       the point of no return for the bytes; a crash before it leaves the session as it was
-   *       saved (the client retries the close and it runs again from its saved offset).
+   *   <li>The final chunk is appended and the digest checked while the write is still open; a
+   *       mismatch aborts the write, so nothing becomes visible.
+   *   <li>The write completes: its bytes become the object at the session's data key. This is the
+   *       point of no return for the bytes; a crash before it leaves the session as it was saved
+   *       (the client retries the close and it runs again from its saved offset).
    *   <li>The blob record is written (create-if-absent) and the repository link after it.
    *   <li>The session is saved as completed.
    * </ol>
    *
    * A crash after 2 and before 4 leaves a session whose state says "open" while its data key
    * already holds an object. Data objects appear only when a write completes, so that object is
-   * exactly what a close of this session completed: a retried close ({@link #recoverClose})
-   * sees it (one stat before anything else), re-checks its digest (skipped when a record already
-   * names this data: a record is written only after the check) and finishes steps 3 and 4, which
-   * are idempotent (the record is create-if-absent and {@link RepositoryBlobs#commit} keeps data
-   * its record names; links are plain overwrites). The retry answers {@code 201} as the lost
-   * answer would have. Never again is the write resumed, so a retry can never overwrite data a
-   * record may already name. A write that is gone for another reason (expired and aborted by GC,
-   * its staged bytes lost) ends the session: {@code BLOB_UPLOAD_UNKNOWN}, and the client starts
-   * over, instead of a storage error on every retry.
+   * exactly what a close of this session completed: a retried close ({@link #recoverClose}) sees it
+   * (one stat before anything else), re-checks its digest (skipped when a record already names this
+   * data: a record is written only after the check) and finishes steps 3 and 4, which are
+   * idempotent (the record is create-if-absent and {@link RepositoryBlobs#commit} keeps data its
+   * record names; links are plain overwrites). The retry answers {@code 201} as the lost answer
+   * would have. Never again is the write resumed, so a retry can never overwrite data a record may
+   * already name. A write that is gone for another reason (expired and aborted by GC, its staged
+   * bytes lost) ends the session: {@code BLOB_UPLOAD_UNKNOWN}, and the client starts over, instead
+   * of a storage error on every retry.
    */
   BlobInfo complete(
       RepositoryName repo,
@@ -134,64 +143,75 @@ final class UploadSessions {
       OptionalLong start,
       InputStream finalChunk,
       OptionalLong length) {
-    return locked(id, () -> {
-      UploadState state = load(repo, id).orElseThrow(() -> unknown(id));
-      if (state.isCompleted()) {
-        UploadState.Completed completed = state.completed().orElseThrow();
-        if (completed.digest().equals(digest)) {
-          // A retried close: the commit happened; link again (GC may have swept it since).
-          blobs.linkExisting(repo, digest).orElseThrow(() -> unknown(id));
-          return new BlobInfo(digest, completed.size());
-        }
-        throw unknown(id);
-      }
-      Optional<ObjectInfo> closed = io(() -> store.stat(StorageLayout.keyOf(state.dataKey())));
-      if (closed.isPresent()) {
-        return recoverClose(repo, id, state, digest, finalChunk, closed.get().size());
-      }
-      return endIfGone(repo, id, () -> {
-        Chunk chunk = receive(state, start, finalChunk, length);
-        long size = chunk.write().size();
-        Optional<Digest> hashed =
-            chunk.hasher().isPresent() && digest.algorithm() == DigestAlgorithm.SHA256
-                ? Optional.of(chunk.hasher().get().digest())
-                : Optional.empty();
-        if (hashed.isPresent() && !hashed.get().equals(digest)) {
-          abortQuietly(chunk.write());
-          run(() -> store.delete(List.of(stateKey(repo, id))));
-          throw digestInvalid(digest, hashed.get());
-        }
-        run(() -> chunk.write().complete());
-        // Without the hash state (another instance's session, or another algorithm) the bytes
-        // are read back. A failure here leaves completed data behind; the retried close finds
-        // it and checks again, so nothing is deleted on a failure that may be passing.
-        Digest actual = hashed.orElseGet(() -> rehash(state.dataKey(), size, digest.algorithm()));
-        if (!actual.equals(digest)) {
-          discard(repo, id, state.dataKey());
-          throw digestInvalid(digest, actual);
-        }
-        return commit(repo, id, state, digest, size, "");
-      });
-    });
+    return locked(
+        id,
+        () -> {
+          UploadState state = load(repo, id).orElseThrow(() -> unknown(id));
+          if (state.isCompleted()) {
+            UploadState.Completed completed = state.completed().orElseThrow();
+            if (completed.digest().equals(digest)) {
+              // A retried close: the commit happened; link again (GC may have swept it since).
+              blobs.linkExisting(repo, digest).orElseThrow(() -> unknown(id));
+              return new BlobInfo(digest, completed.size());
+            }
+            throw unknown(id);
+          }
+          Optional<ObjectInfo> closed = io(() -> store.stat(StorageLayout.keyOf(state.dataKey())));
+          if (closed.isPresent()) {
+            return recoverClose(repo, id, state, digest, finalChunk, closed.get().size());
+          }
+          return endIfGone(
+              repo,
+              id,
+              () -> {
+                Chunk chunk = receive(state, start, finalChunk, length);
+                long size = chunk.write().size();
+                Optional<Digest> hashed =
+                    chunk.hasher().isPresent() && digest.algorithm() == DigestAlgorithm.SHA256
+                        ? Optional.of(chunk.hasher().get().digest())
+                        : Optional.empty();
+                if (hashed.isPresent() && !hashed.get().equals(digest)) {
+                  abortQuietly(chunk.write());
+                  run(() -> store.delete(List.of(stateKey(repo, id))));
+                  throw digestInvalid(digest, hashed.get());
+                }
+                run(() -> chunk.write().complete());
+                // Without the hash state (another instance's session, or another algorithm) the
+                // bytes
+                // are read back. A failure here leaves completed data behind; the retried close
+                // finds
+                // it and checks again, so nothing is deleted on a failure that may be passing.
+                Digest actual =
+                    hashed.orElseGet(() -> rehash(state.dataKey(), size, digest.algorithm()));
+                if (!actual.equals(digest)) {
+                  discard(repo, id, state.dataKey());
+                  throw digestInvalid(digest, actual);
+                }
+                return commit(repo, id, state, digest, size, "");
+              });
+        });
   }
 
   /**
-   * A close whose write an earlier close completed before it crashed (see {@link #complete}).
-   * The retried request's body is read to its end and dropped: its bytes are those the earlier
-   * close appended, and the digest check below covers whatever the data holds.
+   * A close whose write an earlier close completed before it crashed (see {@link #complete}). The
+   * retried request's body is read to its end and dropped: its bytes are those the earlier close
+   * appended, and the digest check below covers whatever the data holds.
    */
   private BlobInfo recoverClose(
-      RepositoryName repo, UploadId id, UploadState state, Digest digest, InputStream body, long size) {
+      RepositoryName repo,
+      UploadId id,
+      UploadState state,
+      Digest digest,
+      InputStream body,
+      long size) {
     drain(body);
-    boolean checkedBefore = blobs.freshRecord(digest)
-        .map(r -> r.dataKey().equals(state.dataKey()))
-        .orElse(false);
+    boolean checkedBefore =
+        blobs.freshRecord(digest).map(r -> r.dataKey().equals(state.dataKey())).orElse(false);
     if (!checkedBefore) {
       Digest actual = rehash(state.dataKey(), size, digest.algorithm());
       if (!actual.equals(digest)) {
-        boolean ownedByAnotherDigest = blobs.freshRecord(actual)
-            .map(r -> r.dataKey().equals(state.dataKey()))
-            .orElse(false);
+        boolean ownedByAnotherDigest =
+            blobs.freshRecord(actual).map(r -> r.dataKey().equals(state.dataKey())).orElse(false);
         if (ownedByAnotherDigest) {
           run(() -> store.delete(List.of(stateKey(repo, id)))); // the data is that blob's now
         } else {
@@ -213,24 +233,27 @@ final class UploadSessions {
   }
 
   void cancel(RepositoryName repo, UploadId id) {
-    locked(id, () -> {
-      UploadState state = open(repo, id);
-      // The write goes first, then the state: a crash between leaves a session whose write is
-      // gone, which a retried cancel (or any request) ends the same way.
-      try {
-        run(() -> resume(state).abort());
-      } catch (RegistryException e) {
-        if (!isGone(e)) {
-          throw e;
-        }
-      }
-      run(() -> store.delete(List.of(stateKey(repo, id))));
-      return null;
-    });
+    locked(
+        id,
+        () -> {
+          UploadState state = open(repo, id);
+          // The write goes first, then the state: a crash between leaves a session whose write is
+          // gone, which a retried cancel (or any request) ends the same way.
+          try {
+            run(() -> resume(state).abort());
+          } catch (RegistryException e) {
+            if (!isGone(e)) {
+              throw e;
+            }
+          }
+          run(() -> store.delete(List.of(stateKey(repo, id))));
+          return null;
+        });
   }
 
   /** Monolithic upload: one request, no session state; the digest is known before the bytes. */
-  BlobInfo putMonolithic(RepositoryName repo, Digest digest, InputStream body, OptionalLong length) {
+  BlobInfo putMonolithic(
+      RepositoryName repo, Digest digest, InputStream body, OptionalLong length) {
     DataKey dataKey = DataKey.random();
     String key = StorageLayout.keyOf(dataKey);
     MultipartWrite write = io(() -> store.startMultipart(key));
@@ -262,7 +285,8 @@ final class UploadSessions {
   private Chunk receive(
       UploadState state, OptionalLong start, InputStream body, OptionalLong length) {
     if (start.isPresent() && start.getAsLong() != state.offset()) {
-      throw ErrorCode.RANGE_INVALID.exception("chunk does not start at the upload's offset")
+      throw ErrorCode.RANGE_INVALID
+          .exception("chunk does not start at the upload's offset")
           .withDetail(Map.of("offset", state.offset(), "start", start.getAsLong()));
     }
     Optional<ResumableSha256> hasher = restoreHasher(state);
@@ -270,7 +294,8 @@ final class UploadSessions {
     BodyCopier.Progress copied = new BodyCopier.Progress();
     long received;
     try {
-      received = BodyCopier.copy(body, write, buffer -> hasher.ifPresent(h -> h.update(buffer)), copied);
+      received =
+          BodyCopier.copy(body, write, buffer -> hasher.ifPresent(h -> h.update(buffer)), copied);
       checkLength(length, received);
     } catch (RuntimeException e) {
       if (copied.bodyBroke()) {
@@ -286,15 +311,15 @@ final class UploadSessions {
   }
 
   /**
-   * A request whose body broke off (the client or the network died) still delivered real bytes
-   * of the blob, in order, at the session's offset: make them durable and save the session at
-   * the new offset, as Distribution does; the client asks for the offset and sends the rest.
-   * Dropping them instead would leave multipart parts in the store that no saved token names,
-   * which S3 discards at Complete but Ceph RGW refuses (InvalidPart): the upload could then
-   * never complete. Saved only when the hash state covers exactly the bytes the write took
-   * ({@link BodyCopier} returns only once every hashed buffer was written, unless the store
-   * failed, which leaves the write's size short of the hash); otherwise, or when the store fails
-   * too, nothing is saved, exactly as before.
+   * A request whose body broke off (the client or the network died) still delivered real bytes of
+   * the blob, in order, at the session's offset: make them durable and save the session at the new
+   * offset, as Distribution does; the client asks for the offset and sends the rest. Dropping them
+   * instead would leave multipart parts in the store that no saved token names, which S3 discards
+   * at Complete but Ceph RGW refuses (InvalidPart): the upload could then never complete. Saved
+   * only when the hash state covers exactly the bytes the write took ({@link BodyCopier} returns
+   * only once every hashed buffer was written, unless the store failed, which leaves the write's
+   * size short of the hash); otherwise, or when the store fails too, nothing is saved, exactly as
+   * before.
    */
   private void keepReceived(UploadState state, Chunk chunk) {
     RepositoryName repo = state.repository();
@@ -305,17 +330,23 @@ final class UploadSessions {
     }
     try {
       UploadState next = suspend(repo, id, state, chunk);
-      LOG.info("upload {} kept {} bytes of a request that broke off; offset now {}",
-          id.value(), chunk.received(), next.offset());
+      LOG.info(
+          "upload {} kept {} bytes of a request that broke off; offset now {}",
+          id.value(),
+          chunk.received(),
+          next.offset());
     } catch (RuntimeException e) {
-      LOG.warn("upload {}: could not keep the bytes of a request that broke off: {}",
-          id.value(), e.toString());
+      LOG.warn(
+          "upload {}: could not keep the bytes of a request that broke off: {}",
+          id.value(),
+          e.toString());
     }
   }
 
   private Optional<ResumableSha256> restoreHasher(UploadState state) {
     if (state.offset() == 0) {
-      return Optional.of(options.resumableHashing() ? ResumableSha256.create() : ResumableSha256.createPlain());
+      return Optional.of(
+          options.resumableHashing() ? ResumableSha256.create() : ResumableSha256.createPlain());
     }
     if (state.hashState().isEmpty() || !options.resumableHashing()) {
       return Optional.empty(); // hashed at commit by re-reading
@@ -331,12 +362,14 @@ final class UploadSessions {
   private UploadState suspend(RepositoryName repo, UploadId id, UploadState state, Chunk chunk) {
     String token = io(() -> chunk.write().suspend());
     Optional<String> hashState =
-        chunk.hasher()
+        chunk
+            .hasher()
             .flatMap(ResumableSha256::exportState)
             .map(Base64.getEncoder()::encodeToString);
     UploadState current = load(repo, id).orElseThrow(() -> unknown(id));
     if (current.offset() != state.offset() || current.isCompleted()) {
-      throw ErrorCode.RANGE_INVALID.exception("the upload moved on while this chunk was received")
+      throw ErrorCode.RANGE_INVALID
+          .exception("the upload moved on while this chunk was received")
           .withDetail(Map.of("offset", current.offset()));
     }
     UploadState next = state.advanced(state.offset() + chunk.received(), token, hashState);
@@ -346,44 +379,44 @@ final class UploadSessions {
 
   private Digest rehash(DataKey dataKey, long size, DigestAlgorithm algorithm) {
     MessageDigest hasher = algorithm.newMessageDigest();
-    run(() -> {
-      try (BlobSource source = store.openRange(StorageLayout.keyOf(dataKey), 0, size)) {
-        ByteBuffer buffer = ByteBuffer.allocate(BUFFER_BYTES);
-        switch (source) {
-          case BlobSource.FileSource file -> {
-            long position = file.offset();
-            long end = file.offset() + file.length();
-            while (position < end) {
-              buffer.clear().limit((int) Math.min(buffer.capacity(), end - position));
-              int n = file.channel().read(buffer, position);
-              if (n < 0) {
-                throw new IOException("blob data shorter than recorded");
+    run(
+        () -> {
+          try (BlobSource source = store.openRange(StorageLayout.keyOf(dataKey), 0, size)) {
+            ByteBuffer buffer = ByteBuffer.allocate(BUFFER_BYTES);
+            switch (source) {
+              case BlobSource.FileSource file -> {
+                long position = file.offset();
+                long end = file.offset() + file.length();
+                while (position < end) {
+                  buffer.clear().limit((int) Math.min(buffer.capacity(), end - position));
+                  int n = file.channel().read(buffer, position);
+                  if (n < 0) {
+                    throw new IOException("blob data shorter than recorded");
+                  }
+                  position += n;
+                  buffer.flip();
+                  hasher.update(buffer);
+                }
               }
-              position += n;
-              buffer.flip();
-              hasher.update(buffer);
+              case BlobSource.StreamSource stream -> {
+                byte[] bytes = buffer.array();
+                int n;
+                while ((n = stream.stream().read(bytes)) > 0) {
+                  hasher.update(bytes, 0, n);
+                }
+              }
             }
           }
-          case BlobSource.StreamSource stream -> {
-            byte[] bytes = buffer.array();
-            int n;
-            while ((n = stream.stream().read(bytes)) > 0) {
-              hasher.update(bytes, 0, n);
-            }
-          }
-        }
-      }
-    });
+        });
     return Digest.of(algorithm, hasher.digest());
   }
 
   // ---- helpers ------------------------------------------------------------------------------
 
-
-
   private static void checkLength(OptionalLong declared, long received) {
     if (declared.isPresent() && declared.getAsLong() != received) {
-      throw ErrorCode.SIZE_INVALID.exception()
+      throw ErrorCode.SIZE_INVALID
+          .exception()
           .withDetail(Map.of("declared", declared.getAsLong(), "received", received));
     }
   }
@@ -410,8 +443,10 @@ final class UploadSessions {
   /** The session's multipart write, resumed from its saved token. */
   private MultipartWrite resume(UploadState state) throws IOException {
     return store.resumeMultipart(
-        StorageLayout.keyOf(state.dataKey()), state.resumeToken().orElseThrow(
-            () -> new IOException("upload " + state.id() + " has no resume token")));
+        StorageLayout.keyOf(state.dataKey()),
+        state
+            .resumeToken()
+            .orElseThrow(() -> new IOException("upload " + state.id() + " has no resume token")));
   }
 
   private static void releaseQuietly(MultipartWrite write) {
@@ -435,10 +470,10 @@ final class UploadSessions {
   }
 
   /**
-   * Runs {@code body} on the session's write and ends the session when the store says the write
-   * is gone ({@link java.nio.file.NoSuchFileException}, see {@link ObjectStore#resumeMultipart}):
-   * its state is deleted and the client told {@code BLOB_UPLOAD_UNKNOWN}, so it starts over
-   * instead of meeting a storage error on every retry.
+   * Runs {@code body} on the session's write and ends the session when the store says the write is
+   * gone ({@link java.nio.file.NoSuchFileException}, see {@link ObjectStore#resumeMultipart}): its
+   * state is deleted and the client told {@code BLOB_UPLOAD_UNKNOWN}, so it starts over instead of
+   * meeting a storage error on every retry.
    */
   private <T> T endIfGone(RepositoryName repo, UploadId id, Locked<T> body) {
     try {
@@ -475,12 +510,16 @@ final class UploadSessions {
     try {
       body.transferTo(OutputStream.nullOutputStream());
     } catch (IOException e) {
-      throw ErrorCode.BLOB_UPLOAD_INVALID.exception("request body broke off").withDetail(Map.of()).withCause(e);
+      throw ErrorCode.BLOB_UPLOAD_INVALID
+          .exception("request body broke off")
+          .withDetail(Map.of())
+          .withCause(e);
     }
   }
 
   private static RegistryException digestInvalid(Digest expected, Digest actual) {
-    return ErrorCode.DIGEST_INVALID.exception()
+    return ErrorCode.DIGEST_INVALID
+        .exception()
         .withDetail(Map.of("expected", expected.toString(), "actual", actual.toString()));
   }
 
@@ -495,7 +534,8 @@ final class UploadSessions {
   private <T> T locked(UploadId id, Locked<T> body) {
     ReentrantLock lock = locks.get(id);
     if (!lock.tryLock()) {
-      throw ErrorCode.BLOB_UPLOAD_INVALID.exception("another request is writing to this upload")
+      throw ErrorCode.BLOB_UPLOAD_INVALID
+          .exception("another request is writing to this upload")
           .withDetail(Map.of("id", id.value()));
     }
     try {

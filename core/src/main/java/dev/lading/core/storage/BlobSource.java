@@ -6,9 +6,9 @@ import java.io.InputStream;
 import java.nio.channels.FileChannel;
 
 /**
- * A byte range of a stored object, opened for streaming to a client. A store hands out a
- * {@link FileSource} when the bytes are in a local file, so the server can send them with
- * zero-copy; otherwise a {@link StreamSource}. The receiver closes it.
+ * A byte range of a stored object, opened for streaming to a client. A store hands out a {@link
+ * FileSource} when the bytes are in a local file, so the server can send them with zero-copy;
+ * otherwise a {@link StreamSource}. The receiver closes it.
  */
 public sealed interface BlobSource extends Closeable {
 

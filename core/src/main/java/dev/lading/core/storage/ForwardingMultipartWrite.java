@@ -5,9 +5,9 @@ import java.nio.ByteBuffer;
 import java.util.Objects;
 
 /**
- * A multipart write that hands every call to another: the base for the writes that
- * {@link ForwardingObjectStore} wrappers return when they time, count or break a write's calls
- * too. A subclass overrides only the calls it watches and calls {@code super} to go on.
+ * A multipart write that hands every call to another: the base for the writes that {@link
+ * ForwardingObjectStore} wrappers return when they time, count or break a write's calls too. A
+ * subclass overrides only the calls it watches and calls {@code super} to go on.
  */
 public abstract class ForwardingMultipartWrite implements MultipartWrite {
   protected final MultipartWrite delegate;

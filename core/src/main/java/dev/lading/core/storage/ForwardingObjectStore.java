@@ -6,15 +6,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.Objects;
 
 /**
- * A store that hands every call to another: the one base for wrappers that count, meter, slow
- * down or break calls (metering, benchmarks' call counts, the crash-point tests). It forwards
- * the methods that have defaults too, so a wrapped store keeps its own listing strategy and
- * residue sweep instead of silently falling back to the interface's generic ones.
+ * A store that hands every call to another: the one base for wrappers that count, meter, slow down
+ * or break calls (metering, benchmarks' call counts, the crash-point tests). It forwards the
+ * methods that have defaults too, so a wrapped store keeps its own listing strategy and residue
+ * sweep instead of silently falling back to the interface's generic ones.
  */
 public abstract class ForwardingObjectStore implements ObjectStore {
   protected final ObjectStore delegate;

@@ -4,9 +4,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * One page of one level of the key tree ({@link ObjectStore#listLevel}): the objects directly
- * under the prefix and the deeper prefixes ({@code <prefix><segment>/}), each in key order;
- * {@code truncated} when more entries of either kind follow.
+ * One page of one level of the key tree ({@link ObjectStore#listLevel}): the objects directly under
+ * the prefix and the deeper prefixes ({@code <prefix><segment>/}), each in key order; {@code
+ * truncated} when more entries of either kind follow.
  */
 public record ListedLevel(List<String> prefixes, List<ListedObject> objects, boolean truncated) {
   public ListedLevel {

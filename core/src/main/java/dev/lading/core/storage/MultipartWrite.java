@@ -22,8 +22,8 @@ public interface MultipartWrite {
   void write(ByteBuffer src) throws IOException;
 
   /**
-   * Makes every appended byte durable and returns an opaque token (at most a few KiB, stored in
-   * the upload session's state) from which {@link ObjectStore#resumeMultipart} continues.
+   * Makes every appended byte durable and returns an opaque token (at most a few KiB, stored in the
+   * upload session's state) from which {@link ObjectStore#resumeMultipart} continues.
    */
   String suspend() throws IOException;
 

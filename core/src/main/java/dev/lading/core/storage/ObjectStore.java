@@ -4,22 +4,22 @@ import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.ArrayList;
 import java.util.TreeMap;
 
 /**
  * The storage SPI: a flat namespace of keys ({@code a/b/c}, ASCII, no {@code .} or {@code ..}
  * segments, built only by {@code dev.lading.core.layout.StorageLayout}) holding
  * immutable-once-written objects. Stores move bytes; they know nothing of blobs, tags or
- * repositories. The filesystem store and the S3
- * store implement exactly this and pass one contract suite (core's test-jar).
+ * repositories. The filesystem store and the S3 store implement exactly this and pass one contract
+ * suite (core's test-jar).
  *
- * <p>Every method blocks and may be called from many threads at once. Failures are
- * {@link IOException}s; a failed call leaves no partially written object visible.
+ * <p>Every method blocks and may be called from many threads at once. Failures are {@link
+ * IOException}s; a failed call leaves no partially written object visible.
  */
 public interface ObjectStore extends AutoCloseable {
 
@@ -27,16 +27,15 @@ public interface ObjectStore extends AutoCloseable {
   Optional<ObjectInfo> stat(String key) throws IOException;
 
   /**
-   * The whole content of a small object (records, links, manifests, session state). Callers
-   * only use this for objects they wrote with {@link #write}; blobs are read with
-   * {@link #openRange}.
+   * The whole content of a small object (records, links, manifests, session state). Callers only
+   * use this for objects they wrote with {@link #write}; blobs are read with {@link #openRange}.
    */
   Optional<byte[]> read(String key) throws IOException;
 
   /**
-   * Opens {@code length} bytes of the object at {@code key} from {@code offset} for streaming.
-   * The caller closes the returned source. Throws {@link java.nio.file.NoSuchFileException} when
-   * the object does not exist.
+   * Opens {@code length} bytes of the object at {@code key} from {@code offset} for streaming. The
+   * caller closes the returned source. Throws {@link java.nio.file.NoSuchFileException} when the
+   * object does not exist.
    */
   BlobSource openRange(String key, long offset, long length) throws IOException;
 
@@ -51,16 +50,16 @@ public interface ObjectStore extends AutoCloseable {
 
   /**
    * Keys that start with {@code prefix}, in ascending byte order of the whole key (as S3's
-   * ListObjectsV2 orders them), strictly after {@code startAfter} when given, at most
-   * {@code limit} of them. Objects of multipart writes not yet completed are not listed.
+   * ListObjectsV2 orders them), strictly after {@code startAfter} when given, at most {@code limit}
+   * of them. Objects of multipart writes not yet completed are not listed.
    */
   KeyPage list(String prefix, Optional<String> startAfter, int limit) throws IOException;
 
   /**
-   * As {@link #list}, with each object's size and modification time, which S3's ListObjectsV2
-   * and a directory walk give with the keys: a caller that needs the ages of many objects (GC)
-   * lists them instead of a {@link #stat} per key. The default lists, then stats each key (a key
-   * deleted in between is left out).
+   * As {@link #list}, with each object's size and modification time, which S3's ListObjectsV2 and a
+   * directory walk give with the keys: a caller that needs the ages of many objects (GC) lists them
+   * instead of a {@link #stat} per key. The default lists, then stats each key (a key deleted in
+   * between is left out).
    */
   default ListedPage listWithInfo(String prefix, Optional<String> startAfter, int limit)
       throws IOException {
@@ -83,9 +82,9 @@ public interface ObjectStore extends AutoCloseable {
    * directly under it and the {@code <prefix><segment>/} prefixes that hold deeper keys, both in
    * key order, strictly after {@code startAfter}, at most {@code limit} entries of either kind
    * (S3's ListObjectsV2 with delimiter {@code /}). Lets a caller descend a deep tree by narrow
-   * prefixes instead of listing everything under a broad one. The default derives the level
-   * from a full listing of the prefix: correct, but a store that wraps another should delegate
-   * this, {@link #listWithInfo} and {@link #keysPerListCall} to it.
+   * prefixes instead of listing everything under a broad one. The default derives the level from a
+   * full listing of the prefix: correct, but a store that wraps another should delegate this,
+   * {@link #listWithInfo} and {@link #keysPerListCall} to it.
    */
   default ListedLevel listLevel(String prefix, Optional<String> startAfter, int limit)
       throws IOException {
@@ -116,7 +115,8 @@ public interface ObjectStore extends AutoCloseable {
     List<String> prefixes = new ArrayList<>();
     List<ListedObject> objects = new ArrayList<>();
     int taken = 0;
-    for (var e : (startAfter.isPresent() ? entries.tailMap(startAfter.get(), false) : entries).entrySet()) {
+    for (var e :
+        (startAfter.isPresent() ? entries.tailMap(startAfter.get(), false) : entries).entrySet()) {
       if (taken == limit) {
         return new ListedLevel(prefixes, objects, true);
       }
@@ -131,10 +131,10 @@ public interface ObjectStore extends AutoCloseable {
   }
 
   /**
-   * How many keys one listing call returns for about the cost of one: S3 answers at most 1,000
-   * keys a round trip, so a caller listing a big prefix splits it into narrower prefixes listed
-   * side by side; the filesystem store reads a whole directory per call, so there splitting only
-   * repeats the read and a caller lists in one call.
+   * How many keys one listing call returns for about the cost of one: S3 answers at most 1,000 keys
+   * a round trip, so a caller listing a big prefix splits it into narrower prefixes listed side by
+   * side; the filesystem store reads a whole directory per call, so there splitting only repeats
+   * the read and a caller lists in one call.
    */
   default int keysPerListCall() {
     return 1000;
@@ -143,44 +143,44 @@ public interface ObjectStore extends AutoCloseable {
   /**
    * Deletes the objects; keys that do not exist are ignored. Keys go in the order given (the
    * filesystem) or in one request that the process either sent whole or not at all (S3's
-   * DeleteObjects): a caller lists what depends on an object before the object, so a crash
-   * part-way never leaves a dependent naming something deleted.
+   * DeleteObjects): a caller lists what depends on an object before the object, so a crash part-way
+   * never leaves a dependent naming something deleted.
    */
   void delete(Collection<String> keys) throws IOException;
 
   /**
-   * Begins a multipart write whose bytes become the object at {@code key} on
-   * {@link MultipartWrite#complete()}. Until then nothing is visible at {@code key}.
+   * Begins a multipart write whose bytes become the object at {@code key} on {@link
+   * MultipartWrite#complete()}. Until then nothing is visible at {@code key}.
    */
   MultipartWrite startMultipart(String key) throws IOException;
 
   /**
-   * Continues a multipart write from the token its last {@link MultipartWrite#suspend()}
-   * returned, in this process or another one, after a restart or on another instance. Bytes
-   * appended after that suspend and never suspended are discarded.
+   * Continues a multipart write from the token its last {@link MultipartWrite#suspend()} returned,
+   * in this process or another one, after a restart or on another instance. Bytes appended after
+   * that suspend and never suspended are discarded.
    *
-   * <p>When the write no longer exists as that token saved it (it was completed or aborted, by
-   * this process or another, or its data is lost), this or a later call on the returned write
-   * throws {@link java.nio.file.NoSuchFileException}: the caller's session is over and a client
-   * must start again. Every other {@link IOException} is a store failure worth retrying.
+   * <p>When the write no longer exists as that token saved it (it was completed or aborted, by this
+   * process or another, or its data is lost), this or a later call on the returned write throws
+   * {@link java.nio.file.NoSuchFileException}: the caller's session is over and a client must start
+   * again. Every other {@link IOException} is a store failure worth retrying.
    */
   MultipartWrite resumeMultipart(String key, String resumeToken) throws IOException;
 
   /**
-   * A URL at which an HTTP client can GET the object at {@code key} directly (Range honoured)
-   * for {@code ttl}, without credentials of its own: S3's presigned URLs. Empty when the store
-   * cannot hand out such URLs (the filesystem store); the server then streams the bytes itself.
-   * Creating the URL calls nothing remote and does not check that the object exists.
+   * A URL at which an HTTP client can GET the object at {@code key} directly (Range honoured) for
+   * {@code ttl}, without credentials of its own: S3's presigned URLs. Empty when the store cannot
+   * hand out such URLs (the filesystem store); the server then streams the bytes itself. Creating
+   * the URL calls nothing remote and does not check that the object exists.
    */
   default Optional<URI> presignedGet(String key, Duration ttl) throws IOException {
     return Optional.empty();
   }
 
   /**
-   * Residue of multipart writes nobody will continue: what the store keeps beside the callers'
-   * keys for a write in progress (S3: multipart uploads never completed nor aborted, and the
-   * tail objects of suspends; the filesystem: a write's staged file), for write keys NOT in
-   * {@code liveKeys} and last touched before {@code before}. Removed unless {@code dryRun}.
+   * Residue of multipart writes nobody will continue: what the store keeps beside the callers' keys
+   * for a write in progress (S3: multipart uploads never completed nor aborted, and the tail
+   * objects of suspends; the filesystem: a write's staged file), for write keys NOT in {@code
+   * liveKeys} and last touched before {@code before}. Removed unless {@code dryRun}.
    *
    * <p>Online GC calls this after expiring upload sessions, with the data keys of the sessions
    * still alive: a request that died after creating an upload its session never recorded, or a

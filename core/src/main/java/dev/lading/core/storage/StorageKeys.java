@@ -3,10 +3,10 @@ package dev.lading.core.storage;
 import java.util.regex.Pattern;
 
 /**
- * The key grammar of the {@link ObjectStore} SPI, checked by every store before a key reaches
- * its medium: segments of {@code [A-Za-z0-9._-]}, never {@code .} or {@code ..}, joined by single
- * slashes, at most {@value #MAX_KEY_LENGTH} characters. One check for all stores, so a key valid
- * in one is valid in every other, no key can climb out of a filesystem root, and a store's own
+ * The key grammar of the {@link ObjectStore} SPI, checked by every store before a key reaches its
+ * medium: segments of {@code [A-Za-z0-9._-]}, never {@code .} or {@code ..}, joined by single
+ * slashes, at most {@value #MAX_KEY_LENGTH} characters. One check for all stores, so a key valid in
+ * one is valid in every other, no key can climb out of a filesystem root, and a store's own
  * namespaces ({@code +staging}, {@code +tails/}...) can never be named by a caller: {@code +} is in
  * no segment. {@code dev.lading.core.layout.StorageLayout} only ever builds keys of this grammar.
  */
@@ -44,8 +44,8 @@ public final class StorageKeys {
 
   /**
    * {@code prefix} when it is a valid listing prefix: empty, or whole segments each followed by a
-   * slash and then the start of a segment (possibly empty); otherwise
-   * {@link IllegalArgumentException}.
+   * slash and then the start of a segment (possibly empty); otherwise {@link
+   * IllegalArgumentException}.
    */
   public static String requirePrefix(String prefix) {
     if (prefix == null || prefix.length() > MAX_KEY_LENGTH) {

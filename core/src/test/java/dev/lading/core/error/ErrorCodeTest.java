@@ -22,36 +22,54 @@ class ErrorCodeTest {
     assertThat(e.headers()).isEmpty();
   }
 
-  /** The distribution-spec's codes and messages verbatim, with the status clients expect for each. */
+  /**
+   * The distribution-spec's codes and messages verbatim, with the status clients expect for each.
+   */
   @Test
   void theSpecCodesCarryTheSpecsStatusAndMessage() {
-    Map<ErrorCode, Object[]> spec = Map.ofEntries(
-        Map.entry(ErrorCode.BLOB_UNKNOWN, new Object[] {404, "blob unknown to registry"}),
-        Map.entry(ErrorCode.BLOB_UPLOAD_INVALID, new Object[] {400, "blob upload invalid"}),
-        Map.entry(ErrorCode.BLOB_UPLOAD_UNKNOWN, new Object[] {404, "blob upload unknown to registry"}),
-        Map.entry(ErrorCode.DIGEST_INVALID, new Object[] {400, "provided digest did not match uploaded content"}),
-        Map.entry(ErrorCode.MANIFEST_BLOB_UNKNOWN,
-            new Object[] {400, "manifest references a manifest or blob unknown to registry"}),
-        Map.entry(ErrorCode.MANIFEST_INVALID, new Object[] {400, "manifest invalid"}),
-        Map.entry(ErrorCode.MANIFEST_UNKNOWN, new Object[] {404, "manifest unknown to registry"}),
-        Map.entry(ErrorCode.NAME_INVALID, new Object[] {400, "invalid repository name"}),
-        Map.entry(ErrorCode.NAME_UNKNOWN, new Object[] {404, "repository name not known to registry"}),
-        Map.entry(ErrorCode.SIZE_INVALID, new Object[] {400, "provided length did not match content length"}),
-        Map.entry(ErrorCode.UNAUTHORIZED, new Object[] {401, "authentication required"}),
-        Map.entry(ErrorCode.DENIED, new Object[] {403, "requested access to the resource is denied"}),
-        Map.entry(ErrorCode.UNSUPPORTED, new Object[] {405, "the operation is unsupported"}),
-        Map.entry(ErrorCode.TOOMANYREQUESTS, new Object[] {429, "too many requests"}));
-    spec.forEach((code, statusAndMessage) -> {
-      assertThat(code.httpStatus()).as(code.code()).isEqualTo(statusAndMessage[0]);
-      assertThat(code.message()).as(code.code()).isEqualTo(statusAndMessage[1]);
-    });
+    Map<ErrorCode, Object[]> spec =
+        Map.ofEntries(
+            Map.entry(ErrorCode.BLOB_UNKNOWN, new Object[] {404, "blob unknown to registry"}),
+            Map.entry(ErrorCode.BLOB_UPLOAD_INVALID, new Object[] {400, "blob upload invalid"}),
+            Map.entry(
+                ErrorCode.BLOB_UPLOAD_UNKNOWN,
+                new Object[] {404, "blob upload unknown to registry"}),
+            Map.entry(
+                ErrorCode.DIGEST_INVALID,
+                new Object[] {400, "provided digest did not match uploaded content"}),
+            Map.entry(
+                ErrorCode.MANIFEST_BLOB_UNKNOWN,
+                new Object[] {400, "manifest references a manifest or blob unknown to registry"}),
+            Map.entry(ErrorCode.MANIFEST_INVALID, new Object[] {400, "manifest invalid"}),
+            Map.entry(
+                ErrorCode.MANIFEST_UNKNOWN, new Object[] {404, "manifest unknown to registry"}),
+            Map.entry(ErrorCode.NAME_INVALID, new Object[] {400, "invalid repository name"}),
+            Map.entry(
+                ErrorCode.NAME_UNKNOWN,
+                new Object[] {404, "repository name not known to registry"}),
+            Map.entry(
+                ErrorCode.SIZE_INVALID,
+                new Object[] {400, "provided length did not match content length"}),
+            Map.entry(ErrorCode.UNAUTHORIZED, new Object[] {401, "authentication required"}),
+            Map.entry(
+                ErrorCode.DENIED, new Object[] {403, "requested access to the resource is denied"}),
+            Map.entry(ErrorCode.UNSUPPORTED, new Object[] {405, "the operation is unsupported"}),
+            Map.entry(ErrorCode.TOOMANYREQUESTS, new Object[] {429, "too many requests"}));
+    spec.forEach(
+        (code, statusAndMessage) -> {
+          assertThat(code.httpStatus()).as(code.code()).isEqualTo(statusAndMessage[0]);
+          assertThat(code.message()).as(code.code()).isEqualTo(statusAndMessage[1]);
+        });
   }
 
   @Test
   void aMessageOfItsOwnReplacesTheCodesOnlyWhereGiven() {
-    assertThat(ErrorCode.BAD_REQUEST.exception("last is too long").getMessage()).isEqualTo("last is too long");
-    assertThat(new RegistryException(ErrorCode.BAD_REQUEST, null).getMessage()).isEqualTo("bad request");
-    assertThat(new RegistryException(ErrorCode.BLOB_UNKNOWN).getMessage()).isEqualTo("blob unknown to registry");
+    assertThat(ErrorCode.BAD_REQUEST.exception("last is too long").getMessage())
+        .isEqualTo("last is too long");
+    assertThat(new RegistryException(ErrorCode.BAD_REQUEST, null).getMessage())
+        .isEqualTo("bad request");
+    assertThat(new RegistryException(ErrorCode.BLOB_UNKNOWN).getMessage())
+        .isEqualTo("blob unknown to registry");
   }
 
   @Test
@@ -65,7 +83,8 @@ class ErrorCodeTest {
     assertThat(base.headers()).isEmpty();
     assertThat(base.detail()).isNull();
     assertThat(challenged).isNotSameAs(base);
-    assertThat(challenged.headers()).containsExactly(Map.entry("WWW-Authenticate", "Basic realm=\"x\""));
+    assertThat(challenged.headers())
+        .containsExactly(Map.entry("WWW-Authenticate", "Basic realm=\"x\""));
     assertThat(detailed.detail()).isEqualTo(Map.of("why", "test"));
     assertThat(caused.getCause()).isSameAs(cause);
     for (RegistryException e : new RegistryException[] {challenged, detailed, caused}) {
@@ -78,12 +97,14 @@ class ErrorCodeTest {
 
   @Test
   void aHeaderOfTheSameNameInAnyCaseIsReplacedOthersKeepTheirOrder() {
-    RegistryException e = ErrorCode.RANGE_INVALID.exception()
-        .withHeader("Location", "/v2/a/blobs/uploads/x")
-        .withHeader("Range", "0-1")
-        .withHeader("range", "0-9");
-    assertThat(e.headers()).containsExactly(
-        Map.entry("Location", "/v2/a/blobs/uploads/x"), Map.entry("range", "0-9"));
+    RegistryException e =
+        ErrorCode.RANGE_INVALID
+            .exception()
+            .withHeader("Location", "/v2/a/blobs/uploads/x")
+            .withHeader("Range", "0-1")
+            .withHeader("range", "0-9");
+    assertThat(e.headers())
+        .containsExactly(Map.entry("Location", "/v2/a/blobs/uploads/x"), Map.entry("range", "0-9"));
     assertThat(e.headers()).isUnmodifiable();
   }
 }

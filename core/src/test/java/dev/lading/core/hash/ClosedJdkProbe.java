@@ -17,7 +17,11 @@ public final class ClosedJdkProbe {
     boolean exported = digest.exportState().isPresent();
     boolean correct = digest.digest().equals(Digest.sha256(data));
     System.out.println(
-        "resumable=" + ResumableSha256.resumableAvailable() + " exported=" + exported
-            + " correct=" + correct);
+        "resumable="
+            + ResumableSha256.resumableAvailable()
+            + " exported="
+            + exported
+            + " correct="
+            + correct);
   }
 }

@@ -7,11 +7,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.lading.core.model.Digest;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 class ResumableSha256Test {
 
@@ -55,7 +55,8 @@ class ResumableSha256Test {
       step.update(data, offset, Math.min(777, data.length - offset));
       state = step.exportState().orElseThrow();
     }
-    assertThat(ResumableSha256.restore(state).orElseThrow().digest()).isEqualTo(Digest.sha256(data));
+    assertThat(ResumableSha256.restore(state).orElseThrow().digest())
+        .isEqualTo(Digest.sha256(data));
   }
 
   @Test
@@ -83,10 +84,11 @@ class ResumableSha256Test {
   void withoutTheOpenedPackageHashingStillWorksButIsNotResumable() throws Exception {
     String java = ProcessHandle.current().info().command().orElse(null);
     assumeTrue(java != null, "cannot tell which java runs this test");
-    Process child = new ProcessBuilder(
-            java, "-cp", System.getProperty("java.class.path"), ClosedJdkProbe.class.getName())
-        .redirectErrorStream(true)
-        .start();
+    Process child =
+        new ProcessBuilder(
+                java, "-cp", System.getProperty("java.class.path"), ClosedJdkProbe.class.getName())
+            .redirectErrorStream(true)
+            .start();
     String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(output).contains("resumable=false exported=false correct=true");

@@ -19,14 +19,18 @@ import org.junit.jupiter.api.Test;
  */
 class LayoutOwnershipTest {
   private static final Path SOURCES = Path.of("src/main/java/dev/lading/core");
-  private static final Pattern IMPORT = Pattern.compile("^import (?:static )?(dev\\.lading\\.core\\.\\w+)", Pattern.MULTILINE);
+  private static final Pattern IMPORT =
+      Pattern.compile("^import (?:static )?(dev\\.lading\\.core\\.\\w+)", Pattern.MULTILINE);
+
   /** A string literal that starts a key or names a store's private area. */
   private static final Pattern KEY_LITERAL =
-      Pattern.compile("\"(?:repositories|blobs|data|catalog|gc|auth)/|\"/_|\"_(?:layers|manifests|tags|referrers|uploads)/|\"\\+(?:staging|multipart|tails)|\"lading-format");
+      Pattern.compile(
+          "\"(?:repositories|blobs|data|catalog|gc|auth)/|\"/_|\"_(?:layers|manifests|tags|referrers|uploads)/|\"\\+(?:staging|multipart|tails)|\"lading-format");
 
   @Test
   void onlyTheRegistryAndWhatIsAboveItImportTheRegistry() {
-    for (String below : List.of("model", "manifest", "layout", "storage", "error", "hash", "concurrent")) {
+    for (String below :
+        List.of("model", "manifest", "layout", "storage", "error", "hash", "concurrent")) {
       assertThat(importers(below, "dev.lading.core.registry")).as(below).isEmpty();
     }
   }
@@ -79,9 +83,7 @@ class LayoutOwnershipTest {
   /** The file without its comments, so documentation may name keys. */
   private static String code(Path file) {
     try {
-      return Files.readString(file)
-          .replaceAll("(?s)/\\*.*?\\*/", "")
-          .replaceAll("(?m)//.*$", "");
+      return Files.readString(file).replaceAll("(?s)/\\*.*?\\*/", "").replaceAll("(?m)//.*$", "");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

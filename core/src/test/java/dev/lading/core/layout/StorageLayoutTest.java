@@ -41,47 +41,72 @@ class StorageLayoutTest {
     Map<Key, String> expected = new LinkedHashMap<>();
     expected.put(new FormatVersionKey(), "lading-format");
     expected.put(new BlobRecordKey(D), "blobs/sha256/" + hex.substring(0, 2) + "/" + hex);
-    expected.put(new DataKey("0f8b3a1e-1111-4222-8333-444455556666"),
+    expected.put(
+        new DataKey("0f8b3a1e-1111-4222-8333-444455556666"),
         "data/0f/0f8b3a1e-1111-4222-8333-444455556666");
     expected.put(new LayerLinkKey(REPO, D), "repositories/ml/vllm/_layers/sha256/" + hex);
     expected.put(new ManifestLinkKey(REPO, D), "repositories/ml/vllm/_manifests/sha256/" + hex);
     expected.put(new TagKey(REPO, Tag.parse("v1.0")), "repositories/ml/vllm/_tags/v1.0");
-    expected.put(new ReferrerKey(REPO, S, D),
+    expected.put(
+        new ReferrerKey(REPO, S, D),
         "repositories/ml/vllm/_referrers/sha256/" + S.hex() + "/sha256/" + hex);
     expected.put(new UploadStateKey(REPO, id), "repositories/ml/vllm/_uploads/" + id.value());
     expected.put(new CatalogKey(REPO), "catalog/ml0vllm");
-    expected.put(new GcRunKey("0f8b3a1e-1111-4222-8333-444455556666"),
+    expected.put(
+        new GcRunKey("0f8b3a1e-1111-4222-8333-444455556666"),
         "gc/runs/0f8b3a1e-1111-4222-8333-444455556666");
     expected.put(new GcIntentKey(D), "gc/intents/sha256/" + hex);
     expected.put(new GcMarkKey(D), "gc/marks/sha256/" + hex);
     expected.put(new SigningKeySetKey(), "auth/signing-keys.jwks");
     assertThat(expected.keySet().stream().map(Object::getClass).distinct())
-        .as("every kind of key").hasSize(Key.class.getPermittedSubclasses().length);
-    expected.forEach((key, string) -> {
-      assertThat(StorageLayout.keyOf(key)).isEqualTo(string);
-      assertThat(StorageKeys.isKey(string)).as(string).isTrue();
-      // The one parser reads every key back, whatever its kind.
-      assertThat(StorageLayout.parse(string)).as(string).hasValue(key);
-      assertThat(StorageLayout.parse(string, key.getClass()).map(Key.class::cast)).as(string).hasValue(key);
-    });
-    assertThat(StorageLayout.parse(StorageLayout.keyOf(new TagKey(REPO, Tag.parse("x"))), CatalogKey.class))
+        .as("every kind of key")
+        .hasSize(Key.class.getPermittedSubclasses().length);
+    expected.forEach(
+        (key, string) -> {
+          assertThat(StorageLayout.keyOf(key)).isEqualTo(string);
+          assertThat(StorageKeys.isKey(string)).as(string).isTrue();
+          // The one parser reads every key back, whatever its kind.
+          assertThat(StorageLayout.parse(string)).as(string).hasValue(key);
+          assertThat(StorageLayout.parse(string, key.getClass()).map(Key.class::cast))
+              .as(string)
+              .hasValue(key);
+        });
+    assertThat(
+            StorageLayout.parse(
+                StorageLayout.keyOf(new TagKey(REPO, Tag.parse("x"))), CatalogKey.class))
         .isEmpty();
   }
 
   @Test
   void whatIsNoKeyDoesNotParse() {
-    for (String key : List.of("", "repositories/", "repositories/a", "repositories/a/_layers/sha256/x",
-        "repositories/a/_other/sha256/" + D.hex(), "repositories/A/_tags/x", "repositories/a/_tags/",
-        "repositories/a/_referrers/sha256/" + D.hex(), "gc/runs/x", "gc/marks/md5/" + D.hex(),
-        "catalog/", "auth/other", "lading-format/x", "+tails/x", "elsewhere/x")) {
+    for (String key :
+        List.of(
+            "",
+            "repositories/",
+            "repositories/a",
+            "repositories/a/_layers/sha256/x",
+            "repositories/a/_other/sha256/" + D.hex(),
+            "repositories/A/_tags/x",
+            "repositories/a/_tags/",
+            "repositories/a/_referrers/sha256/" + D.hex(),
+            "gc/runs/x",
+            "gc/marks/md5/" + D.hex(),
+            "catalog/",
+            "auth/other",
+            "lading-format/x",
+            "+tails/x",
+            "elsewhere/x")) {
       assertThat(StorageLayout.parse(key)).as(key).isEmpty();
     }
   }
 
   @Test
   void theStoresPrivateAreasAreNoKeys() {
-    for (String area : List.of(StorageLayout.FILESYSTEM_STAGING, StorageLayout.FILESYSTEM_MULTIPART,
-        StorageLayout.S3_TAILS)) {
+    for (String area :
+        List.of(
+            StorageLayout.FILESYSTEM_STAGING,
+            StorageLayout.FILESYSTEM_MULTIPART,
+            StorageLayout.S3_TAILS)) {
       assertThat(area).startsWith("+");
       assertThat(StorageKeys.isKey(area + "x")).as(area).isFalse();
     }
@@ -90,10 +115,16 @@ class StorageLayoutTest {
   @Test
   void blobRecordsAndDataAreSpreadOverTheirShards() {
     List<String> data = StorageLayout.dataShards();
-    assertThat(data).hasSize(256).doesNotHaveDuplicates().isSorted()
-        .startsWith("data/00/", "data/01/").endsWith("data/fe/", "data/ff/");
+    assertThat(data)
+        .hasSize(256)
+        .doesNotHaveDuplicates()
+        .isSorted()
+        .startsWith("data/00/", "data/01/")
+        .endsWith("data/fe/", "data/ff/");
     List<String> records = StorageLayout.blobRecordShards();
-    assertThat(records).hasSize(256 * DigestAlgorithm.values().length).doesNotHaveDuplicates()
+    assertThat(records)
+        .hasSize(256 * DigestAlgorithm.values().length)
+        .doesNotHaveDuplicates()
         .contains("blobs/sha256/00/", "blobs/sha256/ff/", "blobs/sha512/a7/");
     for (int i = 0; i < 200; i++) {
       DataKey dataKey = DataKey.random();
@@ -111,13 +142,19 @@ class StorageLayoutTest {
   void keysOutsideTheirShardDoNotParse() {
     String hex = D.hex();
     String other = hex.startsWith("00") ? "01" : "00";
-    for (String key : List.of("blobs/sha256/" + hex, "blobs/sha256/" + other + "/" + hex,
-        "blobs/sha256/" + hex.substring(0, 2) + "/x", "blobs/sha256/" + hex.substring(0, 2) + "/",
-        "blobs/sha256", "gc/marks/sha256/" + hex)) {
+    for (String key :
+        List.of(
+            "blobs/sha256/" + hex,
+            "blobs/sha256/" + other + "/" + hex,
+            "blobs/sha256/" + hex.substring(0, 2) + "/x",
+            "blobs/sha256/" + hex.substring(0, 2) + "/",
+            "blobs/sha256",
+            "gc/marks/sha256/" + hex)) {
       assertThat(StorageLayout.parse(key, BlobRecordKey.class)).as(key).isEmpty();
     }
     String id = "0f8b3a1e-1111-4222-8333-444455556666";
-    for (String key : List.of("data/" + id, "data/00/" + id, "blobs/0f/" + id, "data/0f/0f8b", "data/0f/")) {
+    for (String key :
+        List.of("data/" + id, "data/00/" + id, "blobs/0f/" + id, "data/0f/0f8b", "data/0f/")) {
       assertThat(StorageLayout.parse(key, DataKey.class)).as(key).isEmpty();
     }
   }
@@ -125,10 +162,26 @@ class StorageLayoutTest {
   @Test
   void catalogKeysSortLikeTheNames() {
     List<String> names =
-        new ArrayList<>(List.of("a", "a-b", "a.b", "a/b", "a0", "a9", "a_b", "ab", "a/0", "a/9/z",
-            "b", "library/ubuntu", "library/ubuntu22", "z9", "z8-9"));
+        new ArrayList<>(
+            List.of(
+                "a",
+                "a-b",
+                "a.b",
+                "a/b",
+                "a0",
+                "a9",
+                "a_b",
+                "ab",
+                "a/0",
+                "a/9/z",
+                "b",
+                "library/ubuntu",
+                "library/ubuntu22",
+                "z9",
+                "z8-9"));
     List<String> byKey = new ArrayList<>(names);
-    byKey.sort(Comparator.comparing(n -> StorageLayout.keyOf(new CatalogKey(RepositoryName.parse(n)))));
+    byKey.sort(
+        Comparator.comparing(n -> StorageLayout.keyOf(new CatalogKey(RepositoryName.parse(n)))));
     names.sort(String::compareTo);
     assertThat(byKey).containsExactlyElementsOf(names);
     for (String name : names) {

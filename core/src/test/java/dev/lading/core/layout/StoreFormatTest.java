@@ -31,8 +31,9 @@ class StoreFormatTest {
   void anEmptyStoreIsMarkedWithTheCurrentVersion() throws Exception {
     try (ObjectStore store = new FilesystemStore(dir)) {
       assertThat(StoreFormat.check(store, true)).as("marked now").isTrue();
-      assertThat(store.read(KEY)).hasValueSatisfying(
-          bytes -> assertThat(new String(bytes, UTF_8)).isEqualTo("{\"version\":1}"));
+      assertThat(store.read(KEY))
+          .hasValueSatisfying(
+              bytes -> assertThat(new String(bytes, UTF_8)).isEqualTo("{\"version\":1}"));
       assertThat(StoreFormat.check(store, true)).as("read back, marked before").isFalse();
     }
   }
@@ -63,8 +64,10 @@ class StoreFormatTest {
       store.write(KEY, "{\"version\":99}".getBytes(UTF_8));
       assertThatThrownBy(() -> StoreFormat.check(store, true))
           .isInstanceOf(StoreFormat.UnsupportedFormatException.class)
-          .hasMessageContaining("version 99").hasMessageContaining("version 1 only");
-      assertThat(new String(store.read(KEY).orElseThrow(), UTF_8)).as("left as it was")
+          .hasMessageContaining("version 99")
+          .hasMessageContaining("version 1 only");
+      assertThat(new String(store.read(KEY).orElseThrow(), UTF_8))
+          .as("left as it was")
           .isEqualTo("{\"version\":99}");
     }
   }
@@ -75,7 +78,8 @@ class StoreFormatTest {
       store.write(KEY, "version one".getBytes(UTF_8));
       assertThatThrownBy(() -> StoreFormat.check(store, true))
           .isInstanceOf(StoreFormat.UnsupportedFormatException.class)
-          .hasMessageContaining(KEY).hasMessageContaining("version 1");
+          .hasMessageContaining(KEY)
+          .hasMessageContaining("version 1");
     }
   }
 

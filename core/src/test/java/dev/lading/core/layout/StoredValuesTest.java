@@ -41,15 +41,19 @@ class StoredValuesTest {
 
   @Test
   void blobRecord() {
-    BlobRecord record = roundTrip("{\"size\":1234,\"dataKey\":\"" + DATA + "\"}", BlobRecord::read,
-        BlobRecord::write);
+    BlobRecord record =
+        roundTrip(
+            "{\"size\":1234,\"dataKey\":\"" + DATA + "\"}", BlobRecord::read, BlobRecord::write);
     assertThat(record).isEqualTo(new BlobRecord(1234, new DataKey(UUID)));
   }
 
   @Test
   void manifestLink() {
-    ManifestLink link = roundTrip("{\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\"}",
-        ManifestLink::read, ManifestLink::write);
+    ManifestLink link =
+        roundTrip(
+            "{\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\"}",
+            ManifestLink::read,
+            ManifestLink::write);
     assertThat(link.mediaType()).isEqualTo(MediaTypes.OCI_MANIFEST);
   }
 
@@ -65,24 +69,44 @@ class StoredValuesTest {
 
   @Test
   void referrerDescriptor() {
-    ReferrerDescriptor full = roundTrip("{\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"digest\":\""
-        + D + "\",\"size\":512,\"artifactType\":\"application/spdx+json\",\"annotations\":"
-        + "{\"org.opencontainers.image.created\":\"2026-01-01T00:00:00Z\",\"a\":\"b\"}}",
-        ReferrerDescriptor::read, ReferrerDescriptor::write);
+    ReferrerDescriptor full =
+        roundTrip(
+            "{\"mediaType\":\""
+                + MediaTypes.OCI_MANIFEST
+                + "\",\"digest\":\""
+                + D
+                + "\",\"size\":512,\"artifactType\":\"application/spdx+json\",\"annotations\":"
+                + "{\"org.opencontainers.image.created\":\"2026-01-01T00:00:00Z\",\"a\":\"b\"}}",
+            ReferrerDescriptor::read,
+            ReferrerDescriptor::write);
     assertThat(full.digest()).isEqualTo(D);
     assertThat(full.artifactType()).hasValue("application/spdx+json");
     assertThat(full.annotations())
-        .containsExactly(Map.entry("org.opencontainers.image.created", "2026-01-01T00:00:00Z"), Map.entry("a", "b"));
-    ReferrerDescriptor bare = roundTrip("{\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"digest\":\""
-        + D + "\",\"size\":512}", ReferrerDescriptor::read, ReferrerDescriptor::write);
+        .containsExactly(
+            Map.entry("org.opencontainers.image.created", "2026-01-01T00:00:00Z"),
+            Map.entry("a", "b"));
+    ReferrerDescriptor bare =
+        roundTrip(
+            "{\"mediaType\":\""
+                + MediaTypes.OCI_MANIFEST
+                + "\",\"digest\":\""
+                + D
+                + "\",\"size\":512}",
+            ReferrerDescriptor::read,
+            ReferrerDescriptor::write);
     assertThat(bare.artifactType()).isEmpty();
     assertThat(bare.annotations()).isEmpty();
   }
 
   @Test
   void uploadState() {
-    String open = "{\"repository\":\"ml/vllm\",\"id\":\"" + UUID + "\",\"startedAt\":\"2026-01-02T03:04:05.123456Z\","
-        + "\"offset\":1048576,\"dataKey\":\"" + DATA + "\",\"resumeToken\":\"t0k3n\",\"hashState\":\"AAAB\"}";
+    String open =
+        "{\"repository\":\"ml/vllm\",\"id\":\""
+            + UUID
+            + "\",\"startedAt\":\"2026-01-02T03:04:05.123456Z\","
+            + "\"offset\":1048576,\"dataKey\":\""
+            + DATA
+            + "\",\"resumeToken\":\"t0k3n\",\"hashState\":\"AAAB\"}";
     UploadState state = roundTrip(open, UploadState::read, UploadState::write);
     assertThat(state.repository()).isEqualTo(RepositoryName.parse("ml/vllm"));
     assertThat(state.id()).isEqualTo(UploadId.parse(UUID));
@@ -93,12 +117,24 @@ class StoredValuesTest {
     assertThat(state.hashState()).hasValue("AAAB");
     assertThat(state.isCompleted()).isFalse();
 
-    String withoutHash = "{\"repository\":\"ml/vllm\",\"id\":\"" + UUID + "\",\"startedAt\":\"2026-01-02T03:04:05Z\","
-        + "\"offset\":0,\"dataKey\":\"" + DATA + "\",\"resumeToken\":\"t0k3n\"}";
+    String withoutHash =
+        "{\"repository\":\"ml/vllm\",\"id\":\""
+            + UUID
+            + "\",\"startedAt\":\"2026-01-02T03:04:05Z\","
+            + "\"offset\":0,\"dataKey\":\""
+            + DATA
+            + "\",\"resumeToken\":\"t0k3n\"}";
     assertThat(roundTrip(withoutHash, UploadState::read, UploadState::write).hashState()).isEmpty();
 
-    String completed = "{\"repository\":\"ml/vllm\",\"id\":\"" + UUID + "\",\"startedAt\":\"2026-01-02T03:04:05Z\","
-        + "\"offset\":10,\"dataKey\":\"" + DATA + "\",\"completedDigest\":\"" + D + "\",\"completedSize\":10}";
+    String completed =
+        "{\"repository\":\"ml/vllm\",\"id\":\""
+            + UUID
+            + "\",\"startedAt\":\"2026-01-02T03:04:05Z\","
+            + "\"offset\":10,\"dataKey\":\""
+            + DATA
+            + "\",\"completedDigest\":\""
+            + D
+            + "\",\"completedSize\":10}";
     UploadState done = roundTrip(completed, UploadState::read, UploadState::write);
     assertThat(done.completed()).hasValue(new UploadState.Completed(D, 10));
     UploadState closed = state.completed(D, 10);
@@ -110,72 +146,116 @@ class StoredValuesTest {
 
   @Test
   void gcRun() {
-    GcRun run = roundTrip("{\"id\":\"" + UUID + "\",\"startedAt\":\"2026-01-02T03:04:05.500Z\","
-        + "\"expiresAt\":\"2026-01-02T03:06:05.500Z\"}", GcRun::read, GcRun::write);
+    GcRun run =
+        roundTrip(
+            "{\"id\":\""
+                + UUID
+                + "\",\"startedAt\":\"2026-01-02T03:04:05.500Z\","
+                + "\"expiresAt\":\"2026-01-02T03:06:05.500Z\"}",
+            GcRun::read,
+            GcRun::write);
     assertThat(run.expiresAt()).isEqualTo(Instant.parse("2026-01-02T03:06:05.500Z"));
   }
 
   @Test
   void gcIntent() {
-    GcIntent scoped = roundTrip("{\"runId\":\"" + UUID + "\",\"deadline\":\"2026-01-02T03:04:05Z\","
-        + "\"record\":false,\"repositories\":[\"team/a\",\"team/b\"]}", GcIntent::read, GcIntent::write);
+    GcIntent scoped =
+        roundTrip(
+            "{\"runId\":\""
+                + UUID
+                + "\",\"deadline\":\"2026-01-02T03:04:05Z\","
+                + "\"record\":false,\"repositories\":[\"team/a\",\"team/b\"]}",
+            GcIntent::read,
+            GcIntent::write);
     assertThat(scoped.concerns(RepositoryName.parse("team/a"))).isTrue();
     assertThat(scoped.concerns(RepositoryName.parse("team/c"))).isFalse();
     // Written by an older instance: no reach, so it concerns everyone.
-    GcIntent old = roundTrip("{\"runId\":\"" + UUID + "\",\"deadline\":\"2026-01-02T03:04:05Z\"}",
-        GcIntent::read, GcIntent::write);
+    GcIntent old =
+        roundTrip(
+            "{\"runId\":\"" + UUID + "\",\"deadline\":\"2026-01-02T03:04:05Z\"}",
+            GcIntent::read,
+            GcIntent::write);
     assertThat(old.reach()).isEmpty();
     assertThat(old.concerns(RepositoryName.parse("team/c"))).isTrue();
   }
 
   @Test
   void formatVersion() {
-    assertThat(roundTrip("{\"version\":1}", FormatVersion::read, FormatVersion::write).version()).isEqualTo(1);
+    assertThat(roundTrip("{\"version\":1}", FormatVersion::read, FormatVersion::write).version())
+        .isEqualTo(1);
   }
 
   @Test
   void unknownFieldsAreIgnoredSoANewerInstanceMayAddSome() {
-    assertThat(BlobRecord.read(("{\"size\":1,\"dataKey\":\"" + DATA + "\",\"later\":true}").getBytes(UTF_8)))
+    assertThat(
+            BlobRecord.read(
+                ("{\"size\":1,\"dataKey\":\"" + DATA + "\",\"later\":true}").getBytes(UTF_8)))
         .isEqualTo(new BlobRecord(1, new DataKey(UUID)));
   }
 
   @Test
   void valuesThatDoNotReadSaySo() {
-    for (String bad : List.of("", "{", "{\"size\":1,\"dataKey\":\"blobs/x\"}", "{\"size\":1}",
-        "{\"size\":1,\"dataKey\":\"data/00/" + UUID + "\"}")) {
-      assertThatThrownBy(() -> BlobRecord.read(bad.getBytes(UTF_8))).as(bad)
-          .isInstanceOf(UncheckedIOException.class).hasMessageContaining("BlobRecord");
+    for (String bad :
+        List.of(
+            "",
+            "{",
+            "{\"size\":1,\"dataKey\":\"blobs/x\"}",
+            "{\"size\":1}",
+            "{\"size\":1,\"dataKey\":\"data/00/" + UUID + "\"}")) {
+      assertThatThrownBy(() -> BlobRecord.read(bad.getBytes(UTF_8)))
+          .as(bad)
+          .isInstanceOf(UncheckedIOException.class)
+          .hasMessageContaining("BlobRecord");
     }
-    assertThatThrownBy(() -> GcRun.read("{\"id\":\"x\",\"startedAt\":\"now\",\"expiresAt\":\"later\"}".getBytes(UTF_8)))
-        .isInstanceOf(UncheckedIOException.class).hasMessageContaining("GcRun");
+    assertThatThrownBy(
+            () ->
+                GcRun.read(
+                    "{\"id\":\"x\",\"startedAt\":\"now\",\"expiresAt\":\"later\"}".getBytes(UTF_8)))
+        .isInstanceOf(UncheckedIOException.class)
+        .hasMessageContaining("GcRun");
     assertThatThrownBy(() -> UploadState.read("{\"repository\":\"Bad Name\"}".getBytes(UTF_8)))
-        .isInstanceOf(UncheckedIOException.class).hasMessageContaining("UploadState");
+        .isInstanceOf(UncheckedIOException.class)
+        .hasMessageContaining("UploadState");
   }
 
   @Test
   void aStoredManifestIsReadByItsOwnMediaTypeElseByItsLinks() throws Exception {
-    String config = "{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + D
-        + "\",\"size\":2}";
-    String foreign = "{\"mediaType\":\"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip\","
-        + "\"digest\":\"" + S + "\",\"size\":3,\"urls\":[\"https://example.com/l\"]}";
+    String config =
+        "{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\""
+            + D
+            + "\",\"size\":2}";
+    String foreign =
+        "{\"mediaType\":\"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip\","
+            + "\"digest\":\""
+            + S
+            + "\",\"size\":3,\"urls\":[\"https://example.com/l\"]}";
     String body = "{\"schemaVersion\":2,\"config\":" + config + ",\"layers\":[" + foreign + "]}";
     AtomicInteger linkReads = new AtomicInteger();
-    StoredValues.LinkReader link = () -> {
-      linkReads.incrementAndGet();
-      return Optional.of(new ManifestLink(MediaTypes.OCI_MANIFEST));
-    };
-    ManifestReferences refs = ManifestReferences.of(StoredValues.readManifest(body.getBytes(UTF_8), link));
+    StoredValues.LinkReader link =
+        () -> {
+          linkReads.incrementAndGet();
+          return Optional.of(new ManifestLink(MediaTypes.OCI_MANIFEST));
+        };
+    ManifestReferences refs =
+        ManifestReferences.of(StoredValues.readManifest(body.getBytes(UTF_8), link));
     assertThat(linkReads).as("no mediaType in the bytes: the link tells").hasValue(1);
-    assertThat(refs.blobs()).as("a foreign layer that was pushed is kept too").containsExactly(D, S);
+    assertThat(refs.blobs())
+        .as("a foreign layer that was pushed is kept too")
+        .containsExactly(D, S);
     assertThat(refs.manifests()).isEmpty();
 
-    String typed = "{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"config\":" + config
-        + ",\"layers\":[]}";
+    String typed =
+        "{\"schemaVersion\":2,\"mediaType\":\""
+            + MediaTypes.OCI_MANIFEST
+            + "\",\"config\":"
+            + config
+            + ",\"layers\":[]}";
     StoredValues.readManifest(typed.getBytes(UTF_8), link);
     assertThat(linkReads).as("the bytes name their type: no link read").hasValue(1);
   }
 
-  private static <T> T roundTrip(String stored, Function<byte[], T> read, Function<T, byte[]> write) {
+  private static <T> T roundTrip(
+      String stored, Function<byte[], T> read, Function<T, byte[]> write) {
     byte[] bytes = stored.getBytes(UTF_8);
     T value = read.apply(bytes);
     assertThat(new String(write.apply(value), UTF_8)).as("written back").isEqualTo(stored);

@@ -9,7 +9,6 @@ import dev.lading.core.error.RegistryException;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.MediaTypes;
 import dev.lading.core.model.Tag;
-import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -20,7 +19,13 @@ class ManifestParserTest {
   private static final Digest EMPTY = Digest.sha256("{}".getBytes(UTF_8));
 
   private static String d(String mediaType, Digest digest, long size) {
-    return "{\"mediaType\":\"" + mediaType + "\",\"digest\":\"" + digest + "\",\"size\":" + size + "}";
+    return "{\"mediaType\":\""
+        + mediaType
+        + "\",\"digest\":\""
+        + digest
+        + "\",\"size\":"
+        + size
+        + "}";
   }
 
   private static String image(String config, String layers) {
@@ -36,8 +41,16 @@ class ManifestParserTest {
         image("{\"mediaType\":\"no-slash\",\"digest\":\"" + A + "\",\"size\":1}", ""),
         image("{\"mediaType\":\"application/x.c\",\"digest\":\"" + A + "\",\"size\":\"1\"}", ""),
         image(good, "\"not a descriptor\""),
-        image("{\"mediaType\":\"application/x.c\",\"digest\":\"" + A + "\",\"size\":1,\"data\":\"e30=\"}", ""),
-        image("{\"mediaType\":\"application/x.c\",\"digest\":\"" + A + "\",\"size\":1,\"urls\":\"x\"}", ""),
+        image(
+            "{\"mediaType\":\"application/x.c\",\"digest\":\""
+                + A
+                + "\",\"size\":1,\"data\":\"e30=\"}",
+            ""),
+        image(
+            "{\"mediaType\":\"application/x.c\",\"digest\":\""
+                + A
+                + "\",\"size\":1,\"urls\":\"x\"}",
+            ""),
         "{\"schemaVersion\":2,\"config\":" + good + "}", // no layers
         "{\"schemaVersion\":2,\"config\":" + good + ",\"layers\":[],\"annotations\":{\"a\":1}}",
         "{\"schemaVersion\":2,\"config\":" + good + ",\"layers\":[],\"manifests\":[]}",
@@ -50,20 +63,31 @@ class ManifestParserTest {
   @MethodSource("invalidImageManifests")
   void invalidImageManifestsAreRefused(String body) {
     assertThatThrownBy(() -> ManifestParser.parse(MediaTypes.OCI_MANIFEST, body.getBytes(UTF_8)))
-        .isInstanceOfSatisfying(RegistryException.class,
+        .isInstanceOfSatisfying(
+            RegistryException.class,
             e -> assertThat(e.code()).isEqualTo(ErrorCode.MANIFEST_INVALID));
   }
 
   @Test
   void artifactManifestWithEmptyConfigAndEmbeddedData() {
-    String body = "{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\","
-        + "\"artifactType\":\"application/vnd.example+type\","
-        + "\"config\":{\"mediaType\":\"" + MediaTypes.OCI_EMPTY + "\",\"digest\":\"" + EMPTY
-        + "\",\"size\":2,\"data\":\"e30=\"},"
-        + "\"layers\":[{\"mediaType\":\"application/x.gguf\",\"digest\":\"" + A + "\",\"size\":1,"
-        + "\"annotations\":{\"org.opencontainers.image.title\":\"model.gguf\"}}],"
-        + "\"subject\":" + d(MediaTypes.OCI_MANIFEST, A, 10) + ","
-        + "\"annotations\":{\"k\":\"v\"}}";
+    String body =
+        "{\"schemaVersion\":2,\"mediaType\":\""
+            + MediaTypes.OCI_MANIFEST
+            + "\","
+            + "\"artifactType\":\"application/vnd.example+type\","
+            + "\"config\":{\"mediaType\":\""
+            + MediaTypes.OCI_EMPTY
+            + "\",\"digest\":\""
+            + EMPTY
+            + "\",\"size\":2,\"data\":\"e30=\"},"
+            + "\"layers\":[{\"mediaType\":\"application/x.gguf\",\"digest\":\""
+            + A
+            + "\",\"size\":1,"
+            + "\"annotations\":{\"org.opencontainers.image.title\":\"model.gguf\"}}],"
+            + "\"subject\":"
+            + d(MediaTypes.OCI_MANIFEST, A, 10)
+            + ","
+            + "\"annotations\":{\"k\":\"v\"}}";
     ParsedManifest parsed = ManifestParser.parse(MediaTypes.OCI_MANIFEST, body.getBytes(UTF_8));
     assertThat(parsed.effectiveArtifactType()).hasValue("application/vnd.example+type");
     assertThat(parsed.subject()).hasValueSatisfying(s -> assertThat(s.digest()).isEqualTo(A));
@@ -74,8 +98,9 @@ class ManifestParserTest {
 
   @Test
   void effectiveArtifactTypeFallsBackToTheConfigMediaType() {
-    ParsedManifest parsed = ManifestParser.parse(
-        MediaTypes.OCI_MANIFEST, image(d("application/x.sig", A, 1), "").getBytes(UTF_8));
+    ParsedManifest parsed =
+        ManifestParser.parse(
+            MediaTypes.OCI_MANIFEST, image(d("application/x.sig", A, 1), "").getBytes(UTF_8));
     assertThat(parsed.effectiveArtifactType()).hasValue("application/x.sig");
   }
 
@@ -84,25 +109,38 @@ class ManifestParserTest {
     byte[] body = image(d("application/x.c", A, 1), "").getBytes(UTF_8);
     assertThat(ManifestParser.parse(MediaTypes.DOCKER_MANIFEST, body).mediaType())
         .isEqualTo(MediaTypes.DOCKER_MANIFEST);
-    byte[] withType = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_INDEX
-        + "\",\"manifests\":[]}").getBytes(UTF_8);
+    byte[] withType =
+        ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_INDEX + "\",\"manifests\":[]}")
+            .getBytes(UTF_8);
     assertThat(ManifestParser.parse(null, withType).isIndex()).isTrue();
-    assertThatThrownBy(() -> ManifestParser.parse(null, body)).isInstanceOf(RegistryException.class);
+    assertThatThrownBy(() -> ManifestParser.parse(null, body))
+        .isInstanceOf(RegistryException.class);
   }
 
   @Test
   void onlyForeignLayersWithUrlsAreNotRequiredInTheRepository() {
     Digest absent = Digest.sha256("absent".getBytes(UTF_8));
-    String foreignWithUrls = "{\"mediaType\":\"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip\","
-        + "\"digest\":\"" + absent + "\",\"size\":6,\"urls\":[\"https://example.com/l\"]}";
-    String foreignWithoutUrls = d("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", absent, 6);
+    String foreignWithUrls =
+        "{\"mediaType\":\"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip\","
+            + "\"digest\":\""
+            + absent
+            + "\",\"size\":6,\"urls\":[\"https://example.com/l\"]}";
+    String foreignWithoutUrls =
+        d("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", absent, 6);
     ManifestValidator validator = new ManifestValidator(1 << 20);
     byte[] withUrls = image(d("application/x.c", A, 1), foreignWithUrls).getBytes(UTF_8);
-    assertThat(validator.validate(Tag.parse("t"), MediaTypes.OCI_MANIFEST, withUrls).manifest().requiredBlobs())
+    assertThat(
+            validator
+                .validate(Tag.parse("t"), MediaTypes.OCI_MANIFEST, withUrls)
+                .manifest()
+                .requiredBlobs())
         .containsExactly(A);
     byte[] withoutUrls = image(d("application/x.c", A, 1), foreignWithoutUrls).getBytes(UTF_8);
-    assertThat(validator.validate(Tag.parse("t"), MediaTypes.OCI_MANIFEST, withoutUrls).manifest().requiredBlobs())
+    assertThat(
+            validator
+                .validate(Tag.parse("t"), MediaTypes.OCI_MANIFEST, withoutUrls)
+                .manifest()
+                .requiredBlobs())
         .containsExactly(A, absent);
   }
-
 }

@@ -5,30 +5,46 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
-import java.util.stream.Stream;
 
 /** The distribution-spec's grammars for names, tags, digests and references. */
 class ValueGrammarTest {
   private static final String HEX64 = "a".repeat(64);
 
   @ParameterizedTest
-  @ValueSource(strings = {"a", "library/ubuntu", "a/b/c/d", "a-b", "a--b", "a.b", "a_b", "a__b",
-      "ml/vllm-rocm", "0", "a0/b1", "x.y-z_w"})
+  @ValueSource(
+      strings = {
+        "a",
+        "library/ubuntu",
+        "a/b/c/d",
+        "a-b",
+        "a--b",
+        "a.b",
+        "a_b",
+        "a__b",
+        "ml/vllm-rocm",
+        "0",
+        "a0/b1",
+        "x.y-z_w"
+      })
   void repositoryNamesAccepted(String name) {
     assertThat(RepositoryName.parse(name).value()).isEqualTo(name);
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "A", "a/", "/a", "a//b", "-a", "a-", ".a", "a.", "_a", "a/_b",
-      "a___b", "a..b", "a/../b", "..", "a b", "a:b", "é"})
+  @ValueSource(
+      strings = {
+        "", "A", "a/", "/a", "a//b", "-a", "a-", ".a", "a.", "_a", "a/_b", "a___b", "a..b",
+        "a/../b", "..", "a b", "a:b", "é"
+      })
   void repositoryNamesRefused(String name) {
     assertThatThrownBy(() -> RepositoryName.parse(name))
-        .isInstanceOfSatisfying(RegistryException.class,
-            e -> assertThat(e.code()).isEqualTo(ErrorCode.NAME_INVALID));
+        .isInstanceOfSatisfying(
+            RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NAME_INVALID));
   }
 
   @Test
@@ -46,9 +62,19 @@ class ValueGrammarTest {
   }
 
   static Stream<String> badDigests() {
-    return Stream.of("", "sha256", "sha256:", ":" + HEX64, "sha256:" + "A".repeat(64),
-        "md5:" + HEX64, "sha256:" + "g".repeat(64), "sha256:" + "a".repeat(63),
-        "sha256:" + "a".repeat(65), "sha512:" + HEX64, "sha256:../../etc", "SHA256:" + HEX64,
+    return Stream.of(
+        "",
+        "sha256",
+        "sha256:",
+        ":" + HEX64,
+        "sha256:" + "A".repeat(64),
+        "md5:" + HEX64,
+        "sha256:" + "g".repeat(64),
+        "sha256:" + "a".repeat(63),
+        "sha256:" + "a".repeat(65),
+        "sha512:" + HEX64,
+        "sha256:../../etc",
+        "SHA256:" + HEX64,
         "sha256:" + HEX64 + "\n");
   }
 
@@ -62,14 +88,16 @@ class ValueGrammarTest {
   @MethodSource("badTags")
   void tagsRefused(String tag) {
     assertThatThrownBy(() -> Tag.parse(tag))
-        .isInstanceOfSatisfying(RegistryException.class,
+        .isInstanceOfSatisfying(
+            RegistryException.class,
             e -> assertThat(e.code()).isEqualTo(ErrorCode.MANIFEST_INVALID));
   }
 
   @Test
   void digestsAccepted() {
     assertThat(Digest.parse("sha256:" + HEX64).hex()).isEqualTo(HEX64);
-    assertThat(Digest.parse("sha512:" + "0".repeat(128)).algorithm()).isEqualTo(DigestAlgorithm.SHA512);
+    assertThat(Digest.parse("sha512:" + "0".repeat(128)).algorithm())
+        .isEqualTo(DigestAlgorithm.SHA512);
     assertThat(Digest.parse("sha256:" + HEX64).toString()).isEqualTo("sha256:" + HEX64);
   }
 
@@ -77,8 +105,8 @@ class ValueGrammarTest {
   @MethodSource("badDigests")
   void digestsRefused(String wire) {
     assertThatThrownBy(() -> Digest.parse(wire))
-        .isInstanceOfSatisfying(RegistryException.class,
-            e -> assertThat(e.code()).isEqualTo(ErrorCode.DIGEST_INVALID));
+        .isInstanceOfSatisfying(
+            RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.DIGEST_INVALID));
   }
 
   @Test

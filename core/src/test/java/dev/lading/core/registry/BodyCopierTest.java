@@ -31,7 +31,9 @@ class BodyCopierTest {
     MessageDigest seen = MessageDigest.getInstance("SHA-256");
     try (FilesystemStore store = new FilesystemStore(root)) {
       MultipartWrite write = store.startMultipart("data/x");
-      long copied = BodyCopier.copy(new ByteArrayInputStream(body), write, seen::update, new BodyCopier.Progress());
+      long copied =
+          BodyCopier.copy(
+              new ByteArrayInputStream(body), write, seen::update, new BodyCopier.Progress());
       write.complete();
       assertThat(copied).isEqualTo(body.length);
       assertThat(seen.digest()).isEqualTo(MessageDigest.getInstance("SHA-256").digest(body));
@@ -42,20 +44,22 @@ class BodyCopierTest {
   @Test
   void storeFailureIsStorageUnavailableAndNoWriteFollowsTheReturn() {
     StoppableWrite write = new StoppableWrite(3);
-    InputStream endless = new InputStream() {
-      @Override
-      public int read() {
-        return 1;
-      }
+    InputStream endless =
+        new InputStream() {
+          @Override
+          public int read() {
+            return 1;
+          }
 
-      @Override
-      public int read(byte[] b, int off, int len) {
-        return len;
-      }
-    };
+          @Override
+          public int read(byte[] b, int off, int len) {
+            return len;
+          }
+        };
     assertThatThrownBy(() -> BodyCopier.copy(endless, write, b -> {}, new BodyCopier.Progress()))
         .isInstanceOfSatisfying(
-            RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.STORAGE_UNAVAILABLE));
+            RegistryException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.STORAGE_UNAVAILABLE));
     write.returned.set(true);
     assertThat(write.writesAfterReturn.get()).isZero();
   }
@@ -75,7 +79,8 @@ class BodyCopierTest {
     BodyCopier.Progress progress = new BodyCopier.Progress();
     assertThatThrownBy(() -> BodyCopier.copy(breaking, write, b -> {}, progress))
         .isInstanceOfSatisfying(
-            RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BLOB_UPLOAD_INVALID));
+            RegistryException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.BLOB_UPLOAD_INVALID));
     write.returned.set(true);
     assertThat(write.writesAfterReturn.get()).isZero();
     assertThat(write.size()).isEqualTo(BodyCopier.BUFFER_BYTES * 3L);

@@ -31,13 +31,15 @@ class GcFenceWaitTest {
     MutableClock clock = new MutableClock(start);
     List<Duration> pauses = new CopyOnWriteArrayList<>();
     // Each pause moves the clock by the polling interval instead of sleeping through it.
-    Pause pause = d -> {
-      pauses.add(d);
-      clock.advance(d);
-    };
+    Pause pause =
+        d -> {
+          pauses.add(d);
+          clock.advance(d);
+        };
     Digest digest = Digest.sha256("layer".getBytes(StandardCharsets.US_ASCII));
     try (FilesystemStore store = new FilesystemStore(dir)) {
-      store.write(StorageLayout.keyOf(new GcIntentKey(digest)),
+      store.write(
+          StorageLayout.keyOf(new GcIntentKey(digest)),
           new GcIntent("run", start.plusSeconds(10), Optional.empty()).write());
       GcFence fence = new GcFence(store, clock, Duration.ZERO, Duration.ofSeconds(1), pause);
       fence.awaitNoIntent(digest, APP);
@@ -54,8 +56,13 @@ class GcFenceWaitTest {
     Digest shared = Digest.sha256("shared base layer".getBytes(StandardCharsets.US_ASCII));
     try (FilesystemStore store = new FilesystemStore(dir)) {
       // A sweeper removes the layer's dead link in team/other; the blob itself stays.
-      store.write(StorageLayout.keyOf(new GcIntentKey(shared)), new GcIntent("run", start.plusSeconds(10),
-          Optional.of(new GcIntent.Reach(false, List.of(OTHER)))).write());
+      store.write(
+          StorageLayout.keyOf(new GcIntentKey(shared)),
+          new GcIntent(
+                  "run",
+                  start.plusSeconds(10),
+                  Optional.of(new GcIntent.Reach(false, List.of(OTHER))))
+              .write());
       GcFence fence = new GcFence(store, clock, Duration.ZERO, Duration.ofSeconds(1), pause);
 
       assertThat(fence.intended(shared, APP)).isFalse();
@@ -68,8 +75,13 @@ class GcFenceWaitTest {
       assertThat(clock.instant()).isEqualTo(start.plusSeconds(3));
 
       // The blob itself going concerns every repository.
-      store.write(StorageLayout.keyOf(new GcIntentKey(shared)), new GcIntent("run", start.plusSeconds(10),
-          Optional.of(new GcIntent.Reach(true, List.of(OTHER)))).write());
+      store.write(
+          StorageLayout.keyOf(new GcIntentKey(shared)),
+          new GcIntent(
+                  "run",
+                  start.plusSeconds(10),
+                  Optional.of(new GcIntent.Reach(true, List.of(OTHER))))
+              .write());
       assertThat(fence.intended(shared, APP)).isTrue();
     }
   }

@@ -15,7 +15,6 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -94,8 +93,8 @@ class ManifestPutStoreCallsTest {
   @Test
   void aTenLayerManifestPushChecksEachBlobOnce() throws Exception {
     CallCounter store = new CallCounter(new FilesystemStore(dir.resolve("root")));
-    StoreRegistry registry = new StoreRegistry(store, RegistryOptions.defaults(),
-        GcFence.of(store, Clock.systemUTC()));
+    StoreRegistry registry =
+        new StoreRegistry(store, RegistryOptions.defaults(), GcFence.of(store, Clock.systemUTC()));
     List<String> layers = new ArrayList<>();
     byte[] config = "{\"architecture\":\"amd64\"}".getBytes(UTF_8);
     push(registry, config);
@@ -104,15 +103,23 @@ class ManifestPutStoreCallsTest {
       push(registry, layer);
       layers.add(descriptor("application/vnd.oci.image.layer.v1.tar", layer));
     }
-    byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\","
-        + "\"config\":" + descriptor("application/vnd.oci.image.config.v1+json", config)
-        + ",\"layers\":[" + String.join(",", layers) + "]}").getBytes(UTF_8);
+    byte[] manifest =
+        ("{\"schemaVersion\":2,\"mediaType\":\""
+                + MediaTypes.OCI_MANIFEST
+                + "\","
+                + "\"config\":"
+                + descriptor("application/vnd.oci.image.config.v1+json", config)
+                + ",\"layers\":["
+                + String.join(",", layers)
+                + "]}")
+            .getBytes(UTF_8);
     registry.fence().runActive(); // the run cache is warm, as on a server that has been up a while
     store.calls.clear();
 
     registry.putManifest(REPO, Tag.parse("v1"), MediaTypes.OCI_MANIFEST, manifest);
 
-    System.out.printf("manifest PUT of a 10-layer image: %d store calls %s%n",
+    System.out.printf(
+        "manifest PUT of a 10-layer image: %d store calls %s%n",
         store.total(), new TreeMap<>(store.calls));
     // 11 blobs (config and layers): a link stat and a fresh record read each; then the
     // manifest's record lookup, data, record, catalog marker, link and tag; and, a push by tag,
@@ -122,11 +129,17 @@ class ManifestPutStoreCallsTest {
   }
 
   private static void push(StoreRegistry registry, byte[] blob) {
-    registry.putBlob(REPO, Digest.sha256(blob), new ByteArrayInputStream(blob), OptionalLong.of(blob.length));
+    registry.putBlob(
+        REPO, Digest.sha256(blob), new ByteArrayInputStream(blob), OptionalLong.of(blob.length));
   }
 
   private static String descriptor(String mediaType, byte[] blob) {
-    return "{\"mediaType\":\"" + mediaType + "\",\"digest\":\"" + Digest.sha256(blob)
-        + "\",\"size\":" + blob.length + "}";
+    return "{\"mediaType\":\""
+        + mediaType
+        + "\",\"digest\":\""
+        + Digest.sha256(blob)
+        + "\",\"size\":"
+        + blob.length
+        + "}";
   }
 }

@@ -40,9 +40,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The registry's behaviour over a real store (shipped in core's test-jar, so every store runs
- * it): uploads in all their shapes, mounts, the four manifest formats, tags, deletes,
- * discovery and referrers.
+ * The registry's behaviour over a real store (shipped in core's test-jar, so every store runs it):
+ * uploads in all their shapes, mounts, the four manifest formats, tags, deletes, discovery and
+ * referrers.
  */
 public abstract class RegistryContract {
   protected static final RepositoryName REPO = RepositoryName.parse("team/app");
@@ -112,7 +112,13 @@ public abstract class RegistryContract {
   }
 
   protected static String descriptor(String mediaType, Digest digest, long size) {
-    return "{\"mediaType\":\"" + mediaType + "\",\"digest\":\"" + digest + "\",\"size\":" + size + "}";
+    return "{\"mediaType\":\""
+        + mediaType
+        + "\",\"digest\":\""
+        + digest
+        + "\",\"size\":"
+        + size
+        + "}";
   }
 
   /** Pushes a config and one layer and returns an OCI image manifest over them. */
@@ -121,14 +127,22 @@ public abstract class RegistryContract {
     byte[] layer = bytes("layer of " + repo + extra);
     Digest c = pushBlob(repo, config);
     Digest l = pushBlob(repo, layer);
-    return bytes("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\","
-        + "\"config\":" + descriptor("application/vnd.oci.image.config.v1+json", c, config.length)
-        + ",\"layers\":[" + descriptor("application/vnd.oci.image.layer.v1.tar+gzip", l, layer.length)
-        + "]" + extra + "}");
+    return bytes(
+        "{\"schemaVersion\":2,\"mediaType\":\""
+            + MediaTypes.OCI_MANIFEST
+            + "\","
+            + "\"config\":"
+            + descriptor("application/vnd.oci.image.config.v1+json", c, config.length)
+            + ",\"layers\":["
+            + descriptor("application/vnd.oci.image.layer.v1.tar+gzip", l, layer.length)
+            + "]"
+            + extra
+            + "}");
   }
 
   protected Digest putManifest(RepositoryName repo, String reference, byte[] manifest) {
-    return registry.putManifest(repo, Reference.parse(reference), MediaTypes.OCI_MANIFEST, manifest)
+    return registry
+        .putManifest(repo, Reference.parse(reference), MediaTypes.OCI_MANIFEST, manifest)
         .digest();
   }
 
@@ -200,14 +214,20 @@ public abstract class RegistryContract {
     UploadId id = registry.startUpload(REPO).id();
     byte[] chunked = bytes("pushed in a session");
     Digest sessioned = Digest.sha256(chunked);
-    registry.completeUpload(REPO, id, sessioned, OptionalLong.empty(), body(chunked), OptionalLong.empty());
+    registry.completeUpload(
+        REPO, id, sessioned, OptionalLong.empty(), body(chunked), OptionalLong.empty());
     for (Digest digest : List.of(monolithic, sessioned)) {
       String hex = digest.hex();
       assertThat(store.stat("blobs/sha256/" + hex.substring(0, 2) + "/" + hex)).as(hex).isPresent();
       assertThat(store.stat("blobs/sha256/" + hex)).as(hex).isEmpty();
     }
-    assertThat(dataKeys()).hasSize(2).allSatisfy(key ->
-        assertThat(key).matches("data/([0-9a-f]{2})/\\1[0-9a-f]{6}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"));
+    assertThat(dataKeys())
+        .hasSize(2)
+        .allSatisfy(
+            key ->
+                assertThat(key)
+                    .matches(
+                        "data/([0-9a-f]{2})/\\1[0-9a-f]{6}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"));
   }
 
   @Test
@@ -230,13 +250,23 @@ public abstract class RegistryContract {
     UploadStatus started = registry.startUpload(REPO);
     assertThat(started.offset()).isZero();
     UploadId id = started.id();
-    assertThat(registry.appendToUpload(REPO, id, OptionalLong.of(0), body(bytes("first-")), OptionalLong.of(6)).offset())
+    assertThat(
+            registry
+                .appendToUpload(
+                    REPO, id, OptionalLong.of(0), body(bytes("first-")), OptionalLong.of(6))
+                .offset())
         .isEqualTo(6);
-    assertThat(registry.appendToUpload(REPO, id, OptionalLong.empty(), body(bytes("second-")), OptionalLong.empty()).offset())
+    assertThat(
+            registry
+                .appendToUpload(
+                    REPO, id, OptionalLong.empty(), body(bytes("second-")), OptionalLong.empty())
+                .offset())
         .isEqualTo(13);
     assertThat(registry.uploadStatus(REPO, id).offset()).isEqualTo(13);
     Digest digest = Digest.sha256(content);
-    BlobInfo info = registry.completeUpload(REPO, id, digest, OptionalLong.of(13), body(bytes("third")), OptionalLong.of(5));
+    BlobInfo info =
+        registry.completeUpload(
+            REPO, id, digest, OptionalLong.of(13), body(bytes("third")), OptionalLong.of(5));
     assertThat(info).isEqualTo(new BlobInfo(digest, content.length));
     assertThat(readAll(registry.openBlob(REPO, digest, Optional.empty()))).isEqualTo(content);
     assertRefused(() -> registry.uploadStatus(REPO, id), ErrorCode.BLOB_UPLOAD_UNKNOWN);
@@ -246,33 +276,60 @@ public abstract class RegistryContract {
   void uploadContinuesInANewRegistryInstance() throws Exception {
     byte[] content = bytes("started here, finished elsewhere");
     UploadId id = registry.startUpload(REPO).id();
-    registry.appendToUpload(REPO, id, OptionalLong.of(0), body(Arrays.copyOf(content, 13)), OptionalLong.empty());
+    registry.appendToUpload(
+        REPO, id, OptionalLong.of(0), body(Arrays.copyOf(content, 13)), OptionalLong.empty());
     try (ObjectStore other = reopen(store)) {
       StoreRegistry elsewhere = new StoreRegistry(other, RegistryOptions.defaults());
       assertThat(elsewhere.uploadStatus(REPO, id).offset()).isEqualTo(13);
       Digest digest = Digest.sha256(content);
-      elsewhere.completeUpload(REPO, id, digest, OptionalLong.of(13),
-          body(Arrays.copyOfRange(content, 13, content.length)), OptionalLong.empty());
+      elsewhere.completeUpload(
+          REPO,
+          id,
+          digest,
+          OptionalLong.of(13),
+          body(Arrays.copyOfRange(content, 13, content.length)),
+          OptionalLong.empty());
       assertThat(readAll(elsewhere.openBlob(REPO, digest, Optional.empty()))).isEqualTo(content);
     }
   }
 
   @Test
   void uploadWithoutSavedHashStateIsHashedByRereading() throws Exception {
-    StoreRegistry slow = new StoreRegistry(store, RegistryOptions.defaults().withResumableHashing(false));
+    StoreRegistry slow =
+        new StoreRegistry(store, RegistryOptions.defaults().withResumableHashing(false));
     byte[] content = bytes("the fallback re-reads these bytes at commit");
     UploadId id = slow.startUpload(REPO).id();
-    slow.appendToUpload(REPO, id, OptionalLong.empty(), body(Arrays.copyOf(content, 10)), OptionalLong.empty());
-    slow.appendToUpload(REPO, id, OptionalLong.empty(), body(Arrays.copyOfRange(content, 10, 20)), OptionalLong.empty());
+    slow.appendToUpload(
+        REPO, id, OptionalLong.empty(), body(Arrays.copyOf(content, 10)), OptionalLong.empty());
+    slow.appendToUpload(
+        REPO,
+        id,
+        OptionalLong.empty(),
+        body(Arrays.copyOfRange(content, 10, 20)),
+        OptionalLong.empty());
     Digest digest = Digest.sha256(content);
     // A resumable instance picks up the session that has no hash state and still verifies.
-    registry.completeUpload(REPO, id, digest, OptionalLong.empty(),
-        body(Arrays.copyOfRange(content, 20, content.length)), OptionalLong.empty());
+    registry.completeUpload(
+        REPO,
+        id,
+        digest,
+        OptionalLong.empty(),
+        body(Arrays.copyOfRange(content, 20, content.length)),
+        OptionalLong.empty());
     assertThat(readAll(registry.openBlob(REPO, digest, Optional.empty()))).isEqualTo(content);
     UploadId wrong = slow.startUpload(REPO).id();
-    slow.appendToUpload(REPO, wrong, OptionalLong.empty(), body(bytes("abc")), OptionalLong.empty());
-    assertRefused(() -> slow.completeUpload(REPO, wrong, Digest.sha256(bytes("abcd")),
-        OptionalLong.empty(), body(bytes("x")), OptionalLong.empty()), ErrorCode.DIGEST_INVALID);
+    slow.appendToUpload(
+        REPO, wrong, OptionalLong.empty(), body(bytes("abc")), OptionalLong.empty());
+    assertRefused(
+        () ->
+            slow.completeUpload(
+                REPO,
+                wrong,
+                Digest.sha256(bytes("abcd")),
+                OptionalLong.empty(),
+                body(bytes("x")),
+                OptionalLong.empty()),
+        ErrorCode.DIGEST_INVALID);
   }
 
   @Test
@@ -282,12 +339,16 @@ public abstract class RegistryContract {
         () -> registry.putBlob(REPO, claimed, body(bytes("actual")), OptionalLong.empty()),
         ErrorCode.DIGEST_INVALID);
     UploadId id = registry.startUpload(REPO).id();
-    registry.appendToUpload(REPO, id, OptionalLong.empty(), body(bytes("act")), OptionalLong.empty());
+    registry.appendToUpload(
+        REPO, id, OptionalLong.empty(), body(bytes("act")), OptionalLong.empty());
     assertRefused(
-        () -> registry.completeUpload(REPO, id, claimed, OptionalLong.empty(), body(bytes("ual")), OptionalLong.empty()),
+        () ->
+            registry.completeUpload(
+                REPO, id, claimed, OptionalLong.empty(), body(bytes("ual")), OptionalLong.empty()),
         ErrorCode.DIGEST_INVALID);
     assertRefused(() -> registry.statBlob(REPO, claimed), ErrorCode.BLOB_UNKNOWN);
-    assertRefused(() -> registry.statBlob(REPO, Digest.sha256(bytes("actual"))), ErrorCode.BLOB_UNKNOWN);
+    assertRefused(
+        () -> registry.statBlob(REPO, Digest.sha256(bytes("actual"))), ErrorCode.BLOB_UNKNOWN);
     assertRefused(() -> registry.uploadStatus(REPO, id), ErrorCode.BLOB_UPLOAD_UNKNOWN);
     assertThat(dataKeys()).isEmpty();
     assertThat(pendingMultipartWrites(store)).isIn(0L, -1L);
@@ -296,7 +357,8 @@ public abstract class RegistryContract {
   @Test
   void cancelledUploadLeavesNoBlob() throws Exception {
     UploadId id = registry.startUpload(REPO).id();
-    registry.appendToUpload(REPO, id, OptionalLong.empty(), body(bytes("doomed")), OptionalLong.empty());
+    registry.appendToUpload(
+        REPO, id, OptionalLong.empty(), body(bytes("doomed")), OptionalLong.empty());
     registry.cancelUpload(REPO, id);
     assertRefused(() -> registry.uploadStatus(REPO, id), ErrorCode.BLOB_UPLOAD_UNKNOWN);
     assertRefused(() -> registry.cancelUpload(REPO, id), ErrorCode.BLOB_UPLOAD_UNKNOWN);
@@ -310,11 +372,22 @@ public abstract class RegistryContract {
     byte[] content = bytes("committed once");
     Digest digest = Digest.sha256(content);
     UploadId id = registry.startUpload(REPO).id();
-    BlobInfo first = registry.completeUpload(REPO, id, digest, OptionalLong.empty(), body(content), OptionalLong.empty());
-    BlobInfo again = registry.completeUpload(REPO, id, digest, OptionalLong.empty(), body(content), OptionalLong.empty());
+    BlobInfo first =
+        registry.completeUpload(
+            REPO, id, digest, OptionalLong.empty(), body(content), OptionalLong.empty());
+    BlobInfo again =
+        registry.completeUpload(
+            REPO, id, digest, OptionalLong.empty(), body(content), OptionalLong.empty());
     assertThat(again).isEqualTo(first);
     assertRefused(
-        () -> registry.completeUpload(REPO, id, Digest.sha256(bytes("other")), OptionalLong.empty(), body(content), OptionalLong.empty()),
+        () ->
+            registry.completeUpload(
+                REPO,
+                id,
+                Digest.sha256(bytes("other")),
+                OptionalLong.empty(),
+                body(content),
+                OptionalLong.empty()),
         ErrorCode.BLOB_UPLOAD_UNKNOWN);
   }
 
@@ -323,7 +396,9 @@ public abstract class RegistryContract {
     UploadId id = registry.startUpload(REPO).id();
     registry.appendToUpload(REPO, id, OptionalLong.of(0), body(bytes("abc")), OptionalLong.empty());
     assertRefused(
-        () -> registry.appendToUpload(REPO, id, OptionalLong.of(2), body(bytes("xyz")), OptionalLong.empty()),
+        () ->
+            registry.appendToUpload(
+                REPO, id, OptionalLong.of(2), body(bytes("xyz")), OptionalLong.empty()),
         ErrorCode.RANGE_INVALID);
     assertThat(registry.uploadStatus(REPO, id).offset()).isEqualTo(3);
   }
@@ -331,31 +406,37 @@ public abstract class RegistryContract {
   @Test
   void chunkOfTheWrongLengthIsRefusedAndItsBytesDropped() {
     UploadId id = registry.startUpload(REPO).id();
-    registry.appendToUpload(REPO, id, OptionalLong.empty(), body(bytes("abc")), OptionalLong.empty());
+    registry.appendToUpload(
+        REPO, id, OptionalLong.empty(), body(bytes("abc")), OptionalLong.empty());
     assertRefused(
-        () -> registry.appendToUpload(REPO, id, OptionalLong.empty(), body(bytes("defg")), OptionalLong.of(3)),
+        () ->
+            registry.appendToUpload(
+                REPO, id, OptionalLong.empty(), body(bytes("defg")), OptionalLong.of(3)),
         ErrorCode.SIZE_INVALID);
     assertThat(registry.uploadStatus(REPO, id).offset()).isEqualTo(3);
     Digest digest = Digest.sha256(bytes("abcdef"));
-    registry.completeUpload(REPO, id, digest, OptionalLong.of(3), body(bytes("def")), OptionalLong.of(3));
+    registry.completeUpload(
+        REPO, id, digest, OptionalLong.of(3), body(bytes("def")), OptionalLong.of(3));
     assertThat(registry.statBlob(REPO, digest).size()).isEqualTo(6);
   }
 
   @Test
   void requestDyingMidChunkKeepsTheBytesThatArrived() throws Exception {
     UploadId id = registry.startUpload(REPO).id();
-    registry.appendToUpload(REPO, id, OptionalLong.empty(), body(bytes("good-")), OptionalLong.empty());
-    InputStream dying = new InputStream() {
-      int sent;
+    registry.appendToUpload(
+        REPO, id, OptionalLong.empty(), body(bytes("good-")), OptionalLong.empty());
+    InputStream dying =
+        new InputStream() {
+          int sent;
 
-      @Override
-      public int read() throws IOException {
-        if (sent++ < 300_000) {
-          return 'x';
-        }
-        throw new IOException("connection reset");
-      }
-    };
+          @Override
+          public int read() throws IOException {
+            if (sent++ < 300_000) {
+              return 'x';
+            }
+            throw new IOException("connection reset");
+          }
+        };
     assertRefused(
         () -> registry.appendToUpload(REPO, id, OptionalLong.empty(), dying, OptionalLong.empty()),
         ErrorCode.BLOB_UPLOAD_INVALID);
@@ -369,7 +450,8 @@ public abstract class RegistryContract {
     System.arraycopy(bytes("bytes"), 0, whole, 5 + 300_000, 5);
     byte[] rest = Arrays.copyOfRange(whole, (int) offset, whole.length);
     Digest digest = Digest.sha256(whole);
-    registry.completeUpload(REPO, id, digest, OptionalLong.of(offset), body(rest), OptionalLong.empty());
+    registry.completeUpload(
+        REPO, id, digest, OptionalLong.of(offset), body(rest), OptionalLong.empty());
     assertThat(readAll(registry.openBlob(REPO, digest, Optional.empty()))).isEqualTo(whole);
     assertThat(kept).as("bytes kept from the broken request").isPositive();
   }
@@ -377,20 +459,24 @@ public abstract class RegistryContract {
   @Test
   void bodyBreakingOffBeforeAnyByteChangesNothing() throws Exception {
     UploadId id = registry.startUpload(REPO).id();
-    registry.appendToUpload(REPO, id, OptionalLong.empty(), body(bytes("good-")), OptionalLong.empty());
-    InputStream dead = new InputStream() {
-      @Override
-      public int read() throws IOException {
-        throw new IOException("connection reset");
-      }
-    };
+    registry.appendToUpload(
+        REPO, id, OptionalLong.empty(), body(bytes("good-")), OptionalLong.empty());
+    InputStream dead =
+        new InputStream() {
+          @Override
+          public int read() throws IOException {
+            throw new IOException("connection reset");
+          }
+        };
     assertRefused(
         () -> registry.appendToUpload(REPO, id, OptionalLong.empty(), dead, OptionalLong.empty()),
         ErrorCode.BLOB_UPLOAD_INVALID);
     assertThat(registry.uploadStatus(REPO, id).offset()).isEqualTo(5);
     Digest digest = Digest.sha256(bytes("good-bytes"));
-    registry.completeUpload(REPO, id, digest, OptionalLong.of(5), body(bytes("bytes")), OptionalLong.empty());
-    assertThat(readAll(registry.openBlob(REPO, digest, Optional.empty()))).isEqualTo(bytes("good-bytes"));
+    registry.completeUpload(
+        REPO, id, digest, OptionalLong.of(5), body(bytes("bytes")), OptionalLong.empty());
+    assertThat(readAll(registry.openBlob(REPO, digest, Optional.empty())))
+        .isEqualTo(bytes("good-bytes"));
   }
 
   @Test
@@ -398,31 +484,37 @@ public abstract class RegistryContract {
     UploadId id = registry.startUpload(REPO).id();
     CountDownLatch inside = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    InputStream slow = new InputStream() {
-      boolean first = true;
+    InputStream slow =
+        new InputStream() {
+          boolean first = true;
 
-      @Override
-      public int read() throws IOException {
-        if (first) {
-          first = false;
-          inside.countDown();
-          try {
-            release.await();
-          } catch (InterruptedException e) {
-            throw new IOException(e);
+          @Override
+          public int read() throws IOException {
+            if (first) {
+              first = false;
+              inside.countDown();
+              try {
+                release.await();
+              } catch (InterruptedException e) {
+                throw new IOException(e);
+              }
+              return 'a';
+            }
+            return -1;
           }
-          return 'a';
-        }
-        return -1;
-      }
-    };
+        };
     ExecutorService executor = Executors.newSingleThreadExecutor();
     try {
-      Future<UploadStatus> firstRequest = executor.submit(
-          () -> registry.appendToUpload(REPO, id, OptionalLong.of(0), slow, OptionalLong.empty()));
+      Future<UploadStatus> firstRequest =
+          executor.submit(
+              () ->
+                  registry.appendToUpload(
+                      REPO, id, OptionalLong.of(0), slow, OptionalLong.empty()));
       assertThat(inside.await(30, TimeUnit.SECONDS)).isTrue();
       assertRefused(
-          () -> registry.appendToUpload(REPO, id, OptionalLong.of(0), body(bytes("b")), OptionalLong.empty()),
+          () ->
+              registry.appendToUpload(
+                  REPO, id, OptionalLong.of(0), body(bytes("b")), OptionalLong.empty()),
           ErrorCode.BLOB_UPLOAD_INVALID);
       release.countDown();
       assertThat(firstRequest.get(30, TimeUnit.SECONDS).offset()).isEqualTo(1);
@@ -438,7 +530,13 @@ public abstract class RegistryContract {
     pushBlob(REPO, content);
     pushBlob(OTHER, content);
     UploadId id = registry.startUpload(OTHER).id();
-    registry.completeUpload(OTHER, id, Digest.sha256(content), OptionalLong.empty(), body(content), OptionalLong.empty());
+    registry.completeUpload(
+        OTHER,
+        id,
+        Digest.sha256(content),
+        OptionalLong.empty(),
+        body(content),
+        OptionalLong.empty());
     assertThat(dataKeys()).hasSize(1);
     assertThat(registry.statBlob(OTHER, Digest.sha256(content)).size()).isEqualTo(content.length);
   }
@@ -449,17 +547,24 @@ public abstract class RegistryContract {
     GeneratedBody generated = new GeneratedBody(size);
     UploadId id = registry.startUpload(REPO).id();
     long half = size / 2;
-    registry.appendToUpload(REPO, id, OptionalLong.of(0), new BoundedStream(generated, half), OptionalLong.of(half));
+    registry.appendToUpload(
+        REPO, id, OptionalLong.of(0), new BoundedStream(generated, half), OptionalLong.of(half));
     Digest digest;
     // The second half arrives at another instance, which hashes on from the saved state.
     try (ObjectStore other = reopen(store)) {
       StoreRegistry elsewhere = new StoreRegistry(other, RegistryOptions.defaults());
-      UploadStatus status = elsewhere.appendToUpload(
-          REPO, id, OptionalLong.of(half), new BoundedStream(generated, size - half), OptionalLong.empty());
+      UploadStatus status =
+          elsewhere.appendToUpload(
+              REPO,
+              id,
+              OptionalLong.of(half),
+              new BoundedStream(generated, size - half),
+              OptionalLong.empty());
       assertThat(status.offset()).isEqualTo(size);
       digest = generated.digest();
-      BlobInfo info = elsewhere.completeUpload(
-          REPO, id, digest, OptionalLong.of(size), body(new byte[0]), OptionalLong.of(0));
+      BlobInfo info =
+          elsewhere.completeUpload(
+              REPO, id, digest, OptionalLong.of(size), body(new byte[0]), OptionalLong.of(0));
       assertThat(info.size()).isEqualTo(size);
     }
     assertThat(registry.statBlob(REPO, digest).size()).isEqualTo(size);
@@ -510,10 +615,17 @@ public abstract class RegistryContract {
     byte[] chunked = bytes("chunked and closed with a sha512 digest");
     Digest chunkedDigest = Digest.compute(DigestAlgorithm.SHA512, chunked);
     UploadId id = registry.startUpload(REPO).id();
-    registry.appendToUpload(REPO, id, OptionalLong.empty(), body(Arrays.copyOf(chunked, 7)), OptionalLong.empty());
-    registry.completeUpload(REPO, id, chunkedDigest, OptionalLong.empty(),
-        body(Arrays.copyOfRange(chunked, 7, chunked.length)), OptionalLong.empty());
-    assertThat(readAll(registry.openBlob(REPO, chunkedDigest, Optional.empty()))).isEqualTo(chunked);
+    registry.appendToUpload(
+        REPO, id, OptionalLong.empty(), body(Arrays.copyOf(chunked, 7)), OptionalLong.empty());
+    registry.completeUpload(
+        REPO,
+        id,
+        chunkedDigest,
+        OptionalLong.empty(),
+        body(Arrays.copyOfRange(chunked, 7, chunked.length)),
+        OptionalLong.empty());
+    assertThat(readAll(registry.openBlob(REPO, chunkedDigest, Optional.empty())))
+        .isEqualTo(chunked);
   }
 
   @Test
@@ -531,7 +643,8 @@ public abstract class RegistryContract {
   @Test
   void mountFromARepositoryThatHasTheBlob() {
     Digest digest = pushBlob(OTHER, bytes("mount me"));
-    assertThat(registry.mountBlob(REPO, digest, Optional.of(OTHER))).hasValue(new BlobInfo(digest, 8));
+    assertThat(registry.mountBlob(REPO, digest, Optional.of(OTHER)))
+        .hasValue(new BlobInfo(digest, 8));
     assertThat(registry.statBlob(REPO, digest).size()).isEqualTo(8);
   }
 
@@ -547,7 +660,8 @@ public abstract class RegistryContract {
   void mountWithoutFromFindsAnyExistingBlob() {
     Digest digest = pushBlob(OTHER, bytes("discover me"));
     assertThat(registry.mountBlob(REPO, digest, Optional.empty())).isPresent();
-    assertThat(registry.mountBlob(REPO, Digest.sha256(bytes("nowhere")), Optional.empty())).isEmpty();
+    assertThat(registry.mountBlob(REPO, Digest.sha256(bytes("nowhere")), Optional.empty()))
+        .isEmpty();
   }
 
   // ---- manifests ----------------------------------------------------------------------------
@@ -555,7 +669,8 @@ public abstract class RegistryContract {
   @Test
   void ociManifestIsStoredVerbatimAndFoundByTagAndDigest() {
     byte[] manifest = ociManifest(REPO, ",\"annotations\":{\"a\":\"b\"}   ");
-    PutManifestResult result = registry.putManifest(REPO, Tag.parse("v1"), MediaTypes.OCI_MANIFEST, manifest);
+    PutManifestResult result =
+        registry.putManifest(REPO, Tag.parse("v1"), MediaTypes.OCI_MANIFEST, manifest);
     assertThat(result.digest()).isEqualTo(Digest.sha256(manifest));
     assertThat(result.subject()).isEmpty();
     ManifestContent byTag = registry.getManifest(REPO, Tag.parse("v1"));
@@ -572,14 +687,21 @@ public abstract class RegistryContract {
   void tagParametersPointEveryTagAtTheManifestPushedByDigest() {
     byte[] manifest = ociManifest(REPO, "");
     Digest digest = Digest.sha256(manifest);
-    PutManifestResult result = registry.putManifest(
-        REPO, digest, List.of(Tag.parse("a"), Tag.parse("b"), Tag.parse("a")), MediaTypes.OCI_MANIFEST, manifest);
+    PutManifestResult result =
+        registry.putManifest(
+            REPO,
+            digest,
+            List.of(Tag.parse("a"), Tag.parse("b"), Tag.parse("a")),
+            MediaTypes.OCI_MANIFEST,
+            manifest);
     assertThat(result.digest()).isEqualTo(digest);
     assertThat(registry.statManifest(REPO, Tag.parse("a")).digest()).isEqualTo(digest);
     assertThat(registry.statManifest(REPO, Tag.parse("b")).digest()).isEqualTo(digest);
     assertThat(registry.listTags(REPO, 10, Optional.empty()).items()).containsExactly("a", "b");
     assertRefused(
-        () -> registry.putManifest(REPO, Tag.parse("c"), List.of(Tag.parse("d")), MediaTypes.OCI_MANIFEST, manifest),
+        () ->
+            registry.putManifest(
+                REPO, Tag.parse("c"), List.of(Tag.parse("d")), MediaTypes.OCI_MANIFEST, manifest),
         ErrorCode.MANIFEST_INVALID);
     assertRefused(() -> registry.statManifest(REPO, Tag.parse("c")), ErrorCode.MANIFEST_UNKNOWN);
   }
@@ -588,14 +710,21 @@ public abstract class RegistryContract {
   void aPushByTagKeepsTheAlgorithmTheRepositoryLinksTheBytesUnder() {
     byte[] manifest = ociManifest(REPO, "");
     Digest sha512 = Digest.compute(DigestAlgorithm.SHA512, manifest);
-    registry.putManifest(REPO, sha512, List.of(Tag.parse("by-param")), MediaTypes.OCI_MANIFEST, manifest);
+    registry.putManifest(
+        REPO, sha512, List.of(Tag.parse("by-param")), MediaTypes.OCI_MANIFEST, manifest);
     assertThat(registry.statManifest(REPO, Tag.parse("by-param")).digest()).isEqualTo(sha512);
-    assertThat(registry.putManifest(REPO, Tag.parse("by-tag"), MediaTypes.OCI_MANIFEST, manifest).digest())
+    assertThat(
+            registry
+                .putManifest(REPO, Tag.parse("by-tag"), MediaTypes.OCI_MANIFEST, manifest)
+                .digest())
         .isEqualTo(sha512);
     assertThat(registry.statManifest(REPO, Tag.parse("by-tag")).digest()).isEqualTo(sha512);
     // Once linked under sha256 too, a push by tag answers the canonical sha256.
     registry.putManifest(REPO, Digest.sha256(manifest), MediaTypes.OCI_MANIFEST, manifest);
-    assertThat(registry.putManifest(REPO, Tag.parse("by-tag"), MediaTypes.OCI_MANIFEST, manifest).digest())
+    assertThat(
+            registry
+                .putManifest(REPO, Tag.parse("by-tag"), MediaTypes.OCI_MANIFEST, manifest)
+                .digest())
         .isEqualTo(Digest.sha256(manifest));
   }
 
@@ -604,18 +733,32 @@ public abstract class RegistryContract {
     Digest amd = putManifest(REPO, "amd", ociManifest(REPO, ""));
     byte[] arm = ociManifest(REPO, ",\"annotations\":{\"arch\":\"arm\"}");
     Digest armDigest = putManifest(REPO, Digest.sha256(arm).toString(), arm);
-    byte[] index = bytes("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_INDEX + "\",\"manifests\":["
-        + descriptor(MediaTypes.OCI_MANIFEST, amd, 1) + "," + descriptor(MediaTypes.OCI_MANIFEST, armDigest, 2) + "]}");
-    Digest digest = registry.putManifest(REPO, Tag.parse("multi"), MediaTypes.OCI_INDEX, index).digest();
+    byte[] index =
+        bytes(
+            "{\"schemaVersion\":2,\"mediaType\":\""
+                + MediaTypes.OCI_INDEX
+                + "\",\"manifests\":["
+                + descriptor(MediaTypes.OCI_MANIFEST, amd, 1)
+                + ","
+                + descriptor(MediaTypes.OCI_MANIFEST, armDigest, 2)
+                + "]}");
+    Digest digest =
+        registry.putManifest(REPO, Tag.parse("multi"), MediaTypes.OCI_INDEX, index).digest();
     assertThat(registry.getManifest(REPO, digest).mediaType()).isEqualTo(MediaTypes.OCI_INDEX);
   }
 
   @Test
   void indexWithAChildNotInTheRepositoryIsRefused() {
     Digest elsewhere = putManifest(OTHER, "x", ociManifest(OTHER, ""));
-    byte[] index = bytes("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_INDEX + "\",\"manifests\":["
-        + descriptor(MediaTypes.OCI_MANIFEST, elsewhere, 1) + "]}");
-    assertRefused(() -> registry.putManifest(REPO, Tag.parse("idx"), MediaTypes.OCI_INDEX, index),
+    byte[] index =
+        bytes(
+            "{\"schemaVersion\":2,\"mediaType\":\""
+                + MediaTypes.OCI_INDEX
+                + "\",\"manifests\":["
+                + descriptor(MediaTypes.OCI_MANIFEST, elsewhere, 1)
+                + "]}");
+    assertRefused(
+        () -> registry.putManifest(REPO, Tag.parse("idx"), MediaTypes.OCI_INDEX, index),
         ErrorCode.MANIFEST_BLOB_UNKNOWN);
   }
 
@@ -623,19 +766,36 @@ public abstract class RegistryContract {
   void sparseIndexIsAcceptedOnlyWhenConfigured() {
     Digest present = putManifest(REPO, "amd", ociManifest(REPO, ""));
     Digest absent = Digest.sha256(bytes("a child manifest never pushed"));
-    byte[] index = bytes("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_INDEX + "\",\"manifests\":["
-        + descriptor(MediaTypes.OCI_MANIFEST, present, 1) + "," + descriptor(MediaTypes.OCI_MANIFEST, absent, 2) + "]}");
-    assertRefused(() -> registry.putManifest(REPO, Tag.parse("sparse"), MediaTypes.OCI_INDEX, index),
+    byte[] index =
+        bytes(
+            "{\"schemaVersion\":2,\"mediaType\":\""
+                + MediaTypes.OCI_INDEX
+                + "\",\"manifests\":["
+                + descriptor(MediaTypes.OCI_MANIFEST, present, 1)
+                + ","
+                + descriptor(MediaTypes.OCI_MANIFEST, absent, 2)
+                + "]}");
+    assertRefused(
+        () -> registry.putManifest(REPO, Tag.parse("sparse"), MediaTypes.OCI_INDEX, index),
         ErrorCode.MANIFEST_BLOB_UNKNOWN);
-    StoreRegistry sparse = new StoreRegistry(store, RegistryOptions.defaults().withAllowSparseIndex(true));
-    Digest digest = sparse.putManifest(REPO, Tag.parse("sparse"), MediaTypes.OCI_INDEX, index).digest();
+    StoreRegistry sparse =
+        new StoreRegistry(store, RegistryOptions.defaults().withAllowSparseIndex(true));
+    Digest digest =
+        sparse.putManifest(REPO, Tag.parse("sparse"), MediaTypes.OCI_INDEX, index).digest();
     assertThat(registry.getManifest(REPO, Tag.parse("sparse")).body()).isEqualTo(index);
     assertThat(registry.statManifest(REPO, digest).mediaType()).isEqualTo(MediaTypes.OCI_INDEX);
     assertRefused(() -> registry.statManifest(REPO, absent), ErrorCode.MANIFEST_UNKNOWN);
     // An image manifest's blobs are checked whatever the switch.
-    byte[] missingLayer = bytes("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\","
-        + "\"config\":" + descriptor("application/vnd.oci.image.config.v1+json", absent, 2) + ",\"layers\":[]}");
-    assertRefused(() -> sparse.putManifest(REPO, Tag.parse("img"), MediaTypes.OCI_MANIFEST, missingLayer),
+    byte[] missingLayer =
+        bytes(
+            "{\"schemaVersion\":2,\"mediaType\":\""
+                + MediaTypes.OCI_MANIFEST
+                + "\","
+                + "\"config\":"
+                + descriptor("application/vnd.oci.image.config.v1+json", absent, 2)
+                + ",\"layers\":[]}");
+    assertRefused(
+        () -> sparse.putManifest(REPO, Tag.parse("img"), MediaTypes.OCI_MANIFEST, missingLayer),
         ErrorCode.MANIFEST_BLOB_UNKNOWN);
   }
 
@@ -645,50 +805,95 @@ public abstract class RegistryContract {
     byte[] layer = bytes("docker layer");
     Digest c = pushBlob(REPO, config);
     Digest l = pushBlob(REPO, layer);
-    byte[] manifest = bytes("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.DOCKER_MANIFEST + "\","
-        + "\"config\":" + descriptor("application/vnd.docker.container.image.v1+json", c, config.length)
-        + ",\"layers\":[" + descriptor("application/vnd.docker.image.rootfs.diff.tar.gzip", l, layer.length)
-        + ",{\"mediaType\":\"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip\",\"digest\":\""
-        + Digest.sha256(bytes("not here")) + "\",\"size\":8,\"urls\":[\"https://example.com/layer\"]}]}");
-    Digest m = registry.putManifest(REPO, Tag.parse("docker"), MediaTypes.DOCKER_MANIFEST, manifest).digest();
-    byte[] list = bytes("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.DOCKER_MANIFEST_LIST + "\",\"manifests\":["
-        + "{\"mediaType\":\"" + MediaTypes.DOCKER_MANIFEST + "\",\"digest\":\"" + m + "\",\"size\":" + manifest.length
-        + ",\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}]}");
-    Digest listDigest = registry.putManifest(REPO, Tag.parse("list"), MediaTypes.DOCKER_MANIFEST_LIST, list).digest();
+    byte[] manifest =
+        bytes(
+            "{\"schemaVersion\":2,\"mediaType\":\""
+                + MediaTypes.DOCKER_MANIFEST
+                + "\","
+                + "\"config\":"
+                + descriptor("application/vnd.docker.container.image.v1+json", c, config.length)
+                + ",\"layers\":["
+                + descriptor("application/vnd.docker.image.rootfs.diff.tar.gzip", l, layer.length)
+                + ",{\"mediaType\":\"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip\",\"digest\":\""
+                + Digest.sha256(bytes("not here"))
+                + "\",\"size\":8,\"urls\":[\"https://example.com/layer\"]}]}");
+    Digest m =
+        registry
+            .putManifest(REPO, Tag.parse("docker"), MediaTypes.DOCKER_MANIFEST, manifest)
+            .digest();
+    byte[] list =
+        bytes(
+            "{\"schemaVersion\":2,\"mediaType\":\""
+                + MediaTypes.DOCKER_MANIFEST_LIST
+                + "\",\"manifests\":["
+                + "{\"mediaType\":\""
+                + MediaTypes.DOCKER_MANIFEST
+                + "\",\"digest\":\""
+                + m
+                + "\",\"size\":"
+                + manifest.length
+                + ",\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}]}");
+    Digest listDigest =
+        registry
+            .putManifest(REPO, Tag.parse("list"), MediaTypes.DOCKER_MANIFEST_LIST, list)
+            .digest();
     assertThat(registry.getManifest(REPO, Tag.parse("list")).digest()).isEqualTo(listDigest);
-    assertThat(registry.statManifest(REPO, Tag.parse("docker")).mediaType()).isEqualTo(MediaTypes.DOCKER_MANIFEST);
+    assertThat(registry.statManifest(REPO, Tag.parse("docker")).mediaType())
+        .isEqualTo(MediaTypes.DOCKER_MANIFEST);
   }
 
   @Test
   void manifestWithAMissingLayerIsRefusedAndChangesNothing() throws Exception {
     byte[] config = bytes("{}");
     Digest c = pushBlob(REPO, config);
-    byte[] manifest = bytes("{\"schemaVersion\":2,\"config\":" + descriptor("application/vnd.oci.image.config.v1+json", c, 2)
-        + ",\"layers\":[" + descriptor("application/vnd.oci.image.layer.v1.tar", Digest.sha256(bytes("missing")), 7) + "]}");
-    assertRefused(() -> registry.putManifest(REPO, Tag.parse("broken"), MediaTypes.OCI_MANIFEST, manifest),
+    byte[] manifest =
+        bytes(
+            "{\"schemaVersion\":2,\"config\":"
+                + descriptor("application/vnd.oci.image.config.v1+json", c, 2)
+                + ",\"layers\":["
+                + descriptor(
+                    "application/vnd.oci.image.layer.v1.tar", Digest.sha256(bytes("missing")), 7)
+                + "]}");
+    assertRefused(
+        () -> registry.putManifest(REPO, Tag.parse("broken"), MediaTypes.OCI_MANIFEST, manifest),
         ErrorCode.MANIFEST_BLOB_UNKNOWN);
-    assertRefused(() -> registry.getManifest(REPO, Digest.sha256(manifest)), ErrorCode.MANIFEST_UNKNOWN);
+    assertRefused(
+        () -> registry.getManifest(REPO, Digest.sha256(manifest)), ErrorCode.MANIFEST_UNKNOWN);
     assertRefused(() -> registry.listTags(REPO, 10, Optional.empty()), ErrorCode.NAME_UNKNOWN);
-    assertThat(store.list("repositories/team/app/_manifests/", Optional.empty(), 10).keys()).isEmpty();
+    assertThat(store.list("repositories/team/app/_manifests/", Optional.empty(), 10).keys())
+        .isEmpty();
   }
 
   @Test
   void mediaTypeMustMatchTheContentType() {
     byte[] manifest = ociManifest(REPO, "");
-    assertRefused(() -> registry.putManifest(REPO, Tag.parse("t"), MediaTypes.DOCKER_MANIFEST, manifest),
+    assertRefused(
+        () -> registry.putManifest(REPO, Tag.parse("t"), MediaTypes.DOCKER_MANIFEST, manifest),
         ErrorCode.MANIFEST_INVALID);
-    assertRefused(() -> registry.putManifest(REPO, Tag.parse("t"), "application/json", manifest),
+    assertRefused(
+        () -> registry.putManifest(REPO, Tag.parse("t"), "application/json", manifest),
         ErrorCode.MANIFEST_INVALID);
-    assertThat(registry.putManifest(REPO, Tag.parse("t"), MediaTypes.OCI_MANIFEST + "; charset=utf-8", manifest)
-        .digest()).isEqualTo(Digest.sha256(manifest));
+    assertThat(
+            registry
+                .putManifest(
+                    REPO, Tag.parse("t"), MediaTypes.OCI_MANIFEST + "; charset=utf-8", manifest)
+                .digest())
+        .isEqualTo(Digest.sha256(manifest));
   }
 
   @Test
   void malformedManifestsAreRefused() {
-    for (String body : List.of("", "[]", "{", "{\"schemaVersion\":1}", "{\"schemaVersion\":2}",
-        "{\"schemaVersion\":2,\"config\":{},\"layers\":[]}",
-        "{\"schemaVersion\":2,\"schemaVersion\":2,\"config\":{},\"layers\":[]}")) {
-      assertRefused(() -> registry.putManifest(REPO, Tag.parse("bad"), MediaTypes.OCI_MANIFEST, bytes(body)),
+    for (String body :
+        List.of(
+            "",
+            "[]",
+            "{",
+            "{\"schemaVersion\":1}",
+            "{\"schemaVersion\":2}",
+            "{\"schemaVersion\":2,\"config\":{},\"layers\":[]}",
+            "{\"schemaVersion\":2,\"schemaVersion\":2,\"config\":{},\"layers\":[]}")) {
+      assertRefused(
+          () -> registry.putManifest(REPO, Tag.parse("bad"), MediaTypes.OCI_MANIFEST, bytes(body)),
           ErrorCode.MANIFEST_INVALID);
     }
   }
@@ -697,24 +902,30 @@ public abstract class RegistryContract {
   void manifestPushedByDigestMustHashToIt() {
     byte[] manifest = ociManifest(REPO, "");
     Digest wrong = Digest.sha256(bytes("another"));
-    assertRefused(() -> registry.putManifest(REPO, wrong, MediaTypes.OCI_MANIFEST, manifest), ErrorCode.DIGEST_INVALID);
+    assertRefused(
+        () -> registry.putManifest(REPO, wrong, MediaTypes.OCI_MANIFEST, manifest),
+        ErrorCode.DIGEST_INVALID);
     Digest sha512 = Digest.compute(DigestAlgorithm.SHA512, manifest);
-    assertThat(registry.putManifest(REPO, sha512, MediaTypes.OCI_MANIFEST, manifest).digest()).isEqualTo(sha512);
+    assertThat(registry.putManifest(REPO, sha512, MediaTypes.OCI_MANIFEST, manifest).digest())
+        .isEqualTo(sha512);
     assertThat(registry.getManifest(REPO, sha512).body()).isEqualTo(manifest);
   }
 
   @Test
   void tooLargeManifestIsRefused() throws Exception {
-    StoreRegistry small = new StoreRegistry(store, RegistryOptions.defaults().withMaxManifestBytes(100));
+    StoreRegistry small =
+        new StoreRegistry(store, RegistryOptions.defaults().withMaxManifestBytes(100));
     byte[] manifest = ociManifest(REPO, ",\"annotations\":{\"pad\":\"" + "x".repeat(200) + "\"}");
-    assertRefused(() -> small.putManifest(REPO, Tag.parse("big"), MediaTypes.OCI_MANIFEST, manifest),
+    assertRefused(
+        () -> small.putManifest(REPO, Tag.parse("big"), MediaTypes.OCI_MANIFEST, manifest),
         ErrorCode.MANIFEST_TOO_LARGE);
   }
 
   @Test
   void pushingATagAgainMovesIt() {
     Digest first = putManifest(REPO, "latest", ociManifest(REPO, ""));
-    Digest second = putManifest(REPO, "latest", ociManifest(REPO, ",\"annotations\":{\"v\":\"2\"}"));
+    Digest second =
+        putManifest(REPO, "latest", ociManifest(REPO, ",\"annotations\":{\"v\":\"2\"}"));
     assertThat(second).isNotEqualTo(first);
     assertThat(registry.getManifest(REPO, Tag.parse("latest")).digest()).isEqualTo(second);
     assertThat(registry.getManifest(REPO, first).digest()).isEqualTo(first);
@@ -748,11 +959,13 @@ public abstract class RegistryContract {
     byte[] manifest = ociManifest(REPO, "");
     Digest digest = putManifest(REPO, "a", manifest);
     assertThat(registry.getManifest(REPO, Tag.parse("a")).body()).isEqualTo(manifest);
-    BlobRecord record = BlobRecord.read(
-        store.read(StorageLayout.keyOf(new StorageLayout.BlobRecordKey(digest))).orElseThrow());
+    BlobRecord record =
+        BlobRecord.read(
+            store.read(StorageLayout.keyOf(new StorageLayout.BlobRecordKey(digest))).orElseThrow());
     store.delete(List.of(StorageLayout.keyOf(record.dataKey())));
     assertThat(registry.getManifest(REPO, Tag.parse("a")).body())
-        .as("content-addressed bytes, served from memory once read").isEqualTo(manifest);
+        .as("content-addressed bytes, served from memory once read")
+        .isEqualTo(manifest);
     registry.deleteManifest(REPO, Tag.parse("a"));
     assertRefused(() -> registry.getManifest(REPO, Tag.parse("a")), ErrorCode.MANIFEST_UNKNOWN);
     registry.deleteManifest(REPO, digest);
@@ -769,11 +982,15 @@ public abstract class RegistryContract {
     }
     List<String> all = List.of("V1", "_x", "latest", "v1", "v1-rc", "v10", "v2");
     assertThat(registry.listTags(REPO, 100, Optional.empty())).isEqualTo(new Page(all, false));
-    assertThat(registry.listTags(REPO, 3, Optional.empty())).isEqualTo(new Page(all.subList(0, 3), true));
-    assertThat(registry.listTags(REPO, 3, Optional.of("latest"))).isEqualTo(new Page(all.subList(3, 6), true));
-    assertThat(registry.listTags(REPO, 3, Optional.of("v10"))).isEqualTo(new Page(List.of("v2"), false));
+    assertThat(registry.listTags(REPO, 3, Optional.empty()))
+        .isEqualTo(new Page(all.subList(0, 3), true));
+    assertThat(registry.listTags(REPO, 3, Optional.of("latest")))
+        .isEqualTo(new Page(all.subList(3, 6), true));
+    assertThat(registry.listTags(REPO, 3, Optional.of("v10")))
+        .isEqualTo(new Page(List.of("v2"), false));
     assertThat(registry.listTags(REPO, 0, Optional.empty()).items()).isEmpty();
-    assertRefused(() -> registry.listTags(REPO, -1, Optional.empty()), ErrorCode.PAGINATION_NUMBER_INVALID);
+    assertRefused(
+        () -> registry.listTags(REPO, -1, Optional.empty()), ErrorCode.PAGINATION_NUMBER_INVALID);
     assertRefused(() -> registry.listTags(OTHER, 10, Optional.empty()), ErrorCode.NAME_UNKNOWN);
   }
 
@@ -786,12 +1003,14 @@ public abstract class RegistryContract {
     }
     List<String> sorted = names.stream().sorted().collect(Collectors.toList());
     assertThat(registry.listRepositories(100, Optional.empty())).isEqualTo(new Page(sorted, false));
-    assertThat(registry.listRepositories(2, Optional.empty())).isEqualTo(new Page(sorted.subList(0, 2), true));
+    assertThat(registry.listRepositories(2, Optional.empty()))
+        .isEqualTo(new Page(sorted.subList(0, 2), true));
     assertThat(registry.listRepositories(2, Optional.of(sorted.get(1))))
         .isEqualTo(new Page(sorted.subList(2, 4), true));
     assertThat(registry.listRepositories(10, Optional.of(sorted.get(4))))
         .isEqualTo(new Page(sorted.subList(5, 6), false));
-    assertRefused(() -> registry.listRepositories(-5, Optional.empty()), ErrorCode.PAGINATION_NUMBER_INVALID);
+    assertRefused(
+        () -> registry.listRepositories(-5, Optional.empty()), ErrorCode.PAGINATION_NUMBER_INVALID);
   }
 
   @Test
@@ -800,39 +1019,71 @@ public abstract class RegistryContract {
     String subjectField = ",\"subject\":" + descriptor(MediaTypes.OCI_MANIFEST, subject, 100);
     byte[] empty = bytes("{}");
     Digest emptyDigest = pushBlob(REPO, empty);
-    byte[] sbom = bytes("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\","
-        + "\"artifactType\":\"application/spdx+json\",\"config\":{\"mediaType\":\"" + MediaTypes.OCI_EMPTY
-        + "\",\"digest\":\"" + emptyDigest + "\",\"size\":2,\"data\":\"" + Base64.getEncoder().encodeToString(empty) + "\"},"
-        + "\"layers\":[" + descriptor(MediaTypes.OCI_EMPTY, emptyDigest, 2) + "],"
-        + "\"annotations\":{\"org.opencontainers.image.created\":\"2026-01-01T00:00:00Z\"}" + subjectField + "}");
-    PutManifestResult sbomResult = registry.putManifest(REPO, Digest.sha256(sbom), MediaTypes.OCI_MANIFEST, sbom);
+    byte[] sbom =
+        bytes(
+            "{\"schemaVersion\":2,\"mediaType\":\""
+                + MediaTypes.OCI_MANIFEST
+                + "\","
+                + "\"artifactType\":\"application/spdx+json\",\"config\":{\"mediaType\":\""
+                + MediaTypes.OCI_EMPTY
+                + "\",\"digest\":\""
+                + emptyDigest
+                + "\",\"size\":2,\"data\":\""
+                + Base64.getEncoder().encodeToString(empty)
+                + "\"},"
+                + "\"layers\":["
+                + descriptor(MediaTypes.OCI_EMPTY, emptyDigest, 2)
+                + "],"
+                + "\"annotations\":{\"org.opencontainers.image.created\":\"2026-01-01T00:00:00Z\"}"
+                + subjectField
+                + "}");
+    PutManifestResult sbomResult =
+        registry.putManifest(REPO, Digest.sha256(sbom), MediaTypes.OCI_MANIFEST, sbom);
     assertThat(sbomResult.subject()).hasValue(subject);
     byte[] sigConfig = bytes("{\"sig\":true}");
     Digest sigConfigDigest = pushBlob(REPO, sigConfig);
-    byte[] signature = bytes("{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\","
-        + "\"config\":" + descriptor("application/vnd.example.signature.config", sigConfigDigest, sigConfig.length)
-        + ",\"layers\":[]" + subjectField + "}");
+    byte[] signature =
+        bytes(
+            "{\"schemaVersion\":2,\"mediaType\":\""
+                + MediaTypes.OCI_MANIFEST
+                + "\","
+                + "\"config\":"
+                + descriptor(
+                    "application/vnd.example.signature.config", sigConfigDigest, sigConfig.length)
+                + ",\"layers\":[]"
+                + subjectField
+                + "}");
     Digest signatureDigest = putManifest(REPO, Digest.sha256(signature).toString(), signature);
 
     Referrers all = registry.referrers(REPO, subject, Optional.empty());
     assertThat(all.appliedFilter()).isEmpty();
-    assertThat(all.manifests()).extracting(Descriptor::digest)
+    assertThat(all.manifests())
+        .extracting(Descriptor::digest)
         .containsExactlyInAnyOrder(sbomResult.digest(), signatureDigest);
-    Descriptor sbomEntry = all.manifests().stream().filter(d -> d.digest().equals(sbomResult.digest())).findFirst().orElseThrow();
+    Descriptor sbomEntry =
+        all.manifests().stream()
+            .filter(d -> d.digest().equals(sbomResult.digest()))
+            .findFirst()
+            .orElseThrow();
     assertThat(sbomEntry.artifactType()).hasValue("application/spdx+json");
-    assertThat(sbomEntry.annotations()).containsEntry("org.opencontainers.image.created", "2026-01-01T00:00:00Z");
+    assertThat(sbomEntry.annotations())
+        .containsEntry("org.opencontainers.image.created", "2026-01-01T00:00:00Z");
     assertThat(sbomEntry.size()).isEqualTo(sbom.length);
     assertThat(sbomEntry.mediaType()).isEqualTo(MediaTypes.OCI_MANIFEST);
 
-    Referrers signatures = registry.referrers(REPO, subject, Optional.of("application/vnd.example.signature.config"));
+    Referrers signatures =
+        registry.referrers(REPO, subject, Optional.of("application/vnd.example.signature.config"));
     assertThat(signatures.appliedFilter()).hasValue("application/vnd.example.signature.config");
-    assertThat(signatures.manifests()).extracting(Descriptor::digest).containsExactly(signatureDigest);
+    assertThat(signatures.manifests())
+        .extracting(Descriptor::digest)
+        .containsExactly(signatureDigest);
 
     registry.deleteManifest(REPO, subject);
     assertThat(registry.referrers(REPO, subject, Optional.empty()).manifests()).hasSize(2);
     registry.deleteManifest(REPO, signatureDigest);
     assertThat(registry.referrers(REPO, subject, Optional.empty()).manifests())
-        .extracting(Descriptor::digest).containsExactly(sbomResult.digest());
+        .extracting(Descriptor::digest)
+        .containsExactly(sbomResult.digest());
     assertThat(registry.referrers(OTHER, subject, Optional.empty()).manifests()).isEmpty();
   }
 
@@ -841,12 +1092,18 @@ public abstract class RegistryContract {
     Digest absent = Digest.sha256(bytes("subject pushed later"));
     byte[] config = bytes("{\"c\":1}");
     Digest c = pushBlob(REPO, config);
-    byte[] referrer = bytes("{\"schemaVersion\":2,\"artifactType\":\"application/x.test\",\"config\":"
-        + descriptor("application/x.config", c, config.length) + ",\"layers\":[],\"subject\":"
-        + descriptor(MediaTypes.OCI_MANIFEST, absent, 10) + "}");
+    byte[] referrer =
+        bytes(
+            "{\"schemaVersion\":2,\"artifactType\":\"application/x.test\",\"config\":"
+                + descriptor("application/x.config", c, config.length)
+                + ",\"layers\":[],\"subject\":"
+                + descriptor(MediaTypes.OCI_MANIFEST, absent, 10)
+                + "}");
     registry.putManifest(REPO, Tag.parse("ref"), MediaTypes.OCI_MANIFEST, referrer);
-    assertThat(registry.referrers(REPO, absent, Optional.of("application/x.test")).manifests()).hasSize(1);
-    assertThat(registry.referrers(REPO, absent, Optional.of("application/other")).manifests()).isEmpty();
+    assertThat(registry.referrers(REPO, absent, Optional.of("application/x.test")).manifests())
+        .hasSize(1);
+    assertThat(registry.referrers(REPO, absent, Optional.of("application/other")).manifests())
+        .isEmpty();
   }
 
   @Test

@@ -2,33 +2,33 @@ package dev.lading.core.storage;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicLong;
-import java.time.Instant;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A store that stops the world at a chosen point, as a power failure or {@code kill -9} would:
- * the first {@code survivingChanges} calls that change the store go through, and the next one
- * and every call after it (reads too, on any thread) throw {@link Crash}. A test then opens the
- * same store again as a fresh process would and checks what the crash left.
+ * A store that stops the world at a chosen point, as a power failure or {@code kill -9} would: the
+ * first {@code survivingChanges} calls that change the store go through, and the next one and every
+ * call after it (reads too, on any thread) throw {@link Crash}. A test then opens the same store
+ * again as a fresh process would and checks what the crash left.
  *
- * <p>What counts as a change: {@code write}, {@code writeIfAbsent}, {@code delete},
- * {@code startMultipart}, {@code resumeMultipart} (the filesystem store truncates there), and a
- * multipart write's {@code write}, {@code suspend}, {@code complete} and {@code abort}. Reads
- * never change anything, so a crash before a read is the same as one after the previous change.
+ * <p>What counts as a change: {@code write}, {@code writeIfAbsent}, {@code delete}, {@code
+ * startMultipart}, {@code resumeMultipart} (the filesystem store truncates there), and a multipart
+ * write's {@code write}, {@code suspend}, {@code complete} and {@code abort}. Reads never change
+ * anything, so a crash before a read is the same as one after the previous change.
  *
- * <p>The crashing call itself may be torn, as a real crash can be inside an operation: a
- * {@code delete} of several keys removes the first half of them, a multipart {@code write}
- * appends the first half of its bytes (never made durable, as a crash before the suspend
- * leaves them), and a small {@code write} runs {@link #tornWrite} (the filesystem store's test
- * leaves a staged file behind, what a crash between its write and its rename leaves).
+ * <p>The crashing call itself may be torn, as a real crash can be inside an operation: a {@code
+ * delete} of several keys removes the first half of them, a multipart {@code write} appends the
+ * first half of its bytes (never made durable, as a crash before the suspend leaves them), and a
+ * small {@code write} runs {@link #tornWrite} (the filesystem store's test leaves a staged file
+ * behind, what a crash between its write and its rename leaves).
  *
- * <p>{@link Crash} is an {@link Error}: code under test that catches {@code RuntimeException}
- * to clean up must not run its cleanup against a store that, in the real world, is gone.
+ * <p>{@link Crash} is an {@link Error}: code under test that catches {@code RuntimeException} to
+ * clean up must not run its cleanup against a store that, in the real world, is gone.
  */
 public final class CrashingStore extends ForwardingObjectStore {
 
@@ -83,7 +83,9 @@ public final class CrashingStore extends ForwardingObjectStore {
     }
   }
 
-  /** Counts a change; true when it is the one that crashes (the caller may tear it, then throws). */
+  /**
+   * Counts a change; true when it is the one that crashes (the caller may tear it, then throws).
+   */
   private boolean crashesAt(String what) {
     alive();
     if (changes.incrementAndGet() > survivingChanges) {
@@ -180,8 +182,8 @@ public final class CrashingStore extends ForwardingObjectStore {
   }
 
   @Override
-  public List<String> sweepAbandonedWrites(
-      Set<String> liveKeys, Instant before, boolean dryRun) throws IOException {
+  public List<String> sweepAbandonedWrites(Set<String> liveKeys, Instant before, boolean dryRun)
+      throws IOException {
     if (!dryRun && crashesAt("sweepAbandonedWrites")) {
       throw crash();
     }

@@ -7,9 +7,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -20,12 +22,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import java.security.MessageDigest;
-import java.util.Random;
 
 /**
- * The storage contract every {@link ObjectStore} passes (shipped in core's test-jar). A
- * subclass supplies a fresh, empty store; every test checks that it left nothing behind.
+ * The storage contract every {@link ObjectStore} passes (shipped in core's test-jar). A subclass
+ * supplies a fresh, empty store; every test checks that it left nothing behind.
  *
  * <p>Keys are never both an object and the prefix of another object ({@code StorageLayout}
  * guarantees it), so no test writes such a pair: the filesystem store cannot hold them.
@@ -87,7 +87,8 @@ public abstract class ObjectStoreContract {
   @Test
   void writtenObjectReadsBackWithItsSize() throws Exception {
     store.write("a/b/c", bytes("hello"));
-    assertThat(store.read("a/b/c")).hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("hello")));
+    assertThat(store.read("a/b/c"))
+        .hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("hello")));
     assertThat(store.stat("a/b/c")).hasValueSatisfying(i -> assertThat(i.size()).isEqualTo(5));
     cleanUp("a/b/c");
   }
@@ -139,10 +140,12 @@ public abstract class ObjectStoreContract {
       List<Future<Boolean>> results = new ArrayList<>();
       for (int i = 0; i < writers; i++) {
         byte[] content = bytes("writer-" + i);
-        results.add(pool.submit(() -> {
-          go.await();
-          return store.writeIfAbsent("race/key", content);
-        }));
+        results.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  return store.writeIfAbsent("race/key", content);
+                }));
       }
       go.countDown();
       List<Integer> winners = new ArrayList<>();
@@ -168,14 +171,16 @@ public abstract class ObjectStoreContract {
       List<Future<?>> done = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
         String key = "shared/dir/k" + t;
-        done.add(pool.submit(() -> {
-          for (int i = 0; i < 100; i++) {
-            store.write(key, bytes("v" + i));
-            assertThat(store.read(key)).isPresent();
-            store.delete(List.of(key));
-          }
-          return null;
-        }));
+        done.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < 100; i++) {
+                    store.write(key, bytes("v" + i));
+                    assertThat(store.read(key)).isPresent();
+                    store.delete(List.of(key));
+                  }
+                  return null;
+                }));
       }
       for (Future<?> f : done) {
         f.get(120, TimeUnit.SECONDS);
@@ -237,10 +242,12 @@ public abstract class ObjectStoreContract {
     assertThat(store.list("t/", Optional.of("t/abc/d"), 10).keys()).containsExactly("t/b");
     assertThat(store.list("t/", Optional.of("zzz"), 10).keys()).isEmpty();
     assertThat(store.list("none/", Optional.empty(), 10).keys()).isEmpty();
-    assertThat(store.list("t/", Optional.empty(), 0)).satisfies(p -> {
-      assertThat(p.keys()).isEmpty();
-      assertThat(p.truncated()).isTrue();
-    });
+    assertThat(store.list("t/", Optional.empty(), 0))
+        .satisfies(
+            p -> {
+              assertThat(p.keys()).isEmpty();
+              assertThat(p.truncated()).isTrue();
+            });
     cleanUp(keys.toArray(String[]::new));
   }
 
@@ -269,20 +276,39 @@ public abstract class ObjectStoreContract {
   @Test
   void openRangeRefusesBytesOutsideTheObject() throws Exception {
     store.write("r", bytes("0123456789"));
-    assertThatThrownBy(() -> store.openRange("r", 5, 6)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> store.openRange("r", 11, 0)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> store.openRange("r", -1, 2)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> store.openRange("r", 5, 6))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> store.openRange("r", 11, 0))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> store.openRange("r", -1, 2))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> store.openRange("missing", 0, 1)).isInstanceOf(IOException.class);
     cleanUp("r");
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "/a", "a/", "a//b", "a/../b", "..", ".", "a/./b", "a b", "a\\b",
-      "é", "a/b\u0000", "+staging/x"})
+  @ValueSource(
+      strings = {
+        "",
+        "/a",
+        "a/",
+        "a//b",
+        "a/../b",
+        "..",
+        ".",
+        "a/./b",
+        "a b",
+        "a\\b",
+        "é",
+        "a/b\u0000",
+        "+staging/x"
+      })
   void invalidKeysAreRefused(String key) {
-    assertThatThrownBy(() -> store.write(key, bytes("x"))).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> store.write(key, bytes("x")))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> store.read(key)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> store.startMultipart(key)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> store.startMultipart(key))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
@@ -302,7 +328,8 @@ public abstract class ObjectStoreContract {
     assertThat(store.stat("data/m")).isEmpty();
     assertThat(store.list("", Optional.empty(), 10).keys()).isEmpty();
     write.complete();
-    assertThat(store.read("data/m")).hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("hello world")));
+    assertThat(store.read("data/m"))
+        .hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("hello world")));
     cleanUp("data/m");
   }
 
@@ -324,7 +351,8 @@ public abstract class ObjectStoreContract {
       MultipartWrite last = other.resumeMultipart("data/r", next);
       last.complete();
     }
-    assertThat(store.read("data/r")).hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("kept-and-more")));
+    assertThat(store.read("data/r"))
+        .hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("kept-and-more")));
     cleanUp("data/r");
   }
 
@@ -393,7 +421,8 @@ public abstract class ObjectStoreContract {
       }
     }
     write.complete();
-    assertThat(store.stat("data/big")).hasValueSatisfying(i -> assertThat(i.size()).isEqualTo(12L << 20));
+    assertThat(store.stat("data/big"))
+        .hasValueSatisfying(i -> assertThat(i.size()).isEqualTo(12L << 20));
     try (BlobSource source = store.openRange("data/big", 7L << 20, 3)) {
       byte[] three = readAll(source);
       assertThat(three).containsExactly((byte) 7, (byte) 8, (byte) 9);
@@ -401,5 +430,4 @@ public abstract class ObjectStoreContract {
     assertThat(total).isEqualTo(12L << 20);
     cleanUp("data/big");
   }
-
 }

@@ -13,23 +13,43 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class StorageKeysTest {
   @ParameterizedTest
-  @ValueSource(strings = {"a", "a/b/c", "blobs/sha256/ab/abcdef", "data/0f-1.2_x", "...", "a/.b", "A-Z"})
+  @ValueSource(
+      strings = {"a", "a/b/c", "blobs/sha256/ab/abcdef", "data/0f-1.2_x", "...", "a/.b", "A-Z"})
   void validKeysPass(String key) {
     assertThat(StorageKeys.requireKey(key)).isEqualTo(key);
     assertThat(StorageKeys.isKey(key)).isTrue();
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "/a", "a/", "a//b", "a/../b", "..", ".", "a/./b", "../etc/passwd",
-      "a b", "a\\b", "é", "a/b\u0000", "+staging/x", "+tails/k/1", "a:b"})
+  @ValueSource(
+      strings = {
+        "",
+        "/a",
+        "a/",
+        "a//b",
+        "a/../b",
+        "..",
+        ".",
+        "a/./b",
+        "../etc/passwd",
+        "a b",
+        "a\\b",
+        "é",
+        "a/b\u0000",
+        "+staging/x",
+        "+tails/k/1",
+        "a:b"
+      })
   void invalidKeysAreRefused(String key) {
-    assertThatThrownBy(() -> StorageKeys.requireKey(key)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> StorageKeys.requireKey(key))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThat(StorageKeys.isKey(key)).isFalse();
   }
 
   @Test
   void nullAndOverlongKeysAreRefused() {
-    assertThatThrownBy(() -> StorageKeys.requireKey(null)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> StorageKeys.requireKey(null))
+        .isInstanceOf(IllegalArgumentException.class);
     String longest = "a".repeat(StorageKeys.MAX_KEY_LENGTH);
     assertThat(StorageKeys.requireKey(longest)).isEqualTo(longest);
     assertThatThrownBy(() -> StorageKeys.requireKey(longest + "a"))

@@ -8,8 +8,8 @@ import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A clock tests move by hand, so a back-off, a deadline or an expiry passes without sleeping.
- * The one such clock of every module's tests (it ships in core's test-jar).
+ * A clock tests move by hand, so a back-off, a deadline or an expiry passes without sleeping. The
+ * one such clock of every module's tests (it ships in core's test-jar).
  */
 public final class MutableClock extends Clock {
   private final AtomicReference<Instant> now;

@@ -11,17 +11,20 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A strict reader of the {@code multipart/byteranges} bodies Lading sends, for tests; stricter
- * than RFC 2046 asks of a reader: CRLF only, no preamble, no epilogue, every part with exactly
- * one {@code Content-Range} whose length is the part's length to the byte, the close delimiter
- * as the very last bytes. Anything else fails with what was found where.
+ * A strict reader of the {@code multipart/byteranges} bodies Lading sends, for tests; stricter than
+ * RFC 2046 asks of a reader: CRLF only, no preamble, no epilogue, every part with exactly one
+ * {@code Content-Range} whose length is the part's length to the byte, the close delimiter as the
+ * very last bytes. Anything else fails with what was found where.
  */
 public final class StrictMultipart {
   private static final Pattern BOUNDARY =
       Pattern.compile("multipart/byteranges; boundary=([0-9A-Za-z'()+_,./:=?-]{1,70})");
   private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+)");
 
-  /** One part: its headers (names in lower case), the range its {@code Content-Range} names, its bytes. */
+  /**
+   * One part: its headers (names in lower case), the range its {@code Content-Range} names, its
+   * bytes.
+   */
   public record Part(Map<String, String> headers, long first, long last, long size, byte[] bytes) {
     public String range() {
       return first + "-" + last;
@@ -61,7 +64,9 @@ public final class StrictMultipart {
         if (colon <= 0 || line.indexOf('\n') >= 0 || line.indexOf('\r') >= 0) {
           throw new AssertionError("malformed part header line: " + line);
         }
-        if (headers.put(line.substring(0, colon).toLowerCase(Locale.ROOT), line.substring(colon + 2)) != null) {
+        if (headers.put(
+                line.substring(0, colon).toLowerCase(Locale.ROOT), line.substring(colon + 2))
+            != null) {
           throw new AssertionError("part header repeated: " + line);
         }
         at = end + 2;
@@ -74,7 +79,8 @@ public final class StrictMultipart {
       if (startsWith(body, at, new byte[] {'-', '-'})) {
         at = expect(body, at + 2, crlf, "CRLF after the close delimiter");
         if (at != body.length) {
-          throw new AssertionError((body.length - at) + " bytes after the close delimiter (an epilogue)");
+          throw new AssertionError(
+              (body.length - at) + " bytes after the close delimiter (an epilogue)");
         }
         return parts;
       }
@@ -109,14 +115,20 @@ public final class StrictMultipart {
     if (!startsWith(body, at, what)) {
       int from = Math.min(at, body.length);
       int to = Math.min(body.length, at + what.length + 16);
-      throw new AssertionError("expected " + description + " at " + at + ", found: "
-          + new String(body, from, to - from, StandardCharsets.ISO_8859_1));
+      throw new AssertionError(
+          "expected "
+              + description
+              + " at "
+              + at
+              + ", found: "
+              + new String(body, from, to - from, StandardCharsets.ISO_8859_1));
     }
     return at + what.length;
   }
 
   private static boolean startsWith(byte[] body, int at, byte[] what) {
-    return at + what.length <= body.length && Arrays.equals(body, at, at + what.length, what, 0, what.length);
+    return at + what.length <= body.length
+        && Arrays.equals(body, at, at + what.length, what, 0, what.length);
   }
 
   private static int indexOf(byte[] body, byte[] what, int from) {

@@ -17,12 +17,13 @@ import java.util.Optional;
 
 /**
  * {@code /admin/gc}: {@code POST} starts a run of this instance's online collector in the
- * background ({@code ?dry_run=true} for a dry run) and answers {@code 202}, or
- * {@code 409 GC_RUNNING} when this instance runs one already; {@code GET} answers the status
- * and the last run's counters as JSON. The dispatcher has checked the GC permission first.
+ * background ({@code ?dry_run=true} for a dry run) and answers {@code 202}, or {@code 409
+ * GC_RUNNING} when this instance runs one already; {@code GET} answers the status and the last
+ * run's counters as JSON. The dispatcher has checked the GC permission first.
  */
 public final class GcAdminHandler implements ResourceHandler {
   public static final String PATH = "/admin/gc";
+
   /** A dry run's report lists at most this many items; the counters cover all of them. */
   static final int MAX_ITEMS_SHOWN = 1000;
 
@@ -45,8 +46,10 @@ public final class GcAdminHandler implements ResourceHandler {
       body.put("started", true);
       body.put("dryRun", dryRun);
       exchange.respondJson(HttpResponseStatus.ACCEPTED, headers, body);
-    } else if (HttpMethod.GET.equals(exchange.method()) || HttpMethod.HEAD.equals(exchange.method())) {
-      exchange.respondJson(HttpResponseStatus.OK, Exchange.headers(), status(gc.status(), gc.current()));
+    } else if (HttpMethod.GET.equals(exchange.method())
+        || HttpMethod.HEAD.equals(exchange.method())) {
+      exchange.respondJson(
+          HttpResponseStatus.OK, Exchange.headers(), status(gc.status(), gc.current()));
     } else {
       throw Exchange.methodNotAllowed(exchange.method(), "GET, HEAD, POST");
     }
@@ -65,11 +68,12 @@ public final class GcAdminHandler implements ResourceHandler {
 
   /**
    * The status, and while a run goes on its progress under {@code current}: the phase it reached
-   * ({@code waiting_for_fence} until it may mark, then {@code announced}, {@code listed},
-   * {@code marked}, {@code intents_written}, {@code swept}, {@code done}) and what each phase
-   * found so far. {@code last} stays the previous run's result until this one ends.
+   * ({@code waiting_for_fence} until it may mark, then {@code announced}, {@code listed}, {@code
+   * marked}, {@code intents_written}, {@code swept}, {@code done}) and what each phase found so
+   * far. {@code last} stays the previous run's result until this one ends.
    */
-  static Map<String, Object> status(OnlineCollector.Status s, Optional<OnlineCollector.RunProgress> current) {
+  static Map<String, Object> status(
+      OnlineCollector.Status s, Optional<OnlineCollector.RunProgress> current) {
     Map<String, Object> out = status(s);
     out.put("current", current.map(GcAdminHandler::progress).orElse(null));
     return out;
@@ -120,13 +124,18 @@ public final class GcAdminHandler implements ResourceHandler {
     out.put("markMillis", st.markMillis());
     out.put("sweepMillis", st.sweepMillis());
     out.put("itemCount", st.items().size());
-    List<Map<String, Object>> items = st.items().stream().limit(MAX_ITEMS_SHOWN).map(i -> {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("kind", i.kind().name());
-      m.put("what", i.what());
-      m.put("bytes", i.bytes());
-      return m;
-    }).toList();
+    List<Map<String, Object>> items =
+        st.items().stream()
+            .limit(MAX_ITEMS_SHOWN)
+            .map(
+                i -> {
+                  Map<String, Object> m = new LinkedHashMap<>();
+                  m.put("kind", i.kind().name());
+                  m.put("what", i.what());
+                  m.put("bytes", i.bytes());
+                  return m;
+                })
+            .toList();
     out.put("items", items);
     return out;
   }

@@ -4,8 +4,8 @@ import dev.lading.gc.GarbageCollector;
 import java.util.Locale;
 
 /**
- * How a GC run's phases and their counts are named for people and JSON, shared by
- * {@code GET /admin/gc} and the {@code gc} command's progress.
+ * How a GC run's phases and their counts are named for people and JSON, shared by {@code GET
+ * /admin/gc} and the {@code gc} command's progress.
  */
 public final class GcPhases {
   /** A run announced, waiting out the fence delay before it marks. */

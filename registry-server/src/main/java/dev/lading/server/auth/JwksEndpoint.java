@@ -29,6 +29,7 @@ public final class JwksEndpoint implements ResourceHandler {
     HttpHeaders headers = Exchange.headers();
     headers.set(HttpHeaderNames.CACHE_CONTROL, "max-age=300");
     headers.set(HttpHeaderNames.CONTENT_TYPE, "application/jwk-set+json");
-    exchange.respondJson(HttpResponseStatus.OK, headers, keys.keys().publicSet().toJSONObject(true));
+    exchange.respondJson(
+        HttpResponseStatus.OK, headers, keys.keys().publicSet().toJSONObject(true));
   }
 }

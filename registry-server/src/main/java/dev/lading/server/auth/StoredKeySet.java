@@ -11,14 +11,17 @@ import java.util.Optional;
 
 /**
  * The signing key set as one object in the registry's own store (over the storage SPI), so that
- * instances sharing a bucket sign and verify with the same keys and a rotation by any of them,
- * or by {@code lading keys rotate}, reaches all. {@link ObjectStore#writeIfAbsent} settles the
- * race of instances creating the first key at once; {@link ObjectStore#write} is atomic, so a
- * reader never sees half a set.
+ * instances sharing a bucket sign and verify with the same keys and a rotation by any of them, or
+ * by {@code lading keys rotate}, reaches all. {@link ObjectStore#writeIfAbsent} settles the race of
+ * instances creating the first key at once; {@link ObjectStore#write} is atomic, so a reader never
+ * sees half a set.
  */
 public final class StoredKeySet implements KeySetStorage {
-  /** Where the layout keeps the set; with the filesystem store, the key file's path under its root. */
+  /**
+   * Where the layout keeps the set; with the filesystem store, the key file's path under its root.
+   */
   static final String KEY = StorageLayout.keyOf(new SigningKeySetKey());
+
   private final ObjectStore store;
 
   public StoredKeySet(ObjectStore store) {
@@ -31,7 +34,8 @@ public final class StoredKeySet implements KeySetStorage {
     if (bytes.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(SigningKeys.parse(new String(bytes.get(), StandardCharsets.UTF_8), describe()));
+    return Optional.of(
+        SigningKeys.parse(new String(bytes.get(), StandardCharsets.UTF_8), describe()));
   }
 
   @Override

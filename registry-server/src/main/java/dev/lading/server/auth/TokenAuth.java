@@ -1,6 +1,7 @@
 package dev.lading.server.auth;
 
 import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
 import com.nimbusds.jose.proc.SecurityContext;
@@ -22,6 +23,7 @@ import dev.lading.server.http.RequestAuthorizer;
 import dev.lading.server.http.ResourceHandler;
 import java.io.IOException;
 import java.net.MalformedURLException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.text.ParseException;
 import java.time.Clock;
@@ -33,8 +35,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
-import java.nio.file.Files;
 
 /**
  * Token auth assembled from the configuration: the authorizer for {@code /v2/}, and with the
@@ -50,17 +50,27 @@ public final class TokenAuth implements AutoCloseable {
   private final Map<String, ResourceHandler> endpoints;
   private final Optional<KeyRing> keys;
   private final Optional<ScheduledExecutorService> reloader;
+
   /** The built-in issuer's accounts and rules, replaceable by a configuration reload. */
   private final Optional<Authenticator> accounts;
+
   private final Optional<AccessRules> rules;
 
-  private TokenAuth(RequestAuthorizer authorizer, Map<String, ResourceHandler> endpoints, Optional<KeyRing> keys,
+  private TokenAuth(
+      RequestAuthorizer authorizer,
+      Map<String, ResourceHandler> endpoints,
+      Optional<KeyRing> keys,
       Optional<ScheduledExecutorService> reloader) {
     this(authorizer, endpoints, keys, reloader, Optional.empty(), Optional.empty());
   }
 
-  private TokenAuth(RequestAuthorizer authorizer, Map<String, ResourceHandler> endpoints, Optional<KeyRing> keys,
-      Optional<ScheduledExecutorService> reloader, Optional<Authenticator> accounts, Optional<AccessRules> rules) {
+  private TokenAuth(
+      RequestAuthorizer authorizer,
+      Map<String, ResourceHandler> endpoints,
+      Optional<KeyRing> keys,
+      Optional<ScheduledExecutorService> reloader,
+      Optional<Authenticator> accounts,
+      Optional<AccessRules> rules) {
     this.authorizer = authorizer;
     this.endpoints = Map.copyOf(endpoints);
     this.keys = keys;
@@ -79,8 +89,8 @@ public final class TokenAuth implements AutoCloseable {
 
   /**
    * Puts new accounts and rules (the anonymous pull patterns among them) in force without a
-   * restart: logins and token requests from now on are decided by them. The signing keys stay,
-   * so every token issued before stays valid until it expires, with what it holds.
+   * restart: logins and token requests from now on are decided by them. The signing keys stay, so
+   * every token issued before stays valid until it expires, with what it holds.
    *
    * @throws IllegalStateException with an external issuer (see {@link #reloadable})
    */
@@ -108,8 +118,8 @@ public final class TokenAuth implements AutoCloseable {
   }
 
   /**
-   * The default key file: under the filesystem store's root, beside the registry's data, where
-   * the layout keeps the signing key set.
+   * The default key file: under the filesystem store's root, beside the registry's data, where the
+   * layout keeps the signing key set.
    */
   public static Path defaultKeyFile(LadingConfig config) {
     return config.storage().filesystem().root().resolve(StoredKeySet.KEY);
@@ -118,24 +128,34 @@ public final class TokenAuth implements AutoCloseable {
   /**
    * Where the built-in issuer's keys live: the operator's {@code auth.token.key_file} when set
    * (read-only, outside the store); else with the filesystem store a file under its root
-   * (owner-only, which the store's own objects are not); else (a shared store such as S3) an
-   * object in {@code store}, so every instance on the bucket uses the same keys. See
-   * {@code dev.lading.auth}'s package notes.
+   * (owner-only, which the store's own objects are not); else (a shared store such as S3) an object
+   * in {@code store}, so every instance on the bucket uses the same keys. See {@code
+   * dev.lading.auth}'s package notes.
    */
   public static KeySetStorage keyStorage(LadingConfig config, Optional<ObjectStore> store) {
-    return keyStorage(config.auth(), config.storage().type() == StorageType.FILESYSTEM, defaultKeyFile(config), store);
+    return keyStorage(
+        config.auth(),
+        config.storage().type() == StorageType.FILESYSTEM,
+        defaultKeyFile(config),
+        store);
   }
 
   static KeySetStorage keyStorage(
-      LadingConfig.Auth auth, boolean filesystemStore, Path filesystemKeyFile, Optional<ObjectStore> store) {
+      LadingConfig.Auth auth,
+      boolean filesystemStore,
+      Path filesystemKeyFile,
+      Optional<ObjectStore> store) {
     if (auth.keyFile().isPresent()) {
       return new ExternalKeySet(auth.keyFile().get(), auth.keyFileGroupReadable());
     }
     if (filesystemStore) {
       return KeySetStorage.file(filesystemKeyFile);
     }
-    return new StoredKeySet(store.orElseThrow(() -> new ConfigException(
-        "auth.token.key_file: required when the registry's store is not open here")));
+    return new StoredKeySet(
+        store.orElseThrow(
+            () ->
+                new ConfigException(
+                    "auth.token.key_file: required when the registry's store is not open here")));
   }
 
   /** The configuration key an operator changes when the keys at {@code storage} are wrong. */
@@ -147,42 +167,60 @@ public final class TokenAuth implements AutoCloseable {
   }
 
   /**
-   * Says at every start where the keys are and what that means: keys in the store are the
-   * quick start's convenience, and whoever can read the store or a backup of it can mint tokens
-   * with them. With a key file, a key set left behind in the store is pointed out, so the
-   * migration to the file can finish by deleting it.
+   * Says at every start where the keys are and what that means: keys in the store are the quick
+   * start's convenience, and whoever can read the store or a backup of it can mint tokens with
+   * them. With a key file, a key set left behind in the store is pointed out, so the migration to
+   * the file can finish by deleting it.
    */
-  private static void warnAboutKeyLocation(LadingConfig config, KeySetStorage storage, Optional<ObjectStore> store) {
+  private static void warnAboutKeyLocation(
+      LadingConfig config, KeySetStorage storage, Optional<ObjectStore> store) {
     if (!(storage instanceof ExternalKeySet)) {
-      log.warn("token auth: the signing keys are kept in the store ({}); whoever can read the store or a backup"
-          + " of it can mint tokens. For production keep them outside the store with auth.token.key_file"
-          + " (a read-only file or Kubernetes Secret; 'lading keys rotate --output FILE' makes one from the"
-          + " current keys){}", storage.describe(), storage instanceof StoredKeySet
-              ? "; S3 objects have no file modes, so only the bucket's policy and its backups decide who can read it" : "");
+      log.warn(
+          "token auth: the signing keys are kept in the store ({}); whoever can read the store or a backup"
+              + " of it can mint tokens. For production keep them outside the store with auth.token.key_file"
+              + " (a read-only file or Kubernetes Secret; 'lading keys rotate --output FILE' makes one from the"
+              + " current keys){}",
+          storage.describe(),
+          storage instanceof StoredKeySet
+              ? "; S3 objects have no file modes, so only the bucket's policy and its backups decide who can read it"
+              : "");
       return;
     }
     try {
-      boolean leftover = config.storage().type() == StorageType.FILESYSTEM
-          ? Files.exists(defaultKeyFile(config))
-          : store.isPresent() && new StoredKeySet(store.get()).read().isPresent();
+      boolean leftover =
+          config.storage().type() == StorageType.FILESYSTEM
+              ? Files.exists(defaultKeyFile(config))
+              : store.isPresent() && new StoredKeySet(store.get()).read().isPresent();
       if (leftover) {
-        log.warn("token auth: signing with {}, but the store still holds a signing key set ({}) that store"
-            + " backups carry; delete it once no token it signed is needed", storage.describe(),
-            config.storage().type() == StorageType.FILESYSTEM ? defaultKeyFile(config) : "the object " + StoredKeySet.KEY);
+        log.warn(
+            "token auth: signing with {}, but the store still holds a signing key set ({}) that store"
+                + " backups carry; delete it once no token it signed is needed",
+            storage.describe(),
+            config.storage().type() == StorageType.FILESYSTEM
+                ? defaultKeyFile(config)
+                : "the object " + StoredKeySet.KEY);
       }
     } catch (IOException | RuntimeException e) {
       log.debug("token auth: could not look for a key set left in the store", e);
     }
   }
 
-  /** Token auth over {@code store} (where keys live when the store is shared and no key file is set). */
+  /**
+   * Token auth over {@code store} (where keys live when the store is shared and no key file is
+   * set).
+   */
   public static TokenAuth from(LadingConfig config, Clock clock, Optional<ObjectStore> store) {
     LadingConfig.Auth a = config.auth();
     if (a.external()) {
-      TokenVerifier verifier = TokenVerifier.forExternal(externalKeys(a), a.externalAlgorithm(), a.issuer(), a.service(), clock);
+      TokenVerifier verifier =
+          TokenVerifier.forExternal(
+              externalKeys(a), a.externalAlgorithm(), a.issuer(), a.service(), clock);
       log.info("token auth: trusting external issuer {} for service {}", a.issuer(), a.service());
-      return new TokenAuth(new TokenAuthorizer(verifier, Optional.empty(), a.realm(), a.service()), Map.of(),
-          Optional.empty(), Optional.empty());
+      return new TokenAuth(
+          new TokenAuthorizer(verifier, Optional.empty(), a.realm(), a.service()),
+          Map.of(),
+          Optional.empty(),
+          Optional.empty());
     }
     KeySetStorage storage = keyStorage(config, store);
     KeyRing keys;
@@ -193,15 +231,30 @@ public final class TokenAuth implements AutoCloseable {
     }
     warnAboutKeyLocation(config, storage, store);
     AccessRules rules = new AccessRules(a.rules());
-    TokenIssuer issuer = new TokenIssuer(keys, a.issuer(), a.service(), a.ttl(), a.refreshTtl(), clock);
+    TokenIssuer issuer =
+        new TokenIssuer(keys, a.issuer(), a.service(), a.ttl(), a.refreshTtl(), clock);
     TokenVerifier verifier = TokenVerifier.forKeyRing(keys, a.issuer(), a.service(), clock);
-    Authenticator authenticator = new Authenticator(a.accounts(), new LoginLimiter(clock, a.login().maxBackoff(),
-        a.login().addressFailures(), LoginLimiter.DEFAULT_ADDRESS_REFILL, 100_000));
-    log.info("token auth: issuer {}, service {}, {} accounts, {} rules, signing key {} ({}) from {}",
-        a.issuer(), a.service(), a.accounts().size(), a.rules().size(), keys.keys().current().getKeyID(),
-        keys.keys().algorithm(), storage.describe());
-    ScheduledExecutorService reloader = Executors.newSingleThreadScheduledExecutor(
-        Thread.ofPlatform().daemon().name("lading-key-reload").factory());
+    Authenticator authenticator =
+        new Authenticator(
+            a.accounts(),
+            new LoginLimiter(
+                clock,
+                a.login().maxBackoff(),
+                a.login().addressFailures(),
+                LoginLimiter.DEFAULT_ADDRESS_REFILL,
+                100_000));
+    log.info(
+        "token auth: issuer {}, service {}, {} accounts, {} rules, signing key {} ({}) from {}",
+        a.issuer(),
+        a.service(),
+        a.accounts().size(),
+        a.rules().size(),
+        keys.keys().current().getKeyID(),
+        keys.keys().algorithm(),
+        storage.describe());
+    ScheduledExecutorService reloader =
+        Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("lading-key-reload").factory());
     long every = a.keyReload().toMillis();
     reloader.scheduleWithFixedDelay(() -> reload(keys), every, every, TimeUnit.MILLISECONDS);
     return new TokenAuth(
@@ -209,17 +262,25 @@ public final class TokenAuth implements AutoCloseable {
         Map.of(
             TokenEndpoint.PATH, new TokenEndpoint(authenticator, rules, issuer, verifier),
             JwksEndpoint.PATH, new JwksEndpoint(keys)),
-        Optional.of(keys), Optional.of(reloader), Optional.of(authenticator), Optional.of(rules));
+        Optional.of(keys),
+        Optional.of(reloader),
+        Optional.of(authenticator),
+        Optional.of(rules));
   }
 
   private static void reload(KeyRing keys) {
     try {
       if (keys.reload()) {
-        log.info("token auth: signing keys reloaded, now signing with {}; verifying {}",
-            keys.keys().current().getKeyID(), keys.keys().all().stream().map(k -> k.getKeyID()).toList());
+        log.info(
+            "token auth: signing keys reloaded, now signing with {}; verifying {}",
+            keys.keys().current().getKeyID(),
+            keys.keys().all().stream().map(k -> k.getKeyID()).toList());
       }
     } catch (IOException | RuntimeException e) {
-      log.warn("token auth: cannot re-read the signing keys, keeping {}: {}", keys.keys().current().getKeyID(), e.getMessage());
+      log.warn(
+          "token auth: cannot re-read the signing keys, keeping {}: {}",
+          keys.keys().current().getKeyID(),
+          e.getMessage());
     }
   }
 
@@ -240,7 +301,8 @@ public final class TokenAuth implements AutoCloseable {
     } catch (MalformedURLException e) {
       throw new ConfigException("auth.token.external.jwks_url: " + e.getMessage());
     } catch (IOException | ParseException e) {
-      throw new ConfigException("auth.token.external.key_file: cannot read a JWK set: " + e.getMessage());
+      throw new ConfigException(
+          "auth.token.external.key_file: cannot read a JWK set: " + e.getMessage());
     }
   }
 }

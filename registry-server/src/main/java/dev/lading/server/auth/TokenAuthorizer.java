@@ -22,18 +22,18 @@ import org.slf4j.LoggerFactory;
  * Decides every {@code /v2/} request from its bearer token, before any body byte is read.
  *
  * <ul>
- *   <li>No token, or one that does not verify: {@code 401 UNAUTHORIZED} with a
- *       {@code WWW-Authenticate: Bearer realm,service,scope} challenge naming exactly what the
- *       request needs ({@code error="invalid_token"} for a bad one). {@code GET /v2/} is
- *       challenged without a scope.
+ *   <li>No token, or one that does not verify: {@code 401 UNAUTHORIZED} with a {@code
+ *       WWW-Authenticate: Bearer realm,service,scope} challenge naming exactly what the request
+ *       needs ({@code error="invalid_token"} for a bad one). {@code GET /v2/} is challenged without
+ *       a scope.
  *   <li>A valid token that lacks an action: {@code 401} with {@code error="insufficient_scope"},
- *       because the client may simply hold a token asked for a smaller scope (docker reuses a
- *       pull token, then needs push) and must be told to fetch a new one. EXCEPT when the
- *       token is our own, for a known account, and the rules as they stand would not grant the
- *       missing action either: a new token cannot help, so the answer is {@code 403 DENIED}
- *       ("requested access to the resource is denied" in docker and podman) instead of a
- *       retry loop ending in a misleading "authentication required". Anonymous callers always
- *       get the 401, since logging in may help them.
+ *       because the client may simply hold a token asked for a smaller scope (docker reuses a pull
+ *       token, then needs push) and must be told to fetch a new one. EXCEPT when the token is our
+ *       own, for a known account, and the rules as they stand would not grant the missing action
+ *       either: a new token cannot help, so the answer is {@code 403 DENIED} ("requested access to
+ *       the resource is denied" in docker and podman) instead of a retry loop ending in a
+ *       misleading "authentication required". Anonymous callers always get the 401, since logging
+ *       in may help them.
  * </ul>
  */
 public final class TokenAuthorizer implements RequestAuthorizer {
@@ -48,7 +48,11 @@ public final class TokenAuthorizer implements RequestAuthorizer {
    * @param localRules the rules when tokens are our own (enables 403 and rule-based catalog
    *     filtering); empty for an external issuer, whose tokens alone decide
    */
-  public TokenAuthorizer(TokenVerifier verifier, Optional<AccessRules> localRules, Optional<String> realm, String service) {
+  public TokenAuthorizer(
+      TokenVerifier verifier,
+      Optional<AccessRules> localRules,
+      Optional<String> realm,
+      String service) {
     this.verifier = verifier;
     this.localRules = localRules;
     this.realm = realm;
@@ -65,18 +69,21 @@ public final class TokenAuthorizer implements RequestAuthorizer {
     try {
       grant = verifier.verify(authorization.substring(7).strip());
     } catch (TokenRejectedException e) {
-      log.debug("bearer token rejected from {}: {}", request.forwarded().describe(), e.getMessage());
+      log.debug(
+          "bearer token rejected from {}: {}", request.forwarded().describe(), e.getMessage());
       return challenge(request, "invalid_token", "-", "-");
     }
     Optional<Principal> principal = grant.principal();
     List<dev.lading.auth.Action> missing = new ArrayList<>();
     for (RequestAuthorizer.Action needed : request.actions()) {
-      boolean ok = switch (needed) {
-        case CATALOG -> grant.allowsCatalog();
-        case GC -> grant.allowsGc();
-        case PULL, PUSH, DELETE -> request.repository().isPresent()
-            && grant.allows(request.repository().get(), map(needed));
-      };
+      boolean ok =
+          switch (needed) {
+            case CATALOG -> grant.allowsCatalog();
+            case GC -> grant.allowsGc();
+            case PULL, PUSH, DELETE ->
+                request.repository().isPresent()
+                    && grant.allows(request.repository().get(), map(needed));
+          };
       if (!ok && needed == RequestAuthorizer.Action.GC) {
         missing.add(dev.lading.auth.Action.DELETE);
       } else if (!ok && needed != RequestAuthorizer.Action.CATALOG) {
@@ -88,23 +95,41 @@ public final class TokenAuthorizer implements RequestAuthorizer {
     if (missing.isEmpty()) {
       return new Decision.Allowed(new GrantCaller(grant, principal, localRules));
     }
-    boolean gcHopeless = request.actions().contains(RequestAuthorizer.Action.GC)
-        && localRules.isPresent() && principal.isPresent() && !principal.get().anonymous()
-        && !localRules.get().mayCollectGarbage(principal.get());
-    boolean hopeless = gcHopeless || localRules.isPresent() && principal.isPresent() && !principal.get().anonymous()
-        && request.repository().isPresent()
-        && missing.stream().anyMatch(a -> a != dev.lading.auth.Action.ALL
-            && !localRules.get().allows(principal.get(), request.repository().get(), a));
+    boolean gcHopeless =
+        request.actions().contains(RequestAuthorizer.Action.GC)
+            && localRules.isPresent()
+            && principal.isPresent()
+            && !principal.get().anonymous()
+            && !localRules.get().mayCollectGarbage(principal.get());
+    boolean hopeless =
+        gcHopeless
+            || localRules.isPresent()
+                && principal.isPresent()
+                && !principal.get().anonymous()
+                && request.repository().isPresent()
+                && missing.stream()
+                    .anyMatch(
+                        a ->
+                            a != dev.lading.auth.Action.ALL
+                                && !localRules
+                                    .get()
+                                    .allows(principal.get(), request.repository().get(), a));
     if (hopeless) {
       return new Decision.Refused(
-          ErrorCode.DENIED.exception().withDetail(detail(request)), grant.subject(), grant.kind().wire());
+          ErrorCode.DENIED.exception().withDetail(detail(request)),
+          grant.subject(),
+          grant.kind().wire());
     }
     return challenge(request, "insufficient_scope", grant.subject(), grant.kind().wire());
   }
 
   private Decision challenge(AccessRequest request, String error, String who, String kind) {
-    StringBuilder h = new StringBuilder("Bearer realm=\"").append(realmFor(request))
-        .append("\",service=\"").append(service).append('"');
+    StringBuilder h =
+        new StringBuilder("Bearer realm=\"")
+            .append(realmFor(request))
+            .append("\",service=\"")
+            .append(service)
+            .append('"');
     String scope = scopeFor(request);
     if (!scope.isEmpty()) {
       h.append(",scope=\"").append(scope).append('"');
@@ -112,13 +137,18 @@ public final class TokenAuthorizer implements RequestAuthorizer {
     if (error != null) {
       h.append(",error=\"").append(error).append('"');
     }
-    RegistryException e = ErrorCode.UNAUTHORIZED.exception()
-        .withDetail(detail(request))
-        .withHeader("WWW-Authenticate", h.toString());
+    RegistryException e =
+        ErrorCode.UNAUTHORIZED
+            .exception()
+            .withDetail(detail(request))
+            .withHeader("WWW-Authenticate", h.toString());
     return new Decision.Refused(e, who, kind);
   }
 
-  /** The scopes the request needs, space-separated as RFC 6750 allows; a mount also asks pull on its source. */
+  /**
+   * The scopes the request needs, space-separated as RFC 6750 allows; a mount also asks pull on its
+   * source.
+   */
   static String scopeFor(AccessRequest request) {
     if (request.actions().contains(RequestAuthorizer.Action.CATALOG)) {
       return "registry:catalog:*";
@@ -129,8 +159,12 @@ public final class TokenAuthorizer implements RequestAuthorizer {
     if (request.repository().isEmpty() || request.actions().isEmpty()) {
       return "";
     }
-    String actions = request.actions().stream().map(TokenAuthorizer::map).sorted()
-        .map(dev.lading.auth.Action::wire).collect(Collectors.joining(","));
+    String actions =
+        request.actions().stream()
+            .map(TokenAuthorizer::map)
+            .sorted()
+            .map(dev.lading.auth.Action::wire)
+            .collect(Collectors.joining(","));
     String scope = "repository:" + request.repository().get() + ":" + actions;
     if (request.mountSource().isPresent() && !request.mountSource().equals(request.repository())) {
       scope += " repository:" + request.mountSource().get() + ":pull";
@@ -139,9 +173,9 @@ public final class TokenAuthorizer implements RequestAuthorizer {
   }
 
   /**
-   * The configured realm, else the token endpoint at the origin the client used: behind a TLS
-   * proxy that is {@code https://<forwarded host>}, which the client can reach, never this
-   * listener's own address.
+   * The configured realm, else the token endpoint at the origin the client used: behind a TLS proxy
+   * that is {@code https://<forwarded host>}, which the client can reach, never this listener's own
+   * address.
    */
   private String realmFor(AccessRequest request) {
     return realm.orElseGet(() -> request.forwarded().origin() + TokenEndpoint.PATH);
@@ -180,8 +214,11 @@ public final class TokenAuthorizer implements RequestAuthorizer {
     };
   }
 
-  /** The caller handlers see: pull rights from the token, and from the rules for our own principals. */
-  private record GrantCaller(AccessGrant grant, Optional<Principal> principal, Optional<AccessRules> rules)
+  /**
+   * The caller handlers see: pull rights from the token, and from the rules for our own principals.
+   */
+  private record GrantCaller(
+      AccessGrant grant, Optional<Principal> principal, Optional<AccessRules> rules)
       implements RequestAuthorizer.Caller {
     @Override
     public String name() {
@@ -198,7 +235,9 @@ public final class TokenAuthorizer implements RequestAuthorizer {
       if (grant.allows(repository, dev.lading.auth.Action.PULL)) {
         return true;
       }
-      return rules.isPresent() && principal.isPresent() && rules.get().allows(principal.get(), repository, dev.lading.auth.Action.PULL);
+      return rules.isPresent()
+          && principal.isPresent()
+          && rules.get().allows(principal.get(), repository, dev.lading.auth.Action.PULL);
     }
 
     @Override
@@ -214,7 +253,8 @@ public final class TokenAuthorizer implements RequestAuthorizer {
           break;
         }
         if (s.resource() instanceof dev.lading.auth.Scope.Repository r
-            && s.allows(dev.lading.auth.Action.PULL) && !out.contains(r.repository())) {
+            && s.allows(dev.lading.auth.Action.PULL)
+            && !out.contains(r.repository())) {
           out.add(r.repository());
         }
       }

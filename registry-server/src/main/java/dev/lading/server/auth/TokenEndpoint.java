@@ -1,8 +1,8 @@
 package dev.lading.server.auth;
 
+import dev.lading.auth.AccessGrant;
 import dev.lading.auth.AccessRules;
 import dev.lading.auth.Account;
-import dev.lading.auth.AccessGrant;
 import dev.lading.auth.Authenticator;
 import dev.lading.auth.IssuedToken;
 import dev.lading.auth.LoginRefusedException;
@@ -19,8 +19,10 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -29,12 +31,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.io.IOException;
-import java.time.Instant;
-import java.util.regex.Pattern;
 
 /**
  * The token endpoint ({@code /auth/token}) as docker, podman, skopeo and ORAS use it:
@@ -48,13 +48,12 @@ import java.util.regex.Pattern;
  *       {@code service}, space-separated {@code scope}.
  * </ul>
  *
- * The token holds the intersection of the asked scopes and the rules; an empty intersection is
- * not an error here (the registry refuses the request later). Bad credentials are {@code 401};
- * a login the {@link dev.lading.auth.LoginLimiter} holds back (the account failed from this
- * client's address, or many accounts failed from it) is {@code 429 TOOMANYREQUESTS} with
- * {@code Retry-After} (clients show it, and it tells an operator why a right password fails).
- * The client's address is the request's ({@link Exchange#forwarded()}): the peer, or what a
- * trusted proxy forwarded.
+ * The token holds the intersection of the asked scopes and the rules; an empty intersection is not
+ * an error here (the registry refuses the request later). Bad credentials are {@code 401}; a login
+ * the {@link dev.lading.auth.LoginLimiter} holds back (the account failed from this client's
+ * address, or many accounts failed from it) is {@code 429 TOOMANYREQUESTS} with {@code Retry-After}
+ * (clients show it, and it tells an operator why a right password fails). The client's address is
+ * the request's ({@link Exchange#forwarded()}): the peer, or what a trusted proxy forwarded.
  */
 public final class TokenEndpoint implements ResourceHandler {
   public static final String PATH = "/auth/token";
@@ -67,7 +66,8 @@ public final class TokenEndpoint implements ResourceHandler {
   private final TokenIssuer issuer;
   private final TokenVerifier verifier;
 
-  public TokenEndpoint(Authenticator authenticator, AccessRules rules, TokenIssuer issuer, TokenVerifier verifier) {
+  public TokenEndpoint(
+      Authenticator authenticator, AccessRules rules, TokenIssuer issuer, TokenVerifier verifier) {
     this.authenticator = authenticator;
     this.rules = rules;
     this.issuer = issuer;
@@ -104,7 +104,12 @@ public final class TokenEndpoint implements ResourceHandler {
     }
     Principal principal = login(exchange, basic(authorization));
     boolean offline = exchange.query("offline_token").map("true"::equalsIgnoreCase).orElse(false);
-    answer(exchange, principal, scopes, offline && !principal.anonymous(), false,
+    answer(
+        exchange,
+        principal,
+        scopes,
+        offline && !principal.anonymous(),
+        false,
         principal.anonymous() ? "anonymous" : "basic");
   }
 
@@ -113,8 +118,10 @@ public final class TokenEndpoint implements ResourceHandler {
     if (body.length > MAX_FORM_BYTES) {
       throw ErrorCode.BAD_REQUEST.exception("form too large");
     }
-    Map<String, List<String>> form = new QueryStringDecoder(new String(body, StandardCharsets.UTF_8), StandardCharsets.UTF_8, false)
-        .parameters();
+    Map<String, List<String>> form =
+        new QueryStringDecoder(
+                new String(body, StandardCharsets.UTF_8), StandardCharsets.UTF_8, false)
+            .parameters();
     checkService(first(form, "service"));
     List<Scope> scopes = new ArrayList<>();
     for (String s : form.getOrDefault("scope", List.of())) {
@@ -141,29 +148,32 @@ public final class TokenEndpoint implements ResourceHandler {
           throw unauthorized();
         }
         // The account must still exist as the same kind: removing it revokes its refresh tokens.
-        Optional<Account> account = authenticator.account(refresh.subject())
-            .filter(a -> a.principal().kind() == refresh.kind());
+        Optional<Account> account =
+            authenticator
+                .account(refresh.subject())
+                .filter(a -> a.principal().kind() == refresh.kind());
         if (account.isEmpty()) {
           auditLogin(exchange, refresh.subject(), 401, "account-gone");
           throw unauthorized();
         }
         answer(exchange, account.get().principal(), scopes, false, true, "refresh_token");
       }
-      default -> throw ErrorCode.BAD_REQUEST.exception("grant_type must be password or refresh_token");
+      default ->
+          throw ErrorCode.BAD_REQUEST.exception("grant_type must be password or refresh_token");
     }
   }
 
   /**
-   * Some clients present their current access token instead of Basic credentials. The ORAS Java
-   * SDK (0.7) does: it caches tokens by the scope set they were asked for, and when a request
-   * with that same scope set is challenged again (it sends the next blob's POST without the
-   * token), it asks the token endpoint again with the cached token as its bearer. When its scope
-   * GROWS (pull, then pull and push) the cache misses and it sends Basic credentials.
+   * Some clients present their current access token instead of Basic credentials. The ORAS Java SDK
+   * (0.7) does: it caches tokens by the scope set they were asked for, and when a request with that
+   * same scope set is challenged again (it sends the next blob's POST without the token), it asks
+   * the token endpoint again with the cached token as its bearer. When its scope GROWS (pull, then
+   * pull and push) the cache misses and it sends Basic credentials.
    *
-   * <p>So a presented token is honoured only as itself: the new token holds what was asked AND
-   * what the presented token already holds AND what the rules allow today, and it expires no
-   * later than the presented one. A leaked pull-only token (say from a cluster node) buys at most
-   * another pull-only token that dies with it; widening a grant always takes the secret again.
+   * <p>So a presented token is honoured only as itself: the new token holds what was asked AND what
+   * the presented token already holds AND what the rules allow today, and it expires no later than
+   * the presented one. A leaked pull-only token (say from a cluster node) buys at most another
+   * pull-only token that dies with it; widening a grant always takes the secret again.
    */
   private void exchangeBearer(Exchange exchange, String bearer, List<Scope> scopes) {
     AccessGrant presented;
@@ -177,26 +187,44 @@ public final class TokenEndpoint implements ResourceHandler {
     if (presented.kind() == Principal.Kind.ANONYMOUS) {
       principal = Principal.ANONYMOUS;
     } else {
-      principal = authenticator.account(presented.subject())
-          .filter(a -> a.principal().kind() == presented.kind())
-          .map(Account::principal)
-          .orElseThrow(() -> {
-            auditLogin(exchange, presented.subject(), 401, "account-gone");
-            return unauthorized();
-          });
+      principal =
+          authenticator
+              .account(presented.subject())
+              .filter(a -> a.principal().kind() == presented.kind())
+              .map(Account::principal)
+              .orElseThrow(
+                  () -> {
+                    auditLogin(exchange, presented.subject(), 401, "account-gone");
+                    return unauthorized();
+                  });
     }
     List<Scope> granted = presented.retain(rules.grant(principal, scopes));
     respond(exchange, principal, granted, false, false, presented.expiresAt(), "bearer");
   }
 
-  private void answer(Exchange exchange, Principal principal, List<Scope> asked, boolean withRefresh, boolean oauth,
+  private void answer(
+      Exchange exchange,
+      Principal principal,
+      List<Scope> asked,
+      boolean withRefresh,
+      boolean oauth,
       String via) {
-    respond(exchange, principal, rules.grant(principal, asked), withRefresh, oauth, Instant.MAX, via);
+    respond(
+        exchange, principal, rules.grant(principal, asked), withRefresh, oauth, Instant.MAX, via);
   }
 
-  /** @param via how the caller proved who it is: {@code basic}, {@code password}, {@code refresh_token}, {@code bearer}, {@code anonymous} */
-  private void respond(Exchange exchange, Principal principal, List<Scope> granted, boolean withRefresh, boolean oauth,
-      Instant notAfter, String via) {
+  /**
+   * @param via how the caller proved who it is: {@code basic}, {@code password}, {@code
+   *     refresh_token}, {@code bearer}, {@code anonymous}
+   */
+  private void respond(
+      Exchange exchange,
+      Principal principal,
+      List<Scope> granted,
+      boolean withRefresh,
+      boolean oauth,
+      Instant notAfter,
+      String via) {
     IssuedToken token;
     try {
       token = issuer.issue(principal, granted, notAfter);
@@ -231,7 +259,8 @@ public final class TokenEndpoint implements ResourceHandler {
       if (e.rateLimited()) {
         long seconds = retryAfterSeconds(e.retryAfter().orElseThrow());
         auditLogin(exchange, c.user, 429, e.getMessage() + " retry_after=" + seconds);
-        throw ErrorCode.TOOMANYREQUESTS.exception("too many failed logins; retry later")
+        throw ErrorCode.TOOMANYREQUESTS
+            .exception("too many failed logins; retry later")
             .withHeader(HttpHeaderNames.RETRY_AFTER.toString(), Long.toString(seconds));
       }
       auditLogin(exchange, c.user, 401, "invalid-credentials");
@@ -239,19 +268,27 @@ public final class TokenEndpoint implements ResourceHandler {
     }
   }
 
-  /** Whole seconds, rounded up (a client retrying at the advertised second must not be early), at least 1. */
+  /**
+   * Whole seconds, rounded up (a client retrying at the advertised second must not be early), at
+   * least 1.
+   */
   static long retryAfterSeconds(Duration wait) {
     return Math.max(1, (wait.toMillis() + 999) / 1000);
   }
 
   private RegistryException unauthorized() {
-    return ErrorCode.UNAUTHORIZED.exception("invalid credentials")
+    return ErrorCode.UNAUTHORIZED
+        .exception("invalid credentials")
         .withHeader("WWW-Authenticate", basicChallenge());
   }
 
   private void checkService(Optional<String> service) {
-    if (service.isPresent() && !service.get().isEmpty() && !service.get().equals(issuer.service())) {
-      throw ErrorCode.BAD_REQUEST.exception("this token endpoint serves another service").withDetail(issuer.service());
+    if (service.isPresent()
+        && !service.get().isEmpty()
+        && !service.get().equals(issuer.service())) {
+      throw ErrorCode.BAD_REQUEST
+          .exception("this token endpoint serves another service")
+          .withDetail(issuer.service());
     }
   }
 
@@ -286,7 +323,9 @@ public final class TokenEndpoint implements ResourceHandler {
     }
     String decoded;
     try {
-      decoded = new String(Base64.getDecoder().decode(header.substring(6).strip()), StandardCharsets.UTF_8);
+      decoded =
+          new String(
+              Base64.getDecoder().decode(header.substring(6).strip()), StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {
       throw unreadableCredentials("malformed Basic credentials");
     }
@@ -294,7 +333,8 @@ public final class TokenEndpoint implements ResourceHandler {
     if (colon < 0) {
       throw unreadableCredentials("malformed Basic credentials");
     }
-    return Optional.of(new Credentials(decoded.substring(0, colon), decoded.substring(colon + 1).toCharArray()));
+    return Optional.of(
+        new Credentials(decoded.substring(0, colon), decoded.substring(colon + 1).toCharArray()));
   }
 
   /** Credentials that cannot be read at all: a challenge for Basic ones. */
@@ -302,7 +342,10 @@ public final class TokenEndpoint implements ResourceHandler {
     return ErrorCode.UNAUTHORIZED.exception(why).withHeader("WWW-Authenticate", basicChallenge());
   }
 
-  /** One Basic realm for every refusal of this endpoint: the service, as the wrong-password case says. */
+  /**
+   * One Basic realm for every refusal of this endpoint: the service, as the wrong-password case
+   * says.
+   */
   private String basicChallenge() {
     return "Basic realm=\"" + issuer.service() + "\"";
   }
@@ -313,15 +356,20 @@ public final class TokenEndpoint implements ResourceHandler {
   }
 
   /**
-   * One line per refused login ({@code why} is this class's own tokens, never client text): the name tried, the TCP peer ({@code remote}, as every audit
-   * line has it) and the client as the server trusts it ({@code client}: the peer, or what a
-   * trusted proxy forwarded), never the secret.
+   * One line per refused login ({@code why} is this class's own tokens, never client text): the
+   * name tried, the TCP peer ({@code remote}, as every audit line has it) and the client as the
+   * server trusts it ({@code client}: the peer, or what a trusted proxy forwarded), never the
+   * secret.
    */
   private void auditLogin(Exchange exchange, String who, int status, String why) {
     String client = exchange.forwarded().client().getHostAddress();
-    audit.atInfo()
+    audit
+        .atInfo()
         .setMessage("action=login outcome={} who={} remote={} client={} reason={}")
-        .addArgument(status).addArgument(printable(who)).addArgument(exchange.remote()).addArgument(client)
+        .addArgument(status)
+        .addArgument(printable(who))
+        .addArgument(exchange.remote())
+        .addArgument(client)
         .addArgument(why)
         .addKeyValue("event", "login")
         .addKeyValue("status", status)
@@ -334,22 +382,37 @@ public final class TokenEndpoint implements ResourceHandler {
 
   /**
    * One line per token issued (a successful login, or a token renewed from a refresh or access
-   * token): who, how they proved it, from where, and the scopes granted; never the token.
-   * Written before the token leaves, so no token exists that the trail does not show.
+   * token): who, how they proved it, from where, and the scopes granted; never the token. Written
+   * before the token leaves, so no token exists that the trail does not show.
    */
-  private void auditIssued(Exchange exchange, Principal principal, List<Scope> granted, boolean withRefresh, String via) {
+  private void auditIssued(
+      Exchange exchange,
+      Principal principal,
+      List<Scope> granted,
+      boolean withRefresh,
+      String via) {
     if (!audit.isInfoEnabled()) {
       return;
     }
     String who = principal.anonymous() ? Principal.ANONYMOUS_NAME : printable(principal.name());
     String kind = principal.kind().wire();
     String client = exchange.forwarded().client().getHostAddress();
-    String scopes = granted.stream().map(Scope::toString).map(TokenEndpoint::printable)
-        .collect(Collectors.joining(" "));
-    audit.atInfo()
-        .setMessage("action=token outcome=200 who={} kind={} remote={} client={} via={} refresh={} scopes=[{}]")
-        .addArgument(who).addArgument(kind).addArgument(exchange.remote()).addArgument(client)
-        .addArgument(via).addArgument(withRefresh).addArgument(scopes)
+    String scopes =
+        granted.stream()
+            .map(Scope::toString)
+            .map(TokenEndpoint::printable)
+            .collect(Collectors.joining(" "));
+    audit
+        .atInfo()
+        .setMessage(
+            "action=token outcome=200 who={} kind={} remote={} client={} via={} refresh={} scopes=[{}]")
+        .addArgument(who)
+        .addArgument(kind)
+        .addArgument(exchange.remote())
+        .addArgument(client)
+        .addArgument(via)
+        .addArgument(withRefresh)
+        .addArgument(scopes)
         .addKeyValue("event", "token")
         .addKeyValue("status", 200)
         .addKeyValue("principal", who)
@@ -357,7 +420,8 @@ public final class TokenEndpoint implements ResourceHandler {
         .addKeyValue("client", client)
         .addKeyValue("via", via)
         .addKeyValue("refresh_token_issued", withRefresh)
-        .addKeyValue("scopes", granted.stream().map(Scope::toString).map(TokenEndpoint::printable).toList())
+        .addKeyValue(
+            "scopes", granted.stream().map(Scope::toString).map(TokenEndpoint::printable).toList())
         .addKeyValue("request_id", exchange.requestId())
         .log();
   }

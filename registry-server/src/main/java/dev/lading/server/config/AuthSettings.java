@@ -4,8 +4,8 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import com.nimbusds.jose.JWSAlgorithm;
-import dev.lading.auth.Account;
 import dev.lading.auth.AccessRule;
+import dev.lading.auth.Account;
 import dev.lading.auth.Action;
 import dev.lading.auth.BcryptHash;
 import dev.lading.auth.Principal;
@@ -25,17 +25,20 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Grammars of the {@code auth.*} keys. List values arrive as JSON or YAML flow text (from the
- * file, re-serialised, or from the environment) and become the auth module's own types, so an
- * invalid account, pattern or rule stops the start with the key's name. A secret's value is
- * never put in a message.
+ * Grammars of the {@code auth.*} keys. List values arrive as JSON or YAML flow text (from the file,
+ * re-serialised, or from the environment) and become the auth module's own types, so an invalid
+ * account, pattern or rule stops the start with the key's name. A secret's value is never put in a
+ * message.
  */
 final class AuthSettings {
   private static final YAMLMapper YAML = new YAMLMapper();
 
   private AuthSettings() {}
 
-  enum Mode { NONE, TOKEN }
+  enum Mode {
+    NONE,
+    TOKEN
+  }
 
   static Object mode(String v) {
     return switch (v) {
@@ -46,8 +49,11 @@ final class AuthSettings {
   }
 
   static Object printable(String v) {
-    if (v.isEmpty() || v.length() > 200 || v.chars().anyMatch(c -> c < 0x21 || c == '"' || c == '\\' || c > 0x7e)) {
-      throw new IllegalArgumentException("must be 1..200 printable ASCII characters without spaces, quotes or backslashes");
+    if (v.isEmpty()
+        || v.length() > 200
+        || v.chars().anyMatch(c -> c < 0x21 || c == '"' || c == '\\' || c > 0x7e)) {
+      throw new IllegalArgumentException(
+          "must be 1..200 printable ASCII characters without spaces, quotes or backslashes");
     }
     return v;
   }
@@ -75,7 +81,8 @@ final class AuthSettings {
   static Object algorithm(String v) {
     JWSAlgorithm a = JWSAlgorithm.parse(v);
     if (!JWSAlgorithm.Family.SIGNATURE.contains(a)) {
-      throw new IllegalArgumentException("must be an asymmetric JWS algorithm (RS256, ES256, PS256, EdDSA, ...)");
+      throw new IllegalArgumentException(
+          "must be an asymmetric JWS algorithm (RS256, ES256, PS256, EdDSA, ...)");
     }
     return a;
   }
@@ -111,7 +118,8 @@ final class AuthSettings {
       boolean inline = n.hasNonNull(hashField);
       boolean file = n.hasNonNull(hashField + "_file");
       if (inline == file) {
-        throw new IllegalArgumentException(at + " (" + name + "): give exactly one of " + hashField + ", " + hashField + "_file");
+        throw new IllegalArgumentException(
+            at + " (" + name + "): give exactly one of " + hashField + ", " + hashField + "_file");
       }
       String hash;
       if (inline) {
@@ -121,14 +129,16 @@ final class AuthSettings {
         try {
           hash = Files.readString(p).strip();
         } catch (IOException e) {
-          throw new IllegalArgumentException(at + " (" + name + "): cannot read " + hashField + "_file " + p);
+          throw new IllegalArgumentException(
+              at + " (" + name + "): cannot read " + hashField + "_file " + p);
         }
       }
       BcryptHash parsed;
       try {
         parsed = BcryptHash.parse(hash);
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(at + " (" + name + "): " + hashField + " is " + e.getMessage());
+        throw new IllegalArgumentException(
+            at + " (" + name + "): " + hashField + " is " + e.getMessage());
       }
       out.add(new Account(new Principal(name, kind), parsed));
     }
@@ -152,7 +162,8 @@ final class AuthSettings {
           Action parsed = Action.parse(a);
           actions.add(parsed);
         } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException(at + ": " + e.getMessage() + " (pull, push, delete or *)");
+          throw new IllegalArgumentException(
+              at + ": " + e.getMessage() + " (pull, push, delete or *)");
         }
       }
       try {
@@ -175,8 +186,12 @@ final class AuthSettings {
     return List.copyOf(out);
   }
 
-  /** Checks across keys, once each parsed: names unique, rules name existing accounts, one trust source. */
-  static List<String> crossCheck(Map<ConfigKey, Object> typed, Map<ConfigKey, ConfigLoader.Setting> raw) {
+  /**
+   * Checks across keys, once each parsed: names unique, rules name existing accounts, one trust
+   * source.
+   */
+  static List<String> crossCheck(
+      Map<ConfigKey, Object> typed, Map<ConfigKey, ConfigLoader.Setting> raw) {
     List<String> problems = new ArrayList<>();
     @SuppressWarnings("unchecked")
     List<Account> users = (List<Account>) typed.get(ConfigKey.AUTH_USERS);
@@ -187,14 +202,21 @@ final class AuthSettings {
     Set<String> names = new HashSet<>();
     for (Account a : concat(users, robots)) {
       if (!names.add(a.name())) {
-        problems.add("auth: two accounts are named " + a.name() + " (users and robots share one namespace)");
+        problems.add(
+            "auth: two accounts are named " + a.name() + " (users and robots share one namespace)");
       }
     }
     for (AccessRule r : rules) {
       for (String s : r.subjects()) {
-        if (!s.equals(AccessRule.ANY_ACCOUNT) && !s.equals(Principal.ANONYMOUS_NAME) && !names.contains(s)) {
-          problems.add("auth.rules: a rule names " + s + ", which is no user or robot (from "
-              + raw.get(ConfigKey.AUTH_RULES).source() + ")");
+        if (!s.equals(AccessRule.ANY_ACCOUNT)
+            && !s.equals(Principal.ANONYMOUS_NAME)
+            && !names.contains(s)) {
+          problems.add(
+              "auth.rules: a rule names "
+                  + s
+                  + ", which is no user or robot (from "
+                  + raw.get(ConfigKey.AUTH_RULES).source()
+                  + ")");
         }
       }
     }
@@ -203,7 +225,8 @@ final class AuthSettings {
     if (url && file) {
       problems.add("auth.token.external: give jwks_url or key_file, not both");
     }
-    if ((url || file) && ((String) typed.get(ConfigKey.AUTH_TOKEN_REALM)).isEmpty()
+    if ((url || file)
+        && ((String) typed.get(ConfigKey.AUTH_TOKEN_REALM)).isEmpty()
         && typed.get(ConfigKey.AUTH_MODE) == Mode.TOKEN) {
       problems.add("auth.token.realm: required with an external issuer (its token endpoint)");
     }
@@ -249,7 +272,13 @@ final class AuthSettings {
     for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
       String f = it.next();
       if (!known.contains(f)) {
-        throw new IllegalArgumentException(at + ": unknown field " + f + " (known: " + String.join(", ", new TreeSet<>(known)) + ")");
+        throw new IllegalArgumentException(
+            at
+                + ": unknown field "
+                + f
+                + " (known: "
+                + String.join(", ", new TreeSet<>(known))
+                + ")");
       }
     }
   }

@@ -1,6 +1,7 @@
 package dev.lading.server.config;
 
 import dev.lading.auth.LoginLimiter;
+import dev.lading.auth.Principal;
 import dev.lading.core.registry.GcFence;
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.gc.GcOptions;
@@ -9,44 +10,44 @@ import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.function.Function;
-import dev.lading.auth.Principal;
 import java.util.OptionalInt;
+import java.util.function.Function;
 
 /**
- * The configuration schema: every key the server understands, in YAML path form
- * ({@code http.port}), with its default and its grammar. The environment name of a key is
- * derived from the path ({@code LADING_HTTP_PORT}); matching names against this list (instead
- * of splitting them on underscores) is what lets multi-word keys such as
- * {@code limits.manifest_bytes} be set from the environment.
+ * The configuration schema: every key the server understands, in YAML path form ({@code
+ * http.port}), with its default and its grammar. The environment name of a key is derived from the
+ * path ({@code LADING_HTTP_PORT}); matching names against this list (instead of splitting them on
+ * underscores) is what lets multi-word keys such as {@code limits.manifest_bytes} be set from the
+ * environment.
  *
  * <p>A default the module that uses the value declares ({@code GcOptions}, {@code S3StoreConfig},
  * {@code RegistryOptions}, {@code LoginLimiter}) is that module's constant, rendered here in the
- * key's unit: the modules never see this schema, so the constant is the one source and the
- * README's table is checked against what this enum renders.
+ * key's unit: the modules never see this schema, so the constant is the one source and the README's
+ * table is checked against what this enum renders.
  */
 public enum ConfigKey {
   HTTP_HOST("http.host", "0.0.0.0", ConfigKey::host),
   HTTP_PORT("http.port", "5000", v -> intBetween(v, 0, 65_535)),
   /** Longest request line (method, URI, version) accepted; longer is answered 400. */
-  HTTP_MAX_INITIAL_LINE_BYTES("http.max_initial_line_bytes", "8192", v -> intBetween(v, 256, 65_536)),
+  HTTP_MAX_INITIAL_LINE_BYTES(
+      "http.max_initial_line_bytes", "8192", v -> intBetween(v, 256, 65_536)),
   /** Largest header block accepted; larger is answered 400. */
   HTTP_MAX_HEADER_BYTES("http.max_header_bytes", "16384", v -> intBetween(v, 1_024, 1_048_576)),
   /** How long {@code close()} lets requests in flight finish before cutting connections. */
-  HTTP_SHUTDOWN_TIMEOUT_SECONDS("http.shutdown_timeout_seconds", "30", v -> intBetween(v, 0, 3_600)),
+  HTTP_SHUTDOWN_TIMEOUT_SECONDS(
+      "http.shutdown_timeout_seconds", "30", v -> intBetween(v, 0, 3_600)),
   /**
-   * On SIGTERM, how long {@code /readyz} answers 503 while the listener still accepts and serves
-   * as usual, before it closes: the time load balancers and Kubernetes endpoints need to stop
-   * sending new connections (their probes run every few seconds). 0 skips the wait.
+   * On SIGTERM, how long {@code /readyz} answers 503 while the listener still accepts and serves as
+   * usual, before it closes: the time load balancers and Kubernetes endpoints need to stop sending
+   * new connections (their probes run every few seconds). 0 skips the wait.
    */
   HTTP_DRAIN_DELAY_SECONDS("http.drain_delay_seconds", "5", v -> intBetween(v, 0, 3_600)),
   /**
    * Peers (IP addresses or CIDR blocks) allowed to say who the client is and which URL it used,
-   * with {@code Forwarded} (RFC 7239) or {@code X-Forwarded-For}, {@code -Proto}, {@code -Host}
-   * and {@code -Port}: the reverse
-   * proxy or ingress in front of the registry. Empty: the TCP peer is the client and this
-   * listener the origin. Read by the token challenge's realm, the access and audit logs and
-   * login throttling.
+   * with {@code Forwarded} (RFC 7239) or {@code X-Forwarded-For}, {@code -Proto}, {@code -Host} and
+   * {@code -Port}: the reverse proxy or ingress in front of the registry. Empty: the TCP peer is
+   * the client and this listener the origin. Read by the token challenge's realm, the access and
+   * audit logs and login throttling.
    */
   HTTP_TRUSTED_PROXIES("http.trusted_proxies", "[]", AuthSettings::proxies, Shape.LIST),
   /**
@@ -54,40 +55,43 @@ public enum ConfigKey {
    * With {@code key_file}, or neither (plain HTTP). Re-read while the server runs.
    */
   HTTP_TLS_CERT_FILE("http.tls.cert_file", "", v -> v),
-  /** The PEM private key of {@code cert_file}'s first certificate (PKCS#8, PKCS#1 or SEC1, unencrypted). */
+  /**
+   * The PEM private key of {@code cert_file}'s first certificate (PKCS#8, PKCS#1 or SEC1,
+   * unencrypted).
+   */
   HTTP_TLS_KEY_FILE("http.tls.key_file", "", v -> v),
   /**
-   * A request head must arrive whole within this many seconds of its first byte (of the
-   * connection, for a connection's first request). A real client sends its head in one write;
-   * 30 s still lets a very slow link through while a client trickling bytes to hold the
-   * connection loses it.
+   * A request head must arrive whole within this many seconds of its first byte (of the connection,
+   * for a connection's first request). A real client sends its head in one write; 30 s still lets a
+   * very slow link through while a client trickling bytes to hold the connection loses it.
    */
   HTTP_HEADER_TIMEOUT_SECONDS("http.header_timeout_seconds", "30", v -> intBetween(v, 1, 3_600)),
   /**
    * A kept-alive connection with no new request for this many seconds after its last response is
-   * closed. Longer than the 90 s for which Go clients (docker, containerd, podman, skopeo) keep
-   * an idle connection, so the client closes first and never sends a request on a connection the
+   * closed. Longer than the 90 s for which Go clients (docker, containerd, podman, skopeo) keep an
+   * idle connection, so the client closes first and never sends a request on a connection the
    * server is closing at that moment.
    */
   HTTP_IDLE_TIMEOUT_SECONDS("http.idle_timeout_seconds", "120", v -> intBetween(v, 1, 86_400)),
   /**
-   * A request whose body sends no byte for this many seconds while the server is ready to read
-   * is cut off; time the server itself holds reading off (a slow store) never counts. Generous,
+   * A request whose body sends no byte for this many seconds while the server is ready to read is
+   * cut off; time the server itself holds reading off (a slow store) never counts. Generous,
    * because a client copying from another registry streams at that registry's pace.
    */
-  HTTP_BODY_STALL_TIMEOUT_SECONDS("http.body_stall_timeout_seconds", "120", v -> intBetween(v, 1, 86_400)),
+  HTTP_BODY_STALL_TIMEOUT_SECONDS(
+      "http.body_stall_timeout_seconds", "120", v -> intBetween(v, 1, 86_400)),
   /**
    * Open connections beyond this are answered 503 with {@code Retry-After} and closed. Each one
-   * holds a file descriptor and buffers; the ceiling keeps a flood from taking the descriptors
-   * the store needs.
+   * holds a file descriptor and buffers; the ceiling keeps a flood from taking the descriptors the
+   * store needs.
    */
   HTTP_MAX_CONNECTIONS("http.max_connections", "4096", v -> intBetween(v, 1, 1_000_000)),
   STORAGE_TYPE("storage.type", "filesystem", ConfigKey::storageType),
   STORAGE_FILESYSTEM_ROOT("storage.filesystem.root", "./data", ConfigKey::nonBlank),
   /**
-   * Write uploads with direct I/O where the filesystem supports it (less CPU, no gigabytes of
-   * dirty page cache); {@code false} writes through the page cache, which keeps a just-pushed
-   * blob cached for its first pull.
+   * Write uploads with direct I/O where the filesystem supports it (less CPU, no gigabytes of dirty
+   * page cache); {@code false} writes through the page cache, which keeps a just-pushed blob cached
+   * for its first pull.
    */
   STORAGE_FILESYSTEM_DIRECT_IO("storage.filesystem.direct_io", "true", ConfigKey::bool),
   // ---- the S3 store (storage.type: s3); checked together by S3Settings ----
@@ -98,7 +102,8 @@ public enum ConfigKey {
   STORAGE_S3_BUCKET("storage.s3.bucket", "", v -> v),
   /** Key prefix inside the bucket: empty, or segments each ending in {@code /}. */
   STORAGE_S3_PREFIX("storage.s3.prefix", "", v -> v),
-  STORAGE_S3_PATH_STYLE("storage.s3.path_style", String.valueOf(S3StoreConfig.DEFAULT_PATH_STYLE), ConfigKey::bool),
+  STORAGE_S3_PATH_STYLE(
+      "storage.s3.path_style", String.valueOf(S3StoreConfig.DEFAULT_PATH_STYLE), ConfigKey::bool),
   /** The access key id, or {@code access_key_file}, a file holding it. */
   STORAGE_S3_ACCESS_KEY("storage.s3.access_key", "", v -> v, Shape.SCALAR_SECRET),
   STORAGE_S3_ACCESS_KEY_FILE("storage.s3.access_key_file", "", v -> v),
@@ -106,7 +111,9 @@ public enum ConfigKey {
   STORAGE_S3_SECRET_KEY("storage.s3.secret_key", "", v -> v, Shape.SCALAR_SECRET),
   STORAGE_S3_SECRET_KEY_FILE("storage.s3.secret_key_file", "", v -> v),
   /** {@code when_required} (what Ceph RGW 16 accepts) or {@code when_supported}. */
-  STORAGE_S3_CHECKSUM_MODE("storage.s3.checksum_mode", S3StoreConfig.ChecksumMode.DEFAULT.configName(),
+  STORAGE_S3_CHECKSUM_MODE(
+      "storage.s3.checksum_mode",
+      S3StoreConfig.ChecksumMode.DEFAULT.configName(),
       S3Settings::checksumMode),
   /** Bytes of every multipart part but the last, in MiB. */
   STORAGE_S3_PART_SIZE_MIB(
@@ -115,52 +122,72 @@ public enum ConfigKey {
    * Part buffers all uploads may hold at once, in MiB; 0: a quarter of the heap (1 GiB at most),
    * but at least one part filling plus {@code parts_in_flight} uploading.
    */
-  STORAGE_S3_MEMORY_BUDGET_MIB("storage.s3.memory_budget_mib", "0", v -> intBetween(v, 0, 1_048_576)),
+  STORAGE_S3_MEMORY_BUDGET_MIB(
+      "storage.s3.memory_budget_mib", "0", v -> intBetween(v, 0, 1_048_576)),
   /** Bytes per ranged GET when streaming a blob out, in MiB. */
   STORAGE_S3_READ_WINDOW_MIB(
-      "storage.s3.read_window_mib", mib(S3StoreConfig.DEFAULT_READ_WINDOW), v -> intBetween(v, 1, 1_024)),
+      "storage.s3.read_window_mib",
+      mib(S3StoreConfig.DEFAULT_READ_WINDOW),
+      v -> intBetween(v, 1, 1_024)),
   /** Parts one upload sends to S3 at once while the next fills (memory budget permitting). */
   STORAGE_S3_PARTS_IN_FLIGHT(
-      "storage.s3.parts_in_flight", String.valueOf(S3StoreConfig.DEFAULT_PARTS_IN_FLIGHT), v -> intBetween(v, 1, 16)),
+      "storage.s3.parts_in_flight",
+      String.valueOf(S3StoreConfig.DEFAULT_PARTS_IN_FLIGHT),
+      v -> intBetween(v, 1, 16)),
   STORAGE_S3_MAX_CONNECTIONS(
-      "storage.s3.max_connections", String.valueOf(S3StoreConfig.DEFAULT_MAX_CONNECTIONS), v -> intBetween(v, 1, 10_000)),
+      "storage.s3.max_connections",
+      String.valueOf(S3StoreConfig.DEFAULT_MAX_CONNECTIONS),
+      v -> intBetween(v, 1, 10_000)),
   /** Answer blob GETs with 307 to a presigned S3 URL (HEAD never is). */
   STORAGE_S3_REDIRECT("storage.s3.redirect", "false", ConfigKey::bool),
   /** Life of a redirect's presigned URL. */
-  STORAGE_S3_REDIRECT_TTL_SECONDS("storage.s3.redirect_ttl_seconds", "300", v -> intBetween(v, 10, 604_800)),
+  STORAGE_S3_REDIRECT_TTL_SECONDS(
+      "storage.s3.redirect_ttl_seconds", "300", v -> intBetween(v, 10, 604_800)),
   /** Manifests above this many bytes are refused with 413 before more is read. */
-  LIMITS_MANIFEST_BYTES("limits.manifest_bytes", String.valueOf(RegistryOptions.DEFAULT_MAX_MANIFEST_BYTES),
+  LIMITS_MANIFEST_BYTES(
+      "limits.manifest_bytes",
+      String.valueOf(RegistryOptions.DEFAULT_MAX_MANIFEST_BYTES),
       v -> longBetween(v, 1_024, 268_435_456)),
   /**
    * The most byte ranges one blob GET may name ({@code Range: bytes=0-9,100-109,...}); more are
    * answered 416. 1024 is the most containers/storage asks for in one request (zstd:chunked and
    * eStargz partial pulls).
    */
-  LIMITS_MAX_RANGES("limits.max_ranges", String.valueOf(LadingConfig.Limits.DEFAULT_MAX_RANGES),
+  LIMITS_MAX_RANGES(
+      "limits.max_ranges",
+      String.valueOf(LadingConfig.Limits.DEFAULT_MAX_RANGES),
       v -> intBetween(v, 1, 65_536)),
   /**
-   * Accept an index whose child manifests are not all in the repository (a sparse index,
-   * optional in the specs); off: such an index is refused with MANIFEST_BLOB_UNKNOWN.
+   * Accept an index whose child manifests are not all in the repository (a sparse index, optional
+   * in the specs); off: such an index is refused with MANIFEST_BLOB_UNKNOWN.
    */
-  MANIFESTS_ALLOW_SPARSE_INDEX("manifests.allow_sparse_index",
-      String.valueOf(RegistryOptions.DEFAULT_ALLOW_SPARSE_INDEX), ConfigKey::bool),
+  MANIFESTS_ALLOW_SPARSE_INDEX(
+      "manifests.allow_sparse_index",
+      String.valueOf(RegistryOptions.DEFAULT_ALLOW_SPARSE_INDEX),
+      ConfigKey::bool),
   // ---- garbage collection (module gc) ----
   /** Minutes between online GC runs; 0: only on demand (admin endpoint, {@code gc} command). */
   GC_INTERVAL_MINUTES("gc.interval_minutes", "0", v -> intBetween(v, 0, 525_600)),
   /** Objects younger than this are never swept (a layer whose manifest is still coming). */
   GC_GRACE_MINUTES(
-      "gc.grace_minutes", whole(GcOptions.DEFAULT_GRACE, ChronoUnit.MINUTES), v -> intBetween(v, 0, 10_080)),
+      "gc.grace_minutes",
+      whole(GcOptions.DEFAULT_GRACE, ChronoUnit.MINUTES),
+      v -> intBetween(v, 0, 10_080)),
   /** Upload sessions started longer ago are aborted and removed. */
   GC_UPLOAD_EXPIRY_HOURS(
-      "gc.upload_expiry_hours", whole(GcOptions.DEFAULT_UPLOAD_EXPIRY, ChronoUnit.HOURS), v -> intBetween(v, 1, 8_760)),
+      "gc.upload_expiry_hours",
+      whole(GcOptions.DEFAULT_UPLOAD_EXPIRY, ChronoUnit.HOURS),
+      v -> intBetween(v, 1, 8_760)),
   /** Sweep untagged manifests that no tag, index or referrer keeps (default: keep them). */
   GC_DELETE_UNTAGGED(
       "gc.delete_untagged", String.valueOf(GcOptions.DEFAULT_DELETE_UNTAGGED), ConfigKey::bool),
   /**
-   * Seconds a run waits after announcing itself before it marks: every instance's pushers must
-   * have seen the run by then, so it must exceed their cache of the run list (5 s).
+   * Seconds a run waits after announcing itself before it marks: every instance's pushers must have
+   * seen the run by then, so it must exceed their cache of the run list (5 s).
    */
-  GC_FENCE_DELAY_SECONDS("gc.fence_delay_seconds", whole(GcOptions.DEFAULT_FENCE_DELAY, ChronoUnit.SECONDS),
+  GC_FENCE_DELAY_SECONDS(
+      "gc.fence_delay_seconds",
+      whole(GcOptions.DEFAULT_FENCE_DELAY, ChronoUnit.SECONDS),
       v -> intBetween(v, (int) GcFence.DEFAULT_TTL.toSeconds() + 1, 3_600)),
   /** Online runs only report what they would sweep. */
   GC_DRY_RUN("gc.dry_run", String.valueOf(GcOptions.DEFAULT_DRY_RUN), ConfigKey::bool),
@@ -173,9 +200,14 @@ public enum ConfigKey {
    * (the registry's port then answers 404 there); empty: on the registry's port. 0: any free port.
    */
   METRICS_PORT("metrics.port", "", ConfigKey::optionalPort),
-  /** {@code text} (readable lines) or {@code json} (one object per line, every field its own key). */
+  /**
+   * {@code text} (readable lines) or {@code json} (one object per line, every field its own key).
+   */
   LOG_FORMAT("log.format", "text", ConfigKey::logFormat),
-  /** The least severe level written: {@code trace}, {@code debug}, {@code info}, {@code warn} or {@code error}. */
+  /**
+   * The least severe level written: {@code trace}, {@code debug}, {@code info}, {@code warn} or
+   * {@code error}.
+   */
   LOG_LEVEL("log.level", "info", ConfigKey::logLevel),
 
   // ---- auth (token auth; "none" keeps every request allowed) ---------------------------------
@@ -189,22 +221,28 @@ public enum ConfigKey {
   AUTH_TOKEN_REALM("auth.token.realm", "", AuthSettings::realm),
   AUTH_TOKEN_TTL_SECONDS("auth.token.ttl_seconds", "300", v -> intBetween(v, 60, 86_400)),
   /** Life of refresh tokens (docker login's identity token); the rules apply again at each use. */
-  AUTH_TOKEN_REFRESH_TTL_SECONDS("auth.token.refresh_ttl_seconds", "2592000", v -> intBetween(v, 60, 31_536_000)),
+  AUTH_TOKEN_REFRESH_TTL_SECONDS(
+      "auth.token.refresh_ttl_seconds", "2592000", v -> intBetween(v, 60, 31_536_000)),
   /**
    * The signing keys, kept by the operator outside the store and only read by Lading: a JWK set
-   * file (current key first) or a directory holding {@code current.jwk} and optionally
-   * {@code previous.jwk}; owner-only. Empty: the keys live in the store (with the filesystem
-   * store {@code <storage root>/auth/signing-keys.jwks}, with S3 the object
-   * {@code auth/signing-keys.jwks}), created when missing, rotated by {@code lading keys rotate}.
+   * file (current key first) or a directory holding {@code current.jwk} and optionally {@code
+   * previous.jwk}; owner-only. Empty: the keys live in the store (with the filesystem store {@code
+   * <storage root>/auth/signing-keys.jwks}, with S3 the object {@code auth/signing-keys.jwks}),
+   * created when missing, rotated by {@code lading keys rotate}.
    */
   AUTH_TOKEN_KEY_FILE("auth.token.key_file", "", v -> v),
   /**
-   * Let {@code key_file}'s group read it (never write it; others never): Kubernetes adds group
-   * read to a Secret's files when the pod sets {@code fsGroup}.
+   * Let {@code key_file}'s group read it (never write it; others never): Kubernetes adds group read
+   * to a Secret's files when the pod sets {@code fsGroup}.
    */
-  AUTH_TOKEN_KEY_FILE_GROUP_READABLE("auth.token.key_file_group_readable", "false", ConfigKey::bool),
-  /** How often a running server re-reads the signing key set, so a rotation reaches it without a restart. */
-  AUTH_TOKEN_KEY_RELOAD_SECONDS("auth.token.key_reload_seconds", "30", v -> intBetween(v, 1, 3_600)),
+  AUTH_TOKEN_KEY_FILE_GROUP_READABLE(
+      "auth.token.key_file_group_readable", "false", ConfigKey::bool),
+  /**
+   * How often a running server re-reads the signing key set, so a rotation reaches it without a
+   * restart.
+   */
+  AUTH_TOKEN_KEY_RELOAD_SECONDS(
+      "auth.token.key_reload_seconds", "30", v -> intBetween(v, 1, 3_600)),
   /** Trust an external issuer instead: its JWKS URL ... */
   AUTH_TOKEN_EXTERNAL_JWKS_URL("auth.token.external.jwks_url", "", AuthSettings::url),
   /** ... or a file holding its public JWK set. */
@@ -214,28 +252,45 @@ public enum ConfigKey {
    * The longest wait after failed logins of one account from one address: 1 s after the first,
    * doubling with each further failure in a row, reset by a success.
    */
-  AUTH_LOGIN_MAX_BACKOFF_SECONDS("auth.login.max_backoff_seconds",
-      whole(LoginLimiter.DEFAULT_MAX_BACKOFF, ChronoUnit.SECONDS), v -> intBetween(v, 1, 86_400)),
+  AUTH_LOGIN_MAX_BACKOFF_SECONDS(
+      "auth.login.max_backoff_seconds",
+      whole(LoginLimiter.DEFAULT_MAX_BACKOFF, ChronoUnit.SECONDS),
+      v -> intBetween(v, 1, 86_400)),
   /**
-   * Accounts that may fail from one address before every login from it waits (password
-   * spraying); one more every 30 s. 0: no limit per address (only per account and address).
+   * Accounts that may fail from one address before every login from it waits (password spraying);
+   * one more every 30 s. 0: no limit per address (only per account and address).
    */
-  AUTH_LOGIN_ADDRESS_FAILURES("auth.login.address_failures",
-      String.valueOf(LoginLimiter.DEFAULT_ADDRESS_BURST), v -> intBetween(v, 0, 1_000_000)),
+  AUTH_LOGIN_ADDRESS_FAILURES(
+      "auth.login.address_failures",
+      String.valueOf(LoginLimiter.DEFAULT_ADDRESS_BURST),
+      v -> intBetween(v, 0, 1_000_000)),
   /** Users: a list of {@code {name, password_hash | password_hash_file}} (bcrypt). */
-  AUTH_USERS("auth.users", "[]", v -> AuthSettings.accounts(v, Principal.Kind.USER), Shape.LIST_SECRET),
-  /** Robot accounts: a list of {@code {name, secret_hash | secret_hash_file}} ({@code lading robot create}). */
-  AUTH_ROBOTS("auth.robots", "[]", v -> AuthSettings.accounts(v, Principal.Kind.ROBOT), Shape.LIST_SECRET),
-  /** Grants: a list of {@code {subjects: [name | anonymous | *], repositories: [pattern], actions: [pull, push, delete]}}. */
+  AUTH_USERS(
+      "auth.users", "[]", v -> AuthSettings.accounts(v, Principal.Kind.USER), Shape.LIST_SECRET),
+  /**
+   * Robot accounts: a list of {@code {name, secret_hash | secret_hash_file}} ({@code lading robot
+   * create}).
+   */
+  AUTH_ROBOTS(
+      "auth.robots", "[]", v -> AuthSettings.accounts(v, Principal.Kind.ROBOT), Shape.LIST_SECRET),
+  /**
+   * Grants: a list of {@code {subjects: [name | anonymous | *], repositories: [pattern], actions:
+   * [pull, push, delete]}}.
+   */
   AUTH_RULES("auth.rules", "[]", AuthSettings::rules, Shape.LIST),
   /** Repository patterns anyone may pull without credentials. */
   AUTH_ANONYMOUS_PULL("auth.anonymous_pull", "[]", AuthSettings::patterns, Shape.LIST);
 
   /**
-   * A key's form in YAML: one scalar, or a list (kept as JSON text, so the environment can set
-   * it too: {@code LADING_AUTH_RULES='[{...}]'}). A secret is masked wherever it is printed.
+   * A key's form in YAML: one scalar, or a list (kept as JSON text, so the environment can set it
+   * too: {@code LADING_AUTH_RULES='[{...}]'}). A secret is masked wherever it is printed.
    */
-  enum Shape { SCALAR, SCALAR_SECRET, LIST, LIST_SECRET }
+  enum Shape {
+    SCALAR,
+    SCALAR_SECRET,
+    LIST,
+    LIST_SECRET
+  }
 
   /** Prefix of every environment variable the server reads. */
   public static final String ENV_PREFIX = "LADING_";
@@ -305,7 +360,9 @@ public enum ConfigKey {
     return Optional.empty();
   }
 
-  /** True when {@code path} is a section holding keys ({@code storage}, {@code storage.filesystem}). */
+  /**
+   * True when {@code path} is a section holding keys ({@code storage}, {@code storage.filesystem}).
+   */
   public static boolean isSection(String path) {
     for (ConfigKey k : values()) {
       if (k.path.startsWith(path + ".")) {
@@ -370,7 +427,8 @@ public enum ConfigKey {
     String level = v.toLowerCase(Locale.ROOT);
     return switch (level) {
       case "trace", "debug", "info", "warn", "error" -> level;
-      default -> throw new IllegalArgumentException("must be one of trace, debug, info, warn, error");
+      default ->
+          throw new IllegalArgumentException("must be one of trace, debug, info, warn, error");
     };
   }
 

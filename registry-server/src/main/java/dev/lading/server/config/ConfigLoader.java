@@ -13,19 +13,21 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.OptionalInt;
+import java.util.TreeMap;
 
 /**
- * Reads the YAML file and the environment against the schema. Precedence: environment over
- * file over default. Every problem is collected, so one start attempt reports them all.
+ * Reads the YAML file and the environment against the schema. Precedence: environment over file
+ * over default. Every problem is collected, so one start attempt reports them all.
  */
 public final class ConfigLoader {
   private static final YAMLMapper YAML = new YAMLMapper();
 
   private ConfigLoader() {}
 
-  /** One key's effective value and where it came from ({@code default}, the file, or the variable). */
+  /**
+   * One key's effective value and where it came from ({@code default}, the file, or the variable).
+   */
   public record Setting(ConfigKey key, String raw, String source) {
     /** The value as it may be printed: secrets masked. */
     public String shown() {
@@ -64,8 +66,11 @@ public final class ConfigLoader {
       if (key.isPresent()) {
         raw.put(key.get(), new Setting(key.get(), e.getValue() == null ? "" : e.getValue(), name));
       } else if (!KubernetesServiceLinks.isServiceLink(name, e.getValue())) {
-        problems.add(name + ": unknown environment variable; did you mean "
-            + KeySuggestions.closestEnvName(name) + "?");
+        problems.add(
+            name
+                + ": unknown environment variable; did you mean "
+                + KeySuggestions.closestEnvName(name)
+                + "?");
       }
     }
     Map<ConfigKey, Object> typed = new EnumMap<>(ConfigKey.class);
@@ -73,10 +78,19 @@ public final class ConfigLoader {
       try {
         typed.put(s.key(), s.key().parse(s.raw()));
       } catch (IllegalArgumentException ex) {
-        problems.add(KeySuggestions.listFromEnvironment(s)
-            .map(example -> s.source() + ": expects a JSON list, e.g. " + example + " ("
-                + s.key().path() + ": " + ex.getMessage() + ")")
-            .orElse(s.key().path() + ": " + ex.getMessage() + " (from " + s.source() + ")"));
+        problems.add(
+            KeySuggestions.listFromEnvironment(s)
+                .map(
+                    example ->
+                        s.source()
+                            + ": expects a JSON list, e.g. "
+                            + example
+                            + " ("
+                            + s.key().path()
+                            + ": "
+                            + ex.getMessage()
+                            + ")")
+                .orElse(s.key().path() + ": " + ex.getMessage() + " (from " + s.source() + ")"));
       }
     }
     // Checks across keys need every value parsed; once they are, each check runs, so a start
@@ -99,13 +113,20 @@ public final class ConfigLoader {
   }
 
   /** {@code metrics.port} must differ from {@code http.port}: both listen on {@code http.host}. */
-  private static List<String> metricsPortCheck(Map<ConfigKey, Object> typed, Map<ConfigKey, Setting> raw) {
+  private static List<String> metricsPortCheck(
+      Map<ConfigKey, Object> typed, Map<ConfigKey, Setting> raw) {
     var metricsPort = (OptionalInt) typed.get(ConfigKey.METRICS_PORT);
     int httpPort = (Integer) typed.get(ConfigKey.HTTP_PORT);
-    if (metricsPort.isPresent() && metricsPort.getAsInt() != 0 && metricsPort.getAsInt() == httpPort) {
-      return List.of(ConfigKey.METRICS_PORT.path() + ": must differ from http.port (" + httpPort
-          + "); leave it unset to serve /metrics on the registry's port (from "
-          + raw.get(ConfigKey.METRICS_PORT).source() + ")");
+    if (metricsPort.isPresent()
+        && metricsPort.getAsInt() != 0
+        && metricsPort.getAsInt() == httpPort) {
+      return List.of(
+          ConfigKey.METRICS_PORT.path()
+              + ": must differ from http.port ("
+              + httpPort
+              + "); leave it unset to serve /metrics on the registry's port (from "
+              + raw.get(ConfigKey.METRICS_PORT).source()
+              + ")");
     }
     return List.of();
   }
@@ -131,7 +152,11 @@ public final class ConfigLoader {
   }
 
   private static void walk(
-      JsonNode node, String prefix, String source, Map<ConfigKey, Setting> raw, List<String> problems) {
+      JsonNode node,
+      String prefix,
+      String source,
+      Map<ConfigKey, Setting> raw,
+      List<String> problems) {
     for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> field = it.next();
       String path = prefix.isEmpty() ? field.getKey() : prefix + "." + field.getKey();
@@ -139,14 +164,20 @@ public final class ConfigLoader {
       var key = ConfigKey.byPath(path);
       if (key.isPresent() && key.get().list()) {
         if (value.isArray() || value.isNull()) {
-          raw.put(key.get(), new Setting(key.get(), value.isNull() ? "[]" : value.toString(), source));
+          raw.put(
+              key.get(), new Setting(key.get(), value.isNull() ? "[]" : value.toString(), source));
         } else {
           problems.add(path + ": must be a list (from " + source + ")");
         }
       } else if (key.isPresent()) {
         if (value.isContainerNode()) {
-          problems.add(path + ": must be a single value, not a " + (value.isArray() ? "list" : "mapping")
-              + " (from " + source + ")");
+          problems.add(
+              path
+                  + ": must be a single value, not a "
+                  + (value.isArray() ? "list" : "mapping")
+                  + " (from "
+                  + source
+                  + ")");
         } else {
           raw.put(key.get(), new Setting(key.get(), value.isNull() ? "" : value.asText(), source));
         }
@@ -157,8 +188,13 @@ public final class ConfigLoader {
           problems.add(path + ": must be a mapping of keys (from " + source + ")");
         }
       } else {
-        problems.add(path + ": unknown key (from " + source + "); did you mean "
-            + KeySuggestions.closestPath(path) + "?");
+        problems.add(
+            path
+                + ": unknown key (from "
+                + source
+                + "); did you mean "
+                + KeySuggestions.closestPath(path)
+                + "?");
       }
     }
   }

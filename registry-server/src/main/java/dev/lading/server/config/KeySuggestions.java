@@ -7,21 +7,23 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Helps an operator fix a configuration error in one attempt: the known key closest to a
- * misspelt one (a list of all 48 names hides the one meant), and for list-valued keys set from
- * the environment, what the value must look like (a YAML list in the file is natural; in a
- * variable it has to be written as JSON).
+ * Helps an operator fix a configuration error in one attempt: the known key closest to a misspelt
+ * one (a list of all 48 names hides the one meant), and for list-valued keys set from the
+ * environment, what the value must look like (a YAML list in the file is natural; in a variable it
+ * has to be written as JSON).
  */
 final class KeySuggestions {
   private static final YAMLMapper YAML = new YAMLMapper();
 
   /** One short example per list-valued key, shown when its variable holds no list. */
-  private static final Map<ConfigKey, String> LIST_EXAMPLES = Map.of(
-      ConfigKey.AUTH_USERS, "[{\"name\":\"admin\",\"password_hash\":\"$2a$12$...\"}]",
-      ConfigKey.AUTH_ROBOTS, "[{\"name\":\"ci\",\"secret_hash\":\"$2a$12$...\"}]",
-      ConfigKey.AUTH_RULES, "[{\"subjects\":[\"ci\"],\"repositories\":[\"ml/**\"],\"actions\":[\"pull\",\"push\"]}]",
-      ConfigKey.AUTH_ANONYMOUS_PULL, "[\"ml/**\"]",
-      ConfigKey.HTTP_TRUSTED_PROXIES, "[\"10.0.0.0/8\"]");
+  private static final Map<ConfigKey, String> LIST_EXAMPLES =
+      Map.of(
+          ConfigKey.AUTH_USERS, "[{\"name\":\"admin\",\"password_hash\":\"$2a$12$...\"}]",
+          ConfigKey.AUTH_ROBOTS, "[{\"name\":\"ci\",\"secret_hash\":\"$2a$12$...\"}]",
+          ConfigKey.AUTH_RULES,
+              "[{\"subjects\":[\"ci\"],\"repositories\":[\"ml/**\"],\"actions\":[\"pull\",\"push\"]}]",
+          ConfigKey.AUTH_ANONYMOUS_PULL, "[\"ml/**\"]",
+          ConfigKey.HTTP_TRUSTED_PROXIES, "[\"10.0.0.0/8\"]");
 
   private KeySuggestions() {}
 
@@ -55,8 +57,8 @@ final class KeySuggestions {
 
   /**
    * An example value when {@code setting} is a list-valued key set from the environment to
-   * something that is not a list at all; empty otherwise (a list with a bad entry gets the
-   * entry's own message, which says more).
+   * something that is not a list at all; empty otherwise (a list with a bad entry gets the entry's
+   * own message, which says more).
    */
   static Optional<String> listFromEnvironment(ConfigLoader.Setting setting) {
     if (!setting.key().list() || !setting.source().startsWith(ConfigKey.ENV_PREFIX)) {

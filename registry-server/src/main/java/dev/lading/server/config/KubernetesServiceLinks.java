@@ -23,27 +23,36 @@ import java.util.regex.Pattern;
  *
  * (UDP and SCTP ports the same with {@code UDP}/{@code udp}, {@code SCTP}/{@code sctp}; an IPv6
  * cluster IP bracketed in the URLs.) A variable is ignored only when its name AND its value have
- * these shapes: {@code LADING_PORT=5000} is still a mistake worth stopping for, and so is any
- * name that merely resembles one. Known keys are matched before this is asked, so no real key is
- * ever shadowed.
+ * these shapes: {@code LADING_PORT=5000} is still a mistake worth stopping for, and so is any name
+ * that merely resembles one. Known keys are matched before this is asked, so no real key is ever
+ * shadowed.
  */
 final class KubernetesServiceLinks {
   /** The Service name after {@code LADING}: empty, or {@code _} and more (lading-x is LADING_X). */
   private static final String SERVICE = "LADING(?:_[A-Z0-9_]+)?";
+
   private static final String PROTO = "(TCP|UDP|SCTP)";
   private static final Pattern SERVICE_HOST = Pattern.compile(SERVICE + "_SERVICE_HOST");
-  private static final Pattern SERVICE_PORT = Pattern.compile(SERVICE + "_SERVICE_PORT(?:_[A-Z0-9_]+)?");
+  private static final Pattern SERVICE_PORT =
+      Pattern.compile(SERVICE + "_SERVICE_PORT(?:_[A-Z0-9_]+)?");
   private static final Pattern FIRST_PORT = Pattern.compile(SERVICE + "_PORT");
   private static final Pattern PORT_URL = Pattern.compile(SERVICE + "_PORT_([0-9]{1,5})_" + PROTO);
-  private static final Pattern PORT_PART = Pattern.compile(SERVICE + "_PORT_([0-9]{1,5})_" + PROTO + "_(PROTO|PORT|ADDR)");
+  private static final Pattern PORT_PART =
+      Pattern.compile(SERVICE + "_PORT_([0-9]{1,5})_" + PROTO + "_(PROTO|PORT|ADDR)");
 
-  /** A cluster IP: IPv4 dotted quad or an IPv6 literal (hex digits, colons, maybe a dotted tail). */
-  private static final String IP = "(?:[0-9]{1,3}(?:\\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)";
+  /**
+   * A cluster IP: IPv4 dotted quad or an IPv6 literal (hex digits, colons, maybe a dotted tail).
+   */
+  private static final String IP =
+      "(?:[0-9]{1,3}(?:\\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)";
+
   private static final Pattern IP_VALUE = Pattern.compile(IP);
   private static final Pattern PORT_VALUE = Pattern.compile("[0-9]{1,5}");
+
   /** {@code tcp://10.96.0.10:5000}, {@code udp://[fd00::a]:53}. */
-  private static final Pattern URL_VALUE = Pattern.compile(
-      "(tcp|udp|sctp)://(?:[0-9]{1,3}(?:\\.[0-9]{1,3}){3}|\\[[0-9A-Fa-f:.]+\\]):([0-9]{1,5})");
+  private static final Pattern URL_VALUE =
+      Pattern.compile(
+          "(tcp|udp|sctp)://(?:[0-9]{1,3}(?:\\.[0-9]{1,3}){3}|\\[[0-9A-Fa-f:.]+\\]):([0-9]{1,5})");
 
   private KubernetesServiceLinks() {}
 
@@ -66,7 +75,8 @@ final class KubernetesServiceLinks {
     Matcher url = PORT_URL.matcher(name);
     if (url.matches()) {
       Matcher v = URL_VALUE.matcher(value);
-      if (v.matches() && v.group(1).equals(url.group(2).toLowerCase(Locale.ROOT))
+      if (v.matches()
+          && v.group(1).equals(url.group(2).toLowerCase(Locale.ROOT))
           && samePort(v.group(2), url.group(1))) {
         return true;
       }

@@ -1,13 +1,14 @@
 package dev.lading.server.config;
 
 import com.nimbusds.jose.JWSAlgorithm;
-import dev.lading.storage.s3.S3StoreConfig;
 import dev.lading.auth.AccessRule;
 import dev.lading.auth.Account;
 import dev.lading.auth.Action;
 import dev.lading.auth.Principal;
 import dev.lading.auth.RepositoryPattern;
+import dev.lading.core.registry.RegistryOptions;
 import dev.lading.gc.GcOptions;
+import dev.lading.storage.s3.S3StoreConfig;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,17 +17,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import dev.lading.core.registry.RegistryOptions;
 import java.util.OptionalInt;
+import java.util.Set;
 
 /**
- * The validated configuration the server runs with. Built by {@link ConfigLoader} from the
- * schema ({@link ConfigKey}); tests and benchmarks start from {@link #defaults()} and change
- * what they need with the {@code with*} methods.
+ * The validated configuration the server runs with. Built by {@link ConfigLoader} from the schema
+ * ({@link ConfigKey}); tests and benchmarks start from {@link #defaults()} and change what they
+ * need with the {@code with*} methods.
  */
 public record LadingConfig(
-    Http http, Storage storage, Limits limits, boolean readOnly, Gc gc, Auth auth, Telemetry telemetry) {
+    Http http,
+    Storage storage,
+    Limits limits,
+    boolean readOnly,
+    Gc gc,
+    Auth auth,
+    Telemetry telemetry) {
 
   public LadingConfig {
     Objects.requireNonNull(telemetry, "telemetry");
@@ -42,7 +48,11 @@ public record LadingConfig(
    * after announcing a run before marking ({@code fenceDelay}, see {@code dev.lading.gc}).
    */
   public record Gc(
-      Duration interval, Duration grace, Duration uploadExpiry, boolean deleteUntagged, boolean dryRun,
+      Duration interval,
+      Duration grace,
+      Duration uploadExpiry,
+      boolean deleteUntagged,
+      boolean dryRun,
       Duration fenceDelay) {
     public Gc {
       Objects.requireNonNull(interval, "interval");
@@ -53,7 +63,11 @@ public record LadingConfig(
 
     /** With the default fence delay ({@link GcOptions#DEFAULT_FENCE_DELAY}). */
     public Gc(
-        Duration interval, Duration grace, Duration uploadExpiry, boolean deleteUntagged, boolean dryRun) {
+        Duration interval,
+        Duration grace,
+        Duration uploadExpiry,
+        boolean deleteUntagged,
+        boolean dryRun) {
       this(interval, grace, uploadExpiry, deleteUntagged, dryRun, GcOptions.DEFAULT_FENCE_DELAY);
     }
   }
@@ -63,9 +77,9 @@ public record LadingConfig(
   }
 
   /**
-   * The listening socket, HTTP parsing bounds, and what a connection may cost: how long its
-   * request head, its idle time between requests and a stall of its body may last, and how
-   * many connections may be open at once.
+   * The listening socket, HTTP parsing bounds, and what a connection may cost: how long its request
+   * head, its idle time between requests and a stall of its body may last, and how many connections
+   * may be open at once.
    */
   public record Http(
       String host,
@@ -100,8 +114,8 @@ public record LadingConfig(
   }
 
   /**
-   * TLS on the listener from PEM files, re-read every {@code reloadInterval} (5 s; shorter only
-   * in tests, which is why it is no configuration key).
+   * TLS on the listener from PEM files, re-read every {@code reloadInterval} (5 s; shorter only in
+   * tests, which is why it is no configuration key).
    */
   public record Tls(Path certFile, Path keyFile, Duration reloadInterval) {
     public static final Duration DEFAULT_RELOAD = Duration.ofSeconds(5);
@@ -121,16 +135,38 @@ public record LadingConfig(
 
   /** TLS on the listener; empty: plain HTTP. */
   public LadingConfig withTls(Optional<Tls> tls) {
-    return withHttp(new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
-        http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections,
-        http.trustedProxies, tls, http.drainDelay));
+    return withHttp(
+        new Http(
+            http.host,
+            http.port,
+            http.maxInitialLineBytes,
+            http.maxHeaderBytes,
+            http.shutdownTimeout,
+            http.headerTimeout,
+            http.idleTimeout,
+            http.bodyStallTimeout,
+            http.maxConnections,
+            http.trustedProxies,
+            tls,
+            http.drainDelay));
   }
 
   /** The reverse proxies whose {@code X-Forwarded-*} headers are believed. */
   public LadingConfig withTrustedProxies(List<TrustedProxy> proxies) {
-    return withHttp(new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
-        http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections,
-        proxies, http.tls, http.drainDelay));
+    return withHttp(
+        new Http(
+            http.host,
+            http.port,
+            http.maxInitialLineBytes,
+            http.maxHeaderBytes,
+            http.shutdownTimeout,
+            http.headerTimeout,
+            http.idleTimeout,
+            http.bodyStallTimeout,
+            http.maxConnections,
+            proxies,
+            http.tls,
+            http.drainDelay));
   }
 
   private LadingConfig withHttp(Http value) {
@@ -139,14 +175,37 @@ public record LadingConfig(
 
   /** Connection timeouts: request head, idle between requests, body stall. */
   public LadingConfig withHttpTimeouts(Duration header, Duration idle, Duration bodyStall) {
-    return withHttp(new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
-        http.shutdownTimeout, header, idle, bodyStall, http.maxConnections, http.trustedProxies, http.tls, http.drainDelay));
+    return withHttp(
+        new Http(
+            http.host,
+            http.port,
+            http.maxInitialLineBytes,
+            http.maxHeaderBytes,
+            http.shutdownTimeout,
+            header,
+            idle,
+            bodyStall,
+            http.maxConnections,
+            http.trustedProxies,
+            http.tls,
+            http.drainDelay));
   }
 
   public LadingConfig withMaxConnections(int max) {
-    return withHttp(new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
-        http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, max,
-        http.trustedProxies, http.tls, http.drainDelay));
+    return withHttp(
+        new Http(
+            http.host,
+            http.port,
+            http.maxInitialLineBytes,
+            http.maxHeaderBytes,
+            http.shutdownTimeout,
+            http.headerTimeout,
+            http.idleTimeout,
+            http.bodyStallTimeout,
+            max,
+            http.trustedProxies,
+            http.tls,
+            http.drainDelay));
   }
 
   /** The store: its type, the filesystem root, and the S3 settings when the type is S3. */
@@ -162,9 +221,9 @@ public record LadingConfig(
   }
 
   /**
-   * The S3 store's settings and how blob GETs are served: streamed by the server, or answered
-   * with {@code 307} to a presigned URL valid for {@code redirectTtl} when {@code redirect}.
-   * {@link S3StoreConfig#toString()} masks the secret, so this record may be logged.
+   * The S3 store's settings and how blob GETs are served: streamed by the server, or answered with
+   * {@code 307} to a presigned URL valid for {@code redirectTtl} when {@code redirect}. {@link
+   * S3StoreConfig#toString()} masks the secret, so this record may be logged.
    */
   public record S3(S3StoreConfig store, boolean redirect, Duration redirectTtl) {
     public S3 {
@@ -175,11 +234,19 @@ public record LadingConfig(
 
   /** The S3 store instead of the filesystem. */
   public LadingConfig withS3(S3 s3) {
-    return new LadingConfig(http, new Storage(StorageType.S3, storage.filesystem, Optional.of(s3)),
-        limits, readOnly, gc, auth, telemetry);
+    return new LadingConfig(
+        http,
+        new Storage(StorageType.S3, storage.filesystem, Optional.of(s3)),
+        limits,
+        readOnly,
+        gc,
+        auth,
+        telemetry);
   }
 
-  /** @param directIo write uploads with direct I/O where the filesystem allows it */
+  /**
+   * @param directIo write uploads with direct I/O where the filesystem allows it
+   */
   public record Filesystem(Path root, boolean directIo) {
     public Filesystem {
       Objects.requireNonNull(root, "root");
@@ -212,8 +279,8 @@ public record LadingConfig(
 
   /**
    * Token auth, or none ({@link #enabled} false: every request allowed, as before auth existed).
-   * {@code rules} already include the {@code auth.anonymous_pull} patterns as rules for
-   * {@code anonymous}; {@code accounts} are users and robots together.
+   * {@code rules} already include the {@code auth.anonymous_pull} patterns as rules for {@code
+   * anonymous}; {@code accounts} are users and robots together.
    */
   public record Auth(
       boolean enabled,
@@ -248,40 +315,139 @@ public record LadingConfig(
     /** Built-in token auth with these accounts and rules, everything else at its default. */
     public static Auth token(String service, List<Account> accounts, List<AccessRule> rules) {
       Auth d = defaults().auth();
-      return new Auth(true, d.issuer, service, Optional.empty(), d.ttl, d.refreshTtl, Optional.empty(),
-          false, d.keyReload, Optional.empty(), Optional.empty(), d.externalAlgorithm, accounts, rules, d.login);
+      return new Auth(
+          true,
+          d.issuer,
+          service,
+          Optional.empty(),
+          d.ttl,
+          d.refreshTtl,
+          Optional.empty(),
+          false,
+          d.keyReload,
+          Optional.empty(),
+          Optional.empty(),
+          d.externalAlgorithm,
+          accounts,
+          rules,
+          d.login);
     }
 
     /** Trusting only an external issuer's tokens, its keys at {@code jwksUrl}. */
-    public static Auth external(String service, String issuer, URI jwksUrl, JWSAlgorithm algorithm, String realm) {
+    public static Auth external(
+        String service, String issuer, URI jwksUrl, JWSAlgorithm algorithm, String realm) {
       Auth d = defaults().auth();
-      return new Auth(true, issuer, service, Optional.of(realm), d.ttl, d.refreshTtl, Optional.empty(),
-          false, d.keyReload, Optional.of(jwksUrl), Optional.empty(), algorithm, List.of(), List.of(), d.login);
+      return new Auth(
+          true,
+          issuer,
+          service,
+          Optional.of(realm),
+          d.ttl,
+          d.refreshTtl,
+          Optional.empty(),
+          false,
+          d.keyReload,
+          Optional.of(jwksUrl),
+          Optional.empty(),
+          algorithm,
+          List.of(),
+          List.of(),
+          d.login);
     }
 
     public Auth withRealm(String realm) {
-      return new Auth(enabled, issuer, service, Optional.of(realm), ttl, refreshTtl, keyFile,
-          keyFileGroupReadable, keyReload, externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules, login);
+      return new Auth(
+          enabled,
+          issuer,
+          service,
+          Optional.of(realm),
+          ttl,
+          refreshTtl,
+          keyFile,
+          keyFileGroupReadable,
+          keyReload,
+          externalJwksUrl,
+          externalKeyFile,
+          externalAlgorithm,
+          accounts,
+          rules,
+          login);
     }
 
     public Auth withKeyFile(Path file) {
-      return new Auth(enabled, issuer, service, realm, ttl, refreshTtl, Optional.of(file),
-          keyFileGroupReadable, keyReload, externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules, login);
+      return new Auth(
+          enabled,
+          issuer,
+          service,
+          realm,
+          ttl,
+          refreshTtl,
+          Optional.of(file),
+          keyFileGroupReadable,
+          keyReload,
+          externalJwksUrl,
+          externalKeyFile,
+          externalAlgorithm,
+          accounts,
+          rules,
+          login);
     }
 
     public Auth withLogin(Login value) {
-      return new Auth(enabled, issuer, service, realm, ttl, refreshTtl, keyFile,
-          keyFileGroupReadable, keyReload, externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules, value);
+      return new Auth(
+          enabled,
+          issuer,
+          service,
+          realm,
+          ttl,
+          refreshTtl,
+          keyFile,
+          keyFileGroupReadable,
+          keyReload,
+          externalJwksUrl,
+          externalKeyFile,
+          externalAlgorithm,
+          accounts,
+          rules,
+          value);
     }
 
     public Auth withKeyFileGroupReadable(boolean value) {
-      return new Auth(enabled, issuer, service, realm, ttl, refreshTtl, keyFile,
-          value, keyReload, externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules, login);
+      return new Auth(
+          enabled,
+          issuer,
+          service,
+          realm,
+          ttl,
+          refreshTtl,
+          keyFile,
+          value,
+          keyReload,
+          externalJwksUrl,
+          externalKeyFile,
+          externalAlgorithm,
+          accounts,
+          rules,
+          login);
     }
 
     public Auth withKeyReload(Duration every) {
-      return new Auth(enabled, issuer, service, realm, ttl, refreshTtl, keyFile,
-          keyFileGroupReadable, every, externalJwksUrl, externalKeyFile, externalAlgorithm, accounts, rules, login);
+      return new Auth(
+          enabled,
+          issuer,
+          service,
+          realm,
+          ttl,
+          refreshTtl,
+          keyFile,
+          keyFileGroupReadable,
+          every,
+          externalJwksUrl,
+          externalKeyFile,
+          externalAlgorithm,
+          accounts,
+          rules,
+          login);
     }
 
     @SuppressWarnings("unchecked")
@@ -289,7 +455,8 @@ public record LadingConfig(
       List<Account> accounts = new ArrayList<>((List<Account>) v.get(ConfigKey.AUTH_USERS));
       accounts.addAll((List<Account>) v.get(ConfigKey.AUTH_ROBOTS));
       List<AccessRule> rules = new ArrayList<>((List<AccessRule>) v.get(ConfigKey.AUTH_RULES));
-      List<RepositoryPattern> anonymous = (List<RepositoryPattern>) v.get(ConfigKey.AUTH_ANONYMOUS_PULL);
+      List<RepositoryPattern> anonymous =
+          (List<RepositoryPattern>) v.get(ConfigKey.AUTH_ANONYMOUS_PULL);
       if (!anonymous.isEmpty()) {
         rules.add(new AccessRule(Set.of(Principal.ANONYMOUS_NAME), anonymous, Set.of(Action.PULL)));
       }
@@ -319,9 +486,9 @@ public record LadingConfig(
   }
 
   /**
-   * Login throttling at the token endpoint: the longest back-off of one account from one
-   * address, and how many accounts may fail from one address (0: no such limit). The client's
-   * address is the request's ({@code http.trusted_proxies} decides whom to believe).
+   * Login throttling at the token endpoint: the longest back-off of one account from one address,
+   * and how many accounts may fail from one address (0: no such limit). The client's address is the
+   * request's ({@code http.trusted_proxies} decides whom to believe).
    */
   public record Login(Duration maxBackoff, int addressFailures) {
     public Login {
@@ -344,46 +511,116 @@ public record LadingConfig(
   }
 
   public LadingConfig withHttpPort(int port) {
-    return withHttp(new Http(http.host, port, http.maxInitialLineBytes, http.maxHeaderBytes,
-        http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections,
-        http.trustedProxies, http.tls, http.drainDelay));
+    return withHttp(
+        new Http(
+            http.host,
+            port,
+            http.maxInitialLineBytes,
+            http.maxHeaderBytes,
+            http.shutdownTimeout,
+            http.headerTimeout,
+            http.idleTimeout,
+            http.bodyStallTimeout,
+            http.maxConnections,
+            http.trustedProxies,
+            http.tls,
+            http.drainDelay));
   }
 
   public LadingConfig withHttpHost(String host) {
-    return withHttp(new Http(host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
-        http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections,
-        http.trustedProxies, http.tls, http.drainDelay));
+    return withHttp(
+        new Http(
+            host,
+            http.port,
+            http.maxInitialLineBytes,
+            http.maxHeaderBytes,
+            http.shutdownTimeout,
+            http.headerTimeout,
+            http.idleTimeout,
+            http.bodyStallTimeout,
+            http.maxConnections,
+            http.trustedProxies,
+            http.tls,
+            http.drainDelay));
   }
 
   public LadingConfig withShutdownTimeout(Duration timeout) {
-    return withHttp(new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
-        timeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections,
-        http.trustedProxies, http.tls, http.drainDelay));
+    return withHttp(
+        new Http(
+            http.host,
+            http.port,
+            http.maxInitialLineBytes,
+            http.maxHeaderBytes,
+            timeout,
+            http.headerTimeout,
+            http.idleTimeout,
+            http.bodyStallTimeout,
+            http.maxConnections,
+            http.trustedProxies,
+            http.tls,
+            http.drainDelay));
   }
 
   /** How long readiness reports draining before the listener closes on SIGTERM. */
   public LadingConfig withDrainDelay(Duration delay) {
-    return withHttp(new Http(http.host, http.port, http.maxInitialLineBytes, http.maxHeaderBytes,
-        http.shutdownTimeout, http.headerTimeout, http.idleTimeout, http.bodyStallTimeout, http.maxConnections,
-        http.trustedProxies, http.tls, delay));
+    return withHttp(
+        new Http(
+            http.host,
+            http.port,
+            http.maxInitialLineBytes,
+            http.maxHeaderBytes,
+            http.shutdownTimeout,
+            http.headerTimeout,
+            http.idleTimeout,
+            http.bodyStallTimeout,
+            http.maxConnections,
+            http.trustedProxies,
+            http.tls,
+            delay));
   }
 
   public LadingConfig withFilesystemRoot(Path root) {
     return new LadingConfig(
-        http, new Storage(storage.type, new Filesystem(root, storage.filesystem.directIo), storage.s3), limits, readOnly, gc, auth, telemetry);
+        http,
+        new Storage(storage.type, new Filesystem(root, storage.filesystem.directIo), storage.s3),
+        limits,
+        readOnly,
+        gc,
+        auth,
+        telemetry);
   }
 
   public LadingConfig withManifestLimit(long bytes) {
-    return new LadingConfig(http, storage, new Limits(bytes, limits.maxRanges(), limits.allowSparseIndex()), readOnly, gc, auth, telemetry);
+    return new LadingConfig(
+        http,
+        storage,
+        new Limits(bytes, limits.maxRanges(), limits.allowSparseIndex()),
+        readOnly,
+        gc,
+        auth,
+        telemetry);
   }
 
   public LadingConfig withMaxRanges(int maxRanges) {
-    return new LadingConfig(http, storage, new Limits(limits.manifestBytes(), maxRanges, limits.allowSparseIndex()), readOnly, gc, auth, telemetry);
+    return new LadingConfig(
+        http,
+        storage,
+        new Limits(limits.manifestBytes(), maxRanges, limits.allowSparseIndex()),
+        readOnly,
+        gc,
+        auth,
+        telemetry);
   }
 
   public LadingConfig withAllowSparseIndex(boolean allow) {
-    return new LadingConfig(http, storage, new Limits(limits.manifestBytes(), limits.maxRanges(), allow),
-        readOnly, gc, auth, telemetry);
+    return new LadingConfig(
+        http,
+        storage,
+        new Limits(limits.manifestBytes(), limits.maxRanges(), allow),
+        readOnly,
+        gc,
+        auth,
+        telemetry);
   }
 
   public LadingConfig withReadOnly(boolean readOnly) {
@@ -412,7 +649,9 @@ public record LadingConfig(
                 Path.of((String) v.get(ConfigKey.STORAGE_FILESYSTEM_ROOT)),
                 (Boolean) v.get(ConfigKey.STORAGE_FILESYSTEM_DIRECT_IO)),
             s3),
-        new Limits((Long) v.get(ConfigKey.LIMITS_MANIFEST_BYTES), (Integer) v.get(ConfigKey.LIMITS_MAX_RANGES),
+        new Limits(
+            (Long) v.get(ConfigKey.LIMITS_MANIFEST_BYTES),
+            (Integer) v.get(ConfigKey.LIMITS_MAX_RANGES),
             (Boolean) v.get(ConfigKey.MANIFESTS_ALLOW_SPARSE_INDEX)),
         (Boolean) v.get(ConfigKey.READ_ONLY),
         new Gc(
@@ -430,9 +669,9 @@ public record LadingConfig(
   }
 
   /**
-   * What the server tells its operators: {@code metricsPort} serves {@code /metrics} on a
-   * listener of its own (empty: on the registry's port, 0: any free port); logs as text lines or
-   * JSON lines, at {@code logLevel} ({@code trace} to {@code error}) and above.
+   * What the server tells its operators: {@code metricsPort} serves {@code /metrics} on a listener
+   * of its own (empty: on the registry's port, 0: any free port); logs as text lines or JSON lines,
+   * at {@code logLevel} ({@code trace} to {@code error}) and above.
    */
   public record Telemetry(OptionalInt metricsPort, LogFormat logFormat, String logLevel) {
     public Telemetry {
@@ -441,16 +680,25 @@ public record LadingConfig(
       Objects.requireNonNull(logLevel, "logLevel");
     }
 
-    /** {@code text}: one readable line per event; {@code json}: one JSON object per line, fields as keys. */
-    public enum LogFormat { TEXT, JSON }
+    /**
+     * {@code text}: one readable line per event; {@code json}: one JSON object per line, fields as
+     * keys.
+     */
+    public enum LogFormat {
+      TEXT,
+      JSON
+    }
   }
 
   public LadingConfig withTelemetry(Telemetry value) {
     return new LadingConfig(http, storage, limits, readOnly, gc, auth, value);
   }
 
-  /** With {@code /metrics} served only on a listener of its own at {@code port} (0: any free port). */
+  /**
+   * With {@code /metrics} served only on a listener of its own at {@code port} (0: any free port).
+   */
   public LadingConfig withMetricsPort(int port) {
-    return withTelemetry(new Telemetry(OptionalInt.of(port), telemetry.logFormat, telemetry.logLevel));
+    return withTelemetry(
+        new Telemetry(OptionalInt.of(port), telemetry.logFormat, telemetry.logLevel));
   }
 }

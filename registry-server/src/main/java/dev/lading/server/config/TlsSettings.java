@@ -9,8 +9,8 @@ import java.util.Optional;
 
 /**
  * {@code http.tls.*}: both files or neither, each a readable file when given. Checked when the
- * configuration loads (so {@code config check} catches a wrong path too); whether the files hold
- * a usable pair is found out when the server reads them ({@code dev.lading.server.tls}).
+ * configuration loads (so {@code config check} catches a wrong path too); whether the files hold a
+ * usable pair is found out when the server reads them ({@code dev.lading.server.tls}).
  */
 final class TlsSettings {
   private TlsSettings() {}
@@ -24,14 +24,20 @@ final class TlsSettings {
     return Optional.of(new LadingConfig.Tls(Path.of(cert), Path.of(key)));
   }
 
-  static List<String> crossCheck(Map<ConfigKey, Object> v, Map<ConfigKey, ConfigLoader.Setting> raw) {
+  static List<String> crossCheck(
+      Map<ConfigKey, Object> v, Map<ConfigKey, ConfigLoader.Setting> raw) {
     List<String> problems = new ArrayList<>();
     String cert = (String) v.get(ConfigKey.HTTP_TLS_CERT_FILE);
     String key = (String) v.get(ConfigKey.HTTP_TLS_KEY_FILE);
     if (cert.isEmpty() != key.isEmpty()) {
-      ConfigKey missing = cert.isEmpty() ? ConfigKey.HTTP_TLS_CERT_FILE : ConfigKey.HTTP_TLS_KEY_FILE;
+      ConfigKey missing =
+          cert.isEmpty() ? ConfigKey.HTTP_TLS_CERT_FILE : ConfigKey.HTTP_TLS_KEY_FILE;
       ConfigKey given = cert.isEmpty() ? ConfigKey.HTTP_TLS_KEY_FILE : ConfigKey.HTTP_TLS_CERT_FILE;
-      problems.add(missing.path() + ": required with " + given.path() + " (TLS needs both files, or neither for plain HTTP)");
+      problems.add(
+          missing.path()
+              + ": required with "
+              + given.path()
+              + " (TLS needs both files, or neither for plain HTTP)");
       return problems;
     }
     for (ConfigKey k : List.of(ConfigKey.HTTP_TLS_CERT_FILE, ConfigKey.HTTP_TLS_KEY_FILE)) {
@@ -40,9 +46,12 @@ final class TlsSettings {
         continue;
       }
       Path p = Path.of(file);
-      String why = !Files.exists(p) ? "no such file"
-          : !Files.isRegularFile(p) ? "not a regular file"
-          : !Files.isReadable(p) ? "not readable by this process" : null;
+      String why =
+          !Files.exists(p)
+              ? "no such file"
+              : !Files.isRegularFile(p)
+                  ? "not a regular file"
+                  : !Files.isReadable(p) ? "not readable by this process" : null;
       if (why != null) {
         problems.add(k.path() + ": " + file + ": " + why + " (from " + raw.get(k).source() + ")");
       }

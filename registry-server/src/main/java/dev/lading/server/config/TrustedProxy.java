@@ -17,11 +17,14 @@ public record TrustedProxy(InetAddress network, int prefix) {
     Objects.requireNonNull(network, "network");
     int bits = network instanceof Inet4Address ? 32 : 128;
     if (prefix < 0 || prefix > bits) {
-      throw new IllegalArgumentException("prefix /" + prefix + " out of range for " + network.getHostAddress());
+      throw new IllegalArgumentException(
+          "prefix /" + prefix + " out of range for " + network.getHostAddress());
     }
   }
 
-  /** {@code 10.0.0.0/8}, {@code fd00::/8}, or one address ({@code 192.0.2.7}: /32, /128 for IPv6). */
+  /**
+   * {@code 10.0.0.0/8}, {@code fd00::/8}, or one address ({@code 192.0.2.7}: /32, /128 for IPv6).
+   */
   public static TrustedProxy parse(String text) {
     String s = text.strip();
     int slash = s.indexOf('/');

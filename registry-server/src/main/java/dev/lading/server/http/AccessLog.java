@@ -7,14 +7,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One line per request on the {@code dev.lading.access} logger. The message is the compact text
- * line (method, path, status, bytes sent, milliseconds, and the client: the TCP peer, or
- * {@code <client> via <peer>} when a trusted proxy named it, {@link ForwardedRequest#describe()});
- * the same facts and more
- * travel as key-value pairs, which the JSON log format writes as fields: {@code request_id},
- * {@code method}, {@code route} (the template, as metrics label it), {@code path},
- * {@code repository}, {@code status}, {@code bytes_sent}, {@code bytes_received},
- * {@code duration_ms}, {@code principal}, {@code user_agent}, {@code client} and
- * {@code completed} (false when the connection failed before the response was out).
+ * line (method, path, status, bytes sent, milliseconds, and the client: the TCP peer, or {@code
+ * <client> via <peer>} when a trusted proxy named it, {@link ForwardedRequest#describe()}); the
+ * same facts and more travel as key-value pairs, which the JSON log format writes as fields: {@code
+ * request_id}, {@code method}, {@code route} (the template, as metrics label it), {@code path},
+ * {@code repository}, {@code status}, {@code bytes_sent}, {@code bytes_received}, {@code
+ * duration_ms}, {@code principal}, {@code user_agent}, {@code client} and {@code completed} (false
+ * when the connection failed before the response was out).
  *
  * <p>Never a header but the user agent (no {@code Authorization}); client text is escaped so a
  * request cannot forge log lines. Logged on the event loop: building the line allocates, never
@@ -43,7 +42,9 @@ final class AccessLog {
         .addKeyValue("method", exchange.method().name())
         .addKeyValue("route", route)
         .addKeyValue("path", path)
-        .addKeyValue("repository", match == null ? null : match.repository().map(Object::toString).orElse(null))
+        .addKeyValue(
+            "repository",
+            match == null ? null : match.repository().map(Object::toString).orElse(null))
         .addKeyValue("status", exchange.status())
         .addKeyValue("bytes_sent", exchange.bytesSent())
         .addKeyValue("bytes_received", exchange.bytesReceived())

@@ -1,27 +1,26 @@
 package dev.lading.server.http;
 
-import io.netty.handler.codec.http.HttpMethod;
-
+import dev.lading.core.model.Digest;
 import dev.lading.core.model.Reference;
+import io.netty.handler.codec.http.HttpMethod;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import dev.lading.core.model.Digest;
 
 /**
- * The audit trail on its own logger, {@code lading.audit}: one line per push (blob commit,
- * mount, manifest put), tag move, delete and refused request, as {@code key=value} pairs so a
- * log shipper can parse it. Who (principal and kind), from where, what (action, repository,
- * digest, tag) and the outcome (HTTP status). {@code remote} is the TCP peer, {@code client}
- * the client's address as the server trusts it (the peer, or what a trusted proxy forwarded). Never a header, token, secret or body; every
- * value is escaped like the access log so a name cannot forge a line.
+ * The audit trail on its own logger, {@code lading.audit}: one line per push (blob commit, mount,
+ * manifest put), tag move, delete and refused request, as {@code key=value} pairs so a log shipper
+ * can parse it. Who (principal and kind), from where, what (action, repository, digest, tag) and
+ * the outcome (HTTP status). {@code remote} is the TCP peer, {@code client} the client's address as
+ * the server trusts it (the peer, or what a trusted proxy forwarded). Never a header, token, secret
+ * or body; every value is escaped like the access log so a name cannot forge a line.
  *
  * <p>The same facts go with each line as key-value pairs, which the JSON log format writes as
- * fields: {@code event}, {@code status}, {@code principal}, {@code principal_kind},
- * {@code client}, {@code repository}, {@code digest}, {@code tag}, {@code previous},
- * {@code request_id} (and {@code needed} for a refusal, {@code dry_run} for GC).
+ * fields: {@code event}, {@code status}, {@code principal}, {@code principal_kind}, {@code client},
+ * {@code repository}, {@code digest}, {@code tag}, {@code previous}, {@code request_id} (and {@code
+ * needed} for a refusal, {@code dry_run} for GC).
  *
- * <p>A refusal is audited only when the request presented credentials: a request without any is
- * a client's normal first step (it is challenged, fetches a token and comes back), not a denial.
+ * <p>A refusal is audited only when the request presented credentials: a request without any is a
+ * client's normal first step (it is challenged, fetches a token and comes back), not a denial.
  */
 final class AuditLog {
   private static final Logger log = LoggerFactory.getLogger("lading.audit");
@@ -29,9 +28,9 @@ final class AuditLog {
   private AuditLog() {}
 
   /**
-   * As a handler's answer is about to leave (status and digest known, nothing sent yet): audits
-   * the request when it is one of the audited kinds. Writing before the response means a client
-   * never sees a push acknowledged that the trail does not hold.
+   * As a handler's answer is about to leave (status and digest known, nothing sent yet): audits the
+   * request when it is one of the audited kinds. Writing before the response means a client never
+   * sees a push acknowledged that the trail does not hold.
    */
   static void afterHandler(Exchange exchange) {
     Routes.Match m = exchange.match();
@@ -39,18 +38,23 @@ final class AuditLog {
       return;
     }
     String method = m.method().name();
-    String action = switch (m.resource()) {
-      case UPLOADS -> exchange.query("mount").filter(s -> !s.isEmpty()).isPresent() && exchange.status() == 201
-          ? "mount" : exchange.query("digest").isPresent() ? "push-blob" : null;
-      case UPLOAD -> method.equals("PUT") ? "push-blob" : null;
-      case MANIFEST -> switch (method) {
-        case "PUT" -> "push-manifest";
-        case "DELETE" -> isDigest(exchange.param()) ? "delete-manifest" : "delete-tag";
-        default -> null;
-      };
-      case BLOB -> method.equals("DELETE") ? "delete-blob" : null;
-      default -> null;
-    };
+    String action =
+        switch (m.resource()) {
+          case UPLOADS ->
+              exchange.query("mount").filter(s -> !s.isEmpty()).isPresent()
+                      && exchange.status() == 201
+                  ? "mount"
+                  : exchange.query("digest").isPresent() ? "push-blob" : null;
+          case UPLOAD -> method.equals("PUT") ? "push-blob" : null;
+          case MANIFEST ->
+              switch (method) {
+                case "PUT" -> "push-manifest";
+                case "DELETE" -> isDigest(exchange.param()) ? "delete-manifest" : "delete-tag";
+                default -> null;
+              };
+          case BLOB -> method.equals("DELETE") ? "delete-blob" : null;
+          default -> null;
+        };
     if (action == null) {
       return;
     }
@@ -58,10 +62,16 @@ final class AuditLog {
     if (digest == null && isDigest(exchange.param())) {
       digest = exchange.param();
     }
-    String tag = m.resource() == Routes.Resource.MANIFEST && !isDigest(exchange.param()) ? exchange.param() : null;
+    String tag =
+        m.resource() == Routes.Resource.MANIFEST && !isDigest(exchange.param())
+            ? exchange.param()
+            : null;
     line(exchange, action, digest, tag, null);
     String previous = exchange.auditReplacedDigest();
-    if (action.equals("push-manifest") && exchange.status() == 201 && tag != null && previous != null
+    if (action.equals("push-manifest")
+        && exchange.status() == 201
+        && tag != null
+        && previous != null
         && !previous.equals(digest)) {
       line(exchange, "tag-move", digest, tag, previous);
     }
@@ -76,8 +86,12 @@ final class AuditLog {
     String dryRun = AccessLog.printable(exchange.query("dry_run").orElse("false"));
     log.atInfo()
         .setMessage("action=gc outcome={} who={} kind={} remote={} client={} dry_run={}")
-        .addArgument(exchange.status()).addArgument(AccessLog.printable(caller.name()))
-        .addArgument(caller.kind()).addArgument(exchange.remote()).addArgument(client(exchange)).addArgument(dryRun)
+        .addArgument(exchange.status())
+        .addArgument(AccessLog.printable(caller.name()))
+        .addArgument(caller.kind())
+        .addArgument(exchange.remote())
+        .addArgument(client(exchange))
+        .addArgument(dryRun)
         .addKeyValue("event", "gc")
         .addKeyValue("status", exchange.status())
         .addKeyValue("principal", AccessLog.printable(caller.name()))
@@ -89,19 +103,28 @@ final class AuditLog {
   }
 
   /**
-   * A request the authorizer refused, when it presented credentials. Without an
-   * {@code Authorization} header the refusal is the challenge every client gets first, and the
-   * access log has it.
+   * A request the authorizer refused, when it presented credentials. Without an {@code
+   * Authorization} header the refusal is the challenge every client gets first, and the access log
+   * has it.
    */
   static void refused(Exchange exchange, String who, String kind, String needed) {
     if (!log.isInfoEnabled() || exchange.header("Authorization") == null) {
       return;
     }
-    String repository = exchange.match() == null ? "-" : exchange.match().repository().map(Object::toString).orElse("-");
+    String repository =
+        exchange.match() == null
+            ? "-"
+            : exchange.match().repository().map(Object::toString).orElse("-");
     log.atInfo()
-        .setMessage("action=denied outcome={} who={} kind={} remote={} client={} method={} repository={} needed={}")
-        .addArgument(exchange.status()).addArgument(AccessLog.printable(who)).addArgument(kind)
-        .addArgument(exchange.remote()).addArgument(client(exchange)).addArgument(exchange.method().name()).addArgument(repository)
+        .setMessage(
+            "action=denied outcome={} who={} kind={} remote={} client={} method={} repository={} needed={}")
+        .addArgument(exchange.status())
+        .addArgument(AccessLog.printable(who))
+        .addArgument(kind)
+        .addArgument(exchange.remote())
+        .addArgument(client(exchange))
+        .addArgument(exchange.method().name())
+        .addArgument(repository)
         .addArgument(needed)
         .addKeyValue("event", "denied")
         .addKeyValue("status", exchange.status())
@@ -115,16 +138,24 @@ final class AuditLog {
         .log();
   }
 
-  private static void line(Exchange exchange, String action, String digest, String tag, String previous) {
+  private static void line(
+      Exchange exchange, String action, String digest, String tag, String previous) {
     RequestAuthorizer.Caller caller = exchange.caller();
     String repository = exchange.match().repository().map(Object::toString).orElse("-");
     String shownDigest = digest == null ? "-" : AccessLog.printable(digest);
     String shownTag = tag == null ? "-" : AccessLog.printable(tag);
     log.atInfo()
-        .setMessage("action={} outcome={} who={} kind={} remote={} client={} repository={} digest={} tag={}{}")
-        .addArgument(action).addArgument(exchange.status()).addArgument(AccessLog.printable(caller.name()))
-        .addArgument(caller.kind()).addArgument(exchange.remote()).addArgument(client(exchange)).addArgument(repository)
-        .addArgument(shownDigest).addArgument(shownTag)
+        .setMessage(
+            "action={} outcome={} who={} kind={} remote={} client={} repository={} digest={} tag={}{}")
+        .addArgument(action)
+        .addArgument(exchange.status())
+        .addArgument(AccessLog.printable(caller.name()))
+        .addArgument(caller.kind())
+        .addArgument(exchange.remote())
+        .addArgument(client(exchange))
+        .addArgument(repository)
+        .addArgument(shownDigest)
+        .addArgument(shownTag)
         .addArgument(previous == null ? "" : " previous=" + AccessLog.printable(previous))
         .addKeyValue("event", action)
         .addKeyValue("status", exchange.status())

@@ -4,9 +4,9 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.Map;
 
 /**
- * {@code GET /v2/}: the API version check clients start with. With token auth on, the challenge
- * a client needs first never reaches this handler: the dispatcher asks the authorizer before
- * any handler runs, and it answers the {@code 401} (see {@code TokenAuthorizer}).
+ * {@code GET /v2/}: the API version check clients start with. With token auth on, the challenge a
+ * client needs first never reaches this handler: the dispatcher asks the authorizer before any
+ * handler runs, and it answers the {@code 401} (see {@code TokenAuthorizer}).
  */
 final class BaseHandler implements ResourceHandler {
   @Override

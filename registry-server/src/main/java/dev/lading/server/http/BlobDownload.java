@@ -16,11 +16,11 @@ import java.io.IOException;
 import java.util.Optional;
 
 /**
- * Sends a blob's bytes: HEAD, the whole blob, one range, or several as
- * {@code multipart/byteranges}, zero-copy from a file where the store gives one. The one place
- * blob bytes leave the server, shared by {@code /v2/<name>/blobs/<digest>}, the files endpoint
- * ({@code /files/<name>/-/<reference>/<path>}) and the signed blob URLs, so every way to read a
- * blob answers ranges, {@code If-Range} and errors alike.
+ * Sends a blob's bytes: HEAD, the whole blob, one range, or several as {@code
+ * multipart/byteranges}, zero-copy from a file where the store gives one. The one place blob bytes
+ * leave the server, shared by {@code /v2/<name>/blobs/<digest>}, the files endpoint ({@code
+ * /files/<name>/-/<reference>/<path>}) and the signed blob URLs, so every way to read a blob
+ * answers ranges, {@code If-Range} and errors alike.
  */
 final class BlobDownload {
   private final Registry registry;
@@ -39,14 +39,18 @@ final class BlobDownload {
 
   /**
    * Answers the exchange with the blob. {@code headers} are the caller's representation headers
-   * ({@code Content-Type}, {@code Cache-Control}, {@code Content-Disposition}...); a missing
-   * {@code Content-Type} is {@code application/octet-stream}. The digest, ETag and
-   * {@code Accept-Ranges} are added here.
+   * ({@code Content-Type}, {@code Cache-Control}, {@code Content-Disposition}...); a missing {@code
+   * Content-Type} is {@code application/octet-stream}. The digest, ETag and {@code Accept-Ranges}
+   * are added here.
    */
-  void serve(Exchange exchange, RepositoryName repo, Digest digest, HttpHeaders headers) throws IOException {
+  void serve(Exchange exchange, RepositoryName repo, Digest digest, HttpHeaders headers)
+      throws IOException {
     // HEAD answers what a pusher relies on to skip an upload (GC's fence takes part); GET is a
     // pull, which a running collection never makes fail.
-    BlobInfo blob = exchange.isHead() ? registry.statBlob(repo, digest) : registry.statBlobForRead(repo, digest);
+    BlobInfo blob =
+        exchange.isHead()
+            ? registry.statBlob(repo, digest)
+            : registry.statBlobForRead(repo, digest);
     String etag = etag(digest);
     headers.set("Docker-Content-Digest", digest.toString());
     headers.set(HttpHeaderNames.ETAG, etag);
@@ -75,7 +79,8 @@ final class BlobDownload {
       ByteRange r = range.get();
       status = HttpResponseStatus.PARTIAL_CONTENT;
       length = r.length();
-      headers.set(HttpHeaderNames.CONTENT_RANGE, "bytes " + r.first() + "-" + r.last() + "/" + blob.size());
+      headers.set(
+          HttpHeaderNames.CONTENT_RANGE, "bytes " + r.first() + "-" + r.last() + "/" + blob.size());
     }
     headers.set(HttpHeaderNames.CONTENT_LENGTH, length);
     if (exchange.isHead()) {

@@ -13,10 +13,9 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * {@code /v2/<name>/blobs/<digest>}: HEAD, GET (whole, one range, several ranges as
- * {@code multipart/byteranges}, or a {@code 307} to a presigned store URL when configured) and
- * DELETE. A blob addressed by digest never changes, so it is cacheable forever and its ETag is
- * its digest.
+ * {@code /v2/<name>/blobs/<digest>}: HEAD, GET (whole, one range, several ranges as {@code
+ * multipart/byteranges}, or a {@code 307} to a presigned store URL when configured) and DELETE. A
+ * blob addressed by digest never changes, so it is cacheable forever and its ETag is its digest.
  */
 final class BlobHandler implements ResourceHandler {
   private final Registry registry;
@@ -33,8 +32,12 @@ final class BlobHandler implements ResourceHandler {
     this(registry, redirect, maxRanges, new SignedBlobUrls());
   }
 
-  /** {@code signed}: issues the URLs clients that need a redirect are sent to (see {@link #needsRedirect}). */
-  BlobHandler(Registry registry, Optional<Duration> redirect, int maxRanges, SignedBlobUrls signed) {
+  /**
+   * {@code signed}: issues the URLs clients that need a redirect are sent to (see {@link
+   * #needsRedirect}).
+   */
+  BlobHandler(
+      Registry registry, Optional<Duration> redirect, int maxRanges, SignedBlobUrls signed) {
     this.registry = registry;
     this.redirect = redirect;
     this.download = new BlobDownload(registry, maxRanges);
@@ -50,7 +53,9 @@ final class BlobHandler implements ResourceHandler {
       exchange.respond(HttpResponseStatus.ACCEPTED, Exchange.headers());
       return;
     }
-    if (redirect.isPresent() && HttpMethod.GET.equals(exchange.method()) && !BlobDownload.asksForSeveralRanges(exchange, digest)) {
+    if (redirect.isPresent()
+        && HttpMethod.GET.equals(exchange.method())
+        && !BlobDownload.asksForSeveralRanges(exchange, digest)) {
       // HEAD is never redirected: clients use it to decide whether to push, and it costs S3
       // nothing extra here. The client re-sends its Range to the Location, which S3 honours for
       // one range; several are served here (S3 answers them with the whole object).
@@ -86,7 +91,8 @@ final class BlobHandler implements ResourceHandler {
    */
   static boolean needsRedirect(Exchange exchange) {
     String agent = exchange.header(HttpHeaderNames.USER_AGENT);
-    return HttpMethod.GET.equals(exchange.method()) && agent != null
+    return HttpMethod.GET.equals(exchange.method())
+        && agent != null
         && agent.regionMatches(true, 0, "ollama/", 0, 7);
   }
 }

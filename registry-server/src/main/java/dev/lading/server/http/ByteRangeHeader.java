@@ -12,63 +12,65 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A {@code Range} request header resolved against a blob's size: one or more ranges of the
- * {@code bytes} unit ({@code a-b}, {@code a-}, {@code -n}), RFC 9110 §14.1-14.2. A header in
- * another unit ({@code items=0-1}) is ignored, as RFC 9110 §14.2 requires: the client did not ask
- * for bytes, so the whole blob is the answer. A {@code bytes} header that cannot be honoured is
- * refused with {@code 416 RANGE_INVALID}, never answered with the whole blob: see the package
- * documentation for why (peer-to-peer caches corrupt their copy when a ranged request gets a
- * 200).
+ * A {@code Range} request header resolved against a blob's size: one or more ranges of the {@code
+ * bytes} unit ({@code a-b}, {@code a-}, {@code -n}), RFC 9110 §14.1-14.2. A header in another unit
+ * ({@code items=0-1}) is ignored, as RFC 9110 §14.2 requires: the client did not ask for bytes, so
+ * the whole blob is the answer. A {@code bytes} header that cannot be honoured is refused with
+ * {@code 416 RANGE_INVALID}, never answered with the whole blob: see the package documentation for
+ * why (peer-to-peer caches corrupt their copy when a ranged request gets a 200).
  *
  * <p>Several ranges ({@code bytes=0-9,100-109}, what lazy pulls send: containers/storage's
  * zstd:chunked and eStargz) resolve to the parts of a {@code multipart/byteranges} answer:
+ *
  * <ul>
- *   <li>A range-spec that is malformed, or whose last position is before its first, makes the
- *       whole header invalid (§14.1.1): refused, as one such range alone is. Empty list
- *       elements ({@code 0-1,,5-6}) are skipped, as §5.6.1 requires.
- *   <li>More range-specs than {@code maxRanges} are refused with 416 before any is resolved:
- *       RFC 9110 §15.5.17 names 416 for "an excessive number of small or overlapping ranges",
- *       and §17.15 lets a server reject them. Not a whole-body 200 (the package documentation
- *       says why), and not coalescing down to the cap either: containers/image, which reads the
- *       parts of its own multi-range requests, takes them in order and fails when it gets
- *       fewer parts than it asked for, so a merged answer would break it halfway through
- *       the body where a 416 fails before any byte. The default cap is what containers/storage
- *       asks for at most in one request (its {@code maxNumberMissingChunks}, 1024).
- *   <li>Unsatisfiable ranges (starting at or after the end, a zero-length suffix) are dropped
- *       and the rest served (§14.2); when none is left the header is refused.
+ *   <li>A range-spec that is malformed, or whose last position is before its first, makes the whole
+ *       header invalid (§14.1.1): refused, as one such range alone is. Empty list elements ({@code
+ *       0-1,,5-6}) are skipped, as §5.6.1 requires.
+ *   <li>More range-specs than {@code maxRanges} are refused with 416 before any is resolved: RFC
+ *       9110 §15.5.17 names 416 for "an excessive number of small or overlapping ranges", and
+ *       §17.15 lets a server reject them. Not a whole-body 200 (the package documentation says
+ *       why), and not coalescing down to the cap either: containers/image, which reads the parts of
+ *       its own multi-range requests, takes them in order and fails when it gets fewer parts than
+ *       it asked for, so a merged answer would break it halfway through the body where a 416 fails
+ *       before any byte. The default cap is what containers/storage asks for at most in one request
+ *       (its {@code maxNumberMissingChunks}, 1024).
+ *   <li>Unsatisfiable ranges (starting at or after the end, a zero-length suffix) are dropped and
+ *       the rest served (§14.2); when none is left the header is refused.
  *   <li>Ranges that overlap or touch (no byte between them) are coalesced into one part (§15.3.7.2
- *       allows it), so no byte is ever sent twice however the ranges are stacked: the answer
- *       is never larger than the blob plus one part header per part, which is what makes
- *       {@code bytes=0-,0-,0-,...} harmless (§17.15). Ranges with bytes between them are never
- *       merged, not even across a gap smaller than a part header, which §15.3.7.2 would allow:
- *       the few bytes saved are not worth a client's count of parts going wrong (containers/image
- *       counts them, see above), and containers/storage already merges its own ranges less
- *       than 1 KiB apart before it asks.
+ *       allows it), so no byte is ever sent twice however the ranges are stacked: the answer is
+ *       never larger than the blob plus one part header per part, which is what makes {@code
+ *       bytes=0-,0-,0-,...} harmless (§17.15). Ranges with bytes between them are never merged, not
+ *       even across a gap smaller than a part header, which §15.3.7.2 would allow: the few bytes
+ *       saved are not worth a client's count of parts going wrong (containers/image counts them,
+ *       see above), and containers/storage already merges its own ranges less than 1 KiB apart
+ *       before it asks.
  *   <li>Parts go out in the order of the header (§15.3.7.2: SHOULD), a coalesced part where the
- *       first of its ranges was: containers/image matches parts to its ranges by position, not
- *       by their {@code Content-Range}, and it asks in ascending order, so for it the parts are
- *       sorted too.
+ *       first of its ranges was: containers/image matches parts to its ranges by position, not by
+ *       their {@code Content-Range}, and it asks in ascending order, so for it the parts are sorted
+ *       too.
  * </ul>
  *
  * <p>Positions have no length limit in the RFC. One beyond what a {@code long} holds is past the
- * end of any blob, so it counts as {@link Long#MAX_VALUE}: a last position that large is cut at
- * the blob's end, a first one is unsatisfiable, a suffix that long is the whole blob.
+ * end of any blob, so it counts as {@link Long#MAX_VALUE}: a last position that large is cut at the
+ * blob's end, a first one is unsatisfiable, a suffix that long is the whole blob.
  */
 final class ByteRangeHeader {
   /** The default of {@code limits.max_ranges}: containers/storage's largest request. */
   static final int DEFAULT_MAX_RANGES = LadingConfig.Limits.DEFAULT_MAX_RANGES;
+
   /** RFC 9110 §5.6.2's token: what a range unit must be. */
   private static final Pattern UNIT = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+
   private static final Pattern SINGLE =
       Pattern.compile("\\s*(?:(\\d+)\\s*-\\s*(\\d*)|-\\s*(\\d+))\\s*");
 
   private ByteRangeHeader() {}
 
   /**
-   * What a {@code bytes} header asks for: the parts to send, in the order to send them, and
-   * whether the answer is {@code multipart/byteranges} (the header named more than one range,
-   * even when one part is left; RFC 9110 §15.3.7.2 allows that, and such a client said it reads
-   * multipart) or a plain {@code 206} (exactly one range, §15.3.7.2 forbids multipart then).
+   * What a {@code bytes} header asks for: the parts to send, in the order to send them, and whether
+   * the answer is {@code multipart/byteranges} (the header named more than one range, even when one
+   * part is left; RFC 9110 §15.3.7.2 allows that, and such a client said it reads multipart) or a
+   * plain {@code 206} (exactly one range, §15.3.7.2 forbids multipart then).
    */
   record Ranges(List<ByteRange> parts, boolean multipart) {
     Ranges {
@@ -90,8 +92,8 @@ final class ByteRangeHeader {
   }
 
   /**
-   * @return the parts to send, or empty when the header is in a unit other than bytes and is to
-   *     be ignored
+   * @return the parts to send, or empty when the header is in a unit other than bytes and is to be
+   *     ignored
    * @throws RegistryException {@code RANGE_INVALID} when a bytes header is malformed, names more
    *     than {@code maxRanges} ranges, or no byte of it lies inside the blob
    */
@@ -151,7 +153,8 @@ final class ByteRangeHeader {
       }
     }
     if (satisfiable.isEmpty()) {
-      throw unsatisfiable(specs.size() == 1 ? firstUnsatisfiable : "no range lies inside the blob", header);
+      throw unsatisfiable(
+          specs.size() == 1 ? firstUnsatisfiable : "no range lies inside the blob", header);
     }
     if (specs.size() == 1) {
       return Optional.of(new Ranges(List.of(satisfiable.get(0).range()), false));
@@ -160,8 +163,8 @@ final class ByteRangeHeader {
   }
 
   /**
-   * True when the header asks for several byte ranges: a blob GET must then be answered here,
-   * not redirected to the store, since S3 serves one range per GET (several get the whole object).
+   * True when the header asks for several byte ranges: a blob GET must then be answered here, not
+   * redirected to the store, since S3 serves one range per GET (several get the whole object).
    */
   static boolean asksForSeveral(String header) {
     int equals = header.indexOf('=');
@@ -187,21 +190,25 @@ final class ByteRangeHeader {
   }
 
   /**
-   * Merges ranges that overlap or touch: sorted by position, each group of connected ranges
-   * becomes one part, and the parts keep the order of the header (a group where its earliest
-   * range in the header was). Linear after the sort, however the ranges are stacked.
+   * Merges ranges that overlap or touch: sorted by position, each group of connected ranges becomes
+   * one part, and the parts keep the order of the header (a group where its earliest range in the
+   * header was). Linear after the sort, however the ranges are stacked.
    */
   private static List<ByteRange> coalesce(List<Indexed> ranges) {
     List<Indexed> byPosition = new ArrayList<>(ranges);
-    byPosition.sort(Comparator.comparingLong((Indexed r) -> r.range().first()).thenComparingInt(Indexed::index));
+    byPosition.sort(
+        Comparator.comparingLong((Indexed r) -> r.range().first())
+            .thenComparingInt(Indexed::index));
     List<Indexed> groups = new ArrayList<>();
     Indexed open = byPosition.get(0);
     for (int i = 1; i < byPosition.size(); i++) {
       Indexed next = byPosition.get(i);
       if (next.range().first() <= open.range().last() + 1) {
-        open = new Indexed(
-            Math.min(open.index(), next.index()),
-            new ByteRange(open.range().first(), Math.max(open.range().last(), next.range().last())));
+        open =
+            new Indexed(
+                Math.min(open.index(), next.index()),
+                new ByteRange(
+                    open.range().first(), Math.max(open.range().last(), next.range().last())));
       } else {
         groups.add(open);
         open = next;

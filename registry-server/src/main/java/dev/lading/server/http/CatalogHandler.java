@@ -1,19 +1,19 @@
 package dev.lading.server.http;
 
+import dev.lading.core.model.RepositoryName;
 import dev.lading.core.registry.Page;
 import dev.lading.core.registry.Registry;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import dev.lading.core.model.RepositoryName;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Map;
+import java.util.Optional;
 
 /**
- * {@code GET /v2/_catalog?n=&last=}: repository names, paginated with a {@code Link} header.
- * With auth on, only names the caller may pull are listed: pages of the store's listing are
- * filtered until {@code n} visible names are found or the listing ends.
+ * {@code GET /v2/_catalog?n=&last=}: repository names, paginated with a {@code Link} header. With
+ * auth on, only names the caller may pull are listed: pages of the store's listing are filtered
+ * until {@code n} visible names are found or the listing ends.
  */
 final class CatalogHandler implements ResourceHandler {
   private final Registry registry;
@@ -25,7 +25,10 @@ final class CatalogHandler implements ResourceHandler {
   @Override
   public void handle(Exchange exchange) {
     Pagination p = Pagination.of(exchange);
-    Page page = p.limit() == 0 ? new Page(List.of(), false) : visiblePage(exchange.caller(), p.limit(), p.last());
+    Page page =
+        p.limit() == 0
+            ? new Page(List.of(), false)
+            : visiblePage(exchange.caller(), p.limit(), p.last());
     HttpHeaders headers = Exchange.headers();
     p.link(headers, Locations.catalog(), page);
     exchange.respondJson(HttpResponseStatus.OK, headers, Map.of("repositories", page.items()));

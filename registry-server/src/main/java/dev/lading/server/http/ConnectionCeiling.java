@@ -4,10 +4,10 @@ import io.netty.channel.Channel;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The most connections served at once. Every connection holds a file descriptor and buffers,
- * and the store needs descriptors too; past the ceiling a connection is not served but answered
- * {@code 503} with {@code Retry-After} (by {@link RegistryConnectionHandler}) and closed, which
- * tells a client to come back instead of leaving it waiting in the accept queue.
+ * The most connections served at once. Every connection holds a file descriptor and buffers, and
+ * the store needs descriptors too; past the ceiling a connection is not served but answered {@code
+ * 503} with {@code Retry-After} (by {@link RegistryConnectionHandler}) and closed, which tells a
+ * client to come back instead of leaving it waiting in the accept queue.
  */
 public final class ConnectionCeiling {
   /**
@@ -15,6 +15,7 @@ public final class ConnectionCeiling {
    * connections have ended by then, and a client retrying sooner would only add to the load.
    */
   static final int RETRY_AFTER_SECONDS = 5;
+
   private final int max;
   private final ConnectionMetrics metrics;
   private final AtomicInteger open = new AtomicInteger();

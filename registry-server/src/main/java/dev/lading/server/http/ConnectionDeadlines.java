@@ -12,38 +12,38 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * How long a connection may keep the server waiting, one deadline at a time, closed when it
- * passes (and counted by {@link Kind}):
+ * How long a connection may keep the server waiting, one deadline at a time, closed when it passes
+ * (and counted by {@link Kind}):
  *
  * <ul>
- *   <li>{@link Kind#HEADER}: a request head must be decoded within {@code header} of its first
- *       byte (the connection's first request: of the connection's start), however the bytes
- *       trickle in;
- *   <li>{@link Kind#IDLE}: after a response on a kept-alive connection, the next request must
- *       begin within {@code idle};
+ *   <li>{@link Kind#HEADER}: a request head must be decoded within {@code header} of its first byte
+ *       (the connection's first request: of the connection's start), however the bytes trickle in;
+ *   <li>{@link Kind#IDLE}: after a response on a kept-alive connection, the next request must begin
+ *       within {@code idle};
  *   <li>{@link Kind#BODY_STALL}: while a body is expected and the server is reading, a byte must
  *       arrive at least every {@code bodyStall}. Time during which the server holds reading off
- *       (autoRead off: before the handler asks for the body, or while the store is behind) does
- *       not count: the clock restarts whenever reading resumes, so a slow store never kills a
- *       healthy upload.
+ *       (autoRead off: before the handler asks for the body, or while the store is behind) does not
+ *       count: the clock restarts whenever reading resumes, so a slow store never kills a healthy
+ *       upload.
  * </ul>
  *
- * While the server works on a request (routing, the store, writing the response) no deadline
- * runs: those are the server's own time, and a download to a slow reader is paced by
- * writability.
+ * While the server works on a request (routing, the store, writing the response) no deadline runs:
+ * those are the server's own time, and a download to a slow reader is paced by writability.
  *
  * <p>It sits first in the pipeline, before the codec, so it sees raw bytes (the first byte of a
- * head, a body byte) and every {@code read()} the channel asks for: setting autoRead on issues
- * one, which is how it knows reading resumed. {@link RegistryConnectionHandler} tells it where a
- * request stands. All of it runs on the channel's event loop, with one scheduled task at a time
- * that re-checks when it fires instead of being moved on every byte or request.
+ * head, a body byte) and every {@code read()} the channel asks for: setting autoRead on issues one,
+ * which is how it knows reading resumed. {@link RegistryConnectionHandler} tells it where a request
+ * stands. All of it runs on the channel's event loop, with one scheduled task at a time that
+ * re-checks when it fires instead of being moved on every byte or request.
  */
 final class ConnectionDeadlines extends ChannelDuplexHandler {
   private static final Logger log = LoggerFactory.getLogger(ConnectionDeadlines.class);
 
   /** What a connection took too long for; its name is the metric's label. */
   enum Kind {
-    HEADER, IDLE, BODY_STALL;
+    HEADER,
+    IDLE,
+    BODY_STALL;
 
     String label() {
       return name().toLowerCase(Locale.ROOT);
@@ -62,7 +62,12 @@ final class ConnectionDeadlines extends ChannelDuplexHandler {
   }
 
   /** Where the connection stands; {@code BUSY}: the server's turn, nothing to wait for. */
-  private enum Phase { HEAD, IDLE, BODY, BUSY }
+  private enum Phase {
+    HEAD,
+    IDLE,
+    BODY,
+    BUSY
+  }
 
   private final long headerNanos;
   private final long idleNanos;
@@ -70,10 +75,13 @@ final class ConnectionDeadlines extends ChannelDuplexHandler {
   private final ConnectionMetrics metrics;
   private ChannelHandlerContext ctx;
   private Phase phase;
+
   /** When the head (HEAD) or the next request's first byte (IDLE) is due. */
   private long dueNanos;
+
   /** BODY: the last body byte, or the last time reading (re)started, whichever is later. */
   private long progressNanos;
+
   private ScheduledFuture<?> timer;
   private long timerNanos;
 
@@ -151,8 +159,8 @@ final class ConnectionDeadlines extends ChannelDuplexHandler {
   }
 
   /**
-   * The connection is ending (its last response is out, what the client still sends is
-   * discarded for a moment): the close is already under way, nothing is waited for.
+   * The connection is ending (its last response is out, what the client still sends is discarded
+   * for a moment): the close is already under way, nothing is waited for.
    */
   void ending() {
     phase = Phase.BUSY;
@@ -167,7 +175,9 @@ final class ConnectionDeadlines extends ChannelDuplexHandler {
 
   // ---- the timer -----------------------------------------------------------------------------
 
-  /** Makes sure a check runs by {@code due}; an earlier pending check re-arms itself when it fires. */
+  /**
+   * Makes sure a check runs by {@code due}; an earlier pending check re-arms itself when it fires.
+   */
   private void arm(long due) {
     if (timer != null && timerNanos - due <= 0) {
       return;
@@ -176,7 +186,9 @@ final class ConnectionDeadlines extends ChannelDuplexHandler {
       timer.cancel(false);
     }
     timerNanos = due;
-    timer = ctx.executor().schedule(this::check, Math.max(0, due - System.nanoTime()), TimeUnit.NANOSECONDS);
+    timer =
+        ctx.executor()
+            .schedule(this::check, Math.max(0, due - System.nanoTime()), TimeUnit.NANOSECONDS);
   }
 
   private void check() {
@@ -205,13 +217,15 @@ final class ConnectionDeadlines extends ChannelDuplexHandler {
       arm(due);
       return;
     }
-    Kind kind = switch (phase) {
-      case HEAD -> Kind.HEADER;
-      case IDLE -> Kind.IDLE;
-      default -> Kind.BODY_STALL;
-    };
+    Kind kind =
+        switch (phase) {
+          case HEAD -> Kind.HEADER;
+          case IDLE -> Kind.IDLE;
+          default -> Kind.BODY_STALL;
+        };
     metrics.timedOut(kind.label());
-    log.debug("closing the connection from {}: {} timeout", ctx.channel().remoteAddress(), kind.label());
+    log.debug(
+        "closing the connection from {}: {} timeout", ctx.channel().remoteAddress(), kind.label());
     ctx.close();
   }
 

@@ -16,20 +16,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one place a failure becomes an HTTP answer: the status registered with the
- * {@link ErrorCode}, the headers the {@link RegistryException} carries (a challenge, a
- * {@code Retry-After}, an {@code Allow}) with {@code Content-Type: application/json}, and the
- * spec's body {@code {"errors":[{"code","message","detail"}]}}. Jackson writes the strings, so
- * nothing a client sent is echoed unescaped. A store failure is {@code 503 STORAGE_UNAVAILABLE};
- * anything unforeseen is logged with its stack and answered {@code 500 UNKNOWN} without
- * internals. {@link Exchange#fail} sends the result for a routed request, and the connection
- * handler for one refused before it became an exchange; neither adds to the error.
+ * The one place a failure becomes an HTTP answer: the status registered with the {@link ErrorCode},
+ * the headers the {@link RegistryException} carries (a challenge, a {@code Retry-After}, an {@code
+ * Allow}) with {@code Content-Type: application/json}, and the spec's body {@code
+ * {"errors":[{"code","message","detail"}]}}. Jackson writes the strings, so nothing a client sent
+ * is echoed unescaped. A store failure is {@code 503 STORAGE_UNAVAILABLE}; anything unforeseen is
+ * logged with its stack and answered {@code 500 UNKNOWN} without internals. {@link Exchange#fail}
+ * sends the result for a routed request, and the connection handler for one refused before it
+ * became an exchange; neither adds to the error.
  */
 public final class ErrorResponses {
   private static final Logger log = LoggerFactory.getLogger(ErrorResponses.class);
   static final ObjectMapper JSON = new ObjectMapper();
 
-  /** A failure as it goes on the wire: status, headers (fresh, the caller's to add to) and JSON body. */
+  /**
+   * A failure as it goes on the wire: status, headers (fresh, the caller's to add to) and JSON
+   * body.
+   */
   public record Rendered(HttpResponseStatus status, HttpHeaders headers, byte[] body) {}
 
   private ErrorResponses() {}
@@ -51,7 +54,10 @@ public final class ErrorResponses {
   /** The {@code Retry-After} of a 429 whose thrower named no wait, in seconds. */
   static final long DEFAULT_RETRY_AFTER_SECONDS = 1;
 
-  /** The refusal a failure is answered with: itself, or what a store or an unforeseen failure becomes. */
+  /**
+   * The refusal a failure is answered with: itself, or what a store or an unforeseen failure
+   * becomes.
+   */
   private static RegistryException refusal(Throwable failure) {
     if (failure instanceof RegistryException e) {
       return e;

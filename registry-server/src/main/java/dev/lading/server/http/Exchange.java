@@ -32,17 +32,17 @@ import java.nio.channels.FileChannel;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * One request and its single response. Handlers read the request through it and answer through
- * it, from their virtual thread; every response gets the API version header, and a response
- * sent before the request body was fully received closes the connection (the unread body
- * would otherwise be parsed as the next request).
+ * One request and its single response. Handlers read the request through it and answer through it,
+ * from their virtual thread; every response gets the API version header, and a response sent before
+ * the request body was fully received closes the connection (the unread body would otherwise be
+ * parsed as the next request).
  */
 public final class Exchange {
   private static final Logger log = LoggerFactory.getLogger(Exchange.class);
@@ -56,22 +56,35 @@ public final class Exchange {
   private final RequestBodyStream body;
   private final WritabilityGate gate;
   private final BiConsumer<Exchange, Boolean> onDone;
-  /** Who sent this request and which URL it used, resolved once from the peer and a trusted proxy's headers. */
+
+  /**
+   * Who sent this request and which URL it used, resolved once from the peer and a trusted proxy's
+   * headers.
+   */
   private final ForwardedRequest forwarded;
+
   private final long startNanos = System.nanoTime();
-  /** Names this request in its access line, its audit lines and the {@code X-Request-Id} response header. */
+
+  /**
+   * Names this request in its access line, its audit lines and the {@code X-Request-Id} response
+   * header.
+   */
   private final String requestId = newRequestId();
+
   private final AtomicBoolean responded = new AtomicBoolean();
   private final AtomicBoolean done = new AtomicBoolean();
   private volatile Routes.Match match;
   private volatile RequestAuthorizer.Caller caller = RequestAuthorizer.Caller.UNRESTRICTED;
   private volatile String auditDigest;
+
   /** Runs once, on the responding thread, when the status is known and before any byte goes out. */
   private volatile Runnable beforeResponse;
+
   private volatile String auditReplacedDigest;
   private volatile int status;
   private volatile long bytesSent;
   private volatile long bytesReceived;
+
   /** Decided with the response head: whether the connection ends after this exchange. */
   private volatile boolean closesConnection;
 
@@ -170,7 +183,9 @@ public final class Exchange {
     return auditDigest;
   }
 
-  /** All values of a query parameter, percent-decoded (the token endpoint's repeated {@code scope}). */
+  /**
+   * All values of a query parameter, percent-decoded (the token endpoint's repeated {@code scope}).
+   */
   public List<String> queryAll(String name) {
     List<String> values = uri.parameters().get(name);
     return values == null ? List.of() : List.copyOf(values);
@@ -186,8 +201,8 @@ public final class Exchange {
   }
 
   /**
-   * The client's address and the origin it addressed, as far as they can be trusted (see
-   * {@link ForwardedHeaders}): what the logs, login throttling and absolute URLs must use.
+   * The client's address and the origin it addressed, as far as they can be trusted (see {@link
+   * ForwardedHeaders}): what the logs, login throttling and absolute URLs must use.
    */
   public ForwardedRequest forwarded() {
     return forwarded;
@@ -206,8 +221,8 @@ public final class Exchange {
 
   /**
    * Runs {@code hook} when this exchange answers, after its status and headers are settled and
-   * before the response is written: the audit line of a push is written before the client can
-   * see the push acknowledged.
+   * before the response is written: the audit line of a push is written before the client can see
+   * the push acknowledged.
    */
   void beforeResponse(Runnable hook) {
     this.beforeResponse = hook;
@@ -237,9 +252,11 @@ public final class Exchange {
     if (!headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
       headers.setInt(HttpHeaderNames.CONTENT_LENGTH, content.length);
     }
-    ByteBuf buf = isHead() || content.length == 0 ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(content);
+    ByteBuf buf =
+        isHead() || content.length == 0 ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(content);
     DefaultFullHttpResponse response =
-        new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, buf, decorate(headers), new DefaultHttpHeaders());
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1, status, buf, decorate(headers), new DefaultHttpHeaders());
     this.status = status.code();
     this.bytesSent = buf.readableBytes();
     runBeforeResponse();
@@ -248,8 +265,11 @@ public final class Exchange {
 
   /** Answers with JSON. */
   public void respondJson(HttpResponseStatus status, HttpHeaders headers, Object json) {
-    headers.set(HttpHeaderNames.CONTENT_TYPE, headers.contains(HttpHeaderNames.CONTENT_TYPE)
-        ? headers.get(HttpHeaderNames.CONTENT_TYPE) : HttpHeaderValues.APPLICATION_JSON);
+    headers.set(
+        HttpHeaderNames.CONTENT_TYPE,
+        headers.contains(HttpHeaderNames.CONTENT_TYPE)
+            ? headers.get(HttpHeaderNames.CONTENT_TYPE)
+            : HttpHeaderValues.APPLICATION_JSON);
     try {
       respond(status, headers, ErrorResponses.JSON.writeValueAsBytes(json));
     } catch (IOException e) {
@@ -260,13 +280,15 @@ public final class Exchange {
   /**
    * Streams a blob's bytes: a file with zero-copy (over TLS, which must encrypt every byte, read
    * into chunks), anything else in chunks written only while the channel is writable. Takes
-   * ownership of {@code source}. {@code Content-Length} must be set. Blocks the calling virtual thread until a stream is written out.
+   * ownership of {@code source}. {@code Content-Length} must be set. Blocks the calling virtual
+   * thread until a stream is written out.
    */
   public void respondBlob(HttpResponseStatus status, HttpHeaders headers, BlobSource source)
       throws IOException {
     claim();
     this.status = status.code();
-    DefaultHttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, decorate(headers));
+    DefaultHttpResponse head =
+        new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, decorate(headers));
     runBeforeResponse();
     switch (source) {
       case BlobSource.FileSource file when encrypted() -> {
@@ -275,7 +297,9 @@ public final class Exchange {
         try (file) {
           channel.writeAndFlush(head);
           copyPaced(file);
-          channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(f -> finish(f.isSuccess()));
+          channel
+              .writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT)
+              .addListener(f -> finish(f.isSuccess()));
         } catch (IOException | RuntimeException e) {
           channel.close();
           finish(false);
@@ -291,13 +315,17 @@ public final class Exchange {
           file.close();
         }
         bytesSent = file.length();
-        channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(f -> finish(f.isSuccess()));
+        channel
+            .writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT)
+            .addListener(f -> finish(f.isSuccess()));
       }
       case BlobSource.StreamSource stream -> {
         try (InputStream in = stream.stream()) {
           channel.writeAndFlush(head);
           streamPaced(in, stream.length());
-          channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(f -> finish(f.isSuccess()));
+          channel
+              .writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT)
+              .addListener(f -> finish(f.isSuccess()));
         } catch (IOException | RuntimeException e) {
           // Headers are out: the only honest way to fail now is to cut the connection.
           channel.close();
@@ -308,15 +336,17 @@ public final class Exchange {
     }
   }
 
-  /** True when the connection is TLS: bytes must pass through the encrypting handler, no zero-copy. */
+  /**
+   * True when the connection is TLS: bytes must pass through the encrypting handler, no zero-copy.
+   */
   private boolean encrypted() {
     return channel.pipeline().get(SslHandler.class) != null;
   }
 
   /**
-   * Writes a file's range in chunks read with positional reads (the channel's own position is
-   * never moved), each only once the channel is writable, so a slow client holds at most the
-   * outbound high water mark plus one chunk of memory.
+   * Writes a file's range in chunks read with positional reads (the channel's own position is never
+   * moved), each only once the channel is writable, so a slow client holds at most the outbound
+   * high water mark plus one chunk of memory.
    */
   private void copyPaced(BlobSource.FileSource file) throws IOException {
     copyPaced(file.channel(), file.offset(), file.length());
@@ -331,9 +361,11 @@ public final class Exchange {
       ByteBuf chunk = channel.alloc().directBuffer(want);
       try {
         while (chunk.writerIndex() < want) {
-          int n = chunk.writeBytes(file, position + chunk.writerIndex(), want - chunk.writerIndex());
+          int n =
+              chunk.writeBytes(file, position + chunk.writerIndex(), want - chunk.writerIndex());
           if (n < 0) {
-            throw new IOException("blob file ended " + (end - position - chunk.writerIndex()) + " bytes early");
+            throw new IOException(
+                "blob file ended " + (end - position - chunk.writerIndex()) + " bytes early");
           }
         }
       } catch (IOException | RuntimeException e) {
@@ -375,19 +407,21 @@ public final class Exchange {
 
   /**
    * Streams a {@code multipart/byteranges} body: for each part its head (delimiter and headers)
-   * from {@code body}, then its bytes, then the close delimiter. Parts of one open file go out
-   * as zero-copy regions of it (over TLS, read into chunks each written once the channel is
-   * writable); parts opened one by one (a stream store: one bounded ranged read each) are
-   * streamed like {@link #respondBlob}'s, one open at a time. Takes ownership of {@code bytes}.
-   * {@code Content-Length} must be {@code body}'s; the bytes counted as sent are the whole body,
-   * framing included, as the access log reports them. Blocks the calling virtual thread while
-   * parts it reads itself (over TLS, or from a stream) are written out.
+   * from {@code body}, then its bytes, then the close delimiter. Parts of one open file go out as
+   * zero-copy regions of it (over TLS, read into chunks each written once the channel is writable);
+   * parts opened one by one (a stream store: one bounded ranged read each) are streamed like {@link
+   * #respondBlob}'s, one open at a time. Takes ownership of {@code bytes}. {@code Content-Length}
+   * must be {@code body}'s; the bytes counted as sent are the whole body, framing included, as the
+   * access log reports them. Blocks the calling virtual thread while parts it reads itself (over
+   * TLS, or from a stream) are written out.
    */
-  void respondParts(HttpResponseStatus status, HttpHeaders headers, MultipartByteranges body, PartBytes bytes)
+  void respondParts(
+      HttpResponseStatus status, HttpHeaders headers, MultipartByteranges body, PartBytes bytes)
       throws IOException {
     claim();
     this.status = status.code();
-    DefaultHttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, decorate(headers));
+    DefaultHttpResponse head =
+        new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, decorate(headers));
     runBeforeResponse();
     boolean zeroCopy = bytes instanceof PartBytes.OneFile && !encrypted();
     try (bytes) {
@@ -405,7 +439,8 @@ public final class Exchange {
             channel.write(file.region(part));
             bytesSent += part.length();
           }
-          case PartBytes.OneFile file -> copyPaced(file.channel(), file.position(part), part.length());
+          case PartBytes.OneFile file ->
+              copyPaced(file.channel(), file.position(part), part.length());
           case PartBytes.EachPart each -> {
             try (BlobSource source = each.open(i, part)) {
               switch (source) {
@@ -421,7 +456,9 @@ public final class Exchange {
         }
       }
       writeFraming(body.tail(), false);
-      channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(f -> finish(f.isSuccess()));
+      channel
+          .writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT)
+          .addListener(f -> finish(f.isSuccess()));
     } catch (IOException | RuntimeException e) {
       // Headers are out: the only honest way to fail now is to cut the connection.
       channel.close();
@@ -452,8 +489,12 @@ public final class Exchange {
     if (broken != null && broken.byShutdown()) {
       // Not the client's fault: the shutdown timeout ran out. An upload's session has kept the
       // bytes received (UploadSessions.keepReceived), so the client resumes after the restart.
-      log.info("{} {} from {} interrupted by shutdown; an upload resumes from its saved offset"
-          + " after the restart", method().name(), rawPath(), remote());
+      log.info(
+          "{} {} from {} interrupted by shutdown; an upload resumes from its saved offset"
+              + " after the restart",
+          method().name(),
+          rawPath(),
+          remote());
       failure = ErrorCode.SHUTTING_DOWN.exception(broken.getMessage());
     } else if (broken != null) {
       log.debug("request body from {} broke: {}", remote(), broken.getMessage());
@@ -475,10 +516,10 @@ public final class Exchange {
   }
 
   /**
-   * The code for a body that broke: the spec's code for the resource when one fits (the upload
-   * or the manifest cannot be what the client meant to send), {@code BAD_REQUEST} elsewhere (the
-   * token endpoint's form is no API resource). Always a 400: the framing is HTTP's, the store
-   * never saw a byte of the failure.
+   * The code for a body that broke: the spec's code for the resource when one fits (the upload or
+   * the manifest cannot be what the client meant to send), {@code BAD_REQUEST} elsewhere (the token
+   * endpoint's form is no API resource). Always a 400: the framing is HTTP's, the store never saw a
+   * byte of the failure.
    */
   private ErrorCode brokenBodyCode() {
     Routes.Match m = match;
@@ -493,11 +534,12 @@ public final class Exchange {
   }
 
   /**
-   * The refusal of a method the resource does not serve: 405 with the {@code Allow} header
-   * listing {@code allow}, e.g. {@code "GET, HEAD"}, which is also the error's detail.
+   * The refusal of a method the resource does not serve: 405 with the {@code Allow} header listing
+   * {@code allow}, e.g. {@code "GET, HEAD"}, which is also the error's detail.
    */
   public static RegistryException methodNotAllowed(HttpMethod method, String allow) {
-    return ErrorCode.METHOD_NOT_ALLOWED.exception()
+    return ErrorCode.METHOD_NOT_ALLOWED
+        .exception()
         .withDetail(allow)
         .withHeader(HttpHeaderNames.ALLOW.toString(), allow);
   }

@@ -8,23 +8,23 @@ import dev.lading.core.model.RepositoryName;
 import io.netty.handler.codec.http.HttpMethod;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Map;
+import java.util.Optional;
 
 /**
- * The files endpoint's route, outside the distribution API:
- * {@code /files/<repository>/-/<reference>[/<path>]}. No component of a repository name can be
- * {@code -}, so the first {@code -} segment ends the name; the segment after it is the reference
- * (a tag or a digest); the rest, when present, is the file's path. An empty path ({@code .../-/<ref>}
- * or {@code .../-/<ref>/}) or one ending in {@code /} asks for a listing.
+ * The files endpoint's route, outside the distribution API: {@code
+ * /files/<repository>/-/<reference>[/<path>]}. No component of a repository name can be {@code -},
+ * so the first {@code -} segment ends the name; the segment after it is the reference (a tag or a
+ * digest); the rest, when present, is the file's path. An empty path ({@code .../-/<ref>} or {@code
+ * .../-/<ref>/}) or one ending in {@code /} asks for a listing.
  *
- * <p>The path is checked segment by segment after percent-decoding: an empty segment (a
- * doubled slash), {@code .} and {@code ..} are refused with {@code 404 BLOB_UNKNOWN} (no file can
- * have such a name, since layer names holding them are never served either), so no encoding
- * of a traversal reaches the handler.
+ * <p>The path is checked segment by segment after percent-decoding: an empty segment (a doubled
+ * slash), {@code .} and {@code ..} are refused with {@code 404 BLOB_UNKNOWN} (no file can have such
+ * a name, since layer names holding them are never served either), so no encoding of a traversal
+ * reaches the handler.
  *
- * <p>The match's parameter is {@code <reference>} for a listing of the whole artifact and
- * {@code <reference>/<decoded path>} otherwise (a reference never holds {@code /}).
+ * <p>The match's parameter is {@code <reference>} for a listing of the whole artifact and {@code
+ * <reference>/<decoded path>} otherwise (a reference never holds {@code /}).
  */
 final class FileRoutes {
   static final String PREFIX = "/files/";
@@ -61,7 +61,8 @@ final class FileRoutes {
       if (last && segment.isEmpty()) {
         path.add(""); // a trailing slash: a directory listing
       } else if (!validSegment(segment)) {
-        throw ErrorCode.BLOB_UNKNOWN.exception("invalid file name: empty, . or .. segment")
+        throw ErrorCode.BLOB_UNKNOWN
+            .exception("invalid file name: empty, . or .. segment")
             .withDetail(Map.of("path", rawPath));
       } else {
         path.add(segment);
@@ -70,17 +71,24 @@ final class FileRoutes {
     if (!method.equals(GET) && !method.equals(HEAD)) {
       throw Exchange.methodNotAllowed(method, ALLOWED);
     }
-    String param = path.isEmpty() || path.equals(List.of("")) ? reference : reference + "/" + String.join("/", path);
+    String param =
+        path.isEmpty() || path.equals(List.of(""))
+            ? reference
+            : reference + "/" + String.join("/", path);
     return new Routes.Match(Routes.Resource.FILES, method, Optional.of(repository), param);
   }
 
   /**
-   * A segment a file name may have: not empty, not {@code .} or {@code ..}, and without
-   * {@code /} (a decoded {@code %2F}), {@code \} or NUL.
+   * A segment a file name may have: not empty, not {@code .} or {@code ..}, and without {@code /}
+   * (a decoded {@code %2F}), {@code \} or NUL.
    */
   static boolean validSegment(String segment) {
-    return !segment.isEmpty() && !segment.equals(".") && !segment.equals("..")
-        && segment.indexOf('/') < 0 && segment.indexOf('\\') < 0 && segment.indexOf('\0') < 0;
+    return !segment.isEmpty()
+        && !segment.equals(".")
+        && !segment.equals("..")
+        && segment.indexOf('/') < 0
+        && segment.indexOf('\\') < 0
+        && segment.indexOf('\0') < 0;
   }
 
   /** A whole file name from a layer's annotation, held to the same rules as a requested path. */

@@ -23,30 +23,31 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * {@code GET|HEAD /files/<repository>/-/<reference>/<path>}: one file of an artifact by its
- * name, for plain HTTP tools (curl, wget, browsers) and people. Read-only, authorized like a pull
- * of the repository (the route carries the repository, so the authorizer sees exactly what a
- * blob GET of it would need, and a caller without access gets exactly what the blob GET gets).
+ * {@code GET|HEAD /files/<repository>/-/<reference>/<path>}: one file of an artifact by its name,
+ * for plain HTTP tools (curl, wget, browsers) and people. Read-only, authorized like a pull of the
+ * repository (the route carries the repository, so the authorizer sees exactly what a blob GET of
+ * it would need, and a caller without access gets exactly what the blob GET gets).
  *
  * <ul>
- *   <li>The name of a layer: see {@link ModelFileNames}. The bytes go out through the same code
- *       as a blob GET ({@link BlobDownload}: HEAD, one or several ranges, zero-copy), never as a
- *       redirect (a presigned store URL could not carry the name and type headers), with
- *       {@code ETag} = the digest, {@code Content-Type} = the layer's media type and
- *       {@code Content-Disposition: attachment} with the name (RFC 6266, RFC 8187 for non-ASCII).
- *   <li>Caching: addressed by digest, {@code public, max-age=31536000, immutable}; by tag,
- *       {@code no-cache} (the tag may move; the ETag still validates).
- *   <li>A listing ({@code .../-/<reference>/}, or a path ending in {@code /} for a directory)
- *       is JSON whatever the {@code Accept}:
- *       {@code {"reference","digest","mediaType","artifactType","files":[{"name","size","digest","mediaType"}]}}.
+ *   <li>The name of a layer: see {@link ModelFileNames}. The bytes go out through the same code as
+ *       a blob GET ({@link BlobDownload}: HEAD, one or several ranges, zero-copy), never as a
+ *       redirect (a presigned store URL could not carry the name and type headers), with {@code
+ *       ETag} = the digest, {@code Content-Type} = the layer's media type and {@code
+ *       Content-Disposition: attachment} with the name (RFC 6266, RFC 8187 for non-ASCII).
+ *   <li>Caching: addressed by digest, {@code public, max-age=31536000, immutable}; by tag, {@code
+ *       no-cache} (the tag may move; the ETag still validates).
+ *   <li>A listing ({@code .../-/<reference>/}, or a path ending in {@code /} for a directory) is
+ *       JSON whatever the {@code Accept}: {@code
+ *       {"reference","digest","mediaType","artifactType","files":[{"name","size","digest","mediaType"}]}}.
  *   <li>An index: {@code ?platform=os/arch[/variant]} picks a child; without it, a listing shows
  *       the children ({@code "manifests":[{"digest","mediaType","platform"}]}, and no files), and a
- *       file is {@code 404 MANIFEST_UNKNOWN} naming the choice. An index with a single child uses it.
- *   <li>Refusals, all {@code 404} with the registry's JSON error: an unknown name
- *       {@code BLOB_UNKNOWN}; a name two layers of different content share {@code BLOB_UNKNOWN}
- *       with the digests in the detail (never an arbitrary one of them; the same content twice
- *       is served); a traversal ({@code ..}, {@code .}, empty segment) is refused by the route
- *       ({@link FileRoutes}); an unknown reference {@code MANIFEST_UNKNOWN}.
+ *       file is {@code 404 MANIFEST_UNKNOWN} naming the choice. An index with a single child uses
+ *       it.
+ *   <li>Refusals, all {@code 404} with the registry's JSON error: an unknown name {@code
+ *       BLOB_UNKNOWN}; a name two layers of different content share {@code BLOB_UNKNOWN} with the
+ *       digests in the detail (never an arbitrary one of them; the same content twice is served); a
+ *       traversal ({@code ..}, {@code .}, empty segment) is refused by the route ({@link
+ *       FileRoutes}); an unknown reference {@code MANIFEST_UNKNOWN}.
  * </ul>
  */
 final class FilesHandler implements ResourceHandler {
@@ -81,9 +82,11 @@ final class FilesHandler implements ResourceHandler {
           listIndex(exchange, wireReference, manifest);
           return;
         }
-        throw ErrorCode.MANIFEST_UNKNOWN.exception(platform.isPresent()
-            ? "no manifest of the index is for platform " + platform.get()
-            : "the reference is an index: choose a child with ?platform=os/arch or by its digest")
+        throw ErrorCode.MANIFEST_UNKNOWN
+            .exception(
+                platform.isPresent()
+                    ? "no manifest of the index is for platform " + platform.get()
+                    : "the reference is an index: choose a child with ?platform=os/arch or by its digest")
             .withDetail(Map.of("reference", wireReference));
       }
       manifest = registry.getManifest(repo, child.get());
@@ -100,13 +103,16 @@ final class FilesHandler implements ResourceHandler {
     }
     List<File> named = files.stream().filter(f -> f.name().equals(path)).toList();
     if (named.isEmpty()) {
-      throw ErrorCode.BLOB_UNKNOWN.exception("no file of that name in the artifact")
+      throw ErrorCode.BLOB_UNKNOWN
+          .exception("no file of that name in the artifact")
           .withDetail(Map.of("name", path));
     }
     List<Digest> digests = named.stream().map(f -> f.layer().digest()).distinct().toList();
     if (digests.size() > 1) {
-      throw ErrorCode.BLOB_UNKNOWN.exception("several layers of different content have that name")
-          .withDetail(Map.of("name", path, "digests", digests.stream().map(Digest::toString).toList()));
+      throw ErrorCode.BLOB_UNKNOWN
+          .exception("several layers of different content have that name")
+          .withDetail(
+              Map.of("name", path, "digests", digests.stream().map(Digest::toString).toList()));
     }
     File file = named.get(0);
     HttpHeaders headers = Exchange.headers();
@@ -138,8 +144,13 @@ final class FilesHandler implements ResourceHandler {
   }
 
   private void list(
-      Exchange exchange, String reference, ManifestContent manifest, ParsedManifest parsed,
-      List<File> files, String prefix, boolean byDigest) {
+      Exchange exchange,
+      String reference,
+      ManifestContent manifest,
+      ParsedManifest parsed,
+      List<File> files,
+      String prefix,
+      boolean byDigest) {
     List<Map<String, Object>> entries = new ArrayList<>();
     for (File f : files) {
       if (!f.name().startsWith(prefix)) {
@@ -153,7 +164,9 @@ final class FilesHandler implements ResourceHandler {
       entries.add(e);
     }
     if (!prefix.isEmpty() && entries.isEmpty()) {
-      throw ErrorCode.BLOB_UNKNOWN.exception("no file under that directory").withDetail(Map.of("name", prefix));
+      throw ErrorCode.BLOB_UNKNOWN
+          .exception("no file under that directory")
+          .withDetail(Map.of("name", prefix));
     }
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("reference", reference);
@@ -166,7 +179,8 @@ final class FilesHandler implements ResourceHandler {
     exchange.respondJson(HttpResponseStatus.OK, headers, body);
   }
 
-  private void listIndex(Exchange exchange, String reference, ManifestContent index) throws IOException {
+  private void listIndex(Exchange exchange, String reference, ManifestContent index)
+      throws IOException {
     List<Map<String, Object>> children = new ArrayList<>();
     for (JsonNode m : ErrorResponses.JSON.readTree(index.body()).path("manifests")) {
       Map<String, Object> e = new LinkedHashMap<>();
@@ -187,25 +201,29 @@ final class FilesHandler implements ResourceHandler {
     body.put("files", List.of());
     body.put("manifests", children);
     HttpHeaders headers = Exchange.headers();
-    headers.set(HttpHeaderNames.CACHE_CONTROL, reference.indexOf(':') >= 0 ? IMMUTABLE : "no-cache");
+    headers.set(
+        HttpHeaderNames.CACHE_CONTROL, reference.indexOf(':') >= 0 ? IMMUTABLE : "no-cache");
     exchange.respondJson(HttpResponseStatus.OK, headers, body);
   }
 
   /**
    * The child of an index to browse: with {@code ?platform=os/arch[/variant]} the first child for
-   * it ({@code os/arch} also matches a child with a variant); without, the only child when there is exactly one; else none.
+   * it ({@code os/arch} also matches a child with a variant); without, the only child when there is
+   * exactly one; else none.
    */
   static Optional<Digest> chooseChild(byte[] index, Optional<String> platform) throws IOException {
     JsonNode manifests = ErrorResponses.JSON.readTree(index).path("manifests");
     if (platform.isEmpty()) {
       return manifests.size() == 1
-          ? Optional.of(Digest.parse(manifests.get(0).path("digest").asText())) : Optional.empty();
+          ? Optional.of(Digest.parse(manifests.get(0).path("digest").asText()))
+          : Optional.empty();
     }
     String wanted = platform.get();
     for (JsonNode m : manifests) {
       JsonNode p = m.path("platform");
-      if (p.isObject() && (platformOf(p).equals(wanted)
-          || wanted.equals(p.path("os").asText() + "/" + p.path("architecture").asText()))) {
+      if (p.isObject()
+          && (platformOf(p).equals(wanted)
+              || wanted.equals(p.path("os").asText() + "/" + p.path("architecture").asText()))) {
         return Optional.of(Digest.parse(m.path("digest").asText()));
       }
     }
@@ -221,8 +239,8 @@ final class FilesHandler implements ResourceHandler {
   /**
    * {@code attachment; filename="<ascii>"} with the last segment of the name, plus RFC 8187's
    * {@code filename*=UTF-8''<percent-encoded>} when the name is not plain ASCII (RFC 6266 §4.3:
-   * recipients prefer {@code filename*}). Quotes, backslashes and controls never reach the
-   * quoted string.
+   * recipients prefer {@code filename*}). Quotes, backslashes and controls never reach the quoted
+   * string.
    */
   static String contentDisposition(String name) {
     String base = name.substring(name.lastIndexOf('/') + 1);
@@ -244,11 +262,14 @@ final class FilesHandler implements ResourceHandler {
     StringBuilder ext = new StringBuilder();
     for (byte b : base.getBytes(StandardCharsets.UTF_8)) {
       int c = b & 0xff;
-      if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+      if (c >= 'a' && c <= 'z'
+          || c >= 'A' && c <= 'Z'
+          || c >= '0' && c <= '9'
           || "!#$&+-.^_`|~".indexOf(c) >= 0) {
         ext.append((char) c);
       } else {
-        ext.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+        ext.append('%')
+            .append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
             .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
       }
     }

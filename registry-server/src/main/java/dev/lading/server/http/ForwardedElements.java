@@ -8,9 +8,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The elements of RFC 7239 {@code Forwarded} header lines, in the order received: each a map
- * from lower-cased parameter name ({@code for}, {@code proto}, {@code host}, {@code by}, ...)
- * to its value, quotes and escapes removed.
+ * The elements of RFC 7239 {@code Forwarded} header lines, in the order received: each a map from
+ * lower-cased parameter name ({@code for}, {@code proto}, {@code host}, {@code by}, ...) to its
+ * value, quotes and escapes removed.
  *
  * <pre>
  * Forwarded         = 1#forwarded-element
@@ -19,12 +19,12 @@ import java.util.Optional;
  * value             = token / quoted-string
  * </pre>
  *
- * Optional whitespace is accepted around {@code ,} and {@code ;}, and an unquoted value may
- * hold {@code :}, {@code [} and {@code ]} ({@code for=192.0.2.1:4711}, {@code host=a:5000}),
- * which the grammar wants quoted but proxies do not always quote; none of them can end a pair
- * or an element, so reading them is never ambiguous. Anything
- * else that does not follow the grammar, or a parameter named twice in one element, makes the
- * whole header unusable: which proxy wrote which part can no longer be known.
+ * Optional whitespace is accepted around {@code ,} and {@code ;}, and an unquoted value may hold
+ * {@code :}, {@code [} and {@code ]} ({@code for=192.0.2.1:4711}, {@code host=a:5000}), which the
+ * grammar wants quoted but proxies do not always quote; none of them can end a pair or an element,
+ * so reading them is never ambiguous. Anything else that does not follow the grammar, or a
+ * parameter named twice in one element, makes the whole header unusable: which proxy wrote which
+ * part can no longer be known.
  */
 final class ForwardedElements {
   private final String text;
@@ -102,7 +102,8 @@ final class ForwardedElements {
   /** A token, or the host and port characters proxies leave unquoted. */
   private String unquotedValue() {
     int start = at;
-    while (at < text.length() && (isTchar(text.charAt(at)) || ":[]".indexOf(text.charAt(at)) >= 0)) {
+    while (at < text.length()
+        && (isTchar(text.charAt(at)) || ":[]".indexOf(text.charAt(at)) >= 0)) {
       at++;
     }
     return at == start ? null : text.substring(start, at);
@@ -132,7 +133,9 @@ final class ForwardedElements {
   }
 
   private static boolean isTchar(char c) {
-    return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+    return c >= 'a' && c <= 'z'
+        || c >= 'A' && c <= 'Z'
+        || c >= '0' && c <= '9'
         || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
   }
 }

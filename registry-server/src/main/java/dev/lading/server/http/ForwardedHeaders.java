@@ -26,30 +26,33 @@ import java.util.regex.Pattern;
  *
  * <p>{@code Forwarded}, when a trusted peer sends one that parses, wins over {@code X-Forwarded-*}
  * (Envoy, Traefik and HAProxy can send either; a proxy sending both means the same thing):
+ *
  * <ul>
  *   <li>its elements are read from the right (the nearest proxy appends the last one); while the
  *       element's {@code for} is a trusted proxy the walk goes on to the element to its left. The
- *       element where it stops was written by the proxy the client spoke to: its {@code for} is
- *       the client, its {@code proto} and {@code host} the scheme and authority the client used.
- *       A {@code for} that is not an IP literal ({@code unknown}, an obfuscated {@code _name})
- *       stops the walk at the last address known good, still taking that element's
- *       {@code proto} and {@code host}.
+ *       element where it stops was written by the proxy the client spoke to: its {@code for} is the
+ *       client, its {@code proto} and {@code host} the scheme and authority the client used. A
+ *       {@code for} that is not an IP literal ({@code unknown}, an obfuscated {@code _name}) stops
+ *       the walk at the last address known good, still taking that element's {@code proto} and
+ *       {@code host}.
  * </ul>
+ *
  * Otherwise:
+ *
  * <ul>
- *   <li>{@code X-Forwarded-For} is read from the right (the entry the nearest proxy appended)
- *       and the first address that is not itself a trusted proxy is the client. Entries further
- *       left were written by whoever sent the request and are never believed. An entry that is
- *       not an IP literal ends the walk at the last address known good.
+ *   <li>{@code X-Forwarded-For} is read from the right (the entry the nearest proxy appended) and
+ *       the first address that is not itself a trusted proxy is the client. Entries further left
+ *       were written by whoever sent the request and are never believed. An entry that is not an IP
+ *       literal ends the walk at the last address known good.
  *   <li>{@code X-Forwarded-Proto}: one value, {@code http} or {@code https}.
  *   <li>{@code X-Forwarded-Host}: one {@code host[:port]} (a DNS name, an IPv4 address or a
  *       bracketed IPv6 one); {@code X-Forwarded-Port} adds the port when that host has none
  *       (ingress-nginx sends both, and nginx's {@code $host} carries no port).
  * </ul>
  *
- * A value that does not parse is ignored (the request is served as if the header were absent,
- * never refused: a proxy's quirk must not take the registry down), so a host or scheme that
- * reaches a header the server writes is always one of these validated forms.
+ * A value that does not parse is ignored (the request is served as if the header were absent, never
+ * refused: a proxy's quirk must not take the registry down), so a host or scheme that reaches a
+ * header the server writes is always one of these validated forms.
  */
 public final class ForwardedHeaders {
   /** No proxy is trusted: the peer is the client, this listener the origin. */
@@ -60,16 +63,20 @@ public final class ForwardedHeaders {
   private static final String X_FORWARDED_PROTO = "X-Forwarded-Proto";
   private static final String X_FORWARDED_HOST = "X-Forwarded-Host";
   private static final String X_FORWARDED_PORT = "X-Forwarded-Port";
+
   /**
-   * A host the server may write into a header: a DNS name or IPv4 address, or an IPv6 literal
-   * in brackets, with an optional port. No quotes, spaces or commas, so it cannot break out of
-   * a quoted challenge parameter.
+   * A host the server may write into a header: a DNS name or IPv4 address, or an IPv6 literal in
+   * brackets, with an optional port. No quotes, spaces or commas, so it cannot break out of a
+   * quoted challenge parameter.
    */
   private static final Pattern HOST =
-      Pattern.compile("(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\\[[0-9A-Fa-f:.]{2,45}\\])(?::[0-9]{1,5})?");
+      Pattern.compile(
+          "(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\\[[0-9A-Fa-f:.]{2,45}\\])(?::[0-9]{1,5})?");
+
   private static final Pattern PORT = Pattern.compile("[0-9]{1,5}");
   private static final String FALLBACK_HOST = "localhost";
-  private static final InetAddress UNKNOWN = NetUtil.createInetAddressFromIpAddressString("0.0.0.0");
+  private static final InetAddress UNKNOWN =
+      NetUtil.createInetAddressFromIpAddressString("0.0.0.0");
 
   private final List<IpSubnetFilterRule> trusted;
 
@@ -93,11 +100,12 @@ public final class ForwardedHeaders {
    * @param headers the request's headers ({@code Host} already checked by {@link RequestTarget})
    */
   ForwardedRequest resolve(SocketAddress peer, boolean tls, HttpHeaders headers) {
-    InetSocketAddress in = peer instanceof InetSocketAddress a && a.getAddress() != null
-        ? a
-        // A TCP peer always has an address; should a closing channel have lost it, the request
-        // is still served (and logged as from nowhere) rather than failed.
-        : new InetSocketAddress(UNKNOWN, 0);
+    InetSocketAddress in =
+        peer instanceof InetSocketAddress a && a.getAddress() != null
+            ? a
+            // A TCP peer always has an address; should a closing channel have lost it, the request
+            // is still served (and logged as from nowhere) rather than failed.
+            : new InetSocketAddress(UNKNOWN, 0);
     peer = in;
     String host = headers.get(HttpHeaderNames.HOST);
     if (!isHost(host)) {
@@ -135,7 +143,9 @@ public final class ForwardedHeaders {
     return new ForwardedRequest(peer, client, scheme, host);
   }
 
-  /** RFC 7239 elements from a trusted peer: walk from the right while the hop is a trusted proxy. */
+  /**
+   * RFC 7239 elements from a trusted peer: walk from the right while the hop is a trusted proxy.
+   */
   private ForwardedRequest fromForwarded(
       InetSocketAddress peer, List<Map<String, String>> elements, String scheme, String host) {
     InetAddress client = peer.getAddress();
@@ -144,7 +154,8 @@ public final class ForwardedHeaders {
       Map<String, String> element = elements.get(i);
       facingClient = element;
       String hop = element.get("for");
-      InetAddress address = hop == null ? null : NetUtil.createInetAddressFromIpAddressString(stripPort(hop));
+      InetAddress address =
+          hop == null ? null : NetUtil.createInetAddressFromIpAddressString(stripPort(hop));
       if (address == null) {
         break;
       }
@@ -186,7 +197,10 @@ public final class ForwardedHeaders {
     return client;
   }
 
-  /** The header's one value, stripped; null when absent, repeated or a list (which proxy wrote which is unknowable). */
+  /**
+   * The header's one value, stripped; null when absent, repeated or a list (which proxy wrote which
+   * is unknowable).
+   */
   private static String single(HttpHeaders headers, String name) {
     List<String> values = headers.getAll(name);
     if (values.size() != 1) {
@@ -220,7 +234,10 @@ public final class ForwardedHeaders {
     return colon < 0 || Integer.parseInt(host.substring(colon + 1)) <= 65_535;
   }
 
-  /** Some proxies write {@code [2001:db8::1]:443} or {@code 192.0.2.1:443}; the port is not the client. */
+  /**
+   * Some proxies write {@code [2001:db8::1]:443} or {@code 192.0.2.1:443}; the port is not the
+   * client.
+   */
   private static String stripPort(String hop) {
     if (hop.startsWith("[")) {
       int close = hop.indexOf(']');

@@ -6,11 +6,11 @@ import java.net.SocketAddress;
 import java.util.Objects;
 
 /**
- * Where a request came from and which URL the client used, as far as the server can trust it:
- * the TCP peer and this listener, or, when the peer is one of {@code http.trusted_proxies}, what
- * that proxy forwarded. Resolved once per request ({@link ForwardedHeaders}) and read by
- * everything that needs it: the token challenge's realm, the access and audit logs, login
- * throttling. Nothing else looks at {@code X-Forwarded-*}.
+ * Where a request came from and which URL the client used, as far as the server can trust it: the
+ * TCP peer and this listener, or, when the peer is one of {@code http.trusted_proxies}, what that
+ * proxy forwarded. Resolved once per request ({@link ForwardedHeaders}) and read by everything that
+ * needs it: the token challenge's realm, the access and audit logs, login throttling. Nothing else
+ * looks at {@code X-Forwarded-*}.
  *
  * @param peer the connection's remote address (a proxy, when one is in front)
  * @param client the client's IP address: the peer, or the one a trusted proxy named
@@ -29,7 +29,10 @@ public record ForwardedRequest(SocketAddress peer, InetAddress client, String sc
     }
   }
 
-  /** {@code https://registry.example}: the origin the client used, for absolute URLs the server hands out. */
+  /**
+   * {@code https://registry.example}: the origin the client used, for absolute URLs the server
+   * hands out.
+   */
   public String origin() {
     return scheme + "://" + host;
   }
@@ -40,8 +43,8 @@ public record ForwardedRequest(SocketAddress peer, InetAddress client, String sc
   }
 
   /**
-   * The client as the access log shows it: the peer with its port when it is the client,
-   * {@code <client> via <peer>} when a proxy named the client.
+   * The client as the access log shows it: the peer with its port when it is the client, {@code
+   * <client> via <peer>} when a proxy named the client.
    */
   public String describe() {
     return viaProxy() ? client.getHostAddress() + " via " + peer : peer.toString();

@@ -18,14 +18,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code GET /healthz} and {@code GET /readyz}, for load balancers and Kubernetes probes. They
- * need no credentials and say nothing about the content.
+ * {@code GET /healthz} and {@code GET /readyz}, for load balancers and Kubernetes probes. They need
+ * no credentials and say nothing about the content.
  *
- * <p>Liveness answers 200 whenever a request thread can run: it never touches the store, so a
- * slow bucket does not get a healthy process restarted. Readiness answers 503 while the server
- * drains for shutdown (so the balancer stops sending it new work before connections close) and
- * while the store does not answer a one-key listing. The store's answer is reused for
- * {@link #PROBE_TTL}: a probe every second from many balancers stays one call per second.
+ * <p>Liveness answers 200 whenever a request thread can run: it never touches the store, so a slow
+ * bucket does not get a healthy process restarted. Readiness answers 503 while the server drains
+ * for shutdown (so the balancer stops sending it new work before connections close) and while the
+ * store does not answer a one-key listing. The store's answer is reused for {@link #PROBE_TTL}: a
+ * probe every second from many balancers stays one call per second.
  */
 public final class HealthHandler implements ResourceHandler {
   public static final String LIVENESS_PATH = "/healthz";
@@ -45,8 +45,8 @@ public final class HealthHandler implements ResourceHandler {
 
   /**
    * A check of the store beyond the registry's one-key listing, for stores whose listing cannot
-   * tell "empty" from "gone": the filesystem store lists a missing directory as empty (it may
-   * not have been created yet), so a vanished or unreadable root would look ready.
+   * tell "empty" from "gone": the filesystem store lists a missing directory as empty (it may not
+   * have been created yet), so a vanished or unreadable root would look ready.
    */
   @FunctionalInterface
   public interface StoreCheck {
@@ -72,7 +72,8 @@ public final class HealthHandler implements ResourceHandler {
     this(registry, draining, clock, StoreCheck.NONE);
   }
 
-  public HealthHandler(Registry registry, BooleanSupplier draining, Clock clock, StoreCheck storeCheck) {
+  public HealthHandler(
+      Registry registry, BooleanSupplier draining, Clock clock, StoreCheck storeCheck) {
     this.registry = registry;
     this.draining = draining;
     this.clock = clock;
@@ -95,13 +96,15 @@ public final class HealthHandler implements ResourceHandler {
       return;
     }
     if (draining.getAsBoolean()) {
-      exchange.respondJson(HttpResponseStatus.SERVICE_UNAVAILABLE, Exchange.headers(),
-          Map.of("status", "draining"));
+      exchange.respondJson(
+          HttpResponseStatus.SERVICE_UNAVAILABLE, Exchange.headers(), Map.of("status", "draining"));
       return;
     }
     Optional<String> failure = probeStore();
     if (failure.isPresent()) {
-      exchange.respondJson(HttpResponseStatus.SERVICE_UNAVAILABLE, Exchange.headers(),
+      exchange.respondJson(
+          HttpResponseStatus.SERVICE_UNAVAILABLE,
+          Exchange.headers(),
           Map.of("status", "storage unavailable"));
     } else {
       exchange.respondJson(HttpResponseStatus.OK, Exchange.headers(), Map.of("status", "ready"));
@@ -123,7 +126,8 @@ public final class HealthHandler implements ResourceHandler {
         registry.listRepositories(1, Optional.empty());
         failure = Optional.empty();
       } catch (IOException | RuntimeException e) {
-        failure = Optional.of(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+        failure =
+            Optional.of(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
         if (lastFailure.isEmpty()) {
           log.warn("not ready: the store does not answer: {}", failure.get());
         }

@@ -15,14 +15,14 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.OptionalLong;
 import java.util.Map;
+import java.util.OptionalLong;
 
 /**
  * {@code /v2/<name>/manifests/<reference>}: GET, HEAD, PUT, DELETE. A manifest is small and is
- * validated whole, so its body is read into memory, but never more than the configured limit:
- * a declared length above it is refused before any byte is read, a chunked body as soon as it
- * passes the limit ({@code 413 MANIFEST_TOO_LARGE}).
+ * validated whole, so its body is read into memory, but never more than the configured limit: a
+ * declared length above it is refused before any byte is read, a chunked body as soon as it passes
+ * the limit ({@code 413 MANIFEST_TOO_LARGE}).
  */
 final class ManifestHandler implements ResourceHandler {
   private final Registry registry;
@@ -59,8 +59,8 @@ final class ManifestHandler implements ResourceHandler {
 
   /**
    * The reference, or for a read or delete of a tag outside the grammar {@code 404
-   * MANIFEST_UNKNOWN}: no manifest can be under it (the choice is documented on {@code Tag}).
-   * A malformed digest stays {@code 400 DIGEST_INVALID} for every method.
+   * MANIFEST_UNKNOWN}: no manifest can be under it (the choice is documented on {@code Tag}). A
+   * malformed digest stays {@code 400 DIGEST_INVALID} for every method.
    */
   private static Reference reference(Exchange exchange) {
     String wire = exchange.param();
@@ -85,7 +85,8 @@ final class ManifestHandler implements ResourceHandler {
       tags.add(Tag.parse(value));
     }
     if (reference instanceof Tag && !tags.isEmpty()) {
-      throw ErrorCode.MANIFEST_INVALID.exception("tag query parameters need a push by digest")
+      throw ErrorCode.MANIFEST_INVALID
+          .exception("tag query parameters need a push by digest")
           .withDetail(Map.of("reference", reference.toString()));
     }
     OptionalLong declared = exchange.contentLength();
@@ -118,7 +119,8 @@ final class ManifestHandler implements ResourceHandler {
   }
 
   private RegistryException tooLarge() {
-    return ErrorCode.MANIFEST_TOO_LARGE.exception("manifest larger than " + limitBytes + " bytes")
+    return ErrorCode.MANIFEST_TOO_LARGE
+        .exception("manifest larger than " + limitBytes + " bytes")
         .withDetail(limitBytes);
   }
 

@@ -8,9 +8,9 @@ import java.util.List;
 
 /**
  * The framing of a {@code multipart/byteranges} body (RFC 9110 §14.6, RFC 2046 §5.1.1) around
- * ranges of one blob, laid out before a byte is sent so the response carries an exact
- * {@code Content-Length} (no chunked encoding for a client or proxy to deal with), the same
- * for a HEAD as for the GET:
+ * ranges of one blob, laid out before a byte is sent so the response carries an exact {@code
+ * Content-Length} (no chunked encoding for a client or proxy to deal with), the same for a HEAD as
+ * for the GET:
  *
  * <pre>
  * --BOUNDARY CRLF
@@ -25,14 +25,15 @@ import java.util.List;
  * </pre>
  *
  * The CRLF before each delimiter belongs to the delimiter (RFC 2046), not to the part: a part's
- * body is exactly its range. No preamble, no epilogue. The boundary is 48 hex digits from a
- * {@link SecureRandom}, new for each response: a blob cannot contain it by design, since whoever
- * pushed the blob could not know it (unlike request ids, it cannot be guessed from other
- * answers), and the chance of it turning up by accident is 2^-192 per position.
+ * body is exactly its range. No preamble, no epilogue. The boundary is 48 hex digits from a {@link
+ * SecureRandom}, new for each response: a blob cannot contain it by design, since whoever pushed
+ * the blob could not know it (unlike request ids, it cannot be guessed from other answers), and the
+ * chance of it turning up by accident is 2^-192 per position.
  */
 final class MultipartByteranges {
   /** Every part's type: the blob's, as a 200 would say it (RFC 9110 §15.3.7.2). */
   static final String PART_TYPE = "application/octet-stream";
+
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final int BOUNDARY_BYTES = 24;
 
@@ -68,13 +69,28 @@ final class MultipartByteranges {
     return parts;
   }
 
-  /** Everything before part {@code i}'s bytes: the delimiter (after a CRLF but for the first) and its headers. */
+  /**
+   * Everything before part {@code i}'s bytes: the delimiter (after a CRLF but for the first) and
+   * its headers.
+   */
   byte[] head(int i) {
     ByteRange r = parts.get(i);
-    String head = (i == 0 ? "" : "\r\n") + "--" + boundary + "\r\n"
-        + "Content-Type: " + PART_TYPE + "\r\n"
-        + "Content-Range: bytes " + r.first() + "-" + r.last() + "/" + size + "\r\n"
-        + "\r\n";
+    String head =
+        (i == 0 ? "" : "\r\n")
+            + "--"
+            + boundary
+            + "\r\n"
+            + "Content-Type: "
+            + PART_TYPE
+            + "\r\n"
+            + "Content-Range: bytes "
+            + r.first()
+            + "-"
+            + r.last()
+            + "/"
+            + size
+            + "\r\n"
+            + "\r\n";
     return head.getBytes(StandardCharsets.US_ASCII);
   }
 

@@ -11,22 +11,24 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Where the bytes of a {@code multipart/byteranges} answer's parts come from (see
- * {@link Exchange#respondParts}), which takes ownership and closes what is left.
+ * Where the bytes of a {@code multipart/byteranges} answer's parts come from (see {@link
+ * Exchange#respondParts}), which takes ownership and closes what is left.
  */
 sealed interface PartBytes extends Closeable {
 
   /**
-   * Every part out of one open file: the blob opened once over the range covering all parts, so
-   * a request holds one file descriptor however many parts it asks for, and the parts go out as
+   * Every part out of one open file: the blob opened once over the range covering all parts, so a
+   * request holds one file descriptor however many parts it asks for, and the parts go out as
    * zero-copy regions of it. The file closes when the writer is done with it and the last of its
    * regions was sent or discarded.
    */
   final class OneFile implements PartBytes {
     private final BlobSource.FileSource source;
     private final long coveringFirst;
+
     /** The writer and every region not yet released. */
     private final AtomicInteger holders = new AtomicInteger(1);
+
     private final AtomicBoolean closed = new AtomicBoolean();
 
     /** {@code source} holds the range starting at blob position {@code coveringFirst}. */
@@ -45,9 +47,9 @@ sealed interface PartBytes extends Closeable {
     }
 
     /**
-     * A region of {@code part} that leaves the file open when it is released: a
-     * {@link DefaultFileRegion}, which the epoll transport sends with {@code sendfile} (any other
-     * region type it copies through user space).
+     * A region of {@code part} that leaves the file open when it is released: a {@link
+     * DefaultFileRegion}, which the epoll transport sends with {@code sendfile} (any other region
+     * type it copies through user space).
      */
     FileRegion region(ByteRange part) {
       holders.incrementAndGet();
@@ -80,9 +82,9 @@ sealed interface PartBytes extends Closeable {
   }
 
   /**
-   * Each part opened when its turn comes, so a stream store makes one bounded ranged read per
-   * part and never holds more than one open; the first part is already open (opening it is how
-   * the handler learned what kind of source the store gives).
+   * Each part opened when its turn comes, so a stream store makes one bounded ranged read per part
+   * and never holds more than one open; the first part is already open (opening it is how the
+   * handler learned what kind of source the store gives).
    */
   final class EachPart implements PartBytes {
     private BlobSource first;
@@ -104,8 +106,13 @@ sealed interface PartBytes extends Closeable {
       }
       if (source.length() != part.length()) {
         source.close();
-        throw new IOException("blob changed while its parts were sent: " + source.length()
-            + " bytes for " + part.first() + "-" + part.last());
+        throw new IOException(
+            "blob changed while its parts were sent: "
+                + source.length()
+                + " bytes for "
+                + part.first()
+                + "-"
+                + part.last());
       }
       return source;
     }

@@ -17,13 +17,14 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * {@code GET /v2/<name>/referrers/<digest>?artifactType=}: an OCI image index listing the
- * manifests whose {@code subject} is the digest; empty (still 200) when there are none.
+ * {@code GET /v2/<name>/referrers/<digest>?artifactType=}: an OCI image index listing the manifests
+ * whose {@code subject} is the digest; empty (still 200) when there are none.
  */
 final class ReferrersHandler implements ResourceHandler {
   /** RFC 6838 media type: type/subtype of restricted-name characters. */
   private static final Pattern MEDIA_TYPE =
-      Pattern.compile("[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}");
+      Pattern.compile(
+          "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}");
 
   private final Registry registry;
 
@@ -36,7 +37,8 @@ final class ReferrersHandler implements ResourceHandler {
     Digest subject = Digest.parse(exchange.param());
     Optional<String> artifactType = exchange.query("artifactType").filter(s -> !s.isEmpty());
     if (artifactType.isPresent() && !MEDIA_TYPE.matcher(artifactType.get()).matches()) {
-      throw ErrorCode.BAD_REQUEST.exception("artifactType is not a media type")
+      throw ErrorCode.BAD_REQUEST
+          .exception("artifactType is not a media type")
           .withDetail(HeaderValues.shown(artifactType.get()));
     }
     Referrers referrers = registry.referrers(exchange.repository(), subject, artifactType);

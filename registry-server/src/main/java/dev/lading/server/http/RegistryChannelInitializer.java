@@ -10,14 +10,14 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.flow.FlowControlHandler;
 
 /**
- * The pipeline: deadlines (header, idle and body-stall timeouts; first, so it sees raw bytes) →
- * TLS when configured → codec (bounded request line and headers) → flow control (holds decoded messages while
- * autoRead is off) → the registry, which also decides keep-alive: Netty's
- * {@code HttpServerKeepAliveHandler} closes at once after a closing response, and an immediate
- * close loses refusals sent mid-body (see {@link RegistryConnectionHandler}). No aggregator:
- * bodies stream, and the manifest handler bounds what it reads itself. No {@code ChunkedWriteHandler} either: files go
- * out as {@code FileRegion}s (over TLS, as chunks read on the request's thread) and streamed
- * blobs are paced by the writer waiting on writability.
+ * The pipeline: deadlines (header, idle and body-stall timeouts; first, so it sees raw bytes) → TLS
+ * when configured → codec (bounded request line and headers) → flow control (holds decoded messages
+ * while autoRead is off) → the registry, which also decides keep-alive: Netty's {@code
+ * HttpServerKeepAliveHandler} closes at once after a closing response, and an immediate close loses
+ * refusals sent mid-body (see {@link RegistryConnectionHandler}). No aggregator: bodies stream, and
+ * the manifest handler bounds what it reads itself. No {@code ChunkedWriteHandler} either: files go
+ * out as {@code FileRegion}s (over TLS, as chunks read on the request's thread) and streamed blobs
+ * are paced by the writer waiting on writability.
  *
  * <p>A connection beyond the {@link ConnectionCeiling} gets the same pipeline, so that its first
  * request is answered (503) as HTTP and its timeouts still apply, but it is never served.
@@ -37,9 +37,9 @@ public final class RegistryChannelInitializer extends ChannelInitializer<SocketC
   private final WireBytes wireBytes;
 
   /**
-   * Connections set up by {@code http}'s parsing bounds, timeouts (those of
-   * {@link ConnectionDeadlines}) and trusted proxies, served over {@code tls}'s current
-   * certificate ({@code null}: plain HTTP), every connection's bytes counted in {@code wireBytes}.
+   * Connections set up by {@code http}'s parsing bounds, timeouts (those of {@link
+   * ConnectionDeadlines}) and trusted proxies, served over {@code tls}'s current certificate
+   * ({@code null}: plain HTTP), every connection's bytes counted in {@code wireBytes}.
    */
   public RegistryChannelInitializer(
       RequestDispatcher dispatcher,
@@ -55,7 +55,9 @@ public final class RegistryChannelInitializer extends ChannelInitializer<SocketC
     this.channels = channels;
     this.maxInitialLineBytes = http.maxInitialLineBytes();
     this.maxHeaderBytes = http.maxHeaderBytes();
-    this.timeouts = new ConnectionDeadlines.Timeouts(http.headerTimeout(), http.idleTimeout(), http.bodyStallTimeout());
+    this.timeouts =
+        new ConnectionDeadlines.Timeouts(
+            http.headerTimeout(), http.idleTimeout(), http.bodyStallTimeout());
     this.forwardedHeaders = new ForwardedHeaders(http.trustedProxies());
     this.tls = tls;
     this.ceiling = ceiling;
@@ -78,12 +80,17 @@ public final class RegistryChannelInitializer extends ChannelInitializer<SocketC
       ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
     }
     ch.pipeline()
-        .addLast("codec", new HttpServerCodec(new HttpDecoderConfig()
-            .setMaxInitialLineLength(maxInitialLineBytes)
-            .setMaxHeaderSize(maxHeaderBytes)
-            .setMaxChunkSize(64 << 10)))
+        .addLast(
+            "codec",
+            new HttpServerCodec(
+                new HttpDecoderConfig()
+                    .setMaxInitialLineLength(maxInitialLineBytes)
+                    .setMaxHeaderSize(maxHeaderBytes)
+                    .setMaxChunkSize(64 << 10)))
         .addLast("flow-control", new FlowControlHandler())
-        .addLast("registry", new RegistryConnectionHandler(
-            dispatcher, inFlight, accessLog, deadlines, !admitted, forwardedHeaders));
+        .addLast(
+            "registry",
+            new RegistryConnectionHandler(
+                dispatcher, inFlight, accessLog, deadlines, !admitted, forwardedHeaders));
   }
 }

@@ -23,19 +23,20 @@ import org.slf4j.LoggerFactory;
 /**
  * One per connection, on the event loop: turns decoded HTTP messages into {@link Exchange}s, feeds
  * body chunks to the exchange's {@link RequestBodyStream}, and serialises requests: after a
- * request's last chunk the channel stops reading until its response is out, so a pipelined
- * request waits in {@code FlowControlHandler}.
+ * request's last chunk the channel stops reading until its response is out, so a pipelined request
+ * waits in {@code FlowControlHandler}.
  *
- * <p>It also decides when the connection ends ({@link Exchange#closesConnection()}), and ends it
- * in stages (RFC 9112 §9.6): a refusal sent while the client is still sending its body (a
- * manifest over the limit, a chunk out of order) would, on an immediate close, make the kernel
- * answer the client's next bytes with a reset, and a reset can destroy the refusal in the
- * client's receive buffer before the client read it. So the response is followed by a FIN, the
- * client's remaining bytes are read and discarded, and the connection closes when the client
- * closes its side or after {@link #LINGER_MILLIS}, whichever comes first.
+ * <p>It also decides when the connection ends ({@link Exchange#closesConnection()}), and ends it in
+ * stages (RFC 9112 §9.6): a refusal sent while the client is still sending its body (a manifest
+ * over the limit, a chunk out of order) would, on an immediate close, make the kernel answer the
+ * client's next bytes with a reset, and a reset can destroy the refusal in the client's receive
+ * buffer before the client read it. So the response is followed by a FIN, the client's remaining
+ * bytes are read and discarded, and the connection closes when the client closes its side or after
+ * {@link #LINGER_MILLIS}, whichever comes first.
  */
 final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(RegistryConnectionHandler.class);
+
   /** How long a closing connection keeps discarding what the client still sends. */
   static final long LINGER_MILLIS = 2_000;
 
@@ -43,11 +44,14 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
   private final InFlightRequests inFlight;
   private final AccessLog accessLog;
   private final ConnectionDeadlines deadlines;
+
   /** True on a connection beyond the ceiling: its first request is answered 503, then it ends. */
   private final boolean overCeiling;
+
   private final ForwardedHeaders forwardedHeaders;
   private WritabilityGate gate;
   private Exchange current;
+
   /** Set once the connection is ending: whatever still arrives is discarded. */
   private boolean closing;
 
@@ -105,33 +109,48 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
     }
     if (request.decoderResult().isFailure()) {
       Throwable cause = request.decoderResult().cause();
-      String why = cause instanceof TooLongFrameException ? "request line or headers too long" : "malformed request";
+      String why =
+          cause instanceof TooLongFrameException
+              ? "request line or headers too long"
+              : "malformed request";
       refuse(ctx, ErrorCode.BAD_REQUEST.exception(why));
       return;
     }
     if (overCeiling) {
       // Answered only once a request arrived, so that a client is waiting for the answer. The
       // one 503 code there is: the message says what is short.
-      refuse(ctx, ErrorCode.STORAGE_UNAVAILABLE.exception("too many open connections, retry later")
-          .withHeader("Retry-After", Integer.toString(ConnectionCeiling.RETRY_AFTER_SECONDS)));
+      refuse(
+          ctx,
+          ErrorCode.STORAGE_UNAVAILABLE
+              .exception("too many open connections, retry later")
+              .withHeader("Retry-After", Integer.toString(ConnectionCeiling.RETRY_AFTER_SECONDS)));
       return;
     }
     boolean expectsBody;
     try {
       RequestTarget.normalise(request);
       String length = request.headers().get("Content-Length");
-      expectsBody = HttpUtil.isTransferEncodingChunked(request)
-          || length != null && HeaderValues.nonNegativeLong(length, "Content-Length") > 0;
+      expectsBody =
+          HttpUtil.isTransferEncodingChunked(request)
+              || length != null && HeaderValues.nonNegativeLong(length, "Content-Length") > 0;
     } catch (RegistryException e) {
       refuse(ctx, e);
       return;
     }
-    RequestBodyStream body = new RequestBodyStream(ctx.channel(), expectsBody, () -> {
-      if (HttpUtil.is100ContinueExpected(request)) {
-        ctx.channel().writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
-      }
-    });
-    Exchange exchange = new Exchange(ctx.channel(), request, body, gate, this::done, forwardedHeaders);
+    RequestBodyStream body =
+        new RequestBodyStream(
+            ctx.channel(),
+            expectsBody,
+            () -> {
+              if (HttpUtil.is100ContinueExpected(request)) {
+                ctx.channel()
+                    .writeAndFlush(
+                        new DefaultFullHttpResponse(
+                            HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+              }
+            });
+    Exchange exchange =
+        new Exchange(ctx.channel(), request, body, gate, this::done, forwardedHeaders);
     current = exchange;
     inFlight.started();
     if (expectsBody) {
@@ -149,7 +168,10 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
     }
     if (content.decoderResult().isFailure()) {
       // The decoder discards the rest of the connection; the response to this request closes it.
-      log.debug("malformed request body from {}", ctx.channel().remoteAddress(), content.decoderResult().cause());
+      log.debug(
+          "malformed request body from {}",
+          ctx.channel().remoteAddress(),
+          content.decoderResult().cause());
       exchange.body().fail(RequestBodyException.malformed(content.decoderResult().cause()));
       return;
     }
@@ -187,9 +209,9 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * Answers a request that is not handed to the dispatcher (it did not parse, or the server is
-   * over its connection ceiling) with {@code e} as {@link ErrorResponses} renders it, headers
-   * included, then ends the connection.
+   * Answers a request that is not handed to the dispatcher (it did not parse, or the server is over
+   * its connection ceiling) with {@code e} as {@link ErrorResponses} renders it, headers included,
+   * then ends the connection.
    */
   private void refuse(ChannelHandlerContext ctx, RegistryException e) {
     ErrorResponses.Rendered r = ErrorResponses.render(e);
@@ -197,21 +219,28 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
         .setInt("Content-Length", r.body().length)
         .set(Exchange.API_VERSION_HEADER, "registry/2.0")
         .set("Connection", "close");
-    var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, r.status(),
-        ctx.alloc().buffer(r.body().length).writeBytes(r.body()), r.headers(), new DefaultHttpHeaders());
-    ctx.writeAndFlush(response).addListener(f -> {
-      if (f.isSuccess()) {
-        closeInStages(ctx.channel());
-      } else {
-        ctx.close();
-      }
-    });
+    var response =
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1,
+            r.status(),
+            ctx.alloc().buffer(r.body().length).writeBytes(r.body()),
+            r.headers(),
+            new DefaultHttpHeaders());
+    ctx.writeAndFlush(response)
+        .addListener(
+            f -> {
+              if (f.isSuccess()) {
+                closeInStages(ctx.channel());
+              } else {
+                ctx.close();
+              }
+            });
     log.debug("refused a request from {}: {}", ctx.channel().remoteAddress(), e.getMessage());
   }
 
   /**
-   * Ends a connection whose last response is written: FIN now, then discard until the client
-   * closes (the channel closes itself on end of input) or the linger time runs out.
+   * Ends a connection whose last response is written: FIN now, then discard until the client closes
+   * (the channel closes itself on end of input) or the linger time runs out.
    */
   private void closeInStages(Channel channel) {
     closing = true;
@@ -220,11 +249,14 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
       channel.close();
       return;
     }
-    duplex.shutdownOutput().addListener(f -> {
-      if (!f.isSuccess()) {
-        channel.close();
-      }
-    });
+    duplex
+        .shutdownOutput()
+        .addListener(
+            f -> {
+              if (!f.isSuccess()) {
+                channel.close();
+              }
+            });
     channel.eventLoop().schedule((Runnable) channel::close, LINGER_MILLIS, TimeUnit.MILLISECONDS);
     channel.config().setAutoRead(true);
   }
@@ -239,8 +271,12 @@ final class RegistryConnectionHandler extends ChannelInboundHandlerAdapter {
   public void channelInactive(ChannelHandlerContext ctx) {
     Exchange exchange = current;
     if (exchange != null) {
-      exchange.body().fail(ShutdownCut.isCut(ctx.channel())
-          ? RequestBodyException.cutByShutdown() : RequestBodyException.connectionLost());
+      exchange
+          .body()
+          .fail(
+              ShutdownCut.isCut(ctx.channel())
+                  ? RequestBodyException.cutByShutdown()
+                  : RequestBodyException.connectionLost());
     }
     gate.signal();
     ctx.fireChannelInactive();

@@ -1,16 +1,17 @@
 package dev.lading.server.http;
 
 import dev.lading.core.registry.Registry;
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Optional;
-import java.time.Duration;
 
 /** The one handler per resource, wired to one registry. */
 public final class RegistryHandlers {
   private RegistryHandlers() {}
 
-  public static Map<Routes.Resource, ResourceHandler> of(Registry registry, long manifestLimitBytes) {
+  public static Map<Routes.Resource, ResourceHandler> of(
+      Registry registry, long manifestLimitBytes) {
     return of(registry, manifestLimitBytes, Optional.empty());
   }
 
@@ -23,7 +24,9 @@ public final class RegistryHandlers {
     return of(registry, manifestLimitBytes, blobRedirect, ByteRangeHeader.DEFAULT_MAX_RANGES);
   }
 
-  /** With {@code maxRanges}: the most byte ranges one blob GET may name ({@code limits.max_ranges}). */
+  /**
+   * With {@code maxRanges}: the most byte ranges one blob GET may name ({@code limits.max_ranges}).
+   */
   public static Map<Routes.Resource, ResourceHandler> of(
       Registry registry, long manifestLimitBytes, Optional<Duration> blobRedirect, int maxRanges) {
     Map<Routes.Resource, ResourceHandler> m = new EnumMap<>(Routes.Resource.class);
@@ -33,7 +36,9 @@ public final class RegistryHandlers {
     m.put(Routes.Resource.MANIFEST, new ManifestHandler(registry, manifestLimitBytes));
     SignedBlobUrls signed = new SignedBlobUrls();
     m.put(Routes.Resource.BLOB, new BlobHandler(registry, blobRedirect, maxRanges, signed));
-    m.put(Routes.Resource.SIGNED_BLOB, new SignedBlobUrls.Handler(signed, new BlobDownload(registry, maxRanges)));
+    m.put(
+        Routes.Resource.SIGNED_BLOB,
+        new SignedBlobUrls.Handler(signed, new BlobDownload(registry, maxRanges)));
     UploadHandler uploads = new UploadHandler(registry);
     m.put(Routes.Resource.UPLOADS, uploads);
     m.put(Routes.Resource.UPLOAD, uploads);

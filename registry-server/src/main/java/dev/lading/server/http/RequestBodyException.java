@@ -3,12 +3,12 @@ package dev.lading.server.http;
 import java.io.IOException;
 
 /**
- * The request body broke on the client's side: its framing did not decode (a chunk size that is
- * no hex number, a chunk longer than it said), or the connection ended before the body did. It
- * is an {@link IOException} because {@link RequestBodyStream} is an {@code InputStream}, but it
- * is never a storage failure: {@link Exchange#fail} finds it anywhere in a failure's causes
- * (the registry may have wrapped it) and answers the client's error, logged at debug, so a
- * client cannot make the server report a storage outage or fill its log with stack traces.
+ * The request body broke on the client's side: its framing did not decode (a chunk size that is no
+ * hex number, a chunk longer than it said), or the connection ended before the body did. It is an
+ * {@link IOException} because {@link RequestBodyStream} is an {@code InputStream}, but it is never
+ * a storage failure: {@link Exchange#fail} finds it anywhere in a failure's causes (the registry
+ * may have wrapped it) and answers the client's error, logged at debug, so a client cannot make the
+ * server report a storage outage or fill its log with stack traces.
  */
 public final class RequestBodyException extends IOException {
   private final boolean byShutdown;
@@ -27,7 +27,8 @@ public final class RequestBodyException extends IOException {
    * nothing wrong, so this is no client error (see {@link ShutdownCut}).
    */
   static RequestBodyException cutByShutdown() {
-    return new RequestBodyException("the server shut down before the request body ended", null, true);
+    return new RequestBodyException(
+        "the server shut down before the request body ended", null, true);
   }
 
   /** True when the server's shutdown, not the client, ended the body. */

@@ -6,25 +6,25 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.util.ArrayDeque;
+import java.util.Objects;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.Objects;
 
 /**
  * A request body as a blocking {@link InputStream}, fed by the event loop with the chunks Netty
- * decodes and read by the handler's virtual thread. The hand-off is bounded in bytes: above
- * {@link #HIGH_WATER_BYTES} buffered the channel stops reading from the socket (autoRead off;
- * {@code FlowControlHandler} holds what the decoder already produced), below
- * {@link #LOW_WATER_BYTES} it reads again, so a slow store slows the client down instead of
- * filling the heap (the shape of Armeria's {@code InboundTrafficController}).
+ * decodes and read by the handler's virtual thread. The hand-off is bounded in bytes: above {@link
+ * #HIGH_WATER_BYTES} buffered the channel stops reading from the socket (autoRead off; {@code
+ * FlowControlHandler} holds what the decoder already produced), below {@link #LOW_WATER_BYTES} it
+ * reads again, so a slow store slows the client down instead of filling the heap (the shape of
+ * Armeria's {@code InboundTrafficController}).
  *
  * <p>Nothing is read from the socket until the handler first asks for a byte: routing, access
  * checks and validation happen before any body byte is accepted, and that first demand is when a
  * {@code 100 Continue} is sent to a client that expects one.
  *
- * <p>When the connection dies or the body's framing does not decode, the stream fails with a
- * {@link RequestBodyException}, so the registry call reading it fails and commits nothing, and
- * the answer is the client's error, never a storage failure.
+ * <p>When the connection dies or the body's framing does not decode, the stream fails with a {@link
+ * RequestBodyException}, so the registry call reading it fails and commits nothing, and the answer
+ * is the client's error, never a storage failure.
  */
 public final class RequestBodyStream extends InputStream {
   public static final int HIGH_WATER_BYTES = 1 << 20;
@@ -40,8 +40,10 @@ public final class RequestBodyStream extends InputStream {
   private long consumed;
   private volatile boolean ended;
   private boolean demanded;
+
   /** True while this stream holds the channel's autoRead off. */
   private boolean paused;
+
   private IOException failure;
   private boolean closed;
 
@@ -233,12 +235,16 @@ public final class RequestBodyStream extends InputStream {
   }
 
   private void resumeReading() {
-    channel.eventLoop().execute(() -> {
-      // The body may have ended meanwhile; then autoRead stays off until the response is out.
-      if (!ended && !closedOrPaused()) {
-        channel.config().setAutoRead(true);
-      }
-    });
+    channel
+        .eventLoop()
+        .execute(
+            () -> {
+              // The body may have ended meanwhile; then autoRead stays off until the response is
+              // out.
+              if (!ended && !closedOrPaused()) {
+                channel.config().setAutoRead(true);
+              }
+            });
   }
 
   private boolean closedOrPaused() {

@@ -2,18 +2,18 @@ package dev.lading.server.http;
 
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
+import dev.lading.core.model.RepositoryName;
 import io.netty.handler.codec.http.HttpMethod;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executor;
-import dev.lading.core.model.RepositoryName;
-import java.util.Optional;
 
 /**
  * Routes a request (on the event loop: cheap, no I/O), then runs the access check and the
- * resource's handler on a virtual thread. Read-only mode refuses writes here, before any
- * handler or body byte is involved.
+ * resource's handler on a virtual thread. Read-only mode refuses writes here, before any handler or
+ * body byte is involved.
  */
 public final class RequestDispatcher {
   private final Map<Routes.Resource, ResourceHandler> handlers;
@@ -33,8 +33,8 @@ public final class RequestDispatcher {
   }
 
   /**
-   * @param plainRoutes handlers for exact paths outside {@code /v2/} (the token endpoint and
-   *     JWKS): they run without the authorizer, since they are how a client gets authorized
+   * @param plainRoutes handlers for exact paths outside {@code /v2/} (the token endpoint and JWKS):
+   *     they run without the authorizer, since they are how a client gets authorized
    */
   public RequestDispatcher(
       Map<Routes.Resource, ResourceHandler> handlers,
@@ -81,7 +81,9 @@ public final class RequestDispatcher {
     }
     ResourceHandler admin = adminRoutes.get(exchange.rawPath());
     if (admin != null) {
-      if (readOnly && !HttpMethod.GET.equals(exchange.method()) && !HttpMethod.HEAD.equals(exchange.method())) {
+      if (readOnly
+          && !HttpMethod.GET.equals(exchange.method())
+          && !HttpMethod.HEAD.equals(exchange.method())) {
         exchange.fail(readOnly());
         return;
       }
@@ -119,9 +121,16 @@ public final class RequestDispatcher {
   private void runAdmin(Exchange exchange, ResourceHandler handler) {
     try {
       Set<RequestAuthorizer.Action> actions = Set.of(RequestAuthorizer.Action.GC);
-      RequestAuthorizer.Decision decision = authorizer.authorize(new RequestAuthorizer.AccessRequest(
-          exchange.method().name(), Optional.empty(), actions, exchange::header, exchange.remote(),
-          Optional.empty(), exchange.forwarded()));
+      RequestAuthorizer.Decision decision =
+          authorizer.authorize(
+              new RequestAuthorizer.AccessRequest(
+                  exchange.method().name(),
+                  Optional.empty(),
+                  actions,
+                  exchange::header,
+                  exchange.remote(),
+                  Optional.empty(),
+                  exchange.forwarded()));
       if (decision instanceof RequestAuthorizer.Decision.Refused refused) {
         exchange.fail(refused.error());
         AuditLog.refused(exchange, refused.who(), refused.kind(), actions.toString());
@@ -144,9 +153,14 @@ public final class RequestDispatcher {
    */
   void finished(Exchange exchange, boolean success) {
     Routes.Match match = exchange.match();
-    metrics.finished(routeLabel(exchange), RouteLabels.method(exchange.method()), success ? exchange.status() : 0,
+    metrics.finished(
+        routeLabel(exchange),
+        RouteLabels.method(exchange.method()),
+        success ? exchange.status() : 0,
         exchange.elapsedNanos());
-    if (match != null && (match.resource() == Routes.Resource.UPLOAD || match.resource() == Routes.Resource.UPLOADS)
+    if (match != null
+        && (match.resource() == Routes.Resource.UPLOAD
+            || match.resource() == Routes.Resource.UPLOADS)
         && exchange.bytesReceived() > 0) {
       metrics.uploadBytes(exchange.bytesReceived());
     }
@@ -156,14 +170,15 @@ public final class RequestDispatcher {
   }
 
   /**
-   * The route a request took as metrics and logs name it: an API route's template, a plain or
-   * admin route's path (a fixed set), else {@link RouteLabels#UNMATCHED}.
+   * The route a request took as metrics and logs name it: an API route's template, a plain or admin
+   * route's path (a fixed set), else {@link RouteLabels#UNMATCHED}.
    */
   String routeLabel(Exchange exchange) {
     Routes.Match match = exchange.match();
     if (match != null) {
       return RouteLabels.of(match.resource());
-    } else if (plainRoutes.containsKey(exchange.rawPath()) || adminRoutes.containsKey(exchange.rawPath())) {
+    } else if (plainRoutes.containsKey(exchange.rawPath())
+        || adminRoutes.containsKey(exchange.rawPath())) {
       return exchange.rawPath();
     }
     return RouteLabels.UNMATCHED;
@@ -174,13 +189,21 @@ public final class RequestDispatcher {
       Set<RequestAuthorizer.Action> actions = actions(match);
       // A signed blob URL carries its own authorization (checked by its handler): it is what a
       // client that drops Authorization after a redirect (ollama pull) is sent to.
-      RequestAuthorizer.Decision decision = match.resource() == Routes.Resource.SIGNED_BLOB
-          ? new RequestAuthorizer.Decision.Allowed(SignedBlobUrls.CALLER)
-          : authorizer.authorize(new RequestAuthorizer.AccessRequest(
-              match.method().name(), match.repository(), actions, exchange::header, exchange.remote(),
-              mountSource(exchange, match), exchange.forwarded()));
+      RequestAuthorizer.Decision decision =
+          match.resource() == Routes.Resource.SIGNED_BLOB
+              ? new RequestAuthorizer.Decision.Allowed(SignedBlobUrls.CALLER)
+              : authorizer.authorize(
+                  new RequestAuthorizer.AccessRequest(
+                      match.method().name(),
+                      match.repository(),
+                      actions,
+                      exchange::header,
+                      exchange.remote(),
+                      mountSource(exchange, match),
+                      exchange.forwarded()));
       if (decision instanceof RequestAuthorizer.Decision.Refused refused) {
-        exchange.beforeResponse(() -> AuditLog.refused(exchange, refused.who(), refused.kind(), actions.toString()));
+        exchange.beforeResponse(
+            () -> AuditLog.refused(exchange, refused.who(), refused.kind(), actions.toString()));
         exchange.fail(refused.error());
         return;
       }
@@ -201,15 +224,14 @@ public final class RequestDispatcher {
     return ErrorCode.UNSUPPORTED.exception("the registry is read-only");
   }
 
-  /** The {@code from} of a mount request, when it is a valid name (an invalid one mounts nothing). */
-  private static Optional<RepositoryName> mountSource(
-      Exchange exchange, Routes.Match match) {
+  /**
+   * The {@code from} of a mount request, when it is a valid name (an invalid one mounts nothing).
+   */
+  private static Optional<RepositoryName> mountSource(Exchange exchange, Routes.Match match) {
     if (match.resource() != Routes.Resource.UPLOADS || exchange.query("mount").isEmpty()) {
       return Optional.empty();
     }
-    return exchange.query("from")
-        .filter(RepositoryName::isValid)
-        .map(RepositoryName::parse);
+    return exchange.query("from").filter(RepositoryName::isValid).map(RepositoryName::parse);
   }
 
   static Set<RequestAuthorizer.Action> actions(Routes.Match match) {
@@ -221,7 +243,8 @@ public final class RequestDispatcher {
         if (HttpMethod.DELETE.equals(m)) {
           yield Set.of(RequestAuthorizer.Action.DELETE);
         }
-        yield match.writes() || HttpMethod.GET.equals(m) && match.resource() == Routes.Resource.UPLOAD
+        yield match.writes()
+                || HttpMethod.GET.equals(m) && match.resource() == Routes.Resource.UPLOAD
             ? Set.of(RequestAuthorizer.Action.PULL, RequestAuthorizer.Action.PUSH)
             : Set.of(RequestAuthorizer.Action.PULL);
       }

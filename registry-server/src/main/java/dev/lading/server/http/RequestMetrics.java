@@ -1,19 +1,23 @@
 package dev.lading.server.http;
 
 /**
- * What the dispatcher reports about each finished request, so metrics are recorded in one
- * place without the HTTP package knowing the metrics library.
+ * What the dispatcher reports about each finished request, so metrics are recorded in one place
+ * without the HTTP package knowing the metrics library.
  */
 public interface RequestMetrics {
-  RequestMetrics NONE = new RequestMetrics() {
-    @Override
-    public void finished(String route, String method, int status, long nanos) {}
+  RequestMetrics NONE =
+      new RequestMetrics() {
+        @Override
+        public void finished(String route, String method, int status, long nanos) {}
 
-    @Override
-    public void uploadBytes(long bytes) {}
-  };
+        @Override
+        public void uploadBytes(long bytes) {}
+      };
 
-  /** An upload request (a POST, PATCH or PUT of an upload) was routed; {@link #uploadFinished} follows. */
+  /**
+   * An upload request (a POST, PATCH or PUT of an upload) was routed; {@link #uploadFinished}
+   * follows.
+   */
   default void uploadStarted() {}
 
   /** The upload request {@link #uploadStarted} announced was answered or failed. */
@@ -22,9 +26,9 @@ public interface RequestMetrics {
   /**
    * A request was answered (or its connection failed: {@code status} 0).
    *
-   * @param route the API route's template ({@code /v2/{name}/manifests/{reference}}, see
-   *     {@link RouteLabels}) or the plain path; never a repository name or digest, so the
-   *     label's values stay few
+   * @param route the API route's template ({@code /v2/{name}/manifests/{reference}}, see {@link
+   *     RouteLabels}) or the plain path; never a repository name or digest, so the label's values
+   *     stay few
    */
   void finished(String route, String method, int status, long nanos);
 

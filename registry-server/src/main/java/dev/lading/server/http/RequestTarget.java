@@ -22,21 +22,23 @@ final class RequestTarget {
    * RFC 3986's {@code host [ ":" port ]}: an IP literal in brackets, or a reg-name (which covers
    * IPv4 addresses) of unreserved characters, sub-delims and percent-escapes; possibly empty.
    */
-  private static final Pattern AUTHORITY = Pattern.compile(
-      "(?:\\[(?:[0-9A-Fa-f:.]+|[vV][0-9A-Fa-f]+\\.[A-Za-z0-9\\-._~!$&'()*+,;=:]+)\\]"
-          + "|(?:[A-Za-z0-9\\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)"
-          + "(?::[0-9]*)?");
+  private static final Pattern AUTHORITY =
+      Pattern.compile(
+          "(?:\\[(?:[0-9A-Fa-f:.]+|[vV][0-9A-Fa-f]+\\.[A-Za-z0-9\\-._~!$&'()*+,;=:]+)\\]"
+              + "|(?:[A-Za-z0-9\\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)"
+              + "(?::[0-9]*)?");
+
   /** An absolute-form target of the http(s) schemes: the authority, then path and query. */
   private static final Pattern ABSOLUTE = Pattern.compile("(?i:https?)://([^/?#]*)([^#]*)");
 
   private RequestTarget() {}
 
   /**
-   * Checks the request's {@code Host} and, for an absolute-form target, rewrites the target and
-   * the {@code Host} header in place.
+   * Checks the request's {@code Host} and, for an absolute-form target, rewrites the target and the
+   * {@code Host} header in place.
    *
-   * @throws RegistryException {@code BAD_REQUEST} for no {@code Host} in HTTP/1.1, more than
-   *     one, an invalid one, or an absolute-form target without a valid host
+   * @throws RegistryException {@code BAD_REQUEST} for no {@code Host} in HTTP/1.1, more than one,
+   *     an invalid one, or an absolute-form target without a valid host
    */
   static void normalise(HttpRequest request) {
     List<String> hosts = request.headers().getAll(HttpHeaderNames.HOST);
@@ -47,7 +49,9 @@ final class RequestTarget {
       throw ErrorCode.BAD_REQUEST.exception("no Host header");
     }
     if (!hosts.isEmpty() && !AUTHORITY.matcher(hosts.get(0)).matches()) {
-      throw ErrorCode.BAD_REQUEST.exception("invalid Host header").withDetail(HeaderValues.shown(hosts.get(0)));
+      throw ErrorCode.BAD_REQUEST
+          .exception("invalid Host header")
+          .withDetail(HeaderValues.shown(hosts.get(0)));
     }
     String uri = request.uri();
     if (uri.startsWith("/")) {
@@ -59,8 +63,12 @@ final class RequestTarget {
     }
     String authority = absolute.group(1);
     // RFC 9110 §4.2.1: an http(s) URI with an empty host is invalid; §4.2.4: and one with userinfo.
-    if (!AUTHORITY.matcher(authority).matches() || authority.isEmpty() || authority.startsWith(":")) {
-      throw ErrorCode.BAD_REQUEST.exception("invalid host in the request target").withDetail(HeaderValues.shown(uri));
+    if (!AUTHORITY.matcher(authority).matches()
+        || authority.isEmpty()
+        || authority.startsWith(":")) {
+      throw ErrorCode.BAD_REQUEST
+          .exception("invalid host in the request target")
+          .withDetail(HeaderValues.shown(uri));
     }
     String rest = absolute.group(2);
     request.setUri(rest.startsWith("/") ? rest : "/" + rest);

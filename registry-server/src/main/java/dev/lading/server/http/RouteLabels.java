@@ -40,7 +40,9 @@ public final class RouteLabels {
     return METHODS.contains(name) ? name : "OTHER";
   }
 
-  /** True for the requests that carry an upload's bytes or start one (counted as uploads in flight). */
+  /**
+   * True for the requests that carry an upload's bytes or start one (counted as uploads in flight).
+   */
   static boolean isUpload(Routes.Match match) {
     return match.resource() == Routes.Resource.UPLOADS
         || match.resource() == Routes.Resource.UPLOAD

@@ -12,52 +12,66 @@ import dev.lading.core.error.RegistryException;
 import dev.lading.core.model.RepositoryName;
 import io.netty.handler.codec.http.HttpMethod;
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.util.Collections;
 
 /**
- * Every route of the distribution-spec on one screen. A route is a suffix of path segments
- * after {@code /v2/<name>/}; since names contain slashes, a path is matched from the RIGHT and
- * whatever precedes the suffix is the name. The first route whose suffix fits wins, so the
- * order below matters ({@code blobs/uploads/} before {@code blobs/<digest>}).
+ * Every route of the distribution-spec on one screen. A route is a suffix of path segments after
+ * {@code /v2/<name>/}; since names contain slashes, a path is matched from the RIGHT and whatever
+ * precedes the suffix is the name. The first route whose suffix fits wins, so the order below
+ * matters ({@code blobs/uploads/} before {@code blobs/<digest>}).
  */
 public final class Routes {
 
   /** The API resources, one handler class each. */
-  public enum Resource { BASE, CATALOG, TAGS, MANIFEST, BLOB, UPLOADS, UPLOAD, REFERRERS, FILES, SIGNED_BLOB }
+  public enum Resource {
+    BASE,
+    CATALOG,
+    TAGS,
+    MANIFEST,
+    BLOB,
+    UPLOADS,
+    UPLOAD,
+    REFERRERS,
+    FILES,
+    SIGNED_BLOB
+  }
 
   private static final String PARAM = "{}";
 
   /** {@code named}: whether a repository name precedes the suffix. */
-  private record Route(Resource resource, boolean named, List<String> suffix, Set<HttpMethod> methods) {}
+  private record Route(
+      Resource resource, boolean named, List<String> suffix, Set<HttpMethod> methods) {}
 
-  private static final List<Route> TABLE = List.of(
-      route(Resource.BASE,      false, "",                       GET, HEAD),
-      route(Resource.CATALOG,   false, "_catalog",               GET),
-      route(Resource.TAGS,      true,  "tags/list",              GET),
-      route(Resource.MANIFEST,  true,  "manifests/{}",           GET, HEAD, PUT, DELETE),
-      route(Resource.UPLOADS,   true,  "blobs/uploads/",         POST),
-      route(Resource.UPLOADS,   true,  "blobs/uploads",          POST),
-      route(Resource.UPLOAD,    true,  "blobs/uploads/{}",       GET, PATCH, PUT, DELETE),
-      route(Resource.BLOB,      true,  "blobs/{}",               GET, HEAD, DELETE),
-      route(Resource.REFERRERS, true,  "referrers/{}",           GET));
+  private static final List<Route> TABLE =
+      List.of(
+          route(Resource.BASE, false, "", GET, HEAD),
+          route(Resource.CATALOG, false, "_catalog", GET),
+          route(Resource.TAGS, true, "tags/list", GET),
+          route(Resource.MANIFEST, true, "manifests/{}", GET, HEAD, PUT, DELETE),
+          route(Resource.UPLOADS, true, "blobs/uploads/", POST),
+          route(Resource.UPLOADS, true, "blobs/uploads", POST),
+          route(Resource.UPLOAD, true, "blobs/uploads/{}", GET, PATCH, PUT, DELETE),
+          route(Resource.BLOB, true, "blobs/{}", GET, HEAD, DELETE),
+          route(Resource.REFERRERS, true, "referrers/{}", GET));
 
   /** Methods that change the registry (refused in read-only mode). */
   private static final Set<HttpMethod> WRITES = Set.of(POST, PUT, PATCH, DELETE);
 
   /**
-   * A matched request: the resource, the repository (absent for the base and catalog routes)
-   * and the one path parameter (digest, reference or upload id; empty string when none).
+   * A matched request: the resource, the repository (absent for the base and catalog routes) and
+   * the one path parameter (digest, reference or upload id; empty string when none).
    */
-  public record Match(Resource resource, HttpMethod method, Optional<RepositoryName> repository, String param) {
+  public record Match(
+      Resource resource, HttpMethod method, Optional<RepositoryName> repository, String param) {
     public boolean writes() {
       return WRITES.contains(method);
     }
@@ -66,14 +80,14 @@ public final class Routes {
   private Routes() {}
 
   /**
-   * Matches a request by its path as sent: the route is found on the still-encoded segments,
-   * and only then are the name's segments and the parameter percent-decoded, so an encoded
-   * {@code %2F} never moves the boundary between name and route (the decoded name is still held
-   * to the name grammar).
+   * Matches a request by its path as sent: the route is found on the still-encoded segments, and
+   * only then are the name's segments and the parameter percent-decoded, so an encoded {@code %2F}
+   * never moves the boundary between name and route (the decoded name is still held to the name
+   * grammar).
    *
    * @param rawPath the request path without the query, still percent-encoded
-   * @throws RegistryException {@code NOT_FOUND}, {@code METHOD_NOT_ALLOWED} (with the
-   *     {@code Allow} header; detail: the allowed methods) or {@code NAME_INVALID}
+   * @throws RegistryException {@code NOT_FOUND}, {@code METHOD_NOT_ALLOWED} (with the {@code Allow}
+   *     header; detail: the allowed methods) or {@code NAME_INVALID}
    */
   public static Match match(HttpMethod method, String rawPath) {
     if (rawPath.startsWith(FileRoutes.PREFIX)) {
@@ -135,9 +149,10 @@ public final class Routes {
     }
     Optional<RepositoryName> name = Optional.empty();
     if (r.named) {
-      String joined = Arrays.stream(segments, 0, nameLength)
-          .map(Routes::percentDecode)
-          .collect(Collectors.joining("/"));
+      String joined =
+          Arrays.stream(segments, 0, nameLength)
+              .map(Routes::percentDecode)
+              .collect(Collectors.joining("/"));
       name = Optional.of(RepositoryName.parse(joined));
     }
     if (!r.methods.contains(method)) {
@@ -146,16 +161,17 @@ public final class Routes {
     return Optional.of(new Match(r.resource, method, name, param));
   }
 
-  private static Route route(Resource resource, boolean named, String suffix, HttpMethod... methods) {
+  private static Route route(
+      Resource resource, boolean named, String suffix, HttpMethod... methods) {
     List<String> parts = suffix.isEmpty() && !named ? List.of("") : List.of(suffix.split("/", -1));
     // Declared order, not Set.of's per-JVM order: the Allow header of a 405 must not vary by run.
-    return new Route(resource, named, parts, Collections.unmodifiableSet(
-        new LinkedHashSet<>(List.of(methods))));
+    return new Route(
+        resource, named, parts, Collections.unmodifiableSet(new LinkedHashSet<>(List.of(methods))));
   }
 
   /**
-   * Percent-decoding of one path segment (RFC 3986: {@code +} is not a space in a path).
-   * Malformed escapes and non-UTF-8 bytes are {@code NOT_FOUND}: no route has such a path.
+   * Percent-decoding of one path segment (RFC 3986: {@code +} is not a space in a path). Malformed
+   * escapes and non-UTF-8 bytes are {@code NOT_FOUND}: no route has such a path.
    */
   static String percentDecode(String segment) {
     if (segment.indexOf('%') < 0) {

@@ -5,9 +5,9 @@ import io.netty.util.AttributeKey;
 
 /**
  * Marks the connections the server closes itself when the shutdown timeout runs out, before it
- * closes them, so a request whose body is cut there is reported as interrupted by shutdown (a
- * 503 in the audit and access lines, an info line in the log) and not as a client whose body
- * broke (a 400). An upload cut this way keeps what it received, as any broken body does.
+ * closes them, so a request whose body is cut there is reported as interrupted by shutdown (a 503
+ * in the audit and access lines, an info line in the log) and not as a client whose body broke (a
+ * 400). An upload cut this way keeps what it received, as any broken body does.
  */
 public final class ShutdownCut {
   private static final AttributeKey<Boolean> CUT = AttributeKey.valueOf("lading.shutdownCut");

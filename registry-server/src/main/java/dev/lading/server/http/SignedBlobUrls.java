@@ -4,8 +4,10 @@ import static io.netty.handler.codec.http.HttpMethod.GET;
 import static io.netty.handler.codec.http.HttpMethod.HEAD;
 
 import dev.lading.core.error.ErrorCode;
+import dev.lading.core.error.RegistryException;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -17,29 +19,28 @@ import java.util.Base64;
 import java.util.Optional;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import dev.lading.core.error.RegistryException;
-import io.netty.handler.codec.http.HttpHeaderNames;
 
 /**
  * Short-lived blob URLs of Lading's own, for clients that insist on a redirect before they read a
- * blob: {@code /signed/<repository>/-/<digest>?expires=<epoch seconds>&signature=<base64url>}.
- * The signature is HMAC-SHA256 over the repository, the digest and the expiry with a key drawn at
- * random when the process starts (so a URL is good on the instance that issued it, until it
- * expires or the process restarts); it is compared in constant time. Such a URL is the
- * authorization: it needs no {@code Authorization} header (the dispatcher does not ask the
- * authorizer for this route), and it was only issued to a caller allowed to pull the blob.
+ * blob: {@code /signed/<repository>/-/<digest>?expires=<epoch seconds>&signature=<base64url>}. The
+ * signature is HMAC-SHA256 over the repository, the digest and the expiry with a key drawn at
+ * random when the process starts (so a URL is good on the instance that issued it, until it expires
+ * or the process restarts); it is compared in constant time. Such a URL is the authorization: it
+ * needs no {@code Authorization} header (the dispatcher does not ask the authorizer for this
+ * route), and it was only issued to a caller allowed to pull the blob.
  *
- * <p>Why: {@code ollama pull} takes the blob's {@code GET} answer's {@code Location} as a
- * "direct URL" and fetches its parts from there with plain, unauthenticated ranged GETs
- * (ollama {@code server/download.go}, {@code blobDownload.run} and {@code downloadChunk}); on a
- * {@code 200} without {@code Location} it fails with "no Location header in response" (ollama
- * issue #7244). It also follows a redirect to the same host name itself, so the signed URL's own
- * answers carry {@code Location: <themselves>} too (Go's {@code Response.Location} reads the
- * header whatever the status).
+ * <p>Why: {@code ollama pull} takes the blob's {@code GET} answer's {@code Location} as a "direct
+ * URL" and fetches its parts from there with plain, unauthenticated ranged GETs (ollama {@code
+ * server/download.go}, {@code blobDownload.run} and {@code downloadChunk}); on a {@code 200}
+ * without {@code Location} it fails with "no Location header in response" (ollama issue #7244). It
+ * also follows a redirect to the same host name itself, so the signed URL's own answers carry
+ * {@code Location: <themselves>} too (Go's {@code Response.Location} reads the header whatever the
+ * status).
  */
 final class SignedBlobUrls {
   static final String PREFIX = "/signed/";
   static final String LABEL = "/signed/{name}/-/{digest}";
+
   /** Long enough for a multi-GB part and its retries, which reuse the same URL. */
   static final Duration TTL = Duration.ofMinutes(20);
 
@@ -75,7 +76,8 @@ final class SignedBlobUrls {
    * Checks a request's {@code expires} and {@code signature}: {@code 403 DENIED} when either is
    * missing, malformed, wrong or expired (the same answer for each, so nothing is learned).
    */
-  void verify(RepositoryName repo, Digest digest, Optional<String> expires, Optional<String> signature) {
+  void verify(
+      RepositoryName repo, Digest digest, Optional<String> expires, Optional<String> signature) {
     if (expires.isEmpty() || signature.isEmpty() || !expires.get().matches("\\d{1,12}")) {
       throw denied();
     }
@@ -96,8 +98,10 @@ final class SignedBlobUrls {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(key, "HmacSHA256"));
-      byte[] sig = mac.doFinal(("lading-signed-blob\n" + repo + "\n" + digest + "\n" + expires)
-          .getBytes(StandardCharsets.UTF_8));
+      byte[] sig =
+          mac.doFinal(
+              ("lading-signed-blob\n" + repo + "\n" + digest + "\n" + expires)
+                  .getBytes(StandardCharsets.UTF_8));
       return Base64.getUrlEncoder().withoutPadding().encodeToString(sig);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("HmacSHA256 unavailable", e);
@@ -123,27 +127,28 @@ final class SignedBlobUrls {
   }
 
   /** The caller the audit log names for a request on a signed URL. */
-  static final RequestAuthorizer.Caller CALLER = new RequestAuthorizer.Caller() {
-    @Override
-    public String name() {
-      return "signed-url";
-    }
+  static final RequestAuthorizer.Caller CALLER =
+      new RequestAuthorizer.Caller() {
+        @Override
+        public String name() {
+          return "signed-url";
+        }
 
-    @Override
-    public String kind() {
-      return "signed";
-    }
+        @Override
+        public String kind() {
+          return "signed";
+        }
 
-    @Override
-    public boolean mayPull(RepositoryName repository) {
-      return false;
-    }
+        @Override
+        public boolean mayPull(RepositoryName repository) {
+          return false;
+        }
 
-    @Override
-    public boolean unrestricted() {
-      return false;
-    }
-  };
+        @Override
+        public boolean unrestricted() {
+          return false;
+        }
+      };
 
   /** Serves a blob on a valid signed URL, through the blob download code (ranges, zero-copy). */
   static final class Handler implements ResourceHandler {
@@ -162,9 +167,13 @@ final class SignedBlobUrls {
       urls.verify(repo, digest, exchange.query("expires"), exchange.query("signature"));
       var headers = Exchange.headers();
       headers.set(HttpHeaderNames.CACHE_CONTROL, "private, no-store");
-      headers.set(HttpHeaderNames.LOCATION,
-          path(repo, digest) + "?expires=" + exchange.query("expires").get()
-              + "&signature=" + exchange.query("signature").get());
+      headers.set(
+          HttpHeaderNames.LOCATION,
+          path(repo, digest)
+              + "?expires="
+              + exchange.query("expires").get()
+              + "&signature="
+              + exchange.query("signature").get());
       download.serve(exchange, repo, digest, headers);
     }
   }

@@ -11,15 +11,16 @@ import dev.lading.core.registry.UploadStatus;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Locale;
 
 /**
  * Blob uploads: {@code POST /v2/<name>/blobs/uploads/} (monolithic with {@code ?digest=}, mount
- * with {@code ?mount=} and an optional {@code &from=}, otherwise a session) and {@code /v2/<name>/blobs/uploads/<id>}
- * GET, PATCH, PUT, DELETE. Every parameter and header is validated before the first body byte
- * is read; the body streams into the registry through the exchange's bounded hand-off.
+ * with {@code ?mount=} and an optional {@code &from=}, otherwise a session) and {@code
+ * /v2/<name>/blobs/uploads/<id>} GET, PATCH, PUT, DELETE. Every parameter and header is validated
+ * before the first body byte is read; the body streams into the registry through the exchange's
+ * bounded hand-off.
  */
 final class UploadHandler implements ResourceHandler {
   private final Registry registry;
@@ -37,7 +38,8 @@ final class UploadHandler implements ResourceHandler {
     }
     UploadId id = UploadId.parse(exchange.param());
     switch (exchange.method().name()) {
-      case "GET" -> accepted(exchange, HttpResponseStatus.NO_CONTENT, registry.uploadStatus(repo, id));
+      case "GET" ->
+          accepted(exchange, HttpResponseStatus.NO_CONTENT, registry.uploadStatus(repo, id));
       case "PATCH" -> patch(exchange, repo, id);
       case "PUT" -> put(exchange, repo, id);
       case "DELETE" -> {
@@ -54,10 +56,12 @@ final class UploadHandler implements ResourceHandler {
     if (mount.isPresent()) {
       Digest d = Digest.parse(mount.get());
       // A from that is not a repository name (Ollama sends one) is taken as no from at all.
-      Optional<RepositoryName> from = exchange.query("from").filter(RepositoryName::isValid).map(RepositoryName::parse);
-      Optional<BlobInfo> mounted = from.isPresent()
-          ? mountFrom(exchange, repo, d, from.get())
-          : mountFromAnywhereReadable(exchange, repo, d);
+      Optional<RepositoryName> from =
+          exchange.query("from").filter(RepositoryName::isValid).map(RepositoryName::parse);
+      Optional<BlobInfo> mounted =
+          from.isPresent()
+              ? mountFrom(exchange, repo, d, from.get())
+              : mountFromAnywhereReadable(exchange, repo, d);
       if (mounted.isPresent()) {
         created(exchange, repo, mounted.get().digest());
       } else {
@@ -65,7 +69,8 @@ final class UploadHandler implements ResourceHandler {
       }
     } else if (digest.isPresent()) {
       Digest d = Digest.parse(digest.get());
-      BlobInfo blob = registry.putBlob(repo, d, exchange.body(), bodyLength(exchange, Optional.empty()));
+      BlobInfo blob =
+          registry.putBlob(repo, d, exchange.body(), bodyLength(exchange, Optional.empty()));
       created(exchange, repo, blob.digest());
     } else {
       accepted(exchange, HttpResponseStatus.ACCEPTED, registry.startUpload(repo));
@@ -73,21 +78,25 @@ final class UploadHandler implements ResourceHandler {
   }
 
   /** With auth on, a mount needs pull on its source; without it, a plain upload follows. */
-  private Optional<BlobInfo> mountFrom(Exchange exchange, RepositoryName repo, Digest d, RepositoryName from) {
-    return exchange.caller().mayPull(from) ? registry.mountBlob(repo, d, Optional.of(from)) : Optional.empty();
+  private Optional<BlobInfo> mountFrom(
+      Exchange exchange, RepositoryName repo, Digest d, RepositoryName from) {
+    return exchange.caller().mayPull(from)
+        ? registry.mountBlob(repo, d, Optional.of(from))
+        : Optional.empty();
   }
 
   /**
-   * A mount without {@code from} (automatic mount). Auth off: from any repository linking the
-   * blob. Auth on: only from a repository the caller may pull, so a blob the caller cannot read
-   * is never linked (nor revealed) by knowing its digest. There is no digest-to-repositories
-   * index (blob records are per digest, links per repository), and listing the store per
-   * request is out, so the candidates are the repositories the caller's token names with pull
-   * ({@link RequestAuthorizer.Caller#mountCandidates}), at most {@link #MOUNT_CANDIDATES}, each
-   * one link check. When none links the blob the answer is the one for an unknown blob: 202 and
-   * a new session, indistinguishable from "not found anywhere".
+   * A mount without {@code from} (automatic mount). Auth off: from any repository linking the blob.
+   * Auth on: only from a repository the caller may pull, so a blob the caller cannot read is never
+   * linked (nor revealed) by knowing its digest. There is no digest-to-repositories index (blob
+   * records are per digest, links per repository), and listing the store per request is out, so the
+   * candidates are the repositories the caller's token names with pull ({@link
+   * RequestAuthorizer.Caller#mountCandidates}), at most {@link #MOUNT_CANDIDATES}, each one link
+   * check. When none links the blob the answer is the one for an unknown blob: 202 and a new
+   * session, indistinguishable from "not found anywhere".
    */
-  private Optional<BlobInfo> mountFromAnywhereReadable(Exchange exchange, RepositoryName repo, Digest d) {
+  private Optional<BlobInfo> mountFromAnywhereReadable(
+      Exchange exchange, RepositoryName repo, Digest d) {
     RequestAuthorizer.Caller caller = exchange.caller();
     if (caller.unrestricted()) {
       return registry.mountBlob(repo, d, Optional.empty());
@@ -120,20 +129,29 @@ final class UploadHandler implements ResourceHandler {
   }
 
   private void put(Exchange exchange, RepositoryName repo, UploadId id) {
-    Digest digest = Digest.parse(exchange.query("digest").orElseThrow(
-        () -> ErrorCode.DIGEST_INVALID.exception("the digest query parameter is required")));
+    Digest digest =
+        Digest.parse(
+            exchange
+                .query("digest")
+                .orElseThrow(
+                    () ->
+                        ErrorCode.DIGEST_INVALID.exception(
+                            "the digest query parameter is required")));
     Optional<UploadRangeHeader> range = contentRange(exchange);
     OptionalLong start = range.map(r -> OptionalLong.of(r.start())).orElse(OptionalLong.empty());
     try {
-      BlobInfo blob = registry.completeUpload(
-          repo, id, digest, start, exchange.body(), bodyLength(exchange, range));
+      BlobInfo blob =
+          registry.completeUpload(
+              repo, id, digest, start, exchange.body(), bodyLength(exchange, range));
       created(exchange, repo, blob.digest());
     } catch (RegistryException e) {
       throw withOffset(repo, id, e);
     }
   }
 
-  /** An out-of-order chunk is answered 416 with where the session stands, so the client can resume. */
+  /**
+   * An out-of-order chunk is answered 416 with where the session stands, so the client can resume.
+   */
   private RegistryException withOffset(RepositoryName repo, UploadId id, RegistryException e) {
     if (e.code() != ErrorCode.RANGE_INVALID) {
       return e;
@@ -161,8 +179,13 @@ final class UploadHandler implements ResourceHandler {
   private static OptionalLong bodyLength(Exchange exchange, Optional<UploadRangeHeader> range) {
     OptionalLong declared = exchange.contentLength();
     if (declared.isPresent() && range.isPresent() && declared.getAsLong() != range.get().length()) {
-      throw ErrorCode.SIZE_INVALID.exception("Content-Length does not match Content-Range")
-          .withDetail("Content-Length " + declared.getAsLong() + ", Content-Range spans " + range.get().length());
+      throw ErrorCode.SIZE_INVALID
+          .exception("Content-Length does not match Content-Range")
+          .withDetail(
+              "Content-Length "
+                  + declared.getAsLong()
+                  + ", Content-Range spans "
+                  + range.get().length());
     }
     if (declared.isPresent()) {
       return declared;
@@ -172,7 +195,8 @@ final class UploadHandler implements ResourceHandler {
     }
     String te = exchange.header(HttpHeaderNames.TRANSFER_ENCODING);
     return te != null && te.toLowerCase(Locale.ROOT).contains("chunked")
-        ? OptionalLong.empty() : OptionalLong.of(0);
+        ? OptionalLong.empty()
+        : OptionalLong.of(0);
   }
 
   private static void created(Exchange exchange, RepositoryName repo, Digest digest) {

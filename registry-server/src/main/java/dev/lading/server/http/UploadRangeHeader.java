@@ -6,12 +6,12 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The {@code Content-Range} of an upload chunk: {@code <start>-<end>} inclusive as the spec
- * writes it, also accepted with the RFC's {@code bytes } prefix and a {@code /<total>} suffix
- * (some clients send them). A header that does not parse, ends before it starts, or ends at or
- * past its own total is {@code 400 BLOB_UPLOAD_INVALID}: it is checked before any body byte is
- * taken, so the session stays as it was. A well-formed range that does not start at the
- * session's offset is the core's {@code 416} (spec: chunks out of order).
+ * The {@code Content-Range} of an upload chunk: {@code <start>-<end>} inclusive as the spec writes
+ * it, also accepted with the RFC's {@code bytes } prefix and a {@code /<total>} suffix (some
+ * clients send them). A header that does not parse, ends before it starts, or ends at or past its
+ * own total is {@code 400 BLOB_UPLOAD_INVALID}: it is checked before any body byte is taken, so the
+ * session stays as it was. A well-formed range that does not start at the session's offset is the
+ * core's {@code 416} (spec: chunks out of order).
  */
 record UploadRangeHeader(long start, long end) {
   private static final Pattern GRAMMAR =

@@ -11,10 +11,10 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Bytes that went over the wire, both ways, counted at the socket end of every connection's
- * pipeline: request heads and bodies as read, responses as written, zero-copy file regions by
- * what the kernel actually transferred. Counting here, below the HTTP codec, is what makes a
- * {@code sendfile} download count the same as a streamed one, and a download cut off halfway
- * count only the half that left.
+ * pipeline: request heads and bodies as read, responses as written, zero-copy file regions by what
+ * the kernel actually transferred. Counting here, below the HTTP codec, is what makes a {@code
+ * sendfile} download count the same as a streamed one, and a download cut off halfway count only
+ * the half that left.
  *
  * <p>One instance serves every connection (the adders are the only state); it runs on the event
  * loops and never blocks.
@@ -52,20 +52,22 @@ public final class WireBytes extends ChannelDuplexHandler {
         promise.addListener(f -> sent.add(region.transferred()));
       }
     } else {
-      long size = switch (msg) {
-        case ByteBuf buf -> buf.readableBytes();
-        case ByteBufHolder holder -> holder.content().readableBytes();
-        default -> 0;
-      };
+      long size =
+          switch (msg) {
+            case ByteBuf buf -> buf.readableBytes();
+            case ByteBufHolder holder -> holder.content().readableBytes();
+            default -> 0;
+          };
       if (size > 0) {
         if (promise.isVoid()) {
           sent.add(size);
         } else {
-          promise.addListener(f -> {
-            if (f.isSuccess()) {
-              sent.add(size);
-            }
-          });
+          promise.addListener(
+              f -> {
+                if (f.isSuccess()) {
+                  sent.add(size);
+                }
+              });
         }
       }
     }

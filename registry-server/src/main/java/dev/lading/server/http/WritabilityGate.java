@@ -7,9 +7,9 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Lets a virtual thread writing a response wait until the channel's outbound buffer drained
- * below its low water mark, so a slow client bounds the memory a download holds. The event loop
- * signals it from {@code channelWritabilityChanged} and {@code channelInactive}.
+ * Lets a virtual thread writing a response wait until the channel's outbound buffer drained below
+ * its low water mark, so a slow client bounds the memory a download holds. The event loop signals
+ * it from {@code channelWritabilityChanged} and {@code channelInactive}.
  */
 final class WritabilityGate {
   private final Channel channel;
@@ -34,7 +34,8 @@ final class WritabilityGate {
   void awaitWritable() throws IOException {
     lock.lock();
     try {
-      // Checked under the lock that signal() takes, so a change between check and await is not lost.
+      // Checked under the lock that signal() takes, so a change between check and await is not
+      // lost.
       while (!channel.isWritable() && channel.isActive()) {
         changed.await();
       }

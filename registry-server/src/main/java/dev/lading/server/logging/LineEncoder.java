@@ -21,15 +21,15 @@ import org.slf4j.event.KeyValuePair;
 /**
  * Writes each event as a text line (the {@code pattern}) or, once switched to JSON, as one JSON
  * object per line: {@code time} (ISO-8601, UTC), {@code level}, {@code logger}, {@code thread},
- * {@code message}, then every SLF4J key-value pair and MDC entry as a field of its own (numbers
- * and booleans keep their type, lists become arrays), and {@code error} with the stack trace when
- * there is one.
+ * {@code message}, then every SLF4J key-value pair and MDC entry as a field of its own (numbers and
+ * booleans keep their type, lists become arrays), and {@code error} with the stack trace when there
+ * is one.
  *
- * <p>Why not Logback's own {@code JsonEncoder}: it writes key-value pairs as an array of
- * one-entry objects with string values ({@code "kvpList":[{"status":"200"}]}), which log
- * shippers (Loki, Elasticsearch, jq) cannot select by key. logstash-logback-encoder would give
- * flat fields, but as a new dependency (with Jackson 3, in its current version) for what
- * Jackson, already here, does in a page.
+ * <p>Why not Logback's own {@code JsonEncoder}: it writes key-value pairs as an array of one-entry
+ * objects with string values ({@code "kvpList":[{"status":"200"}]}), which log shippers (Loki,
+ * Elasticsearch, jq) cannot select by key. logstash-logback-encoder would give flat fields, but as
+ * a new dependency (with Jackson 3, in its current version) for what Jackson, already here, does in
+ * a page.
  *
  * <p>The format can be switched while running ({@link #setJson}), because the configuration that
  * chooses it is read after Logback has started; {@code logback.xml} declares one instance, which
@@ -41,7 +41,8 @@ public final class LineEncoder extends EncoderBase<ILoggingEvent> {
 
   private static final JsonFactory JSON = new JsonFactory();
   private static final byte[] NEWLINE = {'\n'};
-  private static final Set<String> RESERVED = Set.of("time", "level", "logger", "thread", "message", "error");
+  private static final Set<String> RESERVED =
+      Set.of("time", "level", "logger", "thread", "message", "error");
 
   private final PatternLayout text = new PatternLayout();
   private String pattern = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{0} %msg%n";

@@ -1,17 +1,17 @@
 package dev.lading.server.metrics;
 
+import com.github.benmanes.caffeine.cache.stats.CacheStats;
+import com.sun.management.OperatingSystemMXBean;
 import dev.lading.gc.GarbageCollector;
 import dev.lading.gc.GcStats;
 import dev.lading.gc.OnlineCollector;
 import dev.lading.server.http.ConnectionMetrics;
 import dev.lading.server.http.RequestMetrics;
-import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
-import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -20,23 +20,23 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
-import com.sun.management.OperatingSystemMXBean;
-import java.util.EnumMap;
-import java.util.List;
-import java.util.Locale;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The server's meters in one Prometheus registry: HTTP requests by route, method and status as
@@ -51,8 +51,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class LadingMetrics implements RequestMetrics, ConnectionMetrics, AutoCloseable {
   /**
-   * Request latency buckets: a blob HEAD takes a millisecond, a layer push minutes. Few enough
-   * that every route, method and status seen keeps the series count small.
+   * Request latency buckets: a blob HEAD takes a millisecond, a layer push minutes. Few enough that
+   * every route, method and status seen keeps the series count small.
    */
   static final Duration[] REQUEST_BUCKETS = {
     Duration.ofMillis(1), Duration.ofNanos(2_500_000), Duration.ofMillis(5), Duration.ofMillis(10),
@@ -61,20 +61,24 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics, A
     Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(300)
   };
 
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Counter uploadBytes;
   private final Counter connectionsRefused;
   private final AtomicInteger uploadsInFlight = new AtomicInteger();
   private final AtomicLong gcPhase = new AtomicLong(-1);
   private final AtomicLong gcLastSuccess = new AtomicLong();
   private final AtomicLong gcLastCandidates = new AtomicLong();
-  private final Map<GarbageCollector.Phase, AtomicLong> gcProgress = new EnumMap<>(GarbageCollector.Phase.class);
+  private final Map<GarbageCollector.Phase, AtomicLong> gcProgress =
+      new EnumMap<>(GarbageCollector.Phase.class);
   private final JvmGcMetrics jvmGc = new JvmGcMetrics();
+
   /**
    * The suppliers function counters read: Micrometer holds a meter's object weakly, and a method
    * reference has no other owner, so without this its series would turn NaN after a GC.
    */
   private final List<Object> held = new CopyOnWriteArrayList<>();
+
   private final Clock clock;
 
   public LadingMetrics(Clock clock) {
@@ -82,14 +86,18 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics, A
     // Two of ProcessorMetrics' names break Prometheus' naming rules (promtool lints them): CPU
     // time in nanoseconds, exported instead as the conventional process_cpu_seconds_total, and
     // a gauge ending in _count, which reads as a histogram's.
-    registry.config()
+    registry
+        .config()
         .meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")))
-        .meterFilter(new MeterFilter() {
-          @Override
-          public Meter.Id map(Meter.Id id) {
-            return id.getName().equals("system.cpu.count") ? id.withName("system.cpu.processors") : id;
-          }
-        });
+        .meterFilter(
+            new MeterFilter() {
+              @Override
+              public Meter.Id map(Meter.Id id) {
+                return id.getName().equals("system.cpu.count")
+                    ? id.withName("system.cpu.processors")
+                    : id;
+              }
+            });
     if (ManagementFactory.getOperatingSystemMXBean() instanceof OperatingSystemMXBean os) {
       FunctionCounter.builder("process.cpu", os, o -> o.getProcessCpuTime() / 1e9)
           .description("CPU time the process used")
@@ -106,13 +114,15 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics, A
     Gauge.builder("lading.uploads.in.flight", uploadsInFlight, AtomicInteger::get)
         .description("Upload requests (POST, PATCH, PUT of blob uploads) being served")
         .register(registry);
-    uploadBytes = Counter.builder("lading.upload.bytes")
-        .description("Body bytes received by blob upload requests")
-        .baseUnit("bytes")
-        .register(registry);
-    connectionsRefused = Counter.builder("lading.http.connections.refused")
-        .description("Connections answered 503 because http.max_connections were open")
-        .register(registry);
+    uploadBytes =
+        Counter.builder("lading.upload.bytes")
+            .description("Body bytes received by blob upload requests")
+            .baseUnit("bytes")
+            .register(registry);
+    connectionsRefused =
+        Counter.builder("lading.http.connections.refused")
+            .description("Connections answered 503 because http.max_connections were open")
+            .register(registry);
     for (String kind : new String[] {"header", "idle", "body_stall"}) {
       // Present at zero from the start, so a rate over them works before the first timeout.
       timeouts(kind);
@@ -122,8 +132,9 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics, A
   @Override
   public void finished(String route, String method, int status, long nanos) {
     Timer.builder("lading.http.requests")
-        .description("HTTP requests by route template, method and status (0: the connection failed"
-            + " before the response was out), from the request head to the last response byte")
+        .description(
+            "HTTP requests by route template, method and status (0: the connection failed"
+                + " before the response was out), from the request head to the last response byte")
         .tag("route", route)
         .tag("method", method)
         .tag("status", Integer.toString(status))
@@ -160,28 +171,32 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics, A
         .baseUnit("bytes")
         .register(registry);
     FunctionCounter.builder("lading.http.response.bytes", sent, LongSupplier::getAsLong)
-        .description("Bytes written to client connections: response heads and bodies, zero-copy"
-            + " file transfers by what the kernel sent")
+        .description(
+            "Bytes written to client connections: response heads and bodies, zero-copy"
+                + " file transfers by what the kernel sent")
         .baseUnit("bytes")
         .register(registry);
   }
 
   /**
-   * Exports the hits, misses and evictions of the registry's in-memory caches; {@code stats}
-   * gives a snapshot per cache name, read at each scrape.
+   * Exports the hits, misses and evictions of the registry's in-memory caches; {@code stats} gives
+   * a snapshot per cache name, read at each scrape.
    */
   public void bindCaches(Supplier<Map<String, CacheStats>> stats) {
     held.add(stats);
     for (String cache : stats.get().keySet()) {
       FunctionCounter.builder("lading.cache.gets", stats, s -> s.get().get(cache).hitCount())
           .description("Lookups in the registry's in-memory caches by result")
-          .tag("cache", cache).tag("result", "hit")
+          .tag("cache", cache)
+          .tag("result", "hit")
           .register(registry);
       FunctionCounter.builder("lading.cache.gets", stats, s -> s.get().get(cache).missCount())
           .description("Lookups in the registry's in-memory caches by result")
-          .tag("cache", cache).tag("result", "miss")
+          .tag("cache", cache)
+          .tag("result", "miss")
           .register(registry);
-      FunctionCounter.builder("lading.cache.evictions", stats, s -> s.get().get(cache).evictionCount())
+      FunctionCounter.builder(
+              "lading.cache.evictions", stats, s -> s.get().get(cache).evictionCount())
           .description("Entries the registry's in-memory caches dropped for room")
           .tag("cache", cache)
           .register(registry);
@@ -200,8 +215,9 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics, A
 
   private Counter timeouts(String kind) {
     return Counter.builder("lading.http.timeouts")
-        .description("Connections closed because the client kept the server waiting, by kind"
-            + " (header, idle, body_stall)")
+        .description(
+            "Connections closed because the client kept the server waiting, by kind"
+                + " (header, idle, body_stall)")
         .tag("kind", kind)
         .register(registry);
   }
@@ -225,8 +241,9 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics, A
         .description("1 while a GC run started by this instance is in progress")
         .register(registry);
     Gauge.builder("lading.gc.phase", gcPhase, AtomicLong::get)
-        .description("The phase the current run reached (0 announced, 1 listed, 2 marked,"
-            + " 3 intents written, 4 swept, 5 done; -1 before the first run)")
+        .description(
+            "The phase the current run reached (0 announced, 1 listed, 2 marked,"
+                + " 3 intents written, 4 swept, 5 done; -1 before the first run)")
         .register(registry);
     Gauge.builder("lading.gc.candidates", gcLastCandidates, AtomicLong::get)
         .description("Candidates the current or last run's mark found")
@@ -239,67 +256,94 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics, A
       AtomicLong count = new AtomicLong();
       gcProgress.put(phase, count);
       Gauge.builder("lading.gc.progress", count, AtomicLong::get)
-          .description("What the current or last run found on reaching each phase: announced (0),"
-              + " listed (repositories), marked (candidates), intents_written and swept (objects"
-              + " to delete and deleted), done (items reported)")
+          .description(
+              "What the current or last run found on reaching each phase: announced (0),"
+                  + " listed (repositories), marked (candidates), intents_written and swept (objects"
+                  + " to delete and deleted), done (items reported)")
           .tag("phase", phase.name().toLowerCase(Locale.ROOT))
           .register(registry);
     }
-    collector.setProgress((phase, count) -> {
-      if (phase == GarbageCollector.Phase.ANNOUNCED) {
-        gcProgress.values().forEach(c -> c.set(0)); // a new run: the last one's counts no longer apply
-      }
-      gcProgress.get(phase).set(count);
-      gcPhase.set(phase.ordinal());
-      if (phase == GarbageCollector.Phase.MARKED) {
-        gcLastCandidates.set(count);
-      }
-    });
-    gc.addListener(new OnlineCollector.Listener() {
-      @Override
-      public void finished(GcStats stats, Duration took) {
-        String mode = stats.dryRun() ? "dry-run" : "real";
-        runs("success", mode).increment();
-        Timer.builder("lading.gc.duration").description("Duration of GC runs")
-            .tag("mode", mode).register(registry).record(took);
-        Timer.builder("lading.gc.mark.duration").description("Mark phase of GC runs")
-            .tag("mode", mode).register(registry).record(Duration.ofMillis(stats.markMillis()));
-        Timer.builder("lading.gc.sweep.duration").description("Sweep phase of GC runs")
-            .tag("mode", mode).register(registry).record(Duration.ofMillis(stats.sweepMillis()));
-        DistributionSummary.builder("lading.gc.marked.manifests")
-            .description("Manifests a run's mark kept").tag("mode", mode).register(registry)
-            .record(stats.manifestsKept());
-        if (!stats.dryRun()) {
-          swept("blobs", stats.blobsSwept());
-          swept("manifests", stats.manifestsSwept());
-          swept("layer_links", stats.layerLinksSwept());
-          swept("referrer_entries", stats.referrerEntriesSwept());
-          swept("stray_data", stats.strayDataSwept());
-          swept("uploads", stats.uploadsExpired());
-          swept("abandoned_writes", stats.abandonedWrites());
-          Counter.builder("lading.gc.swept.bytes").description("Blob bytes GC freed")
-              .baseUnit("bytes").register(registry).increment(stats.bytesFreed());
-          Counter.builder("lading.gc.protected").description("Candidates the fence kept for pushers")
-              .register(registry).increment(stats.protectedByFence());
-        }
-        gcLastSuccess.set(clock.instant().getEpochSecond());
-      }
+    collector.setProgress(
+        (phase, count) -> {
+          if (phase == GarbageCollector.Phase.ANNOUNCED) {
+            gcProgress
+                .values()
+                .forEach(c -> c.set(0)); // a new run: the last one's counts no longer apply
+          }
+          gcProgress.get(phase).set(count);
+          gcPhase.set(phase.ordinal());
+          if (phase == GarbageCollector.Phase.MARKED) {
+            gcLastCandidates.set(count);
+          }
+        });
+    gc.addListener(
+        new OnlineCollector.Listener() {
+          @Override
+          public void finished(GcStats stats, Duration took) {
+            String mode = stats.dryRun() ? "dry-run" : "real";
+            runs("success", mode).increment();
+            Timer.builder("lading.gc.duration")
+                .description("Duration of GC runs")
+                .tag("mode", mode)
+                .register(registry)
+                .record(took);
+            Timer.builder("lading.gc.mark.duration")
+                .description("Mark phase of GC runs")
+                .tag("mode", mode)
+                .register(registry)
+                .record(Duration.ofMillis(stats.markMillis()));
+            Timer.builder("lading.gc.sweep.duration")
+                .description("Sweep phase of GC runs")
+                .tag("mode", mode)
+                .register(registry)
+                .record(Duration.ofMillis(stats.sweepMillis()));
+            DistributionSummary.builder("lading.gc.marked.manifests")
+                .description("Manifests a run's mark kept")
+                .tag("mode", mode)
+                .register(registry)
+                .record(stats.manifestsKept());
+            if (!stats.dryRun()) {
+              swept("blobs", stats.blobsSwept());
+              swept("manifests", stats.manifestsSwept());
+              swept("layer_links", stats.layerLinksSwept());
+              swept("referrer_entries", stats.referrerEntriesSwept());
+              swept("stray_data", stats.strayDataSwept());
+              swept("uploads", stats.uploadsExpired());
+              swept("abandoned_writes", stats.abandonedWrites());
+              Counter.builder("lading.gc.swept.bytes")
+                  .description("Blob bytes GC freed")
+                  .baseUnit("bytes")
+                  .register(registry)
+                  .increment(stats.bytesFreed());
+              Counter.builder("lading.gc.protected")
+                  .description("Candidates the fence kept for pushers")
+                  .register(registry)
+                  .increment(stats.protectedByFence());
+            }
+            gcLastSuccess.set(clock.instant().getEpochSecond());
+          }
 
-      @Override
-      public void failed(Throwable failure) {
-        runs("failure", "any").increment();
-      }
-    });
+          @Override
+          public void failed(Throwable failure) {
+            runs("failure", "any").increment();
+          }
+        });
   }
 
   private Counter runs(String outcome, String mode) {
-    return Counter.builder("lading.gc.runs").description("GC runs by outcome")
-        .tag("outcome", outcome).tag("mode", mode).register(registry);
+    return Counter.builder("lading.gc.runs")
+        .description("GC runs by outcome")
+        .tag("outcome", outcome)
+        .tag("mode", mode)
+        .register(registry);
   }
 
   private void swept(String kind, long count) {
-    Counter.builder("lading.gc.swept").description("Objects GC removed, by kind")
-        .tag("kind", kind).register(registry).increment(count);
+    Counter.builder("lading.gc.swept")
+        .description("Objects GC removed, by kind")
+        .tag("kind", kind)
+        .register(registry)
+        .increment(count);
   }
 
   /** The Prometheus text exposition of every meter. */

@@ -29,20 +29,34 @@ import java.util.Set;
 
 /**
  * The one metering wrapper around the storage SPI: every call the server makes to its store
- * (registry, GC, token keys, readiness) is timed as {@code lading_store_calls_seconds} by
- * operation and outcome ({@code ok}, {@code not_found} for a {@link NoSuchFileException}, which
- * callers expect and handle, {@code error} for any other failure). A slow or failing bucket
- * shows here before it shows as slow pushes.
+ * (registry, GC, token keys, readiness) is timed as {@code lading_store_calls_seconds} by operation
+ * and outcome ({@code ok}, {@code not_found} for a {@link NoSuchFileException}, which callers
+ * expect and handle, {@code error} for any other failure). A slow or failing bucket shows here
+ * before it shows as slow pushes.
  *
- * <p>Opening a range is timed up to the source being handed back; the stream's reads happen
- * later, paced by the client, and are counted by the HTTP byte counters instead.
+ * <p>Opening a range is timed up to the source being handed back; the stream's reads happen later,
+ * paced by the client, and are counted by the HTTP byte counters instead.
  */
 public final class MeteredObjectStore extends ForwardingObjectStore {
   /** Store operations, as the {@code operation} label spells them. */
   enum Op {
-    STAT, READ, OPEN_RANGE, WRITE, WRITE_IF_ABSENT, LIST, LIST_WITH_INFO, LIST_LEVEL, DELETE,
-    START_MULTIPART, RESUME_MULTIPART, MULTIPART_WRITE, MULTIPART_SUSPEND, MULTIPART_COMPLETE,
-    MULTIPART_ABORT, PRESIGNED_GET, SWEEP_ABANDONED_WRITES;
+    STAT,
+    READ,
+    OPEN_RANGE,
+    WRITE,
+    WRITE_IF_ABSENT,
+    LIST,
+    LIST_WITH_INFO,
+    LIST_LEVEL,
+    DELETE,
+    START_MULTIPART,
+    RESUME_MULTIPART,
+    MULTIPART_WRITE,
+    MULTIPART_SUSPEND,
+    MULTIPART_COMPLETE,
+    MULTIPART_ABORT,
+    PRESIGNED_GET,
+    SWEEP_ABANDONED_WRITES;
 
     String label() {
       return name().toLowerCase(Locale.ROOT);
@@ -51,7 +65,8 @@ public final class MeteredObjectStore extends ForwardingObjectStore {
 
   /** Buckets from a local disk's fsync to an S3 part upload over a slow link. */
   static final Duration[] BUCKETS = {
-    Duration.ofNanos(250_000), Duration.ofMillis(1), Duration.ofNanos(2_500_000), Duration.ofMillis(5),
+    Duration.ofNanos(250_000), Duration.ofMillis(1), Duration.ofNanos(2_500_000),
+        Duration.ofMillis(5),
     Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),
     Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2_500),
     Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(60)
@@ -141,10 +156,12 @@ public final class MeteredObjectStore extends ForwardingObjectStore {
 
   @Override
   public void write(String key, byte[] content) throws IOException {
-    timed(Op.WRITE, () -> {
-      delegate.write(key, content);
-      return null;
-    });
+    timed(
+        Op.WRITE,
+        () -> {
+          delegate.write(key, content);
+          return null;
+        });
   }
 
   @Override
@@ -158,21 +175,25 @@ public final class MeteredObjectStore extends ForwardingObjectStore {
   }
 
   @Override
-  public ListedPage listWithInfo(String prefix, Optional<String> startAfter, int limit) throws IOException {
+  public ListedPage listWithInfo(String prefix, Optional<String> startAfter, int limit)
+      throws IOException {
     return timed(Op.LIST_WITH_INFO, () -> delegate.listWithInfo(prefix, startAfter, limit));
   }
 
   @Override
-  public ListedLevel listLevel(String prefix, Optional<String> startAfter, int limit) throws IOException {
+  public ListedLevel listLevel(String prefix, Optional<String> startAfter, int limit)
+      throws IOException {
     return timed(Op.LIST_LEVEL, () -> delegate.listLevel(prefix, startAfter, limit));
   }
 
   @Override
   public void delete(Collection<String> keys) throws IOException {
-    timed(Op.DELETE, () -> {
-      delegate.delete(keys);
-      return null;
-    });
+    timed(
+        Op.DELETE,
+        () -> {
+          delegate.delete(keys);
+          return null;
+        });
   }
 
   @Override
@@ -182,7 +203,8 @@ public final class MeteredObjectStore extends ForwardingObjectStore {
 
   @Override
   public MultipartWrite resumeMultipart(String key, String resumeToken) throws IOException {
-    return new MeteredWrite(timed(Op.RESUME_MULTIPART, () -> delegate.resumeMultipart(key, resumeToken)));
+    return new MeteredWrite(
+        timed(Op.RESUME_MULTIPART, () -> delegate.resumeMultipart(key, resumeToken)));
   }
 
   @Override
@@ -193,7 +215,8 @@ public final class MeteredObjectStore extends ForwardingObjectStore {
   @Override
   public List<String> sweepAbandonedWrites(Set<String> liveKeys, Instant before, boolean dryRun)
       throws IOException {
-    return timed(Op.SWEEP_ABANDONED_WRITES, () -> delegate.sweepAbandonedWrites(liveKeys, before, dryRun));
+    return timed(
+        Op.SWEEP_ABANDONED_WRITES, () -> delegate.sweepAbandonedWrites(liveKeys, before, dryRun));
   }
 
   /** A multipart write whose appends, suspends, completion and abort are timed too. */
@@ -204,10 +227,12 @@ public final class MeteredObjectStore extends ForwardingObjectStore {
 
     @Override
     public void write(ByteBuffer src) throws IOException {
-      timed(Op.MULTIPART_WRITE, () -> {
-        super.write(src);
-        return null;
-      });
+      timed(
+          Op.MULTIPART_WRITE,
+          () -> {
+            super.write(src);
+            return null;
+          });
     }
 
     @Override
@@ -217,18 +242,22 @@ public final class MeteredObjectStore extends ForwardingObjectStore {
 
     @Override
     public void complete() throws IOException {
-      timed(Op.MULTIPART_COMPLETE, () -> {
-        super.complete();
-        return null;
-      });
+      timed(
+          Op.MULTIPART_COMPLETE,
+          () -> {
+            super.complete();
+            return null;
+          });
     }
 
     @Override
     public void abort() throws IOException {
-      timed(Op.MULTIPART_ABORT, () -> {
-        super.abort();
-        return null;
-      });
+      timed(
+          Op.MULTIPART_ABORT,
+          () -> {
+            super.abort();
+            return null;
+          });
     }
   }
 }

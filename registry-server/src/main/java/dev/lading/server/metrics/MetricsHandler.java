@@ -20,12 +20,12 @@ public final class MetricsHandler implements ResourceHandler {
 
   @Override
   public void handle(Exchange exchange) {
-    if (!exchange.method().equals(HttpMethod.GET)
-        && !exchange.isHead()) {
+    if (!exchange.method().equals(HttpMethod.GET) && !exchange.isHead()) {
       throw Exchange.methodNotAllowed(exchange.method(), "GET, HEAD");
     }
     var headers = Exchange.headers();
     headers.set(HttpHeaderNames.CONTENT_TYPE, CONTENT_TYPE);
-    exchange.respond(HttpResponseStatus.OK, headers, metrics.scrape().getBytes(StandardCharsets.UTF_8));
+    exchange.respond(
+        HttpResponseStatus.OK, headers, metrics.scrape().getBytes(StandardCharsets.UTF_8));
   }
 }

@@ -12,10 +12,10 @@ import java.util.concurrent.Executors;
 
 /**
  * {@code metrics.port}: {@code GET /metrics} on a listener of its own, so the scrape port can be
- * opened to the monitoring network only while the registry's port faces clients (and a flood on
- * the registry's port cannot starve the scrape). The JDK's HTTP server is enough for one request
- * every few seconds; it runs on its own thread, never on the registry's event loops. Every other
- * path is 404.
+ * opened to the monitoring network only while the registry's port faces clients (and a flood on the
+ * registry's port cannot starve the scrape). The JDK's HTTP server is enough for one request every
+ * few seconds; it runs on its own thread, never on the registry's event loops. Every other path is
+ * 404.
  */
 public final class MetricsServer implements AutoCloseable {
   private final HttpServer server;
@@ -34,14 +34,17 @@ public final class MetricsServer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot listen for metrics on " + host + ":" + port, e);
     }
-    ExecutorService thread = Executors.newSingleThreadExecutor(
-        Thread.ofPlatform().name("lading-metrics").daemon(true).factory());
+    ExecutorService thread =
+        Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().name("lading-metrics").daemon(true).factory());
     server.setExecutor(thread);
-    server.createContext("/", exchange -> {
-      try (exchange) {
-        answer(exchange, metrics);
-      }
-    });
+    server.createContext(
+        "/",
+        exchange -> {
+          try (exchange) {
+            answer(exchange, metrics);
+          }
+        });
     server.start();
     return new MetricsServer(server, thread);
   }
@@ -62,7 +65,8 @@ public final class MetricsServer implements AutoCloseable {
     send(exchange, 200, metrics.scrape().getBytes(StandardCharsets.UTF_8), method.equals("HEAD"));
   }
 
-  private static void send(HttpExchange exchange, int status, byte[] body, boolean headersOnly) throws IOException {
+  private static void send(HttpExchange exchange, int status, byte[] body, boolean headersOnly)
+      throws IOException {
     if (headersOnly) {
       exchange.getResponseHeaders().set("Content-Length", Integer.toString(body.length));
       exchange.sendResponseHeaders(status, -1);

@@ -20,8 +20,8 @@ import java.util.List;
 /**
  * A certificate chain and the private key of its first certificate, read from the two files
  * together, with the fingerprint of both files' bytes (how a reload knows whether anything
- * changed). Reading checks what a TLS handshake would otherwise find out with every client:
- * that the key belongs to the leaf.
+ * changed). Reading checks what a TLS handshake would otherwise find out with every client: that
+ * the key belongs to the leaf.
  */
 record CertificatePair(List<X509Certificate> chain, PrivateKey key, byte[] fingerprint) {
   static final String CERT_KEY = ConfigKey.HTTP_TLS_CERT_FILE.path();
@@ -38,14 +38,17 @@ record CertificatePair(List<X509Certificate> chain, PrivateKey key, byte[] finge
   /** A short description for the log: subject, serial, validity. Nothing secret. */
   String describe() {
     X509Certificate leaf = leaf();
-    return leaf.getSubjectX500Principal().getName() + ", serial " + leaf.getSerialNumber().toString(16)
-        + ", valid until " + leaf.getNotAfter().toInstant() + (chain.size() > 1 ? ", " + (chain.size() - 1)
-        + " more in the chain" : "");
+    return leaf.getSubjectX500Principal().getName()
+        + ", serial "
+        + leaf.getSerialNumber().toString(16)
+        + ", valid until "
+        + leaf.getNotAfter().toInstant()
+        + (chain.size() > 1 ? ", " + (chain.size() - 1) + " more in the chain" : "");
   }
 
   /**
-   * The files' raw bytes, read once each: the fingerprint and the parse see the same content
-   * even if a file is replaced meanwhile.
+   * The files' raw bytes, read once each: the fingerprint and the parse see the same content even
+   * if a file is replaced meanwhile.
    */
   record PairBytes(byte[] cert, byte[] key) {
     byte[] fingerprint() {
@@ -62,8 +65,8 @@ record CertificatePair(List<X509Certificate> chain, PrivateKey key, byte[] finge
   }
 
   /**
-   * Reads both files, following symbolic links anew each time (a Kubernetes Secret volume swaps
-   * its {@code ..data} link to publish a new pair).
+   * Reads both files, following symbolic links anew each time (a Kubernetes Secret volume swaps its
+   * {@code ..data} link to publish a new pair).
    *
    * @throws TlsFileException naming the configuration key of the file at fault
    */
@@ -86,9 +89,15 @@ record CertificatePair(List<X509Certificate> chain, PrivateKey key, byte[] finge
       throw new TlsFileException(KEY_KEY, files.keyFile() + ": " + e.getMessage());
     }
     if (!matches(key, chain.get(0).getPublicKey())) {
-      throw new TlsFileException(KEY_KEY, "the key in " + files.keyFile()
-          + " does not belong to the first certificate in " + files.certFile() + " (" + CERT_KEY
-          + " must start with the server's own certificate, then its intermediates)");
+      throw new TlsFileException(
+          KEY_KEY,
+          "the key in "
+              + files.keyFile()
+              + " does not belong to the first certificate in "
+              + files.certFile()
+              + " ("
+              + CERT_KEY
+              + " must start with the server's own certificate, then its intermediates)");
     }
     return new CertificatePair(chain, key, bytes.fingerprint());
   }
@@ -107,21 +116,26 @@ record CertificatePair(List<X509Certificate> chain, PrivateKey key, byte[] finge
     }
   }
 
-  /** Whether {@code key} is the private half of {@code pub}: compared for RSA, by a test signature otherwise. */
+  /**
+   * Whether {@code key} is the private half of {@code pub}: compared for RSA, by a test signature
+   * otherwise.
+   */
   static boolean matches(PrivateKey key, PublicKey pub) {
     if (key instanceof RSAPrivateKey rsa) {
       return pub instanceof RSAPublicKey p && p.getModulus().equals(rsa.getModulus());
     }
-    String algorithm = switch (key.getAlgorithm()) {
-      case "EC" -> "SHA256withECDSA";
-      case "Ed25519", "Ed448", "EdDSA" -> key.getAlgorithm();
-      default -> null;
-    };
+    String algorithm =
+        switch (key.getAlgorithm()) {
+          case "EC" -> "SHA256withECDSA";
+          case "Ed25519", "Ed448", "EdDSA" -> key.getAlgorithm();
+          default -> null;
+        };
     if (algorithm == null || !key.getAlgorithm().equals(pub.getAlgorithm())) {
       return false;
     }
     try {
-      byte[] probe = "lading: does this key belong to this certificate".getBytes(StandardCharsets.US_ASCII);
+      byte[] probe =
+          "lading: does this key belong to this certificate".getBytes(StandardCharsets.US_ASCII);
       Signature signer = Signature.getInstance(algorithm);
       signer.initSign(key);
       signer.update(probe);

@@ -11,31 +11,36 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.Arrays;
-import java.util.HexFormat;
 
 /**
- * PEM certificate chains and private keys, with the JDK alone. Keys come as PKCS#8
- * ({@code PRIVATE KEY}), PKCS#1 ({@code RSA PRIVATE KEY}: cert-manager's default encoding for
- * RSA) or SEC1 ({@code EC PRIVATE KEY}: what {@code openssl ecparam -genkey} writes); the last
- * two are rewrapped as PKCS#8, which is all the JDK's key factories read. Encrypted keys are
- * refused with a message saying so: there is nowhere safe to keep their password.
+ * PEM certificate chains and private keys, with the JDK alone. Keys come as PKCS#8 ({@code PRIVATE
+ * KEY}), PKCS#1 ({@code RSA PRIVATE KEY}: cert-manager's default encoding for RSA) or SEC1 ({@code
+ * EC PRIVATE KEY}: what {@code openssl ecparam -genkey} writes); the last two are rewrapped as
+ * PKCS#8, which is all the JDK's key factories read. Encrypted keys are refused with a message
+ * saying so: there is nowhere safe to keep their password.
  *
  * <p>Messages describe the problem, never the content, since the input holds a secret.
  */
 final class PemFiles {
-  private static final Pattern BLOCK = Pattern.compile(
-      "-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \\1-----", Pattern.DOTALL);
+  private static final Pattern BLOCK =
+      Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \\1-----", Pattern.DOTALL);
+
   /** rsaEncryption, with its NULL parameters. */
-  private static final byte[] RSA_ALGORITHM = der(0x30, concat(
-      hex("06092a864886f70d010101"), hex("0500")));
+  private static final byte[] RSA_ALGORITHM =
+      der(0x30, concat(hex("06092a864886f70d010101"), hex("0500")));
+
   /** id-ecPublicKey. */
   private static final byte[] EC_PUBLIC_KEY_OID = hex("06072a8648ce3d0201");
-  private static final String[] KEY_FACTORIES = {"RSA", "EC", "Ed25519", "Ed448", "RSASSA-PSS", "XDH"};
+
+  private static final String[] KEY_FACTORIES = {
+    "RSA", "EC", "Ed25519", "Ed448", "RSASSA-PSS", "XDH"
+  };
 
   private PemFiles() {}
 
@@ -54,9 +59,12 @@ final class PemFiles {
         continue; // a bundle may hold other blocks (a key, parameters): not certificates
       }
       try {
-        out.add((X509Certificate) factory.generateCertificate(new ByteArrayInputStream(body(m.group(2)))));
+        out.add(
+            (X509Certificate)
+                factory.generateCertificate(new ByteArrayInputStream(body(m.group(2)))));
       } catch (CertificateException | IllegalArgumentException e) {
-        throw new IllegalArgumentException("certificate " + (out.size() + 1) + " does not parse: " + e.getMessage());
+        throw new IllegalArgumentException(
+            "certificate " + (out.size() + 1) + " does not parse: " + e.getMessage());
       }
     }
     if (out.isEmpty()) {
@@ -87,7 +95,8 @@ final class PemFiles {
         }
       }
     }
-    throw new IllegalArgumentException("holds no PEM PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY block");
+    throw new IllegalArgumentException(
+        "holds no PEM PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY block");
   }
 
   private static IllegalArgumentException encrypted() {
@@ -113,17 +122,20 @@ final class PemFiles {
         // not this algorithm; try the next
       }
     }
-    throw new IllegalArgumentException("the private key is of no algorithm the JDK reads (RSA, EC, EdDSA)");
+    throw new IllegalArgumentException(
+        "the private key is of no algorithm the JDK reads (RSA, EC, EdDSA)");
   }
 
-  /** PKCS#1 RSAPrivateKey into PrivateKeyInfo: version 0, rsaEncryption, the key as an OCTET STRING. */
+  /**
+   * PKCS#1 RSAPrivateKey into PrivateKeyInfo: version 0, rsaEncryption, the key as an OCTET STRING.
+   */
   static byte[] rsaToPkcs8(byte[] pkcs1) {
     return der(0x30, concat(hex("020100"), RSA_ALGORITHM, der(0x04, pkcs1)));
   }
 
   /**
-   * SEC1 ECPrivateKey ({@code SEQUENCE {version, privateKey, [0] parameters, [1] publicKey}})
-   * into PrivateKeyInfo: the curve moves from {@code [0]} into the algorithm identifier.
+   * SEC1 ECPrivateKey ({@code SEQUENCE {version, privateKey, [0] parameters, [1] publicKey}}) into
+   * PrivateKeyInfo: the curve moves from {@code [0]} into the algorithm identifier.
    */
   static byte[] sec1ToPkcs8(byte[] sec1) {
     Der outer = Der.read(sec1, 0);
@@ -137,7 +149,8 @@ final class PemFiles {
       if (field.tag == 0xa0) {
         Der oid = Der.read(sec1, field.contentStart);
         if (oid.tag != 0x06) {
-          throw new IllegalArgumentException("the EC private key names its curve by explicit parameters, not by name");
+          throw new IllegalArgumentException(
+              "the EC private key names its curve by explicit parameters, not by name");
         }
         curve = Arrays.copyOfRange(sec1, field.contentStart, oid.end);
       }
@@ -146,7 +159,8 @@ final class PemFiles {
     if (curve == null) {
       throw new IllegalArgumentException("the EC private key does not name its curve");
     }
-    return der(0x30, concat(hex("020100"), der(0x30, concat(EC_PUBLIC_KEY_OID, curve)), der(0x04, sec1)));
+    return der(
+        0x30, concat(hex("020100"), der(0x30, concat(EC_PUBLIC_KEY_OID, curve)), der(0x04, sec1)));
   }
 
   /** One DER element: its tag, where its content starts and where it ends. */

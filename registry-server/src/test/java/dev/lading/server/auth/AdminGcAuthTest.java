@@ -11,9 +11,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code /admin/gc} with token auth, over real sockets: only a principal whose rules grant
- * {@code delete} on {@code **} gets the {@code registry:gc:delete} scope and may trigger or read
- * GC; a token without it is refused, and the challenge names the scope to ask for.
+ * {@code /admin/gc} with token auth, over real sockets: only a principal whose rules grant {@code
+ * delete} on {@code **} gets the {@code registry:gc:delete} scope and may trigger or read GC; a
+ * token without it is refused, and the challenge names the scope to ask for.
  */
 class AdminGcAuthTest {
   @TempDir Path root;
@@ -30,7 +30,10 @@ class AdminGcAuthTest {
   }
 
   private HttpResponse<String> dryRun(String token) throws Exception {
-    return f.send(f.request("/admin/gc?dry_run=true", token).POST(HttpRequest.BodyPublishers.noBody()).build());
+    return f.send(
+        f.request("/admin/gc?dry_run=true", token)
+            .POST(HttpRequest.BodyPublishers.noBody())
+            .build());
   }
 
   @Test
@@ -44,8 +47,13 @@ class AdminGcAuthTest {
   @Test
   void onlyAPrincipalAllowedToDeleteEverywhereGetsTheScopeAndRunsGc() throws Exception {
     String admin = f.token("admin", "registry:gc:delete");
-    assertThat(f.json(f.tokenResponse("admin", AuthFixture.SECRETS.get("admin"), "registry:gc:delete").body())
-        .path("token").asText()).isNotEmpty();
+    assertThat(
+            f.json(
+                    f.tokenResponse("admin", AuthFixture.SECRETS.get("admin"), "registry:gc:delete")
+                        .body())
+                .path("token")
+                .asText())
+        .isNotEmpty();
     assertThat(dryRun(admin).statusCode()).isEqualTo(202);
     HttpResponse<String> status = f.send(f.request("/admin/gc", admin).GET().build());
     assertThat(status.statusCode()).isEqualTo(200);
@@ -56,15 +64,19 @@ class AdminGcAuthTest {
       String token = f.token(user, "registry:gc:delete");
       HttpResponse<String> refused = dryRun(token);
       assertThat(refused.statusCode()).as(user).isEqualTo(403);
-      assertThat(f.json(refused.body()).path("errors").get(0).path("code").asText()).isEqualTo("DENIED");
-      assertThat(f.send(f.request("/admin/gc", token).GET().build()).statusCode()).as(user).isEqualTo(403);
+      assertThat(f.json(refused.body()).path("errors").get(0).path("code").asText())
+          .isEqualTo("DENIED");
+      assertThat(f.send(f.request("/admin/gc", token).GET().build()).statusCode())
+          .as(user)
+          .isEqualTo(403);
     }
     // A token of the admin without the GC scope: the client should ask for it.
     String pullOnly = f.token("admin", "repository:team/app:pull");
     HttpResponse<String> insufficient = dryRun(pullOnly);
     assertThat(insufficient.statusCode()).isEqualTo(401);
     assertThat(insufficient.headers().firstValue("WWW-Authenticate").orElseThrow())
-        .contains("error=\"insufficient_scope\"").contains("registry:gc:delete");
+        .contains("error=\"insufficient_scope\"")
+        .contains("registry:gc:delete");
     String anonymous = f.token(null, "registry:gc:delete");
     assertThat(dryRun(anonymous).statusCode()).isEqualTo(401);
   }

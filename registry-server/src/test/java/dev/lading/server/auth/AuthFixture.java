@@ -22,26 +22,32 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.stream.Stream;
-import java.security.NoSuchAlgorithmException;
-import java.time.Clock;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 
 /**
- * A registry with token auth on, over a temporary store, and a real HTTP client. Accounts:
- * {@code admin} (everything), the {@code ml-builder} robot (pull and push under {@code ml/**}),
- * {@code reader} (pull everywhere); anonymous may pull {@code other/*}.
+ * A registry with token auth on, over a temporary store, and a real HTTP client. Accounts: {@code
+ * admin} (everything), the {@code ml-builder} robot (pull and push under {@code ml/**}), {@code
+ * reader} (pull everywhere); anonymous may pull {@code other/*}.
  */
 final class AuthFixture implements AutoCloseable {
   static final String SERVICE = "lading.test";
-  static final Map<String, String> SECRETS = Map.of(
-      "admin", "admin-password", "ml-builder", "lading_robot-secret", "reader", "reader-password");
+  static final Map<String, String> SECRETS =
+      Map.of(
+          "admin",
+          "admin-password",
+          "ml-builder",
+          "lading_robot-secret",
+          "reader",
+          "reader-password");
   static final ObjectMapper JSON = new ObjectMapper();
 
   final Path root;
@@ -57,30 +63,45 @@ final class AuthFixture implements AutoCloseable {
     this(root, tweak, Clock.systemUTC());
   }
 
-  /** With {@code clock} for token times and login back-off (a {@code MutableClock} to move by hand). */
+  /**
+   * With {@code clock} for token times and login back-off (a {@code MutableClock} to move by hand).
+   */
   AuthFixture(Path root, UnaryOperator<LadingConfig.Auth> tweak, Clock clock) {
     this(root, tweak, clock, config -> config);
   }
 
-  /** As above, with the rest of the configuration changed by {@code tweakConfig} (trusted proxies, TLS). */
-  AuthFixture(Path root, UnaryOperator<LadingConfig.Auth> tweak, Clock clock,
+  /**
+   * As above, with the rest of the configuration changed by {@code tweakConfig} (trusted proxies,
+   * TLS).
+   */
+  AuthFixture(
+      Path root,
+      UnaryOperator<LadingConfig.Auth> tweak,
+      Clock clock,
       UnaryOperator<LadingConfig> tweakConfig) {
     this.root = root;
-    List<Account> accounts = List.of(
-        Account.user("admin", BcryptHash.of(SECRETS.get("admin").toCharArray(), 4)),
-        Account.robot("ml-builder", BcryptHash.of(SECRETS.get("ml-builder").toCharArray(), 4)),
-        Account.user("reader", BcryptHash.of(SECRETS.get("reader").toCharArray(), 4)));
-    List<AccessRule> rules = List.of(
-        rule("admin", "**", Action.PULL, Action.PUSH, Action.DELETE),
-        rule("ml-builder", "ml/**", Action.PULL, Action.PUSH),
-        rule("reader", "**", Action.PULL),
-        rule(Principal.ANONYMOUS_NAME, "other/*", Action.PULL));
-    server = LadingServer.start(tweakConfig.apply(LadingConfig.forTests(root)
-        .withAuth(tweak.apply(LadingConfig.Auth.token(SERVICE, accounts, rules)))), clock);
+    List<Account> accounts =
+        List.of(
+            Account.user("admin", BcryptHash.of(SECRETS.get("admin").toCharArray(), 4)),
+            Account.robot("ml-builder", BcryptHash.of(SECRETS.get("ml-builder").toCharArray(), 4)),
+            Account.user("reader", BcryptHash.of(SECRETS.get("reader").toCharArray(), 4)));
+    List<AccessRule> rules =
+        List.of(
+            rule("admin", "**", Action.PULL, Action.PUSH, Action.DELETE),
+            rule("ml-builder", "ml/**", Action.PULL, Action.PUSH),
+            rule("reader", "**", Action.PULL),
+            rule(Principal.ANONYMOUS_NAME, "other/*", Action.PULL));
+    server =
+        LadingServer.start(
+            tweakConfig.apply(
+                LadingConfig.forTests(root)
+                    .withAuth(tweak.apply(LadingConfig.Auth.token(SERVICE, accounts, rules)))),
+            clock);
   }
 
   static AccessRule rule(String subject, String pattern, Action... actions) {
-    return new AccessRule(Set.of(subject), List.of(RepositoryPattern.parse(pattern)), Set.of(actions));
+    return new AccessRule(
+        Set.of(subject), List.of(RepositoryPattern.parse(pattern)), Set.of(actions));
   }
 
   URI uri(String pathAndQuery) {
@@ -103,14 +124,19 @@ final class AuthFixture implements AutoCloseable {
   }
 
   /** GET /auth/token with Basic credentials (null user: anonymous). */
-  HttpResponse<String> tokenResponse(String user, String secret, String... scopes) throws Exception {
+  HttpResponse<String> tokenResponse(String user, String secret, String... scopes)
+      throws Exception {
     StringBuilder q = new StringBuilder("/auth/token?service=" + SERVICE);
     for (String s : scopes) {
       q.append("&scope=").append(URLEncoder.encode(s, StandardCharsets.UTF_8));
     }
     HttpRequest.Builder b = HttpRequest.newBuilder(uri(q.toString()));
     if (user != null) {
-      b.header("Authorization", "Basic " + Base64.getEncoder().encodeToString((user + ":" + secret).getBytes(StandardCharsets.UTF_8)));
+      b.header(
+          "Authorization",
+          "Basic "
+              + Base64.getEncoder()
+                  .encodeToString((user + ":" + secret).getBytes(StandardCharsets.UTF_8)));
     }
     return send(b.build());
   }
@@ -144,8 +170,10 @@ final class AuthFixture implements AutoCloseable {
    */
   static HttpClient clientFrom(String localAddress) {
     try {
-      return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-          .localAddress(InetAddress.getByName(localAddress)).build();
+      return HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .localAddress(InetAddress.getByName(localAddress))
+          .build();
     } catch (UnknownHostException e) {
       throw new AssertionError(e);
     }
@@ -153,7 +181,8 @@ final class AuthFixture implements AutoCloseable {
 
   static String sha256(byte[] content) {
     try {
-      return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+      return "sha256:"
+          + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
     } catch (NoSuchAlgorithmException e) {
       throw new AssertionError(e);
     }
@@ -162,20 +191,31 @@ final class AuthFixture implements AutoCloseable {
   /** Pushes a blob monolithically with {@code token}; returns the status. */
   int pushBlob(String repo, byte[] content, String token) throws Exception {
     return send(request("/v2/" + repo + "/blobs/uploads/?digest=" + sha256(content), token)
-        .POST(HttpRequest.BodyPublishers.ofByteArray(content)).build()).statusCode();
+            .POST(HttpRequest.BodyPublishers.ofByteArray(content))
+            .build())
+        .statusCode();
   }
 
   static String manifest(String configDigest, int configSize, String layerDigest, int layerSize) {
     return "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-        + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + configDigest
-        + "\",\"size\":" + configSize + "},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\","
-        + "\"digest\":\"" + layerDigest + "\",\"size\":" + layerSize + "}]}";
+        + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\""
+        + configDigest
+        + "\",\"size\":"
+        + configSize
+        + "},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\","
+        + "\"digest\":\""
+        + layerDigest
+        + "\",\"size\":"
+        + layerSize
+        + "}]}";
   }
 
   int putManifest(String repo, String tag, String manifest, String token) throws Exception {
     return send(request("/v2/" + repo + "/manifests/" + tag, token)
-        .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
-        .PUT(HttpRequest.BodyPublishers.ofString(manifest)).build()).statusCode();
+            .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+            .PUT(HttpRequest.BodyPublishers.ofString(manifest))
+            .build())
+        .statusCode();
   }
 
   @Override

@@ -8,6 +8,7 @@ import dev.lading.auth.Principal;
 import dev.lading.auth.Scope;
 import dev.lading.auth.SigningKeys;
 import dev.lading.auth.TokenIssuer;
+import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +19,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Date;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,13 +29,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import java.net.URLEncoder;
-import java.util.HashMap;
 
 /**
  * The issue's matrix over real sockets: every principal (good, bad and forged) × repository ×
- * action answers as the rules say, and every refused request leaves the store byte for byte as
- * it was.
+ * action answers as the rules say, and every refused request leaves the store byte for byte as it
+ * was.
  */
 class AuthMatrixTest {
   @TempDir static Path root;
@@ -44,12 +44,27 @@ class AuthMatrixTest {
   static final byte[] VAULT_BLOB = "vault-only layer".getBytes(StandardCharsets.UTF_8);
   static final Map<String, String> SEEDED_MANIFEST = new LinkedHashMap<>();
 
-  enum Act { PULL, PUSH_BLOB, PUSH_MANIFEST, MOUNT_FROM_UNREADABLE, DELETE }
+  enum Act {
+    PULL,
+    PUSH_BLOB,
+    PUSH_MANIFEST,
+    MOUNT_FROM_UNREADABLE,
+    DELETE
+  }
 
   /** Principals in an order that runs admin (who deletes) last. */
-  static final List<String> PRINCIPALS = List.of(
-      "ml-builder", "leaked-pull", "reader", "anonymous", "wrong-password", "expired-token", "other-key", "alg-none",
-      "other-service", "admin");
+  static final List<String> PRINCIPALS =
+      List.of(
+          "ml-builder",
+          "leaked-pull",
+          "reader",
+          "anonymous",
+          "wrong-password",
+          "expired-token",
+          "other-key",
+          "alg-none",
+          "other-service",
+          "admin");
 
   /** Rules of the fixture: who may pull, push, delete where. */
   static boolean may(String p, String repo, String action) {
@@ -84,7 +99,9 @@ class AuthMatrixTest {
       byte[] layer = ("layer of " + repo).getBytes(StandardCharsets.UTF_8);
       assertThat(registry.pushBlob(repo, config, t)).isEqualTo(201);
       assertThat(registry.pushBlob(repo, layer, t)).isEqualTo(201);
-      String m = AuthFixture.manifest(AuthFixture.sha256(config), config.length, AuthFixture.sha256(layer), layer.length);
+      String m =
+          AuthFixture.manifest(
+              AuthFixture.sha256(config), config.length, AuthFixture.sha256(layer), layer.length);
       assertThat(registry.putManifest(repo, "v1", m, t)).isEqualTo(201);
       SEEDED_MANIFEST.put(repo, m);
     }
@@ -96,7 +113,9 @@ class AuthMatrixTest {
   }
 
   static String[] scopes(String repo) {
-    return new String[] {"repository:" + repo + ":pull,push,delete", "repository:" + VAULT + ":pull"};
+    return new String[] {
+      "repository:" + repo + ":pull,push,delete", "repository:" + VAULT + ":pull"
+    };
   }
 
   /** The bearer token each principal presents for {@code repo}; null for none. */
@@ -113,7 +132,8 @@ class AuthMatrixTest {
         for (String s : scopes(repo)) {
           q.append("&scope=").append(URLEncoder.encode(s, StandardCharsets.UTF_8));
         }
-        HttpResponse<String> r = registry.send(registry.request(q.toString(), pullOnly).GET().build());
+        HttpResponse<String> r =
+            registry.send(registry.request(q.toString(), pullOnly).GET().build());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         yield registry.json(r.body()).get("token").asText();
       }
@@ -125,19 +145,58 @@ class AuthMatrixTest {
       }
       case "expired-token" -> {
         Clock past = Clock.fixed(Instant.now().minus(Duration.ofHours(2)), ZoneOffset.UTC);
-        yield new TokenIssuer(serverKeys, "lading", AuthFixture.SERVICE, Duration.ofMinutes(5), Duration.ofDays(1), past)
-            .issue(admin, all).token();
+        yield new TokenIssuer(
+                serverKeys,
+                "lading",
+                AuthFixture.SERVICE,
+                Duration.ofMinutes(5),
+                Duration.ofDays(1),
+                past)
+            .issue(admin, all)
+            .token();
       }
-      case "other-key" -> new TokenIssuer(SigningKeys.generate(), "lading", AuthFixture.SERVICE,
-          Duration.ofMinutes(5), Duration.ofDays(1), Clock.systemUTC()).issue(admin, all).token();
-      case "other-service" -> new TokenIssuer(serverKeys, "lading", "another.registry",
-          Duration.ofMinutes(5), Duration.ofDays(1), Clock.systemUTC()).issue(admin, all).token();
-      case "alg-none" -> new PlainJWT(new JWTClaimsSet.Builder()
-          .issuer("lading").subject("admin").audience(AuthFixture.SERVICE)
-          .issueTime(new Date()).expirationTime(Date.from(Instant.now().plusSeconds(300))).jwtID("x")
-          .claim("kind", "user")
-          .claim("access", List.of(Map.of("type", "repository", "name", repo, "actions", List.of("pull", "push", "delete"))))
-          .build()).serialize();
+      case "other-key" ->
+          new TokenIssuer(
+                  SigningKeys.generate(),
+                  "lading",
+                  AuthFixture.SERVICE,
+                  Duration.ofMinutes(5),
+                  Duration.ofDays(1),
+                  Clock.systemUTC())
+              .issue(admin, all)
+              .token();
+      case "other-service" ->
+          new TokenIssuer(
+                  serverKeys,
+                  "lading",
+                  "another.registry",
+                  Duration.ofMinutes(5),
+                  Duration.ofDays(1),
+                  Clock.systemUTC())
+              .issue(admin, all)
+              .token();
+      case "alg-none" ->
+          new PlainJWT(
+                  new JWTClaimsSet.Builder()
+                      .issuer("lading")
+                      .subject("admin")
+                      .audience(AuthFixture.SERVICE)
+                      .issueTime(new Date())
+                      .expirationTime(Date.from(Instant.now().plusSeconds(300)))
+                      .jwtID("x")
+                      .claim("kind", "user")
+                      .claim(
+                          "access",
+                          List.of(
+                              Map.of(
+                                  "type",
+                                  "repository",
+                                  "name",
+                                  repo,
+                                  "actions",
+                                  List.of("pull", "push", "delete"))))
+                      .build())
+              .serialize();
       default -> throw new IllegalArgumentException(principal);
     };
   }
@@ -150,37 +209,42 @@ class AuthMatrixTest {
     for (Act act : Act.values()) {
       for (String repo : REPOS) {
         for (String p : PRINCIPALS) {
-          // Once per principal and repository: the wrong password would otherwise trip the login limit.
+          // Once per principal and repository: the wrong password would otherwise trip the login
+          // limit.
           String key = p + " " + repo;
           if (!tokens.containsKey(key)) {
             tokens.put(key, tokenFor(p, repo));
           }
           String token = tokens.get(key);
           String cell = p + " × " + repo + " × " + act;
-          boolean allowed = switch (act) {
-            case PULL -> may(p, repo, "pull");
-            case PUSH_BLOB, PUSH_MANIFEST, MOUNT_FROM_UNREADABLE -> may(p, repo, "pull") && may(p, repo, "push");
-            case DELETE -> may(p, repo, "delete");
-          };
+          boolean allowed =
+              switch (act) {
+                case PULL -> may(p, repo, "pull");
+                case PUSH_BLOB, PUSH_MANIFEST, MOUNT_FROM_UNREADABLE ->
+                    may(p, repo, "pull") && may(p, repo, "push");
+                case DELETE -> may(p, repo, "delete");
+              };
           int expected;
           if (allowed) {
-            expected = switch (act) {
-              case PULL -> 200;
-              case PUSH_BLOB, PUSH_MANIFEST -> 201;
-              case MOUNT_FROM_UNREADABLE -> may(p, VAULT, "pull") ? 201 : 202;
-              case DELETE -> 202;
-            };
+            expected =
+                switch (act) {
+                  case PULL -> 200;
+                  case PUSH_BLOB, PUSH_MANIFEST -> 201;
+                  case MOUNT_FROM_UNREADABLE -> may(p, VAULT, "pull") ? 201 : 202;
+                  case DELETE -> 202;
+                };
           } else if (!known(p)) {
             expected = 401;
           } else {
             // A known account's token that lacks an action its rules grant is told to fetch a
             // new token (401 insufficient_scope); one the rules refuse is 403.
-            boolean rulesWouldAllow = switch (act) {
-              case PULL -> may(account(p), repo, "pull");
-              case PUSH_BLOB, PUSH_MANIFEST, MOUNT_FROM_UNREADABLE ->
-                  may(account(p), repo, "pull") && may(account(p), repo, "push");
-              case DELETE -> may(account(p), repo, "delete");
-            };
+            boolean rulesWouldAllow =
+                switch (act) {
+                  case PULL -> may(account(p), repo, "pull");
+                  case PUSH_BLOB, PUSH_MANIFEST, MOUNT_FROM_UNREADABLE ->
+                      may(account(p), repo, "pull") && may(account(p), repo, "push");
+                  case DELETE -> may(account(p), repo, "delete");
+                };
             expected = rulesWouldAllow ? 401 : 403;
           }
           Map<String, Long> before = registry.storeSnapshot();
@@ -188,21 +252,36 @@ class AuthMatrixTest {
           cells.add(cell + " -> " + r.statusCode());
           soft.assertThat(r.statusCode()).as(cell + " " + r.body()).isEqualTo(expected);
           if (!allowed) {
-            soft.assertThat(registry.storeSnapshot()).as(cell + " changed the store").isEqualTo(before);
+            soft.assertThat(registry.storeSnapshot())
+                .as(cell + " changed the store")
+                .isEqualTo(before);
             if (expected == 401) {
               String challenge = r.headers().firstValue("WWW-Authenticate").orElse("");
-              soft.assertThat(challenge).as(cell + " challenge")
-                  .startsWith("Bearer realm=\"http://127.0.0.1:" + registry.server.port() + "/auth/token\",service=\"lading.test\",scope=\"repository:" + repo + ":");
+              soft.assertThat(challenge)
+                  .as(cell + " challenge")
+                  .startsWith(
+                      "Bearer realm=\"http://127.0.0.1:"
+                          + registry.server.port()
+                          + "/auth/token\",service=\"lading.test\",scope=\"repository:"
+                          + repo
+                          + ":");
               soft.assertThat(r.body()).as(cell).contains("\"UNAUTHORIZED\"");
             } else {
               soft.assertThat(r.body()).as(cell).contains("\"DENIED\"");
             }
           }
           if (act == Act.MOUNT_FROM_UNREADABLE && expected == 202) {
-            HttpResponse<String> head = registry.send(registry.request(
-                "/v2/" + repo + "/blobs/" + AuthFixture.sha256(VAULT_BLOB), registry.token("admin", scopes(repo)))
-                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build());
-            soft.assertThat(head.statusCode()).as(cell + ": the unreadable blob was linked").isEqualTo(404);
+            HttpResponse<String> head =
+                registry.send(
+                    registry
+                        .request(
+                            "/v2/" + repo + "/blobs/" + AuthFixture.sha256(VAULT_BLOB),
+                            registry.token("admin", scopes(repo)))
+                        .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                        .build());
+            soft.assertThat(head.statusCode())
+                .as(cell + ": the unreadable blob was linked")
+                .isEqualTo(404);
           }
         }
       }
@@ -211,22 +290,47 @@ class AuthMatrixTest {
     assertThat(cells).hasSize(Act.values().length * REPOS.size() * PRINCIPALS.size());
   }
 
-  private static HttpResponse<String> perform(Act act, String repo, String p, String token) throws Exception {
+  private static HttpResponse<String> perform(Act act, String repo, String p, String token)
+      throws Exception {
     return switch (act) {
-      case PULL -> registry.send(registry.request("/v2/" + repo + "/manifests/v1", token)
-          .header("Accept", "application/vnd.oci.image.manifest.v1+json").GET().build());
+      case PULL ->
+          registry.send(
+              registry
+                  .request("/v2/" + repo + "/manifests/v1", token)
+                  .header("Accept", "application/vnd.oci.image.manifest.v1+json")
+                  .GET()
+                  .build());
       case PUSH_BLOB -> {
         byte[] content = ("blob by " + p + " in " + repo).getBytes(StandardCharsets.UTF_8);
-        yield registry.send(registry.request("/v2/" + repo + "/blobs/uploads/?digest=" + AuthFixture.sha256(content), token)
-            .POST(HttpRequest.BodyPublishers.ofByteArray(content)).build());
+        yield registry.send(
+            registry
+                .request(
+                    "/v2/" + repo + "/blobs/uploads/?digest=" + AuthFixture.sha256(content), token)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(content))
+                .build());
       }
-      case PUSH_MANIFEST -> registry.send(registry.request("/v2/" + repo + "/manifests/by-" + p, token)
-          .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
-          .PUT(HttpRequest.BodyPublishers.ofString(SEEDED_MANIFEST.get(repo))).build());
-      case MOUNT_FROM_UNREADABLE -> registry.send(registry.request(
-          "/v2/" + repo + "/blobs/uploads/?mount=" + AuthFixture.sha256(VAULT_BLOB) + "&from=" + VAULT, token)
-          .POST(HttpRequest.BodyPublishers.noBody()).build());
-      case DELETE -> registry.send(registry.request("/v2/" + repo + "/manifests/v1", token).DELETE().build());
+      case PUSH_MANIFEST ->
+          registry.send(
+              registry
+                  .request("/v2/" + repo + "/manifests/by-" + p, token)
+                  .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+                  .PUT(HttpRequest.BodyPublishers.ofString(SEEDED_MANIFEST.get(repo)))
+                  .build());
+      case MOUNT_FROM_UNREADABLE ->
+          registry.send(
+              registry
+                  .request(
+                      "/v2/"
+                          + repo
+                          + "/blobs/uploads/?mount="
+                          + AuthFixture.sha256(VAULT_BLOB)
+                          + "&from="
+                          + VAULT,
+                      token)
+                  .POST(HttpRequest.BodyPublishers.noBody())
+                  .build());
+      case DELETE ->
+          registry.send(registry.request("/v2/" + repo + "/manifests/v1", token).DELETE().build());
     };
   }
 }

@@ -20,9 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
- * A trusted proxy's {@code X-Forwarded-*} reach the challenge's realm, the access log and the
- * audit trail; anyone else's are ignored. Two loopback addresses play the proxy (127.0.0.2, in
- * {@code http.trusted_proxies}) and a client talking to the registry directly (127.0.0.1).
+ * A trusted proxy's {@code X-Forwarded-*} reach the challenge's realm, the access log and the audit
+ * trail; anyone else's are ignored. Two loopback addresses play the proxy (127.0.0.2, in {@code
+ * http.trusted_proxies}) and a client talking to the registry directly (127.0.0.1).
  */
 class ForwardedRequestTest {
   @TempDir Path root;
@@ -36,10 +36,15 @@ class ForwardedRequestTest {
   @BeforeEach
   void start() {
     accessLines.start();
-    access.setLevel(ch.qos.logback.classic.Level.INFO); // the tests' logback config keeps access lines quiet
+    access.setLevel(
+        ch.qos.logback.classic.Level.INFO); // the tests' logback config keeps access lines quiet
     access.addAppender(accessLines);
-    registry = new AuthFixture(root, a -> a, new MutableClock(Instant.now()),
-        c -> c.withTrustedProxies(List.of(TrustedProxy.parse("127.0.0.2"))));
+    registry =
+        new AuthFixture(
+            root,
+            a -> a,
+            new MutableClock(Instant.now()),
+            c -> c.withTrustedProxies(List.of(TrustedProxy.parse("127.0.0.2"))));
   }
 
   @AfterEach
@@ -50,7 +55,8 @@ class ForwardedRequestTest {
     registry.close();
   }
 
-  private HttpResponse<String> get(HttpClient from, String path, String... headers) throws Exception {
+  private HttpResponse<String> get(HttpClient from, String path, String... headers)
+      throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(registry.uri(path));
     if (headers.length > 0) {
       b.headers(headers);
@@ -65,24 +71,50 @@ class ForwardedRequestTest {
 
   @Test
   void behindATlsProxyTheRealmIsTheProxysHttpsOrigin() throws Exception {
-    HttpResponse<String> r = get(proxy, "/v2/ml/app/manifests/1.0", "X-Forwarded-Proto", "https",
-        "X-Forwarded-Host", "registry.example:8443", "X-Forwarded-For", "203.0.113.9");
+    HttpResponse<String> r =
+        get(
+            proxy,
+            "/v2/ml/app/manifests/1.0",
+            "X-Forwarded-Proto",
+            "https",
+            "X-Forwarded-Host",
+            "registry.example:8443",
+            "X-Forwarded-For",
+            "203.0.113.9");
     assertThat(r.statusCode()).isEqualTo(401);
     assertThat(realm(r)).isEqualTo("https://registry.example:8443/auth/token");
   }
 
   @Test
   void theSameHeadersFromAnyoneElseAreIgnored() throws Exception {
-    HttpResponse<String> r = get(direct, "/v2/ml/app/manifests/1.0", "X-Forwarded-Proto", "https",
-        "X-Forwarded-Host", "evil.example", "X-Forwarded-For", "203.0.113.9");
+    HttpResponse<String> r =
+        get(
+            direct,
+            "/v2/ml/app/manifests/1.0",
+            "X-Forwarded-Proto",
+            "https",
+            "X-Forwarded-Host",
+            "evil.example",
+            "X-Forwarded-For",
+            "203.0.113.9");
     assertThat(realm(r)).isEqualTo("http://127.0.0.1:" + registry.server.port() + "/auth/token");
-    assertThat(accessLine("/v2/ml/app/manifests/1.0")).matches(".* /127\\.0\\.0\\.1:[0-9]+").doesNotContain("via");
+    assertThat(accessLine("/v2/ml/app/manifests/1.0"))
+        .matches(".* /127\\.0\\.0\\.1:[0-9]+")
+        .doesNotContain("via");
   }
 
   @Test
   void malformedHeadersFromTheProxyAreIgnoredNotAnError() throws Exception {
-    HttpResponse<String> r = get(proxy, "/v2/", "X-Forwarded-Proto", "javascript",
-        "X-Forwarded-Host", "evil\".example, other", "X-Forwarded-For", "not-an-address");
+    HttpResponse<String> r =
+        get(
+            proxy,
+            "/v2/",
+            "X-Forwarded-Proto",
+            "javascript",
+            "X-Forwarded-Host",
+            "evil\".example, other",
+            "X-Forwarded-For",
+            "not-an-address");
     assertThat(r.statusCode()).isEqualTo(401);
     assertThat(realm(r)).isEqualTo("http://127.0.0.1:" + registry.server.port() + "/auth/token");
   }
@@ -90,29 +122,50 @@ class ForwardedRequestTest {
   @Test
   void theLogsNameTheForwardedClientAndThePeer() throws Exception {
     String token = registry.token("admin", "repository:ml/app:pull,push");
-    HttpResponse<String> push = registry.client.send(HttpRequest.newBuilder(
-            registry.uri("/v2/ml/app/blobs/uploads/?digest=sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"))
-        .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.ofString("foo")).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> push =
+        registry.client.send(
+            HttpRequest.newBuilder(
+                    registry.uri(
+                        "/v2/ml/app/blobs/uploads/?digest=sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"))
+                .header("Authorization", "Bearer " + token)
+                .POST(HttpRequest.BodyPublishers.ofString("foo"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(push.statusCode()).isEqualTo(201);
-    HttpResponse<String> viaProxy = proxy.send(HttpRequest.newBuilder(
-            registry.uri("/v2/ml/app/blobs/uploads/?digest=sha256:fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9"))
-        .header("Authorization", "Bearer " + token).header("X-Forwarded-For", "198.51.100.1, 203.0.113.9")
-        .POST(HttpRequest.BodyPublishers.ofString("bar")).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> viaProxy =
+        proxy.send(
+            HttpRequest.newBuilder(
+                    registry.uri(
+                        "/v2/ml/app/blobs/uploads/?digest=sha256:fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9"))
+                .header("Authorization", "Bearer " + token)
+                .header("X-Forwarded-For", "198.51.100.1, 203.0.113.9")
+                .POST(HttpRequest.BodyPublishers.ofString("bar"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(viaProxy.statusCode()).isEqualTo(201);
 
-    assertThat(accessLine("/v2/ml/app/blobs/uploads/?digest=sha256:fcde")).contains(" 203.0.113.9 via /127.0.0.2:");
-    assertThat(audit.drain()).anyMatch(l -> l.startsWith("action=push-blob outcome=201 who=admin kind=user remote=/127.0.0.2:")
-        && l.contains(" client=203.0.113.9 "));
+    assertThat(accessLine("/v2/ml/app/blobs/uploads/?digest=sha256:fcde"))
+        .contains(" 203.0.113.9 via /127.0.0.2:");
+    assertThat(audit.drain())
+        .anyMatch(
+            l ->
+                l.startsWith("action=push-blob outcome=201 who=admin kind=user remote=/127.0.0.2:")
+                    && l.contains(" client=203.0.113.9 "));
   }
 
-  /** The access line of a request; written once the response is out, so possibly just after the client read it. */
+  /**
+   * The access line of a request; written once the response is out, so possibly just after the
+   * client read it.
+   */
   private String accessLine(String pathPrefix) throws InterruptedException {
     long deadline = System.nanoTime() + 5_000_000_000L;
     while (true) {
       synchronized (accessLines) {
-        var line = accessLines.list.stream().map(ILoggingEvent::getFormattedMessage)
-            .filter(l -> l.contains(" " + pathPrefix)).findFirst();
+        var line =
+            accessLines.list.stream()
+                .map(ILoggingEvent::getFormattedMessage)
+                .filter(l -> l.contains(" " + pathPrefix))
+                .findFirst();
         if (line.isPresent()) {
           return line.get();
         }

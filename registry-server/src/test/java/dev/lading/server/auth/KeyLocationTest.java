@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Where the signing keys live and who may read them: a key in the filesystem store readable by
  * others stops the start; {@code auth.token.key_file} outside the store is used read-only (the
- * store then holds no key), re-read when it changes the way a Kubernetes Secret changes, and
- * never written by {@code lading keys rotate}.
+ * store then holds no key), re-read when it changes the way a Kubernetes Secret changes, and never
+ * written by {@code lading keys rotate}.
  */
 class KeyLocationTest {
   @TempDir Path root;
@@ -76,7 +76,8 @@ class KeyLocationTest {
         .hasMessageContaining("chmod 600 " + storeKey())
         .hasMessageContaining("auth.token.key_file");
     chmod(storeKey(), "rw-r-----");
-    assertThatThrownBy(() -> new AuthFixture(root)).hasMessageContaining("its group or others may access it");
+    assertThatThrownBy(() -> new AuthFixture(root))
+        .hasMessageContaining("its group or others may access it");
   }
 
   @Test
@@ -85,9 +86,11 @@ class KeyLocationTest {
     keys.saveNew(storeKey());
     for (String mode : List.of("rw-------", "r--------")) {
       chmod(storeKey(), mode);
-      try (LogCapture log = new LogCapture(); AuthFixture registry = new AuthFixture(root)) {
+      try (LogCapture log = new LogCapture();
+          AuthFixture registry = new AuthFixture(root)) {
         assertThat(kid(token(registry))).isEqualTo(keys.current().getKeyID());
-        assertThat(log.lines()).anyMatch(l -> l.contains("kept in the store") && l.contains("auth.token.key_file"));
+        assertThat(log.lines())
+            .anyMatch(l -> l.contains("kept in the store") && l.contains("auth.token.key_file"));
       }
     }
   }
@@ -96,16 +99,21 @@ class KeyLocationTest {
   void anExternalKeyFileSignsTheTokensAndTheStoreHoldsNoKey() throws Exception {
     SigningKeys keys = SigningKeys.generate();
     Path file = keyFile(keys, "signing-keys.jwks");
-    try (LogCapture log = new LogCapture(); AuthFixture registry = new AuthFixture(root, a -> a.withKeyFile(file))) {
+    try (LogCapture log = new LogCapture();
+        AuthFixture registry = new AuthFixture(root, a -> a.withKeyFile(file))) {
       SignedJWT jwt = SignedJWT.parse(token(registry));
       assertThat(jwt.verify(new ECDSAVerifier(((ECKey) keys.current()).toECPublicKey()))).isTrue();
-      assertThat(registry.send(registry.request("/v2/ml/a/tags/list", jwt.serialize()).GET().build()).statusCode())
+      assertThat(
+              registry
+                  .send(registry.request("/v2/ml/a/tags/list", jwt.serialize()).GET().build())
+                  .statusCode())
           .isEqualTo(404);
       assertThat(log.lines()).noneMatch(l -> l.contains("kept in the store"));
     }
     assertThat(Files.exists(root.resolve("auth"))).as("nothing key-like in the store").isFalse();
     assertThat(Files.readString(file)).isEqualTo(keys.toJson());
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("r--------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+        .isEqualTo("r--------");
   }
 
   @Test
@@ -120,16 +128,20 @@ class KeyLocationTest {
     Path file = keyFile(SigningKeys.generate(), "open.jwks");
     chmod(file, "rw-r--r--");
     assertThatThrownBy(() -> new AuthFixture(root, a -> a.withKeyFile(file)))
-        .hasMessageContaining("auth.token.key_file: " + file).hasMessageContaining("0644").hasMessageContaining("chmod 400");
+        .hasMessageContaining("auth.token.key_file: " + file)
+        .hasMessageContaining("0644")
+        .hasMessageContaining("chmod 400");
     chmod(file, "r--r-----");
     assertThatThrownBy(() -> new AuthFixture(root, a -> a.withKeyFile(file)))
         .hasMessageContaining("auth.token.key_file_group_readable");
     // Kubernetes with fsGroup: group read allowed on request, others still never.
-    try (AuthFixture registry = new AuthFixture(root, a -> a.withKeyFile(file).withKeyFileGroupReadable(true))) {
+    try (AuthFixture registry =
+        new AuthFixture(root, a -> a.withKeyFile(file).withKeyFileGroupReadable(true))) {
       assertThat(token(registry)).isNotEmpty();
     }
     chmod(file, "r--r--r--");
-    assertThatThrownBy(() -> new AuthFixture(root, a -> a.withKeyFile(file).withKeyFileGroupReadable(true)))
+    assertThatThrownBy(
+            () -> new AuthFixture(root, a -> a.withKeyFile(file).withKeyFileGroupReadable(true)))
         .hasMessageContaining("others may access it");
   }
 
@@ -145,8 +157,10 @@ class KeyLocationTest {
     Files.createSymbolicLink(mount.resolve("..data"), Path.of("..v1"));
     Files.createSymbolicLink(mount.resolve("keys.jwks"), Path.of("..data/keys.jwks"));
 
-    try (AuthFixture registry = new AuthFixture(root,
-        a -> a.withKeyFile(mount.resolve("keys.jwks")).withKeyReload(Duration.ofSeconds(1)))) {
+    try (AuthFixture registry =
+        new AuthFixture(
+            root,
+            a -> a.withKeyFile(mount.resolve("keys.jwks")).withKeyReload(Duration.ofSeconds(1)))) {
       String before = token(registry);
       assertThat(kid(before)).isEqualTo(first.current().getKeyID());
 
@@ -155,15 +169,20 @@ class KeyLocationTest {
       rotated.saveNew(mount.resolve("..v2/keys.jwks"));
       chmod(mount.resolve("..v2/keys.jwks"), "r--------");
       Files.createSymbolicLink(mount.resolve("..data_tmp"), Path.of("..v2"));
-      Files.move(mount.resolve("..data_tmp"), mount.resolve("..data"), StandardCopyOption.ATOMIC_MOVE);
+      Files.move(
+          mount.resolve("..data_tmp"), mount.resolve("..data"), StandardCopyOption.ATOMIC_MOVE);
 
       Instant until = Instant.now().plusSeconds(30);
       while (!kid(token(registry)).equals(rotated.current().getKeyID())) {
         assertThat(Instant.now()).as("the server never re-read the updated Secret").isBefore(until);
         LockSupport.parkNanos(50_000_000L);
       }
-      assertThat(registry.send(registry.request("/v2/ml/a/tags/list", before).GET().build()).statusCode())
-          .as("a token signed with the previous key still verifies").isEqualTo(404);
+      assertThat(
+              registry
+                  .send(registry.request("/v2/ml/a/tags/list", before).GET().build())
+                  .statusCode())
+          .as("a token signed with the previous key still verifies")
+          .isEqualTo(404);
       assertThat(Files.readString(mount.resolve("..v2/keys.jwks"))).isEqualTo(rotated.toJson());
     }
   }
@@ -183,8 +202,9 @@ class KeyLocationTest {
   }
 
   private Map<String, String> env(Path keyFile) {
-    Map<String, String> env = new HashMap<>(Map.of(
-        "LADING_AUTH_MODE", "token", "LADING_STORAGE_FILESYSTEM_ROOT", root.toString()));
+    Map<String, String> env =
+        new HashMap<>(
+            Map.of("LADING_AUTH_MODE", "token", "LADING_STORAGE_FILESYSTEM_ROOT", root.toString()));
     if (keyFile != null) {
       env.put("LADING_AUTH_TOKEN_KEY_FILE", keyFile.toString());
     }
@@ -207,7 +227,9 @@ class KeyLocationTest {
 
     Run refused = run(env(file), "keys", "rotate");
     assertThat(refused.code()).isEqualTo(2);
-    assertThat(refused.err()).contains("auth.token.key_file (" + file + ")").contains("never writes it")
+    assertThat(refused.err())
+        .contains("auth.token.key_file (" + file + ")")
+        .contains("never writes it")
         .contains("--output NEW");
     assertThat(Files.readString(file)).isEqualTo(keys.toJson());
 
@@ -218,7 +240,8 @@ class KeyLocationTest {
     assertThat(written.all()).hasSize(2);
     assertThat(written.all().get(1).getKeyID()).isEqualTo(keys.current().getKeyID());
     assertThat(exported.out()).contains(written.current().getKeyID()).doesNotContain("\"d\"");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(next))).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(next)))
+        .isEqualTo("rw-------");
     assertThat(Files.readString(file)).as("the key file is untouched").isEqualTo(keys.toJson());
     assertThat(Files.exists(root.resolve("auth"))).isFalse();
 
@@ -239,14 +262,18 @@ class KeyLocationTest {
     Path out = secrets.resolve("first.jwks");
     Run exported = run(env(null), "keys", "rotate", "--output", out.toString());
     assertThat(exported.code()).as(exported.err()).isZero();
-    assertThat(SigningKeys.load(out).all().get(1).getKeyID()).isEqualTo(stored.current().getKeyID());
+    assertThat(SigningKeys.load(out).all().get(1).getKeyID())
+        .isEqualTo(stored.current().getKeyID());
     assertThat(Files.readString(storeKey)).isEqualTo(inStore);
 
     // Once the file is in use, the key left in the store is pointed out.
     chmod(out, "r--------");
-    try (LogCapture log = new LogCapture(); AuthFixture registry = new AuthFixture(root, a -> a.withKeyFile(out))) {
+    try (LogCapture log = new LogCapture();
+        AuthFixture registry = new AuthFixture(root, a -> a.withKeyFile(out))) {
       assertThat(kid(token(registry))).isEqualTo(SigningKeys.load(out).current().getKeyID());
-      assertThat(log.lines()).anyMatch(l -> l.contains("still holds a signing key set") && l.contains(storeKey.toString()));
+      assertThat(log.lines())
+          .anyMatch(
+              l -> l.contains("still holds a signing key set") && l.contains(storeKey.toString()));
     }
   }
 

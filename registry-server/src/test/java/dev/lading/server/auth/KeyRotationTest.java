@@ -27,8 +27,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code lading keys rotate} against running servers: they sign with the new key without a
- * restart, tokens signed before still verify, and instances sharing one store agree on the keys.
+ * {@code lading keys rotate} against running servers: they sign with the new key without a restart,
+ * tokens signed before still verify, and instances sharing one store agree on the keys.
  */
 class KeyRotationTest {
   @TempDir Path root;
@@ -42,7 +42,12 @@ class KeyRotationTest {
   private static String rotate(Map<String, String> env) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int code = Main.run(new String[] {"keys", "rotate"}, env, new PrintWriter(out, true), new PrintWriter(err, true));
+    int code =
+        Main.run(
+            new String[] {"keys", "rotate"},
+            env,
+            new PrintWriter(out, true),
+            new PrintWriter(err, true));
     assertThat(code).as(err.toString()).isZero();
     return out.toString();
   }
@@ -52,14 +57,19 @@ class KeyRotationTest {
   }
 
   private static List<String> jwksKids(AuthFixture registry) throws Exception {
-    JsonNode keys = registry.json(registry.send(registry.request("/auth/jwks.json", null).GET().build()).body()).get("keys");
+    JsonNode keys =
+        registry
+            .json(registry.send(registry.request("/auth/jwks.json", null).GET().build()).body())
+            .get("keys");
     List<String> out = new ArrayList<>();
     keys.forEach(k -> out.add(k.get("kid").asText()));
     return out;
   }
 
   private static int pull(AuthFixture registry, String repo, String token) throws Exception {
-    return registry.send(registry.request("/v2/" + repo + "/tags/list", token).GET().build()).statusCode();
+    return registry
+        .send(registry.request("/v2/" + repo + "/tags/list", token).GET().build())
+        .statusCode();
   }
 
   /** Polls until {@code registry}'s JWKS lists {@code kid} first. */
@@ -73,7 +83,8 @@ class KeyRotationTest {
 
   @Test
   void aRunningServerSignsWithTheRotatedKeyAndStillAcceptsTokensSignedBefore() throws Exception {
-    try (AuthFixture registry = new AuthFixture(root, a -> a.withKeyReload(Duration.ofSeconds(1)))) {
+    try (AuthFixture registry =
+        new AuthFixture(root, a -> a.withKeyReload(Duration.ofSeconds(1)))) {
       String before = registry.token("reader", "repository:ml/a:pull");
       String oldKid = kid(before);
       assertThat(jwksKids(registry)).containsExactly(oldKid);
@@ -81,7 +92,9 @@ class KeyRotationTest {
       String printed = rotate(env(root));
       SigningKeys stored = SigningKeys.load(TokenAuth.defaultKeyFile(registry.server.config()));
       String newKid = stored.current().getKeyID();
-      assertThat(printed).contains("signing with " + newKid).contains(oldKid + " still verifies")
+      assertThat(printed)
+          .contains("signing with " + newKid)
+          .contains(oldKid + " still verifies")
           .doesNotContain("\"d\"");
 
       awaitCurrentKey(registry, newKid);
@@ -89,12 +102,17 @@ class KeyRotationTest {
       String after = registry.token("reader", "repository:ml/a:pull");
       assertThat(kid(after)).isEqualTo(newKid);
       assertThat(pull(registry, "ml/a", after)).isEqualTo(404);
-      assertThat(pull(registry, "ml/a", before)).as("a token signed before the rotation").isEqualTo(404);
+      assertThat(pull(registry, "ml/a", before))
+          .as("a token signed before the rotation")
+          .isEqualTo(404);
 
       rotate(env(root));
-      String newest = SigningKeys.load(TokenAuth.defaultKeyFile(registry.server.config())).current().getKeyID();
+      String newest =
+          SigningKeys.load(TokenAuth.defaultKeyFile(registry.server.config())).current().getKeyID();
       awaitCurrentKey(registry, newest);
-      assertThat(pull(registry, "ml/a", before)).as("two rotations later its key is gone").isEqualTo(401);
+      assertThat(pull(registry, "ml/a", before))
+          .as("two rotations later its key is gone")
+          .isEqualTo(401);
       assertThat(pull(registry, "ml/a", after)).isEqualTo(404);
     }
   }
@@ -108,18 +126,22 @@ class KeyRotationTest {
       assertThat(pull(b, "ml/a", fromA)).isEqualTo(404);
 
       rotate(env(root));
-      String newKid = SigningKeys.load(TokenAuth.defaultKeyFile(a.server.config())).current().getKeyID();
+      String newKid =
+          SigningKeys.load(TokenAuth.defaultKeyFile(a.server.config())).current().getKeyID();
       awaitCurrentKey(b, newKid);
       String fromB = b.token("reader", "repository:ml/a:pull");
       assertThat(kid(fromB)).isEqualTo(newKid);
-      assertThat(pull(a, "ml/a", fromB)).as("a learns the new key from the token's kid").isEqualTo(404);
+      assertThat(pull(a, "ml/a", fromB))
+          .as("a learns the new key from the token's kid")
+          .isEqualTo(404);
       assertThat(jwksKids(a).get(0)).isEqualTo(newKid);
     }
   }
 
   @Test
   void withASharedStoreAndNoKeyFileTheKeysLiveInTheStoreAndInstancesAgree() throws Exception {
-    LadingConfig.Auth auth = ConfigLoader.load(null, Map.of("LADING_AUTH_MODE", "token")).config().auth();
+    LadingConfig.Auth auth =
+        ConfigLoader.load(null, Map.of("LADING_AUTH_MODE", "token")).config().auth();
     Path unused = root.resolve("not-here.jwks");
     // Any store the SPI offers; the filesystem one stands in for the shared S3 bucket.
     try (FilesystemStore store = new FilesystemStore(root)) {
@@ -132,24 +154,41 @@ class KeyRotationTest {
 
       SigningKeys rotated = KeyRing.rotate(storage);
       assertThat(second.reload()).isTrue();
-      assertThat(second.keys().all()).extracting(k -> k.getKeyID())
+      assertThat(second.keys().all())
+          .extracting(k -> k.getKeyID())
           .containsExactly(rotated.current().getKeyID(), first.keys().current().getKeyID());
       assertThat(new String(store.read("auth/signing-keys.jwks").orElseThrow()))
           .isEqualTo(rotated.toJson());
     }
     // An operator's key file wins over the store, whatever the store.
-    assertThat(TokenAuth.keyStorage(auth.withKeyFile(root.resolve("ops/keys.jwks")), false, unused, Optional.empty())
-        .describe()).isEqualTo(root.resolve("ops/keys.jwks").toString());
+    assertThat(
+            TokenAuth.keyStorage(
+                    auth.withKeyFile(root.resolve("ops/keys.jwks")),
+                    false,
+                    unused,
+                    Optional.empty())
+                .describe())
+        .isEqualTo(root.resolve("ops/keys.jwks").toString());
     assertThat(Files.exists(unused)).isFalse();
   }
 
   @Test
   void rotateRefusesAnExternalIssuer() {
     StringWriter err = new StringWriter();
-    int code = Main.run(new String[] {"keys", "rotate"},
-        Map.of("LADING_AUTH_MODE", "token", "LADING_AUTH_TOKEN_EXTERNAL_JWKS_URL", "https://idp.example/jwks",
-            "LADING_AUTH_TOKEN_REALM", "https://idp.example/token", "LADING_STORAGE_FILESYSTEM_ROOT", root.toString()),
-        new PrintWriter(new StringWriter(), true), new PrintWriter(err, true));
+    int code =
+        Main.run(
+            new String[] {"keys", "rotate"},
+            Map.of(
+                "LADING_AUTH_MODE",
+                "token",
+                "LADING_AUTH_TOKEN_EXTERNAL_JWKS_URL",
+                "https://idp.example/jwks",
+                "LADING_AUTH_TOKEN_REALM",
+                "https://idp.example/token",
+                "LADING_STORAGE_FILESYSTEM_ROOT",
+                root.toString()),
+            new PrintWriter(new StringWriter(), true),
+            new PrintWriter(err, true));
     assertThat(code).isEqualTo(2);
     assertThat(err.toString()).contains("external issuer");
     assertThat(Files.exists(root.resolve("auth"))).isFalse();

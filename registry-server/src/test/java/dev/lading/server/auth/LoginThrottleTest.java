@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lading.auth.LoginLimiter;
 import dev.lading.core.testing.MutableClock;
+import dev.lading.server.config.LadingConfig;
 import dev.lading.server.config.TrustedProxy;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -19,13 +20,12 @@ import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.lading.server.config.LadingConfig;
 
 /**
  * Login throttling at the token endpoint over real sockets, from two client addresses on the
  * loopback (127.0.0.1 and 127.0.0.2, both served by Linux's loopback), with the server's clock
- * moved by hand instead of sleeping through back-offs. Both ways docker, podman and ORAS log in
- * are covered: GET with Basic credentials and the OAuth2 password form.
+ * moved by hand instead of sleeping through back-offs. Both ways docker, podman and ORAS log in are
+ * covered: GET with Basic credentials and the OAuth2 password form.
  */
 class LoginThrottleTest {
   private static final String ROBOT = "ml-builder";
@@ -52,11 +52,17 @@ class LoginThrottleTest {
   }
 
   /** GET /auth/token with Basic credentials, as docker and podman log in. */
-  private HttpResponse<String> basic(HttpClient from, String user, String secret, String... headers) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(registry.uri(
-            "/auth/token?service=" + AuthFixture.SERVICE + "&scope=repository:ml/a:pull"))
-        .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
-            (user + ":" + secret).getBytes(StandardCharsets.UTF_8)));
+  private HttpResponse<String> basic(HttpClient from, String user, String secret, String... headers)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(
+                registry.uri(
+                    "/auth/token?service=" + AuthFixture.SERVICE + "&scope=repository:ml/a:pull"))
+            .header(
+                "Authorization",
+                "Basic "
+                    + Base64.getEncoder()
+                        .encodeToString((user + ":" + secret).getBytes(StandardCharsets.UTF_8)));
     if (headers.length > 0) {
       b.headers(headers);
     }
@@ -65,15 +71,25 @@ class LoginThrottleTest {
 
   /** POST /auth/token with the OAuth2 password grant, as docker login does. */
   private HttpResponse<String> form(HttpClient from, String user, String secret) throws Exception {
-    String body = "grant_type=password&service=" + AuthFixture.SERVICE + "&scope=repository%3Aml%2Fa%3Apull"
-        + "&username=" + URLEncoder.encode(user, StandardCharsets.UTF_8)
-        + "&password=" + URLEncoder.encode(secret, StandardCharsets.UTF_8);
-    return from.send(HttpRequest.newBuilder(registry.uri("/auth/token"))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    String body =
+        "grant_type=password&service="
+            + AuthFixture.SERVICE
+            + "&scope=repository%3Aml%2Fa%3Apull"
+            + "&username="
+            + URLEncoder.encode(user, StandardCharsets.UTF_8)
+            + "&password="
+            + URLEncoder.encode(secret, StandardCharsets.UTF_8);
+    return from.send(
+        HttpRequest.newBuilder(registry.uri("/auth/token"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
-  /** Fails {@code LoginLimiter.FREE_FAILURES} times from {@code from}: none of them is held back. */
+  /**
+   * Fails {@code LoginLimiter.FREE_FAILURES} times from {@code from}: none of them is held back.
+   */
   private void failFreely(HttpClient from, String user) throws Exception {
     for (int i = 0; i < LoginLimiter.FREE_FAILURES; i++) {
       assertThat(basic(from, user, "typo-" + i).statusCode()).isEqualTo(401);
@@ -83,7 +99,8 @@ class LoginThrottleTest {
   /** The response is the limiter's 429 with the spec's error body; returns its Retry-After. */
   private long throttled(HttpResponse<String> r) throws Exception {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(429);
-    assertThat(registry.json(r.body()).get("errors").get(0).get("code").asText()).isEqualTo("TOOMANYREQUESTS");
+    assertThat(registry.json(r.body()).get("errors").get(0).get("code").asText())
+        .isEqualTo("TOOMANYREQUESTS");
     String retryAfter = r.headers().firstValue("Retry-After").orElseThrow();
     assertThat(retryAfter).matches("[1-9][0-9]*");
     return Long.parseLong(retryAfter);
@@ -112,7 +129,9 @@ class LoginThrottleTest {
     start(a -> a);
     failFreely(fromA, ROBOT);
     assertThat(form(fromA, ROBOT, "wrong").statusCode()).isEqualTo(401);
-    assertThat(throttled(form(fromA, ROBOT, SECRET))).as("even the right secret waits").isEqualTo(1);
+    assertThat(throttled(form(fromA, ROBOT, SECRET)))
+        .as("even the right secret waits")
+        .isEqualTo(1);
     clock.advance(Duration.ofSeconds(1));
     assertThat(basic(fromA, ROBOT, "wrong").statusCode()).isEqualTo(401);
     assertThat(throttled(basic(fromA, ROBOT, "wrong"))).isEqualTo(2);
@@ -143,14 +162,16 @@ class LoginThrottleTest {
   @Test
   void sprayingManyAccountsFromOneAddressSlowsThatAddressOnly() throws Exception {
     start(a -> a);
-    assertThat(basic(fromB, "reader", AuthFixture.SECRETS.get("reader")).statusCode()).isEqualTo(200);
+    assertThat(basic(fromB, "reader", AuthFixture.SECRETS.get("reader")).statusCode())
+        .isEqualTo(200);
     for (int i = 0; i < 20; i++) {
       assertThat(basic(fromB, "user" + i, "Summer2026!").statusCode()).isEqualTo(401);
     }
     assertThat(throttled(basic(fromB, "user20", "Summer2026!"))).isEqualTo(30);
     assertThat(throttled(basic(fromB, ROBOT, SECRET))).as("no success from B yet").isEqualTo(30);
     assertThat(basic(fromB, "reader", AuthFixture.SECRETS.get("reader")).statusCode())
-        .as("an account that logged in from B before the spray").isEqualTo(200);
+        .as("an account that logged in from B before the spray")
+        .isEqualTo(200);
     assertThat(basic(fromA, "user20", "Summer2026!").statusCode()).isEqualTo(401);
     assertThat(basic(fromA, ROBOT, SECRET).statusCode()).isEqualTo(200);
   }
@@ -163,33 +184,58 @@ class LoginThrottleTest {
     basic(fromB, ROBOT, SECRET);
     form(fromB, ROBOT, SECRET);
     List<String> lines = audit.drain();
-    assertThat(lines).anyMatch(l -> l.startsWith("action=login outcome=401 who=ml-builder remote=/127.0.0.2:")
-        && l.endsWith("client=127.0.0.2 reason=invalid-credentials"));
-    assertThat(lines.stream().filter(l -> l.startsWith("action=login outcome=429 who=ml-builder remote=/127.0.0.2:")
-        && l.endsWith("client=127.0.0.2 reason=account-backoff retry_after=1"))).hasSize(2);
-    assertThat(String.join("\n", lines)).doesNotContain(SECRET).doesNotContain("guess-one").doesNotContain("typo-");
+    assertThat(lines)
+        .anyMatch(
+            l ->
+                l.startsWith("action=login outcome=401 who=ml-builder remote=/127.0.0.2:")
+                    && l.endsWith("client=127.0.0.2 reason=invalid-credentials"));
+    assertThat(
+            lines.stream()
+                .filter(
+                    l ->
+                        l.startsWith("action=login outcome=429 who=ml-builder remote=/127.0.0.2:")
+                            && l.endsWith("client=127.0.0.2 reason=account-backoff retry_after=1")))
+        .hasSize(2);
+    assertThat(String.join("\n", lines))
+        .doesNotContain(SECRET)
+        .doesNotContain("guess-one")
+        .doesNotContain("typo-");
   }
 
   @Test
   void xForwardedForIsBelievedOnlyFromATrustedProxy() throws Exception {
     // B plays the ingress; A is anyone else, who may send the header too.
-    registry = new AuthFixture(root, a -> a, clock,
-        c -> c.withTrustedProxies(List.of(TrustedProxy.parse("127.0.0.2/32"))));
+    registry =
+        new AuthFixture(
+            root,
+            a -> a,
+            clock,
+            c -> c.withTrustedProxies(List.of(TrustedProxy.parse("127.0.0.2/32"))));
     for (int i = 0; i <= LoginLimiter.FREE_FAILURES; i++) {
-      assertThat(basic(fromB, ROBOT, "guess", "X-Forwarded-For", "203.0.113.66").statusCode()).isEqualTo(401);
+      assertThat(basic(fromB, ROBOT, "guess", "X-Forwarded-For", "203.0.113.66").statusCode())
+          .isEqualTo(401);
     }
-    assertThat(throttled(basic(fromB, ROBOT, SECRET, "X-Forwarded-For", "203.0.113.66"))).isEqualTo(1);
+    assertThat(throttled(basic(fromB, ROBOT, SECRET, "X-Forwarded-For", "203.0.113.66")))
+        .isEqualTo(1);
     assertThat(basic(fromB, ROBOT, SECRET, "X-Forwarded-For", "203.0.113.7").statusCode())
-        .as("another client behind the same proxy").isEqualTo(200);
+        .as("another client behind the same proxy")
+        .isEqualTo(200);
     // A client's own entries left of the proxy's are not believed.
-    assertThat(throttled(basic(fromB, ROBOT, SECRET, "X-Forwarded-For", "203.0.113.7, 203.0.113.66"))).isEqualTo(1);
+    assertThat(
+            throttled(basic(fromB, ROBOT, SECRET, "X-Forwarded-For", "203.0.113.7, 203.0.113.66")))
+        .isEqualTo(1);
 
     // From an untrusted peer the header changes nothing: the peer is the client.
     for (int i = 0; i <= LoginLimiter.FREE_FAILURES; i++) {
-      assertThat(basic(fromA, ROBOT, "guess", "X-Forwarded-For", "203.0.113." + i).statusCode()).isEqualTo(401);
+      assertThat(basic(fromA, ROBOT, "guess", "X-Forwarded-For", "203.0.113." + i).statusCode())
+          .isEqualTo(401);
     }
-    assertThat(throttled(basic(fromA, ROBOT, SECRET, "X-Forwarded-For", "203.0.113.2"))).isEqualTo(1);
-    assertThat(audit.drain()).anyMatch(l -> l.startsWith("action=login outcome=401 who=ml-builder remote=/127.0.0.2:")
-        && l.contains("client=203.0.113.66"));
+    assertThat(throttled(basic(fromA, ROBOT, SECRET, "X-Forwarded-For", "203.0.113.2")))
+        .isEqualTo(1);
+    assertThat(audit.drain())
+        .anyMatch(
+            l ->
+                l.startsWith("action=login outcome=401 who=ml-builder remote=/127.0.0.2:")
+                    && l.contains("client=203.0.113.66"));
   }
 }

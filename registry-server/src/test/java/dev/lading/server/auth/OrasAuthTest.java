@@ -35,25 +35,51 @@ class OrasAuthTest {
     try (AuthFixture registry = new AuthFixture(root)) {
       Path weights = Files.writeString(work.resolve("model.gguf"), "GGUF pretend weights");
       String host = "127.0.0.1:" + registry.server.port();
-      Registry oras = Registry.builder()
-          .defaults("ml-builder", AuthFixture.SECRETS.get("ml-builder"))
-          .withInsecure(true)
-          .build();
-      Manifest pushed = oras.pushArtifact(ContainerRef.parse(host + "/ml/models/tiny:v1"),
-          ArtifactType.from("application/vnd.lading.test.model"), Annotations.empty(), Config.empty(),
-          LocalPath.of(weights));
+      Registry oras =
+          Registry.builder()
+              .defaults("ml-builder", AuthFixture.SECRETS.get("ml-builder"))
+              .withInsecure(true)
+              .build();
+      Manifest pushed =
+          oras.pushArtifact(
+              ContainerRef.parse(host + "/ml/models/tiny:v1"),
+              ArtifactType.from("application/vnd.lading.test.model"),
+              Annotations.empty(),
+              Config.empty(),
+              LocalPath.of(weights));
       assertThat(pushed.getLayers()).hasSize(1);
 
       String pull = registry.token("reader", "repository:ml/models/tiny:pull");
-      assertThat(registry.send(registry.request("/v2/ml/models/tiny/manifests/v1", pull)
-          .header("Accept", "application/vnd.oci.image.manifest.v1+json").GET().build()).statusCode()).isEqualTo(200);
+      assertThat(
+              registry
+                  .send(
+                      registry
+                          .request("/v2/ml/models/tiny/manifests/v1", pull)
+                          .header("Accept", "application/vnd.oci.image.manifest.v1+json")
+                          .GET()
+                          .build())
+                  .statusCode())
+          .isEqualTo(200);
 
-      assertThatThrownBy(() -> oras.pushArtifact(ContainerRef.parse(host + "/other/models:v1"),
-          ArtifactType.from("application/vnd.lading.test.model"), Annotations.empty(), Config.empty(),
-          LocalPath.of(weights)));
+      assertThatThrownBy(
+          () ->
+              oras.pushArtifact(
+                  ContainerRef.parse(host + "/other/models:v1"),
+                  ArtifactType.from("application/vnd.lading.test.model"),
+                  Annotations.empty(),
+                  Config.empty(),
+                  LocalPath.of(weights)));
       String admin = registry.token("admin", "repository:other/models:pull");
-      assertThat(registry.send(registry.request("/v2/other/models/manifests/v1", admin)
-          .header("Accept", "application/vnd.oci.image.manifest.v1+json").GET().build()).statusCode()).isEqualTo(404);
+      assertThat(
+              registry
+                  .send(
+                      registry
+                          .request("/v2/other/models/manifests/v1", admin)
+                          .header("Accept", "application/vnd.oci.image.manifest.v1+json")
+                          .GET()
+                          .build())
+                  .statusCode())
+          .isEqualTo(404);
     }
   }
 }

@@ -18,14 +18,19 @@ class MaxRangesConfigTest {
     assertThat(ConfigLoader.load(null, Map.of()).config().limits().maxRanges()).isEqualTo(1024);
     assertThat(ConfigKey.LIMITS_MAX_RANGES.defaultValue())
         .isEqualTo(Integer.toString(LadingConfig.Limits.DEFAULT_MAX_RANGES));
-    assertThat(new LadingConfig.Limits(4096).maxRanges()).isEqualTo(LadingConfig.Limits.DEFAULT_MAX_RANGES);
+    assertThat(new LadingConfig.Limits(4096).maxRanges())
+        .isEqualTo(LadingConfig.Limits.DEFAULT_MAX_RANGES);
   }
 
   @Test
   void setFromYamlOrTheEnvironment() throws Exception {
     Path yaml = Files.writeString(dir.resolve("lading.yaml"), "limits:\n  max_ranges: 64\n");
     assertThat(ConfigLoader.load(yaml, Map.of()).config().limits().maxRanges()).isEqualTo(64);
-    assertThat(ConfigLoader.load(yaml, Map.of("LADING_LIMITS_MAX_RANGES", "8")).config().limits().maxRanges())
+    assertThat(
+            ConfigLoader.load(yaml, Map.of("LADING_LIMITS_MAX_RANGES", "8"))
+                .config()
+                .limits()
+                .maxRanges())
         .isEqualTo(8);
     assertThat(ConfigKey.LIMITS_MAX_RANGES.envName()).isEqualTo("LADING_LIMITS_MAX_RANGES");
   }

@@ -20,21 +20,22 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The README's configuration table says what the schema says: exactly the keys of
- * {@link ConfigKey}, each with the default the schema renders, and the environment variable
- * where a row names one.
+ * The README's configuration table says what the schema says: exactly the keys of {@link
+ * ConfigKey}, each with the default the schema renders, and the environment variable where a row
+ * names one.
  *
- * <p>The table's rows group keys: a key cell lists backticked keys, the first a full path and
- * the next ones full paths too or names in the first one's section ({@code `storage.s3.endpoint`,
- * `region`}); {@code `access_key[_file]`} stands for {@code access_key} and {@code access_key_file};
- * a key may be followed by its variable in parentheses. The default cell gives one default per
- * key, or one for all of them; a default may be followed by a gloss in parentheses
- * ({@code 4194304 (4 MiB)}), and {@code -}, {@code empty} or {@code unset} stand for an empty
- * value or list.
+ * <p>The table's rows group keys: a key cell lists backticked keys, the first a full path and the
+ * next ones full paths too or names in the first one's section ({@code `storage.s3.endpoint`,
+ * `region`}); {@code `access_key[_file]`} stands for {@code access_key} and {@code
+ * access_key_file}; a key may be followed by its variable in parentheses. The default cell gives
+ * one default per key, or one for all of them; a default may be followed by a gloss in parentheses
+ * ({@code 4194304 (4 MiB)}), and {@code -}, {@code empty} or {@code unset} stand for an empty value
+ * or list.
  */
 class ReadmeConfigTableTest {
   /** Maven runs a module's tests in the module's directory. */
   private static final Path README = Path.of("..", "README.md");
+
   private static final Pattern KEY =
       Pattern.compile("`([a-z0-9_.]+)(?:\\[([a-z0-9_]+)\\])?`(?:\\s*\\(`([A-Z0-9_]+)`\\))?");
   private static final Set<String> EMPTY = Set.of("-", "empty", "unset");
@@ -58,7 +59,9 @@ class ReadmeConfigTableTest {
     assertThat(duplicates).as("keys the table lists twice").isEmpty();
   }
 
-  /** The body rows of the table headed {@code | key | default | meaning |} under "## Configuration". */
+  /**
+   * The body rows of the table headed {@code | key | default | meaning |} under "## Configuration".
+   */
   private static List<String> tableRows(List<String> lines) {
     int section = lines.indexOf("## Configuration");
     assertThat(section).as("README has a \"## Configuration\" section").isNotNegative();
@@ -133,8 +136,10 @@ class ReadmeConfigTableTest {
 
   @Test
   void listsExactlyTheSchemasKeys() {
-    Set<String> schema = Arrays.stream(ConfigKey.values()).map(ConfigKey::path)
-        .collect(Collectors.toCollection(TreeSet::new));
+    Set<String> schema =
+        Arrays.stream(ConfigKey.values())
+            .map(ConfigKey::path)
+            .collect(Collectors.toCollection(TreeSet::new));
     Set<String> missing = new TreeSet<>(schema);
     missing.removeAll(listed.keySet());
     Set<String> unknown = new TreeSet<>(listed.keySet());
@@ -152,12 +157,17 @@ class ReadmeConfigTableTest {
         continue; // listsExactlyTheSchemasKeys says so
       }
       String shown = bare(l.shownDefault());
-      boolean same = EMPTY.contains(shown)
-          ? k.defaultValue().isEmpty() || k.defaultValue().equals("[]")
-          : shown.equals(k.defaultValue());
+      boolean same =
+          EMPTY.contains(shown)
+              ? k.defaultValue().isEmpty() || k.defaultValue().equals("[]")
+              : shown.equals(k.defaultValue());
       if (!same) {
-        wrong.add(k.path() + ": README says " + l.shownDefault() + ", the schema "
-            + (k.defaultValue().isEmpty() ? "(empty)" : k.defaultValue()));
+        wrong.add(
+            k.path()
+                + ": README says "
+                + l.shownDefault()
+                + ", the schema "
+                + (k.defaultValue().isEmpty() ? "(empty)" : k.defaultValue()));
       }
     }
     assertThat(wrong).as("defaults the README's table gets wrong").isEmpty();
@@ -170,7 +180,10 @@ class ReadmeConfigTableTest {
       if (l.envName() != null) {
         ConfigKey.byPath(l.path())
             .filter(k -> !k.envName().equals(l.envName()))
-            .ifPresent(k -> wrong.add(l.path() + ": README says " + l.envName() + ", the schema " + k.envName()));
+            .ifPresent(
+                k ->
+                    wrong.add(
+                        l.path() + ": README says " + l.envName() + ", the schema " + k.envName()));
       }
     }
     assertThat(wrong).as("environment variables the README's table misnames").isEmpty();

@@ -23,11 +23,22 @@ class SparseIndexConfigTest {
 
   @Test
   void setFromYamlOrTheEnvironment() throws Exception {
-    Path yaml = Files.writeString(dir.resolve("lading.yaml"), "manifests:\n  allow_sparse_index: true\n");
+    Path yaml =
+        Files.writeString(dir.resolve("lading.yaml"), "manifests:\n  allow_sparse_index: true\n");
     assertThat(ConfigLoader.load(yaml, Map.of()).config().limits().allowSparseIndex()).isTrue();
-    assertThat(ConfigLoader.load(yaml, Map.of("LADING_MANIFESTS_ALLOW_SPARSE_INDEX", "false"))
-        .config().limits().allowSparseIndex()).isFalse();
-    assertThat(LadingConfig.forTests(dir).withAllowSparseIndex(true).withManifestLimit(2048).withMaxRanges(3)
-        .limits().allowSparseIndex()).isTrue();
+    assertThat(
+            ConfigLoader.load(yaml, Map.of("LADING_MANIFESTS_ALLOW_SPARSE_INDEX", "false"))
+                .config()
+                .limits()
+                .allowSparseIndex())
+        .isFalse();
+    assertThat(
+            LadingConfig.forTests(dir)
+                .withAllowSparseIndex(true)
+                .withManifestLimit(2048)
+                .withMaxRanges(3)
+                .limits()
+                .allowSparseIndex())
+        .isTrue();
   }
 }

@@ -8,6 +8,7 @@ import dev.lading.server.LadingServer;
 import dev.lading.server.config.ConfigLoader;
 import dev.lading.server.config.StorageType;
 import java.io.File;
+import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,12 +27,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import java.io.OutputStream;
 
 /**
- * {@code docker/compose.yaml} and the monitoring files it mounts: compose itself validates the
- * file where {@code docker-compose} is installed, Lading's environment there is a configuration
- * the server accepts, its healthcheck passes against a real server (and fails without one), and
+ * {@code docker/compose.yaml} and the monitoring files it mounts: compose itself validates the file
+ * where {@code docker-compose} is installed, Lading's environment there is a configuration the
+ * server accepts, its healthcheck passes against a real server (and fails without one), and
  * Prometheus and Grafana point at what compose really names and mounts.
  */
 class ComposeFileTest {
@@ -44,9 +44,21 @@ class ComposeFileTest {
   @Test
   void composeValidatesTheFile() throws Exception {
     Optional<Path> compose = onPath("docker-compose");
-    assumeTrue(compose.isPresent(), "docker-compose is not installed (Debian package docker-compose; .ci/run installs it)");
-    Process p = new ProcessBuilder(compose.get().toString(), "-f", COMPOSE.toString(), "--profile", "monitoring",
-        "config", "-q").directory(DeploymentFiles.docker().toFile()).redirectErrorStream(true).start();
+    assumeTrue(
+        compose.isPresent(),
+        "docker-compose is not installed (Debian package docker-compose; .ci/run installs it)");
+    Process p =
+        new ProcessBuilder(
+                compose.get().toString(),
+                "-f",
+                COMPOSE.toString(),
+                "--profile",
+                "monitoring",
+                "config",
+                "-q")
+            .directory(DeploymentFiles.docker().toFile())
+            .redirectErrorStream(true)
+            .start();
     assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("docker-compose config finished").isTrue();
     String output = new String(p.getInputStream().readAllBytes());
     assertThat(p.exitValue()).as(output).isZero();
@@ -64,24 +76,37 @@ class ComposeFileTest {
     for (Iterator<Map.Entry<String, JsonNode>> it = services.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> service = it.next();
       if (!service.getKey().equals("lading")) {
-        assertThat(environment(service.getValue()).keySet()).as(service.getKey()).noneMatch(k -> k.startsWith("LADING_"));
+        assertThat(environment(service.getValue()).keySet())
+            .as(service.getKey())
+            .noneMatch(k -> k.startsWith("LADING_"));
       }
     }
     // The bucket Lading uses is the one the one-shot service creates, on the MinIO compose runs.
     String bucket = loaded.config().storage().s3().orElseThrow().store().bucket();
-    String createBucket = String.join(" ", strings(services.path("create-bucket").path("entrypoint")));
+    String createBucket =
+        String.join(" ", strings(services.path("create-bucket").path("entrypoint")));
     assertThat(createBucket).contains("mc mb --ignore-existing local/" + bucket);
     URI endpoint = loaded.config().storage().s3().orElseThrow().store().endpoint().orElseThrow();
-    assertThat(services.has(endpoint.getHost())).as("the S3 endpoint names a compose service").isTrue();
-    assertThat(strings(services.path("lading").path("depends_on").fieldNames())).contains("create-bucket");
+    assertThat(services.has(endpoint.getHost()))
+        .as("the S3 endpoint names a compose service")
+        .isTrue();
+    assertThat(strings(services.path("lading").path("depends_on").fieldNames()))
+        .contains("create-bucket");
   }
 
   @Test
   void theHealthcheckPassesAgainstARealServerAndFailsWithoutOne() throws Exception {
     assumeTrue(onPath("bash").isPresent(), "bash is not installed");
-    List<String> test = strings(DeploymentFiles.yaml(COMPOSE).path("services").path("lading").path("healthcheck").path("test"));
+    List<String> test =
+        strings(
+            DeploymentFiles.yaml(COMPOSE)
+                .path("services")
+                .path("lading")
+                .path("healthcheck")
+                .path("test"));
     assertThat(test.get(0)).isEqualTo("CMD");
-    List<String> command = test.subList(1, test.size()).stream().map(s -> interpolate(s, Map.of())).toList();
+    List<String> command =
+        test.subList(1, test.size()).stream().map(s -> interpolate(s, Map.of())).toList();
     int port;
     try (LadingServer server = startServer()) {
       port = server.port();
@@ -92,20 +117,34 @@ class ComposeFileTest {
 
   @Test
   void prometheusScrapesTheRegistrysMetricsEndpoint() throws Exception {
-    JsonNode job = DeploymentFiles.yaml(DeploymentFiles.docker().resolve("prometheus/prometheus.yml"))
-        .path("scrape_configs").get(0);
+    JsonNode job =
+        DeploymentFiles.yaml(DeploymentFiles.docker().resolve("prometheus/prometheus.yml"))
+            .path("scrape_configs")
+            .get(0);
     String target = job.path("static_configs").get(0).path("targets").get(0).asText();
     String[] hostPort = target.split(":", 2);
     JsonNode services = DeploymentFiles.yaml(COMPOSE).path("services");
     assertThat(services.has(hostPort[0])).as(target + " names a compose service").isTrue();
     Map<String, String> env = new LinkedHashMap<>(DeploymentFiles.imageEnv());
     env.putAll(environment(services.path(hostPort[0])));
-    assertThat(hostPort[1]).isEqualTo(String.valueOf(
-        DeploymentFiles.load("compose.yaml's lading service", null, env).config().http().port()));
+    assertThat(hostPort[1])
+        .isEqualTo(
+            String.valueOf(
+                DeploymentFiles.load("compose.yaml's lading service", null, env)
+                    .config()
+                    .http()
+                    .port()));
     try (LadingServer server = startServer()) {
-      HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-          URI.create("http://127.0.0.1:" + server.port() + job.path("metrics_path").asText("/metrics"))).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> metrics =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(
+                          URI.create(
+                              "http://127.0.0.1:"
+                                  + server.port()
+                                  + job.path("metrics_path").asText("/metrics")))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
       assertThat(metrics.statusCode()).isEqualTo(200);
       assertThat(metrics.body()).contains("# TYPE");
     }
@@ -121,15 +160,30 @@ class ComposeFileTest {
     }
     Path provisioning = DeploymentFiles.docker().resolve("grafana/provisioning");
     assertThat(mounts).containsEntry("./grafana/provisioning", "/etc/grafana/provisioning");
-    JsonNode provider = DeploymentFiles.yaml(provisioning.resolve("dashboards/lading.yaml")).path("providers").get(0);
-    assertThat(provider.path("options").path("path").asText()).isEqualTo(mounts.get("./grafana/dashboards"));
+    JsonNode provider =
+        DeploymentFiles.yaml(provisioning.resolve("dashboards/lading.yaml"))
+            .path("providers")
+            .get(0);
+    assertThat(provider.path("options").path("path").asText())
+        .isEqualTo(mounts.get("./grafana/dashboards"));
 
-    JsonNode datasource = DeploymentFiles.yaml(provisioning.resolve("datasources/prometheus.yaml")).path("datasources").get(0);
+    JsonNode datasource =
+        DeploymentFiles.yaml(provisioning.resolve("datasources/prometheus.yaml"))
+            .path("datasources")
+            .get(0);
     assertThat(datasource.path("type").asText()).isEqualTo("prometheus");
     URI url = URI.create(datasource.path("url").asText());
-    assertThat(DeploymentFiles.yaml(COMPOSE).path("services").has(url.getHost())).as(url + " names a compose service").isTrue();
+    assertThat(DeploymentFiles.yaml(COMPOSE).path("services").has(url.getHost()))
+        .as(url + " names a compose service")
+        .isTrue();
     assertThat(grafana.path("profiles").toString()).contains("monitoring");
-    assertThat(DeploymentFiles.yaml(COMPOSE).path("services").path("prometheus").path("profiles").toString()).contains("monitoring");
+    assertThat(
+            DeploymentFiles.yaml(COMPOSE)
+                .path("services")
+                .path("prometheus")
+                .path("profiles")
+                .toString())
+        .contains("monitoring");
   }
 
   private LadingServer startServer() {
@@ -173,7 +227,9 @@ class ComposeFileTest {
       if (m.group().equals("$$")) {
         replacement = "$";
       } else {
-        assertThat(m.group(2)).as(m.group() + " has a default, so compose runs without a .env file").isNotNull();
+        assertThat(m.group(2))
+            .as(m.group() + " has a default, so compose runs without a .env file")
+            .isNotNull();
         replacement = variables.getOrDefault(m.group(1), m.group(2));
       }
       m.appendReplacement(out, Matcher.quoteReplacement(replacement));

@@ -14,17 +14,17 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import java.util.Locale;
 
 /**
- * The repository's deployment files under {@code docker/}, read the way the tools that consume
- * them do: YAML with Jackson (as compose and kubectl parse it, never by pattern), the Dockerfile
- * by its instructions, configurations by the server's own {@link ConfigLoader}.
+ * The repository's deployment files under {@code docker/}, read the way the tools that consume them
+ * do: YAML with Jackson (as compose and kubectl parse it, never by pattern), the Dockerfile by its
+ * instructions, configurations by the server's own {@link ConfigLoader}.
  */
 final class DeploymentFiles {
   static final YAMLMapper YAML = new YAMLMapper();
@@ -35,7 +35,8 @@ final class DeploymentFiles {
   /** The repository root: the tests run in a module directory below it. */
   static Path repoRoot() {
     for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-      if (Files.isRegularFile(p.resolve("docker/Dockerfile")) && Files.isRegularFile(p.resolve("mvnw"))) {
+      if (Files.isRegularFile(p.resolve("docker/Dockerfile"))
+          && Files.isRegularFile(p.resolve("mvnw"))) {
         return p;
       }
     }
@@ -70,15 +71,17 @@ final class DeploymentFiles {
 
   static List<Path> yamlFilesIn(Path dir) {
     try (Stream<Path> s = Files.list(dir)) {
-      return s.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml")).sorted().toList();
+      return s.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml"))
+          .sorted()
+          .toList();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
   /**
-   * Loads a configuration with the server's loader, failing with every problem it names (an
-   * unknown key or variable, an invalid value) and with what was being loaded.
+   * Loads a configuration with the server's loader, failing with every problem it names (an unknown
+   * key or variable, an invalid value) and with what was being loaded.
    */
   static ConfigLoader.Loaded load(String what, Path file, Map<String, String> env) {
     try {
@@ -90,7 +93,9 @@ final class DeploymentFiles {
 
   /** The effective raw value of a key path, if this build knows the key. */
   static Optional<String> setting(ConfigLoader.Loaded loaded, String path) {
-    return loaded.settings().stream().filter(s -> s.key().path().equals(path)).map(ConfigLoader.Setting::raw)
+    return loaded.settings().stream()
+        .filter(s -> s.key().path().equals(path))
+        .map(ConfigLoader.Setting::raw)
         .findFirst();
   }
 
@@ -111,7 +116,8 @@ final class DeploymentFiles {
     }
   }
 
-  private static final Pattern FROM = Pattern.compile("(?i)(?:--platform=\\S+\\s+)?(\\S+)(?:\\s+AS\\s+(\\S+))?");
+  private static final Pattern FROM =
+      Pattern.compile("(?i)(?:--platform=\\S+\\s+)?(\\S+)(?:\\s+AS\\s+(\\S+))?");
   private static final Pattern ARG_REF = Pattern.compile("\\$\\{(\\w+)}|\\$(\\w+)");
 
   /** The Dockerfile's stages in order, comments dropped and continued lines joined. */
@@ -140,9 +146,11 @@ final class DeploymentFiles {
       if (!continues) {
         String text = current.toString().strip();
         int space = text.indexOf(' ');
-        instructions.add(new Instruction(
-            text.substring(0, space < 0 ? text.length() : space).toUpperCase(Locale.ROOT),
-            space < 0 ? "" : text.substring(space + 1).strip(), start));
+        instructions.add(
+            new Instruction(
+                text.substring(0, space < 0 ? text.length() : space).toUpperCase(Locale.ROOT),
+                space < 0 ? "" : text.substring(space + 1).strip(),
+                start));
         current = null;
       }
     }
@@ -162,7 +170,9 @@ final class DeploymentFiles {
         name = Optional.ofNullable(m.group(2));
         body = new ArrayList<>();
       } else if (body == null) {
-        assertThat(in.keyword()).as("only ARG may precede the first FROM (line " + in.line() + ")").isEqualTo("ARG");
+        assertThat(in.keyword())
+            .as("only ARG may precede the first FROM (line " + in.line() + ")")
+            .isEqualTo("ARG");
         String[] kv = in.args().split("=", 2);
         globalArgs.put(kv[0], kv.length == 2 ? kv[1] : "");
       } else {
@@ -193,8 +203,8 @@ final class DeploymentFiles {
   }
 
   /**
-   * Words of a shell-form argument list, double or single quotes grouping (what ENV, COPY and
-   * USER take); JSON-form lists are read with {@link #jsonArgs}.
+   * Words of a shell-form argument list, double or single quotes grouping (what ENV, COPY and USER
+   * take); JSON-form lists are read with {@link #jsonArgs}.
    */
   static List<String> words(String args) {
     List<String> out = new ArrayList<>();
@@ -234,7 +244,8 @@ final class DeploymentFiles {
       JSON.readTree(in.args()).forEach(n -> out.add(n.asText()));
       return out;
     } catch (IOException e) {
-      throw new AssertionError(in.keyword() + " at line " + in.line() + " is not in JSON (exec) form", e);
+      throw new AssertionError(
+          in.keyword() + " at line " + in.line() + " is not in JSON (exec) form", e);
     }
   }
 
@@ -253,9 +264,14 @@ final class DeploymentFiles {
 
   /** The numeric user the image runs as ({@code USER uid[:gid]}). */
   static int imageUid() {
-    Instruction user = finalStage().last("USER").orElseThrow(() -> new AssertionError("the final stage sets no USER"));
+    Instruction user =
+        finalStage()
+            .last("USER")
+            .orElseThrow(() -> new AssertionError("the final stage sets no USER"));
     String uid = user.args().split(":", 2)[0];
-    assertThat(uid).as("USER is numeric, so Kubernetes' runAsNonRoot can check it").matches("[0-9]+");
+    assertThat(uid)
+        .as("USER is numeric, so Kubernetes' runAsNonRoot can check it")
+        .matches("[0-9]+");
     return Integer.parseInt(uid);
   }
 }

@@ -22,10 +22,10 @@ import org.junit.jupiter.api.Test;
 import org.w3c.dom.NodeList;
 
 /**
- * {@code docker/Dockerfile} as far as a machine without a container builder can check it: what
- * it copies exists and is not ignored, the image runs the jar as a fixed non-root user with no
- * build tools, and its JVM options and {@code LADING_*} variables are ones this JVM and this
- * server accept. (The build itself, from exactly those files, is the wrapper's package command.)
+ * {@code docker/Dockerfile} as far as a machine without a container builder can check it: what it
+ * copies exists and is not ignored, the image runs the jar as a fixed non-root user with no build
+ * tools, and its JVM options and {@code LADING_*} variables are ones this JVM and this server
+ * accept. (The build itself, from exactly those files, is the wrapper's package command.)
  */
 class DockerfileTest {
   @Test
@@ -51,7 +51,13 @@ class DockerfileTest {
           // A pattern matching the path or any directory above it keeps it from the builder.
           for (Path p = Path.of(source); p != null; p = p.getParent()) {
             for (PathMatcher m : ignored) {
-              assertThat(m.matches(p)).as(".dockerignore excludes " + p + ", which COPY at line " + copy.line() + " needs")
+              assertThat(m.matches(p))
+                  .as(
+                      ".dockerignore excludes "
+                          + p
+                          + ", which COPY at line "
+                          + copy.line()
+                          + " needs")
                   .isFalse();
             }
           }
@@ -65,8 +71,11 @@ class DockerfileTest {
   void theBuildBringsEveryModuleMavenReadsForTheReactor() throws Exception {
     // Maven loads every <module> of the parent pom even when -pl builds one: a module added
     // without a COPY breaks the image build.
-    NodeList modules = DocumentBuilderFactory.newInstance().newDocumentBuilder()
-        .parse(repoRoot().resolve("pom.xml").toFile()).getElementsByTagName("module");
+    NodeList modules =
+        DocumentBuilderFactory.newInstance()
+            .newDocumentBuilder()
+            .parse(repoRoot().resolve("pom.xml").toFile())
+            .getElementsByTagName("module");
     List<String> copied = new ArrayList<>();
     for (Instruction copy : DeploymentFiles.dockerfileStages().get(0).all("COPY")) {
       List<String> w = words(copy.args());
@@ -87,8 +96,12 @@ class DockerfileTest {
       assertThat(user.split(":", 2)[1]).as("USER's group").matches("[0-9]+").isNotEqualTo("0");
     }
     // Nothing after USER switches back to root for the process.
-    List<Instruction> after = finalStage().instructions().subList(
-        finalStage().instructions().indexOf(finalStage().last("USER").orElseThrow()), finalStage().instructions().size());
+    List<Instruction> after =
+        finalStage()
+            .instructions()
+            .subList(
+                finalStage().instructions().indexOf(finalStage().last("USER").orElseThrow()),
+                finalStage().instructions().size());
     assertThat(after).noneMatch(i -> i.keyword().equals("RUN"));
   }
 
@@ -96,15 +109,20 @@ class DockerfileTest {
   void theShippedImageHoldsAJreAndTheJarOnly() {
     Stage build = DeploymentFiles.dockerfileStages().get(0);
     Stage run = finalStage();
-    assertThat(DeploymentFiles.dockerfileStages()).as("a build stage and the image").hasSizeGreaterThanOrEqualTo(2);
+    assertThat(DeploymentFiles.dockerfileStages())
+        .as("a build stage and the image")
+        .hasSizeGreaterThanOrEqualTo(2);
     assertThat(run.from()).as("the final base image").contains("jre").doesNotContain("jdk");
     assertThat(build.name()).isPresent();
     for (Instruction copy : run.all("COPY")) {
-      assertThat(copy.args()).as("the image copies only from the build stage (line " + copy.line() + ")")
+      assertThat(copy.args())
+          .as("the image copies only from the build stage (line " + copy.line() + ")")
           .startsWith("--from=" + build.name().get() + " ");
     }
     for (Instruction r : run.all("RUN")) {
-      assertThat(words(r.args())).as("RUN at line " + r.line()).doesNotContain("./mvnw", "mvn", "javac");
+      assertThat(words(r.args()))
+          .as("RUN at line " + r.line())
+          .doesNotContain("./mvnw", "mvn", "javac");
     }
   }
 
@@ -119,14 +137,17 @@ class DockerfileTest {
     ConfigLoader.Loaded loaded = DeploymentFiles.load("the image's ENV", null, env);
     assertThat(DeploymentFiles.jsonArgs(run.last("VOLUME").orElseThrow()))
         .containsExactly(loaded.config().storage().filesystem().root().toString());
-    assertThat(run.last("EXPOSE").orElseThrow().args()).isEqualTo(String.valueOf(loaded.config().http().port()))
+    assertThat(run.last("EXPOSE").orElseThrow().args())
+        .isEqualTo(String.valueOf(loaded.config().http().port()))
         .isEqualTo(ConfigKey.HTTP_PORT.defaultValue());
   }
 
   @Test
   void theImagesJvmOptionsAreAcceptedByAJvm() throws Exception {
     String options = DeploymentFiles.imageEnv().get("JAVA_TOOL_OPTIONS");
-    assertThat(options).as("the image sets container-aware heap options").contains("-XX:MaxRAMPercentage=");
+    assertThat(options)
+        .as("the image sets container-aware heap options")
+        .contains("-XX:MaxRAMPercentage=");
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(words(options));
@@ -135,6 +156,8 @@ class DockerfileTest {
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     String output = new String(p.getInputStream().readAllBytes());
     assertThat(p.exitValue()).as(output).isZero();
-    assertThat(output).doesNotContainIgnoringCase("unrecognized").doesNotContainIgnoringCase("ignoring option");
+    assertThat(output)
+        .doesNotContainIgnoringCase("unrecognized")
+        .doesNotContainIgnoringCase("ignoring option");
   }
 }

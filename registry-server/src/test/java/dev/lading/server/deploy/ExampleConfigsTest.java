@@ -23,13 +23,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Every example under {@code docker/config/} is loaded by the server's own loader, so an
- * example with a key the server does not know, or a value it refuses, fails here instead of on
- * an operator's first start.
+ * Every example under {@code docker/config/} is loaded by the server's own loader, so an example
+ * with a key the server does not know, or a value it refuses, fails here instead of on an
+ * operator's first start.
  */
 class ExampleConfigsTest {
   /** Secret-bearing fields an example must never hold inline (a file reference instead). */
-  private static final Set<String> INLINE_SECRETS = Set.of("access_key", "secret_key", "password_hash", "secret_hash");
+  private static final Set<String> INLINE_SECRETS =
+      Set.of("access_key", "secret_key", "password_hash", "secret_hash");
 
   @TempDir Path dir;
 
@@ -40,50 +41,71 @@ class ExampleConfigsTest {
 
   @Test
   void theExamplesCoverEveryDocumentedSetup() {
-    assertThat(examples()).contains("filesystem.yaml", "minio.yaml", "ceph-rgw.yaml", "token-auth.yaml");
+    assertThat(examples())
+        .contains("filesystem.yaml", "minio.yaml", "ceph-rgw.yaml", "token-auth.yaml");
   }
 
   @ParameterizedTest
   @MethodSource("examples")
   void exampleLoadsWithTheServersOwnLoader(String name) throws Exception {
-    JsonNode example = DeploymentFiles.yaml(DeploymentFiles.docker().resolve("config").resolve(name));
+    JsonNode example =
+        DeploymentFiles.yaml(DeploymentFiles.docker().resolve("config").resolve(name));
     // The secrets an example names live on the operator's machine, not here: each file the loader
     // reads at load time is replaced by one holding a value of the right form.
     JsonNode withFixtures = example.deepCopy();
     pointFilesAtFixtures(withFixtures);
-    Path file = Files.write(dir.resolve(name), DeploymentFiles.YAML.writeValueAsBytes(withFixtures));
+    Path file =
+        Files.write(dir.resolve(name), DeploymentFiles.YAML.writeValueAsBytes(withFixtures));
     LadingConfig config = DeploymentFiles.load("docker/config/" + name, file, Map.of()).config();
     if (example.path("storage").has("type")) {
-      assertThat(config.storage().type().name().toLowerCase()).isEqualTo(example.path("storage").path("type").asText());
+      assertThat(config.storage().type().name().toLowerCase())
+          .isEqualTo(example.path("storage").path("type").asText());
     }
   }
 
   @ParameterizedTest
   @MethodSource("examples")
   void exampleNamesSecretsByFileNeverInline(String name) {
-    JsonNode example = DeploymentFiles.yaml(DeploymentFiles.docker().resolve("config").resolve(name));
+    JsonNode example =
+        DeploymentFiles.yaml(DeploymentFiles.docker().resolve("config").resolve(name));
     List<String> found = new ArrayList<>();
-    walk(example, "", (path, field, value) -> {
-      if (INLINE_SECRETS.contains(field)) {
-        found.add(path + " is inline");
-      }
-      if (field.endsWith("_file") && !Path.of(value.asText()).isAbsolute()) {
-        found.add(path + " is relative (" + value.asText() + "): it would depend on the working directory");
-      }
-    });
+    walk(
+        example,
+        "",
+        (path, field, value) -> {
+          if (INLINE_SECRETS.contains(field)) {
+            found.add(path + " is inline");
+          }
+          if (field.endsWith("_file") && !Path.of(value.asText()).isAbsolute()) {
+            found.add(
+                path
+                    + " is relative ("
+                    + value.asText()
+                    + "): it would depend on the working directory");
+          }
+        });
     assertThat(found).isEmpty();
   }
 
   @Test
   void theTokenExamplesRobotMayWriteOnlyUnderMl() throws Exception {
-    JsonNode example = DeploymentFiles.yaml(DeploymentFiles.docker().resolve("config/token-auth.yaml")).deepCopy();
+    JsonNode example =
+        DeploymentFiles.yaml(DeploymentFiles.docker().resolve("config/token-auth.yaml")).deepCopy();
     pointFilesAtFixtures(example);
-    Path file = Files.write(dir.resolve("token-auth.yaml"), DeploymentFiles.YAML.writeValueAsBytes(example));
-    LadingConfig config = DeploymentFiles.load("docker/config/token-auth.yaml", file, Map.of()).config();
+    Path file =
+        Files.write(
+            dir.resolve("token-auth.yaml"), DeploymentFiles.YAML.writeValueAsBytes(example));
+    LadingConfig config =
+        DeploymentFiles.load("docker/config/token-auth.yaml", file, Map.of()).config();
     assertThat(config.auth().enabled()).isTrue();
-    List<RepositoryPattern> robotPatterns = config.auth().rules().stream()
-        .filter(r -> r.subjects().contains("gpu-builder") || r.subjects().contains(AccessRule.ANY_ACCOUNT))
-        .flatMap(r -> r.repositories().stream()).toList();
+    List<RepositoryPattern> robotPatterns =
+        config.auth().rules().stream()
+            .filter(
+                r ->
+                    r.subjects().contains("gpu-builder")
+                        || r.subjects().contains(AccessRule.ANY_ACCOUNT))
+            .flatMap(r -> r.repositories().stream())
+            .toList();
     assertThat(robotPatterns).isNotEmpty();
     assertThat(robotPatterns).allMatch(p -> p.matches(RepositoryName.parse("ml/llama")));
     assertThat(robotPatterns).noneMatch(p -> p.matches(RepositoryName.parse("team/app")));
@@ -94,12 +116,14 @@ class ExampleConfigsTest {
     walkObjects(node, (object, field, value) -> references.add(Map.entry(object, field)));
     for (Map.Entry<ObjectNode, String> ref : references) {
       String field = ref.getValue();
-      String content = switch (field) {
-        case "access_key_file", "secret_key_file" -> "example-s3-" + field;
-        case "password_hash_file", "secret_hash_file" -> BcryptHash.of("example-secret".toCharArray(), 4).value();
-        // auth.token.key_file is opened by the server at start, not by the loader.
-        default -> null;
-      };
+      String content =
+          switch (field) {
+            case "access_key_file", "secret_key_file" -> "example-s3-" + field;
+            case "password_hash_file", "secret_hash_file" ->
+                BcryptHash.of("example-secret".toCharArray(), 4).value();
+            // auth.token.key_file is opened by the server at start, not by the loader.
+            default -> null;
+          };
       if (content != null) {
         Path fixture = Files.writeString(Files.createTempFile(dir, field, ""), content);
         ref.getKey().put(field, fixture.toString());

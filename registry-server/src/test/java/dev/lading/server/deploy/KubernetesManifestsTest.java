@@ -7,6 +7,8 @@ import dev.lading.server.LadingServer;
 import dev.lading.server.config.ConfigLoader;
 import dev.lading.server.config.StorageType;
 import dev.lading.storage.s3.EmbeddedS3Proxy;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,19 +25,15 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 
 /**
  * The manifests under {@code docker/kubernetes/}, one directory per setup: each workload's
- * environment and mounted config file form a configuration the server accepts, its probes ask
- * paths a real server started from that configuration answers with 200, its pods run locked
- * down as the image's user, its grace period outlasts the drain, and its Service and budget
- * select its pods.
+ * environment and mounted config file form a configuration the server accepts, its probes ask paths
+ * a real server started from that configuration answers with 200, its pods run locked down as the
+ * image's user, its grace period outlasts the drain, and its Service and budget select its pods.
  */
 class KubernetesManifestsTest {
   /** What a {@code secretKeyRef} stands for here: the value lives in the cluster, not in Git. */
@@ -57,7 +55,8 @@ class KubernetesManifestsTest {
 
     Optional<JsonNode> named(String kind, String objectName) {
       return byKind.getOrDefault(kind, List.of()).stream()
-          .filter(o -> o.path("metadata").path("name").asText().equals(objectName)).findFirst();
+          .filter(o -> o.path("metadata").path("name").asText().equals(objectName))
+          .findFirst();
     }
 
     JsonNode workload() {
@@ -81,7 +80,8 @@ class KubernetesManifestsTest {
   private static Setup setup(String name) {
     Path base = DeploymentFiles.docker().resolve("kubernetes").resolve(name);
     Map<String, List<JsonNode>> byKind = new HashMap<>();
-    for (JsonNode resource : DeploymentFiles.yaml(base.resolve("kustomization.yaml")).path("resources")) {
+    for (JsonNode resource :
+        DeploymentFiles.yaml(base.resolve("kustomization.yaml")).path("resources")) {
       for (JsonNode object : DeploymentFiles.yamlDocuments(base.resolve(resource.asText()))) {
         byKind.computeIfAbsent(object.path("kind").asText(), k -> new ArrayList<>()).add(object);
       }
@@ -99,7 +99,9 @@ class KubernetesManifestsTest {
     }
     files.remove("kustomization.yaml");
     Set<String> listed = new TreeSet<>();
-    DeploymentFiles.yaml(base.resolve("kustomization.yaml")).path("resources").forEach(r -> listed.add(r.asText()));
+    DeploymentFiles.yaml(base.resolve("kustomization.yaml"))
+        .path("resources")
+        .forEach(r -> listed.add(r.asText()));
     assertThat(listed).isEqualTo(files);
   }
 
@@ -122,7 +124,8 @@ class KubernetesManifestsTest {
     overrides.put("LADING_HTTP_PORT", "0");
     overrides.put("LADING_STORAGE_FILESYSTEM_ROOT", dir.toString());
     if (name.equals("s3")) {
-      // The cluster's bucket, played by an S3Proxy on loopback; every other key as the manifests give it.
+      // The cluster's bucket, played by an S3Proxy on loopback; every other key as the manifests
+      // give it.
       EmbeddedS3Proxy s3 = EmbeddedS3Proxy.shared();
       overrides.put("LADING_STORAGE_S3_ENDPOINT", s3.endpoint().toString());
       overrides.put("LADING_STORAGE_S3_BUCKET", EmbeddedS3Proxy.BUCKET);
@@ -136,15 +139,24 @@ class KubernetesManifestsTest {
       for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
         JsonNode get = container.path(probe).path("httpGet");
         assertThat(get.isObject()).as(name + ": " + probe + " is an HTTP GET").isTrue();
-        assertThat(containerPort(container, get.path("port"))).as(probe + "'s port").isEqualTo(configuredPort);
-        HttpResponse<String> answer = http.send(HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + server.port() + get.path("path").asText())).build(),
-            HttpResponse.BodyHandlers.ofString());
-        assertThat(answer.statusCode()).as(name + ": " + probe + " GET " + get.path("path").asText()).isEqualTo(200);
+        assertThat(containerPort(container, get.path("port")))
+            .as(probe + "'s port")
+            .isEqualTo(configuredPort);
+        HttpResponse<String> answer =
+            http.send(
+                HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + server.port() + get.path("path").asText()))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(answer.statusCode())
+            .as(name + ": " + probe + " GET " + get.path("path").asText())
+            .isEqualTo(200);
       }
     }
-    assertThat(container.path("livenessProbe").path("httpGet").path("path").asText()).isEqualTo("/healthz");
-    assertThat(container.path("readinessProbe").path("httpGet").path("path").asText()).isEqualTo("/readyz");
+    assertThat(container.path("livenessProbe").path("httpGet").path("path").asText())
+        .isEqualTo("/healthz");
+    assertThat(container.path("readinessProbe").path("httpGet").path("path").asText())
+        .isEqualTo("/readyz");
   }
 
   @ParameterizedTest
@@ -156,13 +168,18 @@ class KubernetesManifestsTest {
     assertThat(pod.path("runAsUser").asInt()).isEqualTo(DeploymentFiles.imageUid());
     JsonNode container = s.container();
     JsonNode sc = container.path("securityContext");
-    assertThat(sc.path("allowPrivilegeEscalation").isBoolean() && !sc.path("allowPrivilegeEscalation").asBoolean())
-        .as("allowPrivilegeEscalation: false").isTrue();
+    assertThat(
+            sc.path("allowPrivilegeEscalation").isBoolean()
+                && !sc.path("allowPrivilegeEscalation").asBoolean())
+        .as("allowPrivilegeEscalation: false")
+        .isTrue();
     assertThat(sc.path("readOnlyRootFilesystem").asBoolean()).isTrue();
     assertThat(sc.path("capabilities").path("drop").toString()).contains("\"ALL\"");
     for (String kind : List.of("requests", "limits")) {
       for (String resource : List.of("cpu", "memory")) {
-        assertThat(container.path("resources").path(kind).has(resource)).as(kind + "." + resource).isTrue();
+        assertThat(container.path("resources").path(kind).has(resource))
+            .as(kind + "." + resource)
+            .isTrue();
       }
     }
     // With a read-only root, everything the process writes must be a volume: /tmp (Netty's
@@ -174,7 +191,9 @@ class KubernetesManifestsTest {
       String root = effectiveConfig(s, Map.of()).config().storage().filesystem().root().toString();
       assertThat(mounts).contains(root);
       String claim = s.pod().path("volumes").findValue("claimName").asText();
-      assertThat(s.named("PersistentVolumeClaim", claim)).as("the claim " + claim + " is defined").isPresent();
+      assertThat(s.named("PersistentVolumeClaim", claim))
+          .as("the claim " + claim + " is defined")
+          .isPresent();
     }
   }
 
@@ -185,8 +204,10 @@ class KubernetesManifestsTest {
     ConfigLoader.Loaded loaded = effectiveConfig(s, Map.of());
     long shutdown = loaded.config().http().shutdownTimeout().toSeconds();
     // http.drain_delay_seconds counts where this build has it.
-    long drain = DeploymentFiles.setting(loaded, "http.drain_delay_seconds").map(Long::parseLong).orElse(0L);
-    assertThat(s.pod().path("terminationGracePeriodSeconds").asLong()).isGreaterThan(drain + shutdown);
+    long drain =
+        DeploymentFiles.setting(loaded, "http.drain_delay_seconds").map(Long::parseLong).orElse(0L);
+    assertThat(s.pod().path("terminationGracePeriodSeconds").asLong())
+        .isGreaterThan(drain + shutdown);
     assertThat(s.container().has("lifecycle")).as("the drain needs no preStop hook").isFalse();
   }
 
@@ -196,9 +217,11 @@ class KubernetesManifestsTest {
     Setup s = setup(name);
     JsonNode service = s.one("Service");
     assertThat(service.path("metadata").path("name").asText()).isEqualTo("lading");
-    Map<String, String> podLabels = map(s.workload().path("spec").path("template").path("metadata").path("labels"));
+    Map<String, String> podLabels =
+        map(s.workload().path("spec").path("template").path("metadata").path("labels"));
     assertThat(podLabels).containsAllEntriesOf(map(service.path("spec").path("selector")));
-    assertThat(podLabels).containsAllEntriesOf(map(s.workload().path("spec").path("selector").path("matchLabels")));
+    assertThat(podLabels)
+        .containsAllEntriesOf(map(s.workload().path("spec").path("selector").path("matchLabels")));
     for (JsonNode port : service.path("spec").path("ports")) {
       containerPort(s.container(), port.path("targetPort"));
     }
@@ -206,19 +229,21 @@ class KubernetesManifestsTest {
     if (name.equals("filesystem")) {
       assertThat(replicas).as("one process owns a filesystem store").isEqualTo(1);
       if (s.workload().path("kind").asText().equals("Deployment")) {
-        assertThat(s.workload().path("spec").path("strategy").path("type").asText()).isEqualTo("Recreate");
+        assertThat(s.workload().path("spec").path("strategy").path("type").asText())
+            .isEqualTo("Recreate");
       }
     } else {
       assertThat(replicas).isGreaterThan(1);
       JsonNode pdb = s.one("PodDisruptionBudget");
-      assertThat(podLabels).containsAllEntriesOf(map(pdb.path("spec").path("selector").path("matchLabels")));
+      assertThat(podLabels)
+          .containsAllEntriesOf(map(pdb.path("spec").path("selector").path("matchLabels")));
     }
   }
 
   /**
-   * The configuration a pod of this setup starts with: the image's ENV, the container's env
-   * (secret references stand for a value), the config file its args name from the ConfigMap
-   * mounted there, then {@code overrides}.
+   * The configuration a pod of this setup starts with: the image's ENV, the container's env (secret
+   * references stand for a value), the config file its args name from the ConfigMap mounted there,
+   * then {@code overrides}.
    */
   private ConfigLoader.Loaded effectiveConfig(Setup s, Map<String, String> overrides) {
     JsonNode container = s.container();
@@ -245,14 +270,22 @@ class KubernetesManifestsTest {
         continue;
       }
       for (JsonNode volume : s.pod().path("volumes")) {
-        if (volume.path("name").asText().equals(mount.path("name").asText()) && volume.has("configMap")) {
+        if (volume.path("name").asText().equals(mount.path("name").asText())
+            && volume.has("configMap")) {
           String mapName = volume.path("configMap").path("name").asText();
-          JsonNode configMap = s.named("ConfigMap", mapName)
-              .orElseThrow(() -> new AssertionError("ConfigMap " + mapName + " is not among the manifests"));
+          JsonNode configMap =
+              s.named("ConfigMap", mapName)
+                  .orElseThrow(
+                      () ->
+                          new AssertionError(
+                              "ConfigMap " + mapName + " is not among the manifests"));
           JsonNode data = configMap.path("data").path(mountPath.relativize(path).toString());
-          assertThat(data.isTextual()).as("ConfigMap " + mapName + " holds " + path.getFileName()).isTrue();
+          assertThat(data.isTextual())
+              .as("ConfigMap " + mapName + " holds " + path.getFileName())
+              .isTrue();
           try {
-            return Files.writeString(Files.createTempFile(dir, "configmap", ".yaml"), data.asText());
+            return Files.writeString(
+                Files.createTempFile(dir, "configmap", ".yaml"), data.asText());
           } catch (IOException e) {
             throw new UncheckedIOException(e);
           }
@@ -265,7 +298,9 @@ class KubernetesManifestsTest {
   /** The number of the container port a probe or Service names (by name or number). */
   private static int containerPort(JsonNode container, JsonNode port) {
     for (JsonNode p : container.path("ports")) {
-      if (port.isInt() ? p.path("containerPort").asInt() == port.asInt() : p.path("name").asText().equals(port.asText())) {
+      if (port.isInt()
+          ? p.path("containerPort").asInt() == port.asInt()
+          : p.path("name").asText().equals(port.asText())) {
         return p.path("containerPort").asInt();
       }
     }

@@ -19,10 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code GET /admin/gc} while a run goes on shows the run's phase and what it found so far,
- * not only the previous run: a run held right after its mark (by the collector's own pause
- * point) is reported as "marked" with its candidates, and one waiting out its fence delay as
- * waiting for the fence.
+ * {@code GET /admin/gc} while a run goes on shows the run's phase and what it found so far, not
+ * only the previous run: a run held right after its mark (by the collector's own pause point) is
+ * reported as "marked" with its candidates, and one waiting out its fence delay as waiting for the
+ * fence.
  */
 class AdminGcProgressTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -36,7 +36,9 @@ class AdminGcProgressTest {
   }
 
   private static void trigger(RunningRegistry r) throws Exception {
-    assertThat(r.send(r.request("/admin/gc").POST(HttpRequest.BodyPublishers.noBody()).build()).statusCode())
+    assertThat(
+            r.send(r.request("/admin/gc").POST(HttpRequest.BodyPublishers.noBody()).build())
+                .statusCode())
         .isEqualTo(202);
   }
 
@@ -53,8 +55,16 @@ class AdminGcProgressTest {
 
   @Test
   void aRunHeldAfterItsMarkIsShownInThatPhaseWithItsCounts() throws Exception {
-    LadingConfig config = LadingConfig.forTests(root)
-        .withGc(new LadingConfig.Gc(Duration.ZERO, Duration.ZERO, Duration.ofHours(24), false, false, Duration.ZERO));
+    LadingConfig config =
+        LadingConfig.forTests(root)
+            .withGc(
+                new LadingConfig.Gc(
+                    Duration.ZERO,
+                    Duration.ZERO,
+                    Duration.ofHours(24),
+                    false,
+                    false,
+                    Duration.ZERO));
     try (RunningRegistry r = new RunningRegistry(config)) {
       r.pushBlob("team/app", "a layer nobody references".getBytes(StandardCharsets.UTF_8));
       // With no grace a candidate must still be strictly older than the run's announcement,
@@ -63,17 +73,22 @@ class AdminGcProgressTest {
       Thread.sleep(50);
       CountDownLatch marked = new CountDownLatch(1);
       CountDownLatch release = new CountDownLatch(1);
-      r.server.gc().orElseThrow().collector().setHooks(new GarbageCollector.SweepHooks() {
-        @Override
-        public void afterMark(Set<Digest> candidates) {
-          marked.countDown();
-          try {
-            release.await(30, TimeUnit.SECONDS);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        }
-      });
+      r.server
+          .gc()
+          .orElseThrow()
+          .collector()
+          .setHooks(
+              new GarbageCollector.SweepHooks() {
+                @Override
+                public void afterMark(Set<Digest> candidates) {
+                  marked.countDown();
+                  try {
+                    release.await(30, TimeUnit.SECONDS);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                }
+              });
       trigger(r);
       assertThat(marked.await(30, TimeUnit.SECONDS)).isTrue();
       try {
@@ -96,13 +111,22 @@ class AdminGcProgressTest {
 
   @Test
   void aRunWaitingOutItsFenceDelaySaysSo() throws Exception {
-    LadingConfig config = LadingConfig.forTests(root)
-        .withGc(new LadingConfig.Gc(Duration.ZERO, Duration.ZERO, Duration.ofHours(24), false, false,
-            Duration.ofSeconds(2)));
+    LadingConfig config =
+        LadingConfig.forTests(root)
+            .withGc(
+                new LadingConfig.Gc(
+                    Duration.ZERO,
+                    Duration.ZERO,
+                    Duration.ofHours(24),
+                    false,
+                    false,
+                    Duration.ofSeconds(2)));
     try (RunningRegistry r = new RunningRegistry(config)) {
       trigger(r);
       JsonNode during = status(r);
-      assertThat(during.path("current").path("phase").asText()).as(during.toString()).isEqualTo("waiting_for_fence");
+      assertThat(during.path("current").path("phase").asText())
+          .as(during.toString())
+          .isEqualTo("waiting_for_fence");
       awaitIdle(r);
     }
   }

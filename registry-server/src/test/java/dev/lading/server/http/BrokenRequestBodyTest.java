@@ -19,8 +19,8 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * A chunked body whose framing does not decode is the client's error on every route that reads
- * a body: {@code 400} with the spec's JSON body, the connection closed after it (its framing is
+ * A chunked body whose framing does not decode is the client's error on every route that reads a
+ * body: {@code 400} with the spec's JSON body, the connection closed after it (its framing is
  * lost), and nothing logged at WARN, where a storage outage would be reported.
  */
 class BrokenRequestBodyTest {
@@ -59,11 +59,12 @@ class BrokenRequestBodyTest {
   }
 
   static Stream<Arguments> brokenBodies() {
-    List<String> bodies = List.of(
-        "zz\r\nab\r\n0\r\n\r\n",                        // chunk size is no hex number
-        "-1\r\nab\r\n0\r\n\r\n",                        // negative
-        "fffffffffffffffffffffffff\r\nab\r\n0\r\n\r\n", // beyond any length
-        "2\r\nabcdefgh\r\n0\r\n\r\n");                  // longer than its size
+    List<String> bodies =
+        List.of(
+            "zz\r\nab\r\n0\r\n\r\n", // chunk size is no hex number
+            "-1\r\nab\r\n0\r\n\r\n", // negative
+            "fffffffffffffffffffffffff\r\nab\r\n0\r\n\r\n", // beyond any length
+            "2\r\nabcdefgh\r\n0\r\n\r\n"); // longer than its size
     return Stream.of(Target.values()).flatMap(t -> bodies.stream().map(b -> Arguments.of(t, b)));
   }
 
@@ -71,19 +72,26 @@ class BrokenRequestBodyTest {
   @MethodSource("brokenBodies")
   void aBrokenChunkedBodyIs400AndEndsTheConnection(Target target, String body) throws Exception {
     registry = new RunningRegistry(root);
-    String path = switch (target) {
-      case MANIFEST_PUT -> "/v2/a/manifests/t";
-      case MONOLITHIC_UPLOAD -> "/v2/a/blobs/uploads/?digest=" + DIGEST;
-      case CHUNK_PATCH -> session();
-      case FINAL_CHUNK_PUT -> session() + "?digest=" + DIGEST;
-    };
+    String path =
+        switch (target) {
+          case MANIFEST_PUT -> "/v2/a/manifests/t";
+          case MONOLITHIC_UPLOAD -> "/v2/a/blobs/uploads/?digest=" + DIGEST;
+          case CHUNK_PATCH -> session();
+          case FINAL_CHUNK_PUT -> session() + "?digest=" + DIGEST;
+        };
     try (RawConnection c = new RawConnection(registry.server.port())) {
-      c.send(target.method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-          + "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n"
-          + "Transfer-Encoding: chunked\r\n\r\n" + body);
+      c.send(
+          target.method
+              + " "
+              + path
+              + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+              + "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n"
+              + "Transfer-Encoding: chunked\r\n\r\n"
+              + body);
       RawConnection.Response r = c.read();
       assertThat(r.status()).as(r.head() + r.body()).isEqualTo(400);
-      assertThat(new ObjectMapper().readTree(r.body()).at("/errors/0/code").asText()).isEqualTo(target.code);
+      assertThat(new ObjectMapper().readTree(r.body()).at("/errors/0/code").asText())
+          .isEqualTo(target.code);
       assertThat(r.closesConnection()).as(r.head()).isTrue();
       assertThat(c.endsWithin(Duration.ofSeconds(10))).isTrue();
     }
@@ -92,16 +100,20 @@ class BrokenRequestBodyTest {
 
   @Test
   void aBrokenTokenFormIs400BadRequest() throws Exception {
-    registry = new RunningRegistry(LadingConfig.forTests(root)
-        .withAuth(LadingConfig.Auth.token("lading.test", List.of(), List.of())));
+    registry =
+        new RunningRegistry(
+            LadingConfig.forTests(root)
+                .withAuth(LadingConfig.Auth.token("lading.test", List.of(), List.of())));
     log.clear(); // token auth's start-up advice about where its keys live is not the request's
     try (RawConnection c = new RawConnection(registry.server.port())) {
-      c.send("POST /auth/token HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-          + "Content-Type: application/x-www-form-urlencoded\r\n"
-          + "Transfer-Encoding: chunked\r\n\r\nzz\r\ngrant_type=password\r\n0\r\n\r\n");
+      c.send(
+          "POST /auth/token HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+              + "Content-Type: application/x-www-form-urlencoded\r\n"
+              + "Transfer-Encoding: chunked\r\n\r\nzz\r\ngrant_type=password\r\n0\r\n\r\n");
       RawConnection.Response r = c.read();
       assertThat(r.status()).as(r.head() + r.body()).isEqualTo(400);
-      assertThat(new ObjectMapper().readTree(r.body()).at("/errors/0/code").asText()).isEqualTo("BAD_REQUEST");
+      assertThat(new ObjectMapper().readTree(r.body()).at("/errors/0/code").asText())
+          .isEqualTo("BAD_REQUEST");
       assertThat(c.endsWithin(Duration.ofSeconds(10))).isTrue();
     }
     assertThat(log.warnings()).isEmpty();
@@ -109,8 +121,12 @@ class BrokenRequestBodyTest {
 
   /** A new upload session's path. */
   private String session() throws Exception {
-    HttpResponse<String> r = registry.send(registry.request("/v2/a/blobs/uploads/")
-        .POST(HttpRequest.BodyPublishers.noBody()).build());
+    HttpResponse<String> r =
+        registry.send(
+            registry
+                .request("/v2/a/blobs/uploads/")
+                .POST(HttpRequest.BodyPublishers.noBody())
+                .build());
     assertThat(r.statusCode()).isEqualTo(202);
     return r.headers().firstValue("Location").orElseThrow();
   }

@@ -9,10 +9,10 @@ import dev.lading.core.model.ByteRange;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import java.util.stream.IntStream;
 
 class ByteRangeHeaderTest {
 
@@ -67,41 +67,45 @@ class ByteRangeHeaderTest {
   })
   void refusesWhatItCannotHonourExactly(String header, long size) {
     assertThatThrownBy(() -> ByteRangeHeader.resolve(header, size))
-        .isInstanceOfSatisfying(RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.RANGE_INVALID));
+        .isInstanceOfSatisfying(
+            RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.RANGE_INVALID));
   }
 
   @ParameterizedTest(name = "{0} of 1000 bytes -> parts {1}")
-  @CsvSource(delimiter = ';', value = {
-    // Kept in the header's order when nothing is merged (RFC 9110 §15.3.7.2's SHOULD).
-    "bytes=0-9,100-109;        0-9 100-109",
-    "bytes=100-109,0-9;        100-109 0-9",
-    "bytes=900-,-5,0-0;        900-999 0-0",
-    // Overlapping or touching ranges become one part, where the first of them was.
-    "bytes=0-9,5-14;           0-14",
-    "bytes=0-9,10-19;          0-19",
-    "bytes=10-19,0-9;          0-19",
-    "bytes=20-29,0-9,10-19;    0-29",
-    "bytes=500-599,0-9,5-20;   500-599 0-20",
-    "bytes=0-9,500-599,5-20;   0-20 500-599",
-    "bytes=0-9,0-9;            0-9",
-    "bytes=-10,0-;             0-999",
-    "bytes=0-0,2-2,1-1;        0-2",
-    // One byte between them: two parts (a gap is never merged).
-    "bytes=0-9,11-19;          0-9 11-19",
-    // Unsatisfiable ranges among satisfiable ones are dropped; empty list elements skipped.
-    "bytes=0-9,1000-1009;      0-9",
-    "bytes=2000-,-0,990-;      990-999",
-    "bytes=0-9,,20-29,;        0-9 20-29",
-    "bytes = 0 - 9 , 20 - 29;  0-9 20-29",
-    "bytes=0-5,99999999999999999999-; 0-5",
-  })
+  @CsvSource(
+      delimiter = ';',
+      value = {
+        // Kept in the header's order when nothing is merged (RFC 9110 §15.3.7.2's SHOULD).
+        "bytes=0-9,100-109;        0-9 100-109",
+        "bytes=100-109,0-9;        100-109 0-9",
+        "bytes=900-,-5,0-0;        900-999 0-0",
+        // Overlapping or touching ranges become one part, where the first of them was.
+        "bytes=0-9,5-14;           0-14",
+        "bytes=0-9,10-19;          0-19",
+        "bytes=10-19,0-9;          0-19",
+        "bytes=20-29,0-9,10-19;    0-29",
+        "bytes=500-599,0-9,5-20;   500-599 0-20",
+        "bytes=0-9,500-599,5-20;   0-20 500-599",
+        "bytes=0-9,0-9;            0-9",
+        "bytes=-10,0-;             0-999",
+        "bytes=0-0,2-2,1-1;        0-2",
+        // One byte between them: two parts (a gap is never merged).
+        "bytes=0-9,11-19;          0-9 11-19",
+        // Unsatisfiable ranges among satisfiable ones are dropped; empty list elements skipped.
+        "bytes=0-9,1000-1009;      0-9",
+        "bytes=2000-,-0,990-;      990-999",
+        "bytes=0-9,,20-29,;        0-9 20-29",
+        "bytes = 0 - 9 , 20 - 29;  0-9 20-29",
+        "bytes=0-5,99999999999999999999-; 0-5",
+      })
   void resolvesSeveralRangesToTheParts(String header, String expected) {
     List<ByteRange> parts = new ArrayList<>();
     for (String p : expected.strip().split(" ")) {
       String[] ends = p.split("-");
       parts.add(new ByteRange(Long.parseLong(ends[0]), Long.parseLong(ends[1])));
     }
-    assertThat(ByteRangeHeader.resolve(header, 1000)).hasValue(new ByteRangeHeader.Ranges(parts, true));
+    assertThat(ByteRangeHeader.resolve(header, 1000))
+        .hasValue(new ByteRangeHeader.Ranges(parts, true));
   }
 
   @Test
@@ -115,10 +119,12 @@ class ByteRangeHeaderTest {
     String four = "bytes=0-0,0-0,0-0,0-0";
     assertThat(ByteRangeHeader.resolve(four, 1000, 4)).isPresent();
     assertThatThrownBy(() -> ByteRangeHeader.resolve(four + ",0-0", 1000, 4))
-        .isInstanceOfSatisfying(RegistryException.class, e -> {
-          assertThat(e.code()).isEqualTo(ErrorCode.RANGE_INVALID);
-          assertThat(e.getMessage()).contains("more than 4 ranges");
-        });
+        .isInstanceOfSatisfying(
+            RegistryException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(ErrorCode.RANGE_INVALID);
+              assertThat(e.getMessage()).contains("more than 4 ranges");
+            });
     // Unsatisfiable ranges count too: the cap bounds the work of reading the header.
     assertThatThrownBy(() -> ByteRangeHeader.resolve("bytes=0-0,5000-,6000-", 1000, 2))
         .isInstanceOf(RegistryException.class);
@@ -142,22 +148,27 @@ class ByteRangeHeaderTest {
   void stackedRangesNeverSendAByteTwice() {
     // RFC 9110 §17.15's amplification: a thousand times the whole blob in one small header.
     String header = "bytes=" + String.join(",", Collections.nCopies(1000, "0-"));
-    assertThat(ByteRangeHeader.resolve(header, 1000).orElseThrow().parts()).containsExactly(new ByteRange(0, 999));
-    String shifted = "bytes=" + String.join(",", IntStream.range(0, 999)
-        .mapToObj(i -> i + "-" + (i + 1)).toList());
-    assertThat(ByteRangeHeader.resolve(shifted, 1000).orElseThrow().parts()).containsExactly(new ByteRange(0, 999));
+    assertThat(ByteRangeHeader.resolve(header, 1000).orElseThrow().parts())
+        .containsExactly(new ByteRange(0, 999));
+    String shifted =
+        "bytes="
+            + String.join(",", IntStream.range(0, 999).mapToObj(i -> i + "-" + (i + 1)).toList());
+    assertThat(ByteRangeHeader.resolve(shifted, 1000).orElseThrow().parts())
+        .containsExactly(new ByteRange(0, 999));
   }
 
   @ParameterizedTest(name = "{0} asks for several: {1}")
-  @CsvSource(delimiter = ';', value = {
-    "bytes=0-1,5-6; true",
-    "BYTES = 0-1 , -5; true",
-    "bytes=0-1; false",
-    "bytes=0-1,; false",
-    "bytes=,0-1,,; false",
-    "items=0-1,5-6; false",
-    "0-1,5-6; false",
-  })
+  @CsvSource(
+      delimiter = ';',
+      value = {
+        "bytes=0-1,5-6; true",
+        "BYTES = 0-1 , -5; true",
+        "bytes=0-1; false",
+        "bytes=0-1,; false",
+        "bytes=,0-1,,; false",
+        "items=0-1,5-6; false",
+        "0-1,5-6; false",
+      })
   void tellsWhetherSeveralRangesAreAsked(String header, boolean several) {
     assertThat(ByteRangeHeader.asksForSeveral(header)).isEqualTo(several);
   }

@@ -16,7 +16,8 @@ class ConnectionCeilingTest {
 
   @Test
   void aConnectionBeyondTheCeilingIsAnswered503AndClosedUntilOneEnds() throws Exception {
-    try (RunningRegistry registry = new RunningRegistry(LadingConfig.forTests(root).withMaxConnections(2));
+    try (RunningRegistry registry =
+            new RunningRegistry(LadingConfig.forTests(root).withMaxConnections(2));
         RawConnection first = new RawConnection(registry.server.port());
         RawConnection second = new RawConnection(registry.server.port())) {
       // Both served (so both are counted before the third arrives), and kept open.
@@ -29,28 +30,40 @@ class ConnectionCeilingTest {
         assertThat(r.status()).as(r.head()).isEqualTo(503);
         assertThat(r.header("Retry-After")).isEqualTo("5");
         assertThat(r.header("Content-Type")).isEqualTo("application/json");
-        assertThat(new ObjectMapper().readTree(r.body()).at("/errors/0/code").asText()).isEqualTo("STORAGE_UNAVAILABLE");
-        assertThat(new ObjectMapper().readTree(r.body()).at("/errors/0/message").asText()).contains("connections");
+        assertThat(new ObjectMapper().readTree(r.body()).at("/errors/0/code").asText())
+            .isEqualTo("STORAGE_UNAVAILABLE");
+        assertThat(new ObjectMapper().readTree(r.body()).at("/errors/0/message").asText())
+            .contains("connections");
         assertThat(third.endsWithin(Duration.ofSeconds(10))).isTrue();
       }
       assertThat(metric(registry, "lading_http_connections_refused_total ")).isEqualTo(1);
-      assertThat(first.send(GET_BASE).read().status()).as("served connections keep being served").isEqualTo(200);
+      assertThat(first.send(GET_BASE).read().status())
+          .as("served connections keep being served")
+          .isEqualTo(200);
 
       first.close();
       long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-      while (metric(registry, "lading_http_connections_open ") > 1 && System.nanoTime() < deadline) {
+      while (metric(registry, "lading_http_connections_open ") > 1
+          && System.nanoTime() < deadline) {
         Thread.sleep(20);
       }
       try (RawConnection fourth = new RawConnection(registry.server.port())) {
-        assertThat(fourth.send(GET_BASE).read().status()).as("room again once one ended").isEqualTo(200);
+        assertThat(fourth.send(GET_BASE).read().status())
+            .as("room again once one ended")
+            .isEqualTo(200);
       }
     }
   }
 
   private static double metric(RunningRegistry registry, String prefix) {
-    return registry.server.metrics().scrape().lines()
+    return registry
+        .server
+        .metrics()
+        .scrape()
+        .lines()
         .filter(l -> l.startsWith(prefix))
         .mapToDouble(l -> Double.parseDouble(l.substring(prefix.length())))
-        .findFirst().orElse(-1);
+        .findFirst()
+        .orElse(-1);
   }
 }

@@ -16,10 +16,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * How connections end, over a raw socket so that the client's timing is ours: a refusal sent
- * while the client is still sending its body must reach the client even if the client reads it
- * only after sending much more. An immediate close would answer those later bytes with a reset,
- * which discards the unread refusal on the client's side.
+ * How connections end, over a raw socket so that the client's timing is ours: a refusal sent while
+ * the client is still sending its body must reach the client even if the client reads it only after
+ * sending much more. An immediate close would answer those later bytes with a reset, which discards
+ * the unread refusal on the client's side.
  */
 class ConnectionCloseTest {
   private static final long SENT_AFTER_LIMIT = 8L << 20;
@@ -27,35 +27,45 @@ class ConnectionCloseTest {
 
   @Test
   void aRefusalSentMidBodyReachesAClientThatReadsItOnlyAfterSendingMore() throws Exception {
-    try (RunningRegistry registry = new RunningRegistry(LadingConfig.forTests(root).withManifestLimit(4096));
+    try (RunningRegistry registry =
+            new RunningRegistry(LadingConfig.forTests(root).withManifestLimit(4096));
         Socket socket = new Socket("127.0.0.1", registry.server.port())) {
       OutputStream out = socket.getOutputStream();
-      out.write(("PUT /v2/a/manifests/big HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-          + "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n"
-          + "Transfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          ("PUT /v2/a/manifests/big HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  + "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n"
+                  + "Transfer-Encoding: chunked\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
       // Far more than the limit and than both sides' socket buffers: the server has answered and
       // ended its side long before this is all sent, and must keep taking it.
-      CompletableFuture<Long> sending = CompletableFuture.supplyAsync(() -> {
-        byte[] chunk = ("10000\r\n" + " ".repeat(0x10000) + "\r\n").getBytes(StandardCharsets.US_ASCII);
-        long sent = 0;
-        try {
-          while (sent < SENT_AFTER_LIMIT) {
-            out.write(chunk);
-            sent += 0x10000;
-          }
-          out.flush();
-        } catch (IOException reset) {
-          // Counted below: the server stopped taking bytes.
-        }
-        return sent;
-      });
+      CompletableFuture<Long> sending =
+          CompletableFuture.supplyAsync(
+              () -> {
+                byte[] chunk =
+                    ("10000\r\n" + " ".repeat(0x10000) + "\r\n")
+                        .getBytes(StandardCharsets.US_ASCII);
+                long sent = 0;
+                try {
+                  while (sent < SENT_AFTER_LIMIT) {
+                    out.write(chunk);
+                    sent += 0x10000;
+                  }
+                  out.flush();
+                } catch (IOException reset) {
+                  // Counted below: the server stopped taking bytes.
+                }
+                return sent;
+              });
       long sent = sending.get(30, TimeUnit.SECONDS);
 
       String response = readToEnd(socket.getInputStream());
-      assertThat(response).startsWith("HTTP/1.1 413 ")
+      assertThat(response)
+          .startsWith("HTTP/1.1 413 ")
           .containsIgnoringCase("connection: close")
           .contains("\"code\":\"MANIFEST_TOO_LARGE\"");
-      assertThat(sent).as("bytes the server read and discarded after its refusal").isEqualTo(SENT_AFTER_LIMIT);
+      assertThat(sent)
+          .as("bytes the server read and discarded after its refusal")
+          .isEqualTo(SENT_AFTER_LIMIT);
     }
   }
 
@@ -63,8 +73,11 @@ class ConnectionCloseTest {
   void aRequestAskingToCloseGetsItsResponseAndThenTheEndOfTheConnection() throws Exception {
     try (RunningRegistry registry = new RunningRegistry(root);
         Socket socket = new Socket("127.0.0.1", registry.server.port())) {
-      socket.getOutputStream().write("GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-          .getBytes(StandardCharsets.US_ASCII));
+      socket
+          .getOutputStream()
+          .write(
+              "GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                  .getBytes(StandardCharsets.US_ASCII));
       String response = readToEnd(socket.getInputStream());
       assertThat(response).startsWith("HTTP/1.1 200 ").containsIgnoringCase("connection: close");
     }
@@ -75,7 +88,8 @@ class ConnectionCloseTest {
     try (RunningRegistry registry = new RunningRegistry(root);
         Socket socket = new Socket("127.0.0.1", registry.server.port())) {
       socket.setSoTimeout(30_000);
-      byte[] request = "GET /v2/ HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+      byte[] request =
+          "GET /v2/ HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
       for (int i = 0; i < 2; i++) {
         socket.getOutputStream().write(request);
         String head = readHead(socket.getInputStream());

@@ -11,6 +11,8 @@ import dev.lading.server.config.LadingConfig;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
@@ -24,8 +26,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import java.io.InterruptedIOException;
-import java.io.UncheckedIOException;
 
 /**
  * The header, idle and body-stall timeouts over real sockets, each configured to a second or two
@@ -47,35 +47,43 @@ class ConnectionTimeoutsTest {
   }
 
   private LadingServer start(Duration header, Duration idle, Duration bodyStall) {
-    server = LadingServer.start(LadingConfig.forTests(root).withHttpTimeouts(header, idle, bodyStall));
+    server =
+        LadingServer.start(LadingConfig.forTests(root).withHttpTimeouts(header, idle, bodyStall));
     return server;
   }
 
   private double timeouts(String kind) {
     String line = "lading_http_timeouts_total{kind=\"" + kind + "\"} ";
-    return server.metrics().scrape().lines()
+    return server
+        .metrics()
+        .scrape()
+        .lines()
         .filter(l -> l.startsWith(line))
         .mapToDouble(l -> Double.parseDouble(l.substring(line.length())))
-        .findFirst().orElse(-1);
+        .findFirst()
+        .orElse(-1);
   }
 
   @Test
   void aHeadTrickledByteByByteIsCutOffByTheHeaderTimeout() throws Exception {
     start(SHORT, LONG, LONG);
     try (RawConnection c = new RawConnection(server.port())) {
-      byte[] head = ("GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + "a".repeat(600) + "\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII);
+      byte[] head =
+          ("GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + "a".repeat(600) + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII);
       // Every byte comes well within any per-byte timeout; only the whole head is late.
-      CompletableFuture<Void> trickle = CompletableFuture.runAsync(() -> {
-        try {
-          for (byte b : head) {
-            c.send(new byte[] {b});
-            Thread.sleep(50);
-          }
-        } catch (IOException | InterruptedException closed) {
-          // The server ended the connection: what the test waits for.
-        }
-      });
+      CompletableFuture<Void> trickle =
+          CompletableFuture.runAsync(
+              () -> {
+                try {
+                  for (byte b : head) {
+                    c.send(new byte[] {b});
+                    Thread.sleep(50);
+                  }
+                } catch (IOException | InterruptedException closed) {
+                  // The server ended the connection: what the test waits for.
+                }
+              });
       assertThat(c.endsWithin(BOUND)).as("ended while the head was still trickling in").isTrue();
       assertThat(trickle).as("the client was still sending its head").isNotDone();
       trickle.cancel(true);
@@ -109,9 +117,13 @@ class ConnectionTimeoutsTest {
   @Test
   void aBodyThatStopsArrivingIsCutOffByTheStallTimeout() throws Exception {
     start(LONG, LONG, SHORT);
-    try (LogCapture log = new LogCapture(); RawConnection c = new RawConnection(server.port())) {
-      c.send("POST /v2/a/blobs/uploads/?digest=" + RunningRegistry.sha256(new byte[100])
-          + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n" + "x".repeat(10));
+    try (LogCapture log = new LogCapture();
+        RawConnection c = new RawConnection(server.port())) {
+      c.send(
+          "POST /v2/a/blobs/uploads/?digest="
+              + RunningRegistry.sha256(new byte[100])
+              + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n"
+              + "x".repeat(10));
       assertThat(c.endsWithin(BOUND)).isTrue();
       assertThat(log.warnings()).as("a client's stall is no server failure").isEmpty();
     }
@@ -119,30 +131,42 @@ class ConnectionTimeoutsTest {
   }
 
   /**
-   * A store slower than the stall timeout, before the first body byte is read or in the middle
-   * of the body (the server holds reading off for backpressure meanwhile), is the server's own
-   * time: the upload completes.
+   * A store slower than the stall timeout, before the first body byte is read or in the middle of
+   * the body (the server holds reading off for backpressure meanwhile), is the server's own time:
+   * the upload completes.
    */
   @ParameterizedTest(name = "store pauses after {0} bytes")
   @ValueSource(ints = {0, 64 << 10})
   void aPauseOfTheServerItselfIsNoStall(int pauseAfter) throws Exception {
     Duration pause = Duration.ofSeconds(4);
     FilesystemStore store = new FilesystemStore(root, false);
-    Registry slow = pausingUploads(new StoreRegistry(store, RegistryOptions.defaults()), pauseAfter, pause);
-    server = LadingServer.start(LadingConfig.forTests(root).withHttpTimeouts(LONG, LONG, SHORT),
-        slow, RequestAuthorizer.allowAll());
-    byte[] blob = new byte[8 << 20]; // far beyond the body hand-off's high water mark and the socket buffers
+    Registry slow =
+        pausingUploads(new StoreRegistry(store, RegistryOptions.defaults()), pauseAfter, pause);
+    server =
+        LadingServer.start(
+            LadingConfig.forTests(root).withHttpTimeouts(LONG, LONG, SHORT),
+            slow,
+            RequestAuthorizer.allowAll());
+    byte[] blob =
+        new byte[8 << 20]; // far beyond the body hand-off's high water mark and the socket buffers
     new Random(5).nextBytes(blob);
-    try (store; RawConnection c = new RawConnection(server.port())) {
-      c.send("POST /v2/a/blobs/uploads/?digest=" + RunningRegistry.sha256(blob)
-          + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + blob.length + "\r\n\r\n");
-      CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
-        try {
-          c.send(blob);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
+    try (store;
+        RawConnection c = new RawConnection(server.port())) {
+      c.send(
+          "POST /v2/a/blobs/uploads/?digest="
+              + RunningRegistry.sha256(blob)
+              + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
+              + blob.length
+              + "\r\n\r\n");
+      CompletableFuture<Void> sending =
+          CompletableFuture.runAsync(
+              () -> {
+                try {
+                  c.send(blob);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
       RawConnection.Response r = c.read();
       assertThat(r.status()).as(r.head() + r.body()).isEqualTo(201);
       sending.get(30, TimeUnit.SECONDS);
@@ -151,9 +175,9 @@ class ConnectionTimeoutsTest {
   }
 
   /**
-   * A client that waits for {@code 100 Continue} sends nothing until the server asks for the
-   * body, however long the server took to get there; its stall clock starts when the server
-   * starts reading, not when the head arrived.
+   * A client that waits for {@code 100 Continue} sends nothing until the server asks for the body,
+   * however long the server took to get there; its stall clock starts when the server starts
+   * reading, not when the head arrived.
    */
   @Test
   void theStallClockStartsWhenTheServerStartsReading() throws Exception {
@@ -161,13 +185,23 @@ class ConnectionTimeoutsTest {
     // would end the connection at the check due at 6 s.
     Duration stall = Duration.ofSeconds(3);
     FilesystemStore store = new FilesystemStore(root, false);
-    Registry slow = pausingUploads(new StoreRegistry(store, RegistryOptions.defaults()), 0, Duration.ofSeconds(5));
-    server = LadingServer.start(LadingConfig.forTests(root).withHttpTimeouts(LONG, LONG, stall),
-        slow, RequestAuthorizer.allowAll());
+    Registry slow =
+        pausingUploads(
+            new StoreRegistry(store, RegistryOptions.defaults()), 0, Duration.ofSeconds(5));
+    server =
+        LadingServer.start(
+            LadingConfig.forTests(root).withHttpTimeouts(LONG, LONG, stall),
+            slow,
+            RequestAuthorizer.allowAll());
     byte[] blob = new byte[1000];
-    try (store; RawConnection c = new RawConnection(server.port())) {
-      c.send("POST /v2/a/blobs/uploads/?digest=" + RunningRegistry.sha256(blob)
-          + " HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Length: " + blob.length + "\r\n\r\n");
+    try (store;
+        RawConnection c = new RawConnection(server.port())) {
+      c.send(
+          "POST /v2/a/blobs/uploads/?digest="
+              + RunningRegistry.sha256(blob)
+              + " HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Length: "
+              + blob.length
+              + "\r\n\r\n");
       assertThat(c.read().status()).isEqualTo(100);
       Thread.sleep(2_000); // a slow client, but within the stall timeout
       c.send(blob);
@@ -179,17 +213,20 @@ class ConnectionTimeoutsTest {
 
   /** {@code registry} with every {@code putBlob} body pausing once, after {@code after} bytes. */
   private static Registry pausingUploads(Registry registry, int after, Duration pause) {
-    return (Registry) Proxy.newProxyInstance(Registry.class.getClassLoader(), new Class<?>[] {Registry.class},
-        (proxy, method, args) -> {
-          if (method.getName().equals("putBlob")) {
-            args[2] = new PausingStream((InputStream) args[2], after, pause);
-          }
-          try {
-            return method.invoke(registry, args);
-          } catch (InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
+    return (Registry)
+        Proxy.newProxyInstance(
+            Registry.class.getClassLoader(),
+            new Class<?>[] {Registry.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("putBlob")) {
+                args[2] = new PausingStream((InputStream) args[2], after, pause);
+              }
+              try {
+                return method.invoke(registry, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
   }
 
   /** Sleeps once, when {@code after} bytes have been read, as a store falling behind would. */

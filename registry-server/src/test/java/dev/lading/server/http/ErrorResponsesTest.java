@@ -5,14 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.lading.core.error.ErrorCode;
 import java.io.IOException;
-import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
 
 class ErrorResponsesTest {
 
   @Test
   void unforeseenFailureIs500UnknownWithoutInternals() throws Exception {
-    ErrorResponses.Rendered r = ErrorResponses.render(new IllegalStateException("secret /var/lib/x"));
+    ErrorResponses.Rendered r =
+        ErrorResponses.render(new IllegalStateException("secret /var/lib/x"));
     assertThat(r.status().code()).isEqualTo(500);
     JsonNode error = onlyError(r);
     assertThat(error.get("code").asText()).isEqualTo(ErrorCode.UNKNOWN.code()).isEqualTo("UNKNOWN");
@@ -31,8 +32,11 @@ class ErrorResponsesTest {
 
   @Test
   void refusalCarriesItsRegisteredStatusCodeAndDetail() throws Exception {
-    ErrorResponses.Rendered r = ErrorResponses.render(
-        ErrorCode.BLOB_UPLOAD_INVALID.exception("malformed Content-Range header").withDetail("x-y"));
+    ErrorResponses.Rendered r =
+        ErrorResponses.render(
+            ErrorCode.BLOB_UPLOAD_INVALID
+                .exception("malformed Content-Range header")
+                .withDetail("x-y"));
     assertThat(r.status().code()).isEqualTo(400);
     JsonNode error = onlyError(r);
     assertThat(error.get("code").asText()).isEqualTo("BLOB_UPLOAD_INVALID");
@@ -42,25 +46,33 @@ class ErrorResponsesTest {
 
   @Test
   void theRefusalsHeadersGoOutWithTheJsonContentType() {
-    ErrorResponses.Rendered r = ErrorResponses.render(ErrorCode.UNAUTHORIZED.exception()
-        .withHeader("WWW-Authenticate", "Basic realm=\"lading\"")
-        .withHeader("Content-Type", "text/plain"));
+    ErrorResponses.Rendered r =
+        ErrorResponses.render(
+            ErrorCode.UNAUTHORIZED
+                .exception()
+                .withHeader("WWW-Authenticate", "Basic realm=\"lading\"")
+                .withHeader("Content-Type", "text/plain"));
     assertThat(r.status().code()).isEqualTo(401);
     assertThat(r.headers().get("WWW-Authenticate")).isEqualTo("Basic realm=\"lading\"");
     assertThat(r.headers().getAll("Content-Type")).containsExactly("application/json");
-    assertThat(ErrorResponses.render(new IOException("x")).headers().names()).containsExactly("content-type");
+    assertThat(ErrorResponses.render(new IOException("x")).headers().names())
+        .containsExactly("content-type");
   }
 
   @Test
   void every429CarriesRetryAfterInSeconds() {
-    ErrorResponses.Rendered bare = ErrorResponses.render(ErrorCode.TOOMANYREQUESTS.exception("slow down"));
+    ErrorResponses.Rendered bare =
+        ErrorResponses.render(ErrorCode.TOOMANYREQUESTS.exception("slow down"));
     assertThat(bare.status().code()).isEqualTo(429);
     assertThat(bare.headers().get("Retry-After")).isEqualTo("1");
-    ErrorResponses.Rendered named = ErrorResponses.render(
-        ErrorCode.TOOMANYREQUESTS.exception("slow down").withHeader("Retry-After", "7"));
+    ErrorResponses.Rendered named =
+        ErrorResponses.render(
+            ErrorCode.TOOMANYREQUESTS.exception("slow down").withHeader("Retry-After", "7"));
     assertThat(named.headers().getAll("Retry-After")).containsExactly("7");
     // Only a 429 gets one by default.
-    assertThat(ErrorResponses.render(ErrorCode.DENIED.exception()).headers().contains("Retry-After")).isFalse();
+    assertThat(
+            ErrorResponses.render(ErrorCode.DENIED.exception()).headers().contains("Retry-After"))
+        .isFalse();
   }
 
   private static JsonNode onlyError(ErrorResponses.Rendered r) throws IOException {

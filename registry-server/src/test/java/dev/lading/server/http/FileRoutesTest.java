@@ -6,10 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
 import io.netty.handler.codec.http.HttpMethod;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 class FileRoutesTest {
   @ParameterizedTest(name = "{0} -> {1} {2}")
@@ -32,29 +32,41 @@ class FileRoutesTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {
-    "/files/ml/tiny/-/q4/../x", "/files/ml/tiny/-/q4/./x", "/files/ml/tiny/-/q4/a//b",
-    "/files/ml/tiny/-/q4/%2e%2e/x", "/files/ml/tiny/-/q4/a%2Fb", "/files/ml/tiny/-/q4/a%5Cb",
-    "/files/ml/tiny/-/q4/a%00b", "/files/ml/tiny/-/q4//x",
-  })
+  @ValueSource(
+      strings = {
+        "/files/ml/tiny/-/q4/../x", "/files/ml/tiny/-/q4/./x", "/files/ml/tiny/-/q4/a//b",
+        "/files/ml/tiny/-/q4/%2e%2e/x", "/files/ml/tiny/-/q4/a%2Fb", "/files/ml/tiny/-/q4/a%5Cb",
+        "/files/ml/tiny/-/q4/a%00b", "/files/ml/tiny/-/q4//x",
+      })
   void traversalIsBlobUnknown(String path) {
     assertThatThrownBy(() -> Routes.match(HttpMethod.GET, path))
-        .isInstanceOfSatisfying(RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BLOB_UNKNOWN));
+        .isInstanceOfSatisfying(
+            RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BLOB_UNKNOWN));
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"/files/", "/files/ml/tiny", "/files/-/q4/x", "/files/ml/tiny/-/", "/files/ml/tiny/-//x"})
+  @ValueSource(
+      strings = {
+        "/files/",
+        "/files/ml/tiny",
+        "/files/-/q4/x",
+        "/files/ml/tiny/-/",
+        "/files/ml/tiny/-//x"
+      })
   void withoutNameOrReferenceIsNotFound(String path) {
     assertThatThrownBy(() -> Routes.match(HttpMethod.GET, path))
-        .isInstanceOfSatisfying(RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
+        .isInstanceOfSatisfying(
+            RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
   }
 
   @Test
   void onlyReads() {
     assertThatThrownBy(() -> Routes.match(HttpMethod.PUT, "/files/ml/tiny/-/q4/x"))
-        .isInstanceOfSatisfying(RegistryException.class,
+        .isInstanceOfSatisfying(
+            RegistryException.class,
             e -> assertThat(e.code()).isEqualTo(ErrorCode.METHOD_NOT_ALLOWED));
-    assertThat(Routes.match(HttpMethod.HEAD, "/files/ml/tiny/-/q4/x").resource()).isEqualTo(Routes.Resource.FILES);
+    assertThat(Routes.match(HttpMethod.HEAD, "/files/ml/tiny/-/q4/x").resource())
+        .isEqualTo(Routes.Resource.FILES);
   }
 
   @Test
@@ -69,7 +81,8 @@ class FileRoutesTest {
 
   @Test
   void contentDispositionIsRfc6266WithRfc8187ForNonAscii() {
-    assertThat(FilesHandler.contentDisposition("dir/model.gguf")).isEqualTo("attachment; filename=\"model.gguf\"");
+    assertThat(FilesHandler.contentDisposition("dir/model.gguf"))
+        .isEqualTo("attachment; filename=\"model.gguf\"");
     assertThat(FilesHandler.contentDisposition("a\"b\\c.txt"))
         .isEqualTo("attachment; filename=\"a_b_c.txt\"; filename*=UTF-8''a%22b%5Cc.txt");
     assertThat(FilesHandler.contentDisposition("模型.gguf"))

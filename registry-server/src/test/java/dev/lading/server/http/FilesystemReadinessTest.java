@@ -11,9 +11,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Readiness on the filesystem store checks the store as it does S3: a store whose root
- * directory vanished (an unmounted volume) or cannot be read is not ready, although its
- * listing would simply look empty; and ready again once it is back.
+ * Readiness on the filesystem store checks the store as it does S3: a store whose root directory
+ * vanished (an unmounted volume) or cannot be read is not ready, although its listing would simply
+ * look empty; and ready again once it is back.
  */
 class FilesystemReadinessTest {
   @TempDir Path dir;
@@ -39,7 +39,9 @@ class FilesystemReadinessTest {
       Path away = Files.move(root, dir.resolve("unmounted"));
       assertThat(readyStatus(r, 503)).isEqualTo(503);
       assertThat(r.send(r.request("/readyz").GET().build()).body()).contains("storage unavailable");
-      assertThat(r.send(r.request("/healthz").GET().build()).statusCode()).as("liveness stays").isEqualTo(200);
+      assertThat(r.send(r.request("/healthz").GET().build()).statusCode())
+          .as("liveness stays")
+          .isEqualTo(200);
       Files.move(away, root);
       assertThat(readyStatus(r, 200)).isEqualTo(200);
     }
@@ -48,7 +50,9 @@ class FilesystemReadinessTest {
   @Test
   void readinessTurns503WhenTheRootIsUnreadable() throws Exception {
     // root reads every directory whatever its mode, so only another user can see the refusal.
-    assumeTrue(!"root".equals(System.getProperty("user.name")), "runs as root, who may read a mode-000 directory");
+    assumeTrue(
+        !"root".equals(System.getProperty("user.name")),
+        "runs as root, who may read a mode-000 directory");
     Path root = Files.createDirectories(dir.resolve("data"));
     try (RunningRegistry r = new RunningRegistry(root)) {
       assertThat(readyStatus(r, 200)).isEqualTo(200);

@@ -6,15 +6,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import java.util.Locale;
 
 /**
  * {@code /healthz} and {@code /readyz} over real sockets: both answer without credentials, other
@@ -33,15 +33,21 @@ class HealthEndpointsTest {
       HttpResponse<String> ready = r.send(r.request("/readyz").GET().build());
       assertThat(ready.statusCode()).isEqualTo(200);
       assertThat(ready.body()).isEqualTo("{\"status\":\"ready\"}");
-      assertThat(r.send(r.request("/readyz").method("HEAD", HttpRequest.BodyPublishers.noBody()).build())
-          .statusCode()).isEqualTo(200);
+      assertThat(
+              r.send(
+                      r.request("/readyz")
+                          .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                          .build())
+                  .statusCode())
+          .isEqualTo(200);
     }
   }
 
   @Test
   void otherMethodsAreRefused() throws Exception {
     try (RunningRegistry r = new RunningRegistry(root)) {
-      HttpResponse<String> post = r.send(r.request("/readyz").POST(HttpRequest.BodyPublishers.noBody()).build());
+      HttpResponse<String> post =
+          r.send(r.request("/readyz").POST(HttpRequest.BodyPublishers.noBody()).build());
       assertThat(post.statusCode()).isEqualTo(405);
       assertThat(RunningRegistry.errorCode(post)).isEqualTo("METHOD_NOT_ALLOWED");
       assertThat(post.headers().firstValue("Allow")).hasValue("GET, HEAD");
@@ -51,11 +57,15 @@ class HealthEndpointsTest {
   @Test
   void everyEndpointOutsideV2NamesItsMethodsWhenRefusingOne() throws Exception {
     try (RunningRegistry r = new RunningRegistry(root)) {
-      for (String[] pathAndAllow : new String[][] {
-          {"/healthz", "GET, HEAD"}, {"/readyz", "GET, HEAD"}, {"/metrics", "GET, HEAD"},
-          {"/admin/gc", "GET, HEAD, POST"}}) {
-        HttpResponse<String> put = r.send(r.request(pathAndAllow[0])
-            .PUT(HttpRequest.BodyPublishers.noBody()).build());
+      for (String[] pathAndAllow :
+          new String[][] {
+            {"/healthz", "GET, HEAD"},
+            {"/readyz", "GET, HEAD"},
+            {"/metrics", "GET, HEAD"},
+            {"/admin/gc", "GET, HEAD, POST"}
+          }) {
+        HttpResponse<String> put =
+            r.send(r.request(pathAndAllow[0]).PUT(HttpRequest.BodyPublishers.noBody()).build());
         assertThat(put.statusCode()).as(pathAndAllow[0]).isEqualTo(405);
         assertThat(RunningRegistry.errorCode(put)).isEqualTo("METHOD_NOT_ALLOWED");
         assertThat(put.headers().firstValue("Allow")).as(pathAndAllow[0]).hasValue(pathAndAllow[1]);
@@ -68,15 +78,23 @@ class HealthEndpointsTest {
     RunningRegistry r = new RunningRegistry(root);
     try {
       // An upload whose body waits on a latch keeps one request in flight.
-      HttpResponse<String> started = r.send(r.request("/v2/team/app/blobs/uploads/")
-          .POST(HttpRequest.BodyPublishers.noBody()).build());
+      HttpResponse<String> started =
+          r.send(
+              r.request("/v2/team/app/blobs/uploads/")
+                  .POST(HttpRequest.BodyPublishers.noBody())
+                  .build());
       assertThat(started.statusCode()).isEqualTo(202);
       String location = started.headers().firstValue("Location").orElseThrow();
       // Half of a PATCH body: the request stays in flight until the other half comes.
       Socket upload = new Socket("127.0.0.1", r.server.port());
-      upload.getOutputStream().write(("PATCH " + location + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-          + "Content-Type: application/octet-stream\r\nContent-Length: 10\r\n\r\nhello")
-          .getBytes(StandardCharsets.US_ASCII));
+      upload
+          .getOutputStream()
+          .write(
+              ("PATCH "
+                      + location
+                      + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      + "Content-Type: application/octet-stream\r\nContent-Length: 10\r\n\r\nhello")
+                  .getBytes(StandardCharsets.US_ASCII));
       upload.getOutputStream().flush();
       long inFlightDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (r.server.requestsInFlight() == 0 && System.nanoTime() < inFlightDeadline) {
@@ -112,7 +130,8 @@ class HealthEndpointsTest {
   /** Sends {@code GET /readyz} on {@code socket}; returns the status line and the body. */
   private static String askReadiness(Socket socket) throws IOException {
     OutputStream out = socket.getOutputStream();
-    out.write("GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    out.write(
+        "GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
     out.flush();
     InputStream in = socket.getInputStream();
     String status = line(in);

@@ -33,7 +33,8 @@ class HostAndTargetTest {
   private static void assertBadRequestAndClosed(RawConnection c) throws Exception {
     RawConnection.Response r = c.read();
     assertThat(r.status()).as(r.head() + r.body()).isEqualTo(400);
-    assertThat(new ObjectMapper().readTree(r.body()).at("/errors/0/code").asText()).isEqualTo("BAD_REQUEST");
+    assertThat(new ObjectMapper().readTree(r.body()).at("/errors/0/code").asText())
+        .isEqualTo("BAD_REQUEST");
     assertThat(c.endsWithin(Duration.ofSeconds(10))).isTrue();
   }
 
@@ -54,7 +55,8 @@ class HostAndTargetTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"exa mple.com", "a/b", "user@host", "[not-ipv6]", "host:port", "a\"b", "h:1:2"})
+  @ValueSource(
+      strings = {"exa mple.com", "a/b", "user@host", "[not-ipv6]", "host:port", "a\"b", "h:1:2"})
   void anInvalidHostIs400(String host) throws Exception {
     try (RawConnection c = connect()) {
       c.send("GET /v2/ HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
@@ -63,7 +65,8 @@ class HostAndTargetTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"registry.example", "127.0.0.1:5000", "[::1]:5000", "my-registry_1.local", ""})
+  @ValueSource(
+      strings = {"registry.example", "127.0.0.1:5000", "[::1]:5000", "my-registry_1.local", ""})
   void aValidHostIsServed(String host) throws Exception {
     try (RawConnection c = connect()) {
       c.send("GET /v2/ HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
@@ -112,13 +115,16 @@ class HostAndTargetTest {
   @Test
   void theHostOfAnAbsoluteFormTargetWinsOverTheHostHeader() throws Exception {
     // The token challenge's realm is built from the host the request was aimed at.
-    registry = new RunningRegistry(LadingConfig.forTests(root)
-        .withAuth(LadingConfig.Auth.token("lading.test", List.of(), List.of())));
+    registry =
+        new RunningRegistry(
+            LadingConfig.forTests(root)
+                .withAuth(LadingConfig.Auth.token("lading.test", List.of(), List.of())));
     try (RawConnection c = connect()) {
       c.send("GET http://target.example:5000/v2/ HTTP/1.1\r\nHost: header.example\r\n\r\n");
       RawConnection.Response r = c.read();
       assertThat(r.status()).as(r.head()).isEqualTo(401);
-      assertThat(r.header("WWW-Authenticate")).contains("realm=\"http://target.example:5000/auth/token\"");
+      assertThat(r.header("WWW-Authenticate"))
+          .contains("realm=\"http://target.example:5000/auth/token\"");
     }
   }
 }

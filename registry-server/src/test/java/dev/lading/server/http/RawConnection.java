@@ -13,14 +13,15 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A client connection over a plain socket, for what {@code java.net.http} will not send:
- * malformed bodies, several or no {@code Host} headers, absolute-form targets, bytes one at a
- * time. Every read waits at most {@link #READ_TIMEOUT}, so a server that never answers fails
- * the test instead of hanging it.
+ * A client connection over a plain socket, for what {@code java.net.http} will not send: malformed
+ * bodies, several or no {@code Host} headers, absolute-form targets, bytes one at a time. Every
+ * read waits at most {@link #READ_TIMEOUT}, so a server that never answers fails the test instead
+ * of hanging it.
  */
 final class RawConnection implements AutoCloseable {
   static final Duration READ_TIMEOUT = Duration.ofSeconds(20);
-  private static final Pattern CONTENT_LENGTH = Pattern.compile("(?im)^content-length:\\s*(\\d+)\\s*$");
+  private static final Pattern CONTENT_LENGTH =
+      Pattern.compile("(?im)^content-length:\\s*(\\d+)\\s*$");
 
   private final Socket socket;
   private final InputStream in;

@@ -7,9 +7,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
-import java.util.Arrays;
 
 class RequestBodyStreamTest {
 
@@ -71,11 +71,14 @@ class RequestBodyStreamTest {
     body.offer(chunk(4, 1), false);
     body.fail(RequestBodyException.connectionLost());
     byte[] out = new byte[10];
-    assertThatThrownBy(() -> {
-      while (body.read(out, 0, 10) >= 0) {
-        // drain what arrived before the failure
-      }
-    }).isInstanceOf(RequestBodyException.class).hasMessageContaining("connection closed");
+    assertThatThrownBy(
+            () -> {
+              while (body.read(out, 0, 10) >= 0) {
+                // drain what arrived before the failure
+              }
+            })
+        .isInstanceOf(RequestBodyException.class)
+        .hasMessageContaining("connection closed");
   }
 
   @Test

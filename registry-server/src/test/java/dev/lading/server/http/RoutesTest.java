@@ -27,7 +27,8 @@ class RoutesTest {
     "HEAD,   /v2/a/b/blobs/sha256%3Aab,             BLOB,      a/b,              sha256:ab",
     "GET,    /v2/a/referrers/sha256:ab,             REFERRERS, a,                sha256:ab",
   })
-  void matchesFromTheRight(String method, String path, Routes.Resource resource, String name, String param) {
+  void matchesFromTheRight(
+      String method, String path, Routes.Resource resource, String name, String param) {
     Routes.Match m = Routes.match(HttpMethod.valueOf(method), path);
     assertThat(m.resource()).isEqualTo(resource);
     assertThat(m.repository().map(Object::toString).orElse("")).isEqualTo(name);
@@ -35,17 +36,32 @@ class RoutesTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"/v1/", "/v2/a/b", "/v2/a/blobs/", "/v2//", "/v2/a/tags/list/extra", "/", "/v2/a/manifests/"})
+  @CsvSource({
+    "/v1/",
+    "/v2/a/b",
+    "/v2/a/blobs/",
+    "/v2//",
+    "/v2/a/tags/list/extra",
+    "/",
+    "/v2/a/manifests/"
+  })
   void unknownPathsAreNotFound(String path) {
     assertThatThrownBy(() -> Routes.match(HttpMethod.GET, path))
-        .isInstanceOfSatisfying(RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
+        .isInstanceOfSatisfying(
+            RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
   }
 
   @ParameterizedTest
-  @CsvSource({"/v2/A/manifests/x", "/v2/a//b/tags/list", "/v2/_x/tags/list", "/v2/a/../b/tags/list"})
+  @CsvSource({
+    "/v2/A/manifests/x",
+    "/v2/a//b/tags/list",
+    "/v2/_x/tags/list",
+    "/v2/a/../b/tags/list"
+  })
   void invalidNamesAreNameInvalid(String path) {
     assertThatThrownBy(() -> Routes.match(HttpMethod.GET, path))
-        .isInstanceOfSatisfying(RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NAME_INVALID));
+        .isInstanceOfSatisfying(
+            RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NAME_INVALID));
   }
 
   @ParameterizedTest
@@ -54,12 +70,16 @@ class RoutesTest {
     "PUT, /v2/a/blobs/sha256:ab, 'GET, HEAD, DELETE'",
     "DELETE, /v2/a/tags/list, GET",
     "POST, /v2/, 'GET, HEAD'",
-    "GET, /v2/a/blobs/uploads/, POST"})
-  void wrongMethodIsMethodNotAllowedWithTheAllowedOnesInDeclaredOrder(String method, String path, String allow) {
+    "GET, /v2/a/blobs/uploads/, POST"
+  })
+  void wrongMethodIsMethodNotAllowedWithTheAllowedOnesInDeclaredOrder(
+      String method, String path, String allow) {
     assertThatThrownBy(() -> Routes.match(HttpMethod.valueOf(method), path))
-        .isInstanceOfSatisfying(RegistryException.class, e -> {
-          assertThat(e.code()).isEqualTo(ErrorCode.METHOD_NOT_ALLOWED);
-          assertThat(e.detail()).isEqualTo(allow);
-        });
+        .isInstanceOfSatisfying(
+            RegistryException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(ErrorCode.METHOD_NOT_ALLOWED);
+              assertThat(e.detail()).isEqualTo(allow);
+            });
   }
 }

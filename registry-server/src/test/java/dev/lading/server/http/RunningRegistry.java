@@ -56,8 +56,11 @@ final class RunningRegistry implements AutoCloseable {
   /** Pushes {@code content} monolithically and returns its digest. */
   String pushBlob(String repo, byte[] content) throws IOException, InterruptedException {
     String digest = sha256(content);
-    HttpResponse<String> r = send(request("/v2/" + repo + "/blobs/uploads/?digest=" + digest)
-        .POST(HttpRequest.BodyPublishers.ofByteArray(content)).build());
+    HttpResponse<String> r =
+        send(
+            request("/v2/" + repo + "/blobs/uploads/?digest=" + digest)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(content))
+                .build());
     if (r.statusCode() != 201) {
       throw new AssertionError("push failed: " + r.statusCode() + " " + r.body());
     }
@@ -65,8 +68,8 @@ final class RunningRegistry implements AutoCloseable {
   }
 
   /**
-   * The one error code of a spec error body; fails unless the body carries exactly one error,
-   * so a test that pins a code cannot pass on a body with several or none.
+   * The one error code of a spec error body; fails unless the body carries exactly one error, so a
+   * test that pins a code cannot pass on a body with several or none.
    */
   static String errorCode(HttpResponse<String> response) {
     try {
@@ -88,7 +91,8 @@ final class RunningRegistry implements AutoCloseable {
 
   static String sha256(byte[] content) {
     try {
-      return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+      return "sha256:"
+          + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
     } catch (NoSuchAlgorithmException e) {
       throw new AssertionError(e);
     }

@@ -14,20 +14,29 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Every call of a multipart write the metered store hands out is timed, and still reaches the store. */
+/**
+ * Every call of a multipart write the metered store hands out is timed, and still reaches the
+ * store.
+ */
 class MeteredObjectStoreTest {
   @TempDir Path root;
 
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
   private long count(String operation, String outcome) {
-    var timer = registry.find("lading.store.calls").tag("operation", operation).tag("outcome", outcome).timer();
+    var timer =
+        registry
+            .find("lading.store.calls")
+            .tag("operation", operation)
+            .tag("outcome", outcome)
+            .timer();
     return timer == null ? 0 : timer.count();
   }
 
   @Test
   void aMultipartWritesCallsAreTimedAndForwarded() throws Exception {
-    try (MeteredObjectStore store = new MeteredObjectStore(new FilesystemStore(root, false), registry)) {
+    try (MeteredObjectStore store =
+        new MeteredObjectStore(new FilesystemStore(root, false), registry)) {
       MultipartWrite write = store.startMultipart("data/a");
       write.write(ByteBuffer.wrap("hello ".getBytes(StandardCharsets.US_ASCII)));
       String token = write.suspend();
@@ -37,7 +46,9 @@ class MeteredObjectStoreTest {
       resumed.write(ByteBuffer.wrap("world".getBytes(StandardCharsets.US_ASCII)));
       resumed.complete();
 
-      assertThat(store.read("data/a")).map(b -> new String(b, StandardCharsets.US_ASCII)).contains("hello world");
+      assertThat(store.read("data/a"))
+          .map(b -> new String(b, StandardCharsets.US_ASCII))
+          .contains("hello world");
       assertThat(count("start_multipart", "ok")).isEqualTo(1);
       assertThat(count("resume_multipart", "ok")).isEqualTo(1);
       assertThat(count("multipart_write", "ok")).isEqualTo(2);
@@ -54,8 +65,10 @@ class MeteredObjectStoreTest {
 
   @Test
   void aMissingObjectIsTimedAsNotFoundAndAnyOtherFailureAsAnError() throws Exception {
-    try (MeteredObjectStore store = new MeteredObjectStore(new FilesystemStore(root, false), registry)) {
-      assertThatThrownBy(() -> store.resumeMultipart("data/none", "0")).isInstanceOf(NoSuchFileException.class);
+    try (MeteredObjectStore store =
+        new MeteredObjectStore(new FilesystemStore(root, false), registry)) {
+      assertThatThrownBy(() -> store.resumeMultipart("data/none", "0"))
+          .isInstanceOf(NoSuchFileException.class);
       assertThatThrownBy(() -> store.resumeMultipart("data/none", "not a token"))
           .isInstanceOf(IllegalArgumentException.class);
       assertThat(count("resume_multipart", "not_found")).isEqualTo(1);

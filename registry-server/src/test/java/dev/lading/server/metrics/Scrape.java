@@ -7,12 +7,16 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** A Prometheus text exposition, parsed into samples, so tests ask for values by name and labels. */
+/**
+ * A Prometheus text exposition, parsed into samples, so tests ask for values by name and labels.
+ */
 record Scrape(List<Sample> samples) {
   record Sample(String name, Map<String, String> labels, double value) {}
 
-  private static final Pattern LINE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)})?\\s+(\\S+)(\\s+\\d+)?$");
-  private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\",?");
+  private static final Pattern LINE =
+      Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)})?\\s+(\\S+)(\\s+\\d+)?$");
+  private static final Pattern LABEL =
+      Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\",?");
 
   static Scrape parse(String text) {
     List<Sample> samples = new ArrayList<>();
@@ -36,7 +40,10 @@ record Scrape(List<Sample> samples) {
     return new Scrape(samples);
   }
 
-  /** The samples named {@code name} whose labels include every one of {@code labels} (name, value, ...). */
+  /**
+   * The samples named {@code name} whose labels include every one of {@code labels} (name, value,
+   * ...).
+   */
   List<Sample> find(String name, String... labels) {
     List<Sample> out = new ArrayList<>();
     for (Sample s : samples) {

@@ -17,9 +17,11 @@ final class EmbeddedS3 {
 
   /** A test configuration (ephemeral port, loopback) on a fresh prefix, 1 MiB read windows. */
   static LadingConfig serverConfig(Path root, String name, boolean redirect) {
-    S3StoreConfig store = EmbeddedS3Proxy.shared()
-        .config(EmbeddedS3Proxy.freshPrefix(name))
-        .withReadWindow(S3StoreConfig.MIB);
-    return LadingConfig.forTests(root).withS3(new LadingConfig.S3(store, redirect, Duration.ofMinutes(5)));
+    S3StoreConfig store =
+        EmbeddedS3Proxy.shared()
+            .config(EmbeddedS3Proxy.freshPrefix(name))
+            .withReadWindow(S3StoreConfig.MIB);
+    return LadingConfig.forTests(root)
+        .withS3(new LadingConfig.S3(store, redirect, Duration.ofMinutes(5)));
   }
 }

@@ -22,9 +22,9 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * Readiness follows the store: {@code /readyz} answers 503 once the bucket is gone and 200
- * again once it is back, while {@code /healthz} stays 200 throughout (a missing bucket is no
- * reason to restart the process). Real S3Proxy, real sockets.
+ * Readiness follows the store: {@code /readyz} answers 503 once the bucket is gone and 200 again
+ * once it is back, while {@code /healthz} stays 200 throughout (a missing bucket is no reason to
+ * restart the process). Real S3Proxy, real sockets.
  */
 class ReadinessOnS3Test {
   private static final String BUCKET = "readiness-probe";
@@ -34,18 +34,27 @@ class ReadinessOnS3Test {
   @Test
   void readinessFollowsTheBucketAndLivenessDoesNot() throws Exception {
     URI endpoint = EmbeddedS3.endpoint();
-    try (S3Client s3 = S3Client.builder()
-        .endpointOverride(endpoint)
-        .region(Region.US_EAST_1)
-        .forcePathStyle(true)
-        .credentialsProvider(StaticCredentialsProvider.create(
-            AwsBasicCredentials.create(EmbeddedS3Proxy.ACCESS_KEY, EmbeddedS3Proxy.SECRET_KEY)))
-        .build()) {
+    try (S3Client s3 =
+        S3Client.builder()
+            .endpointOverride(endpoint)
+            .region(Region.US_EAST_1)
+            .forcePathStyle(true)
+            .credentialsProvider(
+                StaticCredentialsProvider.create(
+                    AwsBasicCredentials.create(
+                        EmbeddedS3Proxy.ACCESS_KEY, EmbeddedS3Proxy.SECRET_KEY)))
+            .build()) {
       s3.createBucket(b -> b.bucket(BUCKET));
-      S3StoreConfig store = S3StoreConfig.of(
-          Optional.of(endpoint), "us-east-1", BUCKET, EmbeddedS3Proxy.ACCESS_KEY, EmbeddedS3Proxy.SECRET_KEY);
-      LadingConfig config = LadingConfig.forTests(root)
-          .withS3(new LadingConfig.S3(store, false, Duration.ofMinutes(5)));
+      S3StoreConfig store =
+          S3StoreConfig.of(
+              Optional.of(endpoint),
+              "us-east-1",
+              BUCKET,
+              EmbeddedS3Proxy.ACCESS_KEY,
+              EmbeddedS3Proxy.SECRET_KEY);
+      LadingConfig config =
+          LadingConfig.forTests(root)
+              .withS3(new LadingConfig.S3(store, false, Duration.ofMinutes(5)));
       HttpClient http = HttpClient.newHttpClient();
       try (LadingServer server = LadingServer.start(config)) {
         URI readyz = URI.create("http://127.0.0.1:" + server.port() + "/readyz");
@@ -66,13 +75,15 @@ class ReadinessOnS3Test {
 
   /** The bucket and what the start put in it (the storage layout's version record). */
   private static void deleteBucket(S3Client s3) {
-    s3.listObjectsV2Paginator(b -> b.bucket(BUCKET)).contents()
+    s3.listObjectsV2Paginator(b -> b.bucket(BUCKET))
+        .contents()
         .forEach(o -> s3.deleteObject(b -> b.bucket(BUCKET).key(o.key())));
     s3.deleteBucket(b -> b.bucket(BUCKET));
   }
 
   private static int statusOf(HttpClient http, URI uri) throws Exception {
-    return http.send(HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.discarding())
+    return http.send(
+            HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.discarding())
         .statusCode();
   }
 

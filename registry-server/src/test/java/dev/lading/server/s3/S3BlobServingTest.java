@@ -1,20 +1,18 @@
 package dev.lading.server.s3;
 
-import dev.lading.core.testing.StrictMultipart;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.core.registry.StoreRegistry;
 import dev.lading.core.storage.BlobSource;
-import dev.lading.core.storage.KeyPage;
-import dev.lading.core.storage.MultipartWrite;
-import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ForwardingObjectStore;
 import dev.lading.core.storage.ObjectStore;
+import dev.lading.core.testing.StrictMultipart;
 import dev.lading.server.LadingServer;
 import dev.lading.server.config.LadingConfig;
 import dev.lading.server.http.RequestAuthorizer;
 import dev.lading.storage.s3.S3Store;
+import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,23 +27,21 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import java.io.ByteArrayOutputStream;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /** Blob GETs served from the S3 store: streamed with backpressure, or redirected when asked. */
 class S3BlobServingTest {
   private static final int MIB = 1 << 20;
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @TempDir Path root;
 
@@ -54,17 +50,22 @@ class S3BlobServingTest {
     byte[] blob = new byte[64 * MIB];
     new Random(3).nextBytes(blob);
     LadingConfig config = EmbeddedS3.serverConfig(root, "backpressure", false);
-    try (CountingStore store = new CountingStore(S3Store.create(config.storage().s3().orElseThrow().store()));
-        LadingServer server = LadingServer.start(
-            config, new StoreRegistry(store, RegistryOptions.defaults()), RequestAuthorizer.allowAll())) {
+    try (CountingStore store =
+            new CountingStore(S3Store.create(config.storage().s3().orElseThrow().store()));
+        LadingServer server =
+            LadingServer.start(
+                config,
+                new StoreRegistry(store, RegistryOptions.defaults()),
+                RequestAuthorizer.allowAll())) {
       String digest = push(server, "slow/reader", blob);
 
       try (Socket socket = new Socket()) {
         socket.setReceiveBufferSize(64 * 1024);
         socket.connect(new InetSocketAddress("127.0.0.1", server.port()));
         OutputStream out = socket.getOutputStream();
-        out.write(("GET /v2/slow/reader/blobs/" + digest + " HTTP/1.1\r\nHost: x\r\n\r\n")
-            .getBytes(StandardCharsets.US_ASCII));
+        out.write(
+            ("GET /v2/slow/reader/blobs/" + digest + " HTTP/1.1\r\nHost: x\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
         out.flush();
         InputStream in = socket.getInputStream();
         byte[] head = readHead(in);
@@ -98,41 +99,64 @@ class S3BlobServingTest {
   void redirectedGetLeadsToTheBytesAndARangeWorksThroughIt() throws Exception {
     byte[] blob = new byte[6 * MIB + 99];
     new Random(5).nextBytes(blob);
-    try (LadingServer server = LadingServer.start(EmbeddedS3.serverConfig(root, "redirect", true))) {
+    try (LadingServer server =
+        LadingServer.start(EmbeddedS3.serverConfig(root, "redirect", true))) {
       String digest = push(server, "ml/weights", blob);
       URI url = URI.create("http://127.0.0.1:" + server.port() + "/v2/ml/weights/blobs/" + digest);
 
-      HttpResponse<Void> head = http.send(HttpRequest.newBuilder(url).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
-          HttpResponse.BodyHandlers.discarding());
+      HttpResponse<Void> head =
+          http.send(
+              HttpRequest.newBuilder(url)
+                  .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                  .build(),
+              HttpResponse.BodyHandlers.discarding());
       assertThat(head.statusCode()).as("HEAD is never redirected").isEqualTo(200);
       assertThat(head.headers().firstValueAsLong("Content-Length")).hasValue(blob.length);
 
-      HttpResponse<Void> redirect = http.send(HttpRequest.newBuilder(url).GET().build(), HttpResponse.BodyHandlers.discarding());
+      HttpResponse<Void> redirect =
+          http.send(
+              HttpRequest.newBuilder(url).GET().build(), HttpResponse.BodyHandlers.discarding());
       assertThat(redirect.statusCode()).isEqualTo(307);
       assertThat(redirect.headers().firstValue("Docker-Content-Digest")).hasValue(digest);
       URI location = URI.create(redirect.headers().firstValue("Location").orElseThrow());
-      assertThat(location.toString()).startsWith(EmbeddedS3.endpoint().toString()).contains("X-Amz-Signature=");
+      assertThat(location.toString())
+          .startsWith(EmbeddedS3.endpoint().toString())
+          .contains("X-Amz-Signature=");
 
-      HttpResponse<byte[]> whole = http.send(HttpRequest.newBuilder(location).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+      HttpResponse<byte[]> whole =
+          http.send(
+              HttpRequest.newBuilder(location).GET().build(),
+              HttpResponse.BodyHandlers.ofByteArray());
       assertThat(whole.statusCode()).isEqualTo(200);
       assertThat(whole.body()).isEqualTo(blob);
 
-      HttpResponse<byte[]> ranged = http.send(
-          HttpRequest.newBuilder(location).header("Range", "bytes=5242870-5242889").GET().build(),
-          HttpResponse.BodyHandlers.ofByteArray());
+      HttpResponse<byte[]> ranged =
+          http.send(
+              HttpRequest.newBuilder(location)
+                  .header("Range", "bytes=5242870-5242889")
+                  .GET()
+                  .build(),
+              HttpResponse.BodyHandlers.ofByteArray());
       assertThat(ranged.statusCode()).isEqualTo(206);
       assertThat(ranged.body()).isEqualTo(Arrays.copyOfRange(blob, 5242870, 5242890));
 
-      // A client that follows redirects itself (the JDK's, as container runtimes do) gets there too.
-      HttpClient following = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build();
-      HttpResponse<byte[]> followed = following.send(
-          HttpRequest.newBuilder(url).header("Range", "bytes=10-19").GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+      // A client that follows redirects itself (the JDK's, as container runtimes do) gets there
+      // too.
+      HttpClient following =
+          HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build();
+      HttpResponse<byte[]> followed =
+          following.send(
+              HttpRequest.newBuilder(url).header("Range", "bytes=10-19").GET().build(),
+              HttpResponse.BodyHandlers.ofByteArray());
       assertThat(followed.statusCode()).isEqualTo(206);
       assertThat(followed.body()).isEqualTo(Arrays.copyOfRange(blob, 10, 20));
 
-      HttpResponse<String> unknown = http.send(
-          HttpRequest.newBuilder(URI.create(url.toString().replace("ml/weights", "ml/other"))).GET().build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> unknown =
+          http.send(
+              HttpRequest.newBuilder(URI.create(url.toString().replace("ml/weights", "ml/other")))
+                  .GET()
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(unknown.statusCode()).as("no redirect for a blob not linked here").isEqualTo(404);
     }
   }
@@ -142,43 +166,70 @@ class S3BlobServingTest {
     byte[] blob = new byte[6 * MIB + 99];
     new Random(9).nextBytes(blob);
     LadingConfig config = EmbeddedS3.serverConfig(root, "multirange", true);
-    try (CountingStore store = new CountingStore(S3Store.create(config.storage().s3().orElseThrow().store()));
-        LadingServer server = LadingServer.start(
-            config, new StoreRegistry(store, RegistryOptions.defaults()), RequestAuthorizer.allowAll())) {
+    try (CountingStore store =
+            new CountingStore(S3Store.create(config.storage().s3().orElseThrow().store()));
+        LadingServer server =
+            LadingServer.start(
+                config,
+                new StoreRegistry(store, RegistryOptions.defaults()),
+                RequestAuthorizer.allowAll())) {
       String digest = push(server, "ml/chunks", blob);
       URI url = URI.create("http://127.0.0.1:" + server.port() + "/v2/ml/chunks/blobs/" + digest);
       store.opened.clear();
       store.streamed.set(0);
 
       // S3 serves one range per GET (several get the whole object), so these are not redirected.
-      HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(url)
-          .header("Range", "bytes=5242870-5242889,10-19,6291000-6291455,15-16").GET().build(),
-          HttpResponse.BodyHandlers.ofByteArray());
+      HttpResponse<byte[]> r =
+          http.send(
+              HttpRequest.newBuilder(url)
+                  .header("Range", "bytes=5242870-5242889,10-19,6291000-6291455,15-16")
+                  .GET()
+                  .build(),
+              HttpResponse.BodyHandlers.ofByteArray());
       assertThat(r.statusCode()).isEqualTo(206);
       assertThat(r.headers().firstValueAsLong("Content-Length")).hasValue(r.body().length);
-      List<StrictMultipart.Part> parts = StrictMultipart.parse(r.headers().firstValue("Content-Type").orElseThrow(), r.body());
-      assertThat(parts).extracting(p -> p.first() + "-" + p.last())
+      List<StrictMultipart.Part> parts =
+          StrictMultipart.parse(r.headers().firstValue("Content-Type").orElseThrow(), r.body());
+      assertThat(parts)
+          .extracting(p -> p.first() + "-" + p.last())
           .containsExactly("5242870-5242889", "10-19", "6291000-6291455");
       for (StrictMultipart.Part p : parts) {
-        assertThat(p.bytes()).isEqualTo(Arrays.copyOfRange(blob, (int) p.first(), (int) p.last() + 1));
+        assertThat(p.bytes())
+            .isEqualTo(Arrays.copyOfRange(blob, (int) p.first(), (int) p.last() + 1));
       }
       // One ranged read per part, of that part only: never the gaps, never the whole blob.
       assertThat(store.opened).containsExactly(5242870L + "+20", 10L + "+10", 6291000L + "+456");
       assertThat(store.streamed.get()).isEqualTo(20 + 10 + 456);
 
-      HttpResponse<Void> head = http.send(HttpRequest.newBuilder(url).header("Range", "bytes=0-0,9-9")
-          .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
+      HttpResponse<Void> head =
+          http.send(
+              HttpRequest.newBuilder(url)
+                  .header("Range", "bytes=0-0,9-9")
+                  .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                  .build(),
+              HttpResponse.BodyHandlers.discarding());
       assertThat(head.statusCode()).isEqualTo(206);
-      assertThat(head.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("multipart/byteranges; boundary="));
+      assertThat(head.headers().firstValue("Content-Type"))
+          .hasValueSatisfying(t -> assertThat(t).startsWith("multipart/byteranges; boundary="));
     }
   }
 
   private String push(LadingServer server, String repo, byte[] blob) throws Exception {
-    String digest = "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(blob));
-    HttpResponse<String> r = http.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v2/" + repo + "/blobs/uploads/?digest=" + digest))
-            .POST(HttpRequest.BodyPublishers.ofByteArray(blob)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    String digest =
+        "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(blob));
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        "http://127.0.0.1:"
+                            + server.port()
+                            + "/v2/"
+                            + repo
+                            + "/blobs/uploads/?digest="
+                            + digest))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(blob))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
     return digest;
   }
@@ -198,9 +249,9 @@ class S3BlobServingTest {
   }
 
   /**
-   * Polls (every 20 ms, at most 30 s) until the thread streaming the blob from S3 is parked in
-   * the server's writability gate on two polls in a row with no byte read in between, and answers
-   * the bytes read from S3 by then: the point where the server waits for the client.
+   * Polls (every 20 ms, at most 30 s) until the thread streaming the blob from S3 is parked in the
+   * server's writability gate on two polls in a row with no byte read in between, and answers the
+   * bytes read from S3 by then: the point where the server waits for the client.
    */
   private static long awaitWaitingForTheClient(CountingStore store) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -215,23 +266,29 @@ class S3BlobServingTest {
       } else {
         seenWaitingAt = -1;
       }
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20)); // poll, not spin: the machine is shared
+      LockSupport.parkNanos(
+          TimeUnit.MILLISECONDS.toNanos(20)); // poll, not spin: the machine is shared
     }
-    throw new AssertionError("the server never waited for the client; read " + store.streamed.get()
-        + " bytes from S3");
+    throw new AssertionError(
+        "the server never waited for the client; read " + store.streamed.get() + " bytes from S3");
   }
 
   private static boolean waitsForTheClient(Thread thread) {
-    return thread != null && Arrays.stream(thread.getStackTrace()).anyMatch(frame ->
-        frame.getClassName().equals("dev.lading.server.http.WritabilityGate")
-            && frame.getMethodName().equals("awaitWritable"));
+    return thread != null
+        && Arrays.stream(thread.getStackTrace())
+            .anyMatch(
+                frame ->
+                    frame.getClassName().equals("dev.lading.server.http.WritabilityGate")
+                        && frame.getMethodName().equals("awaitWritable"));
   }
 
   /** The S3 store, counting the bytes blob streams hand to the server. */
   private static final class CountingStore extends ForwardingObjectStore {
     final AtomicLong streamed = new AtomicLong();
+
     /** Every range opened, as {@code offset+length}. */
     final List<String> opened = new CopyOnWriteArrayList<>();
+
     volatile Thread reader;
 
     CountingStore(ObjectStore delegate) {
@@ -243,17 +300,19 @@ class S3BlobServingTest {
       opened.add(offset + "+" + length);
       BlobSource source = delegate.openRange(key, offset, length);
       if (source instanceof BlobSource.StreamSource s) {
-        return new BlobSource.StreamSource(new FilterInputStream(s.stream()) {
-          @Override
-          public int read(byte[] b, int off, int len) throws IOException {
-            reader = Thread.currentThread();
-            int n = super.read(b, off, len);
-            if (n > 0) {
-              streamed.addAndGet(n);
-            }
-            return n;
-          }
-        }, s.length());
+        return new BlobSource.StreamSource(
+            new FilterInputStream(s.stream()) {
+              @Override
+              public int read(byte[] b, int off, int len) throws IOException {
+                reader = Thread.currentThread();
+                int n = super.read(b, off, len);
+                if (n > 0) {
+                  streamed.addAndGet(n);
+                }
+                return n;
+              }
+            },
+            s.length());
       }
       return source;
     }

@@ -3,20 +3,20 @@ package dev.lading.storage.s3;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.ref.Cleaner;
+import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.Optional;
 
 /**
- * The bytes of part buffers all multipart writes of one store may hold at once. A write reserves
- * a whole part before it buffers its first byte and gives it back when it suspends, completes or
+ * The bytes of part buffers all multipart writes of one store may hold at once. A write reserves a
+ * whole part before it buffers its first byte and gives it back when it suspends, completes or
  * aborts. When the budget is spent, {@link #reserve} waits: the request thread stops reading its
  * body, the server stops reading the socket, and TCP pushes back on the client. Memory therefore
  * never grows with the number of concurrent uploads, and no upload is ever killed for it.
  *
- * <p>Why whole parts, not bytes as they arrive: if writers took memory a slab at a time, N of
- * them could each hold most of a part and all wait for more, none able to fill and upload its
- * part to free memory: a deadlock. A writer that holds a whole part can always finish it.
+ * <p>Why whole parts, not bytes as they arrive: if writers took memory a slab at a time, N of them
+ * could each hold most of a part and all wait for more, none able to fill and upload its part to
+ * free memory: a deadlock. A writer that holds a whole part can always finish it.
  *
  * <p>Counted in KiB so a budget up to 2 TiB fits a {@link Semaphore}'s int permits; fair, so a
  * waiting writer is not overtaken forever. A reservation dropped without being released (a write

@@ -1,22 +1,22 @@
 package dev.lading.storage.s3;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.io.IOException;
 
 /**
  * The bytes of one part being gathered, at most {@code capacity} of them, in 256 KiB slabs
- * allocated as bytes arrive: a write that holds a 3-byte tail uses one slab of heap, not a
- * whole part, though its reservation in the {@link MemoryBudget} covers the whole part. Slabs
- * are kept when the buffer is cleared, so a long upload allocates a part's worth once.
+ * allocated as bytes arrive: a write that holds a 3-byte tail uses one slab of heap, not a whole
+ * part, though its reservation in the {@link MemoryBudget} covers the whole part. Slabs are kept
+ * when the buffer is cleared, so a long upload allocates a part's worth once.
  */
 final class PartBuffer {
   /**
    * Under half a G1 region even at the smallest heaps (regions are 1 MiB up to a 2 GiB heap): an
-   * array of half a region or more is "humongous", gets whole regions of its own, and a 1 MiB
-   * array plus its header took two, so 1 MiB slabs held twice their bytes in heap.
+   * array of half a region or more is "humongous", gets whole regions of its own, and a 1 MiB array
+   * plus its header took two, so 1 MiB slabs held twice their bytes in heap.
    */
   static final int SLAB = 256 * 1024;
 
@@ -66,7 +66,8 @@ final class PartBuffer {
     byte[] chunk = new byte[64 * 1024];
     long total = 0;
     int n;
-    while (size < capacity && (n = in.read(chunk, 0, (int) Math.min(chunk.length, capacity - size))) > 0) {
+    while (size < capacity
+        && (n = in.read(chunk, 0, (int) Math.min(chunk.length, capacity - size))) > 0) {
       fill(ByteBuffer.wrap(chunk, 0, n));
       total += n;
     }

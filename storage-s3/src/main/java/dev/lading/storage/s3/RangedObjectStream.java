@@ -10,13 +10,13 @@ import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
 /**
- * A byte range of an S3 object read as a sequence of bounded GETs ({@code Range: bytes=a-b},
- * at most one window each, never open-ended). Only the HTTP connection's own buffers are held,
- * whatever the window: bytes flow from the socket to the caller as it reads, so a slow client
- * slows the GET (TCP backpressure) instead of filling memory. Each window after the first
- * carries {@code If-Match} with the first response's ETag, so a replaced object is an error, not
- * a splice of two contents. A connection lost mid-window is re-opened at the current position a
- * few times before the read fails.
+ * A byte range of an S3 object read as a sequence of bounded GETs ({@code Range: bytes=a-b}, at
+ * most one window each, never open-ended). Only the HTTP connection's own buffers are held,
+ * whatever the window: bytes flow from the socket to the caller as it reads, so a slow client slows
+ * the GET (TCP backpressure) instead of filling memory. Each window after the first carries {@code
+ * If-Match} with the first response's ETag, so a replaced object is an error, not a splice of two
+ * contents. A connection lost mid-window is re-opened at the current position a few times before
+ * the read fails.
  */
 final class RangedObjectStream extends InputStream {
   private static final int REOPENS = 3;
@@ -86,14 +86,16 @@ final class RangedObjectStream extends InputStream {
       } catch (IOException | SdkException e) {
         dropCurrent();
         if (reopens++ >= REOPENS) {
-          throw new IOException("reading " + objectKey + " at " + position + " failed: " + e.getMessage(), e);
+          throw new IOException(
+              "reading " + objectKey + " at " + position + " failed: " + e.getMessage(), e);
         }
         continue;
       }
       if (n < 0) {
         dropCurrent();
         if (position < currentEnd) {
-          throw new IOException("S3 object " + objectKey + " ended at " + position + ", expected " + end);
+          throw new IOException(
+              "S3 object " + objectKey + " ended at " + position + ", expected " + end);
         }
         continue;
       }
@@ -109,13 +111,18 @@ final class RangedObjectStream extends InputStream {
 
   @Override
   public int available() throws IOException {
-    return current == null ? 0 : Math.min(current.available(), (int) Math.min(Integer.MAX_VALUE, currentEnd - position));
+    return current == null
+        ? 0
+        : Math.min(current.available(), (int) Math.min(Integer.MAX_VALUE, currentEnd - position));
   }
 
   private void open() throws IOException {
     long to = Math.min(end, position + window);
     GetObjectRequest.Builder request =
-        GetObjectRequest.builder().bucket(bucket).key(objectKey).range("bytes=" + position + "-" + (to - 1));
+        GetObjectRequest.builder()
+            .bucket(bucket)
+            .key(objectKey)
+            .range("bytes=" + position + "-" + (to - 1));
     etag.ifPresent(request::ifMatch);
     current = S3Calls.io("GET " + objectKey, () -> s3.getObject(request.build()));
     currentEnd = to;

@@ -22,7 +22,12 @@ import java.util.Optional;
  * @param olderTail whether generation {@code generation - 1} left a tail object to delete
  */
 record ResumeToken(
-    Optional<String> uploadId, long partSize, int parts, long tailSize, int generation, boolean olderTail) {
+    Optional<String> uploadId,
+    long partSize,
+    int parts,
+    long tailSize,
+    int generation,
+    boolean olderTail) {
   private static final String MAGIC = "s3mp1";
 
   ResumeToken {
@@ -58,10 +63,21 @@ record ResumeToken(
   String encode() {
     String id =
         uploadId
-            .map(u -> Base64.getUrlEncoder().withoutPadding().encodeToString(u.getBytes(StandardCharsets.UTF_8)))
+            .map(
+                u ->
+                    Base64.getUrlEncoder()
+                        .withoutPadding()
+                        .encodeToString(u.getBytes(StandardCharsets.UTF_8)))
             .orElse("");
-    return String.join(":", MAGIC, id, Long.toString(partSize), Integer.toString(parts),
-        Long.toString(tailSize), Integer.toString(generation), olderTail ? "1" : "0");
+    return String.join(
+        ":",
+        MAGIC,
+        id,
+        Long.toString(partSize),
+        Integer.toString(parts),
+        Long.toString(tailSize),
+        Integer.toString(generation),
+        olderTail ? "1" : "0");
   }
 
   static ResumeToken parse(String token) {
@@ -69,7 +85,8 @@ record ResumeToken(
       throw new IllegalArgumentException("not a resume token of the S3 store");
     }
     String[] fields = token.split(":", -1);
-    if (fields.length != 7 || !fields[0].equals(MAGIC)
+    if (fields.length != 7
+        || !fields[0].equals(MAGIC)
         || !(fields[6].equals("0") || fields[6].equals("1"))) {
       throw new IllegalArgumentException("not a resume token of the S3 store");
     }
@@ -77,9 +94,15 @@ record ResumeToken(
       Optional<String> id =
           fields[1].isEmpty()
               ? Optional.empty()
-              : Optional.of(new String(Base64.getUrlDecoder().decode(fields[1]), StandardCharsets.UTF_8));
-      return new ResumeToken(id, Long.parseLong(fields[2]), Integer.parseInt(fields[3]),
-          Long.parseLong(fields[4]), Integer.parseInt(fields[5]), fields[6].equals("1"));
+              : Optional.of(
+                  new String(Base64.getUrlDecoder().decode(fields[1]), StandardCharsets.UTF_8));
+      return new ResumeToken(
+          id,
+          Long.parseLong(fields[2]),
+          Integer.parseInt(fields[3]),
+          Long.parseLong(fields[4]),
+          Integer.parseInt(fields[5]),
+          fields[6].equals("1"));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("not a resume token of the S3 store: " + e.getMessage());
     }

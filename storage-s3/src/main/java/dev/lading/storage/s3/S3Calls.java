@@ -3,15 +3,15 @@ package dev.lading.storage.s3;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
+import java.nio.file.NoSuchFileException;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.AbortedException;
 import software.amazon.awssdk.core.exception.SdkException;
-import java.nio.file.NoSuchFileException;
 
 /**
- * Runs one S3 call and turns whatever the SDK throws into an {@link IOException} that says what
- * was attempted on which key and what S3 answered, so the SPI's callers see one failure type and
- * an operator can read the log without the SDK's stack. The SDK's own exception stays the cause.
+ * Runs one S3 call and turns whatever the SDK throws into an {@link IOException} that says what was
+ * attempted on which key and what S3 answered, so the SPI's callers see one failure type and an
+ * operator can read the log without the SDK's stack. The SDK's own exception stays the cause.
  */
 final class S3Calls {
   private S3Calls() {}
@@ -24,7 +24,8 @@ final class S3Calls {
     try {
       return call.run();
     } catch (AbortedException e) {
-      InterruptedIOException interrupted = new InterruptedIOException("S3 " + what + " interrupted");
+      InterruptedIOException interrupted =
+          new InterruptedIOException("S3 " + what + " interrupted");
       interrupted.initCause(e);
       throw interrupted;
     } catch (SdkException e) {
@@ -35,10 +36,10 @@ final class S3Calls {
   }
 
   /**
-   * As {@link #io}, for a call on a multipart write's own state (its upload, parts and tail): a
-   * 404 there means the write no longer exists (completed, aborted or expired by another request
-   * or instance), which the SPI reports as {@link java.nio.file.NoSuchFileException} so the
-   * upload session can tell "gone, restart the upload" from "S3 is failing, try again".
+   * As {@link #io}, for a call on a multipart write's own state (its upload, parts and tail): a 404
+   * there means the write no longer exists (completed, aborted or expired by another request or
+   * instance), which the SPI reports as {@link java.nio.file.NoSuchFileException} so the upload
+   * session can tell "gone, restart the upload" from "S3 is failing, try again".
    */
   static <T> T writeIo(String what, Call<T> call) throws IOException {
     try {
@@ -62,7 +63,8 @@ final class S3Calls {
   static String describe(SdkException e) {
     if (e instanceof AwsServiceException service && service.awsErrorDetails() != null) {
       String code = service.awsErrorDetails().errorCode();
-      return "HTTP " + service.statusCode()
+      return "HTTP "
+          + service.statusCode()
           + (code == null || code.isEmpty() ? "" : " " + code)
           + (service.awsErrorDetails().errorMessage() == null
               ? ""

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
+import java.nio.file.NoSuchFileException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,21 +22,19 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.Part;
 import software.amazon.awssdk.services.s3.model.S3Exception;
-import java.nio.file.NoSuchFileException;
 
 /**
- * One request's turn at a multipart write: bytes gather in a {@link PartBuffer} and leave as an
- * S3 part each time a whole part is there, so memory stays a few parts (one filling, up to
- * {@link S3StoreConfig#partsInFlight()} uploading) whatever the object's size.
+ * One request's turn at a multipart write: bytes gather in a {@link PartBuffer} and leave as an S3
+ * part each time a whole part is there, so memory stays a few parts (one filling, up to {@link
+ * S3StoreConfig#partsInFlight()} uploading) whatever the object's size.
  *
- * <p>The memory for that part is reserved from the store's {@link MemoryBudget} at the first
- * byte (waiting there when the budget is spent) and given back when the write suspends,
- * completes or aborts. {@link #suspend()} stores the bytes that do not fill a part as a small
- * tail object; the next turn, in any process, reads it back into its buffer. Nothing goes to a
- * local file.
+ * <p>The memory for that part is reserved from the store's {@link MemoryBudget} at the first byte
+ * (waiting there when the budget is spent) and given back when the write suspends, completes or
+ * aborts. {@link #suspend()} stores the bytes that do not fill a part as a small tail object; the
+ * next turn, in any process, reads it back into its buffer. Nothing goes to a local file.
  *
- * <p>The S3 multipart upload is created only when the first part is full, so an object smaller
- * than a part (configs, small layers) never starts one and completes as a single PUT.
+ * <p>The S3 multipart upload is created only when the first part is full, so an object smaller than
+ * a part (configs, small layers) never starts one and completes as a single PUT.
  */
 final class S3MultipartWrite implements MultipartWrite {
   private static final String CONTENT_TYPE = "application/octet-stream";
@@ -49,15 +48,21 @@ final class S3MultipartWrite implements MultipartWrite {
   private int parts;
   private long size;
   private boolean appended;
+
   /** The part being filled and its memory; null until the first byte. */
   private Slot filling;
+
   /** Parts being uploaded in the background while {@link #filling} fills, oldest first. */
   private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
+
   /** Part buffers with their memory, kept between background uploads of this write. */
   private final ArrayDeque<Slot> spares = new ArrayDeque<>();
+
   private Optional<ResumeToken> suspendedAs = Optional.empty();
+
   /** Parts S3 listed past this write's last part at complete: left by requests that died. */
   private int partsLeftOut;
+
   private boolean finished;
 
   S3MultipartWrite(S3Store store, String key, ResumeToken base) {
@@ -89,8 +94,13 @@ final class S3MultipartWrite implements MultipartWrite {
     }
     if (src.remaining() > partSize * S3StoreConfig.MAX_PARTS - size) {
       throw new IOException(
-          "object " + key + " would exceed " + S3StoreConfig.MAX_PARTS + " parts of "
-              + partSize + " bytes");
+          "object "
+              + key
+              + " would exceed "
+              + S3StoreConfig.MAX_PARTS
+              + " parts of "
+              + partSize
+              + " bytes");
     }
     openBuffer();
     while (src.hasRemaining()) {
@@ -118,9 +128,18 @@ final class S3MultipartWrite implements MultipartWrite {
       long tail = tailBuffer.size();
       if (tail > 0) {
         String tailKey = store.tailKey(key, generation);
-        io("PUT tail " + tailKey, () -> store.puts().putObject(
-            b -> b.bucket(store.config().bucket()).key(tailKey).contentType(CONTENT_TYPE),
-            RequestBody.fromContentProvider(tailBuffer::newStream, tail, CONTENT_TYPE)));
+        io(
+            "PUT tail " + tailKey,
+            () ->
+                store
+                    .puts()
+                    .putObject(
+                        b ->
+                            b.bucket(store.config().bucket())
+                                .key(tailKey)
+                                .contentType(CONTENT_TYPE),
+                        RequestBody.fromContentProvider(
+                            tailBuffer::newStream, tail, CONTENT_TYPE)));
       }
       if (base.olderTail()) {
         // The tail before the one we resumed from: no saved token names it any more.
@@ -149,9 +168,19 @@ final class S3MultipartWrite implements MultipartWrite {
         RequestBody body =
             length == 0
                 ? RequestBody.empty()
-                : RequestBody.fromContentProvider(filling.buffer()::newStream, length, CONTENT_TYPE);
-        io("PUT " + objectKey, () -> store.puts().putObject(
-            b -> b.bucket(store.config().bucket()).key(objectKey).contentType(CONTENT_TYPE), body));
+                : RequestBody.fromContentProvider(
+                    filling.buffer()::newStream, length, CONTENT_TYPE);
+        io(
+            "PUT " + objectKey,
+            () ->
+                store
+                    .puts()
+                    .putObject(
+                        b ->
+                            b.bucket(store.config().bucket())
+                                .key(objectKey)
+                                .contentType(CONTENT_TYPE),
+                        body));
       } else {
         if (filling != null && filling.buffer().size() > 0) {
           uploadPart();
@@ -160,15 +189,29 @@ final class S3MultipartWrite implements MultipartWrite {
         String id = uploadId.get();
         // The response's ETag is not used: Ceph RGW 16 answers an empty one.
         try {
-          writeIo("complete multipart " + objectKey, () -> store.s3().completeMultipartUpload(
-              b -> b.bucket(store.config().bucket()).key(objectKey).uploadId(id)
-                  .multipartUpload(m -> m.parts(completed))));
+          writeIo(
+              "complete multipart " + objectKey,
+              () ->
+                  store
+                      .s3()
+                      .completeMultipartUpload(
+                          b ->
+                              b.bucket(store.config().bucket())
+                                  .key(objectKey)
+                                  .uploadId(id)
+                                  .multipartUpload(m -> m.parts(completed))));
         } catch (IOException e) {
           if (partsLeftOut > 0) {
             throw new IOException(
-                e.getMessage() + " (" + partsLeftOut + " parts past part " + parts + " were uploaded"
+                e.getMessage()
+                    + " ("
+                    + partsLeftOut
+                    + " parts past part "
+                    + parts
+                    + " were uploaded"
                     + " by a request that died unsaved; S3 discards unlisted parts, but Ceph RGW 16"
-                    + " refuses such a Complete, so this upload can only be aborted)", e);
+                    + " refuses such a Complete, so this upload can only be aborted)",
+                e);
           }
           throw e;
         }
@@ -210,8 +253,8 @@ final class S3MultipartWrite implements MultipartWrite {
     }
 
     /**
-     * For a part whose upload may still be reading the buffer (cancelled, not awaited): the
-     * memory goes back to the budget, the buffer is never touched again.
+     * For a part whose upload may still be reading the buffer (cancelled, not awaited): the memory
+     * goes back to the budget, the buffer is never touched again.
      */
     void abandon() {
       reservation.close();
@@ -219,10 +262,10 @@ final class S3MultipartWrite implements MultipartWrite {
   }
 
   /**
-   * Sends the full buffer as the next part. When the budget has memory for another part right
-   * now, the upload runs in the background while the next part fills, so the client is not
-   * paused for every part; otherwise (budget spent) it runs here, and the client waits:
-   * backpressure. At most {@link S3StoreConfig#partsInFlight()} parts of a write are in flight.
+   * Sends the full buffer as the next part. When the budget has memory for another part right now,
+   * the upload runs in the background while the next part fills, so the client is not paused for
+   * every part; otherwise (budget spent) it runs here, and the client waits: backpressure. At most
+   * {@link S3StoreConfig#partsInFlight()} parts of a write are in flight.
    */
   private void handOff() throws IOException {
     createUploadIfNeeded();
@@ -245,10 +288,14 @@ final class S3MultipartWrite implements MultipartWrite {
     }
     int number = parts + 1;
     Slot full = filling;
-    Future<?> upload = store.partUploads().submit(() -> {
-      sendPart(number, full.buffer());
-      return null;
-    });
+    Future<?> upload =
+        store
+            .partUploads()
+            .submit(
+                () -> {
+                  sendPart(number, full.buffer());
+                  return null;
+                });
     inFlight.addLast(new InFlight(number, upload, full));
     parts = number;
     filling = next;
@@ -287,7 +334,8 @@ final class S3MultipartWrite implements MultipartWrite {
       recycle(waited);
       throw e.getCause() instanceof IOException io
           ? io
-          : new IOException("part " + waited.number() + " of " + objectKey + " failed", e.getCause());
+          : new IOException(
+              "part " + waited.number() + " of " + objectKey + " failed", e.getCause());
     }
     recycle(waited);
   }
@@ -303,8 +351,18 @@ final class S3MultipartWrite implements MultipartWrite {
       return;
     }
     abortOrphanedUploads();
-    String created = io("create multipart " + objectKey, () -> store.s3().createMultipartUpload(
-        b -> b.bucket(store.config().bucket()).key(objectKey).contentType(CONTENT_TYPE)).uploadId());
+    String created =
+        io(
+            "create multipart " + objectKey,
+            () ->
+                store
+                    .s3()
+                    .createMultipartUpload(
+                        b ->
+                            b.bucket(store.config().bucket())
+                                .key(objectKey)
+                                .contentType(CONTENT_TYPE))
+                    .uploadId());
     if (created == null || created.isEmpty()) {
       throw new IOException("S3 created a multipart upload for " + objectKey + " without an id");
     }
@@ -314,10 +372,19 @@ final class S3MultipartWrite implements MultipartWrite {
   private void sendPart(int number, PartBuffer part) throws IOException {
     long length = part.size();
     String id = uploadId.orElseThrow();
-    writeIo("upload part " + number + " of " + objectKey, () -> store.s3().uploadPart(
-        b -> b.bucket(store.config().bucket()).key(objectKey).uploadId(id).partNumber(number)
-            .contentLength(length),
-        RequestBody.fromContentProvider(part::newStream, length, CONTENT_TYPE)));
+    writeIo(
+        "upload part " + number + " of " + objectKey,
+        () ->
+            store
+                .s3()
+                .uploadPart(
+                    b ->
+                        b.bucket(store.config().bucket())
+                            .key(objectKey)
+                            .uploadId(id)
+                            .partNumber(number)
+                            .contentLength(length),
+                    RequestBody.fromContentProvider(part::newStream, length, CONTENT_TYPE)));
   }
 
   /** Sends the buffer as the next part on this thread. */
@@ -331,24 +398,30 @@ final class S3MultipartWrite implements MultipartWrite {
 
   /**
    * Parts 1 to {@link #parts} as S3 lists them, checked: each is there with the size this write
-   * gave it. Parts past {@link #parts} belong to requests that died before their suspend and
-   * are left out, which makes S3 discard them.
+   * gave it. Parts past {@link #parts} belong to requests that died before their suspend and are
+   * left out, which makes S3 discard them.
    */
   private List<CompletedPart> completedParts() throws IOException {
     String id = uploadId.orElseThrow();
     Part[] byNumber = new Part[parts + 1];
-    writeIo("list parts of " + objectKey, () -> {
-      for (Part part : store.s3().listPartsPaginator(
-          b -> b.bucket(store.config().bucket()).key(objectKey).uploadId(id)).parts()) {
-        Integer number = part.partNumber();
-        if (number != null && number >= 1 && number <= parts) {
-          byNumber[number] = part;
-        } else {
-          partsLeftOut++;
-        }
-      }
-      return null;
-    });
+    writeIo(
+        "list parts of " + objectKey,
+        () -> {
+          for (Part part :
+              store
+                  .s3()
+                  .listPartsPaginator(
+                      b -> b.bucket(store.config().bucket()).key(objectKey).uploadId(id))
+                  .parts()) {
+            Integer number = part.partNumber();
+            if (number != null && number >= 1 && number <= parts) {
+              byNumber[number] = part;
+            } else {
+              partsLeftOut++;
+            }
+          }
+          return null;
+        });
     List<CompletedPart> completed = new ArrayList<>(parts);
     for (int number = 1; number <= parts; number++) {
       Part part = byNumber[number];
@@ -358,7 +431,14 @@ final class S3MultipartWrite implements MultipartWrite {
       long expected = number < parts ? partSize : size - (long) (parts - 1) * partSize;
       if (part.size() != null && part.size() != expected) {
         throw new IOException(
-            "part " + number + " of " + objectKey + " has " + part.size() + " bytes, expected " + expected);
+            "part "
+                + number
+                + " of "
+                + objectKey
+                + " has "
+                + part.size()
+                + " bytes, expected "
+                + expected);
       }
       completed.add(CompletedPart.builder().partNumber(number).eTag(part.eTag()).build());
     }
@@ -366,35 +446,45 @@ final class S3MultipartWrite implements MultipartWrite {
   }
 
   private void abortUpload(String id) throws IOException {
-    io("abort multipart " + objectKey, () -> {
-      try {
-        return store.s3().abortMultipartUpload(
-            b -> b.bucket(store.config().bucket()).key(objectKey).uploadId(id));
-      } catch (S3Exception e) {
-        if (e.statusCode() == 404) {
-          return null; // already gone (Ceph says NoSuchKey, AWS NoSuchUpload)
-        }
-        throw e;
-      }
-    });
+    io(
+        "abort multipart " + objectKey,
+        () -> {
+          try {
+            return store
+                .s3()
+                .abortMultipartUpload(
+                    b -> b.bucket(store.config().bucket()).key(objectKey).uploadId(id));
+          } catch (S3Exception e) {
+            if (e.statusCode() == 404) {
+              return null; // already gone (Ceph says NoSuchKey, AWS NoSuchUpload)
+            }
+            throw e;
+          }
+        });
   }
 
   /**
    * A request that died after its first full part created a multipart upload that no saved token
-   * names. Before creating one, or when aborting a write whose token has none, such uploads of
-   * this key are aborted so their parts stop costing.
+   * names. Before creating one, or when aborting a write whose token has none, such uploads of this
+   * key are aborted so their parts stop costing.
    */
   private void abortOrphanedUploads() throws IOException {
     List<String> orphans = new ArrayList<>();
-    io("list multipart uploads of " + objectKey, () -> {
-      for (MultipartUpload upload : store.s3().listMultipartUploadsPaginator(
-          b -> b.bucket(store.config().bucket()).prefix(objectKey)).uploads()) {
-        if (objectKey.equals(upload.key())) {
-          orphans.add(upload.uploadId());
-        }
-      }
-      return null;
-    });
+    io(
+        "list multipart uploads of " + objectKey,
+        () -> {
+          for (MultipartUpload upload :
+              store
+                  .s3()
+                  .listMultipartUploadsPaginator(
+                      b -> b.bucket(store.config().bucket()).prefix(objectKey))
+                  .uploads()) {
+            if (objectKey.equals(upload.key())) {
+              orphans.add(upload.uploadId());
+            }
+          }
+          return null;
+        });
     for (String orphan : orphans) {
       abortUpload(orphan);
     }
@@ -422,27 +512,34 @@ final class S3MultipartWrite implements MultipartWrite {
 
   private void loadTail(PartBuffer into) throws IOException {
     String tailKey = store.tailKey(key, base.generation());
-    long loaded = writeIo("GET tail " + tailKey, () -> {
-      try (ResponseInputStream<GetObjectResponse> in = store.s3().getObject(
-          b -> b.bucket(store.config().bucket()).key(tailKey))) {
-        long n = into.fill((InputStream) in);
-        if (in.read() >= 0) {
-          in.abort();
-          return -1L;
-        }
-        return n;
-      } catch (S3Exception e) {
-        if (e.statusCode() == 404) {
-          throw new NoSuchFileException(
-              tailKey, null, "the tail of " + key + " is gone from S3: the write is gone");
-        }
-        throw e;
-      }
-    });
+    long loaded =
+        writeIo(
+            "GET tail " + tailKey,
+            () -> {
+              try (ResponseInputStream<GetObjectResponse> in =
+                  store.s3().getObject(b -> b.bucket(store.config().bucket()).key(tailKey))) {
+                long n = into.fill((InputStream) in);
+                if (in.read() >= 0) {
+                  in.abort();
+                  return -1L;
+                }
+                return n;
+              } catch (S3Exception e) {
+                if (e.statusCode() == 404) {
+                  throw new NoSuchFileException(
+                      tailKey, null, "the tail of " + key + " is gone from S3: the write is gone");
+                }
+                throw e;
+              }
+            });
     if (loaded != base.tailSize()) {
       throw new IOException(
-          "the tail of " + key + " holds " + (loaded < 0 ? "more than a part" : loaded + " bytes")
-              + ", its token says " + base.tailSize());
+          "the tail of "
+              + key
+              + " holds "
+              + (loaded < 0 ? "more than a part" : loaded + " bytes")
+              + ", its token says "
+              + base.tailSize());
     }
   }
 
@@ -471,8 +568,8 @@ final class S3MultipartWrite implements MultipartWrite {
 
   /**
    * The tails a write around {@code generation} may have left: the one before (not yet deleted),
-   * its own, and the next (written by a request that died after its suspend, before its session
-   * was saved).
+   * its own, and the next (written by a request that died after its suspend, before its session was
+   * saved).
    */
   private List<String> tailKeysAround(int generation) {
     List<String> keys = new ArrayList<>(3);

@@ -25,6 +25,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.slf4j.Logger;
@@ -42,8 +43,6 @@ import software.amazon.awssdk.services.s3.LegacyMd5Plugin;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.S3Configuration;
-import software.amazon.awssdk.services.s3.presigner.S3Presigner;
-import software.amazon.awssdk.services.s3.presigner.model.GetObjectPresignRequest;
 import software.amazon.awssdk.services.s3.model.Delete;
 import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
@@ -55,34 +54,41 @@ import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
-import java.util.TreeMap;
+import software.amazon.awssdk.services.s3.presigner.S3Presigner;
+import software.amazon.awssdk.services.s3.presigner.model.GetObjectPresignRequest;
 
 /**
- * The {@link ObjectStore} SPI over one S3 bucket (AWS, Ceph RGW, MinIO, S3Proxy), with keys
- * under the configured prefix. Small objects are single PUTs and GETs; blob bytes go through
- * {@link S3MultipartWrite} into multipart parts and come out through bounded ranged GETs
- * ({@link RangedObjectStream}). Every S3 failure becomes an {@link IOException} naming the call
- * and the key.
+ * The {@link ObjectStore} SPI over one S3 bucket (AWS, Ceph RGW, MinIO, S3Proxy), with keys under
+ * the configured prefix. Small objects are single PUTs and GETs; blob bytes go through {@link
+ * S3MultipartWrite} into multipart parts and come out through bounded ranged GETs ({@link
+ * RangedObjectStream}). Every S3 failure becomes an {@link IOException} naming the call and the
+ * key.
  *
  * <p>Besides the caller's keys the store keeps only tail objects of suspended multipart writes,
- * under {@code <prefix>+tails/} ({@link StorageLayout#S3_TAILS}). No caller key can start with {@code +}, and {@code +} sorts
- * before every character a key may start with, so listings skip the whole namespace with one
- * {@code start-after}.
+ * under {@code <prefix>+tails/} ({@link StorageLayout#S3_TAILS}). No caller key can start with
+ * {@code +}, and {@code +} sorts before every character a key may start with, so listings skip the
+ * whole namespace with one {@code start-after}.
  */
 public final class S3Store implements ObjectStore {
   private static final Logger LOG = LoggerFactory.getLogger(S3Store.class);
+
   /** Sorts after every {@code +tails/...} key and before every caller key (see class doc). */
   private static final String AFTER_TAILS = ",";
+
   private static final int DELETE_BATCH = 1000;
   private static final int LIST_PAGE = 1000;
 
   private final S3Client s3;
+
   /** For whole-object PUTs, signed over the full payload (see {@link #client}). */
   private final S3Client puts;
+
   private final S3StoreConfig config;
   private final MemoryBudget budget;
+
   /** Signs redirect URLs locally; holds no connections. */
   private final S3Presigner presigner;
+
   /** Background part uploads: blocking S3 calls, so virtual threads, one per part in flight. */
   private final ExecutorService partUploads = Executors.newVirtualThreadPerTaskExecutor();
 
@@ -95,8 +101,8 @@ public final class S3Store implements ObjectStore {
   }
 
   /**
-   * A store over the configured bucket, which must exist. Nothing is called on S3 here; the
-   * first request shows whether endpoint, bucket and credentials are right.
+   * A store over the configured bucket, which must exist. Nothing is called on S3 here; the first
+   * request shows whether endpoint, bucket and credentials are right.
    */
   public static S3Store create(S3StoreConfig config) {
     return new S3Store(client(config, true), client(config, false), config);
@@ -108,9 +114,9 @@ public final class S3Store implements ObjectStore {
 
   /**
    * An S3 client for the configuration. With {@code chunked}, bodies over plain HTTP are signed
-   * chunk by chunk as they stream ({@code aws-chunked}), which parts need: S3Proxy would buffer
-   * a non-chunked signed body in its heap. Without, the SDK signs the whole payload's SHA-256,
-   * which whole-object PUTs need: Ceph RGW 16 refuses an empty {@code aws-chunked} body with
+   * chunk by chunk as they stream ({@code aws-chunked}), which parts need: S3Proxy would buffer a
+   * non-chunked signed body in its heap. Without, the SDK signs the whole payload's SHA-256, which
+   * whole-object PUTs need: Ceph RGW 16 refuses an empty {@code aws-chunked} body with
    * XAmzContentSHA256Mismatch, and every link and marker is empty.
    */
   static S3Client client(S3StoreConfig config, boolean chunked) {
@@ -195,51 +201,63 @@ public final class S3Store implements ObjectStore {
   @Override
   public Optional<ObjectInfo> stat(String key) throws IOException {
     String objectKey = objectKey(key);
-    return head(objectKey).map(h -> new ObjectInfo(h.contentLength(), lastModified(h.lastModified())));
+    return head(objectKey)
+        .map(h -> new ObjectInfo(h.contentLength(), lastModified(h.lastModified())));
   }
 
   private Optional<HeadObjectResponse> head(String objectKey) throws IOException {
-    return io("HEAD " + objectKey, () -> {
-      try {
-        return Optional.of(s3.headObject(b -> b.bucket(config.bucket()).key(objectKey)));
-      } catch (S3Exception e) {
-        if (e.statusCode() == 404) {
-          return Optional.empty();
-        }
-        throw e;
-      }
-    });
+    return io(
+        "HEAD " + objectKey,
+        () -> {
+          try {
+            return Optional.of(s3.headObject(b -> b.bucket(config.bucket()).key(objectKey)));
+          } catch (S3Exception e) {
+            if (e.statusCode() == 404) {
+              return Optional.empty();
+            }
+            throw e;
+          }
+        });
   }
 
   @Override
   public Optional<byte[]> read(String key) throws IOException {
     String objectKey = objectKey(key);
-    return io("GET " + objectKey, () -> {
-      try {
-        return Optional.of(
-            s3.getObjectAsBytes(b -> b.bucket(config.bucket()).key(objectKey)).asByteArrayUnsafe());
-      } catch (S3Exception e) {
-        if (e.statusCode() == 404) {
-          return Optional.empty();
-        }
-        throw e;
-      }
-    });
+    return io(
+        "GET " + objectKey,
+        () -> {
+          try {
+            return Optional.of(
+                s3.getObjectAsBytes(b -> b.bucket(config.bucket()).key(objectKey))
+                    .asByteArrayUnsafe());
+          } catch (S3Exception e) {
+            if (e.statusCode() == 404) {
+              return Optional.empty();
+            }
+            throw e;
+          }
+        });
   }
 
   @Override
   public void write(String key, byte[] content) throws IOException {
     String objectKey = objectKey(key);
-    io("PUT " + objectKey, () -> puts.putObject(
-        b -> b.bucket(config.bucket()).key(objectKey).contentType("application/octet-stream"),
-        RequestBody.fromBytes(content)));
+    io(
+        "PUT " + objectKey,
+        () ->
+            puts.putObject(
+                b ->
+                    b.bucket(config.bucket())
+                        .key(objectKey)
+                        .contentType("application/octet-stream"),
+                RequestBody.fromBytes(content)));
   }
 
   /**
    * A conditional PUT ({@code If-None-Match: *}), which AWS, S3Proxy, MinIO and Ceph RGW refuse
    * with 412 when an object exists. A HEAD first saves the upload in the common case and, on a
-   * server that ignored the header, still keeps an existing object unless two writers race
-   * between the HEAD and the PUT; there the later PUT would win (documented in package-info).
+   * server that ignored the header, still keeps an existing object unless two writers race between
+   * the HEAD and the PUT; there the later PUT would win (documented in package-info).
    */
   @Override
   public boolean writeIfAbsent(String key, byte[] content) throws IOException {
@@ -247,26 +265,31 @@ public final class S3Store implements ObjectStore {
     if (head(objectKey).isPresent()) {
       return false;
     }
-    return io("conditional PUT " + objectKey, () -> {
-      try {
-        puts.putObject(
-            b -> b.bucket(config.bucket()).key(objectKey).ifNoneMatch("*")
-                .contentType("application/octet-stream"),
-            RequestBody.fromBytes(content));
-        return true;
-      } catch (S3Exception e) {
-        if (e.statusCode() == 412) {
-          return false;
-        }
-        if (e.statusCode() == 409) {
-          // AWS: a concurrent conditional write to the key is in flight; one of us wins.
-          if (head(objectKey).isPresent()) {
-            return false;
+    return io(
+        "conditional PUT " + objectKey,
+        () -> {
+          try {
+            puts.putObject(
+                b ->
+                    b.bucket(config.bucket())
+                        .key(objectKey)
+                        .ifNoneMatch("*")
+                        .contentType("application/octet-stream"),
+                RequestBody.fromBytes(content));
+            return true;
+          } catch (S3Exception e) {
+            if (e.statusCode() == 412) {
+              return false;
+            }
+            if (e.statusCode() == 409) {
+              // AWS: a concurrent conditional write to the key is in flight; one of us wins.
+              if (head(objectKey).isPresent()) {
+                return false;
+              }
+            }
+            throw e;
           }
-        }
-        throw e;
-      }
-    });
+        });
   }
 
   // ---- listing and deletes ------------------------------------------------------------------
@@ -308,12 +331,14 @@ public final class S3Store implements ObjectStore {
       } else {
         request.continuationToken(continuation);
       }
-      ListObjectsV2Response page = io("LIST " + p + prefix, () -> s3.listObjectsV2(request.build()));
+      ListObjectsV2Response page =
+          io("LIST " + p + prefix, () -> s3.listObjectsV2(request.build()));
       for (S3Object object : page.contents()) {
         String key = object.key().substring(p.length());
         if (isCallerKey(key)) {
           long size = object.size() == null ? 0 : object.size();
-          objects.add(new ListedObject(key, new ObjectInfo(size, lastModified(object.lastModified()))));
+          objects.add(
+              new ListedObject(key, new ObjectInfo(size, lastModified(object.lastModified()))));
         }
       }
       if (!Boolean.TRUE.equals(page.isTruncated()) || page.nextContinuationToken() == null) {
@@ -363,7 +388,8 @@ public final class S3Store implements ObjectStore {
         String key = object.key().substring(p.length());
         if (isCallerKey(key)) {
           long size = object.size() == null ? 0 : object.size();
-          objects.add(new ListedObject(key, new ObjectInfo(size, lastModified(object.lastModified()))));
+          objects.add(
+              new ListedObject(key, new ObjectInfo(size, lastModified(object.lastModified()))));
         }
       }
       for (var common : page.commonPrefixes()) {
@@ -426,13 +452,24 @@ public final class S3Store implements ObjectStore {
               .map(k -> ObjectIdentifier.builder().key(k).build())
               .toList();
       DeleteObjectsResponse response =
-          io("DELETE " + batch.size() + " objects", () -> s3.deleteObjects(
-              b -> b.bucket(config.bucket()).delete(Delete.builder().objects(batch).quiet(true).build())));
+          io(
+              "DELETE " + batch.size() + " objects",
+              () ->
+                  s3.deleteObjects(
+                      b ->
+                          b.bucket(config.bucket())
+                              .delete(Delete.builder().objects(batch).quiet(true).build())));
       if (response.hasErrors() && !response.errors().isEmpty()) {
         var first = response.errors().getFirst();
         throw new IOException(
-            "S3 DELETE failed for " + response.errors().size() + " objects, first "
-                + first.key() + ": " + first.code() + " " + first.message());
+            "S3 DELETE failed for "
+                + response.errors().size()
+                + " objects, first "
+                + first.key()
+                + ": "
+                + first.code()
+                + " "
+                + first.message());
       }
     }
   }
@@ -442,9 +479,9 @@ public final class S3Store implements ObjectStore {
   /**
    * Multipart uploads under the prefix initiated before {@code before} whose key no live write
    * names (ListMultipartUploads; aborted), and tail objects {@code +tails/<key>/<generation>} of
-   * such keys written before {@code before} (deleted). A live session's orphans (uploads its
-   * token does not name) are left to the session, which aborts them when it next creates one or
-   * aborts; a completed write's tails are deleted by complete, and here if that died half-way.
+   * such keys written before {@code before} (deleted). A live session's orphans (uploads its token
+   * does not name) are left to the session, which aborts them when it next creates one or aborts; a
+   * completed write's tails are deleted by complete, and here if that died half-way.
    */
   @Override
   public List<String> sweepAbandonedWrites(Set<String> liveKeys, Instant before, boolean dryRun)
@@ -452,49 +489,64 @@ public final class S3Store implements ObjectStore {
     String p = config.prefix();
     List<String> found = new ArrayList<>();
     List<MultipartUpload> uploads = new ArrayList<>();
-    io("list multipart uploads under " + p, () -> {
-      for (MultipartUpload upload : s3.listMultipartUploadsPaginator(
-          b -> b.bucket(config.bucket()).prefix(p)).uploads()) {
-        String key = upload.key().substring(p.length());
-        if (isCallerKey(key) && !liveKeys.contains(key)
-            && upload.initiated() != null && upload.initiated().isBefore(before)) {
-          uploads.add(upload);
-        }
-      }
-      return null;
-    });
-    for (MultipartUpload upload : uploads) {
-      found.add("multipart upload " + upload.key().substring(p.length()) + " (" + upload.uploadId() + ")");
-      if (!dryRun) {
-        io("abort multipart " + upload.key(), () -> {
-          try {
-            return s3.abortMultipartUpload(
-                b -> b.bucket(config.bucket()).key(upload.key()).uploadId(upload.uploadId()));
-          } catch (S3Exception e) {
-            if (e.statusCode() == 404) {
-              return null; // aborted or completed meanwhile
+    io(
+        "list multipart uploads under " + p,
+        () -> {
+          for (MultipartUpload upload :
+              s3.listMultipartUploadsPaginator(b -> b.bucket(config.bucket()).prefix(p))
+                  .uploads()) {
+            String key = upload.key().substring(p.length());
+            if (isCallerKey(key)
+                && !liveKeys.contains(key)
+                && upload.initiated() != null
+                && upload.initiated().isBefore(before)) {
+              uploads.add(upload);
             }
-            throw e;
           }
+          return null;
         });
+    for (MultipartUpload upload : uploads) {
+      found.add(
+          "multipart upload "
+              + upload.key().substring(p.length())
+              + " ("
+              + upload.uploadId()
+              + ")");
+      if (!dryRun) {
+        io(
+            "abort multipart " + upload.key(),
+            () -> {
+              try {
+                return s3.abortMultipartUpload(
+                    b -> b.bucket(config.bucket()).key(upload.key()).uploadId(upload.uploadId()));
+              } catch (S3Exception e) {
+                if (e.statusCode() == 404) {
+                  return null; // aborted or completed meanwhile
+                }
+                throw e;
+              }
+            });
       }
     }
     String tails = p + StorageLayout.S3_TAILS;
     List<String> deadTails = new ArrayList<>();
-    io("LIST " + tails, () -> {
-      for (S3Object object : s3.listObjectsV2Paginator(
-          b -> b.bucket(config.bucket()).prefix(tails)).contents()) {
-        String rest = object.key().substring(tails.length());
-        int slash = rest.lastIndexOf('/');
-        if (slash <= 0 || liveKeys.contains(rest.substring(0, slash))
-            || !lastModified(object.lastModified()).isBefore(before)) {
-          continue;
-        }
-        deadTails.add(object.key());
-        found.add("tail " + rest + " (" + object.size() + " bytes)");
-      }
-      return null;
-    });
+    io(
+        "LIST " + tails,
+        () -> {
+          for (S3Object object :
+              s3.listObjectsV2Paginator(b -> b.bucket(config.bucket()).prefix(tails)).contents()) {
+            String rest = object.key().substring(tails.length());
+            int slash = rest.lastIndexOf('/');
+            if (slash <= 0
+                || liveKeys.contains(rest.substring(0, slash))
+                || !lastModified(object.lastModified()).isBefore(before)) {
+              continue;
+            }
+            deadTails.add(object.key());
+            found.add("tail " + rest + " (" + object.size() + " bytes)");
+          }
+          return null;
+        });
     if (!dryRun) {
       deleteObjects(deadTails);
     }
@@ -504,8 +556,8 @@ public final class S3Store implements ObjectStore {
   // ---- ranged reads -------------------------------------------------------------------------
 
   /**
-   * Opens the range with its first bounded GET right away, so a missing object or a range past
-   * its end fails here, and the size comes from {@code Content-Range} without a HEAD.
+   * Opens the range with its first bounded GET right away, so a missing object or a range past its
+   * end fails here, and the size comes from {@code Content-Range} without a HEAD.
    */
   @Override
   public BlobSource openRange(String key, long offset, long length) throws IOException {
@@ -521,25 +573,30 @@ public final class S3Store implements ObjectStore {
     long end = offset + length;
     long firstEnd = Math.min(end, offset + config.readWindow());
     ResponseInputStream<GetObjectResponse> first =
-        io("GET " + objectKey, () -> {
-          try {
-            return s3.getObject(
-                GetObjectRequest.builder()
-                    .bucket(config.bucket())
-                    .key(objectKey)
-                    .range("bytes=" + offset + "-" + (firstEnd - 1))
-                    .build());
-          } catch (S3Exception e) {
-            if (e.statusCode() == 404) {
-              return null;
-            }
-            if (e.statusCode() == 416) {
-              long size = head(objectKey).orElseThrow(() -> new NoSuchFileException(key)).contentLength();
-              requireInside(offset, length, size);
-            }
-            throw e;
-          }
-        });
+        io(
+            "GET " + objectKey,
+            () -> {
+              try {
+                return s3.getObject(
+                    GetObjectRequest.builder()
+                        .bucket(config.bucket())
+                        .key(objectKey)
+                        .range("bytes=" + offset + "-" + (firstEnd - 1))
+                        .build());
+              } catch (S3Exception e) {
+                if (e.statusCode() == 404) {
+                  return null;
+                }
+                if (e.statusCode() == 416) {
+                  long size =
+                      head(objectKey)
+                          .orElseThrow(() -> new NoSuchFileException(key))
+                          .contentLength();
+                  requireInside(offset, length, size);
+                }
+                throw e;
+              }
+            });
     if (first == null) {
       throw new NoSuchFileException(key);
     }
@@ -552,7 +609,8 @@ public final class S3Store implements ObjectStore {
       throw e;
     }
     RangedObjectStream stream =
-        new RangedObjectStream(s3, config.bucket(), objectKey, offset, end, config.readWindow(), first, firstEnd);
+        new RangedObjectStream(
+            s3, config.bucket(), objectKey, offset, end, config.readWindow(), first, firstEnd);
     return new BlobSource.StreamSource(stream, length);
   }
 
@@ -594,8 +652,8 @@ public final class S3Store implements ObjectStore {
   }
 
   /**
-   * A SigV4 presigned GET of the object, signed locally with the store's credentials (no S3
-   * call). The client that follows it may send {@code Range}: S3 answers 206 as for any GET.
+   * A SigV4 presigned GET of the object, signed locally with the store's credentials (no S3 call).
+   * The client that follows it may send {@code Range}: S3 answers 206 as for any GET.
    */
   @Override
   public Optional<URI> presignedGet(String key, Duration ttl) {
@@ -623,17 +681,28 @@ public final class S3Store implements ObjectStore {
     try {
       s3.headBucket(b -> b.bucket(config.bucket()));
     } catch (S3Exception e) {
-      String why = switch (e.statusCode()) {
-        case 404 -> "does not exist";
-        case 301, 400 -> "is in another region or the endpoint is wrong";
-        case 401, 403 -> "refuses these credentials";
-        default -> "cannot be used (" + e.statusCode() + ")";
-      };
-      throw new IOException("bucket " + config.bucket() + " at "
-          + config.endpoint().map(URI::toString).orElse("AWS") + " " + why, e);
+      String why =
+          switch (e.statusCode()) {
+            case 404 -> "does not exist";
+            case 301, 400 -> "is in another region or the endpoint is wrong";
+            case 401, 403 -> "refuses these credentials";
+            default -> "cannot be used (" + e.statusCode() + ")";
+          };
+      throw new IOException(
+          "bucket "
+              + config.bucket()
+              + " at "
+              + config.endpoint().map(URI::toString).orElse("AWS")
+              + " "
+              + why,
+          e);
     } catch (SdkException e) {
-      throw new IOException("cannot reach S3 at "
-          + config.endpoint().map(URI::toString).orElse("AWS") + ": " + e.getMessage(), e);
+      throw new IOException(
+          "cannot reach S3 at "
+              + config.endpoint().map(URI::toString).orElse("AWS")
+              + ": "
+              + e.getMessage(),
+          e);
     }
   }
 

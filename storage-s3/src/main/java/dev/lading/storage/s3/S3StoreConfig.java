@@ -7,19 +7,20 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Everything {@link S3Store#create} needs, validated: an invalid configuration cannot exist, so
- * the server fails at start with a message naming the field instead of at the first push.
+ * Everything {@link S3Store#create} needs, validated: an invalid configuration cannot exist, so the
+ * server fails at start with a message naming the field instead of at the first push.
  *
  * <p>A record with {@code with*} copies rather than a builder: every field has a safe default
  * except where the bucket is and who we are, which {@link #of} takes.
  *
  * @param endpoint where S3 answers; empty for AWS itself (the SDK derives it from the region)
- * @param region the signing region; S3Proxy, Ceph RGW and MinIO accept any, usually {@code us-east-1}
+ * @param region the signing region; S3Proxy, Ceph RGW and MinIO accept any, usually {@code
+ *     us-east-1}
  * @param bucket an existing bucket; Lading never creates or deletes buckets
  * @param prefix key prefix inside the bucket, empty or segments each ending in {@code /}, so
  *     several registries (or tests) can share one bucket
- * @param pathStyle {@code http://host/bucket/key} instead of {@code http://bucket.host/key};
- *     what Ceph RGW, MinIO and S3Proxy need unless DNS is set up for virtual hosts
+ * @param pathStyle {@code http://host/bucket/key} instead of {@code http://bucket.host/key}; what
+ *     Ceph RGW, MinIO and S3Proxy need unless DNS is set up for virtual hosts
  * @param accessKey the access key id
  * @param secretKey the secret; never printed ({@link #toString()} masks it)
  * @param checksumMode when the SDK adds flexible checksums to requests and checks them on
@@ -48,31 +49,42 @@ public record S3StoreConfig(
     int partsInFlight) {
 
   public static final long MIB = 1024L * 1024;
+
   /** S3's smallest part but the last; S3Proxy and AWS refuse a Complete with smaller ones. */
   public static final long MIN_PART_SIZE = 5 * MIB;
+
   /**
-   * Our largest part. S3 allows 5 GiB, but S3Proxy buffers a signed, non-chunked request body
-   * up to 128 MiB in its heap and refuses larger ones; a part is also held whole in our memory.
+   * Our largest part. S3 allows 5 GiB, but S3Proxy buffers a signed, non-chunked request body up to
+   * 128 MiB in its heap and refuses larger ones; a part is also held whole in our memory.
    */
   public static final long MAX_PART_SIZE = 128 * MIB;
+
   /** S3's limit on the number of parts of one multipart upload. */
   public static final int MAX_PARTS = 10_000;
+
   /**
-   * 32 MiB: 10,000 parts hold 312.5 GiB, so a 100 GB layer uses about 3,000 parts, while one
-   * upload buffers at most 32 MiB. (Distribution's fixed 10 MiB parts cap a layer at 97.7 GiB.)
+   * 32 MiB: 10,000 parts hold 312.5 GiB, so a 100 GB layer uses about 3,000 parts, while one upload
+   * buffers at most 32 MiB. (Distribution's fixed 10 MiB parts cap a layer at 97.7 GiB.)
    */
   public static final long DEFAULT_PART_SIZE = 32 * MIB;
+
   public static final long DEFAULT_READ_WINDOW = 8 * MIB;
+
   /**
    * Two: with one, S3 was busy all the time but each part went slower than the SDK alone's, the
-   * client's stream competing for the same cores; with two, S3 works on two parts at once, and a
-   * 4 GiB push into S3Proxy went from 82–93 % to 98–100 % of what the SDK alone reaches (see
+   * client's stream competing for the same cores; with two, S3 works on two parts at once, and a 4
+   * GiB push into S3Proxy went from 82–93 % to 98–100 % of what the SDK alone reaches (see
    * bench/README.md).
    */
   public static final int DEFAULT_PARTS_IN_FLIGHT = 2;
+
   /** HTTP connections the client pools. */
   public static final int DEFAULT_MAX_CONNECTIONS = 64;
-  /** Path-style addressing: what Ceph RGW, MinIO and S3Proxy need unless DNS is set up for virtual hosts. */
+
+  /**
+   * Path-style addressing: what Ceph RGW, MinIO and S3Proxy need unless DNS is set up for virtual
+   * hosts.
+   */
   public static final boolean DEFAULT_PATH_STYLE = true;
 
   /** How the SDK treats flexible checksums (CRC32 trailers and response validation). */
@@ -93,7 +105,8 @@ public record S3StoreConfig(
     /** Parses {@code when_required} / {@code when_supported}, as a config file spells them. */
     public static ChecksumMode parse(String value) {
       try {
-        return valueOf(Objects.requireNonNull(value, "checksum mode").trim().toUpperCase(Locale.ROOT));
+        return valueOf(
+            Objects.requireNonNull(value, "checksum mode").trim().toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(
             "checksum mode must be when_required or when_supported, not " + value);
@@ -128,27 +141,31 @@ public record S3StoreConfig(
     }
     if (memoryBudget < partSize) {
       throw new IllegalArgumentException(
-          "memoryBudget: must hold at least one part (" + partSize + " bytes), not " + memoryBudget);
+          "memoryBudget: must hold at least one part ("
+              + partSize
+              + " bytes), not "
+              + memoryBudget);
     }
     if (memoryBudget / 1024 > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("memoryBudget: at most 2 TiB");
     }
     if (readWindow < 64 * 1024 || readWindow > 1024 * MIB) {
-      throw new IllegalArgumentException("readWindow: must be from 64 KiB to 1 GiB, not " + readWindow);
+      throw new IllegalArgumentException(
+          "readWindow: must be from 64 KiB to 1 GiB, not " + readWindow);
     }
     if (maxConnections < 1 || maxConnections > 10_000) {
       throw new IllegalArgumentException("maxConnections: must be from 1 to 10000");
     }
     if (partsInFlight < 1 || partsInFlight > 16) {
-      throw new IllegalArgumentException("partsInFlight: must be from 1 to 16, not " + partsInFlight);
+      throw new IllegalArgumentException(
+          "partsInFlight: must be from 1 to 16, not " + partsInFlight);
     }
   }
 
   /**
-   * A configuration with the defaults: path-style, {@code when_required} checksums, 32 MiB
-   * parts, two of them in flight per write, a read window of 8 MiB and the
-   * {@linkplain #defaultMemoryBudget default memory budget}, so part buffers can never take the
-   * heap.
+   * A configuration with the defaults: path-style, {@code when_required} checksums, 32 MiB parts,
+   * two of them in flight per write, a read window of 8 MiB and the {@linkplain
+   * #defaultMemoryBudget default memory budget}, so part buffers can never take the heap.
    */
   public static S3StoreConfig of(
       Optional<URI> endpoint, String region, String bucket, String accessKey, String secretKey) {
@@ -169,9 +186,9 @@ public record S3StoreConfig(
   }
 
   /**
-   * A quarter of the heap, at most 1 GiB, but never less than one write needs to keep S3 busy:
-   * a part filling and {@code partsInFlight} uploading. With the 32 MiB parts and a 256 MiB heap
-   * that is 96 MiB, well inside the heap; a bigger heap lets more writes run at full depth.
+   * A quarter of the heap, at most 1 GiB, but never less than one write needs to keep S3 busy: a
+   * part filling and {@code partsInFlight} uploading. With the 32 MiB parts and a 256 MiB heap that
+   * is 96 MiB, well inside the heap; a bigger heap lets more writes run at full depth.
    */
   public static long defaultMemoryBudget(long partSize, int partsInFlight) {
     long quarter = Runtime.getRuntime().maxMemory() / 4;
@@ -184,62 +201,171 @@ public record S3StoreConfig(
   }
 
   public S3StoreConfig withPrefix(String value) {
-    return new S3StoreConfig(endpoint, region, bucket, value, pathStyle, accessKey, secretKey,
-        checksumMode, partSize, memoryBudget, readWindow, maxConnections, partsInFlight);
+    return new S3StoreConfig(
+        endpoint,
+        region,
+        bucket,
+        value,
+        pathStyle,
+        accessKey,
+        secretKey,
+        checksumMode,
+        partSize,
+        memoryBudget,
+        readWindow,
+        maxConnections,
+        partsInFlight);
   }
 
   public S3StoreConfig withPathStyle(boolean value) {
-    return new S3StoreConfig(endpoint, region, bucket, prefix, value, accessKey, secretKey,
-        checksumMode, partSize, memoryBudget, readWindow, maxConnections, partsInFlight);
+    return new S3StoreConfig(
+        endpoint,
+        region,
+        bucket,
+        prefix,
+        value,
+        accessKey,
+        secretKey,
+        checksumMode,
+        partSize,
+        memoryBudget,
+        readWindow,
+        maxConnections,
+        partsInFlight);
   }
 
   public S3StoreConfig withChecksumMode(ChecksumMode value) {
-    return new S3StoreConfig(endpoint, region, bucket, prefix, pathStyle, accessKey, secretKey,
-        value, partSize, memoryBudget, readWindow, maxConnections, partsInFlight);
+    return new S3StoreConfig(
+        endpoint,
+        region,
+        bucket,
+        prefix,
+        pathStyle,
+        accessKey,
+        secretKey,
+        value,
+        partSize,
+        memoryBudget,
+        readWindow,
+        maxConnections,
+        partsInFlight);
   }
 
   /** Sets the part size and, when the budget cannot hold one part of it, raises the budget. */
   public S3StoreConfig withPartSize(long value) {
-    return new S3StoreConfig(endpoint, region, bucket, prefix, pathStyle, accessKey, secretKey,
-        checksumMode, value, Math.max(memoryBudget, value), readWindow, maxConnections, partsInFlight);
+    return new S3StoreConfig(
+        endpoint,
+        region,
+        bucket,
+        prefix,
+        pathStyle,
+        accessKey,
+        secretKey,
+        checksumMode,
+        value,
+        Math.max(memoryBudget, value),
+        readWindow,
+        maxConnections,
+        partsInFlight);
   }
 
   public S3StoreConfig withMemoryBudget(long value) {
-    return new S3StoreConfig(endpoint, region, bucket, prefix, pathStyle, accessKey, secretKey,
-        checksumMode, partSize, value, readWindow, maxConnections, partsInFlight);
+    return new S3StoreConfig(
+        endpoint,
+        region,
+        bucket,
+        prefix,
+        pathStyle,
+        accessKey,
+        secretKey,
+        checksumMode,
+        partSize,
+        value,
+        readWindow,
+        maxConnections,
+        partsInFlight);
   }
 
   public S3StoreConfig withReadWindow(long value) {
-    return new S3StoreConfig(endpoint, region, bucket, prefix, pathStyle, accessKey, secretKey,
-        checksumMode, partSize, memoryBudget, value, maxConnections, partsInFlight);
+    return new S3StoreConfig(
+        endpoint,
+        region,
+        bucket,
+        prefix,
+        pathStyle,
+        accessKey,
+        secretKey,
+        checksumMode,
+        partSize,
+        memoryBudget,
+        value,
+        maxConnections,
+        partsInFlight);
   }
 
   public S3StoreConfig withMaxConnections(int value) {
-    return new S3StoreConfig(endpoint, region, bucket, prefix, pathStyle, accessKey, secretKey,
-        checksumMode, partSize, memoryBudget, readWindow, value, partsInFlight);
+    return new S3StoreConfig(
+        endpoint,
+        region,
+        bucket,
+        prefix,
+        pathStyle,
+        accessKey,
+        secretKey,
+        checksumMode,
+        partSize,
+        memoryBudget,
+        readWindow,
+        value,
+        partsInFlight);
   }
 
   public S3StoreConfig withPartsInFlight(int value) {
-    return new S3StoreConfig(endpoint, region, bucket, prefix, pathStyle, accessKey, secretKey,
-        checksumMode, partSize, memoryBudget, readWindow, maxConnections, value);
+    return new S3StoreConfig(
+        endpoint,
+        region,
+        bucket,
+        prefix,
+        pathStyle,
+        accessKey,
+        secretKey,
+        checksumMode,
+        partSize,
+        memoryBudget,
+        readWindow,
+        maxConnections,
+        value);
   }
 
   /** Everything but the secret, which is masked: configs get logged. */
   @Override
   public String toString() {
-    return "S3StoreConfig[endpoint=" + endpoint.map(URI::toString).orElse("(AWS)")
-        + ", region=" + region
-        + ", bucket=" + bucket
-        + ", prefix=" + prefix
-        + ", pathStyle=" + pathStyle
-        + ", accessKey=" + accessKey
+    return "S3StoreConfig[endpoint="
+        + endpoint.map(URI::toString).orElse("(AWS)")
+        + ", region="
+        + region
+        + ", bucket="
+        + bucket
+        + ", prefix="
+        + prefix
+        + ", pathStyle="
+        + pathStyle
+        + ", accessKey="
+        + accessKey
         + ", secretKey=****"
-        + ", checksumMode=" + checksumMode.configName()
-        + ", partSize=" + partSize
-        + ", memoryBudget=" + memoryBudget
-        + ", readWindow=" + readWindow
-        + ", maxConnections=" + maxConnections
-        + ", partsInFlight=" + partsInFlight + "]";
+        + ", checksumMode="
+        + checksumMode.configName()
+        + ", partSize="
+        + partSize
+        + ", memoryBudget="
+        + memoryBudget
+        + ", readWindow="
+        + readWindow
+        + ", maxConnections="
+        + maxConnections
+        + ", partsInFlight="
+        + partsInFlight
+        + "]";
   }
 
   private static void requireEndpoint(URI uri) {

@@ -8,10 +8,10 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
  * A Ceph RGW reached over the network, for the tests enabled by {@code -Dlading.s3.ceph=true}.
- * Where it is: system properties {@code lading.s3.ceph.endpoint}, {@code .accessKey},
- * {@code .secretKey}, {@code .bucket}, else the environment {@code ../shared/tools/ceph-up.sh}
- * prints ({@code S3_ENDPOINT}, {@code AWS_ACCESS_KEY_ID}, {@code AWS_SECRET_ACCESS_KEY}), else
- * that script's defaults. The bucket is created when missing.
+ * Where it is: system properties {@code lading.s3.ceph.endpoint}, {@code .accessKey}, {@code
+ * .secretKey}, {@code .bucket}, else the environment {@code ../shared/tools/ceph-up.sh} prints
+ * ({@code S3_ENDPOINT}, {@code AWS_ACCESS_KEY_ID}, {@code AWS_SECRET_ACCESS_KEY}), else that
+ * script's defaults. The bucket is created when missing.
  */
 public final class CephTarget {
   public static final String ENABLED = "lading.s3.ceph";
@@ -22,7 +22,8 @@ public final class CephTarget {
   public static S3StoreConfig config(String prefix) {
     S3StoreConfig config =
         S3StoreConfig.of(
-                Optional.of(URI.create(setting("endpoint", "S3_ENDPOINT", "http://127.0.0.1:15280"))),
+                Optional.of(
+                    URI.create(setting("endpoint", "S3_ENDPOINT", "http://127.0.0.1:15280"))),
                 "us-east-1",
                 setting("bucket", "LADING_S3_CEPH_BUCKET", "lading-test"),
                 setting("accessKey", "AWS_ACCESS_KEY_ID", "local-access-key"),

@@ -18,11 +18,11 @@ import software.amazon.awssdk.services.s3.model.CreateBucketRequest;
 /**
  * The one embedded S3Proxy of a test JVM (filesystem store under the module's {@code target/},
  * 127.0.0.1, an ephemeral port, AWS SigV4), for every module whose tests need S3: this module's
- * store suites, gc's, the server's and the conformance suite's (whose registry child processes
- * get {@link #endpoint()} and the credentials below). Started on first use, stopped and its
- * directory removed when the JVM exits. Each test or server gets its own key prefix in the one
- * bucket ({@link #freshPrefix}), so they never see each other's objects and a store's "nothing
- * stray is left" check stays meaningful.
+ * store suites, gc's, the server's and the conformance suite's (whose registry child processes get
+ * {@link #endpoint()} and the credentials below). Started on first use, stopped and its directory
+ * removed when the JVM exits. Each test or server gets its own key prefix in the one bucket ({@link
+ * #freshPrefix}), so they never see each other's objects and a store's "nothing stray is left"
+ * check stays meaningful.
  */
 public final class EmbeddedS3Proxy {
   public static final String ACCESS_KEY = "lading-test-access";
@@ -106,18 +106,21 @@ public final class EmbeddedS3Proxy {
   }
 
   private static void deleteRecursively(Path root) throws IOException {
-    Files.walkFileTree(root, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        Files.delete(file);
-        return FileVisitResult.CONTINUE;
-      }
+    Files.walkFileTree(
+        root,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+              throws IOException {
+            Files.delete(file);
+            return FileVisitResult.CONTINUE;
+          }
 
-      @Override
-      public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-        Files.delete(d);
-        return FileVisitResult.CONTINUE;
-      }
-    });
+          @Override
+          public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+            Files.delete(d);
+            return FileVisitResult.CONTINUE;
+          }
+        });
   }
 }

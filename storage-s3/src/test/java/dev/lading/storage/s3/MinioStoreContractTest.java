@@ -11,8 +11,8 @@ import org.testcontainers.junit.jupiter.Testcontainers;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * Core's storage contract against MinIO in a container. Skipped, with Testcontainers' reason,
- * where no Docker daemon answers (as on the project's CI machine, which has none).
+ * Core's storage contract against MinIO in a container. Skipped, with Testcontainers' reason, where
+ * no Docker daemon answers (as on the project's CI machine, which has none).
  */
 @Testcontainers(disabledWithoutDocker = true)
 class MinioStoreContractTest extends ObjectStoreContract {
@@ -20,12 +20,17 @@ class MinioStoreContractTest extends ObjectStoreContract {
   private static final AtomicBoolean BUCKET_READY = new AtomicBoolean();
 
   @Container
-  static final MinIOContainer MINIO = new MinIOContainer("minio/minio:RELEASE.2025-04-22T22-12-26Z");
+  static final MinIOContainer MINIO =
+      new MinIOContainer("minio/minio:RELEASE.2025-04-22T22-12-26Z");
 
   private static S3StoreConfig config() {
     S3StoreConfig config =
-        S3StoreConfig.of(Optional.of(URI.create(MINIO.getS3URL())), "us-east-1", BUCKET,
-                MINIO.getUserName(), MINIO.getPassword())
+        S3StoreConfig.of(
+                Optional.of(URI.create(MINIO.getS3URL())),
+                "us-east-1",
+                BUCKET,
+                MINIO.getUserName(),
+                MINIO.getPassword())
             .withPrefix(EmbeddedS3Proxy.freshPrefix("minio"))
             .withPartSize(S3StoreConfig.MIN_PART_SIZE)
             .withMemoryBudget(64 * S3StoreConfig.MIB);

@@ -4,8 +4,8 @@ import dev.lading.core.registry.RegistryContract;
 import dev.lading.core.storage.ObjectStore;
 
 /**
- * Core's registry contract (uploads, manifests, tags, referrers...) on an S3 server; subclasses
- * say which.
+ * Core's registry contract (uploads, manifests, tags, referrers...) on an S3 server; subclasses say
+ * which.
  */
 abstract class RegistryContractOnS3 extends RegistryContract {
   /** A configuration for a fresh, empty prefix; 5 MiB parts. */

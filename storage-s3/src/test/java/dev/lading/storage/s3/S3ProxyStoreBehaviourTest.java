@@ -1,6 +1,5 @@
 package dev.lading.storage.s3;
 
-
 /** The S3-specific behaviour against S3Proxy embedded in the test JVM. */
 class S3ProxyStoreBehaviourTest extends S3StoreBehaviour {
   private final EmbeddedS3Proxy proxy = EmbeddedS3Proxy.shared();

@@ -8,21 +8,21 @@ import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.MultipartWrite;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import java.io.UncheckedIOException;
-import java.security.NoSuchAlgorithmException;
-import java.util.Arrays;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * What the S3 store must do beyond the SPI contract: parts, tails, the memory budget, resume in
@@ -38,8 +38,8 @@ abstract class S3StoreBehaviour {
   private S3Store store;
 
   /**
-   * Whether Complete may leave uploaded parts out (S3 then discards them). AWS, S3Proxy and
-   * MinIO allow it; Ceph RGW 16 answers 400 InvalidPart unless every uploaded part is listed.
+   * Whether Complete may leave uploaded parts out (S3 then discards them). AWS, S3Proxy and MinIO
+   * allow it; Ceph RGW 16 answers 400 InvalidPart unless every uploaded part is listed.
    */
   protected boolean discardsUnlistedParts() {
     return true;
@@ -69,7 +69,8 @@ abstract class S3StoreBehaviour {
   }
 
   /** Appends bytes {@code [from, to)} of the deterministic content in 256 KiB buffers. */
-  static void append(MultipartWrite write, long from, long to, MessageDigest digest) throws IOException {
+  static void append(MultipartWrite write, long from, long to, MessageDigest digest)
+      throws IOException {
     byte[] chunk = new byte[256 * 1024];
     long at = from;
     while (at < to) {
@@ -124,7 +125,9 @@ abstract class S3StoreBehaviour {
   }
 
   static List<String> tails(S3Store store) {
-    return S3Targets.allObjects(store).stream().filter(k -> k.startsWith(StorageLayout.S3_TAILS)).toList();
+    return S3Targets.allObjects(store).stream()
+        .filter(k -> k.startsWith(StorageLayout.S3_TAILS))
+        .toList();
   }
 
   // ---- tests --------------------------------------------------------------------------------
@@ -148,7 +151,8 @@ abstract class S3StoreBehaviour {
       append(next, split, size, null);
       next.complete();
     }
-    assertThat(first.stat("data/resumed")).hasValueSatisfying(i -> assertThat(i.size()).isEqualTo(size));
+    assertThat(first.stat("data/resumed"))
+        .hasValueSatisfying(i -> assertThat(i.size()).isEqualTo(size));
     assertThat(sha256Of(first, "data/resumed", 0, size)).isEqualTo(expectedSha256(0, size));
     assertThat(tails(first)).isEmpty();
     first.delete(List.of("data/resumed"));
@@ -224,7 +228,8 @@ abstract class S3StoreBehaviour {
 
   @Test
   void partsOfARequestThatDiedAreLeftOutOfTheObject() throws Exception {
-    Assumptions.assumeTrue(discardsUnlistedParts(),
+    Assumptions.assumeTrue(
+        discardsUnlistedParts(),
         "this server refuses a Complete that leaves uploaded parts out (Ceph RGW 16: InvalidPart)");
     S3Store s3 = open(config("dead-parts"));
     MultipartWrite write = s3.startMultipart("data/d");
@@ -245,7 +250,9 @@ abstract class S3StoreBehaviour {
   @Test
   void writePastTenThousandPartsIsRefused() throws Exception {
     S3Store s3 = open(config("limit"));
-    String full = new ResumeToken(Optional.of("some-upload"), PART, S3StoreConfig.MAX_PARTS, 0, 1, false).encode();
+    String full =
+        new ResumeToken(Optional.of("some-upload"), PART, S3StoreConfig.MAX_PARTS, 0, 1, false)
+            .encode();
     MultipartWrite write = s3.resumeMultipart("data/full", full);
     assertThat(write.size()).isEqualTo(PART * S3StoreConfig.MAX_PARTS);
     assertThatThrownBy(() -> write.write(ByteBuffer.wrap(new byte[1])))
@@ -263,13 +270,15 @@ abstract class S3StoreBehaviour {
     assertThat(budget.available()).isZero();
 
     MultipartWrite waiter = s3.startMultipart("data/waiter");
-    CompletableFuture<Void> blocked = CompletableFuture.runAsync(() -> {
-      try {
-        waiter.write(ByteBuffer.wrap(new byte[] {2}));
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    });
+    CompletableFuture<Void> blocked =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                waiter.write(ByteBuffer.wrap(new byte[] {2}));
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            });
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (!budget.hasWaiters()) {
       assertThat(System.nanoTime()).as("second write reached the budget").isLessThan(deadline);
@@ -295,8 +304,13 @@ abstract class S3StoreBehaviour {
    */
   @ParameterizedTest
   @ValueSource(ints = {1, 2, 3})
-  void aWriteHoldsOnePartFillingAndItsPartsInFlightAndLandsEveryByte(int partsInFlight) throws Exception {
-    S3Store s3 = open(config("depth" + partsInFlight).withMemoryBudget(8 * PART).withPartsInFlight(partsInFlight));
+  void aWriteHoldsOnePartFillingAndItsPartsInFlightAndLandsEveryByte(int partsInFlight)
+      throws Exception {
+    S3Store s3 =
+        open(
+            config("depth" + partsInFlight)
+                .withMemoryBudget(8 * PART)
+                .withPartsInFlight(partsInFlight));
     long size = 5 * PART + 7;
     MessageDigest pushed = sha256();
     MultipartWrite write = s3.startMultipart("data/deep");
@@ -304,7 +318,8 @@ abstract class S3StoreBehaviour {
     assertThat(s3.memoryBudget().available()).isEqualTo((8L - 1 - partsInFlight) * PART);
     write.complete();
     assertThat(s3.memoryBudget().available()).isEqualTo(8 * PART);
-    assertThat(sha256Of(s3, "data/deep", 0, size)).isEqualTo(HexFormat.of().formatHex(pushed.digest()));
+    assertThat(sha256Of(s3, "data/deep", 0, size))
+        .isEqualTo(HexFormat.of().formatHex(pushed.digest()));
     s3.delete(List.of("data/deep"));
   }
 
@@ -355,7 +370,8 @@ abstract class S3StoreBehaviour {
     }
     write.complete();
     assertThat(s3.memoryBudget().available()).isEqualTo(2 * PART);
-    assertThat(sha256Of(s3, "data/big", 0, size)).isEqualTo(HexFormat.of().formatHex(pushed.digest()));
+    assertThat(sha256Of(s3, "data/big", 0, size))
+        .isEqualTo(HexFormat.of().formatHex(pushed.digest()));
     s3.delete(List.of("data/big"));
   }
 }

@@ -9,8 +9,12 @@ import org.junit.jupiter.api.Test;
 
 class S3StoreConfigTest {
   private static S3StoreConfig config() {
-    return S3StoreConfig.of(Optional.of(URI.create("http://127.0.0.1:9000")), "us-east-1", "bucket",
-        "AKIDEXAMPLE", "wJalrXUtnFEMI-secret");
+    return S3StoreConfig.of(
+        Optional.of(URI.create("http://127.0.0.1:9000")),
+        "us-east-1",
+        "bucket",
+        "AKIDEXAMPLE",
+        "wJalrXUtnFEMI-secret");
   }
 
   @Test
@@ -63,7 +67,8 @@ class S3StoreConfigTest {
 
   @Test
   void budgetSmallerThanOnePartIsRefused() {
-    assertThatThrownBy(() -> config().withMemoryBudget(S3StoreConfig.MIB)).hasMessageContaining("memoryBudget");
+    assertThatThrownBy(() -> config().withMemoryBudget(S3StoreConfig.MIB))
+        .hasMessageContaining("memoryBudget");
   }
 
   @Test
@@ -71,7 +76,8 @@ class S3StoreConfigTest {
     assertThatThrownBy(() -> config().withPrefix("no-slash")).hasMessageContaining("prefix");
     assertThatThrownBy(() -> config().withPrefix("../x/")).hasMessageContaining("invalid key");
     assertThatThrownBy(() -> config().withPrefix("+tails/")).hasMessageContaining("invalid key");
-    assertThatThrownBy(() -> S3StoreConfig.of(Optional.of(URI.create("ftp://h")), "r", "bucket", "a", "s"))
+    assertThatThrownBy(
+            () -> S3StoreConfig.of(Optional.of(URI.create("ftp://h")), "r", "bucket", "a", "s"))
         .hasMessageContaining("endpoint");
     assertThatThrownBy(() -> S3StoreConfig.of(Optional.empty(), "r", "Bad_Bucket", "a", "s"))
         .hasMessageContaining("bucket");
@@ -82,17 +88,23 @@ class S3StoreConfigTest {
 
   @Test
   void checksumModeParsesTheConfigSpelling() {
-    assertThat(S3StoreConfig.ChecksumMode.parse("when_required")).isEqualTo(S3StoreConfig.ChecksumMode.WHEN_REQUIRED);
-    assertThat(S3StoreConfig.ChecksumMode.parse("WHEN_SUPPORTED")).isEqualTo(S3StoreConfig.ChecksumMode.WHEN_SUPPORTED);
+    assertThat(S3StoreConfig.ChecksumMode.parse("when_required"))
+        .isEqualTo(S3StoreConfig.ChecksumMode.WHEN_REQUIRED);
+    assertThat(S3StoreConfig.ChecksumMode.parse("WHEN_SUPPORTED"))
+        .isEqualTo(S3StoreConfig.ChecksumMode.WHEN_SUPPORTED);
     assertThat(config().checksumMode()).isEqualTo(S3StoreConfig.ChecksumMode.WHEN_REQUIRED);
-    assertThatThrownBy(() -> S3StoreConfig.ChecksumMode.parse("always")).hasMessageContaining("when_required");
+    assertThatThrownBy(() -> S3StoreConfig.ChecksumMode.parse("always"))
+        .hasMessageContaining("when_required");
   }
 
   @Test
   void resumeTokenRoundTripsAndRejectsForgeries() {
-    ResumeToken token = new ResumeToken(Optional.of("2~odd/upload+id=="), 5 * S3StoreConfig.MIB, 17, 1234, 9, true);
+    ResumeToken token =
+        new ResumeToken(Optional.of("2~odd/upload+id=="), 5 * S3StoreConfig.MIB, 17, 1234, 9, true);
     assertThat(ResumeToken.parse(token.encode())).isEqualTo(token);
-    assertThat(ResumeToken.parse(ResumeToken.fresh(S3StoreConfig.DEFAULT_PART_SIZE).encode()).size()).isZero();
+    assertThat(
+            ResumeToken.parse(ResumeToken.fresh(S3StoreConfig.DEFAULT_PART_SIZE).encode()).size())
+        .isZero();
     assertThatThrownBy(() -> ResumeToken.parse("42")).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> ResumeToken.parse("s3mp1::5242880:3:0:1:0"))
         .hasMessageContaining("parts without an upload id");

@@ -11,7 +11,8 @@ public final class S3Targets {
   /** Multipart uploads neither completed nor aborted under the store's prefix. */
   public static List<MultipartUpload> pendingUploads(S3Store store) {
     try (S3Client s3 = S3Store.client(store.config())) {
-      return s3.listMultipartUploadsPaginator(
+      return s3
+          .listMultipartUploadsPaginator(
               b -> b.bucket(store.config().bucket()).prefix(store.config().prefix()))
           .uploads()
           .stream()
@@ -22,7 +23,8 @@ public final class S3Targets {
   /** Every object under the store's prefix, tails included. */
   public static List<String> allObjects(S3Store store) {
     try (S3Client s3 = S3Store.client(store.config())) {
-      return s3.listObjectsV2Paginator(
+      return s3
+          .listObjectsV2Paginator(
               b -> b.bucket(store.config().bucket()).prefix(store.config().prefix()))
           .contents()
           .stream()

@@ -11,6 +11,7 @@ import dev.lading.core.model.UploadId;
 import dev.lading.core.registry.BlobContent;
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.core.registry.StoreRegistry;
+import dev.lading.core.storage.BlobSource;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,13 +23,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
-import dev.lading.core.storage.BlobSource;
 
 /**
  * A PATCH whose body breaks off after whole parts went to S3: core keeps those bytes (saves the
- * session at the new offset with the hash state that matches it), so every part in S3 is named
- * by the saved session and Complete lists them all, which Ceph RGW requires (it refuses a
- * Complete that leaves an uploaded part out with InvalidPart).
+ * session at the new offset with the hash state that matches it), so every part in S3 is named by
+ * the saved session and Complete lists them all, which Ceph RGW requires (it refuses a Complete
+ * that leaves an uploaded part out with InvalidPart).
  */
 class S3UploadSessionRecoveryTest {
   private static final RepositoryName REPO = RepositoryName.parse("team/recovery");
@@ -54,20 +54,33 @@ class S3UploadSessionRecoveryTest {
 
     int breakAt = 2 * PART + 777_000; // two whole parts reach S3, then the client dies
     InputStream dying = new BreaksAfter(Arrays.copyOf(blob, breakAt + 1000), breakAt);
-    assertThatThrownBy(() -> registry.appendToUpload(REPO, id, OptionalLong.empty(), dying, OptionalLong.empty()))
+    assertThatThrownBy(
+            () ->
+                registry.appendToUpload(
+                    REPO, id, OptionalLong.empty(), dying, OptionalLong.empty()))
         .isInstanceOf(RegistryException.class)
         .extracting(e -> ((RegistryException) e).code())
         .isEqualTo(ErrorCode.BLOB_UPLOAD_INVALID);
 
     long offset = registry.uploadStatus(REPO, id).offset();
-    assertThat(offset).as("bytes kept").isGreaterThanOrEqualTo(2L * PART).isLessThanOrEqualTo(breakAt);
+    assertThat(offset)
+        .as("bytes kept")
+        .isGreaterThanOrEqualTo(2L * PART)
+        .isLessThanOrEqualTo(breakAt);
     int partsInS3 = partsOfTheOneUpload();
-    assertThat((long) partsInS3 * PART).as("every part in S3 lies within the saved offset").isLessThanOrEqualTo(offset);
+    assertThat((long) partsInS3 * PART)
+        .as("every part in S3 lies within the saved offset")
+        .isLessThanOrEqualTo(offset);
 
     // The client resumes where the registry says and closes the upload.
     Digest digest = Digest.sha256(blob);
-    registry.completeUpload(REPO, id, digest, OptionalLong.of(offset),
-        new ByteArrayInputStream(blob, (int) offset, blob.length - (int) offset), OptionalLong.empty());
+    registry.completeUpload(
+        REPO,
+        id,
+        digest,
+        OptionalLong.of(offset),
+        new ByteArrayInputStream(blob, (int) offset, blob.length - (int) offset),
+        OptionalLong.empty());
     try (BlobContent content = registry.openBlob(REPO, digest, Optional.empty())) {
       assertThat(content.source()).isInstanceOf(BlobSource.StreamSource.class);
       byte[] back = ((BlobSource.StreamSource) content.source()).stream().readAllBytes();
@@ -81,9 +94,16 @@ class S3UploadSessionRecoveryTest {
       var uploads = S3Targets.pendingUploads(store);
       assertThat(uploads).hasSize(1);
       MultipartUpload upload = uploads.getFirst();
-      return (int) s3.listPartsPaginator(b -> b.bucket(store.config().bucket()).key(upload.key())
-              .uploadId(upload.uploadId()))
-          .parts().stream().count();
+      return (int)
+          s3
+              .listPartsPaginator(
+                  b ->
+                      b.bucket(store.config().bucket())
+                          .key(upload.key())
+                          .uploadId(upload.uploadId()))
+              .parts()
+              .stream()
+              .count();
     }
   }
 

@@ -6,11 +6,11 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The block-aligned direct buffers the filesystem store's uploads write through, shared by all
- * of them and kept for reuse: direct memory is freed only when the collector gets to it, so a
- * buffer per request would pile up between collections. At most {@link #limit} are out at once;
- * an upload that finds none free writes through the page cache instead of waiting, so a burst
- * of uploads can neither exhaust the JVM's direct memory nor queue behind each other.
+ * The block-aligned direct buffers the filesystem store's uploads write through, shared by all of
+ * them and kept for reuse: direct memory is freed only when the collector gets to it, so a buffer
+ * per request would pile up between collections. At most {@link #limit} are out at once; an upload
+ * that finds none free writes through the page cache instead of waiting, so a burst of uploads can
+ * neither exhaust the JVM's direct memory nor queue behind each other.
  */
 final class DirectBuffers {
   private final int bufferBytes;
@@ -21,7 +21,8 @@ final class DirectBuffers {
 
   DirectBuffers(int bufferBytes, int alignment, int limit) {
     if (alignment <= 0 || Integer.bitCount(alignment) != 1 || bufferBytes % alignment != 0) {
-      throw new IllegalArgumentException("buffers of " + bufferBytes + " bytes aligned to " + alignment);
+      throw new IllegalArgumentException(
+          "buffers of " + bufferBytes + " bytes aligned to " + alignment);
     }
     this.bufferBytes = bufferBytes;
     this.alignment = alignment;
@@ -38,9 +39,9 @@ final class DirectBuffers {
   }
 
   /**
-   * A cleared buffer for an upload that already has one, or empty when half the pool is out:
-   * a second buffer only makes one upload faster, and must not leave the next upload without
-   * its first.
+   * A cleared buffer for an upload that already has one, or empty when half the pool is out: a
+   * second buffer only makes one upload faster, and must not leave the next upload without its
+   * first.
    */
   Optional<ByteBuffer> tryTakeSpare() {
     return take(limit / 2);

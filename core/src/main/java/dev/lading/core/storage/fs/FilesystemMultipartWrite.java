@@ -15,71 +15,87 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * A multipart write on the filesystem: one file in the store's hidden {@code +multipart}
- * directory, appended in place, fsynced on {@link #suspend()} and renamed to its key on
- * {@link #complete()}. The resume token is the durable size, to which
- * {@link FilesystemStore#resumeMultipart} truncates.
+ * A multipart write on the filesystem: one file in the store's hidden {@code +multipart} directory,
+ * appended in place, fsynced on {@link #suspend()} and renamed to its key on {@link #complete()}.
+ * The resume token is the durable size, to which {@link FilesystemStore#resumeMultipart} truncates.
  *
- * <p>Where the filesystem allows it, whole blocks go to the disk with direct I/O
- * ({@code O_DIRECT}) from one block-aligned staging buffer. A push is a long sequential write that
- * nobody reads back soon, and through the page cache it costs the kernel a page allocation and a
- * copy per 4 KiB, then leaves gigabytes dirty for the final fsync to wait on: measured on a
- * 2-core VM, a buffered 2 GiB write took 3.3 CPU seconds before its 3.3 s fsync, a direct one
- * 0.3 CPU seconds in all. Direct I/O needs block-aligned offsets and lengths, so the staging
- * buffer always starts at a block boundary of the file; the partial block left when a request
- * ends is written through the page cache, and a resumed write reads it back into the buffer and
- * rewrites that block. On a filesystem without direct I/O (tmpfs, some network filesystems) the
- * write is buffered, and a background {@code fdatasync} every {@link #WRITEBACK_BYTES} keeps the
- * disk busy while the body still streams instead of leaving all of it to the last fsync.
+ * <p>Where the filesystem allows it, whole blocks go to the disk with direct I/O ({@code O_DIRECT})
+ * from one block-aligned staging buffer. A push is a long sequential write that nobody reads back
+ * soon, and through the page cache it costs the kernel a page allocation and a copy per 4 KiB, then
+ * leaves gigabytes dirty for the final fsync to wait on: measured on a 2-core VM, a buffered 2 GiB
+ * write took 3.3 CPU seconds before its 3.3 s fsync, a direct one 0.3 CPU seconds in all. Direct
+ * I/O needs block-aligned offsets and lengths, so the staging buffer always starts at a block
+ * boundary of the file; the partial block left when a request ends is written through the page
+ * cache, and a resumed write reads it back into the buffer and rewrites that block. On a filesystem
+ * without direct I/O (tmpfs, some network filesystems) the write is buffered, and a background
+ * {@code fdatasync} every {@link #WRITEBACK_BYTES} keeps the disk busy while the body still streams
+ * instead of leaving all of it to the last fsync.
  *
- * <p>A full staging buffer goes to the disk on a platform thread while the next one fills,
- * with up to {@link #WRITES_IN_FLIGHT} writes in flight, so the caller keeps receiving and
- * hashing meanwhile. Positional writes to disjoint ranges need no lock between them. What the
- * second write in flight buys depends on the filesystem and the disk. fio on the 2-core VM once
- * measured 353 MiB/s one at a time and 718 MiB/s two at a time for 1 MiB direct writes. A later
- * bare Java writer, whose writes extend the file as an upload's do, measured 650-971 MB/s with
- * fsync at either depth. (ext4 takes the inode lock exclusively for a direct write that extends
- * the file, so two such writes run one after the other.) Pushes with one and with two, in
- * alternating runs, differed by less than the disk moved from one minute to the next. Two
- * stays: the second buffer is only taken while the pool has plenty, and where the writes can
- * overlap, the second write pays.
+ * <p>A full staging buffer goes to the disk on a platform thread while the next one fills, with up
+ * to {@link #WRITES_IN_FLIGHT} writes in flight, so the caller keeps receiving and hashing
+ * meanwhile. Positional writes to disjoint ranges need no lock between them. What the second write
+ * in flight buys depends on the filesystem and the disk. fio on the 2-core VM once measured 353
+ * MiB/s one at a time and 718 MiB/s two at a time for 1 MiB direct writes. A later bare Java
+ * writer, whose writes extend the file as an upload's do, measured 650-971 MB/s with fsync at
+ * either depth. (ext4 takes the inode lock exclusively for a direct write that extends the file, so
+ * two such writes run one after the other.) Pushes with one and with two, in alternating runs,
+ * differed by less than the disk moved from one minute to the next. Two stays: the second buffer is
+ * only taken while the pool has plenty, and where the writes can overlap, the second write pays.
  *
  * <p>Memory per write is at most {@code WRITES_IN_FLIGHT + 1} buffers of {@link #STAGING_BYTES},
- * whatever the size; beyond the first, buffers are only taken while the pool has plenty (see
- * {@link DirectBuffers#tryTakeSpare}), so a busy store writes one block at a time per upload
- * rather than sending new uploads through the page cache.
+ * whatever the size; beyond the first, buffers are only taken while the pool has plenty (see {@link
+ * DirectBuffers#tryTakeSpare}), so a busy store writes one block at a time per upload rather than
+ * sending new uploads through the page cache.
  */
 final class FilesystemMultipartWrite implements MultipartWrite {
   /** Size of the direct-I/O staging buffer; one per write, from {@link DirectBuffers}. */
   static final int STAGING_BYTES = 1 << 20;
+
   static final long WRITEBACK_BYTES = 32L << 20;
+
   /** Direct writes of one upload that may be in flight at once. */
   static final int WRITES_IN_FLIGHT = 2;
 
   private final FilesystemStore store;
   private final String key;
   private final Path file;
+
   /** Buffered channel: partial blocks, reading back, fsync; every write when direct is null. */
   private FileChannel channel;
+
   /** Direct-I/O channel, or null when this write goes through the page cache. */
   private FileChannel direct;
+
   /** Where {@link #staging} came from and goes back to; null with {@link #direct}. */
   private final DirectBuffers buffers;
+
   private final int blockBytes;
+
   /** Starts at file offset {@link #staged}, a multiple of {@link #blockBytes}; or null. */
   private ByteBuffer staging;
+
   private long staged;
+
   /** Full buffers being written, oldest first; each goes back to {@link #buffers} or is reused. */
   private final ArrayDeque<DirectWrite> inFlight = new ArrayDeque<>();
+
   private long size;
+
   /** A direct write that failed: the file has a hole, so nothing but abort may follow. */
   private IOException failed;
+
   private long sizeAtLastWriteback;
   private Thread writeback;
 
   private FilesystemMultipartWrite(
-      FilesystemStore store, String key, FileChannel channel, FileChannel direct,
-      DirectBuffers buffers, ByteBuffer staging, long size) throws IOException {
+      FilesystemStore store,
+      String key,
+      FileChannel channel,
+      FileChannel direct,
+      DirectBuffers buffers,
+      ByteBuffer staging,
+      long size)
+      throws IOException {
     this.store = store;
     this.key = key;
     this.file = store.inProgressFile(key);
@@ -107,8 +123,8 @@ final class FilesystemMultipartWrite implements MultipartWrite {
   }
 
   /**
-   * Opens {@code file} (already {@code size} bytes long) for appending at {@code size}, with
-   * direct I/O when {@code buffers} is there and has a buffer free.
+   * Opens {@code file} (already {@code size} bytes long) for appending at {@code size}, with direct
+   * I/O when {@code buffers} is there and has a buffer free.
    */
   static FilesystemMultipartWrite open(
       FilesystemStore store, String key, Path file, long size, DirectBuffers buffers)
@@ -121,7 +137,12 @@ final class FilesystemMultipartWrite implements MultipartWrite {
         direct = FileChannel.open(file, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
       }
       return new FilesystemMultipartWrite(
-          store, key, channel, direct, direct == null ? null : buffers, direct == null ? null : staging,
+          store,
+          key,
+          channel,
+          direct,
+          direct == null ? null : buffers,
+          direct == null ? null : staging,
           size);
     } catch (IOException | RuntimeException e) {
       closeQuietly(direct);
@@ -172,9 +193,9 @@ final class FilesystemMultipartWrite implements MultipartWrite {
   }
 
   /**
-   * Starts the direct write of the full staging buffer and stages into another: a spare one
-   * from the pool while fewer than {@link #WRITES_IN_FLIGHT} are in flight, else the oldest
-   * in flight once its write has finished.
+   * Starts the direct write of the full staging buffer and stages into another: a spare one from
+   * the pool while fewer than {@link #WRITES_IN_FLIGHT} are in flight, else the oldest in flight
+   * once its write has finished.
    */
   private void sendStaging() throws IOException {
     staging.flip();
@@ -248,17 +269,23 @@ final class FilesystemMultipartWrite implements MultipartWrite {
   }
 
   private void startWritebackIfDue(FileChannel open) {
-    if (size - sizeAtLastWriteback < WRITEBACK_BYTES || (writeback != null && writeback.isAlive())) {
+    if (size - sizeAtLastWriteback < WRITEBACK_BYTES
+        || (writeback != null && writeback.isAlive())) {
       return;
     }
     sizeAtLastWriteback = size;
-    writeback = Thread.ofVirtual().name("fs-writeback").start(() -> {
-      try {
-        open.force(false);
-      } catch (IOException e) {
-        // Only a head start: the fsync of suspend() or complete() reports a failing disk.
-      }
-    });
+    writeback =
+        Thread.ofVirtual()
+            .name("fs-writeback")
+            .start(
+                () -> {
+                  try {
+                    open.force(false);
+                  } catch (IOException e) {
+                    // Only a head start: the fsync of suspend() or complete() reports a failing
+                    // disk.
+                  }
+                });
   }
 
   private void awaitWriteback() {
@@ -331,13 +358,14 @@ final class FilesystemMultipartWrite implements MultipartWrite {
   private static final class DirectWrite implements Runnable {
     /**
      * Platform threads, not virtual ones: a virtual thread would first need one of the few
-     * carriers, which the upload's own hashing keeps busy, so on a 2-core machine the write
-     * started only when the uploader blocked waiting for it, and the two writes in flight ran
-     * one after the other. A blocked platform thread costs no carrier. Daemon threads, kept
-     * 60 s when idle, so the pool needs no shutdown.
+     * carriers, which the upload's own hashing keeps busy, so on a 2-core machine the write started
+     * only when the uploader blocked waiting for it, and the two writes in flight ran one after the
+     * other. A blocked platform thread costs no carrier. Daemon threads, kept 60 s when idle, so
+     * the pool needs no shutdown.
      */
-    private static final ExecutorService THREADS = Executors.newCachedThreadPool(
-        Thread.ofPlatform().daemon().name("fs-direct-write-", 0).factory());
+    private static final ExecutorService THREADS =
+        Executors.newCachedThreadPool(
+            Thread.ofPlatform().daemon().name("fs-direct-write-", 0).factory());
 
     private final FileChannel channel;
     private final ByteBuffer buffer;
@@ -373,7 +401,8 @@ final class FilesystemMultipartWrite implements MultipartWrite {
 
     /** Waits for the write to end; returns the buffer, cleared, or throws what the write threw. */
     ByteBuffer await() throws IOException {
-      // Even when interrupted: the kernel may be reading the buffer, which must not be reused early.
+      // Even when interrupted: the kernel may be reading the buffer, which must not be reused
+      // early.
       Uninterruptibly.await(done);
       if (failure != null) {
         throw failure instanceof IOException io ? io : new IOException(failure);

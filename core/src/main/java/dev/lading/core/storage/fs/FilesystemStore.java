@@ -2,6 +2,7 @@ package dev.lading.core.storage.fs;
 
 import com.sun.nio.file.ExtendedOpenOption;
 import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.model.DigestAlgorithm;
 import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.KeyPage;
 import dev.lading.core.storage.ListedLevel;
@@ -34,21 +35,20 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import dev.lading.core.model.DigestAlgorithm;
-import java.util.TreeMap;
 
 /**
  * The embedded default store: each key is a file under {@code root}, its segments directories.
  *
- * <p>Every object is published by an atomic rename of a fully written and fsynced file, so a
- * reader sees the old content or the new, never part, and a crash leaves at worst a stray file in
- * the staging directories. Those directories ({@code +staging}, {@code +multipart}, named in
- * {@link StorageLayout}) start with {@code +}, which no key segment may contain, so they can never
- * collide with a key and are never listed. Nothing is ever written outside {@code root}.
+ * <p>Every object is published by an atomic rename of a fully written and fsynced file, so a reader
+ * sees the old content or the new, never part, and a crash leaves at worst a stray file in the
+ * staging directories. Those directories ({@code +staging}, {@code +multipart}, named in {@link
+ * StorageLayout}) start with {@code +}, which no key segment may contain, so they can never collide
+ * with a key and are never listed. Nothing is ever written outside {@code root}.
  */
 public final class FilesystemStore implements ObjectStore {
   /** Direct-I/O uploads at once (1 MiB of direct memory each); more go through the page cache. */
@@ -59,6 +59,7 @@ public final class FilesystemStore implements ObjectStore {
   private final Path root;
   private final Path staging;
   private final Path multipart;
+
   /** Staging buffers for direct-I/O uploads; null when uploads go through the page cache. */
   private final DirectBuffers directBuffers;
 
@@ -68,8 +69,8 @@ public final class FilesystemStore implements ObjectStore {
   }
 
   /**
-   * @param directWrites false to write uploads through the page cache even where direct I/O
-   *     works (see {@link FilesystemMultipartWrite} for what each costs)
+   * @param directWrites false to write uploads through the page cache even where direct I/O works
+   *     (see {@link FilesystemMultipartWrite} for what each costs)
    */
   public FilesystemStore(Path root, boolean directWrites) throws IOException {
     this.root = root.toAbsolutePath().normalize();
@@ -78,14 +79,17 @@ public final class FilesystemStore implements ObjectStore {
     Files.createDirectories(staging);
     Files.createDirectories(multipart);
     this.directBuffers = directWrites ? probeDirectIo(multipart) : null;
-    LOG.info("filesystem store at {}: uploads written {}", this.root,
-        directBuffers == null ? "through the page cache"
+    LOG.info(
+        "filesystem store at {}: uploads written {}",
+        this.root,
+        directBuffers == null
+            ? "through the page cache"
             : "with direct I/O (" + directBuffers.alignment() + "-byte blocks)");
   }
 
   /**
-   * Buffers for direct I/O when the filesystem under {@code dir} takes it (tmpfs and some
-   * network filesystems refuse {@code O_DIRECT}), else null.
+   * Buffers for direct I/O when the filesystem under {@code dir} takes it (tmpfs and some network
+   * filesystems refuse {@code O_DIRECT}), else null.
    */
   private static DirectBuffers probeDirectIo(Path dir) throws IOException {
     long block = Files.getFileStore(dir).getBlockSize();
@@ -93,15 +97,21 @@ public final class FilesystemStore implements ObjectStore {
       return null;
     }
     Path probe = dir.resolve("direct-io-probe-" + UUID.randomUUID());
-    try (FileChannel direct = FileChannel.open(probe, StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT)) {
-      direct.write(ByteBuffer.allocateDirect((int) block * 2).alignedSlice((int) block).limit((int) block));
+    try (FileChannel direct =
+        FileChannel.open(
+            probe,
+            StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.WRITE,
+            ExtendedOpenOption.DIRECT)) {
+      direct.write(
+          ByteBuffer.allocateDirect((int) block * 2).alignedSlice((int) block).limit((int) block));
     } catch (IOException | UnsupportedOperationException e) {
       return null;
     } finally {
       Files.deleteIfExists(probe);
     }
-    return new DirectBuffers(FilesystemMultipartWrite.STAGING_BYTES, (int) block, MAX_DIRECT_BUFFERS);
+    return new DirectBuffers(
+        FilesystemMultipartWrite.STAGING_BYTES, (int) block, MAX_DIRECT_BUFFERS);
   }
 
   /** Direct-I/O staging buffers now in use by uploads (0 when uploads are buffered). */
@@ -170,10 +180,14 @@ public final class FilesystemStore implements ObjectStore {
     Path target = resolve(key);
     Path temp = stage(content);
     try {
-      publish(temp, target, () -> {
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        return true;
-      });
+      publish(
+          temp,
+          target,
+          () -> {
+            Files.move(
+                temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return true;
+          });
     } finally {
       Files.deleteIfExists(temp);
     }
@@ -190,14 +204,17 @@ public final class FilesystemStore implements ObjectStore {
     Path target = resolve(key);
     Path temp = stage(content);
     try {
-      return publish(temp, target, () -> {
-        try {
-          Files.createLink(target, temp);
-          return true;
-        } catch (FileAlreadyExistsException e) {
-          return false;
-        }
-      });
+      return publish(
+          temp,
+          target,
+          () -> {
+            try {
+              Files.createLink(target, temp);
+              return true;
+            } catch (FileAlreadyExistsException e) {
+              return false;
+            }
+          });
     } finally {
       Files.deleteIfExists(temp);
     }
@@ -263,14 +280,16 @@ public final class FilesystemStore implements ObjectStore {
         }
         BasicFileAttributes attributes;
         try {
-          attributes = Files.readAttributes(child, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+          attributes =
+              Files.readAttributes(child, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         } catch (NoSuchFileException e) {
           continue;
         }
         if (attributes.isDirectory()) {
           entries.put(prefix + name + "/", null);
         } else if (attributes.isRegularFile()) {
-          entries.put(prefix + name,
+          entries.put(
+              prefix + name,
               new ObjectInfo(attributes.size(), attributes.lastModifiedTime().toInstant()));
         }
       }
@@ -280,7 +299,8 @@ public final class FilesystemStore implements ObjectStore {
     List<String> prefixes = new ArrayList<>();
     List<ListedObject> objects = new ArrayList<>();
     int taken = 0;
-    for (var e : (startAfter.isPresent() ? entries.tailMap(startAfter.get(), false) : entries).entrySet()) {
+    for (var e :
+        (startAfter.isPresent() ? entries.tailMap(startAfter.get(), false) : entries).entrySet()) {
       if (taken == limit) {
         return new ListedLevel(prefixes, objects, true);
       }
@@ -301,12 +321,17 @@ public final class FilesystemStore implements ObjectStore {
   }
 
   /**
-   * Appends keys under {@code dir} in byte order of the whole key. A directory {@code d} sorts
-   * as {@code d/} among its siblings, which is exactly where its keys fall in byte order
-   * ({@code a-b} before {@code a/x}); no object is ever both a file and a directory.
+   * Appends keys under {@code dir} in byte order of the whole key. A directory {@code d} sorts as
+   * {@code d/} among its siblings, which is exactly where its keys fall in byte order ({@code a-b}
+   * before {@code a/x}); no object is ever both a file and a directory.
    */
   private void walk(
-      Path dir, String dirKey, String namePrefix, String startAfter, int want, List<ListedObject> out)
+      Path dir,
+      String dirKey,
+      String namePrefix,
+      String startAfter,
+      int want,
+      List<ListedObject> out)
       throws IOException {
     List<Entry> entries = new ArrayList<>();
     try (Stream<Path> children = Files.list(dir)) {
@@ -337,14 +362,17 @@ public final class FilesystemStore implements ObjectStore {
       } else if (startAfter == null || entry.key().compareTo(startAfter) > 0) {
         BasicFileAttributes attributes;
         try {
-          attributes = Files.readAttributes(
-              entry.path(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+          attributes =
+              Files.readAttributes(
+                  entry.path(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         } catch (NoSuchFileException e) {
           continue; // deleted since the directory was read
         }
         if (attributes.isRegularFile()) {
-          out.add(new ListedObject(entry.key(),
-              new ObjectInfo(attributes.size(), attributes.lastModifiedTime().toInstant())));
+          out.add(
+              new ListedObject(
+                  entry.key(),
+                  new ObjectInfo(attributes.size(), attributes.lastModifiedTime().toInstant())));
         }
       }
     }
@@ -372,8 +400,12 @@ public final class FilesystemStore implements ObjectStore {
   public MultipartWrite startMultipart(String key) throws IOException {
     resolve(key);
     Path file = inProgressFile(key);
-    try (FileChannel created = FileChannel.open(
-        file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+    try (FileChannel created =
+        FileChannel.open(
+            file,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING)) {
       // created empty; FilesystemMultipartWrite opens its own channels
     }
     return FilesystemMultipartWrite.open(this, key, file, 0, directBuffers);
@@ -396,8 +428,8 @@ public final class FilesystemStore implements ObjectStore {
       long size = channel.size();
       if (size < durable) {
         // Bytes a suspend made durable are missing: this write cannot continue as saved.
-        throw new NoSuchFileException(key, null,
-            "multipart data shorter than its last suspend: " + size + " < " + durable);
+        throw new NoSuchFileException(
+            key, null, "multipart data shorter than its last suspend: " + size + " < " + durable);
       }
       // Bytes after the last suspend belong to a request that died mid-way: drop them.
       channel.truncate(durable);
@@ -407,8 +439,7 @@ public final class FilesystemStore implements ObjectStore {
 
   /**
    * Staged multipart files no live key names (their writer died, or its session went without
-   * aborting) and staging files a crash left between write and rename, older than
-   * {@code before}.
+   * aborting) and staging files a crash left between write and rename, older than {@code before}.
    */
   @Override
   public List<String> sweepAbandonedWrites(Set<String> liveKeys, Instant before, boolean dryRun)
@@ -429,11 +460,13 @@ public final class FilesystemStore implements ObjectStore {
         }
         BasicFileAttributes attributes;
         try {
-          attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+          attributes =
+              Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         } catch (NoSuchFileException e) {
           continue;
         }
-        if (!attributes.isRegularFile() || !attributes.lastModifiedTime().toInstant().isBefore(before)) {
+        if (!attributes.isRegularFile()
+            || !attributes.lastModifiedTime().toInstant().isBefore(before)) {
           continue;
         }
         found.add(root.relativize(file) + " (" + attributes.size() + " bytes)");
@@ -450,18 +483,23 @@ public final class FilesystemStore implements ObjectStore {
   /** Where a multipart write's bytes live until complete: named by a hash of the key. */
   Path inProgressFile(String key) {
     byte[] hash =
-        DigestAlgorithm.SHA256
-            .newMessageDigest()
-            .digest(key.getBytes(StandardCharsets.US_ASCII));
+        DigestAlgorithm.SHA256.newMessageDigest().digest(key.getBytes(StandardCharsets.US_ASCII));
     return multipart.resolve(HexFormat.of().formatHex(hash));
   }
 
   void publishCompleted(Path inProgress, String key) throws IOException {
     Path target = resolve(key);
-    publish(inProgress, target, () -> {
-      Files.move(inProgress, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      return true;
-    });
+    publish(
+        inProgress,
+        target,
+        () -> {
+          Files.move(
+              inProgress,
+              target,
+              StandardCopyOption.ATOMIC_MOVE,
+              StandardCopyOption.REPLACE_EXISTING);
+          return true;
+        });
   }
 
   // ---- internals ----------------------------------------------------------------------------
@@ -536,7 +574,9 @@ public final class FilesystemStore implements ObjectStore {
     }
   }
 
-  /** Validates {@code key} and resolves it under root; nothing else ever makes a path from a key. */
+  /**
+   * Validates {@code key} and resolves it under root; nothing else ever makes a path from a key.
+   */
   Path resolve(String key) {
     StorageKeys.requireKey(key);
     Path path = root.resolve(key).normalize();

@@ -15,13 +15,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import java.util.ArrayList;
-import java.util.SplittableRandom;
 
 class FilesystemStoreTest extends ObjectStoreContract {
   @TempDir Path dir;
@@ -45,8 +45,12 @@ class FilesystemStoreTest extends ObjectStoreContract {
   void uploadsUseDirectIoExactlyWhereEnabledAndSupported() throws Exception {
     boolean supported;
     Path probe = dir.resolve("probe");
-    try (FileChannel c = FileChannel.open(
-        probe, StandardOpenOption.CREATE, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT)) {
+    try (FileChannel c =
+        FileChannel.open(
+            probe,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            ExtendedOpenOption.DIRECT)) {
       supported = true;
     } catch (IOException | UnsupportedOperationException e) {
       supported = false;
@@ -92,12 +96,14 @@ class FilesystemStoreTest extends ObjectStoreContract {
     writeInPieces(resumed, content, suspendAt, content.length);
     resumed.complete();
     assertThat(fs.directBuffersInUse()).isZero();
-    assertThat(store.read("data/big")).hasValueSatisfying(bytes -> assertThat(bytes).isEqualTo(content));
+    assertThat(store.read("data/big"))
+        .hasValueSatisfying(bytes -> assertThat(bytes).isEqualTo(content));
     store.delete(List.of("data/big"));
   }
 
   /** Writes {@code content[from, to)} in pieces of varying, mostly unaligned sizes. */
-  private static void writeInPieces(MultipartWrite write, byte[] content, int from, int to) throws IOException {
+  private static void writeInPieces(MultipartWrite write, byte[] content, int from, int to)
+      throws IOException {
     int[] sizes = {1, 4095, 65536, 300_001, 1 << 20, 3 << 20};
     for (int at = from, i = 0; at < to; i++) {
       int n = Math.min(sizes[i % sizes.length], to - at);
@@ -117,16 +123,20 @@ class FilesystemStoreTest extends ObjectStoreContract {
     assertThat(direct).isLessThanOrEqualTo(FilesystemStore.MAX_DIRECT_BUFFERS);
     if (writes.get(0).direct()) {
       assertThat(writes.get(FilesystemStore.MAX_DIRECT_BUFFERS).direct())
-          .as("the one past the limit is buffered").isFalse();
+          .as("the one past the limit is buffered")
+          .isFalse();
     }
     for (int i = 0; i < writes.size(); i++) {
-      writes.get(i).write(ByteBuffer.wrap(("upload " + i).repeat(1000).getBytes(StandardCharsets.US_ASCII)));
+      writes
+          .get(i)
+          .write(ByteBuffer.wrap(("upload " + i).repeat(1000).getBytes(StandardCharsets.US_ASCII)));
       writes.get(i).complete();
     }
     assertThat(fs.directBuffersInUse()).isZero();
     for (int i = 0; i < writes.size(); i++) {
       byte[] expected = ("upload " + i).repeat(1000).getBytes(StandardCharsets.US_ASCII);
-      assertThat(store.read("data/w" + i)).hasValueSatisfying(bytes -> assertThat(bytes).isEqualTo(expected));
+      assertThat(store.read("data/w" + i))
+          .hasValueSatisfying(bytes -> assertThat(bytes).isEqualTo(expected));
       store.delete(List.of("data/w" + i));
     }
   }
@@ -144,7 +154,8 @@ class FilesystemStoreTest extends ObjectStoreContract {
     try (Stream<Path> entries = Files.list(root)) {
       assertThat(entries.map(p -> p.getFileName().toString()))
           .as("empty directories are pruned")
-          .containsExactlyInAnyOrder(StorageLayout.FILESYSTEM_STAGING, StorageLayout.FILESYSTEM_MULTIPART);
+          .containsExactlyInAnyOrder(
+              StorageLayout.FILESYSTEM_STAGING, StorageLayout.FILESYSTEM_MULTIPART);
     }
   }
 
@@ -152,11 +163,14 @@ class FilesystemStoreTest extends ObjectStoreContract {
   void openRangeHandsOutAFileForZeroCopy() throws Exception {
     store.write("z", "zero-copy".getBytes(StandardCharsets.US_ASCII));
     try (BlobSource source = store.openRange("z", 5, 4)) {
-      assertThat(source).isInstanceOfSatisfying(BlobSource.FileSource.class, f -> {
-        assertThat(f.offset()).isEqualTo(5);
-        assertThat(f.length()).isEqualTo(4);
-        assertThat(f.channel().isOpen()).isTrue();
-      });
+      assertThat(source)
+          .isInstanceOfSatisfying(
+              BlobSource.FileSource.class,
+              f -> {
+                assertThat(f.offset()).isEqualTo(5);
+                assertThat(f.length()).isEqualTo(4);
+                assertThat(f.channel().isOpen()).isTrue();
+              });
     }
     store.delete(List.of("z"));
   }
