@@ -43,6 +43,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -590,6 +591,14 @@ public abstract class GcContract {
   // ---- concurrency ---------------------------------------------------------------------------
 
   /**
+   * Why this store does not run the two-instance concurrency test, or empty when it does: a store
+   * whose every run is slow by design would make it take many minutes.
+   */
+  protected Optional<String> skipsConcurrencyTestBecause() {
+    return Optional.empty();
+  }
+
+  /**
    * Two instances on one store (two store clients, two registries, two collectors), pushers on both
    * pushing images that share a small pool of layers while tags move on (so layers keep becoming
    * unreferenced and wanted again), and both collectors looping until the pushers are done.
@@ -603,6 +612,8 @@ public abstract class GcContract {
    */
   @Test
   void pushersOnTwoInstancesAndLoopingCollectorsNeverLoseABlob() throws Exception {
+    Assumptions.assumeTrue(
+        skipsConcurrencyTestBecause().isEmpty(), () -> skipsConcurrencyTestBecause().orElse(""));
     int pushers = 4;
     int pushesEach = pushesPerPusher();
     List<byte[]> pool = new ArrayList<>();
