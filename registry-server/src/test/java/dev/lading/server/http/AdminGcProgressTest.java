@@ -7,14 +7,20 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lading.core.model.Digest;
 import dev.lading.gc.GarbageCollector;
 import dev.lading.server.config.LadingConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,6 +34,41 @@ class AdminGcProgressTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir Path root;
+
+  @TempDir Path clockProbe;
+
+  private static FileTime newestModification(Path dir) throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      return files
+          .filter(Files::isRegularFile)
+          .map(
+              f -> {
+                try {
+                  return Files.getLastModifiedTime(f);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              })
+          .max(Comparator.naturalOrder())
+          .orElseThrow();
+    }
+  }
+
+  /** Until a file written in {@code probeDir} gets a modification time after {@code time}. */
+  private static void awaitFileClockPast(FileTime time, Path probeDir) throws Exception {
+    Path probe = probeDir.resolve("probe");
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (true) {
+      Files.write(probe, new byte[] {1});
+      if (Files.getLastModifiedTime(probe).compareTo(time) > 0) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("the file clock did not pass " + time);
+      }
+      Thread.sleep(1);
+    }
+  }
 
   private static JsonNode status(RunningRegistry r) throws Exception {
     HttpResponse<String> s = r.send(r.request("/admin/gc").GET().build());
@@ -69,8 +110,9 @@ class AdminGcProgressTest {
       r.pushBlob("team/app", "a layer nobody references".getBytes(StandardCharsets.UTF_8));
       // With no grace a candidate must still be strictly older than the run's announcement,
       // and file times move in clock ticks (4 ms on a 250 Hz kernel): a run announced in the
-      // same tick as the push rightly keeps the layer. Let the store's clock move on first.
-      Thread.sleep(50);
+      // same tick as the push rightly keeps the layer. Start the run once the store's clock has
+      // moved past what the push wrote.
+      awaitFileClockPast(newestModification(root), clockProbe);
       CountDownLatch marked = new CountDownLatch(1);
       CountDownLatch release = new CountDownLatch(1);
       r.server
