@@ -195,22 +195,17 @@ public final class StoredValues {
       Objects.requireNonNull(completed, "completed");
     }
 
-    /** A session just started: nothing received yet. */
+    /** A session just started: nothing received yet, and no write started. */
     public static UploadState started(
-        RepositoryName repository,
-        UploadId id,
-        Instant startedAt,
-        DataKey dataKey,
-        String resumeToken,
-        Optional<String> hashState) {
+        RepositoryName repository, UploadId id, Instant startedAt, DataKey dataKey) {
       return new UploadState(
           repository,
           id,
           startedAt,
           0,
           dataKey,
-          Optional.of(resumeToken),
-          hashState,
+          Optional.empty(),
+          Optional.empty(),
           Optional.empty());
     }
 

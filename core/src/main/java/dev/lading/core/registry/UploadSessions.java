@@ -68,23 +68,17 @@ final class UploadSessions {
     this.options = options;
   }
 
+  /**
+   * Starts a session: its state only, durable before the answer. The multipart write starts with
+   * the first bytes ({@link #receive}), so a session costs the store one write until data comes,
+   * and the common push that sends all of a small blob in its closing {@code PUT} starts, fills and
+   * completes its write in that one request. A session whose first request fails before its state
+   * names a write leaves at worst a started write at its data key, which the next request starts
+   * again over and GC's abandoned-write sweep removes once the session expires.
+   */
   UploadStatus start(RepositoryName repo) {
     UploadId id = UploadId.random();
-    DataKey dataKey = DataKey.random();
-    String token =
-        io(
-            () -> {
-              MultipartWrite write = store.startMultipart(StorageLayout.keyOf(dataKey));
-              return write.suspend();
-            });
-    Optional<String> hashState =
-        options.resumableHashing()
-            ? ResumableSha256.create().exportState().map(Base64.getEncoder()::encodeToString)
-            : Optional.empty();
-    save(
-        repo,
-        id,
-        UploadState.started(repo, id, options.clock().instant(), dataKey, token, hashState));
+    save(repo, id, UploadState.started(repo, id, options.clock().instant(), DataKey.random()));
     return new UploadStatus(repo, id, 0);
   }
 
@@ -240,7 +234,9 @@ final class UploadSessions {
           // The write goes first, then the state: a crash between leaves a session whose write is
           // gone, which a retried cancel (or any request) ends the same way.
           try {
-            run(() -> resume(state).abort());
+            if (state.resumeToken().isPresent()) {
+              run(() -> resume(state).abort());
+            }
           } catch (RegistryException e) {
             if (!isGone(e)) {
               throw e;
@@ -290,7 +286,7 @@ final class UploadSessions {
           .withDetail(Map.of("offset", state.offset(), "start", start.getAsLong()));
     }
     Optional<ResumableSha256> hasher = restoreHasher(state);
-    MultipartWrite write = io(() -> resume(state));
+    MultipartWrite write = io(() -> resumeOrStart(state));
     BodyCopier.Progress copied = new BodyCopier.Progress();
     long received;
     try {
@@ -438,6 +434,14 @@ final class UploadSessions {
   /** Ends a failed session: its data and its state go, nothing stays visible. */
   private void discard(RepositoryName repo, UploadId id, DataKey dataKey) {
     run(() -> store.delete(List.of(StorageLayout.keyOf(dataKey), stateKey(repo, id))));
+  }
+
+  /** The session's write: resumed from its saved token, or started when nothing came yet. */
+  private MultipartWrite resumeOrStart(UploadState state) throws IOException {
+    if (state.resumeToken().isEmpty() && state.offset() == 0) {
+      return store.startMultipart(StorageLayout.keyOf(state.dataKey()));
+    }
+    return resume(state);
   }
 
   /** The session's multipart write, resumed from its saved token. */

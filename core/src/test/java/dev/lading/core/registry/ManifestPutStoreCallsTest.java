@@ -7,23 +7,14 @@ import dev.lading.core.model.Digest;
 import dev.lading.core.model.MediaTypes;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.Tag;
-import dev.lading.core.storage.ForwardingObjectStore;
-import dev.lading.core.storage.KeyPage;
-import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.fs.FilesystemStore;
 import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,62 +28,9 @@ class ManifestPutStoreCallsTest {
 
   @TempDir Path dir;
 
-  /** Counts every call by kind. */
-  static final class CallCounter extends ForwardingObjectStore {
-    final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
-
-    CallCounter(FilesystemStore store) {
-      super(store);
-    }
-
-    private void count(String kind) {
-      calls.computeIfAbsent(kind, k -> new AtomicInteger()).incrementAndGet();
-    }
-
-    int total() {
-      return calls.values().stream().mapToInt(AtomicInteger::get).sum();
-    }
-
-    @Override
-    public Optional<ObjectInfo> stat(String key) throws IOException {
-      count("stat");
-      return super.stat(key);
-    }
-
-    @Override
-    public Optional<byte[]> read(String key) throws IOException {
-      count("read");
-      return super.read(key);
-    }
-
-    @Override
-    public void write(String key, byte[] content) throws IOException {
-      count("write");
-      super.write(key, content);
-    }
-
-    @Override
-    public boolean writeIfAbsent(String key, byte[] content) throws IOException {
-      count("writeIfAbsent");
-      return super.writeIfAbsent(key, content);
-    }
-
-    @Override
-    public KeyPage list(String prefix, Optional<String> startAfter, int limit) throws IOException {
-      count("list");
-      return super.list(prefix, startAfter, limit);
-    }
-
-    @Override
-    public void delete(Collection<String> keys) throws IOException {
-      count("delete");
-      super.delete(keys);
-    }
-  }
-
   @Test
   void aTenLayerManifestPushChecksEachBlobOnce() throws Exception {
-    CallCounter store = new CallCounter(new FilesystemStore(dir.resolve("root")));
+    StoreCallCounter store = new StoreCallCounter(new FilesystemStore(dir.resolve("root")));
     StoreRegistry registry =
         new StoreRegistry(store, RegistryOptions.defaults(), GcFence.of(store, Clock.systemUTC()));
     List<String> layers = new ArrayList<>();

@@ -124,6 +124,59 @@ public abstract class ObjectStoreContract {
   }
 
   @Test
+  void emptyWritesReplaceContentAndContentReplacesThem() throws Exception {
+    store.write("e/k", bytes("content"));
+    store.write("e/k", new byte[0]);
+    assertThat(store.read("e/k")).hasValueSatisfying(v -> assertThat(v).isEmpty());
+    store.write("e/k", new byte[0]);
+    assertThat(store.stat("e/k")).hasValueSatisfying(i -> assertThat(i.size()).isZero());
+    store.write("e/k", bytes("again"));
+    assertThat(store.read("e/k")).hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("again")));
+    cleanUp("e/k");
+  }
+
+  @Test
+  void writeIfAbsentOfAnEmptyObjectReportsWhetherItCreatedIt() throws Exception {
+    assertThat(store.writeIfAbsent("e/marker", new byte[0])).isTrue();
+    assertThat(store.writeIfAbsent("e/marker", new byte[0])).isFalse();
+    assertThat(store.writeIfAbsent("e/marker", bytes("late"))).isFalse();
+    assertThat(store.read("e/marker")).hasValueSatisfying(v -> assertThat(v).isEmpty());
+    store.write("e/full", bytes("first"));
+    assertThat(store.writeIfAbsent("e/full", new byte[0])).isFalse();
+    assertThat(store.read("e/full"))
+        .hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("first")));
+    cleanUp("e/marker", "e/full");
+  }
+
+  @Test
+  void concurrentEmptyWriteIfAbsentHasExactlyOneWinner() throws Exception {
+    int writers = 8;
+    ExecutorService pool = Executors.newFixedThreadPool(writers);
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<Boolean>> results = new ArrayList<>();
+      for (int i = 0; i < writers; i++) {
+        results.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  return store.writeIfAbsent("race/empty", new byte[0]);
+                }));
+      }
+      go.countDown();
+      int winners = 0;
+      for (Future<Boolean> result : results) {
+        winners += result.get(60, TimeUnit.SECONDS) ? 1 : 0;
+      }
+      assertThat(winners).isEqualTo(1);
+      assertThat(store.stat("race/empty")).hasValueSatisfying(i -> assertThat(i.size()).isZero());
+    } finally {
+      pool.shutdownNow();
+    }
+    cleanUp("race/empty");
+  }
+
+  @Test
   void writeIfAbsentKeepsTheFirstObject() throws Exception {
     assertThat(store.writeIfAbsent("once", bytes("first"))).isTrue();
     assertThat(store.writeIfAbsent("once", bytes("second"))).isFalse();

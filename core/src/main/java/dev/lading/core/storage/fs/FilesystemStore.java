@@ -178,6 +178,9 @@ public final class FilesystemStore implements ObjectStore {
   @Override
   public void write(String key, byte[] content) throws IOException {
     Path target = resolve(key);
+    if (content.length == 0 && publishEmpty(target) != EmptyPublication.HELD_CONTENT) {
+      return;
+    }
     Path temp = stage(content);
     try {
       publish(
@@ -188,8 +191,9 @@ public final class FilesystemStore implements ObjectStore {
                 temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return true;
           });
-    } finally {
+    } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(temp);
+      throw e;
     }
   }
 
@@ -202,6 +206,9 @@ public final class FilesystemStore implements ObjectStore {
   @Override
   public boolean writeIfAbsent(String key, byte[] content) throws IOException {
     Path target = resolve(key);
+    if (content.length == 0) {
+      return publishEmpty(target) == EmptyPublication.CREATED;
+    }
     Path temp = stage(content);
     try {
       return publish(
@@ -218,6 +225,45 @@ public final class FilesystemStore implements ObjectStore {
     } finally {
       Files.deleteIfExists(temp);
     }
+  }
+
+  /**
+   * An empty object (a link, a marker: most of a push's small writes) is created in place, with no
+   * staging file to write, fsync and rename: an empty file has no content a reader could see half
+   * written, so {@code O_CREAT|O_EXCL} publishes it atomically, and the fsync of its directory
+   * makes the entry (and with it the inode, created in the same or an earlier journal transaction)
+   * durable. One fsync instead of two. The directory is fsynced even when the file was there: a
+   * concurrent writer may have created it and not yet synced, and this call must not return before
+   * the object is durable.
+   *
+   * @return what the key held: nothing (now created), an empty object, or content, which only a
+   *     staged write may replace
+   */
+  private EmptyPublication publishEmpty(Path target) throws IOException {
+    EmptyPublication[] outcome = new EmptyPublication[1];
+    publish(
+        null,
+        target,
+        () -> {
+          try {
+            FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)
+                .close();
+            outcome[0] = EmptyPublication.CREATED;
+          } catch (FileAlreadyExistsException e) {
+            outcome[0] =
+                Files.size(target) == 0
+                    ? EmptyPublication.WAS_EMPTY
+                    : EmptyPublication.HELD_CONTENT;
+          }
+          return true;
+        });
+    return outcome[0];
+  }
+
+  private enum EmptyPublication {
+    CREATED,
+    WAS_EMPTY,
+    HELD_CONTENT
   }
 
   @Override
@@ -511,7 +557,8 @@ public final class FilesystemStore implements ObjectStore {
   /**
    * Creates the target's parent directories and runs the publishing step, retrying when a
    * concurrent delete pruned a directory on the way: {@code createDirectories} then reports the
-   * vanished directory as FileAlreadyExists, and the rename or link as NoSuchFile.
+   * vanished directory as FileAlreadyExists, and the rename or link as NoSuchFile. {@code source}
+   * is the staged file the step publishes, or null when the step creates the target itself.
    */
   private boolean publish(Path source, Path target, Publication step) throws IOException {
     Path parent = target.getParent();
@@ -521,7 +568,7 @@ public final class FilesystemStore implements ObjectStore {
         Files.createDirectories(parent);
         published = step.run();
       } catch (NoSuchFileException | FileAlreadyExistsException e) {
-        if (attempt >= 100 || !Files.exists(source)) {
+        if (attempt >= 100 || (source != null && !Files.exists(source))) {
           throw e;
         }
         continue;
