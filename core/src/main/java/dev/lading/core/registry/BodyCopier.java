@@ -8,6 +8,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
+import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.function.Consumer;
@@ -34,9 +36,47 @@ final class BodyCopier {
    */
   static final int BUFFERS = 4;
 
+  /**
+   * Bodies of at most this many bytes with a declared length are read whole ({@link #readSmall})
+   * and stored as one object: a small layer, a config. The buffers and the writer thread of a copy
+   * would cost far more than the bytes, and on the filesystem a multipart write opens two channels
+   * where one staged file does; on S3 one PUT replaces the three calls of a multipart upload.
+   */
+  static final int SMALL_BODY_BYTES = 64 * 1024;
+
   private static final ByteBuffer END = ByteBuffer.allocate(0);
 
   private BodyCopier() {}
+
+  /** Whether a body of this declared length is read whole by {@link #readSmall}. */
+  static boolean isSmall(OptionalLong declared) {
+    return declared.isPresent() && declared.getAsLong() <= SMALL_BODY_BYTES;
+  }
+
+  /**
+   * Reads a body whose declared length {@link #isSmall} is, whole.
+   *
+   * @throws RegistryException {@code BLOB_UPLOAD_INVALID} when the body breaks off, {@code
+   *     SIZE_INVALID} when it is shorter or longer than declared
+   */
+  static byte[] readSmall(InputStream body, OptionalLong declared) {
+    int length = Math.toIntExact(declared.orElseThrow());
+    byte[] bytes;
+    boolean more;
+    try {
+      bytes = body.readNBytes(length);
+      more = bytes.length == length && body.read() >= 0;
+    } catch (IOException e) {
+      throw ErrorCode.BLOB_UPLOAD_INVALID.exception("request body ended early").withCause(e);
+    }
+    if (bytes.length != length || more) {
+      throw ErrorCode.SIZE_INVALID
+          .exception()
+          .withDetail(
+              Map.of("declared", length, "received", more ? "more than declared" : bytes.length));
+    }
+    return bytes;
+  }
 
   /**
    * Copies {@code body} to its end into {@code write}; {@code hash} sees each buffer (its remaining

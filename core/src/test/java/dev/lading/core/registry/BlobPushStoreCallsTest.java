@@ -2,7 +2,10 @@ package dev.lading.core.registry;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.lading.core.error.ErrorCode;
+import dev.lading.core.error.RegistryException;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.storage.fs.FilesystemStore;
@@ -13,6 +16,7 @@ import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Random;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -39,7 +43,7 @@ class BlobPushStoreCallsTest {
   }
 
   @Test
-  void aClosingPutWithAllTheBytesStartsOneWriteAndResumesNone() throws Exception {
+  void aClosingPutWithAllOfASmallBlobStoresItInOneWrite() throws Exception {
     StoreCallCounter store = new StoreCallCounter(new FilesystemStore(dir.resolve("root")));
     StoreRegistry registry = registry(store);
     byte[] blob = "a small layer".getBytes(UTF_8);
@@ -49,14 +53,102 @@ class BlobPushStoreCallsTest {
 
     BlobInfo pushed =
         registry.completeUpload(
-            REPO, session.id(), digest, OptionalLong.empty(), body(blob), OptionalLong.empty());
+            REPO, session.id(), digest, OptionalLong.empty(), body(blob), OptionalLong.of(13));
 
-    assertThat(pushed.digest()).isEqualTo(digest);
-    assertThat(pushed.size()).isEqualTo(blob.length);
+    assertThat(pushed).isEqualTo(new BlobInfo(digest, blob.length));
     Map<String, Integer> calls = counts(store);
     System.out.printf("closing PUT of a %d-byte blob: %s%n", blob.length, new TreeMap<>(calls));
-    assertThat(calls).containsEntry("startMultipart", 1).doesNotContainKey("resumeMultipart");
+    // Data, link and the completed session; the record is a create-if-absent.
+    assertThat(calls)
+        .containsEntry("write", 3)
+        .containsEntry("writeIfAbsent", 1)
+        .doesNotContainKeys("startMultipart", "resumeMultipart");
     assertThat(registry.statBlob(REPO, digest).size()).isEqualTo(blob.length);
+  }
+
+  @Test
+  void aClosingPutWithAllOfALargerBlobStartsOneMultipartWriteAndResumesNone() throws Exception {
+    StoreCallCounter store = new StoreCallCounter(new FilesystemStore(dir.resolve("root")));
+    StoreRegistry registry = registry(store);
+    byte[] blob = new byte[BodyCopier.SMALL_BODY_BYTES + 1];
+    new Random(7).nextBytes(blob);
+    Digest digest = Digest.sha256(blob);
+    UploadStatus session = registry.startUpload(REPO);
+    store.calls.clear();
+
+    registry.completeUpload(
+        REPO, session.id(), digest, OptionalLong.empty(), body(blob), OptionalLong.of(blob.length));
+
+    assertThat(counts(store))
+        .containsEntry("startMultipart", 1)
+        .doesNotContainKey("resumeMultipart");
+    assertThat(registry.statBlob(REPO, digest).size()).isEqualTo(blob.length);
+  }
+
+  @Test
+  void aSmallBlobThatIsNotItsDigestLeavesNothingAndEndsTheSession() throws Exception {
+    StoreCallCounter store = new StoreCallCounter(new FilesystemStore(dir.resolve("root")));
+    StoreRegistry registry = registry(store);
+    byte[] blob = "a small layer".getBytes(UTF_8);
+    UploadStatus session = registry.startUpload(REPO);
+
+    assertThatThrownBy(
+            () ->
+                registry.completeUpload(
+                    REPO,
+                    session.id(),
+                    Digest.sha256("other".getBytes(UTF_8)),
+                    OptionalLong.empty(),
+                    body(blob),
+                    OptionalLong.of(blob.length)))
+        .isInstanceOfSatisfying(
+            RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.DIGEST_INVALID));
+    assertThat(store.list("", Optional.empty(), 10).keys()).isEmpty();
+    assertThatThrownBy(() -> registry.uploadStatus(REPO, session.id()))
+        .isInstanceOfSatisfying(
+            RegistryException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.BLOB_UPLOAD_UNKNOWN));
+  }
+
+  @Test
+  void aSmallBodyShorterThanDeclaredIsRefusedAndTheSessionStays() throws Exception {
+    StoreCallCounter store = new StoreCallCounter(new FilesystemStore(dir.resolve("root")));
+    StoreRegistry registry = registry(store);
+    byte[] blob = "a small layer".getBytes(UTF_8);
+    UploadStatus session = registry.startUpload(REPO);
+
+    assertThatThrownBy(
+            () ->
+                registry.completeUpload(
+                    REPO,
+                    session.id(),
+                    Digest.sha256(blob),
+                    OptionalLong.empty(),
+                    body(blob),
+                    OptionalLong.of(blob.length + 1)))
+        .isInstanceOfSatisfying(
+            RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.SIZE_INVALID));
+    assertThat(registry.uploadStatus(REPO, session.id()).offset()).isZero();
+    registry.completeUpload(
+        REPO,
+        session.id(),
+        Digest.sha256(blob),
+        OptionalLong.empty(),
+        body(blob),
+        OptionalLong.of(blob.length));
+    assertThat(registry.statBlob(REPO, Digest.sha256(blob)).size()).isEqualTo(blob.length);
+  }
+
+  @Test
+  void aMonolithicPushOfASmallBlobStoresItInOneWrite() throws Exception {
+    StoreCallCounter store = new StoreCallCounter(new FilesystemStore(dir.resolve("root")));
+    StoreRegistry registry = registry(store);
+    byte[] blob = "a config".getBytes(UTF_8);
+
+    registry.putBlob(REPO, Digest.sha256(blob), body(blob), OptionalLong.of(blob.length));
+
+    assertThat(counts(store)).doesNotContainKeys("startMultipart", "resumeMultipart");
+    assertThat(registry.statBlob(REPO, Digest.sha256(blob)).size()).isEqualTo(blob.length);
   }
 
   @Test

@@ -178,7 +178,11 @@ public final class FilesystemStore implements ObjectStore {
   @Override
   public void write(String key, byte[] content) throws IOException {
     Path target = resolve(key);
-    if (content.length == 0 && publishEmpty(target) != EmptyPublication.HELD_CONTENT) {
+    // Only a new empty object is created in place: replacing one must give it a new time (GC's
+    // grace counts from a link's last write), which the staged rename does.
+    if (content.length == 0
+        && !Files.exists(target, LinkOption.NOFOLLOW_LINKS)
+        && publishEmpty(target)) {
       return;
     }
     Path temp = stage(content);
@@ -207,7 +211,7 @@ public final class FilesystemStore implements ObjectStore {
   public boolean writeIfAbsent(String key, byte[] content) throws IOException {
     Path target = resolve(key);
     if (content.length == 0) {
-      return publishEmpty(target) == EmptyPublication.CREATED;
+      return publishEmpty(target);
     }
     Path temp = stage(content);
     try {
@@ -228,42 +232,28 @@ public final class FilesystemStore implements ObjectStore {
   }
 
   /**
-   * An empty object (a link, a marker: most of a push's small writes) is created in place, with no
-   * staging file to write, fsync and rename: an empty file has no content a reader could see half
-   * written, so {@code O_CREAT|O_EXCL} publishes it atomically, and the fsync of its directory
+   * A new empty object (a link, a marker: most of a push's small writes) is created in place, with
+   * no staging file to write, fsync and rename: an empty file has no content a reader could see
+   * half written, so {@code O_CREAT|O_EXCL} publishes it atomically, and the fsync of its directory
    * makes the entry (and with it the inode, created in the same or an earlier journal transaction)
-   * durable. One fsync instead of two. The directory is fsynced even when the file was there: a
-   * concurrent writer may have created it and not yet synced, and this call must not return before
-   * the object is durable.
+   * durable. One fsync instead of two.
    *
-   * @return what the key held: nothing (now created), an empty object, or content, which only a
-   *     staged write may replace
+   * @return true when this call created the object; false when the key exists already (and then
+   *     nothing was changed)
    */
-  private EmptyPublication publishEmpty(Path target) throws IOException {
-    EmptyPublication[] outcome = new EmptyPublication[1];
-    publish(
+  private boolean publishEmpty(Path target) throws IOException {
+    return publish(
         null,
         target,
         () -> {
           try {
             FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)
                 .close();
-            outcome[0] = EmptyPublication.CREATED;
+            return true;
           } catch (FileAlreadyExistsException e) {
-            outcome[0] =
-                Files.size(target) == 0
-                    ? EmptyPublication.WAS_EMPTY
-                    : EmptyPublication.HELD_CONTENT;
+            return false;
           }
-          return true;
         });
-    return outcome[0];
-  }
-
-  private enum EmptyPublication {
-    CREATED,
-    WAS_EMPTY,
-    HELD_CONTENT
   }
 
   @Override
