@@ -545,21 +545,27 @@ public final class FilesystemStore implements ObjectStore {
   }
 
   /**
-   * Creates the target's parent directories and runs the publishing step, retrying when a
-   * concurrent delete pruned a directory on the way: {@code createDirectories} then reports the
-   * vanished directory as FileAlreadyExists, and the rename or link as NoSuchFile. {@code source}
-   * is the staged file the step publishes, or null when the step creates the target itself.
+   * Runs the publishing step, creating the target's parent directories when it finds them missing,
+   * and retrying when a concurrent delete pruned a directory on the way: {@code createDirectories}
+   * then reports the vanished directory as FileAlreadyExists, and the rename or link as NoSuchFile.
+   * {@code source} is the staged file the step publishes, or null when the step creates the target
+   * itself.
    */
   private boolean publish(Path source, Path target, Publication step) throws IOException {
     Path parent = target.getParent();
     for (int attempt = 0; ; attempt++) {
       boolean published;
       try {
-        Files.createDirectories(parent);
+        // Most writes go to a directory that exists: try first, create the parents when missing.
         published = step.run();
-      } catch (NoSuchFileException | FileAlreadyExistsException e) {
+      } catch (NoSuchFileException e) {
         if (attempt >= 100 || (source != null && !Files.exists(source))) {
           throw e;
+        }
+        try {
+          Files.createDirectories(parent);
+        } catch (FileAlreadyExistsException raced) {
+          // a concurrent delete pruned a directory on the way: try again
         }
         continue;
       }
