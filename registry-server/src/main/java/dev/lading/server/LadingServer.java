@@ -275,17 +275,23 @@ public final class LadingServer implements AutoCloseable {
             : HealthHandler.StoreCheck.NONE;
     plainRoutes.putAll(
         new HealthHandler(registry, draining::get, Clock.systemUTC(), storeCheck).routes());
+    Optional<Duration> blobRedirect =
+        config.storage().s3().filter(LadingConfig.S3::redirect).map(LadingConfig.S3::redirectTtl);
     RequestDispatcher dispatcher =
         new RequestDispatcher(
-            RegistryHandlers.of(
-                registry,
-                config.limits().manifestBytes(),
-                config
-                    .storage()
-                    .s3()
-                    .filter(LadingConfig.S3::redirect)
-                    .map(LadingConfig.S3::redirectTtl),
-                config.limits().maxRanges()),
+            ownedStore instanceof ObjectStore store
+                ? RegistryHandlers.of(
+                    registry,
+                    config.limits().manifestBytes(),
+                    blobRedirect,
+                    config.limits().maxRanges(),
+                    store,
+                    config.readOnly())
+                : RegistryHandlers.of(
+                    registry,
+                    config.limits().manifestBytes(),
+                    blobRedirect,
+                    config.limits().maxRanges()),
             plainRoutes,
             adminRoutes,
             metrics,

@@ -44,6 +44,8 @@ import java.util.stream.IntStream;
  *                                             referenced this digest while a run was active
  * auth/signing-keys.jwks                     token auth's signing key set (JWK set with private keys)
  *                                             when the store is shared (S3) and no key file is configured
+ * auth/url-signing-key                       the key of Lading's own signed blob URLs (JSON {key}),
+ *                                             shared by every instance on this store
  * </pre>
  *
  * <p>Beside these keys the stores keep private areas whose names start with {@code +}, which no key
@@ -93,7 +95,8 @@ public final class StorageLayout {
           GcRunKey,
           GcIntentKey,
           GcMarkKey,
-          SigningKeySetKey {}
+          SigningKeySetKey,
+          UrlSigningKeyKey {}
 
   /** The store's layout version ({@link StoredValues.FormatVersion}). */
   public record FormatVersionKey() implements Key {}
@@ -194,6 +197,9 @@ public final class StorageLayout {
   /** The built-in token issuer's signing keys, shared by every instance on this store. */
   public record SigningKeySetKey() implements Key {}
 
+  /** The key that signs Lading's own short-lived blob URLs, shared by every instance. */
+  public record UrlSigningKeyKey() implements Key {}
+
   /** The filesystem store's directory of objects being written, published by rename. */
   public static final String FILESYSTEM_STAGING = "+staging";
 
@@ -217,6 +223,7 @@ public final class StorageLayout {
   private static final String GC_INTENTS = "gc/intents/";
   private static final String GC_MARKS = "gc/marks/";
   private static final String SIGNING_KEYS = "auth/signing-keys.jwks";
+  private static final String URL_SIGNING_KEY = "auth/url-signing-key";
   private static final List<String> DATA_SHARDS = shards(DATA);
   private static final List<String> BLOB_RECORD_SHARDS =
       Arrays.stream(DigestAlgorithm.values())
@@ -247,6 +254,7 @@ public final class StorageLayout {
       case GcIntentKey k -> GC_INTENTS + digestPath(k.digest(), false);
       case GcMarkKey k -> GC_MARKS + digestPath(k.digest(), false);
       case SigningKeySetKey k -> SIGNING_KEYS;
+      case UrlSigningKeyKey k -> URL_SIGNING_KEY;
     };
   }
 
@@ -275,6 +283,8 @@ public final class StorageLayout {
       return new FormatVersionKey();
     } else if (key.equals(SIGNING_KEYS)) {
       return new SigningKeySetKey();
+    } else if (key.equals(URL_SIGNING_KEY)) {
+      return new UrlSigningKeyKey();
     } else if (key.startsWith(BLOBS)) {
       String[] parts = key.substring(BLOBS.length()).split("/", -1); // alg, shard, hex
       return parts.length == 3 ? new BlobRecordKey(digest(parts[0], parts[2])) : null;

@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -57,6 +58,43 @@ public final class StoredValues {
     public byte[] write() {
       return toJson(this);
     }
+  }
+
+  /**
+   * {@code auth/url-signing-key}: the HMAC key of Lading's own signed blob URLs, created once
+   * (create-if-absent) by the first instance that needs it, so a URL one instance issues is good on
+   * every other.
+   */
+  public record UrlSigningKey(byte[] key) {
+    /** Shorter keys are refused: HMAC-SHA256 wants at least its output's 32 bytes. */
+    public static final int MIN_BYTES = 32;
+
+    public UrlSigningKey {
+      if (key == null || key.length < MIN_BYTES) {
+        throw new IllegalArgumentException(
+            "a URL signing key has at least " + MIN_BYTES + " bytes");
+      }
+      key = key.clone();
+    }
+
+    @Override
+    public byte[] key() {
+      return key.clone();
+    }
+
+    public static UrlSigningKey read(byte[] bytes) {
+      Shape shape = json(bytes, Shape.class);
+      if (shape.key() == null) {
+        throw new IllegalArgumentException("a URL signing key object without its key");
+      }
+      return new UrlSigningKey(Base64.getDecoder().decode(shape.key()));
+    }
+
+    public byte[] write() {
+      return toJson(new Shape(Base64.getEncoder().encodeToString(key)));
+    }
+
+    private record Shape(String key) {}
   }
 
   /**

@@ -16,6 +16,7 @@ import dev.lading.core.layout.StorageLayout.ReferrerKey;
 import dev.lading.core.layout.StorageLayout.SigningKeySetKey;
 import dev.lading.core.layout.StorageLayout.TagKey;
 import dev.lading.core.layout.StorageLayout.UploadStateKey;
+import dev.lading.core.layout.StorageLayout.UrlSigningKeyKey;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.DigestAlgorithm;
 import dev.lading.core.model.RepositoryName;
@@ -58,6 +59,7 @@ class StorageLayoutTest {
     expected.put(new GcIntentKey(D), "gc/intents/sha256/" + hex);
     expected.put(new GcMarkKey(D), "gc/marks/sha256/" + hex);
     expected.put(new SigningKeySetKey(), "auth/signing-keys.jwks");
+    expected.put(new UrlSigningKeyKey(), "auth/url-signing-key");
     assertThat(expected.keySet().stream().map(Object::getClass).distinct())
         .as("every kind of key")
         .hasSize(Key.class.getPermittedSubclasses().length);

@@ -1,6 +1,7 @@
 package dev.lading.server.http;
 
 import dev.lading.core.registry.Registry;
+import dev.lading.core.storage.ObjectStore;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
@@ -29,12 +30,39 @@ public final class RegistryHandlers {
    */
   public static Map<Routes.Resource, ResourceHandler> of(
       Registry registry, long manifestLimitBytes, Optional<Duration> blobRedirect, int maxRanges) {
+    return of(registry, manifestLimitBytes, blobRedirect, maxRanges, new SignedBlobUrls());
+  }
+
+  /**
+   * With the key of Lading's own signed blob URLs kept in {@code store} (created there unless
+   * {@code readOnly}), so every instance on the store honours the URLs any of them issued.
+   */
+  public static Map<Routes.Resource, ResourceHandler> of(
+      Registry registry,
+      long manifestLimitBytes,
+      Optional<Duration> blobRedirect,
+      int maxRanges,
+      ObjectStore store,
+      boolean readOnly) {
+    return of(
+        registry,
+        manifestLimitBytes,
+        blobRedirect,
+        maxRanges,
+        SignedBlobUrls.shared(store, !readOnly));
+  }
+
+  private static Map<Routes.Resource, ResourceHandler> of(
+      Registry registry,
+      long manifestLimitBytes,
+      Optional<Duration> blobRedirect,
+      int maxRanges,
+      SignedBlobUrls signed) {
     Map<Routes.Resource, ResourceHandler> m = new EnumMap<>(Routes.Resource.class);
     m.put(Routes.Resource.BASE, new BaseHandler());
     m.put(Routes.Resource.CATALOG, new CatalogHandler(registry));
     m.put(Routes.Resource.TAGS, new TagsHandler(registry));
     m.put(Routes.Resource.MANIFEST, new ManifestHandler(registry, manifestLimitBytes));
-    SignedBlobUrls signed = new SignedBlobUrls();
     m.put(Routes.Resource.BLOB, new BlobHandler(registry, blobRedirect, maxRanges, signed));
     m.put(
         Routes.Resource.SIGNED_BLOB,

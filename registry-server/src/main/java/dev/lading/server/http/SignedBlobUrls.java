@@ -5,10 +5,15 @@ import static io.netty.handler.codec.http.HttpMethod.HEAD;
 
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
+import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StorageLayout.UrlSigningKeyKey;
+import dev.lading.core.layout.StoredValues.UrlSigningKey;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
+import dev.lading.core.storage.ObjectStore;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -19,15 +24,18 @@ import java.util.Base64;
 import java.util.Optional;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Short-lived blob URLs of Lading's own, for clients that insist on a redirect before they read a
  * blob: {@code /signed/<repository>/-/<digest>?expires=<epoch seconds>&signature=<base64url>}. The
- * signature is HMAC-SHA256 over the repository, the digest and the expiry with a key drawn at
- * random when the process starts (so a URL is good on the instance that issued it, until it expires
- * or the process restarts); it is compared in constant time. Such a URL is the authorization: it
- * needs no {@code Authorization} header (the dispatcher does not ask the authorizer for this
- * route), and it was only issued to a caller allowed to pull the blob.
+ * signature is HMAC-SHA256 over the repository, the digest and the expiry, compared in constant
+ * time. The key is kept in the store ({@code auth/url-signing-key}, created by the first instance
+ * that needs it, see {@link #shared}), so a URL one instance issued is good on every instance
+ * behind the same load balancer and across restarts, until it expires. Such a URL is the
+ * authorization: it needs no {@code Authorization} header (the dispatcher does not ask the
+ * authorizer for this route), and it was only issued to a caller allowed to pull the blob.
  *
  * <p>Why: {@code ollama pull} takes the blob's {@code GET} answer's {@code Location} as a "direct
  * URL" and fetches its parts from there with plain, unauthenticated ranged GETs (ollama {@code
@@ -38,6 +46,7 @@ import javax.crypto.spec.SecretKeySpec;
  * status).
  */
 final class SignedBlobUrls {
+  private static final Logger LOG = LoggerFactory.getLogger(SignedBlobUrls.class);
   static final String PREFIX = "/signed/";
   static final String LABEL = "/signed/{name}/-/{digest}";
 
@@ -47,8 +56,38 @@ final class SignedBlobUrls {
   private final byte[] key;
   private final Clock clock;
 
+  /** With a key of this process alone: its URLs are good only on this instance until it stops. */
   SignedBlobUrls() {
     this(randomKey(), Clock.systemUTC());
+  }
+
+  /**
+   * With the store's key, created there (create-if-absent: instances starting together agree on the
+   * first one written) when missing and {@code mayCreate}. A store that cannot give one (read-only
+   * and never written, or failing) leaves this process with a key of its own, said in the log.
+   */
+  static SignedBlobUrls shared(ObjectStore store, boolean mayCreate) {
+    String key = StorageLayout.keyOf(new UrlSigningKeyKey());
+    try {
+      Optional<byte[]> stored = store.read(key);
+      if (stored.isEmpty() && mayCreate) {
+        store.writeIfAbsent(key, new UrlSigningKey(randomKey()).write());
+        stored = store.read(key);
+      }
+      if (stored.isPresent()) {
+        return new SignedBlobUrls(UrlSigningKey.read(stored.get()).key(), Clock.systemUTC());
+      }
+      LOG.warn(
+          "no {} in the store and this instance may not create it: signed blob URLs are good"
+              + " only on this instance",
+          key);
+    } catch (IOException | RuntimeException e) {
+      LOG.warn(
+          "cannot read or create {}: signed blob URLs are good only on this instance ({})",
+          key,
+          e.toString());
+    }
+    return new SignedBlobUrls();
   }
 
   SignedBlobUrls(byte[] key, Clock clock) {
