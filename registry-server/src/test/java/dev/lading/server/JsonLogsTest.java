@@ -101,6 +101,15 @@ class JsonLogsTest {
               HttpResponse.BodyHandlers.ofString());
       assertThat(push.statusCode()).isEqualTo(201);
       pushRequestId = push.headers().firstValue("X-Request-Id").orElseThrow();
+      HttpResponse<String> twoRanges =
+          client.send(
+              HttpRequest.newBuilder(URI.create(base + "/v2/team/app/blobs/" + digest))
+                  .header("Authorization", "Bearer " + token)
+                  .header("Range", "bytes=0-1,3-4")
+                  .GET()
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(twoRanges.statusCode()).isEqualTo(206);
     } finally {
       stop(server);
     }
@@ -131,6 +140,10 @@ class JsonLogsTest {
     assertThat(access.path("user_agent").asText()).isEqualTo("json-log-test/1.0");
     assertThat(access.path("client").asText()).isEqualTo("127.0.0.1");
     assertThat(access.path("level").asText()).isEqualTo("INFO");
+    assertThat(access.has("ranges")).as("no ranges in a push").isFalse();
+    JsonNode ranged = only(lines, "dev.lading.access", "route", "/v2/{name}/blobs/{digest}");
+    assertThat(ranged.path("status").asInt()).isEqualTo(206);
+    assertThat(ranged.path("ranges").asInt()).as("the byte ranges served").isEqualTo(2);
     assertThat(access.path("time").asText()).endsWith("Z");
 
     JsonNode pushed = only(lines, "lading.audit", "event", "push-blob");

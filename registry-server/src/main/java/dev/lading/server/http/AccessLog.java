@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
  * <client> via <peer>} when a trusted proxy named it, {@link ForwardedRequest#describe()}); the
  * same facts and more travel as key-value pairs, which the JSON log format writes as fields: {@code
  * request_id}, {@code method}, {@code route} (the template, as metrics label it), {@code path},
- * {@code repository}, {@code status}, {@code bytes_sent}, {@code bytes_received}, {@code
+ * {@code repository}, {@code status}, {@code bytes_sent}, {@code bytes_received}, {@code ranges}
+ * (the byte ranges of a blob's {@code 206}: lazy pullers ask for many in one request), {@code
  * duration_ms}, {@code principal}, {@code user_agent}, {@code client} and {@code completed} (false
  * when the connection failed before the response was out).
  *
@@ -48,6 +49,7 @@ final class AccessLog {
         .addKeyValue("status", exchange.status())
         .addKeyValue("bytes_sent", exchange.bytesSent())
         .addKeyValue("bytes_received", exchange.bytesReceived())
+        .addKeyValue("ranges", exchange.rangesServed() == 0 ? null : exchange.rangesServed())
         .addKeyValue("duration_ms", exchange.elapsedMillis())
         .addKeyValue("principal", exchange.caller().name())
         .addKeyValue("user_agent", userAgent == null ? null : printable(userAgent, MAX_USER_AGENT))

@@ -68,6 +68,7 @@ final class BlobDownload {
         throw e.withHeader(HttpHeaderNames.CONTENT_RANGE.toString(), "bytes */" + blob.size());
       }
     }
+    ranges.ifPresent(r -> exchange.noteRangesServed(r.parts().size()));
     if (ranges.isPresent() && ranges.get().multipart()) {
       respondMultipart(exchange, repo, digest, blob, headers, ranges.get());
       return;

@@ -76,6 +76,7 @@ public final class Exchange {
   private volatile Routes.Match match;
   private volatile RequestAuthorizer.Caller caller = RequestAuthorizer.Caller.UNRESTRICTED;
   private volatile String auditDigest;
+  private volatile int rangesServed;
 
   /** Runs once, on the responding thread, when the status is known and before any byte goes out. */
   private volatile Runnable beforeResponse;
@@ -181,6 +182,16 @@ public final class Exchange {
   /** The {@code Docker-Content-Digest} this exchange answered with, if any. */
   String auditDigest() {
     return auditDigest;
+  }
+
+  /** Byte ranges of a blob this exchange answered with (0 for a whole body or none). */
+  int rangesServed() {
+    return rangesServed;
+  }
+
+  /** Noted by the blob download: how many byte ranges its {@code 206} holds. */
+  void noteRangesServed(int ranges) {
+    rangesServed = ranges;
   }
 
   /**
