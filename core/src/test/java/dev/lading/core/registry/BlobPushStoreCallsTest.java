@@ -19,6 +19,7 @@ import java.util.OptionalLong;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,31 +33,35 @@ class BlobPushStoreCallsTest {
 
   @TempDir Path dir;
 
+  private StoreCallCounter store;
+  private StoreRegistry registry;
+
+  @BeforeEach
+  void openRegistry() throws Exception {
+    store = new StoreCallCounter(new FilesystemStore(dir.resolve("root")));
+    registry =
+        new StoreRegistry(store, RegistryOptions.defaults(), GcFence.of(store, Clock.systemUTC()));
+  }
+
   @Test
   void aSessionStartWritesOnlyItsState() throws Exception {
-    StoreCallCounter store = new StoreCallCounter(new FilesystemStore(dir.resolve("root")));
-    StoreRegistry registry = registry(store);
 
     registry.startUpload(REPO);
 
-    assertThat(counts(store)).isEqualTo(Map.of("write", 1));
+    assertThat(counts()).isEqualTo(Map.of("write", 1));
   }
 
   @Test
   void aClosingPutWithAllOfASmallBlobStoresItInOneWrite() throws Exception {
-    StoreCallCounter store = new StoreCallCounter(new FilesystemStore(dir.resolve("root")));
-    StoreRegistry registry = registry(store);
     byte[] blob = "a small layer".getBytes(UTF_8);
     Digest digest = Digest.sha256(blob);
     UploadStatus session = registry.startUpload(REPO);
     store.calls.clear();
 
-    BlobInfo pushed =
-        registry.completeUpload(
-            REPO, session.id(), digest, OptionalLong.empty(), body(blob), OptionalLong.of(13));
+    BlobInfo pushed = close(session, digest, blob, 13);
 
     assertThat(pushed).isEqualTo(new BlobInfo(digest, blob.length));
-    Map<String, Integer> calls = counts(store);
+    Map<String, Integer> calls = counts();
     System.out.printf("closing PUT of a %d-byte blob: %s%n", blob.length, new TreeMap<>(calls));
     // Data, link and the completed session; the record is a create-if-absent.
     assertThat(calls)
@@ -68,93 +73,54 @@ class BlobPushStoreCallsTest {
 
   @Test
   void aClosingPutWithAllOfALargerBlobStartsOneMultipartWriteAndResumesNone() throws Exception {
-    StoreCallCounter store = new StoreCallCounter(new FilesystemStore(dir.resolve("root")));
-    StoreRegistry registry = registry(store);
     byte[] blob = new byte[BodyCopier.SMALL_BODY_BYTES + 1];
     new Random(7).nextBytes(blob);
     Digest digest = Digest.sha256(blob);
     UploadStatus session = registry.startUpload(REPO);
     store.calls.clear();
 
-    registry.completeUpload(
-        REPO, session.id(), digest, OptionalLong.empty(), body(blob), OptionalLong.of(blob.length));
+    close(session, digest, blob, blob.length);
 
-    assertThat(counts(store))
-        .containsEntry("startMultipart", 1)
-        .doesNotContainKey("resumeMultipart");
+    assertThat(counts()).containsEntry("startMultipart", 1).doesNotContainKey("resumeMultipart");
     assertThat(registry.statBlob(REPO, digest).size()).isEqualTo(blob.length);
   }
 
   @Test
   void aSmallBlobThatIsNotItsDigestLeavesNothingAndEndsTheSession() throws Exception {
-    StoreCallCounter store = new StoreCallCounter(new FilesystemStore(dir.resolve("root")));
-    StoreRegistry registry = registry(store);
     byte[] blob = "a small layer".getBytes(UTF_8);
     UploadStatus session = registry.startUpload(REPO);
 
-    assertThatThrownBy(
-            () ->
-                registry.completeUpload(
-                    REPO,
-                    session.id(),
-                    Digest.sha256("other".getBytes(UTF_8)),
-                    OptionalLong.empty(),
-                    body(blob),
-                    OptionalLong.of(blob.length)))
-        .isInstanceOfSatisfying(
-            RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.DIGEST_INVALID));
+    assertRefused(
+        () -> close(session, Digest.sha256("other".getBytes(UTF_8)), blob, blob.length),
+        ErrorCode.DIGEST_INVALID);
     assertThat(store.list("", Optional.empty(), 10).keys()).isEmpty();
-    assertThatThrownBy(() -> registry.uploadStatus(REPO, session.id()))
-        .isInstanceOfSatisfying(
-            RegistryException.class,
-            e -> assertThat(e.code()).isEqualTo(ErrorCode.BLOB_UPLOAD_UNKNOWN));
+    assertRefused(() -> registry.uploadStatus(REPO, session.id()), ErrorCode.BLOB_UPLOAD_UNKNOWN);
   }
 
   @Test
   void aSmallBodyShorterThanDeclaredIsRefusedAndTheSessionStays() throws Exception {
-    StoreCallCounter store = new StoreCallCounter(new FilesystemStore(dir.resolve("root")));
-    StoreRegistry registry = registry(store);
     byte[] blob = "a small layer".getBytes(UTF_8);
     UploadStatus session = registry.startUpload(REPO);
 
-    assertThatThrownBy(
-            () ->
-                registry.completeUpload(
-                    REPO,
-                    session.id(),
-                    Digest.sha256(blob),
-                    OptionalLong.empty(),
-                    body(blob),
-                    OptionalLong.of(blob.length + 1)))
-        .isInstanceOfSatisfying(
-            RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.SIZE_INVALID));
+    assertRefused(
+        () -> close(session, Digest.sha256(blob), blob, blob.length + 1), ErrorCode.SIZE_INVALID);
     assertThat(registry.uploadStatus(REPO, session.id()).offset()).isZero();
-    registry.completeUpload(
-        REPO,
-        session.id(),
-        Digest.sha256(blob),
-        OptionalLong.empty(),
-        body(blob),
-        OptionalLong.of(blob.length));
+    close(session, Digest.sha256(blob), blob, blob.length);
     assertThat(registry.statBlob(REPO, Digest.sha256(blob)).size()).isEqualTo(blob.length);
   }
 
   @Test
   void aMonolithicPushOfASmallBlobStoresItInOneWrite() throws Exception {
-    StoreCallCounter store = new StoreCallCounter(new FilesystemStore(dir.resolve("root")));
-    StoreRegistry registry = registry(store);
     byte[] blob = "a config".getBytes(UTF_8);
 
     registry.putBlob(REPO, Digest.sha256(blob), body(blob), OptionalLong.of(blob.length));
 
-    assertThat(counts(store)).doesNotContainKeys("startMultipart", "resumeMultipart");
+    assertThat(counts()).doesNotContainKeys("startMultipart", "resumeMultipart");
     assertThat(registry.statBlob(REPO, Digest.sha256(blob)).size()).isEqualTo(blob.length);
   }
 
   @Test
   void aSessionCancelledBeforeAnyBytesIsGone() throws Exception {
-    StoreCallCounter store = new StoreCallCounter(new FilesystemStore(dir.resolve("root")));
-    StoreRegistry registry = registry(store);
     UploadStatus session = registry.startUpload(REPO);
 
     registry.cancelUpload(REPO, session.id());
@@ -164,16 +130,22 @@ class BlobPushStoreCallsTest {
         .noneMatch(k -> k.contains(session.id().value()));
   }
 
-  private static StoreRegistry registry(StoreCallCounter store) {
-    return new StoreRegistry(
-        store, RegistryOptions.defaults(), GcFence.of(store, Clock.systemUTC()));
+  /** The closing PUT of {@code session} with all of {@code blob} and a declared length. */
+  private BlobInfo close(UploadStatus session, Digest digest, byte[] blob, long declared) {
+    return registry.completeUpload(
+        REPO, session.id(), digest, OptionalLong.empty(), body(blob), OptionalLong.of(declared));
+  }
+
+  private static void assertRefused(Runnable call, ErrorCode code) {
+    assertThatThrownBy(call::run)
+        .isInstanceOfSatisfying(RegistryException.class, e -> assertThat(e.code()).isEqualTo(code));
   }
 
   private static InputStream body(byte[] bytes) {
     return new ByteArrayInputStream(bytes);
   }
 
-  private static Map<String, Integer> counts(StoreCallCounter store) {
+  private Map<String, Integer> counts() {
     return store.calls.entrySet().stream()
         .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().get()));
   }

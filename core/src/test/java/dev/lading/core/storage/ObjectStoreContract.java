@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -150,29 +151,9 @@ public abstract class ObjectStoreContract {
 
   @Test
   void concurrentEmptyWriteIfAbsentHasExactlyOneWinner() throws Exception {
-    int writers = 8;
-    ExecutorService pool = Executors.newFixedThreadPool(writers);
-    try {
-      CountDownLatch go = new CountDownLatch(1);
-      List<Future<Boolean>> results = new ArrayList<>();
-      for (int i = 0; i < writers; i++) {
-        results.add(
-            pool.submit(
-                () -> {
-                  go.await();
-                  return store.writeIfAbsent("race/empty", new byte[0]);
-                }));
-      }
-      go.countDown();
-      int winners = 0;
-      for (Future<Boolean> result : results) {
-        winners += result.get(60, TimeUnit.SECONDS) ? 1 : 0;
-      }
-      assertThat(winners).isEqualTo(1);
-      assertThat(store.stat("race/empty")).hasValueSatisfying(i -> assertThat(i.size()).isZero());
-    } finally {
-      pool.shutdownNow();
-    }
+    List<Integer> winners = raceWriteIfAbsent("race/empty", i -> new byte[0]);
+    assertThat(winners).hasSize(1);
+    assertThat(store.stat("race/empty")).hasValueSatisfying(i -> assertThat(i.size()).isZero());
     cleanUp("race/empty");
   }
 
@@ -186,18 +167,28 @@ public abstract class ObjectStoreContract {
 
   @Test
   void concurrentWriteIfAbsentHasExactlyOneWinner() throws Exception {
+    List<Integer> winners = raceWriteIfAbsent("race/key", i -> bytes("writer-" + i));
+    assertThat(winners).hasSize(1);
+    assertThat(store.read("race/key"))
+        .hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("writer-" + winners.getFirst())));
+    cleanUp("race/key");
+  }
+
+  /** Eight writers released at once, each with its content; the indexes of those that won. */
+  private List<Integer> raceWriteIfAbsent(String key, IntFunction<byte[]> content)
+      throws Exception {
     int writers = 8;
     ExecutorService pool = Executors.newFixedThreadPool(writers);
     try {
       CountDownLatch go = new CountDownLatch(1);
       List<Future<Boolean>> results = new ArrayList<>();
       for (int i = 0; i < writers; i++) {
-        byte[] content = bytes("writer-" + i);
+        byte[] mine = content.apply(i);
         results.add(
             pool.submit(
                 () -> {
                   go.await();
-                  return store.writeIfAbsent("race/key", content);
+                  return store.writeIfAbsent(key, mine);
                 }));
       }
       go.countDown();
@@ -207,13 +198,10 @@ public abstract class ObjectStoreContract {
           winners.add(i);
         }
       }
-      assertThat(winners).hasSize(1);
-      assertThat(store.read("race/key"))
-          .hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("writer-" + winners.getFirst())));
+      return winners;
     } finally {
       pool.shutdownNow();
     }
-    cleanUp("race/key");
   }
 
   @Test
