@@ -36,14 +36,18 @@ import java.util.regex.Pattern;
  *       (its {@code maxNumberMissingChunks}, 1024).
  *   <li>Unsatisfiable ranges (starting at or after the end, a zero-length suffix) are dropped and
  *       the rest served (§14.2); when none is left the header is refused.
- *   <li>Ranges that overlap or touch (no byte between them) are coalesced into one part (§15.3.7.2
- *       allows it), so no byte is ever sent twice however the ranges are stacked: the answer is
- *       never larger than the blob plus one part header per part, which is what makes {@code
- *       bytes=0-,0-,0-,...} harmless (§17.15). Ranges with bytes between them are never merged, not
- *       even across a gap smaller than a part header, which §15.3.7.2 would allow: the few bytes
- *       saved are not worth a client's count of parts going wrong (containers/image counts them,
- *       see above), and containers/storage already merges its own ranges less than 1 KiB apart
- *       before it asks.
+ *   <li>Ranges that overlap (share at least one byte) are coalesced into one part (§15.3.7.2 allows
+ *       it), so no byte is ever sent twice however the ranges are stacked: the answer is never
+ *       larger than the blob plus one part header per part, which is what makes {@code
+ *       bytes=0-,0-,0-,...} harmless (§17.15). Ranges that only touch ({@code 0-9,10-19}) stay two
+ *       parts, and ranges with bytes between them are never merged, not even across a gap smaller
+ *       than a part header, which §15.3.7.2 would allow: containers/image counts the parts (see
+ *       above), and containers/storage asks for touching ranges itself. Its zstd:chunked pulls
+ *       (storage 1.43, podman 4.3) ask for one range per missing file, each ending where the next
+ *       file's begins ({@code bytes=161-300384,300385-600648,...}); one merged part for those made
+ *       podman give up the partial pull ("invalid number of chunks returned by the server") and
+ *       download the whole layer again. Touching parts cost a part header each and never a byte
+ *       twice; {@code limits.max_ranges} bounds how many there are.
  *   <li>Parts go out in the order of the header (§15.3.7.2: SHOULD), a coalesced part where the
  *       first of its ranges was: containers/image matches parts to its ranges by position, not by
  *       their {@code Content-Range}, and it asks in ascending order, so for it the parts are sorted
@@ -190,9 +194,10 @@ final class ByteRangeHeader {
   }
 
   /**
-   * Merges ranges that overlap or touch: sorted by position, each group of connected ranges becomes
-   * one part, and the parts keep the order of the header (a group where its earliest range in the
-   * header was). Linear after the sort, however the ranges are stacked.
+   * Merges ranges that overlap: sorted by position, each group of ranges sharing bytes becomes one
+   * part, and the parts keep the order of the header (a group where its earliest range in the
+   * header was). Ranges that only touch stay apart (see the class documentation). Linear after the
+   * sort, however the ranges are stacked.
    */
   private static List<ByteRange> coalesce(List<Indexed> ranges) {
     List<Indexed> byPosition = new ArrayList<>(ranges);
@@ -203,7 +208,7 @@ final class ByteRangeHeader {
     Indexed open = byPosition.get(0);
     for (int i = 1; i < byPosition.size(); i++) {
       Indexed next = byPosition.get(i);
-      if (next.range().first() <= open.range().last() + 1) {
+      if (next.range().first() <= open.range().last()) {
         open =
             new Indexed(
                 Math.min(open.index(), next.index()),

@@ -79,16 +79,22 @@ class ByteRangeHeaderTest {
         "bytes=0-9,100-109;        0-9 100-109",
         "bytes=100-109,0-9;        100-109 0-9",
         "bytes=900-,-5,0-0;        900-999 0-0",
-        // Overlapping or touching ranges become one part, where the first of them was.
+        // Overlapping ranges become one part, where the first of them was.
         "bytes=0-9,5-14;           0-14",
-        "bytes=0-9,10-19;          0-19",
-        "bytes=10-19,0-9;          0-19",
-        "bytes=20-29,0-9,10-19;    0-29",
+        "bytes=0-9,9-19;           0-19",
+        "bytes=10-19,0-10;         0-19",
         "bytes=500-599,0-9,5-20;   500-599 0-20",
         "bytes=0-9,500-599,5-20;   0-20 500-599",
         "bytes=0-9,0-9;            0-9",
         "bytes=-10,0-;             0-999",
-        "bytes=0-0,2-2,1-1;        0-2",
+        "bytes=0-2,1-1,2-2;        0-2",
+        "bytes=20-29,0-9,5-25;     0-29",
+        // Touching ranges stay apart: containers/storage asks for them and counts the parts.
+        "bytes=0-9,10-19;          0-9 10-19",
+        "bytes=10-19,0-9;          10-19 0-9",
+        "bytes=20-29,0-9,10-19;    20-29 0-9 10-19",
+        "bytes=0-0,2-2,1-1;        0-0 2-2 1-1",
+        "bytes=161-384,385-648,649-914; 161-384 385-648 649-914",
         // One byte between them: two parts (a gap is never merged).
         "bytes=0-9,11-19;          0-9 11-19",
         // Unsatisfiable ranges among satisfiable ones are dropped; empty list elements skipped.
@@ -155,6 +161,12 @@ class ByteRangeHeaderTest {
             + String.join(",", IntStream.range(0, 999).mapToObj(i -> i + "-" + (i + 1)).toList());
     assertThat(ByteRangeHeader.resolve(shifted, 1000).orElseThrow().parts())
         .containsExactly(new ByteRange(0, 999));
+    // Touching ranges are parts of their own, and still every byte comes once.
+    String touching =
+        "bytes=" + String.join(",", IntStream.range(0, 1000).mapToObj(i -> i + "-" + i).toList());
+    List<ByteRange> parts = ByteRangeHeader.resolve(touching, 1000).orElseThrow().parts();
+    assertThat(parts).hasSize(1000);
+    assertThat(parts.stream().mapToLong(ByteRange::length).sum()).isEqualTo(1000);
   }
 
   @ParameterizedTest(name = "{0} asks for several: {1}")
