@@ -46,6 +46,11 @@ public final class OciLayout {
     for (int i = 0; i < layerCount; i++) {
       layers.add(TarLayer.random("layer" + i, 3, 20_000 + i));
     }
+    return writeImage(architecture, layers);
+  }
+
+  /** A runnable image of the layers given, in order. */
+  public Image writeImage(String architecture, List<TarLayer> layers) throws IOException {
     ObjectNode config = JsonNodeFactory.instance.objectNode();
     config.put("architecture", architecture);
     config.put("os", "linux");

@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.SequencedMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.zip.GZIPOutputStream;
 
@@ -16,12 +18,22 @@ import java.util.zip.GZIPOutputStream;
 public record TarLayer(Blob compressed, String diffId) {
 
   public static TarLayer random(String directory, int files, int fileSize) {
-    ByteArrayOutputStream tar = new ByteArrayOutputStream();
+    SequencedMap<String, byte[]> entries = new LinkedHashMap<>();
     for (int i = 0; i < files; i++) {
       byte[] content = new byte[fileSize];
       ThreadLocalRandom.current().nextBytes(content);
-      writeEntry(tar, directory + "/file-" + i + ".bin", content);
+      entries.put(directory + "/file-" + i + ".bin", content);
     }
+    return of(entries);
+  }
+
+  /**
+   * A layer of the entries given, in the map's order, owned by root: a path ending in {@code /} is
+   * a directory (mode 0755, its content ignored), any other a regular file (mode 0644).
+   */
+  public static TarLayer of(SequencedMap<String, byte[]> files) {
+    ByteArrayOutputStream tar = new ByteArrayOutputStream();
+    files.forEach((name, content) -> writeEntry(tar, name, content));
     tar.writeBytes(new byte[1024]); // two zero blocks end the archive
     byte[] raw = tar.toByteArray();
     ByteArrayOutputStream gz = new ByteArrayOutputStream();
@@ -36,13 +48,15 @@ public record TarLayer(Blob compressed, String diffId) {
   private static void writeEntry(ByteArrayOutputStream tar, String name, byte[] content) {
     byte[] header = new byte[512];
     put(header, 0, 100, name.getBytes(StandardCharsets.US_ASCII));
-    putOctal(header, 100, 8, 0644);
+    boolean directory = name.endsWith("/");
+    byte[] body = directory ? new byte[0] : content;
+    putOctal(header, 100, 8, directory ? 0755 : 0644);
     putOctal(header, 108, 8, 0);
     putOctal(header, 116, 8, 0);
-    putOctal(header, 124, 12, content.length);
+    putOctal(header, 124, 12, body.length);
     putOctal(header, 136, 12, 1_700_000_000L);
     Arrays.fill(header, 148, 156, (byte) ' '); // checksum counts as spaces while summing
-    header[156] = '0';
+    header[156] = (byte) (directory ? '5' : '0');
     put(header, 257, 6, "ustar\0".getBytes(StandardCharsets.US_ASCII));
     put(header, 263, 2, "00".getBytes(StandardCharsets.US_ASCII));
     long sum = 0;
@@ -52,8 +66,8 @@ public record TarLayer(Blob compressed, String diffId) {
     byte[] checksum = String.format("%06o\0 ", sum).getBytes(StandardCharsets.US_ASCII);
     put(header, 148, 8, checksum);
     tar.writeBytes(header);
-    tar.writeBytes(content);
-    int padding = (512 - content.length % 512) % 512;
+    tar.writeBytes(body);
+    int padding = (512 - body.length % 512) % 512;
     tar.writeBytes(new byte[padding]);
   }
 
