@@ -136,9 +136,12 @@ final class FilesHandler implements ResourceHandler {
 
   /** The layers that have a usable name, in manifest order. */
   static List<File> files(ParsedManifest manifest) {
+    List<ManifestDescriptor> layers = manifest.layers();
+    List<Optional<String>> names = ModelFileNames.of(layers);
     List<File> out = new ArrayList<>();
-    for (ManifestDescriptor layer : manifest.layers()) {
-      ModelFileNames.of(layer).ifPresent(name -> out.add(new File(name, layer)));
+    for (int i = 0; i < layers.size(); i++) {
+      ManifestDescriptor layer = layers.get(i);
+      names.get(i).ifPresent(name -> out.add(new File(name, layer)));
     }
     return out;
   }

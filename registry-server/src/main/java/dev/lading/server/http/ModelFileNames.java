@@ -1,17 +1,26 @@
 package dev.lading.server.http;
 
 import dev.lading.core.manifest.ManifestDescriptor;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * The file name of a layer, as the files endpoint and Kubernetes image volumes see it:
+ * The file names of a manifest's layers, as the files endpoint and Kubernetes image volumes see
+ * them:
  *
  * <ol>
  *   <li>{@code org.opencontainers.image.title} (ORAS, image-spec annotations);
- *   <li>else {@code org.cncf.model.filepath} (CNCF ModelPack);
+ *   <li>else {@code org.cncf.model.filepath} (CNCF ModelPack, and what Docker Model Runner and
+ *       KitOps now write on every layer);
  *   <li>else the name an Ollama layer's media type implies (Ollama names its layers by type only,
- *       one of each, see {@link #OLLAMA}).
+ *       one of each, see {@link #OLLAMA});
+ *   <li>else the name Docker Model Runner gives the layer when it unpacks a model whose layers
+ *       carry no annotation (the layout of {@code docker/model-spec} and of every {@code ai/*}
+ *       model packaged before the annotations, see {@link #DOCKER}).
  * </ol>
  *
  * A name is used only when it is a relative path without empty, {@code .} or {@code ..} segments
@@ -40,17 +49,70 @@ final class ModelFileNames {
           "application/vnd.ollama.image.license", "license",
           "application/vnd.ollama.image.messages", "messages");
 
+  /**
+   * Docker Model Runner's unpacked bundle ({@code docker/model-runner} {@code
+   * pkg/distribution/internal/bundle/unpack.go}, before it {@code docker/model-distribution} {@code
+   * internal/bundle/unpack.go}): a single GGUF layer is {@code model.gguf}, several are the shards
+   * {@code model-00001-of-0000N.gguf} in manifest order (so are safetensors), the projector {@code
+   * model.mmproj}, the chat template {@code template.jinja}. Layers the runner does not unpack as
+   * one file (licenses, config archives) have no implied name.
+   */
+  static final Map<String, String> DOCKER =
+      Map.of(
+          "application/vnd.docker.ai.gguf.v3", "model.gguf",
+          "application/vnd.docker.ai.safetensors", "model.safetensors",
+          "application/vnd.docker.ai.mmproj", "model.mmproj",
+          "application/vnd.docker.ai.chat.template.jinja", "template.jinja");
+
+  /** The Docker types whose several layers are the shards of one model. */
+  private static final List<String> DOCKER_SHARDED =
+      List.of("application/vnd.docker.ai.gguf.v3", "application/vnd.docker.ai.safetensors");
+
   private ModelFileNames() {}
 
-  /** The layer's file name, when it has a usable one. */
-  static Optional<String> of(ManifestDescriptor layer) {
+  /** The name of each layer, in manifest order: empty where the layer has no usable one. */
+  static List<Optional<String>> of(List<ManifestDescriptor> layers) {
+    Map<String, Integer> shards = new HashMap<>();
+    for (ManifestDescriptor layer : layers) {
+      shards.merge(layer.mediaType(), 1, Integer::sum);
+    }
+    Map<String, Integer> seen = new HashMap<>();
+    List<Optional<String>> names = new ArrayList<>(layers.size());
+    for (ManifestDescriptor layer : layers) {
+      int position = seen.merge(layer.mediaType(), 1, Integer::sum);
+      String name = annotated(layer);
+      if (name == null) {
+        name = OLLAMA.get(layer.mediaType());
+      }
+      if (name == null) {
+        name = docker(layer.mediaType(), position, shards.get(layer.mediaType()));
+      }
+      names.add(Optional.ofNullable(name).filter(FileRoutes::validName));
+    }
+    return names;
+  }
+
+  private static String annotated(ManifestDescriptor layer) {
     String name = layer.annotations().get(TITLE);
-    if (name == null) {
-      name = layer.annotations().get(MODELPACK_FILEPATH);
+    return name != null ? name : layer.annotations().get(MODELPACK_FILEPATH);
+  }
+
+  /**
+   * The runner's name for the {@code position}-th (from 1) of {@code count} layers of a type: the
+   * shards are counted over every layer of the type, as the runner counts its {@code GGUFPaths()}.
+   */
+  private static String docker(String mediaType, int position, int count) {
+    String single = DOCKER.get(mediaType);
+    if (single == null || count == 1 || !DOCKER_SHARDED.contains(mediaType)) {
+      return single;
     }
-    if (name == null) {
-      name = OLLAMA.get(layer.mediaType());
-    }
-    return Optional.ofNullable(name).filter(FileRoutes::validName);
+    int dot = single.lastIndexOf('.');
+    return String.format(
+        Locale.ROOT,
+        "%s-%05d-of-%05d%s",
+        single.substring(0, dot),
+        position,
+        count,
+        single.substring(dot));
   }
 }
