@@ -15,6 +15,11 @@ public record Blob(byte[] bytes, String digest) {
     return new Blob(bytes, sha256(bytes));
   }
 
+  /** The UTF-8 bytes of {@code text}: configs, READMEs, templates. */
+  public static Blob utf8(String text) {
+    return of(text.getBytes(StandardCharsets.UTF_8));
+  }
+
   public static Blob sha512Of(byte[] bytes) {
     return new Blob(bytes, digest("sha512", "SHA-512", bytes));
   }

@@ -30,10 +30,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class FilesEndpointIT {
   @RegisterExtension static final RegistryProcess registry = RegistryProcess.create();
 
-  static final String MODELPACK = "application/vnd.cncf.model.manifest.v1+json";
-  static final String WEIGHT_RAW = "application/vnd.cncf.model.weight.v1.raw";
-  static final String MODELPACK_CONFIG = "application/vnd.cncf.model.config.v1+json";
-
   static RegistryClient client;
   static String repo;
   static Blob weights1;
@@ -82,15 +78,15 @@ class FilesEndpointIT {
     }
     modelpack =
         Manifest.oci()
-            .artifactType(MODELPACK)
-            .config(config.descriptor(MODELPACK_CONFIG))
+            .artifactType(MediaType.MODELPACK_ARTIFACT)
+            .config(config.descriptor(MediaType.MODELPACK_CONFIG))
             .add(
                 weights1
-                    .descriptor(WEIGHT_RAW)
+                    .descriptor(MediaType.MODELPACK_WEIGHT_RAW)
                     .withAnnotation("org.cncf.model.filepath", "model-00001-of-00002.safetensors"))
             .add(
                 weights2
-                    .descriptor(WEIGHT_RAW)
+                    .descriptor(MediaType.MODELPACK_WEIGHT_RAW)
                     .withAnnotation("org.cncf.model.filepath", "model-00002-of-00002.safetensors"))
             .add(
                 tokenizer
@@ -136,7 +132,7 @@ class FilesEndpointIT {
     Reply whole = client.get(file("modelpack", "model-00001-of-00002.safetensors"));
     assertThat(whole.status()).as("%s", whole).isEqualTo(200);
     assertThat(whole.body()).isEqualTo(weights1.bytes());
-    assertThat(whole.headerOrNull("Content-Type")).isEqualTo(WEIGHT_RAW);
+    assertThat(whole.headerOrNull("Content-Type")).isEqualTo(MediaType.MODELPACK_WEIGHT_RAW);
     assertThat(whole.headerOrNull("ETag")).isEqualTo("\"" + weights1.digest() + "\"");
     assertThat(whole.headerOrNull("Docker-Content-Digest")).isEqualTo(weights1.digest());
     assertThat(whole.headerOrNull("Content-Disposition"))
@@ -223,7 +219,7 @@ class FilesEndpointIT {
     assertThat(r.headerOrNull("Content-Type")).startsWith("application/json");
     JsonNode body = r.json();
     assertThat(body.path("digest").asText()).isEqualTo(modelpack.digest());
-    assertThat(body.path("artifactType").asText()).isEqualTo(MODELPACK);
+    assertThat(body.path("artifactType").asText()).isEqualTo(MediaType.MODELPACK_ARTIFACT);
     List<String> names = new ArrayList<>();
     body.path("files").forEach(f -> names.add(f.path("name").asText()));
     assertThat(names)
@@ -234,7 +230,7 @@ class FilesEndpointIT {
     JsonNode first = body.path("files").get(0);
     assertThat(first.path("size").asLong()).isEqualTo(weights1.size());
     assertThat(first.path("digest").asText()).isEqualTo(weights1.digest());
-    assertThat(first.path("mediaType").asText()).isEqualTo(WEIGHT_RAW);
+    assertThat(first.path("mediaType").asText()).isEqualTo(MediaType.MODELPACK_WEIGHT_RAW);
     // A directory of it.
     Reply dir = client.get("/files/" + repo + "/-/modelpack/tokenizer/");
     assertThat(dir.status()).isEqualTo(200);

@@ -18,6 +18,12 @@ public final class MediaType {
   public static final String DOCKER_LAYER_GZIP =
       "application/vnd.docker.image.rootfs.diff.tar.gzip";
 
+  /** CNCF ModelPack's artifactType ({@code modelpack/model-spec} {@code docs/spec.md}). */
+  public static final String MODELPACK_ARTIFACT = "application/vnd.cncf.model.manifest.v1+json";
+
+  public static final String MODELPACK_CONFIG = "application/vnd.cncf.model.config.v1+json";
+  public static final String MODELPACK_WEIGHT_RAW = "application/vnd.cncf.model.weight.v1.raw";
+
   public static final List<String> ALL_MANIFESTS =
       List.of(OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST);
 

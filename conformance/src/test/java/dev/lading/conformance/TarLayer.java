@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.SequencedMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.zip.GZIPOutputStream;
@@ -32,10 +33,7 @@ public record TarLayer(Blob compressed, String diffId) {
    * a directory (mode 0755, its content ignored), any other a regular file (mode 0644).
    */
   public static TarLayer of(SequencedMap<String, byte[]> files) {
-    ByteArrayOutputStream tar = new ByteArrayOutputStream();
-    files.forEach((name, content) -> writeEntry(tar, name, content));
-    tar.writeBytes(new byte[1024]); // two zero blocks end the archive
-    byte[] raw = tar.toByteArray();
+    byte[] raw = plain(files).bytes();
     ByteArrayOutputStream gz = new ByteArrayOutputStream();
     try (GZIPOutputStream out = new GZIPOutputStream(gz)) {
       out.write(raw);
@@ -43,6 +41,17 @@ public record TarLayer(Blob compressed, String diffId) {
       throw new UncheckedIOException(e);
     }
     return new TarLayer(Blob.of(gz.toByteArray()), Blob.sha256(raw));
+  }
+
+  /**
+   * An uncompressed ustar archive of the entries given, in their order (as {@link #of}): the {@code
+   * .tar} layers of model artifacts (ModelPack, KitOps), which are never compressed.
+   */
+  public static Blob plain(Map<String, byte[]> files) {
+    ByteArrayOutputStream tar = new ByteArrayOutputStream();
+    files.forEach((name, content) -> writeEntry(tar, name, content));
+    tar.writeBytes(new byte[1024]); // two zero blocks end the archive
+    return Blob.of(tar.toByteArray());
   }
 
   private static void writeEntry(ByteArrayOutputStream tar, String name, byte[] content) {
