@@ -19,6 +19,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * The validated configuration the server runs with. Built by {@link ConfigLoader} from the schema
@@ -41,6 +42,30 @@ public record LadingConfig(
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(gc, "gc");
     Objects.requireNonNull(auth, "auth");
+  }
+
+  /**
+   * The one place besides the record header that names every field: each {@code with*} method
+   * changes what it is about in a copy.
+   */
+  private final class Builder {
+    Http http = LadingConfig.this.http;
+    Storage storage = LadingConfig.this.storage;
+    Limits limits = LadingConfig.this.limits;
+    boolean readOnly = LadingConfig.this.readOnly;
+    Gc gc = LadingConfig.this.gc;
+    Auth auth = LadingConfig.this.auth;
+    Telemetry telemetry = LadingConfig.this.telemetry;
+
+    LadingConfig build(Consumer<Builder> change) {
+      change.accept(this);
+      return new LadingConfig(http, storage, limits, readOnly, gc, auth, telemetry);
+    }
+  }
+
+  /** A copy with {@code change} made, validated as any config is. */
+  private LadingConfig copy(Consumer<Builder> change) {
+    return new Builder().build(change);
   }
 
   /**
@@ -73,7 +98,7 @@ public record LadingConfig(
   }
 
   public LadingConfig withGc(Gc value) {
-    return new LadingConfig(http, storage, limits, readOnly, value, auth, telemetry);
+    return copy(b -> b.gc = value);
   }
 
   /**
@@ -111,6 +136,43 @@ public record LadingConfig(
         throw new IllegalArgumentException("maxConnections must be positive");
       }
     }
+
+    /** Every field of {@link Http} once, for the copies {@link LadingConfig}'s withers make. */
+    private final class Builder {
+      String host = Http.this.host;
+      int port = Http.this.port;
+      int maxInitialLineBytes = Http.this.maxInitialLineBytes;
+      int maxHeaderBytes = Http.this.maxHeaderBytes;
+      Duration shutdownTimeout = Http.this.shutdownTimeout;
+      Duration headerTimeout = Http.this.headerTimeout;
+      Duration idleTimeout = Http.this.idleTimeout;
+      Duration bodyStallTimeout = Http.this.bodyStallTimeout;
+      int maxConnections = Http.this.maxConnections;
+      List<TrustedProxy> trustedProxies = Http.this.trustedProxies;
+      Optional<Tls> tls = Http.this.tls;
+      Duration drainDelay = Http.this.drainDelay;
+
+      Http build(Consumer<Builder> change) {
+        change.accept(this);
+        return new Http(
+            host,
+            port,
+            maxInitialLineBytes,
+            maxHeaderBytes,
+            shutdownTimeout,
+            headerTimeout,
+            idleTimeout,
+            bodyStallTimeout,
+            maxConnections,
+            trustedProxies,
+            tls,
+            drainDelay);
+      }
+    }
+
+    private Http copy(Consumer<Builder> change) {
+      return new Builder().build(change);
+    }
   }
 
   /**
@@ -135,77 +197,31 @@ public record LadingConfig(
 
   /** TLS on the listener; empty: plain HTTP. */
   public LadingConfig withTls(Optional<Tls> tls) {
-    return withHttp(
-        new Http(
-            http.host,
-            http.port,
-            http.maxInitialLineBytes,
-            http.maxHeaderBytes,
-            http.shutdownTimeout,
-            http.headerTimeout,
-            http.idleTimeout,
-            http.bodyStallTimeout,
-            http.maxConnections,
-            http.trustedProxies,
-            tls,
-            http.drainDelay));
+    return withHttp(http.copy(b -> b.tls = tls));
   }
 
   /** The reverse proxies whose {@code X-Forwarded-*} headers are believed. */
   public LadingConfig withTrustedProxies(List<TrustedProxy> proxies) {
-    return withHttp(
-        new Http(
-            http.host,
-            http.port,
-            http.maxInitialLineBytes,
-            http.maxHeaderBytes,
-            http.shutdownTimeout,
-            http.headerTimeout,
-            http.idleTimeout,
-            http.bodyStallTimeout,
-            http.maxConnections,
-            proxies,
-            http.tls,
-            http.drainDelay));
+    return withHttp(http.copy(b -> b.trustedProxies = proxies));
   }
 
   private LadingConfig withHttp(Http value) {
-    return new LadingConfig(value, storage, limits, readOnly, gc, auth, telemetry);
+    return copy(b -> b.http = value);
   }
 
   /** Connection timeouts: request head, idle between requests, body stall. */
   public LadingConfig withHttpTimeouts(Duration header, Duration idle, Duration bodyStall) {
     return withHttp(
-        new Http(
-            http.host,
-            http.port,
-            http.maxInitialLineBytes,
-            http.maxHeaderBytes,
-            http.shutdownTimeout,
-            header,
-            idle,
-            bodyStall,
-            http.maxConnections,
-            http.trustedProxies,
-            http.tls,
-            http.drainDelay));
+        http.copy(
+            b -> {
+              b.headerTimeout = header;
+              b.idleTimeout = idle;
+              b.bodyStallTimeout = bodyStall;
+            }));
   }
 
   public LadingConfig withMaxConnections(int max) {
-    return withHttp(
-        new Http(
-            http.host,
-            http.port,
-            http.maxInitialLineBytes,
-            http.maxHeaderBytes,
-            http.shutdownTimeout,
-            http.headerTimeout,
-            http.idleTimeout,
-            http.bodyStallTimeout,
-            max,
-            http.trustedProxies,
-            http.tls,
-            http.drainDelay));
+    return withHttp(http.copy(b -> b.maxConnections = max));
   }
 
   /** The store: its type, the filesystem root, and the S3 settings when the type is S3. */
@@ -234,14 +250,7 @@ public record LadingConfig(
 
   /** The S3 store instead of the filesystem. */
   public LadingConfig withS3(S3 s3) {
-    return new LadingConfig(
-        http,
-        new Storage(StorageType.S3, storage.filesystem, Optional.of(s3)),
-        limits,
-        readOnly,
-        gc,
-        auth,
-        telemetry);
+    return copy(b -> b.storage = new Storage(StorageType.S3, storage.filesystem, Optional.of(s3)));
   }
 
   /**
@@ -307,6 +316,49 @@ public record LadingConfig(
       rules = List.copyOf(rules);
     }
 
+    /** Every field of {@link Auth} once, for the copies its withers and factories make. */
+    private final class Builder {
+      boolean enabled = Auth.this.enabled;
+      String issuer = Auth.this.issuer;
+      String service = Auth.this.service;
+      Optional<String> realm = Auth.this.realm;
+      Duration ttl = Auth.this.ttl;
+      Duration refreshTtl = Auth.this.refreshTtl;
+      Optional<Path> keyFile = Auth.this.keyFile;
+      boolean keyFileGroupReadable = Auth.this.keyFileGroupReadable;
+      Duration keyReload = Auth.this.keyReload;
+      Optional<URI> externalJwksUrl = Auth.this.externalJwksUrl;
+      Optional<Path> externalKeyFile = Auth.this.externalKeyFile;
+      JWSAlgorithm externalAlgorithm = Auth.this.externalAlgorithm;
+      List<Account> accounts = Auth.this.accounts;
+      List<AccessRule> rules = Auth.this.rules;
+      Login login = Auth.this.login;
+
+      Auth build(Consumer<Builder> change) {
+        change.accept(this);
+        return new Auth(
+            enabled,
+            issuer,
+            service,
+            realm,
+            ttl,
+            refreshTtl,
+            keyFile,
+            keyFileGroupReadable,
+            keyReload,
+            externalJwksUrl,
+            externalKeyFile,
+            externalAlgorithm,
+            accounts,
+            rules,
+            login);
+      }
+    }
+
+    private Auth copy(Consumer<Builder> change) {
+      return new Builder().build(change);
+    }
+
     /** True when tokens come from another issuer (no token endpoint here). */
     public boolean external() {
       return externalJwksUrl.isPresent() || externalKeyFile.isPresent();
@@ -314,140 +366,61 @@ public record LadingConfig(
 
     /** Built-in token auth with these accounts and rules, everything else at its default. */
     public static Auth token(String service, List<Account> accounts, List<AccessRule> rules) {
-      Auth d = defaults().auth();
-      return new Auth(
-          true,
-          d.issuer,
-          service,
-          Optional.empty(),
-          d.ttl,
-          d.refreshTtl,
-          Optional.empty(),
-          false,
-          d.keyReload,
-          Optional.empty(),
-          Optional.empty(),
-          d.externalAlgorithm,
-          accounts,
-          rules,
-          d.login);
+      return defaults()
+          .auth()
+          .copy(
+              b -> {
+                b.enabled = true;
+                b.service = service;
+                b.realm = Optional.empty();
+                b.keyFile = Optional.empty();
+                b.keyFileGroupReadable = false;
+                b.externalJwksUrl = Optional.empty();
+                b.externalKeyFile = Optional.empty();
+                b.accounts = accounts;
+                b.rules = rules;
+              });
     }
 
     /** Trusting only an external issuer's tokens, its keys at {@code jwksUrl}. */
     public static Auth external(
         String service, String issuer, URI jwksUrl, JWSAlgorithm algorithm, String realm) {
-      Auth d = defaults().auth();
-      return new Auth(
-          true,
-          issuer,
-          service,
-          Optional.of(realm),
-          d.ttl,
-          d.refreshTtl,
-          Optional.empty(),
-          false,
-          d.keyReload,
-          Optional.of(jwksUrl),
-          Optional.empty(),
-          algorithm,
-          List.of(),
-          List.of(),
-          d.login);
+      return defaults()
+          .auth()
+          .copy(
+              b -> {
+                b.enabled = true;
+                b.issuer = issuer;
+                b.service = service;
+                b.realm = Optional.of(realm);
+                b.keyFile = Optional.empty();
+                b.keyFileGroupReadable = false;
+                b.externalJwksUrl = Optional.of(jwksUrl);
+                b.externalKeyFile = Optional.empty();
+                b.externalAlgorithm = algorithm;
+                b.accounts = List.of();
+                b.rules = List.of();
+              });
     }
 
     public Auth withRealm(String realm) {
-      return new Auth(
-          enabled,
-          issuer,
-          service,
-          Optional.of(realm),
-          ttl,
-          refreshTtl,
-          keyFile,
-          keyFileGroupReadable,
-          keyReload,
-          externalJwksUrl,
-          externalKeyFile,
-          externalAlgorithm,
-          accounts,
-          rules,
-          login);
+      return copy(b -> b.realm = Optional.of(realm));
     }
 
     public Auth withKeyFile(Path file) {
-      return new Auth(
-          enabled,
-          issuer,
-          service,
-          realm,
-          ttl,
-          refreshTtl,
-          Optional.of(file),
-          keyFileGroupReadable,
-          keyReload,
-          externalJwksUrl,
-          externalKeyFile,
-          externalAlgorithm,
-          accounts,
-          rules,
-          login);
+      return copy(b -> b.keyFile = Optional.of(file));
     }
 
     public Auth withLogin(Login value) {
-      return new Auth(
-          enabled,
-          issuer,
-          service,
-          realm,
-          ttl,
-          refreshTtl,
-          keyFile,
-          keyFileGroupReadable,
-          keyReload,
-          externalJwksUrl,
-          externalKeyFile,
-          externalAlgorithm,
-          accounts,
-          rules,
-          value);
+      return copy(b -> b.login = value);
     }
 
     public Auth withKeyFileGroupReadable(boolean value) {
-      return new Auth(
-          enabled,
-          issuer,
-          service,
-          realm,
-          ttl,
-          refreshTtl,
-          keyFile,
-          value,
-          keyReload,
-          externalJwksUrl,
-          externalKeyFile,
-          externalAlgorithm,
-          accounts,
-          rules,
-          login);
+      return copy(b -> b.keyFileGroupReadable = value);
     }
 
     public Auth withKeyReload(Duration every) {
-      return new Auth(
-          enabled,
-          issuer,
-          service,
-          realm,
-          ttl,
-          refreshTtl,
-          keyFile,
-          keyFileGroupReadable,
-          every,
-          externalJwksUrl,
-          externalKeyFile,
-          externalAlgorithm,
-          accounts,
-          rules,
-          login);
+      return copy(b -> b.keyReload = every);
     }
 
     @SuppressWarnings("unchecked")
@@ -497,7 +470,7 @@ public record LadingConfig(
   }
 
   public LadingConfig withAuth(Auth auth) {
-    return new LadingConfig(http, storage, limits, readOnly, gc, auth, telemetry);
+    return copy(b -> b.auth = auth);
   }
 
   /** Every key at its default. */
@@ -511,120 +484,45 @@ public record LadingConfig(
   }
 
   public LadingConfig withHttpPort(int port) {
-    return withHttp(
-        new Http(
-            http.host,
-            port,
-            http.maxInitialLineBytes,
-            http.maxHeaderBytes,
-            http.shutdownTimeout,
-            http.headerTimeout,
-            http.idleTimeout,
-            http.bodyStallTimeout,
-            http.maxConnections,
-            http.trustedProxies,
-            http.tls,
-            http.drainDelay));
+    return withHttp(http.copy(b -> b.port = port));
   }
 
   public LadingConfig withHttpHost(String host) {
-    return withHttp(
-        new Http(
-            host,
-            http.port,
-            http.maxInitialLineBytes,
-            http.maxHeaderBytes,
-            http.shutdownTimeout,
-            http.headerTimeout,
-            http.idleTimeout,
-            http.bodyStallTimeout,
-            http.maxConnections,
-            http.trustedProxies,
-            http.tls,
-            http.drainDelay));
+    return withHttp(http.copy(b -> b.host = host));
   }
 
   public LadingConfig withShutdownTimeout(Duration timeout) {
-    return withHttp(
-        new Http(
-            http.host,
-            http.port,
-            http.maxInitialLineBytes,
-            http.maxHeaderBytes,
-            timeout,
-            http.headerTimeout,
-            http.idleTimeout,
-            http.bodyStallTimeout,
-            http.maxConnections,
-            http.trustedProxies,
-            http.tls,
-            http.drainDelay));
+    return withHttp(http.copy(b -> b.shutdownTimeout = timeout));
   }
 
   /** How long readiness reports draining before the listener closes on SIGTERM. */
   public LadingConfig withDrainDelay(Duration delay) {
-    return withHttp(
-        new Http(
-            http.host,
-            http.port,
-            http.maxInitialLineBytes,
-            http.maxHeaderBytes,
-            http.shutdownTimeout,
-            http.headerTimeout,
-            http.idleTimeout,
-            http.bodyStallTimeout,
-            http.maxConnections,
-            http.trustedProxies,
-            http.tls,
-            delay));
+    return withHttp(http.copy(b -> b.drainDelay = delay));
   }
 
   public LadingConfig withFilesystemRoot(Path root) {
-    return new LadingConfig(
-        http,
-        new Storage(storage.type, new Filesystem(root, storage.filesystem.directIo), storage.s3),
-        limits,
-        readOnly,
-        gc,
-        auth,
-        telemetry);
+    Filesystem filesystem = new Filesystem(root, storage.filesystem.directIo);
+    return copy(b -> b.storage = new Storage(storage.type, filesystem, storage.s3));
   }
 
   public LadingConfig withManifestLimit(long bytes) {
-    return new LadingConfig(
-        http,
-        storage,
-        new Limits(bytes, limits.maxRanges(), limits.allowSparseIndex()),
-        readOnly,
-        gc,
-        auth,
-        telemetry);
+    return withLimits(new Limits(bytes, limits.maxRanges, limits.allowSparseIndex));
   }
 
   public LadingConfig withMaxRanges(int maxRanges) {
-    return new LadingConfig(
-        http,
-        storage,
-        new Limits(limits.manifestBytes(), maxRanges, limits.allowSparseIndex()),
-        readOnly,
-        gc,
-        auth,
-        telemetry);
+    return withLimits(new Limits(limits.manifestBytes, maxRanges, limits.allowSparseIndex));
   }
 
   public LadingConfig withAllowSparseIndex(boolean allow) {
-    return new LadingConfig(
-        http,
-        storage,
-        new Limits(limits.manifestBytes(), limits.maxRanges(), allow),
-        readOnly,
-        gc,
-        auth,
-        telemetry);
+    return withLimits(new Limits(limits.manifestBytes, limits.maxRanges, allow));
+  }
+
+  private LadingConfig withLimits(Limits value) {
+    return copy(b -> b.limits = value);
   }
 
   public LadingConfig withReadOnly(boolean readOnly) {
-    return new LadingConfig(http, storage, limits, readOnly, gc, auth, telemetry);
+    return copy(b -> b.readOnly = readOnly);
   }
 
   @SuppressWarnings("unchecked")
@@ -691,7 +589,7 @@ public record LadingConfig(
   }
 
   public LadingConfig withTelemetry(Telemetry value) {
-    return new LadingConfig(http, storage, limits, readOnly, gc, auth, value);
+    return copy(b -> b.telemetry = value);
   }
 
   /**
