@@ -5,13 +5,14 @@ import java.net.URI;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Everything {@link S3Store#create} needs, validated: an invalid configuration cannot exist, so the
  * server fails at start with a message naming the field instead of at the first push.
  *
- * <p>A record with {@code with*} copies rather than a builder: every field has a safe default
- * except where the bucket is and who we are, which {@link #of} takes.
+ * <p>A record with {@code with*} copies rather than a public builder: every field has a safe
+ * default except where the bucket is and who we are, which {@link #of} takes.
  *
  * @param endpoint where S3 answers; empty for AWS itself (the SDK derives it from the region)
  * @param region the signing region; S3Proxy, Ceph RGW and MinIO accept any, usually {@code
@@ -200,141 +201,83 @@ public record S3StoreConfig(
     return partSize * MAX_PARTS;
   }
 
+  /**
+   * The one place besides the record header that names every field: each {@code with*} method
+   * changes what it is about in a copy, which the constructor validates as any other.
+   */
+  private final class Builder {
+    Optional<URI> endpoint = S3StoreConfig.this.endpoint;
+    String region = S3StoreConfig.this.region;
+    String bucket = S3StoreConfig.this.bucket;
+    String prefix = S3StoreConfig.this.prefix;
+    boolean pathStyle = S3StoreConfig.this.pathStyle;
+    String accessKey = S3StoreConfig.this.accessKey;
+    String secretKey = S3StoreConfig.this.secretKey;
+    ChecksumMode checksumMode = S3StoreConfig.this.checksumMode;
+    long partSize = S3StoreConfig.this.partSize;
+    long memoryBudget = S3StoreConfig.this.memoryBudget;
+    long readWindow = S3StoreConfig.this.readWindow;
+    int maxConnections = S3StoreConfig.this.maxConnections;
+    int partsInFlight = S3StoreConfig.this.partsInFlight;
+
+    S3StoreConfig build(Consumer<Builder> change) {
+      change.accept(this);
+      return new S3StoreConfig(
+          endpoint,
+          region,
+          bucket,
+          prefix,
+          pathStyle,
+          accessKey,
+          secretKey,
+          checksumMode,
+          partSize,
+          memoryBudget,
+          readWindow,
+          maxConnections,
+          partsInFlight);
+    }
+  }
+
+  private S3StoreConfig copy(Consumer<Builder> change) {
+    return new Builder().build(change);
+  }
+
   public S3StoreConfig withPrefix(String value) {
-    return new S3StoreConfig(
-        endpoint,
-        region,
-        bucket,
-        value,
-        pathStyle,
-        accessKey,
-        secretKey,
-        checksumMode,
-        partSize,
-        memoryBudget,
-        readWindow,
-        maxConnections,
-        partsInFlight);
+    return copy(b -> b.prefix = value);
   }
 
   public S3StoreConfig withPathStyle(boolean value) {
-    return new S3StoreConfig(
-        endpoint,
-        region,
-        bucket,
-        prefix,
-        value,
-        accessKey,
-        secretKey,
-        checksumMode,
-        partSize,
-        memoryBudget,
-        readWindow,
-        maxConnections,
-        partsInFlight);
+    return copy(b -> b.pathStyle = value);
   }
 
   public S3StoreConfig withChecksumMode(ChecksumMode value) {
-    return new S3StoreConfig(
-        endpoint,
-        region,
-        bucket,
-        prefix,
-        pathStyle,
-        accessKey,
-        secretKey,
-        value,
-        partSize,
-        memoryBudget,
-        readWindow,
-        maxConnections,
-        partsInFlight);
+    return copy(b -> b.checksumMode = value);
   }
 
   /** Sets the part size and, when the budget cannot hold one part of it, raises the budget. */
   public S3StoreConfig withPartSize(long value) {
-    return new S3StoreConfig(
-        endpoint,
-        region,
-        bucket,
-        prefix,
-        pathStyle,
-        accessKey,
-        secretKey,
-        checksumMode,
-        value,
-        Math.max(memoryBudget, value),
-        readWindow,
-        maxConnections,
-        partsInFlight);
+    return copy(
+        b -> {
+          b.partSize = value;
+          b.memoryBudget = Math.max(memoryBudget, value);
+        });
   }
 
   public S3StoreConfig withMemoryBudget(long value) {
-    return new S3StoreConfig(
-        endpoint,
-        region,
-        bucket,
-        prefix,
-        pathStyle,
-        accessKey,
-        secretKey,
-        checksumMode,
-        partSize,
-        value,
-        readWindow,
-        maxConnections,
-        partsInFlight);
+    return copy(b -> b.memoryBudget = value);
   }
 
   public S3StoreConfig withReadWindow(long value) {
-    return new S3StoreConfig(
-        endpoint,
-        region,
-        bucket,
-        prefix,
-        pathStyle,
-        accessKey,
-        secretKey,
-        checksumMode,
-        partSize,
-        memoryBudget,
-        value,
-        maxConnections,
-        partsInFlight);
+    return copy(b -> b.readWindow = value);
   }
 
   public S3StoreConfig withMaxConnections(int value) {
-    return new S3StoreConfig(
-        endpoint,
-        region,
-        bucket,
-        prefix,
-        pathStyle,
-        accessKey,
-        secretKey,
-        checksumMode,
-        partSize,
-        memoryBudget,
-        readWindow,
-        value,
-        partsInFlight);
+    return copy(b -> b.maxConnections = value);
   }
 
   public S3StoreConfig withPartsInFlight(int value) {
-    return new S3StoreConfig(
-        endpoint,
-        region,
-        bucket,
-        prefix,
-        pathStyle,
-        accessKey,
-        secretKey,
-        checksumMode,
-        partSize,
-        memoryBudget,
-        readWindow,
-        maxConnections,
-        value);
+    return copy(b -> b.partsInFlight = value);
   }
 
   /** Everything but the secret, which is masked: configs get logged. */
