@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.sun.nio.file.ExtendedOpenOption;
 import dev.lading.core.layout.StorageLayout;
 import dev.lading.core.storage.BlobSource;
+import dev.lading.core.storage.KeyPage;
+import dev.lading.core.storage.ListedLevel;
+import dev.lading.core.storage.ListedObject;
+import dev.lading.core.storage.ListedPage;
 import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectStore;
 import dev.lading.core.storage.ObjectStoreContract;
@@ -17,7 +21,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -179,5 +185,86 @@ class FilesystemStoreTest extends ObjectStoreContract {
   void keysResolveInsideTheRoot() throws Exception {
     FilesystemStore fs = (FilesystemStore) store;
     assertThat(fs.resolve("a/b")).startsWithRaw(fs.root());
+  }
+
+  /**
+   * Every page of every listing of a tree whose names put directories out of name order ({@code
+   * a-b} and {@code a.z} sort between {@code a} and {@code a/}, and so do {@code a-c/}'s keys),
+   * from every start-after and with every limit, is exactly the slice of the sorted keys: the store
+   * orders entries by name and stats only those a page reaches, so a directory it hands on too soon
+   * or an entry it drops by name would show here.
+   */
+  @Test
+  void everyPageOfEveryListingIsTheSliceOfTheSortedKeys() throws Exception {
+    List<String> keys =
+        List.of(
+            "t/a/x",
+            "t/a/y-z",
+            "t/a/y/q",
+            "t/a-b",
+            "t/a-c/d",
+            "t/a-c/d-e",
+            "t/a-c/d.f/g",
+            "t/a.z",
+            "t/a0",
+            "t/b");
+    for (String key : keys) {
+      store.write(key, key.getBytes(StandardCharsets.UTF_8));
+    }
+    List<String> sorted = keys.stream().sorted().toList();
+    TreeSet<String> starts = new TreeSet<>(keys);
+    starts.addAll(List.of("", "s", "t/", "t/a", "t/a-", "t/a/", "t/a/y", "t/a-c", "t/a-c/"));
+    starts.addAll(List.of("t/a-c/d.f/", "t/a.", "t/a/y/", "t/a0/", "u"));
+    for (String prefix : List.of("t/", "t/a", "t/a-", "t/a/", "t/a-c/", "t/a/y")) {
+      List<String> all = sorted.stream().filter(k -> k.startsWith(prefix)).toList();
+      for (String start : starts) {
+        Optional<String> after = start.isEmpty() ? Optional.empty() : Optional.of(start);
+        List<String> rest = all.stream().filter(k -> k.compareTo(start) > 0).toList();
+        for (int limit = 0; limit <= rest.size() + 1; limit++) {
+          String call = "list(" + prefix + ", " + start + ", " + limit + ")";
+          List<String> page = rest.subList(0, Math.min(limit, rest.size()));
+          KeyPage keysPage = store.list(prefix, after, limit);
+          assertThat(keysPage.keys()).as(call).isEqualTo(page);
+          assertThat(keysPage.truncated()).as(call).isEqualTo(rest.size() > limit);
+          ListedPage withInfo = store.listWithInfo(prefix, after, limit);
+          assertThat(withInfo.objects().stream().map(ListedObject::key).toList())
+              .as(call)
+              .isEqualTo(page);
+          assertThat(withInfo.truncated()).as(call).isEqualTo(rest.size() > limit);
+          for (ListedObject o : withInfo.objects()) {
+            assertThat(o.info().size()).isEqualTo(o.key().length());
+          }
+        }
+      }
+    }
+    for (String level : List.of("t/", "t/a/", "t/a-c/", "t/a/y/", "t/b/")) {
+      List<String> entries =
+          sorted.stream()
+              .filter(k -> k.startsWith(level))
+              .map(
+                  k -> {
+                    int slash = k.indexOf('/', level.length());
+                    return slash < 0 ? k : k.substring(0, slash + 1);
+                  })
+              .distinct()
+              .sorted()
+              .toList();
+      for (String start : starts) {
+        Optional<String> after = start.isEmpty() ? Optional.empty() : Optional.of(start);
+        List<String> rest = entries.stream().filter(k -> k.compareTo(start) > 0).toList();
+        for (int limit = 0; limit <= rest.size() + 1; limit++) {
+          String call = "listLevel(" + level + ", " + start + ", " + limit + ")";
+          ListedLevel page = store.listLevel(level, after, limit);
+          List<String> got = new ArrayList<>(page.prefixes());
+          page.objects().forEach(o -> got.add(o.key()));
+          got.sort(String::compareTo);
+          assertThat(got).as(call).isEqualTo(rest.subList(0, Math.min(limit, rest.size())));
+          assertThat(page.truncated()).as(call).isEqualTo(rest.size() > limit);
+          assertThat(page.prefixes()).as(call).allMatch(e -> e.endsWith("/"));
+          assertThat(page.objects()).as(call).allMatch(o -> keys.contains(o.key()));
+        }
+      }
+    }
+    store.delete(keys);
   }
 }
