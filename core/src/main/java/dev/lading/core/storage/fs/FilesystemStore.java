@@ -27,15 +27,16 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
+import java.util.Deque;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.PriorityQueue;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -307,59 +308,39 @@ public final class FilesystemStore implements ObjectStore {
       throw new IllegalArgumentException("negative limit");
     }
     Path dir = prefix.isEmpty() ? root : root.resolve(prefix.substring(0, prefix.length() - 1));
-    TreeMap<String, ObjectInfo> entries = new TreeMap<>();
-    try (Stream<Path> children = Files.list(dir)) {
-      for (Path child : (Iterable<Path>) children::iterator) {
-        String name = child.getFileName().toString();
-        if (!StorageKeys.isSegment(name)) {
-          continue;
-        }
-        BasicFileAttributes attributes;
-        try {
-          attributes =
-              Files.readAttributes(child, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        } catch (NoSuchFileException e) {
-          continue;
-        }
-        if (attributes.isDirectory()) {
-          entries.put(prefix + name + "/", null);
-        } else if (attributes.isRegularFile()) {
-          entries.put(
-              prefix + name,
-              new ObjectInfo(attributes.size(), attributes.lastModifiedTime().toInstant()));
-        }
-      }
-    } catch (NoSuchFileException | NotDirectoryException e) {
-      return new ListedLevel(List.of(), List.of(), false);
-    }
     List<String> prefixes = new ArrayList<>();
     List<ListedObject> objects = new ArrayList<>();
-    int taken = 0;
-    for (var e :
-        (startAfter.isPresent() ? entries.tailMap(startAfter.get(), false) : entries).entrySet()) {
-      if (taken == limit) {
-        return new ListedLevel(prefixes, objects, true);
-      }
-      taken++;
-      if (e.getValue() == null) {
-        prefixes.add(e.getKey());
-      } else {
-        objects.add(new ListedObject(e.getKey(), e.getValue()));
-      }
-    }
-    return new ListedLevel(prefixes, objects, false);
+    boolean complete =
+        visitInKeyOrder(
+            dir,
+            prefix,
+            "",
+            startAfter.orElse(null),
+            entry -> {
+              if (startAfter.isPresent() && entry.key().compareTo(startAfter.get()) <= 0) {
+                return true;
+              }
+              if (prefixes.size() + objects.size() == limit) {
+                return false; // one more entry: the page is truncated
+              }
+              if (entry.attributes().isDirectory()) {
+                prefixes.add(entry.key());
+              } else {
+                objects.add(new ListedObject(entry.key(), info(entry.attributes())));
+              }
+              return true;
+            });
+    return new ListedLevel(prefixes, objects, !complete);
   }
 
-  /** A call reads (and sorts) a whole directory whatever the limit: splitting only repeats it. */
+  /** A call reads the names of a whole directory whatever the limit: splitting only repeats it. */
   @Override
   public int keysPerListCall() {
     return Integer.MAX_VALUE;
   }
 
   /**
-   * Appends keys under {@code dir} in byte order of the whole key. A directory {@code d} sorts as
-   * {@code d/} among its siblings, which is exactly where its keys fall in byte order ({@code a-b}
-   * before {@code a/x}); no object is ever both a file and a directory.
+   * Appends up to {@code want} objects under {@code dir} after {@code startAfter}, in key order.
    */
   private void walk(
       Path dir,
@@ -369,52 +350,110 @@ public final class FilesystemStore implements ObjectStore {
       int want,
       List<ListedObject> out)
       throws IOException {
-    List<Entry> entries = new ArrayList<>();
+    visitInKeyOrder(
+        dir,
+        dirKey,
+        namePrefix,
+        startAfter,
+        entry -> {
+          if (entry.attributes().isDirectory()) {
+            walk(entry.path(), entry.key(), "", startAfter, want, out);
+          } else if (startAfter == null || entry.key().compareTo(startAfter) > 0) {
+            out.add(new ListedObject(entry.key(), info(entry.attributes())));
+          }
+          return out.size() < want;
+        });
+  }
+
+  /**
+   * Hands {@code visitor} the files and directories of {@code dir} whose names start with {@code
+   * namePrefix}, in byte order of their keys, until it returns false (then returns false). A
+   * directory {@code d} sorts as {@code d/} among its siblings, which is exactly where its keys
+   * fall in byte order ({@code a-b} before {@code a/x}); no object is ever both a file and a
+   * directory.
+   *
+   * <p>Why not sort the stat'ed entries: paging through a big directory a few keys a call (GC
+   * splitting a listing for a store that answers few keys per call) stat'ed and sorted every entry
+   * for every page, so listing n keys cost n²/limit stats. Here an entry that lies wholly at or
+   * before {@code startAfter} is dropped by its name, the rest are ordered by name in a heap, and
+   * only those the visitor reaches are stat'ed: a page costs one read of the names. Ordering by
+   * name is key order except that a directory {@code d} must wait for the names between {@code d}
+   * and {@code d/} (those going on with {@code -} or {@code .}), so a directory is handed on only
+   * once the next name sorts after {@code d/}.
+   */
+  private static boolean visitInKeyOrder(
+      Path dir, String dirKey, String namePrefix, String startAfter, EntryVisitor visitor)
+      throws IOException {
+    List<String> names = new ArrayList<>();
     try (Stream<Path> children = Files.list(dir)) {
       for (Path child : (Iterable<Path>) children::iterator) {
         String name = child.getFileName().toString();
-        if (!name.startsWith(namePrefix) || !StorageKeys.isSegment(name)) {
-          continue;
+        if (name.startsWith(namePrefix) && !whollyBefore(dirKey + name, startAfter)) {
+          names.add(name);
         }
-        boolean directory = Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS);
-        entries.add(new Entry(directory ? dirKey + name + "/" : dirKey + name, child, directory));
       }
     } catch (NoSuchFileException | NotDirectoryException e) {
-      return;
+      return true;
     }
-    entries.sort(Comparator.comparing(Entry::key));
-    for (Entry entry : entries) {
-      if (out.size() >= want) {
-        return;
-      }
-      if (entry.directory()) {
-        boolean allBefore =
-            startAfter != null
-                && !startAfter.startsWith(entry.key())
-                && entry.key().compareTo(startAfter) < 0;
-        if (!allBefore) {
-          walk(entry.path(), entry.key(), "", startAfter, want, out);
-        }
-      } else if (startAfter == null || entry.key().compareTo(startAfter) > 0) {
-        BasicFileAttributes attributes;
-        try {
-          attributes =
-              Files.readAttributes(
-                  entry.path(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        } catch (NoSuchFileException e) {
-          continue; // deleted since the directory was read
-        }
-        if (attributes.isRegularFile()) {
-          out.add(
-              new ListedObject(
-                  entry.key(),
-                  new ObjectInfo(attributes.size(), attributes.lastModifiedTime().toInstant())));
+    PriorityQueue<String> byName = new PriorityQueue<>(names);
+    Deque<Entry> directories = new ArrayDeque<>(); // waiting; the innermost (first in order) on top
+    while (!byName.isEmpty()) {
+      String name = byName.poll();
+      String key = dirKey + name;
+      while (!directories.isEmpty() && directories.peek().key().compareTo(key) < 0) {
+        if (!visitor.visit(directories.pop())) {
+          return false;
         }
       }
+      if (!StorageKeys.isSegment(name)) {
+        continue;
+      }
+      Path path = dir.resolve(name);
+      BasicFileAttributes attributes;
+      try {
+        attributes =
+            Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      } catch (NoSuchFileException e) {
+        continue; // deleted since the directory was read
+      }
+      if (attributes.isDirectory()) {
+        directories.push(new Entry(key + "/", path, attributes));
+      } else if (attributes.isRegularFile() && !visitor.visit(new Entry(key, path, attributes))) {
+        return false;
+      }
     }
+    while (!directories.isEmpty()) {
+      if (!visitor.visit(directories.pop())) {
+        return false;
+      }
+    }
+    return true;
   }
 
-  private record Entry(String key, Path path, boolean directory) {}
+  /**
+   * Whether nothing at {@code key}, file or directory, comes after {@code startAfter}: the key and
+   * everything under {@code key/} sort before it.
+   */
+  private static boolean whollyBefore(String key, String startAfter) {
+    if (startAfter == null) {
+      return false;
+    }
+    String asDirectory = key + "/";
+    return asDirectory.compareTo(startAfter) < 0 && !startAfter.startsWith(asDirectory);
+  }
+
+  private static ObjectInfo info(BasicFileAttributes attributes) {
+    return new ObjectInfo(attributes.size(), attributes.lastModifiedTime().toInstant());
+  }
+
+  /** A file or directory ({@code key} ending in {@code /}) of a directory being listed. */
+  private record Entry(String key, Path path, BasicFileAttributes attributes) {}
+
+  @FunctionalInterface
+  private interface EntryVisitor {
+    /** Takes one entry; false stops the listing. */
+    boolean visit(Entry entry) throws IOException;
+  }
 
   @Override
   public void delete(Collection<String> keys) throws IOException {
