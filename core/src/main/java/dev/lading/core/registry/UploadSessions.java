@@ -69,12 +69,10 @@ final class UploadSessions {
   }
 
   /**
-   * Starts a session: its state only, durable before the answer. The multipart write starts with
-   * the first bytes ({@link #receive}), so a session costs the store one write until data comes,
-   * and the common push that sends all of a small blob in its closing {@code PUT} starts, fills and
-   * completes its write in that one request. A session whose first request fails before its state
-   * names a write leaves at worst a started write at its data key, which the next request starts
-   * again over and GC's abandoned-write sweep removes once the session expires.
+   * Starts a session: its state only, durable before the answer. No write is started yet: the
+   * common push that sends all of a small blob in its closing {@code PUT} stores it in one write
+   * ({@link #completeSmall}) and never needs one; a session that streams starts its write with its
+   * first bytes ({@link #resumeOrStart}).
    */
   UploadStatus start(RepositoryName repo) {
     UploadId id = UploadId.random();
@@ -478,12 +476,21 @@ final class UploadSessions {
     run(() -> store.delete(List.of(StorageLayout.keyOf(dataKey), stateKey(repo, id))));
   }
 
-  /** The session's write: resumed from its saved token, or started when nothing came yet. */
+  /**
+   * The session's write: resumed from its saved token, or, for the first bytes of a session,
+   * started and its token saved before any byte goes in. So a write that holds bytes is always one
+   * the session's state names, and a cancel or GC's expiry of the session aborts it (with what S3
+   * keeps beside it, the tails); a crash between the start and the save leaves an empty write no
+   * state names, which the abandoned-write sweep removes.
+   */
   private MultipartWrite resumeOrStart(UploadState state) throws IOException {
-    if (state.resumeToken().isEmpty() && state.offset() == 0) {
-      return store.startMultipart(StorageLayout.keyOf(state.dataKey()));
+    if (state.resumeToken().isPresent() || state.offset() != 0) {
+      return resume(state);
     }
-    return resume(state);
+    String key = StorageLayout.keyOf(state.dataKey());
+    String token = store.startMultipart(key).suspend();
+    save(state.repository(), state.id(), state.advanced(0, token, Optional.empty()));
+    return store.resumeMultipart(key, token);
   }
 
   /** The session's multipart write, resumed from its saved token. */

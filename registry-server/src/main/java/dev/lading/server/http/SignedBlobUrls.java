@@ -22,6 +22,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Optional;
+import java.util.function.Supplier;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.slf4j.Logger;
@@ -53,20 +54,39 @@ final class SignedBlobUrls {
   /** Long enough for a multi-GB part and its retries, which reuse the same URL. */
   static final Duration TTL = Duration.ofMinutes(20);
 
-  private final byte[] key;
+  /** Gives the key when first needed: a server nobody asks for a signed URL never makes one. */
+  private final Supplier<byte[]> keySource;
+
   private final Clock clock;
+  private volatile byte[] key;
 
   /** With a key of this process alone: its URLs are good only on this instance until it stops. */
   SignedBlobUrls() {
     this(randomKey(), Clock.systemUTC());
   }
 
+  SignedBlobUrls(byte[] key, Clock clock) {
+    byte[] copy = key.clone();
+    this.keySource = () -> copy;
+    this.clock = clock;
+  }
+
+  private SignedBlobUrls(Supplier<byte[]> keySource, Clock clock) {
+    this.keySource = keySource;
+    this.clock = clock;
+  }
+
   /**
-   * With the store's key, created there (create-if-absent: instances starting together agree on the
-   * first one written) when missing and {@code mayCreate}. A store that cannot give one (read-only
-   * and never written, or failing) leaves this process with a key of its own, said in the log.
+   * With the store's key, read when the first URL is issued or checked, and created there
+   * (create-if-absent: instances racing agree on the first one written) when missing and {@code
+   * mayCreate}. A read-only instance on a store without the key keeps a key of its own, said in the
+   * log; a store that fails is a {@code 503} for that request, and the next one reads again.
    */
   static SignedBlobUrls shared(ObjectStore store, boolean mayCreate) {
+    return new SignedBlobUrls(() -> storedKey(store, mayCreate), Clock.systemUTC());
+  }
+
+  private static byte[] storedKey(ObjectStore store, boolean mayCreate) {
     String key = StorageLayout.keyOf(new UrlSigningKeyKey());
     try {
       Optional<byte[]> stored = store.read(key);
@@ -75,24 +95,31 @@ final class SignedBlobUrls {
         stored = store.read(key);
       }
       if (stored.isPresent()) {
-        return new SignedBlobUrls(UrlSigningKey.read(stored.get()).key(), Clock.systemUTC());
+        return UrlSigningKey.read(stored.get()).key();
       }
-      LOG.warn(
-          "no {} in the store and this instance may not create it: signed blob URLs are good"
-              + " only on this instance",
-          key);
-    } catch (IOException | RuntimeException e) {
-      LOG.warn(
-          "cannot read or create {}: signed blob URLs are good only on this instance ({})",
-          key,
-          e.toString());
+    } catch (IOException e) {
+      throw ErrorCode.STORAGE_UNAVAILABLE
+          .exception("cannot read the key of signed blob URLs")
+          .withCause(e);
     }
-    return new SignedBlobUrls();
+    LOG.warn(
+        "no {} in the store and this instance may not create it: signed blob URLs are good"
+            + " only on this instance",
+        key);
+    return randomKey();
   }
 
-  SignedBlobUrls(byte[] key, Clock clock) {
-    this.key = key.clone();
-    this.clock = clock;
+  private byte[] key() {
+    byte[] k = key;
+    if (k == null) {
+      synchronized (this) {
+        if (key == null) {
+          key = keySource.get();
+        }
+        k = key;
+      }
+    }
+    return k;
   }
 
   private static byte[] randomKey() {
@@ -136,7 +163,7 @@ final class SignedBlobUrls {
   private String sign(RepositoryName repo, Digest digest, long expires) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      mac.init(new SecretKeySpec(key(), "HmacSHA256"));
       byte[] sig =
           mac.doFinal(
               ("lading-signed-blob\n" + repo + "\n" + digest + "\n" + expires)

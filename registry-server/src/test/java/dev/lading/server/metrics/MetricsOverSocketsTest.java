@@ -136,7 +136,9 @@ class MetricsOverSocketsTest {
 
   @Test
   void storeCallsAreTimedByOperation() throws Exception {
-    byte[] blob = "layer bytes".getBytes(StandardCharsets.UTF_8);
+    // Above the size a push stores in one write, so it streams through a multipart write.
+    byte[] blob = new byte[100 * 1024];
+    new Random(3).nextBytes(blob);
     String digest = sha256(blob);
     client.send(
         request("/v2/team/app/blobs/uploads/?digest=" + digest)
