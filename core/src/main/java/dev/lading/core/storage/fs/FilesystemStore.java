@@ -603,8 +603,9 @@ public final class FilesystemStore implements ObjectStore {
         }
         try {
           Files.createDirectories(parent);
-        } catch (FileAlreadyExistsException raced) {
-          // a concurrent delete pruned a directory on the way: try again
+        } catch (NoSuchFileException | FileAlreadyExistsException raced) {
+          // A concurrent delete pruned a directory on the way (one just created, or one found
+          // there): try again, within the same bound.
         }
         continue;
       }
