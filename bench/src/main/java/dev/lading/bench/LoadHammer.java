@@ -97,8 +97,8 @@ final class LoadHammer {
     return new Summary(
         merged.length,
         duration.toNanos() / 1e9,
-        percentile(merged, 0.50),
-        percentile(merged, 0.99),
+        Measurement.percentile(merged, 0.50) / 1e6,
+        Measurement.percentile(merged, 0.99) / 1e6,
         merged[merged.length - 1] / 1e6);
   }
 
@@ -142,10 +142,5 @@ final class LoadHammer {
       }
     }
     return Arrays.copyOf(latencies, count);
-  }
-
-  private static double percentile(long[] sorted, double q) {
-    int index = (int) Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1);
-    return sorted[Math.max(0, index)] / 1e6;
   }
 }

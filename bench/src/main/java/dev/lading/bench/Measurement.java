@@ -10,6 +10,7 @@ record Measurement(
     String target, String scenario, String metric, double value, Unit unit, String note) {
 
   static final double MEGABYTE = 1_000_000.0;
+  private static final String NOT_AVAILABLE = "n/a: ";
 
   static Measurement of(String target, String scenario, String metric, double value, Unit unit) {
     return new Measurement(target, scenario, metric, value, unit, "");
@@ -17,6 +18,14 @@ record Measurement(
 
   static Measurement failed(String target, String scenario, String metric, Unit unit, String why) {
     return new Measurement(target, scenario, metric, Double.NaN, unit, why);
+  }
+
+  /**
+   * A number this run could not measure at all, for a reason that is no failure (a tool absent).
+   */
+  static Measurement unavailable(
+      String target, String scenario, String metric, Unit unit, String why) {
+    return new Measurement(target, scenario, metric, Double.NaN, unit, NOT_AVAILABLE + why);
   }
 
   static double megabytesPerSecond(long bytes, long nanos) {
@@ -30,7 +39,29 @@ record Measurement(
     return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
   }
 
+  /**
+   * The nearest-rank {@code q} quantile (0 < q <= 1) of {@code sorted}, ascending: the smallest
+   * value with at least {@code q} of the values at or below it, so the p99 of 200 samples is the
+   * 198th, never an interpolation between two samples.
+   */
+  static long percentile(long[] sorted, double q) {
+    if (sorted.length == 0) {
+      throw new IllegalArgumentException("no values");
+    }
+    int index = (int) Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1);
+    return sorted[Math.max(0, index)];
+  }
+
   boolean isFailure() {
-    return Double.isNaN(value);
+    return Double.isNaN(value) && !isUnavailable();
+  }
+
+  boolean isUnavailable() {
+    return Double.isNaN(value) && note.startsWith(NOT_AVAILABLE);
+  }
+
+  /** Why an unavailable number is not there. */
+  String unavailableReason() {
+    return note.substring(NOT_AVAILABLE.length());
   }
 }

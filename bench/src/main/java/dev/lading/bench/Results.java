@@ -33,8 +33,8 @@ final class Results {
         m.target(),
         m.scenario(),
         m.metric(),
-        m.unit().format(m.value()),
-        m.unit().label(),
+        m.isUnavailable() ? "n/a (" + m.unavailableReason() + ")" : m.unit().format(m.value()),
+        m.isUnavailable() ? "" : m.unit().label(),
         m.isFailure() ? " (" + m.note() + ")" : "");
     out.flush();
   }
@@ -77,8 +77,8 @@ final class Results {
       String ratio = "";
       if (lading != null
           && distribution != null
-          && !lading.isFailure()
-          && !distribution.isFailure()
+          && !Double.isNaN(lading.value())
+          && !Double.isNaN(distribution.value())
           && distribution.value() != 0) {
         ratio = String.format(Locale.ROOT, "%.2f", lading.value() / distribution.value());
       }
@@ -94,6 +94,20 @@ final class Results {
           ratio);
     }
     out.println("  (+ higher is better, - lower is better)");
+    List<Measurement> unavailable = all.stream().filter(Measurement::isUnavailable).toList();
+    if (!unavailable.isEmpty()) {
+      out.println();
+      out.println("Not measured (n/a)");
+      for (Measurement m : unavailable) {
+        out.printf(
+            Locale.ROOT,
+            "  [%s] %s / %s: %s%n",
+            m.target(),
+            m.scenario(),
+            m.metric(),
+            m.unavailableReason());
+      }
+    }
     List<Measurement> failures = all.stream().filter(Measurement::isFailure).toList();
     if (!failures.isEmpty()) {
       out.println();
@@ -106,6 +120,9 @@ final class Results {
   }
 
   private static String cell(Measurement m) {
+    if (m != null && m.isUnavailable()) {
+      return "n/a";
+    }
     return m == null ? "-" : m.unit().format(m.value());
   }
 }
