@@ -115,6 +115,52 @@ final class ServerProcess implements AutoCloseable {
    */
   static ServerProcess distribution(Path binary, Path directory) throws IOException {
     Path root = Files.createDirectories(directory.resolve("store"));
+    String storage =
+        """
+          filesystem:
+            rootdirectory: %s
+        """
+            .formatted(root.toAbsolutePath());
+    return startDistribution("distribution", binary, directory, storage);
+  }
+
+  /**
+   * Starts CNCF Distribution on its S3 driver, against {@code s3} (an S3-compatible endpoint over
+   * plain HTTP, SigV4), keeping everything under {@code rootDirectory} in the bucket. Version 2.8
+   * has no {@code forcepathstyle} parameter: its driver uses path-style requests whenever {@code
+   * regionendpoint} is set, which is what a local endpoint needs. Blob GETs are served, not
+   * redirected to the store, as Lading's are by default.
+   */
+  static ServerProcess distributionOnS3(
+      Path binary, Path directory, SoakStore.S3Target s3, String rootDirectory) throws IOException {
+    Files.createDirectories(directory);
+    String storage =
+        """
+          s3:
+            regionendpoint: %s
+            region: %s
+            bucket: %s
+            accesskey: %s
+            secretkey: %s
+            secure: false
+            v4auth: true
+            rootdirectory: %s
+          redirect:
+            disable: true
+        """
+            .formatted(
+                yaml(s3.endpoint().toString()),
+                yaml(s3.region()),
+                yaml(s3.bucket()),
+                yaml(s3.accessKey()),
+                yaml(s3.secretKey()),
+                yaml(rootDirectory));
+    return startDistribution("distribution-s3", binary, directory, storage);
+  }
+
+  /** Distribution with {@code storage} (indented YAML of its storage driver) and a fixed rest. */
+  private static ServerProcess startDistribution(
+      String name, Path binary, Path directory, String storage) throws IOException {
     int port = freePort();
     String config =
         """
@@ -123,21 +169,24 @@ final class ServerProcess implements AutoCloseable {
           fields:
             service: registry
         storage:
-          filesystem:
-            rootdirectory: %s
-          delete:
+        %s  delete:
             enabled: true
           cache:
             blobdescriptor: inmemory
         http:
           addr: 127.0.0.1:%d
         """
-            .formatted(root.toAbsolutePath(), port);
+            .formatted(storage, port);
     Path configFile = directory.resolve("config.yml");
     Files.writeString(configFile, config, StandardCharsets.UTF_8);
     ProcessBuilder builder =
         new ProcessBuilder(binary.toString(), "serve", configFile.toAbsolutePath().toString());
-    return start("distribution", builder, port, directory, false);
+    return start(name, builder, port, directory, false);
+  }
+
+  /** A YAML double-quoted scalar. */
+  private static String yaml(String value) {
+    return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }
 
   private static ServerProcess start(

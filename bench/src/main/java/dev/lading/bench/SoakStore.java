@@ -35,6 +35,14 @@ abstract sealed class SoakStore implements AutoCloseable {
 
   abstract String describe();
 
+  /**
+   * The S3 endpoint, bucket and keys reached (an S3Proxy started here: its own), or null for a
+   * directory; for a program that starts servers of its own on the same bucket.
+   */
+  S3Target s3Target() {
+    return null;
+  }
+
   /** Removes the run's data ({@code keep}: leaves it, but still stops an S3Proxy started here). */
   abstract void close(boolean keep) throws IOException, InterruptedException;
 
@@ -107,6 +115,11 @@ abstract sealed class SoakStore implements AutoCloseable {
       this.partMib = partMib;
       this.proxyDir = proxyDir;
       this.tools = tools;
+    }
+
+    @Override
+    S3Target s3Target() {
+      return target;
     }
 
     @Override
