@@ -181,6 +181,11 @@ final class ServerProcess implements AutoCloseable {
     Files.writeString(configFile, config, StandardCharsets.UTF_8);
     ProcessBuilder builder =
         new ProcessBuilder(binary.toString(), "serve", configFile.toAbsolutePath().toString());
+    // The S3 driver's AWS SDK reads AWS_* variables too; the config says all it needs. With
+    // AWS_CA_BUNDLE set (some machines set it globally) 2.8.2 panics at start ("unable to load
+    // custom CA bundle, HTTPClient's transport unsupported type"), though the endpoint is plain
+    // HTTP.
+    builder.environment().keySet().removeIf(variable -> variable.startsWith("AWS_"));
     return start(name, builder, port, directory, false);
   }
 
