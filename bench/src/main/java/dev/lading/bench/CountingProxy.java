@@ -89,9 +89,16 @@ final class CountingProxy implements AutoCloseable {
     try {
       InputStream in = from.getInputStream();
       OutputStream out = to.getOutputStream();
+      RequestCounter.Connection counting = requests;
       for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
-        if (requests != null) {
-          requests.accept(buffer, 0, n);
+        if (counting != null) {
+          try {
+            counting.accept(buffer, 0, n);
+          } catch (IOException notHttp) {
+            // Counting stops on this connection; the traffic must not.
+            counter.gaveUp();
+            counting = null;
+          }
         }
         out.write(buffer, 0, n);
         out.flush();

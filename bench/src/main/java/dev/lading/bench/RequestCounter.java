@@ -19,6 +19,7 @@ final class RequestCounter {
   private static final int MAX_LINE = 64 << 10;
 
   private final Map<String, LongAdder> byMethod = new ConcurrentHashMap<>();
+  private final LongAdder unparsable = new LongAdder();
 
   /** A parser for one connection's client-to-server bytes. */
   Connection connection() {
@@ -43,6 +44,19 @@ final class RequestCounter {
           }
         });
     return delta;
+  }
+
+  /**
+   * Connections whose bytes stopped making sense as HTTP/1.1 (counting stopped there, forwarding
+   * went on): when not 0, the counts are short.
+   */
+  long unparsable() {
+    return unparsable.sum();
+  }
+
+  /** Called by a forwarder whose connection's parser failed, once per such connection. */
+  void gaveUp() {
+    unparsable.increment();
   }
 
   static long total(Map<String, Long> counts) {
@@ -138,7 +152,7 @@ final class RequestCounter {
       }
     }
 
-    private void onHeadLine(String text) {
+    private void onHeadLine(String text) throws IOException {
       if (!inRequest) {
         if (text.isEmpty()) {
           return; // a stray CRLF between requests, which RFC 9112 lets a server ignore
@@ -156,7 +170,11 @@ final class RequestCounter {
           String name = text.substring(0, colon).trim().toLowerCase(Locale.ROOT);
           String value = text.substring(colon + 1).trim();
           if (name.equals("content-length")) {
-            contentLength = Long.parseLong(value);
+            try {
+              contentLength = Long.parseLong(value);
+            } catch (NumberFormatException e) {
+              throw new IOException("bad Content-Length: " + value, e);
+            }
           } else if (name.equals("transfer-encoding")
               && value.toLowerCase(Locale.ROOT).contains("chunked")) {
             chunked = true;

@@ -68,13 +68,17 @@ import picocli.CommandLine.Option;
  *       that, and each phase's request count and CPU seconds are printed as it runs. Anything the
  *       server does in the background during a phase is charged to it.
  *   <li><b>Store operations.</b> On the filesystem store, a short extra pass of {@code
- *       --fsync-images} whole pushes (same clients) with {@code strace -f -c -e
+ *       --fsync-images} whole pushes (as many clients) with {@code strace -f -c -e
  *       trace=fsync,fdatasync} attached to the server ({@link SyncCounter}): fsync and fdatasync
- *       calls per image. Tracing slows every system call of the server, so this pass is never
- *       timed; without strace installed the row says n/a. On S3 the servers talk to the S3 endpoint
- *       through a {@link CountingProxy} inside the bench, which counts their requests by method
- *       while streaming them through: requests per image in the timed pass, and per request of each
- *       kind in the phases. The proxy is in the path of both servers alike, all the time.
+ *       calls per image. Tracing stops the server at every system call, so these passes are never
+ *       timed, and they run after every timed and per-kind pass of the server, so whatever tracing
+ *       does to it cannot reach those numbers. (perf's in-kernel counting would not stop the
+ *       server, but on the development machine's kernel a perf event attached to a running process
+ *       counts nothing.) Without strace installed the row says n/a. On S3 the servers talk to the
+ *       S3 endpoint through a {@link CountingProxy} inside the bench, which counts their requests
+ *       by method while streaming them through: requests per image in the timed pass, and per
+ *       request of each kind in the phases. The proxy is in the path of both servers alike, all the
+ *       time.
  * </ol>
  *
  * <p>Run from the repository root after {@code ./mvnw -B -ntp -o -DskipTests package}:
@@ -375,6 +379,7 @@ public final class SmallWriteBench implements Callable<Integer> {
     DirectoryTrees.delete(directory);
     Files.createDirectories(directory);
     CountingProxy proxy = place == null ? null : CountingProxy.start(place.target().endpoint());
+    boolean died = false;
     try (ServerProcess server = start(target, directory, place, proxy)) {
       out.printf(Locale.ROOT, "  started pid %d on port %d%n", server.pid(), server.port());
       Run run = new Run(server, name, store, directory, proxy);
@@ -384,13 +389,24 @@ public final class SmallWriteBench implements Callable<Integer> {
           run.scenario(scenario, n);
         }
       }
+      // Last, so that whatever tracing does to a server cannot touch the timed numbers.
+      if (store == Store.fs) {
+        for (Scenario scenario : scenarios) {
+          for (int n : clients) {
+            run.syncs(scenario, n);
+          }
+        }
+      }
+      died = !server.isAlive();
     } catch (Exception e) {
       results.add(Measurement.failed(name, store.name(), "server", Unit.SECONDS, e.toString()));
     } finally {
       if (proxy != null) {
         proxy.close();
       }
-      if (!keepData) {
+      if (died) {
+        out.println("  the server died during the run: its store and log stay in " + directory);
+      } else if (!keepData) {
         DirectoryTrees.delete(directory);
       }
     }
@@ -498,15 +514,13 @@ public final class SmallWriteBench implements Callable<Integer> {
                 SmallImage.MonolithicRefused.MESSAGE));
         return;
       }
+      String pass = "timed pass";
       try (Clients c = new Clients(server.client(), n)) {
         timed(c, scenario, label);
+        pass = "per-kind CPU pass";
         perKind(c, scenario, label);
-        if (store == Store.fs) {
-          syncs(c, scenario, label);
-        }
       } catch (Exception e) {
-        results.add(
-            Measurement.failed(name, label, "images per second", Unit.IMAGES_PER_S, why(e)));
+        results.add(Measurement.failed(name, label, pass, Unit.COUNT, why(e)));
       }
     }
 
@@ -564,21 +578,30 @@ public final class SmallWriteBench implements Callable<Integer> {
       }
     }
 
-    private void syncs(Clients c, Scenario scenario, String label) throws Exception {
+    /** The strace pass of one scenario and client count: whole pushes, never timed. */
+    void syncs(Scenario scenario, int n) {
+      String label = scenario.title + " " + store + " x" + n;
       String metric = "fsync+fdatasync per image";
+      if (scenario == Scenario.mono && monolithicRefused) {
+        return;
+      }
       if (!SyncCounter.available()) {
         results.add(Measurement.unavailable(name, label, metric, Unit.COUNT, "no strace"));
         return;
       }
       int count = count(fsyncImages, 40, 16);
-      List<SmallImage> pushes = images(scenario, count, c.size());
       Path summary = directory.resolve("strace-" + label.replace(' ', '-') + ".txt");
-      long calls;
-      try (SyncCounter counter = SyncCounter.attach(server.pid(), summary)) {
-        c.run(pushes, SmallImage::push, null);
-        calls = counter.stop();
+      try (Clients c = new Clients(server.client(), n)) {
+        List<SmallImage> pushes = images(scenario, count, c.size());
+        long calls;
+        try (SyncCounter counter = SyncCounter.attach(server.pid(), summary)) {
+          c.run(pushes, SmallImage::push, null);
+          calls = counter.stop();
+        }
+        add(label, metric, calls / (double) count, Unit.COUNT);
+      } catch (Exception e) {
+        results.add(Measurement.failed(name, label, metric, Unit.COUNT, why(e)));
       }
-      add(label, metric, calls / (double) count, Unit.COUNT);
     }
 
     /**
@@ -615,8 +638,14 @@ public final class SmallWriteBench implements Callable<Integer> {
       return list;
     }
 
-    private Map<String, Long> s3Counts() {
-      return proxy == null ? Map.of() : proxy.counter().snapshot();
+    private Map<String, Long> s3Counts() throws IOException {
+      if (proxy == null) {
+        return Map.of();
+      }
+      if (proxy.counter().unparsable() > 0) {
+        throw new IOException("the counting proxy could not parse a connection: counts are short");
+      }
+      return proxy.counter().snapshot();
     }
 
     private void add(String scenario, String metric, double value, Unit unit) {
@@ -626,8 +655,20 @@ public final class SmallWriteBench implements Callable<Integer> {
     private String why(Exception e) {
       Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
       String message = cause.getClass().getSimpleName() + ": " + cause.getMessage();
+      try {
+        // A dying server has closed its sockets a moment before it is gone.
+        for (int i = 0; i < 20 && server.isAlive(); i++) {
+          Thread.sleep(100);
+        }
+      } catch (InterruptedException interrupted) {
+        Thread.currentThread().interrupt();
+      }
       if (!server.isAlive()) {
-        return message + "\n    server died; log tail:\n" + server.logTail().indent(6);
+        return message
+            + "\n    server exited with "
+            + server.exitValue()
+            + "; log tail:\n"
+            + server.logTail().indent(6);
       }
       return message;
     }

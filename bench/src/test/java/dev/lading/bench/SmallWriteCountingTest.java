@@ -140,6 +140,31 @@ class SmallWriteCountingTest {
   }
 
   @Test
+  void bytesThatAreNotHttpStopTheCountingButNotTheForwarding() throws Exception {
+    String garbage = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nmore";
+    try (ServerSocket upstream = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        ExecutorService thread = Executors.newSingleThreadExecutor()) {
+      Future<String> received =
+          thread.submit(
+              () -> {
+                try (Socket s = upstream.accept()) {
+                  return new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+                }
+              });
+      try (CountingProxy proxy =
+          CountingProxy.start(URI.create("http://127.0.0.1:" + upstream.getLocalPort()))) {
+        try (Socket client = new Socket(proxy.endpoint().getHost(), proxy.endpoint().getPort())) {
+          client.getOutputStream().write(garbage.getBytes(StandardCharsets.US_ASCII));
+          client.shutdownOutput();
+          assertThat(received.get()).isEqualTo(garbage);
+        }
+        assertThat(proxy.counter().unparsable()).isEqualTo(1);
+        assertThat(proxy.counter().snapshot()).isEqualTo(Map.of("POST", 1L));
+      }
+    }
+  }
+
+  @Test
   void straceSummaryCallsAreReadFromTheCallsColumnWithOrWithoutErrors() {
     List<String> summary =
         List.of(
