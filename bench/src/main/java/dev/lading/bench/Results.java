@@ -20,9 +20,19 @@ final class Results {
 
   private final List<Measurement> all = new ArrayList<>();
   private final PrintStream out;
+  private boolean groupedByScenario;
 
   Results(PrintStream out) {
     this.out = out;
+  }
+
+  /**
+   * Prints each scenario's rows together, in the order scenarios first appeared, even when a
+   * scenario gets rows late in the run (a pass that runs after all the others).
+   */
+  Results groupedByScenario() {
+    groupedByScenario = true;
+    return this;
   }
 
   void add(Measurement m) {
@@ -55,7 +65,15 @@ final class Results {
       }
     }
     Map<String, Map<String, Measurement>> rows = new LinkedHashMap<>();
-    for (Measurement m : all) {
+    List<Measurement> ordered = all;
+    if (groupedByScenario) {
+      Map<String, List<Measurement>> byScenario = new LinkedHashMap<>();
+      for (Measurement m : all) {
+        byScenario.computeIfAbsent(m.scenario(), k -> new ArrayList<>()).add(m);
+      }
+      ordered = byScenario.values().stream().flatMap(List::stream).toList();
+    }
+    for (Measurement m : ordered) {
       if (!m.target().equals(MACHINE)) {
         rows.computeIfAbsent(m.scenario() + "\u0000" + m.metric(), k -> new LinkedHashMap<>())
             .put(m.target(), m);

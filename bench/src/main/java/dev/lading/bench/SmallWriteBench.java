@@ -245,7 +245,7 @@ public final class SmallWriteBench implements Callable<Integer> {
   private static final int CI_NEW_MAX = 64 * 1024;
 
   private final PrintStream out = System.out;
-  private final Results results = new Results(out);
+  private final Results results = new Results(out).groupedByScenario();
   private SplittableRandom random;
 
   /** The layers every ci push mounts from {@link #CI_BASE}; the same for every server. */
