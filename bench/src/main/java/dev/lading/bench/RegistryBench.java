@@ -1,5 +1,6 @@
 package dev.lading.bench;
 
+import dev.lading.bench.ComparedServers.Target;
 import dev.lading.core.model.Digest;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -13,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
@@ -21,6 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -50,10 +53,7 @@ public final class RegistryBench implements Callable<Integer> {
     pipeline
   }
 
-  enum Target {
-    lading,
-    distribution
-  }
+  @Mixin ComparedServers servers = new ComparedServers();
 
   @Option(names = "--quick", description = "Small sizes and short runs, for trying the bench out.")
   boolean quick;
@@ -120,45 +120,15 @@ public final class RegistryBench implements Callable<Integer> {
   Set<Scenario> scenarios = EnumSet.allOf(Scenario.class);
 
   @Option(
-      names = "--targets",
-      split = ",",
-      description = "Any of ${COMPLETION-CANDIDATES} (default both).")
-  Set<Target> targets = EnumSet.allOf(Target.class);
-
-  @Option(
       names = "--data-dir",
       description = "Bench data on the real disk (default bench/target/bench-data).")
   Path dataDir = Path.of("bench", "target", "bench-data");
-
-  @Option(
-      names = "--lading-jar",
-      description = "Lading's server jar (default registry-server/target/lading.jar).")
-  Path ladingJar = Path.of("registry-server", "target", "lading.jar");
-
-  @Option(
-      names = "--lading-jvm-options",
-      split = " ",
-      description = "JVM options of the Lading child (default -Xmx256m).")
-  List<String> ladingJvmOptions = List.of("-Xmx256m");
-
-  @Option(
-      names = "--distribution-binary",
-      description = "CNCF Distribution (default /usr/bin/docker-registry).")
-  Path distributionBinary = Path.of("/usr/bin/docker-registry");
 
   @Option(
       names = "--tmpfs-dir",
       description =
           "Where the pipeline scenario puts a store in memory; must be on tmpfs (default /dev/shm/lading-bench, always deleted after).")
   Path tmpfsDir = Path.of("/dev/shm", "lading-bench");
-
-  @Option(
-      names = "--allow-tmpfs",
-      description = "Run even if the data dir is on tmpfs (numbers will lie).")
-  boolean allowTmpfs;
-
-  @Option(names = "--keep-data", description = "Keep the registries' stores after the run.")
-  boolean keepData;
 
   private static final long GIB = 1L << 30;
   private static final long MIB = 1L << 20;
@@ -187,14 +157,9 @@ public final class RegistryBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Files.createDirectories(dataDir);
-    String fileSystem = fileSystemType(dataDir.toRealPath());
-    if ((fileSystem.equals("tmpfs") || fileSystem.equals("ramfs")) && !allowTmpfs) {
-      System.err.println(
-          dataDir.toRealPath()
-              + " is on "
-              + fileSystem
-              + ": disk numbers would be memory numbers. Choose --data-dir on a disk, or --allow-tmpfs.");
+    Optional<String> refused = servers.refusedDataDir(dataDir, "disk numbers");
+    if (refused.isPresent()) {
+      System.err.println(refused.get());
       return 2;
     }
     long size = gib(sizeGib, 4, 0.25);
@@ -204,7 +169,7 @@ public final class RegistryBench implements Callable<Integer> {
         Runtime.version(),
         Runtime.getRuntime().availableProcessors(),
         dataDir.toRealPath(),
-        fileSystem);
+        RegistryBench.fileSystemType(dataDir.toRealPath()));
     out.printf(
         Locale.ROOT,
         "  blob %s, chunks %d MiB, memory pushes %s, load %d connections for %.0f s "
@@ -223,7 +188,7 @@ public final class RegistryBench implements Callable<Integer> {
       runCeilings();
     }
     prepareBlobs(size);
-    for (Target target : targets) {
+    for (Target target : servers.targets) {
       runTarget(target);
     }
     results.printTable();
@@ -300,15 +265,9 @@ public final class RegistryBench implements Callable<Integer> {
     String name = target.name();
     out.println();
     out.println("Target " + name);
-    String missing =
-        switch (target) {
-          case lading ->
-              Files.isRegularFile(ladingJar) ? null : "no jar at " + ladingJar.toAbsolutePath();
-          case distribution ->
-              Files.isExecutable(distributionBinary) ? null : "no binary at " + distributionBinary;
-        };
-    if (missing != null) {
-      out.println("  skipped: " + missing);
+    Optional<String> missing = servers.missing(target);
+    if (missing.isPresent()) {
+      out.println("  skipped: " + missing.get());
       return;
     }
     Path directory = dataDir.resolve(name);
@@ -961,10 +920,7 @@ public final class RegistryBench implements Callable<Integer> {
   }
 
   private ServerProcess start(Target target, Path directory) throws IOException {
-    return switch (target) {
-      case lading -> ServerProcess.lading(ladingJar, ladingJvmOptions, directory);
-      case distribution -> ServerProcess.distribution(distributionBinary, directory);
-    };
+    return servers.start(target, directory);
   }
 
   private static String describe(Exception e, ServerProcess server) {
@@ -983,7 +939,7 @@ public final class RegistryBench implements Callable<Integer> {
   }
 
   private void cleanUp(Path directory) throws IOException {
-    if (!keepData) {
+    if (!servers.keepData) {
       DirectoryTrees.delete(directory.resolve("store"));
     }
   }

@@ -1,5 +1,6 @@
 package dev.lading.bench;
 
+import dev.lading.bench.ComparedServers.Target;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -12,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
@@ -22,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -110,15 +113,12 @@ public final class SmallWriteBench implements Callable<Integer> {
     }
   }
 
-  enum Target {
-    lading,
-    distribution
-  }
-
   enum Store {
     fs,
     s3
   }
+
+  @Mixin ComparedServers servers = new ComparedServers();
 
   @Option(names = "--quick", description = "Few images and a short warm-up, to try the bench out.")
   boolean quick;
@@ -140,12 +140,6 @@ public final class SmallWriteBench implements Callable<Integer> {
       split = ",",
       description = "Any of ${COMPLETION-CANDIDATES} (default all).")
   Set<Scenario> scenarios = EnumSet.allOf(Scenario.class);
-
-  @Option(
-      names = "--targets",
-      split = ",",
-      description = "Any of ${COMPLETION-CANDIDATES} (default both).")
-  Set<Target> targets = EnumSet.allOf(Target.class);
 
   @Option(
       names = "--stores",
@@ -213,30 +207,6 @@ public final class SmallWriteBench implements Callable<Integer> {
       description = "Stores and server logs (default bench/target/smallbench-data).")
   Path dataDir = Path.of("bench", "target", "smallbench-data");
 
-  @Option(
-      names = "--allow-tmpfs",
-      description = "Run even if the data dir is on tmpfs (numbers will lie).")
-  boolean allowTmpfs;
-
-  @Option(
-      names = "--lading-jar",
-      description = "Lading's server jar (default registry-server/target/lading.jar).")
-  Path ladingJar = Path.of("registry-server", "target", "lading.jar");
-
-  @Option(
-      names = "--lading-jvm-options",
-      split = " ",
-      description = "JVM options of the Lading child (default -Xmx256m).")
-  List<String> ladingJvmOptions = List.of("-Xmx256m");
-
-  @Option(
-      names = "--distribution-binary",
-      description = "CNCF Distribution (default /usr/bin/docker-registry).")
-  Path distributionBinary = Path.of("/usr/bin/docker-registry");
-
-  @Option(names = "--keep-data", description = "Keep the stores and logs after the run.")
-  boolean keepData;
-
   private static final String CI_BASE = "ci/base";
   private static final int CI_LAYERS = 30;
   private static final int CI_MOUNTED = 28;
@@ -264,15 +234,9 @@ public final class SmallWriteBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Files.createDirectories(dataDir);
-    String fileSystem = RegistryBench.fileSystemType(dataDir.toRealPath());
-    if ((fileSystem.equals("tmpfs") || fileSystem.equals("ramfs")) && !allowTmpfs) {
-      System.err.println(
-          dataDir.toRealPath()
-              + " is on "
-              + fileSystem
-              + ": fsync numbers would be memory numbers. Choose --data-dir on a disk, or"
-              + " --allow-tmpfs.");
+    Optional<String> refused = servers.refusedDataDir(dataDir, "fsync numbers");
+    if (refused.isPresent()) {
+      System.err.println(refused.get());
       return 2;
     }
     long runSeed = seed != null ? seed : System.nanoTime();
@@ -291,7 +255,7 @@ public final class SmallWriteBench implements Callable<Integer> {
         Runtime.version(),
         Runtime.getRuntime().availableProcessors(),
         dataDir.toRealPath(),
-        fileSystem,
+        RegistryBench.fileSystemType(dataDir.toRealPath()),
         runSeed,
         count(images, 200, 40),
         count(ciPushes, 50, 10),
@@ -305,7 +269,7 @@ public final class SmallWriteBench implements Callable<Integer> {
         SyncCounter.available() ? "strace" : "no strace");
     for (Store store : chosenStores) {
       if (store == Store.fs) {
-        for (Target target : targets) {
+        for (Target target : servers.targets) {
           runTarget(target, store, null);
         }
       } else {
@@ -338,7 +302,7 @@ public final class SmallWriteBench implements Callable<Integer> {
               tools,
               prefix);
     } catch (IOException e) {
-      for (Target target : targets) {
+      for (Target target : servers.targets) {
         results.add(Measurement.failed(target.name(), "s3", "store", Unit.SECONDS, e.getMessage()));
       }
       return;
@@ -346,12 +310,12 @@ public final class SmallWriteBench implements Callable<Integer> {
     try {
       out.println();
       out.println("S3: " + store.describe());
-      for (Target target : targets) {
+      for (Target target : servers.targets) {
         runTarget(target, Store.s3, new S3Place(store.s3Target(), prefix));
       }
     } finally {
-      store.close(keepData);
-      if (!keepData && s3Endpoint == null) {
+      store.close(servers.keepData);
+      if (!servers.keepData && s3Endpoint == null) {
         DirectoryTrees.delete(s3Dir);
       }
     }
@@ -364,15 +328,9 @@ public final class SmallWriteBench implements Callable<Integer> {
     String name = target.name();
     out.println();
     out.printf("Target %s on %s%n", name, store);
-    String missing =
-        switch (target) {
-          case lading ->
-              Files.isRegularFile(ladingJar) ? null : "no jar at " + ladingJar.toAbsolutePath();
-          case distribution ->
-              Files.isExecutable(distributionBinary) ? null : "no binary at " + distributionBinary;
-        };
-    if (missing != null) {
-      out.println("  skipped: " + missing);
+    Optional<String> missing = servers.missing(target);
+    if (missing.isPresent()) {
+      out.println("  skipped: " + missing.get());
       return;
     }
     Path directory = dataDir.resolve(store + "-" + name);
@@ -406,7 +364,7 @@ public final class SmallWriteBench implements Callable<Integer> {
       }
       if (died) {
         out.println("  the server died during the run: its store and log stay in " + directory);
-      } else if (!keepData) {
+      } else if (!servers.keepData) {
         DirectoryTrees.delete(directory);
       }
     }
@@ -415,10 +373,7 @@ public final class SmallWriteBench implements Callable<Integer> {
   private ServerProcess start(Target target, Path directory, S3Place place, CountingProxy proxy)
       throws IOException {
     if (place == null) {
-      return switch (target) {
-        case lading -> ServerProcess.lading(ladingJar, ladingJvmOptions, directory);
-        case distribution -> ServerProcess.distribution(distributionBinary, directory);
-      };
+      return servers.start(target, directory);
     }
     SoakStore.S3Target s3 = place.target();
     SoakStore.S3Target throughProxy =
@@ -434,11 +389,14 @@ public final class SmallWriteBench implements Callable<Integer> {
         env.put("LADING_STORAGE_S3_ACCESS_KEY", s3.accessKey());
         env.put("LADING_STORAGE_S3_SECRET_KEY", s3.secretKey());
         env.put("LADING_STORAGE_S3_PATH_STYLE", "true");
-        yield ServerProcess.ladingOnS3(ladingJar, ladingJvmOptions, directory, env);
+        yield ServerProcess.ladingOnS3(servers.ladingJar, servers.ladingJvmOptions, directory, env);
       }
       case distribution ->
           ServerProcess.distributionOnS3(
-              distributionBinary, directory, throughProxy, "/" + place.prefix() + "distribution");
+              servers.distributionBinary,
+              directory,
+              throughProxy,
+              "/" + place.prefix() + "distribution");
     };
   }
 

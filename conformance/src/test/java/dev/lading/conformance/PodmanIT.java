@@ -66,24 +66,7 @@ class PodmanIT {
   }
 
   private List<String> podman(String... args) {
-    List<String> command =
-        new ArrayList<>(
-            List.of(
-                "podman",
-                "--root",
-                podmanHome.resolve("root").toString(),
-                "--runroot",
-                podmanHome.resolve("runroot").toString(),
-                "--storage-driver",
-                "vfs",
-                "--cgroup-manager",
-                "cgroupfs",
-                "--events-backend",
-                "file",
-                "--tmpdir",
-                podmanHome.resolve("tmp").toString()));
-    command.addAll(List.of(args));
-    return command;
+    return PodmanCommand.of(podmanHome, List.of("--storage-driver", "vfs"), args);
   }
 
   private String run(String step, String... args) throws IOException, InterruptedException {

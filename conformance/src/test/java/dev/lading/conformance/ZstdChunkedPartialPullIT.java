@@ -378,22 +378,7 @@ class ZstdChunkedPartialPullIT {
   }
 
   private List<String> podman(String... args) {
-    List<String> command =
-        new ArrayList<>(
-            List.of(
-                "podman",
-                "--root",
-                podmanHome.resolve("root").toString(),
-                "--runroot",
-                podmanHome.resolve("runroot").toString(),
-                "--cgroup-manager",
-                "cgroupfs",
-                "--events-backend",
-                "file",
-                "--tmpdir",
-                podmanHome.resolve("tmp").toString()));
-    command.addAll(List.of(args));
-    return command;
+    return PodmanCommand.of(podmanHome, List.of(), args);
   }
 
   private String run(String step, String... args) throws IOException, InterruptedException {
