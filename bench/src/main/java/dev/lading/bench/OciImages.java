@@ -35,12 +35,17 @@ final class OciImages {
   }
 
   private static String descriptor(String mediaType, BlobFact b) {
+    return descriptor(mediaType, b.digest(), b.size());
+  }
+
+  /** An OCI descriptor's JSON: media type, digest, size. */
+  static String descriptor(String mediaType, Digest digest, long size) {
     return "{\"mediaType\":\""
         + mediaType
         + "\",\"digest\":\""
-        + b.digest()
+        + digest
         + "\",\"size\":"
-        + b.size()
+        + size
         + "}";
   }
 }

@@ -225,6 +225,11 @@ final class ServerProcess implements AutoCloseable {
     return process.isAlive();
   }
 
+  /** Waits at most {@code atMost} for the process to end; true when it has. */
+  boolean awaitExit(Duration atMost) throws InterruptedException {
+    return process.waitFor(atMost.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
   /** The exit status, once the process has ended. */
   int exitValue() {
     return process.exitValue();

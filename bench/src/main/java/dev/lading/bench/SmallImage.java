@@ -296,13 +296,7 @@ final class SmallImage {
   }
 
   private static String descriptor(String mediaType, Blob blob) {
-    return "{\"mediaType\":\""
-        + mediaType
-        + "\",\"digest\":\""
-        + blob.digest()
-        + "\",\"size\":"
-        + blob.bytes().length
-        + "}";
+    return OciImages.descriptor(mediaType, blob.digest(), blob.bytes().length);
   }
 
   private static List<Blob> concat(List<Blob> a, List<Blob> b) {

@@ -6,6 +6,7 @@ import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -613,15 +614,14 @@ public final class SmallWriteBench implements Callable<Integer> {
     private String why(Exception e) {
       Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
       String message = cause.getClass().getSimpleName() + ": " + cause.getMessage();
+      boolean exited = false;
       try {
         // A dying server has closed its sockets a moment before it is gone.
-        for (int i = 0; i < 20 && server.isAlive(); i++) {
-          Thread.sleep(100);
-        }
+        exited = server.awaitExit(Duration.ofSeconds(2));
       } catch (InterruptedException interrupted) {
         Thread.currentThread().interrupt();
       }
-      if (!server.isAlive()) {
+      if (exited) {
         return message
             + "\n    server exited with "
             + server.exitValue()

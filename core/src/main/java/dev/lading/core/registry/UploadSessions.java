@@ -204,14 +204,31 @@ final class UploadSessions {
       Digest digest,
       InputStream body,
       OptionalLong length) {
+    long size =
+        writeSmall(
+            StorageLayout.keyOf(state.dataKey()),
+            digest,
+            body,
+            length,
+            () -> run(() -> store.delete(List.of(stateKey(repo, id)))));
+    return commit(repo, id, state, digest, size, "");
+  }
+
+  /**
+   * Reads a small body whole ({@link BodyCopier#readSmall}) and checks it is {@code digest}; only
+   * then stores it at {@code key} with one write, so nothing is stored for a mismatch (which runs
+   * {@code onMismatch} and answers {@code DIGEST_INVALID}). Returns its size.
+   */
+  private long writeSmall(
+      String key, Digest digest, InputStream body, OptionalLong length, Runnable onMismatch) {
     byte[] bytes = BodyCopier.readSmall(body, length);
-    Digest actual = digestOf(bytes, digest.algorithm());
+    Digest actual = Digest.compute(digest.algorithm(), bytes);
     if (!actual.equals(digest)) {
-      run(() -> store.delete(List.of(stateKey(repo, id))));
+      onMismatch.run();
       throw digestInvalid(digest, actual);
     }
-    run(() -> store.write(StorageLayout.keyOf(state.dataKey()), bytes));
-    return commit(repo, id, state, digest, bytes.length, "");
+    run(() -> store.write(key, bytes));
+    return bytes.length;
   }
 
   /**
@@ -280,18 +297,20 @@ final class UploadSessions {
       RepositoryName repo, Digest digest, InputStream body, OptionalLong length) {
     DataKey dataKey = DataKey.random();
     String key = StorageLayout.keyOf(dataKey);
-    if (BodyCopier.isSmall(length)) {
-      // Read whole and checked before anything is stored: a mismatch leaves nothing behind.
-      byte[] bytes = BodyCopier.readSmall(body, length);
-      Digest actual = digestOf(bytes, digest.algorithm());
-      if (!actual.equals(digest)) {
-        throw digestInvalid(digest, actual);
-      }
-      run(() -> store.write(key, bytes));
-      BlobRecord record = blobs.commitAndLink(repo, digest, dataKey, bytes.length);
-      LOG.info("blob pushed repository={} digest={} size={}", repo, digest, record.size());
-      return new BlobInfo(digest, record.size());
-    }
+    long size =
+        BodyCopier.isSmall(length)
+            ? writeSmall(key, digest, body, length, () -> {})
+            : writeStreamed(key, digest, body, length);
+    BlobRecord record = blobs.commitAndLink(repo, digest, dataKey, size);
+    LOG.info("blob pushed repository={} digest={} size={}", repo, digest, record.size());
+    return new BlobInfo(digest, record.size());
+  }
+
+  /**
+   * Streams a body into a multipart write at {@code key}, hashing it on the way, and completes the
+   * write only when it is {@code digest}; aborts it otherwise. Returns its size.
+   */
+  private long writeStreamed(String key, Digest digest, InputStream body, OptionalLong length) {
     MultipartWrite write = io(() -> store.startMultipart(key));
     MessageDigest hasher = digest.algorithm().newMessageDigest();
     long size;
@@ -308,9 +327,7 @@ final class UploadSessions {
       throw digestInvalid(digest, actual);
     }
     run(write::complete);
-    BlobRecord record = blobs.commitAndLink(repo, digest, dataKey, size);
-    LOG.info("blob pushed repository={} digest={} size={}", repo, digest, record.size());
-    return new BlobInfo(digest, record.size());
+    return size;
   }
 
   // ---- one request's bytes ------------------------------------------------------------------
@@ -568,10 +585,6 @@ final class UploadSessions {
           .withDetail(Map.of())
           .withCause(e);
     }
-  }
-
-  private static Digest digestOf(byte[] bytes, DigestAlgorithm algorithm) {
-    return Digest.of(algorithm, algorithm.newMessageDigest().digest(bytes));
   }
 
   private static RegistryException digestInvalid(Digest expected, Digest actual) {

@@ -133,8 +133,7 @@ public final class FilesystemStore implements ObjectStore {
       if (!attributes.isRegularFile()) {
         return Optional.empty();
       }
-      return Optional.of(
-          new ObjectInfo(attributes.size(), attributes.lastModifiedTime().toInstant()));
+      return Optional.of(info(attributes));
     } catch (NoSuchFileException | NotDirectoryException e) {
       return Optional.empty();
     }
@@ -259,23 +258,8 @@ public final class FilesystemStore implements ObjectStore {
 
   @Override
   public KeyPage list(String prefix, Optional<String> startAfter, int limit) throws IOException {
-    StorageKeys.requirePrefix(prefix);
-    if (limit < 0) {
-      throw new IllegalArgumentException("negative limit");
-    }
-    int slash = prefix.lastIndexOf('/');
-    String dirKey = slash < 0 ? "" : prefix.substring(0, slash + 1);
-    String namePrefix = prefix.substring(slash + 1);
-    Path dir = dirKey.isEmpty() ? root : root.resolve(dirKey.substring(0, dirKey.length() - 1));
-    List<ListedObject> objects = new ArrayList<>();
-    // One more than asked, to know whether the page is truncated.
-    walk(dir, dirKey, namePrefix, startAfter.orElse(null), limit + 1, objects);
-    boolean truncated = objects.size() > limit;
-    List<String> keys = new ArrayList<>(Math.min(objects.size(), limit));
-    for (ListedObject object : truncated ? objects.subList(0, limit) : objects) {
-      keys.add(object.key());
-    }
-    return new KeyPage(keys, truncated);
+    ListedPage page = listWithInfo(prefix, startAfter, limit);
+    return new KeyPage(page.objects().stream().map(ListedObject::key).toList(), page.truncated());
   }
 
   /** The walk reads each file's attributes anyway (to skip what is not a regular file). */
