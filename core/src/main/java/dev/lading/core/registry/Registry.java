@@ -6,6 +6,7 @@ import dev.lading.core.model.Reference;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.Tag;
 import dev.lading.core.model.UploadId;
+import dev.lading.core.policy.ImmutableTagOverride;
 import java.io.InputStream;
 import java.net.URI;
 import java.time.Duration;
@@ -129,14 +130,39 @@ public interface Registry {
    * MANIFEST_INVALID}). Every tag is a valid {@link dev.lading.core.model.Tag} already, so nothing
    * is written unless the manifest itself is accepted; then all the tags are set.
    */
+  default PutManifestResult putManifest(
+      RepositoryName repo, Reference reference, List<Tag> tags, String contentType, byte[] body) {
+    return putManifest(repo, reference, tags, contentType, body, ImmutableTagOverride.NONE);
+  }
+
+  /**
+   * As {@link #putManifest(RepositoryName, Reference, List, String, byte[])}, under the immutable
+   * tag rules in force: a tag they cover that already names another digest refuses the whole push
+   * with {@code DENIED} (nothing written) unless {@code override} is granted; the same digest again
+   * is accepted.
+   */
   PutManifestResult putManifest(
-      RepositoryName repo, Reference reference, List<Tag> tags, String contentType, byte[] body);
+      RepositoryName repo,
+      Reference reference,
+      List<Tag> tags,
+      String contentType,
+      byte[] body,
+      ImmutableTagOverride override);
 
   /**
    * By digest: removes the manifest from {@code repo}, with every tag pointing at it and its
    * referrers entry. By tag: removes only the tag.
    */
-  void deleteManifest(RepositoryName repo, Reference reference);
+  default void deleteManifest(RepositoryName repo, Reference reference) {
+    deleteManifest(repo, reference, ImmutableTagOverride.NONE);
+  }
+
+  /**
+   * As {@link #deleteManifest(RepositoryName, Reference)}, refused with {@code DENIED} (nothing
+   * deleted) when it would delete a tag the immutable tag rules cover, unless {@code override} is
+   * granted.
+   */
+  void deleteManifest(RepositoryName repo, Reference reference, ImmutableTagOverride override);
 
   // ---- discovery ----------------------------------------------------------------------------
 

@@ -22,11 +22,15 @@ import dev.lading.core.model.Digest;
 import dev.lading.core.model.Reference;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.Tag;
+import dev.lading.core.policy.ImmutableTagOverride;
+import dev.lading.core.policy.ImmutableTagRule;
+import dev.lading.core.policy.ImmutableTags;
 import dev.lading.core.storage.KeyPage;
 import dev.lading.core.storage.ObjectStore;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -44,6 +48,15 @@ import org.slf4j.LoggerFactory;
  * <p>Write order matters where a reader could see a half-done operation: a manifest's bytes and
  * record come before its link, the link before its tag, so a tag never names a manifest the
  * repository lacks; deletes go the other way.
+ *
+ * <p>Immutable tags ({@link ImmutableTags}) are enforced here, where tags are written: a push that
+ * would point an existing immutable tag at another digest, a delete of one, and a delete by digest
+ * of a manifest one names are refused with {@code DENIED} before anything is written, unless the
+ * call carries a granted {@link ImmutableTagOverride}. An immutable tag that does not exist yet is
+ * created with {@link ObjectStore#writeIfAbsent}, so of two pushes racing to create it with
+ * different digests exactly one wins and the other is refused; the loser removes the immutable tags
+ * it created itself in the same push, before any other tag of it moved, so its tags move all or
+ * none (its manifest stays stored, untagged, as after a push by digest).
  */
 final class RepositoryManifests {
   private static final Logger LOG = LoggerFactory.getLogger(RepositoryManifests.class);
@@ -53,12 +66,22 @@ final class RepositoryManifests {
   private final RegistryOptions options;
   private final RepositoryBlobs blobs;
   private final ManifestValidator validator;
+  private volatile ImmutableTags immutableTags = ImmutableTags.NONE;
 
   RepositoryManifests(ObjectStore store, RegistryOptions options, RepositoryBlobs blobs) {
     this.store = store;
     this.options = options;
     this.blobs = blobs;
     this.validator = new ManifestValidator(options.maxManifestBytes());
+  }
+
+  /** Replaces the immutable tag rules in force (a configuration reload). */
+  void immutableTags(ImmutableTags rules) {
+    immutableTags = java.util.Objects.requireNonNull(rules, "rules");
+  }
+
+  ImmutableTags immutableTags() {
+    return immutableTags;
   }
 
   ManifestContent getManifest(RepositoryName repo, Reference reference) {
@@ -80,7 +103,8 @@ final class RepositoryManifests {
       Reference reference,
       List<Tag> tagParams,
       String contentType,
-      byte[] body) {
+      byte[] body,
+      ImmutableTagOverride override) {
     if (reference instanceof Tag && !tagParams.isEmpty()) {
       throw ErrorCode.MANIFEST_INVALID
           .exception("tag query parameters need a push by digest")
@@ -97,6 +121,7 @@ final class RepositoryManifests {
     if (reference instanceof Tag tag) {
       tags.add(tag);
     }
+    TagPlan plan = planTags(repo, tags, digest, override);
     fenceManifest(repo, manifest, digest);
     // Write order, each step one atomic object write, so a crash after any step leaves a state
     // readers may see and a retry of the same PUT completes (every step is idempotent):
@@ -131,12 +156,8 @@ final class RepositoryManifests {
     // so a refused push moves none. A crash between two tag writes leaves the first tags moved
     // and the rest where they were, each pointing at a complete manifest (the link is written);
     // the client got no 201, so it retries the same PUT, which is idempotent and sets them all.
-    for (Tag tag : tags) {
-      run(
-          () ->
-              store.write(
-                  StorageLayout.keyOf(new TagKey(repo, tag)), new TagTarget(digest).write()));
-    }
+    // Immutable tags not yet there go first, created only if absent (see writeTags).
+    writeTags(repo, plan, digest, override);
     LOG.info(
         "manifest pushed repository={} digest={} tag={} mediaType={}",
         repo,
@@ -146,12 +167,21 @@ final class RepositoryManifests {
     return new PutManifestResult(digest, subject);
   }
 
-  void deleteManifest(RepositoryName repo, Reference reference) {
+  void deleteManifest(RepositoryName repo, Reference reference, ImmutableTagOverride override) {
+    ImmutableTags rules = immutableTags;
     switch (reference) {
       case Tag tag -> {
         String key = StorageLayout.keyOf(new TagKey(repo, tag));
         if (io(() -> store.stat(key)).isEmpty()) {
           throw manifestUnknown(reference);
+        }
+        Optional<ImmutableTagRule> rule = rules.ruleFor(repo, tag);
+        if (rule.isPresent()) {
+          Optional<Digest> current = tagTarget(repo, tag);
+          if (current.isPresent()) {
+            guardDelete(
+                rule.get(), repo, tag, current.get(), override, "a delete may not remove it");
+          }
         }
         run(() -> store.delete(List.of(key)));
         LOG.info("tag deleted repository={} tag={}", repo, tag.value());
@@ -160,12 +190,34 @@ final class RepositoryManifests {
         ManifestLink link =
             manifestLink(repo, digest).orElseThrow(() -> manifestUnknown(reference));
         List<String> doomed = new ArrayList<>();
+        List<Tag> doomedTags = new ArrayList<>();
         for (String tagKey : allKeys(StorageLayout.tagsPrefix(repo))) {
           Optional<TagTarget> target = io(() -> store.read(tagKey)).map(TagTarget::read);
           if (target.isPresent() && target.get().manifest().equals(digest)) {
             doomed.add(tagKey);
+            StorageLayout.parse(tagKey, TagKey.class).ifPresent(k -> doomedTags.add(k.tag()));
           }
         }
+        // Deleting the manifest deletes its tags: refused when one of them is immutable. All are
+        // checked before anything is deleted, so a refusal leaves the manifest whole.
+        List<Runnable> uses = new ArrayList<>();
+        for (Tag tag : doomedTags) {
+          Optional<ImmutableTagRule> rule = rules.ruleFor(repo, tag);
+          if (rule.isPresent()) {
+            ImmutableTagOverride.Use use =
+                new ImmutableTagOverride.Use(rule.get(), repo, tag, digest, Optional.empty());
+            if (!override.isGranted()) {
+              throw ImmutableTags.refusal(
+                  rule.get(),
+                  repo,
+                  tag,
+                  digest,
+                  "deleting manifest " + digest + " would delete it");
+            }
+            uses.add(() -> override.used(use));
+          }
+        }
+        uses.forEach(Runnable::run);
         // The reverse of a put: tags, then the referrer entry, then the link, deleted in this
         // order (a store deletes a batch's keys in order or all at once), so a crash part-way
         // leaves no tag or referrer entry naming a manifest the repository no longer links, and
@@ -182,6 +234,121 @@ final class RepositoryManifests {
             doomed.size() - 1);
       }
     }
+  }
+
+  /** The tags of a push with what the immutable tag rules ask of each, decided before any write. */
+  private record TagPlan(
+      Map<Tag, ImmutableTagRule> createOnly,
+      Map<Tag, ImmutableTagOverride.Use> overridden,
+      List<Tag> free) {}
+
+  /**
+   * Sorts the push's tags: free (no rule: written as always), create-only (immutable and absent, or
+   * already naming this digest: written only if absent), overridden (immutable, naming another
+   * digest, with a granted override). An immutable tag naming another digest without an override
+   * refuses the whole push here, before anything is written.
+   */
+  private TagPlan planTags(
+      RepositoryName repo, List<Tag> tags, Digest digest, ImmutableTagOverride override) {
+    ImmutableTags rules = immutableTags;
+    Map<Tag, ImmutableTagRule> createOnly = new LinkedHashMap<>();
+    Map<Tag, ImmutableTagOverride.Use> overridden = new LinkedHashMap<>();
+    List<Tag> free = new ArrayList<>();
+    for (Tag tag : tags) {
+      Optional<ImmutableTagRule> rule = rules.ruleFor(repo, tag);
+      if (rule.isEmpty()) {
+        free.add(tag);
+        continue;
+      }
+      Optional<Digest> current = tagTarget(repo, tag);
+      if (current.isEmpty() || current.get().equals(digest)) {
+        createOnly.put(tag, rule.get());
+      } else if (override.isGranted()) {
+        overridden.put(
+            tag,
+            new ImmutableTagOverride.Use(
+                rule.get(), repo, tag, current.get(), Optional.of(digest)));
+      } else {
+        throw ImmutableTags.refusal(
+            rule.get(), repo, tag, current.get(), "a push may not move it to " + digest);
+      }
+    }
+    return new TagPlan(createOnly, overridden, free);
+  }
+
+  /**
+   * Writes the planned tags: the create-only ones first, each with {@code writeIfAbsent}; one that
+   * another push created meanwhile with another digest refuses this push (or, overridden, is
+   * moved), after removing the tags this push created, so no tag of it has moved. Then the
+   * overridden ones (each reported to the override's listener first) and the free ones.
+   */
+  private void writeTags(
+      RepositoryName repo, TagPlan plan, Digest digest, ImmutableTagOverride override) {
+    byte[] target = new TagTarget(digest).write();
+    List<String> created = new ArrayList<>();
+    List<ImmutableTagOverride.Use> raced = new ArrayList<>();
+    for (Map.Entry<Tag, ImmutableTagRule> e : plan.createOnly().entrySet()) {
+      Tag tag = e.getKey();
+      String key = StorageLayout.keyOf(new TagKey(repo, tag));
+      if (io(() -> store.writeIfAbsent(key, target))) {
+        created.add(key);
+        continue;
+      }
+      Optional<Digest> winner = tagTarget(repo, tag);
+      if (winner.isEmpty() || winner.get().equals(digest)) {
+        // Ours already (a re-push), or deleted in between under an override, as if after us.
+        continue;
+      }
+      if (override.isGranted()) {
+        raced.add(
+            new ImmutableTagOverride.Use(
+                e.getValue(), repo, tag, winner.get(), Optional.of(digest)));
+        continue;
+      }
+      if (!created.isEmpty()) {
+        run(() -> store.delete(created));
+      }
+      LOG.info(
+          "immutable tag created concurrently repository={} tag={} winner={} refused={}",
+          repo,
+          tag.value(),
+          winner.get(),
+          digest);
+      throw ImmutableTags.refusal(
+          e.getValue(),
+          repo,
+          tag,
+          winner.get(),
+          "another push created it first; a push may not move it to " + digest);
+    }
+    List<ImmutableTagOverride.Use> moves = new ArrayList<>(plan.overridden().values());
+    moves.addAll(raced);
+    for (ImmutableTagOverride.Use use : moves) {
+      override.used(use);
+      run(() -> store.write(StorageLayout.keyOf(new TagKey(repo, use.tag())), target));
+    }
+    for (Tag tag : plan.free()) {
+      run(() -> store.write(StorageLayout.keyOf(new TagKey(repo, tag)), target));
+    }
+  }
+
+  private void guardDelete(
+      ImmutableTagRule rule,
+      RepositoryName repo,
+      Tag tag,
+      Digest current,
+      ImmutableTagOverride override,
+      String what) {
+    if (!override.isGranted()) {
+      throw ImmutableTags.refusal(rule, repo, tag, current, what);
+    }
+    override.used(new ImmutableTagOverride.Use(rule, repo, tag, current, Optional.empty()));
+  }
+
+  /** Where {@code tag} points now, read from the store. */
+  private Optional<Digest> tagTarget(RepositoryName repo, Tag tag) {
+    return io(() -> store.read(StorageLayout.keyOf(new TagKey(repo, tag))))
+        .map(b -> TagTarget.read(b).manifest());
   }
 
   Page listTags(RepositoryName repo, int limit, Optional<String> last) {

@@ -14,6 +14,8 @@ import dev.lading.core.model.Reference;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.Tag;
 import dev.lading.core.model.UploadId;
+import dev.lading.core.policy.ImmutableTagOverride;
+import dev.lading.core.policy.ImmutableTags;
 import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.KeyPage;
 import dev.lading.core.storage.ObjectStore;
@@ -233,13 +235,28 @@ public final class StoreRegistry implements Registry {
       Reference reference,
       List<Tag> tagParams,
       String contentType,
-      byte[] body) {
-    return manifests.putManifest(repo, reference, tagParams, contentType, body);
+      byte[] body,
+      ImmutableTagOverride override) {
+    return manifests.putManifest(repo, reference, tagParams, contentType, body, override);
   }
 
   @Override
-  public void deleteManifest(RepositoryName repo, Reference reference) {
-    manifests.deleteManifest(repo, reference);
+  public void deleteManifest(
+      RepositoryName repo, Reference reference, ImmutableTagOverride override) {
+    manifests.deleteManifest(repo, reference, override);
+  }
+
+  /**
+   * Puts {@code rules} in force for every later push and delete (at start, and when the
+   * configuration is reloaded).
+   */
+  public void immutableTags(ImmutableTags rules) {
+    manifests.immutableTags(rules);
+  }
+
+  /** The immutable tag rules in force. */
+  public ImmutableTags immutableTags() {
+    return manifests.immutableTags();
   }
 
   @Override
