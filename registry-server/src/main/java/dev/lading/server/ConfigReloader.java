@@ -23,13 +23,15 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Applies a changed configuration to a running server without a restart, as far as that is safe:
- * users, robots, rules and anonymous pulls (who may do what) take effect at once; every other key
- * is reported as needing a restart, because the socket, the store, the keys and the limits are
+ * users, robots, rules and anonymous pulls (who may do what), and the immutable tag rules and who
+ * may override them ({@code policies.immutable_tags[_override]}), take effect at once; every other
+ * key is reported as needing a restart, because the socket, the store, the keys and the limits are
  * built once at start. Triggered by SIGHUP ({@link ProcessSignals}) and by a change of the file's
  * content, polled every {@link #POLL_EVERY} (a Kubernetes ConfigMap is updated by swapping a
  * symlink, which no mtime on the path itself shows, so the content is compared).
@@ -51,9 +53,16 @@ final class ConfigReloader implements AutoCloseable {
           ConfigKey.AUTH_RULES,
           ConfigKey.AUTH_ANONYMOUS_PULL);
 
+  /**
+   * Policies, applied whatever the auth mode: a push after the reload is judged by the new rules.
+   */
+  static final Set<ConfigKey> RELOADABLE_POLICIES =
+      EnumSet.of(ConfigKey.POLICIES_IMMUTABLE_TAGS, ConfigKey.POLICIES_IMMUTABLE_TAGS_OVERRIDE);
+
   private final Path file;
   private final Map<String, String> env;
   private final Optional<TokenAuth> auth;
+  private final Consumer<LadingConfig.Policies> policies;
 
   /** The raw value of every key as this process runs with it. */
   private final Map<ConfigKey, String> running = new EnumMap<>(ConfigKey.class);
@@ -67,9 +76,22 @@ final class ConfigReloader implements AutoCloseable {
    */
   ConfigReloader(
       Path file, Map<String, String> env, ConfigLoader.Loaded started, Optional<TokenAuth> auth) {
+    this(file, env, started, auth, p -> {});
+  }
+
+  /**
+   * @param policies receives the policies of every valid reload that changed them
+   */
+  ConfigReloader(
+      Path file,
+      Map<String, String> env,
+      ConfigLoader.Loaded started,
+      Optional<TokenAuth> auth,
+      Consumer<LadingConfig.Policies> policies) {
     this.file = file;
     this.env = Map.copyOf(env);
     this.auth = auth;
+    this.policies = policies;
     for (ConfigLoader.Setting s : started.settings()) {
       running.put(s.key(), s.raw());
     }
@@ -129,17 +151,34 @@ final class ConfigReloader implements AutoCloseable {
     }
     List<String> restartNeeded = new ArrayList<>();
     boolean principalsChanged = false;
+    boolean policiesChanged = false;
     for (ConfigLoader.Setting s : next.settings()) {
       if (s.raw().equals(running.get(s.key()))) {
         continue;
       }
       if (RELOADABLE.contains(s.key())) {
         principalsChanged = true;
+      } else if (RELOADABLE_POLICIES.contains(s.key())) {
+        policiesChanged = true;
       } else {
         restartNeeded.add(s.key().path());
       }
     }
     boolean applied = false;
+    if (policiesChanged) {
+      LadingConfig.Policies p = next.config().policies();
+      policies.accept(p);
+      for (ConfigKey k : RELOADABLE_POLICIES) {
+        running.put(k, raw(next, k));
+      }
+      applied = true;
+      log.info(
+          "config reload ({}): {} immutable tag rules and {} accounts allowed to override them in"
+              + " force",
+          trigger,
+          p.immutableTags().rules().size(),
+          p.immutableTagsOverride().size());
+    }
     if (auth.isPresent() && auth.get().reloadable()) {
       // Applied even when the file's text is the same: a password_hash_file may have changed.
       LadingConfig.Auth a = next.config().auth();

@@ -16,6 +16,7 @@ import dev.lading.server.config.ConfigException;
 import dev.lading.server.config.LadingConfig;
 import dev.lading.server.http.ConnectionCeiling;
 import dev.lading.server.http.HealthHandler;
+import dev.lading.server.http.ImmutableTagGuard;
 import dev.lading.server.http.InFlightRequests;
 import dev.lading.server.http.RegistryChannelInitializer;
 import dev.lading.server.http.RegistryHandlers;
@@ -85,6 +86,11 @@ public final class LadingServer implements AutoCloseable {
   private volatile OnlineCollector gc;
   private volatile TokenAuth auth;
 
+  /** The registry and override guard of a server started on its own store (for reloads). */
+  private volatile StoreRegistry registry;
+
+  private volatile ImmutableTagGuard immutableTagGuard;
+
   /** The listener's certificate and its reloader; null for plain HTTP. */
   private final ServerTls tls;
 
@@ -153,6 +159,9 @@ public final class LadingServer implements AutoCloseable {
                 .withMaxManifestBytes(config.limits().manifestBytes())
                 .withAllowSparseIndex(config.limits().allowSparseIndex()));
     metrics.bindCaches(registry::cacheStats);
+    registry.immutableTags(config.policies().immutableTags());
+    ImmutableTagGuard immutableTags =
+        new ImmutableTagGuard(config.policies().immutableTagsOverride(), metrics);
     GarbageCollector collector = new GarbageCollector(store, Clock.systemUTC());
     OnlineCollector gc = new OnlineCollector(collector, gcOptions(config.gc()), Clock.systemUTC());
     metrics.bindGc(gc, collector);
@@ -163,7 +172,15 @@ public final class LadingServer implements AutoCloseable {
         TokenAuth auth = TokenAuth.from(config, authClock, Optional.of(store));
         try {
           server =
-              start(config, registry, auth.authorizer(), auth.endpoints(), admin, metrics, store);
+              start(
+                  config,
+                  registry,
+                  auth.authorizer(),
+                  auth.endpoints(),
+                  admin,
+                  metrics,
+                  store,
+                  immutableTags);
         } catch (RuntimeException e) {
           auth.close();
           throw e;
@@ -171,9 +188,19 @@ public final class LadingServer implements AutoCloseable {
         server.auth = auth;
       } else {
         server =
-            start(config, registry, RequestAuthorizer.allowAll(), Map.of(), admin, metrics, store);
+            start(
+                config,
+                registry,
+                RequestAuthorizer.allowAll(),
+                Map.of(),
+                admin,
+                metrics,
+                store,
+                immutableTags);
       }
       server.gc = gc;
+      server.registry = registry;
+      server.immutableTagGuard = immutableTags;
       if (config.gc().interval().isPositive()) {
         gc.schedule(config.gc().interval());
       }
@@ -234,7 +261,8 @@ public final class LadingServer implements AutoCloseable {
         Map.of(),
         Map.of(),
         new LadingMetrics(Clock.systemUTC()),
-        null);
+        null,
+        ImmutableTagGuard.none());
   }
 
   private static LadingServer start(
@@ -244,7 +272,8 @@ public final class LadingServer implements AutoCloseable {
       Map<String, ResourceHandler> endpoints,
       Map<String, ResourceHandler> adminRoutes,
       LadingMetrics metrics,
-      AutoCloseable ownedStore) {
+      AutoCloseable ownedStore,
+      ImmutableTagGuard immutableTags) {
     // Read first: a missing or broken pair stops the start before anything else is set up.
     ServerTls tls = config.http().tls().map(ServerTls::start).orElse(null);
     boolean epoll = Epoll.isAvailable();
@@ -286,7 +315,8 @@ public final class LadingServer implements AutoCloseable {
                     blobRedirect,
                     config.limits().maxRanges(),
                     store,
-                    config.readOnly())
+                    config.readOnly(),
+                    immutableTags)
                 : RegistryHandlers.of(
                     registry,
                     config.limits().manifestBytes(),
@@ -361,6 +391,19 @@ public final class LadingServer implements AutoCloseable {
         tls.close();
       }
       throw e;
+    }
+  }
+
+  /**
+   * Puts reloaded policies in force: the immutable tag rules for every later push and delete, and
+   * who may override them. Nothing to do for a server started in front of a given registry.
+   */
+  public void applyPolicies(LadingConfig.Policies policies) {
+    if (registry != null) {
+      registry.immutableTags(policies.immutableTags());
+    }
+    if (immutableTagGuard != null) {
+      immutableTagGuard.overrideSubjects(policies.immutableTagsOverride());
     }
   }
 

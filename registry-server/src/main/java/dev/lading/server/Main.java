@@ -169,7 +169,8 @@ public final class Main implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(hook);
     Path file = own.file != null ? own.file : config.file;
     try (ConfigReloader reloader =
-        new ConfigReloader(file, env, loaded, server.auth()).watch(ConfigReloader.POLL_EVERY)) {
+        new ConfigReloader(file, env, loaded, server.auth(), server::applyPolicies)
+            .watch(ConfigReloader.POLL_EVERY)) {
       ProcessSignals.on("TERM", server::drainAndClose);
       ProcessSignals.on("HUP", () -> reloader.reload("SIGHUP"));
       server.awaitClosed();

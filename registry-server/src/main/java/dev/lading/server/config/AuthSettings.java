@@ -247,7 +247,7 @@ final class AuthSettings {
     }
   }
 
-  private static List<JsonNode> list(String v) {
+  static List<JsonNode> list(String v) {
     JsonNode root;
     try {
       root = YAML.readTree(v.isEmpty() ? "[]" : v);
@@ -265,7 +265,7 @@ final class AuthSettings {
     return out;
   }
 
-  private static void requireFields(JsonNode n, String at, Set<String> known) {
+  static void requireFields(JsonNode n, String at, Set<String> known) {
     if (!n.isObject()) {
       throw new IllegalArgumentException(at + ": must be a mapping");
     }
@@ -291,7 +291,7 @@ final class AuthSettings {
     return v.asText();
   }
 
-  private static List<String> strings(JsonNode n, String field, String at) {
+  static List<String> strings(JsonNode n, String field, String at) {
     JsonNode v = n.get(field);
     if (v == null || !v.isArray() || v.isEmpty()) {
       throw new IllegalArgumentException(at + ": " + field + " must be a non-empty list");

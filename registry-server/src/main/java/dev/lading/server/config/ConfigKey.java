@@ -279,7 +279,23 @@ public enum ConfigKey {
    */
   AUTH_RULES("auth.rules", "[]", AuthSettings::rules, Shape.LIST),
   /** Repository patterns anyone may pull without credentials. */
-  AUTH_ANONYMOUS_PULL("auth.anonymous_pull", "[]", AuthSettings::patterns, Shape.LIST);
+  AUTH_ANONYMOUS_PULL("auth.anonymous_pull", "[]", AuthSettings::patterns, Shape.LIST),
+
+  // ---- policies: what may happen to tags ---------------------------------------------------
+  /**
+   * Immutable tags: a list of {@code {repositories: [pattern], tags: [glob]}}; a tag a rule covers
+   * is never moved or deleted once it exists (403 DENIED naming the rule), a re-push of its digest
+   * is accepted.
+   */
+  POLICIES_IMMUTABLE_TAGS(
+      "policies.immutable_tags", "[]", PolicySettings::immutableTags, Shape.LIST),
+  /**
+   * Users and robots (by name) whose request may override the immutable tag rules when it asks to
+   * with the {@code Lading-Override-Immutable: true} header; every use is audited. Needs token
+   * auth.
+   */
+  POLICIES_IMMUTABLE_TAGS_OVERRIDE(
+      "policies.immutable_tags_override", "[]", PolicySettings::overrideSubjects, Shape.LIST);
 
   /**
    * A key's form in YAML: one scalar, or a list (kept as JSON text, so the environment can set it

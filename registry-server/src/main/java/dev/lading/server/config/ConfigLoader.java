@@ -99,6 +99,7 @@ public final class ConfigLoader {
     if (problems.isEmpty()) {
       problems.addAll(AuthSettings.crossCheck(typed, raw));
       problems.addAll(TlsSettings.crossCheck(typed, raw));
+      problems.addAll(PolicySettings.crossCheck(typed, raw));
       problems.addAll(metricsPortCheck(typed, raw));
       try {
         s3 = S3Settings.from(typed, raw);

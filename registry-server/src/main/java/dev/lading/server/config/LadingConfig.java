@@ -6,6 +6,7 @@ import dev.lading.auth.Account;
 import dev.lading.auth.Action;
 import dev.lading.auth.Principal;
 import dev.lading.auth.RepositoryPattern;
+import dev.lading.core.policy.ImmutableTags;
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.gc.GcOptions;
 import dev.lading.storage.s3.S3StoreConfig;
@@ -33,9 +34,11 @@ public record LadingConfig(
     boolean readOnly,
     Gc gc,
     Auth auth,
-    Telemetry telemetry) {
+    Telemetry telemetry,
+    Policies policies) {
 
   public LadingConfig {
+    Objects.requireNonNull(policies, "policies");
     Objects.requireNonNull(telemetry, "telemetry");
     Objects.requireNonNull(http, "http");
     Objects.requireNonNull(storage, "storage");
@@ -56,10 +59,11 @@ public record LadingConfig(
     Gc gc = LadingConfig.this.gc;
     Auth auth = LadingConfig.this.auth;
     Telemetry telemetry = LadingConfig.this.telemetry;
+    Policies policies = LadingConfig.this.policies;
 
     LadingConfig build(Consumer<Builder> change) {
       change.accept(this);
-      return new LadingConfig(http, storage, limits, readOnly, gc, auth, telemetry);
+      return new LadingConfig(http, storage, limits, readOnly, gc, auth, telemetry, policies);
     }
   }
 
@@ -563,7 +567,42 @@ public record LadingConfig(
         new Telemetry(
             (OptionalInt) v.get(ConfigKey.METRICS_PORT),
             (Telemetry.LogFormat) v.get(ConfigKey.LOG_FORMAT),
-            (String) v.get(ConfigKey.LOG_LEVEL)));
+            (String) v.get(ConfigKey.LOG_LEVEL)),
+        Policies.from(v));
+  }
+
+  /**
+   * What may happen to tags: the immutable tag rules ({@code policies.immutable_tags}) and the
+   * accounts whose requests may override them when they ask to ({@code
+   * policies.immutable_tags_override}, by name; empty: nobody). Both reload without a restart.
+   */
+  public record Policies(ImmutableTags immutableTags, Set<String> immutableTagsOverride) {
+    public Policies {
+      Objects.requireNonNull(immutableTags, "immutableTags");
+      immutableTagsOverride = Set.copyOf(immutableTagsOverride);
+    }
+
+    /** No rules, nobody may override. */
+    public static final Policies NONE = new Policies(ImmutableTags.NONE, Set.of());
+
+    public Policies withImmutableTags(ImmutableTags value) {
+      return new Policies(value, immutableTagsOverride);
+    }
+
+    public Policies withImmutableTagsOverride(Set<String> value) {
+      return new Policies(immutableTags, value);
+    }
+
+    @SuppressWarnings("unchecked")
+    static Policies from(Map<ConfigKey, Object> v) {
+      return new Policies(
+          (ImmutableTags) v.get(ConfigKey.POLICIES_IMMUTABLE_TAGS),
+          (Set<String>) v.get(ConfigKey.POLICIES_IMMUTABLE_TAGS_OVERRIDE));
+    }
+  }
+
+  public LadingConfig withPolicies(Policies value) {
+    return copy(b -> b.policies = value);
   }
 
   /**

@@ -138,6 +138,66 @@ final class AuditLog {
         .log();
   }
 
+  /**
+   * An immutable tag event: {@code immutable-refused} (a push or delete the rules refused), {@code
+   * immutable-override} (a tag moved or deleted under a granted override), {@code
+   * immutable-override-refused} (an override asked for by someone not allowed to). {@code rule}
+   * names the rule ({@code policies.immutable_tags[0]: ml/** v*}), {@code previous} the digest the
+   * tag named, {@code digest} where it moves (none for a delete). Always written, credentials or
+   * not: these are decisions about content, not challenges.
+   */
+  static void immutableTags(
+      Exchange exchange,
+      String event,
+      String tag,
+      String digest,
+      String previous,
+      String rule,
+      String reason) {
+    if (!log.isInfoEnabled()) {
+      return;
+    }
+    RequestAuthorizer.Caller caller = exchange.caller();
+    String repository =
+        exchange.match() == null
+            ? "-"
+            : exchange.match().repository().map(Object::toString).orElse("-");
+    String shownTag = tag == null ? "-" : AccessLog.printable(tag);
+    String shownDigest = digest == null ? "-" : AccessLog.printable(digest);
+    String shownPrevious = previous == null ? "-" : AccessLog.printable(previous);
+    String shownRule = rule == null ? "-" : AccessLog.printable(rule);
+    String shownReason = AccessLog.printable(reason);
+    log.atInfo()
+        .setMessage(
+            "action={} who={} kind={} remote={} client={} method={} repository={} tag={} digest={}"
+                + " previous={} rule=\"{}\" reason=\"{}\"")
+        .addArgument(event)
+        .addArgument(AccessLog.printable(caller.name()))
+        .addArgument(caller.kind())
+        .addArgument(exchange.remote())
+        .addArgument(client(exchange))
+        .addArgument(exchange.method().name())
+        .addArgument(repository)
+        .addArgument(shownTag)
+        .addArgument(shownDigest)
+        .addArgument(shownPrevious)
+        .addArgument(shownRule)
+        .addArgument(shownReason)
+        .addKeyValue("event", event)
+        .addKeyValue("principal", AccessLog.printable(caller.name()))
+        .addKeyValue("principal_kind", caller.kind())
+        .addKeyValue("client", client(exchange))
+        .addKeyValue("method", exchange.method().name())
+        .addKeyValue("repository", repository)
+        .addKeyValue("tag", tag == null ? null : shownTag)
+        .addKeyValue("digest", digest == null ? null : shownDigest)
+        .addKeyValue("previous", previous == null ? null : shownPrevious)
+        .addKeyValue("rule", rule == null ? null : shownRule)
+        .addKeyValue("reason", shownReason)
+        .addKeyValue("request_id", exchange.requestId())
+        .log();
+  }
+
   private static void line(
       Exchange exchange, String action, String digest, String tag, String previous) {
     RequestAuthorizer.Caller caller = exchange.caller();

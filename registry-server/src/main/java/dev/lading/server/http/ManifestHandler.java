@@ -5,6 +5,7 @@ import dev.lading.core.error.RegistryException;
 import dev.lading.core.model.Reference;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.Tag;
+import dev.lading.core.policy.ImmutableTagOverride;
 import dev.lading.core.registry.ManifestContent;
 import dev.lading.core.registry.ManifestInfo;
 import dev.lading.core.registry.PutManifestResult;
@@ -22,15 +23,19 @@ import java.util.OptionalLong;
  * {@code /v2/<name>/manifests/<reference>}: GET, HEAD, PUT, DELETE. A manifest is small and is
  * validated whole, so its body is read into memory, but never more than the configured limit: a
  * declared length above it is refused before any byte is read, a chunked body as soon as it passes
- * the limit ({@code 413 MANIFEST_TOO_LARGE}).
+ * the limit ({@code 413 MANIFEST_TOO_LARGE}). A PUT or DELETE that would move or delete an
+ * immutable tag is refused by the registry with {@code 403 DENIED}; {@link ImmutableTagGuard}
+ * grants the explicit override and audits both.
  */
 final class ManifestHandler implements ResourceHandler {
   private final Registry registry;
   private final long limitBytes;
+  private final ImmutableTagGuard immutableTags;
 
-  ManifestHandler(Registry registry, long limitBytes) {
+  ManifestHandler(Registry registry, long limitBytes, ImmutableTagGuard immutableTags) {
     this.registry = registry;
     this.limitBytes = Math.min(limitBytes, Integer.MAX_VALUE - 16);
+    this.immutableTags = immutableTags;
   }
 
   @Override
@@ -50,7 +55,12 @@ final class ManifestHandler implements ResourceHandler {
       }
       case "PUT" -> put(exchange, repo, reference);
       case "DELETE" -> {
-        registry.deleteManifest(repo, reference);
+        ImmutableTagOverride override = immutableTags.overrideFor(exchange, "delete");
+        try {
+          registry.deleteManifest(repo, reference, override);
+        } catch (RegistryException e) {
+          throw immutableTags.refused(exchange, e, "delete");
+        }
         exchange.respond(HttpResponseStatus.ACCEPTED, Exchange.headers());
       }
       default -> throw new IllegalStateException("routed " + exchange.method() + " to manifests");
@@ -89,6 +99,8 @@ final class ManifestHandler implements ResourceHandler {
           .exception("tag query parameters need a push by digest")
           .withDetail(Map.of("reference", reference.toString()));
     }
+    // Asked for and refused before the body is read.
+    ImmutableTagOverride override = immutableTags.overrideFor(exchange, "push");
     OptionalLong declared = exchange.contentLength();
     if (declared.isPresent() && declared.getAsLong() > limitBytes) {
       throw tooLarge();
@@ -106,9 +118,19 @@ final class ManifestHandler implements ResourceHandler {
         // A new tag.
       }
     }
-    PutManifestResult result =
-        registry.putManifest(
-            repo, reference, tags, contentType == null ? "" : mediaTypeOf(contentType), body);
+    PutManifestResult result;
+    try {
+      result =
+          registry.putManifest(
+              repo,
+              reference,
+              tags,
+              contentType == null ? "" : mediaTypeOf(contentType),
+              body,
+              override);
+    } catch (RegistryException e) {
+      throw immutableTags.refused(exchange, e, "push");
+    }
     HttpHeaders headers = Exchange.headers();
     headers.set(HttpHeaderNames.LOCATION, Locations.manifest(repo, result.digest()));
     headers.set("Docker-Content-Digest", result.digest().toString());

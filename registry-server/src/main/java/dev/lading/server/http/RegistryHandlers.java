@@ -30,7 +30,13 @@ public final class RegistryHandlers {
    */
   public static Map<Routes.Resource, ResourceHandler> of(
       Registry registry, long manifestLimitBytes, Optional<Duration> blobRedirect, int maxRanges) {
-    return of(registry, manifestLimitBytes, blobRedirect, maxRanges, new SignedBlobUrls());
+    return of(
+        registry,
+        manifestLimitBytes,
+        blobRedirect,
+        maxRanges,
+        new SignedBlobUrls(),
+        ImmutableTagGuard.none());
   }
 
   /**
@@ -49,7 +55,27 @@ public final class RegistryHandlers {
         manifestLimitBytes,
         blobRedirect,
         maxRanges,
-        SignedBlobUrls.shared(store, !readOnly));
+        store,
+        readOnly,
+        ImmutableTagGuard.none());
+  }
+
+  /** With {@code immutableTags} deciding overrides of the immutable tag rules and auditing them. */
+  public static Map<Routes.Resource, ResourceHandler> of(
+      Registry registry,
+      long manifestLimitBytes,
+      Optional<Duration> blobRedirect,
+      int maxRanges,
+      ObjectStore store,
+      boolean readOnly,
+      ImmutableTagGuard immutableTags) {
+    return of(
+        registry,
+        manifestLimitBytes,
+        blobRedirect,
+        maxRanges,
+        SignedBlobUrls.shared(store, !readOnly),
+        immutableTags);
   }
 
   private static Map<Routes.Resource, ResourceHandler> of(
@@ -57,12 +83,14 @@ public final class RegistryHandlers {
       long manifestLimitBytes,
       Optional<Duration> blobRedirect,
       int maxRanges,
-      SignedBlobUrls signed) {
+      SignedBlobUrls signed,
+      ImmutableTagGuard immutableTags) {
     Map<Routes.Resource, ResourceHandler> m = new EnumMap<>(Routes.Resource.class);
     m.put(Routes.Resource.BASE, new BaseHandler());
     m.put(Routes.Resource.CATALOG, new CatalogHandler(registry));
     m.put(Routes.Resource.TAGS, new TagsHandler(registry));
-    m.put(Routes.Resource.MANIFEST, new ManifestHandler(registry, manifestLimitBytes));
+    m.put(
+        Routes.Resource.MANIFEST, new ManifestHandler(registry, manifestLimitBytes, immutableTags));
     m.put(Routes.Resource.BLOB, new BlobHandler(registry, blobRedirect, maxRanges, signed));
     m.put(
         Routes.Resource.SIGNED_BLOB,

@@ -34,4 +34,13 @@ public interface RequestMetrics {
 
   /** Body bytes received by an upload request (blob pushes). */
   void uploadBytes(long bytes);
+
+  /**
+   * A push ({@code action} {@code push}) or delete ({@code delete}) refused because it would move
+   * or delete an immutable tag, or asked for an override it may not have ({@code override}).
+   */
+  default void immutableTagRefused(String action) {}
+
+  /** An immutable tag moved ({@code push}) or deleted ({@code delete}) under a granted override. */
+  default void immutableTagOverridden(String action) {}
 }

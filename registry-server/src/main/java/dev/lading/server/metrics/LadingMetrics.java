@@ -123,6 +123,11 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics, A
         Counter.builder("lading.http.connections.refused")
             .description("Connections answered 503 because http.max_connections were open")
             .register(registry);
+    for (String action : new String[] {"push", "delete"}) {
+      // At zero from the start, so an alert on their rate works before the first refusal.
+      immutableTags("lading.immutable_tags.refused", action);
+      immutableTags("lading.immutable_tags.overridden", action);
+    }
     for (String kind : new String[] {"header", "idle", "body_stall"}) {
       // Present at zero from the start, so a rate over them works before the first timeout.
       timeouts(kind);
@@ -219,6 +224,27 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics, A
             "Connections closed because the client kept the server waiting, by kind"
                 + " (header, idle, body_stall)")
         .tag("kind", kind)
+        .register(registry);
+  }
+
+  @Override
+  public void immutableTagRefused(String action) {
+    immutableTags("lading.immutable_tags.refused", action).increment();
+  }
+
+  @Override
+  public void immutableTagOverridden(String action) {
+    immutableTags("lading.immutable_tags.overridden", action).increment();
+  }
+
+  private Counter immutableTags(String name, String action) {
+    return Counter.builder(name)
+        .description(
+            name.endsWith("refused")
+                ? "Pushes and deletes refused by policies.immutable_tags, by action (push, delete,"
+                    + " override: an override asked for by someone not allowed to)"
+                : "Immutable tags moved (push) or deleted (delete) under an explicit override")
+        .tag("action", action)
         .register(registry);
   }
 
