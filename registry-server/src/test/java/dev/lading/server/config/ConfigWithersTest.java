@@ -6,6 +6,10 @@ import com.nimbusds.jose.JWSAlgorithm;
 import dev.lading.auth.AccessRule;
 import dev.lading.auth.Action;
 import dev.lading.auth.RepositoryPattern;
+import dev.lading.core.policy.ImmutableTagRule;
+import dev.lading.core.policy.ImmutableTags;
+import dev.lading.core.policy.RepositoryGlob;
+import dev.lading.core.policy.TagGlob;
 import dev.lading.storage.s3.S3StoreConfig;
 import java.lang.reflect.RecordComponent;
 import java.net.URI;
@@ -88,6 +92,20 @@ class ConfigWithersTest {
     assertThat(changes(BASE, BASE.withTelemetry(telemetry)))
         .isEqualTo(Map.of("telemetry", telemetry));
     assertThat(changes(BASE, BASE.withMetricsPort(9091)).keySet()).containsOnly("telemetry");
+    LadingConfig.Policies policies =
+        new LadingConfig.Policies(
+            new ImmutableTags(
+                List.of(
+                    new ImmutableTagRule(
+                        "policies.immutable_tags[0]",
+                        List.of(RepositoryGlob.parse("ml/**")),
+                        List.of(TagGlob.parse("v*"))))),
+            Set.of("admin"));
+    assertThat(changes(BASE, BASE.withPolicies(policies))).isEqualTo(Map.of("policies", policies));
+    assertThat(changes(policies, policies.withImmutableTags(ImmutableTags.NONE)).keySet())
+        .containsOnly("immutableTags");
+    assertThat(changes(policies, policies.withImmutableTagsOverride(Set.of())).keySet())
+        .containsOnly("immutableTagsOverride");
     assertThat(changes(BASE.telemetry(), BASE.withMetricsPort(9091).telemetry()))
         .isEqualTo(Map.of("metricsPort", OptionalInt.of(9091)));
   }
