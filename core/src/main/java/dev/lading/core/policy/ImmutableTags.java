@@ -37,15 +37,22 @@ public record ImmutableTags(List<ImmutableTagRule> rules) {
 
   /**
    * The spec's {@code DENIED} (403) for a move or delete of an immutable tag: the message names the
-   * tag, the repository and the rule; the detail repeats them, with the digest the tag keeps.
+   * tag, the repository and the rule; the detail repeats them ({@code rule} as {@link
+   * ImmutableTagRule#describe}), with the digest the tag keeps and, for a push, the one refused.
    */
   public static RegistryException refusal(
-      ImmutableTagRule rule, RepositoryName repository, Tag tag, Digest current, String what) {
+      ImmutableTagRule rule,
+      RepositoryName repository,
+      Tag tag,
+      Digest current,
+      Optional<Digest> refused,
+      String what) {
     Map<String, String> detail = new LinkedHashMap<>();
     detail.put("repository", repository.value());
     detail.put("tag", tag.value());
     detail.put("digest", current.toString());
-    detail.put("rule", rule.name());
+    refused.ifPresent(d -> detail.put("refused", d.toString()));
+    detail.put("rule", rule.describe());
     return ErrorCode.DENIED
         .exception(
             "tag "

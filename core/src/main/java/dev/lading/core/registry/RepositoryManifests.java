@@ -179,8 +179,7 @@ final class RepositoryManifests {
         if (rule.isPresent()) {
           Optional<Digest> current = tagTarget(repo, tag);
           if (current.isPresent()) {
-            guardDelete(
-                rule.get(), repo, tag, current.get(), override, "a delete may not remove it");
+            guardDelete(rule.get(), repo, tag, current.get(), override);
           }
         }
         run(() -> store.delete(List.of(key)));
@@ -212,6 +211,7 @@ final class RepositoryManifests {
                   repo,
                   tag,
                   digest,
+                  Optional.empty(),
                   "deleting manifest " + digest + " would delete it");
             }
             uses.add(() -> override.used(use));
@@ -270,7 +270,12 @@ final class RepositoryManifests {
                 rule.get(), repo, tag, current.get(), Optional.of(digest)));
       } else {
         throw ImmutableTags.refusal(
-            rule.get(), repo, tag, current.get(), "a push may not move it to " + digest);
+            rule.get(),
+            repo,
+            tag,
+            current.get(),
+            Optional.of(digest),
+            "a push may not move it to " + digest);
       }
     }
     return new TagPlan(createOnly, overridden, free);
@@ -319,6 +324,7 @@ final class RepositoryManifests {
           repo,
           tag,
           winner.get(),
+          Optional.of(digest),
           "another push created it first; a push may not move it to " + digest);
     }
     List<ImmutableTagOverride.Use> moves = new ArrayList<>(plan.overridden().values());
@@ -337,10 +343,10 @@ final class RepositoryManifests {
       RepositoryName repo,
       Tag tag,
       Digest current,
-      ImmutableTagOverride override,
-      String what) {
+      ImmutableTagOverride override) {
     if (!override.isGranted()) {
-      throw ImmutableTags.refusal(rule, repo, tag, current, what);
+      throw ImmutableTags.refusal(
+          rule, repo, tag, current, Optional.empty(), "a delete may not remove it");
     }
     override.used(new ImmutableTagOverride.Use(rule, repo, tag, current, Optional.empty()));
   }

@@ -123,7 +123,7 @@ class ImmutableTagsTest {
             e -> {
               assertThat(e.code()).isEqualTo(ErrorCode.DENIED);
               assertThat(e.getMessage()).contains(messageParts);
-              assertThat(((Map<?, ?>) e.detail()).get("rule")).isEqualTo(RULE.name());
+              assertThat(((Map<?, ?>) e.detail()).get("rule")).isEqualTo(RULE.describe());
             });
   }
 

@@ -87,7 +87,7 @@ public final class ImmutableTagGuard {
           exchange,
           "immutable-refused",
           String.valueOf(detail.get("tag")),
-          null,
+          detail.get("refused") == null ? null : String.valueOf(detail.get("refused")),
           String.valueOf(detail.get("digest")),
           String.valueOf(detail.get("rule")),
           e.getMessage());
