@@ -1,10 +1,12 @@
 package dev.lading.server;
 
+import dev.lading.core.policy.ImmutableTagRule;
 import dev.lading.server.config.LadingConfig;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,6 +66,24 @@ final class StartupReport {
         .addKeyValue("event", "auth")
         .addKeyValue("auth_mode", auth.enabled() ? "token" : "none")
         .log();
+    LadingConfig.Policies policies = config.policies();
+    if (!policies.immutableTags().isEmpty()) {
+      log.atInfo()
+          .setMessage("immutable tags: {}; override allowed for: {}")
+          .addArgument(
+              String.join(
+                  "; ",
+                  policies.immutableTags().rules().stream()
+                      .map(ImmutableTagRule::describe)
+                      .toList()))
+          .addArgument(
+              policies.immutableTagsOverride().isEmpty()
+                  ? "nobody"
+                  : String.join(", ", new TreeSet<>(policies.immutableTagsOverride())))
+          .addKeyValue("event", "immutable_tags")
+          .addKeyValue("rules", policies.immutableTags().rules().size())
+          .log();
+    }
     if (anyoneMayPush(config, registry.getAddress())) {
       log.atWarn()
           .setMessage(
