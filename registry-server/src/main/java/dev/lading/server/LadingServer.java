@@ -151,7 +151,8 @@ public final class LadingServer implements AutoCloseable {
             store,
             RegistryOptions.defaults()
                 .withMaxManifestBytes(config.limits().manifestBytes())
-                .withAllowSparseIndex(config.limits().allowSparseIndex()));
+                .withAllowSparseIndex(config.limits().allowSparseIndex())
+                .withAllowBlake3(config.limits().allowBlake3()));
     metrics.bindCaches(registry::cacheStats);
     GarbageCollector collector = new GarbageCollector(store, Clock.systemUTC());
     OnlineCollector gc = new OnlineCollector(collector, gcOptions(config.gc()), Clock.systemUTC());
