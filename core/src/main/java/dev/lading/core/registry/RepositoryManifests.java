@@ -18,6 +18,7 @@ import dev.lading.core.layout.StoredValues.ReferrerDescriptor;
 import dev.lading.core.layout.StoredValues.TagTarget;
 import dev.lading.core.manifest.ManifestDescriptor;
 import dev.lading.core.manifest.ManifestValidator;
+import dev.lading.core.manifest.ManifestWarnings;
 import dev.lading.core.manifest.ParsedManifest;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.Reference;
@@ -162,7 +163,7 @@ final class RepositoryManifests {
         digest,
         tags.isEmpty() ? "-" : String.join(",", tags.stream().map(Tag::value).toList()),
         manifest.mediaType());
-    return new PutManifestResult(digest, subject);
+    return new PutManifestResult(digest, subject, ManifestWarnings.of(manifest));
   }
 
   void deleteManifest(RepositoryName repo, Reference reference) {

@@ -705,6 +705,41 @@ public abstract class RegistryContract {
   }
 
   @Test
+  void aManifestWithDeprecatedNonDistributableLayersIsStoredAndWarnedAbout() {
+    byte[] plain = ociManifest(REPO, "");
+    assertThat(
+            registry
+                .putManifest(REPO, Tag.parse("plain"), MediaTypes.OCI_MANIFEST, plain)
+                .warnings())
+        .isEmpty();
+    byte[] config = bytes("{}");
+    Digest c = pushBlob(REPO, config);
+    String foreign =
+        "{\"mediaType\":\"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip\","
+            + "\"digest\":\""
+            + Digest.sha256(bytes("fetched elsewhere"))
+            + "\",\"size\":17,\"urls\":[\"https://example.com/layer\"]}";
+    byte[] manifest =
+        bytes(
+            "{\"schemaVersion\":2,\"mediaType\":\""
+                + MediaTypes.OCI_MANIFEST
+                + "\",\"config\":"
+                + descriptor("application/vnd.oci.image.config.v1+json", c, config.length)
+                + ",\"layers\":["
+                + foreign
+                + ","
+                + foreign.replace("fetched", "x")
+                + "]}");
+    PutManifestResult result =
+        registry.putManifest(REPO, Tag.parse("old-style"), MediaTypes.OCI_MANIFEST, manifest);
+    assertThat(result.warnings())
+        .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+        .contains("application/vnd.oci.image.layer.nondistributable.v1.tar+gzip")
+        .contains("deprecated");
+    assertThat(registry.getManifest(REPO, Tag.parse("old-style")).body()).isEqualTo(manifest);
+  }
+
+  @Test
   void blake3IsRefusedAsAnUnsupportedAlgorithmByDefault() throws Exception {
     byte[] content = bytes("hashed with blake3");
     Digest digest = Digest.compute(DigestAlgorithm.BLAKE3, content);
