@@ -8,11 +8,12 @@ import java.util.List;
  * Which parts of a {@code multipart/byteranges} answer a stream store (S3) reads with one ranged
  * read. Lazy pulls ask for many small ranges close together (zstd:chunked asks for one range per
  * file, most of them touching or a few KiB apart), and one GET per part makes a 1024-range request
- * 1024 round trips to the bucket. So parts that follow each other in the answer, each starting at
- * most {@link #MAX_GAP_BYTES} after the previous one ended, are one group while the group spans at
- * most {@link #MAX_SPAN_BYTES}; the group is read once, front to back, the gaps read and dropped.
+ * 1024 round trips to the bucket. So parts that follow each other in the answer, each starting less
+ * than {@link #GAP_LIMIT_BYTES} after the previous one ended, are one group while the group spans
+ * at most {@link #MAX_SPAN_BYTES}; the group is read once, front to back, the gaps read and
+ * dropped.
  *
- * <p>What it costs is bounded both ways: at most 64 KiB of unwanted bytes per gap (far less than a
+ * <p>What it costs is bounded both ways: under 64 KiB of unwanted bytes per gap (far less than a
  * round trip's worth of bandwidth), and nothing is buffered: the read streams at the client's pace
  * with the gap skipped through a small scratch buffer. Parts in descending order, or farther apart,
  * start a new group; so do parts past the span bound, which is the S3 store's default read window
@@ -20,8 +21,8 @@ import java.util.List;
  * parts asked for.
  */
 final class PartGroups {
-  /** The largest gap between two parts read through rather than with a new request. */
-  static final long MAX_GAP_BYTES = 64 * 1024;
+  /** Gaps between two parts shorter than this are read through rather than with a new request. */
+  static final long GAP_LIMIT_BYTES = 64 * 1024;
 
   /** The most bytes one group spans, first byte of its first part to last of its last. */
   static final long MAX_SPAN_BYTES = 8L * 1024 * 1024;
@@ -43,7 +44,7 @@ final class PartGroups {
         ByteRange next = parts.get(end);
         boolean after = next.first() > previous.last();
         if (!after
-            || next.first() - previous.last() - 1 > MAX_GAP_BYTES
+            || next.first() - previous.last() - 1 >= GAP_LIMIT_BYTES
             || next.last() - first + 1 > MAX_SPAN_BYTES) {
           break;
         }

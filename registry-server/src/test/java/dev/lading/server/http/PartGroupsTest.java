@@ -30,7 +30,7 @@ class PartGroupsTest {
 
   @Test
   void aLargerGapADescendingPartOrTheSpanBoundStartsAnotherGroup() {
-    long gap = PartGroups.MAX_GAP_BYTES + 1;
+    long gap = PartGroups.GAP_LIMIT_BYTES;
     assertThat(PartGroups.plan(List.of(r(0, 9), r(10 + gap, 20 + gap))))
         .containsExactly(r(0, 9), r(10 + gap, 20 + gap));
     assertThat(PartGroups.plan(List.of(r(500, 599), r(0, 9), r(20, 29))))
