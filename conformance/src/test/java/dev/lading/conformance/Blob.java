@@ -5,6 +5,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
+import org.bouncycastle.crypto.digests.Blake3Digest;
 
 /** Bytes the tests push, with their digest. Random content keeps tests from sharing blobs. */
 public record Blob(byte[] bytes, String digest) {
@@ -22,6 +23,22 @@ public record Blob(byte[] bytes, String digest) {
 
   public static Blob sha512Of(byte[] bytes) {
     return new Blob(bytes, digest("sha512", "SHA-512", bytes));
+  }
+
+  /**
+   * {@code bytes} under their BLAKE3 digest (256-bit), hashed here with Bouncy Castle's lightweight
+   * {@code Blake3Digest}, not the server's code path.
+   */
+  public static Blob blake3Of(byte[] bytes) {
+    return new Blob(bytes, blake3(bytes));
+  }
+
+  public static String blake3(byte[] bytes) {
+    Blake3Digest digest = new Blake3Digest(256);
+    digest.update(bytes, 0, bytes.length);
+    byte[] out = new byte[32];
+    digest.doFinal(out, 0);
+    return "blake3:" + HexFormat.of().formatHex(out);
   }
 
   public static Blob random(int size) {

@@ -9,9 +9,11 @@ import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
 import dev.lading.core.layout.StorageLayout;
 import dev.lading.core.model.Digest;
+import dev.lading.core.model.DigestAlgorithm;
 import dev.lading.core.model.MediaTypes;
 import dev.lading.core.model.Reference;
 import dev.lading.core.model.RepositoryName;
+import dev.lading.core.model.Tag;
 import dev.lading.core.registry.GcFence;
 import dev.lading.core.registry.ManifestContent;
 import dev.lading.core.registry.RegistryOptions;
@@ -284,6 +286,59 @@ public abstract class GcContract {
     assertPullsCompletely(APP, "v2");
     assertRefused(() -> registry.statBlob(APP, Digest.sha256(a.get(2))), ErrorCode.BLOB_UNKNOWN);
     assertThat(gc.run(now()).items()).as("a second run finds nothing").isEmpty();
+  }
+
+  @Test
+  void blake3ContentIsKeptWhileReachedAndCollectedAfter() throws Exception {
+    GcFence fence = new GcFence(store, Clock.systemUTC(), Duration.ZERO, Duration.ofMillis(5));
+    StoreRegistry b3 =
+        new StoreRegistry(store, RegistryOptions.defaults().withAllowBlake3(true), fence);
+    byte[] config = bytes("{\"architecture\":\"amd64\",\"name\":\"b3\"}");
+    byte[] layer = bytes("a layer hashed with blake3");
+    byte[] orphan = bytes("a blake3 blob no manifest names");
+    Digest c = Digest.compute(DigestAlgorithm.BLAKE3, config);
+    Digest l = Digest.compute(DigestAlgorithm.BLAKE3, layer);
+    Digest o = Digest.compute(DigestAlgorithm.BLAKE3, orphan);
+    for (var blob : List.of(Map.entry(c, config), Map.entry(l, layer), Map.entry(o, orphan))) {
+      b3.putBlob(
+          APP,
+          blob.getKey(),
+          new ByteArrayInputStream(blob.getValue()),
+          OptionalLong.of(blob.getValue().length));
+    }
+    byte[] manifest =
+        bytes(
+            "{\"schemaVersion\":2,\"mediaType\":\""
+                + MediaTypes.OCI_MANIFEST
+                + "\",\"config\":"
+                + descriptor("application/vnd.oci.image.config.v1+json", c, config.length)
+                + ",\"layers\":["
+                + descriptor("application/vnd.oci.image.layer.v1.tar", l, layer.length)
+                + "]}");
+    Digest m = Digest.compute(DigestAlgorithm.BLAKE3, manifest);
+    b3.putManifest(APP, m, List.of(Tag.parse("b3")), MediaTypes.OCI_MANIFEST, manifest);
+    int dataBefore = store.list(StorageLayout.dataPrefix(), Optional.empty(), 1000).keys().size();
+    storeClockMovesOn();
+
+    GcStats first = gc.run(now());
+    assertThat(first.blobsSwept()).isEqualTo(1);
+    assertThat(blobExists(o)).isFalse();
+    assertThat(blobExists(m)).isTrue();
+    assertThat(blobExists(c)).isTrue();
+    assertThat(blobExists(l)).isTrue();
+    assertThat(readAll(b3.openBlob(APP, l, Optional.empty()))).isEqualTo(layer);
+    assertThat(store.list(StorageLayout.dataPrefix(), Optional.empty(), 1000).keys())
+        .hasSize(dataBefore - 1);
+
+    // The tag moves to a sha256 image and the blake3 manifest is deleted: all of it goes.
+    pushImage(APP, "b3", image("sha256 now", 1));
+    b3.deleteManifest(APP, m);
+    storeClockMovesOn();
+    GcStats second = gc.run(now());
+    assertThat(second.blobsSwept()).isEqualTo(3);
+    assertThat(blobExists(m) || blobExists(c) || blobExists(l)).isFalse();
+    assertThat(store.list("blobs/blake3/", Optional.empty(), 10).keys()).isEmpty();
+    assertPullsCompletely(APP, "b3");
   }
 
   @Test

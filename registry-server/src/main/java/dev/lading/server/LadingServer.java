@@ -157,7 +157,8 @@ public final class LadingServer implements AutoCloseable {
             store,
             RegistryOptions.defaults()
                 .withMaxManifestBytes(config.limits().manifestBytes())
-                .withAllowSparseIndex(config.limits().allowSparseIndex()));
+                .withAllowSparseIndex(config.limits().allowSparseIndex())
+                .withAllowBlake3(config.limits().allowBlake3()));
     metrics.bindCaches(registry::cacheStats);
     registry.immutableTags(config.policies().immutableTags());
     ImmutableTagGuard immutableTags =

@@ -20,11 +20,13 @@ import java.util.function.Predicate;
 final class ManifestDigests {
   private ManifestDigests() {}
 
-  static Digest asTheClientPushedIt(Digest sha256, byte[] body, Predicate<Digest> linked) {
+  static Digest asTheClientPushedIt(
+      Digest sha256, byte[] body, Predicate<DigestAlgorithm> taken, Predicate<Digest> linked) {
     // The other algorithms first: for the usual push (bytes new to the repository, or linked
     // under sha256 only) that is one link stat per other algorithm and no sha256 check at all.
+    // An algorithm the registry does not take (blake3 when off) has no links to find.
     for (DigestAlgorithm algorithm : DigestAlgorithm.values()) {
-      if (algorithm == sha256.algorithm()) {
+      if (algorithm == sha256.algorithm() || !taken.test(algorithm)) {
         continue;
       }
       Digest other = Digest.compute(algorithm, body);

@@ -1,5 +1,6 @@
 package dev.lading.core.registry;
 
+import dev.lading.core.model.DigestAlgorithm;
 import java.time.Clock;
 import java.util.Objects;
 
@@ -12,13 +13,16 @@ import java.util.Objects;
  *     hashing; when false (or when the JVM does not open {@code sun.security.provider}) a chunked
  *     upload is hashed by re-reading its bytes at commit, slower but equally correct
  * @param blobRecordCacheSize how many blob records (immutable, content-addressed) to cache
+ * @param allowSparseIndex see {@link #DEFAULT_ALLOW_SPARSE_INDEX}
+ * @param allowBlake3 see {@link #DEFAULT_ALLOW_BLAKE3}
  */
 public record RegistryOptions(
     long maxManifestBytes,
     Clock clock,
     boolean resumableHashing,
     long blobRecordCacheSize,
-    boolean allowSparseIndex) {
+    boolean allowSparseIndex,
+    boolean allowBlake3) {
 
   /**
    * Whether an index may name child manifests the repository does not hold (a sparse index,
@@ -30,10 +34,27 @@ public record RegistryOptions(
    */
   public static final boolean DEFAULT_ALLOW_SPARSE_INDEX = false;
 
+  /**
+   * Whether blobs and manifests may be pushed and read under {@code blake3:} digests. image-spec
+   * registers BLAKE3 but makes it optional ("Implementations MAY implement BLAKE3 digest
+   * verification"), distribution-spec lets a registry answer an algorithm it does not support with
+   * {@code 400}, and the spec's conformance suite pushes blake3 content only when asked; so off is
+   * the default, as the spec leaves it. Off, every request naming a blake3 digest (and every
+   * manifest whose descriptors use one) is refused with {@code 400 DIGEST_INVALID}, as for any
+   * algorithm the registry does not implement. What the store already holds under blake3 stays
+   * known to GC either way.
+   */
+  public static final boolean DEFAULT_ALLOW_BLAKE3 = false;
+
   public RegistryOptions(
       long maxManifestBytes, Clock clock, boolean resumableHashing, long blobRecordCacheSize) {
     this(
-        maxManifestBytes, clock, resumableHashing, blobRecordCacheSize, DEFAULT_ALLOW_SPARSE_INDEX);
+        maxManifestBytes,
+        clock,
+        resumableHashing,
+        blobRecordCacheSize,
+        DEFAULT_ALLOW_SPARSE_INDEX,
+        DEFAULT_ALLOW_BLAKE3);
   }
 
   /** 4 MiB, the limit Distribution and most registries apply. */
@@ -55,21 +76,36 @@ public record RegistryOptions(
 
   public RegistryOptions withMaxManifestBytes(long value) {
     return new RegistryOptions(
-        value, clock, resumableHashing, blobRecordCacheSize, allowSparseIndex);
+        value, clock, resumableHashing, blobRecordCacheSize, allowSparseIndex, allowBlake3);
   }
 
   public RegistryOptions withClock(Clock value) {
     return new RegistryOptions(
-        maxManifestBytes, value, resumableHashing, blobRecordCacheSize, allowSparseIndex);
+        maxManifestBytes,
+        value,
+        resumableHashing,
+        blobRecordCacheSize,
+        allowSparseIndex,
+        allowBlake3);
   }
 
   public RegistryOptions withResumableHashing(boolean value) {
     return new RegistryOptions(
-        maxManifestBytes, clock, value, blobRecordCacheSize, allowSparseIndex);
+        maxManifestBytes, clock, value, blobRecordCacheSize, allowSparseIndex, allowBlake3);
   }
 
   public RegistryOptions withAllowSparseIndex(boolean value) {
     return new RegistryOptions(
-        maxManifestBytes, clock, resumableHashing, blobRecordCacheSize, value);
+        maxManifestBytes, clock, resumableHashing, blobRecordCacheSize, value, allowBlake3);
+  }
+
+  public RegistryOptions withAllowBlake3(boolean value) {
+    return new RegistryOptions(
+        maxManifestBytes, clock, resumableHashing, blobRecordCacheSize, allowSparseIndex, value);
+  }
+
+  /** Whether this registry takes digests of {@code algorithm} (sha256 and sha512 always). */
+  public boolean accepts(DigestAlgorithm algorithm) {
+    return algorithm != DigestAlgorithm.BLAKE3 || allowBlake3;
   }
 }

@@ -16,7 +16,9 @@ import dev.lading.core.layout.StoredValues.BlobRecord;
 import dev.lading.core.layout.StoredValues.ManifestLink;
 import dev.lading.core.layout.StoredValues.ReferrerDescriptor;
 import dev.lading.core.layout.StoredValues.TagTarget;
+import dev.lading.core.manifest.ManifestDescriptor;
 import dev.lading.core.manifest.ManifestValidator;
+import dev.lading.core.manifest.ManifestWarnings;
 import dev.lading.core.manifest.ParsedManifest;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.Reference;
@@ -98,6 +100,23 @@ final class RepositoryManifests {
     return new ManifestInfo(digest, link.mediaType(), record.size());
   }
 
+  /**
+   * A manifest may name its config, layers, children and subject under any registered algorithm
+   * (image-spec allows mixing them); one this registry does not take is refused as the spec's
+   * {@code DIGEST_INVALID} ("may also be returned when a manifest includes an invalid layer
+   * digest"), before anything is written or fenced.
+   */
+  private void requireSupportedDigests(ParsedManifest manifest) {
+    List<ManifestDescriptor> named = new ArrayList<>();
+    manifest.config().ifPresent(named::add);
+    named.addAll(manifest.layers());
+    named.addAll(manifest.manifests());
+    manifest.subject().ifPresent(named::add);
+    for (ManifestDescriptor descriptor : named) {
+      StoreRegistry.requireSupported(options, descriptor.digest());
+    }
+  }
+
   PutManifestResult putManifest(
       RepositoryName repo,
       Reference reference,
@@ -112,10 +131,11 @@ final class RepositoryManifests {
     }
     ManifestValidator.Accepted accepted = validator.validate(reference, contentType, body);
     ParsedManifest manifest = accepted.manifest();
+    requireSupportedDigests(manifest);
     Digest digest =
         reference instanceof Tag
             ? ManifestDigests.asTheClientPushedIt(
-                accepted.digest(), body, d -> manifestLink(repo, d).isPresent())
+                accepted.digest(), body, options::accepts, d -> manifestLink(repo, d).isPresent())
             : accepted.digest();
     List<Tag> tags = new ArrayList<>(tagParams.stream().distinct().toList());
     if (reference instanceof Tag tag) {
@@ -164,7 +184,7 @@ final class RepositoryManifests {
         digest,
         tags.isEmpty() ? "-" : String.join(",", tags.stream().map(Tag::value).toList()),
         manifest.mediaType());
-    return new PutManifestResult(digest, subject);
+    return new PutManifestResult(digest, subject, ManifestWarnings.of(manifest));
   }
 
   void deleteManifest(RepositoryName repo, Reference reference, ImmutableTagOverride override) {

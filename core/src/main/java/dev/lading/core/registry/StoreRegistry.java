@@ -86,6 +86,7 @@ public final class StoreRegistry implements Registry {
 
   @Override
   public BlobInfo statBlob(RepositoryName repo, Digest digest) {
+    requireSupported(options, digest);
     BlobRecord record = blobs.linkedRecord(repo, digest).orElseThrow(() -> blobUnknown(digest));
     // A HEAD is how a client decides to skip an upload: while GC runs, confirm (mark) the blob,
     // and call it unknown when a sweeper is about to delete the blob or its link here, so the
@@ -102,6 +103,7 @@ public final class StoreRegistry implements Registry {
    */
   @Override
   public BlobInfo statBlobForRead(RepositoryName repo, Digest digest) {
+    requireSupported(options, digest);
     BlobRecord record = blobs.linkedRecord(repo, digest).orElseThrow(() -> blobUnknown(digest));
     blobs.fence().markReadIfRunActive(digest);
     return new BlobInfo(digest, record.size());
@@ -109,6 +111,7 @@ public final class StoreRegistry implements Registry {
 
   @Override
   public BlobContent openBlob(RepositoryName repo, Digest digest, Optional<ByteRange> range) {
+    requireSupported(options, digest);
     BlobRecord record = blobs.linkedRecord(repo, digest).orElseThrow(() -> blobUnknown(digest));
     BlobInfo info = new BlobInfo(digest, record.size());
     if (range.isPresent() && !range.get().fitsIn(record.size())) {
@@ -142,6 +145,7 @@ public final class StoreRegistry implements Registry {
    */
   @Override
   public Optional<URI> blobRedirect(RepositoryName repo, Digest digest, Duration ttl) {
+    requireSupported(options, digest);
     if (!blobs.isLinked(repo, digest)) {
       throw blobUnknown(digest);
     }
@@ -152,6 +156,7 @@ public final class StoreRegistry implements Registry {
 
   @Override
   public void deleteBlob(RepositoryName repo, Digest digest) {
+    requireSupported(options, digest);
     if (!blobs.isLinked(repo, digest)) {
       throw blobUnknown(digest);
     }
@@ -169,6 +174,7 @@ public final class StoreRegistry implements Registry {
   @Override
   public Optional<BlobInfo> mountBlob(
       RepositoryName repo, Digest digest, Optional<RepositoryName> from) {
+    requireSupported(options, digest);
     if (from.isPresent() && !blobs.isLinked(from.get(), digest)) {
       return Optional.empty();
     }
@@ -187,6 +193,7 @@ public final class StoreRegistry implements Registry {
   @Override
   public BlobInfo putBlob(
       RepositoryName repo, Digest digest, InputStream body, OptionalLong length) {
+    requireSupported(options, digest);
     return uploads.putMonolithic(repo, digest, body, length);
   }
 
@@ -209,6 +216,7 @@ public final class StoreRegistry implements Registry {
       OptionalLong start,
       InputStream finalChunk,
       OptionalLong length) {
+    requireSupported(options, digest);
     return uploads.complete(repo, id, digest, start, finalChunk, length);
   }
 
@@ -221,11 +229,13 @@ public final class StoreRegistry implements Registry {
 
   @Override
   public ManifestContent getManifest(RepositoryName repo, Reference reference) {
+    requireSupported(options, reference);
     return manifests.getManifest(repo, reference);
   }
 
   @Override
   public ManifestInfo statManifest(RepositoryName repo, Reference reference) {
+    requireSupported(options, reference);
     return manifests.statManifest(repo, reference);
   }
 
@@ -237,12 +247,14 @@ public final class StoreRegistry implements Registry {
       String contentType,
       byte[] body,
       ImmutableTagOverride override) {
+    requireSupported(options, reference);
     return manifests.putManifest(repo, reference, tagParams, contentType, body, override);
   }
 
   @Override
   public void deleteManifest(
       RepositoryName repo, Reference reference, ImmutableTagOverride override) {
+    requireSupported(options, reference);
     manifests.deleteManifest(repo, reference, override);
   }
 
@@ -266,6 +278,7 @@ public final class StoreRegistry implements Registry {
 
   @Override
   public Referrers referrers(RepositoryName repo, Digest subject, Optional<String> artifactType) {
+    requireSupported(options, subject);
     return manifests.referrers(repo, subject, artifactType);
   }
 
@@ -298,6 +311,28 @@ public final class StoreRegistry implements Registry {
   }
 
   // ---- helpers ------------------------------------------------------------------------------
+
+  /**
+   * Refuses a digest of an algorithm this registry does not take ({@link RegistryOptions#accepts}:
+   * blake3 unless configured) as distribution-spec asks for "an unsupported algorithm": {@code 400}
+   * with {@code DIGEST_INVALID}, the code Distribution and zot answer too. Checked before the store
+   * is touched, on reads as well as writes, so with the switch off the registry answers exactly as
+   * one that never heard of the algorithm, whatever the store holds.
+   */
+  static void requireSupported(RegistryOptions options, Reference reference) {
+    if (reference instanceof Digest digest && !options.accepts(digest.algorithm())) {
+      throw ErrorCode.DIGEST_INVALID
+          .exception("unsupported digest algorithm")
+          .withDetail(
+              Map.of(
+                  "digest",
+                  digest.toString(),
+                  "algorithm",
+                  digest.algorithm().wireName(),
+                  "reason",
+                  "this registry does not accept " + digest.algorithm().wireName() + " digests"));
+    }
+  }
 
   private static RegistryException blobUnknown(Digest digest) {
     return ErrorCode.BLOB_UNKNOWN.exception().withDetail(Map.of("digest", digest.toString()));

@@ -127,7 +127,7 @@ class StorageLayoutTest {
     assertThat(records)
         .hasSize(256 * DigestAlgorithm.values().length)
         .doesNotHaveDuplicates()
-        .contains("blobs/sha256/00/", "blobs/sha256/ff/", "blobs/sha512/a7/");
+        .contains("blobs/sha256/00/", "blobs/sha256/ff/", "blobs/sha512/a7/", "blobs/blake3/3c/");
     for (int i = 0; i < 200; i++) {
       DataKey dataKey = DataKey.random();
       String key = StorageLayout.keyOf(dataKey);

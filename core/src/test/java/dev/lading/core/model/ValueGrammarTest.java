@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
+import java.nio.charset.StandardCharsets;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -73,6 +74,7 @@ class ValueGrammarTest {
         "sha256:" + "a".repeat(63),
         "sha256:" + "a".repeat(65),
         "sha512:" + HEX64,
+        "blake3:" + "a".repeat(128),
         "sha256:../../etc",
         "SHA256:" + HEX64,
         "sha256:" + HEX64 + "\n");
@@ -99,6 +101,28 @@ class ValueGrammarTest {
     assertThat(Digest.parse("sha512:" + "0".repeat(128)).algorithm())
         .isEqualTo(DigestAlgorithm.SHA512);
     assertThat(Digest.parse("sha256:" + HEX64).toString()).isEqualTo("sha256:" + HEX64);
+    assertThat(Digest.parse("blake3:" + HEX64).algorithm()).isEqualTo(DigestAlgorithm.BLAKE3);
+  }
+
+  /** BLAKE3's published test vectors (256-bit output, the length image-spec mandates). */
+  @Test
+  void blake3HashesAsTheReferenceImplementationDoes() {
+    assertThat(Digest.compute(DigestAlgorithm.BLAKE3, new byte[0]).toString())
+        .isEqualTo("blake3:af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262");
+    assertThat(
+            Digest.compute(DigestAlgorithm.BLAKE3, "abc".getBytes(StandardCharsets.US_ASCII))
+                .toString())
+        .isEqualTo("blake3:6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85");
+    // Fed in pieces, as an upload is: the same answer.
+    byte[] data = new byte[5000];
+    for (int i = 0; i < data.length; i++) {
+      data[i] = (byte) (i % 251);
+    }
+    var hasher = DigestAlgorithm.BLAKE3.newMessageDigest();
+    hasher.update(data, 0, 1023);
+    hasher.update(data, 1023, data.length - 1023);
+    assertThat(Digest.of(DigestAlgorithm.BLAKE3, hasher.digest()))
+        .isEqualTo(Digest.compute(DigestAlgorithm.BLAKE3, data));
   }
 
   @ParameterizedTest

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
 import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StorageLayout.BlobRecordKey;
 import dev.lading.core.layout.StoredValues.BlobRecord;
 import dev.lading.core.model.ByteRange;
 import dev.lading.core.model.Digest;
@@ -28,6 +29,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -626,6 +628,159 @@ public abstract class RegistryContract {
         OptionalLong.empty());
     assertThat(readAll(registry.openBlob(REPO, chunkedDigest, Optional.empty())))
         .isEqualTo(chunked);
+  }
+
+  @Test
+  void blake3BlobsAndManifestsWorkEndToEndWhenAllowed() throws Exception {
+    registry = new StoreRegistry(store, RegistryOptions.defaults().withAllowBlake3(true));
+    // Monolithic, small (read whole) and streamed (length unknown), and a wrong digest refused.
+    byte[] config = bytes("{\"architecture\":\"amd64\",\"hashed\":\"blake3\"}");
+    Digest configDigest = Digest.compute(DigestAlgorithm.BLAKE3, config);
+    registry.putBlob(REPO, configDigest, body(config), OptionalLong.of(config.length));
+    byte[] streamed = new byte[200_000];
+    new Random(3).nextBytes(streamed);
+    Digest streamedDigest = Digest.compute(DigestAlgorithm.BLAKE3, streamed);
+    registry.putBlob(REPO, streamedDigest, body(streamed), OptionalLong.empty());
+    assertThat(readAll(registry.openBlob(REPO, streamedDigest, Optional.empty())))
+        .isEqualTo(streamed);
+    Digest wrong = Digest.compute(DigestAlgorithm.BLAKE3, bytes("other bytes"));
+    assertRefused(
+        () -> registry.putBlob(REPO, wrong, body(streamed), OptionalLong.empty()),
+        ErrorCode.DIGEST_INVALID);
+
+    // Chunked, the close taken by another instance (no hash state for blake3: re-read at close).
+    byte[] layer = new byte[150_000];
+    new Random(4).nextBytes(layer);
+    Digest layerDigest = Digest.compute(DigestAlgorithm.BLAKE3, layer);
+    UploadId id = registry.startUpload(REPO).id();
+    registry.appendToUpload(
+        REPO, id, OptionalLong.of(0), body(Arrays.copyOf(layer, 70_000)), OptionalLong.empty());
+    try (ObjectStore other = reopen(store)) {
+      new StoreRegistry(other, RegistryOptions.defaults().withAllowBlake3(true))
+          .completeUpload(
+              REPO,
+              id,
+              layerDigest,
+              OptionalLong.of(70_000),
+              body(Arrays.copyOfRange(layer, 70_000, layer.length)),
+              OptionalLong.empty());
+    }
+    assertThat(registry.statBlob(REPO, layerDigest).size()).isEqualTo(layer.length);
+    assertThat(store.stat(StorageLayout.keyOf(new BlobRecordKey(layerDigest)))).isPresent();
+    assertThat(StorageLayout.keyOf(new BlobRecordKey(layerDigest)))
+        .startsWith("blobs/blake3/" + layerDigest.hex().substring(0, 2) + "/");
+
+    // Mount, then a manifest naming the blake3 blobs, pushed by its own blake3 digest.
+    assertThat(registry.mountBlob(OTHER, layerDigest, Optional.of(REPO))).isPresent();
+    assertThat(registry.mountBlob(OTHER, configDigest, Optional.empty())).isPresent();
+    byte[] manifest =
+        bytes(
+            "{\"schemaVersion\":2,\"mediaType\":\""
+                + MediaTypes.OCI_MANIFEST
+                + "\",\"config\":"
+                + descriptor(
+                    "application/vnd.oci.image.config.v1+json", configDigest, config.length)
+                + ",\"layers\":["
+                + descriptor("application/vnd.oci.image.layer.v1.tar", layerDigest, layer.length)
+                + "]}");
+    Digest manifestDigest = Digest.compute(DigestAlgorithm.BLAKE3, manifest);
+    assertThat(
+            registry
+                .putManifest(
+                    OTHER,
+                    manifestDigest,
+                    List.of(Tag.parse("b3")),
+                    MediaTypes.OCI_MANIFEST,
+                    manifest)
+                .digest())
+        .isEqualTo(manifestDigest);
+    assertThat(registry.getManifest(OTHER, Tag.parse("b3")).body()).isEqualTo(manifest);
+    assertThat(registry.statManifest(OTHER, manifestDigest).digest()).isEqualTo(manifestDigest);
+    // A push of the same bytes by tag keeps the algorithm the repository links them under.
+    assertThat(
+            registry
+                .putManifest(OTHER, Tag.parse("again"), MediaTypes.OCI_MANIFEST, manifest)
+                .digest())
+        .isEqualTo(manifestDigest);
+  }
+
+  @Test
+  void aManifestWithDeprecatedNonDistributableLayersIsStoredAndWarnedAbout() {
+    byte[] plain = ociManifest(REPO, "");
+    assertThat(
+            registry
+                .putManifest(REPO, Tag.parse("plain"), MediaTypes.OCI_MANIFEST, plain)
+                .warnings())
+        .isEmpty();
+    byte[] config = bytes("{}");
+    Digest c = pushBlob(REPO, config);
+    String foreign =
+        "{\"mediaType\":\"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip\","
+            + "\"digest\":\""
+            + Digest.sha256(bytes("fetched elsewhere"))
+            + "\",\"size\":17,\"urls\":[\"https://example.com/layer\"]}";
+    byte[] manifest =
+        bytes(
+            "{\"schemaVersion\":2,\"mediaType\":\""
+                + MediaTypes.OCI_MANIFEST
+                + "\",\"config\":"
+                + descriptor("application/vnd.oci.image.config.v1+json", c, config.length)
+                + ",\"layers\":["
+                + foreign
+                + ","
+                + foreign.replace("fetched", "x")
+                + "]}");
+    PutManifestResult result =
+        registry.putManifest(REPO, Tag.parse("old-style"), MediaTypes.OCI_MANIFEST, manifest);
+    assertThat(result.warnings())
+        .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+        .contains("application/vnd.oci.image.layer.nondistributable.v1.tar+gzip")
+        .contains("deprecated");
+    assertThat(registry.getManifest(REPO, Tag.parse("old-style")).body()).isEqualTo(manifest);
+  }
+
+  @Test
+  void blake3IsRefusedAsAnUnsupportedAlgorithmByDefault() throws Exception {
+    byte[] content = bytes("hashed with blake3");
+    Digest digest = Digest.compute(DigestAlgorithm.BLAKE3, content);
+    assertRefused(
+        () -> registry.putBlob(REPO, digest, body(content), OptionalLong.of(content.length)),
+        ErrorCode.DIGEST_INVALID);
+    UploadId id = registry.startUpload(REPO).id();
+    assertRefused(
+        () ->
+            registry.completeUpload(
+                REPO,
+                id,
+                digest,
+                OptionalLong.empty(),
+                body(content),
+                OptionalLong.of(content.length)),
+        ErrorCode.DIGEST_INVALID);
+    assertRefused(() -> registry.statBlob(REPO, digest), ErrorCode.DIGEST_INVALID);
+    assertRefused(
+        () -> registry.openBlob(REPO, digest, Optional.empty()), ErrorCode.DIGEST_INVALID);
+    assertRefused(
+        () -> registry.mountBlob(OTHER, digest, Optional.of(REPO)), ErrorCode.DIGEST_INVALID);
+    assertRefused(() -> registry.getManifest(REPO, digest), ErrorCode.DIGEST_INVALID);
+    // A manifest naming a blake3 layer, pushed by its sha256 or by tag: refused the same way.
+    byte[] config = bytes("{}");
+    Digest c = pushBlob(REPO, config);
+    byte[] manifest =
+        bytes(
+            "{\"schemaVersion\":2,\"mediaType\":\""
+                + MediaTypes.OCI_MANIFEST
+                + "\",\"config\":"
+                + descriptor("application/vnd.oci.image.config.v1+json", c, config.length)
+                + ",\"layers\":["
+                + descriptor("application/vnd.oci.image.layer.v1.tar", digest, content.length)
+                + "]}");
+    assertRefused(
+        () -> registry.putManifest(REPO, Tag.parse("t"), MediaTypes.OCI_MANIFEST, manifest),
+        ErrorCode.DIGEST_INVALID);
+    assertThat(store.list("blobs/blake3/", Optional.empty(), 10).keys()).isEmpty();
+    // The upload refused at its close is still open: its state names no data.
+    assertThat(registry.uploadStatus(REPO, id).offset()).isZero();
   }
 
   @Test

@@ -165,6 +165,14 @@ public enum ConfigKey {
       "manifests.allow_sparse_index",
       String.valueOf(RegistryOptions.DEFAULT_ALLOW_SPARSE_INDEX),
       ConfigKey::bool),
+  /**
+   * Take blobs and manifests under {@code blake3:} digests (registered in image-spec, optional
+   * there); off: any request naming one is refused with 400 DIGEST_INVALID.
+   */
+  DIGESTS_ALLOW_BLAKE3(
+      "digests.allow_blake3",
+      String.valueOf(RegistryOptions.DEFAULT_ALLOW_BLAKE3),
+      ConfigKey::bool),
   // ---- garbage collection (module gc) ----
   /** Minutes between online GC runs; 0: only on demand (admin endpoint, {@code gc} command). */
   GC_INTERVAL_MINUTES("gc.interval_minutes", "0", v -> intBetween(v, 0, 525_600)),

@@ -268,7 +268,9 @@ public record LadingConfig(
 
   /** {@code maxRanges}: the most byte ranges one blob GET may name ({@code limits.max_ranges}). */
   /** {@code allowSparseIndex}: {@code manifests.allow_sparse_index}. */
-  public record Limits(long manifestBytes, int maxRanges, boolean allowSparseIndex) {
+  /** {@code allowBlake3}: {@code digests.allow_blake3}. */
+  public record Limits(
+      long manifestBytes, int maxRanges, boolean allowSparseIndex, boolean allowBlake3) {
     /** {@code limits.max_ranges}'s default. */
     public static final int DEFAULT_MAX_RANGES = 1024;
 
@@ -286,7 +288,11 @@ public record LadingConfig(
     }
 
     public Limits(long manifestBytes, int maxRanges) {
-      this(manifestBytes, maxRanges, RegistryOptions.DEFAULT_ALLOW_SPARSE_INDEX);
+      this(
+          manifestBytes,
+          maxRanges,
+          RegistryOptions.DEFAULT_ALLOW_SPARSE_INDEX,
+          RegistryOptions.DEFAULT_ALLOW_BLAKE3);
     }
   }
 
@@ -510,15 +516,23 @@ public record LadingConfig(
   }
 
   public LadingConfig withManifestLimit(long bytes) {
-    return withLimits(new Limits(bytes, limits.maxRanges, limits.allowSparseIndex));
+    return withLimits(
+        new Limits(bytes, limits.maxRanges, limits.allowSparseIndex, limits.allowBlake3));
   }
 
   public LadingConfig withMaxRanges(int maxRanges) {
-    return withLimits(new Limits(limits.manifestBytes, maxRanges, limits.allowSparseIndex));
+    return withLimits(
+        new Limits(limits.manifestBytes, maxRanges, limits.allowSparseIndex, limits.allowBlake3));
   }
 
   public LadingConfig withAllowSparseIndex(boolean allow) {
-    return withLimits(new Limits(limits.manifestBytes, limits.maxRanges, allow));
+    return withLimits(
+        new Limits(limits.manifestBytes, limits.maxRanges, allow, limits.allowBlake3));
+  }
+
+  public LadingConfig withAllowBlake3(boolean allow) {
+    return withLimits(
+        new Limits(limits.manifestBytes, limits.maxRanges, limits.allowSparseIndex, allow));
   }
 
   private LadingConfig withLimits(Limits value) {
@@ -554,7 +568,8 @@ public record LadingConfig(
         new Limits(
             (Long) v.get(ConfigKey.LIMITS_MANIFEST_BYTES),
             (Integer) v.get(ConfigKey.LIMITS_MAX_RANGES),
-            (Boolean) v.get(ConfigKey.MANIFESTS_ALLOW_SPARSE_INDEX)),
+            (Boolean) v.get(ConfigKey.MANIFESTS_ALLOW_SPARSE_INDEX),
+            (Boolean) v.get(ConfigKey.DIGESTS_ALLOW_BLAKE3)),
         (Boolean) v.get(ConfigKey.READ_ONLY),
         new Gc(
             Duration.ofMinutes((Integer) v.get(ConfigKey.GC_INTERVAL_MINUTES)),

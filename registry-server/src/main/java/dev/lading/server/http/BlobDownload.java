@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -98,10 +99,11 @@ final class BlobDownload {
 
   /**
    * Several ranges: {@code 206} with a {@code multipart/byteranges} body of exactly the length
-   * announced (a HEAD gets the same headers). The first part is opened to learn what the store
-   * gives: a file (the filesystem store) is then opened once more over the range covering every
-   * part, and all parts go out of that one descriptor; a stream (S3) is read part by part, one
-   * bounded ranged GET each, never the gaps between them.
+   * announced (a HEAD gets the same headers). The first part's read is opened to learn what the
+   * store gives: a file (the filesystem store) is then opened once more over the range covering
+   * every part, and all parts go out of that one descriptor; a stream (S3) is read in bounded
+   * ranged reads, one per group of nearby parts ({@link PartGroups}: gaps under 64 KiB, 8 MiB at
+   * most), the first being that first read; farther apart, never the bytes between them.
    */
   private void respondMultipart(
       Exchange exchange,
@@ -119,14 +121,15 @@ final class BlobDownload {
       exchange.respond(status, headers);
       return;
     }
-    ByteRange firstPart = ranges.parts().get(0);
+    List<ByteRange> groups = PartGroups.plan(ranges.parts());
+    ByteRange firstRead = groups.get(0);
     ByteRange covering = body.covering();
-    BlobContent first = opened(registry.openBlob(repo, digest, Optional.of(firstPart)), firstPart);
+    BlobContent first = opened(registry.openBlob(repo, digest, Optional.of(firstRead)), firstRead);
     PartBytes bytes;
     if (!(first.source() instanceof BlobSource.FileSource file)) {
-      bytes = new PartBytes.EachPart(first.source(), part -> openPart(repo, digest, part));
-    } else if (covering.equals(firstPart)) {
-      bytes = new PartBytes.OneFile(file, firstPart.first());
+      bytes = new PartBytes.EachPart(first.source(), groups, part -> openPart(repo, digest, part));
+    } else if (covering.equals(firstRead)) {
+      bytes = new PartBytes.OneFile(file, firstRead.first());
     } else {
       BlobContent all;
       try (first) {
@@ -137,7 +140,9 @@ final class BlobDownload {
       } else {
         // A store that gave a file for one range and a stream for another: part by part.
         all.close();
-        bytes = new PartBytes.EachPart(null, part -> openPart(repo, digest, part));
+        bytes =
+            new PartBytes.EachPart(
+                null, PartGroups.eachAlone(ranges.parts()), part -> openPart(repo, digest, part));
       }
     }
     exchange.respondParts(status, headers, body, bytes);

@@ -137,6 +137,7 @@ final class ManifestHandler implements ResourceHandler {
     result.subject().ifPresent(s -> headers.set("OCI-Subject", s.toString()));
     // One OCI-Tag per tag set by the query, each once (all of them are set when we get here).
     tags.stream().map(Tag::value).distinct().forEach(t -> headers.add("OCI-Tag", t));
+    WarningHeaders.add(headers, result.warnings());
     exchange.respond(HttpResponseStatus.CREATED, headers);
   }
 

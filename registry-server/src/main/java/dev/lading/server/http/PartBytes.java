@@ -6,7 +6,9 @@ import io.netty.channel.DefaultFileRegion;
 import io.netty.channel.FileRegion;
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.channels.FileChannel;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -82,47 +84,160 @@ sealed interface PartBytes extends Closeable {
   }
 
   /**
-   * Each part opened when its turn comes, so a stream store makes one bounded ranged read per part
-   * and never holds more than one open; the first part is already open (opening it is how the
-   * handler learned what kind of source the store gives).
+   * Parts read from ranged reads opened as their turn comes, so a stream store never holds more
+   * than one read open. Parts close together share one read ({@link PartGroups}): the read covers
+   * the group, each part takes its bytes in turn and the gaps between them are read and dropped
+   * through a small scratch buffer, never held. A part alone is one ranged read of its own bytes.
+   * The first read is already open (opening it is how the handler learned what kind of source the
+   * store gives).
    */
   final class EachPart implements PartBytes {
-    private BlobSource first;
+    private static final int SKIP_BUFFER_BYTES = 8 * 1024;
+
+    private final List<ByteRange> groups;
     private final Opener opener;
 
-    EachPart(BlobSource first, Opener opener) {
-      this.first = first;
+    /** The read open now, or null; {@code position} is the blob position of its next byte. */
+    private BlobSource current;
+
+    private long position;
+    private long currentEnd; // exclusive
+    private byte[] scratch;
+
+    /**
+     * {@code groups}: for each part, the range its group covers ({@link PartGroups#plan}); {@code
+     * first}: that range of part 0, already open, or null.
+     */
+    EachPart(BlobSource first, List<ByteRange> groups, Opener opener) {
+      this.groups = groups;
       this.opener = opener;
+      if (first != null) {
+        current = first;
+        position = groups.get(0).first();
+        currentEnd = groups.get(0).last() + 1;
+      }
     }
 
     /** Part {@code index}'s bytes, exactly {@code part.length()} of them; the caller closes it. */
     BlobSource open(int index, ByteRange part) throws IOException {
-      BlobSource source;
-      if (index == 0 && first != null) {
-        source = first;
-        first = null;
-      } else {
-        source = opener.open(part);
+      boolean inCurrent =
+          current instanceof BlobSource.StreamSource
+              && position <= part.first()
+              && part.last() < currentEnd;
+      if (current != null && !inCurrent) {
+        closeCurrent();
       }
-      if (source.length() != part.length()) {
+      if (current == null) {
+        ByteRange rest = new ByteRange(part.first(), groups.get(index).last());
+        current = checked(opener.open(rest), rest);
+        position = rest.first();
+        currentEnd = rest.last() + 1;
+      }
+      if (current instanceof BlobSource.FileSource) {
+        // A store that gave a file here: the file serves this part alone when it is exactly that.
+        if (position == part.first() && currentEnd == part.last() + 1) {
+          BlobSource whole = current;
+          current = null;
+          return whole;
+        }
+        closeCurrent();
+        return checked(opener.open(part), part);
+      }
+      InputStream shared = ((BlobSource.StreamSource) current).stream();
+      skip(shared, part.first() - position);
+      position = part.last() + 1;
+      return new BlobSource.StreamSource(new PartOfRead(shared, part.length()), part.length());
+    }
+
+    private static BlobSource checked(BlobSource source, ByteRange range) throws IOException {
+      if (source.length() != range.length()) {
         source.close();
         throw new IOException(
             "blob changed while its parts were sent: "
                 + source.length()
                 + " bytes for "
-                + part.first()
+                + range.first()
                 + "-"
-                + part.last());
+                + range.last());
       }
       return source;
     }
 
+    /** Reads and drops {@code count} bytes of a gap between two parts of one read. */
+    private void skip(InputStream in, long count) throws IOException {
+      if (count == 0) {
+        return;
+      }
+      if (scratch == null) {
+        scratch = new byte[SKIP_BUFFER_BYTES];
+      }
+      long left = count;
+      while (left > 0) {
+        int n = in.read(scratch, 0, (int) Math.min(scratch.length, left));
+        if (n < 0) {
+          throw new IOException("blob ended inside the gap between two parts");
+        }
+        left -= n;
+      }
+    }
+
+    private void closeCurrent() throws IOException {
+      if (current != null) {
+        BlobSource open = current;
+        current = null;
+        open.close();
+      }
+    }
+
     @Override
     public void close() throws IOException {
-      if (first != null) {
-        BlobSource unused = first;
-        first = null;
-        unused.close();
+      closeCurrent();
+    }
+
+    /**
+     * One part's bytes out of the shared read. Closing it leaves the read open for the next part,
+     * unless this part was left unfinished (the read is then out of step and closed) or it was the
+     * read's last part (closed now, so its connection goes back to the pool at once).
+     */
+    private final class PartOfRead extends InputStream {
+      private final InputStream shared;
+      private long left;
+      private boolean closed;
+
+      PartOfRead(InputStream shared, long length) {
+        this.shared = shared;
+        this.left = length;
+      }
+
+      @Override
+      public int read() throws IOException {
+        byte[] one = new byte[1];
+        int n = read(one, 0, 1);
+        return n < 0 ? -1 : one[0] & 0xff;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        if (left == 0) {
+          return -1;
+        }
+        int n = shared.read(b, off, (int) Math.min(len, left));
+        if (n < 0) {
+          throw new IOException("blob ended inside a part");
+        }
+        left -= n;
+        return n;
+      }
+
+      @Override
+      public void close() throws IOException {
+        if (closed) {
+          return; // closed once as the part's source, once as its stream
+        }
+        closed = true;
+        if (left > 0 || position == currentEnd) {
+          closeCurrent();
+        }
       }
     }
   }

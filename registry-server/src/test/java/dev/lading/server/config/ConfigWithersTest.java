@@ -135,11 +135,15 @@ class ConfigWithersTest {
     boolean sparse = !BASE.limits().allowSparseIndex();
     assertThat(changes(BASE.limits(), BASE.withAllowSparseIndex(sparse).limits()))
         .isEqualTo(Map.of("allowSparseIndex", sparse));
+    boolean blake3 = !BASE.limits().allowBlake3();
+    assertThat(changes(BASE.limits(), BASE.withAllowBlake3(blake3).limits()))
+        .isEqualTo(Map.of("allowBlake3", blake3));
     for (LadingConfig c :
         List.of(
             BASE.withManifestLimit(2048),
             BASE.withMaxRanges(3),
-            BASE.withAllowSparseIndex(sparse))) {
+            BASE.withAllowSparseIndex(sparse),
+            BASE.withAllowBlake3(blake3))) {
       assertThat(changes(BASE, c).keySet()).containsOnly("limits");
     }
   }

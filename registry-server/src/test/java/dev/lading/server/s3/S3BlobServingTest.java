@@ -214,6 +214,69 @@ class S3BlobServingTest {
     }
   }
 
+  @Test
+  void nearbyRangesOfOneRequestShareOneBoundedReadAndComeBackExact() throws Exception {
+    byte[] blob = new byte[9 * MIB];
+    new Random(11).nextBytes(blob);
+    LadingConfig config = EmbeddedS3.serverConfig(root, "coalesced", false);
+    try (CountingStore store =
+            new CountingStore(S3Store.create(config.storage().s3().orElseThrow().store()));
+        LadingServer server =
+            LadingServer.start(
+                config,
+                new StoreRegistry(store, RegistryOptions.defaults()),
+                RequestAuthorizer.allowAll())) {
+      String digest = push(server, "ml/lazy", blob);
+      URI url = URI.create("http://127.0.0.1:" + server.port() + "/v2/ml/lazy/blobs/" + digest);
+      store.opened.clear();
+      store.streamed.set(0);
+
+      // Three parts a few KiB apart (touching ones included), one far after them, one before
+      // them again (descending), and two large ones whose span passes the 8 MiB bound.
+      String ranges =
+          "bytes=100-199,200-299,1000-1099,60000-60099,200000-200099,130000-130010,"
+              + "262144-4456447,4456500-8650800,8650900-8650999";
+      HttpResponse<byte[]> r =
+          http.send(
+              HttpRequest.newBuilder(url).header("Range", ranges).GET().build(),
+              HttpResponse.BodyHandlers.ofByteArray());
+      assertThat(r.statusCode()).isEqualTo(206);
+      assertThat(r.headers().firstValueAsLong("Content-Length")).hasValue(r.body().length);
+      List<StrictMultipart.Part> parts =
+          StrictMultipart.parse(r.headers().firstValue("Content-Type").orElseThrow(), r.body());
+      assertThat(parts)
+          .extracting(p -> p.first() + "-" + p.last())
+          .containsExactly(
+              "100-199",
+              "200-299",
+              "1000-1099",
+              "60000-60099",
+              "200000-200099",
+              "130000-130010",
+              "262144-4456447",
+              "4456500-8650800",
+              "8650900-8650999");
+      for (StrictMultipart.Part p : parts) {
+        assertThat(p.bytes())
+            .as("part %d-%d", p.first(), p.last())
+            .isEqualTo(Arrays.copyOfRange(blob, (int) p.first(), (int) p.last() + 1));
+      }
+      // One ranged read per group: 100..60099 (gaps under 64 KiB), 200000 alone (139 KiB after),
+      // 130000 alone (before it), 262144..4456447 (the next part would pass 8 MiB of span), and
+      // 4456500..8650999. Each is one GET: none is longer than the 8 MiB read window.
+      assertThat(store.opened)
+          .containsExactly(
+              100L + "+60000",
+              200000L + "+100",
+              130000L + "+11",
+              262144L + "+4194304",
+              4456500L + "+4194500");
+      // What was read from S3 beyond the parts: the gaps inside groups, all under 64 KiB.
+      long partBytes = parts.stream().mapToLong(p -> p.last() - p.first() + 1).sum();
+      assertThat(store.streamed.get() - partBytes).isEqualTo((1000 - 300) + (60000 - 1100) + 99);
+    }
+  }
+
   private String push(LadingServer server, String repo, byte[] blob) throws Exception {
     String digest =
         "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(blob));
