@@ -46,6 +46,12 @@ import java.util.stream.IntStream;
  *                                             when the store is shared (S3) and no key file is configured
  * auth/url-signing-key                       the key of Lading's own signed blob URLs (JSON {key}),
  *                                             shared by every instance on this store
+ * events/queue/&lt;endpoint&gt;/&lt;batch&gt;           events waiting for delivery to one configured endpoint
+ *                                             (JSON {events: [CloudEvents]}); batch = &lt;epoch ms, 13
+ *                                             digits&gt;-&lt;instance uuid&gt;-&lt;seq, 8 hex&gt;-&lt;count, 4 digits&gt;,
+ *                                             so listing is oldest first
+ * events/deliverers/&lt;instance uuid&gt;          the instance delivering events, a renewed lease
+ *                                             (JSON {id, expiresAt}); one at a time
  * </pre>
  *
  * <p>Beside these keys the stores keep private areas whose names start with {@code +}, which no key
@@ -96,7 +102,9 @@ public final class StorageLayout {
           GcIntentKey,
           GcMarkKey,
           SigningKeySetKey,
-          UrlSigningKeyKey {}
+          UrlSigningKeyKey,
+          EventBatchKey,
+          EventDelivererKey {}
 
   /** The store's layout version ({@link StoredValues.FormatVersion}). */
   public record FormatVersionKey() implements Key {}
@@ -200,6 +208,72 @@ public final class StorageLayout {
   /** The key that signs Lading's own short-lived blob URLs, shared by every instance. */
   public record UrlSigningKeyKey() implements Key {}
 
+  /**
+   * A batch of events waiting for delivery to the endpoint named {@code endpoint} ({@link
+   * StoredValues.EventBatch}). Batch names sort by the time they were written.
+   */
+  public record EventBatchKey(String endpoint, String batch) implements Key {
+    private static final Pattern BATCH_GRAMMAR =
+        Pattern.compile(
+            "[0-9]{13}-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-[0-9a-f]{8}"
+                + "-[0-9]{4}");
+
+    /** The most events one batch holds (its count is four digits of its name). */
+    public static final int MAX_EVENTS = 1000;
+
+    public EventBatchKey {
+      requireEndpointName(endpoint);
+      if (batch == null || !BATCH_GRAMMAR.matcher(batch).matches()) {
+        throw new IllegalArgumentException("not an event batch name: " + batch);
+      }
+    }
+
+    /**
+     * The name of the {@code seq}th batch {@code instance} writes at {@code epochMillis}, holding
+     * {@code count} events (1..{@link #MAX_EVENTS}).
+     */
+    public static EventBatchKey of(
+        String endpoint, long epochMillis, String instance, int seq, int count) {
+      if (count < 1 || count > MAX_EVENTS) {
+        throw new IllegalArgumentException("a batch holds 1.." + MAX_EVENTS + " events");
+      }
+      return new EventBatchKey(
+          endpoint,
+          String.format("%013d-%s-%08x-%04d", epochMillis, new DataKey(instance).id(), seq, count));
+    }
+
+    /** How many events the batch holds, from its name. */
+    public int count() {
+      return Integer.parseInt(batch.substring(batch.length() - 4));
+    }
+
+    /** When the batch was written, from its name. */
+    public long epochMillis() {
+      return Long.parseLong(batch.substring(0, 13));
+    }
+  }
+
+  /** The lease of the instance delivering events ({@link StoredValues.EventDeliverer}). */
+  public record EventDelivererKey(String instance) implements Key {
+    public EventDelivererKey {
+      new DataKey(instance); // the same UUID grammar: safe inside a key
+    }
+  }
+
+  private static final Pattern ENDPOINT_NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+
+  /**
+   * An event endpoint's name is one key segment: lowercase letters, digits and {@code -}, at most
+   * 63 characters, not starting with {@code -}.
+   */
+  public static String requireEndpointName(String name) {
+    if (name == null || !ENDPOINT_NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException(
+          "an event endpoint name is 1..63 of a-z, 0-9 and '-', not starting with '-'");
+    }
+    return name;
+  }
+
   /** The filesystem store's directory of objects being written, published by rename. */
   public static final String FILESYSTEM_STAGING = "+staging";
 
@@ -224,6 +298,8 @@ public final class StorageLayout {
   private static final String GC_MARKS = "gc/marks/";
   private static final String SIGNING_KEYS = "auth/signing-keys.jwks";
   private static final String URL_SIGNING_KEY = "auth/url-signing-key";
+  private static final String EVENT_QUEUE = "events/queue/";
+  private static final String EVENT_DELIVERERS = "events/deliverers/";
   private static final List<String> DATA_SHARDS = shards(DATA);
   private static final List<String> BLOB_RECORD_SHARDS =
       Arrays.stream(DigestAlgorithm.values())
@@ -255,6 +331,8 @@ public final class StorageLayout {
       case GcMarkKey k -> GC_MARKS + digestPath(k.digest(), false);
       case SigningKeySetKey k -> SIGNING_KEYS;
       case UrlSigningKeyKey k -> URL_SIGNING_KEY;
+      case EventBatchKey k -> eventQueuePrefix(k.endpoint()) + k.batch();
+      case EventDelivererKey k -> EVENT_DELIVERERS + k.instance();
     };
   }
 
@@ -293,6 +371,11 @@ public final class StorageLayout {
       return parts.length == 2 ? new DataKey(parts[1]) : null;
     } else if (key.startsWith(CATALOG)) {
       return new CatalogKey(RepositoryName.parse(decodeName(key.substring(CATALOG.length()))));
+    } else if (key.startsWith(EVENT_QUEUE)) {
+      String[] parts = key.substring(EVENT_QUEUE.length()).split("/", -1); // endpoint, batch
+      return parts.length == 2 ? new EventBatchKey(parts[0], parts[1]) : null;
+    } else if (key.startsWith(EVENT_DELIVERERS)) {
+      return new EventDelivererKey(key.substring(EVENT_DELIVERERS.length()));
     } else if (key.startsWith(GC_RUNS)) {
       return new GcRunKey(key.substring(GC_RUNS.length()));
     } else if (key.startsWith(GC_INTENTS)) {
@@ -396,6 +479,16 @@ public final class StorageLayout {
   }
 
   // ---- helpers ------------------------------------------------------------------------------
+
+  /** Where the batches waiting for {@code endpoint} are, oldest first. */
+  public static String eventQueuePrefix(String endpoint) {
+    return EVENT_QUEUE + requireEndpointName(endpoint) + "/";
+  }
+
+  /** Where the leases of event deliverers are. */
+  public static String eventDeliverersPrefix() {
+    return EVENT_DELIVERERS;
+  }
 
   /** The shard of a name that starts with two lowercase hex characters (a digest, a UUID). */
   private static String shard(String name) {

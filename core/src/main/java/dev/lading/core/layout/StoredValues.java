@@ -2,8 +2,11 @@ package dev.lading.core.layout;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lading.core.error.RegistryException;
 import dev.lading.core.layout.StorageLayout.DataKey;
 import dev.lading.core.manifest.ManifestDescriptor;
@@ -16,6 +19,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -454,6 +458,79 @@ public final class StoredValues {
     } catch (RegistryException withoutOwnType) {
       return ManifestParser.parse(link.read().map(ManifestLink::mediaType).orElse(null), body);
     }
+  }
+
+  /**
+   * {@code events/queue/<endpoint>/<batch>}: events waiting for delivery to one endpoint, each a
+   * CloudEvent in JSON (structured mode), in the order they happened. Written once by the instance
+   * that saw the requests; deleted by the deliverer once every event in it was delivered or given
+   * up.
+   */
+  public record EventBatch(List<String> events) {
+    public EventBatch {
+      events = List.copyOf(events);
+    }
+
+    public static EventBatch read(byte[] bytes) {
+      try {
+        JsonNode root = MAPPER.readTree(bytes);
+        JsonNode list = root == null ? null : root.get("events");
+        if (list == null || !list.isArray()) {
+          throw new IOException("no events list");
+        }
+        List<String> events = new ArrayList<>(list.size());
+        for (JsonNode event : list) {
+          if (!event.isObject()) {
+            throw new IOException("an event is not a JSON object");
+          }
+          events.add(MAPPER.writeValueAsString(event));
+        }
+        return new EventBatch(events);
+      } catch (IOException e) {
+        throw corrupt(EventBatch.class, e);
+      }
+    }
+
+    /** Each event is kept as the JSON object it is (not a string holding JSON). */
+    public byte[] write() {
+      try {
+        ObjectNode root = MAPPER.createObjectNode();
+        ArrayNode list = root.putArray("events");
+        for (String event : events) {
+          list.add(MAPPER.readTree(event));
+        }
+        return MAPPER.writeValueAsBytes(root);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
+  /**
+   * {@code events/deliverers/<instance>}: {@code id} delivers events until {@code expiresAt}, a
+   * lease it renews while it runs. Written by the deliverer; deleted by it when it stops, or by the
+   * next one once long expired.
+   */
+  public record EventDeliverer(String id, Instant expiresAt) {
+    public EventDeliverer {
+      Objects.requireNonNull(id, "id");
+      Objects.requireNonNull(expiresAt, "expiresAt");
+    }
+
+    public static EventDeliverer read(byte[] bytes) {
+      Shape s = json(bytes, Shape.class);
+      try {
+        return new EventDeliverer(s.id(), Instant.parse(s.expiresAt()));
+      } catch (RuntimeException e) {
+        throw corrupt(EventDeliverer.class, e);
+      }
+    }
+
+    public byte[] write() {
+      return toJson(new Shape(id, expiresAt.toString()));
+    }
+
+    private record Shape(String id, String expiresAt) {}
   }
 
   // ---- JSON ---------------------------------------------------------------------------------
