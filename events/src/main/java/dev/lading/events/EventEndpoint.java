@@ -1,7 +1,7 @@
 package dev.lading.events;
 
-import dev.lading.auth.RepositoryPattern;
 import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.policy.RepositoryGlob;
 import java.net.URI;
 import java.util.Arrays;
 import java.util.List;
@@ -20,7 +20,7 @@ public record EventEndpoint(
     String name,
     URI url,
     Optional<Secret> secret,
-    List<RepositoryPattern> repositories,
+    List<RepositoryGlob> repositories,
     List<String> types) {
 
   /** The HMAC key; its {@code toString} never shows it. */

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.lading.auth.RepositoryPattern;
 import dev.lading.core.layout.StorageLayout;
 import dev.lading.core.model.RepositoryName;
+import dev.lading.core.policy.RepositoryGlob;
 import dev.lading.core.storage.ForwardingObjectStore;
 import dev.lading.core.storage.ObjectStore;
 import dev.lading.core.storage.fs.FilesystemStore;
@@ -50,7 +50,7 @@ class EventsTest {
         "hook",
         url,
         Optional.of(new EventEndpoint.Secret(SECRET)),
-        repos.stream().map(RepositoryPattern::parse).toList(),
+        repos.stream().map(RepositoryGlob::parse).toList(),
         types);
   }
 
@@ -101,7 +101,7 @@ class EventsTest {
   }
 
   @Test
-  void filtersByRepositoryPatternAndType() throws Exception {
+  void filtersByRepositoryGlobAndType() throws Exception {
     try (WebhookReceiver hook = new WebhookReceiver();
         Events events =
             Events.start(

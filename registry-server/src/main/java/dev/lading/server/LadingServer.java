@@ -7,6 +7,7 @@ import dev.lading.core.registry.StoreRegistry;
 import dev.lading.core.storage.ForwardingObjectStore;
 import dev.lading.core.storage.ObjectStore;
 import dev.lading.core.storage.fs.FilesystemStore;
+import dev.lading.events.Events;
 import dev.lading.gc.GarbageCollector;
 import dev.lading.gc.GcOptions;
 import dev.lading.gc.OnlineCollector;
@@ -84,6 +85,10 @@ public final class LadingServer implements AutoCloseable {
   private final ExecutorService requestThreads;
   private final AutoCloseable ownedStore;
   private volatile OnlineCollector gc;
+
+  /** Closed after the requests in flight, so their events are queued, and before the store. */
+  private volatile Events events = Events.off();
+
   private volatile TokenAuth auth;
 
   /** The registry and override guard of a server started on its own store (for reloads). */
@@ -167,6 +172,11 @@ public final class LadingServer implements AutoCloseable {
     OnlineCollector gc = new OnlineCollector(collector, gcOptions(config.gc()), Clock.systemUTC());
     metrics.bindGc(gc, collector);
     Map<String, ResourceHandler> admin = Map.of(GcAdminHandler.PATH, new GcAdminHandler(gc));
+    // A read-only server may run on credentials that cannot write the events' queue: no events.
+    Events events =
+        config.readOnly() ? Events.off() : Events.start(store, config.events(), Clock.systemUTC());
+    metrics.bindEvents(events.stats(), config.events());
+    gc.addListener(GcEvents.publishingTo(events));
     try {
       LadingServer server;
       if (config.auth().enabled()) {
@@ -181,7 +191,8 @@ public final class LadingServer implements AutoCloseable {
                   admin,
                   metrics,
                   store,
-                  immutableTags);
+                  immutableTags,
+                  events);
         } catch (RuntimeException e) {
           auth.close();
           throw e;
@@ -197,9 +208,11 @@ public final class LadingServer implements AutoCloseable {
                 admin,
                 metrics,
                 store,
-                immutableTags);
+                immutableTags,
+                events);
       }
       server.gc = gc;
+      server.events = events;
       server.registry = registry;
       server.immutableTagGuard = immutableTags;
       if (config.gc().interval().isPositive()) {
@@ -208,6 +221,7 @@ public final class LadingServer implements AutoCloseable {
       return server;
     } catch (RuntimeException e) {
       gc.close();
+      events.close();
       metrics.close();
       closeQuietly(store);
       throw e;
@@ -263,7 +277,8 @@ public final class LadingServer implements AutoCloseable {
         Map.of(),
         new LadingMetrics(Clock.systemUTC()),
         null,
-        ImmutableTagGuard.none());
+        ImmutableTagGuard.none(),
+        Events.off());
   }
 
   private static LadingServer start(
@@ -274,7 +289,8 @@ public final class LadingServer implements AutoCloseable {
       Map<String, ResourceHandler> adminRoutes,
       LadingMetrics metrics,
       AutoCloseable ownedStore,
-      ImmutableTagGuard immutableTags) {
+      ImmutableTagGuard immutableTags,
+      Events events) {
     // Read first: a missing or broken pair stops the start before anything else is set up.
     ServerTls tls = config.http().tls().map(ServerTls::start).orElse(null);
     boolean epoll = Epoll.isAvailable();
@@ -328,7 +344,8 @@ public final class LadingServer implements AutoCloseable {
             metrics,
             authorizer,
             config.readOnly(),
-            requestThreads);
+            requestThreads,
+            events);
     try {
       Channel serverChannel =
           new ServerBootstrap()
@@ -528,6 +545,7 @@ public final class LadingServer implements AutoCloseable {
     workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     requestThreads.shutdownNow();
+    events.close();
     if (ownedStore != null) {
       closeQuietly(ownedStore);
     }

@@ -16,10 +16,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The dependency rules of the design, checked on the compiled classes: modules never import upward
- * (registry-server uses the others, auth, storage-s3 and gc use core, core uses none), and within
- * each module no two packages depend on each other, directly or round a longer cycle. Lives here
- * because the server's test classpath holds every module's classes (bench, which nothing imports,
- * aside). Main classes only: tests and the test-jars are not held to it.
+ * (registry-server uses the others, auth, storage-s3, gc and events use core, core uses none), and
+ * within each module no two packages depend on each other, directly or round a longer cycle. Lives
+ * here because the server's test classpath holds every module's classes (bench, which nothing
+ * imports, aside). Main classes only: tests and the test-jars are not held to it.
  */
 class PackageDependenciesTest {
   private static final String[] MODULES = {
@@ -27,6 +27,7 @@ class PackageDependenciesTest {
     "dev.lading.auth",
     "dev.lading.storage.s3",
     "dev.lading.gc",
+    "dev.lading.events",
     "dev.lading.server"
   };
 
@@ -53,6 +54,7 @@ class PackageDependenciesTest {
                 "dev.lading.auth.TokenIssuer",
                 "dev.lading.storage.s3.S3Store",
                 "dev.lading.gc.GarbageCollector",
+                "dev.lading.events.Events",
                 "dev.lading.server.LadingServer"))
         .allMatch(lading::contain);
     assertThat(
@@ -74,6 +76,8 @@ class PackageDependenciesTest {
         .definedBy("dev.lading.storage.s3..")
         .layer("gc")
         .definedBy("dev.lading.gc..")
+        .layer("events")
+        .definedBy("dev.lading.events..")
         .layer("registry-server")
         .definedBy("dev.lading.server..")
         .whereLayer("registry-server")
@@ -84,8 +88,10 @@ class PackageDependenciesTest {
         .mayOnlyBeAccessedByLayers("registry-server")
         .whereLayer("gc")
         .mayOnlyBeAccessedByLayers("registry-server")
+        .whereLayer("events")
+        .mayOnlyBeAccessedByLayers("registry-server")
         .whereLayer("core")
-        .mayOnlyBeAccessedByLayers("auth", "storage-s3", "gc", "registry-server")
+        .mayOnlyBeAccessedByLayers("auth", "storage-s3", "gc", "events", "registry-server")
         .check(lading);
   }
 

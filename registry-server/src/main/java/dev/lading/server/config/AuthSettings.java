@@ -283,7 +283,7 @@ final class AuthSettings {
     }
   }
 
-  private static String text(JsonNode n, String field, String at) {
+  static String text(JsonNode n, String field, String at) {
     JsonNode v = n.get(field);
     if (v == null || !v.isTextual() || v.asText().isEmpty()) {
       throw new IllegalArgumentException(at + ": " + field + " must be a non-empty string");

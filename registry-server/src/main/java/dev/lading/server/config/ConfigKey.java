@@ -4,6 +4,7 @@ import dev.lading.auth.LoginLimiter;
 import dev.lading.auth.Principal;
 import dev.lading.core.registry.GcFence;
 import dev.lading.core.registry.RegistryOptions;
+import dev.lading.events.EventOptions;
 import dev.lading.gc.GcOptions;
 import dev.lading.storage.s3.S3StoreConfig;
 import java.time.Duration;
@@ -303,7 +304,43 @@ public enum ConfigKey {
    * auth.
    */
   POLICIES_IMMUTABLE_TAGS_OVERRIDE(
-      "policies.immutable_tags_override", "[]", PolicySettings::overrideSubjects, Shape.LIST);
+      "policies.immutable_tags_override", "[]", PolicySettings::overrideSubjects, Shape.LIST),
+
+  // ---- events (module events): CloudEvents POSTed to other systems ---------------------------
+  /**
+   * Where events go: a list of {@code {name, url, secret | secret_file, repositories: [pattern],
+   * types: [type | prefix.* | *]}}; empty: events are off. {@code name} names the endpoint's queue
+   * in the store (a-z, 0-9, -); {@code secret} keys the {@code Lading-Signature} HMAC.
+   */
+  EVENTS_ENDPOINTS("events.endpoints", "[]", EventSettings::endpoints, Shape.LIST_SECRET),
+  /** The share of manifest pulls sent as {@code manifest.pulled} events: 0 (none) to 1 (all). */
+  EVENTS_PULL_SAMPLE_RATE(
+      "events.pull_sample_rate",
+      String.valueOf((int) EventOptions.DEFAULT_PULL_SAMPLE_RATE),
+      EventSettings::sampleRate),
+  /**
+   * Events an instance holds in memory on their way to the store; more are dropped (counted in
+   * {@code lading_events_dropped_total}), never waited for.
+   */
+  EVENTS_QUEUE_SIZE(
+      "events.queue_size",
+      String.valueOf(EventOptions.DEFAULT_QUEUE_SIZE),
+      v -> intBetween(v, 1, 1_000_000)),
+  /** Undelivered events the store keeps per endpoint; beyond, the oldest are dropped. */
+  EVENTS_MAX_STORED(
+      "events.max_stored",
+      String.valueOf(EventOptions.DEFAULT_MAX_STORED),
+      v -> intBetween(v, 1, 100_000_000)),
+  /** How long an event an endpoint fails to take is retried before it is given up. */
+  EVENTS_RETRY_FOR_MINUTES(
+      "events.retry_for_minutes",
+      whole(EventOptions.DEFAULT_RETRY_FOR, ChronoUnit.MINUTES),
+      v -> intBetween(v, 1, 43_200)),
+  /** The longest one delivery POST may take, connecting included. */
+  EVENTS_REQUEST_TIMEOUT_SECONDS(
+      "events.request_timeout_seconds",
+      whole(EventOptions.DEFAULT_REQUEST_TIMEOUT, ChronoUnit.SECONDS),
+      v -> intBetween(v, 1, 600));
 
   /**
    * A key's form in YAML: one scalar, or a list (kept as JSON text, so the environment can set it

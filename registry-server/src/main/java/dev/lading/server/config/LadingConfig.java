@@ -8,6 +8,7 @@ import dev.lading.auth.Principal;
 import dev.lading.auth.RepositoryPattern;
 import dev.lading.core.policy.ImmutableTags;
 import dev.lading.core.registry.RegistryOptions;
+import dev.lading.events.EventOptions;
 import dev.lading.gc.GcOptions;
 import dev.lading.storage.s3.S3StoreConfig;
 import java.net.URI;
@@ -35,10 +36,12 @@ public record LadingConfig(
     Gc gc,
     Auth auth,
     Telemetry telemetry,
-    Policies policies) {
+    Policies policies,
+    EventOptions events) {
 
   public LadingConfig {
     Objects.requireNonNull(policies, "policies");
+    Objects.requireNonNull(events, "events");
     Objects.requireNonNull(telemetry, "telemetry");
     Objects.requireNonNull(http, "http");
     Objects.requireNonNull(storage, "storage");
@@ -60,10 +63,12 @@ public record LadingConfig(
     Auth auth = LadingConfig.this.auth;
     Telemetry telemetry = LadingConfig.this.telemetry;
     Policies policies = LadingConfig.this.policies;
+    EventOptions events = LadingConfig.this.events;
 
     LadingConfig build(Consumer<Builder> change) {
       change.accept(this);
-      return new LadingConfig(http, storage, limits, readOnly, gc, auth, telemetry, policies);
+      return new LadingConfig(
+          http, storage, limits, readOnly, gc, auth, telemetry, policies, events);
     }
   }
 
@@ -583,7 +588,13 @@ public record LadingConfig(
             (OptionalInt) v.get(ConfigKey.METRICS_PORT),
             (Telemetry.LogFormat) v.get(ConfigKey.LOG_FORMAT),
             (String) v.get(ConfigKey.LOG_LEVEL)),
-        Policies.from(v));
+        Policies.from(v),
+        EventSettings.from(v));
+  }
+
+  /** Events: where they go and their bounds ({@code events.*}). */
+  public LadingConfig withEvents(EventOptions value) {
+    return copy(b -> b.events = value);
   }
 
   /**

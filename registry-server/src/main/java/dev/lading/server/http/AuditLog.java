@@ -1,7 +1,5 @@
 package dev.lading.server.http;
 
-import dev.lading.core.model.Digest;
-import dev.lading.core.model.Reference;
 import io.netty.handler.codec.http.HttpMethod;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,48 +31,17 @@ final class AuditLog {
    * sees a push acknowledged that the trail does not hold.
    */
   static void afterHandler(Exchange exchange) {
-    Routes.Match m = exchange.match();
-    if (m == null || !log.isInfoEnabled()) {
+    if (!log.isInfoEnabled()) {
       return;
     }
-    String method = m.method().name();
-    String action =
-        switch (m.resource()) {
-          case UPLOADS ->
-              exchange.query("mount").filter(s -> !s.isEmpty()).isPresent()
-                      && exchange.status() == 201
-                  ? "mount"
-                  : exchange.query("digest").isPresent() ? "push-blob" : null;
-          case UPLOAD -> method.equals("PUT") ? "push-blob" : null;
-          case MANIFEST ->
-              switch (method) {
-                case "PUT" -> "push-manifest";
-                case "DELETE" -> isDigest(exchange.param()) ? "delete-manifest" : "delete-tag";
-                default -> null;
-              };
-          case BLOB -> method.equals("DELETE") ? "delete-blob" : null;
-          default -> null;
-        };
-    if (action == null) {
-      return;
-    }
-    String digest = exchange.auditDigest();
-    if (digest == null && isDigest(exchange.param())) {
-      digest = exchange.param();
-    }
-    String tag =
-        m.resource() == Routes.Resource.MANIFEST && !isDigest(exchange.param())
-            ? exchange.param()
-            : null;
-    line(exchange, action, digest, tag, null);
-    String previous = exchange.auditReplacedDigest();
-    if (action.equals("push-manifest")
-        && exchange.status() == 201
-        && tag != null
-        && previous != null
-        && !previous.equals(digest)) {
-      line(exchange, "tag-move", digest, tag, previous);
-    }
+    AuditedAction.of(exchange)
+        .ifPresent(
+            a -> {
+              line(exchange, a.action(), a.digest(), a.tag(), null);
+              if (a.movedTag()) {
+                line(exchange, "tag-move", a.digest(), a.tag(), a.previous());
+              }
+            });
   }
 
   /** An admin request (GC trigger) that was allowed and answered. */
@@ -232,13 +199,5 @@ final class AuditLog {
 
   private static String client(Exchange exchange) {
     return exchange.forwarded().client().getHostAddress();
-  }
-
-  private static boolean isDigest(String param) {
-    try {
-      return Reference.parse(param) instanceof Digest;
-    } catch (RuntimeException e) {
-      return false;
-    }
   }
 }

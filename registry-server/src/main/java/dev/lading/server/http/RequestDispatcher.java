@@ -3,6 +3,7 @@ package dev.lading.server.http;
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
 import dev.lading.core.model.RepositoryName;
+import dev.lading.events.Events;
 import io.netty.handler.codec.http.HttpMethod;
 import java.util.EnumMap;
 import java.util.Map;
@@ -17,6 +18,7 @@ import java.util.concurrent.Executor;
  */
 public final class RequestDispatcher {
   private final Map<Routes.Resource, ResourceHandler> handlers;
+  private final Events events;
   private final Map<String, ResourceHandler> plainRoutes;
   private final Map<String, ResourceHandler> adminRoutes;
   private final RequestMetrics metrics;
@@ -42,7 +44,15 @@ public final class RequestDispatcher {
       RequestAuthorizer authorizer,
       boolean readOnly,
       Executor executor) {
-    this(handlers, plainRoutes, Map.of(), RequestMetrics.NONE, authorizer, readOnly, executor);
+    this(
+        handlers,
+        plainRoutes,
+        Map.of(),
+        RequestMetrics.NONE,
+        authorizer,
+        readOnly,
+        executor,
+        Events.off());
   }
 
   /**
@@ -50,6 +60,7 @@ public final class RequestDispatcher {
    *     ({@link RequestAuthorizer.Action#GC}, {@code registry:gc:delete}), and their writes are
    *     refused in read-only mode like the API's
    * @param metrics told about every finished request (see {@link #finished})
+   * @param events told what each successful request did (see {@link EventHook})
    */
   public RequestDispatcher(
       Map<Routes.Resource, ResourceHandler> handlers,
@@ -58,7 +69,9 @@ public final class RequestDispatcher {
       RequestMetrics metrics,
       RequestAuthorizer authorizer,
       boolean readOnly,
-      Executor executor) {
+      Executor executor,
+      Events events) {
+    this.events = events;
     this.plainRoutes = Map.copyOf(plainRoutes);
     this.adminRoutes = Map.copyOf(adminRoutes);
     this.metrics = metrics;
@@ -209,7 +222,11 @@ public final class RequestDispatcher {
       }
       exchange.caller(((RequestAuthorizer.Decision.Allowed) decision).caller());
       // Audited as the answer leaves (whatever it is, failures included), exactly once.
-      exchange.beforeResponse(() -> AuditLog.afterHandler(exchange));
+      exchange.beforeResponse(
+          () -> {
+            AuditLog.afterHandler(exchange);
+            EventHook.afterHandler(exchange, events);
+          });
       handlers.get(match.resource()).handle(exchange);
       if (!exchange.responded()) {
         throw new IllegalStateException(match.resource() + " handler sent no response");

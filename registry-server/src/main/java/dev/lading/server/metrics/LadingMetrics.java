@@ -2,6 +2,9 @@ package dev.lading.server.metrics;
 
 import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import com.sun.management.OperatingSystemMXBean;
+import dev.lading.events.EventEndpoint;
+import dev.lading.events.EventOptions;
+import dev.lading.events.EventStats;
 import dev.lading.gc.GarbageCollector;
 import dev.lading.gc.GcStats;
 import dev.lading.gc.OnlineCollector;
@@ -262,6 +265,38 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics, A
   }
 
   /** Exports {@code gc}'s runs, and {@code collector}'s phases while a run goes on. */
+  /**
+   * Events: accepted, stored, dropped (by why), delivered and failed POSTs (by endpoint). Each
+   * instance counts what it did; deliveries are counted by the instance delivering.
+   */
+  public void bindEvents(EventStats stats, EventOptions options) {
+    FunctionCounter.builder("lading.events.published", stats, EventStats::published)
+        .description("Events accepted into this instance's queue")
+        .register(registry);
+    FunctionCounter.builder("lading.events.stored", stats, EventStats::stored)
+        .description("Event copies written to the store, one per endpoint that wants the event")
+        .register(registry);
+    for (EventStats.Drop why : EventStats.Drop.values()) {
+      FunctionCounter.builder("lading.events.dropped", stats, s -> s.dropped(why))
+          .description(
+              "Events lost: queue_full, store_error, store_full (max_stored), given_up (refused"
+                  + " by the endpoint or failing past retry_for)")
+          .tag("reason", why.name().toLowerCase(Locale.ROOT))
+          .register(registry);
+    }
+    for (EventEndpoint endpoint : options.endpoints()) {
+      FunctionCounter.builder("lading.events.delivered", stats, s -> s.delivered(endpoint.name()))
+          .description("Events an endpoint accepted (2xx)")
+          .tag("endpoint", endpoint.name())
+          .register(registry);
+      FunctionCounter.builder(
+              "lading.events.delivery.failures", stats, s -> s.failedAttempts(endpoint.name()))
+          .description("Delivery POSTs that failed and were retried or given up")
+          .tag("endpoint", endpoint.name())
+          .register(registry);
+    }
+  }
+
   public void bindGc(OnlineCollector gc, GarbageCollector collector) {
     Gauge.builder("lading.gc.running", gc, g -> g.status().running() ? 1 : 0)
         .description("1 while a GC run started by this instance is in progress")
