@@ -15,22 +15,15 @@ import dev.lading.core.model.MediaTypes;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.Tag;
 import dev.lading.core.storage.ObjectStore;
-import dev.lading.core.storage.fs.FilesystemStore;
 import dev.lading.gc.GarbageCollector;
 import dev.lading.gc.GcOptions;
 import dev.lading.gc.GcStats;
-import dev.lading.storage.s3.S3Store;
-import dev.lading.storage.s3.S3StoreConfig;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -39,13 +32,8 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.http.apache.ApacheHttpClient;
-import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 
 /**
  * Mark and sweep time of online GC over a big store: writes {@code --manifests} image manifests of
@@ -70,34 +58,7 @@ import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
     description = "Prints online GC's mark and sweep time for a generated store.")
 public final class GcBench implements Callable<Integer> {
 
-  enum StoreType {
-    fs,
-    s3
-  }
-
-  @Option(names = "--store", required = true, description = "fs or s3")
-  StoreType store;
-
-  @Option(names = "--root", description = "Filesystem store root (must not exist or be empty).")
-  Path root;
-
-  @Option(names = "--endpoint", description = "S3 endpoint, e.g. http://127.0.0.1:15200")
-  URI endpoint;
-
-  @Option(names = "--region", defaultValue = "us-east-1")
-  String region;
-
-  @Option(names = "--bucket", defaultValue = "gcbench", description = "Created when missing.")
-  String bucket;
-
-  @Option(names = "--access-key", defaultValue = "local-access-key")
-  String accessKey;
-
-  @Option(names = "--secret-key", defaultValue = "local-secret-key")
-  String secretKey;
-
-  @Option(names = "--prefix", description = "Key prefix in the bucket (default: a fresh one).")
-  String prefix;
+  @Mixin StoreOptions store;
 
   @Option(names = "--manifests", defaultValue = "10000")
   int manifests;
@@ -145,7 +106,8 @@ public final class GcBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try (CountingStore objects = new CountingStore(open())) {
+    try (CountingStore objects =
+        new CountingStore(store.open("gcbench", Math.max(writers, parallelism) + 8))) {
       long t0 = System.nanoTime();
       if (!reuse) {
         long[] counts = generate(objects);
@@ -188,42 +150,6 @@ public final class GcBench implements Callable<Integer> {
       }
     }
     return 0;
-  }
-
-  /** The store under test: each kind needs one option, checked the same way. */
-  private ObjectStore open() throws IOException {
-    Object required = store == StoreType.fs ? root : endpoint;
-    if (required == null) {
-      throw new CommandLine.ParameterException(
-          new CommandLine(this),
-          (store == StoreType.fs ? "--root" : "--endpoint") + " is required for --store " + store);
-    }
-    if (store == StoreType.fs) {
-      return new FilesystemStore(root);
-    }
-    createBucketIfMissing();
-    return S3Store.create(
-        S3StoreConfig.of(Optional.of(endpoint), region, bucket, accessKey, secretKey)
-            .withPrefix(prefix != null ? prefix : "gcbench-" + UUID.randomUUID() + "/")
-            .withMaxConnections(Math.max(writers, parallelism) + 8));
-  }
-
-  private void createBucketIfMissing() {
-    try (S3Client s3 =
-        S3Client.builder()
-            .endpointOverride(endpoint)
-            .region(Region.of(region))
-            .forcePathStyle(true)
-            .credentialsProvider(
-                StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
-            .httpClientBuilder(ApacheHttpClient.builder())
-            .build()) {
-      try {
-        s3.headBucket(b -> b.bucket(bucket));
-      } catch (NoSuchBucketException e) {
-        s3.createBucket(b -> b.bucket(bucket));
-      }
-    }
   }
 
   /** Returns {blobs, manifests, deleted manifests}. */

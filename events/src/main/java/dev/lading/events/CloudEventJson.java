@@ -22,6 +22,10 @@ import java.util.Map;
  */
 final class CloudEventJson {
   static final String CONTENT_TYPE = JsonFormat.CONTENT_TYPE;
+
+  /** The HTTP binding's batched content mode: a JSON array of structured events. */
+  static final String BATCH_CONTENT_TYPE = "application/cloudevents-batch+json";
+
   static final URI SOURCE = URI.create("/lading");
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final EventFormat FORMAT = new JsonFormat();

@@ -97,12 +97,13 @@ final class EndpointDelivery {
         continue;
       }
       int from = key.equals(resumeBatch) ? resumeAt : 0;
-      for (int i = from; i < events.size(); i++) {
+      for (int i = from; i < events.size(); i += endpoint.batchSize()) {
         if (!leaseHeld.getAsBoolean()) {
           remember(key, i);
           return options.pollInterval();
         }
-        Optional<Duration> retryIn = send(events.get(i));
+        Optional<Duration> retryIn =
+            send(events.subList(i, Math.min(events.size(), i + endpoint.batchSize())));
         if (retryIn.isPresent()) {
           remember(key, i);
           return retryIn.get();
@@ -166,15 +167,27 @@ final class EndpointDelivery {
   }
 
   /**
-   * POSTs one event; empty when it is done with (delivered, or given up), else how long to wait
-   * before trying it again.
+   * POSTs one event (structured mode), or with a batch size above one the events given as one JSON
+   * array (batched mode); empty when they are done with (delivered, or given up), else how long to
+   * wait before trying them again.
    */
-  private Optional<Duration> send(String json) throws InterruptedException {
+  private Optional<Duration> send(List<String> group) throws InterruptedException {
+    String json =
+        group.size() == 1 && endpoint.batchSize() == 1
+            ? group.get(0)
+            : "[" + String.join(",", group) + "]";
+    String contentType =
+        endpoint.batchSize() == 1 ? CloudEventJson.CONTENT_TYPE : CloudEventJson.BATCH_CONTENT_TYPE;
+    String first = group.get(0);
+    String what =
+        group.size() == 1
+            ? "event " + CloudEventJson.id(first)
+            : group.size() + " events from " + CloudEventJson.id(first);
     byte[] body = json.getBytes(StandardCharsets.UTF_8);
     HttpRequest.Builder request =
         HttpRequest.newBuilder(endpoint.url())
             .timeout(options.requestTimeout())
-            .header("Content-Type", CloudEventJson.CONTENT_TYPE + "; charset=utf-8")
+            .header("Content-Type", contentType + "; charset=utf-8")
             .header("User-Agent", "lading-events")
             .POST(HttpRequest.BodyPublishers.ofByteArray(body));
     endpoint.secret().ifPresent(s -> request.header(SIGNATURE_HEADER, signature(s, body)));
@@ -185,17 +198,14 @@ final class EndpointDelivery {
           http.send(request.build(), HttpResponse.BodyHandlers.discarding());
       int status = response.statusCode();
       if (status >= 200 && status < 300) {
-        stats.countDelivered(endpoint.name());
+        stats.countDelivered(endpoint.name(), group.size());
         backoff = Duration.ZERO;
         return Optional.empty();
       }
       if (status != 408 && status != 429 && status < 500) {
-        stats.dropped(EventStats.Drop.GIVEN_UP, 1);
+        stats.dropped(EventStats.Drop.GIVEN_UP, group.size());
         LOG.warn(
-            "events: {}: event {} given up: the endpoint answered {}",
-            endpoint.name(),
-            CloudEventJson.id(json),
-            status);
+            "events: {}: {} given up: the endpoint answered {}", endpoint.name(), what, status);
         return Optional.empty();
       }
       failure = "answered " + status;
@@ -204,13 +214,13 @@ final class EndpointDelivery {
       failure = e.toString();
     }
     stats.countFailedAttempt(endpoint.name());
-    Instant happened = CloudEventJson.time(json);
+    Instant happened = CloudEventJson.time(first);
     if (happened.plus(options.retryFor()).isBefore(clock.instant())) {
-      stats.dropped(EventStats.Drop.GIVEN_UP, 1);
+      stats.dropped(EventStats.Drop.GIVEN_UP, group.size());
       LOG.warn(
-          "events: {}: event {} given up after retrying for {}: {}",
+          "events: {}: {} given up after retrying for {}: {}",
           endpoint.name(),
-          CloudEventJson.id(json),
+          what,
           options.retryFor(),
           failure);
       return Optional.empty();

@@ -14,14 +14,32 @@ import java.util.Optional;
  * URL, the HMAC secret that signs each body (none: unsigned), and filters. An event is sent when
  * its type matches one of {@code types} ({@code manifest.pushed}, {@code manifest.*} or {@code *})
  * and its repository one of {@code repositories} (none: every repository; an event with no
- * repository, a GC run, goes only to endpoints without repository filters).
+ * repository, a GC run, goes only to endpoints without repository filters). With {@code batchSize}
+ * 1 each event is one POST in structured mode ({@code application/cloudevents+json}); above 1, up
+ * to that many events waiting go as one POST in the HTTP binding's batched mode ({@code
+ * application/cloudevents-batch+json}, a JSON array), still in order: for receivers that take
+ * batches, the way to keep up when each request is slow.
  */
 public record EventEndpoint(
     String name,
     URI url,
     Optional<Secret> secret,
     List<RepositoryGlob> repositories,
-    List<String> types) {
+    List<String> types,
+    int batchSize) {
+
+  /** The most events one batched POST may carry. */
+  public static final int MAX_BATCH_SIZE = 1000;
+
+  /** One event per POST (structured mode). */
+  public EventEndpoint(
+      String name,
+      URI url,
+      Optional<Secret> secret,
+      List<RepositoryGlob> repositories,
+      List<String> types) {
+    this(name, url, secret, repositories, types, 1);
+  }
 
   /** The HMAC key; its {@code toString} never shows it. */
   public record Secret(byte[] key) {
@@ -69,6 +87,10 @@ public record EventEndpoint(
     types = List.copyOf(types.isEmpty() ? List.of("*") : types);
     for (String t : types) {
       requireTypePattern(t);
+    }
+    if (batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
+      throw new IllegalArgumentException(
+          "an event endpoint's batch_size must be between 1 and " + MAX_BATCH_SIZE);
     }
   }
 

@@ -59,8 +59,8 @@ public final class EventStats {
     counter(dropped, why).add(n);
   }
 
-  void countDelivered(String endpoint) {
-    counter(delivered, endpoint).increment();
+  void countDelivered(String endpoint, int n) {
+    counter(delivered, endpoint).add(n);
   }
 
   void countFailedAttempt(String endpoint) {

@@ -1,12 +1,11 @@
 package dev.lading.core.layout;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lading.core.error.RegistryException;
 import dev.lading.core.layout.StorageLayout.DataKey;
 import dev.lading.core.manifest.ManifestDescriptor;
@@ -15,6 +14,7 @@ import dev.lading.core.manifest.ParsedManifest;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.UploadId;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -491,15 +491,27 @@ public final class StoredValues {
       }
     }
 
-    /** Each event is kept as the JSON object it is (not a string holding JSON). */
+    /**
+     * Each event is kept as the JSON object it is (not a string holding JSON), written as given:
+     * each must be one JSON object, as {@link #read} gives them and the events module writes them.
+     */
     public byte[] write() {
       try {
-        ObjectNode root = MAPPER.createObjectNode();
-        ArrayNode list = root.putArray("events");
-        for (String event : events) {
-          list.add(MAPPER.readTree(event));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (JsonGenerator g = MAPPER.getFactory().createGenerator(out)) {
+          g.writeStartObject();
+          g.writeArrayFieldStart("events");
+          for (String event : events) {
+            String e = event.strip();
+            if (!e.startsWith("{") || !e.endsWith("}")) {
+              throw new IllegalArgumentException("an event must be a JSON object");
+            }
+            g.writeRawValue(e);
+          }
+          g.writeEndArray();
+          g.writeEndObject();
         }
-        return MAPPER.writeValueAsBytes(root);
+        return out.toByteArray();
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }

@@ -32,7 +32,9 @@ final class EventSettings {
     for (JsonNode n : AuthSettings.list(v)) {
       String at = "endpoint " + i++;
       AuthSettings.requireFields(
-          n, at, Set.of("name", "url", "secret", "secret_file", "repositories", "types"));
+          n,
+          at,
+          Set.of("name", "url", "secret", "secret_file", "repositories", "types", "batch_size"));
       String name = AuthSettings.text(n, "name", at);
       at = at + " (" + name + ")";
       URI url;
@@ -73,8 +75,15 @@ final class EventSettings {
         }
       }
       List<String> types = n.has("types") ? AuthSettings.strings(n, "types", at) : List.of();
+      int batchSize = 1;
+      if (n.has("batch_size")) {
+        if (!n.get("batch_size").isInt()) {
+          throw new IllegalArgumentException(at + ": batch_size must be a whole number");
+        }
+        batchSize = n.get("batch_size").asInt();
+      }
       try {
-        out.add(new EventEndpoint(name, url, secret, repositories, types));
+        out.add(new EventEndpoint(name, url, secret, repositories, types, batchSize));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(at + ": " + e.getMessage());
       }
