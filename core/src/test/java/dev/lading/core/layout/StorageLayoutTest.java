@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.lading.core.layout.StorageLayout.BlobRecordKey;
 import dev.lading.core.layout.StorageLayout.CatalogKey;
 import dev.lading.core.layout.StorageLayout.DataKey;
+import dev.lading.core.layout.StorageLayout.EventBatchKey;
+import dev.lading.core.layout.StorageLayout.EventDelivererKey;
 import dev.lading.core.layout.StorageLayout.FormatVersionKey;
 import dev.lading.core.layout.StorageLayout.GcIntentKey;
 import dev.lading.core.layout.StorageLayout.GcMarkKey;
@@ -60,6 +62,13 @@ class StorageLayoutTest {
     expected.put(new GcMarkKey(D), "gc/marks/sha256/" + hex);
     expected.put(new SigningKeySetKey(), "auth/signing-keys.jwks");
     expected.put(new UrlSigningKeyKey(), "auth/url-signing-key");
+    expected.put(
+        EventBatchKey.of(
+            "deploys", 1_764_000_000_000L, "0f8b3a1e-1111-4222-8333-444455556666", 7, 12),
+        "events/queue/deploys/1764000000000-0f8b3a1e-1111-4222-8333-444455556666-00000007-0012");
+    expected.put(
+        new EventDelivererKey("0f8b3a1e-1111-4222-8333-444455556666"),
+        "events/deliverers/0f8b3a1e-1111-4222-8333-444455556666");
     assertThat(expected.keySet().stream().map(Object::getClass).distinct())
         .as("every kind of key")
         .hasSize(Key.class.getPermittedSubclasses().length);
@@ -92,6 +101,11 @@ class StorageLayoutTest {
             "repositories/a/_tags/",
             "repositories/a/_referrers/sha256/" + D.hex(),
             "gc/runs/x",
+            "events/queue/Deploys/1764000000000-0f8b3a1e-1111-4222-8333-444455556666-00000007-0012",
+            "events/queue/deploys/1764000000000-0f8b3a1e-1111-4222-8333-444455556666-00000007",
+            "events/queue/deploys/x",
+            "events/queue/deploys",
+            "events/deliverers/x",
             "gc/marks/md5/" + D.hex(),
             "catalog/",
             "auth/other",

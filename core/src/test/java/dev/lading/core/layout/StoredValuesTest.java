@@ -8,6 +8,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.lading.core.error.RegistryException;
 import dev.lading.core.layout.StorageLayout.DataKey;
 import dev.lading.core.layout.StoredValues.BlobRecord;
+import dev.lading.core.layout.StoredValues.EventBatch;
+import dev.lading.core.layout.StoredValues.EventDeliverer;
 import dev.lading.core.layout.StoredValues.FormatVersion;
 import dev.lading.core.layout.StoredValues.GcIntent;
 import dev.lading.core.layout.StoredValues.GcRun;
@@ -155,6 +157,35 @@ class StoredValuesTest {
             GcRun::read,
             GcRun::write);
     assertThat(run.expiresAt()).isEqualTo(Instant.parse("2026-01-02T03:06:05.500Z"));
+  }
+
+  @Test
+  void eventBatchKeepsEachEventAsTheJsonObjectItIs() {
+    EventBatch batch =
+        roundTrip(
+            "{\"events\":[{\"specversion\":\"1.0\",\"id\":\"a\"},{\"id\":\"b\",\"data\":{\"n\":1}}]}",
+            EventBatch::read,
+            EventBatch::write);
+    assertThat(batch.events())
+        .containsExactly(
+            "{\"specversion\":\"1.0\",\"id\":\"a\"}", "{\"id\":\"b\",\"data\":{\"n\":1}}");
+    for (String corrupt : List.of("{}", "{\"events\":{}}", "{\"events\":[1]}", "not json")) {
+      assertThatThrownBy(() -> EventBatch.read(corrupt.getBytes(UTF_8)))
+          .as(corrupt)
+          .isInstanceOf(UncheckedIOException.class);
+    }
+    assertThatThrownBy(() -> new EventBatch(List.of("[1]")).write())
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void eventDeliverer() {
+    EventDeliverer lease =
+        roundTrip(
+            "{\"id\":\"" + UUID + "\",\"expiresAt\":\"2026-01-02T03:06:05.500Z\"}",
+            EventDeliverer::read,
+            EventDeliverer::write);
+    assertThat(lease.expiresAt()).isEqualTo(Instant.parse("2026-01-02T03:06:05.500Z"));
   }
 
   @Test
