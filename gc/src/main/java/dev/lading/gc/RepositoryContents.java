@@ -9,6 +9,7 @@ import dev.lading.core.layout.StorageLayout.TagKey;
 import dev.lading.core.layout.StorageLayout.UploadStateKey;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
+import dev.lading.core.model.Tag;
 import dev.lading.core.storage.ListedObject;
 import java.io.IOException;
 import java.time.Instant;
@@ -34,6 +35,10 @@ final class RepositoryContents {
   final Map<Digest, Instant> manifestTimes = new HashMap<>();
 
   final List<TagKey> tags = new ArrayList<>();
+
+  /** When each tag was last written (its push time), as the listing told it. */
+  final Map<Tag, Instant> tagTimes = new HashMap<>();
+
   final List<ReferrerKey> referrers = new ArrayList<>();
 
   /** Layer links and when each was last written, as the listing told it. */
@@ -62,7 +67,11 @@ final class RepositoryContents {
           repo.manifests.add(k.digest());
           repo.manifestTimes.put(k.digest(), time);
         }
-        case TagKey k -> of(repos, k.repository()).tags.add(k);
+        case TagKey k -> {
+          RepositoryContents repo = of(repos, k.repository());
+          repo.tags.add(k);
+          repo.tagTimes.put(k.tag(), time);
+        }
         case ReferrerKey k -> of(repos, k.repository()).referrers.add(k);
         case UploadStateKey k -> of(repos, k.repository()).uploads.add(k);
         case null, default -> LOG.warn("gc: skipping a key outside the layout: {}", object.key());

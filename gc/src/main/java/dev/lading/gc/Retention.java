@@ -1,0 +1,193 @@
+package dev.lading.gc;
+
+import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StorageLayout.ReferrerKey;
+import dev.lading.core.layout.StorageLayout.TagKey;
+import dev.lading.core.layout.StoredValues.TagTarget;
+import dev.lading.core.model.Digest;
+import dev.lading.core.model.RepositoryName;
+import dev.lading.core.model.Tag;
+import dev.lading.core.storage.ObjectInfo;
+import dev.lading.gc.RetentionAction.Kind;
+import dev.lading.gc.RetentionPlan.RepositoryView;
+import dev.lading.gc.RetentionPlan.TagState;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Retention, the first step of a run after the fence delay: evaluates the policies over what the
+ * run listed ({@link RetentionPlan}), removes the tags no policy keeps, and hands the mark the
+ * untagged manifests that expired, which the mark then leaves unrooted so the sweep removes them
+ * (with their referrer entries and whatever blobs nothing else keeps) under the same intents and
+ * re-checks as any candidate. Retention itself deletes tags only; every other deletion is GC's.
+ *
+ * <p><b>A tag pushed while the run goes on is never removed.</b> The listing fixed each tag's
+ * digest and push time; right before deleting, the tag is read again and deleted only if it still
+ * names the same digest and was not written since it was listed (a re-push of the same digest
+ * rewrites the object and so counts as a push). A tag pushed after the listing is not in it and is
+ * never looked at. What remains is the store's lack of a compare-and-delete: a push of the same tag
+ * name landing between the re-read and the delete (one store round trip, milliseconds) loses its
+ * tag, never its manifest: the manifest push marked its digest and wrote a young link, which the
+ * mark and the sweep keep, so the client's next push of the tag restores it. A tag removed here is
+ * audited ({@code lading.audit}, {@code event=retention-untag}) with the policy and the reason.
+ */
+final class Retention {
+  private static final Logger LOG = LoggerFactory.getLogger(Retention.class);
+  private static final Logger AUDIT = LoggerFactory.getLogger("lading.audit");
+
+  /** What retention decided and did: its actions, and per repository the expired manifests. */
+  record Result(List<RetentionAction> actions, Map<RepositoryName, Set<Digest>> expired) {
+    static final Result NONE = new Result(List.of(), Map.of());
+
+    Optional<Set<Digest>> expired(RepositoryName repo) {
+      return Optional.ofNullable(expired.get(repo));
+    }
+  }
+
+  private Retention() {}
+
+  static Result run(
+      CollectorStore io,
+      GcOptions options,
+      Instant now,
+      Instant cutoff,
+      Map<RepositoryName, RepositoryContents> repos,
+      KnownReferences refs)
+      throws IOException {
+    List<RetentionPolicy> policies = options.retention();
+    if (policies.isEmpty()) {
+      return Result.NONE;
+    }
+    List<RetentionAction> actions = new ArrayList<>();
+    Map<RepositoryName, Set<Digest>> expired = new HashMap<>();
+    for (RepositoryContents repo : repos.values()) {
+      if (policies.stream().noneMatch(p -> p.governs(repo.name))) {
+        continue;
+      }
+      RetentionPlan.Outcome outcome =
+          RetentionPlan.evaluate(policies, view(io, repo, refs), now, cutoff);
+      List<RetentionAction> untags =
+          outcome.actions().stream().filter(a -> a.kind() == Kind.UNTAG).toList();
+      Set<String> removed = new HashSet<>();
+      for (RetentionAction done : untag(io, options.dryRun(), repo, untags)) {
+        removed.add(done.tag().orElseThrow());
+        actions.add(done);
+      }
+      repo.tags.removeIf(k -> removed.contains(k.tag().value()));
+      if (removed.size() < untags.size()) {
+        // A tag was pushed again while the run went on: it roots its manifest again, so nothing
+        // expired may go on the strength of the plan; the next run decides afresh.
+        LOG.info(
+            "retention: {} tags of {} moved during the run",
+            untags.size() - removed.size(),
+            repo.name);
+        continue;
+      }
+      outcome.expired().ifPresent(e -> expired.put(repo.name, e));
+      outcome.actions().stream()
+          .filter(a -> a.kind() == Kind.DELETE_MANIFEST)
+          .forEach(actions::add);
+    }
+    return new Result(actions, expired);
+  }
+
+  /** The repository as the plan sees it: tag targets read now, the rest from the listing. */
+  private static RepositoryView view(
+      CollectorStore io, RepositoryContents repo, KnownReferences refs) throws IOException {
+    List<Optional<byte[]>> targets =
+        io.calls.map(repo.tags, tag -> io.store.read(StorageLayout.keyOf(tag)));
+    List<TagState> tags = new ArrayList<>();
+    for (int i = 0; i < repo.tags.size(); i++) {
+      TagKey key = repo.tags.get(i);
+      Instant pushed = repo.tagTimes.get(key.tag());
+      if (targets.get(i).isEmpty() || pushed == null) {
+        continue; // deleted since the listing
+      }
+      try {
+        tags.add(
+            new TagState(
+                key.tag().value(), TagTarget.read(targets.get(i).get()).manifest(), pushed));
+      } catch (RuntimeException e) {
+        LOG.warn("retention: unreadable tag {}; kept", StorageLayout.keyOf(key));
+      }
+    }
+    Map<Digest, Set<Digest>> children = new HashMap<>();
+    for (Digest m : repo.manifests) {
+      Set<Digest> c = refs.of(m, repo.name).manifests();
+      if (!c.isEmpty()) {
+        children.put(m, c);
+      }
+    }
+    Map<Digest, Set<Digest>> referrers = new HashMap<>();
+    for (ReferrerKey entry : repo.referrers) {
+      referrers.computeIfAbsent(entry.subject(), k -> new HashSet<>()).add(entry.referrer());
+    }
+    return new RepositoryView(repo.name, tags, repo.manifestTimes, children, referrers);
+  }
+
+  /**
+   * Removes each tag that still names what the listing saw and was not written since; returns the
+   * actions done (dry: all of them, nothing removed).
+   */
+  private static List<RetentionAction> untag(
+      CollectorStore io, boolean dryRun, RepositoryContents repo, List<RetentionAction> untags)
+      throws IOException {
+    if (dryRun || untags.isEmpty()) {
+      return untags;
+    }
+    List<Optional<RetentionAction>> done =
+        io.calls.map(
+            untags,
+            a -> {
+              TagKey tag = new TagKey(repo.name, new Tag(a.tag().orElseThrow()));
+              String key = StorageLayout.keyOf(tag);
+              Instant listed = repo.tagTimes.get(tag.tag());
+              Optional<byte[]> now = io.store.read(key);
+              Optional<ObjectInfo> info = io.store.stat(key);
+              if (now.isEmpty()
+                  || info.isEmpty()
+                  || info.get().lastModified().isAfter(listed)
+                  || !TagTarget.read(now.get()).manifest().equals(a.digest())) {
+                LOG.info("retention: {}:{} was pushed during the run; kept", repo.name, tag.tag());
+                return Optional.<RetentionAction>empty();
+              }
+              io.store.delete(List.of(key));
+              audit(a);
+              return Optional.of(a);
+            });
+    return done.stream().flatMap(Optional::stream).toList();
+  }
+
+  /** One audit line per removal, on the server's audit logger. */
+  static void audit(RetentionAction a) {
+    String event = a.kind() == Kind.UNTAG ? "retention-untag" : "retention-delete-manifest";
+    AUDIT
+        .atInfo()
+        .setMessage("action={} who=gc repository={} digest={} tag={} policy={} reason={} bytes={}")
+        .addArgument(event)
+        .addArgument(a.repository())
+        .addArgument(a.digest())
+        .addArgument(a.tag().orElse("-"))
+        .addArgument(a.policy())
+        .addArgument(a.reason())
+        .addArgument(a.bytes())
+        .addKeyValue("event", event)
+        .addKeyValue("principal", "gc")
+        .addKeyValue("repository", a.repository().value())
+        .addKeyValue("digest", a.digest().toString())
+        .addKeyValue("tag", a.tag().orElse("-"))
+        .addKeyValue("policy", a.policy())
+        .addKeyValue("reason", a.reason())
+        .addKeyValue("bytes", a.bytes())
+        .log();
+  }
+}
