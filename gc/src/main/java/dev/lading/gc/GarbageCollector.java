@@ -44,6 +44,9 @@ public final class GarbageCollector {
   public interface SweepHooks {
     SweepHooks NONE = new SweepHooks() {};
 
+    /** Retention decided which tags of {@code repository} go; none re-read or deleted yet. */
+    default void beforeUntag(RepositoryName repository, List<String> tags) {}
+
     /** The mark is done; no intent written yet. */
     default void afterMark(Set<Digest> candidates) {}
 
@@ -198,7 +201,7 @@ public final class GarbageCollector {
     KnownReferences refs = KnownReferences.prefetch(io, repos.values());
     // Retention first: the tags it removes are no roots for the mark, and the untagged manifests
     // it expires are left for the sweep (see Retention and RetentionPlan).
-    Retention.Result retention = Retention.run(io, options, runStart, cutoff, repos, refs);
+    Retention.Result retention = Retention.run(io, options, runStart, cutoff, repos, refs, hooks);
     UploadExpiry.Result uploads =
         UploadExpiry.run(io, clock, options, cutoff, repos.values(), items);
     Mark.Result mark =

@@ -61,7 +61,8 @@ final class Retention {
       Instant now,
       Instant cutoff,
       Map<RepositoryName, RepositoryContents> repos,
-      KnownReferences refs)
+      KnownReferences refs,
+      GarbageCollector.SweepHooks hooks)
       throws IOException {
     List<RetentionPolicy> policies = options.retention();
     if (policies.isEmpty()) {
@@ -77,6 +78,9 @@ final class Retention {
           RetentionPlan.evaluate(policies, view(io, repo, refs), now, cutoff);
       List<RetentionAction> untags =
           outcome.actions().stream().filter(a -> a.kind() == Kind.UNTAG).toList();
+      if (!untags.isEmpty() && !options.dryRun()) {
+        hooks.beforeUntag(repo.name, untags.stream().map(a -> a.tag().orElseThrow()).toList());
+      }
       Set<String> removed = new HashSet<>();
       for (RetentionAction done : untag(io, options.dryRun(), repo, untags)) {
         removed.add(done.tag().orElseThrow());

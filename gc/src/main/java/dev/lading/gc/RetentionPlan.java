@@ -5,6 +5,7 @@ import dev.lading.core.model.RepositoryName;
 import dev.lading.gc.RetentionAction.Kind;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -153,8 +154,8 @@ final class RetentionPlan {
               "untagged"
                   + (untaggedNow.contains(d) ? " (its last tag removed by this run)" : "")
                   + ", pushed "
-                  + age(now, linked)
-                  + " ago, beyond untagged_for "
+                  + at(linked)
+                  + ", beyond untagged_for "
                   + human(window),
               0));
     }
@@ -214,8 +215,7 @@ final class RetentionPlan {
       if (!tag.pushed().isBefore(now.minus(within))) {
         return Optional.empty();
       }
-      why.add(
-          "pushed " + age(now, tag.pushed()) + " ago, before keep_pushed_within " + human(within));
+      why.add("pushed " + at(tag.pushed()) + ", before keep_pushed_within " + human(within));
     }
     return Optional.of(String.join(" and ", why));
   }
@@ -234,9 +234,12 @@ final class RetentionPlan {
     return n + suffix;
   }
 
-  private static String age(Instant now, Instant then) {
-    Duration d = Duration.between(then, now);
-    return human(d.isNegative() ? Duration.ZERO : d);
+  /**
+   * A time in a reason: absolute (to the second), not "3d ago", so that a dry run and the real run
+   * after it give the same reasons.
+   */
+  private static String at(Instant time) {
+    return time.truncatedTo(ChronoUnit.SECONDS).toString();
   }
 
   /** {@code 3d}, {@code 5h}, {@code 12m}, {@code 40s}: the largest whole unit. */

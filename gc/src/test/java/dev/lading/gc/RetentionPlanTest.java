@@ -151,7 +151,7 @@ class RetentionPlanTest {
     assertThat(deleted(o)).doesNotContain(tagged, youngUntagged);
     assertThat(o.actions())
         .singleElement()
-        .satisfies(a -> assertThat(a.reason()).contains("8d ago"));
+        .satisfies(a -> assertThat(a.reason()).contains("pushed 2026-05-24T12:00:00Z"));
   }
 
   @Test

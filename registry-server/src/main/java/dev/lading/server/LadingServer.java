@@ -154,7 +154,7 @@ public final class LadingServer implements AutoCloseable {
                 .withAllowSparseIndex(config.limits().allowSparseIndex()));
     metrics.bindCaches(registry::cacheStats);
     GarbageCollector collector = new GarbageCollector(store, Clock.systemUTC());
-    OnlineCollector gc = new OnlineCollector(collector, gcOptions(config.gc()), Clock.systemUTC());
+    OnlineCollector gc = new OnlineCollector(collector, gcOptions(config), Clock.systemUTC());
     metrics.bindGc(gc, collector);
     Map<String, ResourceHandler> admin = Map.of(GcAdminHandler.PATH, new GcAdminHandler(gc));
     try {
@@ -184,6 +184,11 @@ public final class LadingServer implements AutoCloseable {
       closeQuietly(store);
       throw e;
     }
+  }
+
+  /** GC policy, fence delay and retention policies from the configuration. */
+  public static GcOptions gcOptions(LadingConfig config) {
+    return gcOptions(config.gc()).withRetention(config.policies().retention());
   }
 
   /** GC policy and fence delay from the configuration. */

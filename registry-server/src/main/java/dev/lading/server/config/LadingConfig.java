@@ -8,6 +8,7 @@ import dev.lading.auth.Principal;
 import dev.lading.auth.RepositoryPattern;
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.gc.GcOptions;
+import dev.lading.gc.RetentionPolicy;
 import dev.lading.storage.s3.S3StoreConfig;
 import java.net.URI;
 import java.nio.file.Path;
@@ -33,9 +34,11 @@ public record LadingConfig(
     boolean readOnly,
     Gc gc,
     Auth auth,
-    Telemetry telemetry) {
+    Telemetry telemetry,
+    Policies policies) {
 
   public LadingConfig {
+    Objects.requireNonNull(policies, "policies");
     Objects.requireNonNull(telemetry, "telemetry");
     Objects.requireNonNull(http, "http");
     Objects.requireNonNull(storage, "storage");
@@ -56,10 +59,11 @@ public record LadingConfig(
     Gc gc = LadingConfig.this.gc;
     Auth auth = LadingConfig.this.auth;
     Telemetry telemetry = LadingConfig.this.telemetry;
+    Policies policies = LadingConfig.this.policies;
 
     LadingConfig build(Consumer<Builder> change) {
       change.accept(this);
-      return new LadingConfig(http, storage, limits, readOnly, gc, auth, telemetry);
+      return new LadingConfig(http, storage, limits, readOnly, gc, auth, telemetry, policies);
     }
   }
 
@@ -99,6 +103,25 @@ public record LadingConfig(
 
   public LadingConfig withGc(Gc value) {
     return copy(b -> b.gc = value);
+  }
+
+  /**
+   * Lifecycle policies ({@code policies.*}): {@code retention}, the retention policies every GC run
+   * applies first, in the order configured.
+   */
+  public record Policies(List<RetentionPolicy> retention) {
+    public Policies {
+      retention = List.copyOf(retention);
+    }
+
+    @SuppressWarnings("unchecked")
+    static Policies from(Map<ConfigKey, Object> v) {
+      return new Policies((List<RetentionPolicy>) v.get(ConfigKey.POLICIES_RETENTION));
+    }
+  }
+
+  public LadingConfig withPolicies(Policies value) {
+    return copy(b -> b.policies = value);
   }
 
   /**
@@ -563,7 +586,8 @@ public record LadingConfig(
         new Telemetry(
             (OptionalInt) v.get(ConfigKey.METRICS_PORT),
             (Telemetry.LogFormat) v.get(ConfigKey.LOG_FORMAT),
-            (String) v.get(ConfigKey.LOG_LEVEL)));
+            (String) v.get(ConfigKey.LOG_LEVEL)),
+        Policies.from(v));
   }
 
   /**
