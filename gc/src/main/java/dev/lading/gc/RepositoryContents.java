@@ -4,6 +4,7 @@ import dev.lading.core.layout.StorageLayout;
 import dev.lading.core.layout.StorageLayout.Key;
 import dev.lading.core.layout.StorageLayout.LayerLinkKey;
 import dev.lading.core.layout.StorageLayout.ManifestLinkKey;
+import dev.lading.core.layout.StorageLayout.PullRecordKey;
 import dev.lading.core.layout.StorageLayout.ReferrerKey;
 import dev.lading.core.layout.StorageLayout.TagKey;
 import dev.lading.core.layout.StorageLayout.UploadStateKey;
@@ -46,6 +47,9 @@ final class RepositoryContents {
 
   final List<UploadStateKey> uploads = new ArrayList<>();
 
+  /** Every instance's pull record of this repository, with when it was last written. */
+  final Map<PullRecordKey, Instant> pullRecords = new HashMap<>();
+
   private RepositoryContents(RepositoryName name) {
     this.name = name;
   }
@@ -74,6 +78,7 @@ final class RepositoryContents {
         }
         case ReferrerKey k -> of(repos, k.repository()).referrers.add(k);
         case UploadStateKey k -> of(repos, k.repository()).uploads.add(k);
+        case PullRecordKey k -> of(repos, k.repository()).pullRecords.put(k, time);
         case null, default -> LOG.warn("gc: skipping a key outside the layout: {}", object.key());
       }
     }

@@ -1,8 +1,10 @@
 package dev.lading.gc;
 
 import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StorageLayout.PullRecordKey;
 import dev.lading.core.layout.StorageLayout.ReferrerKey;
 import dev.lading.core.layout.StorageLayout.TagKey;
+import dev.lading.core.layout.StoredValues.PullRecord;
 import dev.lading.core.layout.StoredValues.TagTarget;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
@@ -12,8 +14,10 @@ import dev.lading.gc.RetentionAction.Kind;
 import dev.lading.gc.RetentionPlan.RepositoryView;
 import dev.lading.gc.RetentionPlan.TagState;
 import java.io.IOException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -65,6 +69,9 @@ final class Retention {
       GarbageCollector.SweepHooks hooks)
       throws IOException {
     List<RetentionPolicy> policies = options.retention();
+    if (!options.dryRun()) {
+      dropOldPullRecords(io, policies, now, repos);
+    }
     if (policies.isEmpty()) {
       return Result.NONE;
     }
@@ -75,7 +82,7 @@ final class Retention {
         continue;
       }
       RetentionPlan.Outcome outcome =
-          RetentionPlan.evaluate(policies, view(io, repo, refs), now, cutoff);
+          RetentionPlan.evaluate(policies, view(io, policies, repo, refs), now, cutoff);
       List<RetentionAction> untags =
           outcome.actions().stream().filter(a -> a.kind() == Kind.UNTAG).toList();
       if (!untags.isEmpty() && !options.dryRun()) {
@@ -104,9 +111,70 @@ final class Retention {
     return new Result(actions, expired);
   }
 
-  /** The repository as the plan sees it: tag targets read now, the rest from the listing. */
+  /**
+   * Pull records no policy can use any more: every time in a record is at most its object's write
+   * time, so one not rewritten within the longest {@code keep_pulled_within} (and a day, so a
+   * policy shortened by mistake and set back loses nothing at once) keeps no tag. Records of an
+   * instance that stopped, or of a repository nobody pulls now, go this way.
+   */
+  private static void dropOldPullRecords(
+      CollectorStore io,
+      List<RetentionPolicy> policies,
+      Instant now,
+      Map<RepositoryName, RepositoryContents> repos)
+      throws IOException {
+    Duration longest =
+        policies.stream()
+            .flatMap(p -> p.keepPulledWithin().stream())
+            .max(Comparator.naturalOrder())
+            .orElse(Duration.ZERO)
+            .plus(Duration.ofDays(1));
+    List<String> old = new ArrayList<>();
+    for (RepositoryContents repo : repos.values()) {
+      for (Map.Entry<PullRecordKey, Instant> r : repo.pullRecords.entrySet()) {
+        if (r.getValue().isBefore(now.minus(longest))) {
+          old.add(StorageLayout.keyOf(r.getKey()));
+        }
+      }
+    }
+    if (!old.isEmpty()) {
+      io.deleteBatched(old);
+      LOG.info("retention: removed {} pull records older than {}", old.size(), longest);
+    }
+  }
+
+  /**
+   * The repository as the plan sees it: tag targets read now, and, when a policy keeps tags by
+   * pulls, every instance's pull record of it (the latest time of each tag and digest wins); the
+   * rest from the listing.
+   */
   private static RepositoryView view(
-      CollectorStore io, RepositoryContents repo, KnownReferences refs) throws IOException {
+      CollectorStore io,
+      List<RetentionPolicy> policies,
+      RepositoryContents repo,
+      KnownReferences refs)
+      throws IOException {
+    Map<String, Instant> tagPulls = new HashMap<>();
+    Map<Digest, Instant> digestPulls = new HashMap<>();
+    boolean pullsMatter =
+        policies.stream().anyMatch(p -> p.governs(repo.name) && p.keepPulledWithin().isPresent());
+    if (pullsMatter) {
+      List<PullRecordKey> keys = new ArrayList<>(repo.pullRecords.keySet());
+      List<Optional<byte[]>> records =
+          io.calls.map(keys, k -> io.store.read(StorageLayout.keyOf(k)));
+      for (int i = 0; i < keys.size(); i++) {
+        if (records.get(i).isEmpty()) {
+          continue;
+        }
+        try {
+          PullRecord r = PullRecord.read(records.get(i).get());
+          r.tags().forEach((t, at) -> tagPulls.merge(t, at, Retention::later));
+          r.digests().forEach((d, at) -> digestPulls.merge(d, at, Retention::later));
+        } catch (RuntimeException e) {
+          LOG.warn("retention: unreadable pull record {}", StorageLayout.keyOf(keys.get(i)));
+        }
+      }
+    }
     List<Optional<byte[]>> targets =
         io.calls.map(repo.tags, tag -> io.store.read(StorageLayout.keyOf(tag)));
     List<TagState> tags = new ArrayList<>();
@@ -117,9 +185,12 @@ final class Retention {
         continue; // deleted since the listing
       }
       try {
-        tags.add(
-            new TagState(
-                key.tag().value(), TagTarget.read(targets.get(i).get()).manifest(), pushed));
+        Digest digest = TagTarget.read(targets.get(i).get()).manifest();
+        Instant byTag = tagPulls.get(key.tag().value());
+        Instant byDigest = digestPulls.get(digest);
+        Instant pulled =
+            byTag == null ? byDigest : byDigest == null ? byTag : later(byTag, byDigest);
+        tags.add(new TagState(key.tag().value(), digest, pushed, Optional.ofNullable(pulled)));
       } catch (RuntimeException e) {
         LOG.warn("retention: unreadable tag {}; kept", StorageLayout.keyOf(key));
       }
@@ -169,6 +240,10 @@ final class Retention {
               return Optional.of(a);
             });
     return done.stream().flatMap(Optional::stream).toList();
+  }
+
+  private static Instant later(Instant a, Instant b) {
+    return a.isAfter(b) ? a : b;
   }
 
   /** One audit line per removal, on the server's audit logger. */

@@ -22,9 +22,10 @@ import java.util.Set;
  *
  * <p><b>Tags.</b> A tag no policy covers is untouched. A covered tag is kept when any covering
  * policy keeps it: it is among that policy's {@code keep_last} newest covered tags (by push time,
- * ties by name), or pushed within its {@code keep_pushed_within}, or the policy has no tag rule at
- * all. A tag pushed after the run's cutoff (its start minus the grace period) is always kept, as GC
- * keeps every young object. Every other covered tag is removed.
+ * ties by name), or pushed within its {@code keep_pushed_within}, or pulled (by its name or by the
+ * digest it names) within its {@code keep_pulled_within}, or the policy has no tag rule at all. A
+ * tag pushed after the run's cutoff (its start minus the grace period) is always kept, as GC keeps
+ * every young object. Every other covered tag is removed.
  *
  * <p><b>Untagged manifests.</b> Only policies with {@code untagged_for} speak about them; when
  * several apply to a repository the longest wins (a policy keeps what it keeps). With none, the
@@ -43,8 +44,15 @@ import java.util.Set;
  */
 final class RetentionPlan {
 
-  /** A tag as listed: what it names and when it was last written (its push time). */
-  record TagState(String tag, Digest digest, Instant pushed) {}
+  /**
+   * A tag as listed: what it names, when it was last written (its push time) and when it was last
+   * seen pulled, by its name or by the digest it names (empty: never, as far as the records go).
+   */
+  record TagState(String tag, Digest digest, Instant pushed, Optional<Instant> pulled) {
+    TagState(String tag, Digest digest, Instant pushed) {
+      this(tag, digest, pushed, Optional.empty());
+    }
+  }
 
   /**
    * One repository as the run listed it: tags, manifest links with their times, each manifest's
@@ -216,6 +224,16 @@ final class RetentionPlan {
         return Optional.empty();
       }
       why.add("pushed " + at(tag.pushed()) + ", before keep_pushed_within " + human(within));
+    }
+    if (p.keepPulledWithin().isPresent()) {
+      Duration within = p.keepPulledWithin().get();
+      if (tag.pulled().isPresent() && !tag.pulled().get().isBefore(now.minus(within))) {
+        return Optional.empty();
+      }
+      why.add(
+          (tag.pulled().isPresent() ? "last pulled " + at(tag.pulled().get()) : "never pulled")
+              + ", before keep_pulled_within "
+              + human(within));
     }
     return Optional.of(String.join(" and ", why));
   }

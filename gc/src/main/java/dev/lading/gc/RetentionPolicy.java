@@ -22,6 +22,9 @@ import java.util.regex.Pattern;
  * @param keepLast keep the N most recently pushed tags the policy covers (push time: the tag's last
  *     write, ties broken by name)
  * @param keepPushedWithin keep covered tags pushed within this duration of the run's start
+ * @param keepPulledWithin keep covered tags pulled within this duration of the run's start, by tag
+ *     or by the digest the tag names now, as the instances' pull logs recorded it (see core's
+ *     {@code PullLog}: up to one flush interval late)
  * @param untaggedFor untagged manifests of a governed repository whose revision link is older than
  *     this (and than the grace period) become GC candidates; empty: the policy says nothing about
  *     untagged manifests
@@ -32,6 +35,7 @@ public record RetentionPolicy(
     List<String> tags,
     OptionalInt keepLast,
     Optional<Duration> keepPushedWithin,
+    Optional<Duration> keepPulledWithin,
     Optional<Duration> untaggedFor) {
 
   private static final Pattern TAG_PATTERN = Pattern.compile("[a-zA-Z0-9_.*-]{1,128}");
@@ -42,6 +46,7 @@ public record RetentionPolicy(
     tags = List.copyOf(tags);
     Objects.requireNonNull(keepLast, "keepLast");
     Objects.requireNonNull(keepPushedWithin, "keepPushedWithin");
+    Objects.requireNonNull(keepPulledWithin, "keepPulledWithin");
     Objects.requireNonNull(untaggedFor, "untaggedFor");
     for (String t : tags) {
       if (!TAG_PATTERN.matcher(t).matches()) {
@@ -52,7 +57,7 @@ public record RetentionPolicy(
     if (keepLast.isPresent() && keepLast.getAsInt() < 0) {
       throw new IllegalArgumentException("keep_last must not be negative");
     }
-    for (Optional<Duration> d : List.of(keepPushedWithin, untaggedFor)) {
+    for (Optional<Duration> d : List.of(keepPushedWithin, keepPulledWithin, untaggedFor)) {
       if (d.isPresent() && d.get().isNegative()) {
         throw new IllegalArgumentException("durations must not be negative");
       }
@@ -82,7 +87,7 @@ public record RetentionPolicy(
    * tag it covers: a policy never deletes tags by leaving its keep rules out.
    */
   public boolean hasTagRules() {
-    return keepLast.isPresent() || keepPushedWithin.isPresent();
+    return keepLast.isPresent() || keepPushedWithin.isPresent() || keepPulledWithin.isPresent();
   }
 
   private static Pattern glob(String pattern) {

@@ -652,6 +652,7 @@ public abstract class GcContract {
                 List.of("old-*"),
                 OptionalInt.of(0),
                 Optional.empty(),
+                Optional.empty(),
                 Optional.of(Duration.ZERO)),
             new RetentionPolicy(
                 "pushers",
@@ -659,6 +660,7 @@ public abstract class GcContract {
                 List.of("p*"),
                 OptionalInt.empty(),
                 Optional.of(Duration.ofDays(1)),
+                Optional.empty(),
                 Optional.of(Duration.ZERO)));
     AtomicInteger pulls = new AtomicInteger();
     List<String> failedPulls = Collections.synchronizedList(new ArrayList<>());

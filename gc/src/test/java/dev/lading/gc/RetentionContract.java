@@ -14,6 +14,7 @@ import dev.lading.core.model.Digest;
 import dev.lading.core.model.MediaTypes;
 import dev.lading.core.model.Reference;
 import dev.lading.core.model.RepositoryName;
+import dev.lading.core.registry.PullLog;
 import dev.lading.core.registry.StoreRegistry;
 import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ObjectStore;
@@ -81,6 +82,7 @@ public abstract class RetentionContract {
         r -> r.value().startsWith(repoPrefix),
         tags,
         keepLast == null ? OptionalInt.empty() : OptionalInt.of(keepLast),
+        Optional.empty(),
         Optional.empty(),
         Optional.ofNullable(untaggedFor));
   }
@@ -332,5 +334,51 @@ public abstract class RetentionContract {
     assertThat(tags(APP)).containsExactly("ci-01", "ci-02", "ci-05", "ci-06", "ci-07");
     assertThat(next.manifestsExpired()).isEqualTo(3);
     assertThat(exists(images.get(1))).isFalse();
+  }
+
+  @Test
+  void tagsPulledWithinTheWindowOnAnyInstanceAreKept() throws Exception {
+    List<Digest> images = new ArrayList<>();
+    for (int i = 1; i <= 4; i++) {
+      images.add(
+          push(
+              registry,
+              APP,
+              String.format("rc-%02d", i),
+              List.of(bytes("{\"rc\":" + i + "}"), layer("rc " + i, 4096))));
+      storeClockMovesOn();
+    }
+    // rc-01 pulled by tag on this instance, rc-02 by digest on another (as docker pulls).
+    PullLog here = new PullLog(store, Clock.systemUTC());
+    registry.recordPulls(here);
+    registry.getManifest(APP, Reference.parse("rc-01"));
+    ObjectStore secondStore = openSameStore(store);
+    StoreRegistry second = newRegistry(secondStore);
+    PullLog there = new PullLog(secondStore, Clock.systemUTC());
+    second.recordPulls(there);
+    second.getManifest(APP, images.get(1));
+    here.flush();
+    there.flush();
+    secondStore.close();
+    storeClockMovesOn();
+    RetentionPolicy pulled =
+        new RetentionPolicy(
+            "pulled",
+            r -> r.equals(APP),
+            List.of("rc-*"),
+            OptionalInt.of(1),
+            Optional.empty(),
+            Optional.of(Duration.ofDays(1)),
+            Optional.of(Duration.ZERO));
+
+    GcStats stats = gc.run(now().withRetention(List.of(pulled)));
+
+    assertThat(tags(APP)).containsExactly("rc-01", "rc-02", "rc-04");
+    assertThat(stats.retention())
+        .filteredOn(a -> a.kind() == RetentionAction.Kind.UNTAG)
+        .singleElement()
+        .satisfies(a -> assertThat(a.reason()).contains("never pulled"));
+    assertThat(exists(images.get(2))).isFalse();
+    assertPullsCompletely(registry, APP, "rc-02");
   }
 }

@@ -56,6 +56,7 @@ class RetentionPlanTest {
         tags,
         keepLast == null ? OptionalInt.empty() : OptionalInt.of(keepLast),
         Optional.ofNullable(pushedWithin),
+        Optional.empty(),
         Optional.ofNullable(untaggedFor));
   }
 
@@ -242,12 +243,52 @@ class RetentionPlanTest {
             List.of(),
             OptionalInt.of(0),
             Optional.empty(),
+            Optional.empty(),
             Optional.of(Duration.ZERO));
 
     Outcome o = evaluate(elsewhere);
 
     assertThat(o.actions()).isEmpty();
     assertThat(o.expired()).isEmpty();
+  }
+
+  @Test
+  void keepPulledWithinCountsPullsByTagAndByTheDigestTheTagNames() {
+    Digest byTag = push("pulled by tag", null, Duration.ofDays(30));
+    tags.add(
+        new TagState(
+            "rc-1", byTag, ago(Duration.ofDays(30)), Optional.of(ago(Duration.ofDays(2)))));
+    Digest stale = push("pulled long ago", null, Duration.ofDays(30));
+    tags.add(
+        new TagState(
+            "rc-2", stale, ago(Duration.ofDays(30)), Optional.of(ago(Duration.ofDays(20)))));
+    Digest never = push("never pulled", null, Duration.ofDays(30));
+    tags.add(new TagState("rc-3", never, ago(Duration.ofDays(30)), Optional.empty()));
+    RetentionPolicy pulled =
+        new RetentionPolicy(
+            "pulled",
+            r -> true,
+            List.of("rc-*"),
+            OptionalInt.empty(),
+            Optional.empty(),
+            Optional.of(Duration.ofDays(14)),
+            Optional.of(Duration.ZERO));
+
+    Outcome o = evaluate(pulled);
+
+    assertThat(untagged(o)).containsExactly("rc-2", "rc-3");
+    assertThat(o.actions())
+        .filteredOn(a -> a.tag().equals(Optional.of("rc-2")))
+        .singleElement()
+        .satisfies(
+            a ->
+                assertThat(a.reason())
+                    .isEqualTo("last pulled 2026-05-12T12:00:00Z, before keep_pulled_within 14d"));
+    assertThat(o.actions())
+        .filteredOn(a -> a.tag().equals(Optional.of("rc-3")))
+        .singleElement()
+        .satisfies(a -> assertThat(a.reason()).startsWith("never pulled"));
+    assertThat(deleted(o)).containsExactlyInAnyOrder(stale, never);
   }
 
   @Test

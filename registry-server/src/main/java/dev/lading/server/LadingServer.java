@@ -1,6 +1,7 @@
 package dev.lading.server;
 
 import dev.lading.core.layout.StoreFormat;
+import dev.lading.core.registry.PullLog;
 import dev.lading.core.registry.Registry;
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.core.registry.StoreRegistry;
@@ -84,6 +85,7 @@ public final class LadingServer implements AutoCloseable {
   private final AutoCloseable ownedStore;
   private volatile OnlineCollector gc;
   private volatile TokenAuth auth;
+  private volatile PullLogFlusher pulls;
 
   /** The listener's certificate and its reloader; null for plain HTTP. */
   private final ServerTls tls;
@@ -153,6 +155,13 @@ public final class LadingServer implements AutoCloseable {
                 .withMaxManifestBytes(config.limits().manifestBytes())
                 .withAllowSparseIndex(config.limits().allowSparseIndex()));
     metrics.bindCaches(registry::cacheStats);
+    PullLogFlusher pulls = null;
+    if (!config.readOnly()
+        && config.policies().retention().stream().anyMatch(p -> p.keepPulledWithin().isPresent())) {
+      PullLog log = new PullLog(store, Clock.systemUTC());
+      registry.recordPulls(log);
+      pulls = new PullLogFlusher(log, config.policies().pullsFlush());
+    }
     GarbageCollector collector = new GarbageCollector(store, Clock.systemUTC());
     OnlineCollector gc = new OnlineCollector(collector, gcOptions(config), Clock.systemUTC());
     metrics.bindGc(gc, collector);
@@ -174,12 +183,16 @@ public final class LadingServer implements AutoCloseable {
             start(config, registry, RequestAuthorizer.allowAll(), Map.of(), admin, metrics, store);
       }
       server.gc = gc;
+      server.pulls = pulls;
       if (config.gc().interval().isPositive()) {
         gc.schedule(config.gc().interval());
       }
       return server;
     } catch (RuntimeException e) {
       gc.close();
+      if (pulls != null) {
+        pulls.close();
+      }
       metrics.close();
       closeQuietly(store);
       throw e;
@@ -489,6 +502,9 @@ public final class LadingServer implements AutoCloseable {
     workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     requestThreads.shutdownNow();
+    if (pulls != null) {
+      pulls.close(); // the last pulls, before the store closes
+    }
     if (ownedStore != null) {
       closeQuietly(ownedStore);
     }

@@ -35,6 +35,10 @@ import java.util.stream.IntStream;
  * repositories/&lt;name&gt;/_referrers/&lt;s-alg&gt;/&lt;s-hex&gt;/&lt;alg&gt;/&lt;hex&gt;
  *                                             descriptor JSON of a manifest whose subject is s
  * repositories/&lt;name&gt;/_uploads/&lt;uuid&gt;         upload session state (JSON)
+ * repositories/&lt;name&gt;/_pulls/&lt;uuid&gt;           when one instance (its uuid, chosen at start) last saw
+ *                                             tags and digests of the repository pulled (JSON
+ *                                             {tags, digests}); rewritten in batches, read by
+ *                                             retention's keep_pulled_within
  * catalog/&lt;encoded name&gt;                     marker (empty): the repository exists
  * gc/runs/&lt;run id&gt;                          a GC run in progress (JSON {id, startedAt, expiresAt});
  *                                             pushers that see one write marks
@@ -91,6 +95,7 @@ public final class StorageLayout {
           TagKey,
           ReferrerKey,
           UploadStateKey,
+          PullRecordKey,
           CatalogKey,
           GcRunKey,
           GcIntentKey,
@@ -166,6 +171,17 @@ public final class StorageLayout {
     }
   }
 
+  /**
+   * When instance {@code instance} (a random UUID chosen at its start) last saw tags and digests of
+   * {@code repository} pulled ({@link StoredValues.PullRecord}).
+   */
+  public record PullRecordKey(RepositoryName repository, String instance) implements Key {
+    public PullRecordKey {
+      Objects.requireNonNull(repository);
+      new DataKey(instance); // the same UUID grammar: safe inside a key
+    }
+  }
+
   /** The repository exists (an empty object). */
   public record CatalogKey(RepositoryName repository) implements Key {
     public CatalogKey {
@@ -218,6 +234,7 @@ public final class StorageLayout {
   private static final String TAGS = "_tags/";
   private static final String REFERRERS = "_referrers/";
   private static final String UPLOADS = "_uploads/";
+  private static final String PULLS = "_pulls/";
   private static final String CATALOG = "catalog/";
   private static final String GC_RUNS = "gc/runs/";
   private static final String GC_INTENTS = "gc/intents/";
@@ -249,6 +266,7 @@ public final class StorageLayout {
       case ReferrerKey k ->
           referrersPrefix(k.repository(), k.subject()) + digestPath(k.referrer(), false);
       case UploadStateKey k -> repository(k.repository()) + UPLOADS + k.id().value();
+      case PullRecordKey k -> repository(k.repository()) + PULLS + k.instance();
       case CatalogKey k -> CATALOG + encodeName(k.repository().value());
       case GcRunKey k -> GC_RUNS + k.id();
       case GcIntentKey k -> GC_INTENTS + digestPath(k.digest(), false);
@@ -321,6 +339,8 @@ public final class StorageLayout {
       return new TagKey(repo, Tag.parse(rest.substring(TAGS.length())));
     } else if (rest.startsWith(UPLOADS)) {
       return new UploadStateKey(repo, UploadId.parse(rest.substring(UPLOADS.length())));
+    } else if (rest.startsWith(PULLS)) {
+      return new PullRecordKey(repo, rest.substring(PULLS.length()));
     } else if (rest.startsWith(REFERRERS)) {
       String[] parts = rest.substring(REFERRERS.length()).split("/", -1);
       return parts.length == 4

@@ -12,6 +12,7 @@ import dev.lading.core.layout.StorageLayout.GcRunKey;
 import dev.lading.core.layout.StorageLayout.Key;
 import dev.lading.core.layout.StorageLayout.LayerLinkKey;
 import dev.lading.core.layout.StorageLayout.ManifestLinkKey;
+import dev.lading.core.layout.StorageLayout.PullRecordKey;
 import dev.lading.core.layout.StorageLayout.ReferrerKey;
 import dev.lading.core.layout.StorageLayout.SigningKeySetKey;
 import dev.lading.core.layout.StorageLayout.TagKey;
@@ -52,6 +53,9 @@ class StorageLayoutTest {
         new ReferrerKey(REPO, S, D),
         "repositories/ml/vllm/_referrers/sha256/" + S.hex() + "/sha256/" + hex);
     expected.put(new UploadStateKey(REPO, id), "repositories/ml/vllm/_uploads/" + id.value());
+    expected.put(
+        new PullRecordKey(REPO, "0f8b3a1e-1111-4222-8333-444455556666"),
+        "repositories/ml/vllm/_pulls/0f8b3a1e-1111-4222-8333-444455556666");
     expected.put(new CatalogKey(REPO), "catalog/ml0vllm");
     expected.put(
         new GcRunKey("0f8b3a1e-1111-4222-8333-444455556666"),

@@ -107,16 +107,29 @@ public record LadingConfig(
 
   /**
    * Lifecycle policies ({@code policies.*}): {@code retention}, the retention policies every GC run
-   * applies first, in the order configured.
+   * applies first, in the order configured; {@code pullsFlush}, how often an instance writes the
+   * pulls it saw (when a policy keeps tags by pulls), which bounds how stale "last pulled" is.
    */
-  public record Policies(List<RetentionPolicy> retention) {
+  public record Policies(List<RetentionPolicy> retention, Duration pullsFlush) {
+    /** {@code policies.pulls_flush_seconds}' default. */
+    public static final Duration DEFAULT_PULLS_FLUSH = Duration.ofSeconds(60);
+
     public Policies {
       retention = List.copyOf(retention);
+      if (!pullsFlush.isPositive()) {
+        throw new IllegalArgumentException("pullsFlush must be positive");
+      }
+    }
+
+    public Policies(List<RetentionPolicy> retention) {
+      this(retention, DEFAULT_PULLS_FLUSH);
     }
 
     @SuppressWarnings("unchecked")
     static Policies from(Map<ConfigKey, Object> v) {
-      return new Policies((List<RetentionPolicy>) v.get(ConfigKey.POLICIES_RETENTION));
+      return new Policies(
+          (List<RetentionPolicy>) v.get(ConfigKey.POLICIES_RETENTION),
+          Duration.ofSeconds((Integer) v.get(ConfigKey.POLICIES_PULLS_FLUSH_SECONDS)));
     }
   }
 

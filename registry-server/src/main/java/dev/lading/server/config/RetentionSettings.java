@@ -16,15 +16,21 @@ import java.util.TreeSet;
 
 /**
  * {@code policies.retention}: a list of {@code {repositories: [pattern], tags: [pattern],
- * keep_last: N, keep_pushed_within_hours: H, untagged_for_hours: H}} (JSON text in {@code
- * LADING_POLICIES_RETENTION}). Repository patterns are the access rules' ({@code ml/**}); tag
- * patterns take {@code *} for any run of characters. A policy names at least one rule, so a typo
- * that drops every rule cannot turn into "keep nothing".
+ * keep_last: N, keep_pushed_within_hours: H, keep_pulled_within_hours: H, untagged_for_hours: H}}
+ * (JSON text in {@code LADING_POLICIES_RETENTION}). Repository patterns are the access rules'
+ * ({@code ml/**}); tag patterns take {@code *} for any run of characters. A policy names at least
+ * one rule, so a typo that drops every rule cannot turn into "keep nothing".
  */
 final class RetentionSettings {
   private static final YAMLMapper YAML = new YAMLMapper();
   private static final Set<String> FIELDS =
-      Set.of("repositories", "tags", "keep_last", "keep_pushed_within_hours", "untagged_for_hours");
+      Set.of(
+          "repositories",
+          "tags",
+          "keep_last",
+          "keep_pushed_within_hours",
+          "keep_pulled_within_hours",
+          "untagged_for_hours");
 
   /** Ten years: longer is a typo. */
   private static final int MAX_HOURS = 87_600;
@@ -52,10 +58,16 @@ final class RetentionSettings {
               ? OptionalInt.of(integer(n, "keep_last", at, 1_000_000))
               : OptionalInt.empty();
       Optional<Duration> pushedWithin = hours(n, "keep_pushed_within_hours", at);
+      Optional<Duration> pulledWithin = hours(n, "keep_pulled_within_hours", at);
       Optional<Duration> untaggedFor = hours(n, "untagged_for_hours", at);
-      if (keepLast.isEmpty() && pushedWithin.isEmpty() && untaggedFor.isEmpty()) {
+      if (keepLast.isEmpty()
+          && pushedWithin.isEmpty()
+          && pulledWithin.isEmpty()
+          && untaggedFor.isEmpty()) {
         throw new IllegalArgumentException(
-            at + ": names no rule (keep_last, keep_pushed_within_hours or untagged_for_hours)");
+            at
+                + ": names no rule (keep_last, keep_pushed_within_hours, keep_pulled_within_hours"
+                + " or untagged_for_hours)");
       }
       String name =
           "policies.retention["
@@ -72,6 +84,7 @@ final class RetentionSettings {
                 tags,
                 keepLast,
                 pushedWithin,
+                pulledWithin,
                 untaggedFor));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(at + ": " + e.getMessage());

@@ -117,6 +117,7 @@ class RetentionConfigTest {
                             List.of(),
                             OptionalInt.of(1),
                             Optional.empty(),
+                            Optional.empty(),
                             Optional.empty()))));
     assertThat(LadingServer.gcOptions(c).retention()).hasSize(1);
   }
