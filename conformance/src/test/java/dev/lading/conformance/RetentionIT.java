@@ -30,7 +30,9 @@ class RetentionIT {
       "["
           + "{\"repositories\":[\"conformance/weekly-*\"],\"untagged_for_hours\":0},"
           + "{\"repositories\":[\"conformance/ci-*\"],\"tags\":[\"ci-*\"],\"keep_last\":5,"
-          + "\"untagged_for_hours\":0}"
+          + "\"untagged_for_hours\":0},"
+          + "{\"repositories\":[\"conformance/pulled-*\"],\"tags\":[\"rc-*\"],\"keep_last\":1,"
+          + "\"keep_pulled_within_hours\":1,\"untagged_for_hours\":0}"
           + "]";
 
   @RegisterExtension
@@ -38,14 +40,16 @@ class RetentionIT {
       RegistryProcess.create()
           .withEnvironment("LADING_POLICIES_RETENTION", POLICIES)
           .withEnvironment("LADING_GC_GRACE_MINUTES", "0")
-          .withEnvironment("LADING_GC_FENCE_DELAY_SECONDS", "6");
+          .withEnvironment("LADING_GC_FENCE_DELAY_SECONDS", "6")
+          .withEnvironment("LADING_POLICIES_PULLS_FLUSH_SECONDS", "1");
 
   @RegisterExtension
   static final RegistryProcess second =
       RegistryProcess.sharingStoreWith(first)
           .withEnvironment("LADING_POLICIES_RETENTION", POLICIES)
           .withEnvironment("LADING_GC_GRACE_MINUTES", "0")
-          .withEnvironment("LADING_GC_FENCE_DELAY_SECONDS", "6");
+          .withEnvironment("LADING_GC_FENCE_DELAY_SECONDS", "6")
+          .withEnvironment("LADING_POLICIES_PULLS_FLUSH_SECONDS", "1");
 
   private static final int MIB = 1024 * 1024;
   private static final ExecutorService threads = Executors.newCachedThreadPool();
@@ -292,6 +296,59 @@ class RetentionIT {
         assertThat(action.get("policy").asText()).contains("policies.retention[1]");
       }
     }
+  }
+
+  @Test
+  void tagsPulledOnEitherInstanceAreKeptByKeepPulledWithin() throws Exception {
+    String repo = Checks.uniqueRepo("pulled");
+    List<Manifest> manifests = new ArrayList<>();
+    for (int i = 1; i <= 4; i++) {
+      Blob config = Blob.utf8("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rc\":" + i + "}");
+      manifests.add(
+          push(
+              first.client(),
+              repo,
+              config,
+              List.of(Blob.random(4096)),
+              String.format("rc-%02d", i)));
+      Thread.sleep(1100); // push times a second apart: S3 may keep whole seconds
+    }
+    // rc-01 pulled by tag on the second instance; rc-02 by digest on the first, as docker pulls
+    // (HEAD by tag, then GET by digest); rc-03 only asked about with a HEAD, which is no pull.
+    assertThat(
+            second.client().getManifest(repo, "rc-01", "Accept", MediaType.OCI_MANIFEST).status())
+        .isEqualTo(200);
+    assertThat(
+            first.client().headManifest(repo, "rc-02", "Accept", MediaType.OCI_MANIFEST).status())
+        .isEqualTo(200);
+    assertThat(
+            first
+                .client()
+                .getManifest(repo, manifests.get(1).digest(), "Accept", MediaType.OCI_MANIFEST)
+                .status())
+        .isEqualTo(200);
+    assertThat(
+            first.client().headManifest(repo, "rc-03", "Accept", MediaType.OCI_MANIFEST).status())
+        .isEqualTo(200);
+    Thread.sleep(2500); // both instances write their pulls every second
+
+    JsonNode real = collect(false);
+
+    JsonNode tags = first.client().listTags(repo).json().get("tags");
+    List<String> left = new ArrayList<>();
+    tags.forEach(t -> left.add(t.asText()));
+    assertThat(left).containsExactly("rc-01", "rc-02", "rc-04");
+    boolean reported = false;
+    for (JsonNode action : real.get("retention")) {
+      if (action.get("repository").asText().equals(repo)
+          && action.get("action").asText().equals("untag")) {
+        assertThat(action.get("tag").asText()).isEqualTo("rc-03");
+        assertThat(action.get("reason").asText())
+            .contains("never pulled, before keep_pulled_within 1h");
+        reported = true;
+      }
+    }
+    assertThat(reported).isTrue();
   }
 
   private static Set<String> union(Set<String> a, Set<String> b) {

@@ -105,6 +105,29 @@ class RetentionConfigTest {
   }
 
   @Test
+  void keepPulledWithinAndTheFlushInterval() {
+    LadingConfig c =
+        ConfigLoader.load(
+                null,
+                Map.of(
+                    "LADING_POLICIES_RETENTION",
+                    "[{\"repositories\":[\"team/*\"],\"tags\":[\"*-rc*\"],"
+                        + "\"keep_pulled_within_hours\":336}]",
+                    "LADING_POLICIES_PULLS_FLUSH_SECONDS",
+                    "15"))
+            .config();
+    assertThat(c.policies().retention().getFirst().keepPulledWithin())
+        .contains(Duration.ofDays(14));
+    assertThat(c.policies().pullsFlush()).isEqualTo(Duration.ofSeconds(15));
+    assertThat(ConfigLoader.load(null, Map.of()).config().policies().pullsFlush())
+        .isEqualTo(LadingConfig.Policies.DEFAULT_PULLS_FLUSH);
+    assertThatThrownBy(
+            () -> ConfigLoader.load(null, Map.of("LADING_POLICIES_PULLS_FLUSH_SECONDS", "0")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("LADING_POLICIES_PULLS_FLUSH_SECONDS");
+  }
+
+  @Test
   void theWitherReplacesThePolicies() {
     LadingConfig c =
         LadingConfig.forTests(dir)
