@@ -47,6 +47,9 @@ public final class GarbageCollector {
     /** Retention decided which tags of {@code repository} go; none re-read or deleted yet. */
     default void beforeUntag(RepositoryName repository, List<String> tags) {}
 
+    /** Retention re-read {@code tag} of {@code repository} and is about to delete it. */
+    default void afterTagRecheck(RepositoryName repository, String tag) {}
+
     /** The mark is done; no intent written yet. */
     default void afterMark(Set<Digest> candidates) {}
 

@@ -1,6 +1,7 @@
 package dev.lading.gc;
 
 import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StorageLayout.GcTagMarkKey;
 import dev.lading.core.layout.StorageLayout.PullRecordKey;
 import dev.lading.core.layout.StorageLayout.ReferrerKey;
 import dev.lading.core.layout.StorageLayout.TagKey;
@@ -9,6 +10,7 @@ import dev.lading.core.layout.StoredValues.TagTarget;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.Tag;
+import dev.lading.core.storage.ListedObject;
 import dev.lading.core.storage.ObjectInfo;
 import dev.lading.gc.RetentionAction.Kind;
 import dev.lading.gc.RetentionPlan.RepositoryView;
@@ -38,11 +40,29 @@ import org.slf4j.LoggerFactory;
  * digest and push time; right before deleting, the tag is read again and deleted only if it still
  * names the same digest and was not written since it was listed (a re-push of the same digest
  * rewrites the object and so counts as a push). A tag pushed after the listing is not in it and is
- * never looked at. What remains is the store's lack of a compare-and-delete: a push of the same tag
- * name landing between the re-read and the delete (one store round trip, milliseconds) loses its
- * tag, never its manifest: the manifest push marked its digest and wrote a young link, which the
- * mark and the sweep keep, so the client's next push of the tag restores it. A tag removed here is
- * audited ({@code lading.audit}, {@code event=retention-untag}) with the policy and the reason.
+ * never looked at. That leaves a push landing between the re-read and the delete, which a store
+ * without compare-and-delete cannot refuse; the fence closes it the way it does for blobs, each
+ * side writing first and then reading what the other wrote:
+ *
+ * <ul>
+ *   <li><b>Pusher</b> (core's {@code RepositoryManifests.putManifest}): while a run is active, it
+ *       writes a tag mark {@code gc/tag-marks/<repo>/_tags/<tag>} holding the digest (T1), then the
+ *       tag (T2).
+ *   <li><b>Retention:</b> re-reads the tag (R1), deletes it (R2), then lists the repository's tag
+ *       marks (R3) and puts back, with a create-if-absent write, every tag it deleted that a mark
+ *       names, set to the marked digest (R4).
+ * </ul>
+ *
+ * If T2 came before R1, R1 sees the new write and nothing is deleted. If T2 came after R2, the
+ * delete removed the old tag and the push stands. Otherwise R1 &lt; T2 &lt; R2, so T1 &lt; T2 &lt;
+ * R2 &lt; R3: R3 sees the mark and R4 restores what the push set (create-if-absent: a tag written
+ * again since is left as it is). A pusher holding a cached "no run" writes no mark, but by the
+ * fence's timing argument (package documentation) its tag write lands before the run's listing,
+ * which then sees it as young. A restored tag roots its manifest again, so that repository's
+ * untagged manifests are left to the next run; its manifest was marked by the push, so the sweep
+ * keeps it in any case. Marks of earlier runs are removed at the next run's start. A tag removed
+ * here is audited ({@code lading.audit}, {@code event=retention-untag}) with the policy and the
+ * reason.
  */
 final class Retention {
   private static final Logger LOG = LoggerFactory.getLogger(Retention.class);
@@ -71,6 +91,7 @@ final class Retention {
     List<RetentionPolicy> policies = options.retention();
     if (!options.dryRun()) {
       dropOldPullRecords(io, policies, now, repos);
+      dropOldTagMarks(io, now);
     }
     if (policies.isEmpty()) {
       return Result.NONE;
@@ -89,7 +110,7 @@ final class Retention {
         hooks.beforeUntag(repo.name, untags.stream().map(a -> a.tag().orElseThrow()).toList());
       }
       Set<String> removed = new HashSet<>();
-      for (RetentionAction done : untag(io, options.dryRun(), repo, untags)) {
+      for (RetentionAction done : untag(io, options.dryRun(), repo, untags, hooks)) {
         removed.add(done.tag().orElseThrow());
         actions.add(done);
       }
@@ -109,6 +130,20 @@ final class Retention {
           .forEach(actions::add);
     }
     return new Result(actions, expired);
+  }
+
+  /**
+   * Tag marks of earlier runs: a mark matters only to the run active while it was written (a later
+   * run deletes only tags its own listing saw, after its own start).
+   */
+  private static void dropOldTagMarks(CollectorStore io, Instant runStart) throws IOException {
+    List<String> old = new ArrayList<>();
+    for (ListedObject object : io.listing.all(StorageLayout.gcTagMarksPrefix())) {
+      if (object.info().lastModified().isBefore(runStart)) {
+        old.add(object.key());
+      }
+    }
+    io.deleteBatched(old);
   }
 
   /**
@@ -210,16 +245,21 @@ final class Retention {
   }
 
   /**
-   * Removes each tag that still names what the listing saw and was not written since; returns the
-   * actions done (dry: all of them, nothing removed).
+   * Removes each tag that still names what the listing saw and was not written since, then puts
+   * back any of them a pusher marked meanwhile (the class documentation has the argument); returns
+   * the removals that stand (dry: all of them, nothing removed).
    */
   private static List<RetentionAction> untag(
-      CollectorStore io, boolean dryRun, RepositoryContents repo, List<RetentionAction> untags)
+      CollectorStore io,
+      boolean dryRun,
+      RepositoryContents repo,
+      List<RetentionAction> untags,
+      GarbageCollector.SweepHooks hooks)
       throws IOException {
     if (dryRun || untags.isEmpty()) {
       return untags;
     }
-    List<Optional<RetentionAction>> done =
+    List<Optional<RetentionAction>> deleted =
         io.calls.map(
             untags,
             a -> {
@@ -235,11 +275,48 @@ final class Retention {
                 LOG.info("retention: {}:{} was pushed during the run; kept", repo.name, tag.tag());
                 return Optional.<RetentionAction>empty();
               }
+              hooks.afterTagRecheck(repo.name, tag.tag().value());
               io.store.delete(List.of(key));
-              audit(a);
               return Optional.of(a);
             });
-    return done.stream().flatMap(Optional::stream).toList();
+    List<RetentionAction> done = deleted.stream().flatMap(Optional::stream).toList();
+    if (done.isEmpty()) {
+      return done;
+    }
+    // The marks are read after every delete: a push that marked before a delete is seen here.
+    Map<String, Digest> marked = new HashMap<>();
+    List<String> markKeys = io.allKeys(StorageLayout.gcTagMarksPrefix(repo.name));
+    List<Optional<byte[]>> targets = io.calls.map(markKeys, io.store::read);
+    for (int i = 0; i < markKeys.size(); i++) {
+      Optional<GcTagMarkKey> key = StorageLayout.parse(markKeys.get(i), GcTagMarkKey.class);
+      if (key.isPresent() && targets.get(i).isPresent()) {
+        try {
+          marked.put(key.get().tag().value(), TagTarget.read(targets.get(i).get()).manifest());
+        } catch (RuntimeException e) {
+          LOG.warn("retention: unreadable tag mark {}", markKeys.get(i));
+        }
+      }
+    }
+    List<RetentionAction> stand = new ArrayList<>();
+    for (RetentionAction a : done) {
+      Digest pushed = marked.get(a.tag().orElseThrow());
+      if (pushed != null) {
+        // Pushed while the run went on: put back what the push set, unless it is there already
+        // (the push landed after the delete) or something else took its place since.
+        io.store.writeIfAbsent(
+            StorageLayout.keyOf(new TagKey(repo.name, new Tag(a.tag().orElseThrow()))),
+            new TagTarget(pushed).write());
+        LOG.info(
+            "retention: {}:{} was pushed during the run (to {}); kept",
+            repo.name,
+            a.tag().get(),
+            pushed);
+        continue;
+      }
+      audit(a);
+      stand.add(a);
+    }
+    return stand;
   }
 
   private static Instant later(Instant a, Instant b) {

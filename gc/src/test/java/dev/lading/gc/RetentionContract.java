@@ -37,6 +37,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -334,6 +335,63 @@ public abstract class RetentionContract {
     assertThat(tags(APP)).containsExactly("ci-01", "ci-02", "ci-05", "ci-06", "ci-07");
     assertThat(next.manifestsExpired()).isEqualTo(3);
     assertThat(exists(images.get(1))).isFalse();
+  }
+
+  @Test
+  void aTagPushedBetweenRetentionsReReadAndItsDeleteIsPutBack() throws Exception {
+    List<Digest> images = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      images.add(
+          push(
+              registry,
+              APP,
+              String.format("ci-%02d", i),
+              List.of(bytes("{\"commit\":" + i + "}"), layer("commit " + i, 4096))));
+      storeClockMovesOn();
+    }
+    // A second instance pushes ci-01 again, to a new image, in the worst moment: after retention
+    // re-read the tag and found it unchanged, before it deletes it.
+    ObjectStore secondStore = openSameStore(store);
+    StoreRegistry second = newRegistry(secondStore);
+    List<byte[]> again = List.of(bytes("{\"commit\":\"1 again\"}"), layer("commit 1 again", 4096));
+    AtomicReference<Digest> pushedAgain = new AtomicReference<>();
+    gc.setHooks(
+        new GarbageCollector.SweepHooks() {
+          @Override
+          public void afterTagRecheck(RepositoryName repository, String tag) {
+            if (tag.equals("ci-01")) {
+              pushedAgain.set(push(second, APP, "ci-01", again));
+            }
+          }
+        });
+
+    GcStats stats =
+        gc.run(
+            now().withRetention(List.of(policy("ci", "team/", List.of("ci-*"), 1, Duration.ZERO))));
+    secondStore.close();
+
+    assertThat(registry.getManifest(APP, Reference.parse("ci-01")).digest())
+        .isEqualTo(pushedAgain.get());
+    assertPullsCompletely(registry, APP, "ci-01");
+    assertThat(tags(APP)).containsExactly("ci-01", "ci-03");
+    assertThat(stats.retention())
+        .extracting(a -> a.tag().orElse(a.digest().toString()))
+        .containsExactly("ci-02");
+    assertThat(exists(images.get(1))).as("ci-02's image, untagged").isTrue(); // the next run's
+
+    gc.setHooks(GarbageCollector.SweepHooks.NONE);
+    storeClockMovesOn();
+    GcStats next =
+        gc.run(
+            now().withRetention(List.of(policy("ci", "team/", List.of("ci-*"), 1, Duration.ZERO))));
+    assertThat(tags(APP)).containsExactly("ci-01");
+    assertThat(exists(images.get(0))).isFalse();
+    assertThat(exists(images.get(1))).isFalse();
+    assertThat(exists(images.get(2))).isFalse();
+    assertThat(next.manifestsExpired()).isEqualTo(3);
+    assertThat(store.list(StorageLayout.gcTagMarksPrefix(), Optional.empty(), 100).keys())
+        .as("the first run's tag marks, removed by the next")
+        .isEmpty();
   }
 
   @Test

@@ -46,6 +46,8 @@ import java.util.stream.IntStream;
  *                                             record (JSON {runId, deadline, record, repositories})
  * gc/marks/&lt;alg&gt;/&lt;hex&gt;                     (empty) a pusher uploaded, mounted, confirmed or
  *                                             referenced this digest while a run was active
+ * gc/tag-marks/&lt;name&gt;/_tags/&lt;tag&gt;           a pusher is about to set this tag to this digest (text)
+ *                                             while a run is active: retention's fence for tags
  * auth/signing-keys.jwks                     token auth's signing key set (JWK set with private keys)
  *                                             when the store is shared (S3) and no key file is configured
  * auth/url-signing-key                       the key of Lading's own signed blob URLs (JSON {key}),
@@ -100,6 +102,7 @@ public final class StorageLayout {
           GcRunKey,
           GcIntentKey,
           GcMarkKey,
+          GcTagMarkKey,
           SigningKeySetKey,
           UrlSigningKeyKey {}
 
@@ -210,6 +213,18 @@ public final class StorageLayout {
     }
   }
 
+  /**
+   * A pusher's tag mark ({@link StoredValues.TagTarget}): while a GC run was active it was about to
+   * set {@code tag} of {@code repository} to the digest held, so a tag retention deletes at that
+   * moment is put back (see {@code dev.lading.gc.Retention}).
+   */
+  public record GcTagMarkKey(RepositoryName repository, Tag tag) implements Key {
+    public GcTagMarkKey {
+      Objects.requireNonNull(repository);
+      Objects.requireNonNull(tag);
+    }
+  }
+
   /** The built-in token issuer's signing keys, shared by every instance on this store. */
   public record SigningKeySetKey() implements Key {}
 
@@ -239,6 +254,7 @@ public final class StorageLayout {
   private static final String GC_RUNS = "gc/runs/";
   private static final String GC_INTENTS = "gc/intents/";
   private static final String GC_MARKS = "gc/marks/";
+  private static final String GC_TAG_MARKS = "gc/tag-marks/";
   private static final String SIGNING_KEYS = "auth/signing-keys.jwks";
   private static final String URL_SIGNING_KEY = "auth/url-signing-key";
   private static final List<String> DATA_SHARDS = shards(DATA);
@@ -271,6 +287,7 @@ public final class StorageLayout {
       case GcRunKey k -> GC_RUNS + k.id();
       case GcIntentKey k -> GC_INTENTS + digestPath(k.digest(), false);
       case GcMarkKey k -> GC_MARKS + digestPath(k.digest(), false);
+      case GcTagMarkKey k -> gcTagMarksPrefix(k.repository()) + k.tag().value();
       case SigningKeySetKey k -> SIGNING_KEYS;
       case UrlSigningKeyKey k -> URL_SIGNING_KEY;
     };
@@ -315,6 +332,13 @@ public final class StorageLayout {
       return new GcRunKey(key.substring(GC_RUNS.length()));
     } else if (key.startsWith(GC_INTENTS)) {
       return new GcIntentKey(digestFromPath(key.substring(GC_INTENTS.length())));
+    } else if (key.startsWith(GC_TAG_MARKS)) {
+      int end = key.indexOf("/" + TAGS, GC_TAG_MARKS.length());
+      return end < 0
+          ? null
+          : new GcTagMarkKey(
+              RepositoryName.parse(key.substring(GC_TAG_MARKS.length(), end)),
+              Tag.parse(key.substring(end + 1 + TAGS.length())));
     } else if (key.startsWith(GC_MARKS)) {
       return new GcMarkKey(digestFromPath(key.substring(GC_MARKS.length())));
     } else if (key.startsWith(REPOSITORIES)) {
@@ -408,6 +432,16 @@ public final class StorageLayout {
   /** Prefix of the GC deletion intents. */
   public static String gcIntentsPrefix() {
     return GC_INTENTS;
+  }
+
+  /** Prefix of every tag mark. */
+  public static String gcTagMarksPrefix() {
+    return GC_TAG_MARKS;
+  }
+
+  /** Prefix of the tag marks of {@code repository}; the rest of each key is the tag. */
+  public static String gcTagMarksPrefix(RepositoryName repository) {
+    return GC_TAG_MARKS + repository.value() + "/" + TAGS;
   }
 
   /** Prefixes {@code gc/marks/<alg>/} of the pushers' GC marks, one per algorithm. */

@@ -9,6 +9,7 @@ import dev.lading.core.layout.StorageLayout.FormatVersionKey;
 import dev.lading.core.layout.StorageLayout.GcIntentKey;
 import dev.lading.core.layout.StorageLayout.GcMarkKey;
 import dev.lading.core.layout.StorageLayout.GcRunKey;
+import dev.lading.core.layout.StorageLayout.GcTagMarkKey;
 import dev.lading.core.layout.StorageLayout.Key;
 import dev.lading.core.layout.StorageLayout.LayerLinkKey;
 import dev.lading.core.layout.StorageLayout.ManifestLinkKey;
@@ -62,6 +63,7 @@ class StorageLayoutTest {
         "gc/runs/0f8b3a1e-1111-4222-8333-444455556666");
     expected.put(new GcIntentKey(D), "gc/intents/sha256/" + hex);
     expected.put(new GcMarkKey(D), "gc/marks/sha256/" + hex);
+    expected.put(new GcTagMarkKey(REPO, Tag.parse("v1.0")), "gc/tag-marks/ml/vllm/_tags/v1.0");
     expected.put(new SigningKeySetKey(), "auth/signing-keys.jwks");
     expected.put(new UrlSigningKeyKey(), "auth/url-signing-key");
     assertThat(expected.keySet().stream().map(Object::getClass).distinct())
