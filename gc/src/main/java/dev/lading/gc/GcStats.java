@@ -58,16 +58,16 @@ public record GcStats(
   }
 
   public String summary() {
-    return (dryRun ? "dry-run: would " : "")
+    return (dryRun ? "dry-run: " : "")
         + (retention.isEmpty()
             ? ""
-            : "retention: "
-                + (dryRun ? "untag " : "untagged ")
+            : (dryRun ? "retention would untag " : "retention untagged ")
                 + tagsUntagged()
-                + " tags, expire "
+                + " tags and expire"
+                + (dryRun ? " " : "d ")
                 + manifestsExpired()
                 + " untagged manifests; ")
-        + (dryRun ? "sweep " : "swept ")
+        + (dryRun ? "would sweep " : "swept ")
         + manifestsSwept
         + " manifests, "
         + layerLinksSwept
