@@ -54,9 +54,15 @@ class RetentionIT {
   private static final int MIB = 1024 * 1024;
   private static final ExecutorService threads = Executors.newCachedThreadPool();
 
+  /**
+   * The second instance stops here, before the extensions' own stops: JUnit does not order those,
+   * and the first one deletes the shared data directory, which the second would still write its
+   * pull records into (every second, and when it stops).
+   */
   @AfterAll
-  static void stopThreads() {
+  static void stopThreadsAndTheSecondInstance() throws InterruptedException {
     threads.shutdownNow();
+    second.stop();
   }
 
   /** Pushes config and layers, then the manifest under each tag; answers the manifest. */
