@@ -12,6 +12,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -41,6 +43,12 @@ public final class GarbageCollector {
   /** Test seam: the sweeper's pause points. */
   public interface SweepHooks {
     SweepHooks NONE = new SweepHooks() {};
+
+    /** Retention decided which tags of {@code repository} go; none re-read or deleted yet. */
+    default void beforeUntag(RepositoryName repository, List<String> tags) {}
+
+    /** Retention re-read {@code tag} of {@code repository} and is about to delete it. */
+    default void afterTagRecheck(RepositoryName repository, String tag) {}
 
     /** The mark is done; no intent written yet. */
     default void afterMark(Set<Digest> candidates) {}
@@ -194,9 +202,13 @@ public final class GarbageCollector {
     LOG.info("gc mark: {} repositories", repos.size());
     report(Phase.LISTED, repos.size());
     KnownReferences refs = KnownReferences.prefetch(io, repos.values());
+    // Retention first: the tags it removes are no roots for the mark, and the untagged manifests
+    // it expires are left for the sweep (see Retention and RetentionPlan).
+    Retention.Result retention = Retention.run(io, options, runStart, cutoff, repos, refs, hooks);
     UploadExpiry.Result uploads =
         UploadExpiry.run(io, clock, options, cutoff, repos.values(), items);
-    Mark.Result mark = Mark.run(io, options, cutoff, repos.values(), refs, uploads.liveWrites());
+    Mark.Result mark =
+        Mark.run(io, options, cutoff, repos.values(), refs, retention, uploads.liveWrites());
     long markMillis = (System.nanoTime() - started) / 1_000_000;
     LOG.info(
         "gc mark done in {} ms: {} candidates, {} manifests kept",
@@ -223,6 +235,12 @@ public final class GarbageCollector {
     report(Phase.SWEPT, sweep.doomed());
     StrayData.run(io, options, runStart, cutoff, mark, lease, items);
     long sweepMillis = (System.nanoTime() - sweepStart) / 1_000_000;
+    List<RetentionAction> retained = retentionDone(retention.actions(), refs, items);
+    if (!options.dryRun()) {
+      retained.stream()
+          .filter(a -> a.kind() == RetentionAction.Kind.DELETE_MANIFEST)
+          .forEach(Retention::audit);
+    }
     GcStats stats =
         stats(
             options.dryRun(),
@@ -232,7 +250,8 @@ public final class GarbageCollector {
             sweep.saved(),
             markMillis,
             sweepMillis,
-            items);
+            items,
+            retained);
     LOG.info("gc run {}: {}", runId, stats.summary());
     report(Phase.DONE, items.size());
     return stats;
@@ -258,7 +277,8 @@ public final class GarbageCollector {
       int protectedCount,
       long markMillis,
       long sweepMillis,
-      List<SweptItem> items) {
+      List<SweptItem> items,
+      List<RetentionAction> retention) {
     int manifests = 0;
     int referrers = 0;
     int layers = 0;
@@ -293,6 +313,49 @@ public final class GarbageCollector {
         protectedCount,
         markMillis,
         sweepMillis,
-        items);
+        items,
+        retention);
+  }
+
+  /**
+   * Retention's actions as the sweep carried them out: an expired manifest the sweep did not remove
+   * (a pusher marked it while the run went on) is dropped, and each removed one is given the bytes
+   * of the blobs swept with it (its own and those of its config and layers that went; a blob two
+   * removed manifests shared counts once, with the first).
+   */
+  private static List<RetentionAction> retentionDone(
+      List<RetentionAction> actions, KnownReferences refs, List<SweptItem> items) {
+    if (actions.isEmpty()) {
+      return actions;
+    }
+    Set<String> sweptManifests = new HashSet<>();
+    Map<String, Long> sweptBlobs = new HashMap<>();
+    for (SweptItem item : items) {
+      if (item.kind() == Kind.MANIFEST) {
+        sweptManifests.add(item.what());
+      } else if (item.kind() == Kind.BLOB) {
+        sweptBlobs.put(item.what(), item.bytes());
+      }
+    }
+    List<RetentionAction> out = new ArrayList<>();
+    for (RetentionAction a : actions) {
+      if (a.kind() == RetentionAction.Kind.UNTAG) {
+        out.add(a);
+        continue;
+      }
+      if (!sweptManifests.contains(a.repository() + "@" + a.digest())) {
+        continue;
+      }
+      long bytes = 0;
+      List<Digest> freed = new ArrayList<>();
+      freed.add(a.digest());
+      freed.addAll(refs.readSoFar(a.digest()).blobs());
+      for (Digest d : freed) {
+        Long b = sweptBlobs.remove(d.toString());
+        bytes += b == null ? 0 : b;
+      }
+      out.add(a.withBytes(bytes));
+    }
+    return out;
   }
 }

@@ -1,6 +1,7 @@
 package dev.lading.gc;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -17,6 +18,8 @@ import java.util.Objects;
  *     cache TTL so every pusher either sees the run or finishes before the mark reads
  * @param intentTtl deadline of each deletion intent; a sweep that cannot finish before it gives up
  *     and leaves the rest to the next run
+ * @param retention retention policies, evaluated at the start of every run (see {@link
+ *     RetentionPlan}); empty: tags are never removed by GC
  */
 public record GcOptions(
     Duration grace,
@@ -24,7 +27,8 @@ public record GcOptions(
     boolean deleteUntagged,
     boolean dryRun,
     Duration fenceDelay,
-    Duration intentTtl) {
+    Duration intentTtl,
+    List<RetentionPolicy> retention) {
 
   /** One hour: a layer whose manifest is still coming survives. */
   public static final Duration DEFAULT_GRACE = Duration.ofHours(1);
@@ -50,6 +54,7 @@ public record GcOptions(
     Objects.requireNonNull(uploadExpiry, "uploadExpiry");
     Objects.requireNonNull(fenceDelay, "fenceDelay");
     Objects.requireNonNull(intentTtl, "intentTtl");
+    retention = List.copyOf(retention);
     if (grace.isNegative() || uploadExpiry.isNegative() || fenceDelay.isNegative()) {
       throw new IllegalArgumentException("durations must not be negative");
     }
@@ -66,30 +71,38 @@ public record GcOptions(
         DEFAULT_DELETE_UNTAGGED,
         DEFAULT_DRY_RUN,
         DEFAULT_FENCE_DELAY,
-        DEFAULT_INTENT_TTL);
+        DEFAULT_INTENT_TTL,
+        List.of());
   }
 
   public GcOptions withGrace(Duration value) {
-    return new GcOptions(value, uploadExpiry, deleteUntagged, dryRun, fenceDelay, intentTtl);
+    return new GcOptions(
+        value, uploadExpiry, deleteUntagged, dryRun, fenceDelay, intentTtl, retention);
   }
 
   public GcOptions withUploadExpiry(Duration value) {
-    return new GcOptions(grace, value, deleteUntagged, dryRun, fenceDelay, intentTtl);
+    return new GcOptions(grace, value, deleteUntagged, dryRun, fenceDelay, intentTtl, retention);
   }
 
   public GcOptions withDeleteUntagged(boolean value) {
-    return new GcOptions(grace, uploadExpiry, value, dryRun, fenceDelay, intentTtl);
+    return new GcOptions(grace, uploadExpiry, value, dryRun, fenceDelay, intentTtl, retention);
   }
 
   public GcOptions withDryRun(boolean value) {
-    return new GcOptions(grace, uploadExpiry, deleteUntagged, value, fenceDelay, intentTtl);
+    return new GcOptions(
+        grace, uploadExpiry, deleteUntagged, value, fenceDelay, intentTtl, retention);
   }
 
   public GcOptions withFenceDelay(Duration value) {
-    return new GcOptions(grace, uploadExpiry, deleteUntagged, dryRun, value, intentTtl);
+    return new GcOptions(grace, uploadExpiry, deleteUntagged, dryRun, value, intentTtl, retention);
+  }
+
+  /** With these retention policies (the server's {@code policies.retention}). */
+  public GcOptions withRetention(List<RetentionPolicy> value) {
+    return new GcOptions(grace, uploadExpiry, deleteUntagged, dryRun, fenceDelay, intentTtl, value);
   }
 
   public GcOptions withIntentTtl(Duration value) {
-    return new GcOptions(grace, uploadExpiry, deleteUntagged, dryRun, fenceDelay, value);
+    return new GcOptions(grace, uploadExpiry, deleteUntagged, dryRun, fenceDelay, value, retention);
   }
 }

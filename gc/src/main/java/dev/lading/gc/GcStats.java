@@ -7,6 +7,7 @@ import java.util.List;
  * swept items for a dry-run's report.
  *
  * @param protectedByFence candidates a pusher marked or re-linked while the run went on, kept
+ * @param retention what the retention policies removed, each with its policy and reason
  * @param abandonedWrites residue of dead multipart writes the store removed (S3: multipart uploads
  *     aborted, tail objects deleted), see {@code ObjectStore#sweepAbandonedWrites}
  */
@@ -25,10 +26,22 @@ public record GcStats(
     int protectedByFence,
     long markMillis,
     long sweepMillis,
-    List<SweptItem> items) {
+    List<SweptItem> items,
+    List<RetentionAction> retention) {
 
   public GcStats {
     items = List.copyOf(items);
+    retention = List.copyOf(retention);
+  }
+
+  /** Tags retention removed (or, dry, would remove). */
+  public long tagsUntagged() {
+    return retention.stream().filter(a -> a.kind() == RetentionAction.Kind.UNTAG).count();
+  }
+
+  /** Untagged manifests retention expired and the sweep removed (or, dry, would remove). */
+  public long manifestsExpired() {
+    return retention.stream().filter(a -> a.kind() == RetentionAction.Kind.DELETE_MANIFEST).count();
   }
 
   /** One object that went (or would go); {@code bytes} is the data it frees, 0 for links. */
@@ -45,7 +58,16 @@ public record GcStats(
   }
 
   public String summary() {
-    return (dryRun ? "dry-run: would sweep " : "swept ")
+    return (dryRun ? "dry-run: " : "")
+        + (retention.isEmpty()
+            ? ""
+            : (dryRun ? "retention would untag " : "retention untagged ")
+                + tagsUntagged()
+                + " tags and expire"
+                + (dryRun ? " " : "d ")
+                + manifestsExpired()
+                + " untagged manifests; ")
+        + (dryRun ? "would sweep " : "swept ")
         + manifestsSwept
         + " manifests, "
         + layerLinksSwept

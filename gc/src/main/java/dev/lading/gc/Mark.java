@@ -56,13 +56,20 @@ final class Mark {
   private final GcOptions options;
   private final Instant cutoff;
   private final KnownReferences refs;
+  private final Retention.Result retention;
   private final Result result = new Result();
 
-  private Mark(CollectorStore io, GcOptions options, Instant cutoff, KnownReferences refs) {
+  private Mark(
+      CollectorStore io,
+      GcOptions options,
+      Instant cutoff,
+      KnownReferences refs,
+      Retention.Result retention) {
     this.io = io;
     this.options = options;
     this.cutoff = cutoff;
     this.refs = refs;
+    this.retention = retention;
   }
 
   /** Marks every repository, then sorts the blob records into live ones and candidates. */
@@ -72,9 +79,10 @@ final class Mark {
       Instant cutoff,
       Collection<RepositoryContents> repos,
       KnownReferences refs,
+      Retention.Result retention,
       Set<String> liveWrites)
       throws IOException {
-    Mark mark = new Mark(io, options, cutoff, refs);
+    Mark mark = new Mark(io, options, cutoff, refs, retention);
     for (RepositoryContents repo : repos) {
       mark.repository(repo);
     }
@@ -121,7 +129,10 @@ final class Mark {
     }
   }
 
-  /** Roots (tags; every manifest unless untagged ones are swept) and what they reach. */
+  /**
+   * Roots (tags; every manifest unless untagged ones are swept, or, where a retention policy speaks
+   * about untagged manifests, every one it did not find expired) and what they reach.
+   */
   private Set<Digest> keptManifests(RepositoryContents repo) throws IOException {
     Set<Digest> kept = new HashSet<>();
     List<Optional<byte[]>> targets =
@@ -140,8 +151,17 @@ final class Mark {
         LOG.warn("gc: unreadable tag {}", StorageLayout.keyOf(repo.tags.get(i)));
       }
     }
+    // A retention policy with untagged_for decides for its repositories: every untagged manifest
+    // it did not find expired is a root (young or not), whatever gc.delete_untagged says.
+    Optional<Set<Digest>> expired = retention.expired(repo.name);
     for (Digest m : repo.manifests) {
       if (kept.contains(m)) {
+        continue;
+      }
+      if (expired.isPresent()) {
+        if (!expired.get().contains(m)) {
+          kept.add(m);
+        }
         continue;
       }
       if (!options.deleteUntagged()) {

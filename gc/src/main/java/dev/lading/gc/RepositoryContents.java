@@ -4,11 +4,13 @@ import dev.lading.core.layout.StorageLayout;
 import dev.lading.core.layout.StorageLayout.Key;
 import dev.lading.core.layout.StorageLayout.LayerLinkKey;
 import dev.lading.core.layout.StorageLayout.ManifestLinkKey;
+import dev.lading.core.layout.StorageLayout.PullRecordKey;
 import dev.lading.core.layout.StorageLayout.ReferrerKey;
 import dev.lading.core.layout.StorageLayout.TagKey;
 import dev.lading.core.layout.StorageLayout.UploadStateKey;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
+import dev.lading.core.model.Tag;
 import dev.lading.core.storage.ListedObject;
 import java.io.IOException;
 import java.time.Instant;
@@ -34,12 +36,19 @@ final class RepositoryContents {
   final Map<Digest, Instant> manifestTimes = new HashMap<>();
 
   final List<TagKey> tags = new ArrayList<>();
+
+  /** When each tag was last written (its push time), as the listing told it. */
+  final Map<Tag, Instant> tagTimes = new HashMap<>();
+
   final List<ReferrerKey> referrers = new ArrayList<>();
 
   /** Layer links and when each was last written, as the listing told it. */
   final Map<Digest, Instant> layers = new HashMap<>();
 
   final List<UploadStateKey> uploads = new ArrayList<>();
+
+  /** Every instance's pull record of this repository, with when it was last written. */
+  final Map<PullRecordKey, Instant> pullRecords = new HashMap<>();
 
   private RepositoryContents(RepositoryName name) {
     this.name = name;
@@ -62,9 +71,14 @@ final class RepositoryContents {
           repo.manifests.add(k.digest());
           repo.manifestTimes.put(k.digest(), time);
         }
-        case TagKey k -> of(repos, k.repository()).tags.add(k);
+        case TagKey k -> {
+          RepositoryContents repo = of(repos, k.repository());
+          repo.tags.add(k);
+          repo.tagTimes.put(k.tag(), time);
+        }
         case ReferrerKey k -> of(repos, k.repository()).referrers.add(k);
         case UploadStateKey k -> of(repos, k.repository()).uploads.add(k);
+        case PullRecordKey k -> of(repos, k.repository()).pullRecords.put(k, time);
         case null, default -> LOG.warn("gc: skipping a key outside the layout: {}", object.key());
       }
     }

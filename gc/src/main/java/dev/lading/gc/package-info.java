@@ -16,6 +16,18 @@
  * session points to, and upload sessions older than the upload expiry (their multipart writes
  * aborted, which on S3 aborts the multipart upload).
  *
+ * <h2>Retention</h2>
+ *
+ * With retention policies ({@link dev.lading.gc.RetentionPolicy}, the server's {@code
+ * policies.retention}), a run starts, after its fence delay and its listing, with {@link
+ * dev.lading.gc.Retention}: it removes the tags no policy keeps (fenced by tag marks, see that
+ * class) and tells the mark which untagged manifests expired; the mark leaves those unrooted unless
+ * a kept index or subject needs them, and the sweep removes them and what only they referenced,
+ * under the intents and re-checks below like any candidate. The decisions ({@link
+ * dev.lading.gc.RetentionPlan}) come from the listing alone, so a dry run decides what the real run
+ * does. "Last pulled" comes from the instances' pull records (core's {@code PullLog}), at most one
+ * flush interval stale.
+ *
  * <h2>The fence (why a push in flight never loses a blob)</h2>
  *
  * Both sides write first, then read what the other wrote; the store has read-after-write

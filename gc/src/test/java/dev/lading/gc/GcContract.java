@@ -31,6 +31,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Random;
 import java.util.Set;
@@ -690,7 +691,32 @@ public abstract class GcContract {
       }
       pushImage(OTHER, "stable-" + s, blobs);
       stableTags.add("stable-" + s);
+      // Old images sharing the same layers, which retention untags in the first run.
+      List<byte[]> old = new ArrayList<>(blobs);
+      old.set(0, bytes("{\"old\":" + s + "}"));
+      pushImage(OTHER, "old-" + s, old);
     }
+    // Retention on: the stable images' old siblings lose their tags (and then their manifests),
+    // and the pushers' repository is governed by a policy that keeps its tags and expires what is
+    // untagged, instead of gc.delete_untagged.
+    List<RetentionPolicy> retention =
+        List.of(
+            new RetentionPolicy(
+                "old images",
+                r -> r.equals(OTHER),
+                List.of("old-*"),
+                OptionalInt.of(0),
+                Optional.empty(),
+                Optional.empty(),
+                Optional.of(Duration.ZERO)),
+            new RetentionPolicy(
+                "pushers",
+                r -> r.equals(APP),
+                List.of("p*"),
+                OptionalInt.empty(),
+                Optional.of(Duration.ofDays(1)),
+                Optional.empty(),
+                Optional.of(Duration.ZERO)));
     AtomicInteger pulls = new AtomicInteger();
     List<String> failedPulls = Collections.synchronizedList(new ArrayList<>());
     Set<String> refused = ConcurrentHashMap.newKeySet();
@@ -790,6 +816,7 @@ public abstract class GcContract {
                           collector.run(
                               now()
                                   .withDeleteUntagged(true)
+                                  .withRetention(retention)
                                   .withFenceDelay(Duration.ofMillis(250)));
                       swept.addAndGet(stats.blobsSwept());
                       protectedByFence.addAndGet(stats.protectedByFence());
@@ -871,6 +898,9 @@ public abstract class GcContract {
       for (String tag : stableTags) {
         assertPullsCompletely(OTHER, tag);
       }
+      assertThat(registry.listTags(OTHER, 100, Optional.empty()).items())
+          .as("retention untagged the old images")
+          .containsExactlyElementsOf(stableTags);
       assertThat(pushed.get()).isGreaterThanOrEqualTo(pushers * pushesEach);
       assertThat(pushedDuringRuns.get()).as("pushes completed while a run was on").isPositive();
       assertThat(cycles).isGreaterThanOrEqualTo(minimumCycles());

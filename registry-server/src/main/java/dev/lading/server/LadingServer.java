@@ -1,6 +1,7 @@
 package dev.lading.server;
 
 import dev.lading.core.layout.StoreFormat;
+import dev.lading.core.registry.PullLog;
 import dev.lading.core.registry.Registry;
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.core.registry.StoreRegistry;
@@ -90,6 +91,7 @@ public final class LadingServer implements AutoCloseable {
   private volatile Events events = Events.off();
 
   private volatile TokenAuth auth;
+  private volatile PullLogFlusher pulls;
 
   /** The registry and override guard of a server started on its own store (for reloads). */
   private volatile StoreRegistry registry;
@@ -168,8 +170,15 @@ public final class LadingServer implements AutoCloseable {
     registry.immutableTags(config.policies().immutableTags());
     ImmutableTagGuard immutableTags =
         new ImmutableTagGuard(config.policies().immutableTagsOverride(), metrics);
+    PullLogFlusher pulls = null;
+    if (!config.readOnly()
+        && config.policies().retention().stream().anyMatch(p -> p.keepPulledWithin().isPresent())) {
+      PullLog log = new PullLog(store, Clock.systemUTC());
+      registry.recordPulls(log);
+      pulls = new PullLogFlusher(log, config.policies().pullsFlush());
+    }
     GarbageCollector collector = new GarbageCollector(store, Clock.systemUTC());
-    OnlineCollector gc = new OnlineCollector(collector, gcOptions(config.gc()), Clock.systemUTC());
+    OnlineCollector gc = new OnlineCollector(collector, gcOptions(config), Clock.systemUTC());
     metrics.bindGc(gc, collector);
     Map<String, ResourceHandler> admin = Map.of(GcAdminHandler.PATH, new GcAdminHandler(gc));
     // A read-only server may run on credentials that cannot write the events' queue: no events.
@@ -215,6 +224,7 @@ public final class LadingServer implements AutoCloseable {
       server.events = events;
       server.registry = registry;
       server.immutableTagGuard = immutableTags;
+      server.pulls = pulls;
       if (config.gc().interval().isPositive()) {
         gc.schedule(config.gc().interval());
       }
@@ -222,10 +232,18 @@ public final class LadingServer implements AutoCloseable {
     } catch (RuntimeException e) {
       gc.close();
       events.close();
+      if (pulls != null) {
+        pulls.close();
+      }
       metrics.close();
       closeQuietly(store);
       throw e;
     }
+  }
+
+  /** GC policy, fence delay and retention policies from the configuration. */
+  public static GcOptions gcOptions(LadingConfig config) {
+    return gcOptions(config.gc()).withRetention(config.policies().retention());
   }
 
   /** GC policy and fence delay from the configuration. */
@@ -546,6 +564,9 @@ public final class LadingServer implements AutoCloseable {
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     requestThreads.shutdownNow();
     events.close();
+    if (pulls != null) {
+      pulls.close(); // the last pulls, before the store closes
+    }
     if (ownedStore != null) {
       closeQuietly(ownedStore);
     }

@@ -14,6 +14,7 @@ import dev.lading.gc.ByteSize;
 import dev.lading.gc.GarbageCollector;
 import dev.lading.gc.GcOptions;
 import dev.lading.gc.GcStats;
+import dev.lading.gc.RetentionAction;
 import dev.lading.server.auth.TokenAuth;
 import dev.lading.server.config.ConfigException;
 import dev.lading.server.config.ConfigLoader;
@@ -222,7 +223,7 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
       LadingConfig loaded = main.loadConfig(config);
-      GcOptions options = LadingServer.gcOptions(loaded.gc());
+      GcOptions options = LadingServer.gcOptions(loaded);
       if (dryRun) {
         options = options.withDryRun(true);
       }
@@ -253,6 +254,9 @@ public final class Main implements Callable<Integer> {
           progress.end();
         }
         if (options.dryRun()) {
+          for (RetentionAction action : stats.retention()) {
+            main.out.println("RETENTION " + action.describe());
+          }
           for (GcStats.SweptItem item : stats.items()) {
             main.out.println(item.kind() + " " + item.what() + " " + ByteSize.human(item.bytes()));
           }

@@ -2,15 +2,20 @@ package dev.lading.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lading.core.model.Digest;
+import dev.lading.core.model.Reference;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.core.registry.StoreRegistry;
 import dev.lading.core.storage.fs.FilesystemStore;
+import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -130,5 +135,56 @@ class MainTest {
         .contains("gc: done");
     assertThat(registry.uploadStatus(RepositoryName.parse("team/app"), upload.id()).offset())
         .isZero();
+  }
+
+  @Test
+  void gcDryRunPrintsWhatEachRetentionPolicyWouldRemoveAndWhy(@TempDir Path dir) throws Exception {
+    Path root = dir.resolve("data");
+    var store = new FilesystemStore(root);
+    var registry = new StoreRegistry(store, RegistryOptions.defaults());
+    RepositoryName app = RepositoryName.parse("team/app");
+    byte[] config = "{}".getBytes(StandardCharsets.UTF_8);
+    Digest configDigest = Digest.sha256(config);
+    registry.putBlob(app, configDigest, new ByteArrayInputStream(config), OptionalLong.of(2));
+    for (int i = 1; i <= 3; i++) {
+      String manifest =
+          "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+              + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
+              + "\"digest\":\""
+              + configDigest
+              + "\",\"size\":2},\"layers\":[],\"annotations\":{\"commit\":\""
+              + i
+              + "\"}}";
+      registry.putManifest(
+          app,
+          Reference.parse("ci-0" + i),
+          "application/vnd.oci.image.manifest.v1+json",
+          manifest.getBytes(StandardCharsets.UTF_8));
+      Thread.sleep(20); // distinct push times
+    }
+    Map<String, String> env =
+        Map.of(
+            "LADING_STORAGE_FILESYSTEM_ROOT",
+            root.toString(),
+            "LADING_GC_GRACE_MINUTES",
+            "0",
+            "LADING_POLICIES_RETENTION",
+            "[{\"repositories\":[\"team/*\"],\"tags\":[\"ci-*\"],\"keep_last\":1,"
+                + "\"untagged_for_hours\":0}]");
+
+    assertThat(run(env, "gc", "--dry-run", "--no-registry-running")).isZero();
+
+    assertThat(out.toString())
+        .contains(
+            "RETENTION untag team/app:ci-01 (sha256:",
+            "by policies.retention[0] (team/* tags ci-*): beyond keep_last 1 (3rd newest)",
+            "RETENTION untag team/app:ci-02 (sha256:",
+            "RETENTION delete team/app@sha256:",
+            "untagged (its last tag removed by this run)",
+            "; frees ",
+            "dry-run: retention would untag 2 tags and expire 2 untagged manifests; would sweep 2 manifests");
+    assertThat(out.toString()).doesNotContain("team/app:ci-03");
+    assertThat(registry.listTags(app, 10, java.util.Optional.empty()).items())
+        .containsExactly("ci-01", "ci-02", "ci-03");
   }
 }

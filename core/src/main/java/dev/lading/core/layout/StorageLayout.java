@@ -35,6 +35,10 @@ import java.util.stream.IntStream;
  * repositories/&lt;name&gt;/_referrers/&lt;s-alg&gt;/&lt;s-hex&gt;/&lt;alg&gt;/&lt;hex&gt;
  *                                             descriptor JSON of a manifest whose subject is s
  * repositories/&lt;name&gt;/_uploads/&lt;uuid&gt;         upload session state (JSON)
+ * repositories/&lt;name&gt;/_pulls/&lt;uuid&gt;           when one instance (its uuid, chosen at start) last saw
+ *                                             tags and digests of the repository pulled (JSON
+ *                                             {tags, digests}); rewritten in batches, read by
+ *                                             retention's keep_pulled_within
  * catalog/&lt;encoded name&gt;                     marker (empty): the repository exists
  * gc/runs/&lt;run id&gt;                          a GC run in progress (JSON {id, startedAt, expiresAt});
  *                                             pushers that see one write marks
@@ -42,6 +46,8 @@ import java.util.stream.IntStream;
  *                                             record (JSON {runId, deadline, record, repositories})
  * gc/marks/&lt;alg&gt;/&lt;hex&gt;                     (empty) a pusher uploaded, mounted, confirmed or
  *                                             referenced this digest while a run was active
+ * gc/tag-marks/&lt;name&gt;/_tags/&lt;tag&gt;           a pusher is about to set this tag to this digest (text)
+ *                                             while a run is active: retention's fence for tags
  * auth/signing-keys.jwks                     token auth's signing key set (JWK set with private keys)
  *                                             when the store is shared (S3) and no key file is configured
  * auth/url-signing-key                       the key of Lading's own signed blob URLs (JSON {key}),
@@ -97,10 +103,12 @@ public final class StorageLayout {
           TagKey,
           ReferrerKey,
           UploadStateKey,
+          PullRecordKey,
           CatalogKey,
           GcRunKey,
           GcIntentKey,
           GcMarkKey,
+          GcTagMarkKey,
           SigningKeySetKey,
           UrlSigningKeyKey,
           EventBatchKey,
@@ -174,6 +182,17 @@ public final class StorageLayout {
     }
   }
 
+  /**
+   * When instance {@code instance} (a random UUID chosen at its start) last saw tags and digests of
+   * {@code repository} pulled ({@link StoredValues.PullRecord}).
+   */
+  public record PullRecordKey(RepositoryName repository, String instance) implements Key {
+    public PullRecordKey {
+      Objects.requireNonNull(repository);
+      new DataKey(instance); // the same UUID grammar: safe inside a key
+    }
+  }
+
   /** The repository exists (an empty object). */
   public record CatalogKey(RepositoryName repository) implements Key {
     public CatalogKey {
@@ -199,6 +218,18 @@ public final class StorageLayout {
   public record GcMarkKey(Digest digest) implements Key {
     public GcMarkKey {
       Objects.requireNonNull(digest);
+    }
+  }
+
+  /**
+   * A pusher's tag mark ({@link StoredValues.TagTarget}): while a GC run was active it was about to
+   * set {@code tag} of {@code repository} to the digest held, so a tag retention deletes at that
+   * moment is put back (see {@code dev.lading.gc.Retention}).
+   */
+  public record GcTagMarkKey(RepositoryName repository, Tag tag) implements Key {
+    public GcTagMarkKey {
+      Objects.requireNonNull(repository);
+      Objects.requireNonNull(tag);
     }
   }
 
@@ -292,10 +323,12 @@ public final class StorageLayout {
   private static final String TAGS = "_tags/";
   private static final String REFERRERS = "_referrers/";
   private static final String UPLOADS = "_uploads/";
+  private static final String PULLS = "_pulls/";
   private static final String CATALOG = "catalog/";
   private static final String GC_RUNS = "gc/runs/";
   private static final String GC_INTENTS = "gc/intents/";
   private static final String GC_MARKS = "gc/marks/";
+  private static final String GC_TAG_MARKS = "gc/tag-marks/";
   private static final String SIGNING_KEYS = "auth/signing-keys.jwks";
   private static final String URL_SIGNING_KEY = "auth/url-signing-key";
   private static final String EVENT_QUEUE = "events/queue/";
@@ -325,10 +358,12 @@ public final class StorageLayout {
       case ReferrerKey k ->
           referrersPrefix(k.repository(), k.subject()) + digestPath(k.referrer(), false);
       case UploadStateKey k -> repository(k.repository()) + UPLOADS + k.id().value();
+      case PullRecordKey k -> repository(k.repository()) + PULLS + k.instance();
       case CatalogKey k -> CATALOG + encodeName(k.repository().value());
       case GcRunKey k -> GC_RUNS + k.id();
       case GcIntentKey k -> GC_INTENTS + digestPath(k.digest(), false);
       case GcMarkKey k -> GC_MARKS + digestPath(k.digest(), false);
+      case GcTagMarkKey k -> gcTagMarksPrefix(k.repository()) + k.tag().value();
       case SigningKeySetKey k -> SIGNING_KEYS;
       case UrlSigningKeyKey k -> URL_SIGNING_KEY;
       case EventBatchKey k -> eventQueuePrefix(k.endpoint()) + k.batch();
@@ -380,6 +415,13 @@ public final class StorageLayout {
       return new GcRunKey(key.substring(GC_RUNS.length()));
     } else if (key.startsWith(GC_INTENTS)) {
       return new GcIntentKey(digestFromPath(key.substring(GC_INTENTS.length())));
+    } else if (key.startsWith(GC_TAG_MARKS)) {
+      int end = key.indexOf("/" + TAGS, GC_TAG_MARKS.length());
+      return end < 0
+          ? null
+          : new GcTagMarkKey(
+              RepositoryName.parse(key.substring(GC_TAG_MARKS.length(), end)),
+              Tag.parse(key.substring(end + 1 + TAGS.length())));
     } else if (key.startsWith(GC_MARKS)) {
       return new GcMarkKey(digestFromPath(key.substring(GC_MARKS.length())));
     } else if (key.startsWith(REPOSITORIES)) {
@@ -404,6 +446,8 @@ public final class StorageLayout {
       return new TagKey(repo, Tag.parse(rest.substring(TAGS.length())));
     } else if (rest.startsWith(UPLOADS)) {
       return new UploadStateKey(repo, UploadId.parse(rest.substring(UPLOADS.length())));
+    } else if (rest.startsWith(PULLS)) {
+      return new PullRecordKey(repo, rest.substring(PULLS.length()));
     } else if (rest.startsWith(REFERRERS)) {
       String[] parts = rest.substring(REFERRERS.length()).split("/", -1);
       return parts.length == 4
@@ -471,6 +515,16 @@ public final class StorageLayout {
   /** Prefix of the GC deletion intents. */
   public static String gcIntentsPrefix() {
     return GC_INTENTS;
+  }
+
+  /** Prefix of every tag mark. */
+  public static String gcTagMarksPrefix() {
+    return GC_TAG_MARKS;
+  }
+
+  /** Prefix of the tag marks of {@code repository}; the rest of each key is the tag. */
+  public static String gcTagMarksPrefix(RepositoryName repository) {
+    return GC_TAG_MARKS + repository.value() + "/" + TAGS;
   }
 
   /** Prefixes {@code gc/marks/<alg>/} of the pushers' GC marks, one per algorithm. */

@@ -22,6 +22,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -29,6 +30,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * What the objects of {@link StorageLayout} hold, each as a typed record with the one reader
@@ -328,6 +330,46 @@ public final class StoredValues {
         String hashState,
         String completedDigest,
         Long completedSize) {}
+  }
+
+  /**
+   * {@code repositories/<name>/_pulls/<instance>}: when one instance last saw each tag and each
+   * manifest digest of the repository pulled (a manifest {@code GET}), to the second. Rewritten
+   * whole, in batches, by that instance's pull log; read by retention; deleted by GC once too old
+   * to keep anything.
+   */
+  public record PullRecord(Map<String, Instant> tags, Map<Digest, Instant> digests) {
+    public PullRecord {
+      tags = Map.copyOf(tags);
+      digests = Map.copyOf(digests);
+    }
+
+    public static PullRecord read(byte[] bytes) {
+      Shape s = json(bytes, Shape.class);
+      try {
+        Map<String, Instant> tags = new HashMap<>();
+        if (s.tags() != null) {
+          s.tags().forEach((t, at) -> tags.put(t, Instant.parse(at)));
+        }
+        Map<Digest, Instant> digests = new HashMap<>();
+        if (s.digests() != null) {
+          s.digests().forEach((d, at) -> digests.put(Digest.parse(d), Instant.parse(at)));
+        }
+        return new PullRecord(tags, digests);
+      } catch (RuntimeException e) {
+        throw corrupt(PullRecord.class, e);
+      }
+    }
+
+    public byte[] write() {
+      Map<String, String> t = new TreeMap<>();
+      tags.forEach((tag, at) -> t.put(tag, at.toString()));
+      Map<String, String> d = new TreeMap<>();
+      digests.forEach((digest, at) -> d.put(digest.toString(), at.toString()));
+      return toJson(new Shape(t, d));
+    }
+
+    private record Shape(Map<String, String> tags, Map<String, String> digests) {}
   }
 
   /**

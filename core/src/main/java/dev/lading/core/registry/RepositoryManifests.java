@@ -8,6 +8,7 @@ import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
 import dev.lading.core.layout.StorageLayout;
 import dev.lading.core.layout.StorageLayout.CatalogKey;
+import dev.lading.core.layout.StorageLayout.GcTagMarkKey;
 import dev.lading.core.layout.StorageLayout.ManifestLinkKey;
 import dev.lading.core.layout.StorageLayout.ReferrerKey;
 import dev.lading.core.layout.StorageLayout.TagKey;
@@ -142,7 +143,7 @@ final class RepositoryManifests {
       tags.add(tag);
     }
     TagPlan plan = planTags(repo, tags, digest, override);
-    fenceManifest(repo, manifest, digest);
+    boolean runActive = fenceManifest(repo, manifest, digest);
     // Write order, each step one atomic object write, so a crash after any step leaves a state
     // readers may see and a retry of the same PUT completes (every step is idempotent):
     // the manifest's bytes and record (a crash before the record leaves only stray data, which
@@ -170,6 +171,19 @@ final class RepositoryManifests {
               store.write(
                   StorageLayout.keyOf(new ReferrerKey(repo, subject.get(), digest)),
                   entry.write()));
+    }
+    // While a GC run is active, a tag mark goes first: retention deletes old tags and re-reads each
+    // one just before, but a store has no compare-and-delete, so a push landing between its re-read
+    // and its delete would lose the tag. Retention reads the tag marks after its deletes and puts
+    // back any tag it deleted that a mark names (dev.lading.gc.Retention has the argument).
+    if (runActive) {
+      for (Tag tag : tags) {
+        run(
+            () ->
+                store.write(
+                    StorageLayout.keyOf(new GcTagMarkKey(repo, tag)),
+                    new TagTarget(digest).write()));
+      }
     }
     // One object per tag: moving a tag is one atomic write, but several tags (?tag=a&tag=b) are
     // several writes, in the order given. Every tag was validated before the first write above,
@@ -444,7 +458,8 @@ final class RepositoryManifests {
    * swept after the re-check is impossible: the sweeper re-reads the marks after writing its
    * intent, and deletes nothing after clearing it.
    */
-  private void fenceManifest(RepositoryName repo, ParsedManifest manifest, Digest digest) {
+  /** Returns whether a GC run is active (marks were written): then tags are marked too. */
+  private boolean fenceManifest(RepositoryName repo, ParsedManifest manifest, Digest digest) {
     List<Digest> blobRefs = manifest.requiredBlobs();
     // A sparse index (children not all here) is accepted only when configured so; the children
     // it does not check are not marked either: GC keeps only children the repository links.
@@ -461,6 +476,7 @@ final class RepositoryManifests {
       // A run appeared after a cached "no run": the marks are written now; settle again.
       settleAndCheck(repo, blobRefs, manifestRefs, all, digest, true);
     }
+    return ticket.marked();
   }
 
   /**

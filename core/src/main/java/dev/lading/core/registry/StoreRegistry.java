@@ -49,6 +49,7 @@ public final class StoreRegistry implements Registry {
   private final RepositoryBlobs blobs;
   private final UploadSessions uploads;
   private final RepositoryManifests manifests;
+  private volatile PullRecorder pulls = PullRecorder.NONE;
 
   public StoreRegistry(ObjectStore store, RegistryOptions options) {
     this(store, options, GcFence.of(store, options.clock()));
@@ -230,7 +231,18 @@ public final class StoreRegistry implements Registry {
   @Override
   public ManifestContent getManifest(RepositoryName repo, Reference reference) {
     requireSupported(options, reference);
-    return manifests.getManifest(repo, reference);
+    ManifestContent m = manifests.getManifest(repo, reference);
+    pulls.pulled(repo, reference, m.digest());
+    return m;
+  }
+
+  /**
+   * Tells {@code recorder} about every manifest {@code GET} served from now on (retention's "last
+   * pulled"; {@link PullLog}). A {@code HEAD} is no pull: clients and tools ask it to learn whether
+   * a tag exists, and the pull that follows a {@code HEAD} fetches the manifest by digest.
+   */
+  public void recordPulls(PullRecorder recorder) {
+    pulls = Objects.requireNonNull(recorder, "recorder");
   }
 
   @Override

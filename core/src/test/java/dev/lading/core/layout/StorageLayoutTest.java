@@ -11,9 +11,11 @@ import dev.lading.core.layout.StorageLayout.FormatVersionKey;
 import dev.lading.core.layout.StorageLayout.GcIntentKey;
 import dev.lading.core.layout.StorageLayout.GcMarkKey;
 import dev.lading.core.layout.StorageLayout.GcRunKey;
+import dev.lading.core.layout.StorageLayout.GcTagMarkKey;
 import dev.lading.core.layout.StorageLayout.Key;
 import dev.lading.core.layout.StorageLayout.LayerLinkKey;
 import dev.lading.core.layout.StorageLayout.ManifestLinkKey;
+import dev.lading.core.layout.StorageLayout.PullRecordKey;
 import dev.lading.core.layout.StorageLayout.ReferrerKey;
 import dev.lading.core.layout.StorageLayout.SigningKeySetKey;
 import dev.lading.core.layout.StorageLayout.TagKey;
@@ -54,12 +56,16 @@ class StorageLayoutTest {
         new ReferrerKey(REPO, S, D),
         "repositories/ml/vllm/_referrers/sha256/" + S.hex() + "/sha256/" + hex);
     expected.put(new UploadStateKey(REPO, id), "repositories/ml/vllm/_uploads/" + id.value());
+    expected.put(
+        new PullRecordKey(REPO, "0f8b3a1e-1111-4222-8333-444455556666"),
+        "repositories/ml/vllm/_pulls/0f8b3a1e-1111-4222-8333-444455556666");
     expected.put(new CatalogKey(REPO), "catalog/ml0vllm");
     expected.put(
         new GcRunKey("0f8b3a1e-1111-4222-8333-444455556666"),
         "gc/runs/0f8b3a1e-1111-4222-8333-444455556666");
     expected.put(new GcIntentKey(D), "gc/intents/sha256/" + hex);
     expected.put(new GcMarkKey(D), "gc/marks/sha256/" + hex);
+    expected.put(new GcTagMarkKey(REPO, Tag.parse("v1.0")), "gc/tag-marks/ml/vllm/_tags/v1.0");
     expected.put(new SigningKeySetKey(), "auth/signing-keys.jwks");
     expected.put(new UrlSigningKeyKey(), "auth/url-signing-key");
     expected.put(

@@ -4,6 +4,7 @@ import dev.lading.core.error.ErrorCode;
 import dev.lading.gc.GarbageCollector;
 import dev.lading.gc.GcStats;
 import dev.lading.gc.OnlineCollector;
+import dev.lading.gc.RetentionAction;
 import dev.lading.server.http.Exchange;
 import dev.lading.server.http.ResourceHandler;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -137,6 +138,25 @@ public final class GcAdminHandler implements ResourceHandler {
                 })
             .toList();
     out.put("items", items);
+    out.put("tagsUntagged", st.tagsUntagged());
+    out.put("manifestsExpired", st.manifestsExpired());
+    out.put(
+        "retention",
+        st.retention().stream()
+            .limit(MAX_ITEMS_SHOWN)
+            .map(
+                a -> {
+                  Map<String, Object> m = new LinkedHashMap<>();
+                  m.put("action", a.kind() == RetentionAction.Kind.UNTAG ? "untag" : "delete");
+                  m.put("repository", a.repository().value());
+                  m.put("tag", a.tag().orElse(null));
+                  m.put("digest", a.digest().toString());
+                  m.put("policy", a.policy());
+                  m.put("reason", a.reason());
+                  m.put("bytes", a.bytes());
+                  return m;
+                })
+            .toList());
     return out;
   }
 }

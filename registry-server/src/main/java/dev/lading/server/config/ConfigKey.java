@@ -200,6 +200,22 @@ public enum ConfigKey {
       v -> intBetween(v, (int) GcFence.DEFAULT_TTL.toSeconds() + 1, 3_600)),
   /** Online runs only report what they would sweep. */
   GC_DRY_RUN("gc.dry_run", String.valueOf(GcOptions.DEFAULT_DRY_RUN), ConfigKey::bool),
+  // ---- lifecycle policies ---------------------------------------------------------------------
+  /**
+   * Retention: a list of {@code {repositories: [pattern], tags: [pattern], keep_last: N,
+   * keep_pushed_within_hours: H, untagged_for_hours: H}}, evaluated at the start of every GC run
+   * (see {@code RetentionSettings} and the gc module's {@code RetentionPlan}).
+   */
+  POLICIES_RETENTION("policies.retention", "[]", RetentionSettings::retention, Shape.LIST),
+  /**
+   * How often an instance writes the pulls it saw to the store (only while a retention policy keeps
+   * tags by pulls): "last pulled" is at most this stale, and each pulled repository costs one write
+   * per interval.
+   */
+  POLICIES_PULLS_FLUSH_SECONDS(
+      "policies.pulls_flush_seconds",
+      whole(LadingConfig.Policies.DEFAULT_PULLS_FLUSH, ChronoUnit.SECONDS),
+      v -> intBetween(v, 1, 3_600)),
   /** Refuse every write with 405 UNSUPPORTED (pulls keep working). */
   READ_ONLY("read_only", "false", ConfigKey::bool),
 

@@ -10,6 +10,7 @@ import dev.lading.core.policy.ImmutableTags;
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.events.EventOptions;
 import dev.lading.gc.GcOptions;
+import dev.lading.gc.RetentionPolicy;
 import dev.lading.storage.s3.S3StoreConfig;
 import java.net.URI;
 import java.nio.file.Path;
@@ -598,32 +599,63 @@ public record LadingConfig(
   }
 
   /**
-   * What may happen to tags: the immutable tag rules ({@code policies.immutable_tags}) and the
-   * accounts whose requests may override them when they ask to ({@code
-   * policies.immutable_tags_override}, by name; empty: nobody). Both reload without a restart.
+   * Lifecycle policies ({@code policies.*}): the immutable tag rules ({@code immutable_tags}) and
+   * the accounts whose requests may override them when they ask to ({@code
+   * immutable_tags_override}, by name; empty: nobody), both reloaded without a restart; the
+   * retention policies every GC run applies first, in the order configured ({@code retention}); and
+   * how often an instance writes the pulls it saw when a policy keeps tags by pulls ({@code
+   * pulls_flush_seconds}), which bounds how stale "last pulled" is.
    */
-  public record Policies(ImmutableTags immutableTags, Set<String> immutableTagsOverride) {
+  public record Policies(
+      ImmutableTags immutableTags,
+      Set<String> immutableTagsOverride,
+      List<RetentionPolicy> retention,
+      Duration pullsFlush) {
+    /** {@code policies.pulls_flush_seconds}' default. */
+    public static final Duration DEFAULT_PULLS_FLUSH = Duration.ofSeconds(60);
+
     public Policies {
       Objects.requireNonNull(immutableTags, "immutableTags");
       immutableTagsOverride = Set.copyOf(immutableTagsOverride);
+      retention = List.copyOf(retention);
+      if (!pullsFlush.isPositive()) {
+        throw new IllegalArgumentException("pullsFlush must be positive");
+      }
     }
 
-    /** No rules, nobody may override. */
-    public static final Policies NONE = new Policies(ImmutableTags.NONE, Set.of());
+    /** No rules, nobody may override, no retention. */
+    public static final Policies NONE =
+        new Policies(ImmutableTags.NONE, Set.of(), List.of(), DEFAULT_PULLS_FLUSH);
+
+    /** Immutable tag rules only. */
+    public Policies(ImmutableTags immutableTags, Set<String> immutableTagsOverride) {
+      this(immutableTags, immutableTagsOverride, List.of(), DEFAULT_PULLS_FLUSH);
+    }
+
+    /** Retention policies only. */
+    public Policies(List<RetentionPolicy> retention) {
+      this(ImmutableTags.NONE, Set.of(), retention, DEFAULT_PULLS_FLUSH);
+    }
 
     public Policies withImmutableTags(ImmutableTags value) {
-      return new Policies(value, immutableTagsOverride);
+      return new Policies(value, immutableTagsOverride, retention, pullsFlush);
     }
 
     public Policies withImmutableTagsOverride(Set<String> value) {
-      return new Policies(immutableTags, value);
+      return new Policies(immutableTags, value, retention, pullsFlush);
+    }
+
+    public Policies withRetention(List<RetentionPolicy> value) {
+      return new Policies(immutableTags, immutableTagsOverride, value, pullsFlush);
     }
 
     @SuppressWarnings("unchecked")
     static Policies from(Map<ConfigKey, Object> v) {
       return new Policies(
           (ImmutableTags) v.get(ConfigKey.POLICIES_IMMUTABLE_TAGS),
-          (Set<String>) v.get(ConfigKey.POLICIES_IMMUTABLE_TAGS_OVERRIDE));
+          (Set<String>) v.get(ConfigKey.POLICIES_IMMUTABLE_TAGS_OVERRIDE),
+          (List<RetentionPolicy>) v.get(ConfigKey.POLICIES_RETENTION),
+          Duration.ofSeconds((Integer) v.get(ConfigKey.POLICIES_PULLS_FLUSH_SECONDS)));
     }
   }
 

@@ -380,6 +380,8 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics, A
                   .description("Candidates the fence kept for pushers")
                   .register(registry)
                   .increment(stats.protectedByFence());
+              retained("tags", stats.tagsUntagged());
+              retained("manifests", stats.manifestsExpired());
             }
             gcLastSuccess.set(clock.instant().getEpochSecond());
           }
@@ -389,6 +391,15 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics, A
             runs("failure", "any").increment();
           }
         });
+  }
+
+  /** What retention policies removed: {@code tags} untagged, untagged {@code manifests} expired. */
+  private void retained(String kind, long count) {
+    Counter.builder("lading.retention.removed")
+        .description("Tags and untagged manifests removed by retention policies")
+        .tag("kind", kind)
+        .register(registry)
+        .increment(count);
   }
 
   private Counter runs(String outcome, String mode) {
