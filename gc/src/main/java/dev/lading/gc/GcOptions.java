@@ -1,8 +1,10 @@
 package dev.lading.gc;
 
+import dev.lading.core.policy.ImmutableTags;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * How a GC run behaves.
@@ -20,6 +22,8 @@ import java.util.Objects;
  *     and leaves the rest to the next run
  * @param retention retention policies, evaluated at the start of every run (see {@link
  *     RetentionPlan}); empty: tags are never removed by GC
+ * @param immutableTags the immutable tag rules in force, read at the start of every run (they
+ *     reload while the server runs): retention never removes a tag they cover
  */
 public record GcOptions(
     Duration grace,
@@ -28,7 +32,8 @@ public record GcOptions(
     boolean dryRun,
     Duration fenceDelay,
     Duration intentTtl,
-    List<RetentionPolicy> retention) {
+    List<RetentionPolicy> retention,
+    Supplier<ImmutableTags> immutableTags) {
 
   /** One hour: a layer whose manifest is still coming survives. */
   public static final Duration DEFAULT_GRACE = Duration.ofHours(1);
@@ -55,6 +60,7 @@ public record GcOptions(
     Objects.requireNonNull(fenceDelay, "fenceDelay");
     Objects.requireNonNull(intentTtl, "intentTtl");
     retention = List.copyOf(retention);
+    Objects.requireNonNull(immutableTags, "immutableTags");
     if (grace.isNegative() || uploadExpiry.isNegative() || fenceDelay.isNegative()) {
       throw new IllegalArgumentException("durations must not be negative");
     }
@@ -72,37 +78,63 @@ public record GcOptions(
         DEFAULT_DRY_RUN,
         DEFAULT_FENCE_DELAY,
         DEFAULT_INTENT_TTL,
-        List.of());
+        List.of(),
+        () -> ImmutableTags.NONE);
   }
 
   public GcOptions withGrace(Duration value) {
     return new GcOptions(
-        value, uploadExpiry, deleteUntagged, dryRun, fenceDelay, intentTtl, retention);
+        value,
+        uploadExpiry,
+        deleteUntagged,
+        dryRun,
+        fenceDelay,
+        intentTtl,
+        retention,
+        immutableTags);
   }
 
   public GcOptions withUploadExpiry(Duration value) {
-    return new GcOptions(grace, value, deleteUntagged, dryRun, fenceDelay, intentTtl, retention);
+    return new GcOptions(
+        grace, value, deleteUntagged, dryRun, fenceDelay, intentTtl, retention, immutableTags);
   }
 
   public GcOptions withDeleteUntagged(boolean value) {
-    return new GcOptions(grace, uploadExpiry, value, dryRun, fenceDelay, intentTtl, retention);
+    return new GcOptions(
+        grace, uploadExpiry, value, dryRun, fenceDelay, intentTtl, retention, immutableTags);
   }
 
   public GcOptions withDryRun(boolean value) {
     return new GcOptions(
-        grace, uploadExpiry, deleteUntagged, value, fenceDelay, intentTtl, retention);
+        grace,
+        uploadExpiry,
+        deleteUntagged,
+        value,
+        fenceDelay,
+        intentTtl,
+        retention,
+        immutableTags);
   }
 
   public GcOptions withFenceDelay(Duration value) {
-    return new GcOptions(grace, uploadExpiry, deleteUntagged, dryRun, value, intentTtl, retention);
+    return new GcOptions(
+        grace, uploadExpiry, deleteUntagged, dryRun, value, intentTtl, retention, immutableTags);
   }
 
   /** With these retention policies (the server's {@code policies.retention}). */
   public GcOptions withRetention(List<RetentionPolicy> value) {
-    return new GcOptions(grace, uploadExpiry, deleteUntagged, dryRun, fenceDelay, intentTtl, value);
+    return new GcOptions(
+        grace, uploadExpiry, deleteUntagged, dryRun, fenceDelay, intentTtl, value, immutableTags);
+  }
+
+  /** Retention keeps every tag these rules cover (read again at each run). */
+  public GcOptions withImmutableTags(Supplier<ImmutableTags> value) {
+    return new GcOptions(
+        grace, uploadExpiry, deleteUntagged, dryRun, fenceDelay, intentTtl, retention, value);
   }
 
   public GcOptions withIntentTtl(Duration value) {
-    return new GcOptions(grace, uploadExpiry, deleteUntagged, dryRun, fenceDelay, value, retention);
+    return new GcOptions(
+        grace, uploadExpiry, deleteUntagged, dryRun, fenceDelay, value, retention, immutableTags);
   }
 }

@@ -10,6 +10,7 @@ import dev.lading.core.layout.StoredValues.TagTarget;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.Tag;
+import dev.lading.core.policy.ImmutableTags;
 import dev.lading.core.storage.ListedObject;
 import dev.lading.core.storage.ObjectInfo;
 import dev.lading.gc.RetentionAction.Kind;
@@ -96,6 +97,7 @@ final class Retention {
     if (policies.isEmpty()) {
       return Result.NONE;
     }
+    ImmutableTags immutable = options.immutableTags().get();
     List<RetentionAction> actions = new ArrayList<>();
     Map<RepositoryName, Set<Digest>> expired = new HashMap<>();
     for (RepositoryContents repo : repos.values()) {
@@ -103,7 +105,7 @@ final class Retention {
         continue;
       }
       RetentionPlan.Outcome outcome =
-          RetentionPlan.evaluate(policies, view(io, policies, repo, refs), now, cutoff);
+          RetentionPlan.evaluate(policies, immutable, view(io, policies, repo, refs), now, cutoff);
       List<RetentionAction> untags =
           outcome.actions().stream().filter(a -> a.kind() == Kind.UNTAG).toList();
       if (!untags.isEmpty() && !options.dryRun()) {

@@ -2,6 +2,8 @@ package dev.lading.gc;
 
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
+import dev.lading.core.model.Tag;
+import dev.lading.core.policy.ImmutableTags;
 import dev.lading.gc.RetentionAction.Kind;
 import java.time.Duration;
 import java.time.Instant;
@@ -78,6 +80,19 @@ final class RetentionPlan {
 
   static Outcome evaluate(
       List<RetentionPolicy> policies, RepositoryView repo, Instant now, Instant cutoff) {
+    return evaluate(policies, ImmutableTags.NONE, repo, now, cutoff);
+  }
+
+  /**
+   * As above; a tag {@code immutable} covers is always kept, however old: retention must not remove
+   * what nobody may delete.
+   */
+  static Outcome evaluate(
+      List<RetentionPolicy> policies,
+      ImmutableTags immutable,
+      RepositoryView repo,
+      Instant now,
+      Instant cutoff) {
     List<RetentionPolicy> governing = new ArrayList<>();
     for (RetentionPolicy p : policies) {
       if (p.governs(repo.name())) {
@@ -98,7 +113,9 @@ final class RetentionPlan {
       List<String> why = new ArrayList<>();
       List<String> names = new ArrayList<>();
       boolean covered = false;
-      boolean kept = !tag.pushed().isBefore(cutoff);
+      boolean kept =
+          !tag.pushed().isBefore(cutoff)
+              || immutable.ruleFor(repo.name(), Tag.parse(tag.tag())).isPresent();
       for (RetentionPolicy p : governing) {
         if (kept || !p.covers(tag.tag())) {
           continue;

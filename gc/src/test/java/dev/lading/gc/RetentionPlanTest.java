@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
+import dev.lading.core.policy.ImmutableTagRule;
+import dev.lading.core.policy.ImmutableTags;
+import dev.lading.core.policy.RepositoryGlob;
+import dev.lading.core.policy.TagGlob;
 import dev.lading.gc.RetentionAction.Kind;
 import dev.lading.gc.RetentionPlan.Outcome;
 import dev.lading.gc.RetentionPlan.RepositoryView;
@@ -94,6 +98,32 @@ class RetentionPlanTest {
         .singleElement()
         .satisfies(a -> assertThat(a.reason()).contains("6th newest"));
     assertThat(o.expired()).as("no untagged_for: untagged manifests keep today's rule").isEmpty();
+  }
+
+  @Test
+  void anImmutableTagIsKeptWhateverThePoliciesSay() {
+    for (int i = 1; i <= 4; i++) {
+      push("release " + i, "v" + i, Duration.ofDays(100 - i));
+    }
+    RetentionPolicy keepOne = policy(List.of("v*"), 1, null, null);
+    ImmutableTags releases =
+        new ImmutableTags(
+            List.of(
+                new ImmutableTagRule(
+                    "policies.immutable_tags[0]",
+                    List.of(RepositoryGlob.parse("team/**")),
+                    List.of(TagGlob.parse("v1"), TagGlob.parse("v2")))));
+
+    Outcome o =
+        RetentionPlan.evaluate(
+            List.of(keepOne),
+            releases,
+            new RepositoryView(APP, tags, manifests, children, referrers),
+            NOW,
+            NOW.minus(Duration.ofHours(1)));
+
+    assertThat(untagged(o)).containsExactly("v3");
+    assertThat(untagged(evaluate(keepOne))).containsExactlyInAnyOrder("v1", "v2", "v3");
   }
 
   @Test

@@ -178,7 +178,12 @@ public final class LadingServer implements AutoCloseable {
       pulls = new PullLogFlusher(log, config.policies().pullsFlush());
     }
     GarbageCollector collector = new GarbageCollector(store, Clock.systemUTC());
-    OnlineCollector gc = new OnlineCollector(collector, gcOptions(config), Clock.systemUTC());
+    // Retention reads the rules the registry enforces at each run, so a reload reaches it too.
+    OnlineCollector gc =
+        new OnlineCollector(
+            collector,
+            gcOptions(config).withImmutableTags(registry::immutableTags),
+            Clock.systemUTC());
     metrics.bindGc(gc, collector);
     Map<String, ResourceHandler> admin = Map.of(GcAdminHandler.PATH, new GcAdminHandler(gc));
     // A read-only server may run on credentials that cannot write the events' queue: no events.
@@ -243,7 +248,9 @@ public final class LadingServer implements AutoCloseable {
 
   /** GC policy, fence delay and retention policies from the configuration. */
   public static GcOptions gcOptions(LadingConfig config) {
-    return gcOptions(config.gc()).withRetention(config.policies().retention());
+    return gcOptions(config.gc())
+        .withRetention(config.policies().retention())
+        .withImmutableTags(config.policies()::immutableTags);
   }
 
   /** GC policy and fence delay from the configuration. */
