@@ -8,6 +8,8 @@ import com.sun.net.httpserver.HttpServer;
 import dev.lading.core.policy.RepositoryGlob;
 import dev.lading.events.EventEndpoint;
 import dev.lading.events.EventOptions;
+import dev.lading.gc.RetentionPolicy;
+import dev.lading.server.config.LadingConfig;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +19,7 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CopyOnWriteArrayList;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -40,6 +43,8 @@ class RegistryEventsTest {
   final List<String> signatures = new CopyOnWriteArrayList<>();
   AuthFixture registry;
 
+  private EventOptions options;
+
   @BeforeEach
   void start() throws Exception {
     hook = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -59,7 +64,7 @@ class RegistryEventsTest {
             Optional.of(new EventEndpoint.Secret(SECRET)),
             List.of(RepositoryGlob.parse("ml/**")),
             List.of());
-    EventOptions options =
+    options =
         new EventOptions(
                 List.of(endpoint),
                 1.0,
@@ -161,6 +166,90 @@ class RegistryEventsTest {
           .isEqualTo("sha256=" + HexFormat.of().formatHex(mac.doFinal(bodies.get(i))));
     }
     assertThat(events.stream().map(e -> e.get("id").asText()).distinct()).hasSize(8);
+  }
+
+  @Test
+  void aGcRunTellsWhatItsRetentionRemovedAndItsCounts() throws Exception {
+    registry.close();
+    RetentionPolicy keepLastCi =
+        new RetentionPolicy(
+            "policies.retention[0]",
+            r -> r.value().startsWith("ml/"),
+            List.of("ci-*"),
+            OptionalInt.of(1),
+            Optional.empty(),
+            Optional.empty(),
+            Optional.of(Duration.ZERO));
+    // No repository filter: a GC run's own event has no repository.
+    EventEndpoint everything =
+        new EventEndpoint(
+            "everything",
+            options.endpoints().get(0).url(),
+            Optional.of(new EventEndpoint.Secret(SECRET)),
+            List.of(),
+            List.of());
+    EventOptions unfiltered =
+        EventOptions.of(List.of(everything))
+            .withTiming(Duration.ofMillis(800), Duration.ofMillis(50));
+    registry =
+        new AuthFixture(
+            root.resolve("gc"),
+            auth -> auth,
+            Clock.systemUTC(),
+            c ->
+                c.withEvents(unfiltered)
+                    .withPolicies(new LadingConfig.Policies(List.of(keepLastCi)))
+                    .withGc(
+                        new LadingConfig.Gc(
+                            Duration.ZERO,
+                            Duration.ZERO,
+                            Duration.ofHours(24),
+                            false,
+                            false,
+                            Duration.ZERO)));
+    String robot = registry.token("ml-builder", "repository:ml/app:pull,push");
+    byte[] config = "{}".getBytes(StandardCharsets.UTF_8);
+    byte[] one = "one".getBytes(StandardCharsets.UTF_8);
+    byte[] two = "two".getBytes(StandardCharsets.UTF_8);
+    for (byte[] b : List.of(config, one, two)) {
+      assertThat(registry.pushBlob("ml/app", b, robot)).isEqualTo(201);
+    }
+    String first = AuthFixture.manifest(AuthFixture.sha256(config), 2, AuthFixture.sha256(one), 3);
+    String second = AuthFixture.manifest(AuthFixture.sha256(config), 2, AuthFixture.sha256(two), 3);
+    assertThat(registry.putManifest("ml/app", "ci-1", first, robot)).isEqualTo(201);
+    Thread.sleep(20); // ci-2 is the newer push, by the store's clock
+    assertThat(registry.putManifest("ml/app", "ci-2", second, robot)).isEqualTo(201);
+    awaitEvents(5); // three blobs, two manifests
+    bodies.clear();
+
+    assertThat(registry.server.gc().orElseThrow().trigger(false)).isTrue();
+
+    List<JsonNode> events = awaitEvents(3);
+    assertThat(events.stream().map(e -> e.get("type").asText()))
+        .containsExactly(
+            "dev.lading.tag.deleted", "dev.lading.manifest.deleted", "dev.lading.gc.finished");
+    JsonNode untag = events.get(0);
+    assertThat(untag.get("subject").asText()).isEqualTo("ml/app");
+    assertThat(untag.get("data").get("tag").asText()).isEqualTo("ci-1");
+    assertThat(untag.get("data").get("policy").asText()).isEqualTo("policies.retention[0]");
+    assertThat(untag.get("data").get("actor").get("kind").asText()).isEqualTo("system");
+    assertThat(events.get(1).get("data").get("digest").asText())
+        .isEqualTo(AuthFixture.sha256(first.getBytes(StandardCharsets.UTF_8)));
+    JsonNode done = events.get(2).get("data");
+    assertThat(done.get("tagsUntagged").asInt()).isEqualTo(1);
+    assertThat(done.get("manifestsExpired").asInt()).isEqualTo(1);
+    assertThat(done.get("blobsSwept").asInt()).isGreaterThanOrEqualTo(2); // manifest and layer
+    assertThat(done.get("dryRun").asBoolean()).isFalse();
+  }
+
+  private List<JsonNode> awaitEvents(int n) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (bodies.size() < n && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    Thread.sleep(300); // nothing more comes
+    assertThat(bodies).hasSize(n);
+    return bodies.stream().map(RegistryEventsTest::json).toList();
   }
 
   private static JsonNode json(byte[] body) {
