@@ -4,7 +4,6 @@ import dev.lading.core.policy.ImmutableTags;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
-import java.util.function.Supplier;
 
 /**
  * How a GC run behaves.
@@ -22,8 +21,9 @@ import java.util.function.Supplier;
  *     and leaves the rest to the next run
  * @param retention retention policies, evaluated at the start of every run (see {@link
  *     RetentionPlan}); empty: tags are never removed by GC
- * @param immutableTags the immutable tag rules in force, read at the start of every run (they
- *     reload while the server runs): retention never removes a tag they cover
+ * @param immutableTags the immutable tag rules in force: retention never removes a tag they cover
+ *     (a server replaces them when its configuration reloads, see {@code
+ *     OnlineCollector#immutableTags})
  */
 public record GcOptions(
     Duration grace,
@@ -33,7 +33,7 @@ public record GcOptions(
     Duration fenceDelay,
     Duration intentTtl,
     List<RetentionPolicy> retention,
-    Supplier<ImmutableTags> immutableTags) {
+    ImmutableTags immutableTags) {
 
   /** One hour: a layer whose manifest is still coming survives. */
   public static final Duration DEFAULT_GRACE = Duration.ofHours(1);
@@ -79,7 +79,7 @@ public record GcOptions(
         DEFAULT_FENCE_DELAY,
         DEFAULT_INTENT_TTL,
         List.of(),
-        () -> ImmutableTags.NONE);
+        ImmutableTags.NONE);
   }
 
   public GcOptions withGrace(Duration value) {
@@ -127,8 +127,8 @@ public record GcOptions(
         grace, uploadExpiry, deleteUntagged, dryRun, fenceDelay, intentTtl, value, immutableTags);
   }
 
-  /** Retention keeps every tag these rules cover (read again at each run). */
-  public GcOptions withImmutableTags(Supplier<ImmutableTags> value) {
+  /** Retention keeps every tag these rules cover. */
+  public GcOptions withImmutableTags(ImmutableTags value) {
     return new GcOptions(
         grace, uploadExpiry, deleteUntagged, dryRun, fenceDelay, intentTtl, retention, value);
   }

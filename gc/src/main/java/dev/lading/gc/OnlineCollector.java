@@ -1,5 +1,6 @@
 package dev.lading.gc;
 
+import dev.lading.core.policy.ImmutableTags;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -56,7 +57,7 @@ public final class OnlineCollector implements AutoCloseable {
   }
 
   private final GarbageCollector collector;
-  private final GcOptions options;
+  private volatile GcOptions options;
   private final Clock clock;
   private final AtomicBoolean running = new AtomicBoolean();
   private final ScheduledExecutorService scheduler;
@@ -100,6 +101,14 @@ public final class OnlineCollector implements AutoCloseable {
   /** The collector this one runs (for progress hooks). */
   public GarbageCollector collector() {
     return collector;
+  }
+
+  /**
+   * Puts new immutable tag rules in force for the runs that start from now on (the server's
+   * configuration reloaded them): retention must never remove a tag the registry refuses to delete.
+   */
+  public void immutableTags(ImmutableTags rules) {
+    options = options.withImmutableTags(rules);
   }
 
   /** The options scheduled and triggered runs use. */

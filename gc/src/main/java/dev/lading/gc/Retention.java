@@ -97,7 +97,7 @@ final class Retention {
     if (policies.isEmpty()) {
       return Result.NONE;
     }
-    ImmutableTags immutable = options.immutableTags().get();
+    ImmutableTags immutable = options.immutableTags();
     List<RetentionAction> actions = new ArrayList<>();
     Map<RepositoryName, Set<Digest>> expired = new HashMap<>();
     for (RepositoryContents repo : repos.values()) {

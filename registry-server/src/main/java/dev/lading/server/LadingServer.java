@@ -178,12 +178,7 @@ public final class LadingServer implements AutoCloseable {
       pulls = new PullLogFlusher(log, config.policies().pullsFlush());
     }
     GarbageCollector collector = new GarbageCollector(store, Clock.systemUTC());
-    // Retention reads the rules the registry enforces at each run, so a reload reaches it too.
-    OnlineCollector gc =
-        new OnlineCollector(
-            collector,
-            gcOptions(config).withImmutableTags(registry::immutableTags),
-            Clock.systemUTC());
+    OnlineCollector gc = new OnlineCollector(collector, gcOptions(config), Clock.systemUTC());
     metrics.bindGc(gc, collector);
     Map<String, ResourceHandler> admin = Map.of(GcAdminHandler.PATH, new GcAdminHandler(gc));
     // A read-only server may run on credentials that cannot write the events' queue: no events.
@@ -250,7 +245,7 @@ public final class LadingServer implements AutoCloseable {
   public static GcOptions gcOptions(LadingConfig config) {
     return gcOptions(config.gc())
         .withRetention(config.policies().retention())
-        .withImmutableTags(config.policies()::immutableTags);
+        .withImmutableTags(config.policies().immutableTags());
   }
 
   /** GC policy and fence delay from the configuration. */
@@ -444,6 +439,9 @@ public final class LadingServer implements AutoCloseable {
   public void applyPolicies(LadingConfig.Policies policies) {
     if (registry != null) {
       registry.immutableTags(policies.immutableTags());
+    }
+    if (gc != null) {
+      gc.immutableTags(policies.immutableTags()); // retention keeps what the registry protects
     }
     if (immutableTagGuard != null) {
       immutableTagGuard.overrideSubjects(policies.immutableTagsOverride());

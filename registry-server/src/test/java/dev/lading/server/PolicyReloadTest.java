@@ -54,4 +54,18 @@ class PolicyReloadTest {
       assertThat(applied).hasSize(1);
     }
   }
+
+  @Test
+  void reloadedRulesReachTheRegistryAndRetentionAlike() throws Exception {
+    LadingConfig.Policies releases =
+        ConfigLoader.load(write("[{repositories: ['ml/**'], tags: ['v*']}]"), Map.of())
+            .config()
+            .policies();
+    try (LadingServer server = LadingServer.start(LadingConfig.forTests(dir.resolve("store")))) {
+      assertThat(server.gc().orElseThrow().options().immutableTags().isEmpty()).isTrue();
+      server.applyPolicies(releases);
+      assertThat(server.gc().orElseThrow().options().immutableTags())
+          .isEqualTo(releases.immutableTags());
+    }
+  }
 }

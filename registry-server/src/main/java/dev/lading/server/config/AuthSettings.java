@@ -1,6 +1,5 @@
 package dev.lading.server.config;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import com.nimbusds.jose.JWSAlgorithm;
@@ -17,12 +16,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * Grammars of the {@code auth.*} keys. List values arrive as JSON or YAML flow text (from the file,
@@ -93,7 +90,7 @@ final class AuthSettings {
    */
   static Object proxies(String v) {
     List<TrustedProxy> out = new ArrayList<>();
-    for (JsonNode n : list(v)) {
+    for (JsonNode n : ListValues.list(v)) {
       if (!n.isTextual()) {
         throw new IllegalArgumentException("must be a list of IP addresses or CIDR blocks");
       }
@@ -106,10 +103,10 @@ final class AuthSettings {
     String hashField = kind == Principal.Kind.ROBOT ? "secret_hash" : "password_hash";
     List<Account> out = new ArrayList<>();
     int i = 0;
-    for (JsonNode n : list(v)) {
+    for (JsonNode n : ListValues.list(v)) {
       String at = "entry " + i++;
-      requireFields(n, at, Set.of("name", hashField, hashField + "_file"));
-      String name = text(n, "name", at);
+      ListValues.requireFields(n, at, Set.of("name", hashField, hashField + "_file"));
+      String name = ListValues.text(n, "name", at);
       try {
         Principal.requireAccountName(name);
       } catch (IllegalArgumentException e) {
@@ -123,9 +120,9 @@ final class AuthSettings {
       }
       String hash;
       if (inline) {
-        hash = text(n, hashField, at);
+        hash = ListValues.text(n, hashField, at);
       } else {
-        Path p = Path.of(text(n, hashField + "_file", at));
+        Path p = Path.of(ListValues.text(n, hashField + "_file", at));
         try {
           hash = Files.readString(p).strip();
         } catch (IOException e) {
@@ -148,16 +145,16 @@ final class AuthSettings {
   static Object rules(String v) {
     List<AccessRule> out = new ArrayList<>();
     int i = 0;
-    for (JsonNode n : list(v)) {
+    for (JsonNode n : ListValues.list(v)) {
       String at = "rule " + i++;
-      requireFields(n, at, Set.of("subjects", "repositories", "actions"));
-      Set<String> subjects = new LinkedHashSet<>(strings(n, "subjects", at));
+      ListValues.requireFields(n, at, Set.of("subjects", "repositories", "actions"));
+      Set<String> subjects = new LinkedHashSet<>(ListValues.strings(n, "subjects", at));
       List<RepositoryPattern> patterns = new ArrayList<>();
-      for (String p : strings(n, "repositories", at)) {
+      for (String p : ListValues.strings(n, "repositories", at)) {
         patterns.add(pattern(p, at));
       }
       EnumSet<Action> actions = EnumSet.noneOf(Action.class);
-      for (String a : strings(n, "actions", at)) {
+      for (String a : ListValues.strings(n, "actions", at)) {
         try {
           Action parsed = Action.parse(a);
           actions.add(parsed);
@@ -177,7 +174,7 @@ final class AuthSettings {
 
   static Object patterns(String v) {
     List<RepositoryPattern> out = new ArrayList<>();
-    for (JsonNode n : list(v)) {
+    for (JsonNode n : ListValues.list(v)) {
       if (!n.isTextual()) {
         throw new IllegalArgumentException("must be a list of repository patterns");
       }
@@ -245,64 +242,5 @@ final class AuthSettings {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(at + ": " + e.getMessage());
     }
-  }
-
-  static List<JsonNode> list(String v) {
-    JsonNode root;
-    try {
-      root = YAML.readTree(v.isEmpty() ? "[]" : v);
-    } catch (JacksonException e) {
-      throw new IllegalArgumentException("must be a list (YAML or JSON)");
-    }
-    if (root == null || root.isNull() || root.isMissingNode()) {
-      return List.of();
-    }
-    if (!root.isArray()) {
-      throw new IllegalArgumentException("must be a list");
-    }
-    List<JsonNode> out = new ArrayList<>();
-    root.forEach(out::add);
-    return out;
-  }
-
-  static void requireFields(JsonNode n, String at, Set<String> known) {
-    if (!n.isObject()) {
-      throw new IllegalArgumentException(at + ": must be a mapping");
-    }
-    for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
-      String f = it.next();
-      if (!known.contains(f)) {
-        throw new IllegalArgumentException(
-            at
-                + ": unknown field "
-                + f
-                + " (known: "
-                + String.join(", ", new TreeSet<>(known))
-                + ")");
-      }
-    }
-  }
-
-  static String text(JsonNode n, String field, String at) {
-    JsonNode v = n.get(field);
-    if (v == null || !v.isTextual() || v.asText().isEmpty()) {
-      throw new IllegalArgumentException(at + ": " + field + " must be a non-empty string");
-    }
-    return v.asText();
-  }
-
-  static List<String> strings(JsonNode n, String field, String at) {
-    JsonNode v = n.get(field);
-    if (v == null || !v.isArray() || v.isEmpty()) {
-      throw new IllegalArgumentException(at + ": " + field + " must be a non-empty list");
-    }
-    List<String> out = new ArrayList<>();
-    for (JsonNode e : v) {
-      if (!e.isTextual()) {
-        throw new IllegalArgumentException(at + ": " + field + " must list strings");
-      }
-      out.add(e.asText());
-    }
-    return out;
   }
 }

@@ -29,17 +29,17 @@ final class EventSettings {
   static Object endpoints(String v) {
     List<EventEndpoint> out = new ArrayList<>();
     int i = 0;
-    for (JsonNode n : AuthSettings.list(v)) {
+    for (JsonNode n : ListValues.list(v)) {
       String at = "endpoint " + i++;
-      AuthSettings.requireFields(
+      ListValues.requireFields(
           n,
           at,
           Set.of("name", "url", "secret", "secret_file", "repositories", "types", "batch_size"));
-      String name = AuthSettings.text(n, "name", at);
+      String name = ListValues.text(n, "name", at);
       at = at + " (" + name + ")";
       URI url;
       try {
-        url = new URI(AuthSettings.text(n, "url", at));
+        url = new URI(ListValues.text(n, "url", at));
       } catch (URISyntaxException e) {
         throw new IllegalArgumentException(at + ": url is no URL");
       }
@@ -51,9 +51,9 @@ final class EventSettings {
         secret =
             Optional.of(
                 new EventEndpoint.Secret(
-                    AuthSettings.text(n, "secret", at).getBytes(StandardCharsets.UTF_8)));
+                    ListValues.text(n, "secret", at).getBytes(StandardCharsets.UTF_8)));
       } else if (n.hasNonNull("secret_file")) {
-        Path p = Path.of(AuthSettings.text(n, "secret_file", at));
+        Path p = Path.of(ListValues.text(n, "secret_file", at));
         try {
           String s = Files.readString(p).strip();
           if (s.isEmpty()) {
@@ -66,7 +66,7 @@ final class EventSettings {
       }
       List<RepositoryGlob> repositories = new ArrayList<>();
       if (n.has("repositories")) {
-        for (String p : AuthSettings.strings(n, "repositories", at)) {
+        for (String p : ListValues.strings(n, "repositories", at)) {
           try {
             repositories.add(RepositoryGlob.parse(p));
           } catch (IllegalArgumentException e) {
@@ -74,7 +74,7 @@ final class EventSettings {
           }
         }
       }
-      List<String> types = n.has("types") ? AuthSettings.strings(n, "types", at) : List.of();
+      List<String> types = n.has("types") ? ListValues.strings(n, "types", at) : List.of();
       int batchSize = 1;
       if (n.has("batch_size")) {
         if (!n.get("batch_size").isInt()) {

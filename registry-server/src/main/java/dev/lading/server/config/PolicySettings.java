@@ -25,11 +25,11 @@ final class PolicySettings {
   static Object immutableTags(String v) {
     List<ImmutableTagRule> out = new ArrayList<>();
     int i = 0;
-    for (JsonNode n : AuthSettings.list(v)) {
+    for (JsonNode n : ListValues.list(v)) {
       String at = "rule " + i;
-      AuthSettings.requireFields(n, at, Set.of("repositories", "tags"));
+      ListValues.requireFields(n, at, Set.of("repositories", "tags"));
       List<RepositoryGlob> repositories = new ArrayList<>();
-      for (String p : AuthSettings.strings(n, "repositories", at)) {
+      for (String p : ListValues.strings(n, "repositories", at)) {
         try {
           repositories.add(RepositoryGlob.parse(p));
         } catch (IllegalArgumentException e) {
@@ -37,7 +37,7 @@ final class PolicySettings {
         }
       }
       List<TagGlob> tags = new ArrayList<>();
-      for (String p : AuthSettings.strings(n, "tags", at)) {
+      for (String p : ListValues.strings(n, "tags", at)) {
         try {
           tags.add(TagGlob.parse(p));
         } catch (IllegalArgumentException e) {
@@ -55,7 +55,7 @@ final class PolicySettings {
   /** Account names only: an override is a named person's or robot's explicit act. */
   static Object overrideSubjects(String v) {
     Set<String> out = new LinkedHashSet<>();
-    for (JsonNode n : AuthSettings.list(v)) {
+    for (JsonNode n : ListValues.list(v)) {
       if (!n.isTextual()) {
         throw new IllegalArgumentException("must be a list of user or robot names");
       }

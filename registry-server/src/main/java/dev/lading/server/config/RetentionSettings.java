@@ -1,18 +1,14 @@
 package dev.lading.server.config;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.lading.auth.RepositoryPattern;
 import dev.lading.gc.RetentionPolicy;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * {@code policies.retention}: a list of {@code {repositories: [pattern], tags: [pattern],
@@ -22,7 +18,6 @@ import java.util.TreeSet;
  * one rule, so a typo that drops every rule cannot turn into "keep nothing".
  */
 final class RetentionSettings {
-  private static final YAMLMapper YAML = new YAMLMapper();
   private static final Set<String> FIELDS =
       Set.of(
           "repositories",
@@ -39,20 +34,20 @@ final class RetentionSettings {
 
   static Object retention(String v) {
     List<RetentionPolicy> out = new ArrayList<>();
-    List<JsonNode> items = list(v);
+    List<JsonNode> items = ListValues.list(v);
     for (int i = 0; i < items.size(); i++) {
       String at = "policy " + i;
       JsonNode n = items.get(i);
-      requireFields(n, at);
+      ListValues.requireFields(n, at, FIELDS);
       List<RepositoryPattern> repositories = new ArrayList<>();
-      for (String p : strings(n, "repositories", at)) {
+      for (String p : ListValues.strings(n, "repositories", at)) {
         try {
           repositories.add(RepositoryPattern.parse(p));
         } catch (IllegalArgumentException e) {
           throw new IllegalArgumentException(at + ": " + e.getMessage());
         }
       }
-      List<String> tags = n.has("tags") ? strings(n, "tags", at) : List.of();
+      List<String> tags = n.has("tags") ? ListValues.strings(n, "tags", at) : List.of();
       OptionalInt keepLast =
           n.has("keep_last")
               ? OptionalInt.of(integer(n, "keep_last", at, 1_000_000))
@@ -105,56 +100,5 @@ final class RetentionSettings {
       throw new IllegalArgumentException(at + ": " + field + " must be a whole number 0.." + max);
     }
     return v.asInt();
-  }
-
-  private static List<JsonNode> list(String v) {
-    JsonNode root;
-    try {
-      root = YAML.readTree(v.isEmpty() ? "[]" : v);
-    } catch (JacksonException e) {
-      throw new IllegalArgumentException("must be a list (YAML or JSON)");
-    }
-    if (root == null || root.isNull() || root.isMissingNode()) {
-      return List.of();
-    }
-    if (!root.isArray()) {
-      throw new IllegalArgumentException("must be a list");
-    }
-    List<JsonNode> out = new ArrayList<>();
-    root.forEach(out::add);
-    return out;
-  }
-
-  private static void requireFields(JsonNode n, String at) {
-    if (!n.isObject()) {
-      throw new IllegalArgumentException(at + ": must be a mapping");
-    }
-    for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
-      String f = it.next();
-      if (!FIELDS.contains(f)) {
-        throw new IllegalArgumentException(
-            at
-                + ": unknown field "
-                + f
-                + " (known: "
-                + String.join(", ", new TreeSet<>(FIELDS))
-                + ")");
-      }
-    }
-  }
-
-  private static List<String> strings(JsonNode n, String field, String at) {
-    JsonNode v = n.get(field);
-    if (v == null || !v.isArray() || v.isEmpty()) {
-      throw new IllegalArgumentException(at + ": " + field + " must be a non-empty list");
-    }
-    List<String> out = new ArrayList<>();
-    for (JsonNode e : v) {
-      if (!e.isTextual()) {
-        throw new IllegalArgumentException(at + ": " + field + " must list strings");
-      }
-      out.add(e.asText());
-    }
-    return out;
   }
 }
