@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -108,6 +109,12 @@ class EventsIT {
     assertThat(metricValue(metrics, "lading_events_delivery_failures_total{endpoint=\"never\"}"))
         .isGreaterThan(0);
     assertThat(metricValue(metrics, "lading_events_delivered_total{endpoint=\"never\"}")).isZero();
+    // The start names each endpoint, never its secret.
+    String log = Files.readString(registry.logFile());
+    assertThat(log)
+        .contains("events: endpoint receiver at http://127.0.0.1:" + RECEIVER_PORT + "/hook")
+        .contains("events: endpoint never at http://127.0.0.1:" + NEVER_PORT + "/hook")
+        .doesNotContain(SECRET);
   }
 
   private static double metricValue(String metrics, String series) {

@@ -1,6 +1,7 @@
 package dev.lading.server;
 
 import dev.lading.core.policy.ImmutableTagRule;
+import dev.lading.events.EventEndpoint;
 import dev.lading.server.config.LadingConfig;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -82,6 +83,33 @@ final class StartupReport {
                   : String.join(", ", new TreeSet<>(policies.immutableTagsOverride())))
           .addKeyValue("event", "immutable_tags")
           .addKeyValue("rules", policies.immutableTags().rules().size())
+          .log();
+    }
+    if (!policies.retention().isEmpty()) {
+      log.atInfo()
+          .setMessage("retention: {} policies, applied at the start of every GC run")
+          .addArgument(policies.retention().size())
+          .addKeyValue("event", "retention")
+          .addKeyValue("policies", policies.retention().size())
+          .log();
+    }
+    for (EventEndpoint endpoint : config.events().endpoints()) {
+      // The URL without its query (it may carry a token some receivers take there).
+      String url =
+          endpoint.url().getScheme()
+              + "://"
+              + endpoint.url().getAuthority()
+              + (endpoint.url().getRawPath() == null ? "" : endpoint.url().getRawPath());
+      log.atInfo()
+          .setMessage("events: endpoint {} at {}, types {}{}{}")
+          .addArgument(endpoint.name())
+          .addArgument(url)
+          .addArgument(String.join(",", endpoint.types()))
+          .addArgument(endpoint.secret().isPresent() ? ", signed" : ", unsigned")
+          .addArgument(endpoint.batchSize() > 1 ? ", " + endpoint.batchSize() + " per POST" : "")
+          .addKeyValue("event", "events_endpoint")
+          .addKeyValue("endpoint", endpoint.name())
+          .addKeyValue("url", url)
           .log();
     }
     if (anyoneMayPush(config, registry.getAddress())) {
