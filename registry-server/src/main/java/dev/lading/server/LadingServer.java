@@ -12,6 +12,7 @@ import dev.lading.gc.GarbageCollector;
 import dev.lading.gc.GcOptions;
 import dev.lading.gc.OnlineCollector;
 import dev.lading.server.admin.GcAdminHandler;
+import dev.lading.server.admin.QuotaAdminHandler;
 import dev.lading.server.auth.TokenAuth;
 import dev.lading.server.config.ConfigException;
 import dev.lading.server.config.LadingConfig;
@@ -94,6 +95,8 @@ public final class LadingServer implements AutoCloseable {
   /** The registry and override guard of a server started on its own store (for reloads). */
   private volatile StoreRegistry registry;
 
+  private volatile QuotaScanner quotaScanner;
+
   private volatile ImmutableTagGuard immutableTagGuard;
 
   /** The listener's certificate and its reloader; null for plain HTTP. */
@@ -166,12 +169,19 @@ public final class LadingServer implements AutoCloseable {
                 .withAllowBlake3(config.limits().allowBlake3()));
     metrics.bindCaches(registry::cacheStats);
     registry.immutableTags(config.policies().immutableTags());
+    registry.quotas(config.policies().quotas());
+    metrics.bindQuotas(registry::quotaUsage);
     ImmutableTagGuard immutableTags =
         new ImmutableTagGuard(config.policies().immutableTagsOverride(), metrics);
     GarbageCollector collector = new GarbageCollector(store, Clock.systemUTC());
     OnlineCollector gc = new OnlineCollector(collector, gcOptions(config.gc()), Clock.systemUTC());
     metrics.bindGc(gc, collector);
-    Map<String, ResourceHandler> admin = Map.of(GcAdminHandler.PATH, new GcAdminHandler(gc));
+    Map<String, ResourceHandler> admin =
+        Map.of(
+            GcAdminHandler.PATH,
+            new GcAdminHandler(gc),
+            QuotaAdminHandler.PATH,
+            new QuotaAdminHandler(registry::quotaUsage));
     // A read-only server may run on credentials that cannot write the events' queue: no events.
     Events events =
         config.readOnly() ? Events.off() : Events.start(store, config.events(), Clock.systemUTC());
@@ -215,6 +225,8 @@ public final class LadingServer implements AutoCloseable {
       server.events = events;
       server.registry = registry;
       server.immutableTagGuard = immutableTags;
+      server.quotaScanner =
+          new QuotaScanner(registry, Duration.ofSeconds(config.policies().quotasScanSeconds()));
       if (config.gc().interval().isPositive()) {
         gc.schedule(config.gc().interval());
       }
@@ -413,12 +425,18 @@ public final class LadingServer implements AutoCloseable {
   }
 
   /**
-   * Puts reloaded policies in force: the immutable tag rules for every later push and delete, and
-   * who may override them. Nothing to do for a server started in front of a given registry.
+   * Puts reloaded policies in force: the immutable tag rules for every later push and delete, who
+   * may override them, and the quotas (recounted at once). Nothing to do for a server started in
+   * front of a given registry.
    */
   public void applyPolicies(LadingConfig.Policies policies) {
     if (registry != null) {
       registry.immutableTags(policies.immutableTags());
+      registry.quotas(policies.quotas());
+      metrics.bindQuotas(registry::quotaUsage);
+    }
+    if (quotaScanner != null) {
+      quotaScanner.rescan(Duration.ofSeconds(policies.quotasScanSeconds()));
     }
     if (immutableTagGuard != null) {
       immutableTagGuard.overrideSubjects(policies.immutableTagsOverride());
@@ -513,6 +531,9 @@ public final class LadingServer implements AutoCloseable {
         inFlight.count());
     if (gc != null) {
       gc.close();
+    }
+    if (quotaScanner != null) {
+      quotaScanner.close();
     }
     if (auth != null) {
       auth.close();

@@ -7,6 +7,7 @@ import dev.lading.auth.Action;
 import dev.lading.auth.Principal;
 import dev.lading.auth.RepositoryPattern;
 import dev.lading.core.policy.ImmutableTags;
+import dev.lading.core.policy.Quotas;
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.events.EventOptions;
 import dev.lading.gc.GcOptions;
@@ -598,32 +599,58 @@ public record LadingConfig(
   }
 
   /**
-   * What may happen to tags: the immutable tag rules ({@code policies.immutable_tags}) and the
-   * accounts whose requests may override them when they ask to ({@code
-   * policies.immutable_tags_override}, by name; empty: nobody). Both reload without a restart.
+   * What may happen to tags and how much may be stored: the immutable tag rules ({@code
+   * policies.immutable_tags}), the accounts whose requests may override them when they ask to
+   * ({@code policies.immutable_tags_override}, by name; empty: nobody), the quotas ({@code
+   * policies.quotas}) and how often their usage is recounted ({@code
+   * policies.quotas_scan_seconds}). All reload without a restart.
    */
-  public record Policies(ImmutableTags immutableTags, Set<String> immutableTagsOverride) {
+  public record Policies(
+      ImmutableTags immutableTags,
+      Set<String> immutableTagsOverride,
+      Quotas quotas,
+      int quotasScanSeconds) {
     public Policies {
       Objects.requireNonNull(immutableTags, "immutableTags");
       immutableTagsOverride = Set.copyOf(immutableTagsOverride);
+      Objects.requireNonNull(quotas, "quotas");
+      if (quotasScanSeconds < 1) {
+        throw new IllegalArgumentException("quotasScanSeconds must be at least 1");
+      }
     }
 
-    /** No rules, nobody may override. */
+    public Policies(ImmutableTags immutableTags, Set<String> immutableTagsOverride) {
+      this(immutableTags, immutableTagsOverride, Quotas.NONE, DEFAULT_QUOTAS_SCAN_SECONDS);
+    }
+
+    public static final int DEFAULT_QUOTAS_SCAN_SECONDS = 60;
+
+    /** No rules, nobody may override, no quotas. */
     public static final Policies NONE = new Policies(ImmutableTags.NONE, Set.of());
 
     public Policies withImmutableTags(ImmutableTags value) {
-      return new Policies(value, immutableTagsOverride);
+      return new Policies(value, immutableTagsOverride, quotas, quotasScanSeconds);
     }
 
     public Policies withImmutableTagsOverride(Set<String> value) {
-      return new Policies(immutableTags, value);
+      return new Policies(immutableTags, value, quotas, quotasScanSeconds);
+    }
+
+    public Policies withQuotas(Quotas value) {
+      return new Policies(immutableTags, immutableTagsOverride, value, quotasScanSeconds);
+    }
+
+    public Policies withQuotasScanSeconds(int value) {
+      return new Policies(immutableTags, immutableTagsOverride, quotas, value);
     }
 
     @SuppressWarnings("unchecked")
     static Policies from(Map<ConfigKey, Object> v) {
       return new Policies(
           (ImmutableTags) v.get(ConfigKey.POLICIES_IMMUTABLE_TAGS),
-          (Set<String>) v.get(ConfigKey.POLICIES_IMMUTABLE_TAGS_OVERRIDE));
+          (Set<String>) v.get(ConfigKey.POLICIES_IMMUTABLE_TAGS_OVERRIDE),
+          (Quotas) v.get(ConfigKey.POLICIES_QUOTAS),
+          (Integer) v.get(ConfigKey.POLICIES_QUOTAS_SCAN_SECONDS));
     }
   }
 

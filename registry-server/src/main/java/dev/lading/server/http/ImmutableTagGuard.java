@@ -77,11 +77,23 @@ public final class ImmutableTagGuard {
   }
 
   /**
-   * Audits and counts a refusal by the rules ({@code DENIED} from the registry), then hands it back
-   * for the caller to throw.
+   * Audits and counts a refusal by the rules or by a quota ({@code DENIED} from the registry; a
+   * quota's detail names it under {@code quota}), then hands it back for the caller to throw.
    */
   RegistryException refused(Exchange exchange, RegistryException e, String action) {
-    if (e.code() == ErrorCode.DENIED && e.detail() instanceof Map<?, ?> detail) {
+    if (e.code() == ErrorCode.DENIED
+        && e.detail() instanceof Map<?, ?> detail
+        && detail.containsKey("quota")) {
+      String quota = String.valueOf(detail.get("quota"));
+      metrics.quotaRefused(quota.contains(" ") ? quota.substring(0, quota.indexOf(' ')) : quota);
+      AuditLog.quotaRefused(
+          exchange,
+          quota,
+          String.valueOf(detail.get("usedBytes")),
+          String.valueOf(detail.get("limitBytes")),
+          String.valueOf(detail.get("addedBytes")),
+          e.getMessage());
+    } else if (e.code() == ErrorCode.DENIED && e.detail() instanceof Map<?, ?> detail) {
       metrics.immutableTagRefused(action);
       AuditLog.immutableTags(
           exchange,
