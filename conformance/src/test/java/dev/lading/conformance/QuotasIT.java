@@ -93,12 +93,15 @@ class QuotasIT {
 
   @Test
   void thePushThatCrossesTheLimitIsRefusedAndSharedBlobsCountOnce() throws Exception {
+    // The third image's layers are uploaded while they fit; uploads alone do not count.
+    THIRD.pushBlobs(client, "team/a");
     assertThat(push(FIRST, "team/a", "1").status()).isEqualTo(201);
     assertThat(push(SECOND, "team/a", "2").status()).isEqualTo(201);
     long used = size(FIRST) + size(SECOND);
 
     // The third image does not fit: refused with the usage, and nothing of it becomes visible.
-    Reply refused = push(THIRD, "team/a", "3");
+    Reply refused =
+        client.putManifest("team/a", "3", THIRD.manifest().mediaType(), THIRD.manifest().bytes());
     assertError(refused, 403, "DENIED");
     assertThat(refused.json().path("errors").get(0).path("message").asText())
         .startsWith("quota policies.quotas[0] (team/**): ")
@@ -111,6 +114,21 @@ class QuotasIT {
     assertThat(RegistryClient.strings(client.listTags("team/a"), "tags"))
         .containsExactlyInAnyOrder("1", "2");
     awaitLogLine("action=quota-refused", "repository=team/a", "used=" + used, "limit=" + LIMIT);
+
+    // An upload whose declared size cannot fit any more is refused before it streams, closing a
+    // session (POST, then PUT with the body) or monolithic (POST ?digest= with the body).
+    Blob big = Blob.random(LAYER);
+    Reply closing = client.putUpload(client.startUpload("team/a"), big.digest(), big.bytes());
+    assertError(closing, 403, "DENIED");
+    Reply monolithic =
+        client.send(
+            "POST",
+            "/v2/team/a/blobs/uploads/?digest=" + big.digest(),
+            big.bytes(),
+            "Content-Type",
+            RegistryClient.OCTET_STREAM);
+    assertError(monolithic, 403, "DENIED");
+    assertThat(client.headBlob("team/a", big.digest()).status()).isEqualTo(404);
 
     // A second repository under the pattern linking the same image (its blobs mounted) adds
     // nothing: accepted though the quota is nearly full, and counted once.
@@ -130,6 +148,7 @@ class QuotasIT {
 
     // Outside the pattern there is no limit.
     assertThat(push(THIRD, "other/a", "3").status()).isEqualTo(201);
+    assertThat(push(Images.generate(1, LAYER), "other/a", "4").status()).isEqualTo(201);
 
     JsonNode q = quota(client);
     assertThat(q.path("name").asText()).isEqualTo("policies.quotas[0]");
@@ -142,7 +161,7 @@ class QuotasIT {
     String metrics = client.get("/metrics").text();
     assertThat(metric(metrics, "lading_quota_used_bytes")).isEqualTo(used);
     assertThat(metric(metrics, "lading_quota_limit_bytes")).isEqualTo(LIMIT);
-    assertThat(metric(metrics, "lading_quota_refused_total")).isEqualTo(1);
+    assertThat(metric(metrics, "lading_quota_refused_total")).isEqualTo(3);
 
     // The second instance accepted nothing itself: its count comes from the store's links.
     RegistryClient other = second.client();
@@ -151,6 +170,10 @@ class QuotasIT {
       assertThat(Instant.now()).as("second instance's recount").isBefore(deadline);
       Thread.sleep(200);
     }
-    assertError(push(THIRD, "team/c", "3"), 403, "DENIED");
+    // ... and refuses on it.
+    assertError(
+        other.putManifest("team/a", "3", THIRD.manifest().mediaType(), THIRD.manifest().bytes()),
+        403,
+        "DENIED");
   }
 }

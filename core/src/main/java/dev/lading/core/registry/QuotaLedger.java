@@ -231,17 +231,19 @@ public final class QuotaLedger {
   }
 
   /**
-   * The largest blob a quota covering {@code repo} still has room for (empty: no quota covers it),
-   * for refusing an upload early whose declared size can never fit.
+   * Refuses, before its bytes stream, an upload of {@code digest} whose declared size alone would
+   * take a quota covering {@code repo} past its limit, unless that quota counts the digest already
+   * (then a manifest naming it adds nothing for it). Exact, not a guess: the manifest that names
+   * the blob would be refused for it anyway, as usage stands now.
    */
-  Optional<Long> room(RepositoryName repo) {
+  void refuseUpload(RepositoryName repo, Digest digest, long declared) {
     synchronized (lock) {
-      Optional<Long> min = Optional.empty();
       for (QuotaRule r : rules.covering(repo)) {
-        long left = Math.max(0, r.bytes() - tallies.get(r).used);
-        min = Optional.of(min.map(m -> Math.min(m, left)).orElse(left));
+        Tally t = tallies.get(r);
+        if (!t.sizes.containsKey(digest) && declared > 0 && t.used + declared > r.bytes()) {
+          throw refusal(r, repo, t.used, declared);
+        }
       }
-      return min;
     }
   }
 

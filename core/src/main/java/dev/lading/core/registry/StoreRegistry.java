@@ -197,6 +197,8 @@ public final class StoreRegistry implements Registry {
   public BlobInfo putBlob(
       RepositoryName repo, Digest digest, InputStream body, OptionalLong length) {
     requireSupported(options, digest);
+    // Refused before a byte streams when the declared size cannot fit a quota.
+    length.ifPresent(n -> quotas.refuseUpload(repo, digest, n));
     return uploads.putMonolithic(repo, digest, body, length);
   }
 
@@ -220,6 +222,11 @@ public final class StoreRegistry implements Registry {
       InputStream finalChunk,
       OptionalLong length) {
     requireSupported(options, digest);
+    // The final chunk's declared end (a lower bound of the blob's size when no Content-Range
+    // says where it starts) cannot fit a quota: refused before it streams, the session kept.
+    if (length.isPresent()) {
+      quotas.refuseUpload(repo, digest, start.orElse(0) + length.getAsLong());
+    }
     return uploads.complete(repo, id, digest, start, finalChunk, length);
   }
 

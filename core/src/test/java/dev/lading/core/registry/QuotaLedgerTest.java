@@ -145,12 +145,13 @@ class QuotaLedgerTest {
   @Test
   void thePushThatCrossesTheLimitIsRefusedWithTheUsageAndNothingIsLinked() {
     byte[] first = image(APP, "a", layer("one"));
+    // Uploaded while they fit (an upload that cannot fit is refused early, see below).
+    byte[] second = image(APP, "b", layer("two"));
     long firstSize = LAYER + sizeOf(first, "a");
     limit(firstSize + LAYER / 2);
     put(APP, "1", first);
     assertThat(used()).isEqualTo(firstSize);
 
-    byte[] second = image(APP, "b", layer("two"));
     assertThatThrownBy(() -> put(APP, "2", second))
         .isInstanceOfSatisfying(
             RegistryException.class,
@@ -223,6 +224,33 @@ class QuotaLedgerTest {
 
     registry.scanQuotas();
     assertThat(used()).isEqualTo(LAYER + sizeOf(first, "a"));
+  }
+
+  @Test
+  void anUploadWhoseDeclaredSizeCannotFitIsRefusedBeforeItStreamsUnlessItIsCounted()
+      throws Exception {
+    byte[] first = image(APP, "a", layer("one"));
+    long firstSize = LAYER + sizeOf(first, "a");
+    limit(firstSize + LAYER / 2);
+    put(APP, "1", first);
+
+    byte[] big = layer("big");
+    assertThatThrownBy(() -> blob(APP, big))
+        .isInstanceOfSatisfying(
+            RegistryException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(ErrorCode.DENIED);
+              assertThat(((Map<?, ?>) e.detail()).get("addedBytes")).isEqualTo((long) LAYER);
+            });
+    assertThat(store.stat(StorageLayout.keyOf(new BlobRecordKey(Digest.sha256(big)))))
+        .as("nothing committed")
+        .isEmpty();
+    // The counted layer again (into another repository under the pattern) adds nothing.
+    blob(TOOL, layer("one"));
+    // Small enough to fit what is left.
+    blob(APP, new byte[LAYER / 4]);
+    // Outside the pattern nothing is refused.
+    blob(OTHER, big);
   }
 
   @Test
