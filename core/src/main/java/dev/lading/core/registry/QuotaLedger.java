@@ -125,6 +125,10 @@ public final class QuotaLedger {
         used += size;
       }
     }
+
+    Tally copy() {
+      return new Tally(new HashMap<>(sizes), scannedAt);
+    }
   }
 
   private final ObjectStore store;
@@ -148,17 +152,28 @@ public final class QuotaLedger {
 
   /**
    * Puts {@code next} in force (a configuration reload). A quota that was in force before keeps its
-   * tally; a new one starts empty, unscanned, until the next {@link #scan}, which the caller should
-   * run at once.
+   * tally, and so does one whose patterns are unchanged (only its limit or position moved: the
+   * content it covers is the same); any other starts empty, unscanned, until the next {@link
+   * #scan}, which the caller should run at once.
    */
   void rules(Quotas next) {
     Objects.requireNonNull(next, "next");
     synchronized (lock) {
-      rules = next;
-      tallies.keySet().retainAll(next.rules());
+      Map<QuotaRule, Tally> before = new HashMap<>(tallies);
+      tallies.clear();
       for (QuotaRule r : next.rules()) {
-        tallies.computeIfAbsent(r, k -> new Tally(new HashMap<>(), null));
+        Tally kept = before.get(r);
+        if (kept == null) {
+          for (Map.Entry<QuotaRule, Tally> e : before.entrySet()) {
+            if (e.getKey().repositories().equals(r.repositories())) {
+              kept = e.getValue().copy();
+              break;
+            }
+          }
+        }
+        tallies.put(r, kept != null ? kept : new Tally(new HashMap<>(), null));
       }
+      rules = next;
     }
   }
 

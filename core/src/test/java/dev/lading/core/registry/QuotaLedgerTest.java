@@ -254,6 +254,17 @@ class QuotaLedgerTest {
   }
 
   @Test
+  void aReloadThatOnlyChangesTheLimitKeepsTheCount() {
+    byte[] first = image(APP, "a", layer("one"));
+    long firstSize = LAYER + sizeOf(first, "a");
+    limit(10_000);
+    put(APP, "1", first);
+    registry.quotas(new Quotas(List.of(quota(firstSize))));
+    assertThat(used()).as("before any recount").isEqualTo(firstSize);
+    assertThat(registry.quotaUsage().get(0).rule().bytes()).isEqualTo(firstSize);
+  }
+
+  @Test
   void humanSizes() {
     assertThat(QuotaLedger.human(512)).isEqualTo("512 B");
     assertThat(QuotaLedger.human(1536)).isEqualTo("1.5 KiB");
