@@ -175,5 +175,20 @@ class QuotasIT {
         other.putManifest("team/a", "3", THIRD.manifest().mediaType(), THIRD.manifest().bytes()),
         403,
         "DENIED");
+
+    // Deleting an image frees its share at the next recount (what GC sweeps, the same way): the
+    // second image's content was kept by nothing else, so the third now fits.
+    assertThat(client.deleteManifest("team/a", SECOND.manifest().digest()).status()).isEqualTo(202);
+    deadline = Instant.now().plus(Duration.ofSeconds(20));
+    while (quota(other).path("usedBytes").asLong() != size(FIRST)) {
+      assertThat(Instant.now()).as("recount after the delete").isBefore(deadline);
+      Thread.sleep(200);
+    }
+    assertThat(
+            other
+                .putManifest("team/a", "3", THIRD.manifest().mediaType(), THIRD.manifest().bytes())
+                .status())
+        .isEqualTo(201);
+    assertThat(quota(other).path("usedBytes").asLong()).isEqualTo(size(FIRST) + size(THIRD));
   }
 }
