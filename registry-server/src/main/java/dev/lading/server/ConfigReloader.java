@@ -57,7 +57,11 @@ final class ConfigReloader implements AutoCloseable {
    * Policies, applied whatever the auth mode: a push after the reload is judged by the new rules.
    */
   static final Set<ConfigKey> RELOADABLE_POLICIES =
-      EnumSet.of(ConfigKey.POLICIES_IMMUTABLE_TAGS, ConfigKey.POLICIES_IMMUTABLE_TAGS_OVERRIDE);
+      EnumSet.of(
+          ConfigKey.POLICIES_IMMUTABLE_TAGS,
+          ConfigKey.POLICIES_IMMUTABLE_TAGS_OVERRIDE,
+          ConfigKey.POLICIES_QUOTAS,
+          ConfigKey.POLICIES_QUOTAS_SCAN_SECONDS);
 
   private final Path file;
   private final Map<String, String> env;

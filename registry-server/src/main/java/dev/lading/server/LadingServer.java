@@ -13,6 +13,7 @@ import dev.lading.gc.GarbageCollector;
 import dev.lading.gc.GcOptions;
 import dev.lading.gc.OnlineCollector;
 import dev.lading.server.admin.GcAdminHandler;
+import dev.lading.server.admin.QuotaAdminHandler;
 import dev.lading.server.auth.TokenAuth;
 import dev.lading.server.config.ConfigException;
 import dev.lading.server.config.LadingConfig;
@@ -96,6 +97,8 @@ public final class LadingServer implements AutoCloseable {
   /** The registry and override guard of a server started on its own store (for reloads). */
   private volatile StoreRegistry registry;
 
+  private volatile QuotaScanner quotaScanner;
+
   private volatile ImmutableTagGuard immutableTagGuard;
 
   /** The listener's certificate and its reloader; null for plain HTTP. */
@@ -168,6 +171,8 @@ public final class LadingServer implements AutoCloseable {
                 .withAllowBlake3(config.limits().allowBlake3()));
     metrics.bindCaches(registry::cacheStats);
     registry.immutableTags(config.policies().immutableTags());
+    registry.quotas(config.policies().quotas());
+    metrics.bindQuotas(registry::quotaUsage);
     ImmutableTagGuard immutableTags =
         new ImmutableTagGuard(config.policies().immutableTagsOverride(), metrics);
     PullLogFlusher pulls = null;
@@ -180,7 +185,12 @@ public final class LadingServer implements AutoCloseable {
     GarbageCollector collector = new GarbageCollector(store, Clock.systemUTC());
     OnlineCollector gc = new OnlineCollector(collector, gcOptions(config), Clock.systemUTC());
     metrics.bindGc(gc, collector);
-    Map<String, ResourceHandler> admin = Map.of(GcAdminHandler.PATH, new GcAdminHandler(gc));
+    Map<String, ResourceHandler> admin =
+        Map.of(
+            GcAdminHandler.PATH,
+            new GcAdminHandler(gc),
+            QuotaAdminHandler.PATH,
+            new QuotaAdminHandler(registry::quotaUsage));
     // A read-only server may run on credentials that cannot write the events' queue: no events.
     Events events =
         config.readOnly() ? Events.off() : Events.start(store, config.events(), Clock.systemUTC());
@@ -225,6 +235,8 @@ public final class LadingServer implements AutoCloseable {
       server.registry = registry;
       server.immutableTagGuard = immutableTags;
       server.pulls = pulls;
+      server.quotaScanner =
+          new QuotaScanner(registry, Duration.ofSeconds(config.policies().quotasScanSeconds()));
       if (config.gc().interval().isPositive()) {
         gc.schedule(config.gc().interval());
       }
@@ -433,12 +445,18 @@ public final class LadingServer implements AutoCloseable {
   }
 
   /**
-   * Puts reloaded policies in force: the immutable tag rules for every later push and delete, and
-   * who may override them. Nothing to do for a server started in front of a given registry.
+   * Puts reloaded policies in force: the immutable tag rules for every later push and delete, who
+   * may override them, and the quotas (recounted at once). Nothing to do for a server started in
+   * front of a given registry.
    */
   public void applyPolicies(LadingConfig.Policies policies) {
     if (registry != null) {
       registry.immutableTags(policies.immutableTags());
+      registry.quotas(policies.quotas());
+      metrics.bindQuotas(registry::quotaUsage);
+    }
+    if (quotaScanner != null) {
+      quotaScanner.rescan(Duration.ofSeconds(policies.quotasScanSeconds()));
     }
     if (gc != null) {
       gc.immutableTags(policies.immutableTags()); // retention keeps what the registry protects
@@ -536,6 +554,9 @@ public final class LadingServer implements AutoCloseable {
         inFlight.count());
     if (gc != null) {
       gc.close();
+    }
+    if (quotaScanner != null) {
+      quotaScanner.close();
     }
     if (auth != null) {
       auth.close();

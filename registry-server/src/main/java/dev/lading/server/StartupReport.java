@@ -112,6 +112,20 @@ final class StartupReport {
           .addKeyValue("url", url)
           .log();
     }
+    if (!policies.quotas().isEmpty()) {
+      log.atInfo()
+          .setMessage("quotas: {}; recounted every {} s")
+          .addArgument(
+              String.join(
+                  "; ",
+                  policies.quotas().rules().stream()
+                      .map(r -> r.describe() + " " + r.bytes() + " bytes")
+                      .toList()))
+          .addArgument(policies.quotasScanSeconds())
+          .addKeyValue("event", "quotas")
+          .addKeyValue("quotas", policies.quotas().rules().size())
+          .log();
+    }
     if (anyoneMayPush(config, registry.getAddress())) {
       log.atWarn()
           .setMessage(

@@ -69,12 +69,15 @@ final class RepositoryManifests {
   private final RegistryOptions options;
   private final RepositoryBlobs blobs;
   private final ManifestValidator validator;
+  private final QuotaLedger quotas;
   private volatile ImmutableTags immutableTags = ImmutableTags.NONE;
 
-  RepositoryManifests(ObjectStore store, RegistryOptions options, RepositoryBlobs blobs) {
+  RepositoryManifests(
+      ObjectStore store, RegistryOptions options, RepositoryBlobs blobs, QuotaLedger quotas) {
     this.store = store;
     this.options = options;
     this.blobs = blobs;
+    this.quotas = quotas;
     this.validator = new ManifestValidator(options.maxManifestBytes());
   }
 
@@ -144,6 +147,23 @@ final class RepositoryManifests {
     }
     TagPlan plan = planTags(repo, tags, digest, override);
     boolean runActive = fenceManifest(repo, manifest, digest);
+    QuotaLedger.Admission admission = admitToQuotas(repo, manifest, digest, body.length);
+    try {
+      return write(repo, manifest, digest, body, tags, plan, override, runActive);
+    } finally {
+      quotas.settled(admission);
+    }
+  }
+
+  private PutManifestResult write(
+      RepositoryName repo,
+      ParsedManifest manifest,
+      Digest digest,
+      byte[] body,
+      List<Tag> tags,
+      TagPlan plan,
+      ImmutableTagOverride override,
+      boolean runActive) {
     // Write order, each step one atomic object write, so a crash after any step leaves a state
     // readers may see and a retry of the same PUT completes (every step is idempotent):
     // the manifest's bytes and record (a crash before the record leaves only stray data, which
@@ -268,6 +288,30 @@ final class RepositoryManifests {
             doomed.size() - 1);
       }
     }
+  }
+
+  /**
+   * The quotas' check ({@link QuotaLedger}): after the fence confirmed every referenced blob (so
+   * their records are fresh in the cache), before anything is written, the manifest's own bytes and
+   * the blobs it keeps are admitted or the push is refused with {@code DENIED}. An index adds only
+   * its own bytes: its children are linked here already, counted when they were pushed.
+   */
+  private QuotaLedger.Admission admitToQuotas(
+      RepositoryName repo, ParsedManifest manifest, Digest digest, long size) {
+    if (!quotas.covers(repo)) {
+      return QuotaLedger.Admission.NONE;
+    }
+    Map<Digest, Long> content = new LinkedHashMap<>();
+    content.put(digest, size);
+    Map<Digest, Long> declared = new LinkedHashMap<>();
+    manifest.config().ifPresent(c -> declared.put(c.digest(), c.size()));
+    manifest.layers().forEach(l -> declared.put(l.digest(), l.size()));
+    for (Digest d : manifest.requiredBlobs()) {
+      // The record's size, not the descriptor's: a client may not declare its layers small.
+      content.putIfAbsent(
+          d, blobs.record(d).map(BlobRecord::size).orElseGet(() -> declared.getOrDefault(d, 0L)));
+    }
+    return quotas.admit(repo, content);
   }
 
   /** The tags of a push with what the immutable tag rules ask of each, decided before any write. */

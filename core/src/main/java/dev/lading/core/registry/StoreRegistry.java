@@ -16,6 +16,7 @@ import dev.lading.core.model.Tag;
 import dev.lading.core.model.UploadId;
 import dev.lading.core.policy.ImmutableTagOverride;
 import dev.lading.core.policy.ImmutableTags;
+import dev.lading.core.policy.Quotas;
 import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.KeyPage;
 import dev.lading.core.storage.ObjectStore;
@@ -50,6 +51,7 @@ public final class StoreRegistry implements Registry {
   private final UploadSessions uploads;
   private final RepositoryManifests manifests;
   private volatile PullRecorder pulls = PullRecorder.NONE;
+  private final QuotaLedger quotas;
 
   public StoreRegistry(ObjectStore store, RegistryOptions options) {
     this(store, options, GcFence.of(store, options.clock()));
@@ -63,7 +65,8 @@ public final class StoreRegistry implements Registry {
         new RepositoryBlobs(
             store, options.blobRecordCacheSize(), Objects.requireNonNull(fence, "fence"));
     this.uploads = new UploadSessions(store, blobs, options);
-    this.manifests = new RepositoryManifests(store, options, blobs);
+    this.quotas = new QuotaLedger(store, blobs, options.clock());
+    this.manifests = new RepositoryManifests(store, options, blobs, quotas);
   }
 
   public RegistryOptions options() {
@@ -195,6 +198,8 @@ public final class StoreRegistry implements Registry {
   public BlobInfo putBlob(
       RepositoryName repo, Digest digest, InputStream body, OptionalLong length) {
     requireSupported(options, digest);
+    // Refused before a byte streams when the declared size cannot fit a quota.
+    length.ifPresent(n -> quotas.refuseUpload(repo, digest, n));
     return uploads.putMonolithic(repo, digest, body, length);
   }
 
@@ -218,6 +223,11 @@ public final class StoreRegistry implements Registry {
       InputStream finalChunk,
       OptionalLong length) {
     requireSupported(options, digest);
+    // The final chunk's declared end (a lower bound of the blob's size when no Content-Range
+    // says where it starts) cannot fit a quota: refused before it streams, the session kept.
+    if (length.isPresent()) {
+      quotas.refuseUpload(repo, digest, start.orElse(0) + length.getAsLong());
+    }
     return uploads.complete(repo, id, digest, start, finalChunk, length);
   }
 
@@ -276,6 +286,29 @@ public final class StoreRegistry implements Registry {
    */
   public void immutableTags(ImmutableTags rules) {
     manifests.immutableTags(rules);
+  }
+
+  /**
+   * Puts the quotas in force (at start and on a configuration reload); a quota new here is counted
+   * by the next {@link #scanQuotas}, which the caller runs at once.
+   */
+  public void quotas(Quotas rules) {
+    quotas.rules(rules);
+  }
+
+  /** The quotas in force. */
+  public Quotas quotas() {
+    return quotas.rules();
+  }
+
+  /** Each quota's usage as this instance knows it (see {@link QuotaLedger}). */
+  public List<QuotaLedger.Usage> quotaUsage() {
+    return quotas.usage();
+  }
+
+  /** Recounts the quotas' usage from the store's links (at start and periodically). */
+  public void scanQuotas() {
+    quotas.scan();
   }
 
   /** The immutable tag rules in force. */

@@ -321,6 +321,17 @@ public enum ConfigKey {
    */
   POLICIES_IMMUTABLE_TAGS_OVERRIDE(
       "policies.immutable_tags_override", "[]", PolicySettings::overrideSubjects, Shape.LIST),
+  /**
+   * Quotas: a list of {@code {repositories: [pattern], bytes: <whole number>}}; the distinct blobs
+   * kept by manifests in the matching repositories (each counted once) may total at most {@code
+   * bytes}; a manifest push that would cross it is refused with 403 DENIED and the usage.
+   */
+  POLICIES_QUOTAS("policies.quotas", "[]", PolicySettings::quotas, Shape.LIST),
+  /**
+   * Seconds between recounts of the quotas' usage from the store (each instance; what other
+   * instances accepted, and what GC freed, shows at the next one).
+   */
+  POLICIES_QUOTAS_SCAN_SECONDS("policies.quotas_scan_seconds", "60", v -> intBetween(v, 1, 86_400)),
 
   // ---- events (module events): CloudEvents POSTed to other systems ---------------------------
   /**

@@ -7,6 +7,7 @@ import dev.lading.auth.Action;
 import dev.lading.auth.Principal;
 import dev.lading.auth.RepositoryPattern;
 import dev.lading.core.policy.ImmutableTags;
+import dev.lading.core.policy.Quotas;
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.events.EventOptions;
 import dev.lading.gc.GcOptions;
@@ -601,18 +602,23 @@ public record LadingConfig(
   /**
    * Lifecycle policies ({@code policies.*}): the immutable tag rules ({@code immutable_tags}) and
    * the accounts whose requests may override them when they ask to ({@code
-   * immutable_tags_override}, by name; empty: nobody), both reloaded without a restart; the
-   * retention policies every GC run applies first, in the order configured ({@code retention}); and
-   * how often an instance writes the pulls it saw when a policy keeps tags by pulls ({@code
-   * pulls_flush_seconds}), which bounds how stale "last pulled" is.
+   * immutable_tags_override}, by name; empty: nobody); the retention policies every GC run applies
+   * first, in the order configured ({@code retention}), and how often an instance writes the pulls
+   * it saw when a policy keeps tags by pulls ({@code pulls_flush_seconds}), which bounds how stale
+   * "last pulled" is; the quotas ({@code quotas}) and how often their usage is recounted ({@code
+   * quotas_scan_seconds}). All but the retention keys reload without a restart.
    */
   public record Policies(
       ImmutableTags immutableTags,
       Set<String> immutableTagsOverride,
       List<RetentionPolicy> retention,
-      Duration pullsFlush) {
+      Duration pullsFlush,
+      Quotas quotas,
+      int quotasScanSeconds) {
     /** {@code policies.pulls_flush_seconds}' default. */
     public static final Duration DEFAULT_PULLS_FLUSH = Duration.ofSeconds(60);
+
+    public static final int DEFAULT_QUOTAS_SCAN_SECONDS = 60;
 
     public Policies {
       Objects.requireNonNull(immutableTags, "immutableTags");
@@ -621,32 +627,82 @@ public record LadingConfig(
       if (!pullsFlush.isPositive()) {
         throw new IllegalArgumentException("pullsFlush must be positive");
       }
+      Objects.requireNonNull(quotas, "quotas");
+      if (quotasScanSeconds < 1) {
+        throw new IllegalArgumentException("quotasScanSeconds must be at least 1");
+      }
     }
 
-    /** No rules, nobody may override, no retention. */
+    /** No rules, nobody may override, no retention, no quotas. */
     public static final Policies NONE =
-        new Policies(ImmutableTags.NONE, Set.of(), List.of(), DEFAULT_PULLS_FLUSH);
+        new Policies(
+            ImmutableTags.NONE,
+            Set.of(),
+            List.of(),
+            DEFAULT_PULLS_FLUSH,
+            Quotas.NONE,
+            DEFAULT_QUOTAS_SCAN_SECONDS);
 
     /** Immutable tag rules only. */
     public Policies(ImmutableTags immutableTags, Set<String> immutableTagsOverride) {
-      this(immutableTags, immutableTagsOverride, List.of(), DEFAULT_PULLS_FLUSH);
+      this(
+          immutableTags,
+          immutableTagsOverride,
+          List.of(),
+          DEFAULT_PULLS_FLUSH,
+          Quotas.NONE,
+          DEFAULT_QUOTAS_SCAN_SECONDS);
     }
 
     /** Retention policies only. */
     public Policies(List<RetentionPolicy> retention) {
-      this(ImmutableTags.NONE, Set.of(), retention, DEFAULT_PULLS_FLUSH);
+      this(
+          ImmutableTags.NONE,
+          Set.of(),
+          retention,
+          DEFAULT_PULLS_FLUSH,
+          Quotas.NONE,
+          DEFAULT_QUOTAS_SCAN_SECONDS);
+    }
+
+    /** Every field of {@link Policies} once, for the copies its withers make. */
+    private final class Builder {
+      ImmutableTags immutableTags = Policies.this.immutableTags;
+      Set<String> immutableTagsOverride = Policies.this.immutableTagsOverride;
+      List<RetentionPolicy> retention = Policies.this.retention;
+      Duration pullsFlush = Policies.this.pullsFlush;
+      Quotas quotas = Policies.this.quotas;
+      int quotasScanSeconds = Policies.this.quotasScanSeconds;
+
+      Policies build(Consumer<Builder> change) {
+        change.accept(this);
+        return new Policies(
+            immutableTags, immutableTagsOverride, retention, pullsFlush, quotas, quotasScanSeconds);
+      }
+    }
+
+    private Policies copy(Consumer<Builder> change) {
+      return new Builder().build(change);
     }
 
     public Policies withImmutableTags(ImmutableTags value) {
-      return new Policies(value, immutableTagsOverride, retention, pullsFlush);
+      return copy(b -> b.immutableTags = value);
     }
 
     public Policies withImmutableTagsOverride(Set<String> value) {
-      return new Policies(immutableTags, value, retention, pullsFlush);
+      return copy(b -> b.immutableTagsOverride = value);
     }
 
     public Policies withRetention(List<RetentionPolicy> value) {
-      return new Policies(immutableTags, immutableTagsOverride, value, pullsFlush);
+      return copy(b -> b.retention = value);
+    }
+
+    public Policies withQuotas(Quotas value) {
+      return copy(b -> b.quotas = value);
+    }
+
+    public Policies withQuotasScanSeconds(int value) {
+      return copy(b -> b.quotasScanSeconds = value);
     }
 
     @SuppressWarnings("unchecked")
@@ -655,7 +711,9 @@ public record LadingConfig(
           (ImmutableTags) v.get(ConfigKey.POLICIES_IMMUTABLE_TAGS),
           (Set<String>) v.get(ConfigKey.POLICIES_IMMUTABLE_TAGS_OVERRIDE),
           (List<RetentionPolicy>) v.get(ConfigKey.POLICIES_RETENTION),
-          Duration.ofSeconds((Integer) v.get(ConfigKey.POLICIES_PULLS_FLUSH_SECONDS)));
+          Duration.ofSeconds((Integer) v.get(ConfigKey.POLICIES_PULLS_FLUSH_SECONDS)),
+          (Quotas) v.get(ConfigKey.POLICIES_QUOTAS),
+          (Integer) v.get(ConfigKey.POLICIES_QUOTAS_SCAN_SECONDS));
     }
   }
 

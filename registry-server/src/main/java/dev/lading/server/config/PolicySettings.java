@@ -5,6 +5,8 @@ import dev.lading.auth.Account;
 import dev.lading.auth.Principal;
 import dev.lading.core.policy.ImmutableTagRule;
 import dev.lading.core.policy.ImmutableTags;
+import dev.lading.core.policy.QuotaRule;
+import dev.lading.core.policy.Quotas;
 import dev.lading.core.policy.RepositoryGlob;
 import dev.lading.core.policy.TagGlob;
 import java.util.ArrayList;
@@ -50,6 +52,43 @@ final class PolicySettings {
       i++;
     }
     return new ImmutableTags(out);
+  }
+
+  /**
+   * {@code [{repositories: [pattern], bytes: <whole number>}]}: {@code bytes} a whole number of
+   * bytes (a JSON or YAML number, or a string of digits), no unit suffixes, so there is one
+   * spelling of a limit and no question whether {@code GB} means 10^9 or 2^30.
+   */
+  static Object quotas(String v) {
+    List<QuotaRule> out = new ArrayList<>();
+    int i = 0;
+    for (JsonNode n : ListValues.list(v)) {
+      String at = "quota " + i;
+      ListValues.requireFields(n, at, Set.of("repositories", "bytes"));
+      List<RepositoryGlob> repositories = new ArrayList<>();
+      for (String p : ListValues.strings(n, "repositories", at)) {
+        try {
+          repositories.add(RepositoryGlob.parse(p));
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException(at + ": " + e.getMessage());
+        }
+      }
+      JsonNode b = n.get("bytes");
+      long bytes;
+      if (b != null && b.isIntegralNumber() && b.canConvertToLong()) {
+        bytes = b.asLong();
+      } else if (b != null && b.isTextual() && b.asText().matches("[0-9]{1,18}")) {
+        bytes = Long.parseLong(b.asText());
+      } else {
+        throw new IllegalArgumentException(at + ": bytes must be a whole number of bytes");
+      }
+      if (bytes < 0) {
+        throw new IllegalArgumentException(at + ": bytes must be 0 or more");
+      }
+      out.add(new QuotaRule(ConfigKey.POLICIES_QUOTAS.path() + "[" + i + "]", repositories, bytes));
+      i++;
+    }
+    return new Quotas(out);
   }
 
   /** Account names only: an override is a named person's or robot's explicit act. */

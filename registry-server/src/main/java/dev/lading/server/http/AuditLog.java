@@ -165,6 +165,51 @@ final class AuditLog {
         .log();
   }
 
+  /**
+   * {@code quota-refused}: a manifest push a quota refused, with the quota ({@code
+   * policies.quotas[0] (ml/**)}), its usage and limit and what the push would have added, in bytes.
+   * Always written, like the immutable tag lines.
+   */
+  static void quotaRefused(
+      Exchange exchange, String quota, String used, String limit, String added, String reason) {
+    if (!log.isInfoEnabled()) {
+      return;
+    }
+    RequestAuthorizer.Caller caller = exchange.caller();
+    String repository =
+        exchange.match() == null
+            ? "-"
+            : exchange.match().repository().map(Object::toString).orElse("-");
+    String shownQuota = AccessLog.printable(quota);
+    log.atInfo()
+        .setMessage(
+            "action=quota-refused who={} kind={} remote={} client={} method={} repository={}"
+                + " quota=\"{}\" used={} limit={} added={}")
+        .addArgument(AccessLog.printable(caller.name()))
+        .addArgument(caller.kind())
+        .addArgument(exchange.remote())
+        .addArgument(client(exchange))
+        .addArgument(exchange.method().name())
+        .addArgument(repository)
+        .addArgument(shownQuota)
+        .addArgument(used)
+        .addArgument(limit)
+        .addArgument(added)
+        .addKeyValue("event", "quota-refused")
+        .addKeyValue("principal", AccessLog.printable(caller.name()))
+        .addKeyValue("principal_kind", caller.kind())
+        .addKeyValue("client", client(exchange))
+        .addKeyValue("method", exchange.method().name())
+        .addKeyValue("repository", repository)
+        .addKeyValue("quota", shownQuota)
+        .addKeyValue("used_bytes", used)
+        .addKeyValue("limit_bytes", limit)
+        .addKeyValue("added_bytes", added)
+        .addKeyValue("reason", AccessLog.printable(reason))
+        .addKeyValue("request_id", exchange.requestId())
+        .log();
+  }
+
   private static void line(
       Exchange exchange, String action, String digest, String tag, String previous) {
     RequestAuthorizer.Caller caller = exchange.caller();

@@ -15,7 +15,8 @@ import java.util.Set;
  * before the body is read, even when the request would touch no immutable tag, so a script that
  * believes it may override learns at once that it may not. Without token auth no request has a
  * principal, so no override is ever granted. The allowed names are replaced on a configuration
- * reload.
+ * reload. It also audits and counts the other policy refusal the registry makes, a quota's ({@link
+ * #quotaRefused}).
  */
 public final class ImmutableTagGuard {
   /** The request header that asks for an override; only {@code true} asks. */
@@ -77,10 +78,13 @@ public final class ImmutableTagGuard {
   }
 
   /**
-   * Audits and counts a refusal by the rules ({@code DENIED} from the registry), then hands it back
-   * for the caller to throw.
+   * Audits and counts a refusal by the rules or by a quota ({@code DENIED} from the registry; a
+   * quota's detail names it under {@code quota}), then hands it back for the caller to throw.
    */
   RegistryException refused(Exchange exchange, RegistryException e, String action) {
+    if (isQuotaRefusal(e)) {
+      return quotaRefused(exchange, e);
+    }
     if (e.code() == ErrorCode.DENIED && e.detail() instanceof Map<?, ?> detail) {
       metrics.immutableTagRefused(action);
       AuditLog.immutableTags(
@@ -90,6 +94,31 @@ public final class ImmutableTagGuard {
           detail.get("refused") == null ? null : String.valueOf(detail.get("refused")),
           String.valueOf(detail.get("digest")),
           String.valueOf(detail.get("rule")),
+          e.getMessage());
+    }
+    return e;
+  }
+
+  private static boolean isQuotaRefusal(RegistryException e) {
+    return e.code() == ErrorCode.DENIED
+        && e.detail() instanceof Map<?, ?> detail
+        && detail.containsKey("quota");
+  }
+
+  /**
+   * Audits and counts a refusal by a quota ({@code DENIED} whose detail names the quota), of a
+   * manifest push or of an upload refused before it streamed; any other error passes unchanged.
+   */
+  RegistryException quotaRefused(Exchange exchange, RegistryException e) {
+    if (isQuotaRefusal(e) && e.detail() instanceof Map<?, ?> detail) {
+      String quota = String.valueOf(detail.get("quota"));
+      metrics.quotaRefused(quota.contains(" ") ? quota.substring(0, quota.indexOf(' ')) : quota);
+      AuditLog.quotaRefused(
+          exchange,
+          quota,
+          String.valueOf(detail.get("usedBytes")),
+          String.valueOf(detail.get("limitBytes")),
+          String.valueOf(detail.get("addedBytes")),
           e.getMessage());
     }
     return e;

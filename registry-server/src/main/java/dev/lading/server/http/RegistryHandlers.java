@@ -95,7 +95,7 @@ public final class RegistryHandlers {
     m.put(
         Routes.Resource.SIGNED_BLOB,
         new SignedBlobUrls.Handler(signed, new BlobDownload(registry, maxRanges)));
-    UploadHandler uploads = new UploadHandler(registry);
+    UploadHandler uploads = new UploadHandler(registry, immutableTags);
     m.put(Routes.Resource.UPLOADS, uploads);
     m.put(Routes.Resource.UPLOAD, uploads);
     m.put(Routes.Resource.REFERRERS, new ReferrersHandler(registry));

@@ -43,4 +43,7 @@ public interface RequestMetrics {
 
   /** An immutable tag moved ({@code push}) or deleted ({@code delete}) under a granted override. */
   default void immutableTagOverridden(String action) {}
+
+  /** A manifest push refused because it would take a quota ({@code policies.quotas}) past it. */
+  default void quotaRefused(String quota) {}
 }

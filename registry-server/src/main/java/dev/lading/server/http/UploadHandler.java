@@ -24,9 +24,12 @@ import java.util.OptionalLong;
  */
 final class UploadHandler implements ResourceHandler {
   private final Registry registry;
+  private final ImmutableTagGuard policies;
 
-  UploadHandler(Registry registry) {
+  /** {@code policies} audits and counts an upload a quota refused before it streamed. */
+  UploadHandler(Registry registry, ImmutableTagGuard policies) {
     this.registry = registry;
+    this.policies = policies;
   }
 
   @Override
@@ -69,8 +72,12 @@ final class UploadHandler implements ResourceHandler {
       }
     } else if (digest.isPresent()) {
       Digest d = Digest.parse(digest.get());
-      BlobInfo blob =
-          registry.putBlob(repo, d, exchange.body(), bodyLength(exchange, Optional.empty()));
+      BlobInfo blob;
+      try {
+        blob = registry.putBlob(repo, d, exchange.body(), bodyLength(exchange, Optional.empty()));
+      } catch (RegistryException e) {
+        throw policies.quotaRefused(exchange, e);
+      }
       created(exchange, repo, blob.digest());
     } else {
       accepted(exchange, HttpResponseStatus.ACCEPTED, registry.startUpload(repo));
@@ -145,7 +152,7 @@ final class UploadHandler implements ResourceHandler {
               repo, id, digest, start, exchange.body(), bodyLength(exchange, range));
       created(exchange, repo, blob.digest());
     } catch (RegistryException e) {
-      throw withOffset(repo, id, e);
+      throw withOffset(repo, id, policies.quotaRefused(exchange, e));
     }
   }
 

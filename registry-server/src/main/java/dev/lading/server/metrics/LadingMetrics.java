@@ -2,6 +2,7 @@ package dev.lading.server.metrics;
 
 import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import com.sun.management.OperatingSystemMXBean;
+import dev.lading.core.registry.QuotaLedger;
 import dev.lading.events.EventEndpoint;
 import dev.lading.events.EventOptions;
 import dev.lading.events.EventStats;
@@ -249,6 +250,51 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics, A
                 : "Immutable tags moved (push) or deleted (delete) under an explicit override")
         .tag("action", action)
         .register(registry);
+  }
+
+  @Override
+  public void quotaRefused(String quota) {
+    Counter.builder("lading.quota.refused")
+        .description("Manifest pushes refused by a quota (policies.quotas), by quota")
+        .tag("quota", quota)
+        .register(registry)
+        .increment();
+  }
+
+  /**
+   * Each quota's usage as this instance counts it and its limit, by quota name ({@code
+   * policies.quotas[0]}); called at start and after a reload (a quota no longer configured reads
+   * NaN).
+   */
+  public void bindQuotas(Supplier<List<QuotaLedger.Usage>> usage) {
+    held.add(usage);
+    for (QuotaLedger.Usage u : usage.get()) {
+      String name = u.rule().name();
+      Gauge.builder(
+              "lading.quota.used.bytes",
+              usage,
+              s -> quotaValue(s, name, QuotaLedger.Usage::usedBytes))
+          .description("Bytes of distinct content the quota's repositories keep, as last counted")
+          .tag("quota", name)
+          .register(registry);
+      Gauge.builder(
+              "lading.quota.limit.bytes", usage, s -> quotaValue(s, name, x -> x.rule().bytes()))
+          .description("The quota's limit in bytes")
+          .tag("quota", name)
+          .register(registry);
+    }
+  }
+
+  private static double quotaValue(
+      Supplier<List<QuotaLedger.Usage>> usage,
+      String name,
+      java.util.function.ToLongFunction<QuotaLedger.Usage> value) {
+    for (QuotaLedger.Usage u : usage.get()) {
+      if (u.rule().name().equals(name)) {
+        return value.applyAsLong(u);
+      }
+    }
+    return Double.NaN;
   }
 
   @Override

@@ -8,6 +8,8 @@ import dev.lading.auth.Action;
 import dev.lading.auth.RepositoryPattern;
 import dev.lading.core.policy.ImmutableTagRule;
 import dev.lading.core.policy.ImmutableTags;
+import dev.lading.core.policy.QuotaRule;
+import dev.lading.core.policy.Quotas;
 import dev.lading.core.policy.RepositoryGlob;
 import dev.lading.core.policy.TagGlob;
 import dev.lading.storage.s3.S3StoreConfig;
@@ -106,6 +108,15 @@ class ConfigWithersTest {
         .containsOnly("immutableTags");
     assertThat(changes(policies, policies.withImmutableTagsOverride(Set.of())).keySet())
         .containsOnly("immutableTagsOverride");
+    assertThat(changes(policies, policies.withQuotas(new Quotas(List.of()))).keySet()).isEmpty();
+    Quotas quotas =
+        new Quotas(
+            List.of(
+                new QuotaRule(
+                    "policies.quotas[0]", List.of(RepositoryGlob.parse("ml/**")), 1L << 30)));
+    assertThat(changes(policies, policies.withQuotas(quotas)).keySet()).containsOnly("quotas");
+    assertThat(changes(policies, policies.withQuotasScanSeconds(5)).keySet())
+        .containsOnly("quotasScanSeconds");
     assertThat(changes(BASE.telemetry(), BASE.withMetricsPort(9091).telemetry()))
         .isEqualTo(Map.of("metricsPort", OptionalInt.of(9091)));
   }
