@@ -3,7 +3,7 @@ package dev.lading.events;
 import dev.lading.core.layout.StorageLayout;
 import dev.lading.core.layout.StorageLayout.EventDelivererKey;
 import dev.lading.core.layout.StoredValues.EventDeliverer;
-import dev.lading.core.storage.KeyPage;
+import dev.lading.core.storage.AllKeys;
 import dev.lading.core.storage.ObjectStore;
 import java.io.IOException;
 import java.time.Clock;
@@ -101,34 +101,26 @@ final class DelivererLease {
   private List<String> liveOthers() throws IOException {
     List<String> live = new ArrayList<>();
     List<String> dead = new ArrayList<>();
-    Optional<String> after = Optional.empty();
-    while (true) {
-      KeyPage page = store.list(StorageLayout.eventDeliverersPrefix(), after, 1000);
-      for (String other : page.keys()) {
-        if (other.equals(key)) {
-          continue;
-        }
-        Optional<byte[]> bytes = store.read(other);
-        if (bytes.isEmpty()) {
-          continue;
-        }
-        Instant expires;
-        try {
-          expires = EventDeliverer.read(bytes.get()).expiresAt();
-        } catch (RuntimeException e) {
-          dead.add(other);
-          continue;
-        }
-        if (expires.isAfter(clock.instant())) {
-          live.add(other);
-        } else if (expires.plus(length).isBefore(clock.instant())) {
-          dead.add(other);
-        }
+    for (String other : AllKeys.under(store, StorageLayout.eventDeliverersPrefix())) {
+      if (other.equals(key)) {
+        continue;
       }
-      if (!page.truncated() || page.keys().isEmpty()) {
-        break;
+      Optional<byte[]> bytes = store.read(other);
+      if (bytes.isEmpty()) {
+        continue;
       }
-      after = Optional.of(page.keys().get(page.keys().size() - 1));
+      Instant expires;
+      try {
+        expires = EventDeliverer.read(bytes.get()).expiresAt();
+      } catch (RuntimeException e) {
+        dead.add(other);
+        continue;
+      }
+      if (expires.isAfter(clock.instant())) {
+        live.add(other);
+      } else if (expires.plus(length).isBefore(clock.instant())) {
+        dead.add(other);
+      }
     }
     if (!dead.isEmpty()) {
       store.delete(dead);

@@ -3,7 +3,7 @@ package dev.lading.events;
 import dev.lading.core.layout.StorageLayout;
 import dev.lading.core.layout.StorageLayout.EventBatchKey;
 import dev.lading.core.layout.StoredValues.EventBatch;
-import dev.lading.core.storage.KeyPage;
+import dev.lading.core.storage.AllKeys;
 import dev.lading.core.storage.ObjectStore;
 import java.io.IOException;
 import java.net.http.HttpClient;
@@ -125,18 +125,10 @@ final class EndpointDelivery {
   /** The batches waiting, oldest first. */
   private List<EventBatchKey> stored() throws IOException {
     List<EventBatchKey> out = new ArrayList<>();
-    String prefix = StorageLayout.eventQueuePrefix(endpoint.name());
-    Optional<String> after = Optional.empty();
-    while (true) {
-      KeyPage page = store.list(prefix, after, 1000);
-      for (String key : page.keys()) {
-        StorageLayout.parse(key, EventBatchKey.class).ifPresent(out::add);
-      }
-      if (!page.truncated() || page.keys().isEmpty()) {
-        return out;
-      }
-      after = Optional.of(page.keys().get(page.keys().size() - 1));
+    for (String key : AllKeys.under(store, StorageLayout.eventQueuePrefix(endpoint.name()))) {
+      StorageLayout.parse(key, EventBatchKey.class).ifPresent(out::add);
     }
+    return out;
   }
 
   /** Drops the oldest batches while the endpoint's queue holds more than {@code max_stored}. */

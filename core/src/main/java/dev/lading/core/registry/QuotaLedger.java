@@ -15,7 +15,7 @@ import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.policy.QuotaRule;
 import dev.lading.core.policy.Quotas;
-import dev.lading.core.storage.KeyPage;
+import dev.lading.core.storage.AllKeys;
 import dev.lading.core.storage.ObjectStore;
 import java.io.IOException;
 import java.time.Clock;
@@ -67,7 +67,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class QuotaLedger {
   private static final Logger LOG = LoggerFactory.getLogger(QuotaLedger.class);
-  private static final int LIST_PAGE = 1000;
 
   /** One quota's usage as this instance knows it. */
   public record Usage(QuotaRule rule, long usedBytes, long blobs, Optional<Instant> scannedAt) {
@@ -372,17 +371,7 @@ public final class QuotaLedger {
   }
 
   private List<String> allKeys(String prefix) {
-    List<String> keys = new ArrayList<>();
-    Optional<String> after = Optional.empty();
-    while (true) {
-      Optional<String> from = after;
-      KeyPage page = io(() -> store.list(prefix, from, LIST_PAGE));
-      keys.addAll(page.keys());
-      if (!page.truncated() || page.keys().isEmpty()) {
-        return keys;
-      }
-      after = Optional.of(page.keys().get(page.keys().size() - 1));
-    }
+    return io(() -> AllKeys.under(store, prefix));
   }
 
   /**

@@ -28,6 +28,7 @@ import dev.lading.core.model.Tag;
 import dev.lading.core.policy.ImmutableTagOverride;
 import dev.lading.core.policy.ImmutableTagRule;
 import dev.lading.core.policy.ImmutableTags;
+import dev.lading.core.storage.AllKeys;
 import dev.lading.core.storage.KeyPage;
 import dev.lading.core.storage.ObjectStore;
 import java.io.IOException;
@@ -63,7 +64,6 @@ import org.slf4j.LoggerFactory;
  */
 final class RepositoryManifests {
   private static final Logger LOG = LoggerFactory.getLogger(RepositoryManifests.class);
-  private static final int LIST_PAGE = 1000;
 
   private final ObjectStore store;
   private final RegistryOptions options;
@@ -603,19 +603,8 @@ final class RepositoryManifests {
             });
   }
 
-  /** Every key under {@code prefix}, page by page. */
   private List<String> allKeys(String prefix) {
-    List<String> keys = new ArrayList<>();
-    Optional<String> after = Optional.empty();
-    while (true) {
-      Optional<String> from = after;
-      KeyPage page = io(() -> store.list(prefix, from, LIST_PAGE));
-      keys.addAll(page.keys());
-      if (!page.truncated() || page.keys().isEmpty()) {
-        return keys;
-      }
-      after = Optional.of(page.keys().get(page.keys().size() - 1));
-    }
+    return io(() -> AllKeys.under(store, prefix));
   }
 
   private static RegistryException manifestUnknown(Reference reference) {

@@ -64,16 +64,10 @@ final class EventSettings {
           throw new IllegalArgumentException(at + ": cannot read secret_file " + p);
         }
       }
-      List<RepositoryGlob> repositories = new ArrayList<>();
-      if (n.has("repositories")) {
-        for (String p : ListValues.strings(n, "repositories", at)) {
-          try {
-            repositories.add(RepositoryGlob.parse(p));
-          } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(at + ": " + e.getMessage());
-          }
-        }
-      }
+      List<RepositoryGlob> repositories =
+          n.has("repositories")
+              ? ListValues.parsed(n, "repositories", at, RepositoryGlob::parse)
+              : List.of();
       List<String> types = n.has("types") ? ListValues.strings(n, "types", at) : List.of();
       int batchSize = 1;
       if (n.has("batch_size")) {

@@ -8,6 +8,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
  * The grammar every list-valued key shares ({@code auth.rules}, {@code policies.*}, {@code
@@ -76,6 +77,22 @@ final class ListValues {
         throw new IllegalArgumentException(at + ": " + field + " must list strings");
       }
       out.add(e.asText());
+    }
+    return out;
+  }
+
+  /**
+   * The non-empty list of strings {@code field}, each turned into a value by {@code parse} (a
+   * repository or tag pattern); a value {@code parse} refuses names {@code at} and why.
+   */
+  static <T> List<T> parsed(JsonNode n, String field, String at, Function<String, T> parse) {
+    List<T> out = new ArrayList<>();
+    for (String p : strings(n, field, at)) {
+      try {
+        out.add(parse.apply(p));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(at + ": " + e.getMessage());
+      }
     }
     return out;
   }

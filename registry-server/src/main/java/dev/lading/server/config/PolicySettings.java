@@ -30,22 +30,9 @@ final class PolicySettings {
     for (JsonNode n : ListValues.list(v)) {
       String at = "rule " + i;
       ListValues.requireFields(n, at, Set.of("repositories", "tags"));
-      List<RepositoryGlob> repositories = new ArrayList<>();
-      for (String p : ListValues.strings(n, "repositories", at)) {
-        try {
-          repositories.add(RepositoryGlob.parse(p));
-        } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException(at + ": " + e.getMessage());
-        }
-      }
-      List<TagGlob> tags = new ArrayList<>();
-      for (String p : ListValues.strings(n, "tags", at)) {
-        try {
-          tags.add(TagGlob.parse(p));
-        } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException(at + ": " + e.getMessage());
-        }
-      }
+      List<RepositoryGlob> repositories =
+          ListValues.parsed(n, "repositories", at, RepositoryGlob::parse);
+      List<TagGlob> tags = ListValues.parsed(n, "tags", at, TagGlob::parse);
       out.add(
           new ImmutableTagRule(
               ConfigKey.POLICIES_IMMUTABLE_TAGS.path() + "[" + i + "]", repositories, tags));
@@ -65,14 +52,8 @@ final class PolicySettings {
     for (JsonNode n : ListValues.list(v)) {
       String at = "quota " + i;
       ListValues.requireFields(n, at, Set.of("repositories", "bytes"));
-      List<RepositoryGlob> repositories = new ArrayList<>();
-      for (String p : ListValues.strings(n, "repositories", at)) {
-        try {
-          repositories.add(RepositoryGlob.parse(p));
-        } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException(at + ": " + e.getMessage());
-        }
-      }
+      List<RepositoryGlob> repositories =
+          ListValues.parsed(n, "repositories", at, RepositoryGlob::parse);
       JsonNode b = n.get("bytes");
       long bytes;
       if (b != null && b.isIntegralNumber() && b.canConvertToLong()) {

@@ -39,14 +39,8 @@ final class RetentionSettings {
       String at = "policy " + i;
       JsonNode n = items.get(i);
       ListValues.requireFields(n, at, FIELDS);
-      List<RepositoryPattern> repositories = new ArrayList<>();
-      for (String p : ListValues.strings(n, "repositories", at)) {
-        try {
-          repositories.add(RepositoryPattern.parse(p));
-        } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException(at + ": " + e.getMessage());
-        }
-      }
+      List<RepositoryPattern> repositories =
+          ListValues.parsed(n, "repositories", at, RepositoryPattern::parse);
       List<String> tags = n.has("tags") ? ListValues.strings(n, "tags", at) : List.of();
       OptionalInt keepLast =
           n.has("keep_last")
