@@ -73,7 +73,9 @@ class EventsIT {
       Reply put = client.pushManifest(repo, "t" + i, image.manifest());
       assertThat(put.status()).as("%s", put).isEqualTo(201);
     }
-    Thread.sleep(1500); // a few failed deliveries, so it backs off
+    // The receiver comes up only after deliveries to it have failed, so it is a retry that
+    // reaches it.
+    awaitMetric(client, "lading_events_delivery_failures_total{endpoint=\"receiver\"}", 2);
     startReceiver();
 
     List<JsonNode> events = await(e -> e.size() >= 8 + 10 * 3);
@@ -115,6 +117,17 @@ class EventsIT {
         .contains("events: endpoint receiver at http://127.0.0.1:" + RECEIVER_PORT + "/hook")
         .contains("events: endpoint never at http://127.0.0.1:" + NEVER_PORT + "/hook")
         .doesNotContain(SECRET);
+  }
+
+  private static void awaitMetric(RegistryClient client, String series, double atLeast)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (metricValue(client.get("/metrics").text(), series) < atLeast) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(series + " stayed below " + atLeast);
+      }
+      Thread.sleep(50);
+    }
   }
 
   private static double metricValue(String metrics, String series) {

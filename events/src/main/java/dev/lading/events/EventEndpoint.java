@@ -96,7 +96,7 @@ public record EventEndpoint(
 
   /** Whether this endpoint wants {@code event}. */
   public boolean wants(RegistryEvent event) {
-    if (types.stream().noneMatch(t -> typeMatches(t, event.type()))) {
+    if (!wantsType(event.type())) {
       return false;
     }
     if (repositories.isEmpty()) {
@@ -106,6 +106,11 @@ public record EventEndpoint(
         .repository()
         .filter(r -> repositories.stream().anyMatch(p -> p.matches(r)))
         .isPresent();
+  }
+
+  /** Whether events of {@code type} pass the type filter (whatever their repository). */
+  public boolean wantsType(EventType type) {
+    return types.stream().anyMatch(t -> typeMatches(t, type));
   }
 
   private static boolean typeMatches(String pattern, EventType type) {

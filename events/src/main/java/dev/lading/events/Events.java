@@ -105,14 +105,7 @@ public final class Events implements AutoCloseable {
     if (type == EventType.MANIFEST_PULLED && options.pullSampleRate() == 0) {
       return false;
     }
-    return options.endpoints().stream()
-        .anyMatch(e -> e.types().stream().anyMatch(t -> t.equals("*") || matches(t, type)));
-  }
-
-  private static boolean matches(String pattern, EventType type) {
-    return pattern.endsWith(".*")
-        ? type.shortName().startsWith(pattern.substring(0, pattern.length() - 1))
-        : type.shortName().equals(pattern);
+    return options.endpoints().stream().anyMatch(e -> e.wantsType(type));
   }
 
   /** Whether this pull is one of the sampled ones ({@code events.pull_sample_rate}). */
