@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -68,6 +69,48 @@ final class GeneratedBlob {
       out.write(block, within, count);
       position += count;
     }
+  }
+
+  /**
+   * A sink for bytes {@code [offset, ...)} of this blob as a server returns them: it compares them
+   * with the generated content as they arrive and fails on the first byte that differs or on a byte
+   * past the blob's end, so a pull of any size is checked without holding it.
+   */
+  OutputStream checker(long offset) {
+    return new OutputStream() {
+      private final byte[] block = new byte[BLOCK];
+      private long position = offset;
+      private long filled = -1;
+
+      @Override
+      public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] bytes, int from, int length) throws IOException {
+        if (position + length > size) {
+          throw new IOException("bytes past the blob's end at " + (position + length));
+        }
+        int done = 0;
+        while (done < length) {
+          long index = position / BLOCK;
+          int within = (int) (position % BLOCK);
+          if (filled != index) {
+            fill(index, block);
+            filled = index;
+          }
+          int count = Math.min(BLOCK - within, length - done);
+          if (Arrays.mismatch(
+                  bytes, from + done, from + done + count, block, within, within + count)
+              >= 0) {
+            throw new IOException("content differs near byte " + position);
+          }
+          position += count;
+          done += count;
+        }
+      }
+    };
   }
 
   private void fill(long index, byte[] block) {

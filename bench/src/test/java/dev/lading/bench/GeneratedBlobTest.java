@@ -1,6 +1,7 @@
 package dev.lading.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lading.core.model.Digest;
 import java.io.ByteArrayOutputStream;
@@ -33,6 +34,27 @@ class GeneratedBlobTest {
     }
 
     assertThat(pieces.toByteArray()).isEqualTo(whole.toByteArray());
+  }
+
+  @Test
+  void theCheckerTakesTheBlobsOwnBytesAndRefusesAnyOther() throws IOException {
+    GeneratedBlob blob = new GeneratedBlob(1, SIZE);
+    long offset = GeneratedBlob.BLOCK - 100;
+    ByteArrayOutputStream range = new ByteArrayOutputStream();
+    blob.writeTo(range, offset, 300_000);
+    byte[] bytes = range.toByteArray();
+    try (var checker = blob.checker(offset)) {
+      checker.write(bytes, 0, 1000);
+      checker.write(bytes, 1000, bytes.length - 1000);
+    }
+
+    bytes[150_000] ^= 1;
+    assertThatThrownBy(() -> blob.checker(offset).write(bytes, 0, bytes.length))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("differs");
+    assertThatThrownBy(() -> blob.checker(SIZE - 10).write(new byte[11], 0, 11))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("past the blob's end");
   }
 
   @Test
