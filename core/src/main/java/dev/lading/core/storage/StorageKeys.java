@@ -1,7 +1,5 @@
 package dev.lading.core.storage;
 
-import java.util.regex.Pattern;
-
 /**
  * The key grammar of the {@link ObjectStore} SPI, checked by every store before a key reaches its
  * medium: segments of {@code [A-Za-z0-9._-]}, never {@code .} or {@code ..}, joined by single
@@ -14,9 +12,6 @@ public final class StorageKeys {
   /** The longest key (and prefix) a store accepts. */
   public static final int MAX_KEY_LENGTH = 1024;
 
-  private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9._-]+");
-  private static final Pattern PARTIAL_SEGMENT = Pattern.compile("[A-Za-z0-9._-]*");
-
   private StorageKeys() {}
 
   /** {@code key} when it is a valid key; otherwise {@link IllegalArgumentException}. */
@@ -24,8 +19,16 @@ public final class StorageKeys {
     if (key == null || key.isEmpty() || key.length() > MAX_KEY_LENGTH) {
       throw new IllegalArgumentException("invalid key");
     }
-    for (String segment : key.split("/", -1)) {
-      if (!isSegment(segment)) {
+    // A scan, not a split and a regex per segment: every store call of every request checks its
+    // key.
+    int start = 0;
+    for (int i = 0; i <= key.length(); i++) {
+      if (i == key.length() || key.charAt(i) == '/') {
+        if (!isWholeSegment(key, start, i)) {
+          throw new IllegalArgumentException("invalid key segment in " + shorten(key));
+        }
+        start = i + 1;
+      } else if (!isSegmentChar(key.charAt(i))) {
         throw new IllegalArgumentException("invalid key segment in " + shorten(key));
       }
     }
@@ -54,21 +57,46 @@ public final class StorageKeys {
     if (prefix.isEmpty()) {
       return prefix;
     }
-    String[] segments = prefix.split("/", -1);
-    for (int i = 0; i < segments.length - 1; i++) {
-      if (!isSegment(segments[i])) {
-        throw new IllegalArgumentException("invalid prefix segment in " + shorten(prefix));
+    int start = 0;
+    for (int i = 0; i < prefix.length(); i++) {
+      char c = prefix.charAt(i);
+      if (c == '/') {
+        if (!isWholeSegment(prefix, start, i)) {
+          throw new IllegalArgumentException("invalid prefix segment in " + shorten(prefix));
+        }
+        start = i + 1;
+      } else if (!isSegmentChar(c)) {
+        throw new IllegalArgumentException("invalid prefix " + shorten(prefix));
       }
     }
-    if (!PARTIAL_SEGMENT.matcher(segments[segments.length - 1]).matches()) {
-      throw new IllegalArgumentException("invalid prefix " + shorten(prefix));
-    }
-    return prefix;
+    return prefix; // the last segment may be partial: any run of segment characters, or none
   }
 
   /** Whether {@code segment} may stand between two slashes of a key. */
   public static boolean isSegment(String segment) {
-    return SEGMENT.matcher(segment).matches() && !segment.equals(".") && !segment.equals("..");
+    for (int i = 0; i < segment.length(); i++) {
+      if (!isSegmentChar(segment.charAt(i))) {
+        return false;
+      }
+    }
+    return isWholeSegment(segment, 0, segment.length());
+  }
+
+  /** Whether {@code s[from, to)}, of segment characters, is a segment: not empty, not . or .. */
+  private static boolean isWholeSegment(String s, int from, int to) {
+    int length = to - from;
+    return length > 2
+        || (length == 2 && !(s.charAt(from) == '.' && s.charAt(from + 1) == '.'))
+        || (length == 1 && s.charAt(from) != '.');
+  }
+
+  private static boolean isSegmentChar(char c) {
+    return (c >= 'a' && c <= 'z')
+        || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9')
+        || c == '.'
+        || c == '_'
+        || c == '-';
   }
 
   private static String shorten(String s) {

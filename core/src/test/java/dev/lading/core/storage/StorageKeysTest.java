@@ -3,6 +3,9 @@ package dev.lading.core.storage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -84,5 +87,41 @@ class StorageKeysTest {
     assertThat(StorageKeys.isSegment("")).isFalse();
     assertThat(StorageKeys.isSegment("+multipart")).isFalse();
     assertThat(StorageKeys.isSegment(".hidden")).isTrue();
+  }
+
+  /**
+   * Every string of up to 6 characters over an alphabet with each kind of character the grammar
+   * cares about gets the same verdict, as key, prefix and segment, as the grammar written as
+   * regular expressions (the definition the scanner implements).
+   */
+  @Test
+  void theScannerAgreesWithTheGrammarOnEveryShortString() {
+    Pattern key = Pattern.compile("(?!(?:.*/)?\\.{1,2}(?:/|$))[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*");
+    Pattern prefix = Pattern.compile("((?!\\.{1,2}/)[A-Za-z0-9._-]+/)*[A-Za-z0-9._-]*");
+    char[] alphabet = {'a', 'Z', '7', '.', '_', '-', '/', '+', ' '};
+    List<String> strings = new ArrayList<>(List.of(""));
+    for (int from = 0, length = 1; length <= 6; length++) {
+      int to = strings.size();
+      for (int i = from; i < to; i++) {
+        for (char c : alphabet) {
+          strings.add(strings.get(i) + c);
+        }
+      }
+      from = to;
+    }
+    for (String s : strings) {
+      assertThat(StorageKeys.isKey(s)).as("key %s", s).isEqualTo(key.matcher(s).matches());
+      boolean prefixAccepted;
+      try {
+        StorageKeys.requirePrefix(s);
+        prefixAccepted = true;
+      } catch (IllegalArgumentException e) {
+        prefixAccepted = false;
+      }
+      assertThat(prefixAccepted).as("prefix %s", s).isEqualTo(prefix.matcher(s).matches());
+      assertThat(StorageKeys.isSegment(s))
+          .as("segment %s", s)
+          .isEqualTo(!s.contains("/") && key.matcher(s).matches());
+    }
   }
 }
