@@ -35,13 +35,19 @@ public final class TokenAuth {
   /** The service the tokens are for: the registry's default {@code auth.token.service}. */
   public static final String SERVICE = "lading";
 
+  /** The account name {@link #bearer} takes for a token asked without credentials. */
+  public static final String ANONYMOUS = "anonymous";
+
   private final Map<String, String> passwords;
   private final List<Map<String, Object>> rules;
+  private final List<String> anonymousPull;
   private final Map<String, String> tokens = new ConcurrentHashMap<>();
 
-  private TokenAuth(Map<String, String> passwords, List<Map<String, Object>> rules) {
+  private TokenAuth(
+      Map<String, String> passwords, List<Map<String, Object>> rules, List<String> anonymousPull) {
     this.passwords = passwords;
     this.rules = rules;
+    this.anonymousPull = anonymousPull;
   }
 
   /** Accounts named {@code names}, each with a password of its own and, so far, no rights. */
@@ -50,7 +56,7 @@ public final class TokenAuth {
     for (String name : names) {
       passwords.put(name, name + "-password-1");
     }
-    return new TokenAuth(Map.copyOf(passwords), List.of());
+    return new TokenAuth(Map.copyOf(passwords), List.of(), List.of());
   }
 
   /**
@@ -70,7 +76,14 @@ public final class TokenAuth {
             List.of(pattern),
             "actions",
             List.of(actions)));
-    return new TokenAuth(passwords, List.copyOf(more));
+    return new TokenAuth(passwords, List.copyOf(more), anonymousPull);
+  }
+
+  /** Lets anyone, without credentials, pull the repositories {@code pattern} matches. */
+  public TokenAuth anonymousPull(String pattern) {
+    List<String> more = new ArrayList<>(anonymousPull);
+    more.add(pattern);
+    return new TokenAuth(passwords, rules, List.copyOf(more));
   }
 
   /** {@code process} with token auth on, these accounts and these rules. */
@@ -86,7 +99,9 @@ public final class TokenAuth {
     return process
         .withEnvironment("LADING_AUTH_MODE", "token")
         .withEnvironment("LADING_AUTH_USERS", users.toString())
-        .withEnvironment("LADING_AUTH_RULES", Reply.JSON.valueToTree(rules).toString());
+        .withEnvironment("LADING_AUTH_RULES", Reply.JSON.valueToTree(rules).toString())
+        .withEnvironment(
+            "LADING_AUTH_ANONYMOUS_PULL", Reply.JSON.valueToTree(anonymousPull).toString());
   }
 
   /** {@code repository:<repo>:<actions>}, a scope as the token endpoint takes it. */
@@ -95,13 +110,16 @@ public final class TokenAuth {
   }
 
   /**
-   * {@code GET /auth/token} for {@code scopes} with {@code user}'s Basic credentials, the raw
-   * answer.
+   * {@code GET /auth/token} for {@code scopes} with {@code user}'s Basic credentials ({@link
+   * #ANONYMOUS}: none, as docker asks for an anonymous pull), the raw answer.
    */
   public Reply tokenReply(RegistryProcess registry, String user, String... scopes) {
     StringBuilder path = new StringBuilder("/auth/token?service=" + SERVICE);
     for (String s : scopes) {
       path.append("&scope=").append(URLEncoder.encode(s, StandardCharsets.UTF_8));
+    }
+    if (ANONYMOUS.equals(user)) {
+      return registry.client().get(path.toString());
     }
     String basic =
         Base64.getEncoder()

@@ -23,12 +23,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * {@code on-s3} execution). Tokens come from the jar's own {@code /auth/token}.
  *
  * <p>Accounts: {@code admin} may do everything (it seeds content), {@code alice} may pull and push
- * {@code team-a/**}, {@code bob} may only pull {@code team-b/**}. Refusals are held to
- * distribution's token auth: no token, or one without the scope a request needs that the account's
- * rules would grant, is {@code 401 UNAUTHORIZED} with the exact {@code WWW-Authenticate} challenge
- * (with {@code error="insufficient_scope"} for a token that does not cover the request); a request
- * the account's rules never allow is {@code 403 DENIED}. Either answer is the same whether the
- * blob, manifest or tag asked for exists, so a refusal reveals nothing.
+ * {@code team-a/**}, {@code bob} may only pull {@code team-b/**}, and anyone may pull {@code
+ * public/**} with an anonymous token. Refusals are held to distribution's token auth: no token, or
+ * one without the scope a request needs that the account's rules would grant, is {@code 401
+ * UNAUTHORIZED} with the exact {@code WWW-Authenticate} challenge (with {@code
+ * error="insufficient_scope"} for a token that does not cover the request); a request the account's
+ * rules never allow is {@code 403 DENIED}. Either answer is the same whether the blob, manifest or
+ * tag asked for exists, so a refusal reveals nothing.
  *
  * <p>{@link #on} also accepts blake3 digests and sparse indexes; {@link #off} keeps both switches
  * at their defaults.
@@ -38,7 +39,8 @@ class TokenAuthWireIT {
       TokenAuth.users("admin", "alice", "bob")
           .allow("admin", "**", "pull", "push", "delete")
           .allow("alice", "team-a/**", "pull", "push")
-          .allow("bob", "team-b/**", "pull");
+          .allow("bob", "team-b/**", "pull")
+          .anonymousPull("public/**");
 
   @RegisterExtension
   static final RegistryProcess on =
@@ -188,6 +190,38 @@ class TokenAuthWireIT {
     assertThat(head.headerOrNull("Content-Range")).isNull();
   }
 
+  @Test
+  void anAnonymousTokenReadsSeveralRangesWhereAnonymousMayPullAndNowhereElse() {
+    String pub = repo("public/ranges");
+    String team = repo("team-a/ranges");
+    Blob blob = Blob.random(100_000);
+    admin(on, pub).pushBlob(pub, blob);
+    admin(on, team).pushBlob(team, blob);
+    String range = "bytes=10-19,50000-50009";
+    // docker's anonymous pull: challenged, a token asked without credentials, the read again.
+    assertChallenged(
+        anonymous(on).getBlob(pub, blob.digest(), "Range", range), on, scope(pub, "pull"), null);
+    RegistryClient anon =
+        AUTH.client(on, TokenAuth.ANONYMOUS, scope(pub, "pull,push"), scope(team, "pull"));
+    Reply got = anon.getBlob(pub, blob.digest(), "Range", range);
+    assertThat(got.status()).as("%s", got).isEqualTo(206);
+    List<StrictMultipart.Part> parts =
+        ByteRanges.parse(got.headerOrNull("Content-Type"), got.body());
+    assertThat(parts.stream().map(StrictMultipart.Part::range))
+        .containsExactly("10-19", "50000-50009");
+    for (StrictMultipart.Part p : parts) {
+      assertThat(p.bytes())
+          .isEqualTo(Arrays.copyOfRange(blob.bytes(), (int) p.first(), (int) p.last() + 1));
+    }
+    // The token holds pull on public only: anonymous is always told to log in, never denied.
+    assertChallenged(
+        anon.getBlob(team, blob.digest(), "Range", range),
+        on,
+        scope(team, "pull"),
+        "insufficient_scope");
+    assertChallenged(anon.postUpload(pub), on, scope(pub, "pull,push"), "insufficient_scope");
+  }
+
   private static RegistryClient client(RegistryProcess registry) {
     return registry.client();
   }
@@ -296,6 +330,12 @@ class TokenAuthWireIT {
         AUTH.client(on, "alice", scope(app2, "pull,push"), scope(base, "pull"))
             .postUpload(app2, "mount", shared.digest(), "from", base);
     assertThat(named.status()).as("%s", named).isEqualTo(201);
+    // Without a token, the challenge names the source too, as distribution's does.
+    assertChallenged(
+        anonymous(on).postUpload(app2, "mount", shared.digest(), "from", base),
+        on,
+        scope(app2, "pull,push") + " " + scope(base, "pull"),
+        null);
     // bob may pull secret but push nowhere: no mount, no session.
     assertDenied(
         AUTH.client(on, "bob", scope(secret, "pull"))
