@@ -142,10 +142,6 @@ public final class RegistryClient {
     return send("DELETE", uri, BodyPublishers.noBody());
   }
 
-  public Reply head(URI uri, String... headers) {
-    return send("HEAD", uri, BodyPublishers.noBody(), headers);
-  }
-
   /** A body without a declared length: the JDK sends it with chunked transfer encoding. */
   public static BodyPublisher streamed(byte[] bytes) {
     Supplier<InputStream> source = () -> new ByteArrayInputStream(bytes);
