@@ -3,18 +3,12 @@ package dev.lading.conformance;
 import static dev.lading.conformance.Checks.assertError;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import at.favre.lib.crypto.bcrypt.BCrypt;
 import java.io.IOException;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -33,40 +27,20 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class ImmutableTagsIT {
   private static final String RULE = "policies.immutable_tags[0]: ml/** v*";
-  private static final Map<String, String> PASSWORDS =
-      Map.of("admin", "admin-password-1", "dev", "dev-password-1");
+  private static final TokenAuth AUTH =
+      TokenAuth.users("admin", "dev")
+          .allow("admin", "**", "pull", "push", "delete")
+          .allow("dev", "**", "pull", "push", "delete");
 
   @RegisterExtension
   static final RegistryProcess registry =
-      RegistryProcess.create()
-          .withEnvironment("LADING_AUTH_MODE", "token")
-          .withEnvironment("LADING_AUTH_USERS", users())
-          .withEnvironment(
-              "LADING_AUTH_RULES",
-              "[{\"subjects\":[\"admin\",\"dev\"],\"repositories\":[\"**\"],"
-                  + "\"actions\":[\"pull\",\"push\",\"delete\"]}]")
+      AUTH.on(RegistryProcess.create())
           .withEnvironment(
               "LADING_POLICIES_IMMUTABLE_TAGS",
               "[{\"repositories\":[\"ml/**\"],\"tags\":[\"v*\"]}]")
           .withEnvironment("LADING_POLICIES_IMMUTABLE_TAGS_OVERRIDE", "[\"admin\"]");
 
   private static RegistryClient client;
-  private static final Map<String, String> tokens = new ConcurrentHashMap<>();
-
-  private static String users() {
-    StringBuilder b = new StringBuilder("[");
-    for (var e : PASSWORDS.entrySet()) {
-      if (b.length() > 1) {
-        b.append(',');
-      }
-      b.append("{\"name\":\"")
-          .append(e.getKey())
-          .append("\",\"password_hash\":\"")
-          .append(BCrypt.withDefaults().hashToString(4, e.getValue().toCharArray()))
-          .append("\"}");
-    }
-    return b.append(']').toString();
-  }
 
   @BeforeAll
   static void connect() {
@@ -79,27 +53,12 @@ class ImmutableTagsIT {
     return under + "/app-" + java.util.HexFormat.of().formatHex(suffix);
   }
 
-  /** A token of {@code user} for everything on {@code repo}, fetched once. */
-  private static String bearer(String user, String repo) {
-    return tokens.computeIfAbsent(
-        user + " " + repo,
-        k -> {
-          String scope =
-              URLEncoder.encode("repository:" + repo + ":pull,push,delete", StandardCharsets.UTF_8);
-          String basic =
-              Base64.getEncoder()
-                  .encodeToString(
-                      (user + ":" + PASSWORDS.get(user)).getBytes(StandardCharsets.UTF_8));
-          Reply r =
-              client.get(
-                  "/auth/token?service=lading&scope=" + scope, "Authorization", "Basic " + basic);
-          assertThat(r.status()).as("%s", r).isEqualTo(200);
-          return "Bearer " + r.json().path("token").asText();
-        });
-  }
-
   private static String[] as(String user, String repo, String... more) {
-    List<String> h = new ArrayList<>(List.of("Authorization", bearer(user, repo)));
+    List<String> h =
+        new ArrayList<>(
+            List.of(
+                "Authorization",
+                AUTH.bearer(registry, user, TokenAuth.scope(repo, "pull,push,delete"))));
     h.addAll(List.of(more));
     return h.toArray(String[]::new);
   }

@@ -32,15 +32,34 @@ public final class RegistryClient {
 
   private final URI base;
   private final HttpClient http;
+  private final List<String> always;
 
   public RegistryClient(URI base) {
-    this.base = base;
-    this.http =
+    this(
+        base,
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5))
             .followRedirects(HttpClient.Redirect.NEVER)
-            .build();
+            .build(),
+        List.of());
+  }
+
+  private RegistryClient(URI base, HttpClient http, List<String> always) {
+    this.base = base;
+    this.http = http;
+    this.always = always;
+  }
+
+  /**
+   * The same client sending {@code namesAndValues} on every request as well (an {@code
+   * Authorization} header, so every step below runs under token auth); a header a call passes
+   * itself is sent after these.
+   */
+  public RegistryClient withHeaders(String... namesAndValues) {
+    List<String> all = new ArrayList<>(always);
+    all.addAll(List.of(namesAndValues));
+    return new RegistryClient(base, http, List.copyOf(all));
   }
 
   public URI base() {
@@ -82,6 +101,9 @@ public final class RegistryClient {
   public Reply send(String method, URI uri, BodyPublisher body, String... headers) {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(120)).method(method, body);
+    for (int i = 0; i < always.size(); i += 2) {
+      request.header(always.get(i), always.get(i + 1));
+    }
     for (int i = 0; i < headers.length; i += 2) {
       request.header(headers[i], headers[i + 1]);
     }

@@ -2,6 +2,7 @@ package dev.lading.core.registry;
 
 import dev.lading.core.model.ByteRange;
 import dev.lading.core.model.Digest;
+import dev.lading.core.model.DigestAlgorithm;
 import dev.lading.core.model.Reference;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.Tag;
@@ -63,6 +64,12 @@ public interface Registry {
 
   /** Opens an upload session in {@code repo}. */
   UploadStatus startUpload(RepositoryName repo);
+
+  /**
+   * Whether this registry takes digests of {@code algorithm}: sha256 and sha512 always, blake3 only
+   * when configured ({@code RegistryOptions.allowBlake3}).
+   */
+  boolean acceptsAlgorithm(DigestAlgorithm algorithm);
 
   /**
    * Links an existing blob into {@code repo} without uploading it: from {@code from} when given

@@ -10,6 +10,7 @@ import dev.lading.core.layout.StorageLayout.CatalogKey;
 import dev.lading.core.layout.StoredValues.BlobRecord;
 import dev.lading.core.model.ByteRange;
 import dev.lading.core.model.Digest;
+import dev.lading.core.model.DigestAlgorithm;
 import dev.lading.core.model.Reference;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.Tag;
@@ -173,6 +174,11 @@ public final class StoreRegistry implements Registry {
   @Override
   public UploadStatus startUpload(RepositoryName repo) {
     return uploads.start(repo);
+  }
+
+  @Override
+  public boolean acceptsAlgorithm(DigestAlgorithm algorithm) {
+    return options.accepts(algorithm);
   }
 
   @Override

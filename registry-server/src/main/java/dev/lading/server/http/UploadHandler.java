@@ -3,6 +3,7 @@ package dev.lading.server.http;
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
 import dev.lading.core.model.Digest;
+import dev.lading.core.model.DigestAlgorithm;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.UploadId;
 import dev.lading.core.registry.BlobInfo;
@@ -12,15 +13,16 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
  * Blob uploads: {@code POST /v2/<name>/blobs/uploads/} (monolithic with {@code ?digest=}, mount
- * with {@code ?mount=} and an optional {@code &from=}, otherwise a session) and {@code
- * /v2/<name>/blobs/uploads/<id>} GET, PATCH, PUT, DELETE. Every parameter and header is validated
- * before the first body byte is read; the body streams into the registry through the exchange's
- * bounded hand-off.
+ * with {@code ?mount=} and an optional {@code &from=}, otherwise a session; each may name the
+ * blob's algorithm ahead with {@code ?digest-algorithm=}) and {@code /v2/<name>/blobs/uploads/<id>}
+ * GET, PATCH, PUT, DELETE. Every parameter and header is validated before the first body byte is
+ * read; the body streams into the registry through the exchange's bounded hand-off.
  */
 final class UploadHandler implements ResourceHandler {
   private final Registry registry;
@@ -54,10 +56,11 @@ final class UploadHandler implements ResourceHandler {
   }
 
   private void post(Exchange exchange, RepositoryName repo) {
+    Optional<DigestAlgorithm> algorithm = digestAlgorithm(exchange);
     Optional<String> mount = exchange.query("mount").filter(s -> !s.isEmpty());
     Optional<String> digest = exchange.query("digest");
     if (mount.isPresent()) {
-      Digest d = Digest.parse(mount.get());
+      Digest d = sameAlgorithm(Digest.parse(mount.get()), algorithm);
       // A from that is not a repository name (Ollama sends one) is taken as no from at all.
       Optional<RepositoryName> from =
           exchange.query("from").filter(RepositoryName::isValid).map(RepositoryName::parse);
@@ -71,7 +74,7 @@ final class UploadHandler implements ResourceHandler {
         accepted(exchange, HttpResponseStatus.ACCEPTED, registry.startUpload(repo));
       }
     } else if (digest.isPresent()) {
-      Digest d = Digest.parse(digest.get());
+      Digest d = sameAlgorithm(Digest.parse(digest.get()), algorithm);
       BlobInfo blob;
       try {
         blob = registry.putBlob(repo, d, exchange.body(), bodyLength(exchange, Optional.empty()));
@@ -83,6 +86,51 @@ final class UploadHandler implements ResourceHandler {
       accepted(exchange, HttpResponseStatus.ACCEPTED, registry.startUpload(repo));
     }
   }
+
+  /**
+   * {@code ?digest-algorithm=<algorithm>} (distribution-spec, end-4c): the algorithm the client
+   * will name the blob by, which clients SHOULD send for any but sha256 so a registry can refuse an
+   * algorithm it does not take before a byte moves. One this registry does not take (unknown, or
+   * blake3 with {@code digests.allow_blake3} off) is refused as the spec asks for "an unsupported
+   * algorithm", {@code 400 DIGEST_INVALID}, before any session exists. The hint changes nothing
+   * else: sessions keep SHA-256 state between requests whatever it says, and the closing digest
+   * decides (a session closed under another algorithm is read back once at its close).
+   */
+  private Optional<DigestAlgorithm> digestAlgorithm(Exchange exchange) {
+    Optional<String> name = exchange.query(DIGEST_ALGORITHM);
+    if (name.isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<DigestAlgorithm> algorithm =
+        DigestAlgorithm.fromWireName(name.get()).filter(registry::acceptsAlgorithm);
+    if (algorithm.isEmpty()) {
+      throw ErrorCode.DIGEST_INVALID
+          .exception("unsupported digest algorithm")
+          .withDetail(
+              Map.of(
+                  DIGEST_ALGORITHM,
+                  name.get(),
+                  "reason",
+                  "this registry does not accept digests of that algorithm"));
+    }
+    return algorithm;
+  }
+
+  /**
+   * {@code digest} when {@code algorithm} (the request's {@code digest-algorithm}) is absent or
+   * names its algorithm; a request that names two algorithms for one blob is refused.
+   */
+  private static Digest sameAlgorithm(Digest digest, Optional<DigestAlgorithm> algorithm) {
+    if (algorithm.isPresent() && algorithm.get() != digest.algorithm()) {
+      throw ErrorCode.DIGEST_INVALID
+          .exception("digest-algorithm does not match the digest")
+          .withDetail(
+              Map.of("digest", digest.toString(), DIGEST_ALGORITHM, algorithm.get().wireName()));
+    }
+    return digest;
+  }
+
+  static final String DIGEST_ALGORITHM = "digest-algorithm";
 
   /** With auth on, a mount needs pull on its source; without it, a plain upload follows. */
   private Optional<BlobInfo> mountFrom(
