@@ -309,6 +309,37 @@ class EventsTest {
   }
 
   @Test
+  void aStoreOnlyInstanceQueuesEveryEventBeforeCloseReturnsAndDeliversNone() throws Exception {
+    try (WebhookReceiver hook = new WebhookReceiver()) {
+      EventOptions options =
+          fast(EventOptions.of(List.of(endpoint(hook.url(), List.of(), List.of()))))
+              .withLimits(10, 1000, Duration.ofHours(1));
+      List<String> published = new ArrayList<>();
+      Events events = Events.storeOnly(new FilesystemStore(root), options, Clock.systemUTC());
+      for (int i = 0; i < 50; i++) { // five times the queue: publish waits for room, drops none
+        RegistryEvent e = pushed("ml/app", "t" + i);
+        published.add(e.id());
+        events.publish(e);
+      }
+      events.close();
+      assertThat(events.stats().dropped(EventStats.Drop.QUEUE_FULL)).isZero();
+      assertThat(queued(new FilesystemStore(root))).isEqualTo(50);
+      Thread.sleep(200);
+      assertThat(hook.received).isEmpty();
+      assertThat(
+              new FilesystemStore(root)
+                  .list(StorageLayout.eventDeliverersPrefix(), Optional.empty(), 10)
+                  .keys())
+          .isEmpty();
+      // A delivering instance on the same store sends them, in order.
+      try (Events deliverer = Events.start(new FilesystemStore(root), options, Clock.systemUTC())) {
+        await(() -> hook.received.size() == 50);
+      }
+      assertThat(ids(hook)).containsExactlyElementsOf(published);
+    }
+  }
+
+  @Test
   void theStoreKeepsAtMostMaxStoredEventsPerEndpointDroppingTheOldest() throws Exception {
     int port;
     try (WebhookReceiver probe = new WebhookReceiver()) {
