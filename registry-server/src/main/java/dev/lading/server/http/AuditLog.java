@@ -71,7 +71,11 @@ final class AuditLog {
               .addKeyValue("principal_kind", caller.kind())
               .addKeyValue("client", client(exchange));
       for (Map.Entry<String, Object> fact : exchange.adminFacts().entrySet()) {
-        String value = AccessLog.printable(String.valueOf(fact.getValue()));
+        // Numbers stay numbers (the JSON format writes them so); anything else is escaped text.
+        Object value =
+            fact.getValue() instanceof Number n
+                ? n
+                : AccessLog.printable(String.valueOf(fact.getValue()));
         message.append(' ').append(fact.getKey()).append("={}");
         line = line.addArgument(value).addKeyValue(fact.getKey(), value);
       }
