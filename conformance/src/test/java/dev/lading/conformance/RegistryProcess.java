@@ -15,8 +15,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
@@ -197,25 +199,7 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
         new ProcessBuilder(java, "-Xmx" + maxHeap, "-jar", jar.toString())
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
-    builder.environment().put("LADING_HTTP_PORT", Integer.toString(port));
-    builder.environment().put("LADING_STORAGE_FILESYSTEM_ROOT", dataDir.toString());
-    // Tests stop servers nobody routes to: no drain delay (DrainOnSigtermIT sets its own).
-    builder.environment().put("LADING_HTTP_DRAIN_DELAY_SECONDS", "0");
-    if (s3) {
-      EmbeddedS3Proxy proxy = EmbeddedS3Proxy.shared();
-      builder.environment().put("LADING_STORAGE_TYPE", "s3");
-      builder.environment().put("LADING_STORAGE_S3_ENDPOINT", proxy.endpoint().toString());
-      builder.environment().put("LADING_STORAGE_S3_BUCKET", EmbeddedS3Proxy.BUCKET);
-      builder.environment().put("LADING_STORAGE_S3_PREFIX", s3Prefix);
-      builder.environment().put("LADING_STORAGE_S3_ACCESS_KEY", EmbeddedS3Proxy.ACCESS_KEY);
-      builder.environment().put("LADING_STORAGE_S3_SECRET_KEY", EmbeddedS3Proxy.SECRET_KEY);
-      // S3's smallest part, so the tests' small blobs cross part boundaries and tails.
-      builder.environment().put("LADING_STORAGE_S3_PART_SIZE_MIB", "5");
-    }
-    for (String entry : extraEnvironment) {
-      int eq = entry.indexOf('=');
-      builder.environment().put(entry.substring(0, eq), entry.substring(eq + 1));
-    }
+    builder.environment().putAll(environment());
     try {
       process = builder.start();
     } catch (IOException e) {
@@ -225,6 +209,49 @@ public final class RegistryProcess implements BeforeAllCallback, AfterAllCallbac
     shutdownHook = new Thread(started::destroyForcibly, "kill-lading-" + port);
     Runtime.getRuntime().addShutdownHook(shutdownHook);
     awaitReady();
+  }
+
+  /** What every start of this server and every command run with {@link #runJar} gets. */
+  private Map<String, String> environment() {
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("LADING_HTTP_PORT", Integer.toString(port));
+    env.put("LADING_STORAGE_FILESYSTEM_ROOT", dataDir.toString());
+    // Tests stop servers nobody routes to: no drain delay (DrainOnSigtermIT sets its own).
+    env.put("LADING_HTTP_DRAIN_DELAY_SECONDS", "0");
+    if (s3) {
+      EmbeddedS3Proxy proxy = EmbeddedS3Proxy.shared();
+      env.put("LADING_STORAGE_TYPE", "s3");
+      env.put("LADING_STORAGE_S3_ENDPOINT", proxy.endpoint().toString());
+      env.put("LADING_STORAGE_S3_BUCKET", EmbeddedS3Proxy.BUCKET);
+      env.put("LADING_STORAGE_S3_PREFIX", s3Prefix);
+      env.put("LADING_STORAGE_S3_ACCESS_KEY", EmbeddedS3Proxy.ACCESS_KEY);
+      env.put("LADING_STORAGE_S3_SECRET_KEY", EmbeddedS3Proxy.SECRET_KEY);
+      // S3's smallest part, so the tests' small blobs cross part boundaries and tails.
+      env.put("LADING_STORAGE_S3_PART_SIZE_MIB", "5");
+    }
+    for (String entry : extraEnvironment) {
+      int eq = entry.indexOf('=');
+      env.put(entry.substring(0, eq), entry.substring(eq + 1));
+    }
+    return env;
+  }
+
+  /**
+   * Runs {@code java -jar lading.jar ARGS} (a subcommand such as {@code gc}) as its own process on
+   * this server's store with this server's environment, and waits for it to exit.
+   */
+  public Command.Result runJar(String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(ProcessHandle.current().info().command().orElse("java"));
+    command.add("-Xmx256m");
+    command.add("-jar");
+    command.add(locateJar().toString());
+    command.addAll(List.of(args));
+    return Command.run(
+        command,
+        environment(),
+        logFile.resolveSibling(logFile.getFileName() + "-" + args[0] + ".log"),
+        Duration.ofMinutes(2));
   }
 
   /** Stops the server (SIGTERM, then SIGKILL after a grace period) and waits for it to exit. */

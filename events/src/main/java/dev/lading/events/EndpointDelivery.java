@@ -2,6 +2,7 @@ package dev.lading.events;
 
 import dev.lading.core.layout.StorageLayout;
 import dev.lading.core.layout.StorageLayout.EventBatchKey;
+import dev.lading.core.layout.StorageLayout.EventFailedKey;
 import dev.lading.core.layout.StoredValues.EventBatch;
 import dev.lading.core.storage.AllKeys;
 import dev.lading.core.storage.ObjectStore;
@@ -15,9 +16,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -48,10 +53,18 @@ final class EndpointDelivery {
   private final EventStats stats;
   private final BooleanSupplier leaseHeld;
 
-  /** Events of the first batch already delivered (or given up), so a retry resumes after them. */
-  private String resumeBatch;
+  /**
+   * Batches partly done with: the next event to send, and the events given up so far (kept when the
+   * batch is done with). A retry resumes after what was done, also when an older batch (a replay)
+   * came first in between.
+   */
+  private final Map<String, Progress> progress = new HashMap<>();
 
-  private int resumeAt;
+  private static final class Progress {
+    int next;
+    final List<String> givenUp = new ArrayList<>();
+  }
+
   private Duration backoff = Duration.ZERO;
 
   EndpointDelivery(
@@ -81,45 +94,88 @@ final class EndpointDelivery {
    */
   Duration pass() throws IOException, InterruptedException {
     List<EventBatchKey> batches = trimmed(stored());
+    Set<String> listed = new HashSet<>();
+    batches.forEach(b -> listed.add(StorageLayout.keyOf(b)));
+    progress.keySet().retainAll(listed); // gone: done by another deliverer, or dropped
     for (EventBatchKey batch : batches) {
       String key = StorageLayout.keyOf(batch);
       Optional<byte[]> bytes = store.read(key);
       if (bytes.isEmpty()) {
         continue; // delivered and deleted by a deliverer before us
       }
-      List<String> events;
+      EventBatch read;
       try {
-        events = EventBatch.read(bytes.get()).events();
+        read = EventBatch.read(bytes.get());
       } catch (RuntimeException e) {
         LOG.warn("events: {}: unreadable batch {} deleted: {}", endpoint.name(), key, e.toString());
         stats.dropped(EventStats.Drop.GIVEN_UP, batch.count());
         store.delete(List.of(key));
         continue;
       }
-      int from = key.equals(resumeBatch) ? resumeAt : 0;
-      for (int i = from; i < events.size(); i += endpoint.batchSize()) {
+      List<String> events = read.events();
+      Progress done = progress.computeIfAbsent(key, k -> new Progress());
+      for (int i = done.next; i < events.size(); i += endpoint.batchSize()) {
         if (!leaseHeld.getAsBoolean()) {
-          remember(key, i);
+          done.next = i;
           return options.pollInterval();
         }
         Optional<Duration> retryIn =
-            send(events.subList(i, Math.min(events.size(), i + endpoint.batchSize())));
+            send(
+                events.subList(i, Math.min(events.size(), i + endpoint.batchSize())),
+                read.replayedAt(),
+                done.givenUp);
         if (retryIn.isPresent()) {
-          remember(key, i);
+          done.next = i;
           return retryIn.get();
         }
+      }
+      // Done with every event: a store error below makes the next pass retry only the writes.
+      done.next = events.size();
+      // The given-up events are kept before the batch goes: a crash between the two makes the
+      // next deliverer do the batch again, which gives the same events up again (the same failed
+      // object, overwritten) or delivers them (the failed copy stays, and a replay sends them once
+      // more, with their ids, as for any redelivery).
+      if (!done.givenUp.isEmpty()) {
+        keep(EventFailedKey.of(batch, done.givenUp.size()), done.givenUp);
       }
       // Every event of the batch went (or was given up): a crash before this delete sends the
       // batch again from its first event, the duplicates keeping their ids.
       store.delete(List.of(key));
-      resumeBatch = null;
+      progress.remove(key);
     }
     return options.pollInterval();
   }
 
-  private void remember(String key, int index) {
-    resumeBatch = key;
-    resumeAt = index;
+  /**
+   * Keeps {@code events}, given up, for a replay ({@code events.max_failed} per endpoint, the
+   * oldest dropped beyond it; 0 keeps none).
+   */
+  private void keep(EventFailedKey key, List<String> events) throws IOException {
+    if (options.maxFailed() == 0) {
+      return;
+    }
+    store.write(StorageLayout.keyOf(key), new EventBatch(events).write());
+    List<EventFailedKey> kept = new ArrayList<>();
+    for (String k : AllKeys.under(store, StorageLayout.eventFailedPrefix(endpoint.name()))) {
+      StorageLayout.parse(k, EventFailedKey.class).ifPresent(kept::add);
+    }
+    long total = kept.stream().mapToLong(EventFailedKey::count).sum();
+    List<String> doomed = new ArrayList<>();
+    long dropped = 0;
+    for (int i = 0; total > options.maxFailed() && i < kept.size(); i++) {
+      total -= kept.get(i).count();
+      dropped += kept.get(i).count();
+      doomed.add(StorageLayout.keyOf(kept.get(i)));
+    }
+    if (!doomed.isEmpty()) {
+      store.delete(doomed);
+      LOG.warn(
+          "events: {}: {} given-up events no longer kept for a replay, the oldest: more than"
+              + " max_failed ({}) were kept",
+          endpoint.name(),
+          dropped,
+          options.maxFailed());
+    }
   }
 
   /** The batches waiting, oldest first. */
@@ -160,10 +216,13 @@ final class EndpointDelivery {
 
   /**
    * POSTs one event (structured mode), or with a batch size above one the events given as one JSON
-   * array (batched mode); empty when they are done with (delivered, or given up), else how long to
-   * wait before trying them again.
+   * array (batched mode); empty when they are done with (delivered, or given up: then added to
+   * {@code givenUp}), else how long to wait before trying them again. A replayed event is retried
+   * for {@code retry_for} from its replay.
    */
-  private Optional<Duration> send(List<String> group) throws InterruptedException {
+  private Optional<Duration> send(
+      List<String> group, Optional<Instant> replayedAt, List<String> givenUp)
+      throws InterruptedException {
     String json =
         group.size() == 1 && endpoint.batchSize() == 1
             ? group.get(0)
@@ -196,6 +255,7 @@ final class EndpointDelivery {
       }
       if (status != 408 && status != 429 && status < 500) {
         stats.dropped(EventStats.Drop.GIVEN_UP, group.size());
+        givenUp.addAll(group);
         LOG.warn(
             "events: {}: {} given up: the endpoint answered {}", endpoint.name(), what, status);
         return Optional.empty();
@@ -207,8 +267,10 @@ final class EndpointDelivery {
     }
     stats.countFailedAttempt(endpoint.name());
     Instant happened = CloudEventJson.time(first);
-    if (happened.plus(options.retryFor()).isBefore(clock.instant())) {
+    Instant since = replayedAt.filter(r -> r.isAfter(happened)).orElse(happened);
+    if (since.plus(options.retryFor()).isBefore(clock.instant())) {
       stats.dropped(EventStats.Drop.GIVEN_UP, group.size());
+      givenUp.addAll(group);
       LOG.warn(
           "events: {}: {} given up after retrying for {}: {}",
           endpoint.name(),

@@ -94,6 +94,14 @@ public record EventEndpoint(
     }
   }
 
+  /** The URL without its query, to show (a query may carry a token some receivers take there). */
+  public String urlWithoutQuery() {
+    return url.getScheme()
+        + "://"
+        + url.getAuthority()
+        + (url.getRawPath() == null ? "" : url.getRawPath());
+  }
+
   /** Whether this endpoint wants {@code event}. */
   public boolean wants(RegistryEvent event) {
     if (!wantsType(event.type())) {

@@ -12,6 +12,8 @@ import java.util.Objects;
  * @param queueSize events an instance holds in memory before they are in the store; more are
  *     dropped
  * @param maxStored events the store holds per endpoint waiting for delivery; the oldest go beyond
+ * @param maxFailed events given up that the store keeps per endpoint for a replay; the oldest go
+ *     beyond; 0 keeps none
  * @param retryFor how long a failing event is retried before it is given up
  * @param requestTimeout the longest one POST may take (connecting included)
  * @param leaseLength how long the deliverer lease lasts without renewal: how soon another instance
@@ -23,6 +25,7 @@ public record EventOptions(
     double pullSampleRate,
     int queueSize,
     int maxStored,
+    int maxFailed,
     Duration retryFor,
     Duration requestTimeout,
     Duration leaseLength,
@@ -31,6 +34,7 @@ public record EventOptions(
   public static final double DEFAULT_PULL_SAMPLE_RATE = 0;
   public static final int DEFAULT_QUEUE_SIZE = 10_000;
   public static final int DEFAULT_MAX_STORED = 100_000;
+  public static final int DEFAULT_MAX_FAILED = 10_000;
   public static final Duration DEFAULT_RETRY_FOR = Duration.ofHours(24);
   public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
   public static final Duration DEFAULT_LEASE_LENGTH = Duration.ofSeconds(30);
@@ -43,6 +47,9 @@ public record EventOptions(
     }
     if (queueSize < 1 || maxStored < 1) {
       throw new IllegalArgumentException("queueSize and maxStored must be positive");
+    }
+    if (maxFailed < 0) {
+      throw new IllegalArgumentException("maxFailed must not be negative");
     }
     Objects.requireNonNull(retryFor, "retryFor");
     Objects.requireNonNull(requestTimeout, "requestTimeout");
@@ -65,6 +72,7 @@ public record EventOptions(
         DEFAULT_PULL_SAMPLE_RATE,
         DEFAULT_QUEUE_SIZE,
         DEFAULT_MAX_STORED,
+        DEFAULT_MAX_FAILED,
         DEFAULT_RETRY_FOR,
         DEFAULT_REQUEST_TIMEOUT,
         DEFAULT_LEASE_LENGTH,
@@ -77,6 +85,7 @@ public record EventOptions(
         pullSampleRate,
         queueSize,
         maxStored,
+        maxFailed,
         retryFor,
         requestTimeout,
         leaseLength,
@@ -89,6 +98,20 @@ public record EventOptions(
         pullSampleRate,
         queueSize,
         maxStored,
+        maxFailed,
+        retryFor,
+        requestTimeout,
+        leaseLength,
+        pollInterval);
+  }
+
+  public EventOptions withMaxFailed(int maxFailed) {
+    return new EventOptions(
+        endpoints,
+        pullSampleRate,
+        queueSize,
+        maxStored,
+        maxFailed,
         retryFor,
         requestTimeout,
         leaseLength,

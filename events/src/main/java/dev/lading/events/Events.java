@@ -47,6 +47,10 @@ public final class Events implements AutoCloseable {
   private final Thread writer;
   private final DelivererLease lease;
   private final HttpClient http;
+
+  /** Whether {@link #publish} waits for room rather than dropping (a process serving nothing). */
+  private final boolean waitForRoom;
+
   private volatile boolean closed;
   private int seq;
 
@@ -59,14 +63,22 @@ public final class Events implements AutoCloseable {
     this.writer = null;
     this.lease = null;
     this.http = null;
+    this.waitForRoom = false;
   }
 
-  private Events(ObjectStore store, EventOptions options, Clock clock) {
+  private Events(ObjectStore store, EventOptions options, Clock clock, boolean deliver) {
     this.store = store;
     this.options = options;
     this.clock = clock;
     this.instance = UUID.randomUUID().toString();
     this.queue = new ArrayBlockingQueue<>(options.queueSize());
+    this.waitForRoom = !deliver;
+    this.writer = Thread.ofVirtual().name("lading-events-writer").start(this::writeLoop);
+    if (!deliver) {
+      this.lease = null;
+      this.http = null;
+      return;
+    }
     this.lease = new DelivererLease(store, clock, instance, options.leaseLength());
     this.http =
         HttpClient.newBuilder()
@@ -74,7 +86,6 @@ public final class Events implements AutoCloseable {
             .followRedirects(HttpClient.Redirect.NEVER)
             .executor(Executors.newVirtualThreadPerTaskExecutor())
             .build();
-    this.writer = Thread.ofVirtual().name("lading-events-writer").start(this::writeLoop);
     threads.add(Thread.ofVirtual().name("lading-events-lease").start(this::leaseLoop));
     for (EventEndpoint endpoint : options.endpoints()) {
       EndpointDelivery delivery =
@@ -93,7 +104,18 @@ public final class Events implements AutoCloseable {
 
   /** Starts the writer and the deliverers; with no endpoint configured, {@link #off()}. */
   public static Events start(ObjectStore store, EventOptions options, Clock clock) {
-    return options.endpoints().isEmpty() ? OFF : new Events(store, options, clock);
+    return options.endpoints().isEmpty() ? OFF : new Events(store, options, clock, true);
+  }
+
+  /**
+   * Only puts what is published into the store's queues, where the deliverer of the running
+   * instances finds it (or, when none runs, where it waits like any undelivered event): for a
+   * process that serves nothing, the offline {@code gc} command. Its {@link #publish} waits for
+   * room instead of dropping, as no request waits on it, and {@link #close} returns once every
+   * published event is in the store (or its write failed, counted and logged).
+   */
+  public static Events storeOnly(ObjectStore store, EventOptions options, Clock clock) {
+    return options.endpoints().isEmpty() ? OFF : new Events(store, options, clock, false);
   }
 
   public EventStats stats() {
@@ -120,6 +142,16 @@ public final class Events implements AutoCloseable {
    */
   public void publish(RegistryEvent event) {
     if (this == OFF || closed || options.endpoints().stream().noneMatch(e -> e.wants(event))) {
+      return;
+    }
+    if (waitForRoom) {
+      try {
+        queue.put(event);
+        stats.published(1);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        stats.dropped(EventStats.Drop.QUEUE_FULL, 1);
+      }
       return;
     }
     if (queue.offer(event)) {
@@ -257,8 +289,10 @@ public final class Events implements AutoCloseable {
     for (Thread t : threads) {
       join(t);
     }
-    lease.release();
-    http.close();
+    if (lease != null) {
+      lease.release();
+      http.close();
+    }
   }
 
   private static void join(Thread t) {

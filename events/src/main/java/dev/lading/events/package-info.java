@@ -24,6 +24,10 @@
  *       endpoint's later events waiting behind it; an event still failing after {@code retry_for}
  *       is given up. Any other answer (a 4xx) is final: the event is given up at once. Each
  *       endpoint has its own queue and back-off, so one that is down delays no other.
+ *   <li>What is given up is kept, as it was, under {@code events/failed/<endpoint>/}, at most
+ *       {@code max_failed} events per endpoint (the oldest go beyond). {@link EventQueues#replay}
+ *       puts them back in the queue under the same batch name, so the deliverer sends each once
+ *       more, with its {@code id}, retried for {@code retry_for} from the replay.
  *   <li>The store holds at most {@code max_stored} events per endpoint; above that the deliverer
  *       drops the oldest batches (counted, logged), so an endpoint that stays down cannot fill the
  *       bucket.

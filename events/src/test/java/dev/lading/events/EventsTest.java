@@ -309,6 +309,37 @@ class EventsTest {
   }
 
   @Test
+  void aStoreOnlyInstanceQueuesEveryEventBeforeCloseReturnsAndDeliversNone() throws Exception {
+    try (WebhookReceiver hook = new WebhookReceiver()) {
+      EventOptions options =
+          fast(EventOptions.of(List.of(endpoint(hook.url(), List.of(), List.of()))))
+              .withLimits(10, 1000, Duration.ofHours(1));
+      List<String> published = new ArrayList<>();
+      Events events = Events.storeOnly(new FilesystemStore(root), options, Clock.systemUTC());
+      for (int i = 0; i < 50; i++) { // five times the queue: publish waits for room, drops none
+        RegistryEvent e = pushed("ml/app", "t" + i);
+        published.add(e.id());
+        events.publish(e);
+      }
+      events.close();
+      assertThat(events.stats().dropped(EventStats.Drop.QUEUE_FULL)).isZero();
+      assertThat(queued(new FilesystemStore(root))).isEqualTo(50);
+      Thread.sleep(200);
+      assertThat(hook.received).isEmpty();
+      assertThat(
+              new FilesystemStore(root)
+                  .list(StorageLayout.eventDeliverersPrefix(), Optional.empty(), 10)
+                  .keys())
+          .isEmpty();
+      // A delivering instance on the same store sends them, in order.
+      try (Events deliverer = Events.start(new FilesystemStore(root), options, Clock.systemUTC())) {
+        await(() -> hook.received.size() == 50);
+      }
+      assertThat(ids(hook)).containsExactlyElementsOf(published);
+    }
+  }
+
+  @Test
   void theStoreKeepsAtMostMaxStoredEventsPerEndpointDroppingTheOldest() throws Exception {
     int port;
     try (WebhookReceiver probe = new WebhookReceiver()) {
@@ -340,6 +371,131 @@ class EventsTest {
       assertThat(ids(hook))
           .containsExactlyElementsOf(
               published.subList(20, 30).stream().map(RegistryEvent::id).toList());
+    }
+  }
+
+  @Test
+  void aRefusedEventIsKeptAndAReplayDeliversItOnceWithItsId() throws Exception {
+    try (WebhookReceiver hook = new WebhookReceiver().failingFirst(1, 400)) {
+      EventOptions options =
+          fast(EventOptions.of(List.of(endpoint(hook.url(), List.of(), List.of()))));
+      EventQueues queues = new EventQueues(new FilesystemStore(root), options, Clock.systemUTC());
+      try (Events events = Events.start(new FilesystemStore(root), options, Clock.systemUTC())) {
+        RegistryEvent refused = pushed("ml/app", "v1");
+        RegistryEvent next = pushed("ml/app", "v2");
+        events.publish(refused);
+        events.publish(next);
+        await(() -> hook.received.size() == 1);
+        await(() -> queues.inspect().get(0).failed().events() == 1);
+        EventQueues.EndpointState state = queues.inspect().get(0);
+        assertThat(state.queued().events()).isZero();
+        assertThat(state.failed().batches()).isEqualTo(1);
+        assertThat(state.failed().oldest()).isPresent();
+
+        EventQueues.Replay replay = queues.replay("hook");
+        assertThat(replay.events()).isEqualTo(1);
+        await(() -> hook.received.size() == 2);
+        // A second replay finds nothing: the event is delivered once more, not twice.
+        assertThat(queues.replay("hook").events()).isZero();
+        Thread.sleep(300);
+        assertThat(ids(hook)).containsExactly(next.id(), refused.id());
+        await(() -> queued(new FilesystemStore(root)) == 0);
+        assertThat(queues.inspect().get(0).failed().events()).isZero();
+      }
+    }
+  }
+
+  @Test
+  void aReplayedEventIsRetriedForRetryForFromItsReplayNotFromWhenItHappened() throws Exception {
+    ShiftedClock clock = new ShiftedClock();
+    RegistryEvent event = pushed("ml/app", "v1");
+    try (WebhookReceiver hook = new WebhookReceiver().failingFirst(1_000_000, 503)) {
+      EventOptions options =
+          fast(EventOptions.of(List.of(endpoint(hook.url(), List.of(), List.of()))))
+              .withLimits(100, 1000, Duration.ofHours(1));
+      EventQueues queues = new EventQueues(new FilesystemStore(root), options, clock);
+      try (Events events = Events.start(new FilesystemStore(root), options, clock)) {
+        events.publish(event);
+        await(() -> hook.attempts.get() >= 1);
+        // Two hours later by the deliverer's clock: the next failure gives the event up.
+        clock.shift(Duration.ofHours(2));
+        await(() -> queues.inspect().get(0).failed().events() == 1);
+        assertThat(events.stats().dropped(EventStats.Drop.GIVEN_UP)).isEqualTo(1);
+        // The endpoint fails once more after the replay, then takes it: that failure is within
+        // retry_for of the replay (though not of the event's time), so it is retried.
+        hook.failingFirst(hook.attempts.get() + 1, 503);
+        assertThat(queues.replay("hook").events()).isEqualTo(1);
+        await(() -> hook.received.size() == 1);
+        assertThat(events.stats().dropped(EventStats.Drop.GIVEN_UP)).isEqualTo(1);
+      }
+      assertThat(ids(hook)).containsExactly(event.id());
+    }
+  }
+
+  /** The system clock moved on by what a test shifts it. */
+  private static final class ShiftedClock extends Clock {
+    private volatile Duration shift = Duration.ZERO;
+
+    void shift(Duration by) {
+      shift = shift.plus(by);
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return Instant.now().plus(shift);
+    }
+  }
+
+  @Test
+  void theStoreKeepsAtMostMaxFailedGivenUpEventsPerEndpointDroppingTheOldest() throws Exception {
+    try (WebhookReceiver hook = new WebhookReceiver().answering(400)) {
+      EventOptions options =
+          fast(EventOptions.of(List.of(endpoint(hook.url(), List.of(), List.of()))))
+              .withMaxFailed(3);
+      EventQueues queues = new EventQueues(new FilesystemStore(root), options, Clock.systemUTC());
+      List<String> published = new ArrayList<>();
+      try (Events events = Events.start(new FilesystemStore(root), options, Clock.systemUTC())) {
+        for (int i = 0; i < 8; i++) {
+          RegistryEvent e = pushed("ml/app", "t" + i);
+          published.add(e.id());
+          events.publish(e);
+          Thread.sleep(20); // one batch each
+        }
+        await(() -> events.stats().dropped(EventStats.Drop.GIVEN_UP) == 8);
+        await(() -> queued(new FilesystemStore(root)) == 0);
+        assertThat(queues.inspect().get(0).failed().events()).isEqualTo(3);
+        hook.answering(200);
+        assertThat(queues.replay("hook").events()).isEqualTo(3);
+        await(() -> hook.received.size() == 3);
+      }
+      // The newest three were kept, and go in the order they happened.
+      assertThat(ids(hook)).containsExactlyElementsOf(published.subList(5, 8));
+    }
+  }
+
+  @Test
+  void withMaxFailedZeroNothingGivenUpIsKept() throws Exception {
+    try (WebhookReceiver hook = new WebhookReceiver().answering(400)) {
+      EventOptions options =
+          fast(EventOptions.of(List.of(endpoint(hook.url(), List.of(), List.of()))))
+              .withMaxFailed(0);
+      EventQueues queues = new EventQueues(new FilesystemStore(root), options, Clock.systemUTC());
+      try (Events events = Events.start(new FilesystemStore(root), options, Clock.systemUTC())) {
+        events.publish(pushed("ml/app", "v1"));
+        await(() -> events.stats().dropped(EventStats.Drop.GIVEN_UP) == 1);
+        await(() -> queued(new FilesystemStore(root)) == 0);
+        assertThat(queues.inspect().get(0).failed().batches()).isZero();
+      }
     }
   }
 

@@ -8,10 +8,12 @@ import dev.lading.core.registry.StoreRegistry;
 import dev.lading.core.storage.ForwardingObjectStore;
 import dev.lading.core.storage.ObjectStore;
 import dev.lading.core.storage.fs.FilesystemStore;
+import dev.lading.events.EventQueues;
 import dev.lading.events.Events;
 import dev.lading.gc.GarbageCollector;
 import dev.lading.gc.GcOptions;
 import dev.lading.gc.OnlineCollector;
+import dev.lading.server.admin.EventsAdminHandler;
 import dev.lading.server.admin.GcAdminHandler;
 import dev.lading.server.admin.QuotaAdminHandler;
 import dev.lading.server.auth.TokenAuth;
@@ -185,12 +187,19 @@ public final class LadingServer implements AutoCloseable {
     GarbageCollector collector = new GarbageCollector(store, Clock.systemUTC());
     OnlineCollector gc = new OnlineCollector(collector, gcOptions(config), Clock.systemUTC());
     metrics.bindGc(gc, collector);
+    EventsAdminHandler eventsAdmin =
+        new EventsAdminHandler(
+            new EventQueues(store, config.events(), Clock.systemUTC()), Clock.systemUTC());
     Map<String, ResourceHandler> admin =
         Map.of(
             GcAdminHandler.PATH,
             new GcAdminHandler(gc),
             QuotaAdminHandler.PATH,
-            new QuotaAdminHandler(registry::quotaUsage));
+            new QuotaAdminHandler(registry::quotaUsage),
+            EventsAdminHandler.PATH,
+            eventsAdmin,
+            EventsAdminHandler.UNDER,
+            eventsAdmin);
     // A read-only server may run on credentials that cannot write the events' queue: no events.
     Events events =
         config.readOnly() ? Events.off() : Events.start(store, config.events(), Clock.systemUTC());

@@ -10,6 +10,8 @@ import dev.lading.auth.RepositoryPattern;
 import dev.lading.auth.RobotCredentials;
 import dev.lading.auth.SigningKeys;
 import dev.lading.core.storage.ObjectStore;
+import dev.lading.events.EventStats;
+import dev.lading.events.Events;
 import dev.lading.gc.ByteSize;
 import dev.lading.gc.GarbageCollector;
 import dev.lading.gc.GcOptions;
@@ -200,7 +202,10 @@ public final class Main implements Callable<Integer> {
       description = {
         "Collect garbage in the configured store: mark from tags, indexes and referrers, sweep"
             + " the rest. Safe while registries serve the same store (they keep pushing).",
-        "--dry-run prints what would go and how many bytes, and deletes nothing."
+        "--dry-run prints what would go and how many bytes, and deletes nothing.",
+        "With events.endpoints configured, a real run queues the events an online run publishes"
+            + " (gc.finished, retention's tag.deleted and manifest.deleted) in the store; the"
+            + " running registries deliver them."
       })
   static final class Gc implements Callable<Integer> {
     @ParentCommand Main main;
@@ -244,6 +249,7 @@ public final class Main implements Callable<Integer> {
           progress.starting(
               options.fenceDelay()); // a dry run deletes nothing, so it waits for no fence
         }
+        long started = System.nanoTime();
         try {
           stats = collector.run(options);
         } catch (GarbageCollector.AnotherRunActive e) {
@@ -262,8 +268,37 @@ public final class Main implements Callable<Integer> {
           }
         }
         main.out.println(stats.summary());
+        if (!options.dryRun()) {
+          queueEvents(
+              loaded, store, stats, Duration.ofNanos(System.nanoTime() - started), main.out);
+        }
       }
       return 0;
+    }
+  }
+
+  /**
+   * The events an online run of the same GC would publish ({@link GcEvents}), put into the store's
+   * queues for the running instances' deliverer to send; this process delivers nothing, so the
+   * command never waits on an endpoint. Closing writes every event before the store closes and the
+   * process exits. A dry run changes nothing in the store, so it publishes nothing.
+   */
+  private static void queueEvents(
+      LadingConfig config, ObjectStore store, GcStats stats, Duration took, PrintWriter out) {
+    Events events = Events.storeOnly(store, config.events(), Clock.systemUTC());
+    try {
+      GcEvents.publishingTo(events).finished(stats, took);
+    } finally {
+      events.close();
+    }
+    EventStats counts = events.stats();
+    if (counts.published() > 0) {
+      long lost = counts.dropped(EventStats.Drop.STORE_ERROR);
+      out.println(
+          "gc: "
+              + counts.stored()
+              + " event copies queued in the store for the registries to deliver"
+              + (lost > 0 ? "; " + lost + " could not be stored (see the log)" : ""));
     }
   }
 

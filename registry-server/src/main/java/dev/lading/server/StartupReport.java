@@ -94,12 +94,7 @@ final class StartupReport {
           .log();
     }
     for (EventEndpoint endpoint : config.events().endpoints()) {
-      // The URL without its query (it may carry a token some receivers take there).
-      String url =
-          endpoint.url().getScheme()
-              + "://"
-              + endpoint.url().getAuthority()
-              + (endpoint.url().getRawPath() == null ? "" : endpoint.url().getRawPath());
+      String url = endpoint.urlWithoutQuery();
       log.atInfo()
           .setMessage("events: endpoint {} at {}, types {}{}{}")
           .addArgument(endpoint.name())

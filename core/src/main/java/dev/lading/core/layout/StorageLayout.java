@@ -56,6 +56,11 @@ import java.util.stream.IntStream;
  *                                             (JSON {events: [CloudEvents]}); batch = &lt;epoch ms, 13
  *                                             digits&gt;-&lt;instance uuid&gt;-&lt;seq, 8 hex&gt;-&lt;count, 4 digits&gt;,
  *                                             so listing is oldest first
+ * events/failed/&lt;endpoint&gt;/&lt;batch&gt;          events given up for one endpoint, kept (at most
+ *                                             events.max_failed per endpoint) for an operator to
+ *                                             replay (JSON {events: [CloudEvents]}); batch = the
+ *                                             name of the queue batch they came from, with the
+ *                                             count of those given up
  * events/deliverers/&lt;instance uuid&gt;          the instance delivering events, a renewed lease
  *                                             (JSON {id, expiresAt}); one at a time
  * </pre>
@@ -112,6 +117,7 @@ public final class StorageLayout {
           SigningKeySetKey,
           UrlSigningKeyKey,
           EventBatchKey,
+          EventFailedKey,
           EventDelivererKey {}
 
   /** The store's layout version ({@link StoredValues.FormatVersion}). */
@@ -282,6 +288,45 @@ public final class StorageLayout {
     public long epochMillis() {
       return Long.parseLong(batch.substring(0, 13));
     }
+
+    /**
+     * The queue batch that replays {@code failed}: the same name, so a replay done twice writes one
+     * object.
+     */
+    public static EventBatchKey replaying(EventFailedKey failed) {
+      return new EventBatchKey(failed.endpoint(), failed.batch());
+    }
+  }
+
+  /**
+   * Events given up for the endpoint named {@code endpoint}, kept for a replay ({@link
+   * StoredValues.EventBatch}). {@code batch} is the name of the queue batch they came from with the
+   * count of those given up, so the failed batches sort as their events happened.
+   */
+  public record EventFailedKey(String endpoint, String batch) implements Key {
+    public EventFailedKey {
+      new EventBatchKey(endpoint, batch); // the same grammar
+    }
+
+    /** The given-up {@code count} events of {@code source}. */
+    public static EventFailedKey of(EventBatchKey source, int count) {
+      if (count < 1 || count > source.count()) {
+        throw new IllegalArgumentException("1.." + source.count() + " of the batch's events");
+      }
+      String b = source.batch();
+      return new EventFailedKey(
+          source.endpoint(), b.substring(0, b.length() - 4) + String.format("%04d", count));
+    }
+
+    /** How many events the batch holds, from its name. */
+    public int count() {
+      return new EventBatchKey(endpoint, batch).count();
+    }
+
+    /** When the events' queue batch was written, from its name. */
+    public long epochMillis() {
+      return new EventBatchKey(endpoint, batch).epochMillis();
+    }
   }
 
   /** The lease of the instance delivering events ({@link StoredValues.EventDeliverer}). */
@@ -332,6 +377,7 @@ public final class StorageLayout {
   private static final String SIGNING_KEYS = "auth/signing-keys.jwks";
   private static final String URL_SIGNING_KEY = "auth/url-signing-key";
   private static final String EVENT_QUEUE = "events/queue/";
+  private static final String EVENT_FAILED = "events/failed/";
   private static final String EVENT_DELIVERERS = "events/deliverers/";
   private static final List<String> DATA_SHARDS = shards(DATA);
   private static final List<String> BLOB_RECORD_SHARDS =
@@ -367,6 +413,7 @@ public final class StorageLayout {
       case SigningKeySetKey k -> SIGNING_KEYS;
       case UrlSigningKeyKey k -> URL_SIGNING_KEY;
       case EventBatchKey k -> eventQueuePrefix(k.endpoint()) + k.batch();
+      case EventFailedKey k -> eventFailedPrefix(k.endpoint()) + k.batch();
       case EventDelivererKey k -> EVENT_DELIVERERS + k.instance();
     };
   }
@@ -409,6 +456,9 @@ public final class StorageLayout {
     } else if (key.startsWith(EVENT_QUEUE)) {
       String[] parts = key.substring(EVENT_QUEUE.length()).split("/", -1); // endpoint, batch
       return parts.length == 2 ? new EventBatchKey(parts[0], parts[1]) : null;
+    } else if (key.startsWith(EVENT_FAILED)) {
+      String[] parts = key.substring(EVENT_FAILED.length()).split("/", -1); // endpoint, batch
+      return parts.length == 2 ? new EventFailedKey(parts[0], parts[1]) : null;
     } else if (key.startsWith(EVENT_DELIVERERS)) {
       return new EventDelivererKey(key.substring(EVENT_DELIVERERS.length()));
     } else if (key.startsWith(GC_RUNS)) {
@@ -537,6 +587,11 @@ public final class StorageLayout {
   /** Where the batches waiting for {@code endpoint} are, oldest first. */
   public static String eventQueuePrefix(String endpoint) {
     return EVENT_QUEUE + requireEndpointName(endpoint) + "/";
+  }
+
+  /** Where the events given up for {@code endpoint} are kept, oldest first. */
+  public static String eventFailedPrefix(String endpoint) {
+    return EVENT_FAILED + requireEndpointName(endpoint) + "/";
   }
 
   /** Where the leases of event deliverers are. */

@@ -506,11 +506,25 @@ public final class StoredValues {
    * {@code events/queue/<endpoint>/<batch>}: events waiting for delivery to one endpoint, each a
    * CloudEvent in JSON (structured mode), in the order they happened. Written once by the instance
    * that saw the requests; deleted by the deliverer once every event in it was delivered or given
-   * up.
+   * up. {@code events/failed/<endpoint>/<batch>}: the same for events given up, kept for a replay.
+   * {@code replayedAt}: when an operator put given-up events back in the queue (the deliverer then
+   * retries them for {@code retry_for} from that time, not from when they happened); a reader that
+   * does not know the field ignores it.
    */
-  public record EventBatch(List<String> events) {
+  public record EventBatch(List<String> events, Optional<Instant> replayedAt) {
     public EventBatch {
       events = List.copyOf(events);
+      Objects.requireNonNull(replayedAt, "replayedAt");
+    }
+
+    /** Events as they were queued (no replay). */
+    public EventBatch(List<String> events) {
+      this(events, Optional.empty());
+    }
+
+    /** The same events, put back in the queue by a replay at {@code at}. */
+    public EventBatch replayed(Instant at) {
+      return new EventBatch(events, Optional.of(at));
     }
 
     public static EventBatch read(byte[] bytes) {
@@ -527,8 +541,13 @@ public final class StoredValues {
           }
           events.add(MAPPER.writeValueAsString(event));
         }
-        return new EventBatch(events);
-      } catch (IOException e) {
+        JsonNode replayed = root.get("replayedAt");
+        return new EventBatch(
+            events,
+            replayed == null || replayed.isNull()
+                ? Optional.empty()
+                : Optional.of(Instant.parse(replayed.asText())));
+      } catch (IOException | RuntimeException e) {
         throw corrupt(EventBatch.class, e);
       }
     }
@@ -551,6 +570,9 @@ public final class StoredValues {
             g.writeRawValue(e);
           }
           g.writeEndArray();
+          if (replayedAt.isPresent()) {
+            g.writeStringField("replayedAt", replayedAt.get().toString());
+          }
           g.writeEndObject();
         }
         return out.toByteArray();

@@ -1,12 +1,14 @@
 package dev.lading.core.layout;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lading.core.layout.StorageLayout.BlobRecordKey;
 import dev.lading.core.layout.StorageLayout.CatalogKey;
 import dev.lading.core.layout.StorageLayout.DataKey;
 import dev.lading.core.layout.StorageLayout.EventBatchKey;
 import dev.lading.core.layout.StorageLayout.EventDelivererKey;
+import dev.lading.core.layout.StorageLayout.EventFailedKey;
 import dev.lading.core.layout.StorageLayout.FormatVersionKey;
 import dev.lading.core.layout.StorageLayout.GcIntentKey;
 import dev.lading.core.layout.StorageLayout.GcMarkKey;
@@ -73,6 +75,12 @@ class StorageLayoutTest {
             "deploys", 1_764_000_000_000L, "0f8b3a1e-1111-4222-8333-444455556666", 7, 12),
         "events/queue/deploys/1764000000000-0f8b3a1e-1111-4222-8333-444455556666-00000007-0012");
     expected.put(
+        EventFailedKey.of(
+            EventBatchKey.of(
+                "deploys", 1_764_000_000_000L, "0f8b3a1e-1111-4222-8333-444455556666", 7, 12),
+            3),
+        "events/failed/deploys/1764000000000-0f8b3a1e-1111-4222-8333-444455556666-00000007-0003");
+    expected.put(
         new EventDelivererKey("0f8b3a1e-1111-4222-8333-444455556666"),
         "events/deliverers/0f8b3a1e-1111-4222-8333-444455556666");
     assertThat(expected.keySet().stream().map(Object::getClass).distinct())
@@ -111,6 +119,9 @@ class StorageLayoutTest {
             "events/queue/deploys/1764000000000-0f8b3a1e-1111-4222-8333-444455556666-00000007",
             "events/queue/deploys/x",
             "events/queue/deploys",
+            "events/failed/deploys/x",
+            "events/failed/Deploys/1764000000000-0f8b3a1e-1111-4222-8333-444455556666-00000007-0012",
+            "events/failed/deploys",
             "events/deliverers/x",
             "gc/marks/md5/" + D.hex(),
             "catalog/",
@@ -120,6 +131,25 @@ class StorageLayoutTest {
             "elsewhere/x")) {
       assertThat(StorageLayout.parse(key)).as(key).isEmpty();
     }
+  }
+
+  @Test
+  void givenUpEventsKeepTheirQueueBatchsNameAndAReplayWritesItBack() {
+    EventBatchKey source =
+        EventBatchKey.of(
+            "deploys", 1_764_000_000_000L, "0f8b3a1e-1111-4222-8333-444455556666", 7, 12);
+    EventFailedKey failed = EventFailedKey.of(source, 2);
+    assertThat(failed.count()).isEqualTo(2);
+    assertThat(failed.epochMillis()).isEqualTo(source.epochMillis());
+    EventBatchKey replayed = EventBatchKey.replaying(failed);
+    assertThat(replayed.count()).isEqualTo(2);
+    assertThat(StorageLayout.keyOf(replayed))
+        .isEqualTo(
+            "events/queue/deploys/1764000000000-0f8b3a1e-1111-4222-8333-444455556666-00000007-0002");
+    assertThatThrownBy(() -> EventFailedKey.of(source, 0))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> EventFailedKey.of(source, 13))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test

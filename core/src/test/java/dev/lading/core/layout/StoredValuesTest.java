@@ -179,6 +179,20 @@ class StoredValuesTest {
   }
 
   @Test
+  void aReplayedEventBatchSaysWhenItWasReplayed() {
+    EventBatch batch =
+        roundTrip(
+            "{\"events\":[{\"id\":\"a\"}],\"replayedAt\":\"2026-01-02T03:04:05Z\"}",
+            EventBatch::read,
+            EventBatch::write);
+    assertThat(batch.replayedAt()).hasValue(Instant.parse("2026-01-02T03:04:05Z"));
+    assertThat(new EventBatch(List.of("{\"id\":\"a\"}")).replayedAt()).isEmpty();
+    assertThatThrownBy(
+            () -> EventBatch.read("{\"events\":[],\"replayedAt\":\"soon\"}".getBytes(UTF_8)))
+        .isInstanceOf(UncheckedIOException.class);
+  }
+
+  @Test
   void eventDeliverer() {
     EventDeliverer lease =
         roundTrip(

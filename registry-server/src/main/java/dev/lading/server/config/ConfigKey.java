@@ -358,6 +358,14 @@ public enum ConfigKey {
       "events.max_stored",
       String.valueOf(EventOptions.DEFAULT_MAX_STORED),
       v -> intBetween(v, 1, 100_000_000)),
+  /**
+   * Given-up events the store keeps per endpoint for {@code POST /admin/events/<name>/replay};
+   * beyond, the oldest go; 0 keeps none.
+   */
+  EVENTS_MAX_FAILED(
+      "events.max_failed",
+      String.valueOf(EventOptions.DEFAULT_MAX_FAILED),
+      v -> intBetween(v, 0, 10_000_000)),
   /** How long an event an endpoint fails to take is retried before it is given up. */
   EVENTS_RETRY_FOR_MINUTES(
       "events.retry_for_minutes",

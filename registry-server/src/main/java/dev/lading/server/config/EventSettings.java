@@ -108,6 +108,7 @@ final class EventSettings {
         (Double) v.get(ConfigKey.EVENTS_PULL_SAMPLE_RATE),
         (Integer) v.get(ConfigKey.EVENTS_QUEUE_SIZE),
         (Integer) v.get(ConfigKey.EVENTS_MAX_STORED),
+        (Integer) v.get(ConfigKey.EVENTS_MAX_FAILED),
         Duration.ofMinutes((Integer) v.get(ConfigKey.EVENTS_RETRY_FOR_MINUTES)),
         Duration.ofSeconds((Integer) v.get(ConfigKey.EVENTS_REQUEST_TIMEOUT_SECONDS)),
         EventOptions.DEFAULT_LEASE_LENGTH,

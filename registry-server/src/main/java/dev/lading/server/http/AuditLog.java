@@ -1,6 +1,7 @@
 package dev.lading.server.http;
 
 import io.netty.handler.codec.http.HttpMethod;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,12 +45,43 @@ final class AuditLog {
             });
   }
 
-  /** An admin request (GC trigger) that was allowed and answered. */
+  /**
+   * An admin request that was allowed and answered, other than a read: a GC trigger, or what its
+   * handler noted ({@link Exchange#noteAdminAction}: an event replay).
+   */
   static void admin(Exchange exchange) {
     if (!log.isInfoEnabled() || HttpMethod.GET.equals(exchange.method())) {
       return;
     }
     RequestAuthorizer.Caller caller = exchange.caller();
+    if (exchange.adminAction() != null) {
+      StringBuilder message =
+          new StringBuilder("action={} outcome={} who={} kind={} remote={} client={}");
+      var line =
+          log.atInfo()
+              .addArgument(exchange.adminAction())
+              .addArgument(exchange.status())
+              .addArgument(AccessLog.printable(caller.name()))
+              .addArgument(caller.kind())
+              .addArgument(exchange.remote())
+              .addArgument(client(exchange))
+              .addKeyValue("event", exchange.adminAction())
+              .addKeyValue("status", exchange.status())
+              .addKeyValue("principal", AccessLog.printable(caller.name()))
+              .addKeyValue("principal_kind", caller.kind())
+              .addKeyValue("client", client(exchange));
+      for (Map.Entry<String, Object> fact : exchange.adminFacts().entrySet()) {
+        // Numbers stay numbers (the JSON format writes them so); anything else is escaped text.
+        Object value =
+            fact.getValue() instanceof Number n
+                ? n
+                : AccessLog.printable(String.valueOf(fact.getValue()));
+        message.append(' ').append(fact.getKey()).append("={}");
+        line = line.addArgument(value).addKeyValue(fact.getKey(), value);
+      }
+      line.setMessage(message.toString()).addKeyValue("request_id", exchange.requestId()).log();
+      return;
+    }
     String dryRun = AccessLog.printable(exchange.query("dry_run").orElse("false"));
     log.atInfo()
         .setMessage("action=gc outcome={} who={} kind={} remote={} client={} dry_run={}")

@@ -29,7 +29,10 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.SocketAddress;
 import java.nio.channels.FileChannel;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ThreadLocalRandom;
@@ -82,6 +85,8 @@ public final class Exchange {
   private volatile Runnable beforeResponse;
 
   private volatile String auditReplacedDigest;
+  private volatile String adminAction;
+  private volatile Map<String, Object> adminFacts = Map.of();
   private volatile int status;
   private volatile long bytesSent;
   private volatile long bytesReceived;
@@ -168,6 +173,24 @@ public final class Exchange {
 
   void caller(RequestAuthorizer.Caller caller) {
     this.caller = caller;
+  }
+
+  /**
+   * For the audit log: what an admin request other than a GC trigger did ({@code action}, and facts
+   * as key-value pairs in the order given), set by its handler before it answers.
+   */
+  public void noteAdminAction(String action, Map<String, Object> facts) {
+    this.adminFacts = Collections.unmodifiableMap(new LinkedHashMap<>(facts));
+    this.adminAction = action;
+  }
+
+  String adminAction() {
+    return adminAction;
+  }
+
+  /** The facts of {@link #noteAdminAction}, in their order. */
+  Map<String, Object> adminFacts() {
+    return adminFacts;
   }
 
   /** For the audit log: the digest a tag pointed at before this request moved it. */

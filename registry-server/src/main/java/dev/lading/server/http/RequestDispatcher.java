@@ -56,9 +56,10 @@ public final class RequestDispatcher {
   }
 
   /**
-   * @param adminRoutes handlers for exact {@code /admin/} paths: they need the GC permission
-   *     ({@link RequestAuthorizer.Action#GC}, {@code registry:gc:delete}), and their writes are
-   *     refused in read-only mode like the API's
+   * @param adminRoutes handlers for exact {@code /admin/} paths, and for every path under one that
+   *     ends with {@code /} ({@code /admin/events/} takes {@code /admin/events/deploys/replay}):
+   *     they need the GC permission ({@link RequestAuthorizer.Action#GC}, {@code
+   *     registry:gc:delete}), and their writes are refused in read-only mode like the API's
    * @param metrics told about every finished request (see {@link #finished})
    * @param events told what each successful request did (see {@link EventHook})
    */
@@ -92,8 +93,9 @@ public final class RequestDispatcher {
       executor.execute(() -> runPlain(exchange, plain));
       return;
     }
-    ResourceHandler admin = adminRoutes.get(exchange.rawPath());
-    if (admin != null) {
+    String adminRoute = adminRoute(exchange.rawPath());
+    if (adminRoute != null) {
+      ResourceHandler admin = adminRoutes.get(adminRoute);
       if (readOnly
           && !HttpMethod.GET.equals(exchange.method())
           && !HttpMethod.HEAD.equals(exchange.method())) {
@@ -190,11 +192,28 @@ public final class RequestDispatcher {
     Routes.Match match = exchange.match();
     if (match != null) {
       return RouteLabels.of(match.resource());
-    } else if (plainRoutes.containsKey(exchange.rawPath())
-        || adminRoutes.containsKey(exchange.rawPath())) {
+    } else if (plainRoutes.containsKey(exchange.rawPath())) {
       return exchange.rawPath();
     }
+    String admin = adminRoute(exchange.rawPath());
+    if (admin != null) {
+      // Under a route ending with /: one label for all its paths (the rest names things).
+      return admin.endsWith("/") ? admin + "*" : admin;
+    }
     return RouteLabels.UNMATCHED;
+  }
+
+  /** The admin route {@code rawPath} is, or is under (a route ending with /); null when none. */
+  private String adminRoute(String rawPath) {
+    if (adminRoutes.containsKey(rawPath)) {
+      return rawPath;
+    }
+    for (String route : adminRoutes.keySet()) {
+      if (route.endsWith("/") && rawPath.startsWith(route)) {
+        return route;
+      }
+    }
+    return null;
   }
 
   private void run(Exchange exchange, Routes.Match match) {

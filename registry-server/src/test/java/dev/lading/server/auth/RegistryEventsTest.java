@@ -70,6 +70,7 @@ class RegistryEventsTest {
                 1.0,
                 EventOptions.DEFAULT_QUEUE_SIZE,
                 EventOptions.DEFAULT_MAX_STORED,
+                EventOptions.DEFAULT_MAX_FAILED,
                 EventOptions.DEFAULT_RETRY_FOR,
                 EventOptions.DEFAULT_REQUEST_TIMEOUT,
                 EventOptions.DEFAULT_LEASE_LENGTH,

@@ -29,6 +29,19 @@ class EventsConfigTest {
     assertThat(o.pullSampleRate()).isZero();
     assertThat(o.queueSize()).isEqualTo(EventOptions.DEFAULT_QUEUE_SIZE);
     assertThat(o.retryFor()).isEqualTo(Duration.ofHours(24));
+    assertThat(o.maxFailed()).isEqualTo(10_000);
+  }
+
+  @Test
+  void maxFailedZeroKeepsNoGivenUpEventAndANegativeOneStopsTheStart() {
+    assertThat(
+            ConfigLoader.load(null, Map.of("LADING_EVENTS_MAX_FAILED", "0"))
+                .config()
+                .events()
+                .maxFailed())
+        .isZero();
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("LADING_EVENTS_MAX_FAILED", "-1")))
+        .hasMessageContaining("events.max_failed");
   }
 
   @Test
