@@ -19,8 +19,8 @@ import dev.lading.server.config.ConfigException;
 import dev.lading.server.config.LadingConfig;
 import dev.lading.server.http.ConnectionCeiling;
 import dev.lading.server.http.HealthHandler;
-import dev.lading.server.http.ImmutableTagGuard;
 import dev.lading.server.http.InFlightRequests;
+import dev.lading.server.http.PolicyGuard;
 import dev.lading.server.http.RegistryChannelInitializer;
 import dev.lading.server.http.RegistryHandlers;
 import dev.lading.server.http.RequestAuthorizer;
@@ -99,7 +99,7 @@ public final class LadingServer implements AutoCloseable {
 
   private volatile QuotaScanner quotaScanner;
 
-  private volatile ImmutableTagGuard immutableTagGuard;
+  private volatile PolicyGuard policyGuard;
 
   /** The listener's certificate and its reloader; null for plain HTTP. */
   private final ServerTls tls;
@@ -173,8 +173,7 @@ public final class LadingServer implements AutoCloseable {
     registry.immutableTags(config.policies().immutableTags());
     registry.quotas(config.policies().quotas());
     metrics.bindQuotas(registry::quotaUsage);
-    ImmutableTagGuard immutableTags =
-        new ImmutableTagGuard(config.policies().immutableTagsOverride(), metrics);
+    PolicyGuard policyGuard = new PolicyGuard(config.policies().immutableTagsOverride(), metrics);
     PullLogFlusher pulls = null;
     if (!config.readOnly()
         && config.policies().retention().stream().anyMatch(p -> p.keepPulledWithin().isPresent())) {
@@ -210,7 +209,7 @@ public final class LadingServer implements AutoCloseable {
                   admin,
                   metrics,
                   store,
-                  immutableTags,
+                  policyGuard,
                   events);
         } catch (RuntimeException e) {
           auth.close();
@@ -227,13 +226,13 @@ public final class LadingServer implements AutoCloseable {
                 admin,
                 metrics,
                 store,
-                immutableTags,
+                policyGuard,
                 events);
       }
       server.gc = gc;
       server.events = events;
       server.registry = registry;
-      server.immutableTagGuard = immutableTags;
+      server.policyGuard = policyGuard;
       server.pulls = pulls;
       server.quotaScanner =
           new QuotaScanner(registry, Duration.ofSeconds(config.policies().quotasScanSeconds()));
@@ -309,7 +308,7 @@ public final class LadingServer implements AutoCloseable {
         Map.of(),
         new LadingMetrics(Clock.systemUTC()),
         null,
-        ImmutableTagGuard.none(),
+        PolicyGuard.none(),
         Events.off());
   }
 
@@ -321,7 +320,7 @@ public final class LadingServer implements AutoCloseable {
       Map<String, ResourceHandler> adminRoutes,
       LadingMetrics metrics,
       AutoCloseable ownedStore,
-      ImmutableTagGuard immutableTags,
+      PolicyGuard policyGuard,
       Events events) {
     // Read first: a missing or broken pair stops the start before anything else is set up.
     ServerTls tls = config.http().tls().map(ServerTls::start).orElse(null);
@@ -365,7 +364,7 @@ public final class LadingServer implements AutoCloseable {
                     config.limits().maxRanges(),
                     store,
                     config.readOnly(),
-                    immutableTags)
+                    policyGuard)
                 : RegistryHandlers.of(
                     registry,
                     config.limits().manifestBytes(),
@@ -461,8 +460,8 @@ public final class LadingServer implements AutoCloseable {
     if (gc != null) {
       gc.immutableTags(policies.immutableTags()); // retention keeps what the registry protects
     }
-    if (immutableTagGuard != null) {
-      immutableTagGuard.overrideSubjects(policies.immutableTagsOverride());
+    if (policyGuard != null) {
+      policyGuard.overrideSubjects(policies.immutableTagsOverride());
     }
   }
 

@@ -24,10 +24,10 @@ import java.util.OptionalLong;
  */
 final class UploadHandler implements ResourceHandler {
   private final Registry registry;
-  private final ImmutableTagGuard policies;
+  private final PolicyGuard policies;
 
   /** {@code policies} audits and counts an upload a quota refused before it streamed. */
-  UploadHandler(Registry registry, ImmutableTagGuard policies) {
+  UploadHandler(Registry registry, PolicyGuard policies) {
     this.registry = registry;
     this.policies = policies;
   }
