@@ -104,11 +104,14 @@ public final class OnlineCollector implements AutoCloseable {
   }
 
   /**
-   * Puts new immutable tag rules in force for the runs that start from now on (the server's
-   * configuration reloaded them): retention must never remove a tag the registry refuses to delete.
+   * Puts reloaded retention policies, and the immutable tag rules retention must respect, in force
+   * for the runs that start from now on (the server's configuration reloaded them); a run in
+   * progress keeps the ones it started with, so one run never mixes two sets of policies. One
+   * write: a run starting meanwhile takes both old or both new, never a tag rule set that does not
+   * go with its policies.
    */
-  public void immutableTags(ImmutableTags rules) {
-    options = options.withImmutableTags(rules);
+  public void policies(List<RetentionPolicy> retention, ImmutableTags immutableTags) {
+    options = options.withRetention(retention).withImmutableTags(immutableTags);
   }
 
   /** The options scheduled and triggered runs use. */

@@ -2,6 +2,7 @@ package dev.lading.server;
 
 import dev.lading.core.layout.StoreFormat;
 import dev.lading.core.registry.PullLog;
+import dev.lading.core.registry.PullRecorder;
 import dev.lading.core.registry.Registry;
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.core.registry.StoreRegistry;
@@ -174,13 +175,8 @@ public final class LadingServer implements AutoCloseable {
     registry.quotas(config.policies().quotas());
     metrics.bindQuotas(registry::quotaUsage);
     PolicyGuard policyGuard = new PolicyGuard(config.policies().immutableTagsOverride(), metrics);
-    PullLogFlusher pulls = null;
-    if (!config.readOnly()
-        && config.policies().retention().stream().anyMatch(p -> p.keepPulledWithin().isPresent())) {
-      PullLog log = new PullLog(store, Clock.systemUTC());
-      registry.recordPulls(log);
-      pulls = new PullLogFlusher(log, config.policies().pullsFlush());
-    }
+    PullLogFlusher pulls =
+        recordsPulls(config, config.policies()) ? startPullLog(store, registry, config) : null;
     GarbageCollector collector = new GarbageCollector(store, Clock.systemUTC());
     OnlineCollector gc = new OnlineCollector(collector, gcOptions(config), Clock.systemUTC());
     metrics.bindGc(gc, collector);
@@ -445,8 +441,9 @@ public final class LadingServer implements AutoCloseable {
 
   /**
    * Puts reloaded policies in force: the immutable tag rules for every later push and delete, who
-   * may override them, and the quotas (recounted at once). Nothing to do for a server started in
-   * front of a given registry.
+   * may override them, the quotas (recounted at once), and the retention policies for the next GC
+   * run (with the pull recording they need). Nothing to do for a server started in front of a given
+   * registry.
    */
   public void applyPolicies(LadingConfig.Policies policies) {
     if (registry != null) {
@@ -458,10 +455,44 @@ public final class LadingServer implements AutoCloseable {
       quotaScanner.rescan(Duration.ofSeconds(policies.quotasScanSeconds()));
     }
     if (gc != null) {
-      gc.immutableTags(policies.immutableTags()); // retention keeps what the registry protects
+      // The next run applies the new retention, keeping every tag the new rules protect.
+      gc.policies(policies.retention(), policies.immutableTags());
     }
+    recordPulls(policies);
     if (policyGuard != null) {
       policyGuard.overrideSubjects(policies.immutableTagsOverride());
+    }
+  }
+
+  /** Pulls are recorded only while a retention policy keeps tags by them, and never read-only. */
+  private static boolean recordsPulls(LadingConfig config, LadingConfig.Policies policies) {
+    return !config.readOnly()
+        && policies.retention().stream().anyMatch(p -> p.keepPulledWithin().isPresent());
+  }
+
+  private static PullLogFlusher startPullLog(
+      ObjectStore store, StoreRegistry registry, LadingConfig config) {
+    PullLog log = new PullLog(store, Clock.systemUTC());
+    registry.recordPulls(log);
+    return new PullLogFlusher(log, config.policies().pullsFlush());
+  }
+
+  /**
+   * Starts recording pulls when reloaded retention keeps tags by them and nothing recorded so far
+   * (pulls before this moment are unknown, as after a start), and stops when no policy needs them
+   * any more (what was recorded is written first, so a policy put back soon finds it).
+   */
+  private synchronized void recordPulls(LadingConfig.Policies policies) {
+    if (registry == null || !(ownedStore instanceof ObjectStore store)) {
+      return;
+    }
+    boolean wanted = recordsPulls(config, policies);
+    if (wanted && pulls == null) {
+      pulls = startPullLog(store, registry, config);
+    } else if (!wanted && pulls != null) {
+      registry.recordPulls(PullRecorder.NONE);
+      pulls.close();
+      pulls = null;
     }
   }
 

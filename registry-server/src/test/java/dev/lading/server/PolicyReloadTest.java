@@ -3,6 +3,7 @@ package dev.lading.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lading.core.policy.ImmutableTagRule;
+import dev.lading.gc.RetentionPolicy;
 import dev.lading.server.config.ConfigLoader;
 import dev.lading.server.config.LadingConfig;
 import java.nio.file.Files;
@@ -14,7 +15,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The immutable tag rules reload without a restart, whatever the auth mode. */
+/**
+ * The immutable tag rules and retention policies reload without a restart, whatever the auth mode.
+ */
 class PolicyReloadTest {
   @TempDir Path dir;
 
@@ -66,6 +69,55 @@ class PolicyReloadTest {
       server.applyPolicies(releases);
       assertThat(server.gc().orElseThrow().options().immutableTags())
           .isEqualTo(releases.immutableTags());
+    }
+  }
+
+  @Test
+  void changedRetentionIsAppliedWithoutARestart() throws Exception {
+    Path file =
+        Files.writeString(
+            dir.resolve("lading.yaml"),
+            "policies:\n  retention: [{repositories: ['ml/**'], untagged_for_hours: 168}]\n");
+    List<LadingConfig.Policies> applied = new CopyOnWriteArrayList<>();
+    try (ConfigReloader reloader =
+        new ConfigReloader(
+            file, Map.of(), ConfigLoader.load(file, Map.of()), Optional.empty(), applied::add)) {
+      Files.writeString(
+          file,
+          "policies:\n  retention:\n"
+              + "    - {repositories: ['ml/**'], untagged_for_hours: 168}\n"
+              + "    - {repositories: ['team/*'], tags: ['ci-*'], keep_last: 5}\n");
+      ConfigReloader.Outcome changed = reloader.reload("test");
+      assertThat(changed.applied()).isTrue();
+      assertThat(changed.restartNeeded()).isEmpty();
+      assertThat(applied).singleElement();
+      assertThat(applied.getFirst().retention())
+          .extracting(RetentionPolicy::name)
+          .containsExactly(
+              "policies.retention[0] (ml/**)", "policies.retention[1] (team/* tags ci-*)");
+      assertThat(applied.getFirst().retention().get(1).keepLast()).hasValue(5);
+    }
+  }
+
+  @Test
+  void reloadedRetentionReachesTheCollectorForItsNextRun() throws Exception {
+    LadingConfig.Policies ci =
+        ConfigLoader.load(
+                Files.writeString(
+                    dir.resolve("lading.yaml"),
+                    "policies:\n  retention: [{repositories: ['team/*'], tags: ['ci-*'],"
+                        + " keep_last: 5}]\n  immutable_tags: [{repositories: ['team/*'], tags:"
+                        + " ['v*']}]\n"),
+                Map.of())
+            .config()
+            .policies();
+    try (LadingServer server = LadingServer.start(LadingConfig.forTests(dir.resolve("store")))) {
+      assertThat(server.gc().orElseThrow().options().retention()).isEmpty();
+      server.applyPolicies(ci);
+      assertThat(server.gc().orElseThrow().options().retention()).isEqualTo(ci.retention());
+      assertThat(server.gc().orElseThrow().options().immutableTags()).isEqualTo(ci.immutableTags());
+      server.applyPolicies(LadingConfig.Policies.NONE);
+      assertThat(server.gc().orElseThrow().options().retention()).isEmpty();
     }
   }
 }
