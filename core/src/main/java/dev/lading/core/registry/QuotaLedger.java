@@ -105,6 +105,7 @@ public final class QuotaLedger {
   private static final class Tally {
     final Map<Digest, Long> sizes;
     long used;
+    long largest; // the largest blob counted: a session past it cannot be a counted blob
     final Instant scannedAt; // null: not scanned yet
 
     Tally(Map<Digest, Long> sizes, Instant scannedAt) {
@@ -112,6 +113,7 @@ public final class QuotaLedger {
       this.scannedAt = scannedAt;
       for (long s : sizes.values()) {
         used += s;
+        largest = Math.max(largest, s);
       }
     }
 
@@ -128,6 +130,7 @@ public final class QuotaLedger {
     void add(Digest digest, long size) {
       if (sizes.putIfAbsent(digest, size) == null) {
         used += size;
+        largest = Math.max(largest, size);
       }
     }
 
@@ -281,6 +284,27 @@ public final class QuotaLedger {
         Tally t = tallies.get(r);
         if (!t.sizes.containsKey(digest) && declared > 0 && t.used + declared > r.bytes()) {
           throw refusal(r, repo, t.used, declared);
+        }
+      }
+    }
+  }
+
+  /**
+   * Refuses an upload session of {@code repo} whose data has reached {@code size} bytes (declared
+   * or streamed so far; its digest is not known until it closes) when a quota covering {@code repo}
+   * could not accept it at the manifest whatever blob it turns out to be: the bytes do not fit what
+   * the quota has left, and they are more than any blob the quota counts, so the blob cannot be one
+   * it counts already. A session of at most the largest counted blob's size may be a re-upload of
+   * counted content, which a manifest adds nothing for, so it streams on and the manifest decides.
+   * As usage stands now, like {@link #refuseUpload}: the manifest naming such a blob would be
+   * refused for it alone.
+   */
+  void refuseSession(RepositoryName repo, long size) {
+    synchronized (lock) {
+      for (QuotaRule r : rules.covering(repo)) {
+        Tally t = tallies.get(r);
+        if (size > 0 && t.used + size > r.bytes() && size > t.largest) {
+          throw refusal(r, repo, t.used, size);
         }
       }
     }
