@@ -6,12 +6,20 @@ import dev.lading.core.policy.ImmutableTagRule;
 import dev.lading.gc.RetentionPolicy;
 import dev.lading.server.config.ConfigLoader;
 import dev.lading.server.config.LadingConfig;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -118,6 +126,65 @@ class PolicyReloadTest {
       assertThat(server.gc().orElseThrow().options().immutableTags()).isEqualTo(ci.immutableTags());
       server.applyPolicies(LadingConfig.Policies.NONE);
       assertThat(server.gc().orElseThrow().options().retention()).isEmpty();
+    }
+  }
+
+  @Test
+  void aReloadedPolicyThatKeepsTagsByPullsStartsRecordingThem() throws Exception {
+    LadingConfig.Policies byPulls =
+        ConfigLoader.load(
+                Files.writeString(
+                    dir.resolve("lading.yaml"),
+                    "policies:\n  retention: [{repositories: ['team/*'], tags: ['rc-*'],"
+                        + " keep_pulled_within_hours: 336}]\n"),
+                Map.of())
+            .config()
+            .policies();
+    Path store = dir.resolve("store");
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    try (LadingServer server = LadingServer.start(LadingConfig.forTests(store))) {
+      String base = "http://127.0.0.1:" + server.port() + "/v2/team/app/";
+      byte[] config = "{}".getBytes(StandardCharsets.UTF_8);
+      String configDigest =
+          "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(config));
+      assertThat(
+              http.send(
+                      HttpRequest.newBuilder(
+                              URI.create(base + "blobs/uploads/?digest=" + configDigest))
+                          .POST(HttpRequest.BodyPublishers.ofByteArray(config))
+                          .build(),
+                      HttpResponse.BodyHandlers.discarding())
+                  .statusCode())
+          .isEqualTo(201);
+      String manifest =
+          "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+              + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
+              + "\"digest\":\""
+              + configDigest
+              + "\",\"size\":2},\"layers\":[]}";
+      assertThat(
+              http.send(
+                      HttpRequest.newBuilder(URI.create(base + "manifests/rc-1"))
+                          .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+                          .PUT(HttpRequest.BodyPublishers.ofString(manifest))
+                          .build(),
+                      HttpResponse.BodyHandlers.discarding())
+                  .statusCode())
+          .isEqualTo(201);
+
+      server.applyPolicies(byPulls);
+      HttpRequest pull =
+          HttpRequest.newBuilder(URI.create(base + "manifests/rc-1"))
+              .header("Accept", "application/vnd.oci.image.manifest.v1+json")
+              .GET()
+              .build();
+      assertThat(http.send(pull, HttpResponse.BodyHandlers.discarding()).statusCode())
+          .isEqualTo(200);
+    } // a stopping server writes the pulls it recorded
+    try (Stream<Path> files = Files.walk(store)) {
+      assertThat(files.map(Path::toString))
+          .as("the pull record of team/app")
+          .anyMatch(f -> f.contains("team") && f.contains("_pulls"));
     }
   }
 }
