@@ -4,6 +4,7 @@ import static dev.lading.conformance.Checks.assertError;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,9 +16,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Quotas over real sockets on the store the run selects (the filesystem, and S3Proxy in the {@code
- * on-s3} execution): {@code team/**} may keep two small images and not a third; a second repository
- * under the pattern linking the same image adds nothing; a repository outside it is not limited; a
- * second instance on the same store counts the same usage from the store's links alone.
+ * on-s3} execution): {@code team/**} may keep two small images and not a third; uploads that cannot
+ * fit are refused before or while they stream (a chunked {@code PATCH} once no blob it could be
+ * fits, its session left where it was), a chunked re-upload of counted content is not; a second
+ * repository under the pattern linking the same image adds nothing; a repository outside it is not
+ * limited; a second instance on the same store counts the same usage from the store's links alone.
  */
 class QuotasIT {
   private static final int LAYER = 64 * 1024;
@@ -130,6 +133,50 @@ class QuotasIT {
     assertError(monolithic, 403, "DENIED");
     assertThat(client.headBlob("team/a", big.digest()).status()).isEqualTo(404);
 
+    // A chunked PATCH carries no digest: it streams until the session is larger than what is left
+    // and than any blob the quota counts (so it cannot be counted content), then it is refused
+    // with the usage; the session stays at its last offset and goes on from there.
+    URI session = client.startUpload("team/a");
+    Blob head = Blob.random(1024);
+    assertThat(client.patchChunk(session, head.bytes(), 0).status()).isEqualTo(202);
+    Reply chunked =
+        client.send(
+            "PATCH",
+            session,
+            RegistryClient.streamed(Blob.random(4 * LAYER).bytes()),
+            "Content-Type",
+            RegistryClient.OCTET_STREAM);
+    assertError(chunked, 403, "DENIED");
+    assertThat(chunked.json().path("errors").get(0).path("message").asText())
+        .startsWith("quota policies.quotas[0] (team/**): ")
+        .contains(" used; this push adds ");
+    assertThat(chunked.json().path("errors").get(0).path("detail").path("usedBytes").asLong())
+        .isEqualTo(used);
+    awaitLogLine("action=quota-refused", "method=PATCH", "repository=team/a", "used=" + used);
+    Reply stands = client.get(session);
+    assertThat(stands.status()).as("%s", stands).isEqualTo(204);
+    assertThat(stands.headerOrNull("Range")).isEqualTo("0-1023");
+    Blob tail = Blob.random(512);
+    assertThat(client.patchChunk(session, tail.bytes(), 1024).status()).isEqualTo(202);
+    byte[] whole = new byte[1024 + 512];
+    System.arraycopy(head.bytes(), 0, whole, 0, 1024);
+    System.arraycopy(tail.bytes(), 0, whole, 1024, 512);
+    assertThat(client.putUpload(session, Blob.sha256(whole), new byte[0]).status()).isEqualTo(201);
+
+    // A chunked re-upload of a counted layer, past what is left but no larger than the largest
+    // blob counted, streams on: its manifest would add nothing for it.
+    URI again = client.startUpload("team/c");
+    Blob counted = FIRST.layers().getFirst();
+    Reply streamedAgain =
+        client.send(
+            "PATCH",
+            again,
+            RegistryClient.streamed(counted.bytes()),
+            "Content-Type",
+            RegistryClient.OCTET_STREAM);
+    assertThat(streamedAgain.status()).as("%s", streamedAgain).isEqualTo(202);
+    assertThat(client.putUpload(again, counted.digest(), new byte[0]).status()).isEqualTo(201);
+
     // A second repository under the pattern linking the same image (its blobs mounted) adds
     // nothing: accepted though the quota is nearly full, and counted once.
     List<Blob> blobs = new ArrayList<>(FIRST.layers());
@@ -161,7 +208,7 @@ class QuotasIT {
     String metrics = client.get("/metrics").text();
     assertThat(metric(metrics, "lading_quota_used_bytes")).isEqualTo(used);
     assertThat(metric(metrics, "lading_quota_limit_bytes")).isEqualTo(LIMIT);
-    assertThat(metric(metrics, "lading_quota_refused_total")).isEqualTo(3);
+    assertThat(metric(metrics, "lading_quota_refused_total")).isEqualTo(4);
 
     // The second instance accepted nothing itself: its count comes from the store's links.
     RegistryClient other = second.client();

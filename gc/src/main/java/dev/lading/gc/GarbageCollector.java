@@ -98,12 +98,25 @@ public final class GarbageCollector {
 
     /** {@code phase} reached; {@code count} is what it found (repositories, candidates, ...). */
     void at(Phase phase, long count);
+
+    /**
+     * Retention's running totals, reported when it starts (zeros, also with no policies, so every
+     * run goes through the same phases) and after each repository a policy governs: the tags it
+     * examined and those it removed (in a dry run: would remove). This is the {@link
+     * Phase#RETENTION} report; a listener that follows only phases hears it as {@code at(RETENTION,
+     * tagsRemoved)}.
+     */
+    default void retention(long tagsExamined, long tagsRemoved) {
+      at(Phase.RETENTION, tagsRemoved);
+    }
   }
 
   /** The phases of a run, in order. */
   public enum Phase {
     ANNOUNCED,
     LISTED,
+    /** Retention policies applied (tags removed); see {@link Progress#retention}. */
+    RETENTION,
     MARKED,
     INTENTS_WRITTEN,
     SWEPT,
@@ -126,6 +139,13 @@ public final class GarbageCollector {
     progress.at(phase, count);
     for (Progress p : moreProgress) {
       p.at(phase, count);
+    }
+  }
+
+  private void reportRetention(long tagsExamined, long tagsRemoved) {
+    progress.retention(tagsExamined, tagsRemoved);
+    for (Progress p : moreProgress) {
+      p.retention(tagsExamined, tagsRemoved);
     }
   }
 
@@ -204,7 +224,8 @@ public final class GarbageCollector {
     KnownReferences refs = KnownReferences.prefetch(io, repos.values());
     // Retention first: the tags it removes are no roots for the mark, and the untagged manifests
     // it expires are left for the sweep (see Retention and RetentionPlan).
-    Retention.Result retention = Retention.run(io, options, runStart, cutoff, repos, refs, hooks);
+    Retention.Result retention =
+        Retention.run(io, options, runStart, cutoff, repos, refs, hooks, this::reportRetention);
     UploadExpiry.Result uploads =
         UploadExpiry.run(io, clock, options, cutoff, repos.values(), items);
     Mark.Result mark =

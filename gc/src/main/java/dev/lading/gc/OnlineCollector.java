@@ -35,17 +35,30 @@ public final class OnlineCollector implements AutoCloseable {
       Optional<String> lastError) {}
 
   /**
-   * The run going on now: when it started, whether it is dry, the last phase it reached ({@code
-   * null} while it waits out the fence delay after announcing itself) and what each phase reached
-   * so far found (repositories listed, candidates marked, intents written, ...).
+   * The run going on now: when it started, whether it is dry, the last phase it reached (empty
+   * while it waits out the fence delay after announcing itself) and what each phase reached so far
+   * found (repositories listed, tags retention removed, candidates marked, intents written, ...),
+   * and the tags retention examined so far.
    */
   public record RunProgress(
       Instant started,
       boolean dryRun,
       Optional<GarbageCollector.Phase> phase,
-      Map<GarbageCollector.Phase, Long> counts) {
+      Map<GarbageCollector.Phase, Long> counts,
+      long tagsExamined) {
     public RunProgress {
       counts = Map.copyOf(counts);
+    }
+
+    static RunProgress starting(Instant started, boolean dryRun) {
+      return new RunProgress(started, dryRun, Optional.empty(), Map.of(), 0);
+    }
+
+    RunProgress reached(GarbageCollector.Phase next, long count, long examined) {
+      Map<GarbageCollector.Phase, Long> more = new EnumMap<>(GarbageCollector.Phase.class);
+      more.putAll(counts);
+      more.put(next, count);
+      return new RunProgress(started, dryRun, Optional.of(next), more, examined);
     }
   }
 
@@ -76,19 +89,25 @@ public final class OnlineCollector implements AutoCloseable {
     this.scheduler =
         Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("lading-gc").daemon(true).factory());
-    collector.addProgress(this::reached);
-  }
+    // Progress of this process's run; runs of other callers of the same collector are ignored.
+    collector.addProgress(
+        new GarbageCollector.Progress() {
+          @Override
+          public void at(GarbageCollector.Phase phase, long count) {
+            RunProgress now = current;
+            if (now != null && running.get()) {
+              current = now.reached(phase, count, now.tagsExamined());
+            }
+          }
 
-  /** Progress of this process's run; runs of other callers of the same collector are ignored. */
-  private void reached(GarbageCollector.Phase phase, long count) {
-    RunProgress now = current;
-    if (now == null || !running.get()) {
-      return;
-    }
-    Map<GarbageCollector.Phase, Long> counts = new EnumMap<>(GarbageCollector.Phase.class);
-    counts.putAll(now.counts());
-    counts.put(phase, count);
-    current = new RunProgress(now.started(), now.dryRun(), Optional.of(phase), counts);
+          @Override
+          public void retention(long tagsExamined, long tagsRemoved) {
+            RunProgress now = current;
+            if (now != null && running.get()) {
+              current = now.reached(GarbageCollector.Phase.RETENTION, tagsRemoved, tagsExamined);
+            }
+          }
+        });
   }
 
   /**
@@ -104,11 +123,14 @@ public final class OnlineCollector implements AutoCloseable {
   }
 
   /**
-   * Puts new immutable tag rules in force for the runs that start from now on (the server's
-   * configuration reloaded them): retention must never remove a tag the registry refuses to delete.
+   * Puts reloaded retention policies, and the immutable tag rules retention must respect, in force
+   * for the runs that start from now on (the server's configuration reloaded them); a run in
+   * progress keeps the ones it started with, so one run never mixes two sets of policies. One
+   * write: a run starting meanwhile takes both old or both new, never a tag rule set that does not
+   * go with its policies.
    */
-  public void immutableTags(ImmutableTags rules) {
-    options = options.withImmutableTags(rules);
+  public void policies(List<RetentionPolicy> retention, ImmutableTags immutableTags) {
+    options = options.withRetention(retention).withImmutableTags(immutableTags);
   }
 
   /** The options scheduled and triggered runs use. */
@@ -152,7 +174,7 @@ public final class OnlineCollector implements AutoCloseable {
     }
     GcOptions chosen = options.withDryRun(dryRun);
     // Shown from the moment the trigger is answered, before the run's thread gets going.
-    current = new RunProgress(clock.instant(), dryRun, Optional.empty(), Map.of());
+    current = RunProgress.starting(clock.instant(), dryRun);
     try {
       scheduler.execute(() -> runHoldingFlag(chosen));
     } catch (RuntimeException e) {
@@ -176,7 +198,7 @@ public final class OnlineCollector implements AutoCloseable {
   private void runHoldingFlag(GcOptions chosen) {
     long started = System.nanoTime();
     lastStarted = clock.instant();
-    current = new RunProgress(lastStarted, chosen.dryRun(), Optional.empty(), Map.of());
+    current = RunProgress.starting(lastStarted, chosen.dryRun());
     try {
       GcStats stats = collector.run(chosen);
       last = stats;

@@ -78,6 +78,12 @@ final class Retention {
     }
   }
 
+  /** Where retention reports its running totals (the run's {@code RETENTION} phase). */
+  @FunctionalInterface
+  interface Progress {
+    void at(long tagsExamined, long tagsRemoved);
+  }
+
   private Retention() {}
 
   static Result run(
@@ -87,9 +93,11 @@ final class Retention {
       Instant cutoff,
       Map<RepositoryName, RepositoryContents> repos,
       KnownReferences refs,
-      GarbageCollector.SweepHooks hooks)
+      GarbageCollector.SweepHooks hooks,
+      Progress progress)
       throws IOException {
     List<RetentionPolicy> policies = options.retention();
+    progress.at(0, 0);
     if (!options.dryRun()) {
       dropOldPullRecords(io, policies, now, repos);
       dropOldTagMarks(io, now);
@@ -97,6 +105,8 @@ final class Retention {
     if (policies.isEmpty()) {
       return Result.NONE;
     }
+    long examined = 0;
+    long removedTotal = 0;
     ImmutableTags immutable = options.immutableTags();
     List<RetentionAction> actions = new ArrayList<>();
     Map<RepositoryName, Set<Digest>> expired = new HashMap<>();
@@ -104,8 +114,9 @@ final class Retention {
       if (policies.stream().noneMatch(p -> p.governs(repo.name))) {
         continue;
       }
+      RepositoryView view = view(io, policies, repo, refs);
       RetentionPlan.Outcome outcome =
-          RetentionPlan.evaluate(policies, immutable, view(io, policies, repo, refs), now, cutoff);
+          RetentionPlan.evaluate(policies, immutable, view, now, cutoff);
       List<RetentionAction> untags =
           outcome.actions().stream().filter(a -> a.kind() == Kind.UNTAG).toList();
       if (!untags.isEmpty() && !options.dryRun()) {
@@ -117,6 +128,9 @@ final class Retention {
         actions.add(done);
       }
       repo.tags.removeIf(k -> removed.contains(k.tag().value()));
+      examined += view.tags().size();
+      removedTotal += removed.size();
+      progress.at(examined, removedTotal);
       if (removed.size() < untags.size()) {
         // A tag was pushed again while the run went on: it roots its manifest again, so nothing
         // expired may go on the strength of the plan; the next run decides afresh.

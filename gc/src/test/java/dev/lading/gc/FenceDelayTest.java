@@ -36,7 +36,7 @@ class FenceDelayTest {
       gc.run(GcOptions.defaults().withFenceDelay(fence));
     }
     assertThat(waited).containsExactly(fence);
-    assertThat(order).startsWith("fence", "ANNOUNCED", "LISTED");
+    assertThat(order).startsWith("fence", "ANNOUNCED", "LISTED", "RETENTION", "MARKED");
   }
 
   @Test

@@ -29,12 +29,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Applies a changed configuration to a running server without a restart, as far as that is safe:
- * users, robots, rules and anonymous pulls (who may do what), and the immutable tag rules and who
- * may override them ({@code policies.immutable_tags[_override]}), take effect at once; every other
- * key is reported as needing a restart, because the socket, the store, the keys and the limits are
- * built once at start. Triggered by SIGHUP ({@link ProcessSignals}) and by a change of the file's
- * content, polled every {@link #POLL_EVERY} (a Kubernetes ConfigMap is updated by swapping a
- * symlink, which no mtime on the path itself shows, so the content is compared).
+ * users, robots, rules and anonymous pulls (who may do what), the immutable tag rules and who may
+ * override them ({@code policies.immutable_tags[_override]}) and the quotas take effect at once,
+ * the retention policies at the next GC run (a run in progress finishes with the ones it started
+ * with); every other key is reported as needing a restart, because the socket, the store, the keys
+ * and the limits are built once at start. Triggered by SIGHUP ({@link ProcessSignals}) and by a
+ * change of the file's content, polled every {@link #POLL_EVERY} (a Kubernetes ConfigMap is updated
+ * by swapping a symlink, which no mtime on the path itself shows, so the content is compared).
  *
  * <p>A reload reads the file and the environment exactly as a start does; when that fails
  * validation, nothing changes and the error, naming the key, is logged. Tokens issued before a
@@ -61,7 +62,8 @@ final class ConfigReloader implements AutoCloseable {
           ConfigKey.POLICIES_IMMUTABLE_TAGS,
           ConfigKey.POLICIES_IMMUTABLE_TAGS_OVERRIDE,
           ConfigKey.POLICIES_QUOTAS,
-          ConfigKey.POLICIES_QUOTAS_SCAN_SECONDS);
+          ConfigKey.POLICIES_QUOTAS_SCAN_SECONDS,
+          ConfigKey.POLICIES_RETENTION);
 
   private final Path file;
   private final Map<String, String> env;
@@ -177,11 +179,13 @@ final class ConfigReloader implements AutoCloseable {
       }
       applied = true;
       log.info(
-          "config reload ({}): {} immutable tag rules and {} accounts allowed to override them in"
-              + " force",
+          "config reload ({}): {} immutable tag rules, {} accounts allowed to override them and {}"
+              + " quotas in force; {} retention policies from the next GC run",
           trigger,
           p.immutableTags().rules().size(),
-          p.immutableTagsOverride().size());
+          p.immutableTagsOverride().size(),
+          p.quotas().rules().size(),
+          p.retention().size());
     }
     if (auth.isPresent() && auth.get().reloadable()) {
       // Applied even when the file's text is the same: a password_hash_file may have changed.

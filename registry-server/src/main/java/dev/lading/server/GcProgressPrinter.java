@@ -13,11 +13,14 @@ import java.time.Duration;
 final class GcProgressPrinter implements GarbageCollector.Progress {
   private final PrintWriter out;
   private final boolean terminal;
+  private final boolean dryRun;
   private boolean lineOpen;
+  private String retentionLine; // the retention totals not yet printed to a pipe
 
-  GcProgressPrinter(PrintWriter out, boolean terminal) {
+  GcProgressPrinter(PrintWriter out, boolean terminal, boolean dryRun) {
     this.out = out;
     this.terminal = terminal;
+    this.dryRun = dryRun;
   }
 
   synchronized void starting(Duration fenceDelay) {
@@ -30,11 +33,30 @@ final class GcProgressPrinter implements GarbageCollector.Progress {
   }
 
   @Override
+  public synchronized void retention(long tagsExamined, long tagsRemoved) {
+    String line =
+        "gc: retention: "
+            + tagsExamined
+            + " tags examined, "
+            + tagsRemoved
+            + (dryRun ? " to remove" : " removed");
+    if (terminal) {
+      show(line);
+    } else {
+      // Reported after every repository: to a pipe only the totals, when the next phase begins.
+      retentionLine = line;
+    }
+  }
+
+  @Override
   public synchronized void at(GarbageCollector.Phase phase, long count) {
+    flushRetention();
     String line =
         switch (phase) {
-          case ANNOUNCED -> "gc: marking";
-          case LISTED -> "gc: marking " + count + " repositories";
+          case ANNOUNCED -> "gc: listing repositories";
+          case LISTED -> "gc: listed " + count + " repositories; applying retention";
+          case RETENTION ->
+              "gc: retention: " + count + (dryRun ? " tags to remove" : " tags removed");
           case MARKED -> "gc: marked; " + count + " candidates";
           case INTENTS_WRITTEN ->
               "gc: sweeping " + count + " candidates (deletion intents written)";
@@ -44,8 +66,16 @@ final class GcProgressPrinter implements GarbageCollector.Progress {
     show(line);
   }
 
+  private void flushRetention() {
+    if (retentionLine != null) {
+      out.println(retentionLine);
+      retentionLine = null;
+    }
+  }
+
   /** Ends the rewritten line, so what follows starts on its own. */
   synchronized void end() {
+    flushRetention();
     if (lineOpen) {
       out.println();
       lineOpen = false;

@@ -2,6 +2,7 @@ package dev.lading.server;
 
 import dev.lading.core.layout.StoreFormat;
 import dev.lading.core.registry.PullLog;
+import dev.lading.core.registry.PullRecorder;
 import dev.lading.core.registry.Registry;
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.core.registry.StoreRegistry;
@@ -21,8 +22,8 @@ import dev.lading.server.config.ConfigException;
 import dev.lading.server.config.LadingConfig;
 import dev.lading.server.http.ConnectionCeiling;
 import dev.lading.server.http.HealthHandler;
-import dev.lading.server.http.ImmutableTagGuard;
 import dev.lading.server.http.InFlightRequests;
+import dev.lading.server.http.PolicyGuard;
 import dev.lading.server.http.RegistryChannelInitializer;
 import dev.lading.server.http.RegistryHandlers;
 import dev.lading.server.http.RequestAuthorizer;
@@ -101,7 +102,7 @@ public final class LadingServer implements AutoCloseable {
 
   private volatile QuotaScanner quotaScanner;
 
-  private volatile ImmutableTagGuard immutableTagGuard;
+  private volatile PolicyGuard policyGuard;
 
   /** The listener's certificate and its reloader; null for plain HTTP. */
   private final ServerTls tls;
@@ -175,15 +176,9 @@ public final class LadingServer implements AutoCloseable {
     registry.immutableTags(config.policies().immutableTags());
     registry.quotas(config.policies().quotas());
     metrics.bindQuotas(registry::quotaUsage);
-    ImmutableTagGuard immutableTags =
-        new ImmutableTagGuard(config.policies().immutableTagsOverride(), metrics);
-    PullLogFlusher pulls = null;
-    if (!config.readOnly()
-        && config.policies().retention().stream().anyMatch(p -> p.keepPulledWithin().isPresent())) {
-      PullLog log = new PullLog(store, Clock.systemUTC());
-      registry.recordPulls(log);
-      pulls = new PullLogFlusher(log, config.policies().pullsFlush());
-    }
+    PolicyGuard policyGuard = new PolicyGuard(config.policies().immutableTagsOverride(), metrics);
+    PullLogFlusher pulls =
+        recordsPulls(config, config.policies()) ? startPullLog(store, registry, config) : null;
     GarbageCollector collector = new GarbageCollector(store, Clock.systemUTC());
     OnlineCollector gc = new OnlineCollector(collector, gcOptions(config), Clock.systemUTC());
     metrics.bindGc(gc, collector);
@@ -219,7 +214,7 @@ public final class LadingServer implements AutoCloseable {
                   admin,
                   metrics,
                   store,
-                  immutableTags,
+                  policyGuard,
                   events);
         } catch (RuntimeException e) {
           auth.close();
@@ -236,13 +231,13 @@ public final class LadingServer implements AutoCloseable {
                 admin,
                 metrics,
                 store,
-                immutableTags,
+                policyGuard,
                 events);
       }
       server.gc = gc;
       server.events = events;
       server.registry = registry;
-      server.immutableTagGuard = immutableTags;
+      server.policyGuard = policyGuard;
       server.pulls = pulls;
       server.quotaScanner =
           new QuotaScanner(registry, Duration.ofSeconds(config.policies().quotasScanSeconds()));
@@ -318,7 +313,7 @@ public final class LadingServer implements AutoCloseable {
         Map.of(),
         new LadingMetrics(Clock.systemUTC()),
         null,
-        ImmutableTagGuard.none(),
+        PolicyGuard.none(),
         Events.off());
   }
 
@@ -330,7 +325,7 @@ public final class LadingServer implements AutoCloseable {
       Map<String, ResourceHandler> adminRoutes,
       LadingMetrics metrics,
       AutoCloseable ownedStore,
-      ImmutableTagGuard immutableTags,
+      PolicyGuard policyGuard,
       Events events) {
     // Read first: a missing or broken pair stops the start before anything else is set up.
     ServerTls tls = config.http().tls().map(ServerTls::start).orElse(null);
@@ -374,7 +369,7 @@ public final class LadingServer implements AutoCloseable {
                     config.limits().maxRanges(),
                     store,
                     config.readOnly(),
-                    immutableTags)
+                    policyGuard)
                 : RegistryHandlers.of(
                     registry,
                     config.limits().manifestBytes(),
@@ -455,8 +450,9 @@ public final class LadingServer implements AutoCloseable {
 
   /**
    * Puts reloaded policies in force: the immutable tag rules for every later push and delete, who
-   * may override them, and the quotas (recounted at once). Nothing to do for a server started in
-   * front of a given registry.
+   * may override them, the quotas (recounted at once), and the retention policies for the next GC
+   * run (with the pull recording they need). Nothing to do for a server started in front of a given
+   * registry.
    */
   public void applyPolicies(LadingConfig.Policies policies) {
     if (registry != null) {
@@ -468,10 +464,44 @@ public final class LadingServer implements AutoCloseable {
       quotaScanner.rescan(Duration.ofSeconds(policies.quotasScanSeconds()));
     }
     if (gc != null) {
-      gc.immutableTags(policies.immutableTags()); // retention keeps what the registry protects
+      // The next run applies the new retention, keeping every tag the new rules protect.
+      gc.policies(policies.retention(), policies.immutableTags());
     }
-    if (immutableTagGuard != null) {
-      immutableTagGuard.overrideSubjects(policies.immutableTagsOverride());
+    recordPulls(policies);
+    if (policyGuard != null) {
+      policyGuard.overrideSubjects(policies.immutableTagsOverride());
+    }
+  }
+
+  /** Pulls are recorded only while a retention policy keeps tags by them, and never read-only. */
+  private static boolean recordsPulls(LadingConfig config, LadingConfig.Policies policies) {
+    return !config.readOnly()
+        && policies.retention().stream().anyMatch(p -> p.keepPulledWithin().isPresent());
+  }
+
+  private static PullLogFlusher startPullLog(
+      ObjectStore store, StoreRegistry registry, LadingConfig config) {
+    PullLog log = new PullLog(store, Clock.systemUTC());
+    registry.recordPulls(log);
+    return new PullLogFlusher(log, config.policies().pullsFlush());
+  }
+
+  /**
+   * Starts recording pulls when reloaded retention keeps tags by them and nothing recorded so far
+   * (pulls before this moment are unknown, as after a start), and stops when no policy needs them
+   * any more (what was recorded is written first, so a policy put back soon finds it).
+   */
+  private synchronized void recordPulls(LadingConfig.Policies policies) {
+    if (registry == null || !(ownedStore instanceof ObjectStore store)) {
+      return;
+    }
+    boolean wanted = recordsPulls(config, policies);
+    if (wanted && pulls == null) {
+      pulls = startPullLog(store, registry, config);
+    } else if (!wanted && pulls != null) {
+      registry.recordPulls(PullRecorder.NONE);
+      pulls.close();
+      pulls = null;
     }
   }
 

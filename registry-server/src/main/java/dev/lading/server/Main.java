@@ -243,7 +243,8 @@ public final class Main implements Callable<Integer> {
         LadingServer.checkStoreFormat(store, !options.dryRun());
         GcStats stats;
         GarbageCollector collector = new GarbageCollector(store, Clock.systemUTC());
-        GcProgressPrinter progress = new GcProgressPrinter(main.out, Terminal.interactive());
+        GcProgressPrinter progress =
+            new GcProgressPrinter(main.out, Terminal.interactive(), options.dryRun());
         collector.addProgress(progress);
         if (!options.dryRun()) {
           progress.starting(

@@ -10,11 +10,18 @@ import org.junit.jupiter.api.Test;
 
 class GcProgressPrinterTest {
   private static String print(boolean terminal) {
+    return print(terminal, false);
+  }
+
+  private static String print(boolean terminal, boolean dryRun) {
     StringWriter text = new StringWriter();
-    GcProgressPrinter p = new GcProgressPrinter(new PrintWriter(text, true), terminal);
+    GcProgressPrinter p = new GcProgressPrinter(new PrintWriter(text, true), terminal, dryRun);
     p.starting(Duration.ofSeconds(15));
     p.at(Phase.ANNOUNCED, 0);
     p.at(Phase.LISTED, 12);
+    p.retention(0, 0);
+    p.retention(40, 30);
+    p.retention(90, 70);
     p.at(Phase.MARKED, 340);
     p.at(Phase.DONE, 3);
     p.end();
@@ -27,7 +34,9 @@ class GcProgressPrinterTest {
     // One line end in all (String.lines() would also split at each carriage return).
     assertThat(out.chars().filter(c -> c == '\n').count()).isEqualTo(1);
     assertThat(out)
-        .contains("\r\u001b[Kgc: marking 12 repositories")
+        .contains("\r\u001b[Kgc: listed 12 repositories; applying retention")
+        .contains("\r\u001b[Kgc: retention: 40 tags examined, 30 removed")
+        .contains("\r\u001b[Kgc: retention: 90 tags examined, 70 removed")
         .contains("\r\u001b[Kgc: marked; 340 candidates")
         .endsWith("gc: done" + System.lineSeparator());
   }
@@ -37,10 +46,17 @@ class GcProgressPrinterTest {
     assertThat(print(false).lines())
         .containsExactly(
             "gc: waiting for fence (15 s, so pushers on every instance learn of the run)",
-            "gc: marking",
-            "gc: marking 12 repositories",
+            "gc: listing repositories",
+            "gc: listed 12 repositories; applying retention",
+            "gc: retention: 90 tags examined, 70 removed",
             "gc: marked; 340 candidates",
             "gc: done");
     assertThat(print(false)).doesNotContain("\r").doesNotContain("\u001b");
+  }
+
+  @Test
+  void aDryRunSaysWhatRetentionWouldRemove() {
+    assertThat(print(false, true).lines())
+        .contains("gc: retention: 90 tags examined, 70 to remove");
   }
 }

@@ -2,6 +2,7 @@ package dev.lading.core.registry;
 
 import static dev.lading.core.registry.StorageCalls.io;
 
+import dev.lading.core.concurrent.Concurrently;
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
 import dev.lading.core.layout.StorageLayout;
@@ -30,8 +31,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,14 +54,15 @@ import org.slf4j.LoggerFactory;
  * <p><b>Consistent without a database.</b> There is no stored counter that could drift. The store's
  * links are the truth, and usage is derived from them by a {@link #scan} (catalog, each covered
  * repository's manifest links, each manifest's references, each blob record's size; a manifest's
- * references are read once per digest and cached, since content-addressed bytes never change). Each
- * instance scans at start and periodically, and replaces its tallies with what it found. Between
- * scans it adds what it admits itself at once, and re-applies an admission on top of each scan
- * until the push had settled (written its links, or failed) before a scan started, so a scan that
- * listed a repository just before the push wrote its link does not lose it, and a deleted image
- * does not linger once a later scan has seen it gone. What GC deletes (and what manifest deletes
- * unlink) drops out at the next scan; pushes accepted by other instances on the same store appear
- * at this instance's next scan.
+ * references are read once per digest and cached, since content-addressed bytes never change),
+ * reading {@link #SCAN_PARALLELISM} at a time across and within repositories. Each instance scans
+ * at start and periodically, and replaces its tallies with what it found. Between scans it adds
+ * what it admits itself at once, and re-applies an admission on top of each scan until the push had
+ * settled (written its links, or failed) before a scan started, so a scan that listed a repository
+ * just before the push wrote its link does not lose it, and a deleted image does not linger once a
+ * later scan has seen it gone. What GC deletes (and what manifest deletes unlink) drops out at the
+ * next scan; pushes accepted by other instances on the same store appear at this instance's next
+ * scan.
  *
  * <p><b>The bound.</b> Within one instance the check and the admission are one step under a lock,
  * so concurrent pushes to this instance never overshoot together. Across instances, a quota may be
@@ -99,6 +105,7 @@ public final class QuotaLedger {
   private static final class Tally {
     final Map<Digest, Long> sizes;
     long used;
+    long largest; // the largest blob counted: a session past it cannot be a counted blob
     final Instant scannedAt; // null: not scanned yet
 
     Tally(Map<Digest, Long> sizes, Instant scannedAt) {
@@ -106,6 +113,7 @@ public final class QuotaLedger {
       this.scannedAt = scannedAt;
       for (long s : sizes.values()) {
         used += s;
+        largest = Math.max(largest, s);
       }
     }
 
@@ -122,6 +130,7 @@ public final class QuotaLedger {
     void add(Digest digest, long size) {
       if (sizes.putIfAbsent(digest, size) == null) {
         used += size;
+        largest = Math.max(largest, size);
       }
     }
 
@@ -130,9 +139,17 @@ public final class QuotaLedger {
     }
   }
 
+  /**
+   * Store calls one scan makes at once. A scan's calls are small reads and listings, so its time on
+   * a remote store is round trips; sixteen cut that by as much while staying below GC's 32 (a scan
+   * runs every minute on every instance, beside the requests it serves).
+   */
+  static final int SCAN_PARALLELISM = 16;
+
   private final ObjectStore store;
   private final RepositoryBlobs blobs;
   private final Clock clock;
+  private final int parallelism;
   private final Object lock = new Object();
   private final Object scanning = new Object();
   // Guarded by lock.
@@ -144,9 +161,20 @@ public final class QuotaLedger {
   private volatile Map<Digest, ManifestContent> manifests = new ConcurrentHashMap<>();
 
   QuotaLedger(ObjectStore store, RepositoryBlobs blobs, Clock clock) {
+    this(store, blobs, clock, SCAN_PARALLELISM);
+  }
+
+  /**
+   * @param parallelism store calls one scan makes at once (1: one after another)
+   */
+  QuotaLedger(ObjectStore store, RepositoryBlobs blobs, Clock clock, int parallelism) {
+    if (parallelism < 1) {
+      throw new IllegalArgumentException("parallelism must be at least 1");
+    }
     this.store = Objects.requireNonNull(store, "store");
     this.blobs = Objects.requireNonNull(blobs, "blobs");
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.parallelism = parallelism;
   }
 
   /**
@@ -262,6 +290,27 @@ public final class QuotaLedger {
   }
 
   /**
+   * Refuses an upload session of {@code repo} whose data has reached {@code size} bytes (declared
+   * or streamed so far; its digest is not known until it closes) when a quota covering {@code repo}
+   * could not accept it at the manifest whatever blob it turns out to be: the bytes do not fit what
+   * the quota has left, and they are more than any blob the quota counts, so the blob cannot be one
+   * it counts already. A session of at most the largest counted blob's size may be a re-upload of
+   * counted content, which a manifest adds nothing for, so it streams on and the manifest decides.
+   * As usage stands now, like {@link #refuseUpload}: the manifest naming such a blob would be
+   * refused for it alone.
+   */
+  void refuseSession(RepositoryName repo, long size) {
+    synchronized (lock) {
+      for (QuotaRule r : rules.covering(repo)) {
+        Tally t = tallies.get(r);
+        if (size > 0 && t.used + size > r.bytes() && size > t.largest) {
+          throw refusal(r, repo, t.used, size);
+        }
+      }
+    }
+  }
+
+  /**
    * Recounts every quota from the store and installs the result, re-applying this instance's
    * admissions the scan may have missed (in flight, or settled after it started). One scan at a
    * time; a failing store call leaves the previous tallies in force.
@@ -278,20 +327,27 @@ public final class QuotaLedger {
       Map<Digest, ManifestContent> seen = new ConcurrentHashMap<>();
       int repositories = 0;
       if (!current.isEmpty()) {
+        Semaphore permits = new Semaphore(parallelism);
+        List<RepositoryName> covered = new ArrayList<>();
         for (String key : allKeys(StorageLayout.catalogPrefix())) {
           Optional<CatalogKey> marker = StorageLayout.parse(key, CatalogKey.class);
-          if (marker.isEmpty()) {
-            continue;
+          if (marker.isPresent() && !current.covering(marker.get().repository()).isEmpty()) {
+            covered.add(marker.get().repository());
           }
-          RepositoryName repo = marker.get().repository();
-          List<QuotaRule> covering = current.covering(repo);
-          if (covering.isEmpty()) {
-            continue;
-          }
-          repositories++;
-          Map<Digest, Long> content = contentOf(repo, seen);
-          for (QuotaRule r : covering) {
-            found.get(r).putAll(content);
+        }
+        repositories = covered.size();
+        // Every repository on its own virtual thread, its store calls bounded by the permits: the
+        // scan takes about (calls / parallelism) round trips instead of one per call. What each
+        // repository holds does not depend on the order it is read in, so the tallies are the
+        // ones a scan one call at a time finds.
+        List<Map<Digest, Long>> contents =
+            Concurrently.call(
+                covered.stream()
+                    .map(repo -> (Callable<Map<Digest, Long>>) () -> contentOf(repo, seen, permits))
+                    .toList());
+        for (int i = 0; i < covered.size(); i++) {
+          for (QuotaRule r : current.covering(covered.get(i))) {
+            found.get(r).putAll(contents.get(i));
           }
         }
       }
@@ -315,35 +371,75 @@ public final class QuotaLedger {
     }
   }
 
-  /** Digest to size of everything the manifests linked in {@code repo} keep. */
-  private Map<Digest, Long> contentOf(RepositoryName repo, Map<Digest, ManifestContent> seen) {
+  /**
+   * Digest to size of everything the manifests linked in {@code repo} keep: one listing, then the
+   * manifests not read before and the blob records side by side, at most as many store calls at
+   * once as {@code permits} allow over the whole scan. Two repositories linking one manifest new to
+   * the scan may both read it; the content is the same either way.
+   */
+  private Map<Digest, Long> contentOf(
+      RepositoryName repo, Map<Digest, ManifestContent> seen, Semaphore permits) {
+    List<Digest> linked = new ArrayList<>();
+    for (String key : bounded(permits, () -> allKeys(StorageLayout.manifestsPrefix(repo)))) {
+      StorageLayout.parse(key, ManifestLinkKey.class).ifPresent(l -> linked.add(l.digest()));
+    }
+    List<Optional<ManifestContent>> read =
+        Concurrently.call(
+            linked.stream()
+                .map(
+                    digest ->
+                        (Callable<Optional<ManifestContent>>)
+                            () -> {
+                              ManifestContent m = seen.get(digest);
+                              if (m == null) {
+                                m = manifests.get(digest);
+                              }
+                              return m != null
+                                  ? Optional.of(m)
+                                  : bounded(permits, () -> readManifest(repo, digest));
+                            })
+                .toList());
     Map<Digest, Long> out = new HashMap<>();
-    for (String key : allKeys(StorageLayout.manifestsPrefix(repo))) {
-      Optional<ManifestLinkKey> link = StorageLayout.parse(key, ManifestLinkKey.class);
-      if (link.isEmpty()) {
-        continue;
+    List<Digest> blobsToSize = new ArrayList<>();
+    for (int i = 0; i < linked.size(); i++) {
+      if (read.get(i).isEmpty()) {
+        continue; // deleted meanwhile
       }
-      Digest digest = link.get().digest();
-      ManifestContent m = seen.get(digest);
-      if (m == null) {
-        m = manifests.get(digest);
-      }
-      if (m == null) {
-        Optional<ManifestContent> read = readManifest(repo, digest);
-        if (read.isEmpty()) {
-          continue; // deleted meanwhile
-        }
-        m = read.get();
-      }
-      seen.put(digest, m);
-      out.put(digest, m.size());
-      for (Digest b : m.blobs()) {
-        if (!out.containsKey(b)) {
-          blobs.record(b).map(BlobRecord::size).ifPresent(s -> out.put(b, s));
-        }
-      }
+      ManifestContent m = read.get(i).get();
+      seen.put(linked.get(i), m);
+      out.put(linked.get(i), m.size());
+      blobsToSize.addAll(m.blobs());
+    }
+    List<Digest> distinct =
+        blobsToSize.stream().distinct().filter(b -> !out.containsKey(b)).toList();
+    List<Optional<Long>> sizes =
+        Concurrently.call(
+            distinct.stream()
+                .map(
+                    b ->
+                        (Callable<Optional<Long>>)
+                            () -> bounded(permits, () -> blobs.record(b).map(BlobRecord::size)))
+                .toList());
+    for (int i = 0; i < distinct.size(); i++) {
+      Digest b = distinct.get(i);
+      sizes.get(i).ifPresent(size -> out.put(b, size));
     }
     return out;
+  }
+
+  /** One of the scan's store calls, waiting for a permit first. */
+  private static <T> T bounded(Semaphore permits, Supplier<T> call) {
+    try {
+      permits.acquire();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CancellationException("quota scan interrupted");
+    }
+    try {
+      return call.get();
+    } finally {
+      permits.release();
+    }
   }
 
   private Optional<ManifestContent> readManifest(RepositoryName repo, Digest digest) {

@@ -212,7 +212,17 @@ public final class StoreRegistry implements Registry {
   @Override
   public UploadStatus appendToUpload(
       RepositoryName repo, UploadId id, OptionalLong start, InputStream body, OptionalLong length) {
-    return uploads.append(repo, id, start, body, length);
+    // A chunk carries no digest: refused, declared or mid-stream, once the session's size can fit
+    // no quota covering repo whatever blob it turns out to be (QuotaLedger.refuseSession).
+    return uploads.append(
+        repo,
+        id,
+        start,
+        body,
+        length,
+        quotas.covers(repo)
+            ? size -> quotas.refuseSession(repo, size)
+            : UploadSessions.SizeCheck.NONE);
   }
 
   @Override
@@ -234,7 +244,18 @@ public final class StoreRegistry implements Registry {
     if (length.isPresent()) {
       quotas.refuseUpload(repo, digest, start.orElse(0) + length.getAsLong());
     }
-    return uploads.complete(repo, id, digest, start, finalChunk, length);
+    // And while it streams (a chunked body declares nothing): refused as soon as the session's
+    // size cannot fit, with the same rule as a declared size.
+    return uploads.complete(
+        repo,
+        id,
+        digest,
+        start,
+        finalChunk,
+        length,
+        quotas.covers(repo)
+            ? size -> quotas.refuseUpload(repo, digest, size)
+            : UploadSessions.SizeCheck.NONE);
   }
 
   @Override

@@ -85,8 +85,27 @@ final class UploadSessions {
     return new UploadStatus(repo, id, state.offset());
   }
 
+  /**
+   * Told the size a session's data reaches as a request's bytes arrive, before they are hashed or
+   * stored, and the size a declared length would take it to before any is read; throws to refuse
+   * the request (a quota). A refusal is one like any other: nothing of the request is saved, the
+   * session stays at its last saved offset (its resume token names nothing past it), and the next
+   * request continues from there.
+   */
+  @FunctionalInterface
+  interface SizeCheck {
+    SizeCheck NONE = size -> {};
+
+    void reached(long size);
+  }
+
   UploadStatus append(
-      RepositoryName repo, UploadId id, OptionalLong start, InputStream body, OptionalLong length) {
+      RepositoryName repo,
+      UploadId id,
+      OptionalLong start,
+      InputStream body,
+      OptionalLong length,
+      SizeCheck sizeCheck) {
     return locked(
         id,
         () -> {
@@ -95,7 +114,7 @@ final class UploadSessions {
               repo,
               id,
               () -> {
-                Chunk chunk = receive(state, start, body, length);
+                Chunk chunk = receive(state, start, body, length, sizeCheck);
                 UploadState next = suspend(repo, id, state, chunk);
                 return new UploadStatus(repo, id, next.offset());
               });
@@ -134,7 +153,8 @@ final class UploadSessions {
       Digest digest,
       OptionalLong start,
       InputStream finalChunk,
-      OptionalLong length) {
+      OptionalLong length,
+      SizeCheck sizeCheck) {
     return locked(
         id,
         () -> {
@@ -162,7 +182,7 @@ final class UploadSessions {
                     && BodyCopier.isSmall(length)) {
                   return completeSmall(repo, id, state, digest, finalChunk, length);
                 }
-                Chunk chunk = receive(state, start, finalChunk, length);
+                Chunk chunk = receive(state, start, finalChunk, length, sizeCheck);
                 long size = chunk.write().size();
                 Optional<Digest> hashed =
                     chunk.hasher().isPresent() && digest.algorithm() == DigestAlgorithm.SHA256
@@ -336,19 +356,37 @@ final class UploadSessions {
   private record Chunk(MultipartWrite write, long received, Optional<ResumableSha256> hasher) {}
 
   private Chunk receive(
-      UploadState state, OptionalLong start, InputStream body, OptionalLong length) {
+      UploadState state,
+      OptionalLong start,
+      InputStream body,
+      OptionalLong length,
+      SizeCheck sizeCheck) {
     if (start.isPresent() && start.getAsLong() != state.offset()) {
       throw ErrorCode.RANGE_INVALID
           .exception("chunk does not start at the upload's offset")
           .withDetail(Map.of("offset", state.offset(), "start", start.getAsLong()));
     }
+    if (length.isPresent()) {
+      sizeCheck.reached(state.offset() + length.getAsLong()); // before a byte is read
+    }
     Optional<ResumableSha256> hasher = restoreHasher(state);
     MultipartWrite write = io(() -> resumeOrStart(state));
     BodyCopier.Progress copied = new BodyCopier.Progress();
+    long[] arrived = {0};
     long received;
     try {
       received =
-          BodyCopier.copy(body, write, buffer -> hasher.ifPresent(h -> h.update(buffer)), copied);
+          BodyCopier.copy(
+              body,
+              write,
+              buffer -> {
+                // Checked before the buffer is hashed or handed to the store: a refusal here
+                // stops the copy, and no byte past the limit is stored.
+                arrived[0] += buffer.remaining();
+                sizeCheck.reached(state.offset() + arrived[0]);
+                hasher.ifPresent(h -> h.update(buffer));
+              },
+              copied);
       checkLength(length, received);
     } catch (RuntimeException e) {
       if (copied.bodyBroke()) {

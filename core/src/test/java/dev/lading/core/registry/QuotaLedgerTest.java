@@ -253,6 +253,131 @@ class QuotaLedgerTest {
     blob(OTHER, big);
   }
 
+  /** An endless body that counts what was read of it. */
+  private static final class EndlessBody extends java.io.InputStream {
+    long read;
+
+    @Override
+    public int read() {
+      read++;
+      return 0;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) {
+      read += len;
+      return len;
+    }
+  }
+
+  private static void assertQuotaRefusal(RegistryException e, long added) {
+    assertThat(e.code()).isEqualTo(ErrorCode.DENIED);
+    assertThat(e.getMessage())
+        .startsWith("quota policies.quotas[0] (ml/**): ")
+        .contains(" used; this push adds ");
+    assertThat(((Map<?, ?>) e.detail()).get("addedBytes")).isEqualTo(added);
+  }
+
+  @Test
+  void aChunkedSessionIsRefusedOnceNoBlobItCouldBeFitsAndStaysWhereItWas() throws Exception {
+    byte[] first = image(APP, "a", layer("one"));
+    long firstSize = LAYER + sizeOf(first, "a");
+    limit(firstSize + LAYER / 2);
+    put(APP, "1", first);
+
+    // Past what is left (LAYER / 2) but no larger than the largest blob counted (the layer): it
+    // may be the counted layer again, which its manifest adds nothing for. It streams on.
+    UploadStatus again = registry.startUpload(TOOL);
+    registry.appendToUpload(
+        TOOL,
+        again.id(),
+        OptionalLong.of(0),
+        new ByteArrayInputStream(layer("one")),
+        OptionalLong.empty());
+    registry.completeUpload(
+        TOOL,
+        again.id(),
+        Digest.sha256(layer("one")),
+        OptionalLong.empty(),
+        new ByteArrayInputStream(new byte[0]),
+        OptionalLong.of(0));
+
+    // A chunked body past both: refused before what crossed is stored, and read no further.
+    UploadStatus session = registry.startUpload(APP);
+    registry.appendToUpload(
+        APP,
+        session.id(),
+        OptionalLong.of(0),
+        new ByteArrayInputStream(new byte[100]),
+        OptionalLong.of(100));
+    EndlessBody endless = new EndlessBody();
+    assertThatThrownBy(
+            () ->
+                registry.appendToUpload(
+                    APP, session.id(), OptionalLong.of(100), endless, OptionalLong.empty()))
+        .isInstanceOfSatisfying(
+            RegistryException.class, e -> assertQuotaRefusal(e, 100 + endless.read));
+    assertThat(endless.read).as("read of an endless body").isLessThanOrEqualTo(1 << 20);
+    assertThat(registry.uploadStatus(APP, session.id()).offset())
+        .as("the session stays at its last offset")
+        .isEqualTo(100);
+
+    // A declared length past both: refused before a byte is read.
+    EndlessBody unread = new EndlessBody();
+    assertThatThrownBy(
+            () ->
+                registry.appendToUpload(
+                    APP, session.id(), OptionalLong.of(100), unread, OptionalLong.of(LAYER * 2)))
+        .isInstanceOfSatisfying(
+            RegistryException.class, e -> assertQuotaRefusal(e, 100 + LAYER * 2));
+    assertThat(unread.read).isZero();
+
+    // A closing PUT streaming without a declared length: refused once its bytes cannot fit.
+    EndlessBody closing = new EndlessBody();
+    assertThatThrownBy(
+            () ->
+                registry.completeUpload(
+                    APP,
+                    session.id(),
+                    Digest.sha256(layer("never sent whole")),
+                    OptionalLong.of(100),
+                    closing,
+                    OptionalLong.empty()))
+        .isInstanceOfSatisfying(
+            RegistryException.class, e -> assertQuotaRefusal(e, 100 + closing.read));
+    assertThat(closing.read).isLessThanOrEqualTo(1 << 20);
+
+    // The session goes on from where it was, and closes with what it received.
+    byte[] rest = new byte[50];
+    registry.appendToUpload(
+        APP,
+        session.id(),
+        OptionalLong.of(100),
+        new ByteArrayInputStream(rest),
+        OptionalLong.of(50));
+    Digest small = Digest.sha256(new byte[150]);
+    assertThat(
+            registry
+                .completeUpload(
+                    APP,
+                    session.id(),
+                    small,
+                    OptionalLong.empty(),
+                    new ByteArrayInputStream(new byte[0]),
+                    OptionalLong.of(0))
+                .size())
+        .isEqualTo(150);
+
+    // Outside the pattern nothing is refused.
+    UploadStatus outside = registry.startUpload(OTHER);
+    registry.appendToUpload(
+        OTHER,
+        outside.id(),
+        OptionalLong.of(0),
+        new ByteArrayInputStream(new byte[LAYER * 3]),
+        OptionalLong.empty());
+  }
+
   @Test
   void aReloadThatOnlyChangesTheLimitKeepsTheCount() {
     byte[] first = image(APP, "a", layer("one"));

@@ -70,8 +70,10 @@ public final class GcAdminHandler implements ResourceHandler {
   /**
    * The status, and while a run goes on its progress under {@code current}: the phase it reached
    * ({@code waiting_for_fence} until it may mark, then {@code announced}, {@code listed}, {@code
-   * marked}, {@code intents_written}, {@code swept}, {@code done}) and what each phase found so
-   * far. {@code last} stays the previous run's result until this one ends.
+   * retention}, {@code marked}, {@code intents_written}, {@code swept}, {@code done}) and what each
+   * phase found so far (retention: {@code tagsExamined} and {@code tagsRemoved}, growing while it
+   * goes through the repositories). {@code last} stays the previous run's result until this one
+   * ends.
    */
   static Map<String, Object> status(
       OnlineCollector.Status s, Optional<OnlineCollector.RunProgress> current) {
@@ -89,6 +91,9 @@ public final class GcAdminHandler implements ResourceHandler {
     for (GarbageCollector.Phase phase : GarbageCollector.Phase.values()) {
       Long n = p.counts().get(phase);
       if (n != null) {
+        if (phase == GarbageCollector.Phase.RETENTION) {
+          counts.put(GcPhases.TAGS_EXAMINED, p.tagsExamined());
+        }
         counts.put(GcPhases.countName(phase), n);
       }
     }

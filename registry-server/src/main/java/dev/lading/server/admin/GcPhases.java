@@ -11,6 +11,12 @@ public final class GcPhases {
   /** A run announced, waiting out the fence delay before it marks. */
   public static final String WAITING = "waiting_for_fence";
 
+  /** Tags retention removed so far (a dry run: would remove), the retention phase's count. */
+  public static final String TAGS_REMOVED = "tagsRemoved";
+
+  /** Tags of the repositories a retention policy governs that retention examined so far. */
+  public static final String TAGS_EXAMINED = "tagsExamined";
+
   private GcPhases() {}
 
   public static String wire(GarbageCollector.Phase phase) {
@@ -22,6 +28,7 @@ public final class GcPhases {
     return switch (phase) {
       case ANNOUNCED -> "announced";
       case LISTED -> "repositories";
+      case RETENTION -> TAGS_REMOVED;
       case MARKED -> "candidates";
       case INTENTS_WRITTEN -> "intents";
       case SWEPT -> "swept";

@@ -606,7 +606,7 @@ public record LadingConfig(
    * first, in the order configured ({@code retention}), and how often an instance writes the pulls
    * it saw when a policy keeps tags by pulls ({@code pulls_flush_seconds}), which bounds how stale
    * "last pulled" is; the quotas ({@code quotas}) and how often their usage is recounted ({@code
-   * quotas_scan_seconds}). All but the retention keys reload without a restart.
+   * quotas_scan_seconds}). All but {@code pulls_flush_seconds} reload without a restart.
    */
   public record Policies(
       ImmutableTags immutableTags,

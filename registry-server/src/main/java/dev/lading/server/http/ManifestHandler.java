@@ -24,18 +24,18 @@ import java.util.OptionalLong;
  * validated whole, so its body is read into memory, but never more than the configured limit: a
  * declared length above it is refused before any byte is read, a chunked body as soon as it passes
  * the limit ({@code 413 MANIFEST_TOO_LARGE}). A PUT or DELETE that would move or delete an
- * immutable tag is refused by the registry with {@code 403 DENIED}; {@link ImmutableTagGuard}
- * grants the explicit override and audits both.
+ * immutable tag is refused by the registry with {@code 403 DENIED}; {@link PolicyGuard} grants the
+ * explicit override and audits both.
  */
 final class ManifestHandler implements ResourceHandler {
   private final Registry registry;
   private final long limitBytes;
-  private final ImmutableTagGuard immutableTags;
+  private final PolicyGuard policies;
 
-  ManifestHandler(Registry registry, long limitBytes, ImmutableTagGuard immutableTags) {
+  ManifestHandler(Registry registry, long limitBytes, PolicyGuard policies) {
     this.registry = registry;
     this.limitBytes = Math.min(limitBytes, Integer.MAX_VALUE - 16);
-    this.immutableTags = immutableTags;
+    this.policies = policies;
   }
 
   @Override
@@ -55,11 +55,11 @@ final class ManifestHandler implements ResourceHandler {
       }
       case "PUT" -> put(exchange, repo, reference);
       case "DELETE" -> {
-        ImmutableTagOverride override = immutableTags.overrideFor(exchange, "delete");
+        ImmutableTagOverride override = policies.overrideFor(exchange, "delete");
         try {
           registry.deleteManifest(repo, reference, override);
         } catch (RegistryException e) {
-          throw immutableTags.refused(exchange, e, "delete");
+          throw policies.refused(exchange, e, "delete");
         }
         exchange.respond(HttpResponseStatus.ACCEPTED, Exchange.headers());
       }
@@ -100,7 +100,7 @@ final class ManifestHandler implements ResourceHandler {
           .withDetail(Map.of("reference", reference.toString()));
     }
     // Asked for and refused before the body is read.
-    ImmutableTagOverride override = immutableTags.overrideFor(exchange, "push");
+    ImmutableTagOverride override = policies.overrideFor(exchange, "push");
     OptionalLong declared = exchange.contentLength();
     if (declared.isPresent() && declared.getAsLong() > limitBytes) {
       throw tooLarge();
@@ -129,7 +129,7 @@ final class ManifestHandler implements ResourceHandler {
               body,
               override);
     } catch (RegistryException e) {
-      throw immutableTags.refused(exchange, e, "push");
+      throw policies.refused(exchange, e, "push");
     }
     HttpHeaders headers = Exchange.headers();
     headers.set(HttpHeaderNames.LOCATION, Locations.manifest(repo, result.digest()));

@@ -36,7 +36,7 @@ public final class RegistryHandlers {
         blobRedirect,
         maxRanges,
         new SignedBlobUrls(),
-        ImmutableTagGuard.none());
+        PolicyGuard.none());
   }
 
   /**
@@ -51,16 +51,10 @@ public final class RegistryHandlers {
       ObjectStore store,
       boolean readOnly) {
     return of(
-        registry,
-        manifestLimitBytes,
-        blobRedirect,
-        maxRanges,
-        store,
-        readOnly,
-        ImmutableTagGuard.none());
+        registry, manifestLimitBytes, blobRedirect, maxRanges, store, readOnly, PolicyGuard.none());
   }
 
-  /** With {@code immutableTags} deciding overrides of the immutable tag rules and auditing them. */
+  /** With {@code policies} deciding immutable tag overrides and auditing policy refusals. */
   public static Map<Routes.Resource, ResourceHandler> of(
       Registry registry,
       long manifestLimitBytes,
@@ -68,14 +62,14 @@ public final class RegistryHandlers {
       int maxRanges,
       ObjectStore store,
       boolean readOnly,
-      ImmutableTagGuard immutableTags) {
+      PolicyGuard policies) {
     return of(
         registry,
         manifestLimitBytes,
         blobRedirect,
         maxRanges,
         SignedBlobUrls.shared(store, !readOnly),
-        immutableTags);
+        policies);
   }
 
   private static Map<Routes.Resource, ResourceHandler> of(
@@ -84,18 +78,17 @@ public final class RegistryHandlers {
       Optional<Duration> blobRedirect,
       int maxRanges,
       SignedBlobUrls signed,
-      ImmutableTagGuard immutableTags) {
+      PolicyGuard policies) {
     Map<Routes.Resource, ResourceHandler> m = new EnumMap<>(Routes.Resource.class);
     m.put(Routes.Resource.BASE, new BaseHandler());
     m.put(Routes.Resource.CATALOG, new CatalogHandler(registry));
     m.put(Routes.Resource.TAGS, new TagsHandler(registry));
-    m.put(
-        Routes.Resource.MANIFEST, new ManifestHandler(registry, manifestLimitBytes, immutableTags));
+    m.put(Routes.Resource.MANIFEST, new ManifestHandler(registry, manifestLimitBytes, policies));
     m.put(Routes.Resource.BLOB, new BlobHandler(registry, blobRedirect, maxRanges, signed));
     m.put(
         Routes.Resource.SIGNED_BLOB,
         new SignedBlobUrls.Handler(signed, new BlobDownload(registry, maxRanges)));
-    UploadHandler uploads = new UploadHandler(registry, immutableTags);
+    UploadHandler uploads = new UploadHandler(registry, policies);
     m.put(Routes.Resource.UPLOADS, uploads);
     m.put(Routes.Resource.UPLOAD, uploads);
     m.put(Routes.Resource.REFERRERS, new ReferrersHandler(registry));

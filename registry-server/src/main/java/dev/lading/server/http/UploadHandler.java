@@ -26,10 +26,13 @@ import java.util.OptionalLong;
  */
 final class UploadHandler implements ResourceHandler {
   private final Registry registry;
-  private final ImmutableTagGuard policies;
+  private final PolicyGuard policies;
 
-  /** {@code policies} audits and counts an upload a quota refused before it streamed. */
-  UploadHandler(Registry registry, ImmutableTagGuard policies) {
+  /**
+   * {@code policies} audits and counts an upload a quota refused: before it streamed, or (a chunk
+   * of a session, whose digest is unknown until it closes) as soon as its size could fit no quota.
+   */
+  UploadHandler(Registry registry, PolicyGuard policies) {
     this.registry = registry;
     this.policies = policies;
   }
@@ -179,7 +182,7 @@ final class UploadHandler implements ResourceHandler {
           registry.appendToUpload(repo, id, start, exchange.body(), bodyLength(exchange, range));
       accepted(exchange, HttpResponseStatus.ACCEPTED, status);
     } catch (RegistryException e) {
-      throw withOffset(repo, id, e);
+      throw withOffset(repo, id, policies.quotaRefused(exchange, e));
     }
   }
 

@@ -349,8 +349,8 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics, A
         .register(registry);
     Gauge.builder("lading.gc.phase", gcPhase, AtomicLong::get)
         .description(
-            "The phase the current run reached (0 announced, 1 listed, 2 marked,"
-                + " 3 intents written, 4 swept, 5 done; -1 before the first run)")
+            "The phase the current run reached (0 announced, 1 listed, 2 retention, 3 marked,"
+                + " 4 intents written, 5 swept, 6 done; -1 before the first run)")
         .register(registry);
     Gauge.builder("lading.gc.candidates", gcLastCandidates, AtomicLong::get)
         .description("Candidates the current or last run's mark found")
@@ -365,8 +365,9 @@ public final class LadingMetrics implements RequestMetrics, ConnectionMetrics, A
       Gauge.builder("lading.gc.progress", count, AtomicLong::get)
           .description(
               "What the current or last run found on reaching each phase: announced (0),"
-                  + " listed (repositories), marked (candidates), intents_written and swept (objects"
-                  + " to delete and deleted), done (items reported)")
+                  + " listed (repositories), retention (tags removed), marked (candidates),"
+                  + " intents_written and swept (objects to delete and deleted), done (items"
+                  + " reported)")
           .tag("phase", phase.name().toLowerCase(Locale.ROOT))
           .register(registry);
     }

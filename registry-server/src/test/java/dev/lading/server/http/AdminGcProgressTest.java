@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lading.core.model.Digest;
+import dev.lading.core.model.RepositoryName;
 import dev.lading.gc.GarbageCollector;
+import dev.lading.gc.RetentionPolicy;
 import dev.lading.server.config.LadingConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,9 +19,13 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,8 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code GET /admin/gc} while a run goes on shows the run's phase and what it found so far, not
  * only the previous run: a run held right after its mark (by the collector's own pause point) is
- * reported as "marked" with its candidates, and one waiting out its fence delay as waiting for the
- * fence.
+ * reported as "marked" with its candidates, one held between two repositories of its retention pass
+ * as "retention" with the tags examined and removed so far, and one waiting out its fence delay as
+ * waiting for the fence.
  */
 class AdminGcProgressTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -170,6 +177,96 @@ class AdminGcProgressTest {
           .as(during.toString())
           .isEqualTo("waiting_for_fence");
       awaitIdle(r);
+    }
+  }
+
+  /** Pushes an image of one small config under {@code tag}, its own by an annotation. */
+  private static void pushImage(RunningRegistry r, String repo, String tag) throws Exception {
+    byte[] config = "{}".getBytes(StandardCharsets.UTF_8);
+    String configDigest = r.pushBlob(repo, config);
+    String manifest =
+        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+            + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
+            + "\"digest\":\""
+            + configDigest
+            + "\",\"size\":2},\"layers\":[],\"annotations\":{\"tag\":\""
+            + tag
+            + "\"}}";
+    HttpResponse<String> put =
+        r.send(
+            r.request("/v2/" + repo + "/manifests/" + tag)
+                .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+                .PUT(HttpRequest.BodyPublishers.ofString(manifest))
+                .build());
+    assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
+  }
+
+  @Test
+  void aRunInItsRetentionPassShowsTheTagsExaminedAndRemovedSoFar() throws Exception {
+    RetentionPolicy keepLastOne =
+        new RetentionPolicy(
+            "policies.retention[0]",
+            repo -> repo.value().startsWith("team/"),
+            List.of("ci-*"),
+            OptionalInt.of(1),
+            Optional.empty(),
+            Optional.empty(),
+            Optional.empty());
+    LadingConfig config =
+        LadingConfig.forTests(root)
+            .withGc(
+                new LadingConfig.Gc(
+                    Duration.ZERO,
+                    Duration.ZERO,
+                    Duration.ofHours(24),
+                    false,
+                    false,
+                    Duration.ZERO))
+            .withPolicies(new LadingConfig.Policies(List.of(keepLastOne)));
+    try (RunningRegistry r = new RunningRegistry(config)) {
+      for (String repo : List.of("team/one", "team/two")) {
+        for (String tag : List.of("ci-01", "ci-02", "ci-03")) {
+          pushImage(r, repo, tag);
+          awaitFileClockPast(newestModification(root), clockProbe); // distinct push times
+        }
+      }
+      // Held when retention is about to untag in its second repository: the first is done.
+      AtomicInteger repositories = new AtomicInteger();
+      CountDownLatch halfway = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      r.server
+          .gc()
+          .orElseThrow()
+          .collector()
+          .setHooks(
+              new GarbageCollector.SweepHooks() {
+                @Override
+                public void beforeUntag(RepositoryName repository, List<String> tags) {
+                  if (repositories.incrementAndGet() == 2) {
+                    halfway.countDown();
+                    try {
+                      release.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                  }
+                }
+              });
+      trigger(r);
+      assertThat(halfway.await(30, TimeUnit.SECONDS)).isTrue();
+      try {
+        JsonNode during = status(r);
+        JsonNode current = during.path("current");
+        assertThat(current.path("phase").asText()).as(during.toString()).isEqualTo("retention");
+        assertThat(current.path("counts").path("repositories").asLong()).isEqualTo(2);
+        assertThat(current.path("counts").path("tagsExamined").asLong()).isEqualTo(3);
+        assertThat(current.path("counts").path("tagsRemoved").asLong()).isEqualTo(2);
+        assertThat(current.path("counts").has("candidates")).as("not marked yet").isFalse();
+      } finally {
+        release.countDown();
+      }
+      JsonNode after = awaitIdle(r);
+      assertThat(after.path("last").path("tagsUntagged").asLong()).isEqualTo(4);
     }
   }
 }

@@ -8,31 +8,31 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * The server's half of the immutable tag rules (core enforces them): decides whether a request's
- * explicit override ({@value #HEADER}{@code : true}) is granted, and audits and counts refusals and
- * overrides. An override is granted only to a user or robot named in {@code
- * policies.immutable_tags_override}; anyone else asking for one is refused with {@code DENIED}
- * before the body is read, even when the request would touch no immutable tag, so a script that
- * believes it may override learns at once that it may not. Without token auth no request has a
+ * The server's half of the registry's policies (core enforces them), for both kinds of refusal a
+ * push can meet: immutable tags and quotas. It audits and counts every refusal ({@link #refused},
+ * {@link #quotaRefused}), and decides whether a request's explicit immutable tag override ({@value
+ * #HEADER}{@code : true}) is granted. An override is granted only to a user or robot named in
+ * {@code policies.immutable_tags_override}; anyone else asking for one is refused with {@code
+ * DENIED} before the body is read, even when the request would touch no immutable tag, so a script
+ * that believes it may override learns at once that it may not. Without token auth no request has a
  * principal, so no override is ever granted. The allowed names are replaced on a configuration
- * reload. It also audits and counts the other policy refusal the registry makes, a quota's ({@link
- * #quotaRefused}).
+ * reload.
  */
-public final class ImmutableTagGuard {
+public final class PolicyGuard {
   /** The request header that asks for an override; only {@code true} asks. */
   public static final String HEADER = "Lading-Override-Immutable";
 
   private volatile Set<String> overrideSubjects;
   private final RequestMetrics metrics;
 
-  public ImmutableTagGuard(Set<String> overrideSubjects, RequestMetrics metrics) {
+  public PolicyGuard(Set<String> overrideSubjects, RequestMetrics metrics) {
     this.overrideSubjects = Set.copyOf(overrideSubjects);
     this.metrics = Objects.requireNonNull(metrics, "metrics");
   }
 
   /** Nobody may override; nothing counted. */
-  public static ImmutableTagGuard none() {
-    return new ImmutableTagGuard(Set.of(), RequestMetrics.NONE);
+  public static PolicyGuard none() {
+    return new PolicyGuard(Set.of(), RequestMetrics.NONE);
   }
 
   /** Puts a reloaded {@code policies.immutable_tags_override} in force. */
