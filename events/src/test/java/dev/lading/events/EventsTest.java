@@ -386,7 +386,12 @@ class EventsTest {
         events.publish(refused);
         events.publish(next);
         await(() -> hook.received.size() == 1);
-        await(() -> queues.inspect().get(0).failed().events() == 1);
+        // The given-up event is kept first, then its batch leaves the queue: wait for both.
+        await(
+            () -> {
+              EventQueues.EndpointState now = queues.inspect().get(0);
+              return now.failed().events() == 1 && now.queued().events() == 0;
+            });
         EventQueues.EndpointState state = queues.inspect().get(0);
         assertThat(state.queued().events()).isZero();
         assertThat(state.failed().batches()).isEqualTo(1);
