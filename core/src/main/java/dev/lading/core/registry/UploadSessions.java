@@ -338,8 +338,8 @@ final class UploadSessions {
   private Chunk receive(
       UploadState state, OptionalLong start, InputStream body, OptionalLong length) {
     if (start.isPresent() && start.getAsLong() != state.offset()) {
-      throw ErrorCode.RANGE_INVALID
-          .exception("chunk does not start at the upload's offset")
+      throw ErrorCode.CHUNK_OUT_OF_ORDER
+          .exception()
           .withDetail(Map.of("offset", state.offset(), "start", start.getAsLong()));
     }
     Optional<ResumableSha256> hasher = restoreHasher(state);
@@ -421,7 +421,7 @@ final class UploadSessions {
             .map(Base64.getEncoder()::encodeToString);
     UploadState current = load(repo, id).orElseThrow(() -> unknown(id));
     if (current.offset() != state.offset() || current.isCompleted()) {
-      throw ErrorCode.RANGE_INVALID
+      throw ErrorCode.CHUNK_OUT_OF_ORDER
           .exception("the upload moved on while this chunk was received")
           .withDetail(Map.of("offset", current.offset()));
     }
