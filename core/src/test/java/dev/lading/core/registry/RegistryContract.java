@@ -235,9 +235,13 @@ public abstract class RegistryContract {
   @Test
   void rangeOutsideTheBlobIsRefused() {
     Digest digest = pushBlob(REPO, bytes("0123"));
-    assertRefused(
-        () -> registry.openBlob(REPO, digest, Optional.of(new ByteRange(2, 4))),
-        ErrorCode.CHUNK_OUT_OF_ORDER);
+    assertThatThrownBy(() -> registry.openBlob(REPO, digest, Optional.of(new ByteRange(2, 4))))
+        .isInstanceOfSatisfying(
+            RegistryException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(ErrorCode.RANGE_NOT_SATISFIABLE);
+              assertThat(e.headers()).containsEntry("Content-Range", "bytes */4");
+            });
   }
 
   @Test
