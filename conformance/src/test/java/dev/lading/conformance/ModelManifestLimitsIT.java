@@ -92,9 +92,9 @@ class ModelManifestLimitsIT {
   }
 
   /**
-   * One byte over: {@code 413} with the registry's JSON error ({@code MANIFEST_TOO_LARGE}: the
-   * spec's status; no code of the spec's list names a size limit), whether the length is declared
-   * or the body comes chunked; nothing is stored under the tag.
+   * One byte over: {@code 413} (the spec's status) with the spec code {@code MANIFEST_INVALID} and
+   * a detail naming the limit (and the size, when the length is declared), whether the length is
+   * declared or the body comes chunked; nothing is stored under the tag.
    */
   @Test
   void oneByteOverTheLimitIsRefusedWith413AndStoresNothing() {
@@ -103,7 +103,9 @@ class ModelManifestLimitsIT {
     Manifest manifest = ofSize(client, repo, LIMIT + 1);
 
     Reply declared = client.putManifest(repo, "over", manifest.mediaType(), manifest.bytes());
-    Checks.assertError(declared, 413, "MANIFEST_TOO_LARGE");
+    Checks.assertError(declared, 413, "MANIFEST_INVALID");
+    assertThat(declared.json().at("/errors/0/detail/size").asLong()).isEqualTo(LIMIT + 1);
+    assertThat(declared.json().at("/errors/0/detail/limit").asLong()).isEqualTo(LIMIT);
     Reply chunked =
         client.send(
             "PUT",
@@ -111,7 +113,8 @@ class ModelManifestLimitsIT {
             RegistryClient.streamed(manifest.bytes()),
             "Content-Type",
             manifest.mediaType());
-    Checks.assertError(chunked, 413, "MANIFEST_TOO_LARGE");
+    Checks.assertError(chunked, 413, "MANIFEST_INVALID");
+    assertThat(chunked.json().at("/errors/0/detail/limit").asLong()).isEqualTo(LIMIT);
     Checks.assertError(
         client.getManifest(repo, "over", RegistryClient.acceptAll()), 404, "MANIFEST_UNKNOWN");
     Checks.assertError(

@@ -34,7 +34,12 @@ public final class ManifestValidator {
   public Accepted validate(Reference reference, String contentType, byte[] body) {
     if (body.length > maxManifestBytes) {
       throw ErrorCode.MANIFEST_TOO_LARGE
-          .exception()
+          .exception(
+              "manifest of "
+                  + body.length
+                  + " bytes above the limit of "
+                  + maxManifestBytes
+                  + " bytes")
           .withDetail(Map.of("size", body.length, "limit", maxManifestBytes));
     }
     ParsedManifest manifest = ManifestParser.parse(contentType, body);

@@ -2,6 +2,7 @@ package dev.lading.core.registry;
 
 import dev.lading.core.error.ErrorCode;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One page of names (tags or repositories) in lexical order. {@code more} is true when names follow
@@ -15,7 +16,9 @@ public record Page(List<String> items, boolean more) {
   /** A page size a client may ask for: {@code n=0} is an empty page, a negative one a refusal. */
   static void requireValidLimit(int limit) {
     if (limit < 0) {
-      throw ErrorCode.PAGINATION_NUMBER_INVALID.exception().withDetail(limit);
+      throw ErrorCode.PARAMETER_INVALID
+          .exception("invalid number of results requested")
+          .withDetail(Map.of("n", limit));
     }
   }
 }

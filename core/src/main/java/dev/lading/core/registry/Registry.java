@@ -86,8 +86,8 @@ public interface Registry {
 
   /**
    * Appends a chunk ({@code PATCH}). {@code start}, when the client sent a {@code Content-Range},
-   * must equal the session's offset ({@code RANGE_INVALID} otherwise); {@code length}, when known,
-   * must match the bytes received ({@code SIZE_INVALID}).
+   * must equal the session's offset ({@code 416 BLOB_UPLOAD_INVALID} otherwise); {@code length},
+   * when known, must match the bytes received ({@code SIZE_INVALID}).
    */
   UploadStatus appendToUpload(
       RepositoryName repo, UploadId id, OptionalLong start, InputStream body, OptionalLong length);

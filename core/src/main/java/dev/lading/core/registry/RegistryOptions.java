@@ -7,7 +7,7 @@ import java.util.Objects;
 /**
  * Tunables of {@link StoreRegistry}.
  *
- * @param maxManifestBytes manifests larger than this are refused ({@code MANIFEST_TOO_LARGE})
+ * @param maxManifestBytes manifests larger than this are refused ({@code 413 MANIFEST_INVALID})
  * @param clock time source for session timestamps (tests inject a fixed one)
  * @param resumableHashing save the SHA-256 state with each upload chunk so any instance can go on
  *     hashing; when false (or when the JVM does not open {@code sun.security.provider}) a chunked

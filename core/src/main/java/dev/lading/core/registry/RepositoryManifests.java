@@ -447,7 +447,7 @@ final class RepositoryManifests {
         last.map(
             l -> {
               if (!Tag.isTag(l)) {
-                throw ErrorCode.BAD_REQUEST.exception("invalid last tag").withDetail(l);
+                throw ErrorCode.PARAMETER_INVALID.exception("invalid last tag").withDetail(l);
               }
               return StorageLayout.keyOf(new TagKey(repo, Tag.parse(l)));
             });

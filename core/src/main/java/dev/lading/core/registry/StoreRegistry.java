@@ -120,9 +120,10 @@ public final class StoreRegistry implements Registry {
     BlobRecord record = blobs.linkedRecord(repo, digest).orElseThrow(() -> blobUnknown(digest));
     BlobInfo info = new BlobInfo(digest, record.size());
     if (range.isPresent() && !range.get().fitsIn(record.size())) {
-      throw ErrorCode.RANGE_INVALID
+      throw ErrorCode.RANGE_NOT_SATISFIABLE
           .exception("range outside the blob")
-          .withDetail(Map.of("size", record.size()));
+          .withDetail(Map.of("size", record.size()))
+          .withHeader("Content-Range", "bytes */" + record.size());
     }
     long offset = range.map(ByteRange::first).orElse(0L);
     long length = range.map(ByteRange::length).orElse(record.size());
@@ -366,7 +367,7 @@ public final class StoreRegistry implements Registry {
         last.map(
             l -> {
               if (!RepositoryName.isValid(l)) {
-                throw ErrorCode.BAD_REQUEST.exception("invalid last repository").withDetail(l);
+                throw ErrorCode.NAME_INVALID.exception("invalid last repository").withDetail(l);
               }
               return StorageLayout.keyOf(new CatalogKey(RepositoryName.parse(l)));
             });

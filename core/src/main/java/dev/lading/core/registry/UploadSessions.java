@@ -362,8 +362,8 @@ final class UploadSessions {
       OptionalLong length,
       SizeCheck sizeCheck) {
     if (start.isPresent() && start.getAsLong() != state.offset()) {
-      throw ErrorCode.RANGE_INVALID
-          .exception("chunk does not start at the upload's offset")
+      throw ErrorCode.CHUNK_OUT_OF_ORDER
+          .exception()
           .withDetail(Map.of("offset", state.offset(), "start", start.getAsLong()));
     }
     if (length.isPresent()) {
@@ -459,7 +459,7 @@ final class UploadSessions {
             .map(Base64.getEncoder()::encodeToString);
     UploadState current = load(repo, id).orElseThrow(() -> unknown(id));
     if (current.offset() != state.offset() || current.isCompleted()) {
-      throw ErrorCode.RANGE_INVALID
+      throw ErrorCode.CHUNK_OUT_OF_ORDER
           .exception("the upload moved on while this chunk was received")
           .withDetail(Map.of("offset", current.offset()));
     }

@@ -2,7 +2,9 @@ package dev.lading.core.error;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.EnumSet;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -62,12 +64,69 @@ class ErrorCodeTest {
         });
   }
 
+  /** The spec's fourteen codes (distribution-spec, "Error Codes"): a JSON error MUST use one. */
+  private static final Set<String> SPEC_CODES =
+      Set.of(
+          "BLOB_UNKNOWN",
+          "BLOB_UPLOAD_INVALID",
+          "BLOB_UPLOAD_UNKNOWN",
+          "DIGEST_INVALID",
+          "MANIFEST_BLOB_UNKNOWN",
+          "MANIFEST_INVALID",
+          "MANIFEST_UNKNOWN",
+          "NAME_INVALID",
+          "NAME_UNKNOWN",
+          "SIZE_INVALID",
+          "UNAUTHORIZED",
+          "DENIED",
+          "UNSUPPORTED",
+          "TOOMANYREQUESTS");
+
+  /**
+   * The codes that may go out with a code outside the spec's list: refusals outside the API or
+   * before any route, and failures of the server (5xx, which the spec's rule on the body does not
+   * cover). Anything else an API route can throw must answer with a spec code.
+   */
+  private static final Set<ErrorCode> OUTSIDE_THE_API_OR_SERVER_FAILURES =
+      EnumSet.of(
+          ErrorCode.NOT_FOUND,
+          ErrorCode.METHOD_NOT_ALLOWED,
+          ErrorCode.BAD_REQUEST,
+          ErrorCode.GC_RUNNING,
+          ErrorCode.SHUTTING_DOWN,
+          ErrorCode.STORAGE_UNAVAILABLE,
+          ErrorCode.UNKNOWN);
+
+  @ParameterizedTest
+  @EnumSource(ErrorCode.class)
+  void everyCodeAnAPIRouteCanAnswerIsOnTheSpecsList(ErrorCode code) {
+    if (OUTSIDE_THE_API_OR_SERVER_FAILURES.contains(code)) {
+      assertThat(SPEC_CODES).doesNotContain(code.code());
+      return;
+    }
+    assertThat(SPEC_CODES).as(code.name()).contains(code.code());
+    assertThat(code.answeredAs().answeredAs()).isSameAs(code.answeredAs());
+  }
+
+  @Test
+  void aStatusOfItsOwnKeepsTheSpecCodeOnTheWire() {
+    assertThat(ErrorCode.MANIFEST_TOO_LARGE.httpStatus()).isEqualTo(413);
+    assertThat(ErrorCode.MANIFEST_TOO_LARGE.code()).isEqualTo("MANIFEST_INVALID");
+    assertThat(ErrorCode.CHUNK_OUT_OF_ORDER.httpStatus()).isEqualTo(416);
+    assertThat(ErrorCode.CHUNK_OUT_OF_ORDER.code()).isEqualTo("BLOB_UPLOAD_INVALID");
+    assertThat(ErrorCode.RANGE_NOT_SATISFIABLE.httpStatus()).isEqualTo(416);
+    assertThat(ErrorCode.RANGE_NOT_SATISFIABLE.code()).isEqualTo("UNSUPPORTED");
+    assertThat(ErrorCode.PARAMETER_INVALID.httpStatus()).isEqualTo(400);
+    assertThat(ErrorCode.PARAMETER_INVALID.code()).isEqualTo("UNSUPPORTED");
+    assertThat(ErrorCode.BLOB_UNKNOWN.answeredAs()).isSameAs(ErrorCode.BLOB_UNKNOWN);
+  }
+
   @Test
   void aMessageOfItsOwnReplacesTheCodesOnlyWhereGiven() {
-    assertThat(ErrorCode.BAD_REQUEST.exception("last is too long").getMessage())
+    assertThat(ErrorCode.PARAMETER_INVALID.exception("last is too long").getMessage())
         .isEqualTo("last is too long");
-    assertThat(new RegistryException(ErrorCode.BAD_REQUEST, null).getMessage())
-        .isEqualTo("bad request");
+    assertThat(new RegistryException(ErrorCode.PARAMETER_INVALID, null).getMessage())
+        .isEqualTo("invalid query parameter");
     assertThat(new RegistryException(ErrorCode.BLOB_UNKNOWN).getMessage())
         .isEqualTo("blob unknown to registry");
   }
@@ -98,7 +157,7 @@ class ErrorCodeTest {
   @Test
   void aHeaderOfTheSameNameInAnyCaseIsReplacedOthersKeepTheirOrder() {
     RegistryException e =
-        ErrorCode.RANGE_INVALID
+        ErrorCode.CHUNK_OUT_OF_ORDER
             .exception()
             .withHeader("Location", "/v2/a/blobs/uploads/x")
             .withHeader("Range", "0-1")

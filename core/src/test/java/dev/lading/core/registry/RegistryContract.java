@@ -235,9 +235,13 @@ public abstract class RegistryContract {
   @Test
   void rangeOutsideTheBlobIsRefused() {
     Digest digest = pushBlob(REPO, bytes("0123"));
-    assertRefused(
-        () -> registry.openBlob(REPO, digest, Optional.of(new ByteRange(2, 4))),
-        ErrorCode.RANGE_INVALID);
+    assertThatThrownBy(() -> registry.openBlob(REPO, digest, Optional.of(new ByteRange(2, 4))))
+        .isInstanceOfSatisfying(
+            RegistryException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(ErrorCode.RANGE_NOT_SATISFIABLE);
+              assertThat(e.headers()).containsEntry("Content-Range", "bytes */4");
+            });
   }
 
   @Test
@@ -401,7 +405,7 @@ public abstract class RegistryContract {
         () ->
             registry.appendToUpload(
                 REPO, id, OptionalLong.of(2), body(bytes("xyz")), OptionalLong.empty()),
-        ErrorCode.RANGE_INVALID);
+        ErrorCode.CHUNK_OUT_OF_ORDER);
     assertThat(registry.uploadStatus(REPO, id).offset()).isEqualTo(3);
   }
 
@@ -1144,8 +1148,7 @@ public abstract class RegistryContract {
     assertThat(registry.listTags(REPO, 3, Optional.of("v10")))
         .isEqualTo(new Page(List.of("v2"), false));
     assertThat(registry.listTags(REPO, 0, Optional.empty()).items()).isEmpty();
-    assertRefused(
-        () -> registry.listTags(REPO, -1, Optional.empty()), ErrorCode.PAGINATION_NUMBER_INVALID);
+    assertRefused(() -> registry.listTags(REPO, -1, Optional.empty()), ErrorCode.PARAMETER_INVALID);
     assertRefused(() -> registry.listTags(OTHER, 10, Optional.empty()), ErrorCode.NAME_UNKNOWN);
   }
 
@@ -1165,7 +1168,7 @@ public abstract class RegistryContract {
     assertThat(registry.listRepositories(10, Optional.of(sorted.get(4))))
         .isEqualTo(new Page(sorted.subList(5, 6), false));
     assertRefused(
-        () -> registry.listRepositories(-5, Optional.empty()), ErrorCode.PAGINATION_NUMBER_INVALID);
+        () -> registry.listRepositories(-5, Optional.empty()), ErrorCode.PARAMETER_INVALID);
   }
 
   @Test

@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  * bytes} unit ({@code a-b}, {@code a-}, {@code -n}), RFC 9110 §14.1-14.2. A header in another unit
  * ({@code items=0-1}) is ignored, as RFC 9110 §14.2 requires: the client did not ask for bytes, so
  * the whole blob is the answer. A {@code bytes} header that cannot be honoured is refused with
- * {@code 416 RANGE_INVALID}, never answered with the whole blob: see the package documentation for
+ * {@code 416 UNSUPPORTED}, never answered with the whole blob: see the package documentation for
  * why (peer-to-peer caches corrupt their copy when a ranged request gets a 200).
  *
  * <p>Several ranges ({@code bytes=0-9,100-109}, what lazy pulls send: containers/storage's
@@ -98,8 +98,8 @@ final class ByteRangeHeader {
   /**
    * @return the parts to send, or empty when the header is in a unit other than bytes and is to be
    *     ignored
-   * @throws RegistryException {@code RANGE_INVALID} when a bytes header is malformed, names more
-   *     than {@code maxRanges} ranges, or no byte of it lies inside the blob
+   * @throws RegistryException {@code RANGE_NOT_SATISFIABLE} when a bytes header is malformed, names
+   *     more than {@code maxRanges} ranges, or no byte of it lies inside the blob
    */
   static Optional<Ranges> resolve(String header, long size, int maxRanges) {
     int equals = header.indexOf('=');
@@ -234,6 +234,6 @@ final class ByteRangeHeader {
   }
 
   private static RegistryException unsatisfiable(String why, String header) {
-    return ErrorCode.RANGE_INVALID.exception(why).withDetail(HeaderValues.shown(header));
+    return ErrorCode.RANGE_NOT_SATISFIABLE.exception(why).withDetail(HeaderValues.shown(header));
   }
 }

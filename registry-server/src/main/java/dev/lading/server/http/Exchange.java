@@ -242,7 +242,7 @@ public final class Exchange {
     return forwarded;
   }
 
-  /** The declared body length, empty for a chunked body; {@code BAD_REQUEST} when malformed. */
+  /** The declared body length, empty for a chunked body; {@code SIZE_INVALID} when malformed. */
   public OptionalLong contentLength() {
     String value = header(HttpHeaderNames.CONTENT_LENGTH);
     if (value == null) {
@@ -550,10 +550,11 @@ public final class Exchange {
   }
 
   /**
-   * The code for a body that broke: the spec's code for the resource when one fits (the upload or
-   * the manifest cannot be what the client meant to send), {@code BAD_REQUEST} elsewhere (the token
-   * endpoint's form is no API resource). Always a 400: the framing is HTTP's, the store never saw a
-   * byte of the failure.
+   * The code for a body that broke: on an API resource a spec code, the resource's own where one
+   * fits (the upload or the manifest cannot be what the client meant to send), else {@code
+   * SIZE_INVALID} (the body did not match its framing); {@code BAD_REQUEST} outside the API (the
+   * token endpoint's form, a file route). Always a 400: the framing is HTTP's, the store never saw
+   * a byte of the failure.
    */
   private ErrorCode brokenBodyCode() {
     Routes.Match m = match;
@@ -563,19 +564,29 @@ public final class Exchange {
     return switch (m.resource()) {
       case UPLOAD, UPLOADS -> ErrorCode.BLOB_UPLOAD_INVALID;
       case MANIFEST -> ErrorCode.MANIFEST_INVALID;
-      default -> ErrorCode.BAD_REQUEST;
+      case FILES, SIGNED_BLOB -> ErrorCode.BAD_REQUEST;
+      case BASE, CATALOG, TAGS, BLOB, REFERRERS -> ErrorCode.SIZE_INVALID;
     };
   }
 
   /**
-   * The refusal of a method the resource does not serve: 405 with the {@code Allow} header listing
-   * {@code allow}, e.g. {@code "GET, HEAD"}, which is also the error's detail.
+   * The refusal of a method a resource outside the API does not serve: 405 with the {@code Allow}
+   * header listing {@code allow}, e.g. {@code "GET, HEAD"}, which is also the error's detail.
    */
   public static RegistryException methodNotAllowed(HttpMethod method, String allow) {
-    return ErrorCode.METHOD_NOT_ALLOWED
-        .exception()
-        .withDetail(allow)
-        .withHeader(HttpHeaderNames.ALLOW.toString(), allow);
+    return methodNotAllowed(ErrorCode.METHOD_NOT_ALLOWED, allow);
+  }
+
+  /**
+   * The same refusal by an API route ({@code /v2/...}): the spec's {@code UNSUPPORTED}, whose
+   * status is 405 already.
+   */
+  public static RegistryException unsupportedMethod(HttpMethod method, String allow) {
+    return methodNotAllowed(ErrorCode.UNSUPPORTED, allow);
+  }
+
+  private static RegistryException methodNotAllowed(ErrorCode code, String allow) {
+    return code.exception().withDetail(allow).withHeader(HttpHeaderNames.ALLOW.toString(), allow);
   }
 
   /** True once a response started. */

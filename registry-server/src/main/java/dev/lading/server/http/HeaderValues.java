@@ -6,10 +6,13 @@ import dev.lading.core.error.ErrorCode;
 final class HeaderValues {
   private HeaderValues() {}
 
+  /** A length header's value; one that is no length is the spec's {@code SIZE_INVALID}. */
   static long nonNegativeLong(String value, String name) {
     String v = value.strip();
     if (v.isEmpty() || v.length() > 18 || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
-      throw ErrorCode.BAD_REQUEST.exception("invalid " + name + " header").withDetail(shown(value));
+      throw ErrorCode.SIZE_INVALID
+          .exception("invalid " + name + " header")
+          .withDetail(shown(value));
     }
     return Long.parseLong(v);
   }

@@ -23,8 +23,8 @@ import java.util.OptionalLong;
  * {@code /v2/<name>/manifests/<reference>}: GET, HEAD, PUT, DELETE. A manifest is small and is
  * validated whole, so its body is read into memory, but never more than the configured limit: a
  * declared length above it is refused before any byte is read, a chunked body as soon as it passes
- * the limit ({@code 413 MANIFEST_TOO_LARGE}). A PUT or DELETE that would move or delete an
- * immutable tag is refused by the registry with {@code 403 DENIED}; {@link PolicyGuard} grants the
+ * the limit ({@code 413 MANIFEST_INVALID}). A PUT or DELETE that would move or delete an immutable
+ * tag is refused by the registry with {@code 403 DENIED}; {@link PolicyGuard} grants the
  * explicit override and audits both.
  */
 final class ManifestHandler implements ResourceHandler {
@@ -103,11 +103,11 @@ final class ManifestHandler implements ResourceHandler {
     ImmutableTagOverride override = policies.overrideFor(exchange, "push");
     OptionalLong declared = exchange.contentLength();
     if (declared.isPresent() && declared.getAsLong() > limitBytes) {
-      throw tooLarge();
+      throw tooLarge(declared);
     }
     byte[] body = exchange.body().readNBytes((int) limitBytes + 1);
     if (body.length > limitBytes) {
-      throw tooLarge();
+      throw tooLarge(OptionalLong.empty()); // Chunked: only "more than the limit" is known.
     }
     String contentType = exchange.header(HttpHeaderNames.CONTENT_TYPE);
     if (reference instanceof Tag) {
@@ -141,10 +141,21 @@ final class ManifestHandler implements ResourceHandler {
     exchange.respond(HttpResponseStatus.CREATED, headers);
   }
 
-  private RegistryException tooLarge() {
+  /** 413 naming the limit, and the size when the client declared it. */
+  private RegistryException tooLarge(OptionalLong size) {
+    if (size.isPresent()) {
+      return ErrorCode.MANIFEST_TOO_LARGE
+          .exception(
+              "manifest of "
+                  + size.getAsLong()
+                  + " bytes above the limit of "
+                  + limitBytes
+                  + " bytes")
+          .withDetail(Map.of("size", size.getAsLong(), "limit", limitBytes));
+    }
     return ErrorCode.MANIFEST_TOO_LARGE
-        .exception("manifest larger than " + limitBytes + " bytes")
-        .withDetail(limitBytes);
+        .exception("manifest larger than the limit of " + limitBytes + " bytes")
+        .withDetail(Map.of("limit", limitBytes));
   }
 
   private static HttpHeaders describe(ManifestInfo info) {

@@ -21,7 +21,7 @@ record Pagination(int limit, Optional<String> last) {
     if (n.isPresent()) {
       String v = n.get();
       if (v.isEmpty() || v.length() > 9 || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
-        throw ErrorCode.PAGINATION_NUMBER_INVALID
+        throw ErrorCode.PARAMETER_INVALID
             .exception("n must be a non-negative number")
             .withDetail(HeaderValues.shown(v));
       }
@@ -29,7 +29,7 @@ record Pagination(int limit, Optional<String> last) {
     }
     Optional<String> last = exchange.query("last");
     if (last.isPresent() && last.get().length() > 1024) {
-      throw ErrorCode.BAD_REQUEST.exception("last is too long");
+      throw ErrorCode.PARAMETER_INVALID.exception("last is too long");
     }
     return new Pagination(limit, last.filter(s -> !s.isEmpty()));
   }

@@ -37,7 +37,7 @@ final class ReferrersHandler implements ResourceHandler {
     Digest subject = Digest.parse(exchange.param());
     Optional<String> artifactType = exchange.query("artifactType").filter(s -> !s.isEmpty());
     if (artifactType.isPresent() && !MEDIA_TYPE.matcher(artifactType.get()).matches()) {
-      throw ErrorCode.BAD_REQUEST
+      throw ErrorCode.PARAMETER_INVALID
           .exception("artifactType is not a media type")
           .withDetail(HeaderValues.shown(artifactType.get()));
     }

@@ -86,7 +86,7 @@ public final class Routes {
    * grammar).
    *
    * @param rawPath the request path without the query, still percent-encoded
-   * @throws RegistryException {@code NOT_FOUND}, {@code METHOD_NOT_ALLOWED} (with the {@code Allow}
+   * @throws RegistryException {@code NOT_FOUND}, {@code 405 UNSUPPORTED} (with the {@code Allow}
    *     header; detail: the allowed methods) or {@code NAME_INVALID}
    */
   public static Match match(HttpMethod method, String rawPath) {
@@ -156,7 +156,7 @@ public final class Routes {
       name = Optional.of(RepositoryName.parse(joined));
     }
     if (!r.methods.contains(method)) {
-      throw Exchange.methodNotAllowed(method, allowed(r.resource));
+      throw Exchange.unsupportedMethod(method, allowed(r.resource));
     }
     return Optional.of(new Match(r.resource, method, name, param));
   }

@@ -211,7 +211,7 @@ final class UploadHandler implements ResourceHandler {
    * An out-of-order chunk is answered 416 with where the session stands, so the client can resume.
    */
   private RegistryException withOffset(RepositoryName repo, UploadId id, RegistryException e) {
-    if (e.code() != ErrorCode.RANGE_INVALID) {
+    if (e.code() != ErrorCode.CHUNK_OUT_OF_ORDER) {
       return e;
     }
     UploadStatus status;

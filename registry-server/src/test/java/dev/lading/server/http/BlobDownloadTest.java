@@ -112,7 +112,7 @@ class BlobDownloadTest {
             registry.request("/v2/p2p/cache/blobs/" + digest).header("Range", range).GET().build());
     assertThat(r.statusCode()).isEqualTo(416);
     assertThat(r.headers().firstValue("Content-Range")).hasValue("bytes */1000");
-    assertThat(RunningRegistry.errorCode(r)).isEqualTo("RANGE_INVALID");
+    assertThat(RunningRegistry.errorCode(r)).isEqualTo("UNSUPPORTED");
   }
 
   @ParameterizedTest(name = "{0} -> 200")
@@ -265,7 +265,7 @@ class BlobDownloadTest {
                   .build());
       assertThat(over.statusCode()).isEqualTo(416);
       assertThat(over.headers().firstValue("Content-Range")).hasValue("bytes */1000");
-      assertThat(RunningRegistry.errorCode(over)).isEqualTo("RANGE_INVALID");
+      assertThat(RunningRegistry.errorCode(over)).isEqualTo("UNSUPPORTED");
       HttpResponse<byte[]> at =
           capped.sendForBytes(
               capped

@@ -68,7 +68,8 @@ class ByteRangeHeaderTest {
   void refusesWhatItCannotHonourExactly(String header, long size) {
     assertThatThrownBy(() -> ByteRangeHeader.resolve(header, size))
         .isInstanceOfSatisfying(
-            RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.RANGE_INVALID));
+            RegistryException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.RANGE_NOT_SATISFIABLE));
   }
 
   @ParameterizedTest(name = "{0} of 1000 bytes -> parts {1}")
@@ -128,7 +129,7 @@ class ByteRangeHeaderTest {
         .isInstanceOfSatisfying(
             RegistryException.class,
             e -> {
-              assertThat(e.code()).isEqualTo(ErrorCode.RANGE_INVALID);
+              assertThat(e.code()).isEqualTo(ErrorCode.RANGE_NOT_SATISFIABLE);
               assertThat(e.getMessage()).contains("more than 4 ranges");
             });
     // Unsatisfiable ranges count too: the cap bounds the work of reading the header.

@@ -62,7 +62,7 @@ class ConnectionCloseTest {
       assertThat(response)
           .startsWith("HTTP/1.1 413 ")
           .containsIgnoringCase("connection: close")
-          .contains("\"code\":\"MANIFEST_TOO_LARGE\"");
+          .contains("\"code\":\"MANIFEST_INVALID\"");
       assertThat(sent)
           .as("bytes the server read and discarded after its refusal")
           .isEqualTo(SENT_AFTER_LIMIT);

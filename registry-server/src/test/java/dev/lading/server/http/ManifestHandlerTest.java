@@ -141,7 +141,7 @@ class ManifestHandlerTest {
                 .header("Content-Type", OCI_MANIFEST)
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(big))
                 .build());
-    RunningRegistry.assertError(r, 413, "MANIFEST_TOO_LARGE");
+    RunningRegistry.assertError(r, 413, "MANIFEST_INVALID");
   }
 
   @Test
@@ -172,6 +172,6 @@ class ManifestHandlerTest {
                 .header("Content-Type", OCI_MANIFEST)
                 .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> endless))
                 .build());
-    RunningRegistry.assertError(r, 413, "MANIFEST_TOO_LARGE");
+    RunningRegistry.assertError(r, 413, "MANIFEST_INVALID");
   }
 }

@@ -72,13 +72,13 @@ class RoutesTest {
     "POST, /v2/, 'GET, HEAD'",
     "GET, /v2/a/blobs/uploads/, POST"
   })
-  void wrongMethodIsMethodNotAllowedWithTheAllowedOnesInDeclaredOrder(
+  void wrongMethodIsUnsupportedWithTheAllowedOnesInDeclaredOrder(
       String method, String path, String allow) {
     assertThatThrownBy(() -> Routes.match(HttpMethod.valueOf(method), path))
         .isInstanceOfSatisfying(
             RegistryException.class,
             e -> {
-              assertThat(e.code()).isEqualTo(ErrorCode.METHOD_NOT_ALLOWED);
+              assertThat(e.code()).isEqualTo(ErrorCode.UNSUPPORTED);
               assertThat(e.detail()).isEqualTo(allow);
             });
   }

@@ -117,7 +117,7 @@ class UploadFlowTest {
     assertThat(r.statusCode()).isEqualTo(416);
     assertThat(r.headers().firstValue("Range")).hasValue("0-9");
     assertThat(r.headers().firstValue("Location")).hasValue(location);
-    assertThat(RunningRegistry.errorCode(r)).isEqualTo("RANGE_INVALID");
+    assertThat(RunningRegistry.errorCode(r)).isEqualTo("BLOB_UPLOAD_INVALID");
     assertThat(sessionRange(location)).isEqualTo("0-9");
   }
 
