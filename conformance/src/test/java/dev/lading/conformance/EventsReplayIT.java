@@ -87,7 +87,14 @@ class EventsReplayIT {
       Images.generate(1, 256).push(client, repo, "v" + i);
     }
     // The receiver refuses each push's event (400: final): given up, kept.
-    await(() -> failed(client) >= 3, "3 given-up events kept");
+    // Kept first, then each batch leaves the queue: wait for both.
+    await(
+        () -> {
+          JsonNode now = endpointState(client);
+          return now.get("failed").get("events").asInt() >= 3
+              && now.get("queued").get("events").asInt() == 0;
+        },
+        "3 given-up events kept and none queued");
     JsonNode state = endpointState(client);
     assertThat(state.get("name").asText()).isEqualTo("receiver");
     assertThat(state.get("failed").get("events").asInt()).isEqualTo(3);

@@ -10,8 +10,10 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -109,11 +111,19 @@ public final class EventQueues {
       throw new IllegalArgumentException("no event endpoint named " + endpoint);
     }
     Instant now = clock.instant();
+    // A deliverer keeps a batch's given-up events before it deletes the batch: while the batch it
+    // came from is still queued, a replay written under that name would be deleted with it, so the
+    // kept copy waits for the next replay.
+    Set<String> stillQueued = new HashSet<>();
+    for (String key : AllKeys.under(store, StorageLayout.eventQueuePrefix(endpoint))) {
+      StorageLayout.parse(key, EventBatchKey.class)
+          .ifPresent(k -> stillQueued.add(source(k.batch())));
+    }
     int batches = 0;
     long events = 0;
     for (String key : AllKeys.under(store, StorageLayout.eventFailedPrefix(endpoint))) {
       Optional<EventFailedKey> failed = StorageLayout.parse(key, EventFailedKey.class);
-      if (failed.isEmpty()) {
+      if (failed.isEmpty() || stillQueued.contains(source(failed.get().batch()))) {
         continue;
       }
       Optional<byte[]> bytes = store.read(key);
@@ -136,5 +146,10 @@ public final class EventQueues {
       events += batch.events().size();
     }
     return new Replay(endpoint, batches, events);
+  }
+
+  /** A batch name without its event count: the same for a batch and the events kept from it. */
+  private static String source(String batch) {
+    return batch.substring(0, batch.length() - 4);
   }
 }

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StorageLayout.EventBatchKey;
+import dev.lading.core.layout.StorageLayout.EventFailedKey;
+import dev.lading.core.layout.StoredValues.EventBatch;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.policy.RepositoryGlob;
 import dev.lading.core.storage.ForwardingObjectStore;
@@ -23,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -372,6 +376,34 @@ class EventsTest {
           .containsExactlyElementsOf(
               published.subList(20, 30).stream().map(RegistryEvent::id).toList());
     }
+  }
+
+  /**
+   * A deliverer keeps a batch's given-up events, then deletes the batch. A replay in between would
+   * write the queue object the deliverer is about to delete: it leaves the kept copy for later.
+   */
+  @Test
+  void aReplayWaitsUntilTheBatchTheEventsCameFromHasLeftTheQueue() throws Exception {
+    EventOptions options =
+        fast(
+            EventOptions.of(
+                List.of(endpoint(URI.create("http://127.0.0.1:9/"), List.of(), List.of()))));
+    FilesystemStore store = new FilesystemStore(root);
+    String endpoint = options.endpoints().get(0).name();
+    EventBatchKey source = EventBatchKey.of(endpoint, 1_000L, UUID.randomUUID().toString(), 1, 2);
+    EventFailedKey kept = EventFailedKey.of(source, 2);
+    byte[] batch = new EventBatch(List.of("{\"id\":\"a\"}", "{\"id\":\"b\"}")).write();
+    store.write(StorageLayout.keyOf(source), batch);
+    store.write(StorageLayout.keyOf(kept), batch);
+    EventQueues queues = new EventQueues(store, options, Clock.systemUTC());
+
+    assertThat(queues.replay(endpoint).events()).isZero();
+    assertThat(store.read(StorageLayout.keyOf(kept))).isPresent();
+
+    store.delete(List.of(StorageLayout.keyOf(source))); // the deliverer finishes the batch
+    assertThat(queues.replay(endpoint).events()).isEqualTo(2);
+    assertThat(store.read(StorageLayout.keyOf(kept))).isEmpty();
+    assertThat(store.read(StorageLayout.keyOf(EventBatchKey.replaying(kept)))).isPresent();
   }
 
   @Test

@@ -24,8 +24,8 @@ import java.util.OptionalLong;
  * validated whole, so its body is read into memory, but never more than the configured limit: a
  * declared length above it is refused before any byte is read, a chunked body as soon as it passes
  * the limit ({@code 413 MANIFEST_INVALID}). A PUT or DELETE that would move or delete an immutable
- * tag is refused by the registry with {@code 403 DENIED}; {@link PolicyGuard} grants the
- * explicit override and audits both.
+ * tag is refused by the registry with {@code 403 DENIED}; {@link PolicyGuard} grants the explicit
+ * override and audits both.
  */
 final class ManifestHandler implements ResourceHandler {
   private final Registry registry;
