@@ -6,8 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.lading.core.layout.StorageLayout;
-import dev.lading.core.model.Digest;
-import dev.lading.core.model.Reference;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.core.registry.StoreRegistry;
@@ -16,7 +14,6 @@ import dev.lading.core.storage.fs.FilesystemStore;
 import dev.lading.events.EventEndpoint;
 import dev.lading.events.EventOptions;
 import dev.lading.events.Events;
-import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
@@ -29,7 +26,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.CopyOnWriteArrayList;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -171,25 +167,7 @@ class GcCommandEventsTest {
 
   private static void pushThreeCiTags(StoreRegistry registry) throws Exception {
     RepositoryName app = RepositoryName.parse("team/app");
-    byte[] config = "{}".getBytes(StandardCharsets.UTF_8);
-    Digest configDigest = Digest.sha256(config);
-    registry.putBlob(app, configDigest, new ByteArrayInputStream(config), OptionalLong.of(2));
-    for (int i = 1; i <= 3; i++) {
-      String manifest =
-          "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-              + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
-              + "\"digest\":\""
-              + configDigest
-              + "\",\"size\":2},\"layers\":[],\"annotations\":{\"commit\":\""
-              + i
-              + "\"}}";
-      registry.putManifest(
-          app,
-          Reference.parse("ci-0" + i),
-          "application/vnd.oci.image.manifest.v1+json",
-          manifest.getBytes(StandardCharsets.UTF_8));
-      Thread.sleep(20); // distinct push times
-    }
+    CiTags.pushThree(registry, app);
   }
 
   private static JsonNode json(byte[] body) {

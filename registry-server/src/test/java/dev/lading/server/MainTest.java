@@ -2,20 +2,15 @@ package dev.lading.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.lading.core.model.Digest;
-import dev.lading.core.model.Reference;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.core.registry.StoreRegistry;
 import dev.lading.core.storage.fs.FilesystemStore;
-import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -143,25 +138,7 @@ class MainTest {
     var store = new FilesystemStore(root);
     var registry = new StoreRegistry(store, RegistryOptions.defaults());
     RepositoryName app = RepositoryName.parse("team/app");
-    byte[] config = "{}".getBytes(StandardCharsets.UTF_8);
-    Digest configDigest = Digest.sha256(config);
-    registry.putBlob(app, configDigest, new ByteArrayInputStream(config), OptionalLong.of(2));
-    for (int i = 1; i <= 3; i++) {
-      String manifest =
-          "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-              + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
-              + "\"digest\":\""
-              + configDigest
-              + "\",\"size\":2},\"layers\":[],\"annotations\":{\"commit\":\""
-              + i
-              + "\"}}";
-      registry.putManifest(
-          app,
-          Reference.parse("ci-0" + i),
-          "application/vnd.oci.image.manifest.v1+json",
-          manifest.getBytes(StandardCharsets.UTF_8));
-      Thread.sleep(20); // distinct push times
-    }
+    CiTags.pushThree(registry, app);
     Map<String, String> env =
         Map.of(
             "LADING_STORAGE_FILESYSTEM_ROOT",

@@ -2,8 +2,6 @@ package dev.lading.server.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.lading.core.model.Digest;
-import dev.lading.core.model.Reference;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.core.registry.StoreRegistry;
@@ -11,15 +9,13 @@ import dev.lading.core.storage.fs.FilesystemStore;
 import dev.lading.gc.GarbageCollector;
 import dev.lading.gc.GcOptions;
 import dev.lading.gc.RetentionPolicy;
-import java.io.ByteArrayInputStream;
-import java.nio.charset.StandardCharsets;
+import dev.lading.server.CiTags;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,25 +29,7 @@ class RetentionAuditTest {
         AuditCapture audit = new AuditCapture()) {
       StoreRegistry registry = new StoreRegistry(store, RegistryOptions.defaults());
       RepositoryName app = RepositoryName.parse("team/app");
-      byte[] config = "{}".getBytes(StandardCharsets.UTF_8);
-      Digest configDigest = Digest.sha256(config);
-      registry.putBlob(app, configDigest, new ByteArrayInputStream(config), OptionalLong.of(2));
-      for (int i = 1; i <= 3; i++) {
-        String manifest =
-            "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-                + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
-                + "\"digest\":\""
-                + configDigest
-                + "\",\"size\":2},\"layers\":[],\"annotations\":{\"commit\":\""
-                + i
-                + "\"}}";
-        registry.putManifest(
-            app,
-            Reference.parse("ci-0" + i),
-            "application/vnd.oci.image.manifest.v1+json",
-            manifest.getBytes(StandardCharsets.UTF_8));
-        Thread.sleep(20); // distinct push times
-      }
+      CiTags.pushThree(registry, app);
       GcOptions options =
           GcOptions.defaults()
               .withGrace(Duration.ZERO)
