@@ -2,6 +2,7 @@ package dev.lading.bench;
 
 import dev.lading.core.model.Digest;
 import java.io.PrintStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -102,6 +103,23 @@ public final class ModelBench implements Callable<Integer> {
   @Option(names = "--s3proxy-port", description = "Port of the S3Proxy (default ${DEFAULT-VALUE}).")
   int s3proxyPort = 15277;
 
+  @Option(
+      names = "--s3-endpoint",
+      description = "An S3 endpoint already running (Ceph RGW, MinIO) instead of an S3Proxy.")
+  URI s3Endpoint;
+
+  @Option(names = "--s3-bucket", description = "Created when missing (default ${DEFAULT-VALUE}).")
+  String s3Bucket = "lading-model-bench";
+
+  @Option(names = "--s3-region", description = "(default ${DEFAULT-VALUE})")
+  String s3Region = "us-east-1";
+
+  @Option(names = "--s3-access-key")
+  String s3AccessKey;
+
+  @Option(names = "--s3-secret-key")
+  String s3SecretKey;
+
   @Option(names = "--keep-data", description = "Keep the stores after the run.")
   boolean keepData;
 
@@ -149,15 +167,17 @@ public final class ModelBench implements Callable<Integer> {
         if (store == Store.fs) {
           server = ServerProcess.lading(ladingJar, jvmOptions, directory);
         } else {
+          // A prefix of the run's own: on an endpoint already running, only it is deleted after.
+          String prefix = "model-bench-" + System.currentTimeMillis() + "/";
           s3 =
               SoakStore.s3(
-                  new SoakStore.S3Target(null, "lading-model-bench", "us-east-1", null, null),
+                  new SoakStore.S3Target(s3Endpoint, s3Bucket, s3Region, s3AccessKey, s3SecretKey),
                   8,
                   directory,
                   s3proxyPort,
                   tools,
-                  "");
-          server = ServerProcess.ladingOnS3(ladingJar, jvmOptions, directory, s3Env(s3));
+                  prefix);
+          server = ServerProcess.ladingOnS3(ladingJar, jvmOptions, directory, s3Env(s3, prefix));
         }
         try (server) {
           run(store, server, model, total);
@@ -174,12 +194,14 @@ public final class ModelBench implements Callable<Integer> {
     return 0;
   }
 
-  private static Map<String, String> s3Env(SoakStore store) {
+  /** The server's S3 settings, under the run's {@code prefix} of the bucket. */
+  private static Map<String, String> s3Env(SoakStore store, String prefix) {
     SoakStore.S3Target s3 = store.s3Target();
     Map<String, String> env = new LinkedHashMap<>();
     env.put("LADING_STORAGE_S3_ENDPOINT", s3.endpoint().toString());
     env.put("LADING_STORAGE_S3_BUCKET", s3.bucket());
     env.put("LADING_STORAGE_S3_REGION", s3.region());
+    env.put("LADING_STORAGE_S3_PREFIX", prefix);
     env.put("LADING_STORAGE_S3_ACCESS_KEY", s3.accessKey());
     env.put("LADING_STORAGE_S3_SECRET_KEY", s3.secretKey());
     env.put("LADING_STORAGE_S3_PATH_STYLE", "true");
