@@ -4,9 +4,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
-import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -27,16 +27,7 @@ final class ComparedServers {
       description = "Any of ${COMPLETION-CANDIDATES} (default both).")
   Set<Target> targets = EnumSet.allOf(Target.class);
 
-  @Option(
-      names = "--lading-jar",
-      description = "Lading's server jar (default registry-server/target/lading.jar).")
-  Path ladingJar = Path.of("registry-server", "target", "lading.jar");
-
-  @Option(
-      names = "--lading-jvm-options",
-      split = " ",
-      description = "JVM options of the Lading child (default -Xmx256m).")
-  List<String> ladingJvmOptions = List.of("-Xmx256m");
+  @Mixin LadingJar lading = new LadingJar();
 
   @Option(
       names = "--distribution-binary",
@@ -57,9 +48,9 @@ final class ComparedServers {
   Optional<String> missing(Target target) {
     return switch (target) {
       case lading ->
-          Files.isRegularFile(ladingJar)
+          Files.isRegularFile(lading.jar)
               ? Optional.empty()
-              : Optional.of("no jar at " + ladingJar.toAbsolutePath());
+              : Optional.of("no jar at " + lading.jar.toAbsolutePath());
       case distribution ->
           Files.isExecutable(distributionBinary)
               ? Optional.empty()
@@ -70,7 +61,7 @@ final class ComparedServers {
   /** {@code target} on the filesystem store under {@code directory}. */
   ServerProcess start(Target target, Path directory) throws IOException {
     return switch (target) {
-      case lading -> ServerProcess.lading(ladingJar, ladingJvmOptions, directory);
+      case lading -> ServerProcess.lading(lading.jar, lading.jvmOptions, directory);
       case distribution -> ServerProcess.distribution(distributionBinary, directory);
     };
   }

@@ -21,6 +21,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -81,16 +82,7 @@ public final class ModelBench implements Callable<Integer> {
       description = "Any of ${COMPLETION-CANDIDATES} (default both).")
   Set<Store> stores = EnumSet.allOf(Store.class);
 
-  @Option(
-      names = "--lading-jar",
-      description = "Lading's server jar (default registry-server/target/lading.jar).")
-  Path ladingJar = Path.of("registry-server", "target", "lading.jar");
-
-  @Option(
-      names = "--lading-jvm-options",
-      split = " ",
-      description = "JVM options of the server (default -Xmx256m).")
-  List<String> jvmOptions = List.of("-Xmx256m");
+  @Mixin LadingJar lading = new LadingJar();
 
   @Option(
       names = "--data-dir",
@@ -165,7 +157,7 @@ public final class ModelBench implements Callable<Integer> {
       try {
         ServerProcess server;
         if (store == Store.fs) {
-          server = ServerProcess.lading(ladingJar, jvmOptions, directory);
+          server = ServerProcess.lading(lading.jar, lading.jvmOptions, directory);
         } else {
           // A prefix of the run's own: on an endpoint already running, only it is deleted after.
           String prefix = "model-bench-" + System.currentTimeMillis() + "/";
@@ -177,7 +169,8 @@ public final class ModelBench implements Callable<Integer> {
                   s3proxyPort,
                   tools,
                   prefix);
-          server = ServerProcess.ladingOnS3(ladingJar, jvmOptions, directory, s3Env(s3, prefix));
+          server =
+              ServerProcess.ladingOnS3(lading.jar, lading.jvmOptions, directory, s3Env(s3, prefix));
         }
         try (server) {
           run(store, server, model, total);

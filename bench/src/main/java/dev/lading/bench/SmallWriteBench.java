@@ -390,7 +390,8 @@ public final class SmallWriteBench implements Callable<Integer> {
         env.put("LADING_STORAGE_S3_ACCESS_KEY", s3.accessKey());
         env.put("LADING_STORAGE_S3_SECRET_KEY", s3.secretKey());
         env.put("LADING_STORAGE_S3_PATH_STYLE", "true");
-        yield ServerProcess.ladingOnS3(servers.ladingJar, servers.ladingJvmOptions, directory, env);
+        yield ServerProcess.ladingOnS3(
+            servers.lading.jar, servers.lading.jvmOptions, directory, env);
       }
       case distribution ->
           ServerProcess.distributionOnS3(
