@@ -98,6 +98,16 @@ final class CountingStore extends ForwardingObjectStore {
   }
 
   @Override
+  public void writeRevertible(String key, byte[] content) throws IOException {
+    timed(
+        "write",
+        () -> {
+          delegate.writeRevertible(key, content);
+          return null;
+        });
+  }
+
+  @Override
   public boolean writeIfAbsent(String key, byte[] content) throws IOException {
     return timed("writeIfAbsent", () -> delegate.writeIfAbsent(key, content));
   }

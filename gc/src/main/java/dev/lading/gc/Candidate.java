@@ -65,7 +65,7 @@ final class Candidate {
   void blobKeys(List<String> out) {
     if (record != null) {
       out.add(StorageLayout.keyOf(new BlobRecordKey(digest)));
-      out.add(StorageLayout.keyOf(record.dataKey()));
+      record.dataKey().ifPresent(k -> out.add(StorageLayout.keyOf(k)));
     }
   }
 

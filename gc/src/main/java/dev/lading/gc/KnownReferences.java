@@ -76,7 +76,10 @@ final class KnownReferences {
     if (record.isEmpty()) {
       return ManifestReferences.NONE;
     }
-    Optional<byte[]> body = io.store.read(StorageLayout.keyOf(record.get().dataKey()));
+    Optional<byte[]> body =
+        record.get().inline().isPresent()
+            ? Optional.of(record.get().inline().get().bytes())
+            : io.store.read(StorageLayout.keyOf(record.get().dataKey().orElseThrow()));
     if (body.isEmpty()) {
       return ManifestReferences.NONE;
     }

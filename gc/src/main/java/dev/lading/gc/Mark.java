@@ -41,7 +41,10 @@ final class Mark {
     /** Data keys something live names (young records, live upload sessions' writes). */
     final Set<String> liveData = new HashSet<>();
 
-    /** Records of live digests, and every record's listed time. */
+    /**
+     * Records of live digests that name data ({@link BlobRecord#mayNameData}, from the listed
+     * length: a record holding its blob inline names none), and every record's listed time.
+     */
     final List<Digest> liveRecords = new ArrayList<>();
 
     final Map<Digest, Instant> recordTimes = new HashMap<>();
@@ -217,7 +220,11 @@ final class Mark {
         continue;
       }
       Digest digest = record.get();
-      (result.live.contains(digest) ? result.liveRecords : otherRecords).add(digest);
+      if (!result.live.contains(digest)) {
+        otherRecords.add(digest);
+      } else if (BlobRecord.mayNameData(object.info().size())) {
+        result.liveRecords.add(digest);
+      }
       result.recordTimes.put(digest, object.info().lastModified());
     }
     List<RecordAge> others =
@@ -231,7 +238,7 @@ final class Mark {
       if (r.time().isBefore(cutoff)) {
         Candidate.of(result.candidates, r.digest()).record = r.record().get();
       } else {
-        result.liveData.add(StorageLayout.keyOf(r.record().get().dataKey()));
+        r.record().get().dataKey().ifPresent(k -> result.liveData.add(StorageLayout.keyOf(k)));
       }
     }
   }

@@ -40,7 +40,7 @@ final class StrayData {
     // blob, not again as stray data).
     for (Candidate c : mark.candidates.values()) {
       if (c.record != null) {
-        mark.liveData.add(StorageLayout.keyOf(c.record.dataKey()));
+        c.record.dataKey().ifPresent(k -> mark.liveData.add(StorageLayout.keyOf(k)));
       }
     }
     // Data is written before its record, and a commit may wait out an intent in between: stray
@@ -54,7 +54,8 @@ final class StrayData {
         unexplained.add(object);
       }
     }
-    // Each live record points at its own data object, listed above (data is listed after the
+    // Each live record that names data (inline records are not counted: Mark tells them from
+    // their listed length) points at its own data object, listed above (data is listed after the
     // records and deleted only after its record). So data not explained otherwise is exactly
     // the live records' data plus the strays, and as many unexplained keys as live records
     // means no stray: the live records need not be read. When there are more, they are read
@@ -72,7 +73,9 @@ final class StrayData {
         mark.liveRecords.stream().filter(d -> recordTimes.get(d).isBefore(dataCutoff)).count();
     if (unexplained.size() > mark.liveRecords.size() && oldUnexplained > oldLiveRecords) {
       for (Optional<BlobRecord> record : io.calls.map(mark.liveRecords, io::readRecord)) {
-        record.ifPresent(r -> mark.liveData.add(StorageLayout.keyOf(r.dataKey())));
+        record
+            .flatMap(BlobRecord::dataKey)
+            .ifPresent(k -> mark.liveData.add(StorageLayout.keyOf(k)));
       }
       for (ListedObject suspect : unexplained) {
         if (!mark.liveData.contains(suspect.key())

@@ -64,7 +64,10 @@ class FilesystemCrashPointTest extends CrashPointContract {
     assertThat(root.resolve("+multipart")).isEmptyDirectory();
     Set<String> named = new HashSet<>();
     for (String key : allKeys(store, "blobs/")) {
-      store.read(key).ifPresent(b -> named.add(StorageLayout.keyOf(BlobRecord.read(b).dataKey())));
+      store
+          .read(key)
+          .flatMap(b -> BlobRecord.read(b).dataKey())
+          .ifPresent(k -> named.add(StorageLayout.keyOf(k)));
     }
     List<String> data = allKeys(store, StorageLayout.dataPrefix());
     assertThat(data).as("data no record names").allMatch(named::contains);

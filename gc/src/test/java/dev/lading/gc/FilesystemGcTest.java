@@ -3,13 +3,16 @@ package dev.lading.gc;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StoredValues.BlobRecord;
 import dev.lading.core.storage.ObjectStore;
 import dev.lading.core.storage.fs.FilesystemStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,6 +59,34 @@ class FilesystemGcTest extends GcContract {
         .containsExactly(stray);
     assertThat(store.stat(stray)).isEmpty();
     assertThat(store.stat(youngStray)).isPresent();
+    assertPullsCompletely(APP, "v1");
+  }
+
+  /**
+   * Records holding their blob inline name no data: they must not count as records that do, or the
+   * stray-data pass would take the strays for their data and never sweep them.
+   */
+  @Test
+  void strayDataGoesWhenInlineRecordsOutnumberTheDataObjects() throws Exception {
+    byte[] big = new byte[BlobRecord.INLINE_MAX_BYTES + 1];
+    Arrays.fill(big, (byte) 'b');
+    pushImage(
+        APP,
+        "v1",
+        List.of(bytes("config"), bytes("layer a"), bytes("layer b"), bytes("layer c"), big));
+    String stray = StorageLayout.keyOf(StorageLayout.DataKey.random());
+    store.write(stray, bytes("a dead upload's bytes"));
+    age(Duration.ofHours(2));
+    assertThat(store.list(StorageLayout.dataPrefix(), Optional.empty(), 10).keys())
+        .as("the big layer's data and the stray; five records hold their blobs inline")
+        .hasSize(2);
+
+    GcStats stats = gc.run(now());
+
+    assertThat(stats.items())
+        .filteredOn(i -> i.kind() == GcStats.Kind.STRAY_DATA)
+        .extracting(GcStats.SweptItem::what)
+        .containsExactly(stray);
     assertPullsCompletely(APP, "v1");
   }
 

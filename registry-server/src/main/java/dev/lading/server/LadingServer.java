@@ -157,9 +157,10 @@ public final class LadingServer implements AutoCloseable {
     // Everything the server does with its store (registry, GC, keys, readiness) goes through
     // the one metering wrapper, so store calls are counted whoever makes them.
     ObjectStore store = new MeteredObjectStore(openStore(config), metrics.registry());
+    StoreFormat.Checked format;
     try {
       // A read-only server may run on credentials that cannot write: it checks, and marks nothing.
-      checkStoreFormat(store, !config.readOnly());
+      format = checkStoreFormat(store, !config.readOnly());
     } catch (RuntimeException e) {
       metrics.close();
       closeQuietly(store);
@@ -171,7 +172,8 @@ public final class LadingServer implements AutoCloseable {
             RegistryOptions.defaults()
                 .withMaxManifestBytes(config.limits().manifestBytes())
                 .withAllowSparseIndex(config.limits().allowSparseIndex())
-                .withAllowBlake3(config.limits().allowBlake3()));
+                .withAllowBlake3(config.limits().allowBlake3())
+                .withInlineSmallBlobs(format.inlinesSmallBlobs()));
     metrics.bindCaches(registry::cacheStats);
     registry.immutableTags(config.policies().immutableTags());
     registry.quotas(config.policies().quotas());
@@ -284,11 +286,21 @@ public final class LadingServer implements AutoCloseable {
    * StoreFormat}); when {@code mark}, a store without the record (new, or written before it
    * existed) gets it. Instances starting together on one bucket may all do this.
    */
-  public static void checkStoreFormat(ObjectStore store, boolean mark) {
+  public static StoreFormat.Checked checkStoreFormat(ObjectStore store, boolean mark) {
     try {
-      if (StoreFormat.check(store, mark)) {
-        log.info("store: recorded storage layout version {}", StoreFormat.CURRENT);
+      StoreFormat.Checked checked = StoreFormat.check(store, mark);
+      if (checked.recorded()) {
+        log.info("store: recorded storage layout version {}", checked.version());
       }
+      if (checked.version() < StoreFormat.CURRENT) {
+        log.info(
+            "store: storage layout version {}; small blobs are written as two objects until"
+                + " 'lading format --upgrade' records version {} (run it once no older Lading"
+                + " serves this store)",
+            checked.version(),
+            StoreFormat.CURRENT);
+      }
+      return checked;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the store's storage layout version", e);
     }

@@ -9,6 +9,7 @@ import dev.lading.auth.Principal;
 import dev.lading.auth.RepositoryPattern;
 import dev.lading.auth.RobotCredentials;
 import dev.lading.auth.SigningKeys;
+import dev.lading.core.layout.StoreFormat;
 import dev.lading.core.storage.ObjectStore;
 import dev.lading.events.EventStats;
 import dev.lading.events.Events;
@@ -66,6 +67,7 @@ import picocli.CommandLine.Spec;
       Main.Serve.class,
       Main.ConfigCommand.class,
       Main.Gc.class,
+      Main.Format.class,
       Main.RobotCommand.class,
       Main.KeysCommand.class,
       OperatorCommands.UserCommand.class,
@@ -300,6 +302,43 @@ public final class Main implements Callable<Integer> {
               + counts.stored()
               + " event copies queued in the store for the registries to deliver"
               + (lost > 0 ? "; " + lost + " could not be stored (see the log)" : ""));
+    }
+  }
+
+  @Command(
+      name = "format",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Print the storage layout version of the configured store; --upgrade records the newest"
+            + " this Lading writes.",
+        "Version 2 keeps small blobs (16 KiB at most) in their blob records: one durable write"
+            + " per small blob instead of two. A Lading that reads only version 1 refuses a"
+            + " version 2 store, so upgrade once every instance serving the store runs this"
+            + " version; the instances write the new records from their next start."
+      })
+  static final class Format implements Callable<Integer> {
+    @ParentCommand Main main;
+
+    @Mixin ConfigFile config;
+
+    @Option(names = "--upgrade", description = "Record the newest layout version.")
+    boolean upgrade;
+
+    @Override
+    public Integer call() throws Exception {
+      LadingConfig loaded = main.loadConfig(config);
+      try (ObjectStore store = LadingServer.openConfiguredStore(loaded)) {
+        if (!upgrade) {
+          main.out.println("storage layout version " + StoreFormat.check(store, false).version());
+          return 0;
+        }
+        int before = StoreFormat.upgrade(store);
+        main.out.println(
+            before == StoreFormat.CURRENT
+                ? "storage layout version " + before + " already"
+                : "storage layout version " + before + " upgraded to " + StoreFormat.CURRENT);
+        return 0;
+      }
     }
   }
 

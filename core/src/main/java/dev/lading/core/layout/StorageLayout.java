@@ -22,7 +22,8 @@ import java.util.stream.IntStream;
  *
  * <pre>
  * lading-format                              the layout's version (JSON {version}), see {@link StoreFormat}
- * blobs/&lt;alg&gt;/&lt;hex[:2]&gt;/&lt;hex&gt;                 blob record: JSON {size, dataKey}; global, content-addressed,
+ * blobs/&lt;alg&gt;/&lt;hex[:2]&gt;/&lt;hex&gt;                 blob record: JSON {size, dataKey}, or {size, content} holding
+ *                                             a blob of at most 16 KiB itself (version 2); global, content-addressed,
  *                                             written once (writeIfAbsent) when an upload commits;
  *                                             in 256 shards by the hex's first two characters
  * data/&lt;uuid[:2]&gt;/&lt;uuid&gt;                      blob bytes, at a key chosen when the upload starts
@@ -92,9 +93,12 @@ import java.util.stream.IntStream;
  *
  * <p>Commit never moves bytes: an upload streams to its {@code data/} key and commit writes the
  * small {@code blobs/} record pointing at it. A second upload of the same content keeps the first
- * record and deletes its own data. Online GC (module {@code gc}) sweeps {@code data/} keys that no
- * record and no live upload session points to; the {@code gc/} keys are its fence against
- * concurrent pushes (see {@code dev.lading.gc}'s package documentation for the protocol).
+ * record and deletes its own data. A small blob whose bytes arrive whole in one request (a closing
+ * {@code PUT}, a monolithic {@code POST}, a manifest) is written as its record alone, holding the
+ * bytes, in a store of layout version 2 ({@link StoreFormat}). Online GC (module {@code gc}) sweeps
+ * {@code data/} keys that no record and no live upload session points to; the {@code gc/} keys are
+ * its fence against concurrent pushes (see {@code dev.lading.gc}'s package documentation for the
+ * protocol).
  */
 public final class StorageLayout {
 
@@ -537,6 +541,11 @@ public final class StorageLayout {
   /** Prefix of every catalog marker. */
   public static String catalogPrefix() {
     return CATALOG;
+  }
+
+  /** Prefix of every blob record. */
+  public static String blobRecordsPrefix() {
+    return BLOBS;
   }
 
   /** Prefix of every data key. */

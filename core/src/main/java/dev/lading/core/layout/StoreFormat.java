@@ -12,10 +12,21 @@ import java.util.Optional;
  * before a server or the offline {@code gc} uses the store: a later change of layout can then
  * migrate a store instead of misreading it, and an older Lading refuses a store a newer one has
  * changed.
+ *
+ * <p>Versions: 1, the layout of the first releases; 2 adds blob records that hold a small blob's
+ * bytes themselves ({@link StoredValues.BlobRecord#inline}), which a Lading that reads only version
+ * 1 cannot read. This code reads both. It writes inline records only into a version 2 store: a new
+ * store is marked 2; a store at version 1 stays there (every Lading of either version keeps working
+ * on it, so instances can be replaced one by one) until an operator upgrades it ({@link #upgrade},
+ * the {@code format --upgrade} command) once no instance older than this runs; the instances write
+ * inline records from their next start.
  */
 public final class StoreFormat {
-  /** The layout this code reads and writes. */
-  public static final int CURRENT = 1;
+  /** The layout this code writes into a new store, and the newest it reads. */
+  public static final int CURRENT = 2;
+
+  /** The oldest layout this code reads (and keeps writing, until the store is upgraded). */
+  static final int OLDEST_READ = 1;
 
   /** What a store without the marker holds: the layout before the marker existed. */
   static final int UNMARKED = 1;
@@ -29,51 +40,82 @@ public final class StoreFormat {
     }
   }
 
+  /**
+   * What {@link #check} found.
+   *
+   * @param version the layout the store holds (after marking)
+   * @param recorded whether this call recorded it (the store had no marker)
+   */
+  public record Checked(int version, boolean recorded) {
+    /** Whether blob records may hold small blobs inline in this store. */
+    public boolean inlinesSmallBlobs() {
+      return version >= 2;
+    }
+  }
+
   private StoreFormat() {}
 
   /**
-   * Checks that {@code store} holds the {@link #CURRENT} layout and, when {@code mark} and the
-   * store has no marker yet (a new store, or one written before the marker existed), records it.
-   * Any number of instances may do this at once: the marker is written create-if-absent, and one
-   * that loses the race reads the winner's.
+   * Checks that {@code store} holds a layout this code reads and, when {@code mark} and the store
+   * has no marker yet, records one: {@link #CURRENT} for a new store (no blob records yet), {@link
+   * #UNMARKED} for one written before the marker existed. Any number of instances may do this at
+   * once: the marker is written create-if-absent, and one that loses the race reads the winner's.
    *
-   * @return whether this call recorded the version (the store had no marker)
    * @throws UnsupportedFormatException when the store holds another version, or a marker that does
    *     not read
    */
-  public static boolean check(ObjectStore store, boolean mark) throws IOException {
+  public static Checked check(ObjectStore store, boolean mark) throws IOException {
     Optional<byte[]> bytes = store.read(KEY);
     if (bytes.isEmpty()) {
-      if (UNMARKED != CURRENT) {
-        throw unsupported(UNMARKED); // the place a migration from the unmarked layout would go
-      }
+      boolean fresh =
+          store.list(StorageLayout.blobRecordsPrefix(), Optional.empty(), 1).keys().isEmpty();
+      int version = fresh ? CURRENT : UNMARKED;
       if (!mark) {
-        return false;
+        return new Checked(version, false);
       }
-      if (store.writeIfAbsent(KEY, new FormatVersion(CURRENT).write())) {
-        return true;
+      if (store.writeIfAbsent(KEY, new FormatVersion(version).write())) {
+        return new Checked(version, true);
       }
       bytes = store.read(KEY); // another instance marked it first
       if (bytes.isEmpty()) {
         throw new IOException(KEY + " vanished right after it was written");
       }
     }
-    int version;
+    int version = versionIn(bytes.get());
+    if (version < OLDEST_READ || version > CURRENT) {
+      throw unsupported(version);
+    }
+    return new Checked(version, false);
+  }
+
+  /**
+   * Records {@link #CURRENT} in a store this code reads, for the instances' next start; returns the
+   * version the store held before. Safe to run while instances of this version (or a later) serve
+   * the store; one that reads only an older layout must not run on it afterwards, and would refuse
+   * to start.
+   */
+  public static int upgrade(ObjectStore store) throws IOException {
+    int before = check(store, true).version();
+    if (before < CURRENT) {
+      store.write(KEY, new FormatVersion(CURRENT).write());
+    }
+    return before;
+  }
+
+  private static int versionIn(byte[] bytes) {
     try {
-      version = FormatVersion.read(bytes.get()).version();
+      return FormatVersion.read(bytes).version();
     } catch (UncheckedIOException e) {
       throw new UnsupportedFormatException(
           "the store's "
               + KEY
               + " does not read ("
               + e.getCause().getMessage()
-              + "); this Lading reads storage layout version "
+              + "); this Lading reads storage layout versions "
+              + OLDEST_READ
+              + " to "
               + CURRENT);
     }
-    if (version != CURRENT) {
-      throw unsupported(version);
-    }
-    return false;
   }
 
   private static UnsupportedFormatException unsupported(int version) {
@@ -82,7 +124,9 @@ public final class StoreFormat {
             + version
             + " ("
             + KEY
-            + ") and this Lading reads version "
+            + ") and this Lading reads versions "
+            + OLDEST_READ
+            + " to "
             + CURRENT
             + " only"
             + (version > CURRENT ? ": run a Lading that knows version " + version : ""));

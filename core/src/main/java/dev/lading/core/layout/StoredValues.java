@@ -20,6 +20,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.HashMap;
@@ -104,25 +105,134 @@ public final class StoredValues {
   }
 
   /**
-   * {@code blobs/<alg>/<hex[:2]>/<hex>}: a committed blob, pointing at the data its upload (or a
-   * manifest push) wrote. Written once, create-if-absent, by the registry's commit; deleted only by
-   * GC.
+   * {@code blobs/<alg>/<hex[:2]>/<hex>}: a committed blob: its size and where its bytes are, either
+   * at the data key its upload (or a manifest push) wrote, or, from layout version 2 on, in the
+   * record itself ({@code content}, base64) for a blob of at most {@link #INLINE_MAX_BYTES}: a
+   * small blob is then one object, one durable write, instead of two. Written once,
+   * create-if-absent, by the registry's commit; deleted only by GC.
    */
-  public record BlobRecord(long size, DataKey dataKey) {
+  public record BlobRecord(long size, Optional<DataKey> dataKey, Optional<Inline> inline) {
+    /**
+     * Blobs up to this size may be kept in their record: configs, manifests and the small layers of
+     * CI pushes, while a record stays a small object to read whole and to cache.
+     */
+    public static final int INLINE_MAX_BYTES = 16 * 1024;
+
     public BlobRecord {
       Objects.requireNonNull(dataKey, "dataKey");
+      Objects.requireNonNull(inline, "inline");
+      if (dataKey.isPresent() == inline.isPresent()) {
+        throw new IllegalArgumentException("a blob record names a data key or holds the bytes");
+      }
+      if (inline.isPresent() && inline.get().length() != size) {
+        throw new IllegalArgumentException("inline content of another size than the record's");
+      }
+    }
+
+    /** A blob whose bytes are at {@code dataKey}. */
+    public BlobRecord(long size, DataKey dataKey) {
+      this(size, Optional.of(dataKey), Optional.empty());
+    }
+
+    /** A blob kept whole in its record ({@link #INLINE_MAX_BYTES} at most). */
+    public static BlobRecord inline(byte[] content) {
+      if (content.length > INLINE_MAX_BYTES) {
+        throw new IllegalArgumentException(
+            content.length + " bytes is more than a record holds inline");
+      }
+      return new BlobRecord(content.length, Optional.empty(), Optional.of(new Inline(content)));
+    }
+
+    /** Whether this record names the data at {@code key} (an inline record names none). */
+    public boolean isAt(DataKey key) {
+      return dataKey.isPresent() && dataKey.get().equals(key);
+    }
+
+    /** How many bytes of content the record itself holds (a cache weighs records by it). */
+    public int inlineLength() {
+      return inline.map(Inline::length).orElse(0);
     }
 
     public static BlobRecord read(byte[] bytes) {
       Shape shape = json(bytes, Shape.class);
-      return new BlobRecord(shape.size(), parseDataKey(shape.dataKey(), BlobRecord.class));
+      if (shape.content() == null) {
+        return new BlobRecord(shape.size(), parseDataKey(shape.dataKey(), BlobRecord.class));
+      }
+      try {
+        return new BlobRecord(
+            shape.size(),
+            Optional.empty(),
+            Optional.of(new Inline(Base64.getDecoder().decode(shape.content()))));
+      } catch (IllegalArgumentException e) {
+        throw corrupt(BlobRecord.class, e);
+      }
     }
 
     public byte[] write() {
-      return toJson(new Shape(size, StorageLayout.keyOf(dataKey)));
+      byte[] json =
+          toJson(
+              new Shape(
+                  size,
+                  dataKey.map(StorageLayout::keyOf).orElse(null),
+                  inline.map(i -> Base64.getEncoder().encodeToString(i.bytes)).orElse(null)));
+      if (inline.isPresent() && mayNameData(json.length)) {
+        // Padded past the lengths of a record naming data (JSON allows trailing spaces).
+        byte[] padded = Arrays.copyOf(json, (int) NAMING_DATA_MAX_LENGTH + 1);
+        Arrays.fill(padded, json.length, padded.length, (byte) ' ');
+        return padded;
+      }
+      return json;
     }
 
-    private record Shape(long size, String dataKey) {}
+    /**
+     * Whether a record object of {@code length} bytes (as a listing gives it) may name a data
+     * object. A record naming data is written in exactly one shape, whose length depends only on
+     * the digits of its size; an inline record of such a length is padded past them. So GC counts
+     * the records that name data from a listing alone, without reading a record: the count its
+     * stray-data pass compares the data objects with.
+     */
+    public static boolean mayNameData(long length) {
+      return length >= NAMING_DATA_MIN_LENGTH && length <= NAMING_DATA_MAX_LENGTH;
+    }
+
+    private static final DataKey SAMPLE_KEY = new DataKey("00000000-0000-0000-0000-000000000000");
+    private static final long NAMING_DATA_MIN_LENGTH = new BlobRecord(0, SAMPLE_KEY).write().length;
+    private static final long NAMING_DATA_MAX_LENGTH =
+        new BlobRecord(Long.MAX_VALUE, SAMPLE_KEY).write().length;
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    private record Shape(long size, String dataKey, String content) {}
+
+    /** A blob's bytes held in its record; compared by content. */
+    public record Inline(byte[] bytes) {
+      public Inline {
+        bytes = bytes.clone();
+      }
+
+      @Override
+      public byte[] bytes() {
+        return bytes.clone();
+      }
+
+      public int length() {
+        return bytes.length;
+      }
+
+      @Override
+      public boolean equals(Object o) {
+        return o instanceof Inline other && Arrays.equals(bytes, other.bytes);
+      }
+
+      @Override
+      public int hashCode() {
+        return Arrays.hashCode(bytes);
+      }
+
+      @Override
+      public String toString() {
+        return "Inline[" + bytes.length + " bytes]";
+      }
+    }
   }
 
   /**

@@ -15,6 +15,10 @@ import java.util.Objects;
  * @param blobRecordCacheSize how many blob records (immutable, content-addressed) to cache
  * @param allowSparseIndex see {@link #DEFAULT_ALLOW_SPARSE_INDEX}
  * @param allowBlake3 see {@link #DEFAULT_ALLOW_BLAKE3}
+ * @param inlineSmallBlobs whether a small blob that arrives whole is kept in its blob record
+ *     ({@link dev.lading.core.layout.StoredValues.BlobRecord#inline}), one durable write instead of
+ *     two; only in a store of layout version 2 ({@link dev.lading.core.layout.StoreFormat}), which
+ *     the server tells from the store at start
  */
 public record RegistryOptions(
     long maxManifestBytes,
@@ -22,7 +26,8 @@ public record RegistryOptions(
     boolean resumableHashing,
     long blobRecordCacheSize,
     boolean allowSparseIndex,
-    boolean allowBlake3) {
+    boolean allowBlake3,
+    boolean inlineSmallBlobs) {
 
   /**
    * Whether an index may name child manifests the repository does not hold (a sparse index,
@@ -54,7 +59,8 @@ public record RegistryOptions(
         resumableHashing,
         blobRecordCacheSize,
         DEFAULT_ALLOW_SPARSE_INDEX,
-        DEFAULT_ALLOW_BLAKE3);
+        DEFAULT_ALLOW_BLAKE3,
+        true);
   }
 
   /** 4 MiB, the limit Distribution and most registries apply. */
@@ -76,7 +82,13 @@ public record RegistryOptions(
 
   public RegistryOptions withMaxManifestBytes(long value) {
     return new RegistryOptions(
-        value, clock, resumableHashing, blobRecordCacheSize, allowSparseIndex, allowBlake3);
+        value,
+        clock,
+        resumableHashing,
+        blobRecordCacheSize,
+        allowSparseIndex,
+        allowBlake3,
+        inlineSmallBlobs);
   }
 
   public RegistryOptions withClock(Clock value) {
@@ -86,22 +98,52 @@ public record RegistryOptions(
         resumableHashing,
         blobRecordCacheSize,
         allowSparseIndex,
-        allowBlake3);
+        allowBlake3,
+        inlineSmallBlobs);
   }
 
   public RegistryOptions withResumableHashing(boolean value) {
     return new RegistryOptions(
-        maxManifestBytes, clock, value, blobRecordCacheSize, allowSparseIndex, allowBlake3);
+        maxManifestBytes,
+        clock,
+        value,
+        blobRecordCacheSize,
+        allowSparseIndex,
+        allowBlake3,
+        inlineSmallBlobs);
   }
 
   public RegistryOptions withAllowSparseIndex(boolean value) {
     return new RegistryOptions(
-        maxManifestBytes, clock, resumableHashing, blobRecordCacheSize, value, allowBlake3);
+        maxManifestBytes,
+        clock,
+        resumableHashing,
+        blobRecordCacheSize,
+        value,
+        allowBlake3,
+        inlineSmallBlobs);
   }
 
   public RegistryOptions withAllowBlake3(boolean value) {
     return new RegistryOptions(
-        maxManifestBytes, clock, resumableHashing, blobRecordCacheSize, allowSparseIndex, value);
+        maxManifestBytes,
+        clock,
+        resumableHashing,
+        blobRecordCacheSize,
+        allowSparseIndex,
+        value,
+        inlineSmallBlobs);
+  }
+
+  public RegistryOptions withInlineSmallBlobs(boolean value) {
+    return new RegistryOptions(
+        maxManifestBytes,
+        clock,
+        resumableHashing,
+        blobRecordCacheSize,
+        allowSparseIndex,
+        allowBlake3,
+        value);
   }
 
   /** Whether this registry takes digests of {@code algorithm} (sha256 and sha512 always). */

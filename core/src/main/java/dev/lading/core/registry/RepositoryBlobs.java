@@ -37,12 +37,26 @@ final class RepositoryBlobs {
   private final Cache<Digest, BlobRecord> records;
   private final Cache<Digest, byte[]> smallContent;
   private final GcFence fence;
+  private final boolean inlineSmallBlobs;
 
-  RepositoryBlobs(ObjectStore store, long cacheSize, GcFence fence) {
+  /**
+   * A record counts one entry in the cache, plus one per {@link #INLINE_WEIGHT_BYTES} of content it
+   * holds inline: the configured size bounds the cache's memory (about 0.5 KiB an entry at most),
+   * not only its number of records.
+   */
+  static final int INLINE_WEIGHT_BYTES = 512;
+
+  RepositoryBlobs(ObjectStore store, long cacheSize, GcFence fence, boolean inlineSmallBlobs) {
     this.store = store;
     // Stats are recorded (a few LongAdders) so the server can export hit rates: a falling hit
     // rate is what says the record cache is too small for the working set.
-    this.records = Caffeine.newBuilder().maximumSize(cacheSize).recordStats().build();
+    this.records =
+        Caffeine.newBuilder()
+            .maximumWeight(cacheSize)
+            .weigher((Digest d, BlobRecord r) -> 1 + r.inlineLength() / INLINE_WEIGHT_BYTES)
+            .recordStats()
+            .build();
+    this.inlineSmallBlobs = inlineSmallBlobs;
     this.smallContent =
         Caffeine.newBuilder()
             .maximumWeight(SMALL_CONTENT_CACHE_BYTES)
@@ -77,12 +91,12 @@ final class RepositoryBlobs {
    * the old record; one that did not had written its intent before the mark, so this waits until it
    * has deleted the old record and the fresh one written here is never swept.
    */
-  BlobRecord commitAndLink(RepositoryName repo, Digest digest, DataKey dataKey, long size) {
+  BlobRecord commitAndLink(RepositoryName repo, Digest digest, BlobRecord fresh) {
     GcFence.Ticket ticket = fence.enter(repo, List.of(digest));
     do {
       fence.awaitNoIntent(digest, repo);
     } while (!fence.stillClear(ticket));
-    BlobRecord record = commit(digest, dataKey, size);
+    BlobRecord record = commit(digest, fresh);
     link(repo, digest);
     return record;
   }
@@ -141,13 +155,13 @@ final class RepositoryBlobs {
   }
 
   /**
-   * Publishes data already written at {@code dataKey} as {@code digest}: writes the small record
-   * pointing at it, never moving the bytes. When the blob exists already, the first record wins and
-   * this data is deleted, so one copy remains, unless that record names this very data: a commit
-   * that crashed after its record and is now retried (deleting would orphan the record).
+   * Publishes {@code fresh} as {@code digest}'s record: the small record pointing at data already
+   * written (never moving the bytes), or holding small bytes inline. When the blob exists already,
+   * the first record wins and this data is deleted, so one copy remains, unless that record names
+   * this very data: a commit that crashed after its record and is now retried (deleting would
+   * orphan the record).
    */
-  BlobRecord commit(Digest digest, DataKey dataKey, long size) {
-    BlobRecord fresh = new BlobRecord(size, dataKey);
+  BlobRecord commit(Digest digest, BlobRecord fresh) {
     boolean written =
         io(
             () ->
@@ -163,10 +177,24 @@ final class RepositoryBlobs {
                     StorageCalls.unavailable(
                         new IllegalStateException(
                             "blob record vanished after a conflicting write")));
-    if (!existing.dataKey().equals(dataKey)) {
-      run(() -> store.delete(List.of(StorageLayout.keyOf(dataKey))));
+    Optional<DataKey> ours = fresh.dataKey();
+    if (ours.isPresent() && !existing.isAt(ours.get())) {
+      run(() -> store.delete(List.of(StorageLayout.keyOf(ours.get()))));
     }
     return existing;
+  }
+
+  /**
+   * Where the checked bytes of a small blob go: into its record ({@link BlobRecord#inline}), when
+   * the store's layout has inline records and they fit, so the commit is the one durable write;
+   * otherwise to {@code dataKey}, written here, with a record naming it.
+   */
+  BlobRecord placeSmall(DataKey dataKey, byte[] content) {
+    if (inlineSmallBlobs && content.length <= BlobRecord.INLINE_MAX_BYTES) {
+      return BlobRecord.inline(content);
+    }
+    run(() -> store.write(StorageLayout.keyOf(dataKey), content));
+    return new BlobRecord(content.length, dataKey);
   }
 
   /** Stores small content (a manifest) as a blob, unless that blob exists already. */
@@ -175,9 +203,7 @@ final class RepositoryBlobs {
     if (existing.isPresent()) {
       return existing.get();
     }
-    DataKey dataKey = DataKey.random();
-    run(() -> store.write(StorageLayout.keyOf(dataKey), content));
-    return commit(digest, dataKey, content.length);
+    return commit(digest, placeSmall(DataKey.random(), content));
   }
 
   /** The content of a small blob written by {@link #putSmall}. */
@@ -195,6 +221,9 @@ final class RepositoryBlobs {
   }
 
   private Optional<byte[]> readData(BlobRecord record) {
-    return io(() -> store.read(StorageLayout.keyOf(record.dataKey())));
+    if (record.inline().isPresent()) {
+      return Optional.of(record.inline().get().bytes());
+    }
+    return io(() -> store.read(StorageLayout.keyOf(record.dataKey().orElseThrow())));
   }
 }

@@ -21,6 +21,7 @@ import dev.lading.core.policy.Quotas;
 import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.KeyPage;
 import dev.lading.core.storage.ObjectStore;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -64,7 +65,10 @@ public final class StoreRegistry implements Registry {
     this.options = Objects.requireNonNull(options, "options");
     this.blobs =
         new RepositoryBlobs(
-            store, options.blobRecordCacheSize(), Objects.requireNonNull(fence, "fence"));
+            store,
+            options.blobRecordCacheSize(),
+            Objects.requireNonNull(fence, "fence"),
+            options.inlineSmallBlobs());
     this.uploads = new UploadSessions(store, blobs, options);
     this.quotas = new QuotaLedger(store, blobs, options.clock());
     this.manifests = new RepositoryManifests(store, options, blobs, quotas);
@@ -129,18 +133,28 @@ public final class StoreRegistry implements Registry {
     long length = range.map(ByteRange::length).orElse(record.size());
     BlobSource source;
     try {
-      source = store.openRange(StorageLayout.keyOf(record.dataKey()), offset, length);
+      source = open(record, offset, length);
     } catch (NoSuchFileException e) {
       // A cached record whose data GC removed: the store's current record decides.
       BlobRecord current = blobs.freshRecord(digest).orElseThrow(() -> blobUnknown(digest));
       if (current.size() != record.size()) {
         throw blobUnknown(digest);
       }
-      source = io(() -> store.openRange(StorageLayout.keyOf(current.dataKey()), offset, length));
+      source = io(() -> open(current, offset, length));
     } catch (IOException | UncheckedIOException e) {
       throw StorageCalls.unavailable(e);
     }
     return new BlobContent(info, range, source);
+  }
+
+  /** The bytes a record holds itself, or a range of the data it names. */
+  private BlobSource open(BlobRecord record, long offset, long length) throws IOException {
+    if (record.inline().isPresent()) {
+      byte[] bytes = record.inline().get().bytes();
+      return new BlobSource.StreamSource(
+          new ByteArrayInputStream(bytes, (int) offset, (int) length), length);
+    }
+    return store.openRange(StorageLayout.keyOf(record.dataKey().orElseThrow()), offset, length);
   }
 
   /**
@@ -157,7 +171,10 @@ public final class StoreRegistry implements Registry {
     }
     BlobRecord record = blobs.freshRecord(digest).orElseThrow(() -> blobUnknown(digest));
     blobs.fence().markReadIfRunActive(digest);
-    return io(() -> store.presignedGet(StorageLayout.keyOf(record.dataKey()), ttl));
+    if (record.dataKey().isEmpty()) {
+      return Optional.empty(); // held in the record: served here, it is small
+    }
+    return io(() -> store.presignedGet(StorageLayout.keyOf(record.dataKey().get()), ttl));
   }
 
   @Override

@@ -132,20 +132,28 @@ final class UploadSessions {
    *       point of no return for the bytes; a crash before it leaves the session as it was saved
    *       (the client retries the close and it runs again from its saved offset).
    *   <li>The blob record is written (create-if-absent) and the repository link after it.
-   *   <li>The session is saved as completed.
+   *   <li>The session is saved as completed, with a write a crash may undo ({@link
+   *       ObjectStore#writeRevertible}): the crash then leaves the state of the next paragraph,
+   *       from which every request on the session ends as this close did or is refused.
    * </ol>
    *
    * A crash after 2 and before 4 leaves a session whose state says "open" while its data key
-   * already holds an object. Data objects appear only when a write completes, so that object is
-   * exactly what a close of this session completed: a retried close ({@link #recoverClose}) sees it
-   * (one stat before anything else), re-checks its digest (skipped when a record already names this
-   * data: a record is written only after the check) and finishes steps 3 and 4, which are
-   * idempotent (the record is create-if-absent and {@link RepositoryBlobs#commit} keeps data its
-   * record names; links are plain overwrites). The retry answers {@code 201} as the lost answer
-   * would have. Never again is the write resumed, so a retry can never overwrite data a record may
-   * already name. A write that is gone for another reason (expired and aborted by GC, its staged
-   * bytes lost) ends the session: {@code BLOB_UPLOAD_UNKNOWN}, and the client starts over, instead
-   * of a storage error on every retry.
+   * already holds an object (or, for a small blob kept in its record, whose record is written: a
+   * retried close then runs {@link #completeSmall} again, whose commit finds that record and links
+   * it). Data objects appear only when a write completes, so that object is exactly what a close of
+   * this session completed: a retried close ({@link #recoverClose}) sees it (one stat before
+   * anything else), re-checks its digest (skipped when a record already names this data: a record
+   * is written only after the check) and finishes steps 3 and 4, which are idempotent (the record
+   * is create-if-absent and {@link RepositoryBlobs#commit} keeps data its record names; links are
+   * plain overwrites). The retry answers {@code 201} as the lost answer would have. Never again is
+   * the write resumed, so a retry can never overwrite data a record may already name; a {@code
+   * PATCH} to a session whose state a crash reverted to "open, nothing received" may start a new
+   * write at its data key, but only a close completes a write, and a close stats the data key
+   * first. (One answer differs from the lost one: a close whose blob existed already deleted its
+   * own data, so its reverted session finds neither data nor write and answers {@code
+   * BLOB_UPLOAD_UNKNOWN}; the blob stays committed and linked.) A write that is gone for another
+   * reason (expired and aborted by GC, its staged bytes lost) ends the session: {@code
+   * BLOB_UPLOAD_UNKNOWN}, and the client starts over, instead of a storage error on every retry.
    */
   BlobInfo complete(
       RepositoryName repo,
@@ -205,7 +213,7 @@ final class UploadSessions {
                   discard(repo, id, state.dataKey());
                   throw digestInvalid(digest, actual);
                 }
-                return commit(repo, id, state, digest, size, "");
+                return commit(repo, id, state, digest, new BlobRecord(size, state.dataKey()), "");
               });
         });
   }
@@ -224,31 +232,31 @@ final class UploadSessions {
       Digest digest,
       InputStream body,
       OptionalLong length) {
-    long size =
+    BlobRecord placed =
         writeSmall(
-            StorageLayout.keyOf(state.dataKey()),
+            state.dataKey(),
             digest,
             body,
             length,
             () -> run(() -> store.delete(List.of(stateKey(repo, id)))));
-    return commit(repo, id, state, digest, size, "");
+    return commit(repo, id, state, digest, placed, "");
   }
 
   /**
    * Reads a small body whole ({@link BodyCopier#readSmall}) and checks it is {@code digest}; only
-   * then stores it at {@code key} with one write, so nothing is stored for a mismatch (which runs
-   * {@code onMismatch} and answers {@code DIGEST_INVALID}). Returns its size.
+   * then places it ({@link RepositoryBlobs#placeSmall}: inline in the record to come, or stored at
+   * {@code dataKey} with one write), so nothing is stored for a mismatch (which runs {@code
+   * onMismatch} and answers {@code DIGEST_INVALID}). Returns the record to commit.
    */
-  private long writeSmall(
-      String key, Digest digest, InputStream body, OptionalLong length, Runnable onMismatch) {
+  private BlobRecord writeSmall(
+      DataKey dataKey, Digest digest, InputStream body, OptionalLong length, Runnable onMismatch) {
     byte[] bytes = BodyCopier.readSmall(body, length);
     Digest actual = Digest.compute(digest.algorithm(), bytes);
     if (!actual.equals(digest)) {
       onMismatch.run();
       throw digestInvalid(digest, actual);
     }
-    run(() -> store.write(key, bytes));
-    return bytes.length;
+    return blobs.placeSmall(dataKey, bytes);
   }
 
   /**
@@ -265,12 +273,12 @@ final class UploadSessions {
       long size) {
     drain(body);
     boolean checkedBefore =
-        blobs.freshRecord(digest).map(r -> r.dataKey().equals(state.dataKey())).orElse(false);
+        blobs.freshRecord(digest).map(r -> r.isAt(state.dataKey())).orElse(false);
     if (!checkedBefore) {
       Digest actual = rehash(state.dataKey(), size, digest.algorithm());
       if (!actual.equals(digest)) {
         boolean ownedByAnotherDigest =
-            blobs.freshRecord(actual).map(r -> r.dataKey().equals(state.dataKey())).orElse(false);
+            blobs.freshRecord(actual).map(r -> r.isAt(state.dataKey())).orElse(false);
         if (ownedByAnotherDigest) {
           run(() -> store.delete(List.of(stateKey(repo, id)))); // the data is that blob's now
         } else {
@@ -279,14 +287,30 @@ final class UploadSessions {
         throw digestInvalid(digest, actual);
       }
     }
-    return commit(repo, id, state, digest, size, " (close retried after a crash)");
+    return commit(
+        repo,
+        id,
+        state,
+        digest,
+        new BlobRecord(size, state.dataKey()),
+        " (close retried after a crash)");
   }
 
   /** Steps 3 and 4 of {@link #complete}: record and link under GC's fence, then the session. */
   private BlobInfo commit(
-      RepositoryName repo, UploadId id, UploadState state, Digest digest, long size, String how) {
-    BlobRecord record = blobs.commitAndLink(repo, digest, state.dataKey(), size);
-    save(repo, id, state.completed(digest, record.size()));
+      RepositoryName repo,
+      UploadId id,
+      UploadState state,
+      Digest digest,
+      BlobRecord fresh,
+      String how) {
+    BlobRecord record = blobs.commitAndLink(repo, digest, fresh);
+    // Revertible (see complete): a crash may leave the session open, which only ever ends
+    // as the same commit again.
+    run(
+        () ->
+            store.writeRevertible(
+                stateKey(repo, id), state.completed(digest, record.size()).write()));
     LOG.info("blob pushed repository={} digest={} size={}{}", repo, digest, record.size(), how);
     return new BlobInfo(digest, record.size());
   }
@@ -316,12 +340,12 @@ final class UploadSessions {
   BlobInfo putMonolithic(
       RepositoryName repo, Digest digest, InputStream body, OptionalLong length) {
     DataKey dataKey = DataKey.random();
-    String key = StorageLayout.keyOf(dataKey);
-    long size =
+    BlobRecord placed =
         BodyCopier.isSmall(length)
-            ? writeSmall(key, digest, body, length, () -> {})
-            : writeStreamed(key, digest, body, length);
-    BlobRecord record = blobs.commitAndLink(repo, digest, dataKey, size);
+            ? writeSmall(dataKey, digest, body, length, () -> {})
+            : new BlobRecord(
+                writeStreamed(StorageLayout.keyOf(dataKey), digest, body, length), dataKey);
+    BlobRecord record = blobs.commitAndLink(repo, digest, placed);
     LOG.info("blob pushed repository={} digest={} size={}", repo, digest, record.size());
     return new BlobInfo(digest, record.size());
   }

@@ -57,6 +57,11 @@ public abstract class ForwardingObjectStore implements ObjectStore {
   }
 
   @Override
+  public void writeRevertible(String key, byte[] content) throws IOException {
+    delegate.writeRevertible(key, content);
+  }
+
+  @Override
   public boolean writeIfAbsent(String key, byte[] content) throws IOException {
     return delegate.writeIfAbsent(key, content);
   }

@@ -43,6 +43,17 @@ public interface ObjectStore extends AutoCloseable {
   void write(String key, byte[] content) throws IOException;
 
   /**
+   * As {@link #write}, for a replacement that a crash may undo without harm (the caller's recovery
+   * argument says why): after a crash a reader sees this content or what {@code key} held before,
+   * never part of either. A store may skip what makes the replacement itself durable: the
+   * filesystem store still fsyncs the new content before its rename, but not the directory after
+   * it. The default writes durably.
+   */
+  default void writeRevertible(String key, byte[] content) throws IOException {
+    write(key, content);
+  }
+
+  /**
    * Writes a small object only when none exists at {@code key}; {@code false} when one did (the
    * existing object is left as it was). Atomic where the store allows it.
    */

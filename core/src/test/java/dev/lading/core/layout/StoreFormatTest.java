@@ -4,8 +4,11 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.lading.core.layout.StorageLayout.BlobRecordKey;
+import dev.lading.core.layout.StorageLayout.DataKey;
 import dev.lading.core.layout.StorageLayout.FormatVersionKey;
 import dev.lading.core.layout.StorageLayout.TagKey;
+import dev.lading.core.layout.StoredValues.BlobRecord;
 import dev.lading.core.layout.StoredValues.TagTarget;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
@@ -30,11 +33,16 @@ class StoreFormatTest {
   @Test
   void anEmptyStoreIsMarkedWithTheCurrentVersion() throws Exception {
     try (ObjectStore store = new FilesystemStore(dir)) {
-      assertThat(StoreFormat.check(store, true)).as("marked now").isTrue();
+      assertThat(StoreFormat.check(store, true))
+          .as("marked now")
+          .isEqualTo(new StoreFormat.Checked(2, true));
       assertThat(store.read(KEY))
           .hasValueSatisfying(
-              bytes -> assertThat(new String(bytes, UTF_8)).isEqualTo("{\"version\":1}"));
-      assertThat(StoreFormat.check(store, true)).as("read back, marked before").isFalse();
+              bytes -> assertThat(new String(bytes, UTF_8)).isEqualTo("{\"version\":2}"));
+      assertThat(StoreFormat.check(store, true))
+          .as("read back, marked before")
+          .isEqualTo(new StoreFormat.Checked(2, false));
+      assertThat(StoreFormat.check(store, false).inlinesSmallBlobs()).isTrue();
     }
   }
 
@@ -44,16 +52,36 @@ class StoreFormatTest {
       RepositoryName repo = RepositoryName.parse("team/app");
       String tag = StorageLayout.keyOf(new TagKey(repo, Tag.parse("v1")));
       store.write(tag, new TagTarget(Digest.sha256(new byte[] {1})).write());
-      assertThat(StoreFormat.check(store, true)).isTrue();
-      assertThat(store.read(KEY)).isPresent();
+      Digest blob = Digest.sha256(new byte[] {2});
+      String record = StorageLayout.keyOf(new BlobRecordKey(blob));
+      store.write(record, new BlobRecord(1, DataKey.random()).write());
+      assertThat(StoreFormat.check(store, true)).isEqualTo(new StoreFormat.Checked(1, true));
+      assertThat(new String(store.read(KEY).orElseThrow(), UTF_8)).isEqualTo("{\"version\":1}");
+      assertThat(StoreFormat.check(store, true).inlinesSmallBlobs())
+          .as("two objects per small blob until upgraded: older instances may still serve it")
+          .isFalse();
       assertThat(store.read(tag)).isPresent();
+    }
+  }
+
+  @Test
+  void anUpgradeRecordsVersionTwoOnceAndKeepsEverything() throws Exception {
+    try (ObjectStore store = new FilesystemStore(dir)) {
+      store.write(KEY, "{\"version\":1}".getBytes(UTF_8));
+      String record = StorageLayout.keyOf(new BlobRecordKey(Digest.sha256(new byte[] {2})));
+      byte[] recordBytes = new BlobRecord(1, DataKey.random()).write();
+      store.write(record, recordBytes);
+      assertThat(StoreFormat.upgrade(store)).as("the version before").isEqualTo(1);
+      assertThat(StoreFormat.check(store, false)).isEqualTo(new StoreFormat.Checked(2, false));
+      assertThat(StoreFormat.upgrade(store)).as("already upgraded").isEqualTo(2);
+      assertThat(store.read(record)).hasValueSatisfying(b -> assertThat(b).isEqualTo(recordBytes));
     }
   }
 
   @Test
   void withoutLeaveToWriteTheStoreIsOnlyChecked() throws Exception {
     try (ObjectStore store = new FilesystemStore(dir)) {
-      assertThat(StoreFormat.check(store, false)).isFalse();
+      assertThat(StoreFormat.check(store, false)).isEqualTo(new StoreFormat.Checked(2, false));
       assertThat(store.read(KEY)).isEmpty();
     }
   }
@@ -65,7 +93,7 @@ class StoreFormatTest {
       assertThatThrownBy(() -> StoreFormat.check(store, true))
           .isInstanceOf(StoreFormat.UnsupportedFormatException.class)
           .hasMessageContaining("version 99")
-          .hasMessageContaining("version 1 only");
+          .hasMessageContaining("versions 1 to 2 only");
       assertThat(new String(store.read(KEY).orElseThrow(), UTF_8))
           .as("left as it was")
           .isEqualTo("{\"version\":99}");
@@ -79,7 +107,7 @@ class StoreFormatTest {
       assertThatThrownBy(() -> StoreFormat.check(store, true))
           .isInstanceOf(StoreFormat.UnsupportedFormatException.class)
           .hasMessageContaining(KEY)
-          .hasMessageContaining("version 1");
+          .hasMessageContaining("versions 1 to 2");
     }
   }
 
@@ -87,16 +115,17 @@ class StoreFormatTest {
   void instancesStartingTogetherOnOneStoreAllAgree() throws Exception {
     try (ObjectStore store = new FilesystemStore(dir);
         ExecutorService threads = Executors.newFixedThreadPool(8)) {
-      List<Callable<Boolean>> starts = new ArrayList<>();
+      List<Callable<StoreFormat.Checked>> starts = new ArrayList<>();
       for (int i = 0; i < 16; i++) {
         starts.add(() -> StoreFormat.check(store, true));
       }
       int marked = 0;
-      for (Future<Boolean> start : threads.invokeAll(starts)) {
-        marked += start.get() ? 1 : 0; // none refused
+      for (Future<StoreFormat.Checked> start : threads.invokeAll(starts)) {
+        assertThat(start.get().version()).isEqualTo(2); // none refused
+        marked += start.get().recorded() ? 1 : 0;
       }
       assertThat(marked).as("one of them wrote the marker").isEqualTo(1);
-      assertThat(new String(store.read(KEY).orElseThrow(), UTF_8)).isEqualTo("{\"version\":1}");
+      assertThat(new String(store.read(KEY).orElseThrow(), UTF_8)).isEqualTo("{\"version\":2}");
     }
   }
 }

@@ -50,6 +50,61 @@ class StoredValuesTest {
   }
 
   @Test
+  void aSmallBlobsRecordHoldsItsBytes() {
+    BlobRecord record =
+        roundTrip("{\"size\":3,\"content\":\"AQID\"}", BlobRecord::read, BlobRecord::write);
+    assertThat(record).isEqualTo(BlobRecord.inline(new byte[] {1, 2, 3}));
+    assertThat(record.dataKey()).isEmpty();
+    assertThat(record.inline().orElseThrow().bytes()).containsExactly(1, 2, 3);
+    assertThat(record.isAt(new DataKey(UUID))).isFalse();
+    assertThat(BlobRecord.inline(new byte[0]).write())
+        .asString(UTF_8)
+        .isEqualTo("{\"size\":0,\"content\":\"\"}");
+  }
+
+  @Test
+  void aRecordHoldsAtMostSixteenKibInlineAndOnlyItsOwnSize() {
+    assertThat(BlobRecord.inline(new byte[BlobRecord.INLINE_MAX_BYTES]).size()).isEqualTo(16384);
+    assertThatThrownBy(() -> BlobRecord.inline(new byte[BlobRecord.INLINE_MAX_BYTES + 1]))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> BlobRecord.read("{\"size\":4,\"content\":\"AQID\"}".getBytes(UTF_8)))
+        .isInstanceOf(UncheckedIOException.class);
+    assertThatThrownBy(() -> BlobRecord.read("{\"size\":3,\"content\":\"!!\"}".getBytes(UTF_8)))
+        .isInstanceOf(UncheckedIOException.class);
+    assertThatThrownBy(
+            () ->
+                new BlobRecord(
+                    1,
+                    Optional.of(new DataKey(UUID)),
+                    Optional.of(new BlobRecord.Inline(new byte[1]))))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  /**
+   * GC counts the records that name data from a listing's lengths alone (its stray-data pass): no
+   * inline record may have the length of one naming data. Checked for every inline size and every
+   * number of digits a size naming data can have.
+   */
+  @Test
+  void aRecordNamingDataIsToldFromAnInlineOneByItsLengthAlone() {
+    for (long size = 0; size < Long.MAX_VALUE / 10 && size >= 0; size = size * 10 + 9) {
+      for (long s : new long[] {size, size + 1}) {
+        assertThat(BlobRecord.mayNameData(new BlobRecord(s, DataKey.random()).write().length))
+            .as("a record naming %d bytes of data", s)
+            .isTrue();
+      }
+    }
+    assertThat(
+            BlobRecord.mayNameData(new BlobRecord(Long.MAX_VALUE, DataKey.random()).write().length))
+        .isTrue();
+    for (int n = 0; n <= BlobRecord.INLINE_MAX_BYTES; n++) {
+      byte[] written = BlobRecord.inline(new byte[n]).write();
+      assertThat(BlobRecord.mayNameData(written.length)).as("inline, %d bytes", n).isFalse();
+      assertThat(BlobRecord.read(written).inlineLength()).isEqualTo(n);
+    }
+  }
+
+  @Test
   void manifestLink() {
     ManifestLink link =
         roundTrip(

@@ -24,6 +24,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
@@ -64,10 +65,18 @@ public abstract class RegistryContract {
   protected ObjectStore store;
   protected StoreRegistry registry;
 
+  /**
+   * The options every registry of the contract starts from: small blobs kept in their records, as
+   * in a store of layout version 2; a subclass runs the contract on version 1's two objects.
+   */
+  protected RegistryOptions options() {
+    return RegistryOptions.defaults();
+  }
+
   @BeforeEach
   void openRegistry() throws Exception {
     store = newStore();
-    registry = new StoreRegistry(store, RegistryOptions.defaults());
+    registry = new StoreRegistry(store, options());
   }
 
   @AfterEach
@@ -76,6 +85,13 @@ public abstract class RegistryContract {
   }
 
   // ---- helpers ------------------------------------------------------------------------------
+
+  /** {@code text} padded to one byte more than a blob record holds inline: a data object. */
+  protected static byte[] pastInline(String text) {
+    byte[] bytes = Arrays.copyOf(bytes(text), BlobRecord.INLINE_MAX_BYTES + 1);
+    Arrays.fill(bytes, text.length(), bytes.length, (byte) '.');
+    return bytes;
+  }
 
   protected static InputStream body(byte[] bytes) {
     return new ByteArrayInputStream(bytes);
@@ -212,9 +228,9 @@ public abstract class RegistryContract {
 
   @Test
   void committedBlobsLieInTheirShards() throws Exception {
-    Digest monolithic = pushBlob(REPO, bytes("pushed whole"));
+    Digest monolithic = pushBlob(REPO, pastInline("pushed whole"));
     UploadId id = registry.startUpload(REPO).id();
-    byte[] chunked = bytes("pushed in a session");
+    byte[] chunked = pastInline("pushed in a session");
     Digest sessioned = Digest.sha256(chunked);
     registry.completeUpload(
         REPO, id, sessioned, OptionalLong.empty(), body(chunked), OptionalLong.empty());
@@ -285,7 +301,7 @@ public abstract class RegistryContract {
     registry.appendToUpload(
         REPO, id, OptionalLong.of(0), body(Arrays.copyOf(content, 13)), OptionalLong.empty());
     try (ObjectStore other = reopen(store)) {
-      StoreRegistry elsewhere = new StoreRegistry(other, RegistryOptions.defaults());
+      StoreRegistry elsewhere = new StoreRegistry(other, options());
       assertThat(elsewhere.uploadStatus(REPO, id).offset()).isEqualTo(13);
       Digest digest = Digest.sha256(content);
       elsewhere.completeUpload(
@@ -301,8 +317,7 @@ public abstract class RegistryContract {
 
   @Test
   void uploadWithoutSavedHashStateIsHashedByRereading() throws Exception {
-    StoreRegistry slow =
-        new StoreRegistry(store, RegistryOptions.defaults().withResumableHashing(false));
+    StoreRegistry slow = new StoreRegistry(store, options().withResumableHashing(false));
     byte[] content = bytes("the fallback re-reads these bytes at commit");
     UploadId id = slow.startUpload(REPO).id();
     slow.appendToUpload(
@@ -531,8 +546,105 @@ public abstract class RegistryContract {
   }
 
   @Test
+  void aSmallBlobIsKeptInItsRecordInALayoutThatHasThem() throws Exception {
+    byte[] whole = new byte[BlobRecord.INLINE_MAX_BYTES];
+    Arrays.fill(whole, (byte) 'w');
+    Digest monolithic = pushBlob(REPO, whole);
+    byte[] closed = bytes("closed in one PUT");
+    Digest sessioned = Digest.sha256(closed);
+    registry.completeUpload(
+        REPO,
+        registry.startUpload(REPO).id(),
+        sessioned,
+        OptionalLong.empty(),
+        body(closed),
+        OptionalLong.of(closed.length));
+    Digest manifest = putManifest(REPO, "v1", ociManifest(REPO, ""));
+    Digest larger = pushBlob(REPO, pastInline("one byte too many"));
+    boolean inline = options().inlineSmallBlobs();
+    for (Digest d : List.of(monolithic, sessioned, manifest)) {
+      BlobRecord record =
+          BlobRecord.read(
+              store.read(StorageLayout.keyOf(new StorageLayout.BlobRecordKey(d))).orElseThrow());
+      assertThat(record.inline().isPresent()).as("%s inline", d).isEqualTo(inline);
+    }
+    assertThat(dataKeys())
+        .as("data objects: the larger blob's, and the small ones' only without inline records")
+        .hasSize(inline ? 1 : 6);
+    assertThat(readAll(registry.openBlob(REPO, sessioned, Optional.empty()))).isEqualTo(closed);
+    assertThat(readAll(registry.openBlob(REPO, sessioned, Optional.of(new ByteRange(3, 8)))))
+        .isEqualTo(bytes("sed in"));
+    assertThat(readAll(registry.openBlob(REPO, monolithic, Optional.empty()))).isEqualTo(whole);
+    assertThat(registry.statBlob(REPO, larger).size()).isEqualTo(BlobRecord.INLINE_MAX_BYTES + 1);
+    if (inline) {
+      assertThat(registry.blobRedirect(REPO, sessioned, Duration.ofMinutes(1)))
+          .as("an inline blob is served by the registry, never redirected")
+          .isEmpty();
+    }
+    StoreRegistry another = new StoreRegistry(reopen(store), options());
+    assertThat(another.getManifest(REPO, Tag.parse("v1")).digest()).isEqualTo(manifest);
+  }
+
+  /**
+   * The completed session is saved with a write a crash may undo: a retried close of the session
+   * the crash reverted answers as the lost answer would have, and a new chunk on it never reaches
+   * the committed blob (UploadSessions.complete has the argument).
+   */
+  @Test
+  void aCloseWhoseCompletedStateACrashUndidEndsTheSameWayAgain() throws Exception {
+    for (byte[] content : List.of(bytes("a small layer"), pastInline("a layer in chunks"))) {
+      Digest digest = Digest.sha256(content);
+      UploadId id = registry.startUpload(REPO).id();
+      String state = StorageLayout.keyOf(new StorageLayout.UploadStateKey(REPO, id));
+      boolean chunked = content.length > BlobRecord.INLINE_MAX_BYTES;
+      if (chunked) {
+        registry.appendToUpload(
+            REPO, id, OptionalLong.of(0), body(content), OptionalLong.of(content.length));
+      }
+      byte[] open = store.read(state).orElseThrow();
+      registry.completeUpload(
+          REPO,
+          id,
+          digest,
+          OptionalLong.empty(),
+          body(chunked ? new byte[0] : content),
+          OptionalLong.of(chunked ? 0 : content.length));
+      store.write(state, open); // what a crash before the revertible write reached the disk leaves
+
+      BlobInfo again =
+          registry.completeUpload(
+              REPO,
+              id,
+              digest,
+              OptionalLong.empty(),
+              body(chunked ? new byte[0] : content),
+              OptionalLong.of(chunked ? 0 : content.length));
+
+      assertThat(again).isEqualTo(new BlobInfo(digest, content.length));
+      store.write(state, open);
+      byte[] other = bytes("other bytes for the same session");
+      try {
+        registry.appendToUpload(
+            REPO, id, OptionalLong.empty(), body(other), OptionalLong.of(other.length));
+        registry.completeUpload(
+            REPO,
+            id,
+            Digest.sha256(other),
+            OptionalLong.empty(),
+            body(new byte[0]),
+            OptionalLong.of(0));
+      } catch (RegistryException refused) {
+        // Refused or ended: either way the committed blob must be whole.
+      }
+      assertThat(readAll(registry.openBlob(REPO, digest, Optional.empty())))
+          .as("the committed blob, %d bytes", content.length)
+          .isEqualTo(content);
+    }
+  }
+
+  @Test
   void secondUploadOfTheSameBlobKeepsOneCopy() throws Exception {
-    byte[] content = bytes("same bytes");
+    byte[] content = pastInline("same bytes");
     pushBlob(REPO, content);
     pushBlob(OTHER, content);
     UploadId id = registry.startUpload(OTHER).id();
@@ -558,7 +670,7 @@ public abstract class RegistryContract {
     Digest digest;
     // The second half arrives at another instance, which hashes on from the saved state.
     try (ObjectStore other = reopen(store)) {
-      StoreRegistry elsewhere = new StoreRegistry(other, RegistryOptions.defaults());
+      StoreRegistry elsewhere = new StoreRegistry(other, options());
       UploadStatus status =
           elsewhere.appendToUpload(
               REPO,
@@ -636,7 +748,7 @@ public abstract class RegistryContract {
 
   @Test
   void blake3BlobsAndManifestsWorkEndToEndWhenAllowed() throws Exception {
-    registry = new StoreRegistry(store, RegistryOptions.defaults().withAllowBlake3(true));
+    registry = new StoreRegistry(store, options().withAllowBlake3(true));
     // Monolithic, small (read whole) and streamed (length unknown), and a wrong digest refused.
     byte[] config = bytes("{\"architecture\":\"amd64\",\"hashed\":\"blake3\"}");
     Digest configDigest = Digest.compute(DigestAlgorithm.BLAKE3, config);
@@ -660,7 +772,7 @@ public abstract class RegistryContract {
     registry.appendToUpload(
         REPO, id, OptionalLong.of(0), body(Arrays.copyOf(layer, 70_000)), OptionalLong.empty());
     try (ObjectStore other = reopen(store)) {
-      new StoreRegistry(other, RegistryOptions.defaults().withAllowBlake3(true))
+      new StoreRegistry(other, options().withAllowBlake3(true))
           .completeUpload(
               REPO,
               id,
@@ -937,8 +1049,7 @@ public abstract class RegistryContract {
     assertRefused(
         () -> registry.putManifest(REPO, Tag.parse("sparse"), MediaTypes.OCI_INDEX, index),
         ErrorCode.MANIFEST_BLOB_UNKNOWN);
-    StoreRegistry sparse =
-        new StoreRegistry(store, RegistryOptions.defaults().withAllowSparseIndex(true));
+    StoreRegistry sparse = new StoreRegistry(store, options().withAllowSparseIndex(true));
     Digest digest =
         sparse.putManifest(REPO, Tag.parse("sparse"), MediaTypes.OCI_INDEX, index).digest();
     assertThat(registry.getManifest(REPO, Tag.parse("sparse")).body()).isEqualTo(index);
@@ -1072,8 +1183,7 @@ public abstract class RegistryContract {
 
   @Test
   void tooLargeManifestIsRefused() throws Exception {
-    StoreRegistry small =
-        new StoreRegistry(store, RegistryOptions.defaults().withMaxManifestBytes(100));
+    StoreRegistry small = new StoreRegistry(store, options().withMaxManifestBytes(100));
     byte[] manifest = ociManifest(REPO, ",\"annotations\":{\"pad\":\"" + "x".repeat(200) + "\"}");
     assertRefused(
         () -> small.putManifest(REPO, Tag.parse("big"), MediaTypes.OCI_MANIFEST, manifest),
@@ -1121,7 +1231,12 @@ public abstract class RegistryContract {
     BlobRecord record =
         BlobRecord.read(
             store.read(StorageLayout.keyOf(new StorageLayout.BlobRecordKey(digest))).orElseThrow());
-    store.delete(List.of(StorageLayout.keyOf(record.dataKey())));
+    // The bytes' only copy in the store goes: the data object, or the record holding them.
+    store.delete(
+        List.of(
+            record.dataKey().isPresent()
+                ? StorageLayout.keyOf(record.dataKey().get())
+                : StorageLayout.keyOf(new StorageLayout.BlobRecordKey(digest))));
     assertThat(registry.getManifest(REPO, Tag.parse("a")).body())
         .as("content-addressed bytes, served from memory once read")
         .isEqualTo(manifest);

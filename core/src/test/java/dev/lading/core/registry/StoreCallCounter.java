@@ -47,6 +47,12 @@ final class StoreCallCounter extends ForwardingObjectStore {
   }
 
   @Override
+  public void writeRevertible(String key, byte[] content) throws IOException {
+    count("writeRevertible");
+    super.writeRevertible(key, content);
+  }
+
+  @Override
   public boolean writeIfAbsent(String key, byte[] content) throws IOException {
     count("writeIfAbsent");
     return super.writeIfAbsent(key, content);

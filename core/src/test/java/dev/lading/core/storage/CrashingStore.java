@@ -1,13 +1,16 @@
 package dev.lading.core.storage;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -26,6 +29,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * first half of its bytes (never made durable, as a crash before the suspend leaves them), and a
  * small {@code write} runs {@link #tornWrite} (the filesystem store's test leaves a staged file
  * behind, what a crash between its write and its rename leaves).
+ *
+ * <p>A {@link #writeRevertible} is undone at the crash, as the worst a real one may do to it (the
+ * store promised only the content before or after): the key gets back what it held before the first
+ * revertible write since its last durable change.
  *
  * <p>{@link Crash} is an {@link Error}: code under test that catches {@code RuntimeException} to
  * clean up must not run its cleanup against a store that, in the real world, is gone.
@@ -49,6 +56,9 @@ public final class CrashingStore extends ForwardingObjectStore {
   private final TornWrite tornWrite;
   private final AtomicLong changes = new AtomicLong();
   private volatile String crashedAt;
+
+  /** Keys written revertibly since their last durable change, with what they held before. */
+  private final Map<String, Optional<byte[]>> revertible = new ConcurrentHashMap<>();
 
   /** A store that never crashes and only counts the changes made through it. */
   public static CrashingStore counting(ObjectStore delegate) {
@@ -74,6 +84,23 @@ public final class CrashingStore extends ForwardingObjectStore {
   /** Stops the world now, whatever the count: from here on every call throws {@link Crash}. */
   public void crashNow(String where) {
     crashedAt = where;
+    revert();
+  }
+
+  /** The crash undoes every revertible write not made durable since (see the class comment). */
+  private void revert() {
+    for (Map.Entry<String, Optional<byte[]>> e : revertible.entrySet()) {
+      try {
+        if (e.getValue().isPresent()) {
+          super.write(e.getKey(), e.getValue().get());
+        } else {
+          super.delete(List.of(e.getKey()));
+        }
+      } catch (IOException failed) {
+        throw new UncheckedIOException(failed);
+      }
+    }
+    revertible.clear();
   }
 
   private void alive() {
@@ -90,6 +117,7 @@ public final class CrashingStore extends ForwardingObjectStore {
     alive();
     if (changes.incrementAndGet() > survivingChanges) {
       crashedAt = "change " + changes.get() + ": " + what;
+      revert();
       return true;
     }
     return false;
@@ -144,6 +172,16 @@ public final class CrashingStore extends ForwardingObjectStore {
       throw crash();
     }
     super.write(key, content);
+    revertible.remove(key);
+  }
+
+  @Override
+  public void writeRevertible(String key, byte[] content) throws IOException {
+    if (crashesAt("writeRevertible " + key)) {
+      throw crash();
+    }
+    revertible.putIfAbsent(key, super.read(key));
+    super.writeRevertible(key, content);
   }
 
   @Override
@@ -152,7 +190,9 @@ public final class CrashingStore extends ForwardingObjectStore {
       tornWrite.leave(key, content);
       throw crash();
     }
-    return super.writeIfAbsent(key, content);
+    boolean written = super.writeIfAbsent(key, content);
+    revertible.remove(key);
+    return written;
   }
 
   @Override
@@ -163,6 +203,7 @@ public final class CrashingStore extends ForwardingObjectStore {
       throw crash();
     }
     super.delete(keys);
+    keys.forEach(revertible::remove);
   }
 
   @Override

@@ -117,6 +117,18 @@ public abstract class ObjectStoreContract {
   }
 
   @Test
+  void aRevertibleWriteReplacesContentOrCreatesItsDirectory() throws Exception {
+    store.write("r/k", bytes("one"));
+    store.writeRevertible("r/k", bytes("two"));
+    assertThat(store.read("r/k")).hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("two")));
+    store.writeRevertible("r/new/k", bytes("three"));
+    assertThat(store.read("r/new/k"))
+        .hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("three")));
+    assertThat(store.list("r/", Optional.empty(), 10).keys()).containsExactly("r/k", "r/new/k");
+    cleanUp("r/k", "r/new/k");
+  }
+
+  @Test
   void emptyObjectExists() throws Exception {
     store.write("empty", new byte[0]);
     assertThat(store.stat("empty")).hasValueSatisfying(i -> assertThat(i.size()).isZero());

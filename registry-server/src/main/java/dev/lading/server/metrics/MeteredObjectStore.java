@@ -164,6 +164,17 @@ public final class MeteredObjectStore extends ForwardingObjectStore {
         });
   }
 
+  /** Counted as a write: one store call either way. */
+  @Override
+  public void writeRevertible(String key, byte[] content) throws IOException {
+    timed(
+        Op.WRITE,
+        () -> {
+          delegate.writeRevertible(key, content);
+          return null;
+        });
+  }
+
   @Override
   public boolean writeIfAbsent(String key, byte[] content) throws IOException {
     return timed(Op.WRITE_IF_ABSENT, () -> delegate.writeIfAbsent(key, content));

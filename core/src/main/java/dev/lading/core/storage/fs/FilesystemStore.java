@@ -202,6 +202,26 @@ public final class FilesystemStore implements ObjectStore {
   }
 
   /**
+   * The staged, fsynced content renamed over the target, without the fsync of the directory that
+   * would make the rename durable: a crash may leave the old entry, never a partly written file. A
+   * target whose directory is missing is written durably (the directory must be created anyway).
+   */
+  @Override
+  public void writeRevertible(String key, byte[] content) throws IOException {
+    Path target = resolve(key);
+    Path temp = stage(content);
+    try {
+      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      return;
+    } catch (NoSuchFileException e) {
+      // The target's directory is missing: fall through to the durable write.
+    } finally {
+      Files.deleteIfExists(temp);
+    }
+    write(key, content);
+  }
+
+  /**
    * Atomic create-if-absent: the content is written and fsynced in staging first, then published
    * with a hard link, which the kernel creates only when no entry exists at the target (it fails
    * with EEXIST otherwise) and which never exposes a partly written file. {@code createFile} then
