@@ -40,10 +40,10 @@ class StoreFormatStartTest {
   @Test
   void aStartOnAnEmptyStoreRecordsTheVersion() throws Exception {
     try (LadingServer server = LadingServer.start(config())) {
-      assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":1}");
+      assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":2}");
     }
     try (LadingServer again = LadingServer.start(config())) {
-      assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":1}");
+      assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":2}");
     }
   }
 
@@ -52,7 +52,11 @@ class StoreFormatStartTest {
     RepositoryName repo = RepositoryName.parse("team/app");
     Digest manifest;
     try (FilesystemStore store = new FilesystemStore(root)) {
-      manifest = pushImage(new StoreRegistry(store, RegistryOptions.defaults()), repo);
+      // As a Lading of the layout before the marker wrote it: no record holds its blob.
+      manifest =
+          pushImage(
+              new StoreRegistry(store, RegistryOptions.defaults().withInlineSmallBlobs(false)),
+              repo);
     }
     assertThat(root.resolve(MARKER)).doesNotExist();
     try (LadingServer server = LadingServer.start(config())) {
@@ -78,7 +82,7 @@ class StoreFormatStartTest {
     assertThatThrownBy(() -> LadingServer.start(config()))
         .isInstanceOf(StoreFormat.UnsupportedFormatException.class)
         .hasMessageContaining("version 99")
-        .hasMessageContaining("version 1");
+        .hasMessageContaining("versions 1 to 2");
     assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":99}");
 
     StringWriter err = new StringWriter();
@@ -89,7 +93,7 @@ class StoreFormatStartTest {
             new PrintWriter(new StringWriter(), true),
             new PrintWriter(err, true));
     assertThat(code).as("the offline gc refuses too").isEqualTo(1);
-    assertThat(err.toString()).contains("storage layout version 99").contains("version 1");
+    assertThat(err.toString()).contains("storage layout version 99").contains("versions 1 to 2");
   }
 
   @Test
@@ -105,6 +109,95 @@ class StoreFormatStartTest {
             new PrintWriter(new StringWriter(), true));
     assertThat(code).isZero();
     assertThat(root.resolve(MARKER)).doesNotExist();
+  }
+
+  /**
+   * A store the layout before version 2 wrote is served as it is, its small blobs still written as
+   * two objects, until the format command upgrades it; the next start keeps small blobs in their
+   * records, and everything pushed before still reads.
+   */
+  @Test
+  void theFormatCommandShowsAndUpgradesTheLayoutAndTheNextStartInlinesSmallBlobs()
+      throws Exception {
+    RepositoryName repo = RepositoryName.parse("team/app");
+    try (FilesystemStore store = new FilesystemStore(root)) {
+      pushImage(
+          new StoreRegistry(store, RegistryOptions.defaults().withInlineSmallBlobs(false)), repo);
+    }
+    try (LadingServer server = LadingServer.start(config())) {
+      assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":1}");
+      assertThat(pushSmallBlob(server, "before the upgrade")).as("a data object").isTrue();
+    }
+    assertThat(format("format")).isEqualTo("storage layout version 1");
+    assertThat(format("format", "--upgrade")).isEqualTo("storage layout version 1 upgraded to 2");
+    assertThat(format("format", "--upgrade")).isEqualTo("storage layout version 2 already");
+    try (LadingServer server = LadingServer.start(config())) {
+      assertThat(pushSmallBlob(server, "after the upgrade")).as("a data object").isFalse();
+      assertThat(
+              HttpClient.newHttpClient()
+                  .send(
+                      HttpRequest.newBuilder(
+                              URI.create(
+                                  "http://127.0.0.1:"
+                                      + server.port()
+                                      + "/v2/team/app/manifests/v1"))
+                          .build(),
+                      HttpResponse.BodyHandlers.discarding())
+                  .statusCode())
+          .as("the image pushed before")
+          .isEqualTo(200);
+    }
+    StringWriter help = new StringWriter();
+    assertThat(
+            Main.run(
+                new String[] {"format", "--help"},
+                Map.of(),
+                new PrintWriter(help, true),
+                new PrintWriter(new StringWriter(), true)))
+        .isZero();
+    assertThat(help.toString()).startsWith("Usage: lading format");
+  }
+
+  private String format(String... args) {
+    StringWriter out = new StringWriter();
+    int code =
+        Main.run(
+            args,
+            Map.of("LADING_STORAGE_FILESYSTEM_ROOT", root.toString()),
+            new PrintWriter(out, true),
+            new PrintWriter(new StringWriter(), true));
+    assertThat(code).isZero();
+    return out.toString().strip();
+  }
+
+  /** Pushes {@code text} as a blob over HTTP; whether a new data object holds it. */
+  private boolean pushSmallBlob(LadingServer server, String text) throws Exception {
+    long before = dataObjects();
+    byte[] blob = text.getBytes(UTF_8);
+    HttpResponse<Void> pushed =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create(
+                            "http://127.0.0.1:"
+                                + server.port()
+                                + "/v2/team/app/blobs/uploads/?digest="
+                                + Digest.sha256(blob)))
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(blob))
+                    .build(),
+                HttpResponse.BodyHandlers.discarding());
+    assertThat(pushed.statusCode()).isEqualTo(201);
+    return dataObjects() > before;
+  }
+
+  private long dataObjects() throws Exception {
+    Path data = root.resolve(StorageLayout.dataPrefix());
+    if (!Files.exists(data)) {
+      return 0;
+    }
+    try (var files = Files.walk(data)) {
+      return files.filter(Files::isRegularFile).count();
+    }
   }
 
   private LadingConfig config() {
