@@ -68,8 +68,8 @@ import java.util.stream.IntStream;
  *
  * <p>Beside these keys the stores keep private areas whose names start with {@code +}, which no key
  * segment may contain, so no key ever names them: {@link #FILESYSTEM_STAGING} and {@link
- * #FILESYSTEM_MULTIPART} (directories under the filesystem store's root) and {@link #S3_TAILS}
- * (objects under the S3 store's prefix).
+ * #FILESYSTEM_MULTIPART} (directories under the filesystem store's root), {@link #S3_TAILS} and
+ * {@link #S3_PROBES} (objects under the S3 store's prefix).
  *
  * <p>Why it is safe: repository-name components never start with {@code _}, so {@code _layers} and
  * its siblings never collide with a nested repository, and no key is ever both an object and the
@@ -362,6 +362,12 @@ public final class StorageLayout {
 
   /** The S3 store's prefix (under its own) of the tails suspended multipart writes carry. */
   public static final String S3_TAILS = "+tails/";
+
+  /**
+   * Under the S3 store's prefix: short-lived objects the store writes to learn how the server
+   * behaves (whether it honours a conditional PUT), deleted right after.
+   */
+  public static final String S3_PROBES = "+probes/";
 
   private static final String FORMAT = "lading-format";
   private static final String BLOBS = "blobs/";

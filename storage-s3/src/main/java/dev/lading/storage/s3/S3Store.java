@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.slf4j.Logger;
@@ -91,6 +92,9 @@ public final class S3Store implements ObjectStore {
 
   /** Background part uploads: blocking S3 calls, so virtual threads, one per part in flight. */
   private final ExecutorService partUploads = Executors.newVirtualThreadPerTaskExecutor();
+
+  /** Whether the server refuses a conditional PUT on an existing key; null until probed. */
+  private volatile Boolean conditionalPutsHonoured;
 
   private S3Store(S3Client s3, S3Client puts, S3StoreConfig config) {
     this.s3 = s3;
@@ -255,14 +259,15 @@ public final class S3Store implements ObjectStore {
 
   /**
    * A conditional PUT ({@code If-None-Match: *}), which AWS, S3Proxy, MinIO and Ceph RGW refuse
-   * with 412 when an object exists. A HEAD first saves the upload in the common case and, on a
-   * server that ignored the header, still keeps an existing object unless two writers race between
-   * the HEAD and the PUT; there the later PUT would win (documented in package-info).
+   * with 412 when an object exists: one request whether the key exists or not. On a server that
+   * ignores the header (found once by {@link #conditionalPutsHonoured}) a HEAD goes first, which
+   * keeps an existing object unless two writers race between the HEAD and the PUT; there the later
+   * PUT would win (documented in package-info).
    */
   @Override
   public boolean writeIfAbsent(String key, byte[] content) throws IOException {
     String objectKey = objectKey(key);
-    if (head(objectKey).isPresent()) {
+    if (!conditionalPutsHonoured() && head(objectKey).isPresent()) {
       return false;
     }
     return io(
@@ -290,6 +295,61 @@ public final class S3Store implements ObjectStore {
             throw e;
           }
         });
+  }
+
+  /**
+   * Whether the server refuses a conditional PUT on an existing key, learnt the first time a write
+   * needs it by trying one on a probe object of the store's own ({@link StorageLayout#S3_PROBES}):
+   * a PUT, the conditional PUT, a DELETE. Instances starting together may each probe once; the
+   * answer is the server's, the same for all.
+   */
+  private boolean conditionalPutsHonoured() throws IOException {
+    Boolean known = conditionalPutsHonoured;
+    if (known == null) {
+      known = probeConditionalPuts();
+      conditionalPutsHonoured = known;
+    }
+    return known;
+  }
+
+  private boolean probeConditionalPuts() throws IOException {
+    String probe = config.prefix() + StorageLayout.S3_PROBES + UUID.randomUUID();
+    io(
+        "PUT " + probe,
+        () ->
+            puts.putObject(
+                b -> b.bucket(config.bucket()).key(probe).contentType("application/octet-stream"),
+                RequestBody.fromBytes(new byte[0])));
+    try {
+      boolean refused =
+          io(
+              "conditional PUT " + probe,
+              () -> {
+                try {
+                  puts.putObject(
+                      b ->
+                          b.bucket(config.bucket())
+                              .key(probe)
+                              .ifNoneMatch("*")
+                              .contentType("application/octet-stream"),
+                      RequestBody.fromBytes(new byte[0]));
+                  return false;
+                } catch (S3Exception e) {
+                  if (e.statusCode() == 412) {
+                    return true;
+                  }
+                  throw e;
+                }
+              });
+      if (!refused) {
+        LOG.warn(
+            "s3: the server ignores If-None-Match on PUT; create-if-absent writes HEAD first,"
+                + " which two instances racing on one key can still both pass");
+      }
+      return refused;
+    } finally {
+      deleteObjects(List.of(probe));
+    }
   }
 
   // ---- listing and deletes ------------------------------------------------------------------

@@ -84,11 +84,12 @@
  *
  * <h2>Conditional writes</h2>
  *
- * {@code writeIfAbsent} HEADs, then PUTs with {@code If-None-Match: *}, which AWS, S3Proxy, MinIO
- * and Ceph RGW answer with 412 when the key exists. A server that ignored the header would let the
- * later of two writers racing between HEAD and PUT win; blob records of the same digest then differ
- * only in which data key they point at, and core deletes the loser's data, so such a server must
- * not be used with several instances.
+ * {@code writeIfAbsent} PUTs with {@code If-None-Match: *}, which AWS, S3Proxy, MinIO and Ceph RGW
+ * answer with 412 when the key exists: one request. The store checks that once, on a probe object
+ * of its own ({@code +probes/}), the first time it needs it; on a server that ignores the header it
+ * HEADs first, which lets the later of two writers racing between HEAD and PUT win; blob records of
+ * the same digest then differ only in which data key they point at, and core deletes the loser's
+ * data, so such a server must not be used with several instances.
  *
  * <h2>What Ceph RGW 16 needs</h2>
  *

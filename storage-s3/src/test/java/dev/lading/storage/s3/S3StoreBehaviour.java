@@ -1,5 +1,6 @@
 package dev.lading.storage.s3;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -131,6 +132,24 @@ abstract class S3StoreBehaviour {
   }
 
   // ---- tests --------------------------------------------------------------------------------
+
+  /**
+   * Create-if-absent is a conditional PUT once the store has checked, on a probe object of its own,
+   * that the server refuses one on an existing key; the probe leaves nothing behind (checked after
+   * each test).
+   */
+  @Test
+  void createIfAbsentKeepsTheFirstContentAndTheServerProbeLeavesNothing() throws Exception {
+    S3Store s3 = open(config("if-absent"));
+    assertThat(s3.writeIfAbsent("m/a", "first".getBytes(UTF_8))).isTrue();
+    assertThat(s3.writeIfAbsent("m/a", "second".getBytes(UTF_8))).isFalse();
+    assertThat(s3.writeIfAbsent("m/b", new byte[0])).isTrue();
+    assertThat(s3.writeIfAbsent("m/b", new byte[0])).isFalse();
+    assertThat(s3.read("m/a"))
+        .hasValueSatisfying(v -> assertThat(v).asString(UTF_8).isEqualTo("first"));
+    assertThat(s3.list("", Optional.empty(), 10).keys()).containsExactly("m/a", "m/b");
+    s3.delete(List.of("m/a", "m/b"));
+  }
 
   @Test
   void resumedInAFreshInstanceContinuesAndCompletes() throws Exception {
