@@ -167,11 +167,18 @@ final class RepositoryManifests {
     // Write order, each step one atomic object write, so a crash after any step leaves a state
     // readers may see and a retry of the same PUT completes (every step is idempotent):
     // the manifest's bytes and record (a crash before the record leaves only stray data, which
-    // GC collects), the catalog marker (a listed repository whose tag list is still empty), the
-    // revision link (pullable by digest), the referrer entry (only ever for a linked manifest),
-    // and last the tag, the one step that makes the push visible by name.
-    blobs.putSmall(digest, body);
-    run(() -> store.writeIfAbsent(StorageLayout.keyOf(new CatalogKey(repo)), StoredValues.empty()));
+    // GC collects) side by side with the catalog marker (a listed repository whose tag list is
+    // still empty: it names nothing, so it needs nothing before it), then the revision link
+    // (pullable by digest), the referrer entry (only ever for a linked manifest), and last the
+    // tag, the one step that makes the push visible by name.
+    Concurrently.call(
+        List.<Callable<Object>>of(
+            () -> blobs.putSmall(digest, body),
+            () ->
+                io(
+                    () ->
+                        store.writeIfAbsent(
+                            StorageLayout.keyOf(new CatalogKey(repo)), StoredValues.empty()))));
     run(
         () ->
             store.write(

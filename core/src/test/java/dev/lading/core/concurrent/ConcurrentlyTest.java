@@ -1,0 +1,58 @@
+package dev.lading.core.concurrent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+class ConcurrentlyTest {
+
+  @Test
+  void resultsComeInTheCallsOrderAndTheFirstRunsOnTheCallersThread() {
+    Thread caller = Thread.currentThread();
+    List<Callable<String>> calls =
+        List.of(
+            () -> Thread.currentThread() == caller ? "caller" : "elsewhere",
+            () -> Thread.currentThread().isVirtual() ? "virtual" : "platform",
+            () -> "third");
+
+    assertThat(Concurrently.call(calls)).containsExactly("caller", "virtual", "third");
+  }
+
+  @Test
+  void theCallsRunSideBySide() {
+    CountDownLatch both = new CountDownLatch(2);
+    Callable<Boolean> meet =
+        () -> {
+          both.countDown();
+          return both.await(10, TimeUnit.SECONDS);
+        };
+
+    assertThat(Concurrently.call(List.of(meet, meet))).containsExactly(true, true);
+  }
+
+  @Test
+  void theFirstFailureInOrderIsThrownOnceEveryCallHasEnded() {
+    AtomicBoolean slowEnded = new AtomicBoolean();
+    List<Callable<String>> calls =
+        List.of(
+            () -> {
+              throw new IllegalArgumentException("first");
+            },
+            () -> {
+              Thread.sleep(200);
+              slowEnded.set(true);
+              throw new IllegalStateException("second");
+            });
+
+    assertThatThrownBy(() -> Concurrently.call(calls))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("first");
+    assertThat(slowEnded).as("none left running behind the caller").isTrue();
+  }
+}
