@@ -61,15 +61,7 @@ class StoreFormatStartTest {
     assertThat(root.resolve(MARKER)).doesNotExist();
     try (LadingServer server = LadingServer.start(config())) {
       assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":1}");
-      HttpResponse<Void> response =
-          HttpClient.newHttpClient()
-              .send(
-                  HttpRequest.newBuilder(
-                          URI.create(
-                              "http://127.0.0.1:" + server.port() + "/v2/team/app/manifests/v1"))
-                      .method("HEAD", HttpRequest.BodyPublishers.noBody())
-                      .build(),
-                  HttpResponse.BodyHandlers.discarding());
+      HttpResponse<Void> response = send(server, "HEAD", "/v2/team/app/manifests/v1", null);
       assertThat(response.statusCode()).isEqualTo(200);
       assertThat(response.headers().firstValue("Docker-Content-Digest"))
           .hasValue(manifest.toString());
@@ -133,17 +125,7 @@ class StoreFormatStartTest {
     assertThat(format("format", "--upgrade")).isEqualTo("storage layout version 2 already");
     try (LadingServer server = LadingServer.start(config())) {
       assertThat(pushSmallBlob(server, "after the upgrade")).as("a data object").isFalse();
-      assertThat(
-              HttpClient.newHttpClient()
-                  .send(
-                      HttpRequest.newBuilder(
-                              URI.create(
-                                  "http://127.0.0.1:"
-                                      + server.port()
-                                      + "/v2/team/app/manifests/v1"))
-                          .build(),
-                      HttpResponse.BodyHandlers.discarding())
-                  .statusCode())
+      assertThat(send(server, "GET", "/v2/team/app/manifests/v1", null).statusCode())
           .as("the image pushed before")
           .isEqualTo(200);
     }
@@ -175,19 +157,23 @@ class StoreFormatStartTest {
     long before = dataObjects();
     byte[] blob = text.getBytes(UTF_8);
     HttpResponse<Void> pushed =
-        HttpClient.newHttpClient()
-            .send(
-                HttpRequest.newBuilder(
-                        URI.create(
-                            "http://127.0.0.1:"
-                                + server.port()
-                                + "/v2/team/app/blobs/uploads/?digest="
-                                + Digest.sha256(blob)))
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(blob))
-                    .build(),
-                HttpResponse.BodyHandlers.discarding());
+        send(server, "POST", "/v2/team/app/blobs/uploads/?digest=" + Digest.sha256(blob), blob);
     assertThat(pushed.statusCode()).isEqualTo(201);
     return dataObjects() > before;
+  }
+
+  private static HttpResponse<Void> send(
+      LadingServer server, String method, String path, byte[] body) throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                .method(
+                    method,
+                    body == null
+                        ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofByteArray(body))
+                .build(),
+            HttpResponse.BodyHandlers.discarding());
   }
 
   private long dataObjects() throws Exception {

@@ -94,7 +94,13 @@ final class RepositoryBlobs {
   BlobRecord commitAndLink(RepositoryName repo, Digest digest, BlobRecord fresh) {
     GcFence.Ticket ticket = fence.enter(repo, List.of(digest));
     do {
-      fence.awaitNoIntent(digest, repo);
+      // Intents exist only while a run sweeps, written after its fence delay, longer than the
+      // run cache: a ticket that knew of no run has none to read (as settleAndCheck in
+      // RepositoryManifests); stillClear re-reads the runs once that answer has aged and marks
+      // the ticket when one appeared, and the loop then reads the intents.
+      if (ticket.marked()) {
+        fence.awaitNoIntent(digest, repo);
+      }
     } while (!fence.stillClear(ticket));
     BlobRecord record = commit(digest, fresh);
     link(repo, digest);
@@ -108,7 +114,7 @@ final class RepositoryBlobs {
    */
   Optional<BlobRecord> linkExisting(RepositoryName repo, Digest digest) {
     GcFence.Ticket ticket = fence.enter(repo, List.of(digest));
-    if (fence.intended(digest, repo)) {
+    if (ticket.marked() && fence.intended(digest, repo)) { // no run known: no intent (above)
       return Optional.empty();
     }
     Optional<BlobRecord> record = freshRecord(digest);

@@ -36,6 +36,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
@@ -602,23 +603,20 @@ public abstract class RegistryContract {
             REPO, id, OptionalLong.of(0), body(content), OptionalLong.of(content.length));
       }
       byte[] open = store.read(state).orElseThrow();
-      registry.completeUpload(
-          REPO,
-          id,
-          digest,
-          OptionalLong.empty(),
-          body(chunked ? new byte[0] : content),
-          OptionalLong.of(chunked ? 0 : content.length));
+      byte[] lastChunk = chunked ? new byte[0] : content;
+      Supplier<BlobInfo> close =
+          () ->
+              registry.completeUpload(
+                  REPO,
+                  id,
+                  digest,
+                  OptionalLong.empty(),
+                  body(lastChunk),
+                  OptionalLong.of(lastChunk.length));
+      close.get();
       store.write(state, open); // what a crash before the revertible write reached the disk leaves
 
-      BlobInfo again =
-          registry.completeUpload(
-              REPO,
-              id,
-              digest,
-              OptionalLong.empty(),
-              body(chunked ? new byte[0] : content),
-              OptionalLong.of(chunked ? 0 : content.length));
+      BlobInfo again = close.get();
 
       assertThat(again).isEqualTo(new BlobInfo(digest, content.length));
       store.write(state, open);
