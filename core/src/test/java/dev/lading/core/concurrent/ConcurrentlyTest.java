@@ -39,13 +39,16 @@ class ConcurrentlyTest {
   @Test
   void theFirstFailureInOrderIsThrownOnceEveryCallHasEnded() {
     AtomicBoolean slowEnded = new AtomicBoolean();
+    CountDownLatch firstFailed = new CountDownLatch(1);
     List<Callable<String>> calls =
         List.of(
             () -> {
+              firstFailed.countDown();
               throw new IllegalArgumentException("first");
             },
             () -> {
-              Thread.sleep(200);
+              // Still running when the first call has failed.
+              firstFailed.await(10, TimeUnit.SECONDS);
               slowEnded.set(true);
               throw new IllegalStateException("second");
             });

@@ -270,6 +270,15 @@ public final class S3Store implements ObjectStore {
     if (!conditionalPutsHonoured() && head(objectKey).isPresent()) {
       return false;
     }
+    return putIfNoneMatch(objectKey, content);
+  }
+
+  /**
+   * One PUT with {@code If-None-Match: *}: true when it wrote, false when the server refused it
+   * because the key exists (412, or AWS's 409 for a concurrent conditional write the other writer
+   * won).
+   */
+  private boolean putIfNoneMatch(String objectKey, byte[] content) throws IOException {
     return io(
         "conditional PUT " + objectKey,
         () -> {
@@ -286,11 +295,8 @@ public final class S3Store implements ObjectStore {
             if (e.statusCode() == 412) {
               return false;
             }
-            if (e.statusCode() == 409) {
-              // AWS: a concurrent conditional write to the key is in flight; one of us wins.
-              if (head(objectKey).isPresent()) {
-                return false;
-              }
+            if (e.statusCode() == 409 && head(objectKey).isPresent()) {
+              return false; // AWS: a concurrent conditional write to the key won
             }
             throw e;
           }
@@ -321,26 +327,7 @@ public final class S3Store implements ObjectStore {
                 b -> b.bucket(config.bucket()).key(probe).contentType("application/octet-stream"),
                 RequestBody.fromBytes(new byte[0])));
     try {
-      boolean refused =
-          io(
-              "conditional PUT " + probe,
-              () -> {
-                try {
-                  puts.putObject(
-                      b ->
-                          b.bucket(config.bucket())
-                              .key(probe)
-                              .ifNoneMatch("*")
-                              .contentType("application/octet-stream"),
-                      RequestBody.fromBytes(new byte[0]));
-                  return false;
-                } catch (S3Exception e) {
-                  if (e.statusCode() == 412) {
-                    return true;
-                  }
-                  throw e;
-                }
-              });
+      boolean refused = !putIfNoneMatch(probe, new byte[0]);
       if (!refused) {
         LOG.warn(
             "s3: the server ignores If-None-Match on PUT; create-if-absent writes HEAD first,"
