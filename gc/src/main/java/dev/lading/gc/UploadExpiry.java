@@ -59,7 +59,8 @@ final class UploadExpiry {
       Set<String> liveWrites,
       List<SweptItem> items)
       throws IOException {
-    Instant expiry = clock.instant().minus(options.uploadExpiry());
+    Instant now = clock.instant();
+    Instant expiry = now.minus(options.uploadExpiry());
     int expired = 0;
     for (UploadStateKey upload : repo.uploads) {
       String key = StorageLayout.keyOf(upload);
@@ -76,20 +77,27 @@ final class UploadExpiry {
       }
       String dataKey = StorageLayout.keyOf(state.dataKey());
       if (!state.startedAt().isBefore(expiry)) {
-        if (!state.isCompleted()) {
+        if (state.isOpen()) {
           liveWrites.add(dataKey);
         }
         continue;
       }
+      // A signed id names a session just started whenever no state is stored, until the end it
+      // carries (SignedUploadIds): before that end, the session is ended by a cancelled state,
+      // never by a deleted one, or it would start over.
+      boolean idStillValid = state.id().signed().map(s -> now.isBefore(s.endsAt())).orElse(false);
+      if (idStillValid && state.cancelled()) {
+        continue; // ended already; deleted once its id ends
+      }
       expired++;
-      items.add(new SweptItem(Kind.UPLOAD, key, state.isCompleted() ? 0 : state.offset()));
+      items.add(new SweptItem(Kind.UPLOAD, key, state.isOpen() ? state.offset() : 0));
       if (options.dryRun()) {
-        if (!state.isCompleted()) {
+        if (state.isOpen()) {
           liveWrites.add(dataKey); // still there after a dry run
         }
         continue;
       }
-      if (!state.isCompleted() && state.resumeToken().isPresent()) {
+      if (state.isOpen() && state.resumeToken().isPresent()) {
         try {
           // Aborting releases the store's multipart upload (on S3: AbortMultipartUpload).
           io.store.resumeMultipart(dataKey, state.resumeToken().get()).abort();
@@ -97,7 +105,11 @@ final class UploadExpiry {
           LOG.warn("gc: could not abort the multipart write of {}: {}", key, e.toString());
         }
       }
-      io.store.delete(List.of(key));
+      if (idStillValid) {
+        io.store.write(key, state.asCancelled().write());
+      } else {
+        io.store.delete(List.of(key));
+      }
     }
     return expired;
   }

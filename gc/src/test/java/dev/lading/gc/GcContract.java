@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
 import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StoredValues.UploadState;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.DigestAlgorithm;
 import dev.lading.core.model.MediaTypes;
@@ -437,6 +438,8 @@ public abstract class GcContract {
         new ByteArrayInputStream(new byte[halfALayerBytes()]),
         OptionalLong.empty());
     var young = registry.startUpload(APP);
+    var cancelled = registry.startUpload(APP);
+    registry.cancelUpload(APP, cancelled.id());
     long pendingBefore = pendingMultipartWrites(store);
     if (pendingBefore >= 0) {
       assertThat(pendingBefore).as("the half layer is a multipart write in the store").isPositive();
@@ -447,14 +450,34 @@ public abstract class GcContract {
     assertThat(registry.uploadStatus(APP, young.id()).offset()).isZero();
 
     GcStats stats = gc.run(now().withUploadExpiry(Duration.ZERO));
-    assertThat(stats.uploadsExpired()).isEqualTo(2);
+    boolean signed = upload.id().isSigned();
+    // Plain ids: the session holding bytes and the young one's state (the cancelled one's was
+    // deleted). Signed ids: the session holding bytes only, ended with a cancelled state like the
+    // cancelled one's, both kept until their ids end (without a state, a signed id reads as a
+    // session just started); the young one stores nothing and ends when its id does.
+    assertThat(stats.uploadsExpired()).isEqualTo(signed ? 1 : 2);
     assertRefused(() -> registry.uploadStatus(APP, upload.id()), ErrorCode.BLOB_UPLOAD_UNKNOWN);
     long pending = pendingMultipartWrites(store);
     if (pending >= 0) {
       assertThat(pending).isZero();
     }
     assertThat(store.list("", Optional.empty(), 100).keys())
-        .noneMatch(k -> k.startsWith(StorageLayout.dataPrefix()) || k.contains("/_uploads/"));
+        .noneMatch(k -> k.startsWith(StorageLayout.dataPrefix()));
+    assertThat(store.list("", Optional.empty(), 100).keys())
+        .filteredOn(k -> k.contains("/_uploads/"))
+        .allSatisfy(
+            k -> {
+              assertThat(signed).isTrue();
+              assertThat(UploadState.read(store.read(k).orElseThrow()).cancelled()).isTrue();
+            });
+
+    // Once the ids have ended, what is left of them goes.
+    Clock afterTheIds =
+        Clock.offset(Clock.systemUTC(), RegistryOptions.DEFAULT_UPLOAD_EXPIRY.plusHours(1));
+    GcStats later = new GarbageCollector(store, afterTheIds).run(now());
+    assertThat(later.uploadsExpired()).isEqualTo(signed ? 2 : 0);
+    assertThat(store.list("", Optional.empty(), 100).keys())
+        .noneMatch(k -> k.contains("/_uploads/"));
   }
 
   @Test

@@ -173,7 +173,8 @@ public final class LadingServer implements AutoCloseable {
                 .withMaxManifestBytes(config.limits().manifestBytes())
                 .withAllowSparseIndex(config.limits().allowSparseIndex())
                 .withAllowBlake3(config.limits().allowBlake3())
-                .withInlineSmallBlobs(format.inlinesSmallBlobs()));
+                .withStoreLayout(format.version())
+                .withUploadExpiry(config.gc().uploadExpiry()));
     metrics.bindCaches(registry::cacheStats);
     registry.immutableTags(config.policies().immutableTags());
     registry.quotas(config.policies().quotas());
@@ -294,10 +295,13 @@ public final class LadingServer implements AutoCloseable {
       }
       if (checked.version() < StoreFormat.CURRENT) {
         log.info(
-            "store: storage layout version {}; small blobs are written as two objects until"
-                + " 'lading format --upgrade' records version {} (run it once no older Lading"
-                + " serves this store)",
+            "store: storage layout version {}; {} until 'lading format --upgrade' records version"
+                + " {} (run it once no older Lading serves this store)",
             checked.version(),
+            checked.inlinesSmallBlobs()
+                ? "upload sessions are stored from their start"
+                : "small blobs are written as two objects and upload sessions stored from their"
+                    + " start",
             StoreFormat.CURRENT);
       }
       return checked;

@@ -312,9 +312,10 @@ public final class Main implements Callable<Integer> {
         "Print the storage layout version of the configured store; --upgrade records the newest"
             + " this Lading writes.",
         "Version 2 keeps small blobs (16 KiB at most) in their blob records: one durable write"
-            + " per small blob instead of two. A Lading that reads only version 1 refuses a"
-            + " version 2 store, so upgrade once every instance serving the store runs this"
-            + " version; the instances write the new records from their next start."
+            + " per small blob instead of two. Version 3 signs upload ids, so starting an"
+            + " upload session writes nothing. A Lading that reads only older versions refuses"
+            + " the store, so upgrade once every instance serving the store runs this version;"
+            + " the instances use the new version from their next start."
       })
   static final class Format implements Callable<Integer> {
     @ParentCommand Main main;

@@ -54,9 +54,7 @@ class StoreFormatStartTest {
     try (FilesystemStore store = new FilesystemStore(root)) {
       // As a Lading of the layout before the marker wrote it: no record holds its blob.
       manifest =
-          pushImage(
-              new StoreRegistry(store, RegistryOptions.defaults().withInlineSmallBlobs(false)),
-              repo);
+          pushImage(new StoreRegistry(store, RegistryOptions.defaults().withStoreLayout(1)), repo);
     }
     assertThat(root.resolve(MARKER)).doesNotExist();
     try (LadingServer server = LadingServer.start(config())) {
@@ -113,8 +111,7 @@ class StoreFormatStartTest {
       throws Exception {
     RepositoryName repo = RepositoryName.parse("team/app");
     try (FilesystemStore store = new FilesystemStore(root)) {
-      pushImage(
-          new StoreRegistry(store, RegistryOptions.defaults().withInlineSmallBlobs(false)), repo);
+      pushImage(new StoreRegistry(store, RegistryOptions.defaults().withStoreLayout(1)), repo);
     }
     try (LadingServer server = LadingServer.start(config())) {
       assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":1}");

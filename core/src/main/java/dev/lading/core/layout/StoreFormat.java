@@ -15,15 +15,18 @@ import java.util.Optional;
  *
  * <p>Versions: 1, the layout of the first releases; 2 adds blob records that hold a small blob's
  * bytes themselves ({@link StoredValues.BlobRecord#inline}), which a Lading that reads only version
- * 1 cannot read. This code reads both. It writes inline records only into a version 2 store: a new
- * store is marked 2; a store at version 1 stays there (every Lading of either version keeps working
- * on it, so instances can be replaced one by one) until an operator upgrades it ({@link #upgrade},
- * the {@code format --upgrade} command) once no instance older than this runs; the instances write
- * inline records from their next start.
+ * 1 cannot read; 3 adds upload sessions with signed ids, whose state is stored only once they hold
+ * something or have ended ({@link StoredValues.UploadState#cancelled}), under keys a Lading that
+ * reads only versions up to 2 cannot parse. This code reads all three. It writes what a version
+ * adds only into a store of that version: a new store is marked {@link #CURRENT}; an older store
+ * stays at its version (every Lading that reads it keeps working on it, so instances can be
+ * replaced one by one) until an operator upgrades it ({@link #upgrade}, the {@code format
+ * --upgrade} command) once no instance older than this runs; the instances use the new version from
+ * their next start.
  */
 public final class StoreFormat {
   /** The layout this code writes into a new store, and the newest it reads. */
-  public static final int CURRENT = 2;
+  public static final int CURRENT = 3;
 
   /** The oldest layout this code reads (and keeps writing, until the store is upgraded). */
   static final int OLDEST_READ = 1;
@@ -49,8 +52,21 @@ public final class StoreFormat {
   public record Checked(int version, boolean recorded) {
     /** Whether blob records may hold small blobs inline in this store. */
     public boolean inlinesSmallBlobs() {
-      return version >= 2;
+      return StoreFormat.inlinesSmallBlobs(version);
     }
+  }
+
+  /** Whether blob records may hold small blobs inline in a store of {@code version}. */
+  public static boolean inlinesSmallBlobs(int version) {
+    return version >= 2;
+  }
+
+  /**
+   * Whether upload ids may be signed in a store of {@code version}, so a session has stored state
+   * only once it holds something (or has ended).
+   */
+  public static boolean signsUploadIds(int version) {
+    return version >= 3;
   }
 
   private StoreFormat() {}

@@ -320,7 +320,10 @@ public final class StoredValues {
    * continue it. {@code hashState} is the base64 SHA-256 state after {@code offset} bytes, absent
    * when it could not be saved (the commit then re-reads the bytes). {@code completed} is set once
    * the session committed, so a retried close answers the same. Written by the registry after every
-   * request of the session; deleted by a cancel, a failed close or GC's upload expiry.
+   * request of the session that changes it; deleted by a cancel, a failed close or GC's upload
+   * expiry. A session with a signed id ({@code dev.lading.core.registry.SignedUploadIds}) has no
+   * state until it holds something, so its end is recorded instead of deleted: {@code cancelled}
+   * marks a state that only says the session is over (until GC's upload expiry removes it).
    */
   public record UploadState(
       RepositoryName repository,
@@ -330,7 +333,8 @@ public final class StoredValues {
       DataKey dataKey,
       Optional<String> resumeToken,
       Optional<String> hashState,
-      Optional<Completed> completed) {
+      Optional<Completed> completed,
+      boolean cancelled) {
 
     /** The blob a session committed. */
     public record Completed(Digest digest, long size) {
@@ -360,7 +364,8 @@ public final class StoredValues {
           dataKey,
           Optional.empty(),
           Optional.empty(),
-          Optional.empty());
+          Optional.empty(),
+          false);
     }
 
     /** This session after more bytes arrived: {@code newOffset} in all. */
@@ -373,7 +378,8 @@ public final class StoredValues {
           dataKey,
           Optional.of(token),
           newHashState,
-          Optional.empty());
+          Optional.empty(),
+          false);
     }
 
     /** This session once its blob is committed. */
@@ -386,11 +392,31 @@ public final class StoredValues {
           dataKey,
           Optional.empty(),
           Optional.empty(),
-          Optional.of(new Completed(digest, size)));
+          Optional.of(new Completed(digest, size)),
+          false);
+    }
+
+    /** What is left of this session once it is cancelled or failed: only that it is over. */
+    public UploadState asCancelled() {
+      return new UploadState(
+          repository,
+          id,
+          startedAt,
+          0,
+          dataKey,
+          Optional.empty(),
+          Optional.empty(),
+          Optional.empty(),
+          true);
     }
 
     public boolean isCompleted() {
       return completed.isPresent();
+    }
+
+    /** Whether the session may still receive bytes: neither completed nor cancelled. */
+    public boolean isOpen() {
+      return completed.isEmpty() && !cancelled;
     }
 
     public static UploadState read(byte[] bytes) {
@@ -409,7 +435,8 @@ public final class StoredValues {
                 : Optional.of(
                     new Completed(
                         Digest.parse(s.completedDigest()),
-                        s.completedSize() == null ? s.offset() : s.completedSize())));
+                        s.completedSize() == null ? s.offset() : s.completedSize())),
+            Boolean.TRUE.equals(s.cancelled()));
       } catch (RuntimeException e) {
         throw corrupt(UploadState.class, e);
       }
@@ -426,7 +453,8 @@ public final class StoredValues {
               resumeToken.orElse(null),
               hashState.orElse(null),
               completed.map(c -> c.digest().toString()).orElse(null),
-              completed.map(Completed::size).orElse(null)));
+              completed.map(Completed::size).orElse(null),
+              cancelled ? Boolean.TRUE : null));
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -439,7 +467,8 @@ public final class StoredValues {
         String resumeToken,
         String hashState,
         String completedDigest,
-        Long completedSize) {}
+        Long completedSize,
+        Boolean cancelled) {}
   }
 
   /**

@@ -1,7 +1,9 @@
 package dev.lading.core.registry;
 
+import dev.lading.core.layout.StoreFormat;
 import dev.lading.core.model.DigestAlgorithm;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -15,10 +17,11 @@ import java.util.Objects;
  * @param blobRecordCacheSize how many blob records (immutable, content-addressed) to cache
  * @param allowSparseIndex see {@link #DEFAULT_ALLOW_SPARSE_INDEX}
  * @param allowBlake3 see {@link #DEFAULT_ALLOW_BLAKE3}
- * @param inlineSmallBlobs whether a small blob that arrives whole is kept in its blob record
- *     ({@link dev.lading.core.layout.StoredValues.BlobRecord#inline}), one durable write instead of
- *     two; only in a store of layout version 2 ({@link dev.lading.core.layout.StoreFormat}), which
- *     the server tells from the store at start
+ * @param storeLayout the layout version the store holds ({@link StoreFormat}, which the server
+ *     reads at start): it decides what this registry may write there, see {@link #inlineSmallBlobs}
+ *     and {@link #unstoredSessions}
+ * @param uploadExpiry how long an upload session lives: GC removes stored sessions older than this,
+ *     and a session not stored yet ({@link SignedUploadIds}) ends at the same age
  */
 public record RegistryOptions(
     long maxManifestBytes,
@@ -27,7 +30,8 @@ public record RegistryOptions(
     long blobRecordCacheSize,
     boolean allowSparseIndex,
     boolean allowBlake3,
-    boolean inlineSmallBlobs) {
+    int storeLayout,
+    Duration uploadExpiry) {
 
   /**
    * Whether an index may name child manifests the repository does not hold (a sparse index,
@@ -60,8 +64,12 @@ public record RegistryOptions(
         blobRecordCacheSize,
         DEFAULT_ALLOW_SPARSE_INDEX,
         DEFAULT_ALLOW_BLAKE3,
-        true);
+        StoreFormat.CURRENT,
+        DEFAULT_UPLOAD_EXPIRY);
   }
+
+  /** The upload expiry GC applies by default. */
+  public static final Duration DEFAULT_UPLOAD_EXPIRY = Duration.ofHours(24);
 
   /** 4 MiB, the limit Distribution and most registries apply. */
   public static final long DEFAULT_MAX_MANIFEST_BYTES = 4L * 1024 * 1024;
@@ -73,6 +81,10 @@ public record RegistryOptions(
     Objects.requireNonNull(clock, "clock");
     if (blobRecordCacheSize < 0) {
       throw new IllegalArgumentException("blobRecordCacheSize must not be negative");
+    }
+    Objects.requireNonNull(uploadExpiry, "uploadExpiry");
+    if (!uploadExpiry.isPositive()) {
+      throw new IllegalArgumentException("uploadExpiry must be positive");
     }
   }
 
@@ -88,7 +100,8 @@ public record RegistryOptions(
         blobRecordCacheSize,
         allowSparseIndex,
         allowBlake3,
-        inlineSmallBlobs);
+        storeLayout,
+        uploadExpiry);
   }
 
   public RegistryOptions withClock(Clock value) {
@@ -99,7 +112,8 @@ public record RegistryOptions(
         blobRecordCacheSize,
         allowSparseIndex,
         allowBlake3,
-        inlineSmallBlobs);
+        storeLayout,
+        uploadExpiry);
   }
 
   public RegistryOptions withResumableHashing(boolean value) {
@@ -110,7 +124,8 @@ public record RegistryOptions(
         blobRecordCacheSize,
         allowSparseIndex,
         allowBlake3,
-        inlineSmallBlobs);
+        storeLayout,
+        uploadExpiry);
   }
 
   public RegistryOptions withAllowSparseIndex(boolean value) {
@@ -121,7 +136,8 @@ public record RegistryOptions(
         blobRecordCacheSize,
         value,
         allowBlake3,
-        inlineSmallBlobs);
+        storeLayout,
+        uploadExpiry);
   }
 
   public RegistryOptions withAllowBlake3(boolean value) {
@@ -132,10 +148,11 @@ public record RegistryOptions(
         blobRecordCacheSize,
         allowSparseIndex,
         value,
-        inlineSmallBlobs);
+        storeLayout,
+        uploadExpiry);
   }
 
-  public RegistryOptions withInlineSmallBlobs(boolean value) {
+  public RegistryOptions withStoreLayout(int value) {
     return new RegistryOptions(
         maxManifestBytes,
         clock,
@@ -143,7 +160,33 @@ public record RegistryOptions(
         blobRecordCacheSize,
         allowSparseIndex,
         allowBlake3,
+        value,
+        uploadExpiry);
+  }
+
+  public RegistryOptions withUploadExpiry(Duration value) {
+    return new RegistryOptions(
+        maxManifestBytes,
+        clock,
+        resumableHashing,
+        blobRecordCacheSize,
+        allowSparseIndex,
+        allowBlake3,
+        storeLayout,
         value);
+  }
+
+  /**
+   * Whether a small blob that arrives whole is kept in its blob record ({@link
+   * dev.lading.core.layout.StoredValues.BlobRecord#inline}), one durable write instead of two.
+   */
+  public boolean inlineSmallBlobs() {
+    return StoreFormat.inlinesSmallBlobs(storeLayout);
+  }
+
+  /** Whether a session's start stores nothing ({@link SignedUploadIds}). */
+  public boolean unstoredSessions() {
+    return StoreFormat.signsUploadIds(storeLayout);
   }
 
   /** Whether this registry takes digests of {@code algorithm} (sha256 and sha512 always). */

@@ -3,6 +3,8 @@ package dev.lading.core.registry;
 import static dev.lading.core.registry.StorageCalls.io;
 import static dev.lading.core.registry.StorageCalls.run;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.lading.core.concurrent.Concurrently;
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
@@ -71,6 +73,15 @@ final class RepositoryManifests {
   private final ManifestValidator validator;
   private final QuotaLedger quotas;
   private volatile ImmutableTags immutableTags = ImmutableTags.NONE;
+
+  /**
+   * Repositories whose catalog marker this process wrote or found, each time with its directory
+   * made durable ({@link ObjectStore#writeIfAbsent} answers only for a durable entry): nothing ever
+   * deletes a marker, so a later push to such a repository has no marker to write. Bounded; a
+   * repository that falls out only costs its next push one create-if-absent again.
+   */
+  private final Cache<RepositoryName, Boolean> catalogued =
+      Caffeine.newBuilder().maximumSize(100_000).build();
 
   RepositoryManifests(
       ObjectStore store, RegistryOptions options, RepositoryBlobs blobs, QuotaLedger quotas) {
@@ -171,14 +182,19 @@ final class RepositoryManifests {
     // still empty: it names nothing, so it needs nothing before it), then the revision link
     // (pullable by digest), the referrer entry (only ever for a linked manifest), and last the
     // tag, the one step that makes the push visible by name.
-    Concurrently.call(
-        List.<Callable<Object>>of(
-            () -> blobs.putSmall(digest, body),
-            () ->
-                io(
-                    () ->
-                        store.writeIfAbsent(
-                            StorageLayout.keyOf(new CatalogKey(repo)), StoredValues.empty()))));
+    if (catalogued.getIfPresent(repo) != null) {
+      blobs.putSmall(digest, body);
+    } else {
+      Concurrently.call(
+          List.<Callable<Object>>of(
+              () -> blobs.putSmall(digest, body),
+              () ->
+                  io(
+                      () ->
+                          store.writeIfAbsent(
+                              StorageLayout.keyOf(new CatalogKey(repo)), StoredValues.empty()))));
+      catalogued.put(repo, true);
+    }
     run(
         () ->
             store.write(

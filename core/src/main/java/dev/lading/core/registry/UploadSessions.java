@@ -27,6 +27,7 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.NoSuchFileException;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -47,6 +48,12 @@ import org.slf4j.LoggerFactory;
  * refused bytes. Closing compares the digest, then commits by writing the small blob record ({@link
  * RepositoryBlobs#commit}); the bytes never move.
  *
+ * <p>In a store of layout version 3 a session's id is signed ({@link SignedUploadIds}) and starting
+ * it stores nothing: until its first bytes are saved, the id itself says what its state would (just
+ * started, nothing received), and {@link #load} reads it from there. Such a session's end (a
+ * cancel, a failed close) is therefore recorded as a cancelled state instead of a deleted one
+ * ({@link #end}); without any state its id would start over.
+ *
  * <p>Concurrency: one request per session at a time in this process (a lock, tried without waiting:
  * a second request is refused rather than queued behind a long upload); across processes the stored
  * offset is re-checked before the state is saved. That narrows but does not close a race between
@@ -59,6 +66,7 @@ final class UploadSessions {
   private final ObjectStore store;
   private final RepositoryBlobs blobs;
   private final RegistryOptions options;
+  private final Optional<SignedUploadIds> signedIds;
   private final LoadingCache<UploadId, ReentrantLock> locks =
       Caffeine.newBuilder().weakValues().build(id -> new ReentrantLock());
 
@@ -66,23 +74,34 @@ final class UploadSessions {
     this.store = store;
     this.blobs = blobs;
     this.options = options;
+    this.signedIds =
+        options.unstoredSessions()
+            ? Optional.of(
+                new SignedUploadIds(
+                    () -> StoreSigningKey.load(store, true),
+                    options.uploadExpiry(),
+                    options.clock()))
+            : Optional.empty();
   }
 
   /**
-   * Starts a session: its state only, durable before the answer. No write is started yet: the
-   * common push that sends all of a small blob in its closing {@code PUT} stores it in one write
-   * ({@link #completeSmall}) and never needs one; a session that streams starts its write with its
-   * first bytes ({@link #resumeOrStart}).
+   * Starts a session. With signed ids, nothing is stored (see the class comment); otherwise its
+   * state, durable before the answer. No write is started yet either way: the common push that
+   * sends all of a small blob in its closing {@code PUT} stores it in one write ({@link
+   * #completeSmall}) and never needs one; a session that streams starts its write with its first
+   * bytes ({@link #resumeOrStart}).
    */
   UploadStatus start(RepositoryName repo) {
+    if (signedIds.isPresent()) {
+      return new UploadStatus(repo, signedIds.get().issue(repo), 0);
+    }
     UploadId id = UploadId.random();
     save(repo, id, UploadState.started(repo, id, options.clock().instant(), DataKey.random()));
     return new UploadStatus(repo, id, 0);
   }
 
   UploadStatus status(RepositoryName repo, UploadId id) {
-    UploadState state = load(repo, id).filter(s -> !s.isCompleted()).orElseThrow(() -> unknown(id));
-    return new UploadStatus(repo, id, state.offset());
+    return new UploadStatus(repo, id, open(repo, id).offset());
   }
 
   /**
@@ -111,8 +130,7 @@ final class UploadSessions {
         () -> {
           UploadState state = open(repo, id);
           return endIfGone(
-              repo,
-              id,
+              state,
               () -> {
                 Chunk chunk = receive(state, start, body, length, sizeCheck);
                 UploadState next = suspend(repo, id, state, chunk);
@@ -134,7 +152,9 @@ final class UploadSessions {
    *   <li>The blob record is written (create-if-absent) and the repository link after it.
    *   <li>The session is saved as completed, with a write a crash may undo ({@link
    *       ObjectStore#writeRevertible}): the crash then leaves the state of the next paragraph,
-   *       from which every request on the session ends as this close did or is refused.
+   *       from which every request on the session ends as this close did or is refused. (A session
+   *       with a signed id that stored nothing before is then back to no state: the one its id
+   *       says, just started, which is the state it closed from.)
    * </ol>
    *
    * A crash after 2 and before 4 leaves a session whose state says "open" while its data key
@@ -181,8 +201,7 @@ final class UploadSessions {
             return recoverClose(repo, id, state, digest, finalChunk, closed.get().size());
           }
           return endIfGone(
-              repo,
-              id,
+              state,
               () -> {
                 if (state.resumeToken().isEmpty()
                     && state.offset() == 0
@@ -198,7 +217,7 @@ final class UploadSessions {
                         : Optional.empty();
                 if (hashed.isPresent() && !hashed.get().equals(digest)) {
                   abortQuietly(chunk.write());
-                  run(() -> store.delete(List.of(stateKey(repo, id))));
+                  end(state, List.of());
                   throw digestInvalid(digest, hashed.get());
                 }
                 run(() -> chunk.write().complete());
@@ -210,7 +229,7 @@ final class UploadSessions {
                 Digest actual =
                     hashed.orElseGet(() -> rehash(state.dataKey(), size, digest.algorithm()));
                 if (!actual.equals(digest)) {
-                  discard(repo, id, state.dataKey());
+                  end(state, List.of(StorageLayout.keyOf(state.dataKey())));
                   throw digestInvalid(digest, actual);
                 }
                 return commit(repo, id, state, digest, new BlobRecord(size, state.dataKey()), "");
@@ -233,12 +252,7 @@ final class UploadSessions {
       InputStream body,
       OptionalLong length) {
     BlobRecord placed =
-        writeSmall(
-            state.dataKey(),
-            digest,
-            body,
-            length,
-            () -> run(() -> store.delete(List.of(stateKey(repo, id)))));
+        writeSmall(state.dataKey(), digest, body, length, () -> end(state, List.of()));
     return commit(repo, id, state, digest, placed, "");
   }
 
@@ -279,11 +293,10 @@ final class UploadSessions {
       if (!actual.equals(digest)) {
         boolean ownedByAnotherDigest =
             blobs.freshRecord(actual).map(r -> r.isAt(state.dataKey())).orElse(false);
-        if (ownedByAnotherDigest) {
-          run(() -> store.delete(List.of(stateKey(repo, id)))); // the data is that blob's now
-        } else {
-          discard(repo, id, state.dataKey());
-        }
+        // The data is that blob's now when its record names it; otherwise it goes too.
+        end(
+            state,
+            ownedByAnotherDigest ? List.of() : List.of(StorageLayout.keyOf(state.dataKey())));
         throw digestInvalid(digest, actual);
       }
     }
@@ -331,7 +344,7 @@ final class UploadSessions {
               throw e;
             }
           }
-          run(() -> store.delete(List.of(stateKey(repo, id))));
+          end(state, List.of());
           return null;
         });
   }
@@ -537,22 +550,46 @@ final class UploadSessions {
   }
 
   private UploadState open(RepositoryName repo, UploadId id) {
-    return load(repo, id).filter(s -> !s.isCompleted()).orElseThrow(() -> unknown(id));
+    return load(repo, id).filter(UploadState::isOpen).orElseThrow(() -> unknown(id));
   }
 
+  /**
+   * The session's state: stored, or, for a signed id with none stored, the one its id says ({@link
+   * SignedUploadIds#unstored}). Empty for a session that is unknown or cancelled.
+   */
   private Optional<UploadState> load(RepositoryName repo, UploadId id) {
-    return io(() -> store.read(stateKey(repo, id)))
-        .map(UploadState::read)
-        .filter(s -> s.repository().equals(repo) && s.id().equals(id));
+    Optional<byte[]> stored = io(() -> store.read(stateKey(repo, id)));
+    if (stored.isPresent()) {
+      return stored
+          .map(UploadState::read)
+          .filter(s -> s.repository().equals(repo) && s.id().equals(id) && !s.cancelled());
+    }
+    return signedIds.flatMap(ids -> ids.unstored(repo, id));
   }
 
   private void save(RepositoryName repo, UploadId id, UploadState state) {
     run(() -> store.write(stateKey(repo, id), state.write()));
   }
 
-  /** Ends a failed session: its data and its state go, nothing stays visible. */
-  private void discard(RepositoryName repo, UploadId id, DataKey dataKey) {
-    run(() -> store.delete(List.of(StorageLayout.keyOf(dataKey), stateKey(repo, id))));
+  /**
+   * Ends a session for good (cancelled, failed, or its write gone), deleting {@code alsoDelete}
+   * with it (its data, when no record may name it). A plain id's state is deleted with them, in one
+   * call. A signed id's state is replaced by a cancelled one instead, durably and first: with no
+   * state at all the id would read as just started again ({@link #load}). A crash after it and
+   * before the deletes leaves data no session or record names, which GC removes as stray data.
+   */
+  private void end(UploadState state, List<String> alsoDelete) {
+    String key = stateKey(state.repository(), state.id());
+    if (state.id().isSigned()) {
+      save(state.repository(), state.id(), state.asCancelled());
+      if (!alsoDelete.isEmpty()) {
+        run(() -> store.delete(alsoDelete));
+      }
+      return;
+    }
+    List<String> keys = new ArrayList<>(alsoDelete);
+    keys.add(key);
+    run(() -> store.delete(keys));
   }
 
   /**
@@ -607,16 +644,19 @@ final class UploadSessions {
    * state is deleted and the client told {@code BLOB_UPLOAD_UNKNOWN}, so it starts over instead of
    * meeting a storage error on every retry.
    */
-  private <T> T endIfGone(RepositoryName repo, UploadId id, Locked<T> body) {
+  private <T> T endIfGone(UploadState state, Locked<T> body) {
     try {
       return body.run();
     } catch (RegistryException e) {
       if (e.code() != ErrorCode.STORAGE_UNAVAILABLE || !isGone(e)) {
         throw e;
       }
-      LOG.warn("upload {}: its write is gone ({}); the session ends", id.value(), rootMessage(e));
-      run(() -> store.delete(List.of(stateKey(repo, id))));
-      throw unknown(id);
+      LOG.warn(
+          "upload {}: its write is gone ({}); the session ends",
+          state.id().value(),
+          rootMessage(e));
+      end(state, List.of());
+      throw unknown(state.id());
     }
   }
 

@@ -55,7 +55,9 @@ public interface ObjectStore extends AutoCloseable {
 
   /**
    * Writes a small object only when none exists at {@code key}; {@code false} when one did (the
-   * existing object is left as it was). Atomic where the store allows it.
+   * existing object is left as it was). Atomic where the store allows it. Either way, once it
+   * returns, the object at {@code key} is durable, even one another writer created a moment before
+   * and has not made durable yet (callers rely on this to answer for an object they found).
    */
   boolean writeIfAbsent(String key, byte[] content) throws IOException;
 

@@ -35,14 +35,15 @@ class StoreFormatTest {
     try (ObjectStore store = new FilesystemStore(dir)) {
       assertThat(StoreFormat.check(store, true))
           .as("marked now")
-          .isEqualTo(new StoreFormat.Checked(2, true));
+          .isEqualTo(new StoreFormat.Checked(3, true));
       assertThat(store.read(KEY))
           .hasValueSatisfying(
-              bytes -> assertThat(new String(bytes, UTF_8)).isEqualTo("{\"version\":2}"));
+              bytes -> assertThat(new String(bytes, UTF_8)).isEqualTo("{\"version\":3}"));
       assertThat(StoreFormat.check(store, true))
           .as("read back, marked before")
-          .isEqualTo(new StoreFormat.Checked(2, false));
-      assertThat(StoreFormat.check(store, false).inlinesSmallBlobs()).isTrue();
+          .isEqualTo(new StoreFormat.Checked(3, false));
+      assertThat(StoreFormat.inlinesSmallBlobs(3)).isTrue();
+      assertThat(StoreFormat.signsUploadIds(3)).isTrue();
     }
   }
 
@@ -65,23 +66,37 @@ class StoreFormatTest {
   }
 
   @Test
-  void anUpgradeRecordsVersionTwoOnceAndKeepsEverything() throws Exception {
-    try (ObjectStore store = new FilesystemStore(dir)) {
-      store.write(KEY, "{\"version\":1}".getBytes(UTF_8));
-      String record = StorageLayout.keyOf(new BlobRecordKey(Digest.sha256(new byte[] {2})));
-      byte[] recordBytes = new BlobRecord(1, DataKey.random()).write();
-      store.write(record, recordBytes);
-      assertThat(StoreFormat.upgrade(store)).as("the version before").isEqualTo(1);
-      assertThat(StoreFormat.check(store, false)).isEqualTo(new StoreFormat.Checked(2, false));
-      assertThat(StoreFormat.upgrade(store)).as("already upgraded").isEqualTo(2);
-      assertThat(store.read(record)).hasValueSatisfying(b -> assertThat(b).isEqualTo(recordBytes));
+  void anUpgradeRecordsTheCurrentVersionOnceAndKeepsEverything() throws Exception {
+    for (int from : new int[] {1, 2}) {
+      try (ObjectStore store = new FilesystemStore(dir.resolve("v" + from))) {
+        store.write(KEY, ("{\"version\":" + from + "}").getBytes(UTF_8));
+        String record = StorageLayout.keyOf(new BlobRecordKey(Digest.sha256(new byte[] {2})));
+        byte[] recordBytes = new BlobRecord(1, DataKey.random()).write();
+        store.write(record, recordBytes);
+        assertThat(StoreFormat.check(store, false)).isEqualTo(new StoreFormat.Checked(from, false));
+        assertThat(StoreFormat.upgrade(store)).as("the version before").isEqualTo(from);
+        assertThat(StoreFormat.check(store, false)).isEqualTo(new StoreFormat.Checked(3, false));
+        assertThat(StoreFormat.upgrade(store)).as("already upgraded").isEqualTo(3);
+        assertThat(store.read(record))
+            .hasValueSatisfying(b -> assertThat(b).isEqualTo(recordBytes));
+      }
     }
+  }
+
+  @Test
+  void eachVersionSaysWhatItAdds() {
+    assertThat(StoreFormat.inlinesSmallBlobs(1)).isFalse();
+    assertThat(StoreFormat.signsUploadIds(1)).isFalse();
+    assertThat(StoreFormat.inlinesSmallBlobs(2)).isTrue();
+    assertThat(StoreFormat.signsUploadIds(2))
+        .as("a Lading that reads only up to 2 cannot parse the keys of signed ids")
+        .isFalse();
   }
 
   @Test
   void withoutLeaveToWriteTheStoreIsOnlyChecked() throws Exception {
     try (ObjectStore store = new FilesystemStore(dir)) {
-      assertThat(StoreFormat.check(store, false)).isEqualTo(new StoreFormat.Checked(2, false));
+      assertThat(StoreFormat.check(store, false)).isEqualTo(new StoreFormat.Checked(3, false));
       assertThat(store.read(KEY)).isEmpty();
     }
   }
@@ -93,7 +108,7 @@ class StoreFormatTest {
       assertThatThrownBy(() -> StoreFormat.check(store, true))
           .isInstanceOf(StoreFormat.UnsupportedFormatException.class)
           .hasMessageContaining("version 99")
-          .hasMessageContaining("versions 1 to 2 only");
+          .hasMessageContaining("versions 1 to 3 only");
       assertThat(new String(store.read(KEY).orElseThrow(), UTF_8))
           .as("left as it was")
           .isEqualTo("{\"version\":99}");
@@ -107,7 +122,7 @@ class StoreFormatTest {
       assertThatThrownBy(() -> StoreFormat.check(store, true))
           .isInstanceOf(StoreFormat.UnsupportedFormatException.class)
           .hasMessageContaining(KEY)
-          .hasMessageContaining("versions 1 to 2");
+          .hasMessageContaining("versions 1 to 3");
     }
   }
 
@@ -121,11 +136,11 @@ class StoreFormatTest {
       }
       int marked = 0;
       for (Future<StoreFormat.Checked> start : threads.invokeAll(starts)) {
-        assertThat(start.get().version()).isEqualTo(2); // none refused
+        assertThat(start.get().version()).isEqualTo(3); // none refused
         marked += start.get().recorded() ? 1 : 0;
       }
       assertThat(marked).as("one of them wrote the marker").isEqualTo(1);
-      assertThat(new String(store.read(KEY).orElseThrow(), UTF_8)).isEqualTo("{\"version\":2}");
+      assertThat(new String(store.read(KEY).orElseThrow(), UTF_8)).isEqualTo("{\"version\":3}");
     }
   }
 }

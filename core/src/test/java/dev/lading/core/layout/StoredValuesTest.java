@@ -199,6 +199,29 @@ class StoredValuesTest {
     assertThat(closed.offset()).isEqualTo(10);
     assertThat(closed.resumeToken()).isEmpty();
     assertThat(closed.hashState()).isEmpty();
+    assertThat(closed.isOpen()).isFalse();
+    assertThat(state.isOpen()).isTrue();
+    assertThat(state.cancelled()).as("absent in every state written before version 3").isFalse();
+  }
+
+  @Test
+  void cancelledUploadStateOfASignedId() {
+    String signedId = UUID + ".19ae2c8a0f3.19ae7ff6cf3." + "0123456789abcdef".repeat(2);
+    String cancelled =
+        "{\"repository\":\"ml/vllm\",\"id\":\""
+            + signedId
+            + "\",\"startedAt\":\"2026-01-02T03:04:05Z\","
+            + "\"offset\":0,\"dataKey\":\""
+            + DATA
+            + "\",\"cancelled\":true}";
+    UploadState state = roundTrip(cancelled, UploadState::read, UploadState::write);
+    assertThat(state.id().isSigned()).isTrue();
+    assertThat(state.cancelled()).isTrue();
+    assertThat(state.isOpen()).isFalse();
+    assertThat(state.isCompleted()).isFalse();
+    UploadState open =
+        UploadState.started(state.repository(), state.id(), state.startedAt(), state.dataKey());
+    assertThat(open.asCancelled()).isEqualTo(state);
   }
 
   @Test

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
 import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StoredValues.UploadState;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.storage.fs.FilesystemStore;
@@ -46,7 +47,23 @@ class BlobPushStoreCallsTest {
   }
 
   @Test
-  void aSessionStartWritesOnlyItsState() throws Exception {
+  void aSessionStartStoresNothing() throws Exception {
+    registry.startUpload(REPO); // the first start reads (here: creates) the store's signing key
+    store.calls.clear();
+
+    UploadStatus session = registry.startUpload(REPO);
+
+    assertThat(counts()).as("no store call at all").isEmpty();
+    assertThat(registry.uploadStatus(REPO, session.id()).offset()).isZero();
+  }
+
+  @Test
+  void aSessionStartBeforeLayoutThreeWritesOnlyItsState() throws Exception {
+    registry =
+        new StoreRegistry(
+            store,
+            RegistryOptions.defaults().withStoreLayout(2),
+            GcFence.of(store, Clock.systemUTC()));
 
     registry.startUpload(REPO);
 
@@ -100,8 +117,16 @@ class BlobPushStoreCallsTest {
     assertRefused(
         () -> close(session, Digest.sha256("other".getBytes(UTF_8)), blob, blob.length),
         ErrorCode.DIGEST_INVALID);
-    assertThat(store.list("", Optional.empty(), 10).keys()).isEmpty();
+    assertThat(store.list("", Optional.empty(), 10).keys())
+        .as("the store's signing key and the session's end, nothing of the blob")
+        .containsExactlyInAnyOrder(
+            "auth/url-signing-key",
+            StorageLayout.keyOf(new StorageLayout.UploadStateKey(REPO, session.id())));
+    assertCancelled(session);
     assertRefused(() -> registry.uploadStatus(REPO, session.id()), ErrorCode.BLOB_UPLOAD_UNKNOWN);
+    assertRefused(
+        () -> close(session, Digest.sha256(blob), blob, blob.length),
+        ErrorCode.BLOB_UPLOAD_UNKNOWN);
   }
 
   @Test
@@ -133,8 +158,24 @@ class BlobPushStoreCallsTest {
     registry.cancelUpload(REPO, session.id());
 
     assertThat(store.calls).doesNotContainKeys("startMultipart", "resumeMultipart");
-    assertThat(store.list("", Optional.empty(), 10).keys())
-        .noneMatch(k -> k.contains(session.id().value()));
+    assertCancelled(session);
+    assertRefused(() -> registry.uploadStatus(REPO, session.id()), ErrorCode.BLOB_UPLOAD_UNKNOWN);
+    byte[] blob = "a small layer".getBytes(UTF_8);
+    assertRefused(
+        () -> close(session, Digest.sha256(blob), blob, blob.length),
+        ErrorCode.BLOB_UPLOAD_UNKNOWN);
+    assertRefused(() -> registry.cancelUpload(REPO, session.id()), ErrorCode.BLOB_UPLOAD_UNKNOWN);
+  }
+
+  /**
+   * A session with a signed id ends with a state that says so: with none, its id would read as a
+   * session just started.
+   */
+  private void assertCancelled(UploadStatus session) throws Exception {
+    assertThat(session.id().isSigned()).isTrue();
+    assertThat(
+            store.read(StorageLayout.keyOf(new StorageLayout.UploadStateKey(REPO, session.id()))))
+        .hasValueSatisfying(b -> assertThat(UploadState.read(b).cancelled()).isTrue());
   }
 
   /** The closing PUT of {@code session} with all of {@code blob} and a declared length. */

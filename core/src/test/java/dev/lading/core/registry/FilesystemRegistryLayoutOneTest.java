@@ -7,6 +7,6 @@ package dev.lading.core.registry;
 class FilesystemRegistryLayoutOneTest extends FilesystemRegistryTest {
   @Override
   protected RegistryOptions options() {
-    return RegistryOptions.defaults().withInlineSmallBlobs(false);
+    return RegistryOptions.defaults().withStoreLayout(1);
   }
 }

@@ -8,7 +8,9 @@ import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
 import dev.lading.core.layout.StorageLayout;
 import dev.lading.core.layout.StorageLayout.BlobRecordKey;
+import dev.lading.core.layout.StorageLayout.UploadStateKey;
 import dev.lading.core.layout.StoredValues.BlobRecord;
+import dev.lading.core.layout.StoredValues.UploadState;
 import dev.lading.core.model.ByteRange;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.DigestAlgorithm;
@@ -17,20 +19,24 @@ import dev.lading.core.model.Reference;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.Tag;
 import dev.lading.core.model.UploadId;
+import dev.lading.core.storage.AllKeys;
 import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.ObjectStore;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Random;
+import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -316,6 +322,65 @@ public abstract class RegistryContract {
     }
   }
 
+  /** A session that received nothing yet (stored nothing, with a signed id) goes on elsewhere. */
+  @Test
+  void aSessionStartedOnOneInstanceIsClosedOnAnother() throws Exception {
+    byte[] content = bytes("started here, all sent elsewhere");
+    UploadId id = registry.startUpload(REPO).id();
+    try (ObjectStore other = reopen(store)) {
+      StoreRegistry elsewhere = new StoreRegistry(other, options());
+      assertThat(elsewhere.uploadStatus(REPO, id).offset()).isZero();
+      Digest digest = Digest.sha256(content);
+      elsewhere.completeUpload(
+          REPO, id, digest, OptionalLong.empty(), body(content), OptionalLong.empty());
+      assertThat(readAll(elsewhere.openBlob(REPO, digest, Optional.empty()))).isEqualTo(content);
+    }
+    assertRefused(() -> registry.uploadStatus(REPO, id), ErrorCode.BLOB_UPLOAD_UNKNOWN);
+  }
+
+  /**
+   * An upload id no instance issued for this repository names nothing: every request on it is
+   * {@code BLOB_UPLOAD_UNKNOWN} and stores nothing. For a signed id: a wrong signature, another
+   * UUID under a real signature (a client must not choose the data key a session writes), and a
+   * real id used in another repository.
+   */
+  @Test
+  void anUploadIdNoInstanceIssuedIsUnknownAndStoresNothing() throws Exception {
+    UploadId issued = registry.startUpload(REPO).id();
+    List<UploadId> foreign = new ArrayList<>(List.of(UploadId.random()));
+    if (issued.isSigned()) {
+      UploadId.Signed parts = issued.signed().orElseThrow();
+      String times = parts.start() + "." + parts.end() + ".";
+      foreign.add(UploadId.parse(parts.uuid() + "." + times + "0".repeat(32)));
+      foreign.add(UploadId.parse(UUID.randomUUID() + "." + times + parts.signature()));
+    }
+    List<String> before = AllKeys.under(store, "");
+    byte[] content = bytes("sent to an unknown session");
+    Digest digest = Digest.sha256(content);
+    for (UploadId id : foreign) {
+      assertRefused(() -> registry.uploadStatus(REPO, id), ErrorCode.BLOB_UPLOAD_UNKNOWN);
+      assertRefused(
+          () ->
+              registry.appendToUpload(
+                  REPO, id, OptionalLong.of(0), body(content), OptionalLong.empty()),
+          ErrorCode.BLOB_UPLOAD_UNKNOWN);
+      assertRefused(
+          () ->
+              registry.completeUpload(
+                  REPO, id, digest, OptionalLong.empty(), body(content), OptionalLong.empty()),
+          ErrorCode.BLOB_UPLOAD_UNKNOWN);
+      assertRefused(() -> registry.cancelUpload(REPO, id), ErrorCode.BLOB_UPLOAD_UNKNOWN);
+    }
+    assertRefused(() -> registry.uploadStatus(OTHER, issued), ErrorCode.BLOB_UPLOAD_UNKNOWN);
+    assertRefused(
+        () ->
+            registry.completeUpload(
+                OTHER, issued, digest, OptionalLong.empty(), body(content), OptionalLong.empty()),
+        ErrorCode.BLOB_UPLOAD_UNKNOWN);
+    assertThat(AllKeys.under(store, "")).isEqualTo(before);
+    assertThat(registry.uploadStatus(REPO, issued).offset()).as("the real one still").isZero();
+  }
+
   @Test
   void uploadWithoutSavedHashStateIsHashedByRereading() throws Exception {
     StoreRegistry slow = new StoreRegistry(store, options().withResumableHashing(false));
@@ -385,7 +450,15 @@ public abstract class RegistryContract {
     assertRefused(() -> registry.uploadStatus(REPO, id), ErrorCode.BLOB_UPLOAD_UNKNOWN);
     assertRefused(() -> registry.cancelUpload(REPO, id), ErrorCode.BLOB_UPLOAD_UNKNOWN);
     assertThat(dataKeys()).isEmpty();
-    assertThat(store.list("repositories/", Optional.empty(), 10).keys()).isEmpty();
+    // Nothing is left in the repository but, for a signed id, the state saying the session ended
+    // (without it the id would read as a session just started).
+    assertThat(store.list("repositories/", Optional.empty(), 10).keys())
+        .allSatisfy(
+            key -> {
+              assertThat(key).isEqualTo(StorageLayout.keyOf(new UploadStateKey(REPO, id)));
+              assertThat(id.isSigned()).isTrue();
+              assertThat(UploadState.read(store.read(key).orElseThrow()).cancelled()).isTrue();
+            });
     assertThat(pendingMultipartWrites(store)).isIn(0L, -1L);
   }
 
@@ -602,7 +675,20 @@ public abstract class RegistryContract {
         registry.appendToUpload(
             REPO, id, OptionalLong.of(0), body(content), OptionalLong.of(content.length));
       }
-      byte[] open = store.read(state).orElseThrow();
+      // What the session held before its close: for a signed id that received nothing, no state.
+      Optional<byte[]> open = store.read(state);
+      Runnable revert =
+          () -> {
+            try {
+              if (open.isPresent()) {
+                store.write(state, open.get());
+              } else {
+                store.delete(List.of(state));
+              }
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+          };
       byte[] lastChunk = chunked ? new byte[0] : content;
       Supplier<BlobInfo> close =
           () ->
@@ -614,12 +700,12 @@ public abstract class RegistryContract {
                   body(lastChunk),
                   OptionalLong.of(lastChunk.length));
       close.get();
-      store.write(state, open); // what a crash before the revertible write reached the disk leaves
+      revert.run(); // what a crash before the revertible write reached the disk leaves
 
       BlobInfo again = close.get();
 
       assertThat(again).isEqualTo(new BlobInfo(digest, content.length));
-      store.write(state, open);
+      revert.run();
       byte[] other = bytes("other bytes for the same session");
       try {
         registry.appendToUpload(

@@ -5,19 +5,15 @@ import static io.netty.handler.codec.http.HttpMethod.HEAD;
 
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
-import dev.lading.core.layout.StorageLayout;
-import dev.lading.core.layout.StorageLayout.UrlSigningKeyKey;
-import dev.lading.core.layout.StoredValues.UrlSigningKey;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
+import dev.lading.core.registry.StoreSigningKey;
 import dev.lading.core.storage.ObjectStore;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
@@ -25,8 +21,6 @@ import java.util.Optional;
 import java.util.function.Supplier;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Short-lived blob URLs of Lading's own, for clients that insist on a redirect before they read a
@@ -47,7 +41,6 @@ import org.slf4j.LoggerFactory;
  * status).
  */
 final class SignedBlobUrls {
-  private static final Logger LOG = LoggerFactory.getLogger(SignedBlobUrls.class);
   static final String PREFIX = "/signed/";
   static final String LABEL = "/signed/{name}/-/{digest}";
 
@@ -62,7 +55,7 @@ final class SignedBlobUrls {
 
   /** With a key of this process alone: its URLs are good only on this instance until it stops. */
   SignedBlobUrls() {
-    this(randomKey(), Clock.systemUTC());
+    this(StoreSigningKey.random(), Clock.systemUTC());
   }
 
   SignedBlobUrls(byte[] key, Clock clock) {
@@ -83,30 +76,7 @@ final class SignedBlobUrls {
    * log; a store that fails is a {@code 503} for that request, and the next one reads again.
    */
   static SignedBlobUrls shared(ObjectStore store, boolean mayCreate) {
-    return new SignedBlobUrls(() -> storedKey(store, mayCreate), Clock.systemUTC());
-  }
-
-  private static byte[] storedKey(ObjectStore store, boolean mayCreate) {
-    String key = StorageLayout.keyOf(new UrlSigningKeyKey());
-    try {
-      Optional<byte[]> stored = store.read(key);
-      if (stored.isEmpty() && mayCreate) {
-        store.writeIfAbsent(key, new UrlSigningKey(randomKey()).write());
-        stored = store.read(key);
-      }
-      if (stored.isPresent()) {
-        return UrlSigningKey.read(stored.get()).key();
-      }
-    } catch (IOException e) {
-      throw ErrorCode.STORAGE_UNAVAILABLE
-          .exception("cannot read the key of signed blob URLs")
-          .withCause(e);
-    }
-    LOG.warn(
-        "no {} in the store and this instance may not create it: signed blob URLs are good"
-            + " only on this instance",
-        key);
-    return randomKey();
+    return new SignedBlobUrls(() -> StoreSigningKey.load(store, mayCreate), Clock.systemUTC());
   }
 
   private byte[] key() {
@@ -119,12 +89,6 @@ final class SignedBlobUrls {
         k = key;
       }
     }
-    return k;
-  }
-
-  private static byte[] randomKey() {
-    byte[] k = new byte[32];
-    new SecureRandom().nextBytes(k);
     return k;
   }
 
