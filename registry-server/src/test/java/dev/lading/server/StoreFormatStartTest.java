@@ -24,6 +24,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
@@ -40,10 +41,10 @@ class StoreFormatStartTest {
   @Test
   void aStartOnAnEmptyStoreRecordsTheVersion() throws Exception {
     try (LadingServer server = LadingServer.start(config())) {
-      assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":2}");
+      assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":3}");
     }
     try (LadingServer again = LadingServer.start(config())) {
-      assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":2}");
+      assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":3}");
     }
   }
 
@@ -72,7 +73,7 @@ class StoreFormatStartTest {
     assertThatThrownBy(() -> LadingServer.start(config()))
         .isInstanceOf(StoreFormat.UnsupportedFormatException.class)
         .hasMessageContaining("version 99")
-        .hasMessageContaining("versions 1 to 2");
+        .hasMessageContaining("versions 1 to 3");
     assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":99}");
 
     StringWriter err = new StringWriter();
@@ -83,7 +84,7 @@ class StoreFormatStartTest {
             new PrintWriter(new StringWriter(), true),
             new PrintWriter(err, true));
     assertThat(code).as("the offline gc refuses too").isEqualTo(1);
-    assertThat(err.toString()).contains("storage layout version 99").contains("versions 1 to 2");
+    assertThat(err.toString()).contains("storage layout version 99").contains("versions 1 to 3");
   }
 
   @Test
@@ -103,25 +104,42 @@ class StoreFormatStartTest {
 
   /**
    * A store the layout before version 2 wrote is served as it is, its small blobs still written as
-   * two objects, until the format command upgrades it; the next start keeps small blobs in their
-   * records, and everything pushed before still reads.
+   * two objects and its sessions stored from their start, until the format command upgrades it; the
+   * next start keeps small blobs in their records and starts sessions without storing them,
+   * everything pushed before still reads, and a session started before the upgrade still closes.
    */
   @Test
-  void theFormatCommandShowsAndUpgradesTheLayoutAndTheNextStartInlinesSmallBlobs()
-      throws Exception {
+  void theFormatCommandShowsAndUpgradesTheLayoutAndTheNextStartUsesIt() throws Exception {
     RepositoryName repo = RepositoryName.parse("team/app");
     try (FilesystemStore store = new FilesystemStore(root)) {
       pushImage(new StoreRegistry(store, RegistryOptions.defaults().withStoreLayout(1)), repo);
     }
+    String sessionOfVersionOne;
     try (LadingServer server = LadingServer.start(config())) {
       assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":1}");
       assertThat(pushSmallBlob(server, "before the upgrade")).as("a data object").isTrue();
+      long stored = storedSessions();
+      sessionOfVersionOne = startSession(server);
+      assertThat(storedSessions()).as("the session's state").isEqualTo(stored + 1);
     }
     assertThat(format("format")).isEqualTo("storage layout version 1");
-    assertThat(format("format", "--upgrade")).isEqualTo("storage layout version 1 upgraded to 2");
-    assertThat(format("format", "--upgrade")).isEqualTo("storage layout version 2 already");
+    assertThat(format("format", "--upgrade")).isEqualTo("storage layout version 1 upgraded to 3");
+    assertThat(format("format", "--upgrade")).isEqualTo("storage layout version 3 already");
     try (LadingServer server = LadingServer.start(config())) {
       assertThat(pushSmallBlob(server, "after the upgrade")).as("a data object").isFalse();
+      long stored = storedSessions();
+      String signed = startSession(server);
+      assertThat(storedSessions()).as("nothing stored for a new session").isEqualTo(stored);
+      assertThat(signed.substring(signed.lastIndexOf('/') + 1)).contains(".");
+      for (String session : List.of(sessionOfVersionOne, signed)) {
+        byte[] blob = ("closed in " + session).getBytes(UTF_8);
+        String separator = session.contains("?") ? "&" : "?";
+        assertThat(
+                send(server, "PUT", session + separator + "digest=" + Digest.sha256(blob), blob)
+                    .statusCode())
+            .as("closing %s", session)
+            .isEqualTo(201);
+      }
       assertThat(send(server, "GET", "/v2/team/app/manifests/v1", null).statusCode())
           .as("the image pushed before")
           .isEqualTo(200);
@@ -171,6 +189,25 @@ class StoreFormatStartTest {
                         : HttpRequest.BodyPublishers.ofByteArray(body))
                 .build(),
             HttpResponse.BodyHandlers.discarding());
+  }
+
+  /** Starts an upload session over HTTP; the path (and query) of its {@code Location}. */
+  private static String startSession(LadingServer server) throws Exception {
+    HttpResponse<Void> started = send(server, "POST", "/v2/team/app/blobs/uploads/", null);
+    assertThat(started.statusCode()).isEqualTo(202);
+    URI location = URI.create(started.headers().firstValue("Location").orElseThrow());
+    return location.getRawPath()
+        + (location.getRawQuery() == null ? "" : "?" + location.getRawQuery());
+  }
+
+  private long storedSessions() throws Exception {
+    Path uploads = root.resolve("repositories/team/app/_uploads");
+    if (!Files.exists(uploads)) {
+      return 0;
+    }
+    try (var files = Files.list(uploads)) {
+      return files.count();
+    }
   }
 
   private long dataObjects() throws Exception {
