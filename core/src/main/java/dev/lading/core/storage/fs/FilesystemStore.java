@@ -38,6 +38,7 @@ import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,8 +58,16 @@ public final class FilesystemStore implements ObjectStore {
 
   private static final Logger LOG = LoggerFactory.getLogger(FilesystemStore.class);
 
+  /**
+   * Staging files are spread over this many directories under {@code +staging}: every small write
+   * creates its file in one and renames or links it out, and each of those locks the directory, so
+   * concurrent writes sharing one directory queue (and spin) on its lock.
+   */
+  static final int STAGING_SHARDS = 16;
+
   private final Path root;
   private final Path staging;
+  private final Path[] stagingShards = new Path[STAGING_SHARDS];
   private final Path multipart;
 
   /** Staging buffers for direct-I/O uploads; null when uploads go through the page cache. */
@@ -77,7 +86,9 @@ public final class FilesystemStore implements ObjectStore {
     this.root = root.toAbsolutePath().normalize();
     this.staging = this.root.resolve(StorageLayout.FILESYSTEM_STAGING);
     this.multipart = this.root.resolve(StorageLayout.FILESYSTEM_MULTIPART);
-    Files.createDirectories(staging);
+    for (int i = 0; i < STAGING_SHARDS; i++) {
+      stagingShards[i] = Files.createDirectories(staging.resolve(String.format("%02x", i)));
+    }
     Files.createDirectories(multipart);
     this.directBuffers = directWrites ? probeDirectIo(multipart) : null;
     LOG.info(
@@ -126,14 +137,23 @@ public final class FilesystemStore implements ObjectStore {
 
   @Override
   public Optional<ObjectInfo> stat(String key) throws IOException {
-    Path file = resolve(key);
+    return regularFile(resolve(key)).map(FilesystemStore::info);
+  }
+
+  /**
+   * The attributes of {@code file} when it is a regular file. Most misses of a push are expected (a
+   * blob not there yet, a session not stored), so a missing file is answered without the exception
+   * {@link Files#readAttributes} would make.
+   */
+  private static Optional<BasicFileAttributes> regularFile(Path file) throws IOException {
     try {
       BasicFileAttributes attributes =
-          Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-      if (!attributes.isRegularFile()) {
-        return Optional.empty();
-      }
-      return Optional.of(info(attributes));
+          file.getFileSystem()
+              .provider()
+              .readAttributesIfExists(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      return attributes == null || !attributes.isRegularFile()
+          ? Optional.empty()
+          : Optional.of(attributes);
     } catch (NoSuchFileException | NotDirectoryException e) {
       return Optional.empty();
     }
@@ -142,7 +162,7 @@ public final class FilesystemStore implements ObjectStore {
   @Override
   public Optional<byte[]> read(String key) throws IOException {
     Path file = resolve(key);
-    if (Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
+    if (regularFile(file).isEmpty()) {
       return Optional.empty();
     }
     try {
@@ -529,9 +549,15 @@ public final class FilesystemStore implements ObjectStore {
     }
     List<String> found = new ArrayList<>();
     for (Path dir : List.of(multipart, staging)) {
-      List<Path> files;
-      try (Stream<Path> listing = Files.list(dir)) {
-        files = listing.toList();
+      List<Path> files = new ArrayList<>();
+      for (Path entry : listDirectory(dir)) {
+        // Staging files sit in the shards of +staging (in +staging itself when an earlier version
+        // wrote them). Files vanish while this runs: those are skipped.
+        if (dir == staging && Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
+          files.addAll(listDirectory(entry));
+        } else {
+          files.add(entry);
+        }
       }
       for (Path file : files) {
         if (live.contains(file)) {
@@ -555,6 +581,14 @@ public final class FilesystemStore implements ObjectStore {
       }
     }
     return found;
+  }
+
+  private static List<Path> listDirectory(Path dir) throws IOException {
+    try (Stream<Path> listing = Files.list(dir)) {
+      return listing.toList();
+    } catch (NoSuchFileException e) {
+      return List.of();
+    }
   }
 
   // ---- used by FilesystemMultipartWrite -----------------------------------------------------
@@ -624,7 +658,11 @@ public final class FilesystemStore implements ObjectStore {
   }
 
   private Path stage(byte[] content) throws IOException {
-    Path temp = staging.resolve(UUID.randomUUID().toString());
+    // Unique names from a per-thread generator (a clash only fails this write: CREATE_NEW).
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    Path temp =
+        stagingShards[random.nextInt(STAGING_SHARDS)].resolve(
+            new UUID(random.nextLong(), random.nextLong()).toString());
     try (FileChannel channel =
         FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       ByteBuffer buffer = ByteBuffer.wrap(content);

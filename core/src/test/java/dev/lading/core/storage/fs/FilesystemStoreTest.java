@@ -19,9 +19,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -147,13 +150,41 @@ class FilesystemStoreTest extends ObjectStoreContract {
     }
   }
 
+  /**
+   * Staging files a crash left between write and publication are swept once old enough, in the
+   * staging shards and directly under {@code +staging} (where an earlier version put them); young
+   * ones and the shard directories stay.
+   */
+  @Test
+  void abandonedStagingFilesAreSweptFromEveryShardOnceOld() throws Exception {
+    Path staging = dir.resolve("root").resolve(StorageLayout.FILESYSTEM_STAGING);
+    Path old = Files.writeString(staging.resolve("0a").resolve("left-by-a-crash"), "x");
+    Path flat = Files.writeString(staging.resolve("left-by-an-earlier-version"), "y");
+    Path young = Files.writeString(staging.resolve("03").resolve("being-written"), "z");
+    Instant cutoff = Instant.now().minusSeconds(60);
+    for (Path file : List.of(old, flat)) {
+      Files.setLastModifiedTime(file, FileTime.from(cutoff.minusSeconds(60)));
+    }
+
+    List<String> dry = store.sweepAbandonedWrites(Set.of(), cutoff, true);
+    assertThat(Files.exists(old) && Files.exists(flat)).as("a dry run deletes nothing").isTrue();
+    List<String> swept = store.sweepAbandonedWrites(Set.of(), cutoff, false);
+
+    assertThat(swept).isEqualTo(dry).hasSize(2);
+    assertThat(old).doesNotExist();
+    assertThat(flat).doesNotExist();
+    assertThat(young).exists();
+    assertThat(staging.resolve("0a")).isDirectory();
+    Files.delete(young);
+  }
+
   @AfterEach
   void noStagingOrMultipartFilesAndNothingOutsideRoot() throws Exception {
     Path root = dir.resolve("root");
-    try (Stream<Path> staged = Files.list(root.resolve(StorageLayout.FILESYSTEM_STAGING));
+    try (Stream<Path> staged = Files.walk(root.resolve(StorageLayout.FILESYSTEM_STAGING));
         Stream<Path> multipart = Files.list(root.resolve(StorageLayout.FILESYSTEM_MULTIPART));
         Stream<Path> top = Files.list(dir)) {
-      assertThat(staged).isEmpty();
+      assertThat(staged.filter(Files::isRegularFile)).as("staging files").isEmpty();
       assertThat(multipart).isEmpty();
       assertThat(top).containsExactly(root);
     }
