@@ -356,6 +356,15 @@ public final class StoredValues {
     /** A session just started: nothing received yet, and no write started. */
     public static UploadState started(
         RepositoryName repository, UploadId id, Instant startedAt, DataKey dataKey) {
+      return withNothingReceived(repository, id, startedAt, dataKey, false);
+    }
+
+    private static UploadState withNothingReceived(
+        RepositoryName repository,
+        UploadId id,
+        Instant startedAt,
+        DataKey dataKey,
+        boolean cancelled) {
       return new UploadState(
           repository,
           id,
@@ -365,7 +374,7 @@ public final class StoredValues {
           Optional.empty(),
           Optional.empty(),
           Optional.empty(),
-          false);
+          cancelled);
     }
 
     /** This session after more bytes arrived: {@code newOffset} in all. */
@@ -398,16 +407,7 @@ public final class StoredValues {
 
     /** What is left of this session once it is cancelled or failed: only that it is over. */
     public UploadState asCancelled() {
-      return new UploadState(
-          repository,
-          id,
-          startedAt,
-          0,
-          dataKey,
-          Optional.empty(),
-          Optional.empty(),
-          Optional.empty(),
-          true);
+      return withNothingReceived(repository, id, startedAt, dataKey, true);
     }
 
     public boolean isCompleted() {
