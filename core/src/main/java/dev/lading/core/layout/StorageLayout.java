@@ -35,7 +35,8 @@ import java.util.stream.IntStream;
  *                                             listing the prefix is the lexical tag list
  * repositories/&lt;name&gt;/_referrers/&lt;s-alg&gt;/&lt;s-hex&gt;/&lt;alg&gt;/&lt;hex&gt;
  *                                             descriptor JSON of a manifest whose subject is s
- * repositories/&lt;name&gt;/_uploads/&lt;uuid&gt;         upload session state (JSON)
+ * repositories/&lt;name&gt;/_uploads/&lt;id&gt;           upload session state (JSON); id = uuid, or
+ *                                             &lt;uuid&gt;.&lt;start&gt;.&lt;end&gt;.&lt;signature&gt; (version 3)
  * repositories/&lt;name&gt;/_pulls/&lt;uuid&gt;           when one instance (its uuid, chosen at start) last saw
  *                                             tags and digests of the repository pulled (JSON
  *                                             {tags, digests}); rewritten in batches, read by
@@ -51,8 +52,9 @@ import java.util.stream.IntStream;
  *                                             while a run is active: retention's fence for tags
  * auth/signing-keys.jwks                     token auth's signing key set (JWK set with private keys)
  *                                             when the store is shared (S3) and no key file is configured
- * auth/url-signing-key                       the key of Lading's own signed blob URLs (JSON {key}),
- *                                             shared by every instance on this store
+ * auth/url-signing-key                       the key of Lading's own signed blob URLs and, derived
+ *                                             from it, of signed upload ids (JSON {key}), shared by
+ *                                             every instance on this store
  * events/queue/&lt;endpoint&gt;/&lt;batch&gt;           events waiting for delivery to one configured endpoint
  *                                             (JSON {events: [CloudEvents]}); batch = &lt;epoch ms, 13
  *                                             digits&gt;-&lt;instance uuid&gt;-&lt;seq, 8 hex&gt;-&lt;count, 4 digits&gt;,

@@ -68,9 +68,9 @@ public final class StoredValues {
   }
 
   /**
-   * {@code auth/url-signing-key}: the HMAC key of Lading's own signed blob URLs, created once
-   * (create-if-absent) by the first instance that needs it, so a URL one instance issues is good on
-   * every other.
+   * {@code auth/url-signing-key}: the HMAC key of Lading's own signed blob URLs and (a key derived
+   * from it) of signed upload ids, created once (create-if-absent) by the first instance that needs
+   * it, so what one instance signs is good on every other.
    */
   public record UrlSigningKey(byte[] key) {
     /** Shorter keys are refused: HMAC-SHA256 wants at least its output's 32 bytes. */
