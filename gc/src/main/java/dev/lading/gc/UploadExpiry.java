@@ -20,7 +20,9 @@ import org.slf4j.LoggerFactory;
  * Dead writes: upload sessions older than the upload expiry are aborted through their multipart
  * write and removed; then residue no live session names (a request that died after creating an S3
  * multipart upload, the tails of its suspends, a staged file) goes through {@code
- * ObjectStore.sweepAbandonedWrites}.
+ * ObjectStore.sweepAbandonedWrites}. A session with a signed id (layout version 3) whose id has not
+ * ended yet is ended with a cancelled state instead of removed, and that state removed once the id
+ * has ended: a signed id without any state reads as a session just started.
  */
 final class UploadExpiry {
   private static final Logger LOG = LoggerFactory.getLogger(UploadExpiry.class);
