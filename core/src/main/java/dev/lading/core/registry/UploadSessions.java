@@ -579,7 +579,6 @@ final class UploadSessions {
    * before the deletes leaves data no session or record names, which GC removes as stray data.
    */
   private void end(UploadState state, List<String> alsoDelete) {
-    String key = stateKey(state.repository(), state.id());
     if (state.id().isSigned()) {
       save(state.repository(), state.id(), state.asCancelled());
       if (!alsoDelete.isEmpty()) {
@@ -588,7 +587,7 @@ final class UploadSessions {
       return;
     }
     List<String> keys = new ArrayList<>(alsoDelete);
-    keys.add(key);
+    keys.add(stateKey(state.repository(), state.id()));
     run(() -> store.delete(keys));
   }
 
