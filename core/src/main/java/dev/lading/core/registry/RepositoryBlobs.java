@@ -196,11 +196,16 @@ final class RepositoryBlobs {
    * otherwise to {@code dataKey}, written here, with a record naming it.
    */
   BlobRecord placeSmall(DataKey dataKey, byte[] content) {
-    if (inlineSmallBlobs && content.length <= BlobRecord.INLINE_MAX_BYTES) {
+    if (fitsInline(content.length)) {
       return BlobRecord.inline(content);
     }
     run(() -> store.write(StorageLayout.keyOf(dataKey), content));
     return new BlobRecord(content.length, dataKey);
+  }
+
+  /** Whether {@link #placeSmall} keeps {@code length} bytes in the record, writing no data. */
+  boolean fitsInline(long length) {
+    return inlineSmallBlobs && length <= BlobRecord.INLINE_MAX_BYTES;
   }
 
   /** Stores small content (a manifest) as a blob, unless that blob exists already. */

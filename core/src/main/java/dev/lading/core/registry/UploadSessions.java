@@ -162,9 +162,10 @@ final class UploadSessions {
    * retried close then runs {@link #completeSmall} again, whose commit finds that record and links
    * it). Data objects appear only when a write completes, so that object is exactly what a close of
    * this session completed: a retried close ({@link #recoverClose}) sees it (one stat before
-   * anything else), re-checks its digest (skipped when a record already names this data: a record
-   * is written only after the check) and finishes steps 3 and 4, which are idempotent (the record
-   * is create-if-absent and {@link RepositoryBlobs#commit} keeps data its record names; links are
+   * anything else, skipped only by a close whose bytes all go into the record, see below),
+   * re-checks its digest (skipped when a record already names this data: a record is written only
+   * after the check) and finishes steps 3 and 4, which are idempotent (the record is
+   * create-if-absent and {@link RepositoryBlobs#commit} keeps data its record names; links are
    * plain overwrites). The retry answers {@code 201} as the lost answer would have. Never again is
    * the write resumed, so a retry can never overwrite data a record may already name; a {@code
    * PATCH} to a session whose state a crash reverted to "open, nothing received" may start a new
@@ -196,17 +197,27 @@ final class UploadSessions {
             }
             throw unknown(id);
           }
-          Optional<ObjectInfo> closed = io(() -> store.stat(StorageLayout.keyOf(state.dataKey())));
-          if (closed.isPresent()) {
-            return recoverClose(repo, id, state, digest, finalChunk, closed.get().size());
+          boolean wholeBlobInThisClose =
+              state.resumeToken().isEmpty()
+                  && state.offset() == 0
+                  && start.orElse(0) == 0
+                  && BodyCopier.isSmall(length);
+          // A close whose bytes all go into the blob's record never reads or writes the data key:
+          // an object an earlier, crashed close of this session left there is either the data of
+          // a record that names it (and stays that blob's) or stray data GC removes, and a retried
+          // close with the same bytes commits the same record. So it skips the stat (one request
+          // on S3).
+          if (!(wholeBlobInThisClose && blobs.fitsInline(length.getAsLong()))) {
+            Optional<ObjectInfo> closed =
+                io(() -> store.stat(StorageLayout.keyOf(state.dataKey())));
+            if (closed.isPresent()) {
+              return recoverClose(repo, id, state, digest, finalChunk, closed.get().size());
+            }
           }
           return endIfGone(
               state,
               () -> {
-                if (state.resumeToken().isEmpty()
-                    && state.offset() == 0
-                    && start.orElse(0) == 0
-                    && BodyCopier.isSmall(length)) {
+                if (wholeBlobInThisClose) {
                   return completeSmall(repo, id, state, digest, finalChunk, length);
                 }
                 Chunk chunk = receive(state, start, finalChunk, length, sizeCheck);

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
 import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StoredValues;
 import dev.lading.core.layout.StoredValues.UploadState;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
@@ -49,7 +50,7 @@ class BlobPushStoreCallsTest {
   @Test
   void aSessionStartStoresNothing() throws Exception {
     registry.startUpload(REPO); // the first start reads (here: creates) the store's signing key
-    store.calls.clear();
+    store.clear();
 
     UploadStatus session = registry.startUpload(REPO);
 
@@ -75,7 +76,7 @@ class BlobPushStoreCallsTest {
     byte[] blob = "a small layer".getBytes(UTF_8);
     Digest digest = Digest.sha256(blob);
     UploadStatus session = registry.startUpload(REPO);
-    store.calls.clear();
+    store.clear();
 
     BlobInfo pushed = close(session, digest, blob, 13);
 
@@ -89,7 +90,29 @@ class BlobPushStoreCallsTest {
         .containsEntry("write", 1)
         .containsEntry("writeRevertible", 1)
         .doesNotContainKeys("startMultipart", "resumeMultipart");
+    assertThat(store.statted)
+        .as("a close whose bytes go into the record never looks at the data key")
+        .noneMatch(key -> key.startsWith(StorageLayout.dataPrefix()));
     assertThat(store.list(StorageLayout.dataPrefix(), Optional.empty(), 10).keys()).isEmpty();
+    assertThat(registry.statBlob(REPO, digest).size()).isEqualTo(blob.length);
+  }
+
+  @Test
+  void aClosingPutOfASmallBlobTooLargeForItsRecordFirstLooksForDataACrashedCloseLeft()
+      throws Exception {
+    byte[] blob = new byte[StoredValues.BlobRecord.INLINE_MAX_BYTES + 1];
+    new Random(11).nextBytes(blob);
+    Digest digest = Digest.sha256(blob);
+    UploadStatus session = registry.startUpload(REPO);
+    store.clear();
+
+    close(session, digest, blob, blob.length);
+
+    // The data key is written by this close, so an object there is what an earlier close of
+    // this session completed (UploadSessions.complete): it is looked for first.
+    assertThat(store.statted.stream().filter(k -> k.startsWith(StorageLayout.dataPrefix())))
+        .hasSize(1);
+    assertThat(store.list(StorageLayout.dataPrefix(), Optional.empty(), 10).keys()).hasSize(1);
     assertThat(registry.statBlob(REPO, digest).size()).isEqualTo(blob.length);
   }
 
@@ -99,7 +122,7 @@ class BlobPushStoreCallsTest {
     new Random(7).nextBytes(blob);
     Digest digest = Digest.sha256(blob);
     UploadStatus session = registry.startUpload(REPO);
-    store.calls.clear();
+    store.clear();
 
     close(session, digest, blob, blob.length);
 

@@ -52,7 +52,7 @@ class ManifestPutStoreCallsTest {
                 + "]}")
             .getBytes(UTF_8);
     registry.fence().runActive(); // the run cache is warm, as on a server that has been up a while
-    store.calls.clear();
+    store.clear();
 
     registry.putManifest(REPO, Tag.parse("v1"), MediaTypes.OCI_MANIFEST, manifest);
 

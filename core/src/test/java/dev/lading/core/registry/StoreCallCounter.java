@@ -7,14 +7,17 @@ import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.fs.FilesystemStore;
 import java.io.IOException;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A filesystem store that counts every call by kind, for tests of what an operation costs. */
 final class StoreCallCounter extends ForwardingObjectStore {
   final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+  final List<String> statted = new CopyOnWriteArrayList<>();
 
   StoreCallCounter(FilesystemStore store) {
     super(store);
@@ -24,6 +27,11 @@ final class StoreCallCounter extends ForwardingObjectStore {
     calls.computeIfAbsent(kind, k -> new AtomicInteger()).incrementAndGet();
   }
 
+  void clear() {
+    calls.clear();
+    statted.clear();
+  }
+
   int total() {
     return calls.values().stream().mapToInt(AtomicInteger::get).sum();
   }
@@ -31,6 +39,7 @@ final class StoreCallCounter extends ForwardingObjectStore {
   @Override
   public Optional<ObjectInfo> stat(String key) throws IOException {
     count("stat");
+    statted.add(key);
     return super.stat(key);
   }
 
