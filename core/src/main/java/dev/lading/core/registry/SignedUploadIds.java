@@ -5,7 +5,6 @@ import dev.lading.core.layout.StoredValues.UploadState;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.model.UploadId;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
@@ -13,8 +12,6 @@ import java.util.HexFormat;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Supplier;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Upload ids that carry what a session's stored state would say when it starts, so starting a
@@ -39,10 +36,9 @@ final class SignedUploadIds {
   private static final int SIGNATURE_BYTES = 16;
   private static final HexFormat HEX = HexFormat.of();
 
-  private final Supplier<byte[]> storeKey;
+  private final StoreSigningKey.Hmac hmac;
   private final Duration expiry;
   private final Clock clock;
-  private volatile SecretKeySpec key;
 
   /**
    * @param storeKey the store's shared key, asked for when the first id is issued or checked (a
@@ -50,7 +46,7 @@ final class SignedUploadIds {
    * @param expiry how long the sessions this instance starts live: the upload expiry
    */
   SignedUploadIds(Supplier<byte[]> storeKey, Duration expiry, Clock clock) {
-    this.storeKey = storeKey;
+    this.hmac = new StoreSigningKey.Hmac(() -> StoreSigningKey.derive(storeKey.get(), PURPOSE));
     this.expiry = expiry;
     this.clock = clock;
   }
@@ -86,29 +82,7 @@ final class SignedUploadIds {
 
   /** The signature over the parts as written (so another spelling of a number is another id). */
   private String sign(RepositoryName repo, String uuid, String start, String end) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(key());
-      byte[] sig =
-          mac.doFinal(
-              ("lading-upload\n" + repo + "\n" + uuid + "\n" + start + "\n" + end)
-                  .getBytes(StandardCharsets.UTF_8));
-      return HEX.formatHex(sig, 0, SIGNATURE_BYTES);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 unavailable", e);
-    }
-  }
-
-  private SecretKeySpec key() {
-    SecretKeySpec k = key;
-    if (k == null) {
-      synchronized (this) {
-        if (key == null) {
-          key = new SecretKeySpec(StoreSigningKey.derive(storeKey.get(), PURPOSE), "HmacSHA256");
-        }
-        k = key;
-      }
-    }
-    return k;
+    byte[] sig = hmac.sign("lading-upload\n" + repo + "\n" + uuid + "\n" + start + "\n" + end);
+    return HEX.formatHex(sig, 0, SIGNATURE_BYTES);
   }
 }

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
+import java.util.function.Supplier;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.slf4j.Logger;
@@ -61,6 +62,43 @@ public final class StoreSigningKey {
       return mac.doFinal(purpose.getBytes(StandardCharsets.UTF_8));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("HmacSHA256 unavailable", e);
+    }
+  }
+
+  /**
+   * HMAC-SHA256 under a key asked for when the first message is signed (a server nobody asks for a
+   * signature never reads or creates one); a failure there fails that signature, and the next one
+   * asks again.
+   */
+  public static final class Hmac {
+    private final Supplier<byte[]> keySource;
+    private volatile SecretKeySpec key;
+
+    public Hmac(Supplier<byte[]> keySource) {
+      this.keySource = keySource;
+    }
+
+    public byte[] sign(String message) {
+      try {
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(key());
+        return mac.doFinal(message.getBytes(StandardCharsets.UTF_8));
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException("HmacSHA256 unavailable", e);
+      }
+    }
+
+    private SecretKeySpec key() {
+      SecretKeySpec k = key;
+      if (k == null) {
+        synchronized (this) {
+          if (key == null) {
+            key = new SecretKeySpec(keySource.get(), "HmacSHA256");
+          }
+          k = key;
+        }
+      }
+      return k;
     }
   }
 

@@ -12,15 +12,12 @@ import dev.lading.core.storage.ObjectStore;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Optional;
 import java.util.function.Supplier;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Short-lived blob URLs of Lading's own, for clients that insist on a redirect before they read a
@@ -47,11 +44,10 @@ final class SignedBlobUrls {
   /** Long enough for a multi-GB part and its retries, which reuse the same URL. */
   static final Duration TTL = Duration.ofMinutes(20);
 
-  /** Gives the key when first needed: a server nobody asks for a signed URL never makes one. */
-  private final Supplier<byte[]> keySource;
+  /** Asks for the key when first needed: a server nobody asks for a signed URL never makes one. */
+  private final StoreSigningKey.Hmac hmac;
 
   private final Clock clock;
-  private volatile byte[] key;
 
   /** With a key of this process alone: its URLs are good only on this instance until it stops. */
   SignedBlobUrls() {
@@ -60,12 +56,12 @@ final class SignedBlobUrls {
 
   SignedBlobUrls(byte[] key, Clock clock) {
     byte[] copy = key.clone();
-    this.keySource = () -> copy;
+    this.hmac = new StoreSigningKey.Hmac(() -> copy);
     this.clock = clock;
   }
 
   private SignedBlobUrls(Supplier<byte[]> keySource, Clock clock) {
-    this.keySource = keySource;
+    this.hmac = new StoreSigningKey.Hmac(keySource);
     this.clock = clock;
   }
 
@@ -77,19 +73,6 @@ final class SignedBlobUrls {
    */
   static SignedBlobUrls shared(ObjectStore store, boolean mayCreate) {
     return new SignedBlobUrls(() -> StoreSigningKey.load(store, mayCreate), Clock.systemUTC());
-  }
-
-  private byte[] key() {
-    byte[] k = key;
-    if (k == null) {
-      synchronized (this) {
-        if (key == null) {
-          key = keySource.get();
-        }
-        k = key;
-      }
-    }
-    return k;
   }
 
   /** The path and query of a URL good for {@link #TTL} (made absolute as a {@code Location}). */
@@ -125,17 +108,8 @@ final class SignedBlobUrls {
   }
 
   private String sign(RepositoryName repo, Digest digest, long expires) {
-    try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key(), "HmacSHA256"));
-      byte[] sig =
-          mac.doFinal(
-              ("lading-signed-blob\n" + repo + "\n" + digest + "\n" + expires)
-                  .getBytes(StandardCharsets.UTF_8));
-      return Base64.getUrlEncoder().withoutPadding().encodeToString(sig);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 unavailable", e);
-    }
+    byte[] sig = hmac.sign("lading-signed-blob\n" + repo + "\n" + digest + "\n" + expires);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(sig);
   }
 
   /** {@code /signed/<repository>/-/<digest>}, GET and HEAD. */
