@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The sweeper's half of the fence (S1 to S4 in the package documentation): write an intent per
  * candidate naming what may go, re-read the marks and the links about to be deleted, clear the
- * intents of what that saved, delete the rest (links before records before data), clear the
- * remaining intents. A dry run only describes the candidates.
+ * intents of what that saved, delete the rest (links before records before data, so a link always
+ * stands for a record: a manifest push checks only the links it needs), clear the remaining
+ * intents. A dry run only describes the candidates.
  */
 final class Sweep {
   private static final Logger LOG = LoggerFactory.getLogger(Sweep.class);

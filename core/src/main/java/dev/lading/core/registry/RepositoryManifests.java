@@ -548,9 +548,14 @@ final class RepositoryManifests {
 
   /**
    * P3 of the fence and the manifest's only check of its references: after any intent on them has
-   * settled, each referenced blob must be linked here with its record in the store (read fresh, not
-   * from a cache), each child manifest linked here. The checks run side by side, two store calls
-   * each; the first missing reference in the manifest's order is the one reported.
+   * settled, each referenced blob and child manifest must be linked here, read from the store (not
+   * a cache). A link stands for its record, so the record is not read: a record is written before
+   * any link to it ({@link RepositoryBlobs#commitAndLink}; a mount or retried close links only a
+   * record it read), and only a sweep deletes one, after it deleted every link to it that it found
+   * ({@code Sweep} deletes links, then records, and stops at the first failure); a link it did not
+   * find was written through the fence after its listing, which either saved the record or waited
+   * for the sweep and wrote the record again first. So one store call each, side by side; the first
+   * missing reference in the manifest's order is the one reported.
    */
   private void settleAndCheck(
       RepositoryName repo,
@@ -570,10 +575,10 @@ final class RepositoryManifests {
     }
     List<Callable<Boolean>> checks = new ArrayList<>(all.size());
     for (Digest d : blobRefs) {
-      checks.add(() -> blobs.isLinked(repo, d) && blobs.freshRecord(d).isPresent());
+      checks.add(() -> blobs.isLinked(repo, d));
     }
     for (Digest d : manifestRefs) {
-      checks.add(() -> manifestLink(repo, d).isPresent() && blobs.freshRecord(d).isPresent());
+      checks.add(() -> manifestLink(repo, d).isPresent());
     }
     List<Boolean> present = Concurrently.call(checks);
     for (int i = 0; i < all.size(); i++) {
