@@ -139,6 +139,17 @@ final class CountingStore extends ForwardingObjectStore {
         });
   }
 
+  /** Counted as a delete: one store call either way. */
+  @Override
+  public void deleteDurably(Collection<String> keys) throws IOException {
+    timed(
+        "delete",
+        () -> {
+          delegate.deleteDurably(keys);
+          return null;
+        });
+  }
+
   @Override
   public MultipartWrite startMultipart(String key) throws IOException {
     return timed("startMultipart", () -> delegate.startMultipart(key));

@@ -43,6 +43,16 @@ final class CollectorStore {
     }
   }
 
+  /**
+   * As {@link #deleteBatched}, each batch durable before the next call: for what must be gone
+   * before something it names is deleted ({@link ObjectStore#deleteDurably}).
+   */
+  void deleteBatchedDurably(List<String> keys) throws IOException {
+    for (int i = 0; i < keys.size(); i += DELETE_BATCH) {
+      store.deleteDurably(keys.subList(i, Math.min(keys.size(), i + DELETE_BATCH)));
+    }
+  }
+
   Optional<BlobRecord> readRecord(Digest digest) throws IOException {
     Optional<byte[]> bytes = store.read(StorageLayout.keyOf(new BlobRecordKey(digest)));
     if (bytes.isEmpty()) {

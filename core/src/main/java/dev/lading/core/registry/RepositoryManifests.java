@@ -552,10 +552,10 @@ final class RepositoryManifests {
    * a cache). A link stands for its record, so the record is not read: a record is written before
    * any link to it ({@link RepositoryBlobs#commitAndLink}; a mount or retried close links only a
    * record it read), and only a sweep deletes one, after it deleted every link to it that it found
-   * ({@code Sweep} deletes links, then records, and stops at the first failure); a link it did not
-   * find was written through the fence after its listing, which either saved the record or waited
-   * for the sweep and wrote the record again first. So one store call each, side by side; the first
-   * missing reference in the manifest's order is the one reported.
+   * ({@code Sweep} deletes links durably, then records, and stops at the first failure); a link it
+   * did not find was written through the fence after its listing, which either saved the record or
+   * waited for the sweep and wrote the record again first. So one store call each, side by side;
+   * the first missing reference in the manifest's order is the one reported.
    */
   private void settleAndCheck(
       RepositoryName repo,

@@ -94,6 +94,11 @@ public abstract class ForwardingObjectStore implements ObjectStore {
   }
 
   @Override
+  public void deleteDurably(Collection<String> keys) throws IOException {
+    delegate.deleteDurably(keys);
+  }
+
+  @Override
   public MultipartWrite startMultipart(String key) throws IOException {
     return delegate.startMultipart(key);
   }

@@ -162,6 +162,16 @@ public interface ObjectStore extends AutoCloseable {
   void delete(Collection<String> keys) throws IOException;
 
   /**
+   * As {@link #delete}, and the deletes are durable when this returns, so what the caller deletes
+   * after it cannot outlive them in a crash, even one that loses the machine's unwritten state: GC
+   * deletes a blob's links this way before its record, so a link always stands for a record. The
+   * default is {@link #delete}, for stores whose deletes are durable on return (S3).
+   */
+  default void deleteDurably(Collection<String> keys) throws IOException {
+    delete(keys);
+  }
+
+  /**
    * Begins a multipart write whose bytes become the object at {@code key} on {@link
    * MultipartWrite#complete()}. Until then nothing is visible at {@code key}.
    */

@@ -206,6 +206,12 @@ public final class CrashingStore extends ForwardingObjectStore {
     keys.forEach(revertible::remove);
   }
 
+  /** A delete like any other here: what it may leave at a crash is what {@link #delete} leaves. */
+  @Override
+  public void deleteDurably(Collection<String> keys) throws IOException {
+    delete(keys);
+  }
+
   @Override
   public MultipartWrite startMultipart(String key) throws IOException {
     if (crashesAt("startMultipart " + key)) {

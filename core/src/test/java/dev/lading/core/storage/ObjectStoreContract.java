@@ -313,6 +313,22 @@ public abstract class ObjectStoreContract {
     cleanUp("d/two");
   }
 
+  /**
+   * A durable delete deletes as a delete does, including keys whose directories it empties (the
+   * filesystem store prunes them, then syncs the nearest directory still there) and keys that are
+   * not there.
+   */
+  @Test
+  void deleteDurablyDeletesWhatDeleteDeletes() throws Exception {
+    store.write("dd/a/one", bytes("1"));
+    store.write("dd/a/two", bytes("2"));
+    store.write("dd/b/deep/three", bytes("3"));
+    store.deleteDurably(List.of("dd/a/one", "dd/b/deep/three", "dd/none", "nowhere/at/all"));
+    assertThat(store.list("dd/", Optional.empty(), 10).keys()).containsExactly("dd/a/two");
+    store.deleteDurably(List.of("dd/a/two"));
+    assertThat(store.list("dd/", Optional.empty(), 10).keys()).isEmpty();
+  }
+
   @Test
   void openRangeYieldsTheRequestedBytes() throws Exception {
     store.write("r", bytes("0123456789"));

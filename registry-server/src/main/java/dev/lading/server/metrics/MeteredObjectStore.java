@@ -207,6 +207,17 @@ public final class MeteredObjectStore extends ForwardingObjectStore {
         });
   }
 
+  /** Counted as a delete: one store call either way. */
+  @Override
+  public void deleteDurably(Collection<String> keys) throws IOException {
+    timed(
+        Op.DELETE,
+        () -> {
+          delegate.deleteDurably(keys);
+          return null;
+        });
+  }
+
   @Override
   public MultipartWrite startMultipart(String key) throws IOException {
     return new MeteredWrite(timed(Op.START_MULTIPART, () -> delegate.startMultipart(key)));

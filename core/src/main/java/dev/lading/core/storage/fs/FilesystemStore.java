@@ -33,6 +33,7 @@ import java.util.Collection;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.PriorityQueue;
@@ -492,6 +493,32 @@ public final class FilesystemStore implements ObjectStore {
         continue;
       }
       pruneEmptyParents(file.getParent());
+    }
+  }
+
+  /**
+   * Deletes, then fsyncs each directory a deleted entry was in (or, where the delete emptied and
+   * pruned it, the nearest directory still there): an unlink is durable only with its directory,
+   * and a filesystem without a journal may write one directory back before another.
+   */
+  @Override
+  public void deleteDurably(Collection<String> keys) throws IOException {
+    delete(keys);
+    Set<Path> directories = new LinkedHashSet<>();
+    for (String key : keys) {
+      directories.add(resolve(key).getParent());
+    }
+    for (Path dir : directories) {
+      for (Path d = dir; ; d = d.getParent()) {
+        try {
+          fsyncDirectory(d);
+          break;
+        } catch (NoSuchFileException pruned) {
+          if (d.equals(root)) {
+            throw pruned;
+          }
+        }
+      }
     }
   }
 
