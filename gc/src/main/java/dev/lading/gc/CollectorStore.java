@@ -44,12 +44,13 @@ final class CollectorStore {
   }
 
   /**
-   * As {@link #deleteBatched}, each batch durable before the next call: for what must be gone
-   * before something it names is deleted ({@link ObjectStore#deleteDurably}).
+   * Deletes {@code keys} durably ({@link ObjectStore#deleteDurably}), for what must be gone before
+   * something it names is deleted. One call, so the filesystem store syncs each directory once
+   * however many keys it held (the S3 store sends its own batches).
    */
-  void deleteBatchedDurably(List<String> keys) throws IOException {
-    for (int i = 0; i < keys.size(); i += DELETE_BATCH) {
-      store.deleteDurably(keys.subList(i, Math.min(keys.size(), i + DELETE_BATCH)));
+  void deleteDurably(List<String> keys) throws IOException {
+    if (!keys.isEmpty()) {
+      store.deleteDurably(keys);
     }
   }
 

@@ -117,7 +117,7 @@ final class Sweep {
     }
     // The links durably gone before any record goes: a link always stands for a record (a
     // manifest push checks only links), even after a crash that loses unwritten state.
-    io.deleteBatchedDurably(links);
+    io.deleteDurably(links);
     io.deleteBatched(blobs);
     Set<Digest> unsaved = new HashSet<>(candidates.keySet());
     unsaved.removeAll(saved);
