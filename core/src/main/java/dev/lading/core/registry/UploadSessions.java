@@ -202,12 +202,13 @@ final class UploadSessions {
                   && state.offset() == 0
                   && start.orElse(0) == 0
                   && BodyCopier.isSmall(length);
+          boolean allIntoTheRecord = wholeBlobInThisClose && blobs.fitsInline(length.getAsLong());
           // A close whose bytes all go into the blob's record never reads or writes the data key:
           // an object an earlier, crashed close of this session left there is either the data of
           // a record that names it (and stays that blob's) or stray data GC removes, and a retried
           // close with the same bytes commits the same record. So it skips the stat (one request
           // on S3).
-          if (!(wholeBlobInThisClose && blobs.fitsInline(length.getAsLong()))) {
+          if (!allIntoTheRecord) {
             Optional<ObjectInfo> closed =
                 io(() -> store.stat(StorageLayout.keyOf(state.dataKey())));
             if (closed.isPresent()) {
