@@ -3,6 +3,7 @@ package dev.lading.gc;
 import dev.lading.core.layout.StorageLayout;
 import dev.lading.core.layout.StorageLayout.UploadStateKey;
 import dev.lading.core.layout.StoredValues.UploadState;
+import dev.lading.core.model.UploadId;
 import dev.lading.gc.GcStats.Kind;
 import dev.lading.gc.GcStats.SweptItem;
 import java.io.IOException;
@@ -68,6 +69,21 @@ final class UploadExpiry {
       String key = StorageLayout.keyOf(upload);
       Optional<byte[]> bytes = io.store.read(key);
       if (bytes.isEmpty()) {
+        continue;
+      }
+      if (UploadState.isClosedByItsLink(bytes.get())) {
+        // A signed id's close (layout version 4): kept as long as the id could be presented, so
+        // the id never reads as just started again; then deleted.
+        Optional<Instant> idEnds = upload.id().signed().map(UploadId.Signed::endsAt);
+        if (idEnds.isEmpty()) {
+          LOG.warn("gc: unreadable upload state {}", key);
+        } else if (!now.isBefore(idEnds.get())) {
+          expired++;
+          items.add(new SweptItem(Kind.UPLOAD, key, 0));
+          if (!options.dryRun()) {
+            io.store.delete(List.of(key));
+          }
+        }
         continue;
       }
       UploadState state;

@@ -440,6 +440,15 @@ public abstract class GcContract {
     var young = registry.startUpload(APP);
     var cancelled = registry.startUpload(APP);
     registry.cancelUpload(APP, cancelled.id());
+    var closed = registry.startUpload(APP);
+    byte[] closedBlob = bytes("a blob whose session closed");
+    registry.completeUpload(
+        APP,
+        closed.id(),
+        Digest.sha256(closedBlob),
+        OptionalLong.empty(),
+        new ByteArrayInputStream(closedBlob),
+        OptionalLong.empty());
     long pendingBefore = pendingMultipartWrites(store);
     if (pendingBefore >= 0) {
       assertThat(pendingBefore).as("the half layer is a multipart write in the store").isPositive();
@@ -451,11 +460,13 @@ public abstract class GcContract {
 
     GcStats stats = gc.run(now().withUploadExpiry(Duration.ZERO));
     boolean signed = upload.id().isSigned();
-    // Plain ids: the session holding bytes and the young one's state (the cancelled one's was
-    // deleted). Signed ids: the session holding bytes only, ended with a cancelled state like the
-    // cancelled one's, both kept until their ids end (without a state, a signed id reads as a
-    // session just started); the young one stores nothing and ends when its id does.
-    assertThat(stats.uploadsExpired()).isEqualTo(signed ? 1 : 2);
+    // Plain ids: the session holding bytes, the young one's state and the closed one's (the
+    // cancelled one's was deleted). Signed ids: the session holding bytes only, ended with a
+    // cancelled state like the cancelled one's, both kept with the closed one's empty state until
+    // their ids end (without a state, a signed id reads as a session just started); the young one
+    // stores nothing and ends when its id does.
+    assertThat(stats.uploadsExpired()).isEqualTo(signed ? 1 : 3);
+    assertRefused(() -> registry.uploadStatus(APP, closed.id()), ErrorCode.BLOB_UPLOAD_UNKNOWN);
     assertRefused(() -> registry.uploadStatus(APP, upload.id()), ErrorCode.BLOB_UPLOAD_UNKNOWN);
     long pending = pendingMultipartWrites(store);
     if (pending >= 0) {
@@ -468,14 +479,18 @@ public abstract class GcContract {
         .allSatisfy(
             k -> {
               assertThat(signed).isTrue();
-              assertThat(UploadState.read(store.read(k).orElseThrow()).cancelled()).isTrue();
+              byte[] state = store.read(k).orElseThrow();
+              assertThat(
+                      UploadState.isClosedByItsLink(state) || UploadState.read(state).cancelled())
+                  .as("%s ended", k)
+                  .isTrue();
             });
 
     // Once the ids have ended, what is left of them goes.
     Clock afterTheIds =
         Clock.offset(Clock.systemUTC(), RegistryOptions.DEFAULT_UPLOAD_EXPIRY.plusHours(1));
     GcStats later = new GarbageCollector(store, afterTheIds).run(now());
-    assertThat(later.uploadsExpired()).isEqualTo(signed ? 2 : 0);
+    assertThat(later.uploadsExpired()).isEqualTo(signed ? 3 : 0);
     assertThat(store.list("", Optional.empty(), 100).keys())
         .noneMatch(k -> k.contains("/_uploads/"));
   }

@@ -58,7 +58,9 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -287,6 +289,21 @@ public final class LadingServer implements AutoCloseable {
    * StoreFormat}); when {@code mark}, a store without the record (new, or written before it
    * existed) gets it. Instances starting together on one bucket may all do this.
    */
+  /** What a store of {@code version} older than the current layout does the slower way. */
+  private static String heldBack(int version) {
+    List<String> slower = new ArrayList<>();
+    if (!StoreFormat.inlinesSmallBlobs(version)) {
+      slower.add("small blobs are written as two objects");
+    }
+    if (!StoreFormat.signsUploadIds(version)) {
+      slower.add("upload sessions are stored from their start");
+    }
+    if (!StoreFormat.recordsClosesByLink(version)) {
+      slower.add("an upload's close stores its whole state durably");
+    }
+    return String.join(", ", slower);
+  }
+
   public static StoreFormat.Checked checkStoreFormat(ObjectStore store, boolean mark) {
     try {
       StoreFormat.Checked checked = StoreFormat.check(store, mark);
@@ -298,10 +315,7 @@ public final class LadingServer implements AutoCloseable {
             "store: storage layout version {}; {} until 'lading format --upgrade' records version"
                 + " {} (run it once no older Lading serves this store)",
             checked.version(),
-            checked.inlinesSmallBlobs()
-                ? "upload sessions are stored from their start"
-                : "small blobs are written as two objects and upload sessions stored from their"
-                    + " start",
+            heldBack(checked.version()),
             StoreFormat.CURRENT);
       }
       return checked;

@@ -41,10 +41,10 @@ class StoreFormatStartTest {
   @Test
   void aStartOnAnEmptyStoreRecordsTheVersion() throws Exception {
     try (LadingServer server = LadingServer.start(config())) {
-      assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":3}");
+      assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":4}");
     }
     try (LadingServer again = LadingServer.start(config())) {
-      assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":3}");
+      assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":4}");
     }
   }
 
@@ -73,7 +73,7 @@ class StoreFormatStartTest {
     assertThatThrownBy(() -> LadingServer.start(config()))
         .isInstanceOf(StoreFormat.UnsupportedFormatException.class)
         .hasMessageContaining("version 99")
-        .hasMessageContaining("versions 1 to 3");
+        .hasMessageContaining("versions 1 to 4");
     assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":99}");
 
     StringWriter err = new StringWriter();
@@ -84,7 +84,7 @@ class StoreFormatStartTest {
             new PrintWriter(new StringWriter(), true),
             new PrintWriter(err, true));
     assertThat(code).as("the offline gc refuses too").isEqualTo(1);
-    assertThat(err.toString()).contains("storage layout version 99").contains("versions 1 to 3");
+    assertThat(err.toString()).contains("storage layout version 99").contains("versions 1 to 4");
   }
 
   @Test
@@ -123,8 +123,8 @@ class StoreFormatStartTest {
       assertThat(storedSessions()).as("the session's state").isEqualTo(stored + 1);
     }
     assertThat(format("format")).isEqualTo("storage layout version 1");
-    assertThat(format("format", "--upgrade")).isEqualTo("storage layout version 1 upgraded to 3");
-    assertThat(format("format", "--upgrade")).isEqualTo("storage layout version 3 already");
+    assertThat(format("format", "--upgrade")).isEqualTo("storage layout version 1 upgraded to 4");
+    assertThat(format("format", "--upgrade")).isEqualTo("storage layout version 4 already");
     try (LadingServer server = LadingServer.start(config())) {
       assertThat(pushSmallBlob(server, "after the upgrade")).as("a data object").isFalse();
       long stored = storedSessions();

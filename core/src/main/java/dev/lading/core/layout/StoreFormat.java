@@ -17,16 +17,18 @@ import java.util.Optional;
  * bytes themselves ({@link StoredValues.BlobRecord#inline}), which a Lading that reads only version
  * 1 cannot read; 3 adds upload sessions with signed ids, whose state is stored only once they hold
  * something or have ended ({@link StoredValues.UploadState#cancelled}), under keys a Lading that
- * reads only versions up to 2 cannot parse. This code reads all three. It writes what a version
- * adds only into a store of that version: a new store is marked {@link #CURRENT}; an older store
- * stays at its version (every Lading that reads it keeps working on it, so instances can be
- * replaced one by one) until an operator upgrades it ({@link #upgrade}, the {@code format
+ * reads only versions up to 2 cannot parse; 4 records the close of such a session as an empty state
+ * ({@link StoredValues.UploadState#closedByItsLink}), written without a staged file or fsync, which
+ * a Lading that reads only versions up to 3 cannot parse. This code reads all four. It writes what
+ * a version adds only into a store of that version: a new store is marked {@link #CURRENT}; an
+ * older store stays at its version (every Lading that reads it keeps working on it, so instances
+ * can be replaced one by one) until an operator upgrades it ({@link #upgrade}, the {@code format
  * --upgrade} command) once no instance older than this runs; the instances use the new version from
  * their next start.
  */
 public final class StoreFormat {
   /** The layout this code writes into a new store, and the newest it reads. */
-  public static final int CURRENT = 3;
+  public static final int CURRENT = 4;
 
   /** The oldest layout this code reads (and keeps writing, until the store is upgraded). */
   static final int OLDEST_READ = 1;
@@ -67,6 +69,14 @@ public final class StoreFormat {
    */
   public static boolean signsUploadIds(int version) {
     return version >= 3;
+  }
+
+  /**
+   * Whether the close of a session with a signed id may be recorded as an empty state in a store of
+   * {@code version}.
+   */
+  public static boolean recordsClosesByLink(int version) {
+    return version >= 4;
   }
 
   private StoreFormat() {}

@@ -324,6 +324,13 @@ public final class StoredValues {
    * expiry. A session with a signed id ({@code dev.lading.core.registry.SignedUploadIds}) has no
    * state until it holds something, so its end is recorded instead of deleted: {@code cancelled}
    * marks a state that only says the session is over (until GC's upload expiry removes it).
+   *
+   * <p>From layout version 4 on, the close of a session with a signed id records its end as an
+   * empty object ({@link #closedByItsLink}): the session is over and its blob is the one the close
+   * linked into the repository, which is all a retried close needs to answer as the first one did.
+   * It is written in place, without the fsync a state's content needs (an empty object cannot be
+   * read half written), and may be lost in a crash like any completed state (see {@code
+   * UploadSessions#complete}).
    */
   public record UploadState(
       RepositoryName repository,
@@ -336,10 +343,22 @@ public final class StoredValues {
       Optional<Completed> completed,
       boolean cancelled) {
 
-    /** The blob a session committed. */
-    public record Completed(Digest digest, long size) {
+    /**
+     * The blob a session committed: its digest and size, or neither when the state is the empty
+     * object of a close recorded by its link alone ({@link #closedByItsLink}).
+     */
+    public record Completed(Optional<Digest> digest, long size) {
       public Completed {
         Objects.requireNonNull(digest, "digest");
+      }
+
+      Completed(Digest digest, long size) {
+        this(Optional.of(digest), size);
+      }
+
+      /** Whether the state names the blob; otherwise the blob is the one the close linked. */
+      public boolean named() {
+        return digest.isPresent();
       }
     }
 
@@ -405,6 +424,30 @@ public final class StoredValues {
           false);
     }
 
+    /**
+     * This session once its close committed and linked its blob, recorded as the empty object that
+     * says only that (layout version 4, signed ids).
+     */
+    public UploadState closedByItsLink() {
+      return new UploadState(
+          repository,
+          id,
+          startedAt,
+          0,
+          dataKey,
+          Optional.empty(),
+          Optional.empty(),
+          Optional.of(new Completed(Optional.empty(), 0)),
+          false);
+    }
+
+    /**
+     * Whether {@code stored}, the object at a session's state key, is a {@link #closedByItsLink}.
+     */
+    public static boolean isClosedByItsLink(byte[] stored) {
+      return stored.length == 0;
+    }
+
     /** What is left of this session once it is cancelled or failed: only that it is over. */
     public UploadState asCancelled() {
       return withNothingReceived(repository, id, startedAt, dataKey, true);
@@ -443,6 +486,9 @@ public final class StoredValues {
     }
 
     public byte[] write() {
+      if (completed.isPresent() && !completed.get().named()) {
+        return new byte[0];
+      }
       return toJson(
           new Shape(
               repository.value(),
@@ -452,7 +498,7 @@ public final class StoredValues {
               StorageLayout.keyOf(dataKey),
               resumeToken.orElse(null),
               hashState.orElse(null),
-              completed.map(c -> c.digest().toString()).orElse(null),
+              completed.map(c -> c.digest().orElseThrow().toString()).orElse(null),
               completed.map(Completed::size).orElse(null),
               cancelled ? Boolean.TRUE : null));
     }

@@ -19,7 +19,7 @@ import java.util.Objects;
  * @param allowBlake3 see {@link #DEFAULT_ALLOW_BLAKE3}
  * @param storeLayout the layout version the store holds ({@link StoreFormat}, which the server
  *     reads at start): it decides what this registry may write there, see {@link #inlineSmallBlobs}
- *     and {@link #unstoredSessions}
+ *     {@link #unstoredSessions} and {@link #closesByLink}
  * @param uploadExpiry how long an upload session lives: GC removes stored sessions older than this,
  *     and a session not stored yet ({@link SignedUploadIds}) ends at the same age
  */
@@ -187,6 +187,14 @@ public record RegistryOptions(
   /** Whether a session's start stores nothing ({@link SignedUploadIds}). */
   public boolean unstoredSessions() {
     return StoreFormat.signsUploadIds(storeLayout);
+  }
+
+  /**
+   * Whether the close of a session with a signed id is recorded as an empty state ({@link
+   * dev.lading.core.layout.StoredValues.UploadState#closedByItsLink}).
+   */
+  public boolean closesByLink() {
+    return StoreFormat.recordsClosesByLink(storeLayout);
   }
 
   /** Whether this registry takes digests of {@code algorithm} (sha256 and sha512 always). */

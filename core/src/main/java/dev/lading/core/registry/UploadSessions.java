@@ -154,7 +154,10 @@ final class UploadSessions {
    *       ObjectStore#writeRevertible}): the crash then leaves the state of the next paragraph,
    *       from which every request on the session ends as this close did or is refused. (A session
    *       with a signed id that stored nothing before is then back to no state: the one its id
-   *       says, just started, which is the state it closed from.)
+   *       says, just started, which is the state it closed from.) From layout version 4 a signed
+   *       id's completed state is an empty object ({@link UploadState#closedByItsLink}), which
+   *       names no blob: a retried close then answers {@code 201} for a blob linked here and {@code
+   *       BLOB_UPLOAD_UNKNOWN} otherwise, and links nothing.
    * </ol>
    *
    * A crash after 2 and before 4 leaves a session whose state says "open" while its data key
@@ -190,7 +193,16 @@ final class UploadSessions {
           UploadState state = load(repo, id).orElseThrow(() -> unknown(id));
           if (state.isCompleted()) {
             UploadState.Completed completed = state.completed().orElseThrow();
-            if (completed.digest().equals(digest)) {
+            if (!completed.named()) {
+              // A close recorded by its link alone: a retried close answers as the first did when
+              // its blob is linked here. Nothing is linked again: the state does not say which blob
+              // was this session's, so relinking would hand out any blob of the registry by digest.
+              return blobs
+                  .linkedRecord(repo, digest)
+                  .map(record -> new BlobInfo(digest, record.size()))
+                  .orElseThrow(() -> unknown(id));
+            }
+            if (completed.digest().get().equals(digest)) {
               // A retried close: the commit happened; link again (GC may have swept it since).
               blobs.linkExisting(repo, digest).orElseThrow(() -> unknown(id));
               return new BlobInfo(digest, completed.size());
@@ -331,11 +343,13 @@ final class UploadSessions {
       String how) {
     BlobRecord record = blobs.commitAndLink(repo, digest, fresh);
     // Revertible (see complete): a crash may leave the session open, which only ever ends
-    // as the same commit again.
-    run(
-        () ->
-            store.writeRevertible(
-                stateKey(repo, id), state.completed(digest, record.size()).write()));
+    // as the same commit again. A signed id's close is recorded by its link (an empty state,
+    // layout version 4), which the filesystem creates in place with no staged file or fsync.
+    UploadState closed =
+        id.isSigned() && options.closesByLink()
+            ? state.closedByItsLink()
+            : state.completed(digest, record.size());
+    run(() -> store.writeRevertible(stateKey(repo, id), closed.write()));
     LOG.info("blob pushed repository={} digest={} size={}{}", repo, digest, record.size(), how);
     return new BlobInfo(digest, record.size());
   }
@@ -571,6 +585,9 @@ final class UploadSessions {
    */
   private Optional<UploadState> load(RepositoryName repo, UploadId id) {
     Optional<byte[]> stored = io(() -> store.read(stateKey(repo, id)));
+    if (stored.isPresent() && UploadState.isClosedByItsLink(stored.get())) {
+      return signedIds.flatMap(ids -> ids.unstored(repo, id)).map(UploadState::closedByItsLink);
+    }
     if (stored.isPresent()) {
       return stored
           .map(UploadState::read)

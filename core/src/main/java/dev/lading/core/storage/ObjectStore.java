@@ -47,7 +47,7 @@ public interface ObjectStore extends AutoCloseable {
    * argument says why): after a crash a reader sees this content or what {@code key} held before,
    * never part of either. A store may skip what makes the replacement itself durable: the
    * filesystem store still fsyncs the new content before its rename, but not the directory after
-   * it. The default writes durably.
+   * it, and creates a new empty object in place with no fsync at all. The default writes durably.
    */
   default void writeRevertible(String key, byte[] content) throws IOException {
     write(key, content);

@@ -35,15 +35,16 @@ class StoreFormatTest {
     try (ObjectStore store = new FilesystemStore(dir)) {
       assertThat(StoreFormat.check(store, true))
           .as("marked now")
-          .isEqualTo(new StoreFormat.Checked(3, true));
+          .isEqualTo(new StoreFormat.Checked(4, true));
       assertThat(store.read(KEY))
           .hasValueSatisfying(
-              bytes -> assertThat(new String(bytes, UTF_8)).isEqualTo("{\"version\":3}"));
+              bytes -> assertThat(new String(bytes, UTF_8)).isEqualTo("{\"version\":4}"));
       assertThat(StoreFormat.check(store, true))
           .as("read back, marked before")
-          .isEqualTo(new StoreFormat.Checked(3, false));
-      assertThat(StoreFormat.inlinesSmallBlobs(3)).isTrue();
-      assertThat(StoreFormat.signsUploadIds(3)).isTrue();
+          .isEqualTo(new StoreFormat.Checked(4, false));
+      assertThat(StoreFormat.inlinesSmallBlobs(4)).isTrue();
+      assertThat(StoreFormat.signsUploadIds(4)).isTrue();
+      assertThat(StoreFormat.recordsClosesByLink(4)).isTrue();
     }
   }
 
@@ -67,7 +68,7 @@ class StoreFormatTest {
 
   @Test
   void anUpgradeRecordsTheCurrentVersionOnceAndKeepsEverything() throws Exception {
-    for (int from : new int[] {1, 2}) {
+    for (int from : new int[] {1, 2, 3}) {
       try (ObjectStore store = new FilesystemStore(dir.resolve("v" + from))) {
         store.write(KEY, ("{\"version\":" + from + "}").getBytes(UTF_8));
         String record = StorageLayout.keyOf(new BlobRecordKey(Digest.sha256(new byte[] {2})));
@@ -75,8 +76,8 @@ class StoreFormatTest {
         store.write(record, recordBytes);
         assertThat(StoreFormat.check(store, false)).isEqualTo(new StoreFormat.Checked(from, false));
         assertThat(StoreFormat.upgrade(store)).as("the version before").isEqualTo(from);
-        assertThat(StoreFormat.check(store, false)).isEqualTo(new StoreFormat.Checked(3, false));
-        assertThat(StoreFormat.upgrade(store)).as("already upgraded").isEqualTo(3);
+        assertThat(StoreFormat.check(store, false)).isEqualTo(new StoreFormat.Checked(4, false));
+        assertThat(StoreFormat.upgrade(store)).as("already upgraded").isEqualTo(4);
         assertThat(store.read(record))
             .hasValueSatisfying(b -> assertThat(b).isEqualTo(recordBytes));
       }
@@ -91,12 +92,16 @@ class StoreFormatTest {
     assertThat(StoreFormat.signsUploadIds(2))
         .as("a Lading that reads only up to 2 cannot parse the keys of signed ids")
         .isFalse();
+    assertThat(StoreFormat.signsUploadIds(3)).isTrue();
+    assertThat(StoreFormat.recordsClosesByLink(3))
+        .as("a Lading that reads only up to 3 cannot parse an empty upload state")
+        .isFalse();
   }
 
   @Test
   void withoutLeaveToWriteTheStoreIsOnlyChecked() throws Exception {
     try (ObjectStore store = new FilesystemStore(dir)) {
-      assertThat(StoreFormat.check(store, false)).isEqualTo(new StoreFormat.Checked(3, false));
+      assertThat(StoreFormat.check(store, false)).isEqualTo(new StoreFormat.Checked(4, false));
       assertThat(store.read(KEY)).isEmpty();
     }
   }
@@ -108,7 +113,7 @@ class StoreFormatTest {
       assertThatThrownBy(() -> StoreFormat.check(store, true))
           .isInstanceOf(StoreFormat.UnsupportedFormatException.class)
           .hasMessageContaining("version 99")
-          .hasMessageContaining("versions 1 to 3 only");
+          .hasMessageContaining("versions 1 to 4 only");
       assertThat(new String(store.read(KEY).orElseThrow(), UTF_8))
           .as("left as it was")
           .isEqualTo("{\"version\":99}");
@@ -122,7 +127,7 @@ class StoreFormatTest {
       assertThatThrownBy(() -> StoreFormat.check(store, true))
           .isInstanceOf(StoreFormat.UnsupportedFormatException.class)
           .hasMessageContaining(KEY)
-          .hasMessageContaining("versions 1 to 3");
+          .hasMessageContaining("versions 1 to 4");
     }
   }
 
@@ -136,11 +141,11 @@ class StoreFormatTest {
       }
       int marked = 0;
       for (Future<StoreFormat.Checked> start : threads.invokeAll(starts)) {
-        assertThat(start.get().version()).isEqualTo(3); // none refused
+        assertThat(start.get().version()).isEqualTo(4); // none refused
         marked += start.get().recorded() ? 1 : 0;
       }
       assertThat(marked).as("one of them wrote the marker").isEqualTo(1);
-      assertThat(new String(store.read(KEY).orElseThrow(), UTF_8)).isEqualTo("{\"version\":3}");
+      assertThat(new String(store.read(KEY).orElseThrow(), UTF_8)).isEqualTo("{\"version\":4}");
     }
   }
 }

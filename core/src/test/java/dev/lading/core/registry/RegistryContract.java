@@ -726,6 +726,83 @@ public abstract class RegistryContract {
     }
   }
 
+  /**
+   * A closed session answers a retried close with the same digest as the first close did and
+   * refuses everything else; a retry naming a blob that is only linked elsewhere never links it
+   * here. In a layout that records a signed id's close by its link, its state is the empty object.
+   */
+  @Test
+  void aClosedSessionAnswersOnlyTheSameCloseAgain() throws Exception {
+    byte[] elsewhere = bytes("linked in another repository only");
+    Digest elsewhereDigest = pushBlob(OTHER, elsewhere);
+    for (byte[] content : List.of(bytes("a small layer"), pastInline("a layer in chunks"))) {
+      Digest digest = Digest.sha256(content);
+      UploadId id = registry.startUpload(REPO).id();
+      BlobInfo first =
+          registry.completeUpload(
+              REPO, id, digest, OptionalLong.empty(), body(content), OptionalLong.empty());
+
+      assertThat(
+              registry.completeUpload(
+                  REPO, id, digest, OptionalLong.empty(), body(content), OptionalLong.empty()))
+          .isEqualTo(first)
+          .isEqualTo(new BlobInfo(digest, content.length));
+      assertRefused(
+          () ->
+              registry.completeUpload(
+                  REPO,
+                  id,
+                  elsewhereDigest,
+                  OptionalLong.empty(),
+                  body(elsewhere),
+                  OptionalLong.empty()),
+          ErrorCode.BLOB_UPLOAD_UNKNOWN);
+      assertRefused(() -> registry.statBlob(REPO, elsewhereDigest), ErrorCode.BLOB_UNKNOWN);
+      assertRefused(() -> registry.uploadStatus(REPO, id), ErrorCode.BLOB_UPLOAD_UNKNOWN);
+      assertRefused(
+          () ->
+              registry.appendToUpload(
+                  REPO, id, OptionalLong.empty(), body(bytes("more")), OptionalLong.empty()),
+          ErrorCode.BLOB_UPLOAD_UNKNOWN);
+      byte[] state =
+          store.read(StorageLayout.keyOf(new StorageLayout.UploadStateKey(REPO, id))).orElseThrow();
+      if (id.isSigned() && options().closesByLink()) {
+        assertThat(state).as("recorded by its link").isEmpty();
+      } else {
+        assertThat(UploadState.read(state).completed())
+            .hasValue(new UploadState.Completed(Optional.of(digest), content.length));
+      }
+    }
+  }
+
+  /**
+   * A close recorded by its link alone answers a retry only while that blob is linked here: once
+   * the link is gone (a manifest delete let GC sweep it), the retry is refused, and it links
+   * nothing, as the state cannot say which blob was the session's.
+   */
+  @Test
+  void aCloseRecordedByItsLinkIsNotRetriedOnceTheLinkIsGone() throws Exception {
+    byte[] content = bytes("swept soon after");
+    Digest digest = Digest.sha256(content);
+    UploadId id = registry.startUpload(REPO).id();
+    registry.completeUpload(
+        REPO, id, digest, OptionalLong.empty(), body(content), OptionalLong.empty());
+    store.delete(List.of(StorageLayout.keyOf(new StorageLayout.LayerLinkKey(REPO, digest))));
+
+    Runnable retry =
+        () ->
+            registry.completeUpload(
+                REPO, id, digest, OptionalLong.empty(), body(content), OptionalLong.empty());
+
+    if (id.isSigned() && options().closesByLink()) {
+      assertRefused(retry, ErrorCode.BLOB_UPLOAD_UNKNOWN);
+      assertRefused(() -> registry.statBlob(REPO, digest), ErrorCode.BLOB_UNKNOWN);
+    } else {
+      retry.run(); // the state names the blob: linked again
+      assertThat(registry.statBlob(REPO, digest).size()).isEqualTo(content.length);
+    }
+  }
+
   @Test
   void secondUploadOfTheSameBlobKeepsOneCopy() throws Exception {
     byte[] content = pastInline("same bytes");

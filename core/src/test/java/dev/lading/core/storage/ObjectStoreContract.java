@@ -129,6 +129,20 @@ public abstract class ObjectStoreContract {
   }
 
   @Test
+  void revertibleEmptyWritesCreateAndReplaceLikeTheirContentWould() throws Exception {
+    store.writeRevertible("re/new/k", new byte[0]);
+    assertThat(store.read("re/new/k")).hasValueSatisfying(v -> assertThat(v).isEmpty());
+    store.write("re/k", bytes("content"));
+    store.writeRevertible("re/k", new byte[0]);
+    assertThat(store.read("re/k")).hasValueSatisfying(v -> assertThat(v).isEmpty());
+    store.writeRevertible("re/k", new byte[0]);
+    store.writeRevertible("re/k", bytes("again"));
+    assertThat(store.read("re/k")).hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("again")));
+    assertThat(store.list("re/", Optional.empty(), 10).keys()).containsExactly("re/k", "re/new/k");
+    cleanUp("re/k", "re/new/k");
+  }
+
+  @Test
   void emptyObjectExists() throws Exception {
     store.write("empty", new byte[0]);
     assertThat(store.stat("empty")).hasValueSatisfying(i -> assertThat(i.size()).isZero());

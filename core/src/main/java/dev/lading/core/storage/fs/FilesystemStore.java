@@ -225,19 +225,31 @@ public final class FilesystemStore implements ObjectStore {
   /**
    * The staged, fsynced content renamed over the target, without the fsync of the directory that
    * would make the rename durable: a crash may leave the old entry, never a partly written file. A
-   * target whose directory is missing is written durably (the directory must be created anyway).
+   * target whose directory is missing is written durably (the directory must be created anyway). A
+   * new empty object is created in place without any fsync: it has no content to tear, and a crash
+   * may lose its entry, which is the undo the caller allows.
    */
   @Override
   public void writeRevertible(String key, byte[] content) throws IOException {
     Path target = resolve(key);
+    if (content.length == 0) {
+      try {
+        FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+        return;
+      } catch (FileAlreadyExistsException | NoSuchFileException e) {
+        // Replaced through a staged file below, or written durably when its directory is missing.
+      }
+    }
     Path temp = stage(content);
     try {
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       return;
     } catch (NoSuchFileException e) {
       // The target's directory is missing: fall through to the durable write.
-    } finally {
       Files.deleteIfExists(temp);
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(temp);
+      throw e;
     }
     write(key, content);
   }
