@@ -38,7 +38,14 @@ public final class RegistryException extends RuntimeException {
 
   private RegistryException(
       ErrorCode code, String message, Object detail, Map<String, String> headers, Throwable cause) {
-    super(message == null ? Objects.requireNonNull(code, "code").message() : message, cause);
+    // No stack trace of its own: a refusal is an answer to the client, not a fault of the
+    // server, and filling one in on every 404 of a push (a HEAD before each blob) costs more than
+    // the answer; a cause keeps its own trace for the log.
+    super(
+        message == null ? Objects.requireNonNull(code, "code").message() : message,
+        cause,
+        true,
+        false);
     this.code = code;
     this.detail = detail;
     this.headers = headers;
