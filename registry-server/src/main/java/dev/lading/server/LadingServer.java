@@ -301,6 +301,9 @@ public final class LadingServer implements AutoCloseable {
     if (!StoreFormat.recordsClosesByLink(version)) {
       slower.add("an upload's close stores its whole state durably");
     }
+    if (!StoreFormat.linksManifestsByOwnType(version)) {
+      slower.add("a manifest's link records its media type");
+    }
     return String.join(", ", slower);
   }
 

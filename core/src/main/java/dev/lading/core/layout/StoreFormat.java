@@ -18,13 +18,14 @@ import java.util.Optional;
  * 1 cannot read; 3 adds upload sessions with signed ids, whose state is stored only once they hold
  * something or have ended ({@link StoredValues.UploadState#cancelled}), under keys a Lading that
  * reads only versions up to 2 cannot parse; 4 records the close of such a session as an empty state
- * ({@link StoredValues.UploadState#closedByItsLink}), written without a staged file or fsync, which
- * a Lading that reads only versions up to 3 cannot parse. This code reads all four. It writes what
- * a version adds only into a store of that version: a new store is marked {@link #CURRENT}; an
- * older store stays at its version (every Lading that reads it keeps working on it, so instances
- * can be replaced one by one) until an operator upgrades it ({@link #upgrade}, the {@code format
- * --upgrade} command) once no instance older than this runs; the instances use the new version from
- * their next start.
+ * ({@link StoredValues.UploadState#closedByItsLink}), written without a staged file or fsync, and
+ * links a manifest whose bytes name their own media type with an empty link ({@link
+ * StoredValues.ManifestLink#OWN_TYPE}), neither of which a Lading that reads only versions up to 3
+ * can read. This code reads all four. It writes what a version adds only into a store of that
+ * version: a new store is marked {@link #CURRENT}; an older store stays at its version (every
+ * Lading that reads it keeps working on it, so instances can be replaced one by one) until an
+ * operator upgrades it ({@link #upgrade}, the {@code format --upgrade} command) once no instance
+ * older than this runs; the instances use the new version from their next start.
  */
 public final class StoreFormat {
   /** The layout this code writes into a new store, and the newest it reads. */
@@ -76,6 +77,14 @@ public final class StoreFormat {
    * {@code version}.
    */
   public static boolean recordsClosesByLink(int version) {
+    return version >= 4;
+  }
+
+  /**
+   * Whether a manifest whose bytes name their media type may be linked by an empty link in a store
+   * of {@code version}.
+   */
+  public static boolean linksManifestsByOwnType(int version) {
     return version >= 4;
   }
 

@@ -237,17 +237,41 @@ public final class StoredValues {
 
   /**
    * {@code repositories/<name>/_manifests/<alg>/<hex>}: a manifest revision linked into a
-   * repository, with the media type it was pushed as. Written by a manifest push; deleted by a
-   * manifest delete or GC.
+   * repository, with the media type it was pushed as ({@code {"mediaType":"..."}}), or empty when
+   * the manifest's bytes name that type themselves (layout version 4: {@link #OWN_TYPE}), so the
+   * link is created in place like a blob's, with no staged file. Written by a manifest push;
+   * deleted by a manifest delete or GC.
+   *
+   * @param mediaType the type pushed as; empty for a link whose manifest names its own
    */
-  public record ManifestLink(String mediaType) {
+  public record ManifestLink(Optional<String> mediaType) {
+    /** The link of a manifest whose bytes name the type it was pushed as. */
+    public static final ManifestLink OWN_TYPE = new ManifestLink(Optional.empty());
+
+    public ManifestLink {
+      Objects.requireNonNull(mediaType, "mediaType");
+    }
+
+    public ManifestLink(String mediaType) {
+      this(Optional.of(mediaType));
+    }
+
     public static ManifestLink read(byte[] bytes) {
-      return json(bytes, ManifestLink.class);
+      if (bytes.length == 0) {
+        return OWN_TYPE;
+      }
+      Shape shape = json(bytes, Shape.class);
+      if (shape.mediaType() == null) {
+        throw corrupt(ManifestLink.class, new IllegalArgumentException("no mediaType"));
+      }
+      return new ManifestLink(shape.mediaType());
     }
 
     public byte[] write() {
-      return toJson(this);
+      return mediaType.map(type -> toJson(new Shape(type))).orElseGet(() -> new byte[0]);
     }
+
+    private record Shape(String mediaType) {}
   }
 
   /**
@@ -683,7 +707,7 @@ public final class StoredValues {
     try {
       return ManifestParser.parse(null, body);
     } catch (RegistryException withoutOwnType) {
-      return ManifestParser.parse(link.read().map(ManifestLink::mediaType).orElse(null), body);
+      return ManifestParser.parse(link.read().flatMap(ManifestLink::mediaType).orElse(null), body);
     }
   }
 

@@ -2,6 +2,7 @@ package dev.lading.core.manifest;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -47,6 +48,33 @@ public final class ManifestParser {
   }
 
   private ManifestParser() {}
+
+  /**
+   * The {@code mediaType} a manifest's bytes name at their top level, read without parsing the rest
+   * (most manifests name it among their first fields); empty when they name none or do not read as
+   * a JSON object. For bytes {@link #parse} accepted, a type named here is the one they were
+   * accepted as.
+   */
+  public static Optional<String> ownMediaType(byte[] body) {
+    try (JsonParser parser = JSON.getFactory().createParser(body)) {
+      if (parser.nextToken() != JsonToken.START_OBJECT) {
+        return Optional.empty();
+      }
+      for (JsonToken token = parser.nextToken();
+          token == JsonToken.FIELD_NAME;
+          token = parser.nextToken()) {
+        String field = parser.currentName();
+        JsonToken value = parser.nextToken();
+        if (field.equals("mediaType")) {
+          return value == JsonToken.VALUE_STRING ? Optional.of(parser.getText()) : Optional.empty();
+        }
+        parser.skipChildren();
+      }
+      return Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
 
   /**
    * Parses {@code body} pushed with {@code contentType}. The body's {@code mediaType}, when

@@ -19,7 +19,7 @@ import java.util.Objects;
  * @param allowBlake3 see {@link #DEFAULT_ALLOW_BLAKE3}
  * @param storeLayout the layout version the store holds ({@link StoreFormat}, which the server
  *     reads at start): it decides what this registry may write there, see {@link #inlineSmallBlobs}
- *     {@link #unstoredSessions} and {@link #closesByLink}
+ *     {@link #unstoredSessions}, {@link #closesByLink} and {@link #ownTypeManifestLinks}
  * @param uploadExpiry how long an upload session lives: GC removes stored sessions older than this,
  *     and a session not stored yet ({@link SignedUploadIds}) ends at the same age
  */
@@ -195,6 +195,14 @@ public record RegistryOptions(
    */
   public boolean closesByLink() {
     return StoreFormat.recordsClosesByLink(storeLayout);
+  }
+
+  /**
+   * Whether a manifest whose bytes name their media type is linked by an empty link ({@link
+   * dev.lading.core.layout.StoredValues.ManifestLink#OWN_TYPE}).
+   */
+  public boolean ownTypeManifestLinks() {
+    return StoreFormat.linksManifestsByOwnType(storeLayout);
   }
 
   /** Whether this registry takes digests of {@code algorithm} (sha256 and sha512 always). */

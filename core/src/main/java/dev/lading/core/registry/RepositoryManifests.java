@@ -20,6 +20,7 @@ import dev.lading.core.layout.StoredValues.ManifestLink;
 import dev.lading.core.layout.StoredValues.ReferrerDescriptor;
 import dev.lading.core.layout.StoredValues.TagTarget;
 import dev.lading.core.manifest.ManifestDescriptor;
+import dev.lading.core.manifest.ManifestParser;
 import dev.lading.core.manifest.ManifestValidator;
 import dev.lading.core.manifest.ManifestWarnings;
 import dev.lading.core.manifest.ParsedManifest;
@@ -41,6 +42,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,6 +85,12 @@ final class RepositoryManifests {
   private final Cache<RepositoryName, Boolean> catalogued =
       Caffeine.newBuilder().maximumSize(100_000).build();
 
+  /**
+   * The media type each manifest linked by {@link ManifestLink#OWN_TYPE} names in its bytes, which
+   * its digest fixes: right for every instance, and bounded (a miss reads the bytes again).
+   */
+  private final Cache<Digest, String> ownTypes = Caffeine.newBuilder().maximumSize(10_000).build();
+
   RepositoryManifests(
       ObjectStore store, RegistryOptions options, RepositoryBlobs blobs, QuotaLedger quotas) {
     this.store = store;
@@ -105,14 +113,48 @@ final class RepositoryManifests {
     Digest digest = resolve(repo, reference);
     ManifestLink link = manifestLink(repo, digest).orElseThrow(() -> manifestUnknown(reference));
     byte[] body = blobs.readSmall(digest).orElseThrow(() -> manifestUnknown(reference));
-    return new ManifestContent(digest, link.mediaType(), body);
+    String mediaType =
+        link.mediaType().orElseGet(() -> ownType(digest, () -> Optional.of(body), reference));
+    return new ManifestContent(digest, mediaType, body);
   }
 
   ManifestInfo statManifest(RepositoryName repo, Reference reference) {
     Digest digest = resolve(repo, reference);
     ManifestLink link = manifestLink(repo, digest).orElseThrow(() -> manifestUnknown(reference));
     BlobRecord record = blobs.record(digest).orElseThrow(() -> manifestUnknown(reference));
-    return new ManifestInfo(digest, link.mediaType(), record.size());
+    String mediaType =
+        link.mediaType()
+            .orElseGet(
+                () ->
+                    ownType(
+                        digest,
+                        () ->
+                            record.inline().isPresent()
+                                ? Optional.of(record.inline().get().bytes())
+                                : blobs.readSmall(digest),
+                        reference));
+    return new ManifestInfo(digest, mediaType, record.size());
+  }
+
+  /**
+   * The media type a manifest linked by {@link ManifestLink#OWN_TYPE} names in its bytes (a push
+   * writes such a link only for bytes that name it); {@code MANIFEST_UNKNOWN} when the bytes are
+   * gone (GC swept them since the link was read).
+   */
+  private String ownType(Digest digest, Supplier<Optional<byte[]>> body, Reference reference) {
+    String cached = ownTypes.getIfPresent(digest);
+    if (cached != null) {
+      return cached;
+    }
+    byte[] bytes = body.get().orElseThrow(() -> manifestUnknown(reference));
+    String type =
+        ManifestParser.ownMediaType(bytes)
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "manifest " + digest + " has an empty link and names no media type"));
+    ownTypes.put(digest, type);
+    return type;
   }
 
   /**
@@ -195,11 +237,13 @@ final class RepositoryManifests {
                               StorageLayout.keyOf(new CatalogKey(repo)), StoredValues.empty()))));
       catalogued.put(repo, true);
     }
-    run(
-        () ->
-            store.write(
-                StorageLayout.keyOf(new ManifestLinkKey(repo, digest)),
-                new ManifestLink(manifest.mediaType()).write()));
+    // Bytes that name their own type (the validator checked it is the pushed one) get an empty
+    // link, created in place; the others record the type the push gave.
+    ManifestLink link =
+        options.ownTypeManifestLinks() && ManifestParser.ownMediaType(body).isPresent()
+            ? ManifestLink.OWN_TYPE
+            : new ManifestLink(manifest.mediaType());
+    run(() -> store.write(StorageLayout.keyOf(new ManifestLinkKey(repo, digest)), link.write()));
     Optional<Digest> subject = manifest.subject().map(s -> s.digest());
     if (subject.isPresent()) {
       ReferrerDescriptor entry =

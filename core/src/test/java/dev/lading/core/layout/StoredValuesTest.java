@@ -111,7 +111,12 @@ class StoredValuesTest {
             "{\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\"}",
             ManifestLink::read,
             ManifestLink::write);
-    assertThat(link.mediaType()).isEqualTo(MediaTypes.OCI_MANIFEST);
+    assertThat(link.mediaType()).hasValue(MediaTypes.OCI_MANIFEST);
+    assertThat(ManifestLink.OWN_TYPE.write()).as("the bytes name the type: empty").isEmpty();
+    assertThat(ManifestLink.read(new byte[0])).isEqualTo(ManifestLink.OWN_TYPE);
+    assertThatThrownBy(() -> ManifestLink.read("{}".getBytes(UTF_8)))
+        .as("a link that records no type is no link of any version")
+        .isInstanceOf(UncheckedIOException.class);
   }
 
   @Test

@@ -69,6 +69,28 @@ class ManifestParserTest {
   }
 
   @Test
+  void theOwnMediaTypeIsTheTopLevelOneOnly() {
+    String config = d("application/vnd.oci.image.config.v1+json", EMPTY, 2);
+    assertThat(
+            ManifestParser.ownMediaType(
+                ("{\"schemaVersion\":2,\"config\":"
+                        + config
+                        + ",\"layers\":[],\"annotations\":{\"mediaType\":\"x/y\"},"
+                        + "\"mediaType\":\""
+                        + MediaTypes.OCI_MANIFEST
+                        + "\"}")
+                    .getBytes(UTF_8)))
+        .as("after nested objects that have a field of that name")
+        .hasValue(MediaTypes.OCI_MANIFEST);
+    assertThat(ManifestParser.ownMediaType(image(config, "").getBytes(UTF_8)))
+        .as("only nested ones")
+        .isEmpty();
+    assertThat(ManifestParser.ownMediaType("{\"mediaType\":7}".getBytes(UTF_8))).isEmpty();
+    assertThat(ManifestParser.ownMediaType("[\"mediaType\"]".getBytes(UTF_8))).isEmpty();
+    assertThat(ManifestParser.ownMediaType("{\"mediaType\":".getBytes(UTF_8))).isEmpty();
+  }
+
+  @Test
   void artifactManifestWithEmptyConfigAndEmbeddedData() {
     String body =
         "{\"schemaVersion\":2,\"mediaType\":\""

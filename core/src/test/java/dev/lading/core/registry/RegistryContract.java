@@ -803,6 +803,51 @@ public abstract class RegistryContract {
     }
   }
 
+  /**
+   * A manifest whose bytes name their media type is served as that type from a link that, in a
+   * layout that allows it, is empty; one whose bytes name none keeps the type it was pushed with in
+   * its link. Both read the same from another instance, whose caches are cold, also for a manifest
+   * too large for its record.
+   */
+  @Test
+  void aManifestIsServedAsTheTypeItWasPushedAsWhateverItsLinkHolds() throws Exception {
+    byte[] named = ociManifest(REPO, "");
+    byte[] large = ociManifest(REPO, ",\"annotations\":{\"pad\":\"" + "p".repeat(20_000) + "\"}");
+    byte[] unnamed =
+        bytes(
+            new String(named, UTF_8)
+                .replace("\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",", ""));
+    assertThat(unnamed).isNotEqualTo(named);
+    Digest namedDigest = putManifest(REPO, "named", named);
+    Digest largeDigest = putManifest(REPO, "large", large);
+    Digest dockerDigest =
+        registry
+            .putManifest(REPO, Tag.parse("docker"), MediaTypes.DOCKER_MANIFEST, unnamed)
+            .digest();
+
+    for (StoreRegistry instance : List.of(registry, new StoreRegistry(reopen(store), options()))) {
+      for (Digest d : List.of(namedDigest, largeDigest)) {
+        assertThat(instance.statManifest(REPO, d).mediaType()).isEqualTo(MediaTypes.OCI_MANIFEST);
+        assertThat(instance.getManifest(REPO, d).mediaType()).isEqualTo(MediaTypes.OCI_MANIFEST);
+      }
+      assertThat(instance.statManifest(REPO, Tag.parse("docker")).mediaType())
+          .isEqualTo(MediaTypes.DOCKER_MANIFEST);
+      assertThat(instance.getManifest(REPO, dockerDigest).mediaType())
+          .isEqualTo(MediaTypes.DOCKER_MANIFEST);
+    }
+    for (Digest d : List.of(namedDigest, largeDigest)) {
+      byte[] link =
+          store.read(StorageLayout.keyOf(new StorageLayout.ManifestLinkKey(REPO, d))).orElseThrow();
+      assertThat(link.length == 0)
+          .as("the link of a manifest that names its type is empty in this layout")
+          .isEqualTo(options().ownTypeManifestLinks());
+    }
+    assertThat(
+            store.read(StorageLayout.keyOf(new StorageLayout.ManifestLinkKey(REPO, dockerDigest))))
+        .hasValueSatisfying(
+            link -> assertThat(new String(link, UTF_8)).contains(MediaTypes.DOCKER_MANIFEST));
+  }
+
   @Test
   void secondUploadOfTheSameBlobKeepsOneCopy() throws Exception {
     byte[] content = pastInline("same bytes");
