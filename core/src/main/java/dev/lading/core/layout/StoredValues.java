@@ -436,16 +436,7 @@ public final class StoredValues {
 
     /** This session once its blob is committed. */
     public UploadState completed(Digest digest, long size) {
-      return new UploadState(
-          repository,
-          id,
-          startedAt,
-          size,
-          dataKey,
-          Optional.empty(),
-          Optional.empty(),
-          Optional.of(new Completed(digest, size)),
-          false);
+      return closed(size, new Completed(digest, size));
     }
 
     /**
@@ -453,15 +444,20 @@ public final class StoredValues {
      * says only that (layout version 4, signed ids).
      */
     public UploadState closedByItsLink() {
+      return closed(0, new Completed(Optional.empty(), 0));
+    }
+
+    /** This session closed: nothing more to receive, so no write and no hash state. */
+    private UploadState closed(long offset, Completed completed) {
       return new UploadState(
           repository,
           id,
           startedAt,
-          0,
+          offset,
           dataKey,
           Optional.empty(),
           Optional.empty(),
-          Optional.of(new Completed(Optional.empty(), 0)),
+          Optional.of(completed),
           false);
     }
 
