@@ -284,11 +284,6 @@ public final class LadingServer implements AutoCloseable {
     return Optional.ofNullable(gc);
   }
 
-  /**
-   * Stops the start unless {@code store} holds the storage layout this Lading reads ({@link
-   * StoreFormat}); when {@code mark}, a store without the record (new, or written before it
-   * existed) gets it. Instances starting together on one bucket may all do this.
-   */
   /** What a store of {@code version} older than the current layout does the slower way. */
   private static String heldBack(int version) {
     List<String> slower = new ArrayList<>();
@@ -307,6 +302,11 @@ public final class LadingServer implements AutoCloseable {
     return String.join(", ", slower);
   }
 
+  /**
+   * Stops the start unless {@code store} holds the storage layout this Lading reads ({@link
+   * StoreFormat}); when {@code mark}, a store without the record (new, or written before it
+   * existed) gets it. Instances starting together on one bucket may all do this.
+   */
   public static StoreFormat.Checked checkStoreFormat(ObjectStore store, boolean mark) {
     try {
       StoreFormat.Checked checked = StoreFormat.check(store, mark);

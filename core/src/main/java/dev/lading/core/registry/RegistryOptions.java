@@ -18,8 +18,9 @@ import java.util.Objects;
  * @param allowSparseIndex see {@link #DEFAULT_ALLOW_SPARSE_INDEX}
  * @param allowBlake3 see {@link #DEFAULT_ALLOW_BLAKE3}
  * @param storeLayout the layout version the store holds ({@link StoreFormat}, which the server
- *     reads at start): it decides what this registry may write there, see {@link #inlineSmallBlobs}
- *     {@link #unstoredSessions}, {@link #closesByLink} and {@link #ownTypeManifestLinks}
+ *     reads at start): it decides what this registry may write there, see {@link
+ *     #inlineSmallBlobs}, {@link #unstoredSessions}, {@link #closesByLink} and {@link
+ *     #ownTypeManifestLinks}
  * @param uploadExpiry how long an upload session lives: GC removes stored sessions older than this,
  *     and a session not stored yet ({@link SignedUploadIds}) ends at the same age
  */
