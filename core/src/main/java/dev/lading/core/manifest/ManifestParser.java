@@ -128,7 +128,14 @@ public final class ManifestParser {
       }
       List<ManifestDescriptor> manifests = descriptors(root, "manifests", true);
       return new ParsedManifest(
-          mediaType, Optional.empty(), List.of(), manifests, subject, artifactType, annotations);
+          mediaType,
+          bodyType.isPresent(),
+          Optional.empty(),
+          List.of(),
+          manifests,
+          subject,
+          artifactType,
+          annotations);
     }
     if (root.has("manifests")) {
       throw invalid("an image manifest has no manifests list");
@@ -142,7 +149,14 @@ public final class ManifestParser {
     // wild push such manifests without it, so that is accepted rather than refused.
     List<ManifestDescriptor> layers = descriptors(root, "layers", true);
     return new ParsedManifest(
-        mediaType, Optional.of(config), layers, List.of(), subject, artifactType, annotations);
+        mediaType,
+        bodyType.isPresent(),
+        Optional.of(config),
+        layers,
+        List.of(),
+        subject,
+        artifactType,
+        annotations);
   }
 
   /** The media type part of a Content-Type header: parameters dropped, lower-cased, trimmed. */

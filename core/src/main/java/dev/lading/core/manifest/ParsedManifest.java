@@ -13,9 +13,14 @@ import java.util.Optional;
  * config}, {@code layers}) or child manifests ({@code manifests}) it references, its {@code
  * subject}, and what a referrers listing shows ({@code artifactType}, annotations). The bytes
  * themselves are stored verbatim, never re-serialised from this.
+ *
+ * @param typeInBody whether the bytes name {@code mediaType} themselves (then the type can be read
+ *     back from them, {@link ManifestParser#ownMediaType}), rather than only the request's
+ *     Content-Type
  */
 public record ParsedManifest(
     String mediaType,
+    boolean typeInBody,
     Optional<ManifestDescriptor> config,
     List<ManifestDescriptor> layers,
     List<ManifestDescriptor> manifests,

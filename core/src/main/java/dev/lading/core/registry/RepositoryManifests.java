@@ -123,16 +123,7 @@ final class RepositoryManifests {
     ManifestLink link = manifestLink(repo, digest).orElseThrow(() -> manifestUnknown(reference));
     BlobRecord record = blobs.record(digest).orElseThrow(() -> manifestUnknown(reference));
     String mediaType =
-        link.mediaType()
-            .orElseGet(
-                () ->
-                    ownType(
-                        digest,
-                        () ->
-                            record.inline().isPresent()
-                                ? Optional.of(record.inline().get().bytes())
-                                : blobs.readSmall(digest),
-                        reference));
+        link.mediaType().orElseGet(() -> ownType(digest, () -> blobs.readSmall(digest), reference));
     return new ManifestInfo(digest, mediaType, record.size());
   }
 
@@ -142,19 +133,14 @@ final class RepositoryManifests {
    * gone (GC swept them since the link was read).
    */
   private String ownType(Digest digest, Supplier<Optional<byte[]>> body, Reference reference) {
-    String cached = ownTypes.getIfPresent(digest);
-    if (cached != null) {
-      return cached;
-    }
-    byte[] bytes = body.get().orElseThrow(() -> manifestUnknown(reference));
-    String type =
-        ManifestParser.ownMediaType(bytes)
-            .orElseThrow(
-                () ->
-                    new IllegalStateException(
-                        "manifest " + digest + " has an empty link and names no media type"));
-    ownTypes.put(digest, type);
-    return type;
+    return ownTypes.get(
+        digest,
+        d ->
+            ManifestParser.ownMediaType(body.get().orElseThrow(() -> manifestUnknown(reference)))
+                .orElseThrow(
+                    () ->
+                        new IllegalStateException(
+                            "manifest " + d + " has an empty link and names no media type")));
   }
 
   /**
@@ -240,7 +226,7 @@ final class RepositoryManifests {
     // Bytes that name their own type (the validator checked it is the pushed one) get an empty
     // link, created in place; the others record the type the push gave.
     ManifestLink link =
-        options.ownTypeManifestLinks() && ManifestParser.ownMediaType(body).isPresent()
+        options.ownTypeManifestLinks() && manifest.typeInBody()
             ? ManifestLink.OWN_TYPE
             : new ManifestLink(manifest.mediaType());
     run(() -> store.write(StorageLayout.keyOf(new ManifestLinkKey(repo, digest)), link.write()));

@@ -234,10 +234,12 @@ public final class FilesystemStore implements ObjectStore {
     Path target = resolve(key);
     if (content.length == 0) {
       try {
-        FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
-        return;
-      } catch (FileAlreadyExistsException | NoSuchFileException e) {
-        // Replaced through a staged file below, or written durably when its directory is missing.
+        if (createEmpty(target)) {
+          return;
+        }
+        // It exists: replaced through a staged file below.
+      } catch (NoSuchFileException e) {
+        // Its directory is missing: written durably below.
       }
     }
     Path temp = stage(content);
@@ -295,18 +297,20 @@ public final class FilesystemStore implements ObjectStore {
    *     nothing was changed)
    */
   private boolean publishEmpty(Path target) throws IOException {
-    return publish(
-        null,
-        target,
-        () -> {
-          try {
-            FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)
-                .close();
-            return true;
-          } catch (FileAlreadyExistsException e) {
-            return false;
-          }
-        });
+    return publish(null, target, () -> createEmpty(target));
+  }
+
+  /**
+   * Creates {@code target} empty, in place, with no fsync; false when an entry exists there (and
+   * then nothing was changed). NoSuchFileException when its directory is missing.
+   */
+  private static boolean createEmpty(Path target) throws IOException {
+    try {
+      FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+      return true;
+    } catch (FileAlreadyExistsException e) {
+      return false;
+    }
   }
 
   @Override
