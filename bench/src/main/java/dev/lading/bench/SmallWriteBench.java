@@ -57,8 +57,9 @@ import picocli.CommandLine.Option;
  *   <li><b>Timed pass.</b> The images pushed whole, clients concurrently: images/s is images over
  *       the wall time from the start of the first push to the end of the last; p50 and p99 are the
  *       nearest-rank percentiles of the per-image times (first {@code HEAD} to the manifest's 201);
- *       the server's CPU time (user + system, {@link ServerProcess#cpuSeconds()}) over the pass per
- *       image; on S3, the store requests per image.
+ *       the server's CPU time (user + system, {@link ServerProcess#cpu()}) over the pass per image,
+ *       without its JIT compiler threads, whose time is the next row (a JVM two minutes old still
+ *       compiles; one that has served for days does not); on S3, the store requests per image.
  *   <li><b>CPU per request kind.</b> One request's CPU time is far below what {@code /proc} can
  *       resolve, and in a whole push the kinds mix. So fresh images ({@code --phase-images}, {@code
  *       --phase-ci-pushes}) are pushed phase by phase: first every {@code HEAD} of every image,
@@ -66,11 +67,12 @@ import picocli.CommandLine.Option;
  *       sessions the previous phase opened), or every monolithic {@code POST}, then every manifest,
  *       with the same clients, connections and image-to-client assignment as the timed pass. Each
  *       request meets the server in the state it would in a whole push (blob absent, session open,
- *       blobs present). The server's CPU delta over a phase divided by the phase's requests is that
- *       kind's CPU per request. {@code /proc} counts in clock ticks (10 ms at 100 Hz), so a phase
- *       must take well over 100 ms of CPU time for 10 % accuracy; the phase sizes are chosen for
- *       that, and each phase's request count and CPU seconds are printed as it runs. Anything the
- *       server does in the background during a phase is charged to it.
+ *       blobs present). The server's CPU delta over a phase, without its JIT compiler threads,
+ *       divided by the phase's requests is that kind's CPU per request; the phase's line shows the
+ *       user, system and compiler seconds. {@code /proc} counts in clock ticks (10 ms at 100 Hz),
+ *       so a phase must take well over 100 ms of CPU time for 10 % accuracy; the phase sizes are
+ *       chosen for that, and each phase's request count and CPU seconds are printed as it runs.
+ *       Anything the server does in the background during a phase is charged to it.
  *   <li><b>Store operations.</b> On the filesystem store, a short extra pass of {@code
  *       --fsync-images} whole pushes (as many clients) with {@code strace -f -c -e
  *       trace=fsync,fdatasync} attached to the server ({@link SyncCounter}): fsync and fdatasync
@@ -503,15 +505,24 @@ public final class SmallWriteBench implements Callable<Integer> {
       List<SmallImage> pushes = images(scenario, count, c.size());
       long[] nanos = new long[count];
       Map<String, Long> s3Before = s3Counts();
-      double cpuBefore = server.cpuSeconds();
+      ServerProcess.Cpu cpuBefore = server.cpu();
       long wall = c.run(pushes, SmallImage::push, nanos);
-      double cpu = server.cpuSeconds() - cpuBefore;
+      ServerProcess.Cpu cpu = server.cpu().since(cpuBefore);
       Map<String, Long> s3 = RequestCounter.difference(s3Counts(), s3Before);
       Arrays.sort(nanos);
       add(label, "images per second", count / (wall / 1e9), Unit.IMAGES_PER_S);
       add(label, "p50 per image", Measurement.percentile(nanos, 0.50) / 1e6, Unit.MILLISECONDS);
       add(label, "p99 per image", Measurement.percentile(nanos, 0.99) / 1e6, Unit.MILLISECONDS);
-      add(label, "server CPU per image", cpu * 1000 / count, Unit.CPU_MILLISECONDS);
+      add(
+          label,
+          "server CPU per image",
+          cpu.withoutCompiler() * 1000 / count,
+          Unit.CPU_MILLISECONDS);
+      add(
+          label,
+          "JIT compiler CPU per image",
+          cpu.compiler() * 1000 / count,
+          Unit.CPU_MILLISECONDS);
       if (proxy != null) {
         add(label, "S3 requests per image", RequestCounter.total(s3) / (double) count, Unit.COUNT);
         out.printf(Locale.ROOT, "    S3 requests of %d images by method: %s%n", count, s3);
@@ -528,20 +539,28 @@ public final class SmallWriteBench implements Callable<Integer> {
           continue;
         }
         Map<String, Long> s3Before = s3Counts();
-        double cpuBefore = server.cpuSeconds();
+        ServerProcess.Cpu cpuBefore = server.cpu();
         long wall = c.run(pushes, (image, connection) -> image.send(connection, kind), null);
-        double cpu = server.cpuSeconds() - cpuBefore;
+        ServerProcess.Cpu cpu = server.cpu().since(cpuBefore);
         Map<String, Long> s3 = RequestCounter.difference(s3Counts(), s3Before);
         out.printf(
             Locale.ROOT,
-            "    phase %-18s %,6d requests in %6.2f s (%,8.0f req/s), server CPU %.2f s%s%n",
+            "    phase %-18s %,6d requests in %6.2f s (%,8.0f req/s), server CPU %.2f s (user"
+                + " %.2f, system %.2f), JIT compilers %.2f s%s%n",
             kind.label(),
             requests,
             wall / 1e9,
             requests / (wall / 1e9),
-            cpu,
+            cpu.total(),
+            cpu.user(),
+            cpu.system(),
+            cpu.compiler(),
             proxy == null ? "" : ", S3 " + s3);
-        add(label, "server CPU per " + kind.label(), cpu * 1000 / requests, Unit.CPU_MILLISECONDS);
+        add(
+            label,
+            "server CPU per " + kind.label(),
+            cpu.withoutCompiler() * 1000 / requests,
+            Unit.CPU_MILLISECONDS);
         if (proxy != null) {
           add(
               label,
