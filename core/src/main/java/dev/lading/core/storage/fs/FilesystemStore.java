@@ -74,6 +74,14 @@ public final class FilesystemStore implements ObjectStore {
   /** Staging buffers for direct-I/O uploads; null when uploads go through the page cache. */
   private final DirectBuffers directBuffers;
 
+  private final DirectorySync directorySync;
+
+  /** Makes a directory's entries durable: fsync; a seam for tests that watch which directories. */
+  @FunctionalInterface
+  interface DirectorySync {
+    void sync(Path dir) throws IOException;
+  }
+
   /** A store that writes uploads with direct I/O where the filesystem supports it. */
   public FilesystemStore(Path root) throws IOException {
     this(root, true);
@@ -84,13 +92,24 @@ public final class FilesystemStore implements ObjectStore {
    *     (see {@link FilesystemMultipartWrite} for what each costs)
    */
   public FilesystemStore(Path root, boolean directWrites) throws IOException {
+    this(root, directWrites, FilesystemStore::fsyncDirectory);
+  }
+
+  FilesystemStore(Path root, boolean directWrites, DirectorySync directorySync) throws IOException {
     this.root = root.toAbsolutePath().normalize();
+    this.directorySync = directorySync;
     this.staging = this.root.resolve(StorageLayout.FILESYSTEM_STAGING);
     this.multipart = this.root.resolve(StorageLayout.FILESYSTEM_MULTIPART);
+    Path missing = highestMissing(this.root, this.root.getRoot());
     for (int i = 0; i < STAGING_SHARDS; i++) {
       stagingShards[i] = Files.createDirectories(staging.resolve(String.format("%02x", i)));
     }
     Files.createDirectories(multipart);
+    if (missing != null) {
+      // A new store's root, like any directory a write creates, must survive a crash with what is
+      // written in it.
+      syncUpTo(this.root, missing.getParent());
+    }
     this.directBuffers = directWrites ? probeDirectIo(multipart) : null;
     LOG.info(
         "filesystem store at {}: uploads written {}",
@@ -527,7 +546,7 @@ public final class FilesystemStore implements ObjectStore {
     for (Path dir : directories) {
       for (Path d = dir; ; d = d.getParent()) {
         try {
-          fsyncDirectory(d);
+          directorySync.sync(d);
           break;
         } catch (NoSuchFileException pruned) {
           if (d.equals(root)) {
@@ -673,6 +692,12 @@ public final class FilesystemStore implements ObjectStore {
    */
   private boolean publish(Path source, Path target, Publication step) throws IOException {
     Path parent = target.getParent();
+    // The highest directory on the way to the target that this publication found missing. Its
+    // entry in its own parent, and those of the directories below it, must be as durable as the
+    // target's: without a journal ordering directory writes, a crash after the fsync of the
+    // target's directory alone could lose a new directory, and the object in it with it. Whoever
+    // created them (this call or a concurrent one), they are synced before this call returns.
+    Path highestMissing = null;
     for (int attempt = 0; ; attempt++) {
       boolean published;
       try {
@@ -681,6 +706,10 @@ public final class FilesystemStore implements ObjectStore {
       } catch (NoSuchFileException e) {
         if (attempt >= 100 || (source != null && !Files.exists(source))) {
           throw e;
+        }
+        Path missing = highestMissing(parent, root);
+        if (missing != null && (highestMissing == null || highestMissing.startsWith(missing))) {
+          highestMissing = missing;
         }
         try {
           Files.createDirectories(parent);
@@ -691,12 +720,37 @@ public final class FilesystemStore implements ObjectStore {
         continue;
       }
       try {
-        fsyncDirectory(parent);
+        syncUpTo(parent, highestMissing == null ? parent : highestMissing.getParent());
       } catch (NoSuchFileException e) {
         // A concurrent delete of this very key removed the entry and pruned the directory:
         // the delete came after the publication, which is an order readers may observe anyway.
       }
       return published;
+    }
+  }
+
+  /**
+   * The highest missing directory from {@code dir} up to (not including) {@code top}, which exists;
+   * null when {@code dir} exists.
+   */
+  private static Path highestMissing(Path dir, Path top) {
+    Path missing = null;
+    for (Path d = dir; d != null && !d.equals(top); d = d.getParent()) {
+      if (Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
+        break;
+      }
+      missing = d;
+    }
+    return missing;
+  }
+
+  /** Syncs {@code dir} and each directory above it up to and including {@code last}. */
+  private void syncUpTo(Path dir, Path last) throws IOException {
+    for (Path d = dir; d != null; d = d.getParent()) {
+      directorySync.sync(d);
+      if (d.equals(last)) {
+        return;
+      }
     }
   }
 
