@@ -20,6 +20,7 @@ public record Quotas(List<QuotaRule> rules) {
 
   /** The quotas covering {@code repository}, in configured order. */
   public List<QuotaRule> covering(RepositoryName repository) {
-    return rules.stream().filter(r -> r.covers(repository)).toList();
+    // Asked on every push; with no quotas (the default) there is nothing to filter.
+    return rules.isEmpty() ? rules : rules.stream().filter(r -> r.covers(repository)).toList();
   }
 }

@@ -72,7 +72,14 @@ public final class StoreSigningKey {
    */
   public static final class Hmac {
     private final Supplier<byte[]> keySource;
-    private volatile SecretKeySpec key;
+    private volatile Keyed keyed;
+
+    /**
+     * The key and a Mac initialised with it that is never used itself: each signature works on a
+     * clone, which copies the keyed state. Looking the algorithm up among the providers and keying
+     * a new Mac cost more than the signature of a short message, twice on every upload request.
+     */
+    private record Keyed(SecretKeySpec key, Mac prototype) {}
 
     public Hmac(Supplier<byte[]> keySource) {
       this.keySource = keySource;
@@ -80,22 +87,35 @@ public final class StoreSigningKey {
 
     public byte[] sign(String message) {
       try {
-        Mac mac = Mac.getInstance("HmacSHA256");
-        mac.init(key());
-        return mac.doFinal(message.getBytes(StandardCharsets.UTF_8));
+        return newMac().doFinal(message.getBytes(StandardCharsets.UTF_8));
       } catch (GeneralSecurityException e) {
         throw new IllegalStateException("HmacSHA256 unavailable", e);
       }
     }
 
-    private SecretKeySpec key() {
-      SecretKeySpec k = key;
+    private Mac newMac() throws GeneralSecurityException {
+      Keyed k = keyed();
+      try {
+        return (Mac) k.prototype().clone();
+      } catch (CloneNotSupportedException e) {
+        // A provider whose Macs cannot be cloned: key a new one.
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(k.key());
+        return mac;
+      }
+    }
+
+    private Keyed keyed() throws GeneralSecurityException {
+      Keyed k = keyed;
       if (k == null) {
         synchronized (this) {
-          if (key == null) {
-            key = new SecretKeySpec(keySource.get(), "HmacSHA256");
+          if (keyed == null) {
+            SecretKeySpec key = new SecretKeySpec(keySource.get(), "HmacSHA256");
+            Mac prototype = Mac.getInstance("HmacSHA256");
+            prototype.init(key);
+            keyed = new Keyed(key, prototype);
           }
-          k = key;
+          k = keyed;
         }
       }
       return k;
