@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 final class ServerProcess implements AutoCloseable {
 
   private static final Duration STARTUP = Duration.ofSeconds(60);
-  private static final long CLOCK_TICKS = clockTicksPerSecond();
+  static final long CLOCK_TICKS = clockTicksPerSecond();
 
   private final String name;
   private final Process process;
