@@ -60,6 +60,12 @@ final class FilesystemMultipartWrite implements MultipartWrite {
   private final String key;
   private final Path file;
 
+  /**
+   * Whether the file's entry in its directory is durable: true for a write resumed from a token
+   * (the suspend that made the token synced it), false for a new file until its first suspend.
+   */
+  private boolean entrySynced;
+
   /** Buffered channel: partial blocks, reading back, fsync; every write when direct is null. */
   private FileChannel channel;
 
@@ -94,9 +100,11 @@ final class FilesystemMultipartWrite implements MultipartWrite {
       FileChannel direct,
       DirectBuffers buffers,
       ByteBuffer staging,
-      long size)
+      long size,
+      boolean entrySynced)
       throws IOException {
     this.store = store;
+    this.entrySynced = entrySynced;
     this.key = key;
     this.file = store.inProgressFile(key);
     this.channel = channel;
@@ -127,7 +135,12 @@ final class FilesystemMultipartWrite implements MultipartWrite {
    * I/O when {@code buffers} is there and has a buffer free.
    */
   static FilesystemMultipartWrite open(
-      FilesystemStore store, String key, Path file, long size, DirectBuffers buffers)
+      FilesystemStore store,
+      String key,
+      Path file,
+      long size,
+      DirectBuffers buffers,
+      boolean entrySynced)
       throws IOException {
     FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
     ByteBuffer staging = buffers == null ? null : buffers.tryTake().orElse(null);
@@ -143,7 +156,8 @@ final class FilesystemMultipartWrite implements MultipartWrite {
           direct,
           direct == null ? null : buffers,
           direct == null ? null : staging,
-          size);
+          size,
+          entrySynced);
     } catch (IOException | RuntimeException e) {
       closeQuietly(direct);
       closeQuietly(channel);
@@ -297,6 +311,11 @@ final class FilesystemMultipartWrite implements MultipartWrite {
   @Override
   public String suspend() throws IOException {
     makeDurableAndClose();
+    if (!entrySynced) {
+      // The token names this file: the entry a new write created must outlive a crash with it.
+      store.syncDirectory(file.getParent());
+      entrySynced = true;
+    }
     return Long.toString(size);
   }
 

@@ -100,15 +100,16 @@ public final class FilesystemStore implements ObjectStore {
     this.directorySync = directorySync;
     this.staging = this.root.resolve(StorageLayout.FILESYSTEM_STAGING);
     this.multipart = this.root.resolve(StorageLayout.FILESYSTEM_MULTIPART);
-    Path missing = highestMissing(this.root, this.root.getRoot());
-    for (int i = 0; i < STAGING_SHARDS; i++) {
-      stagingShards[i] = Files.createDirectories(staging.resolve(String.format("%02x", i)));
-    }
+    // A new store's root, and the directory of uploads in progress (whose files a suspended
+    // upload's token names), must survive a crash with what is written in them, as any directory
+    // a write creates. Staging holds nothing that must.
+    Path missing = highestMissing(multipart, multipart.getRoot());
     Files.createDirectories(multipart);
     if (missing != null) {
-      // A new store's root, like any directory a write creates, must survive a crash with what is
-      // written in it.
-      syncUpTo(this.root, missing.getParent());
+      syncUpTo(multipart, missing.getParent());
+    }
+    for (int i = 0; i < STAGING_SHARDS; i++) {
+      stagingShards[i] = Files.createDirectories(staging.resolve(String.format("%02x", i)));
     }
     this.directBuffers = directWrites ? probeDirectIo(multipart) : null;
     LOG.info(
@@ -569,7 +570,7 @@ public final class FilesystemStore implements ObjectStore {
             StandardOpenOption.TRUNCATE_EXISTING)) {
       // created empty; FilesystemMultipartWrite opens its own channels
     }
-    return FilesystemMultipartWrite.open(this, key, file, 0, directBuffers);
+    return FilesystemMultipartWrite.open(this, key, file, 0, directBuffers, false);
   }
 
   @Override
@@ -595,7 +596,7 @@ public final class FilesystemStore implements ObjectStore {
       // Bytes after the last suspend belong to a request that died mid-way: drop them.
       channel.truncate(durable);
     }
-    return FilesystemMultipartWrite.open(this, key, file, durable, directBuffers);
+    return FilesystemMultipartWrite.open(this, key, file, durable, directBuffers, true);
   }
 
   /**
@@ -660,6 +661,10 @@ public final class FilesystemStore implements ObjectStore {
     byte[] hash =
         DigestAlgorithm.SHA256.newMessageDigest().digest(key.getBytes(StandardCharsets.US_ASCII));
     return multipart.resolve(HexFormat.of().formatHex(hash));
+  }
+
+  void syncDirectory(Path dir) throws IOException {
+    directorySync.sync(dir);
   }
 
   void publishCompleted(Path inProgress, String key) throws IOException {

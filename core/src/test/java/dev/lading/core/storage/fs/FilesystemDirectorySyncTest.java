@@ -40,7 +40,19 @@ class FilesystemDirectorySyncTest {
 
     new FilesystemStore(nested, false, synced::add).close();
 
-    assertThat(synced).contains(nested, nested.getParent(), dir.resolve("a"), dir);
+    assertThat(synced)
+        .contains(nested.resolve("+multipart"), nested, nested.getParent(), dir.resolve("a"), dir);
+  }
+
+  @Test
+  void anOlderStoreGetsItsDirectoryOfUploadsDurably() throws Exception {
+    Path older = dir.resolve("older").toAbsolutePath().normalize();
+    java.nio.file.Files.createDirectories(older.resolve("blobs"));
+    synced.clear();
+
+    new FilesystemStore(older, false, synced::add).close();
+
+    assertThat(synced).containsExactly(older.resolve("+multipart"), older);
   }
 
   @Test
@@ -108,6 +120,25 @@ class FilesystemDirectorySyncTest {
             root.resolve("repositories/s/_uploads"),
             root.resolve("repositories/s"),
             root.resolve("repositories"));
+  }
+
+  @Test
+  void theFirstSuspendOfANewMultipartWriteSyncsItsEntry() throws Exception {
+    Path inProgress = root.resolve("+multipart");
+    MultipartWrite write = store.startMultipart("blobs/sha256/ee/data");
+    write.write(ByteBuffer.wrap(CONTENT));
+    synced.clear();
+
+    String token = write.suspend();
+
+    assertThat(synced).containsExactly(inProgress);
+
+    synced.clear();
+    MultipartWrite resumed = store.resumeMultipart("blobs/sha256/ee/data", token);
+    resumed.write(ByteBuffer.wrap(CONTENT));
+    resumed.suspend();
+
+    assertThat(synced).isEmpty();
   }
 
   @Test
