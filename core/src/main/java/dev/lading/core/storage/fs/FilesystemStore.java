@@ -259,7 +259,9 @@ public final class FilesystemStore implements ObjectStore {
         }
         // It exists: replaced through a staged file below.
       } catch (NoSuchFileException e) {
-        // Its directory is missing: written durably below.
+        // Its directory is missing: written durably, which creates it (nothing to stage).
+        write(key, content);
+        return;
       }
     }
     Path temp = stage(content);
