@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 final class ServerProcess implements AutoCloseable {
 
   private static final Duration STARTUP = Duration.ofSeconds(60);
-  static final long CLOCK_TICKS = clockTicksPerSecond();
+  private static final long CLOCK_TICKS = clockTicksPerSecond();
 
   private final String name;
   private final Process process;
@@ -265,7 +265,13 @@ final class ServerProcess implements AutoCloseable {
 
   /** User plus system CPU seconds the child has used so far. */
   double cpuSeconds() throws IOException {
-    return cpu().total();
+    return cpuSeconds(pid());
+  }
+
+  /** User plus system CPU seconds process {@code pid} has used so far (one read of its stat). */
+  static double cpuSeconds(long pid) throws IOException {
+    long[] ticks = userAndSystemTicks(Path.of("/proc", Long.toString(pid), "stat"));
+    return (ticks[0] + ticks[1]) / (double) CLOCK_TICKS;
   }
 
   /**
@@ -284,7 +290,26 @@ final class ServerProcess implements AutoCloseable {
   record Cpu(double user, double system, double compiler) {
     /** The CPU time process {@code pid} has used so far, from {@code /proc}. */
     static Cpu of(long pid) throws IOException {
-      return readCpu(pid);
+      long[] process = userAndSystemTicks(Path.of("/proc", Long.toString(pid), "stat"));
+      long compiler = 0;
+      try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+        for (Path task : (Iterable<Path>) tasks::iterator) {
+          String stat;
+          try {
+            stat = Files.readString(task.resolve("stat"));
+          } catch (IOException e) {
+            continue; // The thread exited since the listing.
+          }
+          if (isCompilerThread(stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')))) {
+            long[] ticks = userAndSystemTicks(stat);
+            compiler += ticks[0] + ticks[1];
+          }
+        }
+      }
+      return new Cpu(
+          process[0] / (double) CLOCK_TICKS,
+          process[1] / (double) CLOCK_TICKS,
+          compiler / (double) CLOCK_TICKS);
     }
 
     double total() {
@@ -304,29 +329,6 @@ final class ServerProcess implements AutoCloseable {
   /** HotSpot names them "C1 CompilerThread0", "C2 CompilerThread1"; the kernel keeps 15 chars. */
   static boolean isCompilerThread(String comm) {
     return comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre");
-  }
-
-  private static Cpu readCpu(long pid) throws IOException {
-    long[] process = userAndSystemTicks(Path.of("/proc", Long.toString(pid), "stat"));
-    long compiler = 0;
-    try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
-      for (Path task : (Iterable<Path>) tasks::iterator) {
-        String stat;
-        try {
-          stat = Files.readString(task.resolve("stat"));
-        } catch (IOException e) {
-          continue; // The thread exited since the listing.
-        }
-        if (isCompilerThread(stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')))) {
-          long[] ticks = userAndSystemTicks(stat);
-          compiler += ticks[0] + ticks[1];
-        }
-      }
-    }
-    return new Cpu(
-        process[0] / (double) CLOCK_TICKS,
-        process[1] / (double) CLOCK_TICKS,
-        compiler / (double) CLOCK_TICKS);
   }
 
   private static long[] userAndSystemTicks(Path stat) throws IOException {

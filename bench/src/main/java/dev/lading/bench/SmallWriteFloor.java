@@ -280,7 +280,6 @@ public final class SmallWriteFloor implements Callable<Integer> {
   }
 
   private static double processCpuSeconds() throws IOException {
-    long[] ticks = ServerProcess.userAndSystemTicks(Files.readString(Path.of("/proc/self/stat")));
-    return (ticks[0] + ticks[1]) / (double) ServerProcess.CLOCK_TICKS;
+    return ServerProcess.cpuSeconds(ProcessHandle.current().pid());
   }
 }
