@@ -69,9 +69,9 @@ import java.util.stream.IntStream;
  * </pre>
  *
  * <p>Beside these keys the stores keep private areas whose names start with {@code +}, which no key
- * segment may contain, so no key ever names them: {@link #FILESYSTEM_STAGING} and {@link
- * #FILESYSTEM_MULTIPART} (directories under the filesystem store's root), {@link #S3_TAILS} and
- * {@link #S3_PROBES} (objects under the S3 store's prefix).
+ * segment may contain, so no key ever names them: {@link #FILESYSTEM_STAGING}, {@link
+ * #FILESYSTEM_MULTIPART} and {@link #FILESYSTEM_INDEX} (directories under the filesystem store's
+ * root), {@link #S3_TAILS} and {@link #S3_PROBES} (objects under the S3 store's prefix).
  *
  * <p>Why it is safe: repository-name components never start with {@code _}, so {@code _layers} and
  * its siblings never collide with a nested repository, and no key is ever both an object and the
@@ -361,6 +361,12 @@ public final class StorageLayout {
 
   /** The filesystem store's directory of multipart writes in progress. */
   public static final String FILESYSTEM_MULTIPART = "+multipart";
+
+  /**
+   * The filesystem store's index of small objects (an LMDB environment), when the store keeps them
+   * there instead of one file each.
+   */
+  public static final String FILESYSTEM_INDEX = "+index";
 
   /** The S3 store's prefix (under its own) of the tails suspended multipart writes carry. */
   public static final String S3_TAILS = "+tails/";

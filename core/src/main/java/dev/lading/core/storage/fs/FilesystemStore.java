@@ -12,6 +12,7 @@ import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ObjectStore;
 import dev.lading.core.storage.StorageKeys;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -40,12 +41,25 @@ import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The embedded default store: each key is a file under {@code root}, its segments directories.
+ * The embedded default store: each key is a file under {@code root}, its segments directories; or,
+ * in a store that keeps an index of small objects, each object written whole ({@link #write},
+ * {@link #writeIfAbsent}, {@link #writeRevertible}) an entry of that index ({@link
+ * SmallObjectIndex}) and each object written in parts a file.
+ *
+ * <p>With the index, every read looks in the index first, then for a file; a listing merges both; a
+ * delete removes both. So a file from before the index (a store that started without one) is read
+ * until it is deleted or a new write shadows it, and nothing written is ever looked for in the
+ * wrong place. Two kinds of keys stay files even then: keys at the root of the key space (the
+ * store's format marker, which a Lading that predates the index must find to refuse the store), and
+ * keys longer than the index takes (LMDB bounds a key at 511 bytes; the layout's keys are shorter
+ * but for the longest repository names). A key is in one place or the other by its name alone, so
+ * no key is ever created in both.
  *
  * <p>Every object is published by an atomic rename of a fully written and fsynced file, so a reader
  * sees the old content or the new, never part, and a crash leaves at worst a stray file in the
@@ -76,6 +90,11 @@ public final class FilesystemStore implements ObjectStore {
 
   private final DirectorySync directorySync;
 
+  /** Where small objects go, or null when each is a file. */
+  private final SmallObjectIndex index;
+
+  private final AtomicBoolean closed = new AtomicBoolean();
+
   /** Makes a directory's entries durable: fsync; a seam for tests that watch which directories. */
   @FunctionalInterface
   interface DirectorySync {
@@ -92,10 +111,25 @@ public final class FilesystemStore implements ObjectStore {
    *     (see {@link FilesystemMultipartWrite} for what each costs)
    */
   public FilesystemStore(Path root, boolean directWrites) throws IOException {
-    this(root, directWrites, FilesystemStore::fsyncDirectory);
+    this(root, directWrites, false);
+  }
+
+  /**
+   * @param indexSmallObjects true to keep objects written whole in the store's index of small
+   *     objects (created when missing) instead of one file each
+   */
+  public FilesystemStore(Path root, boolean directWrites, boolean indexSmallObjects)
+      throws IOException {
+    this(root, directWrites, FilesystemStore::fsyncDirectory, indexSmallObjects);
   }
 
   FilesystemStore(Path root, boolean directWrites, DirectorySync directorySync) throws IOException {
+    this(root, directWrites, directorySync, false);
+  }
+
+  FilesystemStore(
+      Path root, boolean directWrites, DirectorySync directorySync, boolean indexSmallObjects)
+      throws IOException {
     this.root = root.toAbsolutePath().normalize();
     this.directorySync = directorySync;
     this.staging = this.root.resolve(StorageLayout.FILESYSTEM_STAGING);
@@ -112,9 +146,14 @@ public final class FilesystemStore implements ObjectStore {
       stagingShards[i] = Files.createDirectories(staging.resolve(String.format("%02x", i)));
     }
     this.directBuffers = directWrites ? probeDirectIo(multipart) : null;
+    this.index =
+        indexSmallObjects
+            ? SmallObjectIndex.open(this.root.resolve(StorageLayout.FILESYSTEM_INDEX))
+            : null;
     LOG.info(
-        "filesystem store at {}: uploads written {}",
+        "filesystem store at {}: small objects {}, uploads written {}",
         this.root,
+        index == null ? "one file each" : "in its index",
         directBuffers == null
             ? "through the page cache"
             : "with direct I/O (" + directBuffers.alignment() + "-byte blocks)");
@@ -158,7 +197,19 @@ public final class FilesystemStore implements ObjectStore {
 
   @Override
   public Optional<ObjectInfo> stat(String key) throws IOException {
-    return regularFile(resolve(key)).map(FilesystemStore::info);
+    Path file = resolve(key);
+    if (indexed(key)) {
+      Optional<ObjectInfo> entry = index.stat(key);
+      if (entry.isPresent()) {
+        return entry;
+      }
+    }
+    return regularFile(file).map(FilesystemStore::info);
+  }
+
+  /** Whether {@code key} is an entry of the index when written whole (see the class comment). */
+  private boolean indexed(String key) {
+    return index != null && key.indexOf('/') > 0 && index.fits(key);
   }
 
   /**
@@ -183,6 +234,12 @@ public final class FilesystemStore implements ObjectStore {
   @Override
   public Optional<byte[]> read(String key) throws IOException {
     Path file = resolve(key);
+    if (indexed(key)) {
+      Optional<byte[]> entry = index.read(key);
+      if (entry.isPresent()) {
+        return entry;
+      }
+    }
     if (regularFile(file).isEmpty()) {
       return Optional.empty();
     }
@@ -198,6 +255,24 @@ public final class FilesystemStore implements ObjectStore {
     Path file = resolve(key);
     if (offset < 0 || length < 0) {
       throw new IllegalArgumentException("negative offset or length");
+    }
+    if (indexed(key)) {
+      Optional<byte[]> entry = index.read(key);
+      if (entry.isPresent()) {
+        byte[] content = entry.get();
+        if (offset > content.length || length > content.length - offset) {
+          throw new IllegalArgumentException(
+              "range "
+                  + offset
+                  + "+"
+                  + length
+                  + " outside an object of "
+                  + content.length
+                  + " bytes");
+        }
+        return new BlobSource.StreamSource(
+            new ByteArrayInputStream(content, (int) offset, (int) length), length);
+      }
     }
     if (Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
       throw new NoSuchFileException(key);
@@ -219,6 +294,10 @@ public final class FilesystemStore implements ObjectStore {
   @Override
   public void write(String key, byte[] content) throws IOException {
     Path target = resolve(key);
+    if (indexed(key)) {
+      index.put(key, content);
+      return;
+    }
     // Only a new empty object is created in place: replacing one must give it a new time (GC's
     // grace counts from a link's last write), which the staged rename does.
     if (content.length == 0
@@ -252,6 +331,10 @@ public final class FilesystemStore implements ObjectStore {
   @Override
   public void writeRevertible(String key, byte[] content) throws IOException {
     Path target = resolve(key);
+    if (indexed(key)) {
+      index.put(key, content);
+      return;
+    }
     if (content.length == 0) {
       try {
         if (createEmpty(target)) {
@@ -287,6 +370,11 @@ public final class FilesystemStore implements ObjectStore {
   @Override
   public boolean writeIfAbsent(String key, byte[] content) throws IOException {
     Path target = resolve(key);
+    if (indexed(key)) {
+      // A file at the key is one from before the index or one a multipart write completed: both
+      // are objects that exist, and no other file is ever created at an indexed key.
+      return regularFile(target).isEmpty() && index.putIfAbsent(key, content);
+    }
     if (content.length == 0) {
       return publishEmpty(target);
     }
@@ -355,15 +443,50 @@ public final class FilesystemStore implements ObjectStore {
     Path dir = dirKey.isEmpty() ? root : root.resolve(dirKey.substring(0, dirKey.length() - 1));
     List<ListedObject> objects = new ArrayList<>();
     walk(dir, dirKey, namePrefix, startAfter.orElse(null), limit + 1, objects);
+    if (index != null) {
+      objects = merge(index.list(prefix, startAfter, limit + 1), objects, limit + 1);
+    }
     boolean truncated = objects.size() > limit;
     return new ListedPage(truncated ? objects.subList(0, limit) : objects, truncated);
   }
 
-  /** One directory read; a directory emptied by deletes may show as a prefix holding no key. */
+  /**
+   * The first {@code limit} objects of two listings in key order, as one; where both hold a key (an
+   * entry written over a file from before the index) the entry's is the object.
+   */
+  private static List<ListedObject> merge(
+      List<ListedObject> entries, List<ListedObject> files, int limit) {
+    List<ListedObject> merged = new ArrayList<>(Math.min(limit, entries.size() + files.size()));
+    int e = 0;
+    int f = 0;
+    while (merged.size() < limit && (e < entries.size() || f < files.size())) {
+      int order =
+          e == entries.size()
+              ? 1
+              : f == files.size() ? -1 : entries.get(e).key().compareTo(files.get(f).key());
+      if (order <= 0) {
+        merged.add(entries.get(e++));
+        if (order == 0) {
+          f++;
+        }
+      } else {
+        merged.add(files.get(f++));
+      }
+    }
+    return merged;
+  }
+
+  /**
+   * One directory read; a directory emptied by deletes may show as a prefix holding no key. With
+   * the index, derived from the merged listing of the prefix.
+   */
   @Override
   public ListedLevel listLevel(String prefix, Optional<String> startAfter, int limit)
       throws IOException {
     StorageKeys.requirePrefix(prefix);
+    if (index != null) {
+      return ObjectStore.levelFromListing(this, prefix, startAfter, limit);
+    }
     if (!prefix.isEmpty() && !prefix.endsWith("/")) {
       throw new IllegalArgumentException("a level's prefix ends with /");
     }
@@ -520,10 +643,55 @@ public final class FilesystemStore implements ObjectStore {
 
   @Override
   public void delete(Collection<String> keys) throws IOException {
+    deleteInOrder(keys, false);
+  }
+
+  /**
+   * Deletes, then fsyncs each directory a deleted file was in (or, where the delete emptied and
+   * pruned it, the nearest directory still there): an unlink is durable only with its directory,
+   * and a filesystem without a journal may write one directory back before another. Entries of the
+   * index are durable once deleted.
+   */
+  @Override
+  public void deleteDurably(Collection<String> keys) throws IOException {
+    for (Path dir : deleteInOrder(keys, true)) {
+      syncNearest(dir);
+    }
+  }
+
+  /**
+   * Deletes the keys in the order given, so a crash part-way leaves deleted a prefix of them
+   * (callers put what depends on an object before the object). Entries of the index are deleted in
+   * as few commits as that allows: one for all of them, unless a key also has a file (one from
+   * before the index, or a long key's); then the entries before it and its own are committed, its
+   * file unlinked, and, when keys follow, the unlink made durable before they go, since a commit of
+   * theirs could otherwise outlive it in a crash.
+   *
+   * @return the directories of the files unlinked and not yet synced (for the durable delete)
+   */
+  private Set<Path> deleteInOrder(Collection<String> keys, boolean durable) throws IOException {
+    List<String> entries = new ArrayList<>();
+    Set<Path> unsynced = new LinkedHashSet<>();
+    int left = keys.size();
     for (String key : keys) {
+      left--;
       Path file = resolve(key);
-      if (Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
-        continue; // a prefix, not an object
+      if (indexed(key)) {
+        entries.add(key);
+      }
+      if (regularFile(file).isEmpty()) {
+        // No file, or a prefix (a directory), not an object. A concurrent delete may have just
+        // unlinked one: a durable delete syncs its directory all the same, so that unlink cannot
+        // outlive what the caller deletes next either (an entry's delete is made durable by this
+        // call's own commit, which follows any other).
+        if (durable && !indexed(key)) {
+          unsynced.add(file.getParent());
+        }
+        continue;
+      }
+      if (!entries.isEmpty()) {
+        index.delete(entries);
+        entries.clear();
       }
       try {
         Files.deleteIfExists(file);
@@ -531,30 +699,27 @@ public final class FilesystemStore implements ObjectStore {
         continue;
       }
       pruneEmptyParents(file.getParent());
+      if (index != null && left > 0) {
+        syncNearest(file.getParent());
+      } else if (durable) {
+        unsynced.add(file.getParent());
+      }
     }
+    if (!entries.isEmpty()) {
+      index.delete(entries);
+    }
+    return unsynced;
   }
 
-  /**
-   * Deletes, then fsyncs each directory a deleted entry was in (or, where the delete emptied and
-   * pruned it, the nearest directory still there): an unlink is durable only with its directory,
-   * and a filesystem without a journal may write one directory back before another.
-   */
-  @Override
-  public void deleteDurably(Collection<String> keys) throws IOException {
-    delete(keys);
-    Set<Path> directories = new LinkedHashSet<>();
-    for (String key : keys) {
-      directories.add(resolve(key).getParent());
-    }
-    for (Path dir : directories) {
-      for (Path d = dir; ; d = d.getParent()) {
-        try {
-          directorySync.sync(d);
-          break;
-        } catch (NoSuchFileException pruned) {
-          if (d.equals(root)) {
-            throw pruned;
-          }
+  /** Syncs {@code dir}, or the nearest directory above it still there (a delete pruned it). */
+  private void syncNearest(Path dir) throws IOException {
+    for (Path d = dir; ; d = d.getParent()) {
+      try {
+        directorySync.sync(d);
+        return;
+      } catch (NoSuchFileException pruned) {
+        if (d.equals(root)) {
+          throw pruned;
         }
       }
     }
@@ -656,6 +821,14 @@ public final class FilesystemStore implements ObjectStore {
     }
   }
 
+  /** Releases the index of small objects (the process's last store on it closes it). */
+  @Override
+  public void close() {
+    if (index != null && closed.compareAndSet(false, true)) {
+      index.release();
+    }
+  }
+
   // ---- used by FilesystemMultipartWrite -----------------------------------------------------
 
   /** Where a multipart write's bytes live until complete: named by a hash of the key. */
@@ -671,6 +844,10 @@ public final class FilesystemStore implements ObjectStore {
 
   void publishCompleted(Path inProgress, String key) throws IOException {
     Path target = resolve(key);
+    if (indexed(key) && index.stat(key).isPresent()) {
+      // An entry at the key would shadow the file: the completed write replaces it.
+      index.delete(List.of(key));
+    }
     publish(
         inProgress,
         target,

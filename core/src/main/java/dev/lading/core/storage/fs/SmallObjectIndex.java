@@ -1,0 +1,305 @@
+package dev.lading.core.storage.fs;
+
+import dev.lading.core.storage.ListedObject;
+import dev.lading.core.storage.ObjectInfo;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import org.lmdbjava.ByteArrayProxy;
+import org.lmdbjava.CursorIterable;
+import org.lmdbjava.Dbi;
+import org.lmdbjava.DbiFlags;
+import org.lmdbjava.Env;
+import org.lmdbjava.EnvFlags;
+import org.lmdbjava.KeyRange;
+import org.lmdbjava.PutFlags;
+import org.lmdbjava.Txn;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The filesystem store's small objects (blob records, links, tags, upload states, markers) as
+ * entries of one LMDB database instead of one file each: a file costs an inode, a directory entry
+ * and two fsyncs (its content, then its directory), an entry costs a share of one commit.
+ *
+ * <p>Why LMDB: it is a B+tree in one memory-mapped file whose every commit is durable on return
+ * (the pages, then the meta page, each fdatasynced) and which a crash can never leave half-written
+ * (copy-on-write: the last meta page that was synced names a complete tree), it keeps keys in byte
+ * order (listings come out in the store's key order), and several processes may open it at once
+ * with one writer at a time (its lock file), so the offline commands and the servers of one machine
+ * still share a store as they share its files. It must not be opened twice in one process (its
+ * locks belong to the process), so one instance per directory is shared by every store of the
+ * process ({@link #open}, {@link #release}).
+ *
+ * <p>Group commit: callers hand their writes to one committer thread and wait; it applies every
+ * write waiting at that moment in one transaction and commits once, so concurrent writers share one
+ * pair of fdatasyncs. A writer returns only after the commit holding its write is durable, and the
+ * writes of one caller are committed in the order it made them (each waits for the last).
+ *
+ * <p>Each value is the object's modification time (epoch milliseconds, 8 bytes big-endian) followed
+ * by its content, which gives {@code stat} its size and time without a second record.
+ */
+final class SmallObjectIndex {
+  private static final Logger LOG = LoggerFactory.getLogger(SmallObjectIndex.class);
+
+  /** Address space reserved for the map, not disk: the file grows with what is stored. */
+  private static final long MAP_BYTES = 1L << 40;
+
+  /** Read transactions open at once across the processes (one per concurrent read). */
+  private static final int MAX_READERS = 4096;
+
+  /** Writes one transaction applies at most; the rest wait for the next commit. */
+  private static final int MAX_BATCH = 4096;
+
+  private static final int HEADER_BYTES = Long.BYTES;
+
+  private static final Map<Path, SmallObjectIndex> OPEN = new HashMap<>();
+
+  private final Path directory;
+  private final Env<byte[]> env;
+  private final Dbi<byte[]> db;
+  private final int maxKeyBytes;
+  private final LinkedBlockingQueue<Write> pending = new LinkedBlockingQueue<>();
+  private final Thread committer;
+  private int users;
+
+  private enum Kind {
+    PUT,
+    PUT_IF_ABSENT,
+    DELETE,
+    STOP
+  }
+
+  /** One caller's write: a put of {@code value} at {@code keys.get(0)}, or a delete of keys. */
+  private record Write(
+      Kind kind, List<byte[]> keys, byte[] value, CompletableFuture<Boolean> done) {}
+
+  private SmallObjectIndex(Path directory) throws IOException {
+    this.directory = directory;
+    Files.createDirectories(directory);
+    // MDB_NOTLS: a read transaction is not tied to its OS thread, which a virtual thread may
+    // change between two calls; each read here opens and ends its own.
+    this.env =
+        Env.create(ByteArrayProxy.PROXY_BA)
+            .setMapSize(MAP_BYTES)
+            .setMaxDbs(1)
+            .setMaxReaders(MAX_READERS)
+            .open(directory.toFile(), EnvFlags.MDB_NOTLS);
+    // Reader slots of processes that died holding them would keep pages from being reused.
+    int stale = env.readerCheck();
+    if (stale > 0) {
+      LOG.info("small-object index at {}: cleared {} stale readers", directory, stale);
+    }
+    this.db = env.openDbi("objects", DbiFlags.MDB_CREATE);
+    this.maxKeyBytes = env.getMaxKeySize();
+    this.committer =
+        Thread.ofPlatform().daemon().name("lading-index-commit").start(this::commitLoop);
+  }
+
+  /** The index in {@code directory}, opened once per process and shared; {@link #release} it. */
+  static SmallObjectIndex open(Path directory) throws IOException {
+    Path canonical = directory.toAbsolutePath().normalize();
+    synchronized (OPEN) {
+      SmallObjectIndex index = OPEN.get(canonical);
+      if (index == null) {
+        index = new SmallObjectIndex(canonical);
+        OPEN.put(canonical, index);
+      }
+      index.users++;
+      return index;
+    }
+  }
+
+  /** Ends one {@link #open}; the last one stops the committer and closes the environment. */
+  void release() {
+    synchronized (OPEN) {
+      if (--users > 0) {
+        return;
+      }
+      OPEN.remove(directory);
+    }
+    CompletableFuture<Boolean> stopped = new CompletableFuture<>();
+    pending.add(new Write(Kind.STOP, List.of(), null, stopped));
+    stopped.join();
+    env.close();
+  }
+
+  /** Whether {@code key} can be an entry here (LMDB bounds key length; longer keys stay files). */
+  boolean fits(String key) {
+    return key.length() <= maxKeyBytes;
+  }
+
+  /** Size and modification time of the entry at {@code key}. */
+  Optional<ObjectInfo> stat(String key) {
+    return get(key).map(SmallObjectIndex::info);
+  }
+
+  /** The content of the entry at {@code key}. */
+  Optional<byte[]> read(String key) {
+    return get(key).map(value -> Arrays.copyOfRange(value, HEADER_BYTES, value.length));
+  }
+
+  private Optional<byte[]> get(String key) {
+    try (Txn<byte[]> txn = env.txnRead()) {
+      return Optional.ofNullable(db.get(txn, bytes(key)));
+    }
+  }
+
+  /**
+   * Entries whose keys start with {@code prefix}, in key order, strictly after {@code startAfter}
+   * when given, at most {@code limit} of them.
+   */
+  List<ListedObject> list(String prefix, Optional<String> startAfter, int limit) {
+    List<ListedObject> out = new ArrayList<>();
+    if (limit == 0) {
+      return out;
+    }
+    // Seek to the later of the prefix and startAfter, cut to a length LMDB takes (a long
+    // startAfter names a file's key); what the seek lands on at or before startAfter is skipped.
+    String from =
+        startAfter.isPresent() && startAfter.get().compareTo(prefix) > 0
+            ? startAfter.get()
+            : prefix;
+    from = from.substring(0, Math.min(from.length(), maxKeyBytes));
+    KeyRange<byte[]> range = from.isEmpty() ? KeyRange.all() : KeyRange.atLeast(bytes(from));
+    try (Txn<byte[]> txn = env.txnRead();
+        CursorIterable<byte[]> entries = db.iterate(txn, range)) {
+      for (CursorIterable.KeyVal<byte[]> entry : entries) {
+        String key = new String(entry.key(), StandardCharsets.US_ASCII);
+        if (startAfter.isPresent() && key.compareTo(startAfter.get()) <= 0) {
+          continue;
+        }
+        if (!key.startsWith(prefix)) {
+          break;
+        }
+        out.add(new ListedObject(key, info(entry.val())));
+        if (out.size() == limit) {
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Puts {@code content} at {@code key}, durably; the entry's time is now. */
+  void put(String key, byte[] content) throws IOException {
+    submit(Kind.PUT, List.of(bytes(key)), value(content));
+  }
+
+  /** Puts {@code content} at {@code key} unless an entry is there; true when this put it. */
+  boolean putIfAbsent(String key, byte[] content) throws IOException {
+    return submit(Kind.PUT_IF_ABSENT, List.of(bytes(key)), value(content));
+  }
+
+  /** Deletes the entries at {@code keys}, durably, all in one commit; missing keys are ignored. */
+  void delete(Collection<String> keys) throws IOException {
+    List<byte[]> encoded = new ArrayList<>(keys.size());
+    for (String key : keys) {
+      if (fits(key)) {
+        encoded.add(bytes(key));
+      }
+    }
+    if (!encoded.isEmpty()) {
+      submit(Kind.DELETE, encoded, null);
+    }
+  }
+
+  private boolean submit(Kind kind, List<byte[]> keys, byte[] value) throws IOException {
+    CompletableFuture<Boolean> done = new CompletableFuture<>();
+    pending.add(new Write(kind, keys, value, done));
+    try {
+      return done.get();
+    } catch (ExecutionException e) {
+      throw new IOException("small-object index at " + directory + ": commit failed", e.getCause());
+    } catch (InterruptedException e) {
+      // The write may still commit: the caller treats it as a failure that may have passed, as
+      // any interrupted store call.
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted waiting for the commit", e);
+    }
+  }
+
+  private void commitLoop() {
+    List<Write> batch = new ArrayList<>();
+    List<Boolean> results = new ArrayList<>();
+    while (true) {
+      try {
+        batch.add(pending.take());
+      } catch (InterruptedException e) {
+        continue; // only release() stops the committer, by a STOP write
+      }
+      pending.drainTo(batch, MAX_BATCH - 1);
+      Write stop = null;
+      try (Txn<byte[]> txn = env.txnWrite()) {
+        for (Write write : batch) {
+          results.add(apply(txn, write));
+          if (write.kind() == Kind.STOP) {
+            stop = write;
+          }
+        }
+        txn.commit();
+        for (int i = 0; i < batch.size(); i++) {
+          batch.get(i).done().complete(results.get(i));
+        }
+      } catch (RuntimeException | Error e) {
+        // Nothing of the batch was committed (LMDB aborts the whole transaction).
+        LOG.error(
+            "small-object index at {}: commit of {} writes failed", directory, batch.size(), e);
+        for (Write write : batch) {
+          write.done().completeExceptionally(e);
+        }
+      }
+      batch.clear();
+      results.clear();
+      if (stop != null) {
+        return;
+      }
+    }
+  }
+
+  private boolean apply(Txn<byte[]> txn, Write write) {
+    return switch (write.kind()) {
+      case PUT -> {
+        db.put(txn, write.keys().get(0), write.value());
+        yield true;
+      }
+      case PUT_IF_ABSENT ->
+          db.put(txn, write.keys().get(0), write.value(), PutFlags.MDB_NOOVERWRITE);
+      case DELETE -> {
+        for (byte[] key : write.keys()) {
+          db.delete(txn, key);
+        }
+        yield true;
+      }
+      case STOP -> true;
+    };
+  }
+
+  private static byte[] bytes(String key) {
+    return key.getBytes(StandardCharsets.US_ASCII);
+  }
+
+  private static byte[] value(byte[] content) {
+    byte[] value = new byte[HEADER_BYTES + content.length];
+    ByteBuffer.wrap(value).putLong(System.currentTimeMillis()).put(content);
+    return value;
+  }
+
+  private static ObjectInfo info(byte[] value) {
+    return new ObjectInfo(
+        value.length - HEADER_BYTES, Instant.ofEpochMilli(ByteBuffer.wrap(value).getLong()));
+  }
+}
