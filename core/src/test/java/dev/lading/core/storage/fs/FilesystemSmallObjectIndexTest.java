@@ -1,0 +1,176 @@
+package dev.lading.core.storage.fs;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.lading.core.storage.ListedObject;
+import dev.lading.core.storage.MultipartWrite;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The filesystem store with its index of small objects, beyond the contract: files from before the
+ * index, keys that stay files, stores of one process sharing one index, and a writer killed while
+ * it commits.
+ */
+class FilesystemSmallObjectIndexTest {
+  @TempDir Path dir;
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(US_ASCII);
+  }
+
+  @Test
+  void filesFromBeforeTheIndexAreReadShadowedListedOnceAndDeleted() throws Exception {
+    Path root = dir.resolve("root");
+    try (FilesystemStore files = new FilesystemStore(root, false, false)) {
+      files.write("r/a", bytes("old"));
+      files.write("r/b", bytes("file"));
+    }
+    try (FilesystemStore store = new FilesystemStore(root, false, true)) {
+      assertThat(store.read("r/a")).hasValue(bytes("old"));
+      store.write("r/a", bytes("newer"));
+      store.write("r/c", bytes("entry"));
+      assertThat(store.read("r/a")).hasValue(bytes("newer"));
+      assertThat(store.stat("r/a").orElseThrow().size()).isEqualTo(5);
+      assertThat(store.writeIfAbsent("r/b", bytes("x"))).as("the file is an object").isFalse();
+      assertThat(store.read("r/b")).hasValue(bytes("file"));
+
+      List<ListedObject> listed = store.listWithInfo("r/", Optional.empty(), 10).objects();
+      assertThat(listed).extracting(ListedObject::key).containsExactly("r/a", "r/b", "r/c");
+      assertThat(listed.get(0).info().size()).as("the entry, not the file it shadows").isEqualTo(5);
+      assertThat(store.list("r/", Optional.of("r/a"), 1).keys()).containsExactly("r/b");
+
+      store.deleteDurably(List.of("r/a", "r/b", "r/c"));
+      assertThat(store.read("r/a")).isEmpty();
+      assertThat(store.read("r/b")).isEmpty();
+      assertThat(store.list("r/", Optional.empty(), 10).keys()).isEmpty();
+      assertThat(root.resolve("r")).doesNotExist();
+    }
+  }
+
+  @Test
+  void keysAtTheRootAndKeysTooLongForTheIndexStayFiles() throws Exception {
+    Path root = dir.resolve("root");
+    String marker = "lading-format";
+    String longKey = "r/" + ("x".repeat(200) + "/").repeat(3) + "k"; // 606 characters
+    try (FilesystemStore store = new FilesystemStore(root, false, true)) {
+      store.write(marker, bytes("5"));
+      store.write(longKey, bytes("long"));
+      store.write("r/short", bytes("short"));
+      assertThat(root.resolve(marker)).as("an older Lading finds the marker").hasContent("5");
+      assertThat(root.resolve(longKey)).hasContent("long");
+      assertThat(root.resolve("r/short")).doesNotExist();
+      assertThat(store.read(longKey)).hasValue(bytes("long"));
+      assertThat(store.list("r/", Optional.empty(), 10).keys()).containsExactly("r/short", longKey);
+      store.delete(List.of(marker, longKey, "r/short"));
+      assertThat(store.list("", Optional.empty(), 10).keys()).isEmpty();
+    }
+  }
+
+  @Test
+  void storesOfOneProcessShareTheIndexUntilTheLastCloses() throws Exception {
+    Path root = dir.resolve("root");
+    FilesystemStore first = new FilesystemStore(root, false, true);
+    FilesystemStore second = new FilesystemStore(root, false, true);
+    first.write("r/k", bytes("v"));
+    assertThat(second.read("r/k")).hasValue(bytes("v"));
+    first.close();
+    first.close(); // a second close releases nothing more
+    second.write("r/k", bytes("w"));
+    assertThat(second.read("r/k")).hasValue(bytes("w"));
+    second.close();
+    try (FilesystemStore reopened = new FilesystemStore(root, false, true)) {
+      assertThat(reopened.read("r/k")).hasValue(bytes("w"));
+    }
+  }
+
+  @Test
+  void aCompletedMultipartWriteReplacesAnEntryOfTheSameKey() throws Exception {
+    try (FilesystemStore store = new FilesystemStore(dir.resolve("root"), false, true)) {
+      store.write("d/x", bytes("small"));
+      MultipartWrite write = store.startMultipart("d/x");
+      write.write(ByteBuffer.wrap(bytes("streamed")));
+      write.complete();
+      assertThat(store.read("d/x")).hasValue(bytes("streamed"));
+      assertThat(store.list("d/", Optional.empty(), 10).keys()).containsExactly("d/x");
+      store.delete(List.of("d/x"));
+    }
+  }
+
+  /**
+   * A child process writes entries and prints each key once its write has returned; it is killed
+   * with SIGKILL mid-stream, possibly holding LMDB's write lock or inside a commit. The index opens
+   * again and holds every acknowledged entry, and takes writes again.
+   */
+  @Test
+  void aWriterKilledMidCommitLosesNothingAcknowledged() throws Exception {
+    Path root = dir.resolve("root");
+    Process child =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                IndexWriter.class.getName(),
+                root.toString())
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    List<String> acknowledged = new ArrayList<>();
+    try (BufferedReader out =
+        new BufferedReader(new InputStreamReader(child.getInputStream(), US_ASCII))) {
+      String line;
+      while (acknowledged.size() < 300 && (line = out.readLine()) != null) {
+        acknowledged.add(line);
+      }
+      child.destroyForcibly();
+      assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    }
+    assertThat(acknowledged).hasSize(300);
+    try (FilesystemStore store = new FilesystemStore(root, false, true)) {
+      for (String key : acknowledged) {
+        assertThat(store.read(key)).as(key).hasValue(bytes(key));
+      }
+      store.write("after/kill", bytes("ok"));
+      assertThat(store.read("after/kill")).hasValue(bytes("ok"));
+    }
+  }
+
+  /** The child of {@link #aWriterKilledMidCommitLosesNothingAcknowledged}: writes until killed. */
+  public static final class IndexWriter {
+    public static void main(String[] args) throws Exception {
+      FilesystemStore store = new FilesystemStore(Path.of(args[0]), false, true);
+      List<Thread> writers = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        int thread = t;
+        writers.add(
+            Thread.ofPlatform()
+                .start(
+                    () -> {
+                      try {
+                        for (int i = 0; ; i++) {
+                          String key = "w" + thread + "/" + i;
+                          store.write(key, bytes(key));
+                          synchronized (System.out) {
+                            System.out.println(key);
+                            System.out.flush();
+                          }
+                        }
+                      } catch (Exception e) {
+                        e.printStackTrace();
+                      }
+                    }));
+      }
+      for (Thread writer : writers) {
+        writer.join();
+      }
+    }
+  }
+}
