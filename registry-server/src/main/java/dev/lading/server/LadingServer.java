@@ -56,6 +56,7 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -298,6 +299,9 @@ public final class LadingServer implements AutoCloseable {
     }
     if (!StoreFormat.linksManifestsByOwnType(version)) {
       slower.add("a manifest's link records its media type");
+    }
+    if (!StoreFormat.indexesSmallObjects(version)) {
+      slower.add("a filesystem store keeps each small object in a file of its own");
     }
     return String.join(", ", slower);
   }
@@ -676,11 +680,35 @@ public final class LadingServer implements AutoCloseable {
     log.info("stopped");
   }
 
+  /**
+   * The filesystem store at {@code root}, with its index of small objects when its layout keeps
+   * them there (a new store's does: it is marked {@link StoreFormat#CURRENT} on its first start).
+   * The layout's marker is a file at the root, read before the index is opened; a marker this code
+   * does not read leaves the store as it is, for {@link #checkStoreFormat} to refuse.
+   */
+  private static ObjectStore openFilesystem(Path root, boolean directIo) throws IOException {
+    FilesystemStore files = new FilesystemStore(root, directIo);
+    int version;
+    try {
+      version = StoreFormat.check(files, false).version();
+    } catch (StoreFormat.UnsupportedFormatException e) {
+      return files;
+    } catch (IOException | RuntimeException e) {
+      files.close();
+      throw e;
+    }
+    if (!StoreFormat.indexesSmallObjects(version)) {
+      return files;
+    }
+    files.close();
+    return new FilesystemStore(root, directIo, true);
+  }
+
   private static ObjectStore openStore(LadingConfig config) {
     return switch (config.storage().type()) {
       case FILESYSTEM -> {
         try {
-          yield new FilesystemStore(
+          yield openFilesystem(
               config.storage().filesystem().root(), config.storage().filesystem().directIo());
         } catch (IOException e) {
           throw new UncheckedIOException(

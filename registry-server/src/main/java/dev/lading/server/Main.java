@@ -313,9 +313,13 @@ public final class Main implements Callable<Integer> {
             + " this Lading writes.",
         "Version 2 keeps small blobs (16 KiB at most) in their blob records: one durable write"
             + " per small blob instead of two. Version 3 signs upload ids, so starting an"
-            + " upload session writes nothing. A Lading that reads only older versions refuses"
-            + " the store, so upgrade once every instance serving the store runs this version;"
-            + " the instances use the new version from their next start."
+            + " upload session writes nothing. Version 5 keeps a filesystem store's small"
+            + " objects in its index instead of a file each. A Lading that reads only older"
+            + " versions refuses the store, so upgrade once every instance serving the store runs"
+            + " this version; the instances use the new version from their next start. A"
+            + " filesystem store is upgraded to 5 only with --no-registry-running, while no"
+            + " registry serves it: one started before the upgrade would go on writing files"
+            + " that the index, written by those started after it, hides."
       })
   static final class Format implements Callable<Integer> {
     @ParentCommand Main main;
@@ -325,6 +329,11 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--upgrade", description = "Record the newest layout version.")
     boolean upgrade;
 
+    @Option(
+        names = "--no-registry-running",
+        description = "No registry serves this store now (needed to upgrade a filesystem store).")
+    boolean offline;
+
     @Override
     public Integer call() throws Exception {
       LadingConfig loaded = main.loadConfig(config);
@@ -332,6 +341,19 @@ public final class Main implements Callable<Integer> {
         if (!upgrade) {
           main.out.println("storage layout version " + StoreFormat.check(store, false).version());
           return 0;
+        }
+        int held = StoreFormat.check(store, false).version();
+        if (loaded.storage().type() == StorageType.FILESYSTEM
+            && !StoreFormat.indexesSmallObjects(held)
+            && !offline) {
+          main.err.println(
+              "format: storage layout version "
+                  + held
+                  + " of a filesystem store is upgraded to "
+                  + StoreFormat.CURRENT
+                  + " while no registry serves it: stop them, run 'format --upgrade"
+                  + " --no-registry-running', and start them again");
+          return EXIT_USAGE;
         }
         int before = StoreFormat.upgrade(store);
         main.out.println(

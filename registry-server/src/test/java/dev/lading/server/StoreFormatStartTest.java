@@ -26,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,10 +42,13 @@ class StoreFormatStartTest {
   @Test
   void aStartOnAnEmptyStoreRecordsTheVersion() throws Exception {
     try (LadingServer server = LadingServer.start(config())) {
-      assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":4}");
+      assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":5}");
+      assertThat(root.resolve(StorageLayout.FILESYSTEM_INDEX))
+          .as("a new store keeps its small objects in its index")
+          .isDirectory();
     }
     try (LadingServer again = LadingServer.start(config())) {
-      assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":4}");
+      assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":5}");
     }
   }
 
@@ -73,7 +77,7 @@ class StoreFormatStartTest {
     assertThatThrownBy(() -> LadingServer.start(config()))
         .isInstanceOf(StoreFormat.UnsupportedFormatException.class)
         .hasMessageContaining("version 99")
-        .hasMessageContaining("versions 1 to 4");
+        .hasMessageContaining("versions 1 to 5");
     assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":99}");
 
     StringWriter err = new StringWriter();
@@ -84,7 +88,7 @@ class StoreFormatStartTest {
             new PrintWriter(new StringWriter(), true),
             new PrintWriter(err, true));
     assertThat(code).as("the offline gc refuses too").isEqualTo(1);
-    assertThat(err.toString()).contains("storage layout version 99").contains("versions 1 to 4");
+    assertThat(err.toString()).contains("storage layout version 99").contains("versions 1 to 5");
   }
 
   @Test
@@ -123,9 +127,24 @@ class StoreFormatStartTest {
       assertThat(storedSessions()).as("the session's state").isEqualTo(stored + 1);
     }
     assertThat(format("format")).isEqualTo("storage layout version 1");
-    assertThat(format("format", "--upgrade")).isEqualTo("storage layout version 1 upgraded to 4");
-    assertThat(format("format", "--upgrade")).isEqualTo("storage layout version 4 already");
+    StringWriter refused = new StringWriter();
+    assertThat(
+            Main.run(
+                new String[] {"format", "--upgrade"},
+                Map.of("LADING_STORAGE_FILESYSTEM_ROOT", root.toString()),
+                new PrintWriter(new StringWriter(), true),
+                new PrintWriter(refused, true)))
+        .as("a filesystem store is upgraded to the index only while no registry serves it")
+        .isEqualTo(2);
+    assertThat(refused.toString()).contains("--no-registry-running");
+    assertThat(format("format")).as("unchanged").isEqualTo("storage layout version 1");
+    assertThat(format("format", "--upgrade", "--no-registry-running"))
+        .isEqualTo("storage layout version 1 upgraded to 5");
+    assertThat(format("format", "--upgrade")).isEqualTo("storage layout version 5 already");
     try (LadingServer server = LadingServer.start(config())) {
+      assertThat(root.resolve(StorageLayout.FILESYSTEM_INDEX))
+          .as("the next start keeps small objects in the index")
+          .isDirectory();
       assertThat(pushSmallBlob(server, "after the upgrade")).as("a data object").isFalse();
       long stored = storedSessions();
       String signed = startSession(server);
@@ -201,22 +220,18 @@ class StoreFormatStartTest {
   }
 
   private long storedSessions() throws Exception {
-    Path uploads = root.resolve("repositories/team/app/_uploads");
-    if (!Files.exists(uploads)) {
-      return 0;
-    }
-    try (var files = Files.list(uploads)) {
-      return files.count();
-    }
+    return storedUnder("repositories/team/app/_uploads/");
   }
 
   private long dataObjects() throws Exception {
-    Path data = root.resolve(StorageLayout.dataPrefix());
-    if (!Files.exists(data)) {
-      return 0;
-    }
-    try (var files = Files.walk(data)) {
-      return files.filter(Files::isRegularFile).count();
+    return storedUnder(StorageLayout.dataPrefix());
+  }
+
+  /** Objects under {@code prefix}, files or entries of the index once the store has one. */
+  private long storedUnder(String prefix) throws Exception {
+    boolean indexed = Files.isDirectory(root.resolve(StorageLayout.FILESYSTEM_INDEX));
+    try (FilesystemStore store = new FilesystemStore(root, false, indexed)) {
+      return store.list(prefix, Optional.empty(), 100_000).keys().size();
     }
   }
 

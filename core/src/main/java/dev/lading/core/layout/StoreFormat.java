@@ -21,15 +21,18 @@ import java.util.Optional;
  * ({@link StoredValues.UploadState#closedByItsLink}), written without a staged file or fsync, and
  * links a manifest whose bytes name their own media type with an empty link ({@link
  * StoredValues.ManifestLink#OWN_TYPE}), neither of which a Lading that reads only versions up to 3
- * can read. This code reads all four. It writes what a version adds only into a store of that
- * version: a new store is marked {@link #CURRENT}; an older store stays at its version (every
- * Lading that reads it keeps working on it, so instances can be replaced one by one) until an
- * operator upgrades it ({@link #upgrade}, the {@code format --upgrade} command) once no instance
- * older than this runs; the instances use the new version from their next start.
+ * can read; 5 keeps a filesystem store's small objects (everything written whole) as entries of its
+ * index instead of one file each ({@code dev.lading.core.storage.fs.SmallObjectIndex}), which a
+ * Lading that reads only versions up to 4 cannot see (an S3 store is the same at 4 and 5). This
+ * code reads all five. It writes what a version adds only into a store of that version: a new store
+ * is marked {@link #CURRENT}; an older store stays at its version (every Lading that reads it keeps
+ * working on it, so instances can be replaced one by one) until an operator upgrades it ({@link
+ * #upgrade}, the {@code format --upgrade} command) once no instance older than this runs; the
+ * instances use the new version from their next start.
  */
 public final class StoreFormat {
   /** The layout this code writes into a new store, and the newest it reads. */
-  public static final int CURRENT = 4;
+  public static final int CURRENT = 5;
 
   /** The oldest layout this code reads (and keeps writing, until the store is upgraded). */
   static final int OLDEST_READ = 1;
@@ -86,6 +89,14 @@ public final class StoreFormat {
    */
   public static boolean linksManifestsByOwnType(int version) {
     return version >= 4;
+  }
+
+  /**
+   * Whether a filesystem store of {@code version} keeps its small objects in its index. The marker
+   * itself stays a file (a key at the root), so it is read before the index is opened.
+   */
+  public static boolean indexesSmallObjects(int version) {
+    return version >= 5;
   }
 
   private StoreFormat() {}

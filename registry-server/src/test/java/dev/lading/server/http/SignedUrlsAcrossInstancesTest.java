@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lading.core.layout.StorageLayout;
 import dev.lading.core.layout.StorageLayout.UrlSigningKeyKey;
+import dev.lading.core.storage.fs.FilesystemStore;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,11 +52,12 @@ class SignedUrlsAcrossInstancesTest {
       }
       assertThat(second.get(tampered).statusCode()).isEqualTo(403);
     }
-    assertThat(root.resolve(StorageLayout.keyOf(new UrlSigningKeyKey())))
-        .as("one key in the store, shared")
-        .isRegularFile();
-    assertThat(Files.readString(root.resolve(StorageLayout.keyOf(new UrlSigningKeyKey()))))
-        .contains("\"key\"");
+    try (FilesystemStore store = new FilesystemStore(root, false, true)) {
+      assertThat(store.read(StorageLayout.keyOf(new UrlSigningKeyKey())))
+          .as("one key in the store, shared")
+          .hasValueSatisfying(
+              key -> assertThat(new String(key, StandardCharsets.UTF_8)).contains("\"key\""));
+    }
     try (RunningRegistry restarted = new RunningRegistry(root)) {
       HttpResponse<String> whole = restarted.get(pathAndQuery);
       assertThat(whole.statusCode()).as("good after a restart").isEqualTo(200);

@@ -31,11 +31,13 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.Set;
@@ -147,7 +149,7 @@ public final class FilesystemStore implements ObjectStore {
     }
     this.directBuffers = directWrites ? probeDirectIo(multipart) : null;
     this.index =
-        indexSmallObjects
+        indexSmallObjects && onLocalFilesystem(this.root)
             ? SmallObjectIndex.open(this.root.resolve(StorageLayout.FILESYSTEM_INDEX))
             : null;
     LOG.info(
@@ -157,6 +159,30 @@ public final class FilesystemStore implements ObjectStore {
         directBuffers == null
             ? "through the page cache"
             : "with direct I/O (" + directBuffers.alignment() + "-byte blocks)");
+  }
+
+  /**
+   * Whether {@code root} is on a filesystem of this machine. LMDB's locks live in shared memory of
+   * one machine and its file is memory-mapped, which network filesystems do not keep coherent
+   * between machines: there small objects stay files, which they share correctly.
+   */
+  private static boolean onLocalFilesystem(Path root) throws IOException {
+    String type = Files.getFileStore(root).type().toLowerCase(Locale.ROOT);
+    boolean network =
+        type.startsWith("nfs")
+            || type.startsWith("cifs")
+            || type.startsWith("smb")
+            || type.startsWith("fuse")
+            || type.equals("ceph")
+            || type.equals("glusterfs")
+            || type.equals("9p");
+    if (network) {
+      LOG.warn(
+          "filesystem store at {} is on a network filesystem ({}): small objects stay files",
+          root,
+          type);
+    }
+    return !network;
   }
 
   /**
@@ -478,21 +504,63 @@ public final class FilesystemStore implements ObjectStore {
 
   /**
    * One directory read; a directory emptied by deletes may show as a prefix holding no key. With
-   * the index, derived from the merged listing of the prefix.
+   * the index, merged with the index's level (one seek per deeper prefix).
    */
   @Override
   public ListedLevel listLevel(String prefix, Optional<String> startAfter, int limit)
       throws IOException {
     StorageKeys.requirePrefix(prefix);
-    if (index != null) {
-      return ObjectStore.levelFromListing(this, prefix, startAfter, limit);
-    }
     if (!prefix.isEmpty() && !prefix.endsWith("/")) {
       throw new IllegalArgumentException("a level's prefix ends with /");
     }
     if (limit < 0) {
       throw new IllegalArgumentException("negative limit");
     }
+    if (index == null) {
+      return fileLevel(prefix, startAfter, limit);
+    }
+    // The first limit items of the union lie within the first limit + 1 of each side.
+    ListedLevel files = fileLevel(prefix, startAfter, limit + 1);
+    List<Object> fromFiles = new ArrayList<>(files.prefixes());
+    fromFiles.addAll(files.objects());
+    fromFiles.sort(Comparator.comparing(FilesystemStore::levelKey));
+    List<Object> entries = index.level(prefix, startAfter, limit + 1);
+    List<String> prefixes = new ArrayList<>();
+    List<ListedObject> objects = new ArrayList<>();
+    int e = 0;
+    int f = 0;
+    int taken = 0;
+    while (e < entries.size() || f < fromFiles.size()) {
+      int order =
+          e == entries.size()
+              ? 1
+              : f == fromFiles.size()
+                  ? -1
+                  : levelKey(entries.get(e)).compareTo(levelKey(fromFiles.get(f)));
+      Object item = order <= 0 ? entries.get(e++) : fromFiles.get(f++);
+      if (order == 0) {
+        f++; // the same prefix on both sides, or an entry over a file from before the index
+      }
+      if (taken == limit) {
+        return new ListedLevel(prefixes, objects, true);
+      }
+      taken++;
+      if (item instanceof ListedObject object) {
+        objects.add(object);
+      } else {
+        prefixes.add((String) item);
+      }
+    }
+    return new ListedLevel(prefixes, objects, false);
+  }
+
+  private static String levelKey(Object item) {
+    return item instanceof ListedObject object ? object.key() : (String) item;
+  }
+
+  /** {@link #listLevel} of the files alone: one directory read. */
+  private ListedLevel fileLevel(String prefix, Optional<String> startAfter, int limit)
+      throws IOException {
     Path dir = prefix.isEmpty() ? root : root.resolve(prefix.substring(0, prefix.length() - 1));
     List<String> prefixes = new ArrayList<>();
     List<ListedObject> objects = new ArrayList<>();

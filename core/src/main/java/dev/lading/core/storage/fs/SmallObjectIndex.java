@@ -19,11 +19,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import org.lmdbjava.ByteArrayProxy;
+import org.lmdbjava.Cursor;
 import org.lmdbjava.CursorIterable;
 import org.lmdbjava.Dbi;
 import org.lmdbjava.DbiFlags;
 import org.lmdbjava.Env;
 import org.lmdbjava.EnvFlags;
+import org.lmdbjava.GetOp;
 import org.lmdbjava.KeyRange;
 import org.lmdbjava.PutFlags;
 import org.lmdbjava.Txn;
@@ -188,6 +190,49 @@ final class SmallObjectIndex {
         out.add(new ListedObject(key, info(entry.val())));
         if (out.size() == limit) {
           break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * One level of the entries under {@code prefix} (empty, or ending in {@code /}): the entries
+   * directly under it ({@link ListedObject}s) and the deeper prefixes ({@code <prefix><segment>/},
+   * as strings), in key order, strictly after {@code startAfter}, at most {@code limit} of them. A
+   * deeper prefix costs one seek past it, not a walk of its entries.
+   */
+  List<Object> level(String prefix, Optional<String> startAfter, int limit) {
+    List<Object> out = new ArrayList<>();
+    String from =
+        startAfter.isPresent() && startAfter.get().compareTo(prefix) > 0
+            ? startAfter.get()
+            : prefix;
+    from = from.substring(0, Math.min(from.length(), maxKeyBytes));
+    try (Txn<byte[]> txn = env.txnRead();
+        Cursor<byte[]> cursor = db.openCursor(txn)) {
+      boolean found =
+          from.isEmpty() ? cursor.first() : cursor.get(bytes(from), GetOp.MDB_SET_RANGE);
+      while (found && out.size() < limit) {
+        String key = new String(cursor.key(), StandardCharsets.US_ASCII);
+        if (!key.startsWith(prefix)) {
+          break;
+        }
+        int slash = key.indexOf('/', prefix.length());
+        String item = slash < 0 ? key : key.substring(0, slash + 1);
+        boolean after = startAfter.isEmpty() || item.compareTo(startAfter.get()) > 0;
+        if (slash < 0) {
+          if (after) {
+            out.add(new ListedObject(key, info(cursor.val())));
+          }
+          found = cursor.next();
+        } else {
+          if (after) {
+            out.add(item);
+          }
+          // Past every key under the prefix: '0' follows '/'.
+          found =
+              cursor.get(bytes(item.substring(0, item.length() - 1) + '0'), GetOp.MDB_SET_RANGE);
         }
       }
     }

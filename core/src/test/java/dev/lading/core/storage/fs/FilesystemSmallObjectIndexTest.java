@@ -3,6 +3,7 @@ package dev.lading.core.storage.fs;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.lading.core.storage.ListedLevel;
 import dev.lading.core.storage.ListedObject;
 import dev.lading.core.storage.MultipartWrite;
 import java.io.BufferedReader;
@@ -54,6 +55,40 @@ class FilesystemSmallObjectIndexTest {
       assertThat(store.read("r/b")).isEmpty();
       assertThat(store.list("r/", Optional.empty(), 10).keys()).isEmpty();
       assertThat(root.resolve("r")).doesNotExist();
+    }
+  }
+
+  @Test
+  void aLevelMergesEntriesWithFilesAndPagesThroughBothInKeyOrder() throws Exception {
+    Path root = dir.resolve("root");
+    try (FilesystemStore files = new FilesystemStore(root, false, false)) {
+      files.write("r/a/x", bytes("1"));
+      files.write("r/f", bytes("2"));
+    }
+    try (FilesystemStore store = new FilesystemStore(root, false, true)) {
+      store.write("r/a/y", bytes("3"));
+      store.write("r/b/z/deep", bytes("4"));
+      store.write("r/e", bytes("5"));
+      ListedLevel whole = store.listLevel("r/", Optional.empty(), 10);
+      assertThat(whole.prefixes()).containsExactly("r/a/", "r/b/");
+      assertThat(whole.objects()).extracting(ListedObject::key).containsExactly("r/e", "r/f");
+      assertThat(whole.truncated()).isFalse();
+
+      List<String> paged = new ArrayList<>();
+      Optional<String> after = Optional.empty();
+      while (true) {
+        ListedLevel page = store.listLevel("r/", after, 1);
+        page.prefixes().forEach(paged::add);
+        page.objects().forEach(o -> paged.add(o.key()));
+        if (!page.truncated()) {
+          break;
+        }
+        after = page.lastEntry();
+      }
+      assertThat(paged).containsExactly("r/a/", "r/b/", "r/e", "r/f");
+      assertThat(store.listLevel("r/", Optional.of("r/a/"), 10).prefixes()).containsExactly("r/b/");
+      store.delete(List.of("r/a/x", "r/f", "r/a/y", "r/b/z/deep", "r/e"));
+      assertThat(store.listLevel("", Optional.empty(), 10).prefixes()).isEmpty();
     }
   }
 
