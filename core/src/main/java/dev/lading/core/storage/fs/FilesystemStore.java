@@ -27,6 +27,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -97,6 +98,8 @@ public final class FilesystemStore implements ObjectStore {
 
   private final AtomicBoolean closed = new AtomicBoolean();
 
+  private final Clock clock;
+
   /** Makes a directory's entries durable: fsync; a seam for tests that watch which directories. */
   @FunctionalInterface
   interface DirectorySync {
@@ -122,17 +125,31 @@ public final class FilesystemStore implements ObjectStore {
    */
   public FilesystemStore(Path root, boolean directWrites, boolean indexSmallObjects)
       throws IOException {
-    this(root, directWrites, FilesystemStore::fsyncDirectory, indexSmallObjects);
+    this(root, directWrites, indexSmallObjects, Clock.systemUTC());
+  }
+
+  /**
+   * @param clock the time an entry of the index records as its modification (a file gets the
+   *     kernel's); tests move it to age entries as they age files
+   */
+  public FilesystemStore(Path root, boolean directWrites, boolean indexSmallObjects, Clock clock)
+      throws IOException {
+    this(root, directWrites, FilesystemStore::fsyncDirectory, indexSmallObjects, clock);
   }
 
   FilesystemStore(Path root, boolean directWrites, DirectorySync directorySync) throws IOException {
-    this(root, directWrites, directorySync, false);
+    this(root, directWrites, directorySync, false, Clock.systemUTC());
   }
 
   FilesystemStore(
-      Path root, boolean directWrites, DirectorySync directorySync, boolean indexSmallObjects)
+      Path root,
+      boolean directWrites,
+      DirectorySync directorySync,
+      boolean indexSmallObjects,
+      Clock clock)
       throws IOException {
     this.root = root.toAbsolutePath().normalize();
+    this.clock = clock;
     this.directorySync = directorySync;
     this.staging = this.root.resolve(StorageLayout.FILESYSTEM_STAGING);
     this.multipart = this.root.resolve(StorageLayout.FILESYSTEM_MULTIPART);
@@ -321,7 +338,7 @@ public final class FilesystemStore implements ObjectStore {
   public void write(String key, byte[] content) throws IOException {
     Path target = resolve(key);
     if (indexed(key)) {
-      index.put(key, content);
+      index.put(key, content, clock.instant());
       return;
     }
     // Only a new empty object is created in place: replacing one must give it a new time (GC's
@@ -358,7 +375,7 @@ public final class FilesystemStore implements ObjectStore {
   public void writeRevertible(String key, byte[] content) throws IOException {
     Path target = resolve(key);
     if (indexed(key)) {
-      index.put(key, content);
+      index.put(key, content, clock.instant());
       return;
     }
     if (content.length == 0) {
@@ -399,7 +416,7 @@ public final class FilesystemStore implements ObjectStore {
     if (indexed(key)) {
       // A file at the key is one from before the index or one a multipart write completed: both
       // are objects that exist, and no other file is ever created at an indexed key.
-      return regularFile(target).isEmpty() && index.putIfAbsent(key, content);
+      return regularFile(target).isEmpty() && index.putIfAbsent(key, content, clock.instant());
     }
     if (content.length == 0) {
       return publishEmpty(target);

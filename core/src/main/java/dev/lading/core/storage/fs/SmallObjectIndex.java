@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.lmdbjava.ByteArrayProxy;
 import org.lmdbjava.Cursor;
 import org.lmdbjava.CursorIterable;
@@ -78,6 +79,20 @@ final class SmallObjectIndex {
   private final Thread committer;
   private int users;
 
+  /**
+   * Reads hold this shared while they use the environment; {@link #release} takes it exclusively to
+   * close it, so a request still running when its server stops never reads a closed map.
+   */
+  private final ReentrantReadWriteLock use = new ReentrantReadWriteLock();
+
+  private boolean closed;
+
+  /** A read of the environment. */
+  @FunctionalInterface
+  private interface Read<T> {
+    T run(Txn<byte[]> txn);
+  }
+
   private enum Kind {
     PUT,
     PUT_IF_ABSENT,
@@ -136,7 +151,27 @@ final class SmallObjectIndex {
     CompletableFuture<Boolean> stopped = new CompletableFuture<>();
     pending.add(new Write(Kind.STOP, List.of(), null, stopped));
     stopped.join();
-    env.close();
+    use.writeLock().lock();
+    try {
+      closed = true;
+      env.close();
+    } finally {
+      use.writeLock().unlock();
+    }
+  }
+
+  private <T> T read(Read<T> read) throws IOException {
+    use.readLock().lock();
+    try {
+      if (closed) {
+        throw new IOException("small-object index at " + directory + " is closed");
+      }
+      try (Txn<byte[]> txn = env.txnRead()) {
+        return read.run(txn);
+      }
+    } finally {
+      use.readLock().unlock();
+    }
   }
 
   /** Whether {@code key} can be an entry here (LMDB bounds key length; longer keys stay files). */
@@ -145,29 +180,27 @@ final class SmallObjectIndex {
   }
 
   /** Size and modification time of the entry at {@code key}. */
-  Optional<ObjectInfo> stat(String key) {
+  Optional<ObjectInfo> stat(String key) throws IOException {
     return get(key).map(SmallObjectIndex::info);
   }
 
   /** The content of the entry at {@code key}. */
-  Optional<byte[]> read(String key) {
+  Optional<byte[]> read(String key) throws IOException {
     return get(key).map(value -> Arrays.copyOfRange(value, HEADER_BYTES, value.length));
   }
 
-  private Optional<byte[]> get(String key) {
-    try (Txn<byte[]> txn = env.txnRead()) {
-      return Optional.ofNullable(db.get(txn, bytes(key)));
-    }
+  private Optional<byte[]> get(String key) throws IOException {
+    return read(txn -> Optional.ofNullable(db.get(txn, bytes(key))));
   }
 
   /**
    * Entries whose keys start with {@code prefix}, in key order, strictly after {@code startAfter}
    * when given, at most {@code limit} of them.
    */
-  List<ListedObject> list(String prefix, Optional<String> startAfter, int limit) {
-    List<ListedObject> out = new ArrayList<>();
+  List<ListedObject> list(String prefix, Optional<String> startAfter, int limit)
+      throws IOException {
     if (limit == 0) {
-      return out;
+      return List.of();
     }
     // Seek to the later of the prefix and startAfter, cut to a length LMDB takes (a long
     // startAfter names a file's key); what the seek lands on at or before startAfter is skipped.
@@ -177,8 +210,17 @@ final class SmallObjectIndex {
             : prefix;
     from = from.substring(0, Math.min(from.length(), maxKeyBytes));
     KeyRange<byte[]> range = from.isEmpty() ? KeyRange.all() : KeyRange.atLeast(bytes(from));
-    try (Txn<byte[]> txn = env.txnRead();
-        CursorIterable<byte[]> entries = db.iterate(txn, range)) {
+    return read(txn -> listIn(txn, range, prefix, startAfter, limit));
+  }
+
+  private List<ListedObject> listIn(
+      Txn<byte[]> txn,
+      KeyRange<byte[]> range,
+      String prefix,
+      Optional<String> startAfter,
+      int limit) {
+    List<ListedObject> out = new ArrayList<>();
+    try (CursorIterable<byte[]> entries = db.iterate(txn, range)) {
       for (CursorIterable.KeyVal<byte[]> entry : entries) {
         String key = new String(entry.key(), StandardCharsets.US_ASCII);
         if (startAfter.isPresent() && key.compareTo(startAfter.get()) <= 0) {
@@ -202,15 +244,20 @@ final class SmallObjectIndex {
    * as strings), in key order, strictly after {@code startAfter}, at most {@code limit} of them. A
    * deeper prefix costs one seek past it, not a walk of its entries.
    */
-  List<Object> level(String prefix, Optional<String> startAfter, int limit) {
-    List<Object> out = new ArrayList<>();
+  List<Object> level(String prefix, Optional<String> startAfter, int limit) throws IOException {
     String from =
         startAfter.isPresent() && startAfter.get().compareTo(prefix) > 0
             ? startAfter.get()
             : prefix;
     from = from.substring(0, Math.min(from.length(), maxKeyBytes));
-    try (Txn<byte[]> txn = env.txnRead();
-        Cursor<byte[]> cursor = db.openCursor(txn)) {
+    String seek = from;
+    return read(txn -> levelIn(txn, seek, prefix, startAfter, limit));
+  }
+
+  private List<Object> levelIn(
+      Txn<byte[]> txn, String from, String prefix, Optional<String> startAfter, int limit) {
+    List<Object> out = new ArrayList<>();
+    try (Cursor<byte[]> cursor = db.openCursor(txn)) {
       boolean found =
           from.isEmpty() ? cursor.first() : cursor.get(bytes(from), GetOp.MDB_SET_RANGE);
       while (found && out.size() < limit) {
@@ -239,14 +286,17 @@ final class SmallObjectIndex {
     return out;
   }
 
-  /** Puts {@code content} at {@code key}, durably; the entry's time is now. */
-  void put(String key, byte[] content) throws IOException {
-    submit(Kind.PUT, List.of(bytes(key)), value(content));
+  /** Puts {@code content} at {@code key}, durably, modified at {@code time}. */
+  void put(String key, byte[] content, Instant time) throws IOException {
+    submit(Kind.PUT, List.of(bytes(key)), value(content, time));
   }
 
-  /** Puts {@code content} at {@code key} unless an entry is there; true when this put it. */
-  boolean putIfAbsent(String key, byte[] content) throws IOException {
-    return submit(Kind.PUT_IF_ABSENT, List.of(bytes(key)), value(content));
+  /**
+   * Puts {@code content} at {@code key}, modified at {@code time}, unless an entry is there; true
+   * when this put it.
+   */
+  boolean putIfAbsent(String key, byte[] content, Instant time) throws IOException {
+    return submit(Kind.PUT_IF_ABSENT, List.of(bytes(key)), value(content, time));
   }
 
   /** Deletes the entries at {@code keys}, durably, all in one commit; missing keys are ignored. */
@@ -337,9 +387,9 @@ final class SmallObjectIndex {
     return key.getBytes(StandardCharsets.US_ASCII);
   }
 
-  private static byte[] value(byte[] content) {
+  private static byte[] value(byte[] content, Instant time) {
     byte[] value = new byte[HEADER_BYTES + content.length];
-    ByteBuffer.wrap(value).putLong(System.currentTimeMillis()).put(content);
+    ByteBuffer.wrap(value).putLong(time.toEpochMilli()).put(content);
     return value;
   }
 
