@@ -106,6 +106,9 @@ final class SmallObjectIndex {
 
   private SmallObjectIndex(Path directory) throws IOException {
     this.directory = directory;
+    // A new index must survive a crash with what is committed to it: its file's entry in its
+    // directory, and the directory's in the store's root, are synced once it exists.
+    boolean created = !Files.exists(directory.resolve("data.mdb"));
     Files.createDirectories(directory);
     // MDB_NOTLS: a read transaction is not tied to its OS thread, which a virtual thread may
     // change between two calls; each read here opens and ends its own.
@@ -121,6 +124,10 @@ final class SmallObjectIndex {
       LOG.info("small-object index at {}: cleared {} stale readers", directory, stale);
     }
     this.db = env.openDbi("objects", DbiFlags.MDB_CREATE);
+    if (created) {
+      FilesystemStore.fsyncDirectory(directory);
+      FilesystemStore.fsyncDirectory(directory.getParent());
+    }
     this.maxKeyBytes = env.getMaxKeySize();
     this.committer =
         Thread.ofPlatform().daemon().name("lading-index-commit").start(this::commitLoop);
