@@ -87,6 +87,9 @@ final class SmallObjectIndex {
 
   private boolean closed;
 
+  /** Set by the committer once it has stopped: a write handed over after that fails. */
+  private volatile boolean stopped;
+
   /** A read of the environment. */
   @FunctionalInterface
   private interface Read<T> {
@@ -171,7 +174,7 @@ final class SmallObjectIndex {
     use.readLock().lock();
     try {
       if (closed) {
-        throw new IOException("small-object index at " + directory + " is closed");
+        throw closed();
       }
       try (Txn<byte[]> txn = env.txnRead()) {
         return read.run(txn);
@@ -321,7 +324,16 @@ final class SmallObjectIndex {
 
   private boolean submit(Kind kind, List<byte[]> keys, byte[] value) throws IOException {
     CompletableFuture<Boolean> done = new CompletableFuture<>();
-    pending.add(new Write(kind, keys, value, done));
+    Write write = new Write(kind, keys, value, done);
+    if (stopped) {
+      throw closed();
+    }
+    pending.add(write);
+    // The committer sets stopped before it fails what is left in the queue: a write it did not
+    // find there is still there, and fails here.
+    if (stopped && pending.remove(write)) {
+      throw closed();
+    }
     try {
       return done.get();
     } catch (ExecutionException e) {
@@ -332,6 +344,10 @@ final class SmallObjectIndex {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted waiting for the commit", e);
     }
+  }
+
+  private IOException closed() {
+    return new IOException("small-object index at " + directory + " is closed");
   }
 
   private void commitLoop() {
@@ -367,6 +383,10 @@ final class SmallObjectIndex {
       batch.clear();
       results.clear();
       if (stop != null) {
+        stopped = true;
+        for (Write late; (late = pending.poll()) != null; ) {
+          late.done().completeExceptionally(closed());
+        }
         return;
       }
     }

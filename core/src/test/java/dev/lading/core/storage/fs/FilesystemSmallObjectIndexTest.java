@@ -2,11 +2,13 @@ package dev.lading.core.storage.fs;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.lading.core.storage.ListedLevel;
 import dev.lading.core.storage.ListedObject;
 import dev.lading.core.storage.MultipartWrite;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -125,6 +127,18 @@ class FilesystemSmallObjectIndexTest {
     second.close();
     try (FilesystemStore reopened = new FilesystemStore(root, false, true)) {
       assertThat(reopened.read("r/k")).hasValue(bytes("w"));
+    }
+  }
+
+  @Test
+  void aClosedStoreRefusesReadsAndWritesOfItsIndexInsteadOfWaiting() throws Exception {
+    FilesystemStore store = new FilesystemStore(dir.resolve("root"), false, true);
+    store.write("r/k", bytes("v"));
+    store.close();
+    assertThatThrownBy(() -> store.write("r/k", bytes("w"))).isInstanceOf(IOException.class);
+    assertThatThrownBy(() -> store.read("r/k")).isInstanceOf(IOException.class);
+    try (FilesystemStore reopened = new FilesystemStore(dir.resolve("root"), false, true)) {
+      assertThat(reopened.read("r/k")).hasValue(bytes("v"));
     }
   }
 
