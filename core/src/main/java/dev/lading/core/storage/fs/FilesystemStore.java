@@ -45,6 +45,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -303,16 +304,7 @@ public final class FilesystemStore implements ObjectStore {
       Optional<byte[]> entry = index.read(key);
       if (entry.isPresent()) {
         byte[] content = entry.get();
-        if (offset > content.length || length > content.length - offset) {
-          throw new IllegalArgumentException(
-              "range "
-                  + offset
-                  + "+"
-                  + length
-                  + " outside an object of "
-                  + content.length
-                  + " bytes");
-        }
+        requireInside(offset, length, content.length);
         return new BlobSource.StreamSource(
             new ByteArrayInputStream(content, (int) offset, (int) length), length);
       }
@@ -322,15 +314,18 @@ public final class FilesystemStore implements ObjectStore {
     }
     FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
     try {
-      long size = channel.size();
-      if (offset > size || length > size - offset) {
-        throw new IllegalArgumentException(
-            "range " + offset + "+" + length + " outside an object of " + size + " bytes");
-      }
+      requireInside(offset, length, channel.size());
       return new BlobSource.FileSource(channel, offset, length);
     } catch (RuntimeException e) {
       channel.close();
       throw e;
+    }
+  }
+
+  private static void requireInside(long offset, long length, long size) {
+    if (offset > size || length > size - offset) {
+      throw new IllegalArgumentException(
+          "range " + offset + "+" + length + " outside an object of " + size + " bytes");
     }
   }
 
@@ -487,26 +482,29 @@ public final class FilesystemStore implements ObjectStore {
     List<ListedObject> objects = new ArrayList<>();
     walk(dir, dirKey, namePrefix, startAfter.orElse(null), limit + 1, objects);
     if (index != null) {
-      objects = merge(index.list(prefix, startAfter, limit + 1), objects, limit + 1);
+      objects =
+          merge(index.list(prefix, startAfter, limit + 1), objects, ListedObject::key, limit + 1);
     }
     boolean truncated = objects.size() > limit;
     return new ListedPage(truncated ? objects.subList(0, limit) : objects, truncated);
   }
 
   /**
-   * The first {@code limit} objects of two listings in key order, as one; where both hold a key (an
-   * entry written over a file from before the index) the entry's is the object.
+   * The first {@code limit} items of two lists in key order, as one; where both hold a key (an
+   * entry written over a file from before the index, or a prefix holding both) the entry's is kept.
    */
-  private static List<ListedObject> merge(
-      List<ListedObject> entries, List<ListedObject> files, int limit) {
-    List<ListedObject> merged = new ArrayList<>(Math.min(limit, entries.size() + files.size()));
+  private static <T> List<T> merge(
+      List<T> entries, List<T> files, Function<T, String> key, int limit) {
+    List<T> merged = new ArrayList<>(Math.min(limit, entries.size() + files.size()));
     int e = 0;
     int f = 0;
     while (merged.size() < limit && (e < entries.size() || f < files.size())) {
       int order =
           e == entries.size()
               ? 1
-              : f == files.size() ? -1 : entries.get(e).key().compareTo(files.get(f).key());
+              : f == files.size()
+                  ? -1
+                  : key.apply(entries.get(e)).compareTo(key.apply(files.get(f)));
       if (order <= 0) {
         merged.add(entries.get(e++));
         if (order == 0) {
@@ -541,34 +539,23 @@ public final class FilesystemStore implements ObjectStore {
     List<Object> fromFiles = new ArrayList<>(files.prefixes());
     fromFiles.addAll(files.objects());
     fromFiles.sort(Comparator.comparing(FilesystemStore::levelKey));
-    List<Object> entries = index.level(prefix, startAfter, limit + 1);
+    List<Object> merged =
+        merge(
+            index.level(prefix, startAfter, limit + 1),
+            fromFiles,
+            FilesystemStore::levelKey,
+            limit + 1);
+    boolean truncated = merged.size() > limit;
     List<String> prefixes = new ArrayList<>();
     List<ListedObject> objects = new ArrayList<>();
-    int e = 0;
-    int f = 0;
-    int taken = 0;
-    while (e < entries.size() || f < fromFiles.size()) {
-      int order =
-          e == entries.size()
-              ? 1
-              : f == fromFiles.size()
-                  ? -1
-                  : levelKey(entries.get(e)).compareTo(levelKey(fromFiles.get(f)));
-      Object item = order <= 0 ? entries.get(e++) : fromFiles.get(f++);
-      if (order == 0) {
-        f++; // the same prefix on both sides, or an entry over a file from before the index
-      }
-      if (taken == limit) {
-        return new ListedLevel(prefixes, objects, true);
-      }
-      taken++;
+    for (Object item : truncated ? merged.subList(0, limit) : merged) {
       if (item instanceof ListedObject object) {
         objects.add(object);
       } else {
         prefixes.add((String) item);
       }
     }
-    return new ListedLevel(prefixes, objects, false);
+    return new ListedLevel(prefixes, objects, truncated);
   }
 
   private static String levelKey(Object item) {

@@ -212,13 +212,7 @@ final class SmallObjectIndex {
     if (limit == 0) {
       return List.of();
     }
-    // Seek to the later of the prefix and startAfter, cut to a length LMDB takes (a long
-    // startAfter names a file's key); what the seek lands on at or before startAfter is skipped.
-    String from =
-        startAfter.isPresent() && startAfter.get().compareTo(prefix) > 0
-            ? startAfter.get()
-            : prefix;
-    from = from.substring(0, Math.min(from.length(), maxKeyBytes));
+    String from = seekFrom(prefix, startAfter);
     KeyRange<byte[]> range = from.isEmpty() ? KeyRange.all() : KeyRange.atLeast(bytes(from));
     return read(txn -> listIn(txn, range, prefix, startAfter, limit));
   }
@@ -255,13 +249,20 @@ final class SmallObjectIndex {
    * deeper prefix costs one seek past it, not a walk of its entries.
    */
   List<Object> level(String prefix, Optional<String> startAfter, int limit) throws IOException {
+    String from = seekFrom(prefix, startAfter);
+    return read(txn -> levelIn(txn, from, prefix, startAfter, limit));
+  }
+
+  /**
+   * Where a listing seeks to: the later of the prefix and startAfter, cut to a length LMDB takes (a
+   * long startAfter names a file's key); what the seek lands on at or before startAfter is skipped.
+   */
+  private String seekFrom(String prefix, Optional<String> startAfter) {
     String from =
         startAfter.isPresent() && startAfter.get().compareTo(prefix) > 0
             ? startAfter.get()
             : prefix;
-    from = from.substring(0, Math.min(from.length(), maxKeyBytes));
-    String seek = from;
-    return read(txn -> levelIn(txn, seek, prefix, startAfter, limit));
+    return from.substring(0, Math.min(from.length(), maxKeyBytes));
   }
 
   private List<Object> levelIn(
