@@ -158,9 +158,20 @@ final class SmallObjectIndex {
       }
       OPEN.remove(directory);
     }
-    CompletableFuture<Boolean> stopped = new CompletableFuture<>();
-    pending.add(new Write(Kind.STOP, List.of(), null, stopped));
-    stopped.join();
+    pending.add(new Write(Kind.STOP, List.of(), null, new CompletableFuture<>()));
+    // The environment closes only once the committer thread has ended: a transaction it still
+    // held (even one already committed, being closed) would find the environment gone.
+    boolean interrupted = false;
+    while (committer.isAlive()) {
+      try {
+        committer.join();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
     use.writeLock().lock();
     try {
       closed = true;
@@ -361,29 +372,32 @@ final class SmallObjectIndex {
         continue; // only release() stops the committer, by a STOP write
       }
       pending.drainTo(batch, MAX_BATCH - 1);
-      Write stop = null;
+      boolean stop = false;
+      Throwable failure = null;
       try (Txn<byte[]> txn = env.txnWrite()) {
         for (Write write : batch) {
           results.add(apply(txn, write));
-          if (write.kind() == Kind.STOP) {
-            stop = write;
-          }
+          stop |= write.kind() == Kind.STOP;
         }
         txn.commit();
-        for (int i = 0; i < batch.size(); i++) {
-          batch.get(i).done().complete(results.get(i));
-        }
       } catch (RuntimeException | Error e) {
         // Nothing of the batch was committed (LMDB aborts the whole transaction).
         LOG.error(
             "small-object index at {}: commit of {} writes failed", directory, batch.size(), e);
-        for (Write write : batch) {
-          write.done().completeExceptionally(e);
+        failure = e;
+      }
+      // Writers learn the outcome only after the transaction is closed, so that nobody acts on it
+      // (a release closing the environment) while the committer still uses it.
+      for (int i = 0; i < batch.size(); i++) {
+        if (failure == null) {
+          batch.get(i).done().complete(results.get(i));
+        } else {
+          batch.get(i).done().completeExceptionally(failure);
         }
       }
       batch.clear();
       results.clear();
-      if (stop != null) {
+      if (stop) {
         stopped = true;
         for (Write late; (late = pending.poll()) != null; ) {
           late.done().completeExceptionally(closed());

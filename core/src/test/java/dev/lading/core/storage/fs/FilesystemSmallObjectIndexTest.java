@@ -4,6 +4,10 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.lading.core.storage.ListedLevel;
 import dev.lading.core.storage.ListedObject;
 import dev.lading.core.storage.MultipartWrite;
@@ -18,6 +22,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * The filesystem store with its index of small objects, beyond the contract: files from before the
@@ -139,6 +144,29 @@ class FilesystemSmallObjectIndexTest {
     assertThatThrownBy(() -> store.read("r/k")).isInstanceOf(IOException.class);
     try (FilesystemStore reopened = new FilesystemStore(dir.resolve("root"), false, true)) {
       assertThat(reopened.read("r/k")).hasValue(bytes("v"));
+    }
+  }
+
+  @Test
+  void closingAfterWritesLogsNoErrorForTheCommitterStillFinishingItsTransaction() throws Exception {
+    // A close right after a write raced the committer closing its last transaction; it logged a
+    // failed commit at every other server stop. The close now waits for the committer to end.
+    Logger logger = (Logger) LoggerFactory.getLogger(SmallObjectIndex.class);
+    ListAppender<ILoggingEvent> events = new ListAppender<>();
+    events.start();
+    logger.addAppender(events);
+    try {
+      for (int i = 0; i < 200; i++) {
+        FilesystemStore store = new FilesystemStore(dir.resolve("root"), false, true);
+        store.write("r/k" + i, bytes("v"));
+        store.close();
+      }
+    } finally {
+      logger.detachAppender(events);
+    }
+    assertThat(events.list).filteredOn(e -> e.getLevel() == Level.ERROR).isEmpty();
+    try (FilesystemStore reopened = new FilesystemStore(dir.resolve("root"), false, true)) {
+      assertThat(reopened.list("r/", Optional.empty(), 1000).keys()).hasSize(200);
     }
   }
 
