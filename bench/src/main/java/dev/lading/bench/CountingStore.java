@@ -8,6 +8,7 @@ import dev.lading.core.storage.ListedPage;
 import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ObjectStore;
+import dev.lading.core.storage.ObjectWrite;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.Collection;
@@ -110,6 +111,11 @@ final class CountingStore extends ForwardingObjectStore {
   @Override
   public boolean writeIfAbsent(String key, byte[] content) throws IOException {
     return timed("writeIfAbsent", () -> delegate.writeIfAbsent(key, content));
+  }
+
+  @Override
+  public List<Boolean> writeAll(List<ObjectWrite> writes) throws IOException {
+    return timed("writeAll", () -> delegate.writeAll(writes));
   }
 
   @Override

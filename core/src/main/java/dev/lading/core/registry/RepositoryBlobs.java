@@ -15,6 +15,8 @@ import dev.lading.core.layout.StoredValues.BlobRecord;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.storage.ObjectStore;
+import dev.lading.core.storage.ObjectWrite;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -87,11 +89,15 @@ final class RepositoryBlobs {
 
   /**
    * An upload's commit under GC's fence: mark the digest (when a run is active), wait out any
-   * deletion intent on it, then write the record and the link. A sweeper that saw the mark keeps
-   * the old record; one that did not had written its intent before the mark, so this waits until it
-   * has deleted the old record and the fresh one written here is never swept.
+   * deletion intent on it, then write the record and the link, and {@code after} (a session's end)
+   * behind them, as one batch ({@link ObjectStore#writeAll}: one commit of the filesystem's index,
+   * one write after another elsewhere, so a crash leaves the record without its link, never the
+   * link without its record). A sweeper that saw the mark keeps the old record; one that did not
+   * had written its intent before the mark, so this waits until it has deleted the old record and
+   * the fresh one written here is never swept.
    */
-  BlobRecord commitAndLink(RepositoryName repo, Digest digest, BlobRecord fresh) {
+  BlobRecord commitAndLink(
+      RepositoryName repo, Digest digest, BlobRecord fresh, List<ObjectWrite> after) {
     GcFence.Ticket ticket = fence.enter(repo, List.of(digest));
     do {
       // Intents exist only while a run sweeps, written after its fence delay, longer than the
@@ -102,9 +108,18 @@ final class RepositoryBlobs {
         fence.awaitNoIntent(digest, repo);
       }
     } while (!fence.stillClear(ticket));
-    BlobRecord record = commit(digest, fresh);
-    link(repo, digest);
-    return record;
+    RecordWrite record = new RecordWrite(digest, fresh);
+    List<ObjectWrite> writes = new ArrayList<>();
+    writes.add(record.write());
+    writes.add(linkWrite(repo, digest));
+    writes.addAll(after);
+    return settle(record, io(() -> store.writeAll(writes)).get(0));
+  }
+
+  /** The write of {@code digest}'s link into {@code repo}, for a batch. */
+  static ObjectWrite linkWrite(RepositoryName repo, Digest digest) {
+    return ObjectWrite.replace(
+        StorageLayout.keyOf(new LayerLinkKey(repo, digest)), StoredValues.empty());
   }
 
   /**
@@ -151,9 +166,8 @@ final class RepositoryBlobs {
   }
 
   void link(RepositoryName repo, Digest digest) {
-    run(
-        () ->
-            store.write(StorageLayout.keyOf(new LayerLinkKey(repo, digest)), StoredValues.empty()));
+    ObjectWrite link = linkWrite(repo, digest);
+    run(() -> store.write(link.key(), link.content()));
   }
 
   void unlink(RepositoryName repo, Digest digest) {
@@ -161,17 +175,25 @@ final class RepositoryBlobs {
   }
 
   /**
-   * Publishes {@code fresh} as {@code digest}'s record: the small record pointing at data already
-   * written (never moving the bytes), or holding small bytes inline. When the blob exists already,
-   * the first record wins and this data is deleted, so one copy remains, unless that record names
-   * this very data: a commit that crashed after its record and is now retried (deleting would
-   * orphan the record).
+   * A record to publish as {@code digest}'s, created only if absent: the small record pointing at
+   * data already written (never moving the bytes), or holding small bytes inline. Written in a
+   * batch, then {@linkplain #settle settled} with what the batch said of it.
    */
-  BlobRecord commit(Digest digest, BlobRecord fresh) {
-    boolean written =
-        io(
-            () ->
-                store.writeIfAbsent(StorageLayout.keyOf(new BlobRecordKey(digest)), fresh.write()));
+  record RecordWrite(Digest digest, BlobRecord fresh) {
+    ObjectWrite write() {
+      return ObjectWrite.ifAbsent(StorageLayout.keyOf(new BlobRecordKey(digest)), fresh.write());
+    }
+  }
+
+  /**
+   * The record {@code digest} has after {@code record} was written ({@code written}) or found one
+   * there: when the blob existed already, the first record wins and this data is deleted, so one
+   * copy remains, unless that record names this very data: a commit that crashed after its record
+   * and is now retried (deleting would orphan the record).
+   */
+  BlobRecord settle(RecordWrite record, boolean written) {
+    Digest digest = record.digest();
+    BlobRecord fresh = record.fresh();
     if (written) {
       records.put(digest, fresh);
       return fresh;
@@ -208,16 +230,18 @@ final class RepositoryBlobs {
     return inlineSmallBlobs && length <= BlobRecord.INLINE_MAX_BYTES;
   }
 
-  /** Stores small content (a manifest) as a blob, unless that blob exists already. */
-  BlobRecord putSmall(Digest digest, byte[] content) {
-    Optional<BlobRecord> existing = freshRecord(digest);
-    if (existing.isPresent()) {
-      return existing.get();
+  /**
+   * The record that stores small content (a manifest) as a blob, for a batch, its bytes written
+   * first when they do not fit in it; empty when the blob exists already.
+   */
+  Optional<RecordWrite> smallRecord(Digest digest, byte[] content) {
+    if (freshRecord(digest).isPresent()) {
+      return Optional.empty();
     }
-    return commit(digest, placeSmall(DataKey.random(), content));
+    return Optional.of(new RecordWrite(digest, placeSmall(DataKey.random(), content)));
   }
 
-  /** The content of a small blob written by {@link #putSmall}. */
+  /** The content of a small blob stored by {@link #smallRecord}. */
   Optional<byte[]> readSmall(Digest digest) {
     byte[] cached = smallContent.getIfPresent(digest);
     if (cached != null) {

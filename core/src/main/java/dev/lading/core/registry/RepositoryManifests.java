@@ -34,6 +34,7 @@ import dev.lading.core.policy.ImmutableTags;
 import dev.lading.core.storage.AllKeys;
 import dev.lading.core.storage.KeyPage;
 import dev.lading.core.storage.ObjectStore;
+import dev.lading.core.storage.ObjectWrite;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -204,24 +205,23 @@ final class RepositoryManifests {
       ImmutableTagOverride override,
       boolean runActive) {
     // Write order, each step one atomic object write, so a crash after any step leaves a state
-    // readers may see and a retry of the same PUT completes (every step is idempotent):
-    // the manifest's bytes and record (a crash before the record leaves only stray data, which
-    // GC collects) side by side with the catalog marker (a listed repository whose tag list is
-    // still empty: it names nothing, so it needs nothing before it), then the revision link
-    // (pullable by digest), the referrer entry (only ever for a linked manifest), and last the
-    // tag, the one step that makes the push visible by name.
-    if (catalogued.getIfPresent(repo) != null) {
-      blobs.putSmall(digest, body);
-    } else {
-      Concurrently.call(
-          List.<Callable<Object>>of(
-              () -> blobs.putSmall(digest, body),
-              () ->
-                  io(
-                      () ->
-                          store.writeIfAbsent(
-                              StorageLayout.keyOf(new CatalogKey(repo)), StoredValues.empty()))));
-      catalogued.put(repo, true);
+    // readers may see and a retry of the same PUT completes (every step is idempotent): the
+    // catalog marker (a listed repository whose tag list is still empty: it names nothing, so it
+    // needs nothing before it), the manifest's record (its bytes inline, or written first at a data
+    // key of their own: a crash before the record leaves only stray data, which GC collects), the
+    // revision link (pullable by digest), the referrer entry (only ever for a linked manifest), and
+    // last the tag, the one step that makes the push visible by name. The steps are one batch
+    // (ObjectStore#writeAll): a crash leaves a prefix of them, and on the filesystem's index all of
+    // them or none.
+    List<ObjectWrite> writes = new ArrayList<>();
+    if (catalogued.getIfPresent(repo) == null) {
+      writes.add(
+          ObjectWrite.ifAbsent(StorageLayout.keyOf(new CatalogKey(repo)), StoredValues.empty()));
+    }
+    Optional<RepositoryBlobs.RecordWrite> record = blobs.smallRecord(digest, body);
+    int recordAt = writes.size();
+    if (record.isPresent()) {
+      writes.add(record.get().write());
     }
     // Bytes that name their own type (the validator checked it is the pushed one) get an empty
     // link, created in place; the others record the type the push gave.
@@ -229,7 +229,8 @@ final class RepositoryManifests {
         options.ownTypeManifestLinks() && manifest.typeInBody()
             ? ManifestLink.OWN_TYPE
             : new ManifestLink(manifest.mediaType());
-    run(() -> store.write(StorageLayout.keyOf(new ManifestLinkKey(repo, digest)), link.write()));
+    writes.add(
+        ObjectWrite.replace(StorageLayout.keyOf(new ManifestLinkKey(repo, digest)), link.write()));
     Optional<Digest> subject = manifest.subject().map(s -> s.digest());
     if (subject.isPresent()) {
       ReferrerDescriptor entry =
@@ -239,11 +240,9 @@ final class RepositoryManifests {
               body.length,
               manifest.effectiveArtifactType(),
               manifest.annotations());
-      run(
-          () ->
-              store.write(
-                  StorageLayout.keyOf(new ReferrerKey(repo, subject.get(), digest)),
-                  entry.write()));
+      writes.add(
+          ObjectWrite.replace(
+              StorageLayout.keyOf(new ReferrerKey(repo, subject.get(), digest)), entry.write()));
     }
     // While a GC run is active, a tag mark goes first: retention deletes old tags and re-reads each
     // one just before, but a store has no compare-and-delete, so a push landing between its re-read
@@ -251,20 +250,34 @@ final class RepositoryManifests {
     // back any tag it deleted that a mark names (dev.lading.gc.Retention has the argument).
     if (runActive) {
       for (Tag tag : tags) {
-        run(
-            () ->
-                store.write(
-                    StorageLayout.keyOf(new GcTagMarkKey(repo, tag)),
-                    new TagTarget(digest).write()));
+        writes.add(
+            ObjectWrite.replace(
+                StorageLayout.keyOf(new GcTagMarkKey(repo, tag)), new TagTarget(digest).write()));
       }
     }
-    // One object per tag: moving a tag is one atomic write, but several tags (?tag=a&tag=b) are
-    // several writes, in the order given. Every tag was validated before the first write above,
-    // so a refused push moves none. A crash between two tag writes leaves the first tags moved
-    // and the rest where they were, each pointing at a complete manifest (the link is written);
-    // the client got no 201, so it retries the same PUT, which is idempotent and sets them all.
-    // Immutable tags not yet there go first, created only if absent (see writeTags).
-    writeTags(repo, plan, digest, override);
+    // Tags no immutability rule touches end the batch. One object per tag: moving a tag is one
+    // atomic write, but several tags (?tag=a&tag=b) are several writes, in the order given. Every
+    // tag was validated before the first write, so a refused push moves none. A crash between two
+    // tag writes leaves the first tags moved and the rest where they were, each pointing at a
+    // complete manifest (the link is written); the client got no 201, so it retries the same PUT,
+    // which is idempotent and sets them all.
+    boolean onlyFreeTags = plan.createOnly().isEmpty() && plan.overridden().isEmpty();
+    if (onlyFreeTags) {
+      for (Tag tag : plan.free()) {
+        writes.add(
+            ObjectWrite.replace(
+                StorageLayout.keyOf(new TagKey(repo, tag)), new TagTarget(digest).write()));
+      }
+    }
+    List<Boolean> written = io(() -> store.writeAll(writes));
+    catalogued.put(repo, true);
+    if (record.isPresent()) {
+      blobs.settle(record.get(), written.get(recordAt));
+    }
+    // Immutable tags not yet there go after the batch, created only if absent (see writeTags).
+    if (!onlyFreeTags) {
+      writeTags(repo, plan, digest, override);
+    }
     LOG.info(
         "manifest pushed repository={} digest={} tag={} mediaType={}",
         repo,

@@ -21,6 +21,7 @@ import dev.lading.core.storage.BlobSource;
 import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ObjectStore;
+import dev.lading.core.storage.ObjectWrite;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -150,14 +151,15 @@ final class UploadSessions {
    *       point of no return for the bytes; a crash before it leaves the session as it was saved
    *       (the client retries the close and it runs again from its saved offset).
    *   <li>The blob record is written (create-if-absent) and the repository link after it.
-   *   <li>The session is saved as completed, with a write a crash may undo ({@link
-   *       ObjectStore#writeRevertible}): the crash then leaves the state of the next paragraph,
-   *       from which every request on the session ends as this close did or is refused. (A session
-   *       with a signed id that stored nothing before is then back to no state: the one its id
-   *       says, just started, which is the state it closed from.) From layout version 4 a signed
-   *       id's completed state is an empty object ({@link UploadState#closedByItsLink}), which
-   *       names no blob: a retried close then answers {@code 201} for a blob linked here and {@code
-   *       BLOB_UPLOAD_UNKNOWN} otherwise, and links nothing.
+   *   <li>The session is saved as completed, in the same batch as 3 ({@link ObjectStore#writeAll}:
+   *       a crash leaves a prefix of the three writes, on the filesystem's index all of them or
+   *       none), with a write a crash may undo ({@link ObjectStore#writeRevertible}): the crash
+   *       then leaves the state of the next paragraph, from which every request on the session ends
+   *       as this close did or is refused. (A session with a signed id that stored nothing before
+   *       is then back to no state: the one its id says, just started, which is the state it closed
+   *       from.) From layout version 4 a signed id's completed state is an empty object ({@link
+   *       UploadState#closedByItsLink}), which names no blob: a retried close then answers {@code
+   *       201} for a blob linked here and {@code BLOB_UPLOAD_UNKNOWN} otherwise, and links nothing.
    * </ol>
    *
    * A crash after 2 and before 4 leaves a session whose state says "open" while its data key
@@ -333,7 +335,11 @@ final class UploadSessions {
         " (close retried after a crash)");
   }
 
-  /** Steps 3 and 4 of {@link #complete}: record and link under GC's fence, then the session. */
+  /**
+   * Steps 3 and 4 of {@link #complete}: record and link under GC's fence, then the session, in one
+   * batch ({@link RepositoryBlobs#commitAndLink}): a crash leaves a prefix of the three writes (on
+   * the filesystem's index all or none), each of which step 4's argument covers.
+   */
   private BlobInfo commit(
       RepositoryName repo,
       UploadId id,
@@ -341,15 +347,20 @@ final class UploadSessions {
       Digest digest,
       BlobRecord fresh,
       String how) {
-    BlobRecord record = blobs.commitAndLink(repo, digest, fresh);
     // Revertible (see complete): a crash may leave the session open, which only ever ends
     // as the same commit again. A signed id's close is recorded by its link (an empty state,
     // layout version 4), which the filesystem creates in place with no staged file or fsync.
+    // The size is the fresh record's: a record already there for the digest has the same bytes.
     UploadState closed =
         id.isSigned() && options.closesByLink()
             ? state.closedByItsLink()
-            : state.completed(digest, record.size());
-    run(() -> store.writeRevertible(stateKey(repo, id), closed.write()));
+            : state.completed(digest, fresh.size());
+    BlobRecord record =
+        blobs.commitAndLink(
+            repo,
+            digest,
+            fresh,
+            List.of(ObjectWrite.revertible(stateKey(repo, id), closed.write())));
     LOG.info("blob pushed repository={} digest={} size={}{}", repo, digest, record.size(), how);
     return new BlobInfo(digest, record.size());
   }
@@ -384,7 +395,7 @@ final class UploadSessions {
             ? writeSmall(dataKey, digest, body, length, () -> {})
             : new BlobRecord(
                 writeStreamed(StorageLayout.keyOf(dataKey), digest, body, length), dataKey);
-    BlobRecord record = blobs.commitAndLink(repo, digest, placed);
+    BlobRecord record = blobs.commitAndLink(repo, digest, placed, List.of());
     LOG.info("blob pushed repository={} digest={} size={}", repo, digest, record.size());
     return new BlobInfo(digest, record.size());
   }

@@ -67,6 +67,11 @@ public abstract class ForwardingObjectStore implements ObjectStore {
   }
 
   @Override
+  public List<Boolean> writeAll(List<ObjectWrite> writes) throws IOException {
+    return delegate.writeAll(writes);
+  }
+
+  @Override
   public KeyPage list(String prefix, Optional<String> startAfter, int limit) throws IOException {
     return delegate.list(prefix, startAfter, limit);
   }

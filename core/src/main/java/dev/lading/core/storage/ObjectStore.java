@@ -62,6 +62,41 @@ public interface ObjectStore extends AutoCloseable {
   boolean writeIfAbsent(String key, byte[] content) throws IOException;
 
   /**
+   * The writes, in the order given, each as its single call would make it ({@link
+   * ObjectWrite.Mode}); for each, whether it wrote ({@code false} only for an if-absent write that
+   * found an object, and the writes after it still run). A failure or a crash part-way leaves a
+   * prefix of them done, never a write without every one before it, so a caller's ordering argument
+   * for separate calls holds for a batch unchanged. A store that can makes them one durable step
+   * instead (the filesystem store's index commits them together: all of them or none), which is
+   * what a batch is for: one request's small writes at the cost of one. The default makes one call
+   * after another.
+   */
+  default List<Boolean> writeAll(List<ObjectWrite> writes) throws IOException {
+    return writeOneByOne(this, writes);
+  }
+
+  /** {@link #writeAll} as one call of {@code store} per write, in order. */
+  static List<Boolean> writeOneByOne(ObjectStore store, List<ObjectWrite> writes)
+      throws IOException {
+    List<Boolean> written = new ArrayList<>(writes.size());
+    for (ObjectWrite write : writes) {
+      written.add(
+          switch (write.mode()) {
+            case REPLACE -> {
+              store.write(write.key(), write.content());
+              yield true;
+            }
+            case IF_ABSENT -> store.writeIfAbsent(write.key(), write.content());
+            case REVERTIBLE -> {
+              store.writeRevertible(write.key(), write.content());
+              yield true;
+            }
+          });
+    }
+    return written;
+  }
+
+  /**
    * Keys that start with {@code prefix}, in ascending byte order of the whole key (as S3's
    * ListObjectsV2 orders them), strictly after {@code startAfter} when given, at most {@code limit}
    * of them. Objects of multipart writes not yet completed are not listed.

@@ -11,6 +11,7 @@ import dev.lading.core.layout.StoredValues;
 import dev.lading.core.layout.StoredValues.UploadState;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
+import dev.lading.core.storage.ObjectWrite;
 import dev.lading.core.storage.fs.FilesystemStore;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
@@ -83,13 +84,22 @@ class BlobPushStoreCallsTest {
     assertThat(pushed).isEqualTo(new BlobInfo(digest, blob.length));
     Map<String, Integer> calls = counts();
     System.out.printf("closing PUT of a %d-byte blob: %s%n", blob.length, new TreeMap<>(calls));
-    // The record holding the bytes (create-if-absent), the link, and the completed session,
-    // which a crash may revert (UploadSessions.complete says why that is safe).
+    // One batch: the record holding the bytes (create-if-absent), the link, and the completed
+    // session, which a crash may revert (UploadSessions.complete says why that is safe).
     assertThat(calls)
-        .containsEntry("writeIfAbsent", 1)
-        .containsEntry("write", 1)
-        .containsEntry("writeRevertible", 1)
-        .doesNotContainKeys("startMultipart", "resumeMultipart");
+        .containsEntry("writeAll", 1)
+        .doesNotContainKeys(
+            "write", "writeIfAbsent", "writeRevertible", "startMultipart", "resumeMultipart");
+    assertThat(store.batches.getFirst())
+        .extracting(ObjectWrite::mode)
+        .containsExactly(
+            ObjectWrite.Mode.IF_ABSENT, ObjectWrite.Mode.REPLACE, ObjectWrite.Mode.REVERTIBLE);
+    assertThat(store.batches.getFirst())
+        .extracting(ObjectWrite::key)
+        .containsExactly(
+            StorageLayout.keyOf(new StorageLayout.BlobRecordKey(digest)),
+            StorageLayout.keyOf(new StorageLayout.LayerLinkKey(REPO, digest)),
+            StorageLayout.keyOf(new StorageLayout.UploadStateKey(REPO, session.id())));
     assertThat(store.statted)
         .as("a close whose bytes go into the record never looks at the data key")
         .noneMatch(key -> key.startsWith(StorageLayout.dataPrefix()));

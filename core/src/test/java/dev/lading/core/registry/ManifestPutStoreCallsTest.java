@@ -61,10 +61,12 @@ class ManifestPutStoreCallsTest {
         store.total(), new TreeMap<>(store.calls));
     // 11 blobs (config and layers): a link stat each, no record read; then the manifest's own
     // lookups (its record; and, a push by tag, the same bytes under sha512: a client working in
-    // sha512 keeps its digest, see ManifestDigests) and writes (record, catalog marker, link,
-    // tag).
+    // sha512 keeps its digest, see ManifestDigests) and its writes, one batch of them (catalog
+    // marker, record, link, tag).
     assertThat(store.calls.get("stat").get()).as("one link stat per blob").isEqualTo(11);
-    assertThat(store.total()).isLessThanOrEqualTo(11 + 2 + 4);
+    assertThat(store.calls.get("writeAll").get()).isEqualTo(1);
+    assertThat(store.batches.getFirst()).hasSize(4);
+    assertThat(store.total()).isLessThanOrEqualTo(11 + 2 + 1);
   }
 
   private static void push(StoreRegistry registry, byte[] blob) {

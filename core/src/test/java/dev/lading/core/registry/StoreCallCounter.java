@@ -4,6 +4,7 @@ import dev.lading.core.storage.ForwardingObjectStore;
 import dev.lading.core.storage.KeyPage;
 import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectInfo;
+import dev.lading.core.storage.ObjectWrite;
 import dev.lading.core.storage.fs.FilesystemStore;
 import java.io.IOException;
 import java.util.Collection;
@@ -19,6 +20,9 @@ final class StoreCallCounter extends ForwardingObjectStore {
   final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
   final List<String> statted = new CopyOnWriteArrayList<>();
 
+  /** The writes of each {@link #writeAll}, in order. */
+  final List<List<ObjectWrite>> batches = new CopyOnWriteArrayList<>();
+
   StoreCallCounter(FilesystemStore store) {
     super(store);
   }
@@ -30,6 +34,7 @@ final class StoreCallCounter extends ForwardingObjectStore {
   void clear() {
     calls.clear();
     statted.clear();
+    batches.clear();
   }
 
   int total() {
@@ -59,6 +64,13 @@ final class StoreCallCounter extends ForwardingObjectStore {
   public void writeRevertible(String key, byte[] content) throws IOException {
     count("writeRevertible");
     super.writeRevertible(key, content);
+  }
+
+  @Override
+  public List<Boolean> writeAll(List<ObjectWrite> writes) throws IOException {
+    count("writeAll");
+    batches.add(List.copyOf(writes));
+    return super.writeAll(writes);
   }
 
   @Override

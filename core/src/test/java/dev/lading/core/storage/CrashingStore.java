@@ -195,6 +195,15 @@ public final class CrashingStore extends ForwardingObjectStore {
     return written;
   }
 
+  /**
+   * One write after another through this store's own calls, so a crash may fall between any two:
+   * the weaker of what {@link ObjectStore#writeAll} allows (a prefix), which every store gives.
+   */
+  @Override
+  public List<Boolean> writeAll(List<ObjectWrite> writes) throws IOException {
+    return ObjectStore.writeOneByOne(this, writes);
+  }
+
   @Override
   public void delete(Collection<String> keys) throws IOException {
     if (crashesAt("delete " + keys)) {

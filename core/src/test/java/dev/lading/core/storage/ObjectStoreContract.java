@@ -201,6 +201,106 @@ public abstract class ObjectStoreContract {
   }
 
   /** Eight writers released at once, each with its content; the indexes of those that won. */
+  @Test
+  void aBatchMakesEachWriteAsItsSingleCallWouldAndSaysWhichWrote() throws Exception {
+    store.write("batch/replaced", bytes("old"));
+    store.write("batch/kept", bytes("first"));
+    List<Boolean> written =
+        store.writeAll(
+            List.of(
+                ObjectWrite.ifAbsent("batch/kept", bytes("second")),
+                ObjectWrite.ifAbsent("batch/new", bytes("created")),
+                ObjectWrite.replace("batch/replaced", bytes("new")),
+                ObjectWrite.revertible("batch/state", new byte[0]),
+                ObjectWrite.replace("batch/deep/er/key", bytes("x"))));
+    assertThat(written).containsExactly(false, true, true, true, true);
+    assertThat(store.read("batch/kept"))
+        .hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("first")));
+    assertThat(store.read("batch/new"))
+        .hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("created")));
+    assertThat(store.read("batch/replaced"))
+        .hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("new")));
+    assertThat(store.stat("batch/state")).hasValueSatisfying(i -> assertThat(i.size()).isZero());
+    assertThat(store.list("batch/", Optional.empty(), 10).keys())
+        .containsExactly(
+            "batch/deep/er/key", "batch/kept", "batch/new", "batch/replaced", "batch/state");
+    try (ObjectStore other = reopen(store)) {
+      assertThat(other.read("batch/new"))
+          .hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("created")));
+    }
+    cleanUp("batch/deep/er/key", "batch/kept", "batch/new", "batch/replaced", "batch/state");
+  }
+
+  @Test
+  void aBatchWritesTheSameKeyInTheOrderGiven() throws Exception {
+    assertThat(
+            store.writeAll(
+                List.of(
+                    ObjectWrite.ifAbsent("order/k", bytes("one")),
+                    ObjectWrite.ifAbsent("order/k", bytes("two")),
+                    ObjectWrite.replace("order/k", bytes("three")))))
+        .containsExactly(true, false, true);
+    assertThat(store.read("order/k"))
+        .hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("three")));
+    assertThat(store.writeAll(List.of())).isEmpty();
+    cleanUp("order/k");
+  }
+
+  @Test
+  void aBatchRefusesAKeyThatIsNotAStoreKey() throws Exception {
+    assertThatThrownBy(
+            () ->
+                store.writeAll(
+                    List.of(
+                        ObjectWrite.replace("bad/ok", bytes("v")),
+                        ObjectWrite.replace("bad/../escape", bytes("v")))))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(store.stat("escape")).isEmpty();
+    store.delete(List.of("bad/ok")); // a store writing one by one may have written the first
+  }
+
+  @Test
+  void concurrentBatchesWithTheSameIfAbsentKeyHaveExactlyOneWinner() throws Exception {
+    int writers = 8;
+    ExecutorService pool = Executors.newFixedThreadPool(writers);
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<List<Boolean>>> results = new ArrayList<>();
+      for (int i = 0; i < writers; i++) {
+        String mine = "writer-" + i;
+        results.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  return store.writeAll(
+                      List.of(
+                          ObjectWrite.ifAbsent("race/batch", bytes(mine)),
+                          ObjectWrite.replace("race/link-" + mine, new byte[0])));
+                }));
+      }
+      go.countDown();
+      List<Integer> winners = new ArrayList<>();
+      for (int i = 0; i < writers; i++) {
+        List<Boolean> written = results.get(i).get(60, TimeUnit.SECONDS);
+        assertThat(written.get(1)).isTrue();
+        if (written.get(0)) {
+          winners.add(i);
+        }
+      }
+      assertThat(winners).hasSize(1);
+      assertThat(store.read("race/batch"))
+          .hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("writer-" + winners.getFirst())));
+      List<String> keys = new ArrayList<>(List.of("race/batch"));
+      for (int i = 0; i < writers; i++) {
+        assertThat(store.stat("race/link-writer-" + i)).isPresent();
+        keys.add("race/link-writer-" + i);
+      }
+      store.delete(keys);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   private List<Integer> raceWriteIfAbsent(String key, IntFunction<byte[]> content)
       throws Exception {
     int writers = 8;

@@ -11,6 +11,7 @@ import dev.lading.core.storage.ListedPage;
 import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ObjectStore;
+import dev.lading.core.storage.ObjectWrite;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
@@ -45,6 +46,7 @@ public final class MeteredObjectStore extends ForwardingObjectStore {
     OPEN_RANGE,
     WRITE,
     WRITE_IF_ABSENT,
+    WRITE_ALL,
     LIST,
     LIST_WITH_INFO,
     LIST_LEVEL,
@@ -178,6 +180,12 @@ public final class MeteredObjectStore extends ForwardingObjectStore {
   @Override
   public boolean writeIfAbsent(String key, byte[] content) throws IOException {
     return timed(Op.WRITE_IF_ABSENT, () -> delegate.writeIfAbsent(key, content));
+  }
+
+  /** One call, however many writes it holds (the filesystem's index makes them one commit). */
+  @Override
+  public List<Boolean> writeAll(List<ObjectWrite> writes) throws IOException {
+    return timed(Op.WRITE_ALL, () -> delegate.writeAll(writes));
   }
 
   @Override

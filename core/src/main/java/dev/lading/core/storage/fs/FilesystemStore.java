@@ -11,6 +11,7 @@ import dev.lading.core.storage.ListedPage;
 import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ObjectStore;
+import dev.lading.core.storage.ObjectWrite;
 import dev.lading.core.storage.StorageKeys;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -405,6 +406,36 @@ public final class FilesystemStore implements ObjectStore {
    * with EEXIST otherwise) and which never exposes a partly written file. {@code createFile} then
    * write would expose an empty file to readers for a moment; check-then-rename would race.
    */
+  /**
+   * With the index, writes whose keys all are entries go in one commit: all of them or, after a
+   * crash, none (an if-absent write whose key has a file, one from before the index or a completed
+   * multipart write, finds that object and is left out, as {@link #writeIfAbsent} leaves it).
+   * Otherwise one after another, in order.
+   */
+  @Override
+  public List<Boolean> writeAll(List<ObjectWrite> writes) throws IOException {
+    if (writes.isEmpty() || !writes.stream().allMatch(w -> indexed(w.key()))) {
+      return ObjectStore.writeOneByOne(this, writes);
+    }
+    List<SmallObjectIndex.Put> puts = new ArrayList<>(writes.size());
+    List<Boolean> foundAFile = new ArrayList<>(writes.size());
+    for (ObjectWrite write : writes) {
+      Path target = resolve(write.key()); // checks the key, as every single write does
+      boolean ifAbsent = write.mode() == ObjectWrite.Mode.IF_ABSENT;
+      boolean file = ifAbsent && regularFile(target).isPresent();
+      foundAFile.add(file);
+      if (!file) {
+        puts.add(new SmallObjectIndex.Put(write.key(), write.content(), ifAbsent));
+      }
+    }
+    List<Boolean> put = index.apply(puts, clock.instant());
+    List<Boolean> written = new ArrayList<>(writes.size());
+    for (int i = 0, next = 0; i < writes.size(); i++) {
+      written.add(!foundAFile.get(i) && put.get(next++));
+    }
+    return written;
+  }
+
   @Override
   public boolean writeIfAbsent(String key, byte[] content) throws IOException {
     Path target = resolve(key);

@@ -99,13 +99,20 @@ final class SmallObjectIndex {
   private enum Kind {
     PUT,
     PUT_IF_ABSENT,
-    DELETE,
-    STOP
+    DELETE
   }
 
-  /** One caller's write: a put of {@code value} at {@code keys.get(0)}, or a delete of keys. */
-  private record Write(
-      Kind kind, List<byte[]> keys, byte[] value, CompletableFuture<Boolean> done) {}
+  /** One change of an entry: a put of {@code value} at {@code key}, or its delete. */
+  private record Op(Kind kind, byte[] key, byte[] value) {}
+
+  /**
+   * One caller's changes, committed together, with for each whether it changed anything (a
+   * put-if-absent that found an entry did not); or, with {@code stop}, the committer's last.
+   */
+  private record Write(List<Op> ops, boolean stop, CompletableFuture<List<Boolean>> done) {}
+
+  /** A put of a batch: {@link #apply}. */
+  record Put(String key, byte[] content, boolean ifAbsent) {}
 
   private SmallObjectIndex(Path directory) throws IOException {
     this.directory = directory;
@@ -158,7 +165,7 @@ final class SmallObjectIndex {
       }
       OPEN.remove(directory);
     }
-    pending.add(new Write(Kind.STOP, List.of(), null, new CompletableFuture<>()));
+    pending.add(new Write(List.of(), true, new CompletableFuture<>()));
     // The environment closes only once the committer thread has ended: a transaction it still
     // held (even one already committed, being closed) would find the environment gone.
     boolean interrupted = false;
@@ -310,7 +317,7 @@ final class SmallObjectIndex {
 
   /** Puts {@code content} at {@code key}, durably, modified at {@code time}. */
   void put(String key, byte[] content, Instant time) throws IOException {
-    submit(Kind.PUT, List.of(bytes(key)), value(content, time));
+    submit(List.of(new Op(Kind.PUT, bytes(key), value(content, time))));
   }
 
   /**
@@ -318,25 +325,40 @@ final class SmallObjectIndex {
    * when this put it.
    */
   boolean putIfAbsent(String key, byte[] content, Instant time) throws IOException {
-    return submit(Kind.PUT_IF_ABSENT, List.of(bytes(key)), value(content, time));
+    return submit(List.of(new Op(Kind.PUT_IF_ABSENT, bytes(key), value(content, time)))).get(0);
+  }
+
+  /**
+   * The puts in one commit, durably, all modified at {@code time}: after a crash all of them are
+   * there or none. For each, whether it was put (an if-absent put that found an entry was not).
+   */
+  List<Boolean> apply(List<Put> puts, Instant time) throws IOException {
+    List<Op> ops = new ArrayList<>(puts.size());
+    for (Put put : puts) {
+      ops.add(
+          new Op(
+              put.ifAbsent() ? Kind.PUT_IF_ABSENT : Kind.PUT,
+              bytes(put.key()),
+              value(put.content(), time)));
+    }
+    return submit(ops);
   }
 
   /** Deletes the entries at {@code keys}, durably, all in one commit; missing keys are ignored. */
   void delete(Collection<String> keys) throws IOException {
-    List<byte[]> encoded = new ArrayList<>(keys.size());
+    List<Op> ops = new ArrayList<>(keys.size());
     for (String key : keys) {
       if (fits(key)) {
-        encoded.add(bytes(key));
+        ops.add(new Op(Kind.DELETE, bytes(key), null));
       }
     }
-    if (!encoded.isEmpty()) {
-      submit(Kind.DELETE, encoded, null);
+    if (!ops.isEmpty()) {
+      submit(ops);
     }
   }
 
-  private boolean submit(Kind kind, List<byte[]> keys, byte[] value) throws IOException {
-    CompletableFuture<Boolean> done = new CompletableFuture<>();
-    Write write = new Write(kind, keys, value, done);
+  private List<Boolean> submit(List<Op> ops) throws IOException {
+    Write write = new Write(ops, false, new CompletableFuture<>());
     if (stopped) {
       throw closed();
     }
@@ -347,7 +369,7 @@ final class SmallObjectIndex {
       throw closed();
     }
     try {
-      return done.get();
+      return write.done().get();
     } catch (ExecutionException e) {
       throw new IOException("small-object index at " + directory + ": commit failed", e.getCause());
     } catch (InterruptedException e) {
@@ -364,7 +386,7 @@ final class SmallObjectIndex {
 
   private void commitLoop() {
     List<Write> batch = new ArrayList<>();
-    List<Boolean> results = new ArrayList<>();
+    List<List<Boolean>> results = new ArrayList<>();
     while (true) {
       try {
         batch.add(pending.take());
@@ -376,8 +398,8 @@ final class SmallObjectIndex {
       Throwable failure = null;
       try (Txn<byte[]> txn = env.txnWrite()) {
         for (Write write : batch) {
-          results.add(apply(txn, write));
-          stop |= write.kind() == Kind.STOP;
+          results.add(apply(txn, write.ops()));
+          stop |= write.stop();
         }
         txn.commit();
       } catch (RuntimeException | Error e) {
@@ -407,22 +429,20 @@ final class SmallObjectIndex {
     }
   }
 
-  private boolean apply(Txn<byte[]> txn, Write write) {
-    return switch (write.kind()) {
-      case PUT -> {
-        db.put(txn, write.keys().get(0), write.value());
-        yield true;
-      }
-      case PUT_IF_ABSENT ->
-          db.put(txn, write.keys().get(0), write.value(), PutFlags.MDB_NOOVERWRITE);
-      case DELETE -> {
-        for (byte[] key : write.keys()) {
-          db.delete(txn, key);
-        }
-        yield true;
-      }
-      case STOP -> true;
-    };
+  private List<Boolean> apply(Txn<byte[]> txn, List<Op> ops) {
+    List<Boolean> changed = new ArrayList<>(ops.size());
+    for (Op op : ops) {
+      changed.add(
+          switch (op.kind()) {
+            case PUT -> {
+              db.put(txn, op.key(), op.value());
+              yield true;
+            }
+            case PUT_IF_ABSENT -> db.put(txn, op.key(), op.value(), PutFlags.MDB_NOOVERWRITE);
+            case DELETE -> db.delete(txn, op.key());
+          });
+    }
+    return changed;
   }
 
   private static byte[] bytes(String key) {

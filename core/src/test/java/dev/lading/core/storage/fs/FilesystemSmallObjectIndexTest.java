@@ -11,6 +11,7 @@ import ch.qos.logback.core.read.ListAppender;
 import dev.lading.core.storage.ListedLevel;
 import dev.lading.core.storage.ListedObject;
 import dev.lading.core.storage.MultipartWrite;
+import dev.lading.core.storage.ObjectWrite;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -18,8 +19,10 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -186,7 +189,8 @@ class FilesystemSmallObjectIndexTest {
   /**
    * A child process writes entries and prints each key once its write has returned; it is killed
    * with SIGKILL mid-stream, possibly holding LMDB's write lock or inside a commit. The index opens
-   * again and holds every acknowledged entry, and takes writes again.
+   * again and holds every acknowledged entry and every batch whole or not at all, and takes writes
+   * again.
    */
   @Test
   void aWriterKilledMidCommitLosesNothingAcknowledged() throws Exception {
@@ -213,14 +217,37 @@ class FilesystemSmallObjectIndexTest {
     assertThat(acknowledged).hasSize(300);
     try (FilesystemStore store = new FilesystemStore(root, false, true)) {
       for (String key : acknowledged) {
-        assertThat(store.read(key)).as(key).hasValue(bytes(key));
+        if (key.startsWith("w")) {
+          assertThat(store.read(key)).as(key).hasValue(bytes(key));
+        } else {
+          for (String part : BATCH) {
+            assertThat(store.read(key + part)).as(key + part).hasValue(bytes(key + part));
+          }
+        }
+      }
+      // A batch is one commit: one the kill cut short left none of its writes, acknowledged or not.
+      for (String prefix : List.of("b2/", "b3/")) {
+        Map<String, Long> partsPerBatch =
+            store.list(prefix, Optional.empty(), 100_000).keys().stream()
+                .collect(
+                    Collectors.groupingBy(
+                        k -> k.substring(0, k.lastIndexOf('/')), Collectors.counting()));
+        assertThat(partsPerBatch).isNotEmpty();
+        assertThat(partsPerBatch)
+            .allSatisfy((batch, parts) -> assertThat(parts).as(batch).isEqualTo(3));
       }
       store.write("after/kill", bytes("ok"));
       assertThat(store.read("after/kill")).hasValue(bytes("ok"));
     }
   }
 
-  /** The child of {@link #aWriterKilledMidCommitLosesNothingAcknowledged}: writes until killed. */
+  /** The keys a batch of {@link IndexWriter} writes under its own prefix. */
+  private static final List<String> BATCH = List.of("/a", "/b", "/c");
+
+  /**
+   * The child of {@link #aWriterKilledMidCommitLosesNothingAcknowledged}: writes until killed, two
+   * threads one entry at a time, two a batch of three.
+   */
   public static final class IndexWriter {
     public static void main(String[] args) throws Exception {
       FilesystemStore store = new FilesystemStore(Path.of(args[0]), false, true);
@@ -233,8 +260,16 @@ class FilesystemSmallObjectIndexTest {
                     () -> {
                       try {
                         for (int i = 0; ; i++) {
-                          String key = "w" + thread + "/" + i;
-                          store.write(key, bytes(key));
+                          String key = (thread < 2 ? "w" : "b") + thread + "/" + i;
+                          if (thread < 2) {
+                            store.write(key, bytes(key));
+                          } else {
+                            List<ObjectWrite> batch = new ArrayList<>();
+                            for (String part : BATCH) {
+                              batch.add(ObjectWrite.replace(key + part, bytes(key + part)));
+                            }
+                            store.writeAll(batch);
+                          }
                           synchronized (System.out) {
                             System.out.println(key);
                             System.out.flush();
