@@ -136,7 +136,8 @@ class MetricsOverSocketsTest {
 
   @Test
   void storeCallsAreTimedByOperation() throws Exception {
-    // Above the size a push stores in one write, so it streams through a multipart write.
+    // Above the size a push stores in one write, so it streams through a multipart write; the
+    // blob's record and link then go to the store as one batch.
     byte[] blob = new byte[100 * 1024];
     new Random(3).nextBytes(blob);
     String digest = sha256(blob);
@@ -160,7 +161,7 @@ class MetricsOverSocketsTest {
     Scrape s = scrape();
     for (String op :
         new String[] {
-          "start_multipart", "multipart_write", "multipart_complete", "write", "open_range"
+          "start_multipart", "multipart_write", "multipart_complete", "write_all", "open_range"
         }) {
       assertThat(s.sum("lading_store_calls_seconds_count", "operation", op, "outcome", "ok"))
           .as("store calls of %s", op)
