@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -69,6 +70,9 @@ final class SmallObjectIndex {
 
   private static final int HEADER_BYTES = Long.BYTES;
 
+  /** Idle read transactions kept for the next reads; beyond these, a finished one is closed. */
+  private static final int MAX_IDLE_READS = 64;
+
   private static final Map<Path, SmallObjectIndex> OPEN = new HashMap<>();
 
   private final Path directory;
@@ -86,6 +90,15 @@ final class SmallObjectIndex {
   private final ReentrantReadWriteLock use = new ReentrantReadWriteLock();
 
   private boolean closed;
+
+  /**
+   * Read transactions reset after their read, renewed by the next. A new one costs native memory
+   * that jnr-ffi maps for each thread that allocates it (and unmaps from a finalizer), and every
+   * request runs on a new virtual thread: opening one per read cost more CPU than the read. A reset
+   * transaction keeps its reader slot but no snapshot, so it pins no pages.
+   */
+  private final ArrayBlockingQueue<Txn<byte[]>> idleReads =
+      new ArrayBlockingQueue<>(MAX_IDLE_READS);
 
   /** Set by the committer once it has stopped: a write handed over after that fails. */
   private volatile boolean stopped;
@@ -121,7 +134,7 @@ final class SmallObjectIndex {
     boolean created = !Files.exists(directory.resolve("data.mdb"));
     Files.createDirectories(directory);
     // MDB_NOTLS: a read transaction is not tied to its OS thread, which a virtual thread may
-    // change between two calls; each read here opens and ends its own.
+    // change between two calls, and an idle one is renewed by whichever thread reads next.
     this.env =
         Env.create(ByteArrayProxy.PROXY_BA)
             .setMapSize(MAP_BYTES)
@@ -182,6 +195,10 @@ final class SmallObjectIndex {
     use.writeLock().lock();
     try {
       closed = true;
+      // Every read returns its transaction before it lets go of the shared lock: all are here.
+      for (Txn<byte[]> txn = idleReads.poll(); txn != null; txn = idleReads.poll()) {
+        txn.close();
+      }
       env.close();
     } finally {
       use.writeLock().unlock();
@@ -194,11 +211,37 @@ final class SmallObjectIndex {
       if (closed) {
         throw closed();
       }
-      try (Txn<byte[]> txn = env.txnRead()) {
+      Txn<byte[]> txn = idleReads.poll();
+      if (txn == null) {
+        txn = env.txnRead();
+      } else {
+        try {
+          txn.renew();
+        } catch (RuntimeException e) {
+          txn.close();
+          throw e;
+        }
+      }
+      try {
         return read.run(txn);
+      } finally {
+        recycle(txn);
       }
     } finally {
       use.readLock().unlock();
+    }
+  }
+
+  /** Keeps {@code txn}, done with, for the next read; closes it if it cannot be kept. */
+  private void recycle(Txn<byte[]> txn) {
+    try {
+      txn.reset();
+    } catch (RuntimeException e) {
+      txn.close();
+      return;
+    }
+    if (!idleReads.offer(txn)) {
+      txn.close();
     }
   }
 

@@ -18,6 +18,7 @@ import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -170,6 +171,44 @@ class FilesystemSmallObjectIndexTest {
     assertThat(events.list).filteredOn(e -> e.getLevel() == Level.ERROR).isEmpty();
     try (FilesystemStore reopened = new FilesystemStore(dir.resolve("root"), false, true)) {
       assertThat(reopened.list("r/", Optional.empty(), 1000).keys()).hasSize(200);
+    }
+  }
+
+  @Test
+  void readsOnReusedTransactionsSeeEveryWriteAcknowledgedBeforeThem() throws Exception {
+    // Reads reuse idle read transactions; each must take a fresh snapshot, not the one of its
+    // previous read, also when more readers run at once than transactions are kept idle.
+    try (FilesystemStore store = new FilesystemStore(dir.resolve("root"), false, true)) {
+      store.write("r/k", bytes("v0"));
+      assertThat(store.read("r/k")).hasValue(bytes("v0"));
+      store.write("r/k", bytes("v1"));
+      assertThat(store.read("r/k")).hasValue(bytes("v1"));
+      List<Thread> readers = new ArrayList<>();
+      List<String> wrong = Collections.synchronizedList(new ArrayList<>());
+      for (int t = 0; t < 100; t++) {
+        String key = "r/t" + t;
+        readers.add(
+            Thread.ofVirtual()
+                .start(
+                    () -> {
+                      try {
+                        for (int i = 0; i < 20; i++) {
+                          store.write(key, bytes("v" + i));
+                          String read =
+                              store.read(key).map(b -> new String(b, US_ASCII)).orElse("none");
+                          if (!read.equals("v" + i)) {
+                            wrong.add(key + ": " + read + " after v" + i);
+                          }
+                        }
+                      } catch (IOException e) {
+                        wrong.add(key + ": " + e);
+                      }
+                    }));
+      }
+      for (Thread reader : readers) {
+        reader.join();
+      }
+      assertThat(wrong).isEmpty();
     }
   }
 
