@@ -3,6 +3,7 @@ package dev.lading.core.storage.fs;
 import dev.lading.core.storage.ListedObject;
 import dev.lading.core.storage.ObjectInfo;
 import java.io.IOException;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,7 +21,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import org.lmdbjava.ByteArrayProxy;
 import org.lmdbjava.Cursor;
 import org.lmdbjava.CursorIterable;
 import org.lmdbjava.Dbi;
@@ -76,8 +76,8 @@ final class SmallObjectIndex {
   private static final Map<Path, SmallObjectIndex> OPEN = new HashMap<>();
 
   private final Path directory;
-  private final Env<byte[]> env;
-  private final Dbi<byte[]> db;
+  private final Env<ByteBuffer> env;
+  private final Dbi<ByteBuffer> db;
   private final int maxKeyBytes;
   private final LinkedBlockingQueue<Write> pending = new LinkedBlockingQueue<>();
   private final Thread committer;
@@ -97,16 +97,35 @@ final class SmallObjectIndex {
    * request runs on a new virtual thread: opening one per read cost more CPU than the read. A reset
    * transaction keeps its reader slot but no snapshot, so it pins no pages.
    */
-  private final ArrayBlockingQueue<Txn<byte[]>> idleReads =
-      new ArrayBlockingQueue<>(MAX_IDLE_READS);
+  private final ArrayBlockingQueue<Reader> idleReads = new ArrayBlockingQueue<>(MAX_IDLE_READS);
 
   /** Set by the committer once it has stopped: a write handed over after that fails. */
   private volatile boolean stopped;
 
-  /** A read of the environment. */
+  /** A read of the environment, in {@code reader}'s transaction. */
   @FunctionalInterface
   private interface Read<T> {
-    T run(Txn<byte[]> txn);
+    T run(Reader reader);
+  }
+
+  /**
+   * A read transaction and the direct buffer its keys go to LMDB in; both live as long as the
+   * reader, which every read uses after its last LMDB call (so the key outlives the call).
+   */
+  private static final class Reader {
+    final Txn<ByteBuffer> txn;
+    ByteBuffer key;
+
+    Reader(Txn<ByteBuffer> txn, int maxKeyBytes) {
+      this.txn = txn;
+      this.key = ByteBuffer.allocateDirect(maxKeyBytes);
+    }
+
+    /** {@code key} in this reader's key buffer, for the next call of this reader's. */
+    ByteBuffer key(String key) {
+      this.key = OwnedBufferProxy.direct(this.key, bytes(key));
+      return this.key;
+    }
   }
 
   private enum Kind {
@@ -136,7 +155,7 @@ final class SmallObjectIndex {
     // MDB_NOTLS: a read transaction is not tied to its OS thread, which a virtual thread may
     // change between two calls, and an idle one is renewed by whichever thread reads next.
     this.env =
-        Env.create(ByteArrayProxy.PROXY_BA)
+        Env.create(OwnedBufferProxy.PROXY)
             .setMapSize(MAP_BYTES)
             .setMaxDbs(1)
             .setMaxReaders(MAX_READERS)
@@ -196,8 +215,8 @@ final class SmallObjectIndex {
     try {
       closed = true;
       // Every read returns its transaction before it lets go of the shared lock: all are here.
-      for (Txn<byte[]> txn = idleReads.poll(); txn != null; txn = idleReads.poll()) {
-        txn.close();
+      for (Reader reader = idleReads.poll(); reader != null; reader = idleReads.poll()) {
+        reader.txn.close();
       }
       env.close();
     } finally {
@@ -211,37 +230,37 @@ final class SmallObjectIndex {
       if (closed) {
         throw closed();
       }
-      Txn<byte[]> txn = idleReads.poll();
-      if (txn == null) {
-        txn = env.txnRead();
+      Reader reader = idleReads.poll();
+      if (reader == null) {
+        reader = new Reader(env.txnRead(), maxKeyBytes);
       } else {
         try {
-          txn.renew();
+          reader.txn.renew();
         } catch (RuntimeException e) {
-          txn.close();
+          reader.txn.close();
           throw e;
         }
       }
       try {
-        return read.run(txn);
+        return read.run(reader);
       } finally {
-        recycle(txn);
+        recycle(reader);
       }
     } finally {
       use.readLock().unlock();
     }
   }
 
-  /** Keeps {@code txn}, done with, for the next read; closes it if it cannot be kept. */
-  private void recycle(Txn<byte[]> txn) {
+  /** Keeps {@code reader}, done with, for the next read; closes it if it cannot be kept. */
+  private void recycle(Reader reader) {
     try {
-      txn.reset();
+      reader.txn.reset();
     } catch (RuntimeException e) {
-      txn.close();
+      reader.txn.close();
       return;
     }
-    if (!idleReads.offer(txn)) {
-      txn.close();
+    if (!idleReads.offer(reader)) {
+      reader.txn.close();
     }
   }
 
@@ -261,7 +280,8 @@ final class SmallObjectIndex {
   }
 
   private Optional<byte[]> get(String key) throws IOException {
-    return read(txn -> Optional.ofNullable(db.get(txn, bytes(key))));
+    return read(
+        reader -> Optional.ofNullable(db.get(reader.txn, reader.key(key))).map(ByteBuffer::array));
   }
 
   /**
@@ -274,27 +294,24 @@ final class SmallObjectIndex {
       return List.of();
     }
     String from = seekFrom(prefix, startAfter);
-    KeyRange<byte[]> range = from.isEmpty() ? KeyRange.all() : KeyRange.atLeast(bytes(from));
-    return read(txn -> listIn(txn, range, prefix, startAfter, limit));
+    return read(reader -> listIn(reader, from, prefix, startAfter, limit));
   }
 
   private List<ListedObject> listIn(
-      Txn<byte[]> txn,
-      KeyRange<byte[]> range,
-      String prefix,
-      Optional<String> startAfter,
-      int limit) {
+      Reader reader, String from, String prefix, Optional<String> startAfter, int limit) {
     List<ListedObject> out = new ArrayList<>();
-    try (CursorIterable<byte[]> entries = db.iterate(txn, range)) {
-      for (CursorIterable.KeyVal<byte[]> entry : entries) {
-        String key = new String(entry.key(), StandardCharsets.US_ASCII);
+    KeyRange<ByteBuffer> range =
+        from.isEmpty() ? KeyRange.all() : KeyRange.atLeast(reader.key(from));
+    try (CursorIterable<ByteBuffer> entries = db.iterate(reader.txn, range)) {
+      for (CursorIterable.KeyVal<ByteBuffer> entry : entries) {
+        String key = ascii(entry.key());
         if (startAfter.isPresent() && key.compareTo(startAfter.get()) <= 0) {
           continue;
         }
         if (!key.startsWith(prefix)) {
           break;
         }
-        out.add(new ListedObject(key, info(entry.val())));
+        out.add(new ListedObject(key, info(entry.val().array())));
         if (out.size() == limit) {
           break;
         }
@@ -311,7 +328,7 @@ final class SmallObjectIndex {
    */
   List<Object> level(String prefix, Optional<String> startAfter, int limit) throws IOException {
     String from = seekFrom(prefix, startAfter);
-    return read(txn -> levelIn(txn, from, prefix, startAfter, limit));
+    return read(reader -> levelIn(reader, from, prefix, startAfter, limit));
   }
 
   /**
@@ -327,13 +344,13 @@ final class SmallObjectIndex {
   }
 
   private List<Object> levelIn(
-      Txn<byte[]> txn, String from, String prefix, Optional<String> startAfter, int limit) {
+      Reader reader, String from, String prefix, Optional<String> startAfter, int limit) {
     List<Object> out = new ArrayList<>();
-    try (Cursor<byte[]> cursor = db.openCursor(txn)) {
+    try (Cursor<ByteBuffer> cursor = db.openCursor(reader.txn)) {
       boolean found =
-          from.isEmpty() ? cursor.first() : cursor.get(bytes(from), GetOp.MDB_SET_RANGE);
+          from.isEmpty() ? cursor.first() : cursor.get(reader.key(from), GetOp.MDB_SET_RANGE);
       while (found && out.size() < limit) {
-        String key = new String(cursor.key(), StandardCharsets.US_ASCII);
+        String key = ascii(cursor.key());
         if (!key.startsWith(prefix)) {
           break;
         }
@@ -342,7 +359,7 @@ final class SmallObjectIndex {
         boolean after = startAfter.isEmpty() || item.compareTo(startAfter.get()) > 0;
         if (slash < 0) {
           if (after) {
-            out.add(new ListedObject(key, info(cursor.val())));
+            out.add(new ListedObject(key, info(cursor.val().array())));
           }
           found = cursor.next();
         } else {
@@ -351,7 +368,8 @@ final class SmallObjectIndex {
           }
           // Past every key under the prefix: '0' follows '/'.
           found =
-              cursor.get(bytes(item.substring(0, item.length() - 1) + '0'), GetOp.MDB_SET_RANGE);
+              cursor.get(
+                  reader.key(item.substring(0, item.length() - 1) + '0'), GetOp.MDB_SET_RANGE);
         }
       }
     }
@@ -428,6 +446,7 @@ final class SmallObjectIndex {
   }
 
   private void commitLoop() {
+    CommitBuffers buffers = new CommitBuffers();
     List<Write> batch = new ArrayList<>();
     List<List<Boolean>> results = new ArrayList<>();
     while (true) {
@@ -439,9 +458,9 @@ final class SmallObjectIndex {
       pending.drainTo(batch, MAX_BATCH - 1);
       boolean stop = false;
       Throwable failure = null;
-      try (Txn<byte[]> txn = env.txnWrite()) {
+      try (Txn<ByteBuffer> txn = env.txnWrite()) {
         for (Write write : batch) {
-          results.add(apply(txn, write.ops()));
+          results.add(apply(txn, write.ops(), buffers));
           stop |= write.stop();
         }
         txn.commit();
@@ -472,24 +491,42 @@ final class SmallObjectIndex {
     }
   }
 
-  private List<Boolean> apply(Txn<byte[]> txn, List<Op> ops) {
+  /** The committer's direct buffers for keys and values, reused by every put and delete. */
+  private static final class CommitBuffers {
+    ByteBuffer key = ByteBuffer.allocateDirect(512);
+    ByteBuffer value = ByteBuffer.allocateDirect(64 * 1024);
+  }
+
+  private List<Boolean> apply(Txn<ByteBuffer> txn, List<Op> ops, CommitBuffers buffers) {
     List<Boolean> changed = new ArrayList<>(ops.size());
     for (Op op : ops) {
+      ByteBuffer key = buffers.key = OwnedBufferProxy.direct(buffers.key, op.key());
       changed.add(
           switch (op.kind()) {
             case PUT -> {
-              db.put(txn, op.key(), op.value());
+              db.put(txn, key, buffers.value = OwnedBufferProxy.direct(buffers.value, op.value()));
               yield true;
             }
-            case PUT_IF_ABSENT -> db.put(txn, op.key(), op.value(), PutFlags.MDB_NOOVERWRITE);
-            case DELETE -> db.delete(txn, op.key());
+            case PUT_IF_ABSENT ->
+                db.put(
+                    txn,
+                    key,
+                    buffers.value = OwnedBufferProxy.direct(buffers.value, op.value()),
+                    PutFlags.MDB_NOOVERWRITE);
+            case DELETE -> db.delete(txn, key);
           });
+      // LMDB has copied what it keeps by now; until here the buffers must not be collected.
+      Reference.reachabilityFence(buffers);
     }
     return changed;
   }
 
   private static byte[] bytes(String key) {
     return key.getBytes(StandardCharsets.US_ASCII);
+  }
+
+  private static String ascii(ByteBuffer key) {
+    return StandardCharsets.US_ASCII.decode(key).toString();
   }
 
   private static byte[] value(byte[] content, Instant time) {

@@ -18,11 +18,13 @@ import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -277,6 +279,95 @@ class FilesystemSmallObjectIndexTest {
       }
       store.write("after/kill", bytes("ok"));
       assertThat(store.read("after/kill")).hasValue(bytes("ok"));
+    }
+  }
+
+  /**
+   * Keys and values reach LMDB through native memory that must stay alive until the call that reads
+   * it returns. With LmdbJava's byte-array proxy a collection in between freed it under the call:
+   * values landed under keys they were not written to, or the JVM crashed in mdb_put. A child
+   * process writes, reads back and lists small entries from 4 threads while a fifth allocates
+   * garbage without pause in a small young generation; it must end on its own having read back
+   * every value as written (it failed within seconds before the index owned its buffers).
+   */
+  @Test
+  void keysAndValuesOutliveTheirLmdbCallsWhileGarbageIsCollected() throws Exception {
+    Process child =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx32m",
+                "-Xmn2m",
+                "-XX:-CreateCoredumpOnCrash",
+                "-XX:ErrorFile=" + dir.resolve("hs_err_%p.log"),
+                "-cp",
+                System.getProperty("java.class.path"),
+                IndexUnderCollection.class.getName(),
+                dir.resolve("root").toString(),
+                "8")
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(child.getInputStream().readAllBytes(), US_ASCII);
+    assertThat(child.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(child.exitValue()).as(output).isZero();
+    assertThat(output).contains("rounds");
+  }
+
+  /**
+   * The child of {@link #keysAndValuesOutliveTheirLmdbCallsWhileGarbageIsCollected}: for the
+   * seconds given, 4 threads write, read back and list entries of up to 2 KiB while a fifth
+   * allocates garbage; exits 1 on the first value or listing that differs.
+   */
+  public static final class IndexUnderCollection {
+    public static void main(String[] args) throws Exception {
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(Long.parseLong(args[1]));
+      FilesystemStore store = new FilesystemStore(Path.of(args[0]), false, true);
+      Thread collector =
+          Thread.ofPlatform()
+              .daemon()
+              .start(
+                  () -> {
+                    byte[][] garbage = new byte[64][];
+                    for (int i = 0; ; i++) {
+                      garbage[i % garbage.length] = new byte[16 * 1024];
+                    }
+                  });
+      AtomicLong rounds = new AtomicLong();
+      List<Thread> workers = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        int thread = t;
+        workers.add(
+            Thread.ofVirtual()
+                .start(
+                    () -> {
+                      try {
+                        for (int i = 0; System.nanoTime() < end; i++) {
+                          String key = "t" + thread + "/" + (i % 16);
+                          byte[] value = new byte[1 + (i % 2048)];
+                          Arrays.fill(value, (byte) (thread * 31 + i));
+                          store.write(key, value);
+                          if (!Arrays.equals(store.read(key).orElseThrow(), value)) {
+                            System.out.println("read " + key + " differs from what was written");
+                            System.exit(1);
+                          }
+                          if (store.list("t" + thread + "/", Optional.empty(), 100).keys().stream()
+                              .anyMatch(k -> !k.startsWith("t" + thread + "/"))) {
+                            System.out.println("listing of t" + thread + "/ went astray");
+                            System.exit(1);
+                          }
+                          rounds.incrementAndGet();
+                        }
+                      } catch (IOException e) {
+                        e.printStackTrace(System.out);
+                        System.exit(1);
+                      }
+                    }));
+      }
+      for (Thread worker : workers) {
+        worker.join();
+      }
+      System.out.println(rounds.get() + " rounds");
+      store.close();
+      System.exit(0);
     }
   }
 
