@@ -248,10 +248,9 @@ final class UploadSessions {
                 }
                 run(() -> chunk.write().complete());
                 // Without the hash state (another instance's session, or another algorithm) the
-                // bytes
-                // are read back. A failure here leaves completed data behind; the retried close
-                // finds
-                // it and checks again, so nothing is deleted on a failure that may be passing.
+                // bytes are read back. A failure here leaves completed data behind; the retried
+                // close finds it and checks again, so nothing is deleted on a failure that may be
+                // passing.
                 Digest actual =
                     hashed.orElseGet(() -> rehash(state.dataKey(), size, digest.algorithm()));
                 if (!actual.equals(digest)) {
