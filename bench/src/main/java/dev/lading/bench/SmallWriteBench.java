@@ -49,9 +49,11 @@ import picocli.CommandLine.Option;
  *       {@code PUT} for the 2 new layers (1 KiB to 64 KiB) and the config, then the manifest.
  * </ul>
  *
- * <p>Before the scenarios, each server takes unmeasured pushes of all kinds for {@code --warmup-s}
- * seconds, so Lading's JIT has compiled its push path (a registry runs for days); Distribution,
- * compiled ahead of time, loses nothing by it. Then, per scenario and client count, three passes:
+ * <p>Before the scenarios, each server takes unmeasured pushes of all kinds, with each client count
+ * of the passes, for {@code --warmup-s} seconds and on until its JIT compilers use under 5% of a
+ * core (at most three times as long), so Lading's JIT has compiled its push path (a registry runs
+ * for days); Distribution, compiled ahead of time, loses nothing by it. Then, per scenario and
+ * client count, three passes:
  *
  * <ol>
  *   <li><b>Timed pass.</b> The images pushed whole, clients concurrently: images/s is images over
@@ -209,6 +211,15 @@ public final class SmallWriteBench implements Callable<Integer> {
       names = "--data-dir",
       description = "Stores and server logs (default bench/target/smallbench-data).")
   Path dataDir = Path.of("bench", "target", "smallbench-data");
+
+  /**
+   * The warm-up goes on past {@code --warmup-s} while the JIT compilers used more than this share
+   * of a core in its last round (a registry that has run for days compiles nothing), up to {@link
+   * #WARMUP_LIMIT_FACTOR} times {@code --warmup-s}.
+   */
+  private static final double WARM_JIT_SHARE = 0.05;
+
+  private static final double WARMUP_LIMIT_FACTOR = 3;
 
   private static final String CI_BASE = "ci/base";
   private static final int CI_LAYERS = 30;
@@ -460,21 +471,36 @@ public final class SmallWriteBench implements Callable<Integer> {
         }
         long start = System.nanoTime();
         long until = start + (long) (warmup() * 1e9);
+        long limit = start + (long) (WARMUP_LIMIT_FACTOR * warmup() * 1e9);
         int rounds = 0;
-        while (System.nanoTime() < until) {
-          for (Scenario scenario : scenarios) {
-            if (scenario != Scenario.mono || !monolithicRefused) {
-              int count = scenario == Scenario.ci ? most : 4 * most;
-              c.run(images(scenario, count, most), SmallImage::push, null);
+        double jitShare;
+        do {
+          ServerProcess.Cpu before = server.cpu();
+          long roundStart = System.nanoTime();
+          // Every client count the passes use: one client's requests meet the server alone, and
+          // the JIT compiles what they run as well.
+          for (int n : clients) {
+            try (Clients round = new Clients(server.client(), n)) {
+              for (Scenario scenario : scenarios) {
+                if (scenario != Scenario.mono || !monolithicRefused) {
+                  int count = scenario == Scenario.ci ? n : 4 * n;
+                  round.run(images(scenario, count, n), SmallImage::push, null);
+                }
+              }
             }
           }
+          jitShare =
+              server.cpu().since(before).compiler() / ((System.nanoTime() - roundStart) / 1e9);
           rounds++;
-        }
+        } while (System.nanoTime() < until
+            || (jitShare > WARM_JIT_SHARE && System.nanoTime() < limit));
         out.printf(
             Locale.ROOT,
-            "  warm-up: %d rounds of every scenario in %.1f s%n",
+            "  warm-up: %d rounds of every scenario and client count in %.1f s, JIT compilers at"
+                + " %.0f%% of a core in the last%n",
             rounds,
-            (System.nanoTime() - start) / 1e9);
+            (System.nanoTime() - start) / 1e9,
+            100 * jitShare);
       }
     }
 
