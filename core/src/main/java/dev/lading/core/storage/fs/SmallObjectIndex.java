@@ -40,13 +40,13 @@ import org.slf4j.LoggerFactory;
  * and two fsyncs (its content, then its directory), an entry costs a share of one commit.
  *
  * <p>Why LMDB: it is a B+tree in one memory-mapped file whose every commit is durable on return
- * (the pages, then the meta page, each fdatasynced) and which a crash can never leave half-written
- * (copy-on-write: the last meta page that was synced names a complete tree), it keeps keys in byte
- * order (listings come out in the store's key order), and several processes may open it at once
- * with one writer at a time (its lock file), so the offline commands and the servers of one machine
- * still share a store as they share its files. It must not be opened twice in one process (its
- * locks belong to the process), so one instance per directory is shared by every store of the
- * process ({@link #open}, {@link #release}).
+ * (the pages fdatasynced, then the meta page written through a descriptor opened with O_DSYNC) and
+ * which a crash can never leave half-written (copy-on-write: the last meta page that was synced
+ * names a complete tree), it keeps keys in byte order (listings come out in the store's key order),
+ * and several processes may open it at once with one writer at a time (its lock file), so the
+ * offline commands and the servers of one machine still share a store as they share its files. It
+ * must not be opened twice in one process (its locks belong to the process), so one instance per
+ * directory is shared by every store of the process ({@link #open}, {@link #release}).
  *
  * <p>Group commit: callers hand their writes to one committer thread and wait; it applies every
  * write waiting at that moment in one transaction and commits once, so concurrent writers share one

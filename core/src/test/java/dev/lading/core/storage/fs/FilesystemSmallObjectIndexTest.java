@@ -237,12 +237,7 @@ class FilesystemSmallObjectIndexTest {
   void aWriterKilledMidCommitLosesNothingAcknowledged() throws Exception {
     Path root = dir.resolve("root");
     Process child =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                System.getProperty("java.class.path"),
-                IndexWriter.class.getName(),
-                root.toString())
+        childJvm(List.of(), IndexWriter.class, root.toString())
             .redirectError(ProcessBuilder.Redirect.DISCARD)
             .start();
     List<String> acknowledged = new ArrayList<>();
@@ -293,15 +288,13 @@ class FilesystemSmallObjectIndexTest {
   @Test
   void keysAndValuesOutliveTheirLmdbCallsWhileGarbageIsCollected() throws Exception {
     Process child =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx32m",
-                "-Xmn2m",
-                "-XX:-CreateCoredumpOnCrash",
-                "-XX:ErrorFile=" + dir.resolve("hs_err_%p.log"),
-                "-cp",
-                System.getProperty("java.class.path"),
-                IndexUnderCollection.class.getName(),
+        childJvm(
+                List.of(
+                    "-Xmx32m",
+                    "-Xmn2m",
+                    "-XX:-CreateCoredumpOnCrash",
+                    "-XX:ErrorFile=" + dir.resolve("hs_err_%p.log")),
+                IndexUnderCollection.class,
                 dir.resolve("root").toString(),
                 "8")
             .redirectErrorStream(true)
@@ -369,6 +362,18 @@ class FilesystemSmallObjectIndexTest {
       store.close();
       System.exit(0);
     }
+  }
+
+  /** A JVM with this test's class path running {@code main}'s main method. */
+  private static ProcessBuilder childJvm(List<String> options, Class<?> main, String... args) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(options);
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(main.getName());
+    command.addAll(List.of(args));
+    return new ProcessBuilder(command);
   }
 
   /** The keys a batch of {@link IndexWriter} writes under its own prefix. */
