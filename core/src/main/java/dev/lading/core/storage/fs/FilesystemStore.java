@@ -401,12 +401,6 @@ public final class FilesystemStore implements ObjectStore {
   }
 
   /**
-   * Atomic create-if-absent: the content is written and fsynced in staging first, then published
-   * with a hard link, which the kernel creates only when no entry exists at the target (it fails
-   * with EEXIST otherwise) and which never exposes a partly written file. {@code createFile} then
-   * write would expose an empty file to readers for a moment; check-then-rename would race.
-   */
-  /**
    * With the index, writes whose keys all are entries go in one commit: all of them or, after a
    * crash, none (an if-absent write whose key has a file, one from before the index or a completed
    * multipart write, finds that object and is left out, as {@link #writeIfAbsent} leaves it).
@@ -436,6 +430,12 @@ public final class FilesystemStore implements ObjectStore {
     return written;
   }
 
+  /**
+   * Atomic create-if-absent: the content is written and fsynced in staging first, then published
+   * with a hard link, which the kernel creates only when no entry exists at the target (it fails
+   * with EEXIST otherwise) and which never exposes a partly written file. {@code createFile} then
+   * write would expose an empty file to readers for a moment; check-then-rename would race.
+   */
   @Override
   public boolean writeIfAbsent(String key, byte[] content) throws IOException {
     Path target = resolve(key);
