@@ -7,6 +7,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.BiFunction;
 
 /**
  * Independent blocking calls (store round trips) side by side on virtual threads, for a request
@@ -17,6 +18,17 @@ import java.util.concurrent.Future;
  */
 public final class Concurrently {
   private Concurrently() {}
+
+  /** {@code first} and {@code second} side by side, their results combined by {@code both}. */
+  public static <A, B, R> R both(
+      Callable<A> first, Callable<B> second, BiFunction<? super A, ? super B, R> both) {
+    List<Object> results = call(List.<Callable<Object>>of(first::call, second::call));
+    @SuppressWarnings("unchecked") // the calls' own results, in their order
+    A a = (A) results.get(0);
+    @SuppressWarnings("unchecked")
+    B b = (B) results.get(1);
+    return both.apply(a, b);
+  }
 
   public static <T> List<T> call(List<? extends Callable<T>> calls) {
     if (calls.size() <= 1) {

@@ -6,6 +6,7 @@ import static dev.lading.core.registry.StorageCalls.run;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.stats.CacheStats;
+import dev.lading.core.concurrent.Concurrently;
 import dev.lading.core.layout.StorageLayout;
 import dev.lading.core.layout.StorageLayout.BlobRecordKey;
 import dev.lading.core.layout.StorageLayout.DataKey;
@@ -133,6 +134,33 @@ final class RepositoryBlobs {
       return Optional.empty();
     }
     Optional<BlobRecord> record = freshRecord(digest);
+    if (record.isEmpty() || !fence.stillClear(ticket)) {
+      return Optional.empty();
+    }
+    link(repo, digest);
+    return record;
+  }
+
+  /**
+   * A mount of {@code digest} from {@code source} into {@code repo}: {@link #linkExisting}, for a
+   * blob {@code source} links. With no GC run known the source's link and the blob's record are
+   * read side by side (on S3 one round trip instead of two), and nothing is linked unless both are
+   * there. While a run is known the source is checked first, so that only a mount it allows marks
+   * the digest.
+   */
+  Optional<BlobRecord> mount(RepositoryName source, RepositoryName repo, Digest digest) {
+    if (fence.runActive()) {
+      return isLinked(source, digest) ? linkExisting(repo, digest) : Optional.empty();
+    }
+    GcFence.Ticket ticket = fence.enter(repo, List.of(digest));
+    if (ticket.marked() && fence.intended(digest, repo)) { // a run appeared meanwhile
+      return Optional.empty();
+    }
+    Optional<BlobRecord> record =
+        Concurrently.both(
+            () -> isLinked(source, digest),
+            () -> freshRecord(digest),
+            (linked, read) -> linked ? read : Optional.<BlobRecord>empty());
     if (record.isEmpty() || !fence.stillClear(ticket)) {
       return Optional.empty();
     }

@@ -203,10 +203,8 @@ public final class StoreRegistry implements Registry {
   public Optional<BlobInfo> mountBlob(
       RepositoryName repo, Digest digest, Optional<RepositoryName> from) {
     requireSupported(options, digest);
-    if (from.isPresent() && !blobs.isLinked(from.get(), digest)) {
-      return Optional.empty();
-    }
-    Optional<BlobRecord> record = blobs.linkExisting(repo, digest);
+    Optional<BlobRecord> record =
+        from.isPresent() ? blobs.mount(from.get(), repo, digest) : blobs.linkExisting(repo, digest);
     if (record.isEmpty()) {
       return Optional.empty();
     }

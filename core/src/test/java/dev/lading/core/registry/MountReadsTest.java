@@ -1,0 +1,115 @@
+package dev.lading.core.registry;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.lading.core.error.RegistryException;
+import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StorageLayout.BlobRecordKey;
+import dev.lading.core.layout.StorageLayout.LayerLinkKey;
+import dev.lading.core.model.Digest;
+import dev.lading.core.model.RepositoryName;
+import dev.lading.core.storage.ForwardingObjectStore;
+import dev.lading.core.storage.ObjectInfo;
+import dev.lading.core.storage.ObjectStore;
+import dev.lading.core.storage.fs.FilesystemStore;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A mount reads the source repository's link and the blob's record side by side (on S3 one round
+ * trip instead of two), and links only what the source links.
+ */
+class MountReadsTest {
+  private static final RepositoryName SOURCE = RepositoryName.parse("team/base");
+  private static final RepositoryName TARGET = RepositoryName.parse("team/app");
+
+  @TempDir Path dir;
+
+  /** Holds the source's link stat and the record's read until both have started. */
+  private static final class MeetingStore extends ForwardingObjectStore {
+    private final String linkKey;
+    private final String recordKey;
+    private final CountDownLatch bothStarted = new CountDownLatch(2);
+    private volatile boolean armed;
+    private volatile boolean met = true;
+
+    MeetingStore(ObjectStore delegate, Digest digest) {
+      super(delegate);
+      this.linkKey = StorageLayout.keyOf(new LayerLinkKey(SOURCE, digest));
+      this.recordKey = StorageLayout.keyOf(new BlobRecordKey(digest));
+    }
+
+    private void meet(String key) {
+      if (armed && (key.equals(linkKey) || key.equals(recordKey))) {
+        bothStarted.countDown();
+        try {
+          met &= bothStarted.await(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          met = false;
+        }
+      }
+    }
+
+    @Override
+    public Optional<ObjectInfo> stat(String key) throws IOException {
+      meet(key);
+      return super.stat(key);
+    }
+
+    @Override
+    public Optional<byte[]> read(String key) throws IOException {
+      meet(key);
+      return super.read(key);
+    }
+  }
+
+  private static byte[] layer() {
+    return "a layer both repositories use".getBytes(UTF_8);
+  }
+
+  private StoreRegistry registryOn(ObjectStore store) {
+    return new StoreRegistry(
+        store, RegistryOptions.defaults(), GcFence.of(store, Clock.systemUTC()));
+  }
+
+  @Test
+  void theSourcesLinkAndTheRecordAreReadAtOnce() throws Exception {
+    Digest digest = Digest.sha256(layer());
+    MeetingStore store = new MeetingStore(new FilesystemStore(dir.resolve("root")), digest);
+    StoreRegistry registry = registryOn(store);
+    registry.putBlob(
+        SOURCE, digest, new ByteArrayInputStream(layer()), OptionalLong.of(layer().length));
+    registry.fence().runActive(); // the run cache is warm, as on a server that has been up a while
+    store.armed = true;
+
+    Optional<BlobInfo> mounted = registry.mountBlob(TARGET, digest, Optional.of(SOURCE));
+
+    assertThat(mounted).map(BlobInfo::size).hasValue((long) layer().length);
+    assertThat(store.met).as("both reads in flight together").isTrue();
+    assertThat(registry.statBlob(TARGET, digest).size()).isEqualTo(layer().length);
+  }
+
+  @Test
+  void aSourceThatDoesNotLinkTheBlobMountsNothing() throws Exception {
+    Digest digest = Digest.sha256(layer());
+    StoreRegistry registry = registryOn(new FilesystemStore(dir.resolve("root")));
+    RepositoryName elsewhere = RepositoryName.parse("team/elsewhere");
+    registry.putBlob(
+        elsewhere, digest, new ByteArrayInputStream(layer()), OptionalLong.of(layer().length));
+
+    assertThat(registry.mountBlob(TARGET, digest, Optional.of(SOURCE))).isEmpty();
+    assertThatThrownBy(() -> registry.statBlob(TARGET, digest))
+        .isInstanceOf(RegistryException.class);
+  }
+}
