@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * Parses and checks the shape of the four manifest formats the registry interprets (OCI image
@@ -31,11 +30,6 @@ import java.util.regex.Pattern;
  * <p>Every refusal is {@code MANIFEST_INVALID} with a detail that says what is wrong.
  */
 public final class ManifestParser {
-  // RFC 6838 section 4.2 names, as image-spec's JSON schema checks them.
-  private static final Pattern MEDIA_TYPE =
-      Pattern.compile(
-          "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}");
-
   private static final ObjectMapper JSON =
       JsonMapper.builder()
           .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
@@ -275,9 +269,39 @@ public final class ManifestParser {
   }
 
   private static void requireMediaType(String value, String where) {
-    if (!MEDIA_TYPE.matcher(value).matches()) {
+    if (!isMediaType(value)) {
       throw invalid(where + " is not a valid media type");
     }
+  }
+
+  /**
+   * RFC 6838 section 4.2 {@code type/subtype}, as image-spec's JSON schema checks it: each a
+   * restricted name of 1 to 127 characters, {@code [A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}}. A loop,
+   * not a regex: every descriptor of every pushed manifest has one.
+   */
+  static boolean isMediaType(String value) {
+    int slash = value.indexOf('/');
+    return slash >= 0
+        && isRestrictedName(value, 0, slash)
+        && isRestrictedName(value, slash + 1, value.length());
+  }
+
+  private static boolean isRestrictedName(String value, int from, int to) {
+    int length = to - from;
+    if (length < 1 || length > 127 || !isAsciiAlphanumeric(value.charAt(from))) {
+      return false;
+    }
+    for (int i = from + 1; i < to; i++) {
+      char c = value.charAt(i);
+      if (!isAsciiAlphanumeric(c) && "!#$&^_.+-".indexOf(c) < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean isAsciiAlphanumeric(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
   }
 
   private static RegistryException invalid(String detail) {

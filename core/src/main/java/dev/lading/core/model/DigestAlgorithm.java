@@ -4,7 +4,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Optional;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 import org.bouncycastle.jcajce.provider.digest.Blake3;
 
 /**
@@ -26,13 +25,11 @@ public enum DigestAlgorithm {
 
   private final String wireName;
   private final int hexLength;
-  private final Pattern encoded;
   private final Supplier<MessageDigest> factory;
 
   DigestAlgorithm(String wireName, int hexLength, Supplier<MessageDigest> factory) {
     this.wireName = wireName;
     this.hexLength = hexLength;
-    this.encoded = Pattern.compile("[a-f0-9]{" + hexLength + "}");
     this.factory = factory;
   }
 
@@ -44,8 +41,21 @@ public enum DigestAlgorithm {
     return hexLength;
   }
 
+  /**
+   * Whether {@code hex} is this algorithm's encoded form: exactly {@link #hexLength} characters of
+   * {@code [a-f0-9]} (every descriptor of every manifest is checked, so a loop, not a regex).
+   */
   boolean accepts(String hex) {
-    return encoded.matcher(hex).matches();
+    if (hex.length() != hexLength) {
+      return false;
+    }
+    for (int i = 0; i < hex.length(); i++) {
+      char c = hex.charAt(i);
+      if ((c < '0' || c > '9') && (c < 'a' || c > 'f')) {
+        return false;
+      }
+    }
+    return true;
   }
 
   public MessageDigest newMessageDigest() {

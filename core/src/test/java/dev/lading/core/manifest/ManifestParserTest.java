@@ -9,6 +9,8 @@ import dev.lading.core.error.RegistryException;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.MediaTypes;
 import dev.lading.core.model.Tag;
+import java.util.Random;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -164,5 +166,41 @@ class ManifestParserTest {
                 .manifest()
                 .requiredBlobs())
         .containsExactly(A, absent);
+  }
+
+  /**
+   * The media type check agrees with RFC 6838's restricted names as image-spec's schema writes them
+   * (a regex), on random strings near its edges: lengths 0, 1, 127 and 128 on either side of the
+   * slash, allowed and refused characters, a missing or second slash.
+   */
+  @Test
+  void mediaTypesAreExactlyTheRfcGrammar() {
+    Pattern grammar =
+        Pattern.compile(
+            "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}");
+    Random random = new Random(6838);
+    String allowed = "aZ09!#$&^_.+-";
+    String refused = "/ ;=\"()*é\t";
+    int[] lengths = {0, 1, 2, 126, 127, 128};
+    for (int n = 0; n < 50_000; n++) {
+      StringBuilder value = new StringBuilder();
+      int parts = random.nextInt(8) == 0 ? 1 + random.nextInt(3) : 2;
+      for (int part = 0; part < parts; part++) {
+        if (part > 0) {
+          value.append('/');
+        }
+        int length = lengths[random.nextInt(lengths.length)];
+        for (int i = 0; i < length; i++) {
+          value.append(
+              random.nextInt(60) == 0
+                  ? refused.charAt(random.nextInt(refused.length()))
+                  : allowed.charAt(random.nextInt(allowed.length())));
+        }
+      }
+      String candidate = value.toString();
+      assertThat(ManifestParser.isMediaType(candidate))
+          .as(candidate)
+          .isEqualTo(grammar.matcher(candidate).matches());
+    }
   }
 }

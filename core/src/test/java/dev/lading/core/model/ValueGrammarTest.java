@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
 import java.nio.charset.StandardCharsets;
+import java.util.Random;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -148,5 +150,30 @@ class ValueGrammarTest {
     assertThat(new ByteRange(5, 10).fitsIn(10)).isFalse();
     assertThatThrownBy(() -> new ByteRange(5, 4)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new ByteRange(-1, 4)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  /** The encoded form's check agrees with the regex of descriptor.md on strings near its edges. */
+  @Test
+  void encodedFormsAreExactlyTheSpecsGrammar() {
+    Random random = new Random(19);
+    String alphabet = "0123456789abcdefABCDEFgz:-";
+    for (DigestAlgorithm algorithm : DigestAlgorithm.values()) {
+      Pattern grammar = Pattern.compile("[a-f0-9]{" + algorithm.hexLength() + "}");
+      for (int n = 0; n < 20_000; n++) {
+        int length = algorithm.hexLength() + random.nextInt(5) - 2;
+        StringBuilder hex = new StringBuilder();
+        for (int i = 0; i < length; i++) {
+          // Mostly valid characters, so that near-misses (one bad character, one too many) occur.
+          hex.append(
+              random.nextInt(40) == 0
+                  ? alphabet.charAt(random.nextInt(alphabet.length()))
+                  : alphabet.charAt(random.nextInt(16)));
+        }
+        String candidate = hex.toString();
+        assertThat(algorithm.accepts(candidate))
+            .as("%s %s", algorithm, candidate)
+            .isEqualTo(grammar.matcher(candidate).matches());
+      }
+    }
   }
 }
