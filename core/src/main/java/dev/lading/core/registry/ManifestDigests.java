@@ -2,6 +2,8 @@ package dev.lading.core.registry;
 
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.DigestAlgorithm;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Predicate;
 
 /**
@@ -14,26 +16,43 @@ import java.util.function.Predicate;
  * OCI-Tag}, pushes the same bytes by tag and checks that {@code Docker-Content-Digest} is the
  * digest it computed. So: when the repository does not link the bytes under sha256 but does under
  * another registered algorithm, the tag points at that digest and the response names it. A new
- * manifest, or one linked under sha256, stays sha256. At most one extra link read per registered
- * algorithm other than sha256, on a push by tag only.
+ * manifest, or one linked under sha256, stays sha256.
+ *
+ * <p>The candidates' links are read with the manifest's references, side by side (one round trip on
+ * S3), so a push by tag pays for this with one more link read in a round it makes anyway.
  */
 final class ManifestDigests {
   private ManifestDigests() {}
 
-  static Digest asTheClientPushedIt(
-      Digest sha256, byte[] body, Predicate<DigestAlgorithm> taken, Predicate<Digest> linked) {
-    // The other algorithms first: for the usual push (bytes new to the repository, or linked
-    // under sha256 only) that is one link stat per other algorithm and no sha256 check at all.
-    // An algorithm the registry does not take (blake3 when off) has no links to find.
+  /**
+   * The digests a push of {@code body} by tag may be stored under: sha256 first, then the bytes
+   * under each other algorithm the registry takes ({@code taken}; blake3 when off has no links).
+   */
+  static List<Digest> candidates(Digest sha256, byte[] body, Predicate<DigestAlgorithm> taken) {
+    List<Digest> candidates = new ArrayList<>();
+    candidates.add(sha256);
     for (DigestAlgorithm algorithm : DigestAlgorithm.values()) {
-      if (algorithm == sha256.algorithm() || !taken.test(algorithm)) {
-        continue;
-      }
-      Digest other = Digest.compute(algorithm, body);
-      if (linked.test(other)) {
-        return linked.test(sha256) ? sha256 : other;
+      if (algorithm != sha256.algorithm() && taken.test(algorithm)) {
+        candidates.add(Digest.compute(algorithm, body));
       }
     }
-    return sha256;
+    return List.copyOf(candidates);
+  }
+
+  /**
+   * The digest to store and answer under, given whether the repository links each of {@link
+   * #candidates} ({@code linked}, in their order): sha256 unless only another form is linked, then
+   * the first such form.
+   */
+  static Digest chosen(List<Digest> candidates, List<Boolean> linked) {
+    if (linked.getFirst()) {
+      return candidates.getFirst();
+    }
+    for (int i = 1; i < candidates.size(); i++) {
+      if (linked.get(i)) {
+        return candidates.get(i);
+      }
+    }
+    return candidates.getFirst();
   }
 }

@@ -259,10 +259,16 @@ final class RepositoryBlobs {
   }
 
   /**
-   * The record that stores small content (a manifest) as a blob, for a batch, its bytes written
-   * first when they do not fit in it; empty when the blob exists already.
+   * The record that stores small content (a manifest) as a blob, for a batch. Content that fits in
+   * the record goes straight to the batch: its if-absent write leaves a record already there as it
+   * was, and {@link #settle} then reads that one (a re-push pays the read a first push saves).
+   * Bigger content is written first at a data key of its own, so it is looked for before: empty
+   * when the blob exists already, and nothing is written twice.
    */
   Optional<RecordWrite> smallRecord(Digest digest, byte[] content) {
+    if (fitsInline(content.length)) {
+      return Optional.of(new RecordWrite(digest, BlobRecord.inline(content)));
+    }
     if (freshRecord(digest).isPresent()) {
       return Optional.empty();
     }

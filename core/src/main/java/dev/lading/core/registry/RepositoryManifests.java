@@ -176,17 +176,18 @@ final class RepositoryManifests {
     ManifestValidator.Accepted accepted = validator.validate(reference, contentType, body);
     ParsedManifest manifest = accepted.manifest();
     requireSupportedDigests(manifest);
-    Digest digest =
+    List<Digest> candidates =
         reference instanceof Tag
-            ? ManifestDigests.asTheClientPushedIt(
-                accepted.digest(), body, options::accepts, d -> manifestLink(repo, d).isPresent())
-            : accepted.digest();
+            ? ManifestDigests.candidates(accepted.digest(), body, options::accepts)
+            : List.of(accepted.digest());
+    Fenced fenced = fenceManifest(repo, manifest, candidates);
+    Digest digest = fenced.digest();
+    boolean runActive = fenced.runActive();
     List<Tag> tags = new ArrayList<>(tagParams.stream().distinct().toList());
     if (reference instanceof Tag tag) {
       tags.add(tag);
     }
     TagPlan plan = planTags(repo, tags, digest, override);
-    boolean runActive = fenceManifest(repo, manifest, digest);
     QuotaLedger.Admission admission = admitToQuotas(repo, manifest, digest, body.length);
     try {
       return write(repo, manifest, digest, body, tags, plan, override, runActive);
@@ -559,17 +560,23 @@ final class RepositoryManifests {
   static final Duration MANIFEST_WAITS_FOR_SWEEP = Duration.ofSeconds(30);
 
   /**
-   * GC's fence for a manifest push: mark every digest the manifest needs (and its own); when a
-   * sweeper intends to delete one of them or its link here, wait until that sweep has settled it
-   * (see {@link GcFence#awaitNoIntents}); then re-check that they still exist in the store itself
-   * (not a cache), and only then let the caller write. So the push is refused with {@code
-   * MANIFEST_BLOB_UNKNOWN} only for a blob a run really deleted (the client re-uploads and
-   * retries), or when the sweep does not settle within {@link #MANIFEST_WAITS_FOR_SWEEP}. A blob
-   * swept after the re-check is impossible: the sweeper re-reads the marks after writing its
-   * intent, and deletes nothing after clearing it.
+   * What the fence let through: the digest the manifest is stored under, and whether a run is on.
    */
-  /** Returns whether a GC run is active (marks were written): then tags are marked too. */
-  private boolean fenceManifest(RepositoryName repo, ParsedManifest manifest, Digest digest) {
+  private record Fenced(Digest digest, boolean runActive) {}
+
+  /**
+   * GC's fence for a manifest push: mark every digest the manifest needs (and its own, in each form
+   * it may be stored under); when a sweeper intends to delete one of them or its link here, wait
+   * until that sweep has settled it (see {@link GcFence#awaitNoIntents}); then re-check that they
+   * still exist in the store itself (not a cache), and only then let the caller write. So the push
+   * is refused with {@code MANIFEST_BLOB_UNKNOWN} only for a blob a run really deleted (the client
+   * re-uploads and retries), or when the sweep does not settle within {@link
+   * #MANIFEST_WAITS_FOR_SWEEP}. A blob swept after the re-check is impossible: the sweeper re-reads
+   * the marks after writing its intent, and deletes nothing after clearing it. Marks are written
+   * only while a run is active ({@link Fenced#runActive}; then tags are marked too).
+   */
+  private Fenced fenceManifest(
+      RepositoryName repo, ParsedManifest manifest, List<Digest> candidates) {
     List<Digest> blobRefs = manifest.requiredBlobs();
     // A sparse index (children not all here) is accepted only when configured so; the children
     // it does not check are not marked either: GC keeps only children the repository links.
@@ -577,16 +584,17 @@ final class RepositoryManifests {
         options.allowSparseIndex() && manifest.isIndex() ? List.of() : manifest.requiredManifests();
     List<Digest> all = new ArrayList<>(blobRefs);
     all.addAll(manifestRefs);
+    // A form the manifest is not stored under is marked for nothing: a mark only keeps a digest.
     List<Digest> marked = new ArrayList<>(all);
-    marked.add(digest);
+    marked.addAll(candidates);
     GcFence fence = blobs.fence();
     GcFence.Ticket ticket = fence.enter(repo, marked);
-    settleAndCheck(repo, blobRefs, manifestRefs, all, digest, ticket.marked());
+    Digest digest = settleAndCheck(repo, blobRefs, manifestRefs, all, candidates, ticket.marked());
     if (!fence.stillClear(ticket)) {
       // A run appeared after a cached "no run": the marks are written now; settle again.
-      settleAndCheck(repo, blobRefs, manifestRefs, all, digest, true);
+      digest = settleAndCheck(repo, blobRefs, manifestRefs, all, candidates, true);
     }
-    return ticket.marked();
+    return new Fenced(digest, ticket.marked());
   }
 
   /**
@@ -597,15 +605,17 @@ final class RepositoryManifests {
    * record it read), and only a sweep deletes one, after it deleted every link to it that it found
    * ({@code Sweep} deletes links durably, then records, and stops at the first failure); a link it
    * did not find was written through the fence after its listing, which either saved the record or
-   * waited for the sweep and wrote the record again first. So one store call each, side by side;
-   * the first missing reference in the manifest's order is the one reported.
+   * waited for the sweep and wrote the record again first. So one store call each, side by side,
+   * and with them, for a push by tag, the links of the manifest's own {@code candidates} ({@link
+   * ManifestDigests}); the first missing reference in the manifest's order is the one reported.
+   * Returns the digest the manifest is stored under.
    */
-  private void settleAndCheck(
+  private Digest settleAndCheck(
       RepositoryName repo,
       List<Digest> blobRefs,
       List<Digest> manifestRefs,
       List<Digest> all,
-      Digest digest,
+      List<Digest> candidates,
       boolean runActive) {
     GcFence fence = blobs.fence();
     // Intents exist only while a run sweeps, and a run writes them only after its fence delay,
@@ -616,12 +626,18 @@ final class RepositoryManifests {
         throw manifestBlobUnknown(unsettled);
       }
     }
-    List<Callable<Boolean>> checks = new ArrayList<>(all.size());
+    List<Callable<Boolean>> checks = new ArrayList<>(all.size() + candidates.size());
     for (Digest d : blobRefs) {
       checks.add(() -> blobs.isLinked(repo, d));
     }
     for (Digest d : manifestRefs) {
       checks.add(() -> manifestLink(repo, d).isPresent());
+    }
+    // A single candidate (a push by digest) is stored under that digest: nothing to read.
+    if (candidates.size() > 1) {
+      for (Digest d : candidates) {
+        checks.add(() -> manifestLink(repo, d).isPresent());
+      }
     }
     List<Boolean> present = Concurrently.call(checks);
     for (int i = 0; i < all.size(); i++) {
@@ -629,10 +645,15 @@ final class RepositoryManifests {
         throw manifestBlobUnknown(all.get(i));
       }
     }
+    Digest digest =
+        candidates.size() > 1
+            ? ManifestDigests.chosen(candidates, present.subList(all.size(), present.size()))
+            : candidates.getFirst();
     // The manifest's own bytes: an old copy being swept goes first, then ours is written.
     if (runActive) {
       fence.awaitNoIntent(digest, repo);
     }
+    return digest;
   }
 
   private static RegistryException manifestBlobUnknown(Digest digest) {

@@ -10,18 +10,14 @@ import dev.lading.core.layout.StorageLayout.BlobRecordKey;
 import dev.lading.core.layout.StorageLayout.LayerLinkKey;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
-import dev.lading.core.storage.ForwardingObjectStore;
-import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ObjectStore;
 import dev.lading.core.storage.fs.FilesystemStore;
 import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,45 +31,6 @@ class MountReadsTest {
 
   @TempDir Path dir;
 
-  /** Holds the source's link stat and the record's read until both have started. */
-  private static final class MeetingStore extends ForwardingObjectStore {
-    private final String linkKey;
-    private final String recordKey;
-    private final CountDownLatch bothStarted = new CountDownLatch(2);
-    private volatile boolean armed;
-    private volatile boolean met = true;
-
-    MeetingStore(ObjectStore delegate, Digest digest) {
-      super(delegate);
-      this.linkKey = StorageLayout.keyOf(new LayerLinkKey(SOURCE, digest));
-      this.recordKey = StorageLayout.keyOf(new BlobRecordKey(digest));
-    }
-
-    private void meet(String key) {
-      if (armed && (key.equals(linkKey) || key.equals(recordKey))) {
-        bothStarted.countDown();
-        try {
-          met &= bothStarted.await(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          met = false;
-        }
-      }
-    }
-
-    @Override
-    public Optional<ObjectInfo> stat(String key) throws IOException {
-      meet(key);
-      return super.stat(key);
-    }
-
-    @Override
-    public Optional<byte[]> read(String key) throws IOException {
-      meet(key);
-      return super.read(key);
-    }
-  }
-
   private static byte[] layer() {
     return "a layer both repositories use".getBytes(UTF_8);
   }
@@ -86,17 +43,20 @@ class MountReadsTest {
   @Test
   void theSourcesLinkAndTheRecordAreReadAtOnce() throws Exception {
     Digest digest = Digest.sha256(layer());
-    MeetingStore store = new MeetingStore(new FilesystemStore(dir.resolve("root")), digest);
+    MeetingStore store = new MeetingStore(new FilesystemStore(dir.resolve("root")));
     StoreRegistry registry = registryOn(store);
     registry.putBlob(
         SOURCE, digest, new ByteArrayInputStream(layer()), OptionalLong.of(layer().length));
     registry.fence().runActive(); // the run cache is warm, as on a server that has been up a while
-    store.armed = true;
+    store.arm(
+        Set.of(
+            StorageLayout.keyOf(new LayerLinkKey(SOURCE, digest)),
+            StorageLayout.keyOf(new BlobRecordKey(digest))));
 
     Optional<BlobInfo> mounted = registry.mountBlob(TARGET, digest, Optional.of(SOURCE));
 
     assertThat(mounted).map(BlobInfo::size).hasValue((long) layer().length);
-    assertThat(store.met).as("both reads in flight together").isTrue();
+    assertThat(store.met()).as("both reads in flight together").isTrue();
     assertThat(registry.statBlob(TARGET, digest).size()).isEqualTo(layer().length);
   }
 
