@@ -22,7 +22,19 @@ public final class Concurrently {
   /** {@code first} and {@code second} side by side, their results combined by {@code both}. */
   public static <A, B, R> R both(
       Callable<A> first, Callable<B> second, BiFunction<? super A, ? super B, R> both) {
-    List<Object> results = call(List.<Callable<Object>>of(first::call, second::call));
+    return both(first, second, both, true);
+  }
+
+  /**
+   * As {@link #both(Callable, Callable, BiFunction)}, or one call after the other on the caller's
+   * thread when not {@code sideBySide}.
+   */
+  public static <A, B, R> R both(
+      Callable<A> first,
+      Callable<B> second,
+      BiFunction<? super A, ? super B, R> both,
+      boolean sideBySide) {
+    List<Object> results = call(List.<Callable<Object>>of(first::call, second::call), sideBySide);
     @SuppressWarnings("unchecked") // the calls' own results, in their order
     A a = (A) results.get(0);
     @SuppressWarnings("unchecked")
@@ -31,7 +43,16 @@ public final class Concurrently {
   }
 
   public static <T> List<T> call(List<? extends Callable<T>> calls) {
-    if (calls.size() <= 1) {
+    return call(calls, true);
+  }
+
+  /**
+   * As {@link #call(List)}, or the calls one after another on the caller's thread when not {@code
+   * sideBySide}: for calls that take less than the threads would (a local store's reads, see {@code
+   * ObjectStore#callsAreRoundTrips}). The results and the failure rethrown are the same.
+   */
+  public static <T> List<T> call(List<? extends Callable<T>> calls, boolean sideBySide) {
+    if (calls.size() <= 1 || !sideBySide) {
       List<T> out = new ArrayList<>(calls.size());
       for (Callable<T> call : calls) {
         out.add(run(call));

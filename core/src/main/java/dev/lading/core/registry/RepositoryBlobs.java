@@ -144,9 +144,9 @@ final class RepositoryBlobs {
   /**
    * A mount of {@code digest} from {@code source} into {@code repo}: {@link #linkExisting}, for a
    * blob {@code source} links. With no GC run known the source's link and the blob's record are
-   * read side by side (on S3 one round trip instead of two), and nothing is linked unless both are
-   * there. While a run is known the source is checked first, so that only a mount it allows marks
-   * the digest.
+   * read side by side where calls are round trips (on S3 one instead of two), and nothing is linked
+   * unless both are there. While a run is known the source is checked first, so that only a mount
+   * it allows marks the digest.
    */
   Optional<BlobRecord> mount(RepositoryName source, RepositoryName repo, Digest digest) {
     if (fence.runActive()) {
@@ -160,7 +160,8 @@ final class RepositoryBlobs {
         Concurrently.both(
             () -> isLinked(source, digest),
             () -> freshRecord(digest),
-            (linked, read) -> linked ? read : Optional.<BlobRecord>empty());
+            (linked, read) -> linked ? read : Optional.<BlobRecord>empty(),
+            store.callsAreRoundTrips());
     if (record.isEmpty() || !fence.stillClear(ticket)) {
       return Optional.empty();
     }

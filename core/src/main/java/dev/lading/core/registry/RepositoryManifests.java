@@ -51,8 +51,8 @@ import org.slf4j.LoggerFactory;
  * Manifests, tags and referrers of repositories, the peer of {@link RepositoryBlobs} (records and
  * links) and {@link UploadSessions} (resumable uploads): a manifest's bytes are a small blob, its
  * revision link says the repository has it, a tag names one, a referrer entry lists it under its
- * subject. Each referenced blob is checked once per push, the checks side by side, inside GC's
- * fence.
+ * subject. Each referenced blob is checked once per push, the checks side by side where the store's
+ * calls are round trips, inside GC's fence.
  *
  * <p>Write order matters where a reader could see a half-done operation: a manifest's bytes and
  * record come before its link, the link before its tag, so a tag never names a manifest the
@@ -605,10 +605,10 @@ final class RepositoryManifests {
    * record it read), and only a sweep deletes one, after it deleted every link to it that it found
    * ({@code Sweep} deletes links durably, then records, and stops at the first failure); a link it
    * did not find was written through the fence after its listing, which either saved the record or
-   * waited for the sweep and wrote the record again first. So one store call each, side by side,
-   * and with them, for a push by tag, the links of the manifest's own {@code candidates} ({@link
-   * ManifestDigests}); the first missing reference in the manifest's order is the one reported.
-   * Returns the digest the manifest is stored under.
+   * waited for the sweep and wrote the record again first. So one store call each, side by side
+   * where calls are round trips, and with them, for a push by tag, the links of the manifest's own
+   * {@code candidates} ({@link ManifestDigests}); the first missing reference in the manifest's
+   * order is the one reported. Returns the digest the manifest is stored under.
    */
   private Digest settleAndCheck(
       RepositoryName repo,
@@ -639,7 +639,7 @@ final class RepositoryManifests {
         checks.add(() -> manifestLink(repo, d).isPresent());
       }
     }
-    List<Boolean> present = Concurrently.call(checks);
+    List<Boolean> present = Concurrently.call(checks, store.callsAreRoundTrips());
     for (int i = 0; i < all.size(); i++) {
       if (!present.get(i)) {
         throw manifestBlobUnknown(all.get(i));

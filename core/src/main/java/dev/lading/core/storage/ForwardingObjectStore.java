@@ -89,6 +89,11 @@ public abstract class ForwardingObjectStore implements ObjectStore {
   }
 
   @Override
+  public boolean callsAreRoundTrips() {
+    return delegate.callsAreRoundTrips();
+  }
+
+  @Override
   public int keysPerListCall() {
     return delegate.keysPerListCall();
   }

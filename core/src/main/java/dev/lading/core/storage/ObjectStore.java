@@ -179,6 +179,16 @@ public interface ObjectStore extends AutoCloseable {
   }
 
   /**
+   * Whether independent small calls (a manifest's link stats, a mount's two reads) gain from being
+   * made side by side: true for a store whose every call is a round trip over a network (S3, a
+   * filesystem store on NFS; the default), false for one on a local filesystem, whose small calls
+   * take microseconds, less than starting the threads that would make them together.
+   */
+  default boolean callsAreRoundTrips() {
+    return true;
+  }
+
+  /**
    * How many keys one listing call returns for about the cost of one: S3 answers at most 1,000 keys
    * a round trip, so a caller listing a big prefix splits it into narrower prefixes listed side by
    * side; the filesystem store reads a whole directory per call, so there splitting only repeats

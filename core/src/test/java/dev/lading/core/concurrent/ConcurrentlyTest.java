@@ -58,4 +58,19 @@ class ConcurrentlyTest {
         .hasMessage("first");
     assertThat(slowEnded).as("none left running behind the caller").isTrue();
   }
+
+  @Test
+  void notSideBySideTheCallsRunInOrderOnTheCallersThread() {
+    Thread caller = Thread.currentThread();
+    StringBuilder order = new StringBuilder();
+    List<Callable<Boolean>> calls =
+        List.of(
+            () -> order.append('a') != null && Thread.currentThread() == caller,
+            () -> order.append('b') != null && Thread.currentThread() == caller,
+            () -> order.append('c') != null && Thread.currentThread() == caller);
+
+    assertThat(Concurrently.call(calls, false)).containsExactly(true, true, true);
+    assertThat(order).hasToString("abc");
+    assertThat(Concurrently.both(() -> 1, () -> 2, Integer::sum, false)).isEqualTo(3);
+  }
 }

@@ -49,6 +49,12 @@ final class MeetingStore extends ForwardingObjectStore {
     }
   }
 
+  /** As a store across a network, whose reads the registry makes side by side. */
+  @Override
+  public boolean callsAreRoundTrips() {
+    return true;
+  }
+
   @Override
   public Optional<ObjectInfo> stat(String key) throws IOException {
     meet(key);

@@ -98,6 +98,9 @@ public final class FilesystemStore implements ObjectStore {
   /** Where small objects go, or null when each is a file. */
   private final SmallObjectIndex index;
 
+  /** Whether {@link #root} is on a filesystem of this machine (see {@link #onLocalFilesystem}). */
+  private final boolean local;
+
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private final Clock clock;
@@ -167,8 +170,15 @@ public final class FilesystemStore implements ObjectStore {
       stagingShards[i] = Files.createDirectories(staging.resolve(String.format("%02x", i)));
     }
     this.directBuffers = directWrites ? probeDirectIo(multipart) : null;
+    this.local = onLocalFilesystem(this.root);
+    if (indexSmallObjects && !local) {
+      LOG.warn(
+          "filesystem store at {} is on a network filesystem ({}): small objects stay files",
+          this.root,
+          Files.getFileStore(this.root).type());
+    }
     this.index =
-        indexSmallObjects && onLocalFilesystem(this.root)
+        indexSmallObjects && local
             ? SmallObjectIndex.open(this.root.resolve(StorageLayout.FILESYSTEM_INDEX))
             : null;
     LOG.info(
@@ -183,7 +193,8 @@ public final class FilesystemStore implements ObjectStore {
   /**
    * Whether {@code root} is on a filesystem of this machine. LMDB's locks live in shared memory of
    * one machine and its file is memory-mapped, which network filesystems do not keep coherent
-   * between machines: there small objects stay files, which they share correctly.
+   * between machines: there small objects stay files, which they share correctly. And there every
+   * call is a round trip ({@link #callsAreRoundTrips}).
    */
   private static boolean onLocalFilesystem(Path root) throws IOException {
     String type = Files.getFileStore(root).type().toLowerCase(Locale.ROOT);
@@ -195,12 +206,6 @@ public final class FilesystemStore implements ObjectStore {
             || type.equals("ceph")
             || type.equals("glusterfs")
             || type.equals("9p");
-    if (network) {
-      LOG.warn(
-          "filesystem store at {} is on a network filesystem ({}): small objects stay files",
-          root,
-          type);
-    }
     return !network;
   }
 
@@ -620,6 +625,12 @@ public final class FilesystemStore implements ObjectStore {
               return true;
             });
     return new ListedLevel(prefixes, objects, !complete);
+  }
+
+  /** Local calls are cheaper than threads; on a network filesystem each one is a round trip. */
+  @Override
+  public boolean callsAreRoundTrips() {
+    return !local;
   }
 
   /** A call reads the names of a whole directory whatever the limit: splitting only repeats it. */

@@ -56,6 +56,12 @@ class FilesystemStoreTest extends ObjectStoreContract {
         ((FilesystemStore) store).root(), directWrites(), indexSmallObjects());
   }
 
+  /** A local filesystem's small calls are made one after another, not on threads side by side. */
+  @Test
+  void aLocalStoresCallsAreNoRoundTrips() {
+    assertThat(store.callsAreRoundTrips()).isFalse();
+  }
+
   @Test
   void uploadsUseDirectIoExactlyWhereEnabledAndSupported() throws Exception {
     boolean supported;
