@@ -143,10 +143,15 @@ final class RepositoryBlobs {
 
   /**
    * A mount of {@code digest} from {@code source} into {@code repo}: {@link #linkExisting}, for a
-   * blob {@code source} links. With no GC run known the source's link and the blob's record are
-   * read side by side where calls are round trips (on S3 one instead of two), and nothing is linked
-   * unless both are there. While a run is known the source is checked first, so that only a mount
-   * it allows marks the digest.
+   * blob {@code source} links. While a GC run is known the source is checked first, so that only a
+   * mount it allows marks the digest. With no run known the source's link is read from the store
+   * and stands for the record, as a manifest's references do (RepositoryManifests#settleAndCheck
+   * has the argument: a record is written before any link to it, and a sweep deletes links before
+   * records): the record is read only when it is not cached, side by side with the link where calls
+   * are round trips, and nothing is linked unless both are there. A cached record may have been
+   * swept and written again since, with its bytes elsewhere, but a digest's size never changes, and
+   * the size is all a mount answers with. On S3 a mount of a blob this instance has seen is one
+   * read and one write.
    */
   Optional<BlobRecord> mount(RepositoryName source, RepositoryName repo, Digest digest) {
     if (fence.runActive()) {
@@ -156,12 +161,15 @@ final class RepositoryBlobs {
     if (ticket.marked() && fence.intended(digest, repo)) { // a run appeared meanwhile
       return Optional.empty();
     }
+    BlobRecord cached = records.getIfPresent(digest);
     Optional<BlobRecord> record =
-        Concurrently.both(
-            () -> isLinked(source, digest),
-            () -> freshRecord(digest),
-            (linked, read) -> linked ? read : Optional.<BlobRecord>empty(),
-            store.callsAreRoundTrips());
+        cached != null
+            ? (isLinked(source, digest) ? Optional.of(cached) : Optional.empty())
+            : Concurrently.both(
+                () -> isLinked(source, digest),
+                () -> freshRecord(digest),
+                (linked, read) -> linked ? read : Optional.<BlobRecord>empty(),
+                store.callsAreRoundTrips());
     if (record.isEmpty() || !fence.stillClear(ticket)) {
       return Optional.empty();
     }

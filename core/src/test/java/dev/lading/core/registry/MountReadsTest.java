@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A mount reads the source repository's link and the blob's record side by side (on S3 one round
- * trip instead of two), and links only what the source links.
+ * A mount reads the source repository's link and, unless this instance has it, the blob's record,
+ * side by side (on S3 one round trip instead of two), and links only what the source links.
  */
 class MountReadsTest {
   private static final RepositoryName SOURCE = RepositoryName.parse("team/base");
@@ -44,9 +44,11 @@ class MountReadsTest {
   void theSourcesLinkAndTheRecordAreReadAtOnce() throws Exception {
     Digest digest = Digest.sha256(layer());
     MeetingStore store = new MeetingStore(new FilesystemStore(dir.resolve("root")));
+    registryOn(store)
+        .putBlob(
+            SOURCE, digest, new ByteArrayInputStream(layer()), OptionalLong.of(layer().length));
+    // Another instance, which has not seen the blob's record.
     StoreRegistry registry = registryOn(store);
-    registry.putBlob(
-        SOURCE, digest, new ByteArrayInputStream(layer()), OptionalLong.of(layer().length));
     registry.fence().runActive(); // the run cache is warm, as on a server that has been up a while
     store.arm(
         Set.of(
@@ -57,6 +59,25 @@ class MountReadsTest {
 
     assertThat(mounted).map(BlobInfo::size).hasValue((long) layer().length);
     assertThat(store.met()).as("both reads in flight together").isTrue();
+    assertThat(registry.statBlob(TARGET, digest).size()).isEqualTo(layer().length);
+  }
+
+  @Test
+  void aRecordThisInstanceHasSeenIsNotReadAgain() throws Exception {
+    Digest digest = Digest.sha256(layer());
+    StoreCallCounter store = new StoreCallCounter(new FilesystemStore(dir.resolve("root")));
+    StoreRegistry registry = registryOn(store);
+    registry.putBlob(
+        SOURCE, digest, new ByteArrayInputStream(layer()), OptionalLong.of(layer().length));
+    registry.fence().runActive();
+    store.clear();
+
+    Optional<BlobInfo> mounted = registry.mountBlob(TARGET, digest, Optional.of(SOURCE));
+
+    assertThat(mounted).map(BlobInfo::size).hasValue((long) layer().length);
+    assertThat(store.statted)
+        .containsExactly(StorageLayout.keyOf(new LayerLinkKey(SOURCE, digest)));
+    assertThat(store.calls).doesNotContainKey("read");
     assertThat(registry.statBlob(TARGET, digest).size()).isEqualTo(layer().length);
   }
 
