@@ -38,6 +38,15 @@ public final class ErrorResponses {
   private ErrorResponses() {}
 
   public static Rendered render(Throwable failure) {
+    return render(failure, true);
+  }
+
+  /**
+   * As {@link #render(Throwable)}; without its JSON body unless {@code withBody}: the answer to a
+   * {@code HEAD} sends none, and a push makes a {@code HEAD} that is refused with 404 before every
+   * blob it uploads.
+   */
+  public static Rendered render(Throwable failure, boolean withBody) {
     RegistryException e = refusal(failure);
     HttpHeaders headers = new DefaultHttpHeaders();
     e.headers().forEach(headers::set);
@@ -48,7 +57,10 @@ public final class ErrorResponses {
       // a 429 raised anywhere else without one gets this floor rather than none.
       headers.set(HttpHeaderNames.RETRY_AFTER, Long.toString(DEFAULT_RETRY_AFTER_SECONDS));
     }
-    return new Rendered(HttpResponseStatus.valueOf(e.code().httpStatus()), headers, body(e));
+    return new Rendered(
+        HttpResponseStatus.valueOf(e.code().httpStatus()),
+        headers,
+        withBody ? body(e) : new byte[0]);
   }
 
   /** The {@code Retry-After} of a 429 whose thrower named no wait, in seconds. */

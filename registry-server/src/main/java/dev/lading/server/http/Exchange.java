@@ -542,7 +542,7 @@ public final class Exchange {
       channel.close();
       return;
     }
-    ErrorResponses.Rendered r = ErrorResponses.render(failure);
+    ErrorResponses.Rendered r = ErrorResponses.render(failure, !isHead());
     if (isHead()) {
       r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
     }

@@ -45,6 +45,20 @@ class ErrorResponsesTest {
   }
 
   @Test
+  void aHeadsRefusalHasTheStatusAndHeadersOfAGetsWithoutItsBody() throws Exception {
+    RuntimeException refusal =
+        ErrorCode.BLOB_UNKNOWN.exception().withHeader("X-Test", "kept").withDetail("d");
+    ErrorResponses.Rendered get = ErrorResponses.render(refusal, true);
+    ErrorResponses.Rendered head = ErrorResponses.render(refusal, false);
+    assertThat(head.status()).isEqualTo(get.status());
+    assertThat(head.status().code()).isEqualTo(404);
+    assertThat(head.headers().entries()).hasToString(get.headers().entries().toString());
+    assertThat(head.headers().get("X-Test")).isEqualTo("kept");
+    assertThat(head.body()).isEmpty();
+    assertThat(onlyError(get).get("code").asText()).isEqualTo("BLOB_UNKNOWN");
+  }
+
+  @Test
   void theRefusalsHeadersGoOutWithTheJsonContentType() {
     ErrorResponses.Rendered r =
         ErrorResponses.render(
