@@ -19,15 +19,10 @@ import java.util.function.BiFunction;
 public final class Concurrently {
   private Concurrently() {}
 
-  /** {@code first} and {@code second} side by side, their results combined by {@code both}. */
-  public static <A, B, R> R both(
-      Callable<A> first, Callable<B> second, BiFunction<? super A, ? super B, R> both) {
-    return both(first, second, both, true);
-  }
-
   /**
-   * As {@link #both(Callable, Callable, BiFunction)}, or one call after the other on the caller's
-   * thread when not {@code sideBySide}.
+   * {@code first} and {@code second} side by side, or one after the other on the caller's thread
+   * when not {@code sideBySide} (see {@link #call(List, boolean)}), their results combined by
+   * {@code both}.
    */
   public static <A, B, R> R both(
       Callable<A> first,

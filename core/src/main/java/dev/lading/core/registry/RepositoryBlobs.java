@@ -162,14 +162,17 @@ final class RepositoryBlobs {
       return Optional.empty();
     }
     BlobRecord cached = records.getIfPresent(digest);
-    Optional<BlobRecord> record =
-        cached != null
-            ? (isLinked(source, digest) ? Optional.of(cached) : Optional.empty())
-            : Concurrently.both(
-                () -> isLinked(source, digest),
-                () -> freshRecord(digest),
-                (linked, read) -> linked ? read : Optional.<BlobRecord>empty(),
-                store.callsAreRoundTrips());
+    Optional<BlobRecord> record;
+    if (cached != null) {
+      record = isLinked(source, digest) ? Optional.of(cached) : Optional.empty();
+    } else {
+      record =
+          Concurrently.both(
+              () -> isLinked(source, digest),
+              () -> freshRecord(digest),
+              (linked, read) -> linked ? read : Optional.<BlobRecord>empty(),
+              store.callsAreRoundTrips());
+    }
     if (record.isEmpty() || !fence.stillClear(ticket)) {
       return Optional.empty();
     }

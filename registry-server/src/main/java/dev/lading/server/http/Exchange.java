@@ -537,7 +537,7 @@ public final class Exchange {
     if (responded.get()) {
       // The response is already (partly) out; nothing sane can be added to it.
       if (!(failure instanceof IOException)) {
-        ErrorResponses.render(failure);
+        ErrorResponses.render(failure, false); // for its log line of an unforeseen failure
       }
       channel.close();
       return;

@@ -98,7 +98,7 @@ public final class FilesystemStore implements ObjectStore {
   /** Where small objects go, or null when each is a file. */
   private final SmallObjectIndex index;
 
-  /** Whether {@link #root} is on a filesystem of this machine (see {@link #onLocalFilesystem}). */
+  /** Whether {@link #root} is on a filesystem of this machine (see {@link #isLocalFilesystem}). */
   private final boolean local;
 
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -170,12 +170,13 @@ public final class FilesystemStore implements ObjectStore {
       stagingShards[i] = Files.createDirectories(staging.resolve(String.format("%02x", i)));
     }
     this.directBuffers = directWrites ? probeDirectIo(multipart) : null;
-    this.local = onLocalFilesystem(this.root);
+    String type = Files.getFileStore(this.root).type();
+    this.local = isLocalFilesystem(type);
     if (indexSmallObjects && !local) {
       LOG.warn(
           "filesystem store at {} is on a network filesystem ({}): small objects stay files",
           this.root,
-          Files.getFileStore(this.root).type());
+          type);
     }
     this.index =
         indexSmallObjects && local
@@ -191,21 +192,22 @@ public final class FilesystemStore implements ObjectStore {
   }
 
   /**
-   * Whether {@code root} is on a filesystem of this machine. LMDB's locks live in shared memory of
-   * one machine and its file is memory-mapped, which network filesystems do not keep coherent
-   * between machines: there small objects stay files, which they share correctly. And there every
-   * call is a round trip ({@link #callsAreRoundTrips}).
+   * Whether a filesystem of {@code type} (as {@link java.nio.file.FileStore#type} names it) is one
+   * of this machine. LMDB's locks live in shared memory of one machine and its file is
+   * memory-mapped, which network filesystems do not keep coherent between machines: there small
+   * objects stay files, which they share correctly. And there every call is a round trip ({@link
+   * #callsAreRoundTrips}).
    */
-  private static boolean onLocalFilesystem(Path root) throws IOException {
-    String type = Files.getFileStore(root).type().toLowerCase(Locale.ROOT);
+  private static boolean isLocalFilesystem(String type) {
+    String name = type.toLowerCase(Locale.ROOT);
     boolean network =
-        type.startsWith("nfs")
-            || type.startsWith("cifs")
-            || type.startsWith("smb")
-            || type.startsWith("fuse")
-            || type.equals("ceph")
-            || type.equals("glusterfs")
-            || type.equals("9p");
+        name.startsWith("nfs")
+            || name.startsWith("cifs")
+            || name.startsWith("smb")
+            || name.startsWith("fuse")
+            || name.equals("ceph")
+            || name.equals("glusterfs")
+            || name.equals("9p");
     return !network;
   }
 
