@@ -180,17 +180,18 @@ final class RepositoryManifests {
         reference instanceof Tag
             ? ManifestDigests.candidates(accepted.digest(), body, options::accepts)
             : List.of(accepted.digest());
-    Fenced fenced = fenceManifest(repo, manifest, candidates);
+    Optional<Tag> named = reference instanceof Tag tag ? Optional.of(tag) : Optional.empty();
+    Fenced fenced = fenceManifest(repo, manifest, candidates, named);
     Digest digest = fenced.digest();
     boolean runActive = fenced.runActive();
     List<Tag> tags = new ArrayList<>(tagParams.stream().distinct().toList());
-    if (reference instanceof Tag tag) {
-      tags.add(tag);
-    }
-    TagPlan plan = planTags(repo, tags, digest, override);
+    named.ifPresent(tags::add);
+    TagPlan plan = planTags(repo, tags, digest, override, fenced.namedTagTarget());
     QuotaLedger.Admission admission = admitToQuotas(repo, manifest, digest, body.length);
     try {
-      return write(repo, manifest, digest, body, tags, plan, override, runActive);
+      PutManifestResult result =
+          write(repo, manifest, digest, body, tags, plan, override, runActive);
+      return named.isPresent() ? result.replacing(fenced.namedTagTarget().get()) : result;
     } finally {
       quotas.settled(admission);
     }
@@ -393,8 +394,17 @@ final class RepositoryManifests {
    * digest, with a granted override). An immutable tag naming another digest without an override
    * refuses the whole push here, before anything is written.
    */
+  /**
+   * Sorts the push's tags by the immutability rules in force. {@code namedTarget} is where the tag
+   * the push is made by pointed when the references were checked (empty for a push by digest): that
+   * read is not made again.
+   */
   private TagPlan planTags(
-      RepositoryName repo, List<Tag> tags, Digest digest, ImmutableTagOverride override) {
+      RepositoryName repo,
+      List<Tag> tags,
+      Digest digest,
+      ImmutableTagOverride override,
+      Optional<Optional<Digest>> namedTarget) {
     ImmutableTags rules = immutableTags;
     Map<Tag, ImmutableTagRule> createOnly = new LinkedHashMap<>();
     Map<Tag, ImmutableTagOverride.Use> overridden = new LinkedHashMap<>();
@@ -405,7 +415,10 @@ final class RepositoryManifests {
         free.add(tag);
         continue;
       }
-      Optional<Digest> current = tagTarget(repo, tag);
+      Optional<Digest> current =
+          namedTarget.isPresent() && tag.equals(tags.getLast())
+              ? namedTarget.get()
+              : tagTarget(repo, tag);
       if (current.isEmpty() || current.get().equals(digest)) {
         createOnly.put(tag, rule.get());
       } else if (override.isGranted()) {
@@ -560,9 +573,11 @@ final class RepositoryManifests {
   static final Duration MANIFEST_WAITS_FOR_SWEEP = Duration.ofSeconds(30);
 
   /**
-   * What the fence let through: the digest the manifest is stored under, and whether a run is on.
+   * What the fence let through: the digest the manifest is stored under, whether a run is on, and
+   * for a push by tag where that tag pointed before (read with the references).
    */
-  private record Fenced(Digest digest, boolean runActive) {}
+  private record Fenced(
+      Digest digest, boolean runActive, Optional<Optional<Digest>> namedTagTarget) {}
 
   /**
    * GC's fence for a manifest push: mark every digest the manifest needs (and its own, in each form
@@ -576,7 +591,7 @@ final class RepositoryManifests {
    * only while a run is active ({@link Fenced#runActive}; then tags are marked too).
    */
   private Fenced fenceManifest(
-      RepositoryName repo, ParsedManifest manifest, List<Digest> candidates) {
+      RepositoryName repo, ParsedManifest manifest, List<Digest> candidates, Optional<Tag> named) {
     List<Digest> blobRefs = manifest.requiredBlobs();
     // A sparse index (children not all here) is accepted only when configured so; the children
     // it does not check are not marked either: GC keeps only children the repository links.
@@ -589,12 +604,13 @@ final class RepositoryManifests {
     marked.addAll(candidates);
     GcFence fence = blobs.fence();
     GcFence.Ticket ticket = fence.enter(repo, marked);
-    Digest digest = settleAndCheck(repo, blobRefs, manifestRefs, all, candidates, ticket.marked());
+    Checked checked =
+        settleAndCheck(repo, blobRefs, manifestRefs, all, candidates, named, ticket.marked());
     if (!fence.stillClear(ticket)) {
       // A run appeared after a cached "no run": the marks are written now; settle again.
-      digest = settleAndCheck(repo, blobRefs, manifestRefs, all, candidates, true);
+      checked = settleAndCheck(repo, blobRefs, manifestRefs, all, candidates, named, true);
     }
-    return new Fenced(digest, ticket.marked());
+    return new Fenced(checked.digest(), ticket.marked(), checked.namedTagTarget());
   }
 
   /**
@@ -607,15 +623,19 @@ final class RepositoryManifests {
    * did not find was written through the fence after its listing, which either saved the record or
    * waited for the sweep and wrote the record again first. So one store call each, side by side
    * where calls are round trips, and with them, for a push by tag, the links of the manifest's own
-   * {@code candidates} ({@link ManifestDigests}); the first missing reference in the manifest's
-   * order is the one reported. Returns the digest the manifest is stored under.
+   * {@code candidates} ({@link ManifestDigests}) and where the tag it is pushed by points now (for
+   * the audit log's moved tag and the immutability rules: one read fewer after this round). Every
+   * link is only stat'ed: that it exists is all a check needs (on S3 a {@code HEAD}, no body to
+   * read or error to parse). The first missing reference in the manifest's order is the one
+   * reported.
    */
-  private Digest settleAndCheck(
+  private Checked settleAndCheck(
       RepositoryName repo,
       List<Digest> blobRefs,
       List<Digest> manifestRefs,
       List<Digest> all,
       List<Digest> candidates,
+      Optional<Tag> named,
       boolean runActive) {
     GcFence fence = blobs.fence();
     // Intents exist only while a run sweeps, and a run writes them only after its fence delay,
@@ -631,30 +651,42 @@ final class RepositoryManifests {
       checks.add(() -> blobs.isLinked(repo, d));
     }
     for (Digest d : manifestRefs) {
-      checks.add(() -> manifestLink(repo, d).isPresent());
+      checks.add(() -> isManifestLinked(repo, d));
     }
     // A single candidate (a push by digest) is stored under that digest: nothing to read.
     if (candidates.size() > 1) {
       for (Digest d : candidates) {
-        checks.add(() -> manifestLink(repo, d).isPresent());
+        checks.add(() -> isManifestLinked(repo, d));
       }
     }
-    List<Boolean> present = Concurrently.call(checks, store.callsAreRoundTrips());
-    for (int i = 0; i < all.size(); i++) {
-      if (!present.get(i)) {
-        throw manifestBlobUnknown(all.get(i));
-      }
-    }
-    Digest digest =
-        candidates.size() > 1
-            ? ManifestDigests.chosen(candidates, present.subList(all.size(), present.size()))
-            : candidates.getFirst();
+    boolean sideBySide = store.callsAreRoundTrips();
+    Checked checked =
+        Concurrently.both(
+            () -> Concurrently.call(checks, sideBySide),
+            () -> named.map(tag -> tagTarget(repo, tag)),
+            (present, namedTarget) -> {
+              for (int i = 0; i < all.size(); i++) {
+                if (!present.get(i)) {
+                  throw manifestBlobUnknown(all.get(i));
+                }
+              }
+              Digest digest =
+                  candidates.size() > 1
+                      ? ManifestDigests.chosen(
+                          candidates, present.subList(all.size(), present.size()))
+                      : candidates.getFirst();
+              return new Checked(digest, namedTarget);
+            },
+            sideBySide && named.isPresent());
     // The manifest's own bytes: an old copy being swept goes first, then ours is written.
     if (runActive) {
-      fence.awaitNoIntent(digest, repo);
+      fence.awaitNoIntent(checked.digest(), repo);
     }
-    return digest;
+    return checked;
   }
+
+  /** The digest a manifest is stored under, and where the tag it is pushed by pointed. */
+  private record Checked(Digest digest, Optional<Optional<Digest>> namedTagTarget) {}
 
   private static RegistryException manifestBlobUnknown(Digest digest) {
     return ErrorCode.MANIFEST_BLOB_UNKNOWN
@@ -672,6 +704,10 @@ final class RepositoryManifests {
         yield TagTarget.read(target).manifest();
       }
     };
+  }
+
+  private boolean isManifestLinked(RepositoryName repo, Digest digest) {
+    return io(() -> store.stat(StorageLayout.keyOf(new ManifestLinkKey(repo, digest)))).isPresent();
   }
 
   private Optional<ManifestLink> manifestLink(RepositoryName repo, Digest digest) {

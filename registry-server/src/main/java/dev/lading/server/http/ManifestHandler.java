@@ -110,14 +110,6 @@ final class ManifestHandler implements ResourceHandler {
       throw tooLarge(OptionalLong.empty()); // Chunked: only "more than the limit" is known.
     }
     String contentType = exchange.header(HttpHeaderNames.CONTENT_TYPE);
-    if (reference instanceof Tag) {
-      // For the audit log's tag-move line: where the tag pointed before.
-      try {
-        exchange.noteReplacedDigest(registry.statManifest(repo, reference).digest().toString());
-      } catch (RegistryException unknown) {
-        // A new tag.
-      }
-    }
     PutManifestResult result;
     try {
       result =
@@ -131,6 +123,8 @@ final class ManifestHandler implements ResourceHandler {
     } catch (RegistryException e) {
       throw policies.refused(exchange, e, "push");
     }
+    // For the audit log's tag-move line: where the tag pointed before.
+    result.replaced().ifPresent(before -> exchange.noteReplacedDigest(before.toString()));
     HttpHeaders headers = Exchange.headers();
     headers.set(HttpHeaderNames.LOCATION, Locations.manifest(repo, result.digest()));
     headers.set("Docker-Content-Digest", result.digest().toString());
