@@ -90,12 +90,12 @@ final class RepositoryBlobs {
 
   /**
    * An upload's commit under GC's fence: mark the digest (when a run is active), wait out any
-   * deletion intent on it, then write the record and the link, and {@code after} (a session's end)
-   * behind them, as one batch ({@link ObjectStore#writeAll}: one commit of the filesystem's index,
-   * one write after another elsewhere, so a crash leaves the record without its link, never the
-   * link without its record). A sweeper that saw the mark keeps the old record; one that did not
-   * had written its intent before the mark, so this waits until it has deleted the old record and
-   * the fresh one written here is never swept.
+   * deletion intent on it, then write the record and the link, and {@code after} (a session's end,
+   * alongside the link) behind them, as one batch ({@link ObjectStore#writeAll}: one commit of the
+   * filesystem's index, a step at a time elsewhere, so a crash may leave the record without its
+   * link, never the link without its record). A sweeper that saw the mark keeps the old record; one
+   * that did not had written its intent before the mark, so this waits until it has deleted the old
+   * record and the fresh one written here is never swept.
    */
   BlobRecord commitAndLink(
       RepositoryName repo, Digest digest, BlobRecord fresh, List<ObjectWrite> after) {

@@ -214,7 +214,9 @@ final class RepositoryManifests {
     // revision link (pullable by digest), the referrer entry (only ever for a linked manifest), and
     // last the tag, the one step that makes the push visible by name. The steps are one batch
     // (ObjectStore#writeAll): a crash leaves a prefix of them, and on the filesystem's index all of
-    // them or none.
+    // them or none. The record goes alongside the catalog marker (on S3 in the same round): each
+    // needs nothing of the other, and a crash leaving the record without the marker leaves only an
+    // unlinked record, which GC collects, or which this PUT's retry finds (if-absent) and links.
     List<ObjectWrite> writes = new ArrayList<>();
     if (catalogued.getIfPresent(repo) == null) {
       writes.add(
@@ -223,7 +225,7 @@ final class RepositoryManifests {
     Optional<RepositoryBlobs.RecordWrite> record = blobs.smallRecord(digest, body);
     int recordAt = writes.size();
     if (record.isPresent()) {
-      writes.add(record.get().write());
+      writes.add(recordAt > 0 ? record.get().write().alongsidePrevious() : record.get().write());
     }
     // Bytes that name their own type (the validator checked it is the pushed one) get an empty
     // link, created in place; the others record the type the push gave.

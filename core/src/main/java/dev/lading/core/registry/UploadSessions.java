@@ -160,6 +160,13 @@ final class UploadSessions {
    *       from.) From layout version 4 a signed id's completed state is an empty object ({@link
    *       UploadState#closedByItsLink}), which names no blob: a retried close then answers {@code
    *       201} for a blob linked here and {@code BLOB_UPLOAD_UNKNOWN} otherwise, and links nothing.
+   *       The save goes alongside the link ({@link ObjectWrite#alongsidePrevious}: on S3 in the
+   *       same round), so a crash, or a link write that fails, may leave the session completed with
+   *       its blob's record written and not linked. A retried close of a state that names the blob
+   *       links it; one recorded by its link answers {@code BLOB_UPLOAD_UNKNOWN}, and the client,
+   *       which got no {@code 201} for this close, uploads the blob again, whose commit finds the
+   *       record (if-absent) and links it. Nothing acknowledged is lost, and the unlinked record is
+   *       visible nowhere (GC collects it if no upload comes back for it).
    * </ol>
    *
    * A crash after 2 and before 4 leaves a session whose state says "open" while its data key
@@ -335,9 +342,10 @@ final class UploadSessions {
   }
 
   /**
-   * Steps 3 and 4 of {@link #complete}: record and link under GC's fence, then the session, in one
-   * batch ({@link RepositoryBlobs#commitAndLink}): a crash leaves a prefix of the three writes (on
-   * the filesystem's index all or none), each of which step 4's argument covers.
+   * Steps 3 and 4 of {@link #complete}: record and link under GC's fence, then the session
+   * alongside the link, in one batch ({@link RepositoryBlobs#commitAndLink}): a crash leaves the
+   * record alone, or with the link or the session's end or both (on the filesystem's index all or
+   * none), each of which step 4's argument covers.
    */
   private BlobInfo commit(
       RepositoryName repo,
@@ -359,7 +367,8 @@ final class UploadSessions {
             repo,
             digest,
             fresh,
-            List.of(ObjectWrite.revertible(stateKey(repo, id), closed.write())));
+            List.of(
+                ObjectWrite.revertible(stateKey(repo, id), closed.write()).alongsidePrevious()));
     LOG.info("blob pushed repository={} digest={} size={}{}", repo, digest, record.size(), how);
     return new BlobInfo(digest, record.size());
   }

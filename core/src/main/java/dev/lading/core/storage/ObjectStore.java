@@ -1,6 +1,8 @@
 package dev.lading.core.storage;
 
+import dev.lading.core.concurrent.Concurrently;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -10,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
 
 /**
  * The storage SPI: a flat namespace of keys ({@code a/b/c}, ASCII, no {@code .} or {@code ..}
@@ -66,34 +69,60 @@ public interface ObjectStore extends AutoCloseable {
    * ObjectWrite.Mode}); for each, whether it wrote ({@code false} only for an if-absent write that
    * found an object, and the writes after it still run). A failure or a crash part-way leaves a
    * prefix of them done, never a write without every one before it, so a caller's ordering argument
-   * for separate calls holds for a batch unchanged. A store that can makes them one durable step
-   * instead (the filesystem store's index commits them together: all of them or none), which is
-   * what a batch is for: one request's small writes at the cost of one. The default makes one call
-   * after another.
+   * for separate calls holds for a batch unchanged; the one exception is a write made {@link
+   * ObjectWrite#alongsidePrevious}, which may be done without the write before it (or that one
+   * without it): the writes of such a run are one step, made side by side where calls are round
+   * trips ({@link #callsAreRoundTrips}), and the next step starts only when all of them are done. A
+   * store that can makes the batch one durable step instead (the filesystem store's index commits
+   * them together: all of them or none), which is what a batch is for: one request's small writes
+   * at the cost of one. The default makes one step after another.
    */
   default List<Boolean> writeAll(List<ObjectWrite> writes) throws IOException {
-    return writeOneByOne(this, writes);
+    return writeByStep(this, writes);
   }
 
-  /** {@link #writeAll} as one call of {@code store} per write, in order. */
-  static List<Boolean> writeOneByOne(ObjectStore store, List<ObjectWrite> writes)
-      throws IOException {
+  /**
+   * {@link #writeAll} as one call of {@code store} per write, a step at a time: the writes of a
+   * step ({@link ObjectWrite#alongsidePrevious}) side by side where {@code store}'s calls are round
+   * trips, in order otherwise.
+   */
+  static List<Boolean> writeByStep(ObjectStore store, List<ObjectWrite> writes) throws IOException {
+    boolean sideBySide = store.callsAreRoundTrips();
     List<Boolean> written = new ArrayList<>(writes.size());
-    for (ObjectWrite write : writes) {
-      written.add(
-          switch (write.mode()) {
-            case REPLACE -> {
-              store.write(write.key(), write.content());
-              yield true;
-            }
-            case IF_ABSENT -> store.writeIfAbsent(write.key(), write.content());
-            case REVERTIBLE -> {
-              store.writeRevertible(write.key(), write.content());
-              yield true;
-            }
-          });
+    for (List<ObjectWrite> step : ObjectWrite.steps(writes)) {
+      List<Callable<Boolean>> calls = new ArrayList<>(step.size());
+      for (ObjectWrite write : step) {
+        calls.add(
+            () -> {
+              try {
+                return writeSingle(store, write);
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            });
+      }
+      try {
+        written.addAll(Concurrently.call(calls, sideBySide));
+      } catch (UncheckedIOException e) {
+        throw e.getCause();
+      }
     }
     return written;
+  }
+
+  /** {@code write} as its single call ({@link ObjectWrite.Mode}); whether it wrote. */
+  static boolean writeSingle(ObjectStore store, ObjectWrite write) throws IOException {
+    return switch (write.mode()) {
+      case REPLACE -> {
+        store.write(write.key(), write.content());
+        yield true;
+      }
+      case IF_ABSENT -> store.writeIfAbsent(write.key(), write.content());
+      case REVERTIBLE -> {
+        store.writeRevertible(write.key(), write.content());
+        yield true;
+      }
+    };
   }
 
   /**

@@ -100,11 +100,48 @@ class BlobPushStoreCallsTest {
             StorageLayout.keyOf(new StorageLayout.BlobRecordKey(digest)),
             StorageLayout.keyOf(new StorageLayout.LayerLinkKey(REPO, digest)),
             StorageLayout.keyOf(new StorageLayout.UploadStateKey(REPO, session.id())));
+    assertThat(store.batches.getFirst())
+        .extracting(ObjectWrite::withPrevious)
+        .as("the session's end goes alongside the link, after the record")
+        .containsExactly(false, false, true);
     assertThat(store.statted)
         .as("a close whose bytes go into the record never looks at the data key")
         .noneMatch(key -> key.startsWith(StorageLayout.dataPrefix()));
     assertThat(store.list(StorageLayout.dataPrefix(), Optional.empty(), 10).keys()).isEmpty();
     assertThat(registry.statBlob(REPO, digest).size()).isEqualTo(blob.length);
+  }
+
+  @Test
+  void onAStoreOfRoundTripsTheLinkAndTheSessionsEndAreWrittenInOneRound() throws Exception {
+    MeetingStore meeting = new MeetingStore(new FilesystemStore(dir.resolve("meeting")));
+    StoreRegistry onRoundTrips =
+        new StoreRegistry(
+            meeting, RegistryOptions.defaults(), GcFence.of(meeting, Clock.systemUTC()));
+    onRoundTrips.fence().runActive(); // a warm run cache, as on a server up a while
+    byte[] blob = "a small layer".getBytes(UTF_8);
+    Digest digest = Digest.sha256(blob);
+    UploadStatus session = onRoundTrips.startUpload(REPO);
+    meeting.armWrites(
+        java.util.Set.of(
+            StorageLayout.keyOf(new StorageLayout.LayerLinkKey(REPO, digest)),
+            StorageLayout.keyOf(new StorageLayout.UploadStateKey(REPO, session.id()))));
+
+    BlobInfo pushed =
+        onRoundTrips.completeUpload(
+            REPO,
+            session.id(),
+            digest,
+            OptionalLong.empty(),
+            new ByteArrayInputStream(blob),
+            OptionalLong.of(blob.length));
+
+    assertThat(meeting.met()).as("link and session end in flight at once").isTrue();
+    assertThat(pushed).isEqualTo(new BlobInfo(digest, blob.length));
+    assertThat(onRoundTrips.statBlob(REPO, digest).size()).isEqualTo(blob.length);
+    assertThatThrownBy(() -> onRoundTrips.uploadStatus(REPO, session.id()))
+        .isInstanceOfSatisfying(
+            RegistryException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.BLOB_UPLOAD_UNKNOWN));
   }
 
   @Test

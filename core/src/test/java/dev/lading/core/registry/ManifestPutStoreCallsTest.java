@@ -4,6 +4,8 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.lading.core.layout.StorageLayout;
+import dev.lading.core.layout.StorageLayout.BlobRecordKey;
+import dev.lading.core.layout.StorageLayout.CatalogKey;
 import dev.lading.core.layout.StorageLayout.LayerLinkKey;
 import dev.lading.core.layout.StorageLayout.ManifestLinkKey;
 import dev.lading.core.layout.StorageLayout.TagKey;
@@ -92,6 +94,24 @@ class ManifestPutStoreCallsTest {
     store.arm(Set.of());
     registry.putManifest(REPO, Tag.parse("v2"), MediaTypes.OCI_MANIFEST, manifest);
     assertThat(registry.getManifest(REPO, Tag.parse("v2")).digest()).isEqualTo(pushed);
+  }
+
+  @Test
+  void theFirstPushIntoARepositoryWritesItsCatalogMarkerAndTheRecordInOneRound() throws Exception {
+    MeetingStore store = new MeetingStore(new FilesystemStore(dir.resolve("root")));
+    StoreRegistry registry = registryOn(store);
+    byte[] manifest = pushBlobsOfTenLayerImage(registry, new ArrayList<>());
+    store.armWrites(
+        Set.of(
+            StorageLayout.keyOf(new CatalogKey(REPO)),
+            StorageLayout.keyOf(new BlobRecordKey(Digest.sha256(manifest)))));
+
+    registry.putManifest(REPO, Tag.parse("v1"), MediaTypes.OCI_MANIFEST, manifest);
+
+    assertThat(store.met()).as("catalog marker and record written side by side").isTrue();
+    assertThat(registry.getManifest(REPO, Tag.parse("v1")).body()).isEqualTo(manifest);
+    assertThat(registry.listRepositories(10, java.util.Optional.empty()).items())
+        .contains(REPO.value());
   }
 
   private static StoreRegistry registryOn(ObjectStore store) {

@@ -3,37 +3,57 @@ package dev.lading.core.registry;
 import dev.lading.core.storage.ForwardingObjectStore;
 import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ObjectStore;
+import dev.lading.core.storage.ObjectWrite;
 import java.io.IOException;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A store that holds each read (or stat) of the keys it is armed with until reads of all of them
- * have started: an operation that reads them one after another waits out the timeout on the first
- * and is caught by {@link #met()}; one that reads them side by side (one round trip on S3) passes
- * at once.
+ * A store that holds each read, stat or write of the keys it is armed with until calls on all of
+ * them have started: an operation that makes them one after another waits out the timeout on the
+ * first and is caught by {@link #met()}; one that makes them side by side (one round trip on S3)
+ * passes at once. Its batches are made as a store of round trips makes them ({@link
+ * ObjectStore#writeByStep}), each write through the calls below.
  */
 final class MeetingStore extends ForwardingObjectStore {
   private volatile Set<String> keys = Set.of();
   private volatile CountDownLatch allStarted = new CountDownLatch(0);
   private volatile boolean met = true;
+  private volatile boolean writesOnly;
 
   MeetingStore(ObjectStore delegate) {
     super(delegate);
   }
 
-  /** From now on, reads of {@code keys} wait for each other. */
+  /** From now on, calls on {@code keys} wait for each other. */
   void arm(Set<String> keys) {
+    arm(keys, false);
+  }
+
+  /** As {@link #arm(Set)}, for writes only: reads and stats of the keys go through at once. */
+  void armWrites(Set<String> keys) {
+    arm(keys, true);
+  }
+
+  private void arm(Set<String> keys, boolean writesOnly) {
     this.allStarted = new CountDownLatch(keys.size());
     this.keys = Set.copyOf(keys);
+    this.writesOnly = writesOnly;
     this.met = true;
   }
 
   /** Whether every armed read found all the others started within its wait. */
   boolean met() {
     return met && allStarted.getCount() == 0;
+  }
+
+  private void meetReading(String key) {
+    if (!writesOnly) {
+      meet(key);
+    }
   }
 
   private void meet(String key) {
@@ -57,13 +77,36 @@ final class MeetingStore extends ForwardingObjectStore {
 
   @Override
   public Optional<ObjectInfo> stat(String key) throws IOException {
-    meet(key);
+    meetReading(key);
     return super.stat(key);
   }
 
   @Override
   public Optional<byte[]> read(String key) throws IOException {
-    meet(key);
+    meetReading(key);
     return super.read(key);
+  }
+
+  @Override
+  public void write(String key, byte[] content) throws IOException {
+    meet(key);
+    super.write(key, content);
+  }
+
+  @Override
+  public boolean writeIfAbsent(String key, byte[] content) throws IOException {
+    meet(key);
+    return super.writeIfAbsent(key, content);
+  }
+
+  @Override
+  public void writeRevertible(String key, byte[] content) throws IOException {
+    meet(key);
+    super.writeRevertible(key, content);
+  }
+
+  @Override
+  public List<Boolean> writeAll(List<ObjectWrite> writes) throws IOException {
+    return ObjectStore.writeByStep(this, writes);
   }
 }

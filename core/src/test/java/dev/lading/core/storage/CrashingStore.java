@@ -197,11 +197,24 @@ public final class CrashingStore extends ForwardingObjectStore {
 
   /**
    * One write after another through this store's own calls, so a crash may fall between any two:
-   * the weaker of what {@link ObjectStore#writeAll} allows (a prefix), which every store gives.
+   * the weaker of what {@link ObjectStore#writeAll} allows, which every store gives (a prefix; the
+   * writes of one step, {@link ObjectWrite#alongsidePrevious}, in either order). With an odd number
+   * of surviving changes a step's writes go last first, with an even one first to last, so a sweep
+   * over the crash points meets a crash inside a step in both orders.
    */
   @Override
   public List<Boolean> writeAll(List<ObjectWrite> writes) throws IOException {
-    return ObjectStore.writeOneByOne(this, writes);
+    boolean lastFirst = survivingChanges % 2 == 1;
+    List<Boolean> written = new ArrayList<>(writes.size());
+    for (List<ObjectWrite> step : ObjectWrite.steps(writes)) {
+      Boolean[] ofStep = new Boolean[step.size()];
+      for (int k = 0; k < step.size(); k++) {
+        int i = lastFirst ? step.size() - 1 - k : k;
+        ofStep[i] = ObjectStore.writeSingle(this, step.get(i));
+      }
+      written.addAll(List.of(ofStep));
+    }
+    return written;
   }
 
   @Override

@@ -247,6 +247,28 @@ public abstract class ObjectStoreContract {
   }
 
   @Test
+  void aBatchWithStepsMakesEveryWriteAndAnswersInTheOrderGiven() throws Exception {
+    store.write("steps/kept", bytes("first"));
+    List<Boolean> written =
+        store.writeAll(
+            List.of(
+                ObjectWrite.ifAbsent("steps/kept", bytes("second")),
+                ObjectWrite.ifAbsent("steps/new", bytes("created")).alongsidePrevious(),
+                ObjectWrite.replace("steps/link", new byte[0]),
+                ObjectWrite.revertible("steps/state", bytes("closed")).alongsidePrevious(),
+                ObjectWrite.ifAbsent("steps/kept", bytes("third")).alongsidePrevious(),
+                ObjectWrite.replace("steps/tag", bytes("t"))));
+    assertThat(written).containsExactly(false, true, true, true, false, true);
+    assertThat(store.read("steps/kept"))
+        .hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("first")));
+    assertThat(store.read("steps/state"))
+        .hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("closed")));
+    assertThat(store.list("steps/", Optional.empty(), 10).keys())
+        .containsExactly("steps/kept", "steps/link", "steps/new", "steps/state", "steps/tag");
+    cleanUp("steps/kept", "steps/link", "steps/new", "steps/state", "steps/tag");
+  }
+
+  @Test
   void aBatchRefusesAKeyThatIsNotAStoreKey() throws Exception {
     assertThatThrownBy(
             () ->

@@ -416,7 +416,7 @@ public final class FilesystemStore implements ObjectStore {
   @Override
   public List<Boolean> writeAll(List<ObjectWrite> writes) throws IOException {
     if (writes.isEmpty() || !writes.stream().allMatch(w -> indexed(w.key()))) {
-      return ObjectStore.writeOneByOne(this, writes);
+      return ObjectStore.writeByStep(this, writes);
     }
     List<SmallObjectIndex.Put> puts = new ArrayList<>(writes.size());
     List<Boolean> foundAFile = new ArrayList<>(writes.size());
