@@ -18,8 +18,9 @@ import java.util.function.Predicate;
  * another registered algorithm, the tag points at that digest and the response names it. A new
  * manifest, or one linked under sha256, stays sha256.
  *
- * <p>The candidates' links are read with the manifest's references, side by side (one round trip on
- * S3), so a push by tag pays for this with one more link read in a round it makes anyway.
+ * <p>The links of the forms other than sha256 are read with the manifest's references, side by side
+ * (one round trip on S3), so a push by tag pays for this with one more link read in a round it
+ * makes anyway; the sha256 link only matters when one of them is linked, and is read only then.
  */
 final class ManifestDigests {
   private ManifestDigests() {}

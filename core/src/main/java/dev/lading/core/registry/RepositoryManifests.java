@@ -44,6 +44,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -625,11 +626,11 @@ final class RepositoryManifests {
    * did not find was written through the fence after its listing, which either saved the record or
    * waited for the sweep and wrote the record again first. So one store call each, side by side
    * where calls are round trips, and with them, for a push by tag, the links of the manifest's own
-   * {@code candidates} ({@link ManifestDigests}) and where the tag it is pushed by points now (for
-   * the audit log's moved tag and the immutability rules: one read fewer after this round). Every
-   * link is only stat'ed: that it exists is all a check needs (on S3 a {@code HEAD}, no body to
-   * read or error to parse). The first missing reference in the manifest's order is the one
-   * reported.
+   * {@code candidates} other than sha256 ({@link ManifestDigests}) and where the tag it is pushed
+   * by points now (for the audit log's moved tag and the immutability rules: one read fewer after
+   * this round). Every link is only stat'ed: that it exists is all a check needs (on S3 a {@code
+   * HEAD}, no body to read or error to parse). The first missing reference in the manifest's order
+   * is the one reported.
    */
   private Checked settleAndCheck(
       RepositoryName repo,
@@ -655,11 +656,12 @@ final class RepositoryManifests {
     for (Digest d : manifestRefs) {
       checks.add(() -> isManifestLinked(repo, d));
     }
-    // A single candidate (a push by digest) is stored under that digest: nothing to read.
-    if (candidates.size() > 1) {
-      for (Digest d : candidates) {
-        checks.add(() -> isManifestLinked(repo, d));
-      }
+    // A single candidate (a push by digest) is stored under that digest: nothing to read. Of a
+    // push by tag's, only the other forms are read here: sha256 is chosen unless one of them is
+    // linked, so its own link matters only then (read below, a round of its own in that rare case).
+    List<Digest> otherForms = candidates.subList(1, candidates.size());
+    for (Digest d : otherForms) {
+      checks.add(() -> isManifestLinked(repo, d));
     }
     boolean sideBySide = store.callsAreRoundTrips();
     Checked checked =
@@ -672,10 +674,15 @@ final class RepositoryManifests {
                   throw manifestBlobUnknown(all.get(i));
                 }
               }
+              List<Boolean> otherFormsLinked = present.subList(all.size(), present.size());
               Digest digest =
-                  candidates.size() > 1
+                  otherFormsLinked.contains(true)
                       ? ManifestDigests.chosen(
-                          candidates, present.subList(all.size(), present.size()))
+                          candidates,
+                          Stream.concat(
+                                  Stream.of(isManifestLinked(repo, candidates.getFirst())),
+                                  otherFormsLinked.stream())
+                              .toList())
                       : candidates.getFirst();
               return new Checked(digest, namedTarget);
             },
