@@ -99,6 +99,43 @@ final class RepositoryBlobs {
    */
   BlobRecord commitAndLink(
       RepositoryName repo, Digest digest, BlobRecord fresh, List<ObjectWrite> after) {
+    passFence(repo, digest);
+    RecordWrite record = new RecordWrite(digest, fresh);
+    List<ObjectWrite> writes = new ArrayList<>();
+    writes.add(record.write());
+    writes.add(linkWrite(repo, digest));
+    writes.addAll(after);
+    return settle(record, io(() -> store.writeAll(writes)).get(0));
+  }
+
+  /**
+   * As {@link #commitAndLink}, with the link made only when {@code condition}, an if-absent write
+   * made alongside the record (one round on S3), wrote: empty when it found an object, and then
+   * nothing is linked (the record may have been written; it names the checked bytes, and is visible
+   * nowhere until a commit links it).
+   */
+  Optional<BlobRecord> commitAndLinkIf(
+      RepositoryName repo, Digest digest, BlobRecord fresh, ObjectWrite condition) {
+    if (condition.mode() != ObjectWrite.Mode.IF_ABSENT) {
+      throw new IllegalArgumentException("a condition is an if-absent write: " + condition);
+    }
+    passFence(repo, digest);
+    RecordWrite record = new RecordWrite(digest, fresh);
+    List<Boolean> written =
+        io(() -> store.writeAll(List.of(record.write(), condition.alongsidePrevious())));
+    BlobRecord settled = settle(record, written.get(0));
+    if (!written.get(1)) {
+      return Optional.empty();
+    }
+    link(repo, digest);
+    return Optional.of(settled);
+  }
+
+  /**
+   * GC's fence before a commit: mark the digest (when a run is active) and wait out any deletion
+   * intent on it (see {@link #commitAndLink}).
+   */
+  private void passFence(RepositoryName repo, Digest digest) {
     GcFence.Ticket ticket = fence.enter(repo, List.of(digest));
     do {
       // Intents exist only while a run sweeps, written after its fence delay, longer than the
@@ -109,12 +146,6 @@ final class RepositoryBlobs {
         fence.awaitNoIntent(digest, repo);
       }
     } while (!fence.stillClear(ticket));
-    RecordWrite record = new RecordWrite(digest, fresh);
-    List<ObjectWrite> writes = new ArrayList<>();
-    writes.add(record.write());
-    writes.add(linkWrite(repo, digest));
-    writes.addAll(after);
-    return settle(record, io(() -> store.writeAll(writes)).get(0));
   }
 
   /** The write of {@code digest}'s link into {@code repo}, for a batch. */

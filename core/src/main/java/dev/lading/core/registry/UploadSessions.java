@@ -22,6 +22,7 @@ import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ObjectStore;
 import dev.lading.core.storage.ObjectWrite;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -141,8 +142,10 @@ final class UploadSessions {
   }
 
   /**
-   * Closes the session: the last bytes, the digest check, then the commit. Write order and why a
-   * crash at any point loses nothing acknowledged and leaves no session that cannot finish:
+   * Closes the session: the last bytes, the digest check, then the commit. (On a store of round
+   * trips, a close that brings all of a small blob to a session that stored nothing takes a shorter
+   * path first, {@link #closeUnstored}, which has its own argument.) Write order and why a crash at
+   * any point loses nothing acknowledged and leaves no session that cannot finish:
    *
    * <ol>
    *   <li>The final chunk is appended and the digest checked while the write is still open; a
@@ -199,73 +202,150 @@ final class UploadSessions {
     return locked(
         id,
         () -> {
-          UploadState state = load(repo, id).orElseThrow(() -> unknown(id));
-          if (state.isCompleted()) {
-            UploadState.Completed completed = state.completed().orElseThrow();
-            if (!completed.named()) {
-              // A close recorded by its link alone: a retried close answers as the first did when
-              // its blob is linked here. Nothing is linked again: the state does not say which blob
-              // was this session's, so relinking would hand out any blob of the registry by digest.
-              return blobs
-                  .linkedRecord(repo, digest)
-                  .map(record -> new BlobInfo(digest, record.size()))
-                  .orElseThrow(() -> unknown(id));
-            }
-            if (completed.digest().get().equals(digest)) {
-              // A retried close: the commit happened; link again (GC may have swept it since).
-              blobs.linkExisting(repo, digest).orElseThrow(() -> unknown(id));
-              return new BlobInfo(digest, completed.size());
-            }
-            throw unknown(id);
+          if (!closesInOneRound(repo, id, start, length)) {
+            return completeLoaded(repo, id, digest, start, finalChunk, length, sizeCheck);
           }
-          boolean wholeBlobInThisClose =
-              state.resumeToken().isEmpty()
-                  && state.offset() == 0
-                  && start.orElse(0) == 0
-                  && BodyCopier.isSmall(length);
-          boolean allIntoTheRecord = wholeBlobInThisClose && blobs.fitsInline(length.getAsLong());
-          // A close whose bytes all go into the blob's record never reads or writes the data key:
-          // an object an earlier, crashed close of this session left there is either the data of
-          // a record that names it (and stays that blob's) or stray data GC removes, and a retried
-          // close with the same bytes commits the same record. So it skips the stat (one request
-          // on S3).
-          if (!allIntoTheRecord) {
-            Optional<ObjectInfo> closed =
-                io(() -> store.stat(StorageLayout.keyOf(state.dataKey())));
-            if (closed.isPresent()) {
-              return recoverClose(repo, id, state, digest, finalChunk, closed.get().size());
-            }
+          byte[] bytes = BodyCopier.readSmall(finalChunk, length);
+          return closeUnstored(repo, id, digest, bytes)
+              .orElseGet(
+                  () ->
+                      completeLoaded(
+                          repo,
+                          id,
+                          digest,
+                          start,
+                          new ByteArrayInputStream(bytes),
+                          length,
+                          sizeCheck));
+        });
+  }
+
+  /**
+   * Whether a close may take the one-round path of {@link #closeUnstored}: the store's calls are
+   * round trips (on a local filesystem the state is read in microseconds and the whole close is one
+   * commit anyway), the id is signed and its close recorded by its link (layout version 4), and the
+   * request brings all of a small blob that fits in its record, from offset 0.
+   */
+  private boolean closesInOneRound(
+      RepositoryName repo, UploadId id, OptionalLong start, OptionalLong length) {
+    return store.callsAreRoundTrips()
+        && id.isSigned()
+        && options.closesByLink()
+        && start.orElse(0) == 0
+        && BodyCopier.isSmall(length)
+        && blobs.fitsInline(length.getAsLong());
+  }
+
+  /**
+   * A close that brings all of a small blob to a session of a signed id that stored nothing: the
+   * common push (a session {@code POST}, then the bytes in the closing {@code PUT}) without reading
+   * the session's state first. The bytes are checked against the digest, then the record is written
+   * (if absent) alongside the session's end as an if-absent write of its closed state ({@link
+   * UploadState#closedByItsLink}), which succeeds exactly when no state is stored, i.e. when the
+   * session is the one its id says (just started, nothing received); only then is the link written.
+   * On S3 that is two rounds and three requests where reading the state first takes four of each.
+   * Empty, with nothing linked, when this path cannot answer: the digest does not match, the id is
+   * not good, or a state is stored (the session received bytes, was cancelled, or closed); {@link
+   * #completeLoaded} then answers from the stored state, with these bytes.
+   *
+   * <p>What a crash leaves, after the checked bytes: the record alone (visible nowhere: the retried
+   * close takes this path again, finds it and goes on), the session's end with or without the
+   * record (the session is closed and its blob not linked: the client, which got no {@code 201}, is
+   * answered {@code BLOB_UPLOAD_UNKNOWN} on a retry and uploads the blob again, whose commit finds
+   * the record if it is there), or all of it (a retried close finds the session closed by its link
+   * and the blob linked: {@code 201}, as the lost answer). A record may also stay behind a close
+   * this path handed on (a stored state refused it): it names the checked bytes under their digest
+   * and nothing links it, so it is visible nowhere, and GC collects it as it does any unlinked
+   * record.
+   */
+  private Optional<BlobInfo> closeUnstored(
+      RepositoryName repo, UploadId id, Digest digest, byte[] bytes) {
+    Optional<UploadState> unstored = signedIds.flatMap(ids -> ids.unstored(repo, id));
+    if (unstored.isEmpty() || !Digest.compute(digest.algorithm(), bytes).equals(digest)) {
+      return Optional.empty();
+    }
+    UploadState state = unstored.get();
+    ObjectWrite end = ObjectWrite.ifAbsent(stateKey(repo, id), state.closedByItsLink().write());
+    Optional<BlobRecord> record =
+        blobs.commitAndLinkIf(repo, digest, blobs.placeSmall(state.dataKey(), bytes), end);
+    record.ifPresent(
+        r -> LOG.info("blob pushed repository={} digest={} size={}", repo, digest, r.size()));
+    return record.map(r -> new BlobInfo(digest, r.size()));
+  }
+
+  /** {@link #complete} from the session's stored state (or the one its signed id says). */
+  private BlobInfo completeLoaded(
+      RepositoryName repo,
+      UploadId id,
+      Digest digest,
+      OptionalLong start,
+      InputStream finalChunk,
+      OptionalLong length,
+      SizeCheck sizeCheck) {
+    UploadState state = load(repo, id).orElseThrow(() -> unknown(id));
+    if (state.isCompleted()) {
+      UploadState.Completed completed = state.completed().orElseThrow();
+      if (!completed.named()) {
+        // A close recorded by its link alone: a retried close answers as the first did when
+        // its blob is linked here. Nothing is linked again: the state does not say which blob
+        // was this session's, so relinking would hand out any blob of the registry by digest.
+        return blobs
+            .linkedRecord(repo, digest)
+            .map(record -> new BlobInfo(digest, record.size()))
+            .orElseThrow(() -> unknown(id));
+      }
+      if (completed.digest().get().equals(digest)) {
+        // A retried close: the commit happened; link again (GC may have swept it since).
+        blobs.linkExisting(repo, digest).orElseThrow(() -> unknown(id));
+        return new BlobInfo(digest, completed.size());
+      }
+      throw unknown(id);
+    }
+    boolean wholeBlobInThisClose =
+        state.resumeToken().isEmpty()
+            && state.offset() == 0
+            && start.orElse(0) == 0
+            && BodyCopier.isSmall(length);
+    boolean allIntoTheRecord = wholeBlobInThisClose && blobs.fitsInline(length.getAsLong());
+    // A close whose bytes all go into the blob's record never reads or writes the data key:
+    // an object an earlier, crashed close of this session left there is either the data of
+    // a record that names it (and stays that blob's) or stray data GC removes, and a retried
+    // close with the same bytes commits the same record. So it skips the stat (one request
+    // on S3).
+    if (!allIntoTheRecord) {
+      Optional<ObjectInfo> closed = io(() -> store.stat(StorageLayout.keyOf(state.dataKey())));
+      if (closed.isPresent()) {
+        return recoverClose(repo, id, state, digest, finalChunk, closed.get().size());
+      }
+    }
+    return endIfGone(
+        state,
+        () -> {
+          if (wholeBlobInThisClose) {
+            return completeSmall(repo, id, state, digest, finalChunk, length);
           }
-          return endIfGone(
-              state,
-              () -> {
-                if (wholeBlobInThisClose) {
-                  return completeSmall(repo, id, state, digest, finalChunk, length);
-                }
-                Chunk chunk = receive(state, start, finalChunk, length, sizeCheck);
-                long size = chunk.write().size();
-                Optional<Digest> hashed =
-                    chunk.hasher().isPresent() && digest.algorithm() == DigestAlgorithm.SHA256
-                        ? Optional.of(chunk.hasher().get().digest())
-                        : Optional.empty();
-                if (hashed.isPresent() && !hashed.get().equals(digest)) {
-                  abortQuietly(chunk.write());
-                  end(state, List.of());
-                  throw digestInvalid(digest, hashed.get());
-                }
-                run(() -> chunk.write().complete());
-                // Without the hash state (another instance's session, or another algorithm) the
-                // bytes are read back. A failure here leaves completed data behind; the retried
-                // close finds it and checks again, so nothing is deleted on a failure that may be
-                // passing.
-                Digest actual =
-                    hashed.orElseGet(() -> rehash(state.dataKey(), size, digest.algorithm()));
-                if (!actual.equals(digest)) {
-                  end(state, List.of(StorageLayout.keyOf(state.dataKey())));
-                  throw digestInvalid(digest, actual);
-                }
-                return commit(repo, id, state, digest, new BlobRecord(size, state.dataKey()), "");
-              });
+          Chunk chunk = receive(state, start, finalChunk, length, sizeCheck);
+          long size = chunk.write().size();
+          Optional<Digest> hashed =
+              chunk.hasher().isPresent() && digest.algorithm() == DigestAlgorithm.SHA256
+                  ? Optional.of(chunk.hasher().get().digest())
+                  : Optional.empty();
+          if (hashed.isPresent() && !hashed.get().equals(digest)) {
+            abortQuietly(chunk.write());
+            end(state, List.of());
+            throw digestInvalid(digest, hashed.get());
+          }
+          run(() -> chunk.write().complete());
+          // Without the hash state (another instance's session, or another algorithm) the
+          // bytes are read back. A failure here leaves completed data behind; the retried
+          // close finds it and checks again, so nothing is deleted on a failure that may be
+          // passing.
+          Digest actual = hashed.orElseGet(() -> rehash(state.dataKey(), size, digest.algorithm()));
+          if (!actual.equals(digest)) {
+            end(state, List.of(StorageLayout.keyOf(state.dataKey())));
+            throw digestInvalid(digest, actual);
+          }
+          return commit(repo, id, state, digest, new BlobRecord(size, state.dataKey()), "");
         });
   }
 

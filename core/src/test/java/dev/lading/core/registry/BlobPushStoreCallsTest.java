@@ -3,6 +3,7 @@ package dev.lading.core.registry;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.lading.core.error.ErrorCode;
 import dev.lading.core.error.RegistryException;
@@ -11,6 +12,7 @@ import dev.lading.core.layout.StoredValues;
 import dev.lading.core.layout.StoredValues.UploadState;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
+import dev.lading.core.storage.ObjectStore;
 import dev.lading.core.storage.ObjectWrite;
 import dev.lading.core.storage.fs.FilesystemStore;
 import java.io.ByteArrayInputStream;
@@ -21,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
@@ -112,36 +115,110 @@ class BlobPushStoreCallsTest {
   }
 
   @Test
-  void onAStoreOfRoundTripsTheLinkAndTheSessionsEndAreWrittenInOneRound() throws Exception {
+  void onAStoreOfRoundTripsASmallCloseWritesRecordAndSessionEndInOneRoundThenTheLink()
+      throws Exception {
     MeetingStore meeting = new MeetingStore(new FilesystemStore(dir.resolve("meeting")));
+    StoreCallCounter counted = new StoreCallCounter(meeting);
     StoreRegistry onRoundTrips =
         new StoreRegistry(
-            meeting, RegistryOptions.defaults(), GcFence.of(meeting, Clock.systemUTC()));
+            counted, RegistryOptions.defaults(), GcFence.of(counted, Clock.systemUTC()));
     onRoundTrips.fence().runActive(); // a warm run cache, as on a server up a while
     byte[] blob = "a small layer".getBytes(UTF_8);
     Digest digest = Digest.sha256(blob);
     UploadStatus session = onRoundTrips.startUpload(REPO);
-    meeting.armWrites(
-        java.util.Set.of(
-            StorageLayout.keyOf(new StorageLayout.LayerLinkKey(REPO, digest)),
-            StorageLayout.keyOf(new StorageLayout.UploadStateKey(REPO, session.id()))));
+    String recordKey = StorageLayout.keyOf(new StorageLayout.BlobRecordKey(digest));
+    String stateKey = StorageLayout.keyOf(new StorageLayout.UploadStateKey(REPO, session.id()));
+    meeting.armWrites(Set.of(recordKey, stateKey));
+    counted.clear();
 
-    BlobInfo pushed =
-        onRoundTrips.completeUpload(
-            REPO,
-            session.id(),
-            digest,
-            OptionalLong.empty(),
-            new ByteArrayInputStream(blob),
-            OptionalLong.of(blob.length));
+    BlobInfo pushed = closeOn(onRoundTrips, session, digest, blob);
 
-    assertThat(meeting.met()).as("link and session end in flight at once").isTrue();
+    assertThat(meeting.met()).as("record and session end in flight at once").isTrue();
+    assertThat(counted.calls).as("the session's state is not read").doesNotContainKey("read");
+    assertThat(counted.batches).hasSize(1);
+    assertThat(counted.batches.getFirst())
+        .extracting(ObjectWrite::key, ObjectWrite::mode, ObjectWrite::withPrevious)
+        .containsExactly(
+            tuple(recordKey, ObjectWrite.Mode.IF_ABSENT, false),
+            tuple(stateKey, ObjectWrite.Mode.IF_ABSENT, true));
+    assertThat(counted.calls.get("write").get()).as("then the link").isEqualTo(1);
     assertThat(pushed).isEqualTo(new BlobInfo(digest, blob.length));
     assertThat(onRoundTrips.statBlob(REPO, digest).size()).isEqualTo(blob.length);
     assertThatThrownBy(() -> onRoundTrips.uploadStatus(REPO, session.id()))
         .isInstanceOfSatisfying(
             RegistryException.class,
             e -> assertThat(e.code()).isEqualTo(ErrorCode.BLOB_UPLOAD_UNKNOWN));
+    // A retried close (its 201 lost) finds the session closed by its link and the blob linked.
+    meeting.arm(Set.of());
+    assertThat(closeOn(onRoundTrips, session, digest, blob)).isEqualTo(pushed);
+  }
+
+  @Test
+  void onAStoreOfRoundTripsASmallCloseOfASessionWithAStoredStateIsAnsweredFromIt()
+      throws Exception {
+    ObjectStore remote =
+        new RoundTripFilesystemRegistryTest.RoundTrips(new FilesystemStore(dir.resolve("remote")));
+    StoreRegistry onRoundTrips =
+        new StoreRegistry(
+            remote, RegistryOptions.defaults(), GcFence.of(remote, Clock.systemUTC()));
+    byte[] blob = "a small layer".getBytes(UTF_8);
+    Digest digest = Digest.sha256(blob);
+
+    // Cancelled: the whole blob with the right digest is still refused, and nothing is linked.
+    UploadStatus cancelled = onRoundTrips.startUpload(REPO);
+    onRoundTrips.cancelUpload(REPO, cancelled.id());
+    assertThatThrownBy(() -> closeOn(onRoundTrips, cancelled, digest, blob))
+        .isInstanceOfSatisfying(
+            RegistryException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.BLOB_UPLOAD_UNKNOWN));
+    assertThatThrownBy(() -> onRoundTrips.statBlob(REPO, digest))
+        .isInstanceOfSatisfying(
+            RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BLOB_UNKNOWN));
+
+    // Bytes received before: the whole blob again makes the session's data longer than the blob.
+    UploadStatus patched = onRoundTrips.startUpload(REPO);
+    onRoundTrips.appendToUpload(
+        REPO,
+        patched.id(),
+        OptionalLong.empty(),
+        new ByteArrayInputStream(blob, 0, 5),
+        OptionalLong.of(5));
+    assertThatThrownBy(() -> closeOn(onRoundTrips, patched, digest, blob))
+        .isInstanceOfSatisfying(
+            RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.DIGEST_INVALID));
+    assertThatThrownBy(() -> onRoundTrips.statBlob(REPO, digest))
+        .isInstanceOfSatisfying(
+            RegistryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.BLOB_UNKNOWN));
+
+    // Bytes received before and the rest in the close: the session's bytes are the blob.
+    UploadStatus resumed = onRoundTrips.startUpload(REPO);
+    onRoundTrips.appendToUpload(
+        REPO,
+        resumed.id(),
+        OptionalLong.empty(),
+        new ByteArrayInputStream(blob, 0, 5),
+        OptionalLong.of(5));
+    assertThat(
+            onRoundTrips.completeUpload(
+                REPO,
+                resumed.id(),
+                digest,
+                OptionalLong.of(5),
+                new ByteArrayInputStream(blob, 5, blob.length - 5),
+                OptionalLong.of(blob.length - 5)))
+        .isEqualTo(new BlobInfo(digest, blob.length));
+    assertThat(onRoundTrips.statBlob(REPO, digest).size()).isEqualTo(blob.length);
+  }
+
+  private static BlobInfo closeOn(
+      StoreRegistry registry, UploadStatus session, Digest digest, byte[] blob) {
+    return registry.completeUpload(
+        REPO,
+        session.id(),
+        digest,
+        OptionalLong.empty(),
+        new ByteArrayInputStream(blob),
+        OptionalLong.of(blob.length));
   }
 
   @Test

@@ -4,8 +4,8 @@ import dev.lading.core.storage.ForwardingObjectStore;
 import dev.lading.core.storage.KeyPage;
 import dev.lading.core.storage.MultipartWrite;
 import dev.lading.core.storage.ObjectInfo;
+import dev.lading.core.storage.ObjectStore;
 import dev.lading.core.storage.ObjectWrite;
-import dev.lading.core.storage.fs.FilesystemStore;
 import java.io.IOException;
 import java.util.Collection;
 import java.util.List;
@@ -15,7 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** A filesystem store that counts every call by kind, for tests of what an operation costs. */
+/** A store that counts every call by kind, for tests of what an operation costs. */
 final class StoreCallCounter extends ForwardingObjectStore {
   final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
   final List<String> statted = new CopyOnWriteArrayList<>();
@@ -23,7 +23,7 @@ final class StoreCallCounter extends ForwardingObjectStore {
   /** The writes of each {@link #writeAll}, in order. */
   final List<List<ObjectWrite>> batches = new CopyOnWriteArrayList<>();
 
-  StoreCallCounter(FilesystemStore store) {
+  StoreCallCounter(ObjectStore store) {
     super(store);
   }
 
