@@ -4,6 +4,7 @@ import dev.lading.core.model.Digest;
 import dev.lading.core.model.DigestAlgorithm;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 
 /**
@@ -42,18 +43,16 @@ final class ManifestDigests {
 
   /**
    * The digest to store and answer under, given whether the repository links each of {@link
-   * #candidates} ({@code linked}, in their order): sha256 unless only another form is linked, then
-   * the first such form.
+   * #candidates} but the first ({@code othersLinked}, in their order) and, asked only when one of
+   * them is, whether it links the first ({@code sha256Linked}): sha256 unless only another form is
+   * linked, then the first such form.
    */
-  static Digest chosen(List<Digest> candidates, List<Boolean> linked) {
-    if (linked.getFirst()) {
+  static Digest chosen(
+      List<Digest> candidates, List<Boolean> othersLinked, BooleanSupplier sha256Linked) {
+    int linked = othersLinked.indexOf(true);
+    if (linked < 0 || sha256Linked.getAsBoolean()) {
       return candidates.getFirst();
     }
-    for (int i = 1; i < candidates.size(); i++) {
-      if (linked.get(i)) {
-        return candidates.get(i);
-      }
-    }
-    return candidates.getFirst();
+    return candidates.get(linked + 1);
   }
 }

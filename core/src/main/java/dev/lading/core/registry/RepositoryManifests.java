@@ -44,7 +44,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -187,12 +186,12 @@ final class RepositoryManifests {
     boolean runActive = fenced.runActive();
     List<Tag> tags = new ArrayList<>(tagParams.stream().distinct().toList());
     named.ifPresent(tags::add);
-    TagPlan plan = planTags(repo, tags, digest, override, fenced.namedTagTarget());
+    TagPlan plan = planTags(repo, tags, digest, override, fenced.tagTargets());
     QuotaLedger.Admission admission = admitToQuotas(repo, manifest, digest, body.length);
     try {
       PutManifestResult result =
           write(repo, manifest, digest, body, tags, plan, override, runActive);
-      return named.isPresent() ? result.replacing(fenced.namedTagTarget().get()) : result;
+      return named.isPresent() ? result.replacing(fenced.tagTargets().get(named.get())) : result;
     } finally {
       quotas.settled(admission);
     }
@@ -395,19 +394,15 @@ final class RepositoryManifests {
    * Sorts the push's tags: free (no rule: written as always), create-only (immutable and absent, or
    * already naming this digest: written only if absent), overridden (immutable, naming another
    * digest, with a granted override). An immutable tag naming another digest without an override
-   * refuses the whole push here, before anything is written.
-   */
-  /**
-   * Sorts the push's tags by the immutability rules in force. {@code namedTarget} is where the tag
-   * the push is made by pointed when the references were checked (empty for a push by digest): that
-   * read is not made again.
+   * refuses the whole push here, before anything is written. A tag in {@code readTargets} (the one
+   * a push by tag is made by, read with the references) is not read again.
    */
   private TagPlan planTags(
       RepositoryName repo,
       List<Tag> tags,
       Digest digest,
       ImmutableTagOverride override,
-      Optional<Optional<Digest>> namedTarget) {
+      Map<Tag, Optional<Digest>> readTargets) {
     ImmutableTags rules = immutableTags;
     Map<Tag, ImmutableTagRule> createOnly = new LinkedHashMap<>();
     Map<Tag, ImmutableTagOverride.Use> overridden = new LinkedHashMap<>();
@@ -419,9 +414,7 @@ final class RepositoryManifests {
         continue;
       }
       Optional<Digest> current =
-          namedTarget.isPresent() && tag.equals(tags.getLast())
-              ? namedTarget.get()
-              : tagTarget(repo, tag);
+          readTargets.containsKey(tag) ? readTargets.get(tag) : tagTarget(repo, tag);
       if (current.isEmpty() || current.get().equals(digest)) {
         createOnly.put(tag, rule.get());
       } else if (override.isGranted()) {
@@ -577,10 +570,10 @@ final class RepositoryManifests {
 
   /**
    * What the fence let through: the digest the manifest is stored under, whether a run is on, and
-   * for a push by tag where that tag pointed before (read with the references).
+   * where the tag of a push by tag pointed before (read with the references; no entry for a push by
+   * digest).
    */
-  private record Fenced(
-      Digest digest, boolean runActive, Optional<Optional<Digest>> namedTagTarget) {}
+  private record Fenced(Digest digest, boolean runActive, Map<Tag, Optional<Digest>> tagTargets) {}
 
   /**
    * GC's fence for a manifest push: mark every digest the manifest needs (and its own, in each form
@@ -607,13 +600,13 @@ final class RepositoryManifests {
     marked.addAll(candidates);
     GcFence fence = blobs.fence();
     GcFence.Ticket ticket = fence.enter(repo, marked);
-    Checked checked =
+    Fenced fenced =
         settleAndCheck(repo, blobRefs, manifestRefs, all, candidates, named, ticket.marked());
     if (!fence.stillClear(ticket)) {
       // A run appeared after a cached "no run": the marks are written now; settle again.
-      checked = settleAndCheck(repo, blobRefs, manifestRefs, all, candidates, named, true);
+      fenced = settleAndCheck(repo, blobRefs, manifestRefs, all, candidates, named, true);
     }
-    return new Fenced(checked.digest(), ticket.marked(), checked.namedTagTarget());
+    return fenced;
   }
 
   /**
@@ -632,7 +625,7 @@ final class RepositoryManifests {
    * HEAD}, no body to read or error to parse). The first missing reference in the manifest's order
    * is the one reported.
    */
-  private Checked settleAndCheck(
+  private Fenced settleAndCheck(
       RepositoryName repo,
       List<Digest> blobRefs,
       List<Digest> manifestRefs,
@@ -664,38 +657,30 @@ final class RepositoryManifests {
       checks.add(() -> isManifestLinked(repo, d));
     }
     boolean sideBySide = store.callsAreRoundTrips();
-    Checked checked =
+    Fenced fenced =
         Concurrently.both(
             () -> Concurrently.call(checks, sideBySide),
-            () -> named.map(tag -> tagTarget(repo, tag)),
-            (present, namedTarget) -> {
+            () -> named.map(tag -> Map.of(tag, tagTarget(repo, tag))).orElse(Map.of()),
+            (present, tagTargets) -> {
               for (int i = 0; i < all.size(); i++) {
                 if (!present.get(i)) {
                   throw manifestBlobUnknown(all.get(i));
                 }
               }
-              List<Boolean> otherFormsLinked = present.subList(all.size(), present.size());
               Digest digest =
-                  otherFormsLinked.contains(true)
-                      ? ManifestDigests.chosen(
-                          candidates,
-                          Stream.concat(
-                                  Stream.of(isManifestLinked(repo, candidates.getFirst())),
-                                  otherFormsLinked.stream())
-                              .toList())
-                      : candidates.getFirst();
-              return new Checked(digest, namedTarget);
+                  ManifestDigests.chosen(
+                      candidates,
+                      present.subList(all.size(), present.size()),
+                      () -> isManifestLinked(repo, candidates.getFirst()));
+              return new Fenced(digest, runActive, tagTargets);
             },
             sideBySide && named.isPresent());
     // The manifest's own bytes: an old copy being swept goes first, then ours is written.
     if (runActive) {
-      fence.awaitNoIntent(checked.digest(), repo);
+      fence.awaitNoIntent(fenced.digest(), repo);
     }
-    return checked;
+    return fenced;
   }
-
-  /** The digest a manifest is stored under, and where the tag it is pushed by pointed. */
-  private record Checked(Digest digest, Optional<Optional<Digest>> namedTagTarget) {}
 
   private static RegistryException manifestBlobUnknown(Digest digest) {
     return ErrorCode.MANIFEST_BLOB_UNKNOWN

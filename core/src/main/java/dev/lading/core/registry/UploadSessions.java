@@ -268,9 +268,7 @@ final class UploadSessions {
     ObjectWrite end = ObjectWrite.ifAbsent(stateKey(repo, id), state.closedByItsLink().write());
     Optional<BlobRecord> record =
         blobs.commitAndLinkIf(repo, digest, blobs.placeSmall(state.dataKey(), bytes), end);
-    record.ifPresent(
-        r -> LOG.info("blob pushed repository={} digest={} size={}", repo, digest, r.size()));
-    return record.map(r -> new BlobInfo(digest, r.size()));
+    return record.map(r -> pushed(repo, digest, r, ""));
   }
 
   /** {@link #complete} from the session's stored state (or the one its signed id says). */
@@ -449,6 +447,14 @@ final class UploadSessions {
             fresh,
             List.of(
                 ObjectWrite.revertible(stateKey(repo, id), closed.write()).alongsidePrevious()));
+    return pushed(repo, digest, record, how);
+  }
+
+  /**
+   * The answer to a push that committed {@code record}, logged ({@code how}: a note for the log).
+   */
+  private static BlobInfo pushed(
+      RepositoryName repo, Digest digest, BlobRecord record, String how) {
     LOG.info("blob pushed repository={} digest={} size={}{}", repo, digest, record.size(), how);
     return new BlobInfo(digest, record.size());
   }
@@ -483,9 +489,7 @@ final class UploadSessions {
             ? writeSmall(dataKey, digest, body, length, () -> {})
             : new BlobRecord(
                 writeStreamed(StorageLayout.keyOf(dataKey), digest, body, length), dataKey);
-    BlobRecord record = blobs.commitAndLink(repo, digest, placed, List.of());
-    LOG.info("blob pushed repository={} digest={} size={}", repo, digest, record.size());
-    return new BlobInfo(digest, record.size());
+    return pushed(repo, digest, blobs.commitAndLink(repo, digest, placed, List.of()), "");
   }
 
   /**

@@ -156,8 +156,7 @@ class BlobPushStoreCallsTest {
   @Test
   void onAStoreOfRoundTripsASmallCloseOfASessionWithAStoredStateIsAnsweredFromIt()
       throws Exception {
-    ObjectStore remote =
-        new RoundTripFilesystemRegistryTest.RoundTrips(new FilesystemStore(dir.resolve("remote")));
+    ObjectStore remote = new RoundTripStore(new FilesystemStore(dir.resolve("remote")));
     StoreRegistry onRoundTrips =
         new StoreRegistry(
             remote, RegistryOptions.defaults(), GcFence.of(remote, Clock.systemUTC()));

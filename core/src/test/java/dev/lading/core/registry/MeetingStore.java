@@ -1,11 +1,8 @@
 package dev.lading.core.registry;
 
-import dev.lading.core.storage.ForwardingObjectStore;
 import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ObjectStore;
-import dev.lading.core.storage.ObjectWrite;
 import java.io.IOException;
-import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -15,10 +12,10 @@ import java.util.concurrent.TimeUnit;
  * A store that holds each read, stat or write of the keys it is armed with until calls on all of
  * them have started: an operation that makes them one after another waits out the timeout on the
  * first and is caught by {@link #met()}; one that makes them side by side (one round trip on S3)
- * passes at once. Its batches are made as a store of round trips makes them ({@link
- * ObjectStore#writeByStep}), each write through the calls below.
+ * passes at once. It looks remote ({@link RoundTripStore}): its batches go a step at a time, each
+ * write through the calls below.
  */
-final class MeetingStore extends ForwardingObjectStore {
+final class MeetingStore extends RoundTripStore {
   private volatile Set<String> keys = Set.of();
   private volatile CountDownLatch allStarted = new CountDownLatch(0);
   private volatile boolean met = true;
@@ -69,12 +66,6 @@ final class MeetingStore extends ForwardingObjectStore {
     }
   }
 
-  /** As a store across a network, whose reads the registry makes side by side. */
-  @Override
-  public boolean callsAreRoundTrips() {
-    return true;
-  }
-
   @Override
   public Optional<ObjectInfo> stat(String key) throws IOException {
     meetReading(key);
@@ -103,10 +94,5 @@ final class MeetingStore extends ForwardingObjectStore {
   public void writeRevertible(String key, byte[] content) throws IOException {
     meet(key);
     super.writeRevertible(key, content);
-  }
-
-  @Override
-  public List<Boolean> writeAll(List<ObjectWrite> writes) throws IOException {
-    return ObjectStore.writeByStep(this, writes);
   }
 }
