@@ -202,21 +202,16 @@ final class UploadSessions {
     return locked(
         id,
         () -> {
-          if (!closesInOneRound(repo, id, start, length)) {
-            return completeLoaded(repo, id, digest, start, finalChunk, length, sizeCheck);
+          InputStream chunk = finalChunk;
+          if (closesInOneRound(repo, id, start, length)) {
+            byte[] bytes = BodyCopier.readSmall(finalChunk, length);
+            Optional<BlobInfo> closed = closeUnstored(repo, id, digest, bytes);
+            if (closed.isPresent()) {
+              return closed.get();
+            }
+            chunk = new ByteArrayInputStream(bytes); // the stored state answers, with these bytes
           }
-          byte[] bytes = BodyCopier.readSmall(finalChunk, length);
-          return closeUnstored(repo, id, digest, bytes)
-              .orElseGet(
-                  () ->
-                      completeLoaded(
-                          repo,
-                          id,
-                          digest,
-                          start,
-                          new ByteArrayInputStream(bytes),
-                          length,
-                          sizeCheck));
+          return completeLoaded(repo, id, digest, start, chunk, length, sizeCheck);
         });
   }
 
