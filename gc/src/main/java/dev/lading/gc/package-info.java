@@ -44,10 +44,11 @@
  *       (S4).
  *   <li><b>Pusher</b> (core's {@code GcFence}): commit, mount and manifest {@code PUT} into
  *       repository R write a mark for each digest they need when a run is active (P1), then read
- *       the intents (P2), then re-check existence in the store, not a cache (P3), then write (P4).
- *       An intent <em>concerns</em> R when it deletes the blob or its link in R; one that only
- *       removes a dead link in another repository concerns nobody in R. {@code HEAD} does P1/P2
- *       while a run is known and answers 404 for a digest with an intent concerning R.
+ *       the intents (P2), then re-check existence in the store (P3; a link may come from the cache
+ *       below, which no deletion outlives), then write (P4). An intent <em>concerns</em> R when it
+ *       deletes the blob or its link in R; one that only removes a dead link in another repository
+ *       concerns nobody in R. {@code HEAD} does P1/P2 while a run is known and answers 404 for a
+ *       digest with an intent concerning R.
  *   <li><b>Puller:</b> a blob {@code GET} consults no intent and is never refused because a run is
  *       active; while one is, it writes a mark (once per run, digest and instance), so a run that
  *       has not re-checked yet keeps what is being pulled.
@@ -108,7 +109,15 @@
  * kills one after its intents and shows a restarted run loses nothing reachable. Dry-run announces
  * nothing, deletes nothing and reports the same set a real run would sweep ({@link
  * dev.lading.gc.GcStats}). Blob-record caches in core re-read the store where a swept record could
- * otherwise be served (a link is always read fresh and goes before its record).
+ * otherwise be served (a link goes before its record).
+ *
+ * <p><b>Links cached by instances.</b> On S3 an instance answers a link check (P3 among them) from
+ * the links it wrote or read itself when no run is known (core's {@code LinkCache}). The sweep
+ * writes a new link epoch {@code gc/link-epoch} before it deletes the first link and again after
+ * its deletes; an instance trusts a cached link only under the epoch it was seen under, read less
+ * than a second ago and never before its read of the runs. So a link the sweep deleted is never
+ * answered from a cache, even by an instance that made no request during the whole run and never
+ * saw it (the argument, case by case, is in {@code LinkCache}).
  *
  * <h2>Dead writes</h2>
  *

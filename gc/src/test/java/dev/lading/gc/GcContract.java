@@ -21,6 +21,7 @@ import dev.lading.core.registry.ManifestContent;
 import dev.lading.core.registry.RegistryOptions;
 import dev.lading.core.registry.StoreRegistry;
 import dev.lading.core.storage.CrashingStore;
+import dev.lading.core.storage.ForwardingObjectStore;
 import dev.lading.core.storage.ObjectInfo;
 import dev.lading.core.storage.ObjectStore;
 import java.io.ByteArrayInputStream;
@@ -289,6 +290,66 @@ public abstract class GcContract {
     assertPullsCompletely(APP, "v2");
     assertRefused(() -> registry.statBlob(APP, Digest.sha256(a.get(2))), ErrorCode.BLOB_UNKNOWN);
     assertThat(gc.run(now()).items()).as("a second run finds nothing").isEmpty();
+  }
+
+  /**
+   * An instance that caches links (its store calls are round trips, its run cache a real TTL) and
+   * makes no request while a whole run announces itself, sweeps and ends: it never saw the run, yet
+   * the link epoch the sweep rewrote makes it drop the link it had seen, so the swept blob is
+   * unknown to its {@code HEAD}, its mount and its manifest check at once.
+   */
+  @Test
+  void anInstanceIdleThroughAWholeRunForgetsTheLinksTheRunSwept() throws Exception {
+    Duration ttl = Duration.ofMillis(300);
+    AtomicInteger stats = new AtomicInteger();
+    ObjectStore remote =
+        new ForwardingObjectStore(store) {
+          @Override
+          public boolean callsAreRoundTrips() {
+            return true;
+          }
+
+          @Override
+          public Optional<ObjectInfo> stat(String key) throws IOException {
+            stats.incrementAndGet();
+            return super.stat(key);
+          }
+
+          @Override
+          public void close() {} // the test's store, closed after the test
+        };
+    StoreRegistry idle =
+        new StoreRegistry(
+            remote,
+            RegistryOptions.defaults(),
+            new GcFence(remote, Clock.systemUTC(), ttl, Duration.ofMillis(5)));
+    byte[] layer = bytes("pushed, never referenced, swept");
+    Digest digest = Digest.sha256(layer);
+    idle.putBlob(APP, digest, new ByteArrayInputStream(layer), OptionalLong.of(layer.length));
+    stats.set(0);
+    assertThat(idle.statBlob(APP, digest).size()).isEqualTo(layer.length);
+    assertThat(stats.get()).as("the link answered from what the instance saw").isZero();
+    storeClockMovesOn();
+
+    GcStats run = gc.run(now().withFenceDelay(ttl.plusMillis(100)));
+
+    assertThat(run.layerLinksSwept()).as("the link was swept").isEqualTo(1);
+    assertRefused(() -> idle.statBlob(APP, digest), ErrorCode.BLOB_UNKNOWN);
+    assertThat(idle.mountBlob(OTHER, digest, Optional.of(APP))).as("mount").isEmpty();
+    byte[] config = bytes("{\"architecture\":\"amd64\",\"name\":\"idle\"}");
+    idle.putBlob(
+        APP,
+        Digest.sha256(config),
+        new ByteArrayInputStream(config),
+        OptionalLong.of(config.length));
+    assertRefused(
+        () ->
+            idle.putManifest(
+                APP,
+                Reference.parse("v1"),
+                MediaTypes.OCI_MANIFEST,
+                manifest(List.of(config, layer), "")),
+        ErrorCode.MANIFEST_BLOB_UNKNOWN);
   }
 
   @Test

@@ -303,6 +303,9 @@ public final class LadingServer implements AutoCloseable {
     if (!StoreFormat.indexesSmallObjects(version)) {
       slower.add("a filesystem store keeps each small object in a file of its own");
     }
+    if (!StoreFormat.keepsLinkEpoch(version)) {
+      slower.add("an S3 store's links are read from the bucket on every check");
+    }
     return String.join(", ", slower);
   }
 

@@ -42,13 +42,13 @@ class StoreFormatStartTest {
   @Test
   void aStartOnAnEmptyStoreRecordsTheVersion() throws Exception {
     try (LadingServer server = LadingServer.start(config())) {
-      assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":5}");
+      assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":6}");
       assertThat(root.resolve(StorageLayout.FILESYSTEM_INDEX))
           .as("a new store keeps its small objects in its index")
           .isDirectory();
     }
     try (LadingServer again = LadingServer.start(config())) {
-      assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":5}");
+      assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":6}");
     }
   }
 
@@ -77,7 +77,7 @@ class StoreFormatStartTest {
     assertThatThrownBy(() -> LadingServer.start(config()))
         .isInstanceOf(StoreFormat.UnsupportedFormatException.class)
         .hasMessageContaining("version 99")
-        .hasMessageContaining("versions 1 to 5");
+        .hasMessageContaining("versions 1 to 6");
     assertThat(Files.readString(root.resolve(MARKER))).isEqualTo("{\"version\":99}");
 
     StringWriter err = new StringWriter();
@@ -88,7 +88,7 @@ class StoreFormatStartTest {
             new PrintWriter(new StringWriter(), true),
             new PrintWriter(err, true));
     assertThat(code).as("the offline gc refuses too").isEqualTo(1);
-    assertThat(err.toString()).contains("storage layout version 99").contains("versions 1 to 5");
+    assertThat(err.toString()).contains("storage layout version 99").contains("versions 1 to 6");
   }
 
   @Test
@@ -139,8 +139,8 @@ class StoreFormatStartTest {
     assertThat(refused.toString()).contains("--no-registry-running");
     assertThat(format("format")).as("unchanged").isEqualTo("storage layout version 1");
     assertThat(format("format", "--upgrade", "--no-registry-running"))
-        .isEqualTo("storage layout version 1 upgraded to 5");
-    assertThat(format("format", "--upgrade")).isEqualTo("storage layout version 5 already");
+        .isEqualTo("storage layout version 1 upgraded to 6");
+    assertThat(format("format", "--upgrade")).isEqualTo("storage layout version 6 already");
     try (LadingServer server = LadingServer.start(config())) {
       assertThat(root.resolve(StorageLayout.FILESYSTEM_INDEX))
           .as("the next start keeps small objects in the index")

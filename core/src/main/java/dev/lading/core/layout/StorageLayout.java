@@ -50,6 +50,10 @@ import java.util.stream.IntStream;
  *                                             referenced this digest while a run was active
  * gc/tag-marks/&lt;name&gt;/_tags/&lt;tag&gt;           a pusher is about to set this tag to this digest (text)
  *                                             while a run is active: retention's fence for tags
+ * gc/link-epoch                              the link epoch (JSON {epoch}, a random UUID): rewritten
+ *                                             whenever layer links are deleted (by a sweep before and
+ *                                             after its deletes, by a blob DELETE after its own), so
+ *                                             an instance that caches links drops them (version 6)
  * auth/signing-keys.jwks                     token auth's signing key set (JWK set with private keys)
  *                                             when the store is shared (S3) and no key file is configured
  * auth/url-signing-key                       the key of Lading's own signed blob URLs and, derived
@@ -120,6 +124,7 @@ public final class StorageLayout {
           GcIntentKey,
           GcMarkKey,
           GcTagMarkKey,
+          LinkEpochKey,
           SigningKeySetKey,
           UrlSigningKeyKey,
           EventBatchKey,
@@ -225,6 +230,12 @@ public final class StorageLayout {
       Objects.requireNonNull(digest);
     }
   }
+
+  /**
+   * The link epoch ({@link StoredValues.LinkEpoch}): a new value each time layer links are deleted,
+   * so a cache of links taken under an older value is known stale.
+   */
+  public record LinkEpochKey() implements Key {}
 
   /** A pusher's mark (an empty object): {@code digest} was needed while a GC run was active. */
   public record GcMarkKey(Digest digest) implements Key {
@@ -392,6 +403,7 @@ public final class StorageLayout {
   private static final String GC_INTENTS = "gc/intents/";
   private static final String GC_MARKS = "gc/marks/";
   private static final String GC_TAG_MARKS = "gc/tag-marks/";
+  private static final String LINK_EPOCH = "gc/link-epoch";
   private static final String SIGNING_KEYS = "auth/signing-keys.jwks";
   private static final String URL_SIGNING_KEY = "auth/url-signing-key";
   private static final String EVENT_QUEUE = "events/queue/";
@@ -428,6 +440,7 @@ public final class StorageLayout {
       case GcIntentKey k -> GC_INTENTS + digestPath(k.digest(), false);
       case GcMarkKey k -> GC_MARKS + digestPath(k.digest(), false);
       case GcTagMarkKey k -> gcTagMarksPrefix(k.repository()) + k.tag().value();
+      case LinkEpochKey k -> LINK_EPOCH;
       case SigningKeySetKey k -> SIGNING_KEYS;
       case UrlSigningKeyKey k -> URL_SIGNING_KEY;
       case EventBatchKey k -> eventQueuePrefix(k.endpoint()) + k.batch();
@@ -463,6 +476,8 @@ public final class StorageLayout {
       return new SigningKeySetKey();
     } else if (key.equals(URL_SIGNING_KEY)) {
       return new UrlSigningKeyKey();
+    } else if (key.equals(LINK_EPOCH)) {
+      return new LinkEpochKey();
     } else if (key.startsWith(BLOBS)) {
       String[] parts = key.substring(BLOBS.length()).split("/", -1); // alg, shard, hex
       return parts.length == 3 ? new BlobRecordKey(digest(parts[0], parts[2])) : null;

@@ -23,16 +23,19 @@ import java.util.Optional;
  * StoredValues.ManifestLink#OWN_TYPE}), neither of which a Lading that reads only versions up to 3
  * can read; 5 keeps a filesystem store's small objects (everything written whole) as entries of its
  * index instead of one file each ({@code dev.lading.core.storage.fs.SmallObjectIndex}), which a
- * Lading that reads only versions up to 4 cannot see (an S3 store is the same at 4 and 5). This
- * code reads all five. It writes what a version adds only into a store of that version: a new store
- * is marked {@link #CURRENT}; an older store stays at its version (every Lading that reads it keeps
- * working on it, so instances can be replaced one by one) until an operator upgrades it ({@link
- * #upgrade}, the {@code format --upgrade} command) once no instance older than this runs; the
- * instances use the new version from their next start.
+ * Lading that reads only versions up to 4 cannot see (an S3 store is the same at 4 and 5); 6 adds
+ * the link epoch ({@link StoredValues.LinkEpoch}): every instance rewrites it when it deletes layer
+ * links, so an instance may cache the links it saw, which a Lading that does not rewrite it would
+ * make stale unseen (the objects are the same at 5 and 6; what changes is what every instance
+ * promises). This code reads all six. It writes what a version adds only into a store of that
+ * version: a new store is marked {@link #CURRENT}; an older store stays at its version (every
+ * Lading that reads it keeps working on it, so instances can be replaced one by one) until an
+ * operator upgrades it ({@link #upgrade}, the {@code format --upgrade} command) once no instance
+ * older than this runs; the instances use the new version from their next start.
  */
 public final class StoreFormat {
   /** The layout this code writes into a new store, and the newest it reads. */
-  public static final int CURRENT = 5;
+  public static final int CURRENT = 6;
 
   /** The oldest layout this code reads (and keeps writing, until the store is upgraded). */
   static final int OLDEST_READ = 1;
@@ -97,6 +100,14 @@ public final class StoreFormat {
    */
   public static boolean indexesSmallObjects(int version) {
     return version >= 5;
+  }
+
+  /**
+   * Whether every instance serving a store of {@code version} rewrites the link epoch when it
+   * deletes layer links, so links seen may be cached.
+   */
+  public static boolean keepsLinkEpoch(int version) {
+    return version >= 6;
   }
 
   private StoreFormat() {}

@@ -32,6 +32,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.UUID;
 
 /**
  * What the objects of {@link StorageLayout} hold, each as a typed record with the one reader
@@ -60,6 +61,33 @@ public final class StoredValues {
   public record FormatVersion(int version) {
     public static FormatVersion read(byte[] bytes) {
       return json(bytes, FormatVersion.class);
+    }
+
+    public byte[] write() {
+      return toJson(this);
+    }
+  }
+
+  /**
+   * {@code gc/link-epoch}: a random value rewritten whenever layer links are deleted. A link an
+   * instance caches is trusted only while the epoch it was seen under is still the store's (see
+   * core's {@code LinkCache}); a store without the object has the epoch {@link #NONE}.
+   */
+  public record LinkEpoch(String epoch) {
+    /** The epoch of a store no deletion has rewritten yet. */
+    public static final LinkEpoch NONE = new LinkEpoch("");
+
+    public LinkEpoch {
+      Objects.requireNonNull(epoch, "epoch");
+    }
+
+    /** A value never used before. */
+    public static LinkEpoch fresh() {
+      return new LinkEpoch(UUID.randomUUID().toString());
+    }
+
+    public static LinkEpoch read(byte[] bytes) {
+      return json(bytes, LinkEpoch.class);
     }
 
     public byte[] write() {

@@ -8,9 +8,11 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.lading.core.layout.StorageLayout;
 import dev.lading.core.layout.StorageLayout.GcIntentKey;
 import dev.lading.core.layout.StorageLayout.GcMarkKey;
+import dev.lading.core.layout.StorageLayout.LinkEpochKey;
 import dev.lading.core.layout.StoredValues;
 import dev.lading.core.layout.StoredValues.GcIntent;
 import dev.lading.core.layout.StoredValues.GcRun;
+import dev.lading.core.layout.StoredValues.LinkEpoch;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.storage.KeyPage;
@@ -91,8 +93,24 @@ public final class GcFence {
     }
   }
 
-  /** What a read of {@code gc/runs/} found; {@code ids} names the active runs, for read marks. */
-  private record Runs(boolean active, String ids, long readAtMillis) {}
+  /**
+   * What a read of {@code gc/runs/} found; {@code ids} names the active runs, for read marks. When
+   * the link epoch is followed, {@code epoch} is the one read at {@code epochReadAtMillis}, never
+   * before the runs (a read of the runs reads the epoch after them); otherwise {@link
+   * LinkEpoch#NONE}, never used.
+   */
+  private record Runs(
+      boolean active, String ids, long readAtMillis, LinkEpoch epoch, long epochReadAtMillis) {
+    Runs withEpoch(LinkEpoch value, long at) {
+      return new Runs(active, ids, readAtMillis, value, at);
+    }
+  }
+
+  /**
+   * A moment with no GC run known: the link epoch read at most {@link #linkEpochTtl} ago, and when
+   * the runs were read (see {@link LinkCache} for what it allows).
+   */
+  record Quiet(LinkEpoch epoch, long runsReadAtMillis) {}
 
   /** How long pushers trust a read of the run list; a run's fence delay must exceed it. */
   public static final Duration DEFAULT_TTL = Duration.ofSeconds(5);
@@ -106,6 +124,7 @@ public final class GcFence {
   private final Pause pause;
   private volatile Hooks hooks = Hooks.NONE;
   private volatile Runs runs;
+  private volatile boolean followsLinkEpoch;
 
   /**
    * Read marks written during the runs now known, by "run ids|digest": many nodes pulling one layer
@@ -146,6 +165,77 @@ public final class GcFence {
 
   public void setHooks(Hooks value) {
     hooks = Objects.requireNonNull(value);
+  }
+
+  /**
+   * How long a read of the link epoch is trusted: at most a second, and never longer than the run
+   * cache (the argument in {@link LinkCache} needs both). A blob {@code DELETE} waits this long
+   * after writing a new epoch, so every instance knows it by the time the client hears back.
+   */
+  Duration linkEpochTtl() {
+    Duration second = Duration.ofSeconds(1);
+    return runCacheTtl.compareTo(second) < 0 ? runCacheTtl : second;
+  }
+
+  /** How this fence waits (a test's clock-advancing pause, or parking). */
+  Pause pause() {
+    return pause;
+  }
+
+  /** From now on every read of the runs reads the link epoch after them ({@link #quiet}). */
+  void followLinkEpoch() {
+    followsLinkEpoch = true;
+    runs = null;
+  }
+
+  /**
+   * Now, when no GC run is known and the link epoch is followed: the epoch (re-read when older than
+   * {@link #linkEpochTtl}) and when the runs were read. Empty while a run is known.
+   */
+  Optional<Quiet> quiet() {
+    if (!followsLinkEpoch) {
+      return Optional.empty();
+    }
+    Runs known = runs(false);
+    if (known.active()) {
+      return Optional.empty();
+    }
+    if (clock.millis() - known.epochReadAtMillis() >= linkEpochTtl().toMillis()) {
+      long at = clock.millis();
+      LinkEpoch epoch = readLinkEpoch();
+      Runs now = runs;
+      // Only onto the same read of the runs: a newer one read its own epoch after itself.
+      if (now != null && now.readAtMillis() == known.readAtMillis()) {
+        runs = now.withEpoch(epoch, at);
+      }
+      return Optional.of(new Quiet(epoch, known.readAtMillis()));
+    }
+    return Optional.of(new Quiet(known.epoch(), known.readAtMillis()));
+  }
+
+  /** Whether the runs read for {@code quiet} are still younger than the run cache's TTL. */
+  boolean stillQuiet(Quiet quiet) {
+    return clock.millis() - quiet.runsReadAtMillis() < runCacheTtl.toMillis();
+  }
+
+  /** This instance wrote a new link epoch: the next {@link #quiet} reads it. */
+  void linkEpochWritten() {
+    Runs known = runs;
+    if (known != null) {
+      runs = known.withEpoch(known.epoch(), Long.MIN_VALUE / 2);
+    }
+  }
+
+  private LinkEpoch readLinkEpoch() {
+    Optional<byte[]> bytes = io(() -> store.read(StorageLayout.keyOf(new LinkEpochKey())));
+    if (bytes.isEmpty()) {
+      return LinkEpoch.NONE;
+    }
+    try {
+      return LinkEpoch.read(bytes.get());
+    } catch (RuntimeException e) {
+      return LinkEpoch.fresh(); // unreadable: an epoch nothing was cached under, so nothing counts
+    }
   }
 
   /** Whether a GC run is active, from the cache (re-read once it is older than the TTL). */
@@ -368,7 +458,13 @@ public final class GcFence {
         ids.append(key).append(',');
       }
     }
-    Runs fresh = new Runs(active || page.truncated(), ids.toString(), now);
+    LinkEpoch epoch = LinkEpoch.NONE;
+    long epochAt = Long.MIN_VALUE / 2;
+    if (followsLinkEpoch) {
+      epochAt = clock.millis();
+      epoch = readLinkEpoch();
+    }
+    Runs fresh = new Runs(active || page.truncated(), ids.toString(), now, epoch, epochAt);
     runs = fresh;
     return fresh;
   }

@@ -19,8 +19,8 @@ import java.util.Objects;
  * @param allowBlake3 see {@link #DEFAULT_ALLOW_BLAKE3}
  * @param storeLayout the layout version the store holds ({@link StoreFormat}, which the server
  *     reads at start): it decides what this registry may write there, see {@link
- *     #inlineSmallBlobs}, {@link #unstoredSessions}, {@link #closesByLink} and {@link
- *     #ownTypeManifestLinks}
+ *     #inlineSmallBlobs}, {@link #unstoredSessions}, {@link #closesByLink}, {@link
+ *     #ownTypeManifestLinks} and {@link #keepsLinkEpoch}
  * @param uploadExpiry how long an upload session lives: GC removes stored sessions older than this,
  *     and a session not stored yet ({@link SignedUploadIds}) ends at the same age
  */
@@ -204,6 +204,14 @@ public record RegistryOptions(
    */
   public boolean ownTypeManifestLinks() {
     return StoreFormat.linksManifestsByOwnType(storeLayout);
+  }
+
+  /**
+   * Whether every instance on the store writes a new link epoch when it deletes layer links, so
+   * links seen may be cached ({@link LinkCache}).
+   */
+  public boolean keepsLinkEpoch() {
+    return StoreFormat.keepsLinkEpoch(storeLayout);
   }
 
   /** Whether this registry takes digests of {@code algorithm} (sha256 and sha512 always). */

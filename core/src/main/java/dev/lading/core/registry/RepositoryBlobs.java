@@ -40,6 +40,7 @@ final class RepositoryBlobs {
   private final Cache<Digest, BlobRecord> records;
   private final Cache<Digest, byte[]> smallContent;
   private final GcFence fence;
+  private final LinkCache links;
   private final boolean inlineSmallBlobs;
 
   /**
@@ -49,8 +50,14 @@ final class RepositoryBlobs {
    */
   static final int INLINE_WEIGHT_BYTES = 512;
 
-  RepositoryBlobs(ObjectStore store, long cacheSize, GcFence fence, boolean inlineSmallBlobs) {
+  RepositoryBlobs(
+      ObjectStore store,
+      long cacheSize,
+      GcFence fence,
+      boolean inlineSmallBlobs,
+      boolean cachesLinks) {
     this.store = store;
+    this.links = new LinkCache(store, fence, cachesLinks);
     // Stats are recorded (a few LongAdders) so the server can export hit rates: a falling hit
     // rate is what says the record cache is too small for the working set.
     this.records =
@@ -75,7 +82,13 @@ final class RepositoryBlobs {
 
   /** Hits, misses and evictions so far of the record cache and the small-content cache. */
   Map<String, CacheStats> cacheStats() {
-    return Map.of("blob_records", records.stats(), "small_content", smallContent.stats());
+    return Map.of(
+        "blob_records",
+        records.stats(),
+        "small_content",
+        smallContent.stats(),
+        "layer_links",
+        links.stats());
   }
 
   /**
@@ -105,7 +118,10 @@ final class RepositoryBlobs {
     writes.add(record.write());
     writes.add(linkWrite(repo, digest));
     writes.addAll(after);
-    return settle(record, io(() -> store.writeAll(writes)).get(0));
+    List<Boolean> written = new ArrayList<>();
+    links.write(
+        new LayerLinkKey(repo, digest), () -> written.addAll(io(() -> store.writeAll(writes))));
+    return settle(record, written.get(0));
   }
 
   /**
@@ -182,7 +198,7 @@ final class RepositoryBlobs {
    * are round trips, and nothing is linked unless both are there. A cached record may have been
    * swept and written again since, with its bytes elsewhere, but a digest's size never changes, and
    * the size is all a mount answers with. On S3 a mount of a blob this instance has seen is one
-   * read and one write.
+   * write: the source's link comes from the {@link LinkCache} when this instance saw it.
    */
   Optional<BlobRecord> mount(RepositoryName source, RepositoryName repo, Digest digest) {
     if (fence.runActive()) {
@@ -227,8 +243,13 @@ final class RepositoryBlobs {
         .map(BlobRecord::read);
   }
 
+  /**
+   * Whether {@code digest} is linked into {@code repo}: from the {@link LinkCache} when this
+   * instance saw the link under the current link epoch, else from the store.
+   */
   boolean isLinked(RepositoryName repo, Digest digest) {
-    return io(() -> store.stat(StorageLayout.keyOf(new LayerLinkKey(repo, digest)))).isPresent();
+    LayerLinkKey link = new LayerLinkKey(repo, digest);
+    return links.exists(link, () -> io(() -> store.stat(StorageLayout.keyOf(link))).isPresent());
   }
 
   /** The blob's record when it is linked into {@code repo}. */
@@ -238,11 +259,18 @@ final class RepositoryBlobs {
 
   void link(RepositoryName repo, Digest digest) {
     ObjectWrite link = linkWrite(repo, digest);
-    run(() -> store.write(link.key(), link.content()));
+    links.write(
+        new LayerLinkKey(repo, digest), () -> run(() -> store.write(link.key(), link.content())));
   }
 
+  /**
+   * Deletes {@code digest}'s link in {@code repo}; where links are cached, then writes a new link
+   * epoch and waits until every instance reads it ({@link LinkCache#deleted}).
+   */
   void unlink(RepositoryName repo, Digest digest) {
-    run(() -> store.delete(List.of(StorageLayout.keyOf(new LayerLinkKey(repo, digest)))));
+    LayerLinkKey link = new LayerLinkKey(repo, digest);
+    run(() -> store.delete(List.of(StorageLayout.keyOf(link))));
+    links.deleted(link);
   }
 
   /**

@@ -611,19 +611,20 @@ final class RepositoryManifests {
 
   /**
    * P3 of the fence and the manifest's only check of its references: after any intent on them has
-   * settled, each referenced blob and child manifest must be linked here, read from the store (not
-   * a cache). A link stands for its record, so the record is not read: a record is written before
-   * any link to it ({@link RepositoryBlobs#commitAndLink}; a mount or retried close links only a
-   * record it read), and only a sweep deletes one, after it deleted every link to it that it found
-   * ({@code Sweep} deletes links durably, then records, and stops at the first failure); a link it
-   * did not find was written through the fence after its listing, which either saved the record or
-   * waited for the sweep and wrote the record again first. So one store call each, side by side
-   * where calls are round trips, and with them, for a push by tag, the links of the manifest's own
-   * {@code candidates} other than sha256 ({@link ManifestDigests}) and where the tag it is pushed
-   * by points now (for the audit log's moved tag and the immutability rules: one read fewer after
-   * this round). Every link is only stat'ed: that it exists is all a check needs (on S3 a {@code
-   * HEAD}, no body to read or error to parse). The first missing reference in the manifest's order
-   * is the one reported.
+   * settled, each referenced blob and child manifest must be linked here, read from the store (a
+   * blob's link from the {@link LinkCache} when this instance saw it under the current link epoch,
+   * which no deletion outlives). A link stands for its record, so the record is not read: a record
+   * is written before any link to it ({@link RepositoryBlobs#commitAndLink}; a mount or retried
+   * close links only a record it read), and only a sweep deletes one, after it deleted every link
+   * to it that it found ({@code Sweep} deletes links durably, then records, and stops at the first
+   * failure); a link it did not find was written through the fence after its listing, which either
+   * saved the record or waited for the sweep and wrote the record again first. So one store call
+   * each, side by side where calls are round trips, and with them, for a push by tag, the links of
+   * the manifest's own {@code candidates} other than sha256 ({@link ManifestDigests}) and where the
+   * tag it is pushed by points now (for the audit log's moved tag and the immutability rules: one
+   * read fewer after this round). Every link is only stat'ed: that it exists is all a check needs
+   * (on S3 a {@code HEAD}, no body to read or error to parse). The first missing reference in the
+   * manifest's order is the one reported.
    */
   private Fenced settleAndCheck(
       RepositoryName repo,

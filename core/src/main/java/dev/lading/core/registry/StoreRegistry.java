@@ -68,7 +68,8 @@ public final class StoreRegistry implements Registry {
             store,
             options.blobRecordCacheSize(),
             Objects.requireNonNull(fence, "fence"),
-            options.inlineSmallBlobs());
+            options.inlineSmallBlobs(),
+            options.keepsLinkEpoch() && store.callsAreRoundTrips());
     this.uploads = new UploadSessions(store, blobs, options);
     this.quotas = new QuotaLedger(store, blobs, options.clock());
     this.manifests = new RepositoryManifests(store, options, blobs, quotas);
@@ -80,7 +81,7 @@ public final class StoreRegistry implements Registry {
 
   /**
    * A snapshot of the in-memory caches' counters by cache name ({@code blob_records}, {@code
-   * small_content}), for metrics.
+   * small_content}, {@code layer_links}), for metrics.
    */
   public Map<String, CacheStats> cacheStats() {
     return blobs.cacheStats();

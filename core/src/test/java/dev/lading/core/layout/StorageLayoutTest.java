@@ -16,6 +16,7 @@ import dev.lading.core.layout.StorageLayout.GcRunKey;
 import dev.lading.core.layout.StorageLayout.GcTagMarkKey;
 import dev.lading.core.layout.StorageLayout.Key;
 import dev.lading.core.layout.StorageLayout.LayerLinkKey;
+import dev.lading.core.layout.StorageLayout.LinkEpochKey;
 import dev.lading.core.layout.StorageLayout.ManifestLinkKey;
 import dev.lading.core.layout.StorageLayout.PullRecordKey;
 import dev.lading.core.layout.StorageLayout.ReferrerKey;
@@ -68,6 +69,7 @@ class StorageLayoutTest {
     expected.put(new GcIntentKey(D), "gc/intents/sha256/" + hex);
     expected.put(new GcMarkKey(D), "gc/marks/sha256/" + hex);
     expected.put(new GcTagMarkKey(REPO, Tag.parse("v1.0")), "gc/tag-marks/ml/vllm/_tags/v1.0");
+    expected.put(new LinkEpochKey(), "gc/link-epoch");
     expected.put(new SigningKeySetKey(), "auth/signing-keys.jwks");
     expected.put(new UrlSigningKeyKey(), "auth/url-signing-key");
     expected.put(

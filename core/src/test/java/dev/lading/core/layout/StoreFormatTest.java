@@ -35,19 +35,23 @@ class StoreFormatTest {
     try (ObjectStore store = new FilesystemStore(dir)) {
       assertThat(StoreFormat.check(store, true))
           .as("marked now")
-          .isEqualTo(new StoreFormat.Checked(5, true));
+          .isEqualTo(new StoreFormat.Checked(6, true));
       assertThat(store.read(KEY))
           .hasValueSatisfying(
-              bytes -> assertThat(new String(bytes, UTF_8)).isEqualTo("{\"version\":5}"));
+              bytes -> assertThat(new String(bytes, UTF_8)).isEqualTo("{\"version\":6}"));
       assertThat(StoreFormat.check(store, true))
           .as("read back, marked before")
-          .isEqualTo(new StoreFormat.Checked(5, false));
+          .isEqualTo(new StoreFormat.Checked(6, false));
       assertThat(StoreFormat.inlinesSmallBlobs(4)).isTrue();
       assertThat(StoreFormat.signsUploadIds(4)).isTrue();
       assertThat(StoreFormat.recordsClosesByLink(4)).isTrue();
       assertThat(StoreFormat.indexesSmallObjects(5)).isTrue();
       assertThat(StoreFormat.indexesSmallObjects(4))
           .as("a Lading that reads only up to 4 looks for small objects in files")
+          .isFalse();
+      assertThat(StoreFormat.keepsLinkEpoch(6)).isTrue();
+      assertThat(StoreFormat.keepsLinkEpoch(5))
+          .as("a Lading that reads only up to 5 deletes links without a new epoch")
           .isFalse();
     }
   }
@@ -72,7 +76,7 @@ class StoreFormatTest {
 
   @Test
   void anUpgradeRecordsTheCurrentVersionOnceAndKeepsEverything() throws Exception {
-    for (int from : new int[] {1, 2, 3, 4}) {
+    for (int from : new int[] {1, 2, 3, 4, 5}) {
       try (ObjectStore store = new FilesystemStore(dir.resolve("v" + from))) {
         store.write(KEY, ("{\"version\":" + from + "}").getBytes(UTF_8));
         String record = StorageLayout.keyOf(new BlobRecordKey(Digest.sha256(new byte[] {2})));
@@ -80,8 +84,8 @@ class StoreFormatTest {
         store.write(record, recordBytes);
         assertThat(StoreFormat.check(store, false)).isEqualTo(new StoreFormat.Checked(from, false));
         assertThat(StoreFormat.upgrade(store)).as("the version before").isEqualTo(from);
-        assertThat(StoreFormat.check(store, false)).isEqualTo(new StoreFormat.Checked(5, false));
-        assertThat(StoreFormat.upgrade(store)).as("already upgraded").isEqualTo(5);
+        assertThat(StoreFormat.check(store, false)).isEqualTo(new StoreFormat.Checked(6, false));
+        assertThat(StoreFormat.upgrade(store)).as("already upgraded").isEqualTo(6);
         assertThat(store.read(record))
             .hasValueSatisfying(b -> assertThat(b).isEqualTo(recordBytes));
       }
@@ -105,7 +109,7 @@ class StoreFormatTest {
   @Test
   void withoutLeaveToWriteTheStoreIsOnlyChecked() throws Exception {
     try (ObjectStore store = new FilesystemStore(dir)) {
-      assertThat(StoreFormat.check(store, false)).isEqualTo(new StoreFormat.Checked(5, false));
+      assertThat(StoreFormat.check(store, false)).isEqualTo(new StoreFormat.Checked(6, false));
       assertThat(store.read(KEY)).isEmpty();
     }
   }
@@ -117,7 +121,7 @@ class StoreFormatTest {
       assertThatThrownBy(() -> StoreFormat.check(store, true))
           .isInstanceOf(StoreFormat.UnsupportedFormatException.class)
           .hasMessageContaining("version 99")
-          .hasMessageContaining("versions 1 to 5 only");
+          .hasMessageContaining("versions 1 to 6 only");
       assertThat(new String(store.read(KEY).orElseThrow(), UTF_8))
           .as("left as it was")
           .isEqualTo("{\"version\":99}");
@@ -131,7 +135,7 @@ class StoreFormatTest {
       assertThatThrownBy(() -> StoreFormat.check(store, true))
           .isInstanceOf(StoreFormat.UnsupportedFormatException.class)
           .hasMessageContaining(KEY)
-          .hasMessageContaining("versions 1 to 5");
+          .hasMessageContaining("versions 1 to 6");
     }
   }
 
@@ -145,11 +149,11 @@ class StoreFormatTest {
       }
       int marked = 0;
       for (Future<StoreFormat.Checked> start : threads.invokeAll(starts)) {
-        assertThat(start.get().version()).isEqualTo(5); // none refused
+        assertThat(start.get().version()).isEqualTo(6); // none refused
         marked += start.get().recorded() ? 1 : 0;
       }
       assertThat(marked).as("one of them wrote the marker").isEqualTo(1);
-      assertThat(new String(store.read(KEY).orElseThrow(), UTF_8)).isEqualTo("{\"version\":5}");
+      assertThat(new String(store.read(KEY).orElseThrow(), UTF_8)).isEqualTo("{\"version\":6}");
     }
   }
 }

@@ -68,9 +68,11 @@ class ManifestPutStoreCallsTest {
   @Test
   void everyReadOfAPushByTagIsInFlightAtOnce() throws Exception {
     MeetingStore store = new MeetingStore(new FilesystemStore(dir.resolve("root")));
-    StoreRegistry registry = registryOn(store);
     List<Digest> blobs = new ArrayList<>();
-    byte[] manifest = pushBlobsOfTenLayerImage(registry, blobs);
+    byte[] manifest = pushBlobsOfTenLayerImage(registryOn(store), blobs);
+    // The manifest comes to another instance, which has seen none of the links (the one that
+    // wrote them would answer from its LinkCache).
+    StoreRegistry registry = registryOn(store);
     Set<String> reads = new HashSet<>();
     for (Digest blob : blobs) {
       reads.add(StorageLayout.keyOf(new LayerLinkKey(REPO, blob)));

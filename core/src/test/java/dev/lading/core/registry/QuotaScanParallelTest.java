@@ -133,7 +133,7 @@ class QuotaScanParallelTest {
   /** Each quota's name, bytes and blobs after one scan by a new ledger of {@code parallelism}. */
   private static List<String> scan(SlowStore store, int parallelism) {
     RepositoryBlobs blobs =
-        new RepositoryBlobs(store, 10_000, GcFence.of(store, Clock.systemUTC()), true);
+        new RepositoryBlobs(store, 10_000, GcFence.of(store, Clock.systemUTC()), true, false);
     QuotaLedger ledger = new QuotaLedger(store, blobs, Clock.systemUTC(), parallelism);
     ledger.rules(quotas());
     ledger.scan();

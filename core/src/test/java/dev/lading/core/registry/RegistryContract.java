@@ -9,6 +9,7 @@ import dev.lading.core.error.RegistryException;
 import dev.lading.core.layout.StorageLayout;
 import dev.lading.core.layout.StorageLayout.BlobRecordKey;
 import dev.lading.core.layout.StorageLayout.UploadStateKey;
+import dev.lading.core.layout.StoredValues;
 import dev.lading.core.layout.StoredValues.BlobRecord;
 import dev.lading.core.layout.StoredValues.UploadState;
 import dev.lading.core.model.ByteRange;
@@ -776,6 +777,18 @@ public abstract class RegistryContract {
   }
 
   /**
+   * Deletes {@code digest}'s link in {@code repo} as a GC sweep does: a new link epoch written
+   * before and after, and the time instances take to read it ({@link LinkCache}) let pass.
+   */
+  private void sweepLink(RepositoryName repo, Digest digest) throws Exception {
+    String epoch = StorageLayout.keyOf(new StorageLayout.LinkEpochKey());
+    store.write(epoch, StoredValues.LinkEpoch.fresh().write());
+    store.delete(List.of(StorageLayout.keyOf(new StorageLayout.LayerLinkKey(repo, digest))));
+    store.write(epoch, StoredValues.LinkEpoch.fresh().write());
+    Thread.sleep(registry.fence().linkEpochTtl().toMillis());
+  }
+
+  /**
    * A close recorded by its link alone answers a retry only while that blob is linked here: once
    * the link is gone (a manifest delete let GC sweep it), the retry is refused, and it links
    * nothing, as the state cannot say which blob was the session's.
@@ -787,7 +800,7 @@ public abstract class RegistryContract {
     UploadId id = registry.startUpload(REPO).id();
     registry.completeUpload(
         REPO, id, digest, OptionalLong.empty(), body(content), OptionalLong.empty());
-    store.delete(List.of(StorageLayout.keyOf(new StorageLayout.LayerLinkKey(REPO, digest))));
+    sweepLink(REPO, digest);
 
     Runnable retry =
         () ->
