@@ -13,6 +13,7 @@ import dev.lading.core.storage.ObjectStore;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * The layer links this instance wrote or found, so that the checks a push makes again and again (a
@@ -108,13 +109,14 @@ final class LinkCache {
   }
 
   /**
-   * Writes a link by {@code write}, and remembers it: the epoch is taken before the write, as
-   * {@link #exists} takes it before the read.
+   * Writes a link by {@code write} (alone or in a batch, whose result is returned), and remembers
+   * it: the epoch is taken before the write, as {@link #exists} takes it before the read.
    */
-  void write(LayerLinkKey link, Runnable write) {
+  <T> T write(LayerLinkKey link, Supplier<T> write) {
     Optional<GcFence.Quiet> quiet = enabled ? fence.quiet() : Optional.empty();
-    write.run();
+    T result = write.get();
     remember(link, quiet);
+    return result;
   }
 
   /**

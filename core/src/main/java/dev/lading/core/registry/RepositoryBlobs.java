@@ -118,9 +118,8 @@ final class RepositoryBlobs {
     writes.add(record.write());
     writes.add(linkWrite(repo, digest));
     writes.addAll(after);
-    List<Boolean> written = new ArrayList<>();
-    links.write(
-        new LayerLinkKey(repo, digest), () -> written.addAll(io(() -> store.writeAll(writes))));
+    List<Boolean> written =
+        links.write(new LayerLinkKey(repo, digest), () -> io(() -> store.writeAll(writes)));
     return settle(record, written.get(0));
   }
 
@@ -165,7 +164,7 @@ final class RepositoryBlobs {
   }
 
   /** The write of {@code digest}'s link into {@code repo}, for a batch. */
-  static ObjectWrite linkWrite(RepositoryName repo, Digest digest) {
+  private static ObjectWrite linkWrite(RepositoryName repo, Digest digest) {
     return ObjectWrite.replace(
         StorageLayout.keyOf(new LayerLinkKey(repo, digest)), StoredValues.empty());
   }
@@ -260,7 +259,11 @@ final class RepositoryBlobs {
   void link(RepositoryName repo, Digest digest) {
     ObjectWrite link = linkWrite(repo, digest);
     links.write(
-        new LayerLinkKey(repo, digest), () -> run(() -> store.write(link.key(), link.content())));
+        new LayerLinkKey(repo, digest),
+        () -> {
+          run(() -> store.write(link.key(), link.content()));
+          return link;
+        });
   }
 
   /**
