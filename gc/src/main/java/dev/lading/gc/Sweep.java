@@ -4,13 +4,12 @@ import dev.lading.core.layout.StorageLayout;
 import dev.lading.core.layout.StorageLayout.GcIntentKey;
 import dev.lading.core.layout.StorageLayout.GcMarkKey;
 import dev.lading.core.layout.StorageLayout.LayerLinkKey;
-import dev.lading.core.layout.StorageLayout.LinkEpochKey;
 import dev.lading.core.layout.StorageLayout.ManifestLinkKey;
 import dev.lading.core.layout.StoredValues.GcIntent;
-import dev.lading.core.layout.StoredValues.LinkEpoch;
 import dev.lading.core.layout.StoredValues.ManifestReferences;
 import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
+import dev.lading.core.registry.GcFence;
 import dev.lading.core.storage.ListedObject;
 import dev.lading.core.storage.ObjectInfo;
 import dev.lading.gc.GarbageCollector.Phase;
@@ -121,23 +120,19 @@ final class Sweep {
     // (core's LinkCache has the argument), and another once they are gone: an instance that read
     // the first while this run's lease looked expired to it keeps nothing past the second.
     if (!links.isEmpty()) {
-      newLinkEpoch(io);
+      GcFence.writeNewLinkEpoch(io.store);
     }
     // The links durably gone before any record goes: a link always stands for a record (a
     // manifest push checks only links), even after a crash that loses unwritten state.
     io.deleteDurably(links);
     io.deleteBatched(blobs);
     if (!links.isEmpty()) {
-      newLinkEpoch(io);
+      GcFence.writeNewLinkEpoch(io.store);
     }
     Set<Digest> unsaved = new HashSet<>(candidates.keySet());
     unsaved.removeAll(saved);
     io.deleteBatched(intentKeys(unsaved));
     return new Result(doomed.size(), saved.size());
-  }
-
-  private static void newLinkEpoch(CollectorStore io) throws IOException {
-    io.store.write(StorageLayout.keyOf(new LinkEpochKey()), LinkEpoch.fresh().write());
   }
 
   /** Clears intents past their deadline (a crashed run's), at a run's start. */

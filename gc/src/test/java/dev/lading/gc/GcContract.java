@@ -314,9 +314,6 @@ public abstract class GcContract {
             stats.incrementAndGet();
             return super.stat(key);
           }
-
-          @Override
-          public void close() {} // the test's store, closed after the test
         };
     StoreRegistry idle =
         new StoreRegistry(

@@ -17,6 +17,7 @@ import dev.lading.core.model.Digest;
 import dev.lading.core.model.RepositoryName;
 import dev.lading.core.storage.KeyPage;
 import dev.lading.core.storage.ObjectStore;
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -125,6 +126,7 @@ public final class GcFence {
   private volatile Hooks hooks = Hooks.NONE;
   private volatile Runs runs;
   private volatile boolean followsLinkEpoch;
+  private final Duration linkEpochTtl;
 
   /**
    * Read marks written during the runs now known, by "run ids|digest": many nodes pulling one layer
@@ -151,6 +153,8 @@ public final class GcFence {
     if (runCacheTtl.isNegative() || intentPoll.isNegative()) {
       throw new IllegalArgumentException("durations must not be negative");
     }
+    Duration second = Duration.ofSeconds(1);
+    this.linkEpochTtl = runCacheTtl.compareTo(second) < 0 ? runCacheTtl : second;
   }
 
   /** A 5 s run cache and a commit re-checking a pending intent every 200 ms. */
@@ -173,8 +177,7 @@ public final class GcFence {
    * after writing a new epoch, so every instance knows it by the time the client hears back.
    */
   Duration linkEpochTtl() {
-    Duration second = Duration.ofSeconds(1);
-    return runCacheTtl.compareTo(second) < 0 ? runCacheTtl : second;
+    return linkEpochTtl;
   }
 
   /** How this fence waits (a test's clock-advancing pause, or parking). */
@@ -200,7 +203,7 @@ public final class GcFence {
     if (known.active()) {
       return Optional.empty();
     }
-    if (clock.millis() - known.epochReadAtMillis() >= linkEpochTtl().toMillis()) {
+    if (clock.millis() - known.epochReadAtMillis() >= linkEpochTtl.toMillis()) {
       long at = clock.millis();
       LinkEpoch epoch = readLinkEpoch();
       Runs now = runs;
@@ -218,8 +221,20 @@ public final class GcFence {
     return clock.millis() - quiet.runsReadAtMillis() < runCacheTtl.toMillis();
   }
 
-  /** This instance wrote a new link epoch: the next {@link #quiet} reads it. */
-  void linkEpochWritten() {
+  /**
+   * Writes a new link epoch, as every deletion of layer links must ({@link LinkCache}), and returns
+   * it. The one writer of {@code gc/link-epoch}: a blob {@code DELETE} through {@link
+   * #newLinkEpoch}, a GC sweep directly.
+   */
+  public static LinkEpoch writeNewLinkEpoch(ObjectStore store) throws IOException {
+    LinkEpoch epoch = LinkEpoch.fresh();
+    store.write(StorageLayout.keyOf(new LinkEpochKey()), epoch.write());
+    return epoch;
+  }
+
+  /** Writes a new link epoch ({@link #writeNewLinkEpoch}); the next {@link #quiet} reads it. */
+  void newLinkEpoch() {
+    io(() -> writeNewLinkEpoch(store));
     Runs known = runs;
     if (known != null) {
       runs = known.withEpoch(known.epoch(), Long.MIN_VALUE / 2);

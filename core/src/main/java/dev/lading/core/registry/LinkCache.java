@@ -1,15 +1,10 @@
 package dev.lading.core.registry;
 
-import static dev.lading.core.registry.StorageCalls.run;
-
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.stats.CacheStats;
-import dev.lading.core.layout.StorageLayout;
 import dev.lading.core.layout.StorageLayout.LayerLinkKey;
-import dev.lading.core.layout.StorageLayout.LinkEpochKey;
 import dev.lading.core.layout.StoredValues.LinkEpoch;
-import dev.lading.core.storage.ObjectStore;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
@@ -66,18 +61,16 @@ final class LinkCache {
   /** The extra a blob {@code DELETE} waits beyond the epoch's TTL, for clocks that drift. */
   private static final Duration DELETE_MARGIN = Duration.ofMillis(100);
 
-  private final ObjectStore store;
   private final GcFence fence;
   private final boolean enabled;
   private final Cache<LayerLinkKey, LinkEpoch> seen =
       Caffeine.newBuilder().maximumSize(MAX_LINKS).recordStats().build();
 
   /**
-   * A cache of links on {@code store} when {@code enabled}, following the link epoch through {@code
-   * fence}; else every check reads the store, and a deletion writes no epoch.
+   * A cache of links when {@code enabled}, following the link epoch of {@code fence}'s store; else
+   * every check reads the store, and a deletion writes no epoch.
    */
-  LinkCache(ObjectStore store, GcFence fence, boolean enabled) {
-    this.store = store;
+  LinkCache(GcFence fence, boolean enabled) {
     this.fence = fence;
     this.enabled = enabled;
     if (enabled) {
@@ -129,8 +122,7 @@ final class LinkCache {
     if (!enabled) {
       return;
     }
-    run(() -> store.write(StorageLayout.keyOf(new LinkEpochKey()), LinkEpoch.fresh().write()));
-    fence.linkEpochWritten();
+    fence.newLinkEpoch();
     try {
       fence.pause().pause(fence.linkEpochTtl().plus(DELETE_MARGIN));
     } catch (InterruptedException e) {

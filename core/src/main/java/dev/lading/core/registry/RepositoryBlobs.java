@@ -57,7 +57,7 @@ final class RepositoryBlobs {
       boolean inlineSmallBlobs,
       boolean cachesLinks) {
     this.store = store;
-    this.links = new LinkCache(store, fence, cachesLinks);
+    this.links = new LinkCache(fence, cachesLinks);
     // Stats are recorded (a few LongAdders) so the server can export hit rates: a falling hit
     // rate is what says the record cache is too small for the working set.
     this.records =

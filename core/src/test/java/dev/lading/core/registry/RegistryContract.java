@@ -43,6 +43,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -777,15 +778,19 @@ public abstract class RegistryContract {
   }
 
   /**
-   * Deletes {@code digest}'s link in {@code repo} as a GC sweep does: a new link epoch written
-   * before and after, and the time instances take to read it ({@link LinkCache}) let pass.
+   * Deletes {@code digest}'s link in {@code repo} as a GC sweep does (a new link epoch before and
+   * after), then waits until this instance has read the second epoch, as it does within the epoch's
+   * TTL ({@link LinkCache}).
    */
   private void sweepLink(RepositoryName repo, Digest digest) throws Exception {
-    String epoch = StorageLayout.keyOf(new StorageLayout.LinkEpochKey());
-    store.write(epoch, StoredValues.LinkEpoch.fresh().write());
+    GcFence.writeNewLinkEpoch(store);
     store.delete(List.of(StorageLayout.keyOf(new StorageLayout.LayerLinkKey(repo, digest))));
-    store.write(epoch, StoredValues.LinkEpoch.fresh().write());
-    Thread.sleep(registry.fence().linkEpochTtl().toMillis());
+    StoredValues.LinkEpoch after = GcFence.writeNewLinkEpoch(store);
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (registry.fence().quiet().filter(q -> !q.epoch().equals(after)).isPresent()) {
+      assertThat(System.nanoTime()).as("the instance reads the new epoch").isLessThan(deadline);
+      LockSupport.parkNanos(Duration.ofMillis(10).toNanos());
+    }
   }
 
   /**
